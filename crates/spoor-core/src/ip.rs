@@ -1,0 +1,65 @@
+//! Client addresses: truncation for privacy and the proxy rule for `X-Forwarded-For`.
+
+use std::net::IpAddr;
+
+/// Zeroes the host part of an address: the last octet of IPv4 (a /24) and all but
+/// the first 48 bits of IPv6 (a /48), which keeps the country and usually the city.
+pub fn truncate(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::from([a, b, c, 0])
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return truncate(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], 0, 0, 0, 0, 0])
+        }
+    }
+}
+
+/// The client address when Spoor sits behind `hops` trusted proxies: each proxy
+/// appends the address it saw, so the client is the `hops`-th entry from the right.
+/// Entries further left were written by the client and cannot be trusted. With no
+/// trusted proxy, or a header too short to hold that many hops, the peer address wins.
+pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, hops: usize) -> IpAddr {
+    if hops == 0 {
+        return peer;
+    }
+    let Some(header) = forwarded_for else { return peer };
+    let entries: Vec<&str> = header.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if entries.len() < hops {
+        return peer;
+    }
+    entries[entries.len() - hops].parse().unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(peer: &str, xff: Option<&str>, hops: usize, expected: &str) {
+        let got = client_ip(peer.parse().unwrap(), xff, hops);
+        assert_eq!(got.to_string(), expected, "peer={peer} xff={xff:?} hops={hops}");
+    }
+
+    #[test]
+    fn forwarded_for_is_read_only_behind_trusted_proxies() {
+        check("10.0.0.1", Some("1.2.3.4"), 0, "10.0.0.1");
+        check("10.0.0.1", Some("1.2.3.4"), 1, "1.2.3.4");
+        check("10.0.0.1", Some("6.6.6.6, 1.2.3.4"), 1, "1.2.3.4");
+        check("10.0.0.1", Some("6.6.6.6, 1.2.3.4, 10.0.0.9"), 2, "1.2.3.4");
+        check("10.0.0.1", Some("1.2.3.4"), 2, "10.0.0.1");
+        check("10.0.0.1", Some("not-an-ip"), 1, "10.0.0.1");
+        check("10.0.0.1", None, 1, "10.0.0.1");
+    }
+
+    #[test]
+    fn truncation_keeps_the_network() {
+        assert_eq!(truncate("196.249.12.34".parse().unwrap()).to_string(), "196.249.12.0");
+        assert_eq!(truncate("2001:db8:1234:5678::1".parse().unwrap()).to_string(), "2001:db8:1234::");
+        assert_eq!(truncate("::ffff:1.2.3.4".parse().unwrap()).to_string(), "1.2.3.0");
+    }
+}

@@ -1,0 +1,15 @@
+//! Spoor's domain: what an event is, which messages are valid, how timestamps are
+//! corrected, and how a request is enriched. No IO, no HTTP, no SQL: plain functions
+//! that the server and the stores share.
+
+pub mod event;
+pub mod ip;
+pub mod limits;
+pub mod secret;
+pub mod time;
+pub mod useragent;
+pub mod validate;
+
+pub use event::{Enrichment, Event, MessageType};
+pub use limits::Limits;
+pub use validate::{Rejection, ValidationContext};
