@@ -28,8 +28,14 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, hops: usize) -> IpAd
     if hops == 0 {
         return peer;
     }
-    let Some(header) = forwarded_for else { return peer };
-    let entries: Vec<&str> = header.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let Some(header) = forwarded_for else {
+        return peer;
+    };
+    let entries: Vec<&str> = header
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     if entries.len() < hops {
         return peer;
     }
@@ -42,7 +48,11 @@ mod tests {
 
     fn check(peer: &str, xff: Option<&str>, hops: usize, expected: &str) {
         let got = client_ip(peer.parse().unwrap(), xff, hops);
-        assert_eq!(got.to_string(), expected, "peer={peer} xff={xff:?} hops={hops}");
+        assert_eq!(
+            got.to_string(),
+            expected,
+            "peer={peer} xff={xff:?} hops={hops}"
+        );
     }
 
     #[test]
@@ -58,8 +68,17 @@ mod tests {
 
     #[test]
     fn truncation_keeps_the_network() {
-        assert_eq!(truncate("196.249.12.34".parse().unwrap()).to_string(), "196.249.12.0");
-        assert_eq!(truncate("2001:db8:1234:5678::1".parse().unwrap()).to_string(), "2001:db8:1234::");
-        assert_eq!(truncate("::ffff:1.2.3.4".parse().unwrap()).to_string(), "1.2.3.0");
+        assert_eq!(
+            truncate("196.249.12.34".parse().unwrap()).to_string(),
+            "196.249.12.0"
+        );
+        assert_eq!(
+            truncate("2001:db8:1234:5678::1".parse().unwrap()).to_string(),
+            "2001:db8:1234::"
+        );
+        assert_eq!(
+            truncate("::ffff:1.2.3.4".parse().unwrap()).to_string(),
+            "1.2.3.0"
+        );
     }
 }

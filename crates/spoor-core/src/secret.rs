@@ -15,8 +15,11 @@ const SHOWN_LEN: usize = 10;
 
 /// A new secret: `prefix` and 32 random alphanumerics from the OS generator.
 pub fn generate(prefix: &str) -> String {
-    let random: String =
-        rand::rng().sample_iter(&Alphanumeric).take(RANDOM_LEN).map(char::from).collect();
+    let random: String = rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(RANDOM_LEN)
+        .map(char::from)
+        .collect();
     format!("{prefix}{random}")
 }
 
@@ -54,7 +57,10 @@ mod tests {
 
     #[test]
     fn hash_is_sha256_hex() {
-        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(shown_prefix("fk_abcdefghijkl"), "fk_abcdefg");
     }
 }

@@ -14,7 +14,11 @@ pub fn parse_iso(s: &str) -> Option<i64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.timestamp_millis());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f%z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(dt.and_utc().timestamp_millis());
         }
@@ -44,7 +48,11 @@ pub fn corrected(client_ts: Option<i64>, sent_at: Option<i64>, received_at: i64)
         (Some(ts), None) => ts,
         (None, _) => received_at,
     };
-    if ts > received_at + MAX_FUTURE_MS || ts < MIN_TIMESTAMP_MS { received_at } else { ts }
+    if ts > received_at + MAX_FUTURE_MS || ts < MIN_TIMESTAMP_MS {
+        received_at
+    } else {
+        ts
+    }
 }
 
 /// Now, in ms since the epoch.
@@ -59,14 +67,22 @@ mod tests {
     const RECEIVED: i64 = 1_700_000_000_000;
 
     fn check(client: Option<i64>, sent: Option<i64>, expected: i64) {
-        assert_eq!(corrected(client, sent, RECEIVED), expected, "client={client:?} sent={sent:?}");
+        assert_eq!(
+            corrected(client, sent, RECEIVED),
+            expected,
+            "client={client:?} sent={sent:?}"
+        );
     }
 
     #[test]
     fn skew_is_corrected_by_sent_at() {
         // Client clock 10 minutes fast; event happened 5 s before sending.
         let skew = 600_000;
-        check(Some(RECEIVED + skew - 5_000), Some(RECEIVED + skew), RECEIVED - 5_000);
+        check(
+            Some(RECEIVED + skew - 5_000),
+            Some(RECEIVED + skew),
+            RECEIVED - 5_000,
+        );
         check(Some(RECEIVED - 3_000), None, RECEIVED - 3_000);
         check(None, Some(RECEIVED), RECEIVED);
         check(None, None, RECEIVED);
@@ -75,7 +91,11 @@ mod tests {
     #[test]
     fn absurd_timestamps_are_clamped() {
         check(Some(RECEIVED + MAX_FUTURE_MS + 1), None, RECEIVED);
-        check(Some(RECEIVED + MAX_FUTURE_MS), None, RECEIVED + MAX_FUTURE_MS);
+        check(
+            Some(RECEIVED + MAX_FUTURE_MS),
+            None,
+            RECEIVED + MAX_FUTURE_MS,
+        );
         check(Some(0), None, RECEIVED);
         check(Some(MIN_TIMESTAMP_MS), None, MIN_TIMESTAMP_MS);
     }

@@ -30,13 +30,20 @@ fn bots() -> &'static isbot::Bots {
 /// Parses a user agent. An empty one (server-side senders) yields `unknown`, not a bot.
 pub fn parse(ua: &str) -> Agent {
     if ua.trim().is_empty() {
-        return Agent { device_type: "unknown", ..Agent::default() };
+        return Agent {
+            device_type: "unknown",
+            ..Agent::default()
+        };
     }
     let parser = woothee::parser::Parser::new();
     let result = parser.parse(ua);
     let is_bot = result.as_ref().is_some_and(|r| r.category == "crawler") || bots().is_bot(ua);
     let Some(r) = result else {
-        return Agent { device_type: if is_bot { "bot" } else { "unknown" }, is_bot, ..Agent::default() };
+        return Agent {
+            device_type: if is_bot { "bot" } else { "unknown" },
+            is_bot,
+            ..Agent::default()
+        };
     };
     let tablet = r.os == "iPad"
         || ua.contains("Tablet")
@@ -78,24 +85,45 @@ mod tests {
     fn common_agents() {
         check(
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-            "Chrome", "Windows 10", "desktop", false,
+            "Chrome",
+            "Windows 10",
+            "desktop",
+            false,
         );
         check(
             "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
-            "Safari", "iPhone", "mobile", false,
+            "Safari",
+            "iPhone",
+            "mobile",
+            false,
         );
         check(
             "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
-            "Safari", "iPad", "tablet", false,
+            "Safari",
+            "iPad",
+            "tablet",
+            false,
         );
         check(
             "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36",
-            "Chrome", "Android", "tablet", false,
+            "Chrome",
+            "Android",
+            "tablet",
+            false,
         );
-        check("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Googlebot", "-", "bot", true);
+        check(
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Googlebot",
+            "-",
+            "bot",
+            true,
+        );
         check(
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36",
-            "Chrome", "Linux", "bot", true,
+            "Chrome",
+            "Linux",
+            "bot",
+            true,
         );
         check("", "-", "-", "unknown", false);
     }

@@ -21,7 +21,10 @@ pub struct Rejection {
 
 impl Rejection {
     fn new(reason: &'static str, error: impl Into<String>) -> Rejection {
-        Rejection { reason, error: error.into() }
+        Rejection {
+            reason,
+            error: error.into(),
+        }
     }
 }
 
@@ -60,7 +63,10 @@ fn id_value(v: Option<&Value>, field: &str) -> Result<Option<String>, Rejection>
         )),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(_) => Err(Rejection::new("invalid_id", format!("`{field}` must be a string"))),
+        Some(_) => Err(Rejection::new(
+            "invalid_id",
+            format!("`{field}` must be a string"),
+        )),
     }
 }
 
@@ -70,7 +76,9 @@ fn time_value(map: &Map<String, Value>, field: &str) -> Result<Option<i64>, Reje
         Some(Value::String(s)) => time::parse_iso(s).map(Some).ok_or_else(|| {
             Rejection::new(
                 "invalid_timestamp",
-                format!("`{field}` is not an ISO-8601 date-time (like 2024-05-01T12:00:00.000Z): {s:?}"),
+                format!(
+                    "`{field}` is not an ISO-8601 date-time (like 2024-05-01T12:00:00.000Z): {s:?}"
+                ),
             )
         }),
         Some(_) => Err(Rejection::new(
@@ -83,7 +91,10 @@ fn time_value(map: &Map<String, Value>, field: &str) -> Result<Option<i64>, Reje
 fn object_field(map: &Map<String, Value>, field: &str) -> Result<(), Rejection> {
     match map.get(field) {
         None | Some(Value::Null) | Some(Value::Object(_)) => Ok(()),
-        Some(_) => Err(Rejection::new("invalid_field", format!("`{field}` must be an object"))),
+        Some(_) => Err(Rejection::new(
+            "invalid_field",
+            format!("`{field}` must be an object"),
+        )),
     }
 }
 
@@ -98,7 +109,10 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
 /// Validates one message and returns the event to store, or why it cannot be stored.
 pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Rejection> {
     let Value::Object(mut map) = message else {
-        return Err(Rejection::new("not_an_object", "a message must be a JSON object"));
+        return Err(Rejection::new(
+            "not_an_object",
+            "a message must be a JSON object",
+        ));
     };
     let kind = match (ctx.implied_type, map.get("type")) {
         (Some(t), _) => t,
@@ -118,7 +132,10 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
     let user_id = id_value(map.get("userId"), "userId")?;
     let anonymous_id = id_value(map.get("anonymousId"), "anonymousId")?;
     if user_id.is_none() && anonymous_id.is_none() {
-        return Err(Rejection::new("missing_identity", "a message needs a `userId` or an `anonymousId`"));
+        return Err(Rejection::new(
+            "missing_identity",
+            "a message needs a `userId` or an `anonymousId`",
+        ));
     }
     for field in ["properties", "traits", "context", "integrations"] {
         object_field(&map, field)?;
@@ -127,12 +144,20 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
         MessageType::Track => match map.get("event") {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
             _ => {
-                return Err(Rejection::new("missing_event", "a track message needs an `event` name (a non-empty string)"));
+                return Err(Rejection::new(
+                    "missing_event",
+                    "a track message needs an `event` name (a non-empty string)",
+                ));
             }
         },
         MessageType::Group => match id_value(map.get("groupId"), "groupId")? {
             Some(g) => Some(g),
-            None => return Err(Rejection::new("missing_group_id", "a group message needs a `groupId`")),
+            None => {
+                return Err(Rejection::new(
+                    "missing_group_id",
+                    "a group message needs a `groupId`",
+                ));
+            }
         },
         MessageType::Alias => {
             if id_value(map.get("previousId"), "previousId")?.is_none() || user_id.is_none() {
@@ -146,7 +171,11 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
         MessageType::Page | MessageType::Screen => map
             .get("name")
             .and_then(Value::as_str)
-            .or_else(|| map.get("properties").and_then(|p| p.get("name")).and_then(Value::as_str))
+            .or_else(|| {
+                map.get("properties")
+                    .and_then(|p| p.get("name"))
+                    .and_then(Value::as_str)
+            })
             .filter(|s| !s.is_empty())
             .map(str::to_string),
         MessageType::Identify => None,
@@ -164,7 +193,9 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
 
     // Merge the batch-level context under the message's own: the message wins.
     if let Some(batch_ctx) = ctx.batch_context {
-        let own = map.entry("context").or_insert_with(|| Value::Object(Map::new()));
+        let own = map
+            .entry("context")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(own) = own {
             for (k, v) in batch_ctx {
                 own.entry(k.clone()).or_insert_with(|| v.clone());
@@ -176,12 +207,19 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
     let user_agent = str_at(&context, &["userAgent"]).map(str::to_string);
     let ip = str_at(&context, &["ip"]).and_then(|s| s.parse().ok());
     let props = map.get("properties").cloned().unwrap_or(Value::Null);
-    let url = str_at(&context, &["page", "url"]).or_else(|| str_at(&props, &["url"])).map(str::to_string);
-    let referrer =
-        str_at(&context, &["page", "referrer"]).or_else(|| str_at(&props, &["referrer"])).map(str::to_string);
+    let url = str_at(&context, &["page", "url"])
+        .or_else(|| str_at(&props, &["url"]))
+        .map(str::to_string);
+    let referrer = str_at(&context, &["page", "referrer"])
+        .or_else(|| str_at(&props, &["referrer"]))
+        .map(str::to_string);
 
     // Normalise what is stored: ids as strings, the corrected time, what the client sent.
-    if let Some(original) = map.get("timestamp").or_else(|| map.get("originalTimestamp")).cloned() {
+    if let Some(original) = map
+        .get("timestamp")
+        .or_else(|| map.get("originalTimestamp"))
+        .cloned()
+    {
         map.insert("originalTimestamp".into(), original);
     }
     map.remove("writeKey");
@@ -193,8 +231,14 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
     if let Some(a) = &anonymous_id {
         map.insert("anonymousId".into(), Value::String(a.clone()));
     }
-    map.insert("timestamp".into(), Value::String(time::format_iso(timestamp)));
-    map.insert("receivedAt".into(), Value::String(time::format_iso(ctx.received_at)));
+    map.insert(
+        "timestamp".into(),
+        Value::String(time::format_iso(timestamp)),
+    );
+    map.insert(
+        "receivedAt".into(),
+        Value::String(time::format_iso(ctx.received_at)),
+    );
     let body = Value::Object(map).to_string();
 
     Ok(Validated {
@@ -226,7 +270,10 @@ mod tests {
     const NOW: i64 = 1_700_000_000_000;
 
     fn ctx() -> ValidationContext<'static> {
-        ValidationContext { received_at: NOW, ..Default::default() }
+        ValidationContext {
+            received_at: NOW,
+            ..Default::default()
+        }
     }
 
     /// Checks that `message` is rejected with `reason`, or accepted when `reason` is None.
@@ -242,27 +289,81 @@ mod tests {
 
     #[test]
     fn segment_rules() {
-        check(json!({"type": "track", "event": "Signed Up", "userId": "u1"}), None);
-        check(json!({"type": "track", "userId": "u1"}), Some("missing_event"));
-        check(json!({"type": "track", "event": "  ", "userId": "u1"}), Some("missing_event"));
-        check(json!({"type": "track", "event": "x"}), Some("missing_identity"));
-        check(json!({"type": "track", "event": "x", "userId": ""}), Some("missing_identity"));
-        check(json!({"type": "track", "event": "x", "anonymousId": 42}), None);
-        check(json!({"type": "track", "event": "x", "userId": {}}), Some("invalid_id"));
-        check(json!({"type": "track", "event": "x", "userId": "u".repeat(256)}), Some("id_too_long"));
-        check(json!({"type": "identify", "userId": "u1", "traits": {"email": "a@b.c"}}), None);
-        check(json!({"type": "identify", "userId": "u1", "traits": [1]}), Some("invalid_field"));
-        check(json!({"type": "page", "anonymousId": "a", "name": "Home"}), None);
+        check(
+            json!({"type": "track", "event": "Signed Up", "userId": "u1"}),
+            None,
+        );
+        check(
+            json!({"type": "track", "userId": "u1"}),
+            Some("missing_event"),
+        );
+        check(
+            json!({"type": "track", "event": "  ", "userId": "u1"}),
+            Some("missing_event"),
+        );
+        check(
+            json!({"type": "track", "event": "x"}),
+            Some("missing_identity"),
+        );
+        check(
+            json!({"type": "track", "event": "x", "userId": ""}),
+            Some("missing_identity"),
+        );
+        check(
+            json!({"type": "track", "event": "x", "anonymousId": 42}),
+            None,
+        );
+        check(
+            json!({"type": "track", "event": "x", "userId": {}}),
+            Some("invalid_id"),
+        );
+        check(
+            json!({"type": "track", "event": "x", "userId": "u".repeat(256)}),
+            Some("id_too_long"),
+        );
+        check(
+            json!({"type": "identify", "userId": "u1", "traits": {"email": "a@b.c"}}),
+            None,
+        );
+        check(
+            json!({"type": "identify", "userId": "u1", "traits": [1]}),
+            Some("invalid_field"),
+        );
+        check(
+            json!({"type": "page", "anonymousId": "a", "name": "Home"}),
+            None,
+        );
         check(json!({"type": "screen", "anonymousId": "a"}), None);
-        check(json!({"type": "group", "userId": "u1"}), Some("missing_group_id"));
-        check(json!({"type": "group", "userId": "u1", "groupId": "g"}), None);
-        check(json!({"type": "alias", "userId": "u1"}), Some("missing_previous_id"));
-        check(json!({"type": "alias", "userId": "u1", "previousId": "a"}), None);
-        check(json!({"type": "bogus", "userId": "u1"}), Some("invalid_type"));
+        check(
+            json!({"type": "group", "userId": "u1"}),
+            Some("missing_group_id"),
+        );
+        check(
+            json!({"type": "group", "userId": "u1", "groupId": "g"}),
+            None,
+        );
+        check(
+            json!({"type": "alias", "userId": "u1"}),
+            Some("missing_previous_id"),
+        );
+        check(
+            json!({"type": "alias", "userId": "u1", "previousId": "a"}),
+            None,
+        );
+        check(
+            json!({"type": "bogus", "userId": "u1"}),
+            Some("invalid_type"),
+        );
         check(json!({"userId": "u1"}), Some("missing_type"));
         check(json!("track"), Some("not_an_object"));
-        check(json!({"type": "track", "event": "x", "userId": "u", "timestamp": "soon"}), Some("invalid_timestamp"));
-        check(json!({"type": "track", "event": "x", "userId": "u", "sentAt": 5}), Some("invalid_timestamp"));
+        check(
+            json!({"type": "track", "event": "x", "userId": "u", "timestamp": "soon"}),
+            Some("invalid_timestamp"),
+        );
+        check(
+            json!({"type": "track", "event": "x", "userId": "u", "sentAt": 5}),
+            Some("invalid_timestamp"),
+        );
     }
 
     #[test]
@@ -285,22 +386,46 @@ mod tests {
         assert_eq!(e.user_id.as_deref(), Some("7"));
         assert_eq!(e.session_id.as_deref(), Some("1234"));
         assert_eq!(e.timestamp, NOW - 10_000, "corrected by the batch's sentAt");
-        assert_eq!(e.dedup_ts, NOW + 50_000, "the client's own timestamp keys dedup");
+        assert_eq!(
+            e.dedup_ts,
+            NOW + 50_000,
+            "the client's own timestamp keys dedup"
+        );
         assert_eq!(e.url.as_deref(), Some("https://a.b/c"));
-        assert_eq!(v.ip, Some("1.2.3.4".parse().unwrap()), "the message's context wins");
-        assert_eq!(uuid::Uuid::parse_str(&e.message_id).unwrap().get_version_num(), 7);
+        assert_eq!(
+            v.ip,
+            Some("1.2.3.4".parse().unwrap()),
+            "the message's context wins"
+        );
+        assert_eq!(
+            uuid::Uuid::parse_str(&e.message_id)
+                .unwrap()
+                .get_version_num(),
+            7
+        );
         let body: Value = serde_json::from_str(&e.body).unwrap();
         assert_eq!(body["context"]["library"]["name"], "x");
         assert_eq!(body["userId"], "7");
         assert_eq!(body["originalTimestamp"], time::format_iso(NOW + 50_000));
         assert_eq!(body["timestamp"], time::format_iso(NOW - 10_000));
-        assert!(body.get("writeKey").is_none(), "keys are not stored with events");
+        assert!(
+            body.get("writeKey").is_none(),
+            "keys are not stored with events"
+        );
     }
 
     #[test]
     fn implied_type_wins() {
-        let ctx = ValidationContext { received_at: NOW, implied_type: Some(MessageType::Track), ..Default::default() };
-        let v = validate(json!({"type": "identify", "event": "x", "userId": "u"}), &ctx).unwrap();
+        let ctx = ValidationContext {
+            received_at: NOW,
+            implied_type: Some(MessageType::Track),
+            ..Default::default()
+        };
+        let v = validate(
+            json!({"type": "identify", "event": "x", "userId": "u"}),
+            &ctx,
+        )
+        .unwrap();
         assert_eq!(v.event.kind, MessageType::Track);
         assert_eq!(v.event.dedup_ts, 0);
     }

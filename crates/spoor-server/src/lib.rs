@@ -1,1 +1,57 @@
-//! placeholder
+//! Spoor's server: the HTTP API (ingestion, admin, operations), the bounded queue
+//! and the group-commit writer that stands between requests and the store.
+//!
+//! [`run`] serves on a listener the caller has already bound, so a caller (or a
+//! test) knows the address before the first request and never waits for start-up.
+
+mod app;
+pub mod config;
+mod enrich;
+mod http;
+mod ingest;
+mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+pub use config::ServerConfig;
+pub use enrich::GeoError;
+use spoor_store::Store;
+use tokio::net::TcpListener;
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] spoor_store::StoreError),
+    #[error(transparent)]
+    Geo(#[from] GeoError),
+    #[error("server IO error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the event writer stopped unexpectedly")]
+    WriterPanicked,
+}
+
+/// Serves Spoor on `listener` until `shutdown` resolves, then stops taking requests,
+/// lets the requests in flight finish, commits everything queued, and returns.
+pub async fn run(
+    listener: TcpListener,
+    store: Store,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let (app, writer) = app::App::start(store, config)?;
+    let router = http::router(app);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    // The router and every request are gone, so the queue's last sender is dropped:
+    // the writer drains what is left, commits it and exits.
+    tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .map_err(|_| ServerError::WriterPanicked)?
+        .map_err(|_| ServerError::WriterPanicked)
+}

@@ -1,1 +1,167 @@
-//! placeholder
+//! Spoor's storage. [`Store`] is the one interface the server and the CLI use; each
+//! backend (SQLite today) keeps its SQL and its migrations in its own module, and the
+//! rest of the code never sees which one runs.
+//!
+//! The API is synchronous: SQLite is an in-process library, and the server calls the
+//! store from its writer thread or from blocking tasks.
+
+mod error;
+mod records;
+pub mod sqlite;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{StoreError, StoreResult};
+pub use records::*;
+
+use spoor_core::Event;
+
+/// Where the store lives.
+#[derive(Clone, Debug)]
+pub enum StoreConfig {
+    /// The embedded default: `spoor.db` in this directory.
+    Sqlite { data_dir: PathBuf },
+}
+
+impl StoreConfig {
+    pub fn sqlite(data_dir: impl AsRef<Path>) -> StoreConfig {
+        StoreConfig::Sqlite {
+            data_dir: data_dir.as_ref().to_path_buf(),
+        }
+    }
+}
+
+/// A handle on the store; cheap to clone and share between threads.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+}
+
+/// The one writer of the event log. Exactly one exists per server; it appends many
+/// requests' events in one transaction (group commit).
+pub struct EventWriter {
+    inner: WriterBackend,
+}
+
+enum WriterBackend {
+    Sqlite(sqlite::SqliteWriter),
+}
+
+macro_rules! dispatch {
+    ($self:expr, $s:ident => $body:expr) => {
+        match &$self.backend {
+            Backend::Sqlite($s) => $body,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the store, creating it when absent, and applies pending migrations.
+    pub fn open(config: &StoreConfig) -> StoreResult<Store> {
+        let store = match config {
+            StoreConfig::Sqlite { data_dir } => Store {
+                backend: Backend::Sqlite(sqlite::SqliteStore::open(data_dir)?),
+            },
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Applies the migrations this version has and the store lacks; returns their names.
+    pub fn migrate(&self) -> StoreResult<Vec<String>> {
+        dispatch!(self, s => s.migrate())
+    }
+
+    /// A description of where the data is, for logs.
+    pub fn describe(&self) -> String {
+        dispatch!(self, s => s.describe())
+    }
+
+    pub fn writer(&self) -> StoreResult<EventWriter> {
+        dispatch!(self, s => Ok(EventWriter { inner: WriterBackend::Sqlite(s.writer()?) }))
+    }
+
+    pub fn create_project(&self, name: &str) -> StoreResult<Project> {
+        dispatch!(self, s => s.create_project(name))
+    }
+    pub fn projects(&self) -> StoreResult<Vec<Project>> {
+        dispatch!(self, s => s.projects())
+    }
+    /// A project by name; `NotFound` names the missing project.
+    pub fn project(&self, name: &str) -> StoreResult<Project> {
+        dispatch!(self, s => s.project(name))
+    }
+    pub fn set_keep_full_ip(&self, project: &str, keep: bool) -> StoreResult<Project> {
+        dispatch!(self, s => s.set_keep_full_ip(project, keep))
+    }
+
+    pub fn create_key(&self, key: &NewKey) -> StoreResult<KeyRecord> {
+        dispatch!(self, s => s.create_key(key))
+    }
+    pub fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
+        dispatch!(self, s => s.keys())
+    }
+    /// The key with this hash, active or not. The hot path of every ingestion request.
+    pub fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
+        dispatch!(self, s => s.key_by_hash(hash))
+    }
+    pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {
+        dispatch!(self, s => s.set_key_active(key, active))
+    }
+
+    pub fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        dispatch!(self, s => s.create_token(token))
+    }
+    /// The admin token with this hash; records that it was used.
+    pub fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        dispatch!(self, s => s.use_token(hash))
+    }
+
+    /// One page of events, in the query's order.
+    pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
+        dispatch!(self, s => s.events(query))
+    }
+    /// Every event the query matches, oldest first, one at a time: memory stays
+    /// constant however many there are.
+    pub fn for_each_event(
+        &self,
+        query: &EventQuery,
+        f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.for_each_event(query, f))
+    }
+    pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {
+        dispatch!(self, s => s.count_events(project_id))
+    }
+}
+
+impl EventWriter {
+    /// Appends the batches in one transaction and commits durably. Returns, per
+    /// batch, how many events were new and how many were duplicates. On error
+    /// nothing of any batch was stored.
+    pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
+        match &mut self.inner {
+            WriterBackend::Sqlite(w) => w.append(batches, now),
+        }
+    }
+
+    /// Called when the writer is idle: lets the backend do housekeeping (SQLite
+    /// checkpoints its write-ahead log).
+    pub fn idle(&mut self) {
+        match &mut self.inner {
+            WriterBackend::Sqlite(w) => w.idle(),
+        }
+    }
+}
+
+/// One request's events, for [`EventWriter::append`].
+pub struct Batch<'a> {
+    pub project_id: i64,
+    pub key_id: Option<i64>,
+    pub events: &'a [Event],
+}

@@ -1,1 +1,51 @@
-fn main() {}
+//! The `spoor` binary: parses the command line and runs one command.
+//!
+//! Anything a script may want to capture (a new key, an export) goes to standard
+//! output alone; everything else goes to standard error.
+
+mod admin;
+mod cli;
+mod config_file;
+mod export;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use spoor_store::{Store, StoreConfig};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = config_file::locate(&args) {
+        for (var, value) in config_file::load(&path)? {
+            // SAFETY: no other thread exists yet; the runtime starts later.
+            unsafe { std::env::set_var(var, value) };
+        }
+    }
+    let cli = Cli::parse_from(args);
+    let open = || Store::open(&StoreConfig::sqlite(&cli.data_dir));
+    match cli.command {
+        Command::Serve(args) => serve::run(open()?, args),
+        Command::Keys(cmd) => admin::keys(&open()?, cmd),
+        Command::Tokens(cmd) => admin::tokens(&open()?, cmd),
+        Command::Projects(cmd) => admin::projects(&open()?, cmd),
+        Command::Export(cmd) => export::run(&open()?, cmd),
+        Command::Migrate => {
+            let store = Store::open(&StoreConfig::sqlite(&cli.data_dir))?;
+            eprintln!("{} is up to date", store.describe());
+            Ok(())
+        }
+    }
+}

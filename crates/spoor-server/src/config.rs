@@ -1,0 +1,34 @@
+//! The server's settings. The CLI fills them from flags, `SPOOR_*` variables and the
+//! config file; tests build them directly.
+
+use std::path::PathBuf;
+
+use spoor_core::Limits;
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub limits: Limits,
+    /// Trusted proxies in front of Spoor; 0 means `X-Forwarded-For` is ignored.
+    pub proxy_hops: usize,
+    /// A MaxMind-format (MMDB) city or country database for geolocation.
+    pub geoip_db: Option<PathBuf>,
+    /// Events that may wait for the writer; beyond this, ingestion answers 503.
+    pub queue_events: usize,
+    /// Most events committed in one transaction.
+    pub write_batch_events: usize,
+    /// Requests served at once; beyond this, 503.
+    pub max_in_flight: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            proxy_hops: 0,
+            geoip_db: None,
+            queue_events: 50_000,
+            write_batch_events: 10_000,
+            max_in_flight: 2_048,
+        }
+    }
+}

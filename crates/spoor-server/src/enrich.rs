@@ -1,0 +1,165 @@
+//! Enrichment at ingest: user agent, bot flag, geolocation and the stored address.
+//!
+//! Geolocation reads a MaxMind-format database from a local file; nothing is fetched
+//! at run time. Both record layouts in use are read: MaxMind's GeoIP2/GeoLite2 and
+//! DB-IP's MaxMind-compatible files (nested `country.iso_code`, `subdivisions`,
+//! `city.names`), and the flat layout of the ip-location-db packages
+//! (`country_code`, `state1`, `city`).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use spoor_core::Enrichment;
+use spoor_core::useragent::{self, Agent};
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the GeoIP database {path}: {reason}")]
+pub struct GeoError {
+    path: PathBuf,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct Names<'a> {
+    #[serde(borrow)]
+    names: Option<BTreeMap<&'a str, &'a str>>,
+}
+
+#[derive(Deserialize)]
+struct IsoCode<'a> {
+    iso_code: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CityField<'a> {
+    Flat(&'a str),
+    #[serde(borrow)]
+    Nested(Names<'a>),
+}
+
+#[derive(Deserialize)]
+struct GeoRecord<'a> {
+    #[serde(borrow)]
+    country: Option<IsoCode<'a>>,
+    #[serde(borrow)]
+    subdivisions: Option<Vec<Names<'a>>>,
+    #[serde(borrow)]
+    city: Option<CityField<'a>>,
+    country_code: Option<&'a str>,
+    state1: Option<&'a str>,
+}
+
+fn english<'a>(n: &Names<'a>) -> Option<&'a str> {
+    n.names.as_ref().and_then(|m| m.get("en").copied())
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Place {
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+}
+
+pub struct Enricher {
+    geo: Option<maxminddb::Reader<Vec<u8>>>,
+}
+
+impl Enricher {
+    pub fn new(geoip_db: Option<&Path>) -> Result<Enricher, GeoError> {
+        let geo = match geoip_db {
+            None => None,
+            Some(path) => Some(
+                maxminddb::Reader::open_readfile(path).map_err(|e| GeoError {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })?,
+            ),
+        };
+        Ok(Enricher { geo })
+    }
+
+    /// Where an address is, when a database is configured and knows it.
+    pub fn locate(&self, ip: IpAddr) -> Place {
+        let Some(reader) = &self.geo else {
+            return Place::default();
+        };
+        let Ok(found) = reader.lookup(ip) else {
+            return Place::default();
+        };
+        let Ok(Some(rec)) = found.decode::<GeoRecord>() else {
+            return Place::default();
+        };
+        let country = rec.country.and_then(|c| c.iso_code).or(rec.country_code);
+        let region = rec
+            .subdivisions
+            .as_ref()
+            .and_then(|s| s.first())
+            .and_then(english)
+            .or(rec.state1);
+        let city = match &rec.city {
+            Some(CityField::Flat(s)) => Some(*s),
+            Some(CityField::Nested(n)) => english(n),
+            None => None,
+        };
+        let own = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+        Place {
+            country: own(country),
+            region: own(region),
+            city: own(city),
+        }
+    }
+
+    /// The enrichment stored with an event from this agent and address.
+    pub fn enrich(
+        &self,
+        agent: &Agent,
+        place: &Place,
+        ip: IpAddr,
+        keep_full_ip: bool,
+    ) -> Enrichment {
+        let shown = if keep_full_ip {
+            ip
+        } else {
+            spoor_core::ip::truncate(ip)
+        };
+        Enrichment {
+            ip: Some(shown.to_string()),
+            country: place.country.clone(),
+            region: place.region.clone(),
+            city: place.city.clone(),
+            browser: agent.browser.clone(),
+            browser_version: agent.browser_version.clone(),
+            os: agent.os.clone(),
+            os_version: agent.os_version.clone(),
+            device_type: Some(agent.device_type.to_string()),
+            is_bot: agent.is_bot,
+        }
+    }
+}
+
+/// Remembers the last agent and place looked up: the messages of one request
+/// nearly always share both, so each is computed once per request.
+#[derive(Default)]
+pub struct RequestMemo {
+    agent: Option<(String, Agent)>,
+    place: Option<(IpAddr, Place)>,
+}
+
+impl RequestMemo {
+    pub fn agent(&mut self, ua: &str) -> &Agent {
+        if self.agent.as_ref().is_none_or(|(u, _)| u != ua) {
+            self.agent = Some((ua.to_string(), useragent::parse(ua)));
+        }
+        &self.agent.as_ref().expect("just set").1
+    }
+
+    pub fn place(&mut self, enricher: &Enricher, ip: IpAddr) -> &Place {
+        if self.place.as_ref().is_none_or(|(i, _)| *i != ip) {
+            self.place = Some((ip, enricher.locate(ip)));
+        }
+        &self.place.as_ref().expect("just set").1
+    }
+}

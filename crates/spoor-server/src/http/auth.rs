@@ -1,0 +1,203 @@
+//! Who may write and who may read.
+//!
+//! Write keys are public and write-only. A sender may give one five ways, because
+//! every kind of client can do at least one of them: as the HTTP Basic user name
+//! (Segment's libraries), `x-api-key`, `Authorization: Bearer`, `writeKey` in the
+//! body, or `?api_key=` in the URL (`navigator.sendBeacon` cannot set headers).
+//! Admin tokens are secret and can only be given as `Authorization: Bearer`.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use spoor_core::secret;
+use spoor_store::{KeyRecord, Store, TokenRecord};
+
+use super::error::ApiError;
+
+/// The write key as the request carries it in a header or the URL, if anywhere.
+pub fn key_from_request(headers: &HeaderMap, query_key: Option<&str>) -> Option<String> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let auth = auth.trim();
+        if let Some(b64) = auth
+            .strip_prefix("Basic ")
+            .or_else(|| auth.strip_prefix("basic "))
+        {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            let user = text.split(':').next().unwrap_or("");
+            return (!user.is_empty()).then(|| user.to_string());
+        }
+        if let Some(token) = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+        {
+            return Some(token.trim().to_string());
+        }
+    }
+    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim().to_string());
+    }
+    query_key.filter(|k| !k.is_empty()).map(str::to_string)
+}
+
+pub const NO_KEY: &str = "no write key: send it as the HTTP Basic user name, an x-api-key header, \
+    Authorization: Bearer, writeKey in the body, or ?api_key= in the URL";
+
+/// Looks the key up and checks that it may write from this origin.
+pub fn write_key(
+    store: &Store,
+    key: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<KeyRecord, ApiError> {
+    let key = key.ok_or_else(|| ApiError::Unauthorized(NO_KEY.into()))?;
+    let record = store.key_by_hash(&secret::hash(key))?.ok_or_else(|| {
+        ApiError::Unauthorized(
+            "unknown write key: check the key, or create one with `spoor keys create`".into(),
+        )
+    })?;
+    if !record.active {
+        return Err(ApiError::Unauthorized(format!(
+            "write key {}… is disabled; enable it with `spoor keys enable {}`",
+            record.prefix, record.id
+        )));
+    }
+    if !record.domains.is_empty()
+        && let Some(host) = request_host(headers)
+        && !domain_allowed(&host, &record.domains)
+    {
+        return Err(ApiError::Forbidden(format!(
+            "{host} is not among this key's allowed domains ({}); add it with the key's domain list",
+            record.domains.join(", ")
+        )));
+    }
+    Ok(record)
+}
+
+/// The page's host from `Origin`, or from `Referer` when no Origin was sent.
+/// Requests with neither (server-side senders) carry no host to check.
+fn request_host(headers: &HeaderMap) -> Option<String> {
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| *o != "null");
+    let source = origin.or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()))?;
+    Some(host_of(source))
+}
+
+/// The host part of a URL or bare domain, lowercase, without port or path.
+pub fn host_of(s: &str) -> String {
+    let s = s.trim();
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or("").to_string()
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// A domain admits itself and its subdomains: `example.com` admits
+/// `shop.example.com` but not `badexample.com`.
+pub fn domain_allowed(host: &str, domains: &[String]) -> bool {
+    domains.iter().any(|d| {
+        let d = host_of(d);
+        host == d
+            || host
+                .strip_suffix(&d)
+                .is_some_and(|rest| rest.ends_with('.'))
+    })
+}
+
+/// One GCRA limiter per write key, sized by the key's own per-minute limit.
+#[derive(Default)]
+pub struct RateLimiters {
+    by_key: Mutex<HashMap<i64, (u32, Arc<DefaultDirectRateLimiter>)>>,
+}
+
+impl RateLimiters {
+    pub fn check(&self, key: &KeyRecord) -> Result<(), ApiError> {
+        let limiter = {
+            let mut map = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
+            let per_minute = key.rate_limit_per_minute.max(1);
+            let entry = map
+                .entry(key.id)
+                .or_insert_with(|| (0, Arc::new(limiter(per_minute))));
+            if entry.0 != per_minute {
+                *entry = (per_minute, Arc::new(limiter(per_minute)));
+            }
+            entry.1.clone()
+        };
+        limiter.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            ApiError::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                message: format!(
+                    "write key {}… is over its limit of {} requests a minute; retry after the Retry-After seconds",
+                    key.prefix, key.rate_limit_per_minute
+                ),
+            }
+        })
+    }
+}
+
+fn limiter(per_minute: u32) -> DefaultDirectRateLimiter {
+    let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::direct(Quota::per_minute(n))
+}
+
+/// Checks an admin token. Write keys are refused: they are public.
+pub fn admin(store: &Store, headers: &HeaderMap) -> Result<TokenRecord, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.trim().strip_prefix("Bearer ").map(str::trim))
+        .ok_or_else(|| ApiError::Unauthorized("send an admin token as Authorization: Bearer (create one with `spoor tokens create`)".into()))?;
+    if token.starts_with(secret::WRITE_KEY_PREFIX) {
+        return Err(ApiError::Unauthorized(
+            "write keys can only send events; reading needs an admin token from `spoor tokens create`".into(),
+        ));
+    }
+    store
+        .use_token(&secret::hash(token))?
+        .ok_or_else(|| ApiError::Unauthorized("unknown admin token".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(host_or_url: &str, domains: &[&str], expected: bool) {
+        let domains: Vec<String> = domains.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            domain_allowed(&host_of(host_or_url), &domains),
+            expected,
+            "{host_or_url} vs {domains:?}"
+        );
+    }
+
+    #[test]
+    fn domains_admit_themselves_and_subdomains() {
+        check("https://example.com", &["example.com"], true);
+        check("https://shop.example.com:8443/path", &["example.com"], true);
+        check("https://EXAMPLE.com.", &["example.com"], true);
+        check("https://badexample.com", &["example.com"], false);
+        check("https://example.com.evil.io", &["example.com"], false);
+        check("http://localhost:3000", &["https://localhost"], true);
+        check("https://b.io", &["a.io", "b.io"], true);
+    }
+}

@@ -1,0 +1,91 @@
+//! Reading a request body within the bounds: size on the wire, size after gzip,
+//! JSON depth. Bodies may be `application/json` or `text/plain` (what
+//! `navigator.sendBeacon` sends without a preflight), optionally gzip.
+
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, header};
+use spoor_core::Limits;
+use spoor_core::limits::json_depth;
+
+use super::error::ApiError;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// The decoded body, checked against every byte-level bound.
+pub async fn read(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<Bytes, ApiError> {
+    let too_big = || {
+        ApiError::TooLarge(format!(
+            "the request body is larger than {} bytes; send fewer or smaller messages per request",
+            limits.max_body_bytes
+        ))
+    };
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        && len > limits.max_body_bytes
+    {
+        return Err(too_big());
+    }
+    let raw = axum::body::to_bytes(body, limits.max_body_bytes)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_big()
+            } else {
+                ApiError::BadRequest(format!("could not read the request body: {e}"))
+            }
+        })?;
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let gzip = encoding.eq_ignore_ascii_case("gzip") || raw.starts_with(&GZIP_MAGIC);
+    let decoded = if gzip {
+        gunzip(&raw, limits.max_decoded_bytes)?
+    } else if !encoding.is_empty() && !encoding.eq_ignore_ascii_case("identity") {
+        return Err(ApiError::BadRequest(format!(
+            "Content-Encoding {encoding:?} is not supported; send gzip or no encoding"
+        )));
+    } else if raw.len() > limits.max_decoded_bytes {
+        return Err(ApiError::TooLarge(format!(
+            "the request body is larger than {} bytes",
+            limits.max_decoded_bytes
+        )));
+    } else {
+        raw
+    };
+    let depth = json_depth(&decoded);
+    if depth > limits.max_json_depth {
+        return Err(ApiError::TooLarge(format!(
+            "the JSON body nests {depth} levels deep; the limit is {}",
+            limits.max_json_depth
+        )));
+    }
+    Ok(decoded)
+}
+
+fn gunzip(raw: &[u8], max: usize) -> Result<Bytes, ApiError> {
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(max));
+    // Read one byte past the limit to tell "exactly at the limit" from "over it",
+    // without ever inflating more than that (a gzip bomb stops here).
+    let mut decoder = flate2::read::GzDecoder::new(raw).take(max as u64 + 1);
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid gzip: {e}")))?;
+    if out.len() > max {
+        return Err(ApiError::TooLarge(format!(
+            "the request body is larger than {max} bytes after gzip decompression"
+        )));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Parses the body as JSON, with a message that says where it broke.
+pub fn parse_json<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}

@@ -1,0 +1,112 @@
+//! The HTTP API's one error type. Each variant has its status; the body is always
+//! `{"error": "..."}` with a sentence that tells the sender what to fix.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::ingest::IngestError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthorized(String),
+    Forbidden(String),
+    NotFound(String),
+    TooLarge(String),
+    RateLimited {
+        retry_after_secs: u64,
+        message: String,
+    },
+    Unavailable {
+        retry_after_secs: u64,
+        message: String,
+    },
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::TooLarge(m)
+            | ApiError::Internal(m) => m,
+            ApiError::RateLimited { message, .. } | ApiError::Unavailable { message, .. } => {
+                message
+            }
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            }
+            | ApiError::Unavailable {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status(), Json(json!({ "error": self.message() }))).into_response();
+        if let Some(secs) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        response
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        let retry_after_secs = match e {
+            IngestError::QueueFull => 1,
+            IngestError::Store(_) | IngestError::ShuttingDown => 5,
+        };
+        ApiError::Unavailable {
+            retry_after_secs,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<spoor_store::StoreError> for ApiError {
+    fn from(e: spoor_store::StoreError) -> Self {
+        match e {
+            spoor_store::StoreError::NotFound(m) => ApiError::NotFound(m),
+            spoor_store::StoreError::Invalid(m) | spoor_store::StoreError::Conflict(m) => {
+                ApiError::BadRequest(m)
+            }
+            spoor_store::StoreError::Database(m) => {
+                tracing::error!(error = %m, "store error");
+                ApiError::Unavailable {
+                    retry_after_secs: 5,
+                    message: "the store is unavailable; retry shortly".into(),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The HTTP API: the router, one module per area, one error type.
+
+pub mod auth;
+mod body;
+mod cors;
+pub mod error;
+mod events;
+mod flush;
+mod ingest;
+mod ops;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{BoxError, Router};
+use tower::ServiceBuilder;
+
+use crate::app::App;
+use crate::telemetry::RouteLabels;
+use error::ApiError;
+
+pub fn router(app: Arc<App>) -> Router {
+    let ingestion = Router::new()
+        .route("/v1/batch", post(ingest::batch).options(()))
+        .route("/v1/track", post(ingest::track).options(()))
+        .route("/v1/identify", post(ingest::identify).options(()))
+        .route("/v1/page", post(ingest::page).options(()))
+        .route("/v1/screen", post(ingest::screen).options(()))
+        .route("/v1/group", post(ingest::group).options(()))
+        .route("/v1/alias", post(ingest::alias).options(()))
+        .route("/api/tracking/flush", post(flush::flush).options(()))
+        .layer(middleware::from_fn(cors::layer));
+    let overload = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: BoxError| async {
+            ApiError::Unavailable {
+                retry_after_secs: 1,
+                message: "Spoor is serving as many requests as it allows; retry shortly".into(),
+            }
+        }))
+        .load_shed()
+        .concurrency_limit(app.config.max_in_flight);
+    Router::new()
+        .merge(ingestion)
+        .route("/v1/events", get(events::list))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(|| async {
+            ApiError::NotFound("no such route; see the API in the README".into())
+        })
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .layer(overload)
+        .with_state(app)
+}
+
+/// Records each request's latency by route and status.
+async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    let labels = RouteLabels {
+        route,
+        status: response.status().as_u16(),
+    };
+    app.metrics
+        .requests
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    response
+}

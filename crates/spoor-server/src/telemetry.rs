@@ -1,0 +1,97 @@
+//! Every metric Spoor exports, in one place, rendered in Prometheus text format at
+//! `GET /metrics`. Each server has its own registry, so tests in one process do not
+//! share counters.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub status: u16,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub events_accepted: Counter,
+    pub events_duplicate: Counter,
+    pub events_rejected: Family<ReasonLabel, Counter>,
+    pub requests: Family<RouteLabels, Histogram>,
+    pub write_batch_events: Histogram,
+    pub write_seconds: Histogram,
+    pub queue_depth: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("spoor");
+        let m = Metrics {
+            events_accepted: Counter::default(),
+            events_duplicate: Counter::default(),
+            events_rejected: Family::default(),
+            requests: Family::new_with_constructor(|| {
+                Histogram::new([
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ])
+            }),
+            write_batch_events: Histogram::new(exponential_buckets(1.0, 4.0, 9)),
+            write_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            queue_depth: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "events_accepted",
+            "Events stored",
+            m.events_accepted.clone(),
+        );
+        registry.register(
+            "events_duplicate",
+            "Events not stored again because their messageId was seen",
+            m.events_duplicate.clone(),
+        );
+        registry.register(
+            "events_rejected",
+            "Events refused by validation, by reason",
+            m.events_rejected.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "write_batch_events",
+            "Events committed per write transaction",
+            m.write_batch_events.clone(),
+        );
+        registry.register(
+            "write_duration_seconds",
+            "Time to append and commit one write transaction",
+            m.write_seconds.clone(),
+        );
+        registry.register(
+            "queue_depth_events",
+            "Events waiting for the writer",
+            m.queue_depth.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,88 @@
+//! The records the store reads and writes, independent of any backend.
+
+use serde::Serialize;
+use spoor_core::Event;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    /// Keep whole client addresses instead of truncating them.
+    pub keep_full_ip: bool,
+    pub created_at: i64,
+}
+
+pub struct NewKey {
+    pub project_id: i64,
+    pub name: String,
+    pub hash: String,
+    pub prefix: String,
+    pub domains: Vec<String>,
+    pub rate_limit_per_minute: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyRecord {
+    pub id: i64,
+    pub project_id: i64,
+    pub project: String,
+    pub name: String,
+    pub prefix: String,
+    pub domains: Vec<String>,
+    pub rate_limit_per_minute: u32,
+    pub active: bool,
+    pub keep_full_ip: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// How a command names a key: by its numeric id or by the key itself.
+#[derive(Clone, Debug)]
+pub enum KeySelector {
+    Id(i64),
+    Hash(String),
+}
+
+pub struct NewToken {
+    pub name: String,
+    pub hash: String,
+    pub prefix: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// Which events to read.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery {
+    pub project_id: i64,
+    /// Event time at or after, ms.
+    pub since: Option<i64>,
+    /// Event time before, ms.
+    pub until: Option<i64>,
+    /// Continue after this (time, seq) position, exclusive, in the query's order.
+    pub after: Option<(i64, i64)>,
+    pub limit: Option<u32>,
+    pub newest_first: bool,
+}
+
+/// An event as stored, with its log position.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub project_id: i64,
+    pub event: Event,
+}
+
+/// What one batch's append did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Appended {
+    pub accepted: usize,
+    pub duplicates: usize,
+}

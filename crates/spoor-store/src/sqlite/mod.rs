@@ -1,0 +1,422 @@
+//! The SQLite backend: the embedded default store, `spoor.db` in the data directory.
+//!
+//! All SQLite SQL lives in this module. The database runs in WAL mode, so readers
+//! never wait for the writer; `synchronous=FULL` makes every commit durable before
+//! it returns, which is what lets the server answer 2xx only after a commit.
+
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use spoor_core::{Enrichment, Event, MessageType};
+
+pub use writer::SqliteWriter;
+
+use crate::{
+    EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, StoreError, StoreResult,
+    StoredEvent, TokenRecord,
+};
+
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "0001_init", include_str!("migrations/0001_init.sql"))];
+/// Idle read connections kept for reuse.
+const MAX_IDLE_READERS: usize = 8;
+/// How long a statement waits for a lock held by another process (the CLI beside a
+/// running server) before failing.
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    path: Arc<PathBuf>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// Opens a connection with the settings every Spoor connection shares.
+fn connect(path: &Path, cache_kib: i64) -> StoreResult<Connection> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -{cache_kib};"
+    ))?;
+    Ok(conn)
+}
+
+/// A read connection borrowed from the pool; returned on drop.
+struct Reader<'a> {
+    conn: Option<Connection>,
+    store: &'a SqliteStore,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("reader holds a connection until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut idle = self.store.readers.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
+    let domains: String = row.get("domains")?;
+    Ok(KeyRecord {
+        id: row.get("id")?,
+        project_id: row.get("project_id")?,
+        project: row.get("project")?,
+        name: row.get("name")?,
+        prefix: row.get("prefix")?,
+        domains: serde_json::from_str(&domains).unwrap_or_default(),
+        rate_limit_per_minute: row.get("rate_limit_per_minute")?,
+        active: row.get("active")?,
+        keep_full_ip: row.get("keep_full_ip")?,
+        created_at: row.get("created_at")?,
+        last_used_at: row.get("last_used_at")?,
+    })
+}
+
+const KEY_SELECT: &str =
+    "SELECT k.id, k.project_id, p.name AS project, k.name, k.prefix, k.domains,
+        k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
+    FROM api_keys k JOIN projects p ON p.id = k.project_id";
+
+fn project_from_row(row: &Row) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: row.get("id")?,
+        name: row.get("name")?,
+        keep_full_ip: row.get("keep_full_ip")?,
+        created_at: row.get("created_at")?,
+    })
+}
+
+const EVENT_COLUMNS: &str =
+    "seq, project_id, message_id, dedup_ts, type, name, user_id, anonymous_id,
+    session_id, ts, received_at, url, referrer, ip, country, region, city, browser, browser_version,
+    os, os_version, device_type, is_bot, body";
+
+fn event_from_row(row: &Row) -> rusqlite::Result<StoredEvent> {
+    let kind: String = row.get("type")?;
+    Ok(StoredEvent {
+        seq: row.get("seq")?,
+        project_id: row.get("project_id")?,
+        event: Event {
+            message_id: row.get("message_id")?,
+            dedup_ts: row.get("dedup_ts")?,
+            kind: MessageType::parse(&kind).unwrap_or(MessageType::Track),
+            name: row.get("name")?,
+            user_id: row.get("user_id")?,
+            anonymous_id: row.get("anonymous_id")?,
+            session_id: row.get("session_id")?,
+            timestamp: row.get("ts")?,
+            received_at: row.get("received_at")?,
+            url: row.get("url")?,
+            referrer: row.get("referrer")?,
+            enrichment: Enrichment {
+                ip: row.get("ip")?,
+                country: row.get("country")?,
+                region: row.get("region")?,
+                city: row.get("city")?,
+                browser: row.get("browser")?,
+                browser_version: row.get("browser_version")?,
+                os: row.get("os")?,
+                os_version: row.get("os_version")?,
+                device_type: row.get("device_type")?,
+                is_bot: row.get("is_bot")?,
+            },
+            body: row.get("body")?,
+        },
+    })
+}
+
+/// The WHERE clause and parameters of an event query.
+fn event_filter(q: &EventQuery) -> (String, Vec<i64>) {
+    let mut sql = String::from(" WHERE project_id = ?1");
+    let mut args = vec![q.project_id];
+    if let Some(since) = q.since {
+        args.push(since);
+        sql.push_str(&format!(" AND ts >= ?{}", args.len()));
+    }
+    if let Some(until) = q.until {
+        args.push(until);
+        sql.push_str(&format!(" AND ts < ?{}", args.len()));
+    }
+    if let Some((ts, seq)) = q.after {
+        args.push(ts);
+        args.push(seq);
+        let op = if q.newest_first { "<" } else { ">" };
+        sql.push_str(&format!(
+            " AND (ts, seq) {op} (?{}, ?{})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    let order = if q.newest_first { "DESC" } else { "ASC" };
+    sql.push_str(&format!(" ORDER BY ts {order}, seq {order}"));
+    if let Some(limit) = q.limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    (sql, args)
+}
+
+impl SqliteStore {
+    pub fn open(data_dir: &Path) -> StoreResult<SqliteStore> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StoreError::Database(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let store = SqliteStore {
+            path: Arc::new(data_dir.join("spoor.db")),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        };
+        drop(store.reader()?);
+        Ok(store)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("sqlite {}", self.path.display())
+    }
+
+    fn reader(&self) -> StoreResult<Reader<'_>> {
+        let idle = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => connect(&self.path, 4 * 1024)?,
+        };
+        Ok(Reader {
+            conn: Some(conn),
+            store: self,
+        })
+    }
+
+    pub fn writer(&self) -> StoreResult<SqliteWriter> {
+        SqliteWriter::new(connect(&self.path, 32 * 1024)?)
+    }
+
+    pub fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut conn = connect(&self.path, 2 * 1024)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+        )?;
+        let mut applied = Vec::new();
+        for (version, name, sql) in MIGRATIONS {
+            // IMMEDIATE: two processes starting at once must not both apply a migration.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let done: Option<i64> = tx
+                .query_row(
+                    "SELECT version FROM schema_migrations WHERE version = ?1",
+                    [version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if done.is_none() {
+                tx.execute_batch(sql)
+                    .map_err(|e| StoreError::Database(format!("migration {name} failed: {e}")))?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                    params![version, name, spoor_core::time::now_ms()],
+                )?;
+                applied.push(name.to_string());
+            }
+            tx.commit()?;
+        }
+        Ok(applied)
+    }
+
+    pub fn create_project(&self, name: &str) -> StoreResult<Project> {
+        let conn = self.reader()?;
+        let res = conn.execute(
+            "INSERT INTO projects (name, created_at) VALUES (?1, ?2)",
+            params![name, spoor_core::time::now_ms()],
+        );
+        match res {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StoreError::Conflict(format!(
+                    "a project named {name:?} exists already"
+                )))
+            }
+            other => {
+                other?;
+                drop(conn);
+                self.project(name)
+            }
+        }
+    }
+
+    pub fn projects(&self) -> StoreResult<Vec<Project>> {
+        let conn = self.reader()?;
+        let mut stmt =
+            conn.prepare("SELECT id, name, keep_full_ip, created_at FROM projects ORDER BY id")?;
+        let rows = stmt.query_map([], project_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn project(&self, name: &str) -> StoreResult<Project> {
+        let conn = self.reader()?;
+        conn.query_row(
+            "SELECT id, name, keep_full_ip, created_at FROM projects WHERE name = ?1",
+            [name],
+            project_from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("no project named {name:?}")))
+    }
+
+    pub fn set_keep_full_ip(&self, project: &str, keep: bool) -> StoreResult<Project> {
+        let changed = self.reader()?.execute(
+            "UPDATE projects SET keep_full_ip = ?1 WHERE name = ?2",
+            params![keep, project],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!(
+                "no project named {project:?}"
+            )));
+        }
+        self.project(project)
+    }
+
+    pub fn create_key(&self, key: &NewKey) -> StoreResult<KeyRecord> {
+        let conn = self.reader()?;
+        let domains = serde_json::to_string(&key.domains).unwrap_or_else(|_| "[]".into());
+        conn.execute(
+            "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![key.project_id, key.name, key.hash, key.prefix, domains, key.rate_limit_per_minute, spoor_core::time::now_ms()],
+        )?;
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        self.key_where("k.id = ?1", id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
+    }
+
+    fn key_where(&self, cond: &str, arg: impl rusqlite::ToSql) -> StoreResult<Option<KeyRecord>> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(&format!("{KEY_SELECT} WHERE {cond}"))?;
+        Ok(stmt.query_row([arg], key_from_row).optional()?)
+    }
+
+    pub fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare(&format!("{KEY_SELECT} ORDER BY k.id"))?;
+        let rows = stmt.query_map([], key_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
+        self.key_where("k.key_hash = ?1", hash)
+    }
+
+    pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {
+        let conn = self.reader()?;
+        let (changed, found) = match key {
+            KeySelector::Id(id) => {
+                let n = conn.execute(
+                    "UPDATE api_keys SET active = ?1 WHERE id = ?2",
+                    params![active, id],
+                )?;
+                drop(conn);
+                (n, self.key_where("k.id = ?1", id)?)
+            }
+            KeySelector::Hash(h) => {
+                let n = conn.execute(
+                    "UPDATE api_keys SET active = ?1 WHERE key_hash = ?2",
+                    params![active, h],
+                )?;
+                drop(conn);
+                (n, self.key_by_hash(h)?)
+            }
+        };
+        match (changed, found) {
+            (1, Some(k)) => Ok(k),
+            _ => Err(StoreError::NotFound(
+                "no such key: give a key id from `spoor keys list` or the key itself".into(),
+            )),
+        }
+    }
+
+    pub fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        let conn = self.reader()?;
+        let now = spoor_core::time::now_ms();
+        conn.execute(
+            "INSERT INTO admin_tokens (name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token.name, token.hash, token.prefix, now],
+        )?;
+        Ok(TokenRecord {
+            id: conn.last_insert_rowid(),
+            name: token.name.clone(),
+            prefix: token.prefix.clone(),
+            created_at: now,
+            last_used_at: None,
+        })
+    }
+
+    pub fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let conn = self.reader()?;
+        let mut stmt = conn.prepare_cached(
+            "UPDATE admin_tokens SET last_used_at = ?2 WHERE token_hash = ?1
+             RETURNING id, name, prefix, created_at, last_used_at",
+        )?;
+        let found = stmt
+            .query_row(params![hash, spoor_core::time::now_ms()], |r| {
+                Ok(TokenRecord {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    prefix: r.get(2)?,
+                    created_at: r.get(3)?,
+                    last_used_at: r.get(4)?,
+                })
+            })
+            .optional()?;
+        Ok(found)
+    }
+
+    pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
+        let mut out = Vec::new();
+        self.for_each_event(query, &mut |e| {
+            out.push(e);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    pub fn for_each_event(
+        &self,
+        query: &EventQuery,
+        f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let conn = self.reader()?;
+        let (filter, args) = event_filter(query);
+        let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events{filter}"))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        while let Some(row) = rows.next()? {
+            f(event_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {
+        let conn = self.reader()?;
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM events WHERE project_id = ?1",
+            [project_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,109 @@
+//! The SQLite event writer: one connection, one transaction per group of requests.
+
+use rusqlite::{Connection, params};
+
+use crate::{Appended, Batch, StoreResult};
+
+/// WAL pages after which the idle writer checkpoints. SQLite's own automatic
+/// checkpoint runs inside a commit and would hold up the requests waiting on it,
+/// so it is off and the writer checkpoints when its queue is empty.
+const CHECKPOINT_PAGES: i64 = 4_000;
+/// A WAL this large is checkpointed even while busy, so it cannot grow without bound.
+const FORCE_CHECKPOINT_PAGES: i64 = 64_000;
+
+pub struct SqliteWriter {
+    conn: Connection,
+    wal_pages: i64,
+}
+
+const INSERT: &str = "INSERT OR IGNORE INTO events (project_id, message_id, dedup_ts, type, name, user_id,
+    anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region, city, browser,
+    browser_version, os, os_version, device_type, is_bot, key_id, body)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+            ?21, ?22, ?23, ?24)";
+
+impl SqliteWriter {
+    pub(super) fn new(conn: Connection) -> StoreResult<SqliteWriter> {
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        Ok(SqliteWriter { conn, wal_pages: 0 })
+    }
+
+    pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(batches.len());
+        {
+            let mut insert = tx.prepare_cached(INSERT)?;
+            let mut touch =
+                tx.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?;
+            let mut touched: Vec<i64> = Vec::new();
+            for batch in batches {
+                let mut done = Appended::default();
+                for e in batch.events {
+                    let en = &e.enrichment;
+                    let n = insert.execute(params![
+                        batch.project_id,
+                        e.message_id,
+                        e.dedup_ts,
+                        e.kind.as_str(),
+                        e.name,
+                        e.user_id,
+                        e.anonymous_id,
+                        e.session_id,
+                        e.timestamp,
+                        e.received_at,
+                        e.url,
+                        e.referrer,
+                        en.ip,
+                        en.country,
+                        en.region,
+                        en.city,
+                        en.browser,
+                        en.browser_version,
+                        en.os,
+                        en.os_version,
+                        en.device_type,
+                        en.is_bot,
+                        batch.key_id,
+                        e.body,
+                    ])?;
+                    if n == 1 {
+                        done.accepted += 1
+                    } else {
+                        done.duplicates += 1
+                    }
+                }
+                if let Some(key) = batch.key_id
+                    && !touched.contains(&key)
+                {
+                    touch.execute(params![key, now])?;
+                    touched.push(key);
+                }
+                out.push(done);
+            }
+        }
+        tx.commit()?;
+        self.wal_pages += 1 + out.iter().map(|a| a.accepted as i64).sum::<i64>() / 8;
+        if self.wal_pages > FORCE_CHECKPOINT_PAGES {
+            self.checkpoint();
+        }
+        Ok(out)
+    }
+
+    pub fn idle(&mut self) {
+        if self.wal_pages > CHECKPOINT_PAGES {
+            self.checkpoint();
+        }
+    }
+
+    fn checkpoint(&mut self) {
+        // PASSIVE never blocks readers; RESTART would make the next writes start at
+        // the beginning of the WAL file but can wait on readers.
+        match self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+        {
+            Ok(_) => self.wal_pages = 0,
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
+        }
+    }
+}

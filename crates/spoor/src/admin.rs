@@ -1,0 +1,164 @@
+//! `spoor keys`, `spoor tokens` and `spoor projects`.
+
+use anyhow::bail;
+use spoor_core::secret;
+use spoor_store::{KeySelector, NewKey, NewToken, Store};
+
+use crate::cli::{KeysCommand, ProjectsCommand, TokensCommand};
+
+fn when(ms: Option<i64>) -> String {
+    ms.map_or_else(
+        || "never".into(),
+        |ms| spoor_core::time::format_iso(ms)[..19].replace('T', " "),
+    )
+}
+
+fn selector(s: &str) -> anyhow::Result<KeySelector> {
+    if secret::looks_like_write_key(s) {
+        return Ok(KeySelector::Hash(secret::hash(s)));
+    }
+    match s.parse::<i64>() {
+        Ok(id) => Ok(KeySelector::Id(id)),
+        Err(_) => bail!(
+            "{s:?} is neither a write key (fk_ and 32 characters) nor a key id from `spoor keys list`"
+        ),
+    }
+}
+
+pub fn keys(store: &Store, cmd: KeysCommand) -> anyhow::Result<()> {
+    match cmd {
+        KeysCommand::Create {
+            name,
+            project,
+            domains,
+            rate_limit,
+        } => {
+            if rate_limit == 0 {
+                bail!("--rate-limit must be at least 1 request a minute");
+            }
+            let project = store.project(&project).map_err(|e| {
+                anyhow::anyhow!("{e}; create it with `spoor projects create {project}`")
+            })?;
+            let key = secret::generate(secret::WRITE_KEY_PREFIX);
+            let record = store.create_key(&NewKey {
+                project_id: project.id,
+                name,
+                hash: secret::hash(&key),
+                prefix: secret::shown_prefix(&key),
+                domains: domains
+                    .iter()
+                    .map(|d| d.trim().to_ascii_lowercase())
+                    .collect(),
+                rate_limit_per_minute: rate_limit,
+            })?;
+            eprintln!(
+                "created write key {} ({:?}) for project {}; it is shown only now, so keep it",
+                record.id, record.name, record.project
+            );
+            println!("{key}");
+        }
+        KeysCommand::List { json } => {
+            let keys = store.keys()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&keys)?);
+                return Ok(());
+            }
+            println!(
+                "{:<4} {:<24} {:<13} {:<12} {:<28} {:>8} {:<6} {:<19} {:<19}",
+                "ID",
+                "NAME",
+                "PREFIX",
+                "PROJECT",
+                "DOMAINS",
+                "LIMIT/M",
+                "ACTIVE",
+                "CREATED",
+                "LAST USED"
+            );
+            for k in keys {
+                let domains = if k.domains.is_empty() {
+                    "(any)".to_string()
+                } else {
+                    k.domains.join(",")
+                };
+                println!(
+                    "{:<4} {:<24} {:<13} {:<12} {:<28} {:>8} {:<6} {:<19} {:<19}",
+                    k.id,
+                    k.name,
+                    format!("{}…", k.prefix),
+                    k.project,
+                    domains,
+                    k.rate_limit_per_minute,
+                    if k.active { "yes" } else { "no" },
+                    when(Some(k.created_at)),
+                    when(k.last_used_at)
+                );
+            }
+        }
+        KeysCommand::Disable { key } => {
+            let k = store.set_key_active(&selector(&key)?, false)?;
+            eprintln!("write key {} ({:?}) is disabled", k.id, k.name);
+        }
+        KeysCommand::Enable { key } => {
+            let k = store.set_key_active(&selector(&key)?, true)?;
+            eprintln!("write key {} ({:?}) is enabled", k.id, k.name);
+        }
+    }
+    Ok(())
+}
+
+pub fn tokens(store: &Store, cmd: TokensCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokensCommand::Create { name } => {
+            let token = secret::generate(secret::ADMIN_TOKEN_PREFIX);
+            let record = store.create_token(&NewToken {
+                name,
+                hash: secret::hash(&token),
+                prefix: secret::shown_prefix(&token),
+            })?;
+            eprintln!(
+                "created admin token {} ({:?}); it is shown only now, so keep it secret",
+                record.id, record.name
+            );
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+pub fn projects(store: &Store, cmd: ProjectsCommand) -> anyhow::Result<()> {
+    match cmd {
+        ProjectsCommand::Create { name } => {
+            let p = store.create_project(&name)?;
+            eprintln!("created project {} ({})", p.name, p.id);
+        }
+        ProjectsCommand::List => {
+            println!(
+                "{:<4} {:<24} {:<12} {:<19}",
+                "ID", "NAME", "FULL IP", "CREATED"
+            );
+            for p in store.projects()? {
+                println!(
+                    "{:<4} {:<24} {:<12} {:<19}",
+                    p.id,
+                    p.name,
+                    if p.keep_full_ip { "kept" } else { "truncated" },
+                    when(Some(p.created_at))
+                );
+            }
+        }
+        ProjectsCommand::Set { name, keep_full_ip } => {
+            let p = store.set_keep_full_ip(&name, keep_full_ip)?;
+            eprintln!(
+                "project {}: client addresses are {}",
+                p.name,
+                if p.keep_full_ip {
+                    "kept whole"
+                } else {
+                    "truncated"
+                }
+            );
+        }
+    }
+    Ok(())
+}

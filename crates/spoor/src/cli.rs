@@ -1,0 +1,204 @@
+//! The command line: every command, flag and `SPOOR_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use spoor_core::Limits;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spoor",
+    version,
+    about = "Self-hosted customer-behaviour analytics: collect events from websites, widgets and back ends, store them safely, read them back.",
+    after_help = "Start with `spoor serve`, then create a write key with `spoor keys create --name site`.\n\
+                  Every setting can also come from a SPOOR_* variable or from a TOML file given by --config."
+)]
+pub struct Cli {
+    /// Directory of the embedded store (SQLite file spoor.db)
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_DATA_DIR",
+        default_value = "./spoor-data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+
+    /// A TOML file of settings, named like the long flags (listen = "0.0.0.0:8080").
+    /// Flags and SPOOR_* variables win over the file.
+    #[arg(long, global = true, env = "SPOOR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server: ingestion, admin API, health and metrics
+    Serve(ServeArgs),
+    /// Manage write keys, the public keys that websites and SDKs send events with
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage admin tokens, the secret tokens that read data through the API
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Manage projects; every store has the project `default`
+    #[command(subcommand)]
+    Projects(ProjectsCommand),
+    /// Write stored data to standard output
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Apply pending database migrations (serve does this at start too)
+    Migrate,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on; use 0.0.0.0:8080 to accept connections from other hosts
+    #[arg(
+        long,
+        env = "SPOOR_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+
+    /// MaxMind-format (MMDB) database for country, region and city, such as DB-IP's
+    /// free IP to City Lite; without one, events carry no location
+    #[arg(long, env = "SPOOR_GEOIP_DB", value_name = "FILE")]
+    pub geoip_db: Option<PathBuf>,
+
+    /// Number of trusted reverse proxies in front of Spoor. 0 ignores X-Forwarded-For;
+    /// N takes the client address from the N-th entry from its right end
+    #[arg(long, env = "SPOOR_PROXY_HOPS", default_value_t = 0, value_name = "N")]
+    pub proxy_hops: usize,
+
+    /// Largest request body on the wire, in bytes (413 above)
+    #[arg(long, env = "SPOOR_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes, value_name = "BYTES")]
+    pub max_body_bytes: usize,
+
+    /// Largest request body after gzip decompression, in bytes (413 above)
+    #[arg(long, env = "SPOOR_MAX_DECODED_BYTES", default_value_t = Limits::default().max_decoded_bytes, value_name = "BYTES")]
+    pub max_decoded_bytes: usize,
+
+    /// Most messages in one batch (413 above)
+    #[arg(long, env = "SPOOR_MAX_BATCH_MESSAGES", default_value_t = Limits::default().max_batch_messages, value_name = "N")]
+    pub max_batch_messages: usize,
+
+    /// Largest single message, properties included, in bytes (413 above)
+    #[arg(long, env = "SPOOR_MAX_MESSAGE_BYTES", default_value_t = Limits::default().max_message_bytes, value_name = "BYTES")]
+    pub max_message_bytes: usize,
+
+    /// Deepest nesting of objects and arrays in a body (413 above)
+    #[arg(long, env = "SPOOR_MAX_JSON_DEPTH", default_value_t = Limits::default().max_json_depth, value_name = "N")]
+    pub max_json_depth: usize,
+
+    /// Events that may wait to be written; beyond this ingestion answers 503 with Retry-After
+    #[arg(long, env = "SPOOR_QUEUE_EVENTS", default_value_t = spoor_server::ServerConfig::default().queue_events, value_name = "N")]
+    pub queue_events: usize,
+
+    /// Most events committed in one transaction
+    #[arg(long, env = "SPOOR_WRITE_BATCH_EVENTS", default_value_t = spoor_server::ServerConfig::default().write_batch_events, value_name = "N")]
+    pub write_batch_events: usize,
+
+    /// Requests served at once; beyond this the server answers 503 with Retry-After
+    #[arg(long, env = "SPOOR_MAX_IN_FLIGHT", default_value_t = spoor_server::ServerConfig::default().max_in_flight, value_name = "N")]
+    pub max_in_flight: usize,
+
+    /// Log format on standard error; the level comes from SPOOR_LOG (default info)
+    #[arg(long, env = "SPOOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a write key and print it, alone, on standard output
+    Create {
+        /// A name people recognise, such as "Customer XYZ - Production"
+        #[arg(long)]
+        name: String,
+        /// Project the key writes to
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// A domain allowed to send with this key, with its subdomains (repeat for
+        /// more); with none, any origin may send
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// Requests a minute this key may make (429 beyond)
+        #[arg(long, default_value_t = 1000, value_name = "PER_MINUTE")]
+        rate_limit: u32,
+    },
+    /// List write keys
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a key from sending (401 until enabled again)
+    Disable {
+        /// The key itself (fk_...) or its id from `spoor keys list`
+        #[arg(value_name = "KEY|ID")]
+        key: String,
+    },
+    /// Let a disabled key send again
+    Enable {
+        /// The key itself (fk_...) or its id from `spoor keys list`
+        #[arg(value_name = "KEY|ID")]
+        key: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokensCommand {
+    /// Create an admin token and print it, alone, on standard output
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectsCommand {
+    /// Create a project
+    Create { name: String },
+    /// List projects
+    List,
+    /// Change a project's settings
+    Set {
+        name: String,
+        /// Store whole client IP addresses instead of truncated ones (/24, /48)
+        #[arg(long, value_name = "BOOL")]
+        keep_full_ip: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Stream stored events, oldest first, in constant memory
+    Events {
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// Events at or after this time (ISO-8601, a date, or ms since the epoch)
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Events before this time (ISO-8601, a date, or ms since the epoch)
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportFormat {
+    Ndjson,
+    Csv,
+}

@@ -1,0 +1,131 @@
+//! `spoor export events`: NDJSON or CSV on standard output, one row at a time.
+
+use std::io::Write;
+
+use anyhow::Context;
+use spoor_store::{EventQuery, Store, StoreError};
+
+use crate::cli::{ExportCommand, ExportFormat};
+
+/// A time given as ISO-8601, a date (midnight UTC), or ms since the epoch.
+pub fn parse_time(s: &str) -> anyhow::Result<i64> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    if let Some(ms) = spoor_core::time::parse_iso(s) {
+        return Ok(ms);
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists")
+            .and_utc()
+            .timestamp_millis());
+    }
+    anyhow::bail!(
+        "{s:?} is not a time: give ISO-8601 (2024-05-01T12:00:00Z), a date (2024-05-01) or ms since the epoch"
+    )
+}
+
+const CSV_HEADER: [&str; 22] = [
+    "message_id",
+    "type",
+    "name",
+    "user_id",
+    "anonymous_id",
+    "session_id",
+    "timestamp",
+    "received_at",
+    "url",
+    "referrer",
+    "ip",
+    "country",
+    "region",
+    "city",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "device_type",
+    "is_bot",
+    "properties",
+    "message",
+];
+
+pub fn run(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
+    let ExportCommand::Events {
+        project,
+        since,
+        until,
+        format,
+    } = cmd;
+    let project = store.project(&project)?;
+    let query = EventQuery {
+        project_id: project.id,
+        since: since
+            .as_deref()
+            .map(parse_time)
+            .transpose()
+            .context("--since")?,
+        until: until
+            .as_deref()
+            .map(parse_time)
+            .transpose()
+            .context("--until")?,
+        ..Default::default()
+    };
+    let stdout = std::io::stdout().lock();
+    let io = |e: std::io::Error| StoreError::Invalid(format!("cannot write the export: {e}"));
+    match format {
+        ExportFormat::Ndjson => {
+            let mut out = std::io::BufWriter::new(stdout);
+            store.for_each_event(&query, &mut |row| {
+                serde_json::to_writer(&mut out, &row.event.to_json(&project.name))
+                    .map_err(|e| io(e.into()))?;
+                out.write_all(b"\n").map_err(io)
+            })?;
+            out.flush()?;
+        }
+        ExportFormat::Csv => {
+            let mut out = csv::Writer::from_writer(stdout);
+            out.write_record(CSV_HEADER)?;
+            store.for_each_event(&query, &mut |row| {
+                let e = &row.event;
+                let en = &e.enrichment;
+                let body: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
+                let props = body
+                    .get("properties")
+                    .or_else(|| body.get("traits"))
+                    .map(|p| p.to_string());
+                let o = |s: &Option<String>| s.clone().unwrap_or_default();
+                out.write_record([
+                    e.message_id.clone(),
+                    e.kind.as_str().to_string(),
+                    o(&e.name),
+                    o(&e.user_id),
+                    o(&e.anonymous_id),
+                    o(&e.session_id),
+                    spoor_core::time::format_iso(e.timestamp),
+                    spoor_core::time::format_iso(e.received_at),
+                    o(&e.url),
+                    o(&e.referrer),
+                    o(&en.ip),
+                    o(&en.country),
+                    o(&en.region),
+                    o(&en.city),
+                    o(&en.browser),
+                    o(&en.browser_version),
+                    o(&en.os),
+                    o(&en.os_version),
+                    o(&en.device_type),
+                    en.is_bot.to_string(),
+                    props.unwrap_or_default(),
+                    e.body.clone(),
+                ])
+                .map_err(|e| io(std::io::Error::other(e)))
+            })?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}

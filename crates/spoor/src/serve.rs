@@ -1,0 +1,75 @@
+//! `spoor serve`.
+
+use anyhow::Context;
+use spoor_core::Limits;
+use spoor_server::ServerConfig;
+use spoor_store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{LogFormat, ServeArgs};
+
+fn init_logs(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("SPOOR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
+    init_logs(args.log_format);
+    let config = ServerConfig {
+        limits: Limits {
+            max_body_bytes: args.max_body_bytes,
+            max_decoded_bytes: args.max_decoded_bytes,
+            max_batch_messages: args.max_batch_messages,
+            max_message_bytes: args.max_message_bytes,
+            max_json_depth: args.max_json_depth,
+        },
+        proxy_hops: args.proxy_hops,
+        geoip_db: args.geoip_db,
+        queue_events: args.queue_events,
+        write_batch_events: args.write_batch_events,
+        max_in_flight: args.max_in_flight,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(store = %store.describe(), "starting");
+        // Printed after binding: whoever reads this line can connect at once.
+        println!("spoor listening on http://{addr}");
+        spoor_server::run(listener, store, config, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests and committing the queue");
+}
