@@ -1,1 +1,222 @@
-fn main() {}
+//! Load generator for Spoor's ingestion benchmarks.
+//!
+//! Sends realistic Segment messages (about 400 bytes each, random UUIDv4
+//! messageIds, as Segment's libraries make them) over keep-alive HTTP/1.1
+//! connections, either as fast as the server answers (closed loop) or at a fixed
+//! rate (open loop, for latency at a given load), and reports throughput, status
+//! counts, latency percentiles and the server's peak RSS.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use base64::Engine;
+use bytes::Bytes;
+use clap::{Parser, ValueEnum};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use rand::Rng;
+use serde_json::json;
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
+enum Mode {
+    /// POST /v1/batch with --batch-size messages
+    Batch,
+    /// POST /v1/track with one message
+    Track,
+}
+
+#[derive(Parser, Debug)]
+#[command(about = "Load generator for Spoor's ingestion API")]
+struct Args {
+    /// Spoor's base URL
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Write key
+    #[arg(long)]
+    key: String,
+    #[arg(long, value_enum, default_value_t = Mode::Batch)]
+    mode: Mode,
+    /// Messages per batch request
+    #[arg(long, default_value_t = 20)]
+    batch_size: usize,
+    /// Concurrent connections
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Seconds to run
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Target events a second across all connections; 0 sends as fast as answered
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
+    /// Server process id, to sample its resident memory
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Print one JSON line instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Default)]
+struct Stats {
+    ok_requests: AtomicU64,
+    ok_events: AtomicU64,
+    s429: AtomicU64,
+    s503: AtomicU64,
+    other: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// One message as JSON text. Written with `format!` rather than built as a
+/// `serde_json::Value`, so that the generator spends as little of the machine's
+/// CPU as it can: it shares the cores with the server it measures.
+fn message(out: &mut String, rng: &mut impl Rng, now: &str) {
+    use std::fmt::Write;
+    let user = rng.random_range(0..100_000u32);
+    let sku = rng.random_range(0..5000u32);
+    let id = uuid::Uuid::from_u128(rng.random::<u128>() & !(0xF000u128 << 64) | (0x4000u128 << 64));
+    let _ = write!(
+        out,
+        r#"{{"type":"track","event":"Product Viewed","messageId":"{id}","userId":"user-{user}","anonymousId":"anon-{user}","timestamp":"{now}","properties":{{"product_id":"sku-{sku}","price":19.99,"currency":"USD","category":"shoes"}},"context":{{"sessionId":"s-{user}","page":{{"url":"https://shop.example.com/p/sku-{sku}","referrer":"https://www.google.com/"}},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
+    );
+}
+
+fn body(mode: Mode, batch: usize) -> Bytes {
+    let mut rng = rand::rng();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut out = String::with_capacity(512 * batch);
+    match mode {
+        Mode::Track => message(&mut out, &mut rng, &now),
+        Mode::Batch => {
+            out.push_str(r#"{"batch":["#);
+            for i in 0..batch {
+                if i > 0 {
+                    out.push(',');
+                }
+                message(&mut out, &mut rng, &now);
+            }
+            out.push_str(r#"],"sentAt":""#);
+            out.push_str(&now);
+            out.push_str(r#""}"#);
+        }
+    }
+    Bytes::from(out)
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let events_per_request = if args.mode == Mode::Batch { args.batch_size } else { 1 };
+    let path = if args.mode == Mode::Batch { "/v1/batch" } else { "/v1/track" };
+    let uri: hyper::Uri = format!("{}{path}", args.url).parse().context("--url")?;
+    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:", args.key)));
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(args.connections)
+        .build_http();
+    let stats = Arc::new(Stats::default());
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    // Open loop: each connection sends on its own fixed schedule.
+    let interval = (args.rate > 0).then(|| {
+        Duration::from_secs_f64(args.connections as f64 * events_per_request as f64 / args.rate as f64)
+    });
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    if let Some(pid) = args.server_pid {
+        let peak = peak_rss.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some(kib) = rss_kib(pid) {
+                    peak.fetch_max(kib, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+    }
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..args.connections {
+        let (client, uri, auth, stats) = (client.clone(), uri.clone(), auth.clone(), stats.clone());
+        let mode = args.mode;
+        let batch = args.batch_size;
+        workers.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::new();
+            let mut next = Instant::now() + interval.map_or(Duration::ZERO, |i| i.mul_f64(w as f64 / 64.0 % 1.0));
+            while Instant::now() < deadline {
+                if let Some(i) = interval {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += i;
+                }
+                let req = hyper::Request::post(uri.clone())
+                    .header("content-type", "application/json")
+                    .header("authorization", &auth)
+                    .body(Full::new(body(mode, batch)))
+                    .expect("request");
+                let t0 = Instant::now();
+                match client.request(req).await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let _ = resp.into_body().collect().await;
+                        latencies.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                        match status {
+                            200 => {
+                                stats.ok_requests.fetch_add(1, Ordering::Relaxed);
+                                stats.ok_events.fetch_add(events_per_request as u64, Ordering::Relaxed);
+                            }
+                            429 => drop(stats.s429.fetch_add(1, Ordering::Relaxed)),
+                            503 => drop(stats.s503.fetch_add(1, Ordering::Relaxed)),
+                            _ => drop(stats.other.fetch_add(1, Ordering::Relaxed)),
+                        }
+                    }
+                    Err(_) => drop(stats.errors.fetch_add(1, Ordering::Relaxed)),
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for w in workers {
+        all.extend(w.await?);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let ok_events = stats.ok_events.load(Ordering::Relaxed);
+    let ok_requests = stats.ok_requests.load(Ordering::Relaxed);
+    let report = json!({
+        "mode": format!("{:?}", args.mode).to_lowercase(),
+        "batch_size": events_per_request,
+        "connections": args.connections,
+        "target_rate": args.rate,
+        "seconds": (secs * 10.0).round() / 10.0,
+        "events_per_sec": (ok_events as f64 / secs).round(),
+        "requests_per_sec": (ok_requests as f64 / secs).round(),
+        "status_200": ok_requests,
+        "status_429": stats.s429.load(Ordering::Relaxed),
+        "status_503": stats.s503.load(Ordering::Relaxed),
+        "status_other": stats.other.load(Ordering::Relaxed),
+        "transport_errors": stats.errors.load(Ordering::Relaxed),
+        "latency_ms": {"p50": percentile(&all, 0.50), "p90": percentile(&all, 0.90),
+                        "p99": percentile(&all, 0.99), "max": percentile(&all, 1.0)},
+        "server_peak_rss_mib": peak_rss.load(Ordering::Relaxed) / 1024,
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}

@@ -202,17 +202,20 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
             }
         }
     }
-    let context = map.get("context").cloned().unwrap_or(Value::Null);
-    let session_id = id_value(context.get("sessionId"), "context.sessionId")?;
-    let user_agent = str_at(&context, &["userAgent"]).map(str::to_string);
-    let ip = str_at(&context, &["ip"]).and_then(|s| s.parse().ok());
-    let props = map.get("properties").cloned().unwrap_or(Value::Null);
-    let url = str_at(&context, &["page", "url"])
-        .or_else(|| str_at(&props, &["url"]))
-        .map(str::to_string);
-    let referrer = str_at(&context, &["page", "referrer"])
-        .or_else(|| str_at(&props, &["referrer"]))
-        .map(str::to_string);
+    let (session_id, user_agent, ip, url, referrer) = {
+        let context = map.get("context").unwrap_or(&Value::Null);
+        let props = map.get("properties").unwrap_or(&Value::Null);
+        let page_or_props = |field: &str| {
+            str_at(context, &["page", field]).or_else(|| str_at(props, &[field])).map(str::to_string)
+        };
+        (
+            id_value(context.get("sessionId"), "context.sessionId")?,
+            str_at(context, &["userAgent"]).map(str::to_string),
+            str_at(context, &["ip"]).and_then(|s| s.parse::<IpAddr>().ok()),
+            page_or_props("url"),
+            page_or_props("referrer"),
+        )
+    };
 
     // Normalise what is stored: ids as strings, the corrected time, what the client sent.
     if let Some(original) = map

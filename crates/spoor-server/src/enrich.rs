@@ -65,6 +65,9 @@ pub struct Place {
 
 pub struct Enricher {
     geo: Option<maxminddb::Reader<Vec<u8>>>,
+    /// Set once a lookup has failed, so a database in an unknown layout is
+    /// reported once rather than for every event.
+    warned: std::sync::atomic::AtomicBool,
 }
 
 impl Enricher {
@@ -78,7 +81,7 @@ impl Enricher {
                 })?,
             ),
         };
-        Ok(Enricher { geo })
+        Ok(Enricher { geo, warned: Default::default() })
     }
 
     /// Where an address is, when a database is configured and knows it.
@@ -86,11 +89,15 @@ impl Enricher {
         let Some(reader) = &self.geo else {
             return Place::default();
         };
-        let Ok(found) = reader.lookup(ip) else {
-            return Place::default();
-        };
-        let Ok(Some(rec)) = found.decode::<GeoRecord>() else {
-            return Place::default();
+        let rec = match reader.lookup(ip).and_then(|found| found.decode::<GeoRecord>()) {
+            Ok(Some(rec)) => rec,
+            Ok(None) => return Place::default(),
+            Err(e) => {
+                if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "GeoIP lookup failed; is the database in MaxMind's or ip-location-db's layout?");
+                }
+                return Place::default();
+            }
         };
         let country = rec.country.and_then(|c| c.iso_code).or(rec.country_code);
         let region = rec

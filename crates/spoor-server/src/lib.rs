@@ -1,7 +1,7 @@
 //! Spoor's server: the HTTP API (ingestion, admin, operations), the bounded queue
 //! and the group-commit writer that stands between requests and the store.
 //!
-//! [`run`] serves on a listener the caller has already bound, so a caller (or a
+//! [`Server::serve`] serves on a listener the caller has already bound, so a caller (or a
 //! test) knows the address before the first request and never waits for start-up.
 
 mod app;
@@ -32,26 +32,37 @@ pub enum ServerError {
     WriterPanicked,
 }
 
-/// Serves Spoor on `listener` until `shutdown` resolves, then stops taking requests,
-/// lets the requests in flight finish, commits everything queued, and returns.
-pub async fn run(
-    listener: TcpListener,
-    store: Store,
-    config: ServerConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServerError> {
-    let (app, writer) = app::App::start(store, config)?;
-    let router = http::router(app);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    // The router and every request are gone, so the queue's last sender is dropped:
-    // the writer drains what is left, commits it and exits.
-    tokio::task::spawn_blocking(move || writer.join())
-        .await
-        .map_err(|_| ServerError::WriterPanicked)?
-        .map_err(|_| ServerError::WriterPanicked)
+/// A started server: its state is built and its writer runs, but it serves nothing
+/// until [`Server::serve`]. Start-up errors (an unreadable GeoIP database, a store
+/// that cannot be written) surface here, before anyone is told the server is up.
+pub struct Server {
+    app: std::sync::Arc<app::App>,
+    writer: std::thread::JoinHandle<()>,
+}
+
+impl Server {
+    pub fn start(store: Store, config: ServerConfig) -> Result<Server, ServerError> {
+        let (app, writer) = app::App::start(store, config)?;
+        Ok(Server { app, writer })
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then stops taking requests,
+    /// lets the requests in flight finish, commits everything queued, and returns.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let router = http::router(self.app);
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        // The router and every request are gone, so the queue's last sender is
+        // dropped: the writer drains what is left, commits it and exits.
+        let writer = self.writer;
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .map_err(|_| ServerError::WriterPanicked)?
+            .map_err(|_| ServerError::WriterPanicked)
+    }
 }

@@ -175,7 +175,7 @@ pub enum ProjectsCommand {
     Set {
         name: String,
         /// Store whole client IP addresses instead of truncated ones (/24, /48)
-        #[arg(long, value_name = "BOOL")]
+        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, required = true)]
         keep_full_ip: bool,
     },
 }

@@ -39,6 +39,7 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let server = spoor_server::Server::start(store.clone(), config)?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -46,7 +47,7 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(store = %store.describe(), "starting");
         // Printed after binding: whoever reads this line can connect at once.
         println!("spoor listening on http://{addr}");
-        spoor_server::run(listener, store, config, shutdown_signal()).await?;
+        server.serve(listener, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -34,7 +34,7 @@ CREATE TABLE admin_tokens (
 -- The event log. seq is the log position that processors keep cursors on;
 -- AUTOINCREMENT so that a position is never reused after a delete.
 CREATE TABLE events (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq             INTEGER PRIMARY KEY,
     project_id      INTEGER NOT NULL,
     message_id      TEXT NOT NULL,
     dedup_ts        INTEGER NOT NULL,

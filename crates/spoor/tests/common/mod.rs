@@ -1,0 +1,194 @@
+//! The test harness: a real `spoor` process on a free loopback port, on its own
+//! SQLite file in a temporary directory, driven over HTTP and through its CLI.
+//! No test sleeps for start-up: the server prints its address only once it is bound.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_spoor");
+
+/// Runs the CLI on a data directory and returns its output; panics on failure.
+pub fn cli(data_dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(BIN).arg("--data-dir").arg(data_dir).args(args).output().expect("run spoor");
+    assert!(
+        out.status.success(),
+        "spoor {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The CLI's standard output as one trimmed line.
+pub fn cli_line(data_dir: &Path, args: &[&str]) -> String {
+    String::from_utf8(cli(data_dir, args).stdout).unwrap().trim().to_string()
+}
+
+pub struct Spoor {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    /// A write key on the default project.
+    pub key: String,
+    /// An admin token.
+    pub token: String,
+    pub child: Child,
+    pub args: Vec<String>,
+    pub http: reqwest::Client,
+}
+
+impl Spoor {
+    pub async fn start() -> Spoor {
+        Spoor::start_with(&[]).await
+    }
+
+    /// Starts a server with extra `serve` flags.
+    pub async fn start_with(args: &[&str]) -> Spoor {
+        let dir = tempfile::tempdir().unwrap();
+        let key = cli_line(dir.path(), &["keys", "create", "--name", "test", "--rate-limit", "100000"]);
+        let token = cli_line(dir.path(), &["tokens", "create", "--name", "test"]);
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let (child, url) = spawn_server(dir.path(), &args);
+        Spoor { dir, url, key, token, child, args, http: reqwest::Client::new() }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli(self.dir.path(), args)
+    }
+
+    pub fn cli_line(&self, args: &[&str]) -> String {
+        cli_line(self.dir.path(), args)
+    }
+
+    /// Creates a write key with extra `keys create` flags.
+    pub fn key_with(&self, args: &[&str]) -> String {
+        let mut all = vec!["keys", "create", "--name", "extra"];
+        all.extend_from_slice(args);
+        self.cli_line(&all)
+    }
+
+    /// SIGKILL, as a crash or power cut would stop it.
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, and waits for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: plain syscall on our own child's pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait().unwrap()
+    }
+
+    /// Starts the server again on the same data directory.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, url) = spawn_server(self.dir.path(), &self.args);
+        self.child = child;
+        self.url = url;
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.url))
+    }
+
+    /// POSTs JSON with the default key as HTTP Basic user; returns status and body.
+    pub async fn send(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.post(path).basic_auth(&self.key, Some("")).json(body).send().await.unwrap();
+        status_json(r).await
+    }
+
+    pub async fn batch(&self, messages: Vec<Value>) -> (u16, Value) {
+        self.send("/v1/batch", &json!({ "batch": messages })).await
+    }
+
+    /// Every stored event of a project, oldest first, through the admin API.
+    pub async fn events(&self, project: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut q = vec![("project", project.to_string()), ("limit", "1000".to_string())];
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.clone()));
+            }
+            let r = self
+                .http
+                .get(format!("{}/v1/events", self.url))
+                .bearer_auth(&self.token)
+                .query(&q)
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = status_json(r).await;
+            assert_eq!(status, 200, "{body}");
+            out.extend(body["events"].as_array().unwrap().iter().cloned());
+            match body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return out,
+            }
+        }
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.http.get(format!("{}/metrics", self.url)).send().await.unwrap().text().await.unwrap()
+    }
+}
+
+impl Drop for Spoor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn status_json(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// Spawns `spoor serve` on port 0 and returns once it has printed its address.
+pub fn spawn_server(data_dir: &Path, args: &[String]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("SPOOR_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn spoor serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("spoor listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from spoor serve: {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+/// A realistic track message, about 400 bytes.
+pub fn track(id: &str, user: &str) -> Value {
+    json!({
+        "type": "track",
+        "event": "Product Viewed",
+        "messageId": id,
+        "userId": user,
+        "timestamp": "2026-11-20T10:00:00.000Z",
+        "properties": {"product_id": "sku-123", "price": 19.99, "currency": "USD", "category": "shoes"},
+        "context": {"page": {"url": "https://shop.example.com/p/sku-123", "referrer": "https://google.com/"},
+                    "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}
+    })
+}
