@@ -122,10 +122,21 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let events_per_request = if args.mode == Mode::Batch { args.batch_size } else { 1 };
-    let path = if args.mode == Mode::Batch { "/v1/batch" } else { "/v1/track" };
+    let events_per_request = if args.mode == Mode::Batch {
+        args.batch_size
+    } else {
+        1
+    };
+    let path = if args.mode == Mode::Batch {
+        "/v1/batch"
+    } else {
+        "/v1/track"
+    };
     let uri: hyper::Uri = format!("{}{path}", args.url).parse().context("--url")?;
-    let auth = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:", args.key)));
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:", args.key))
+    );
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(args.connections)
         .build_http();
@@ -133,7 +144,9 @@ async fn main() -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(args.duration);
     // Open loop: each connection sends on its own fixed schedule.
     let interval = (args.rate > 0).then(|| {
-        Duration::from_secs_f64(args.connections as f64 * events_per_request as f64 / args.rate as f64)
+        Duration::from_secs_f64(
+            args.connections as f64 * events_per_request as f64 / args.rate as f64,
+        )
     });
     let peak_rss = Arc::new(AtomicU64::new(0));
     if let Some(pid) = args.server_pid {
@@ -155,7 +168,8 @@ async fn main() -> anyhow::Result<()> {
         let batch = args.batch_size;
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
-            let mut next = Instant::now() + interval.map_or(Duration::ZERO, |i| i.mul_f64(w as f64 / 64.0 % 1.0));
+            let mut next = Instant::now()
+                + interval.map_or(Duration::ZERO, |i| i.mul_f64(w as f64 / 64.0 % 1.0));
             while Instant::now() < deadline {
                 if let Some(i) = interval {
                     tokio::time::sleep_until(next.into()).await;
@@ -175,7 +189,9 @@ async fn main() -> anyhow::Result<()> {
                         match status {
                             200 => {
                                 stats.ok_requests.fetch_add(1, Ordering::Relaxed);
-                                stats.ok_events.fetch_add(events_per_request as u64, Ordering::Relaxed);
+                                stats
+                                    .ok_events
+                                    .fetch_add(events_per_request as u64, Ordering::Relaxed);
                             }
                             429 => drop(stats.s429.fetch_add(1, Ordering::Relaxed)),
                             503 => drop(stats.s503.fetch_add(1, Ordering::Relaxed)),

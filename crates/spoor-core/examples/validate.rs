@@ -7,7 +7,10 @@ use std::time::Instant;
 fn main() {
     let msg = r#"{"type":"track","event":"Product Viewed","messageId":"0d3f7a4e-2f55-4c1e-9a57-1b1f0c6b8e21","userId":"user-1","anonymousId":"anon-1","timestamp":"2026-11-20T10:00:00.000Z","properties":{"product_id":"sku-1","price":19.99,"currency":"USD","category":"shoes"},"context":{"sessionId":"s-1","page":{"url":"https://shop.example.com/p/sku-1","referrer":"https://www.google.com/"},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}"#;
     let n = 200_000;
-    let ctx = spoor_core::ValidationContext { received_at: spoor_core::time::now_ms(), ..Default::default() };
+    let ctx = spoor_core::ValidationContext {
+        received_at: spoor_core::time::now_ms(),
+        ..Default::default()
+    };
     let t = Instant::now();
     for _ in 0..n {
         let v: serde_json::Value = serde_json::from_str(msg).unwrap();

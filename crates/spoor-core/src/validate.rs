@@ -206,7 +206,9 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
         let context = map.get("context").unwrap_or(&Value::Null);
         let props = map.get("properties").unwrap_or(&Value::Null);
         let page_or_props = |field: &str| {
-            str_at(context, &["page", field]).or_else(|| str_at(props, &[field])).map(str::to_string)
+            str_at(context, &["page", field])
+                .or_else(|| str_at(props, &[field]))
+                .map(str::to_string)
         };
         (
             id_value(context.get("sessionId"), "context.sessionId")?,

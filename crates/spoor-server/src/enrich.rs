@@ -81,7 +81,10 @@ impl Enricher {
                 })?,
             ),
         };
-        Ok(Enricher { geo, warned: Default::default() })
+        Ok(Enricher {
+            geo,
+            warned: Default::default(),
+        })
     }
 
     /// Where an address is, when a database is configured and knows it.
@@ -89,7 +92,10 @@ impl Enricher {
         let Some(reader) = &self.geo else {
             return Place::default();
         };
-        let rec = match reader.lookup(ip).and_then(|found| found.decode::<GeoRecord>()) {
+        let rec = match reader
+            .lookup(ip)
+            .and_then(|found| found.decode::<GeoRecord>())
+        {
             Ok(Some(rec)) => rec,
             Ok(None) => return Place::default(),
             Err(e) => {

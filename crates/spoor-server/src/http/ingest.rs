@@ -135,7 +135,7 @@ fn body_write_key(raw: Option<&RawValue>) -> Option<String> {
 
 fn too_large_message(index: usize, len: usize, max: usize) -> ApiError {
     ApiError::TooLarge(format!(
-        "message {index} is {len} bytes; a message may be at most {max} bytes: trim its properties"
+        "message {index} is {len} bytes; the limit is {max} bytes a message: trim its properties"
     ))
 }
 

@@ -14,7 +14,12 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_spoor");
 
 /// Runs the CLI on a data directory and returns its output; panics on failure.
 pub fn cli(data_dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(BIN).arg("--data-dir").arg(data_dir).args(args).output().expect("run spoor");
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run spoor");
     assert!(
         out.status.success(),
         "spoor {args:?} failed: {}{}",
@@ -26,7 +31,10 @@ pub fn cli(data_dir: &Path, args: &[&str]) -> Output {
 
 /// The CLI's standard output as one trimmed line.
 pub fn cli_line(data_dir: &Path, args: &[&str]) -> String {
-    String::from_utf8(cli(data_dir, args).stdout).unwrap().trim().to_string()
+    String::from_utf8(cli(data_dir, args).stdout)
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 pub struct Spoor {
@@ -49,11 +57,22 @@ impl Spoor {
     /// Starts a server with extra `serve` flags.
     pub async fn start_with(args: &[&str]) -> Spoor {
         let dir = tempfile::tempdir().unwrap();
-        let key = cli_line(dir.path(), &["keys", "create", "--name", "test", "--rate-limit", "100000"]);
+        let key = cli_line(
+            dir.path(),
+            &["keys", "create", "--name", "test", "--rate-limit", "100000"],
+        );
         let token = cli_line(dir.path(), &["tokens", "create", "--name", "test"]);
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let (child, url) = spawn_server(dir.path(), &args);
-        Spoor { dir, url, key, token, child, args, http: reqwest::Client::new() }
+        Spoor {
+            dir,
+            url,
+            key,
+            token,
+            child,
+            args,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -103,7 +122,13 @@ impl Spoor {
 
     /// POSTs JSON with the default key as HTTP Basic user; returns status and body.
     pub async fn send(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.post(path).basic_auth(&self.key, Some("")).json(body).send().await.unwrap();
+        let r = self
+            .post(path)
+            .basic_auth(&self.key, Some(""))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         status_json(r).await
     }
 
@@ -116,7 +141,10 @@ impl Spoor {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut q = vec![("project", project.to_string()), ("limit", "1000".to_string())];
+            let mut q = vec![
+                ("project", project.to_string()),
+                ("limit", "1000".to_string()),
+            ];
             if let Some(c) = &cursor {
                 q.push(("cursor", c.clone()));
             }
@@ -139,7 +167,14 @@ impl Spoor {
     }
 
     pub async fn metrics(&self) -> String {
-        self.http.get(format!("{}/metrics", self.url)).send().await.unwrap().text().await.unwrap()
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 }
 
@@ -170,7 +205,9 @@ pub fn spawn_server(data_dir: &Path, args: &[String]) -> (Child, String) {
         .spawn()
         .expect("spawn spoor serve");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let url = line
         .trim()
         .strip_prefix("spoor listening on ")
