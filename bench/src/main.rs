@@ -51,6 +51,9 @@ struct Args {
     /// Target events a second across all connections; 0 sends as fast as answered
     #[arg(long, default_value_t = 0)]
     rate: u64,
+    /// Stop once this many events have been accepted (0: run for --duration)
+    #[arg(long, default_value_t = 0)]
+    events: u64,
     /// Server process id, to sample its resident memory
     #[arg(long)]
     server_pid: Option<u32>,
@@ -166,11 +169,14 @@ async fn main() -> anyhow::Result<()> {
         let (client, uri, auth, stats) = (client.clone(), uri.clone(), auth.clone(), stats.clone());
         let mode = args.mode;
         let batch = args.batch_size;
+        let target_events = args.events;
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
             let mut next = Instant::now()
                 + interval.map_or(Duration::ZERO, |i| i.mul_f64(w as f64 / 64.0 % 1.0));
-            while Instant::now() < deadline {
+            while Instant::now() < deadline
+                && (target_events == 0 || stats.ok_events.load(Ordering::Relaxed) < target_events)
+            {
                 if let Some(i) = interval {
                     tokio::time::sleep_until(next.into()).await;
                     next += i;

@@ -149,14 +149,6 @@ impl EventWriter {
             WriterBackend::Sqlite(w) => w.append(batches, now),
         }
     }
-
-    /// Called when the writer is idle: lets the backend do housekeeping (SQLite
-    /// checkpoints its write-ahead log).
-    pub fn idle(&mut self) {
-        match &mut self.inner {
-            WriterBackend::Sqlite(w) => w.idle(),
-        }
-    }
 }
 
 /// One request's events, for [`EventWriter::append`].

@@ -27,16 +27,34 @@ async fn a_batch_keeps_good_messages_and_rejects_bad_ones_by_index() {
     assert_eq!(body["accepted"], 2);
     assert_eq!(body["duplicates"], 0);
     let rejected = body["rejected"].as_array().unwrap();
-    let indices: Vec<u64> = rejected.iter().map(|r| r["index"].as_u64().unwrap()).collect();
+    let indices: Vec<u64> = rejected
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(indices, vec![1, 2, 4, 5]);
-    assert!(rejected[0]["error"].as_str().unwrap().contains("event"), "{body}");
-    assert!(rejected[1]["error"].as_str().unwrap().contains("userId"), "{body}");
+    assert!(
+        rejected[0]["error"].as_str().unwrap().contains("event"),
+        "{body}"
+    );
+    assert!(
+        rejected[1]["error"].as_str().unwrap().contains("userId"),
+        "{body}"
+    );
     let stored = s.events("default").await;
     assert_eq!(stored.len(), 2);
     let metrics = s.metrics().await;
-    assert!(metrics.contains(r#"spoor_events_rejected_total{reason="missing_event"} 1"#), "{metrics}");
-    assert!(metrics.contains(r#"spoor_events_rejected_total{reason="missing_identity"} 1"#), "{metrics}");
-    assert!(metrics.contains("spoor_events_accepted_total 2"), "{metrics}");
+    assert!(
+        metrics.contains(r#"spoor_events_rejected_total{reason="missing_event"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"spoor_events_rejected_total{reason="missing_identity"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("spoor_events_accepted_total 2"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -44,12 +62,21 @@ async fn a_resent_batch_stores_nothing_twice_and_counts_duplicates() {
     let s = Spoor::start().await;
     let batch = vec![track("a", "u1"), track("b", "u1"), track("c", "u2")];
     let (_, first) = s.batch(batch.clone()).await;
-    assert_eq!((first["accepted"].as_u64(), first["duplicates"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(
+        (first["accepted"].as_u64(), first["duplicates"].as_u64()),
+        (Some(3), Some(0))
+    );
     let (_, again) = s.batch(batch.clone()).await;
-    assert_eq!((again["accepted"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(3)));
+    assert_eq!(
+        (again["accepted"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(3))
+    );
     // Duplicates inside one batch, and after a restart (the check is in the store, not in memory).
     let (_, inner) = s.batch(vec![track("d", "u1"), track("d", "u1")]).await;
-    assert_eq!((inner["accepted"].as_u64(), inner["duplicates"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (inner["accepted"].as_u64(), inner["duplicates"].as_u64()),
+        (Some(1), Some(1))
+    );
     let mut s = s;
     s.restart();
     let (_, later) = s.batch(batch).await;
@@ -75,10 +102,19 @@ async fn message_ids_are_scoped_per_project() {
     s.cli(&["projects", "create", "shop"]);
     let shop_key = s.key_with(&["--project", "shop"]);
     assert_eq!(s.batch(vec![track("same-id", "u1")]).await.1["accepted"], 1);
-    let r = s.post("/v1/batch").basic_auth(&shop_key, Some("")).json(&json!({"batch": [track("same-id", "u1")]})).send().await.unwrap();
+    let r = s
+        .post("/v1/batch")
+        .basic_auth(&shop_key, Some(""))
+        .json(&json!({"batch": [track("same-id", "u1")]}))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_json(r).await;
     assert_eq!(status, 200);
-    assert_eq!(body["accepted"], 1, "another project's id must not suppress this one: {body}");
+    assert_eq!(
+        body["accepted"], 1,
+        "another project's id must not suppress this one: {body}"
+    );
     assert_eq!(s.events("default").await.len(), 1);
     assert_eq!(s.events("shop").await.len(), 1);
 }
@@ -86,9 +122,14 @@ async fn message_ids_are_scoped_per_project() {
 #[tokio::test]
 async fn a_message_without_an_id_gets_one() {
     let s = Spoor::start().await;
-    let (_, body) = s.batch(vec![json!({"type": "track", "event": "X", "userId": "u"})]).await;
+    let (_, body) = s
+        .batch(vec![json!({"type": "track", "event": "X", "userId": "u"})])
+        .await;
     assert_eq!(body["accepted"], 1);
-    let id = s.events("default").await[0]["messageId"].as_str().unwrap().to_string();
+    let id = s.events("default").await[0]["messageId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(id.len(), 36, "a UUID: {id}");
 }
 
@@ -113,26 +154,58 @@ async fn the_write_key_is_accepted_five_ways() {
     }
     let stored = s.events("default").await;
     assert_eq!(stored.len(), 6);
-    assert!(stored.iter().all(|e| e.get("writeKey").is_none()), "keys are not stored with events");
+    assert!(
+        stored.iter().all(|e| e.get("writeKey").is_none()),
+        "keys are not stored with events"
+    );
 }
 
 #[tokio::test]
 async fn every_single_message_route_implies_its_type() {
     let s = Spoor::start().await;
     let routes = [
-        ("/v1/track", json!({"event": "Clicked", "userId": "u"}), "track"),
-        ("/v1/identify", json!({"userId": "u", "traits": {"email": "a@b.co"}}), "identify"),
-        ("/v1/page", json!({"anonymousId": "a", "name": "Pricing"}), "page"),
-        ("/v1/screen", json!({"anonymousId": "a", "name": "Home"}), "screen"),
-        ("/v1/group", json!({"userId": "u", "groupId": "g1"}), "group"),
-        ("/v1/alias", json!({"userId": "u", "previousId": "a"}), "alias"),
+        (
+            "/v1/track",
+            json!({"event": "Clicked", "userId": "u"}),
+            "track",
+        ),
+        (
+            "/v1/identify",
+            json!({"userId": "u", "traits": {"email": "a@b.co"}}),
+            "identify",
+        ),
+        (
+            "/v1/page",
+            json!({"anonymousId": "a", "name": "Pricing"}),
+            "page",
+        ),
+        (
+            "/v1/screen",
+            json!({"anonymousId": "a", "name": "Home"}),
+            "screen",
+        ),
+        (
+            "/v1/group",
+            json!({"userId": "u", "groupId": "g1"}),
+            "group",
+        ),
+        (
+            "/v1/alias",
+            json!({"userId": "u", "previousId": "a"}),
+            "alias",
+        ),
     ];
     for (path, body, _) in &routes {
         let (status, resp) = s.send(path, body).await;
         assert_eq!(status, 200, "{path}: {resp}");
         assert_eq!(resp["accepted"], 1, "{path}: {resp}");
     }
-    let types: Vec<String> = s.events("default").await.iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+    let types: Vec<String> = s
+        .events("default")
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
     for (_, _, t) in &routes {
         assert!(types.contains(&t.to_string()), "{t} missing from {types:?}");
     }
@@ -146,7 +219,12 @@ async fn every_single_message_route_implies_its_type() {
 #[tokio::test]
 async fn whole_request_errors_say_what_to_fix() {
     let s = Spoor::start().await;
-    let raw = |body: &'static str| s.post("/v1/batch").basic_auth(&s.key, Some("")).body(body).send();
+    let raw = |body: &'static str| {
+        s.post("/v1/batch")
+            .basic_auth(&s.key, Some(""))
+            .body(body)
+            .send()
+    };
 
     let (status, body) = status_json(raw("{not json").await.unwrap()).await;
     assert_eq!(status, 400, "{body}");
@@ -157,19 +235,50 @@ async fn whole_request_errors_say_what_to_fix() {
     let (status, body) = status_json(raw(r#"{"batch": {"type": "track"}}"#).await.unwrap()).await;
     assert_eq!(status, 400, "{body}");
 
-    let no_key = s.post("/v1/batch").json(&json!({"batch": [track("x", "u")]})).send().await.unwrap();
+    let no_key = s
+        .post("/v1/batch")
+        .json(&json!({"batch": [track("x", "u")]}))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_json(no_key).await;
     assert_eq!(status, 401);
-    assert!(body["error"].as_str().unwrap().contains("api_key"), "{body}");
-    let bad_key = s.post("/v1/batch").basic_auth("fk_00000000000000000000000000000000", Some("")).json(&json!({"batch": []})).send().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("api_key"),
+        "{body}"
+    );
+    let bad_key = s
+        .post("/v1/batch")
+        .basic_auth("fk_00000000000000000000000000000000", Some(""))
+        .json(&json!({"batch": []}))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_json(bad_key).await;
     assert_eq!(status, 401);
-    assert!(body["error"].as_str().unwrap().contains("unknown write key"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown write key"),
+        "{body}"
+    );
     // An admin token is not a write key.
-    let token = s.post("/v1/batch").basic_auth(&s.token, Some("")).json(&json!({"batch": []})).send().await.unwrap();
+    let token = s
+        .post("/v1/batch")
+        .basic_auth(&s.token, Some(""))
+        .json(&json!({"batch": []}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(token.status(), 401);
 
-    let r = s.http.get(format!("{}/v1/nothing-here", s.url)).send().await.unwrap();
+    let r = s
+        .http
+        .get(format!("{}/v1/nothing-here", s.url))
+        .send()
+        .await
+        .unwrap();
     let (status, body) = status_json(r).await;
     assert_eq!(status, 404);
     assert!(body["error"].is_string());
@@ -183,12 +292,18 @@ async fn a_disabled_key_is_refused_until_enabled_again() {
     s.cli(&["keys", "disable", &s.key]);
     let (status, body) = send().await;
     assert_eq!(status, 401);
-    assert!(body["error"].as_str().unwrap().contains("disabled"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("disabled"),
+        "{body}"
+    );
     s.cli(&["keys", "enable", "1"]);
     assert_eq!(send().await.0, 200);
     let list = String::from_utf8(s.cli(&["keys", "list", "--json"]).stdout).unwrap();
     let keys: Value = serde_json::from_str(&list).unwrap();
-    assert!(keys[0]["last_used_at"].is_i64(), "last use is recorded: {keys}");
+    assert!(
+        keys[0]["last_used_at"].is_i64(),
+        "last use is recorded: {keys}"
+    );
 }
 
 #[tokio::test]
@@ -196,7 +311,10 @@ async fn domains_admit_themselves_and_their_subdomains() {
     let s = Spoor::start().await;
     let key = s.key_with(&["--domain", "example.com", "--domain", "shop.io"]);
     let send = |origin: Option<&'static str>, referer: Option<&'static str>| {
-        let mut r = s.post("/v1/track").basic_auth(&key, Some("")).json(&json!({"event": "E", "userId": "u"}));
+        let mut r = s
+            .post("/v1/track")
+            .basic_auth(&key, Some(""))
+            .json(&json!({"event": "E", "userId": "u"}));
         if let Some(o) = origin {
             r = r.header("origin", o);
         }
@@ -205,30 +323,80 @@ async fn domains_admit_themselves_and_their_subdomains() {
         }
         r.send()
     };
-    assert_eq!(send(Some("https://example.com"), None).await.unwrap().status(), 200);
-    assert_eq!(send(Some("https://www.example.com:8443"), None).await.unwrap().status(), 200);
-    assert_eq!(send(Some("https://shop.io"), None).await.unwrap().status(), 200);
-    assert_eq!(send(None, Some("https://blog.example.com/post?x=1")).await.unwrap().status(), 200);
-    assert_eq!(send(None, None).await.unwrap().status(), 200, "server-side senders have no origin");
-    let (status, body) = status_json(send(Some("https://badexample.com"), None).await.unwrap()).await;
+    assert_eq!(
+        send(Some("https://example.com"), None)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        send(Some("https://www.example.com:8443"), None)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        send(Some("https://shop.io"), None).await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        send(None, Some("https://blog.example.com/post?x=1"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        send(None, None).await.unwrap().status(),
+        200,
+        "server-side senders have no origin"
+    );
+    let (status, body) =
+        status_json(send(Some("https://badexample.com"), None).await.unwrap()).await;
     assert_eq!(status, 403);
-    assert!(body["error"].as_str().unwrap().contains("badexample.com"), "{body}");
-    assert_eq!(send(None, Some("https://evil.io/")).await.unwrap().status(), 403);
-    assert_eq!(send(Some("https://example.com.evil.io"), None).await.unwrap().status(), 403);
+    assert!(
+        body["error"].as_str().unwrap().contains("badexample.com"),
+        "{body}"
+    );
+    assert_eq!(
+        send(None, Some("https://evil.io/")).await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        send(Some("https://example.com.evil.io"), None)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
 }
 
 #[tokio::test]
 async fn over_the_rate_limit_is_429_with_retry_after() {
     let s = Spoor::start().await;
     let key = s.key_with(&["--rate-limit", "3"]);
-    let send = || s.post("/v1/track").basic_auth(&key, Some("")).json(&json!({"event": "E", "userId": "u"})).send();
+    let send = || {
+        s.post("/v1/track")
+            .basic_auth(&key, Some(""))
+            .json(&json!({"event": "E", "userId": "u"}))
+            .send()
+    };
     for _ in 0..3 {
         assert_eq!(send().await.unwrap().status(), 200);
     }
     let r = send().await.unwrap();
     assert_eq!(r.status(), 429);
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((1..=20).contains(&retry), "3 a minute refills one every 20 s: {retry}");
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=20).contains(&retry),
+        "3 a minute refills one every 20 s: {retry}"
+    );
     let (_, body) = status_json(r).await;
     assert!(body["error"].as_str().unwrap().contains("limit"), "{body}");
     // Other keys are not affected.
@@ -239,12 +407,16 @@ async fn over_the_rate_limit_is_429_with_retry_after() {
 async fn a_full_queue_is_503_with_retry_after_and_loses_nothing_accepted() {
     // A queue with room for 3 events cannot take a batch of 4.
     let s = Spoor::start_with(&["--queue-events", "3"]).await;
-    let (status, _) = s.batch(vec![track("a", "u"), track("b", "u"), track("c", "u")]).await;
+    let (status, _) = s
+        .batch(vec![track("a", "u"), track("b", "u"), track("c", "u")])
+        .await;
     assert_eq!(status, 200);
     let r = s
         .post("/v1/batch")
         .basic_auth(&s.key, Some(""))
-        .json(&json!({"batch": [track("d", "u"), track("e", "u"), track("f", "u"), track("g", "u")]}))
+        .json(
+            &json!({"batch": [track("d", "u"), track("e", "u"), track("f", "u"), track("g", "u")]}),
+        )
         .send()
         .await
         .unwrap();
@@ -255,7 +427,10 @@ async fn a_full_queue_is_503_with_retry_after_and_loses_nothing_accepted() {
 
 /// Sends `body` raw to /v1/batch and returns the status.
 async fn status_of(s: &Spoor, body: Vec<u8>, gzip: bool) -> u16 {
-    let mut r = s.post("/v1/batch").basic_auth(&s.key, Some("")).header("content-type", "application/json");
+    let mut r = s
+        .post("/v1/batch")
+        .basic_auth(&s.key, Some(""))
+        .header("content-type", "application/json");
     if gzip {
         r = r.header("content-encoding", "gzip");
     }
@@ -263,7 +438,11 @@ async fn status_of(s: &Spoor, body: Vec<u8>, gzip: bool) -> u16 {
     let status = resp.status().as_u16();
     let (_, json) = status_json(resp).await;
     if status == 413 {
-        assert!(json["error"].as_str().unwrap().contains("limit") || json["error"].as_str().unwrap().contains("larger"), "{json}");
+        assert!(
+            json["error"].as_str().unwrap().contains("limit")
+                || json["error"].as_str().unwrap().contains("larger"),
+            "{json}"
+        );
     }
     status
 }
@@ -286,7 +465,12 @@ fn body_of_size(size: usize) -> Vec<u8> {
 #[tokio::test]
 async fn body_size_is_bounded_on_the_wire_and_after_gzip() {
     let s = Spoor::start_with(&[
-        "--max-body-bytes", "10000", "--max-decoded-bytes", "20000", "--max-message-bytes", "100000",
+        "--max-body-bytes",
+        "10000",
+        "--max-decoded-bytes",
+        "20000",
+        "--max-message-bytes",
+        "100000",
     ])
     .await;
     assert_eq!(status_of(&s, body_of_size(10_000), false).await, 200);
@@ -307,8 +491,21 @@ async fn body_size_is_bounded_on_the_wire_and_after_gzip() {
 
 #[tokio::test]
 async fn batch_length_message_size_and_depth_are_bounded() {
-    let s = Spoor::start_with(&["--max-batch-messages", "5", "--max-message-bytes", "1000", "--max-json-depth", "6"]).await;
-    let batch = |n: usize| serde_json::to_vec(&json!({"batch": (0..n).map(|i| track(&format!("b{n}-{i}"), "u")).collect::<Vec<_>>()})).unwrap();
+    let s = Spoor::start_with(&[
+        "--max-batch-messages",
+        "5",
+        "--max-message-bytes",
+        "1000",
+        "--max-json-depth",
+        "6",
+    ])
+    .await;
+    let batch = |n: usize| {
+        serde_json::to_vec(
+            &json!({"batch": (0..n).map(|i| track(&format!("b{n}-{i}"), "u")).collect::<Vec<_>>()}),
+        )
+        .unwrap()
+    };
     assert_eq!(status_of(&s, batch(5), false).await, 200);
     assert_eq!(status_of(&s, batch(6), false).await, 413);
 
@@ -317,9 +514,31 @@ async fn batch_length_message_size_and_depth_are_bounded() {
         let pad = "y".repeat(size - serde_json::to_vec(&base).unwrap().len());
         json!({"type": "track", "event": "E", "userId": "u", "properties": {"p": pad}})
     };
-    assert_eq!(status_of(&s, serde_json::to_vec(&json!({"batch": [message(1000)]})).unwrap(), false).await, 200);
-    assert_eq!(status_of(&s, serde_json::to_vec(&json!({"batch": [message(1001)]})).unwrap(), false).await, 413);
-    let single = s.post("/v1/track").basic_auth(&s.key, Some("")).json(&message(1001)).send().await.unwrap();
+    assert_eq!(
+        status_of(
+            &s,
+            serde_json::to_vec(&json!({"batch": [message(1000)]})).unwrap(),
+            false
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        status_of(
+            &s,
+            serde_json::to_vec(&json!({"batch": [message(1001)]})).unwrap(),
+            false
+        )
+        .await,
+        413
+    );
+    let single = s
+        .post("/v1/track")
+        .basic_auth(&s.key, Some(""))
+        .json(&message(1001))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(single.status(), 413);
 
     // Depth: the envelope, the batch array and the message are 3 levels.
@@ -328,7 +547,10 @@ async fn batch_length_message_size_and_depth_are_bounded() {
         for _ in 0..levels {
             v = json!({ "n": v });
         }
-        serde_json::to_vec(&json!({"batch": [{"type": "track", "event": "E", "userId": "u", "properties": v}]})).unwrap()
+        serde_json::to_vec(
+            &json!({"batch": [{"type": "track", "event": "E", "userId": "u", "properties": v}]}),
+        )
+        .unwrap()
     };
     assert_eq!(status_of(&s, nested(3), false).await, 200);
     assert_eq!(status_of(&s, nested(4), false).await, 413);
@@ -353,17 +575,48 @@ async fn cors_lets_any_page_post_without_credentials() {
     assert_eq!(pre.status(), 204);
     let h = pre.headers();
     assert_eq!(h["access-control-allow-origin"], "*");
-    assert!(h["access-control-allow-methods"].to_str().unwrap().contains("POST"));
-    let allowed = h["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
-    assert!(allowed.contains("content-type") && allowed.contains("x-api-key") && allowed.contains("authorization"));
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    let allowed = h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("content-type")
+            && allowed.contains("x-api-key")
+            && allowed.contains("authorization")
+    );
     assert!(h.get("access-control-allow-credentials").is_none());
-    let post = s.post("/v1/batch").header("origin", "https://shop.example.com").basic_auth(&s.key, Some("")).json(&json!({"batch": []})).send().await.unwrap();
+    let post = s
+        .post("/v1/batch")
+        .header("origin", "https://shop.example.com")
+        .basic_auth(&s.key, Some(""))
+        .json(&json!({"batch": []}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(post.headers()["access-control-allow-origin"], "*");
     // Errors carry CORS headers too, so a page can read why it was refused.
-    let err = s.post("/v1/batch").header("origin", "https://x.io").body("{").send().await.unwrap();
+    let err = s
+        .post("/v1/batch")
+        .header("origin", "https://x.io")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(err.headers()["access-control-allow-origin"], "*");
     // The admin API sends none.
-    let admin = s.http.get(format!("{}/v1/events", s.url)).header("origin", "https://x.io").send().await.unwrap();
+    let admin = s
+        .http
+        .get(format!("{}/v1/events", s.url))
+        .header("origin", "https://x.io")
+        .send()
+        .await
+        .unwrap();
     assert!(admin.headers().get("access-control-allow-origin").is_none());
 }
 
@@ -386,7 +639,8 @@ async fn beacons_send_text_plain_with_the_key_in_the_query() {
 async fn timestamps_are_corrected_by_sent_at_and_absurd_ones_clamped() {
     let s = Spoor::start().await;
     let now = chrono::Utc::now();
-    let iso = |d: chrono::DateTime<chrono::Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let iso =
+        |d: chrono::DateTime<chrono::Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     // The client's clock is 2 hours fast; the event happened 10 s before sending.
     let fast = now + chrono::Duration::hours(2);
     let skewed = json!({"type": "track", "event": "Skewed", "userId": "u", "messageId": "skew",
@@ -398,15 +652,32 @@ async fn timestamps_are_corrected_by_sent_at_and_absurd_ones_clamped() {
     let (_, body) = s.batch(vec![skewed, future, ancient]).await;
     assert_eq!(body["accepted"], 3, "{body}");
     let events = s.events("default").await;
-    let by_id = |id: &str| events.iter().find(|e| e["messageId"] == id).unwrap().clone();
-    let ms = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().timestamp_millis();
+    let by_id = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["messageId"] == id)
+            .unwrap()
+            .clone()
+    };
+    let ms = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())
+            .unwrap()
+            .timestamp_millis()
+    };
     let skew = by_id("skew");
     let received = ms(&skew["receivedAt"]);
     assert!((received - now.timestamp_millis()).abs() < 60_000);
     assert_eq!(ms(&skew["timestamp"]), received - 10_000, "{skew}");
-    assert_eq!(ms(&skew["originalTimestamp"]), (fast - chrono::Duration::seconds(10)).timestamp_millis());
+    assert_eq!(
+        ms(&skew["originalTimestamp"]),
+        (fast - chrono::Duration::seconds(10)).timestamp_millis()
+    );
     let future = by_id("future");
-    assert_eq!(ms(&future["timestamp"]), ms(&future["receivedAt"]), "{future}");
+    assert_eq!(
+        ms(&future["timestamp"]),
+        ms(&future["receivedAt"]),
+        "{future}"
+    );
     let ancient = by_id("ancient");
     assert_eq!(ms(&ancient["timestamp"]), ms(&ancient["receivedAt"]));
     assert_eq!(ancient["originalTimestamp"], "1970-01-02T00:00:00Z");
@@ -435,14 +706,33 @@ async fn events_are_enriched_at_ingest() {
     let events = s.events("default").await;
     let en = |id: &str| events.iter().find(|e| e["messageId"] == id).unwrap()["enrichment"].clone();
     let h = en("header-ua");
-    assert_eq!((h["browser"].as_str(), h["os"].as_str(), h["device_type"].as_str()), (Some("Chrome"), Some("Mac OSX"), Some("desktop")), "{h}");
+    assert_eq!(
+        (
+            h["browser"].as_str(),
+            h["os"].as_str(),
+            h["device_type"].as_str()
+        ),
+        (Some("Chrome"), Some("Mac OSX"), Some("desktop")),
+        "{h}"
+    );
     assert_eq!(h["is_bot"], false);
     assert_eq!(h["ip"], "127.0.0.0", "addresses are truncated by default");
     let c = en("context-ua");
-    assert_eq!((c["browser"].as_str(), c["device_type"].as_str()), (Some("Safari"), Some("mobile")), "{c}");
-    assert_eq!(c["ip"], "196.249.97.0", "context.ip wins over the peer address, truncated");
+    assert_eq!(
+        (c["browser"].as_str(), c["device_type"].as_str()),
+        (Some("Safari"), Some("mobile")),
+        "{c}"
+    );
+    assert_eq!(
+        c["ip"], "196.249.97.0",
+        "context.ip wins over the peer address, truncated"
+    );
     let b = en("bot");
-    assert_eq!((b["is_bot"].as_bool(), b["device_type"].as_str()), (Some(true), Some("bot")), "{b}");
+    assert_eq!(
+        (b["is_bot"].as_bool(), b["device_type"].as_str()),
+        (Some(true), Some("bot")),
+        "{b}"
+    );
 }
 
 #[tokio::test]
@@ -451,7 +741,10 @@ async fn a_project_can_keep_full_addresses() {
     s.cli(&["projects", "set", "default", "--keep-full-ip", "true"]);
     let (_, body) = s.batch(vec![json!({"type": "track", "event": "E", "userId": "u", "context": {"ip": "196.249.97.12"}})]).await;
     assert_eq!(body["accepted"], 1);
-    assert_eq!(s.events("default").await[0]["enrichment"]["ip"], "196.249.97.12");
+    assert_eq!(
+        s.events("default").await[0]["enrichment"]["ip"],
+        "196.249.97.12"
+    );
 }
 
 #[tokio::test]
@@ -495,33 +788,73 @@ async fn the_events_api_pages_and_needs_an_admin_token() {
     assert_eq!(page["events"].as_array().unwrap().len(), 10);
     assert_eq!(page["events"][0]["messageId"], "p00");
     let cursor = page["next_cursor"].as_str().unwrap();
-    let (_, next) = status_json(get(&format!("limit=10&cursor={cursor}"), Some(&s.token)).await.unwrap()).await;
+    let (_, next) = status_json(
+        get(&format!("limit=10&cursor={cursor}"), Some(&s.token))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(next["events"][0]["messageId"], "p10");
     let (_, newest) = status_json(get("limit=1&order=desc", Some(&s.token)).await.unwrap()).await;
     assert_eq!(newest["events"][0]["messageId"], "p24");
-    let (_, window) =
-        status_json(get("since=2026-11-20T10:00:05Z&until=2026-11-20T10:00:08Z", Some(&s.token)).await.unwrap()).await;
-    let ids: Vec<&str> = window["events"].as_array().unwrap().iter().map(|e| e["messageId"].as_str().unwrap()).collect();
+    let (_, window) = status_json(
+        get(
+            "since=2026-11-20T10:00:05Z&until=2026-11-20T10:00:08Z",
+            Some(&s.token),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let ids: Vec<&str> = window["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["messageId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["p05", "p06", "p07"]);
     assert!(window["next_cursor"].is_null());
-    assert_eq!(s.events("default").await.len(), 25, "paging through everything");
+    assert_eq!(
+        s.events("default").await.len(),
+        25,
+        "paging through everything"
+    );
 
     let (status, body) = status_json(get("", None).await.unwrap()).await;
     assert_eq!(status, 401);
     assert!(body["error"].as_str().unwrap().contains("admin token"));
     let (status, body) = status_json(get("", Some(&s.key)).await.unwrap()).await;
     assert_eq!(status, 401, "write keys cannot read");
-    assert!(body["error"].as_str().unwrap().contains("write keys"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("write keys"),
+        "{body}"
+    );
     assert_eq!(get("", Some("sk_wrong")).await.unwrap().status(), 401);
-    assert_eq!(get("project=nope", Some(&s.token)).await.unwrap().status(), 404);
+    assert_eq!(
+        get("project=nope", Some(&s.token)).await.unwrap().status(),
+        404
+    );
     assert_eq!(get("limit=0", Some(&s.token)).await.unwrap().status(), 400);
-    assert_eq!(get("since=yesterday", Some(&s.token)).await.unwrap().status(), 400);
+    assert_eq!(
+        get("since=yesterday", Some(&s.token))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
 }
 
 #[tokio::test]
 async fn health_and_metrics() {
     let s = Spoor::start().await;
-    let (status, body) = status_json(s.http.get(format!("{}/healthz", s.url)).send().await.unwrap()).await;
+    let (status, body) = status_json(
+        s.http
+            .get(format!("{}/healthz", s.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
     s.batch(vec![track("m", "u"), track("m", "u")]).await;

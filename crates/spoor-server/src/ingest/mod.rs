@@ -104,13 +104,10 @@ fn write_loop(
     loop {
         let first = match rx.try_recv() {
             Ok(s) => s,
-            Err(mpsc::error::TryRecvError::Empty) => {
-                writer.idle();
-                match rx.blocking_recv() {
-                    Some(s) => s,
-                    None => break,
-                }
-            }
+            Err(mpsc::error::TryRecvError::Empty) => match rx.blocking_recv() {
+                Some(s) => s,
+                None => break,
+            },
             Err(mpsc::error::TryRecvError::Disconnected) => break,
         };
         // Everything that queued up during the last commit goes into this one.
@@ -157,6 +154,5 @@ fn write_loop(
             }
         }
     }
-    writer.idle();
     tracing::info!("event writer drained and stopped");
 }

@@ -203,7 +203,10 @@ impl SqliteStore {
     }
 
     pub fn writer(&self) -> StoreResult<SqliteWriter> {
-        SqliteWriter::new(connect(&self.path, 32 * 1024)?)
+        SqliteWriter::new(
+            connect(&self.path, 32 * 1024)?,
+            connect(&self.path, 2 * 1024)?,
+        )
     }
 
     pub fn migrate(&self) -> StoreResult<Vec<String>> {

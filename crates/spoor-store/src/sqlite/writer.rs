@@ -4,16 +4,28 @@ use rusqlite::{Connection, params};
 
 use crate::{Appended, Batch, StoreResult};
 
-/// WAL pages after which the idle writer checkpoints. SQLite's own automatic
-/// checkpoint runs inside a commit and would hold up the requests waiting on it,
-/// so it is off and the writer checkpoints when its queue is empty.
-const CHECKPOINT_PAGES: i64 = 4_000;
-/// A WAL this large is checkpointed even while busy, so it cannot grow without bound.
-const FORCE_CHECKPOINT_PAGES: i64 = 64_000;
+/// WAL pages after which the checkpointer is asked to copy the WAL into the
+/// database. SQLite's own automatic checkpoint runs inside a commit and would hold
+/// up the requests waiting on it (seen as 200 ms latency spikes), so it is off and
+/// a second connection on its own thread checkpoints beside the writer: in WAL mode
+/// a PASSIVE checkpoint never blocks the writer or readers.
+const CHECKPOINT_PAGES: i64 = 2_000;
 
 pub struct SqliteWriter {
     conn: Connection,
     wal_pages: i64,
+    checkpointer: std::sync::mpsc::SyncSender<()>,
+}
+
+/// Runs checkpoints when poked; exits, after a last full checkpoint, when the
+/// writer is dropped.
+fn checkpoint_loop(conn: Connection, pokes: std::sync::mpsc::Receiver<()>) {
+    while pokes.recv().is_ok() {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+    }
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 const INSERT: &str = "INSERT OR IGNORE INTO events (project_id, message_id, dedup_ts, type, name, user_id,
@@ -23,9 +35,20 @@ const INSERT: &str = "INSERT OR IGNORE INTO events (project_id, message_id, dedu
             ?21, ?22, ?23, ?24)";
 
 impl SqliteWriter {
-    pub(super) fn new(conn: Connection) -> StoreResult<SqliteWriter> {
+    pub(super) fn new(conn: Connection, checkpoint_conn: Connection) -> StoreResult<SqliteWriter> {
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
-        Ok(SqliteWriter { conn, wal_pages: 0 })
+        let (checkpointer, pokes) = std::sync::mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("spoor-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoint_conn, pokes))
+            .map_err(|e| {
+                crate::StoreError::Database(format!("cannot start the checkpoint thread: {e}"))
+            })?;
+        Ok(SqliteWriter {
+            conn,
+            wal_pages: 0,
+            checkpointer,
+        })
     }
 
     pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
@@ -82,28 +105,14 @@ impl SqliteWriter {
             }
         }
         tx.commit()?;
+        // Roughly: a page of index and table entries per 8 events, plus the page of
+        // the key's last use.
         self.wal_pages += 1 + out.iter().map(|a| a.accepted as i64).sum::<i64>() / 8;
-        if self.wal_pages > FORCE_CHECKPOINT_PAGES {
-            self.checkpoint();
+        if self.wal_pages > CHECKPOINT_PAGES {
+            // A full channel means a checkpoint is pending already.
+            let _ = self.checkpointer.try_send(());
+            self.wal_pages = 0;
         }
         Ok(out)
-    }
-
-    pub fn idle(&mut self) {
-        if self.wal_pages > CHECKPOINT_PAGES {
-            self.checkpoint();
-        }
-    }
-
-    fn checkpoint(&mut self) {
-        // PASSIVE never blocks readers; RESTART would make the next writes start at
-        // the beginning of the WAL file but can wait on readers.
-        match self
-            .conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
-        {
-            Ok(_) => self.wal_pages = 0,
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
-        }
     }
 }

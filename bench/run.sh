@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Spoor's ingestion benchmark. Builds release binaries, starts `spoor serve` on a
+# fresh store in a temporary directory, and runs the load generator against it over
+# loopback. Prints one JSON line per scenario.
+#
+#   bash bench/run.sh            sustained batches, latency at half rate, single
+#                                events, overload
+#   bash bench/run.sh --large    also fills the store to 10 million events first,
+#                                then measures the sustained rate again
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LARGE=0; [ "${1:-}" = "--large" ] && LARGE=1
+SECS=${BENCH_SECONDS:-30}
+
+cargo build --release --locked -p spoor -p spoor-bench >&2
+SPOOR=target/release/spoor
+LOAD=target/release/spoor-bench
+DATA=$(mktemp -d)
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
+
+KEY=$($SPOOR --data-dir "$DATA" keys create --name bench --rate-limit 1000000000 2>/dev/null)
+start_server() {
+  coproc SERVER { exec $SPOOR --data-dir "$DATA" serve --listen 127.0.0.1:0 "$@" 2>/dev/null; }
+  PID=$SERVER_PID
+  read -r line <&"${SERVER[0]}"
+  URL=${line#spoor listening on }
+}
+stop_server() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
+run() { echo "{\"scenario\":\"$1\",\"result\":$($LOAD --url "$URL" --key "$KEY" --server-pid "$PID" --json "${@:2}")}"; }
+
+start_server
+if [ $LARGE = 1 ]; then
+  # Fill the store with 10 million events (not measured), then measure on it.
+  $LOAD --url "$URL" --key "$KEY" --events 10000000 --duration 100000 --json >/dev/null
+  run "sustained_batch20_10M" --mode batch --batch-size 20 --duration "$SECS"
+  exit 0
+fi
+run "sustained_batch20"      --mode batch --batch-size 20 --duration "$SECS"
+run "half_rate_latency"      --mode batch --batch-size 20 --duration "$SECS" --rate 25000
+run "single_track"           --mode track --duration "$SECS"
+stop_server
+start_server --queue-events 5000
+run "overload_1024_conns"    --mode batch --batch-size 20 --duration 20 --connections 1024

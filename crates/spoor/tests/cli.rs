@@ -1,0 +1,301 @@
+//! The command line: key management, tokens, projects, export, help and settings.
+
+mod common;
+
+use std::process::Command;
+
+use common::{BIN, Spoor, cli, cli_line, track};
+use serde_json::{Value, json};
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+#[test]
+fn keys_create_prints_only_the_key_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(
+        dir.path(),
+        &[
+            "keys",
+            "create",
+            "--name",
+            "Customer XYZ - Production",
+            "--domain",
+            "Example.com",
+            "--rate-limit",
+            "50",
+        ],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    let key = stdout.trim();
+    assert!(key.starts_with("fk_") && key.len() == 35, "{key}");
+    assert!(key[3..].chars().all(|c| c.is_ascii_alphanumeric()));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("shown only now")
+    );
+
+    let list: Value =
+        serde_json::from_str(&cli_line(dir.path(), &["keys", "list", "--json"])).unwrap();
+    let k = &list[0];
+    assert_eq!(k["name"], "Customer XYZ - Production");
+    assert_eq!(k["project"], "default");
+    assert_eq!(k["domains"], json!(["example.com"]));
+    assert_eq!(k["rate_limit_per_minute"], 50);
+    assert_eq!(k["active"], true);
+    assert!(k["last_used_at"].is_null());
+    assert_eq!(k["prefix"], &key[..10]);
+
+    let table = String::from_utf8(cli(dir.path(), &["keys", "list"]).stdout).unwrap();
+    for col in [
+        "NAME",
+        "PREFIX",
+        "PROJECT",
+        "DOMAINS",
+        "LIMIT",
+        "ACTIVE",
+        "CREATED",
+        "LAST USED",
+    ] {
+        assert!(table.contains(col), "{col} missing:\n{table}");
+    }
+    assert!(
+        table.contains(&key[..10]) && !table.contains(key),
+        "only the prefix is shown"
+    );
+
+    // The store holds the hash, never the key.
+    let db = std::fs::read(dir.path().join("spoor.db")).unwrap();
+    assert!(
+        !db.windows(key.len()).any(|w| w == key.as_bytes()),
+        "the key is stored in the clear"
+    );
+
+    cli(dir.path(), &["keys", "disable", key]);
+    let list: Value =
+        serde_json::from_str(&cli_line(dir.path(), &["keys", "list", "--json"])).unwrap();
+    assert_eq!(list[0]["active"], false);
+    cli(dir.path(), &["keys", "enable", "1"]);
+    let list: Value =
+        serde_json::from_str(&cli_line(dir.path(), &["keys", "list", "--json"])).unwrap();
+    assert_eq!(list[0]["active"], true);
+}
+
+#[test]
+fn mistakes_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run(&[
+        "--data-dir",
+        d,
+        "keys",
+        "create",
+        "--name",
+        "x",
+        "--project",
+        "nope",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("nope") && err.contains("spoor projects create"),
+        "{err}"
+    );
+    let out = run(&["--data-dir", d, "keys", "disable", "banana"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("neither a write key")
+    );
+    let out = run(&["--data-dir", d, "keys", "disable", "99"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("no such key")
+    );
+    let out = run(&[
+        "--data-dir",
+        d,
+        "export",
+        "events",
+        "--format",
+        "ndjson",
+        "--since",
+        "last tuesday",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8(out.stderr).unwrap().contains("ISO-8601"));
+}
+
+#[test]
+fn help_documents_every_command_and_setting() {
+    let top = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    for cmd in [
+        "serve",
+        "keys",
+        "tokens",
+        "projects",
+        "export",
+        "migrate",
+        "--data-dir",
+        "--config",
+    ] {
+        assert!(top.contains(cmd), "{cmd} missing from --help:\n{top}");
+    }
+    let serve = String::from_utf8(run(&["serve", "--help"]).stdout).unwrap();
+    for setting in [
+        "SPOOR_LISTEN",
+        "SPOOR_DATA_DIR",
+        "SPOOR_CONFIG",
+        "SPOOR_GEOIP_DB",
+        "SPOOR_PROXY_HOPS",
+        "SPOOR_MAX_BODY_BYTES",
+        "SPOOR_MAX_DECODED_BYTES",
+        "SPOOR_MAX_BATCH_MESSAGES",
+        "SPOOR_MAX_MESSAGE_BYTES",
+        "SPOOR_MAX_JSON_DEPTH",
+        "SPOOR_QUEUE_EVENTS",
+        "SPOOR_WRITE_BATCH_EVENTS",
+        "SPOOR_MAX_IN_FLIGHT",
+        "SPOOR_LOG_FORMAT",
+    ] {
+        assert!(
+            serve.contains(setting),
+            "{setting} missing from serve --help:\n{serve}"
+        );
+    }
+    for sub in [
+        &["keys", "create", "--help"][..],
+        &["keys", "list", "--help"],
+        &["export", "events", "--help"],
+        &["tokens", "create", "--help"],
+    ] {
+        assert!(run(sub).status.success(), "{sub:?}");
+    }
+}
+
+#[tokio::test]
+async fn settings_come_from_a_config_file_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("spoor.toml");
+    std::fs::write(&config, "max_batch_messages = 2\nproxy-hops = 1\n").unwrap();
+    let data = dir.path().join("data");
+    let key = cli_line(&data, &["keys", "create", "--name", "k"]);
+    let args = vec![
+        "--config".to_string(),
+        config.to_str().unwrap().to_string(),
+        "--max-batch-messages".into(),
+        "3".into(),
+    ];
+    let (mut child, url) = common::spawn_server(&data, &args);
+    let http = reqwest::Client::new();
+    let send = |n: usize| {
+        let batch: Vec<Value> = (0..n)
+            .map(|i| track(&format!("cfg-{n}-{i}"), "u"))
+            .collect();
+        http.post(format!("{url}/v1/batch"))
+            .basic_auth(&key, Some(""))
+            .header("x-forwarded-for", "198.51.100.7")
+            .json(&json!({"batch": batch}))
+            .send()
+    };
+    assert_eq!(
+        send(3).await.unwrap().status(),
+        200,
+        "the flag (3) wins over the file (2)"
+    );
+    assert_eq!(send(4).await.unwrap().status(), 413);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out =
+        String::from_utf8(cli(&data, &["export", "events", "--format", "ndjson"]).stdout).unwrap();
+    let first: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["enrichment"]["ip"], "198.51.100.0",
+        "proxy-hops came from the file"
+    );
+
+    std::fs::write(&config, "listen_port = 1\n").unwrap();
+    let out = run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "migrate",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("unknown setting") && err.contains("listen"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn export_streams_ndjson_and_csv_with_time_bounds() {
+    let s = Spoor::start().await;
+    let msgs: Vec<Value> = (0..5)
+        .map(|i| {
+            let mut m = track(&format!("e{i}"), "u");
+            m["timestamp"] = json!(format!("2026-11-0{}T12:00:00.000Z", i + 1));
+            m
+        })
+        .collect();
+    assert_eq!(s.batch(msgs).await.1["accepted"], 5);
+    let ndjson =
+        String::from_utf8(s.cli(&["export", "events", "--format", "ndjson"]).stdout).unwrap();
+    let lines: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0]["messageId"], "e0");
+    assert_eq!(lines[0]["projectId"], "default");
+    assert_eq!(lines[0]["enrichment"]["browser"], "Chrome");
+    assert_eq!(
+        lines[0],
+        s.events("default").await[0],
+        "the API and the export agree"
+    );
+
+    let bounded = String::from_utf8(
+        s.cli(&[
+            "export",
+            "events",
+            "--format",
+            "ndjson",
+            "--since",
+            "2026-11-02",
+            "--until",
+            "2026-11-04T00:00:00Z",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let ids: Vec<String> = bounded
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["messageId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["e1", "e2"]);
+
+    let csv = String::from_utf8(s.cli(&["export", "events", "--format", "csv"]).stdout).unwrap();
+    let mut rows = csv.lines();
+    let header = rows.next().unwrap();
+    assert!(
+        header.starts_with("message_id,type,name,user_id"),
+        "{header}"
+    );
+    let first = rows.next().unwrap();
+    assert!(first.starts_with("e0,track,Product Viewed,u,"), "{first}");
+    assert_eq!(csv.lines().count(), 6);
+}
