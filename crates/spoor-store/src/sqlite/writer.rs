@@ -17,15 +17,29 @@ pub struct SqliteWriter {
     checkpointer: std::sync::mpsc::SyncSender<()>,
 }
 
+/// WAL frames beyond which the checkpointer rewinds the WAL. Under sustained
+/// load a PASSIVE checkpoint never catches up with the writer, and SQLite only
+/// rewinds the WAL after one that does, so without this the file grows for as
+/// long as the load lasts. A RESTART waits for the writer's current transaction,
+/// copies the few frames PASSIVE runs have not, and makes the next commit start
+/// at the beginning of the file.
+const RESTART_FRAMES: i64 = 32_000;
+
 /// Runs checkpoints when poked; exits, after a last full checkpoint, when the
 /// writer is dropped.
 fn checkpoint_loop(conn: Connection, pokes: std::sync::mpsc::Receiver<()>) {
+    let checkpoint = |mode: &str| -> rusqlite::Result<i64> {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get::<_, i64>(1))
+    };
     while pokes.recv().is_ok() {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        let result = checkpoint("PASSIVE").and_then(|frames| {
+            if frames > RESTART_FRAMES { checkpoint("RESTART") } else { Ok(frames) }
+        });
+        if let Err(e) = result {
             tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
         }
     }
-    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    let _ = checkpoint("TRUNCATE");
 }
 
 const INSERT: &str = "INSERT OR IGNORE INTO events (project_id, message_id, dedup_ts, type, name, user_id,
@@ -36,7 +50,8 @@ const INSERT: &str = "INSERT OR IGNORE INTO events (project_id, message_id, dedu
 
 impl SqliteWriter {
     pub(super) fn new(conn: Connection, checkpoint_conn: Connection) -> StoreResult<SqliteWriter> {
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        // After a rewind, the WAL file is cut back to this size.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;")?;
         let (checkpointer, pokes) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("spoor-checkpoint".into())
