@@ -29,11 +29,17 @@ const RESTART_FRAMES: i64 = 32_000;
 /// writer is dropped.
 fn checkpoint_loop(conn: Connection, pokes: std::sync::mpsc::Receiver<()>) {
     let checkpoint = |mode: &str| -> rusqlite::Result<i64> {
-        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| r.get::<_, i64>(1))
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            r.get::<_, i64>(1)
+        })
     };
     while pokes.recv().is_ok() {
         let result = checkpoint("PASSIVE").and_then(|frames| {
-            if frames > RESTART_FRAMES { checkpoint("RESTART") } else { Ok(frames) }
+            if frames > RESTART_FRAMES {
+                checkpoint("RESTART")
+            } else {
+                Ok(frames)
+            }
         });
         if let Err(e) = result {
             tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
