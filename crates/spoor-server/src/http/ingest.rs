@@ -82,9 +82,10 @@ pub async fn pipeline(
                 ip,
             }) => {
                 let ip = ip.unwrap_or(sender.ip);
-                let agent = memo
-                    .agent(user_agent.as_deref().unwrap_or(&sender.user_agent))
-                    .clone();
+                let agent = memo.agent(
+                    &app.enricher,
+                    user_agent.as_deref().unwrap_or(&sender.user_agent),
+                );
                 let place = memo.place(&app.enricher, ip).clone();
                 event.enrichment = app.enricher.enrich(&agent, &place, ip, key.keep_full_ip);
                 events.push(event);

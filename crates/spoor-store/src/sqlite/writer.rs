@@ -11,9 +11,15 @@ use crate::{Appended, Batch, StoreResult};
 /// a PASSIVE checkpoint never blocks the writer or readers.
 const CHECKPOINT_PAGES: i64 = 2_000;
 
+/// A key's `last_used_at` is written at most this often: writing it on every
+/// commit would add a page to each small commit for a minute-level fact.
+const TOUCH_EVERY_MS: i64 = 10_000;
+
 pub struct SqliteWriter {
     conn: Connection,
     wal_pages: i64,
+    /// When each key's last use was last written, by key id.
+    touched: std::collections::HashMap<i64, i64>,
     checkpointer: std::sync::mpsc::SyncSender<()>,
 }
 
@@ -68,6 +74,7 @@ impl SqliteWriter {
         Ok(SqliteWriter {
             conn,
             wal_pages: 0,
+            touched: Default::default(),
             checkpointer,
         })
     }
@@ -80,6 +87,7 @@ impl SqliteWriter {
             let mut touch =
                 tx.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?;
             let mut touched: Vec<i64> = Vec::new();
+            let last_touch = &self.touched;
             for batch in batches {
                 let mut done = Appended::default();
                 for e in batch.events {
@@ -118,14 +126,21 @@ impl SqliteWriter {
                 }
                 if let Some(key) = batch.key_id
                     && !touched.contains(&key)
+                    && last_touch
+                        .get(&key)
+                        .is_none_or(|t| now - t >= TOUCH_EVERY_MS)
                 {
                     touch.execute(params![key, now])?;
                     touched.push(key);
                 }
                 out.push(done);
             }
+            drop((insert, touch));
+            tx.commit()?;
+            for key in touched {
+                self.touched.insert(key, now);
+            }
         }
-        tx.commit()?;
         // Roughly: a page of index and table entries per 8 events, plus the page of
         // the key's last use.
         self.wal_pages += 1 + out.iter().map(|a| a.accepted as i64).sum::<i64>() / 8;
