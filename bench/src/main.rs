@@ -170,10 +170,11 @@ async fn main() -> anyhow::Result<()> {
         let mode = args.mode;
         let batch = args.batch_size;
         let target_events = args.events;
+        let connections = args.connections;
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
             let mut next = Instant::now()
-                + interval.map_or(Duration::ZERO, |i| i.mul_f64(w as f64 / 64.0 % 1.0));
+                + interval.map_or(Duration::ZERO, |i| i.mul_f64(w as f64 / connections as f64));
             while Instant::now() < deadline
                 && (target_events == 0 || stats.ok_events.load(Ordering::Relaxed) < target_events)
             {

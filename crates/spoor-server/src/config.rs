@@ -2,6 +2,7 @@
 //! config file; tests build them directly.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use spoor_core::Limits;
 
@@ -18,6 +19,12 @@ pub struct ServerConfig {
     pub write_batch_events: usize,
     /// Requests served at once; beyond this, 503.
     pub max_in_flight: usize,
+    /// Open connections; beyond this, new ones wait to be accepted.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers.
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body (408 beyond).
+    pub body_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -29,6 +36,9 @@ impl Default for ServerConfig {
             queue_events: 50_000,
             write_batch_events: 10_000,
             max_in_flight: 2_048,
+            max_connections: 10_000,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! [`Server::serve`] serves on a listener the caller has already bound, so a caller (or a
 //! test) knows the address before the first request and never waits for start-up.
 
+mod accept;
 mod app;
 pub mod config;
 mod enrich;
@@ -12,7 +13,6 @@ mod ingest;
 mod telemetry;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 pub use config::ServerConfig;
 pub use enrich::GeoError;
@@ -53,13 +53,12 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
+        let accept = accept::AcceptConfig {
+            max_connections: self.app.config.max_connections,
+            header_timeout: self.app.config.header_timeout,
+        };
         let router = http::router(self.app);
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        accept::serve(listener, router, accept, shutdown).await?;
         // The router and every request are gone, so the queue's last sender is
         // dropped: the writer drains what is left, commits it and exits.
         let writer = self.writer;

@@ -107,6 +107,18 @@ pub struct ServeArgs {
     #[arg(long, env = "SPOOR_MAX_IN_FLIGHT", default_value_t = spoor_server::ServerConfig::default().max_in_flight, value_name = "N")]
     pub max_in_flight: usize,
 
+    /// Open connections at most; beyond this, new ones wait to be accepted
+    #[arg(long, env = "SPOOR_MAX_CONNECTIONS", default_value_t = spoor_server::ServerConfig::default().max_connections, value_name = "N")]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a request's headers before the connection is closed
+    #[arg(long, env = "SPOOR_HEADER_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().header_timeout.as_secs(), value_name = "SECS")]
+    pub header_timeout: u64,
+
+    /// Seconds a client has to send a request's body (408 beyond)
+    #[arg(long, env = "SPOOR_BODY_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().body_timeout.as_secs(), value_name = "SECS")]
+    pub body_timeout: u64,
+
     /// Log format on standard error; the level comes from SPOOR_LOG (default info)
     #[arg(long, env = "SPOOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -34,6 +34,9 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         queue_events: args.queue_events,
         write_batch_events: args.write_batch_events,
         max_in_flight: args.max_in_flight,
+        max_connections: args.max_connections,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        body_timeout: std::time::Duration::from_secs(args.body_timeout),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

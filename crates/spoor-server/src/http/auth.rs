@@ -32,10 +32,15 @@ pub fn key_from_request(headers: &HeaderMap, query_key: Option<&str>) -> Option<
         {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
-                .ok()?;
-            let text = String::from_utf8(decoded).ok()?;
+                .ok();
+            let text = decoded
+                .and_then(|d| String::from_utf8(d).ok())
+                .unwrap_or_default();
             let user = text.split(':').next().unwrap_or("");
-            return (!user.is_empty()).then(|| user.to_string());
+            // An unusable Basic header does not hide a key given another way.
+            if !user.is_empty() {
+                return Some(user.to_string());
+            }
         }
         if let Some(token) = auth
             .strip_prefix("Bearer ")

@@ -6,15 +6,20 @@ use std::io::Read;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, header};
-use spoor_core::Limits;
 use spoor_core::limits::json_depth;
 
 use super::error::ApiError;
+use crate::config::ServerConfig;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// The decoded body, checked against every byte-level bound.
-pub async fn read(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<Bytes, ApiError> {
+pub async fn read(
+    body: Body,
+    headers: &HeaderMap,
+    config: &ServerConfig,
+) -> Result<Bytes, ApiError> {
+    let limits = &config.limits;
     let too_big = || {
         ApiError::TooLarge(format!(
             "the request body is larger than {} bytes; send fewer or smaller messages per request",
@@ -28,8 +33,15 @@ pub async fn read(body: Body, headers: &HeaderMap, limits: &Limits) -> Result<By
     {
         return Err(too_big());
     }
-    let raw = axum::body::to_bytes(body, limits.max_body_bytes)
+    let reading = axum::body::to_bytes(body, limits.max_body_bytes);
+    let raw = tokio::time::timeout(config.body_timeout, reading)
         .await
+        .map_err(|_| {
+            ApiError::Timeout(format!(
+                "the request body did not arrive within {} s",
+                config.body_timeout.as_secs()
+            ))
+        })?
         .map_err(|e| {
             if std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())

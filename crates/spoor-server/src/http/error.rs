@@ -15,6 +15,7 @@ pub enum ApiError {
     Forbidden(String),
     NotFound(String),
     TooLarge(String),
+    Timeout(String),
     RateLimited {
         retry_after_secs: u64,
         message: String,
@@ -34,6 +35,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -47,6 +49,7 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::TooLarge(m)
+            | ApiError::Timeout(m)
             | ApiError::Internal(m) => m,
             ApiError::RateLimited { message, .. } | ApiError::Unavailable { message, .. } => {
                 message

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use spoor_store::EventQuery;
+use spoor_store::{EventQuery, Store};
 
 use super::auth;
 use super::error::ApiError;
@@ -57,10 +57,18 @@ pub async fn list(
     headers: HeaderMap,
     Query(p): Query<EventsParams>,
 ) -> Result<Json<Value>, ApiError> {
-    auth::admin(&app.store, &headers)?;
-    let project = app
-        .store
-        .project(p.project.as_deref().unwrap_or("default"))?;
+    // Everything here touches the store (the token check records its use), so it
+    // runs off the async workers.
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || page(&store, &headers, p))
+        .await
+        .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))?
+        .map(Json)
+}
+
+fn page(store: &Store, headers: &HeaderMap, p: EventsParams) -> Result<Value, ApiError> {
+    auth::admin(store, headers)?;
+    let project = store.project(p.project.as_deref().unwrap_or("default"))?;
     let limit = p.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::BadRequest(format!(
@@ -92,10 +100,7 @@ pub async fn list(
         limit: Some(limit),
         newest_first,
     };
-    let store = app.store.clone();
-    let rows = tokio::task::spawn_blocking(move || store.events(&query))
-        .await
-        .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))??;
+    let rows = store.events(&query)?;
     let next_cursor = (rows.len() == limit as usize)
         .then(|| {
             rows.last()
@@ -106,7 +111,5 @@ pub async fn list(
         .iter()
         .map(|r| r.event.to_json(&project.name))
         .collect();
-    Ok(Json(
-        json!({ "events": events, "next_cursor": next_cursor }),
-    ))
+    Ok(json!({ "events": events, "next_cursor": next_cursor }))
 }

@@ -73,7 +73,7 @@ pub async fn flush(
 ) -> Result<Json<Value>, ApiError> {
     let received_at = spoor_core::time::now_ms();
     let limits = &app.config.limits;
-    let bytes = body::read(body, &headers, limits).await?;
+    let bytes = body::read(body, &headers, &app.config).await?;
     let payload: Value = body::parse_json(&bytes)?;
     let events = match payload.get("events") {
         Some(Value::Array(events)) => events,

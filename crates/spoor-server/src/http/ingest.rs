@@ -149,7 +149,7 @@ pub async fn batch(
 ) -> Result<Json<IngestResponse>, ApiError> {
     let received_at = spoor_core::time::now_ms();
     let limits = &app.config.limits;
-    let bytes = body::read(body, &headers, limits).await?;
+    let bytes = body::read(body, &headers, &app.config).await?;
     let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::BadRequest(format!(
             "the body must be a JSON object with a `batch` array of messages: {e}"
@@ -238,7 +238,7 @@ pub async fn single(
 ) -> Result<Json<IngestResponse>, ApiError> {
     let received_at = spoor_core::time::now_ms();
     let limits = &app.config.limits;
-    let bytes = body::read(body, &headers, limits).await?;
+    let bytes = body::read(body, &headers, &app.config).await?;
     if bytes.len() > limits.max_message_bytes {
         return Err(too_large_message(0, bytes.len(), limits.max_message_bytes));
     }
