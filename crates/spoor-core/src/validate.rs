@@ -219,11 +219,11 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
         )
     };
 
-    // Normalise what is stored: ids as strings, the corrected time, what the client sent.
-    if let Some(original) = map
-        .get("timestamp")
-        .or_else(|| map.get("originalTimestamp"))
-        .cloned()
+    // Normalise what is stored: ids as strings, the corrected time, what the client
+    // sent. An `originalTimestamp` the client set itself is kept, which also makes
+    // validating a stored message again give the same message.
+    if !map.contains_key("originalTimestamp")
+        && let Some(original) = map.get("timestamp").cloned()
     {
         map.insert("originalTimestamp".into(), original);
     }
