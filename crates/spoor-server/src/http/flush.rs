@@ -6,21 +6,13 @@
 //! `timestamp` (or `created_at`), `properties` from `metadata` plus `property_id`,
 //! and `session_id` as the session. Events without a name are not stored.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use axum::Json;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 use spoor_core::ValidationContext;
 
-use super::auth;
 use super::body;
 use super::error::ApiError;
-use super::ingest::{KeyQuery, Sender, pipeline};
-use crate::app::App;
+use super::incoming::Incoming;
 
 fn first_str<'a>(event: &'a Map<String, Value>, fields: &[&str]) -> Option<&'a Value> {
     fields
@@ -64,17 +56,9 @@ fn to_track(event: &Value, user_id: &Value) -> Value {
     Value::Object(msg)
 }
 
-pub async fn flush(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<KeyQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<Value>, ApiError> {
-    let received_at = spoor_core::time::now_ms();
-    let limits = &app.config.limits;
-    let bytes = body::read(body, &headers, &app.config).await?;
-    let payload: Value = body::parse_json(&bytes)?;
+pub async fn flush(incoming: Incoming) -> Result<Json<Value>, ApiError> {
+    let limits = &incoming.app.config.limits;
+    let payload: Value = body::parse_json(&incoming.bytes)?;
     let events = match payload.get("events") {
         Some(Value::Array(events)) => events,
         _ => {
@@ -95,25 +79,17 @@ pub async fn flush(
             limits.max_batch_messages
         )));
     }
-    let key = auth::key_from_request(&headers, query.api_key.as_deref()).or_else(|| {
-        payload
-            .get("writeKey")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
-    let key = auth::write_key(&app.store, key.as_deref(), &headers)?;
-    app.limiters.check(&key)?;
+    let key = incoming.authorize(payload.get("writeKey").and_then(Value::as_str))?;
     let messages = events
         .iter()
         .map(|e| to_track(e, &user_id))
         .enumerate()
         .collect();
-    let sender = Sender::new(&app, peer, &headers);
     let ctx = ValidationContext {
-        received_at,
+        received_at: incoming.received_at,
         ..Default::default()
     };
-    let outcome = pipeline(&app, &sender, &key, messages, ctx).await?;
+    let outcome = incoming.ingest(&key, messages, ctx).await?;
     for r in &outcome.rejected {
         tracing::debug!(index = r.index, error = %r.error, "flush event not stored");
     }

@@ -1,120 +1,16 @@
 //! The Segment HTTP Tracking API: `POST /v1/batch` and the single-message routes
 //! `/v1/track`, `/v1/identify`, `/v1/page`, `/v1/screen`, `/v1/group`, `/v1/alias`.
-//! Seed-compatible routes translate their payloads and call [`pipeline`] too.
-
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+//! Seed-compatible routes translate their payloads and share [`Incoming`] too.
 
 use axum::Json;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, header};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use spoor_core::validate::{Validated, validate};
 use spoor_core::{MessageType, ValidationContext};
-use spoor_store::KeyRecord;
 
-use super::auth;
 use super::body;
 use super::error::ApiError;
-use crate::app::App;
-use crate::enrich::RequestMemo;
-use crate::telemetry::ReasonLabel;
-
-#[derive(Deserialize, Default)]
-pub struct KeyQuery {
-    pub api_key: Option<String>,
-}
-
-#[derive(Serialize, Debug)]
-pub struct RejectedItem {
-    pub index: usize,
-    pub error: String,
-}
-
-#[derive(Serialize, Debug)]
-pub struct IngestResponse {
-    pub success: bool,
-    pub accepted: usize,
-    pub duplicates: usize,
-    pub rejected: Vec<RejectedItem>,
-}
-
-/// What every ingestion request knows about its sender.
-pub struct Sender {
-    pub ip: IpAddr,
-    pub user_agent: String,
-}
-
-impl Sender {
-    pub fn new(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Sender {
-        let xff = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        Sender {
-            ip: spoor_core::ip::client_ip(peer.ip(), xff, app.config.proxy_hops),
-            user_agent: headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string(),
-        }
-    }
-}
-
-/// Validates, enriches and commits messages that have passed the request-level
-/// checks. `messages` pairs each message with its index in the request.
-pub async fn pipeline(
-    app: &App,
-    sender: &Sender,
-    key: &KeyRecord,
-    messages: Vec<(usize, Value)>,
-    ctx: ValidationContext<'_>,
-) -> Result<IngestResponse, ApiError> {
-    let mut events = Vec::with_capacity(messages.len());
-    let mut rejected = Vec::new();
-    let mut memo = RequestMemo::default();
-    for (index, message) in messages {
-        match validate(message, &ctx) {
-            Ok(Validated {
-                mut event,
-                user_agent,
-                ip,
-            }) => {
-                let ip = ip.unwrap_or(sender.ip);
-                let agent = memo.agent(
-                    &app.enricher,
-                    user_agent.as_deref().unwrap_or(&sender.user_agent),
-                );
-                let place = memo.place(&app.enricher, ip).clone();
-                event.enrichment = app.enricher.enrich(&agent, &place, ip, key.keep_full_ip);
-                events.push(event);
-            }
-            Err(r) => {
-                app.metrics
-                    .events_rejected
-                    .get_or_create(&ReasonLabel {
-                        reason: r.reason.into(),
-                    })
-                    .inc();
-                rejected.push(RejectedItem {
-                    index,
-                    error: r.error,
-                });
-            }
-        }
-    }
-    let appended = app
-        .queue
-        .submit(key.project_id, Some(key.id), events)
-        .await?;
-    Ok(IngestResponse {
-        success: true,
-        accepted: appended.accepted,
-        duplicates: appended.duplicates,
-        rejected,
-    })
-}
+use super::incoming::{Incoming, IngestResponse};
 
 /// The fields of a batch envelope, kept raw so each can be checked with a clear message.
 #[derive(Deserialize)]
@@ -140,17 +36,10 @@ fn too_large_message(index: usize, len: usize, max: usize) -> ApiError {
     ))
 }
 
-pub async fn batch(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<KeyQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<IngestResponse>, ApiError> {
-    let received_at = spoor_core::time::now_ms();
-    let limits = &app.config.limits;
-    let bytes = body::read(body, &headers, &app.config).await?;
-    let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
+pub async fn batch(incoming: Incoming) -> Result<Json<IngestResponse>, ApiError> {
+    let limits = &incoming.app.config.limits;
+    let bytes = &incoming.bytes;
+    let envelope: Envelope = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::BadRequest(format!(
             "the body must be a JSON object with a `batch` array of messages: {e}"
         ))
@@ -207,78 +96,52 @@ pub async fn batch(
         }
     };
 
-    let key = auth::key_from_request(&headers, query.api_key.as_deref())
-        .or_else(|| body_write_key(envelope.write_key));
-    let key = auth::write_key(&app.store, key.as_deref(), &headers)?;
-    app.limiters.check(&key)?;
+    let key = incoming.authorize(body_write_key(envelope.write_key).as_deref())?;
 
     let mut messages = Vec::with_capacity(raw_messages.len());
     for (i, raw) in raw_messages.iter().enumerate() {
         // Each element is valid JSON already (it parsed as part of the array).
         messages.push((i, serde_json::from_str(raw.get()).unwrap_or(Value::Null)));
     }
-    let sender = Sender::new(&app, peer, &headers);
     let ctx = ValidationContext {
-        received_at,
+        received_at: incoming.received_at,
         batch_sent_at,
         batch_context: context.as_ref(),
         implied_type: None,
     };
-    Ok(Json(pipeline(&app, &sender, &key, messages, ctx).await?))
+    Ok(Json(incoming.ingest(&key, messages, ctx).await?))
 }
 
 /// One handler per single-message route, each implying its message type.
-pub async fn single(
-    kind: MessageType,
-    app: Arc<App>,
-    peer: SocketAddr,
-    query: KeyQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Json<IngestResponse>, ApiError> {
-    let received_at = spoor_core::time::now_ms();
-    let limits = &app.config.limits;
-    let bytes = body::read(body, &headers, &app.config).await?;
-    if bytes.len() > limits.max_message_bytes {
-        return Err(too_large_message(0, bytes.len(), limits.max_message_bytes));
+async fn single(kind: MessageType, incoming: Incoming) -> Result<Json<IngestResponse>, ApiError> {
+    let limits = &incoming.app.config.limits;
+    if incoming.bytes.len() > limits.max_message_bytes {
+        return Err(too_large_message(
+            0,
+            incoming.bytes.len(),
+            limits.max_message_bytes,
+        ));
     }
-    let message: Value = body::parse_json(&bytes)?;
+    let message: Value = body::parse_json(&incoming.bytes)?;
     if !message.is_object() {
         return Err(ApiError::BadRequest(format!(
             "the body must be one {} message, a JSON object",
             kind.as_str()
         )));
     }
-    let key = auth::key_from_request(&headers, query.api_key.as_deref()).or_else(|| {
-        message
-            .get("writeKey")
-            .and_then(Value::as_str)
-            .filter(|k| !k.is_empty())
-            .map(str::to_string)
-    });
-    let key = auth::write_key(&app.store, key.as_deref(), &headers)?;
-    app.limiters.check(&key)?;
-    let sender = Sender::new(&app, peer, &headers);
+    let key = incoming.authorize(message.get("writeKey").and_then(Value::as_str))?;
     let ctx = ValidationContext {
-        received_at,
+        received_at: incoming.received_at,
         implied_type: Some(kind),
         ..Default::default()
     };
-    Ok(Json(
-        pipeline(&app, &sender, &key, vec![(0, message)], ctx).await?,
-    ))
+    Ok(Json(incoming.ingest(&key, vec![(0, message)], ctx).await?))
 }
 
 macro_rules! single_route {
     ($name:ident, $kind:expr) => {
-        pub async fn $name(
-            State(app): State<Arc<App>>,
-            ConnectInfo(peer): ConnectInfo<SocketAddr>,
-            Query(query): Query<KeyQuery>,
-            headers: HeaderMap,
-            body: Body,
-        ) -> Result<Json<IngestResponse>, ApiError> {
-            single($kind, app, peer, query, headers, body).await
+        pub async fn $name(incoming: Incoming) -> Result<Json<IngestResponse>, ApiError> {
+            single($kind, incoming).await
         }
     };
 }

@@ -6,6 +6,7 @@ mod cors;
 pub mod error;
 mod events;
 mod flush;
+mod incoming;
 mod ingest;
 mod ops;
 

@@ -1,0 +1,156 @@
+//! What every ingestion route starts from, as an extractor: when the request
+//! arrived, who sent it, the key it gave in a header or the URL, and its body read
+//! within the bounds. [`Incoming::authorize`] checks the key and [`Incoming::ingest`]
+//! validates, enriches and commits the messages, so that each route (Segment's and
+//! the seed-compatible ones) only translates its own payload.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, Query, Request};
+use axum::http::{HeaderMap, header};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use spoor_core::ValidationContext;
+use spoor_core::validate::{Validated, validate};
+use spoor_store::KeyRecord;
+
+use super::auth;
+use super::body;
+use super::error::ApiError;
+use crate::app::App;
+use crate::enrich::RequestMemo;
+use crate::telemetry::ReasonLabel;
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    api_key: Option<String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct RejectedItem {
+    pub index: usize,
+    pub error: String,
+}
+
+/// The answer to an accepted request, sent after its events are committed.
+#[derive(Serialize, Debug)]
+pub struct IngestResponse {
+    pub success: bool,
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: Vec<RejectedItem>,
+}
+
+pub struct Incoming {
+    pub app: Arc<App>,
+    /// Receive time, ms since the epoch.
+    pub received_at: i64,
+    /// The decoded body.
+    pub bytes: Bytes,
+    headers: HeaderMap,
+    query_key: Option<String>,
+    /// The client address (after the proxy rule).
+    ip: IpAddr,
+}
+
+impl FromRequest<Arc<App>> for Incoming {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, app: &Arc<App>) -> Result<Incoming, ApiError> {
+        let received_at = spoor_core::time::now_ms();
+        let (parts, body) = req.into_parts();
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let xff = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let ip = spoor_core::ip::client_ip(peer, xff, app.config.proxy_hops);
+        // A query string that does not parse simply carries no key.
+        let query_key = Query::<KeyQuery>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|q| q.0.api_key);
+        let bytes = body::read(body, &parts.headers, &app.config).await?;
+        Ok(Incoming {
+            app: app.clone(),
+            received_at,
+            bytes,
+            headers: parts.headers,
+            query_key,
+            ip,
+        })
+    }
+}
+
+impl Incoming {
+    /// The sender's write key, from a header or the URL or else `body_key`,
+    /// checked: known, active, from an allowed origin, within its rate limit.
+    pub fn authorize(&self, body_key: Option<&str>) -> Result<KeyRecord, ApiError> {
+        let key = auth::key_from_request(&self.headers, self.query_key.as_deref())
+            .or_else(|| body_key.filter(|k| !k.is_empty()).map(str::to_string));
+        let key = auth::write_key(&self.app.store, key.as_deref(), &self.headers)?;
+        self.app.limiters.check(&key)?;
+        Ok(key)
+    }
+
+    /// Validates, enriches and commits messages that passed the request-level
+    /// checks, each paired with its index in the request; answers once committed.
+    pub async fn ingest(
+        &self,
+        key: &KeyRecord,
+        messages: Vec<(usize, Value)>,
+        ctx: ValidationContext<'_>,
+    ) -> Result<IngestResponse, ApiError> {
+        let app = &self.app;
+        let header_agent = self
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut events = Vec::with_capacity(messages.len());
+        let mut rejected = Vec::new();
+        let mut memo = RequestMemo::default();
+        for (index, message) in messages {
+            match validate(message, &ctx) {
+                Ok(Validated {
+                    mut event,
+                    user_agent,
+                    ip,
+                }) => {
+                    let ip = ip.unwrap_or(self.ip);
+                    let agent =
+                        memo.agent(&app.enricher, user_agent.as_deref().unwrap_or(header_agent));
+                    let place = memo.place(&app.enricher, ip);
+                    event.enrichment = app.enricher.enrich(&agent, place, ip, key.keep_full_ip);
+                    events.push(event);
+                }
+                Err(r) => {
+                    app.metrics
+                        .events_rejected
+                        .get_or_create(&ReasonLabel {
+                            reason: r.reason.into(),
+                        })
+                        .inc();
+                    rejected.push(RejectedItem {
+                        index,
+                        error: r.error,
+                    });
+                }
+            }
+        }
+        let appended = app
+            .queue
+            .submit(key.project_id, Some(key.id), events)
+            .await?;
+        Ok(IngestResponse {
+            success: true,
+            accepted: appended.accepted,
+            duplicates: appended.duplicates,
+            rejected,
+        })
+    }
+}
