@@ -7,6 +7,9 @@
 #                                events, overload
 #   bash bench/run.sh --large    also fills the store to 10 million events first,
 #                                then measures the sustained rate again
+#
+# With BENCH_DATABASE_URL=postgres://... the server runs on that PostgreSQL
+# database instead of SQLite; give it an empty database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LARGE=0; [ "${1:-}" = "--large" ] && LARGE=1
@@ -18,9 +21,11 @@ LOAD=target/release/spoor-bench
 DATA=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 
-KEY=$($SPOOR --data-dir "$DATA" keys create --name bench --rate-limit 1000000000 2>/dev/null)
+STORE=(--data-dir "$DATA")
+[ -n "${BENCH_DATABASE_URL:-}" ] && STORE+=(--database-url "$BENCH_DATABASE_URL")
+KEY=$($SPOOR "${STORE[@]}" keys create --name bench --rate-limit 1000000000 2>/dev/null)
 start_server() {
-  coproc SERVER { exec $SPOOR --data-dir "$DATA" serve --listen 127.0.0.1:0 "$@" 2>/dev/null; }
+  coproc SERVER { exec $SPOOR "${STORE[@]}" serve --listen 127.0.0.1:0 "$@" 2>/dev/null; }
   PID=$SERVER_PID
   read -r line <&"${SERVER[0]}"
   URL=${line#spoor listening on }

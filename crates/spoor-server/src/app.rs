@@ -19,6 +19,9 @@ pub struct App {
     pub limiters: RateLimiters,
     pub enricher: Enricher,
     pub metrics: Arc<Metrics>,
+    /// Turns for store calls made from request handlers when the store waits on
+    /// the network, as many as it has connections.
+    pub network_calls: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -37,6 +40,7 @@ impl App {
             config.write_batch_events,
             metrics.clone(),
         )?;
+        let network_calls = tokio::sync::Semaphore::new(store.max_connections());
         let app = App {
             store,
             config,
@@ -44,6 +48,7 @@ impl App {
             limiters: RateLimiters::default(),
             enricher,
             metrics,
+            network_calls,
         };
         Ok((Arc::new(app), handle))
     }

@@ -1,11 +1,14 @@
 //! Spoor's storage. [`Store`] is the one interface the server and the CLI use; each
-//! backend (SQLite today) keeps its SQL and its migrations in its own module, and the
-//! rest of the code never sees which one runs.
+//! backend (SQLite, the embedded default, and PostgreSQL) keeps its SQL and its
+//! migrations in its own module, and the rest of the code never sees which one runs.
 //!
-//! The API is synchronous: SQLite is an in-process library, and the server calls the
-//! store from its writer thread or from blocking tasks.
+//! The API is synchronous: the server calls the store from its writer thread, from
+//! blocking tasks, or (for the key lookup on every request) in place on a worker
+//! that has been told it blocks.
 
 mod error;
+pub mod pg;
+mod pool;
 mod records;
 pub mod sqlite;
 
@@ -21,6 +24,8 @@ use spoor_core::Event;
 pub enum StoreConfig {
     /// The embedded default: `spoor.db` in this directory.
     Sqlite { data_dir: PathBuf },
+    /// A PostgreSQL database.
+    Postgres(pg::PgConfig),
 }
 
 impl StoreConfig {
@@ -40,6 +45,7 @@ pub struct Store {
 #[derive(Clone)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
+    Postgres(pg::PgStore),
 }
 
 /// The one writer of the event log. Exactly one exists per server; it appends many
@@ -50,12 +56,14 @@ pub struct EventWriter {
 
 enum WriterBackend {
     Sqlite(sqlite::SqliteWriter),
+    Postgres(pg::PgWriter),
 }
 
 macro_rules! dispatch {
     ($self:expr, $s:ident => $body:expr) => {
         match &$self.backend {
             Backend::Sqlite($s) => $body,
+            Backend::Postgres($s) => $body,
         }
     };
 }
@@ -67,6 +75,9 @@ impl Store {
             StoreConfig::Sqlite { data_dir } => Store {
                 backend: Backend::Sqlite(sqlite::SqliteStore::open(data_dir)?),
             },
+            StoreConfig::Postgres(config) => Store {
+                backend: Backend::Postgres(pg::PgStore::open(config.clone())?),
+            },
         };
         store.migrate()?;
         Ok(store)
@@ -77,13 +88,31 @@ impl Store {
         dispatch!(self, s => s.migrate())
     }
 
+    /// Whether calls wait on the network (PostgreSQL) rather than only on local
+    /// disk: async callers should then move them off the runtime's workers.
+    pub fn waits_on_network(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Connections the store opens at most for calls (the writer's aside).
+    pub fn max_connections(&self) -> usize {
+        dispatch!(self, s => s.max_connections())
+    }
+
     /// A description of where the data is, for logs.
     pub fn describe(&self) -> String {
         dispatch!(self, s => s.describe())
     }
 
     pub fn writer(&self) -> StoreResult<EventWriter> {
-        dispatch!(self, s => Ok(EventWriter { inner: WriterBackend::Sqlite(s.writer()?) }))
+        match &self.backend {
+            Backend::Sqlite(s) => Ok(EventWriter {
+                inner: WriterBackend::Sqlite(s.writer()?),
+            }),
+            Backend::Postgres(s) => Ok(EventWriter {
+                inner: WriterBackend::Postgres(s.writer()?),
+            }),
+        }
     }
 
     pub fn create_project(&self, name: &str) -> StoreResult<Project> {
@@ -147,6 +176,7 @@ impl EventWriter {
     pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
         match &mut self.inner {
             WriterBackend::Sqlite(w) => w.append(batches, now),
+            WriterBackend::Postgres(w) => w.append(batches, now),
         }
     }
 }

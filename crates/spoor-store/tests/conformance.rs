@@ -2,6 +2,7 @@
 //! public `Store` interface only. Each backend runs the same checks.
 
 use spoor_core::{Enrichment, Event, MessageType};
+use spoor_store::pg::scratch::ScratchDatabase;
 use spoor_store::{
     Appended, Batch, EventQuery, KeySelector, NewKey, NewToken, Store, StoreConfig, StoreError,
 };
@@ -235,6 +236,41 @@ fn check_backend(store: Store) {
 fn sqlite_conforms() {
     let dir = tempfile::tempdir().unwrap();
     check_backend(Store::open(&StoreConfig::sqlite(dir.path())).unwrap());
+}
+
+fn pg_config(url: &str, schema: &str) -> StoreConfig {
+    StoreConfig::Postgres(spoor_store::pg::PgConfig {
+        url: url.to_string(),
+        schema: schema.to_string(),
+        pool_size: 4,
+        statement_timeout: std::time::Duration::from_secs(30),
+    })
+}
+
+#[test]
+fn postgres_conforms() {
+    let db = ScratchDatabase::create().unwrap();
+    check_backend(Store::open(&pg_config(&db.url, "spoor")).unwrap());
+}
+
+#[test]
+fn postgres_keeps_to_its_schema_and_migrates_once() {
+    let db = ScratchDatabase::create().unwrap();
+    let a = Store::open(&pg_config(&db.url, "tenant_a")).unwrap();
+    a.create_project("kept").unwrap();
+    let b = Store::open(&pg_config(&db.url, "tenant_b")).unwrap();
+    assert!(
+        matches!(b.project("kept"), Err(StoreError::NotFound(_))),
+        "schemas are separate stores"
+    );
+    drop(a);
+    let a = Store::open(&pg_config(&db.url, "tenant_a")).unwrap();
+    assert!(a.migrate().unwrap().is_empty(), "nothing left to apply");
+    assert_eq!(a.project("kept").unwrap().name, "kept");
+    assert!(matches!(
+        Store::open(&pg_config(&db.url, "Bad-Name")),
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 #[test]

@@ -15,7 +15,8 @@ use spoor_core::Limits;
                   Every setting can also come from a SPOOR_* variable or from a TOML file given by --config."
 )]
 pub struct Cli {
-    /// Directory of the embedded store (SQLite file spoor.db)
+    /// Directory of the embedded store (SQLite file spoor.db), used unless
+    /// --database-url is given
     #[arg(
         long,
         global = true,
@@ -24,6 +25,47 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub data_dir: PathBuf,
+
+    /// PostgreSQL to use instead of the embedded SQLite store, as a URL
+    /// (postgres://user:password@host:5432/database) or key=value string
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// PostgreSQL schema that holds Spoor's tables; created when missing and allowed
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_DB_SCHEMA",
+        default_value = "spoor",
+        value_name = "NAME"
+    )]
+    pub db_schema: String,
+
+    /// PostgreSQL connections per process at most, besides the writer's own
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_DB_POOL_SIZE",
+        default_value_t = 16,
+        value_name = "N"
+    )]
+    pub db_pool_size: usize,
+
+    /// Seconds a PostgreSQL statement may run before it is cancelled
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_DB_STATEMENT_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECS"
+    )]
+    pub db_statement_timeout: u64,
 
     /// A TOML file of settings, named like the long flags (listen = "0.0.0.0:8080").
     /// Flags and SPOOR_* variables win over the file.

@@ -12,6 +12,7 @@ mod serve;
 use std::process::ExitCode;
 
 use clap::Parser;
+use spoor_store::pg::PgConfig;
 use spoor_store::{Store, StoreConfig};
 
 use cli::{Cli, Command};
@@ -41,7 +42,16 @@ fn run() -> anyhow::Result<()> {
         }
     }
     let cli = Cli::parse_from(args);
-    let open = || Store::open(&StoreConfig::sqlite(&cli.data_dir));
+    let config = match &cli.database_url {
+        Some(url) => StoreConfig::Postgres(PgConfig {
+            url: url.clone(),
+            schema: cli.db_schema.clone(),
+            pool_size: cli.db_pool_size,
+            statement_timeout: std::time::Duration::from_secs(cli.db_statement_timeout),
+        }),
+        None => StoreConfig::sqlite(&cli.data_dir),
+    };
+    let open = || Store::open(&config);
     match cli.command {
         Command::Serve(args) => serve::run(open()?, args),
         Command::Keys(cmd) => admin::keys(&open()?, cmd),
@@ -49,7 +59,7 @@ fn run() -> anyhow::Result<()> {
         Command::Projects(cmd) => admin::projects(&open()?, cmd),
         Command::Export(cmd) => export::run(&open()?, cmd),
         Command::Migrate => {
-            let store = Store::open(&StoreConfig::sqlite(&cli.data_dir))?;
+            let store = open()?;
             eprintln!("{} is up to date", store.describe());
             Ok(())
         }

@@ -38,22 +38,28 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
     };
+    // Started, and the store kept, outside the async runtime: a PostgreSQL client
+    // drives a runtime of its own, which may be neither made nor dropped inside one.
+    let server = spoor_server::Server::start(store.clone(), config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
-        let server = spoor_server::Server::start(store.clone(), config)?;
+    let described = store.describe();
+    let served: anyhow::Result<()> = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        tracing::info!(store = %store.describe(), "starting");
+        tracing::info!(store = %described, "starting");
         // Printed after binding: whoever reads this line can connect at once.
         println!("spoor listening on http://{addr}");
         server.serve(listener, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())
-    })
+    });
+    drop(runtime);
+    drop(store);
+    served
 }
 
 async fn shutdown_signal() {

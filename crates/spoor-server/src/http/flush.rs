@@ -79,7 +79,9 @@ pub async fn flush(incoming: Incoming) -> Result<Json<Value>, ApiError> {
             limits.max_batch_messages
         )));
     }
-    let key = incoming.authorize(payload.get("writeKey").and_then(Value::as_str))?;
+    let key = incoming
+        .authorize(payload.get("writeKey").and_then(Value::as_str))
+        .await?;
     let messages = events
         .iter()
         .map(|e| to_track(e, &user_id))

@@ -86,15 +86,44 @@ impl FromRequest<Arc<App>> for Incoming {
     }
 }
 
+/// Runs a store call that waits on the network on this worker, telling the
+/// runtime that it blocks: other tasks move to another worker meanwhile, and the
+/// database client, which drives a runtime of its own, may do so here.
+fn in_place<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl Incoming {
     /// The sender's write key, from a header or the URL or else `body_key`,
     /// checked: known, active, from an allowed origin, within its rate limit.
-    pub fn authorize(&self, body_key: Option<&str>) -> Result<KeyRecord, ApiError> {
+    pub async fn authorize(&self, body_key: Option<&str>) -> Result<KeyRecord, ApiError> {
         let key = auth::key_from_request(&self.headers, self.query_key.as_deref())
             .or_else(|| body_key.filter(|k| !k.is_empty()).map(str::to_string));
-        let key = auth::write_key(&self.app.store, key.as_deref(), &self.headers)?;
-        self.app.limiters.check(&key)?;
-        Ok(key)
+        let app = &self.app;
+        let lookup = || auth::write_key(&app.store, key.as_deref(), &self.headers);
+        let record = if app.store.waits_on_network() {
+            // As many at once as the store has connections: the rest wait here, as
+            // tasks, rather than each on a thread of its own.
+            let _turn = app
+                .network_calls
+                .acquire()
+                .await
+                .map_err(|_| ApiError::Unavailable {
+                    retry_after_secs: 5,
+                    message: "the server is shutting down".into(),
+                })?;
+            in_place(lookup)?
+        } else {
+            // An embedded store's microsecond reads run as they are: handing the
+            // worker over cost SQLite a quarter of its single-event throughput.
+            lookup()?
+        };
+        app.limiters.check(&record)?;
+        Ok(record)
     }
 
     /// Validates, enriches and commits messages that passed the request-level

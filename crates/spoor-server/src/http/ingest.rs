@@ -96,7 +96,9 @@ pub async fn batch(incoming: Incoming) -> Result<Json<IngestResponse>, ApiError>
         }
     };
 
-    let key = incoming.authorize(body_write_key(envelope.write_key).as_deref())?;
+    let key = incoming
+        .authorize(body_write_key(envelope.write_key).as_deref())
+        .await?;
 
     let mut messages = Vec::with_capacity(raw_messages.len());
     for (i, raw) in raw_messages.iter().enumerate() {
@@ -129,7 +131,9 @@ async fn single(kind: MessageType, incoming: Incoming) -> Result<Json<IngestResp
             kind.as_str()
         )));
     }
-    let key = incoming.authorize(message.get("writeKey").and_then(Value::as_str))?;
+    let key = incoming
+        .authorize(message.get("writeKey").and_then(Value::as_str))
+        .await?;
     let ctx = ValidationContext {
         received_at: incoming.received_at,
         implied_type: Some(kind),

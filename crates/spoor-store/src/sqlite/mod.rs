@@ -7,13 +7,14 @@
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use spoor_core::{Enrichment, Event, MessageType};
 
 pub use writer::SqliteWriter;
 
+use crate::pool::{Pool, Pooled};
 use crate::{
     EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, StoreError, StoreResult,
     StoredEvent, TokenRecord,
@@ -21,8 +22,9 @@ use crate::{
 
 const MIGRATIONS: &[(i64, &str, &str)] =
     &[(1, "0001_init", include_str!("migrations/0001_init.sql"))];
-/// Idle pooled connections kept for reuse.
-const MAX_IDLE: usize = 8;
+/// Pooled connections at most. WAL readers do not block one another, and the server
+/// has few threads that read at once.
+const POOL_SIZE: usize = 8;
 /// How long a statement waits for a lock held by another process (the CLI beside a
 /// running server) before failing.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -30,7 +32,9 @@ const BUSY_TIMEOUT_MS: u64 = 5_000;
 #[derive(Clone)]
 pub struct SqliteStore {
     path: Arc<PathBuf>,
-    idle: Arc<Mutex<Vec<Connection>>>,
+    /// Connections for reads and the rare small writes (keys, projects, tokens);
+    /// the writer thread has its own.
+    pool: Arc<Pool<Connection>>,
 }
 
 /// Waits for a lock held by another connection. SQLite's own handler sleeps in
@@ -62,33 +66,6 @@ fn connect(path: &Path, cache_kib: i64) -> StoreResult<Connection> {
          PRAGMA cache_size = -{cache_kib};"
     ))?;
     Ok(conn)
-}
-
-/// A connection borrowed from the pool; returned on drop. The writer thread has
-/// its own; these serve reads and the rare small writes (keys, projects, tokens).
-struct Pooled<'a> {
-    conn: Option<Connection>,
-    store: &'a SqliteStore,
-}
-
-impl std::ops::Deref for Pooled<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn
-            .as_ref()
-            .expect("a pooled connection is held until dropped")
-    }
-}
-
-impl Drop for Pooled<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            let mut idle = self.store.idle.lock().unwrap_or_else(|e| e.into_inner());
-            if idle.len() < MAX_IDLE {
-                idle.push(conn);
-            }
-        }
-    }
 }
 
 fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
@@ -196,28 +173,29 @@ impl SqliteStore {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             StoreError::Database(format!("cannot create {}: {e}", data_dir.display()))
         })?;
+        let path = data_dir.join("spoor.db");
+        let at = path.clone();
+        let pool = Pool::new(POOL_SIZE, Box::new(move || connect(&at, 4 * 1024)), |_| {
+            false
+        });
         let store = SqliteStore {
-            path: Arc::new(data_dir.join("spoor.db")),
-            idle: Arc::new(Mutex::new(Vec::new())),
+            path: Arc::new(path),
+            pool: Arc::new(pool),
         };
         drop(store.conn()?);
         Ok(store)
+    }
+
+    pub fn max_connections(&self) -> usize {
+        POOL_SIZE
     }
 
     pub fn describe(&self) -> String {
         format!("sqlite {}", self.path.display())
     }
 
-    fn conn(&self) -> StoreResult<Pooled<'_>> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let conn = match idle {
-            Some(c) => c,
-            None => connect(&self.path, 4 * 1024)?,
-        };
-        Ok(Pooled {
-            conn: Some(conn),
-            store: self,
-        })
+    fn conn(&self) -> StoreResult<Pooled<'_, Connection>> {
+        self.pool.get()
     }
 
     pub fn writer(&self) -> StoreResult<SqliteWriter> {

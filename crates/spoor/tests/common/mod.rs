@@ -1,22 +1,61 @@
 //! The test harness: a real `spoor` process on a free loopback port, on its own
-//! SQLite file in a temporary directory, driven over HTTP and through its CLI.
+//! store, driven over HTTP and through its CLI. The store is a SQLite file in a
+//! temporary directory, or, with `SPOOR_TEST_STORE=postgres`, a scratch PostgreSQL
+//! database made for the test and dropped after it: the same suite runs on both.
 //! No test sleeps for start-up: the server prints its address only once it is bound.
 
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::{Value, json};
+use spoor_store::pg::scratch::ScratchDatabase;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_spoor");
 
-/// Runs the CLI on a data directory and returns its output; panics on failure.
-pub fn cli(data_dir: &Path, args: &[&str]) -> Output {
+/// Where one test's data lives.
+pub struct TestStore {
+    pub dir: tempfile::TempDir,
+    db: Option<ScratchDatabase>,
+}
+
+impl TestStore {
+    pub fn new() -> TestStore {
+        let db = match std::env::var("SPOOR_TEST_STORE").as_deref() {
+            Ok("postgres") => {
+                Some(ScratchDatabase::create().expect("a scratch PostgreSQL database"))
+            }
+            Ok("sqlite") | Err(_) => None,
+            Ok(other) => panic!("SPOOR_TEST_STORE={other}: use sqlite or postgres"),
+        };
+        TestStore {
+            dir: tempfile::tempdir().unwrap(),
+            db,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.db.is_some()
+    }
+
+    /// The flags that point a `spoor` command at this store.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--data-dir".to_string(),
+            self.dir.path().display().to_string(),
+        ];
+        if let Some(db) = &self.db {
+            args.extend(["--database-url".to_string(), db.url.clone()]);
+        }
+        args
+    }
+}
+
+/// Runs the CLI on a store and returns its output; panics on failure.
+pub fn cli(store: &TestStore, args: &[&str]) -> Output {
     let out = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
+        .args(store.args())
         .args(args)
         .output()
         .expect("run spoor");
@@ -30,15 +69,15 @@ pub fn cli(data_dir: &Path, args: &[&str]) -> Output {
 }
 
 /// The CLI's standard output as one trimmed line.
-pub fn cli_line(data_dir: &Path, args: &[&str]) -> String {
-    String::from_utf8(cli(data_dir, args).stdout)
+pub fn cli_line(store: &TestStore, args: &[&str]) -> String {
+    String::from_utf8(cli(store, args).stdout)
         .unwrap()
         .trim()
         .to_string()
 }
 
 pub struct Spoor {
-    pub dir: tempfile::TempDir,
+    pub store: TestStore,
     pub url: String,
     /// A write key on the default project.
     pub key: String,
@@ -56,16 +95,16 @@ impl Spoor {
 
     /// Starts a server with extra `serve` flags.
     pub async fn start_with(args: &[&str]) -> Spoor {
-        let dir = tempfile::tempdir().unwrap();
+        let store = TestStore::new();
         let key = cli_line(
-            dir.path(),
+            &store,
             &["keys", "create", "--name", "test", "--rate-limit", "100000"],
         );
-        let token = cli_line(dir.path(), &["tokens", "create", "--name", "test"]);
+        let token = cli_line(&store, &["tokens", "create", "--name", "test"]);
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let (child, url) = spawn_server(dir.path(), &args);
+        let (child, url) = spawn_server(&store, &args);
         Spoor {
-            dir,
+            store,
             url,
             key,
             token,
@@ -75,16 +114,12 @@ impl Spoor {
         }
     }
 
-    pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
-    }
-
     pub fn cli(&self, args: &[&str]) -> Output {
-        cli(self.dir.path(), args)
+        cli(&self.store, args)
     }
 
     pub fn cli_line(&self, args: &[&str]) -> String {
-        cli_line(self.dir.path(), args)
+        cli_line(&self.store, args)
     }
 
     /// Creates a write key with extra `keys create` flags.
@@ -111,7 +146,7 @@ impl Spoor {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, url) = spawn_server(self.dir.path(), &self.args);
+        let (child, url) = spawn_server(&self.store, &self.args);
         self.child = child;
         self.url = url;
     }
@@ -193,10 +228,9 @@ pub async fn status_json(r: reqwest::Response) -> (u16, Value) {
 }
 
 /// Spawns `spoor serve` on port 0 and returns once it has printed its address.
-pub fn spawn_server(data_dir: &Path, args: &[String]) -> (Child, String) {
+pub fn spawn_server(store: &TestStore, args: &[String]) -> (Child, String) {
     let mut child = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
+        .args(store.args())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env("SPOOR_LOG", "warn")

@@ -1,0 +1,445 @@
+//! The PostgreSQL backend: what teams run in production, and what several Spoor
+//! nodes share. All PostgreSQL SQL lives in this module.
+//!
+//! Spoor keeps its tables in one schema (`spoor` by default), creates it when it
+//! may, and needs no superuser: the role needs to own that schema or have CREATE
+//! in it. Every connection sets the schema as its search path and a statement
+//! timeout.
+
+pub mod scratch;
+mod writer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
+use spoor_core::{Enrichment, Event, MessageType};
+
+pub use writer::PgWriter;
+
+use crate::pool::{Pool, Pooled};
+use crate::{
+    EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, StoreError, StoreResult,
+    StoredEvent, TokenRecord,
+};
+
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "0001_init", include_str!("migrations/0001_init.sql"))];
+
+/// Where and how to reach PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgConfig {
+    /// A libpq-style URL or key=value string.
+    pub url: String,
+    /// The schema that holds Spoor's tables.
+    pub schema: String,
+    /// Pooled connections at most (the writer has one more of its own).
+    pub pool_size: usize,
+    /// Longest a statement may run.
+    pub statement_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct PgStore {
+    config: Arc<PgConfig>,
+    pool: Arc<Pool<Client>>,
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Database(match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        })
+    }
+}
+
+/// A schema name Spoor will put in SQL: a plain lowercase identifier.
+fn check_schema(schema: &str) -> StoreResult<()> {
+    let mut chars = schema.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && schema.len() <= 63;
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "schema {schema:?} must be a lowercase identifier (letters, digits, _), at most 63 characters"
+        )))
+    }
+}
+
+fn connect(config: &PgConfig) -> StoreResult<Client> {
+    let mut client = Client::connect(&config.url, NoTls)
+        .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+    client.batch_execute(&format!(
+        "SET search_path TO {}; SET statement_timeout = {};",
+        config.schema,
+        config.statement_timeout.as_millis()
+    ))?;
+    Ok(client)
+}
+
+fn key_from_row(row: &Row) -> KeyRecord {
+    let domains: String = row.get("domains");
+    let limit: i32 = row.get("rate_limit_per_minute");
+    KeyRecord {
+        id: row.get("id"),
+        project_id: row.get("project_id"),
+        project: row.get("project"),
+        name: row.get("name"),
+        prefix: row.get("prefix"),
+        domains: serde_json::from_str(&domains).unwrap_or_default(),
+        rate_limit_per_minute: u32::try_from(limit).unwrap_or(0),
+        active: row.get("active"),
+        keep_full_ip: row.get("keep_full_ip"),
+        created_at: row.get("created_at"),
+        last_used_at: row.get("last_used_at"),
+    }
+}
+
+const KEY_SELECT: &str =
+    "SELECT k.id, k.project_id, p.name AS project, k.name, k.prefix, k.domains,
+        k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
+    FROM api_keys k JOIN projects p ON p.id = k.project_id";
+
+const PROJECT_SELECT: &str = "SELECT id, name, keep_full_ip, created_at FROM projects";
+
+fn project_from_row(row: &Row) -> Project {
+    Project {
+        id: row.get("id"),
+        name: row.get("name"),
+        keep_full_ip: row.get("keep_full_ip"),
+        created_at: row.get("created_at"),
+    }
+}
+
+fn token_from_row(row: &Row) -> TokenRecord {
+    TokenRecord {
+        id: row.get("id"),
+        name: row.get("name"),
+        prefix: row.get("prefix"),
+        created_at: row.get("created_at"),
+        last_used_at: row.get("last_used_at"),
+    }
+}
+
+const EVENT_COLUMNS: &str =
+    "seq, project_id, message_id, dedup_ts, type, name, user_id, anonymous_id,
+    session_id, ts, received_at, url, referrer, ip, country, region, city, browser, browser_version,
+    os, os_version, device_type, is_bot, body";
+
+fn event_from_row(row: &Row) -> StoredEvent {
+    let kind: String = row.get("type");
+    StoredEvent {
+        seq: row.get("seq"),
+        project_id: row.get("project_id"),
+        event: Event {
+            message_id: row.get("message_id"),
+            dedup_ts: row.get("dedup_ts"),
+            kind: MessageType::parse(&kind).unwrap_or(MessageType::Track),
+            name: row.get("name"),
+            user_id: row.get("user_id"),
+            anonymous_id: row.get("anonymous_id"),
+            session_id: row.get("session_id"),
+            timestamp: row.get("ts"),
+            received_at: row.get("received_at"),
+            url: row.get("url"),
+            referrer: row.get("referrer"),
+            enrichment: Enrichment {
+                ip: row.get("ip"),
+                country: row.get("country"),
+                region: row.get("region"),
+                city: row.get("city"),
+                browser: row.get("browser"),
+                browser_version: row.get("browser_version"),
+                os: row.get("os"),
+                os_version: row.get("os_version"),
+                device_type: row.get("device_type"),
+                is_bot: row.get("is_bot"),
+            },
+            body: row.get("body"),
+        },
+    }
+}
+
+/// The WHERE and ORDER clauses of an event query, and its parameters.
+fn event_filter(q: &EventQuery) -> (String, Vec<i64>) {
+    let mut sql = String::from(" WHERE project_id = $1");
+    let mut args = vec![q.project_id];
+    if let Some(since) = q.since {
+        args.push(since);
+        sql.push_str(&format!(" AND ts >= ${}", args.len()));
+    }
+    if let Some(until) = q.until {
+        args.push(until);
+        sql.push_str(&format!(" AND ts < ${}", args.len()));
+    }
+    if let Some((ts, seq)) = q.after {
+        args.push(ts);
+        args.push(seq);
+        let op = if q.newest_first { "<" } else { ">" };
+        sql.push_str(&format!(
+            " AND (ts, seq) {op} (${}, ${})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    let order = if q.newest_first { "DESC" } else { "ASC" };
+    sql.push_str(&format!(" ORDER BY ts {order}, seq {order}"));
+    if let Some(limit) = q.limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    (sql, args)
+}
+
+fn params(args: &[i64]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+fn now() -> i64 {
+    spoor_core::time::now_ms()
+}
+
+impl PgStore {
+    pub fn open(config: PgConfig) -> StoreResult<PgStore> {
+        check_schema(&config.schema)?;
+        let config = Arc::new(config);
+        let for_pool = config.clone();
+        let pool = Pool::new(
+            config.pool_size,
+            Box::new(move || connect(&for_pool)),
+            Client::is_closed,
+        );
+        let store = PgStore {
+            config,
+            pool: Arc::new(pool),
+        };
+        drop(store.conn()?);
+        Ok(store)
+    }
+
+    pub fn max_connections(&self) -> usize {
+        self.config.pool_size
+    }
+
+    pub fn describe(&self) -> String {
+        format!("postgresql schema {}", self.config.schema)
+    }
+
+    fn conn(&self) -> StoreResult<Pooled<'_, Client>> {
+        self.pool.get()
+    }
+
+    pub fn writer(&self) -> StoreResult<PgWriter> {
+        Ok(PgWriter::new(connect(&self.config)?))
+    }
+
+    pub fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut conn = self.conn()?;
+        let schema = &self.config.schema;
+        let exists = conn
+            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[schema])?
+            .is_some();
+        if !exists {
+            conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).map_err(|e| {
+                StoreError::Database(format!(
+                    "cannot create schema {schema} ({e}); create it for Spoor's role, or give the role CREATE on the database"
+                ))
+            })?;
+        }
+        conn.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )?;
+        let mut applied = Vec::new();
+        for (version, name, sql) in MIGRATIONS {
+            let mut tx = conn.transaction()?;
+            // Nodes starting at once take turns; the one that comes second finds
+            // the migration applied.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1))",
+                &[&format!("spoor-migrate:{schema}")],
+            )?;
+            let done = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )?
+                .is_some();
+            if !done {
+                tx.batch_execute(sql)
+                    .map_err(|e| StoreError::Database(format!("migration {name} failed: {e}")))?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    &[version, name, &now()],
+                )?;
+                applied.push(name.to_string());
+            }
+            tx.commit()?;
+        }
+        Ok(applied)
+    }
+
+    pub fn create_project(&self, name: &str) -> StoreResult<Project> {
+        let row = self.conn()?.query_one(
+            &format!("INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id, name, keep_full_ip, created_at"),
+            &[&name, &now()],
+        );
+        match row {
+            Ok(row) => Ok(project_from_row(&row)),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
+                format!("a project named {name:?} exists already"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub fn projects(&self) -> StoreResult<Vec<Project>> {
+        let rows = self
+            .conn()?
+            .query(&format!("{PROJECT_SELECT} ORDER BY id"), &[])?;
+        Ok(rows.iter().map(project_from_row).collect())
+    }
+
+    pub fn project(&self, name: &str) -> StoreResult<Project> {
+        self.conn()?
+            .query_opt(&format!("{PROJECT_SELECT} WHERE name = $1"), &[&name])?
+            .map(|r| project_from_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("no project named {name:?}")))
+    }
+
+    pub fn set_keep_full_ip(&self, project: &str, keep: bool) -> StoreResult<Project> {
+        self.conn()?
+            .query_opt(
+                "UPDATE projects SET keep_full_ip = $1 WHERE name = $2 RETURNING id, name, keep_full_ip, created_at",
+                &[&keep, &project],
+            )?
+            .map(|r| project_from_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("no project named {project:?}")))
+    }
+
+    pub fn create_key(&self, key: &NewKey) -> StoreResult<KeyRecord> {
+        let domains = serde_json::to_string(&key.domains).unwrap_or_else(|_| "[]".into());
+        let limit = i32::try_from(key.rate_limit_per_minute).unwrap_or(i32::MAX);
+        let id: i64 = self
+            .conn()?
+            .query_one(
+                "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                &[&key.project_id, &key.name, &key.hash, &key.prefix, &domains, &limit, &now()],
+            )?
+            .get(0);
+        self.key_where("k.id = $1", &id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
+    }
+
+    fn key_where(&self, cond: &str, arg: &(dyn ToSql + Sync)) -> StoreResult<Option<KeyRecord>> {
+        let row = self
+            .conn()?
+            .query_opt(&format!("{KEY_SELECT} WHERE {cond}"), &[arg])?;
+        Ok(row.map(|r| key_from_row(&r)))
+    }
+
+    pub fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
+        let rows = self
+            .conn()?
+            .query(&format!("{KEY_SELECT} ORDER BY k.id"), &[])?;
+        Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    pub fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
+        self.key_where("k.key_hash = $1", &hash)
+    }
+
+    pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {
+        let changed = match key {
+            KeySelector::Id(id) => self.conn()?.execute(
+                "UPDATE api_keys SET active = $1 WHERE id = $2",
+                &[&active, id],
+            )?,
+            KeySelector::Hash(h) => self.conn()?.execute(
+                "UPDATE api_keys SET active = $1 WHERE key_hash = $2",
+                &[&active, h],
+            )?,
+        };
+        let found = match key {
+            KeySelector::Id(id) => self.key_where("k.id = $1", id)?,
+            KeySelector::Hash(h) => self.key_by_hash(h)?,
+        };
+        match (changed, found) {
+            (1, Some(k)) => Ok(k),
+            _ => Err(StoreError::NotFound(
+                "no such key: give a key id from `spoor keys list` or the key itself".into(),
+            )),
+        }
+    }
+
+    pub fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        let row = self.conn()?.query_one(
+            "INSERT INTO admin_tokens (name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4)
+             RETURNING id, name, prefix, created_at, last_used_at",
+            &[&token.name, &token.hash, &token.prefix, &now()],
+        )?;
+        Ok(token_from_row(&row))
+    }
+
+    pub fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = self.conn()?.query_opt(
+            "UPDATE admin_tokens SET last_used_at = $2 WHERE token_hash = $1
+             RETURNING id, name, prefix, created_at, last_used_at",
+            &[&hash, &now()],
+        )?;
+        Ok(row.map(|r| token_from_row(&r)))
+    }
+
+    pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
+        let (filter, args) = event_filter(query);
+        let rows = self.conn()?.query(
+            &format!("SELECT {EVENT_COLUMNS} FROM events{filter}"),
+            &params(&args),
+        )?;
+        Ok(rows.iter().map(event_from_row).collect())
+    }
+
+    pub fn for_each_event(
+        &self,
+        query: &EventQuery,
+        f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let (filter, args) = event_filter(query);
+        let mut conn = self.conn()?;
+        // A portal read in slices keeps memory constant however many rows match.
+        let mut tx = conn.transaction()?;
+        let portal = tx.bind(
+            &format!("SELECT {EVENT_COLUMNS} FROM events{filter}"),
+            &params(&args),
+        )?;
+        loop {
+            let rows = tx.query_portal(&portal, 1_000)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                f(event_from_row(row))?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one(
+                "SELECT count(*) FROM events WHERE project_id = $1",
+                &[&project_id],
+            )?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

@@ -1,0 +1,170 @@
+//! The PostgreSQL event writer: one connection, one transaction per group of
+//! requests, and one statement for all of a group's events (arrays unnested into
+//! rows), so a group costs the same few round trips however many requests it holds.
+
+use std::collections::{HashMap, HashSet};
+
+use postgres::Client;
+
+use crate::{Appended, Batch, StoreResult};
+
+/// A key's `last_used_at` is written at most this often.
+const TOUCH_EVERY_MS: i64 = 10_000;
+
+const INSERT: &str = "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
+    anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region, city, browser,
+    browser_version, os, os_version, device_type, is_bot, key_id, body)
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+        $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[],
+        $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[],
+        $21::text[], $22::boolean[], $23::bigint[], $24::text[])
+    ON CONFLICT (project_id, dedup_ts, message_id) DO NOTHING
+    RETURNING project_id, dedup_ts, message_id";
+
+pub struct PgWriter {
+    client: Client,
+    touched: HashMap<i64, i64>,
+}
+
+/// Column arrays for one INSERT.
+#[derive(Default)]
+struct Columns<'a> {
+    project_id: Vec<i64>,
+    message_id: Vec<&'a str>,
+    dedup_ts: Vec<i64>,
+    kind: Vec<&'static str>,
+    name: Vec<Option<&'a str>>,
+    user_id: Vec<Option<&'a str>>,
+    anonymous_id: Vec<Option<&'a str>>,
+    session_id: Vec<Option<&'a str>>,
+    ts: Vec<i64>,
+    received_at: Vec<i64>,
+    url: Vec<Option<&'a str>>,
+    referrer: Vec<Option<&'a str>>,
+    ip: Vec<Option<&'a str>>,
+    country: Vec<Option<&'a str>>,
+    region: Vec<Option<&'a str>>,
+    city: Vec<Option<&'a str>>,
+    browser: Vec<Option<&'a str>>,
+    browser_version: Vec<Option<&'a str>>,
+    os: Vec<Option<&'a str>>,
+    os_version: Vec<Option<&'a str>>,
+    device_type: Vec<Option<&'a str>>,
+    is_bot: Vec<bool>,
+    key_id: Vec<Option<i64>>,
+    body: Vec<&'a str>,
+}
+
+impl PgWriter {
+    pub(super) fn new(client: Client) -> PgWriter {
+        PgWriter {
+            client,
+            touched: HashMap::new(),
+        }
+    }
+
+    pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
+        let mut c = Columns::default();
+        for batch in batches {
+            for e in batch.events {
+                let en = &e.enrichment;
+                c.project_id.push(batch.project_id);
+                c.message_id.push(&e.message_id);
+                c.dedup_ts.push(e.dedup_ts);
+                c.kind.push(e.kind.as_str());
+                c.name.push(e.name.as_deref());
+                c.user_id.push(e.user_id.as_deref());
+                c.anonymous_id.push(e.anonymous_id.as_deref());
+                c.session_id.push(e.session_id.as_deref());
+                c.ts.push(e.timestamp);
+                c.received_at.push(e.received_at);
+                c.url.push(e.url.as_deref());
+                c.referrer.push(e.referrer.as_deref());
+                c.ip.push(en.ip.as_deref());
+                c.country.push(en.country.as_deref());
+                c.region.push(en.region.as_deref());
+                c.city.push(en.city.as_deref());
+                c.browser.push(en.browser.as_deref());
+                c.browser_version.push(en.browser_version.as_deref());
+                c.os.push(en.os.as_deref());
+                c.os_version.push(en.os_version.as_deref());
+                c.device_type.push(en.device_type.as_deref());
+                c.is_bot.push(en.is_bot);
+                c.key_id.push(batch.key_id);
+                c.body.push(&e.body);
+            }
+        }
+        let touch: Vec<i64> = {
+            let mut keys: Vec<i64> = batches.iter().filter_map(|b| b.key_id).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys.retain(|k| {
+                self.touched
+                    .get(k)
+                    .is_none_or(|t| now - t >= TOUCH_EVERY_MS)
+            });
+            keys
+        };
+        let mut tx = self.client.transaction()?;
+        let inserted = tx.query(
+            INSERT,
+            &[
+                &c.project_id,
+                &c.message_id,
+                &c.dedup_ts,
+                &c.kind,
+                &c.name,
+                &c.user_id,
+                &c.anonymous_id,
+                &c.session_id,
+                &c.ts,
+                &c.received_at,
+                &c.url,
+                &c.referrer,
+                &c.ip,
+                &c.country,
+                &c.region,
+                &c.city,
+                &c.browser,
+                &c.browser_version,
+                &c.os,
+                &c.os_version,
+                &c.device_type,
+                &c.is_bot,
+                &c.key_id,
+                &c.body,
+            ],
+        )?;
+        if !touch.is_empty() {
+            tx.execute(
+                "UPDATE api_keys SET last_used_at = $2 WHERE id = ANY($1)",
+                &[&touch, &now],
+            )?;
+        }
+        tx.commit()?;
+        for key in touch {
+            self.touched.insert(key, now);
+        }
+        // Credit each stored row to the first message that carried its key; any
+        // other message with that key, in this group or before it, is a duplicate.
+        let mut new: HashSet<(i64, i64, String)> = inserted
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get::<_, String>(2)))
+            .collect();
+        let out = batches
+            .iter()
+            .map(|batch| {
+                let mut done = Appended::default();
+                for e in batch.events {
+                    if new.remove(&(batch.project_id, e.dedup_ts, e.message_id.clone())) {
+                        done.accepted += 1;
+                    } else {
+                        done.duplicates += 1;
+                    }
+                }
+                done
+            })
+            .collect();
+        Ok(out)
+    }
+}
