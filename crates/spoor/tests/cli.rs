@@ -2,13 +2,11 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{BIN, Spoor, TestStore, cli, cli_line, track};
+use common::{Spoor, TestStore, cli, cli_line, track};
 use serde_json::{Value, json};
 
 fn run(args: &[&str]) -> std::process::Output {
-    Command::new(BIN).args(args).output().unwrap()
+    common::command().args(args).output().unwrap()
 }
 
 #[test]
@@ -88,7 +86,7 @@ fn keys_create_prints_only_the_key_on_stdout() {
 fn mistakes_get_clear_errors() {
     let store = TestStore::new();
     let run = |args: &[&str]| {
-        Command::new(BIN)
+        common::command()
             .args(store.args())
             .args(args)
             .output()
@@ -144,6 +142,10 @@ fn help_documents_every_command_and_setting() {
     }
     let serve = String::from_utf8(run(&["serve", "--help"]).stdout).unwrap();
     for setting in [
+        "DATABASE_URL",
+        "SPOOR_DB_SCHEMA",
+        "SPOOR_DB_POOL_SIZE",
+        "SPOOR_DB_STATEMENT_TIMEOUT",
         "SPOOR_LISTEN",
         "SPOOR_DATA_DIR",
         "SPOOR_CONFIG",
@@ -215,7 +217,7 @@ async fn settings_come_from_a_config_file_and_flags_win() {
     );
 
     std::fs::write(&config, "listen_port = 1\n").unwrap();
-    let out = Command::new(BIN)
+    let out = common::command()
         .args(store.args())
         .args(["--config", config.to_str().unwrap(), "migrate"])
         .output()

@@ -268,7 +268,7 @@ async fn the_flat_ip_location_db_layout_is_read_too() {
 /// file, and returns what it printed on standard output.
 async fn serve_refuses(db: &Path) -> String {
     let data = tempfile::tempdir().unwrap();
-    let run = tokio::process::Command::new(common::BIN)
+    let run = tokio::process::Command::from(common::command())
         .arg("--data-dir")
         .arg(data.path())
         .args(["serve", "--listen", "127.0.0.1:0", "--geoip-db"])

@@ -14,6 +14,20 @@ use spoor_store::pg::scratch::ScratchDatabase;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_spoor");
 
+/// The binary, with none of the caller's settings: only what a test passes counts.
+pub fn command() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (var, _) in std::env::vars_os() {
+        if var
+            .to_str()
+            .is_some_and(|v| v.starts_with("SPOOR_") || v == "DATABASE_URL")
+        {
+            cmd.env_remove(var);
+        }
+    }
+    cmd
+}
+
 /// Where one test's data lives.
 pub struct TestStore {
     pub dir: tempfile::TempDir,
@@ -54,7 +68,7 @@ impl TestStore {
 
 /// Runs the CLI on a store and returns its output; panics on failure.
 pub fn cli(store: &TestStore, args: &[&str]) -> Output {
-    let out = Command::new(BIN)
+    let out = command()
         .args(store.args())
         .args(args)
         .output()
@@ -229,7 +243,7 @@ pub async fn status_json(r: reqwest::Response) -> (u16, Value) {
 
 /// Spawns `spoor serve` on port 0 and returns once it has printed its address.
 pub fn spawn_server(store: &TestStore, args: &[String]) -> (Child, String) {
-    let mut child = Command::new(BIN)
+    let mut child = command()
         .args(store.args())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
