@@ -36,7 +36,7 @@ fn any_json() -> impl Strategy<Value = Value> {
 /// Valid track messages with arbitrary properties and ids.
 fn valid_track() -> impl Strategy<Value = Value> {
     (
-        "[a-zA-Z0-9 ._-]{1,40}",
+        "[a-zA-Z0-9._-][a-zA-Z0-9 ._-]{0,39}",
         "[a-zA-Z0-9-]{1,36}",
         any_json(),
         0i64..4_000_000_000_000,
