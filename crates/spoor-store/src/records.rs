@@ -72,6 +72,35 @@ pub struct EventQuery {
     pub newest_first: bool,
 }
 
+impl EventQuery {
+    /// The query's WHERE, ORDER BY and LIMIT clauses, in SQL both backends speak,
+    /// with parameters written by `placeholder` (given 1, 2, ...), and their values.
+    pub(crate) fn where_clause(&self, placeholder: fn(usize) -> String) -> (String, Vec<i64>) {
+        let mut args = vec![self.project_id];
+        let mut sql = format!(" WHERE project_id = {}", placeholder(1));
+        if let Some(since) = self.since {
+            args.push(since);
+            sql.push_str(&format!(" AND ts >= {}", placeholder(args.len())));
+        }
+        if let Some(until) = self.until {
+            args.push(until);
+            sql.push_str(&format!(" AND ts < {}", placeholder(args.len())));
+        }
+        if let Some((ts, seq)) = self.after {
+            args.extend([ts, seq]);
+            let op = if self.newest_first { "<" } else { ">" };
+            let (a, b) = (placeholder(args.len() - 1), placeholder(args.len()));
+            sql.push_str(&format!(" AND (ts, seq) {op} ({a}, {b})"));
+        }
+        let order = if self.newest_first { "DESC" } else { "ASC" };
+        sql.push_str(&format!(" ORDER BY ts {order}, seq {order}"));
+        if let Some(limit) = self.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        (sql, args)
+    }
+}
+
 /// An event as stored, with its log position.
 #[derive(Clone, Debug)]
 pub struct StoredEvent {

@@ -167,36 +167,6 @@ fn event_from_row(row: &Row) -> StoredEvent {
     }
 }
 
-/// The WHERE and ORDER clauses of an event query, and its parameters.
-fn event_filter(q: &EventQuery) -> (String, Vec<i64>) {
-    let mut sql = String::from(" WHERE project_id = $1");
-    let mut args = vec![q.project_id];
-    if let Some(since) = q.since {
-        args.push(since);
-        sql.push_str(&format!(" AND ts >= ${}", args.len()));
-    }
-    if let Some(until) = q.until {
-        args.push(until);
-        sql.push_str(&format!(" AND ts < ${}", args.len()));
-    }
-    if let Some((ts, seq)) = q.after {
-        args.push(ts);
-        args.push(seq);
-        let op = if q.newest_first { "<" } else { ">" };
-        sql.push_str(&format!(
-            " AND (ts, seq) {op} (${}, ${})",
-            args.len() - 1,
-            args.len()
-        ));
-    }
-    let order = if q.newest_first { "DESC" } else { "ASC" };
-    sql.push_str(&format!(" ORDER BY ts {order}, seq {order}"));
-    if let Some(limit) = q.limit {
-        sql.push_str(&format!(" LIMIT {limit}"));
-    }
-    (sql, args)
-}
-
 fn params(args: &[i64]) -> Vec<&(dyn ToSql + Sync)> {
     args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
 }
@@ -398,7 +368,7 @@ impl PgStore {
     }
 
     pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
-        let (filter, args) = event_filter(query);
+        let (filter, args) = query.where_clause(|n| format!("${n}"));
         let rows = self.conn()?.query(
             &format!("SELECT {EVENT_COLUMNS} FROM events{filter}"),
             &params(&args),
@@ -411,7 +381,7 @@ impl PgStore {
         query: &EventQuery,
         f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let (filter, args) = event_filter(query);
+        let (filter, args) = query.where_clause(|n| format!("${n}"));
         let mut conn = self.conn()?;
         // A portal read in slices keeps memory constant however many rows match.
         let mut tx = conn.transaction()?;

@@ -138,36 +138,6 @@ fn event_from_row(row: &Row) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-/// The WHERE clause and parameters of an event query.
-fn event_filter(q: &EventQuery) -> (String, Vec<i64>) {
-    let mut sql = String::from(" WHERE project_id = ?1");
-    let mut args = vec![q.project_id];
-    if let Some(since) = q.since {
-        args.push(since);
-        sql.push_str(&format!(" AND ts >= ?{}", args.len()));
-    }
-    if let Some(until) = q.until {
-        args.push(until);
-        sql.push_str(&format!(" AND ts < ?{}", args.len()));
-    }
-    if let Some((ts, seq)) = q.after {
-        args.push(ts);
-        args.push(seq);
-        let op = if q.newest_first { "<" } else { ">" };
-        sql.push_str(&format!(
-            " AND (ts, seq) {op} (?{}, ?{})",
-            args.len() - 1,
-            args.len()
-        ));
-    }
-    let order = if q.newest_first { "DESC" } else { "ASC" };
-    sql.push_str(&format!(" ORDER BY ts {order}, seq {order}"));
-    if let Some(limit) = q.limit {
-        sql.push_str(&format!(" LIMIT {limit}"));
-    }
-    (sql, args)
-}
-
 impl SqliteStore {
     pub fn open(data_dir: &Path) -> StoreResult<SqliteStore> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
@@ -397,7 +367,7 @@ impl SqliteStore {
         f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
     ) -> StoreResult<()> {
         let conn = self.conn()?;
-        let (filter, args) = event_filter(query);
+        let (filter, args) = query.where_clause(|n| format!("?{n}"));
         let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events{filter}"))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
         while let Some(row) = rows.next()? {
