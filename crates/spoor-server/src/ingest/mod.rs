@@ -28,8 +28,10 @@ struct Submission {
     key_id: Option<i64>,
     events: Vec<Event>,
     reply: oneshot::Sender<Result<Appended, String>>,
-    /// Held until the commit: the queue's room is counted in events.
-    _permit: OwnedSemaphorePermit,
+    /// Held until the commit: the queue's room is counted in events. Released
+    /// before the reply, so that a client that has its answer never sees its
+    /// events still counted as queued.
+    permit: OwnedSemaphorePermit,
 }
 
 /// The sending side, shared by all handlers.
@@ -63,7 +65,7 @@ impl Queue {
                 key_id,
                 events,
                 reply,
-                _permit: permit,
+                permit,
             })
             .map_err(|_| IngestError::ShuttingDown)?;
         match done.await {
@@ -143,12 +145,14 @@ fn write_loop(
                     metrics.events_accepted.inc_by(appended.accepted as u64);
                     metrics.events_duplicate.inc_by(appended.duplicates as u64);
                     // A client that went away is fine: its events are committed.
+                    drop(s.permit);
                     let _ = s.reply.send(Ok(appended));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, events, "commit failed; answering 503");
                 for s in group {
+                    drop(s.permit);
                     let _ = s.reply.send(Err(e.to_string()));
                 }
             }
