@@ -9,12 +9,13 @@
 pub mod scratch;
 mod writer;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, NoTls, Row, Statement};
 use spoor_core::{Enrichment, Event, MessageType};
 
 pub use writer::PgWriter;
@@ -44,7 +45,43 @@ pub struct PgConfig {
 #[derive(Clone)]
 pub struct PgStore {
     config: Arc<PgConfig>,
-    pool: Arc<Pool<Client>>,
+    pool: Arc<Pool<PgConn>>,
+}
+
+/// A connection and the statements prepared on it: preparing the hot statements
+/// (the key lookup on every request) once per connection saves a round trip and a
+/// plan each time.
+pub(crate) struct PgConn {
+    client: Client,
+    prepared: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.prepared.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+impl std::ops::Deref for PgConn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for PgConn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
 }
 
 impl From<postgres::Error> for StoreError {
@@ -106,6 +143,11 @@ const KEY_SELECT: &str =
     "SELECT k.id, k.project_id, p.name AS project, k.name, k.prefix, k.domains,
         k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
     FROM api_keys k JOIN projects p ON p.id = k.project_id";
+
+const KEY_BY_HASH: &str =
+    "SELECT k.id, k.project_id, p.name AS project, k.name, k.prefix, k.domains,
+        k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
+    FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = $1";
 
 const PROJECT_SELECT: &str = "SELECT id, name, keep_full_ip, created_at FROM projects";
 
@@ -182,8 +224,13 @@ impl PgStore {
         let for_pool = config.clone();
         let pool = Pool::new(
             config.pool_size,
-            Box::new(move || connect(&for_pool)),
-            Client::is_closed,
+            Box::new(move || {
+                Ok(PgConn {
+                    client: connect(&for_pool)?,
+                    prepared: HashMap::new(),
+                })
+            }),
+            PgConn::is_closed,
         );
         let store = PgStore {
             config,
@@ -201,12 +248,13 @@ impl PgStore {
         format!("postgresql schema {}", self.config.schema)
     }
 
-    fn conn(&self) -> StoreResult<Pooled<'_, Client>> {
+    fn conn(&self) -> StoreResult<Pooled<'_, PgConn>> {
         self.pool.get()
     }
 
     pub fn writer(&self) -> StoreResult<PgWriter> {
-        Ok(PgWriter::new(connect(&self.config)?))
+        let config = self.config.clone();
+        PgWriter::new(Box::new(move || connect(&config)))
     }
 
     pub fn migrate(&self) -> StoreResult<Vec<String>> {
@@ -323,7 +371,11 @@ impl PgStore {
     }
 
     pub fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
-        self.key_where("k.key_hash = $1", &hash)
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(KEY_BY_HASH)?;
+        Ok(conn
+            .query_opt(&statement, &[&hash])?
+            .map(|r| key_from_row(&r)))
     }
 
     pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {

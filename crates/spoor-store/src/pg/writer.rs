@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use postgres::Client;
+use postgres::{Client, Statement};
 
 use crate::{Appended, Batch, StoreResult};
 
@@ -22,7 +22,11 @@ const INSERT: &str = "INSERT INTO events (project_id, message_id, dedup_ts, type
     RETURNING project_id, dedup_ts, message_id";
 
 pub struct PgWriter {
-    client: Client,
+    connect: Box<dyn Fn() -> StoreResult<Client> + Send>,
+    /// The connection and the prepared INSERT; `None` after the connection broke,
+    /// so that the next group reconnects: the writer recovers by itself when the
+    /// database comes back.
+    conn: Option<(Client, Statement)>,
     touched: HashMap<i64, i64>,
 }
 
@@ -56,11 +60,29 @@ struct Columns<'a> {
 }
 
 impl PgWriter {
-    pub(super) fn new(client: Client) -> PgWriter {
-        PgWriter {
-            client,
+    pub(super) fn new(
+        connect: Box<dyn Fn() -> StoreResult<Client> + Send>,
+    ) -> StoreResult<PgWriter> {
+        let mut writer = PgWriter {
+            connect,
+            conn: None,
             touched: HashMap::new(),
+        };
+        writer.connection()?;
+        Ok(writer)
+    }
+
+    fn connection(&mut self) -> StoreResult<&mut (Client, Statement)> {
+        if self
+            .conn
+            .as_ref()
+            .is_none_or(|(client, _)| client.is_closed())
+        {
+            let mut client = (self.connect)()?;
+            let insert = client.prepare(INSERT)?;
+            self.conn = Some((client, insert));
         }
+        Ok(self.conn.as_mut().expect("connected above"))
     }
 
     pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
@@ -105,9 +127,10 @@ impl PgWriter {
             });
             keys
         };
-        let mut tx = self.client.transaction()?;
+        let (client, insert) = self.connection()?;
+        let mut tx = client.transaction()?;
         let inserted = tx.query(
-            INSERT,
+            &*insert,
             &[
                 &c.project_id,
                 &c.message_id,
