@@ -85,6 +85,54 @@ impl PgWriter {
         Ok(self.conn.as_mut().expect("connected above"))
     }
 
+    /// One transaction: the group's rows and the keys' last use.
+    fn write(
+        &mut self,
+        c: &Columns<'_>,
+        touch: &[i64],
+        now: i64,
+    ) -> StoreResult<Vec<postgres::Row>> {
+        let (client, insert) = self.connection()?;
+        let mut tx = client.transaction()?;
+        let inserted = tx.query(
+            &*insert,
+            &[
+                &c.project_id,
+                &c.message_id,
+                &c.dedup_ts,
+                &c.kind,
+                &c.name,
+                &c.user_id,
+                &c.anonymous_id,
+                &c.session_id,
+                &c.ts,
+                &c.received_at,
+                &c.url,
+                &c.referrer,
+                &c.ip,
+                &c.country,
+                &c.region,
+                &c.city,
+                &c.browser,
+                &c.browser_version,
+                &c.os,
+                &c.os_version,
+                &c.device_type,
+                &c.is_bot,
+                &c.key_id,
+                &c.body,
+            ],
+        )?;
+        if !touch.is_empty() {
+            tx.execute(
+                "UPDATE api_keys SET last_used_at = $2 WHERE id = ANY($1)",
+                &[&touch, &now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(inserted)
+    }
+
     pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
         let mut c = Columns::default();
         for batch in batches {
@@ -127,44 +175,19 @@ impl PgWriter {
             });
             keys
         };
-        let (client, insert) = self.connection()?;
-        let mut tx = client.transaction()?;
-        let inserted = tx.query(
-            &*insert,
-            &[
-                &c.project_id,
-                &c.message_id,
-                &c.dedup_ts,
-                &c.kind,
-                &c.name,
-                &c.user_id,
-                &c.anonymous_id,
-                &c.session_id,
-                &c.ts,
-                &c.received_at,
-                &c.url,
-                &c.referrer,
-                &c.ip,
-                &c.country,
-                &c.region,
-                &c.city,
-                &c.browser,
-                &c.browser_version,
-                &c.os,
-                &c.os_version,
-                &c.device_type,
-                &c.is_bot,
-                &c.key_id,
-                &c.body,
-            ],
-        )?;
-        if !touch.is_empty() {
-            tx.execute(
-                "UPDATE api_keys SET last_used_at = $2 WHERE id = ANY($1)",
-                &[&touch, &now],
-            )?;
-        }
-        tx.commit()?;
+        // A connection that broke while idle (the database restarted) fails on
+        // first use, before anything is written: reconnect and try once more.
+        let inserted = match self.write(&c, &touch, now) {
+            Err(_)
+                if self
+                    .conn
+                    .as_ref()
+                    .is_some_and(|(client, _)| client.is_closed()) =>
+            {
+                self.write(&c, &touch, now)?
+            }
+            other => other?,
+        };
         for key in touch {
             self.touched.insert(key, now);
         }
