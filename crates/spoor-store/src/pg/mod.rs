@@ -371,11 +371,26 @@ impl PgStore {
     }
 
     pub fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(KEY_BY_HASH)?;
-        Ok(conn
-            .query_opt(&statement, &[&hash])?
-            .map(|r| key_from_row(&r)))
+        // Pooled connections that broke while idle (the database restarted) fail
+        // on first use and are closed on return. Every request carries a key
+        // lookup, so a stale connection is retried on the next one rather than
+        // answered with a 503.
+        let mut last = None;
+        for _ in 0..=self.config.pool_size {
+            let mut conn = self.conn()?;
+            let found = conn
+                .prepared(KEY_BY_HASH)
+                .and_then(|statement| conn.query_opt(&statement, &[&hash]));
+            match found {
+                Ok(row) => return Ok(row.map(|r| key_from_row(&r))),
+                Err(e) if conn.is_closed() => last = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last.map_or_else(
+            || StoreError::Database("no usable connection".into()),
+            Into::into,
+        ))
     }
 
     pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {

@@ -32,6 +32,8 @@ pub fn command() -> Command {
 pub struct TestStore {
     pub dir: tempfile::TempDir,
     db: Option<ScratchDatabase>,
+    /// A database URL to use instead of the scratch database's own.
+    url: Option<String>,
 }
 
 impl TestStore {
@@ -46,6 +48,19 @@ impl TestStore {
         TestStore {
             dir: tempfile::tempdir().unwrap(),
             db,
+            url: None,
+        }
+    }
+
+    /// A scratch PostgreSQL database whatever `SPOOR_TEST_STORE` says, reached
+    /// through `reach`, which maps its URL to the one Spoor is given.
+    pub fn postgres_via(reach: impl FnOnce(&str) -> String) -> TestStore {
+        let db = ScratchDatabase::create().expect("a scratch PostgreSQL database");
+        let url = reach(&db.url);
+        TestStore {
+            dir: tempfile::tempdir().unwrap(),
+            db: Some(db),
+            url: Some(url),
         }
     }
 
@@ -60,7 +75,8 @@ impl TestStore {
             self.dir.path().display().to_string(),
         ];
         if let Some(db) = &self.db {
-            args.extend(["--database-url".to_string(), db.url.clone()]);
+            let url = self.url.clone().unwrap_or_else(|| db.url.clone());
+            args.extend(["--database-url".to_string(), url]);
         }
         args
     }
