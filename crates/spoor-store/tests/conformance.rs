@@ -244,6 +244,7 @@ fn pg_config(url: &str, schema: &str) -> StoreConfig {
         schema: schema.to_string(),
         pool_size: 4,
         statement_timeout: std::time::Duration::from_secs(30),
+        ca_file: None,
     })
 }
 

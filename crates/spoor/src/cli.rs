@@ -67,6 +67,13 @@ pub struct Cli {
     )]
     pub db_statement_timeout: u64,
 
+    /// CA certificates (PEM) the PostgreSQL server's certificate must chain to, with
+    /// its name matching the host (libpq's verify-full). Without it, TLS is used as
+    /// libpq does for sslmode=prefer (the default) and require: encrypted, the
+    /// certificate unchecked. sslmode=disable in the URL turns TLS off
+    #[arg(long, global = true, env = "SPOOR_DB_CA_FILE", value_name = "FILE")]
+    pub db_ca_file: Option<PathBuf>,
+
     /// A TOML file of settings, named like the long flags (listen = "0.0.0.0:8080").
     /// Flags and SPOOR_* variables win over the file.
     #[arg(long, global = true, env = "SPOOR_CONFIG", value_name = "FILE")]

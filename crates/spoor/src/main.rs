@@ -48,6 +48,7 @@ fn run() -> anyhow::Result<()> {
             schema: cli.db_schema.clone(),
             pool_size: cli.db_pool_size,
             statement_timeout: std::time::Duration::from_secs(cli.db_statement_timeout),
+            ca_file: cli.db_ca_file.clone(),
         }),
         None => StoreConfig::sqlite(&cli.data_dir),
     };

@@ -146,6 +146,7 @@ fn help_documents_every_command_and_setting() {
         "SPOOR_DB_SCHEMA",
         "SPOOR_DB_POOL_SIZE",
         "SPOOR_DB_STATEMENT_TIMEOUT",
+        "SPOOR_DB_CA_FILE",
         "SPOOR_LISTEN",
         "SPOOR_DATA_DIR",
         "SPOOR_CONFIG",

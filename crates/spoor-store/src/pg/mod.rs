@@ -7,6 +7,7 @@
 //! timeout.
 
 pub mod scratch;
+mod tls;
 mod writer;
 
 use std::collections::HashMap;
@@ -15,8 +16,9 @@ use std::time::Duration;
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row, Statement};
+use postgres::{Client, Row, Statement};
 use spoor_core::{Enrichment, Event, MessageType};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use writer::PgWriter;
 
@@ -40,11 +42,15 @@ pub struct PgConfig {
     pub pool_size: usize,
     /// Longest a statement may run.
     pub statement_timeout: Duration,
+    /// CA certificates (PEM) the server's certificate must chain to; without
+    /// them, TLS encrypts without checking the certificate (libpq's `require`).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone)]
 pub struct PgStore {
     config: Arc<PgConfig>,
+    tls: MakeRustlsConnect,
     pool: Arc<Pool<PgConn>>,
 }
 
@@ -110,9 +116,26 @@ fn check_schema(schema: &str) -> StoreResult<()> {
     }
 }
 
-fn connect(config: &PgConfig) -> StoreResult<Client> {
-    let mut client = Client::connect(&config.url, NoTls)
-        .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+/// An error and the errors that caused it, as one line ("error performing TLS
+/// handshake: invalid peer certificate: ..."), so the sender learns what to fix.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+fn connect(config: &PgConfig, tls: &MakeRustlsConnect) -> StoreResult<Client> {
+    let mut client = Client::connect(&config.url, tls.clone()).map_err(|e| {
+        StoreError::Database(format!("cannot connect to PostgreSQL: {}", with_causes(&e)))
+    })?;
     client.batch_execute(&format!(
         "SET search_path TO {}; SET statement_timeout = {};",
         config.schema,
@@ -220,13 +243,14 @@ fn now() -> i64 {
 impl PgStore {
     pub fn open(config: PgConfig) -> StoreResult<PgStore> {
         check_schema(&config.schema)?;
+        let tls = tls::connector(config.ca_file.as_deref())?;
         let config = Arc::new(config);
-        let for_pool = config.clone();
+        let (for_pool, tls_for_pool) = (config.clone(), tls.clone());
         let pool = Pool::new(
             config.pool_size,
             Box::new(move || {
                 Ok(PgConn {
-                    client: connect(&for_pool)?,
+                    client: connect(&for_pool, &tls_for_pool)?,
                     prepared: HashMap::new(),
                 })
             }),
@@ -234,6 +258,7 @@ impl PgStore {
         );
         let store = PgStore {
             config,
+            tls,
             pool: Arc::new(pool),
         };
         drop(store.conn()?);
@@ -254,7 +279,8 @@ impl PgStore {
 
     pub fn writer(&self) -> StoreResult<PgWriter> {
         let config = self.config.clone();
-        PgWriter::new(Box::new(move || connect(&config)))
+        let tls = self.tls.clone();
+        PgWriter::new(Box::new(move || connect(&config, &tls)))
     }
 
     pub fn migrate(&self) -> StoreResult<Vec<String>> {
