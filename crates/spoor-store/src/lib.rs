@@ -54,6 +54,8 @@ pub struct EventWriter {
     inner: WriterBackend,
 }
 
+// One writer exists per process, so the variants' size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum WriterBackend {
     Sqlite(sqlite::SqliteWriter),
     Postgres(pg::PgWriter),

@@ -331,7 +331,7 @@ impl PgStore {
 
     pub fn create_project(&self, name: &str) -> StoreResult<Project> {
         let row = self.conn()?.query_one(
-            &format!("INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id, name, keep_full_ip, created_at"),
+            "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id, name, keep_full_ip, created_at",
             &[&name, &now()],
         );
         match row {
