@@ -7,12 +7,16 @@
 #                                events, overload
 #   bash bench/run.sh --large    also fills the store to 10 million events first,
 #                                then measures the sustained rate again
+#   bash bench/run.sh --two-nodes   (with BENCH_DATABASE_URL) one node, then two
+#                                nodes on the same database, each with its own
+#                                load generator; prints each node's rate
 #
 # With BENCH_DATABASE_URL=postgres://... the server runs on that PostgreSQL
 # database instead of SQLite; give it an empty database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LARGE=0; [ "${1:-}" = "--large" ] && LARGE=1
+TWO=0; [ "${1:-}" = "--two-nodes" ] && TWO=1
 SECS=${BENCH_SECONDS:-30}
 
 cargo build --release --locked -p spoor -p spoor-bench >&2
@@ -34,6 +38,20 @@ stop_server() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 run() { echo "{\"scenario\":\"$1\",\"result\":$($LOAD --url "$URL" --key "$KEY" --server-pid "$PID" --json "${@:2}")}"; }
 
 start_server
+if [ $TWO = 1 ]; then
+  [ -n "${BENCH_DATABASE_URL:-}" ] || { echo "--two-nodes needs BENCH_DATABASE_URL" >&2; exit 2; }
+  run "one_node_batch20" --mode batch --batch-size 20 --duration "$SECS"
+  FIRST_PID=$PID FIRST_URL=$URL
+  coproc SECOND { exec $SPOOR "${STORE[@]}" serve --listen 127.0.0.1:0 2>/dev/null; }
+  read -r line <&"${SECOND[0]}"; SECOND_URL=${line#spoor listening on }
+  $LOAD --url "$SECOND_URL" --key "$KEY" --json --duration "$SECS" > "$DATA/second.json" &
+  LOAD2=$!
+  run "two_nodes_first" --mode batch --batch-size 20 --duration "$SECS"
+  wait $LOAD2
+  echo "{\"scenario\":\"two_nodes_second\",\"result\":$(cat "$DATA/second.json")}"
+  kill "$SECOND_PID"; wait "$SECOND_PID" 2>/dev/null || true
+  exit 0
+fi
 if [ $LARGE = 1 ]; then
   # Fill the store with 10 million events (not measured), then measure on it.
   $LOAD --url "$URL" --key "$KEY" --events 10000000 --duration 100000 --json >/dev/null
