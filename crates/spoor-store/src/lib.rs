@@ -7,6 +7,7 @@
 //! that has been told it blocks.
 
 mod error;
+mod key_touches;
 pub mod pg;
 mod pool;
 mod records;

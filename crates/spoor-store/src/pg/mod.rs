@@ -167,11 +167,6 @@ const KEY_SELECT: &str =
         k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
     FROM api_keys k JOIN projects p ON p.id = k.project_id";
 
-const KEY_BY_HASH: &str =
-    "SELECT k.id, k.project_id, p.name AS project, k.name, k.prefix, k.domains,
-        k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
-    FROM api_keys k JOIN projects p ON p.id = k.project_id WHERE k.key_hash = $1";
-
 const PROJECT_SELECT: &str = "SELECT id, name, keep_full_ip, created_at FROM projects";
 
 fn project_from_row(row: &Row) -> Project {
@@ -405,7 +400,7 @@ impl PgStore {
         for _ in 0..=self.config.pool_size {
             let mut conn = self.conn()?;
             let found = conn
-                .prepared(KEY_BY_HASH)
+                .prepared(&format!("{KEY_SELECT} WHERE k.key_hash = $1"))
                 .and_then(|statement| conn.query_opt(&statement, &[&hash]));
             match found {
                 Ok(row) => return Ok(row.map(|r| key_from_row(&r))),

@@ -2,14 +2,12 @@
 //! requests, and one statement for all of a group's events (arrays unnested into
 //! rows), so a group costs the same few round trips however many requests it holds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use postgres::{Client, Statement};
 
+use crate::key_touches::KeyTouches;
 use crate::{Appended, Batch, StoreResult};
-
-/// A key's `last_used_at` is written at most this often.
-const TOUCH_EVERY_MS: i64 = 10_000;
 
 const INSERT: &str = "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
     anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region, city, browser,
@@ -27,7 +25,7 @@ pub struct PgWriter {
     /// so that the next group reconnects: the writer recovers by itself when the
     /// database comes back.
     conn: Option<(Client, Statement)>,
-    touched: HashMap<i64, i64>,
+    touches: KeyTouches,
 }
 
 /// Column arrays for one INSERT.
@@ -66,7 +64,7 @@ impl PgWriter {
         let mut writer = PgWriter {
             connect,
             conn: None,
-            touched: HashMap::new(),
+            touches: KeyTouches::default(),
         };
         writer.connection()?;
         Ok(writer)
@@ -164,17 +162,7 @@ impl PgWriter {
                 c.body.push(&e.body);
             }
         }
-        let touch: Vec<i64> = {
-            let mut keys: Vec<i64> = batches.iter().filter_map(|b| b.key_id).collect();
-            keys.sort_unstable();
-            keys.dedup();
-            keys.retain(|k| {
-                self.touched
-                    .get(k)
-                    .is_none_or(|t| now - t >= TOUCH_EVERY_MS)
-            });
-            keys
-        };
+        let touch = self.touches.due(batches, now);
         // A connection that broke while idle (the database restarted) fails on
         // first use, before anything is written: reconnect and try once more.
         let inserted = match self.write(&c, &touch, now) {
@@ -188,9 +176,7 @@ impl PgWriter {
             }
             other => other?,
         };
-        for key in touch {
-            self.touched.insert(key, now);
-        }
+        self.touches.written(&touch, now);
         // Credit each stored row to the first message that carried its key; any
         // other message with that key, in this group or before it, is a duplicate.
         let mut new: HashSet<(i64, i64, String)> = inserted

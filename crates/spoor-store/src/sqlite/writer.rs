@@ -1,9 +1,8 @@
 //! The SQLite event writer: one connection, one transaction per group of requests.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, params};
 
+use crate::key_touches::KeyTouches;
 use crate::{Appended, Batch, StoreResult};
 
 /// WAL pages after which a commit checkpoints (SQLite's automatic checkpoint, run
@@ -16,14 +15,9 @@ use crate::{Appended, Batch, StoreResult};
 /// within the budget.
 const CHECKPOINT_PAGES: i64 = 1_000;
 
-/// A key's `last_used_at` is written at most this often: writing it on every
-/// commit would add a page to each small commit for a minute-level fact.
-const TOUCH_EVERY_MS: i64 = 10_000;
-
 pub struct SqliteWriter {
     conn: Connection,
-    /// When each key's last use was last written, by key id.
-    touched: HashMap<i64, i64>,
+    touches: KeyTouches,
 }
 
 const INSERT: &str = "INSERT OR IGNORE INTO events (project_id, message_id, dedup_ts, type, name, user_id,
@@ -37,7 +31,7 @@ impl SqliteWriter {
         conn.execute_batch(&format!("PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES};"))?;
         Ok(SqliteWriter {
             conn,
-            touched: HashMap::new(),
+            touches: KeyTouches::default(),
         })
     }
 
@@ -48,8 +42,10 @@ impl SqliteWriter {
             let mut insert = tx.prepare_cached(INSERT)?;
             let mut touch =
                 tx.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?;
-            let mut touched: Vec<i64> = Vec::new();
-            let last_touch = &self.touched;
+            let due = self.touches.due(batches, now);
+            for key in &due {
+                touch.execute(params![key, now])?;
+            }
             for batch in batches {
                 let mut done = Appended::default();
                 for e in batch.events {
@@ -86,22 +82,11 @@ impl SqliteWriter {
                         done.duplicates += 1
                     }
                 }
-                if let Some(key) = batch.key_id
-                    && !touched.contains(&key)
-                    && last_touch
-                        .get(&key)
-                        .is_none_or(|t| now - t >= TOUCH_EVERY_MS)
-                {
-                    touch.execute(params![key, now])?;
-                    touched.push(key);
-                }
                 out.push(done);
             }
             drop((insert, touch));
             tx.commit()?;
-            for key in touched {
-                self.touched.insert(key, now);
-            }
+            self.touches.written(&due, now);
         }
         Ok(out)
     }
