@@ -83,6 +83,7 @@ impl Store {
             },
         };
         store.migrate()?;
+        store.maintain_partitions(spoor_core::time::now_ms())?;
         Ok(store)
     }
 
@@ -169,6 +170,65 @@ impl Store {
     }
     pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {
         dispatch!(self, s => s.count_events(project_id))
+    }
+
+    /// Whether several processes share this store (PostgreSQL): then rate
+    /// limits are counted in it rather than in each process.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Takes the lease `name` for `holder` for `ttl_ms` when it is free or has
+    /// expired, or renews it when `holder` has it. True when `holder` holds it now.
+    pub fn acquire_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+        dispatch!(self, s => s.acquire_lease(name, holder, ttl_ms))
+    }
+    /// Gives the lease up, if `holder` has it, so another can take it at once.
+    pub fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        dispatch!(self, s => s.release_lease(name, holder))
+    }
+    pub fn leases(&self) -> StoreResult<Vec<Lease>> {
+        dispatch!(self, s => s.leases())
+    }
+
+    /// Records that `node` started the job `name`.
+    pub fn job_started(&self, name: &str, node: &str) -> StoreResult<()> {
+        dispatch!(self, s => s.job_started(name, node))
+    }
+    /// Records how the job's current run ended.
+    pub fn job_finished(&self, name: &str, ok: bool, detail: &str) -> StoreResult<()> {
+        dispatch!(self, s => s.job_finished(name, ok, detail))
+    }
+    /// The last run of every job that has run.
+    pub fn job_runs(&self) -> StoreResult<Vec<JobRun>> {
+        dispatch!(self, s => s.job_runs())
+    }
+
+    /// Counts `take` requests for the key in the one-minute window starting at
+    /// `window_start` (ms) and returns the window's count after it. Only a
+    /// shared store counts; see [`Store::is_shared`].
+    pub fn take_rate_tokens(&self, key_id: i64, window_start: i64, take: i64) -> StoreResult<i64> {
+        match &self.backend {
+            Backend::Postgres(s) => s.take_rate_tokens(key_id, window_start, take),
+            Backend::Sqlite(_) => Err(StoreError::Invalid(
+                "the embedded store is not shared: rate limits are counted in the process".into(),
+            )),
+        }
+    }
+
+    /// Makes the event log's partitions for the coming months (PostgreSQL; the
+    /// embedded store has none). Returns the ones it made.
+    pub fn maintain_partitions(&self, now: i64) -> StoreResult<Vec<String>> {
+        match &self.backend {
+            Backend::Postgres(s) => s.maintain_partitions(now),
+            Backend::Sqlite(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// Removes events older than `cutoff` (ms): on PostgreSQL by dropping whole
+    /// monthly partitions, on SQLite row by row.
+    pub fn drop_events_before(&self, cutoff: i64) -> StoreResult<Retention> {
+        dispatch!(self, s => s.drop_events_before(cutoff))
     }
 }
 

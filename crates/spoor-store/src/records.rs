@@ -115,3 +115,35 @@ pub struct Appended {
     pub accepted: usize,
     pub duplicates: usize,
 }
+
+/// A named right that one node holds until it expires, unless renewed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Lease {
+    pub name: String,
+    pub holder: String,
+    pub expires_at: i64,
+}
+
+/// The last run of a scheduled job, whichever node ran it.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobRun {
+    pub name: String,
+    pub node: String,
+    pub started_at: i64,
+    /// None while it runs (or when its node died while running it).
+    pub finished_at: Option<i64>,
+    pub ok: Option<bool>,
+    /// What the run did, or why it failed.
+    pub detail: String,
+    /// Finished runs so far.
+    pub runs: i64,
+}
+
+/// What a retention pass removed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Retention {
+    /// Whole monthly partitions dropped (PostgreSQL).
+    pub partitions_dropped: Vec<String>,
+    /// Events deleted row by row.
+    pub rows_deleted: u64,
+}

@@ -230,6 +230,55 @@ fn check_backend(store: Store) {
         )
         .unwrap();
     assert_eq!(streamed, 3);
+
+    // Retention removes events older than the cutoff, by event time, and only those.
+    store.drop_events_before(1500).unwrap();
+    assert_eq!(store.count_events(default.id).unwrap(), 1);
+    assert_eq!(store.count_events(shop.id).unwrap(), 0);
+
+    check_coordination(&store);
+}
+
+/// Leases and job runs: what lets several nodes agree on who runs a job.
+fn check_coordination(store: &Store) {
+    // One holder at a time; the holder renews; others wait for expiry or release.
+    assert!(store.acquire_lease("jobs", "a", 60_000).unwrap());
+    assert!(!store.acquire_lease("jobs", "b", 60_000).unwrap());
+    assert!(store.acquire_lease("jobs", "a", 60_000).unwrap());
+    store.release_lease("jobs", "b").unwrap();
+    assert!(
+        !store.acquire_lease("jobs", "b", 60_000).unwrap(),
+        "only the holder can release"
+    );
+    store.release_lease("jobs", "a").unwrap();
+    // Taken with a lease that has already expired: the next asker wins.
+    assert!(store.acquire_lease("jobs", "b", -1).unwrap());
+    assert!(store.acquire_lease("jobs", "a", 60_000).unwrap());
+    assert!(
+        store.acquire_lease("other", "b", 60_000).unwrap(),
+        "leases are by name"
+    );
+    let leases = store.leases().unwrap();
+    let holders: Vec<(&str, &str)> = leases
+        .iter()
+        .map(|l| (l.name.as_str(), l.holder.as_str()))
+        .collect();
+    assert_eq!(holders, [("jobs", "a"), ("other", "b")]);
+
+    // A run is recorded when it starts and when it ends, whichever node ran it.
+    store.job_started("cleanup", "a").unwrap();
+    let run = &store.job_runs().unwrap()[0];
+    assert_eq!((run.name.as_str(), run.node.as_str()), ("cleanup", "a"));
+    assert_eq!((run.finished_at, run.ok, run.runs), (None, None, 0));
+    store.job_finished("cleanup", true, "did 3").unwrap();
+    store.job_started("cleanup", "b").unwrap();
+    store.job_finished("cleanup", false, "failed").unwrap();
+    let run = &store.job_runs().unwrap()[0];
+    assert_eq!(
+        (run.node.as_str(), run.ok, run.detail.as_str(), run.runs),
+        ("b", Some(false), "failed", 2)
+    );
+    assert!(run.finished_at.unwrap() >= run.started_at);
 }
 
 #[test]
@@ -283,4 +332,123 @@ fn sqlite_reopens_and_migrates_once() {
     let store = Store::open(&StoreConfig::sqlite(dir.path())).unwrap();
     assert!(store.migrate().unwrap().is_empty(), "nothing left to apply");
     assert_eq!(store.project("kept").unwrap().name, "kept");
+}
+
+/// 2001-01-15T00:00:00Z and 2001-02-01T00:00:00Z, in ms.
+const JAN_2001: i64 = 979_516_800_000;
+const FEB_2001: i64 = 980_985_600_000;
+
+#[test]
+fn postgres_partitions_by_month_and_retention_drops_whole_months() {
+    let db = ScratchDatabase::create().unwrap();
+    let store = Store::open(&pg_config(&db.url, "spoor")).unwrap();
+    let now = spoor_core::time::now_ms();
+    assert!(
+        store.maintain_partitions(now).unwrap().is_empty(),
+        "opening the store made this month's and the next months' partitions"
+    );
+    let project = store.project("default").unwrap().id;
+    let mut writer = store.writer().unwrap();
+    let mut append = |events: &[Event]| {
+        writer
+            .append(
+                &[Batch {
+                    project_id: project,
+                    key_id: None,
+                    events,
+                }],
+                now,
+            )
+            .unwrap()[0]
+    };
+    // An old month has no partition: its events wait in the default one until
+    // maintenance makes it, and stay readable and deduplicated throughout.
+    let old = [
+        event("old-1", JAN_2001, JAN_2001),
+        event("old-2", JAN_2001 + 1, JAN_2001),
+    ];
+    assert_eq!(append(&old).accepted, 2);
+    assert_eq!(append(&[event("untimed", 0, JAN_2001)]).accepted, 1);
+    assert_eq!(append(&[event("recent", now, now)]).accepted, 1);
+    assert_eq!(
+        store.maintain_partitions(now).unwrap(),
+        vec!["events_y2001m01".to_string()]
+    );
+    assert_eq!(store.count_events(project).unwrap(), 4);
+    assert_eq!(
+        append(&old).duplicates,
+        2,
+        "the moved rows still deduplicate"
+    );
+
+    let gone = store.drop_events_before(FEB_2001).unwrap();
+    assert_eq!(gone.partitions_dropped, vec!["events_y2001m01".to_string()]);
+    assert_eq!(gone.rows_deleted, 1, "the untimed event, by its event time");
+    assert_eq!(store.count_events(project).unwrap(), 1);
+    assert!(
+        store
+            .drop_events_before(now - 86_400_000)
+            .unwrap()
+            .partitions_dropped
+            .is_empty(),
+        "a month is dropped only once all of it is older than the cutoff"
+    );
+}
+
+#[test]
+fn postgres_upgrades_a_store_made_before_partitioning() {
+    let db = ScratchDatabase::create().unwrap();
+    let url = db.url.clone();
+    // A store as the first release left it: migration 0001 only, with events.
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute(&format!(
+            "CREATE SCHEMA spoor; SET search_path TO spoor;
+             CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);
+             {}
+             INSERT INTO schema_migrations VALUES (1, '0001_init', 0);
+             INSERT INTO events (project_id, message_id, dedup_ts, type, ts, received_at, body)
+                 VALUES (1, 'kept', {JAN_2001}, 'track', {JAN_2001}, {JAN_2001}, '{{}}');",
+            include_str!("../src/pg/migrations/0001_init.sql")
+        ))
+        .unwrap();
+    })
+    .join()
+    .unwrap();
+    let store = Store::open(&pg_config(&db.url, "spoor")).unwrap();
+    assert!(store.migrate().unwrap().is_empty(), "opening applied 0002");
+    let project = store.project("default").unwrap().id;
+    let events = store
+        .events(&EventQuery {
+            project_id: project,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event.message_id, "kept");
+    // It is in its month's partition now, and new events continue the log.
+    let gone = store.drop_events_before(FEB_2001).unwrap();
+    assert_eq!(gone.partitions_dropped, vec!["events_y2001m01".to_string()]);
+    let mut writer = store.writer().unwrap();
+    let now = spoor_core::time::now_ms();
+    writer
+        .append(
+            &[Batch {
+                project_id: project,
+                key_id: None,
+                events: &[event("next", now, now)],
+            }],
+            now,
+        )
+        .unwrap();
+    let next = store
+        .events(&EventQuery {
+            project_id: project,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(
+        next[0].seq > events[0].seq,
+        "the log position goes on rising"
+    );
 }

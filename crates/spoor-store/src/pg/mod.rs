@@ -6,6 +6,8 @@
 //! in it. Every connection sets the schema as its search path and a statement
 //! timeout.
 
+mod coordination;
+mod partitions;
 pub mod scratch;
 mod tls;
 mod writer;
@@ -28,8 +30,14 @@ use crate::{
     StoredEvent, TokenRecord,
 };
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "0001_init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_init", include_str!("migrations/0001_init.sql")),
+    (
+        2,
+        "0002_partitions_and_coordination",
+        include_str!("migrations/0002_partitions_and_coordination.sql"),
+    ),
+];
 
 /// Where and how to reach PostgreSQL.
 #[derive(Clone, Debug)]

@@ -4,6 +4,7 @@
 //! never wait for the writer; `synchronous=FULL` makes every commit durable before
 //! it returns, which is what lets the server answer 2xx only after a commit.
 
+mod coordination;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -20,8 +21,14 @@ use crate::{
     StoredEvent, TokenRecord,
 };
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "0001_init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_init", include_str!("migrations/0001_init.sql")),
+    (
+        2,
+        "0002_coordination",
+        include_str!("migrations/0002_coordination.sql"),
+    ),
+];
 /// Pooled connections at most. WAL readers do not block one another, and the server
 /// has few threads that read at once.
 const POOL_SIZE: usize = 8;

@@ -1,0 +1,111 @@
+//! What several nodes on one database agree on: leases, the last run of each
+//! job, and per-key rate windows. Times come from the database's clock
+//! (`DB_NOW`), so nodes whose clocks disagree still agree on who holds a lease.
+
+use postgres::Row;
+
+use super::PgStore;
+use crate::{JobRun, Lease, StoreResult};
+
+/// The database's clock in ms since the epoch.
+const DB_NOW: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
+fn job_run_from_row(row: &Row) -> JobRun {
+    JobRun {
+        name: row.get("name"),
+        node: row.get("node"),
+        started_at: row.get("started_at"),
+        finished_at: row.get("finished_at"),
+        ok: row.get("ok"),
+        detail: row.get("detail"),
+        runs: row.get("runs"),
+    }
+}
+
+impl PgStore {
+    /// Takes the lease when it is free or expired, or renews it for its holder.
+    pub fn acquire_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+        let won = self.conn()?.query_opt(
+            &format!(
+                "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, {DB_NOW} + $3)
+                 ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+                 WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < {DB_NOW}
+                 RETURNING holder"
+            ),
+            &[&name, &holder, &ttl_ms],
+        )?;
+        Ok(won.is_some())
+    }
+
+    pub fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        self.conn()?.execute(
+            "DELETE FROM leases WHERE name = $1 AND holder = $2",
+            &[&name, &holder],
+        )?;
+        Ok(())
+    }
+
+    pub fn leases(&self) -> StoreResult<Vec<Lease>> {
+        let rows = self.conn()?.query(
+            "SELECT name, holder, expires_at FROM leases ORDER BY name",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Lease {
+                name: r.get(0),
+                holder: r.get(1),
+                expires_at: r.get(2),
+            })
+            .collect())
+    }
+
+    pub fn job_started(&self, name: &str, node: &str) -> StoreResult<()> {
+        self.conn()?.execute(
+            &format!(
+                "INSERT INTO job_runs (name, node, started_at) VALUES ($1, $2, {DB_NOW})
+                 ON CONFLICT (name) DO UPDATE SET node = EXCLUDED.node, started_at = EXCLUDED.started_at,
+                     finished_at = NULL, ok = NULL, detail = ''"
+            ),
+            &[&name, &node],
+        )?;
+        Ok(())
+    }
+
+    pub fn job_finished(&self, name: &str, ok: bool, detail: &str) -> StoreResult<()> {
+        self.conn()?.execute(
+            &format!(
+                "UPDATE job_runs SET finished_at = {DB_NOW}, ok = $2, detail = $3, runs = runs + 1
+                 WHERE name = $1"
+            ),
+            &[&name, &ok, &detail],
+        )?;
+        Ok(())
+    }
+
+    pub fn job_runs(&self) -> StoreResult<Vec<JobRun>> {
+        let rows = self
+            .conn()?
+            .query("SELECT * FROM job_runs ORDER BY name", &[])?;
+        Ok(rows.iter().map(job_run_from_row).collect())
+    }
+
+    /// Adds `take` to the key's count in the window starting at `window_start`
+    /// and returns the count after it, this request's share included. A node
+    /// whose clock lags and names an older window counts toward the newer one
+    /// instead of resetting it.
+    pub fn take_rate_tokens(&self, key_id: i64, window_start: i64, take: i64) -> StoreResult<i64> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(
+            "INSERT INTO rate_windows (key_id, window_start, used) VALUES ($1, $2, $3)
+             ON CONFLICT (key_id) DO UPDATE SET
+                 used = CASE WHEN EXCLUDED.window_start > rate_windows.window_start
+                             THEN EXCLUDED.used ELSE rate_windows.used + EXCLUDED.used END,
+                 window_start = GREATEST(rate_windows.window_start, EXCLUDED.window_start)
+             RETURNING used",
+        )?;
+        Ok(conn
+            .query_one(&statement, &[&key_id, &window_start, &take])?
+            .get(0))
+    }
+}
