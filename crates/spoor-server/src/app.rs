@@ -8,15 +8,16 @@ use spoor_store::Store;
 use crate::ServerError;
 use crate::config::ServerConfig;
 use crate::enrich::Enricher;
-use crate::http::auth::RateLimiters;
+use crate::http::error::ApiError;
 use crate::ingest::Queue;
+use crate::ratelimit::RateLimits;
 use crate::telemetry::Metrics;
 
 pub struct App {
     pub store: Store,
     pub config: ServerConfig,
     pub queue: Queue,
-    pub limiters: RateLimiters,
+    pub limits: RateLimits,
     pub enricher: Enricher,
     pub metrics: Arc<Metrics>,
     /// Turns for store calls made from request handlers when the store waits on
@@ -41,15 +42,40 @@ impl App {
             metrics.clone(),
         )?;
         let network_calls = tokio::sync::Semaphore::new(store.max_connections());
+        let limits = RateLimits::new(store.is_shared(), config.redis_url.as_deref())?;
+        tracing::info!("rate limits are counted {}", limits.describe());
         let app = App {
             store,
             config,
             queue,
-            limiters: RateLimiters::default(),
+            limits,
             enricher,
             metrics,
             network_calls,
         };
         Ok((Arc::new(app), handle))
+    }
+}
+
+impl App {
+    /// Runs a call that waits on the network (the store on PostgreSQL, Redis) on
+    /// this worker, telling the runtime that it blocks: other tasks move to
+    /// another worker meanwhile, and a client that drives a runtime of its own may
+    /// do so here. As many run at once as the store has connections; the rest
+    /// wait here, as tasks, rather than each on a thread of its own.
+    pub async fn network_call<T>(&self, f: impl FnOnce() -> T) -> Result<T, ApiError> {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let _turn = self
+            .network_calls
+            .acquire()
+            .await
+            .map_err(|_| ApiError::Unavailable {
+                retry_after_secs: 5,
+                message: "the server is shutting down".into(),
+            })?;
+        Ok(match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+            _ => f(),
+        })
     }
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use spoor_core::Limits;
 
+use crate::scheduler::SchedulerConfig;
+
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
     pub limits: Limits,
@@ -25,6 +27,10 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// Time a client has to send a request's body (408 beyond).
     pub body_timeout: Duration,
+    /// Redis for per-key rate windows shared by several nodes; without it a
+    /// shared store (PostgreSQL) keeps them.
+    pub redis_url: Option<String>,
+    pub scheduler: SchedulerConfig,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +45,8 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            redis_url: None,
+            scheduler: SchedulerConfig::default(),
         }
     }
 }

@@ -10,6 +10,8 @@ pub mod config;
 mod enrich;
 mod http;
 mod ingest;
+mod ratelimit;
+pub mod scheduler;
 mod telemetry;
 
 use std::future::Future;
@@ -28,6 +30,8 @@ pub enum ServerError {
     Geo(#[from] GeoError),
     #[error("server IO error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Config(String),
     #[error("the event writer stopped unexpectedly")]
     WriterPanicked,
 }
@@ -38,12 +42,22 @@ pub enum ServerError {
 pub struct Server {
     app: std::sync::Arc<app::App>,
     writer: std::thread::JoinHandle<()>,
+    scheduler: scheduler::Scheduler,
 }
 
 impl Server {
     pub fn start(store: Store, config: ServerConfig) -> Result<Server, ServerError> {
         let (app, writer) = app::App::start(store, config)?;
-        Ok(Server { app, writer })
+        let scheduler = scheduler::Scheduler::start(
+            app.store.clone(),
+            app.config.scheduler.clone(),
+            app.metrics.clone(),
+        );
+        Ok(Server {
+            app,
+            writer,
+            scheduler,
+        })
     }
 
     /// Serves on `listener` until `shutdown` resolves, then stops taking requests,
@@ -58,7 +72,12 @@ impl Server {
             header_timeout: self.app.config.header_timeout,
         };
         let router = http::router(self.app);
-        accept::serve(listener, router, accept, shutdown).await?;
+        let served = accept::serve(listener, router, accept, shutdown).await;
+        let scheduler = self.scheduler;
+        tokio::task::spawn_blocking(move || scheduler.stop())
+            .await
+            .map_err(|_| ServerError::WriterPanicked)?;
+        served?;
         // The router and every request are gone, so the queue's last sender is
         // dropped: the writer drains what is left, commits it and exits.
         let writer = self.writer;

@@ -20,6 +20,12 @@ pub struct RouteLabels {
     pub status: u16,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub job: String,
+    pub outcome: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub events_accepted: Counter,
@@ -29,6 +35,8 @@ pub struct Metrics {
     pub write_batch_events: Histogram,
     pub write_seconds: Histogram,
     pub queue_depth: Gauge,
+    pub scheduler_leader: Gauge,
+    pub job_runs: Family<JobLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -46,6 +54,8 @@ impl Default for Metrics {
             write_batch_events: Histogram::new(exponential_buckets(1.0, 4.0, 9)),
             write_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             queue_depth: Gauge::default(),
+            scheduler_leader: Gauge::default(),
+            job_runs: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -82,6 +92,16 @@ impl Default for Metrics {
             "queue_depth_events",
             "Events waiting for the writer",
             m.queue_depth.clone(),
+        );
+        registry.register(
+            "scheduler_leader",
+            "1 while this node holds the scheduler lease and runs jobs",
+            m.scheduler_leader.clone(),
+        );
+        registry.register(
+            "job_runs",
+            "Scheduled job runs on this node, by job and outcome",
+            m.job_runs.clone(),
         );
         Metrics { registry, ..m }
     }

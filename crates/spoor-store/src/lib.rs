@@ -83,7 +83,6 @@ impl Store {
             },
         };
         store.migrate()?;
-        store.maintain_partitions(spoor_core::time::now_ms())?;
         Ok(store)
     }
 

@@ -343,10 +343,12 @@ fn postgres_partitions_by_month_and_retention_drops_whole_months() {
     let db = ScratchDatabase::create().unwrap();
     let store = Store::open(&pg_config(&db.url, "spoor")).unwrap();
     let now = spoor_core::time::now_ms();
-    assert!(
-        store.maintain_partitions(now).unwrap().is_empty(),
-        "opening the store made this month's and the next months' partitions"
+    assert_eq!(
+        store.maintain_partitions(now).unwrap().len(),
+        3,
+        "this month's and the next two months' partitions"
     );
+    assert!(store.maintain_partitions(now).unwrap().is_empty());
     let project = store.project("default").unwrap().id;
     let mut writer = store.writer().unwrap();
     let mut append = |events: &[Event]| {
@@ -426,7 +428,12 @@ fn postgres_upgrades_a_store_made_before_partitioning() {
         .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event.message_id, "kept");
-    // It is in its month's partition now, and new events continue the log.
+    // The partitions job moves it into its month's partition; new events
+    // continue the log.
+    let made = store
+        .maintain_partitions(spoor_core::time::now_ms())
+        .unwrap();
+    assert!(made.contains(&"events_y2001m01".to_string()), "{made:?}");
     let gone = store.drop_events_before(FEB_2001).unwrap();
     assert_eq!(gone.partitions_dropped, vec!["events_y2001m01".to_string()]);
     let mut writer = store.writer().unwrap();

@@ -79,6 +79,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "SPOOR_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Remove events older than this many days (by event time): on PostgreSQL a
+    /// month's partition is dropped once all of it is older. Unset keeps everything
+    #[arg(long, global = true, env = "SPOOR_RETENTION_DAYS", value_name = "DAYS")]
+    pub retention_days: Option<u32>,
+
+    /// This process's name in job leases and job runs; default host:pid
+    #[arg(long, global = true, env = "SPOOR_NODE_NAME", value_name = "NAME")]
+    pub node_name: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -101,6 +110,24 @@ pub enum Command {
     Export(ExportCommand),
     /// Apply pending database migrations (serve does this at start too)
     Migrate,
+    /// Scheduled jobs: which exist, when they last ran, and running one now
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// List the jobs, their last run and which node holds the scheduler lease
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a job now, on this machine, and print what it did
+    Run {
+        /// A job name from `spoor jobs list`
+        name: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -167,6 +194,26 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's body (408 beyond)
     #[arg(long, env = "SPOOR_BODY_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().body_timeout.as_secs(), value_name = "SECS")]
     pub body_timeout: u64,
+
+    /// Redis (redis://host:6379) to count per-key rate limits in, shared by every
+    /// node; without it a PostgreSQL store counts them, and SQLite in the process
+    #[arg(
+        long,
+        env = "SPOOR_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub redis_url: Option<String>,
+
+    /// Seconds a node holds the scheduler lease unless it renews it; when a node
+    /// dies, another takes its jobs over within this time
+    #[arg(
+        long,
+        env = "SPOOR_SCHEDULER_LEASE_SECS",
+        default_value_t = 30,
+        value_name = "SECS"
+    )]
+    pub scheduler_lease_secs: u64,
 
     /// Log format on standard error; the level comes from SPOOR_LOG (default info)
     #[arg(long, env = "SPOOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

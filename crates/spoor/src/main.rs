@@ -7,6 +7,7 @@ mod admin;
 mod cli;
 mod config_file;
 mod export;
+mod jobs;
 mod serve;
 
 use std::process::ExitCode;
@@ -53,8 +54,17 @@ fn run() -> anyhow::Result<()> {
         None => StoreConfig::sqlite(&cli.data_dir),
     };
     let open = || Store::open(&config);
+    let scheduler = spoor_server::scheduler::SchedulerConfig {
+        node: cli
+            .node_name
+            .clone()
+            .unwrap_or_else(spoor_server::scheduler::default_node_name),
+        retention_days: cli.retention_days,
+        ..Default::default()
+    };
     match cli.command {
-        Command::Serve(args) => serve::run(open()?, args),
+        Command::Serve(args) => serve::run(open()?, args, scheduler),
+        Command::Jobs(cmd) => jobs::run(&open()?, cmd, &scheduler),
         Command::Keys(cmd) => admin::keys(&open()?, cmd),
         Command::Tokens(cmd) => admin::tokens(&open()?, cmd),
         Command::Projects(cmd) => admin::projects(&open()?, cmd),

@@ -19,7 +19,11 @@ fn init_logs(format: LogFormat) {
     }
 }
 
-pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
+pub fn run(
+    store: Store,
+    args: ServeArgs,
+    scheduler: spoor_server::scheduler::SchedulerConfig,
+) -> anyhow::Result<()> {
     init_logs(args.log_format);
     let config = ServerConfig {
         limits: Limits {
@@ -37,6 +41,11 @@ pub fn run(store: Store, args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        redis_url: args.redis_url,
+        scheduler: spoor_server::scheduler::SchedulerConfig {
+            lease: std::time::Duration::from_secs(args.scheduler_lease_secs.max(1)),
+            ..scheduler
+        },
     };
     // Started, and the store kept, outside the async runtime: a PostgreSQL client
     // drives a runtime of its own, which may be neither made nor dropped inside one.

@@ -1,4 +1,5 @@
-//! The command line: key management, tokens, projects, export, help and settings.
+//! The command line: key management, tokens, projects, export, jobs, help and
+//! settings.
 
 mod common;
 
@@ -135,6 +136,7 @@ fn help_documents_every_command_and_setting() {
         "projects",
         "export",
         "migrate",
+        "jobs",
         "--data-dir",
         "--config",
     ] {
@@ -161,6 +163,10 @@ fn help_documents_every_command_and_setting() {
         "SPOOR_WRITE_BATCH_EVENTS",
         "SPOOR_MAX_IN_FLIGHT",
         "SPOOR_LOG_FORMAT",
+        "SPOOR_REDIS_URL",
+        "SPOOR_SCHEDULER_LEASE_SECS",
+        "SPOOR_RETENTION_DAYS",
+        "SPOOR_NODE_NAME",
     ] {
         assert!(
             serve.contains(setting),
@@ -293,4 +299,84 @@ async fn export_streams_ndjson_and_csv_with_time_bounds() {
     let first = rows.next().unwrap();
     assert!(first.starts_with("e0,track,Product Viewed,u,"), "{first}");
     assert_eq!(csv.lines().count(), 6);
+}
+
+#[tokio::test]
+async fn jobs_are_listed_and_run_from_the_command_line_and_retention_removes_old_events() {
+    let s = Spoor::start().await;
+    // The server's scheduler makes partitions as it starts; its run is over first.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let listed: Value =
+            serde_json::from_slice(&s.cli(&["jobs", "list", "--json"]).stdout).unwrap();
+        if listed["jobs"][0]["last_run"]["runs"] == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler never ran: {listed}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut old = track("old", "u");
+    old["timestamp"] = json!("2001-01-15T00:00:00.000Z");
+    assert_eq!(s.batch(vec![old, track("new", "u")]).await.0, 200);
+
+    let list = s.cli_line(&["jobs", "list"]);
+    assert!(list.contains("partitions"), "{list}");
+    assert!(
+        !list.contains("retention"),
+        "retention is off by default: {list}"
+    );
+    let made = s.cli_line(&["jobs", "run", "partitions", "--node-name", "cli"]);
+    if s.store.is_postgres() {
+        assert!(
+            made.contains("events_y2001m01"),
+            "the old month gets its partition: {made}"
+        );
+    } else {
+        assert_eq!(
+            made, "partitions are up to date",
+            "SQLite has no partitions"
+        );
+    }
+    let listed: Value = serde_json::from_slice(&s.cli(&["jobs", "list", "--json"]).stdout).unwrap();
+    let run = listed["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "partitions")
+        .unwrap()["last_run"]
+        .clone();
+    assert_eq!(
+        (run["node"].as_str(), run["ok"].as_bool()),
+        (Some("cli"), Some(true)),
+        "{run}"
+    );
+
+    let unknown = s.cli_command(&["jobs", "run", "nope"]);
+    assert!(!unknown.status.success());
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        err.contains("partitions"),
+        "names the jobs there are: {err}"
+    );
+
+    let done = s.cli_line(&["--retention-days", "30", "jobs", "run", "retention"]);
+    assert!(done.starts_with("kept 30 days"), "{done}");
+    if s.store.is_postgres() {
+        assert!(
+            done.contains("dropped 1 partitions (events_y2001m01)"),
+            "{done}"
+        );
+    } else {
+        assert!(done.contains("deleted 1 events"), "{done}");
+    }
+    let ids: Vec<Value> = s
+        .events("default")
+        .await
+        .iter()
+        .map(|e| e["messageId"].clone())
+        .collect();
+    assert_eq!(ids, [json!("new")]);
 }

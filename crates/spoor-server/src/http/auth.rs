@@ -5,15 +5,10 @@
 //! (Segment's libraries), `x-api-key`, `Authorization: Bearer`, `writeKey` in the
 //! body, or `?api_key=` in the URL (`navigator.sendBeacon` cannot set headers).
 //! Admin tokens are secret and can only be given as `Authorization: Bearer`.
-
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+//! Rate limits are in `crate::ratelimit`.
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use spoor_core::secret;
 use spoor_store::{KeyRecord, Store, TokenRecord};
 
@@ -126,43 +121,6 @@ pub fn domain_allowed(host: &str, domains: &[String]) -> bool {
                 .strip_suffix(&d)
                 .is_some_and(|rest| rest.ends_with('.'))
     })
-}
-
-/// One GCRA limiter per write key, sized by the key's own per-minute limit.
-#[derive(Default)]
-pub struct RateLimiters {
-    by_key: Mutex<HashMap<i64, (u32, Arc<DefaultDirectRateLimiter>)>>,
-}
-
-impl RateLimiters {
-    pub fn check(&self, key: &KeyRecord) -> Result<(), ApiError> {
-        let limiter = {
-            let mut map = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
-            let per_minute = key.rate_limit_per_minute.max(1);
-            let entry = map
-                .entry(key.id)
-                .or_insert_with(|| (0, Arc::new(limiter(per_minute))));
-            if entry.0 != per_minute {
-                *entry = (per_minute, Arc::new(limiter(per_minute)));
-            }
-            entry.1.clone()
-        };
-        limiter.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            ApiError::RateLimited {
-                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-                message: format!(
-                    "write key {}… is over its limit of {} requests a minute; retry after the Retry-After seconds",
-                    key.prefix, key.rate_limit_per_minute
-                ),
-            }
-        })
-    }
-}
-
-fn limiter(per_minute: u32) -> DefaultDirectRateLimiter {
-    let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::direct(Quota::per_minute(n))
 }
 
 /// Checks an admin token. Write keys are refused: they are public.

@@ -86,17 +86,6 @@ impl FromRequest<Arc<App>> for Incoming {
     }
 }
 
-/// Runs a store call that waits on the network on this worker, telling the
-/// runtime that it blocks: other tasks move to another worker meanwhile, and the
-/// database client, which drives a runtime of its own, may do so here.
-fn in_place<T>(f: impl FnOnce() -> T) -> T {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
-    }
-}
-
 impl Incoming {
     /// The sender's write key, from a header or the URL or else `body_key`,
     /// checked: known, active, from an allowed origin, within its rate limit.
@@ -106,23 +95,13 @@ impl Incoming {
         let app = &self.app;
         let lookup = || auth::write_key(&app.store, key.as_deref(), &self.headers);
         let record = if app.store.waits_on_network() {
-            // As many at once as the store has connections: the rest wait here, as
-            // tasks, rather than each on a thread of its own.
-            let _turn = app
-                .network_calls
-                .acquire()
-                .await
-                .map_err(|_| ApiError::Unavailable {
-                    retry_after_secs: 5,
-                    message: "the server is shutting down".into(),
-                })?;
-            in_place(lookup)?
+            app.network_call(lookup).await??
         } else {
             // An embedded store's microsecond reads run as they are: handing the
             // worker over cost SQLite a quarter of its single-event throughput.
             lookup()?
         };
-        app.limiters.check(&record)?;
+        app.limits.check(app, &record).await?;
         Ok(record)
     }
 

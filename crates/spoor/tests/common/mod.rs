@@ -152,6 +152,15 @@ impl Spoor {
         cli_line(&self.store, args)
     }
 
+    /// Runs the CLI on this server's store and returns its output, failed or not.
+    pub fn cli_command(&self, args: &[&str]) -> Output {
+        command()
+            .args(self.store.args())
+            .args(args)
+            .output()
+            .expect("run spoor")
+    }
+
     /// Creates a write key with extra `keys create` flags.
     pub fn key_with(&self, args: &[&str]) -> String {
         let mut all = vec!["keys", "create", "--name", "extra"];
@@ -292,4 +301,13 @@ pub fn track(id: &str, user: &str) -> Value {
         "context": {"page": {"url": "https://shop.example.com/p/sku-123", "referrer": "https://google.com/"},
                     "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}
     })
+}
+
+/// The current one-minute window, as rate limits count them.
+pub fn minute_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 60
 }

@@ -10,8 +10,8 @@
 -- falls outside the monthly partitions that exist yet. Spoor moves rows out of
 -- the default partition when it creates the month they belong to.
 --
--- Existing rows are copied into the new table once; Spoor splits them into
--- monthly partitions when it next opens the store.
+-- Existing rows are copied into the new table once; the scheduler's partitions
+-- job splits them into monthly partitions when a server next starts.
 ALTER TABLE events RENAME TO events_before_partitioning;
 ALTER INDEX events_dedup RENAME TO events_before_partitioning_dedup;
 ALTER INDEX events_time RENAME TO events_before_partitioning_time;

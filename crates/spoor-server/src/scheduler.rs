@@ -1,0 +1,229 @@
+//! Scheduled jobs, run by exactly one node at a time.
+//!
+//! Every node runs a scheduler thread, but only the holder of the `scheduler`
+//! lease in the store runs jobs. The holder renews the lease every third of its
+//! time to live; when the holder dies, its lease expires and the next node to
+//! ask takes it over, so jobs stop for at most one lease time (30 s by default).
+//! A clean stop gives the lease up at once. Each run also takes a lease of its
+//! own (`job:NAME`), so a run started from the CLI never overlaps the
+//! scheduler's. When a job is due is decided from its last run as recorded in
+//! the store, so a node that takes over does not repeat a job another node has
+//! just run.
+//!
+//! The scheduler runs on a plain thread: store calls block, and PostgreSQL's
+//! client must not run inside the async runtime. A job must finish within the
+//! lease time or split its work, since the lease is renewed between jobs.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use spoor_store::{Store, StoreError};
+
+use crate::telemetry::{JobLabels, Metrics};
+
+/// The lease that makes a node the one that runs jobs.
+const LEADER_LEASE: &str = "scheduler";
+
+#[derive(Clone, Debug)]
+pub struct SchedulerConfig {
+    /// This node's name in leases and job runs; unique per process.
+    pub node: String,
+    /// How long a lease lasts unless renewed: the longest jobs pause when the
+    /// node running them dies.
+    pub lease: Duration,
+    /// Events older than this many days are removed; `None` keeps everything.
+    pub retention_days: Option<u32>,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            node: default_node_name(),
+            lease: Duration::from_secs(30),
+            retention_days: None,
+        }
+    }
+}
+
+/// `host:pid`, unique among the processes that share a store.
+pub fn default_node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    format!("{host}:{}", std::process::id())
+}
+
+/// What a job does: one pass over the store, and a line saying what it did.
+pub type JobFn = Box<dyn Fn(&Store) -> Result<String, StoreError> + Send + Sync>;
+
+pub struct Job {
+    pub name: &'static str,
+    pub every: Duration,
+    pub run: JobFn,
+}
+
+/// Every job this configuration schedules.
+pub fn jobs(config: &SchedulerConfig) -> Vec<Job> {
+    let mut jobs = vec![Job {
+        name: "partitions",
+        every: Duration::from_secs(3600),
+        run: Box::new(|store| {
+            let made = store.maintain_partitions(spoor_core::time::now_ms())?;
+            Ok(if made.is_empty() {
+                "partitions are up to date".into()
+            } else {
+                format!("made {}", made.join(", "))
+            })
+        }),
+    }];
+    if let Some(days) = config.retention_days {
+        jobs.push(Job {
+            name: "retention",
+            every: Duration::from_secs(24 * 3600),
+            run: Box::new(move |store| {
+                let cutoff = spoor_core::time::now_ms() - i64::from(days) * 86_400_000;
+                let done = store.drop_events_before(cutoff)?;
+                Ok(format!(
+                    "kept {days} days: dropped {} partitions ({}) and deleted {} events",
+                    done.partitions_dropped.len(),
+                    done.partitions_dropped.join(", "),
+                    done.rows_deleted
+                ))
+            }),
+        });
+    }
+    jobs
+}
+
+/// Runs one job now on this node, recording the run in the store. Refused when
+/// the same job is running elsewhere.
+pub fn run_job(
+    store: &Store,
+    job: &Job,
+    node: &str,
+    lease: Duration,
+) -> Result<String, StoreError> {
+    let lease_name = format!("job:{}", job.name);
+    let ttl = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    if !store.acquire_lease(&lease_name, node, ttl)? {
+        let holder = store
+            .leases()?
+            .into_iter()
+            .find(|l| l.name == lease_name)
+            .map_or_else(|| "another node".into(), |l| l.holder);
+        return Err(StoreError::Conflict(format!(
+            "job {} is running on {holder}",
+            job.name
+        )));
+    }
+    store.job_started(job.name, node)?;
+    let outcome = (job.run)(store);
+    let recorded = match &outcome {
+        Ok(detail) => store.job_finished(job.name, true, detail),
+        Err(e) => store.job_finished(job.name, false, &e.to_string()),
+    };
+    store.release_lease(&lease_name, node)?;
+    recorded?;
+    outcome
+}
+
+pub struct Scheduler {
+    stop: Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Scheduler {
+    pub fn start(store: Store, config: SchedulerConfig, metrics: Arc<Metrics>) -> Scheduler {
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("spoor-scheduler".into())
+            .spawn(move || run(&store, &config, &metrics, &stopped))
+            .expect("spawn the scheduler thread");
+        Scheduler { stop, thread }
+    }
+
+    /// Stops after the job in progress, giving the lease up.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+fn run(store: &Store, config: &SchedulerConfig, metrics: &Metrics, stopped: &Receiver<()>) {
+    let jobs = jobs(config);
+    let ttl = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
+    let mut leader = false;
+    loop {
+        match store.acquire_lease(LEADER_LEASE, &config.node, ttl) {
+            Ok(now_leader) => {
+                if now_leader != leader {
+                    tracing::info!(node = %config.node, leader = now_leader, "scheduler lease");
+                }
+                leader = now_leader;
+            }
+            Err(e) => {
+                tracing::warn!("scheduler: cannot reach the lease: {e}");
+                leader = false;
+            }
+        }
+        metrics.scheduler_leader.set(i64::from(leader));
+        if leader {
+            run_due(store, config, metrics, &jobs);
+        }
+        match stopped.recv_timeout(config.lease / 3) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if leader {
+        let _ = store.release_lease(LEADER_LEASE, &config.node);
+        metrics.scheduler_leader.set(0);
+    }
+}
+
+fn run_due(store: &Store, config: &SchedulerConfig, metrics: &Metrics, jobs: &[Job]) {
+    let runs = match store.job_runs() {
+        Ok(runs) => runs,
+        Err(e) => {
+            tracing::warn!("scheduler: cannot read job runs: {e}");
+            return;
+        }
+    };
+    let now = spoor_core::time::now_ms();
+    for job in jobs {
+        let last = runs
+            .iter()
+            .find(|r| r.name == job.name)
+            .map(|r| r.finished_at.unwrap_or(r.started_at));
+        let every = i64::try_from(job.every.as_millis()).unwrap_or(i64::MAX);
+        if last.is_some_and(|t| now - t < every) {
+            continue;
+        }
+        let outcome = match run_job(store, job, &config.node, config.lease) {
+            Ok(detail) => {
+                tracing::info!(job = job.name, "{detail}");
+                "ok"
+            }
+            Err(StoreError::Conflict(why)) => {
+                tracing::debug!(job = job.name, "{why}");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(job = job.name, "failed: {e}");
+                "error"
+            }
+        };
+        metrics
+            .job_runs
+            .get_or_create(&JobLabels {
+                job: job.name.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+}

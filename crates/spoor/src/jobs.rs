@@ -1,0 +1,76 @@
+//! `spoor jobs`: the scheduler's jobs, seen and run from the command line.
+
+use anyhow::anyhow;
+use spoor_server::scheduler::{self, SchedulerConfig};
+use spoor_store::Store;
+
+use crate::cli::JobsCommand;
+
+fn when(ms: Option<i64>) -> String {
+    ms.map_or_else(
+        || "-".into(),
+        |ms| spoor_core::time::format_iso(ms)[..19].replace('T', " "),
+    )
+}
+
+pub fn run(store: &Store, cmd: JobsCommand, config: &SchedulerConfig) -> anyhow::Result<()> {
+    let jobs = scheduler::jobs(config);
+    match cmd {
+        JobsCommand::List { json } => {
+            let runs = store.job_runs()?;
+            let leader = store
+                .leases()?
+                .into_iter()
+                .find(|l| l.name == "scheduler" && l.expires_at > spoor_core::time::now_ms());
+            if json {
+                let list: Vec<_> = jobs
+                    .iter()
+                    .map(|j| {
+                        serde_json::json!({
+                            "name": j.name,
+                            "every_secs": j.every.as_secs(),
+                            "last_run": runs.iter().find(|r| r.name == j.name),
+                        })
+                    })
+                    .collect();
+                let out = serde_json::json!({
+                    "scheduler_node": leader.map(|l| l.holder),
+                    "jobs": list,
+                });
+                println!("{out}");
+                return Ok(());
+            }
+            println!(
+                "scheduler lease: {}",
+                leader.map_or_else(|| "free (no server is running jobs)".into(), |l| l.holder)
+            );
+            println!(
+                "{:<12} {:>8}  {:<19}  {:<19}  {:<6} {:<20} detail",
+                "job", "every", "last start", "last end", "ok", "node"
+            );
+            for job in &jobs {
+                let run = runs.iter().find(|r| r.name == job.name);
+                println!(
+                    "{:<12} {:>7}s  {:<19}  {:<19}  {:<6} {:<20} {}",
+                    job.name,
+                    job.every.as_secs(),
+                    when(run.map(|r| r.started_at)),
+                    when(run.and_then(|r| r.finished_at)),
+                    run.and_then(|r| r.ok)
+                        .map_or("-", |ok| if ok { "yes" } else { "no" }),
+                    run.map_or("-", |r| r.node.as_str()),
+                    run.map_or("", |r| r.detail.as_str()),
+                );
+            }
+        }
+        JobsCommand::Run { name } => {
+            let job = jobs.iter().find(|j| j.name == name).ok_or_else(|| {
+                let names: Vec<&str> = jobs.iter().map(|j| j.name).collect();
+                anyhow!("no job named {name:?}; the jobs are {}", names.join(", "))
+            })?;
+            let detail = scheduler::run_job(store, job, &config.node, config.lease)?;
+            println!("{detail}");
+        }
+    }
+    Ok(())
+}
