@@ -34,6 +34,11 @@ impl App {
     ) -> Result<(Arc<App>, JoinHandle<()>), ServerError> {
         let metrics = Arc::new(Metrics::default());
         let enricher = Enricher::new(config.geoip_db.as_deref())?;
+        // Events of this month have their partition before the first arrives,
+        // rather than waiting for the scheduler's first run.
+        if let Err(e) = store.maintain_partitions(spoor_core::time::now_ms()) {
+            tracing::warn!("cannot make this month's partitions yet: {e}");
+        }
         let writer = store.writer()?;
         let (queue, handle) = crate::ingest::start(
             writer,

@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{Spoor, spawn_server, status_json, track};
+use common::{Node, Spoor, spawn_server, status_json, track};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -48,22 +47,8 @@ async fn two_nodes_share_one_store_and_its_deduplication() {
 /// Redis on this machine, for the runs where the store itself is not shared.
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
-struct Node {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn node(s: &Spoor, args: &[&str]) -> Node {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let (child, url) = spawn_server(&s.store, &args);
-    Node { child, url }
+    Node::start(&s.store, args)
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestStore, cli_line, spawn_server, track};
+use common::{Node, TestStore, cli_line, track};
 use serde_json::json;
 
 /// Runs a query on the scratch database's server, off the async runtime.
@@ -39,18 +39,18 @@ async fn tls_connections(db: &str) -> (i64, i64) {
     (ssl, all)
 }
 
-async fn serve_and_send(store: &TestStore) -> (std::process::Child, String) {
+async fn serve_and_send(store: &TestStore) -> Node {
     let key = cli_line(store, &["keys", "create", "--name", "k"]);
-    let (child, url) = spawn_server(store, &[]);
+    let node = Node::start(store, &[]);
     let r = reqwest::Client::new()
-        .post(format!("{url}/v1/batch"))
+        .post(format!("{}/v1/batch", node.url))
         .basic_auth(&key, Some(""))
         .json(&json!({"batch": [track("tls-1", "u")]}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    (child, url)
+    node
 }
 
 #[tokio::test]
@@ -61,7 +61,7 @@ async fn sslmode_require_encrypts_and_disable_does_not() {
             name = url.rsplit('/').next().unwrap().to_string();
             format!("{url}?sslmode={mode}")
         });
-        let (mut child, _) = serve_and_send(&store).await;
+        let node = serve_and_send(&store).await;
         let (ssl, all) = tls_connections(&name).await;
         assert!(all >= 1, "spoor holds connections to {name}");
         if encrypted {
@@ -69,8 +69,7 @@ async fn sslmode_require_encrypts_and_disable_does_not() {
         } else {
             assert_eq!(ssl, 0, "sslmode={mode}: no connection is encrypted");
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        drop(node);
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use postgres::error::SqlState;
 use postgres::{Client, Statement};
 
 use crate::key_touches::KeyTouches;
@@ -85,15 +86,14 @@ impl PgWriter {
 
     /// One transaction: the group's rows and the keys' last use.
     fn write(
-        &mut self,
+        (client, insert): &mut (Client, Statement),
         c: &Columns<'_>,
         touch: &[i64],
         now: i64,
-    ) -> StoreResult<Vec<postgres::Row>> {
-        let (client, insert) = self.connection()?;
+    ) -> Result<Vec<postgres::Row>, postgres::Error> {
         let mut tx = client.transaction()?;
         let inserted = tx.query(
-            &*insert,
+            insert,
             &[
                 &c.project_id,
                 &c.message_id,
@@ -163,18 +163,23 @@ impl PgWriter {
             }
         }
         let touch = self.touches.due(batches, now);
-        // A connection that broke while idle (the database restarted) fails on
-        // first use, before anything is written: reconnect and try once more.
-        let inserted = match self.write(&c, &touch, now) {
-            Err(_)
-                if self
-                    .conn
-                    .as_ref()
-                    .is_some_and(|(client, _)| client.is_closed()) =>
+        let first = Self::write(self.connection()?, &c, &touch, now);
+        let inserted = match first {
+            Ok(rows) => rows,
+            // Written once more, as nothing of it was stored: a connection that
+            // broke while idle (the database restarted) fails on first use; and
+            // rows routed to the default partition while a month's partition was
+            // being attached fail its new constraint, and now go to the new one.
+            Err(e)
+                if e.code() == Some(&SqlState::CHECK_VIOLATION)
+                    || self
+                        .conn
+                        .as_ref()
+                        .is_some_and(|(client, _)| client.is_closed()) =>
             {
-                self.write(&c, &touch, now)?
+                Self::write(self.connection()?, &c, &touch, now)?
             }
-            other => other?,
+            Err(e) => return Err(e.into()),
         };
         self.touches.written(&touch, now);
         // Credit each stored row to the first message that carried its key; any

@@ -266,6 +266,27 @@ pub async fn status_json(r: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
+/// Another `spoor serve` process, killed when dropped (also when a test fails).
+pub struct Node {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Node {
+    pub fn start(store: &TestStore, args: &[&str]) -> Node {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (child, url) = spawn_server(store, &args);
+        Node { child, url }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Spawns `spoor serve` on port 0 and returns once it has printed its address.
 pub fn spawn_server(store: &TestStore, args: &[String]) -> (Child, String) {
     let mut child = command()
