@@ -9,6 +9,7 @@ mod flush;
 mod incoming;
 mod ingest;
 mod ops;
+mod sdk;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,6 +51,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/events", get(events::list))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
+        .route("/sdk/spoor.js", get(sdk::bundle))
+        .route("/friction-tracker.js", get(sdk::bundle))
         .fallback(|| async {
             ApiError::NotFound("no such route; see the API in the README".into())
         })

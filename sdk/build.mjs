@@ -1,0 +1,80 @@
+// Builds the SDK, deterministically (same source and tool versions, same bytes):
+//   dist/spoor.js  the script-tag bundle the server serves (committed): bundled by
+//                  esbuild, then minified again by terser, which packs it smaller
+//   dist/index.js  the ES module for bundlers (types come from `tsc`, see package.json)
+// Flags: --bundle-only (just spoor.js), --out DIR (write spoor.js there instead),
+// --tests (compile test/unit/*.test.ts into .build/test/), --size (print sizes).
+
+import { build } from 'esbuild';
+import { minify } from 'terser';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (f) => args.includes(f);
+const outIndex = args.indexOf('--out');
+const outDir = outIndex >= 0 ? args[outIndex + 1] : join(root, 'dist');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+async function bundle() {
+  const result = await build({
+    entryPoints: [join(root, 'src/global.ts')],
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: 'es2020',
+    mangleProps: /^_/,
+    charset: 'utf8',
+    legalComments: 'none',
+    write: false,
+    logLevel: 'warning',
+  });
+  const packed = await minify(result.outputFiles[0].text, {
+    ecma: 2020,
+    compress: { passes: 3 },
+    mangle: true,
+    toplevel: true,
+    format: { preamble: `/*! spoor.js ${pkg.version} | ${pkg.license} */` },
+  });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'spoor.js'), packed.code + '\n');
+}
+
+async function esm() {
+  await build({
+    entryPoints: [join(root, 'src/index.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2020',
+    outfile: join(outDir, 'index.js'),
+    logLevel: 'warning',
+  });
+}
+
+async function tests() {
+  const dir = join(root, 'test/unit');
+  await build({
+    entryPoints: readdirSync(dir)
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => join(dir, f)),
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outdir: join(root, '.build/test'),
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
+  });
+}
+
+if (flag('--tests')) await tests();
+else if (flag('--size')) {
+  const code = readFileSync(join(outDir, 'spoor.js'));
+  console.log(`dist/spoor.js: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzipped`);
+} else {
+  await bundle();
+  if (!flag('--bundle-only')) await esm();
+}
