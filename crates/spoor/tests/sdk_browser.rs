@@ -94,6 +94,7 @@ fn the_bundle_is_at_most_6_kib_gzipped() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(&bundle).unwrap();
     let size = gz.finish().unwrap().len();
+    eprintln!("sdk/dist/spoor.js: {} bytes, {size} gzipped", bundle.len());
     assert!(
         size <= BUDGET_GZIP_BYTES,
         "sdk/dist/spoor.js is {size} bytes gzipped; the budget is {BUDGET_GZIP_BYTES}"
@@ -437,5 +438,52 @@ async fn events_tracked_while_the_server_is_down_arrive_once_after_a_reload() {
         let id = &e["messageId"];
         assert_eq!(events.iter().filter(|x| &x["messageId"] == id).count(), 1);
     }
+    driver.finish().await;
+}
+
+#[tokio::test]
+async fn privacy_choices_are_honoured_and_no_call_throws_into_the_page() {
+    let spoor = Spoor::start().await;
+    let mut driver = Driver::start("privacy", &spoor);
+    // Each page flushed (an answered request, so committed) before `done`.
+    driver.expect("done").await;
+    let events = spoor.events("default").await;
+    let c = counts(&events);
+    for sent in [
+        "Consented",
+        "Before Opt Out",
+        "Cookieless Event",
+        "Still Working",
+    ] {
+        assert_eq!(c.get(sent), Some(&1), "{sent}: {c:?}");
+    }
+    // Nothing under Global Privacy Control before consent, nothing after opting out
+    // (also after a reload), and nothing that cannot be encoded or is too large.
+    for withheld in [
+        "Blocked By GPC",
+        "After Opt Out",
+        "Opted Out After Reload",
+        "Circular",
+        "Big Number",
+        "Huge",
+    ] {
+        assert!(!c.contains_key(withheld), "{withheld}: {c:?}");
+    }
+    let consented = named(&events, "Consented")[0];
+    let gpc_session = consented["context"]["sessionId"].as_str().unwrap();
+    let before_consent: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["context"]["sessionId"] == gpc_session && kind(e) == "page")
+        .collect();
+    assert!(
+        before_consent.is_empty(),
+        "the page view under GPC was sent: {before_consent:?}"
+    );
+    // Cookieless ids are the page's own.
+    let cookieless = named(&events, "Cookieless Event")[0];
+    assert_eq!(cookieless["userId"], "user-cookieless");
+    let anon = &cookieless["anonymousId"];
+    assert!(anon.as_str().is_some_and(|a| a.len() == 36), "{cookieless}");
+    assert_ne!(anon, &named(&events, "Before Opt Out")[0]["anonymousId"]);
     driver.finish().await;
 }

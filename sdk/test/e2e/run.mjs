@@ -2,6 +2,7 @@
 //
 //   node run.mjs full    SPOOR_URL WRITE_KEY
 //   node run.mjs offline SPOOR_URL WRITE_KEY
+//   node run.mjs privacy SPOOR_URL WRITE_KEY
 //
 // It serves a test page from its own loopback server, so the SDK posts cross-origin
 // as it would on a customer's site. The caller (crates/spoor/tests/sdk_browser.rs)
@@ -14,6 +15,9 @@
 //            down, reloads, tracks more; prints `start-server` and waits for
 //            `server URL`; waits until the page has delivered everything, prints
 //            `drained`, and waits for `finish`.
+//   privacy: Global Privacy Control honoured until consent, opt-out (kept across a
+//            reload), cookieless mode (no storage at all), and calls that must not
+//            throw; prints `done` once every page has flushed, and waits for `finish`.
 //
 // Every wait polls a condition against a deadline; nothing depends on sleeping the
 // right amount. Uses Debian's Chromium at /usr/bin/chromium (or $CHROMIUM): this
@@ -26,8 +30,8 @@ import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const [mode, spoorUrl, key] = process.argv.slice(2);
-if (!['full', 'offline'].includes(mode) || !spoorUrl || !key) {
-  console.error('usage: node run.mjs full|offline SPOOR_URL WRITE_KEY');
+if (!['full', 'offline', 'privacy'].includes(mode) || !spoorUrl || !key) {
+  console.error('usage: node run.mjs full|offline|privacy SPOOR_URL WRITE_KEY');
   process.exit(2);
 }
 
@@ -76,7 +80,8 @@ page.on('pageerror', (e) => pageErrors.push(e.message));
 
 try {
   if (mode === 'full') await full();
-  else await offline();
+  else if (mode === 'offline') await offline();
+  else await privacy();
   await hear('finish');
   await browser.close();
   site.close();
@@ -213,4 +218,93 @@ async function offline() {
   const noisy = logged.filter((l) => l.includes('spoor'));
   if (noisy.length) throw new Error(`the SDK wrote to the console without debug: ${noisy.join(' | ')}`);
   say('drained');
+}
+
+async function privacy() {
+  const logged = [];
+  /** A page in a fresh browser context (its own storage), with the SDK from Spoor. */
+  async function open(attrs, init) {
+    const ctx = await browser.newContext();
+    if (init) await ctx.addInitScript(init);
+    const p = await ctx.newPage();
+    p.on('console', (msg) => logged.push(msg.text()));
+    p.on('pageerror', (e) => logged.push('page error: ' + e.message));
+    page_vars = { SDK: `${spoorUrl}/sdk/spoor.js`, KEY: key, ENDPOINT: spoorUrl, ATTRS: attrs };
+    await p.goto(`${origin}/private`);
+    await until('the SDK', () => p.evaluate(() => window.spoor && window.spoor.loaded === true));
+    return p;
+  }
+
+  // Global Privacy Control, honoured because the site asks: nothing until consent.
+  const gpc = await open('data-honor-dnt', () =>
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+  );
+  await gpc.evaluate(() => {
+    spoor.track('Blocked By GPC');
+    return spoor.flush();
+  });
+  await gpc.evaluate(() => {
+    spoor.optIn();
+    spoor.track('Consented');
+    return spoor.flush();
+  });
+
+  // Opt-out stops tracking and lasts across a reload.
+  const out = await open('');
+  await out.evaluate(() => {
+    spoor.track('Before Opt Out');
+    return spoor.flush();
+  });
+  await out.evaluate(() => {
+    spoor.optOut();
+    spoor.track('After Opt Out');
+    return spoor.flush();
+  });
+  await out.reload();
+  await until('the SDK after reload', () => out.evaluate(() => window.spoor && window.spoor.loaded === true));
+  await out.evaluate(() => {
+    spoor.track('Opted Out After Reload');
+    return spoor.flush();
+  });
+
+  // Cookieless: ids in memory only; nothing in any storage or cookie.
+  const bare = await open('data-cookieless');
+  await bare.evaluate(() => {
+    spoor.identify('user-cookieless');
+    spoor.track('Cookieless Event');
+    return spoor.flush();
+  });
+  const stored = await bare.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]);
+  if (stored[0] || stored[1] || stored[2]) throw new Error(`cookieless mode stored something: ${JSON.stringify(stored)}`);
+
+  // Nothing the page passes makes the SDK throw; what cannot be sent is dropped.
+  const thrown = await bare.evaluate(() => {
+    const circular = { name: 'loop' };
+    circular.self = circular;
+    const calls = [
+      () => spoor.track('Circular', circular),
+      () => spoor.track('Big Number', { n: 10n }),
+      () => spoor.track('Huge', { blob: 'x'.repeat(40000) }),
+      () => spoor.page(42, null),
+      () => spoor.identify(undefined, 'not traits'),
+      () => spoor.group(),
+      () => spoor.alias(),
+      () => spoor.debug('maybe'),
+      () => spoor.debug(false),
+    ];
+    const errors = [];
+    for (const c of calls) {
+      try {
+        c();
+      } catch (e) {
+        errors.push(String(e));
+      }
+    }
+    spoor.track('Still Working');
+    return spoor.flush().then(() => errors);
+  });
+  if (thrown.length) throw new Error(`the SDK threw into the page: ${thrown.join(' | ')}`);
+  const noisy = logged.filter((l) => l.includes('spoor') || l.startsWith('page error'));
+  if (noisy.length) throw new Error(`the SDK wrote to the console without debug: ${noisy.join(' | ')}`);
+  say('done');
 }
