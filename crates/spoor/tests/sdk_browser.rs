@@ -454,6 +454,7 @@ async fn privacy_choices_are_honoured_and_no_call_throws_into_the_page() {
         "Before Opt Out",
         "Cookieless Event",
         "Still Working",
+        "From The Npm Package",
     ] {
         assert_eq!(c.get(sent), Some(&1), "{sent}: {c:?}");
     }
@@ -485,5 +486,10 @@ async fn privacy_choices_are_honoured_and_no_call_throws_into_the_page() {
     let anon = &cookieless["anonymousId"];
     assert!(anon.as_str().is_some_and(|a| a.len() == 36), "{cookieless}");
     assert_ne!(anon, &named(&events, "Before Opt Out")[0]["anonymousId"]);
+    // The npm package sends the same messages as the script tag.
+    let npm = named(&events, "From The Npm Package")[0];
+    assert_eq!(npm["userId"], "user-esm");
+    assert_eq!(npm["context"]["library"]["name"], "spoor.js");
+    assert!(npm["context"]["sessionId"].is_string(), "{npm}");
     driver.finish().await;
 }

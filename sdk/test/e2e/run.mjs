@@ -27,6 +27,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 
 const [mode, spoorUrl, key] = process.argv.slice(2);
@@ -56,12 +57,26 @@ const hear = (prefix) => until(`"${prefix}" on stdin`, () => {
 
 // The SDK as Spoor serves it, and the page, from a server of our own.
 const bundle = await (await fetch(`${spoorUrl}/friction-tracker.js`)).text();
+// The npm package's entry, built as a bundler would, for a page that imports it.
+const esm = (
+  await build({ entryPoints: [new URL('../../src/index.ts', import.meta.url).pathname], bundle: true, format: 'esm', write: false })
+).outputFiles[0].text;
 const template = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
 let page_vars = {};
 const site = http.createServer((req, res) => {
-  if (req.url === '/spoor.js') {
+  if (req.url === '/spoor.js' || req.url === '/spoor.mjs') {
     res.writeHead(200, { 'content-type': 'application/javascript' });
-    return res.end(bundle);
+    return res.end(req.url === '/spoor.js' ? bundle : esm);
+  }
+  if (req.url === '/esm') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    return res.end(`<!doctype html><title>ESM</title><script type="module">
+      import { init } from '/spoor.mjs';
+      const spoor = init({ apiKey: ${JSON.stringify(key)}, endpoint: ${JSON.stringify(spoorUrl)}, capture: { vitals: false } });
+      spoor.identify('user-esm');
+      spoor.track('From The Npm Package', { bundler: true });
+      window.esmFlushed = spoor.flush().then(() => init({ apiKey: 'another' }) === spoor);
+    </script>`);
   }
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
   res.end(template.replace(/\{\{(\w+)\}\}/g, (_, k) => page_vars[k] ?? ''));
@@ -304,6 +319,14 @@ async function privacy() {
     return spoor.flush().then(() => errors);
   });
   if (thrown.length) throw new Error(`the SDK threw into the page: ${thrown.join(' | ')}`);
+
+  // The npm package, imported as an ES module; init twice gives the same client.
+  const ctx = await browser.newContext();
+  const esmPage = await ctx.newPage();
+  esmPage.on('console', (msg) => logged.push(msg.text()));
+  await esmPage.goto(`${origin}/esm`);
+  await until('the ES module page', () => esmPage.evaluate(() => !!window.esmFlushed));
+  if (!(await esmPage.evaluate(() => window.esmFlushed))) throw new Error('a second init() made a second client');
   const noisy = logged.filter((l) => l.includes('spoor') || l.startsWith('page error'));
   if (noisy.length) throw new Error(`the SDK wrote to the console without debug: ${noisy.join(' | ')}`);
   say('done');
