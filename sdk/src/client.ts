@@ -109,9 +109,8 @@ export function createClient(config: Config, base: string): Spoor {
     optIn: () => local.set(CONSENT, (consent = 'in')),
     debug: (on) => setDebug(on !== false),
   };
-  for (const k in api) (api as any)[k] = guard((api as any)[k]);
-  const flush = api.flush;
-  api.flush = () => flush() || Promise.resolve();
+  // Guarded, except flush: it only arms a timer and starts a promise that never rejects.
+  for (const k in api) if (k != 'flush') (api as any)[k] = guard((api as any)[k]);
 
   // Automatic capture, each part on its own so that one failing leaves the others.
   const start = (f: () => unknown) => guard(f)();

@@ -33,6 +33,6 @@ export function errorProperties(err: any, rejection: boolean, message?: string, 
 export function captureErrors(track: (event: string, p: Properties) => void): void {
   const fresh = dedup();
   const report = (p: Properties) => fresh(JSON.stringify(p), now()) && track('$exception', p);
-  on(window, 'error', (e: ErrorEvent) => e.message && report(errorProperties(e.error, false, e.message, e.filename, e.lineno, e.colno)));
+  on(window, 'error', (e: ErrorEvent) => report(errorProperties(e.error, false, e.message, e.filename, e.lineno, e.colno)));
   on(window, 'unhandledrejection', (e: PromiseRejectionEvent) => report(errorProperties(e.reason, true)));
 }

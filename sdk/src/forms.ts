@@ -29,8 +29,7 @@ export function fieldError(el: Element, message: string | null | undefined, sour
 }
 
 export function captureForms(track: (event: string, p: Properties) => void): void {
-  const report = (el: any, message: string, source: string) =>
-    el.closest && !ignored(el) && track('$form_error', fieldError(el, message, source));
+  const report = (el: any, message: string, source: string) => !ignored(el) && track('$form_error', fieldError(el, message, source));
   on(document, 'invalid', (e) => report(e.target, e.target.validationMessage, 'validation'), true);
   // An aria-invalid field's message is the text of the element its aria-errormessage
   // (else aria-describedby) names.

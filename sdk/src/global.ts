@@ -25,6 +25,6 @@ guard(() => {
   };
   w.spoor = prior || calls;
   w.spoor.init = guard(start);
-  const init = calls.filter((c) => c[0] == 'init')[0];
+  const init = calls.find((c) => c[0] == 'init');
   start((script && fromAttributes(script)) || (init && init[1]));
 })();

@@ -100,7 +100,6 @@ export function createSender(
         const ok =
           attempt(() => navigator.sendBeacon(target, b), false) ||
           (!!f && attempt(() => (post(b, true).catch(() => {}), true), false));
-        log('beacon', group.length, ok);
         if (ok) for (let j = 0; j < group.length; j++) beaconed.add(fresh[i + j]);
         i += group.length;
       }
