@@ -1,6 +1,7 @@
 // Clicks: `$click` for heatmaps (x as a fraction of the document's width, y in its
-// pixels, the viewport's and document's sizes, the target's selector and text), `$rage_click` and `$dead_click`. Elements under
-// `data-spoor-ignore` are not captured at all.
+// pixels, the viewport's and document's sizes, the target's selector and text),
+// `$rage_click` and `$dead_click`. Elements under `data-spoor-ignore` are not
+// captured at all.
 
 import { DEAD_MS, deadTarget } from './dead';
 import { Click, RAGE_WINDOW_MS, rageDetector } from './rage';

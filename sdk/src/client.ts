@@ -25,18 +25,22 @@ export function createClient(config: Config, base: string): Spoor {
   const want = (f: keyof Capture) => s.capture[f] !== false;
   setDebug(!!s.debug);
   const local = storage(s.cookieless ? undefined : 'localStorage');
-  const tab = storage(s.cookieless ? undefined : 'sessionStorage');
   const nav = navigator as any;
   const dnt = s.honorDnt && (nav.doNotTrack == '1' || nav.globalPrivacyControl);
   let consent = local.get(CONSENT);
+  const off = () => consent == 'out' || (dnt && consent != 'in');
+  // Until tracking is allowed, ids and the queue are kept in memory only; the
+  // choice itself is kept, so that it lasts.
+  const ids = off() ? storage() : local;
+  const tab = storage(s.cookieless || off() ? undefined : 'sessionStorage');
   const timezone = attempt(() => Intl.DateTimeFormat().resolvedOptions().timeZone, '');
   let pages: Pages | undefined;
   let clicks: Clicks | undefined;
   let vitals: (() => void) | undefined;
   const referrer = () => (pages ? pages._referrer : document.referrer);
 
-  const queue = createQueue(local, tab, s.apiKey, s.maxQueue);
-  const id = createIdentity(local, tab, s.sessionTimeout, (event, properties, t, sid) =>
+  const queue = createQueue(ids, tab, s.apiKey, s.maxQueue);
+  const id = createIdentity(ids, tab, s.sessionTimeout, (event, properties, t, sid) =>
     want('sessions') && enqueue('track', { event, properties }, t, sid),
   );
   const sender = createSender(queue, s.url, s.apiKey, s.batchSize, s.batchInterval, (self as any).fetch && fetch.bind(self), () => {
@@ -46,7 +50,7 @@ export function createClient(config: Config, base: string): Spoor {
 
   /** Queues one message; `sid` is given for session events, else the event touches the session. */
   function enqueue(type: Message['type'], fields: Partial<Message>, t = now(), sid?: string): void {
-    if (consent == 'out' || (dnt && consent != 'in')) return;
+    if (off()) return;
     const m = {
       type,
       messageId: uuid(),

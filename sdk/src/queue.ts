@@ -9,7 +9,7 @@
 import type { Message } from './types';
 import { guard, now, parse, Store, uuid } from './util';
 
-/** What one page stores: when it last wrote, its messages, how many were _dropped. */
+/** What one page stores: when it last wrote, its messages, how many were dropped. */
 interface Saved {
   t: number;
   m: Message[];
@@ -18,7 +18,7 @@ interface Saved {
 
 export interface Queue {
   _items: Message[];
-  /** Messages _dropped because the queue was full, not yet reported. */
+  /** Messages dropped because the queue was full (or storage was), not yet reported. */
   _dropped: number;
   _push(m: Message): void;
   /** Removes messages the server has answered for. */

@@ -254,15 +254,21 @@ async function privacy() {
   const gpc = await open('data-honor-dnt', () =>
     Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
   );
+  const storageOf = (p) => p.evaluate(() => [Object.keys(localStorage).sort(), Object.keys(sessionStorage)]);
   await gpc.evaluate(() => {
     spoor.track('Blocked By GPC');
     return spoor.flush();
   });
+  const blocked = JSON.stringify(await storageOf(gpc));
+  if (blocked !== '[[],[]]') throw new Error(`stored before consent: ${blocked}`);
   await gpc.evaluate(() => {
     spoor.optIn();
     spoor.track('Consented');
     return spoor.flush();
   });
+  // The choice is kept; this page's ids stay in memory.
+  const consented = JSON.stringify(await storageOf(gpc));
+  if (consented !== '[["spoor_consent"],[]]') throw new Error(`after consent: ${consented}`);
 
   // Opt-out stops tracking and lasts across a reload.
   const out = await open('');
