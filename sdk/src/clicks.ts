@@ -38,6 +38,8 @@ export function captureClicks(want: (f: keyof Capture) => boolean, track: Track)
   const end = () => reportRage(rage._end());
 
   let pending: { t: number; el: Element; x: number; y: number } | null = null;
+  let selected = '';
+  on(document, 'mousedown', () => (selected = String(getSelection())), true);
   let deadTimer: any;
   const observer = new MutationObserver(() => activity());
   const activity = () => {
@@ -75,7 +77,10 @@ export function captureClicks(want: (f: keyof Capture) => boolean, track: Track)
         rageTimer = setTimeout(guard(end), RAGE_WINDOW_MS + 50);
       }
       if (want('deadClicks') && !pending) {
-        const target = deadTarget(el, e, !!String(getSelection()), getComputedStyle(el).cursor == 'pointer');
+        // A click that selected text (the end of a drag) is not dead; a selection
+        // left from before does not matter.
+        const sel = String(getSelection());
+        const target = deadTarget(el, e, !!sel && sel != selected, getComputedStyle(el).cursor == 'pointer');
         if (target) {
           pending = { t, el: target, x, y };
           observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });

@@ -237,7 +237,7 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
     })
     .await;
     let want = expected(&[
-        ("$click", 11),
+        ("$click", 12),
         ("$dead_click", 1),
         ("$exception", 2),
         ("$form_error", 2),

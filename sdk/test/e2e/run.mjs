@@ -122,17 +122,27 @@ async function full() {
   await page.goto(`${origin}/?utm_source=newsletter&utm_medium=email&utm_campaign=spring`);
   await until('the SDK', () => page.evaluate(() => window.spoor && window.spoor.loaded === true));
 
-  // Rage: three fast clicks on the same spot of a plain element.
+  // Rage: three fast clicks on the same spot of a plain element (one input sequence,
+  // so that a busy machine cannot spread them over more than a second). The triple
+  // click also selects that element's text, which must not hide a dead click elsewhere.
   const price = await page.locator('#price').boundingBox();
-  for (let i = 0; i < 3; i++) await page.mouse.click(price.x + 40, price.y + 20);
+  await page.mouse.click(price.x + 40, price.y + 20, { clickCount: 3 });
   await waitFor('$rage_click');
 
   // Dead clicks. None of these may start a watch except #dead: the opted-out button,
-  // the hidden one, and the working one (its handler changes the page). Had any of
-  // them been watched, the one dead click would name it instead of #dead.
+  // the hidden one, the working button (its handler changes the page) and a drag
+  // that selects text in a button-like element. Only one click is watched at a time,
+  // so had any of them been watched (and not seen to respond), the one dead click
+  // would name it instead of #dead.
   await page.click('#no-dead');
   await page.click('#hidden');
   await page.click('#works');
+  const code = await page.locator('#code').boundingBox();
+  await page.mouse.move(code.x + 6, code.y + code.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(code.x + code.width - 6, code.y + code.height / 2, { steps: 5 });
+  await page.mouse.up();
+  if (!(await page.evaluate(() => String(getSelection()).includes('SPRING')))) throw new Error('the drag selected no text');
   await page.click('#dead');
   await waitFor('$dead_click');
 
