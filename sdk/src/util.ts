@@ -71,14 +71,18 @@ export interface Store {
 /** `localStorage` or `sessionStorage`; memory without a name, or if the browser refuses storage. */
 export function storage(name?: 'localStorage' | 'sessionStorage'): Store {
   const m: Record<string, string> = {};
-  const real: Storage | null = name ? attempt(() => window[name], null) : null;
-  const s =
-    real ||
-    ({ getItem: (k: string) => (k in m ? m[k] : null), setItem: (k: string, v: string) => (m[k] = v), removeItem: (k: string) => delete m[k] } as any as Storage);
-  return {
-    get: (k) => attempt(() => s.getItem(k), null),
-    set: (k, v) => attempt(() => (s.setItem(k, v), true), false),
-    del: (k) => attempt(() => s.removeItem(k), undefined),
-    keys: () => attempt(() => Object.keys(real || m), []),
-  };
+  const s: Storage | null = name ? attempt(() => window[name], null) : null;
+  return s
+    ? {
+        get: (k) => attempt(() => s.getItem(k), null),
+        set: (k, v) => attempt(() => (s.setItem(k, v), true), false),
+        del: (k) => attempt(() => s.removeItem(k), undefined),
+        keys: () => attempt(() => Object.keys(s), []),
+      }
+    : {
+        get: (k) => (k in m ? m[k] : null),
+        set: (k, v) => ((m[k] = v), true),
+        del: (k) => delete m[k],
+        keys: () => Object.keys(m),
+      };
 }
