@@ -6,6 +6,7 @@
 //! blocking tasks, or (for the key lookup on every request) in place on a worker
 //! that has been told it blocks.
 
+pub mod analytics;
 mod error;
 mod key_touches;
 pub mod pg;
@@ -118,8 +119,15 @@ impl Store {
         }
     }
 
-    pub fn create_project(&self, name: &str) -> StoreResult<Project> {
-        dispatch!(self, s => s.create_project(name))
+    /// A project in the organisation; names are unique in the store.
+    pub fn create_project(&self, org_id: i64, name: &str) -> StoreResult<Project> {
+        dispatch!(self, s => s.create_project(org_id, name))
+    }
+    pub fn project_by_id(&self, id: i64) -> StoreResult<Project> {
+        dispatch!(self, s => s.project_by_id(id))
+    }
+    pub fn rename_project(&self, id: i64, name: &str) -> StoreResult<Project> {
+        dispatch!(self, s => s.rename_project(id, name))
     }
     pub fn projects(&self) -> StoreResult<Vec<Project>> {
         dispatch!(self, s => s.projects())
@@ -144,6 +152,93 @@ impl Store {
     }
     pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {
         dispatch!(self, s => s.set_key_active(key, active))
+    }
+    pub fn keys_of_project(&self, project_id: i64) -> StoreResult<Vec<KeyRecord>> {
+        dispatch!(self, s => s.keys_of_project(project_id))
+    }
+    /// Renames and/or enables or disables a key.
+    pub fn update_key(
+        &self,
+        id: i64,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> StoreResult<KeyRecord> {
+        dispatch!(self, s => s.update_key(id, name, active))
+    }
+    /// A deleted key gets 401 at once; the events it sent stay.
+    pub fn delete_key(&self, id: i64) -> StoreResult<()> {
+        dispatch!(self, s => s.delete_key(id))
+    }
+
+    pub fn create_org(&self, name: &str) -> StoreResult<Org> {
+        dispatch!(self, s => s.create_org(name))
+    }
+    /// An organisation by name; `NotFound` names it.
+    pub fn org(&self, name: &str) -> StoreResult<Org> {
+        dispatch!(self, s => s.org(name))
+    }
+
+    /// A user; the email must be given lowercase.
+    pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
+        dispatch!(self, s => s.create_user(email, password_hash))
+    }
+    /// The user with this (lowercase) email and their password hash.
+    pub fn user_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        dispatch!(self, s => s.user_login(email))
+    }
+    pub fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        dispatch!(self, s => s.user(id))
+    }
+    pub fn count_users(&self) -> StoreResult<u64> {
+        dispatch!(self, s => s.count_users())
+    }
+    pub fn record_login(&self, user_id: i64) -> StoreResult<()> {
+        dispatch!(self, s => s.record_login(user_id))
+    }
+    /// Gives the user this role in the organisation, replacing any other.
+    pub fn set_role(&self, user_id: i64, org_id: i64, role: Role) -> StoreResult<()> {
+        dispatch!(self, s => s.set_role(user_id, org_id, role))
+    }
+    pub fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
+        dispatch!(self, s => s.memberships(user_id))
+    }
+
+    /// Records a browser session by the hash of its cookie value.
+    pub fn create_web_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.create_web_session(id_hash, user_id, csrf_token, expires_at))
+    }
+    /// The session with this hash, unless it has expired.
+    pub fn web_session(&self, id_hash: &str) -> StoreResult<Option<WebSession>> {
+        dispatch!(self, s => s.web_session(id_hash))
+    }
+    pub fn delete_web_session(&self, id_hash: &str) -> StoreResult<()> {
+        dispatch!(self, s => s.delete_web_session(id_hash))
+    }
+
+    pub fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+        dispatch!(self, s => s.set_setting(name, value))
+    }
+    pub fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        dispatch!(self, s => s.setting(name))
+    }
+    /// Removes a setting and returns what it was: one caller gets it, once.
+    pub fn take_setting(&self, name: &str) -> StoreResult<Option<String>> {
+        dispatch!(self, s => s.take_setting(name))
+    }
+
+    /// Totals, a time series and top lists for a project and a time range.
+    pub fn overview(&self, q: &analytics::OverviewQuery) -> StoreResult<analytics::Overview> {
+        dispatch!(self, s => s.overview(q))
+    }
+
+    pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {
+        dispatch!(self, s => s.event_by_seq(project_id, seq))
     }
 
     pub fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {

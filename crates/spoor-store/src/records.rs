@@ -6,6 +6,7 @@ use spoor_core::Event;
 #[derive(Clone, Debug, Serialize)]
 pub struct Project {
     pub id: i64,
+    pub org_id: i64,
     pub name: String,
     /// Keep whole client addresses instead of truncating them.
     pub keep_full_ip: bool,
@@ -44,6 +45,7 @@ pub enum KeySelector {
 }
 
 pub struct NewToken {
+    pub org_id: i64,
     pub name: String,
     pub hash: String,
     pub prefix: String,
@@ -52,6 +54,8 @@ pub struct NewToken {
 #[derive(Clone, Debug, Serialize)]
 pub struct TokenRecord {
     pub id: i64,
+    /// The organisation whose projects the token may read.
+    pub org_id: i64,
     pub name: String,
     pub prefix: String,
     pub created_at: i64,
@@ -70,25 +74,81 @@ pub struct EventQuery {
     pub after: Option<(i64, i64)>,
     pub limit: Option<u32>,
     pub newest_first: bool,
+    /// Only events that match all of these.
+    pub filter: EventFilter,
+}
+
+/// Conditions on an event's fields, for the events explorer.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    /// The message type: track, page, identify, ...
+    pub kind: Option<String>,
+    /// The event name (track) or page name.
+    pub name: Option<String>,
+    pub user_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub session_id: Option<String>,
+    /// A part of the page URL.
+    pub url_contains: Option<String>,
+    /// Leave out events from bots.
+    pub no_bots: bool,
+}
+
+/// A value bound to a placeholder in SQL that both backends speak.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SqlArg {
+    Int(i64),
+    Text(String),
 }
 
 impl EventQuery {
     /// The query's WHERE, ORDER BY and LIMIT clauses, in SQL both backends speak,
     /// with parameters written by `placeholder` (given 1, 2, ...), and their values.
-    pub(crate) fn where_clause(&self, placeholder: fn(usize) -> String) -> (String, Vec<i64>) {
-        let mut args = vec![self.project_id];
+    pub(crate) fn where_clause(&self, placeholder: fn(usize) -> String) -> (String, Vec<SqlArg>) {
+        let mut args = vec![SqlArg::Int(self.project_id)];
         let mut sql = format!(" WHERE project_id = {}", placeholder(1));
+        let mut add = |sql: &mut String, cond: &str, arg: SqlArg| {
+            args.push(arg);
+            sql.push_str(&cond.replace('#', &placeholder(args.len())));
+        };
         if let Some(since) = self.since {
-            args.push(since);
-            sql.push_str(&format!(" AND ts >= {}", placeholder(args.len())));
+            add(&mut sql, " AND ts >= #", SqlArg::Int(since));
         }
         if let Some(until) = self.until {
-            args.push(until);
-            sql.push_str(&format!(" AND ts < {}", placeholder(args.len())));
+            add(&mut sql, " AND ts < #", SqlArg::Int(until));
+        }
+        let f = &self.filter;
+        let texts = [
+            (" AND type = #", &f.kind),
+            (" AND name = #", &f.name),
+            (" AND user_id = #", &f.user_id),
+            (" AND anonymous_id = #", &f.anonymous_id),
+            (" AND session_id = #", &f.session_id),
+        ];
+        for (cond, value) in texts {
+            if let Some(v) = value {
+                add(&mut sql, cond, SqlArg::Text(v.clone()));
+            }
+        }
+        if let Some(part) = &f.url_contains {
+            // Case-insensitive on both stores (SQLite's LIKE is, PostgreSQL's is
+            // not); LIKE's wildcards in the text itself match only themselves.
+            let escaped = part
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            add(
+                &mut sql,
+                " AND lower(url) LIKE lower(#) ESCAPE '\\'",
+                SqlArg::Text(format!("%{escaped}%")),
+            );
+        }
+        if f.no_bots {
+            sql.push_str(" AND NOT is_bot");
         }
         if let Some((ts, seq)) = self.after {
-            args.extend([ts, seq]);
             let op = if self.newest_first { "<" } else { ">" };
+            args.extend([SqlArg::Int(ts), SqlArg::Int(seq)]);
             let (a, b) = (placeholder(args.len() - 1), placeholder(args.len()));
             sql.push_str(&format!(" AND (ts, seq) {op} ({a}, {b})"));
         }
@@ -146,4 +206,71 @@ pub struct Retention {
     pub partitions_dropped: Vec<String>,
     /// Events deleted row by row.
     pub rows_deleted: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Org {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// What a member of an organisation may do there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, including the organisation's members.
+    Owner,
+    /// Projects and keys.
+    Admin,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn may_change(self) -> bool {
+        self != Role::Viewer
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// A user's place in one organisation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Membership {
+    pub org_id: i64,
+    pub org: String,
+    pub role: Role,
+}
+
+/// A signed-in browser session.
+#[derive(Clone, Debug)]
+pub struct WebSession {
+    pub user_id: i64,
+    /// Sent back by the dashboard in `X-CSRF-Token` on every change.
+    pub csrf_token: String,
+    pub expires_at: i64,
 }

@@ -2,9 +2,11 @@
 //! public `Store` interface only. Each backend runs the same checks.
 
 use spoor_core::{Enrichment, Event, MessageType};
+use spoor_store::analytics::{OverviewQuery, Totals};
 use spoor_store::pg::scratch::ScratchDatabase;
 use spoor_store::{
-    Appended, Batch, EventQuery, KeySelector, NewKey, NewToken, Store, StoreConfig, StoreError,
+    Appended, Batch, EventFilter, EventQuery, KeySelector, NewKey, NewToken, Role, Store,
+    StoreConfig, StoreError,
 };
 
 fn event(id: &str, dedup_ts: i64, ts: i64) -> Event {
@@ -45,9 +47,9 @@ fn new_key(store: &Store, project_id: i64, hash: &str) -> spoor_store::KeyRecord
 fn check_backend(store: Store) {
     // Every store has a default project; names are unique.
     let default = store.project("default").unwrap();
-    let shop = store.create_project("shop").unwrap();
+    let shop = store.create_project(default.org_id, "shop").unwrap();
     assert!(matches!(
-        store.create_project("shop"),
+        store.create_project(default.org_id, "shop"),
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
@@ -90,6 +92,7 @@ fn check_backend(store: Store) {
     // Tokens: found by hash, and their use is recorded.
     store
         .create_token(&NewToken {
+            org_id: default.org_id,
             name: "t".into(),
             hash: "tok".into(),
             prefix: "sk_".into(),
@@ -191,6 +194,7 @@ fn check_backend(store: Store) {
         after,
         limit: Some(2),
         newest_first,
+        filter: Default::default(),
     };
     let page = store.events(&q(None, None, None, false)).unwrap();
     let ids: Vec<(&str, i64)> = page
@@ -237,6 +241,228 @@ fn check_backend(store: Store) {
     assert_eq!(store.count_events(shop.id).unwrap(), 0);
 
     check_coordination(&store);
+    check_accounts(&store);
+    check_overview_and_filters(&store);
+}
+
+/// Organisations, users, roles, browser sessions, settings, and the project and
+/// key changes the dashboard makes.
+fn check_accounts(store: &Store) {
+    let default = store.org("default").unwrap();
+    assert_eq!(store.project("default").unwrap().org_id, default.id);
+    let acme = store.create_org("acme").unwrap();
+    assert!(matches!(
+        store.create_org("acme"),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(store.org("nope"), Err(StoreError::NotFound(_))));
+
+    assert_eq!(store.count_users().unwrap(), 0);
+    let ann = store.create_user("ann@example.com", "hash-a").unwrap();
+    assert!(matches!(
+        store.create_user("ann@example.com", "x"),
+        Err(StoreError::Conflict(_))
+    ));
+    let (found, hash) = store.user_login("ann@example.com").unwrap().unwrap();
+    assert_eq!((found.id, hash.as_str()), (ann.id, "hash-a"));
+    assert!(store.user_login("bob@example.com").unwrap().is_none());
+    store.set_role(ann.id, acme.id, Role::Viewer).unwrap();
+    store.set_role(ann.id, acme.id, Role::Admin).unwrap();
+    store.set_role(ann.id, default.id, Role::Owner).unwrap();
+    let roles: Vec<(String, Role)> = store
+        .memberships(ann.id)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.org, m.role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("acme".to_string(), Role::Admin),
+            ("default".to_string(), Role::Owner)
+        ]
+    );
+    store.record_login(ann.id).unwrap();
+    assert!(store.user(ann.id).unwrap().unwrap().last_login_at.is_some());
+
+    // Sessions are found by hash until they expire or are deleted.
+    let later = spoor_core::time::now_ms() + 60_000;
+    store
+        .create_web_session("s1", ann.id, "csrf-1", later)
+        .unwrap();
+    store
+        .create_web_session("old", ann.id, "csrf-2", 1)
+        .unwrap();
+    assert_eq!(
+        store.web_session("s1").unwrap().unwrap().csrf_token,
+        "csrf-1"
+    );
+    assert!(store.web_session("old").unwrap().is_none(), "expired");
+    store.delete_web_session("s1").unwrap();
+    assert!(store.web_session("s1").unwrap().is_none());
+
+    // A setting taken once is gone.
+    store.set_setting("setup", "v1").unwrap();
+    store.set_setting("setup", "v2").unwrap();
+    assert_eq!(store.setting("setup").unwrap().as_deref(), Some("v2"));
+    assert_eq!(store.take_setting("setup").unwrap().as_deref(), Some("v2"));
+    assert_eq!(store.take_setting("setup").unwrap(), None);
+
+    // Projects by id, renamed; keys of a project, changed and deleted.
+    let p = store.create_project(acme.id, "acme-site").unwrap();
+    assert_eq!(store.project_by_id(p.id).unwrap().org_id, acme.id);
+    assert_eq!(
+        store.rename_project(p.id, "acme-web").unwrap().name,
+        "acme-web"
+    );
+    assert!(matches!(
+        store.rename_project(p.id, "default"),
+        Err(StoreError::Conflict(_))
+    ));
+    let k = new_key(store, p.id, "acme-hash");
+    assert_eq!(store.keys_of_project(p.id).unwrap().len(), 1);
+    let changed = store
+        .update_key(k.id, Some("renamed"), Some(false))
+        .unwrap();
+    assert_eq!((changed.name.as_str(), changed.active), ("renamed", false));
+    assert!(store.update_key(k.id, None, Some(true)).unwrap().active);
+    store.delete_key(k.id).unwrap();
+    assert!(store.key_by_hash("acme-hash").unwrap().is_none());
+    assert!(matches!(
+        store.delete_key(k.id),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+fn page_event(id: &str, ts: i64, anon: &str, session: &str, bot: bool) -> Event {
+    let mut e = event(id, ts, ts);
+    e.kind = MessageType::Page;
+    e.user_id = None;
+    e.anonymous_id = Some(anon.into());
+    e.session_id = Some(session.into());
+    e.url = Some(format!("https://a.example/{id}"));
+    e.enrichment.is_bot = bot;
+    e.enrichment.country = Some("NL".into());
+    e
+}
+
+/// The overview's aggregates and the explorer's filters.
+fn check_overview_and_filters(store: &Store) {
+    let p = store.create_project(1, "stats").unwrap();
+    let base = 1_700_000_000_000;
+    let events = [
+        page_event("home", base, "a1", "s1", false),
+        page_event("pricing", base + 10, "a1", "s1", false),
+        page_event("home2", base + 250, "a2", "s2", false),
+        page_event("crawl", base + 260, "bot", "s3", true),
+    ];
+    store
+        .writer()
+        .unwrap()
+        .append(
+            &[Batch {
+                project_id: p.id,
+                key_id: None,
+                events: &events,
+            }],
+            base,
+        )
+        .unwrap();
+    let q = OverviewQuery {
+        project_id: p.id,
+        from: base,
+        to: base + 300,
+        bucket_ms: 100,
+        include_bots: false,
+    };
+    let o = store.overview(&q).unwrap();
+    assert_eq!(
+        o.totals,
+        Totals {
+            events: 3,
+            visitors: 2,
+            sessions: 2,
+            pageviews: 3
+        }
+    );
+    let per_bucket: Vec<i64> = o.series.iter().map(|b| b.totals.events).collect();
+    assert_eq!(per_bucket, [2, 0, 1]);
+    assert_eq!(o.top.pages.len(), 3);
+    assert_eq!(o.top.countries[0].value, "NL");
+    assert_eq!(o.top.countries[0].count, 2, "countries count visitors");
+    let with_bots = store
+        .overview(&OverviewQuery {
+            include_bots: true,
+            ..q
+        })
+        .unwrap();
+    assert_eq!(with_bots.totals.events, 4);
+
+    let find = |filter: EventFilter| -> Vec<String> {
+        store
+            .events(&EventQuery {
+                project_id: p.id,
+                newest_first: true,
+                filter,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.message_id)
+            .collect()
+    };
+    assert_eq!(
+        find(EventFilter {
+            anonymous_id: Some("a1".into()),
+            ..Default::default()
+        }),
+        ["pricing", "home"]
+    );
+    assert_eq!(
+        find(EventFilter {
+            url_contains: Some("HOME".into()),
+            no_bots: true,
+            ..Default::default()
+        }),
+        ["home2", "home"],
+        "URL parts match case-insensitively"
+    );
+    assert_eq!(
+        find(EventFilter {
+            url_contains: Some("%".into()),
+            ..Default::default()
+        }),
+        Vec::<String>::new(),
+        "a % in the text is not a wildcard"
+    );
+    assert_eq!(
+        find(EventFilter {
+            kind: Some("page".into()),
+            session_id: Some("s3".into()),
+            ..Default::default()
+        }),
+        ["crawl"]
+    );
+    let seq = store
+        .events(&EventQuery {
+            project_id: p.id,
+            ..Default::default()
+        })
+        .unwrap()[0]
+        .seq;
+    assert_eq!(
+        store
+            .event_by_seq(p.id, seq)
+            .unwrap()
+            .unwrap()
+            .event
+            .message_id,
+        "home"
+    );
+    assert!(
+        store.event_by_seq(p.id + 1, seq).unwrap().is_none(),
+        "by project"
+    );
 }
 
 /// Leases and job runs: what lets several nodes agree on who runs a job.
@@ -307,7 +533,7 @@ fn postgres_conforms() {
 fn postgres_keeps_to_its_schema_and_migrates_once() {
     let db = ScratchDatabase::create().unwrap();
     let a = Store::open(&pg_config(&db.url, "tenant_a")).unwrap();
-    a.create_project("kept").unwrap();
+    a.create_project(1, "kept").unwrap();
     let b = Store::open(&pg_config(&db.url, "tenant_b")).unwrap();
     assert!(
         matches!(b.project("kept"), Err(StoreError::NotFound(_))),
@@ -327,7 +553,7 @@ fn postgres_keeps_to_its_schema_and_migrates_once() {
 fn sqlite_reopens_and_migrates_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&StoreConfig::sqlite(dir.path())).unwrap();
-    store.create_project("kept").unwrap();
+    store.create_project(1, "kept").unwrap();
     drop(store);
     let store = Store::open(&StoreConfig::sqlite(dir.path())).unwrap();
     assert!(store.migrate().unwrap().is_empty(), "nothing left to apply");

@@ -1,10 +1,10 @@
-//! `spoor keys`, `spoor tokens` and `spoor projects`.
+//! `spoor keys`, `spoor tokens`, `spoor projects` and `spoor users`.
 
 use anyhow::bail;
 use spoor_core::secret;
-use spoor_store::{KeySelector, NewKey, NewToken, Store};
+use spoor_store::{KeySelector, NewKey, NewToken, Role, Store, StoreError};
 
-use crate::cli::{KeysCommand, ProjectsCommand, TokensCommand};
+use crate::cli::{KeysCommand, ProjectsCommand, TokensCommand, UsersCommand};
 
 fn when(ms: Option<i64>) -> String {
     ms.map_or_else(
@@ -109,9 +109,11 @@ pub fn keys(store: &Store, cmd: KeysCommand) -> anyhow::Result<()> {
 
 pub fn tokens(store: &Store, cmd: TokensCommand) -> anyhow::Result<()> {
     match cmd {
-        TokensCommand::Create { name } => {
+        TokensCommand::Create { name, org } => {
+            let org = store.org(&org)?;
             let token = secret::generate(secret::ADMIN_TOKEN_PREFIX);
             let record = store.create_token(&NewToken {
+                org_id: org.id,
                 name,
                 hash: secret::hash(&token),
                 prefix: secret::shown_prefix(&token),
@@ -128,8 +130,9 @@ pub fn tokens(store: &Store, cmd: TokensCommand) -> anyhow::Result<()> {
 
 pub fn projects(store: &Store, cmd: ProjectsCommand) -> anyhow::Result<()> {
     match cmd {
-        ProjectsCommand::Create { name } => {
-            let p = store.create_project(&name)?;
+        ProjectsCommand::Create { name, org } => {
+            let org = store.org(&org)?;
+            let p = store.create_project(org.id, &name)?;
             eprintln!("created project {} ({})", p.name, p.id);
         }
         ProjectsCommand::List => {
@@ -161,4 +164,67 @@ pub fn projects(store: &Store, cmd: ProjectsCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+pub fn users(store: &Store, cmd: UsersCommand) -> anyhow::Result<()> {
+    match cmd {
+        UsersCommand::Create {
+            email,
+            org,
+            role,
+            password_stdin,
+        } => {
+            let email = email.trim().to_lowercase();
+            if !email.contains('@') {
+                bail!("{email:?} is not an email address");
+            }
+            let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?;
+            let org = match store.org(&org) {
+                Ok(org) => org,
+                Err(StoreError::NotFound(_)) => {
+                    let made = store.create_org(&org)?;
+                    eprintln!("created organisation {}", made.name);
+                    made
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let user = match store.user_login(&email)? {
+                Some((user, _)) => {
+                    eprintln!("{email} exists; their password is unchanged");
+                    user
+                }
+                None => {
+                    let password = read_password(password_stdin)?;
+                    spoor_core::password::check_new(&password).map_err(anyhow::Error::msg)?;
+                    store.create_user(&email, &spoor_core::password::hash(&password))?
+                }
+            };
+            store.set_role(user.id, org.id, role)?;
+            eprintln!(
+                "{} is {} of organisation {}",
+                user.email,
+                role.as_str(),
+                org.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The new user's password: the first line of standard input, or typed at a
+/// prompt without echo.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            bail!("the passwords differ");
+        }
+        first
+    };
+    Ok(password)
 }

@@ -113,6 +113,28 @@ pub enum Command {
     /// Scheduled jobs: which exist, when they last ran, and running one now
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Manage the people who sign in to the dashboard
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Create a user with a role in an organisation (made when missing), or give an
+    /// existing user a role in another organisation
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Organisation name
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// owner (everything), admin (projects and keys) or viewer (reads only)
+        #[arg(long, value_parser = ["owner", "admin", "viewer"])]
+        role: String,
+        /// Read the password from standard input instead of prompting for it
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -270,13 +292,21 @@ pub enum TokensCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// Organisation whose projects the token may read
+        #[arg(long, default_value = "default")]
+        org: String,
     },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ProjectsCommand {
     /// Create a project
-    Create { name: String },
+    Create {
+        name: String,
+        /// Organisation that owns it
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
     /// List projects
     List,
     /// Change a project's settings

@@ -65,6 +65,7 @@ fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(open()?, args, scheduler),
         Command::Jobs(cmd) => jobs::run(&open()?, cmd, &scheduler),
+        Command::Users(cmd) => admin::users(&open()?, cmd),
         Command::Keys(cmd) => admin::keys(&open()?, cmd),
         Command::Tokens(cmd) => admin::tokens(&open()?, cmd),
         Command::Projects(cmd) => admin::projects(&open()?, cmd),

@@ -67,8 +67,17 @@ pub async fn list(
 }
 
 fn page(store: &Store, headers: &HeaderMap, p: EventsParams) -> Result<Value, ApiError> {
-    auth::admin(store, headers)?;
-    let project = store.project(p.project.as_deref().unwrap_or("default"))?;
+    let token = auth::admin(store, headers)?;
+    let name = p.project.as_deref().unwrap_or("default");
+    let project = store
+        .project(name)
+        .ok()
+        .filter(|project| project.org_id == token.org_id)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no project named {name:?} in this token's organisation"
+            ))
+        })?;
     let limit = p.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::BadRequest(format!(
@@ -99,6 +108,7 @@ fn page(store: &Store, headers: &HeaderMap, p: EventsParams) -> Result<Value, Ap
         after: p.cursor.as_deref().map(parse_cursor).transpose()?,
         limit: Some(limit),
         newest_first,
+        filter: Default::default(),
     };
     let rows = store.events(&query)?;
     let next_cursor = (rows.len() == limit as usize)

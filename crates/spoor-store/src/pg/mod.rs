@@ -6,6 +6,7 @@
 //! in it. Every connection sets the schema as its search path and a statement
 //! timeout.
 
+mod accounts;
 mod coordination;
 mod partitions;
 pub mod scratch;
@@ -24,9 +25,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use writer::PgWriter;
 
+use crate::analytics::{Overview, OverviewQuery, Ranked, TopLists, Totals};
 use crate::pool::{Pool, Pooled};
 use crate::{
-    EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, StoreError, StoreResult,
+    EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, SqlArg, StoreError, StoreResult,
     StoredEvent, TokenRecord,
 };
 
@@ -36,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "0002_partitions_and_coordination",
         include_str!("migrations/0002_partitions_and_coordination.sql"),
+    ),
+    (
+        3,
+        "0003_accounts",
+        include_str!("migrations/0003_accounts.sql"),
     ),
 ];
 
@@ -175,11 +182,12 @@ const KEY_SELECT: &str =
         k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
     FROM api_keys k JOIN projects p ON p.id = k.project_id";
 
-const PROJECT_SELECT: &str = "SELECT id, name, keep_full_ip, created_at FROM projects";
+const PROJECT_SELECT: &str = "SELECT id, org_id, name, keep_full_ip, created_at FROM projects";
 
 fn project_from_row(row: &Row) -> Project {
     Project {
         id: row.get("id"),
+        org_id: row.get("org_id"),
         name: row.get("name"),
         keep_full_ip: row.get("keep_full_ip"),
         created_at: row.get("created_at"),
@@ -189,6 +197,7 @@ fn project_from_row(row: &Row) -> Project {
 fn token_from_row(row: &Row) -> TokenRecord {
     TokenRecord {
         id: row.get("id"),
+        org_id: row.get("org_id"),
         name: row.get("name"),
         prefix: row.get("prefix"),
         created_at: row.get("created_at"),
@@ -235,8 +244,13 @@ fn event_from_row(row: &Row) -> StoredEvent {
     }
 }
 
-fn params(args: &[i64]) -> Vec<&(dyn ToSql + Sync)> {
-    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+fn params(args: &[SqlArg]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter()
+        .map(|a| match a {
+            SqlArg::Int(i) => i as &(dyn ToSql + Sync),
+            SqlArg::Text(t) => t as &(dyn ToSql + Sync),
+        })
+        .collect()
 }
 
 fn now() -> i64 {
@@ -332,10 +346,16 @@ impl PgStore {
         Ok(applied)
     }
 
-    pub fn create_project(&self, name: &str) -> StoreResult<Project> {
+    pub fn create_project(&self, org_id: i64, name: &str) -> StoreResult<Project> {
         let row = self.conn()?.query_one(
-            "INSERT INTO projects (name, created_at) VALUES ($1, $2) RETURNING id, name, keep_full_ip, created_at",
-            &[&name, &now()],
+            &format!(
+                "INSERT INTO projects (org_id, name, created_at) VALUES ($1, $2, $3)
+                 RETURNING {}",
+                PROJECT_SELECT
+                    .trim_start_matches("SELECT ")
+                    .trim_end_matches(" FROM projects")
+            ),
+            &[&org_id, &name, &now()],
         );
         match row {
             Ok(row) => Ok(project_from_row(&row)),
@@ -363,7 +383,7 @@ impl PgStore {
     pub fn set_keep_full_ip(&self, project: &str, keep: bool) -> StoreResult<Project> {
         self.conn()?
             .query_opt(
-                "UPDATE projects SET keep_full_ip = $1 WHERE name = $2 RETURNING id, name, keep_full_ip, created_at",
+                "UPDATE projects SET keep_full_ip = $1 WHERE name = $2 RETURNING id, org_id, name, keep_full_ip, created_at",
                 &[&keep, &project],
             )?
             .map(|r| project_from_row(&r))
@@ -447,9 +467,9 @@ impl PgStore {
 
     pub fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
         let row = self.conn()?.query_one(
-            "INSERT INTO admin_tokens (name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4)
-             RETURNING id, name, prefix, created_at, last_used_at",
-            &[&token.name, &token.hash, &token.prefix, &now()],
+            "INSERT INTO admin_tokens (org_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, org_id, name, prefix, created_at, last_used_at",
+            &[&token.org_id, &token.name, &token.hash, &token.prefix, &now()],
         )?;
         Ok(token_from_row(&row))
     }
@@ -457,7 +477,7 @@ impl PgStore {
     pub fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
         let row = self.conn()?.query_opt(
             "UPDATE admin_tokens SET last_used_at = $2 WHERE token_hash = $1
-             RETURNING id, name, prefix, created_at, last_used_at",
+             RETURNING id, org_id, name, prefix, created_at, last_used_at",
             &[&hash, &now()],
         )?;
         Ok(row.map(|r| token_from_row(&r)))
@@ -496,6 +516,40 @@ impl PgStore {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    pub fn overview(&self, q: &OverviewQuery) -> StoreResult<Overview> {
+        let sql = q.sql(|n| format!("${n}"));
+        let mut conn = self.conn()?;
+        let counts = |r: &Row, at: usize| Totals {
+            events: r.get(at),
+            visitors: r.get(at + 1),
+            sessions: r.get(at + 2),
+            pageviews: r.get(at + 3),
+        };
+        let totals = counts(&conn.query_one(&sql.totals.0, &params(&sql.totals.1))?, 0);
+        let rows = conn
+            .query(&sql.series.0, &params(&sql.series.1))?
+            .iter()
+            .map(|r| (r.get(0), counts(r, 1)))
+            .collect();
+        let mut top = TopLists::default();
+        for (name, text, args) in &sql.top {
+            let ranked = conn
+                .query(text, &params(args))?
+                .iter()
+                .map(|r| Ranked {
+                    value: r.get(0),
+                    count: r.get(1),
+                })
+                .collect();
+            top.set(name, ranked);
+        }
+        Ok(Overview {
+            totals,
+            series: q.fill_series(rows),
+            top,
+        })
     }
 
     pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {

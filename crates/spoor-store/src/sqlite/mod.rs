@@ -4,6 +4,7 @@
 //! never wait for the writer; `synchronous=FULL` makes every commit durable before
 //! it returns, which is what lets the server answer 2xx only after a commit.
 
+mod accounts;
 mod coordination;
 mod writer;
 
@@ -15,6 +16,7 @@ use spoor_core::{Enrichment, Event, MessageType};
 
 pub use writer::SqliteWriter;
 
+use crate::analytics::{Overview, OverviewQuery, Ranked, TopLists, Totals};
 use crate::pool::{Pool, Pooled};
 use crate::{
     EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, StoreError, StoreResult,
@@ -27,6 +29,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "0002_coordination",
         include_str!("migrations/0002_coordination.sql"),
+    ),
+    (
+        3,
+        "0003_accounts",
+        include_str!("migrations/0003_accounts.sql"),
     ),
 ];
 /// Pooled connections at most. WAL readers do not block one another, and the server
@@ -100,6 +107,7 @@ const KEY_SELECT: &str =
 fn project_from_row(row: &Row) -> rusqlite::Result<Project> {
     Ok(Project {
         id: row.get("id")?,
+        org_id: row.get("org_id")?,
         name: row.get("name")?,
         keep_full_ip: row.get("keep_full_ip")?,
         created_at: row.get("created_at")?,
@@ -210,11 +218,11 @@ impl SqliteStore {
         Ok(applied)
     }
 
-    pub fn create_project(&self, name: &str) -> StoreResult<Project> {
+    pub fn create_project(&self, org_id: i64, name: &str) -> StoreResult<Project> {
         let conn = self.conn()?;
         let res = conn.execute(
-            "INSERT INTO projects (name, created_at) VALUES (?1, ?2)",
-            params![name, spoor_core::time::now_ms()],
+            "INSERT INTO projects (org_id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![org_id, name, spoor_core::time::now_ms()],
         );
         match res {
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -234,8 +242,9 @@ impl SqliteStore {
 
     pub fn projects(&self) -> StoreResult<Vec<Project>> {
         let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare("SELECT id, name, keep_full_ip, created_at FROM projects ORDER BY id")?;
+        let mut stmt = conn.prepare(
+            "SELECT id, org_id, name, keep_full_ip, created_at FROM projects ORDER BY id",
+        )?;
         let rows = stmt.query_map([], project_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -243,7 +252,7 @@ impl SqliteStore {
     pub fn project(&self, name: &str) -> StoreResult<Project> {
         let conn = self.conn()?;
         conn.query_row(
-            "SELECT id, name, keep_full_ip, created_at FROM projects WHERE name = ?1",
+            "SELECT id, org_id, name, keep_full_ip, created_at FROM projects WHERE name = ?1",
             [name],
             project_from_row,
         )
@@ -327,11 +336,12 @@ impl SqliteStore {
         let conn = self.conn()?;
         let now = spoor_core::time::now_ms();
         conn.execute(
-            "INSERT INTO admin_tokens (name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token.name, token.hash, token.prefix, now],
+            "INSERT INTO admin_tokens (org_id, name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token.org_id, token.name, token.hash, token.prefix, now],
         )?;
         Ok(TokenRecord {
             id: conn.last_insert_rowid(),
+            org_id: token.org_id,
             name: token.name.clone(),
             prefix: token.prefix.clone(),
             created_at: now,
@@ -343,16 +353,17 @@ impl SqliteStore {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "UPDATE admin_tokens SET last_used_at = ?2 WHERE token_hash = ?1
-             RETURNING id, name, prefix, created_at, last_used_at",
+             RETURNING id, org_id, name, prefix, created_at, last_used_at",
         )?;
         let found = stmt
             .query_row(params![hash, spoor_core::time::now_ms()], |r| {
                 Ok(TokenRecord {
                     id: r.get(0)?,
-                    name: r.get(1)?,
-                    prefix: r.get(2)?,
-                    created_at: r.get(3)?,
-                    last_used_at: r.get(4)?,
+                    org_id: r.get(1)?,
+                    name: r.get(2)?,
+                    prefix: r.get(3)?,
+                    created_at: r.get(4)?,
+                    last_used_at: r.get(5)?,
                 })
             })
             .optional()?;
@@ -383,6 +394,48 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub fn overview(&self, q: &OverviewQuery) -> StoreResult<Overview> {
+        let sql = q.sql(|n| format!("?{n}"));
+        let conn = self.conn()?;
+        let counts = |r: &Row, at: usize| -> rusqlite::Result<Totals> {
+            Ok(Totals {
+                events: r.get(at)?,
+                visitors: r.get(at + 1)?,
+                sessions: r.get(at + 2)?,
+                pageviews: r.get(at + 3)?,
+            })
+        };
+        let totals = conn.query_row(
+            &sql.totals.0,
+            rusqlite::params_from_iter(&sql.totals.1),
+            |r| counts(r, 0),
+        )?;
+        let mut stmt = conn.prepare(&sql.series.0)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(&sql.series.1), |r| {
+                Ok((r.get(0)?, counts(r, 1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut top = TopLists::default();
+        for (name, text, args) in &sql.top {
+            let mut stmt = conn.prepare(text)?;
+            let ranked = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    Ok(Ranked {
+                        value: r.get(0)?,
+                        count: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            top.set(name, ranked);
+        }
+        Ok(Overview {
+            totals,
+            series: q.fill_series(rows),
+            top,
+        })
+    }
+
     pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {
         let conn = self.conn()?;
         let n: i64 = conn.query_row(
@@ -391,5 +444,14 @@ impl SqliteStore {
             |r| r.get(0),
         )?;
         Ok(n as u64)
+    }
+}
+
+impl rusqlite::ToSql for crate::SqlArg {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            crate::SqlArg::Int(i) => i.to_sql(),
+            crate::SqlArg::Text(t) => t.to_sql(),
+        }
     }
 }

@@ -1,0 +1,251 @@
+//! Organisations, users, memberships, browser sessions and settings on
+//! PostgreSQL, and the project and key changes the dashboard makes.
+
+use postgres::Row;
+use postgres::error::SqlState;
+
+use super::{
+    EVENT_COLUMNS, KEY_SELECT, PROJECT_SELECT, PgStore, event_from_row, key_from_row, now,
+    project_from_row,
+};
+use crate::{
+    KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent, User,
+    WebSession,
+};
+
+fn org_from_row(r: &Row) -> Org {
+    Org {
+        id: r.get("id"),
+        name: r.get("name"),
+        created_at: r.get("created_at"),
+    }
+}
+
+fn user_from_row(r: &Row) -> User {
+    User {
+        id: r.get("id"),
+        email: r.get("email"),
+        created_at: r.get("created_at"),
+        last_login_at: r.get("last_login_at"),
+    }
+}
+
+fn conflict(e: postgres::Error, what: String) -> StoreError {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        StoreError::Conflict(what)
+    } else {
+        e.into()
+    }
+}
+
+impl PgStore {
+    pub fn create_org(&self, name: &str) -> StoreResult<Org> {
+        self.conn()?
+            .query_one(
+                "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at",
+                &[&name, &now()],
+            )
+            .map(|r| org_from_row(&r))
+            .map_err(|e| conflict(e, format!("an organisation named {name:?} exists already")))
+    }
+
+    pub fn org(&self, name: &str) -> StoreResult<Org> {
+        self.conn()?
+            .query_opt(
+                "SELECT id, name, created_at FROM orgs WHERE name = $1",
+                &[&name],
+            )?
+            .map(|r| org_from_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("no organisation named {name:?}")))
+    }
+
+    pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
+        self.conn()?
+            .query_one(
+                "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)
+                 RETURNING id, email, created_at, last_login_at",
+                &[&email, &password_hash, &now()],
+            )
+            .map(|r| user_from_row(&r))
+            .map_err(|e| conflict(e, format!("a user with the email {email:?} exists already")))
+    }
+
+    pub fn user_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT id, email, created_at, last_login_at, password_hash FROM users WHERE email = $1",
+                &[&email],
+            )?
+            .map(|r| (user_from_row(&r), r.get("password_hash"))))
+    }
+
+    pub fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT id, email, created_at, last_login_at FROM users WHERE id = $1",
+                &[&id],
+            )?
+            .map(|r| user_from_row(&r)))
+    }
+
+    pub fn count_users(&self) -> StoreResult<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one("SELECT count(*) FROM users", &[])?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    pub fn record_login(&self, user_id: i64) -> StoreResult<()> {
+        self.conn()?.execute(
+            "UPDATE users SET last_login_at = $2 WHERE id = $1",
+            &[&user_id, &now()],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_role(&self, user_id: i64, org_id: i64, role: Role) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO memberships (user_id, org_id, role) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role",
+            &[&user_id, &org_id, &role.as_str()],
+        )?;
+        Ok(())
+    }
+
+    pub fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
+        let rows = self.conn()?.query(
+            "SELECT m.org_id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
+             WHERE m.user_id = $1 ORDER BY o.name",
+            &[&user_id],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Membership {
+                org_id: r.get(0),
+                org: r.get(1),
+                role: Role::parse(r.get(2)).unwrap_or(Role::Viewer),
+            })
+            .collect())
+    }
+
+    pub fn create_web_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO web_sessions (id_hash, user_id, csrf_token, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&id_hash, &user_id, &csrf_token, &now(), &expires_at],
+        )?;
+        Ok(())
+    }
+
+    pub fn web_session(&self, id_hash: &str) -> StoreResult<Option<WebSession>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT user_id, csrf_token, expires_at FROM web_sessions
+                 WHERE id_hash = $1 AND expires_at > $2",
+                &[&id_hash, &now()],
+            )?
+            .map(|r| WebSession {
+                user_id: r.get(0),
+                csrf_token: r.get(1),
+                expires_at: r.get(2),
+            }))
+    }
+
+    pub fn delete_web_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.conn()?
+            .execute("DELETE FROM web_sessions WHERE id_hash = $1", &[&id_hash])?;
+        Ok(())
+    }
+
+    pub fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO settings (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+            &[&name, &value],
+        )?;
+        Ok(())
+    }
+
+    pub fn take_setting(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "DELETE FROM settings WHERE name = $1 RETURNING value",
+                &[&name],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    pub fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()?
+            .query_opt("SELECT value FROM settings WHERE name = $1", &[&name])?
+            .map(|r| r.get(0)))
+    }
+
+    pub fn project_by_id(&self, id: i64) -> StoreResult<Project> {
+        self.conn()?
+            .query_opt(&format!("{PROJECT_SELECT} WHERE id = $1"), &[&id])?
+            .map(|r| project_from_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("no project with id {id}")))
+    }
+
+    pub fn rename_project(&self, id: i64, name: &str) -> StoreResult<Project> {
+        self.conn()?
+            .execute("UPDATE projects SET name = $2 WHERE id = $1", &[&id, &name])
+            .map_err(|e| conflict(e, format!("a project named {name:?} exists already")))?;
+        self.project_by_id(id)
+    }
+
+    pub fn keys_of_project(&self, project_id: i64) -> StoreResult<Vec<KeyRecord>> {
+        let rows = self.conn()?.query(
+            &format!("{KEY_SELECT} WHERE k.project_id = $1 ORDER BY k.id"),
+            &[&project_id],
+        )?;
+        Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    pub fn update_key(
+        &self,
+        id: i64,
+        name: Option<&str>,
+        active: Option<bool>,
+    ) -> StoreResult<KeyRecord> {
+        self.conn()?.execute(
+            "UPDATE api_keys SET name = coalesce($2, name), active = coalesce($3, active) WHERE id = $1",
+            &[&id, &name, &active],
+        )?;
+        self.key_where("k.id = $1", &id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
+    }
+
+    pub fn delete_key(&self, id: i64) -> StoreResult<()> {
+        let n = self
+            .conn()?
+            .execute("DELETE FROM api_keys WHERE id = $1", &[&id])?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("no key with id {id}")));
+        }
+        Ok(())
+    }
+
+    pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE project_id = $1 AND seq = $2"),
+                &[&project_id, &seq],
+            )?
+            .map(|r| event_from_row(&r)))
+    }
+}
