@@ -57,3 +57,30 @@ pub async fn bundle(headers: HeaderMap) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::IF_NONE_MATCH, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn if_none_match_compares_the_etag_weakly_in_lists_and_headers() {
+        let tag = ETAG.to_str().unwrap().to_string();
+        assert!(tag.starts_with('"') && tag.ends_with('"'));
+        assert!(matches(&with(&[&tag])));
+        assert!(matches(&with(&[&format!("W/{tag}")])));
+        assert!(matches(&with(&[&format!("\"a\", {tag} ,\"b\"")])));
+        assert!(matches(&with(&["\"a\"", &tag])));
+        assert!(matches(&with(&["*"])));
+        assert!(!matches(&with(&[])));
+        assert!(!matches(&with(&["\"a\", \"b\""])));
+        assert!(!matches(&with(&[tag.trim_matches('"')])));
+    }
+}
