@@ -18,6 +18,7 @@ pub struct App {
     pub config: ServerConfig,
     pub queue: Queue,
     pub limits: RateLimits,
+    pub login_throttle: crate::http::account::LoginThrottle,
     pub enricher: Enricher,
     pub metrics: Arc<Metrics>,
     /// Turns for store calls made from request handlers when the store waits on
@@ -54,6 +55,7 @@ impl App {
             config,
             queue,
             limits,
+            login_throttle: Default::default(),
             enricher,
             metrics,
             network_calls,

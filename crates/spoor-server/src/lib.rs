@@ -60,6 +60,12 @@ impl Server {
         })
     }
 
+    /// When the store has no dashboard users yet, a new one-time token for the
+    /// set-up page (`/setup?token=...`) that creates the first owner.
+    pub fn setup_token(&self) -> Result<Option<String>, ServerError> {
+        Ok(http::account::setup_token(&self.app.store)?)
+    }
+
     /// Serves on `listener` until `shutdown` resolves, then stops taking requests,
     /// lets the requests in flight finish, commits everything queued, and returns.
     pub async fn serve(

@@ -120,7 +120,7 @@ impl OverviewQuery {
             top: TOP_LISTS
                 .iter()
                 .map(|(name, column, only)| {
-                    let count = if *only == "" {
+                    let count = if only.is_empty() {
                         format!("count(DISTINCT {VISITOR})")
                     } else {
                         "count(*)".to_string()

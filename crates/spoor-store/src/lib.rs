@@ -173,6 +173,9 @@ impl Store {
     pub fn create_org(&self, name: &str) -> StoreResult<Org> {
         dispatch!(self, s => s.create_org(name))
     }
+    pub fn orgs(&self) -> StoreResult<Vec<Org>> {
+        dispatch!(self, s => s.orgs())
+    }
     /// An organisation by name; `NotFound` names it.
     pub fn org(&self, name: &str) -> StoreResult<Org> {
         dispatch!(self, s => s.org(name))

@@ -50,6 +50,7 @@ pub fn run(
     // Started, and the store kept, outside the async runtime: a PostgreSQL client
     // drives a runtime of its own, which may be neither made nor dropped inside one.
     let server = spoor_server::Server::start(store.clone(), config)?;
+    let setup_token = server.setup_token()?;
     // Each store call made in place on a worker (PostgreSQL) hands that worker's
     // place to a thread from the blocking pool. Unbounded, the pool grew to over
     // 200 threads under overload, each with an allocator heap of its own (RSS
@@ -68,6 +69,12 @@ pub fn run(
         tracing::info!(store = %described, "starting");
         // Printed after binding: whoever reads this line can connect at once.
         println!("spoor listening on http://{addr}");
+        if let Some(token) = setup_token {
+            tracing::info!(
+                "no dashboard users yet: create the first owner at http://{addr}/setup?token={token} \
+                 (this link works once; or use `spoor users create`)"
+            );
+        }
         server.serve(listener, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())

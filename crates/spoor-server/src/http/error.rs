@@ -14,6 +14,7 @@ pub enum ApiError {
     Unauthorized(String),
     Forbidden(String),
     NotFound(String),
+    Conflict(String),
     TooLarge(String),
     Timeout(String),
     RateLimited {
@@ -34,6 +35,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -48,6 +50,7 @@ impl ApiError {
             | ApiError::Unauthorized(m)
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
             | ApiError::TooLarge(m)
             | ApiError::Timeout(m)
             | ApiError::Internal(m) => m,
@@ -100,9 +103,8 @@ impl From<spoor_store::StoreError> for ApiError {
     fn from(e: spoor_store::StoreError) -> Self {
         match e {
             spoor_store::StoreError::NotFound(m) => ApiError::NotFound(m),
-            spoor_store::StoreError::Invalid(m) | spoor_store::StoreError::Conflict(m) => {
-                ApiError::BadRequest(m)
-            }
+            spoor_store::StoreError::Invalid(m) => ApiError::BadRequest(m),
+            spoor_store::StoreError::Conflict(m) => ApiError::Conflict(m),
             spoor_store::StoreError::Database(m) => {
                 tracing::error!(error = %m, "store error");
                 ApiError::Unavailable {

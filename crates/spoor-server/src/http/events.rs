@@ -41,7 +41,7 @@ pub fn parse_time(field: &str, s: &str) -> Result<i64, ApiError> {
         })
 }
 
-fn parse_cursor(s: &str) -> Result<(i64, i64), ApiError> {
+pub fn parse_cursor(s: &str) -> Result<(i64, i64), ApiError> {
     let bad = || {
         ApiError::BadRequest("`cursor` is not one this API returned; start again without it".into())
     };

@@ -1,14 +1,19 @@
 //! The HTTP API: the router, one module per area, one error type.
 
+pub(crate) mod account;
 pub mod auth;
 mod body;
+mod caller;
 mod cors;
 pub mod error;
 mod events;
 mod flush;
 mod incoming;
 mod ingest;
+mod openapi;
 mod ops;
+mod projects;
+mod query;
 mod sdk;
 
 use std::sync::Arc;
@@ -18,7 +23,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 
@@ -46,8 +51,28 @@ pub fn router(app: Arc<App>) -> Router {
         }))
         .load_shed()
         .concurrency_limit(app.config.max_in_flight);
+    let dashboard_api = Router::new()
+        .route("/api/auth/setup", post(account::setup))
+        .route("/api/auth/login", post(account::login))
+        .route("/api/auth/logout", post(account::logout))
+        .route("/api/me", get(account::me))
+        .route("/api/projects", get(projects::list).post(projects::create))
+        .route("/api/projects/{id}", patch(projects::rename))
+        .route(
+            "/api/projects/{id}/keys",
+            get(projects::keys).post(projects::create_key),
+        )
+        .route(
+            "/api/projects/{id}/keys/{key}",
+            patch(projects::update_key).delete(projects::delete_key),
+        )
+        .route("/api/projects/{id}/overview", get(query::overview))
+        .route("/api/projects/{id}/events", get(query::events))
+        .route("/api/projects/{id}/events/{seq}", get(query::event))
+        .route("/api/openapi.json", get(openapi::document));
     Router::new()
         .merge(ingestion)
+        .merge(dashboard_api)
         .route("/v1/events", get(events::list))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

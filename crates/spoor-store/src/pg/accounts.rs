@@ -59,6 +59,13 @@ impl PgStore {
             .ok_or_else(|| StoreError::NotFound(format!("no organisation named {name:?}")))
     }
 
+    pub fn orgs(&self) -> StoreResult<Vec<Org>> {
+        let rows = self
+            .conn()?
+            .query("SELECT id, name, created_at FROM orgs ORDER BY id", &[])?;
+        Ok(rows.iter().map(org_from_row).collect())
+    }
+
     pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
         self.conn()?
             .query_one(

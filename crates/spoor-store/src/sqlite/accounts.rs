@@ -60,6 +60,13 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::NotFound(format!("no organisation named {name:?}")))
     }
 
+    pub fn orgs(&self) -> StoreResult<Vec<Org>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT id, name, created_at FROM orgs ORDER BY id")?;
+        let rows = stmt.query_map([], org_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
         let res = self.conn()?.query_row(
             "INSERT INTO users (email, password_hash, created_at) VALUES (?1, ?2, ?3)

@@ -1,0 +1,236 @@
+//! Projects and their write keys, as the dashboard manages them:
+//! `/api/projects` and `/api/projects/{id}/keys`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spoor_core::secret;
+use spoor_store::{NewKey, Project, Role};
+
+use super::caller::{Caller, blocking};
+use super::error::ApiError;
+use crate::app::App;
+
+/// The per-minute limit a key gets when none is given.
+const DEFAULT_RATE_LIMIT: u32 = 1000;
+
+fn project_json(p: &Project, org: &str, role: Role) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "org_id": p.org_id,
+        "org": org,
+        "role": role,
+        "keep_full_ip": p.keep_full_ip,
+        "created_at": p.created_at,
+    })
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body must be JSON with the documented fields: {e}"
+        ))
+    })
+}
+
+fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::BadRequest(format!(
+            "a {what} needs a name of 1 to 100 characters"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+pub async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let projects: Vec<Value> = app
+            .store
+            .projects()?
+            .iter()
+            .filter_map(|p| {
+                let m = caller.memberships.iter().find(|m| m.org_id == p.org_id)?;
+                Some(project_json(p, &m.org, m.role))
+            })
+            .collect();
+        Ok(Json(json!({ "projects": projects })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct NewProject {
+    org_id: i64,
+    name: String,
+}
+
+pub async fn create(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let new: NewProject = body(&bytes)?;
+    blocking(move || {
+        let role = caller.org_to_change(new.org_id)?;
+        let name = check_name(&new.name, "project")?;
+        let p = app.store.create_project(new.org_id, &name)?;
+        let org = caller
+            .memberships
+            .iter()
+            .find(|m| m.org_id == p.org_id)
+            .map_or("", |m| m.org.as_str());
+        Ok((StatusCode::CREATED, Json(project_json(&p, org, role))).into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct Rename {
+    name: String,
+}
+
+pub async fn rename(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let change: Rename = body(&bytes)?;
+    blocking(move || {
+        let (_, role) = caller.project(&app.store, id, true)?;
+        let name = check_name(&change.name, "project")?;
+        let p = app.store.rename_project(id, &name)?;
+        let org = caller
+            .memberships
+            .iter()
+            .find(|m| m.org_id == p.org_id)
+            .map_or("", |m| m.org.as_str());
+        Ok(Json(project_json(&p, org, role)))
+    })
+    .await
+}
+
+pub async fn keys(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        Ok(Json(json!({ "keys": app.store.keys_of_project(id)? })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct KeyRequest {
+    name: String,
+    #[serde(default)]
+    domains: Vec<String>,
+    rate_limit_per_minute: Option<u32>,
+}
+
+pub async fn create_key(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let req: KeyRequest = body(&bytes)?;
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        let name = check_name(&req.name, "key")?;
+        let limit = req.rate_limit_per_minute.unwrap_or(DEFAULT_RATE_LIMIT);
+        if limit == 0 {
+            return Err(ApiError::BadRequest(
+                "rate_limit_per_minute must be at least 1".into(),
+            ));
+        }
+        let key = secret::generate(secret::WRITE_KEY_PREFIX);
+        let record = app.store.create_key(&NewKey {
+            project_id: id,
+            name,
+            hash: secret::hash(&key),
+            prefix: secret::shown_prefix(&key),
+            domains: req
+                .domains
+                .iter()
+                .map(|d| d.trim().to_ascii_lowercase())
+                .filter(|d| !d.is_empty())
+                .collect(),
+            rate_limit_per_minute: limit,
+        })?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({ "key": key, "record": record })),
+        )
+            .into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct KeyChange {
+    name: Option<String>,
+    active: Option<bool>,
+}
+
+/// The key, if it belongs to the project (which the caller may change).
+fn key_of(app: &App, caller: &Caller, project: i64, key: i64) -> Result<(), ApiError> {
+    caller.project(&app.store, project, true)?;
+    if app
+        .store
+        .keys_of_project(project)?
+        .iter()
+        .any(|k| k.id == key)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "no key with id {key} in project {project}"
+        )))
+    }
+}
+
+pub async fn update_key(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((project, key)): Path<(i64, i64)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let change: KeyChange = body(&bytes)?;
+    blocking(move || {
+        key_of(&app, &caller, project, key)?;
+        let name = change
+            .name
+            .as_deref()
+            .map(|n| check_name(n, "key"))
+            .transpose()?;
+        Ok(Json(json!(app.store.update_key(
+            key,
+            name.as_deref(),
+            change.active
+        )?)))
+    })
+    .await
+}
+
+pub async fn delete_key(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((project, key)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || {
+        key_of(&app, &caller, project, key)?;
+        app.store.delete_key(key)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}

@@ -1,0 +1,221 @@
+//! What the dashboard shows, as JSON a script can fetch too: the overview
+//! (`/api/projects/{id}/overview`) and the events explorer
+//! (`/api/projects/{id}/events`, `/api/projects/{id}/events/{seq}`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spoor_store::analytics::OverviewQuery;
+use spoor_store::{EventFilter, EventQuery, StoredEvent};
+
+use super::caller::{Caller, blocking};
+use super::error::ApiError;
+use super::events::{parse_cursor, parse_time};
+use crate::app::App;
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+/// Longest range an overview covers.
+const MAX_RANGE: i64 = 400 * DAY;
+const MAX_PAGE: u32 = 1000;
+
+#[derive(Deserialize)]
+pub struct OverviewParams {
+    range: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    bots: Option<bool>,
+}
+
+/// The range's start and end and the width of one point of its series: minutes
+/// for an hour, hours up to two days, days up to two months, then weeks. Named
+/// ranges end at the end of the current bucket, so that polling every few
+/// seconds keeps the same buckets.
+fn range(p: &OverviewParams, now: i64) -> Result<(i64, i64, i64), ApiError> {
+    let bucket_for = |span: i64| match span {
+        s if s <= 2 * HOUR => MINUTE,
+        s if s <= 2 * DAY => HOUR,
+        s if s <= 62 * DAY => DAY,
+        _ => 7 * DAY,
+    };
+    if p.from.is_some() || p.to.is_some() {
+        let from = parse_time("from", p.from.as_deref().unwrap_or("0"))?;
+        let to = p.to.as_deref().map_or(Ok(now), |t| parse_time("to", t))?;
+        if to <= from || to - from > MAX_RANGE {
+            return Err(ApiError::BadRequest(
+                "`to` must be after `from`, and the range at most 400 days".into(),
+            ));
+        }
+        return Ok((from, to, bucket_for(to - from)));
+    }
+    let span = match p.range.as_deref().unwrap_or("24h") {
+        "1h" => HOUR,
+        "24h" => DAY,
+        "7d" => 7 * DAY,
+        "30d" => 30 * DAY,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "`range` must be 1h, 24h, 7d or 30d (or give from and to), not {other:?}"
+            )));
+        }
+    };
+    let bucket = bucket_for(span);
+    let to = (now / bucket + 1) * bucket;
+    Ok((to - span, to, bucket))
+}
+
+pub async fn overview(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<OverviewParams>,
+) -> Result<Json<Value>, ApiError> {
+    let (from, to, bucket_ms) = range(&p, spoor_core::time::now_ms())?;
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        let o = app.store.overview(&OverviewQuery {
+            project_id: id,
+            from,
+            to,
+            bucket_ms,
+            include_bots: p.bots.unwrap_or(false),
+        })?;
+        Ok(Json(json!({
+            "from": from,
+            "to": to,
+            "interval_ms": bucket_ms,
+            "totals": o.totals,
+            "series": o.series,
+            "top": o.top,
+        })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct EventsParams {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    name: Option<String>,
+    user_id: Option<String>,
+    anonymous_id: Option<String>,
+    session_id: Option<String>,
+    url: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    bots: Option<bool>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+fn event_json(e: &StoredEvent, project: &str) -> Value {
+    let mut v = e.event.to_json(project);
+    if let Value::Object(map) = &mut v {
+        map.insert("seq".into(), json!(e.seq));
+    }
+    v
+}
+
+/// An empty filter field means no condition, as an HTML form sends it.
+fn given(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+pub async fn events(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<EventsParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "`limit` must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let query = EventQuery {
+        project_id: id,
+        since: given(p.from).map(|s| parse_time("from", &s)).transpose()?,
+        until: given(p.to).map(|s| parse_time("to", &s)).transpose()?,
+        after: given(p.cursor).map(|c| parse_cursor(&c)).transpose()?,
+        limit: Some(limit),
+        newest_first: true,
+        filter: EventFilter {
+            kind: given(p.kind),
+            name: given(p.name),
+            user_id: given(p.user_id),
+            anonymous_id: given(p.anonymous_id),
+            session_id: given(p.session_id),
+            url_contains: given(p.url),
+            no_bots: !p.bots.unwrap_or(true),
+        },
+    };
+    blocking(move || {
+        let (project, _) = caller.project(&app.store, id, false)?;
+        let rows = app.store.events(&query)?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| {
+                rows.last()
+                    .map(|r| format!("{}.{}", r.event.timestamp, r.seq))
+            })
+            .flatten();
+        let events: Vec<Value> = rows.iter().map(|r| event_json(r, &project.name)).collect();
+        Ok(Json(
+            json!({ "events": events, "next_cursor": next_cursor }),
+        ))
+    })
+    .await
+}
+
+pub async fn event(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, seq)): Path<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let (project, _) = caller.project(&app.store, id, false)?;
+        let e = app
+            .store
+            .event_by_seq(id, seq)?
+            .ok_or_else(|| ApiError::NotFound(format!("no event {seq} in project {id}")))?;
+        Ok(Json(event_json(&e, &project.name)))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(range: Option<&str>, from: Option<&str>, to: Option<&str>) -> OverviewParams {
+        OverviewParams {
+            range: range.map(Into::into),
+            from: from.map(Into::into),
+            to: to.map(Into::into),
+            bots: None,
+        }
+    }
+
+    #[test]
+    fn named_ranges_end_with_the_current_bucket() {
+        let now = 10 * DAY + 5 * HOUR + 7 * MINUTE + 3;
+        let (from, to, bucket) = range(&params(Some("1h"), None, None), now).unwrap();
+        assert_eq!((to - from, bucket), (HOUR, MINUTE));
+        assert_eq!(to, 10 * DAY + 5 * HOUR + 8 * MINUTE);
+        let (from, to, bucket) = range(&params(Some("30d"), None, None), now).unwrap();
+        assert_eq!((to - from, bucket, to), (30 * DAY, DAY, 11 * DAY));
+        assert_eq!(
+            range(&params(None, None, None), now).unwrap().2,
+            HOUR,
+            "24h by default"
+        );
+        assert!(range(&params(Some("2y"), None, None), now).is_err());
+        let (from, to, bucket) = range(&params(None, Some("1000"), Some("2000")), now).unwrap();
+        assert_eq!((from, to, bucket), (1000, 2000, MINUTE));
+        assert!(range(&params(None, Some("2000"), Some("1000")), now).is_err());
+    }
+}

@@ -1,0 +1,503 @@
+//! The dashboard's API over HTTP: the one-time set-up link, sign-in with
+//! throttling, sessions and CSRF, projects and keys, the overview and the
+//! events explorer, admin tokens, and tenant isolation on every project route.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+
+use common::{Node, Spoor, status_json, track};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A signed-in browser: its session cookie and CSRF token.
+struct Session {
+    http: reqwest::Client,
+    url: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Session {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .header("cookie", format!("spoor_session={}", self.cookie))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        status_json(r.send().await.unwrap()).await
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+}
+
+fn add_user(s: &Spoor, email: &str, org: &str, role: &str) {
+    let mut child = common::command()
+        .args(s.store.args())
+        .args([
+            "users", "create", "--email", email, "--org", org, "--role", role,
+        ])
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn login(s: &Spoor, email: &str, password: &str) -> reqwest::Response {
+    s.http
+        .post(format!("{}/api/auth/login", s.url))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn session_from(s: &Spoor, set_cookie: &str, body: &Value) -> Session {
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let cookie = set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix("spoor_session=")
+        .unwrap()
+        .to_string();
+    Session {
+        http: s.http.clone(),
+        url: s.url.clone(),
+        cookie,
+        csrf: body["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+async fn sign_in(s: &Spoor, email: &str) -> Session {
+    let r = login(s, email, "a long enough password").await;
+    assert_eq!(r.status(), 200);
+    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let body: Value = r.json().await.unwrap();
+    session_from(s, &set_cookie, &body)
+}
+
+#[tokio::test]
+async fn the_first_owner_signs_up_once_through_the_set_up_link() {
+    let s = Spoor::start().await;
+    // Another node on the same store, whose log we read for the link.
+    let mut child = common::command()
+        .args(s.store.args())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SPOOR_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("spoor listening on ")
+        .unwrap()
+        .to_string();
+    let node = Node { child, url };
+    let stderr = node_stderr(&node);
+    let token = stderr
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let at = line.find("setup?token=")?;
+            Some(line[at + 12..].split_whitespace().next()?.to_string())
+        })
+        .expect("the set-up link is logged");
+    let setup = |token: String, email: &str| {
+        s.http
+            .post(format!("{}/api/auth/setup", node.url))
+            .json(&json!({"token": token, "email": email, "password": "a long enough password", "org": "Acme"}))
+            .send()
+    };
+    let (status, body) = status_json(setup("su_wrong".into(), "x@acme.test").await.unwrap()).await;
+    assert_eq!(status, 403, "{body}");
+    let r = setup(token.clone(), "Owner@Acme.test").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, body) = status_json(setup(token, "again@acme.test").await.unwrap()).await;
+    assert!(
+        body["error"].as_str().unwrap().contains("not valid"),
+        "{body}"
+    );
+
+    // The owner signs in and owns both the new organisation and the first one.
+    let me = sign_in(&s, "owner@acme.test").await;
+    let (status, who) = me.get("/api/me").await;
+    assert_eq!(status, 200);
+    let orgs: Vec<(String, String)> = who["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap().into(),
+                o["role"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        orgs,
+        [
+            ("Acme".into(), "owner".into()),
+            ("default".into(), "owner".into())
+        ]
+    );
+}
+
+fn node_stderr(node: &Node) -> BufReader<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let fd = node.child.stderr.as_ref().unwrap().as_raw_fd();
+    // SAFETY: a duplicate of the child's stderr pipe, owned by the File.
+    let dup = unsafe { libc::dup(fd) };
+    BufReader::new(unsafe { std::fs::File::from_raw_fd(dup) })
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled_and_sessions_need_their_csrf_token() {
+    let s = Spoor::start().await;
+    add_user(&s, "ann@example.com", "default", "owner");
+    let (status, body) = status_json(login(&s, "ann@example.com", "wrong password!").await).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("wrong email or password"))
+    );
+    let (status, _) = status_json(login(&s, "nobody@example.com", "wrong password!").await).await;
+    assert_eq!(status, 401, "an unknown email reads the same");
+    for _ in 0..4 {
+        login(&s, "ann@example.com", "wrong password!").await;
+    }
+    let r = login(&s, "ann@example.com", "a long enough password").await;
+    assert_eq!(
+        r.status(),
+        429,
+        "five failures lock the address out for a while"
+    );
+    assert!(r.headers().contains_key("retry-after"));
+
+    // Throttling is per process and per address; a fresh server has none.
+    let s2 = Spoor::start().await;
+    add_user(&s2, "bob@example.com", "default", "admin");
+    let bob = sign_in(&s2, "bob@example.com").await;
+    let (status, me) = bob.get("/api/me").await;
+    assert_eq!(
+        (status, me["user"]["email"].as_str()),
+        (200, Some("bob@example.com"))
+    );
+
+    // A change without the CSRF token is refused, as a cross-site form post is.
+    let form = s2
+        .http
+        .post(format!("{}/api/projects", s2.url))
+        .header("cookie", format!("spoor_session={}", bob.cookie))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("org_id=1&name=evil")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 403);
+    let (status, _) = bob
+        .post("/api/projects", json!({"org_id": 1, "name": "good"}))
+        .await;
+    assert_eq!(status, 201);
+
+    // Signing out ends the session.
+    let (status, _) = bob.post("/api/auth/logout", json!({})).await;
+    assert_eq!(status, 204);
+    assert_eq!(bob.get("/api/me").await.0, 401);
+}
+
+#[tokio::test]
+async fn projects_keys_overview_and_explorer_work_for_their_organisation_only() {
+    let s = Spoor::start().await;
+    add_user(&s, "ann@example.com", "default", "owner");
+    add_user(&s, "vic@example.com", "default", "viewer");
+    add_user(&s, "eve@other.test", "other", "owner");
+    let ann = sign_in(&s, "ann@example.com").await;
+    let vic = sign_in(&s, "vic@example.com").await;
+    let eve = sign_in(&s, "eve@other.test").await;
+
+    let (status, p) = ann
+        .post("/api/projects", json!({"org_id": 1, "name": "shop"}))
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let pid = p["id"].as_i64().unwrap();
+    let (status, renamed) = ann
+        .call(
+            Method::PATCH,
+            &format!("/api/projects/{pid}"),
+            Some(json!({"name": "webshop"})),
+        )
+        .await;
+    assert_eq!((status, renamed["name"].as_str()), (200, Some("webshop")));
+    let (status, created) = ann
+        .post(
+            &format!("/api/projects/{pid}/keys"),
+            json!({"name": "site", "domains": ["Shop.Example"], "rate_limit_per_minute": 600}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["key"].as_str().unwrap().to_string();
+    let kid = created["record"]["id"].as_i64().unwrap();
+    let (_, keys) = ann.get(&format!("/api/projects/{pid}/keys")).await;
+    let listed = keys["keys"][0].clone();
+    assert_eq!(listed["domains"], json!(["shop.example"]));
+    assert!(
+        !listed.to_string().contains(&key),
+        "only the prefix is shown later"
+    );
+
+    // Events sent with the key show in the overview and the explorer.
+    let batch: Vec<Value> = (0..3)
+        .map(|i| {
+            let mut m = track(&format!("m{i}"), &format!("u{i}"));
+            m["timestamp"] = json!(spoor_core_now_iso());
+            m
+        })
+        .collect();
+    let r = s
+        .http
+        .post(format!("{}/v1/batch", s.url))
+        .basic_auth(&key, Some(""))
+        .json(&json!({"batch": batch}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, o) = vic
+        .get(&format!("/api/projects/{pid}/overview?range=1h"))
+        .await;
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(o["totals"]["events"], 3);
+    assert_eq!(o["totals"]["visitors"], 3);
+    assert_eq!(o["series"].as_array().unwrap().len(), 60);
+    assert_eq!(o["top"]["browsers"][0]["value"], "Chrome");
+    let (_, found) = vic
+        .get(&format!("/api/projects/{pid}/events?user_id=u1"))
+        .await;
+    let events = found["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["messageId"], "m1");
+    let seq = events[0]["seq"].as_i64().unwrap();
+    let (status, one) = vic.get(&format!("/api/projects/{pid}/events/{seq}")).await;
+    assert_eq!(
+        (status, one["enrichment"]["browser"].as_str()),
+        (200, Some("Chrome"))
+    );
+
+    // A viewer reads but changes nothing.
+    let (status, _) = vic
+        .post("/api/projects", json!({"org_id": 1, "name": "nope"}))
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = vic
+        .call(
+            Method::DELETE,
+            &format!("/api/projects/{pid}/keys/{kid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // Another organisation's member finds none of it, on every route and method.
+    let (_, theirs) = eve.get("/api/projects").await;
+    assert!(
+        theirs["projects"].as_array().unwrap().is_empty(),
+        "{theirs}"
+    );
+    let routes = [
+        (
+            Method::PATCH,
+            format!("/api/projects/{pid}"),
+            Some(json!({"name": "x"})),
+        ),
+        (Method::GET, format!("/api/projects/{pid}/keys"), None),
+        (
+            Method::POST,
+            format!("/api/projects/{pid}/keys"),
+            Some(json!({"name": "x"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/projects/{pid}/keys/{kid}"),
+            Some(json!({"active": false})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/projects/{pid}/keys/{kid}"),
+            None,
+        ),
+        (Method::GET, format!("/api/projects/{pid}/overview"), None),
+        (Method::GET, format!("/api/projects/{pid}/events"), None),
+        (
+            Method::GET,
+            format!("/api/projects/{pid}/events/{seq}"),
+            None,
+        ),
+    ];
+    for (method, path, body) in &routes {
+        let (status, answer) = eve.call(method.clone(), path, body.clone()).await;
+        assert_eq!(status, 404, "{method} {path}: {answer}");
+    }
+    let (status, _) = eve
+        .post("/api/projects", json!({"org_id": 1, "name": "x"}))
+        .await;
+    assert_eq!(status, 404, "nor can they create in it");
+
+    // Disabling the key stops it at once; deleting it removes it.
+    let (status, k) = ann
+        .call(
+            Method::PATCH,
+            &format!("/api/projects/{pid}/keys/{kid}"),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!((status, k["active"].as_bool()), (200, Some(false)));
+    let r = s
+        .http
+        .post(format!("{}/v1/track", s.url))
+        .basic_auth(&key, Some(""))
+        .json(&json!({"event": "E", "userId": "u"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let (status, _) = ann
+        .call(
+            Method::DELETE,
+            &format!("/api/projects/{pid}/keys/{kid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, keys) = ann.get(&format!("/api/projects/{pid}/keys")).await;
+    assert!(keys["keys"].as_array().unwrap().is_empty());
+}
+
+fn spoor_core_now_iso() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .to_rfc3339()
+}
+
+#[tokio::test]
+async fn admin_tokens_read_their_organisations_projects_only() {
+    let s = Spoor::start().await;
+    add_user(&s, "eve@other.test", "other", "owner");
+    let other_token = s.cli_line(&["tokens", "create", "--name", "o", "--org", "other"]);
+    let eve = sign_in(&s, "eve@other.test").await;
+    let (_, me) = eve.get("/api/me").await;
+    let other_org = me["orgs"][0]["id"].as_i64().unwrap();
+    let (status, _) = eve
+        .post(
+            "/api/projects",
+            json!({"org_id": other_org, "name": "theirs"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    let get = |token: &str, path: &str| {
+        s.http
+            .get(format!("{}{path}", s.url))
+            .bearer_auth(token)
+            .send()
+    };
+    let (_, mine) = status_json(get(&s.token, "/api/projects").await.unwrap()).await;
+    let names: Vec<&str> = mine["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default"]);
+    let r = get(&other_token, "/v1/events?project=default")
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "the events API keeps to the token's organisation too"
+    );
+    let r = get(&s.token, "/v1/events?project=theirs").await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = get(&other_token, "/v1/events?project=theirs")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn every_operation_in_the_openapi_document_is_routed() {
+    let s = Spoor::start().await;
+    let (status, doc) = status_json(
+        s.http
+            .get(format!("{}/api/openapi.json", s.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 10);
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", "1")
+                .replace("{key}", "1")
+                .replace("{seq}", "1");
+            let r = s
+                .http
+                .request(
+                    method.to_uppercase().parse().unwrap(),
+                    format!("{}{concrete}", s.url),
+                )
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = status_json(r).await;
+            assert!(
+                !(status == 404
+                    && body["error"]
+                        .as_str()
+                        .is_some_and(|e| e.contains("no such route")))
+                    && status != 405,
+                "{method} {path} is not routed: {status} {body}"
+            );
+        }
+    }
+}
