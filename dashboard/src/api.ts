@@ -1,0 +1,229 @@
+// The dashboard API, one function per endpoint, typed by its contract. Requests go
+// with the session cookie; every request that changes something also carries the
+// CSRF token that sign-in (or /api/me) returned. Failures become an ApiError whose
+// message is a sentence to show as it is: the server's own `error` text when it
+// sent one.
+
+import { queryString, type QueryValue } from './query';
+
+export type Id = string | number;
+export type Role = 'owner' | 'admin' | 'viewer';
+/** The API sends times as ISO-8601 text or ms since the epoch. */
+export type Time = string | number;
+
+export interface User {
+  id: Id;
+  email: string;
+}
+export interface Org {
+  id: Id;
+  name: string;
+  role: Role;
+}
+export interface Me {
+  user: User;
+  orgs: Org[];
+  csrf_token: string;
+}
+export interface SignedIn {
+  user: User;
+  csrf_token: string;
+}
+export interface Project {
+  id: Id;
+  name: string;
+  org_id: Id;
+  org: string;
+  role: Role;
+  created_at: Time;
+}
+export interface Key {
+  id: Id;
+  project_id: Id;
+  project: string;
+  name: string;
+  prefix: string;
+  domains: string[];
+  rate_limit_per_minute: number;
+  active: boolean;
+  created_at: Time;
+  last_used_at: Time | null;
+}
+export interface Totals {
+  events: number;
+  visitors: number;
+  sessions: number;
+  pageviews: number;
+}
+export interface Bucket extends Totals {
+  t: number;
+}
+export interface Counted {
+  value: string;
+  count: number;
+}
+export type TopList = 'pages' | 'referrers' | 'countries' | 'browsers' | 'os' | 'devices';
+export interface Overview {
+  from: number;
+  to: number;
+  interval_ms: number;
+  totals: Totals;
+  series: Bucket[];
+  top: Record<TopList, Counted[]>;
+}
+/** A stored Segment message; only what the explorer reads is named. */
+export interface StoredEvent {
+  seq: number | string;
+  type: string;
+  event?: string;
+  name?: string;
+  messageId?: string;
+  userId?: string | null;
+  anonymousId?: string | null;
+  timestamp?: string;
+  receivedAt?: string;
+  context?: Record<string, unknown>;
+  properties?: Record<string, unknown>;
+  enrichment?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+export interface EventPage {
+  events: StoredEvent[];
+  next_cursor: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status; 0 when the server could not be reached. */
+    readonly status: number,
+    readonly retryAfterSecs: number | null = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/**
+ * The sentence for a failed request: the server's `error` text if the body had one
+ * (it is written for people), else one for the status (a proxy's HTML error page
+ * says nothing useful). A wait the server asked for is added in words.
+ */
+export function describeFailure(status: number, body: unknown, retryAfterSecs: number | null): string {
+  const given =
+    body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string'
+      ? (body as { error: string }).error.trim()
+      : '';
+  let message = given;
+  if (!message) {
+    if (status === 401) message = 'You are not signed in.';
+    else if (status === 403) message = 'Your role does not allow this.';
+    else if (status === 404) message = 'That was not found; it may have been deleted.';
+    else if (status === 429) message = 'Too many requests.';
+    else if (status >= 500) message = `The server could not do this (HTTP ${status}). Try again shortly.`;
+    else message = `The request failed (HTTP ${status}).`;
+  }
+  if (retryAfterSecs !== null && retryAfterSecs > 0) {
+    const wait = retryAfterSecs === 1 ? '1 second' : `${retryAfterSecs} seconds`;
+    message = `${message.replace(/\.?$/, '.')} Try again in ${wait}.`;
+  }
+  return message;
+}
+
+/** Retry-After as seconds (it may also be an HTTP date); null if absent or unreadable. */
+export function retryAfter(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+let csrfToken = '';
+let onSignedOut: (() => void) | null = null;
+
+/** Keeps the CSRF token in memory only: it lives as long as the page does. */
+export function setCsrfToken(token: string): void {
+  csrfToken = token;
+}
+
+/** Called when a request comes back 401: the session ended (expired or signed out elsewhere). */
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+async function call<T>(
+  method: Method,
+  path: string,
+  body?: unknown,
+  { signal, signingIn = false }: { signal?: AbortSignal; signingIn?: boolean } = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (method !== 'GET') {
+    headers['Content-Type'] = 'application/json';
+    if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new ApiError('Could not reach the Spoor server. Check the connection and try again.', 0);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    // A 401 on sign-in means wrong credentials; anywhere else, that the session is gone.
+    if (response.status === 401 && !signingIn && onSignedOut) onSignedOut();
+    throw new ApiError(
+      describeFailure(response.status, parsed, retryAfter(response.headers.get('Retry-After'))),
+      response.status,
+      retryAfter(response.headers.get('Retry-After')),
+    );
+  }
+  if (parsed === null) throw new ApiError('The server sent an answer the dashboard cannot read.', response.status);
+  return parsed as T;
+}
+
+const project = (id: Id) => `/api/projects/${encodeURIComponent(String(id))}`;
+
+export const api = {
+  me: () => call<Me>('GET', '/api/me', undefined, { signingIn: true }),
+  login: (email: string, password: string) =>
+    call<SignedIn>('POST', '/api/auth/login', { email, password }, { signingIn: true }),
+  setup: (fields: { token: string; email: string; password: string; org: string }) =>
+    call<SignedIn>('POST', '/api/auth/setup', fields, { signingIn: true }),
+  logout: () => call<void>('POST', '/api/auth/logout', undefined, { signingIn: true }),
+
+  projects: () => call<{ projects: Project[] }>('GET', '/api/projects'),
+  createProject: (orgId: Id, name: string) => call<Project>('POST', '/api/projects', { org_id: orgId, name }),
+  renameProject: (id: Id, name: string) => call<Project>('PATCH', project(id), { name }),
+
+  keys: (projectId: Id) => call<{ keys: Key[] }>('GET', `${project(projectId)}/keys`),
+  createKey: (projectId: Id, fields: { name: string; domains: string[]; rate_limit_per_minute: number }) =>
+    call<{ key: string; record: Key }>('POST', `${project(projectId)}/keys`, fields),
+  updateKey: (projectId: Id, keyId: Id, change: { active?: boolean; name?: string }) =>
+    call<Key>('PATCH', `${project(projectId)}/keys/${encodeURIComponent(String(keyId))}`, change),
+  deleteKey: (projectId: Id, keyId: Id) =>
+    call<void>('DELETE', `${project(projectId)}/keys/${encodeURIComponent(String(keyId))}`),
+
+  overview: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<Overview>('GET', `${project(projectId)}/overview${queryString(params)}`, undefined, { signal }),
+  events: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<EventPage>('GET', `${project(projectId)}/events${queryString(params)}`, undefined, { signal }),
+  event: (projectId: Id, seq: string | number) =>
+    call<StoredEvent>('GET', `${project(projectId)}/events/${encodeURIComponent(String(seq))}`),
+};

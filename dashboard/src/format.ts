@@ -1,0 +1,108 @@
+// How numbers, times and names read on the page. Each function takes an optional
+// locale and time zone: the page uses the browser's, the unit tests fix them.
+
+import { parseTime } from './timerange';
+
+export interface Locale {
+  locale?: string;
+  timeZone?: string;
+}
+
+/** An exact count with the locale's digit grouping: totals are read, not estimated. */
+export function formatCount(n: number, { locale }: Locale = {}): string {
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(Math.round(n));
+}
+
+/**
+ * A short count for chart axes and narrow columns: 950, 1.2k, 12k, 3.4M. Locale-free
+ * on purpose: the suffixes must fit a fixed-width axis in any language.
+ */
+export function formatCompact(n: number): string {
+  const abs = Math.abs(n);
+  const units: Array<[number, string]> = [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [size, suffix] of units) {
+    if (abs >= size) {
+      const scaled = n / size;
+      const digits = Math.abs(scaled) < 10 ? 1 : 0;
+      return `${Number(scaled.toFixed(digits))}${suffix}`;
+    }
+  }
+  return String(Math.round(n * 100) / 100);
+}
+
+/** Date and time to the second, for event lists and key tables. */
+export function formatDateTime(time: string | number, { locale, timeZone }: Locale = {}): string {
+  const ms = parseTime(time);
+  if (ms === null) return String(time);
+  return new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZone,
+  }).format(ms);
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", or the date; "never" for null. */
+export function formatRelative(
+  time: string | number | null | undefined,
+  now: number,
+  where: Locale = {},
+): string {
+  if (time === null || time === undefined || time === '') return 'never';
+  const ms = parseTime(time);
+  if (ms === null) return String(time);
+  const ago = now - ms;
+  if (ago < 0) return formatDateTime(ms, where);
+  if (ago < 60_000) return 'just now';
+  if (ago < 3_600_000) return `${Math.floor(ago / 60_000)} min ago`;
+  if (ago < 86_400_000) return `${Math.floor(ago / 3_600_000)} h ago`;
+  if (ago < 30 * 86_400_000) {
+    const days = Math.floor(ago / 86_400_000);
+    return days === 1 ? '1 day ago' : `${days} days ago`;
+  }
+  return formatDateTime(ms, where);
+}
+
+/**
+ * A chart's time-axis label: the clock time when the chart spans two days or less,
+ * else the day (a 30-day chart labelled 00:00, 00:00, … says nothing).
+ */
+export function formatTick(t: number, spanMs: number, { locale, timeZone }: Locale = {}): string {
+  const options: Intl.DateTimeFormatOptions =
+    spanMs <= 2 * 86_400_000
+      ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }
+      : { month: 'short', day: 'numeric', timeZone };
+  return new Intl.DateTimeFormat(locale, options).format(t);
+}
+
+/** A bucket's width in words: "1 min", "5 min", "1 hour", "6 hours", "1 day". */
+export function formatInterval(ms: number): string {
+  if (ms >= 86_400_000 && ms % 86_400_000 === 0) {
+    const days = ms / 86_400_000;
+    return days === 1 ? '1 day' : `${days} days`;
+  }
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) {
+    const hours = ms / 3_600_000;
+    return hours === 1 ? '1 hour' : `${hours} hours`;
+  }
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** A country's name from its ISO 3166 code ("DE" → "Germany"); the code itself if unknown. */
+export function countryName(code: string, { locale }: Locale = {}): string {
+  if (!/^[A-Za-z]{2}$/.test(code)) return code;
+  try {
+    const name = new Intl.DisplayNames(locale ? [locale] : undefined, { type: 'region' }).of(code.toUpperCase());
+    return name && name !== code.toUpperCase() ? name : code;
+  } catch {
+    return code;
+  }
+}

@@ -1,0 +1,150 @@
+// The dashboard's entry point: finds out who is signed in, then shows the sign-in
+// page, the one-time set-up page, or the signed-in app whose pages follow the hash.
+
+import { api, setCsrfToken, whenSignedOut, type Me, type Project } from './api';
+import { h, fill } from './dom';
+import { parseRoute, type Route } from './routes';
+import { errorNotice, messageOf } from './ui/alert';
+import type { AppContext, View } from './context';
+import { eventPage } from './views/event';
+import { eventsPage } from './views/events';
+import { keysPage } from './views/keys';
+import { missingPage } from './views/missing';
+import { overviewPage } from './views/overview';
+import { projectsPage } from './views/projects';
+import { setupPage } from './views/setup';
+import { Shell } from './views/shell';
+import { signInPage } from './views/signin';
+
+const root = document.getElementById('app')!;
+let current: View | null = null;
+let stopApp: (() => void) | null = null;
+/** False while the sign-in page shows, so that several requests failing with 401 show it once. */
+let signedIn = false;
+
+/** Shows a page that has no shell (sign-in, set-up, a failure to start). */
+function showBare(view: View): void {
+  stopApp?.();
+  current?.dispose?.();
+  current = view;
+  fill(root, view.node);
+  document.title = `${view.title} · Spoor`;
+}
+
+function showSignIn(notice: string | null): void {
+  signedIn = false;
+  setCsrfToken('');
+  showBare(signInPage(notice, (me) => void startApp(me)));
+}
+
+function viewFor(ctx: AppContext, route: Route): View {
+  switch (route.page) {
+    case 'projects':
+      return projectsPage(ctx);
+    case 'keys':
+      return keysPage(ctx, route.project);
+    case 'overview':
+      return overviewPage(ctx, route.project, route.query);
+    case 'events':
+      return eventsPage(ctx, route.project, route.query);
+    case 'event':
+      return eventPage(ctx, route.project, route.seq);
+    case 'missing':
+      return missingPage('There is no page at this address.');
+  }
+}
+
+async function startApp(me: Me): Promise<void> {
+  signedIn = true;
+  setCsrfToken(me.csrf_token);
+  let projects: Project[];
+  try {
+    projects = (await api.projects()).projects;
+  } catch (e) {
+    showFailure(e);
+    return;
+  }
+  const ctx: AppContext = {
+    me,
+    projects: () => projects,
+    project: (id) => projects.find((p) => String(p.id) === id),
+    async refreshProjects() {
+      projects = (await api.projects()).projects;
+    },
+    navigate(hash) {
+      window.location.hash = hash;
+    },
+    replaceQuery(hash) {
+      // No hashchange event: the page already shows this state.
+      history.replaceState(history.state, '', hash);
+    },
+  };
+  const failures = errorNotice();
+  const shell = new Shell(ctx, async () => {
+    failures.clear();
+    try {
+      await api.logout();
+      showSignIn('You have signed out.');
+    } catch (e) {
+      failures.show(messageOf(e));
+    }
+  });
+  shell.el.insertBefore(failures.el, shell.el.querySelector('main'));
+
+  const render = (moveFocus: boolean) => {
+    const route = parseRoute(window.location.hash);
+    current?.dispose?.();
+    current = viewFor(ctx, route);
+    shell.show(current, route, moveFocus);
+  };
+  const onHash = () => render(true);
+  stopApp?.();
+  current?.dispose?.();
+  current = null;
+  fill(root, shell.el);
+  window.addEventListener('hashchange', onHash);
+  stopApp = () => {
+    window.removeEventListener('hashchange', onHash);
+    stopApp = null;
+  };
+  render(false);
+}
+
+function showFailure(e: unknown): void {
+  const retry = h('button', { type: 'button' }, 'Try again');
+  retry.addEventListener('click', () => void boot());
+  showBare({
+    title: 'Spoor is unavailable',
+    node: h(
+      'main',
+      { id: 'main', class: 'auth-page' },
+      h('div', { class: 'card auth' }, h('h1', null, 'Spoor is unavailable'), h('p', { role: 'alert' }, messageOf(e)), retry),
+    ),
+  });
+}
+
+async function boot(): Promise<void> {
+  if (window.location.pathname === '/setup') {
+    const token = new URLSearchParams(window.location.search).get('token');
+    showBare(
+      setupPage(token, (me) => {
+        // The token is spent: drop it from the address and the history.
+        history.replaceState(null, '', '/#/projects');
+        void startApp(me);
+      }),
+    );
+    return;
+  }
+  try {
+    const me = await api.me();
+    await startApp(me);
+  } catch (e) {
+    if (e && typeof e === 'object' && (e as { status?: number }).status === 401) showSignIn(null);
+    else showFailure(e);
+  }
+}
+
+whenSignedOut(() => {
+  if (signedIn) showSignIn('Your session has ended. Sign in again to go on.');
+});
+void boot();

@@ -1,0 +1,64 @@
+// The dashboard's pages and their addresses. Routing is by the hash (#/projects/…):
+// the server then has only one page to serve, `/`, and every address still reloads.
+// The one exception is `/setup?token=…`, a link printed for the first owner.
+
+import { parseQuery, queryString } from './query';
+
+export type Route =
+  | { page: 'projects' }
+  | { page: 'keys'; project: string }
+  | { page: 'overview'; project: string; query: Record<string, string> }
+  | { page: 'events'; project: string; query: Record<string, string> }
+  | { page: 'event'; project: string; seq: string }
+  | { page: 'missing'; path: string };
+
+export type ProjectPage = 'overview' | 'events' | 'keys';
+
+/** The route a hash names (`#/projects/7/overview?range=7d`); an empty hash is the projects list. */
+export function parseRoute(hash: string): Route {
+  const raw = hash.replace(/^#/, '');
+  const at = raw.indexOf('?');
+  const path = at >= 0 ? raw.slice(0, at) : raw;
+  const query = at >= 0 ? parseQuery(raw.slice(at + 1)) : {};
+  let parts: string[];
+  try {
+    parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return { page: 'missing', path };
+  }
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'projects')) return { page: 'projects' };
+  if (parts[0] === 'projects' && parts.length >= 2) {
+    const project = parts[1];
+    const rest = parts.slice(2);
+    if (rest.length === 0 || (rest.length === 1 && rest[0] === 'overview')) return { page: 'overview', project, query };
+    if (rest.length === 1 && rest[0] === 'keys') return { page: 'keys', project };
+    if (rest.length === 1 && rest[0] === 'events') return { page: 'events', project, query };
+    if (rest.length === 2 && rest[0] === 'events') return { page: 'event', project, seq: rest[1] };
+  }
+  return { page: 'missing', path };
+}
+
+/** The hash for a route; `parseRoute(routeHash(r))` gives `r` back. */
+export function routeHash(route: Route): string {
+  const p = (id: string) => `#/projects/${encodeURIComponent(id)}`;
+  switch (route.page) {
+    case 'projects':
+      return '#/projects';
+    case 'keys':
+      return `${p(route.project)}/keys`;
+    case 'overview':
+      return `${p(route.project)}/overview${queryString(route.query)}`;
+    case 'events':
+      return `${p(route.project)}/events${queryString(route.query)}`;
+    case 'event':
+      return `${p(route.project)}/events/${encodeURIComponent(route.seq)}`;
+    case 'missing':
+      return `#${route.path}`;
+  }
+}
+
+/** A project's page by name, with no query. */
+export function projectHash(project: string | number, page: ProjectPage): string {
+  const id = String(project);
+  return page === 'keys' ? routeHash({ page, project: id }) : routeHash({ page, project: id, query: {} });
+}

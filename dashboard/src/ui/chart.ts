@@ -1,0 +1,247 @@
+// The overview's time-series chart: hand-written SVG, a few hundred lines of
+// bundle instead of a charting library. One line per series, a legend whose
+// checkboxes show or hide them, and a readout of one bucket's numbers that follows
+// the pointer or the arrow keys. The same numbers are in a table for anyone who
+// would rather read than look.
+
+import { h, s, fill } from '../dom';
+import { formatCompact, formatCount, formatInterval, formatTick } from '../format';
+
+export interface ChartSeries {
+  key: string;
+  label: string;
+  values: number[];
+}
+
+export interface ChartData {
+  /** Bucket starts, ms since the epoch, ascending. */
+  times: number[];
+  intervalMs: number;
+  series: ChartSeries[];
+}
+
+/**
+ * The y-axis ticks from 0 to a round top at or above `max`: steps of 1, 2 or 5
+ * times a power of ten, whole numbers only since these are counts.
+ */
+export function niceTicks(max: number, steps = 4): number[] {
+  const rough = Math.max(max, 1) / steps;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= rough)!);
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const ticks: number[] = [];
+  for (let v = 0; v <= top + step / 2; v += step) ticks.push(Math.round(v));
+  return ticks;
+}
+
+/** Which of `count` evenly spaced buckets to label so that labels are about `every` px apart. */
+export function labelledBuckets(count: number, width: number, every = 90): number[] {
+  if (count === 0) return [];
+  const labels = Math.max(1, Math.min(count, Math.floor(width / every)));
+  if (labels === 1) return [0];
+  const out = new Set<number>();
+  for (let i = 0; i < labels; i++) out.add(Math.round((i * (count - 1)) / (labels - 1)));
+  return [...out];
+}
+
+const HEIGHT = 220;
+const MARGIN = { top: 12, right: 14, bottom: 26, left: 44 };
+
+export class Chart {
+  readonly el: HTMLElement;
+  private readonly plot: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly legend: HTMLElement;
+  private readonly table: HTMLDetailsElement;
+  private readonly hidden = new Set<string>();
+  private data: ChartData = { times: [], intervalMs: 0, series: [] };
+  private focus: number | null = null;
+  private readonly resize: ResizeObserver | null;
+
+  constructor(label: string) {
+    this.plot = h('div', {
+      class: 'chart-plot',
+      tabindex: 0,
+      role: 'img',
+      'aria-label': `${label}. Use the left and right arrow keys to read each interval.`,
+    });
+    this.readout = h('p', { class: 'chart-readout', 'aria-live': 'polite' });
+    this.legend = h('fieldset', { class: 'chart-legend' });
+    this.table = h('details', { class: 'chart-table' }, h('summary', null, 'Show the numbers'));
+    this.table.addEventListener('toggle', () => this.renderTable());
+    this.el = h('div', { class: 'chart' }, this.legend, this.plot, this.readout, this.table);
+
+    this.plot.addEventListener('pointermove', (e) => this.pointAt(e.clientX));
+    this.plot.addEventListener('pointerleave', () => this.setFocus(null));
+    this.plot.addEventListener('keydown', (e) => this.key(e));
+    this.plot.addEventListener('blur', () => this.setFocus(null));
+    // Redrawn for its width: an SVG stretched by viewBox would stretch its text too.
+    this.resize = typeof ResizeObserver === 'function' ? new ResizeObserver(() => this.render()) : null;
+    this.resize?.observe(this.plot);
+  }
+
+  update(data: ChartData): void {
+    const sameBuckets = data.times.length === this.data.times.length && data.times[0] === this.data.times[0];
+    this.data = data;
+    if (!sameBuckets) this.focus = null;
+    this.renderLegend();
+    this.render();
+    this.renderTable();
+  }
+
+  dispose(): void {
+    this.resize?.disconnect();
+  }
+
+  private renderLegend(): void {
+    const keys = this.data.series.map((x) => x.key).join();
+    if (this.legend.dataset.keys === keys) return;
+    this.legend.dataset.keys = keys;
+    fill(
+      this.legend,
+      h('legend', { class: 'sr-only' }, 'Lines shown'),
+      this.data.series.map((series) => {
+        const box = h('input', { type: 'checkbox', checked: !this.hidden.has(series.key) });
+        box.addEventListener('change', () => {
+          if (box.checked) this.hidden.delete(series.key);
+          else this.hidden.add(series.key);
+          this.render();
+        });
+        return h('label', { class: `legend-item s-${series.key}` }, box, h('span', { class: 'swatch' }), series.label);
+      }),
+    );
+  }
+
+  private geometry() {
+    const width = Math.max(280, Math.floor(this.plot.clientWidth || 600));
+    const n = this.data.times.length;
+    const innerW = width - MARGIN.left - MARGIN.right;
+    const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
+    const x = (i: number) => MARGIN.left + (n <= 1 ? innerW / 2 : (i * innerW) / (n - 1));
+    const shown = this.data.series.filter((x) => !this.hidden.has(x.key));
+    const max = Math.max(0, ...shown.flatMap((x) => x.values));
+    const ticks = niceTicks(max);
+    const top = ticks[ticks.length - 1];
+    const y = (v: number) => MARGIN.top + innerH - (v / top) * innerH;
+    return { width, n, innerW, x, y, ticks, shown };
+  }
+
+  private render(): void {
+    const { width, n, x, y, ticks, shown } = this.geometry();
+    const span = n > 1 ? this.data.times[n - 1] - this.data.times[0] : this.data.intervalMs;
+    const svg = s(
+      'svg',
+      { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, 'aria-hidden': 'true', focusable: 'false' },
+      ticks.map((v) =>
+        s(
+          'g',
+          { class: 'grid' },
+          s('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: y(v), y2: y(v) }),
+          s('text', { x: MARGIN.left - 6, y: y(v), dy: '0.32em', 'text-anchor': 'end' }, formatCompact(v)),
+        ),
+      ),
+      labelledBuckets(n, width - MARGIN.left - MARGIN.right).map((i) =>
+        s(
+          'text',
+          {
+            class: 'tick',
+            x: x(i),
+            y: HEIGHT - 8,
+            'text-anchor': n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle',
+          },
+          formatTick(this.data.times[i], span),
+        ),
+      ),
+      shown.map((series) =>
+        s('path', {
+          class: `line s-${series.key}`,
+          d: series.values.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(''),
+        }),
+      ),
+      // A lone bucket draws no line; show it as dots.
+      n === 1 ? shown.map((series) => s('circle', { class: `dot s-${series.key}`, cx: x(0), cy: y(series.values[0]), r: 3 })) : null,
+      this.focus !== null && this.focus < n
+        ? s(
+            'g',
+            { class: 'focus' },
+            s('line', { x1: x(this.focus), x2: x(this.focus), y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom }),
+            shown.map((series) =>
+              s('circle', { class: `dot s-${series.key}`, cx: x(this.focus!), cy: y(series.values[this.focus!]), r: 4 }),
+            ),
+          )
+        : null,
+    );
+    fill(this.plot, n === 0 ? h('p', { class: 'empty' }, 'No events in this range yet.') : svg);
+    this.renderReadout();
+  }
+
+  private renderReadout(): void {
+    const n = this.data.times.length;
+    const i = this.focus;
+    if (i === null || i >= n) {
+      this.readout.textContent = n
+        ? `Each point is ${formatInterval(this.data.intervalMs)}. Point at the chart, or focus it and use the arrow keys, to read the numbers.`
+        : '';
+      return;
+    }
+    const when = new Date(this.data.times[i]).toLocaleString(undefined, {
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    this.readout.textContent = `${when}: ${this.data.series.map((x) => `${x.label} ${formatCount(x.values[i] ?? 0)}`).join(' · ')}`;
+  }
+
+  private renderTable(): void {
+    if (!this.table.open) {
+      this.table.querySelector('table')?.remove();
+      return;
+    }
+    const table = h(
+      'table',
+      null,
+      h('caption', { class: 'sr-only' }, 'The chart as numbers'),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Interval start'), this.data.series.map((x) => h('th', { scope: 'col' }, x.label)))),
+      h(
+        'tbody',
+        null,
+        this.data.times.map((t, i) =>
+          h(
+            'tr',
+            null,
+            h('th', { scope: 'row' }, new Date(t).toLocaleString()),
+            this.data.series.map((x) => h('td', null, formatCount(x.values[i] ?? 0))),
+          ),
+        ),
+      ),
+    );
+    this.table.querySelector('table')?.remove();
+    this.table.append(h('div', { class: 'table-wrap' }, table));
+  }
+
+  private setFocus(i: number | null): void {
+    if (i === this.focus) return;
+    this.focus = i;
+    this.render();
+  }
+
+  private pointAt(clientX: number): void {
+    const { n, innerW } = this.geometry();
+    if (n === 0) return;
+    const left = this.plot.getBoundingClientRect().left + MARGIN.left;
+    const i = n <= 1 ? 0 : Math.round(((clientX - left) / innerW) * (n - 1));
+    this.setFocus(Math.min(n - 1, Math.max(0, i)));
+  }
+
+  private key(e: KeyboardEvent): void {
+    const n = this.data.times.length;
+    if (n === 0) return;
+    const current = this.focus ?? n - 1;
+    const next =
+      e.key === 'ArrowLeft' ? current - 1 : e.key === 'ArrowRight' ? current + 1 : e.key === 'Home' ? 0 : e.key === 'End' ? n - 1 : null;
+    if (next === null) return;
+    e.preventDefault();
+    this.setFocus(Math.min(n - 1, Math.max(0, this.focus === null ? current : next)));
+  }
+}

@@ -1,0 +1,98 @@
+// The frame around every signed-in page: a skip link, the header with the
+// project switcher and the project's pages, the account and sign-out, and the
+// <main> region the current page fills.
+
+import { h, fill } from '../dom';
+import { canChange } from '../roles';
+import { projectHash, type ProjectPage, type Route } from '../routes';
+import type { AppContext, View } from '../context';
+
+const PAGES: Array<{ page: ProjectPage; label: string }> = [
+  { page: 'overview', label: 'Overview' },
+  { page: 'events', label: 'Events' },
+  { page: 'keys', label: 'Keys & install' },
+];
+
+function projectOf(route: Route): string | null {
+  return 'project' in route ? route.project : null;
+}
+
+function pageOf(route: Route): ProjectPage | null {
+  if (route.page === 'event') return 'events';
+  return route.page === 'overview' || route.page === 'events' || route.page === 'keys' ? route.page : null;
+}
+
+export class Shell {
+  readonly el: HTMLElement;
+  private readonly main: HTMLElement;
+  private readonly nav: HTMLElement;
+
+  constructor(
+    private readonly ctx: AppContext,
+    signOut: () => void,
+  ) {
+    const skip = h('a', { class: 'skip', href: '#main' }, 'Skip to content');
+    // The hash is the router's; the skip link moves focus instead of changing it.
+    skip.addEventListener('click', (e) => {
+      e.preventDefault();
+      this.main.focus();
+    });
+    this.nav = h('nav', { class: 'nav', 'aria-label': 'Pages' });
+    const signOutButton = h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out');
+    this.main = h('main', { id: 'main', tabindex: -1 });
+    this.el = h(
+      'div',
+      { class: 'app' },
+      skip,
+      h(
+        'header',
+        { class: 'top' },
+        h('a', { class: 'brand', href: '#/projects' }, 'Spoor'),
+        this.nav,
+        h('div', { class: 'account' }, h('span', { class: 'who' }, ctx.me.user.email), signOutButton),
+      ),
+      this.main,
+    );
+  }
+
+  /** Shows a page; after a navigation, focus goes to its heading so a screen reader starts there. */
+  show(view: View, route: Route, moveFocus: boolean): void {
+    this.renderNav(route);
+    fill(this.main, view.node);
+    document.title = `${view.title} · Spoor`;
+    if (moveFocus) {
+      const heading = this.main.querySelector<HTMLElement>('h1');
+      if (heading) {
+        heading.tabIndex = -1;
+        heading.focus({ preventScroll: false });
+      }
+    }
+  }
+
+  renderNav(route: Route): void {
+    const projectId = projectOf(route);
+    const project = projectId === null ? undefined : this.ctx.project(projectId);
+    const current = pageOf(route);
+    const items: Node[] = [
+      h('a', { href: '#/projects', 'aria-current': route.page === 'projects' ? 'page' : false }, 'Projects'),
+    ];
+    if (project) {
+      const select = h(
+        'select',
+        { id: 'project-switch', class: 'switch' },
+        this.ctx.projects().map((p) =>
+          h('option', { value: String(p.id), selected: String(p.id) === String(project.id) }, `${p.name} (${p.org})`),
+        ),
+      );
+      select.addEventListener('change', () => this.ctx.navigate(projectHash(select.value, current ?? 'overview')));
+      items.push(
+        h('span', { class: 'switcher' }, h('label', { for: 'project-switch', class: 'sr-only' }, 'Project'), select),
+        ...PAGES.map(({ page, label }) =>
+          h('a', { href: projectHash(project.id, page), 'aria-current': page === current ? 'page' : false }, label),
+        ),
+      );
+      if (!canChange(project.role)) items.push(h('span', { class: 'badge' }, 'Read only'));
+    }
+    fill(this.nav, items);
+  }
+}
