@@ -5,6 +5,7 @@ pub mod auth;
 mod body;
 mod caller;
 mod cors;
+mod dashboard;
 pub mod error;
 mod events;
 mod flush;
@@ -78,6 +79,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/sdk/spoor.js", get(sdk::bundle))
         .route("/friction-tracker.js", get(sdk::bundle))
+        .route("/", get(dashboard::index))
+        .route("/setup", get(dashboard::index))
+        .route("/assets/{file}", get(dashboard::asset))
         .fallback(|| async {
             ApiError::NotFound("no such route; see the API in the README".into())
         })

@@ -1,0 +1,254 @@
+//! The web dashboard: the committed build in `dashboard/dist` (made by
+//! `npm run build --prefix dashboard`), compiled into the binary so that serving it
+//! needs no Node.js and nothing from the network.
+//!
+//! - `GET /` and `GET /setup` give the one page (`index.html`), never cached
+//!   without revalidation; the page routes by its hash, so no other path is needed.
+//! - `GET /assets/app.js` and `GET /assets/app.css` carry a strong ETag (a hash of
+//!   the bytes, computed once) and answer `If-None-Match` with 304. The page asks
+//!   for them as `?v=HASH`: that address can never name other bytes, so it is
+//!   cached for a year as immutable; any other address is revalidated.
+//! - Gzip when the client accepts it, compressed once on first use.
+//! - A Content-Security-Policy that allows this origin only, on every response here.
+
+use std::io::Write;
+use std::sync::LazyLock;
+
+use axum::extract::{Path, RawQuery};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+
+const INDEX: &str = include_str!("../../../../dashboard/dist/index.html");
+const APP_JS: &[u8] = include_bytes!("../../../../dashboard/dist/app.js");
+const APP_CSS: &[u8] = include_bytes!("../../../../dashboard/dist/app.css");
+
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                   script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// FNV-1a, 64-bit: the hash `dashboard/build.mjs` puts in the page's asset
+/// addresses. Not for security; only to tell one build's bytes from another's.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+    gzip: Vec<u8>,
+    /// The `v` of the page's address for this asset.
+    version: String,
+    etag: HeaderValue,
+    /// The gzip bytes are another representation, so another strong ETag.
+    etag_gzip: HeaderValue,
+}
+
+impl Asset {
+    fn new(name: &'static str, content_type: &'static str, body: &'static [u8]) -> Asset {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(body).expect("writing to memory");
+        let version = format!("{:016x}", fnv1a64(body));
+        let etag =
+            |suffix: &str| HeaderValue::from_str(&format!("\"{version}{suffix}\"")).expect("ASCII");
+        Asset {
+            name,
+            content_type,
+            body,
+            gzip: gz.finish().expect("writing to memory"),
+            etag: etag(""),
+            etag_gzip: etag(".gz"),
+            version,
+        }
+    }
+}
+
+static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+    [
+        Asset::new("app.js", "application/javascript; charset=utf-8", APP_JS),
+        Asset::new("app.css", "text/css; charset=utf-8", APP_CSS),
+    ]
+});
+
+fn security_headers() -> [(HeaderName, HeaderValue); 3] {
+    [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+    ]
+}
+
+/// `GET /` and `GET /setup`: the page, revalidated on every load so that a new
+/// build's asset addresses are seen at once.
+pub async fn index() -> Response {
+    (
+        security_headers(),
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        INDEX,
+    )
+        .into_response()
+}
+
+/// `GET /assets/{file}`.
+pub async fn asset(
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == file) else {
+        return ApiError::NotFound(format!("no dashboard asset {file:?}")).into_response();
+    };
+    let gzip = accepts_gzip(&headers);
+    let etag = if gzip { &asset.etag_gzip } else { &asset.etag };
+    let versioned = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .any(|pair| pair.strip_prefix("v=") == Some(asset.version.as_str()));
+    let common = (
+        security_headers(),
+        [
+            (header::ETAG, etag.clone()),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(if versioned { IMMUTABLE } else { "no-cache" }),
+            ),
+            (header::VARY, HeaderValue::from_static("Accept-Encoding")),
+        ],
+    );
+    if none_match(&headers, etag) {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    let content_type = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
+    if gzip {
+        let encoding = (header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        (common, [content_type, encoding], asset.gzip.clone()).into_response()
+    } else {
+        (common, [content_type], asset.body).into_response()
+    }
+}
+
+/// True if an `If-None-Match` header names `etag` (or is `*`). Comparison is weak,
+/// as RFC 9110 asks for this header: a `W/` prefix is ignored.
+fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag.as_bytes())
+}
+
+/// True if `Accept-Encoding` allows gzip: named (or `x-gzip`), else through `*`,
+/// with a weight above zero.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for coding in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let weight = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match name.as_str() {
+            "gzip" | "x-gzip" => gzip = Some(weight > 0.0),
+            "*" => any = Some(weight > 0.0),
+            _ => {}
+        }
+    }
+    gzip.or(any).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: HeaderName, value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn the_page_asks_for_the_assets_by_the_hash_of_the_embedded_bytes() {
+        // Else a stale dist/index.html would make browsers cache the wrong bytes for a year.
+        for asset in ASSETS.iter() {
+            let address = format!("/assets/{}?v={}", asset.name, asset.version);
+            assert!(
+                INDEX.contains(&address),
+                "dashboard/dist/index.html does not ask for {address}: run `npm run build --prefix dashboard`"
+            );
+        }
+    }
+
+    #[test]
+    fn the_hash_is_fnv_1a_64() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn gzip_is_chosen_only_when_accepted() {
+        let accepts = |v: &str| accepts_gzip(&with(header::ACCEPT_ENCODING, v));
+        assert!(accepts("gzip, deflate, br, zstd"));
+        assert!(accepts("br;q=1.0, GZIP;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("br, deflate"));
+        assert!(!accepts("gzip;q=0, *"));
+        assert!(!accepts("identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn gzip_bytes_decompress_to_the_asset() {
+        use std::io::Read;
+        for asset in ASSETS.iter() {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&asset.gzip[..])
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, asset.body, "{}", asset.name);
+            assert!(asset.gzip.len() < asset.body.len());
+        }
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        let matches = |v: &str| none_match(&with(header::IF_NONE_MATCH, v), &etag);
+        assert!(matches("\"abc\""));
+        assert!(matches("W/\"abc\""));
+        assert!(matches("\"x\", \"abc\""));
+        assert!(matches("*"));
+        assert!(!matches("\"abc.gz\""));
+    }
+}
