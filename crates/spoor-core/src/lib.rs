@@ -7,6 +7,7 @@ pub mod ip;
 pub mod limits;
 pub mod password;
 pub mod secret;
+pub mod sketch;
 pub mod time;
 pub mod useragent;
 pub mod validate;

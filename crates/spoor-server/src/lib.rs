@@ -11,6 +11,7 @@ mod enrich;
 mod http;
 mod ingest;
 mod ratelimit;
+mod rollups;
 pub mod scheduler;
 mod telemetry;
 
@@ -43,6 +44,7 @@ pub struct Server {
     app: std::sync::Arc<app::App>,
     writer: std::thread::JoinHandle<()>,
     scheduler: scheduler::Scheduler,
+    rollups: rollups::RollupProcessor,
 }
 
 impl Server {
@@ -53,10 +55,16 @@ impl Server {
             app.config.scheduler.clone(),
             app.metrics.clone(),
         );
+        let rollups = rollups::RollupProcessor::start(
+            app.store.clone(),
+            app.config.scheduler.node.clone(),
+            app.config.scheduler.lease,
+        );
         Ok(Server {
             app,
             writer,
             scheduler,
+            rollups,
         })
     }
 
@@ -79,10 +87,13 @@ impl Server {
         };
         let router = http::router(self.app);
         let served = accept::serve(listener, router, accept, shutdown).await;
-        let scheduler = self.scheduler;
-        tokio::task::spawn_blocking(move || scheduler.stop())
-            .await
-            .map_err(|_| ServerError::WriterPanicked)?;
+        let (scheduler, rollups) = (self.scheduler, self.rollups);
+        tokio::task::spawn_blocking(move || {
+            scheduler.stop();
+            rollups.stop();
+        })
+        .await
+        .map_err(|_| ServerError::WriterPanicked)?;
         served?;
         // The router and every request are gone, so the queue's last sender is
         // dropped: the writer drains what is left, commits it and exits.

@@ -1,16 +1,37 @@
-//! The overview's aggregates: totals, a time series and top lists for a project
-//! and a time range. The SQL is plain enough for both backends, so it is written
-//! once here, with the backend's placeholders; each backend runs it.
+//! The overview: totals, a time series and top lists for a project and a time
+//! range, from hourly rollups where they are complete and from the event log
+//! for the rest.
+//!
+//! The rollup processor (in the server) reads the log in seq order and adds
+//! each event to its hour's row: counts, and HyperLogLog sketches of visitors
+//! and sessions, which can be merged across hours where distinct counts cannot
+//! be added. An overview takes whole hours before the *rollup horizon* from the
+//! rollups and everything after it from the log. The horizon is an hour behind
+//! the newest event the processor has read (and at least an hour before now),
+//! so fresh events are always counted, from the log, and never twice. An event
+//! that arrives late with an old timestamp shows once the processor has read it.
 //!
 //! A visitor is an anonymous id, or the user id for messages that carry none
-//! (server-side senders). A session is a distinct `context.sessionId`.
+//! (server-side senders); a session is a distinct `context.sessionId`. Top lists
+//! count pageviews (pages, referrers) or events (countries, browsers, OS,
+//! devices).
+
+use std::collections::HashMap;
 
 use serde::Serialize;
+use spoor_core::MessageType;
+use spoor_core::sketch::Sketch;
 
-use crate::SqlArg;
+use crate::{Store, StoreResult};
 
 /// Rows in each top list.
-pub const TOP_N: u32 = 10;
+pub const TOP_N: usize = 10;
+/// Rows of each list taken from the rollups before the log's tail is added, so
+/// that an entry just outside the rollups' top ten can still rise into it.
+pub const TOP_FROM_ROLLUPS: usize = 50;
+pub const HOUR_MS: i64 = 3_600_000;
+/// The processor that makes the rollups, by its cursor's name.
+pub const ROLLUP_PROCESSOR: &str = "rollups";
 
 #[derive(Clone, Debug)]
 pub struct OverviewQuery {
@@ -64,118 +85,281 @@ pub struct Overview {
     pub top: TopLists,
 }
 
-const VISITOR: &str = "coalesce(anonymous_id, user_id)";
-const COUNTS: &str =
-    "count(*), count(DISTINCT coalesce(anonymous_id, user_id)), count(DISTINCT session_id),
-    coalesce(sum(CASE WHEN type = 'page' THEN 1 ELSE 0 END), 0)";
-
-/// Which list, over which column, counting what.
-const TOP_LISTS: [(&str, &str, &str); 6] = [
-    ("pages", "url", "AND type = 'page'"),
-    ("referrers", "referrer", "AND type = 'page'"),
-    ("countries", "country", ""),
-    ("browsers", "browser", ""),
-    ("os", "os", ""),
-    ("devices", "device_type", ""),
+/// The top lists' dimensions, as stored in `rollup_dims.dim`.
+pub const DIMS: [&str; 6] = [
+    "pages",
+    "referrers",
+    "countries",
+    "browsers",
+    "os",
+    "devices",
 ];
 
-/// The statements of one overview, with their arguments.
-pub struct OverviewSql {
-    /// One row: events, visitors, sessions, pageviews.
-    pub totals: (String, Vec<SqlArg>),
-    /// Rows of bucket index and the four counts.
-    pub series: (String, Vec<SqlArg>),
-    /// Per list: its name, and rows of value and count.
-    pub top: Vec<(&'static str, String, Vec<SqlArg>)>,
+/// How far a processor has read the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cursor {
+    pub seq: i64,
+    /// The receive time of the last event read.
+    pub received_at: i64,
 }
 
-impl OverviewQuery {
-    pub fn sql(&self, placeholder: fn(usize) -> String) -> OverviewSql {
-        let (p1, p2, p3, p4) = (
-            placeholder(1),
-            placeholder(2),
-            placeholder(3),
-            placeholder(4),
-        );
-        let bots = if self.include_bots {
-            ""
-        } else {
-            " AND NOT is_bot"
-        };
-        let scope =
-            format!("FROM events WHERE project_id = {p1} AND ts >= {p2} AND ts < {p3}{bots}");
-        let args = vec![
-            SqlArg::Int(self.project_id),
-            SqlArg::Int(self.from),
-            SqlArg::Int(self.to),
-        ];
-        let mut series_args = args.clone();
-        series_args.push(SqlArg::Int(self.bucket_ms.max(1)));
-        OverviewSql {
-            totals: (format!("SELECT {COUNTS} {scope}"), args.clone()),
-            series: (
-                format!("SELECT (ts - {p2}) / {p4} AS bucket, {COUNTS} {scope} GROUP BY bucket ORDER BY bucket"),
-                series_args,
-            ),
-            top: TOP_LISTS
-                .iter()
-                .map(|(name, column, only)| {
-                    let count = if only.is_empty() {
-                        format!("count(DISTINCT {VISITOR})")
-                    } else {
-                        "count(*)".to_string()
-                    };
-                    (
-                        *name,
-                        format!(
-                            "SELECT {column} AS value, {count} AS n {scope} {only} AND {column} IS NOT NULL
-                             GROUP BY {column} ORDER BY n DESC, value LIMIT {TOP_N}"
-                        ),
-                        args.clone(),
-                    )
-                })
-                .collect(),
+/// One hour of one project, as a rollup row holds it.
+#[derive(Clone, Debug, Default)]
+pub struct HourRollup {
+    pub events: i64,
+    pub pageviews: i64,
+    pub visitors: Sketch,
+    pub sessions: Sketch,
+}
+
+impl HourRollup {
+    pub fn merge(&mut self, other: &HourRollup) {
+        self.events += other.events;
+        self.pageviews += other.pageviews;
+        self.visitors.merge(&other.visitors);
+        self.sessions.merge(&other.sessions);
+    }
+}
+
+/// The key of an hour row: project, hour start, bot or not.
+pub type HourKey = (i64, i64, bool);
+
+/// What a pass of the processor adds to the rollups.
+#[derive(Default)]
+pub struct RollupDelta {
+    pub hours: HashMap<HourKey, HourRollup>,
+    /// (hour key, dimension, value) to events.
+    pub dims: HashMap<(HourKey, &'static str, String), i64>,
+}
+
+/// The fields of an event the overview needs.
+#[derive(Clone, Debug)]
+pub struct TailRow {
+    pub ts: i64,
+    pub is_page: bool,
+    pub visitor: Option<String>,
+    pub session: Option<String>,
+    /// Per dimension of [`DIMS`], in that order.
+    pub dims: [Option<String>; 6],
+}
+
+/// The columns a [`TailRow`] is read from, in order (both backends).
+pub const TAIL_COLUMNS: &str =
+    "ts, type, anonymous_id, user_id, session_id, url, referrer, country, browser, os, device_type";
+
+impl TailRow {
+    /// From the values of [`TAIL_COLUMNS`].
+    pub fn from_columns(ts: i64, kind: &str, mut text: [Option<String>; 9]) -> TailRow {
+        let is_page = kind == MessageType::Page.as_str();
+        let mut take = |i: usize| text[i].take();
+        let (anonymous, user, session) = (take(0), take(1), take(2));
+        let (url, referrer) = (take(3), take(4));
+        TailRow {
+            ts,
+            is_page,
+            visitor: anonymous.or(user),
+            session,
+            dims: [
+                url.filter(|_| is_page),
+                referrer.filter(|_| is_page),
+                take(5),
+                take(6),
+                take(7),
+                take(8),
+            ],
+        }
+    }
+}
+
+/// An event as a processor reads it from the log.
+#[derive(Clone, Debug)]
+pub struct LogRow {
+    pub seq: i64,
+    pub project_id: i64,
+    pub received_at: i64,
+    pub is_bot: bool,
+    pub row: TailRow,
+}
+
+/// The columns a [`LogRow`] is read from, in order (both backends).
+pub const LOG_COLUMNS: &str = "seq, project_id, received_at, is_bot, ts, type, anonymous_id, \
+    user_id, session_id, url, referrer, country, browser, os, device_type";
+
+impl RollupDelta {
+    /// Adds the events to their hours.
+    pub fn add(&mut self, events: &[LogRow]) {
+        for e in events {
+            let row = &e.row;
+            let key = (e.project_id, row.ts - row.ts.rem_euclid(HOUR_MS), e.is_bot);
+            let hour = self.hours.entry(key).or_default();
+            hour.events += 1;
+            hour.pageviews += i64::from(row.is_page);
+            if let Some(v) = &row.visitor {
+                hour.visitors.insert(v);
+            }
+            if let Some(s) = &row.session {
+                hour.sessions.insert(s);
+            }
+            for (dim, value) in DIMS.iter().zip(&row.dims) {
+                if let Some(value) = value {
+                    *self.dims.entry((key, dim, value.clone())).or_default() += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Where rollups stop and the log takes over for an overview asked at `now`:
+/// a whole hour, at least an hour before both now and the newest event the
+/// processor has read. Before any pass, nothing comes from rollups.
+pub fn horizon(cursor: Option<Cursor>, now: i64) -> i64 {
+    match cursor {
+        Some(c) if c.seq > 0 => {
+            let t = c.received_at.min(now) - HOUR_MS;
+            t - t.rem_euclid(HOUR_MS)
+        }
+        _ => i64::MIN,
+    }
+}
+
+/// Aggregates an overview from rollup hours and the log's tail.
+struct Tally {
+    totals_rollup: HourRollup,
+    buckets: Vec<HourRollup>,
+    tops: HashMap<&'static str, HashMap<String, i64>>,
+}
+
+impl Tally {
+    fn new(buckets: usize) -> Tally {
+        Tally {
+            totals_rollup: HourRollup::default(),
+            buckets: vec![HourRollup::default(); buckets],
+            tops: HashMap::new(),
         }
     }
 
-    /// Buckets in the range.
-    pub fn buckets(&self) -> i64 {
-        let width = self.bucket_ms.max(1);
-        ((self.to - self.from) + width - 1) / width
+    fn bucket_of(q: &OverviewQuery, t: i64) -> Option<usize> {
+        if t < q.from || t >= q.to {
+            return None;
+        }
+        usize::try_from((t - q.from) / q.bucket_ms.max(1)).ok()
     }
 
-    /// The series with a point for every bucket, from the rows the series
-    /// statement returned (bucket index and counts).
-    pub fn fill_series(&self, rows: Vec<(i64, Totals)>) -> Vec<Bucket> {
-        let width = self.bucket_ms.max(1);
-        let mut rows = rows.into_iter().peekable();
-        (0..self.buckets())
-            .map(|i| {
-                let totals = match rows.peek() {
-                    Some((b, _)) if *b == i => rows.next().map(|(_, t)| t).unwrap_or_default(),
-                    _ => Totals::default(),
-                };
-                Bucket {
-                    t: self.from + i * width,
-                    totals,
-                }
+    fn add_row(&mut self, q: &OverviewQuery, row: &TailRow) {
+        let mut one = HourRollup {
+            events: 1,
+            pageviews: i64::from(row.is_page),
+            ..HourRollup::default()
+        };
+        if let Some(v) = &row.visitor {
+            one.visitors.insert(v);
+        }
+        if let Some(s) = &row.session {
+            one.sessions.insert(s);
+        }
+        self.add_hour(q, row.ts, &one);
+        for (dim, value) in DIMS.iter().zip(&row.dims) {
+            if let Some(value) = value {
+                *self
+                    .tops
+                    .entry(dim)
+                    .or_default()
+                    .entry(value.clone())
+                    .or_default() += 1;
+            }
+        }
+    }
+
+    fn add_hour(&mut self, q: &OverviewQuery, t: i64, hour: &HourRollup) {
+        self.totals_rollup.merge(hour);
+        if let Some(b) = Tally::bucket_of(q, t).and_then(|i| self.buckets.get_mut(i)) {
+            b.merge(hour);
+        }
+    }
+
+    fn finish(self, q: &OverviewQuery) -> Overview {
+        let totals = |h: &HourRollup| Totals {
+            events: h.events,
+            visitors: i64::try_from(h.visitors.estimate()).unwrap_or(i64::MAX),
+            sessions: i64::try_from(h.sessions.estimate()).unwrap_or(i64::MAX),
+            pageviews: h.pageviews,
+        };
+        let width = q.bucket_ms.max(1);
+        let series = self
+            .buckets
+            .iter()
+            .zip(0..)
+            .map(|(b, i)| Bucket {
+                t: q.from + i * width,
+                totals: totals(b),
             })
-            .collect()
+            .collect();
+        let mut top = TopLists::default();
+        for (dim, counts) in self.tops {
+            let mut ranked: Vec<Ranked> = counts
+                .into_iter()
+                .map(|(value, count)| Ranked { value, count })
+                .collect();
+            ranked.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            ranked.truncate(TOP_N);
+            let list = match dim {
+                "pages" => &mut top.pages,
+                "referrers" => &mut top.referrers,
+                "countries" => &mut top.countries,
+                "browsers" => &mut top.browsers,
+                "os" => &mut top.os,
+                _ => &mut top.devices,
+            };
+            *list = ranked;
+        }
+        Overview {
+            totals: totals(&self.totals_rollup),
+            series,
+            top,
+        }
     }
 }
 
-impl TopLists {
-    pub fn set(&mut self, name: &str, rows: Vec<Ranked>) {
-        let list = match name {
-            "pages" => &mut self.pages,
-            "referrers" => &mut self.referrers,
-            "countries" => &mut self.countries,
-            "browsers" => &mut self.browsers,
-            "os" => &mut self.os,
-            _ => &mut self.devices,
-        };
-        *list = rows;
+impl OverviewQuery {
+    /// Buckets in the range.
+    pub fn buckets(&self) -> usize {
+        let width = self.bucket_ms.max(1);
+        usize::try_from(((self.to - self.from) + width - 1) / width).unwrap_or(0)
     }
+}
+
+/// The overview, from rollups before the horizon (whole hours, and only when
+/// the series' buckets are whole hours too) and from the log after it.
+pub(crate) fn overview(store: &Store, q: &OverviewQuery, now: i64) -> StoreResult<Overview> {
+    let mut tally = Tally::new(q.buckets());
+    let mut tail_from = q.from;
+    let hourly = q.bucket_ms % HOUR_MS == 0 && q.from.rem_euclid(HOUR_MS) == 0;
+    if hourly {
+        let horizon = horizon(store.processor_cursor(ROLLUP_PROCESSOR)?, now).min(q.to);
+        if horizon > q.from {
+            for (hour, rollup) in
+                store.rollup_hours(q.project_id, q.from, horizon, q.include_bots)?
+            {
+                tally.add_hour(q, hour, &rollup);
+            }
+            for (dim, value, count) in store.rollup_top(
+                q.project_id,
+                q.from,
+                horizon,
+                q.include_bots,
+                TOP_FROM_ROLLUPS,
+            )? {
+                if let Some(dim) = DIMS.iter().find(|d| **d == dim) {
+                    *tally.tops.entry(dim).or_default().entry(value).or_default() += count;
+                }
+            }
+            tail_from = horizon;
+        }
+    }
+    for row in store.overview_rows(q.project_id, tail_from, q.to, q.include_bots)? {
+        tally.add_row(q, &row);
+    }
+    Ok(tally.finish(q))
 }
 
 #[cfg(test)]
@@ -183,21 +367,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_series_has_every_bucket_of_the_range() {
-        let q = OverviewQuery {
-            project_id: 1,
-            from: 1000,
-            to: 1350,
-            bucket_ms: 100,
-            include_bots: false,
+    fn the_horizon_is_a_whole_hour_behind_the_processor_and_now() {
+        let c = |received_at| {
+            Some(Cursor {
+                seq: 9,
+                received_at,
+            })
         };
-        assert_eq!(q.buckets(), 4);
-        let one = Totals {
-            events: 1,
-            ..Totals::default()
-        };
-        let series = q.fill_series(vec![(1, one.clone()), (3, one.clone())]);
-        let shape: Vec<(i64, i64)> = series.iter().map(|b| (b.t, b.totals.events)).collect();
-        assert_eq!(shape, [(1000, 0), (1100, 1), (1200, 0), (1300, 1)]);
+        assert_eq!(horizon(None, 10 * HOUR_MS), i64::MIN);
+        assert_eq!(horizon(c(10 * HOUR_MS + 5), 10 * HOUR_MS + 5), 9 * HOUR_MS);
+        assert_eq!(
+            horizon(c(4 * HOUR_MS + 5), 10 * HOUR_MS),
+            3 * HOUR_MS,
+            "a lagging processor"
+        );
+        assert_eq!(
+            horizon(c(20 * HOUR_MS), 10 * HOUR_MS + 1),
+            9 * HOUR_MS,
+            "a clock ahead"
+        );
     }
 }

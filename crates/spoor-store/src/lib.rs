@@ -235,9 +235,81 @@ impl Store {
         dispatch!(self, s => s.take_setting(name))
     }
 
-    /// Totals, a time series and top lists for a project and a time range.
-    pub fn overview(&self, q: &analytics::OverviewQuery) -> StoreResult<analytics::Overview> {
-        dispatch!(self, s => s.overview(q))
+    /// Totals, a time series and top lists for a project and a time range, as
+    /// of `now` (see [`analytics`]).
+    pub fn overview(
+        &self,
+        q: &analytics::OverviewQuery,
+        now: i64,
+    ) -> StoreResult<analytics::Overview> {
+        analytics::overview(self, q, now)
+    }
+    /// The overview's fields of a project's events in a time range.
+    pub fn overview_rows(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<analytics::TailRow>> {
+        dispatch!(self, s => s.overview_rows(project_id, from, to, include_bots))
+    }
+    /// Up to `limit` events with seq in `(after, up_to]`, in seq order, as a
+    /// processor reads them.
+    pub fn log_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<analytics::LogRow>> {
+        dispatch!(self, s => s.log_after(after, up_to, limit))
+    }
+    /// How long after an event gets its seq it may still be uncommitted. A
+    /// processor reads only up to a seq it saw this long ago: SQLite commits in
+    /// seq order (one writer), but on PostgreSQL several writers take seqs and
+    /// commit in any order, each within two statements' timeout.
+    pub fn log_settle_time(&self) -> std::time::Duration {
+        match &self.backend {
+            Backend::Sqlite(_) => std::time::Duration::ZERO,
+            Backend::Postgres(s) => s.statement_timeout() * 2 + std::time::Duration::from_secs(5),
+        }
+    }
+    /// The highest seq in the log (0 when empty).
+    pub fn max_seq(&self) -> StoreResult<i64> {
+        dispatch!(self, s => s.max_seq())
+    }
+    pub fn processor_cursor(&self, name: &str) -> StoreResult<Option<analytics::Cursor>> {
+        dispatch!(self, s => s.processor_cursor(name))
+    }
+    /// Adds a processor pass's rollups and moves its cursor, atomically.
+    pub fn apply_rollup(
+        &self,
+        name: &str,
+        cursor: analytics::Cursor,
+        delta: &analytics::RollupDelta,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.apply_rollup(name, cursor, delta))
+    }
+    /// Rollup rows of whole hours in `[from, to)`.
+    pub fn rollup_hours(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<(i64, analytics::HourRollup)>> {
+        dispatch!(self, s => s.rollup_hours(project_id, from, to, include_bots))
+    }
+    /// The top `per_dim` values of each dimension over hours in `[from, to)`.
+    pub fn rollup_top(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+        per_dim: usize,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        dispatch!(self, s => s.rollup_top(project_id, from, to, include_bots, per_dim))
     }
 
     pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {

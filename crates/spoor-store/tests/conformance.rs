@@ -2,7 +2,7 @@
 //! public `Store` interface only. Each backend runs the same checks.
 
 use spoor_core::{Enrichment, Event, MessageType};
-use spoor_store::analytics::{OverviewQuery, Totals};
+use spoor_store::analytics::{Cursor, HOUR_MS, OverviewQuery, RollupDelta, Totals};
 use spoor_store::pg::scratch::ScratchDatabase;
 use spoor_store::{
     Appended, Batch, EventFilter, EventQuery, KeySelector, NewKey, NewToken, Role, Store,
@@ -375,7 +375,8 @@ fn check_overview_and_filters(store: &Store) {
         bucket_ms: 100,
         include_bots: false,
     };
-    let o = store.overview(&q).unwrap();
+    // No processor pass yet: all from the log.
+    let o = store.overview(&q, base + 400).unwrap();
     assert_eq!(
         o.totals,
         Totals {
@@ -389,14 +390,76 @@ fn check_overview_and_filters(store: &Store) {
     assert_eq!(per_bucket, [2, 0, 1]);
     assert_eq!(o.top.pages.len(), 3);
     assert_eq!(o.top.countries[0].value, "NL");
-    assert_eq!(o.top.countries[0].count, 2, "countries count visitors");
+    assert_eq!(o.top.countries[0].count, 3, "countries count events");
     let with_bots = store
-        .overview(&OverviewQuery {
-            include_bots: true,
-            ..q
-        })
+        .overview(
+            &OverviewQuery {
+                include_bots: true,
+                ..q.clone()
+            },
+            base + 400,
+        )
         .unwrap();
     assert_eq!(with_bots.totals.events, 4);
+
+    // A processor pass rolls the log up into hours; an hourly overview then
+    // reads those hours from the rollups and the hour after the horizon from
+    // the log, counting each event once.
+    let hourly = OverviewQuery {
+        from: base - base.rem_euclid(HOUR_MS),
+        to: base - base.rem_euclid(HOUR_MS) + 3 * HOUR_MS,
+        bucket_ms: HOUR_MS,
+        ..q.clone()
+    };
+    let before = store.overview(&hourly, hourly.to).unwrap();
+    let rows = store.log_after(0, store.max_seq().unwrap(), 1000).unwrap();
+    let mut delta = RollupDelta::default();
+    delta.add(&rows);
+    let read_at = hourly.from + 2 * HOUR_MS + 1;
+    store
+        .apply_rollup(
+            "rollups",
+            Cursor {
+                seq: rows.last().unwrap().seq,
+                received_at: read_at,
+            },
+            &delta,
+        )
+        .unwrap();
+    let late = [page_event(
+        "later",
+        hourly.from + 2 * HOUR_MS + 5,
+        "a3",
+        "s4",
+        false,
+    )];
+    store
+        .writer()
+        .unwrap()
+        .append(
+            &[Batch {
+                project_id: p.id,
+                key_id: None,
+                events: &late,
+            }],
+            read_at,
+        )
+        .unwrap();
+    let after = store.overview(&hourly, read_at).unwrap();
+    assert_eq!(
+        after.totals,
+        Totals {
+            events: before.totals.events + 1,
+            visitors: 3,
+            sessions: 3,
+            pageviews: before.totals.pageviews + 1
+        },
+        "rolled-up hours plus the log after the horizon"
+    );
+    let per_hour: Vec<i64> = after.series.iter().map(|b| b.totals.events).collect();
+    assert_eq!(per_hour, [3, 0, 1]);
+    assert_eq!(after.top.countries[0].count, 4);
+    assert_eq!(after.top.pages.len(), 4);
 
     let find = |filter: EventFilter| -> Vec<String> {
         store

@@ -74,16 +74,20 @@ pub async fn overview(
     Path(id): Path<i64>,
     Query(p): Query<OverviewParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let (from, to, bucket_ms) = range(&p, spoor_core::time::now_ms())?;
+    let now = spoor_core::time::now_ms();
+    let (from, to, bucket_ms) = range(&p, now)?;
     blocking(move || {
         caller.project(&app.store, id, false)?;
-        let o = app.store.overview(&OverviewQuery {
-            project_id: id,
-            from,
-            to,
-            bucket_ms,
-            include_bots: p.bots.unwrap_or(false),
-        })?;
+        let o = app.store.overview(
+            &OverviewQuery {
+                project_id: id,
+                from,
+                to,
+                bucket_ms,
+                include_bots: p.bots.unwrap_or(false),
+            },
+            now,
+        )?;
         Ok(Json(json!({
             "from": from,
             "to": to,

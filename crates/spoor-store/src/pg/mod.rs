@@ -9,6 +9,7 @@
 mod accounts;
 mod coordination;
 mod partitions;
+mod rollups;
 pub mod scratch;
 mod tls;
 mod writer;
@@ -25,7 +26,6 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use writer::PgWriter;
 
-use crate::analytics::{Overview, OverviewQuery, Ranked, TopLists, Totals};
 use crate::pool::{Pool, Pooled};
 use crate::{
     EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, SqlArg, StoreError, StoreResult,
@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "0003_accounts",
         include_str!("migrations/0003_accounts.sql"),
+    ),
+    (
+        4,
+        "0004_rollups",
+        include_str!("migrations/0004_rollups.sql"),
     ),
 ];
 
@@ -282,6 +287,10 @@ impl PgStore {
         Ok(store)
     }
 
+    pub fn statement_timeout(&self) -> Duration {
+        self.config.statement_timeout
+    }
+
     pub fn max_connections(&self) -> usize {
         self.config.pool_size
     }
@@ -516,40 +525,6 @@ impl PgStore {
         }
         tx.commit()?;
         Ok(())
-    }
-
-    pub fn overview(&self, q: &OverviewQuery) -> StoreResult<Overview> {
-        let sql = q.sql(|n| format!("${n}"));
-        let mut conn = self.conn()?;
-        let counts = |r: &Row, at: usize| Totals {
-            events: r.get(at),
-            visitors: r.get(at + 1),
-            sessions: r.get(at + 2),
-            pageviews: r.get(at + 3),
-        };
-        let totals = counts(&conn.query_one(&sql.totals.0, &params(&sql.totals.1))?, 0);
-        let rows = conn
-            .query(&sql.series.0, &params(&sql.series.1))?
-            .iter()
-            .map(|r| (r.get(0), counts(r, 1)))
-            .collect();
-        let mut top = TopLists::default();
-        for (name, text, args) in &sql.top {
-            let ranked = conn
-                .query(text, &params(args))?
-                .iter()
-                .map(|r| Ranked {
-                    value: r.get(0),
-                    count: r.get(1),
-                })
-                .collect();
-            top.set(name, ranked);
-        }
-        Ok(Overview {
-            totals,
-            series: q.fill_series(rows),
-            top,
-        })
     }
 
     pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {

@@ -157,7 +157,7 @@ impl PgStore {
 
     /// Drops every monthly partition that ends at or before `cutoff` (whole
     /// months only), and deletes older rows from the untimed and default
-    /// partitions, by event time.
+    /// partitions, by event time; and the rollups of hours before the cutoff.
     pub fn drop_events_before(&self, cutoff: i64) -> StoreResult<Retention> {
         let mut done = Retention::default();
         for month in self.monthly_partitions()? {
@@ -174,6 +174,10 @@ impl PgStore {
             ))?;
             tx.commit()?;
             done.partitions_dropped.push(table);
+        }
+        for table in ["rollup_hours", "rollup_dims"] {
+            self.conn()?
+                .execute(&format!("DELETE FROM {table} WHERE hour < $1"), &[&cutoff])?;
         }
         for table in ["events_untimed", "events_default"] {
             let n = self

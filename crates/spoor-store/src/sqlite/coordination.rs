@@ -86,7 +86,8 @@ impl SqliteStore {
     }
 
     /// Deletes events older than `cutoff` (event time, ms), a chunk at a time,
-    /// each through the `(project_id, ts)` index.
+    /// each through the `(project_id, ts)` index, and the rollups of hours
+    /// before it.
     pub fn drop_events_before(&self, cutoff: i64) -> StoreResult<Retention> {
         let projects: Vec<i64> = {
             let conn = self.conn()?;
@@ -95,6 +96,11 @@ impl SqliteStore {
                 .collect::<Result<_, _>>()?
         };
         let mut done = Retention::default();
+        let conn = self.conn()?;
+        for table in ["rollup_hours", "rollup_dims"] {
+            conn.execute(&format!("DELETE FROM {table} WHERE hour < ?1"), [cutoff])?;
+        }
+        drop(conn);
         for project in projects {
             loop {
                 let n = self.conn()?.execute(

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod coordination;
+mod rollups;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +17,6 @@ use spoor_core::{Enrichment, Event, MessageType};
 
 pub use writer::SqliteWriter;
 
-use crate::analytics::{Overview, OverviewQuery, Ranked, TopLists, Totals};
 use crate::pool::{Pool, Pooled};
 use crate::{
     EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, StoreError, StoreResult,
@@ -34,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "0003_accounts",
         include_str!("migrations/0003_accounts.sql"),
+    ),
+    (
+        4,
+        "0004_rollups",
+        include_str!("migrations/0004_rollups.sql"),
     ),
 ];
 /// Pooled connections at most. WAL readers do not block one another, and the server
@@ -392,48 +397,6 @@ impl SqliteStore {
             f(event_from_row(row)?)?;
         }
         Ok(())
-    }
-
-    pub fn overview(&self, q: &OverviewQuery) -> StoreResult<Overview> {
-        let sql = q.sql(|n| format!("?{n}"));
-        let conn = self.conn()?;
-        let counts = |r: &Row, at: usize| -> rusqlite::Result<Totals> {
-            Ok(Totals {
-                events: r.get(at)?,
-                visitors: r.get(at + 1)?,
-                sessions: r.get(at + 2)?,
-                pageviews: r.get(at + 3)?,
-            })
-        };
-        let totals = conn.query_row(
-            &sql.totals.0,
-            rusqlite::params_from_iter(&sql.totals.1),
-            |r| counts(r, 0),
-        )?;
-        let mut stmt = conn.prepare(&sql.series.0)?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(&sql.series.1), |r| {
-                Ok((r.get(0)?, counts(r, 1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut top = TopLists::default();
-        for (name, text, args) in &sql.top {
-            let mut stmt = conn.prepare(text)?;
-            let ranked = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| {
-                    Ok(Ranked {
-                        value: r.get(0)?,
-                        count: r.get(1)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            top.set(name, ranked);
-        }
-        Ok(Overview {
-            totals,
-            series: q.fill_series(rows),
-            top,
-        })
     }
 
     pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {

@@ -1,0 +1,189 @@
+//! The overview's reads and the rollup processor's reads and writes, on
+//! PostgreSQL.
+
+use postgres::Row;
+use spoor_core::sketch::Sketch;
+
+use super::PgStore;
+use crate::StoreResult;
+use crate::analytics::{
+    Cursor, HourRollup, LOG_COLUMNS, LogRow, RollupDelta, TAIL_COLUMNS, TailRow,
+};
+
+/// A [`TailRow`] from the row's columns starting at `at`.
+fn tail_row(r: &Row, at: usize) -> TailRow {
+    let kind: String = r.get(at + 1);
+    let mut text: [Option<String>; 9] = Default::default();
+    for (i, slot) in text.iter_mut().enumerate() {
+        *slot = r.get(at + 2 + i);
+    }
+    TailRow::from_columns(r.get(at), &kind, text)
+}
+
+/// `AND NOT is_bot` unless bots are wanted.
+fn bots(include: bool) -> &'static str {
+    if include { "" } else { " AND NOT is_bot" }
+}
+
+fn hour_rollup(r: &Row, at: usize) -> HourRollup {
+    HourRollup {
+        events: r.get(at),
+        pageviews: r.get(at + 1),
+        visitors: Sketch::from_bytes(r.get(at + 2)),
+        sessions: Sketch::from_bytes(r.get(at + 3)),
+    }
+}
+
+impl PgStore {
+    pub fn overview_rows(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<TailRow>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT {TAIL_COLUMNS} FROM events WHERE project_id = $1 AND ts >= $2 AND ts < $3{}",
+                bots(include_bots)
+            ),
+            &[&project_id, &from, &to],
+        )?;
+        Ok(rows.iter().map(|r| tail_row(r, 0)).collect())
+    }
+
+    pub fn log_after(&self, after: i64, up_to: i64, limit: i64) -> StoreResult<Vec<LogRow>> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(&format!(
+            "SELECT {LOG_COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        ))?;
+        let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
+        Ok(rows
+            .iter()
+            .map(|r| LogRow {
+                seq: r.get(0),
+                project_id: r.get(1),
+                received_at: r.get(2),
+                is_bot: r.get(3),
+                row: tail_row(r, 4),
+            })
+            .collect())
+    }
+
+    pub fn max_seq(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?
+            .get(0))
+    }
+
+    pub fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT seq, received_at FROM processor_cursors WHERE name = $1",
+                &[&name],
+            )?
+            .map(|r| Cursor {
+                seq: r.get(0),
+                received_at: r.get(1),
+            }))
+    }
+
+    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
+    /// is applied whole or not at all, so nothing is counted twice.
+    pub fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let read = tx.prepare(
+            "SELECT events, pageviews, visitors, sessions FROM rollup_hours
+             WHERE project_id = $1 AND hour = $2 AND is_bot = $3 FOR UPDATE",
+        )?;
+        let write = tx.prepare(
+            "INSERT INTO rollup_hours (project_id, hour, is_bot, events, pageviews, visitors, sessions)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (project_id, hour, is_bot) DO UPDATE SET events = EXCLUDED.events,
+                 pageviews = EXCLUDED.pageviews, visitors = EXCLUDED.visitors, sessions = EXCLUDED.sessions",
+        )?;
+        for ((project, hour, is_bot), add) in &delta.hours {
+            let mut row = tx
+                .query_opt(&read, &[project, hour, is_bot])?
+                .map(|r| hour_rollup(&r, 0))
+                .unwrap_or_default();
+            row.merge(add);
+            tx.execute(
+                &write,
+                &[
+                    project,
+                    hour,
+                    is_bot,
+                    &row.events,
+                    &row.pageviews,
+                    &row.visitors.to_bytes(),
+                    &row.sessions.to_bytes(),
+                ],
+            )?;
+        }
+        let dims = tx.prepare(
+            "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (project_id, hour, is_bot, dim, value)
+             DO UPDATE SET events = rollup_dims.events + EXCLUDED.events",
+        )?;
+        for (((project, hour, is_bot), dim, value), n) in &delta.dims {
+            tx.execute(&dims, &[project, hour, is_bot, dim, value, n])?;
+        }
+        tx.execute(
+            "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
+            &[&name, &cursor.seq, &cursor.received_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn rollup_hours(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<(i64, HourRollup)>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT hour, events, pageviews, visitors, sessions FROM rollup_hours
+                 WHERE project_id = $1 AND hour >= $2 AND hour < $3{}",
+                bots(include_bots)
+            ),
+            &[&project_id, &from, &to],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), hour_rollup(r, 1))).collect())
+    }
+
+    pub fn rollup_top(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+        per_dim: usize,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        let per_dim = i64::try_from(per_dim).unwrap_or(i64::MAX);
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT dim, value, n FROM (
+                    SELECT dim, value, sum(events)::bigint AS n,
+                           row_number() OVER (PARTITION BY dim ORDER BY sum(events) DESC, value) AS rank
+                    FROM rollup_dims WHERE project_id = $1 AND hour >= $2 AND hour < $3{}
+                    GROUP BY dim, value) ranked
+                 WHERE rank <= $4",
+                bots(include_bots)
+            ),
+            &[&project_id, &from, &to, &per_dim],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}

@@ -1,0 +1,190 @@
+//! The overview's reads and the rollup processor's reads and writes, on SQLite.
+
+use rusqlite::{OptionalExtension, Row, params};
+use spoor_core::sketch::Sketch;
+
+use super::SqliteStore;
+use crate::StoreResult;
+use crate::analytics::{
+    Cursor, HourRollup, LOG_COLUMNS, LogRow, RollupDelta, TAIL_COLUMNS, TailRow,
+};
+
+/// A [`TailRow`] from the row's columns starting at `at`.
+fn tail_row(r: &Row, at: usize) -> rusqlite::Result<TailRow> {
+    let kind: String = r.get(at + 1)?;
+    let mut text: [Option<String>; 9] = Default::default();
+    for (i, slot) in text.iter_mut().enumerate() {
+        *slot = r.get(at + 2 + i)?;
+    }
+    Ok(TailRow::from_columns(r.get(at)?, &kind, text))
+}
+
+/// `AND NOT is_bot` unless bots are wanted.
+fn bots(include: bool) -> &'static str {
+    if include { "" } else { " AND NOT is_bot" }
+}
+
+impl SqliteStore {
+    pub fn overview_rows(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<TailRow>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {TAIL_COLUMNS} FROM events WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3{}",
+            bots(include_bots)
+        ))?;
+        let rows = stmt.query_map(params![project_id, from, to], |r| tail_row(r, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn log_after(&self, after: i64, up_to: i64, limit: i64) -> StoreResult<Vec<LogRow>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {LOG_COLUMNS} FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![after, up_to, limit], |r| {
+            Ok(LogRow {
+                seq: r.get(0)?,
+                project_id: r.get(1)?,
+                received_at: r.get(2)?,
+                is_bot: r.get(3)?,
+                row: tail_row(r, 4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn max_seq(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn()?
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    pub fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT seq, received_at FROM processor_cursors WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(Cursor {
+                        seq: r.get(0)?,
+                        received_at: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
+    /// is applied whole or not at all, so nothing is counted twice.
+    pub fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut read = tx.prepare_cached(
+                "SELECT events, pageviews, visitors, sessions FROM rollup_hours
+                 WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3",
+            )?;
+            let mut write = tx.prepare_cached(
+                "INSERT OR REPLACE INTO rollup_hours
+                 (project_id, hour, is_bot, events, pageviews, visitors, sessions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for ((project, hour, is_bot), add) in &delta.hours {
+                let mut row = read
+                    .query_row(params![project, hour, is_bot], |r| {
+                        Ok(HourRollup {
+                            events: r.get(0)?,
+                            pageviews: r.get(1)?,
+                            visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                            sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                        })
+                    })
+                    .optional()?
+                    .unwrap_or_default();
+                row.merge(add);
+                write.execute(params![
+                    project,
+                    hour,
+                    is_bot,
+                    row.events,
+                    row.pageviews,
+                    row.visitors.to_bytes(),
+                    row.sessions.to_bytes()
+                ])?;
+            }
+            let mut dims = tx.prepare_cached(
+                "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (project_id, hour, is_bot, dim, value)
+                 DO UPDATE SET events = events + excluded.events",
+            )?;
+            for (((project, hour, is_bot), dim, value), n) in &delta.dims {
+                dims.execute(params![project, hour, is_bot, dim, value, n])?;
+            }
+            tx.execute(
+                "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",
+                params![name, cursor.seq, cursor.received_at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn rollup_hours(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<(i64, HourRollup)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT hour, events, pageviews, visitors, sessions FROM rollup_hours
+             WHERE project_id = ?1 AND hour >= ?2 AND hour < ?3{}",
+            bots(include_bots)
+        ))?;
+        let rows = stmt.query_map(params![project_id, from, to], |r| {
+            Ok((
+                r.get(0)?,
+                HourRollup {
+                    events: r.get(1)?,
+                    pageviews: r.get(2)?,
+                    visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                    sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(4)?),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn rollup_top(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+        per_dim: usize,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT dim, value, n FROM (
+                SELECT dim, value, sum(events) AS n,
+                       row_number() OVER (PARTITION BY dim ORDER BY sum(events) DESC, value) AS rank
+                FROM rollup_dims WHERE project_id = ?1 AND hour >= ?2 AND hour < ?3{}
+                GROUP BY dim, value)
+             WHERE rank <= ?4",
+            bots(include_bots)
+        ))?;
+        let rows = stmt.query_map(params![project_id, from, to, per_dim as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
