@@ -14,7 +14,17 @@ export interface RangePicker {
 
 export function rangePicker(
   initial: TimeRange | null,
-  { anyTime, onPreset }: { anyTime: boolean; onPreset?: (range: TimeRange | null) => void },
+  {
+    anyTime,
+    onPreset,
+    applyLabel,
+  }: {
+    anyTime: boolean;
+    /** Called when a preset is chosen; without it, presets wait for the form's own submit. */
+    onPreset?: (range: TimeRange | null) => void;
+    /** A submit button shown with the custom inputs, for a form that has no other. */
+    applyLabel?: string;
+  },
 ): RangePicker {
   const current = initial === null ? 'any' : 'preset' in initial ? initial.preset : 'custom';
   const select = h(
@@ -35,7 +45,13 @@ export function rangePicker(
     name: 'to',
     value: toLocalInput(initial && 'to' in initial ? initial.to : now),
   });
-  const custom = h('div', { class: 'custom-range', hidden: current !== 'custom' }, field('From', from), field('To', to));
+  const custom = h(
+    'div',
+    { class: 'custom-range', hidden: current !== 'custom' },
+    field('From', from),
+    field('To', to),
+    applyLabel ? h('button', { type: 'submit', class: 'secondary' }, applyLabel) : null,
+  );
   select.addEventListener('change', () => {
     custom.hidden = select.value !== 'custom';
     if (select.value === 'custom') from.focus();

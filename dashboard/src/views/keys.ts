@@ -225,7 +225,7 @@ export function keysPage(ctx: AppContext, projectId: string): View {
     const formErrors = errorNotice();
     const form = h(
       'form',
-      { class: 'card', novalidate: true },
+      { class: 'card narrow', novalidate: true },
       h('h2', null, 'Create a key'),
       formErrors.el,
       field('Name', name),

@@ -46,6 +46,7 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
   const updated = h('p', { class: 'updated muted' });
   const picker = rangePicker(range, {
     anyTime: false,
+    applyLabel: 'Apply',
     onPreset: (chosen) => {
       range = chosen!;
       apply();
@@ -61,7 +62,6 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
     { class: 'controls' },
     picker.el,
     h('div', { class: 'field check' }, botsBox, h('label', { for: 'include-bots' }, 'Include bots')),
-    h('button', { type: 'submit', class: 'secondary' }, 'Apply'),
   );
   controls.addEventListener('submit', (e) => {
     e.preventDefault();

@@ -97,7 +97,7 @@ export function projectsPage(ctx: AppContext): View {
     const errors = errorNotice();
     const form = h(
       'form',
-      { class: 'card' },
+      { class: 'card narrow' },
       h('h2', null, 'New project'),
       errors.el,
       orgs.length > 1 ? field('Organisation', org) : null,

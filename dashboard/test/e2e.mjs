@@ -1,0 +1,325 @@
+// Drives the dashboard in headless Chromium against a running Spoor, as a person
+// would: sign in (by keyboard), create a project and a key, send events with that
+// key, watch the overview update by itself, find an event in the explorer and read
+// its JSON, check what a viewer is offered, sign out. Along the way it measures
+// what a page load transfers and checks that no request leaves the loopback host.
+//
+//   node test/e2e.mjs SPOOR_URL SCREENSHOT_DIR
+//
+// with the two users, made by the caller (crates/spoor/tests/dashboard_browser.rs),
+// in OWNER_EMAIL / OWNER_PASSWORD and VIEWER_EMAIL / VIEWER_PASSWORD, both in one
+// organisation. Prints one screenshot per page into SCREENSHOT_DIR and, last,
+// `ok {json}` with what it measured; exits non-zero on the first failed check
+// (after a screenshot named failure.png).
+//
+// Every wait polls a condition against a deadline; no check relies on a sleep.
+// Uses Debian's Chromium at /usr/bin/chromium (or $CHROMIUM): this never downloads
+// a browser.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [spoorUrl, shots] = process.argv.slice(2);
+const { OWNER_EMAIL, OWNER_PASSWORD, VIEWER_EMAIL, VIEWER_PASSWORD } = process.env;
+if (!spoorUrl || !shots || !OWNER_EMAIL || !OWNER_PASSWORD || !VIEWER_EMAIL || !VIEWER_PASSWORD) {
+  console.error('usage: OWNER_EMAIL= OWNER_PASSWORD= VIEWER_EMAIL= VIEWER_PASSWORD= node e2e.mjs SPOOR_URL SCREENSHOT_DIR');
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+/** The JS and CSS a page load may transfer, gzipped. */
+const BUDGET_BYTES = 200 * 1024;
+/** How soon new events must show on the overview without a reload. */
+const LIVE_DEADLINE_MS = 10_000;
+
+const log = (line) => console.log(line);
+function check(ok, what) {
+  if (!ok) throw new Error(`check failed: ${what}`);
+}
+async function until(what, probe, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+
+// Every request any page makes, to check none leaves this machine.
+const requested = [];
+const problems = [];
+function watch(page) {
+  page.on('request', (r) => requested.push(r.url()));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // A refused sign-in logs "Failed to load resource: 401", which is expected;
+    // anything the Content-Security-Policy blocked is not.
+    if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) problems.push(m.text());
+  });
+}
+async function newPage(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  watch(page);
+  return page;
+}
+const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const total = async (page, name) => Number((await page.locator(`[data-total="${name}"]`).textContent()).replace(/\D/g, '') || NaN);
+
+let page = await newPage();
+const measured = {};
+try {
+  // 1. The first load, cold: what it transfers, and that it is gzip.
+  const assets = [];
+  page.on('response', (r) => {
+    if (['script', 'stylesheet'].includes(r.request().resourceType())) assets.push(r);
+  });
+  await page.goto(spoorUrl);
+  await page.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
+  let transferred = 0;
+  for (const r of assets) {
+    const sizes = await r.request().sizes();
+    transferred += sizes.responseBodySize;
+    check(r.headers()['content-encoding'] === 'gzip', `${r.url()} was sent gzipped`);
+  }
+  check(assets.length === 2, `the page loads one script and one stylesheet (got ${assets.map((r) => r.url())})`);
+  check(transferred <= BUDGET_BYTES, `JS+CSS transferred ${transferred} bytes, budget ${BUDGET_BYTES}`);
+  measured.transferred_bytes = transferred;
+  log(`transferred ${transferred} bytes of JS and CSS (gzip)`);
+  await shot(page, '01-sign-in');
+
+  // 2. Sign in by keyboard: a wrong password is refused in words, then the right one.
+  await page.getByLabel('Email').focus();
+  await page.keyboard.type(OWNER_EMAIL);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('not the password');
+  await page.keyboard.press('Enter');
+  const refusal = page.getByRole('alert');
+  await refusal.waitFor();
+  check((await refusal.textContent()).trim().length > 0, 'a refused sign-in says why');
+  await page.getByLabel('Password').fill(OWNER_PASSWORD);
+  await page.getByLabel('Password').press('Enter');
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
+  await shot(page, '02-projects-empty');
+
+  // 3. A project, then a key: shown whole once, with the snippets filled in.
+  await page.getByLabel('Project name').fill('Web shop');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.getByRole('heading', { name: /Keys & install/ }).waitFor();
+  check(/#\/projects\/[^/]+\/keys$/.test(page.url()), `a new project leads to its keys page (${page.url()})`);
+  const projectId = decodeURIComponent(page.url().match(/#\/projects\/([^/]+)\/keys$/)[1]);
+
+  await page.getByLabel('Name', { exact: true }).fill('Website – production');
+  await page.getByLabel('Allowed domains').fill('https://Shop.example.com/cart, localhost');
+  await page.getByLabel('Requests per minute').fill('6000');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const keyInput = page.locator('#new-key');
+  await keyInput.waitFor();
+  const key = await keyInput.inputValue();
+  check(/^fk_/.test(key), `the new key is shown whole (${key.slice(0, 6)}…)`);
+  const snippets = await page.locator('.snippet pre').allTextContents();
+  check(snippets[0].includes(`data-api-key="${key}"`) && snippets[0].includes(`src="${spoorUrl}/sdk/spoor.js"`), 'the script tag holds the key and this origin');
+  check(snippets[1].includes(`writeKey: '${key}'`) && snippets[1].includes(`host: '${spoorUrl}'`), 'the Segment snippet holds the key and host');
+  const row = page.locator('tbody tr', { hasText: 'Website – production' });
+  check((await row.textContent()).includes('shop.example.com, localhost'), 'the domains are listed as cleaned up');
+  await page.getByRole('button', { name: 'Hide' }).click();
+  check((await keyInput.getAttribute('type')) === 'password', 'Hide masks the key');
+  await page.getByRole('button', { name: 'Show' }).click();
+  check((await keyInput.getAttribute('type')) === 'text', 'Show reveals it again');
+  await shot(page, '03-keys-new-key');
+  await page.getByRole('button', { name: /^Done/ }).click();
+  await until('the key to leave the page', async () => !(await page.content()).includes(key));
+  check((await page.locator('.snippet pre').first().textContent()).includes('YOUR_WRITE_KEY'), 'after Done, the snippets hold a placeholder');
+
+  // Off and on again, through the switch; a second key is deleted after a confirmation.
+  const toggle = row.getByRole('switch');
+  await toggle.click();
+  await until('the key to be off', async () => (await row.getByRole('switch').getAttribute('aria-checked')) === 'false');
+  await row.getByRole('switch').click();
+  await until('the key to be on', async () => (await row.getByRole('switch').getAttribute('aria-checked')) === 'true');
+  await page.getByLabel('Name', { exact: true }).fill('Temporary');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await keyInput.waitFor();
+  await page.getByRole('button', { name: /^Done/ }).click();
+  await page.getByRole('button', { name: 'Delete Temporary' }).click();
+  await page.getByRole('button', { name: 'Delete key' }).click();
+  await until('the deleted key to go', async () => (await page.locator('tbody tr', { hasText: 'Temporary' }).count()) === 0);
+  await shot(page, '04-keys');
+
+  // 4. The overview, live: events sent now show without a reload.
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('heading', { name: /Overview/ }).waitFor();
+  await until('the overview to load', async () => !Number.isNaN(await total(page, 'events')));
+  check((await total(page, 'events')) === 0, 'a new project has no events');
+  await page.evaluate(() => (window.__notReloaded = true));
+
+  const now = Date.now();
+  const ua = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+  const visit = (i, user, path) => ({
+    type: 'page',
+    name: path === '/' ? 'Home' : 'Product',
+    messageId: `e2e-page-${i}`,
+    userId: user,
+    anonymousId: `anon-${user}`,
+    timestamp: new Date(now - i * 1000).toISOString(),
+    properties: { url: `https://shop.example.com${path}`, path, title: 'Shop' },
+    context: {
+      page: { url: `https://shop.example.com${path}`, path, referrer: 'https://news.example.org/' },
+      userAgent: ua,
+      sessionId: `session-${user}`,
+    },
+  });
+  const batch = [
+    visit(1, 'user-e2e-42', '/'),
+    visit(2, 'user-e2e-42', '/p/boots'),
+    visit(3, 'user-e2e-7', '/'),
+    {
+      type: 'track',
+      event: 'Order Completed',
+      messageId: 'e2e-order',
+      userId: 'user-e2e-42',
+      anonymousId: 'anon-user-e2e-42',
+      timestamp: new Date(now).toISOString(),
+      properties: { total: 99.5, currency: 'EUR' },
+      context: { userAgent: ua, sessionId: 'session-user-e2e-42', page: { url: 'https://shop.example.com/checkout' } },
+    },
+    // A crawler: left out of the overview unless bots are included.
+    { ...visit(4, 'crawler', '/'), context: { userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' } },
+  ];
+  // Enough of one user's events to need a second page in the explorer.
+  for (let i = 0; i < 55; i++) {
+    batch.push({
+      type: 'track',
+      event: 'Item Scrolled',
+      messageId: `e2e-bulk-${i}`,
+      userId: 'user-bulk',
+      timestamp: new Date(now - 60_000 - i).toISOString(),
+      context: { userAgent: ua },
+    });
+  }
+  const humans = batch.length - 1;
+  const sentAt = Date.now();
+  const sent = await fetch(`${spoorUrl}/v1/batch`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}` },
+    body: JSON.stringify({ batch }),
+  });
+  check(sent.ok, `the key sends (HTTP ${sent.status}: ${await sent.text()})`);
+  await until(`the overview to show ${humans} events`, async () => (await total(page, 'events')) === humans, LIVE_DEADLINE_MS);
+  measured.live_update_ms = Date.now() - sentAt;
+  log(`the overview showed the new events ${measured.live_update_ms} ms after they were sent`);
+  check(await page.evaluate(() => window.__notReloaded === true), 'the overview updated without a reload');
+  check((await total(page, 'pageviews')) === 3, 'three page views');
+  check((await total(page, 'visitors')) >= 3, 'at least three visitors');
+  await until('the top pages', async () => (await page.locator('.toplist', { hasText: 'Top pages' }).textContent()).includes('/p/boots'));
+  await page.getByLabel('Include bots').check();
+  await until('the crawler to count with bots included', async () => (await total(page, 'events')) === humans + 1);
+  check(page.url().includes('bots=true'), 'the bots setting is in the address');
+  await page.getByLabel('Include bots').uncheck();
+  await page.getByLabel('Time range').selectOption('7d');
+  await until('the 7-day range in the address', async () => page.url().includes('range=7d'));
+  await until('the 7-day totals', async () => (await total(page, 'events')) === humans);
+  // The chart reads out a bucket for the keyboard.
+  await page.locator('.chart-plot').focus();
+  await page.keyboard.press('End');
+  await until('the chart readout', async () => /Events \d/.test(await page.locator('.chart-readout').textContent()));
+  await shot(page, '05-overview');
+
+  // 5. The explorer: one user's events, opened whole; then paging.
+  await page.getByRole('link', { name: 'Events' }).click();
+  await page.getByRole('heading', { name: /^Events/ }).waitFor();
+  await page.getByLabel('User id').fill('user-e2e-42');
+  await page.getByLabel('User id').press('Enter');
+  await until('three events of user-e2e-42', async () => (await page.locator('table.events tbody tr').count()) === 3);
+  const users = await page.locator('table.events tbody tr td:nth-child(4)').allTextContents();
+  check(users.every((u) => u === 'user-e2e-42'), `only that user's events (${users})`);
+  const first = page.locator('table.events tbody tr').first();
+  check((await first.textContent()).includes('Order Completed'), 'newest first');
+  await first.getByRole('button').click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  const stored = JSON.parse(await dialog.locator('pre.json').textContent());
+  check(stored.userId === 'user-e2e-42' && stored.event === 'Order Completed', 'the dialog shows the event');
+  check(stored.enrichment && stored.enrichment.browser, `the JSON includes its enrichment (${JSON.stringify(stored.enrichment)})`);
+  check(stored.properties.total === 99.5, 'with its properties');
+  await shot(page, '06-event');
+  await page.keyboard.press('Escape');
+  await until('the dialog to close', async () => !(await dialog.isVisible()));
+
+  await page.getByLabel('User id').fill('user-bulk');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await until('a first page of 50', async () => (await page.locator('table.events tbody tr').count()) === 50);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await until('the other 5', async () => (await page.locator('table.events tbody tr').count()) === 55);
+  check(await page.getByRole('button', { name: 'Load more' }).isHidden(), 'no more pages');
+  await shot(page, '07-events');
+
+  // The event's own page.
+  await page.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/events/${stored.seq}`);
+  await page.getByRole('heading', { name: 'Order Completed' }).waitFor();
+
+  // 6. On a phone.
+  const phone = await newPage({ width: 390, height: 844 });
+  await phone.goto(spoorUrl);
+  await phone.getByLabel('Email').fill(OWNER_EMAIL);
+  await phone.getByLabel('Password').fill(OWNER_PASSWORD);
+  await phone.getByRole('button', { name: 'Sign in' }).click();
+  await phone.getByRole('heading', { name: 'Projects' }).waitFor();
+  await phone.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/overview`);
+  await until('the phone overview', async () => (await total(phone, 'events')) === humans);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the overview fits a phone's width (${overflow}px too wide)`);
+  await shot(phone, '08-overview-phone');
+  await phone.context().close();
+
+  // 7. A viewer sees everything and is offered no change.
+  const viewer = await newPage();
+  await viewer.goto(spoorUrl);
+  await viewer.getByLabel('Email').fill(VIEWER_EMAIL);
+  await viewer.getByLabel('Password').fill(VIEWER_PASSWORD);
+  await viewer.getByRole('button', { name: 'Sign in' }).click();
+  await viewer.getByRole('link', { name: 'Web shop' }).waitFor();
+  check((await viewer.getByRole('button', { name: /Rename|Create/ }).count()) === 0, 'a viewer has no rename or create buttons');
+  await viewer.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/keys`);
+  await viewer.locator('tbody tr', { hasText: 'Website – production' }).waitFor();
+  check((await viewer.getByRole('button', { name: /Delete|Create key/ }).count()) === 0, 'a viewer has no key delete or create buttons');
+  check((await viewer.getByRole('switch').count()) === 0, 'a viewer has no active switches');
+  check((await viewer.locator('form').count()) === 0, 'a viewer has no forms on the keys page');
+  await shot(viewer, '09-viewer-keys');
+  await viewer.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/overview`);
+  await until('the viewer overview', async () => (await total(viewer, 'events')) === humans);
+  await viewer.context().close();
+
+  // 8. Sign out; a reload stays signed out.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
+  await shot(page, '10-signed-out');
+
+  // Only this machine was asked for anything.
+  const hosts = new Set(
+    requested.filter((u) => /^(https?|wss?):/.test(u)).map((u) => new URL(u).hostname),
+  );
+  const elsewhere = [...hosts].filter((h) => !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(h));
+  check(elsewhere.length === 0, `requests only to loopback (also: ${elsewhere})`);
+  check(problems.length === 0, `no page errors or policy violations: ${problems.join('; ')}`);
+  measured.requests = requested.length;
+  log(`ok ${JSON.stringify(measured)}`);
+  await browser.close();
+  process.exit(0);
+} catch (e) {
+  console.error(e.stack || String(e));
+  if (problems.length) console.error(`page problems: ${problems.join('; ')}`);
+  await page.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  await browser.close().catch(() => {});
+  process.exit(1);
+}

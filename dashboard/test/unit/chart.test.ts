@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { labelledBuckets, niceTicks } from '../../src/ui/chart';
+
+test('y ticks climb in round whole steps to at least the top value', () => {
+  assert.deepEqual(niceTicks(0), [0, 1]);
+  assert.deepEqual(niceTicks(3), [0, 1, 2, 3]);
+  assert.deepEqual(niceTicks(59), [0, 20, 40, 60]);
+  assert.deepEqual(niceTicks(100), [0, 50, 100]);
+  assert.deepEqual(niceTicks(1234), [0, 500, 1000, 1500]);
+  for (const max of [1, 7, 99, 101, 4321, 98765]) {
+    const ticks = niceTicks(max);
+    assert.ok(ticks[ticks.length - 1] >= max, `${max}: ${ticks}`);
+    assert.ok(ticks.length <= 6, `${max}: ${ticks}`);
+    assert.ok(ticks.every(Number.isInteger), `${max}: ${ticks}`);
+  }
+});
+
+test('x labels are spread over the buckets, first and last included', () => {
+  assert.deepEqual(labelledBuckets(0, 800), []);
+  assert.deepEqual(labelledBuckets(1, 800), [0]);
+  assert.deepEqual(labelledBuckets(25, 360), [0, 8, 16, 24]);
+  const many = labelledBuckets(720, 900);
+  assert.equal(many[0], 0);
+  assert.equal(many[many.length - 1], 719);
+  assert.ok(many.length <= 10);
+});

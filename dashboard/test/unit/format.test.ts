@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  countryName,
+  formatCompact,
+  formatCount,
+  formatDateTime,
+  formatInterval,
+  formatRelative,
+  formatTick,
+} from '../../src/format';
+
+const utc = { locale: 'en-GB', timeZone: 'UTC' };
+const MIN = 60_000;
+const DAY = 86_400_000;
+
+test('counts are exact, grouped as the locale groups digits', () => {
+  assert.equal(formatCount(1234567, { locale: 'en-US' }), '1,234,567');
+  assert.equal(formatCount(1234567, { locale: 'de-DE' }), '1.234.567');
+  assert.equal(formatCount(0, { locale: 'en-US' }), '0');
+  assert.equal(formatCount(2.6, { locale: 'en-US' }), '3');
+});
+
+test('compact counts fit an axis', () => {
+  const cases: Array<[number, string]> = [
+    [0, '0'],
+    [950, '950'],
+    [1000, '1k'],
+    [1250, '1.3k'],
+    [12_400, '12k'],
+    [999_999, '1000k'],
+    [3_400_000, '3.4M'],
+    [2_000_000_000, '2G'],
+    [0.5, '0.5'],
+  ];
+  for (const [n, want] of cases) assert.equal(formatCompact(n), want, String(n));
+});
+
+test('date and time, to the second, from ms or ISO text', () => {
+  const at = Date.UTC(2026, 10, 20, 9, 5, 7);
+  assert.equal(formatDateTime(at, utc), '20 Nov 2026, 09:05:07');
+  assert.equal(formatDateTime('2026-11-20T09:05:07Z', utc), '20 Nov 2026, 09:05:07');
+  assert.equal(formatDateTime('not a time', utc), 'not a time');
+});
+
+test('relative times read as a person would say them', () => {
+  const now = Date.UTC(2026, 10, 20, 12);
+  assert.equal(formatRelative(null, now), 'never');
+  assert.equal(formatRelative(now - 10_000, now), 'just now');
+  assert.equal(formatRelative(now - 5 * MIN, now), '5 min ago');
+  assert.equal(formatRelative(now - 3 * 60 * MIN, now), '3 h ago');
+  assert.equal(formatRelative(now - DAY, now), '1 day ago');
+  assert.equal(formatRelative(now - 2 * DAY - 1, now), '2 days ago');
+  assert.equal(formatRelative(now - 40 * DAY, now, utc), '11 Oct 2026, 12:00:00');
+  assert.equal(formatRelative(now + 60_000, now, utc), '20 Nov 2026, 12:01:00', 'a clock ahead shows the date');
+});
+
+test('axis ticks show the time for short charts and the day for long ones', () => {
+  const at = Date.UTC(2026, 10, 20, 15, 30);
+  assert.equal(formatTick(at, DAY, utc), '15:30');
+  assert.equal(formatTick(at, 7 * DAY, utc), '20 Nov');
+});
+
+test('bucket widths in words', () => {
+  assert.equal(formatInterval(MIN), '1 min');
+  assert.equal(formatInterval(5 * MIN), '5 min');
+  assert.equal(formatInterval(60 * MIN), '1 hour');
+  assert.equal(formatInterval(6 * 60 * MIN), '6 hours');
+  assert.equal(formatInterval(DAY), '1 day');
+  assert.equal(formatInterval(7 * DAY), '7 days');
+  assert.equal(formatInterval(1500), '2 s');
+});
+
+test('countries by name, unknown codes as they are', () => {
+  assert.equal(countryName('DE', { locale: 'en' }), 'Germany');
+  assert.equal(countryName('us', { locale: 'en' }), 'United States');
+  assert.equal(countryName('ZZ', { locale: 'en' }), 'Unknown Region');
+  assert.equal(countryName('Narnia', { locale: 'en' }), 'Narnia');
+});

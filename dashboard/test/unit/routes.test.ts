@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRoute, projectHash, routeHash, type Route } from '../../src/routes';
+
+test('every page survives its own address', () => {
+  const routes: Route[] = [
+    { page: 'projects' },
+    { page: 'keys', project: '7' },
+    { page: 'overview', project: '7', query: { range: '7d', bots: 'true' } },
+    { page: 'overview', project: '7', query: {} },
+    { page: 'events', project: 'a/b c', query: { user_id: 'user 42', url: '/p?x=1' } },
+    { page: 'event', project: '7', seq: '1234' },
+  ];
+  for (const route of routes) assert.deepEqual(parseRoute(routeHash(route)), route, routeHash(route));
+});
+
+test('the empty hash is the projects list; a project alone is its overview', () => {
+  assert.deepEqual(parseRoute(''), { page: 'projects' });
+  assert.deepEqual(parseRoute('#/'), { page: 'projects' });
+  assert.deepEqual(parseRoute('#/projects/3'), { page: 'overview', project: '3', query: {} });
+});
+
+test('anything else is missing', () => {
+  assert.equal(parseRoute('#/nowhere').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/keys/extra').page, 'missing');
+  assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
+});
+
+test('project links by page', () => {
+  assert.equal(projectHash(3, 'overview'), '#/projects/3/overview');
+  assert.equal(projectHash('3', 'events'), '#/projects/3/events');
+  assert.equal(projectHash(3, 'keys'), '#/projects/3/keys');
+});
