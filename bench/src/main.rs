@@ -59,6 +59,10 @@ struct Args {
     /// Print one JSON line instead of text
     #[arg(long)]
     json: bool,
+    /// Spread event times at random over this many past days (0: now), and make
+    /// every fourth message a page view, as a store for the overview benchmark
+    #[arg(long, default_value_t = 0)]
+    spread_days: u32,
 }
 
 #[derive(Default)]
@@ -74,30 +78,45 @@ struct Stats {
 /// One message as JSON text. Written with `format!` rather than built as a
 /// `serde_json::Value`, so that the generator spends as little of the machine's
 /// CPU as it can: it shares the cores with the server it measures.
-fn message(out: &mut String, rng: &mut impl Rng, now: &str) {
+fn message(out: &mut String, rng: &mut impl Rng, now: &str, page: bool) {
     use std::fmt::Write;
     let user = rng.random_range(0..100_000u32);
     let sku = rng.random_range(0..5000u32);
     let id = uuid::Uuid::from_u128(rng.random::<u128>() & !(0xF000u128 << 64) | (0x4000u128 << 64));
+    let kind = if page { "page" } else { "track" };
     let _ = write!(
         out,
-        r#"{{"type":"track","event":"Product Viewed","messageId":"{id}","userId":"user-{user}","anonymousId":"anon-{user}","timestamp":"{now}","properties":{{"product_id":"sku-{sku}","price":19.99,"currency":"USD","category":"shoes"}},"context":{{"sessionId":"s-{user}","page":{{"url":"https://shop.example.com/p/sku-{sku}","referrer":"https://www.google.com/"}},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
+        r#"{{"type":"{kind}","event":"Product Viewed","messageId":"{id}","userId":"user-{user}","anonymousId":"anon-{user}","timestamp":"{now}","properties":{{"product_id":"sku-{sku}","price":19.99,"currency":"USD","category":"shoes"}},"context":{{"sessionId":"s-{user}","page":{{"url":"https://shop.example.com/p/sku-{sku}","referrer":"https://www.google.com/"}},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
     );
 }
 
-fn body(mode: Mode, batch: usize) -> Bytes {
+fn body(mode: Mode, batch: usize, spread_days: u32) -> Bytes {
     let mut rng = rand::rng();
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let at = chrono::Utc::now();
+    let now = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // A time in the spread, or now.
+    let when = |rng: &mut rand::rngs::ThreadRng| {
+        if spread_days == 0 {
+            return now.clone();
+        }
+        let back = rng.random_range(0..i64::from(spread_days) * 86_400_000);
+        (at - chrono::Duration::milliseconds(back))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
     let mut out = String::with_capacity(512 * batch);
     match mode {
-        Mode::Track => message(&mut out, &mut rng, &now),
+        Mode::Track => {
+            let t = when(&mut rng);
+            message(&mut out, &mut rng, &t, false)
+        }
         Mode::Batch => {
             out.push_str(r#"{"batch":["#);
             for i in 0..batch {
                 if i > 0 {
                     out.push(',');
                 }
-                message(&mut out, &mut rng, &now);
+                let t = when(&mut rng);
+                message(&mut out, &mut rng, &t, spread_days > 0 && i % 4 == 0);
             }
             out.push_str(r#"],"sentAt":""#);
             out.push_str(&now);
@@ -233,6 +252,7 @@ async fn main() -> anyhow::Result<()> {
         let batch = args.batch_size;
         let target_events = args.events;
         let connections = args.connections;
+        let spread_days = args.spread_days;
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
             let mut conn = Conn::connect(&addr).await.ok();
@@ -247,7 +267,7 @@ async fn main() -> anyhow::Result<()> {
                 }
                 let t0 = Instant::now();
                 let sent = match conn.as_mut() {
-                    Some(c) => c.post(&head, &body(mode, batch)).await,
+                    Some(c) => c.post(&head, &body(mode, batch, spread_days)).await,
                     None => Err(std::io::Error::other("not connected")),
                 };
                 match sent {

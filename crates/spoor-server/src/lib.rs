@@ -59,6 +59,7 @@ impl Server {
             app.store.clone(),
             app.config.scheduler.node.clone(),
             app.config.scheduler.lease,
+            app.metrics.clone(),
         );
         Ok(Server {
             app,

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use spoor_store::analytics::{Cursor, ROLLUP_PROCESSOR, RollupDelta};
 use spoor_store::{Store, StoreError};
 
+use crate::telemetry::Metrics;
+
 /// Events read per pass.
 const PASS_EVENTS: i64 = 20_000;
 /// Pause between passes when the log had nothing new.
@@ -28,11 +30,16 @@ pub struct RollupProcessor {
 }
 
 impl RollupProcessor {
-    pub fn start(store: Store, node: String, lease: Duration) -> RollupProcessor {
+    pub fn start(
+        store: Store,
+        node: String,
+        lease: Duration,
+        metrics: std::sync::Arc<Metrics>,
+    ) -> RollupProcessor {
         let (stop, stopped) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("spoor-rollups".into())
-            .spawn(move || run(&store, &node, lease, &stopped))
+            .spawn(move || run(&store, &node, lease, &metrics, &stopped))
             .expect("spawn the rollup thread");
         RollupProcessor { stop, thread }
     }
@@ -49,12 +56,15 @@ struct Settled {
     settle: Duration,
     seen: VecDeque<(Instant, i64)>,
     settled: i64,
+    /// The newest seq seen.
+    newest: i64,
 }
 
 impl Settled {
     /// The highest seq that is surely committed with everything below it.
     fn up_to(&mut self, store: &Store) -> Result<i64, StoreError> {
         let newest = store.max_seq()?;
+        self.newest = newest;
         if self.settle.is_zero() {
             return Ok(newest);
         }
@@ -73,11 +83,12 @@ impl Settled {
 
 /// One pass: reads what is new and settled, and applies it. The number of
 /// events it read.
-fn pass(store: &Store, settled: &mut Settled) -> Result<usize, StoreError> {
+fn pass(store: &Store, settled: &mut Settled, metrics: &Metrics) -> Result<usize, StoreError> {
     let cursor = store
         .processor_cursor(ROLLUP_PROCESSOR)?
         .unwrap_or_default();
     let up_to = settled.up_to(store)?;
+    metrics.rollup_behind.set(settled.newest - cursor.seq);
     if up_to <= cursor.seq {
         return Ok(0);
     }
@@ -113,13 +124,14 @@ fn pass(store: &Store, settled: &mut Settled) -> Result<usize, StoreError> {
     Ok(rows.len())
 }
 
-fn run(store: &Store, node: &str, lease: Duration, stopped: &Receiver<()>) {
+fn run(store: &Store, node: &str, lease: Duration, metrics: &Metrics, stopped: &Receiver<()>) {
     let lease_name = format!("processor:{ROLLUP_PROCESSOR}");
     let ttl = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let mut settled = Settled {
         settle: store.log_settle_time(),
         seen: VecDeque::new(),
         settled: 0,
+        newest: 0,
     };
     let mut held_since: Option<Instant> = None;
     loop {
@@ -135,7 +147,7 @@ fn run(store: &Store, node: &str, lease: Duration, stopped: &Receiver<()>) {
             };
         }
         let wait = if held_since.is_some() {
-            match pass(store, &mut settled) {
+            match pass(store, &mut settled, metrics) {
                 Ok(0) => IDLE,
                 Ok(_) => Duration::ZERO,
                 Err(e) => {

@@ -36,6 +36,7 @@ pub struct Metrics {
     pub write_seconds: Histogram,
     pub queue_depth: Gauge,
     pub scheduler_leader: Gauge,
+    pub rollup_behind: Gauge,
     pub job_runs: Family<JobLabels, Counter>,
 }
 
@@ -55,6 +56,7 @@ impl Default for Metrics {
             write_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             queue_depth: Gauge::default(),
             scheduler_leader: Gauge::default(),
+            rollup_behind: Gauge::default(),
             job_runs: Family::default(),
             registry: Registry::default(),
         };
@@ -97,6 +99,11 @@ impl Default for Metrics {
             "scheduler_leader",
             "1 while this node holds the scheduler lease and runs jobs",
             m.scheduler_leader.clone(),
+        );
+        registry.register(
+            "rollup_behind_events",
+            "Events in the log that the rollup processor has not read yet (on the node running it)",
+            m.rollup_behind.clone(),
         );
         registry.register(
             "job_runs",
