@@ -1,0 +1,308 @@
+//! The web dashboard (`dashboard/`) end to end: Spoor serves the committed build
+//! with its caching, compression and security headers, the bundle stays within its
+//! size budget, and in real headless Chromium a person signs in, creates a project
+//! and a key, sees events sent with that key appear on the live overview, finds one
+//! in the explorer, and a viewer is offered nothing that changes anything.
+//!
+//! The browser side is `dashboard/test/e2e.mjs`, driven by `playwright-core` with
+//! Debian's Chromium (`/usr/bin/chromium`); install it with `npm ci --prefix
+//! dashboard` before `cargo test`. It writes a screenshot of each page into the
+//! directory this test prints.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::Spoor;
+use reqwest::header::HeaderMap;
+
+/// What one page load may transfer, JS and CSS, gzipped.
+const BUDGET_GZIP_BYTES: usize = 200 * 1024;
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                   script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+const PASSWORD: &str = "correct horse battery staple";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn committed(name: &str) -> Vec<u8> {
+    let path = root().join("dashboard/dist").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn assert_secure(path: &str, h: &HeaderMap) {
+    assert_eq!(h["content-security-policy"], CSP, "{path}");
+    assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+    assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+}
+
+/// The `?v=` the page asks for an asset with.
+fn version_in_page(page: &str, asset: &str) -> String {
+    let marker = format!("/assets/{asset}?v=");
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("the page does not load {marker}"));
+    page[at + marker.len()..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+#[tokio::test]
+async fn spoor_serves_the_page_at_root_and_setup() {
+    let spoor = Spoor::start().await;
+    let page = committed("index.html");
+    for path in ["/", "/setup", "/setup?token=abc"] {
+        let r = spoor
+            .http
+            .get(format!("{}{path}", spoor.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let h = r.headers().clone();
+        assert_eq!(h["content-type"], "text/html; charset=utf-8", "{path}");
+        assert_eq!(h["cache-control"], "no-cache", "{path}");
+        assert_secure(path, &h);
+        assert_eq!(r.bytes().await.unwrap(), page, "{path}");
+    }
+    // The API's own routes are not shadowed by the page.
+    let r = spoor
+        .http
+        .get(format!("{}/api/me", spoor.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn assets_are_versioned_cached_gzipped_and_revalidated() {
+    let spoor = Spoor::start().await;
+    let page = String::from_utf8(committed("index.html")).unwrap();
+    for (asset, content_type) in [
+        ("app.js", "application/javascript; charset=utf-8"),
+        ("app.css", "text/css; charset=utf-8"),
+    ] {
+        let bytes = committed(asset);
+        let version = version_in_page(&page, asset);
+        assert_eq!(version.len(), 16, "{asset}: {version}");
+        let get = |query: String, gzip: bool| {
+            let mut r = spoor
+                .http
+                .get(format!("{}/assets/{asset}{query}", spoor.url));
+            if gzip {
+                r = r.header("accept-encoding", "gzip, deflate, br");
+            }
+            r
+        };
+
+        // As the page asks: gzip, immutable for a year, a strong ETag.
+        let r = get(format!("?v={version}"), true).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{asset}");
+        let h = r.headers().clone();
+        assert_eq!(h["content-type"], content_type);
+        assert_eq!(h["content-encoding"], "gzip", "{asset}");
+        assert_eq!(
+            h["cache-control"], "public, max-age=31536000, immutable",
+            "{asset}"
+        );
+        assert_eq!(h["vary"], "Accept-Encoding");
+        assert_secure(asset, &h);
+        let gz_etag = h["etag"].to_str().unwrap().to_string();
+        assert!(
+            gz_etag.starts_with('"') && !gz_etag.starts_with("W/"),
+            "{gz_etag}"
+        );
+        assert_eq!(gunzip(&r.bytes().await.unwrap()), bytes, "{asset}");
+
+        // Without gzip: the same bytes, under another ETag.
+        let r = get(format!("?v={version}"), false).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("content-encoding").is_none());
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        assert_ne!(etag, gz_etag, "each encoding has its own ETag");
+        assert_eq!(r.bytes().await.unwrap(), bytes, "{asset}");
+
+        // Another version, or none, names bytes that may change: revalidate.
+        for query in [String::new(), "?v=0000000000000000".to_string()] {
+            let r = get(query.clone(), true).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["cache-control"], "no-cache", "{asset}{query}");
+        }
+
+        // Revalidation: 304 without a body for the representation's ETag.
+        for (tag, gzip) in [(&gz_etag, true), (&etag, false)] {
+            let r = get(String::new(), gzip)
+                .header("if-none-match", tag.as_str())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 304, "{asset} with If-None-Match {tag}");
+            assert_eq!(r.headers()["etag"], tag.as_str());
+            assert!(r.bytes().await.unwrap().is_empty());
+        }
+        let r = get(String::new(), true)
+            .header("if-none-match", "\"something-else\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let r = spoor
+        .http
+        .get(format!("{}/assets/other.js", spoor.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[test]
+fn the_bundle_is_within_its_budget() {
+    let js = gzip(&committed("app.js")).len();
+    let css = gzip(&committed("app.css")).len();
+    eprintln!(
+        "dashboard/dist: app.js {js} bytes gzipped, app.css {css}, together {}",
+        js + css
+    );
+    assert!(
+        js + css <= BUDGET_GZIP_BYTES,
+        "the dashboard's JS and CSS are {} bytes gzipped; the budget is {BUDGET_GZIP_BYTES}",
+        js + css
+    );
+}
+
+/// Makes a dashboard user through the CLI, the password on standard input.
+fn add_user(spoor: &Spoor, email: &str, role: &str) {
+    let mut child = common::command()
+        .args(spoor.store.args())
+        .args(["users", "create", "--email", email, "--org", "Acme"])
+        .args(["--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run spoor users create");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "spoor users create {email}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_person_uses_the_dashboard_in_chromium() {
+    let dashboard = root().join("dashboard");
+    assert!(
+        dashboard
+            .join("node_modules/playwright-core/package.json")
+            .is_file(),
+        "{}/node_modules/playwright-core is missing: run \
+         `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix dashboard` (from the repository root) first",
+        dashboard.display()
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).is_file(),
+        "{chromium} is missing: install Debian's chromium (apt-get install chromium)"
+    );
+
+    let spoor = Spoor::start().await;
+    add_user(&spoor, "owner@example.com", "owner");
+    add_user(&spoor, "viewer@example.com", "viewer");
+    let store = if spoor.store.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("dashboard-screenshots")
+        .join(store);
+    let _ = std::fs::remove_dir_all(&shots);
+    eprintln!("screenshots of each page: {}", shots.display());
+
+    let started = Instant::now();
+    let run = tokio::process::Command::new("node")
+        .arg(dashboard.join("test/e2e.mjs"))
+        .arg(&spoor.url)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .env("OWNER_EMAIL", "owner@example.com")
+        .env("OWNER_PASSWORD", PASSWORD)
+        .env("VIEWER_EMAIL", "viewer@example.com")
+        .env("VIEWER_PASSWORD", PASSWORD)
+        .current_dir(&dashboard)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(90), run)
+        .await
+        .expect("e2e.mjs did not finish within 90 s")
+        .expect("run node (is Node.js 20+ on PATH?)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}");
+    assert!(
+        out.status.success(),
+        "e2e.mjs failed ({}); screenshots in {}",
+        out.status,
+        shots.display()
+    );
+    let report = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("ok "))
+        .expect("e2e.mjs reports `ok {...}` last");
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    let transferred = report["transferred_bytes"].as_u64().unwrap() as usize;
+    assert!(
+        transferred > 0 && transferred <= BUDGET_GZIP_BYTES,
+        "{report}"
+    );
+    assert!(
+        report["live_update_ms"].as_u64().unwrap() <= 10_000,
+        "{report}"
+    );
+    eprintln!(
+        "the browser run took {:.1} s: {report}",
+        started.elapsed().as_secs_f64()
+    );
+    for page in [
+        "01-sign-in",
+        "03-keys-new-key",
+        "05-overview",
+        "06-event",
+        "07-events",
+        "09-viewer-keys",
+    ] {
+        assert!(
+            shots.join(format!("{page}.png")).is_file(),
+            "no screenshot {page}"
+        );
+    }
+}
