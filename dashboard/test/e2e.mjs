@@ -1,16 +1,22 @@
 // Drives the dashboard in headless Chromium against a running Spoor, as a person
-// would: sign in (by keyboard), create a project and a key, send events with that
-// key, watch the overview update by itself, find an event in the explorer and read
-// its JSON, check what a viewer is offered, sign out. Along the way it measures
-// what a page load transfers and checks that no request leaves the loopback host.
+// would. Two runs:
 //
-//   node test/e2e.mjs SPOOR_URL SCREENSHOT_DIR
+//   node test/e2e.mjs tour SPOOR_URL SCREENSHOT_DIR
+//     Sign in (by keyboard), create a project and a key, send events with that key,
+//     watch the overview update by itself, find an event in the explorer and read
+//     its JSON, check what a viewer is offered, sign out. Along the way it measures
+//     what a page load transfers. The two users, made by the caller
+//     (crates/spoor/tests/dashboard_browser.rs), come in OWNER_EMAIL / OWNER_PASSWORD
+//     and VIEWER_EMAIL / VIEWER_PASSWORD, both in one organisation.
 //
-// with the two users, made by the caller (crates/spoor/tests/dashboard_browser.rs),
-// in OWNER_EMAIL / OWNER_PASSWORD and VIEWER_EMAIL / VIEWER_PASSWORD, both in one
-// organisation. Prints one screenshot per page into SCREENSHOT_DIR and, last,
-// `ok {json}` with what it measured; exits non-zero on the first failed check
-// (after a screenshot named failure.png).
+//   node test/e2e.mjs setup SETUP_LINK SCREENSHOT_DIR
+//     The first owner (OWNER_EMAIL / OWNER_PASSWORD) follows the set-up link that
+//     `spoor serve` logged, and is signed in; the link works only once.
+//
+// Both check that no request leaves the loopback host and that the page logs no
+// error or Content-Security-Policy violation. They write a screenshot of each page
+// into SCREENSHOT_DIR and print, last, `ok {json}` with what they measured; they
+// exit non-zero on the first failed check (after a screenshot named failure.png).
 //
 // Every wait polls a condition against a deadline; no check relies on a sleep.
 // Uses Debian's Chromium at /usr/bin/chromium (or $CHROMIUM): this never downloads
@@ -20,12 +26,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [spoorUrl, shots] = process.argv.slice(2);
+const [mode, address, shots] = process.argv.slice(2);
 const { OWNER_EMAIL, OWNER_PASSWORD, VIEWER_EMAIL, VIEWER_PASSWORD } = process.env;
-if (!spoorUrl || !shots || !OWNER_EMAIL || !OWNER_PASSWORD || !VIEWER_EMAIL || !VIEWER_PASSWORD) {
-  console.error('usage: OWNER_EMAIL= OWNER_PASSWORD= VIEWER_EMAIL= VIEWER_PASSWORD= node e2e.mjs SPOOR_URL SCREENSHOT_DIR');
+const usable =
+  (mode === 'tour' && VIEWER_EMAIL && VIEWER_PASSWORD) || (mode === 'setup' && address?.includes('/setup?token='));
+if (!usable || !address || !shots || !OWNER_EMAIL || !OWNER_PASSWORD) {
+  console.error('usage: OWNER_EMAIL= OWNER_PASSWORD= VIEWER_EMAIL= VIEWER_PASSWORD= node e2e.mjs tour SPOOR_URL SCREENSHOT_DIR');
+  console.error('       OWNER_EMAIL= OWNER_PASSWORD= node e2e.mjs setup SETUP_LINK SCREENSHOT_DIR');
   process.exit(2);
 }
+const spoorUrl = new URL(address).origin;
 mkdirSync(shots, { recursive: true });
 
 /** The JS and CSS a page load may transfer, gzipped. */
@@ -77,6 +87,59 @@ const total = async (page, name) => Number((await page.locator(`[data-total="${n
 let page = await newPage();
 const measured = {};
 try {
+  if (mode === 'setup') await setup();
+  else await tour();
+
+  // Only this machine was asked for anything.
+  const hosts = new Set(
+    requested.filter((u) => /^(https?|wss?):/.test(u)).map((u) => new URL(u).hostname),
+  );
+  const elsewhere = [...hosts].filter((h) => !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(h));
+  check(elsewhere.length === 0, `requests only to loopback (also: ${elsewhere})`);
+  check(problems.length === 0, `no page errors or policy violations: ${problems.join('; ')}`);
+  measured.requests = requested.length;
+  log(`ok ${JSON.stringify(measured)}`);
+  await browser.close();
+  process.exit(0);
+} catch (e) {
+  console.error(e.stack || String(e));
+  if (problems.length) console.error(`page problems: ${problems.join('; ')}`);
+  await page.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+  await browser.close().catch(() => {});
+  process.exit(1);
+}
+
+async function setup() {
+  await page.goto(address);
+  await page.getByRole('heading', { name: 'Set up Spoor' }).waitFor();
+  await shot(page, '00-setup');
+  await page.getByLabel('Your email').fill(OWNER_EMAIL);
+  await page.getByLabel('Password').fill(OWNER_PASSWORD);
+  await page.getByLabel('Organisation name').fill('Acme');
+  await page.getByLabel('Organisation name').press('Enter');
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
+  check(page.url() === `${spoorUrl}/#/projects`, `the spent token leaves the address (${page.url()})`);
+  check((await page.locator('.who').textContent()) === OWNER_EMAIL, 'the new owner is signed in');
+  check((await page.getByRole('button', { name: 'Create project' }).count()) === 1, 'an owner may create projects');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
+
+  // The link works once: a second use is refused in the server's words.
+  const again = await newPage();
+  await again.goto(address);
+  await again.getByLabel('Your email').fill('someone.else@example.com');
+  await again.getByLabel('Password').fill(OWNER_PASSWORD);
+  await again.getByLabel('Organisation name').fill('Other');
+  await again.getByRole('button', { name: /Create owner/ }).click();
+  const refusal = again.getByRole('alert');
+  await refusal.waitFor();
+  measured.reused_link = (await refusal.textContent()).trim();
+  check(measured.reused_link.length > 0, 'a reused link says why it is refused');
+  await again.goto(`${spoorUrl}/setup`);
+  await again.getByText('This set-up link has no token').waitFor();
+}
+
+async function tour() {
   // 1. The first load, cold: what it transfers, and that it is gzip.
   const assets = [];
   page.on('response', (r) => {
@@ -304,22 +367,4 @@ try {
   await page.reload();
   await page.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
   await shot(page, '10-signed-out');
-
-  // Only this machine was asked for anything.
-  const hosts = new Set(
-    requested.filter((u) => /^(https?|wss?):/.test(u)).map((u) => new URL(u).hostname),
-  );
-  const elsewhere = [...hosts].filter((h) => !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(h));
-  check(elsewhere.length === 0, `requests only to loopback (also: ${elsewhere})`);
-  check(problems.length === 0, `no page errors or policy violations: ${problems.join('; ')}`);
-  measured.requests = requested.length;
-  log(`ok ${JSON.stringify(measured)}`);
-  await browser.close();
-  process.exit(0);
-} catch (e) {
-  console.error(e.stack || String(e));
-  if (problems.length) console.error(`page problems: ${problems.join('; ')}`);
-  await page.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
-  await browser.close().catch(() => {});
-  process.exit(1);
 }

@@ -11,12 +11,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::Spoor;
+use common::{Node, Spoor, TestStore};
 use reqwest::header::HeaderMap;
 
 /// What one page load may transfer, JS and CSS, gzipped.
@@ -216,8 +217,23 @@ fn add_user(spoor: &Spoor, email: &str, role: &str) {
     );
 }
 
-#[tokio::test]
-async fn a_person_uses_the_dashboard_in_chromium() {
+/// The store's name, for the screenshot directory.
+fn store_name(store: &TestStore) -> &'static str {
+    if store.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+/// Runs `dashboard/test/e2e.mjs MODE ADDRESS DIR` and returns what it reported
+/// (`ok {json}`); screenshots go to a directory under the target dir, printed.
+async fn drive(
+    mode: &str,
+    address: &str,
+    store: &TestStore,
+    env: &[(&str, &str)],
+) -> serde_json::Value {
     let dashboard = root().join("dashboard");
     assert!(
         dashboard
@@ -229,34 +245,23 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     );
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
-        std::path::Path::new(&chromium).is_file(),
+        Path::new(&chromium).is_file(),
         "{chromium} is missing: install Debian's chromium (apt-get install chromium)"
     );
-
-    let spoor = Spoor::start().await;
-    add_user(&spoor, "owner@example.com", "owner");
-    add_user(&spoor, "viewer@example.com", "viewer");
-    let store = if spoor.store.is_postgres() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("dashboard-screenshots")
-        .join(store);
+        .join(store_name(store))
+        .join(mode);
     let _ = std::fs::remove_dir_all(&shots);
     eprintln!("screenshots of each page: {}", shots.display());
 
     let started = Instant::now();
     let run = tokio::process::Command::new("node")
         .arg(dashboard.join("test/e2e.mjs"))
-        .arg(&spoor.url)
+        .args([mode, address])
         .arg(&shots)
         .env("CHROMIUM", &chromium)
-        .env("OWNER_EMAIL", "owner@example.com")
-        .env("OWNER_PASSWORD", PASSWORD)
-        .env("VIEWER_EMAIL", "viewer@example.com")
-        .env("VIEWER_PASSWORD", PASSWORD)
+        .envs(env.iter().copied())
         .current_dir(&dashboard)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -264,13 +269,13 @@ async fn a_person_uses_the_dashboard_in_chromium() {
         .output();
     let out = tokio::time::timeout(Duration::from_secs(90), run)
         .await
-        .expect("e2e.mjs did not finish within 90 s")
+        .unwrap_or_else(|_| panic!("e2e.mjs {mode} did not finish within 90 s"))
         .expect("run node (is Node.js 20+ on PATH?)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}");
     assert!(
         out.status.success(),
-        "e2e.mjs failed ({}); screenshots in {}",
+        "e2e.mjs {mode} failed ({}); screenshots in {}",
         out.status,
         shots.display()
     );
@@ -278,7 +283,30 @@ async fn a_person_uses_the_dashboard_in_chromium() {
         .lines()
         .find_map(|l| l.strip_prefix("ok "))
         .expect("e2e.mjs reports `ok {...}` last");
-    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    eprintln!(
+        "e2e.mjs {mode} took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    serde_json::from_str(report).unwrap()
+}
+
+#[tokio::test]
+async fn a_person_uses_the_dashboard_in_chromium() {
+    let spoor = Spoor::start().await;
+    add_user(&spoor, "owner@example.com", "owner");
+    add_user(&spoor, "viewer@example.com", "viewer");
+    let report = drive(
+        "tour",
+        &spoor.url,
+        &spoor.store,
+        &[
+            ("OWNER_EMAIL", "owner@example.com"),
+            ("OWNER_PASSWORD", PASSWORD),
+            ("VIEWER_EMAIL", "viewer@example.com"),
+            ("VIEWER_PASSWORD", PASSWORD),
+        ],
+    )
+    .await;
     let transferred = report["transferred_bytes"].as_u64().unwrap() as usize;
     assert!(
         transferred > 0 && transferred <= BUDGET_GZIP_BYTES,
@@ -288,21 +316,60 @@ async fn a_person_uses_the_dashboard_in_chromium() {
         report["live_update_ms"].as_u64().unwrap() <= 10_000,
         "{report}"
     );
-    eprintln!(
-        "the browser run took {:.1} s: {report}",
-        started.elapsed().as_secs_f64()
-    );
-    for page in [
-        "01-sign-in",
-        "03-keys-new-key",
-        "05-overview",
-        "06-event",
-        "07-events",
-        "09-viewer-keys",
-    ] {
-        assert!(
-            shots.join(format!("{page}.png")).is_file(),
-            "no screenshot {page}"
-        );
-    }
+}
+
+/// `spoor serve` on a store without users, and the set-up link it logs.
+fn serve_for_setup(store: &TestStore) -> (Node, String) {
+    let mut child = common::command()
+        .args(store.args())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SPOOR_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn spoor serve");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("spoor listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from spoor serve: {first:?}"))
+        .to_string();
+    // The log is read to its end, so that the server never blocks on a full pipe.
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(at) = line.find("http://") {
+                let link = line[at..].split_whitespace().next().unwrap_or("");
+                if link.contains("/setup?token=") {
+                    let _ = tx.send(link.to_string());
+                }
+            }
+        }
+    });
+    let link = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("spoor serve logs a set-up link while there are no users");
+    (Node { child, url }, link)
+}
+
+#[tokio::test]
+async fn the_first_owner_sets_up_spoor_in_chromium() {
+    let store = TestStore::new();
+    let (node, link) = serve_for_setup(&store);
+    assert!(link.starts_with(&node.url), "{link} is on {}", node.url);
+    let report = drive(
+        "setup",
+        &link,
+        &store,
+        &[
+            ("OWNER_EMAIL", "first@example.com"),
+            ("OWNER_PASSWORD", PASSWORD),
+        ],
+    )
+    .await;
+    eprintln!("a reused link reads: {}", report["reused_link"]);
 }

@@ -219,7 +219,7 @@ export function keysPage(ctx: AppContext, projectId: string): View {
 
   let create: HTMLElement | null = null;
   if (editable) {
-    const name = input({ name: 'name', required: true, maxlength: 200, placeholder: 'Website – production' });
+    const name = input({ name: 'name', required: true, maxlength: 100, placeholder: 'Website – production' });
     const domains = input({ name: 'domains', placeholder: 'example.com, shop.example.com', autocomplete: 'off' });
     const limit = input({ name: 'limit', type: 'number', min: 1, step: 1, value: DEFAULT_RATE_LIMIT, inputmode: 'numeric', required: true });
     const formErrors = errorNotice();

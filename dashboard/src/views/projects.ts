@@ -57,7 +57,7 @@ export function projectsPage(ctx: AppContext): View {
   }
 
   function renameForm(project: Project, shown: HTMLElement): HTMLElement {
-    const name = input({ name: 'name', value: project.name, required: true, maxlength: 200 });
+    const name = input({ name: 'name', value: project.name, required: true, maxlength: 100 });
     const errors = errorNotice();
     const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
     const form = h(
@@ -92,7 +92,7 @@ export function projectsPage(ctx: AppContext): View {
   const orgs = orgsForNewProjects(ctx.me);
   let create: HTMLElement | null = null;
   if (orgs.length) {
-    const name = input({ name: 'name', required: true, maxlength: 200, placeholder: 'My website' });
+    const name = input({ name: 'name', required: true, maxlength: 100, placeholder: 'My website' });
     const org = h('select', { name: 'org' }, orgs.map((o) => h('option', { value: String(o.id) }, o.name)));
     const errors = errorNotice();
     const form = h(

@@ -26,8 +26,8 @@ export function setupPage(token: string | null, onDone: (me: Me) => void): View 
     };
   }
   const email = input({ type: 'email', name: 'email', autocomplete: 'username', required: true });
-  const password = input({ type: 'password', name: 'password', autocomplete: 'new-password', required: true });
-  const org = input({ name: 'org', autocomplete: 'organization', required: true });
+  const password = input({ type: 'password', name: 'password', autocomplete: 'new-password', required: true, minlength: 10 });
+  const org = input({ name: 'org', autocomplete: 'organization', required: true, maxlength: 100 });
   const form = h(
     'form',
     { class: 'card auth' },
@@ -35,7 +35,7 @@ export function setupPage(token: string | null, onDone: (me: Me) => void): View 
     h('p', null, 'Create the first owner of this Spoor and their organisation.'),
     errors.el,
     field('Your email', email),
-    field('Password', password, 'Choose a long one: this account can change everything.'),
+    field('Password', password, 'At least 10 characters; longer is better, since this account can change everything.'),
     field('Organisation name', org, 'Your company or team. Projects belong to it.'),
     h('button', { type: 'submit' }, 'Create owner and sign in'),
   );
