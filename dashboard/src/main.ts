@@ -1,7 +1,7 @@
 // The dashboard's entry point: finds out who is signed in, then shows the sign-in
 // page, the one-time set-up page, or the signed-in app whose pages follow the hash.
 
-import { api, setCsrfToken, whenSignedOut, type Me, type Project } from './api';
+import { api, ApiError, setCsrfToken, whenSignedOut, type Me, type Project } from './api';
 import { h, fill } from './dom';
 import { parseRoute, type Route } from './routes';
 import { errorNotice, messageOf } from './ui/alert';
@@ -37,6 +37,8 @@ function showSignIn(notice: string | null): void {
   showBare(signInPage(notice, (me) => void startApp(me)));
 }
 
+const isUnauthorized = (e: unknown) => e instanceof ApiError && e.status === 401;
+
 function viewFor(ctx: AppContext, route: Route): View {
   switch (route.page) {
     case 'projects':
@@ -61,7 +63,8 @@ async function startApp(me: Me): Promise<void> {
   try {
     projects = (await api.projects()).projects;
   } catch (e) {
-    showFailure(e);
+    // A 401 has already brought back the sign-in page.
+    if (!isUnauthorized(e)) showFailure(e);
     return;
   }
   const ctx: AppContext = {
@@ -84,10 +87,14 @@ async function startApp(me: Me): Promise<void> {
     failures.clear();
     try {
       await api.logout();
-      showSignIn('You have signed out.');
     } catch (e) {
-      failures.show(messageOf(e));
+      // A session that had already ended is as signed out as can be.
+      if (!isUnauthorized(e)) {
+        failures.show(messageOf(e));
+        return;
+      }
     }
+    showSignIn('You have signed out.');
   });
   shell.el.insertBefore(failures.el, shell.el.querySelector('main'));
 
@@ -139,7 +146,7 @@ async function boot(): Promise<void> {
     const me = await api.me();
     await startApp(me);
   } catch (e) {
-    if (e && typeof e === 'object' && (e as { status?: number }).status === 401) showSignIn(null);
+    if (isUnauthorized(e)) showSignIn(null);
     else showFailure(e);
   }
 }

@@ -34,14 +34,17 @@ export function niceTicks(max: number, steps = 4): number[] {
   return ticks;
 }
 
-/** Which of `count` evenly spaced buckets to label so that labels are about `every` px apart. */
+/**
+ * Which of `count` evenly spaced buckets to label, so that labels are about `every`
+ * px apart: counted back from the last bucket (the latest, which is always
+ * labelled), at an equal step so the axis reads as regular.
+ */
 export function labelledBuckets(count: number, width: number, every = 90): number[] {
-  if (count === 0) return [];
-  const labels = Math.max(1, Math.min(count, Math.floor(width / every)));
-  if (labels === 1) return [0];
-  const out = new Set<number>();
-  for (let i = 0; i < labels; i++) out.add(Math.round((i * (count - 1)) / (labels - 1)));
-  return [...out];
+  const fit = Math.max(1, Math.floor(width / every));
+  const step = Math.max(1, Math.ceil(count / fit));
+  const out: number[] = [];
+  for (let i = count - 1; i >= 0; i -= step) out.unshift(i);
+  return out;
 }
 
 const HEIGHT = 220;
