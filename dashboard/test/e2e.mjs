@@ -76,7 +76,12 @@ function watch(page) {
   });
 }
 async function newPage(viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+  const context = await browser.newContext({
+    viewport,
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
   const page = await context.newPage();
   watch(page);
   return page;
@@ -193,6 +198,8 @@ async function tour() {
   check(snippets[1].includes(`writeKey: '${key}'`) && snippets[1].includes(`host: '${spoorUrl}'`), 'the Segment snippet holds the key and host');
   const row = page.locator('tbody tr', { hasText: 'Website – production' });
   check((await row.textContent()).includes('shop.example.com, localhost'), 'the domains are listed as cleaned up');
+  await page.getByRole('button', { name: 'Copy key' }).click();
+  await until('the copied key', async () => (await page.evaluate(() => navigator.clipboard.readText())) === key);
   await page.getByRole('button', { name: 'Hide' }).click();
   check((await keyInput.getAttribute('type')) === 'password', 'Hide masks the key');
   await page.getByRole('button', { name: 'Show' }).click();
@@ -341,6 +348,14 @@ async function tour() {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the overview fits a phone's width (${overflow}px too wide)`);
   await shot(phone, '08-overview-phone');
+  // A session that ends (here: its cookie goes) brings back the sign-in page by
+  // itself, at the next poll; signing in again returns to the same page.
+  await phone.context().clearCookies();
+  await phone.getByText('Your session has ended').waitFor({ timeout: 10_000 });
+  await phone.getByLabel('Email').fill(OWNER_EMAIL);
+  await phone.getByLabel('Password').fill(OWNER_PASSWORD);
+  await phone.getByRole('button', { name: 'Sign in' }).click();
+  await until('the overview again', async () => (await total(phone, 'events')) === humans);
   await phone.context().close();
 
   // 7. A viewer sees everything and is offered no change.
@@ -361,7 +376,16 @@ async function tour() {
   await until('the viewer overview', async () => (await total(viewer, 'events')) === humans);
   await viewer.context().close();
 
-  // 8. Sign out; a reload stays signed out.
+  // 8. Rename the project; the header's project list follows.
+  await page.getByRole('link', { name: 'Projects' }).click();
+  await page.getByRole('button', { name: 'Rename Web shop' }).click();
+  await page.getByLabel('New name for Web shop').fill('Web shop EU');
+  await page.getByLabel('New name for Web shop').press('Enter');
+  await page.getByText('Renamed to "Web shop EU".').waitFor();
+  await page.getByRole('link', { name: 'Web shop EU' }).click();
+  await until('the new name in the header', async () => (await page.locator('#project-switch').textContent()).includes('Web shop EU'));
+
+  // 9. Sign out; a reload stays signed out.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByText('You have signed out.').waitFor();
   await page.reload();
