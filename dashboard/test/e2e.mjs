@@ -297,6 +297,18 @@ async function tour() {
   await page.getByLabel('Time range').selectOption('7d');
   await until('the 7-day range in the address', async () => page.url().includes('range=7d'));
   await until('the 7-day totals', async () => (await total(page, 'events')) === humans);
+  // A custom range, typed (the browser runs in UTC here), applied with its button.
+  const local = (ms) => new Date(ms).toISOString().slice(0, 16);
+  await page.getByLabel('Time range').selectOption('custom');
+  await page.getByLabel('From', { exact: true }).fill(local(now - 2 * 3_600_000));
+  await page.getByLabel('To', { exact: true }).fill(local(now + 3_600_000));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await until('the custom range in the address', async () => /from=.*&to=/.test(page.url()));
+  await until('the custom range totals', async () => (await total(page, 'events')) === humans);
+  await page.getByLabel('From', { exact: true }).fill(local(now + 3_600_000));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('The start must be before the end.').waitFor();
+  await page.getByLabel('Time range').selectOption('24h');
   // The chart reads out a bucket for the keyboard.
   await page.locator('.chart-plot').focus();
   await page.keyboard.press('End');

@@ -263,8 +263,6 @@ async fn drive(
         .env("CHROMIUM", &chromium)
         .envs(env.iter().copied())
         .current_dir(&dashboard)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
         .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(Duration::from_secs(90), run)
@@ -275,8 +273,9 @@ async fn drive(
     eprintln!("{stdout}");
     assert!(
         out.status.success(),
-        "e2e.mjs {mode} failed ({}); screenshots in {}",
+        "e2e.mjs {mode} failed ({}): {}\nscreenshots in {}",
         out.status,
+        String::from_utf8_lossy(&out.stderr),
         shots.display()
     );
     let report = stdout
