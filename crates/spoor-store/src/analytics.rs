@@ -30,6 +30,13 @@ pub const TOP_N: usize = 10;
 /// that an entry just outside the rollups' top ten can still rise into it.
 pub const TOP_FROM_ROLLUPS: usize = 50;
 pub const HOUR_MS: i64 = 3_600_000;
+/// Values of one dimension an hour's rollup keeps; past twice as many, the
+/// least frequent are folded into one [`OTHER`] row. Without a bound, a site with
+/// thousands of pages keeps thousands of rows an hour, and a month's top pages
+/// would sort millions of rows.
+pub const DIM_VALUES_PER_HOUR: usize = 100;
+/// The value that stands for the folded rest; never listed.
+pub const OTHER: &str = "(other)";
 /// The processor that makes the rollups, by its cursor's name.
 pub const ROLLUP_PROCESSOR: &str = "rollups";
 
@@ -206,6 +213,13 @@ impl RollupDelta {
                 }
             }
         }
+    }
+}
+
+impl RollupDelta {
+    /// Every (hour key, dimension) the delta adds to, once each.
+    pub fn touched_dims(&self) -> std::collections::BTreeSet<(HourKey, &'static str)> {
+        self.dims.keys().map(|(key, dim, _)| (*key, *dim)).collect()
     }
 }
 

@@ -2,7 +2,10 @@
 //! public `Store` interface only. Each backend runs the same checks.
 
 use spoor_core::{Enrichment, Event, MessageType};
-use spoor_store::analytics::{Cursor, HOUR_MS, OverviewQuery, RollupDelta, Totals};
+use spoor_store::analytics::{
+    Cursor, DIM_VALUES_PER_HOUR, HOUR_MS, LogRow, OTHER, OverviewQuery, RollupDelta, TailRow,
+    Totals,
+};
 use spoor_store::pg::scratch::ScratchDatabase;
 use spoor_store::{
     Appended, Batch, EventFilter, EventQuery, KeySelector, NewKey, NewToken, Role, Store,
@@ -243,6 +246,54 @@ fn check_backend(store: Store) {
     check_coordination(&store);
     check_accounts(&store);
     check_overview_and_filters(&store);
+    check_rollup_dimension_cap(&store);
+}
+
+/// An hour keeps its most frequent values of a dimension; the rest fold into
+/// one row that is never listed.
+fn check_rollup_dimension_cap(store: &Store) {
+    let p = store.create_project(1, "many-pages").unwrap();
+    let hour = 1_699_999_200_000;
+    let mut rows = Vec::new();
+    for page in 0..250 {
+        // Page n is viewed n + 1 times.
+        for _ in 0..=page {
+            let mut text: [Option<String>; 9] = Default::default();
+            text[3] = Some(format!("https://a.example/{page:03}"));
+            rows.push(LogRow {
+                seq: 1,
+                project_id: p.id,
+                received_at: hour,
+                is_bot: false,
+                row: TailRow::from_columns(hour + 5, "page", text),
+            });
+        }
+    }
+    let mut delta = RollupDelta::default();
+    delta.add(&rows);
+    let cursor = store
+        .processor_cursor("rollups")
+        .unwrap()
+        .unwrap_or_default();
+    store.apply_rollup("rollups", cursor, &delta).unwrap();
+    let pages: Vec<(String, i64)> = store
+        .rollup_top(p.id, hour, hour + HOUR_MS, false, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|(dim, _, _)| dim == "pages")
+        .map(|(_, value, n)| (value, n))
+        .collect();
+    assert_eq!(pages.len(), DIM_VALUES_PER_HOUR);
+    assert_eq!(pages[0], ("https://a.example/249".to_string(), 250));
+    assert!(pages.iter().all(|(v, _)| v != OTHER));
+    let hours = store
+        .rollup_hours(p.id, hour, hour + HOUR_MS, false)
+        .unwrap();
+    assert_eq!(
+        hours[0].1.pageviews,
+        (1..=250).sum::<i64>(),
+        "counts are kept whole"
+    );
 }
 
 /// Organisations, users, roles, browser sessions, settings, and the project and

@@ -7,7 +7,8 @@ use spoor_core::sketch::Sketch;
 use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::{
-    Cursor, HourRollup, LOG_COLUMNS, LogRow, RollupDelta, TAIL_COLUMNS, TailRow,
+    Cursor, DIM_VALUES_PER_HOUR, HourRollup, LOG_COLUMNS, LogRow, OTHER, RollupDelta, TAIL_COLUMNS,
+    TailRow,
 };
 
 /// A [`TailRow`] from the row's columns starting at `at`.
@@ -133,6 +134,32 @@ impl PgStore {
         for (((project, hour, is_bot), dim, value), n) in &delta.dims {
             tx.execute(&dims, &[project, hour, is_bot, dim, value, n])?;
         }
+        let count = tx.prepare(
+            "SELECT count(*) FROM rollup_dims
+             WHERE project_id = $1 AND hour = $2 AND is_bot = $3 AND dim = $4",
+        )?;
+        let tail = tx.prepare(
+            "DELETE FROM rollup_dims WHERE (project_id, hour, is_bot, dim, value) IN (
+                 SELECT project_id, hour, is_bot, dim, value FROM rollup_dims
+                 WHERE project_id = $1 AND hour = $2 AND is_bot = $3 AND dim = $4 AND value <> $5
+                 ORDER BY events DESC, value OFFSET $6)
+             RETURNING events",
+        )?;
+        let keep = i64::try_from(DIM_VALUES_PER_HOUR).unwrap_or(i64::MAX);
+        for ((project, hour, is_bot), dim) in delta.touched_dims() {
+            let n: i64 = tx
+                .query_one(&count, &[&project, &hour, &is_bot, &dim])?
+                .get(0);
+            if n <= 2 * keep {
+                continue;
+            }
+            let rest: i64 = tx
+                .query(&tail, &[&project, &hour, &is_bot, &dim, &OTHER, &keep])?
+                .iter()
+                .map(|r| r.get::<_, i64>(0))
+                .sum();
+            tx.execute(&dims, &[&project, &hour, &is_bot, &dim, &OTHER, &rest])?;
+        }
         tx.execute(
             "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
@@ -174,12 +201,12 @@ impl PgStore {
                 "SELECT dim, value, n FROM (
                     SELECT dim, value, sum(events)::bigint AS n,
                            row_number() OVER (PARTITION BY dim ORDER BY sum(events) DESC, value) AS rank
-                    FROM rollup_dims WHERE project_id = $1 AND hour >= $2 AND hour < $3{}
+                    FROM rollup_dims WHERE project_id = $1 AND hour >= $2 AND hour < $3{} AND value <> $5
                     GROUP BY dim, value) ranked
                  WHERE rank <= $4",
                 bots(include_bots)
             ),
-            &[&project_id, &from, &to, &per_dim],
+            &[&project_id, &from, &to, &per_dim, &OTHER],
         )?;
         Ok(rows
             .iter()

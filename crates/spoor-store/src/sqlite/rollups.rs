@@ -6,7 +6,8 @@ use spoor_core::sketch::Sketch;
 use super::SqliteStore;
 use crate::StoreResult;
 use crate::analytics::{
-    Cursor, HourRollup, LOG_COLUMNS, LogRow, RollupDelta, TAIL_COLUMNS, TailRow,
+    Cursor, DIM_VALUES_PER_HOUR, HourRollup, LOG_COLUMNS, LogRow, OTHER, RollupDelta, TAIL_COLUMNS,
+    TailRow,
 };
 
 /// A [`TailRow`] from the row's columns starting at `at`.
@@ -127,6 +128,44 @@ impl SqliteStore {
             for (((project, hour, is_bot), dim, value), n) in &delta.dims {
                 dims.execute(params![project, hour, is_bot, dim, value, n])?;
             }
+            let mut count = tx.prepare_cached(
+                "SELECT count(*) FROM rollup_dims
+                 WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4",
+            )?;
+            let mut tail = tx.prepare_cached(
+                "SELECT value, events FROM rollup_dims
+                 WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value <> ?5
+                 ORDER BY events DESC, value LIMIT -1 OFFSET ?6",
+            )?;
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM rollup_dims
+                 WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value = ?5",
+            )?;
+            for ((project, hour, is_bot), dim) in delta.touched_dims() {
+                let n: i64 = count.query_row(params![project, hour, is_bot, dim], |r| r.get(0))?;
+                if n as usize <= 2 * DIM_VALUES_PER_HOUR {
+                    continue;
+                }
+                let folded = tail
+                    .query_map(
+                        params![
+                            project,
+                            hour,
+                            is_bot,
+                            dim,
+                            OTHER,
+                            DIM_VALUES_PER_HOUR as i64
+                        ],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                    )?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut rest = 0;
+                for (value, events) in &folded {
+                    delete.execute(params![project, hour, is_bot, dim, value])?;
+                    rest += events;
+                }
+                dims.execute(params![project, hour, is_bot, dim, OTHER, rest])?;
+            }
             tx.execute(
                 "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",
@@ -177,12 +216,12 @@ impl SqliteStore {
             "SELECT dim, value, n FROM (
                 SELECT dim, value, sum(events) AS n,
                        row_number() OVER (PARTITION BY dim ORDER BY sum(events) DESC, value) AS rank
-                FROM rollup_dims WHERE project_id = ?1 AND hour >= ?2 AND hour < ?3{}
+                FROM rollup_dims WHERE project_id = ?1 AND hour >= ?2 AND hour < ?3{} AND value <> ?5
                 GROUP BY dim, value)
              WHERE rank <= ?4",
             bots(include_bots)
         ))?;
-        let rows = stmt.query_map(params![project_id, from, to, per_dim as i64], |r| {
+        let rows = stmt.query_map(params![project_id, from, to, per_dim as i64, OTHER], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
