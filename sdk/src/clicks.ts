@@ -7,7 +7,8 @@ import { DEAD_MS, deadTarget } from './dead';
 import { Click, RAGE_WINDOW_MS, rageDetector } from './rage';
 import { ignored, selector, text } from './selector';
 import type { Capture, Properties } from './types';
-import { after, guard, now, on } from './util';
+import { now } from './ids';
+import { after, guard, on } from './safe';
 
 type Track = (event: string, p: Properties, t?: number) => void;
 

@@ -12,7 +12,9 @@ import { createQueue } from './queue';
 import { createIdentity } from './session';
 import { createSender } from './transport';
 import type { Capture, Config, Message, Properties, Spoor } from './types';
-import { attempt, guard, iso, log, now, on, setDebug, storage, uuid } from './util';
+import { iso, now, uuid } from './ids';
+import { attempt, guard, log, on, setDebug } from './safe';
+import { storage } from './storage';
 import { captureVitals } from './vitals';
 
 export const VERSION = '0.1.0';

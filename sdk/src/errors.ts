@@ -2,7 +2,8 @@
 // once per burst.
 
 import type { Properties } from './types';
-import { attempt, now, on } from './util';
+import { now } from './ids';
+import { attempt, on } from './safe';
 
 export const BURST_MS = 5000;
 

@@ -5,7 +5,7 @@
 
 import { ignored, selector, text } from './selector';
 import type { Properties } from './types';
-import { guard, on } from './util';
+import { guard, on } from './safe';
 
 /** The message unless it would reveal the value. */
 export const safeMessage = (message: string | null | undefined, value: unknown): string | undefined =>

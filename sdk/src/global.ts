@@ -5,7 +5,7 @@
 import { createClient } from './client';
 import { fromAttributes } from './config';
 import type { Config } from './types';
-import { guard } from './util';
+import { guard } from './safe';
 
 guard(() => {
   const w = window as any;

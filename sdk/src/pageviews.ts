@@ -2,7 +2,8 @@
 // and hash changes), and `$page_leave` with time on page and the deepest scroll.
 
 import type { Properties } from './types';
-import { after, guard, now, on } from './util';
+import { now } from './ids';
+import { after, guard, on } from './safe';
 
 /** Segment's `context.campaign` from a query string's `utm_*` parameters, if any. */
 export function campaign(search: string): Properties | undefined {

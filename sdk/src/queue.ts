@@ -7,7 +7,9 @@
 // messageId makes harmless; nothing is ever lost that way.
 
 import type { Message } from './types';
-import { guard, now, parse, Store, uuid } from './util';
+import { now, uuid } from './ids';
+import { guard, parse } from './safe';
+import { Store } from './storage';
 
 /** What one page stores: when it last wrote, its messages, how many were dropped. */
 interface Saved {

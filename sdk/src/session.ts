@@ -6,7 +6,9 @@
 // the session it came from, so a session's last `$session_end` is its end.
 
 import type { Properties } from './types';
-import { parse, Store, uuid } from './util';
+import { uuid } from './ids';
+import { parse } from './safe';
+import { Store } from './storage';
 
 /** A session as stored: id, start, last activity, and whether a page unload ended it. */
 interface Session {

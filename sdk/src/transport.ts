@@ -12,7 +12,8 @@ import { backoff, retryable, retryAfter } from './backoff';
 import { body, chunks } from './batch';
 import type { Queue } from './queue';
 import type { Message } from './types';
-import { attempt, guard, iso, log, now } from './util';
+import { iso, now } from './ids';
+import { attempt, guard, log } from './safe';
 
 /** Each beacon body stays under this (browsers refuse beacons past 64 KB in flight). */
 export const BEACON_BYTES = 60000;

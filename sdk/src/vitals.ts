@@ -3,7 +3,7 @@
 // (the longest interaction) keep changing, so they are sent, from PerformanceObserver,
 // when the page is first hidden.
 
-import { attempt, guard, on } from './util';
+import { attempt, guard, on } from './safe';
 
 /** Cumulative layout shift from [time, value] shifts in order: the largest session window (shifts under 1 s apart, at most 5 s long). */
 export function cls(shifts: [number, number][]): number {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createQueue } from '../../src/queue';
 import type { Message } from '../../src/types';
-import { storage, Store } from '../../src/util';
+import { storage, Store } from '../../src/storage';
 
 const msg = (n: number): Message => ({
   type: 'track',

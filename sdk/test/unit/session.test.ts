@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createIdentity } from '../../src/session';
 import type { Properties } from '../../src/types';
-import { storage } from '../../src/util';
+import { storage } from '../../src/storage';
 
 const MIN = 60000;
 

@@ -4,7 +4,7 @@ import { bytes } from '../../src/batch';
 import { createQueue, Queue } from '../../src/queue';
 import { BEACON_BYTES, createSender, Sender } from '../../src/transport';
 import type { Message } from '../../src/types';
-import { storage } from '../../src/util';
+import { storage } from '../../src/storage';
 
 // Timers are recorded, not run: a test fires them itself and reads their delays.
 interface Timer {
