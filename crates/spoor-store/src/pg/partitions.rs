@@ -1,7 +1,8 @@
 //! The event log's monthly partitions (see migration 0002 for the layout).
 //!
-//! Spoor keeps a partition for the current month and the next two, so events
-//! normally land in one made in advance. Rows that reached the default partition
+//! Spoor keeps a partition for the previous month (late events are common in a
+//! month's first days), the current one and the next two, so events normally
+//! land in one made in advance. Rows that reached the default partition
 //! (a month that had none yet) are moved into their month's partition when it is
 //! made. A partition is made as a plain table, filled, and then attached, which
 //! blocks neither the writers nor the readers of the other partitions; an
@@ -50,6 +51,14 @@ impl Month {
         }
     }
 
+    fn previous(self) -> Month {
+        let d = self.first_day() - Months::new(1);
+        Month {
+            year: d.year(),
+            month: d.month(),
+        }
+    }
+
     /// Where the month starts, in ms since the epoch.
     fn start_ms(self) -> i64 {
         self.first_day()
@@ -90,13 +99,15 @@ impl PgStore {
             .collect())
     }
 
-    /// Makes the partitions for this month and the next ones, and for every
+    /// Makes the partitions for the previous month, this one and the next ones,
+    /// and for every
     /// month from 2000 up to those that has rows waiting in the default partition.
     /// Returns the partitions it made.
     pub fn maintain_partitions(&self, now: i64) -> StoreResult<Vec<String>> {
         let current = Month::of_ms(now);
         let horizon = current.plus(MONTHS_AHEAD);
         let mut wanted: BTreeSet<Month> = (0..=MONTHS_AHEAD).map(|n| current.plus(n)).collect();
+        wanted.insert(current.previous());
         let first = Month {
             year: FIRST_MONTH.0,
             month: FIRST_MONTH.1,
@@ -200,6 +211,10 @@ mod tests {
         assert_eq!(m.table(), "events_y2026m11");
         assert_eq!(Month::from_table("events_y2026m11"), Some(m));
         assert_eq!(m.plus(2).table(), "events_y2027m01");
+        assert_eq!(
+            m.plus(2).previous().previous().previous().table(),
+            "events_y2026m10"
+        );
         assert_eq!(m.start_ms(), 1_793_491_200_000);
         assert_eq!(Month::of_ms(m.start_ms()), m);
         assert_eq!(Month::of_ms(m.start_ms() - 1).table(), "events_y2026m10");
