@@ -20,6 +20,7 @@ use spoor_core::{password, secret};
 use spoor_store::{Role, Store, StoreError, User};
 use subtle::ConstantTimeEq;
 
+use super::body;
 use super::caller::{self, Caller, Identity, SESSION_COOKIE, blocking};
 use super::error::ApiError;
 use crate::app::App;
@@ -135,21 +136,13 @@ fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "the body must be JSON with the documented fields: {e}"
-        ))
-    })
-}
-
 pub async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let creds: Credentials = json_body(&body)?;
+    let creds: Credentials = body::parse_json(&body)?;
     let email = creds.email.trim().to_lowercase();
     let keys = vec![format!("email:{email}"), format!("ip:{}", peer.ip())];
     if let Some(secs) = app.login_throttle.wait(&keys) {
@@ -200,7 +193,7 @@ pub async fn setup(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let s: Setup = json_body(&body)?;
+    let s: Setup = body::parse_json(&body)?;
     let secure = over_https(&headers);
     blocking(move || {
         let store = &app.store;

@@ -18,6 +18,7 @@ use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::caching;
 use super::error::ApiError;
 
 const INDEX: &str = include_str!("../../../../dashboard/dist/index.html");
@@ -27,14 +28,6 @@ const APP_CSS: &[u8] = include_bytes!("../../../../dashboard/dist/app.css");
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
                    script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-
-/// FNV-1a, 64-bit: the hash `dashboard/build.mjs` puts in the page's asset
-/// addresses. Not for security; only to tell one build's bytes from another's.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 struct Asset {
     name: &'static str,
@@ -52,7 +45,7 @@ impl Asset {
     fn new(name: &'static str, content_type: &'static str, body: &'static [u8]) -> Asset {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(body).expect("writing to memory");
-        let version = format!("{:016x}", fnv1a64(body));
+        let version = format!("{:016x}", caching::fnv1a64(body));
         let etag =
             |suffix: &str| HeaderValue::from_str(&format!("\"{version}{suffix}\"")).expect("ASCII");
         Asset {
@@ -135,7 +128,7 @@ pub async fn asset(
             (header::VARY, HeaderValue::from_static("Accept-Encoding")),
         ],
     );
-    if none_match(&headers, etag) {
+    if caching::none_match(&headers, etag) {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
     let content_type = (
@@ -148,18 +141,6 @@ pub async fn asset(
     } else {
         (common, [content_type], asset.body).into_response()
     }
-}
-
-/// True if an `If-None-Match` header names `etag` (or is `*`). Comparison is weak,
-/// as RFC 9110 asks for this header: a `W/` prefix is ignored.
-fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag.as_bytes())
 }
 
 /// True if `Accept-Encoding` allows gzip: named (or `x-gzip`), else through `*`,
@@ -211,12 +192,6 @@ mod tests {
     }
 
     #[test]
-    fn the_hash_is_fnv_1a_64() {
-        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
-    }
-
-    #[test]
     fn gzip_is_chosen_only_when_accepted() {
         let accepts = |v: &str| accepts_gzip(&with(header::ACCEPT_ENCODING, v));
         assert!(accepts("gzip, deflate, br, zstd"));
@@ -239,16 +214,5 @@ mod tests {
             assert_eq!(out, asset.body, "{}", asset.name);
             assert!(asset.gzip.len() < asset.body.len());
         }
-    }
-
-    #[test]
-    fn if_none_match_compares_weakly() {
-        let etag = HeaderValue::from_static("\"abc\"");
-        let matches = |v: &str| none_match(&with(header::IF_NONE_MATCH, v), &etag);
-        assert!(matches("\"abc\""));
-        assert!(matches("W/\"abc\""));
-        assert!(matches("\"x\", \"abc\""));
-        assert!(matches("*"));
-        assert!(!matches("\"abc.gz\""));
     }
 }

@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub mod auth;
 mod body;
+mod caching;
 mod caller;
 mod cors;
 mod dashboard;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use spoor_core::secret;
 use spoor_store::{NewKey, Project, Role};
 
+use super::body;
 use super::caller::{Caller, blocking};
 use super::error::ApiError;
 use crate::app::App;
@@ -28,14 +29,6 @@ fn project_json(p: &Project, org: &str, role: Role) -> Value {
         "role": role,
         "keep_full_ip": p.keep_full_ip,
         "created_at": p.created_at,
-    })
-}
-
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::BadRequest(format!(
-            "the body must be JSON with the documented fields: {e}"
-        ))
     })
 }
 
@@ -76,7 +69,7 @@ pub async fn create(
     caller: Caller,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let new: NewProject = body(&bytes)?;
+    let new: NewProject = body::parse_json(&bytes)?;
     blocking(move || {
         let role = caller.org_to_change(new.org_id)?;
         let name = check_name(&new.name, "project")?;
@@ -102,7 +95,7 @@ pub async fn rename(
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let change: Rename = body(&bytes)?;
+    let change: Rename = body::parse_json(&bytes)?;
     blocking(move || {
         let (_, role) = caller.project(&app.store, id, true)?;
         let name = check_name(&change.name, "project")?;
@@ -143,7 +136,7 @@ pub async fn create_key(
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let req: KeyRequest = body(&bytes)?;
+    let req: KeyRequest = body::parse_json(&bytes)?;
     blocking(move || {
         caller.project(&app.store, id, true)?;
         let name = check_name(&req.name, "key")?;
@@ -205,7 +198,7 @@ pub async fn update_key(
     Path((project, key)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let change: KeyChange = body(&bytes)?;
+    let change: KeyChange = body::parse_json(&bytes)?;
     blocking(move || {
         key_of(&app, &caller, project, key)?;
         let name = change
