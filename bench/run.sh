@@ -40,15 +40,25 @@ run() { echo "{\"scenario\":\"$1\",\"result\":$($LOAD --url "$URL" --key "$KEY" 
 start_server
 if [ $TWO = 1 ]; then
   [ -n "${BENCH_DATABASE_URL:-}" ] || { echo "--two-nodes needs BENCH_DATABASE_URL" >&2; exit 2; }
-  run "one_node_batch20" --mode batch --batch-size 20 --duration "$SECS"
+  # CPU seconds a process has used so far, to tell how much work each event cost
+  # the nodes whatever else shares the machine's cores.
+  cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+  before=$(cpu "$PID")
+  run "one_node_batch20" --mode batch --batch-size 20 --duration "$SECS" | tee "$DATA/one.json"
+  one_cpu=$(echo "$(cpu "$PID") - $before" | bc)
   FIRST_PID=$PID FIRST_URL=$URL
   coproc SECOND { exec $SPOOR "${STORE[@]}" serve --listen 127.0.0.1:0 2>/dev/null; }
   read -r line <&"${SECOND[0]}"; SECOND_URL=${line#spoor listening on }
+  before1=$(cpu "$PID"); before2=$(cpu "$SECOND_PID")
   $LOAD --url "$SECOND_URL" --key "$KEY" --json --duration "$SECS" > "$DATA/second.json" &
   LOAD2=$!
-  run "two_nodes_first" --mode batch --batch-size 20 --duration "$SECS"
+  run "two_nodes_first" --mode batch --batch-size 20 --duration "$SECS" | tee "$DATA/first.json"
   wait $LOAD2
+  two_cpu=$(echo "$(cpu "$PID") - $before1 + $(cpu "$SECOND_PID") - $before2" | bc)
   echo "{\"scenario\":\"two_nodes_second\",\"result\":$(cat "$DATA/second.json")}"
+  rate() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("result", d)["events_per_sec"])' "$1"; }
+  one=$(rate "$DATA/one.json"); two=$(echo "$(rate "$DATA/first.json") + $(rate "$DATA/second.json")" | bc)
+  echo "{\"scenario\":\"cpu_per_event\",\"one_node_events_per_cpu_second\":$(echo "$one * $SECS / $one_cpu" | bc),\"two_nodes_events_per_cpu_second\":$(echo "$two * $SECS / $two_cpu" | bc)}"
   kill "$SECOND_PID"; wait "$SECOND_PID" 2>/dev/null || true
   exit 0
 fi
