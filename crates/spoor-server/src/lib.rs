@@ -10,8 +10,8 @@ pub mod config;
 mod enrich;
 mod http;
 mod ingest;
+mod processors;
 mod ratelimit;
-mod rollups;
 pub mod scheduler;
 mod telemetry;
 
@@ -44,7 +44,7 @@ pub struct Server {
     app: std::sync::Arc<app::App>,
     writer: std::thread::JoinHandle<()>,
     scheduler: scheduler::Scheduler,
-    rollups: rollups::RollupProcessor,
+    processors: Vec<processors::Processor>,
 }
 
 impl Server {
@@ -55,17 +55,28 @@ impl Server {
             app.config.scheduler.clone(),
             app.metrics.clone(),
         );
-        let rollups = rollups::RollupProcessor::start(
-            app.store.clone(),
-            app.config.scheduler.node.clone(),
-            app.config.scheduler.lease,
-            app.metrics.clone(),
-        );
+        let (node, lease) = (&app.config.scheduler.node, app.config.scheduler.lease);
+        let processors = vec![
+            processors::Processor::start(
+                processors::Rollups,
+                app.store.clone(),
+                node.clone(),
+                lease,
+                app.metrics.clone(),
+            ),
+            processors::Processor::start(
+                processors::Sessions::default(),
+                app.store.clone(),
+                node.clone(),
+                lease,
+                app.metrics.clone(),
+            ),
+        ];
         Ok(Server {
             app,
             writer,
             scheduler,
-            rollups,
+            processors,
         })
     }
 
@@ -88,10 +99,10 @@ impl Server {
         };
         let router = http::router(self.app);
         let served = accept::serve(listener, router, accept, shutdown).await;
-        let (scheduler, rollups) = (self.scheduler, self.rollups);
+        let (scheduler, processors) = (self.scheduler, self.processors);
         tokio::task::spawn_blocking(move || {
             scheduler.stop();
-            rollups.stop();
+            processors.into_iter().for_each(processors::Processor::stop);
         })
         .await
         .map_err(|_| ServerError::WriterPanicked)?;

@@ -21,6 +21,11 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ProcessorLabel {
+    pub processor: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct JobLabels {
     pub job: String,
     pub outcome: String,
@@ -36,7 +41,7 @@ pub struct Metrics {
     pub write_seconds: Histogram,
     pub queue_depth: Gauge,
     pub scheduler_leader: Gauge,
-    pub rollup_behind: Gauge,
+    pub processor_behind: Family<ProcessorLabel, Gauge>,
     pub job_runs: Family<JobLabels, Counter>,
 }
 
@@ -56,7 +61,7 @@ impl Default for Metrics {
             write_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             queue_depth: Gauge::default(),
             scheduler_leader: Gauge::default(),
-            rollup_behind: Gauge::default(),
+            processor_behind: Family::default(),
             job_runs: Family::default(),
             registry: Registry::default(),
         };
@@ -101,9 +106,9 @@ impl Default for Metrics {
             m.scheduler_leader.clone(),
         );
         registry.register(
-            "rollup_behind_events",
-            "Events in the log that the rollup processor has not read yet (on the node running it)",
-            m.rollup_behind.clone(),
+            "processor_behind_events",
+            "Events in the log that a processor has not read yet, on the node running it",
+            m.processor_behind.clone(),
         );
         registry.register(
             "job_runs",

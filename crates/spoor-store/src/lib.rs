@@ -12,6 +12,7 @@ mod key_touches;
 pub mod pg;
 mod pool;
 mod records;
+pub mod sessions;
 pub mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -310,6 +311,56 @@ impl Store {
         per_dim: usize,
     ) -> StoreResult<Vec<(String, String, i64)>> {
         dispatch!(self, s => s.rollup_top(project_id, from, to, include_bots, per_dim))
+    }
+
+    /// Up to `limit` events with seq in `(after, up_to]`, as the sessions
+    /// processor reads them.
+    pub fn session_events_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<sessions::SessionEvent>> {
+        dispatch!(self, s => s.session_events_after(after, up_to, limit))
+    }
+    pub fn session(
+        &self,
+        project_id: i64,
+        session_id: &str,
+    ) -> StoreResult<Option<sessions::Session>> {
+        dispatch!(self, s => s.session(project_id, session_id))
+    }
+    /// The identity's latest session derived by inactivity.
+    pub fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<sessions::Session>> {
+        dispatch!(self, s => s.latest_derived_session(project_id, identity))
+    }
+    /// Writes sessions whole and moves the processor's cursor, atomically.
+    pub fn put_sessions(
+        &self,
+        name: &str,
+        cursor: analytics::Cursor,
+        sessions: &[sessions::Session],
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.put_sessions(name, cursor, sessions))
+    }
+    /// Ends open sessions last seen before the time, with reason `timeout`.
+    pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
+        dispatch!(self, s => s.end_idle_sessions(last_seen_before))
+    }
+    /// A project's sessions, newest first, optionally one user's, after a
+    /// (started_at, session_id) position.
+    pub fn sessions_page(
+        &self,
+        project_id: i64,
+        user_id: Option<&str>,
+        started_before: Option<(i64, String)>,
+        limit: i64,
+    ) -> StoreResult<Vec<sessions::Session>> {
+        dispatch!(self, s => s.sessions_page(project_id, user_id, started_before, limit))
     }
 
     pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {

@@ -7,6 +7,7 @@ use spoor_store::analytics::{
     Totals,
 };
 use spoor_store::pg::scratch::ScratchDatabase;
+use spoor_store::sessions::{SESSION_END, SESSION_PROCESSOR, fold};
 use spoor_store::{
     Appended, Batch, EventFilter, EventQuery, KeySelector, NewKey, NewToken, Role, Store,
     StoreConfig, StoreError,
@@ -247,6 +248,145 @@ fn check_backend(store: Store) {
     check_accounts(&store);
     check_overview_and_filters(&store);
     check_rollup_dimension_cap(&store);
+    check_sessions(&store);
+}
+
+/// Sessions folded from the log: named by `context.sessionId` or derived by
+/// inactivity, ended once, `page_unload` provisional, idle ones timed out.
+fn check_sessions(store: &Store) {
+    let p = store.create_project(1, "sessions").unwrap();
+    let m = 60_000;
+    let in_session =
+        |id: &str, ts: i64, kind: MessageType, name: Option<&str>, reason: Option<&str>| {
+            let mut e = event(id, ts, ts);
+            e.kind = kind;
+            e.name = name.map(Into::into);
+            e.session_id = Some("tab-1".into());
+            e.anonymous_id = Some("anon-1".into());
+            e.user_id = None;
+            if let Some(r) = reason {
+                e.body = format!(r#"{{"messageId":"{id}","properties":{{"reason":"{r}"}}}}"#);
+            }
+            e
+        };
+    let server_side = |id: &str, ts: i64| {
+        let mut e = event(id, ts, ts);
+        e.session_id = None;
+        e
+    };
+    let base = 1_700_000_000_000;
+    let events = [
+        in_session("p1", base, MessageType::Page, None, None),
+        in_session(
+            "u1",
+            base + m,
+            MessageType::Track,
+            Some(SESSION_END),
+            Some("page_unload"),
+        ),
+        in_session("p2", base + 2 * m, MessageType::Page, None, None),
+        in_session(
+            "e1",
+            base + 3 * m,
+            MessageType::Track,
+            Some(SESSION_END),
+            Some("sign_out"),
+        ),
+        in_session(
+            "e2",
+            base + 4 * m,
+            MessageType::Track,
+            Some(SESSION_END),
+            None,
+        ),
+        server_side("s1", base),
+        server_side("s2", base + 10 * m),
+        server_side("s3", base + 50 * m),
+    ];
+    store
+        .writer()
+        .unwrap()
+        .append(
+            &[Batch {
+                project_id: p.id,
+                key_id: None,
+                events: &events,
+            }],
+            base,
+        )
+        .unwrap();
+    let read = store
+        .session_events_after(0, store.max_seq().unwrap(), 1000)
+        .unwrap();
+    // Two passes, as a processor may split them: the second finds the first's
+    // sessions in the store.
+    let (first, second) = read.split_at(3);
+    for part in [first, second] {
+        let sessions = fold(store, part).unwrap();
+        let last = part.last().unwrap();
+        let cursor = Cursor {
+            seq: last.seq,
+            received_at: last.received_at,
+        };
+        store
+            .put_sessions(SESSION_PROCESSOR, cursor, &sessions)
+            .unwrap();
+    }
+    let all = store.sessions_page(p.id, None, None, 10).unwrap();
+    let tab = all.iter().find(|s| s.session_id == "tab-1").unwrap();
+    assert_eq!(
+        (
+            tab.ended_at,
+            tab.end_reason.as_deref(),
+            tab.pageviews,
+            tab.events
+        ),
+        (Some(base + 3 * m), Some("sign_out"), 2, 5),
+        "the page after page_unload reopened it; the first final end stands"
+    );
+    assert_eq!(tab.anonymous_id.as_deref(), Some("anon-1"));
+    let derived: Vec<(i64, i64)> = all
+        .iter()
+        .filter(|s| s.identity.as_deref() == Some("u1"))
+        .map(|s| (s.started_at, s.events))
+        .collect();
+    assert_eq!(
+        derived,
+        [(base + 50 * m, 1), (base, 2)],
+        "40 minutes apart: two sessions"
+    );
+    assert_eq!(
+        store
+            .sessions_page(p.id, Some("u1"), None, 10)
+            .unwrap()
+            .len(),
+        2
+    );
+    let page = store.sessions_page(p.id, None, None, 1).unwrap();
+    let next = store
+        .sessions_page(
+            p.id,
+            None,
+            Some((page[0].started_at, page[0].session_id.clone())),
+            10,
+        )
+        .unwrap();
+    assert_eq!(
+        page.len() + next.len(),
+        all.len(),
+        "paging sees every session once"
+    );
+
+    // Idle sessions end at their last message (other tests' sessions in this
+    // store too); ended ones keep their end.
+    assert!(store.end_idle_sessions(base + 40 * m).unwrap() >= 1);
+    let again = store.session(p.id, "tab-1").unwrap().unwrap();
+    assert_eq!(again.end_reason.as_deref(), Some("sign_out"));
+    let timed_out = store.session(p.id, &format!("u1@{base}")).unwrap().unwrap();
+    assert_eq!(
+        (timed_out.ended_at, timed_out.end_reason.as_deref()),
+        (Some(base + 10 * m), Some("timeout"))
+    );
 }
 
 /// An hour keeps its most frequent values of a dimension; the rest fold into

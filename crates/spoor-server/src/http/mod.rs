@@ -17,6 +17,7 @@ mod ops;
 mod projects;
 mod query;
 mod sdk;
+mod session_end;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +44,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/group", post(ingest::group).options(()))
         .route("/v1/alias", post(ingest::alias).options(()))
         .route("/api/tracking/flush", post(flush::flush).options(()))
+        .route(
+            "/api/analytics/session/end",
+            post(session_end::end).options(()),
+        )
         .layer(middleware::from_fn(cors::layer));
     let overload = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: BoxError| async {
@@ -71,6 +76,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/projects/{id}/overview", get(query::overview))
         .route("/api/projects/{id}/events", get(query::events))
         .route("/api/projects/{id}/events/{seq}", get(query::event))
+        .route("/api/projects/{id}/sessions", get(query::sessions))
         .route("/api/openapi.json", get(openapi::document));
     Router::new()
         .merge(ingestion)

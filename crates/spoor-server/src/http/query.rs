@@ -191,6 +191,68 @@ pub async fn event(
     .await
 }
 
+#[derive(Deserialize)]
+pub struct SessionsParams {
+    user_id: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// A project's sessions, newest first: `GET /api/projects/{id}/sessions`
+/// (`user_id`, `limit`, `cursor`). Each has its start, last activity, end and
+/// the reason it ended (null while active), duration, entry and exit page,
+/// counts, and the device, place and address of its first event.
+pub async fn sessions(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<SessionsParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "`limit` must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let before = given(p.cursor)
+        .map(|c| {
+            c.split_once('.')
+                .and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_string())))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "`cursor` is not one this API returned; start again without it".into(),
+                    )
+                })
+        })
+        .transpose()?;
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        let user = given(p.user_id);
+        let rows = app
+            .store
+            .sessions_page(id, user.as_deref(), before, i64::from(limit))?;
+        let next_cursor = (rows.len() == limit as usize)
+            .then(|| {
+                rows.last()
+                    .map(|s| format!("{}.{}", s.started_at, s.session_id))
+            })
+            .flatten();
+        let sessions: Vec<Value> = rows
+            .iter()
+            .map(|s| {
+                let mut v = json!(s);
+                v["active"] = json!(s.ended_at.is_none());
+                v["duration_ms"] = json!(s.duration_ms());
+                v
+            })
+            .collect();
+        Ok(Json(
+            json!({ "sessions": sessions, "next_cursor": next_cursor }),
+        ))
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

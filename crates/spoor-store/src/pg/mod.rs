@@ -11,6 +11,7 @@ mod coordination;
 mod partitions;
 mod rollups;
 pub mod scratch;
+mod sessions;
 mod tls;
 mod writer;
 
@@ -48,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "0004_rollups",
         include_str!("migrations/0004_rollups.sql"),
+    ),
+    (
+        5,
+        "0005_sessions",
+        include_str!("migrations/0005_sessions.sql"),
     ),
 ];
 

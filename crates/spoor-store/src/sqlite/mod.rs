@@ -7,6 +7,7 @@
 mod accounts;
 mod coordination;
 mod rollups;
+mod sessions;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "0004_rollups",
         include_str!("migrations/0004_rollups.sql"),
+    ),
+    (
+        5,
+        "0005_sessions",
+        include_str!("migrations/0005_sessions.sql"),
     ),
 ];
 /// Pooled connections at most. WAL readers do not block one another, and the server

@@ -1,0 +1,193 @@
+//! Processors: threads that read the event log in seq order and keep derived
+//! tables up to date (the overview's rollups, sessions). The runner here is the
+//! same for each:
+//!
+//! - One node runs a processor at a time, under the `processor:NAME` lease;
+//!   another takes over when that node dies (within the scheduler's lease time).
+//! - A pass writes what it derived and moves the processor's cursor in one
+//!   transaction, so a crash between passes loses nothing and counts nothing
+//!   twice.
+//! - On PostgreSQL, where several writers commit in any order, a pass reads only
+//!   up to a seq that was the newest at least the log's settle time ago, so that
+//!   no event still being committed below the cursor is skipped.
+//! - The runner is a plain thread: store calls block, and PostgreSQL's client
+//!   must not run inside the async runtime.
+
+mod rollups;
+mod sessions;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use spoor_store::analytics::Cursor;
+use spoor_store::{Store, StoreError};
+
+use crate::telemetry::{Metrics, ProcessorLabel};
+
+pub use rollups::Rollups;
+pub use sessions::Sessions;
+
+/// Events read per pass.
+const PASS_EVENTS: i64 = 20_000;
+/// Pause between passes when the log had nothing new.
+const IDLE: Duration = Duration::from_millis(500);
+
+/// What one processor does with the events of a pass.
+pub trait Pass: Send + 'static {
+    /// The processor's name: its cursor's and its lease's.
+    const NAME: &'static str;
+
+    /// Reads the events with seq in `(cursor.seq, up_to]` (up to
+    /// [`PASS_EVENTS`] of them), derives from them, and writes that with the
+    /// cursor moved past the last event read (or to `up_to` when there was none).
+    /// Returns how many events it read.
+    fn pass(&mut self, store: &Store, cursor: Cursor, up_to: i64) -> Result<usize, StoreError>;
+
+    /// Work that is due after a pass, on the same thread (so it never races
+    /// the pass's writes); `caught_up` when the pass read everything there was.
+    fn after(&mut self, _store: &Store, _caught_up: bool) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The cursor after a pass: past the last event read, and no further back in
+/// receive time than it was.
+pub fn moved(cursor: Cursor, last_seq: i64, received: impl Iterator<Item = i64>) -> Cursor {
+    Cursor {
+        seq: last_seq,
+        received_at: received.fold(cursor.received_at, i64::max),
+    }
+}
+
+pub struct Processor {
+    stop: Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl Processor {
+    pub fn start<P: Pass>(
+        pass: P,
+        store: Store,
+        node: String,
+        lease: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Processor {
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("spoor-{}", P::NAME))
+            .spawn(move || run(pass, &store, &node, lease, &metrics, &stopped))
+            .expect("spawn a processor thread");
+        Processor { stop, thread }
+    }
+
+    /// Stops after the pass in progress and gives the lease up.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// Seqs seen at given times, to find one that has settled.
+struct Settled {
+    settle: Duration,
+    seen: VecDeque<(Instant, i64)>,
+    settled: i64,
+    /// The newest seq seen.
+    newest: i64,
+}
+
+impl Settled {
+    /// The highest seq that is surely committed with everything below it.
+    fn up_to(&mut self, store: &Store) -> Result<i64, StoreError> {
+        let newest = store.max_seq()?;
+        self.newest = newest;
+        if self.settle.is_zero() {
+            return Ok(newest);
+        }
+        let now = Instant::now();
+        self.seen.push_back((now, newest));
+        while let Some(&(at, seq)) = self.seen.front() {
+            if now.duration_since(at) < self.settle {
+                break;
+            }
+            self.settled = seq;
+            self.seen.pop_front();
+        }
+        Ok(self.settled)
+    }
+}
+
+fn run<P: Pass>(
+    mut pass: P,
+    store: &Store,
+    node: &str,
+    lease: Duration,
+    metrics: &Metrics,
+    stopped: &Receiver<()>,
+) {
+    let lease_name = format!("processor:{}", P::NAME);
+    let ttl = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    // A clone of the gauge: the family's guard would block every other
+    // processor's lookup for as long as this thread held it.
+    let behind = metrics
+        .processor_behind
+        .get_or_create(&ProcessorLabel {
+            processor: P::NAME.into(),
+        })
+        .clone();
+    let mut settled = Settled {
+        settle: store.log_settle_time(),
+        seen: VecDeque::new(),
+        settled: 0,
+        newest: 0,
+    };
+    let mut held_since: Option<Instant> = None;
+    let mut one_pass = |pass: &mut P| -> Result<usize, StoreError> {
+        let cursor = store.processor_cursor(P::NAME)?.unwrap_or_default();
+        let up_to = settled.up_to(store)?;
+        behind.set(settled.newest - cursor.seq);
+        let read = if up_to > cursor.seq {
+            pass.pass(store, cursor, up_to)?
+        } else {
+            0
+        };
+        let caught_up = usize::try_from(settled.newest - cursor.seq).is_ok_and(|n| n <= read);
+        pass.after(store, caught_up)?;
+        Ok(read)
+    };
+    loop {
+        // Renewed every third of its time, as the scheduler does.
+        if held_since.is_none_or(|t| t.elapsed() >= lease / 3) {
+            held_since = match store.acquire_lease(&lease_name, node, ttl) {
+                Ok(true) => Some(Instant::now()),
+                Ok(false) => None,
+                Err(e) => {
+                    tracing::warn!("{}: cannot reach the lease: {e}", P::NAME);
+                    None
+                }
+            };
+        }
+        let wait = if held_since.is_some() {
+            match one_pass(&mut pass) {
+                Ok(0) => IDLE,
+                Ok(_) => Duration::ZERO,
+                Err(e) => {
+                    tracing::warn!("{}: pass failed, retrying: {e}", P::NAME);
+                    IDLE * 4
+                }
+            }
+        } else {
+            lease / 3
+        };
+        match stopped.recv_timeout(wait) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if held_since.is_some() {
+        let _ = store.release_lease(&lease_name, node);
+    }
+}

@@ -1,0 +1,57 @@
+//! The sessions processor: folds events into the sessions they belong to (the
+//! rules are in `spoor_store::sessions`), and ends sessions idle for longer
+//! than the inactivity time.
+
+use spoor_store::analytics::Cursor;
+use spoor_store::sessions::{INACTIVITY_MS, SESSION_PROCESSOR, fold};
+use spoor_store::{Store, StoreError};
+
+use super::{PASS_EVENTS, Pass, moved};
+
+#[derive(Default)]
+pub struct Sessions {
+    /// When idle sessions were last ended.
+    last_timeout: Option<std::time::Instant>,
+}
+
+/// How often idle sessions are looked for.
+const TIMEOUT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Pass for Sessions {
+    const NAME: &'static str = SESSION_PROCESSOR;
+
+    fn pass(&mut self, store: &Store, cursor: Cursor, up_to: i64) -> Result<usize, StoreError> {
+        let events = store.session_events_after(cursor.seq, up_to, PASS_EVENTS)?;
+        let sessions = fold(store, &events)?;
+        let last = events.last().map_or(up_to, |e| e.seq);
+        let next = moved(cursor, last, events.iter().map(|e| e.received_at));
+        store.put_sessions(Self::NAME, next, &sessions)?;
+        Ok(events.len())
+    }
+
+    /// Sessions whose last message is older than the inactivity time end, at
+    /// that message, with reason `timeout`. While the processor is catching up,
+    /// "now" is the receive time of the newest event it has read, so that it does
+    /// not end sessions whose next events it has yet to read.
+    fn after(&mut self, store: &Store, caught_up: bool) -> Result<(), StoreError> {
+        if self
+            .last_timeout
+            .is_some_and(|t| t.elapsed() < TIMEOUT_EVERY)
+        {
+            return Ok(());
+        }
+        self.last_timeout = Some(std::time::Instant::now());
+        let mut now = spoor_core::time::now_ms();
+        if !caught_up {
+            match store.processor_cursor(Self::NAME)? {
+                Some(cursor) => now = now.min(cursor.received_at),
+                None => return Ok(()),
+            }
+        }
+        let ended = store.end_idle_sessions(now - INACTIVITY_MS)?;
+        if ended > 0 {
+            tracing::debug!("sessions: {ended} ended by inactivity");
+        }
+        Ok(())
+    }
+}

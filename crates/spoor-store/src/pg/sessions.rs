@@ -1,0 +1,200 @@
+//! Sessions on PostgreSQL: what the sessions processor reads and writes, and
+//! the reads of the sessions API.
+
+use postgres::Row;
+
+use super::PgStore;
+use crate::StoreResult;
+use crate::analytics::Cursor;
+use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent};
+
+const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
+    started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
+    device_type, browser, os, country, region, city, ip";
+
+fn session_from_row(r: &Row) -> Session {
+    Session {
+        project_id: r.get(0),
+        session_id: r.get(1),
+        identity: r.get(2),
+        user_id: r.get(3),
+        anonymous_id: r.get(4),
+        started_at: r.get(5),
+        last_seen_at: r.get(6),
+        ended_at: r.get(7),
+        end_reason: r.get(8),
+        entry_url: r.get(9),
+        exit_url: r.get(10),
+        pageviews: r.get(11),
+        events: r.get(12),
+        device_type: r.get(13),
+        browser: r.get(14),
+        os: r.get(15),
+        country: r.get(16),
+        region: r.get(17),
+        city: r.get(18),
+        ip: r.get(19),
+    }
+}
+
+impl PgStore {
+    pub fn session_events_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<SessionEvent>> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(&format!(
+            "SELECT {SESSION_EVENT_COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        ))?;
+        let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
+        Ok(rows
+            .iter()
+            .map(|r| SessionEvent {
+                seq: r.get(0),
+                project_id: r.get(1),
+                ts: r.get(2),
+                received_at: r.get(3),
+                kind: r.get(4),
+                name: r.get(5),
+                user_id: r.get(6),
+                anonymous_id: r.get(7),
+                session_id: r.get(8),
+                url: r.get(9),
+                ip: r.get(10),
+                country: r.get(11),
+                region: r.get(12),
+                city: r.get(13),
+                browser: r.get(14),
+                os: r.get(15),
+                device_type: r.get(16),
+                end_body: r.get(17),
+            })
+            .collect())
+    }
+
+    pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = $1 AND session_id = $2"
+                ),
+                &[&project_id, &session_id],
+            )?
+            .map(|r| session_from_row(&r)))
+    }
+
+    pub fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<Session>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = $1 AND identity = $2
+                     ORDER BY last_seen_at DESC LIMIT 1"
+                ),
+                &[&project_id, &identity],
+            )?
+            .map(|r| session_from_row(&r)))
+    }
+
+    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
+    pub fn put_sessions(
+        &self,
+        name: &str,
+        cursor: Cursor,
+        sessions: &[Session],
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let put = tx.prepare(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+             ON CONFLICT (project_id, session_id) DO UPDATE SET identity = EXCLUDED.identity,
+                 user_id = EXCLUDED.user_id, anonymous_id = EXCLUDED.anonymous_id,
+                 started_at = EXCLUDED.started_at, last_seen_at = EXCLUDED.last_seen_at,
+                 ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason,
+                 entry_url = EXCLUDED.entry_url, exit_url = EXCLUDED.exit_url,
+                 pageviews = EXCLUDED.pageviews, events = EXCLUDED.events,
+                 device_type = EXCLUDED.device_type, browser = EXCLUDED.browser, os = EXCLUDED.os,
+                 country = EXCLUDED.country, region = EXCLUDED.region, city = EXCLUDED.city,
+                 ip = EXCLUDED.ip"
+        ))?;
+        for s in sessions {
+            tx.execute(
+                &put,
+                &[
+                    &s.project_id,
+                    &s.session_id,
+                    &s.identity,
+                    &s.user_id,
+                    &s.anonymous_id,
+                    &s.started_at,
+                    &s.last_seen_at,
+                    &s.ended_at,
+                    &s.end_reason,
+                    &s.entry_url,
+                    &s.exit_url,
+                    &s.pageviews,
+                    &s.events,
+                    &s.device_type,
+                    &s.browser,
+                    &s.os,
+                    &s.country,
+                    &s.region,
+                    &s.city,
+                    &s.ip,
+                ],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
+            &[&name, &cursor.seq, &cursor.received_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
+        Ok(self.conn()?.execute(
+            "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'
+             WHERE ended_at IS NULL AND last_seen_at < $1",
+            &[&last_seen_before],
+        )?)
+    }
+
+    pub fn sessions_page(
+        &self,
+        project_id: i64,
+        user_id: Option<&str>,
+        started_before: Option<(i64, String)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Session>> {
+        let rows = match started_before {
+            Some((ts, id)) => self.conn()?.query(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions
+                     WHERE project_id = $1 AND ($2::text IS NULL OR user_id = $2)
+                       AND (started_at, session_id) < ($3, $4)
+                     ORDER BY started_at DESC, session_id DESC LIMIT $5"
+                ),
+                &[&project_id, &user_id, &ts, &id, &limit],
+            )?,
+            None => self.conn()?.query(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions
+                     WHERE project_id = $1 AND ($2::text IS NULL OR user_id = $2)
+                     ORDER BY started_at DESC, session_id DESC LIMIT $3"
+                ),
+                &[&project_id, &user_id, &limit],
+            )?,
+        };
+        Ok(rows.iter().map(session_from_row).collect())
+    }
+}

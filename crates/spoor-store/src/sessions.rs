@@ -1,0 +1,282 @@
+//! Sessions, derived from the event log by the sessions processor (in the
+//! server). The rules live here, apart from any backend:
+//!
+//! - A message's `context.sessionId` names its session. Messages without one
+//!   (server-side senders) are grouped per user or anonymous id: a message
+//!   within 30 minutes of that identity's latest such session continues it,
+//!   any other starts one (named `identity@start`).
+//! - A session starts at its earliest message and was last seen at its latest;
+//!   its entry and exit pages are its earliest and latest page views; device,
+//!   browser, OS, place and address come from its first message.
+//! - A `$session_end` message ends it, with the reason in `properties.reason`
+//!   (`sign_out`, `user_switch`, `page_unload`, `timeout`, `explicit`; seed
+//!   004's `POST /api/analytics/session/end` sends `explicit`). An end is
+//!   recorded once: a second end, or a late one, changes nothing, except that
+//!   `page_unload` is provisional: the SDK sends it on every page leave, and a
+//!   later message in the session (the next page of the same tab) reopens it.
+//! - A session still open 30 minutes after its last message ends with reason
+//!   `timeout`, at its last message.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::{Store, StoreResult};
+
+/// The processor that makes sessions, by its cursor's name.
+pub const SESSION_PROCESSOR: &str = "sessions";
+/// Inactivity that ends a session, and that separates derived sessions.
+pub const INACTIVITY_MS: i64 = 30 * 60_000;
+/// The track event that ends a session.
+pub const SESSION_END: &str = "$session_end";
+
+/// What the processor reads of an event.
+#[derive(Clone, Debug, Default)]
+pub struct SessionEvent {
+    pub seq: i64,
+    pub project_id: i64,
+    pub ts: i64,
+    pub received_at: i64,
+    pub kind: String,
+    pub name: Option<String>,
+    pub user_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub session_id: Option<String>,
+    pub url: Option<String>,
+    pub ip: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub device_type: Option<String>,
+    /// The message's JSON, read only for `$session_end` (for its reason).
+    pub end_body: Option<String>,
+}
+
+/// The columns a [`SessionEvent`] is read from, in order (both backends).
+pub const SESSION_EVENT_COLUMNS: &str = "seq, project_id, ts, received_at, type, name, user_id, \
+    anonymous_id, session_id, url, ip, country, region, city, browser, os, device_type, \
+    CASE WHEN name = '$session_end' THEN body END";
+
+impl SessionEvent {
+    /// The identity that groups messages without a session id.
+    pub fn identity(&self) -> Option<&str> {
+        self.user_id.as_deref().or(self.anonymous_id.as_deref())
+    }
+
+    fn is_page(&self) -> bool {
+        self.kind == "page"
+    }
+
+    /// The reason a `$session_end` gives, `explicit` when it gives none.
+    pub fn end_reason(&self) -> Option<String> {
+        if self.name.as_deref() != Some(SESSION_END) {
+            return None;
+        }
+        let reason = self
+            .end_body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .and_then(|v| v["properties"]["reason"].as_str().map(str::to_string))
+            .filter(|r| !r.is_empty() && r.len() <= 64);
+        Some(reason.unwrap_or_else(|| "explicit".into()))
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Session {
+    pub project_id: i64,
+    pub session_id: String,
+    /// For sessions derived by inactivity: the user or anonymous id they group.
+    pub identity: Option<String>,
+    pub user_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<String>,
+    pub entry_url: Option<String>,
+    pub exit_url: Option<String>,
+    pub pageviews: i64,
+    pub events: i64,
+    pub device_type: Option<String>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Whether an end reason stands: all do but `page_unload`.
+pub fn end_is_final(reason: &str) -> bool {
+    reason != "page_unload"
+}
+
+impl Session {
+    /// A session that starts with this event.
+    pub fn start(session_id: String, identity: Option<String>, e: &SessionEvent) -> Session {
+        Session {
+            project_id: e.project_id,
+            session_id,
+            identity,
+            started_at: e.ts,
+            last_seen_at: e.ts,
+            device_type: e.device_type.clone(),
+            browser: e.browser.clone(),
+            os: e.os.clone(),
+            country: e.country.clone(),
+            region: e.region.clone(),
+            city: e.city.clone(),
+            ip: e.ip.clone(),
+            ..Session::default()
+        }
+    }
+
+    /// Adds one event, by the rules in this module's documentation.
+    pub fn add(&mut self, e: &SessionEvent) {
+        if e.ts < self.started_at {
+            // A late first message: the device is the first message's.
+            self.started_at = e.ts;
+            self.device_type = e.device_type.clone().or(self.device_type.take());
+            self.browser = e.browser.clone().or(self.browser.take());
+            self.os = e.os.clone().or(self.os.take());
+            self.country = e.country.clone().or(self.country.take());
+            self.region = e.region.clone().or(self.region.take());
+            self.city = e.city.clone().or(self.city.take());
+            self.ip = e.ip.clone().or(self.ip.take());
+        }
+        let latest = e.ts >= self.last_seen_at;
+        self.last_seen_at = self.last_seen_at.max(e.ts);
+        self.events += 1;
+        if e.user_id.is_some() && (latest || self.user_id.is_none()) {
+            self.user_id = e.user_id.clone();
+        }
+        if e.anonymous_id.is_some() && self.anonymous_id.is_none() {
+            self.anonymous_id = e.anonymous_id.clone();
+        }
+        if e.is_page() {
+            self.pageviews += 1;
+            if e.url.is_some() {
+                if self.entry_url.is_none() || e.ts <= self.started_at {
+                    self.entry_url = e.url.clone();
+                }
+                if latest || self.exit_url.is_none() {
+                    self.exit_url = e.url.clone();
+                }
+            }
+        }
+        match e.end_reason() {
+            Some(reason) => {
+                let replaces = match (&self.end_reason, self.ended_at) {
+                    (Some(old), Some(_)) => !end_is_final(old) && (end_is_final(&reason) || latest),
+                    _ => true,
+                };
+                if replaces {
+                    self.ended_at = Some(e.ts);
+                    self.end_reason = Some(reason);
+                }
+            }
+            None => {
+                // The next page of the same tab continues a page_unload end.
+                let provisional = self.end_reason.as_deref().is_some_and(|r| !end_is_final(r));
+                if provisional && self.ended_at.is_some_and(|t| e.ts > t) {
+                    self.ended_at = None;
+                    self.end_reason = None;
+                }
+            }
+        }
+    }
+
+    /// Whether a message at `ts` without a session id continues this derived
+    /// session.
+    pub fn continues(&self, ts: i64) -> bool {
+        ts >= self.started_at - INACTIVITY_MS && ts <= self.last_seen_at + INACTIVITY_MS
+    }
+
+    /// Duration in ms, once ended.
+    pub fn duration_ms(&self) -> Option<i64> {
+        self.ended_at.map(|end| end - self.started_at)
+    }
+}
+
+/// Folds a pass's events into the sessions they touch, read from the store
+/// or started; returns them to be written whole.
+pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Vec<Session>> {
+    let mut touched: HashMap<(i64, String), Session> = HashMap::new();
+    // The latest derived session of each identity, as this pass leaves it.
+    let mut derived: HashMap<(i64, String), String> = HashMap::new();
+    for e in events {
+        let (session_id, identity) = match (&e.session_id, e.identity()) {
+            (Some(id), _) => (id.clone(), None),
+            (None, Some(identity)) => {
+                let key = (e.project_id, identity.to_string());
+                let latest = match derived.get(&key) {
+                    Some(id) => touched.get(&(e.project_id, id.clone())).cloned(),
+                    None => store.latest_derived_session(e.project_id, identity)?,
+                };
+                let id = match latest {
+                    Some(s) if s.continues(e.ts) => s.session_id,
+                    _ => format!("{identity}@{}", e.ts),
+                };
+                derived.insert(key, id.clone());
+                (id, Some(identity.to_string()))
+            }
+            // Neither a session nor anyone to group by: no session.
+            (None, None) => continue,
+        };
+        let key = (e.project_id, session_id.clone());
+        if !touched.contains_key(&key) {
+            let existing = store.session(e.project_id, &session_id)?;
+            let session = existing.unwrap_or_else(|| Session::start(session_id, identity, e));
+            touched.insert(key.clone(), session);
+        }
+        if let Some(session) = touched.get_mut(&key) {
+            session.add(e);
+        }
+    }
+    Ok(touched.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, kind: &str, name: Option<&str>, reason: Option<&str>) -> SessionEvent {
+        SessionEvent {
+            ts,
+            kind: kind.into(),
+            name: name.map(Into::into),
+            url: Some(format!("https://a.example/{ts}")),
+            end_body: reason.map(|r| format!(r#"{{"properties":{{"reason":"{r}"}}}}"#)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ends_are_recorded_once_and_page_unload_is_provisional() {
+        let mut s = Session::start("s".into(), None, &ev(100, "page", None, None));
+        s.add(&ev(100, "page", None, None));
+        s.add(&ev(200, "track", Some(SESSION_END), Some("page_unload")));
+        assert_eq!(
+            (s.ended_at, s.end_reason.as_deref()),
+            (Some(200), Some("page_unload"))
+        );
+        s.add(&ev(300, "page", None, None));
+        assert_eq!(s.ended_at, None, "the next page reopens it");
+        s.add(&ev(400, "track", Some(SESSION_END), Some("sign_out")));
+        s.add(&ev(500, "track", Some(SESSION_END), Some("explicit")));
+        s.add(&ev(350, "track", Some(SESSION_END), None));
+        assert_eq!(
+            (s.ended_at, s.end_reason.as_deref()),
+            (Some(400), Some("sign_out"))
+        );
+        assert_eq!(
+            (s.pageviews, s.entry_url.as_deref()),
+            (2, Some("https://a.example/100"))
+        );
+        assert_eq!(s.exit_url.as_deref(), Some("https://a.example/300"));
+        assert_eq!(s.duration_ms(), Some(300));
+    }
+}

@@ -1,0 +1,197 @@
+//! Sessions on SQLite: what the sessions processor reads and writes, and the
+//! reads of the sessions API.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::SqliteStore;
+use crate::StoreResult;
+use crate::analytics::Cursor;
+use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent};
+
+const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
+    started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
+    device_type, browser, os, country, region, city, ip";
+
+fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
+    Ok(Session {
+        project_id: r.get(0)?,
+        session_id: r.get(1)?,
+        identity: r.get(2)?,
+        user_id: r.get(3)?,
+        anonymous_id: r.get(4)?,
+        started_at: r.get(5)?,
+        last_seen_at: r.get(6)?,
+        ended_at: r.get(7)?,
+        end_reason: r.get(8)?,
+        entry_url: r.get(9)?,
+        exit_url: r.get(10)?,
+        pageviews: r.get(11)?,
+        events: r.get(12)?,
+        device_type: r.get(13)?,
+        browser: r.get(14)?,
+        os: r.get(15)?,
+        country: r.get(16)?,
+        region: r.get(17)?,
+        city: r.get(18)?,
+        ip: r.get(19)?,
+    })
+}
+
+impl SqliteStore {
+    pub fn session_events_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<SessionEvent>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_EVENT_COLUMNS} FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![after, up_to, limit], |r| {
+            Ok(SessionEvent {
+                seq: r.get(0)?,
+                project_id: r.get(1)?,
+                ts: r.get(2)?,
+                received_at: r.get(3)?,
+                kind: r.get(4)?,
+                name: r.get(5)?,
+                user_id: r.get(6)?,
+                anonymous_id: r.get(7)?,
+                session_id: r.get(8)?,
+                url: r.get(9)?,
+                ip: r.get(10)?,
+                country: r.get(11)?,
+                region: r.get(12)?,
+                city: r.get(13)?,
+                browser: r.get(14)?,
+                os: r.get(15)?,
+                device_type: r.get(16)?,
+                end_body: r.get(17)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND session_id = ?2"
+                ),
+                params![project_id, session_id],
+                session_from_row,
+            )
+            .optional()?)
+    }
+
+    pub fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<Session>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND identity = ?2
+                     ORDER BY last_seen_at DESC LIMIT 1"
+                ),
+                params![project_id, identity],
+                session_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
+    pub fn put_sessions(
+        &self,
+        name: &str,
+        cursor: Cursor,
+        sessions: &[Session],
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut put = tx.prepare_cached(&format!(
+                "INSERT OR REPLACE INTO sessions ({SESSION_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+            ))?;
+            for s in sessions {
+                put.execute(params![
+                    s.project_id,
+                    s.session_id,
+                    s.identity,
+                    s.user_id,
+                    s.anonymous_id,
+                    s.started_at,
+                    s.last_seen_at,
+                    s.ended_at,
+                    s.end_reason,
+                    s.entry_url,
+                    s.exit_url,
+                    s.pageviews,
+                    s.events,
+                    s.device_type,
+                    s.browser,
+                    s.os,
+                    s.country,
+                    s.region,
+                    s.city,
+                    s.ip
+                ])?;
+            }
+            tx.execute(
+                "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",
+                params![name, cursor.seq, cursor.received_at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
+        let n = self.conn()?.execute(
+            "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'
+             WHERE ended_at IS NULL AND last_seen_at < ?1",
+            [last_seen_before],
+        )?;
+        Ok(n as u64)
+    }
+
+    pub fn sessions_page(
+        &self,
+        project_id: i64,
+        user_id: Option<&str>,
+        started_before: Option<(i64, String)>,
+        limit: i64,
+    ) -> StoreResult<Vec<Session>> {
+        let conn = self.conn()?;
+        let user = "(?2 IS NULL OR user_id = ?2)";
+        let rows = match started_before {
+            Some((ts, id)) => {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions
+                     WHERE project_id = ?1 AND {user} AND (started_at, session_id) < (?3, ?4)
+                     ORDER BY started_at DESC, session_id DESC LIMIT ?5"
+                ))?;
+                stmt.query_map(
+                    params![project_id, user_id, ts, id, limit],
+                    session_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?
+            }
+            None => {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND {user}
+                     ORDER BY started_at DESC, session_id DESC LIMIT ?3"
+                ))?;
+                stmt.query_map(params![project_id, user_id, limit], session_from_row)?
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        Ok(rows)
+    }
+}
