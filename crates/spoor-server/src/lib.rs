@@ -10,7 +10,7 @@ pub mod config;
 mod enrich;
 mod http;
 mod ingest;
-mod processors;
+pub mod processors;
 mod ratelimit;
 pub mod scheduler;
 mod telemetry;

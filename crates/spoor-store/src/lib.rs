@@ -275,6 +275,22 @@ impl Store {
             Backend::Postgres(s) => s.statement_timeout() * 2 + std::time::Duration::from_secs(5),
         }
     }
+    /// Deletes what a processor derived and its cursor, in one transaction, so
+    /// that its next pass starts again from the first event.
+    pub fn reset_processor(&self, name: &str) -> StoreResult<()> {
+        let tables: &[&str] = match name {
+            analytics::ROLLUP_PROCESSOR => &["rollup_hours", "rollup_dims"],
+            sessions::SESSION_PROCESSOR => &["sessions"],
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "no processor named {other:?}; there are {} and {}",
+                    analytics::ROLLUP_PROCESSOR,
+                    sessions::SESSION_PROCESSOR
+                )));
+            }
+        };
+        dispatch!(self, s => s.reset_processor(name, tables))
+    }
     /// The highest seq in the log (0 when empty).
     pub fn max_seq(&self) -> StoreResult<i64> {
         dispatch!(self, s => s.max_seq())

@@ -15,7 +15,7 @@
 //!   `page_unload` is provisional: the SDK sends it on every page leave, and a
 //!   later message in the session (the next page of the same tab) reopens it.
 //! - A session still open 30 minutes after its last message ends with reason
-//!   `timeout`, at its last message.
+//!   `timeout`, at its last message; a later message in it reopens it too.
 
 use std::collections::HashMap;
 
@@ -109,9 +109,11 @@ pub struct Session {
     pub ip: Option<String>,
 }
 
-/// Whether an end reason stands: all do but `page_unload`.
+/// Whether an end reason stands. `page_unload` does not (the SDK sends it on
+/// every page leave), nor `timeout` (Spoor's own conclusion from silence, which a
+/// message that turns up later, within the session, disproves).
 pub fn end_is_final(reason: &str) -> bool {
-    reason != "page_unload"
+    reason != "page_unload" && reason != "timeout"
 }
 
 impl Session {
@@ -278,5 +280,12 @@ mod tests {
         );
         assert_eq!(s.exit_url.as_deref(), Some("https://a.example/300"));
         assert_eq!(s.duration_ms(), Some(300));
+
+        let mut t = Session::start("t".into(), None, &ev(100, "page", None, None));
+        t.add(&ev(100, "page", None, None));
+        t.ended_at = Some(100);
+        t.end_reason = Some("timeout".into());
+        t.add(&ev(150, "track", None, None));
+        assert_eq!(t.ended_at, None, "a message after a timeout reopens it");
     }
 }

@@ -116,6 +116,18 @@ pub enum Command {
     /// Manage the people who sign in to the dashboard
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Recompute derived data (sessions, the overview's rollups) from the raw
+    /// events, after a rule changed; with a server running, that server does it
+    Rebuild {
+        #[arg(value_enum)]
+        what: Derived,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Derived {
+    Sessions,
+    Rollups,
 }
 
 #[derive(Subcommand, Debug)]

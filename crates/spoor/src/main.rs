@@ -8,6 +8,7 @@ mod cli;
 mod config_file;
 mod export;
 mod jobs;
+mod rebuild;
 mod serve;
 
 use std::process::ExitCode;
@@ -66,6 +67,7 @@ fn run() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(open()?, args, scheduler),
         Command::Jobs(cmd) => jobs::run(&open()?, cmd, &scheduler),
         Command::Users(cmd) => admin::users(&open()?, cmd),
+        Command::Rebuild { what } => rebuild::run(&open()?, what, &scheduler),
         Command::Keys(cmd) => admin::keys(&open()?, cmd),
         Command::Tokens(cmd) => admin::tokens(&open()?, cmd),
         Command::Projects(cmd) => admin::projects(&open()?, cmd),

@@ -216,3 +216,71 @@ async fn server_side_messages_are_grouped_into_sessions_by_inactivity() {
         "ended at its last message"
     );
 }
+
+/// Every session, sorted, for comparing two derivations.
+async fn snapshot(s: &Spoor) -> Vec<Value> {
+    let mut all = sessions(s, "limit=1000").await;
+    all.sort_by_key(|x| x["session_id"].as_str().unwrap().to_string());
+    all
+}
+
+#[tokio::test]
+async fn a_rebuild_from_the_raw_events_equals_live_processing() {
+    let mut s = start().await;
+    let t = now_ms() - 2 * 3_600_000;
+    let mut batch = Vec::new();
+    for tab in 0..5 {
+        for i in 0..4 {
+            batch.push(json!({
+                "type": if i % 2 == 0 { "page" } else { "track" }, "event": "Clicked",
+                "messageId": format!("t{tab}-{i}"), "anonymousId": format!("v{tab}"),
+                "timestamp": iso(t + tab * 60_000 + i * 1_000),
+                "context": {"sessionId": format!("tab-{tab}"), "page": {"url": format!("https://shop.example/{i}")}},
+            }));
+        }
+        batch.push(json!({
+            "type": "track", "event": "$session_end", "messageId": format!("t{tab}-end"),
+            "anonymousId": format!("v{tab}"), "timestamp": iso(t + tab * 60_000 + 5_000),
+            "properties": {"reason": if tab % 2 == 0 { "sign_out" } else { "page_unload" }},
+            "context": {"sessionId": format!("tab-{tab}")},
+        }));
+        batch.push(
+            json!({"type": "track", "event": "Server", "messageId": format!("srv-{tab}"),
+            "userId": "srv", "timestamp": iso(t + tab * 20 * 60_000)}),
+        );
+    }
+    assert_eq!(s.batch(batch).await.0, 200);
+    let live = eventually(
+        &s,
+        "limit=1000",
+        "every session derived and ended",
+        |found| found.len() == 6 && found.iter().all(|x| x["active"] == false),
+    )
+    .await;
+    assert_eq!(
+        live.len(),
+        6,
+        "five tabs, and one server-side session (its gaps are 20 minutes)"
+    );
+    let live = snapshot(&s).await;
+
+    // With the server running, the server rebuilds; the command waits for it.
+    let out = s.cli_command(&["--db-statement-timeout", "2", "rebuild", "sessions"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(snapshot(&s).await, live, "rebuilt by the server");
+
+    // With no server, the command rebuilds by itself.
+    s.terminate();
+    let out = s.cli_command(&["rebuild", "sessions"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && said.contains("rebuilt sessions from 30 events"),
+        "{said}"
+    );
+    s.restart();
+    assert_eq!(snapshot(&s).await, live, "rebuilt by the command");
+}

@@ -30,6 +30,9 @@ use crate::telemetry::{Metrics, ProcessorLabel};
 pub use rollups::Rollups;
 pub use sessions::Sessions;
 
+pub use spoor_store::analytics::ROLLUP_PROCESSOR;
+pub use spoor_store::sessions::SESSION_PROCESSOR;
+
 /// Events read per pass.
 const PASS_EVENTS: i64 = 20_000;
 /// Pause between passes when the log had nothing new.
@@ -50,6 +53,40 @@ pub trait Pass: Send + 'static {
     /// the pass's writes); `caught_up` when the pass read everything there was.
     fn after(&mut self, _store: &Store, _caught_up: bool) -> Result<(), StoreError> {
         Ok(())
+    }
+}
+
+/// The setting that asks the processor `name` to start again from the first
+/// event (`spoor rebuild`).
+pub fn rebuild_setting(name: &str) -> String {
+    format!("rebuild:{name}")
+}
+
+/// A rebuild that was asked for is done here, on the processor's thread, so
+/// that it never races a pass: the derived rows and the cursor go, and the
+/// passes that follow read the log again from the start.
+fn rebuild_if_asked(store: &Store, name: &str) -> Result<(), StoreError> {
+    if store.setting(&rebuild_setting(name))?.is_some() {
+        store.reset_processor(name)?;
+        store.take_setting(&rebuild_setting(name))?;
+        tracing::info!("{name}: rebuilding from the first event");
+    }
+    Ok(())
+}
+
+/// Runs passes on this thread until the processor has read everything there
+/// is (for `spoor rebuild` when no server runs it). The caller holds the lease.
+pub fn run_to_end<P: Pass>(mut pass: P, store: &Store) -> Result<usize, StoreError> {
+    rebuild_if_asked(store, P::NAME)?;
+    let mut total = 0;
+    loop {
+        let cursor = store.processor_cursor(P::NAME)?.unwrap_or_default();
+        let up_to = store.max_seq()?;
+        if up_to <= cursor.seq {
+            pass.after(store, true)?;
+            return Ok(total);
+        }
+        total += pass.pass(store, cursor, up_to)?;
     }
 }
 
@@ -146,6 +183,7 @@ fn run<P: Pass>(
     };
     let mut held_since: Option<Instant> = None;
     let mut one_pass = |pass: &mut P| -> Result<usize, StoreError> {
+        rebuild_if_asked(store, P::NAME)?;
         let cursor = store.processor_cursor(P::NAME)?.unwrap_or_default();
         let up_to = settled.up_to(store)?;
         behind.set(settled.newest - cursor.seq);

@@ -22,7 +22,22 @@ impl Pass for Sessions {
 
     fn pass(&mut self, store: &Store, cursor: Cursor, up_to: i64) -> Result<usize, StoreError> {
         let events = store.session_events_after(cursor.seq, up_to, PASS_EVENTS)?;
-        let sessions = fold(store, &events)?;
+        let mut sessions = fold(store, &events)?;
+        // Sessions this pass touched that are already idle end now, in the same
+        // write, so that a pass leaves them as the timeout would (a rebuild is
+        // then complete the moment its passes are).
+        let newest = events
+            .iter()
+            .map(|e| e.received_at)
+            .max()
+            .unwrap_or(i64::MIN);
+        let idle_before = spoor_core::time::now_ms().min(newest) - INACTIVITY_MS;
+        for session in sessions.iter_mut() {
+            if session.ended_at.is_none() && session.last_seen_at < idle_before {
+                session.ended_at = Some(session.last_seen_at);
+                session.end_reason = Some("timeout".into());
+            }
+        }
         let last = events.last().map_or(up_to, |e| e.seq);
         let next = moved(cursor, last, events.iter().map(|e| e.received_at));
         store.put_sessions(Self::NAME, next, &sessions)?;

@@ -71,6 +71,17 @@ impl PgStore {
             .collect())
     }
 
+    pub fn reset_processor(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        for table in tables {
+            tx.execute(&format!("DELETE FROM {table}"), &[])?;
+        }
+        tx.execute("DELETE FROM processor_cursors WHERE name = $1", &[&name])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn max_seq(&self) -> StoreResult<i64> {
         Ok(self
             .conn()?

@@ -59,6 +59,17 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    pub fn reset_processor(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for table in tables {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        tx.execute("DELETE FROM processor_cursors WHERE name = ?1", [name])?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn max_seq(&self) -> StoreResult<i64> {
         Ok(self
             .conn()?
