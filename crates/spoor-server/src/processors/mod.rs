@@ -33,8 +33,15 @@ pub use sessions::Sessions;
 pub use spoor_store::analytics::ROLLUP_PROCESSOR;
 pub use spoor_store::sessions::SESSION_PROCESSOR;
 
-/// Events read per pass.
-const PASS_EVENTS: i64 = 20_000;
+/// Events read per pass, unless a processor says otherwise. A pass writes in
+/// one transaction, and on SQLite the event writer waits for it, so a processor
+/// whose writes grow with its events keeps its passes small.
+const PASS_EVENTS: i64 = 5_000;
+/// A processor that is catching up rests this many times as long as its last
+/// pass took before the next one, so that it takes little of the machine
+/// from ingestion (a fifth of its time): under a burst it falls behind (see the lag metric) and
+/// catches up when the burst is over, rather than slowing every request down.
+const REST_PER_WORK: u32 = 4;
 /// Pause between passes when the log had nothing new.
 const IDLE: Duration = Duration::from_millis(500);
 
@@ -42,9 +49,11 @@ const IDLE: Duration = Duration::from_millis(500);
 pub trait Pass: Send + 'static {
     /// The processor's name: its cursor's and its lease's.
     const NAME: &'static str;
+    /// Events one pass reads at most.
+    const EVENTS_PER_PASS: i64 = PASS_EVENTS;
 
     /// Reads the events with seq in `(cursor.seq, up_to]` (up to
-    /// [`PASS_EVENTS`] of them), derives from them, and writes that with the
+    /// [`Pass::EVENTS_PER_PASS`] of them), derives from them, and writes that with the
     /// cursor moved past the last event read (or to `up_to` when there was none).
     /// Returns how many events it read.
     fn pass(&mut self, store: &Store, cursor: Cursor, up_to: i64) -> Result<usize, StoreError>;
@@ -209,9 +218,10 @@ fn run<P: Pass>(
             };
         }
         let wait = if held_since.is_some() {
+            let started = Instant::now();
             match one_pass(&mut pass) {
                 Ok(0) => IDLE,
-                Ok(_) => Duration::ZERO,
+                Ok(_) => (started.elapsed() * REST_PER_WORK).max(Duration::from_millis(1)),
                 Err(e) => {
                     tracing::warn!("{}: pass failed, retrying: {e}", P::NAME);
                     IDLE * 4

@@ -5,7 +5,7 @@
 use spoor_store::analytics::{Cursor, ROLLUP_PROCESSOR, RollupDelta};
 use spoor_store::{Store, StoreError};
 
-use super::{PASS_EVENTS, Pass, moved};
+use super::{Pass, moved};
 
 pub struct Rollups;
 
@@ -13,7 +13,7 @@ impl Pass for Rollups {
     const NAME: &'static str = ROLLUP_PROCESSOR;
 
     fn pass(&mut self, store: &Store, cursor: Cursor, up_to: i64) -> Result<usize, StoreError> {
-        let rows = store.log_after(cursor.seq, up_to, PASS_EVENTS)?;
+        let rows = store.log_after(cursor.seq, up_to, Self::EVENTS_PER_PASS)?;
         let mut delta = RollupDelta::default();
         delta.add(&rows);
         // Without rows, only gaps (seqs taken by duplicates or rolled back): skip them.

@@ -93,6 +93,21 @@ fn connect(path: &Path, cache_kib: i64) -> StoreResult<Connection> {
     Ok(conn)
 }
 
+/// Runs a processor's write with `synchronous=NORMAL`: in WAL mode a commit is
+/// then still atomic, but not flushed to disk until the next checkpoint. Derived
+/// rows and their cursor commit together, so a power cut can only take both back
+/// to an earlier pass, which is read again. Flushing every pass held the write
+/// lock through an fsync and made the event writer wait.
+fn derived_write<T>(
+    conn: &mut Connection,
+    write: impl FnOnce(&mut Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    let done = write(conn);
+    conn.execute_batch("PRAGMA synchronous = FULL")?;
+    done
+}
+
 fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
     let domains: String = row.get("domains")?;
     Ok(KeyRecord {

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::SqliteStore;
+use super::{SqliteStore, derived_write};
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent};
@@ -74,15 +74,12 @@ impl SqliteStore {
     }
 
     pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
-        Ok(self
-            .conn()?
-            .query_row(
-                &format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND session_id = ?2"
-                ),
-                params![project_id, session_id],
-                session_from_row,
-            )
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND session_id = ?2"
+        ))?;
+        Ok(stmt
+            .query_row(params![project_id, session_id], session_from_row)
             .optional()?)
     }
 
@@ -91,16 +88,13 @@ impl SqliteStore {
         project_id: i64,
         identity: &str,
     ) -> StoreResult<Option<Session>> {
-        Ok(self
-            .conn()?
-            .query_row(
-                &format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND identity = ?2
-                     ORDER BY last_seen_at DESC LIMIT 1"
-                ),
-                params![project_id, identity],
-                session_from_row,
-            )
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND identity = ?2
+             ORDER BY last_seen_at DESC LIMIT 1"
+        ))?;
+        Ok(stmt
+            .query_row(params![project_id, identity], session_from_row)
             .optional()?)
     }
 
@@ -112,44 +106,57 @@ impl SqliteStore {
         sessions: &[Session],
     ) -> StoreResult<()> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut put = tx.prepare_cached(&format!(
-                "INSERT OR REPLACE INTO sessions ({SESSION_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
-            ))?;
-            for s in sessions {
-                put.execute(params![
-                    s.project_id,
-                    s.session_id,
-                    s.identity,
-                    s.user_id,
-                    s.anonymous_id,
-                    s.started_at,
-                    s.last_seen_at,
-                    s.ended_at,
-                    s.end_reason,
-                    s.entry_url,
-                    s.exit_url,
-                    s.pageviews,
-                    s.events,
-                    s.device_type,
-                    s.browser,
-                    s.os,
-                    s.country,
-                    s.region,
-                    s.city,
-                    s.ip
-                ])?;
+        derived_write(&mut conn, |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                // An upsert, not a replace: a replace deletes and inserts the row, and
+                // so rewrites every index entry, where this changes only what moved.
+                let mut put = tx.prepare_cached(&format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                     ON CONFLICT (project_id, session_id) DO UPDATE SET identity = excluded.identity,
+                         user_id = excluded.user_id, anonymous_id = excluded.anonymous_id,
+                         started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
+                         ended_at = excluded.ended_at, end_reason = excluded.end_reason,
+                         entry_url = excluded.entry_url, exit_url = excluded.exit_url,
+                         pageviews = excluded.pageviews, events = excluded.events,
+                         device_type = excluded.device_type, browser = excluded.browser, os = excluded.os,
+                         country = excluded.country, region = excluded.region, city = excluded.city,
+                         ip = excluded.ip"
+                ))?;
+                for s in sessions {
+                    put.execute(params![
+                        s.project_id,
+                        s.session_id,
+                        s.identity,
+                        s.user_id,
+                        s.anonymous_id,
+                        s.started_at,
+                        s.last_seen_at,
+                        s.ended_at,
+                        s.end_reason,
+                        s.entry_url,
+                        s.exit_url,
+                        s.pageviews,
+                        s.events,
+                        s.device_type,
+                        s.browser,
+                        s.os,
+                        s.country,
+                        s.region,
+                        s.city,
+                        s.ip
+                    ])?;
+                }
+                tx.execute(
+                    "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",
+                    params![name, cursor.seq, cursor.received_at],
+                )?;
             }
-            tx.execute(
-                "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",
-                params![name, cursor.seq, cursor.received_at],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
