@@ -6,6 +6,7 @@
 
 mod accept;
 mod app;
+mod background;
 pub mod config;
 mod enrich;
 mod http;

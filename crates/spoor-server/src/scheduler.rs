@@ -10,17 +10,16 @@
 //! the store, so a node that takes over does not repeat a job another node has
 //! just run.
 //!
-//! The scheduler runs on a plain thread: store calls block, and PostgreSQL's
-//! client must not run inside the async runtime. A job must finish within the
-//! lease time or split its work, since the lease is renewed between jobs.
+//! The scheduler runs on a plain thread (`crate::background`). A job must finish
+//! within the lease time or split its work, since the lease is renewed between
+//! jobs.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use spoor_store::{Store, StoreError};
 
+use crate::background::{HeldLease, Stop, Worker};
 use crate::telemetry::{JobLabels, Metrics};
 
 /// The lease that makes a node the one that runs jobs.
@@ -132,58 +131,42 @@ pub fn run_job(
     outcome
 }
 
-pub struct Scheduler {
-    stop: Sender<()>,
-    thread: JoinHandle<()>,
-}
+/// The scheduler's thread.
+pub struct Scheduler(Worker);
 
 impl Scheduler {
     pub fn start(store: Store, config: SchedulerConfig, metrics: Arc<Metrics>) -> Scheduler {
-        let (stop, stopped) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("spoor-scheduler".into())
-            .spawn(move || run(&store, &config, &metrics, &stopped))
-            .expect("spawn the scheduler thread");
-        Scheduler { stop, thread }
+        Scheduler(Worker::spawn("spoor-scheduler".into(), move |stop| {
+            run(&store, &config, &metrics, stop)
+        }))
     }
 
     /// Stops after the job in progress, giving the lease up.
     pub fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
+        self.0.stop();
     }
 }
 
-fn run(store: &Store, config: &SchedulerConfig, metrics: &Metrics, stopped: &Receiver<()>) {
+fn run(store: &Store, config: &SchedulerConfig, metrics: &Metrics, stop: &Stop) {
     let jobs = jobs(config);
-    let ttl = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
+    let mut held = HeldLease::new(LEADER_LEASE.into(), config.node.clone(), config.lease);
     let mut leader = false;
     loop {
-        match store.acquire_lease(LEADER_LEASE, &config.node, ttl) {
-            Ok(now_leader) => {
-                if now_leader != leader {
-                    tracing::info!(node = %config.node, leader = now_leader, "scheduler lease");
-                }
-                leader = now_leader;
-            }
-            Err(e) => {
-                tracing::warn!("scheduler: cannot reach the lease: {e}");
-                leader = false;
-            }
+        let now_leader = held.hold(store);
+        if now_leader != leader {
+            tracing::info!(node = %config.node, leader = now_leader, "scheduler lease");
+            leader = now_leader;
         }
         metrics.scheduler_leader.set(i64::from(leader));
         if leader {
             run_due(store, config, metrics, &jobs);
         }
-        match stopped.recv_timeout(config.lease / 3) {
-            Err(RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        if !stop.rest(held.retry_every()) {
+            break;
         }
     }
-    if leader {
-        let _ = store.release_lease(LEADER_LEASE, &config.node);
-        metrics.scheduler_leader.set(0);
-    }
+    held.release(store);
+    metrics.scheduler_leader.set(0);
 }
 
 fn run_due(store: &Store, config: &SchedulerConfig, metrics: &Metrics, jobs: &[Job]) {

@@ -20,8 +20,9 @@ use spoor_core::{password, secret};
 use spoor_store::{Role, Store, StoreError, User};
 use subtle::ConstantTimeEq;
 
+use super::blocking;
 use super::body;
-use super::caller::{self, Caller, Identity, SESSION_COOKIE, blocking};
+use super::caller::{self, Caller, Identity, SESSION_COOKIE};
 use super::error::ApiError;
 use crate::app::App;
 

@@ -106,17 +106,8 @@ impl FromRequestParts<Arc<App>> for Caller {
             parts.headers.clone(),
             parts.method.clone(),
         );
-        blocking(move || identify(&store, &headers, &method)).await
+        super::blocking(move || identify(&store, &headers, &method)).await
     }
-}
-
-/// Runs store work off the async workers.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))?
 }
 
 impl Caller {

@@ -60,9 +60,8 @@ pub async fn list(
     // Everything here touches the store (the token check records its use), so it
     // runs off the async workers.
     let store = app.store.clone();
-    tokio::task::spawn_blocking(move || page(&store, &headers, p))
+    super::blocking(move || page(&store, &headers, p))
         .await
-        .map_err(|e| ApiError::Internal(format!("query task failed: {e}")))?
         .map(Json)
 }
 

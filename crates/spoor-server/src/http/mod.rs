@@ -97,6 +97,15 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
+/// Runs store work off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))?
+}
+
 /// Records each request's latency by route and status.
 async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let started = Instant::now();

@@ -14,9 +14,7 @@ use crate::app::App;
 /// Healthy when the store answers a read.
 pub async fn healthz(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
     let store = app.store.clone();
-    tokio::task::spawn_blocking(move || store.projects())
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    super::blocking(move || Ok(store.projects()?)).await?;
     Ok(Json(
         json!({ "status": "ok", "queue_depth": app.queue.depth() }),
     ))

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use spoor_core::secret;
 use spoor_store::{NewKey, Project, Role};
 
+use super::blocking;
 use super::body;
-use super::caller::{Caller, blocking};
+use super::caller::Caller;
 use super::error::ApiError;
 use crate::app::App;
 

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use spoor_store::analytics::OverviewQuery;
 use spoor_store::{EventFilter, EventQuery, StoredEvent};
 
-use super::caller::{Caller, blocking};
+use super::blocking;
+use super::caller::Caller;
 use super::error::ApiError;
 use super::events::{parse_cursor, parse_time};
 use crate::app::App;

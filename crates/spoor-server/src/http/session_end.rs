@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use spoor_core::ValidationContext;
 use spoor_store::sessions::SESSION_END;
 
+use super::blocking;
 use super::body;
-use super::caller::blocking;
 use super::error::ApiError;
 use super::incoming::Incoming;
 

@@ -10,21 +10,19 @@
 //! - On PostgreSQL, where several writers commit in any order, a pass reads only
 //!   up to a seq that was the newest at least the log's settle time ago, so that
 //!   no event still being committed below the cursor is skipped.
-//! - The runner is a plain thread: store calls block, and PostgreSQL's client
-//!   must not run inside the async runtime.
+//! - The runner is a plain thread (`crate::background`).
 
 mod rollups;
 mod sessions;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use spoor_store::analytics::Cursor;
 use spoor_store::{Store, StoreError};
 
+use crate::background::{HeldLease, Stop, Worker};
 use crate::telemetry::{Metrics, ProcessorLabel};
 
 pub use rollups::Rollups;
@@ -108,10 +106,8 @@ pub fn moved(cursor: Cursor, last_seq: i64, received: impl Iterator<Item = i64>)
     }
 }
 
-pub struct Processor {
-    stop: Sender<()>,
-    thread: JoinHandle<()>,
-}
+/// A processor's thread.
+pub struct Processor(Worker);
 
 impl Processor {
     pub fn start<P: Pass>(
@@ -121,18 +117,14 @@ impl Processor {
         lease: Duration,
         metrics: Arc<Metrics>,
     ) -> Processor {
-        let (stop, stopped) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name(format!("spoor-{}", P::NAME))
-            .spawn(move || run(pass, &store, &node, lease, &metrics, &stopped))
-            .expect("spawn a processor thread");
-        Processor { stop, thread }
+        Processor(Worker::spawn(format!("spoor-{}", P::NAME), move |stop| {
+            run(pass, &store, node, lease, &metrics, stop)
+        }))
     }
 
     /// Stops after the pass in progress and gives the lease up.
     pub fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
+        self.0.stop();
     }
 }
 
@@ -169,13 +161,12 @@ impl Settled {
 fn run<P: Pass>(
     mut pass: P,
     store: &Store,
-    node: &str,
+    node: String,
     lease: Duration,
     metrics: &Metrics,
-    stopped: &Receiver<()>,
+    stop: &Stop,
 ) {
-    let lease_name = format!("processor:{}", P::NAME);
-    let ttl = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let mut held = HeldLease::new(format!("processor:{}", P::NAME), node, lease);
     // A clone of the gauge: the family's guard would block every other
     // processor's lookup for as long as this thread held it.
     let behind = metrics
@@ -190,7 +181,6 @@ fn run<P: Pass>(
         settled: 0,
         newest: 0,
     };
-    let mut held_since: Option<Instant> = None;
     let mut one_pass = |pass: &mut P| -> Result<usize, StoreError> {
         rebuild_if_asked(store, P::NAME)?;
         let cursor = store.processor_cursor(P::NAME)?.unwrap_or_default();
@@ -206,18 +196,7 @@ fn run<P: Pass>(
         Ok(read)
     };
     loop {
-        // Renewed every third of its time, as the scheduler does.
-        if held_since.is_none_or(|t| t.elapsed() >= lease / 3) {
-            held_since = match store.acquire_lease(&lease_name, node, ttl) {
-                Ok(true) => Some(Instant::now()),
-                Ok(false) => None,
-                Err(e) => {
-                    tracing::warn!("{}: cannot reach the lease: {e}", P::NAME);
-                    None
-                }
-            };
-        }
-        let wait = if held_since.is_some() {
+        let wait = if held.hold(store) {
             let started = Instant::now();
             match one_pass(&mut pass) {
                 Ok(0) => IDLE,
@@ -228,14 +207,11 @@ fn run<P: Pass>(
                 }
             }
         } else {
-            lease / 3
+            held.retry_every()
         };
-        match stopped.recv_timeout(wait) {
-            Err(RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        if !stop.rest(wait) {
+            break;
         }
     }
-    if held_since.is_some() {
-        let _ = store.release_lease(&lease_name, node);
-    }
+    held.release(store);
 }
