@@ -7,6 +7,7 @@
 //! that has been told it blocks.
 
 pub mod analytics;
+pub mod customers;
 mod error;
 mod key_touches;
 pub mod pg;
@@ -280,7 +281,7 @@ impl Store {
     pub fn reset_processor(&self, name: &str) -> StoreResult<()> {
         let tables: &[&str] = match name {
             analytics::ROLLUP_PROCESSOR => &["rollup_hours", "rollup_dims"],
-            sessions::SESSION_PROCESSOR => &["sessions"],
+            sessions::SESSION_PROCESSOR => &["sessions", "customers", "identities"],
             other => {
                 return Err(StoreError::Invalid(format!(
                     "no processor named {other:?}; there are {} and {}",
@@ -336,8 +337,9 @@ impl Store {
         after: i64,
         up_to: i64,
         limit: i64,
+        body_when: &str,
     ) -> StoreResult<Vec<sessions::SessionEvent>> {
-        dispatch!(self, s => s.session_events_after(after, up_to, limit))
+        dispatch!(self, s => s.session_events_after(after, up_to, limit, body_when))
     }
     pub fn session(
         &self,
@@ -354,14 +356,94 @@ impl Store {
     ) -> StoreResult<Option<sessions::Session>> {
         dispatch!(self, s => s.latest_derived_session(project_id, identity))
     }
-    /// Writes sessions whole and moves the processor's cursor, atomically.
+    /// Writes sessions whole, with what the pass derived about people, and
+    /// moves the processor's cursor, atomically. Refused (`Conflict`) when a
+    /// person was erased after the pass read its events.
     pub fn put_sessions(
         &self,
         name: &str,
         cursor: analytics::Cursor,
         sessions: &[sessions::Session],
+        people: &customers::People,
     ) -> StoreResult<()> {
-        dispatch!(self, s => s.put_sessions(name, cursor, sessions))
+        dispatch!(self, s => s.put_sessions(name, cursor, sessions, people))
+    }
+
+    /// The user an anonymous or former id is linked to.
+    pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+        dispatch!(self, s => s.linked_user(project_id, id))
+    }
+    pub fn customer(
+        &self,
+        project_id: i64,
+        identified: bool,
+        person: &str,
+    ) -> StoreResult<Option<customers::Customer>> {
+        dispatch!(self, s => s.customer(project_id, identified, person))
+    }
+    /// Whether the id was erased (a tombstone stands for it).
+    pub fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
+        dispatch!(self, s => s.is_erased(project_id, id))
+    }
+    /// The newest erasure's mark (0 when there was none); it only grows.
+    pub fn erasure_mark(&self) -> StoreResult<i64> {
+        dispatch!(self, s => s.erasure_mark())
+    }
+    /// Tombstones (project, id, mark) newer than the mark.
+    pub fn erased_since(&self, after: i64) -> StoreResult<Vec<(i64, String, i64)>> {
+        dispatch!(self, s => s.erased_since(after))
+    }
+    /// One page of identified people, and how many match.
+    pub fn customers_page(
+        &self,
+        q: &customers::CustomerQuery,
+    ) -> StoreResult<(Vec<customers::Customer>, i64)> {
+        dispatch!(self, s => s.customers_page(q))
+    }
+    /// A user's latest sessions, newest first.
+    pub fn recent_sessions_of(
+        &self,
+        project_id: i64,
+        user_id: &str,
+        since: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<sessions::Session>> {
+        dispatch!(self, s => s.recent_sessions_of(project_id, user_id, since, limit))
+    }
+    /// Seed 004's monitoring figures over sessions started since the time.
+    pub fn session_monitoring(
+        &self,
+        project_id: i64,
+        since: Option<i64>,
+        week_start: i64,
+    ) -> StoreResult<customers::Monitoring> {
+        dispatch!(self, s => s.session_monitoring(project_id, since, week_start))
+    }
+    /// Erases a user, every id linked to them, and all that was derived from
+    /// them, and leaves tombstones so that nothing of theirs is stored again.
+    pub fn erase_person(
+        &self,
+        project_id: i64,
+        user_id: &str,
+        now: i64,
+    ) -> StoreResult<customers::Erased> {
+        dispatch!(self, s => s.erase_person(project_id, user_id, now))
+    }
+    /// A project's customer-event mapping (the defaults when none was set).
+    pub fn customer_events(&self, project_id: i64) -> StoreResult<customers::CustomerEvents> {
+        match self.setting(&customers::CustomerEvents::setting(project_id))? {
+            Some(json) => customers::CustomerEvents::parse(&json).map_err(StoreError::Invalid),
+            None => Ok(customers::CustomerEvents::default()),
+        }
+    }
+    pub fn set_customer_events(
+        &self,
+        project_id: i64,
+        map: &customers::CustomerEvents,
+    ) -> StoreResult<()> {
+        let json = serde_json::to_string(map)
+            .map_err(|e| StoreError::Invalid(format!("the mapping does not serialise: {e}")))?;
+        self.set_setting(&customers::CustomerEvents::setting(project_id), &json)
     }
     /// Ends open sessions last seen before the time, with reason `timeout`.
     pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {

@@ -50,14 +50,40 @@ pub struct SessionEvent {
     pub browser: Option<String>,
     pub os: Option<String>,
     pub device_type: Option<String>,
-    /// The message's JSON, read only for `$session_end` (for its reason).
-    pub end_body: Option<String>,
+    /// The message's JSON, read only where a rule needs it: `$session_end`
+    /// (its reason), `identify` (traits), `alias` (previousId) and the events the
+    /// project's customer mapping names (see [`body_condition`]).
+    pub body: Option<String>,
+    /// The identified user this message counts for, once its ids are resolved
+    /// (`crate::customers::resolve`): its user id, or the user its anonymous id
+    /// or former id is linked to.
+    pub person: Option<String>,
 }
 
-/// The columns a [`SessionEvent`] is read from, in order (both backends).
+/// The columns a [`SessionEvent`] is read from, in order (both backends); the
+/// last one is the body where `body_condition` holds.
 pub const SESSION_EVENT_COLUMNS: &str = "seq, project_id, ts, received_at, type, name, user_id, \
-    anonymous_id, session_id, url, ip, country, region, city, browser, os, device_type, \
-    CASE WHEN name = '$session_end' THEN body END";
+    anonymous_id, session_id, url, ip, country, region, city, browser, os, device_type";
+
+/// The SQL condition under which an event's body is read: most events' bodies
+/// are not needed, and reading them would cost the processor a copy and a parse
+/// each. `names` are the track events the projects' customer mappings name.
+pub fn body_condition<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut names: Vec<&str> = names.collect();
+    names.push(SESSION_END);
+    names.sort_unstable();
+    names.dedup();
+    // Literals, quoted by doubling: the names come from project settings, and
+    // a statement with a variable number of parameters would not be cached.
+    let list: Vec<String> = names
+        .iter()
+        .map(|n| format!("'{}'", n.replace('\'', "''")))
+        .collect();
+    format!(
+        "type IN ('identify', 'alias') OR (type = 'track' AND name IN ({}))",
+        list.join(", ")
+    )
+}
 
 impl SessionEvent {
     /// The identity that groups messages without a session id.
@@ -75,7 +101,7 @@ impl SessionEvent {
             return None;
         }
         let reason = self
-            .end_body
+            .body
             .as_deref()
             .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
             .and_then(|v| v["properties"]["reason"].as_str().map(str::to_string))
@@ -152,8 +178,8 @@ impl Session {
         let latest = e.ts >= self.last_seen_at;
         self.last_seen_at = self.last_seen_at.max(e.ts);
         self.events += 1;
-        if e.user_id.is_some() && (latest || self.user_id.is_none()) {
-            self.user_id = e.user_id.clone();
+        if e.person.is_some() && (latest || self.user_id.is_none()) {
+            self.user_id = e.person.clone();
         }
         if e.anonymous_id.is_some() && self.anonymous_id.is_none() {
             self.anonymous_id = e.anonymous_id.clone();
@@ -203,13 +229,21 @@ impl Session {
     }
 }
 
+/// What a pass folded: the sessions it touched, to be written whole, and for
+/// each event whether it started a session.
+pub struct Folded {
+    pub sessions: Vec<Session>,
+    pub starts: Vec<bool>,
+}
+
 /// Folds a pass's events into the sessions they touch, read from the store
-/// or started; returns them to be written whole.
-pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Vec<Session>> {
+/// or started.
+pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
+    let mut starts = vec![false; events.len()];
     let mut touched: HashMap<(i64, String), Session> = HashMap::new();
     // The latest derived session of each identity, as this pass leaves it.
     let mut derived: HashMap<(i64, String), String> = HashMap::new();
-    for e in events {
+    for (i, e) in events.iter().enumerate() {
         let (session_id, identity) = match (&e.session_id, e.identity()) {
             (Some(id), _) => (id.clone(), None),
             (None, Some(identity)) => {
@@ -231,6 +265,7 @@ pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Vec<Session>>
         let key = (e.project_id, session_id.clone());
         if !touched.contains_key(&key) {
             let existing = store.session(e.project_id, &session_id)?;
+            starts[i] = existing.is_none();
             let session = existing.unwrap_or_else(|| Session::start(session_id, identity, e));
             touched.insert(key.clone(), session);
         }
@@ -238,7 +273,25 @@ pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Vec<Session>>
             session.add(e);
         }
     }
-    Ok(touched.into_values().collect())
+    Ok(Folded {
+        sessions: touched.into_values().collect(),
+        starts,
+    })
+}
+
+/// A whole pass: who each event counts for (events of erased people are
+/// dropped), the sessions the events touch, then people's summaries (which need
+/// to know what started a session). `maps` are the projects' customer-event
+/// mappings (the default for a project without one).
+pub fn fold_pass(
+    store: &Store,
+    mut events: Vec<SessionEvent>,
+    maps: &HashMap<i64, crate::customers::CustomerEvents>,
+) -> StoreResult<(Vec<Session>, crate::customers::People)> {
+    let resolved = crate::customers::resolve(store, &mut events)?;
+    let folded = fold(store, &events)?;
+    let people = crate::customers::fold_people(resolved, &events, &folded.starts, maps)?;
+    Ok((folded.sessions, people))
 }
 
 #[cfg(test)]
@@ -251,7 +304,7 @@ mod tests {
             kind: kind.into(),
             name: name.map(Into::into),
             url: Some(format!("https://a.example/{ts}")),
-            end_body: reason.map(|r| format!(r#"{{"properties":{{"reason":"{r}"}}}}"#)),
+            body: reason.map(|r| format!(r#"{{"properties":{{"reason":"{r}"}}}}"#)),
             ..Default::default()
         }
     }

@@ -6,8 +6,9 @@ use spoor_store::analytics::{
     Cursor, DIM_VALUES_PER_HOUR, HOUR_MS, LogRow, OTHER, OverviewQuery, RollupDelta, TailRow,
     Totals,
 };
+use spoor_store::customers::{CustomerEvents, CustomerQuery, SortBy};
 use spoor_store::pg::scratch::ScratchDatabase;
-use spoor_store::sessions::{SESSION_END, SESSION_PROCESSOR, fold};
+use spoor_store::sessions::{SESSION_END, SESSION_PROCESSOR, body_condition, fold_pass};
 use spoor_store::{
     Appended, Batch, EventFilter, EventQuery, KeySelector, NewKey, NewToken, Role, Store,
     StoreConfig, StoreError,
@@ -249,6 +250,248 @@ fn check_backend(store: Store) {
     check_overview_and_filters(&store);
     check_rollup_dimension_cap(&store);
     check_sessions(&store);
+    check_customers(&store);
+}
+
+/// Runs one sessions pass over up to `limit` events after the processor's
+/// cursor, as the processor does.
+fn process(store: &Store, limit: i64) {
+    let cursor = store
+        .processor_cursor(SESSION_PROCESSOR)
+        .unwrap()
+        .unwrap_or_default();
+    let maps = std::collections::HashMap::new();
+    let when = body_condition(CustomerEvents::default().event_names());
+    let events = store
+        .session_events_after(cursor.seq, store.max_seq().unwrap(), limit, &when)
+        .unwrap();
+    let Some(last) = events.last() else { return };
+    let next = Cursor {
+        seq: last.seq,
+        received_at: last.received_at,
+    };
+    let (sessions, people) = fold_pass(store, events, &maps).unwrap();
+    store
+        .put_sessions(SESSION_PROCESSOR, next, &sessions, &people)
+        .unwrap();
+}
+
+/// People: an anonymous visitor's history counts for the user they sign in as;
+/// `alias` merges a former id; orders and bookings follow the default mapping;
+/// erasure removes every row and leaves a tombstone the processor respects.
+fn check_customers(store: &Store) {
+    let p = store.create_project(1, "customers").unwrap();
+    let base = 1_700_100_000_000;
+    let m = 60_000;
+    let msg = |id: &str,
+               ts: i64,
+               kind: MessageType,
+               name: Option<&str>,
+               user: Option<&str>,
+               anon: Option<&str>,
+               body: &str| {
+        let mut e = event(id, ts, ts);
+        e.kind = kind;
+        e.name = name.map(Into::into);
+        e.user_id = user.map(Into::into);
+        e.anonymous_id = anon.map(Into::into);
+        e.session_id = Some(format!("tab-{}", anon.or(user).unwrap()));
+        e.body = body.into();
+        e
+    };
+    let order = r#"{"properties":{"revenue":50000,"currency":"TZS"}}"#;
+    let booking = r#"{"properties":{"service":"Repair Service"}}"#;
+    let events = [
+        // An anonymous visitor orders, then signs in as c1.
+        msg(
+            "a1",
+            base,
+            MessageType::Page,
+            None,
+            None,
+            Some("anon-c"),
+            "{}",
+        ),
+        msg(
+            "a2",
+            base + m,
+            MessageType::Track,
+            Some("Order Completed"),
+            None,
+            Some("anon-c"),
+            order,
+        ),
+        msg(
+            "a3",
+            base + 2 * m,
+            MessageType::Identify,
+            None,
+            Some("c1"),
+            Some("anon-c"),
+            r#"{"traits":{"email":"c1@example.com","name":"C One"}}"#,
+        ),
+        msg(
+            "a4",
+            base + 3 * m,
+            MessageType::Track,
+            Some("booking.completed"),
+            Some("c1"),
+            Some("anon-c"),
+            booking,
+        ),
+        // Later, an anonymous-only message of the linked id counts for c1 too.
+        msg(
+            "a5",
+            base + 4 * m,
+            MessageType::Page,
+            None,
+            None,
+            Some("anon-c"),
+            "{}",
+        ),
+        // c-old is aliased to c2; c2 has no orders.
+        msg(
+            "b1",
+            base,
+            MessageType::Track,
+            Some("Order Completed"),
+            Some("c-old"),
+            None,
+            order,
+        ),
+        msg(
+            "b2",
+            base + m,
+            MessageType::Alias,
+            None,
+            Some("c2"),
+            None,
+            r#"{"previousId":"c-old"}"#,
+        ),
+    ];
+    append(store, p.id, &events, base);
+    process(store, 2);
+    process(store, 1000);
+    let c1 = store
+        .customer(p.id, true, "c1")
+        .unwrap()
+        .expect("c1's summary");
+    assert_eq!(
+        (
+            c1.total_orders,
+            c1.total_bookings,
+            c1.last_order_amount,
+            c1.total_events
+        ),
+        (1, 1, Some(50_000.0), 5),
+        "the anonymous order and page count for c1: {c1:?}"
+    );
+    assert_eq!(c1.email.as_deref(), Some("c1@example.com"), "{c1:?}");
+    assert_eq!(c1.last_booking_service.as_deref(), Some("Repair Service"));
+    assert_eq!(c1.total_sessions, 1);
+    assert!(
+        store.customer(p.id, false, "anon-c").unwrap().is_none(),
+        "merged away"
+    );
+    assert_eq!(
+        store.linked_user(p.id, "anon-c").unwrap().as_deref(),
+        Some("c1")
+    );
+    let sessions = store.sessions_page(p.id, Some("c1"), None, 10).unwrap();
+    assert_eq!(sessions.len(), 1, "the anonymous session is c1's");
+    let c2 = store
+        .customer(p.id, true, "c2")
+        .unwrap()
+        .expect("c2's summary");
+    assert_eq!(c2.total_orders, 1, "c-old's order counts for c2");
+    assert!(store.customer(p.id, true, "c-old").unwrap().is_none());
+
+    let (page, total) = store
+        .customers_page(&CustomerQuery {
+            project_id: p.id,
+            sort_by: SortBy::Bookings,
+            descending: true,
+            active_since: None,
+            limit: 10,
+            offset: 0,
+        })
+        .unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(
+        page.iter().map(|c| c.person.as_str()).collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+    let monitoring = store.session_monitoring(p.id, None, base).unwrap();
+    let active: Vec<(&str, Option<&str>, i64)> = monitoring
+        .most_active_this_week
+        .iter()
+        .map(|u| (u.user_id.as_str(), u.email.as_deref(), u.session_count))
+        .collect();
+    assert_eq!(
+        active,
+        [("c2", None, 2), ("c1", Some("c1@example.com"), 1)],
+        "c-old's session is c2's"
+    );
+
+    // Erasure: every row of c1 and of anon-c goes, and a tombstone stays.
+    let erased = store.erase_person(p.id, "c1", base + 10 * m).unwrap();
+    assert_eq!(erased.ids, ["c1", "anon-c"]);
+    assert_eq!(
+        (erased.events, erased.sessions, erased.customers),
+        (5, 1, 1)
+    );
+    assert!(store.customer(p.id, true, "c1").unwrap().is_none());
+    assert!(
+        store
+            .sessions_page(p.id, Some("c1"), None, 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.is_erased(p.id, "anon-c").unwrap());
+    let mark = store.erasure_mark().unwrap();
+    assert!(mark >= base + 10 * m);
+    // A late message of the erased visitor is ignored by the processor.
+    append(
+        store,
+        p.id,
+        &[msg(
+            "a6",
+            base + 5 * m,
+            MessageType::Page,
+            None,
+            None,
+            Some("anon-c"),
+            "{}",
+        )],
+        base,
+    );
+    process(store, 1000);
+    assert!(store.customer(p.id, false, "anon-c").unwrap().is_none());
+    assert!(
+        store
+            .sessions_page(p.id, None, None, 100)
+            .unwrap()
+            .iter()
+            .all(|s| s.anonymous_id.as_deref() != Some("anon-c"))
+    );
+    // A second erasure's mark is newer even within the same millisecond.
+    store.erase_person(p.id, "c2", base + 10 * m).unwrap();
+    assert!(store.erasure_mark().unwrap() > mark);
+}
+
+fn append(store: &Store, project_id: i64, events: &[Event], now: i64) {
+    store
+        .writer()
+        .unwrap()
+        .append(
+            &[Batch {
+                project_id,
+                key_id: None,
+                events,
+            }],
+            now,
+        )
+        .unwrap();
 }
 
 /// Sessions folded from the log: named by `context.sessionId` or derived by
@@ -315,23 +558,10 @@ fn check_sessions(store: &Store) {
             base,
         )
         .unwrap();
-    let read = store
-        .session_events_after(0, store.max_seq().unwrap(), 1000)
-        .unwrap();
     // Two passes, as a processor may split them: the second finds the first's
     // sessions in the store.
-    let (first, second) = read.split_at(3);
-    for part in [first, second] {
-        let sessions = fold(store, part).unwrap();
-        let last = part.last().unwrap();
-        let cursor = Cursor {
-            seq: last.seq,
-            received_at: last.received_at,
-        };
-        store
-            .put_sessions(SESSION_PROCESSOR, cursor, &sessions)
-            .unwrap();
-    }
+    process(store, 3);
+    process(store, 1000);
     let all = store.sessions_page(p.id, None, None, 10).unwrap();
     let tab = all.iter().find(|s| s.session_id == "tab-1").unwrap();
     assert_eq!(

@@ -1,9 +1,14 @@
 //! The sessions processor: folds events into the sessions they belong to (the
-//! rules are in `spoor_store::sessions`), and ends sessions idle for longer
-//! than the inactivity time.
+//! rules are in `spoor_store::sessions`) and into people's identities and
+//! activity summaries (`spoor_store::customers`), in one transaction per pass,
+//! and ends sessions idle for longer than the inactivity time.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use spoor_store::analytics::Cursor;
-use spoor_store::sessions::{INACTIVITY_MS, SESSION_PROCESSOR, fold};
+use spoor_store::customers::CustomerEvents;
+use spoor_store::sessions::{INACTIVITY_MS, SESSION_PROCESSOR, body_condition, fold_pass};
 use spoor_store::{Store, StoreError};
 
 use super::{Pass, moved};
@@ -11,11 +16,34 @@ use super::{Pass, moved};
 #[derive(Default)]
 pub struct Sessions {
     /// When idle sessions were last ended.
-    last_timeout: Option<std::time::Instant>,
+    last_timeout: Option<Instant>,
+    /// The projects' customer-event mappings, and when they were read.
+    maps: HashMap<i64, CustomerEvents>,
+    maps_read: Option<Instant>,
+    /// The condition under which the pass reads an event's body.
+    body_when: String,
 }
 
 /// How often idle sessions are looked for.
-const TIMEOUT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+const TIMEOUT_EVERY: Duration = Duration::from_secs(5);
+/// How soon a changed customer-event mapping applies.
+const MAPS_EVERY: Duration = Duration::from_secs(2);
+
+impl Sessions {
+    fn refresh_maps(&mut self, store: &Store) -> Result<(), StoreError> {
+        if self.maps_read.is_some_and(|t| t.elapsed() < MAPS_EVERY) {
+            return Ok(());
+        }
+        let mut maps = HashMap::new();
+        for project in store.projects()? {
+            maps.insert(project.id, store.customer_events(project.id)?);
+        }
+        self.body_when = body_condition(maps.values().flat_map(|m| m.event_names()));
+        self.maps = maps;
+        self.maps_read = Some(Instant::now());
+        Ok(())
+    }
+}
 
 impl Pass for Sessions {
     const NAME: &'static str = SESSION_PROCESSOR;
@@ -25,16 +53,25 @@ impl Pass for Sessions {
     const EVENTS_PER_PASS: i64 = 250;
 
     fn pass(&mut self, store: &Store, cursor: Cursor, up_to: i64) -> Result<usize, StoreError> {
-        let events = store.session_events_after(cursor.seq, up_to, Self::EVENTS_PER_PASS)?;
-        let mut sessions = fold(store, &events)?;
-        // Sessions this pass touched that are already idle end now, in the same
-        // write, so that a pass leaves them as the timeout would (a rebuild is
-        // then complete the moment its passes are).
+        self.refresh_maps(store)?;
+        let events = store.session_events_after(
+            cursor.seq,
+            up_to,
+            Self::EVENTS_PER_PASS,
+            &self.body_when,
+        )?;
+        let read = events.len();
+        let last = events.last().map_or(up_to, |e| e.seq);
         let newest = events
             .iter()
             .map(|e| e.received_at)
             .max()
             .unwrap_or(i64::MIN);
+        let next = moved(cursor, last, events.iter().map(|e| e.received_at));
+        let (mut sessions, people) = fold_pass(store, events, &self.maps)?;
+        // Sessions this pass touched that are already idle end now, in the same
+        // write, so that a pass leaves them as the timeout would (a rebuild is
+        // then complete the moment its passes are).
         let idle_before = spoor_core::time::now_ms().min(newest) - INACTIVITY_MS;
         for session in sessions.iter_mut() {
             if session.ended_at.is_none() && session.last_seen_at < idle_before {
@@ -42,10 +79,8 @@ impl Pass for Sessions {
                 session.end_reason = Some("timeout".into());
             }
         }
-        let last = events.last().map_or(up_to, |e| e.seq);
-        let next = moved(cursor, last, events.iter().map(|e| e.received_at));
-        store.put_sessions(Self::NAME, next, &sessions)?;
-        Ok(events.len())
+        store.put_sessions(Self::NAME, next, &sessions, &people)?;
+        Ok(read)
     }
 
     /// Sessions whose last message is older than the inactivity time end, at
@@ -59,7 +94,7 @@ impl Pass for Sessions {
         {
             return Ok(());
         }
-        self.last_timeout = Some(std::time::Instant::now());
+        self.last_timeout = Some(Instant::now());
         let mut now = spoor_core::time::now_ms();
         if !caught_up {
             match store.processor_cursor(Self::NAME)? {

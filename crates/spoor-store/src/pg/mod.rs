@@ -8,6 +8,7 @@
 
 mod accounts;
 mod coordination;
+mod customers;
 mod partitions;
 mod rollups;
 pub mod scratch;
@@ -54,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "0005_sessions",
         include_str!("migrations/0005_sessions.sql"),
+    ),
+    (
+        6,
+        "0006_customers",
+        include_str!("migrations/0006_customers.sql"),
     ),
 ];
 

@@ -6,13 +6,14 @@ use postgres::Row;
 use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
+use crate::customers::People;
 use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent};
 
-const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
+pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
     started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
     device_type, browser, os, country, region, city, ip";
 
-fn session_from_row(r: &Row) -> Session {
+pub(super) fn session_from_row(r: &Row) -> Session {
     Session {
         project_id: r.get(0),
         session_id: r.get(1),
@@ -43,10 +44,12 @@ impl PgStore {
         after: i64,
         up_to: i64,
         limit: i64,
+        body_when: &str,
     ) -> StoreResult<Vec<SessionEvent>> {
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
-            "SELECT {SESSION_EVENT_COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+            "SELECT {SESSION_EVENT_COLUMNS}, CASE WHEN {body_when} THEN body END FROM events
+             WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
         ))?;
         let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
         Ok(rows
@@ -69,7 +72,8 @@ impl PgStore {
                 browser: r.get(14),
                 os: r.get(15),
                 device_type: r.get(16),
-                end_body: r.get(17),
+                body: r.get(17),
+                person: None,
             })
             .collect())
     }
@@ -109,9 +113,11 @@ impl PgStore {
         name: &str,
         cursor: Cursor,
         sessions: &[Session],
+        people: &People,
     ) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
+        super::customers::check_erasure_mark(&mut tx, people)?;
         let put = tx.prepare(&format!(
             "INSERT INTO sessions ({SESSION_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
@@ -152,6 +158,7 @@ impl PgStore {
                 ],
             )?;
         }
+        super::customers::put_people(&mut tx, people)?;
         tx.execute(
             "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod coordination;
+mod customers;
 mod rollups;
 mod sessions;
 mod writer;
@@ -45,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "0005_sessions",
         include_str!("migrations/0005_sessions.sql"),
+    ),
+    (
+        6,
+        "0006_customers",
+        include_str!("migrations/0006_customers.sql"),
     ),
 ];
 /// Pooled connections at most. WAL readers do not block one another, and the server

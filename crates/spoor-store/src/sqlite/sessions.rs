@@ -4,15 +4,16 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, derived_write};
-use crate::StoreResult;
 use crate::analytics::Cursor;
+use crate::customers::People;
 use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent};
+use crate::{StoreError, StoreResult};
 
-const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
+pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
     started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
     device_type, browser, os, country, region, city, ip";
 
-fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
+pub(super) fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
     Ok(Session {
         project_id: r.get(0)?,
         session_id: r.get(1)?,
@@ -43,10 +44,12 @@ impl SqliteStore {
         after: i64,
         up_to: i64,
         limit: i64,
+        body_when: &str,
     ) -> StoreResult<Vec<SessionEvent>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SESSION_EVENT_COLUMNS} FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+            "SELECT {SESSION_EVENT_COLUMNS}, CASE WHEN {body_when} THEN body END FROM events
+             WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![after, up_to, limit], |r| {
             Ok(SessionEvent {
@@ -67,7 +70,8 @@ impl SqliteStore {
                 browser: r.get(14)?,
                 os: r.get(15)?,
                 device_type: r.get(16)?,
-                end_body: r.get(17)?,
+                body: r.get(17)?,
+                person: None,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -104,11 +108,22 @@ impl SqliteStore {
         name: &str,
         cursor: Cursor,
         sessions: &[Session],
+        people: &People,
     ) -> StoreResult<()> {
         let mut conn = self.conn()?;
         derived_write(&mut conn, |conn| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             {
+                let mark: i64 = tx.query_row(
+                    "SELECT coalesce(max(erased_at), 0) FROM erased_ids",
+                    [],
+                    |r| r.get(0),
+                )?;
+                if mark != people.erasure_mark {
+                    return Err(StoreError::Conflict(
+                        "a person was erased while the pass was read; reading it again".into(),
+                    ));
+                }
                 // An upsert, not a replace: a replace deletes and inserts the row, and
                 // so rewrites every index entry, where this changes only what moved.
                 let mut put = tx.prepare_cached(&format!(
@@ -148,6 +163,7 @@ impl SqliteStore {
                         s.ip
                     ])?;
                 }
+                super::customers::put_people(&tx, people)?;
                 tx.execute(
                     "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",

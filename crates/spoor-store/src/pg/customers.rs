@@ -1,0 +1,339 @@
+//! People on PostgreSQL: identities, activity summaries, the metrics API's
+//! reads, and erasure.
+
+use postgres::{Row, Transaction};
+
+use super::PgStore;
+use super::sessions::{SESSION_COLUMNS, session_from_row};
+use crate::customers::{
+    ActiveUser, CUSTOMER_COLUMNS, Customer, CustomerQuery, Erased, Link, Monitoring, People,
+    tallies_from, tallies_json,
+};
+use crate::sessions::Session;
+use crate::{StoreError, StoreResult};
+
+/// Taken by a pass's write and by an erasure, so that a pass never writes
+/// rows of a person erased after it read its events.
+pub(super) const ERASURE_LOCK: &str =
+    "SELECT pg_advisory_xact_lock(hashtext('spoor-erasure:' || current_schema()))";
+
+fn customer_from_row(r: &Row) -> Customer {
+    let tallies: String = r.get(25);
+    Customer {
+        project_id: r.get(0),
+        identified: r.get(1),
+        person: r.get(2),
+        email: r.get(3),
+        name: r.get(4),
+        traits_at: r.get(5),
+        created_trait_at: r.get(6),
+        first_seen_at: r.get(7),
+        registered_at: r.get(8),
+        last_seen_at: r.get(9),
+        last_login_at: r.get(10),
+        total_sessions: r.get(11),
+        total_events: r.get(12),
+        total_orders: r.get(13),
+        total_bookings: r.get(14),
+        total_reviews: r.get(15),
+        total_revenue: r.get(16),
+        last_order_at: r.get(17),
+        last_order_amount: r.get(18),
+        last_order_currency: r.get(19),
+        last_booking_at: r.get(20),
+        last_booking_service: r.get(21),
+        primary_device_type: r.get(22),
+        primary_browser: r.get(23),
+        primary_os: r.get(24),
+        tallies: tallies_from(&tallies),
+    }
+}
+
+/// Refuses the pass's write when a person was erased since the pass read its
+/// events (its mark is then stale); the caller holds [`ERASURE_LOCK`].
+pub(super) fn check_erasure_mark(tx: &mut Transaction, people: &People) -> StoreResult<()> {
+    tx.execute(ERASURE_LOCK, &[])?;
+    let mark: i64 = tx
+        .query_one("SELECT coalesce(max(erased_at), 0) FROM erased_ids", &[])?
+        .get(0);
+    if mark != people.erasure_mark {
+        return Err(StoreError::Conflict(
+            "a person was erased while the pass was read; reading it again".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes what a pass derived about people, inside the pass's transaction.
+pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<()> {
+    let put = tx.prepare(&format!(
+        "INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+         ON CONFLICT (project_id, identified, person) DO UPDATE SET email = EXCLUDED.email,
+             name = EXCLUDED.name, traits_at = EXCLUDED.traits_at,
+             created_trait_at = EXCLUDED.created_trait_at, first_seen_at = EXCLUDED.first_seen_at,
+             registered_at = EXCLUDED.registered_at, last_seen_at = EXCLUDED.last_seen_at,
+             last_login_at = EXCLUDED.last_login_at, total_sessions = EXCLUDED.total_sessions,
+             total_events = EXCLUDED.total_events, total_orders = EXCLUDED.total_orders,
+             total_bookings = EXCLUDED.total_bookings, total_reviews = EXCLUDED.total_reviews,
+             total_revenue = EXCLUDED.total_revenue, last_order_at = EXCLUDED.last_order_at,
+             last_order_amount = EXCLUDED.last_order_amount,
+             last_order_currency = EXCLUDED.last_order_currency,
+             last_booking_at = EXCLUDED.last_booking_at,
+             last_booking_service = EXCLUDED.last_booking_service,
+             primary_device_type = EXCLUDED.primary_device_type,
+             primary_browser = EXCLUDED.primary_browser, primary_os = EXCLUDED.primary_os,
+             tallies = EXCLUDED.tallies"
+    ))?;
+    for c in &people.customers {
+        tx.execute(
+            &put,
+            &[
+                &c.project_id,
+                &c.identified,
+                &c.person,
+                &c.email,
+                &c.name,
+                &c.traits_at,
+                &c.created_trait_at,
+                &c.first_seen_at,
+                &c.registered_at,
+                &c.last_seen_at,
+                &c.last_login_at,
+                &c.total_sessions,
+                &c.total_events,
+                &c.total_orders,
+                &c.total_bookings,
+                &c.total_reviews,
+                &c.total_revenue,
+                &c.last_order_at,
+                &c.last_order_amount,
+                &c.last_order_currency,
+                &c.last_booking_at,
+                &c.last_booking_service,
+                &c.primary_device_type,
+                &c.primary_browser,
+                &c.primary_os,
+                &tallies_json(&c.tallies),
+            ],
+        )?;
+    }
+    for (p, identified, person) in &people.merged_away {
+        tx.execute(
+            "DELETE FROM customers WHERE project_id = $1 AND identified = $2 AND person = $3",
+            &[p, identified, person],
+        )?;
+    }
+    for Link {
+        project_id,
+        alias_id,
+        user_id,
+        linked_at,
+    } in &people.links
+    {
+        tx.execute(
+            "INSERT INTO identities (project_id, alias_id, user_id, linked_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (project_id, alias_id) DO UPDATE SET user_id = EXCLUDED.user_id",
+            &[project_id, alias_id, user_id, linked_at],
+        )?;
+        tx.execute(
+            "UPDATE identities SET user_id = $3 WHERE project_id = $1 AND user_id = $2",
+            &[project_id, alias_id, user_id],
+        )?;
+        // The alias's sessions are the user's: as an anonymous visitor, and (after
+        // `alias`) as a former user id.
+        tx.execute(
+            "UPDATE sessions SET user_id = $3 WHERE project_id = $1
+             AND ((anonymous_id = $2 AND user_id IS NULL) OR user_id = $2)",
+            &[project_id, alias_id, user_id],
+        )?;
+    }
+    Ok(())
+}
+
+impl PgStore {
+    pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+        let mut conn = self.conn()?;
+        let stmt = conn
+            .prepared("SELECT user_id FROM identities WHERE project_id = $1 AND alias_id = $2")?;
+        Ok(conn
+            .query_opt(&stmt, &[&project_id, &id])?
+            .map(|r| r.get(0)))
+    }
+
+    pub fn customer(
+        &self,
+        project_id: i64,
+        identified: bool,
+        person: &str,
+    ) -> StoreResult<Option<Customer>> {
+        let mut conn = self.conn()?;
+        let stmt = conn.prepared(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers
+             WHERE project_id = $1 AND identified = $2 AND person = $3"
+        ))?;
+        Ok(conn
+            .query_opt(&stmt, &[&project_id, &identified, &person])?
+            .map(|r| customer_from_row(&r)))
+    }
+
+    pub fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
+        let mut conn = self.conn()?;
+        let stmt = conn.prepared("SELECT 1 FROM erased_ids WHERE project_id = $1 AND id = $2")?;
+        Ok(conn.query_opt(&stmt, &[&project_id, &id])?.is_some())
+    }
+
+    pub fn erasure_mark(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn()?
+            .query_one(
+                "SELECT coalesce(max(erased_at), 0)::bigint FROM erased_ids",
+                &[],
+            )?
+            .get(0))
+    }
+
+    pub fn erased_since(&self, after: i64) -> StoreResult<Vec<(i64, String, i64)>> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT project_id, id, erased_at FROM erased_ids WHERE erased_at > $1",
+                &[&after],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    pub fn customers_page(&self, q: &CustomerQuery) -> StoreResult<(Vec<Customer>, i64)> {
+        let mut conn = self.conn()?;
+        let column = q.sort_by.column();
+        let order = if q.descending { "DESC" } else { "ASC" };
+        // Nulls (never logged in) last either way; ties by person, so pages are stable.
+        let rows = conn.query(
+            &format!(
+                "SELECT {CUSTOMER_COLUMNS} FROM customers
+                 WHERE project_id = $1 AND identified AND ($2::bigint IS NULL OR last_login_at >= $2)
+                 ORDER BY {column} {order} NULLS LAST, person {order} LIMIT $3 OFFSET $4"
+            ),
+            &[&q.project_id, &q.active_since, &q.limit, &q.offset],
+        )?;
+        let total: i64 = conn
+            .query_one(
+                "SELECT count(*) FROM customers WHERE project_id = $1 AND identified
+                 AND ($2::bigint IS NULL OR last_login_at >= $2)",
+                &[&q.project_id, &q.active_since],
+            )?
+            .get(0);
+        Ok((rows.iter().map(customer_from_row).collect(), total))
+    }
+
+    pub fn recent_sessions_of(
+        &self,
+        project_id: i64,
+        user_id: &str,
+        since: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Session>> {
+        let mut conn = self.conn()?;
+        let stmt = conn.prepared(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = $1 AND user_id = $2
+             AND ($3::bigint IS NULL OR started_at >= $3) ORDER BY started_at DESC LIMIT $4"
+        ))?;
+        Ok(conn
+            .query(&stmt, &[&project_id, &user_id, &since, &limit])?
+            .iter()
+            .map(session_from_row)
+            .collect())
+    }
+
+    pub fn session_monitoring(
+        &self,
+        project_id: i64,
+        since: Option<i64>,
+        week_start: i64,
+    ) -> StoreResult<Monitoring> {
+        let mut conn = self.conn()?;
+        let row = conn.query_one(
+            "SELECT count(*), count(ended_at), avg(ended_at - started_at)::float8 FROM sessions
+             WHERE project_id = $1 AND ($2::bigint IS NULL OR started_at >= $2)",
+            &[&project_id, &since],
+        )?;
+        let most_active = conn
+            .query(
+                "SELECT s.user_id, c.email, count(*), max(s.started_at) FROM sessions s
+                 LEFT JOIN customers c ON c.project_id = s.project_id AND c.identified
+                     AND c.person = s.user_id
+                 WHERE s.project_id = $1 AND s.user_id IS NOT NULL AND s.started_at >= $2
+                 GROUP BY s.user_id, c.email ORDER BY count(*) DESC, s.user_id LIMIT 10",
+                &[&project_id, &week_start],
+            )?
+            .iter()
+            .map(|r| ActiveUser {
+                user_id: r.get(0),
+                email: r.get(1),
+                session_count: r.get(2),
+                last_session: r.get(3),
+            })
+            .collect();
+        Ok(Monitoring::from_counts(
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            most_active,
+        ))
+    }
+
+    /// Erases a user and every id linked to them, leaving tombstones, in one
+    /// transaction under the erasure lock.
+    pub fn erase_person(&self, project_id: i64, user_id: &str, now: i64) -> StoreResult<Erased> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(ERASURE_LOCK, &[])?;
+        let mut ids: Vec<String> = tx
+            .query(
+                "SELECT alias_id FROM identities WHERE project_id = $1 AND user_id = $2",
+                &[&project_id, &user_id],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        ids.insert(0, user_id.to_string());
+        // Strictly increasing, so that a pass that read an older mark sees a change.
+        let mark: i64 = tx
+            .query_one(
+                "SELECT coalesce(max(erased_at), 0)::bigint FROM erased_ids",
+                &[],
+            )?
+            .get(0);
+        let now = now.max(mark + 1);
+        let mut erased = Erased::default();
+        for id in &ids {
+            erased.events += tx.execute(
+                "DELETE FROM events WHERE project_id = $1 AND (user_id = $2 OR anonymous_id = $2)",
+                &[&project_id, id],
+            )?;
+            erased.sessions += tx.execute(
+                "DELETE FROM sessions WHERE project_id = $1
+                 AND (user_id = $2 OR anonymous_id = $2 OR identity = $2)",
+                &[&project_id, id],
+            )?;
+            erased.customers += tx.execute(
+                "DELETE FROM customers WHERE project_id = $1 AND person = $2",
+                &[&project_id, id],
+            )?;
+            erased.identities += tx.execute(
+                "DELETE FROM identities WHERE project_id = $1 AND (alias_id = $2 OR user_id = $2)",
+                &[&project_id, id],
+            )?;
+            tx.execute(
+                "INSERT INTO erased_ids (project_id, id, erased_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (project_id, id) DO UPDATE SET erased_at = EXCLUDED.erased_at",
+                &[&project_id, id, &now],
+            )?;
+        }
+        tx.commit()?;
+        erased.ids = ids;
+        Ok(erased)
+    }
+}

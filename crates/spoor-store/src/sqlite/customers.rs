@@ -1,0 +1,296 @@
+//! People on SQLite: identities, activity summaries, the metrics API's reads,
+//! and erasure.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::SqliteStore;
+use crate::StoreResult;
+use crate::customers::{
+    ActiveUser, CUSTOMER_COLUMNS, Customer, CustomerQuery, Erased, Link, Monitoring, People,
+    tallies_from, tallies_json,
+};
+use crate::sessions::Session;
+
+fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
+    let tallies: String = r.get(25)?;
+    Ok(Customer {
+        project_id: r.get(0)?,
+        identified: r.get(1)?,
+        person: r.get(2)?,
+        email: r.get(3)?,
+        name: r.get(4)?,
+        traits_at: r.get(5)?,
+        created_trait_at: r.get(6)?,
+        first_seen_at: r.get(7)?,
+        registered_at: r.get(8)?,
+        last_seen_at: r.get(9)?,
+        last_login_at: r.get(10)?,
+        total_sessions: r.get(11)?,
+        total_events: r.get(12)?,
+        total_orders: r.get(13)?,
+        total_bookings: r.get(14)?,
+        total_reviews: r.get(15)?,
+        total_revenue: r.get(16)?,
+        last_order_at: r.get(17)?,
+        last_order_amount: r.get(18)?,
+        last_order_currency: r.get(19)?,
+        last_booking_at: r.get(20)?,
+        last_booking_service: r.get(21)?,
+        primary_device_type: r.get(22)?,
+        primary_browser: r.get(23)?,
+        primary_os: r.get(24)?,
+        tallies: tallies_from(&tallies),
+    })
+}
+
+/// Writes what a pass derived about people, inside the pass's transaction.
+pub(super) fn put_people(tx: &Transaction, people: &People) -> StoreResult<()> {
+    let mut put = tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO customers ({CUSTOMER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
+         ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+    ))?;
+    for c in &people.customers {
+        put.execute(params![
+            c.project_id,
+            c.identified,
+            c.person,
+            c.email,
+            c.name,
+            c.traits_at,
+            c.created_trait_at,
+            c.first_seen_at,
+            c.registered_at,
+            c.last_seen_at,
+            c.last_login_at,
+            c.total_sessions,
+            c.total_events,
+            c.total_orders,
+            c.total_bookings,
+            c.total_reviews,
+            c.total_revenue,
+            c.last_order_at,
+            c.last_order_amount,
+            c.last_order_currency,
+            c.last_booking_at,
+            c.last_booking_service,
+            c.primary_device_type,
+            c.primary_browser,
+            c.primary_os,
+            tallies_json(&c.tallies),
+        ])?;
+    }
+    let mut gone = tx.prepare_cached(
+        "DELETE FROM customers WHERE project_id = ?1 AND identified = ?2 AND person = ?3",
+    )?;
+    for (p, identified, person) in &people.merged_away {
+        gone.execute(params![p, identified, person])?;
+    }
+    for Link {
+        project_id,
+        alias_id,
+        user_id,
+        linked_at,
+    } in &people.links
+    {
+        tx.execute(
+            "INSERT INTO identities (project_id, alias_id, user_id, linked_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (project_id, alias_id) DO UPDATE SET user_id = excluded.user_id",
+            params![project_id, alias_id, user_id, linked_at],
+        )?;
+        tx.execute(
+            "UPDATE identities SET user_id = ?3 WHERE project_id = ?1 AND user_id = ?2",
+            params![project_id, alias_id, user_id],
+        )?;
+        // The alias's sessions are the user's: as an anonymous visitor, and (after
+        // `alias`) as a former user id.
+        tx.execute(
+            "UPDATE sessions SET user_id = ?3 WHERE project_id = ?1
+             AND ((anonymous_id = ?2 AND user_id IS NULL) OR user_id = ?2)",
+            params![project_id, alias_id, user_id],
+        )?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT user_id FROM identities WHERE project_id = ?1 AND alias_id = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![project_id, id], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn customer(
+        &self,
+        project_id: i64,
+        identified: bool,
+        person: &str,
+    ) -> StoreResult<Option<Customer>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers
+             WHERE project_id = ?1 AND identified = ?2 AND person = ?3"
+        ))?;
+        Ok(stmt
+            .query_row(params![project_id, identified, person], customer_from_row)
+            .optional()?)
+    }
+
+    pub fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT 1 FROM erased_ids WHERE project_id = ?1 AND id = ?2")?;
+        Ok(stmt.exists(params![project_id, id])?)
+    }
+
+    pub fn erasure_mark(&self) -> StoreResult<i64> {
+        Ok(self.conn()?.query_row(
+            "SELECT coalesce(max(erased_at), 0) FROM erased_ids",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn erased_since(&self, after: i64) -> StoreResult<Vec<(i64, String, i64)>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT project_id, id, erased_at FROM erased_ids WHERE erased_at > ?1",
+        )?;
+        let rows = stmt.query_map([after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn customers_page(&self, q: &CustomerQuery) -> StoreResult<(Vec<Customer>, i64)> {
+        let conn = self.conn()?;
+        let column = q.sort_by.column();
+        let order = if q.descending { "DESC" } else { "ASC" };
+        // Nulls (never logged in) last either way; ties by person, so pages are stable.
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers
+             WHERE project_id = ?1 AND identified = 1 AND (?2 IS NULL OR last_login_at >= ?2)
+             ORDER BY {column} IS NULL, {column} {order}, person {order} LIMIT ?3 OFFSET ?4"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(
+                params![q.project_id, q.active_since, q.limit, q.offset],
+                customer_from_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        let total = conn
+            .prepare_cached(
+                "SELECT count(*) FROM customers WHERE project_id = ?1 AND identified = 1
+                 AND (?2 IS NULL OR last_login_at >= ?2)",
+            )?
+            .query_row(params![q.project_id, q.active_since], |r| r.get(0))?;
+        Ok((rows, total))
+    }
+
+    pub fn recent_sessions_of(
+        &self,
+        project_id: i64,
+        user_id: &str,
+        since: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Session>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM sessions WHERE project_id = ?1 AND user_id = ?2
+             AND (?3 IS NULL OR started_at >= ?3) ORDER BY started_at DESC LIMIT ?4",
+            super::sessions::SESSION_COLUMNS
+        ))?;
+        let rows = stmt.query_map(
+            params![project_id, user_id, since, limit],
+            super::sessions::session_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn session_monitoring(
+        &self,
+        project_id: i64,
+        since: Option<i64>,
+        week_start: i64,
+    ) -> StoreResult<Monitoring> {
+        let conn = self.conn()?;
+        let (sessions, ended, avg_ms): (i64, i64, Option<f64>) = conn.query_row(
+            "SELECT count(*), count(ended_at), avg(ended_at - started_at) FROM sessions
+             WHERE project_id = ?1 AND (?2 IS NULL OR started_at >= ?2)",
+            params![project_id, since],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.user_id, c.email, count(*), max(s.started_at) FROM sessions s
+             LEFT JOIN customers c ON c.project_id = s.project_id AND c.identified = 1
+                 AND c.person = s.user_id
+             WHERE s.project_id = ?1 AND s.user_id IS NOT NULL AND s.started_at >= ?2
+             GROUP BY s.user_id, c.email ORDER BY count(*) DESC, s.user_id LIMIT 10",
+        )?;
+        let most_active = stmt
+            .query_map(params![project_id, week_start], |r| {
+                Ok(ActiveUser {
+                    user_id: r.get(0)?,
+                    email: r.get(1)?,
+                    session_count: r.get(2)?,
+                    last_session: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(Monitoring::from_counts(
+            sessions,
+            ended,
+            avg_ms,
+            most_active,
+        ))
+    }
+
+    /// Erases a user and every id linked to them, leaving tombstones, in one
+    /// transaction (which the processor's writes wait for).
+    pub fn erase_person(&self, project_id: i64, user_id: &str, now: i64) -> StoreResult<Erased> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut ids: Vec<String> = tx
+            .prepare("SELECT alias_id FROM identities WHERE project_id = ?1 AND user_id = ?2")?
+            .query_map(params![project_id, user_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.insert(0, user_id.to_string());
+        // Strictly increasing, so that a pass that read an older mark sees a change.
+        let mark: i64 = tx.query_row(
+            "SELECT coalesce(max(erased_at), 0) FROM erased_ids",
+            [],
+            |r| r.get(0),
+        )?;
+        let now = now.max(mark + 1);
+        let mut erased = Erased::default();
+        for id in &ids {
+            erased.events += tx.execute(
+                "DELETE FROM events WHERE project_id = ?1 AND (user_id = ?2 OR anonymous_id = ?2)",
+                params![project_id, id],
+            )? as u64;
+            erased.sessions += tx.execute(
+                "DELETE FROM sessions WHERE project_id = ?1
+                 AND (user_id = ?2 OR anonymous_id = ?2 OR identity = ?2)",
+                params![project_id, id],
+            )? as u64;
+            erased.customers += tx.execute(
+                "DELETE FROM customers WHERE project_id = ?1 AND person = ?2",
+                params![project_id, id],
+            )? as u64;
+            erased.identities += tx.execute(
+                "DELETE FROM identities WHERE project_id = ?1 AND (alias_id = ?2 OR user_id = ?2)",
+                params![project_id, id],
+            )? as u64;
+            tx.execute(
+                "INSERT INTO erased_ids (project_id, id, erased_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (project_id, id) DO UPDATE SET erased_at = excluded.erased_at",
+                params![project_id, id, now],
+            )?;
+        }
+        tx.commit()?;
+        erased.ids = ids;
+        Ok(erased)
+    }
+}

@@ -1,0 +1,67 @@
+-- Identity: an anonymous id (or, after `alias`, a former user id) and the user
+-- it turned out to be. The first link of an anonymous id stands. Derived by the
+-- sessions processor; rebuilt with it.
+CREATE TABLE identities (
+    project_id INTEGER NOT NULL,
+    alias_id   TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    linked_at  INTEGER NOT NULL,
+    PRIMARY KEY (project_id, alias_id)
+) WITHOUT ROWID;
+CREATE INDEX identities_user ON identities (project_id, user_id);
+
+-- One row per person: an identified user (identified = 1, person = user id) or
+-- an anonymous visitor not yet identified (identified = 0, person = anonymous
+-- id; merged into the user's row when identified). Seed 004's
+-- user_activity_summary, kept up to date by the sessions processor.
+CREATE TABLE customers (
+    project_id           INTEGER NOT NULL,
+    identified           INTEGER NOT NULL,
+    person               TEXT NOT NULL,
+    email                TEXT,
+    name                 TEXT,
+    traits_at            INTEGER,
+    created_trait_at     INTEGER,
+    first_seen_at        INTEGER NOT NULL,
+    registered_at        INTEGER NOT NULL,
+    last_seen_at         INTEGER NOT NULL,
+    last_login_at        INTEGER,
+    total_sessions       INTEGER NOT NULL,
+    total_events         INTEGER NOT NULL,
+    total_orders         INTEGER NOT NULL,
+    total_bookings       INTEGER NOT NULL,
+    total_reviews        INTEGER NOT NULL,
+    total_revenue        REAL NOT NULL,
+    last_order_at        INTEGER,
+    last_order_amount    REAL,
+    last_order_currency  TEXT,
+    last_booking_at      INTEGER,
+    last_booking_service TEXT,
+    primary_device_type  TEXT,
+    primary_browser      TEXT,
+    primary_os           TEXT,
+    tallies              TEXT NOT NULL, -- sessions per device type, browser and OS (JSON)
+    PRIMARY KEY (project_id, identified, person)
+) WITHOUT ROWID;
+-- The metrics API sorts by each of these (seed 004's indexes).
+CREATE INDEX customers_sessions ON customers (project_id, identified, total_sessions);
+CREATE INDEX customers_orders ON customers (project_id, identified, total_orders);
+CREATE INDEX customers_bookings ON customers (project_id, identified, total_bookings);
+CREATE INDEX customers_login ON customers (project_id, identified, last_login_at);
+CREATE INDEX customers_registered ON customers (project_id, identified, registered_at);
+
+-- Sessions of an anonymous id go to its user when it is linked.
+CREATE INDEX sessions_anonymous ON sessions (project_id, anonymous_id);
+
+-- Erased people (GDPR): events naming these ids are not stored again, and the
+-- processor ignores any still in flight.
+CREATE TABLE erased_ids (
+    project_id INTEGER NOT NULL,
+    id         TEXT NOT NULL,
+    erased_at  INTEGER NOT NULL,
+    PRIMARY KEY (project_id, id)
+) WITHOUT ROWID;
+CREATE INDEX erased_ids_at ON erased_ids (erased_at);
+
+-- How many days a project keeps raw events and sessions (summaries are kept).
+ALTER TABLE projects ADD COLUMN retention_days INTEGER;
