@@ -24,6 +24,8 @@ pub struct App {
     /// Turns for store calls made from request handlers when the store waits on
     /// the network, as many as it has connections.
     pub network_calls: tokio::sync::Semaphore,
+    /// Erased people's ids, refused on ingestion.
+    pub tombstones: Arc<crate::tombstones::Tombstones>,
 }
 
 impl App {
@@ -50,6 +52,7 @@ impl App {
         let network_calls = tokio::sync::Semaphore::new(store.max_connections());
         let limits = RateLimits::new(store.is_shared(), config.redis_url.as_deref())?;
         tracing::info!("rate limits are counted {}", limits.describe());
+        let tombstones = Arc::new(crate::tombstones::Tombstones::load(&store)?);
         let app = App {
             store,
             config,
@@ -59,6 +62,7 @@ impl App {
             enricher,
             metrics,
             network_calls,
+            tombstones,
         };
         Ok((Arc::new(app), handle))
     }

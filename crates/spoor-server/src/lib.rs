@@ -15,6 +15,7 @@ pub mod processors;
 mod ratelimit;
 pub mod scheduler;
 mod telemetry;
+mod tombstones;
 
 use std::future::Future;
 

@@ -39,12 +39,12 @@ pub struct CustomerEvents {
 pub struct EventRule {
     pub event: String,
     /// The amount (orders: the order's value; bookings: added to revenue).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amount: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub currency: Vec<String>,
     /// What was booked (bookings: the service's name).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub label: Vec<String>,
 }
 

@@ -207,6 +207,23 @@ pub fn users(store: &Store, cmd: UsersCommand) -> anyhow::Result<()> {
                 org.name
             );
         }
+        UsersCommand::Forget { user_id, project } => {
+            if user_id.trim().is_empty() {
+                bail!("give the user id to erase");
+            }
+            let project = store
+                .project(&project)
+                .map_err(|e| anyhow::anyhow!("{e}; `spoor projects list` shows them"))?;
+            let erased = store.erase_person(project.id, &user_id, spoor_core::time::now_ms())?;
+            println!("{}", serde_json::to_string(&erased)?);
+            eprintln!(
+                "erased {} events, {} sessions and {} summaries of {} id(s); their messages are refused from now on",
+                erased.events,
+                erased.sessions,
+                erased.customers,
+                erased.ids.len()
+            );
+        }
     }
     Ok(())
 }

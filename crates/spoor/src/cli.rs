@@ -147,6 +147,17 @@ pub enum UsersCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Erase a customer (GDPR): every event, session and summary of the user id
+    /// and of the anonymous ids linked to it; their messages are refused from
+    /// then on. Prints what was erased as JSON. A running server refuses the
+    /// user's messages within seconds.
+    Forget {
+        /// The user id the site sent (`userId`)
+        user_id: String,
+        /// Project name
+        #[arg(long, default_value = "default")]
+        project: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

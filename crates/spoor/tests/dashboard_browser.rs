@@ -2,7 +2,8 @@
 //! with its caching, compression and security headers, the bundle stays within its
 //! size budget, and in real headless Chromium a person signs in, creates a project
 //! and a key, sees events sent with that key appear on the live overview, finds one
-//! in the explorer, and a viewer is offered nothing that changes anything.
+//! in the explorer, finds an identified customer (sorted by orders too) and their
+//! order's amount and session, and a viewer is offered nothing that changes anything.
 //!
 //! The browser side is `dashboard/test/e2e.mjs`, driven by `playwright-core` with
 //! Debian's Chromium (`/usr/bin/chromium`); install it with `npm ci --prefix

@@ -41,6 +41,13 @@ pub struct IngestResponse {
     pub accepted: usize,
     pub duplicates: usize,
     pub rejected: Vec<RejectedItem>,
+    /// Messages of erased people, answered and not stored.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub erased: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub struct Incoming {
@@ -122,6 +129,8 @@ impl Incoming {
         let mut events = Vec::with_capacity(messages.len());
         let mut rejected = Vec::new();
         let mut memo = RequestMemo::default();
+        let mut erased = 0;
+        app.tombstones.refresh_if_due(&app.store);
         for (index, message) in messages {
             match validate(message, &ctx) {
                 Ok(Validated {
@@ -129,6 +138,11 @@ impl Incoming {
                     user_agent,
                     ip,
                 }) => {
+                    let ids = [event.user_id.as_deref(), event.anonymous_id.as_deref()];
+                    if app.tombstones.refuses(key.project_id, ids) {
+                        erased += 1;
+                        continue;
+                    }
                     let ip = ip.unwrap_or(self.ip);
                     let agent =
                         memo.agent(&app.enricher, user_agent.as_deref().unwrap_or(header_agent));
@@ -159,6 +173,7 @@ impl Incoming {
             accepted: appended.accepted,
             duplicates: appended.duplicates,
             rejected,
+            erased,
         })
     }
 }

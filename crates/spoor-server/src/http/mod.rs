@@ -6,6 +6,7 @@ mod body;
 mod caching;
 mod caller;
 mod cors;
+mod customers;
 mod dashboard;
 pub mod error;
 mod events;
@@ -26,7 +27,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 
@@ -77,6 +78,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/projects/{id}/events", get(query::events))
         .route("/api/projects/{id}/events/{seq}", get(query::event))
         .route("/api/projects/{id}/sessions", get(query::sessions))
+        .route(
+            "/api/projects/{id}/customer-events",
+            get(customers::mapping).put(customers::set_mapping),
+        )
+        .route("/api/customers/metrics", get(customers::metrics))
+        .route("/api/customers/{user_id}", get(customers::one))
+        .route("/v1/users/{user_id}", delete(customers::erase))
         .route("/api/openapi.json", get(openapi::document));
     Router::new()
         .merge(ingestion)

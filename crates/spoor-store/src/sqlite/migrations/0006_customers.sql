@@ -65,3 +65,40 @@ CREATE INDEX erased_ids_at ON erased_ids (erased_at);
 
 -- How many days a project keeps raw events and sessions (summaries are kept).
 ALTER TABLE projects ADD COLUMN retention_days INTEGER;
+
+-- The log's positions are never reused: erasure can delete the newest events,
+-- and a plain INTEGER PRIMARY KEY would hand their seqs out again, below the
+-- processors' cursors. AUTOINCREMENT keeps the high-water mark; the table is
+-- made again with it (a one-time copy).
+CREATE TABLE events_log (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id      INTEGER NOT NULL,
+    message_id      TEXT NOT NULL,
+    dedup_ts        INTEGER NOT NULL,
+    type            TEXT NOT NULL,
+    name            TEXT,
+    user_id         TEXT,
+    anonymous_id    TEXT,
+    session_id      TEXT,
+    ts              INTEGER NOT NULL,
+    received_at     INTEGER NOT NULL,
+    url             TEXT,
+    referrer        TEXT,
+    ip              TEXT,
+    country         TEXT,
+    region          TEXT,
+    city            TEXT,
+    browser         TEXT,
+    browser_version TEXT,
+    os              TEXT,
+    os_version      TEXT,
+    device_type     TEXT,
+    is_bot          INTEGER NOT NULL DEFAULT 0,
+    key_id          INTEGER,
+    body            TEXT NOT NULL
+);
+INSERT INTO events_log SELECT * FROM events;
+DROP TABLE events;
+ALTER TABLE events_log RENAME TO events;
+CREATE UNIQUE INDEX events_dedup ON events (project_id, dedup_ts, message_id);
+CREATE INDEX events_time ON events (project_id, ts);
