@@ -91,6 +91,78 @@ export interface EventPage {
   events: StoredEvent[];
   next_cursor: string | null;
 }
+/** A session as the sessions processor derived it; times in ms since the epoch. */
+export interface Session {
+  session_id: string;
+  started_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+  active: boolean;
+  /** Null while the session is active. */
+  duration_ms: number | null;
+  device_type: string | null;
+  browser: string | null;
+  browser_version?: string | null;
+  os: string | null;
+  country: string | null;
+  region: string | null;
+  city: string | null;
+  ip: string | null;
+  entry_url: string | null;
+  exit_url: string | null;
+  pageviews: number;
+  events: number;
+}
+export interface SessionPage {
+  sessions: Session[];
+  next_cursor: string | null;
+}
+export type CustomerSort = 'sessions' | 'orders' | 'bookings' | 'last_login' | 'registered';
+export type CustomerInterval = 'all' | 'daily' | 'weekly' | 'monthly';
+export type SortOrder = 'asc' | 'desc';
+/** One identified user's activity summary; times in ms since the epoch, amounts in major units. */
+export interface Customer {
+  user_id: string;
+  email: string | null;
+  name: string | null;
+  total_sessions: number;
+  total_orders: number;
+  total_bookings: number;
+  total_reviews: number;
+  total_revenue: number | null;
+  first_seen_at: number | null;
+  registered_at: number | null;
+  last_login_at: number | null;
+  last_seen_at: number | null;
+  last_order_at: number | null;
+  last_order_amount: number | null;
+  last_order_currency: string | null;
+  last_booking_at: number | null;
+  last_booking_service: string | null;
+  primary_device_type: string | null;
+  primary_browser: string | null;
+  primary_os: string | null;
+  /** The latest sessions (10 at most); only in the metrics list. */
+  sessions?: Session[];
+}
+export interface CustomerMonitoring {
+  sessions: number;
+  ended_sessions: number;
+  active_sessions: number;
+  end_rate_percent: number | null;
+  avg_duration_minutes: number | null;
+  most_active_this_week: Array<{ user_id: string; email: string | null; session_count: number; last_session: number | null }>;
+}
+export interface CustomerMetrics {
+  project: { id: Id; name: string };
+  interval: CustomerInterval;
+  sortBy: CustomerSort;
+  sortOrder: SortOrder;
+  total: number;
+  next_offset: number | null;
+  users: Customer[];
+  monitoring: CustomerMonitoring | null;
+}
 
 export class ApiError extends Error {
   constructor(
@@ -226,4 +298,15 @@ export const api = {
     call<EventPage>('GET', `${project(projectId)}/events${queryString(params)}`, undefined, { signal }),
   event: (projectId: Id, seq: string | number) =>
     call<StoredEvent>('GET', `${project(projectId)}/events/${encodeURIComponent(String(seq))}`),
+  sessions: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<SessionPage>('GET', `${project(projectId)}/sessions${queryString(params)}`, undefined, { signal }),
+
+  customerMetrics: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<CustomerMetrics>('GET', `/api/customers/metrics${queryString({ project: projectId, ...params })}`, undefined, {
+      signal,
+    }),
+  customer: (projectId: Id, userId: string, signal?: AbortSignal) =>
+    call<Customer>('GET', `/api/customers/${encodeURIComponent(userId)}${queryString({ project: projectId })}`, undefined, {
+      signal,
+    }),
 };

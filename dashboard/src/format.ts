@@ -106,3 +106,80 @@ export function countryName(code: string, { locale }: Locale = {}): string {
     return code;
   }
 }
+
+/** What a cell shows for a value that is not known. */
+export const UNKNOWN = '–';
+
+/** Date and time to the minute, for tables with many columns. */
+export function formatShortDateTime(time: string | number, { locale, timeZone }: Locale = {}): string {
+  const ms = parseTime(time);
+  if (ms === null) return String(time);
+  return new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+  }).format(ms);
+}
+
+/** The day alone: "6 Jan 2026". */
+export function formatDate(time: string | number, { locale, timeZone }: Locale = {}): string {
+  const ms = parseTime(time);
+  if (ms === null) return String(time);
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone }).format(ms);
+}
+
+/**
+ * An amount in major units with its ISO 4217 code in front: "TZS 150,000",
+ * "EUR 99.50". Whole amounts show no decimals, others two; without a currency,
+ * the number alone.
+ */
+export function formatMoney(
+  amount: number | null | undefined,
+  currency: string | null | undefined,
+  { locale }: Locale = {},
+): string {
+  if (amount === null || amount === undefined || !Number.isFinite(amount)) return UNKNOWN;
+  const digits = Number.isInteger(amount) ? 0 : 2;
+  const number = new Intl.NumberFormat(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(amount);
+  const code = (currency ?? '').trim();
+  return code ? `${/^[a-z]{3}$/i.test(code) ? code.toUpperCase() : code} ${number}` : number;
+}
+
+/** A session's length in minutes: "< 1 min", "15 min", "2 h 5 min"; a dash while it has no end. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return UNKNOWN;
+  if (ms < 60_000) return '< 1 min';
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  const rest = minutes % 60;
+  return `${Math.floor(minutes / 60)} h${rest ? ` ${rest} min` : ''}`;
+}
+
+/** A number with at most one decimal and a unit: "12.5 min", "80%". */
+export function formatDecimal(n: number | null | undefined, unit: string, { locale }: Locale = {}): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return UNKNOWN;
+  const text = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(n);
+  return unit === '%' ? `${text}%` : `${text} ${unit}`;
+}
+
+/** Where a session was: "Dar es Salaam, Tanzania"; the city and/or the country, whichever is known. */
+export function formatLocation(
+  place: { city?: string | null; region?: string | null; country?: string | null },
+  where: Locale = {},
+): string {
+  const city = (place.city ?? '').trim() || (place.region ?? '').trim();
+  const code = (place.country ?? '').trim();
+  const country = code ? countryName(code, where) : '';
+  const parts = [city, country].filter(Boolean);
+  if (parts.length === 2 && parts[0] === parts[1]) parts.pop();
+  return parts.length ? parts.join(', ') : UNKNOWN;
+}
+
+/** A device type or other lower-case label as a word: "desktop" → "Desktop". */
+export function capitalise(text: string | null | undefined): string {
+  const t = (text ?? '').trim();
+  return t ? t[0].toUpperCase() + t.slice(1) : UNKNOWN;
+}

@@ -6,6 +6,8 @@ import { h, fill } from './dom';
 import { parseRoute, type Route } from './routes';
 import { errorNotice, messageOf } from './ui/alert';
 import type { AppContext, View } from './context';
+import { customerPage } from './views/customer';
+import { customersPage } from './views/customers';
 import { eventPage } from './views/event';
 import { eventsPage } from './views/events';
 import { keysPage } from './views/keys';
@@ -51,6 +53,10 @@ function viewFor(ctx: AppContext, route: Route): View {
       return eventsPage(ctx, route.project, route.query);
     case 'event':
       return eventPage(ctx, route.project, route.seq);
+    case 'customers':
+      return customersPage(ctx, route.project, route.query);
+    case 'customer':
+      return customerPage(ctx, route.project, route.user);
     case 'missing':
       return missingPage('There is no page at this address.');
   }

@@ -70,3 +70,21 @@ export function poll(task: () => Promise<void>, everyMs: number, page: Visibilit
     },
   };
 }
+
+/**
+ * Whether any of `controls` (the page's dropdowns) is being used: from a press or
+ * a key on it until its value changes or it loses focus. A poll that redraws the
+ * page waits meanwhile, so that nothing moves under an open list of choices.
+ */
+export function inUse(controls: EventTarget[]): () => boolean {
+  const using = new Set<EventTarget>();
+  for (const control of controls) {
+    const start = () => using.add(control);
+    const end = () => using.delete(control);
+    control.addEventListener('pointerdown', start);
+    control.addEventListener('keydown', start);
+    control.addEventListener('change', end);
+    control.addEventListener('blur', end);
+  }
+  return () => using.size > 0;
+}

@@ -10,9 +10,11 @@ export type Route =
   | { page: 'overview'; project: string; query: Record<string, string> }
   | { page: 'events'; project: string; query: Record<string, string> }
   | { page: 'event'; project: string; seq: string }
+  | { page: 'customers'; project: string; query: Record<string, string> }
+  | { page: 'customer'; project: string; user: string }
   | { page: 'missing'; path: string };
 
-export type ProjectPage = 'overview' | 'events' | 'keys';
+export type ProjectPage = 'overview' | 'events' | 'customers' | 'keys';
 
 /** The route a hash names (`#/projects/7/overview?range=7d`); an empty hash is the projects list. */
 export function parseRoute(hash: string): Route {
@@ -34,6 +36,8 @@ export function parseRoute(hash: string): Route {
     if (rest.length === 1 && rest[0] === 'keys') return { page: 'keys', project };
     if (rest.length === 1 && rest[0] === 'events') return { page: 'events', project, query };
     if (rest.length === 2 && rest[0] === 'events') return { page: 'event', project, seq: rest[1] };
+    if (rest.length === 1 && rest[0] === 'customers') return { page: 'customers', project, query };
+    if (rest.length === 2 && rest[0] === 'customers') return { page: 'customer', project, user: rest[1] };
   }
   return { page: 'missing', path };
 }
@@ -52,6 +56,10 @@ export function routeHash(route: Route): string {
       return `${p(route.project)}/events${queryString(route.query)}`;
     case 'event':
       return `${p(route.project)}/events/${encodeURIComponent(route.seq)}`;
+    case 'customers':
+      return `${p(route.project)}/customers${queryString(route.query)}`;
+    case 'customer':
+      return `${p(route.project)}/customers/${encodeURIComponent(route.user)}`;
     case 'missing':
       return `#${route.path}`;
   }

@@ -4,7 +4,8 @@
 //   node test/e2e.mjs tour SPOOR_URL SCREENSHOT_DIR
 //     Sign in (by keyboard), create a project and a key, send events with that key,
 //     watch the overview update by itself, find an event in the explorer and read
-//     its JSON, check what a viewer is offered, sign out. Along the way it measures
+//     its JSON, find a customer and their order, check what a viewer is offered,
+//     sign out. Along the way it measures
 //     what a page load transfers. The two users, made by the caller
 //     (crates/spoor/tests/dashboard_browser.rs), come in OWNER_EMAIL / OWNER_PASSWORD
 //     and VIEWER_EMAIL / VIEWER_PASSWORD, both in one organisation.
@@ -266,6 +267,26 @@ async function tour() {
     // A crawler: left out of the overview unless bots are included.
     { ...visit(4, 'crawler', '/'), context: { userAgent: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' } },
   ];
+  // A customer: identified, then an order in a session of their own.
+  batch.push(
+    {
+      type: 'identify',
+      messageId: 'e2e-identify-cust-1',
+      userId: 'cust-1',
+      timestamp: new Date(now - 2000).toISOString(),
+      traits: { email: 'cust-1@example.com' },
+      context: { userAgent: ua, sessionId: 'session-cust-1' },
+    },
+    {
+      type: 'track',
+      event: 'Order Completed',
+      messageId: 'e2e-order-cust-1',
+      userId: 'cust-1',
+      timestamp: new Date(now - 1000).toISOString(),
+      properties: { revenue: 50000, currency: 'TZS' },
+      context: { userAgent: ua, sessionId: 'session-cust-1', page: { url: 'https://shop.example.com/checkout' } },
+    },
+  );
   // Enough of one user's events to need a second page in the explorer.
   for (let i = 0; i < 55; i++) {
     batch.push({
@@ -355,7 +376,33 @@ async function tour() {
   await page.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/events/${stored.seq}`);
   await page.getByRole('heading', { name: 'Order Completed' }).waitFor();
 
-  // 6. On a phone.
+  // 6. Customers: the identified buyer shows up by itself (the sessions processor
+  // derives the summary), sorted by orders too, and on a page of their own with
+  // the order's amount and their session.
+  await page.getByRole('link', { name: 'Customers' }).click();
+  await page.getByRole('heading', { name: /^Customers/ }).waitFor();
+  const customer = page.locator('table.customers > tbody > tr:not(.latest)', { hasText: 'cust-1@example.com' });
+  await until('cust-1 in the customers list', async () => (await customer.count()) === 1);
+  await page.getByLabel('Sort by').selectOption({ label: 'Most Orders' });
+  await until('the order sort in the address', async () => page.url().includes('sortBy=orders'));
+  await until('the list sorted by orders, cust-1 in it', async () => {
+    const sorted = await page.locator('table.customers th[aria-sort="descending"]').textContent();
+    return sorted.startsWith('Orders') && (await customer.count()) === 1 && !(await page.locator('.customers-page [role="status"]').textContent());
+  });
+  const listed = await customer.textContent();
+  check(listed.includes('TZS 50,000'), `the list shows the last order's amount (${listed})`);
+  await customer.getByRole('button', { name: /latest sessions of cust-1@example.com/ }).click();
+  await until('its latest session', async () => (await page.locator('tr.latest:not([hidden]) table.sessions tbody tr').count()) >= 1);
+  await shot(page, '08-customers');
+  await customer.getByRole('link', { name: 'cust-1@example.com' }).click();
+  await page.getByRole('heading', { name: 'cust-1@example.com' }).waitFor();
+  await page.getByText('TZS 50,000', { exact: true }).waitFor();
+  await until('a session row', async () => (await page.locator('table.sessions tbody tr').count()) >= 1);
+  const session = await page.locator('table.sessions tbody tr').first().textContent();
+  check(session.includes('Chrome') && session.includes('Windows'), `the session has its browser and system (${session})`);
+  await shot(page, '09-customer');
+
+  // 7. On a phone.
   const phone = await newPage({ width: 390, height: 844 });
   await phone.goto(spoorUrl);
   await phone.getByLabel('Email').fill(OWNER_EMAIL);
@@ -366,7 +413,7 @@ async function tour() {
   await until('the phone overview', async () => (await total(phone, 'events')) === humans);
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the overview fits a phone's width (${overflow}px too wide)`);
-  await shot(phone, '08-overview-phone');
+  await shot(phone, '10-overview-phone');
   // A session that ends (here: its cookie goes) brings back the sign-in page by
   // itself, at the next poll; signing in again returns to the same page.
   await phone.context().clearCookies();
@@ -377,7 +424,7 @@ async function tour() {
   await until('the overview again', async () => (await total(phone, 'events')) === humans);
   await phone.context().close();
 
-  // 7. A viewer sees everything and is offered no change.
+  // 8. A viewer sees everything and is offered no change.
   const viewer = await newPage();
   await viewer.goto(spoorUrl);
   await viewer.getByLabel('Email').fill(VIEWER_EMAIL);
@@ -390,12 +437,12 @@ async function tour() {
   check((await viewer.getByRole('button', { name: /Delete|Create key/ }).count()) === 0, 'a viewer has no key delete or create buttons');
   check((await viewer.getByRole('switch').count()) === 0, 'a viewer has no active switches');
   check((await viewer.locator('form').count()) === 0, 'a viewer has no forms on the keys page');
-  await shot(viewer, '09-viewer-keys');
+  await shot(viewer, '11-viewer-keys');
   await viewer.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/overview`);
   await until('the viewer overview', async () => (await total(viewer, 'events')) === humans);
   await viewer.context().close();
 
-  // 8. Rename the project; the header's project list follows.
+  // 9. Rename the project; the header's project list follows.
   await page.getByRole('link', { name: 'Projects' }).click();
   await page.getByRole('button', { name: 'Rename Web shop' }).click();
   await page.getByLabel('New name for Web shop').fill('Web shop EU');
@@ -404,10 +451,10 @@ async function tour() {
   await page.getByRole('link', { name: 'Web shop EU' }).click();
   await until('the new name in the header', async () => (await page.locator('#project-switch').textContent()).includes('Web shop EU'));
 
-  // 9. Sign out; a reload stays signed out.
+  // 10. Sign out; a reload stays signed out.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByText('You have signed out.').waitFor();
   await page.reload();
   await page.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
-  await shot(page, '10-signed-out');
+  await shot(page, '12-signed-out');
 }

@@ -292,7 +292,9 @@ async fn drive(
 
 #[tokio::test]
 async fn a_person_uses_the_dashboard_in_chromium() {
-    let spoor = Spoor::start().await;
+    // A short statement timeout, so that PostgreSQL's settle time (twice the
+    // timeout and 5 s) lets the customers page show the tour's buyer in seconds.
+    let spoor = Spoor::start_with(&["--db-statement-timeout", "2"]).await;
     add_user(&spoor, "owner@example.com", "owner");
     add_user(&spoor, "viewer@example.com", "viewer");
     let report = drive(

@@ -10,6 +10,7 @@ import type { AppContext, View } from '../context';
 const PAGES: Array<{ page: ProjectPage; label: string }> = [
   { page: 'overview', label: 'Overview' },
   { page: 'events', label: 'Events' },
+  { page: 'customers', label: 'Customers' },
   { page: 'keys', label: 'Keys & install' },
 ];
 
@@ -19,7 +20,10 @@ function projectOf(route: Route): string | null {
 
 function pageOf(route: Route): ProjectPage | null {
   if (route.page === 'event') return 'events';
-  return route.page === 'overview' || route.page === 'events' || route.page === 'keys' ? route.page : null;
+  if (route.page === 'customer') return 'customers';
+  return route.page === 'overview' || route.page === 'events' || route.page === 'customers' || route.page === 'keys'
+    ? route.page
+    : null;
 }
 
 export class Shell {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeFailure, retryAfter } from '../../src/api';
+import { api, ApiError, describeFailure, retryAfter } from '../../src/api';
 
 test("the server's own words are shown", () => {
   assert.equal(describeFailure(401, { error: 'wrong email or password' }, null), 'wrong email or password');
@@ -29,4 +29,50 @@ test('Retry-After as seconds or as a date', () => {
   assert.equal(retryAfter('soon'), null);
   const now = Date.UTC(2026, 0, 1);
   assert.equal(retryAfter(new Date(now + 90_500).toUTCString(), now), 90);
+});
+
+test('the customers calls follow the API contract', async () => {
+  const asked: Array<{ url: string; init: RequestInit }> = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, init });
+    return new Response('{"ok":true}', { status: 200 });
+  }) as typeof fetch;
+  try {
+    await api.customerMetrics(7, { interval: 'weekly', sortBy: 'orders', sortOrder: 'asc', limit: 50, offset: 50 });
+    await api.customer(7, 'user/1 ü');
+    await api.sessions(7, { user_id: 'u 1', limit: 50, cursor: null });
+    await api.sessions(7, { user_id: 'u1', limit: 50, cursor: '1767675780000.s1' });
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  assert.deepEqual(
+    asked.map((a) => a.url),
+    [
+      '/api/customers/metrics?project=7&interval=weekly&sortBy=orders&sortOrder=asc&limit=50&offset=50',
+      '/api/customers/user%2F1%20%C3%BC?project=7',
+      '/api/projects/7/sessions?user_id=u%201&limit=50',
+      '/api/projects/7/sessions?user_id=u1&limit=50&cursor=1767675780000.s1',
+    ],
+  );
+  for (const { init } of asked) {
+    assert.equal(init.method, 'GET');
+    assert.equal(init.credentials, 'same-origin');
+  }
+});
+
+test('a refused customers call is an ApiError in the server words', async () => {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async () =>
+    new Response('{"error":"`sortBy` must be one of sessions, orders"}', { status: 400 })) as unknown as typeof fetch;
+  try {
+    await assert.rejects(api.customerMetrics(1, { sortBy: 'revenue' }), (e: unknown) => {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.status, 400);
+      assert.equal(e.message, '`sortBy` must be one of sessions, orders');
+      return true;
+    });
+  } finally {
+    globalThis.fetch = realFetch;
+  }
 });

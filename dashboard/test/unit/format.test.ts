@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  capitalise,
   countryName,
   formatCompact,
+  formatDate,
+  formatDecimal,
+  formatDuration,
+  formatLocation,
+  formatMoney,
+  formatShortDateTime,
   formatCount,
   formatDateTime,
   formatInterval,
@@ -76,4 +83,57 @@ test('countries by name, unknown codes as they are', () => {
   assert.equal(countryName('us', { locale: 'en' }), 'United States');
   assert.equal(countryName('ZZ', { locale: 'en' }), 'Unknown Region');
   assert.equal(countryName('Narnia', { locale: 'en' }), 'Narnia');
+});
+
+test('money: the currency code, then the amount, decimals only when there are some', () => {
+  const en = { locale: 'en-US' };
+  assert.equal(formatMoney(150000, 'TZS', en), 'TZS 150,000');
+  assert.equal(formatMoney(50000, 'tzs', en), 'TZS 50,000');
+  assert.equal(formatMoney(99.5, 'EUR', en), 'EUR 99.50');
+  assert.equal(formatMoney(1234.567, 'USD', en), 'USD 1,234.57');
+  assert.equal(formatMoney(0, 'TZS', en), 'TZS 0');
+  assert.equal(formatMoney(50000, null, en), '50,000');
+  assert.equal(formatMoney(50000, ' ', en), '50,000');
+  assert.equal(formatMoney(12, 'points', en), 'points 12');
+  assert.equal(formatMoney(150000, 'TZS', { locale: 'de-DE' }), 'TZS 150.000');
+  assert.equal(formatMoney(null, 'TZS', en), '–');
+  assert.equal(formatMoney(Number.NaN, 'TZS', en), '–');
+});
+
+test('session durations in minutes', () => {
+  assert.equal(formatDuration(15 * MIN), '15 min');
+  assert.equal(formatDuration(15 * MIN + 29_000), '15 min');
+  assert.equal(formatDuration(15 * MIN + 30_000), '16 min');
+  assert.equal(formatDuration(59_999), '< 1 min');
+  assert.equal(formatDuration(0), '< 1 min');
+  assert.equal(formatDuration(60 * MIN), '1 h');
+  assert.equal(formatDuration(125 * MIN), '2 h 5 min');
+  assert.equal(formatDuration(null), '–', 'an active session has no duration yet');
+  assert.equal(formatDuration(-5), '–');
+});
+
+test('rates and averages with one decimal at most', () => {
+  const en = { locale: 'en-US' };
+  assert.equal(formatDecimal(80, '%', en), '80%');
+  assert.equal(formatDecimal(66.666, '%', en), '66.7%');
+  assert.equal(formatDecimal(12.5, 'min', en), '12.5 min');
+  assert.equal(formatDecimal(null, 'min', en), '–');
+});
+
+test('location: city and/or country', () => {
+  const en = { locale: 'en' };
+  assert.equal(formatLocation({ city: 'Dar es Salaam', region: null, country: 'TZ' }, en), 'Dar es Salaam, Tanzania');
+  assert.equal(formatLocation({ city: null, country: 'TZ' }, en), 'Tanzania');
+  assert.equal(formatLocation({ city: 'Arusha', country: null }, en), 'Arusha');
+  assert.equal(formatLocation({ city: '', region: 'Bavaria', country: 'DE' }, en), 'Bavaria, Germany');
+  assert.equal(formatLocation({ city: 'Singapore', country: 'SG' }, en), 'Singapore');
+  assert.equal(formatLocation({}, en), '–');
+});
+
+test('shorter dates for wide tables; device types as words', () => {
+  const at = Date.UTC(2026, 0, 6, 5, 3, 9);
+  assert.equal(formatShortDateTime(at, utc), '6 Jan 2026, 05:03');
+  assert.equal(formatDate(at, utc), '6 Jan 2026');
+  assert.equal(capitalise('desktop'), 'Desktop');
+  assert.equal(capitalise(null), '–');
 });

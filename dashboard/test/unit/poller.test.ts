@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { poll } from '../../src/poller';
+import { inUse, poll } from '../../src/poller';
 
 class FakePage extends EventTarget {
   visibilityState = 'visible';
@@ -86,4 +86,21 @@ test('a failing task does not stop polling; stop() does', async () => {
   const stoppedAt = runs;
   await new Promise((r) => setTimeout(r, 40));
   assert.ok(runs <= stoppedAt + 1);
+});
+
+test('a dropdown is in use from a press or a key until it changes or loses focus', () => {
+  const sort = new EventTarget();
+  const range = new EventTarget();
+  const busy = inUse([sort, range]);
+  assert.equal(busy(), false);
+  sort.dispatchEvent(new Event('pointerdown'));
+  assert.equal(busy(), true);
+  sort.dispatchEvent(new Event('change'));
+  assert.equal(busy(), false);
+  range.dispatchEvent(new Event('keydown'));
+  sort.dispatchEvent(new Event('pointerdown'));
+  range.dispatchEvent(new Event('blur'));
+  assert.equal(busy(), true, 'the other one is still open');
+  sort.dispatchEvent(new Event('blur'));
+  assert.equal(busy(), false);
 });

@@ -10,6 +10,10 @@ test('every page survives its own address', () => {
     { page: 'overview', project: '7', query: {} },
     { page: 'events', project: 'a/b c', query: { user_id: 'user 42', url: '/p?x=1' } },
     { page: 'event', project: '7', seq: '1234' },
+    { page: 'customers', project: '7', query: {} },
+    { page: 'customers', project: '7', query: { sortBy: 'orders', sortOrder: 'asc', interval: 'weekly', offset: '50' } },
+    { page: 'customer', project: '7', user: 'cust-1' },
+    { page: 'customer', project: '7', user: 'a/b?c d#ü%' },
   ];
   for (const route of routes) assert.deepEqual(parseRoute(routeHash(route)), route, routeHash(route));
 });
@@ -23,6 +27,7 @@ test('the empty hash is the projects list; a project alone is its overview', () 
 test('anything else is missing', () => {
   assert.equal(parseRoute('#/nowhere').page, 'missing');
   assert.equal(parseRoute('#/projects/3/keys/extra').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/customers/u1/sessions').page, 'missing');
   assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
 });
 
@@ -30,4 +35,15 @@ test('project links by page', () => {
   assert.equal(projectHash(3, 'overview'), '#/projects/3/overview');
   assert.equal(projectHash('3', 'events'), '#/projects/3/events');
   assert.equal(projectHash(3, 'keys'), '#/projects/3/keys');
+  assert.equal(projectHash(3, 'customers'), '#/projects/3/customers');
+});
+
+test('customer addresses', () => {
+  assert.deepEqual(parseRoute('#/projects/3/customers?sortBy=orders&offset=50'), {
+    page: 'customers',
+    project: '3',
+    query: { sortBy: 'orders', offset: '50' },
+  });
+  assert.equal(routeHash({ page: 'customer', project: '3', user: 'u/1' }), '#/projects/3/customers/u%2F1');
+  assert.deepEqual(parseRoute('#/projects/3/customers/u%2F1'), { page: 'customer', project: '3', user: 'u/1' });
 });
