@@ -562,7 +562,7 @@ impl Folding<'_> {
 }
 
 /// Resolves each event's person (setting `person` to the identified user it
-/// counts for), drops events of erased people, and folds the events into
+/// counts for), drops known crawlers' events and erased people's, and folds the events into
 /// people's summaries. `starts[i]` says whether event `i` started a session.
 /// Call before the sessions are folded, and [`fold_people`] after.
 pub fn resolve<'a>(store: &'a Store, events: &mut Vec<SessionEvent>) -> StoreResult<Resolved<'a>> {
@@ -582,7 +582,10 @@ pub fn resolve<'a>(store: &'a Store, events: &mut Vec<SessionEvent>) -> StoreRes
     let mut link_at = Vec::new();
     for mut e in std::mem::take(events) {
         let p = e.project_id;
-        if f.erased(p, e.user_id.as_deref())? || f.erased(p, e.anonymous_id.as_deref())? {
+        if e.is_bot
+            || f.erased(p, e.user_id.as_deref())?
+            || f.erased(p, e.anonymous_id.as_deref())?
+        {
             continue;
         }
         let previous = (e.kind == "alias")

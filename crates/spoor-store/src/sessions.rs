@@ -16,6 +16,8 @@
 //!   later message in the session (the next page of the same tab) reopens it.
 //! - A session still open 30 minutes after its last message ends with reason
 //!   `timeout`, at its last message; a later message in it reopens it too.
+//! - Known crawlers' messages make no sessions (nor people: see
+//!   `crate::customers`).
 
 use std::collections::HashMap;
 
@@ -50,6 +52,8 @@ pub struct SessionEvent {
     pub browser: Option<String>,
     pub os: Option<String>,
     pub device_type: Option<String>,
+    /// A known crawler's: it makes no session and counts for no one.
+    pub is_bot: bool,
     /// The message's JSON, read only where a rule needs it: `$session_end`
     /// (its reason), `identify` (traits), `alias` (previousId) and the events the
     /// project's customer mapping names (see [`body_condition`]).
@@ -63,7 +67,7 @@ pub struct SessionEvent {
 /// The columns a [`SessionEvent`] is read from, in order (both backends); the
 /// last one is the body where `body_condition` holds.
 pub const SESSION_EVENT_COLUMNS: &str = "seq, project_id, ts, received_at, type, name, user_id, \
-    anonymous_id, session_id, url, ip, country, region, city, browser, os, device_type";
+    anonymous_id, session_id, url, ip, country, region, city, browser, os, device_type, is_bot";
 
 /// The SQL condition under which an event's body is read: most events' bodies
 /// are not needed, and reading them would cost the processor a copy and a parse
@@ -110,8 +114,22 @@ impl SessionEvent {
     }
 }
 
+/// How a pass writes a session back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Write {
+    /// Every column: a new session, or one whose start, people or device changed.
+    #[default]
+    Whole,
+    /// Only what a later message changes (last seen, end, pages, counts). An
+    /// update that names fewer columns rewrites fewer of the table's indexes, and
+    /// on SQLite each is a page written per message.
+    Activity,
+}
+
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Session {
+    #[serde(skip)]
+    pub write: Write,
     pub project_id: i64,
     pub session_id: String,
     /// For sessions derived by inactivity: the user or anonymous id they group.
@@ -223,6 +241,28 @@ impl Session {
         ts >= self.started_at - INACTIVITY_MS && ts <= self.last_seen_at + INACTIVITY_MS
     }
 
+    /// Whether the columns a [`Write::Activity`] leaves alone are the same.
+    fn same_fixed(&self, o: &Session) -> bool {
+        (
+            &self.identity,
+            &self.user_id,
+            &self.anonymous_id,
+            self.started_at,
+            &self.device_type,
+            &self.browser,
+            &self.os,
+        ) == (
+            &o.identity,
+            &o.user_id,
+            &o.anonymous_id,
+            o.started_at,
+            &o.device_type,
+            &o.browser,
+            &o.os,
+        ) && (&self.country, &self.region, &self.city, &self.ip)
+            == (&o.country, &o.region, &o.city, &o.ip)
+    }
+
     /// Duration in ms, once ended.
     pub fn duration_ms(&self) -> Option<i64> {
         self.ended_at.map(|end| end - self.started_at)
@@ -241,6 +281,8 @@ pub struct Folded {
 pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
     let mut starts = vec![false; events.len()];
     let mut touched: HashMap<(i64, String), Session> = HashMap::new();
+    // The stored version of each session read, to write back only what changed.
+    let mut stored: HashMap<(i64, String), Session> = HashMap::new();
     // The latest derived session of each identity, as this pass leaves it.
     let mut derived: HashMap<(i64, String), String> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
@@ -266,6 +308,9 @@ pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
         if !touched.contains_key(&key) {
             let existing = store.session(e.project_id, &session_id)?;
             starts[i] = existing.is_none();
+            if let Some(s) = &existing {
+                stored.insert(key.clone(), s.clone());
+            }
             let session = existing.unwrap_or_else(|| Session::start(session_id, identity, e));
             touched.insert(key.clone(), session);
         }
@@ -273,10 +318,16 @@ pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
             session.add(e);
         }
     }
-    Ok(Folded {
-        sessions: touched.into_values().collect(),
-        starts,
-    })
+    let sessions = touched
+        .into_iter()
+        .map(|(key, mut s)| {
+            if stored.get(&key).is_some_and(|before| s.same_fixed(before)) {
+                s.write = Write::Activity;
+            }
+            s
+        })
+        .collect();
+    Ok(Folded { sessions, starts })
 }
 
 /// A whole pass: who each event counts for (events of erased people are

@@ -291,6 +291,8 @@ fn check_customers(store: &Store) {
                anon: Option<&str>,
                body: &str| {
         let mut e = event(id, ts, ts);
+        // People, not crawlers: crawlers make no sessions.
+        e.enrichment.is_bot = false;
         e.kind = kind;
         e.name = name.map(Into::into);
         e.user_id = user.map(Into::into);
@@ -502,6 +504,8 @@ fn check_sessions(store: &Store) {
     let in_session =
         |id: &str, ts: i64, kind: MessageType, name: Option<&str>, reason: Option<&str>| {
             let mut e = event(id, ts, ts);
+            // People, not crawlers: crawlers make no sessions.
+            e.enrichment.is_bot = false;
             e.kind = kind;
             e.name = name.map(Into::into);
             e.session_id = Some("tab-1".into());
@@ -514,6 +518,8 @@ fn check_sessions(store: &Store) {
         };
     let server_side = |id: &str, ts: i64| {
         let mut e = event(id, ts, ts);
+        // People, not crawlers: crawlers make no sessions.
+        e.enrichment.is_bot = false;
         e.session_id = None;
         e
     };
@@ -563,7 +569,10 @@ fn check_sessions(store: &Store) {
     process(store, 3);
     process(store, 1000);
     let all = store.sessions_page(p.id, None, None, 10).unwrap();
-    let tab = all.iter().find(|s| s.session_id == "tab-1").unwrap();
+    let tab = all
+        .iter()
+        .find(|s| s.session_id == "tab-1")
+        .unwrap_or_else(|| panic!("{all:?}"));
     assert_eq!(
         (
             tab.ended_at,

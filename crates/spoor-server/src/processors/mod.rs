@@ -35,10 +35,11 @@ pub use spoor_store::sessions::SESSION_PROCESSOR;
 /// one transaction, and on SQLite the event writer waits for it, so a processor
 /// whose writes grow with its events keeps its passes small.
 const PASS_EVENTS: i64 = 5_000;
-/// A processor that is catching up rests this many times as long as its last
-/// pass took before the next one, so that it takes little of the machine
-/// from ingestion (a fifth of its time): under a burst it falls behind (see the lag metric) and
-/// catches up when the burst is over, rather than slowing every request down.
+/// A processor that is catching up while events still arrive rests this many
+/// times as long as its last pass took before the next one, so that it takes
+/// little of the machine from ingestion (a fifth of its time): under a burst it
+/// falls behind (see the lag metric) and catches up when the burst is over, at
+/// full speed, rather than slowing every request down.
 const REST_PER_WORK: u32 = 4;
 /// Pause between passes when the log had nothing new.
 const IDLE: Duration = Duration::from_millis(500);
@@ -181,7 +182,8 @@ fn run<P: Pass>(
         settled: 0,
         newest: 0,
     };
-    let mut one_pass = |pass: &mut P| -> Result<usize, StoreError> {
+    // Returns the events read and the newest seq in the log.
+    let mut one_pass = |pass: &mut P| -> Result<(usize, i64), StoreError> {
         rebuild_if_asked(store, P::NAME)?;
         let cursor = store.processor_cursor(P::NAME)?.unwrap_or_default();
         let up_to = settled.up_to(store)?;
@@ -193,13 +195,18 @@ fn run<P: Pass>(
         };
         let caught_up = usize::try_from(settled.newest - cursor.seq).is_ok_and(|n| n <= read);
         pass.after(store, caught_up)?;
-        Ok(read)
+        Ok((read, settled.newest))
     };
+    let mut arriving_before = 0;
     loop {
         let wait = if held.hold(store) {
             let started = Instant::now();
             match one_pass(&mut pass) {
-                Ok(0) => IDLE,
+                Ok((0, _)) => IDLE,
+                // No event arrived since the last pass: no ingestion to make room for.
+                Ok((_, newest)) if std::mem::replace(&mut arriving_before, newest) >= newest => {
+                    Duration::from_millis(1)
+                }
                 Ok(_) => (started.elapsed() * REST_PER_WORK).max(Duration::from_millis(1)),
                 Err(e) => {
                     tracing::warn!("{}: pass failed, retrying: {e}", P::NAME);

@@ -143,8 +143,13 @@ pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<(
         // The alias's sessions are the user's: as an anonymous visitor, and (after
         // `alias`) as a former user id.
         tx.execute(
-            "UPDATE sessions SET user_id = $3 WHERE project_id = $1
-             AND ((anonymous_id = $2 AND user_id IS NULL) OR user_id = $2)",
+            "UPDATE sessions SET user_id = $3 WHERE project_id = $1 AND anonymous_id = $2
+             AND user_id IS NULL",
+            &[project_id, alias_id, user_id],
+        )?;
+        // Two statements, not one with OR: each uses its own index.
+        tx.execute(
+            "UPDATE sessions SET user_id = $3 WHERE project_id = $1 AND user_id = $2",
             &[project_id, alias_id, user_id],
         )?;
     }

@@ -7,7 +7,7 @@ use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::customers::People;
-use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent};
+use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent, Write};
 
 pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
     started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
@@ -15,6 +15,7 @@ pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user
 
 pub(super) fn session_from_row(r: &Row) -> Session {
     Session {
+        write: Default::default(),
         project_id: r.get(0),
         session_id: r.get(1),
         identity: r.get(2),
@@ -72,7 +73,8 @@ impl PgStore {
                 browser: r.get(14),
                 os: r.get(15),
                 device_type: r.get(16),
-                body: r.get(17),
+                is_bot: r.get(17),
+                body: r.get(18),
                 person: None,
             })
             .collect())
@@ -131,7 +133,31 @@ impl PgStore {
                  country = EXCLUDED.country, region = EXCLUDED.region, city = EXCLUDED.city,
                  ip = EXCLUDED.ip"
         ))?;
+        // Only what a later message changes, when that is all that changed: fewer
+        // columns set, fewer index entries written.
+        let activity = tx.prepare(
+            "UPDATE sessions SET last_seen_at = $3, ended_at = $4, end_reason = $5,
+                 entry_url = $6, exit_url = $7, pageviews = $8, events = $9
+             WHERE project_id = $1 AND session_id = $2",
+        )?;
         for s in sessions {
+            if s.write == Write::Activity {
+                tx.execute(
+                    &activity,
+                    &[
+                        &s.project_id,
+                        &s.session_id,
+                        &s.last_seen_at,
+                        &s.ended_at,
+                        &s.end_reason,
+                        &s.entry_url,
+                        &s.exit_url,
+                        &s.pageviews,
+                        &s.events,
+                    ],
+                )?;
+                continue;
+            }
             tx.execute(
                 &put,
                 &[

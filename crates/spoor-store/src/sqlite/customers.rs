@@ -92,22 +92,30 @@ pub(super) fn put_people(tx: &Transaction, people: &People) -> StoreResult<()> {
         linked_at,
     } in &people.links
     {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO identities (project_id, alias_id, user_id, linked_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (project_id, alias_id) DO UPDATE SET user_id = excluded.user_id",
-            params![project_id, alias_id, user_id, linked_at],
-        )?;
-        tx.execute(
-            "UPDATE identities SET user_id = ?3 WHERE project_id = ?1 AND user_id = ?2",
-            params![project_id, alias_id, user_id],
-        )?;
+        )?
+        .execute(params![project_id, alias_id, user_id, linked_at])?;
+        // Named: without it SQLite walks the project's whole primary key here
+        // (the statement changes the index's column), 0.7 ms a link at 20,000 ids.
+        tx.prepare_cached(
+            "UPDATE identities INDEXED BY identities_user SET user_id = ?3
+             WHERE project_id = ?1 AND user_id = ?2",
+        )?
+        .execute(params![project_id, alias_id, user_id])?;
         // The alias's sessions are the user's: as an anonymous visitor, and (after
         // `alias`) as a former user id.
-        tx.execute(
-            "UPDATE sessions SET user_id = ?3 WHERE project_id = ?1
-             AND ((anonymous_id = ?2 AND user_id IS NULL) OR user_id = ?2)",
-            params![project_id, alias_id, user_id],
-        )?;
+        tx.prepare_cached(
+            "UPDATE sessions SET user_id = ?3 WHERE project_id = ?1 AND anonymous_id = ?2
+             AND user_id IS NULL",
+        )?
+        .execute(params![project_id, alias_id, user_id])?;
+        // Two statements, not one with OR: each uses its own index.
+        tx.prepare_cached(
+            "UPDATE sessions SET user_id = ?3 WHERE project_id = ?1 AND user_id = ?2",
+        )?
+        .execute(params![project_id, alias_id, user_id])?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{SqliteStore, derived_write};
 use crate::analytics::Cursor;
 use crate::customers::People;
-use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent};
+use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent, Write};
 use crate::{StoreError, StoreResult};
 
 pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
@@ -15,6 +15,7 @@ pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user
 
 pub(super) fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
     Ok(Session {
+        write: Default::default(),
         project_id: r.get(0)?,
         session_id: r.get(1)?,
         identity: r.get(2)?,
@@ -70,7 +71,8 @@ impl SqliteStore {
                 browser: r.get(14)?,
                 os: r.get(15)?,
                 device_type: r.get(16)?,
-                body: r.get(17)?,
+                is_bot: r.get(17)?,
+                body: r.get(18)?,
                 person: None,
             })
         })?;
@@ -125,7 +127,14 @@ impl SqliteStore {
                     ));
                 }
                 // An upsert, not a replace: a replace deletes and inserts the row, and
-                // so rewrites every index entry, where this changes only what moved.
+                // so rewrites every index entry. SQLite rewrites the entries of every
+                // index on a column the statement sets, changed or not, so a session
+                // whose start, people and device stand gets the narrower update.
+                let mut activity = tx.prepare_cached(
+                    "UPDATE sessions SET last_seen_at = ?3, ended_at = ?4, end_reason = ?5,
+                         entry_url = ?6, exit_url = ?7, pageviews = ?8, events = ?9
+                     WHERE project_id = ?1 AND session_id = ?2",
+                )?;
                 let mut put = tx.prepare_cached(&format!(
                     "INSERT INTO sessions ({SESSION_COLUMNS})
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
@@ -140,6 +149,20 @@ impl SqliteStore {
                          ip = excluded.ip"
                 ))?;
                 for s in sessions {
+                    if s.write == Write::Activity {
+                        activity.execute(params![
+                            s.project_id,
+                            s.session_id,
+                            s.last_seen_at,
+                            s.ended_at,
+                            s.end_reason,
+                            s.entry_url,
+                            s.exit_url,
+                            s.pageviews,
+                            s.events
+                        ])?;
+                        continue;
+                    }
                     put.execute(params![
                         s.project_id,
                         s.session_id,
