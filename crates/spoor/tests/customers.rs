@@ -10,20 +10,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Spoor, status_json};
+use common::{Spoor, iso, now_ms, status_json};
 use serde_json::{Value, json};
 
 const MINUTE: i64 = 60_000;
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap()
-        .to_rfc3339()
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// A message in a browser tab: `user` signed in (or not), `anon` the browser.
 fn msg(kind: &str, id: &str, at: i64, user: Option<&str>, anon: &str, tab: &str) -> Value {

@@ -7,18 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Spoor, status_json};
+use common::{Spoor, iso, now_ms, status_json};
 use serde_json::{Value, json};
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap()
-        .to_rfc3339()
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 /// The project's sessions, through the dashboard API with an admin token.
 async fn sessions(s: &Spoor, query: &str) -> Vec<Value> {

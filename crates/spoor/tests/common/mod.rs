@@ -332,3 +332,14 @@ pub fn minute_now() -> u64 {
         .as_secs()
         / 60
 }
+
+/// A time in ms as RFC 3339, as SDKs send `timestamp`.
+pub fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .to_rfc3339()
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
