@@ -524,8 +524,7 @@ impl Folding<'_> {
             .insert((c.project_id, c.identified, c.person.clone()), Some(c));
     }
 
-    /// Links `alias` to `user`: the alias's summaries (as an anonymous visitor
-    /// and, after `alias`, as a former user) move into the user's.
+    /// Notes, while resolving, that `alias` leads to `user`.
     fn note_link(&mut self, project_id: i64, alias: &str, user: &str) {
         self.links
             .insert((project_id, alias.to_string()), Some(user.to_string()));
@@ -537,8 +536,9 @@ impl Folding<'_> {
         }
     }
 
+    /// Links `alias` to `user`: the alias's summaries (as an anonymous visitor
+    /// and, after `alias`, as a former user) move into the user's.
     fn link(&mut self, project_id: i64, alias: &str, user: &str, ts: i64) -> StoreResult<()> {
-        self.note_link(project_id, alias, user);
         self.out.links.push(Link {
             project_id,
             alias_id: alias.to_string(),
@@ -562,9 +562,8 @@ impl Folding<'_> {
 }
 
 /// Resolves each event's person (setting `person` to the identified user it
-/// counts for), drops known crawlers' events and erased people's, and folds the events into
-/// people's summaries. `starts[i]` says whether event `i` started a session.
-/// Call before the sessions are folded, and [`fold_people`] after.
+/// counts for) and drops known crawlers' events and erased people's. Call
+/// before the sessions are folded, and [`fold_people`] after.
 pub fn resolve<'a>(store: &'a Store, events: &mut Vec<SessionEvent>) -> StoreResult<Resolved<'a>> {
     let erasure_mark = store.erasure_mark()?;
     let mut f = Folding {
@@ -624,9 +623,8 @@ pub fn resolve<'a>(store: &'a Store, events: &mut Vec<SessionEvent>) -> StoreRes
         kept.push(e);
     }
     *events = kept;
-    // The links were only noted while resolving; they are made in order when the
-    // events are folded, so the pass's reads of links start over from the store.
-    f.links.clear();
+    // The links were only noted while resolving; `fold_people` makes them, in
+    // event order.
     Ok(Resolved { f, link_at })
 }
 
@@ -761,6 +759,9 @@ pub struct ActiveUser {
 /// What an erasure removed.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Erased {
+    /// The erasure's mark (see [`People::erasure_mark`]).
+    #[serde(skip)]
+    pub mark: i64,
     /// The user and every id linked to them, now refused for ever.
     pub ids: Vec<String>,
     pub events: u64,

@@ -233,9 +233,12 @@ pub async fn erase(
         let erased = app
             .store
             .erase_person(project.id, &user_id, spoor_core::time::now_ms())?;
-        let mark = app.store.erasure_mark()?;
-        app.tombstones
-            .add(erased.ids.iter().map(|id| (project.id, id.clone(), mark)));
+        app.tombstones.add(
+            erased
+                .ids
+                .iter()
+                .map(|id| (project.id, id.clone(), erased.mark)),
+        );
         tracing::info!(
             project = project.id,
             ids = erased.ids.len(),

@@ -342,6 +342,7 @@ impl PgStore {
         }
         tx.commit()?;
         erased.ids = ids;
+        erased.mark = now;
         Ok(erased)
     }
 }

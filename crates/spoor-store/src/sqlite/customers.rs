@@ -303,6 +303,7 @@ impl SqliteStore {
         }
         tx.commit()?;
         erased.ids = ids;
+        erased.mark = now;
         Ok(erased)
     }
 }
