@@ -67,7 +67,7 @@ impl Server {
                 app.metrics.clone(),
             ),
             processors::Processor::start(
-                processors::Sessions::default(),
+                processors::Sessions::new(app.config.scheduler.sessions_working_set),
                 app.store.clone(),
                 node.clone(),
                 lease,

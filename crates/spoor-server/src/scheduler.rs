@@ -15,7 +15,7 @@
 //! jobs.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use spoor_store::{Store, StoreError};
 
@@ -34,6 +34,9 @@ pub struct SchedulerConfig {
     pub lease: Duration,
     /// Events older than this many days are removed; `None` keeps everything.
     pub retention_days: Option<u32>,
+    /// People the sessions processor holds in memory (see
+    /// `spoor_store::working_set`).
+    pub sessions_working_set: usize,
 }
 
 impl Default for SchedulerConfig {
@@ -42,6 +45,7 @@ impl Default for SchedulerConfig {
             node: default_node_name(),
             lease: Duration::from_secs(30),
             retention_days: None,
+            sessions_working_set: spoor_store::working_set::DEFAULT_PEOPLE,
         }
     }
 }
@@ -63,6 +67,11 @@ pub type JobFn = Box<dyn Fn(&Store) -> Result<String, StoreError> + Send + Sync>
 pub struct Job {
     pub name: &'static str,
     pub every: Duration,
+    /// A job that never ran first runs this long after the scheduler started,
+    /// not at once: a job that deletes data waits until the operator has had
+    /// the time to set the store up (and a freshly started test server keeps
+    /// what it is sent).
+    pub first_after: Duration,
     pub run: JobFn,
 }
 
@@ -71,6 +80,7 @@ pub fn jobs(config: &SchedulerConfig) -> Vec<Job> {
     let mut jobs = vec![Job {
         name: "partitions",
         every: Duration::from_secs(3600),
+        first_after: Duration::ZERO,
         run: Box::new(|store| {
             let made = store.maintain_partitions(spoor_core::time::now_ms())?;
             Ok(if made.is_empty() {
@@ -84,6 +94,7 @@ pub fn jobs(config: &SchedulerConfig) -> Vec<Job> {
         jobs.push(Job {
             name: "retention",
             every: Duration::from_secs(24 * 3600),
+            first_after: Duration::ZERO,
             run: Box::new(move |store| {
                 let cutoff = spoor_core::time::now_ms() - i64::from(days) * 86_400_000;
                 let done = store.drop_events_before(cutoff)?;
@@ -96,7 +107,37 @@ pub fn jobs(config: &SchedulerConfig) -> Vec<Job> {
             }),
         });
     }
+    jobs.push(Job {
+        name: "project-retention",
+        every: Duration::from_secs(24 * 3600),
+        first_after: Duration::from_secs(3600),
+        run: Box::new(expire_projects),
+    });
     jobs
+}
+
+/// Each project's retention (`Store::project_retention`, 90 days unless set):
+/// raw events and sessions older than it go, people's summaries and the
+/// overview's rollups stay.
+fn expire_projects(store: &Store) -> Result<String, StoreError> {
+    let now = spoor_core::time::now_ms();
+    let mut lines = Vec::new();
+    for project in store.projects()? {
+        let days = store.project_retention(project.id)?;
+        if days == 0 {
+            continue;
+        }
+        let done = store.expire_project(project.id, now - i64::from(days) * 86_400_000)?;
+        lines.push(format!(
+            "{}: kept {days} days, deleted {} events and {} sessions",
+            project.name, done.events, done.sessions
+        ));
+    }
+    Ok(if lines.is_empty() {
+        "no project has a retention".into()
+    } else {
+        lines.join("; ")
+    })
 }
 
 /// Runs one job now on this node, recording the run in the store. Refused when
@@ -149,6 +190,7 @@ impl Scheduler {
 
 fn run(store: &Store, config: &SchedulerConfig, metrics: &Metrics, stop: &Stop) {
     let jobs = jobs(config);
+    let started = Instant::now();
     let mut held = HeldLease::new(LEADER_LEASE.into(), config.node.clone(), config.lease);
     let mut leader = false;
     loop {
@@ -159,7 +201,7 @@ fn run(store: &Store, config: &SchedulerConfig, metrics: &Metrics, stop: &Stop) 
         }
         metrics.scheduler_leader.set(i64::from(leader));
         if leader {
-            run_due(store, config, metrics, &jobs);
+            run_due(store, config, metrics, &jobs, started);
         }
         if !stop.rest(held.retry_every()) {
             break;
@@ -169,7 +211,13 @@ fn run(store: &Store, config: &SchedulerConfig, metrics: &Metrics, stop: &Stop) 
     metrics.scheduler_leader.set(0);
 }
 
-fn run_due(store: &Store, config: &SchedulerConfig, metrics: &Metrics, jobs: &[Job]) {
+fn run_due(
+    store: &Store,
+    config: &SchedulerConfig,
+    metrics: &Metrics,
+    jobs: &[Job],
+    started: Instant,
+) {
     let runs = match store.job_runs() {
         Ok(runs) => runs,
         Err(e) => {
@@ -184,7 +232,9 @@ fn run_due(store: &Store, config: &SchedulerConfig, metrics: &Metrics, jobs: &[J
             .find(|r| r.name == job.name)
             .map(|r| r.finished_at.unwrap_or(r.started_at));
         let every = i64::try_from(job.every.as_millis()).unwrap_or(i64::MAX);
-        if last.is_some_and(|t| now - t < every) {
+        if last.is_some_and(|t| now - t < every)
+            || (last.is_none() && started.elapsed() < job.first_after)
+        {
             continue;
         }
         let outcome = match run_job(store, job, &config.node, config.lease) {

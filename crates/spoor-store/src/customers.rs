@@ -20,8 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::StoreResult;
 use crate::sessions::SessionEvent;
-use crate::{Store, StoreResult};
+use crate::working_set::{DerivedReads, FastMap, FastSet};
 
 /// Which track events count as orders, bookings and reviews, per project.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,26 +158,63 @@ impl CustomerEvents {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tallies {
     #[serde(default)]
-    pub device_type: BTreeMap<String, i64>,
+    pub device_type: Tally,
     #[serde(default)]
-    pub browser: BTreeMap<String, i64>,
+    pub browser: Tally,
     #[serde(default)]
-    pub os: BTreeMap<String, i64>,
+    pub os: Tally,
 }
 
-fn most(t: &BTreeMap<String, i64>) -> Option<String> {
+/// Counts per value, kept sorted by value and stored as a JSON object. A
+/// person has one or two of each; a vector of them takes a tenth of the
+/// memory of a B-tree's node, and the sessions processor holds many people.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally(Vec<(String, i64)>);
+
+impl Tally {
+    fn add(&mut self, value: &str, n: i64) {
+        match self.0.binary_search_by(|(k, _)| k.as_str().cmp(value)) {
+            Ok(i) => self.0[i].1 += n,
+            Err(i) => self.0.insert(i, (value.to_string(), n)),
+        }
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(value))
+            .is_ok()
+    }
+}
+
+impl Serialize for Tally {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, n)| (k, n)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Tally {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Tally, D::Error> {
+        Ok(Tally(
+            BTreeMap::<String, i64>::deserialize(d)?
+                .into_iter()
+                .collect(),
+        ))
+    }
+}
+
+fn most(t: &Tally) -> Option<String> {
     let mut best: Option<(&String, i64)> = None;
-    for (k, &n) in t {
-        if best.is_none_or(|(_, b)| n > b) {
-            best = Some((k, n));
+    for (k, n) in &t.0 {
+        if best.is_none_or(|(_, b)| *n > b) {
+            best = Some((k, *n));
         }
     }
     best.map(|(k, _)| k.clone())
 }
 
-fn add_all(into: &mut BTreeMap<String, i64>, from: &BTreeMap<String, i64>) {
-    for (k, n) in from {
-        *into.entry(k.clone()).or_default() += n;
+fn add_all(into: &mut Tally, from: &Tally) {
+    for (k, n) in &from.0 {
+        into.add(k, *n);
     }
 }
 
@@ -184,11 +222,11 @@ fn add_all(into: &mut BTreeMap<String, i64>, from: &BTreeMap<String, i64>) {
 /// sender that varies them cannot grow the row without bound.
 const TALLY_VALUES: usize = 20;
 
-fn tally(t: &mut BTreeMap<String, i64>, value: Option<&str>) {
+fn tally(t: &mut Tally, value: Option<&str>) {
     if let Some(v) = value.filter(|v| !v.is_empty())
-        && (t.len() < TALLY_VALUES || t.contains_key(v))
+        && (t.0.len() < TALLY_VALUES || t.contains(v))
     {
-        *t.entry(v.to_string()).or_default() += 1;
+        t.add(v, 1);
     }
 }
 
@@ -468,11 +506,13 @@ pub struct People {
 /// The pass's view of identities and people: the store's rows, read once, with
 /// the pass's changes over them.
 struct Folding<'a> {
-    store: &'a Store,
+    store: &'a dyn DerivedReads,
     /// (project, id) → the user it links to (None: not linked).
-    links: HashMap<(i64, String), Option<String>>,
-    people: HashMap<(i64, bool, String), Option<Customer>>,
-    erased: HashMap<(i64, String), bool>,
+    links: FastMap<(i64, String), Option<String>>,
+    /// The users some id in `links` leads to.
+    linked_to: FastSet<(i64, String)>,
+    people: FastMap<(i64, bool, String), Option<Customer>>,
+    erased: FastMap<(i64, String), bool>,
     any_erased: bool,
     out: People,
 }
@@ -484,6 +524,9 @@ impl Folding<'_> {
             return Ok(v.clone());
         }
         let v = self.store.linked_user(project_id, id)?;
+        if let Some(user) = &v {
+            self.linked_to.insert((project_id, user.clone()));
+        }
         self.links.insert(key, v.clone());
         Ok(v)
     }
@@ -528,10 +571,15 @@ impl Folding<'_> {
     fn note_link(&mut self, project_id: i64, alias: &str, user: &str) {
         self.links
             .insert((project_id, alias.to_string()), Some(user.to_string()));
-        // Ids already linked to the alias now lead to the user.
-        for v in self.links.values_mut() {
-            if v.as_deref() == Some(alias) {
-                *v = Some(user.to_string());
+        self.linked_to.insert((project_id, user.to_string()));
+        // Ids already linked to the alias now lead to the user. Looked for only
+        // when some id leads to the alias (a former user id, after `alias`):
+        // looking every time made a pass quadratic in its links.
+        if self.linked_to.contains(&(project_id, alias.to_string())) {
+            for ((p, _), v) in self.links.iter_mut() {
+                if *p == project_id && v.as_deref() == Some(alias) {
+                    *v = Some(user.to_string());
+                }
             }
         }
     }
@@ -564,13 +612,17 @@ impl Folding<'_> {
 /// Resolves each event's person (setting `person` to the identified user it
 /// counts for) and drops known crawlers' events and erased people's. Call
 /// before the sessions are folded, and [`fold_people`] after.
-pub fn resolve<'a>(store: &'a Store, events: &mut Vec<SessionEvent>) -> StoreResult<Resolved<'a>> {
+pub fn resolve<'a>(
+    store: &'a dyn DerivedReads,
+    events: &mut Vec<SessionEvent>,
+) -> StoreResult<Resolved<'a>> {
     let erasure_mark = store.erasure_mark()?;
     let mut f = Folding {
         store,
-        links: HashMap::new(),
-        people: HashMap::new(),
-        erased: HashMap::new(),
+        links: FastMap::with_capacity_and_hasher(2 * events.len(), Default::default()),
+        linked_to: FastSet::default(),
+        people: FastMap::with_capacity_and_hasher(2 * events.len(), Default::default()),
+        erased: FastMap::default(),
         any_erased: erasure_mark > 0,
         out: People {
             erasure_mark,

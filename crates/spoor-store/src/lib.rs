@@ -15,6 +15,7 @@ mod pool;
 mod records;
 pub mod sessions;
 pub mod sqlite;
+pub mod working_set;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,15 @@ impl StoreConfig {
             data_dir: data_dir.as_ref().to_path_buf(),
         }
     }
+}
+
+/// How long a project keeps raw events and sessions unless set otherwise
+/// (seed 004's recommendation); people's summaries are kept.
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+
+/// The setting that holds a project's retention in days.
+fn retention_setting(project_id: i64) -> String {
+    format!("retention:{project_id}")
 }
 
 /// A handle on the store; cheap to clone and share between threads.
@@ -359,6 +369,18 @@ impl Store {
     /// Writes sessions whole, with what the pass derived about people, and
     /// moves the processor's cursor, atomically. Refused (`Conflict`) when a
     /// person was erased after the pass read its events.
+    /// Runs a processor's pass: on SQLite in one transaction on one connection
+    /// (see `SqliteStore::within_pass`), on PostgreSQL as it is.
+    pub fn within_pass<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.within_pass(|pinned| {
+                f(&Store {
+                    backend: Backend::Sqlite(pinned.clone()),
+                })
+            }),
+            Backend::Postgres(_) => f(self),
+        }
+    }
     pub fn put_sessions(
         &self,
         name: &str,
@@ -541,6 +563,25 @@ impl Store {
             Backend::Postgres(s) => s.maintain_partitions(now),
             Backend::Sqlite(_) => Ok(Vec::new()),
         }
+    }
+
+    /// A project's retention in days for raw events and sessions (0: kept for
+    /// ever); [`DEFAULT_RETENTION_DAYS`] unless set.
+    pub fn project_retention(&self, project_id: i64) -> StoreResult<u32> {
+        match self.setting(&retention_setting(project_id))? {
+            Some(days) => days.parse().map_err(|_| {
+                StoreError::Invalid(format!("project {project_id}'s retention is not a number"))
+            }),
+            None => Ok(DEFAULT_RETENTION_DAYS),
+        }
+    }
+    pub fn set_project_retention(&self, project_id: i64, days: u32) -> StoreResult<()> {
+        self.set_setting(&retention_setting(project_id), &days.to_string())
+    }
+    /// Deletes a project's events older than `cutoff` (ms, by event time) and
+    /// its sessions last seen before it. People's summaries stay.
+    pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
+        dispatch!(self, s => s.expire_project(project_id, cutoff))
     }
 
     /// Removes events older than `cutoff` (ms): on PostgreSQL by dropping whole

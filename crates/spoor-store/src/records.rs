@@ -208,6 +208,13 @@ pub struct Retention {
     pub rows_deleted: u64,
 }
 
+/// What a project's retention removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ProjectExpiry {
+    pub events: u64,
+    pub sessions: u64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Org {
     pub id: i64,

@@ -23,7 +23,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::{Store, StoreResult};
+use crate::StoreResult;
+use crate::working_set::{DerivedReads, FastMap};
 
 /// The processor that makes sessions, by its cursor's name.
 pub const SESSION_PROCESSOR: &str = "sessions";
@@ -50,7 +51,9 @@ pub struct SessionEvent {
     pub region: Option<String>,
     pub city: Option<String>,
     pub browser: Option<String>,
+    pub browser_version: Option<String>,
     pub os: Option<String>,
+    pub os_version: Option<String>,
     pub device_type: Option<String>,
     /// A known crawler's: it makes no session and counts for no one.
     pub is_bot: bool,
@@ -64,10 +67,16 @@ pub struct SessionEvent {
     pub person: Option<String>,
 }
 
+/// A session's columns, in order (both backends).
+pub const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
+    started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
+    device_type, browser, os, country, region, city, ip, browser_version, os_version";
+
 /// The columns a [`SessionEvent`] is read from, in order (both backends); the
 /// last one is the body where `body_condition` holds.
 pub const SESSION_EVENT_COLUMNS: &str = "seq, project_id, ts, received_at, type, name, user_id, \
-    anonymous_id, session_id, url, ip, country, region, city, browser, os, device_type, is_bot";
+    anonymous_id, session_id, url, ip, country, region, city, browser, browser_version, os, os_version, \
+    device_type, is_bot";
 
 /// The SQL condition under which an event's body is read: most events' bodies
 /// are not needed, and reading them would cost the processor a copy and a parse
@@ -146,7 +155,9 @@ pub struct Session {
     pub events: i64,
     pub device_type: Option<String>,
     pub browser: Option<String>,
+    pub browser_version: Option<String>,
     pub os: Option<String>,
+    pub os_version: Option<String>,
     pub country: Option<String>,
     pub region: Option<String>,
     pub city: Option<String>,
@@ -171,7 +182,9 @@ impl Session {
             last_seen_at: e.ts,
             device_type: e.device_type.clone(),
             browser: e.browser.clone(),
+            browser_version: e.browser_version.clone(),
             os: e.os.clone(),
+            os_version: e.os_version.clone(),
             country: e.country.clone(),
             region: e.region.clone(),
             city: e.city.clone(),
@@ -187,7 +200,9 @@ impl Session {
             self.started_at = e.ts;
             self.device_type = e.device_type.clone().or(self.device_type.take());
             self.browser = e.browser.clone().or(self.browser.take());
+            self.browser_version = e.browser_version.clone().or(self.browser_version.take());
             self.os = e.os.clone().or(self.os.take());
+            self.os_version = e.os_version.clone().or(self.os_version.take());
             self.country = e.country.clone().or(self.country.take());
             self.region = e.region.clone().or(self.region.take());
             self.city = e.city.clone().or(self.city.take());
@@ -241,8 +256,11 @@ impl Session {
         ts >= self.started_at - INACTIVITY_MS && ts <= self.last_seen_at + INACTIVITY_MS
     }
 
-    /// Whether the columns a [`Write::Activity`] leaves alone are the same.
-    fn same_fixed(&self, o: &Session) -> bool {
+    /// A digest of the columns a [`Write::Activity`] leaves alone: a session
+    /// whose digest is unchanged needs only the activity columns written.
+    fn fixed_digest(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
         (
             &self.identity,
             &self.user_id,
@@ -251,16 +269,12 @@ impl Session {
             &self.device_type,
             &self.browser,
             &self.os,
-        ) == (
-            &o.identity,
-            &o.user_id,
-            &o.anonymous_id,
-            o.started_at,
-            &o.device_type,
-            &o.browser,
-            &o.os,
-        ) && (&self.country, &self.region, &self.city, &self.ip)
-            == (&o.country, &o.region, &o.city, &o.ip)
+            &self.browser_version,
+            &self.os_version,
+        )
+            .hash(&mut h);
+        (&self.country, &self.region, &self.city, &self.ip).hash(&mut h);
+        h.finish()
     }
 
     /// Duration in ms, once ended.
@@ -278,13 +292,15 @@ pub struct Folded {
 
 /// Folds a pass's events into the sessions they touch, read from the store
 /// or started.
-pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
+pub fn fold(store: &dyn DerivedReads, events: &[SessionEvent]) -> StoreResult<Folded> {
     let mut starts = vec![false; events.len()];
-    let mut touched: HashMap<(i64, String), Session> = HashMap::new();
-    // The stored version of each session read, to write back only what changed.
-    let mut stored: HashMap<(i64, String), Session> = HashMap::new();
+    let mut touched: FastMap<(i64, String), Session> =
+        FastMap::with_capacity_and_hasher(events.len(), Default::default());
+    // The fixed columns of each session read, to write back only what changed.
+    let mut stored: FastMap<(i64, String), u64> =
+        FastMap::with_capacity_and_hasher(events.len(), Default::default());
     // The latest derived session of each identity, as this pass leaves it.
-    let mut derived: HashMap<(i64, String), String> = HashMap::new();
+    let mut derived: FastMap<(i64, String), String> = FastMap::default();
     for (i, e) in events.iter().enumerate() {
         let (session_id, identity) = match (&e.session_id, e.identity()) {
             (Some(id), _) => (id.clone(), None),
@@ -309,7 +325,7 @@ pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
             let existing = store.session(e.project_id, &session_id)?;
             starts[i] = existing.is_none();
             if let Some(s) = &existing {
-                stored.insert(key.clone(), s.clone());
+                stored.insert(key.clone(), s.fixed_digest());
             }
             let session = existing.unwrap_or_else(|| Session::start(session_id, identity, e));
             touched.insert(key.clone(), session);
@@ -321,7 +337,10 @@ pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
     let sessions = touched
         .into_iter()
         .map(|(key, mut s)| {
-            if stored.get(&key).is_some_and(|before| s.same_fixed(before)) {
+            if stored
+                .get(&key)
+                .is_some_and(|&before| s.fixed_digest() == before)
+            {
                 s.write = Write::Activity;
             }
             s
@@ -335,7 +354,7 @@ pub fn fold(store: &Store, events: &[SessionEvent]) -> StoreResult<Folded> {
 /// to know what started a session). `maps` are the projects' customer-event
 /// mappings (the default for a project without one).
 pub fn fold_pass(
-    store: &Store,
+    store: &dyn DerivedReads,
     mut events: Vec<SessionEvent>,
     maps: &HashMap<i64, crate::customers::CustomerEvents>,
 ) -> StoreResult<(Vec<Session>, crate::customers::People)> {

@@ -150,17 +150,37 @@ pub fn projects(store: &Store, cmd: ProjectsCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        ProjectsCommand::Set { name, keep_full_ip } => {
-            let p = store.set_keep_full_ip(&name, keep_full_ip)?;
-            eprintln!(
-                "project {}: client addresses are {}",
-                p.name,
-                if p.keep_full_ip {
-                    "kept whole"
-                } else {
-                    "truncated"
+        ProjectsCommand::Set {
+            name,
+            keep_full_ip,
+            retention_days,
+        } => {
+            let p = store.project(&name)?;
+            if let Some(keep) = keep_full_ip {
+                let p = store.set_keep_full_ip(&name, keep)?;
+                eprintln!(
+                    "project {}: client addresses are {}",
+                    p.name,
+                    if p.keep_full_ip {
+                        "kept whole"
+                    } else {
+                        "truncated"
+                    }
+                );
+            }
+            if let Some(days) = retention_days {
+                store.set_project_retention(p.id, days)?;
+                match days {
+                    0 => eprintln!(
+                        "project {}: raw events and sessions are kept for ever",
+                        p.name
+                    ),
+                    n => eprintln!(
+                        "project {}: raw events and sessions are kept {n} days",
+                        p.name
+                    ),
                 }
-            );
+            }
         }
     }
     Ok(())

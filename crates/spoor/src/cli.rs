@@ -84,6 +84,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "SPOOR_RETENTION_DAYS", value_name = "DAYS")]
     pub retention_days: Option<u32>,
 
+    /// People the sessions processor keeps in memory, with their sessions (about
+    /// 2.5 KB each). Enough for the people active at once lets it keep up with
+    /// more events a second; fewer costs it reads, not correctness
+    #[arg(long, global = true, env = "SPOOR_SESSIONS_WORKING_SET", value_name = "PEOPLE",
+          default_value_t = spoor_store::working_set::DEFAULT_PEOPLE)]
+    pub sessions_working_set: usize,
+
     /// This process's name in job leases and job runs; default host:pid
     #[arg(long, global = true, env = "SPOOR_NODE_NAME", value_name = "NAME")]
     pub node_name: Option<String>,
@@ -333,11 +340,18 @@ pub enum ProjectsCommand {
     /// List projects
     List,
     /// Change a project's settings
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)))]
     Set {
         name: String,
         /// Store whole client IP addresses instead of truncated ones (/24, /48)
-        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, required = true)]
-        keep_full_ip: bool,
+        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, group = "change")]
+        keep_full_ip: Option<bool>,
+        /// Keep raw events and sessions this many days (0: for ever; 90 unless
+        /// set); people's summaries are kept. The daily project-retention job
+        /// applies it
+        #[arg(long, value_name = "DAYS", group = "change",
+              value_parser = clap::value_parser!(u32).range(0..=36_500))]
+        retention_days: Option<u32>,
     },
 }
 

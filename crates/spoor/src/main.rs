@@ -61,6 +61,7 @@ fn run() -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(spoor_server::scheduler::default_node_name),
         retention_days: cli.retention_days,
+        sessions_working_set: cli.sessions_working_set,
         ..Default::default()
     };
     match cli.command {

@@ -30,7 +30,9 @@ pub fn run(store: &Store, what: Derived, config: &SchedulerConfig) -> anyhow::Re
     store.set_setting(&rebuild_setting(name), &asked_at)?;
     if store.acquire_lease(&lease, &config.node, ttl)? {
         let read = match what {
-            Derived::Sessions => processors::run_to_end(Sessions::default(), store),
+            Derived::Sessions => {
+                processors::run_to_end(Sessions::new(config.sessions_working_set), store)
+            }
             Derived::Rollups => processors::run_to_end(Rollups, store),
         };
         store.release_lease(&lease, &config.node)?;

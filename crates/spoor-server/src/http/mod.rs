@@ -79,6 +79,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/projects/{id}/events/{seq}", get(query::event))
         .route("/api/projects/{id}/sessions", get(query::sessions))
         .route(
+            "/api/projects/{id}/retention",
+            get(projects::retention).put(projects::set_retention),
+        )
+        .route(
             "/api/projects/{id}/customer-events",
             get(customers::mapping).put(customers::set_mapping),
         )

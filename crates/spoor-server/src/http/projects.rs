@@ -1,5 +1,6 @@
 //! Projects and their write keys, as the dashboard manages them:
-//! `/api/projects` and `/api/projects/{id}/keys`.
+//! `/api/projects`, `/api/projects/{id}/keys` and the project's retention,
+//! `/api/projects/{id}/retention`.
 
 use std::sync::Arc;
 
@@ -225,6 +226,52 @@ pub async fn delete_key(
         key_of(&app, &caller, project, key)?;
         app.store.delete_key(key)?;
         Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// The longest retention that can be set: a hundred years.
+const MAX_RETENTION_DAYS: u32 = 36_500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionBody {
+    days: u32,
+}
+
+/// `GET /api/projects/{id}/retention`: how many days raw events and sessions
+/// are kept (0: for ever).
+pub async fn retention(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        Ok(Json(json!({ "days": app.store.project_retention(id)? })))
+    })
+    .await
+}
+
+/// `PUT /api/projects/{id}/retention` with `{"days": N}`: the daily
+/// `project-retention` job deletes what is older from then on.
+pub async fn set_retention(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: RetentionBody = body::parse_json(&bytes)?;
+    if body.days > MAX_RETENTION_DAYS {
+        return Err(ApiError::BadRequest(format!(
+            "days must be from 0 (keep for ever) to {MAX_RETENTION_DAYS}, not {}",
+            body.days
+        )));
+    }
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        app.store.set_project_retention(id, body.days)?;
+        Ok(Json(json!({ "days": body.days })))
     })
     .await
 }

@@ -40,7 +40,7 @@ const PASS_EVENTS: i64 = 5_000;
 /// little of the machine from ingestion (a fifth of its time): under a burst it
 /// falls behind (see the lag metric) and catches up when the burst is over, at
 /// full speed, rather than slowing every request down.
-const REST_PER_WORK: u32 = 4;
+const REST_PER_WORK: f64 = 4.0;
 /// Pause between passes when the log had nothing new.
 const IDLE: Duration = Duration::from_millis(500);
 
@@ -50,6 +50,19 @@ pub trait Pass: Send + 'static {
     const NAME: &'static str;
     /// Events one pass reads at most.
     const EVENTS_PER_PASS: i64 = PASS_EVENTS;
+    /// How long the processor rests after a pass while catching up, per unit
+    /// of the pass's time (see [`REST_PER_WORK`]).
+    const REST_PER_WORK: f64 = REST_PER_WORK;
+
+    /// Where the next pass starts: the stored cursor, unless the processor
+    /// holds work it has not written yet.
+    fn cursor(&mut self, store: &Store) -> Result<Cursor, StoreError> {
+        Ok(store.processor_cursor(Self::NAME)?.unwrap_or_default())
+    }
+
+    /// Forgets anything held in memory: the stored rows changed under it (a
+    /// rebuild), or another node may have moved them on (the lease was lost).
+    fn reset(&mut self) {}
 
     /// Reads the events with seq in `(cursor.seq, up_to]` (up to
     /// [`Pass::EVENTS_PER_PASS`] of them), derives from them, and writes that with the
@@ -73,11 +86,12 @@ pub fn rebuild_setting(name: &str) -> String {
 /// A rebuild that was asked for is done here, on the processor's thread, so
 /// that it never races a pass: the derived rows and the cursor go, and the
 /// passes that follow read the log again from the start.
-fn rebuild_if_asked(store: &Store, name: &str) -> Result<(), StoreError> {
-    if store.setting(&rebuild_setting(name))?.is_some() {
-        store.reset_processor(name)?;
-        store.take_setting(&rebuild_setting(name))?;
-        tracing::info!("{name}: rebuilding from the first event");
+fn rebuild_if_asked<P: Pass>(pass: &mut P, store: &Store) -> Result<(), StoreError> {
+    if store.setting(&rebuild_setting(P::NAME))?.is_some() {
+        pass.reset();
+        store.reset_processor(P::NAME)?;
+        store.take_setting(&rebuild_setting(P::NAME))?;
+        tracing::info!("{}: rebuilding from the first event", P::NAME);
     }
     Ok(())
 }
@@ -85,10 +99,10 @@ fn rebuild_if_asked(store: &Store, name: &str) -> Result<(), StoreError> {
 /// Runs passes on this thread until the processor has read everything there
 /// is (for `spoor rebuild` when no server runs it). The caller holds the lease.
 pub fn run_to_end<P: Pass>(mut pass: P, store: &Store) -> Result<usize, StoreError> {
-    rebuild_if_asked(store, P::NAME)?;
+    rebuild_if_asked(&mut pass, store)?;
     let mut total = 0;
     loop {
-        let cursor = store.processor_cursor(P::NAME)?.unwrap_or_default();
+        let cursor = pass.cursor(store)?;
         let up_to = store.max_seq()?;
         if up_to <= cursor.seq {
             pass.after(store, true)?;
@@ -159,6 +173,24 @@ impl Settled {
     }
 }
 
+/// The nice value of processor threads: when the cores are busy, the kernel
+/// gives request handlers and the event writer the larger share.
+const PROCESSOR_NICE: libc::c_int = 5;
+
+/// Lowers this thread's scheduling priority (Linux: per thread). Best effort: a
+/// processor that keeps the normal priority still works.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS and a
+    // thread id changes only that thread's nice value.
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, PROCESSOR_NICE) != 0 {
+            tracing::debug!("processor thread keeps its priority");
+        }
+    }
+}
+
 fn run<P: Pass>(
     mut pass: P,
     store: &Store,
@@ -167,6 +199,7 @@ fn run<P: Pass>(
     metrics: &Metrics,
     stop: &Stop,
 ) {
+    lower_priority();
     let mut held = HeldLease::new(format!("processor:{}", P::NAME), node, lease);
     // A clone of the gauge: the family's guard would block every other
     // processor's lookup for as long as this thread held it.
@@ -184,8 +217,8 @@ fn run<P: Pass>(
     };
     // Returns the events read and the newest seq in the log.
     let mut one_pass = |pass: &mut P| -> Result<(usize, i64), StoreError> {
-        rebuild_if_asked(store, P::NAME)?;
-        let cursor = store.processor_cursor(P::NAME)?.unwrap_or_default();
+        rebuild_if_asked(pass, store)?;
+        let cursor = pass.cursor(store)?;
         let up_to = settled.up_to(store)?;
         behind.set(settled.newest - cursor.seq);
         let read = if up_to > cursor.seq {
@@ -198,8 +231,15 @@ fn run<P: Pass>(
         Ok((read, settled.newest))
     };
     let mut arriving_before = 0;
+    let mut was_held = false;
     loop {
-        let wait = if held.hold(store) {
+        let holds = held.hold(store);
+        if holds && !was_held {
+            // Another node may have run passes while this one did not hold it.
+            pass.reset();
+        }
+        was_held = holds;
+        let wait = if holds {
             let started = Instant::now();
             match one_pass(&mut pass) {
                 Ok((0, _)) => IDLE,
@@ -207,8 +247,14 @@ fn run<P: Pass>(
                 Ok((_, newest)) if std::mem::replace(&mut arriving_before, newest) >= newest => {
                     Duration::from_millis(1)
                 }
-                Ok(_) => (started.elapsed() * REST_PER_WORK).max(Duration::from_millis(1)),
+                Ok(_) => started
+                    .elapsed()
+                    .mul_f64(P::REST_PER_WORK)
+                    .max(Duration::from_millis(1)),
                 Err(e) => {
+                    // What it held may be part of what failed (an erasure
+                    // refuses a flush): it reads from its stored cursor again.
+                    pass.reset();
                     tracing::warn!("{}: pass failed, retrying: {e}", P::NAME);
                     IDLE * 4
                 }

@@ -5,7 +5,7 @@
 use postgres::Row;
 
 use super::PgStore;
-use crate::{JobRun, Lease, StoreResult};
+use crate::{JobRun, Lease, ProjectExpiry, StoreResult};
 
 /// The database's clock in ms since the epoch.
 const DB_NOW: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
@@ -107,5 +107,28 @@ impl PgStore {
         Ok(conn
             .query_one(&statement, &[&key_id, &window_start, &take])?
             .get(0))
+    }
+
+    pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
+        /// Rows deleted per statement, so no statement runs long.
+        const CHUNK: i64 = 10_000;
+        let mut done = ProjectExpiry::default();
+        loop {
+            let n = self.conn()?.execute(
+                "DELETE FROM events WHERE seq IN
+                    (SELECT seq FROM events WHERE project_id = $1 AND ts < $2 LIMIT $3)",
+                &[&project_id, &cutoff, &CHUNK],
+            )?;
+            done.events += n;
+            if (n as i64) < CHUNK {
+                break;
+            }
+        }
+        // Sessions by their last message: one still going is kept whole.
+        done.sessions = self.conn()?.execute(
+            "DELETE FROM sessions WHERE project_id = $1 AND last_seen_at < $2",
+            &[&project_id, &cutoff],
+        )?;
+        Ok(done)
     }
 }

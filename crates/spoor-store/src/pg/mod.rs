@@ -61,6 +61,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_customers",
         include_str!("migrations/0006_customers.sql"),
     ),
+    (
+        7,
+        "0007_session_versions",
+        include_str!("migrations/0007_session_versions.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

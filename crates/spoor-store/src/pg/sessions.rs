@@ -7,11 +7,8 @@ use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::customers::People;
+pub(super) use crate::sessions::SESSION_COLUMNS;
 use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent, Write};
-
-pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
-    started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
-    device_type, browser, os, country, region, city, ip";
 
 pub(super) fn session_from_row(r: &Row) -> Session {
     Session {
@@ -36,6 +33,8 @@ pub(super) fn session_from_row(r: &Row) -> Session {
         region: r.get(17),
         city: r.get(18),
         ip: r.get(19),
+        browser_version: r.get(20),
+        os_version: r.get(21),
     }
 }
 
@@ -71,10 +70,12 @@ impl PgStore {
                 region: r.get(12),
                 city: r.get(13),
                 browser: r.get(14),
-                os: r.get(15),
-                device_type: r.get(16),
-                is_bot: r.get(17),
-                body: r.get(18),
+                browser_version: r.get(15),
+                os: r.get(16),
+                os_version: r.get(17),
+                device_type: r.get(18),
+                is_bot: r.get(19),
+                body: r.get(20),
                 person: None,
             })
             .collect())
@@ -122,7 +123,7 @@ impl PgStore {
         super::customers::check_erasure_mark(&mut tx, people)?;
         let put = tx.prepare(&format!(
             "INSERT INTO sessions ({SESSION_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
              ON CONFLICT (project_id, session_id) DO UPDATE SET identity = EXCLUDED.identity,
                  user_id = EXCLUDED.user_id, anonymous_id = EXCLUDED.anonymous_id,
                  started_at = EXCLUDED.started_at, last_seen_at = EXCLUDED.last_seen_at,
@@ -131,7 +132,8 @@ impl PgStore {
                  pageviews = EXCLUDED.pageviews, events = EXCLUDED.events,
                  device_type = EXCLUDED.device_type, browser = EXCLUDED.browser, os = EXCLUDED.os,
                  country = EXCLUDED.country, region = EXCLUDED.region, city = EXCLUDED.city,
-                 ip = EXCLUDED.ip"
+                 ip = EXCLUDED.ip, browser_version = EXCLUDED.browser_version,
+                 os_version = EXCLUDED.os_version"
         ))?;
         // Only what a later message changes, when that is all that changed: fewer
         // columns set, fewer index entries written.
@@ -181,6 +183,8 @@ impl PgStore {
                     &s.region,
                     &s.city,
                     &s.ip,
+                    &s.browser_version,
+                    &s.os_version,
                 ],
             )?;
         }

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::SqliteStore;
-use crate::{JobRun, Lease, Retention, StoreResult};
+use crate::{JobRun, Lease, ProjectExpiry, Retention, StoreResult};
 
 /// Rows deleted per statement by retention, so the writer never waits long.
 const DELETE_CHUNK: i64 = 10_000;
@@ -114,6 +114,27 @@ impl SqliteStore {
                 }
             }
         }
+        Ok(done)
+    }
+
+    pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
+        let mut done = ProjectExpiry::default();
+        loop {
+            let n = self.conn()?.execute(
+                "DELETE FROM events WHERE seq IN
+                    (SELECT seq FROM events WHERE project_id = ?1 AND ts < ?2 LIMIT ?3)",
+                params![project_id, cutoff, DELETE_CHUNK],
+            )?;
+            done.events += n as u64;
+            if (n as i64) < DELETE_CHUNK {
+                break;
+            }
+        }
+        // Sessions by their last message: one still going is kept whole.
+        done.sessions = self.conn()?.execute(
+            "DELETE FROM sessions WHERE project_id = ?1 AND last_seen_at < ?2",
+            params![project_id, cutoff],
+        )? as u64;
         Ok(done)
     }
 }

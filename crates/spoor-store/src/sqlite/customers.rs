@@ -1,7 +1,7 @@
 //! People on SQLite: identities, activity summaries, the metrics API's reads,
 //! and erasure.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use crate::StoreResult;
@@ -44,7 +44,7 @@ fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
 }
 
 /// Writes what a pass derived about people, inside the pass's transaction.
-pub(super) fn put_people(tx: &Transaction, people: &People) -> StoreResult<()> {
+pub(super) fn put_people(tx: &Connection, people: &People) -> StoreResult<()> {
     let mut put = tx.prepare_cached(&format!(
         "INSERT OR REPLACE INTO customers ({CUSTOMER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
          ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
@@ -120,9 +120,54 @@ pub(super) fn put_people(tx: &Transaction, people: &People) -> StoreResult<()> {
     Ok(())
 }
 
+/// Deletes an erased id's rows from the derived file.
+fn erase_derived(tx: &Connection, project_id: i64, id: &str) -> StoreResult<Erased> {
+    Ok(Erased {
+        sessions: tx.execute(
+            "DELETE FROM sessions WHERE project_id = ?1
+             AND (user_id = ?2 OR anonymous_id = ?2 OR identity = ?2)",
+            params![project_id, id],
+        )? as u64,
+        customers: tx.execute(
+            "DELETE FROM customers WHERE project_id = ?1 AND person = ?2",
+            params![project_id, id],
+        )? as u64,
+        identities: tx.execute(
+            "DELETE FROM identities WHERE project_id = ?1 AND (alias_id = ?2 OR user_id = ?2)",
+            params![project_id, id],
+        )? as u64,
+        ..Erased::default()
+    })
+}
+
+/// Erases again, from the derived file, the people erased after the newest
+/// erasure it records. An erasure commits the event log's file and the derived
+/// file in one transaction, but each file separately: after a power cut the
+/// derived file (which is not synced at each commit) can come back without it.
+pub(super) fn reapply_erasures(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let applied: i64 = tx.query_row("SELECT mark FROM erasures_applied", [], |r| r.get(0))?;
+    let missed: Vec<(i64, String, i64)> = tx
+        .prepare("SELECT project_id, id, erased_at FROM erased_ids WHERE erased_at > ?1")?
+        .query_map([applied], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (project_id, id, _) in &missed {
+        erase_derived(&tx, *project_id, id)?;
+    }
+    if let Some(mark) = missed.iter().map(|m| m.2).max() {
+        tx.execute("UPDATE erasures_applied SET mark = ?1", [mark])?;
+        tracing::warn!(
+            "erased {} ids' derived rows again (the derived file had lost them)",
+            missed.len()
+        );
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 impl SqliteStore {
     pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
-        let conn = self.conn()?;
+        let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT user_id FROM identities WHERE project_id = ?1 AND alias_id = ?2",
         )?;
@@ -137,7 +182,7 @@ impl SqliteStore {
         identified: bool,
         person: &str,
     ) -> StoreResult<Option<Customer>> {
-        let conn = self.conn()?;
+        let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers
              WHERE project_id = ?1 AND identified = ?2 AND person = ?3"
@@ -148,14 +193,14 @@ impl SqliteStore {
     }
 
     pub fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
-        let conn = self.conn()?;
+        let conn = self.processor_conn()?;
         let mut stmt =
             conn.prepare_cached("SELECT 1 FROM erased_ids WHERE project_id = ?1 AND id = ?2")?;
         Ok(stmt.exists(params![project_id, id])?)
     }
 
     pub fn erasure_mark(&self) -> StoreResult<i64> {
-        Ok(self.conn()?.query_row(
+        Ok(self.processor_conn()?.query_row(
             "SELECT coalesce(max(erased_at), 0) FROM erased_ids",
             [],
             |r| r.get(0),
@@ -277,24 +322,16 @@ impl SqliteStore {
         )?;
         let now = now.max(mark + 1);
         let mut erased = Erased::default();
+        tx.execute("UPDATE erasures_applied SET mark = ?1", [now])?;
         for id in &ids {
             erased.events += tx.execute(
                 "DELETE FROM events WHERE project_id = ?1 AND (user_id = ?2 OR anonymous_id = ?2)",
                 params![project_id, id],
             )? as u64;
-            erased.sessions += tx.execute(
-                "DELETE FROM sessions WHERE project_id = ?1
-                 AND (user_id = ?2 OR anonymous_id = ?2 OR identity = ?2)",
-                params![project_id, id],
-            )? as u64;
-            erased.customers += tx.execute(
-                "DELETE FROM customers WHERE project_id = ?1 AND person = ?2",
-                params![project_id, id],
-            )? as u64;
-            erased.identities += tx.execute(
-                "DELETE FROM identities WHERE project_id = ?1 AND (alias_id = ?2 OR user_id = ?2)",
-                params![project_id, id],
-            )? as u64;
+            let derived = erase_derived(&tx, project_id, id)?;
+            erased.sessions += derived.sessions;
+            erased.customers += derived.customers;
+            erased.identities += derived.identities;
             tx.execute(
                 "INSERT INTO erased_ids (project_id, id, erased_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (project_id, id) DO UPDATE SET erased_at = excluded.erased_at",

@@ -3,6 +3,13 @@
 //! All SQLite SQL lives in this module. The database runs in WAL mode, so readers
 //! never wait for the writer; `synchronous=FULL` makes every commit durable before
 //! it returns, which is what lets the server answer 2xx only after a commit.
+//!
+//! Two files: `spoor.db` holds the event log and everything that is not derived
+//! from it (projects, keys, accounts, tombstones, job runs); `spoor-derived.db`
+//! holds what the processors derive (rollups, sessions, people, their cursors).
+//! SQLite has one write lock per file, so the processors' writes never make the
+//! event writer wait. Every connection but the writer's attaches the derived
+//! file as `derived`, and statements name its tables unqualified.
 
 mod accounts;
 mod coordination;
@@ -11,8 +18,9 @@ mod rollups;
 mod sessions;
 mod writer;
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use spoor_core::{Enrichment, Event, MessageType};
@@ -52,7 +60,17 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_customers",
         include_str!("migrations/0006_customers.sql"),
     ),
+    (
+        7,
+        "0007_derived_file",
+        include_str!("migrations/0007_derived_file.sql"),
+    ),
 ];
+/// The derived file's migrations, recorded in its own `schema_migrations`.
+const DERIVED_MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "0001_derived", include_str!("derived/0001_derived.sql"))];
+/// The derived file's name, beside `spoor.db`.
+const DERIVED_FILE: &str = "spoor-derived.db";
 /// Pooled connections at most. WAL readers do not block one another, and the server
 /// has few threads that read at once.
 const POOL_SIZE: usize = 8;
@@ -60,12 +78,57 @@ const POOL_SIZE: usize = 8;
 /// running server) before failing.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
+/// Connections the processors use. Their own, so that their page caches hold
+/// the derived tables they keep reading (a pooled connection shared with request
+/// handlers would come to them cold).
+const PROCESSOR_POOL_SIZE: usize = 2;
+/// Page cache of a processor connection for the derived file, in KiB. The
+/// sessions processor holds its rows in memory and reads few; its flushes,
+/// on their own connection, rewrite rows all over the sessions and people
+/// tables and get [`FLUSH_CACHE_KIB`].
+const PROCESSOR_CACHE_KIB: i64 = 4 * 1024;
+const FLUSH_CACHE_KIB: i64 = 16 * 1024;
+
 #[derive(Clone)]
 pub struct SqliteStore {
     path: Arc<PathBuf>,
+    derived_path: Arc<PathBuf>,
     /// Connections for reads and the rare small writes (keys, projects, tokens);
     /// the writer thread has its own.
     pool: Arc<Pool<Connection>>,
+    /// Connections for the processors' passes.
+    processor_pool: Arc<Pool<Connection>>,
+    /// The connection a pass holds with its transaction open (see
+    /// [`SqliteStore::within_pass`]); set only in the store a pass is given.
+    pinned: Option<Arc<Mutex<Connection>>>,
+    /// The connection passes run on, between passes.
+    pass_conn: Arc<Mutex<Option<Connection>>>,
+}
+
+/// A connection for processor work: the pass's own while one is open on this
+/// store, else one from the processors' pool.
+enum ProcessorConn<'a> {
+    Pooled(Pooled<'a, Connection>),
+    Pinned(MutexGuard<'a, Connection>),
+}
+
+impl Deref for ProcessorConn<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            ProcessorConn::Pooled(c) => c,
+            ProcessorConn::Pinned(c) => c,
+        }
+    }
+}
+
+impl DerefMut for ProcessorConn<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        match self {
+            ProcessorConn::Pooled(c) => c,
+            ProcessorConn::Pinned(c) => c,
+        }
+    }
 }
 
 /// Waits for a lock held by another connection. SQLite's own handler sleeps in
@@ -85,8 +148,9 @@ fn retry_busy(attempt: i32) -> bool {
     true
 }
 
-/// Opens a connection with the settings every Spoor connection shares.
-fn connect(path: &Path, cache_kib: i64) -> StoreResult<Connection> {
+/// Opens a connection with the settings every Spoor connection shares, with
+/// the derived file attached as `derived` when one is given.
+fn connect(path: &Path, cache_kib: i64, derived: Option<(&Path, i64)>) -> StoreResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Database(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_handler(Some(retry_busy))?;
@@ -96,23 +160,45 @@ fn connect(path: &Path, cache_kib: i64) -> StoreResult<Connection> {
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -{cache_kib};"
     ))?;
+    if let Some((derived, derived_cache_kib)) = derived {
+        let name = derived.to_str().ok_or_else(|| {
+            StoreError::Database(format!("{} is not a UTF-8 path", derived.display()))
+        })?;
+        conn.execute("ATTACH DATABASE ?1 AS derived", [name])
+            .map_err(|e| StoreError::Database(format!("cannot open {name}: {e}")))?;
+        // NORMAL: in WAL mode a commit is still atomic, but reaches the disk at
+        // the next checkpoint. Derived rows and their cursor commit together, so
+        // a power cut can only take both back to an earlier pass, which is read
+        // again.
+        conn.execute_batch(&format!(
+            "PRAGMA derived.journal_mode = WAL;
+             PRAGMA derived.synchronous = NORMAL;
+             PRAGMA derived.cache_size = -{derived_cache_kib};"
+        ))?;
+    }
     Ok(conn)
 }
 
-/// Runs a processor's write with `synchronous=NORMAL`: in WAL mode a commit is
-/// then still atomic, but not flushed to disk until the next checkpoint. Derived
-/// rows and their cursor commit together, so a power cut can only take both back
-/// to an earlier pass, which is read again. Flushing every pass held the write
-/// lock through an fsync and made the event writer wait.
-fn derived_write<T>(
-    conn: &mut Connection,
-    write: impl FnOnce(&mut Connection) -> StoreResult<T>,
-) -> StoreResult<T> {
-    conn.execute_batch("PRAGMA synchronous = NORMAL")?;
-    let done = write(conn);
-    conn.execute_batch("PRAGMA synchronous = FULL")?;
-    done
+/// Starts a transaction that writes the derived file, by writing first: a
+/// deferred transaction takes a file's write lock on its first write to it,
+/// where `BEGIN IMMEDIATE` would take every attached file's, the event log's
+/// too, and make the event writer wait for the whole pass. `first_write` must
+/// write a derived table. A savepoint: inside a pass's transaction
+/// ([`SqliteStore::within_pass`]) it nests, outside it begins one.
+fn derived_transaction<'c>(
+    conn: &'c mut Connection,
+    first_write: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<rusqlite::Savepoint<'c>> {
+    let tx = conn.savepoint()?;
+    tx.prepare_cached(first_write)?.execute(params)?;
+    Ok(tx)
 }
+
+/// Moves a processor's cursor: the first write of its pass's transaction.
+const MOVE_CURSOR: &str =
+    "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at";
 
 fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
     let domains: String = row.get("domains")?;
@@ -191,13 +277,26 @@ impl SqliteStore {
             StoreError::Database(format!("cannot create {}: {e}", data_dir.display()))
         })?;
         let path = data_dir.join("spoor.db");
-        let at = path.clone();
-        let pool = Pool::new(POOL_SIZE, Box::new(move || connect(&at, 4 * 1024)), |_| {
-            false
-        });
+        let derived = data_dir.join(DERIVED_FILE);
+        let (at, derived_at) = (path.clone(), derived.clone());
+        let pool = Pool::new(
+            POOL_SIZE,
+            Box::new(move || connect(&at, 4 * 1024, Some((&derived_at, 2 * 1024)))),
+            |_| false,
+        );
+        let (at, derived_at) = (path.clone(), derived.clone());
+        let processor_pool = Pool::new(
+            PROCESSOR_POOL_SIZE,
+            Box::new(move || connect(&at, 2 * 1024, Some((&derived_at, PROCESSOR_CACHE_KIB)))),
+            |_| false,
+        );
         let store = SqliteStore {
             path: Arc::new(path),
+            derived_path: Arc::new(derived),
             pool: Arc::new(pool),
+            processor_pool: Arc::new(processor_pool),
+            pinned: None,
+            pass_conn: Arc::new(Mutex::new(None)),
         };
         drop(store.conn()?);
         Ok(store)
@@ -208,45 +307,77 @@ impl SqliteStore {
     }
 
     pub fn describe(&self) -> String {
-        format!("sqlite {}", self.path.display())
+        format!(
+            "sqlite {} (derived data in {})",
+            self.path.display(),
+            self.derived_path.display()
+        )
     }
 
     fn conn(&self) -> StoreResult<Pooled<'_, Connection>> {
         self.pool.get()
     }
 
+    /// A connection for a processor's pass (see [`PROCESSOR_POOL_SIZE`]).
+    fn processor_conn(&self) -> StoreResult<ProcessorConn<'_>> {
+        Ok(match &self.pinned {
+            Some(c) => ProcessorConn::Pinned(c.lock().unwrap_or_else(|e| e.into_inner())),
+            None => ProcessorConn::Pooled(self.processor_pool.get()?),
+        })
+    }
+
+    /// Runs a processor's pass in one transaction on one connection: `f` gets a
+    /// store whose processor reads and writes all go to it. Statements outside
+    /// a transaction each take and drop the file's locks and find the page cache
+    /// emptied by any commit since; inside one, a pass's thousands of reads cost
+    /// only their B-tree walks. The derived file's write lock is taken first (a
+    /// deferred transaction that read first could not write after the other
+    /// processor's commit); the event log is only read.
+    pub fn within_pass<T>(&self, f: impl FnOnce(&SqliteStore) -> StoreResult<T>) -> StoreResult<T> {
+        let mut slot = self.pass_conn.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = match slot.take() {
+            Some(c) => c,
+            None => connect(
+                &self.path,
+                1024,
+                Some((&self.derived_path, FLUSH_CACHE_KIB)),
+            )?,
+        };
+        conn.execute_batch(
+            "BEGIN DEFERRED; UPDATE processor_cursors SET seq = seq WHERE name = ''",
+        )?;
+        let pinned = Arc::new(Mutex::new(conn));
+        let store = SqliteStore {
+            pinned: Some(pinned.clone()),
+            ..self.clone()
+        };
+        let done = f(&store);
+        drop(store);
+        let conn = Arc::try_unwrap(pinned)
+            .map_err(|_| StoreError::Database("a pass kept its connection".into()))?
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        let ended = conn.execute_batch(if done.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        if ended.is_err() && !conn.is_autocommit() {
+            // Left in a transaction, the connection would hold the lock for good.
+            return Err(ended.err().map(StoreError::from).unwrap_or_else(|| {
+                StoreError::Database("a pass's transaction did not end".into())
+            }));
+        }
+        *slot = Some(conn);
+        ended?;
+        done
+    }
+
     pub fn writer(&self) -> StoreResult<SqliteWriter> {
-        SqliteWriter::new(connect(&self.path, 32 * 1024)?)
+        SqliteWriter::new(connect(&self.path, 32 * 1024, None)?)
     }
 
     pub fn migrate(&self) -> StoreResult<Vec<String>> {
-        let mut conn = connect(&self.path, 2 * 1024)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-        )?;
-        let mut applied = Vec::new();
-        for (version, name, sql) in MIGRATIONS {
-            // IMMEDIATE: two processes starting at once must not both apply a migration.
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let done: Option<i64> = tx
-                .query_row(
-                    "SELECT version FROM schema_migrations WHERE version = ?1",
-                    [version],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if done.is_none() {
-                tx.execute_batch(sql)
-                    .map_err(|e| StoreError::Database(format!("migration {name} failed: {e}")))?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
-                    params![version, name, spoor_core::time::now_ms()],
-                )?;
-                applied.push(name.to_string());
-            }
-            tx.commit()?;
-        }
+        let mut conn = connect(&self.path, 2 * 1024, Some((&self.derived_path, 2 * 1024)))?;
+        let mut applied = apply_migrations(&mut conn, "main", MIGRATIONS)?;
+        applied.extend(apply_migrations(&mut conn, "derived", DERIVED_MIGRATIONS)?);
+        customers::reapply_erasures(&mut conn)?;
         Ok(applied)
     }
 
@@ -435,6 +566,45 @@ impl SqliteStore {
         )?;
         Ok(n as u64)
     }
+}
+
+/// Applies the migrations of one file (`schema` is `main` or `derived`) that
+/// its `schema_migrations` does not list yet.
+fn apply_migrations(
+    conn: &mut Connection,
+    schema: &str,
+    migrations: &[(i64, &str, &str)],
+) -> StoreResult<Vec<String>> {
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+    ))?;
+    let mut applied = Vec::new();
+    for (version, name, sql) in migrations {
+        // IMMEDIATE: two processes starting at once must not both apply a migration.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let done: Option<i64> = tx
+            .query_row(
+                &format!("SELECT version FROM {schema}.schema_migrations WHERE version = ?1"),
+                [version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if done.is_none() {
+            tx.execute_batch(sql)
+                .map_err(|e| StoreError::Database(format!("migration {name} failed: {e}")))?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO {schema}.schema_migrations (version, name, applied_at)
+                     VALUES (?1, ?2, ?3)"
+                ),
+                params![version, name, spoor_core::time::now_ms()],
+            )?;
+            applied.push(name.to_string());
+        }
+        tx.commit()?;
+    }
+    Ok(applied)
 }
 
 impl rusqlite::ToSql for crate::SqlArg {

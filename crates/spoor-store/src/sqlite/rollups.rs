@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 use spoor_core::sketch::Sketch;
 
-use super::{SqliteStore, derived_write};
+use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::StoreResult;
 use crate::analytics::{
     Cursor, DIM_VALUES_PER_HOUR, HourRollup, LOG_COLUMNS, LogRow, OTHER, RollupDelta, TAIL_COLUMNS,
@@ -43,7 +43,7 @@ impl SqliteStore {
     }
 
     pub fn log_after(&self, after: i64, up_to: i64, limit: i64) -> StoreResult<Vec<LogRow>> {
-        let conn = self.conn()?;
+        let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {LOG_COLUMNS} FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
         ))?;
@@ -60,12 +60,15 @@ impl SqliteStore {
     }
 
     pub fn reset_processor(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut conn = self.processor_conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "DELETE FROM processor_cursors WHERE name = ?1",
+            [name],
+        )?;
         for table in tables {
             tx.execute(&format!("DELETE FROM {table}"), [])?;
         }
-        tx.execute("DELETE FROM processor_cursors WHERE name = ?1", [name])?;
         tx.commit()?;
         Ok(())
     }
@@ -78,7 +81,7 @@ impl SqliteStore {
 
     pub fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>> {
         Ok(self
-            .conn()?
+            .processor_conn()?
             .query_row(
                 "SELECT seq, received_at FROM processor_cursors WHERE name = ?1",
                 [name],
@@ -95,99 +98,95 @@ impl SqliteStore {
     /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
     /// is applied whole or not at all, so nothing is counted twice.
     pub fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        derived_write(&mut conn, |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            {
-                let mut read = tx.prepare_cached(
-                    "SELECT events, pageviews, visitors, sessions FROM rollup_hours
+        let mut conn = self.processor_conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            MOVE_CURSOR,
+            params![name, cursor.seq, cursor.received_at],
+        )?;
+        {
+            let mut read = tx.prepare_cached(
+                "SELECT events, pageviews, visitors, sessions FROM rollup_hours
                      WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3",
-                )?;
-                let mut write = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO rollup_hours
+            )?;
+            let mut write = tx.prepare_cached(
+                "INSERT OR REPLACE INTO rollup_hours
                      (project_id, hour, is_bot, events, pageviews, visitors, sessions)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?;
-                for ((project, hour, is_bot), add) in &delta.hours {
-                    let mut row = read
-                        .query_row(params![project, hour, is_bot], |r| {
-                            Ok(HourRollup {
-                                events: r.get(0)?,
-                                pageviews: r.get(1)?,
-                                visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(2)?),
-                                sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
-                            })
+            )?;
+            for ((project, hour, is_bot), add) in &delta.hours {
+                let mut row = read
+                    .query_row(params![project, hour, is_bot], |r| {
+                        Ok(HourRollup {
+                            events: r.get(0)?,
+                            pageviews: r.get(1)?,
+                            visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                            sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
                         })
-                        .optional()?
-                        .unwrap_or_default();
-                    row.merge(add);
-                    write.execute(params![
-                        project,
-                        hour,
-                        is_bot,
-                        row.events,
-                        row.pageviews,
-                        row.visitors.to_bytes(),
-                        row.sessions.to_bytes()
-                    ])?;
-                }
-                let mut dims = tx.prepare_cached(
-                    "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
+                    })
+                    .optional()?
+                    .unwrap_or_default();
+                row.merge(add);
+                write.execute(params![
+                    project,
+                    hour,
+                    is_bot,
+                    row.events,
+                    row.pageviews,
+                    row.visitors.to_bytes(),
+                    row.sessions.to_bytes()
+                ])?;
+            }
+            let mut dims = tx.prepare_cached(
+                "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (project_id, hour, is_bot, dim, value)
                      DO UPDATE SET events = events + excluded.events",
-                )?;
-                for (((project, hour, is_bot), dim, value), n) in &delta.dims {
-                    dims.execute(params![project, hour, is_bot, dim, value, n])?;
-                }
-                let mut count = tx.prepare_cached(
-                    "SELECT count(*) FROM rollup_dims
+            )?;
+            for (((project, hour, is_bot), dim, value), n) in &delta.dims {
+                dims.execute(params![project, hour, is_bot, dim, value, n])?;
+            }
+            let mut count = tx.prepare_cached(
+                "SELECT count(*) FROM rollup_dims
                      WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4",
-                )?;
-                let mut tail = tx.prepare_cached(
+            )?;
+            let mut tail = tx.prepare_cached(
                     "SELECT value, events FROM rollup_dims
                      WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value <> ?5
                      ORDER BY events DESC, value LIMIT -1 OFFSET ?6",
                 )?;
-                let mut delete = tx.prepare_cached(
+            let mut delete = tx.prepare_cached(
                     "DELETE FROM rollup_dims
                      WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value = ?5",
                 )?;
-                for ((project, hour, is_bot), dim) in delta.touched_dims() {
-                    let n: i64 =
-                        count.query_row(params![project, hour, is_bot, dim], |r| r.get(0))?;
-                    if n as usize <= 2 * DIM_VALUES_PER_HOUR {
-                        continue;
-                    }
-                    let folded = tail
-                        .query_map(
-                            params![
-                                project,
-                                hour,
-                                is_bot,
-                                dim,
-                                OTHER,
-                                DIM_VALUES_PER_HOUR as i64
-                            ],
-                            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-                        )?
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let mut rest = 0;
-                    for (value, events) in &folded {
-                        delete.execute(params![project, hour, is_bot, dim, value])?;
-                        rest += events;
-                    }
-                    dims.execute(params![project, hour, is_bot, dim, OTHER, rest])?;
+            for ((project, hour, is_bot), dim) in delta.touched_dims() {
+                let n: i64 = count.query_row(params![project, hour, is_bot, dim], |r| r.get(0))?;
+                if n as usize <= 2 * DIM_VALUES_PER_HOUR {
+                    continue;
                 }
-                tx.execute(
-                    "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",
-                    params![name, cursor.seq, cursor.received_at],
-                )?;
+                let folded = tail
+                    .query_map(
+                        params![
+                            project,
+                            hour,
+                            is_bot,
+                            dim,
+                            OTHER,
+                            DIM_VALUES_PER_HOUR as i64
+                        ],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                    )?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut rest = 0;
+                for (value, events) in &folded {
+                    delete.execute(params![project, hour, is_bot, dim, value])?;
+                    rest += events;
+                }
+                dims.execute(params![project, hour, is_bot, dim, OTHER, rest])?;
             }
-            tx.commit()?;
-            Ok(())
-        })
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn rollup_hours(

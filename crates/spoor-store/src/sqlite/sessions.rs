@@ -3,15 +3,12 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, derived_write};
+use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::analytics::Cursor;
 use crate::customers::People;
+pub(super) use crate::sessions::SESSION_COLUMNS;
 use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent, Write};
 use crate::{StoreError, StoreResult};
-
-pub(super) const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, anonymous_id, \
-    started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
-    device_type, browser, os, country, region, city, ip";
 
 pub(super) fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -36,6 +33,8 @@ pub(super) fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
         region: r.get(17)?,
         city: r.get(18)?,
         ip: r.get(19)?,
+        browser_version: r.get(20)?,
+        os_version: r.get(21)?,
     })
 }
 
@@ -47,7 +46,7 @@ impl SqliteStore {
         limit: i64,
         body_when: &str,
     ) -> StoreResult<Vec<SessionEvent>> {
-        let conn = self.conn()?;
+        let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SESSION_EVENT_COLUMNS}, CASE WHEN {body_when} THEN body END FROM events
              WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
@@ -69,10 +68,12 @@ impl SqliteStore {
                 region: r.get(12)?,
                 city: r.get(13)?,
                 browser: r.get(14)?,
-                os: r.get(15)?,
-                device_type: r.get(16)?,
-                is_bot: r.get(17)?,
-                body: r.get(18)?,
+                browser_version: r.get(15)?,
+                os: r.get(16)?,
+                os_version: r.get(17)?,
+                device_type: r.get(18)?,
+                is_bot: r.get(19)?,
+                body: r.get(20)?,
                 person: None,
             })
         })?;
@@ -80,7 +81,7 @@ impl SqliteStore {
     }
 
     pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
-        let conn = self.conn()?;
+        let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND session_id = ?2"
         ))?;
@@ -94,7 +95,7 @@ impl SqliteStore {
         project_id: i64,
         identity: &str,
     ) -> StoreResult<Option<Session>> {
-        let conn = self.conn()?;
+        let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND identity = ?2
              ORDER BY last_seen_at DESC LIMIT 1"
@@ -112,94 +113,97 @@ impl SqliteStore {
         sessions: &[Session],
         people: &People,
     ) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        derived_write(&mut conn, |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            {
-                let mark: i64 = tx.query_row(
-                    "SELECT coalesce(max(erased_at), 0) FROM erased_ids",
-                    [],
-                    |r| r.get(0),
-                )?;
-                if mark != people.erasure_mark {
-                    return Err(StoreError::Conflict(
-                        "a person was erased while the pass was read; reading it again".into(),
-                    ));
-                }
-                // An upsert, not a replace: a replace deletes and inserts the row, and
-                // so rewrites every index entry. SQLite rewrites the entries of every
-                // index on a column the statement sets, changed or not, so a session
-                // whose start, people and device stand gets the narrower update.
-                let mut activity = tx.prepare_cached(
-                    "UPDATE sessions SET last_seen_at = ?3, ended_at = ?4, end_reason = ?5,
-                         entry_url = ?6, exit_url = ?7, pageviews = ?8, events = ?9
-                     WHERE project_id = ?1 AND session_id = ?2",
-                )?;
-                let mut put = tx.prepare_cached(&format!(
-                    "INSERT INTO sessions ({SESSION_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
-                     ON CONFLICT (project_id, session_id) DO UPDATE SET identity = excluded.identity,
-                         user_id = excluded.user_id, anonymous_id = excluded.anonymous_id,
-                         started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
-                         ended_at = excluded.ended_at, end_reason = excluded.end_reason,
-                         entry_url = excluded.entry_url, exit_url = excluded.exit_url,
-                         pageviews = excluded.pageviews, events = excluded.events,
-                         device_type = excluded.device_type, browser = excluded.browser, os = excluded.os,
-                         country = excluded.country, region = excluded.region, city = excluded.city,
-                         ip = excluded.ip"
-                ))?;
-                for s in sessions {
-                    if s.write == Write::Activity {
-                        activity.execute(params![
-                            s.project_id,
-                            s.session_id,
-                            s.last_seen_at,
-                            s.ended_at,
-                            s.end_reason,
-                            s.entry_url,
-                            s.exit_url,
-                            s.pageviews,
-                            s.events
-                        ])?;
-                        continue;
-                    }
-                    put.execute(params![
+        let mut conn = self.processor_conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            MOVE_CURSOR,
+            params![name, cursor.seq, cursor.received_at],
+        )?;
+        {
+            // Read with the derived file's write lock held (taken by the first
+            // write): an erasure holds it too and records its mark here, so it
+            // either committed before this read, or waits for this pass to
+            // commit. The derived file's copy of the mark, not the event log's
+            // tombstones: reading the log's file would hold a snapshot of it
+            // until this transaction ends, and no checkpoint of the log could
+            // finish meanwhile (the event writer then paid for the backlog).
+            let mark: i64 = tx.query_row("SELECT mark FROM erasures_applied", [], |r| r.get(0))?;
+            if mark != people.erasure_mark {
+                return Err(StoreError::Conflict(
+                    "a person was erased while the pass was read; reading it again".into(),
+                ));
+            }
+            // An upsert, not a replace: a replace deletes and inserts the row, and
+            // so rewrites every index entry. SQLite rewrites the entries of every
+            // index on a column the statement sets, changed or not, so a session
+            // whose start, people and device stand gets the narrower update.
+            let mut activity = tx.prepare_cached(
+                "UPDATE sessions SET last_seen_at = ?3, ended_at = ?4, end_reason = ?5,
+                     entry_url = ?6, exit_url = ?7, pageviews = ?8, events = ?9
+                 WHERE project_id = ?1 AND session_id = ?2",
+            )?;
+            let mut put = tx.prepare_cached(&format!(
+                "INSERT INTO sessions ({SESSION_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                 ON CONFLICT (project_id, session_id) DO UPDATE SET identity = excluded.identity,
+                     user_id = excluded.user_id, anonymous_id = excluded.anonymous_id,
+                     started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
+                     ended_at = excluded.ended_at, end_reason = excluded.end_reason,
+                     entry_url = excluded.entry_url, exit_url = excluded.exit_url,
+                     pageviews = excluded.pageviews, events = excluded.events,
+                     device_type = excluded.device_type, browser = excluded.browser, os = excluded.os,
+                     country = excluded.country, region = excluded.region, city = excluded.city,
+                     ip = excluded.ip, browser_version = excluded.browser_version,
+                     os_version = excluded.os_version"
+            ))?;
+            for s in sessions {
+                if s.write == Write::Activity {
+                    activity.execute(params![
                         s.project_id,
                         s.session_id,
-                        s.identity,
-                        s.user_id,
-                        s.anonymous_id,
-                        s.started_at,
                         s.last_seen_at,
                         s.ended_at,
                         s.end_reason,
                         s.entry_url,
                         s.exit_url,
                         s.pageviews,
-                        s.events,
-                        s.device_type,
-                        s.browser,
-                        s.os,
-                        s.country,
-                        s.region,
-                        s.city,
-                        s.ip
+                        s.events
                     ])?;
+                    continue;
                 }
-                super::customers::put_people(&tx, people)?;
-                tx.execute(
-                    "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at",
-                    params![name, cursor.seq, cursor.received_at],
-                )?;
+                put.execute(params![
+                    s.project_id,
+                    s.session_id,
+                    s.identity,
+                    s.user_id,
+                    s.anonymous_id,
+                    s.started_at,
+                    s.last_seen_at,
+                    s.ended_at,
+                    s.end_reason,
+                    s.entry_url,
+                    s.exit_url,
+                    s.pageviews,
+                    s.events,
+                    s.device_type,
+                    s.browser,
+                    s.os,
+                    s.country,
+                    s.region,
+                    s.city,
+                    s.ip,
+                    s.browser_version,
+                    s.os_version
+                ])?;
             }
-            tx.commit()?;
-            Ok(())
-        })
+            super::customers::put_people(&tx, people)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
-        let n = self.conn()?.execute(
+        let n = self.processor_conn()?.execute(
             "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'
              WHERE ended_at IS NULL AND last_seen_at < ?1",
             [last_seen_before],

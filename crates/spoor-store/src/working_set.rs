@@ -1,0 +1,511 @@
+//! The sessions processor's working set: the sessions, people and identity
+//! links it has read or derived lately, kept in memory, and what it derived
+//! since it last wrote, written in one transaction when a flush is due.
+//!
+//! Why: folding a message reads its session, its person and its ids' links,
+//! and writes the session and the person back. Done against the store, that is
+//! four statements a message, and every pass's commit rewrites pages all over
+//! the two tables; measured on SQLite, about 50 µs a message. Here passes
+//! read and change memory only, and a flush writes each changed row once,
+//! however many messages changed it since the last flush.
+//!
+//! The store stays the truth for everything else. The processor is the only
+//! writer of these tables, but not of every row change:
+//!
+//! - A link (anonymous id → user) moves the alias's stored sessions to the user
+//!   (in SQL, at the flush); the same change is made to the sessions held here.
+//! - The inactivity timeout ends idle sessions in SQL after a flush, and here.
+//! - An erasure deletes rows: the flush that follows it is refused (the erasure
+//!   mark moved), and the processor drops everything held and reads its stored
+//!   cursor again, so nothing it held is written back.
+//! - A rebuild, or the lease moving to another node and back, also drops it all.
+//!
+//! Unflushed work is never lost: the cursor moves only with the flush, so after
+//! a crash the messages since the last flush are read and folded again.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+/// The maps the sessions processor folds through, with a fast hasher: SipHash
+/// was a tenth of a pass.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
+
+use crate::analytics::Cursor;
+use crate::customers::{Customer, Link, People};
+use crate::sessions::{Session, Write};
+use crate::{Store, StoreError, StoreResult};
+
+/// What folding a pass reads of the derived state: the store itself, or the
+/// working set over it.
+pub trait DerivedReads {
+    fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>>;
+    /// The identity's latest session derived by inactivity.
+    fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<Session>>;
+    fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>>;
+    fn customer(
+        &self,
+        project_id: i64,
+        identified: bool,
+        person: &str,
+    ) -> StoreResult<Option<Customer>>;
+    fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool>;
+    fn erasure_mark(&self) -> StoreResult<i64>;
+}
+
+impl DerivedReads for Store {
+    fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
+        Store::session(self, project_id, session_id)
+    }
+    fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<Session>> {
+        Store::latest_derived_session(self, project_id, identity)
+    }
+    fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+        Store::linked_user(self, project_id, id)
+    }
+    fn customer(
+        &self,
+        project_id: i64,
+        identified: bool,
+        person: &str,
+    ) -> StoreResult<Option<Customer>> {
+        Store::customer(self, project_id, identified, person)
+    }
+    fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
+        Store::is_erased(self, project_id, id)
+    }
+    fn erasure_mark(&self) -> StoreResult<i64> {
+        Store::erasure_mark(self)
+    }
+}
+
+type SessionKey = (i64, String);
+type PersonKey = (i64, bool, String);
+
+/// People held by default (see [`WorkingSet::new`]): with their sessions,
+/// links and index entries, about 2.5 KB each, so 50 MB.
+pub const DEFAULT_PEOPLE: usize = 20_000;
+
+#[derive(Default)]
+struct Held {
+    /// Sessions as the processor last left them (None: known not to exist).
+    sessions: FastMap<SessionKey, Option<Session>>,
+    /// The latest derived session of each (project, identity), by session id.
+    latest_derived: FastMap<SessionKey, Option<String>>,
+    /// Held sessions by their anonymous id and by their user id, for links.
+    by_id: FastMap<SessionKey, Vec<String>>,
+    links: FastMap<SessionKey, Option<String>>,
+    /// The users some held link leads to.
+    linked_to: FastSet<SessionKey>,
+    people: FastMap<PersonKey, Option<Customer>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    /// Sessions changed since the flush, and whether any column other than
+    /// the activity ones changed.
+    sessions: FastMap<SessionKey, bool>,
+    people: FastSet<PersonKey>,
+    merged_away: Vec<(i64, bool, String)>,
+    links: Vec<Link>,
+    /// The erasure mark the unflushed work was folded under.
+    erasure_mark: Option<i64>,
+    cursor: Option<Cursor>,
+    /// Messages folded since the flush.
+    events: usize,
+}
+
+/// The working set. Reads go through [`WorkingSet::reads`].
+pub struct WorkingSet {
+    held: RefCell<Held>,
+    pending: Pending,
+    /// People held at most once flushed; sessions and links in proportion.
+    people: usize,
+}
+
+impl Default for WorkingSet {
+    fn default() -> WorkingSet {
+        WorkingSet::new(DEFAULT_PEOPLE)
+    }
+}
+
+impl WorkingSet {
+    /// A set that holds about `people` people, with their sessions and links,
+    /// between flushes; a flush is due once that many people changed. What
+    /// does not fit is read from the store when needed: a set smaller than the
+    /// people active at once costs the processor reads, not correctness.
+    pub fn new(people: usize) -> WorkingSet {
+        WorkingSet {
+            held: RefCell::default(),
+            pending: Pending::default(),
+            people: people.max(1),
+        }
+    }
+
+    /// Reads over this set and `store`: what is held answers, the rest is read
+    /// from the store and held.
+    pub fn reads<'a>(&'a self, store: &'a Store) -> Reads<'a> {
+        Reads { set: self, store }
+    }
+
+    /// Where the next pass starts: after the unflushed work, or (None) at the
+    /// store's cursor.
+    pub fn cursor(&self) -> Option<Cursor> {
+        self.pending.cursor
+    }
+
+    /// Messages folded and not yet written.
+    pub fn unflushed(&self) -> usize {
+        self.pending.events
+    }
+
+    /// Forgets everything, unflushed work included (its messages are read
+    /// again from the stored cursor).
+    pub fn clear(&mut self) {
+        *self = WorkingSet::new(self.people);
+    }
+
+    /// Whether enough people changed that a flush is due, to keep the set
+    /// within its size.
+    pub fn full(&self) -> bool {
+        self.pending.people.len() >= self.people
+    }
+
+    /// Takes a pass's result: its sessions and people become what is held, and
+    /// are written at the next flush with the cursor `next`.
+    /// Refused (`Conflict`) when a person was erased since the unflushed work
+    /// was folded; the caller then clears the set.
+    pub fn keep(
+        &mut self,
+        next: Cursor,
+        events: usize,
+        sessions: Vec<Session>,
+        people: People,
+    ) -> StoreResult<()> {
+        let held = self.held.get_mut();
+        let pending = &mut self.pending;
+        if *pending.erasure_mark.get_or_insert(people.erasure_mark) != people.erasure_mark {
+            return Err(StoreError::Conflict(
+                "a person was erased while the working set held unwritten work".into(),
+            ));
+        }
+        pending.cursor = Some(next);
+        pending.events += events;
+        for s in sessions {
+            let key = (s.project_id, s.session_id.clone());
+            let whole = s.write == Write::Whole;
+            *pending.sessions.entry(key.clone()).or_default() |= whole;
+            if let Some(identity) = &s.identity {
+                let latest = held
+                    .latest_derived
+                    .entry((s.project_id, identity.clone()))
+                    .or_default();
+                let newer = match latest.as_ref().and_then(|id| {
+                    held.sessions
+                        .get(&(s.project_id, id.clone()))
+                        .and_then(Option::as_ref)
+                }) {
+                    Some(other) => {
+                        other.session_id == s.session_id || s.last_seen_at >= other.last_seen_at
+                    }
+                    None => true,
+                };
+                if newer {
+                    *latest = Some(s.session_id.clone());
+                }
+            }
+            if whole {
+                index_ids(&mut held.by_id, &s);
+            }
+            held.sessions.insert(key, Some(s));
+        }
+        for c in people.customers {
+            let key = (c.project_id, c.identified, c.person.clone());
+            pending.people.insert(key.clone());
+            held.people.insert(key, Some(c));
+        }
+        for key in people.merged_away {
+            pending.people.remove(&key);
+            held.people.insert(key.clone(), None);
+            pending.merged_away.push(key);
+        }
+        for link in people.links {
+            link_held(held, &link);
+            pending.links.push(link);
+        }
+        Ok(())
+    }
+
+    /// Writes the unflushed work and the cursor in one transaction. Refused
+    /// (`Conflict`) when a person was erased since it was folded; the caller
+    /// then clears the set.
+    pub fn flush(&mut self, store: &Store, name: &str) -> StoreResult<()> {
+        let Some(cursor) = self.pending.cursor else {
+            return Ok(());
+        };
+        let held = self.held.get_mut();
+        let pending = std::mem::take(&mut self.pending);
+        // The rows are moved out of the set for the write and back after it:
+        // copying them cost the flush as much as the statements did.
+        let mut sessions = Vec::with_capacity(pending.sessions.len());
+        for (key, whole) in pending.sessions {
+            if let Some(Some(mut s)) = held.sessions.remove(&key) {
+                s.write = if whole { Write::Whole } else { Write::Activity };
+                sessions.push(s);
+            }
+        }
+        let customers: Vec<Customer> = pending
+            .people
+            .iter()
+            .filter_map(|key| held.people.remove(key).flatten())
+            .collect();
+        let kept: FastSet<(i64, bool, &str)> = customers
+            .iter()
+            .map(|c| (c.project_id, c.identified, c.person.as_str()))
+            .collect();
+        // A row merged away and made again since is kept (its row is written
+        // before the deletes run).
+        let merged_away = pending
+            .merged_away
+            .into_iter()
+            .filter(|(p, identified, person)| !kept.contains(&(*p, *identified, person.as_str())))
+            .collect();
+        drop(kept);
+        let people = People {
+            customers,
+            merged_away,
+            links: pending.links,
+            erasure_mark: pending.erasure_mark.unwrap_or_default(),
+        };
+        let written =
+            store.within_pass(|store| store.put_sessions(name, cursor, &sessions, &people));
+        for s in sessions {
+            held.sessions
+                .insert((s.project_id, s.session_id.clone()), Some(s));
+        }
+        for c in people.customers {
+            held.people
+                .insert((c.project_id, c.identified, c.person.clone()), Some(c));
+        }
+        written?;
+        // Everything held is now in the store: the set can forget what does not
+        // fit (any of it; the rest is read again when needed), and the people
+        // it knew to be gone, whose rows the flush deleted.
+        held.people.retain(|_, c| c.is_some());
+        let cap = self.people;
+        shrink(&mut held.people, cap);
+        shrink(&mut held.sessions, cap);
+        shrink(&mut held.latest_derived, cap);
+        shrink(&mut held.links, 2 * cap);
+        shrink(&mut held.by_id, 2 * cap);
+        if held.linked_to.len() > 2 * cap {
+            // Any superset of the held links' users will do: made again from them.
+            held.linked_to = held
+                .links
+                .iter()
+                .filter_map(|((p, _), user)| user.as_ref().map(|u| (*p, u.clone())))
+                .collect();
+        }
+        Ok(())
+    }
+
+    /// What the inactivity timeout did in the store, done to the sessions held.
+    pub fn end_idle(&mut self, last_seen_before: i64) {
+        for s in self.held.get_mut().sessions.values_mut().flatten() {
+            if s.ended_at.is_none() && s.last_seen_at < last_seen_before {
+                s.ended_at = Some(s.last_seen_at);
+                s.end_reason = Some("timeout".into());
+            }
+        }
+    }
+}
+
+/// Drops entries (whichever come first in the map's order, which its random
+/// hasher makes arbitrary) until at most `cap` are left.
+fn shrink<K, V>(map: &mut FastMap<K, V>, cap: usize) {
+    if map.len() > cap {
+        let mut kept = 0;
+        map.retain(|_, _| {
+            kept += 1;
+            kept <= cap
+        });
+    }
+}
+
+fn index_ids(by_id: &mut FastMap<SessionKey, Vec<String>>, s: &Session) {
+    for id in [&s.anonymous_id, &s.user_id].into_iter().flatten() {
+        let list = by_id.entry((s.project_id, id.clone())).or_default();
+        if !list.contains(&s.session_id) {
+            list.push(s.session_id.clone());
+        }
+    }
+}
+
+/// A link made: held ids that led to the alias lead to the user, and the
+/// alias's held sessions are the user's (what the flush does in the store).
+fn link_held(held: &mut Held, link: &Link) {
+    let p = link.project_id;
+    held.links
+        .insert((p, link.alias_id.clone()), Some(link.user_id.clone()));
+    // Only when some held id leads to the alias (a former user id, after
+    // `alias`): looking at every link for each made flushes quadratic.
+    if held.linked_to.contains(&(p, link.alias_id.clone())) {
+        for (key, v) in held.links.iter_mut() {
+            if key.0 == p && v.as_deref() == Some(link.alias_id.as_str()) {
+                *v = Some(link.user_id.clone());
+            }
+        }
+    }
+    held.linked_to.insert((p, link.user_id.clone()));
+    let ids = held
+        .by_id
+        .get(&(p, link.alias_id.clone()))
+        .cloned()
+        .unwrap_or_default();
+    for session_id in ids {
+        if let Some(Some(s)) = held.sessions.get_mut(&(p, session_id)) {
+            // Not made pending: the flush's link statements make the same change
+            // in the store.
+            if follow_links(&held.links, s) {
+                let s = s.clone();
+                index_ids(&mut held.by_id, &s);
+            }
+        }
+    }
+}
+
+/// Gives a session the user its ids are linked to, as the link statements do
+/// in the store: an anonymous session's anonymous id, or its user id (a former
+/// one, after `alias`). Applied to sessions read from the store too, which may
+/// predate a link not flushed yet. Says whether it changed the session.
+fn follow_links(links: &FastMap<SessionKey, Option<String>>, s: &mut Session) -> bool {
+    let via = match (&s.user_id, &s.anonymous_id) {
+        (Some(user), _) => user,
+        (None, Some(anon)) => anon,
+        (None, None) => return false,
+    };
+    match links.get(&(s.project_id, via.clone())) {
+        Some(Some(user)) if s.user_id.as_ref() != Some(user) => {
+            s.user_id = Some(user.clone());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Reads through a [`WorkingSet`].
+pub struct Reads<'a> {
+    set: &'a WorkingSet,
+    store: &'a Store,
+}
+
+impl DerivedReads for Reads<'_> {
+    /// Moves a held session out rather than copying it: a pass gives every
+    /// session it read back to [`WorkingSet::keep`], and a pass that fails
+    /// clears the set.
+    fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
+        let key = (project_id, session_id.to_string());
+        if let Some(s) = self.set.held.borrow_mut().sessions.remove(&key) {
+            return Ok(s);
+        }
+        let mut s = self.store.session(project_id, session_id)?;
+        let mut held = self.set.held.borrow_mut();
+        if let Some(s) = &mut s {
+            follow_links(&held.links, s);
+            index_ids(&mut held.by_id, s);
+        }
+        Ok(s)
+    }
+
+    fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<Session>> {
+        let key = (project_id, identity.to_string());
+        let known = self.set.held.borrow().latest_derived.get(&key).cloned();
+        match known {
+            Some(None) => Ok(None),
+            Some(Some(id)) => {
+                let held = self.set.held.borrow();
+                match held.sessions.get(&(project_id, id.clone())) {
+                    Some(s) => Ok(s.clone()),
+                    None => {
+                        drop(held);
+                        self.session(project_id, &id).inspect(|s| {
+                            // Read, not taken: hold it for the `session` call
+                            // that follows.
+                            if let Some(s) = s {
+                                self.set
+                                    .held
+                                    .borrow_mut()
+                                    .sessions
+                                    .insert((project_id, id.clone()), Some(s.clone()));
+                            }
+                        })
+                    }
+                }
+            }
+            None => {
+                let mut s = self.store.latest_derived_session(project_id, identity)?;
+                let mut held = self.set.held.borrow_mut();
+                if let Some(s) = &mut s {
+                    follow_links(&held.links, s);
+                }
+                held.latest_derived
+                    .insert(key, s.as_ref().map(|s| s.session_id.clone()));
+                let Some(s) = s else { return Ok(None) };
+                let session_key = (project_id, s.session_id.clone());
+                match held.sessions.get(&session_key) {
+                    // Held already: what is held is newer than the store's.
+                    Some(found) => Ok(found.clone()),
+                    None => {
+                        index_ids(&mut held.by_id, &s);
+                        held.sessions.insert(session_key, Some(s.clone()));
+                        Ok(Some(s))
+                    }
+                }
+            }
+        }
+    }
+
+    fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+        let key = (project_id, id.to_string());
+        if let Some(v) = self.set.held.borrow().links.get(&key) {
+            return Ok(v.clone());
+        }
+        let v = self.store.linked_user(project_id, id)?;
+        self.set.held.borrow_mut().links.insert(key, v.clone());
+        Ok(v)
+    }
+
+    fn customer(
+        &self,
+        project_id: i64,
+        identified: bool,
+        person: &str,
+    ) -> StoreResult<Option<Customer>> {
+        // Moved out, as sessions are (see `session`).
+        let key = (project_id, identified, person.to_string());
+        if let Some(c) = self.set.held.borrow_mut().people.remove(&key) {
+            return Ok(c);
+        }
+        self.store.customer(project_id, identified, person)
+    }
+
+    fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
+        self.store.is_erased(project_id, id)
+    }
+
+    fn erasure_mark(&self) -> StoreResult<i64> {
+        self.store.erasure_mark()
+    }
+}
