@@ -324,9 +324,19 @@ async fn jobs_are_listed_and_run_from_the_command_line_and_retention_removes_old
 
     let list = s.cli_line(&["jobs", "list"]);
     assert!(list.contains("partitions"), "{list}");
-    assert!(
-        !list.contains("retention"),
-        "retention is off by default: {list}"
+    let names: Vec<String> = serde_json::from_slice::<Value>(
+        &s.cli(&["jobs", "list", "--json"]).stdout,
+    )
+    .unwrap()["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["partitions", "project-retention"],
+        "the store-wide retention is off by default"
     );
     let made = s.cli_line(&["jobs", "run", "partitions", "--node-name", "cli"]);
     if s.store.is_postgres() {

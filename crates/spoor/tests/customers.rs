@@ -3,8 +3,9 @@
 //! `GET /api/customers/metrics`; an anonymous visitor's history counting for
 //! the user they sign in as; a project's own event mapping; and erasure
 //! (`DELETE /v1/users/{userId}`, `spoor users forget`) leaving no rows and a
-//! tombstone that refuses a late retry. Runs on SQLite, and on PostgreSQL with
-//! `SPOOR_TEST_STORE=postgres`.
+//! tombstone that refuses a late retry; and a project's retention deleting old
+//! events and sessions while its people's summaries stay. Runs on SQLite, and
+//! on PostgreSQL with `SPOOR_TEST_STORE=postgres`.
 
 mod common;
 
@@ -414,4 +415,108 @@ async fn anonymous_history_counts_for_the_user_and_erasure_leaves_a_tombstone() 
     let erased: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(erased["ids"], json!(["user-8", "visitor-8"]), "{out}");
     assert_eq!(erased["events"], 1);
+}
+
+async fn put_retention(s: &Spoor, body: Value) -> (u16, Value) {
+    let r = s
+        .http
+        .put(format!("{}/api/projects/1/retention", s.url))
+        .bearer_auth(&s.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+#[tokio::test]
+async fn a_projects_retention_deletes_old_events_and_sessions_and_keeps_summaries() {
+    let s = start().await;
+    assert_eq!(
+        get(&s, "/api/projects/1/retention").await,
+        (200, json!({"days": 90})),
+        "90 days unless set"
+    );
+    let (status, body) = put_retention(&s, json!({"days": 40000})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("36500"), "{body}");
+    let (status, body) = put_retention(&s, json!({"days": "thirty"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(put_retention(&s, json!({"days": 30})).await.0, 200);
+    assert_eq!(
+        get(&s, "/api/projects/1/retention").await,
+        (200, json!({"days": 30}))
+    );
+
+    // An order two months ago, in its own session, and a visit today.
+    let old = now_ms() - 60 * 24 * 60 * MINUTE;
+    let order = with(
+        msg(
+            "track",
+            "r-o1",
+            old + MINUTE,
+            Some("user-r"),
+            "anon-r",
+            "tab-old",
+        ),
+        json!({"event": "Order Completed", "properties": {"total": 120, "currency": "EUR"}}),
+    );
+    let now = now_ms() - MINUTE;
+    let (status, body) = s
+        .batch(vec![
+            msg("page", "r-p1", old, Some("user-r"), "anon-r", "tab-old"),
+            order,
+            msg("page", "r-p2", now, Some("user-r"), "anon-r", "tab-new"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let before = metrics_until(&s, "", "two sessions and the order", |b| {
+        user(b, "user-r").is_some_and(|u| u["total_sessions"] == 2 && u["total_orders"] == 1)
+    })
+    .await;
+    assert_eq!(
+        user(&before, "user-r").unwrap()["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The job runs daily, an hour after the server starts; here, now.
+    let done = s.cli_line(&["jobs", "run", "project-retention"]);
+    assert!(
+        done.contains("default: kept 30 days, deleted 2 events and 1 sessions"),
+        "{done}"
+    );
+    let ids: Vec<Value> = s
+        .events("default")
+        .await
+        .iter()
+        .map(|e| e["messageId"].clone())
+        .collect();
+    assert_eq!(ids, [json!("r-p2")], "only the recent event is left");
+    let after = metrics_until(&s, "", "the metrics after retention", |_| true).await;
+    let after = user(&after, "user-r").unwrap();
+    let sessions: Vec<&str> = after["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(sessions, ["tab-new"], "{after:#}");
+    // The summary is kept: the old order and both sessions still count.
+    assert_eq!(
+        (
+            after["total_sessions"].as_i64(),
+            after["total_orders"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "{after:#}"
+    );
+    assert_eq!(after["last_order_amount"], json!(120.0), "{after:#}");
+
+    // 0 keeps everything.
+    assert_eq!(put_retention(&s, json!({"days": 0})).await.0, 200);
+    let done = s.cli_line(&["jobs", "run", "project-retention"]);
+    assert_eq!(done, "no project has a retention");
 }
