@@ -71,7 +71,9 @@ CREATE TABLE derived.sessions (
     ip              TEXT,
     PRIMARY KEY (project_id, session_id)
 );
-CREATE INDEX derived.sessions_started ON sessions (project_id, started_at);
+-- Covering for the metrics API's monitoring figures (end rate, average
+-- duration, most active users this week): they read this index, not the rows.
+CREATE INDEX derived.sessions_started ON sessions (project_id, started_at, ended_at, user_id);
 CREATE INDEX derived.sessions_user ON sessions (project_id, user_id, started_at);
 -- Partial: a message to a session that is in neither writes neither.
 CREATE INDEX derived.sessions_identity ON sessions (project_id, identity, last_seen_at)
