@@ -104,6 +104,7 @@ export interface Session {
   browser: string | null;
   browser_version?: string | null;
   os: string | null;
+  os_version?: string | null;
   country: string | null;
   region: string | null;
   city: string | null;

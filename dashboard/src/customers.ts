@@ -86,10 +86,23 @@ export function customerLabel(c: { user_id: string; email?: string | null; name?
 
 /** "Chrome 120", or the browser alone when its version is not known. */
 export function browserLabel(s: Pick<Session, 'browser' | 'browser_version'>): string {
-  const name = (s.browser ?? '').trim();
-  if (!name) return UNKNOWN;
-  const version = (s.browser_version ?? '').trim();
-  return version ? `${name} ${version}` : name;
+  return withVersion(s.browser, s.browser_version);
+}
+
+/**
+ * "Android 14", "iPhone 17.1": the system with its version. Windows's name
+ * already holds its version ("Windows 10", whose version is "NT 10.0"), so a
+ * name with a digit in it stands alone.
+ */
+export function osLabel(s: Pick<Session, 'os' | 'os_version'>): string {
+  return /\d/.test(s.os ?? '') ? (s.os ?? '').trim() : withVersion(s.os, s.os_version);
+}
+
+function withVersion(name: string | null | undefined, version: string | null | undefined): string {
+  const n = (name ?? '').trim();
+  if (!n) return UNKNOWN;
+  const v = (version ?? '').trim();
+  return v ? `${n} ${v}` : n;
 }
 
 /** "Desktop · Chrome · Windows": a customer's usual device, browser and system, those that are known. */

@@ -399,7 +399,7 @@ async function tour() {
   await page.getByText('TZS 50,000', { exact: true }).waitFor();
   await until('a session row', async () => (await page.locator('table.sessions tbody tr').count()) >= 1);
   const session = await page.locator('table.sessions tbody tr').first().textContent();
-  check(session.includes('Chrome') && session.includes('Windows'), `the session has its browser and system (${session})`);
+  check(session.includes('Chrome 124') && session.includes('Windows 10'), `the session has its browser and system with their versions (${session})`);
   await shot(page, '09-customer');
 
   // 7. On a phone.

@@ -5,7 +5,7 @@
 
 import type { Session } from '../api';
 import { h } from '../dom';
-import { browserLabel, compositeKey } from '../customers';
+import { browserLabel, compositeKey, osLabel } from '../customers';
 import { capitalise, formatDateTime, formatDuration, formatLocation, UNKNOWN } from '../format';
 
 const COLUMNS = ['Started', 'Ended', 'Duration', 'Device', 'Browser', 'OS', 'Location', 'IP Address'];
@@ -26,7 +26,7 @@ export function sessionRows(userId: string, sessions: Session[], from = 0): HTML
       h('td', { class: 'nowrap num' }, active ? UNKNOWN : formatDuration(s.duration_ms ?? s.ended_at! - s.started_at)),
       h('td', null, capitalise(s.device_type)),
       h('td', null, browserLabel(s)),
-      h('td', null, s.os?.trim() || UNKNOWN),
+      h('td', null, osLabel(s)),
       h('td', null, formatLocation(s)),
       h('td', { class: 'mono' }, s.ip?.trim() || UNKNOWN),
     );

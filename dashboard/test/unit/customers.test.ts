@@ -6,6 +6,7 @@ import {
   PAGE_SIZE,
   SORTS,
   browserLabel,
+  osLabel,
   compositeKey,
   customerLabel,
   metricsParams,
@@ -84,6 +85,10 @@ test('browser with its version, usual device in one line', () => {
   assert.equal(browserLabel({ browser: 'Chrome', browser_version: null }), 'Chrome');
   assert.equal(browserLabel({ browser: 'Firefox' }), 'Firefox');
   assert.equal(browserLabel({ browser: null, browser_version: '1' }), '–');
+  assert.equal(osLabel({ os: 'Android', os_version: '14' }), 'Android 14');
+  assert.equal(osLabel({ os: 'Windows 10', os_version: 'NT 10.0' }), 'Windows 10');
+  assert.equal(osLabel({ os: 'Linux', os_version: ' ' }), 'Linux');
+  assert.equal(osLabel({ os: null, os_version: '11' }), '–');
   assert.equal(primaryDevice({ primary_device_type: 'desktop', primary_browser: 'Chrome', primary_os: 'Windows' }), 'Desktop · Chrome · Windows');
   assert.equal(primaryDevice({ primary_device_type: 'mobile', primary_browser: null, primary_os: 'iOS' }), 'Mobile · iOS');
   assert.equal(primaryDevice({ primary_device_type: null, primary_browser: null, primary_os: null }), '–');
