@@ -1179,3 +1179,275 @@ fn postgres_upgrades_a_store_made_before_partitioning() {
         "the log position goes on rising"
     );
 }
+
+/// The same events folded two ways: straight against the store, a pass at a
+/// time (`process`), and through the sessions processor's working set held to
+/// one person, so that rows are forgotten and read again, links made in one
+/// pass meet sessions read in another, and flushes come every other pass.
+/// Both must leave the same sessions and people.
+fn check_working_set_equals_folding_against_the_store(direct: &Store, held: &Store) {
+    let base = 1_700_300_000_000;
+    let m = 60_000;
+    let msg = |id: &str,
+               ts: i64,
+               kind: MessageType,
+               name: Option<&str>,
+               user: Option<&str>,
+               anon: Option<&str>,
+               tab: Option<&str>,
+               body: &str| {
+        let mut e = event(id, ts, ts);
+        e.enrichment.is_bot = false;
+        e.kind = kind;
+        e.name = name.map(Into::into);
+        e.user_id = user.map(Into::into);
+        e.anonymous_id = anon.map(Into::into);
+        e.session_id = tab.map(Into::into);
+        e.body = body.into();
+        e
+    };
+    use MessageType::{Alias, Identify, Page, Track};
+    let order = r#"{"properties":{"revenue":50000,"currency":"TZS"}}"#;
+    let events = [
+        msg("w1", base, Page, None, None, Some("v1"), Some("t1"), "{}"),
+        msg(
+            "w2",
+            base + m,
+            Track,
+            Some("Order Completed"),
+            None,
+            Some("v1"),
+            Some("t1"),
+            order,
+        ),
+        msg(
+            "w3",
+            base + 2 * m,
+            Page,
+            None,
+            None,
+            Some("v2"),
+            Some("t2"),
+            "{}",
+        ),
+        msg(
+            "w4",
+            base + 3 * m,
+            Identify,
+            None,
+            Some("u1"),
+            Some("v1"),
+            Some("t1"),
+            r#"{"traits":{"email":"u1@example.com"}}"#,
+        ),
+        msg(
+            "w5",
+            base + 4 * m,
+            Page,
+            None,
+            None,
+            Some("v1"),
+            Some("t3"),
+            "{}",
+        ),
+        msg(
+            "w6",
+            base + 5 * m,
+            Track,
+            Some("booking.completed"),
+            Some("u1"),
+            Some("v1"),
+            Some("t3"),
+            r#"{"properties":{"service":"Repair Service"}}"#,
+        ),
+        // A former id with an order, aliased later.
+        msg(
+            "w7",
+            base,
+            Track,
+            Some("Order Completed"),
+            Some("old-2"),
+            None,
+            Some("t4"),
+            order,
+        ),
+        msg(
+            "w8",
+            base + 6 * m,
+            Alias,
+            None,
+            Some("u2"),
+            None,
+            Some("t5"),
+            r#"{"previousId":"old-2"}"#,
+        ),
+        // Server-side messages, grouped by inactivity: two sessions.
+        msg(
+            "w9",
+            base,
+            Track,
+            Some("Signed Up"),
+            Some("s1"),
+            None,
+            None,
+            "{}",
+        ),
+        msg(
+            "w10",
+            base + 10 * m,
+            Track,
+            Some("Order Completed"),
+            Some("s1"),
+            None,
+            None,
+            order,
+        ),
+        msg(
+            "w11",
+            base + 50 * m,
+            Track,
+            Some("Logged In"),
+            Some("s1"),
+            None,
+            None,
+            "{}",
+        ),
+        msg(
+            "w12",
+            base + 7 * m,
+            Track,
+            Some(SESSION_END),
+            Some("u1"),
+            Some("v1"),
+            Some("t3"),
+            r#"{"properties":{"reason":"sign_out"}}"#,
+        ),
+        msg(
+            "w13",
+            base + 8 * m,
+            Page,
+            None,
+            None,
+            Some("v2"),
+            Some("t2"),
+            "{}",
+        ),
+        msg(
+            "w14",
+            base + 9 * m,
+            Identify,
+            None,
+            Some("u3"),
+            Some("v2"),
+            Some("t2"),
+            "{}",
+        ),
+    ];
+    let maps = std::collections::HashMap::new();
+    let when = body_condition(CustomerEvents::default().event_names());
+    let mut projects = Vec::new();
+    for store in [direct, held] {
+        let p = store.create_project(1, "held").unwrap();
+        append(store, p.id, &events, base + 60 * m);
+        projects.push(p.id);
+    }
+    let up_to = |s: &Store| s.max_seq().unwrap();
+    while direct
+        .processor_cursor(SESSION_PROCESSOR)
+        .unwrap()
+        .unwrap_or_default()
+        .seq
+        < up_to(direct)
+    {
+        process(direct, 2);
+    }
+    let mut set = spoor_store::working_set::WorkingSet::new(1);
+    for pass in 0.. {
+        let cursor = match set.cursor() {
+            Some(c) => c,
+            None => held
+                .processor_cursor(SESSION_PROCESSOR)
+                .unwrap()
+                .unwrap_or_default(),
+        };
+        let read = held
+            .session_events_after(cursor.seq, up_to(held), 2, &when)
+            .unwrap();
+        let Some(last) = read.last() else { break };
+        let next = Cursor {
+            seq: last.seq,
+            received_at: last.received_at,
+        };
+        let n = read.len();
+        let (sessions, people) = fold_pass(&set.reads(held), read, &maps).unwrap();
+        set.keep(next, n, sessions, people).unwrap();
+        if pass % 2 == 1 {
+            set.flush(held, SESSION_PROCESSOR).unwrap();
+        }
+    }
+    set.flush(held, SESSION_PROCESSOR).unwrap();
+
+    let sessions = |s: &Store, p: i64| {
+        let mut all = s.sessions_page(p, None, None, 100).unwrap();
+        for x in &mut all {
+            x.project_id = 0;
+        }
+        all.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        all
+    };
+    let (a, b) = (sessions(direct, projects[0]), sessions(held, projects[1]));
+    assert_eq!(a.len(), 7, "{a:#?}");
+    assert_eq!(a, b, "sessions differ");
+    let people = |s: &Store, p: i64| {
+        let mut all = s
+            .customers_page(&CustomerQuery {
+                project_id: p,
+                sort_by: SortBy::Registered,
+                descending: false,
+                active_since: None,
+                limit: 100,
+                offset: 0,
+            })
+            .unwrap()
+            .0;
+        for c in &mut all {
+            c.project_id = 0;
+        }
+        all.sort_by(|a, b| a.person.cmp(&b.person));
+        all
+    };
+    let (a, b) = (people(direct, projects[0]), people(held, projects[1]));
+    let names: Vec<&str> = a.iter().map(|c| c.person.as_str()).collect();
+    assert_eq!(names, ["s1", "u1", "u2", "u3"], "{a:#?}");
+    assert_eq!(a, b, "people differ");
+    let u1 = &a[1];
+    assert_eq!(
+        (u1.total_orders, u1.total_bookings, u1.total_sessions),
+        (1, 1, 2),
+        "the visitor's order and first session count for u1: {u1:#?}"
+    );
+    for (store, p) in [(direct, projects[0]), (held, projects[1])] {
+        assert!(
+            store.customer(p, false, "v1").unwrap().is_none(),
+            "the visitor's own row went when it was linked"
+        );
+    }
+}
+
+#[test]
+fn sqlite_working_set_equals_folding_against_the_store() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    check_working_set_equals_folding_against_the_store(
+        &Store::open(&StoreConfig::sqlite(a.path())).unwrap(),
+        &Store::open(&StoreConfig::sqlite(b.path())).unwrap(),
+    );
+}
+
+#[test]
+fn postgres_working_set_equals_folding_against_the_store() {
+    let db = ScratchDatabase::create().unwrap();
+    check_working_set_equals_folding_against_the_store(
+        &Store::open(&pg_config(&db.url, "direct")).unwrap(),
+        &Store::open(&pg_config(&db.url, "held")).unwrap(),
+    );
+}
