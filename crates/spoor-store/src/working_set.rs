@@ -91,8 +91,8 @@ type SessionKey = (i64, String);
 type PersonKey = (i64, bool, String);
 
 /// People held by default (see [`WorkingSet::new`]): with their sessions,
-/// links and index entries, about 2.5 KB each, so 50 MB.
-pub const DEFAULT_PEOPLE: usize = 20_000;
+/// links and index entries, about 5 KB each as measured (RSS), so 50 MB.
+pub const DEFAULT_PEOPLE: usize = 10_000;
 
 #[derive(Default)]
 struct Held {

@@ -86,8 +86,8 @@ const PROCESSOR_POOL_SIZE: usize = 2;
 /// sessions processor holds its rows in memory and reads few; its flushes,
 /// on their own connection, rewrite rows all over the sessions and people
 /// tables and get [`FLUSH_CACHE_KIB`].
-const PROCESSOR_CACHE_KIB: i64 = 4 * 1024;
-const FLUSH_CACHE_KIB: i64 = 16 * 1024;
+const PROCESSOR_CACHE_KIB: i64 = 2 * 1024;
+const FLUSH_CACHE_KIB: i64 = 32 * 1024;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -281,7 +281,7 @@ impl SqliteStore {
         let (at, derived_at) = (path.clone(), derived.clone());
         let pool = Pool::new(
             POOL_SIZE,
-            Box::new(move || connect(&at, 4 * 1024, Some((&derived_at, 2 * 1024)))),
+            Box::new(move || connect(&at, 4 * 1024, Some((&derived_at, 1024)))),
             |_| false,
         );
         let (at, derived_at) = (path.clone(), derived.clone());
