@@ -85,7 +85,7 @@ pub struct Cli {
     pub retention_days: Option<u32>,
 
     /// People the sessions processor keeps in memory, with their sessions (about
-    /// 2.5 KB each). Enough for the people active at once lets it keep up with
+    /// 5 KB each). Enough for the people active at once lets it keep up with
     /// more events a second; fewer costs it reads, not correctness
     #[arg(long, global = true, env = "SPOOR_SESSIONS_WORKING_SET", value_name = "PEOPLE",
           default_value_t = spoor_store::working_set::DEFAULT_PEOPLE)]

@@ -166,6 +166,7 @@ fn help_documents_every_command_and_setting() {
         "SPOOR_REDIS_URL",
         "SPOOR_SCHEDULER_LEASE_SECS",
         "SPOOR_RETENTION_DAYS",
+        "SPOOR_SESSIONS_WORKING_SET",
         "SPOOR_NODE_NAME",
     ] {
         assert!(
@@ -181,6 +182,8 @@ fn help_documents_every_command_and_setting() {
     ] {
         assert!(run(sub).status.success(), "{sub:?}");
     }
+    let set = String::from_utf8(run(&["projects", "set", "--help"]).stdout).unwrap();
+    assert!(set.contains("--retention-days"), "{set}");
 }
 
 #[tokio::test]
