@@ -127,6 +127,8 @@ struct Pending {
 pub struct WorkingSet {
     held: RefCell<Held>,
     pending: Pending,
+    /// The erasure mark the held rows were read under.
+    held_mark: Option<i64>,
     /// People held at most once flushed; sessions and links in proportion.
     people: usize,
 }
@@ -146,6 +148,7 @@ impl WorkingSet {
         WorkingSet {
             held: RefCell::default(),
             pending: Pending::default(),
+            held_mark: None,
             people: people.max(1),
         }
     }
@@ -196,6 +199,12 @@ impl WorkingSet {
             return Err(StoreError::Conflict(
                 "a person was erased while the working set held unwritten work".into(),
             ));
+        }
+        if self.held_mark.replace(people.erasure_mark) != Some(people.erasure_mark) {
+            // An erasure since the set last took a pass: what it holds (all of it
+            // written, or the check above would have refused) may be an erased
+            // person's, and is not kept in memory either. This pass's rows stay.
+            *held = Held::default();
         }
         pending.cursor = Some(next);
         pending.events += events;
