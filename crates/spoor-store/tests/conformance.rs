@@ -1451,3 +1451,70 @@ fn postgres_working_set_equals_folding_against_the_store() {
         &Store::open(&pg_config(&db.url, "held")).unwrap(),
     );
 }
+
+#[test]
+fn sqlite_upgrades_a_store_whose_derived_tables_were_in_the_event_log_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A store as the release before the derived file left it: migrations 0001
+    // to 0006 in spoor.db, with an event, the session made from it, and the
+    // tombstone of an erased visitor.
+    {
+        let c = rusqlite::Connection::open(dir.path().join("spoor.db")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                 applied_at INTEGER NOT NULL);",
+        )
+        .unwrap();
+        for (v, sql) in [
+            include_str!("../src/sqlite/migrations/0001_init.sql"),
+            include_str!("../src/sqlite/migrations/0002_coordination.sql"),
+            include_str!("../src/sqlite/migrations/0003_accounts.sql"),
+            include_str!("../src/sqlite/migrations/0004_rollups.sql"),
+            include_str!("../src/sqlite/migrations/0005_sessions.sql"),
+            include_str!("../src/sqlite/migrations/0006_customers.sql"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            c.execute_batch(sql).unwrap();
+            c.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
+                rusqlite::params![v as i64 + 1, format!("m{}", v + 1)],
+            )
+            .unwrap();
+        }
+        c.execute_batch(&format!(
+            "INSERT INTO events (project_id, message_id, dedup_ts, type, user_id, session_id, ts,
+                 received_at, is_bot, body)
+                 VALUES (1, 'kept', {JAN_2001}, 'page', 'u1', 's1', {JAN_2001}, {JAN_2001}, 0, '{{}}');
+             INSERT INTO sessions (project_id, session_id, user_id, started_at, last_seen_at,
+                 pageviews, events) VALUES (1, 's1', 'u1', {JAN_2001}, {JAN_2001}, 1, 1);
+             INSERT INTO erased_ids VALUES (1, 'gone', 5);"
+        ))
+        .unwrap();
+    }
+    let store = Store::open(&StoreConfig::sqlite(dir.path())).unwrap();
+    assert!(store.migrate().unwrap().is_empty(), "opening applied them");
+    assert!(dir.path().join("spoor-derived.db").exists());
+    assert_eq!(
+        store.processor_cursor(SESSION_PROCESSOR).unwrap(),
+        None,
+        "the derived file starts empty: the processors read the log again"
+    );
+    // A pass's write checks the erasure mark the derived file records, which
+    // opening the store brought up to the log's tombstones: it is accepted.
+    process(&store, 100);
+    let sessions = store.sessions_page(1, None, None, 10).unwrap();
+    assert_eq!(
+        sessions
+            .iter()
+            .map(|s| (s.session_id.as_str(), s.user_id.as_deref()))
+            .collect::<Vec<_>>(),
+        [("s1", Some("u1"))]
+    );
+    assert_eq!(
+        store.erasure_mark().unwrap(),
+        5,
+        "tombstones stay in spoor.db"
+    );
+}
