@@ -369,18 +369,6 @@ impl Store {
     /// Writes sessions whole, with what the pass derived about people, and
     /// moves the processor's cursor, atomically. Refused (`Conflict`) when a
     /// person was erased after the pass read its events.
-    /// Runs a processor's pass: on SQLite in one transaction on one connection
-    /// (see `SqliteStore::within_pass`), on PostgreSQL as it is.
-    pub fn within_pass<T>(&self, f: impl FnOnce(&Store) -> StoreResult<T>) -> StoreResult<T> {
-        match &self.backend {
-            Backend::Sqlite(s) => s.within_pass(|pinned| {
-                f(&Store {
-                    backend: Backend::Sqlite(pinned.clone()),
-                })
-            }),
-            Backend::Postgres(_) => f(self),
-        }
-    }
     pub fn put_sessions(
         &self,
         name: &str,

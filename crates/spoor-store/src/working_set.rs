@@ -116,27 +116,18 @@ struct Pending {
     people: FastSet<PersonKey>,
     merged_away: Vec<(i64, bool, String)>,
     links: Vec<Link>,
-    /// The erasure mark the unflushed work was folded under.
-    erasure_mark: Option<i64>,
+    /// Where the next pass starts; set while there is unflushed work.
     cursor: Option<Cursor>,
-    /// Messages folded since the flush.
-    events: usize,
 }
 
 /// The working set. Reads go through [`WorkingSet::reads`].
 pub struct WorkingSet {
     held: RefCell<Held>,
     pending: Pending,
-    /// The erasure mark the held rows were read under.
-    held_mark: Option<i64>,
+    /// The erasure mark the held rows, and the unflushed work, were read under.
+    mark: Option<i64>,
     /// People held at most once flushed; sessions and links in proportion.
     people: usize,
-}
-
-impl Default for WorkingSet {
-    fn default() -> WorkingSet {
-        WorkingSet::new(DEFAULT_PEOPLE)
-    }
 }
 
 impl WorkingSet {
@@ -148,7 +139,7 @@ impl WorkingSet {
         WorkingSet {
             held: RefCell::default(),
             pending: Pending::default(),
-            held_mark: None,
+            mark: None,
             people: people.max(1),
         }
     }
@@ -165,9 +156,9 @@ impl WorkingSet {
         self.pending.cursor
     }
 
-    /// Messages folded and not yet written.
-    pub fn unflushed(&self) -> usize {
-        self.pending.events
+    /// Whether there is folded work not yet written.
+    pub fn has_unflushed(&self) -> bool {
+        self.pending.cursor.is_some()
     }
 
     /// Forgets everything, unflushed work included (its messages are read
@@ -189,25 +180,23 @@ impl WorkingSet {
     pub fn keep(
         &mut self,
         next: Cursor,
-        events: usize,
         sessions: Vec<Session>,
         people: People,
     ) -> StoreResult<()> {
         let held = self.held.get_mut();
         let pending = &mut self.pending;
-        if *pending.erasure_mark.get_or_insert(people.erasure_mark) != people.erasure_mark {
-            return Err(StoreError::Conflict(
-                "a person was erased while the working set held unwritten work".into(),
-            ));
-        }
-        if self.held_mark.replace(people.erasure_mark) != Some(people.erasure_mark) {
+        if self.mark.replace(people.erasure_mark) != Some(people.erasure_mark) {
+            if pending.cursor.is_some() {
+                return Err(StoreError::Conflict(
+                    "a person was erased while the working set held unwritten work".into(),
+                ));
+            }
             // An erasure since the set last took a pass: what it holds (all of it
-            // written, or the check above would have refused) may be an erased
-            // person's, and is not kept in memory either. This pass's rows stay.
+            // written) may be an erased person's, and is not kept in memory
+            // either. This pass's rows stay.
             *held = Held::default();
         }
         pending.cursor = Some(next);
-        pending.events += events;
         for s in sessions {
             let key = (s.project_id, s.session_id.clone());
             let whole = s.write == Write::Whole;
@@ -292,10 +281,9 @@ impl WorkingSet {
             customers,
             merged_away,
             links: pending.links,
-            erasure_mark: pending.erasure_mark.unwrap_or_default(),
+            erasure_mark: self.mark.unwrap_or_default(),
         };
-        let written =
-            store.within_pass(|store| store.put_sessions(name, cursor, &sessions, &people));
+        let written = store.put_sessions(name, cursor, &sessions, &people);
         for s in sessions {
             held.sessions
                 .insert((s.project_id, s.session_id.clone()), Some(s));

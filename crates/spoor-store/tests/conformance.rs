@@ -279,6 +279,30 @@ fn process(store: &Store, limit: i64) {
 /// People: an anonymous visitor's history counts for the user they sign in as;
 /// `alias` merges a former id; orders and bookings follow the default mapping;
 /// erasure removes every row and leaves a tombstone the processor respects.
+/// A person's message: `user` and `anon` its ids, `tab` its session id.
+#[allow(clippy::too_many_arguments)]
+fn person_message(
+    id: &str,
+    ts: i64,
+    kind: MessageType,
+    name: Option<&str>,
+    user: Option<&str>,
+    anon: Option<&str>,
+    tab: Option<&str>,
+    body: &str,
+) -> Event {
+    let mut e = event(id, ts, ts);
+    // People, not crawlers: crawlers make no sessions.
+    e.enrichment.is_bot = false;
+    e.kind = kind;
+    e.name = name.map(Into::into);
+    e.user_id = user.map(Into::into);
+    e.anonymous_id = anon.map(Into::into);
+    e.session_id = tab.map(Into::into);
+    e.body = body.into();
+    e
+}
+
 fn check_customers(store: &Store) {
     let p = store.create_project(1, "customers").unwrap();
     let base = 1_700_100_000_000;
@@ -290,16 +314,8 @@ fn check_customers(store: &Store) {
                user: Option<&str>,
                anon: Option<&str>,
                body: &str| {
-        let mut e = event(id, ts, ts);
-        // People, not crawlers: crawlers make no sessions.
-        e.enrichment.is_bot = false;
-        e.kind = kind;
-        e.name = name.map(Into::into);
-        e.user_id = user.map(Into::into);
-        e.anonymous_id = anon.map(Into::into);
-        e.session_id = Some(format!("tab-{}", anon.or(user).unwrap()));
-        e.body = body.into();
-        e
+        let tab = format!("tab-{}", anon.or(user).unwrap());
+        person_message(id, ts, kind, name, user, anon, Some(&tab), body)
     };
     let order = r#"{"properties":{"revenue":50000,"currency":"TZS"}}"#;
     let booking = r#"{"properties":{"service":"Repair Service"}}"#;
@@ -1188,24 +1204,7 @@ fn postgres_upgrades_a_store_made_before_partitioning() {
 fn check_working_set_equals_folding_against_the_store(direct: &Store, held: &Store) {
     let base = 1_700_300_000_000;
     let m = 60_000;
-    let msg = |id: &str,
-               ts: i64,
-               kind: MessageType,
-               name: Option<&str>,
-               user: Option<&str>,
-               anon: Option<&str>,
-               tab: Option<&str>,
-               body: &str| {
-        let mut e = event(id, ts, ts);
-        e.enrichment.is_bot = false;
-        e.kind = kind;
-        e.name = name.map(Into::into);
-        e.user_id = user.map(Into::into);
-        e.anonymous_id = anon.map(Into::into);
-        e.session_id = tab.map(Into::into);
-        e.body = body.into();
-        e
-    };
+    let msg = person_message;
     use MessageType::{Alias, Identify, Page, Track};
     let order = r#"{"properties":{"revenue":50000,"currency":"TZS"}}"#;
     let events = [
@@ -1378,9 +1377,8 @@ fn check_working_set_equals_folding_against_the_store(direct: &Store, held: &Sto
             seq: last.seq,
             received_at: last.received_at,
         };
-        let n = read.len();
         let (sessions, people) = fold_pass(&set.reads(held), read, &maps).unwrap();
-        set.keep(next, n, sessions, people).unwrap();
+        set.keep(next, sessions, people).unwrap();
         if pass % 2 == 1 {
             set.flush(held, SESSION_PROCESSOR).unwrap();
         }

@@ -132,7 +132,7 @@ impl Pass for Sessions {
                 session.end_reason = Some("timeout".into());
             }
         }
-        self.set.keep(next, read, sessions, people)?;
+        self.set.keep(next, sessions, people)?;
         self.last_read = read;
         let behind = read as i64 >= Self::EVENTS_PER_PASS;
         let every = if behind {
@@ -156,7 +156,7 @@ impl Pass for Sessions {
         // Nothing new since the last pass (or no pass ran): the log is read to
         // its end. Under steady load that is rare, and FLUSH_EVERY applies.
         let idle = std::mem::take(&mut self.last_read) == 0;
-        if caught_up && idle && self.set.unflushed() > 0 {
+        if caught_up && idle && self.set.has_unflushed() {
             self.flush(store)?;
         }
         if self

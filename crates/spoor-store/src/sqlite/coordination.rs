@@ -102,39 +102,35 @@ impl SqliteStore {
         }
         drop(conn);
         for project in projects {
-            loop {
-                let n = self.conn()?.execute(
-                    "DELETE FROM events WHERE seq IN
-                        (SELECT seq FROM events WHERE project_id = ?1 AND ts < ?2 LIMIT ?3)",
-                    params![project, cutoff, DELETE_CHUNK],
-                )?;
-                done.rows_deleted += n as u64;
-                if (n as i64) < DELETE_CHUNK {
-                    break;
-                }
-            }
+            done.rows_deleted += self.delete_events_before(project, cutoff)?;
         }
         Ok(done)
     }
 
-    pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
-        let mut done = ProjectExpiry::default();
+    /// Deletes a project's events older than `cutoff`, a chunk per statement.
+    fn delete_events_before(&self, project_id: i64, cutoff: i64) -> StoreResult<u64> {
+        let mut deleted = 0;
         loop {
             let n = self.conn()?.execute(
                 "DELETE FROM events WHERE seq IN
                     (SELECT seq FROM events WHERE project_id = ?1 AND ts < ?2 LIMIT ?3)",
                 params![project_id, cutoff, DELETE_CHUNK],
             )?;
-            done.events += n as u64;
+            deleted += n as u64;
             if (n as i64) < DELETE_CHUNK {
-                break;
+                return Ok(deleted);
             }
         }
-        // Sessions by their last message: one still going is kept whole.
-        done.sessions = self.conn()?.execute(
-            "DELETE FROM sessions WHERE project_id = ?1 AND last_seen_at < ?2",
-            params![project_id, cutoff],
-        )? as u64;
-        Ok(done)
+    }
+
+    pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
+        Ok(ProjectExpiry {
+            events: self.delete_events_before(project_id, cutoff)?,
+            // Sessions by their last message: one still going is kept whole.
+            sessions: self.conn()?.execute(
+                "DELETE FROM sessions WHERE project_id = ?1 AND last_seen_at < ?2",
+                params![project_id, cutoff],
+            )? as u64,
+        })
     }
 }

@@ -18,9 +18,8 @@ mod rollups;
 mod sessions;
 mod writer;
 
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use spoor_core::{Enrichment, Event, MessageType};
@@ -85,7 +84,7 @@ const PROCESSOR_POOL_SIZE: usize = 2;
 /// Page cache of a processor connection for the derived file, in KiB. The
 /// sessions processor holds its rows in memory and reads few; its flushes,
 /// on their own connection, rewrite rows all over the sessions and people
-/// tables and get [`FLUSH_CACHE_KIB`].
+/// tables and get [`FLUSH_CACHE_KIB`] (16 MB made a flush several times slower).
 const PROCESSOR_CACHE_KIB: i64 = 2 * 1024;
 const FLUSH_CACHE_KIB: i64 = 32 * 1024;
 
@@ -98,37 +97,9 @@ pub struct SqliteStore {
     pool: Arc<Pool<Connection>>,
     /// Connections for the processors' passes.
     processor_pool: Arc<Pool<Connection>>,
-    /// The connection a pass holds with its transaction open (see
-    /// [`SqliteStore::within_pass`]); set only in the store a pass is given.
-    pinned: Option<Arc<Mutex<Connection>>>,
-    /// The connection passes run on, between passes.
-    pass_conn: Arc<Mutex<Option<Connection>>>,
-}
-
-/// A connection for processor work: the pass's own while one is open on this
-/// store, else one from the processors' pool.
-enum ProcessorConn<'a> {
-    Pooled(Pooled<'a, Connection>),
-    Pinned(MutexGuard<'a, Connection>),
-}
-
-impl Deref for ProcessorConn<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        match self {
-            ProcessorConn::Pooled(c) => c,
-            ProcessorConn::Pinned(c) => c,
-        }
-    }
-}
-
-impl DerefMut for ProcessorConn<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        match self {
-            ProcessorConn::Pooled(c) => c,
-            ProcessorConn::Pinned(c) => c,
-        }
-    }
+    /// The sessions processor's flush connection, opened on first use (see
+    /// [`FLUSH_CACHE_KIB`]).
+    flush_conn: Arc<OnceLock<Mutex<Connection>>>,
 }
 
 /// Waits for a lock held by another connection. SQLite's own handler sleeps in
@@ -183,14 +154,13 @@ fn connect(path: &Path, cache_kib: i64, derived: Option<(&Path, i64)>) -> StoreR
 /// deferred transaction takes a file's write lock on its first write to it,
 /// where `BEGIN IMMEDIATE` would take every attached file's, the event log's
 /// too, and make the event writer wait for the whole pass. `first_write` must
-/// write a derived table. A savepoint: inside a pass's transaction
-/// ([`SqliteStore::within_pass`]) it nests, outside it begins one.
+/// write a derived table.
 fn derived_transaction<'c>(
     conn: &'c mut Connection,
     first_write: &str,
     params: impl rusqlite::Params,
-) -> StoreResult<rusqlite::Savepoint<'c>> {
-    let tx = conn.savepoint()?;
+) -> StoreResult<rusqlite::Transaction<'c>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
     tx.prepare_cached(first_write)?.execute(params)?;
     Ok(tx)
 }
@@ -295,8 +265,7 @@ impl SqliteStore {
             derived_path: Arc::new(derived),
             pool: Arc::new(pool),
             processor_pool: Arc::new(processor_pool),
-            pinned: None,
-            pass_conn: Arc::new(Mutex::new(None)),
+            flush_conn: Arc::new(OnceLock::new()),
         };
         drop(store.conn()?);
         Ok(store)
@@ -319,54 +288,25 @@ impl SqliteStore {
     }
 
     /// A connection for a processor's pass (see [`PROCESSOR_POOL_SIZE`]).
-    fn processor_conn(&self) -> StoreResult<ProcessorConn<'_>> {
-        Ok(match &self.pinned {
-            Some(c) => ProcessorConn::Pinned(c.lock().unwrap_or_else(|e| e.into_inner())),
-            None => ProcessorConn::Pooled(self.processor_pool.get()?),
-        })
+    fn processor_conn(&self) -> StoreResult<Pooled<'_, Connection>> {
+        self.processor_pool.get()
     }
 
-    /// Runs a processor's pass in one transaction on one connection: `f` gets a
-    /// store whose processor reads and writes all go to it. Statements outside
-    /// a transaction each take and drop the file's locks and find the page cache
-    /// emptied by any commit since; inside one, a pass's thousands of reads cost
-    /// only their B-tree walks. The derived file's write lock is taken first (a
-    /// deferred transaction that read first could not write after the other
-    /// processor's commit); the event log is only read.
-    pub fn within_pass<T>(&self, f: impl FnOnce(&SqliteStore) -> StoreResult<T>) -> StoreResult<T> {
-        let mut slot = self.pass_conn.lock().unwrap_or_else(|e| e.into_inner());
-        let conn = match slot.take() {
-            Some(c) => c,
-            None => connect(
+    /// The sessions processor's flush connection: its own, with a page cache
+    /// for the rows a flush rewrites all over the sessions and people tables
+    /// (with the pool's, a flush took several times as long).
+    fn flush_conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        if self.flush_conn.get().is_none() {
+            let conn = connect(
                 &self.path,
                 1024,
                 Some((&self.derived_path, FLUSH_CACHE_KIB)),
-            )?,
-        };
-        conn.execute_batch(
-            "BEGIN DEFERRED; UPDATE processor_cursors SET seq = seq WHERE name = ''",
-        )?;
-        let pinned = Arc::new(Mutex::new(conn));
-        let store = SqliteStore {
-            pinned: Some(pinned.clone()),
-            ..self.clone()
-        };
-        let done = f(&store);
-        drop(store);
-        let conn = Arc::try_unwrap(pinned)
-            .map_err(|_| StoreError::Database("a pass kept its connection".into()))?
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
-        let ended = conn.execute_batch(if done.is_ok() { "COMMIT" } else { "ROLLBACK" });
-        if ended.is_err() && !conn.is_autocommit() {
-            // Left in a transaction, the connection would hold the lock for good.
-            return Err(ended.err().map(StoreError::from).unwrap_or_else(|| {
-                StoreError::Database("a pass's transaction did not end".into())
-            }));
+            )?;
+            // One thread flushes; a connection made by a racing caller is dropped.
+            let _ = self.flush_conn.set(Mutex::new(conn));
         }
-        *slot = Some(conn);
-        ended?;
-        done
+        let conn = self.flush_conn.get().expect("set above");
+        Ok(conn.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn writer(&self) -> StoreResult<SqliteWriter> {

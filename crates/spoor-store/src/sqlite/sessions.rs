@@ -113,7 +113,7 @@ impl SqliteStore {
         sessions: &[Session],
         people: &People,
     ) -> StoreResult<()> {
-        let mut conn = self.processor_conn()?;
+        let mut conn = self.flush_conn()?;
         let tx = derived_transaction(
             &mut conn,
             MOVE_CURSOR,
