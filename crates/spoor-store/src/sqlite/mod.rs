@@ -84,7 +84,7 @@ const PROCESSOR_POOL_SIZE: usize = 2;
 /// Page cache of a processor connection for the derived file, in KiB. The
 /// sessions processor holds its rows in memory and reads few; its flushes,
 /// on their own connection, rewrite rows all over the sessions and people
-/// tables and get [`FLUSH_CACHE_KIB`] (16 MB made a flush several times slower).
+/// tables and get [`FLUSH_CACHE_KIB`] (8 MB made a flush several times slower).
 const PROCESSOR_CACHE_KIB: i64 = 2 * 1024;
 const FLUSH_CACHE_KIB: i64 = 32 * 1024;
 
