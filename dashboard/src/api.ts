@@ -165,6 +165,66 @@ export interface CustomerMetrics {
   monitoring: CustomerMonitoring | null;
 }
 
+/** An embeddable voice widget; its calls are metered for billing. */
+export interface Widget {
+  id: string;
+  project_id: Id;
+  name: string;
+  /** The sites that may load it; empty means any site. */
+  domains: string[];
+  demo: boolean;
+  active: boolean;
+  created_at: Time;
+}
+export type UsageGroup = 'day' | 'month';
+/** What widgets did: counts, and call time in seconds and (billed) minutes. */
+export interface UsageFigures {
+  calls: number;
+  /** Calls that got a real call_end. */
+  completed: number;
+  /** Calls less completed: of these, `inferred` were ended by the cleanup job and `errored` ended in call_error. */
+  incomplete: number;
+  inferred: number;
+  errored: number;
+  loads: number;
+  opens: number;
+  /** Real and inferred ends; `inferred_seconds` is the part from inferred ones. */
+  billed_seconds: number;
+  billed_minutes: number;
+  inferred_seconds: number;
+}
+export interface UsageRow extends UsageFigures {
+  widget_id: string;
+  widget_name: string;
+  /** "2026-11-05" by day, "2026-11" by month (UTC). */
+  period: string;
+}
+export interface CleanupRun {
+  name: string;
+  node: string;
+  started_at: Time;
+  finished_at: Time | null;
+  ok: boolean;
+  detail: string | null;
+}
+/** How far the usage figures can be trusted. Delivery and tracking count since this server process started. */
+export interface UsageMonitoring {
+  delivery: { stored: number; duplicates: number; demo: number; refused: number; rate: number | null };
+  tracking: { requests: number; mean_ms: number | null };
+  cleanup: { every_secs: number; completed_total: number; last_run: CleanupRun | null };
+}
+export interface Usage {
+  project: string;
+  from: number;
+  to: number;
+  group: UsageGroup;
+  /** Sorted by period, then widget name. */
+  rows: UsageRow[];
+  /** Null completion rate: there were no calls. */
+  totals: UsageFigures & { completion_rate: number | null };
+  monitoring: UsageMonitoring;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -272,6 +332,15 @@ async function call<T>(
 }
 
 const project = (id: Id) => `/api/projects/${encodeURIComponent(String(id))}`;
+const widget = (projectId: Id, widgetId: string) => `${project(projectId)}/widgets/${encodeURIComponent(widgetId)}`;
+
+/**
+ * The address of the usage report as CSV, for a plain download link: a GET with
+ * the session cookie, which needs no CSRF token.
+ */
+export function usageCsvHref(projectId: Id, params: Record<string, QueryValue>): string {
+  return `${project(projectId)}/usage${queryString({ ...params, format: 'csv' })}`;
+}
 
 export const api = {
   me: () => call<Me>('GET', '/api/me', undefined, { signingIn: true }),
@@ -301,6 +370,15 @@ export const api = {
     call<StoredEvent>('GET', `${project(projectId)}/events/${encodeURIComponent(String(seq))}`),
   sessions: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<SessionPage>('GET', `${project(projectId)}/sessions${queryString(params)}`, undefined, { signal }),
+
+  widgets: (projectId: Id, signal?: AbortSignal) =>
+    call<{ widgets: Widget[] }>('GET', `${project(projectId)}/widgets`, undefined, { signal }),
+  createWidget: (projectId: Id, fields: { name: string; domains: string[]; demo: boolean }) =>
+    call<Widget>('POST', `${project(projectId)}/widgets`, fields),
+  updateWidget: (projectId: Id, widgetId: string, change: { active?: boolean; name?: string; domains?: string[] }) =>
+    call<Widget>('PATCH', widget(projectId, widgetId), change),
+  usage: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<Usage>('GET', `${project(projectId)}/usage${queryString(params)}`, undefined, { signal }),
 
   customerMetrics: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<CustomerMetrics>('GET', `/api/customers/metrics${queryString({ project: projectId, ...params })}`, undefined, {

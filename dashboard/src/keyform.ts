@@ -29,13 +29,18 @@ export function parseDomains(text: string): string[] {
   return out;
 }
 
+/** The first of `domains` that is not a domain name (an optional `*.` and port allowed), if any. */
+export function badDomain(domains: string[]): string | undefined {
+  return domains.find((d) => !/^(\*\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)*(:\d+)?$/u.test(d));
+}
+
 export type FieldError = { field: 'name' | 'domains' | 'limit'; error: string };
 
 export function readKeyForm(fields: { name: string; domains: string; limit: string }): NewKey | FieldError {
   const name = fields.name.trim();
   if (!name) return { field: 'name', error: 'Give the key a name people will recognise, such as "Website – production".' };
   const domains = parseDomains(fields.domains);
-  const bad = domains.find((d) => !/^(\*\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)*(:\d+)?$/u.test(d));
+  const bad = badDomain(domains);
   if (bad) return { field: 'domains', error: `"${bad}" is not a domain name.` };
   const limitText = fields.limit.trim();
   if (!/^\d+$/.test(limitText) || Number(limitText) < 1) {

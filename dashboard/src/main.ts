@@ -17,6 +17,7 @@ import { projectsPage } from './views/projects';
 import { setupPage } from './views/setup';
 import { Shell } from './views/shell';
 import { signInPage } from './views/signin';
+import { usagePage } from './views/usage';
 
 const root = document.getElementById('app')!;
 let current: View | null = null;
@@ -57,6 +58,8 @@ function viewFor(ctx: AppContext, route: Route): View {
       return customersPage(ctx, route.project, route.query);
     case 'customer':
       return customerPage(ctx, route.project, route.user);
+    case 'usage':
+      return usagePage(ctx, route.project, route.query);
     case 'missing':
       return missingPage('There is no page at this address.');
   }

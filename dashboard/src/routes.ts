@@ -12,9 +12,10 @@ export type Route =
   | { page: 'event'; project: string; seq: string }
   | { page: 'customers'; project: string; query: Record<string, string> }
   | { page: 'customer'; project: string; user: string }
+  | { page: 'usage'; project: string; query: Record<string, string> }
   | { page: 'missing'; path: string };
 
-export type ProjectPage = 'overview' | 'events' | 'customers' | 'keys';
+export type ProjectPage = 'overview' | 'events' | 'customers' | 'usage' | 'keys';
 
 /** The route a hash names (`#/projects/7/overview?range=7d`); an empty hash is the projects list. */
 export function parseRoute(hash: string): Route {
@@ -38,6 +39,7 @@ export function parseRoute(hash: string): Route {
     if (rest.length === 2 && rest[0] === 'events') return { page: 'event', project, seq: rest[1] };
     if (rest.length === 1 && rest[0] === 'customers') return { page: 'customers', project, query };
     if (rest.length === 2 && rest[0] === 'customers') return { page: 'customer', project, user: rest[1] };
+    if (rest.length === 1 && rest[0] === 'usage') return { page: 'usage', project, query };
   }
   return { page: 'missing', path };
 }
@@ -60,6 +62,8 @@ export function routeHash(route: Route): string {
       return `${p(route.project)}/customers${queryString(route.query)}`;
     case 'customer':
       return `${p(route.project)}/customers/${encodeURIComponent(route.user)}`;
+    case 'usage':
+      return `${p(route.project)}/usage${queryString(route.query)}`;
     case 'missing':
       return `#${route.path}`;
   }

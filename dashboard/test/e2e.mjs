@@ -4,8 +4,8 @@
 //   node test/e2e.mjs tour SPOOR_URL SCREENSHOT_DIR
 //     Sign in (by keyboard), create a project and a key, send events with that key,
 //     watch the overview update by itself, find an event in the explorer and read
-//     its JSON, find a customer and their order, check what a viewer is offered,
-//     sign out. Along the way it measures
+//     its JSON, find a customer and their order, create a widget and see its call
+//     billed, check what a viewer is offered, sign out. Along the way it measures
 //     what a page load transfers. The two users, made by the caller
 //     (crates/spoor/tests/dashboard_browser.rs), come in OWNER_EMAIL / OWNER_PASSWORD
 //     and VIEWER_EMAIL / VIEWER_PASSWORD, both in one organisation.
@@ -402,7 +402,77 @@ async function tour() {
   check(session.includes('Chrome 124') && session.includes('Windows 10'), `the session has its browser and system with their versions (${session})`);
   await shot(page, '09-customer');
 
-  // 7. On a phone.
+  // 7. Usage: a widget created through the form, a call sent the way a widget
+  // sends it (from Node, as from a customer's site), billed on the page without a
+  // reload; switched off, the widget's events are refused.
+  await page.getByRole('link', { name: 'Usage' }).click();
+  await page.getByRole('heading', { name: /^Usage/ }).waitFor();
+  await page.getByText('No widgets yet').waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('Tour widget');
+  await page.getByLabel('Allowed domains').fill('localhost');
+  await page.getByRole('button', { name: 'Create widget' }).click();
+  const widgetRow = page.locator('table.widgets tbody tr', { hasText: 'Tour widget' });
+  await widgetRow.waitFor();
+  const widgetId = (await widgetRow.locator('code').textContent()).trim();
+  check(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(widgetId), `the new widget's id is shown (${widgetId})`);
+  const listedWidget = await widgetRow.textContent();
+  check(listedWidget.includes('localhost') && (await widgetRow.locator('.badge').textContent()) === 'Active', `it is listed with its domain, active (${listedWidget})`);
+  const track = (eventType, at) =>
+    fetch(`${spoorUrl}/api/analytics/track`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: 'http://localhost' },
+      body: JSON.stringify({
+        widget_id: widgetId,
+        event_type: eventType,
+        session_id: 'tour-1',
+        page_url: 'http://localhost/pricing',
+        user_agent: 'e2e',
+        timestamp: new Date(at).toISOString(),
+      }),
+    });
+  // One load, one open, and a call from 120 s to 30 s ago: 90 billed seconds.
+  const callSentAt = Date.now();
+  for (const [eventType, ago] of [['widget_load', 180_000], ['widget_open', 150_000], ['call_start', 120_000], ['call_end', 30_000]]) {
+    const r = await track(eventType, callSentAt - ago);
+    check(r.ok, `the widget's ${eventType} is taken (HTTP ${r.status}: ${await r.text()})`);
+  }
+  const billRow = page.locator('table.bill tbody tr', { hasText: 'Tour widget' });
+  const billTotal = page.locator('table.bill tfoot tr');
+  const cell = (row, column) => row.locator(`[data-col="${column}"]`).textContent();
+  await until('the bill to show 1 call and 1.5 billed minutes', async () =>
+    (await billRow.count()) === 1 && (await cell(billRow, 'calls')) === '1' && (await cell(billRow, 'billed_minutes')) === '1.5');
+  measured.usage_update_ms = Date.now() - callSentAt;
+  measured.usage_widget_id = widgetId;
+  log(`the bill showed the call ${measured.usage_update_ms} ms after it was sent`);
+  measured.usage_calls = Number(await cell(billTotal, 'calls'));
+  measured.usage_billed_minutes = Number(await cell(billTotal, 'billed_minutes'));
+  check(measured.usage_calls === 1 && measured.usage_billed_minutes === 1.5, `the totals row (${await billTotal.textContent()})`);
+  const billed = await billRow.textContent();
+  check((await cell(billRow, 'completed')) === '1' && (await cell(billRow, 'incomplete')) === '0', `the call completed (${billed})`);
+  check((await cell(billRow, 'loads')) === '1' && (await cell(billRow, 'opens')) === '1', `one load and one open (${billed})`);
+  check((await cell(billRow, 'inferred_seconds')) === '0', `no inferred minutes (${billed})`);
+  await until('the completion rate', async () => (await page.locator('[data-stat="completion"]').textContent()) === '100%');
+  // The CSV is the same bill, downloaded with the session cookie.
+  const csvHref = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+  check(csvHref.includes('format=csv') && csvHref.includes('group=month'), `the CSV link asks for this bill as CSV (${csvHref})`);
+  const csv = await page.request.get(new URL(csvHref, spoorUrl).href);
+  const csvText = (await csv.text()).replace(/^\uFEFF/, '');
+  check(csv.ok() && /^text\/csv/.test(csv.headers()['content-type'] ?? ''), `the CSV is text/csv (HTTP ${csv.status()}, ${csv.headers()['content-type']})`);
+  const csvLines = csvText.trim().split(/\r?\n/);
+  check(
+    csvLines.length === 2 && csvLines[0].startsWith('widget_id,widget_name,period,calls,') && csvLines[1].startsWith(`${widgetId},`),
+    `the CSV has a header and the widget's row (${csvText})`,
+  );
+  measured.usage_csv_lines = csvLines.length;
+  await shot(page, 'usage');
+  await widgetRow.getByRole('button', { name: 'Deactivate Tour widget', exact: true }).click();
+  await until('the widget to be inactive', async () => (await widgetRow.locator('.badge').textContent()) === 'Inactive');
+  check((await widgetRow.getByRole('button', { name: 'Activate Tour widget', exact: true }).count()) === 1, 'an inactive widget can be activated again');
+  const refused = await track('widget_load', Date.now());
+  measured.usage_inactive_status = refused.status;
+  check(refused.status === 403, `an inactive widget's event is refused with 403 (HTTP ${refused.status}: ${await refused.text()})`);
+
+  // 8. On a phone.
   const phone = await newPage({ width: 390, height: 844 });
   await phone.goto(spoorUrl);
   await phone.getByLabel('Email').fill(OWNER_EMAIL);
@@ -424,7 +494,7 @@ async function tour() {
   await until('the overview again', async () => (await total(phone, 'events')) === humans);
   await phone.context().close();
 
-  // 8. A viewer sees everything and is offered no change.
+  // 9. A viewer sees everything and is offered no change.
   const viewer = await newPage();
   await viewer.goto(spoorUrl);
   await viewer.getByLabel('Email').fill(VIEWER_EMAIL);
@@ -438,11 +508,16 @@ async function tour() {
   check((await viewer.getByRole('switch').count()) === 0, 'a viewer has no active switches');
   check((await viewer.locator('form').count()) === 0, 'a viewer has no forms on the keys page');
   await shot(viewer, '11-viewer-keys');
+  await viewer.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/usage`);
+  await viewer.locator('table.widgets tbody tr', { hasText: 'Tour widget' }).waitFor();
+  await viewer.locator('table.bill tbody tr', { hasText: 'Tour widget' }).waitFor();
+  check((await viewer.getByRole('button', { name: /Activate|Deactivate|Create widget/ }).count()) === 0, 'a viewer has no widget buttons');
+  check((await viewer.getByLabel('Name', { exact: true }).count()) === 0, 'a viewer has no widget form');
   await viewer.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/overview`);
   await until('the viewer overview', async () => (await total(viewer, 'events')) === humans);
   await viewer.context().close();
 
-  // 9. Rename the project; the header's project list follows.
+  // 10. Rename the project; the header's project list follows.
   await page.getByRole('link', { name: 'Projects' }).click();
   await page.getByRole('button', { name: 'Rename Web shop' }).click();
   await page.getByLabel('New name for Web shop').fill('Web shop EU');
@@ -451,7 +526,7 @@ async function tour() {
   await page.getByRole('link', { name: 'Web shop EU' }).click();
   await until('the new name in the header', async () => (await page.locator('#project-switch').textContent()).includes('Web shop EU'));
 
-  // 10. Sign out; a reload stays signed out.
+  // 11. Sign out; a reload stays signed out.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByText('You have signed out.').waitFor();
   await page.reload();

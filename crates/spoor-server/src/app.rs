@@ -1,6 +1,7 @@
 //! The shared state behind every request.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 use spoor_store::Store;
@@ -26,6 +27,10 @@ pub struct App {
     pub network_calls: tokio::sync::Semaphore,
     /// Erased people's ids, refused on ingestion.
     pub tombstones: Arc<crate::tombstones::Tombstones>,
+    /// Whether the listener takes connections on loopback addresses only (set
+    /// when serving starts): routes meant for the machine itself may then run
+    /// without a secret.
+    loopback_only: AtomicBool,
 }
 
 impl App {
@@ -63,12 +68,21 @@ impl App {
             metrics,
             network_calls,
             tombstones,
+            loopback_only: AtomicBool::new(false),
         };
         Ok((Arc::new(app), handle))
     }
 }
 
 impl App {
+    pub fn set_loopback_only(&self, only: bool) {
+        self.loopback_only.store(only, Ordering::Relaxed);
+    }
+
+    pub fn loopback_only(&self) -> bool {
+        self.loopback_only.load(Ordering::Relaxed)
+    }
+
     /// Runs a call that waits on the network (the store on PostgreSQL, Redis) on
     /// this worker, telling the runtime that it blocks: other tasks move to
     /// another worker meanwhile, and a client that drives a runtime of its own may

@@ -30,6 +30,8 @@ pub struct ServerConfig {
     /// Redis for per-key rate windows shared by several nodes; without it a
     /// shared store (PostgreSQL) keeps them.
     pub redis_url: Option<String>,
+    /// The secret an external cron sends to `/api/analytics/cleanup`.
+    pub cron_secret: Option<String>,
     pub scheduler: SchedulerConfig,
 }
 
@@ -46,6 +48,7 @@ impl Default for ServerConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             redis_url: None,
+            cron_secret: None,
             scheduler: SchedulerConfig::default(),
         }
     }

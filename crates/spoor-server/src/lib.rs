@@ -11,6 +11,7 @@ pub mod config;
 mod enrich;
 mod http;
 mod ingest;
+pub mod metering;
 pub mod processors;
 mod ratelimit;
 pub mod scheduler;
@@ -73,6 +74,13 @@ impl Server {
                 lease,
                 app.metrics.clone(),
             ),
+            processors::Processor::start(
+                processors::Metering,
+                app.store.clone(),
+                node.clone(),
+                lease,
+                app.metrics.clone(),
+            ),
         ];
         Ok(Server {
             app,
@@ -99,6 +107,8 @@ impl Server {
             max_connections: self.app.config.max_connections,
             header_timeout: self.app.config.header_timeout,
         };
+        self.app
+            .set_loopback_only(listener.local_addr()?.ip().is_loopback());
         let router = http::router(self.app);
         let served = accept::serve(listener, router, accept, shutdown).await;
         let (scheduler, processors) = (self.scheduler, self.processors);

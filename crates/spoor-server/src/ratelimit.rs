@@ -24,6 +24,35 @@ const WINDOW_MS: i64 = 60_000;
 /// How long Redis may take to connect or answer before the request gets a 503.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Whose requests a window counts: a write key, or a widget (which sends
+/// without a key).
+pub struct Bucket {
+    /// Unique among buckets: a key's id, or a widget's (negative, see
+    /// [`Bucket::widget`]).
+    pub id: i64,
+    /// Names the bucket in Redis beside its id.
+    pub tag: String,
+    pub per_minute: i64,
+    /// The sender as a 429 names it.
+    pub sender: String,
+}
+
+impl Bucket {
+    pub fn widget(widget: &spoor_store::metering::Widget) -> Bucket {
+        // Widget ids are UUIDs; their windows are counted under a negative
+        // number made from the id, apart from every key's.
+        let hash = widget.id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        Bucket {
+            id: -1 - i64::try_from(hash >> 1).unwrap_or(0),
+            tag: "widget".into(),
+            per_minute: widget.rate_limit_per_minute,
+            sender: format!("widget {}", widget.id),
+        }
+    }
+}
+
 /// Where the windows are counted.
 enum Counter {
     /// In this process: one process owns the store.
@@ -75,9 +104,23 @@ impl RateLimits {
     /// Admits one request for the key or answers 429 with the seconds until
     /// its window ends.
     pub async fn check(&self, app: &App, key: &KeyRecord) -> Result<(), ApiError> {
+        self.admit(
+            app,
+            &Bucket {
+                id: key.id,
+                tag: key.prefix.clone(),
+                per_minute: i64::from(key.rate_limit_per_minute),
+                sender: format!("write key {}…", key.prefix),
+            },
+        )
+        .await
+    }
+
+    /// Admits one request counted in the bucket, or answers 429.
+    pub async fn admit(&self, app: &App, bucket: &Bucket) -> Result<(), ApiError> {
         let cell = {
             let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-            windows.entry(key.id).or_default().clone()
+            windows.entry(bucket.id).or_default().clone()
         };
         // Requests for one key claim one at a time; other keys go on meanwhile.
         let mut window = cell.lock().await;
@@ -90,7 +133,7 @@ impl RateLimits {
             };
         }
         if window.held == 0 && !window.spent {
-            let limit = i64::from(key.rate_limit_per_minute.max(1));
+            let limit = bucket.per_minute.max(1);
             let take = match self.counter {
                 Counter::Local => limit,
                 _ => (limit / 50).max(1),
@@ -98,11 +141,11 @@ impl RateLimits {
             let used = match &self.counter {
                 Counter::Local => window.claimed + take,
                 Counter::Store => {
-                    app.network_call(|| app.store.take_rate_tokens(key.id, start, take))
+                    app.network_call(|| app.store.take_rate_tokens(bucket.id, start, take))
                         .await??
                 }
                 Counter::Redis(redis) => {
-                    app.network_call(|| redis.take(key, start, take)).await??
+                    app.network_call(|| redis.take(bucket, start, take)).await??
                 }
             };
             window.claimed = used;
@@ -118,8 +161,8 @@ impl RateLimits {
         Err(ApiError::RateLimited {
             retry_after_secs: u64::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1),
             message: format!(
-                "write key {}… is over its limit of {} requests a minute; retry after the Retry-After seconds",
-                key.prefix, key.rate_limit_per_minute
+                "{} is over its limit of {} requests a minute; retry after the Retry-After seconds",
+                bucket.sender, bucket.per_minute
             ),
         })
     }
@@ -144,8 +187,8 @@ impl RedisCounter {
         })
     }
 
-    fn take(&self, key: &KeyRecord, start: i64, take: i64) -> Result<i64, StoreError> {
-        let name = format!("spoor:rate:{}:{}:{start}", key.prefix, key.id);
+    fn take(&self, bucket: &Bucket, start: i64, take: i64) -> Result<i64, StoreError> {
+        let name = format!("spoor:rate:{}:{}:{start}", bucket.tag, bucket.id);
         let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         // A connection that broke since its last use is replaced once.
         for attempt in 0..2 {

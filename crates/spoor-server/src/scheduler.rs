@@ -19,7 +19,10 @@ use std::time::{Duration, Instant};
 
 use spoor_store::{Store, StoreError};
 
+use prometheus_client::metrics::counter::Counter;
+
 use crate::background::{HeldLease, Stop, Worker};
+use crate::metering::{self, CLEANUP_JOB, MeteringConfig};
 use crate::telemetry::{JobLabels, Metrics};
 
 /// The lease that makes a node the one that runs jobs.
@@ -37,6 +40,8 @@ pub struct SchedulerConfig {
     /// People the sessions processor holds in memory (see
     /// `spoor_store::working_set`).
     pub sessions_working_set: usize,
+    /// The usage-metering cleanup's schedule and threshold.
+    pub metering: MeteringConfig,
 }
 
 impl Default for SchedulerConfig {
@@ -46,6 +51,7 @@ impl Default for SchedulerConfig {
             lease: Duration::from_secs(30),
             retention_days: None,
             sessions_working_set: spoor_store::working_set::DEFAULT_PEOPLE,
+            metering: MeteringConfig::default(),
         }
     }
 }
@@ -75,8 +81,9 @@ pub struct Job {
     pub run: JobFn,
 }
 
-/// Every job this configuration schedules.
-pub fn jobs(config: &SchedulerConfig) -> Vec<Job> {
+/// Every job this configuration schedules. `calls_completed` counts the calls
+/// the metering cleanup completes (a metric on a server; unused elsewhere).
+pub fn jobs(config: &SchedulerConfig, calls_completed: Counter) -> Vec<Job> {
     let mut jobs = vec![Job {
         name: "partitions",
         every: Duration::from_secs(3600),
@@ -112,6 +119,17 @@ pub fn jobs(config: &SchedulerConfig) -> Vec<Job> {
         every: Duration::from_secs(24 * 3600),
         first_after: Duration::from_secs(3600),
         run: Box::new(expire_projects),
+    });
+    let infer_after = config.metering.infer_after;
+    jobs.push(Job {
+        name: CLEANUP_JOB,
+        every: config.metering.cleanup_every,
+        first_after: Duration::ZERO,
+        run: Box::new(move |store| {
+            let done = metering::cleanup(store, infer_after, spoor_core::time::now_ms())?;
+            calls_completed.inc_by(done.completed as u64);
+            Ok(done.describe())
+        }),
     });
     jobs
 }
@@ -189,7 +207,7 @@ impl Scheduler {
 }
 
 fn run(store: &Store, config: &SchedulerConfig, metrics: &Metrics, stop: &Stop) {
-    let jobs = jobs(config);
+    let jobs = jobs(config, metrics.calls_inferred.clone());
     let started = Instant::now();
     let mut held = HeldLease::new(LEADER_LEASE.into(), config.node.clone(), config.lease);
     let mut leader = false;

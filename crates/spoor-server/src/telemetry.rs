@@ -8,6 +8,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabel {
@@ -31,6 +32,11 @@ pub struct JobLabels {
     pub outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub events_accepted: Counter,
@@ -43,6 +49,11 @@ pub struct Metrics {
     pub scheduler_leader: Gauge,
     pub processor_behind: Family<ProcessorLabel, Gauge>,
     pub job_runs: Family<JobLabels, Counter>,
+    pub widget_events: Family<OutcomeLabel, Counter>,
+    /// Time spent answering widget tracking requests, for the mean.
+    pub widget_track_seconds: Counter<f64, AtomicU64>,
+    pub calls_inferred: Counter,
+    pub call_completion: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -63,6 +74,10 @@ impl Default for Metrics {
             scheduler_leader: Gauge::default(),
             processor_behind: Family::default(),
             job_runs: Family::default(),
+            widget_events: Family::default(),
+            widget_track_seconds: Counter::default(),
+            calls_inferred: Counter::default(),
+            call_completion: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -114,6 +129,26 @@ impl Default for Metrics {
             "job_runs",
             "Scheduled job runs on this node, by job and outcome",
             m.job_runs.clone(),
+        );
+        registry.register(
+            "widget_events",
+            "Widget tracking requests (seed 001) by outcome: stored, duplicate, demo (answered, not stored), refused",
+            m.widget_events.clone(),
+        );
+        registry.register(
+            "widget_track_seconds",
+            "Time spent answering widget tracking requests",
+            m.widget_track_seconds.clone(),
+        );
+        registry.register(
+            "metering_calls_inferred",
+            "Calls the metering cleanup completed with an inferred call_end, on this node",
+            m.calls_inferred.clone(),
+        );
+        registry.register(
+            "metering_call_completion_ratio",
+            "Share of calls started today and yesterday (UTC) that got a real call_end",
+            m.call_completion.clone(),
         );
         Metrics { registry, ..m }
     }

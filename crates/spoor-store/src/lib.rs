@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod customers;
 mod error;
 mod key_touches;
+pub mod metering;
 pub mod pg;
 mod pool;
 mod records;
@@ -292,11 +293,13 @@ impl Store {
         let tables: &[&str] = match name {
             analytics::ROLLUP_PROCESSOR => &["rollup_hours", "rollup_dims"],
             sessions::SESSION_PROCESSOR => &["sessions", "customers", "identities"],
+            metering::METERING_PROCESSOR => &["call_sessions", "usage_days"],
             other => {
                 return Err(StoreError::Invalid(format!(
-                    "no processor named {other:?}; there are {} and {}",
+                    "no processor named {other:?}; there are {}, {} and {}",
                     analytics::ROLLUP_PROCESSOR,
-                    sessions::SESSION_PROCESSOR
+                    sessions::SESSION_PROCESSOR,
+                    metering::METERING_PROCESSOR
                 )));
             }
         };
@@ -570,6 +573,74 @@ impl Store {
     /// its sessions last seen before it. People's summaries stay.
     pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
         dispatch!(self, s => s.expire_project(project_id, cutoff))
+    }
+
+    pub fn create_widget(&self, widget: &metering::Widget) -> StoreResult<metering::Widget> {
+        dispatch!(self, s => s.create_widget(widget))
+    }
+    /// The widget with this id, active or not. The hot path of widget tracking.
+    pub fn widget(&self, id: &str) -> StoreResult<Option<metering::Widget>> {
+        dispatch!(self, s => s.widget(id))
+    }
+    /// A project's widgets (every project's with `None`), oldest first.
+    pub fn widgets(&self, project_id: Option<i64>) -> StoreResult<Vec<metering::Widget>> {
+        dispatch!(self, s => s.widgets(project_id))
+    }
+    pub fn update_widget(
+        &self,
+        id: &str,
+        change: &metering::WidgetChange,
+    ) -> StoreResult<metering::Widget> {
+        dispatch!(self, s => s.update_widget(id, change))
+    }
+    /// Up to `limit` widget events with seq in `(after, up_to]`, in seq order.
+    pub fn widget_events_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<metering::WidgetEvent>> {
+        dispatch!(self, s => s.widget_events_after(after, up_to, limit))
+    }
+    /// The stored widget sessions among these keys.
+    pub fn call_sessions(
+        &self,
+        keys: &[metering::SessionKey],
+    ) -> StoreResult<Vec<metering::CallSession>> {
+        dispatch!(self, s => s.call_sessions(keys))
+    }
+    /// Writes a metering pass's sessions and day totals and moves its cursor,
+    /// atomically.
+    pub fn apply_metering(
+        &self,
+        name: &str,
+        cursor: analytics::Cursor,
+        delta: &metering::MeteringDelta,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.apply_metering(name, cursor, delta))
+    }
+    /// Calls started before the time with no end of any kind, in the order of
+    /// [`metering::OpenCallKey`], after the given one.
+    pub fn open_calls(
+        &self,
+        started_before: i64,
+        after: Option<&metering::OpenCallKey>,
+        limit: i64,
+    ) -> StoreResult<Vec<metering::CallSession>> {
+        dispatch!(self, s => s.open_calls(started_before, after, limit))
+    }
+    /// A usage report: each widget's totals per period over the days in
+    /// `[from, to)` (ms; days are UTC), optionally one widget's.
+    pub fn usage(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        group: metering::Group,
+        widget: Option<&str>,
+    ) -> StoreResult<Vec<metering::UsageRow>> {
+        let days = dispatch!(self, s => s.usage_days(project_id, from, to, widget))?;
+        Ok(metering::group_days(days, group))
     }
 
     /// Removes events older than `cutoff` (ms): on PostgreSQL by dropping whole

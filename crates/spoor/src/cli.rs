@@ -91,6 +91,18 @@ pub struct Cli {
           default_value_t = spoor_store::working_set::DEFAULT_PEOPLE)]
     pub sessions_working_set: usize,
 
+    /// Minutes between runs of the metering cleanup job, which gives calls whose
+    /// call_end never came an inferred one
+    #[arg(long, global = true, env = "SPOOR_METERING_CLEANUP_MINUTES", value_name = "MINUTES",
+          default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub metering_cleanup_minutes: u64,
+
+    /// Minutes after its start a call without call_end or call_error gets an
+    /// inferred call_end, dated its start plus this
+    #[arg(long, global = true, env = "SPOOR_METERING_INFER_AFTER_MINUTES", value_name = "MINUTES",
+          default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub metering_infer_after_minutes: u64,
+
     /// This process's name in job leases and job runs; default host:pid
     #[arg(long, global = true, env = "SPOOR_NODE_NAME", value_name = "NAME")]
     pub node_name: Option<String>,
@@ -123,7 +135,25 @@ pub enum Command {
     /// Manage the people who sign in to the dashboard
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Recompute derived data (sessions, the overview's rollups) from the raw
+    /// Manage widgets: embeddable widgets whose events (loads, opens, calls)
+    /// are metered for billing
+    #[command(subcommand)]
+    Widgets(WidgetsCommand),
+    /// Print a month's usage per widget: calls, billed minutes (and how many
+    /// came from inferred ends), completed and incomplete calls, loads, opens
+    Billing {
+        /// The month, as 2026-11
+        #[arg(long, value_name = "YYYY-MM")]
+        month: String,
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// Only this widget (its id)
+        #[arg(long, value_name = "ID")]
+        widget: Option<String>,
+        #[arg(long, value_enum, default_value_t = BillingFormat::Table)]
+        format: BillingFormat,
+    },
+    /// Recompute derived data (sessions, the overview's rollups, usage metering) from the raw
     /// events, after a rule changed; with a server running, that server does it
     Rebuild {
         #[arg(value_enum)]
@@ -132,9 +162,54 @@ pub enum Command {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BillingFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WidgetsCommand {
+    /// Create a widget and print its id, alone, on standard output
+    Create {
+        /// A name people recognise, such as "Support widget - example.com"
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// A domain the widget may send from, with its subdomains (repeat for
+        /// more); with none, any page may send
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// A demo widget: its events are answered and not stored
+        #[arg(long)]
+        demo: bool,
+        /// Requests a minute the widget may send, from all pages together (429 beyond)
+        #[arg(long, default_value_t = spoor_store::metering::DEFAULT_WIDGET_RATE_LIMIT,
+              value_name = "PER_MINUTE", value_parser = clap::value_parser!(i64).range(1..))]
+        rate_limit: i64,
+    },
+    /// List widgets
+    List {
+        /// Only this project's
+        #[arg(long)]
+        project: Option<String>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a widget send again
+    Activate { id: String },
+    /// Stop a widget from sending (403 until activated again); its events stay
+    Deactivate { id: String },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Derived {
     Sessions,
     Rollups,
+    /// Widget sessions and the usage totals bills are made from
+    Metering,
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +331,17 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub redis_url: Option<String>,
+
+    /// The secret an external cron sends (Authorization: Bearer) to run the
+    /// metering cleanup through /api/analytics/cleanup. Without one, that route
+    /// runs only when the server listens on loopback alone
+    #[arg(
+        long,
+        env = "SPOOR_CRON_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub cron_secret: Option<String>,
 
     /// Seconds a node holds the scheduler lease unless it renews it; when a node
     /// dies, another takes its jobs over within this time

@@ -14,7 +14,7 @@ fn when(ms: Option<i64>) -> String {
 }
 
 pub fn run(store: &Store, cmd: JobsCommand, config: &SchedulerConfig) -> anyhow::Result<()> {
-    let jobs = scheduler::jobs(config);
+    let jobs = scheduler::jobs(config, Default::default());
     match cmd {
         JobsCommand::List { json } => {
             let runs = store.job_runs()?;
@@ -45,13 +45,13 @@ pub fn run(store: &Store, cmd: JobsCommand, config: &SchedulerConfig) -> anyhow:
                 leader.map_or_else(|| "free (no server is running jobs)".into(), |l| l.holder)
             );
             println!(
-                "{:<12} {:>8}  {:<19}  {:<19}  {:<6} {:<20} detail",
+                "{:<17} {:>8}  {:<19}  {:<19}  {:<6} {:<20} detail",
                 "job", "every", "last start", "last end", "ok", "node"
             );
             for job in &jobs {
                 let run = runs.iter().find(|r| r.name == job.name);
                 println!(
-                    "{:<12} {:>7}s  {:<19}  {:<19}  {:<6} {:<20} {}",
+                    "{:<17} {:>7}s  {:<19}  {:<19}  {:<6} {:<20} {}",
                     job.name,
                     job.every.as_secs(),
                     when(run.map(|r| r.started_at)),

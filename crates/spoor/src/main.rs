@@ -8,6 +8,7 @@ mod cli;
 mod config_file;
 mod export;
 mod jobs;
+mod metering;
 mod rebuild;
 mod serve;
 
@@ -62,6 +63,10 @@ fn run() -> anyhow::Result<()> {
             .unwrap_or_else(spoor_server::scheduler::default_node_name),
         retention_days: cli.retention_days,
         sessions_working_set: cli.sessions_working_set,
+        metering: spoor_server::metering::MeteringConfig {
+            cleanup_every: std::time::Duration::from_secs(cli.metering_cleanup_minutes * 60),
+            infer_after: std::time::Duration::from_secs(cli.metering_infer_after_minutes * 60),
+        },
         ..Default::default()
     };
     match cli.command {
@@ -73,6 +78,13 @@ fn run() -> anyhow::Result<()> {
         Command::Tokens(cmd) => admin::tokens(&open()?, cmd),
         Command::Projects(cmd) => admin::projects(&open()?, cmd),
         Command::Export(cmd) => export::run(&open()?, cmd),
+        Command::Widgets(cmd) => metering::widgets(&open()?, cmd),
+        Command::Billing {
+            month,
+            project,
+            widget,
+            format,
+        } => metering::billing(&open()?, &month, &project, widget.as_deref(), format),
         Command::Migrate => {
             let store = open()?;
             eprintln!("{} is up to date", store.describe());

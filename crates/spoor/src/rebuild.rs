@@ -1,4 +1,4 @@
-//! `spoor rebuild sessions|rollups`: derived data recomputed from the raw events.
+//! `spoor rebuild sessions|rollups|metering`: derived data recomputed from the raw events.
 //!
 //! With no server running the processor, the command takes its lease and does
 //! the work itself. Otherwise it asks the server that holds the lease (through a
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use spoor_server::processors::{
-    self, ROLLUP_PROCESSOR, Rollups, SESSION_PROCESSOR, Sessions, rebuild_setting,
+    self, METERING_PROCESSOR, Metering, ROLLUP_PROCESSOR, Rollups, SESSION_PROCESSOR, Sessions,
+    rebuild_setting,
 };
 use spoor_server::scheduler::SchedulerConfig;
 use spoor_store::Store;
@@ -23,6 +24,7 @@ pub fn run(store: &Store, what: Derived, config: &SchedulerConfig) -> anyhow::Re
     let name = match what {
         Derived::Sessions => SESSION_PROCESSOR,
         Derived::Rollups => ROLLUP_PROCESSOR,
+        Derived::Metering => METERING_PROCESSOR,
     };
     let lease = format!("processor:{name}");
     let ttl = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
@@ -34,6 +36,7 @@ pub fn run(store: &Store, what: Derived, config: &SchedulerConfig) -> anyhow::Re
                 processors::run_to_end(Sessions::new(config.sessions_working_set), store)
             }
             Derived::Rollups => processors::run_to_end(Rollups, store),
+            Derived::Metering => processors::run_to_end(Metering, store),
         };
         store.release_lease(&lease, &config.node)?;
         eprintln!("rebuilt {name} from {} events", read?);

@@ -42,6 +42,7 @@ pub fn run(
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
         redis_url: args.redis_url,
+        cron_secret: args.cron_secret.filter(|s| !s.is_empty()),
         scheduler: spoor_server::scheduler::SchedulerConfig {
             lease: std::time::Duration::from_secs(args.scheduler_lease_secs.max(1)),
             ..scheduler

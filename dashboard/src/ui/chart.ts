@@ -1,8 +1,8 @@
-// The overview's time-series chart: hand-written SVG, a few hundred lines of
-// bundle instead of a charting library. One line per series, a legend whose
-// checkboxes show or hide them, and a readout of one bucket's numbers that follows
-// the pointer or the arrow keys. The same numbers are in a table for anyone who
-// would rather read than look.
+// The time-series chart of the overview and the usage page: hand-written SVG, a
+// few hundred lines of bundle instead of a charting library. One line per series,
+// a legend whose checkboxes show or hide them, and a readout of one bucket's
+// numbers that follows the pointer or the arrow keys. The same numbers are in a
+// table for anyone who would rather read than look.
 
 import { h, s, fill } from '../dom';
 import { formatCompact, formatCount, formatInterval, formatTick } from '../format';
@@ -11,6 +11,8 @@ export interface ChartSeries {
   key: string;
   label: string;
   values: number[];
+  /** How a value reads in the readout and the table; a whole count when not given. */
+  format?: (value: number) => string;
 }
 
 export interface ChartData {
@@ -18,7 +20,16 @@ export interface ChartData {
   times: number[];
   intervalMs: number;
   series: ChartSeries[];
+  /**
+   * The buckets are UTC days (the usage page's billing days): each is named by its
+   * date in UTC, since in the browser's own zone a UTC midnight may fall on the day
+   * before, and a clock time would say nothing.
+   */
+  utcDays?: boolean;
 }
+
+/** How a UTC day is named on the axis; the readout and the table add the weekday. */
+const UTC_DAY: Intl.DateTimeFormatOptions = { timeZone: 'UTC', month: 'short', day: 'numeric' };
 
 /**
  * The y-axis ticks from 0 to a round top at or above `max`: steps of 1, 2 or 5
@@ -46,6 +57,9 @@ export function labelledBuckets(count: number, width: number, every = 90): numbe
   for (let i = count - 1; i >= 0; i -= step) out.unshift(i);
   return out;
 }
+
+/** A series' `i`-th value as the readout and the table show it. */
+const value = (series: ChartSeries, i: number) => (series.format ?? formatCount)(series.values[i] ?? 0);
 
 const HEIGHT = 220;
 const MARGIN = { top: 12, right: 14, bottom: 26, left: 44 };
@@ -152,7 +166,9 @@ export class Chart {
             y: HEIGHT - 8,
             'text-anchor': n > 1 && i === 0 ? 'start' : n > 1 && i === n - 1 ? 'end' : 'middle',
           },
-          formatTick(this.data.times[i], span),
+          this.data.utcDays
+            ? new Date(this.data.times[i]).toLocaleDateString(undefined, UTC_DAY)
+            : formatTick(this.data.times[i], span),
         ),
       ),
       shown.map((series) =>
@@ -187,13 +203,19 @@ export class Chart {
         : '';
       return;
     }
-    const when = new Date(this.data.times[i]).toLocaleString(undefined, {
-      month: 'short',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-    });
-    this.readout.textContent = `${when}: ${this.data.series.map((x) => `${x.label} ${formatCount(x.values[i] ?? 0)}`).join(' · ')}`;
+    const when = this.data.utcDays
+      ? this.dayName(this.data.times[i])
+      : new Date(this.data.times[i]).toLocaleString(undefined, {
+          month: 'short',
+          day: 'numeric',
+          hour: '2-digit',
+          minute: '2-digit',
+        });
+    this.readout.textContent = `${when}: ${this.data.series.map((x) => `${x.label} ${value(x, i)}`).join(' · ')}`;
+  }
+
+  private dayName(t: number): string {
+    return new Date(t).toLocaleDateString(undefined, { ...UTC_DAY, weekday: 'short' });
   }
 
   private renderTable(): void {
@@ -205,7 +227,7 @@ export class Chart {
       'table',
       null,
       h('caption', { class: 'sr-only' }, 'The chart as numbers'),
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Interval start'), this.data.series.map((x) => h('th', { scope: 'col' }, x.label)))),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, this.data.utcDays ? 'Day (UTC)' : 'Interval start'), this.data.series.map((x) => h('th', { scope: 'col' }, x.label)))),
       h(
         'tbody',
         null,
@@ -213,8 +235,8 @@ export class Chart {
           h(
             'tr',
             null,
-            h('th', { scope: 'row' }, new Date(t).toLocaleString()),
-            this.data.series.map((x) => h('td', null, formatCount(x.values[i] ?? 0))),
+            h('th', { scope: 'row' }, this.data.utcDays ? this.dayName(t) : new Date(t).toLocaleString()),
+            this.data.series.map((x) => h('td', null, value(x, i))),
           ),
         ),
       ),

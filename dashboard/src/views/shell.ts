@@ -11,6 +11,7 @@ const PAGES: Array<{ page: ProjectPage; label: string }> = [
   { page: 'overview', label: 'Overview' },
   { page: 'events', label: 'Events' },
   { page: 'customers', label: 'Customers' },
+  { page: 'usage', label: 'Usage' },
   { page: 'keys', label: 'Keys & install' },
 ];
 
@@ -21,9 +22,7 @@ function projectOf(route: Route): string | null {
 function pageOf(route: Route): ProjectPage | null {
   if (route.page === 'event') return 'events';
   if (route.page === 'customer') return 'customers';
-  return route.page === 'overview' || route.page === 'events' || route.page === 'customers' || route.page === 'keys'
-    ? route.page
-    : null;
+  return PAGES.find((p) => p.page === route.page)?.page ?? null;
 }
 
 export class Shell {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, ApiError, describeFailure, retryAfter } from '../../src/api';
+import { api, ApiError, describeFailure, retryAfter, usageCsvHref } from '../../src/api';
 
 test("the server's own words are shown", () => {
   assert.equal(describeFailure(401, { error: 'wrong email or password' }, null), 'wrong email or password');
@@ -75,4 +75,38 @@ test('a refused customers call is an ApiError in the server words', async () => 
   } finally {
     globalThis.fetch = realFetch;
   }
+});
+
+test('the widget and usage calls follow the API contract', async () => {
+  const asked: Array<{ url: string; init: RequestInit }> = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, init });
+    return new Response('{"ok":true}', { status: init.method === 'POST' ? 201 : 200 });
+  }) as typeof fetch;
+  const usage = { from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z', group: 'month', widget: '' };
+  try {
+    await api.widgets(7);
+    await api.createWidget(7, { name: 'Support widget', domains: ['example.com'], demo: false });
+    await api.updateWidget(7, 'w/1', { active: false });
+    await api.usage(7, { ...usage, widget: 'w-1' });
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  assert.deepEqual(
+    asked.map((a) => `${a.init.method} ${a.url}`),
+    [
+      'GET /api/projects/7/widgets',
+      'POST /api/projects/7/widgets',
+      'PATCH /api/projects/7/widgets/w%2F1',
+      'GET /api/projects/7/usage?from=2026-11-01T00%3A00%3A00.000Z&to=2026-12-01T00%3A00%3A00.000Z&group=month&widget=w-1',
+    ],
+  );
+  assert.equal(asked[1].init.body, '{"name":"Support widget","domains":["example.com"],"demo":false}');
+  assert.equal(asked[2].init.body, '{"active":false}');
+  // The CSV is the same question as a plain link; a blank widget means all of them.
+  assert.equal(
+    usageCsvHref(7, usage),
+    '/api/projects/7/usage?from=2026-11-01T00%3A00%3A00.000Z&to=2026-12-01T00%3A00%3A00.000Z&group=month&format=csv',
+  );
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDomains, readKeyForm } from '../../src/keyform';
+import { badDomain, parseDomains, readKeyForm } from '../../src/keyform';
 
 test('domains are split on commas, spaces and lines, cleaned of schemes and paths', () => {
   assert.deepEqual(parseDomains('example.com, shop.example.com\nblog.example.com  other.org'), [
@@ -42,4 +42,10 @@ test('each mistake is pinned to its field', () => {
   for (const limit of ['0', '-1', '1.5', '', 'many']) {
     assert.equal((readKeyForm({ name: 'a', domains: '', limit }) as { field: string }).field, 'limit', limit);
   }
+});
+
+test('the first name that is not a domain is found', () => {
+  assert.equal(badDomain(['example.com', '*.example.com', 'localhost:3000', 'bücher.de']), undefined);
+  assert.equal(badDomain(['example.com', 'bad@host', 'a b']), 'bad@host');
+  assert.equal(badDomain([]), undefined);
 });

@@ -14,6 +14,8 @@ test('every page survives its own address', () => {
     { page: 'customers', project: '7', query: { sortBy: 'orders', sortOrder: 'asc', interval: 'weekly', offset: '50' } },
     { page: 'customer', project: '7', user: 'cust-1' },
     { page: 'customer', project: '7', user: 'a/b?c d#ü%' },
+    { page: 'usage', project: '7', query: {} },
+    { page: 'usage', project: '7', query: { month: '2026-11', widget: '0b4e6a52-6f5e-4c51-9a2e-1f7a3c2d9e10' } },
   ];
   for (const route of routes) assert.deepEqual(parseRoute(routeHash(route)), route, routeHash(route));
 });
@@ -28,6 +30,7 @@ test('anything else is missing', () => {
   assert.equal(parseRoute('#/nowhere').page, 'missing');
   assert.equal(parseRoute('#/projects/3/keys/extra').page, 'missing');
   assert.equal(parseRoute('#/projects/3/customers/u1/sessions').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/usage/2026-11').page, 'missing');
   assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
 });
 
@@ -36,6 +39,7 @@ test('project links by page', () => {
   assert.equal(projectHash('3', 'events'), '#/projects/3/events');
   assert.equal(projectHash(3, 'keys'), '#/projects/3/keys');
   assert.equal(projectHash(3, 'customers'), '#/projects/3/customers');
+  assert.equal(projectHash(3, 'usage'), '#/projects/3/usage');
 });
 
 test('customer addresses', () => {
@@ -46,4 +50,13 @@ test('customer addresses', () => {
   });
   assert.equal(routeHash({ page: 'customer', project: '3', user: 'u/1' }), '#/projects/3/customers/u%2F1');
   assert.deepEqual(parseRoute('#/projects/3/customers/u%2F1'), { page: 'customer', project: '3', user: 'u/1' });
+});
+
+test('usage addresses', () => {
+  assert.deepEqual(parseRoute('#/projects/3/usage?month=2026-11&widget=w-1'), {
+    page: 'usage',
+    project: '3',
+    query: { month: '2026-11', widget: 'w-1' },
+  });
+  assert.equal(routeHash({ page: 'usage', project: '3', query: { month: '2026-11' } }), '#/projects/3/usage?month=2026-11');
 });

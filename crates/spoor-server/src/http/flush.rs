@@ -91,7 +91,7 @@ pub async fn flush(incoming: Incoming) -> Result<Json<Value>, ApiError> {
         received_at: incoming.received_at,
         ..Default::default()
     };
-    let outcome = incoming.ingest(&key, messages, ctx).await?;
+    let outcome = incoming.ingest((&key).into(), messages, ctx).await?;
     for r in &outcome.rejected {
         tracing::debug!(index = r.index, error = %r.error, "flush event not stored");
     }

@@ -93,7 +93,29 @@ impl FromRequest<Arc<App>> for Incoming {
     }
 }
 
+/// Where accepted messages go: a project, and the key that sent them when
+/// one did (widgets send without).
+pub struct Destination {
+    pub project_id: i64,
+    pub key_id: Option<i64>,
+    pub keep_full_ip: bool,
+}
+
+impl From<&KeyRecord> for Destination {
+    fn from(key: &KeyRecord) -> Destination {
+        Destination {
+            project_id: key.project_id,
+            key_id: Some(key.id),
+            keep_full_ip: key.keep_full_ip,
+        }
+    }
+}
+
 impl Incoming {
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
     /// The sender's write key, from a header or the URL or else `body_key`,
     /// checked: known, active, from an allowed origin, within its rate limit.
     pub async fn authorize(&self, body_key: Option<&str>) -> Result<KeyRecord, ApiError> {
@@ -116,7 +138,7 @@ impl Incoming {
     /// checks, each paired with its index in the request; answers once committed.
     pub async fn ingest(
         &self,
-        key: &KeyRecord,
+        to: Destination,
         messages: Vec<(usize, Value)>,
         ctx: ValidationContext<'_>,
     ) -> Result<IngestResponse, ApiError> {
@@ -139,7 +161,7 @@ impl Incoming {
                     ip,
                 }) => {
                     let ids = [event.user_id.as_deref(), event.anonymous_id.as_deref()];
-                    if app.tombstones.refuses(key.project_id, ids) {
+                    if app.tombstones.refuses(to.project_id, ids) {
                         erased += 1;
                         continue;
                     }
@@ -147,7 +169,7 @@ impl Incoming {
                     let agent =
                         memo.agent(&app.enricher, user_agent.as_deref().unwrap_or(header_agent));
                     let place = memo.place(&app.enricher, ip);
-                    event.enrichment = app.enricher.enrich(&agent, place, ip, key.keep_full_ip);
+                    event.enrichment = app.enricher.enrich(&agent, place, ip, to.keep_full_ip);
                     events.push(event);
                 }
                 Err(r) => {
@@ -166,7 +188,7 @@ impl Incoming {
         }
         let appended = app
             .queue
-            .submit(key.project_id, Some(key.id), events)
+            .submit(to.project_id, to.key_id, events)
             .await?;
         Ok(IngestResponse {
             success: true,

@@ -111,7 +111,7 @@ pub async fn batch(incoming: Incoming) -> Result<Json<IngestResponse>, ApiError>
         batch_context: context.as_ref(),
         implied_type: None,
     };
-    Ok(Json(incoming.ingest(&key, messages, ctx).await?))
+    Ok(Json(incoming.ingest((&key).into(), messages, ctx).await?))
 }
 
 /// One handler per single-message route, each implying its message type.
@@ -139,7 +139,7 @@ async fn single(kind: MessageType, incoming: Incoming) -> Result<Json<IngestResp
         implied_type: Some(kind),
         ..Default::default()
     };
-    Ok(Json(incoming.ingest(&key, vec![(0, message)], ctx).await?))
+    Ok(Json(incoming.ingest((&key).into(), vec![(0, message)], ctx).await?))
 }
 
 macro_rules! single_route {

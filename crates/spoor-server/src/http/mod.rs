@@ -19,6 +19,8 @@ mod projects;
 mod query;
 mod sdk;
 mod session_end;
+mod usage;
+mod widget_analytics;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,6 +50,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/api/analytics/session/end",
             post(session_end::end).options(()),
+        )
+        .route(
+            "/api/analytics/track",
+            post(widget_analytics::track).options(()),
         )
         .layer(middleware::from_fn(cors::layer));
     let overload = ServiceBuilder::new()
@@ -86,6 +92,15 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/projects/{id}/customer-events",
             get(customers::mapping).put(customers::set_mapping),
         )
+        .route(
+            "/api/projects/{id}/widgets",
+            get(usage::widgets).post(usage::create_widget),
+        )
+        .route(
+            "/api/projects/{id}/widgets/{widget}",
+            patch(usage::update_widget),
+        )
+        .route("/api/projects/{id}/usage", get(usage::project_usage))
         .route("/api/customers/metrics", get(customers::metrics))
         .route("/api/customers/{user_id}", get(customers::one))
         .route("/v1/users/{user_id}", delete(customers::erase))
@@ -94,6 +109,11 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(ingestion)
         .merge(dashboard_api)
         .route("/v1/events", get(events::list))
+        .route("/v1/metering/usage", get(usage::metering_usage))
+        .route(
+            "/api/analytics/cleanup",
+            get(widget_analytics::cleanup).post(widget_analytics::cleanup),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/sdk/spoor.js", get(sdk::bundle))

@@ -8,7 +8,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use spoor_store::metering::{Group, Usage};
+
 use super::error::ApiError;
+
+const DAY_MS: i64 = 86_400_000;
 use crate::app::App;
 
 /// Healthy when the store answers a read.
@@ -22,6 +26,26 @@ pub async fn healthz(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiErro
 
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     app.metrics.queue_depth.set(app.queue.depth() as i64);
+    let store = app.store.clone();
+    // Calls of today and yesterday (UTC) across projects: a few rows per widget.
+    let completion = super::blocking(move || {
+        let now = spoor_core::time::now_ms();
+        let from = now.div_euclid(DAY_MS) * DAY_MS - DAY_MS;
+        let mut total = Usage::default();
+        for project in store.projects()? {
+            for row in store.usage(project.id, from, now + DAY_MS, Group::Month, None)? {
+                total.add(&row.usage);
+            }
+        }
+        Ok(total.completion_rate())
+    })
+    .await;
+    match completion {
+        Ok(rate) => {
+            app.metrics.call_completion.set(rate.unwrap_or(f64::NAN));
+        }
+        Err(e) => tracing::warn!("metrics: cannot read call completion: {}", e.message()),
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -9,6 +9,7 @@
 mod accounts;
 mod coordination;
 mod customers;
+mod metering;
 mod partitions;
 mod rollups;
 pub mod scratch;
@@ -65,6 +66,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "0007_session_versions",
         include_str!("migrations/0007_session_versions.sql"),
+    ),
+    (
+        8,
+        "0008_metering",
+        include_str!("migrations/0008_metering.sql"),
     ),
 ];
 

@@ -1,0 +1,392 @@
+//! Usage metering's server side: how a widget's event (seed 001's
+//! `widget_analytics` row) becomes a Spoor message, and the cleanup job that
+//! records an inferred `call_end` for calls whose end never came, and usage
+//! reports as the API and `spoor billing` give them (JSON, CSV). The rules of
+//! the bill are in `spoor_store::metering`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use spoor_core::ValidationContext;
+use spoor_core::validate::validate;
+use spoor_store::metering::{CallSession, Group, Usage, UsageRow, WIDGET_EVENTS, Widget};
+use spoor_store::{Batch, Project, Store, StoreError};
+
+/// How the cleanup job runs.
+#[derive(Clone, Debug)]
+pub struct MeteringConfig {
+    /// How often the scheduler runs the cleanup.
+    pub cleanup_every: Duration,
+    /// A call started this long ago with no end gets an inferred one, at its
+    /// start plus this.
+    pub infer_after: Duration,
+}
+
+impl Default for MeteringConfig {
+    fn default() -> Self {
+        MeteringConfig {
+            cleanup_every: Duration::from_secs(30 * 60),
+            infer_after: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// The cleanup job's name (`spoor jobs run metering-cleanup`).
+pub const CLEANUP_JOB: &str = "metering-cleanup";
+
+/// Longest widget session id accepted.
+const MAX_SESSION_ID: usize = 200;
+/// Calls the cleanup completes per transaction.
+const CLEANUP_CHUNK: i64 = 10_000;
+
+/// A short, stable message id from the parts that make an event the same
+/// event: a widget that sends it twice (a retry) is stored once.
+fn message_id(parts: &[&str]) -> String {
+    // FNV-1a, 128 bits as two 64-bit lanes: ids only need to be unique and
+    // the same in every version, not secret.
+    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut b: u64 = 0x6c62_272e_07bb_0142;
+    for part in parts {
+        for byte in part.bytes().chain([0xff]) {
+            a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            b = (b ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(5);
+        }
+    }
+    format!("w-{a:016x}{b:016x}")
+}
+
+/// Seed 001's tracking body, as the widget sends it, turned into a Spoor
+/// `track` message; an `Err` says what to fix.
+pub fn widget_message(widget: &Widget, body: &Value) -> Result<Value, String> {
+    let event_type = match body.get("event_type") {
+        Some(Value::String(s)) if WIDGET_EVENTS.contains(&s.as_str()) => s.clone(),
+        Some(other) => {
+            return Err(format!(
+                "event_type {other} is not one of {}",
+                WIDGET_EVENTS.join(", ")
+            ));
+        }
+        None => return Err(format!("send event_type: one of {}", WIDGET_EVENTS.join(", "))),
+    };
+    let session_id = match body.get("session_id") {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_SESSION_ID => {
+            s.trim().to_string()
+        }
+        Some(Value::Number(n)) => n.to_string(),
+        _ => {
+            return Err(format!(
+                "send session_id: the widget session's id, 1 to {MAX_SESSION_ID} characters"
+            ));
+        }
+    };
+    let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_string);
+    let timestamp = body.get("timestamp").cloned().unwrap_or(Value::Null);
+    let stamp = match &timestamp {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let mut message = json!({
+        "type": "track",
+        "event": event_type,
+        "anonymousId": session_id,
+        "properties": {
+            "widget_id": widget.id,
+            "session_id": session_id,
+        },
+        "context": {"sessionId": session_id},
+    });
+    if !stamp.is_empty() {
+        message["timestamp"] = timestamp;
+        // Without a time there is nothing that makes two sends the same event.
+        message["messageId"] = json!(message_id(&[&widget.id, &session_id, &event_type, &stamp]));
+    }
+    if let Some(url) = text("page_url") {
+        message["properties"]["page_url"] = json!(url);
+        message["context"]["page"] = json!({ "url": url });
+    }
+    if let Some(agent) = text("user_agent") {
+        message["context"]["userAgent"] = json!(agent);
+    }
+    Ok(message)
+}
+
+/// The `call_end` the cleanup job records for a call whose end never came: at
+/// its start plus `infer_after`, marked inferred. Its message id is fixed per
+/// session, so recording it twice stores it once.
+fn inferred_end(call: &CallSession, start: i64, infer_after_ms: i64) -> Value {
+    json!({
+        "type": "track",
+        "event": "call_end",
+        "messageId": message_id(&[&call.widget_id, &call.session_id, "inferred-call-end"]),
+        "anonymousId": call.session_id,
+        "timestamp": spoor_core::time::format_iso(start + infer_after_ms),
+        "properties": {
+            "widget_id": call.widget_id,
+            "session_id": call.session_id,
+            "inferred": true,
+        },
+        "context": {"sessionId": call.session_id},
+    })
+}
+
+/// What a cleanup run did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Cleanup {
+    /// Calls that got an inferred end in this run.
+    pub completed: usize,
+    /// Calls whose inferred end was recorded before (the metering processor
+    /// had not read it yet).
+    pub already: usize,
+    /// Widget and other events the metering processor has still to read: calls
+    /// among them are not seen by this run.
+    pub behind: i64,
+}
+
+impl Cleanup {
+    pub fn describe(&self) -> String {
+        let plural = if self.completed == 1 { "" } else { "s" };
+        let mut line = format!(
+            "completed {} call{plural} with an inferred call_end",
+            self.completed
+        );
+        if self.already > 0 {
+            line.push_str(&format!(" ({} had one already)", self.already));
+        }
+        if self.behind > 0 {
+            line.push_str(&format!(
+                "; the metering processor has {} events of the log still to read",
+                self.behind
+            ));
+        }
+        line
+    }
+}
+
+/// Finds every call started more than `infer_after` ago with no `call_end` or
+/// `call_error` and records an inferred `call_end` for it. Deletes nothing.
+pub fn cleanup(store: &Store, infer_after: Duration, now: i64) -> Result<Cleanup, StoreError> {
+    let infer_after_ms = i64::try_from(infer_after.as_millis()).unwrap_or(i64::MAX);
+    let mut writer = store.writer()?;
+    let mut outcome = Cleanup::default();
+    let mut after = None;
+    loop {
+        let calls = store.open_calls(now - infer_after_ms, after.as_ref(), CLEANUP_CHUNK)?;
+        let Some(last) = calls.last() else { break };
+        after = Some(last.open_key());
+        let ctx = ValidationContext {
+            received_at: now,
+            ..Default::default()
+        };
+        let mut by_project: BTreeMap<i64, Vec<spoor_core::Event>> = BTreeMap::new();
+        for call in &calls {
+            let Some(start) = call.first_start else { continue };
+            let message = inferred_end(call, start, infer_after_ms);
+            let event = validate(message, &ctx)
+                .map_err(|r| StoreError::Invalid(format!("an inferred call_end: {}", r.error)))?
+                .event;
+            by_project.entry(call.project_id).or_default().push(event);
+        }
+        let batches: Vec<Batch> = by_project
+            .iter()
+            .map(|(project_id, events)| Batch {
+                project_id: *project_id,
+                key_id: None,
+                events,
+            })
+            .collect();
+        for appended in writer.append(&batches, now)? {
+            outcome.completed += appended.accepted;
+            outcome.already += appended.duplicates;
+        }
+        if (calls.len() as i64) < CLEANUP_CHUNK {
+            break;
+        }
+    }
+    let cursor = store
+        .processor_cursor(spoor_store::metering::METERING_PROCESSOR)?
+        .map_or(0, |c| c.seq);
+    outcome.behind = (store.max_seq()? - cursor).max(0);
+    Ok(outcome)
+}
+
+/// A report's rows with their widgets' names, and the totals.
+pub fn report(
+    store: &Store,
+    project: &Project,
+    from: i64,
+    to: i64,
+    group: Group,
+    widget: Option<&str>,
+) -> Result<Report, StoreError> {
+    let rows = store.usage(project.id, from, to, group, widget)?;
+    let names: HashMap<String, String> = store
+        .widgets(Some(project.id))?
+        .into_iter()
+        .map(|w| (w.id, w.name))
+        .collect();
+    let mut totals = Usage::default();
+    for r in &rows {
+        totals.add(&r.usage);
+    }
+    Ok(Report {
+        rows,
+        names,
+        totals,
+    })
+}
+
+pub struct Report {
+    pub rows: Vec<UsageRow>,
+    pub names: HashMap<String, String>,
+    pub totals: Usage,
+}
+
+/// Seconds, and minutes to two places, of a span in ms.
+fn seconds(ms: i64) -> i64 {
+    ms / 1000
+}
+
+fn minutes(ms: i64) -> f64 {
+    (ms as f64 / 600.0).round() / 100.0
+}
+
+fn usage_json(u: &Usage) -> Value {
+    json!({
+        "calls": u.calls,
+        "completed": u.completed,
+        "incomplete": u.incomplete(),
+        "inferred": u.inferred,
+        "errored": u.errored,
+        "loads": u.loads,
+        "opens": u.opens,
+        "billed_seconds": seconds(u.billed_ms),
+        "billed_minutes": minutes(u.billed_ms),
+        "inferred_seconds": seconds(u.inferred_ms),
+    })
+}
+
+impl Report {
+    fn name(&self, widget: &str) -> &str {
+        self.names.get(widget).map_or("", String::as_str)
+    }
+
+    pub fn json(&self, project: &Project, from: i64, to: i64, group: Group) -> Value {
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let mut v = usage_json(&r.usage);
+                v["widget_id"] = json!(r.widget_id);
+                v["widget_name"] = json!(self.name(&r.widget_id));
+                v["period"] = json!(r.period);
+                v
+            })
+            .collect();
+        let mut totals = usage_json(&self.totals);
+        totals["completion_rate"] = json!(self.totals.completion_rate());
+        json!({
+            "project": project.name,
+            "from": from,
+            "to": to,
+            "group": group,
+            "rows": rows,
+            "totals": totals,
+        })
+    }
+
+    pub fn csv(&self) -> String {
+        let mut out = String::from(
+            "widget_id,widget_name,period,calls,completed,incomplete,inferred,errored,loads,opens,billed_seconds,billed_minutes,inferred_seconds\n",
+        );
+        for r in &self.rows {
+            let u = &r.usage;
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{:.2},{}\n",
+                r.widget_id,
+                csv_field(self.name(&r.widget_id)),
+                r.period,
+                u.calls,
+                u.completed,
+                u.incomplete(),
+                u.inferred,
+                u.errored,
+                u.loads,
+                u.opens,
+                seconds(u.billed_ms),
+                minutes(u.billed_ms),
+                seconds(u.inferred_ms)
+            ));
+        }
+        out
+    }
+}
+
+/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
+/// escaped so that a spreadsheet does not run a widget's name as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_escaped() {
+        assert_eq!(csv_field("Support"), "Support");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
+
+
+    fn widget() -> Widget {
+        Widget {
+            id: "0b0e7f5e-8f7c-4d0e-9a55-0c2b1f0a9d11".into(),
+            project_id: 1,
+            name: "w".into(),
+            domains: vec![],
+            demo: false,
+            active: true,
+            rate_limit_per_minute: 60,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_resent_widget_event_has_the_same_message_id_and_another_does_not() {
+        let body = json!({"event_type": "call_start", "session_id": "s1",
+            "timestamp": "2026-11-20T10:00:00Z", "page_url": "https://a.io/x"});
+        let first = widget_message(&widget(), &body).unwrap();
+        let again = widget_message(&widget(), &body).unwrap();
+        assert_eq!(first["messageId"], again["messageId"]);
+        let mut other = body.clone();
+        other["event_type"] = json!("call_end");
+        assert_ne!(
+            widget_message(&widget(), &other).unwrap()["messageId"],
+            first["messageId"]
+        );
+        assert_eq!(first["properties"]["widget_id"], json!(widget().id));
+        assert_eq!(first["context"]["page"]["url"], json!("https://a.io/x"));
+    }
+
+    #[test]
+    fn bad_widget_bodies_say_what_to_fix() {
+        let e = widget_message(&widget(), &json!({"event_type": "call_paused", "session_id": "s"}))
+            .unwrap_err();
+        assert!(e.contains("widget_load, widget_open, call_start, call_end, call_error"), "{e}");
+        let e = widget_message(&widget(), &json!({"event_type": "call_end"})).unwrap_err();
+        assert!(e.contains("session_id"), "{e}");
+    }
+}
