@@ -50,7 +50,9 @@ fn message_id(parts: &[&str]) -> String {
     for part in parts {
         for byte in part.bytes().chain([0xff]) {
             a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-            b = (b ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(5);
+            b = (b ^ u64::from(byte))
+                .wrapping_mul(0x0000_0100_0000_01b3)
+                .rotate_left(5);
         }
     }
     format!("w-{a:016x}{b:016x}")
@@ -67,7 +69,12 @@ pub fn widget_message(widget: &Widget, body: &Value) -> Result<Value, String> {
                 WIDGET_EVENTS.join(", ")
             ));
         }
-        None => return Err(format!("send event_type: one of {}", WIDGET_EVENTS.join(", "))),
+        None => {
+            return Err(format!(
+                "send event_type: one of {}",
+                WIDGET_EVENTS.join(", ")
+            ));
+        }
     };
     let session_id = match body.get("session_id") {
         Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_SESSION_ID => {
@@ -181,7 +188,9 @@ pub fn cleanup(store: &Store, infer_after: Duration, now: i64) -> Result<Cleanup
         };
         let mut by_project: BTreeMap<i64, Vec<spoor_core::Event>> = BTreeMap::new();
         for call in &calls {
-            let Some(start) = call.first_start else { continue };
+            let Some(start) = call.first_start else {
+                continue;
+            };
             let message = inferred_end(call, start, infer_after_ms);
             let event = validate(message, &ctx)
                 .map_err(|r| StoreError::Invalid(format!("an inferred call_end: {}", r.error)))?
@@ -350,7 +359,6 @@ mod tests {
         assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
     }
 
-
     fn widget() -> Widget {
         Widget {
             id: "0b0e7f5e-8f7c-4d0e-9a55-0c2b1f0a9d11".into(),
@@ -383,9 +391,15 @@ mod tests {
 
     #[test]
     fn bad_widget_bodies_say_what_to_fix() {
-        let e = widget_message(&widget(), &json!({"event_type": "call_paused", "session_id": "s"}))
-            .unwrap_err();
-        assert!(e.contains("widget_load, widget_open, call_start, call_end, call_error"), "{e}");
+        let e = widget_message(
+            &widget(),
+            &json!({"event_type": "call_paused", "session_id": "s"}),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("widget_load, widget_open, call_start, call_end, call_error"),
+            "{e}"
+        );
         let e = widget_message(&widget(), &json!({"event_type": "call_end"})).unwrap_err();
         assert!(e.contains("session_id"), "{e}");
     }

@@ -145,7 +145,8 @@ impl RateLimits {
                         .await??
                 }
                 Counter::Redis(redis) => {
-                    app.network_call(|| redis.take(bucket, start, take)).await??
+                    app.network_call(|| redis.take(bucket, start, take))
+                        .await??
                 }
             };
             window.claimed = used;

@@ -513,10 +513,16 @@ mod tests {
     #[test]
     fn errored_and_open_calls_are_not_billed() {
         let t = 1_700_000_000_000;
-        let d = fold(&[event("call_start", t), event("call_error", t + MIN)], vec![]);
+        let d = fold(
+            &[event("call_start", t), event("call_error", t + MIN)],
+            vec![],
+        );
         let u = day_total(&d);
         assert_eq!((u.calls, u.errored, u.billed_ms), (1, 1, 0));
-        assert!(!d.sessions[0].is_open(), "an errored call is not the cleanup's");
+        assert!(
+            !d.sessions[0].is_open(),
+            "an errored call is not the cleanup's"
+        );
         let open = fold(&[event("call_start", t)], vec![]);
         assert!(open.sessions[0].is_open());
         assert_eq!(day_total(&open).incomplete(), 1);
@@ -525,7 +531,10 @@ mod tests {
     #[test]
     fn days_group_into_months_and_months_parse() {
         let (from, to) = month_range("2026-11").unwrap();
-        assert_eq!(spoor_core::time::format_iso(from), "2026-11-01T00:00:00.000Z");
+        assert_eq!(
+            spoor_core::time::format_iso(from),
+            "2026-11-01T00:00:00.000Z"
+        );
         assert_eq!(spoor_core::time::format_iso(to), "2026-12-01T00:00:00.000Z");
         assert_eq!(
             month_range("2026-12").map(|r| spoor_core::time::format_iso(r.1)),

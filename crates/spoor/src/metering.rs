@@ -16,9 +16,9 @@ pub fn widgets(store: &Store, cmd: WidgetsCommand) -> anyhow::Result<()> {
             demo,
             rate_limit,
         } => {
-            let project = store.project(&project).map_err(|e| {
-                anyhow!("{e}; create it with `spoor projects create {project}`")
-            })?;
+            let project = store
+                .project(&project)
+                .map_err(|e| anyhow!("{e}; create it with `spoor projects create {project}`"))?;
             let widget = Widget::new(
                 project.id,
                 &name,

@@ -186,10 +186,7 @@ impl Incoming {
                 }
             }
         }
-        let appended = app
-            .queue
-            .submit(to.project_id, to.key_id, events)
-            .await?;
+        let appended = app.queue.submit(to.project_id, to.key_id, events).await?;
         Ok(IngestResponse {
             success: true,
             accepted: appended.accepted,

@@ -139,7 +139,11 @@ async fn single(kind: MessageType, incoming: Incoming) -> Result<Json<IngestResp
         implied_type: Some(kind),
         ..Default::default()
     };
-    Ok(Json(incoming.ingest((&key).into(), vec![(0, message)], ctx).await?))
+    Ok(Json(
+        incoming
+            .ingest((&key).into(), vec![(0, message)], ctx)
+            .await?,
+    ))
 }
 
 macro_rules! single_route {

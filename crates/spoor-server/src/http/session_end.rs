@@ -60,7 +60,9 @@ pub async fn end(incoming: Incoming) -> Result<Json<Value>, ApiError> {
         received_at: incoming.received_at,
         ..Default::default()
     };
-    let outcome = incoming.ingest((&key).into(), vec![(0, message)], ctx).await?;
+    let outcome = incoming
+        .ingest((&key).into(), vec![(0, message)], ctx)
+        .await?;
     if let Some(r) = outcome.rejected.first() {
         return Err(ApiError::BadRequest(r.error.clone()));
     }

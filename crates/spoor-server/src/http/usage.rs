@@ -91,7 +91,8 @@ pub async fn update_widget(
     let update: WidgetUpdate = body::parse_json(&bytes)?;
     blocking(move || {
         caller.project(&app.store, id, true)?;
-        let missing = || ApiError::NotFound(format!("no widget with id {widget_id} in this project"));
+        let missing =
+            || ApiError::NotFound(format!("no widget with id {widget_id} in this project"));
         let widget = app.store.widget(&widget_id)?.ok_or_else(missing)?;
         if widget.project_id != id {
             return Err(missing());
@@ -197,7 +198,9 @@ impl UsageParams {
 fn csv_response(body: String, project: &Project, q: &UsageQuery) -> Response {
     let name = format!(
         "usage-{}-{}.csv",
-        project.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        project
+            .name
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
         &spoor_core::time::format_iso(q.from)[..10]
     );
     (
@@ -217,7 +220,11 @@ fn csv_response(body: String, project: &Project, q: &UsageQuery) -> Response {
 /// cleanup job's last run.
 fn monitoring(app: &App, store: &Store) -> Result<Value, ApiError> {
     let m = &app.metrics;
-    let count = |outcome| m.widget_events.get_or_create(&OutcomeLabel { outcome }).get();
+    let count = |outcome| {
+        m.widget_events
+            .get_or_create(&OutcomeLabel { outcome })
+            .get()
+    };
     let (stored, duplicates, demo, refused) = (
         count("stored"),
         count("duplicate"),
@@ -257,7 +264,14 @@ pub async fn project_usage(
     blocking(move || {
         let (project, _) = caller.project(&app.store, id, false)?;
         let q = p.query(spoor_core::time::now_ms())?;
-        let report = report(&app.store, &project, q.from, q.to, q.group, q.widget.as_deref())?;
+        let report = report(
+            &app.store,
+            &project,
+            q.from,
+            q.to,
+            q.group,
+            q.widget.as_deref(),
+        )?;
         if q.csv {
             return Ok(csv_response(report.csv(), &project, &q));
         }
@@ -287,7 +301,14 @@ pub async fn metering_usage(
                 ))
             })?;
         let q = p.query(spoor_core::time::now_ms())?;
-        let report = report(&app.store, &project, q.from, q.to, q.group, q.widget.as_deref())?;
+        let report = report(
+            &app.store,
+            &project,
+            q.from,
+            q.to,
+            q.group,
+            q.widget.as_deref(),
+        )?;
         Ok(if q.csv {
             csv_response(report.csv(), &project, &q)
         } else {
@@ -305,20 +326,38 @@ mod tests {
     fn ranges_default_to_this_month_and_refuse_what_cannot_be() {
         let now = spoor_core::time::parse_iso("2026-11-22T10:00:00Z").unwrap();
         let q = UsageParams::default().query(now).unwrap();
-        assert_eq!(spoor_core::time::format_iso(q.from), "2026-11-01T00:00:00.000Z");
-        assert_eq!(spoor_core::time::format_iso(q.to), "2026-12-01T00:00:00.000Z");
+        assert_eq!(
+            spoor_core::time::format_iso(q.from),
+            "2026-11-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            spoor_core::time::format_iso(q.to),
+            "2026-12-01T00:00:00.000Z"
+        );
         let bad = |p: UsageParams| p.query(now).err().map(|e| e.message().to_string());
-        assert!(bad(UsageParams { month: Some("2026-13".into()), ..Default::default() })
+        assert!(
+            bad(UsageParams {
+                month: Some("2026-13".into()),
+                ..Default::default()
+            })
             .unwrap()
-            .contains("2026-11"));
-        assert!(bad(UsageParams { group: Some("week".into()), ..Default::default() })
+            .contains("2026-11")
+        );
+        assert!(
+            bad(UsageParams {
+                group: Some("week".into()),
+                ..Default::default()
+            })
             .unwrap()
-            .contains("day or month"));
-        assert!(bad(UsageParams {
-            from: Some("2026-11-05".into()),
-            to: Some("2026-11-01".into()),
-            ..Default::default()
-        })
-        .is_some());
+            .contains("day or month")
+        );
+        assert!(
+            bad(UsageParams {
+                from: Some("2026-11-05".into()),
+                to: Some("2026-11-01".into()),
+                ..Default::default()
+            })
+            .is_some()
+        );
     }
 }

@@ -85,7 +85,8 @@ async fn track_one(incoming: &Incoming) -> Result<(&'static str, Value), ApiErro
         )));
     }
     check_domain(&widget, incoming.headers(), &payload)?;
-    let message = crate::metering::widget_message(&widget, &payload).map_err(ApiError::BadRequest)?;
+    let message =
+        crate::metering::widget_message(&widget, &payload).map_err(ApiError::BadRequest)?;
     if widget.demo {
         return Ok((
             "demo",

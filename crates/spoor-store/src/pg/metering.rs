@@ -8,8 +8,8 @@ use postgres::Row;
 use super::PgStore;
 use crate::analytics::Cursor;
 use crate::metering::{
-    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, WIDGET_EVENTS_SQL, Widget, WidgetChange,
-    WidgetEvent,
+    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, WIDGET_EVENTS_SQL, Widget,
+    WidgetChange, WidgetEvent,
 };
 use crate::{StoreError, StoreResult};
 
@@ -56,7 +56,9 @@ fn domains_json(domains: &[String]) -> String {
 impl PgStore {
     pub fn create_widget(&self, w: &Widget) -> StoreResult<Widget> {
         self.conn()?.execute(
-            &format!("INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            &format!(
+                "INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
             &[
                 &w.id,
                 &w.project_id,

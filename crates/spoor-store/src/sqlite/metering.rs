@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::analytics::Cursor;
 use crate::metering::{
-    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, WIDGET_EVENTS_SQL, Widget, WidgetChange,
-    WidgetEvent,
+    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, WIDGET_EVENTS_SQL, Widget,
+    WidgetChange, WidgetEvent,
 };
 use crate::{StoreError, StoreResult};
 
@@ -55,7 +55,9 @@ fn domains_json(domains: &[String]) -> String {
 impl SqliteStore {
     pub fn create_widget(&self, w: &Widget) -> StoreResult<Widget> {
         self.conn()?.execute(
-            &format!("INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            &format!(
+                "INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ),
             params![
                 w.id,
                 w.project_id,
@@ -72,8 +74,9 @@ impl SqliteStore {
 
     pub fn widget(&self, id: &str) -> StoreResult<Option<Widget>> {
         let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT {WIDGET_COLUMNS} FROM widgets WHERE id = ?1"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE id = ?1"
+        ))?;
         Ok(stmt.query_row([id], widget_from_row).optional()?)
     }
 

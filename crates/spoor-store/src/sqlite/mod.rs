@@ -65,12 +65,20 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0007_derived_file",
         include_str!("migrations/0007_derived_file.sql"),
     ),
-    (8, "0008_widgets", include_str!("migrations/0008_widgets.sql")),
+    (
+        8,
+        "0008_widgets",
+        include_str!("migrations/0008_widgets.sql"),
+    ),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.
 const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_derived", include_str!("derived/0001_derived.sql")),
-    (2, "0002_metering", include_str!("derived/0002_metering.sql")),
+    (
+        2,
+        "0002_metering",
+        include_str!("derived/0002_metering.sql"),
+    ),
 ];
 /// The derived file's name, beside `spoor.db`.
 const DERIVED_FILE: &str = "spoor-derived.db";
