@@ -63,6 +63,15 @@ struct Args {
     /// every fourth message a page view, as a store for the overview benchmark
     #[arg(long, default_value_t = 0)]
     spread_days: u32,
+    /// Send widget call sessions (for the metering benchmark) for these widget
+    /// ids (comma-separated) instead of page events: each batch then holds
+    /// --batch-size sessions of a load, an open, a call_start and, for all but
+    /// --incomplete-percent of them, a call_end; calls start at random between
+    /// an hour and --spread-days (at least 1) ago
+    #[arg(long, value_delimiter = ',')]
+    widget_ids: Vec<String>,
+    #[arg(long, default_value_t = 10)]
+    incomplete_percent: u32,
 }
 
 #[derive(Default)]
@@ -88,6 +97,51 @@ fn message(out: &mut String, rng: &mut impl Rng, now: &str, page: bool) {
         out,
         r#"{{"type":"{kind}","event":"Product Viewed","messageId":"{id}","userId":"user-{user}","anonymousId":"anon-{user}","timestamp":"{now}","properties":{{"product_id":"sku-{sku}","price":19.99,"currency":"USD","category":"shoes"}},"context":{{"sessionId":"s-{user}","page":{{"url":"https://shop.example.com/p/sku-{sku}","referrer":"https://www.google.com/"}},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
     );
+}
+
+/// A batch of widget call sessions; returns the body and its events.
+fn widget_body(
+    widgets: &[String],
+    sessions: usize,
+    spread_days: u32,
+    incomplete: u32,
+) -> (Bytes, usize) {
+    use std::fmt::Write;
+    let mut rng = rand::rng();
+    let now = chrono::Utc::now();
+    let spread_ms = i64::from(spread_days.max(1)) * 86_400_000;
+    let mut out = String::with_capacity(300 * 4 * sessions);
+    out.push_str(r#"{"batch":["#);
+    let mut events = 0;
+    for _ in 0..sessions {
+        let widget = &widgets[rng.random_range(0..widgets.len())];
+        let session = uuid::Uuid::from_u128(rng.random::<u128>());
+        let start = now
+            - chrono::Duration::milliseconds(rng.random_range(3_600_000..spread_ms.max(3_600_001)));
+        let mut steps = vec![
+            ("widget_load", -60_000),
+            ("widget_open", -30_000),
+            ("call_start", 0),
+        ];
+        if rng.random_range(0..100) >= incomplete {
+            steps.push(("call_end", rng.random_range(30_000..1_200_000)));
+        }
+        for (name, offset) in steps {
+            if events > 0 {
+                out.push(',');
+            }
+            let at = (start + chrono::Duration::milliseconds(offset))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let id = uuid::Uuid::from_u128(rng.random::<u128>());
+            let _ = write!(
+                out,
+                r#"{{"type":"track","event":"{name}","messageId":"{id}","anonymousId":"{session}","timestamp":"{at}","properties":{{"widget_id":"{widget}","session_id":"{session}","page_url":"https://shop.example.com/contact"}},"context":{{"sessionId":"{session}","userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
+            );
+            events += 1;
+        }
+    }
+    out.push_str("]}");
+    (Bytes::from(out), events)
 }
 
 fn body(mode: Mode, batch: usize, spread_days: u32) -> Bytes {
@@ -253,6 +307,7 @@ async fn main() -> anyhow::Result<()> {
         let target_events = args.events;
         let connections = args.connections;
         let spread_days = args.spread_days;
+        let (widgets, incomplete) = (args.widget_ids.clone(), args.incomplete_percent);
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
             let mut conn = Conn::connect(&addr).await.ok();
@@ -265,9 +320,14 @@ async fn main() -> anyhow::Result<()> {
                     tokio::time::sleep_until(next.into()).await;
                     next += i;
                 }
+                let (payload, events) = if widgets.is_empty() {
+                    (body(mode, batch, spread_days), events_per_request)
+                } else {
+                    widget_body(&widgets, batch, spread_days, incomplete)
+                };
                 let t0 = Instant::now();
                 let sent = match conn.as_mut() {
-                    Some(c) => c.post(&head, &body(mode, batch, spread_days)).await,
+                    Some(c) => c.post(&head, &payload).await,
                     None => Err(std::io::Error::other("not connected")),
                 };
                 match sent {
@@ -276,9 +336,7 @@ async fn main() -> anyhow::Result<()> {
                         match status {
                             200 => {
                                 stats.ok_requests.fetch_add(1, Ordering::Relaxed);
-                                stats
-                                    .ok_events
-                                    .fetch_add(events_per_request as u64, Ordering::Relaxed);
+                                stats.ok_events.fetch_add(events as u64, Ordering::Relaxed);
                             }
                             429 => drop(stats.s429.fetch_add(1, Ordering::Relaxed)),
                             503 => drop(stats.s503.fetch_add(1, Ordering::Relaxed)),
@@ -308,6 +366,7 @@ async fn main() -> anyhow::Result<()> {
         "connections": args.connections,
         "target_rate": args.rate,
         "seconds": (secs * 10.0).round() / 10.0,
+        "events": ok_events,
         "events_per_sec": (ok_events as f64 / secs).round(),
         "requests_per_sec": (ok_requests as f64 / secs).round(),
         "status_200": ok_requests,

@@ -251,6 +251,168 @@ fn check_backend(store: Store) {
     check_rollup_dimension_cap(&store);
     check_sessions(&store);
     check_customers(&store);
+    check_metering(&store);
+}
+
+fn widget_event(id: &str, name: &str, widget: &str, session: &str, ts: i64, extra: &str) -> Event {
+    Event {
+        name: Some(name.into()),
+        user_id: None,
+        anonymous_id: Some(session.into()),
+        session_id: Some(session.into()),
+        enrichment: Enrichment::default(),
+        body: format!(
+            r#"{{"messageId":"{id}","properties":{{"widget_id":"{widget}","session_id":"{session}"{extra}}}}}"#
+        ),
+        ..event(id, ts, ts)
+    }
+}
+
+/// Widgets, the metering processor's reads (only widget events, through their
+/// index) and writes, the cleanup's candidates in pages, and the day totals.
+fn check_metering(store: &Store) {
+    use spoor_store::metering::{self, Group, Widget, WidgetChange};
+    let default = store.project("default").unwrap();
+    let w = Widget::new(
+        default.id,
+        "Support",
+        &["Example.com ".into()],
+        false,
+        None,
+        1,
+    )
+    .unwrap();
+    store.create_widget(&w).unwrap();
+    assert_eq!(
+        store.widget(&w.id).unwrap().unwrap().domains,
+        ["example.com"]
+    );
+    let off = WidgetChange {
+        active: Some(false),
+        ..Default::default()
+    };
+    assert!(!store.update_widget(&w.id, &off).unwrap().active);
+    assert!(matches!(
+        store.update_widget("nope", &off),
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.widgets(Some(default.id)).unwrap().len(), 1);
+
+    const MIN: i64 = 60_000;
+    let t = 1_763_000_000_000; // 2025-11-13
+    let before = store.max_seq().unwrap();
+    let mut events = vec![
+        widget_event("m1", "widget_load", &w.id, "a", t, ""),
+        widget_event("m2", "call_start", &w.id, "a", t + MIN, ""),
+        widget_event("m3", "call_end", &w.id, "a", t + 5 * MIN, ""),
+        widget_event("m4", "call_start", &w.id, "b", t + 2 * MIN, ""),
+        widget_event("m5", "call_start", &w.id, "c", t + 2 * MIN, ""),
+        widget_event("m6", "call_start", &w.id, "d", t + 3 * MIN, ""),
+    ];
+    // Not widget events: another name, or a page named like one.
+    events.push(widget_event("m7", "Viewed", &w.id, "a", t, ""));
+    let mut page = widget_event("m8", "call_end", &w.id, "b", t, "");
+    page.kind = MessageType::Page;
+    events.push(page);
+    append(store, default.id, &events, t);
+    let up_to = store.max_seq().unwrap();
+    let read = store.widget_events_after(before, up_to, 100).unwrap();
+    assert_eq!(read.len(), 6, "only widget events: {read:?}");
+    assert_eq!(read[0].widget_id.as_deref(), Some(w.id.as_str()));
+    assert_eq!(read[0].session_id.as_deref(), Some("a"));
+    assert!(!read[0].inferred);
+    assert_eq!(
+        store.widget_events_after(before, up_to, 2).unwrap().len(),
+        2
+    );
+
+    let touched = metering::touched(&read);
+    assert!(store.call_sessions(&touched).unwrap().is_empty());
+    let delta = metering::fold(&read, store.call_sessions(&touched).unwrap());
+    let cursor = spoor_store::analytics::Cursor {
+        seq: up_to,
+        received_at: t,
+    };
+    store
+        .apply_metering(metering::METERING_PROCESSOR, cursor, &delta)
+        .unwrap();
+    assert_eq!(store.call_sessions(&touched).unwrap().len(), 4);
+
+    // Open calls (b, c, d) in pages of two, in (start, project, widget, session) order.
+    let first = store.open_calls(t + 10 * MIN, None, 2).unwrap();
+    let names: Vec<&str> = first.iter().map(|c| c.session_id.as_str()).collect();
+    assert_eq!(names, ["b", "c"]);
+    let rest = store
+        .open_calls(t + 10 * MIN, Some(&first[1].open_key()), 2)
+        .unwrap();
+    assert_eq!(
+        rest.iter()
+            .map(|c| c.session_id.as_str())
+            .collect::<Vec<_>>(),
+        ["d"]
+    );
+    assert_eq!(
+        store.open_calls(t + 3 * MIN, None, 10).unwrap().len(),
+        2,
+        "d started at +3 min"
+    );
+
+    // An inferred end for b: b leaves the open calls and is billed 30 minutes.
+    append(
+        store,
+        default.id,
+        &[widget_event(
+            "m9",
+            "call_end",
+            &w.id,
+            "b",
+            t + 32 * MIN,
+            r#","inferred":true"#,
+        )],
+        t,
+    );
+    let next = store.max_seq().unwrap();
+    let read = store.widget_events_after(up_to, next, 100).unwrap();
+    assert!(read[0].inferred);
+    let touched = metering::touched(&read);
+    let delta = metering::fold(&read, store.call_sessions(&touched).unwrap());
+    let cursor = spoor_store::analytics::Cursor {
+        seq: next,
+        received_at: t,
+    };
+    store
+        .apply_metering(metering::METERING_PROCESSOR, cursor, &delta)
+        .unwrap();
+    assert_eq!(store.open_calls(t + 10 * MIN, None, 10).unwrap().len(), 2);
+
+    let day = t - t % 86_400_000;
+    let rows = store
+        .usage(default.id, day, day + 86_400_000, Group::Day, None)
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let u = rows[0].usage;
+    assert_eq!((u.calls, u.completed, u.inferred, u.loads), (4, 1, 1, 1));
+    assert_eq!((u.billed_ms, u.inferred_ms), (4 * MIN + 30 * MIN, 30 * MIN));
+    assert_eq!(rows[0].period, "2025-11-13");
+    let other = store
+        .usage(default.id, day, day + 86_400_000, Group::Month, Some("x"))
+        .unwrap();
+    assert!(other.is_empty());
+    assert_eq!(
+        store
+            .processor_cursor(metering::METERING_PROCESSOR)
+            .unwrap()
+            .unwrap()
+            .seq,
+        next
+    );
+    store.reset_processor(metering::METERING_PROCESSOR).unwrap();
+    assert!(
+        store
+            .usage(default.id, day, day + 86_400_000, Group::Day, None)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Runs one sessions pass over up to `limit` events after the processor's
