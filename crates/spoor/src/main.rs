@@ -84,7 +84,12 @@ fn run() -> anyhow::Result<()> {
             project,
             widget,
             format,
-        } => metering::billing(&open()?, &month, &project, widget.as_deref(), format),
+        } => {
+            // Checked before the store is opened (and made, when missing).
+            let range = spoor_store::metering::month_range(&month)
+                .ok_or_else(|| anyhow::anyhow!("--month must look like 2026-11, not {month:?}"))?;
+            metering::billing(&open()?, range, &project, widget.as_deref(), format)
+        }
         Command::Migrate => {
             let store = open()?;
             eprintln!("{} is up to date", store.describe());

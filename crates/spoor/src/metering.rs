@@ -1,9 +1,9 @@
 //! `spoor widgets` and `spoor billing`.
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use spoor_server::metering::report;
 use spoor_store::Store;
-use spoor_store::metering::{Group, Widget, WidgetChange, month_range};
+use spoor_store::metering::{Group, Widget, WidgetChange};
 
 use crate::cli::{BillingFormat, WidgetsCommand};
 
@@ -91,16 +91,14 @@ fn set_active(store: &Store, id: &str, active: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The bill of the month `[from, to)` (ms).
 pub fn billing(
     store: &Store,
-    month: &str,
+    (from, to): (i64, i64),
     project: &str,
     widget: Option<&str>,
     format: BillingFormat,
 ) -> anyhow::Result<()> {
-    let Some((from, to)) = month_range(month) else {
-        bail!("--month must look like 2026-11, not {month:?}");
-    };
     let project = store.project(project)?;
     let behind = store.max_seq()?
         - store

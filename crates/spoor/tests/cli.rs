@@ -137,6 +137,8 @@ fn help_documents_every_command_and_setting() {
         "export",
         "migrate",
         "jobs",
+        "widgets",
+        "billing",
         "--data-dir",
         "--config",
     ] {
@@ -168,6 +170,9 @@ fn help_documents_every_command_and_setting() {
         "SPOOR_RETENTION_DAYS",
         "SPOOR_SESSIONS_WORKING_SET",
         "SPOOR_NODE_NAME",
+        "SPOOR_CRON_SECRET",
+        "SPOOR_METERING_CLEANUP_MINUTES",
+        "SPOOR_METERING_INFER_AFTER_MINUTES",
     ] {
         assert!(
             serve.contains(setting),
@@ -179,11 +184,19 @@ fn help_documents_every_command_and_setting() {
         &["keys", "list", "--help"],
         &["export", "events", "--help"],
         &["tokens", "create", "--help"],
+        &["widgets", "create", "--help"],
+        &["billing", "--help"],
     ] {
         assert!(run(sub).status.success(), "{sub:?}");
     }
     let set = String::from_utf8(run(&["projects", "set", "--help"]).stdout).unwrap();
     assert!(set.contains("--retention-days"), "{set}");
+    let billing = run(&["billing", "--month", "2026-13"]);
+    let err = String::from_utf8(billing.stderr).unwrap();
+    assert!(
+        !billing.status.success() && err.contains("2026-11"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
