@@ -43,19 +43,10 @@ const CLEANUP_CHUNK: i64 = 10_000;
 /// A short, stable message id from the parts that make an event the same
 /// event: a widget that sends it twice (a retry) is stored once.
 fn message_id(parts: &[&str]) -> String {
-    // FNV-1a, 128 bits as two 64-bit lanes: ids only need to be unique and
-    // the same in every version, not secret.
-    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut b: u64 = 0x6c62_272e_07bb_0142;
-    for part in parts {
-        for byte in part.bytes().chain([0xff]) {
-            a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-            b = (b ^ u64::from(byte))
-                .wrapping_mul(0x0000_0100_0000_01b3)
-                .rotate_left(5);
-        }
-    }
-    format!("w-{a:016x}{b:016x}")
+    // Parts are joined with a byte no id or name holds, so that ("ab", "c")
+    // and ("a", "bc") differ.
+    let digest = spoor_core::secret::hash(&parts.join("\u{1f}"));
+    format!("w-{}", &digest[..32])
 }
 
 /// Seed 001's tracking body, as the widget sends it, turned into a Spoor

@@ -41,9 +41,7 @@ impl Bucket {
     pub fn widget(widget: &spoor_store::metering::Widget) -> Bucket {
         // Widget ids are UUIDs; their windows are counted under a negative
         // number made from the id, apart from every key's.
-        let hash = widget.id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+        let hash = spoor_core::sketch::hash64(&widget.id);
         Bucket {
             id: -1 - i64::try_from(hash >> 1).unwrap_or(0),
             tag: "widget".into(),

@@ -120,8 +120,14 @@ pub fn jobs(config: &SchedulerConfig, calls_completed: Counter) -> Vec<Job> {
         first_after: Duration::from_secs(3600),
         run: Box::new(expire_projects),
     });
+    jobs.push(metering_cleanup(config, calls_completed));
+    jobs
+}
+
+/// The metering cleanup (`crate::metering::cleanup`) as a job.
+pub fn metering_cleanup(config: &SchedulerConfig, calls_completed: Counter) -> Job {
     let infer_after = config.metering.infer_after;
-    jobs.push(Job {
+    Job {
         name: CLEANUP_JOB,
         every: config.metering.cleanup_every,
         first_after: Duration::ZERO,
@@ -130,8 +136,7 @@ pub fn jobs(config: &SchedulerConfig, calls_completed: Counter) -> Vec<Job> {
             calls_completed.inc_by(done.completed as u64);
             Ok(done.describe())
         }),
-    });
-    jobs
+    }
 }
 
 /// Each project's retention (`Store::project_retention`, 90 days unless set):

@@ -71,10 +71,7 @@ impl Widget {
         rate_limit_per_minute: Option<i64>,
         now: i64,
     ) -> Result<Widget, String> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err("a widget needs a name of 1 to 100 characters".into());
-        }
+        let name = widget_name(name)?;
         let rate_limit_per_minute = rate_limit_per_minute.unwrap_or(DEFAULT_WIDGET_RATE_LIMIT);
         if rate_limit_per_minute < 1 {
             return Err("a widget's rate limit must be at least 1 request a minute".into());
@@ -82,7 +79,7 @@ impl Widget {
         Ok(Widget {
             id: uuid::Uuid::new_v4().to_string(),
             project_id,
-            name: name.to_string(),
+            name,
             domains: domains_list(domains)?,
             demo,
             active: true,
@@ -90,6 +87,15 @@ impl Widget {
             created_at: now,
         })
     }
+}
+
+/// A widget's name, trimmed; `Err` says what a name must be.
+pub fn widget_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err("a widget needs a name of 1 to 100 characters".into());
+    }
+    Ok(name.to_string())
 }
 
 /// Domains as given (`example.com`, or a page's origin), trimmed and

@@ -10,7 +10,7 @@
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 use spoor_core::secret;
-use spoor_store::{KeyRecord, Store, TokenRecord};
+use spoor_store::{KeyRecord, Project, Store, TokenRecord};
 
 use super::error::ApiError;
 
@@ -83,14 +83,19 @@ pub fn write_key(
     Ok(record)
 }
 
+/// The `Origin` header, unless absent or `null` (a sandboxed or file page).
+pub fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| *o != "null")
+}
+
 /// The page's host from `Origin`, or from `Referer` when no Origin was sent.
 /// Requests with neither (server-side senders) carry no host to check.
 fn request_host(headers: &HeaderMap) -> Option<String> {
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .filter(|o| *o != "null");
-    let source = origin.or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()))?;
+    let source = origin(headers)
+        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()))?;
     Some(host_of(source))
 }
 
@@ -121,6 +126,26 @@ pub fn domain_allowed(host: &str, domains: &[String]) -> bool {
                 .strip_suffix(&d)
                 .is_some_and(|rest| rest.ends_with('.'))
     })
+}
+
+/// The project an admin-token request names (`default` when none), if it
+/// belongs to the token's organisation; checks the token first.
+pub fn admin_project(
+    store: &Store,
+    headers: &HeaderMap,
+    name: Option<&str>,
+) -> Result<Project, ApiError> {
+    let token = admin(store, headers)?;
+    let name = name.unwrap_or("default");
+    store
+        .project(name)
+        .ok()
+        .filter(|project| project.org_id == token.org_id)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no project named {name:?} in this token's organisation"
+            ))
+        })
 }
 
 /// Checks an admin token. Write keys are refused: they are public.

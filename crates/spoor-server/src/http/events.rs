@@ -66,17 +66,7 @@ pub async fn list(
 }
 
 fn page(store: &Store, headers: &HeaderMap, p: EventsParams) -> Result<Value, ApiError> {
-    let token = auth::admin(store, headers)?;
-    let name = p.project.as_deref().unwrap_or("default");
-    let project = store
-        .project(name)
-        .ok()
-        .filter(|project| project.org_id == token.org_id)
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no project named {name:?} in this token's organisation"
-            ))
-        })?;
+    let project = auth::admin_project(store, headers, p.project.as_deref())?;
     let limit = p.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::BadRequest(format!(

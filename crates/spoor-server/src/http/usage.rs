@@ -97,14 +97,12 @@ pub async fn update_widget(
         if widget.project_id != id {
             return Err(missing());
         }
-        let name = match update.name.as_deref().map(str::trim) {
-            Some(n) if n.is_empty() || n.chars().count() > 100 => {
-                return Err(ApiError::BadRequest(
-                    "a widget needs a name of 1 to 100 characters".into(),
-                ));
-            }
-            other => other.map(str::to_string),
-        };
+        let name = update
+            .name
+            .as_deref()
+            .map(metering::widget_name)
+            .transpose()
+            .map_err(ApiError::BadRequest)?;
         let domains = update
             .domains
             .as_deref()
@@ -288,18 +286,7 @@ pub async fn metering_usage(
     Query(p): Query<UsageParams>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let token = super::auth::admin(&app.store, &headers)?;
-        let name = p.project.as_deref().unwrap_or("default");
-        let project = app
-            .store
-            .project(name)
-            .ok()
-            .filter(|project| project.org_id == token.org_id)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "no project named {name:?} in this token's organisation"
-                ))
-            })?;
+        let project = super::auth::admin_project(&app.store, &headers, p.project.as_deref())?;
         let q = p.query(spoor_core::time::now_ms())?;
         let report = report(
             &app.store,

@@ -23,7 +23,7 @@ use spoor_core::ValidationContext;
 use spoor_store::metering::Widget;
 use subtle::ConstantTimeEq;
 
-use super::auth::{domain_allowed, host_of};
+use super::auth::{domain_allowed, host_of, origin};
 use super::body;
 use super::error::ApiError;
 use super::incoming::{Destination, Incoming};
@@ -122,12 +122,8 @@ fn check_domain(widget: &Widget, headers: &HeaderMap, payload: &Value) -> Result
     if widget.domains.is_empty() {
         return Ok(());
     }
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .filter(|o| *o != "null");
     let page = payload.get("page_url").and_then(Value::as_str);
-    let Some(source) = origin.or(page) else {
+    let Some(source) = origin(headers).or(page) else {
         return Err(ApiError::Forbidden(format!(
             "widget {} only sends from {}: send the page's Origin header or page_url",
             widget.id,
@@ -156,12 +152,8 @@ pub async fn cleanup(
     let (store, config) = (app.store.clone(), app.config.scheduler.clone());
     let counter = app.metrics.calls_inferred.clone();
     let ran = super::blocking(move || {
-        let jobs = scheduler::jobs(&config, counter);
-        let job = jobs
-            .iter()
-            .find(|j| j.name == CLEANUP_JOB)
-            .ok_or_else(|| ApiError::Internal("the cleanup job is not defined".into()))?;
-        let detail = scheduler::run_job(&store, job, &config.node, config.lease)?;
+        let job = scheduler::metering_cleanup(&config, counter);
+        let detail = scheduler::run_job(&store, &job, &config.node, config.lease)?;
         Ok((detail, store.job_runs()?))
     })
     .await;
