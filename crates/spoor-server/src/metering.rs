@@ -360,6 +360,7 @@ mod tests {
             active: true,
             rate_limit_per_minute: 60,
             created_at: 0,
+            keep_full_ip: false,
         }
     }
 

@@ -59,6 +59,9 @@ pub struct Widget {
     pub active: bool,
     pub rate_limit_per_minute: i64,
     pub created_at: i64,
+    /// The project's setting, read with the widget as a key carries it, so
+    /// that tracking needs one read.
+    pub keep_full_ip: bool,
 }
 
 impl Widget {
@@ -85,6 +88,7 @@ impl Widget {
             active: true,
             rate_limit_per_minute,
             created_at: now,
+            keep_full_ip: false,
         })
     }
 }

@@ -94,8 +94,8 @@ pub fn origin(headers: &HeaderMap) -> Option<&str> {
 /// The page's host from `Origin`, or from `Referer` when no Origin was sent.
 /// Requests with neither (server-side senders) carry no host to check.
 fn request_host(headers: &HeaderMap) -> Option<String> {
-    let source = origin(headers)
-        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()))?;
+    let source =
+        origin(headers).or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()))?;
     Some(host_of(source))
 }
 

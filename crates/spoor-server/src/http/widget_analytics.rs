@@ -65,15 +65,8 @@ async fn track_one(incoming: &Incoming) -> Result<(&'static str, Value), ApiErro
     let app = &incoming.app;
     let store = app.store.clone();
     let id = widget_id.clone();
-    let found = super::blocking(move || {
-        let Some(widget) = store.widget(&id)? else {
-            return Ok(None);
-        };
-        let keep_full_ip = store.project_by_id(widget.project_id)?.keep_full_ip;
-        Ok(Some((widget, keep_full_ip)))
-    })
-    .await?;
-    let (widget, keep_full_ip) = found.ok_or_else(|| {
+    let found = super::blocking(move || Ok(store.widget(&id)?)).await?;
+    let widget = found.ok_or_else(|| {
         ApiError::NotFound(format!(
             "no widget with id {widget_id}: create one with `spoor widgets create --name NAME` or in the dashboard"
         ))
@@ -101,7 +94,7 @@ async fn track_one(incoming: &Incoming) -> Result<(&'static str, Value), ApiErro
     let to = Destination {
         project_id: widget.project_id,
         key_id: None,
-        keep_full_ip,
+        keep_full_ip: widget.keep_full_ip,
     };
     let outcome = incoming.ingest(to, vec![(0, message)], ctx).await?;
     if let Some(r) = outcome.rejected.first() {

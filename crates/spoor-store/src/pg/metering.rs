@@ -15,6 +15,10 @@ use crate::{StoreError, StoreResult};
 
 const WIDGET_COLUMNS: &str =
     "id, project_id, name, domains, demo, active, rate_limit_per_minute, created_at";
+/// A widget's columns and its project's `keep_full_ip`.
+const WIDGET_SELECT: &str = "SELECT w.id, w.project_id, w.name, w.domains, w.demo, w.active,
+        w.rate_limit_per_minute, w.created_at, p.keep_full_ip
+    FROM widgets w JOIN projects p ON p.id = w.project_id";
 
 fn widget_from_row(r: &Row) -> Widget {
     let domains: String = r.get(3);
@@ -27,6 +31,7 @@ fn widget_from_row(r: &Row) -> Widget {
         active: r.get(5),
         rate_limit_per_minute: r.get(6),
         created_at: r.get(7),
+        keep_full_ip: r.get(8),
     }
 }
 
@@ -70,14 +75,13 @@ impl PgStore {
                 &w.created_at,
             ],
         )?;
-        Ok(w.clone())
+        self.widget(&w.id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {}", w.id)))
     }
 
     pub fn widget(&self, id: &str) -> StoreResult<Option<Widget>> {
         let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE id = $1"
-        ))?;
+        let statement = conn.prepared(&format!("{WIDGET_SELECT} WHERE w.id = $1"))?;
         Ok(conn
             .query_opt(&statement, &[&id])?
             .map(|r| widget_from_row(&r)))
@@ -86,8 +90,8 @@ impl PgStore {
     pub fn widgets(&self, project_id: Option<i64>) -> StoreResult<Vec<Widget>> {
         let rows = self.conn()?.query(
             &format!(
-                "SELECT {WIDGET_COLUMNS} FROM widgets WHERE $1::BIGINT IS NULL OR project_id = $1
-                 ORDER BY project_id, created_at, id"
+                "{WIDGET_SELECT} WHERE $1::BIGINT IS NULL OR w.project_id = $1
+                 ORDER BY w.project_id, w.created_at, w.id"
             ),
             &[&project_id],
         )?;
@@ -95,11 +99,9 @@ impl PgStore {
     }
 
     pub fn update_widget(&self, id: &str, change: &WidgetChange) -> StoreResult<Widget> {
-        let row = self.conn()?.query_opt(
-            &format!(
-                "UPDATE widgets SET name = coalesce($2, name), domains = coalesce($3, domains),
-                     active = coalesce($4, active) WHERE id = $1 RETURNING {WIDGET_COLUMNS}"
-            ),
+        let changed = self.conn()?.execute(
+            "UPDATE widgets SET name = coalesce($2, name), domains = coalesce($3, domains),
+                 active = coalesce($4, active) WHERE id = $1",
             &[
                 &id,
                 &change.name,
@@ -107,8 +109,11 @@ impl PgStore {
                 &change.active,
             ],
         )?;
-        row.map(|r| widget_from_row(&r))
-            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {id}")))
+        let missing = || StoreError::NotFound(format!("no widget with id {id}"));
+        if changed == 0 {
+            return Err(missing());
+        }
+        self.widget(id)?.ok_or_else(missing)
     }
 
     pub fn widget_events_after(

@@ -14,6 +14,10 @@ use crate::{StoreError, StoreResult};
 
 const WIDGET_COLUMNS: &str =
     "id, project_id, name, domains, demo, active, rate_limit_per_minute, created_at";
+/// A widget's columns and its project's `keep_full_ip`.
+const WIDGET_SELECT: &str = "SELECT w.id, w.project_id, w.name, w.domains, w.demo, w.active,
+        w.rate_limit_per_minute, w.created_at, p.keep_full_ip
+    FROM widgets w JOIN projects p ON p.id = w.project_id";
 
 fn widget_from_row(r: &Row) -> rusqlite::Result<Widget> {
     let domains: String = r.get(3)?;
@@ -26,6 +30,7 @@ fn widget_from_row(r: &Row) -> rusqlite::Result<Widget> {
         active: r.get(5)?,
         rate_limit_per_minute: r.get(6)?,
         created_at: r.get(7)?,
+        keep_full_ip: r.get(8)?,
     })
 }
 
@@ -69,22 +74,21 @@ impl SqliteStore {
                 w.created_at
             ],
         )?;
-        Ok(w.clone())
+        self.widget(&w.id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {}", w.id)))
     }
 
     pub fn widget(&self, id: &str) -> StoreResult<Option<Widget>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE id = ?1"
-        ))?;
+        let mut stmt = conn.prepare_cached(&format!("{WIDGET_SELECT} WHERE w.id = ?1"))?;
         Ok(stmt.query_row([id], widget_from_row).optional()?)
     }
 
     pub fn widgets(&self, project_id: Option<i64>) -> StoreResult<Vec<Widget>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(&format!(
-            "SELECT {WIDGET_COLUMNS} FROM widgets WHERE ?1 IS NULL OR project_id = ?1
-             ORDER BY project_id, created_at, id"
+            "{WIDGET_SELECT} WHERE ?1 IS NULL OR w.project_id = ?1
+             ORDER BY w.project_id, w.created_at, w.id"
         ))?;
         let rows = stmt.query_map([project_id], widget_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
