@@ -6,9 +6,11 @@
 //! blocking tasks, or (for the key lookup on every request) in place on a worker
 //! that has been told it blocks.
 
+pub mod alerts;
 pub mod analytics;
 pub mod customers;
 mod error;
+pub mod friction;
 mod key_touches;
 pub mod metering;
 pub mod pg;
@@ -294,12 +296,24 @@ impl Store {
             analytics::ROLLUP_PROCESSOR => &["rollup_hours", "rollup_dims"],
             sessions::SESSION_PROCESSOR => &["sessions", "customers", "identities"],
             metering::METERING_PROCESSOR => &["call_sessions", "usage_days"],
+            friction::FRICTION_PROCESSOR => &[
+                "friction_sessions",
+                "heatmap_cells",
+                "heatmap_elements",
+                "page_days",
+                "scroll_days",
+                "error_issues",
+                "error_days",
+                "error_sessions",
+                "vital_days",
+            ],
             other => {
                 return Err(StoreError::Invalid(format!(
-                    "no processor named {other:?}; there are {}, {} and {}",
+                    "no processor named {other:?}; there are {}, {}, {} and {}",
                     analytics::ROLLUP_PROCESSOR,
                     sessions::SESSION_PROCESSOR,
-                    metering::METERING_PROCESSOR
+                    metering::METERING_PROCESSOR,
+                    friction::FRICTION_PROCESSOR
                 )));
             }
         };
@@ -641,6 +655,179 @@ impl Store {
     ) -> StoreResult<Vec<metering::UsageRow>> {
         let days = dispatch!(self, s => s.usage_days(project_id, from, to, widget))?;
         Ok(metering::group_days(days, group))
+    }
+
+    /// Up to `limit` friction, heatmap and vitals events with seq in
+    /// `(after, up_to]`, in seq order.
+    pub fn friction_events_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<friction::FrictionEvent>> {
+        dispatch!(self, s => s.friction_events_after(after, up_to, limit))
+    }
+    /// Adds a friction pass's counts and moves its cursor, atomically.
+    pub fn apply_friction(
+        &self,
+        name: &str,
+        cursor: analytics::Cursor,
+        delta: &friction::FrictionDelta,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.apply_friction(name, cursor, delta))
+    }
+    /// The friction report over the filter's days (see [`friction`]).
+    pub fn friction_report(&self, f: &friction::Filter) -> StoreResult<friction::FrictionReport> {
+        let days = f
+            .days
+            .ok_or_else(|| StoreError::Invalid("a friction report needs a range".into()))?;
+        let rows = dispatch!(self, s => s.friction_rows(f))?;
+        let previous = friction::Filter {
+            days: Some(days.previous()),
+            ..f.clone()
+        };
+        let previous = dispatch!(self, s => s.friction_counts(&previous))?;
+        Ok(friction::friction_report(days, &rows, &previous))
+    }
+    /// The sessions where the filter's friction happened, newest first.
+    pub fn friction_sessions(
+        &self,
+        f: &friction::Filter,
+        limit: usize,
+    ) -> StoreResult<Vec<friction::FrictionSession>> {
+        let rows = dispatch!(self, s => s.friction_rows(f))?;
+        Ok(friction::friction_sessions(&rows, limit))
+    }
+    /// A heatmap's cells (column, row, count) of one kind of click.
+    pub fn heatmap_cells(&self, f: &friction::Filter, kind: &str) -> StoreResult<Vec<(i64, i64, i64)>> {
+        dispatch!(self, s => s.heatmap_cells(f, kind))
+    }
+    /// The most-clicked elements (selector, text, count).
+    pub fn heatmap_elements(
+        &self,
+        f: &friction::Filter,
+        kind: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        dispatch!(self, s => s.heatmap_elements(f, kind, limit))
+    }
+    /// Per page: clicks, rage clicks, dead clicks, views, widest viewport and
+    /// tallest document.
+    pub fn page_totals(&self, f: &friction::Filter) -> StoreResult<Vec<(String, [i64; 6])>> {
+        dispatch!(self, s => s.page_totals(f))
+    }
+    /// Page views per deepest scroll, in tens of percent.
+    pub fn scroll_depths(&self, f: &friction::Filter) -> StoreResult<Vec<(i64, i64)>> {
+        dispatch!(self, s => s.scroll_depths(f))
+    }
+    /// The errors report: issues with their counts in the filter's days.
+    pub fn errors_report(
+        &self,
+        f: &friction::Filter,
+        status: friction::IssueStatus,
+        with_series: bool,
+    ) -> StoreResult<(Vec<friction::Issue>, Vec<serde_json::Map<String, serde_json::Value>>)> {
+        let days = f
+            .days
+            .ok_or_else(|| StoreError::Invalid("an errors report needs a range".into()))?;
+        let issues = dispatch!(self, s => s.error_issues(f.project_id, f.fingerprint.as_deref()))?;
+        let rows = dispatch!(self, s => s.error_day_rows(f))?;
+        let people = dispatch!(self, s => s.error_people(f))?;
+        Ok(friction::errors_report(days, status, issues, &rows, &people, with_series))
+    }
+    pub fn error_issue(
+        &self,
+        project_id: i64,
+        fingerprint: &str,
+    ) -> StoreResult<Option<friction::IssueRecord>> {
+        Ok(dispatch!(self, s => s.error_issues(project_id, Some(fingerprint)))?
+            .into_iter()
+            .next())
+    }
+    /// Issues first received after the time (new-error alerts).
+    pub fn new_issues(
+        &self,
+        project_id: i64,
+        received_after: i64,
+    ) -> StoreResult<Vec<friction::IssueRecord>> {
+        dispatch!(self, s => s.new_issues(project_id, received_after))
+    }
+    /// Marks an issue resolved at the time, or open again with `None`.
+    pub fn set_issue_resolved(
+        &self,
+        project_id: i64,
+        fingerprint: &str,
+        resolved_at: Option<i64>,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.set_issue_resolved(project_id, fingerprint, resolved_at))
+    }
+    /// The web vitals report over the filter's days.
+    pub fn vitals_report(&self, f: &friction::Filter) -> StoreResult<friction::VitalsReport> {
+        let days = f
+            .days
+            .ok_or_else(|| StoreError::Invalid("a vitals report needs a range".into()))?;
+        let rows = dispatch!(self, s => s.vital_rows(f))?;
+        Ok(friction::vitals_report(days, &rows))
+    }
+    /// The events alerts measure, with event time in `[from, to)`.
+    pub fn alert_signals(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<Vec<alerts::Signal>> {
+        let rows = dispatch!(self, s => s.alert_signals(project_id, from, to))?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, name, url, body)| alerts::Signal { kind, name, url, body })
+            .collect())
+    }
+
+    pub fn create_alert_rule(&self, rule: &alerts::AlertRule) -> StoreResult<alerts::AlertRule> {
+        dispatch!(self, s => s.create_alert_rule(rule))
+    }
+    pub fn alert_rule(&self, id: i64) -> StoreResult<Option<alerts::AlertRule>> {
+        dispatch!(self, s => s.alert_rule(id))
+    }
+    /// A project's rules (every project's with `None`), oldest first.
+    pub fn alert_rules(&self, project_id: Option<i64>) -> StoreResult<Vec<alerts::AlertRule>> {
+        dispatch!(self, s => s.alert_rules(project_id))
+    }
+    /// Writes a rule's editable fields; a rule switched off stops firing.
+    pub fn update_alert_rule(&self, rule: &alerts::AlertRule) -> StoreResult<alerts::AlertRule> {
+        dispatch!(self, s => s.update_alert_rule(rule))
+    }
+    pub fn delete_alert_rule(&self, id: i64) -> StoreResult<bool> {
+        dispatch!(self, s => s.delete_alert_rule(id))
+    }
+    /// Records a rule's evaluation (when given) and queues notifications, atomically.
+    pub fn record_evaluation(
+        &self,
+        rule_id: Option<i64>,
+        state: Option<&alerts::RuleState>,
+        queue: &[alerts::NewNotification],
+        now: i64,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.record_evaluation(rule_id, state, queue, now))
+    }
+    /// Pending notifications whose next attempt is due.
+    pub fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<alerts::Notification>> {
+        dispatch!(self, s => s.due_notifications(now, limit))
+    }
+    /// Records a delivery attempt; `status` is `sent`, `pending` or `failed`.
+    pub fn notification_attempted(
+        &self,
+        id: i64,
+        status: &str,
+        error: Option<&str>,
+        next_attempt_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.notification_attempted(id, status, error, next_attempt_at, now))
+    }
+    /// A project's newest notifications, newest first.
+    pub fn notifications(&self, project_id: i64, limit: i64) -> StoreResult<Vec<alerts::Notification>> {
+        dispatch!(self, s => s.notifications(project_id, limit))
     }
 
     /// Removes events older than `cutoff` (ms): on PostgreSQL by dropping whole

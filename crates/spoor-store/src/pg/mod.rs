@@ -7,8 +7,10 @@
 //! timeout.
 
 mod accounts;
+mod alerts;
 mod coordination;
 mod customers;
+mod friction;
 mod metering;
 mod partitions;
 mod rollups;
@@ -71,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "0008_metering",
         include_str!("migrations/0008_metering.sql"),
+    ),
+    (
+        9,
+        "0009_friction",
+        include_str!("migrations/0009_friction.sql"),
     ),
 ];
 

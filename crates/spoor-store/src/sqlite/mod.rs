@@ -12,8 +12,10 @@
 //! file as `derived`, and statements name its tables unqualified.
 
 mod accounts;
+mod alerts;
 mod coordination;
 mod customers;
+mod friction;
 mod metering;
 mod rollups;
 mod sessions;
@@ -70,6 +72,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0008_widgets",
         include_str!("migrations/0008_widgets.sql"),
     ),
+    (
+        9,
+        "0009_friction",
+        include_str!("migrations/0009_friction.sql"),
+    ),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.
 const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -78,6 +85,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "0002_metering",
         include_str!("derived/0002_metering.sql"),
+    ),
+    (
+        3,
+        "0003_friction",
+        include_str!("derived/0003_friction.sql"),
     ),
 ];
 /// The derived file's name, beside `spoor.db`.
