@@ -5,13 +5,16 @@
 //! test) knows the address before the first request and never waits for start-up.
 
 mod accept;
+pub mod alerts;
 mod app;
 mod background;
 pub mod config;
 mod enrich;
+pub mod friction;
 mod http;
 mod ingest;
 pub mod metering;
+pub mod notify;
 pub mod processors;
 mod ratelimit;
 pub mod scheduler;
@@ -76,6 +79,13 @@ impl Server {
             ),
             processors::Processor::start(
                 processors::Metering,
+                app.store.clone(),
+                node.clone(),
+                lease,
+                app.metrics.clone(),
+            ),
+            processors::Processor::start(
+                processors::Friction,
                 app.store.clone(),
                 node.clone(),
                 lease,

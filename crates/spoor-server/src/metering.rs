@@ -42,11 +42,14 @@ const CLEANUP_CHUNK: i64 = 10_000;
 
 /// A short, stable message id from the parts that make an event the same
 /// event: a widget that sends it twice (a retry) is stored once.
-fn message_id(parts: &[&str]) -> String {
+/// A message id fixed by what identifies a message (a resend of the same
+/// event gets the same id, so it is stored once), after a prefix naming
+/// the route that made it.
+pub(crate) fn message_id(prefix: &str, parts: &[&str]) -> String {
     // Parts are joined with a byte no id or name holds, so that ("ab", "c")
     // and ("a", "bc") differ.
     let digest = spoor_core::secret::hash(&parts.join("\u{1f}"));
-    format!("w-{}", &digest[..32])
+    format!("{prefix}-{}", &digest[..32])
 }
 
 /// Seed 001's tracking body, as the widget sends it, turned into a Spoor
@@ -98,7 +101,10 @@ pub fn widget_message(widget: &Widget, body: &Value) -> Result<Value, String> {
     if !stamp.is_empty() {
         message["timestamp"] = timestamp;
         // Without a time there is nothing that makes two sends the same event.
-        message["messageId"] = json!(message_id(&[&widget.id, &session_id, &event_type, &stamp]));
+        message["messageId"] = json!(message_id(
+            "w",
+            &[&widget.id, &session_id, &event_type, &stamp]
+        ));
     }
     if let Some(url) = text("page_url") {
         message["properties"]["page_url"] = json!(url);
@@ -117,7 +123,7 @@ fn inferred_end(call: &CallSession, start: i64, infer_after_ms: i64) -> Value {
     json!({
         "type": "track",
         "event": "call_end",
-        "messageId": message_id(&[&call.widget_id, &call.session_id, "inferred-call-end"]),
+        "messageId": message_id("w", &[&call.widget_id, &call.session_id, "inferred-call-end"]),
         "anonymousId": call.session_id,
         "timestamp": spoor_core::time::format_iso(start + infer_after_ms),
         "properties": {

@@ -21,6 +21,7 @@ use spoor_store::{Store, StoreError};
 
 use prometheus_client::metrics::counter::Counter;
 
+use crate::alerts::{ALERTS_JOB, AlertsConfig, AlertsJob};
 use crate::background::{HeldLease, Stop, Worker};
 use crate::metering::{self, CLEANUP_JOB, MeteringConfig};
 use crate::telemetry::{JobLabels, Metrics};
@@ -42,6 +43,8 @@ pub struct SchedulerConfig {
     pub sessions_working_set: usize,
     /// The usage-metering cleanup's schedule and threshold.
     pub metering: MeteringConfig,
+    /// How often alert rules are evaluated, and how alerts are delivered.
+    pub alerts: AlertsConfig,
 }
 
 impl Default for SchedulerConfig {
@@ -52,6 +55,7 @@ impl Default for SchedulerConfig {
             retention_days: None,
             sessions_working_set: spoor_store::working_set::DEFAULT_PEOPLE,
             metering: MeteringConfig::default(),
+            alerts: AlertsConfig::default(),
         }
     }
 }
@@ -121,7 +125,22 @@ pub fn jobs(config: &SchedulerConfig, calls_completed: Counter) -> Vec<Job> {
         run: Box::new(expire_projects),
     });
     jobs.push(metering_cleanup(config, calls_completed));
+    jobs.push(alerts(config));
     jobs
+}
+
+/// Alert rules' evaluation and delivery (`crate::alerts`) as a job.
+pub fn alerts(config: &SchedulerConfig) -> Job {
+    let job = AlertsJob::new(&config.alerts);
+    Job {
+        name: ALERTS_JOB,
+        every: config.alerts.every,
+        first_after: Duration::ZERO,
+        run: Box::new(move |store| match &job {
+            Ok(job) => Ok(job.run(store, spoor_core::time::now_ms())?.describe()),
+            Err(e) => Err(StoreError::Invalid(e.clone())),
+        }),
+    }
 }
 
 /// The metering cleanup (`crate::metering::cleanup`) as a job.

@@ -127,7 +127,11 @@ impl RuleFields {
             rule.kind = AlertKind::parse(kind)?.as_str().to_string();
         }
         if let Some(page) = &self.page {
-            rule.page = page.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_string);
+            rule.page = page
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string);
             if rule.page.as_deref().is_some_and(|p| !p.starts_with('/')) {
                 return Err("page must be a path starting with / (a * matches anything)".into());
             }
@@ -145,13 +149,21 @@ impl RuleFields {
             rule.window_minutes = w;
         }
         if let Some(url) = &self.webhook_url {
-            rule.webhook_url = url.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_string);
+            rule.webhook_url = url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string);
             if let Some(u) = &rule.webhook_url {
                 check_url(u).map_err(|e| format!("webhook_url: {e}"))?;
             }
         }
         if let Some(email) = &self.email {
-            rule.email = email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_string);
+            rule.email = email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_string);
             if let Some(e) = &rule.email
                 && (!e.contains('@') || e.contains(char::is_whitespace) || e.len() > 254)
             {
@@ -198,9 +210,8 @@ pub fn page_matches(pattern: &str, page: &str) -> bool {
 /// A rule's measure over its window's signals, for the rate and percentile
 /// kinds (`None` when there is nothing to measure, which is not firing).
 pub fn measure(kind: AlertKind, page: Option<&str>, signals: &[Signal]) -> Option<f64> {
-    let on_page = |s: &Signal| {
-        page.is_none_or(|p| page_matches(p, &page_of(s.url.as_deref().unwrap_or(""))))
-    };
+    let on_page =
+        |s: &Signal| page.is_none_or(|p| page_matches(p, &page_of(s.url.as_deref().unwrap_or(""))));
     let named = |name: &str| {
         signals
             .iter()
@@ -211,13 +222,23 @@ pub fn measure(kind: AlertKind, page: Option<&str>, signals: &[Signal]) -> Optio
         AlertKind::RageClicks => Some(named("$rage_click")),
         AlertKind::DeadClicks => Some(named("$dead_click")),
         AlertKind::ErrorRate => {
-            let views = signals.iter().filter(|s| s.kind == "page" && on_page(s)).count() as f64;
+            let views = signals
+                .iter()
+                .filter(|s| s.kind == "page" && on_page(s))
+                .count() as f64;
             (views > 0.0).then(|| named("$exception") * 100.0 / views)
         }
         AlertKind::LcpP75 => {
             let mut sketch = Sketch::default();
-            for s in signals.iter().filter(|s| s.name.as_deref() == Some("$web_vital") && on_page(s)) {
-                let body: Value = s.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
+            for s in signals
+                .iter()
+                .filter(|s| s.name.as_deref() == Some("$web_vital") && on_page(s))
+            {
+                let body: Value = s
+                    .body
+                    .as_deref()
+                    .and_then(|b| serde_json::from_str(b).ok())
+                    .unwrap_or_default();
                 if body.pointer("/properties/name").and_then(Value::as_str) == Some("LCP")
                     && let Some(v) = body.pointer("/properties/value").and_then(Value::as_f64)
                 {
@@ -232,7 +253,11 @@ pub fn measure(kind: AlertKind, page: Option<&str>, signals: &[Signal]) -> Optio
 
 /// A rule's summary line for a measured value.
 pub fn summary(rule: &AlertRule, kind: AlertKind, value: f64) -> String {
-    let on = rule.page.as_deref().map(|p| format!(" on {p}")).unwrap_or_default();
+    let on = rule
+        .page
+        .as_deref()
+        .map(|p| format!(" on {p}"))
+        .unwrap_or_default();
     let w = rule.window_minutes;
     let t = rule.threshold;
     match kind {
@@ -372,15 +397,39 @@ mod tests {
     #[test]
     fn a_rule_fires_once_while_its_condition_holds() {
         let signals: Vec<Signal> = (0..4)
-            .map(|i| signal("track", Some("$rage_click"), &format!("https://s.com/property/{i}"), None))
-            .chain([signal("track", Some("$rage_click"), "https://s.com/other", None)])
+            .map(|i| {
+                signal(
+                    "track",
+                    Some("$rage_click"),
+                    &format!("https://s.com/property/{i}"),
+                    None,
+                )
+            })
+            .chain([signal(
+                "track",
+                Some("$rage_click"),
+                "https://s.com/other",
+                None,
+            )])
             .collect();
         let v = measure(AlertKind::RageClicks, Some("/property/*"), &signals);
         assert_eq!(v, Some(4.0));
-        assert_eq!(decide(&rule("rage_clicks", 3.0, false), v), Decision::Fire { value: 4.0 });
-        assert_eq!(decide(&rule("rage_clicks", 3.0, true), v), Decision::Unchanged);
-        assert_eq!(decide(&rule("rage_clicks", 3.0, true), Some(2.0)), Decision::Clear);
-        assert_eq!(decide(&rule("rage_clicks", 4.0, false), v), Decision::Unchanged);
+        assert_eq!(
+            decide(&rule("rage_clicks", 3.0, false), v),
+            Decision::Fire { value: 4.0 }
+        );
+        assert_eq!(
+            decide(&rule("rage_clicks", 3.0, true), v),
+            Decision::Unchanged
+        );
+        assert_eq!(
+            decide(&rule("rage_clicks", 3.0, true), Some(2.0)),
+            Decision::Clear
+        );
+        assert_eq!(
+            decide(&rule("rage_clicks", 4.0, false), v),
+            Decision::Unchanged
+        );
     }
 
     #[test]
@@ -390,25 +439,53 @@ mod tests {
         assert_eq!(measure(AlertKind::ErrorRate, None, &s), Some(25.0));
         assert_eq!(measure(AlertKind::ErrorRate, None, &[]), None);
         let lcp = |v: f64| {
-            signal("track", Some("$web_vital"), "https://s.com/a", Some(&format!(
-                r#"{{"properties":{{"name":"LCP","value":{v}}}}}"#
-            )))
+            signal(
+                "track",
+                Some("$web_vital"),
+                "https://s.com/a",
+                Some(&format!(r#"{{"properties":{{"name":"LCP","value":{v}}}}}"#)),
+            )
         };
-        let s: Vec<Signal> = [1000.0, 2000.0, 3000.0, 4000.0].into_iter().map(lcp).collect();
+        let s: Vec<Signal> = [1000.0, 2000.0, 3000.0, 4000.0]
+            .into_iter()
+            .map(lcp)
+            .collect();
         let p75 = measure(AlertKind::LcpP75, None, &s).unwrap();
         assert!((p75 - 3000.0).abs() / 3000.0 < 0.01, "{p75}");
     }
 
     #[test]
     fn fields_are_checked_with_a_sentence() {
-        let base = AlertRule { name: String::new(), kind: String::new(), ..rule("rage_clicks", 0.0, false) };
+        let base = AlertRule {
+            name: String::new(),
+            kind: String::new(),
+            ..rule("rage_clicks", 0.0, false)
+        };
         let ok = |_: &str| Ok(());
-        let f: RuleFields = serde_json::from_str(r#"{"name":"x","kind":"nope","webhook_url":"https://a"}"#).unwrap();
-        assert!(f.apply(base.clone(), ok).unwrap_err().contains("kind must be one of"));
-        let f: RuleFields = serde_json::from_str(r#"{"name":"x","kind":"new_error","webhook_url":null,"email":null}"#).unwrap();
-        assert!(f.apply(base.clone(), ok).unwrap_err().contains("webhook_url or an email"));
-        let f: RuleFields = serde_json::from_str(r#"{"name":"x","kind":"lcp_p75","window_minutes":0}"#).unwrap();
-        assert!(f.apply(base.clone(), ok).unwrap_err().contains("window_minutes"));
+        let f: RuleFields =
+            serde_json::from_str(r#"{"name":"x","kind":"nope","webhook_url":"https://a"}"#)
+                .unwrap();
+        assert!(
+            f.apply(base.clone(), ok)
+                .unwrap_err()
+                .contains("kind must be one of")
+        );
+        let f: RuleFields = serde_json::from_str(
+            r#"{"name":"x","kind":"new_error","webhook_url":null,"email":null}"#,
+        )
+        .unwrap();
+        assert!(
+            f.apply(base.clone(), ok)
+                .unwrap_err()
+                .contains("webhook_url or an email")
+        );
+        let f: RuleFields =
+            serde_json::from_str(r#"{"name":"x","kind":"lcp_p75","window_minutes":0}"#).unwrap();
+        assert!(
+            f.apply(base.clone(), ok)
+                .unwrap_err()
+                .contains("window_minutes")
+        );
         assert!(serde_json::from_str::<RuleFields>(r#"{"nme":"x"}"#).is_err());
         assert!(page_matches("/property/*", "/property/*"));
         assert!(page_matches("/p*/x", "/pa/b/x"));

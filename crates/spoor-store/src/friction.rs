@@ -75,7 +75,10 @@ fn looks_like_id(s: &str) -> bool {
         return true;
     }
     let hexish = s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    (hexish && s.len() >= 8) || (s.len() >= 8 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    (hexish && s.len() >= 8)
+        || (s.len() >= 8
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 /// The page an event is on: the URL's path (and a `#/` route of a
@@ -155,7 +158,11 @@ pub fn normalise_message(message: &str) -> String {
     let mut token = String::new();
     let flush = |token: &mut String, out: &mut String| {
         if looks_like_id(token) {
-            out.push_str(if token.bytes().all(|b| b.is_ascii_digit()) { "<n>" } else { "<id>" });
+            out.push_str(if token.bytes().all(|b| b.is_ascii_digit()) {
+                "<n>"
+            } else {
+                "<id>"
+            });
         } else {
             out.push_str(token);
         }
@@ -236,13 +243,48 @@ pub struct Metric {
 /// threshold of Google's; it uses LCP's. TTI (seed 002's time to interactive)
 /// uses Lighthouse's.
 pub const METRICS: [Metric; 7] = [
-    Metric { name: "LCP", unit: "ms", good: 2500.0, poor: 4000.0 },
-    Metric { name: "INP", unit: "ms", good: 200.0, poor: 500.0 },
-    Metric { name: "CLS", unit: "", good: 0.1, poor: 0.25 },
-    Metric { name: "FCP", unit: "ms", good: 1800.0, poor: 3000.0 },
-    Metric { name: "TTFB", unit: "ms", good: 800.0, poor: 1800.0 },
-    Metric { name: "LOAD", unit: "ms", good: 2500.0, poor: 4000.0 },
-    Metric { name: "TTI", unit: "ms", good: 3800.0, poor: 7300.0 },
+    Metric {
+        name: "LCP",
+        unit: "ms",
+        good: 2500.0,
+        poor: 4000.0,
+    },
+    Metric {
+        name: "INP",
+        unit: "ms",
+        good: 200.0,
+        poor: 500.0,
+    },
+    Metric {
+        name: "CLS",
+        unit: "",
+        good: 0.1,
+        poor: 0.25,
+    },
+    Metric {
+        name: "FCP",
+        unit: "ms",
+        good: 1800.0,
+        poor: 3000.0,
+    },
+    Metric {
+        name: "TTFB",
+        unit: "ms",
+        good: 800.0,
+        poor: 1800.0,
+    },
+    Metric {
+        name: "LOAD",
+        unit: "ms",
+        good: 2500.0,
+        poor: 4000.0,
+    },
+    Metric {
+        name: "TTI",
+        unit: "ms",
+        good: 3800.0,
+        poor: 7300.0,
+    },
 ];
 
 pub fn metric(name: &str) -> Option<&'static Metric> {
@@ -331,10 +373,7 @@ impl Sketch {
     /// How many values are at most `limit` (to the bucket: within 1%).
     pub fn count_at_most(&self, limit: f64) -> u64 {
         let top = Self::bucket(limit);
-        self.buckets
-            .range(..=top)
-            .map(|(_, n)| *n)
-            .sum()
+        self.buckets.range(..=top).map(|(_, n)| *n).sum()
     }
 
     /// Six bytes a bucket: its index and its count (u32, little-endian).
@@ -885,7 +924,9 @@ pub fn friction_report(
     for (kind, page, selector, text, n) in previous {
         *prev_kind.entry(kind).or_default() += n;
         *prev_page.entry(page).or_default() += n;
-        *prev_element.entry((kind, page, selector, text)).or_default() += n;
+        *prev_element
+            .entry((kind, page, selector, text))
+            .or_default() += n;
     }
     let mut page_list: Vec<FrictionPage> = pages
         .iter()
@@ -897,7 +938,12 @@ pub fn friction_report(
             affected: t.affected(prev_page.get(page).copied().unwrap_or(0)),
         })
         .collect();
-    page_list.sort_by(|a, b| b.affected.count.cmp(&a.affected.count).then(a.page.cmp(&b.page)));
+    page_list.sort_by(|a, b| {
+        b.affected
+            .count
+            .cmp(&a.affected.count)
+            .then(a.page.cmp(&b.page))
+    });
     page_list.truncate(REPORT_ROWS);
     let mut element_list: Vec<FrictionElement> = elements
         .iter()
@@ -924,7 +970,16 @@ pub fn friction_report(
             .iter()
             .map(|k| {
                 let prev = prev_kind.get(k).copied().unwrap_or(0);
-                (*k, totals.get(k).map_or(Affected { previous: prev, ..Default::default() }, |t| t.affected(prev)))
+                (
+                    *k,
+                    totals.get(k).map_or(
+                        Affected {
+                            previous: prev,
+                            ..Default::default()
+                        },
+                        |t| t.affected(prev),
+                    ),
+                )
             })
             .collect(),
         series: series
@@ -968,7 +1023,11 @@ pub fn friction_sessions(rows: &[FrictionRow], limit: usize) -> Vec<FrictionSess
         s.last_at = s.last_at.max(r.last_at);
     }
     let mut out: Vec<FrictionSession> = by.into_values().collect();
-    out.sort_by(|a, b| b.last_at.cmp(&a.last_at).then(a.session_id.cmp(&b.session_id)));
+    out.sort_by(|a, b| {
+        b.last_at
+            .cmp(&a.last_at)
+            .then(a.session_id.cmp(&b.session_id))
+    });
     out.truncate(limit);
     out
 }
@@ -1048,7 +1107,10 @@ pub struct VitalsReport {
     pub devices: Vec<serde_json::Map<String, Value>>,
 }
 
-fn p75_row(label: (&str, Value), by_metric: &HashMap<&str, Sketch>) -> serde_json::Map<String, Value> {
+fn p75_row(
+    label: (&str, Value),
+    by_metric: &HashMap<&str, Sketch>,
+) -> serde_json::Map<String, Value> {
     let mut row = serde_json::Map::new();
     row.insert(label.0.into(), label.1);
     let samples: u64 = by_metric.values().map(Sketch::count).max().unwrap_or(0);
@@ -1077,8 +1139,18 @@ pub fn vitals_report(days: Days, rows: &[VitalRow]) -> VitalsReport {
         if let Some(d) = by_day.get_mut(&r.day) {
             d.entry(m.name).or_default().merge(&r.sketch);
         }
-        by_page.entry(&r.page).or_default().entry(m.name).or_default().merge(&r.sketch);
-        by_device.entry(&r.device).or_default().entry(m.name).or_default().merge(&r.sketch);
+        by_page
+            .entry(&r.page)
+            .or_default()
+            .entry(m.name)
+            .or_default()
+            .merge(&r.sketch);
+        by_device
+            .entry(&r.device)
+            .or_default()
+            .entry(m.name)
+            .or_default()
+            .merge(&r.sketch);
     }
     let empty = Sketch::default();
     let metrics = METRICS
@@ -1092,7 +1164,8 @@ pub fn vitals_report(days: Days, rows: &[VitalRow]) -> VitalsReport {
             .collect();
         rows.sort_by(|a, b| {
             let n = |r: &serde_json::Map<String, Value>| r["samples"].as_u64().unwrap_or(0);
-            n(b).cmp(&n(a)).then_with(|| a[label].as_str().cmp(&b[label].as_str()))
+            n(b).cmp(&n(a))
+                .then_with(|| a[label].as_str().cmp(&b[label].as_str()))
         });
         rows.truncate(REPORT_ROWS);
         rows
@@ -1159,7 +1232,9 @@ impl std::str::FromStr for IssueStatus {
             "open" => Ok(IssueStatus::Open),
             "resolved" => Ok(IssueStatus::Resolved),
             "all" => Ok(IssueStatus::All),
-            other => Err(format!("status must be open, resolved or all, not {other:?}")),
+            other => Err(format!(
+                "status must be open, resolved or all, not {other:?}"
+            )),
         }
     }
 }
@@ -1231,14 +1306,25 @@ pub fn errors_report(
     people: &HashMap<String, (i64, i64)>,
     with_series: bool,
 ) -> (Vec<Issue>, Vec<serde_json::Map<String, Value>>) {
-    let mut per: HashMap<&str, (i64, HashMap<&str, i64>, HashMap<&str, i64>, BTreeMap<i64, i64>)> =
-        HashMap::new();
+    let mut per: HashMap<
+        &str,
+        (
+            i64,
+            HashMap<&str, i64>,
+            HashMap<&str, i64>,
+            BTreeMap<i64, i64>,
+        ),
+    > = HashMap::new();
     let mut all_days: BTreeMap<i64, i64> = BTreeMap::new();
     for (fp, day, page, browser, n) in rows {
         let e = per.entry(fp).or_default();
         e.0 += n;
         *e.1.entry(page).or_default() += n;
-        let b = if browser.is_empty() { "Unknown" } else { browser.as_str() };
+        let b = if browser.is_empty() {
+            "Unknown"
+        } else {
+            browser.as_str()
+        };
         *e.2.entry(b).or_default() += n;
         *e.3.entry(*day).or_default() += n;
         *all_days.entry(*day).or_default() += n;
@@ -1254,7 +1340,8 @@ pub fn errors_report(
         .collect::<Vec<_>>()
         .into_iter()
         .map(|i| {
-            let (count, pages, browsers, by_day) = per.remove(i.fingerprint.as_str()).unwrap_or_default();
+            let (count, pages, browsers, by_day) =
+                per.remove(i.fingerprint.as_str()).unwrap_or_default();
             let (sessions, users) = people.get(&i.fingerprint).copied().unwrap_or((0, 0));
             let mut sample = serde_json::Map::new();
             sample.insert("message".into(), i.sample_message.clone().into());
@@ -1279,7 +1366,11 @@ pub fn errors_report(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.fingerprint.cmp(&b.fingerprint)));
+    out.sort_by(|a, b| {
+        b.last_seen
+            .cmp(&a.last_seen)
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
     out.truncate(REPORT_ROWS);
     (out, series_of(days, &all_days))
 }
@@ -1297,7 +1388,10 @@ mod tests {
             "/u/*/edit"
         );
         assert_eq!(page_of("https://a.com"), "/");
-        assert_eq!(page_of("https://a.com/app/listing#/settings"), "/app/listing#/settings");
+        assert_eq!(
+            page_of("https://a.com/app/listing#/settings"),
+            "/app/listing#/settings"
+        );
         assert_eq!(page_of("https://a.com/pricing#plans"), "/pricing");
         assert_eq!(page_of("/v2/docs"), "/v2/docs");
         assert_eq!(page_like("/property/*"), "/property/%");
@@ -1311,17 +1405,48 @@ mod tests {
                 "TypeError: x\n    at loadUser (https://site.com/assets/app.4f9a2c1b.js?v=17:{line}:9)\n    at main (https://site.com/a.js:1:1)"
             )
         };
-        let a = fingerprint("TypeError", "User 123 not found (id 9f8e7d6c5b4a)", &stack(10));
-        let b = fingerprint("TypeError", "User 98765 not found (id 0a1b2c3d4e5f)", &stack(12));
+        let a = fingerprint(
+            "TypeError",
+            "User 123 not found (id 9f8e7d6c5b4a)",
+            &stack(10),
+        );
+        let b = fingerprint(
+            "TypeError",
+            "User 98765 not found (id 0a1b2c3d4e5f)",
+            &stack(12),
+        );
         assert_eq!(a, b);
         // Another message, another type or another top frame: another bug.
-        assert_ne!(a, fingerprint("TypeError", "Order 123 not found (id 9f8e7d6c5b4a)", &stack(10)));
-        assert_ne!(a, fingerprint("RangeError", "User 123 not found (id 9f8e7d6c5b4a)", &stack(10)));
+        assert_ne!(
+            a,
+            fingerprint(
+                "TypeError",
+                "Order 123 not found (id 9f8e7d6c5b4a)",
+                &stack(10)
+            )
+        );
+        assert_ne!(
+            a,
+            fingerprint(
+                "RangeError",
+                "User 123 not found (id 9f8e7d6c5b4a)",
+                &stack(10)
+            )
+        );
         let other = "TypeError: x\n    at saveUser (https://site.com/assets/app.4f9a2c1b.js:10:9)";
-        assert_ne!(a, fingerprint("TypeError", "User 123 not found (id 9f8e7d6c5b4a)", other));
+        assert_ne!(
+            a,
+            fingerprint("TypeError", "User 123 not found (id 9f8e7d6c5b4a)", other)
+        );
         // Firefox's frames.
-        assert_eq!(top_frame("loadUser@https://s.com/app.js:10:5\nmain@https://s.com/a.js:1:1"), "loadUser@https://s.com/app.js");
-        assert_eq!(normalise_message("Cannot read properties of undefined (reading 'id')"), "Cannot read properties of undefined (reading 'id')");
+        assert_eq!(
+            top_frame("loadUser@https://s.com/app.js:10:5\nmain@https://s.com/a.js:1:1"),
+            "loadUser@https://s.com/app.js"
+        );
+        assert_eq!(
+            normalise_message("Cannot read properties of undefined (reading 'id')"),
+            "Cannot read properties of undefined (reading 'id')"
+        );
     }
 
     /// The nearest-rank percentile of sorted values: the reference.
@@ -1336,7 +1461,9 @@ mod tests {
         let mut x: u64 = 42;
         let mut values = Vec::new();
         for _ in 0..20_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let u = (x >> 11) as f64 / (1u64 << 53) as f64;
             values.push(200.0 + 3000.0 * u * u * u + (x % 7) as f64);
         }
@@ -1376,7 +1503,14 @@ mod tests {
         let sum = summarise(lcp, &s);
         assert_eq!(sum.samples, 5);
         assert_eq!(sum.rating, Some("needs_improvement"));
-        assert_eq!(sum.distribution, Distribution { good: 3, needs_improvement: 1, poor: 1 });
+        assert_eq!(
+            sum.distribution,
+            Distribution {
+                good: 3,
+                needs_improvement: 1,
+                poor: 1
+            }
+        );
         assert_eq!(metric("CLS").unwrap().rating(0.1), "good");
         assert_eq!(metric("CLS").unwrap().rating(0.26), "poor");
     }
@@ -1384,8 +1518,20 @@ mod tests {
     #[test]
     fn days_cover_the_range_and_the_previous_period() {
         let d = Days::covering(DAY_MS * 10 + 5, DAY_MS * 17);
-        assert_eq!(d, Days { from: DAY_MS * 10, to: DAY_MS * 17 });
-        assert_eq!(d.previous(), Days { from: DAY_MS * 3, to: DAY_MS * 10 });
+        assert_eq!(
+            d,
+            Days {
+                from: DAY_MS * 10,
+                to: DAY_MS * 17
+            }
+        );
+        assert_eq!(
+            d.previous(),
+            Days {
+                from: DAY_MS * 3,
+                to: DAY_MS * 10
+            }
+        );
         assert_eq!(d.each().count(), 7);
     }
 
@@ -1408,11 +1554,36 @@ mod tests {
     #[test]
     fn a_pass_counts_friction_per_element_and_session() {
         let events = vec![
-            event("$rage_click", "s1", "u1", serde_json::json!({"selector": "#buy", "text": "Buy", "x": 0.5, "y": 120, "count": 4})),
-            event("$rage_click", "s2", "u2", serde_json::json!({"selector": "#buy", "text": "Buy", "x": 0.505, "y": 125})),
-            event("$click", "s1", "u1", serde_json::json!({"selector": "#buy", "text": "Buy", "x": 0.5, "y": 121, "viewport": {"width": 1280}, "document": {"height": 2400}})),
-            event("$form_error", "s1", "u1", serde_json::json!({"form": "signup", "field": "email", "reason": "typeMismatch"})),
-            event("$page_leave", "s1", "u1", serde_json::json!({"scroll_depth": 57})),
+            event(
+                "$rage_click",
+                "s1",
+                "u1",
+                serde_json::json!({"selector": "#buy", "text": "Buy", "x": 0.5, "y": 120, "count": 4}),
+            ),
+            event(
+                "$rage_click",
+                "s2",
+                "u2",
+                serde_json::json!({"selector": "#buy", "text": "Buy", "x": 0.505, "y": 125}),
+            ),
+            event(
+                "$click",
+                "s1",
+                "u1",
+                serde_json::json!({"selector": "#buy", "text": "Buy", "x": 0.5, "y": 121, "viewport": {"width": 1280}, "document": {"height": 2400}}),
+            ),
+            event(
+                "$form_error",
+                "s1",
+                "u1",
+                serde_json::json!({"form": "signup", "field": "email", "reason": "typeMismatch"}),
+            ),
+            event(
+                "$page_leave",
+                "s1",
+                "u1",
+                serde_json::json!({"scroll_depth": 57}),
+            ),
         ];
         let d = FrictionDelta::fold(&events);
         assert_eq!(d.friction.len(), 3);
@@ -1433,17 +1604,48 @@ mod tests {
             })
             .collect();
         let days = Days::covering(DAY_MS * 3, DAY_MS * 4);
-        let prev = vec![("rage_click".to_string(), "/pricing".to_string(), "#buy".to_string(), "Buy".to_string(), 1)];
+        let prev = vec![(
+            "rage_click".to_string(),
+            "/pricing".to_string(),
+            "#buy".to_string(),
+            "Buy".to_string(),
+            1,
+        )];
         let r = friction_report(days, &rows, &prev);
-        assert_eq!(r.totals["rage_click"], Affected { count: 2, sessions: 2, users: 2, previous: 1 });
+        assert_eq!(
+            r.totals["rage_click"],
+            Affected {
+                count: 2,
+                sessions: 2,
+                users: 2,
+                previous: 1
+            }
+        );
         assert_eq!(r.totals["form_error"].count, 1);
         assert_eq!(r.elements[0].selector, "#buy");
         assert_eq!(r.elements[0].affected.count, 2);
-        assert!(r.elements.iter().any(|e| e.selector == "signup.email" && e.text == "typeMismatch"));
+        assert!(
+            r.elements
+                .iter()
+                .any(|e| e.selector == "signup.email" && e.text == "typeMismatch")
+        );
         assert_eq!(r.pages[0].page, "/pricing");
         assert_eq!(r.series.len(), 1);
-        let page = &d.pages[&PageKey { project_id: 1, day: DAY_MS * 3, page: "/pricing".into() }];
-        assert_eq!((page.clicks, page.rage_clicks, page.views, page.width, page.height), (1, 2, 1, 1280, 2400));
+        let page = &d.pages[&PageKey {
+            project_id: 1,
+            day: DAY_MS * 3,
+            page: "/pricing".into(),
+        }];
+        assert_eq!(
+            (
+                page.clicks,
+                page.rage_clicks,
+                page.views,
+                page.width,
+                page.height
+            ),
+            (1, 2, 1, 1280, 2400)
+        );
         assert_eq!(d.cells.values().sum::<i64>(), 3);
         assert_eq!(d.scroll.values().sum::<i64>(), 1);
         assert!(d.scroll.keys().any(|(_, depth)| *depth == 5));

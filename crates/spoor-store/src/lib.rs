@@ -699,7 +699,11 @@ impl Store {
         Ok(friction::friction_sessions(&rows, limit))
     }
     /// A heatmap's cells (column, row, count) of one kind of click.
-    pub fn heatmap_cells(&self, f: &friction::Filter, kind: &str) -> StoreResult<Vec<(i64, i64, i64)>> {
+    pub fn heatmap_cells(
+        &self,
+        f: &friction::Filter,
+        kind: &str,
+    ) -> StoreResult<Vec<(i64, i64, i64)>> {
         dispatch!(self, s => s.heatmap_cells(f, kind))
     }
     /// The most-clicked elements (selector, text, count).
@@ -726,23 +730,35 @@ impl Store {
         f: &friction::Filter,
         status: friction::IssueStatus,
         with_series: bool,
-    ) -> StoreResult<(Vec<friction::Issue>, Vec<serde_json::Map<String, serde_json::Value>>)> {
+    ) -> StoreResult<(
+        Vec<friction::Issue>,
+        Vec<serde_json::Map<String, serde_json::Value>>,
+    )> {
         let days = f
             .days
             .ok_or_else(|| StoreError::Invalid("an errors report needs a range".into()))?;
         let issues = dispatch!(self, s => s.error_issues(f.project_id, f.fingerprint.as_deref()))?;
         let rows = dispatch!(self, s => s.error_day_rows(f))?;
         let people = dispatch!(self, s => s.error_people(f))?;
-        Ok(friction::errors_report(days, status, issues, &rows, &people, with_series))
+        Ok(friction::errors_report(
+            days,
+            status,
+            issues,
+            &rows,
+            &people,
+            with_series,
+        ))
     }
     pub fn error_issue(
         &self,
         project_id: i64,
         fingerprint: &str,
     ) -> StoreResult<Option<friction::IssueRecord>> {
-        Ok(dispatch!(self, s => s.error_issues(project_id, Some(fingerprint)))?
-            .into_iter()
-            .next())
+        Ok(
+            dispatch!(self, s => s.error_issues(project_id, Some(fingerprint)))?
+                .into_iter()
+                .next(),
+        )
     }
     /// Issues first received after the time (new-error alerts).
     pub fn new_issues(
@@ -779,7 +795,12 @@ impl Store {
         let rows = dispatch!(self, s => s.alert_signals(project_id, from, to))?;
         Ok(rows
             .into_iter()
-            .map(|(kind, name, url, body)| alerts::Signal { kind, name, url, body })
+            .map(|(kind, name, url, body)| alerts::Signal {
+                kind,
+                name,
+                url,
+                body,
+            })
             .collect())
     }
 
@@ -811,7 +832,11 @@ impl Store {
         dispatch!(self, s => s.record_evaluation(rule_id, state, queue, now))
     }
     /// Pending notifications whose next attempt is due.
-    pub fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<alerts::Notification>> {
+    pub fn due_notifications(
+        &self,
+        now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<alerts::Notification>> {
         dispatch!(self, s => s.due_notifications(now, limit))
     }
     /// Records a delivery attempt; `status` is `sent`, `pending` or `failed`.
@@ -826,7 +851,11 @@ impl Store {
         dispatch!(self, s => s.notification_attempted(id, status, error, next_attempt_at, now))
     }
     /// A project's newest notifications, newest first.
-    pub fn notifications(&self, project_id: i64, limit: i64) -> StoreResult<Vec<alerts::Notification>> {
+    pub fn notifications(
+        &self,
+        project_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<alerts::Notification>> {
         dispatch!(self, s => s.notifications(project_id, limit))
     }
 

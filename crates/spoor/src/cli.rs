@@ -103,6 +103,62 @@ pub struct Cli {
           default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub metering_infer_after_minutes: u64,
 
+    /// Seconds between evaluations of alert rules (and deliveries of what they
+    /// fired); the scheduler looks for due jobs every third of its lease
+    #[arg(long, global = true, env = "SPOOR_ALERTS_EVERY_SECONDS", value_name = "SECONDS",
+          default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub alerts_every_seconds: u64,
+
+    /// Let alert webhooks reach loopback, private and link-local addresses
+    /// (refused by default, so that a rule cannot probe the server's network);
+    /// for local use and testing
+    #[arg(long, global = true, env = "SPOOR_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+
+    /// The SMTP relay that alert emails go through; without it, rules can only
+    /// send webhooks
+    #[arg(long, global = true, env = "SPOOR_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+
+    /// The SMTP relay's port
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_SMTP_PORT",
+        value_name = "PORT",
+        default_value_t = 587
+    )]
+    pub smtp_port: u16,
+
+    /// How the SMTP connection is secured: starttls (port 587), tls (port 465)
+    /// or none (a relay on this host or network)
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_SMTP_TLS",
+        value_name = "MODE",
+        default_value = "starttls"
+    )]
+    pub smtp_tls: String,
+
+    /// The SMTP user name; credentials are sent only when it is set
+    #[arg(long, global = true, env = "SPOOR_SMTP_USERNAME", value_name = "NAME")]
+    pub smtp_username: Option<String>,
+
+    /// The SMTP password (prefer the variable to the flag)
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub smtp_password: Option<String>,
+
+    /// The alert emails' sender, e.g. "Spoor <alerts@example.com>"
+    #[arg(long, global = true, env = "SPOOR_SMTP_FROM", value_name = "ADDRESS")]
+    pub smtp_from: Option<String>,
+
     /// This process's name in job leases and job runs; default host:pid
     #[arg(long, global = true, env = "SPOOR_NODE_NAME", value_name = "NAME")]
     pub node_name: Option<String>,
@@ -210,6 +266,8 @@ pub enum Derived {
     Rollups,
     /// Widget sessions and the usage totals bills are made from
     Metering,
+    /// Friction, heatmaps, error issues and web vitals
+    Friction,
 }
 
 #[derive(Subcommand, Debug)]

@@ -67,6 +67,10 @@ fn run() -> anyhow::Result<()> {
             cleanup_every: std::time::Duration::from_secs(cli.metering_cleanup_minutes * 60),
             infer_after: std::time::Duration::from_secs(cli.metering_infer_after_minutes * 60),
         },
+        alerts: spoor_server::alerts::AlertsConfig {
+            every: std::time::Duration::from_secs(cli.alerts_every_seconds),
+            notify: notify_config(&cli)?,
+        },
         ..Default::default()
     };
     match cli.command {
@@ -96,4 +100,32 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// How alerts are delivered, from the SMTP and webhook flags.
+fn notify_config(cli: &Cli) -> anyhow::Result<spoor_server::notify::NotifyConfig> {
+    use spoor_server::notify::{NotifyConfig, SmtpConfig};
+    let smtp = match &cli.smtp_host {
+        Some(host) => Some(SmtpConfig {
+            host: host.clone(),
+            port: cli.smtp_port,
+            username: cli.smtp_username.clone(),
+            password: cli.smtp_password.clone(),
+            from: cli.smtp_from.clone().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--smtp-host needs --smtp-from (SPOOR_SMTP_FROM): the alert emails' sender"
+                )
+            })?,
+            tls: cli
+                .smtp_tls
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!(e))?,
+        }),
+        None => None,
+    };
+    Ok(NotifyConfig {
+        allow_private_targets: cli.allow_private_webhooks,
+        smtp,
+        ..Default::default()
+    })
 }

@@ -1,4 +1,4 @@
-//! `spoor rebuild sessions|rollups|metering`: derived data recomputed from the raw events.
+//! `spoor rebuild sessions|rollups|metering|friction`: derived data recomputed from the raw events.
 //!
 //! With no server running the processor, the command takes its lease and does
 //! the work itself. Otherwise it asks the server that holds the lease (through a
@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use spoor_server::processors::{
-    self, METERING_PROCESSOR, Metering, ROLLUP_PROCESSOR, Rollups, SESSION_PROCESSOR, Sessions,
-    rebuild_setting,
+    self, FRICTION_PROCESSOR, Friction, METERING_PROCESSOR, Metering, ROLLUP_PROCESSOR, Rollups,
+    SESSION_PROCESSOR, Sessions, rebuild_setting,
 };
 use spoor_server::scheduler::SchedulerConfig;
 use spoor_store::Store;
@@ -25,6 +25,7 @@ pub fn run(store: &Store, what: Derived, config: &SchedulerConfig) -> anyhow::Re
         Derived::Sessions => SESSION_PROCESSOR,
         Derived::Rollups => ROLLUP_PROCESSOR,
         Derived::Metering => METERING_PROCESSOR,
+        Derived::Friction => FRICTION_PROCESSOR,
     };
     let lease = format!("processor:{name}");
     let ttl = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
@@ -37,6 +38,7 @@ pub fn run(store: &Store, what: Derived, config: &SchedulerConfig) -> anyhow::Re
             }
             Derived::Rollups => processors::run_to_end(Rollups, store),
             Derived::Metering => processors::run_to_end(Metering, store),
+            Derived::Friction => processors::run_to_end(Friction, store),
         };
         store.release_lease(&lease, &config.node)?;
         eprintln!("rebuilt {name} from {} events", read?);

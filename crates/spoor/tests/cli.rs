@@ -212,7 +212,7 @@ async fn settings_come_from_a_config_file_and_flags_win() {
         "3".into(),
     ];
     let (mut child, url) = common::spawn_server(&store, &args);
-    let http = reqwest::Client::new();
+    let http = common::http_client();
     let send = |n: usize| {
         let batch: Vec<Value> = (0..n)
             .map(|i| track(&format!("cfg-{n}-{i}"), "u"))

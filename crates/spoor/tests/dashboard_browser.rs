@@ -4,6 +4,9 @@
 //! and a key, sees events sent with that key appear on the live overview, finds one
 //! in the explorer, finds an identified customer (sorted by orders too) and their
 //! order's amount and session, and a viewer is offered nothing that changes anything.
+//! Then a page with spoor.js makes friction (a rage click, a dead click, an uncaught
+//! error, a form error, web vitals), which the Friction, Errors, Heatmaps and
+//! Performance pages show by themselves; an alert rule is created and tested.
 //!
 //! The browser side is `dashboard/test/e2e.mjs`, driven by `playwright-core` with
 //! Debian's Chromium (`/usr/bin/chromium`); install it with `npm ci --prefix
@@ -266,9 +269,9 @@ async fn drive(
         .current_dir(&dashboard)
         .kill_on_drop(true)
         .output();
-    let out = tokio::time::timeout(Duration::from_secs(90), run)
+    let out = tokio::time::timeout(Duration::from_secs(240), run)
         .await
-        .unwrap_or_else(|_| panic!("e2e.mjs {mode} did not finish within 90 s"))
+        .unwrap_or_else(|_| panic!("e2e.mjs {mode} did not finish within 240 s"))
         .expect("run node (is Node.js 20+ on PATH?)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}");
@@ -294,7 +297,15 @@ async fn drive(
 async fn a_person_uses_the_dashboard_in_chromium() {
     // A short statement timeout, so that PostgreSQL's settle time (twice the
     // timeout and 5 s) lets the customers page show the tour's buyer in seconds.
-    let spoor = Spoor::start_with(&["--db-statement-timeout", "2"]).await;
+    // The alert's test webhook goes to the tour's own server on loopback, soon.
+    let spoor = Spoor::start_with(&[
+        "--db-statement-timeout",
+        "2",
+        "--allow-private-webhooks",
+        "--alerts-every-seconds",
+        "2",
+    ])
+    .await;
     add_user(&spoor, "owner@example.com", "owner");
     add_user(&spoor, "viewer@example.com", "viewer");
     let report = drive(
@@ -317,6 +328,27 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     assert!(
         report["live_update_ms"].as_u64().unwrap() <= 10_000,
         "{report}"
+    );
+    // Friction from the tour's own page, as the dashboard showed it.
+    for kind in ["friction_rage", "friction_dead", "friction_form"] {
+        assert!(report[kind].as_u64().unwrap() >= 1, "{kind}: {report}");
+    }
+    assert_eq!(report["errors_issue_type"], "TypeError", "{report}");
+    assert_eq!(report["errors_resolved_and_reopened"], true, "{report}");
+    assert!(report["heatmap_cells"].as_u64().unwrap() >= 1, "{report}");
+    let render_ms = report["heatmap_render_ms"].as_f64().unwrap();
+    assert!((0.0..1000.0).contains(&render_ms), "{report}");
+    assert!(report["vitals_samples"].as_u64().unwrap() >= 3, "{report}");
+    assert_eq!(report["alert_rules"], 1, "{report}");
+    assert!(
+        !report["alert_refusal"].as_str().unwrap().is_empty(),
+        "{report}"
+    );
+    assert_eq!(report["alert_notification_status"], "sent", "{report}");
+    assert!(report["alert_webhooks"].as_u64().unwrap() >= 1, "{report}");
+    eprintln!(
+        "friction showed {} ms after the page closed; the heatmap drew in {render_ms} ms",
+        report["friction_update_ms"]
     );
 }
 

@@ -358,7 +358,7 @@ async fn without_a_secret_a_server_reachable_from_other_hosts_refuses_the_cleanu
         .read_line(&mut line)
         .unwrap();
     let port = line.trim().rsplit(':').next().unwrap().to_string();
-    let r = reqwest::Client::new()
+    let r = common::http_client()
         .post(format!("http://127.0.0.1:{port}/api/analytics/cleanup"))
         .send()
         .await

@@ -71,7 +71,7 @@ async fn a_database_outage_is_503_and_ingestion_resumes() {
     let key = cli_line(&store, &["keys", "create", "--name", "k"]);
     let token = cli_line(&store, &["tokens", "create", "--name", "t"]);
     let (mut child, url) = spawn_server(&store, &[]);
-    let http = reqwest::Client::new();
+    let http = common::http_client();
     let send = |id: String| {
         http.post(format!("{url}/v1/batch"))
             .basic_auth(&key, Some(""))

@@ -42,7 +42,7 @@ async fn tls_connections(db: &str) -> (i64, i64) {
 async fn serve_and_send(store: &TestStore) -> Node {
     let key = cli_line(store, &["keys", "create", "--name", "k"]);
     let node = Node::start(store, &[]);
-    let r = reqwest::Client::new()
+    let r = common::http_client()
         .post(format!("{}/v1/batch", node.url))
         .basic_auth(&key, Some(""))
         .json(&json!({"batch": [track("tls-1", "u")]}))

@@ -1,6 +1,7 @@
 //! The HTTP API: the router, one module per area, one error type.
 
 pub(crate) mod account;
+mod alerts;
 pub mod auth;
 mod body;
 mod caching;
@@ -11,8 +12,10 @@ mod dashboard;
 pub mod error;
 mod events;
 mod flush;
+mod friction;
 mod incoming;
 mod ingest;
+mod ingest_events;
 mod openapi;
 mod ops;
 mod projects;
@@ -54,6 +57,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/api/analytics/track",
             post(widget_analytics::track).options(()),
+        )
+        .route(
+            "/functions/v1/ingest-events",
+            post(ingest_events::ingest_events).options(()),
         )
         .layer(middleware::from_fn(cors::layer));
     let overload = ServiceBuilder::new()
@@ -101,6 +108,34 @@ pub fn router(app: Arc<App>) -> Router {
             patch(usage::update_widget),
         )
         .route("/api/projects/{id}/usage", get(usage::project_usage))
+        .route(
+            "/api/projects/{id}/friction",
+            get(friction::friction_report),
+        )
+        .route(
+            "/api/projects/{id}/friction/sessions",
+            get(friction::friction_sessions),
+        )
+        .route("/api/projects/{id}/errors", get(friction::errors))
+        .route(
+            "/api/projects/{id}/errors/{fingerprint}",
+            get(friction::error_issue).patch(friction::update_issue),
+        )
+        .route("/api/projects/{id}/heatmap", get(friction::heatmap))
+        .route(
+            "/api/projects/{id}/heatmap/pages",
+            get(friction::heatmap_pages),
+        )
+        .route("/api/projects/{id}/vitals", get(friction::vitals))
+        .route(
+            "/api/projects/{id}/alerts",
+            get(alerts::list).post(alerts::create),
+        )
+        .route(
+            "/api/projects/{id}/alerts/{rule}",
+            patch(alerts::update).delete(alerts::delete),
+        )
+        .route("/api/projects/{id}/alerts/{rule}/test", post(alerts::test))
         .route("/api/customers/metrics", get(customers::metrics))
         .route("/api/customers/{user_id}", get(customers::one))
         .route("/v1/users/{user_id}", delete(customers::erase))

@@ -1,5 +1,5 @@
 //! Processors: threads that read the event log in seq order and keep derived
-//! tables up to date (the overview's rollups, sessions, usage metering). The runner here is the
+//! tables up to date (the overview's rollups, sessions, usage metering, friction). The runner here is the
 //! same for each:
 //!
 //! - One node runs a processor at a time, under the `processor:NAME` lease;
@@ -12,6 +12,7 @@
 //!   no event still being committed below the cursor is skipped.
 //! - The runner is a plain thread (`crate::background`).
 
+mod friction;
 mod metering;
 mod rollups;
 mod sessions;
@@ -26,11 +27,13 @@ use spoor_store::{Store, StoreError};
 use crate::background::{HeldLease, Stop, Worker};
 use crate::telemetry::{Metrics, ProcessorLabel};
 
+pub use friction::Friction;
 pub use metering::Metering;
 pub use rollups::Rollups;
 pub use sessions::Sessions;
 
 pub use spoor_store::analytics::ROLLUP_PROCESSOR;
+pub use spoor_store::friction::FRICTION_PROCESSOR;
 pub use spoor_store::metering::METERING_PROCESSOR;
 pub use spoor_store::sessions::SESSION_PROCESSOR;
 

@@ -63,8 +63,17 @@ impl PgStore {
                  RETURNING {RULE_COLUMNS}"
             ),
             &[
-                &r.project_id, &r.name, &r.kind, &r.page, &r.threshold, &r.window_minutes,
-                &r.webhook_url, &r.email, &r.signing_secret, &r.active, &r.watermark,
+                &r.project_id,
+                &r.name,
+                &r.kind,
+                &r.page,
+                &r.threshold,
+                &r.window_minutes,
+                &r.webhook_url,
+                &r.email,
+                &r.signing_secret,
+                &r.active,
+                &r.watermark,
                 &r.created_at,
             ],
         )?;
@@ -99,8 +108,15 @@ impl PgStore {
                  WHERE id = $1 RETURNING {RULE_COLUMNS}"
             ),
             &[
-                &r.id, &r.name, &r.kind, &r.page, &r.threshold, &r.window_minutes,
-                &r.webhook_url, &r.email, &r.active,
+                &r.id,
+                &r.name,
+                &r.kind,
+                &r.page,
+                &r.threshold,
+                &r.window_minutes,
+                &r.webhook_url,
+                &r.email,
+                &r.active,
             ],
         )?;
         row.as_ref()
@@ -128,7 +144,13 @@ impl PgStore {
             tx.execute(
                 "UPDATE alert_rules SET firing = $2, watermark = $3, last_fired_at = $4,
                      last_checked_at = $5 WHERE id = $1",
-                &[&id, &s.firing, &s.watermark, &s.last_fired_at, &s.last_checked_at],
+                &[
+                    &id,
+                    &s.firing,
+                    &s.watermark,
+                    &s.last_fired_at,
+                    &s.last_checked_at,
+                ],
             )?;
         }
         let put = tx.prepare(
@@ -140,8 +162,14 @@ impl PgStore {
             tx.execute(
                 &put,
                 &[
-                    &n.project_id, &n.rule_id, &n.rule_name, &n.channel, &n.target, &n.summary,
-                    &n.payload, &now,
+                    &n.project_id,
+                    &n.rule_id,
+                    &n.rule_name,
+                    &n.channel,
+                    &n.target,
+                    &n.summary,
+                    &n.payload,
+                    &now,
                 ],
             )?;
         }

@@ -93,9 +93,13 @@ impl PgStore {
                 &f.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
                 &f.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
                 &f.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
-                &f.iter().map(|(k, _)| k.selector.as_str()).collect::<Vec<_>>(),
+                &f.iter()
+                    .map(|(k, _)| k.selector.as_str())
+                    .collect::<Vec<_>>(),
                 &f.iter().map(|(k, _)| k.text.as_str()).collect::<Vec<_>>(),
-                &f.iter().map(|(k, _)| k.session_id.as_str()).collect::<Vec<_>>(),
+                &f.iter()
+                    .map(|(k, _)| k.session_id.as_str())
+                    .collect::<Vec<_>>(),
                 &f.iter().map(|(_, c)| c.person.as_str()).collect::<Vec<_>>(),
                 &f.iter().map(|(_, c)| c.count).collect::<Vec<_>>(),
                 &f.iter().map(|(_, c)| c.first_at).collect::<Vec<_>>(),
@@ -131,7 +135,9 @@ impl PgStore {
                 &e.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
                 &e.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
                 &e.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
-                &e.iter().map(|(k, _)| k.selector.as_str()).collect::<Vec<_>>(),
+                &e.iter()
+                    .map(|(k, _)| k.selector.as_str())
+                    .collect::<Vec<_>>(),
                 &e.iter().map(|(k, _)| k.text.as_str()).collect::<Vec<_>>(),
                 &e.iter().map(|(_, n)| **n).collect::<Vec<_>>(),
             ],
@@ -152,8 +158,15 @@ impl PgStore {
             tx.execute(
                 &put,
                 &[
-                    &k.project_id, &k.day, &k.page, &p.clicks, &p.rage_clicks, &p.dead_clicks,
-                    &p.views, &p.width, &p.height,
+                    &k.project_id,
+                    &k.day,
+                    &k.page,
+                    &p.clicks,
+                    &p.rage_clicks,
+                    &p.dead_clicks,
+                    &p.views,
+                    &p.width,
+                    &p.height,
                 ],
             )?;
         }
@@ -205,14 +218,33 @@ impl PgStore {
                  count = error_days.count + EXCLUDED.count",
         )?;
         for (k, n) in &d.error_days {
-            tx.execute(&put, &[&k.project_id, &k.day, &k.fingerprint, &k.page, &k.browser, n])?;
+            tx.execute(
+                &put,
+                &[
+                    &k.project_id,
+                    &k.day,
+                    &k.fingerprint,
+                    &k.page,
+                    &k.browser,
+                    n,
+                ],
+            )?;
         }
         let put = tx.prepare(
             "INSERT INTO error_sessions (project_id, day, fingerprint, session_id, person)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         )?;
         for k in &d.error_sessions {
-            tx.execute(&put, &[&k.project_id, &k.day, &k.fingerprint, &k.session_id, &k.person])?;
+            tx.execute(
+                &put,
+                &[
+                    &k.project_id,
+                    &k.day,
+                    &k.fingerprint,
+                    &k.session_id,
+                    &k.person,
+                ],
+            )?;
         }
         let get = tx.prepare(
             "SELECT sketch FROM vital_days
@@ -227,14 +259,22 @@ impl PgStore {
         )?;
         for (k, s) in &d.vitals {
             let metric = k.metric.to_string();
-            let stored = tx.query_opt(&get, &[&k.project_id, &k.day, &k.page, &k.device, &metric])?;
+            let stored =
+                tx.query_opt(&get, &[&k.project_id, &k.day, &k.page, &k.device, &metric])?;
             let mut merged = stored
                 .map(|r| Sketch::from_bytes(r.get::<_, &[u8]>(0)))
                 .unwrap_or_default();
             merged.merge(s);
             tx.execute(
                 &put,
-                &[&k.project_id, &k.day, &k.page, &k.device, &metric, &merged.to_bytes()],
+                &[
+                    &k.project_id,
+                    &k.day,
+                    &k.page,
+                    &k.device,
+                    &metric,
+                    &merged.to_bytes(),
+                ],
             )?;
         }
         tx.execute(
@@ -257,7 +297,15 @@ impl PgStore {
         ))?;
         let rows = conn.query(
             &statement,
-            &[&f.project_id, &from, &to, &f.page, &f.kind, &f.selector, &f.text],
+            &[
+                &f.project_id,
+                &from,
+                &to,
+                &f.page,
+                &f.kind,
+                &f.selector,
+                &f.text,
+            ],
         )?;
         Ok(rows
             .iter()
@@ -276,7 +324,10 @@ impl PgStore {
             .collect())
     }
 
-    pub fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<(String, String, String, String, i64)>> {
+    pub fn friction_counts(
+        &self,
+        f: &Filter,
+    ) -> StoreResult<Vec<(String, String, String, String, i64)>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -299,7 +350,10 @@ impl PgStore {
              WHERE {FILTERED} AND kind = $5 GROUP BY col, row"
         ))?;
         let rows = conn.query(&statement, &[&f.project_id, &from, &to, &f.page, &kind])?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 
     pub fn heatmap_elements(
@@ -315,8 +369,14 @@ impl PgStore {
              WHERE {FILTERED} AND kind = $5 GROUP BY selector, text
              ORDER BY n DESC, selector LIMIT $6"
         ))?;
-        let rows = conn.query(&statement, &[&f.project_id, &from, &to, &f.page, &kind, &limit])?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        let rows = conn.query(
+            &statement,
+            &[&f.project_id, &from, &to, &f.page, &kind, &limit],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 
     pub fn page_totals(&self, f: &Filter) -> StoreResult<Vec<(String, [i64; 6])>> {
@@ -349,7 +409,11 @@ impl PgStore {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    pub fn error_issues(&self, project_id: i64, fingerprint: Option<&str>) -> StoreResult<Vec<IssueRecord>> {
+    pub fn error_issues(
+        &self,
+        project_id: i64,
+        fingerprint: Option<&str>,
+    ) -> StoreResult<Vec<IssueRecord>> {
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
             "{ISSUE_SELECT} WHERE i.project_id = $1 AND ($2::TEXT IS NULL OR i.fingerprint = $2)"
@@ -358,7 +422,11 @@ impl PgStore {
         Ok(rows.iter().map(issue_from_row).collect())
     }
 
-    pub fn new_issues(&self, project_id: i64, received_after: i64) -> StoreResult<Vec<IssueRecord>> {
+    pub fn new_issues(
+        &self,
+        project_id: i64,
+        received_after: i64,
+    ) -> StoreResult<Vec<IssueRecord>> {
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
             "{ISSUE_SELECT} WHERE i.project_id = $1 AND i.first_received > $2
@@ -375,7 +443,10 @@ impl PgStore {
             "SELECT fingerprint, day, page, browser, count FROM error_days
              WHERE {FILTERED} AND ($5::TEXT IS NULL OR fingerprint = $5)"
         ))?;
-        let rows = conn.query(&statement, &[&f.project_id, &from, &to, &f.page, &f.fingerprint])?;
+        let rows = conn.query(
+            &statement,
+            &[&f.project_id, &from, &to, &f.page, &f.fingerprint],
+        )?;
         Ok(rows
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))

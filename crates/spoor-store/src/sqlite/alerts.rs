@@ -65,8 +65,18 @@ impl SqliteStore {
                  webhook_url, email, signing_secret, active, firing, watermark, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11, ?12)",
             params![
-                r.project_id, r.name, r.kind, r.page, r.threshold, r.window_minutes,
-                r.webhook_url, r.email, r.signing_secret, r.active, r.watermark, r.created_at
+                r.project_id,
+                r.name,
+                r.kind,
+                r.page,
+                r.threshold,
+                r.window_minutes,
+                r.webhook_url,
+                r.email,
+                r.signing_secret,
+                r.active,
+                r.watermark,
+                r.created_at
             ],
         )?;
         let id = conn.last_insert_rowid();
@@ -77,8 +87,9 @@ impl SqliteStore {
 
     pub fn alert_rule(&self, id: i64) -> StoreResult<Option<AlertRule>> {
         let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare_cached(&format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = ?1"))?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = ?1"
+        ))?;
         Ok(stmt.query_row([id], rule_from_row).optional()?)
     }
 
@@ -98,8 +109,15 @@ impl SqliteStore {
                  firing = CASE WHEN ?9 THEN firing ELSE 0 END
              WHERE id = ?1",
             params![
-                r.id, r.name, r.kind, r.page, r.threshold, r.window_minutes, r.webhook_url,
-                r.email, r.active
+                r.id,
+                r.name,
+                r.kind,
+                r.page,
+                r.threshold,
+                r.window_minutes,
+                r.webhook_url,
+                r.email,
+                r.active
             ],
         )?;
         if changed == 0 {
@@ -110,7 +128,10 @@ impl SqliteStore {
     }
 
     pub fn delete_alert_rule(&self, id: i64) -> StoreResult<bool> {
-        Ok(self.conn()?.execute("DELETE FROM alert_rules WHERE id = ?1", [id])? > 0)
+        Ok(self
+            .conn()?
+            .execute("DELETE FROM alert_rules WHERE id = ?1", [id])?
+            > 0)
     }
 
     /// Records a rule's evaluation and queues what it fired, atomically.
@@ -127,15 +148,27 @@ impl SqliteStore {
             tx.execute(
                 "UPDATE alert_rules SET firing = ?2, watermark = ?3, last_fired_at = ?4,
                      last_checked_at = ?5 WHERE id = ?1",
-                params![id, s.firing, s.watermark, s.last_fired_at, s.last_checked_at],
+                params![
+                    id,
+                    s.firing,
+                    s.watermark,
+                    s.last_fired_at,
+                    s.last_checked_at
+                ],
             )?;
         }
         {
             let mut put = tx.prepare_cached(QUEUE)?;
             for n in queue {
                 put.execute(params![
-                    n.project_id, n.rule_id, n.rule_name, n.channel, n.target, n.summary,
-                    n.payload, now
+                    n.project_id,
+                    n.rule_id,
+                    n.rule_name,
+                    n.channel,
+                    n.target,
+                    n.summary,
+                    n.payload,
+                    now
                 ])?;
             }
         }

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
+use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
     ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent, FrictionRow,
     IssueRecord, Sketch, VitalRow,
 };
-use crate::StoreResult;
 
 /// The filter's common conditions, on parameters ?1 (project), ?2 and ?3
 /// (days), ?4 (page pattern).
@@ -77,12 +77,7 @@ impl SqliteStore {
 
     /// Adds a pass's counts to the day tables and moves the cursor, in one
     /// transaction on the derived file.
-    pub fn apply_friction(
-        &self,
-        name: &str,
-        cursor: Cursor,
-        d: &FrictionDelta,
-    ) -> StoreResult<()> {
+    pub fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
         let mut conn = self.processor_conn()?;
         let tx = derived_transaction(
             &mut conn,
@@ -100,8 +95,17 @@ impl SqliteStore {
             )?;
             for (k, c) in &d.friction {
                 put.execute(params![
-                    k.project_id, k.day, k.kind, k.page, k.selector, k.text, k.session_id,
-                    c.person, c.count, c.first_at, c.last_at
+                    k.project_id,
+                    k.day,
+                    k.kind,
+                    k.page,
+                    k.selector,
+                    k.text,
+                    k.session_id,
+                    c.person,
+                    c.count,
+                    c.first_at,
+                    c.last_at
                 ])?;
             }
             let mut put = tx.prepare_cached(
@@ -110,7 +114,15 @@ impl SqliteStore {
                  ON CONFLICT DO UPDATE SET count = count + excluded.count",
             )?;
             for (k, n) in &d.cells {
-                put.execute(params![k.project_id, k.page, k.kind, k.day, k.col, k.row, n])?;
+                put.execute(params![
+                    k.project_id,
+                    k.page,
+                    k.kind,
+                    k.day,
+                    k.col,
+                    k.row,
+                    n
+                ])?;
             }
             let mut put = tx.prepare_cached(
                 "INSERT INTO heatmap_elements (project_id, page, kind, day, selector, text, count)
@@ -118,7 +130,15 @@ impl SqliteStore {
                  ON CONFLICT DO UPDATE SET count = count + excluded.count",
             )?;
             for (k, n) in &d.elements {
-                put.execute(params![k.project_id, k.page, k.kind, k.day, k.selector, k.text, n])?;
+                put.execute(params![
+                    k.project_id,
+                    k.page,
+                    k.kind,
+                    k.day,
+                    k.selector,
+                    k.text,
+                    n
+                ])?;
             }
             let mut put = tx.prepare_cached(
                 "INSERT INTO page_days (project_id, day, page, clicks, rage_clicks, dead_clicks,
@@ -132,8 +152,15 @@ impl SqliteStore {
             )?;
             for (k, p) in &d.pages {
                 put.execute(params![
-                    k.project_id, k.day, k.page, p.clicks, p.rage_clicks, p.dead_clicks, p.views,
-                    p.width, p.height
+                    k.project_id,
+                    k.day,
+                    k.page,
+                    p.clicks,
+                    p.rage_clicks,
+                    p.dead_clicks,
+                    p.views,
+                    p.width,
+                    p.height
                 ])?;
             }
             let mut put = tx.prepare_cached(
@@ -178,14 +205,27 @@ impl SqliteStore {
                  ON CONFLICT DO UPDATE SET count = count + excluded.count",
             )?;
             for (k, n) in &d.error_days {
-                put.execute(params![k.project_id, k.day, k.fingerprint, k.page, k.browser, n])?;
+                put.execute(params![
+                    k.project_id,
+                    k.day,
+                    k.fingerprint,
+                    k.page,
+                    k.browser,
+                    n
+                ])?;
             }
             let mut put = tx.prepare_cached(
                 "INSERT OR IGNORE INTO error_sessions (project_id, day, fingerprint, session_id, person)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for k in &d.error_sessions {
-                put.execute(params![k.project_id, k.day, k.fingerprint, k.session_id, k.person])?;
+                put.execute(params![
+                    k.project_id,
+                    k.day,
+                    k.fingerprint,
+                    k.session_id,
+                    k.person
+                ])?;
             }
             let mut get = tx.prepare_cached(
                 "SELECT sketch FROM vital_days
@@ -197,9 +237,10 @@ impl SqliteStore {
             )?;
             for (k, s) in &d.vitals {
                 let stored: Option<Vec<u8>> = get
-                    .query_row(params![k.project_id, k.day, k.page, k.device, k.metric], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        params![k.project_id, k.day, k.page, k.device, k.metric],
+                        |r| r.get(0),
+                    )
                     .optional()?;
                 let mut merged = stored.map(|b| Sketch::from_bytes(&b)).unwrap_or_default();
                 merged.merge(s);
@@ -308,7 +349,14 @@ impl SqliteStore {
         let rows = stmt.query_map(params![f.project_id, from, to, f.page], |r| {
             Ok((
                 r.get(0)?,
-                [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?],
+                [
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ],
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -339,7 +387,11 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn new_issues(&self, project_id: i64, received_after: i64) -> StoreResult<Vec<IssueRecord>> {
+    pub fn new_issues(
+        &self,
+        project_id: i64,
+        received_after: i64,
+    ) -> StoreResult<Vec<IssueRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "{ISSUE_SELECT} WHERE i.project_id = ?1 AND i.first_received > ?2
@@ -356,9 +408,10 @@ impl SqliteStore {
             "SELECT fingerprint, day, page, browser, count FROM error_days
              WHERE {FILTERED} AND (?5 IS NULL OR fingerprint = ?5)"
         ))?;
-        let rows = stmt.query_map(params![f.project_id, from, to, f.page, f.fingerprint], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
+        let rows = stmt.query_map(
+            params![f.project_id, from, to, f.page, f.fingerprint],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -140,7 +140,7 @@ impl Spoor {
             token,
             child,
             args,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
@@ -342,4 +342,13 @@ pub fn iso(ms: i64) -> String {
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// An HTTP client for the tests. Spoor's webhook client builds reqwest with
+/// rustls and no default crypto provider (the ring provider is chosen where
+/// TLS is set up), and Cargo unifies that feature into the tests' reqwest, so
+/// the process's default provider is installed here first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

@@ -1,0 +1,136 @@
+//! Alert rules and the notification log, for the dashboard and scripts:
+//! `GET/POST /api/projects/{id}/alerts`, `PATCH/DELETE .../alerts/{rule}` and
+//! `POST .../alerts/{rule}/test`. Rules are evaluated and delivered by the
+//! scheduler's `alerts` job (`crate::alerts`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use spoor_store::alerts::{AlertRule, DEFAULT_WINDOW_MINUTES, RuleFields};
+
+use super::blocking;
+use super::body;
+use super::caller::Caller;
+use super::error::ApiError;
+use crate::app::App;
+use crate::notify::check_webhook_url;
+
+/// Notifications the list shows.
+const LOG_ROWS: i64 = 50;
+
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        Ok(Json(json!({
+            "rules": app.store.alert_rules(Some(id))?,
+            "notifications": app.store.notifications(id, LOG_ROWS)?,
+        })))
+    })
+    .await
+}
+
+/// The rule, when it is the project's.
+fn rule_of(app: &App, project_id: i64, rule: i64) -> Result<AlertRule, ApiError> {
+    app.store
+        .alert_rule(rule)?
+        .filter(|r| r.project_id == project_id)
+        .ok_or_else(|| ApiError::NotFound(format!("no alert rule {rule} in this project")))
+}
+
+pub async fn create(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let fields: RuleFields = body::parse_json(&bytes)?;
+    if fields.name.is_none() || fields.kind.is_none() {
+        return Err(ApiError::BadRequest(
+            "send name and kind (rage_clicks, dead_clicks, new_error, error_rate or lcp_p75)"
+                .into(),
+        ));
+    }
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        let now = spoor_core::time::now_ms();
+        let base = AlertRule {
+            id: 0,
+            project_id: id,
+            name: String::new(),
+            kind: String::new(),
+            page: None,
+            threshold: 0.0,
+            window_minutes: DEFAULT_WINDOW_MINUTES,
+            webhook_url: None,
+            email: None,
+            signing_secret: spoor_core::secret::generate("whsec_"),
+            active: true,
+            firing: false,
+            // Issues already known when the rule is made are not news.
+            watermark: now,
+            last_fired_at: None,
+            last_checked_at: None,
+            created_at: now,
+        };
+        let rule = fields
+            .apply(base, check_webhook_url)
+            .map_err(ApiError::BadRequest)?;
+        let rule = app.store.create_alert_rule(&rule)?;
+        Ok((StatusCode::CREATED, Json(json!(rule))).into_response())
+    })
+    .await
+}
+
+pub async fn update(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, rule)): Path<(i64, i64)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let fields: RuleFields = body::parse_json(&bytes)?;
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        let current = rule_of(&app, id, rule)?;
+        let changed = fields
+            .apply(current, check_webhook_url)
+            .map_err(ApiError::BadRequest)?;
+        Ok(Json(json!(app.store.update_alert_rule(&changed)?)))
+    })
+    .await
+}
+
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, rule)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        rule_of(&app, id, rule)?;
+        app.store.delete_alert_rule(rule)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+pub async fn test(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, rule)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        let rule = rule_of(&app, id, rule)?;
+        let queued = crate::alerts::queue_test(&app.store, &rule, spoor_core::time::now_ms())?;
+        Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
+    })
+    .await
+}

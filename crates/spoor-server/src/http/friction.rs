@@ -1,0 +1,322 @@
+//! Friction analytics for the dashboard and scripts (session cookie or admin
+//! token): `/api/projects/{id}/friction` (and `/friction/sessions`, the
+//! drill-down), `/errors` (and one issue, which a PATCH resolves or reopens),
+//! `/heatmap` and `/heatmap/pages`, and `/vitals`. The rules and the
+//! answers' shapes are `spoor_store::friction`'s.
+//!
+//! Every report takes `range` (`1h`, `24h`, `7d`, the default, `30d`, `90d`)
+//! or `from`/`to` (ISO-8601 or ms), and covers the whole UTC days the range
+//! touches; `page` narrows it to a path, where `*` matches anything
+//! (`/property/*`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spoor_store::friction::{self, Days, Filter, IssueStatus};
+
+use super::blocking;
+use super::body;
+use super::caller::Caller;
+use super::error::ApiError;
+use super::events::parse_time;
+use crate::app::App;
+
+const DAY: i64 = friction::DAY_MS;
+/// Longest range a report covers.
+const MAX_DAYS: i64 = 400;
+
+#[derive(Deserialize, Default)]
+pub struct ReportParams {
+    range: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<String>,
+    kind: Option<String>,
+    selector: Option<String>,
+    text: Option<String>,
+    device: Option<String>,
+    status: Option<String>,
+}
+
+/// The whole UTC days a report covers.
+fn days(p: &ReportParams, now: i64) -> Result<Days, ApiError> {
+    let (from, to) = if p.from.is_some() || p.to.is_some() {
+        let from = parse_time("from", p.from.as_deref().unwrap_or("0"))?;
+        let to = p.to.as_deref().map_or(Ok(now), |t| parse_time("to", t))?;
+        (from, to)
+    } else {
+        let span = match p.range.as_deref().unwrap_or("7d") {
+            "1h" => DAY / 24,
+            "24h" => DAY,
+            "7d" => 7 * DAY,
+            "30d" => 30 * DAY,
+            "90d" => 90 * DAY,
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "`range` must be 1h, 24h, 7d, 30d or 90d (or give from and to), not {other:?}"
+                )));
+            }
+        };
+        // The last `span` of whole days, today included.
+        let end = friction::day_of(now) + DAY;
+        (end - span.max(DAY), end)
+    };
+    if to <= from || to - from > MAX_DAYS * DAY {
+        return Err(ApiError::BadRequest(format!(
+            "`to` must be after `from`, and the range at most {MAX_DAYS} days"
+        )));
+    }
+    Ok(Days::covering(from, to))
+}
+
+fn filter(id: i64, p: &ReportParams, days: Days) -> Result<Filter, ApiError> {
+    let page = p.page.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if let Some(page) = page
+        && !page.starts_with('/')
+        && !page.starts_with('*')
+    {
+        return Err(ApiError::BadRequest(format!(
+            "`page` is a path such as /pricing or a pattern such as /property/*, not {page:?}"
+        )));
+    }
+    if let Some(kind) = p.kind.as_deref()
+        && !friction::KINDS.contains(&kind)
+        && kind != "click"
+    {
+        return Err(ApiError::BadRequest(format!(
+            "`kind` must be one of click, rage_click, dead_click, form_error, not {kind:?}"
+        )));
+    }
+    Ok(Filter {
+        project_id: id,
+        days: Some(days),
+        page: page.map(friction::page_like),
+        kind: p.kind.clone().filter(|k| k != "click"),
+        selector: p.selector.clone(),
+        text: p.text.clone(),
+        device: p.device.clone().filter(|d| !d.is_empty()),
+        fingerprint: None,
+    })
+}
+
+/// Parses the parameters and checks the caller may read the project, then
+/// runs the report off the async workers.
+async fn report<F>(
+    app: Arc<App>,
+    caller: Caller,
+    id: i64,
+    p: ReportParams,
+    run: F,
+) -> Result<Json<Value>, ApiError>
+where
+    F: FnOnce(&App, Filter, &ReportParams) -> Result<Value, ApiError> + Send + 'static,
+{
+    let days = days(&p, spoor_core::time::now_ms())?;
+    let f = filter(id, &p, days)?;
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        Ok(Json(run(&app, f, &p)?))
+    })
+    .await
+}
+
+pub async fn friction_report(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ReportParams>,
+) -> Result<Json<Value>, ApiError> {
+    report(app, caller, id, p, |app, f, _| {
+        Ok(json!(app.store.friction_report(&f)?))
+    })
+    .await
+}
+
+pub async fn friction_sessions(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ReportParams>,
+) -> Result<Json<Value>, ApiError> {
+    if p.kind.as_deref().is_none_or(|k| k == "click") {
+        return Err(ApiError::BadRequest(
+            "`kind` is required: rage_click, dead_click or form_error".into(),
+        ));
+    }
+    report(app, caller, id, p, |app, f, _| {
+        let sessions = app.store.friction_sessions(&f, friction::REPORT_ROWS)?;
+        Ok(json!({ "sessions": sessions }))
+    })
+    .await
+}
+
+fn status(p: &ReportParams) -> Result<IssueStatus, ApiError> {
+    p.status
+        .as_deref()
+        .unwrap_or("open")
+        .parse()
+        .map_err(ApiError::BadRequest)
+}
+
+pub async fn errors(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ReportParams>,
+) -> Result<Json<Value>, ApiError> {
+    let status = status(&p)?;
+    report(app, caller, id, p, move |app, f, _| {
+        let (issues, series) = app.store.errors_report(&f, status, false)?;
+        let days = f.days.unwrap_or(Days { from: 0, to: 0 });
+        Ok(json!({ "from": days.from, "to": days.to, "series": series, "issues": issues }))
+    })
+    .await
+}
+
+pub async fn error_issue(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, fingerprint)): Path<(i64, String)>,
+    Query(p): Query<ReportParams>,
+) -> Result<Json<Value>, ApiError> {
+    report(app, caller, id, p, move |app, f, _| {
+        one_issue(app, f, &fingerprint)
+    })
+    .await
+}
+
+fn one_issue(app: &App, mut f: Filter, fingerprint: &str) -> Result<Value, ApiError> {
+    f.fingerprint = Some(fingerprint.to_string());
+    let (issues, _) = app.store.errors_report(&f, IssueStatus::All, true)?;
+    issues
+        .into_iter()
+        .next()
+        .map(|i| json!(i))
+        .ok_or_else(|| ApiError::NotFound(format!("no error issue {fingerprint} in this project")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueChange {
+    status: String,
+}
+
+pub async fn update_issue(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, fingerprint)): Path<(i64, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let change: IssueChange = body::parse_json(&bytes)?;
+    let resolved_at = match change.status.as_str() {
+        "resolved" => Some(spoor_core::time::now_ms()),
+        "open" => None,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "status must be resolved or open, not {other:?}"
+            )));
+        }
+    };
+    let days = days(&ReportParams::default(), spoor_core::time::now_ms())?;
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        if app.store.error_issue(id, &fingerprint)?.is_none() {
+            return Err(ApiError::NotFound(format!(
+                "no error issue {fingerprint} in this project"
+            )));
+        }
+        app.store
+            .set_issue_resolved(id, &fingerprint, resolved_at)?;
+        Ok(Json(one_issue(
+            &app,
+            filter(id, &ReportParams::default(), days)?,
+            &fingerprint,
+        )?))
+    })
+    .await
+}
+
+pub async fn heatmap_pages(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ReportParams>,
+) -> Result<Json<Value>, ApiError> {
+    report(app, caller, id, p, |app, f, _| {
+        let mut pages = app.store.page_totals(&f)?;
+        pages.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then_with(|| a.0.cmp(&b.0)));
+        pages.truncate(200);
+        let pages: Vec<Value> = pages
+            .into_iter()
+            .map(|(page, t)| {
+                json!({"page": page, "clicks": t[0], "rage_clicks": t[1], "dead_clicks": t[2], "views": t[3]})
+            })
+            .collect();
+        Ok(json!({ "pages": pages }))
+    })
+    .await
+}
+
+pub async fn heatmap(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(mut p): Query<ReportParams>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(page) = p.page.clone().filter(|s| !s.trim().is_empty()) else {
+        return Err(ApiError::BadRequest(
+            "`page` is required: a path such as /pricing or a pattern such as /property/*".into(),
+        ));
+    };
+    let kind = p.kind.take().unwrap_or_else(|| "click".into());
+    if !["click", "rage_click", "dead_click"].contains(&kind.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "`kind` must be click, rage_click or dead_click, not {kind:?}"
+        )));
+    }
+    report(app, caller, id, p, move |app, f, _| {
+        let cells = app.store.heatmap_cells(&f, &kind)?;
+        let elements = app.store.heatmap_elements(&f, &kind, 50)?;
+        let totals = app.store.page_totals(&f)?;
+        let width = totals.iter().map(|(_, t)| t[4]).max().unwrap_or(0);
+        let height = totals.iter().map(|(_, t)| t[5]).max().unwrap_or(0);
+        let views: i64 = totals.iter().map(|(_, t)| t[3]).sum();
+        let depths = app.store.scroll_depths(&f)?;
+        // Views whose deepest scroll reached at least each tenth.
+        let reached: Vec<Value> = (1..=10)
+            .map(|d| {
+                let n: i64 = depths.iter().filter(|(b, _)| *b >= d).map(|(_, n)| n).sum();
+                json!({"depth": d * 10, "views": n})
+            })
+            .collect();
+        let clicks: i64 = cells.iter().map(|c| c.2).sum();
+        let max = cells.iter().map(|c| c.2).max().unwrap_or(0);
+        let days = f.days.unwrap_or(Days { from: 0, to: 0 });
+        Ok(json!({
+            "page": page, "kind": kind, "from": days.from, "to": days.to,
+            "clicks": clicks, "columns": friction::COLUMNS, "row_height": friction::ROW_HEIGHT,
+            "width": width, "height": height,
+            "cells": cells.iter().map(|c| [c.0, c.1, c.2]).collect::<Vec<_>>(),
+            "max": max,
+            "elements": elements.iter().map(|(s, t, n)| json!({"selector": s, "text": t, "count": n})).collect::<Vec<_>>(),
+            "scroll": {"views": views, "reached": reached},
+            "screenshot": Value::Null,
+        }))
+    })
+    .await
+}
+
+pub async fn vitals(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ReportParams>,
+) -> Result<Json<Value>, ApiError> {
+    report(app, caller, id, p, |app, f, _| {
+        Ok(json!(app.store.vitals_report(&f)?))
+    })
+    .await
+}

@@ -1,0 +1,79 @@
+//! Seed 002's ingestion route, `POST /functions/v1/ingest-events`, with the
+//! write key in `x-api-key`: the body is translated by `crate::friction` and
+//! goes through the same validation, deduplication and commit as any event.
+//! It answers the seed's `{"success": true, "processed": N, "breakdown":
+//! {"friction": F, "heatmap": H, "performance": P}}` once committed, counting
+//! the events stored or already stored; events that could not be used are
+//! listed in `rejected` (absent when there are none) with their index and
+//! what to fix.
+
+use axum::Json;
+use serde_json::{Value, json};
+use spoor_core::ValidationContext;
+
+use super::body;
+use super::error::ApiError;
+use super::incoming::{Incoming, RejectedItem};
+use crate::friction::{Envelope, TYPES, translate};
+
+pub async fn ingest_events(incoming: Incoming) -> Result<Json<Value>, ApiError> {
+    let limits = &incoming.app.config.limits;
+    let payload: Value = body::parse_json(&incoming.bytes)?;
+    let events = match payload.get("events") {
+        Some(Value::Array(events)) => events,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "send events: an array of {type, timestamp, data} objects".into(),
+            ));
+        }
+    };
+    let envelope = Envelope::parse(&payload).map_err(ApiError::BadRequest)?;
+    if events.len() > limits.max_batch_messages {
+        return Err(ApiError::TooLarge(format!(
+            "the events array has {} events; the limit is {}",
+            events.len(),
+            limits.max_batch_messages
+        )));
+    }
+    let key = incoming.authorize(None).await?;
+    let mut kinds = Vec::with_capacity(events.len());
+    let mut messages = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        match translate(&envelope, event) {
+            Ok((kind, made)) => {
+                kinds.push(Some(kind));
+                messages.extend(made.into_iter().map(|m| (index, m)));
+            }
+            Err(error) => {
+                kinds.push(None);
+                rejected.push(RejectedItem { index, error });
+            }
+        }
+    }
+    let ctx = ValidationContext {
+        received_at: incoming.received_at,
+        ..Default::default()
+    };
+    let outcome = incoming.ingest((&key).into(), messages, ctx).await?;
+    // An event is processed unless it, or every message it became, was refused.
+    for r in &outcome.rejected {
+        kinds[r.index] = None;
+    }
+    let mut breakdown = [0usize; 3];
+    for kind in kinds.iter().flatten() {
+        breakdown[*kind] += 1;
+    }
+    rejected.extend(outcome.rejected);
+    rejected.sort_by_key(|r| r.index);
+    rejected.dedup_by_key(|r| r.index);
+    let mut answer = json!({
+        "success": true,
+        "processed": breakdown.iter().sum::<usize>(),
+        "breakdown": {TYPES[0]: breakdown[0], TYPES[1]: breakdown[1], TYPES[2]: breakdown[2]},
+    });
+    if !rejected.is_empty() {
+        answer["rejected"] = json!(rejected);
+    }
+    Ok(Json(answer))
+}
