@@ -72,6 +72,13 @@ struct Args {
     widget_ids: Vec<String>,
     #[arg(long, default_value_t = 10)]
     incomplete_percent: u32,
+    /// Send a browsing mix as the SDK does (for the friction benchmark) instead
+    /// of product views: page views, clicks (a third of all events, all on
+    /// /property/ID pages, around 40 hot spots), web vitals, page leaves with
+    /// their scroll depth, and 1% friction (rage and dead clicks, form errors,
+    /// errors from 50 bugs with varying ids), over --spread-days
+    #[arg(long)]
+    friction: bool,
 }
 
 #[derive(Default)]
@@ -96,6 +103,107 @@ fn message(out: &mut String, rng: &mut impl Rng, now: &str, page: bool) {
     let _ = write!(
         out,
         r#"{{"type":"{kind}","event":"Product Viewed","messageId":"{id}","userId":"user-{user}","anonymousId":"anon-{user}","timestamp":"{now}","properties":{{"product_id":"sku-{sku}","price":19.99,"currency":"USD","category":"shoes"}},"context":{{"sessionId":"s-{user}","page":{{"url":"https://shop.example.com/p/sku-{sku}","referrer":"https://www.google.com/"}},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
+    );
+}
+
+/// One message of the friction mix (see `--friction`) as JSON text.
+fn friction_message(out: &mut String, rng: &mut impl Rng, now: &str) {
+    use std::fmt::Write;
+    const PAGES: [&str; 8] = [
+        "/", "/search", "/pricing", "/about", "/contact", "/blog", "/signup", "/account",
+    ];
+    const VITALS: [(&str, f64); 6] = [
+        ("LCP", 2200.0),
+        ("FCP", 1400.0),
+        ("TTFB", 500.0),
+        ("INP", 160.0),
+        ("LOAD", 2600.0),
+        ("CLS", 0.08),
+    ];
+    let user = rng.random_range(0..100_000u32);
+    let id = uuid::Uuid::from_u128(rng.random::<u128>() & !(0xF000u128 << 64) | (0x4000u128 << 64));
+    let roll = rng.random_range(0..1000u32);
+    // Property pages take every click and a third of the rest: a heatmap of
+    // one page (they are all /property/*) with a million clicks.
+    let property = roll < 330 || rng.random_range(0..3) == 0;
+    let path = if property {
+        format!("/property/{}", rng.random_range(1..20_000u32))
+    } else {
+        PAGES[rng.random_range(0..PAGES.len())].to_string()
+    };
+    let spot = rng.random_range(0..40u32);
+    let x =
+        (f64::from(spot % 8) * 0.12 + 0.05 + rng.random_range(-0.03..0.03f64)).clamp(0.0, 0.999);
+    let y = f64::from(spot / 8) * 450.0 + 120.0 + rng.random_range(-40.0..40.0f64);
+    let at = format!(r##""x":{x:.4},"y":{y:.0},"selector":"#spot-{spot}","text":"Spot {spot}""##);
+    let (kind, name, props) = match roll {
+        0..=329 => (
+            "track",
+            "$click",
+            format!(
+                r#"{at},"viewport":{{"width":1280,"height":720}},"document":{{"width":1280,"height":2400}}"#
+            ),
+        ),
+        330..=579 => (
+            "page",
+            "",
+            format!(r#""url":"https://homes.example.com{path}""#),
+        ),
+        580..=739 => {
+            let (metric, typical) = VITALS[rng.random_range(0..VITALS.len())];
+            let u: f64 = rng.random_range(0.0..1.0);
+            let v = typical * (0.4 + 2.2 * u * u * u);
+            (
+                "track",
+                "$web_vital",
+                format!(r#""name":"{metric}","value":{v:.4}"#),
+            )
+        }
+        740..=839 => (
+            "track",
+            "$page_leave",
+            format!(
+                r#""scroll_depth":{},"duration_ms":{}"#,
+                rng.random_range(5..=100u32),
+                rng.random_range(1000..300_000u32)
+            ),
+        ),
+        840..=843 => ("track", "$rage_click", format!(r#"{at},"count":4"#)),
+        844..=846 => ("track", "$dead_click", at.clone()),
+        847..=848 => (
+            "track",
+            "$form_error",
+            format!(
+                r#""form":"enquiry","field":"field-{}","reason":"valueMissing""#,
+                spot % 6
+            ),
+        ),
+        849 => {
+            let bug = rng.random_range(0..50u32);
+            let item = rng.random_range(0..1_000_000u32);
+            (
+                "track",
+                "$exception",
+                format!(
+                    r#""type":"TypeError","message":"Bug {bug}: item {item} has no price","stack":"TypeError: x\n    at step{bug} (https://homes.example.com/app.js:{}:9)""#,
+                    100 + bug
+                ),
+            )
+        }
+        _ => (
+            "track",
+            "Property Viewed",
+            format!(r#""property_id":"{}""#, rng.random_range(1..20_000u32)),
+        ),
+    };
+    let event = if name.is_empty() {
+        String::new()
+    } else {
+        format!(r#""event":"{name}","#)
+    };
+    let _ = write!(
+        out,
+        r#"{{"type":"{kind}",{event}"messageId":"{id}","userId":"user-{user}","anonymousId":"anon-{user}","timestamp":"{now}","properties":{{{props}}},"context":{{"sessionId":"s-{user}","page":{{"url":"https://homes.example.com{path}"}},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
     );
 }
 
@@ -144,7 +252,7 @@ fn widget_body(
     (Bytes::from(out), events)
 }
 
-fn body(mode: Mode, batch: usize, spread_days: u32) -> Bytes {
+fn body(mode: Mode, batch: usize, spread_days: u32, friction: bool) -> Bytes {
     let mut rng = rand::rng();
     let at = chrono::Utc::now();
     let now = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -170,7 +278,11 @@ fn body(mode: Mode, batch: usize, spread_days: u32) -> Bytes {
                     out.push(',');
                 }
                 let t = when(&mut rng);
-                message(&mut out, &mut rng, &t, spread_days > 0 && i % 4 == 0);
+                if friction {
+                    friction_message(&mut out, &mut rng, &t);
+                } else {
+                    message(&mut out, &mut rng, &t, spread_days > 0 && i % 4 == 0);
+                }
             }
             out.push_str(r#"],"sentAt":""#);
             out.push_str(&now);
@@ -307,6 +419,7 @@ async fn main() -> anyhow::Result<()> {
         let target_events = args.events;
         let connections = args.connections;
         let spread_days = args.spread_days;
+        let friction = args.friction;
         let (widgets, incomplete) = (args.widget_ids.clone(), args.incomplete_percent);
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
@@ -321,7 +434,7 @@ async fn main() -> anyhow::Result<()> {
                     next += i;
                 }
                 let (payload, events) = if widgets.is_empty() {
-                    (body(mode, batch, spread_days), events_per_request)
+                    (body(mode, batch, spread_days, friction), events_per_request)
                 } else {
                     widget_body(&widgets, batch, spread_days, incomplete)
                 };

@@ -139,20 +139,20 @@ fn evaluate(store: &Store, rule: &AlertRule, now: i64) -> Result<bool, StoreErro
 }
 
 /// Sends one notification; the error says why it did not go.
-async fn deliver(store: &Store, notifier: &Notifier, n: &Notification) -> Result<(), String> {
+async fn deliver(
+    notifier: &Notifier,
+    n: &Notification,
+    secret: Option<String>,
+) -> Result<(), String> {
     match n.channel.as_str() {
         "webhook" => {
-            let rule = match n.rule_id {
-                Some(id) => store.alert_rule(id).map_err(|e| e.to_string())?,
-                None => None,
-            };
-            let Some(rule) = rule else {
+            let Some(secret) = secret else {
                 return Err("its rule was deleted, so there is no secret to sign it with".into());
             };
             notifier
                 .webhook(
                     &n.target,
-                    &rule.signing_secret,
+                    &secret,
                     &format!("spoor-notification-{}", n.id),
                     n.payload.as_bytes(),
                 )
@@ -182,12 +182,21 @@ fn deliver_due(
     outcome: &mut Outcome,
 ) -> Result<(), StoreError> {
     let due = store.due_notifications(now, DELIVERIES_PER_RUN)?;
+    // Read before the deliveries: the store's calls block, and must not run
+    // on the runtime that sends.
+    let mut secrets = Vec::with_capacity(due.len());
+    for n in &due {
+        secrets.push(match n.rule_id {
+            Some(id) => store.alert_rule(id)?.map(|r| r.signing_secret),
+            None => None,
+        });
+    }
     // Deliveries go out together, so one slow target does not hold the rest.
     let results = runtime.block_on(async {
         let mut set = tokio::task::JoinSet::new();
-        for (i, n) in due.iter().cloned().enumerate() {
-            let (store, notifier) = (store.clone(), notifier.clone());
-            set.spawn(async move { (i, deliver(&store, &notifier, &n).await) });
+        for (i, (n, secret)) in due.iter().cloned().zip(secrets).enumerate() {
+            let notifier = notifier.clone();
+            set.spawn(async move { (i, deliver(&notifier, &n, secret).await) });
         }
         let mut results = vec![Err("not attempted".to_string()); due.len()];
         while let Some(Ok((i, r))) = set.join_next().await {
