@@ -225,6 +225,193 @@ export interface Usage {
   monitoring: UsageMonitoring;
 }
 
+/** Friction signals, as the SDK names them (`$rage_click`, `$dead_click`, `$form_error`). */
+export type FrictionKind = 'rage_click' | 'dead_click' | 'form_error';
+/** A count with its reach, and the count in the period of the same length just before. */
+export interface FrictionTotal {
+  count: number;
+  sessions: number;
+  users: number;
+  previous: number;
+}
+export interface FrictionDay extends Record<FrictionKind, number> {
+  /** The UTC day's midnight, ms. */
+  t: number;
+}
+export interface FrictionPageRow extends Record<FrictionKind, number> {
+  page: string;
+  count: number;
+  sessions: number;
+  users: number;
+  previous: number;
+}
+export interface FrictionElement {
+  kind: FrictionKind;
+  page: string;
+  /** A CSS selector; for form errors the field (`signup.email`). */
+  selector: string;
+  /** The element's text; for form errors the reason (`valueMissing`) or the message shown. */
+  text: string;
+  count: number;
+  sessions: number;
+  users: number;
+  previous: number;
+}
+export interface Friction {
+  /** Whole UTC days covered, ms. */
+  from: number;
+  to: number;
+  previous: { from: number; to: number };
+  totals: Record<FrictionKind, FrictionTotal>;
+  series: FrictionDay[];
+  pages: FrictionPageRow[];
+  elements: FrictionElement[];
+}
+export interface FrictionSession {
+  session_id: string;
+  /** The user id, or the anonymous id of someone never identified. */
+  user: string | null;
+  count: number;
+  first_at: number;
+  last_at: number;
+}
+
+export type IssueStatus = 'open' | 'resolved';
+/** One error issue: errors grouped by their fingerprint. Counts are within the range; first and last seen all-time. */
+export interface Issue {
+  fingerprint: string;
+  type: string;
+  message: string;
+  top_frame: string | null;
+  status: IssueStatus;
+  /** Resolved once, then seen again. */
+  reopened: boolean;
+  resolved_at: number | null;
+  count: number;
+  users: number;
+  sessions: number;
+  first_seen: number;
+  last_seen: number;
+  pages: Array<{ page: string; count: number }>;
+  browsers: Array<{ browser: string; count: number }>;
+  sample: { message: string; stack: string | null } | null;
+  /** Per UTC day; only when one issue is asked for. */
+  series?: Array<{ t: number; count: number }>;
+}
+export interface ErrorsReport {
+  from: number;
+  to: number;
+  series: Array<{ t: number; count: number }>;
+  /** Latest seen first. */
+  issues: Issue[];
+}
+
+export type HeatmapKind = 'click' | 'rage_click' | 'dead_click';
+export interface HeatmapPage {
+  page: string;
+  clicks: number;
+  rage_clicks: number;
+  dead_clicks: number;
+  views: number;
+}
+/** Clicks on one page, counted in cells: `[column, row, count]`. */
+export interface Heatmap {
+  page: string;
+  kind: HeatmapKind;
+  from: number;
+  to: number;
+  clicks: number;
+  /** The document's width is cut into this many columns. */
+  columns: number;
+  /** A row is this many document pixels tall. */
+  row_height: number;
+  /** The usual viewport width and the tallest document, px: the outline to draw. */
+  width: number;
+  height: number;
+  cells: Array<[number, number, number]>;
+  /** The largest count of a cell. */
+  max: number;
+  elements: Array<{ selector: string; text: string; count: number }>;
+  scroll: { views: number; reached: Array<{ depth: number; views: number }> };
+  screenshot: string | null;
+}
+
+export type VitalName = 'LCP' | 'INP' | 'CLS' | 'FCP' | 'TTFB' | 'LOAD';
+export type Rating = 'good' | 'needs_improvement' | 'poor';
+export type DeviceType = 'desktop' | 'mobile' | 'tablet';
+export interface VitalMetric {
+  name: VitalName;
+  /** `ms`, or '' for CLS, a score. */
+  unit: string;
+  good: number;
+  poor: number;
+  samples: number;
+  p50: number | null;
+  p75: number | null;
+  p95: number | null;
+  /** The p75's; null without samples. */
+  rating: Rating | null;
+  distribution: Record<Rating, number>;
+}
+/** p75 of each metric; null without samples. */
+export type VitalValues = Partial<Record<VitalName, number | null>>;
+export interface Vitals {
+  from: number;
+  to: number;
+  /** LCP, INP, CLS, FCP, TTFB, LOAD. */
+  metrics: VitalMetric[];
+  series: Array<VitalValues & { t: number }>;
+  pages: Array<VitalValues & { page: string; samples: number }>;
+  devices: Array<VitalValues & { device: string; samples: number }>;
+}
+
+export type AlertKind = 'rage_clicks' | 'dead_clicks' | 'new_error' | 'error_rate' | 'lcp_p75';
+export interface AlertRule {
+  id: Id;
+  name: string;
+  kind: AlertKind;
+  page: string | null;
+  threshold: number | null;
+  window_minutes: number;
+  webhook_url: string | null;
+  email: string | null;
+  active: boolean;
+  firing: boolean;
+  last_fired_at: number | null;
+  last_checked_at: number | null;
+  /** The HMAC-SHA256 key of the webhook's `X-Spoor-Signature`. */
+  signing_secret: string;
+  created_at: Time;
+}
+export interface AlertNotification {
+  id: Id;
+  rule_id: Id;
+  rule: string;
+  channel: 'webhook' | 'email';
+  target: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  summary: string;
+  created_at: number;
+  sent_at: number | null;
+}
+export interface Alerts {
+  rules: AlertRule[];
+  /** The 50 newest, newest first. */
+  notifications: AlertNotification[];
+}
+export interface NewAlertRule {
+  name: string;
+  kind: AlertKind;
+  page?: string;
+  threshold?: number;
+  window_minutes?: number;
+  webhook_url?: string;
+  email?: string;
+  active?: boolean;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -271,6 +458,14 @@ export function retryAfter(header: string | null, now = Date.now()): number | nu
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
+/** When each answer's response arrived (its headers), by the parsed answer: for timing what a page does with it. */
+const arrivals = new WeakMap<object, number>();
+
+/** The `performance.now()` at which `answer`'s response arrived; undefined for anything else. */
+export function arrivedAt(answer: unknown): number | undefined {
+  return answer !== null && typeof answer === 'object' ? arrivals.get(answer) : undefined;
+}
+
 let csrfToken = '';
 let onSignedOut: (() => void) | null = null;
 
@@ -311,6 +506,7 @@ async function call<T>(
     throw new ApiError('Could not reach the Spoor server. Check the connection and try again.', 0);
   }
   if (response.status === 204) return undefined as T;
+  const arrived = typeof performance === 'object' ? performance.now() : Date.now();
   const text = await response.text();
   let parsed: unknown = null;
   try {
@@ -328,10 +524,13 @@ async function call<T>(
     );
   }
   if (parsed === null) throw new ApiError('The server sent an answer the dashboard cannot read.', response.status);
+  if (typeof parsed === 'object') arrivals.set(parsed, arrived);
   return parsed as T;
 }
 
 const project = (id: Id) => `/api/projects/${encodeURIComponent(String(id))}`;
+const issue = (projectId: Id, fingerprint: string) => `${project(projectId)}/errors/${encodeURIComponent(fingerprint)}`;
+const alertRule = (projectId: Id, ruleId: Id) => `${project(projectId)}/alerts/${encodeURIComponent(String(ruleId))}`;
 const widget = (projectId: Id, widgetId: string) => `${project(projectId)}/widgets/${encodeURIComponent(widgetId)}`;
 
 /**
@@ -379,6 +578,36 @@ export const api = {
     call<Widget>('PATCH', widget(projectId, widgetId), change),
   usage: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<Usage>('GET', `${project(projectId)}/usage${queryString(params)}`, undefined, { signal }),
+
+  friction: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<Friction>('GET', `${project(projectId)}/friction${queryString(params)}`, undefined, { signal }),
+  frictionSessions: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<{ sessions: FrictionSession[] }>('GET', `${project(projectId)}/friction/sessions${queryString(params)}`, undefined, {
+      signal,
+    }),
+
+  errors: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<ErrorsReport>('GET', `${project(projectId)}/errors${queryString(params)}`, undefined, { signal }),
+  issue: (projectId: Id, fingerprint: string, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<Issue>('GET', `${issue(projectId, fingerprint)}${queryString(params)}`, undefined, { signal }),
+  updateIssue: (projectId: Id, fingerprint: string, status: IssueStatus) =>
+    call<Issue>('PATCH', issue(projectId, fingerprint), { status }),
+
+  heatmapPages: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<{ pages: HeatmapPage[] }>('GET', `${project(projectId)}/heatmap/pages${queryString(params)}`, undefined, { signal }),
+  heatmap: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<Heatmap>('GET', `${project(projectId)}/heatmap${queryString(params)}`, undefined, { signal }),
+
+  vitals: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<Vitals>('GET', `${project(projectId)}/vitals${queryString(params)}`, undefined, { signal }),
+
+  alerts: (projectId: Id, signal?: AbortSignal) =>
+    call<Alerts>('GET', `${project(projectId)}/alerts`, undefined, { signal }),
+  createAlert: (projectId: Id, fields: NewAlertRule) => call<AlertRule>('POST', `${project(projectId)}/alerts`, fields),
+  updateAlert: (projectId: Id, ruleId: Id, change: Partial<NewAlertRule>) =>
+    call<AlertRule>('PATCH', alertRule(projectId, ruleId), change),
+  deleteAlert: (projectId: Id, ruleId: Id) => call<void>('DELETE', alertRule(projectId, ruleId)),
+  testAlert: (projectId: Id, ruleId: Id) => call<{ queued: number }>('POST', `${alertRule(projectId, ruleId)}/test`),
 
   customerMetrics: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<CustomerMetrics>('GET', `/api/customers/metrics${queryString({ project: projectId, ...params })}`, undefined, {

@@ -6,13 +6,18 @@ import { h, fill } from './dom';
 import { parseRoute, type Route } from './routes';
 import { errorNotice, messageOf } from './ui/alert';
 import type { AppContext, View } from './context';
+import { alertsPage } from './views/alerts';
 import { customerPage } from './views/customer';
 import { customersPage } from './views/customers';
+import { errorsPage } from './views/errors';
 import { eventPage } from './views/event';
 import { eventsPage } from './views/events';
+import { frictionPage } from './views/friction';
+import { heatmapsPage } from './views/heatmaps';
 import { keysPage } from './views/keys';
 import { missingPage } from './views/missing';
 import { overviewPage } from './views/overview';
+import { performancePage } from './views/performance';
 import { projectsPage } from './views/projects';
 import { setupPage } from './views/setup';
 import { Shell } from './views/shell';
@@ -60,6 +65,16 @@ function viewFor(ctx: AppContext, route: Route): View {
       return customerPage(ctx, route.project, route.user);
     case 'usage':
       return usagePage(ctx, route.project, route.query);
+    case 'friction':
+      return frictionPage(ctx, route.project, route.query);
+    case 'errors':
+      return errorsPage(ctx, route.project, route.query);
+    case 'heatmaps':
+      return heatmapsPage(ctx, route.project, route.query);
+    case 'performance':
+      return performancePage(ctx, route.project, route.query);
+    case 'alerts':
+      return alertsPage(ctx, route.project);
     case 'missing':
       return missingPage('There is no page at this address.');
   }

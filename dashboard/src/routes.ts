@@ -13,9 +13,16 @@ export type Route =
   | { page: 'customers'; project: string; query: Record<string, string> }
   | { page: 'customer'; project: string; user: string }
   | { page: 'usage'; project: string; query: Record<string, string> }
+  | { page: ReportPage; project: string; query: Record<string, string> }
   | { page: 'missing'; path: string };
 
-export type ProjectPage = 'overview' | 'events' | 'customers' | 'usage' | 'keys';
+/** The friction reports: each a page of its own whose state is all in its query. */
+export const REPORT_PAGES = ['friction', 'errors', 'heatmaps', 'performance', 'alerts'] as const;
+export type ReportPage = (typeof REPORT_PAGES)[number];
+
+export type ProjectPage = 'overview' | 'events' | 'customers' | 'usage' | ReportPage | 'keys';
+
+const isReportPage = (name: string): name is ReportPage => (REPORT_PAGES as readonly string[]).includes(name);
 
 /** The route a hash names (`#/projects/7/overview?range=7d`); an empty hash is the projects list. */
 export function parseRoute(hash: string): Route {
@@ -40,6 +47,7 @@ export function parseRoute(hash: string): Route {
     if (rest.length === 1 && rest[0] === 'customers') return { page: 'customers', project, query };
     if (rest.length === 2 && rest[0] === 'customers') return { page: 'customer', project, user: rest[1] };
     if (rest.length === 1 && rest[0] === 'usage') return { page: 'usage', project, query };
+    if (rest.length === 1 && isReportPage(rest[0])) return { page: rest[0], project, query };
   }
   return { page: 'missing', path };
 }
@@ -63,7 +71,12 @@ export function routeHash(route: Route): string {
     case 'customer':
       return `${p(route.project)}/customers/${encodeURIComponent(route.user)}`;
     case 'usage':
-      return `${p(route.project)}/usage${queryString(route.query)}`;
+    case 'friction':
+    case 'errors':
+    case 'heatmaps':
+    case 'performance':
+    case 'alerts':
+      return `${p(route.project)}/${route.page}${queryString(route.query)}`;
     case 'missing':
       return `#${route.path}`;
   }

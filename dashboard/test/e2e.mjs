@@ -5,7 +5,10 @@
 //     Sign in (by keyboard), create a project and a key, send events with that key,
 //     watch the overview update by itself, find an event in the explorer and read
 //     its JSON, find a customer and their order, create a widget and see its call
-//     billed, check what a viewer is offered, sign out. Along the way it measures
+//     billed, check what a viewer is offered, sign out; then a page of our own with
+//     spoor.js makes friction (rage and dead clicks, an error, a form error, web
+//     vitals) that the Friction, Errors, Heatmaps and Performance pages show live,
+//     and an alert rule is created and tested. Along the way it measures
 //     what a page load transfers. The two users, made by the caller
 //     (crates/spoor/tests/dashboard_browser.rs), come in OWNER_EMAIL / OWNER_PASSWORD
 //     and VIEWER_EMAIL / VIEWER_PASSWORD, both in one organisation.
@@ -23,7 +26,9 @@
 // Uses Debian's Chromium at /usr/bin/chromium (or $CHROMIUM): this never downloads
 // a browser.
 
+import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -534,4 +539,232 @@ async function tour() {
   await page.reload();
   await page.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
   await shot(page, '12-signed-out');
+
+  // 12. Friction, errors, heatmaps, web vitals and alerts, from a real page.
+  await frictionTour(projectId, key);
+}
+
+/**
+ * A shop page of our own, served from loopback as `localhost` (a domain the tour's
+ * key allows), loads spoor.js from Spoor and is used clumsily: a rage click, a
+ * dead click, an uncaught error and a form that fails validation; closing it sends
+ * its web vitals. The dashboard's five friction pages then show those signals by
+ * themselves, and an alert rule is created through its form and tested (its
+ * webhook comes back to this script's server, whose signature is checked).
+ */
+async function frictionTour(projectId, key) {
+  const hooks = [];
+  const site = http.createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/hook') {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        hooks.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sea-view flat</title>
+<script src="${spoorUrl}/sdk/spoor.js" data-api-key="${key}" data-batch-size="5" data-batch-interval="300" data-debug></script>
+<style>body { font: 16px/1.4 sans-serif; margin: 20px } #price { width: 260px; height: 80px; background: #eee } .tall { height: 1400px }</style>
+</head><body>
+<h1>Sea-view flat in Dar es Salaam, three rooms, a balcony and a view of the harbour</h1>
+<div id="price">120 000 EUR</div>
+<button id="dead">Book a visit</button>
+<form id="signup" action="/signed-up"><input name="email" type="email" required><button id="submit" type="submit">Sign up</button></form>
+<div class="tall"></div>
+</body></html>`);
+  });
+  await new Promise((r) => site.listen(0, '127.0.0.1', r));
+  const sitePort = site.address().port;
+  try {
+    // The visit, in a context of its own: its error is meant to happen.
+    const visitor = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    const shop = await visitor.newPage();
+    const queued = [];
+    const shopErrors = [];
+    shop.on('pageerror', (e) => shopErrors.push(e.message));
+    shop.on('console', async (m) => {
+      const args = m.args();
+      if (m.text().startsWith('[spoor] queued') && args[2]) queued.push(await args[2].jsonValue().catch(() => null));
+    });
+    const sent = (name) => queued.filter((q) => q && q.event === name).length;
+    const waitSent = (name) => until(`spoor.js to queue ${name}`, async () => sent(name) > 0, 15_000);
+    await shop.goto(`http://localhost:${sitePort}/property/123`);
+    await until('spoor.js to load', () => shop.evaluate(() => window.spoor && window.spoor.loaded === true));
+    const price = await shop.locator('#price').boundingBox();
+    await shop.mouse.click(price.x + 40, price.y + 20, { clickCount: 3 });
+    await waitSent('$rage_click');
+    // Nothing else happens while the dead click is watched (3 s), or it would not be dead.
+    await shop.click('#dead');
+    await waitSent('$dead_click');
+    await shop.evaluate(() =>
+      setTimeout(() => {
+        throw new TypeError('Tour failure in checkout');
+      }),
+    );
+    await shop.fill('input[name=email]', 'nobody-at-example');
+    await shop.click('#submit');
+    await shop.mouse.wheel(0, 600);
+    for (const name of ['$exception', '$form_error', '$web_vital']) await waitSent(name);
+    check(shopErrors.length === 1 && shopErrors[0].includes('Tour failure in checkout'), `only the planned error on the shop page (${shopErrors})`);
+    const frictionSentAt = Date.now();
+    // Leaving the page sends LCP, CLS and INP, the scroll depth and what is still queued
+    // (by beacon: the context stays open until the end, so nothing cuts it short).
+    await shop.close();
+
+    // Back in the dashboard, signed in again.
+    await page.getByLabel('Email').fill(OWNER_EMAIL);
+    await page.getByLabel('Password').fill(OWNER_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await until('signed in again', async () => (await page.locator('.who').count()) === 1);
+    const project = `${spoorUrl}/#/projects/${encodeURIComponent(projectId)}`;
+    await page.goto(`${project}/overview`);
+    await page.getByRole('link', { name: 'Friction' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Friction/ }).waitFor();
+
+    // Friction: the rage click on #price, the dead click on #dead, the email field's error.
+    const element = (kind, selector) => page.locator(`table.friction-elements tbody tr[data-kind="${kind}"][data-selector="${selector}"]`);
+    await until('the rage click on #price', async () => (await element('rage_click', '#price').count()) === 1);
+    measured.friction_update_ms = Date.now() - frictionSentAt;
+    await until('the dead click on #dead', async () => (await element('dead_click', '#dead').count()) === 1);
+    await until('the form error on the email field', async () => (await page.locator('table.friction-elements tbody tr[data-kind="form_error"]', { hasText: 'email' }).count()) >= 1);
+    measured.friction_rage = await total(page, 'rage_click');
+    measured.friction_dead = await total(page, 'dead_click');
+    measured.friction_form = await total(page, 'form_error');
+    check(measured.friction_rage >= 1 && measured.friction_dead >= 1 && measured.friction_form >= 1, `the totals count each kind (${JSON.stringify(measured)})`);
+    const rageRow = await element('rage_click', '#price').textContent();
+    check(rageRow.includes('/property/*') && rageRow.includes('120 000 EUR'), `the row has the page as a pattern and the element's text (${rageRow})`);
+    const trendText = await page.locator('.friction-totals .trend').first().textContent();
+    check(/previous 7 days/.test(trendText), `each total has its trend against the previous 7 days (${trendText})`);
+    // Only rage clicks, kept in the address.
+    await page.getByLabel('Kind').selectOption('rage_click');
+    await until('the kind in the address', async () => page.url().includes('kind=rage_click'));
+    await until('only rage clicks listed', async () => (await page.locator('table.friction-elements tbody tr').count()) === (await page.locator('table.friction-elements tbody tr[data-kind="rage_click"]').count()));
+    // Its sessions, each linked to its events.
+    await element('rage_click', '#price').getByRole('button').click();
+    const session = page.locator('table.friction-sessions tbody tr').first();
+    await session.waitFor();
+    const sessionLink = session.getByRole('link');
+    check((await sessionLink.getAttribute('href')).includes('/events?session_id='), 'a session links to its events');
+    await shot(page, 'friction');
+    await page.reload();
+    await until('the open element after a reload', async () => (await page.locator('table.friction-sessions tbody tr').count()) >= 1);
+    await page.locator('table.friction-sessions tbody tr').first().getByRole('link').click();
+    await page.getByRole('heading', { name: /^Events/ }).waitFor();
+    await until("the session's events", async () => (await page.locator('table.events tbody tr').count()) >= 1);
+
+    // Errors: the issue, its detail and stack; resolved, then reopened.
+    await page.getByRole('link', { name: 'Errors' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Errors/ }).waitFor();
+    const issueRow = page.locator('table.issues tbody tr', { hasText: 'Tour failure in checkout' });
+    await until('the error issue', async () => (await issueRow.count()) === 1);
+    measured.errors_issue_type = (await issueRow.locator('[data-col="type"]').textContent()).trim();
+    check(measured.errors_issue_type === 'TypeError', `the issue's type (${measured.errors_issue_type})`);
+    await issueRow.getByRole('button').click();
+    const detail = page.locator('section.issue-detail');
+    await until('the sample stack', async () => ((await detail.locator('pre.stack').count()) === 1 ? (await detail.locator('pre.stack').textContent()).length > 0 : false));
+    await until('the issue on its page', async () => (await detail.textContent()).includes('/property/*'));
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    await until('the issue resolved', async () => (await detail.locator('[data-state]').first().getAttribute('data-state')) === 'resolved');
+    check(page.url().includes('issue='), 'the open issue is in the address');
+    await page.getByRole('button', { name: 'Reopen' }).click();
+    await until('the issue open again', async () => (await detail.locator('[data-state]').first().getAttribute('data-state')) !== 'resolved');
+    measured.errors_resolved_and_reopened = true;
+    await shot(page, 'errors');
+
+    // Heatmaps: the page's clicks, drawn on the canvas; its elements and scroll depth.
+    await page.getByRole('link', { name: 'Heatmaps' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Heatmaps/ }).waitFor();
+    const canvas = page.locator('canvas.heatmap-canvas');
+    await until('the click map', async () => (await canvas.count()) === 1 && Number(await canvas.getAttribute('data-cells')) > 0);
+    check(page.url().includes('page=%2Fproperty%2F*'), `the busiest page is chosen, in the address (${page.url()})`);
+    measured.heatmap_cells = Number(await canvas.getAttribute('data-cells'));
+    measured.heatmap_render_ms = Number(await canvas.getAttribute('data-rendered-ms'));
+    check(measured.heatmap_render_ms < 1000, `the map drew in ${measured.heatmap_render_ms} ms`);
+    await until('#price among the most clicked', async () => (await page.locator('table.heatmap-elements').textContent()).includes('#price'));
+    await page.getByLabel('Rage clicks').check();
+    await until('the rage map', async () => (await page.locator('.heatmap-summary').textContent()).includes('(rage clicks)') && Number(await canvas.getAttribute('data-cells')) > 0);
+    check(page.url().includes('kind=rage_click'), 'the kind is in the address');
+    await page.getByLabel('All clicks').check();
+    await shot(page, 'heatmaps');
+
+    // Performance: the vitals sent on load and on leaving, rated.
+    await page.getByRole('link', { name: 'Performance' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Performance/ }).waitFor();
+    const samples = (name) => page.locator(`[data-vital="${name}"]`).getAttribute('data-samples').then(Number).catch(() => 0);
+    await until('vitals with samples', async () => (await samples('TTFB')) > 0 && (await samples('FCP')) > 0);
+    // LCP, CLS and INP come by beacon as the page closed; TTFB, FCP and LOAD came while it was open.
+    await until('the vitals sent on leaving', async () => (await samples('LCP')) > 0, 15_000).catch(() => {});
+    measured.vitals_samples = 0;
+    for (const name of ['LCP', 'INP', 'CLS', 'FCP', 'TTFB', 'LOAD']) measured.vitals_samples += await samples(name);
+    measured.vitals_lcp_samples = await samples('LCP');
+    const ttfb = await page.locator('[data-vital="TTFB"] [data-rating]').getAttribute('data-rating');
+    check(['good', 'needs_improvement', 'poor'].includes(ttfb), `TTFB is rated (${ttfb})`);
+    await until('the page in the table', async () => (await page.locator('table.vitals-pages').textContent()).includes('/property/*'));
+    await shot(page, 'performance');
+
+    // Alerts: a bad webhook address is refused in the server's words; a good one is listed, tested and logged.
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Alerts/ }).waitFor();
+    await page.getByText('No alert rules yet').waitFor();
+    const alertForm = page.locator('form.alert-form');
+    await alertForm.getByLabel('Name').fill('Tour rage alert');
+    await alertForm.getByLabel('Watch').selectOption('rage_clicks');
+    await alertForm.getByLabel('Page').fill('/property/*');
+    await alertForm.getByLabel('Threshold').fill('1');
+    await alertForm.getByLabel('Webhook URL').fill('not an address');
+    await alertForm.getByRole('button', { name: 'Create rule' }).click();
+    const refusal = alertForm.getByRole('alert');
+    await refusal.waitFor();
+    measured.alert_refusal = (await refusal.textContent()).trim();
+    check(measured.alert_refusal.length > 0, 'a bad webhook address is refused in words');
+    await alertForm.getByLabel('Webhook URL').fill(`http://127.0.0.1:${sitePort}/hook`);
+    await alertForm.getByRole('button', { name: 'Create rule' }).click();
+    const rule = page.locator('table.alert-rules tbody tr', { hasText: 'Tour rage alert' });
+    await rule.waitFor();
+    measured.alert_rules = await page.locator('table.alert-rules tbody tr').count();
+    const condition = await rule.locator('[data-col="condition"]').textContent();
+    check(condition.includes('More than 1 rage click on /property/* within 15 minutes'), `the condition in words (${condition})`);
+    await rule.getByRole('button', { name: /Copy the signing secret/ }).click();
+    let secret = '';
+    await until('the copied secret', async () => (secret = await page.evaluate(() => navigator.clipboard.readText())).length > 0);
+    check((await rule.locator('.signing-secret').textContent()) === secret, 'the copy button copies the secret shown');
+    await rule.getByRole('button', { name: /Send a test notification/ }).click();
+    const logged = page.locator('table.notifications tbody tr', { hasText: 'Tour rage alert' });
+    await until('the test notification in the log', async () => (await logged.count()) >= 1);
+    // The webhook comes to this script's server (the test runs Spoor with
+    // --allow-private-webhooks and a short alerts interval), signed with that secret.
+    await until('the test webhook', async () => hooks.length > 0, 30_000);
+    measured.alert_webhooks = hooks.length;
+    for (const hook of hooks) {
+      const expected = `sha256=${createHmac('sha256', secret).update(hook.body).digest('hex')}`;
+      check(hook.headers['x-spoor-signature'] === expected, `the webhook's X-Spoor-Signature (${hook.headers['x-spoor-signature']}) is the HMAC of its body`);
+    }
+    await until('the log to say sent', async () => (await logged.first().getAttribute('data-status')) === 'sent', 15_000);
+    measured.alert_notification_status = await logged.first().getAttribute('data-status');
+    await shot(page, 'alerts');
+
+    // A viewer reads these pages but is offered no change.
+    const viewer = await newPage();
+    await viewer.goto(spoorUrl);
+    await viewer.getByLabel('Email').fill(VIEWER_EMAIL);
+    await viewer.getByLabel('Password').fill(VIEWER_PASSWORD);
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.getByRole('heading', { name: 'Projects' }).waitFor();
+    await viewer.goto(`${project}/alerts`);
+    await viewer.locator('table.alert-rules tbody tr', { hasText: 'Tour rage alert' }).waitFor();
+    check((await viewer.getByRole('button', { name: /Create rule|Send|test notification|Delete|Copy/ }).count()) === 0, 'a viewer has no alert buttons');
+    check((await viewer.getByRole('switch').count()) === 0 && (await viewer.locator('form.alert-form').count()) === 0, 'a viewer has no alert form or switches');
+    check(!(await viewer.content()).includes(secret), 'a viewer is not shown the signing secret');
+    await viewer.goto(`${project}/errors?status=all`);
+    await viewer.locator('table.issues tbody tr', { hasText: 'Tour failure in checkout' }).getByRole('button').click();
+    await viewer.locator('section.issue-detail pre.stack').waitFor();
+    check((await viewer.getByRole('button', { name: /Resolve|Reopen/ }).count()) === 0, 'a viewer cannot resolve an issue');
+    await viewer.context().close();
+    await visitor.close();
+  } finally {
+    site.close();
+  }
 }

@@ -5,11 +5,12 @@
 // table for anyone who would rather read than look.
 
 import { h, s, fill } from '../dom';
-import { formatCompact, formatCount, formatInterval, formatTick } from '../format';
+import { formatCompact, formatCount, formatInterval, formatTick, UNKNOWN } from '../format';
 
 export interface ChartSeries {
   key: string;
   label: string;
+  /** NaN where a bucket has no value (no samples): the line skips it. */
   values: number[];
   /** How a value reads in the readout and the table; a whole count when not given. */
   format?: (value: number) => string;
@@ -26,6 +27,10 @@ export interface ChartData {
    * before, and a clock time would say nothing.
    */
   utcDays?: boolean;
+  /** Values are not counts (a score such as CLS): the y axis may step below 1. */
+  fractional?: boolean;
+  /** How the y axis labels its ticks; short counts (1.2k) when not given. */
+  axisFormat?: (value: number) => string;
 }
 
 /** How a UTC day is named on the axis; the readout and the table add the weekday. */
@@ -33,15 +38,21 @@ const UTC_DAY: Intl.DateTimeFormatOptions = { timeZone: 'UTC', month: 'short', d
 
 /**
  * The y-axis ticks from 0 to a round top at or above `max`: steps of 1, 2 or 5
- * times a power of ten, whole numbers only since these are counts.
+ * times a power of ten, whole numbers only since these are counts (unless `whole`
+ * is false: then steps may be 0.05 or 0.2).
  */
-export function niceTicks(max: number, steps = 4): number[] {
-  const rough = Math.max(max, 1) / steps;
+export function niceTicks(max: number, steps = 4, whole = true): number[] {
+  const rough = (whole || max <= 0 ? Math.max(max, 1) : max) / steps;
   const magnitude = 10 ** Math.floor(Math.log10(rough));
-  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= rough)!);
-  const top = Math.max(step, Math.ceil(max / step) * step);
+  const found = [1, 2, 5, 10].map((m) => m * magnitude).find((candidate) => candidate >= rough)!;
+  const step = whole ? Math.max(1, found) : found;
+  // Digits enough for the step, so that 3 × 0.1 is 0.3 and not 0.30000000000000004.
+  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+  const round = (v: number) => (whole ? Math.round(v) : Number(v.toFixed(digits)));
+  // Less a hair, so that 1.1 / 0.1 = 11.000000000000002 does not add a step.
+  const top = Math.max(1, Math.ceil(max / step - 1e-9));
   const ticks: number[] = [];
-  for (let v = 0; v <= top + step / 2; v += step) ticks.push(Math.round(v));
+  for (let i = 0; i <= top; i++) ticks.push(round(i * step));
   return ticks;
 }
 
@@ -59,7 +70,10 @@ export function labelledBuckets(count: number, width: number, every = 90): numbe
 }
 
 /** A series' `i`-th value as the readout and the table show it. */
-const value = (series: ChartSeries, i: number) => (series.format ?? formatCount)(series.values[i] ?? 0);
+function value(series: ChartSeries, i: number): string {
+  const v = series.values[i] ?? 0;
+  return Number.isFinite(v) ? (series.format ?? formatCount)(v) : UNKNOWN;
+}
 
 const HEIGHT = 220;
 const MARGIN = { top: 12, right: 14, bottom: 26, left: 44 };
@@ -132,32 +146,35 @@ export class Chart {
   private geometry() {
     const width = Math.max(280, Math.floor(this.plot.clientWidth || 600));
     const n = this.data.times.length;
-    const innerW = width - MARGIN.left - MARGIN.right;
-    const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
-    const x = (i: number) => MARGIN.left + (n <= 1 ? innerW / 2 : (i * innerW) / (n - 1));
     const shown = this.data.series.filter((x) => !this.hidden.has(x.key));
-    const max = Math.max(0, ...shown.flatMap((x) => x.values));
-    const ticks = niceTicks(max);
+    const max = Math.max(0, ...shown.flatMap((x) => x.values.filter(Number.isFinite)));
+    const ticks = niceTicks(max, 4, !this.data.fractional);
+    const labels = ticks.map((v) => (this.data.axisFormat ?? formatCompact)(v));
+    // Room for the longest tick label ("1.5 s", "500 ms"), at about 6.5 px a character.
+    const left = Math.max(MARGIN.left, Math.ceil(12 + 6.5 * Math.max(...labels.map((l) => l.length))));
+    const innerW = width - left - MARGIN.right;
+    const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
+    const x = (i: number) => left + (n <= 1 ? innerW / 2 : (i * innerW) / (n - 1));
     const top = ticks[ticks.length - 1];
     const y = (v: number) => MARGIN.top + innerH - (v / top) * innerH;
-    return { width, n, innerW, x, y, ticks, shown };
+    return { width, n, innerW, left, x, y, ticks, labels, shown };
   }
 
   private render(): void {
-    const { width, n, x, y, ticks, shown } = this.geometry();
+    const { width, n, left, x, y, ticks, labels, shown } = this.geometry();
     const span = n > 1 ? this.data.times[n - 1] - this.data.times[0] : this.data.intervalMs;
     const svg = s(
       'svg',
       { width, height: HEIGHT, viewBox: `0 0 ${width} ${HEIGHT}`, 'aria-hidden': 'true', focusable: 'false' },
-      ticks.map((v) =>
+      ticks.map((v, i) =>
         s(
           'g',
           { class: 'grid' },
-          s('line', { x1: MARGIN.left, x2: width - MARGIN.right, y1: y(v), y2: y(v) }),
-          s('text', { x: MARGIN.left - 6, y: y(v), dy: '0.32em', 'text-anchor': 'end' }, formatCompact(v)),
+          s('line', { x1: left, x2: width - MARGIN.right, y1: y(v), y2: y(v) }),
+          s('text', { x: left - 6, y: y(v), dy: '0.32em', 'text-anchor': 'end' }, labels[i]),
         ),
       ),
-      labelledBuckets(n, width - MARGIN.left - MARGIN.right).map((i) =>
+      labelledBuckets(n, width - left - MARGIN.right).map((i) =>
         s(
           'text',
           {
@@ -174,18 +191,31 @@ export class Chart {
       shown.map((series) =>
         s('path', {
           class: `line s-${series.key}`,
-          d: series.values.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(''),
+          // A missing value breaks the line: the next one starts a new piece.
+          d: series.values
+            .map((v, i) =>
+              Number.isFinite(v) ? `${i && Number.isFinite(series.values[i - 1]) ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}` : '',
+            )
+            .join(''),
         }),
       ),
-      // A lone bucket draws no line; show it as dots.
-      n === 1 ? shown.map((series) => s('circle', { class: `dot s-${series.key}`, cx: x(0), cy: y(series.values[0]), r: 3 })) : null,
+      // A bucket with no neighbour to join draws no line; show it as a dot.
+      shown.map((series) =>
+        series.values.map((v, i) =>
+          Number.isFinite(v) && !Number.isFinite(series.values[i - 1]) && !Number.isFinite(series.values[i + 1])
+            ? s('circle', { class: `dot s-${series.key}`, cx: x(i), cy: y(v), r: 3 })
+            : null,
+        ),
+      ),
       this.focus !== null && this.focus < n
         ? s(
             'g',
             { class: 'focus' },
             s('line', { x1: x(this.focus), x2: x(this.focus), y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom }),
             shown.map((series) =>
-              s('circle', { class: `dot s-${series.key}`, cx: x(this.focus!), cy: y(series.values[this.focus!]), r: 4 }),
+              Number.isFinite(series.values[this.focus!])
+                ? s('circle', { class: `dot s-${series.key}`, cx: x(this.focus!), cy: y(series.values[this.focus!]), r: 4 })
+                : null,
             ),
           )
         : null,
@@ -252,9 +282,9 @@ export class Chart {
   }
 
   private pointAt(clientX: number): void {
-    const { n, innerW } = this.geometry();
+    const { n, innerW, left: margin } = this.geometry();
     if (n === 0) return;
-    const left = this.plot.getBoundingClientRect().left + MARGIN.left;
+    const left = this.plot.getBoundingClientRect().left + margin;
     const i = n <= 1 ? 0 : Math.round(((clientX - left) / innerW) * (n - 1));
     this.setFocus(Math.min(n - 1, Math.max(0, i)));
   }

@@ -12,6 +12,11 @@ const PAGES: Array<{ page: ProjectPage; label: string }> = [
   { page: 'events', label: 'Events' },
   { page: 'customers', label: 'Customers' },
   { page: 'usage', label: 'Usage' },
+  { page: 'friction', label: 'Friction' },
+  { page: 'errors', label: 'Errors' },
+  { page: 'heatmaps', label: 'Heatmaps' },
+  { page: 'performance', label: 'Performance' },
+  { page: 'alerts', label: 'Alerts' },
   { page: 'keys', label: 'Keys & install' },
 ];
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, ApiError, describeFailure, retryAfter, usageCsvHref } from '../../src/api';
+import { api, ApiError, arrivedAt, describeFailure, retryAfter, usageCsvHref } from '../../src/api';
 
 test("the server's own words are shown", () => {
   assert.equal(describeFailure(401, { error: 'wrong email or password' }, null), 'wrong email or password');
@@ -109,4 +109,68 @@ test('the widget and usage calls follow the API contract', async () => {
     usageCsvHref(7, usage),
     '/api/projects/7/usage?from=2026-11-01T00%3A00%3A00.000Z&to=2026-12-01T00%3A00%3A00.000Z&group=month&format=csv',
   );
+});
+
+test('the friction, errors, heatmap, vitals and alerts calls follow the API contract', async () => {
+  const asked: Array<{ url: string; init: RequestInit }> = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, init });
+    if (init.method === 'DELETE') return new Response(null, { status: 204 });
+    return new Response('{"ok":true}', { status: init.method === 'POST' ? 201 : 200 });
+  }) as typeof fetch;
+  try {
+    await api.friction(7, { range: '7d', page: '/property/*', kind: 'rage_click' });
+    await api.frictionSessions(7, { range: '7d', kind: 'rage_click', selector: '#price', text: 'Buy now' });
+    await api.errors(7, { range: '24h', status: 'all' });
+    await api.issue(7, '9f2c/x', { range: '24h' });
+    await api.updateIssue(7, '9f2c', 'resolved');
+    await api.heatmapPages(7, { range: '30d' });
+    await api.heatmap(7, { page: '/property/*', kind: 'click', range: '30d' });
+    await api.vitals(7, { range: '7d', device: 'mobile' });
+    await api.alerts(7);
+    await api.createAlert(7, { name: 'Rage', kind: 'rage_clicks', threshold: 10, webhook_url: 'https://h.example/x' });
+    await api.updateAlert(7, 3, { active: false });
+    await api.deleteAlert(7, 3);
+    await api.testAlert(7, 3);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  assert.deepEqual(
+    asked.map((a) => `${a.init.method} ${a.url}`),
+    [
+      'GET /api/projects/7/friction?range=7d&page=%2Fproperty%2F*&kind=rage_click',
+      'GET /api/projects/7/friction/sessions?range=7d&kind=rage_click&selector=%23price&text=Buy%20now',
+      'GET /api/projects/7/errors?range=24h&status=all',
+      'GET /api/projects/7/errors/9f2c%2Fx?range=24h',
+      'PATCH /api/projects/7/errors/9f2c',
+      'GET /api/projects/7/heatmap/pages?range=30d',
+      'GET /api/projects/7/heatmap?page=%2Fproperty%2F*&kind=click&range=30d',
+      'GET /api/projects/7/vitals?range=7d&device=mobile',
+      'GET /api/projects/7/alerts',
+      'POST /api/projects/7/alerts',
+      'PATCH /api/projects/7/alerts/3',
+      'DELETE /api/projects/7/alerts/3',
+      'POST /api/projects/7/alerts/3/test',
+    ],
+  );
+  assert.equal(asked[4].init.body, '{"status":"resolved"}');
+  assert.equal(asked[9].init.body, '{"name":"Rage","kind":"rage_clicks","threshold":10,"webhook_url":"https://h.example/x"}');
+  assert.equal(asked[10].init.body, '{"active":false}');
+  assert.equal(asked[12].init.body, undefined);
+});
+
+test("an answer knows when its response arrived, for timing what is done with it", async () => {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async () => new Response('{"cells":[]}', { status: 200 })) as unknown as typeof fetch;
+  try {
+    const before = performance.now();
+    const answer = await api.heatmap(1, { page: '/' });
+    const at = arrivedAt(answer);
+    assert.ok(at !== undefined && at >= before && at <= performance.now(), `${at}`);
+    assert.equal(arrivedAt({}), undefined);
+    assert.equal(arrivedAt(null), undefined);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
 });

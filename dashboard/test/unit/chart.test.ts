@@ -16,6 +16,21 @@ test('y ticks climb in round whole steps to at least the top value', () => {
   }
 });
 
+test('fractional ticks for scores such as CLS', () => {
+  assert.deepEqual(niceTicks(0.05, 4, false), [0, 0.02, 0.04, 0.06]);
+  assert.deepEqual(niceTicks(0.3, 4, false), [0, 0.1, 0.2, 0.3]);
+  assert.deepEqual(niceTicks(1.1, 4, false), [0, 0.5, 1, 1.5]);
+  assert.deepEqual(niceTicks(0, 4, false), [0, 0.5]);
+  // Large values step as counts do.
+  assert.deepEqual(niceTicks(2400, 4, false), [0, 1000, 2000, 3000]);
+  for (const max of [0.001, 0.07, 0.25, 0.9, 3.3]) {
+    const ticks = niceTicks(max, 4, false);
+    assert.ok(ticks[ticks.length - 1] >= max, `${max}: ${ticks}`);
+    assert.ok(ticks.length <= 6, `${max}: ${ticks}`);
+    assert.ok(ticks.every((t) => String(t).length <= 6), `no float noise: ${ticks}`);
+  }
+});
+
 test('x labels are spread over the buckets at an equal step, ending at the latest', () => {
   assert.deepEqual(labelledBuckets(0, 800), []);
   assert.deepEqual(labelledBuckets(1, 800), [0]);

@@ -16,6 +16,12 @@ test('every page survives its own address', () => {
     { page: 'customer', project: '7', user: 'a/b?c d#ü%' },
     { page: 'usage', project: '7', query: {} },
     { page: 'usage', project: '7', query: { month: '2026-11', widget: '0b4e6a52-6f5e-4c51-9a2e-1f7a3c2d9e10' } },
+    { page: 'friction', project: '7', query: {} },
+    { page: 'friction', project: '7', query: { range: '30d', kind: 'rage_click', selector: '#book > a', text: 'Book & pay' } },
+    { page: 'errors', project: '7', query: { status: 'all', issue: '9f2c' } },
+    { page: 'heatmaps', project: '7', query: { page: '/property/*', kind: 'dead_click' } },
+    { page: 'performance', project: '7', query: { device: 'mobile' } },
+    { page: 'alerts', project: '7', query: {} },
   ];
   for (const route of routes) assert.deepEqual(parseRoute(routeHash(route)), route, routeHash(route));
 });
@@ -31,6 +37,8 @@ test('anything else is missing', () => {
   assert.equal(parseRoute('#/projects/3/keys/extra').page, 'missing');
   assert.equal(parseRoute('#/projects/3/customers/u1/sessions').page, 'missing');
   assert.equal(parseRoute('#/projects/3/usage/2026-11').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/errors/9f2c').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/heatmap').page, 'missing');
   assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
 });
 
@@ -40,6 +48,11 @@ test('project links by page', () => {
   assert.equal(projectHash(3, 'keys'), '#/projects/3/keys');
   assert.equal(projectHash(3, 'customers'), '#/projects/3/customers');
   assert.equal(projectHash(3, 'usage'), '#/projects/3/usage');
+  assert.equal(projectHash(3, 'friction'), '#/projects/3/friction');
+  assert.equal(projectHash(3, 'errors'), '#/projects/3/errors');
+  assert.equal(projectHash(3, 'heatmaps'), '#/projects/3/heatmaps');
+  assert.equal(projectHash(3, 'performance'), '#/projects/3/performance');
+  assert.equal(projectHash(3, 'alerts'), '#/projects/3/alerts');
 });
 
 test('customer addresses', () => {
@@ -59,4 +72,10 @@ test('usage addresses', () => {
     query: { month: '2026-11', widget: 'w-1' },
   });
   assert.equal(routeHash({ page: 'usage', project: '3', query: { month: '2026-11' } }), '#/projects/3/usage?month=2026-11');
+});
+
+test('report addresses keep patterns readable enough and whole', () => {
+  const hash = routeHash({ page: 'heatmaps', project: '3', query: { range: '7d', page: '/property/*' } });
+  assert.equal(hash, '#/projects/3/heatmaps?range=7d&page=%2Fproperty%2F*');
+  assert.deepEqual(parseRoute(hash), { page: 'heatmaps', project: '3', query: { range: '7d', page: '/property/*' } });
 });
