@@ -28,9 +28,19 @@ pub async fn list(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        caller.project(&app.store, id, false)?;
+        let (_, role) = caller.project(&app.store, id, false)?;
+        let mut rules = json!(app.store.alert_rules(Some(id))?);
+        // The signing secret lets its holder forge alerts: only those who may
+        // change the rules see it.
+        if !role.may_change() {
+            for rule in rules.as_array_mut().into_iter().flatten() {
+                if let Some(r) = rule.as_object_mut() {
+                    r.remove("signing_secret");
+                }
+            }
+        }
         Ok(Json(json!({
-            "rules": app.store.alert_rules(Some(id))?,
+            "rules": rules,
             "notifications": app.store.notifications(id, LOG_ROWS)?,
         })))
     })
