@@ -351,7 +351,12 @@ async fn jobs_are_listed_and_run_from_the_command_line_and_retention_removes_old
         .collect();
     assert_eq!(
         names,
-        ["partitions", "project-retention", "metering-cleanup", "alerts"],
+        [
+            "partitions",
+            "project-retention",
+            "metering-cleanup",
+            "alerts"
+        ],
         "the store-wide retention is off by default"
     );
     let made = s.cli_line(&["jobs", "run", "partitions", "--node-name", "cli"]);

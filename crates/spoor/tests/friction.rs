@@ -561,3 +561,67 @@ async fn webhooks_to_private_addresses_are_refused_unless_allowed() {
     }
     assert_eq!(receiver.count(), 0, "nothing reached the private address");
 }
+
+#[tokio::test]
+async fn a_new_error_issue_alerts_once_and_a_known_one_does_not() {
+    let s = start(&["--allow-private-webhooks"]).await;
+    let (receiver, url) = Receiver::start().await;
+    let error = |message: &str, at: i64| {
+        json!({"type": "track", "event": "$exception", "anonymousId": "v1", "timestamp": iso(at),
+               "properties": {"type": "RangeError", "message": message,
+                              "stack": "RangeError: x\n    at paginate (https://homes.example.com/app.js:5:1)"},
+               "context": {"page": {"url": "https://homes.example.com/search"}}})
+    };
+    // An issue known before the rule exists is not news.
+    assert_eq!(
+        s.batch(vec![error("Page 3 out of range", now_ms() - 5_000)])
+            .await
+            .0,
+        200
+    );
+    report_when(&s, "/errors?range=24h", |r| {
+        r["issues"].as_array().is_some_and(|i| i.len() == 1)
+    })
+    .await;
+    create_rule(
+        &s,
+        &json!({"name": "New errors", "kind": "new_error", "webhook_url": url}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.count(), 0, "the known issue fired");
+    // It occurs again (another page number): still the same issue, no alert.
+    assert_eq!(
+        s.batch(vec![error("Page 9 out of range", now_ms())])
+            .await
+            .0,
+        200
+    );
+    report_when(&s, "/errors?range=24h", |r| r["issues"][0]["count"] == 2).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.count(), 0, "a known issue fired again");
+    // A new bug: one alert naming it.
+    assert_eq!(
+        s.batch(vec![error("Cursor abc123def456 expired", now_ms())])
+            .await
+            .0,
+        200
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while receiver.count() == 0 {
+        assert!(Instant::now() < deadline, "the new issue never alerted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.count(), 1);
+    let payload: Value = serde_json::from_slice(&receiver.got.lock().unwrap()[0].1).unwrap();
+    assert_eq!(payload["issues"].as_array().unwrap().len(), 1, "{payload}");
+    assert_eq!(payload["issues"][0]["message"], "Cursor <id> expired");
+    assert!(
+        payload["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 new error issue: RangeError"),
+        "{payload}"
+    );
+}
