@@ -834,61 +834,29 @@ pub struct Affected {
     pub previous: i64,
 }
 
-/// How a report groups `friction_sessions` rows. The distinct sessions and
-/// people are counted by the database, so a report reads a few hundred
-/// groups rather than every affected session's row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Grouping {
-    Kind,
-    Page,
-    Element,
-    Day,
+#[derive(Default)]
+struct Tally<'a> {
+    count: i64,
+    sessions: HashSet<&'a str>,
+    people: HashSet<&'a str>,
 }
 
-/// What every group measures, in SQL both backends run: the count, distinct
-/// sessions and people, and the count of each kind.
-pub const GROUP_MEASURES: &str = "CAST(sum(count) AS BIGINT), count(DISTINCT session_id),
-    count(DISTINCT CASE WHEN person <> '' THEN person END),
-    CAST(sum(CASE WHEN kind = 'rage_click' THEN count ELSE 0 END) AS BIGINT),
-    CAST(sum(CASE WHEN kind = 'dead_click' THEN count ELSE 0 END) AS BIGINT),
-    CAST(sum(CASE WHEN kind = 'form_error' THEN count ELSE 0 END) AS BIGINT)";
-
-impl Grouping {
-    /// The group's columns (kind, page, selector, text, day; blank where the
-    /// grouping has none) and its GROUP BY, in SQL both backends run.
-    pub fn sql(self) -> (&'static str, &'static str) {
-        match self {
-            Grouping::Kind => (
-                "kind, CAST('' AS TEXT), CAST('' AS TEXT), CAST('' AS TEXT), CAST(0 AS BIGINT)",
-                "kind",
-            ),
-            Grouping::Page => (
-                "CAST('' AS TEXT), page, CAST('' AS TEXT), CAST('' AS TEXT), CAST(0 AS BIGINT)",
-                "page",
-            ),
-            Grouping::Element => (
-                "kind, page, selector, text, CAST(0 AS BIGINT)",
-                "kind, page, selector, text",
-            ),
-            Grouping::Day => (
-                "kind, CAST('' AS TEXT), CAST('' AS TEXT), CAST('' AS TEXT), day",
-                "kind, day",
-            ),
+impl<'a> Tally<'a> {
+    fn add(&mut self, r: &'a FrictionRow) {
+        self.count += r.count;
+        self.sessions.insert(&r.session_id);
+        if !r.person.is_empty() {
+            self.people.insert(&r.person);
         }
     }
-}
-
-/// One group of `friction_sessions` rows.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FrictionGroup {
-    pub kind: String,
-    pub page: String,
-    pub selector: String,
-    pub text: String,
-    pub day: i64,
-    pub affected: Affected,
-    /// Rage clicks, dead clicks and form errors in the group.
-    pub by_kind: [i64; 3],
+    fn affected(&self, previous: i64) -> Affected {
+        Affected {
+            count: self.count,
+            sessions: self.sessions.len() as i64,
+            users: self.people.len() as i64,
+            previous,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -925,21 +893,31 @@ pub struct FrictionReport {
 /// Rows of a report list at most.
 pub const REPORT_ROWS: usize = 100;
 
-/// The range's groups, by each [`Grouping`].
-pub struct FrictionGroups {
-    pub kinds: Vec<FrictionGroup>,
-    pub pages: Vec<FrictionGroup>,
-    pub elements: Vec<FrictionGroup>,
-    pub days: Vec<FrictionGroup>,
-}
-
-/// The friction report from the range's groups and the previous period's
+/// The friction report from the range's rows and the previous period's
 /// per-element counts (kind, page, selector, text, count).
 pub fn friction_report(
     days: Days,
-    groups: FrictionGroups,
+    rows: &[FrictionRow],
     previous: &[(String, String, String, String, i64)],
 ) -> FrictionReport {
+    let mut totals: HashMap<&str, Tally> = HashMap::new();
+    let mut pages: HashMap<&str, (Tally, [i64; 3])> = HashMap::new();
+    let mut elements: HashMap<(&str, &str, &str, &str), Tally> = HashMap::new();
+    let mut series: BTreeMap<i64, [i64; 3]> = days.each().map(|d| (d, [0; 3])).collect();
+    for r in rows {
+        let k = KINDS.iter().position(|k| *k == r.kind).unwrap_or(0);
+        totals.entry(&r.kind).or_default().add(r);
+        let page = pages.entry(&r.page).or_default();
+        page.0.add(r);
+        page.1[k] += r.count;
+        elements
+            .entry((&r.kind, &r.page, &r.selector, &r.text))
+            .or_default()
+            .add(r);
+        if let Some(s) = series.get_mut(&r.day) {
+            s[k] += r.count;
+        }
+    }
     let mut prev_kind: HashMap<&str, i64> = HashMap::new();
     let mut prev_page: HashMap<&str, i64> = HashMap::new();
     let mut prev_element: HashMap<(&str, &str, &str, &str), i64> = HashMap::new();
@@ -950,76 +928,60 @@ pub fn friction_report(
             .entry((kind, page, selector, text))
             .or_default() += n;
     }
-    let with_previous = |mut a: Affected, prev: Option<&i64>| {
-        a.previous = prev.copied().unwrap_or(0);
-        a
-    };
-    let mut pages: Vec<FrictionPage> = groups
-        .pages
-        .into_iter()
-        .map(|g| FrictionPage {
-            rage_click: g.by_kind[0],
-            dead_click: g.by_kind[1],
-            form_error: g.by_kind[2],
-            affected: with_previous(g.affected, prev_page.get(g.page.as_str())),
-            page: g.page,
+    let mut page_list: Vec<FrictionPage> = pages
+        .iter()
+        .map(|(page, (t, by))| FrictionPage {
+            page: page.to_string(),
+            rage_click: by[0],
+            dead_click: by[1],
+            form_error: by[2],
+            affected: t.affected(prev_page.get(page).copied().unwrap_or(0)),
         })
         .collect();
-    pages.sort_by(|a, b| {
+    page_list.sort_by(|a, b| {
         b.affected
             .count
             .cmp(&a.affected.count)
             .then(a.page.cmp(&b.page))
     });
-    pages.truncate(REPORT_ROWS);
-    let mut elements: Vec<FrictionElement> = groups
-        .elements
-        .into_iter()
-        .map(|g| {
-            let key = (
-                g.kind.as_str(),
-                g.page.as_str(),
-                g.selector.as_str(),
-                g.text.as_str(),
-            );
-            let affected = with_previous(g.affected.clone(), prev_element.get(&key));
-            FrictionElement {
-                kind: g.kind,
-                page: g.page,
-                selector: g.selector,
-                text: g.text,
-                affected,
-            }
+    page_list.truncate(REPORT_ROWS);
+    let mut element_list: Vec<FrictionElement> = elements
+        .iter()
+        .map(|(k, t)| FrictionElement {
+            kind: k.0.to_string(),
+            page: k.1.to_string(),
+            selector: k.2.to_string(),
+            text: k.3.to_string(),
+            affected: t.affected(prev_element.get(k).copied().unwrap_or(0)),
         })
         .collect();
-    elements.sort_by(|a, b| {
+    element_list.sort_by(|a, b| {
         b.affected
             .count
             .cmp(&a.affected.count)
             .then_with(|| (&a.kind, &a.page, &a.selector).cmp(&(&b.kind, &b.page, &b.selector)))
     });
-    elements.truncate(REPORT_ROWS);
-    let mut series: BTreeMap<i64, [i64; 3]> = days.each().map(|d| (d, [0; 3])).collect();
-    for g in &groups.days {
-        if let Some(s) = series.get_mut(&g.day) {
-            for (total, n) in s.iter_mut().zip(g.by_kind) {
-                *total += n;
-            }
-        }
-    }
-    let totals = KINDS
-        .iter()
-        .map(|k| {
-            let found = groups.kinds.iter().find(|g| g.kind == *k);
-            let affected = found.map(|g| g.affected.clone()).unwrap_or_default();
-            (*k, with_previous(affected, prev_kind.get(k)))
-        })
-        .collect();
+    element_list.truncate(REPORT_ROWS);
     FrictionReport {
         from: days.from,
         to: days.to,
         previous: days.previous(),
-        totals,
+        totals: KINDS
+            .iter()
+            .map(|k| {
+                let prev = prev_kind.get(k).copied().unwrap_or(0);
+                (
+                    *k,
+                    totals.get(k).map_or(
+                        Affected {
+                            previous: prev,
+                            ..Default::default()
+                        },
+                        |t| t.affected(prev),
+                    ),
+                )
+            })
+            .collect(),
         series: series
             .into_iter()
             .map(|(t, by)| {
@@ -1030,8 +992,8 @@ pub fn friction_report(
                 point
             })
             .collect(),
-        pages,
-        elements,
+        pages: page_list,
+        elements: element_list,
     }
 }
 
@@ -1625,21 +1587,50 @@ mod tests {
         ];
         let d = FrictionDelta::fold(&events);
         assert_eq!(d.friction.len(), 3);
-        let rage: Vec<_> = d
+        let rows: Vec<FrictionRow> = d
             .friction
             .iter()
-            .filter(|(k, _)| k.kind == "rage_click")
+            .map(|(k, c)| FrictionRow {
+                day: k.day,
+                kind: k.kind.into(),
+                page: k.page.clone(),
+                selector: k.selector.clone(),
+                text: k.text.clone(),
+                session_id: k.session_id.clone(),
+                person: c.person.clone(),
+                count: c.count,
+                first_at: c.first_at,
+                last_at: c.last_at,
+            })
             .collect();
-        assert_eq!(rage.len(), 2, "one row per session");
-        assert!(
-            rage.iter()
-                .all(|(k, c)| k.page == "/pricing" && k.selector == "#buy" && c.count == 1)
+        let days = Days::covering(DAY_MS * 3, DAY_MS * 4);
+        let prev = vec![(
+            "rage_click".to_string(),
+            "/pricing".to_string(),
+            "#buy".to_string(),
+            "Buy".to_string(),
+            1,
+        )];
+        let r = friction_report(days, &rows, &prev);
+        assert_eq!(
+            r.totals["rage_click"],
+            Affected {
+                count: 2,
+                sessions: 2,
+                users: 2,
+                previous: 1
+            }
         );
+        assert_eq!(r.totals["form_error"].count, 1);
+        assert_eq!(r.elements[0].selector, "#buy");
+        assert_eq!(r.elements[0].affected.count, 2);
         assert!(
-            d.friction
-                .keys()
-                .any(|k| k.selector == "signup.email" && k.text == "typeMismatch")
+            r.elements
+                .iter()
+                .any(|e| e.selector == "signup.email" && e.text == "typeMismatch")
         );
+        assert_eq!(r.pages[0].page, "/pricing");
+        assert_eq!(r.series.len(), 1);
         let page = &d.pages[&PageKey {
             project_id: 1,
             day: DAY_MS * 3,

@@ -681,19 +681,13 @@ impl Store {
         let days = f
             .days
             .ok_or_else(|| StoreError::Invalid("a friction report needs a range".into()))?;
-        let group = |by| dispatch!(self, s => s.friction_groups(f, by));
-        let groups = friction::FrictionGroups {
-            kinds: group(friction::Grouping::Kind)?,
-            pages: group(friction::Grouping::Page)?,
-            elements: group(friction::Grouping::Element)?,
-            days: group(friction::Grouping::Day)?,
-        };
+        let rows = dispatch!(self, s => s.friction_rows(f))?;
         let previous = friction::Filter {
             days: Some(days.previous()),
             ..f.clone()
         };
         let previous = dispatch!(self, s => s.friction_counts(&previous))?;
-        Ok(friction::friction_report(days, groups, &previous))
+        Ok(friction::friction_report(days, &rows, &previous))
     }
     /// The sessions where the filter's friction happened, newest first.
     pub fn friction_sessions(

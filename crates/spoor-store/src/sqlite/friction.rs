@@ -10,8 +10,8 @@ use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
-    Affected, ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent,
-    FrictionGroup, FrictionRow, GROUP_MEASURES, Grouping, IssueRecord, Sketch, VitalRow,
+    ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent, FrictionRow,
+    IssueRecord, Sketch, VitalRow,
 };
 
 /// The filter's common conditions, on parameters ?1 (project), ?2 and ?3
@@ -284,33 +284,6 @@ impl SqliteStore {
                 })
             },
         )?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn friction_groups(&self, f: &Filter, by: Grouping) -> StoreResult<Vec<FrictionGroup>> {
-        let (from, to) = f.bounds();
-        let (columns, group) = by.sql();
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {columns}, {GROUP_MEASURES} FROM friction_sessions
-             WHERE {FILTERED} AND (?5 IS NULL OR kind = ?5) GROUP BY {group}"
-        ))?;
-        let rows = stmt.query_map(params![f.project_id, from, to, f.page, f.kind], |r| {
-            Ok(FrictionGroup {
-                kind: r.get(0)?,
-                page: r.get(1)?,
-                selector: r.get(2)?,
-                text: r.get(3)?,
-                day: r.get(4)?,
-                affected: Affected {
-                    count: r.get(5)?,
-                    sessions: r.get(6)?,
-                    users: r.get(7)?,
-                    previous: 0,
-                },
-                by_kind: [r.get(8)?, r.get(9)?, r.get(10)?],
-            })
-        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
