@@ -58,16 +58,18 @@ CREATE INDEX notification_log_project ON notification_log (project_id, id);
 CREATE INDEX notification_log_due ON notification_log (next_attempt_at) WHERE status = 'pending';
 
 -- Made by the friction processor, per UTC day (spoor-store/src/friction.rs).
+-- Text compares bytewise (COLLATE "C"), as on SQLite: reports group and
+-- sort these columns, and a locale's collation made that several times slower.
 
 CREATE TABLE friction_sessions (
     project_id BIGINT NOT NULL,
     day        BIGINT NOT NULL,
-    kind       TEXT NOT NULL,
-    page       TEXT NOT NULL,
-    selector   TEXT NOT NULL,
-    text       TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    person     TEXT NOT NULL,
+    kind       TEXT COLLATE "C" NOT NULL,
+    page       TEXT COLLATE "C" NOT NULL,
+    selector   TEXT COLLATE "C" NOT NULL,
+    text       TEXT COLLATE "C" NOT NULL,
+    session_id TEXT COLLATE "C" NOT NULL,
+    person     TEXT COLLATE "C" NOT NULL,
     count      BIGINT NOT NULL,
     first_at   BIGINT NOT NULL,
     last_at    BIGINT NOT NULL,
@@ -76,8 +78,8 @@ CREATE TABLE friction_sessions (
 
 CREATE TABLE heatmap_cells (
     project_id BIGINT NOT NULL,
-    page       TEXT NOT NULL,
-    kind       TEXT NOT NULL,
+    page       TEXT COLLATE "C" NOT NULL,
+    kind       TEXT COLLATE "C" NOT NULL,
     day        BIGINT NOT NULL,
     col        BIGINT NOT NULL,
     row        BIGINT NOT NULL,
@@ -87,11 +89,11 @@ CREATE TABLE heatmap_cells (
 
 CREATE TABLE heatmap_elements (
     project_id BIGINT NOT NULL,
-    page       TEXT NOT NULL,
-    kind       TEXT NOT NULL,
+    page       TEXT COLLATE "C" NOT NULL,
+    kind       TEXT COLLATE "C" NOT NULL,
     day        BIGINT NOT NULL,
-    selector   TEXT NOT NULL,
-    text       TEXT NOT NULL,
+    selector   TEXT COLLATE "C" NOT NULL,
+    text       TEXT COLLATE "C" NOT NULL,
     count      BIGINT NOT NULL,
     PRIMARY KEY (project_id, page, kind, day, selector, text)
 );
@@ -99,7 +101,7 @@ CREATE TABLE heatmap_elements (
 CREATE TABLE page_days (
     project_id  BIGINT NOT NULL,
     day         BIGINT NOT NULL,
-    page        TEXT NOT NULL,
+    page        TEXT COLLATE "C" NOT NULL,
     clicks      BIGINT NOT NULL,
     rage_clicks BIGINT NOT NULL,
     dead_clicks BIGINT NOT NULL,
@@ -113,7 +115,7 @@ CREATE TABLE page_days (
 CREATE TABLE scroll_days (
     project_id BIGINT NOT NULL,
     day        BIGINT NOT NULL,
-    page       TEXT NOT NULL,
+    page       TEXT COLLATE "C" NOT NULL,
     depth      BIGINT NOT NULL,
     views      BIGINT NOT NULL,
     PRIMARY KEY (project_id, page, day, depth)
@@ -121,12 +123,12 @@ CREATE TABLE scroll_days (
 
 CREATE TABLE error_issues (
     project_id     BIGINT NOT NULL,
-    fingerprint    TEXT NOT NULL,
-    type           TEXT NOT NULL,
-    message        TEXT NOT NULL,
-    top_frame      TEXT NOT NULL,
-    sample_message TEXT NOT NULL,
-    sample_stack   TEXT NOT NULL,
+    fingerprint    TEXT COLLATE "C" NOT NULL,
+    type           TEXT COLLATE "C" NOT NULL,
+    message        TEXT COLLATE "C" NOT NULL,
+    top_frame      TEXT COLLATE "C" NOT NULL,
+    sample_message TEXT COLLATE "C" NOT NULL,
+    sample_stack   TEXT COLLATE "C" NOT NULL,
     first_seen     BIGINT NOT NULL,
     last_seen      BIGINT NOT NULL,
     first_received BIGINT NOT NULL,
@@ -137,9 +139,9 @@ CREATE TABLE error_issues (
 CREATE TABLE error_days (
     project_id  BIGINT NOT NULL,
     day         BIGINT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    page        TEXT NOT NULL,
-    browser     TEXT NOT NULL,
+    fingerprint TEXT COLLATE "C" NOT NULL,
+    page        TEXT COLLATE "C" NOT NULL,
+    browser     TEXT COLLATE "C" NOT NULL,
     count       BIGINT NOT NULL,
     PRIMARY KEY (project_id, day, fingerprint, page, browser)
 );
@@ -147,9 +149,9 @@ CREATE TABLE error_days (
 CREATE TABLE error_sessions (
     project_id  BIGINT NOT NULL,
     day         BIGINT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    session_id  TEXT NOT NULL,
-    person      TEXT NOT NULL,
+    fingerprint TEXT COLLATE "C" NOT NULL,
+    session_id  TEXT COLLATE "C" NOT NULL,
+    person      TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (project_id, day, fingerprint, session_id, person)
 );
 
@@ -157,9 +159,9 @@ CREATE TABLE error_sessions (
 CREATE TABLE vital_days (
     project_id BIGINT NOT NULL,
     day        BIGINT NOT NULL,
-    page       TEXT NOT NULL,
-    device     TEXT NOT NULL,
-    metric     TEXT NOT NULL,
+    page       TEXT COLLATE "C" NOT NULL,
+    device     TEXT COLLATE "C" NOT NULL,
+    metric     TEXT COLLATE "C" NOT NULL,
     sketch     BYTEA NOT NULL,
     PRIMARY KEY (project_id, day, page, device, metric)
 );
