@@ -184,6 +184,9 @@ impl RuleFields {
     }
 }
 
+/// A signal as a backend reads it: type, name, url, and a web vital's body.
+pub type SignalRow = (String, Option<String>, Option<String>, Option<String>);
+
 /// An event in a rule's window, as `alert_signals` reads it.
 #[derive(Clone, Debug)]
 pub struct Signal {

@@ -898,7 +898,7 @@ pub const REPORT_ROWS: usize = 100;
 pub fn friction_report(
     days: Days,
     rows: &[FrictionRow],
-    previous: &[(String, String, String, String, i64)],
+    previous: &[ElementCount],
 ) -> FrictionReport {
     let mut totals: HashMap<&str, Tally> = HashMap::new();
     let mut pages: HashMap<&str, (Tally, [i64; 3])> = HashMap::new();
@@ -1239,6 +1239,12 @@ impl std::str::FromStr for IssueStatus {
     }
 }
 
+/// The errors report: the issues, and the range's occurrences per day.
+pub type ErrorsReport = (Vec<Issue>, Vec<serde_json::Map<String, Value>>);
+
+/// An element's count in a period: kind, page, selector, text, count.
+pub type ElementCount = (String, String, String, String, i64);
+
 /// One `error_days` row read back: fingerprint, day, page, browser, count.
 pub type ErrorDayRow = (String, i64, String, String, i64);
 
@@ -1295,6 +1301,14 @@ fn series_of(days: Days, counts: &BTreeMap<i64, i64>) -> Vec<serde_json::Map<Str
         .collect()
 }
 
+/// An issue's occurrences in a report's range: count, per page, per browser, per day.
+type IssueTally<'a> = (
+    i64,
+    HashMap<&'a str, i64>,
+    HashMap<&'a str, i64>,
+    BTreeMap<i64, i64>,
+);
+
 /// The errors report: the issues with occurrences in the range (and, when
 /// listing resolved or all, resolved ones without), their counts within it,
 /// newest first; and the range's occurrences per day.
@@ -1305,16 +1319,8 @@ pub fn errors_report(
     rows: &[ErrorDayRow],
     people: &HashMap<String, (i64, i64)>,
     with_series: bool,
-) -> (Vec<Issue>, Vec<serde_json::Map<String, Value>>) {
-    let mut per: HashMap<
-        &str,
-        (
-            i64,
-            HashMap<&str, i64>,
-            HashMap<&str, i64>,
-            BTreeMap<i64, i64>,
-        ),
-    > = HashMap::new();
+) -> ErrorsReport {
+    let mut per: HashMap<&str, IssueTally> = HashMap::new();
     let mut all_days: BTreeMap<i64, i64> = BTreeMap::new();
     for (fp, day, page, browser, n) in rows {
         let e = per.entry(fp).or_default();

@@ -730,10 +730,7 @@ impl Store {
         f: &friction::Filter,
         status: friction::IssueStatus,
         with_series: bool,
-    ) -> StoreResult<(
-        Vec<friction::Issue>,
-        Vec<serde_json::Map<String, serde_json::Value>>,
-    )> {
+    ) -> StoreResult<friction::ErrorsReport> {
         let days = f
             .days
             .ok_or_else(|| StoreError::Invalid("an errors report needs a range".into()))?;

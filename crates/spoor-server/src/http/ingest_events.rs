@@ -8,15 +8,33 @@
 //! what to fix.
 
 use axum::Json;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use spoor_core::ValidationContext;
 
 use super::body;
 use super::error::ApiError;
 use super::incoming::{Incoming, RejectedItem};
-use crate::friction::{Envelope, TYPES, translate};
+use crate::friction::{Envelope, translate};
 
-pub async fn ingest_events(incoming: Incoming) -> Result<Json<Value>, ApiError> {
+/// The seed's answer, its fields in the seed's order.
+#[derive(Serialize)]
+pub struct Answer {
+    success: bool,
+    processed: usize,
+    breakdown: Breakdown,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rejected: Vec<RejectedItem>,
+}
+
+#[derive(Serialize)]
+struct Breakdown {
+    friction: usize,
+    heatmap: usize,
+    performance: usize,
+}
+
+pub async fn ingest_events(incoming: Incoming) -> Result<Json<Answer>, ApiError> {
     let limits = &incoming.app.config.limits;
     let payload: Value = body::parse_json(&incoming.bytes)?;
     let events = match payload.get("events") {
@@ -67,13 +85,14 @@ pub async fn ingest_events(incoming: Incoming) -> Result<Json<Value>, ApiError> 
     rejected.extend(outcome.rejected);
     rejected.sort_by_key(|r| r.index);
     rejected.dedup_by_key(|r| r.index);
-    let mut answer = json!({
-        "success": true,
-        "processed": breakdown.iter().sum::<usize>(),
-        "breakdown": {TYPES[0]: breakdown[0], TYPES[1]: breakdown[1], TYPES[2]: breakdown[2]},
-    });
-    if !rejected.is_empty() {
-        answer["rejected"] = json!(rejected);
-    }
-    Ok(Json(answer))
+    Ok(Json(Answer {
+        success: true,
+        processed: breakdown.iter().sum(),
+        breakdown: Breakdown {
+            friction: breakdown[0],
+            heatmap: breakdown[1],
+            performance: breakdown[2],
+        },
+        rejected,
+    }))
 }

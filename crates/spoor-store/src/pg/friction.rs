@@ -11,8 +11,8 @@ use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
-    ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent, FrictionRow,
-    IssueRecord, Sketch, VitalRow,
+    ElementCount, ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent,
+    FrictionRow, IssueRecord, Sketch, VitalRow,
 };
 
 /// The filter's common conditions, on parameters $1 (project), $2 and $3
@@ -324,10 +324,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn friction_counts(
-        &self,
-        f: &Filter,
-    ) -> StoreResult<Vec<(String, String, String, String, i64)>> {
+    pub fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<ElementCount>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -509,7 +506,7 @@ impl PgStore {
         project_id: i64,
         from: i64,
         to: i64,
-    ) -> StoreResult<Vec<(String, Option<String>, Option<String>, Option<String>)>> {
+    ) -> StoreResult<Vec<crate::alerts::SignalRow>> {
         let mut conn = self.conn()?;
         let statement = conn.prepared(
             "SELECT type, name, url, CASE WHEN name = '$web_vital' THEN body END FROM events

@@ -10,8 +10,8 @@ use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
-    ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent, FrictionRow,
-    IssueRecord, Sketch, VitalRow,
+    ElementCount, ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent,
+    FrictionRow, IssueRecord, Sketch, VitalRow,
 };
 
 /// The filter's common conditions, on parameters ?1 (project), ?2 and ?3
@@ -287,10 +287,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn friction_counts(
-        &self,
-        f: &Filter,
-    ) -> StoreResult<Vec<(String, String, String, String, i64)>> {
+    pub fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<ElementCount>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -473,7 +470,7 @@ impl SqliteStore {
         project_id: i64,
         from: i64,
         to: i64,
-    ) -> StoreResult<Vec<(String, Option<String>, Option<String>, Option<String>)>> {
+    ) -> StoreResult<Vec<crate::alerts::SignalRow>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT type, name, url, CASE WHEN name = '$web_vital' THEN body END FROM events
