@@ -10,6 +10,7 @@
 //! whose record failed is sent again on the next run, with the same
 //! `X-Spoor-Delivery` id, so receivers can drop the repeat.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -184,10 +185,19 @@ fn deliver_due(
     let due = store.due_notifications(now, DELIVERIES_PER_RUN)?;
     // Read before the deliveries: the store's calls block, and must not run
     // on the runtime that sends.
+    // Each rule is read once, however many of its notifications are due.
+    let mut by_rule: HashMap<i64, Option<String>> = HashMap::new();
     let mut secrets = Vec::with_capacity(due.len());
     for n in &due {
         secrets.push(match n.rule_id {
-            Some(id) => store.alert_rule(id)?.map(|r| r.signing_secret),
+            Some(id) => match by_rule.get(&id) {
+                Some(secret) => secret.clone(),
+                None => {
+                    let secret = store.alert_rule(id)?.map(|r| r.signing_secret);
+                    by_rule.insert(id, secret.clone());
+                    secret
+                }
+            },
             None => None,
         });
     }

@@ -788,10 +788,10 @@ impl Days {
 }
 
 /// A report's filters.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Filter {
     pub project_id: i64,
-    pub days: Option<Days>,
+    pub days: Days,
     /// A `LIKE` pattern (see [`page_like`]).
     pub page: Option<String>,
     pub kind: Option<String>,
@@ -804,9 +804,9 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The range's first day and the day after its last (all days when none).
+    /// The range's first day and the day after its last.
     pub fn bounds(&self) -> (i64, i64) {
-        self.days.map_or((i64::MIN, i64::MAX), |d| (d.from, d.to))
+        (self.days.from, self.days.to)
     }
 }
 
@@ -1049,7 +1049,7 @@ pub struct Distribution {
     pub poor: u64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize)]
 pub struct MetricSummary {
     #[serde(flatten)]
     pub metric: Metric,
@@ -1059,12 +1059,6 @@ pub struct MetricSummary {
     pub p95: Option<f64>,
     pub rating: Option<&'static str>,
     pub distribution: Distribution,
-}
-
-impl PartialEq for Metric {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
 }
 
 /// Rounds a metric's value for showing: CLS to 4 decimals, times to the ms.
@@ -1187,18 +1181,15 @@ pub fn vitals_report(days: Days, rows: &[VitalRow]) -> VitalsReport {
 // Errors.
 
 /// An error issue's all-time row with its status.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct IssueRecord {
     pub fingerprint: String,
-    #[serde(rename = "type")]
     pub error_type: String,
     pub message: String,
     pub top_frame: String,
     pub first_seen: i64,
     pub last_seen: i64,
-    #[serde(skip)]
     pub first_received: i64,
-    #[serde(rename = "total")]
     pub count: i64,
     pub sample_message: String,
     pub sample_stack: String,

@@ -678,12 +678,10 @@ impl Store {
     }
     /// The friction report over the filter's days (see [`friction`]).
     pub fn friction_report(&self, f: &friction::Filter) -> StoreResult<friction::FrictionReport> {
-        let days = f
-            .days
-            .ok_or_else(|| StoreError::Invalid("a friction report needs a range".into()))?;
+        let days = f.days;
         let rows = dispatch!(self, s => s.friction_rows(f))?;
         let previous = friction::Filter {
-            days: Some(days.previous()),
+            days: days.previous(),
             ..f.clone()
         };
         let previous = dispatch!(self, s => s.friction_counts(&previous))?;
@@ -731,9 +729,7 @@ impl Store {
         status: friction::IssueStatus,
         with_series: bool,
     ) -> StoreResult<friction::ErrorsReport> {
-        let days = f
-            .days
-            .ok_or_else(|| StoreError::Invalid("an errors report needs a range".into()))?;
+        let days = f.days;
         let issues = dispatch!(self, s => s.error_issues(f.project_id, f.fingerprint.as_deref()))?;
         let rows = dispatch!(self, s => s.error_day_rows(f))?;
         let people = dispatch!(self, s => s.error_people(f))?;
@@ -776,9 +772,7 @@ impl Store {
     }
     /// The web vitals report over the filter's days.
     pub fn vitals_report(&self, f: &friction::Filter) -> StoreResult<friction::VitalsReport> {
-        let days = f
-            .days
-            .ok_or_else(|| StoreError::Invalid("a vitals report needs a range".into()))?;
+        let days = f.days;
         let rows = dispatch!(self, s => s.vital_rows(f))?;
         Ok(friction::vitals_report(days, &rows))
     }

@@ -10,6 +10,22 @@ import type { Notice } from './alert';
 import { input } from './form';
 import { rangePicker } from './rangepicker';
 
+/** One of a page's own choices: a select that applies as soon as it changes. */
+export function choice<T extends string>(
+  name: string,
+  options: ReadonlyArray<{ value: T; label: string }>,
+  selected: T,
+  onChange: (value: T) => void,
+): HTMLSelectElement {
+  const select = h(
+    'select',
+    { name },
+    options.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label)),
+  );
+  select.addEventListener('change', () => onChange(select.value as T));
+  return select;
+}
+
 export interface ReportControls {
   el: HTMLFormElement;
   page: HTMLInputElement;

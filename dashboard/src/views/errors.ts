@@ -25,7 +25,7 @@ import { routeHash } from '../routes';
 import { errorNotice, messageOf, statusNotice } from '../ui/alert';
 import { Chart } from '../ui/chart';
 import { field } from '../ui/form';
-import { reportControls } from '../ui/reportcontrols';
+import { choice, reportControls } from '../ui/reportcontrols';
 import { dataTable } from '../ui/table';
 import type { AppContext, View } from '../context';
 import { missingProject } from './missing';
@@ -54,12 +54,7 @@ export function errorsPage(ctx: AppContext, projectId: string, query: Record<str
   const errors = errorNotice();
   const news = statusNotice();
   const updated = h('p', { class: 'updated muted' });
-  const statusSelect = h(
-    'select',
-    { name: 'status' },
-    STATUS_FILTERS.map((s) => h('option', { value: s.value, selected: s.value === view.status }, s.label)),
-  );
-  statusSelect.addEventListener('change', () => apply({ status: statusSelect.value as StatusFilter }));
+  const statusSelect = choice<StatusFilter>('status', STATUS_FILTERS, view.status, (status) => apply({ status }));
   const busy = inUse([statusSelect]);
   const controls = reportControls({
     range: view.range,

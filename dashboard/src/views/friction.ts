@@ -23,7 +23,7 @@ import { routeHash } from '../routes';
 import { errorNotice, messageOf } from '../ui/alert';
 import { Chart } from '../ui/chart';
 import { field } from '../ui/form';
-import { reportControls } from '../ui/reportcontrols';
+import { choice, reportControls } from '../ui/reportcontrols';
 import { dataTable, trendBadge } from '../ui/table';
 import type { AppContext, View } from '../context';
 import { missingProject } from './missing';
@@ -45,13 +45,9 @@ export function frictionPage(ctx: AppContext, projectId: string, query: Record<s
 
   const errors = errorNotice();
   const updated = h('p', { class: 'updated muted' });
-  const kindSelect = h(
-    'select',
-    { name: 'kind' },
-    h('option', { value: '', selected: view.kind === '' }, 'All kinds'),
-    FRICTION_KINDS.map((k) => h('option', { value: k.value, selected: k.value === view.kind }, k.label)),
+  const kindSelect = choice<FrictionKind | ''>('kind', [{ value: '', label: 'All kinds' }, ...FRICTION_KINDS], view.kind, (kind) =>
+    apply({ kind }),
   );
-  kindSelect.addEventListener('change', () => apply({ kind: kindSelect.value as FrictionKind | '' }));
   const busy = inUse([kindSelect]);
   const controls = reportControls({
     range: view.range,

@@ -12,7 +12,7 @@ import { routeHash } from '../routes';
 import { errorNotice, messageOf } from '../ui/alert';
 import { Chart } from '../ui/chart';
 import { field } from '../ui/form';
-import { reportControls } from '../ui/reportcontrols';
+import { choice, reportControls } from '../ui/reportcontrols';
 import { dataTable } from '../ui/table';
 import {
   DEVICES,
@@ -56,13 +56,9 @@ export function performancePage(ctx: AppContext, projectId: string, query: Recor
 
   const errors = errorNotice();
   const updated = h('p', { class: 'updated muted' });
-  const deviceSelect = h(
-    'select',
-    { name: 'device' },
-    h('option', { value: '', selected: view.device === '' }, 'All devices'),
-    DEVICES.map((d) => h('option', { value: d.value, selected: d.value === view.device }, d.label)),
+  const deviceSelect = choice<DeviceType | ''>('device', [{ value: '', label: 'All devices' }, ...DEVICES], view.device, (device) =>
+    apply({ device }),
   );
-  deviceSelect.addEventListener('change', () => apply({ device: deviceSelect.value as DeviceType | '' }));
   const busy = inUse([deviceSelect]);
   const controls = reportControls({
     range: view.range,

@@ -92,7 +92,7 @@ fn filter(id: i64, p: &ReportParams, days: Days) -> Result<Filter, ApiError> {
     }
     Ok(Filter {
         project_id: id,
-        days: Some(days),
+        days,
         page: page.map(friction::page_like),
         kind: p.kind.clone().filter(|k| k != "click"),
         selector: p.selector.clone(),
@@ -112,13 +112,13 @@ async fn report<F>(
     run: F,
 ) -> Result<Json<Value>, ApiError>
 where
-    F: FnOnce(&App, Filter, &ReportParams) -> Result<Value, ApiError> + Send + 'static,
+    F: FnOnce(&App, Filter) -> Result<Value, ApiError> + Send + 'static,
 {
     let days = days(&p, spoor_core::time::now_ms())?;
     let f = filter(id, &p, days)?;
     blocking(move || {
         caller.project(&app.store, id, false)?;
-        Ok(Json(run(&app, f, &p)?))
+        Ok(Json(run(&app, f)?))
     })
     .await
 }
@@ -129,7 +129,7 @@ pub async fn friction_report(
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, |app, f, _| {
+    report(app, caller, id, p, |app, f| {
         Ok(json!(app.store.friction_report(&f)?))
     })
     .await
@@ -146,7 +146,7 @@ pub async fn friction_sessions(
             "`kind` is required: rage_click, dead_click or form_error".into(),
         ));
     }
-    report(app, caller, id, p, |app, f, _| {
+    report(app, caller, id, p, |app, f| {
         let sessions = app.store.friction_sessions(&f, friction::REPORT_ROWS)?;
         Ok(json!({ "sessions": sessions }))
     })
@@ -168,9 +168,9 @@ pub async fn errors(
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
     let status = status(&p)?;
-    report(app, caller, id, p, move |app, f, _| {
+    report(app, caller, id, p, move |app, f| {
         let (issues, series) = app.store.errors_report(&f, status, false)?;
-        let days = f.days.unwrap_or(Days { from: 0, to: 0 });
+        let days = f.days;
         Ok(json!({ "from": days.from, "to": days.to, "series": series, "issues": issues }))
     })
     .await
@@ -182,7 +182,7 @@ pub async fn error_issue(
     Path((id, fingerprint)): Path<(i64, String)>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, move |app, f, _| {
+    report(app, caller, id, p, move |app, f| {
         one_issue(app, f, &fingerprint)
     })
     .await
@@ -245,7 +245,7 @@ pub async fn heatmap_pages(
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, |app, f, _| {
+    report(app, caller, id, p, |app, f| {
         let mut pages = app.store.page_totals(&f)?;
         pages.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then_with(|| a.0.cmp(&b.0)));
         pages.truncate(200);
@@ -277,7 +277,7 @@ pub async fn heatmap(
             "`kind` must be click, rage_click or dead_click, not {kind:?}"
         )));
     }
-    report(app, caller, id, p, move |app, f, _| {
+    report(app, caller, id, p, move |app, f| {
         let cells = app.store.heatmap_cells(&f, &kind)?;
         let elements = app.store.heatmap_elements(&f, &kind, 50)?;
         let totals = app.store.page_totals(&f)?;
@@ -294,7 +294,7 @@ pub async fn heatmap(
             .collect();
         let clicks: i64 = cells.iter().map(|c| c.2).sum();
         let max = cells.iter().map(|c| c.2).max().unwrap_or(0);
-        let days = f.days.unwrap_or(Days { from: 0, to: 0 });
+        let days = f.days;
         Ok(json!({
             "page": page, "kind": kind, "from": days.from, "to": days.to,
             "clicks": clicks, "columns": friction::COLUMNS, "row_height": friction::ROW_HEIGHT,
@@ -315,7 +315,7 @@ pub async fn vitals(
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, |app, f, _| {
+    report(app, caller, id, p, |app, f| {
         Ok(json!(app.store.vitals_report(&f)?))
     })
     .await

@@ -22,17 +22,11 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes a key of any length");
     mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256=");
-    for byte in digest.iter() {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    out
+    format!(
+        "sha256={}",
+        spoor_core::secret::hex(&mac.finalize().into_bytes())
+    )
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Checks a webhook URL when a rule is saved: http or https, a host, and no
 /// user name or password in it. The error is a sentence for the person who
