@@ -91,6 +91,13 @@ impl Server {
                 lease,
                 app.metrics.clone(),
             ),
+            processors::Processor::start(
+                processors::Crm::default(),
+                app.store.clone(),
+                node.clone(),
+                lease,
+                app.metrics.clone(),
+            ),
         ];
         Ok(Server {
             app,

@@ -330,8 +330,8 @@ impl Report {
 }
 
 /// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
-/// escaped so that a spreadsheet does not run a widget's name as a formula.
-fn csv_field(s: &str) -> String {
+/// escaped so that a spreadsheet does not run a name as a formula.
+pub(crate) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {

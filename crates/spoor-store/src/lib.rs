@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod analytics;
+pub mod crm;
 pub mod customers;
 mod error;
 pub mod friction;
@@ -51,6 +52,11 @@ pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 /// The setting that holds a project's retention in days.
 fn retention_setting(project_id: i64) -> String {
     format!("retention:{project_id}")
+}
+
+/// The setting that holds a project's CRM configuration.
+fn crm_setting(project_id: i64) -> String {
+    format!("crm:{project_id}")
 }
 
 /// A handle on the store; cheap to clone and share between threads.
@@ -848,6 +854,128 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<alerts::Notification>> {
         dispatch!(self, s => s.notifications(project_id, limit))
+    }
+
+    /// Up to `limit` events the CRM reads with seq in `(after, up_to]`, in seq order.
+    pub fn crm_events_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<crm::CrmEvent>> {
+        dispatch!(self, s => s.crm_events_after(after, up_to, limit))
+    }
+    /// The stored contacts, identities, visitors, bookings and applied events
+    /// these events touch.
+    pub fn crm_world(&self, events: &[crm::CrmEvent]) -> StoreResult<crm::CrmWorld> {
+        dispatch!(self, s => s.crm_world(events))
+    }
+    /// Writes a CRM pass, and moves the processor's cursor when given, in one
+    /// transaction; `Conflict` when contacts were merged since its world was read.
+    pub fn apply_crm(
+        &self,
+        cursor: Option<(&str, analytics::Cursor)>,
+        delta: &crm::CrmDelta,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.apply_crm(cursor, delta))
+    }
+    /// The contact a person is, or the id their contact will get.
+    pub fn crm_contact_for(
+        &self,
+        project_id: i64,
+        user_id: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<String> {
+        dispatch!(self, s => s.crm_contact_for(project_id, user_id, email))
+    }
+    /// A page of contacts (each with its open tasks) and how many match.
+    pub fn crm_contacts(
+        &self,
+        q: &crm::ContactQuery,
+    ) -> StoreResult<(Vec<(crm::Contact, i64)>, i64)> {
+        dispatch!(self, s => s.crm_contacts(q))
+    }
+    /// A contact by id, or the contact it was merged into.
+    pub fn crm_contact(&self, project_id: i64, id: &str) -> StoreResult<Option<crm::Contact>> {
+        dispatch!(self, s => s.crm_contact(project_id, id))
+    }
+    /// A contact's timeline, newest first, from before an entry id.
+    pub fn crm_timeline(
+        &self,
+        contact_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<crm::Activity>> {
+        dispatch!(self, s => s.crm_timeline(contact_id, before, limit))
+    }
+    /// A contact's newest score changes, oldest first.
+    pub fn crm_score_history(
+        &self,
+        contact_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<crm::ScoreChange>> {
+        dispatch!(self, s => s.crm_score_history(contact_id, limit))
+    }
+    /// Tasks with their contacts, soonest due first, and how many match.
+    pub fn crm_tasks(
+        &self,
+        q: &crm::TaskQuery,
+    ) -> StoreResult<(Vec<(crm::Task, crm::Contact)>, i64)> {
+        dispatch!(self, s => s.crm_tasks(q))
+    }
+    pub fn crm_task(&self, project_id: i64, id: &str) -> StoreResult<Option<crm::Task>> {
+        dispatch!(self, s => s.crm_task(project_id, id))
+    }
+    /// Writes a task's changed fields with the timeline entry that tells of it.
+    pub fn crm_update_task(&self, task: &crm::Task, entry: &crm::Activity) -> StoreResult<()> {
+        dispatch!(self, s => s.crm_update_task(task, entry))
+    }
+    /// Merges `from` into the contact `merged` (already combined by
+    /// [`crm::merge`]), atomically.
+    pub fn crm_merge(
+        &self,
+        merged: &crm::Contact,
+        from: &crm::Contact,
+        entry: &crm::Activity,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.crm_merge(merged, from, entry))
+    }
+    /// The lead-status funnel of a project under its configuration.
+    pub fn crm_funnel(&self, project_id: i64, config: &crm::CrmConfig) -> StoreResult<crm::Funnel> {
+        let (reached, current) = dispatch!(self, s => s.crm_funnel_counts(project_id))?;
+        Ok(crm::funnel(config, &reached, &current))
+    }
+    /// Open bookings started before the time, oldest first.
+    pub fn crm_stale_bookings(
+        &self,
+        started_before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<crm::OpenBooking>> {
+        dispatch!(self, s => s.crm_stale_bookings(started_before, limit))
+    }
+    /// A project's CRM configuration (the default until one is set).
+    pub fn crm_config(&self, project_id: i64) -> StoreResult<crm::CrmConfig> {
+        match self.setting(&crm_setting(project_id))? {
+            Some(json) => crm::CrmConfig::parse(&json).map_err(StoreError::Invalid),
+            None => Ok(crm::CrmConfig::default()),
+        }
+    }
+    /// Sets a project's CRM configuration. A new half-life rescales stored
+    /// scores so that every score stays what it is now.
+    pub fn set_crm_config(
+        &self,
+        project_id: i64,
+        config: &crm::CrmConfig,
+        now: i64,
+    ) -> StoreResult<()> {
+        let old = self.crm_config(project_id)?;
+        let json = serde_json::to_string(config)
+            .map_err(|e| StoreError::Invalid(format!("the CRM configuration: {e}")))?;
+        if old.scoring.half_life_days != config.scoring.half_life_days {
+            let factor = config.scale(now) / old.scale(now);
+            dispatch!(self, s => s.crm_rescale(project_id, factor))?;
+        }
+        self.set_setting(&crm_setting(project_id), &json)
     }
 
     /// Removes events older than `cutoff` (ms): on PostgreSQL by dropping whole

@@ -7,6 +7,7 @@ mod body;
 mod caching;
 mod caller;
 mod cors;
+mod crm;
 mod customers;
 mod dashboard;
 pub mod error;
@@ -62,6 +63,11 @@ pub fn router(app: Arc<App>) -> Router {
             "/functions/v1/ingest-events",
             post(ingest_events::ingest_events).options(()),
         )
+        .route(
+            "/make-server-b43c05fb/track-event",
+            post(crm::track_event).options(()),
+        )
+        .route("/v1/crm/track-event", post(crm::track_event).options(()))
         .layer(middleware::from_fn(cors::layer));
     let overload = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: BoxError| async {
@@ -136,6 +142,8 @@ pub fn router(app: Arc<App>) -> Router {
             patch(alerts::update).delete(alerts::delete),
         )
         .route("/api/projects/{id}/alerts/{rule}/test", post(alerts::test))
+        .nest("/api/projects/{id}/crm", crm_api())
+        .nest("/v1/crm", crm_api())
         .route("/api/customers/metrics", get(customers::metrics))
         .route("/api/customers/{user_id}", get(customers::one))
         .route("/v1/users/{user_id}", delete(customers::erase))
@@ -162,6 +170,20 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .layer(overload)
         .with_state(app)
+}
+
+/// The CRM's API, served for the dashboard under a project's path and for
+/// scripts under `/v1/crm` (see `crm::Scope`).
+fn crm_api() -> Router<Arc<App>> {
+    Router::new()
+        .route("/config", get(crm::get_config).put(crm::put_config))
+        .route("/contacts", get(crm::contacts))
+        .route("/contacts/{contact}", get(crm::contact))
+        .route("/contacts/{contact}/timeline", get(crm::timeline))
+        .route("/contacts/{contact}/merge", post(crm::merge))
+        .route("/tasks", get(crm::tasks))
+        .route("/tasks/{task}", patch(crm::update_task))
+        .route("/funnel", get(crm::funnel))
 }
 
 /// Runs store work off the async workers.

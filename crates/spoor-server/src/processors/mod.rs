@@ -12,6 +12,7 @@
 //!   no event still being committed below the cursor is skipped.
 //! - The runner is a plain thread (`crate::background`).
 
+mod crm;
 mod friction;
 mod metering;
 mod rollups;
@@ -27,12 +28,14 @@ use spoor_store::{Store, StoreError};
 use crate::background::{HeldLease, Stop, Worker};
 use crate::telemetry::{Metrics, ProcessorLabel};
 
+pub use crm::Crm;
 pub use friction::Friction;
 pub use metering::Metering;
 pub use rollups::Rollups;
 pub use sessions::Sessions;
 
 pub use spoor_store::analytics::ROLLUP_PROCESSOR;
+pub use spoor_store::crm::CRM_PROCESSOR;
 pub use spoor_store::friction::FRICTION_PROCESSOR;
 pub use spoor_store::metering::METERING_PROCESSOR;
 pub use spoor_store::sessions::SESSION_PROCESSOR;

@@ -9,6 +9,7 @@
 mod accounts;
 mod alerts;
 mod coordination;
+mod crm;
 mod customers;
 mod friction;
 mod metering;
@@ -79,6 +80,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_friction",
         include_str!("migrations/0009_friction.sql"),
     ),
+    (10, "0010_crm", include_str!("migrations/0010_crm.sql")),
 ];
 
 /// Where and how to reach PostgreSQL.

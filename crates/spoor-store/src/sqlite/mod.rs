@@ -14,6 +14,7 @@
 mod accounts;
 mod alerts;
 mod coordination;
+mod crm;
 mod customers;
 mod friction;
 mod metering;
@@ -91,6 +92,7 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0003_friction",
         include_str!("derived/0003_friction.sql"),
     ),
+    (4, "0004_crm", include_str!("derived/0004_crm.sql")),
 ];
 /// The derived file's name, beside `spoor.db`.
 const DERIVED_FILE: &str = "spoor-derived.db";

@@ -1,0 +1,743 @@
+//! The CRM: seed 003's `POST /make-server-b43c05fb/track-event` (also
+//! `/v1/crm/track-event`), and the contacts, timelines, tasks, funnel and
+//! configuration API. Every API route is served twice: under
+//! `/api/projects/{id}/crm/...` for the dashboard, and under `/v1/crm/...`
+//! for scripts with an admin token, where `?project=` names the project
+//! (`default` when absent). Contacts are kept by the CRM processor
+//! (`crate::processors::Crm`), so an event shows in the CRM a moment after
+//! its 2xx.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use spoor_core::ValidationContext;
+use spoor_core::time::{format_iso, now_ms};
+use spoor_store::Project;
+use spoor_store::crm::{
+    self, Activity, Contact, ContactQuery, ContactSort, CrmConfig, Task, TaskChange, TaskQuery,
+};
+
+use super::blocking;
+use super::body;
+use super::caller::{Caller, Identity};
+use super::error::ApiError;
+use super::incoming::Incoming;
+use crate::app::App;
+use crate::metering::{csv_field, message_id};
+
+/// Contacts a list page holds at most.
+const MAX_PAGE: i64 = 500;
+/// Contacts read per query while writing a CSV export.
+const EXPORT_PAGE: i64 = 5_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The project a CRM request is about, and the path's other parts.
+pub struct Scope {
+    caller: Caller,
+    project: Selector,
+    params: HashMap<String, String>,
+    change: bool,
+}
+
+enum Selector {
+    Id(String),
+    Name(String),
+}
+
+#[derive(Deserialize)]
+struct ProjectParam {
+    project: Option<String>,
+}
+
+impl FromRequestParts<Arc<App>> for Scope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Scope, ApiError> {
+        let Path(mut params) = Path::<HashMap<String, String>>::from_request_parts(parts, app)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let project = match params.remove("id") {
+            Some(id) => Selector::Id(id),
+            None => {
+                let Query(q) = Query::<ProjectParam>::from_request_parts(parts, app)
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+                Selector::Name(q.project.unwrap_or_else(|| "default".into()))
+            }
+        };
+        let change = parts.method != Method::GET;
+        let caller = Caller::from_request_parts(parts, app).await?;
+        Ok(Scope {
+            caller,
+            project,
+            params,
+            change,
+        })
+    }
+}
+
+impl Scope {
+    /// The project, if the caller may read it (and change it, for changes).
+    fn project(&self, app: &App) -> Result<Project, ApiError> {
+        let id = match &self.project {
+            Selector::Id(id) => id
+                .parse()
+                .map_err(|_| ApiError::NotFound(format!("no project with id {id}")))?,
+            Selector::Name(name) => {
+                app.store
+                    .project(name)
+                    .map_err(|_| {
+                        ApiError::NotFound(format!(
+                            "no project named {name:?}; name it with ?project="
+                        ))
+                    })?
+                    .id
+            }
+        };
+        Ok(self.caller.project(&app.store, id, self.change)?.0)
+    }
+
+    fn param(&self, name: &str) -> &str {
+        self.params.get(name).map_or("", String::as_str)
+    }
+}
+
+/// A contact as the API shows it: its fields, its full name, its score now
+/// and its open tasks.
+fn contact_json(c: &Contact, config: &CrmConfig, now: i64, open_tasks: Option<i64>) -> Value {
+    let mut v = json!(c);
+    let o = v.as_object_mut().expect("a contact is an object");
+    o.remove("score_norm");
+    o.remove("project_id");
+    o.insert("name".into(), json!(c.name()));
+    o.insert("score".into(), json!(round(c.score(config, now))));
+    if let Some(n) = open_tasks {
+        o.insert("open_tasks".into(), json!(n));
+    }
+    v
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+fn task_json(t: &Task, contact: Option<&Contact>, now: i64) -> Value {
+    let mut v = json!(t);
+    let o = v.as_object_mut().expect("a task is an object");
+    o.insert(
+        "contact_name".into(),
+        json!(contact.and_then(Contact::name)),
+    );
+    o.insert(
+        "contact_email".into(),
+        json!(contact.and_then(|c| c.email.clone())),
+    );
+    o.insert(
+        "overdue".into(),
+        json!(t.status == "open" && t.due_at.is_some_and(|d| d < now)),
+    );
+    v
+}
+
+pub async fn get_config(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+) -> Result<Json<CrmConfig>, ApiError> {
+    blocking(move || {
+        let project = scope.project(&app)?;
+        Ok(Json(app.store.crm_config(project.id)?))
+    })
+    .await
+}
+
+pub async fn put_config(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+    bytes: axum::body::Bytes,
+) -> Result<Json<CrmConfig>, ApiError> {
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::BadRequest("send the configuration as UTF-8 JSON".into()))?;
+    let config = CrmConfig::parse(text).map_err(ApiError::BadRequest)?;
+    blocking(move || {
+        let project = scope.project(&app)?;
+        app.store.set_crm_config(project.id, &config, now_ms())?;
+        Ok(Json(config))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ContactsParams {
+    q: Option<String>,
+    status: Option<String>,
+    min_score: Option<f64>,
+    max_score: Option<f64>,
+    sort: Option<String>,
+    order: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+    format: Option<String>,
+    #[serde(rename = "project")]
+    _project: Option<String>,
+}
+
+impl ContactsParams {
+    fn query(
+        &self,
+        project_id: i64,
+        config: &CrmConfig,
+        now: i64,
+    ) -> Result<ContactQuery, ApiError> {
+        let sort = ContactSort::parse(self.sort.as_deref().unwrap_or("score"))
+            .map_err(ApiError::BadRequest)?;
+        let descending = match self.order.as_deref().unwrap_or("desc") {
+            "desc" => true,
+            "asc" => false,
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "order {other:?} is not asc or desc"
+                )));
+            }
+        };
+        if let Some(s) = &self.status
+            && !config.statuses.contains(s)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "status {s:?} is not one of the project's lead statuses: {}",
+                config.statuses.join(", ")
+            )));
+        }
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ApiError::BadRequest(format!(
+                "limit must be from 1 to {MAX_PAGE}"
+            )));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(ApiError::BadRequest("offset must be 0 or more".into()));
+        }
+        let scale = config.scale(now);
+        Ok(ContactQuery {
+            project_id,
+            search: self
+                .q
+                .as_deref()
+                .map(|q| q.trim().to_lowercase())
+                .filter(|q| !q.is_empty()),
+            status: self.status.clone(),
+            min_norm: self.min_score.map(|s| s * scale),
+            max_norm: self.max_score.map(|s| s * scale),
+            sort,
+            descending,
+            limit,
+            offset,
+        })
+    }
+}
+
+pub async fn contacts(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+    Query(params): Query<ContactsParams>,
+) -> Result<Response, ApiError> {
+    blocking(move || {
+        let project = scope.project(&app)?;
+        let config = app.store.crm_config(project.id)?;
+        let now = now_ms();
+        let mut q = params.query(project.id, &config, now)?;
+        match params.format.as_deref() {
+            None | Some("json") => {}
+            Some("csv") => return export_csv(&app, &project, &config, q, now),
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "format {other:?} is not json or csv"
+                )));
+            }
+        }
+        let (rows, total) = app.store.crm_contacts(&q)?;
+        q.limit = q.limit.min(rows.len() as i64);
+        Ok(Json(json!({
+            "contacts": rows.iter().map(|(c, open)| contact_json(c, &config, now, Some(*open))).collect::<Vec<_>>(),
+            "total": total,
+            "limit": params.limit.unwrap_or(50),
+            "offset": q.offset,
+        }))
+        .into_response())
+    })
+    .await
+}
+
+const CSV_HEADER: &str = "id,name,email,phone,user_id,lead_source,lead_status,score,last_activity,last_action,last_vehicle_viewed,last_search_location,estimated_deal_value,total_bookings,total_revenue,website_visits,open_tasks,created_at\n";
+
+/// Every contact the query matches (not only its page), as CSV.
+fn export_csv(
+    app: &App,
+    project: &Project,
+    config: &CrmConfig,
+    mut q: ContactQuery,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let mut out = String::from(CSV_HEADER);
+    q.offset = 0;
+    q.limit = EXPORT_PAGE;
+    loop {
+        let (rows, _) = app.store.crm_contacts(&q)?;
+        for (c, open) in &rows {
+            let opt = |s: &Option<String>| csv_field(s.as_deref().unwrap_or(""));
+            let row = [
+                csv_field(&c.id),
+                csv_field(&c.name().unwrap_or_default()),
+                opt(&c.email),
+                opt(&c.phone),
+                opt(&c.user_id),
+                csv_field(&c.lead_source),
+                csv_field(&c.lead_status),
+                format!("{:.2}", c.score(config, now)),
+                c.last_activity.map(format_iso).unwrap_or_default(),
+                opt(&c.last_action),
+                opt(&c.last_vehicle_viewed),
+                opt(&c.last_search_location),
+                c.estimated_deal_value
+                    .map(|v| format!("{v:.2}"))
+                    .unwrap_or_default(),
+                c.total_bookings.to_string(),
+                format!("{:.2}", c.total_revenue),
+                c.website_visits.to_string(),
+                open.to_string(),
+                format_iso(c.created_at),
+            ];
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        if (rows.len() as i64) < q.limit {
+            break;
+        }
+        q.offset += q.limit;
+    }
+    let name = format!(
+        "contacts-{}-{}.csv",
+        project
+            .name
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        &format_iso(now)[..10]
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// The contact the path names (or the one it was merged into).
+fn contact_of(app: &App, project: &Project, id: &str) -> Result<Contact, ApiError> {
+    app.store
+        .crm_contact(project.id, id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no contact {id} in this project")))
+}
+
+pub async fn contact(State(app): State<Arc<App>>, scope: Scope) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let project = scope.project(&app)?;
+        let config = app.store.crm_config(project.id)?;
+        let c = contact_of(&app, &project, scope.param("contact"))?;
+        let now = now_ms();
+        let (tasks, _) = app.store.crm_tasks(&TaskQuery {
+            project_id: project.id,
+            contact_id: Some(c.id.clone()),
+            limit: MAX_PAGE,
+            ..TaskQuery::default()
+        })?;
+        let open = tasks.iter().filter(|(t, _)| t.status == "open").count() as i64;
+        Ok(Json(json!({
+            "contact": contact_json(&c, &config, now, Some(open)),
+            "score_history": app.store.crm_score_history(&c.id, 100)?,
+            "tasks": tasks.iter().map(|(t, c)| task_json(t, Some(c), now)).collect::<Vec<_>>(),
+        })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct TimelineParams {
+    limit: Option<i64>,
+    before: Option<i64>,
+    #[serde(rename = "project")]
+    _project: Option<String>,
+}
+
+pub async fn timeline(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+    Query(p): Query<TimelineParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be from 1 to {MAX_PAGE}"
+        )));
+    }
+    blocking(move || {
+        let project = scope.project(&app)?;
+        let c = contact_of(&app, &project, scope.param("contact"))?;
+        let entries = app.store.crm_timeline(&c.id, p.before, limit)?;
+        let next = (entries.len() as i64 == limit)
+            .then(|| entries.last().map(|e| e.id))
+            .flatten();
+        Ok(Json(json!({ "entries": entries, "next_before": next })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    from: String,
+}
+
+pub async fn merge(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: MergeBody = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send {{\"from\": \"contact_...\"}}, the contact to merge into this one: {e}"
+        ))
+    })?;
+    blocking(move || {
+        let project = scope.project(&app)?;
+        let config = app.store.crm_config(project.id)?;
+        let into = contact_of(&app, &project, scope.param("contact"))?;
+        let from = contact_of(&app, &project, &body.from)?;
+        if from.id == into.id {
+            return Err(ApiError::BadRequest(
+                "a contact cannot be merged into itself; name another contact in from".into(),
+            ));
+        }
+        let now = now_ms();
+        let merged = crm::merge(&into, &from, &config, now);
+        let entry = Activity {
+            id: 0,
+            project_id: project.id,
+            contact_id: into.id.clone(),
+            at: now,
+            kind: "merge".into(),
+            event: None,
+            summary: format!(
+                "Merged with {}",
+                from.name().or_else(|| from.email.clone()).unwrap_or_else(|| from.id.clone())
+            ),
+            details: json!({ "merged_contact_id": from.id, "email": from.email, "user_id": from.user_id }),
+            message_id: None,
+        };
+        app.store.crm_merge(&merged, &from, &entry)?;
+        let merged = contact_of(&app, &project, &into.id)?;
+        Ok(Json(json!({ "contact": contact_json(&merged, &config, now, None) })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct TasksParams {
+    status: Option<String>,
+    due: Option<String>,
+    contact: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+    #[serde(rename = "project")]
+    _project: Option<String>,
+}
+
+pub async fn tasks(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+    Query(p): Query<TasksParams>,
+) -> Result<Json<Value>, ApiError> {
+    let now = now_ms();
+    let mut q = TaskQuery {
+        status: p.status.clone(),
+        contact_id: p.contact.clone(),
+        limit: p.limit.unwrap_or(100),
+        offset: p.offset.unwrap_or(0),
+        ..TaskQuery::default()
+    };
+    if let Some(s) = &p.status
+        && s != "open"
+        && s != "done"
+    {
+        return Err(ApiError::BadRequest(format!(
+            "status {s:?} is not open or done"
+        )));
+    }
+    if !(1..=MAX_PAGE).contains(&q.limit) || q.offset < 0 {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be from 1 to {MAX_PAGE} and offset 0 or more"
+        )));
+    }
+    // Due today: later today (UTC), not yet overdue; the two never overlap.
+    match p.due.as_deref() {
+        None => {}
+        Some("today") => {
+            q.status = Some("open".into());
+            q.due_from = Some(now);
+            q.due_to = Some(now - now.rem_euclid(DAY_MS) + DAY_MS);
+        }
+        Some("overdue") => {
+            q.status = Some("open".into());
+            q.due_to = Some(now);
+        }
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "due {other:?} is not today or overdue"
+            )));
+        }
+    }
+    blocking(move || {
+        q.project_id = scope.project(&app)?.id;
+        let (rows, total) = app.store.crm_tasks(&q)?;
+        Ok(Json(json!({
+            "tasks": rows.iter().map(|(t, c)| task_json(t, Some(c), now)).collect::<Vec<_>>(),
+            "total": total,
+        })))
+    })
+    .await
+}
+
+pub async fn update_task(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let change: TaskChange = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send any of status (open or done), assignee, due_at (ms), priority, title: {e}"
+        ))
+    })?;
+    blocking(move || {
+        let project = scope.project(&app)?;
+        let id = scope.param("task");
+        let task = app
+            .store
+            .crm_task(project.id, id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no task {id} in this project")))?;
+        let now = now_ms();
+        let changed = change.apply(&task, now).map_err(ApiError::BadRequest)?;
+        let by = match &scope.caller.identity {
+            Identity::Person { user, .. } => user.email.clone(),
+            Identity::Token { name } => format!("token {name}"),
+        };
+        let summary = if changed.status != task.status {
+            format!("Task {}: {}", if changed.status == "done" { "done" } else { "reopened" }, changed.title)
+        } else {
+            format!("Task updated: {}", changed.title)
+        };
+        let entry = Activity {
+            id: 0,
+            project_id: project.id,
+            contact_id: task.contact_id.clone(),
+            at: now,
+            kind: "task".into(),
+            event: None,
+            summary,
+            details: json!({ "task_id": task.id, "status": changed.status, "assignee": changed.assignee, "by": by }),
+            message_id: None,
+        };
+        app.store.crm_update_task(&changed, &entry)?;
+        let contact = app.store.crm_contact(project.id, &changed.contact_id)?;
+        Ok(Json(task_json(&changed, contact.as_ref(), now)))
+    })
+    .await
+}
+
+pub async fn funnel(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+) -> Result<Json<crm::Funnel>, ApiError> {
+    blocking(move || {
+        let project = scope.project(&app)?;
+        let config = app.store.crm_config(project.id)?;
+        Ok(Json(app.store.crm_funnel(project.id, &config)?))
+    })
+    .await
+}
+
+/// Seed 003's answer, in the seed's field order.
+#[derive(Serialize)]
+pub struct Tracked {
+    success: bool,
+    contact_id: String,
+    message: &'static str,
+}
+
+/// Seed 003's body as a Spoor `track`: the customer's id as the user id,
+/// their email, name and phone as traits, `event_data` as properties and the
+/// session's id as the session. Without an `event_id` or `timestamp` in the
+/// body, a resent body is the same message (its id is derived from it), so a
+/// retry is stored once.
+fn seed_track(body: &Value) -> Result<(Value, Option<String>, Option<String>), String> {
+    let event_type = match body.get("event_type") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        _ => return Err("send event_type, such as \"booking.completed\"".into()),
+    };
+    let customer = match body.get("customer") {
+        Some(Value::Object(c)) => c,
+        None | Some(Value::Null) => &Map::new(),
+        Some(_) => return Err("customer must be an object: {id, email, name, phone}".into()),
+    };
+    let user_id = match customer.get("id") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let email = customer
+        .get("email")
+        .and_then(Value::as_str)
+        .and_then(crm::normal_email);
+    if user_id.is_none() && email.is_none() {
+        return Err("customer needs an id or an email: the CRM tracks identified customers".into());
+    }
+    let mut traits = Map::new();
+    for field in ["email", "name", "first_name", "last_name", "phone"] {
+        if let Some(v) = customer.get(field).filter(|v| v.is_string()) {
+            traits.insert(field.into(), v.clone());
+        }
+    }
+    let properties = match body.get("event_data") {
+        Some(Value::Object(m)) => Value::Object(m.clone()),
+        None | Some(Value::Null) => json!({}),
+        Some(_) => return Err("event_data must be an object".into()),
+    };
+    let session = body.get("session").and_then(Value::as_object);
+    let session_id = session
+        .and_then(|s| s.get("session_id"))
+        .and_then(Value::as_str);
+    let id = match body.get("event_id").and_then(Value::as_str) {
+        Some(id) => id.to_string(),
+        None => message_id(
+            "crm",
+            &[
+                &event_type,
+                &Value::Object(customer.clone()).to_string(),
+                &properties.to_string(),
+                &body
+                    .get("session")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+            ],
+        ),
+    };
+    let mut context = json!({ "traits": traits });
+    if let Some(s) = session_id {
+        context["sessionId"] = json!(s);
+    }
+    if let Some(d) = session
+        .and_then(|s| s.get("device"))
+        .and_then(Value::as_str)
+    {
+        context["device"] = json!({ "type": d });
+    }
+    let mut msg = json!({
+        "type": "track",
+        "event": event_type,
+        "messageId": id,
+        "properties": properties,
+        "context": context,
+    });
+    match &user_id {
+        Some(u) => msg["userId"] = json!(u),
+        None => {
+            msg["anonymousId"] =
+                json!(session_id.map_or_else(|| email.clone().unwrap_or_default(), str::to_string))
+        }
+    }
+    if let Some(ts) = body.get("timestamp").filter(|t| t.is_string()) {
+        msg["timestamp"] = ts.clone();
+    }
+    Ok((msg, user_id, email))
+}
+
+pub async fn track_event(incoming: Incoming) -> Result<Json<Tracked>, ApiError> {
+    let payload: Value = body::parse_json(&incoming.bytes)?;
+    let (message, user_id, email) = seed_track(&payload).map_err(ApiError::BadRequest)?;
+    let key = incoming.authorize(None).await?;
+    let ctx = ValidationContext {
+        received_at: incoming.received_at,
+        ..Default::default()
+    };
+    let outcome = incoming
+        .ingest((&key).into(), vec![(0, message)], ctx)
+        .await?;
+    if let Some(r) = outcome.rejected.first() {
+        return Err(ApiError::BadRequest(r.error.clone()));
+    }
+    let (app, project_id) = (incoming.app.clone(), key.project_id);
+    let contact_id = blocking(move || {
+        Ok(app
+            .store
+            .crm_contact_for(project_id, user_id.as_deref(), email.as_deref())?)
+    })
+    .await?;
+    Ok(Json(Tracked {
+        success: true,
+        contact_id,
+        message: "Event tracked successfully",
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_body() -> Value {
+        json!({
+            "event_type": "booking.completed",
+            "customer": {"id": "user123", "email": "John@Example.com", "name": "John Doe", "phone": "+1234567890"},
+            "event_data": {"vehicle_id": "car_789", "vehicle_name": "Toyota Camry", "pickup_location": "Airport", "total_amount": 450.00},
+            "session": {"session_id": "sess_abc123", "device": "mobile", "browser": "Chrome"}
+        })
+    }
+
+    #[test]
+    fn the_seed_body_becomes_an_identified_track() {
+        let (m, user, email) = seed_track(&seed_body()).unwrap();
+        assert_eq!(m["event"], "booking.completed");
+        assert_eq!(m["userId"], "user123");
+        assert_eq!(m["context"]["traits"]["phone"], "+1234567890");
+        assert_eq!(m["context"]["sessionId"], "sess_abc123");
+        assert_eq!(m["properties"]["total_amount"], 450.0);
+        assert_eq!(user.as_deref(), Some("user123"));
+        assert_eq!(email.as_deref(), Some("john@example.com"));
+        // The same body is the same message: a retry is stored once.
+        let (again, _, _) = seed_track(&seed_body()).unwrap();
+        assert_eq!(m["messageId"], again["messageId"]);
+        let mut other = seed_body();
+        other["event_data"]["total_amount"] = json!(451);
+        assert_ne!(seed_track(&other).unwrap().0["messageId"], m["messageId"]);
+    }
+
+    #[test]
+    fn bad_seed_bodies_say_what_to_fix() {
+        let err = |b: Value| seed_track(&b).unwrap_err();
+        assert!(err(json!({"customer": {"id": "u"}})).contains("event_type"));
+        assert!(err(json!({"event_type": "x", "customer": {}})).contains("id or an email"));
+        assert!(err(json!({"event_type": "x", "customer": "u"})).contains("object"));
+        assert!(
+            err(json!({"event_type": "x", "customer": {"id": "u"}, "event_data": [1]}))
+                .contains("event_data")
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! The CRM processor: turns business events into contacts, timelines, lead
+//! status changes, tasks and lead scores (the rules are in `spoor_store::crm`),
+//! and after its passes finds bookings that started and never ended.
+//!
+//! A pass reads the stored state its events touch, folds the events into it
+//! in memory, and writes what changed with its cursor in one transaction. A
+//! contact merge between the read and the write makes the write fail and the
+//! pass run again, so a merge is never undone by a pass that read before it.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::time::{Duration, Instant};
+
+use spoor_core::time::now_ms;
+use spoor_store::analytics::Cursor;
+use spoor_store::crm::{self, BookingChange, CRM_PROCESSOR, Configs, CrmEvent};
+use spoor_store::{Store, StoreError};
+
+use super::{Pass, moved};
+
+/// How often, once caught up, open bookings are checked for abandonment.
+const ABANDON_CHECK: Duration = Duration::from_secs(1);
+/// Stale bookings handled per check.
+const ABANDON_BATCH: i64 = 1_000;
+
+#[derive(Default)]
+pub struct Crm {
+    checked_at: Option<Instant>,
+}
+
+/// The configurations of the projects among these events.
+fn configs(store: &Store, projects: impl Iterator<Item = i64>) -> Result<Configs, StoreError> {
+    let mut configs = HashMap::new();
+    for p in projects {
+        if let Entry::Vacant(v) = configs.entry(p) {
+            v.insert(store.crm_config(p)?);
+        }
+    }
+    Ok(configs)
+}
+
+impl Pass for Crm {
+    const NAME: &'static str = CRM_PROCESSOR;
+    const EVENTS_PER_PASS: i64 = 10_000;
+
+    fn pass(&mut self, store: &Store, cursor: Cursor, up_to: i64) -> Result<usize, StoreError> {
+        let events = store.crm_events_after(cursor.seq, up_to, Self::EVENTS_PER_PASS)?;
+        let configs = configs(store, events.iter().map(|e| e.project_id))?;
+        let mut world = store.crm_world(&events)?;
+        let delta = crm::fold(&events, &configs, &mut world, now_ms());
+        // A short read found every such event up to `up_to`.
+        let last = match events.last() {
+            Some(e) if events.len() as i64 >= Self::EVENTS_PER_PASS => e.seq,
+            _ => up_to,
+        };
+        let next = moved(cursor, last, events.iter().map(|e| e.received_at));
+        store.apply_crm(Some((Self::NAME, next)), &delta)?;
+        Ok(events.len())
+    }
+
+    fn after(&mut self, store: &Store, caught_up: bool) -> Result<(), StoreError> {
+        // Only with every event read: a completion still unread must not
+        // count as missing.
+        if !caught_up || self.checked_at.is_some_and(|t| t.elapsed() < ABANDON_CHECK) {
+            return Ok(());
+        }
+        self.checked_at = Some(Instant::now());
+        abandon_stale_bookings(store, now_ms())
+    }
+}
+
+/// Applies the abandonment rule to bookings open longer than their project
+/// allows; returns how many were abandoned.
+pub fn abandon_stale_bookings(store: &Store, now: i64) -> Result<(), StoreError> {
+    let open = store.crm_stale_bookings(now, ABANDON_BATCH)?;
+    let configs = configs(store, open.iter().map(|b| b.project_id))?;
+    let stale: Vec<_> = open
+        .iter()
+        .filter(|b| {
+            let a = &configs[&b.project_id].abandonment;
+            a.after_minutes > 0.0 && b.started_at + (a.after_minutes * 60_000.0) as i64 <= now
+        })
+        .collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    let events: Vec<CrmEvent> = stale
+        .iter()
+        .map(|b| crm::abandonment_event(b, &configs[&b.project_id], now))
+        .collect();
+    let mut world = store.crm_world(&events)?;
+    let mut delta = crm::fold(&events, &configs, &mut world, now);
+    // Closed whatever the rules did, so a booking is abandoned once.
+    delta.bookings.extend(
+        stale
+            .iter()
+            .map(|b| BookingChange::Close(b.project_id, b.contact_id.clone())),
+    );
+    store.apply_crm(None, &delta)?;
+    tracing::info!(
+        "crm: {} bookings abandoned after their time ran out",
+        stale.len()
+    );
+    Ok(())
+}

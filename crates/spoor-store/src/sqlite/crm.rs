@@ -1,0 +1,715 @@
+//! The CRM on SQLite: the CRM processor's reads of the log and writes of
+//! contacts, timelines, tasks and scores (in the derived file), and the API's
+//! reads and changes.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
+use crate::analytics::Cursor;
+use crate::crm::{
+    Activity, BookingChange, CRM_EVENTS_SQL, Contact, ContactQuery, CrmDelta, CrmEvent, CrmWorld,
+    IdKind, OpenBooking, ScoreChange, Task, TaskQuery,
+};
+use crate::{StoreError, StoreResult};
+
+const CONTACT_COLUMNS: &str = "id, project_id, user_id, email, first_name, last_name, phone,
+    lead_source, lead_status, last_activity, last_action, last_vehicle_viewed,
+    last_search_location, estimated_deal_value, total_bookings, total_revenue, website_visits,
+    score_norm, created_at, updated_at";
+
+fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        user_id: r.get(2)?,
+        email: r.get(3)?,
+        first_name: r.get(4)?,
+        last_name: r.get(5)?,
+        phone: r.get(6)?,
+        lead_source: r.get(7)?,
+        lead_status: r.get(8)?,
+        last_activity: r.get(9)?,
+        last_action: r.get(10)?,
+        last_vehicle_viewed: r.get(11)?,
+        last_search_location: r.get(12)?,
+        estimated_deal_value: r.get(13)?,
+        total_bookings: r.get(14)?,
+        total_revenue: r.get(15)?,
+        website_visits: r.get(16)?,
+        score_norm: r.get(17)?,
+        created_at: r.get(18)?,
+        updated_at: r.get(19)?,
+    })
+}
+
+const TASK_COLUMNS: &str = "id, project_id, contact_id, title, description, priority, status,
+    assignee, due_at, created_at, completed_at, source_key, source_event";
+
+fn task_from_row(r: &Row) -> rusqlite::Result<Task> {
+    Ok(Task {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        contact_id: r.get(2)?,
+        title: r.get(3)?,
+        description: r.get(4)?,
+        priority: r.get(5)?,
+        status: r.get(6)?,
+        assignee: r.get(7)?,
+        due_at: r.get(8)?,
+        created_at: r.get(9)?,
+        completed_at: r.get(10)?,
+        source_key: r.get(11)?,
+        source_event: r.get(12)?,
+    })
+}
+
+const PUT_CONTACT: &str = "INSERT OR REPLACE INTO crm_contacts (id, project_id, user_id, email,
+        first_name, last_name, phone, lead_source, lead_status, last_activity, last_action,
+        last_vehicle_viewed, last_search_location, estimated_deal_value, total_bookings,
+        total_revenue, website_visits, score_norm, created_at, updated_at, sort_name, search)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+        ?19, ?20, ?21, ?22)";
+
+fn put_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
+    conn.prepare_cached(PUT_CONTACT)?.execute(params![
+        c.id,
+        c.project_id,
+        c.user_id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        c.phone,
+        c.lead_source,
+        c.lead_status,
+        c.last_activity,
+        c.last_action,
+        c.last_vehicle_viewed,
+        c.last_search_location,
+        c.estimated_deal_value,
+        c.total_bookings,
+        c.total_revenue,
+        c.website_visits,
+        c.score_norm,
+        c.created_at,
+        c.updated_at,
+        crate::crm::sort_name(c),
+        c.search_text()
+    ])?;
+    Ok(())
+}
+
+fn insert_activity(conn: &Connection, a: &Activity) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO crm_activities (project_id, contact_id, at, kind, event, summary,
+             details, message_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        a.project_id,
+        a.contact_id,
+        a.at,
+        a.kind,
+        a.event,
+        a.summary,
+        a.details.to_string(),
+        a.message_id
+    ])?;
+    Ok(())
+}
+
+fn merges(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT merges FROM crm_state WHERE id = 1", [], |r| {
+        r.get(0)
+    })
+}
+
+impl SqliteStore {
+    pub fn crm_events_after(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<CrmEvent>> {
+        let conn = self.processor_conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT seq, project_id, received_at, ts, type, name, message_id, user_id,
+                 anonymous_id, json_extract(body, '$.properties'),
+                 json_extract(body, CASE type WHEN 'identify' THEN '$.traits'
+                     ELSE '$.context.traits' END)
+             FROM events WHERE seq > ?1 AND seq <= ?2 AND {CRM_EVENTS_SQL}
+             ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![after, up_to, limit], |r| {
+            Ok(CrmEvent {
+                seq: r.get(0)?,
+                project_id: r.get(1)?,
+                received_at: r.get(2)?,
+                ts: r.get(3)?,
+                kind: r.get(4)?,
+                name: r.get(5)?,
+                message_id: r.get(6)?,
+                user_id: r.get(7)?,
+                anonymous_id: r.get(8)?,
+                properties: r.get(9)?,
+                traits: r.get(10)?,
+                contact_id: None,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The stored state a pass's events touch.
+    pub fn crm_world(&self, events: &[CrmEvent]) -> StoreResult<CrmWorld> {
+        let conn = self.processor_conn()?;
+        let mut w = CrmWorld {
+            merges: merges(&conn)?,
+            ..CrmWorld::default()
+        };
+        let mut ids: Vec<String> = Vec::new();
+        {
+            let mut identity = conn.prepare_cached(
+                "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
+            )?;
+            let mut visitor = conn.prepare_cached(
+                "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
+            )?;
+            let mut seen = conn.prepare_cached(
+                "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
+            )?;
+            for e in events {
+                if seen
+                    .query_row(params![e.project_id, e.message_id], |_| Ok(()))
+                    .optional()?
+                    .is_some()
+                {
+                    w.seen.insert((e.project_id, e.message_id.clone()));
+                }
+                if let Some(id) = &e.contact_id {
+                    ids.push(id.clone());
+                }
+                for key in e.identities() {
+                    if w.identities.contains_key(&key) {
+                        continue;
+                    }
+                    let found: Option<String> = identity
+                        .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
+                        .optional()?;
+                    if let Some(id) = found {
+                        ids.push(id.clone());
+                        w.identities.insert(key.clone(), id);
+                    }
+                    if key.1 == IdKind::Anon
+                        && let Some(norm) = visitor
+                            .query_row(params![key.0, key.2], |r| r.get::<_, f64>(0))
+                            .optional()?
+                    {
+                        w.visitors.insert((key.0, key.2.clone()), norm);
+                    }
+                }
+                // A new person's contact may exist already under the id it
+                // would get (made by an earlier pass under another identity).
+                if e.user_id.is_some() || e.email().is_some() {
+                    ids.push(crate::crm::new_contact_id(
+                        e.project_id,
+                        e.user_id.as_deref(),
+                        e.email().as_deref(),
+                    ));
+                }
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let mut merged =
+            conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
+        let mut contact = conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
+        ))?;
+        let mut booking = conn.prepare_cached(
+            "SELECT project_id, contact_id, started_at, message_id, properties
+             FROM crm_bookings WHERE contact_id = ?1",
+        )?;
+        let mut reached =
+            conn.prepare_cached("SELECT status FROM crm_reached WHERE contact_id = ?1")?;
+        for id in ids {
+            let id = match merged
+                .query_row([&id], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                Some(into) => {
+                    w.merged.insert(id, into.clone());
+                    into
+                }
+                None => id,
+            };
+            if w.contacts.contains_key(&id) {
+                continue;
+            }
+            let Some(c) = contact.query_row([&id], contact_from_row).optional()? else {
+                continue;
+            };
+            w.contacts.insert(id.clone(), c);
+            if let Some(b) = booking.query_row([&id], booking_from_row).optional()? {
+                w.bookings.insert(id.clone(), b);
+            }
+            for s in reached.query_map([&id], |r| r.get::<_, String>(0))? {
+                w.reached.insert((id.clone(), s?));
+            }
+        }
+        Ok(w)
+    }
+
+    /// Writes a pass (and moves its cursor, when it read the log), in one
+    /// transaction; `Conflict` when a merge happened since its world was read.
+    pub fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
+        let mut conn = self.processor_conn()?;
+        let tx = match cursor {
+            Some((name, c)) => {
+                derived_transaction(&mut conn, MOVE_CURSOR, params![name, c.seq, c.received_at])?
+            }
+            None => derived_transaction(
+                &mut conn,
+                "UPDATE crm_state SET merges = merges WHERE id = ?1",
+                [1],
+            )?,
+        };
+        if merges(&tx)? != d.merges {
+            return Err(StoreError::Conflict(
+                "contacts were merged while the CRM pass read them; it reads them again".into(),
+            ));
+        }
+        write_delta(&tx, d)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn crm_contact_for(
+        &self,
+        project_id: i64,
+        user_id: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<String> {
+        let conn = self.conn()?;
+        let mut identity = conn.prepare_cached(
+            "SELECT coalesce(m.into_id, i.contact_id) FROM crm_identities i
+             LEFT JOIN crm_merged m ON m.from_id = i.contact_id
+             WHERE i.project_id = ?1 AND i.kind = ?2 AND i.value = ?3",
+        )?;
+        for (kind, value) in [(IdKind::User, user_id), (IdKind::Email, email)] {
+            if let Some(v) = value
+                && let Some(id) = identity
+                    .query_row(params![project_id, kind.as_str(), v], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .optional()?
+            {
+                return Ok(id);
+            }
+        }
+        Ok(crate::crm::new_contact_id(project_id, user_id, email))
+    }
+
+    /// A page of contacts with their open tasks, and how many match.
+    pub fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
+        let conn = self.conn()?;
+        let filter = "project_id = ?1 AND (?2 IS NULL OR lead_status = ?2)
+             AND (?3 IS NULL OR score_norm >= ?3) AND (?4 IS NULL OR score_norm <= ?4)
+             AND (?5 IS NULL OR instr(search, ?5) > 0)";
+        let p = params![q.project_id, q.status, q.min_norm, q.max_norm, q.search];
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM crm_contacts WHERE {filter}"))?
+            .query_row(p, |r| r.get(0))?;
+        let order = if q.descending { "DESC" } else { "ASC" };
+        // NULLs (no activity yet) sort last either way; id breaks ties so
+        // pages never overlap.
+        let col = q.sort.column();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
+                 WHERE t.contact_id = c.id AND t.status = 'open')
+             FROM crm_contacts c WHERE {filter}
+             ORDER BY {col} IS NULL, {col} {order}, id {order} LIMIT ?6 OFFSET ?7"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                q.project_id,
+                q.status,
+                q.min_norm,
+                q.max_norm,
+                q.search,
+                q.limit,
+                q.offset
+            ],
+            |r| Ok((contact_from_row(r)?, r.get(20)?)),
+        )?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    /// A contact by id, or the contact it was merged into.
+    pub fn crm_contact(&self, project_id: i64, id: &str) -> StoreResult<Option<Contact>> {
+        let conn = self.conn()?;
+        let id: String = conn
+            .query_row(
+                "SELECT into_id FROM crm_merged WHERE from_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_else(|| id.to_string());
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1 AND project_id = ?2"
+            ))?
+            .query_row(params![id, project_id], contact_from_row)
+            .optional()?)
+    }
+
+    /// A contact's timeline, newest first, before an entry id.
+    pub fn crm_timeline(
+        &self,
+        contact_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Activity>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, project_id, contact_id, at, kind, event, summary, details, message_id
+             FROM crm_activities WHERE contact_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![contact_id, before.unwrap_or(i64::MAX), limit],
+            |r| {
+                let details: String = r.get(7)?;
+                Ok(Activity {
+                    id: r.get(0)?,
+                    project_id: r.get(1)?,
+                    contact_id: r.get(2)?,
+                    at: r.get(3)?,
+                    kind: r.get(4)?,
+                    event: r.get(5)?,
+                    summary: r.get(6)?,
+                    details: serde_json::from_str(&details).unwrap_or_default(),
+                    message_id: r.get(8)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A contact's newest score changes, oldest first.
+    pub fn crm_score_history(&self, contact_id: &str, limit: i64) -> StoreResult<Vec<ScoreChange>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT project_id, contact_id, at, delta, score, reason FROM (
+                 SELECT * FROM crm_scores WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2)
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![contact_id, limit], |r| {
+            Ok(ScoreChange {
+                project_id: r.get(0)?,
+                contact_id: r.get(1)?,
+                at: r.get(2)?,
+                delta: r.get(3)?,
+                score: r.get(4)?,
+                reason: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Tasks with their contact's name parts and email, and how many match.
+    pub fn crm_tasks(&self, q: &TaskQuery) -> StoreResult<(Vec<(Task, Contact)>, i64)> {
+        let conn = self.conn()?;
+        let filter = "t.project_id = ?1 AND (?2 IS NULL OR t.status = ?2)
+             AND (?3 IS NULL OR t.due_at >= ?3) AND (?4 IS NULL OR t.due_at < ?4)
+             AND (?5 IS NULL OR t.contact_id = ?5)";
+        let p = params![q.project_id, q.status, q.due_from, q.due_to, q.contact_id];
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM crm_tasks t WHERE {filter}"))?
+            .query_row(p, |r| r.get(0))?;
+        let task_cols = TASK_COLUMNS
+            .split(',')
+            .map(|c| format!("t.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let contact_cols = CONTACT_COLUMNS
+            .split(',')
+            .map(|c| format!("c.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {task_cols}, {contact_cols} FROM crm_tasks t
+             JOIN crm_contacts c ON c.id = t.contact_id WHERE {filter}
+             ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id LIMIT ?6 OFFSET ?7"
+        ))?;
+        let rows = stmt.query_map(
+            params![
+                q.project_id,
+                q.status,
+                q.due_from,
+                q.due_to,
+                q.contact_id,
+                q.limit,
+                q.offset
+            ],
+            |r| {
+                let task = task_from_row(r)?;
+                let contact = Contact {
+                    id: r.get(13)?,
+                    project_id: r.get(14)?,
+                    user_id: r.get(15)?,
+                    email: r.get(16)?,
+                    first_name: r.get(17)?,
+                    last_name: r.get(18)?,
+                    phone: r.get(19)?,
+                    lead_source: r.get(20)?,
+                    lead_status: r.get(21)?,
+                    last_activity: r.get(22)?,
+                    last_action: r.get(23)?,
+                    last_vehicle_viewed: r.get(24)?,
+                    last_search_location: r.get(25)?,
+                    estimated_deal_value: r.get(26)?,
+                    total_bookings: r.get(27)?,
+                    total_revenue: r.get(28)?,
+                    website_visits: r.get(29)?,
+                    score_norm: r.get(30)?,
+                    created_at: r.get(31)?,
+                    updated_at: r.get(32)?,
+                };
+                Ok((task, contact))
+            },
+        )?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    pub fn crm_task(&self, project_id: i64, id: &str) -> StoreResult<Option<Task>> {
+        Ok(self
+            .conn()?
+            .prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM crm_tasks WHERE id = ?1 AND project_id = ?2"
+            ))?
+            .query_row(params![id, project_id], task_from_row)
+            .optional()?)
+    }
+
+    /// Writes a task's changeable fields, with a timeline entry.
+    pub fn crm_update_task(&self, t: &Task, entry: &Activity) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "UPDATE crm_tasks SET title = ?2, priority = ?3, status = ?4, assignee = ?5,
+                 due_at = ?6, completed_at = ?7 WHERE id = ?1",
+            params![
+                t.id,
+                t.title,
+                t.priority,
+                t.status,
+                t.assignee,
+                t.due_at,
+                t.completed_at
+            ],
+        )?;
+        insert_activity(&tx, entry)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Merges `from` into `into` (written as `merged`): identities, timeline,
+    /// tasks, scores, reached statuses and an open booking move over, and the
+    /// old id leads to the contact from now on.
+    pub fn crm_merge(&self, merged: &Contact, from: &Contact, entry: &Activity) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "UPDATE crm_state SET merges = merges + 1 WHERE id = 1",
+            [],
+        )?;
+        let (into, old) = (&merged.id, &from.id);
+        for sql in [
+            "UPDATE OR IGNORE crm_identities SET contact_id = ?1 WHERE contact_id = ?2",
+            "DELETE FROM crm_identities WHERE contact_id = ?2",
+            "UPDATE crm_activities SET contact_id = ?1 WHERE contact_id = ?2",
+            "UPDATE crm_tasks SET contact_id = ?1 WHERE contact_id = ?2",
+            "UPDATE crm_scores SET contact_id = ?1 WHERE contact_id = ?2",
+            "UPDATE OR IGNORE crm_reached SET contact_id = ?1 WHERE contact_id = ?2",
+            "DELETE FROM crm_reached WHERE contact_id = ?2",
+            "UPDATE OR IGNORE crm_bookings SET contact_id = ?1 WHERE contact_id = ?2",
+            "DELETE FROM crm_bookings WHERE contact_id = ?2",
+            "UPDATE crm_merged SET into_id = ?1 WHERE into_id = ?2",
+            "DELETE FROM crm_contacts WHERE id = ?2",
+        ] {
+            tx.execute(sql, params![into, old])?;
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO crm_merged (from_id, project_id, into_id, at) VALUES (?1, ?2, ?3, ?4)",
+            params![old, merged.project_id, into, merged.updated_at],
+        )?;
+        put_contact(&tx, merged)?;
+        insert_activity(&tx, entry)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Per status: contacts that reached it, and contacts in it now.
+    pub fn crm_funnel_counts(
+        &self,
+        project_id: i64,
+    ) -> StoreResult<(HashMap<String, i64>, HashMap<String, i64>)> {
+        let conn = self.conn()?;
+        let count = |sql: &str| -> StoreResult<HashMap<String, i64>> {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        Ok((
+            count(
+                "SELECT status, count(*) FROM crm_reached WHERE project_id = ?1 GROUP BY status",
+            )?,
+            count(
+                "SELECT lead_status, count(*) FROM crm_contacts WHERE project_id = ?1 GROUP BY lead_status",
+            )?,
+        ))
+    }
+
+    pub fn crm_stale_bookings(
+        &self,
+        started_before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<OpenBooking>> {
+        let conn = self.processor_conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT project_id, contact_id, started_at, message_id, properties
+             FROM crm_bookings WHERE started_at < ?1 ORDER BY started_at LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![started_before, limit], booking_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Multiplies a project's stored scores (a new half-life rescales them).
+    pub fn crm_rescale(&self, project_id: i64, factor: f64) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "UPDATE crm_contacts SET score_norm = score_norm * ?2 WHERE project_id = ?1",
+            params![project_id, factor],
+        )?;
+        tx.execute(
+            "UPDATE crm_visitors SET score_norm = score_norm * ?2 WHERE project_id = ?1",
+            params![project_id, factor],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn booking_from_row(r: &Row) -> rusqlite::Result<OpenBooking> {
+    Ok(OpenBooking {
+        project_id: r.get(0)?,
+        contact_id: r.get(1)?,
+        started_at: r.get(2)?,
+        message_id: r.get(3)?,
+        properties: r.get(4)?,
+    })
+}
+
+fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
+    for (c, _) in &d.contacts {
+        put_contact(tx, c)?;
+    }
+    {
+        let mut put = tx.prepare_cached(
+            "INSERT OR IGNORE INTO crm_identities (project_id, kind, value, contact_id)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for ((p, kind, value), id) in &d.identities {
+            put.execute(params![p, kind.as_str(), value, id])?;
+        }
+    }
+    for a in &d.activities {
+        insert_activity(tx, a)?;
+    }
+    {
+        let mut put = tx.prepare_cached(&format!(
+            "INSERT OR IGNORE INTO crm_tasks ({TASK_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        ))?;
+        for t in &d.tasks {
+            put.execute(params![
+                t.id,
+                t.project_id,
+                t.contact_id,
+                t.title,
+                t.description,
+                t.priority,
+                t.status,
+                t.assignee,
+                t.due_at,
+                t.created_at,
+                t.completed_at,
+                t.source_key,
+                t.source_event
+            ])?;
+        }
+    }
+    {
+        let mut put = tx.prepare_cached(
+            "INSERT INTO crm_scores (project_id, contact_id, at, delta, score, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for s in &d.scores {
+            put.execute(params![
+                s.project_id,
+                s.contact_id,
+                s.at,
+                s.delta,
+                s.score,
+                s.reason
+            ])?;
+        }
+    }
+    {
+        let mut put = tx.prepare_cached(
+            "INSERT OR IGNORE INTO crm_reached (project_id, contact_id, status, at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (p, id, status, at) in &d.reached {
+            put.execute(params![p, id, status, at])?;
+        }
+    }
+    {
+        let mut open = tx.prepare_cached(
+            "INSERT OR REPLACE INTO crm_bookings (project_id, contact_id, started_at, message_id, properties)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut close = tx
+            .prepare_cached("DELETE FROM crm_bookings WHERE project_id = ?1 AND contact_id = ?2")?;
+        // In event order: a booking opened and closed in one pass ends closed.
+        for change in &d.bookings {
+            match change {
+                BookingChange::Open(b) => open.execute(params![
+                    b.project_id,
+                    b.contact_id,
+                    b.started_at,
+                    b.message_id,
+                    b.properties
+                ])?,
+                BookingChange::Close(p, id) => close.execute(params![p, id])?,
+            };
+        }
+    }
+    {
+        let mut put = tx.prepare_cached(
+            "INSERT OR REPLACE INTO crm_visitors (project_id, anonymous_id, score_norm, updated_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut gone = tx.prepare_cached(
+            "DELETE FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
+        )?;
+        for ((p, anon), norm, at) in &d.visitors {
+            match norm {
+                Some(n) => put.execute(params![p, anon, n, at])?,
+                None => gone.execute(params![p, anon])?,
+            };
+        }
+    }
+    Ok(())
+}
