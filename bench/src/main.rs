@@ -79,6 +79,12 @@ struct Args {
     /// errors from 50 bugs with varying ids), over --spread-days
     #[arg(long)]
     friction: bool,
+    /// Send seed 003's business events (for the CRM benchmark) from this many
+    /// customers, each with an email: page and vehicle views, searches,
+    /// logins, bookings started, stepped through, completed and abandoned,
+    /// and payments
+    #[arg(long, default_value_t = 0)]
+    crm_customers: u32,
 }
 
 #[derive(Default)]
@@ -103,6 +109,44 @@ fn message(out: &mut String, rng: &mut impl Rng, now: &str, page: bool) {
     let _ = write!(
         out,
         r#"{{"type":"{kind}","event":"Product Viewed","messageId":"{id}","userId":"user-{user}","anonymousId":"anon-{user}","timestamp":"{now}","properties":{{"product_id":"sku-{sku}","price":19.99,"currency":"USD","category":"shoes"}},"context":{{"sessionId":"s-{user}","page":{{"url":"https://shop.example.com/p/sku-{sku}","referrer":"https://www.google.com/"}},"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"}}}}"#
+    );
+}
+
+/// One business event of the CRM mix (see `--crm-customers`) as JSON text.
+fn crm_message(out: &mut String, rng: &mut impl Rng, now: &str, customers: u32) {
+    use std::fmt::Write;
+    // Event names and their share in a thousand, in the proportions of a
+    // rental site: mostly browsing, a few bookings.
+    const MIX: [(&str, u32); 11] = [
+        ("page.viewed", 300),
+        ("vehicle.viewed", 250),
+        ("search.performed", 150),
+        ("customer.login", 100),
+        ("booking.started", 80),
+        ("booking.step_completed", 50),
+        ("booking.completed", 30),
+        ("booking.abandoned", 15),
+        ("payment.attempted", 10),
+        ("payment.successful", 10),
+        ("payment.failed", 5),
+    ];
+    let user = rng.random_range(0..customers);
+    let id = uuid::Uuid::from_u128(rng.random::<u128>() & !(0xF000u128 << 64) | (0x4000u128 << 64));
+    let mut roll = rng.random_range(0..1000u32);
+    let event = MIX
+        .iter()
+        .find(|(_, share)| {
+            let hit = roll < *share;
+            roll = roll.saturating_sub(*share);
+            hit
+        })
+        .map_or("page.viewed", |(e, _)| e);
+    let car = rng.random_range(0..500u32);
+    let amount = rng.random_range(50..900u32);
+    let _ = write!(
+        out,
+        r#"{{"type":"track","event":"{event}","messageId":"{id}","userId":"cust-{user}","timestamp":"{now}","properties":{{"vehicle_id":"car_{car}","vehicle_name":"Car {car}","location":"City {}","total_amount":{amount},"path":"/cars/{car}"}},"context":{{"sessionId":"s-{user}","traits":{{"email":"cust-{user}@example.com","name":"Customer {user}"}}}}}}"#,
+        car % 40
     );
 }
 
@@ -252,7 +296,7 @@ fn widget_body(
     (Bytes::from(out), events)
 }
 
-fn body(mode: Mode, batch: usize, spread_days: u32, friction: bool) -> Bytes {
+fn body(mode: Mode, batch: usize, spread_days: u32, friction: bool, crm: u32) -> Bytes {
     let mut rng = rand::rng();
     let at = chrono::Utc::now();
     let now = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -278,7 +322,9 @@ fn body(mode: Mode, batch: usize, spread_days: u32, friction: bool) -> Bytes {
                     out.push(',');
                 }
                 let t = when(&mut rng);
-                if friction {
+                if crm > 0 {
+                    crm_message(&mut out, &mut rng, &t, crm);
+                } else if friction {
                     friction_message(&mut out, &mut rng, &t);
                 } else {
                     message(&mut out, &mut rng, &t, spread_days > 0 && i % 4 == 0);
@@ -420,6 +466,7 @@ async fn main() -> anyhow::Result<()> {
         let connections = args.connections;
         let spread_days = args.spread_days;
         let friction = args.friction;
+        let crm = args.crm_customers;
         let (widgets, incomplete) = (args.widget_ids.clone(), args.incomplete_percent);
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();
@@ -434,7 +481,7 @@ async fn main() -> anyhow::Result<()> {
                     next += i;
                 }
                 let (payload, events) = if widgets.is_empty() {
-                    (body(mode, batch, spread_days, friction), events_per_request)
+                    (body(mode, batch, spread_days, friction, crm), events_per_request)
                 } else {
                     widget_body(&widgets, batch, spread_days, incomplete)
                 };

@@ -412,6 +412,104 @@ export interface NewAlertRule {
   active?: boolean;
 }
 
+/** A person the CRM follows, made and kept up by tracked events; times in ms, money in major units. */
+export interface Contact {
+  id: string;
+  user_id: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  name: string | null;
+  phone: string | null;
+  lead_source: string;
+  lead_status: string;
+  last_activity: number | null;
+  last_action: string | null;
+  last_vehicle_viewed: string | null;
+  last_search_location: string | null;
+  estimated_deal_value: number | null;
+  total_bookings: number;
+  total_revenue: number;
+  website_visits: number;
+  score: number;
+  created_at: number;
+  updated_at: number;
+  open_tasks: number;
+}
+/** The CRM's set-up; the pages read only the lead statuses, in funnel order. */
+export interface CrmConfig {
+  statuses: string[];
+  initial_status: string;
+  [field: string]: unknown;
+}
+export interface ContactList {
+  contacts: Contact[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+export interface ScoreChange {
+  at: number;
+  delta: number;
+  score: number;
+  reason: string;
+}
+export type TaskPriority = 'urgent' | 'high' | 'normal' | 'low';
+export type TaskStatus = 'open' | 'done';
+export interface Task {
+  id: string;
+  contact_id: string;
+  contact_name: string | null;
+  contact_email: string | null;
+  title: string;
+  description: string | null;
+  priority: TaskPriority;
+  status: TaskStatus;
+  assignee: string | null;
+  due_at: number | null;
+  created_at: number;
+  completed_at: number | null;
+  overdue: boolean;
+  source_event: string;
+}
+export interface TaskChange {
+  status?: TaskStatus;
+  assignee?: string | null;
+  due_at?: number | null;
+  priority?: TaskPriority;
+  title?: string;
+}
+/** One contact; one that was merged away answers the contact it went into. Score history oldest first. */
+export interface ContactDetail {
+  contact: Contact;
+  score_history: ScoreChange[];
+  tasks: Task[];
+}
+export type TimelineKind = 'event' | 'status' | 'task' | 'score' | 'merge';
+export interface TimelineEntry {
+  id: number;
+  at: number;
+  kind: TimelineKind;
+  event: string | null;
+  summary: string;
+  details: Record<string, unknown>;
+}
+/** Newest first; `next_before` is the id to ask below for the next page, null at the end. */
+export interface TimelinePage {
+  entries: TimelineEntry[];
+  next_before: number | null;
+}
+export interface FunnelStage {
+  status: string;
+  reached: number;
+  current: number;
+}
+export interface Funnel {
+  stages: FunnelStage[];
+  /** Null rate: nobody reached `from`. */
+  conversions: Array<{ from: string; to: string; rate: number | null }>;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -532,6 +630,8 @@ const project = (id: Id) => `/api/projects/${encodeURIComponent(String(id))}`;
 const issue = (projectId: Id, fingerprint: string) => `${project(projectId)}/errors/${encodeURIComponent(fingerprint)}`;
 const alertRule = (projectId: Id, ruleId: Id) => `${project(projectId)}/alerts/${encodeURIComponent(String(ruleId))}`;
 const widget = (projectId: Id, widgetId: string) => `${project(projectId)}/widgets/${encodeURIComponent(widgetId)}`;
+const crm = (projectId: Id) => `${project(projectId)}/crm`;
+const contact = (projectId: Id, contactId: string) => `${crm(projectId)}/contacts/${encodeURIComponent(contactId)}`;
 
 /**
  * The address of the usage report as CSV, for a plain download link: a GET with
@@ -539,6 +639,11 @@ const widget = (projectId: Id, widgetId: string) => `${project(projectId)}/widge
  */
 export function usageCsvHref(projectId: Id, params: Record<string, QueryValue>): string {
   return `${project(projectId)}/usage${queryString({ ...params, format: 'csv' })}`;
+}
+
+/** The contacts list as CSV, for a plain download link, like `usageCsvHref`. */
+export function contactsCsvHref(projectId: Id, params: Record<string, QueryValue>): string {
+  return `${crm(projectId)}/contacts${queryString({ ...params, format: 'csv' })}`;
 }
 
 export const api = {
@@ -617,4 +722,19 @@ export const api = {
     call<Customer>('GET', `/api/customers/${encodeURIComponent(userId)}${queryString({ project: projectId })}`, undefined, {
       signal,
     }),
+
+  crmConfig: (projectId: Id, signal?: AbortSignal) => call<CrmConfig>('GET', `${crm(projectId)}/config`, undefined, { signal }),
+  contacts: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<ContactList>('GET', `${crm(projectId)}/contacts${queryString(params)}`, undefined, { signal }),
+  contact: (projectId: Id, contactId: string, signal?: AbortSignal) =>
+    call<ContactDetail>('GET', contact(projectId, contactId), undefined, { signal }),
+  timeline: (projectId: Id, contactId: string, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<TimelinePage>('GET', `${contact(projectId, contactId)}/timeline${queryString(params)}`, undefined, { signal }),
+  mergeContact: (projectId: Id, contactId: string, from: string) =>
+    call<{ contact: Contact }>('POST', `${contact(projectId, contactId)}/merge`, { from }),
+  tasks: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<{ tasks: Task[]; total: number }>('GET', `${crm(projectId)}/tasks${queryString(params)}`, undefined, { signal }),
+  updateTask: (projectId: Id, taskId: string, change: TaskChange) =>
+    call<Task>('PATCH', `${crm(projectId)}/tasks/${encodeURIComponent(taskId)}`, change),
+  funnel: (projectId: Id, signal?: AbortSignal) => call<Funnel>('GET', `${crm(projectId)}/funnel`, undefined, { signal }),
 };

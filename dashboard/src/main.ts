@@ -7,12 +7,15 @@ import { parseRoute, type Route } from './routes';
 import { errorNotice, messageOf } from './ui/alert';
 import type { AppContext, View } from './context';
 import { alertsPage } from './views/alerts';
+import { contactPage } from './views/contact';
+import { contactsPage } from './views/contacts';
 import { customerPage } from './views/customer';
 import { customersPage } from './views/customers';
 import { errorsPage } from './views/errors';
 import { eventPage } from './views/event';
 import { eventsPage } from './views/events';
 import { frictionPage } from './views/friction';
+import { funnelPage } from './views/funnel';
 import { heatmapsPage } from './views/heatmaps';
 import { keysPage } from './views/keys';
 import { missingPage } from './views/missing';
@@ -22,6 +25,7 @@ import { projectsPage } from './views/projects';
 import { setupPage } from './views/setup';
 import { Shell } from './views/shell';
 import { signInPage } from './views/signin';
+import { tasksPage } from './views/tasks';
 import { usagePage } from './views/usage';
 
 const root = document.getElementById('app')!;
@@ -63,6 +67,14 @@ function viewFor(ctx: AppContext, route: Route): View {
       return customersPage(ctx, route.project, route.query);
     case 'customer':
       return customerPage(ctx, route.project, route.user);
+    case 'contacts':
+      return contactsPage(ctx, route.project, route.query);
+    case 'contact':
+      return contactPage(ctx, route.project, route.contact);
+    case 'tasks':
+      return tasksPage(ctx, route.project);
+    case 'funnel':
+      return funnelPage(ctx, route.project);
     case 'usage':
       return usagePage(ctx, route.project, route.query);
     case 'friction':

@@ -6,13 +6,15 @@ import { parseQuery, queryString } from './query';
 
 export type Route =
   | { page: 'projects' }
-  | { page: 'keys'; project: string }
+  | { page: PlainPage; project: string }
   | { page: 'overview'; project: string; query: Record<string, string> }
   | { page: 'events'; project: string; query: Record<string, string> }
   | { page: 'event'; project: string; seq: string }
   | { page: 'customers'; project: string; query: Record<string, string> }
   | { page: 'customer'; project: string; user: string }
   | { page: 'usage'; project: string; query: Record<string, string> }
+  | { page: 'contacts'; project: string; query: Record<string, string> }
+  | { page: 'contact'; project: string; contact: string }
   | { page: ReportPage; project: string; query: Record<string, string> }
   | { page: 'missing'; path: string };
 
@@ -20,9 +22,14 @@ export type Route =
 export const REPORT_PAGES = ['friction', 'errors', 'heatmaps', 'performance', 'alerts'] as const;
 export type ReportPage = (typeof REPORT_PAGES)[number];
 
-export type ProjectPage = 'overview' | 'events' | 'customers' | 'usage' | ReportPage | 'keys';
+/** Pages whose address holds no state of their own. */
+export const PLAIN_PAGES = ['keys', 'tasks', 'funnel'] as const;
+export type PlainPage = (typeof PLAIN_PAGES)[number];
+
+export type ProjectPage = 'overview' | 'events' | 'customers' | 'contacts' | 'usage' | ReportPage | PlainPage;
 
 const isReportPage = (name: string): name is ReportPage => (REPORT_PAGES as readonly string[]).includes(name);
+const isPlainPage = (name: string): name is PlainPage => (PLAIN_PAGES as readonly string[]).includes(name);
 
 /** The route a hash names (`#/projects/7/overview?range=7d`); an empty hash is the projects list. */
 export function parseRoute(hash: string): Route {
@@ -41,12 +48,14 @@ export function parseRoute(hash: string): Route {
     const project = parts[1];
     const rest = parts.slice(2);
     if (rest.length === 0 || (rest.length === 1 && rest[0] === 'overview')) return { page: 'overview', project, query };
-    if (rest.length === 1 && rest[0] === 'keys') return { page: 'keys', project };
+    if (rest.length === 1 && isPlainPage(rest[0])) return { page: rest[0], project };
     if (rest.length === 1 && rest[0] === 'events') return { page: 'events', project, query };
     if (rest.length === 2 && rest[0] === 'events') return { page: 'event', project, seq: rest[1] };
     if (rest.length === 1 && rest[0] === 'customers') return { page: 'customers', project, query };
     if (rest.length === 2 && rest[0] === 'customers') return { page: 'customer', project, user: rest[1] };
     if (rest.length === 1 && rest[0] === 'usage') return { page: 'usage', project, query };
+    if (rest.length === 1 && rest[0] === 'contacts') return { page: 'contacts', project, query };
+    if (rest.length === 2 && rest[0] === 'contacts') return { page: 'contact', project, contact: rest[1] };
     if (rest.length === 1 && isReportPage(rest[0])) return { page: rest[0], project, query };
   }
   return { page: 'missing', path };
@@ -59,7 +68,9 @@ export function routeHash(route: Route): string {
     case 'projects':
       return '#/projects';
     case 'keys':
-      return `${p(route.project)}/keys`;
+    case 'tasks':
+    case 'funnel':
+      return `${p(route.project)}/${route.page}`;
     case 'overview':
       return `${p(route.project)}/overview${queryString(route.query)}`;
     case 'events':
@@ -70,6 +81,9 @@ export function routeHash(route: Route): string {
       return `${p(route.project)}/customers${queryString(route.query)}`;
     case 'customer':
       return `${p(route.project)}/customers/${encodeURIComponent(route.user)}`;
+    case 'contact':
+      return `${p(route.project)}/contacts/${encodeURIComponent(route.contact)}`;
+    case 'contacts':
     case 'usage':
     case 'friction':
     case 'errors':
@@ -85,5 +99,5 @@ export function routeHash(route: Route): string {
 /** A project's page by name, with no query. */
 export function projectHash(project: string | number, page: ProjectPage): string {
   const id = String(project);
-  return page === 'keys' ? routeHash({ page, project: id }) : routeHash({ page, project: id, query: {} });
+  return isPlainPage(page) ? routeHash({ page, project: id }) : routeHash({ page, project: id, query: {} });
 }

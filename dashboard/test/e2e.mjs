@@ -8,7 +8,9 @@
 //     billed, check what a viewer is offered, sign out; then a page of our own with
 //     spoor.js makes friction (rage and dead clicks, an error, a form error, web
 //     vitals) that the Friction, Errors, Heatmaps and Performance pages show live,
-//     and an alert rule is created and tested. Along the way it measures
+//     and an alert rule is created and tested; last, seed 003's tracking endpoint
+//     makes a CRM contact that the Contacts, Tasks and Funnel pages show (its
+//     urgent follow-up marked done on the board). Along the way it measures
 //     what a page load transfers. The two users, made by the caller
 //     (crates/spoor/tests/dashboard_browser.rs), come in OWNER_EMAIL / OWNER_PASSWORD
 //     and VIEWER_EMAIL / VIEWER_PASSWORD, both in one organisation.
@@ -542,6 +544,9 @@ async function tour() {
 
   // 12. Friction, errors, heatmaps, web vitals and alerts, from a real page.
   await frictionTour(projectId, key);
+
+  // 13. The CRM: seed 003's events make a contact, its follow-up task and the funnel.
+  await crmTour(projectId, key);
 }
 
 /**
@@ -767,4 +772,165 @@ async function frictionTour(projectId, key) {
   } finally {
     site.close();
   }
+}
+
+/**
+ * Seed 003's tracking endpoint, called as a customer's site calls it, with the
+ * tour's key: a customer registers, views a car, starts a booking and abandons
+ * it. The CRM pages then show the contact as a hot lead with an abandoned
+ * booking (found by a search), its fields, timeline and score; the board shows
+ * the urgent follow-up, which is marked done and moves to the done column; the
+ * funnel counts the stage; and a viewer is offered no change. The server works
+ * through the events on its own time, so every check waits for its page to
+ * catch up.
+ */
+async function crmTour(projectId, key) {
+  const project = `${spoorUrl}/#/projects/${encodeURIComponent(projectId)}`;
+  const customer = { id: 'tour-crm-1', email: 'Ada@Example.com', name: 'Ada Lovelace', phone: '+441234' };
+  const session = { session_id: 'tour-crm-s1', device: 'desktop', browser: 'Chrome' };
+  const car = { vehicle_id: 'car_1', vehicle_name: 'Toyota Camry' };
+  const events = [
+    ['customer.created', {}],
+    ['vehicle.viewed', car],
+    ['booking.started', { ...car, total_amount: 450 }],
+    ['booking.abandoned', car],
+  ];
+  const contactIds = [];
+  const crmSentAt = Date.now();
+  for (const [eventType, eventData] of events) {
+    const r = await fetch(`${spoorUrl}/make-server-b43c05fb/track-event`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` },
+      body: JSON.stringify({ event_type: eventType, customer, event_data: eventData, session }),
+    });
+    const text = await r.text();
+    let answer = null;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      // Checked below, with the text in the message.
+    }
+    check(
+      r.ok &&
+        answer !== null &&
+        typeof answer === 'object' &&
+        Object.keys(answer).sort().join() === 'contact_id,message,success' &&
+        answer.success === true &&
+        typeof answer.contact_id === 'string' &&
+        answer.contact_id.startsWith('contact_') &&
+        answer.message === 'Event tracked successfully',
+      `${eventType} is tracked, answered as seed 003 answers (HTTP ${r.status}: ${text})`,
+    );
+    contactIds.push(answer.contact_id);
+  }
+  const contactId = contactIds[0];
+  check(contactIds.every((id) => id === contactId), `the four events are one contact's (${contactIds})`);
+  measured.crm_contact_id = contactId;
+
+  // Contacts: the contact shows by itself as a hot lead whose booking was abandoned.
+  await page.getByRole('link', { name: 'Contacts', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Contacts/ }).waitFor();
+  const contactRow = page.locator(`table.crm-contacts tbody tr[data-contact="${contactId}"]`);
+  const statusOf = async (row) => ((await row.count()) === 1 ? (await row.locator('[data-col="status"]').textContent()).trim() : '');
+  await until('the contact as a hot lead with an abandoned booking', async () => (await statusOf(contactRow)) === 'Hot Lead - Abandoned Booking');
+  measured.crm_update_ms = Date.now() - crmSentAt;
+  log(`the contacts page showed the abandoned booking ${measured.crm_update_ms} ms after the first event was sent`);
+  const search = page.getByRole('searchbox', { name: 'Search' });
+  await search.fill('ada@');
+  await search.press('Enter');
+  await until('the search in the address', async () => page.url().includes('q=ada%40'));
+  await until('the search to find Ada alone', async () => (await page.locator('table.crm-contacts tbody tr').count()) === 1 && (await contactRow.count()) === 1);
+  const listed = await contactRow.textContent();
+  check(listed.includes('ada@example.com') && listed.includes('Ada Lovelace'), `the row has the name and the email, lowercased (${listed})`);
+  // The export is the same search as a CSV, downloaded with the session cookie.
+  const exportHref = await page.locator('a.crm-export').getAttribute('href');
+  check(
+    exportHref.startsWith(`/api/projects/${encodeURIComponent(projectId)}/crm/contacts?`) &&
+      exportHref.includes('q=ada%40') &&
+      exportHref.includes('format=csv') &&
+      !/[?&](offset|limit)=/.test(exportHref),
+    `the export link asks for this search as CSV (${exportHref})`,
+  );
+  check((await page.locator('a.crm-export').getAttribute('download')) !== null, 'the export link is a download');
+  const csv = await page.request.get(new URL(exportHref, spoorUrl).href);
+  const csvText = await csv.text();
+  check(csv.ok() && /^text\/csv/.test(csv.headers()['content-type'] ?? ''), `the export is text/csv (HTTP ${csv.status()}, ${csv.headers()['content-type']})`);
+  check(csvText.includes('ada@example.com'), `the CSV has the contact (${csvText.slice(0, 300)})`);
+  await shot(page, 'contacts');
+
+  // The contact: every field, the timeline with the change of status, a score.
+  await contactRow.getByRole('link').click();
+  const field = (name) => page.locator(`dl.crm-fields [data-field="${name}"] dd`);
+  await until('the contact\'s fields', async () => (await field('email').count()) === 1);
+  check(page.url().endsWith(`/contacts/${encodeURIComponent(contactId)}`), `the row links to its contact (${page.url()})`);
+  check((await field('email').textContent()).trim() === 'ada@example.com', `the email, lowercased by the server (${await field('email').textContent()})`);
+  check((await field('phone').textContent()).trim() === '+441234', `the phone (${await field('phone').textContent()})`);
+  check((await field('lead_status').textContent()).trim() === 'Hot Lead - Abandoned Booking', 'the lead status');
+  const entries = page.locator('ol.crm-timeline > li');
+  await until('a timeline of the four events with a change of status', async () =>
+    (await entries.count()) >= 4 && (await page.locator('ol.crm-timeline > li[data-kind="status"]').count()) >= 1);
+  measured.crm_timeline_entries = await entries.count();
+  measured.crm_score = Number(await page.locator('.crm-score').getAttribute('data-score'));
+  check(measured.crm_score > 0, `the contact has a score (${measured.crm_score})`);
+  measured.crm_score_changes = await page.locator('.crm-score-history table tbody tr').count();
+  check((await page.locator('form.crm-merge').count()) === 1, 'an owner may merge contacts');
+  await shot(page, 'contact');
+
+  // Tasks: the urgent follow-up, due in an hour (due today, unless the UTC day
+  // ends within the hour), is marked done and moves to the done column.
+  await page.getByRole('link', { name: 'Tasks', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
+  const followUp = (column) =>
+    page.locator(`section.crm-column[data-column="${column}"] article.crm-task`, { hasText: 'URGENT: Follow up - Abandoned Booking' });
+  let column = '';
+  await until('the urgent follow-up on the board', async () => {
+    for (const c of ['today', 'open']) if ((await followUp(c).count()) === 1) return (column = c);
+    return false;
+  });
+  measured.crm_task_column = column;
+  const card = followUp(column);
+  const taskId = await card.getAttribute('data-task');
+  check((await page.locator(`article.crm-task[data-task="${taskId}"]`).count()) === 1, 'the task shows in one column only');
+  check((await card.locator('.badge.priority-urgent').count()) === 1, `the follow-up is urgent (${await card.textContent()})`);
+  check(
+    (await card.getByRole('link').getAttribute('href')).endsWith(`/contacts/${encodeURIComponent(contactId)}`),
+    'the card links to its contact',
+  );
+  await card.getByRole('button', { name: /^Done/ }).click();
+  const doneCard = page.locator(`section.crm-column[data-column="done"] article.crm-task[data-task="${taskId}"]`);
+  await until('the follow-up in the done column', async () =>
+    (await doneCard.count()) === 1 && (await page.locator(`article.crm-task[data-task="${taskId}"]`).count()) === 1);
+  // Done for the server too, not only on this page.
+  await page.reload();
+  await until('the follow-up still done after a reload', async () => (await doneCard.count()) === 1);
+  check((await followUp(column).count()) === 0, `the follow-up left the ${column} column`);
+  await shot(page, 'tasks');
+
+  // The funnel: the contact reached the abandoned-booking stage.
+  await page.getByRole('link', { name: 'Funnel', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Funnel/ }).waitFor();
+  const abandoned = page.locator('.crm-funnel .stage[data-status="Hot Lead - Abandoned Booking"]');
+  await until('the abandoned-booking stage reached', async () => (await abandoned.count()) === 1 && Number(await abandoned.getAttribute('data-reached')) >= 1);
+  const stages = await page.locator('.crm-funnel .stage').count();
+  const rates = await page.locator('.crm-funnel .conversion .rate').allTextContents();
+  check(rates.length === stages - 1 && rates.every((r) => /^(\d+\.\d%|–)$/.test(r)), `a conversion rate between each two stages (${rates})`);
+  measured.crm_funnel_stages = stages;
+  await shot(page, 'funnel');
+
+  // A viewer reads the board and the contact but is offered no change.
+  const viewer = await newPage();
+  await viewer.goto(spoorUrl);
+  await viewer.getByLabel('Email').fill(VIEWER_EMAIL);
+  await viewer.getByLabel('Password').fill(VIEWER_PASSWORD);
+  await viewer.getByRole('button', { name: 'Sign in' }).click();
+  await viewer.getByRole('heading', { name: 'Projects' }).waitFor();
+  await viewer.goto(`${project}/tasks`);
+  await viewer.locator(`section.crm-column[data-column="done"] article.crm-task[data-task="${taskId}"]`).waitFor();
+  check((await viewer.getByRole('button', { name: /^(Done|Reopen)/ }).count()) === 0, 'a viewer has no Done or Reopen buttons');
+  check((await viewer.locator('.crm-board input').count()) === 0, 'a viewer cannot reassign tasks');
+  await viewer.goto(`${project}/contacts/${encodeURIComponent(contactId)}`);
+  await viewer.locator('table.crm-tasks').waitFor();
+  check((await viewer.locator('form.crm-merge').count()) === 0, 'a viewer has no merge form');
+  check((await viewer.locator('table.crm-tasks button').count()) === 0, "a viewer cannot change the contact's tasks");
+  await viewer.context().close();
 }

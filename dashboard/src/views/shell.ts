@@ -11,6 +11,9 @@ const PAGES: Array<{ page: ProjectPage; label: string }> = [
   { page: 'overview', label: 'Overview' },
   { page: 'events', label: 'Events' },
   { page: 'customers', label: 'Customers' },
+  { page: 'contacts', label: 'Contacts' },
+  { page: 'tasks', label: 'Tasks' },
+  { page: 'funnel', label: 'Funnel' },
   { page: 'usage', label: 'Usage' },
   { page: 'friction', label: 'Friction' },
   { page: 'errors', label: 'Errors' },
@@ -27,6 +30,7 @@ function projectOf(route: Route): string | null {
 function pageOf(route: Route): ProjectPage | null {
   if (route.page === 'event') return 'events';
   if (route.page === 'customer') return 'customers';
+  if (route.page === 'contact') return 'contacts';
   return PAGES.find((p) => p.page === route.page)?.page ?? null;
 }
 

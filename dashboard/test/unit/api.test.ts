@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, ApiError, arrivedAt, describeFailure, retryAfter, usageCsvHref } from '../../src/api';
+import { api, ApiError, arrivedAt, contactsCsvHref, describeFailure, retryAfter, setCsrfToken, usageCsvHref } from '../../src/api';
 
 test("the server's own words are shown", () => {
   assert.equal(describeFailure(401, { error: 'wrong email or password' }, null), 'wrong email or password');
@@ -173,4 +173,57 @@ test("an answer knows when its response arrived, for timing what is done with it
   } finally {
     globalThis.fetch = realFetch;
   }
+});
+
+test('the CRM calls follow the API contract, with the CSRF header on changes', async () => {
+  const asked: Array<{ url: string; init: RequestInit }> = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, init });
+    return new Response('{"ok":true}', { status: 200 });
+  }) as typeof fetch;
+  setCsrfToken('csrf-1');
+  try {
+    await api.crmConfig(7);
+    await api.contacts(7, { q: 'ada@', status: 'New Lead', min_score: null, sort: 'score', order: 'desc', limit: 50, offset: 0 });
+    await api.contact(7, 'contact_1/x');
+    await api.timeline(7, 'contact_1', { limit: 50, before: 41 });
+    await api.timeline(7, 'contact_1', { limit: 50, before: null });
+    await api.mergeContact(7, 'contact_1', 'contact_2');
+    await api.tasks(7, { status: 'open', due: 'overdue' });
+    await api.updateTask(7, 'task_1', { status: 'done' });
+    await api.updateTask(7, 'task_1', { assignee: null });
+    await api.funnel(7);
+  } finally {
+    globalThis.fetch = realFetch;
+    setCsrfToken('');
+  }
+  assert.deepEqual(
+    asked.map((a) => `${a.init.method} ${a.url}`),
+    [
+      'GET /api/projects/7/crm/config',
+      'GET /api/projects/7/crm/contacts?q=ada%40&status=New%20Lead&sort=score&order=desc&limit=50&offset=0',
+      'GET /api/projects/7/crm/contacts/contact_1%2Fx',
+      'GET /api/projects/7/crm/contacts/contact_1/timeline?limit=50&before=41',
+      'GET /api/projects/7/crm/contacts/contact_1/timeline?limit=50',
+      'POST /api/projects/7/crm/contacts/contact_1/merge',
+      'GET /api/projects/7/crm/tasks?status=open&due=overdue',
+      'PATCH /api/projects/7/crm/tasks/task_1',
+      'PATCH /api/projects/7/crm/tasks/task_1',
+      'GET /api/projects/7/crm/funnel',
+    ],
+  );
+  assert.equal(asked[5].init.body, '{"from":"contact_2"}');
+  assert.equal(asked[7].init.body, '{"status":"done"}');
+  // Unassigning sends null: the field is named, not left out.
+  assert.equal(asked[8].init.body, '{"assignee":null}');
+  for (const { init } of asked) {
+    const headers = init.headers as Record<string, string>;
+    assert.equal(init.credentials, 'same-origin');
+    assert.equal(headers['X-CSRF-Token'], init.method === 'GET' ? undefined : 'csrf-1', `${init.method}`);
+  }
+  assert.equal(
+    contactsCsvHref(7, { q: 'ada@', status: '', min_score: 20, sort: 'name', order: 'asc' }),
+    '/api/projects/7/crm/contacts?q=ada%40&min_score=20&sort=name&order=asc&format=csv',
+  );
 });

@@ -22,6 +22,12 @@ test('every page survives its own address', () => {
     { page: 'heatmaps', project: '7', query: { page: '/property/*', kind: 'dead_click' } },
     { page: 'performance', project: '7', query: { device: 'mobile' } },
     { page: 'alerts', project: '7', query: {} },
+    { page: 'contacts', project: '7', query: {} },
+    { page: 'contacts', project: '7', query: { q: 'ada@example.com', status: 'Hot Lead - Abandoned Booking', min_score: '20', sort: 'name', order: 'asc', offset: '50' } },
+    { page: 'contact', project: '7', contact: 'contact_0193a' },
+    { page: 'contact', project: '7', contact: 'a/b?c d#ü%' },
+    { page: 'tasks', project: '7' },
+    { page: 'funnel', project: '7' },
   ];
   for (const route of routes) assert.deepEqual(parseRoute(routeHash(route)), route, routeHash(route));
 });
@@ -39,6 +45,9 @@ test('anything else is missing', () => {
   assert.equal(parseRoute('#/projects/3/usage/2026-11').page, 'missing');
   assert.equal(parseRoute('#/projects/3/errors/9f2c').page, 'missing');
   assert.equal(parseRoute('#/projects/3/heatmap').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/contacts/c1/timeline').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/tasks/t1').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/funnel/New%20Lead').page, 'missing');
   assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
 });
 
@@ -53,6 +62,24 @@ test('project links by page', () => {
   assert.equal(projectHash(3, 'heatmaps'), '#/projects/3/heatmaps');
   assert.equal(projectHash(3, 'performance'), '#/projects/3/performance');
   assert.equal(projectHash(3, 'alerts'), '#/projects/3/alerts');
+  assert.equal(projectHash(3, 'contacts'), '#/projects/3/contacts');
+  assert.equal(projectHash(3, 'tasks'), '#/projects/3/tasks');
+  assert.equal(projectHash(3, 'funnel'), '#/projects/3/funnel');
+});
+
+test('CRM addresses', () => {
+  const hash = routeHash({ page: 'contacts', project: '3', query: { q: 'ada@', status: 'Hot Lead - Abandoned Booking', min_score: '12.5' } });
+  assert.equal(hash, '#/projects/3/contacts?q=ada%40&status=Hot%20Lead%20-%20Abandoned%20Booking&min_score=12.5');
+  assert.deepEqual(parseRoute(hash), {
+    page: 'contacts',
+    project: '3',
+    query: { q: 'ada@', status: 'Hot Lead - Abandoned Booking', min_score: '12.5' },
+  });
+  assert.equal(routeHash({ page: 'contact', project: '3', contact: 'contact_01/x' }), '#/projects/3/contacts/contact_01%2Fx');
+  assert.deepEqual(parseRoute('#/projects/3/contacts/contact_01'), { page: 'contact', project: '3', contact: 'contact_01' });
+  // The board and the funnel keep no state in their address: a query is ignored.
+  assert.deepEqual(parseRoute('#/projects/3/tasks?x=1'), { page: 'tasks', project: '3' });
+  assert.deepEqual(parseRoute('#/projects/3/funnel'), { page: 'funnel', project: '3' });
 });
 
 test('customer addresses', () => {
