@@ -481,7 +481,10 @@ async fn main() -> anyhow::Result<()> {
                     next += i;
                 }
                 let (payload, events) = if widgets.is_empty() {
-                    (body(mode, batch, spread_days, friction, crm), events_per_request)
+                    (
+                        body(mode, batch, spread_days, friction, crm),
+                        events_per_request,
+                    )
                 } else {
                     widget_body(&widgets, batch, spread_days, incomplete)
                 };
