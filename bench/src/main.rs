@@ -85,6 +85,11 @@ struct Args {
     /// and payments
     #[arg(long, default_value_t = 0)]
     crm_customers: u32,
+    /// With --crm-customers: send events in visits, as a site gets them. At
+    /// any moment only this many customers are active, and the active ones
+    /// change completely every minute (0: every event from any customer)
+    #[arg(long, default_value_t = 0)]
+    crm_active: u32,
 }
 
 #[derive(Default)]
@@ -113,7 +118,7 @@ fn message(out: &mut String, rng: &mut impl Rng, now: &str, page: bool) {
 }
 
 /// One business event of the CRM mix (see `--crm-customers`) as JSON text.
-fn crm_message(out: &mut String, rng: &mut impl Rng, now: &str, customers: u32) {
+fn crm_message(out: &mut String, rng: &mut impl Rng, now: &str, customers: u32, active: u32) {
     use std::fmt::Write;
     // Event names and their share in a thousand, in the proportions of a
     // rental site: mostly browsing, a few bookings.
@@ -130,7 +135,17 @@ fn crm_message(out: &mut String, rng: &mut impl Rng, now: &str, customers: u32) 
         ("payment.successful", 10),
         ("payment.failed", 5),
     ];
-    let user = rng.random_range(0..customers);
+    let user = if active == 0 {
+        rng.random_range(0..customers)
+    } else {
+        // The active window slides by `active` customers a minute.
+        let minute_ms = 60_000u64;
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let base = (ms * u64::from(active) / minute_ms) % u64::from(customers);
+        ((base + rng.random_range(0..u64::from(active))) % u64::from(customers)) as u32
+    };
     let id = uuid::Uuid::from_u128(rng.random::<u128>() & !(0xF000u128 << 64) | (0x4000u128 << 64));
     let mut roll = rng.random_range(0..1000u32);
     let event = MIX
@@ -296,7 +311,7 @@ fn widget_body(
     (Bytes::from(out), events)
 }
 
-fn body(mode: Mode, batch: usize, spread_days: u32, friction: bool, crm: u32) -> Bytes {
+fn body(mode: Mode, batch: usize, spread_days: u32, friction: bool, crm: (u32, u32)) -> Bytes {
     let mut rng = rand::rng();
     let at = chrono::Utc::now();
     let now = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -322,8 +337,8 @@ fn body(mode: Mode, batch: usize, spread_days: u32, friction: bool, crm: u32) ->
                     out.push(',');
                 }
                 let t = when(&mut rng);
-                if crm > 0 {
-                    crm_message(&mut out, &mut rng, &t, crm);
+                if crm.0 > 0 {
+                    crm_message(&mut out, &mut rng, &t, crm.0, crm.1);
                 } else if friction {
                     friction_message(&mut out, &mut rng, &t);
                 } else {
@@ -466,7 +481,7 @@ async fn main() -> anyhow::Result<()> {
         let connections = args.connections;
         let spread_days = args.spread_days;
         let friction = args.friction;
-        let crm = args.crm_customers;
+        let crm = (args.crm_customers, args.crm_active);
         let (widgets, incomplete) = (args.widget_ids.clone(), args.incomplete_percent);
         workers.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::new();

@@ -362,6 +362,13 @@ impl CrmConfig {
         Ok(())
     }
 
+    /// Whether an event of this name does more than mark activity: a rule or
+    /// a weight names it. Only those are recorded as applied (and checked).
+    pub fn acts_on(&self, name: &str) -> bool {
+        self.rules.iter().any(|r| r.event == name)
+            || self.scoring.weights.iter().any(|w| w.event == name)
+    }
+
     /// Whether a contact in `from` may move to `to`.
     pub fn allows(&self, from: &str, to: &str) -> bool {
         from != to
@@ -642,6 +649,49 @@ impl Contact {
     }
 }
 
+/// The stored columns whose values differ between two versions of a contact
+/// (`sort_name` and `search` follow the name, email, phone and user id), so
+/// that an update rewrites only the index entries that changed.
+pub fn changed_columns(old: &Contact, new: &Contact) -> Vec<&'static str> {
+    let mut cols = Vec::new();
+    let mut check = |changed: bool, col: &'static str| {
+        if changed {
+            cols.push(col);
+        }
+    };
+    check(old.user_id != new.user_id, "user_id");
+    check(old.email != new.email, "email");
+    check(old.first_name != new.first_name, "first_name");
+    check(old.last_name != new.last_name, "last_name");
+    check(old.phone != new.phone, "phone");
+    check(old.lead_source != new.lead_source, "lead_source");
+    check(old.lead_status != new.lead_status, "lead_status");
+    check(old.last_activity != new.last_activity, "last_activity");
+    check(old.last_action != new.last_action, "last_action");
+    check(
+        old.last_vehicle_viewed != new.last_vehicle_viewed,
+        "last_vehicle_viewed",
+    );
+    check(
+        old.last_search_location != new.last_search_location,
+        "last_search_location",
+    );
+    check(
+        old.estimated_deal_value != new.estimated_deal_value,
+        "estimated_deal_value",
+    );
+    check(old.total_bookings != new.total_bookings, "total_bookings");
+    check(old.total_revenue != new.total_revenue, "total_revenue");
+    check(old.website_visits != new.website_visits, "website_visits");
+    check(old.score_norm != new.score_norm, "score_norm");
+    check(old.created_at != new.created_at, "created_at");
+    check(old.updated_at != new.updated_at, "updated_at");
+    let named = sort_name(old) != sort_name(new);
+    check(named, "sort_name");
+    check(old.search_text() != new.search_text(), "search");
+    cols
+}
+
 /// A timeline entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Activity {
@@ -782,10 +832,12 @@ pub struct CrmWorld {
     pub identities: HashMap<IdKey, String>,
     /// Anonymous visitors' stored scores.
     pub visitors: HashMap<(i64, String), f64>,
+    /// Bookings opened in this pass.
     pub bookings: HashMap<String, OpenBooking>,
     /// Events already applied (project, message id).
     pub seen: HashSet<(i64, String)>,
-    /// Statuses each contact has reached.
+    /// Statuses contacts reached in this pass (the store ignores one
+    /// recorded twice, so earlier ones are not read).
     pub reached: HashSet<(String, String)>,
     /// Merged contacts and the contacts they were merged into.
     pub merged: HashMap<String, String>,
@@ -797,8 +849,8 @@ pub struct CrmWorld {
 /// What a pass writes.
 #[derive(Clone, Debug, Default)]
 pub struct CrmDelta {
-    /// Contacts to write whole; `new` says which to insert.
-    pub contacts: Vec<(Contact, bool)>,
+    /// Contacts to write, each with what is stored of it (none: a new one).
+    pub contacts: Vec<(Contact, Option<Contact>)>,
     pub identities: Vec<(IdKey, String)>,
     pub activities: Vec<Activity>,
     pub tasks: Vec<Task>,
@@ -832,6 +884,8 @@ pub fn fold(events: &[CrmEvent], configs: &Configs, world: &mut CrmWorld, now: i
         configs,
         now,
         touched: Vec::new(),
+        touched_set: HashSet::new(),
+        stored: HashMap::new(),
         created: HashSet::new(),
         delta: CrmDelta::default(),
     };
@@ -845,7 +899,11 @@ struct Folder<'a> {
     world: &'a mut CrmWorld,
     configs: &'a Configs,
     now: i64,
+    /// Contacts the pass changed, in the order first touched.
     touched: Vec<String>,
+    touched_set: HashSet<String>,
+    /// The stored rows of the contacts touched, as they were.
+    stored: HashMap<String, Contact>,
     created: HashSet<String>,
     delta: CrmDelta,
 }
@@ -880,7 +938,6 @@ impl Folder<'_> {
             }
             return;
         };
-        self.touch(&id);
         let contact = self
             .world
             .contacts
@@ -1039,6 +1096,7 @@ impl Folder<'_> {
             }
             None => return None,
         };
+        self.touch(&id);
         let contact = self.world.contacts.get_mut(&id).expect("just found");
         if contact.user_id.is_none() {
             contact.user_id.clone_from(&e.user_id);
@@ -1068,9 +1126,15 @@ impl Folder<'_> {
         }
     }
 
+    /// Notes a contact as changed by the pass, before its first change.
     fn touch(&mut self, id: &str) {
-        if !self.touched.iter().any(|t| t == id) {
+        if self.touched_set.insert(id.to_string()) {
             self.touched.push(id.to_string());
+            if !self.created.contains(id)
+                && let Some(c) = self.world.contacts.get(id)
+            {
+                self.stored.insert(id.to_string(), c.clone());
+            }
         }
     }
 
@@ -1146,7 +1210,10 @@ impl Folder<'_> {
             };
             self.world.bookings.insert(id.to_string(), b.clone());
             self.delta.bookings.push(BookingChange::Open(b));
-        } else if a.ends.iter().any(|n| n == name) && self.world.bookings.remove(id).is_some() {
+        } else if a.ends.iter().any(|n| n == name) {
+            // Closed whether or not one is open: closing none changes nothing,
+            // and the pass need not read which are.
+            self.world.bookings.remove(id);
             self.delta
                 .bookings
                 .push(BookingChange::Close(e.project_id, id.to_string()));
@@ -1159,7 +1226,7 @@ impl Folder<'_> {
                 c.updated_at = self.now;
                 self.delta
                     .contacts
-                    .push((c.clone(), self.created.contains(id)));
+                    .push((c.clone(), self.stored.remove(id)));
             }
         }
         self.delta.merges = self.world.merges;
@@ -1646,8 +1713,10 @@ mod tests {
             .map(|a| a.summary.as_str())
             .collect();
         assert_eq!(changes.len(), 2, "{changes:?}");
-        // Opened, then closed by the completion.
-        assert_eq!(d.bookings.len(), 2);
+        // Opened, closed by the completion, and closed again (nothing open:
+        // the store deletes nothing).
+        assert_eq!(d.bookings.len(), 3);
+        assert!(matches!(d.bookings[0], BookingChange::Open(_)));
         assert!(world.bookings.is_empty());
         let reached: Vec<&str> = d.reached.iter().map(|r| r.2.as_str()).collect();
         assert_eq!(

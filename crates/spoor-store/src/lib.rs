@@ -867,8 +867,12 @@ impl Store {
     }
     /// The stored contacts, identities, visitors, bookings and applied events
     /// these events touch.
-    pub fn crm_world(&self, events: &[crm::CrmEvent]) -> StoreResult<crm::CrmWorld> {
-        dispatch!(self, s => s.crm_world(events))
+    pub fn crm_world(
+        &self,
+        events: &[crm::CrmEvent],
+        configs: &crm::Configs,
+    ) -> StoreResult<crm::CrmWorld> {
+        dispatch!(self, s => s.crm_world(events, configs))
     }
     /// Writes a CRM pass, and moves the processor's cursor when given, in one
     /// transaction; `Conflict` when contacts were merged since its world was read.

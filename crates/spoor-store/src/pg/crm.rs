@@ -11,8 +11,8 @@ use postgres::{GenericClient, Row};
 use super::PgStore;
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Contact, ContactQuery, CrmDelta, CrmEvent, CrmWorld,
-    IdKind, OpenBooking, ScoreChange, Task, TaskQuery, sort_name,
+    Activity, BookingChange, CRM_EVENTS_SQL, Configs, Contact, ContactQuery, CrmDelta, CrmEvent,
+    CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery, sort_name,
 };
 use crate::{StoreError, StoreResult};
 
@@ -210,7 +210,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn crm_world(&self, events: &[CrmEvent]) -> StoreResult<CrmWorld> {
+    pub fn crm_world(&self, events: &[CrmEvent], configs: &Configs) -> StoreResult<CrmWorld> {
         let mut conn = self.conn()?;
         let mut w = CrmWorld {
             merges: merges(&mut **conn)?,
@@ -220,8 +220,13 @@ impl PgStore {
         let (mut mp, mut mm) = (Vec::new(), Vec::new());
         let mut ids: Vec<String> = Vec::new();
         for e in events {
-            mp.push(e.project_id);
-            mm.push(e.message_id.as_str());
+            if configs
+                .get(&e.project_id)
+                .is_some_and(|c| c.acts_on(e.event_name()))
+            {
+                mp.push(e.project_id);
+                mm.push(e.message_id.as_str());
+            }
             ids.extend(e.contact_id.clone());
             for (p, kind, value) in e.identities() {
                 kp.push(p);
@@ -281,21 +286,6 @@ impl PgStore {
         )? {
             let c = contact_at(&r, 0);
             w.contacts.insert(c.id.clone(), c);
-        }
-        let found: Vec<&String> = w.contacts.keys().collect();
-        for r in conn.query(
-            "SELECT project_id, contact_id, started_at, message_id, properties
-             FROM crm_bookings WHERE contact_id = ANY($1)",
-            &[&found],
-        )? {
-            let b = booking_from_row(&r);
-            w.bookings.insert(b.contact_id.clone(), b);
-        }
-        for r in conn.query(
-            "SELECT contact_id, status FROM crm_reached WHERE contact_id = ANY($1)",
-            &[&found],
-        )? {
-            w.reached.insert((r.get(0), r.get(1)));
         }
         Ok(w)
     }

@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Contact, ContactQuery, CrmDelta, CrmEvent, CrmWorld,
-    IdKind, OpenBooking, ScoreChange, Task, TaskQuery,
+    Activity, BookingChange, CRM_EVENTS_SQL, Configs, Contact, ContactQuery, CrmDelta, CrmEvent,
+    CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery,
 };
 use crate::{StoreError, StoreResult};
 
@@ -161,8 +161,8 @@ impl SqliteStore {
     }
 
     /// The stored state a pass's events touch.
-    pub fn crm_world(&self, events: &[CrmEvent]) -> StoreResult<CrmWorld> {
-        let conn = self.processor_conn()?;
+    pub fn crm_world(&self, events: &[CrmEvent], configs: &Configs) -> StoreResult<CrmWorld> {
+        let conn = self.crm_conn()?;
         let mut w = CrmWorld {
             merges: merges(&conn)?,
             ..CrmWorld::default()
@@ -179,10 +179,14 @@ impl SqliteStore {
                 "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
             )?;
             for e in events {
-                if seen
-                    .query_row(params![e.project_id, e.message_id], |_| Ok(()))
-                    .optional()?
-                    .is_some()
+                let acts = configs
+                    .get(&e.project_id)
+                    .is_some_and(|c| c.acts_on(e.event_name()));
+                if acts
+                    && seen
+                        .query_row(params![e.project_id, e.message_id], |_| Ok(()))
+                        .optional()?
+                        .is_some()
                 {
                     w.seen.insert((e.project_id, e.message_id.clone()));
                 }
@@ -209,8 +213,10 @@ impl SqliteStore {
                     }
                 }
                 // A new person's contact may exist already under the id it
-                // would get (made by an earlier pass under another identity).
-                if e.user_id.is_some() || e.email().is_some() {
+                // would get (the identity it was made with was merged away).
+                if (e.user_id.is_some() || e.email().is_some())
+                    && !e.identities().iter().any(|k| w.identities.contains_key(k))
+                {
                     ids.push(crate::crm::new_contact_id(
                         e.project_id,
                         e.user_id.as_deref(),
@@ -226,17 +232,16 @@ impl SqliteStore {
         let mut contact = conn.prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
         ))?;
-        let mut booking = conn.prepare_cached(
-            "SELECT project_id, contact_id, started_at, message_id, properties
-             FROM crm_bookings WHERE contact_id = ?1",
-        )?;
-        let mut reached =
-            conn.prepare_cached("SELECT status FROM crm_reached WHERE contact_id = ?1")?;
         for id in ids {
-            let id = match merged
-                .query_row([&id], |r| r.get::<_, String>(0))
-                .optional()?
-            {
+            // No merge so far: nothing to look up.
+            let into = if w.merges > 0 {
+                merged
+                    .query_row([&id], |r| r.get::<_, String>(0))
+                    .optional()?
+            } else {
+                None
+            };
+            let id = match into {
                 Some(into) => {
                     w.merged.insert(id, into.clone());
                     into
@@ -250,12 +255,6 @@ impl SqliteStore {
                 continue;
             };
             w.contacts.insert(id.clone(), c);
-            if let Some(b) = booking.query_row([&id], booking_from_row).optional()? {
-                w.bookings.insert(id.clone(), b);
-            }
-            for s in reached.query_map([&id], |r| r.get::<_, String>(0))? {
-                w.reached.insert((id.clone(), s?));
-            }
         }
         Ok(w)
     }
@@ -263,7 +262,7 @@ impl SqliteStore {
     /// Writes a pass (and moves its cursor, when it read the log), in one
     /// transaction; `Conflict` when a merge happened since its world was read.
     pub fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
-        let mut conn = self.processor_conn()?;
+        let mut conn = self.crm_conn()?;
         let tx = match cursor {
             Some((name, c)) => {
                 derived_transaction(&mut conn, MOVE_CURSOR, params![name, c.seq, c.received_at])?
@@ -612,9 +611,60 @@ fn booking_from_row(r: &Row) -> rusqlite::Result<OpenBooking> {
     })
 }
 
+/// Updates a stored contact's changed columns only: SQLite rewrites an
+/// index's entry when a column it holds is set, changed or not, and most
+/// events change one or two of the columns the list sorts by.
+fn update_contact(conn: &Connection, c: &Contact, stored: &Contact) -> rusqlite::Result<()> {
+    use rusqlite::types::Value as V;
+    let cols = crate::crm::changed_columns(stored, c);
+    if cols.is_empty() {
+        return Ok(());
+    }
+    let text = |s: &Option<String>| s.clone().map_or(V::Null, V::Text);
+    let mut values = vec![V::Text(c.id.clone())];
+    for col in &cols {
+        values.push(match *col {
+            "user_id" => text(&c.user_id),
+            "email" => text(&c.email),
+            "first_name" => text(&c.first_name),
+            "last_name" => text(&c.last_name),
+            "phone" => text(&c.phone),
+            "lead_source" => V::Text(c.lead_source.clone()),
+            "lead_status" => V::Text(c.lead_status.clone()),
+            "last_activity" => c.last_activity.map_or(V::Null, V::Integer),
+            "last_action" => text(&c.last_action),
+            "last_vehicle_viewed" => text(&c.last_vehicle_viewed),
+            "last_search_location" => text(&c.last_search_location),
+            "estimated_deal_value" => c.estimated_deal_value.map_or(V::Null, V::Real),
+            "total_bookings" => V::Integer(c.total_bookings),
+            "total_revenue" => V::Real(c.total_revenue),
+            "website_visits" => V::Integer(c.website_visits),
+            "score_norm" => V::Real(c.score_norm),
+            "created_at" => V::Integer(c.created_at),
+            "updated_at" => V::Integer(c.updated_at),
+            "sort_name" => V::Text(crate::crm::sort_name(c)),
+            _ => V::Text(c.search_text()),
+        });
+    }
+    let set: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, col)| format!("{col} = ?{}", i + 2))
+        .collect();
+    conn.prepare_cached(&format!(
+        "UPDATE crm_contacts SET {} WHERE id = ?1",
+        set.join(", ")
+    ))?
+    .execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
 fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
-    for (c, _) in &d.contacts {
-        put_contact(tx, c)?;
+    for (c, stored) in &d.contacts {
+        match stored {
+            Some(stored) => update_contact(tx, c, stored)?,
+            None => put_contact(tx, c)?,
+        }
     }
     {
         let mut put = tx.prepare_cached(

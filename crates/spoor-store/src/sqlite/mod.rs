@@ -113,6 +113,10 @@ const PROCESSOR_POOL_SIZE: usize = 2;
 /// tables and get [`FLUSH_CACHE_KIB`] (8 MB made a flush several times slower).
 const PROCESSOR_CACHE_KIB: i64 = 2 * 1024;
 const FLUSH_CACHE_KIB: i64 = 32 * 1024;
+/// Page cache of the CRM processor's connection: a pass touches contacts,
+/// identities and timeline indexes all over (a third of its time went to
+/// re-reading pages with 32 MB).
+const CRM_CACHE_KIB: i64 = 96 * 1024;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -126,6 +130,9 @@ pub struct SqliteStore {
     /// The sessions processor's flush connection, opened on first use (see
     /// [`FLUSH_CACHE_KIB`]).
     flush_conn: Arc<OnceLock<Mutex<Connection>>>,
+    /// The CRM processor's connection, likewise: a pass reads and rewrites
+    /// contacts all over their table and its indexes.
+    crm_conn: Arc<OnceLock<Mutex<Connection>>>,
 }
 
 /// Waits for a lock held by another connection. SQLite's own handler sleeps in
@@ -292,6 +299,7 @@ impl SqliteStore {
             pool: Arc::new(pool),
             processor_pool: Arc::new(processor_pool),
             flush_conn: Arc::new(OnceLock::new()),
+            crm_conn: Arc::new(OnceLock::new()),
         };
         drop(store.conn()?);
         Ok(store)
@@ -322,16 +330,27 @@ impl SqliteStore {
     /// for the rows a flush rewrites all over the sessions and people tables
     /// (with the pool's, a flush took several times as long).
     fn flush_conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        if self.flush_conn.get().is_none() {
-            let conn = connect(
-                &self.path,
-                1024,
-                Some((&self.derived_path, FLUSH_CACHE_KIB)),
-            )?;
-            // One thread flushes; a connection made by a racing caller is dropped.
-            let _ = self.flush_conn.set(Mutex::new(conn));
+        self.own_conn(&self.flush_conn, FLUSH_CACHE_KIB)
+    }
+
+    /// The CRM processor's connection (see `crm_conn`).
+    fn crm_conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        self.own_conn(&self.crm_conn, CRM_CACHE_KIB)
+    }
+
+    /// A processor's own connection with this page cache for the derived
+    /// file, opened on first use.
+    fn own_conn<'a>(
+        &self,
+        cell: &'a OnceLock<Mutex<Connection>>,
+        cache_kib: i64,
+    ) -> StoreResult<MutexGuard<'a, Connection>> {
+        if cell.get().is_none() {
+            let conn = connect(&self.path, 1024, Some((&self.derived_path, cache_kib)))?;
+            // One thread uses it; a connection made by a racing caller is dropped.
+            let _ = cell.set(Mutex::new(conn));
         }
-        let conn = self.flush_conn.get().expect("set above");
+        let conn = cell.get().expect("set above");
         Ok(conn.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
