@@ -1370,6 +1370,47 @@ pub struct ContactQuery {
     pub offset: i64,
 }
 
+/// One condition of a list query beyond its project; each backend writes
+/// its SQL. Only the conditions given are in the statement, so that the
+/// planner can use the index that serves them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cond {
+    /// A contact's lead status, or a task's status.
+    Status(String),
+    /// Stored score at least / at most.
+    NormAtLeast(f64),
+    NormAtMost(f64),
+    /// Lowercase text within the contact's search text.
+    Contains(String),
+    /// A task due at or after / before.
+    DueFrom(i64),
+    DueBefore(i64),
+    /// A task's contact.
+    Contact(String),
+}
+
+impl ContactQuery {
+    pub fn conditions(&self) -> Vec<Cond> {
+        let mut c = Vec::new();
+        c.extend(self.status.clone().map(Cond::Status));
+        c.extend(self.min_norm.map(Cond::NormAtLeast));
+        c.extend(self.max_norm.map(Cond::NormAtMost));
+        c.extend(self.search.clone().map(Cond::Contains));
+        c
+    }
+}
+
+impl TaskQuery {
+    pub fn conditions(&self) -> Vec<Cond> {
+        let mut c = Vec::new();
+        c.extend(self.status.clone().map(Cond::Status));
+        c.extend(self.due_from.map(Cond::DueFrom));
+        c.extend(self.due_to.map(Cond::DueBefore));
+        c.extend(self.contact_id.clone().map(Cond::Contact));
+        c
+    }
+}
+
 /// A tasks query.
 #[derive(Clone, Debug, Default)]
 pub struct TaskQuery {

@@ -11,8 +11,8 @@ use postgres::{GenericClient, Row};
 use super::PgStore;
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Configs, Contact, ContactQuery, CrmDelta, CrmEvent,
-    CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery, sort_name,
+    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Configs, Contact, ContactQuery, CrmDelta,
+    CrmEvent, CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery, sort_name,
 };
 use crate::{StoreError, StoreResult};
 
@@ -65,6 +65,38 @@ fn task_from_row(r: &Row) -> Task {
         source_key: r.get(11),
         source_event: r.get(12),
     }
+}
+
+type Param = Box<dyn ToSql + Sync>;
+
+fn refs(values: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v.as_ref()).collect()
+}
+
+/// A list query's WHERE clause (`prefix` qualifies the columns) and its
+/// values, the project's first.
+fn filter(prefix: &str, project_id: i64, conds: &[Cond]) -> (String, Vec<Param>) {
+    let mut sql = format!("{prefix}project_id = $1");
+    let mut values: Vec<Param> = vec![Box::new(project_id)];
+    for c in conds {
+        let n = values.len() + 1;
+        let (clause, value): (String, Param) = match c {
+            Cond::Status(s) if prefix.is_empty() => {
+                (format!("lead_status = ${n}"), Box::new(s.clone()))
+            }
+            Cond::Status(s) => (format!("{prefix}status = ${n}"), Box::new(s.clone())),
+            Cond::NormAtLeast(x) => (format!("score_norm >= ${n}"), Box::new(*x)),
+            Cond::NormAtMost(x) => (format!("score_norm <= ${n}"), Box::new(*x)),
+            Cond::Contains(t) => (format!("strpos(search, ${n}) > 0"), Box::new(t.clone())),
+            Cond::DueFrom(t) => (format!("{prefix}due_at >= ${n}"), Box::new(*t)),
+            Cond::DueBefore(t) => (format!("{prefix}due_at < ${n}"), Box::new(*t)),
+            Cond::Contact(id) => (format!("{prefix}contact_id = ${n}"), Box::new(id.clone())),
+        };
+        sql.push_str(" AND ");
+        sql.push_str(&clause);
+        values.push(value);
+    }
+    (sql, values)
 }
 
 fn booking_from_row(r: &Row) -> OpenBooking {
@@ -450,43 +482,27 @@ impl PgStore {
 
     pub fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
         let mut conn = self.conn()?;
-        let filter = "project_id = $1 AND ($2::TEXT IS NULL OR lead_status = $2)
-             AND ($3::DOUBLE PRECISION IS NULL OR score_norm >= $3)
-             AND ($4::DOUBLE PRECISION IS NULL OR score_norm <= $4)
-             AND ($5::TEXT IS NULL OR strpos(search, $5) > 0)";
-        let p: [&(dyn ToSql + Sync); 5] = [
-            &q.project_id,
-            &q.status,
-            &q.min_norm,
-            &q.max_norm,
-            &q.search,
-        ];
+        let (filter, mut values) = filter("", q.project_id, &q.conditions());
         let total: i64 = conn
             .query_one(
                 &format!("SELECT count(*) FROM crm_contacts WHERE {filter}"),
-                &p,
+                &refs(&values),
             )?
             .get(0);
         let order = if q.descending { "DESC" } else { "ASC" };
         let col = q.sort.column();
+        let n = values.len();
+        values.push(Box::new(q.limit));
+        values.push(Box::new(q.offset));
         let statement = conn.prepared(&format!(
             "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
                  WHERE t.contact_id = c.id AND t.status = 'open')
              FROM crm_contacts c WHERE {filter}
-             ORDER BY {col} IS NULL, {col} {order}, id {order} LIMIT $6 OFFSET $7"
+             ORDER BY {col} {order}, id {order} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
         ))?;
-        let rows = conn.query(
-            &statement,
-            &[
-                &q.project_id,
-                &q.status,
-                &q.min_norm,
-                &q.max_norm,
-                &q.search,
-                &q.limit,
-                &q.offset,
-            ],
-        )?;
+        let rows = conn.query(&statement, &refs(&values))?;
         Ok((
             rows.iter().map(|r| (contact_at(r, 0), r.get(20))).collect(),
             total,
@@ -560,20 +576,11 @@ impl PgStore {
 
     pub fn crm_tasks(&self, q: &TaskQuery) -> StoreResult<(Vec<(Task, Contact)>, i64)> {
         let mut conn = self.conn()?;
-        let filter = "t.project_id = $1 AND ($2::TEXT IS NULL OR t.status = $2)
-             AND ($3::BIGINT IS NULL OR t.due_at >= $3) AND ($4::BIGINT IS NULL OR t.due_at < $4)
-             AND ($5::TEXT IS NULL OR t.contact_id = $5)";
-        let p: [&(dyn ToSql + Sync); 5] = [
-            &q.project_id,
-            &q.status,
-            &q.due_from,
-            &q.due_to,
-            &q.contact_id,
-        ];
+        let (filter, mut values) = filter("t.", q.project_id, &q.conditions());
         let total: i64 = conn
             .query_one(
                 &format!("SELECT count(*) FROM crm_tasks t WHERE {filter}"),
-                &p,
+                &refs(&values),
             )?
             .get(0);
         let cols = |prefix: &str, list: &str| {
@@ -582,25 +589,19 @@ impl PgStore {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let n = values.len();
+        values.push(Box::new(q.limit));
+        values.push(Box::new(q.offset));
         let statement = conn.prepared(&format!(
             "SELECT {}, {} FROM crm_tasks t JOIN crm_contacts c ON c.id = t.contact_id
              WHERE {filter} ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id
-             LIMIT $6 OFFSET $7",
+             LIMIT ${} OFFSET ${}",
             cols("t", TASK_COLUMNS),
-            cols("c", CONTACT_COLUMNS)
+            cols("c", CONTACT_COLUMNS),
+            n + 1,
+            n + 2
         ))?;
-        let rows = conn.query(
-            &statement,
-            &[
-                &q.project_id,
-                &q.status,
-                &q.due_from,
-                &q.due_to,
-                &q.contact_id,
-                &q.limit,
-                &q.offset,
-            ],
-        )?;
+        let rows = conn.query(&statement, &refs(&values))?;
         Ok((
             rows.iter()
                 .map(|r| (task_from_row(r), contact_at(r, 13)))

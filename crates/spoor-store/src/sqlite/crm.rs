@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
+use rusqlite::types::Value as V;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Configs, Contact, ContactQuery, CrmDelta, CrmEvent,
-    CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery,
+    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Configs, Contact, ContactQuery, CrmDelta,
+    CrmEvent, CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery,
 };
 use crate::{StoreError, StoreResult};
 
@@ -312,35 +313,28 @@ impl SqliteStore {
     /// A page of contacts with their open tasks, and how many match.
     pub fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
         let conn = self.conn()?;
-        let filter = "project_id = ?1 AND (?2 IS NULL OR lead_status = ?2)
-             AND (?3 IS NULL OR score_norm >= ?3) AND (?4 IS NULL OR score_norm <= ?4)
-             AND (?5 IS NULL OR instr(search, ?5) > 0)";
-        let p = params![q.project_id, q.status, q.min_norm, q.max_norm, q.search];
+        let (filter, mut values) = filter("", q.project_id, &q.conditions());
         let total: i64 = conn
             .prepare_cached(&format!("SELECT count(*) FROM crm_contacts WHERE {filter}"))?
-            .query_row(p, |r| r.get(0))?;
+            .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?;
         let order = if q.descending { "DESC" } else { "ASC" };
-        // NULLs (no activity yet) sort last either way; id breaks ties so
-        // pages never overlap.
+        // The id breaks ties, so pages never overlap; each sort's index holds
+        // it after the sorted column, so the page is read in index order.
         let col = q.sort.column();
+        let n = values.len();
+        values.push(V::Integer(q.limit));
+        values.push(V::Integer(q.offset));
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
                  WHERE t.contact_id = c.id AND t.status = 'open')
              FROM crm_contacts c WHERE {filter}
-             ORDER BY {col} IS NULL, {col} {order}, id {order} LIMIT ?6 OFFSET ?7"
+             ORDER BY {col} {order}, id {order} LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
         ))?;
-        let rows = stmt.query_map(
-            params![
-                q.project_id,
-                q.status,
-                q.min_norm,
-                q.max_norm,
-                q.search,
-                q.limit,
-                q.offset
-            ],
-            |r| Ok((contact_from_row(r)?, r.get(20)?)),
-        )?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
+            Ok((contact_from_row(r)?, r.get(20)?))
+        })?;
         Ok((rows.collect::<Result<_, _>>()?, total))
     }
 
@@ -419,13 +413,13 @@ impl SqliteStore {
     /// Tasks with their contact's name parts and email, and how many match.
     pub fn crm_tasks(&self, q: &TaskQuery) -> StoreResult<(Vec<(Task, Contact)>, i64)> {
         let conn = self.conn()?;
-        let filter = "t.project_id = ?1 AND (?2 IS NULL OR t.status = ?2)
-             AND (?3 IS NULL OR t.due_at >= ?3) AND (?4 IS NULL OR t.due_at < ?4)
-             AND (?5 IS NULL OR t.contact_id = ?5)";
-        let p = params![q.project_id, q.status, q.due_from, q.due_to, q.contact_id];
+        let (filter, mut values) = filter("t.", q.project_id, &q.conditions());
         let total: i64 = conn
             .prepare_cached(&format!("SELECT count(*) FROM crm_tasks t WHERE {filter}"))?
-            .query_row(p, |r| r.get(0))?;
+            .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?;
+        let n = values.len();
+        values.push(V::Integer(q.limit));
+        values.push(V::Integer(q.offset));
         let task_cols = TASK_COLUMNS
             .split(',')
             .map(|c| format!("t.{}", c.trim()))
@@ -439,45 +433,36 @@ impl SqliteStore {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {task_cols}, {contact_cols} FROM crm_tasks t
              JOIN crm_contacts c ON c.id = t.contact_id WHERE {filter}
-             ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id LIMIT ?6 OFFSET ?7"
+             ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
         ))?;
-        let rows = stmt.query_map(
-            params![
-                q.project_id,
-                q.status,
-                q.due_from,
-                q.due_to,
-                q.contact_id,
-                q.limit,
-                q.offset
-            ],
-            |r| {
-                let task = task_from_row(r)?;
-                let contact = Contact {
-                    id: r.get(13)?,
-                    project_id: r.get(14)?,
-                    user_id: r.get(15)?,
-                    email: r.get(16)?,
-                    first_name: r.get(17)?,
-                    last_name: r.get(18)?,
-                    phone: r.get(19)?,
-                    lead_source: r.get(20)?,
-                    lead_status: r.get(21)?,
-                    last_activity: r.get(22)?,
-                    last_action: r.get(23)?,
-                    last_vehicle_viewed: r.get(24)?,
-                    last_search_location: r.get(25)?,
-                    estimated_deal_value: r.get(26)?,
-                    total_bookings: r.get(27)?,
-                    total_revenue: r.get(28)?,
-                    website_visits: r.get(29)?,
-                    score_norm: r.get(30)?,
-                    created_at: r.get(31)?,
-                    updated_at: r.get(32)?,
-                };
-                Ok((task, contact))
-            },
-        )?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
+            let task = task_from_row(r)?;
+            let contact = Contact {
+                id: r.get(13)?,
+                project_id: r.get(14)?,
+                user_id: r.get(15)?,
+                email: r.get(16)?,
+                first_name: r.get(17)?,
+                last_name: r.get(18)?,
+                phone: r.get(19)?,
+                lead_source: r.get(20)?,
+                lead_status: r.get(21)?,
+                last_activity: r.get(22)?,
+                last_action: r.get(23)?,
+                last_vehicle_viewed: r.get(24)?,
+                last_search_location: r.get(25)?,
+                estimated_deal_value: r.get(26)?,
+                total_bookings: r.get(27)?,
+                total_revenue: r.get(28)?,
+                website_visits: r.get(29)?,
+                score_norm: r.get(30)?,
+                created_at: r.get(31)?,
+                updated_at: r.get(32)?,
+            };
+            Ok((task, contact))
+        })?;
         Ok((rows.collect::<Result<_, _>>()?, total))
     }
 
@@ -601,6 +586,32 @@ impl SqliteStore {
     }
 }
 
+/// A list query's WHERE clause (`prefix` qualifies the columns) and its
+/// values, the project's first.
+fn filter(prefix: &str, project_id: i64, conds: &[Cond]) -> (String, Vec<V>) {
+    let mut sql = format!("{prefix}project_id = ?1");
+    let mut values = vec![V::Integer(project_id)];
+    for c in conds {
+        let n = values.len() + 1;
+        let (clause, value) = match c {
+            Cond::Status(s) if prefix.is_empty() => {
+                (format!("lead_status = ?{n}"), V::Text(s.clone()))
+            }
+            Cond::Status(s) => (format!("{prefix}status = ?{n}"), V::Text(s.clone())),
+            Cond::NormAtLeast(x) => (format!("score_norm >= ?{n}"), V::Real(*x)),
+            Cond::NormAtMost(x) => (format!("score_norm <= ?{n}"), V::Real(*x)),
+            Cond::Contains(t) => (format!("instr(search, ?{n}) > 0"), V::Text(t.clone())),
+            Cond::DueFrom(t) => (format!("{prefix}due_at >= ?{n}"), V::Integer(*t)),
+            Cond::DueBefore(t) => (format!("{prefix}due_at < ?{n}"), V::Integer(*t)),
+            Cond::Contact(id) => (format!("{prefix}contact_id = ?{n}"), V::Text(id.clone())),
+        };
+        sql.push_str(" AND ");
+        sql.push_str(&clause);
+        values.push(value);
+    }
+    (sql, values)
+}
+
 fn booking_from_row(r: &Row) -> rusqlite::Result<OpenBooking> {
     Ok(OpenBooking {
         project_id: r.get(0)?,
@@ -615,7 +626,6 @@ fn booking_from_row(r: &Row) -> rusqlite::Result<OpenBooking> {
 /// index's entry when a column it holds is set, changed or not, and most
 /// events change one or two of the columns the list sorts by.
 fn update_contact(conn: &Connection, c: &Contact, stored: &Contact) -> rusqlite::Result<()> {
-    use rusqlite::types::Value as V;
     let cols = crate::crm::changed_columns(stored, c);
     if cols.is_empty() {
         return Ok(());
