@@ -252,7 +252,7 @@ pub async fn contacts(
         let project = scope.project(&app)?;
         let config = app.store.crm_config(project.id)?;
         let now = now_ms();
-        let mut q = params.query(project.id, &config, now)?;
+        let q = params.query(project.id, &config, now)?;
         match params.format.as_deref() {
             None | Some("json") => {}
             Some("csv") => return export_csv(&app, &project, &config, q, now),
@@ -263,11 +263,10 @@ pub async fn contacts(
             }
         }
         let (rows, total) = app.store.crm_contacts(&q)?;
-        q.limit = q.limit.min(rows.len() as i64);
         Ok(Json(json!({
             "contacts": rows.iter().map(|(c, open)| contact_json(c, &config, now, Some(*open))).collect::<Vec<_>>(),
             "total": total,
-            "limit": params.limit.unwrap_or(50),
+            "limit": q.limit,
             "offset": q.offset,
         }))
         .into_response())
