@@ -26,6 +26,8 @@ const ABANDON_BATCH: i64 = 1_000;
 #[derive(Default)]
 pub struct Crm {
     checked_at: Option<Instant>,
+    /// The last pass read every event that had settled.
+    drained: bool,
 }
 
 /// The configurations of the projects among these events.
@@ -64,6 +66,7 @@ impl Pass for Crm {
         };
         let next = moved(cursor, last, events.iter().map(|e| e.received_at));
         store.apply_crm(Some((Self::NAME, next)), &delta)?;
+        self.drained = (events.len() as i64) < Self::EVENTS_PER_PASS;
         tracing::debug!(
             events = events.len(),
             contacts = delta.contacts.len(),
@@ -76,18 +79,24 @@ impl Pass for Crm {
     }
 
     fn after(&mut self, store: &Store, caught_up: bool) -> Result<(), StoreError> {
-        // Only with every event read: a completion still unread must not
-        // count as missing.
-        if !caught_up || self.checked_at.is_some_and(|t| t.elapsed() < ABANDON_CHECK) {
+        // Only with every settled event read, so that a completion still
+        // unread does not count as missing. On PostgreSQL events arrive
+        // within the settle time all along, so "settled and read" is what
+        // can be waited for, and a booking counts as abandoned only once its
+        // time ran out before the events that settled.
+        if !(caught_up || self.drained)
+            || self.checked_at.is_some_and(|t| t.elapsed() < ABANDON_CHECK)
+        {
             return Ok(());
         }
         self.checked_at = Some(Instant::now());
-        abandon_stale_bookings(store, now_ms())
+        let settled = now_ms() - store.log_settle_time().as_millis() as i64;
+        abandon_stale_bookings(store, settled)
     }
 }
 
-/// Applies the abandonment rule to bookings open longer than their project
-/// allows; returns how many were abandoned.
+/// Applies the abandonment rule to bookings that were open longer than
+/// their project allows at `now`.
 pub fn abandon_stale_bookings(store: &Store, now: i64) -> Result<(), StoreError> {
     let open = store.crm_stale_bookings(now, ABANDON_BATCH)?;
     let configs = configs(store, open.iter().map(|b| b.project_id))?;
