@@ -809,13 +809,14 @@ impl CrmEvent {
             .and_then(normal_email)
     }
 
-    /// The identities the fold will look up for this event.
-    pub fn identities(&self) -> Vec<IdKey> {
+    /// The identities the fold looks up for this event, given its email
+    /// (read once from the traits by the caller).
+    pub fn identities_with(&self, email: Option<String>) -> Vec<IdKey> {
         let mut keys = Vec::new();
         if let Some(u) = &self.user_id {
             keys.push((self.project_id, IdKind::User, u.clone()));
         }
-        if let Some(e) = self.email() {
+        if let Some(e) = email {
             keys.push((self.project_id, IdKind::Email, e));
         }
         if let Some(a) = &self.anonymous_id {
@@ -862,15 +863,6 @@ pub struct CrmDelta {
     pub visitors: Vec<((i64, String), Option<f64>, i64)>,
     /// The merge count the pass read, checked when it writes.
     pub merges: i64,
-}
-
-impl CrmDelta {
-    pub fn is_empty(&self) -> bool {
-        self.contacts.is_empty()
-            && self.visitors.is_empty()
-            && self.bookings.is_empty()
-            && self.activities.is_empty()
-    }
 }
 
 /// The rules a pass applies, per project.
@@ -1103,7 +1095,7 @@ impl Folder<'_> {
         }
         // Each identity goes to the first contact it was seen with: an email
         // another contact holds is a merge to make, not a link to move.
-        for key in e.identities() {
+        for key in e.identities_with(email) {
             if !self.world.identities.contains_key(&key) {
                 self.world.identities.insert(key.clone(), id.clone());
                 if key.1 == IdKind::Anon {

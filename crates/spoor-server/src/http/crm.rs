@@ -184,8 +184,6 @@ pub struct ContactsParams {
     limit: Option<i64>,
     offset: Option<i64>,
     format: Option<String>,
-    #[serde(rename = "project")]
-    _project: Option<String>,
 }
 
 impl ContactsParams {
@@ -374,8 +372,6 @@ pub async fn contact(State(app): State<Arc<App>>, scope: Scope) -> Result<Json<V
 pub struct TimelineParams {
     limit: Option<i64>,
     before: Option<i64>,
-    #[serde(rename = "project")]
-    _project: Option<String>,
 }
 
 pub async fn timeline(
@@ -457,8 +453,6 @@ pub struct TasksParams {
     contact: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
-    #[serde(rename = "project")]
-    _project: Option<String>,
 }
 
 pub async fn tasks(

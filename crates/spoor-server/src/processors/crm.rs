@@ -97,7 +97,7 @@ impl Pass for Crm {
 
 /// Applies the abandonment rule to bookings that were open longer than
 /// their project allows at `now`.
-pub fn abandon_stale_bookings(store: &Store, now: i64) -> Result<(), StoreError> {
+fn abandon_stale_bookings(store: &Store, now: i64) -> Result<(), StoreError> {
     let open = store.crm_stale_bookings(now, ABANDON_BATCH)?;
     let configs = configs(store, open.iter().map(|b| b.project_id))?;
     let stale: Vec<_> = open

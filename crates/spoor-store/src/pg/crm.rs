@@ -260,17 +260,18 @@ impl PgStore {
                 mm.push(e.message_id.as_str());
             }
             ids.extend(e.contact_id.clone());
-            for (p, kind, value) in e.identities() {
-                kp.push(p);
-                kk.push(kind.as_str());
-                kv.push(value);
-            }
-            if e.user_id.is_some() || e.email().is_some() {
+            let email = e.email();
+            if e.user_id.is_some() || email.is_some() {
                 ids.push(crate::crm::new_contact_id(
                     e.project_id,
                     e.user_id.as_deref(),
-                    e.email().as_deref(),
+                    email.as_deref(),
                 ));
+            }
+            for (p, kind, value) in e.identities_with(email) {
+                kp.push(p);
+                kk.push(kind.as_str());
+                kv.push(value);
             }
         }
         for r in conn.query(

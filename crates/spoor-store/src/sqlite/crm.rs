@@ -194,8 +194,10 @@ impl SqliteStore {
                 if let Some(id) = &e.contact_id {
                     ids.push(id.clone());
                 }
-                for key in e.identities() {
-                    if w.identities.contains_key(&key) {
+                let email = e.email();
+                let keys = e.identities_with(email.clone());
+                for key in &keys {
+                    if w.identities.contains_key(key) {
                         continue;
                     }
                     let found: Option<String> = identity
@@ -215,13 +217,13 @@ impl SqliteStore {
                 }
                 // A new person's contact may exist already under the id it
                 // would get (the identity it was made with was merged away).
-                if (e.user_id.is_some() || e.email().is_some())
-                    && !e.identities().iter().any(|k| w.identities.contains_key(k))
+                if (e.user_id.is_some() || email.is_some())
+                    && !keys.iter().any(|k| w.identities.contains_key(k))
                 {
                     ids.push(crate::crm::new_contact_id(
                         e.project_id,
                         e.user_id.as_deref(),
-                        e.email().as_deref(),
+                        email.as_deref(),
                     ));
                 }
             }
