@@ -11,14 +11,18 @@ export interface AlertKindInfo {
   label: string;
   /** What the threshold counts; none for a new error, which has no threshold. */
   threshold: string | null;
+  /** Whether the rule watches a page and measures over a window. */
+  paged: boolean;
+  windowed: boolean;
 }
 
 export const ALERT_KINDS: readonly AlertKindInfo[] = [
-  { value: 'rage_clicks', label: 'Rage clicks', threshold: 'Rage clicks in the window' },
-  { value: 'dead_clicks', label: 'Dead clicks', threshold: 'Dead clicks in the window' },
-  { value: 'new_error', label: 'New error', threshold: null },
-  { value: 'error_rate', label: 'Error rate', threshold: 'Errors per 100 page views' },
-  { value: 'lcp_p75', label: 'Slow LCP (p75)', threshold: 'p75 LCP in ms' },
+  { value: 'rage_clicks', label: 'Rage clicks', threshold: 'Rage clicks in the window', paged: true, windowed: true },
+  { value: 'dead_clicks', label: 'Dead clicks', threshold: 'Dead clicks in the window', paged: true, windowed: true },
+  { value: 'new_error', label: 'New error', threshold: null, paged: true, windowed: false },
+  { value: 'error_rate', label: 'Error rate', threshold: 'Errors per 100 page views', paged: true, windowed: true },
+  { value: 'lcp_p75', label: 'Slow LCP (p75)', threshold: 'p75 LCP in ms', paged: true, windowed: true },
+  { value: 'lead_score', label: 'Lead score reached', threshold: 'Lead score a contact reaches', paged: false, windowed: false },
 ];
 
 export const DEFAULT_WINDOW_MINUTES = 15;
@@ -53,6 +57,8 @@ export function conditionInWords(rule: Pick<AlertRule, 'kind' | 'page' | 'thresh
       return `More than ${number(t)} errors per 100 page views${on} within ${within}`;
     case 'lcp_p75':
       return `p75 LCP above ${formatVital('LCP', t)}${on} over ${within} (good is ${formatVital('LCP', vitalInfo('LCP').good)} or less)`;
+    case 'lead_score':
+      return `A contact's lead score reaches ${number(t)}`;
     default:
       return `${String(rule.kind)}${on}`;
   }
@@ -94,7 +100,7 @@ export function readAlertForm(fields: {
   const kind = alertKindInfo(fields.kind);
   if (!kind) return { field: 'kind', error: 'Choose what the rule watches.' };
   const rule: NewAlertRule = { name, kind: kind.value };
-  const page = cleanPage(fields.page);
+  const page = kind.paged ? cleanPage(fields.page) : '';
   if (page) rule.page = page;
   if (kind.threshold) {
     const text = fields.threshold.trim();
@@ -104,7 +110,7 @@ export function readAlertForm(fields: {
     }
     rule.threshold = value;
   }
-  const windowText = fields.window.trim();
+  const windowText = kind.windowed ? fields.window.trim() : '';
   if (windowText) {
     if (!/^\d+$/.test(windowText) || Number(windowText) < 1) {
       return { field: 'window', error: 'The window is a whole number of minutes, at least 1.' };

@@ -365,7 +365,7 @@ export interface Vitals {
   devices: Array<VitalValues & { device: string; samples: number }>;
 }
 
-export type AlertKind = 'rage_clicks' | 'dead_clicks' | 'new_error' | 'error_rate' | 'lcp_p75';
+export type AlertKind = 'rage_clicks' | 'dead_clicks' | 'new_error' | 'error_rate' | 'lcp_p75' | 'lead_score';
 export interface AlertRule {
   id: Id;
   name: string;

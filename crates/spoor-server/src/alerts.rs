@@ -21,6 +21,9 @@ use crate::notify::{self, Notifier, NotifyConfig};
 
 /// The job's name.
 pub const ALERTS_JOB: &str = "alerts";
+/// Score crossings one lead-score rule reports per run at most; the rest
+/// come with the next run.
+const CROSSINGS_PER_RUN: i64 = 500;
 /// Notifications one run delivers at most; the rest wait for the next run.
 const DELIVERIES_PER_RUN: i64 = 50;
 
@@ -115,6 +118,37 @@ fn evaluate(store: &Store, rule: &AlertRule, now: i64) -> Result<bool, StoreErro
                 &summary,
                 now,
                 json!({ "issues": listed }),
+            );
+            queue = alerts::notifications_for(rule, &summary, &body);
+        }
+    } else if kind == AlertKind::LeadScore {
+        let crossed = store.crm_score_crossings(
+            rule.project_id,
+            rule.threshold,
+            rule.watermark,
+            CROSSINGS_PER_RUN,
+        )?;
+        if let Some(last) = crossed.last() {
+            state.watermark = last.id;
+            state.last_fired_at = Some(now);
+            let first = &crossed[0];
+            let who = first.email.as_deref().unwrap_or(&first.name);
+            let summary = match crossed.len() {
+                1 => format!(
+                    "{who} reached a lead score of {}: {:.1}",
+                    rule.threshold, first.score
+                ),
+                n => format!(
+                    "{n} contacts reached a lead score of {}, among them {who} ({:.1})",
+                    rule.threshold, first.score
+                ),
+            };
+            let body = payload(
+                rule,
+                crossed.len() as f64,
+                &summary,
+                now,
+                json!({ "contacts": crossed }),
             );
             queue = alerts::notifications_for(rule, &summary, &body);
         }

@@ -42,10 +42,7 @@ fn main() {
     let mut rng = rand::rng();
     let started = Instant::now();
     for chunk in (0..total).step_by(CHUNK) {
-        let merges = store
-            .crm_world(&[], &Default::default())
-            .expect("read")
-            .merges;
+        let merges = store.crm_changes().expect("read");
         let mut delta = CrmDelta {
             merges,
             ..CrmDelta::default()

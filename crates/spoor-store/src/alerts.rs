@@ -24,15 +24,19 @@ pub enum AlertKind {
     ErrorRate,
     /// The window's 75th percentile of LCP (ms) above the threshold.
     LcpP75,
+    /// A contact's lead score reaching the threshold from below: fires for
+    /// the contacts that crossed it since the last run, once per crossing.
+    LeadScore,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::RageClicks,
         AlertKind::DeadClicks,
         AlertKind::NewError,
         AlertKind::ErrorRate,
         AlertKind::LcpP75,
+        AlertKind::LeadScore,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl AlertKind {
             AlertKind::NewError => "new_error",
             AlertKind::ErrorRate => "error_rate",
             AlertKind::LcpP75 => "lcp_p75",
+            AlertKind::LeadScore => "lead_score",
         }
     }
 
@@ -51,7 +56,7 @@ impl AlertKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "kind must be one of rage_clicks, dead_clicks, new_error, error_rate, lcp_p75, not {s:?}"
+                    "kind must be one of rage_clicks, dead_clicks, new_error, error_rate, lcp_p75, lead_score, not {s:?}"
                 )
             })
     }
@@ -250,7 +255,7 @@ pub fn measure(kind: AlertKind, page: Option<&str>, signals: &[Signal]) -> Optio
             }
             sketch.quantile(0.75)
         }
-        AlertKind::NewError => None,
+        AlertKind::NewError | AlertKind::LeadScore => None,
     }
 }
 
@@ -271,6 +276,7 @@ pub fn summary(rule: &AlertRule, kind: AlertKind, value: f64) -> String {
         }
         AlertKind::LcpP75 => format!("LCP p75 {value:.0} ms{on} over {w} min (threshold {t} ms)"),
         AlertKind::NewError => format!("{value} new error issues"),
+        AlertKind::LeadScore => format!("{value} contacts reached a lead score of {t}"),
     }
 }
 

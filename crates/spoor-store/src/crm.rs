@@ -745,6 +745,21 @@ pub struct ScoreChange {
     pub reason: String,
 }
 
+/// A score change that took a contact's score to a lead-score alert's
+/// threshold or over it, from below.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreCrossing {
+    /// The change's place in the score history (a rule's watermark).
+    #[serde(skip)]
+    pub id: i64,
+    pub contact_id: String,
+    pub email: Option<String>,
+    pub name: String,
+    pub at: i64,
+    pub score: f64,
+    pub reason: String,
+}
+
 /// A booking that started and has not ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpenBooking {
@@ -775,10 +790,9 @@ pub struct CrmEvent {
     pub message_id: String,
     pub user_id: Option<String>,
     pub anonymous_id: Option<String>,
-    /// The properties, as JSON.
-    pub properties: Option<String>,
-    /// `identify`'s traits or a track's `context.traits`, as JSON.
-    pub traits: Option<String>,
+    pub properties: Map<String, Value>,
+    /// `identify`'s traits or a track's `context.traits`.
+    pub traits: Map<String, Value>,
     /// Set for the events the processor makes itself (abandonment), which
     /// belong to a known contact.
     pub contact_id: Option<String>,
@@ -795,15 +809,43 @@ impl CrmEvent {
         }
     }
 
-    fn object(json: Option<&str>) -> Map<String, Value> {
-        match json.map(serde_json::from_str::<Value>) {
-            Some(Ok(Value::Object(m))) => m,
+    /// Takes the properties and traits from a stored message's body: one
+    /// parse, which skips the rest of the body without keeping it.
+    pub fn read_body(&mut self, body: &str) {
+        #[derive(Deserialize)]
+        struct Body {
+            properties: Option<Value>,
+            traits: Option<Value>,
+            context: Option<Context>,
+        }
+        #[derive(Deserialize)]
+        struct Context {
+            traits: Option<Value>,
+        }
+        let Ok(b) = serde_json::from_str::<Body>(body) else {
+            return;
+        };
+        let object = |v: Option<Value>| match v {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        self.properties = object(b.properties);
+        self.traits = object(if self.kind == "identify" {
+            b.traits
+        } else {
+            b.context.and_then(|c| c.traits)
+        });
+    }
+
+    fn object(json: &str) -> Map<String, Value> {
+        match serde_json::from_str::<Value>(json) {
+            Ok(Value::Object(m)) => m,
             _ => Map::new(),
         }
     }
 
     pub fn email(&self) -> Option<String> {
-        Self::object(self.traits.as_deref())
+        self.traits
             .get("email")
             .and_then(Value::as_str)
             .and_then(normal_email)
@@ -842,8 +884,8 @@ pub struct CrmWorld {
     pub reached: HashSet<(String, String)>,
     /// Merged contacts and the contacts they were merged into.
     pub merged: HashMap<String, String>,
-    /// The store's merge count when this was read: a pass that finds it
-    /// changed is read again (a merge moved rows under it).
+    /// The store's count of merges and erasures when this was read: a pass
+    /// that finds it changed is read again (rows moved or went under it).
     pub merges: i64,
 }
 
@@ -909,8 +951,8 @@ impl Folder<'_> {
             return;
         }
         let name = e.event_name();
-        let props = CrmEvent::object(e.properties.as_deref());
-        let traits = CrmEvent::object(e.traits.as_deref());
+        let props = &e.properties;
+        let traits = &e.traits;
         let points: Vec<&Weight> = config
             .scoring
             .weights
@@ -1243,7 +1285,7 @@ fn activity(e: &CrmEvent, id: &str, kind: &str, summary: String, details: Value)
 /// The event a booking left open too long stands for: the abandonment
 /// rule's, on the booking's contact, with the booking's properties.
 pub fn abandonment_event(b: &OpenBooking, config: &CrmConfig, now: i64) -> CrmEvent {
-    let mut props = CrmEvent::object(Some(&b.properties));
+    let mut props = CrmEvent::object(&b.properties);
     props.insert(
         "reason".into(),
         Value::String(format!(
@@ -1259,7 +1301,7 @@ pub fn abandonment_event(b: &OpenBooking, config: &CrmConfig, now: i64) -> CrmEv
         kind: "track".into(),
         name: Some(config.abandonment.apply.clone()),
         message_id: format!("abandoned:{}", b.message_id),
-        properties: Some(Value::Object(props).to_string()),
+        properties: props,
         contact_id: Some(b.contact_id.clone()),
         ..CrmEvent::default()
     }
@@ -1561,10 +1603,15 @@ mod tests {
             message_id: format!("m{seq}"),
             user_id: user.map(String::from),
             anonymous_id: anon.map(String::from),
-            properties: Some(props.to_string()),
-            traits: user.map(|u| {
-                json!({"email": format!("{u}@Example.com"), "name": "Ada Byron"}).to_string()
-            }),
+            properties: CrmEvent::object(&props.to_string()),
+            traits: user
+                .map(|u| {
+                    CrmEvent::object(
+                        &json!({"email": format!("{u}@Example.com"), "name": "Ada Byron"})
+                            .to_string(),
+                    )
+                })
+                .unwrap_or_default(),
             contact_id: None,
         }
     }

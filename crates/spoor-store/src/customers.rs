@@ -820,6 +820,8 @@ pub struct Erased {
     pub sessions: u64,
     pub customers: u64,
     pub identities: u64,
+    /// CRM contacts deleted with their timelines, tasks and scores.
+    pub contacts: u64,
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod analytics;
 pub mod crm;
+pub mod crm_world;
 pub mod customers;
 mod error;
 pub mod friction;
@@ -21,6 +22,7 @@ pub mod sessions;
 pub mod sqlite;
 pub mod working_set;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use error::{StoreError, StoreResult};
@@ -865,14 +867,20 @@ impl Store {
     ) -> StoreResult<Vec<crm::CrmEvent>> {
         dispatch!(self, s => s.crm_events_after(after, up_to, limit))
     }
-    /// The stored contacts, identities, visitors, bookings and applied events
-    /// these events touch.
+    /// The stored contacts, identities, visitors and applied events these
+    /// events touch, from the cache where it has them.
     pub fn crm_world(
         &self,
         events: &[crm::CrmEvent],
         configs: &crm::Configs,
+        cache: &mut crm_world::CrmCache,
     ) -> StoreResult<crm::CrmWorld> {
-        dispatch!(self, s => s.crm_world(events, configs))
+        crm_world::read_world(self, events, configs, cache)
+    }
+    /// The count of contact merges, erasures and score rescales so far: a
+    /// CRM write made from reads before it changed is refused.
+    pub fn crm_changes(&self) -> StoreResult<i64> {
+        dispatch!(self, s => s.crm_changes())
     }
     /// Writes a CRM pass, and moves the processor's cursor when given, in one
     /// transaction; `Conflict` when contacts were merged since its world was read.
@@ -949,6 +957,21 @@ impl Store {
         let (reached, current) = dispatch!(self, s => s.crm_funnel_counts(project_id))?;
         Ok(crm::funnel(config, &reached, &current))
     }
+    /// Score changes after `after` that took a contact's score to
+    /// `threshold` or over it from below, oldest first.
+    pub fn crm_score_crossings(
+        &self,
+        project_id: i64,
+        threshold: f64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<crm::ScoreCrossing>> {
+        dispatch!(self, s => s.crm_score_crossings(project_id, threshold, after, limit))
+    }
+    /// The newest score change's id.
+    pub fn crm_last_score_id(&self) -> StoreResult<i64> {
+        dispatch!(self, s => s.crm_last_score_id())
+    }
     /// Open bookings started before the time, oldest first.
     pub fn crm_stale_bookings(
         &self,
@@ -1006,4 +1029,28 @@ pub struct Batch<'a> {
     pub project_id: i64,
     pub key_id: Option<i64>,
     pub events: &'a [Event],
+}
+
+impl crm_world::CrmReads for Store {
+    fn crm_changes(&self) -> StoreResult<i64> {
+        dispatch!(self, s => s.crm_changes())
+    }
+    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
+        dispatch!(self, s => s.crm_seen(keys))
+    }
+    fn crm_identities(&self, keys: &[crm::IdKey]) -> StoreResult<HashMap<crm::IdKey, String>> {
+        dispatch!(self, s => s.crm_identities(keys))
+    }
+    fn crm_visitor_scores(
+        &self,
+        keys: &[(i64, String)],
+    ) -> StoreResult<HashMap<(i64, String), f64>> {
+        dispatch!(self, s => s.crm_visitor_scores(keys))
+    }
+    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+        dispatch!(self, s => s.crm_merged_into(ids))
+    }
+    fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<crm::Contact>> {
+        dispatch!(self, s => s.crm_contacts_by_id(ids))
+    }
 }

@@ -873,3 +873,165 @@ async fn contacts_merge_and_tasks_change_and_export() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
 }
+
+/// A contact's score now, once the CRM has it at `at_least`.
+async fn score_at_least(s: &Spoor, id: &str, at_least: f64) -> f64 {
+    let c = when(s, &contact(id), |c| {
+        c["contact"]["score"]
+            .as_f64()
+            .is_some_and(|v| v >= at_least)
+    })
+    .await;
+    c["contact"]["score"].as_f64().unwrap()
+}
+
+#[tokio::test]
+async fn a_score_reaching_an_alert_threshold_fires_a_signed_webhook_once() {
+    let s = Spoor::start_with(&[
+        "--db-statement-timeout",
+        "1",
+        "--scheduler-lease-secs",
+        "3",
+        "--alerts-every-seconds",
+        "1",
+        "--allow-private-webhooks",
+    ])
+    .await;
+    let (receiver, url) = common::webhook::Receiver::start().await;
+    let (status, rule) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/alerts",
+        &json!({"name": "Hot leads", "kind": "lead_score", "threshold": 40, "webhook_url": url}),
+    )
+    .await;
+    assert_eq!(status, 201, "{rule}");
+    let click = |user: &str, event: &str| {
+        json!({"type": "track", "event": event, "userId": user, "timestamp": iso(now_ms()),
+               "properties": {}, "context": {"traits": {"email": format!("{user}@example.com")}}})
+    };
+    // 20, then 50: one crossing of 40. The other lead stays at 2.
+    let (status, body) = s
+        .batch(vec![
+            click("hot", "contact_click"),
+            click("hot", "booking.started"),
+            click("cold", "search"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.count() == 0 {
+        assert!(Instant::now() < deadline, "the webhook never came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let payload =
+        |i: usize| -> Value { serde_json::from_slice(&receiver.got.lock().unwrap()[i].1).unwrap() };
+    let first = payload(0);
+    assert_eq!(first["alert"]["kind"], "lead_score", "{first:#}");
+    assert_eq!(first["value"], 1.0);
+    let crossed = first["contacts"].as_array().unwrap();
+    assert_eq!(crossed.len(), 1, "{first:#}");
+    assert_eq!(crossed[0]["email"], "hot@example.com");
+    assert_eq!(crossed[0]["reason"], "Booking started");
+    let score = crossed[0]["score"].as_f64().unwrap();
+    assert!((score - 50.0).abs() < 0.01, "{first:#}");
+    assert!(
+        first["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("hot@example.com reached a lead score of 40"),
+        "{first:#}"
+    );
+    let (headers, _) = receiver.got.lock().unwrap()[0].clone();
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "x-spoor-signature" && v.starts_with("sha256=")),
+        "{headers:?}"
+    );
+    let hot = crossed[0]["contact_id"].as_str().unwrap().to_string();
+
+    // Already over: more points for the hot lead cross nothing; the cold one
+    // crosses now, and is the only one in the next webhook.
+    let (status, body) = s
+        .batch(vec![
+            click("hot", "contact_click"),
+            click("cold", "contact_click"),
+            click("cold", "booking.started"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    while receiver.count() < 2 {
+        assert!(Instant::now() < deadline, "the second webhook never came");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let second = payload(1);
+    let crossed = second["contacts"].as_array().unwrap();
+    assert_eq!(crossed.len(), 1, "{second:#}");
+    assert_eq!(crossed[0]["email"], "cold@example.com");
+    assert!((score_at_least(&s, &hot, 69.9).await - 70.0).abs() < 0.01);
+    // Runs after the CRM read every event find nothing new.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.count(), 2, "{:#}", payload(2));
+}
+
+#[tokio::test]
+async fn erasing_a_person_deletes_their_contact_and_it_does_not_come_back() {
+    let s = start().await;
+    let gone = json!({"id": "gone-1", "email": "gone@example.com", "name": "Gone Person"});
+    let stay = json!({"id": "stay-1", "email": "stay@example.com"});
+    let gone_id = track(
+        &s,
+        "booking.abandoned",
+        &gone,
+        json!({"vehicle_name": "Van"}),
+    )
+    .await;
+    let stay_id = track(&s, "booking.started", &stay, json!({"total_amount": 90})).await;
+    let (c, _) = contact_after(&s, &gone_id, 2).await;
+    assert_eq!(
+        tasks_titled(&c, "URGENT: Follow up - Abandoned Booking").len(),
+        1
+    );
+    contact_after(&s, &stay_id, 2).await;
+
+    let r = s
+        .http
+        .delete(format!("{}/v1/users/gone-1", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["erased"]["contacts"], 1, "{body}");
+    let (status, _) = get(&s, &contact(&gone_id)).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(&s, &format!("{}/timeline", contact(&gone_id))).await;
+    assert_eq!(status, 404);
+    let (_, found) = get(&s, "/v1/crm/contacts?q=gone").await;
+    assert_eq!(found["total"], 0, "{found}");
+    let (_, tasks) = get(&s, "/v1/crm/tasks").await;
+    assert!(
+        tasks["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["contact_id"] != gone_id.as_str()),
+        "{tasks:#}"
+    );
+
+    // Their events come again: answered, never stored, and the CRM does not
+    // make the contact again (a later event of someone else shows it read
+    // past them).
+    track(&s, "customer.login", &gone, json!({})).await;
+    track(&s, "customer.login", &stay, json!({})).await;
+    when(&s, &contact(&stay_id), |c| {
+        c["contact"]["website_visits"] == 1
+    })
+    .await;
+    let (status, body) = get(&s, &contact(&gone_id)).await;
+    assert_eq!(status, 404, "{body}");
+    let (_, list) = get(&s, "/v1/crm/contacts").await;
+    assert_eq!(list["total"], 1, "{list:#}");
+}

@@ -6,13 +6,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::webhook::Receiver;
 use common::{Spoor, iso, now_ms, status_json};
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 /// A server whose processors see events soon (PostgreSQL's settle time is
 /// twice the statement timeout and 5 s) and whose scheduler looks for due
@@ -382,67 +381,6 @@ async fn vitals_percentiles_match_a_reference_computation() {
         "poor"
     };
     assert_eq!(lcp["rating"], rating);
-}
-
-/// A webhook receiver on loopback: records each request's headers and body
-/// and answers 200.
-/// A request the receiver got: its headers (names lowercase) and body.
-type Received = (Vec<(String, String)>, Vec<u8>);
-
-#[derive(Clone, Default)]
-struct Receiver {
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    async fn start() -> (Receiver, String) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hooks/spoor", listener.local_addr().unwrap());
-        let r = Receiver::default();
-        let got = r.got.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let got = got.clone();
-                tokio::spawn(async move {
-                    let mut reader = BufReader::new(stream);
-                    let mut headers = Vec::new();
-                    let mut line = String::new();
-                    reader.read_line(&mut line).await.unwrap();
-                    loop {
-                        line.clear();
-                        reader.read_line(&mut line).await.unwrap();
-                        let l = line.trim_end();
-                        if l.is_empty() {
-                            break;
-                        }
-                        let (k, v) = l.split_once(':').unwrap();
-                        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-                    }
-                    let len: usize = headers
-                        .iter()
-                        .find(|(k, _)| k == "content-length")
-                        .map_or(0, |(_, v)| v.parse().unwrap());
-                    let mut body = vec![0; len];
-                    reader.read_exact(&mut body).await.unwrap();
-                    got.lock().unwrap().push((headers, body));
-                    let _ = reader
-                        .into_inner()
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                        )
-                        .await;
-                });
-            }
-        });
-        (r, url)
-    }
-
-    fn count(&self) -> usize {
-        self.got.lock().unwrap().len()
-    }
 }
 
 async fn create_rule(s: &Spoor, rule: &Value) -> Value {

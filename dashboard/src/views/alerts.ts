@@ -237,9 +237,13 @@ export function alertsPage(ctx: AppContext, projectId: string): View {
     const email = input({ name: 'email', type: 'email', autocomplete: 'off', placeholder: 'oncall@example.com' });
     const thresholdField = field('Threshold', threshold, alertKindInfo(kind.value)?.threshold ?? undefined);
     const controls: Record<AlertFormField, HTMLInputElement | HTMLSelectElement> = { name, kind, page, threshold, window: windowMinutes, webhook, email };
+    const pageField = field('Page', page, 'Optional: a path such as /pricing, or a pattern such as /blog/*');
+    const windowField = field('Window (minutes)', windowMinutes);
     const showThreshold = () => {
       const info = alertKindInfo(kind.value);
       thresholdField.hidden = !info?.threshold;
+      pageField.hidden = !info?.paged;
+      windowField.hidden = !info?.windowed;
       const hint = thresholdField.querySelector('.hint');
       if (hint) hint.textContent = info?.threshold ?? '';
     };
@@ -252,9 +256,9 @@ export function alertsPage(ctx: AppContext, projectId: string): View {
       formErrors.el,
       field('Name', name),
       field('Watch', kind),
-      field('Page', page, 'Optional: a path such as /pricing, or a pattern such as /blog/*'),
+      pageField,
       thresholdField,
-      field('Window (minutes)', windowMinutes),
+      windowField,
       field('Webhook URL', webhook, 'A POST with JSON, signed with the rule’s secret'),
       field('Email', email),
       h('button', { type: 'submit' }, 'Create rule'),

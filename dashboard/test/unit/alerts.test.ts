@@ -5,7 +5,7 @@ import { ALERT_KINDS, channels, conditionInWords, readAlertForm, windowWords } f
 const rule = { kind: 'rage_clicks' as const, page: '/pricing', threshold: 10, window_minutes: 15 };
 
 test('every kind the API knows is offered', () => {
-  assert.deepEqual(ALERT_KINDS.map((k) => k.value), ['rage_clicks', 'dead_clicks', 'new_error', 'error_rate', 'lcp_p75']);
+  assert.deepEqual(ALERT_KINDS.map((k) => k.value), ['rage_clicks', 'dead_clicks', 'new_error', 'error_rate', 'lcp_p75', 'lead_score']);
 });
 
 test('windows in words', () => {
@@ -30,6 +30,7 @@ test("a rule's condition in words", () => {
     conditionInWords({ ...rule, kind: 'lcp_p75', threshold: 3000, window_minutes: 30 }),
     'p75 LCP above 3 s on /pricing over 30 minutes (good is 2.5 s or less)',
   );
+  assert.equal(conditionInWords({ ...rule, kind: 'lead_score', page: null, threshold: 80 }), "A contact's lead score reaches 80");
   // A window of 0 (never sent) reads as the default.
   assert.equal(conditionInWords({ ...rule, window_minutes: 0 }), 'More than 10 rage clicks on /pricing within 15 minutes');
 });
@@ -74,6 +75,13 @@ test('the new-rule form, read as the API takes it', () => {
     page: '/pricing',
     threshold: 2.5,
     window_minutes: 15,
+    webhook_url: 'https://hooks.example.com/spoor',
+  });
+  // A lead score has a threshold, and neither a page nor a window.
+  assert.deepEqual(readAlertForm({ ...form, kind: 'lead_score', threshold: '80' }), {
+    name: 'Rage on pricing',
+    kind: 'lead_score',
+    threshold: 80,
     webhook_url: 'https://hooks.example.com/spoor',
   });
 });

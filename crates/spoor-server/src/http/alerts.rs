@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use spoor_store::alerts::{AlertRule, DEFAULT_WINDOW_MINUTES, RuleFields};
+use spoor_store::alerts::{AlertKind, AlertRule, DEFAULT_WINDOW_MINUTES, RuleFields};
 
 use super::blocking;
 use super::body;
@@ -64,7 +64,7 @@ pub async fn create(
     let fields: RuleFields = body::parse_json(&bytes)?;
     if fields.name.is_none() || fields.kind.is_none() {
         return Err(ApiError::BadRequest(
-            "send name and kind (rage_clicks, dead_clicks, new_error, error_rate or lcp_p75)"
+            "send name and kind (rage_clicks, dead_clicks, new_error, error_rate, lcp_p75 or lead_score)"
                 .into(),
         ));
     }
@@ -84,19 +84,28 @@ pub async fn create(
             signing_secret: spoor_core::secret::generate("whsec_"),
             active: true,
             firing: false,
-            // Issues already known when the rule is made are not news.
-            watermark: now,
+            watermark: 0,
             last_fired_at: None,
             last_checked_at: None,
             created_at: now,
         };
-        let rule = fields
+        let mut rule = fields
             .apply(base, check_webhook_url)
             .map_err(ApiError::BadRequest)?;
+        rule.watermark = fresh_watermark(&app, &rule.kind, now)?;
         let rule = app.store.create_alert_rule(&rule)?;
         Ok((StatusCode::CREATED, Json(json!(rule))).into_response())
     })
     .await
+}
+
+/// Where a rule of the kind starts: what is already known when it is made
+/// (error issues, score changes) is not news.
+fn fresh_watermark(app: &App, kind: &str, now: i64) -> Result<i64, ApiError> {
+    Ok(match AlertKind::parse(kind) {
+        Ok(AlertKind::LeadScore) => app.store.crm_last_score_id()?,
+        _ => now,
+    })
 }
 
 pub async fn update(
@@ -109,9 +118,13 @@ pub async fn update(
     blocking(move || {
         caller.project(&app.store, id, true)?;
         let current = rule_of(&app, id, rule)?;
-        let changed = fields
+        let kind = current.kind.clone();
+        let mut changed = fields
             .apply(current, check_webhook_url)
             .map_err(ApiError::BadRequest)?;
+        if changed.kind != kind {
+            changed.watermark = fresh_watermark(&app, &changed.kind, spoor_core::time::now_ms())?;
+        }
         Ok(Json(json!(app.store.update_alert_rule(&changed)?)))
     })
     .await

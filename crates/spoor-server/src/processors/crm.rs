@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use spoor_core::time::now_ms;
 use spoor_store::analytics::Cursor;
 use spoor_store::crm::{self, BookingChange, CRM_PROCESSOR, Configs, CrmEvent};
+use spoor_store::crm_world::CrmCache;
 use spoor_store::{Store, StoreError};
 
 use super::{Pass, moved};
@@ -28,6 +29,8 @@ pub struct Crm {
     checked_at: Option<Instant>,
     /// The last pass read every event that had settled.
     drained: bool,
+    /// Stored contacts and identities recent passes read or wrote.
+    cache: CrmCache,
 }
 
 /// The configurations of the projects among these events.
@@ -43,7 +46,11 @@ fn configs(store: &Store, projects: impl Iterator<Item = i64>) -> Result<Configs
 
 impl Pass for Crm {
     const NAME: &'static str = CRM_PROCESSOR;
-    const EVENTS_PER_PASS: i64 = 50_000;
+    /// A pass's writes grow with the contacts it touches more than with its
+    /// events (a contact's row and index entries are written once however
+    /// many of its events the pass holds). So when events arrive faster than
+    /// the passes go, the passes grow to catch up, up to this.
+    const EVENTS_PER_PASS: i64 = 100_000;
     /// Seed 003 syncs critical events within seconds: while events arrive,
     /// the CRM works four fifths of the time rather than one, so that it
     /// keeps up with a steady stream instead of catching up after it (its
@@ -55,7 +62,7 @@ impl Pass for Crm {
         let events = store.crm_events_after(cursor.seq, up_to, Self::EVENTS_PER_PASS)?;
         let read = started.elapsed();
         let configs = configs(store, events.iter().map(|e| e.project_id))?;
-        let mut world = store.crm_world(&events, &configs)?;
+        let mut world = store.crm_world(&events, &configs, &mut self.cache)?;
         let loaded = started.elapsed();
         let delta = crm::fold(&events, &configs, &mut world, now_ms());
         let folded = started.elapsed();
@@ -66,10 +73,12 @@ impl Pass for Crm {
         };
         let next = moved(cursor, last, events.iter().map(|e| e.received_at));
         store.apply_crm(Some((Self::NAME, next)), &delta)?;
+        self.cache.wrote(&delta);
         self.drained = (events.len() as i64) < Self::EVENTS_PER_PASS;
         tracing::debug!(
             events = events.len(),
             contacts = delta.contacts.len(),
+            cached = self.cache.len(),
             "crm pass: read {read:?}, state {:?}, fold {:?}, write {:?}",
             loaded - read,
             folded - loaded,
@@ -91,13 +100,19 @@ impl Pass for Crm {
         }
         self.checked_at = Some(Instant::now());
         let settled = now_ms() - store.log_settle_time().as_millis() as i64;
-        abandon_stale_bookings(store, settled)
+        abandon_stale_bookings(store, settled, &mut self.cache)
+    }
+
+    /// A pass failed (or another node ran passes): what the cache holds may
+    /// not be what is stored.
+    fn reset(&mut self) {
+        self.cache.clear();
     }
 }
 
 /// Applies the abandonment rule to bookings that were open longer than
 /// their project allows at `now`.
-fn abandon_stale_bookings(store: &Store, now: i64) -> Result<(), StoreError> {
+fn abandon_stale_bookings(store: &Store, now: i64, cache: &mut CrmCache) -> Result<(), StoreError> {
     let open = store.crm_stale_bookings(now, ABANDON_BATCH)?;
     let configs = configs(store, open.iter().map(|b| b.project_id))?;
     let stale: Vec<_> = open
@@ -114,7 +129,7 @@ fn abandon_stale_bookings(store: &Store, now: i64) -> Result<(), StoreError> {
         .iter()
         .map(|b| crm::abandonment_event(b, &configs[&b.project_id], now))
         .collect();
-    let mut world = store.crm_world(&events, &configs)?;
+    let mut world = store.crm_world(&events, &configs, cache)?;
     let mut delta = crm::fold(&events, &configs, &mut world, now);
     // Closed whatever the rules did, so a booking is abandoned once.
     delta.bookings.extend(
@@ -123,6 +138,7 @@ fn abandon_stale_bookings(store: &Store, now: i64) -> Result<(), StoreError> {
             .map(|b| BookingChange::Close(b.project_id, b.contact_id.clone())),
     );
     store.apply_crm(None, &delta)?;
+    cache.wrote(&delta);
     tracing::info!(
         "crm: {} bookings abandoned after their time ran out",
         stale.len()

@@ -3,7 +3,7 @@
 //! pass reads what its events touch and writes what it changed in a few
 //! statements over arrays (`unnest`), not a round trip per row.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use postgres::types::ToSql;
 use postgres::{GenericClient, Row};
@@ -11,8 +11,8 @@ use postgres::{GenericClient, Row};
 use super::PgStore;
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Configs, Contact, ContactQuery, CrmDelta,
-    CrmEvent, CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery, sort_name,
+    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Contact, ContactQuery, CrmDelta, CrmEvent,
+    IdKey, IdKind, OpenBooking, ScoreChange, ScoreCrossing, Task, TaskQuery, sort_name,
 };
 use crate::{StoreError, StoreResult};
 
@@ -216,111 +216,111 @@ impl PgStore {
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
             "SELECT seq, project_id, received_at, ts, type, name, message_id, user_id,
-                 anonymous_id, (body::jsonb -> 'properties')::TEXT,
-                 (CASE type WHEN 'identify' THEN body::jsonb -> 'traits'
-                     ELSE body::jsonb -> 'context' -> 'traits' END)::TEXT
+                 anonymous_id, body
              FROM events WHERE seq > $1 AND seq <= $2 AND {CRM_EVENTS_SQL}
              ORDER BY seq LIMIT $3"
         ))?;
         let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
         Ok(rows
             .iter()
-            .map(|r| CrmEvent {
-                seq: r.get(0),
-                project_id: r.get(1),
-                received_at: r.get(2),
-                ts: r.get(3),
-                kind: r.get(4),
-                name: r.get(5),
-                message_id: r.get(6),
-                user_id: r.get(7),
-                anonymous_id: r.get(8),
-                properties: r.get(9),
-                traits: r.get(10),
-                contact_id: None,
+            .map(|r| {
+                let mut e = CrmEvent {
+                    seq: r.get(0),
+                    project_id: r.get(1),
+                    received_at: r.get(2),
+                    ts: r.get(3),
+                    kind: r.get(4),
+                    name: r.get(5),
+                    message_id: r.get(6),
+                    user_id: r.get(7),
+                    anonymous_id: r.get(8),
+                    ..CrmEvent::default()
+                };
+                e.read_body(r.get(9));
+                e
             })
             .collect())
     }
 
-    pub fn crm_world(&self, events: &[CrmEvent], configs: &Configs) -> StoreResult<CrmWorld> {
-        let mut conn = self.conn()?;
-        let mut w = CrmWorld {
-            merges: merges(&mut **conn)?,
-            ..CrmWorld::default()
-        };
-        let (mut kp, mut kk, mut kv) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut mp, mut mm) = (Vec::new(), Vec::new());
-        let mut ids: Vec<String> = Vec::new();
-        for e in events {
-            if configs
-                .get(&e.project_id)
-                .is_some_and(|c| c.acts_on(e.event_name()))
-            {
-                mp.push(e.project_id);
-                mm.push(e.message_id.as_str());
-            }
-            ids.extend(e.contact_id.clone());
-            let email = e.email();
-            if e.user_id.is_some() || email.is_some() {
-                ids.push(crate::crm::new_contact_id(
-                    e.project_id,
-                    e.user_id.as_deref(),
-                    email.as_deref(),
-                ));
-            }
-            for (p, kind, value) in e.identities_with(email) {
-                kp.push(p);
-                kk.push(kind.as_str());
-                kv.push(value);
-            }
-        }
-        for r in conn.query(
-            "SELECT a.project_id, a.message_id FROM crm_activities a
-             JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
-                 ON a.project_id = k.p AND a.message_id = k.m",
-            &[&mp, &mm],
-        )? {
-            w.seen.insert((r.get(0), r.get(1)));
-        }
-        for r in conn.query(
-            "SELECT DISTINCT i.project_id, i.kind, i.value, i.contact_id FROM crm_identities i
+    /// The count of merges, erasures and rescales so far.
+    pub fn crm_changes(&self) -> StoreResult<i64> {
+        Ok(merges(&mut **self.conn()?)?)
+    }
+
+    /// Which of these (project, message id) the timeline has.
+    pub fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
+        let (p, m): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, m)| (*p, m.as_str())).unzip();
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT a.project_id, a.message_id FROM crm_activities a
+                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
+                     ON a.project_id = k.p AND a.message_id = k.m",
+                &[&p, &m],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    pub fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
+        let p: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let kind: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+        let value: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
+        let mut out = HashMap::new();
+        for r in self.conn()?.query(
+            "SELECT i.project_id, i.kind, i.value, i.contact_id FROM crm_identities i
              JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, kd, v)
                  ON i.project_id = k.p AND i.kind = k.kd AND i.value = k.v",
-            &[&kp, &kk, &kv],
+            &[&p, &kind, &value],
         )? {
-            let kind: String = r.get(1);
-            let id: String = r.get(3);
-            ids.push(id.clone());
-            if let Some(kind) = IdKind::parse(&kind) {
-                w.identities.insert((r.get(0), kind, r.get(2)), id);
+            if let Some(kind) = IdKind::parse(r.get(1)) {
+                out.insert((r.get(0), kind, r.get(2)), r.get(3));
             }
         }
-        for r in conn.query(
-            "SELECT DISTINCT v.project_id, v.anonymous_id, v.score_norm FROM crm_visitors v
-             JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, kd, v)
-                 ON kd = 'anon' AND v.project_id = k.p AND v.anonymous_id = k.v",
-            &[&kp, &kk, &kv],
-        )? {
-            w.visitors.insert((r.get(0), r.get(1)), r.get(2));
-        }
-        ids.sort();
-        ids.dedup();
-        for r in conn.query(
-            "SELECT from_id, into_id FROM crm_merged WHERE from_id = ANY($1)",
-            &[&ids],
-        )? {
-            let into: String = r.get(1);
-            ids.push(into.clone());
-            w.merged.insert(r.get(0), into);
-        }
-        for r in conn.query(
-            &format!("SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ANY($1)"),
-            &[&ids],
-        )? {
-            let c = contact_at(&r, 0);
-            w.contacts.insert(c.id.clone(), c);
-        }
-        Ok(w)
+        Ok(out)
+    }
+
+    pub fn crm_visitor_scores(
+        &self,
+        keys: &[(i64, String)],
+    ) -> StoreResult<HashMap<(i64, String), f64>> {
+        let (p, a): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, a)| (*p, a.as_str())).unzip();
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT v.project_id, v.anonymous_id, v.score_norm FROM crm_visitors v
+                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, a)
+                     ON v.project_id = k.p AND v.anonymous_id = k.a",
+                &[&p, &a],
+            )?
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect())
+    }
+
+    pub fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT from_id, into_id FROM crm_merged WHERE from_id = ANY($1)",
+                &[&ids],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    pub fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
+        Ok(self
+            .conn()?
+            .query(
+                &format!("SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ANY($1)"),
+                &[&ids],
+            )?
+            .iter()
+            .map(|r| contact_at(r, 0))
+            .collect())
     }
 
     pub fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
@@ -332,7 +332,8 @@ impl PgStore {
             .get(0);
         if now != d.merges {
             return Err(StoreError::Conflict(
-                "contacts were merged while the CRM pass read them; it reads them again".into(),
+                "contacts were merged or erased while the CRM pass read them; it reads them again"
+                    .into(),
             ));
         }
         let contacts: Vec<&Contact> = d.contacts.iter().map(|(c, _)| c).collect();
@@ -722,6 +723,9 @@ impl PgStore {
     pub fn crm_rescale(&self, project_id: i64, factor: f64) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
+        // A pass that read scores before would write them on the old scale:
+        // it is read again (and the lock orders this after a pass writing).
+        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", &[])?;
         tx.execute(
             "UPDATE crm_contacts SET score_norm = score_norm * $2 WHERE project_id = $1",
             &[&project_id, &factor],
@@ -732,5 +736,92 @@ impl PgStore {
         )?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// Deletes the contact known by `id` (a user id or an anonymous id) and all
+/// the CRM keeps about them: identities, timeline, tasks, scores, bookings,
+/// the ids merged into it, and an anonymous visitor's score. Counts as a
+/// change people made, so a CRM pass that read the contact before reads again
+/// (and finds the person's events gone) instead of writing it back.
+pub(super) fn erase_contact(
+    tx: &mut postgres::Transaction,
+    project_id: i64,
+    id: &str,
+) -> Result<u64, postgres::Error> {
+    let contacts: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT coalesce(m.into_id, i.contact_id) FROM crm_identities i
+             LEFT JOIN crm_merged m ON m.from_id = i.contact_id
+             WHERE i.project_id = $1 AND i.kind IN ('user', 'anon') AND i.value = $2",
+            &[&project_id, &id],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let visitor = tx.execute(
+        "DELETE FROM crm_visitors WHERE project_id = $1 AND anonymous_id = $2",
+        &[&project_id, &id],
+    )?;
+    if contacts.is_empty() && visitor == 0 {
+        return Ok(0);
+    }
+    tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", &[])?;
+    for sql in [
+        "DELETE FROM crm_identities WHERE project_id = $1 AND contact_id = ANY($2)",
+        "DELETE FROM crm_activities WHERE project_id = $1 AND contact_id = ANY($2)",
+        "DELETE FROM crm_tasks WHERE project_id = $1 AND contact_id = ANY($2)",
+        "DELETE FROM crm_scores WHERE project_id = $1 AND contact_id = ANY($2)",
+        "DELETE FROM crm_bookings WHERE project_id = $1 AND contact_id = ANY($2)",
+        "DELETE FROM crm_reached WHERE project_id = $1 AND contact_id = ANY($2)",
+        "DELETE FROM crm_merged WHERE project_id = $1 AND into_id = ANY($2)",
+        "DELETE FROM crm_contacts WHERE project_id = $1 AND id = ANY($2)",
+    ] {
+        tx.execute(sql, &[&project_id, &contacts])?;
+    }
+    Ok(contacts.len() as u64)
+}
+
+impl PgStore {
+    /// Score changes after `after` that took a contact to `threshold` or
+    /// over it from below, oldest first.
+    pub fn crm_score_crossings(
+        &self,
+        project_id: i64,
+        threshold: f64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ScoreCrossing>> {
+        let mut conn = self.conn()?;
+        Ok(conn
+            .query(
+                "SELECT s.id, s.contact_id, c.email,
+                     trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')),
+                     s.at, s.score, s.reason
+                 FROM crm_scores s JOIN crm_contacts c ON c.id = s.contact_id
+                 WHERE s.id > $1 AND s.project_id = $2 AND s.score >= $3
+                     AND s.score - s.delta < $3
+                 ORDER BY s.id LIMIT $4",
+                &[&after, &project_id, &threshold, &limit],
+            )?
+            .iter()
+            .map(|r| ScoreCrossing {
+                id: r.get(0),
+                contact_id: r.get(1),
+                email: r.get(2),
+                name: r.get(3),
+                at: r.get(4),
+                score: r.get(5),
+                reason: r.get(6),
+            })
+            .collect())
+    }
+
+    /// The newest score change's id: a new lead-score alert starts after it.
+    pub fn crm_last_score_id(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT coalesce(max(id), 0)::bigint FROM crm_scores", &[])?
+            .get(0))
     }
 }

@@ -334,6 +334,7 @@ impl PgStore {
                 "DELETE FROM identities WHERE project_id = $1 AND (alias_id = $2 OR user_id = $2)",
                 &[&project_id, id],
             )?;
+            erased.contacts += super::crm::erase_contact(&mut tx, project_id, id)?;
             tx.execute(
                 "INSERT INTO erased_ids (project_id, id, erased_at) VALUES ($1, $2, $3)
                  ON CONFLICT (project_id, id) DO UPDATE SET erased_at = EXCLUDED.erased_at",

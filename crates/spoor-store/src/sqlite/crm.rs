@@ -2,7 +2,7 @@
 //! contacts, timelines, tasks and scores (in the derived file), and the API's
 //! reads and changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::Value as V;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Configs, Contact, ContactQuery, CrmDelta,
-    CrmEvent, CrmWorld, IdKind, OpenBooking, ScoreChange, Task, TaskQuery,
+    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Contact, ContactQuery, CrmDelta, CrmEvent,
+    IdKey, IdKind, OpenBooking, ScoreChange, ScoreCrossing, Task, TaskQuery,
 };
 use crate::{StoreError, StoreResult};
 
@@ -136,14 +136,12 @@ impl SqliteStore {
         let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT seq, project_id, received_at, ts, type, name, message_id, user_id,
-                 anonymous_id, json_extract(body, '$.properties'),
-                 json_extract(body, CASE type WHEN 'identify' THEN '$.traits'
-                     ELSE '$.context.traits' END)
+                 anonymous_id, body
              FROM events WHERE seq > ?1 AND seq <= ?2 AND {CRM_EVENTS_SQL}
              ORDER BY seq LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![after, up_to, limit], |r| {
-            Ok(CrmEvent {
+            let mut e = CrmEvent {
                 seq: r.get(0)?,
                 project_id: r.get(1)?,
                 received_at: r.get(2)?,
@@ -153,113 +151,94 @@ impl SqliteStore {
                 message_id: r.get(6)?,
                 user_id: r.get(7)?,
                 anonymous_id: r.get(8)?,
-                properties: r.get(9)?,
-                traits: r.get(10)?,
-                contact_id: None,
-            })
+                ..CrmEvent::default()
+            };
+            e.read_body(r.get_ref(9)?.as_str()?);
+            Ok(e)
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The stored state a pass's events touch.
-    pub fn crm_world(&self, events: &[CrmEvent], configs: &Configs) -> StoreResult<CrmWorld> {
+    /// The count of merges, erasures and rescales so far.
+    pub fn crm_changes(&self) -> StoreResult<i64> {
+        Ok(merges(&*self.crm_conn()?)?)
+    }
+
+    /// Which of these (project, message id) the timeline has.
+    pub fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
         let conn = self.crm_conn()?;
-        let mut w = CrmWorld {
-            merges: merges(&conn)?,
-            ..CrmWorld::default()
-        };
-        let mut ids: Vec<String> = Vec::new();
-        {
-            let mut identity = conn.prepare_cached(
-                "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
-            )?;
-            let mut visitor = conn.prepare_cached(
-                "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
-            )?;
-            let mut seen = conn.prepare_cached(
-                "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
-            )?;
-            for e in events {
-                let acts = configs
-                    .get(&e.project_id)
-                    .is_some_and(|c| c.acts_on(e.event_name()));
-                if acts
-                    && seen
-                        .query_row(params![e.project_id, e.message_id], |_| Ok(()))
-                        .optional()?
-                        .is_some()
-                {
-                    w.seen.insert((e.project_id, e.message_id.clone()));
-                }
-                if let Some(id) = &e.contact_id {
-                    ids.push(id.clone());
-                }
-                let email = e.email();
-                let keys = e.identities_with(email.clone());
-                for key in &keys {
-                    if w.identities.contains_key(key) {
-                        continue;
-                    }
-                    let found: Option<String> = identity
-                        .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
-                        .optional()?;
-                    if let Some(id) = found {
-                        ids.push(id.clone());
-                        w.identities.insert(key.clone(), id);
-                    }
-                    if key.1 == IdKind::Anon
-                        && let Some(norm) = visitor
-                            .query_row(params![key.0, key.2], |r| r.get::<_, f64>(0))
-                            .optional()?
-                    {
-                        w.visitors.insert((key.0, key.2.clone()), norm);
-                    }
-                }
-                // A new person's contact may exist already under the id it
-                // would get (the identity it was made with was merged away).
-                if (e.user_id.is_some() || email.is_some())
-                    && !keys.iter().any(|k| w.identities.contains_key(k))
-                {
-                    ids.push(crate::crm::new_contact_id(
-                        e.project_id,
-                        e.user_id.as_deref(),
-                        email.as_deref(),
-                    ));
-                }
+        let mut seen = conn.prepare_cached(
+            "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
+        )?;
+        let mut out = HashSet::new();
+        for (p, m) in keys {
+            if seen.exists(params![p, m])? {
+                out.insert((*p, m.clone()));
             }
         }
-        ids.sort();
-        ids.dedup();
+        Ok(out)
+    }
+
+    pub fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
+        let conn = self.crm_conn()?;
+        let mut identity = conn.prepare_cached(
+            "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
+        )?;
+        let mut out = HashMap::new();
+        for key in keys {
+            if let Some(id) = identity
+                .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
+                .optional()?
+            {
+                out.insert(key.clone(), id);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn crm_visitor_scores(
+        &self,
+        keys: &[(i64, String)],
+    ) -> StoreResult<HashMap<(i64, String), f64>> {
+        let conn = self.crm_conn()?;
+        let mut visitor = conn.prepare_cached(
+            "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
+        )?;
+        let mut out = HashMap::new();
+        for (p, anon) in keys {
+            if let Some(norm) = visitor
+                .query_row(params![p, anon], |r| r.get(0))
+                .optional()?
+            {
+                out.insert((*p, anon.clone()), norm);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+        let conn = self.crm_conn()?;
         let mut merged =
             conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
+        let mut out = HashMap::new();
+        for id in ids {
+            if let Some(into) = merged.query_row([id], |r| r.get(0)).optional()? {
+                out.insert(id.clone(), into);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
+        let conn = self.crm_conn()?;
         let mut contact = conn.prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
         ))?;
+        let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            // No merge so far: nothing to look up.
-            let into = if w.merges > 0 {
-                merged
-                    .query_row([&id], |r| r.get::<_, String>(0))
-                    .optional()?
-            } else {
-                None
-            };
-            let id = match into {
-                Some(into) => {
-                    w.merged.insert(id, into.clone());
-                    into
-                }
-                None => id,
-            };
-            if w.contacts.contains_key(&id) {
-                continue;
-            }
-            let Some(c) = contact.query_row([&id], contact_from_row).optional()? else {
-                continue;
-            };
-            w.contacts.insert(id.clone(), c);
+            out.extend(contact.query_row([id], contact_from_row).optional()?);
         }
-        Ok(w)
+        Ok(out)
     }
 
     /// Writes a pass (and moves its cursor, when it read the log), in one
@@ -278,7 +257,8 @@ impl SqliteStore {
         };
         if merges(&tx)? != d.merges {
             return Err(StoreError::Conflict(
-                "contacts were merged while the CRM pass read them; it reads them again".into(),
+                "contacts were merged or erased while the CRM pass read them; it reads them again"
+                    .into(),
             ));
         }
         write_delta(&tx, d)?;
@@ -513,7 +493,7 @@ impl SqliteStore {
         let (into, old) = (&merged.id, &from.id);
         for sql in [
             "UPDATE OR IGNORE crm_identities SET contact_id = ?1 WHERE contact_id = ?2",
-            "DELETE FROM crm_identities WHERE contact_id = ?2",
+            "DELETE FROM crm_identities WHERE project_id = ?1 AND contact_id = ?2",
             "UPDATE crm_activities SET contact_id = ?1 WHERE contact_id = ?2",
             "UPDATE crm_tasks SET contact_id = ?1 WHERE contact_id = ?2",
             "UPDATE crm_scores SET contact_id = ?1 WHERE contact_id = ?2",
@@ -583,6 +563,9 @@ impl SqliteStore {
             "UPDATE crm_visitors SET score_norm = score_norm * ?2 WHERE project_id = ?1",
             params![project_id, factor],
         )?;
+        // A pass that read scores before writes them on the old scale: it
+        // is read again.
+        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", [])?;
         tx.commit()?;
         Ok(())
     }
@@ -774,4 +757,86 @@ fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+/// Deletes the contact known by `id` (a user id or an anonymous id) and all
+/// the CRM keeps about them: identities, timeline, tasks, scores, bookings,
+/// the ids merged into it, and an anonymous visitor's score. Counts as a
+/// change people made, so a CRM pass that read the contact before reads again
+/// (and finds the person's events gone) instead of writing it back.
+pub(super) fn erase_contact(tx: &Connection, project_id: i64, id: &str) -> rusqlite::Result<u64> {
+    let contacts: Vec<String> = tx
+        .prepare_cached(
+            "SELECT DISTINCT coalesce(m.into_id, i.contact_id) FROM crm_identities i
+             LEFT JOIN crm_merged m ON m.from_id = i.contact_id
+             WHERE i.project_id = ?1 AND i.kind IN ('user', 'anon') AND i.value = ?2",
+        )?
+        .query_map(params![project_id, id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let visitor = tx.execute(
+        "DELETE FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
+        params![project_id, id],
+    )?;
+    for contact in &contacts {
+        for sql in [
+            "DELETE FROM crm_identities WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_activities WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_tasks WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_scores WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_bookings WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_reached WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_merged WHERE project_id = ?1 AND into_id = ?2",
+            "DELETE FROM crm_contacts WHERE project_id = ?1 AND id = ?2",
+        ] {
+            tx.execute(sql, params![project_id, contact])?;
+        }
+    }
+    if !contacts.is_empty() || visitor > 0 {
+        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", [])?;
+    }
+    Ok(contacts.len() as u64)
+}
+
+impl SqliteStore {
+    /// Score changes after `after` that took a contact to `threshold` or
+    /// over it from below, oldest first.
+    pub fn crm_score_crossings(
+        &self,
+        project_id: i64,
+        threshold: f64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ScoreCrossing>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT s.id, s.contact_id, c.email,
+                 trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')),
+                 s.at, s.score, s.reason
+             FROM crm_scores s JOIN crm_contacts c ON c.id = s.contact_id
+             WHERE s.id > ?1 AND s.project_id = ?2 AND s.score >= ?3 AND s.score - s.delta < ?3
+             ORDER BY s.id LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![after, project_id, threshold, limit], |r| {
+            Ok(ScoreCrossing {
+                id: r.get(0)?,
+                contact_id: r.get(1)?,
+                email: r.get(2)?,
+                name: r.get(3)?,
+                at: r.get(4)?,
+                score: r.get(5)?,
+                reason: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest score change's id: a new lead-score alert starts after it.
+    pub fn crm_last_score_id(&self) -> StoreResult<i64> {
+        let conn = self.conn()?;
+        Ok(
+            conn.query_row("SELECT coalesce(max(id), 0) FROM crm_scores", [], |r| {
+                r.get(0)
+            })?,
+        )
+    }
 }

@@ -136,6 +136,7 @@ fn erase_derived(tx: &Connection, project_id: i64, id: &str) -> StoreResult<Eras
             "DELETE FROM identities WHERE project_id = ?1 AND (alias_id = ?2 OR user_id = ?2)",
             params![project_id, id],
         )? as u64,
+        contacts: super::crm::erase_contact(tx, project_id, id)?,
         ..Erased::default()
     })
 }
@@ -332,6 +333,7 @@ impl SqliteStore {
             erased.sessions += derived.sessions;
             erased.customers += derived.customers;
             erased.identities += derived.identities;
+            erased.contacts += derived.contacts;
             tx.execute(
                 "INSERT INTO erased_ids (project_id, id, erased_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (project_id, id) DO UPDATE SET erased_at = excluded.erased_at",

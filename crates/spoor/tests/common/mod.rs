@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod webhook;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
