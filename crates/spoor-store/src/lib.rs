@@ -877,6 +877,10 @@ impl Store {
     ) -> StoreResult<crm::CrmWorld> {
         crm_world::read_world(self, events, configs, cache)
     }
+    /// Gives back the memory the CRM processor's reads hold (it is idle).
+    pub fn crm_release_memory(&self) -> StoreResult<()> {
+        dispatch!(self, s => s.crm_release_memory())
+    }
     /// The count of contact merges, erasures and score rescales so far: a
     /// CRM write made from reads before it changed is refused.
     pub fn crm_changes(&self) -> StoreResult<i64> {

@@ -31,6 +31,8 @@ pub struct Crm {
     drained: bool,
     /// Stored contacts and identities recent passes read or wrote.
     cache: CrmCache,
+    /// Events read since the last `after`: none means the processor is idle.
+    last_read: usize,
 }
 
 /// The configurations of the projects among these events.
@@ -75,6 +77,7 @@ impl Pass for Crm {
         store.apply_crm(Some((Self::NAME, next)), &delta)?;
         self.cache.wrote(&delta);
         self.drained = (events.len() as i64) < Self::EVENTS_PER_PASS;
+        self.last_read = events.len();
         tracing::debug!(
             events = events.len(),
             contacts = delta.contacts.len(),
@@ -88,6 +91,14 @@ impl Pass for Crm {
     }
 
     fn after(&mut self, store: &Store, caught_up: bool) -> Result<(), StoreError> {
+        // The caches that keep up with a busy site are worth their memory
+        // only while events come: once none do, it goes back.
+        if caught_up && self.last_read == 0 && !self.cache.is_empty() {
+            self.cache.clear();
+            store.crm_release_memory()?;
+        }
+        // Until a pass says otherwise, the next check finds none read.
+        self.last_read = 0;
         // Only with every settled event read, so that a completion still
         // unread does not count as missing. On PostgreSQL events arrive
         // within the settle time all along, so "settled and read" is what

@@ -242,6 +242,11 @@ impl PgStore {
             .collect())
     }
 
+    /// Nothing to give back: PostgreSQL's caches are the server's.
+    pub fn crm_release_memory(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// The count of merges, erasures and rescales so far.
     pub fn crm_changes(&self) -> StoreResult<i64> {
         Ok(merges(&mut **self.conn()?)?)

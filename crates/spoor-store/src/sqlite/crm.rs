@@ -159,6 +159,12 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Gives back the CRM connection's page cache (the processor is idle).
+    pub fn crm_release_memory(&self) -> StoreResult<()> {
+        self.crm_conn()?.execute_batch("PRAGMA shrink_memory")?;
+        Ok(())
+    }
+
     /// The count of merges, erasures and rescales so far.
     pub fn crm_changes(&self) -> StoreResult<i64> {
         Ok(merges(&*self.crm_conn()?)?)
