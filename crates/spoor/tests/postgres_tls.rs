@@ -22,17 +22,19 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| spoor_store::pg::scratch::DEFAULT_ADMIN_URL.to_string())
 }
 
-/// Spoor's connections to `db` that use TLS, and all of them.
+/// Spoor's connections to `db` that use TLS, and all of them. Only client
+/// backends count: the server's own autovacuum workers visit the database too,
+/// and they never use TLS.
 async fn tls_connections(db: &str) -> (i64, i64) {
     let ssl = query_i64(
         admin_url(),
-        "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = $1 AND s.ssl",
+        "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = $1 AND a.backend_type = 'client backend' AND s.ssl",
         db.to_string(),
     )
     .await;
     let all = query_i64(
         admin_url(),
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
         db.to_string(),
     )
     .await;
