@@ -1,9 +1,11 @@
 // Builds the SDK, deterministically (same source and tool versions, same bytes):
-//   dist/spoor.js  the script-tag bundle the server serves (committed): bundled by
-//                  esbuild, then minified again by terser, which packs it smaller
-//   dist/index.js  the ES module for bundlers (types come from `tsc`, see package.json)
-// Flags: --bundle-only (just spoor.js), --out DIR (write spoor.js there instead),
-// --tests (compile test/unit/*.test.ts into .build/test/), --size (print sizes).
+//   dist/spoor.js         the script-tag bundle the server serves (committed): bundled
+//                         by esbuild, then minified again by terser, which packs it smaller
+//   dist/spoor-record.js  the session recorder (committed, served too): an ES module the
+//                         core imports only when recording is on; rrweb's record and ours
+//   dist/index.js         the ES module for bundlers (types come from `tsc`, see package.json)
+// Flags: --bundle-only (just the two served bundles), --out DIR (write those there
+// instead), --tests (compile test/unit/*.test.ts into .build/test/), --size (print sizes).
 
 import { build } from 'esbuild';
 import { minify } from 'terser';
@@ -34,13 +36,39 @@ async function bundle() {
   });
   const packed = await minify(result.outputFiles[0].text, {
     ecma: 2020,
-    compress: { passes: 3 },
+    compress: { passes: 3, unsafe_arrows: true },
     mangle: true,
     toplevel: true,
     format: { preamble: `/*! spoor.js ${pkg.version} | ${pkg.license} */` },
   });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'spoor.js'), packed.code + '\n');
+}
+
+// No property mangling here: rrweb's `_`-named properties are part of its recording
+// format (`_cssText`) and of what it stores on DOM nodes.
+async function recorder() {
+  const result = await build({
+    entryPoints: [join(root, 'src/record/index.ts')],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2020',
+    charset: 'utf8',
+    legalComments: 'none',
+    write: false,
+    logLevel: 'warning',
+  });
+  const rrweb = JSON.parse(readFileSync(join(root, 'node_modules/@rrweb/record/package.json'), 'utf8'));
+  const packed = await minify(result.outputFiles[0].text, {
+    ecma: 2020,
+    module: true,
+    compress: { passes: 2 },
+    mangle: true,
+    format: { preamble: `/*! spoor-record.js ${pkg.version} | ${pkg.license}; rrweb ${rrweb.version} | ${rrweb.license}, (c) rrweb contributors, https://github.com/rrweb-io/rrweb */` },
+  });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'spoor-record.js'), packed.code + '\n');
 }
 
 async function esm() {
@@ -72,9 +100,12 @@ async function tests() {
 
 if (flag('--tests')) await tests();
 else if (flag('--size')) {
-  const code = readFileSync(join(outDir, 'spoor.js'));
-  console.log(`dist/spoor.js: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzipped`);
+  for (const name of ['spoor.js', 'spoor-record.js']) {
+    const code = readFileSync(join(outDir, name));
+    console.log(`dist/${name}: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzipped`);
+  }
 } else {
   await bundle();
+  await recorder();
   if (!flag('--bundle-only')) await esm();
 }

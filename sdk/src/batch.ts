@@ -2,7 +2,7 @@
 // into beacons that each stay under the browser's size limit.
 
 /** Bytes of `s` in UTF-8. */
-export const bytes = (s: string): number => new TextEncoder().encode(s).length;
+export const bytes = (s: string): number => new Blob([s]).size;
 
 /** The request body for some already-encoded messages. */
 export const body = (encoded: string[], sentAt: string): string => `{"batch":[${encoded.join(',')}],"sentAt":"${sentAt}"}`;

@@ -96,7 +96,7 @@ export function captureClicks(want: (f: keyof Capture) => boolean, track: Track)
     for (const type of ['invalid', 'scroll', 'visibilitychange']) on(document, type, activity, true);
     // Any request the page starts counts as a response to the click.
     after(window, 'fetch', activity);
-    after(self.XMLHttpRequest && XMLHttpRequest.prototype, 'send', activity);
+    after(self.XMLHttpRequest?.prototype, 'send', activity);
   }
   return { _activity: activity, _end: end };
 }

@@ -45,7 +45,7 @@ export function createClient(config: Config, base: string): Spoor {
   const id = createIdentity(ids, tab, s.sessionTimeout, (event, properties, t, sid) =>
     want('sessions') && enqueue('track', { event, properties }, t, sid),
   );
-  const sender = createSender(queue, s.url, s.apiKey, s.batchSize, s.batchInterval, (self as any).fetch && fetch.bind(self), () => {
+  const sender = createSender(queue, s.url, s.apiKey, s.batchSize, s.batchInterval, self.fetch?.bind(self), () => {
     const n = queue._dropped;
     if (n) (queue._dropped = 0), track('$messages_dropped', { count: n });
   });
@@ -90,6 +90,20 @@ export function createClient(config: Config, base: string): Spoor {
     id._start(t);
   };
 
+  /**
+   * Session recording is a module of its own (rrweb is larger than all of this SDK),
+   * imported from Spoor only when asked for and allowed (so under Do Not Track or an
+   * opt-out not even its request is made). It calls the hook for the session, the ids
+   * and consent, and gets nothing while tracking is off. `url` ends in /v1/batch: the
+   * browser resolves the dots to Spoor's /sdk/spoor-record.js.
+   */
+  const record = () =>
+    s.enableRecording &&
+    !off() &&
+    import(/* webpackIgnore: true */ /* @vite-ignore */ s.url + '/../../sdk/spoor-record.js')
+      .then((m) => m.default(s, () => !off() && [id._peek(), id._anon, id._user], log))
+      .catch(log);
+
   const api: Spoor = {
     track,
     page(name, properties) {
@@ -112,7 +126,10 @@ export function createClient(config: Config, base: string): Spoor {
       local.set(CONSENT, (consent = 'out'));
       queue._clear();
     },
-    optIn: () => local.set(CONSENT, (consent = 'in')),
+    optIn() {
+      local.set(CONSENT, (consent = 'in'));
+      record();
+    },
     debug: (on) => setDebug(on !== false),
   };
   // Guarded, except flush: it only arms a timer and starts a promise that never rejects.
@@ -120,6 +137,7 @@ export function createClient(config: Config, base: string): Spoor {
 
   // Automatic capture, each part on its own so that one failing leaves the others.
   const start = (f: () => unknown) => guard(f)();
+  start(record);
   start(() => want('errors') && captureErrors(track));
   start(() => want('forms') && captureForms(track));
   start(() => (clicks = captureClicks(want, track)));
@@ -132,10 +150,10 @@ export function createClient(config: Config, base: string): Spoor {
       );
     if (pages || clicks)
       onUrlChange(() => {
-        if (clicks) clicks._activity();
-        if (pages) pages._route();
+        clicks?._activity();
+        pages?._route();
       });
-    if (pages) pages._view();
+    pages?._view();
   });
 
   /** The page is hidden (`unload`: going away): final values, then everything queued goes by beacon. */
@@ -143,7 +161,7 @@ export function createClient(config: Config, base: string): Spoor {
     try {
       if (clicks) clicks._end(), clicks._activity();
       if (unload && pages) pages._leave();
-      if (vitals) vitals();
+      vitals?.();
       if (unload) id._end('page_unload', now());
     } finally {
       sender._beacon();
@@ -151,7 +169,7 @@ export function createClient(config: Config, base: string): Spoor {
   };
   on(window, 'pagehide', () => hide(true));
   on(document, 'visibilitychange', () => document.visibilityState == 'hidden' && hide());
-  on(window, 'pageshow', (e: PageTransitionEvent) => e.persisted && pages && pages._view());
+  on(window, 'pageshow', (e: PageTransitionEvent) => e.persisted && pages?._view());
   if (queue._items.length) api.flush();
   return api;
 }

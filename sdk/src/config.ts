@@ -34,7 +34,7 @@ export const settings = (c: Config, base: string): Settings => ({
  */
 export function fromAttributes(el: Element): Config | null {
   const c: any = { capture: {} };
-  for (const { name, value } of Array.from(el.attributes)) {
+  for (const { name, value } of el.attributes) {
     const m = /^data-(capture-)?(.+)/.exec(name);
     if (m)
       (m[1] ? c.capture : c)[m[2].replace(/-(\w)/g, (_, l) => l.toUpperCase())] =

@@ -29,6 +29,6 @@ export function deadTarget(el: Element, e: ClickLike, selecting: boolean, pointe
   if (e.ctrlKey || e.metaKey || e.shiftKey || e.altKey || e.button || selecting) return null;
   if (el.closest('[data-spoor-no-deadclick],[data-spoor-ignore]')) return null;
   const t = el.closest(INTERACTIVE) || (pointer ? el : null);
-  const a = t && t.closest('a[href]');
+  const a = t?.closest('a[href]');
   return !t || (a && navigates(a.getAttribute('href'))) ? null : t;
 }

@@ -9,7 +9,7 @@ import { guard, on } from './safe';
 
 /** The message unless it would reveal the value. */
 export const safeMessage = (message: string | null | undefined, value: unknown): string | undefined =>
-  message && !(value && message.indexOf(value as string) >= 0) ? message.slice(0, 300) : undefined;
+  message && !(value && message.includes(value as string)) ? message.slice(0, 300) : undefined;
 
 export function fieldError(el: Element, message: string | null | undefined, source: string): Properties {
   const f = el as HTMLInputElement;

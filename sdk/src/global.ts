@@ -10,21 +10,21 @@ import { guard } from './safe';
 guard(() => {
   const w = window as any;
   const prior = w.spoor;
-  if (prior && prior.loaded) return;
+  if (prior?.loaded) return;
   const calls: any[][] = Array.isArray(prior) ? prior : [];
   const script = document.currentScript as HTMLScriptElement | null;
-  const base = script && script.src ? new URL(script.src).origin : location.origin;
+  const base = script?.src ? new URL(script.src).origin : location.origin;
   const start = (c: Config) => {
-    if (!w.spoor.loaded && c && c.apiKey) {
+    if (!w.spoor.loaded && c?.apiKey) {
       const client = (w.spoor = createClient(c, base) as any);
       client.loaded = true;
       client.init = () => client;
-      for (const [m, ...a] of calls) if (m != 'init' && client[m]) client[m](...a);
+      for (const [m, ...a] of calls) if (m != 'init') client[m]?.(...a);
     }
     return w.spoor;
   };
   w.spoor = prior || calls;
   w.spoor.init = guard(start);
   const init = calls.find((c) => c[0] == 'init');
-  start((script && fromAttributes(script)) || (init && init[1]));
+  start((script && fromAttributes(script)) || init?.[1]);
 })();

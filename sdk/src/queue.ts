@@ -59,7 +59,7 @@ export function createQueue(store: Store, tab: Store, apiKey: string, max: numbe
       later();
     },
     _remove(done) {
-      q._items = q._items.filter((m) => done.indexOf(m) < 0);
+      q._items = q._items.filter((m) => !done.includes(m));
       later();
     },
     _clear() {

@@ -2,12 +2,12 @@
 // never throw, JSON that never throws, and a console log that is silent unless
 // debug is on.
 
-/** `f()`, or `fallback` if it throws. */
-export function attempt<T>(f: () => T, fallback: T): T {
+/** `f()`, or `fallback` if it throws (undefined without one: where only truthiness matters). */
+export function attempt<T>(f: () => T, fallback?: T): T {
   try {
     return f();
   } catch (e) {
-    return fallback;
+    return fallback as T;
   }
 }
 
@@ -39,7 +39,7 @@ export function on(t: EventTarget, type: string, f: (e: any) => void, opts?: Add
 
 /** Makes `o[k]`, a function, call `f` after each call (the result is the original's). */
 export function after(o: any, k: string, f: () => void): void {
-  const orig = o && o[k];
+  const orig = o?.[k];
   const g = guard(f);
   if (typeof orig == 'function')
     o[k] = function (this: unknown) {

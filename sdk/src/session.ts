@@ -6,7 +6,7 @@
 // the session it came from, so a session's last `$session_end` is its end.
 
 import type { Properties } from './types';
-import { uuid } from './ids';
+import { now, uuid } from './ids';
 import { parse } from './safe';
 import { Store } from './storage';
 
@@ -28,6 +28,8 @@ export interface Identity {
   /** The session an event at `t` belongs to, ending a timed-out one and starting anew. */
   _touch(t: number): string;
   _start(t: number): void;
+  /** The current session's id without touching it (a recording is not activity); starts one if there is none. */
+  _peek(): string;
   /** Ends the session with `reason`; after a page unload it may still be continued. */
   _end(reason: string, t: number): void;
 }
@@ -57,6 +59,7 @@ export function createIdentity(local: Store, tab: Store, timeout: number, emit: 
       save();
       return s!.i;
     },
+    _peek: () => (s ? s.i : me._touch(now())),
     _start(t) {
       s = { i: uuid(), s: t, t };
       save();

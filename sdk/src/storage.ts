@@ -14,12 +14,12 @@ export interface Store {
 /** `localStorage` or `sessionStorage`; memory without a name, or if the browser refuses storage. */
 export function storage(name?: 'localStorage' | 'sessionStorage'): Store {
   const m: Record<string, string> = {};
-  const s: Storage | null = name ? attempt(() => window[name], null) : null;
+  const s: Storage | null = name ? attempt(() => window[name]) : null;
   return s
     ? {
         get: (k) => attempt(() => s.getItem(k), null),
-        set: (k, v) => attempt(() => (s.setItem(k, v), true), false),
-        del: (k) => attempt(() => s.removeItem(k), undefined),
+        set: (k, v) => attempt(() => (s.setItem(k, v), true)),
+        del: (k) => attempt(() => s.removeItem(k)),
         keys: () => attempt(() => Object.keys(s), []),
       }
     : {

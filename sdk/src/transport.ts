@@ -1,8 +1,9 @@
 // Delivery: batches by size and interval with fetch, retries with backoff, and the
 // beacon that sends the queue when the page is hidden or goes away.
 //
-// Requests are `text/plain` with the write key in the query, so a browser sends them
-// without a CORS preflight and without credentials. A message leaves the queue only
+// Requests have a string body and no headers (so the browser sends them as
+// `text/plain;charset=UTF-8`) and the write key in the query: no CORS preflight, and
+// no credentials. A message leaves the queue only
 // when the server has answered it: 2xx, or a 4xx other than 429, which no retry
 // would change. Beacons get no answer, so what they carry stays queued and is sent
 // again by the next request (from this page if it lives on, else from the next page
@@ -40,7 +41,7 @@ export function createSender(
 ): Sender {
   const target = url + '?api_key=' + encodeURIComponent(apiKey);
   const post = (b: string, keepalive?: boolean) =>
-    f!(target, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: b, credentials: 'omit', keepalive });
+    f!(target, { method: 'POST', body: b, credentials: 'omit', keepalive });
   const beaconed = new WeakSet<Message>();
   let busy: Promise<void> | 0 = 0;
   let timer: any = 0;
@@ -99,8 +100,8 @@ export function createSender(
       for (const group of chunks(fresh.map((m) => JSON.stringify(m)), BEACON_BYTES, 500)) {
         const b = body(group, iso(now()));
         const ok =
-          attempt(() => navigator.sendBeacon(target, b), false) ||
-          (!!f && attempt(() => (post(b, true).catch(() => {}), true), false));
+          attempt(() => navigator.sendBeacon(target, b)) ||
+          (!!f && attempt(() => (post(b, true).catch(() => {}), true)));
         if (ok) for (let j = 0; j < group.length; j++) beaconed.add(fresh[i + j]);
         i += group.length;
       }

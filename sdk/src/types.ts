@@ -31,7 +31,7 @@ export interface Config {
   batchSize?: number;
   /** Otherwise send every this many ms. Default 5000. */
   batchInterval?: number;
-  /** Session recording (loaded separately; stored in the config for now). Default false. */
+  /** Session recording (rrweb), from a module of its own that Spoor serves at /sdk/spoor-record.js, loaded only when this is on and tracking is allowed. Default false. */
   enableRecording?: boolean;
   capture?: Capture;
   /** Keep ids and the queue in memory only: no browser storage at all. Default false. */

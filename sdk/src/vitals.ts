@@ -30,15 +30,15 @@ export function captureVitals(report: (name: string, value: number) => void): ()
     attempt(() => {
       new PerformanceObserver((l) => l.getEntries().forEach(guard(f))).observe({ type, buffered: true, ...opts });
       return true;
-    }, false);
+    });
   // TTFB, FCP and the load time, from the performance timeline: once loaded, and
   // again when hidden in case the first paint came after the load event.
   const timeline = () => {
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
     const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-    send('TTFB', nav && nav.responseStart);
-    send('FCP', fcp && fcp.startTime);
-    send('LOAD', (nav && nav.loadEventEnd) || -1);
+    send('TTFB', nav?.responseStart);
+    send('FCP', fcp?.startTime);
+    send('LOAD', nav?.loadEventEnd || -1);
   };
   const loaded = () => setTimeout(guard(timeline));
   if (document.readyState == 'complete') loaded();

@@ -3,6 +3,9 @@
 //   node run.mjs full    SPOOR_URL WRITE_KEY
 //   node run.mjs offline SPOOR_URL WRITE_KEY
 //   node run.mjs privacy SPOOR_URL WRITE_KEY
+//   node run.mjs record SPOOR_URL WRITE_KEY
+//   node run.mjs record-privacy SPOOR_URL WRITE_KEY
+//   node run.mjs record-outage SPOOR_URL WRITE_KEY
 //
 // It serves a test page from its own loopback server, so the SDK posts cross-origin
 // as it would on a customer's site. The caller (crates/spoor/tests/sdk_browser.rs)
@@ -18,6 +21,20 @@
 //   privacy: Global Privacy Control honoured until consent, opt-out (kept across a
 //            reload), cookieless mode (no storage at all), and calls that must not
 //            throw; prints `done` once every page has flushed, and waits for `finish`.
+//   record:  session recording: types (into masked fields), clicks, changes the DOM
+//            and routes, lets a chunk be cut, does more, then leaves the page (page
+//            hide). Prints `recorded {session, chunks, live, requests}` (`live`: the
+//            normalised DOM of the page's body at the end), waits for `replay FILE`
+//            (the events Spoor replays, read back by the caller), replays them with
+//            rrweb's Replayer in another page and prints `replayed {dom, values}`.
+//   record-privacy: the recorder is never requested with recording off, nor under
+//            Global Privacy Control before consent; consent loads it; cookieless
+//            recording stores nothing; an opt-out stops it and forgets its queue.
+//            Prints `done {...}` with the sessions whose chunks must (not) arrive.
+//   record-outage: the page posts through a proxy that answers 503 to recordings
+//            for a while; a reload in the middle; then recordings go through again.
+//            Prints `delivered {session, chunks, proxy}` once the tab's queue is
+//            empty and every chunk was answered, then waits for `finish`.
 //
 // Every wait polls a condition against a deadline; nothing depends on sleeping the
 // right amount. Uses Debian's Chromium at /usr/bin/chromium (or $CHROMIUM): this
@@ -27,12 +44,14 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
+import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 
 const [mode, spoorUrl, key] = process.argv.slice(2);
-if (!['full', 'offline', 'privacy'].includes(mode) || !spoorUrl || !key) {
-  console.error('usage: node run.mjs full|offline|privacy SPOOR_URL WRITE_KEY');
+const modes = { full, offline, privacy, record, 'record-privacy': recordPrivacy, 'record-outage': recordOutage };
+if (!modes[mode] || !spoorUrl || !key) {
+  console.error(`usage: node run.mjs ${Object.keys(modes).join('|')} SPOOR_URL WRITE_KEY`);
   process.exit(2);
 }
 
@@ -61,9 +80,28 @@ const bundle = await (await fetch(`${spoorUrl}/friction-tracker.js`)).text();
 const esm = (
   await build({ entryPoints: [new URL('../../src/index.ts', import.meta.url).pathname], bundle: true, format: 'esm', write: false })
 ).outputFiles[0].text;
-const template = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
+const pages = {
+  test: readFileSync(new URL('./page.html', import.meta.url), 'utf8'),
+  record: readFileSync(new URL('./record.html', import.meta.url), 'utf8'),
+};
+let template = pages.test;
 let page_vars = {};
+// rrweb's player (the full package, a devDependency) for the page that replays a recording.
+const rrwebPlayer = readFileSync(new URL('../../node_modules/rrweb/dist/rrweb.umd.min.cjs', import.meta.url));
+const rrwebStyle = readFileSync(new URL('../../node_modules/rrweb/dist/style.css', import.meta.url));
 const site = http.createServer((req, res) => {
+  if (req.url === '/rrweb.js' || req.url === '/rrweb.css') {
+    res.writeHead(200, { 'content-type': req.url === '/rrweb.js' ? 'application/javascript' : 'text/css' });
+    return res.end(req.url === '/rrweb.js' ? rrwebPlayer : rrwebStyle);
+  }
+  if (req.url === '/replay') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    return res.end('<!doctype html><title>Replay</title><link rel="stylesheet" href="/rrweb.css"><div id="player"></div><script src="/rrweb.js"></script>');
+  }
+  if (req.url === '/blank') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    return res.end('<!doctype html><title>Elsewhere</title>');
+  }
   if (req.url === '/spoor.js' || req.url === '/spoor.mjs') {
     res.writeHead(200, { 'content-type': 'application/javascript' });
     return res.end(req.url === '/spoor.js' ? bundle : esm);
@@ -94,9 +132,7 @@ const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(e.message));
 
 try {
-  if (mode === 'full') await full();
-  else if (mode === 'offline') await offline();
-  else await privacy();
+  await modes[mode]();
   await hear('finish');
   await browser.close();
   site.close();
@@ -346,4 +382,333 @@ async function privacy() {
   const noisy = logged.filter((l) => l.includes('spoor') || l.startsWith('page error'));
   if (noisy.length) throw new Error(`the SDK wrote to the console without debug: ${noisy.join(' | ')}`);
   say('done');
+}
+
+// Session recording.
+
+/** What the recorder logs in debug mode: recordings started (page ids) and chunks cut. */
+function recorderLog(p) {
+  const l = { started: [], chunks: [] };
+  p.on('console', (msg) => {
+    const t = msg.text();
+    let m;
+    if ((m = /^\[spoor\] recording chunk (\S+) (\d+) (\d+) (\S+)$/.exec(t))) l.chunks.push(m[1]);
+    else if ((m = /^\[spoor\] recording (\S+)$/.exec(t))) l.started.push(m[1]);
+  });
+  return l;
+}
+
+/** Requests a page makes for the recorder bundle. */
+function recorderRequests(p) {
+  const urls = [];
+  p.on('request', (r) => r.url().includes('spoor-record.js') && urls.push(new URL(r.url()).pathname));
+  return urls;
+}
+
+/**
+ * A proxy in front of Spoor for the page to post to, which sees every recording
+ * chunk sent (also the keepalive requests of a page going away, whose console is
+ * gone by then) and Spoor's answer, and which answers 503 to recordings while
+ * `down`. `wire` has, for each chunk id: its session, events and size (`chars` of
+ * JSON), whether it came uncompressed (`plain`: sent at page hide), how often it was
+ * tried, refused, stored and answered as a duplicate, and how often it was refused
+ * and stored after `reloadedAt`.
+ */
+async function spoorProxy() {
+  const p = { down: false, reloadedAt: Infinity, wire: {} };
+  const server = http.createServer((req, res) => {
+    const parts = [];
+    req.on('data', (c) => parts.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      let w = null;
+      if (req.method === 'POST' && req.url.startsWith('/v1/recordings')) {
+        const gz = body[0] === 0x1f && body[1] === 0x8b;
+        const json = (gz ? gunzipSync(body) : body).toString();
+        const c = JSON.parse(json);
+        w = p.wire[c.chunk_id] ||= {
+          session: c.session_id,
+          events: c.events.length,
+          chars: json.length,
+          plain: !gz,
+          tries: 0,
+          refused: 0,
+          refusedAfterReload: 0,
+          stored: 0,
+          storedAfterReload: 0,
+          duplicate: 0,
+        };
+        w.tries++;
+        if (!gz) w.plain = true;
+        if (p.down) {
+          w.refused++;
+          if (Date.now() > p.reloadedAt) w.refusedAfterReload++;
+          res.writeHead(503, { 'retry-after': '1', 'access-control-allow-origin': '*', 'content-type': 'application/json' });
+          return res.end('{"error":"unavailable for the test"}');
+        }
+      }
+      const up = http.request(spoorUrl + req.url, { method: req.method, headers: req.headers }, (r) => {
+        const got = [];
+        r.on('data', (c) => got.push(c));
+        r.on('end', () => {
+          const answer = Buffer.concat(got);
+          if (w && r.statusCode === 200) {
+            const a = JSON.parse(answer.toString());
+            if (a.stored) w.stored++, Date.now() > p.reloadedAt && w.storedAfterReload++;
+            if (a.duplicate) w.duplicate++;
+          }
+          res.writeHead(r.statusCode, r.headers);
+          res.end(answer);
+        });
+      });
+      up.on('error', () => res.destroy());
+      up.end(body);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  p.endpoint = `http://127.0.0.1:${server.address().port}`;
+  /** The chunks stored, in the order they were cut (page load, then number). */
+  p.stored = () =>
+    Object.entries(p.wire)
+      .filter(([, w]) => w.stored)
+      .map(([id, w]) => ({ id, ...w }))
+      .sort((a, b) => {
+        const [pa, na] = [a.id.slice(0, a.id.lastIndexOf('-')), +a.id.slice(a.id.lastIndexOf('-') + 1)];
+        const [pb, nb] = [b.id.slice(0, b.id.lastIndexOf('-')), +b.id.slice(b.id.lastIndexOf('-') + 1)];
+        return pa < pb ? -1 : pa > pb ? 1 : na - nb;
+      });
+  return p;
+}
+
+/**
+ * The body of the page (or of the replayer's rebuilt page) as plain data, for
+ * comparing a live page with its replay: elements (tag, attributes, children) and
+ * text (whitespace collapsed, adjacent pieces joined). Left out: scripts (rrweb
+ * records none); what the player adds (the `:hover` class where its mouse is,
+ * `autocomplete="off"` on fields so that the browser does not fill them); and the
+ * values of form fields, returned apart (`values`) to be compared masked. An element
+ * under `data-spoor-ignore` is recorded only as a box of its size, which the player
+ * rebuilds as an element with nothing but a width and height: both become
+ * `{tag, blocked: [width, height]}`. URLs are resolved against `base` (rrweb stores
+ * them absolute, resolved against the URL of its snapshot) and styles read as the
+ * browser normalises them.
+ */
+function domSnapshot(base) {
+  const root = window.replayer ? window.replayer.iframe.contentDocument.body : document.body;
+  const field = (el) => /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName);
+  const box = (n) =>
+    window.replayer
+      ? n.attributes.length === 1 && n.style.length === 2 && n.style.width && n.style.height && !n.firstChild && [parseFloat(n.style.width), parseFloat(n.style.height)]
+      : n.hasAttribute('data-spoor-ignore') && [n.getBoundingClientRect().width, n.getBoundingClientRect().height];
+  const walk = (n) => {
+    if (n.nodeType === 3) return n.nodeValue.replace(/\s+/g, ' ').trim() || null;
+    if (n.nodeType !== 1 || /^(SCRIPT|NOSCRIPT)$/.test(n.tagName)) return null;
+    const tag = n.tagName.toLowerCase();
+    const blocked = box(n);
+    if (blocked) return { tag, blocked: blocked.map(Math.round) };
+    const attrs = {};
+    for (const a of n.attributes) {
+      if (field(n) && (a.name === 'value' || (window.replayer && a.name === 'autocomplete'))) continue;
+      let v = a.name === 'href' || a.name === 'src' ? new URL(a.value, base).href : a.name === 'style' ? n.style.cssText : a.value;
+      if (a.name === 'class' && window.replayer) v = v.split(/\s+/).filter((c) => c && c !== ':hover').join(' ');
+      if (v !== '' || a.name !== 'class') attrs[a.name] = v;
+    }
+    const kids = [];
+    if (!field(n))
+      for (const c of n.childNodes) {
+        const k = walk(c);
+        if (typeof k === 'string' && typeof kids.at(-1) === 'string') kids[kids.length - 1] += ' ' + k;
+        else if (k !== null) kids.push(k);
+      }
+    return { tag, attrs, kids };
+  };
+  return { dom: walk(root), values: [...root.querySelectorAll('input, textarea')].map((f) => [f.id, f.value]) };
+}
+
+/** A recorded page: the record test page with the SDK from Spoor, debug on, posting through `proxy`. */
+function recordedPage(proxy, attrs = 'data-enable-recording') {
+  template = pages.record;
+  page_vars = { SDK: `${spoorUrl}/sdk/spoor.js`, KEY: key, ENDPOINT: proxy.endpoint, ATTRS: 'data-debug ' + attrs };
+}
+
+async function record() {
+  const secrets = { email: 'typed-secret-7391@example.com', password: 'hunter2-secret-pw', notes: 'note-secret-do-not-keep' };
+  const proxy = await spoorProxy();
+  recordedPage(proxy);
+  const log = recorderLog(page);
+  const requests = recorderRequests(page);
+  await page.goto(`${origin}/shop`);
+  await until('the recorder', () => log.started.length > 0);
+
+  // Typing (masked), a click that changes text and an attribute, nodes added and
+  // removed, text and style changed, two in-page routes and a scroll.
+  for (const [id, text] of Object.entries(secrets)) await page.locator('#' + id).pressSequentially(text);
+  await page.click('#save');
+  await page.click('#add');
+  await page.click('#add');
+  await page.click('#remove');
+  await page.click('#rename');
+  await page.click('#to-a');
+  await until('the route', () => page.evaluate(() => location.pathname === '/app/listing'));
+  await page.click('#to-b');
+  await until('the hash route', () => page.evaluate(() => location.hash === '#/settings'));
+  await page.mouse.wheel(0, 300);
+
+  // A chunk is cut 10 s after its first event; what follows goes in the next one, so
+  // the replay needs both.
+  await until('the first chunk stored', () => proxy.stored().length > 0, 20000);
+  await page.click('#add');
+  await page.click('#remove');
+  await page.click('#rename');
+  await page.locator('#email').pressSequentially('-more');
+  await page.evaluate(() => {
+    const p = document.createElement('p');
+    p.id = 'late';
+    p.innerHTML = 'Late <b>bold</b> text';
+    document.body.insertBefore(p, document.getElementById('view'));
+    document.getElementById('status').remove();
+  });
+  // rrweb stores URLs absolute, resolved where it took its full snapshot: the URL the
+  // page loaded at, before its routes (so `#/settings` is /shop#/settings there).
+  const base = `${origin}/shop`;
+  const live = await page.evaluate(domSnapshot, base);
+  // Leaving the page hides it: the last chunk is cut and goes with keepalive.
+  const before = proxy.stored().length;
+  await page.goto(`${origin}/blank`);
+  await until('the last chunk stored', () => proxy.stored().length > before);
+  say('recorded ' + JSON.stringify({ chunks: proxy.stored(), live, base, requests, pageErrors }));
+
+  const file = (await hear('replay ')).slice('replay '.length);
+  const events = JSON.parse(readFileSync(file, 'utf8'));
+  const player = await context.newPage();
+  player.on('pageerror', (e) => pageErrors.push('replay: ' + e.message));
+  await player.goto(`${origin}/replay`);
+  await player.evaluate((events) => {
+    const r = new rrweb.Replayer(events, { root: document.getElementById('player'), showWarning: false, mouseTail: false });
+    window.replayer = r;
+    // To the end: every event is applied, synchronously.
+    r.pause(r.getMetaData().totalTime + 1000);
+  }, events);
+  // Read it once two reads 200 ms apart agree (the rebuilt page may still be loading styles).
+  let last = '';
+  const replayed = await until('a steady replay', async () => {
+    await new Promise((r) => setTimeout(r, 200));
+    const snap = await player.evaluate(domSnapshot, base);
+    const same = JSON.stringify(snap) === last;
+    last = JSON.stringify(snap);
+    return same && snap;
+  });
+  say('replayed ' + JSON.stringify({ ...replayed, pageErrors }));
+}
+
+async function recordPrivacy() {
+  const out = {};
+  /** A recorded page in a fresh context (its own storage), through a proxy of its own. */
+  async function open(attrs, init) {
+    const ctx = await browser.newContext();
+    if (init) await ctx.addInitScript(init);
+    const p = await ctx.newPage();
+    const proxy = await spoorProxy();
+    const log = recorderLog(p);
+    const requests = recorderRequests(p);
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    recordedPage(proxy, attrs);
+    await p.goto(`${origin}/shop`);
+    await until('the SDK', () => p.evaluate(() => window.spoor && window.spoor.loaded === true));
+    return { p, proxy, log, requests };
+  }
+  const changeSomething = (p) => p.click('#add');
+  const sessions = (proxy) => [...new Set(proxy.stored().map((c) => c.session))];
+
+  // Recording off: the core never asks for the recorder.
+  const off = await open('');
+  await changeSomething(off.p);
+  await off.p.evaluate(() => spoor.flush());
+  await off.p.goto(`${origin}/blank`);
+  if (off.requests.length) throw new Error(`the recorder was requested with recording off: ${off.requests}`);
+
+  // Global Privacy Control, honoured: no recorder (not even its request) and nothing
+  // stored until consent; consent starts the recording.
+  const gpc = await open('data-enable-recording data-honor-dnt', () =>
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+  );
+  await changeSomething(gpc.p);
+  await gpc.p.evaluate(() => spoor.flush());
+  if (gpc.requests.length || gpc.log.started.length) throw new Error('the recorder loaded under GPC before consent');
+  await gpc.p.evaluate(() => spoor.optIn());
+  await until('the recorder after consent', () => gpc.log.started.length > 0);
+  await changeSomething(gpc.p);
+  await gpc.p.goto(`${origin}/blank`);
+  await until('the consented chunk', () => gpc.proxy.stored().length > 0);
+  out.consented = { sessions: sessions(gpc.proxy), chunks: gpc.proxy.stored().length };
+
+  // Cookieless: recorded, and nothing in any storage or cookie.
+  const bare = await open('data-enable-recording data-cookieless');
+  await until('the cookieless recorder', () => bare.log.started.length > 0);
+  await changeSomething(bare.p);
+  const stored = await bare.p.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]);
+  if (stored[0] || stored[1] || stored[2]) throw new Error(`cookieless recording stored something: ${JSON.stringify(stored)}`);
+  await bare.p.goto(`${origin}/blank`);
+  await until('the cookieless chunk', () => bare.proxy.stored().length > 0);
+  out.cookieless = { sessions: sessions(bare.proxy), chunks: bare.proxy.stored().length };
+
+  // Opt-out while recording: a chunk cut before it arrives; after it, rrweb stops,
+  // nothing more is cut, sent or left stored; after a reload the recorder is not
+  // even requested.
+  const quit = await open('data-enable-recording');
+  await until('the recorder', () => quit.log.started.length > 0);
+  await changeSomething(quit.p);
+  await until('a chunk stored before the opt-out', () => quit.proxy.stored().length > 0, 20000);
+  await quit.p.evaluate(() => spoor.optOut());
+  await changeSomething(quit.p);
+  await changeSomething(quit.p);
+  const left = await quit.p.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spoor_rec:')));
+  if (left.length) throw new Error(`chunks left stored after the opt-out: ${left}`);
+  await quit.p.reload();
+  await until('the SDK after reload', () => quit.p.evaluate(() => window.spoor && window.spoor.loaded === true));
+  await changeSomething(quit.p);
+  await quit.p.evaluate(() => spoor.flush());
+  await quit.p.goto(`${origin}/blank`);
+  if (Object.keys(quit.proxy.wire).length !== 1) throw new Error(`chunks were sent after the opt-out: ${JSON.stringify(quit.proxy.wire)}`);
+  if (quit.requests.length !== 1) throw new Error(`the recorder was requested ${quit.requests.length} times; once, before the opt-out, was expected`);
+  out.opted_out = { sessions: sessions(quit.proxy), chunks: 1 };
+  out.pageErrors = pageErrors;
+  say('done ' + JSON.stringify(out));
+}
+
+async function recordOutage() {
+  const proxy = await spoorProxy();
+  proxy.down = true;
+  recordedPage(proxy);
+  const log = recorderLog(page);
+  const storedKeys = () => page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('spoor_rec:')));
+  await page.goto(`${origin}/shop`);
+  await until('the recorder', () => log.started.length > 0);
+  await page.click('#add');
+  await page.click('#rename');
+  // The chunk cut after 10 s is refused, and retried.
+  await until('a chunk refused twice', () => proxy.wire[log.chunks[0]]?.refused >= 2, 30000);
+  await page.click('#add');
+
+  // A reload while Spoor refuses: the page's last chunk is cut and stored; the next
+  // page load sends everything the tab has stored.
+  proxy.reloadedAt = Date.now();
+  await page.reload();
+  await until('the recorder after reload', () => log.started.length > 1);
+  const ofFirstPage = (ids) => ids.filter((id) => id.startsWith(log.started[0] + '-'));
+  const left = ofFirstPage((await storedKeys()).map((k) => k.slice(k.lastIndexOf(':') + 1)));
+  if (left.length < 2) throw new Error(`the first page left ${left} stored; its timed chunk and its last one were expected`);
+  await page.click('#add');
+  await page.click('#remove');
+  // Chunks go oldest first: the new page retries the first one while Spoor refuses.
+  await until('the first chunk refused again, from the new page', () => proxy.wire[log.chunks[0]].refusedAfterReload >= 1);
+
+  // Spoor answers again: every chunk goes, and the tab's storage empties.
+  proxy.down = false;
+  await until('every chunk stored', async () => Object.values(proxy.wire).every((w) => w.stored) && !(await storedKeys()).length, 60000);
+  // Leaving the page sends what its buffer still holds.
+  const before = proxy.stored().length;
+  await page.goto(`${origin}/blank`);
+  await until('the last chunk stored', () => proxy.stored().length > before, 30000);
+  say('delivered ' + JSON.stringify({ chunks: proxy.stored(), wire: proxy.wire, firstPage: ofFirstPage(Object.keys(proxy.wire)), pageErrors }));
 }

@@ -74,3 +74,21 @@ test('ids persist in storage; a cookieless identity (memory) does not', () => {
   assert.equal(setup(local).id._user, null);
   assert.notEqual(setup().id._anon, setup().id._anon);
 });
+
+test("peeking (the recorder's hook) reads the session without touching it, and starts one if there is none", (t) => {
+  t.mock.method(Date, 'now', () => 50 * MIN);
+  const { id, emitted, tab } = setup();
+  const s = id._peek();
+  assert.deepEqual(emitted.map((e) => [e.event, e.t]), [['$session_start', 50 * MIN]]);
+  assert.equal(id._peek(), s);
+  const stored = tab.get('spoor_session');
+  // A recording is not activity: peeking later neither extends nor ends the session.
+  t.mock.method(Date, 'now', () => 90 * MIN);
+  assert.equal(id._peek(), s);
+  assert.equal(tab.get('spoor_session'), stored);
+  assert.equal(emitted.length, 1);
+  // The next event decides: the session timed out, and the peek then sees the new one.
+  const next = id._touch(90 * MIN);
+  assert.notEqual(next, s);
+  assert.equal(id._peek(), next);
+});
