@@ -274,6 +274,8 @@ export interface FrictionSession {
   count: number;
   first_at: number;
   last_at: number;
+  /** A screenshot taken with one of this session's friction events, if any (`GET …/screenshots/{id}/image`). */
+  screenshot_url?: string | null;
 }
 
 export type IssueStatus = 'open' | 'resolved';
@@ -334,6 +336,8 @@ export interface Heatmap {
   elements: Array<{ selector: string; text: string; count: number }>;
   scroll: { views: number; reached: Array<{ depth: number; views: number }> };
   screenshot: string | null;
+  /** The newest screenshot of the page, drawn beneath the clicks; null (or absent) when there is none. */
+  background_url?: string | null;
 }
 
 export type VitalName = 'LCP' | 'INP' | 'CLS' | 'FCP' | 'TTFB' | 'LOAD';
@@ -510,6 +514,123 @@ export interface Funnel {
   conversions: Array<{ from: string; to: string; rate: number | null }>;
 }
 
+export type RecordingKind = 'rrweb' | 'video';
+/** One session's recording: rrweb chunks joined in order, or one uploaded video. */
+export interface Recording {
+  id: Id;
+  session_id: string;
+  kind: RecordingKind;
+  user_id: string | null;
+  anonymous_id: string | null;
+  /** The first page's address, and its path. */
+  url: string | null;
+  page: string | null;
+  started_at: Time;
+  ended_at: Time | null;
+  duration_ms: number | null;
+  chunks: number;
+  bytes: number;
+  /** Rage and dead clicks and form errors in the session. */
+  friction: number;
+  /** Exceptions in the session. */
+  errors: number;
+}
+export type MarkKind = 'click' | 'rage_click' | 'dead_click' | 'exception' | 'form_error' | 'page';
+/** Something the session's events say happened at `t` (ms since the epoch): a point on the player's timeline. */
+export interface Mark {
+  t: number;
+  kind: MarkKind;
+  label: string;
+}
+export interface RecordingDetail extends Recording {
+  marks: Mark[];
+}
+export interface RecordingList {
+  /** Newest first. */
+  recordings: Recording[];
+  total: number;
+}
+export type ExportReport = 'friction' | 'journeys' | 'cohorts';
+export type ExportFormat = 'pdf' | 'csv' | 'ndjson';
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
+export interface ExportFilters {
+  page?: string;
+  device?: string;
+  browser?: string;
+  country?: string;
+}
+export interface Cohort {
+  name: string;
+  filters: ExportFilters;
+}
+/** An export to run: a number of days back from today, or UTC dates (`2026-11-01`), both days included. */
+export interface NewExport {
+  report: ExportReport;
+  format: ExportFormat;
+  days?: number;
+  from?: string;
+  to?: string;
+  filters?: ExportFilters;
+  cohorts?: { a: Cohort; b: Cohort };
+}
+export interface ExportParams {
+  from?: number | string;
+  to?: number | string;
+  days?: number;
+  filters?: ExportFilters;
+  cohorts?: { a: Cohort; b: Cohort } | null;
+}
+export interface ExportJob {
+  id: Id;
+  report: ExportReport;
+  format: ExportFormat;
+  status: JobStatus;
+  /** 0 to 100. */
+  progress: number;
+  /**
+   * What was asked for, as the server keeps it: the range as `from` and `to` (ms,
+   * whole UTC days, `to` not included), the filters, and any cohorts.
+   */
+  params: ExportParams | null;
+  error: string | null;
+  bytes: number | null;
+  created_at: Time;
+  started_at: Time | null;
+  finished_at: Time | null;
+  download_url: string | null;
+  schedule_id: Id | null;
+}
+export type Cadence = 'weekly' | 'monthly';
+export interface ReportSchedule {
+  id: Id;
+  report: ExportReport;
+  format: ExportFormat;
+  cadence: Cadence;
+  email: string | null;
+  webhook_url: string | null;
+  filters: ExportFilters;
+  next_run_at: Time;
+  last_run_at: Time | null;
+  /** Signs the webhook's deliveries. */
+  secret: string;
+}
+export interface NewSchedule {
+  report: ExportReport;
+  format: ExportFormat;
+  cadence: Cadence;
+  email?: string;
+  webhook_url?: string;
+  filters?: ExportFilters;
+}
+/** What the project's files take up, against its quota. */
+export interface StorageUse {
+  used_bytes: number;
+  quota_bytes: number;
+  recordings: number;
+  screenshots: number;
+  exports: number;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -631,6 +752,9 @@ const issue = (projectId: Id, fingerprint: string) => `${project(projectId)}/err
 const alertRule = (projectId: Id, ruleId: Id) => `${project(projectId)}/alerts/${encodeURIComponent(String(ruleId))}`;
 const widget = (projectId: Id, widgetId: string) => `${project(projectId)}/widgets/${encodeURIComponent(widgetId)}`;
 const crm = (projectId: Id) => `${project(projectId)}/crm`;
+const recording = (projectId: Id, recordingId: Id) => `${project(projectId)}/recordings/${encodeURIComponent(String(recordingId))}`;
+const exportJob = (projectId: Id, jobId: Id) => `${project(projectId)}/exports/${encodeURIComponent(String(jobId))}`;
+const schedule = (projectId: Id, scheduleId: Id) => `${project(projectId)}/report-schedules/${encodeURIComponent(String(scheduleId))}`;
 const contact = (projectId: Id, contactId: string) => `${crm(projectId)}/contacts/${encodeURIComponent(contactId)}`;
 
 /**
@@ -644,6 +768,14 @@ export function usageCsvHref(projectId: Id, params: Record<string, QueryValue>):
 /** The contacts list as CSV, for a plain download link, like `usageCsvHref`. */
 export function contactsCsvHref(projectId: Id, params: Record<string, QueryValue>): string {
   return `${crm(projectId)}/contacts${queryString({ ...params, format: 'csv' })}`;
+}
+
+/**
+ * A recording's events (rrweb: a JSON array) or video (`video/webm`), for the
+ * player's fetch or a <video> element: a GET with the session cookie.
+ */
+export function replayHref(projectId: Id, recordingId: Id): string {
+  return `${recording(projectId, recordingId)}/replay`;
 }
 
 export const api = {
@@ -737,4 +869,20 @@ export const api = {
   updateTask: (projectId: Id, taskId: string, change: TaskChange) =>
     call<Task>('PATCH', `${crm(projectId)}/tasks/${encodeURIComponent(taskId)}`, change),
   funnel: (projectId: Id, signal?: AbortSignal) => call<Funnel>('GET', `${crm(projectId)}/funnel`, undefined, { signal }),
+
+  recordings: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<RecordingList>('GET', `${project(projectId)}/recordings${queryString(params)}`, undefined, { signal }),
+  recording: (projectId: Id, recordingId: Id, signal?: AbortSignal) =>
+    call<RecordingDetail>('GET', recording(projectId, recordingId), undefined, { signal }),
+  deleteRecording: (projectId: Id, recordingId: Id) => call<void>('DELETE', recording(projectId, recordingId)),
+  storage: (projectId: Id, signal?: AbortSignal) => call<StorageUse>('GET', `${project(projectId)}/storage`, undefined, { signal }),
+  exports: (projectId: Id, signal?: AbortSignal) =>
+    call<{ jobs: ExportJob[] }>('GET', `${project(projectId)}/exports`, undefined, { signal }),
+  createExport: (projectId: Id, request: NewExport) => call<{ job: ExportJob }>('POST', `${project(projectId)}/exports`, request),
+  deleteExport: (projectId: Id, jobId: Id) => call<void>('DELETE', exportJob(projectId, jobId)),
+  schedules: (projectId: Id, signal?: AbortSignal) =>
+    call<{ schedules: ReportSchedule[] }>('GET', `${project(projectId)}/report-schedules`, undefined, { signal }),
+  createSchedule: (projectId: Id, request: NewSchedule) =>
+    call<ReportSchedule | { schedule: ReportSchedule }>('POST', `${project(projectId)}/report-schedules`, request),
+  deleteSchedule: (projectId: Id, scheduleId: Id) => call<void>('DELETE', schedule(projectId, scheduleId)),
 };

@@ -183,3 +183,36 @@ export function capitalise(text: string | null | undefined): string {
   const t = (text ?? '').trim();
   return t ? t[0].toUpperCase() + t.slice(1) : UNKNOWN;
 }
+
+/**
+ * A size in bytes, in binary units as the budgets are written: "512 B", "1.5 KiB",
+ * "52 KiB", "3.2 MiB", "1 GiB". One decimal below 10 of a unit, none above.
+ */
+export function formatBytes(n: number | null | undefined, { locale }: Locale = {}): string {
+  if (n === null || n === undefined || !Number.isFinite(n) || n < 0) return UNKNOWN;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  // 1023.95 KiB would round to "1,024 KiB": say "1 MiB" instead.
+  if (unit < units.length - 1 && Number(value.toFixed(value < 10 ? 1 : 0)) >= 1024) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 10 ? 0 : 1;
+  const text = new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
+  return `${text} ${units[unit]}`;
+}
+
+/** A position in a recording, as a player's clock: "0:08", "12:05", "1:02:03"; negative counts as 0. */
+export function formatClock(ms: number): string {
+  const total = Math.floor(Math.max(0, Number.isFinite(ms) ? ms : 0) / 1000);
+  const s = total % 60;
+  const m = Math.floor(total / 60) % 60;
+  const hours = Math.floor(total / 3600);
+  const ss = String(s).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}

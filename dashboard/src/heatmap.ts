@@ -207,8 +207,13 @@ export function scrollBars(scroll: Heatmap['scroll']): ScrollBar[] {
     .map((r) => ({ depth: r.depth, views: r.views, share: scroll.views > 0 ? Math.min(1, r.views / scroll.views) : 0 }));
 }
 
+/** The image drawn beneath the clicks: the page's newest screenshot, if there is one. */
+export function backgroundOf(map: Pick<Heatmap, 'screenshot' | 'background_url'>): string | null {
+  return map.background_url || map.screenshot || null;
+}
+
 /** Whether a new answer draws differently from the last one drawn (polls mostly bring the same). */
 export function mapSignature(map: Heatmap): string {
   const last = map.cells[map.cells.length - 1];
-  return [map.page, map.kind, map.clicks, map.max, map.cells.length, map.width, map.height, map.columns, map.row_height, map.screenshot, last?.join(':')].join('|');
+  return [map.page, map.kind, map.clicks, map.max, map.cells.length, map.width, map.height, map.columns, map.row_height, backgroundOf(map), last?.join(':')].join('|');
 }

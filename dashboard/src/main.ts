@@ -22,6 +22,8 @@ import { missingPage } from './views/missing';
 import { overviewPage } from './views/overview';
 import { performancePage } from './views/performance';
 import { projectsPage } from './views/projects';
+import { recordingPage } from './views/recording';
+import { recordingsPage } from './views/recordings';
 import { setupPage } from './views/setup';
 import { Shell } from './views/shell';
 import { signInPage } from './views/signin';
@@ -87,6 +89,10 @@ function viewFor(ctx: AppContext, route: Route): View {
       return performancePage(ctx, route.project, route.query);
     case 'alerts':
       return alertsPage(ctx, route.project);
+    case 'recordings':
+      return recordingsPage(ctx, route.project, route.query);
+    case 'recording':
+      return recordingPage(ctx, route.project, route.recording, route.query);
     case 'missing':
       return missingPage('There is no page at this address.');
   }

@@ -15,6 +15,8 @@ export type Route =
   | { page: 'usage'; project: string; query: Record<string, string> }
   | { page: 'contacts'; project: string; query: Record<string, string> }
   | { page: 'contact'; project: string; contact: string }
+  | { page: 'recordings'; project: string; query: Record<string, string> }
+  | { page: 'recording'; project: string; recording: string; query: Record<string, string> }
   | { page: ReportPage; project: string; query: Record<string, string> }
   | { page: 'missing'; path: string };
 
@@ -26,7 +28,7 @@ export type ReportPage = (typeof REPORT_PAGES)[number];
 export const PLAIN_PAGES = ['keys', 'tasks', 'funnel'] as const;
 export type PlainPage = (typeof PLAIN_PAGES)[number];
 
-export type ProjectPage = 'overview' | 'events' | 'customers' | 'contacts' | 'usage' | ReportPage | PlainPage;
+export type ProjectPage = 'overview' | 'events' | 'customers' | 'contacts' | 'usage' | 'recordings' | ReportPage | PlainPage;
 
 const isReportPage = (name: string): name is ReportPage => (REPORT_PAGES as readonly string[]).includes(name);
 const isPlainPage = (name: string): name is PlainPage => (PLAIN_PAGES as readonly string[]).includes(name);
@@ -57,6 +59,8 @@ export function parseRoute(hash: string): Route {
     if (rest.length === 1 && rest[0] === 'contacts') return { page: 'contacts', project, query };
     if (rest.length === 2 && rest[0] === 'contacts') return { page: 'contact', project, contact: rest[1] };
     if (rest.length === 1 && isReportPage(rest[0])) return { page: rest[0], project, query };
+    if (rest.length === 1 && rest[0] === 'recordings') return { page: 'recordings', project, query };
+    if (rest.length === 2 && rest[0] === 'recordings') return { page: 'recording', project, recording: rest[1], query };
   }
   return { page: 'missing', path };
 }
@@ -83,7 +87,10 @@ export function routeHash(route: Route): string {
       return `${p(route.project)}/customers/${encodeURIComponent(route.user)}`;
     case 'contact':
       return `${p(route.project)}/contacts/${encodeURIComponent(route.contact)}`;
+    case 'recording':
+      return `${p(route.project)}/recordings/${encodeURIComponent(route.recording)}${queryString(route.query)}`;
     case 'contacts':
+    case 'recordings':
     case 'usage':
     case 'friction':
     case 'errors':

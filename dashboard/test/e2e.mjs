@@ -8,7 +8,12 @@
 //     billed, check what a viewer is offered, sign out; then a page of our own with
 //     spoor.js makes friction (rage and dead clicks, an error, a form error, web
 //     vitals) that the Friction, Errors, Heatmaps and Performance pages show live,
-//     and an alert rule is created and tested; last, seed 003's tracking endpoint
+//     and an alert rule is created and tested; the visit's recording and a
+//     screenshot are uploaded as the recorder and seed 002's uploader send them,
+//     and show as a Watch link and a thumbnail on the friction row, a Watch link
+//     on the error, the heatmap's background, and on the Recordings & exports
+//     page, where the player plays it and seeks to a mark, a PDF export is made
+//     and downloaded, and a schedule created and deleted; last, seed 003's tracking endpoint
 //     makes a CRM contact that the Contacts, Tasks and Funnel pages show (its
 //     urgent follow-up marked done on the board). Along the way it measures
 //     what a page load transfers. The two users, made by the caller
@@ -32,6 +37,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const [mode, address, shots] = process.argv.slice(2);
@@ -542,10 +548,13 @@ async function tour() {
   await page.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
   await shot(page, '12-signed-out');
 
-  // 12. Friction, errors, heatmaps, web vitals and alerts, from a real page.
-  await frictionTour(projectId, key);
+  // 12. Friction, errors, heatmaps, web vitals and alerts, from a real page, with its recording.
+  const recorded = await frictionTour(projectId, key);
 
-  // 13. The CRM: seed 003's events make a contact, its follow-up task and the funnel.
+  // 13. Recordings & exports: the visit's recording, an export, a schedule.
+  await recordingsTour(projectId, recorded);
+
+  // 14. The CRM: seed 003's events make a contact, its follow-up task and the funnel.
   await crmTour(projectId, key);
 }
 
@@ -596,6 +605,7 @@ async function frictionTour(projectId, key) {
     });
     const sent = (name) => queued.filter((q) => q && q.event === name).length;
     const waitSent = (name) => until(`spoor.js to queue ${name}`, async () => sent(name) > 0, 15_000);
+    const visitStartedAt = Date.now();
     await shop.goto(`http://localhost:${sitePort}/property/123`);
     await until('spoor.js to load', () => shop.evaluate(() => window.spoor && window.spoor.loaded === true));
     const price = await shop.locator('#price').boundingBox();
@@ -614,10 +624,13 @@ async function frictionTour(projectId, key) {
     await shop.mouse.wheel(0, 600);
     for (const name of ['$exception', '$form_error', '$web_vital']) await waitSent(name);
     check(shopErrors.length === 1 && shopErrors[0].includes('Tour failure in checkout'), `only the planned error on the shop page (${shopErrors})`);
+    // The page as it looked, whole, for seed 002's screenshot upload.
+    const shopShot = await shop.screenshot({ fullPage: true });
     const frictionSentAt = Date.now();
     // Leaving the page sends LCP, CLS and INP, the scroll depth and what is still queued
     // (by beacon: the context stays open until the end, so nothing cuts it short).
     await shop.close();
+    const visit = await uploadVisit(key, { queued, shopShot, sitePort, visitStartedAt });
 
     // Back in the dashboard, signed in again.
     await page.getByLabel('Email').fill(OWNER_EMAIL);
@@ -651,14 +664,51 @@ async function frictionTour(projectId, key) {
     await element('rage_click', '#price').getByRole('button').click();
     const session = page.locator('table.friction-sessions tbody tr').first();
     await session.waitFor();
-    const sessionLink = session.getByRole('link');
+    const sessionLink = session.getByRole('link').first();
     check((await sessionLink.getAttribute('href')).includes('/events?session_id='), 'a session links to its events');
+    // The visit's row: the screenshot taken then, and a Watch link into its recording at that moment.
+    const visitRow = page.locator(`table.friction-sessions tbody tr[data-session="${visit.session}"]`);
+    await until("the screenshot's thumbnail on the visit's row", async () => (await visitRow.locator('.thumb img').count()) === 1);
+    const thumb = visitRow.locator('.thumb img');
+    await until('the thumbnail to load', () => thumb.evaluate((img) => img.complete && img.naturalWidth > 0));
+    const thumbSrc = await thumb.getAttribute('src');
+    check(thumbSrc.includes('/screenshots/') && (await visitRow.locator('a.thumb').getAttribute('href')) === thumbSrc, `the thumbnail links to the full image (${thumbSrc})`);
+    measured.friction_screenshot = true;
+    const watch = visitRow.locator('.watch a');
+    await until("the Watch link on the visit's row", async () => (await watch.count()) === 1);
+    const watchHref = await watch.getAttribute('href');
+    check(/^#\/projects\/[^/]+\/recordings\/[^/?]+\?t=\d+$/.test(watchHref), `Watch opens the recording at the moment (${watchHref})`);
     await shot(page, 'friction');
     await page.reload();
     await until('the open element after a reload', async () => (await page.locator('table.friction-sessions tbody tr').count()) >= 1);
-    await page.locator('table.friction-sessions tbody tr').first().getByRole('link').click();
+    await page.locator('table.friction-sessions tbody tr').first().getByRole('link').first().click();
     await page.getByRole('heading', { name: /^Events/ }).waitFor();
     await until("the session's events", async () => (await page.locator('table.events tbody tr').count()) >= 1);
+
+    // Watch: the player opens the visit's recording at its rage click, a little before.
+    await page.goto(`${spoorUrl}/${watchHref}`);
+    await page.getByRole('heading', { level: 1, name: /^Recording of/ }).waitFor();
+    const replay = page.frameLocator('iframe.player-frame').frameLocator('iframe');
+    await replay.locator('h1', { hasText: visit.recordedText }).waitFor({ timeout: 30_000 });
+    measured.replay_text = (await replay.locator('h1').textContent()).trim();
+    const atMs = async () => Number(await page.locator('.player-time').getAttribute('data-offset-ms'));
+    const opened = Number(/[?&]t=(\d+)/.exec(watchHref)[1]);
+    const expectedAt = Math.max(0, opened - visit.start - 2000);
+    await until(`the player at the rage click (about ${expectedAt} ms in)`, async () => Math.abs((await atMs()) - expectedAt) < 1500, 15_000);
+    // Playing on, the recording's later change shows.
+    await replay.locator('#note', { hasText: visit.laterText }).waitFor({ timeout: 15_000 });
+    // A mark seeks: the dead click, from a couple of seconds before it.
+    const deadMark = page.locator('button.mark[data-kind="dead_click"]').first();
+    await deadMark.waitFor();
+    const deadAt = Number(await deadMark.getAttribute('data-t'));
+    await deadMark.click();
+    const expectedDead = Math.max(0, deadAt - visit.start - 2000);
+    await until(`the player at the dead click's mark (about ${expectedDead} ms in)`, async () => Math.abs((await atMs()) - expectedDead) < 1500, 10_000);
+    check(page.url().includes(`t=${deadAt}`), `the mark's moment is in the address (${page.url()})`);
+    measured.mark_seek_ms = await atMs();
+    const markKinds = new Set(await page.locator('button.mark').evaluateAll((marks) => marks.map((m) => m.dataset.kind)));
+    check(['rage_click', 'dead_click', 'exception', 'form_error'].every((k) => markKinds.has(k)), `the visit's marks (${[...markKinds]})`);
+    await shot(page, 'recording');
 
     // Errors: the issue, its detail and stack; resolved, then reopened.
     await page.getByRole('link', { name: 'Errors' }).click();
@@ -677,6 +727,11 @@ async function frictionTour(projectId, key) {
     await page.getByRole('button', { name: 'Reopen' }).click();
     await until('the issue open again', async () => (await detail.locator('[data-state]').first().getAttribute('data-state')) !== 'resolved');
     measured.errors_resolved_and_reopened = true;
+    // The recorded session it happened in, with a Watch link to that moment.
+    const errorWatch = detail.locator('.issue-recordings a');
+    await until('a recorded session of the error', async () => (await errorWatch.count()) >= 1);
+    check(/\/recordings\/[^/?]+\?t=\d+$/.test(await errorWatch.first().getAttribute('href')), 'the error links to its moment in the recording');
+    measured.errors_watch = true;
     await shot(page, 'errors');
 
     // Heatmaps: the page's clicks, drawn on the canvas; its elements and scroll depth.
@@ -693,6 +748,12 @@ async function frictionTour(projectId, key) {
     await until('the rage map', async () => (await page.locator('.heatmap-summary').textContent()).includes('(rage clicks)') && Number(await canvas.getAttribute('data-cells')) > 0);
     check(page.url().includes('kind=rage_click'), 'the kind is in the address');
     await page.getByLabel('All clicks').check();
+    // The page's screenshot, beneath the clicks.
+    await until('the screenshot as the background', async () => ((await canvas.getAttribute('data-background')) ?? '').includes('/screenshots/'));
+    await until('the background to load', () => page.locator('img.heatmap-shot').evaluate((img) => !img.hidden && img.complete && img.naturalWidth > 0));
+    const widths = await page.evaluate(() => [document.querySelector('img.heatmap-shot').getBoundingClientRect().width, document.querySelector('canvas.heatmap-canvas').getBoundingClientRect().width]);
+    check(Math.abs(widths[0] - widths[1]) <= 1, `the screenshot is as wide as the map (${widths})`);
+    measured.heatmap_background = true;
     await shot(page, 'heatmaps');
 
     // Performance: the vitals sent on load and on leaving, rated.
@@ -769,9 +830,238 @@ async function frictionTour(projectId, key) {
     check((await viewer.getByRole('button', { name: /Resolve|Reopen/ }).count()) === 0, 'a viewer cannot resolve an issue');
     await viewer.context().close();
     await visitor.close();
+    return visit;
   } finally {
     site.close();
   }
+}
+
+/**
+ * The visit, as the recorder and seed 002's uploader would send it: an rrweb
+ * recording (synthetic, in rrweb's own format: a Meta event, a full snapshot of a
+ * small page, a mutation just before the rage click, mouse moves to the end) in
+ * two chunks, the second gzipped, the first sent twice to see the repeat
+ * recognised; and the page's screenshot for its rage click.
+ */
+async function uploadVisit(key, { queued, shopShot, sitePort, visitStartedAt }) {
+  const rage = queued.find((q) => q && q.event === '$rage_click');
+  check(rage && rage.context && rage.context.sessionId && rage.messageId, `the rage click was queued with its session (${JSON.stringify(rage)})`);
+  const session = rage.context.sessionId;
+  const rageAt = Date.parse(rage.timestamp);
+  const start = Math.min(visitStartedAt, rageAt - 3000);
+  const end = Date.now();
+  const url = `http://localhost:${sitePort}/property/123`;
+  const recordedText = 'Sea-view flat, as recorded';
+  const laterText = 'Price checked twice';
+  let id = 0;
+  const next = () => ++id;
+  const text = (textContent) => ({ type: 3, textContent, id: next() });
+  const el = (tagName, attributes, ...childNodes) => ({ type: 2, tagName, attributes, childNodes, id: next() });
+  const body = el('body', {}, el('h1', {}, text(recordedText)), el('div', { id: 'price', style: 'width: 260px; background: #eee' }, text('120 000 EUR')));
+  const doc = {
+    type: 0,
+    id: next(),
+    childNodes: [{ type: 1, name: 'html', publicId: '', systemId: '', id: next() }, el('html', { lang: 'en' }, el('head', {}, el('style', {}, text('h1 { color: #124 }'))), body)],
+  };
+  const mutationAt = Math.max(start + 100, rageAt - 1000);
+  const chunks = [
+    [
+      { type: 4, data: { href: url, width: 1280, height: 800 }, timestamp: start },
+      { type: 2, data: { node: doc, initialOffset: { left: 0, top: 0 } }, timestamp: start + 10 },
+      {
+        type: 3,
+        // rrweb sends each added node apart, its children after it (the replay builds them one by one).
+        data: {
+          source: 0,
+          texts: [],
+          attributes: [],
+          removes: [],
+          adds: [
+            { parentId: body.id, nextId: null, node: { type: 2, tagName: 'p', attributes: { id: 'note' }, childNodes: [], id: 1000 } },
+            { parentId: 1000, nextId: null, node: { type: 3, textContent: laterText, id: 1001 } },
+          ],
+        },
+        timestamp: mutationAt,
+      },
+    ],
+    [
+      { type: 3, data: { source: 1, positions: [{ x: 60, y: 60, id: body.id, timeOffset: 0 }] }, timestamp: Math.max(mutationAt + 1, end - 1000) },
+      { type: 3, data: { source: 1, positions: [{ x: 90, y: 120, id: body.id, timeOffset: 0 }] }, timestamp: end },
+    ],
+  ];
+  const send = (n, gzip) => {
+    const json = JSON.stringify({ session_id: session, chunk_id: `tour-${n}`, anonymous_id: rage.anonymousId, user_id: null, url, events: chunks[n] });
+    return fetch(`${spoorUrl}/v1/recordings?api_key=${encodeURIComponent(key)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: gzip ? gzipSync(json) : json,
+    });
+  };
+  const answer = async (r) => {
+    const t = await r.text();
+    check(r.ok, `a recording chunk is taken (HTTP ${r.status}: ${t})`);
+    return JSON.parse(t);
+  };
+  const first = await answer(await send(0, false));
+  check(first.success === true && first.stored === true && first.duplicate === false, `the first chunk is stored (${JSON.stringify(first)})`);
+  const again = await answer(await send(0, false));
+  check(again.success === true && again.stored === false && again.duplicate === true, `a repeated chunk is recognised (${JSON.stringify(again)})`);
+  const second = await answer(await send(1, true));
+  check(second.stored === true, `a gzipped chunk is stored (${JSON.stringify(second)})`);
+
+  const form = new FormData();
+  form.append('file', new Blob([shopShot], { type: 'image/png' }), 'rage-click.png');
+  form.append('friction_event_id', rage.messageId);
+  form.append('session_id', session);
+  form.append('page_url', url);
+  form.append('kind', 'rage_click');
+  const uploaded = await fetch(`${spoorUrl}/functions/v1/upload-screenshot`, { method: 'POST', headers: { 'x-api-key': key }, body: form });
+  const uploadText = await uploaded.text();
+  check(uploaded.ok, `the screenshot is taken (HTTP ${uploaded.status}: ${uploadText})`);
+  const shot = JSON.parse(uploadText);
+  check(shot.success === true && typeof shot.screenshot?.screenshot_url === 'string', `the screenshot's answer (${uploadText})`);
+  return { key, session, anonymousId: rage.anonymousId, start, end, recordedText, laterText, screenshotUrl: shot.screenshot.screenshot_url };
+}
+
+/**
+ * The Recordings & exports page: the visit's recording listed (and narrowed by
+ * the filters, kept in the address), opened by its row and played; a video
+ * uploaded as seed 002 does, played and deleted; a PDF export
+ * made through the form, followed until it completes and downloaded; a schedule
+ * created and deleted; and a viewer offered none of the forms.
+ */
+async function recordingsTour(projectId, visit) {
+  const project = `${spoorUrl}/#/projects/${encodeURIComponent(projectId)}`;
+  await page.getByRole('link', { name: 'Recordings & exports' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Recordings & exports/ }).waitFor();
+  const row = page.locator(`table.recordings tbody tr[data-session="${visit.session}"]`);
+  await until("the visit's recording in the list", async () => (await row.count()) === 1);
+  const listed = await row.textContent();
+  check(listed.includes(visit.anonymousId) && listed.includes('Replay'), `the row has who it is of and its kind (${listed})`);
+  measured.recording_listed = true;
+  await until('the storage used', async () => Number(await page.locator('.storage').getAttribute('data-used-bytes')) > 0);
+  measured.storage_text = (await page.locator('.storage-text').textContent()).trim();
+
+  // Filters, kept in the address: with friction it stays; an hour long or more, it goes.
+  await page.getByLabel('Has friction').check();
+  await until('the friction filter in the address', async () => page.url().includes('friction=true'));
+  await until('the recording, which has friction', async () => (await row.count()) === 1);
+  await page.getByLabel('Shortest (seconds)').fill('3600');
+  await page.getByLabel('Shortest (seconds)').press('Enter');
+  await until('no recording an hour long', async () => page.url().includes('min_secs=3600') && (await page.getByText('No recording matches these choices').count()) === 1);
+  await page.getByLabel('Shortest (seconds)').fill('');
+  await page.getByLabel('Has friction').uncheck();
+  await until('the recording back', async () => (await row.count()) === 1 && !page.url().includes('min_secs'));
+  await shot(page, 'recordings');
+
+  // A row opens the player.
+  await row.locator('td').nth(2).click();
+  await page.getByRole('heading', { level: 1, name: /^Recording of/ }).waitFor();
+  await page.frameLocator('iframe.player-frame').frameLocator('iframe').locator('h1', { hasText: visit.recordedText }).waitFor({ timeout: 30_000 });
+  await page.getByRole('link', { name: '← All recordings' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Recordings & exports/ }).waitFor();
+
+  // A video recording, as seed 002 uploads one (a second of WebM that Chromium's
+  // MediaRecorder makes from a canvas), plays in a <video> from the API; then it is deleted.
+  const webm = Buffer.from(
+    await page.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 160;
+      canvas.height = 90;
+      const g = canvas.getContext('2d');
+      const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm' });
+      const parts = [];
+      recorder.ondataavailable = (e) => parts.push(e.data);
+      const stopped = new Promise((r) => (recorder.onstop = r));
+      recorder.start();
+      for (let i = 0; i < 25; i++) {
+        g.fillStyle = `hsl(${i * 14}, 70%, 50%)`;
+        g.fillRect(0, 0, 160, 90);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      recorder.stop();
+      await stopped;
+      return [...new Uint8Array(await new Blob(parts).arrayBuffer())];
+    }),
+  );
+  const video = new FormData();
+  video.append('file', new Blob([webm], { type: 'video/webm' }), 'session.webm');
+  video.append('session_id', 'tour-video-1');
+  video.append('duration', '1');
+  video.append('user_id', 'video-user');
+  video.append('page_url', 'http://localhost/checkout');
+  const videoUpload = await fetch(`${spoorUrl}/functions/v1/upload-recording`, { method: 'POST', headers: { 'x-api-key': visit.key }, body: video });
+  const videoText = await videoUpload.text();
+  check(videoUpload.ok && JSON.parse(videoText).recording?.kind === 'video', `the video is taken (HTTP ${videoUpload.status}: ${videoText})`);
+  const videoRow = page.locator('table.recordings tbody tr[data-session="tour-video-1"]');
+  await until('the video in the list, by itself', async () => (await videoRow.count()) === 1, 15_000);
+  check((await videoRow.textContent()).includes('Video'), `the row says it is a video (${await videoRow.textContent()})`);
+  await videoRow.getByRole('link').click();
+  const player = page.locator('video.player-video');
+  await player.waitFor();
+  await until('the video to load from the API', () => player.evaluate((v) => v.readyState >= 1 && v.duration > 0 && !v.error));
+  measured.video_duration_s = await player.evaluate((v) => v.duration);
+  await page.getByRole('button', { name: 'Delete recording' }).click();
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Recordings & exports/ }).waitFor();
+  await until('the video gone', async () => (await videoRow.count()) === 0 && (await row.count()) === 1);
+
+  // An export: a comparison without its segments is refused here; the friction summary as PDF is made.
+  const exportForm = page.locator('form.export-form');
+  await exportForm.getByLabel('Report').selectOption('cohorts');
+  await exportForm.getByRole('button', { name: 'Create export' }).click();
+  await exportForm.getByText('Name segment A').waitFor();
+  await exportForm.getByLabel('Report').selectOption('friction');
+  await exportForm.getByLabel('Format').selectOption('pdf');
+  await exportForm.getByLabel('Period').selectOption('30');
+  const createdAt = Date.now();
+  await exportForm.getByRole('button', { name: 'Create export' }).click();
+  const job = page.locator('table.export-jobs tbody tr').first();
+  await until('the export listed', async () => (await job.count()) === 1 && ['queued', 'running', 'completed'].includes(await job.getAttribute('data-status')));
+  await until('the export to complete', async () => (await job.getAttribute('data-status')) === 'completed', 90_000);
+  measured.export_ms = Date.now() - createdAt;
+  const download = job.getByRole('link', { name: /^Download PDF/ });
+  const href = await download.getAttribute('href');
+  const file = await page.request.get(new URL(href, spoorUrl).href);
+  const bytes = await file.body();
+  check(file.ok() && bytes.subarray(0, 5).toString('latin1') === '%PDF-', `the download is a PDF (HTTP ${file.status()}, ${bytes.subarray(0, 8).toString('latin1')})`);
+  check(/attachment/.test(file.headers()['content-disposition'] ?? ''), `the PDF comes as an attachment (${file.headers()['content-disposition']})`);
+  measured.export_pdf_bytes = bytes.length;
+  log(`the PDF export completed ${measured.export_ms} ms after it was asked for (${bytes.length} bytes)`);
+  await shot(page, 'exports');
+
+  // A schedule, created and deleted.
+  const scheduleForm = page.locator('form.schedule-form');
+  await scheduleForm.getByLabel('Email').fill('not an address');
+  await scheduleForm.getByRole('button', { name: 'Create schedule' }).click();
+  await scheduleForm.getByText('This does not look like an email address.').waitFor();
+  await scheduleForm.getByLabel('Email').fill('reports@example.com');
+  await scheduleForm.getByLabel('How often').selectOption('monthly');
+  await scheduleForm.getByRole('button', { name: 'Create schedule' }).click();
+  const scheduled = page.locator('table.report-schedules tbody tr', { hasText: 'reports@example.com' });
+  await until('the schedule listed', async () => (await scheduled.count()) === 1);
+  check((await scheduled.textContent()).includes('Every month'), `the schedule's cadence (${await scheduled.textContent()})`);
+  await scheduled.getByRole('button', { name: /^Delete the every month/ }).click();
+  await scheduled.getByRole('button', { name: 'Delete schedule' }).click();
+  await until('the schedule gone', async () => (await scheduled.count()) === 0);
+  await page.reload();
+  await page.locator('table.export-jobs tbody tr').first().waitFor();
+  await until('the schedule still gone after a reload', async () => (await page.getByText('No scheduled reports').count()) === 1);
+  measured.schedule_created_and_deleted = true;
+
+  // A viewer sees the recordings and exports, and no form or delete button.
+  const viewer = await newPage();
+  await viewer.goto(spoorUrl);
+  await viewer.getByLabel('Email').fill(VIEWER_EMAIL);
+  await viewer.getByLabel('Password').fill(VIEWER_PASSWORD);
+  await viewer.getByRole('button', { name: 'Sign in' }).click();
+  await viewer.getByRole('heading', { name: 'Projects' }).waitFor();
+  await viewer.goto(`${project}/recordings`);
+  await viewer.locator(`table.recordings tbody tr[data-session="${visit.session}"]`).waitFor();
+  await viewer.locator('table.export-jobs tbody tr').first().waitFor();
+  check((await viewer.locator('form.export-form, form.schedule-form').count()) === 0, 'a viewer has no export or schedule form');
+  check((await viewer.getByRole('button', { name: /Delete/ }).count()) === 0, 'a viewer has no delete buttons');
+  await viewer.context().close();
 }
 
 /**

@@ -1,5 +1,5 @@
-// The click map: the page's outline (or its screenshot, shown beneath) and the
-// clicks over it. The cells' density becomes a small image, one pixel per cell
+// The click map: the page's outline (or its newest screenshot, shown beneath and
+// scaled to the canvas's width) and the clicks over it. The cells' density becomes a small image, one pixel per cell
 // (columns × rows), which the canvas draws scaled up to the page's size with
 // smoothing, so cells blend into a density map. Drawing costs the same for a thousand clicks as for a
 // million: one pass over the cells and one scaled copy. After each drawing the
@@ -9,7 +9,7 @@
 import type { Heatmap } from '../api';
 import { h } from '../dom';
 import { formatCount } from '../format';
-import { MAX_CANVAS_HEIGHT, mapGeometry, paintCells, rampRGBA, rowsOf, type MapGeometry } from '../heatmap';
+import { MAX_CANVAS_HEIGHT, backgroundOf, mapGeometry, paintCells, rampRGBA, rowsOf, type MapGeometry } from '../heatmap';
 
 /** The most rows painted: a page 400,000 px tall in 10 px rows. */
 const MAX_ROWS = 40_000;
@@ -59,12 +59,16 @@ export class HeatmapCanvas {
     canvas.height = g.height;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    if (map.screenshot) {
-      if (this.shot.getAttribute('src') !== map.screenshot) this.shot.src = map.screenshot;
+    const background = backgroundOf(map);
+    if (background) {
+      if (this.shot.getAttribute('src') !== background) this.shot.src = background;
+      this.shot.alt = `Screenshot of ${map.page}`;
       this.shot.hidden = false;
+      canvas.dataset.background = background;
     } else {
       this.shot.hidden = true;
       this.shot.removeAttribute('src');
+      delete canvas.dataset.background;
       this.outline(ctx, g);
     }
 

@@ -1,10 +1,11 @@
 // Errors: the uncaught errors spoor.js reported, grouped into issues. The list
 // (open, resolved or all) for a time range with a chart per day; an issue opens in
-// a panel with its pages, browsers, a sample stack and its own chart, where an
+// a panel with its pages, browsers, a sample stack, its own chart and the recorded
+// sessions it happened in (each with a Watch link to that moment), where an
 // owner or admin resolves or reopens it. It asks again every 5 s while the tab is
 // visible, except while a dropdown is in use.
 
-import { api, type ErrorsReport, type Issue } from '../api';
+import { api, type ErrorsReport, type Issue, type Recording } from '../api';
 import { h, fill } from '../dom';
 import {
   STATE_LABELS,
@@ -18,8 +19,9 @@ import {
   type ErrorsView,
   type StatusFilter,
 } from '../errors';
-import { formatCount, formatDateTime, formatRelative } from '../format';
+import { formatCount, formatDateTime, formatRelative, formatShortDateTime } from '../format';
 import { inUse, poll } from '../poller';
+import { issueMark, rangeDays, recordingHash, recordingWho } from '../recordings';
 import { canChange } from '../roles';
 import { routeHash } from '../routes';
 import { errorNotice, messageOf, statusNotice } from '../ui/alert';
@@ -80,6 +82,64 @@ export function errorsPage(ctx: AppContext, projectId: string, query: Record<str
     list.querySelector<HTMLElement>(`[data-fingerprint="${CSS.escape(was)}"] button`)?.focus();
   });
   const actions = h('div', { class: 'actions' });
+
+  // The recorded sessions an issue happened in. The API lists no sessions per
+  // issue, so the recordings with errors in the range are read for an exception
+  // mark of this issue: a few requests, once per issue and range, when it is opened.
+  const RECORDINGS_LOOKED_AT = 10;
+  type Found = Array<{ recording: Recording; at: number }> | 'looking' | 'failed';
+  const recordingsOf = new Map<string, Found>();
+  const watchBox = h('div', { class: 'issue-recordings' });
+  const lookupKey = (fingerprint: string) => JSON.stringify([fingerprint, view.range]);
+
+  function renderWatch(fingerprint: string) {
+    const found = recordingsOf.get(lookupKey(fingerprint));
+    if (found === undefined || found === 'looking') {
+      fill(watchBox, h('p', { class: 'muted' }, 'Looking for recorded sessions…'));
+    } else if (found === 'failed') {
+      fill(watchBox, h('p', { class: 'muted' }, 'Could not look for recorded sessions; the page tries again when the issue is opened again.'));
+    } else if (found.length === 0) {
+      fill(watchBox, h('p', { class: 'empty' }, 'No recorded session had this error in this range.'));
+    } else {
+      fill(
+        watchBox,
+        h(
+          'ul',
+          { class: 'watch-list' },
+          found.map(({ recording, at }) =>
+            h(
+              'li',
+              null,
+              h('a', { href: recordingHash(projectKey, recording.id, at), 'aria-label': `Watch ${recordingWho(recording)} at ${formatShortDateTime(at)}` }, 'Watch'),
+              ` ${recordingWho(recording)} · ${formatShortDateTime(at)}`,
+            ),
+          ),
+        ),
+      );
+    }
+  }
+
+  async function findRecordings(issue: Issue) {
+    const key = lookupKey(issue.fingerprint);
+    const known = recordingsOf.get(key);
+    if (known !== undefined && known !== 'failed') return;
+    recordingsOf.set(key, 'looking');
+    renderWatch(issue.fingerprint);
+    try {
+      const list = await api.recordings(project!.id, { errors: true, days: rangeDays(view.range, Date.now()), limit: RECORDINGS_LOOKED_AT });
+      const found: Array<{ recording: Recording; at: number }> = [];
+      // One at a time: this is a side panel, not worth a burst of requests.
+      for (const recording of list.recordings) {
+        const detail = await api.recording(project!.id, recording.id);
+        const mark = issueMark(detail.marks ?? [], issue);
+        if (mark) found.push({ recording, at: mark.t });
+      }
+      recordingsOf.set(key, found);
+    } catch {
+      recordingsOf.set(key, 'failed');
+    }
+    if (view.issue === issue.fingerprint) renderWatch(issue.fingerprint);
+  }
   const detail = h(
     'section',
     { class: 'panel issue-detail', 'aria-labelledby': 'issue-heading', hidden: true },
@@ -197,7 +257,11 @@ export function errorsPage(ctx: AppContext, projectId: string, query: Record<str
             h('pre', { class: 'stack', tabindex: 0, 'aria-label': 'Sample stack trace' }, issue.sample.stack || '(no stack trace)'),
           ]
         : h('p', { class: 'empty' }, 'No sample kept.'),
+      h('h3', null, 'Recorded sessions'),
+      watchBox,
     );
+    renderWatch(issue.fingerprint);
+    void findRecordings(issue);
   }
 
   function statusButton(issue: Issue): HTMLElement {

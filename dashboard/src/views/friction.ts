@@ -1,9 +1,11 @@
 // Friction: where people struggle. Rage clicks, dead clicks and form errors for a
 // time range (each against the period before it), per day, by page and by element;
-// an element's row opens the sessions it happened in, each linked to its events.
+// an element's row opens the sessions it happened in, each linked to its events,
+// with a thumbnail of the screenshot taken then (if any) and a link that opens the
+// session's recording at that moment (if it was recorded).
 // It asks again every 5 s while the tab is visible, except while a dropdown is in use.
 
-import { api, type Friction, type FrictionElement, type FrictionKind, type FrictionSession } from '../api';
+import { api, type Friction, type FrictionElement, type FrictionKind, type FrictionSession, type Recording } from '../api';
 import { h, fill } from '../dom';
 import { formatCount, formatShortDateTime } from '../format';
 import {
@@ -18,6 +20,7 @@ import {
   type FrictionView,
 } from '../friction';
 import { inUse, poll } from '../poller';
+import { recordingHash } from '../recordings';
 import { trend } from '../report';
 import { routeHash } from '../routes';
 import { errorNotice, messageOf } from '../ui/alert';
@@ -97,6 +100,72 @@ export function frictionPage(ctx: AppContext, projectId: string, query: Record<s
   );
 
   const count = (n: number) => formatCount(n);
+
+  // Which sessions were recorded: asked once per session shown (a few at a time),
+  // kept for the page's life; a session not recorded yet is asked again after a while.
+  const recorded = new Map<string, { recording: Recording | null; at: number }>();
+  const asking = new Set<string>();
+  const ASK_AGAIN_MS = 60_000;
+  let lookups: AbortController | null = null;
+  /** The sessions listed now, for a Watch link found after they were drawn. */
+  let shownSessionRows: FrictionSession[] = [];
+
+  function watchCell(s: FrictionSession): HTMLElement {
+    const cell = h('span', { class: 'watch', 'data-session': s.session_id });
+    const known = recorded.get(s.session_id);
+    if (known?.recording) showWatch(cell, known.recording, s);
+    return cell;
+  }
+
+  function showWatch(cell: HTMLElement, recording: Recording, s: FrictionSession) {
+    fill(
+      cell,
+      h('a', { href: recordingHash(projectKey, recording.id, s.first_at), 'aria-label': `Watch session ${s.session_id} from ${formatShortDateTime(s.first_at)}` }, 'Watch'),
+    );
+  }
+
+  async function findRecordings(sessions: FrictionSession[]) {
+    const now = Date.now();
+    const wanted = sessions.filter((s) => {
+      const known = recorded.get(s.session_id);
+      return !asking.has(s.session_id) && (!known || (!known.recording && now - known.at > ASK_AGAIN_MS));
+    });
+    if (wanted.length === 0) return;
+    lookups ??= new AbortController();
+    const { signal } = lookups;
+    const queue = [...wanted];
+    for (const s of wanted) asking.add(s.session_id);
+    const worker = async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) {
+        try {
+          const answer = await api.recordings(project!.id, { session: s.session_id, limit: 1 }, signal);
+          recorded.set(s.session_id, { recording: answer.recordings[0] ?? null, at: Date.now() });
+        } catch {
+          // No Watch link is the honest answer when the question failed; it is asked again later.
+          recorded.set(s.session_id, { recording: null, at: Date.now() });
+        } finally {
+          asking.delete(s.session_id);
+        }
+        if (signal.aborted) return;
+        const found = recorded.get(s.session_id)?.recording;
+        if (!found) continue;
+        for (const row of sessionsBody.querySelectorAll<HTMLElement>(`.watch[data-session="${CSS.escape(s.session_id)}"]`)) {
+          const session = shownSessionRows.find((x) => x.session_id === s.session_id);
+          if (session) showWatch(row, found, session);
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
+  }
+
+  function thumbnail(s: FrictionSession): HTMLElement | string {
+    if (!s.screenshot_url) return '–';
+    return h(
+      'a',
+      { href: s.screenshot_url, class: 'thumb', target: '_blank', rel: 'noopener', title: 'The screenshot, full size' },
+      h('img', { src: s.screenshot_url, alt: `Screenshot of session ${s.session_id}`, loading: 'lazy', width: 96, height: 60 }),
+    );
+  }
 
   function render(data: Friction) {
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
@@ -198,9 +267,11 @@ export function frictionPage(ctx: AppContext, projectId: string, query: Record<s
   }
 
   function renderSessions(element: ElementKey, sessions: FrictionSession[]) {
+    void findRecordings(sessions);
     const signature = JSON.stringify([element, sessions]);
     if (signature === shownSessions) return;
     shownSessions = signature;
+    shownSessionRows = sessions;
     fill(
       sessionsBody,
       sessions.length === 0
@@ -226,9 +297,11 @@ export function frictionPage(ctx: AppContext, projectId: string, query: Record<s
               { label: 'Count', num: true, cell: (s) => count(s.count) },
               { label: 'First', cell: (s) => h('span', { class: 'nowrap' }, formatShortDateTime(s.first_at)) },
               { label: 'Last', cell: (s) => h('span', { class: 'nowrap' }, formatShortDateTime(s.last_at)) },
+              { label: 'Screenshot', key: 'screenshot', cell: thumbnail },
+              { label: 'Recording', key: 'recording', cell: watchCell },
             ],
             sessions,
-            { className: 'friction-sessions' },
+            { className: 'friction-sessions', rowAttrs: (s) => ({ 'data-session': s.session_id }) },
           ),
     );
   }
@@ -299,6 +372,7 @@ export function frictionPage(ctx: AppContext, projectId: string, query: Record<s
     dispose() {
       poller.stop();
       inFlight?.abort();
+      lookups?.abort();
       chart.dispose();
     },
   };

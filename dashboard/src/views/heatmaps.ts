@@ -9,6 +9,7 @@ import { h, fill, uid } from '../dom';
 import { formatCount, formatDecimal } from '../format';
 import {
   HEATMAP_KINDS,
+  backgroundOf,
   heatmapParams,
   heatmapViewFromQuery,
   heatmapViewToQuery,
@@ -126,7 +127,7 @@ export function heatmapsPage(ctx: AppContext, projectId: string, query: Record<s
     summary.textContent =
       `${formatCount(data.clicks)} ${data.clicks === 1 ? 'click' : 'clicks'} (${what}) in ${formatCount(data.cells.length)} cells · ` +
       `drawn ${formatCount(data.width)} px wide, ${formatCount(data.height)} px tall` +
-      (data.screenshot ? ' over a screenshot' : ' as an outline');
+      (backgroundOf(data) ? ' over its newest screenshot' : ' as an outline');
     legendMax.textContent = `More clicks (up to ${formatCount(Math.max(1, data.max))} in one spot; log scale)`;
     map.draw(data, arrived);
 

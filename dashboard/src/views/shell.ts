@@ -20,6 +20,7 @@ const PAGES: Array<{ page: ProjectPage; label: string }> = [
   { page: 'heatmaps', label: 'Heatmaps' },
   { page: 'performance', label: 'Performance' },
   { page: 'alerts', label: 'Alerts' },
+  { page: 'recordings', label: 'Recordings & exports' },
   { page: 'keys', label: 'Keys & install' },
 ];
 
@@ -31,6 +32,7 @@ function pageOf(route: Route): ProjectPage | null {
   if (route.page === 'event') return 'events';
   if (route.page === 'customer') return 'customers';
   if (route.page === 'contact') return 'contacts';
+  if (route.page === 'recording') return 'recordings';
   return PAGES.find((p) => p.page === route.page)?.page ?? null;
 }
 

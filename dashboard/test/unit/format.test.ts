@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import {
   capitalise,
   countryName,
+  formatBytes,
+  formatClock,
   formatCompact,
   formatDate,
   formatDecimal,
@@ -136,4 +138,28 @@ test('shorter dates for wide tables; device types as words', () => {
   assert.equal(formatDate(at, utc), '6 Jan 2026');
   assert.equal(capitalise('desktop'), 'Desktop');
   assert.equal(capitalise(null), '–');
+});
+
+test('sizes in binary units, one decimal below ten', () => {
+  assert.equal(formatBytes(0, utc), '0 B');
+  assert.equal(formatBytes(1023, utc), '1,023 B');
+  assert.equal(formatBytes(1024, utc), '1 KiB');
+  assert.equal(formatBytes(1536, utc), '1.5 KiB');
+  assert.equal(formatBytes(53_211, utc), '52 KiB');
+  assert.equal(formatBytes(3.25 * 1024 * 1024, utc), '3.3 MiB');
+  assert.equal(formatBytes(1024 ** 3, utc), '1 GiB');
+  // Just under a unit rounds up into it, not to "1,024 KiB".
+  assert.equal(formatBytes(1024 * 1024 - 10, utc), '1 MiB');
+  assert.equal(formatBytes(null), '–');
+  assert.equal(formatBytes(-1), '–');
+});
+
+test("a player's clock", () => {
+  assert.equal(formatClock(0), '0:00');
+  assert.equal(formatClock(8_999), '0:08');
+  assert.equal(formatClock(61_000), '1:01');
+  assert.equal(formatClock(12 * 60_000 + 5_000), '12:05');
+  assert.equal(formatClock(3_723_000), '1:02:03');
+  assert.equal(formatClock(-500), '0:00');
+  assert.equal(formatClock(Number.NaN), '0:00');
 });

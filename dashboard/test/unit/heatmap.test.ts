@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Heatmap } from '../../src/api';
 import {
+  backgroundOf,
   density,
   heatmapParams,
   heatmapViewFromQuery,
@@ -178,4 +179,14 @@ test('a map is drawn again only when its clicks changed', () => {
   assert.equal(mapSignature(map()), mapSignature(map()));
   assert.notEqual(mapSignature(map()), mapSignature(map({ clicks: 829, cells: [[12, 40, 518], [13, 40, 311]], max: 518 })));
   assert.notEqual(mapSignature(map()), mapSignature(map({ kind: 'rage_click' })));
+  // A new screenshot of the page is drawn too.
+  assert.notEqual(mapSignature(map()), mapSignature(map({ background_url: '/api/projects/1/screenshots/3/image' })));
+});
+
+test("the page's newest screenshot goes beneath the clicks", () => {
+  assert.equal(backgroundOf({ screenshot: null, background_url: '/api/projects/1/screenshots/3/image' }), '/api/projects/1/screenshots/3/image');
+  assert.equal(backgroundOf({ screenshot: '/old.png', background_url: '/api/projects/1/screenshots/3/image' }), '/api/projects/1/screenshots/3/image');
+  assert.equal(backgroundOf({ screenshot: '/old.png', background_url: null }), '/old.png');
+  assert.equal(backgroundOf({ screenshot: null }), null);
+  assert.equal(backgroundOf({ screenshot: null, background_url: '' }), null);
 });

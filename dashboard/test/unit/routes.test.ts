@@ -28,6 +28,10 @@ test('every page survives its own address', () => {
     { page: 'contact', project: '7', contact: 'a/b?c d#ü%' },
     { page: 'tasks', project: '7' },
     { page: 'funnel', project: '7' },
+    { page: 'recordings', project: '7', query: {} },
+    { page: 'recordings', project: '7', query: { range: '7d', user: 'u 1', page: '/p/*', min_secs: '30', friction: 'true', offset: '50' } },
+    { page: 'recording', project: '7', recording: '12', query: {} },
+    { page: 'recording', project: '7', recording: '12', query: { t: '1700000000123' } },
   ];
   for (const route of routes) assert.deepEqual(parseRoute(routeHash(route)), route, routeHash(route));
 });
@@ -48,6 +52,7 @@ test('anything else is missing', () => {
   assert.equal(parseRoute('#/projects/3/contacts/c1/timeline').page, 'missing');
   assert.equal(parseRoute('#/projects/3/tasks/t1').page, 'missing');
   assert.equal(parseRoute('#/projects/3/funnel/New%20Lead').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/recordings/7/replay').page, 'missing');
   assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
 });
 
@@ -65,6 +70,7 @@ test('project links by page', () => {
   assert.equal(projectHash(3, 'contacts'), '#/projects/3/contacts');
   assert.equal(projectHash(3, 'tasks'), '#/projects/3/tasks');
   assert.equal(projectHash(3, 'funnel'), '#/projects/3/funnel');
+  assert.equal(projectHash(3, 'recordings'), '#/projects/3/recordings');
 });
 
 test('CRM addresses', () => {
