@@ -7,7 +7,9 @@
 # Starts `spoor serve` on a fresh store, sends the events with the load
 # generator, waits until the friction processor has read them all, then asks
 # each report for the last 30 days 10 times and prints one JSON line with
-# each one's p50 and max (ms, as the client measured them).
+# each one's p50 and max (ms, as the client measured them). Then it exports the
+# 30-day friction summary as a PDF 5 times (an export job each: queued, run,
+# stored) and adds how long each took from the request to "completed".
 #
 #   bash bench/friction.sh
 #   BENCH_DATABASE_URL=postgres://... bash bench/friction.sh   (an empty database)
@@ -63,6 +65,23 @@ for name, path in reports.items():
         out[name].update({k: v["count"] for k, v in body["totals"].items()})
     if name == "errors":
         out[name].update(issues=len(body["issues"]))
+def call(method, path, body=None):
+    req = urllib.request.Request(f"{url}/api/projects/1{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+times, size = [], 0
+for _ in range(5):
+    t = time.perf_counter()
+    job = call("POST", "/exports", {"report": "friction", "format": "pdf", "days": 30})["job"]
+    while job["status"] not in ("completed", "failed"):
+        time.sleep(0.02)
+        job = call("GET", f"/exports/{job['id']}")
+    times.append((time.perf_counter() - t) * 1000)
+    assert job["status"] == "completed", job
+    size = job["bytes"]
+times.sort()
+out["friction_pdf_export"] = {"p50_ms": round(times[2], 1), "max_ms": round(times[-1], 1), "bytes": size}
 print(json.dumps(out))
 PY
 if [ -n "${BENCH_KEEP:-}" ]; then

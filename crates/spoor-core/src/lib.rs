@@ -5,6 +5,7 @@
 pub mod event;
 pub mod ip;
 pub mod limits;
+pub mod media;
 pub mod password;
 pub mod secret;
 pub mod sketch;

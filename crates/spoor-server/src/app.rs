@@ -27,6 +27,11 @@ pub struct App {
     pub network_calls: tokio::sync::Semaphore,
     /// Erased people's ids, refused on ingestion.
     pub tombstones: Arc<crate::tombstones::Tombstones>,
+    /// Where recordings, screenshots and exports keep their bytes.
+    pub files: crate::files::FileStore,
+    /// The exports job, run at once when a person queues an export (its lease
+    /// still keeps it to one runner), rather than at the scheduler's next turn.
+    pub exports: Arc<crate::scheduler::Job>,
     /// Whether the listener takes connections on loopback addresses only (set
     /// when serving starts): routes meant for the machine itself may then run
     /// without a secret.
@@ -58,6 +63,10 @@ impl App {
         let limits = RateLimits::new(store.is_shared(), config.redis_url.as_deref())?;
         tracing::info!("rate limits are counted {}", limits.describe());
         let tombstones = Arc::new(crate::tombstones::Tombstones::load(&store)?);
+        let files = crate::files::FileStore::open(&config.scheduler.exports.files)
+            .map_err(|e| ServerError::Config(e.to_string()))?;
+        tracing::info!("files are kept in {}", files.describe());
+        let exports = Arc::new(crate::scheduler::exports(&config.scheduler));
         let app = App {
             store,
             config,
@@ -68,6 +77,8 @@ impl App {
             metrics,
             network_calls,
             tombstones,
+            files,
+            exports,
             loopback_only: AtomicBool::new(false),
         };
         Ok((Arc::new(app), handle))

@@ -33,6 +33,36 @@ pub struct ServerConfig {
     /// The secret an external cron sends to `/api/analytics/cleanup`.
     pub cron_secret: Option<String>,
     pub scheduler: SchedulerConfig,
+    /// Bounds on stored files (recordings, screenshots, videos).
+    pub uploads: UploadLimits,
+}
+
+/// Bounds on uploaded files.
+#[derive(Clone, Copy, Debug)]
+pub struct UploadLimits {
+    /// A recording chunk as sent (usually gzip).
+    pub max_chunk_bytes: usize,
+    /// A recording chunk decompressed.
+    pub max_chunk_decoded_bytes: usize,
+    /// A screenshot.
+    pub max_screenshot_bytes: usize,
+    /// An uploaded video.
+    pub max_video_bytes: usize,
+    /// Bytes a project may store in files unless its own quota says otherwise;
+    /// 0 for no limit.
+    pub default_quota_bytes: i64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            max_chunk_bytes: 2 * 1024 * 1024,
+            max_chunk_decoded_bytes: 16 * 1024 * 1024,
+            max_screenshot_bytes: 10 * 1024 * 1024,
+            max_video_bytes: 200 * 1024 * 1024,
+            default_quota_bytes: 10 * 1024 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -50,6 +80,7 @@ impl Default for ServerConfig {
             redis_url: None,
             cron_secret: None,
             scheduler: SchedulerConfig::default(),
+            uploads: UploadLimits::default(),
         }
     }
 }

@@ -10,6 +10,8 @@ mod app;
 mod background;
 pub mod config;
 mod enrich;
+pub mod exports;
+pub mod files;
 pub mod friction;
 mod http;
 mod ingest;

@@ -23,6 +23,8 @@ use prometheus_client::metrics::counter::Counter;
 
 use crate::alerts::{ALERTS_JOB, AlertsConfig, AlertsJob};
 use crate::background::{HeldLease, Stop, Worker};
+use crate::exports::{EXPORTS_JOB, ExportsConfig, ExportsJob};
+use crate::files::FileStore;
 use crate::metering::{self, CLEANUP_JOB, MeteringConfig};
 use crate::telemetry::{JobLabels, Metrics};
 
@@ -45,6 +47,8 @@ pub struct SchedulerConfig {
     pub metering: MeteringConfig,
     /// How often alert rules are evaluated, and how alerts are delivered.
     pub alerts: AlertsConfig,
+    /// Where files live, and how often queued exports are looked for.
+    pub exports: ExportsConfig,
 }
 
 impl Default for SchedulerConfig {
@@ -56,6 +60,7 @@ impl Default for SchedulerConfig {
             sessions_working_set: spoor_store::working_set::DEFAULT_PEOPLE,
             metering: MeteringConfig::default(),
             alerts: AlertsConfig::default(),
+            exports: ExportsConfig::default(),
         }
     }
 }
@@ -122,11 +127,26 @@ pub fn jobs(config: &SchedulerConfig, calls_completed: Counter) -> Vec<Job> {
         name: "project-retention",
         every: Duration::from_secs(24 * 3600),
         first_after: Duration::from_secs(3600),
-        run: Box::new(expire_projects),
+        run: expire_projects(config),
     });
     jobs.push(metering_cleanup(config, calls_completed));
     jobs.push(alerts(config));
+    jobs.push(exports(config));
     jobs
+}
+
+/// Export jobs and scheduled reports (`crate::exports`) as a job.
+pub fn exports(config: &SchedulerConfig) -> Job {
+    let job = ExportsJob::new(&config.exports, &config.alerts.notify);
+    Job {
+        name: EXPORTS_JOB,
+        every: config.exports.every,
+        first_after: Duration::ZERO,
+        run: Box::new(move |store| match &job {
+            Ok(job) => Ok(job.run(store, spoor_core::time::now_ms())?.describe()),
+            Err(e) => Err(StoreError::Invalid(e.clone())),
+        }),
+    }
 }
 
 /// Alert rules' evaluation and delivery (`crate::alerts`) as a job.
@@ -159,26 +179,40 @@ pub fn metering_cleanup(config: &SchedulerConfig, calls_completed: Counter) -> J
 }
 
 /// Each project's retention (`Store::project_retention`, 90 days unless set):
-/// raw events and sessions older than it go, people's summaries and the
-/// overview's rollups stay.
-fn expire_projects(store: &Store) -> Result<String, StoreError> {
-    let now = spoor_core::time::now_ms();
-    let mut lines = Vec::new();
-    for project in store.projects()? {
-        let days = store.project_retention(project.id)?;
-        if days == 0 {
-            continue;
+/// raw events, sessions, recordings and screenshots older than it go (their
+/// files with them), people's summaries and the overview's rollups stay.
+fn expire_projects(config: &SchedulerConfig) -> JobFn {
+    let files = FileStore::open(&config.exports.files).map_err(|e| e.to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string());
+    Box::new(move |store| {
+        let (files, runtime) = match (&files, &runtime) {
+            (Ok(f), Ok(r)) => (f, r),
+            (Err(e), _) | (_, Err(e)) => return Err(StoreError::Invalid(e.clone())),
+        };
+        let now = spoor_core::time::now_ms();
+        let mut lines = Vec::new();
+        for project in store.projects()? {
+            let days = store.project_retention(project.id)?;
+            if days == 0 {
+                continue;
+            }
+            let cutoff = now - i64::from(days) * 86_400_000;
+            let done = store.expire_project(project.id, cutoff)?;
+            let freed = store.expire_files(project.id, cutoff)?;
+            runtime.block_on(files.delete_all(&freed.file_keys));
+            lines.push(format!(
+                "{}: kept {days} days, deleted {} events, {} sessions, {} recordings and {} screenshots",
+                project.name, done.events, done.sessions, freed.recordings, freed.screenshots
+            ));
         }
-        let done = store.expire_project(project.id, now - i64::from(days) * 86_400_000)?;
-        lines.push(format!(
-            "{}: kept {days} days, deleted {} events and {} sessions",
-            project.name, done.events, done.sessions
-        ));
-    }
-    Ok(if lines.is_empty() {
-        "no project has a retention".into()
-    } else {
-        lines.join("; ")
+        Ok(if lines.is_empty() {
+            "no project has a retention".into()
+        } else {
+            lines.join("; ")
+        })
     })
 }
 

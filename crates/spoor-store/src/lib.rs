@@ -12,6 +12,7 @@ pub mod crm;
 pub mod crm_world;
 pub mod customers;
 mod error;
+pub mod files;
 pub mod friction;
 mod key_touches;
 pub mod metering;
@@ -1007,6 +1008,154 @@ impl Store {
             dispatch!(self, s => s.crm_rescale(project_id, factor))?;
         }
         self.set_setting(&crm_setting(project_id), &json)
+    }
+
+    /// Adds a chunk to its session's rrweb recording, unless the chunk is stored
+    /// already or the project's quota (bytes, 0 for none) would be passed.
+    pub fn add_recording_chunk(
+        &self,
+        chunk: &files::NewChunk,
+        quota: i64,
+    ) -> StoreResult<files::Stored<i64>> {
+        dispatch!(self, s => s.add_recording_chunk(chunk, quota))
+    }
+    /// Records a session's uploaded video; a session has one.
+    pub fn add_video(
+        &self,
+        video: &files::NewVideo,
+        quota: i64,
+    ) -> StoreResult<files::Stored<i64>> {
+        dispatch!(self, s => s.add_video(video, quota))
+    }
+    /// A page of recordings, newest first, and how many match in all.
+    pub fn recordings(
+        &self,
+        filter: &files::RecordingFilter,
+    ) -> StoreResult<(Vec<files::Recording>, i64)> {
+        dispatch!(self, s => s.recordings(filter))
+    }
+    pub fn recording(&self, project_id: i64, id: i64) -> StoreResult<Option<files::Recording>> {
+        dispatch!(self, s => s.recording(project_id, id))
+    }
+    /// A recording's chunks in playback order.
+    pub fn recording_chunks(&self, recording_id: i64) -> StoreResult<Vec<files::Chunk>> {
+        dispatch!(self, s => s.recording_chunks(recording_id))
+    }
+    /// Deletes a recording, its chunks and its session's screenshots; the caller
+    /// removes the freed files.
+    pub fn delete_recording(&self, project_id: i64, id: i64) -> StoreResult<files::Freed> {
+        dispatch!(self, s => s.delete_recording(project_id, id))
+    }
+    /// Stores a friction event's screenshot; an event has one.
+    pub fn add_screenshot(
+        &self,
+        shot: &files::Screenshot,
+        quota: i64,
+    ) -> StoreResult<files::Stored<files::Screenshot>> {
+        dispatch!(self, s => s.add_screenshot(shot, quota))
+    }
+    pub fn screenshots(
+        &self,
+        filter: &files::ScreenshotFilter,
+    ) -> StoreResult<Vec<files::Screenshot>> {
+        dispatch!(self, s => s.screenshots(filter))
+    }
+    pub fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<files::Screenshot>> {
+        dispatch!(self, s => s.screenshot(project_id, id))
+    }
+    pub fn create_export_job(&self, job: &files::NewExportJob) -> StoreResult<files::ExportJob> {
+        dispatch!(self, s => s.create_export_job(job))
+    }
+    /// A project's newest export jobs first.
+    pub fn export_jobs(&self, project_id: i64, limit: i64) -> StoreResult<Vec<files::ExportJob>> {
+        dispatch!(self, s => s.export_jobs(project_id, limit))
+    }
+    pub fn export_job(&self, id: i64) -> StoreResult<Option<files::ExportJob>> {
+        dispatch!(self, s => s.export_job(id))
+    }
+    /// Puts jobs left running by a runner that died back in the queue. Only the
+    /// holder of the `exports` job's lease may call it.
+    pub fn requeue_running_exports(&self) -> StoreResult<u64> {
+        dispatch!(self, s => s.requeue_running_exports())
+    }
+    /// Takes the oldest queued job and marks it running.
+    pub fn claim_export_job(&self, now: i64) -> StoreResult<Option<files::ExportJob>> {
+        dispatch!(self, s => s.claim_export_job(now))
+    }
+    pub fn export_progress(&self, id: i64, progress: i64) -> StoreResult<()> {
+        dispatch!(self, s => s.export_progress(id, progress))
+    }
+    /// Records a running job's outcome: its file and size, or why it failed.
+    /// A scheduled job's report gets `delivery` (pending) to be sent.
+    pub fn finish_export(
+        &self,
+        id: i64,
+        result: Result<(&str, i64), &str>,
+        delivery: Option<&str>,
+        now: i64,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.finish_export(id, result, delivery, now))
+    }
+    /// Scheduled jobs whose report is due to be (re)sent.
+    pub fn due_deliveries(&self, now: i64, limit: i64) -> StoreResult<Vec<files::ExportJob>> {
+        dispatch!(self, s => s.due_deliveries(now, limit))
+    }
+    pub fn delivery_attempted(
+        &self,
+        id: i64,
+        delivery: &str,
+        error: Option<&str>,
+        next_at: i64,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.delivery_attempted(id, delivery, error, next_at))
+    }
+    pub fn delete_export_job(&self, project_id: i64, id: i64) -> StoreResult<files::Freed> {
+        dispatch!(self, s => s.delete_export_job(project_id, id))
+    }
+    pub fn create_schedule(
+        &self,
+        schedule: &files::ReportSchedule,
+    ) -> StoreResult<files::ReportSchedule> {
+        dispatch!(self, s => s.create_schedule(schedule))
+    }
+    pub fn schedules(&self, project_id: Option<i64>) -> StoreResult<Vec<files::ReportSchedule>> {
+        dispatch!(self, s => s.schedules(project_id))
+    }
+    pub fn delete_schedule(&self, project_id: i64, id: i64) -> StoreResult<bool> {
+        dispatch!(self, s => s.delete_schedule(project_id, id))
+    }
+    /// Moves a due schedule to its next run and queues its job, in one
+    /// transaction; `None` when another run moved it first.
+    pub fn queue_scheduled(
+        &self,
+        schedule: &files::ReportSchedule,
+        next_run_at: i64,
+        job: &files::NewExportJob,
+    ) -> StoreResult<Option<files::ExportJob>> {
+        dispatch!(self, s => s.queue_scheduled(schedule, next_run_at, job))
+    }
+    /// Bytes a project stores, by kind (`quota_bytes` is left for the caller,
+    /// who knows the default: see `file_quota`).
+    pub fn storage_use(&self, project_id: i64) -> StoreResult<files::StorageUse> {
+        dispatch!(self, s => s.storage_use(project_id))
+    }
+    /// A project's own storage quota in bytes, if one was set.
+    pub fn file_quota(&self, project_id: i64) -> StoreResult<Option<i64>> {
+        Ok(self
+            .setting(&files::quota_setting(project_id))?
+            .and_then(|v| v.parse().ok()))
+    }
+    pub fn set_file_quota(&self, project_id: i64, bytes: i64) -> StoreResult<()> {
+        self.set_setting(&files::quota_setting(project_id), &bytes.to_string())
+    }
+    /// Deletes the recordings of these people (user or anonymous ids) and their
+    /// sessions' screenshots; the caller removes the freed files.
+    pub fn erase_files(&self, project_id: i64, ids: &[String]) -> StoreResult<files::Freed> {
+        dispatch!(self, s => s.erase_files(project_id, ids))
+    }
+    /// Deletes recordings that ended, and screenshots taken, before `cutoff`.
+    pub fn expire_files(&self, project_id: i64, cutoff: i64) -> StoreResult<files::Freed> {
+        dispatch!(self, s => s.expire_files(project_id, cutoff))
     }
 
     /// Removes events older than `cutoff` (ms): on PostgreSQL by dropping whole

@@ -1678,3 +1678,262 @@ fn sqlite_upgrades_a_store_whose_derived_tables_were_in_the_event_log_file() {
         "tombstones stay in spoor.db"
     );
 }
+
+fn chunk(session: &str, id: &str, first: i64, bytes: i64) -> spoor_store::files::NewChunk {
+    spoor_store::files::NewChunk {
+        project_id: 1,
+        session_id: session.into(),
+        chunk_id: id.into(),
+        user_id: Some("u1".into()),
+        anonymous_id: Some("a1".into()),
+        url: Some(format!("https://a.example/{id}")),
+        first_ts: first,
+        last_ts: first + 500,
+        events: 3,
+        bytes,
+        file_key: format!("p1/r/{session}/{id}"),
+        now: 1,
+    }
+}
+
+/// Recordings, screenshots, export jobs, schedules and storage use.
+fn check_files(store: Store) {
+    use spoor_store::files::{
+        NewExportJob, RecordingFilter, ReportSchedule, Screenshot, ScreenshotFilter, Stored,
+    };
+    // Chunks: stored once, the recording spans them all, its url is the first page's.
+    assert_eq!(
+        store
+            .add_recording_chunk(&chunk("s1", "b", 2_000, 100), 0)
+            .unwrap(),
+        Stored::New(1)
+    );
+    assert_eq!(
+        store
+            .add_recording_chunk(&chunk("s1", "a", 1_000, 50), 0)
+            .unwrap(),
+        Stored::New(1)
+    );
+    assert_eq!(
+        store
+            .add_recording_chunk(&chunk("s1", "a", 1_000, 50), 0)
+            .unwrap(),
+        Stored::Duplicate(1)
+    );
+    let r = store.recording(1, 1).unwrap().unwrap();
+    assert_eq!(
+        (r.started_at, r.ended_at, r.chunks, r.bytes),
+        (1_000, 2_500, 2, 150)
+    );
+    assert_eq!(r.url.as_deref(), Some("https://a.example/a"));
+    let order: Vec<String> = store
+        .recording_chunks(1)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.chunk_id)
+        .collect();
+    assert_eq!(order, ["a", "b"]);
+    assert_eq!(store.storage_use(1).unwrap().recordings, 150);
+    // A quota counts what is stored in every kind.
+    assert_eq!(
+        store
+            .add_recording_chunk(&chunk("s2", "a", 5_000, 100), 200)
+            .unwrap(),
+        Stored::OverQuota {
+            used: 150,
+            quota: 200
+        }
+    );
+    assert_eq!(
+        store
+            .recordings(&RecordingFilter {
+                project_id: 1,
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+            .1,
+        1
+    );
+    store
+        .add_recording_chunk(&chunk("s2", "a", 5_000, 100), 0)
+        .unwrap();
+    let (page, total) = store
+        .recordings(&RecordingFilter {
+            project_id: 1,
+            limit: 1,
+            offset: 0,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((page[0].session_id.as_str(), total), ("s2", 2));
+    let (long, _) = store
+        .recordings(&RecordingFilter {
+            project_id: 1,
+            min_duration_ms: Some(1_000),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(long.len(), 1);
+    // Screenshots: one per event.
+    let shot = Screenshot {
+        id: 0,
+        project_id: 1,
+        friction_event_id: "e1".into(),
+        session_id: Some("s1".into()),
+        page: Some("/x".into()),
+        kind: Some("rage_click".into()),
+        width: 10,
+        height: 5,
+        bytes: 7,
+        file_key: "p1/s/e1".into(),
+        created_at: 3_000,
+    };
+    assert!(matches!(
+        store.add_screenshot(&shot, 0).unwrap(),
+        Stored::New(_)
+    ));
+    assert!(
+        matches!(store.add_screenshot(&shot, 0).unwrap(), Stored::Duplicate(s) if s.width == 10)
+    );
+    let by_page = store
+        .screenshots(&ScreenshotFilter {
+            project_id: 1,
+            page: Some("/x".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(by_page.len(), 1);
+    // Erasure takes the person's recordings and their sessions' screenshots.
+    let freed = store.erase_files(1, &["a1".into()]).unwrap();
+    assert_eq!((freed.recordings, freed.screenshots), (2, 1));
+    let mut keys = freed.file_keys.clone();
+    keys.sort();
+    assert_eq!(keys, ["p1/r/s1/a", "p1/r/s1/b", "p1/r/s2/a", "p1/s/e1"]);
+    assert_eq!(store.storage_use(1).unwrap().used_bytes, 0);
+    // Retention: what ended before the cutoff goes.
+    store
+        .add_recording_chunk(&chunk("old", "a", 1_000, 10), 0)
+        .unwrap();
+    store
+        .add_recording_chunk(&chunk("new", "a", 9_000, 10), 0)
+        .unwrap();
+    let freed = store.expire_files(1, 5_000).unwrap();
+    assert_eq!(
+        (freed.recordings, freed.file_keys.clone()),
+        (1, vec!["p1/r/old/a".to_string()])
+    );
+    // Export jobs: claimed once, oldest first, finished with their file.
+    let job = |report: &str| NewExportJob {
+        project_id: 1,
+        report: report.into(),
+        format: "pdf".into(),
+        params: "{}".into(),
+        schedule_id: None,
+        now: 10,
+    };
+    let first = store.create_export_job(&job("friction")).unwrap();
+    store.create_export_job(&job("journeys")).unwrap();
+    let claimed = store.claim_export_job(11).unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.status.as_str()), (first.id, "running"));
+    assert_eq!(store.requeue_running_exports().unwrap(), 1);
+    let claimed = store.claim_export_job(12).unwrap().unwrap();
+    assert_eq!(claimed.id, first.id);
+    store.export_progress(claimed.id, 40).unwrap();
+    store
+        .finish_export(claimed.id, Ok(("p1/exports/1.pdf", 900)), None, 13)
+        .unwrap();
+    let done = store.export_job(claimed.id).unwrap().unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.progress, done.bytes),
+        ("completed", 100, Some(900))
+    );
+    assert_eq!(store.storage_use(1).unwrap().exports, 900);
+    let second = store.claim_export_job(14).unwrap().unwrap();
+    store
+        .finish_export(second.id, Err("no such report"), None, 15)
+        .unwrap();
+    assert_eq!(
+        store
+            .export_job(second.id)
+            .unwrap()
+            .unwrap()
+            .error
+            .as_deref(),
+        Some("no such report")
+    );
+    assert!(store.claim_export_job(16).unwrap().is_none());
+    let freed = store.delete_export_job(1, first.id).unwrap();
+    assert_eq!(freed.file_keys, ["p1/exports/1.pdf"]);
+    assert!(matches!(
+        store.delete_export_job(1, first.id),
+        Err(StoreError::NotFound(_))
+    ));
+    // A due schedule queues one job, however many runs see it due.
+    let s = store
+        .create_schedule(&ReportSchedule {
+            id: 0,
+            project_id: 1,
+            report: "friction".into(),
+            format: "pdf".into(),
+            cadence: "weekly".into(),
+            email: None,
+            webhook_url: Some("https://hooks.example/x".into()),
+            params: "{}".into(),
+            signing_secret: "whsec_x".into(),
+            next_run_at: 100,
+            last_run_at: None,
+            created_at: 1,
+        })
+        .unwrap();
+    let scheduled = NewExportJob {
+        schedule_id: Some(s.id),
+        ..job("friction")
+    };
+    let queued = store.queue_scheduled(&s, 700, &scheduled).unwrap().unwrap();
+    assert_eq!(queued.schedule_id, Some(s.id));
+    assert!(
+        store
+            .queue_scheduled(&s, 700, &scheduled)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.schedules(Some(1)).unwrap()[0].next_run_at, 700);
+    // A scheduled job's report waits for delivery, which is retried until sent.
+    let claimed = store.claim_export_job(20).unwrap().unwrap();
+    store
+        .finish_export(claimed.id, Ok(("p1/exports/3.pdf", 5)), Some("pending"), 21)
+        .unwrap();
+    assert_eq!(store.due_deliveries(21, 10).unwrap().len(), 1);
+    store
+        .delivery_attempted(claimed.id, "pending", Some("503"), 500)
+        .unwrap();
+    assert!(store.due_deliveries(100, 10).unwrap().is_empty());
+    store
+        .delivery_attempted(claimed.id, "sent", None, 600)
+        .unwrap();
+    assert!(store.due_deliveries(1_000, 10).unwrap().is_empty());
+    assert_eq!(
+        store
+            .export_job(claimed.id)
+            .unwrap()
+            .unwrap()
+            .delivery_attempts,
+        2
+    );
+    assert!(store.delete_schedule(1, s.id).unwrap());
+}
+
+#[test]
+fn sqlite_keeps_files_records() {
+    let dir = tempfile::tempdir().unwrap();
+    check_files(Store::open(&StoreConfig::sqlite(dir.path())).unwrap());
+}
+
+#[test]
+fn postgres_keeps_files_records() {
+    let db = ScratchDatabase::create().unwrap();
+    check_files(Store::open(&pg_config(&db.url, "spoor")).unwrap());
+}

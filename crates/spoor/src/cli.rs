@@ -109,6 +109,67 @@ pub struct Cli {
           default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub alerts_every_seconds: u64,
 
+    /// Seconds between looks for queued report exports and due report
+    /// schedules (an export queued from the API starts at once regardless)
+    #[arg(long, global = true, env = "SPOOR_EXPORTS_EVERY_SECONDS", value_name = "SECONDS",
+          default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub exports_every_seconds: u64,
+
+    /// Directory for recordings, screenshots and exported reports; default
+    /// `files` in the data directory. Unused when an S3 bucket is given
+    #[arg(long, global = true, env = "SPOOR_FILES_DIR", value_name = "DIR")]
+    pub files_dir: Option<PathBuf>,
+
+    /// S3-compatible bucket to keep files in instead of a directory
+    #[arg(long, global = true, env = "SPOOR_S3_BUCKET", value_name = "NAME")]
+    pub s3_bucket: Option<String>,
+
+    /// The S3 endpoint (https://s3.eu-west-1.amazonaws.com, or a MinIO or
+    /// other S3-compatible server's URL)
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_S3_ENDPOINT",
+        value_name = "URL",
+        default_value = "https://s3.amazonaws.com"
+    )]
+    pub s3_endpoint: String,
+
+    /// The bucket's region
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_S3_REGION",
+        value_name = "REGION",
+        default_value = "us-east-1"
+    )]
+    pub s3_region: String,
+
+    /// Access key id for the bucket
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_S3_ACCESS_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub s3_access_key: Option<String>,
+
+    /// Secret access key for the bucket
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_S3_SECRET_KEY",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub s3_secret_key: Option<String>,
+
+    /// Address the bucket as ENDPOINT/BUCKET (MinIO and most self-hosted
+    /// servers) rather than BUCKET.ENDPOINT
+    #[arg(long, global = true, env = "SPOOR_S3_PATH_STYLE")]
+    pub s3_path_style: bool,
+
     /// Let alert webhooks reach loopback, private and link-local addresses
     /// (refused by default, so that a rule cannot probe the server's network);
     /// for local use and testing
@@ -410,6 +471,19 @@ pub struct ServeArgs {
         value_name = "SECS"
     )]
     pub scheduler_lease_secs: u64,
+
+    /// Bytes of files (recordings, screenshots, exports) a project may keep
+    /// unless its own quota says otherwise; 0 for no limit
+    #[arg(long, env = "SPOOR_FILE_QUOTA_BYTES", default_value_t = spoor_server::config::UploadLimits::default().default_quota_bytes, value_name = "BYTES")]
+    pub file_quota_bytes: i64,
+
+    /// Largest uploaded video (seed 002's upload-recording), in bytes (413 above)
+    #[arg(long, env = "SPOOR_MAX_VIDEO_BYTES", default_value_t = spoor_server::config::UploadLimits::default().max_video_bytes, value_name = "BYTES")]
+    pub max_video_bytes: usize,
+
+    /// Largest recording chunk as sent, in bytes (413 above)
+    #[arg(long, env = "SPOOR_MAX_CHUNK_BYTES", default_value_t = spoor_server::config::UploadLimits::default().max_chunk_bytes, value_name = "BYTES")]
+    pub max_chunk_bytes: usize,
 
     /// Log format on standard error; the level comes from SPOOR_LOG (default info)
     #[arg(long, env = "SPOOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]

@@ -71,6 +71,10 @@ fn run() -> anyhow::Result<()> {
             every: std::time::Duration::from_secs(cli.alerts_every_seconds),
             notify: notify_config(&cli)?,
         },
+        exports: spoor_server::exports::ExportsConfig {
+            every: std::time::Duration::from_secs(cli.exports_every_seconds),
+            files: files_config(&cli)?,
+        },
         ..Default::default()
     };
     match cli.command {
@@ -127,5 +131,30 @@ fn notify_config(cli: &Cli) -> anyhow::Result<spoor_server::notify::NotifyConfig
         allow_private_targets: cli.allow_private_webhooks,
         smtp,
         ..Default::default()
+    })
+}
+
+/// Where files go: the S3 bucket when one is named, else a directory.
+fn files_config(cli: &Cli) -> anyhow::Result<spoor_server::files::FilesConfig> {
+    use spoor_server::files::{FilesConfig, S3Config};
+    Ok(match &cli.s3_bucket {
+        Some(bucket) => FilesConfig::S3(S3Config {
+            endpoint: cli.s3_endpoint.clone(),
+            bucket: bucket.clone(),
+            region: cli.s3_region.clone(),
+            access_key: cli.s3_access_key.clone().ok_or_else(|| {
+                anyhow::anyhow!("--s3-bucket needs --s3-access-key (or SPOOR_S3_ACCESS_KEY)")
+            })?,
+            secret_key: cli.s3_secret_key.clone().ok_or_else(|| {
+                anyhow::anyhow!("--s3-bucket needs --s3-secret-key (or SPOOR_S3_SECRET_KEY)")
+            })?,
+            path_style: cli.s3_path_style,
+            prefix: String::new(),
+        }),
+        None => FilesConfig::Local(
+            cli.files_dir
+                .clone()
+                .unwrap_or_else(|| cli.data_dir.join("files")),
+        ),
     })
 }

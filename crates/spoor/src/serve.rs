@@ -43,6 +43,12 @@ pub fn run(
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
         redis_url: args.redis_url,
         cron_secret: args.cron_secret.filter(|s| !s.is_empty()),
+        uploads: spoor_server::config::UploadLimits {
+            default_quota_bytes: args.file_quota_bytes,
+            max_video_bytes: args.max_video_bytes,
+            max_chunk_bytes: args.max_chunk_bytes,
+            ..Default::default()
+        },
         scheduler: spoor_server::scheduler::SchedulerConfig {
             lease: std::time::Duration::from_secs(args.scheduler_lease_secs.max(1)),
             ..scheduler

@@ -355,7 +355,8 @@ async fn jobs_are_listed_and_run_from_the_command_line_and_retention_removes_old
             "partitions",
             "project-retention",
             "metering-cleanup",
-            "alerts"
+            "alerts",
+            "exports"
         ],
         "the store-wide retention is off by default"
     );

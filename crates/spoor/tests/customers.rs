@@ -485,7 +485,7 @@ async fn a_projects_retention_deletes_old_events_and_sessions_and_keeps_summarie
     // The job runs daily, an hour after the server starts; here, now.
     let done = s.cli_line(&["jobs", "run", "project-retention"]);
     assert!(
-        done.contains("default: kept 30 days, deleted 2 events and 1 sessions"),
+        done.contains("default: kept 30 days, deleted 2 events, 1 sessions, 0 recordings"),
         "{done}"
     );
     let ids: Vec<Value> = s

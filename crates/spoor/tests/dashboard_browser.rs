@@ -7,6 +7,12 @@
 //! Then a page with spoor.js makes friction (a rage click, a dead click, an uncaught
 //! error, a form error, web vitals), which the Friction, Errors, Heatmaps and
 //! Performance pages show by themselves; an alert rule is created and tested.
+//! The visit's recording and a screenshot, uploaded as the SDK and seed 002 send
+//! them, show on the friction row (a thumbnail, a Watch link), on the error, as the
+//! heatmap's background, and on the Recordings & exports page, where the player
+//! (a page of its own, with its own policy) plays it and seeks to a mark, an
+//! uploaded video plays and is deleted, a PDF export completes and downloads,
+//! and a schedule is created and deleted.
 //!
 //! The browser side is `dashboard/test/e2e.mjs`, driven by `playwright-core` with
 //! Debian's Chromium (`/usr/bin/chromium`); install it with `npm ci --prefix
@@ -28,6 +34,10 @@ use reqwest::header::HeaderMap;
 const BUDGET_GZIP_BYTES: usize = 200 * 1024;
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
                    script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+/// The recording player's page: inline styles (a replayed page is made of them)
+/// and framed by the dashboard; nothing else differs.
+const PLAYER_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                          script-src 'self'; connect-src 'self'; frame-ancestors 'self'";
 const PASSWORD: &str = "correct horse battery staple";
 
 fn root() -> PathBuf {
@@ -54,7 +64,12 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn assert_secure(path: &str, h: &HeaderMap) {
-    assert_eq!(h["content-security-policy"], CSP, "{path}");
+    let csp = if path.starts_with("player.html") {
+        PLAYER_CSP
+    } else {
+        CSP
+    };
+    assert_eq!(h["content-security-policy"], csp, "{path}");
     assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
     assert_eq!(h["referrer-policy"], "same-origin", "{path}");
 }
@@ -102,13 +117,23 @@ async fn spoor_serves_the_page_at_root_and_setup() {
 #[tokio::test]
 async fn assets_are_versioned_cached_gzipped_and_revalidated() {
     let spoor = Spoor::start().await;
-    let page = String::from_utf8(committed("index.html")).unwrap();
-    for (asset, content_type) in [
-        ("app.js", "application/javascript; charset=utf-8"),
-        ("app.css", "text/css; charset=utf-8"),
+    let index = String::from_utf8(committed("index.html")).unwrap();
+    let player = String::from_utf8(committed("player.html")).unwrap();
+    // Each asset, and the page that asks for it: the player's files are asked for
+    // by the player's page, which the dashboard's page names.
+    for (asset, content_type, page) in [
+        ("app.js", "application/javascript; charset=utf-8", &index),
+        ("app.css", "text/css; charset=utf-8", &index),
+        ("player.html", "text/html; charset=utf-8", &index),
+        (
+            "player.js",
+            "application/javascript; charset=utf-8",
+            &player,
+        ),
+        ("player.css", "text/css; charset=utf-8", &player),
     ] {
         let bytes = committed(asset);
-        let version = version_in_page(&page, asset);
+        let version = version_in_page(page, asset);
         assert_eq!(version.len(), 16, "{asset}: {version}");
         let get = |query: String, gzip: bool| {
             let mut r = spoor
@@ -179,6 +204,20 @@ async fn assets_are_versioned_cached_gzipped_and_revalidated() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+#[test]
+fn the_player_is_apart_from_the_page_load() {
+    // rrweb-player is most of the player; the app's own bundle must not carry it.
+    let app = String::from_utf8(committed("app.js")).unwrap();
+    let player = String::from_utf8(committed("player.js")).unwrap();
+    assert!(player.contains("rr-player"), "player.js holds rrweb-player");
+    assert!(!app.contains("rr-player"), "app.js does not");
+    eprintln!(
+        "dashboard/dist: player.js {} bytes gzipped, player.css {}",
+        gzip(player.as_bytes()).len(),
+        gzip(&committed("player.css")).len()
+    );
 }
 
 #[test]
@@ -346,9 +385,30 @@ async fn a_person_uses_the_dashboard_in_chromium() {
     );
     assert_eq!(report["alert_notification_status"], "sent", "{report}");
     assert!(report["alert_webhooks"].as_u64().unwrap() >= 1, "{report}");
+    // The visit's recording and screenshot, as the dashboard showed them.
+    for shown in [
+        "friction_screenshot",
+        "errors_watch",
+        "heatmap_background",
+        "recording_listed",
+        "schedule_created_and_deleted",
+    ] {
+        assert_eq!(report[shown], true, "{shown}: {report}");
+    }
+    assert_eq!(
+        report["replay_text"], "Sea-view flat, as recorded",
+        "{report}"
+    );
+    assert!(report["mark_seek_ms"].as_f64().is_some(), "{report}");
+    assert!(
+        report["video_duration_s"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(report["export_pdf_bytes"].as_u64().unwrap() > 5, "{report}");
     eprintln!(
-        "friction showed {} ms after the page closed; the heatmap drew in {render_ms} ms",
-        report["friction_update_ms"]
+        "friction showed {} ms after the page closed; the heatmap drew in {render_ms} ms; \
+         the PDF export completed in {} ms",
+        report["friction_update_ms"], report["export_ms"]
     );
 }
 

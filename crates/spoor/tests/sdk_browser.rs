@@ -1,8 +1,11 @@
-//! The browser SDK (`sdk/`) end to end: Spoor serves the committed bundle, it stays
-//! within its size budget, and in real headless Chromium it captures and delivers
-//! what a visit does (rage and dead clicks, errors, form errors, SPA routes, sessions,
-//! identity, web vitals, the beacon on close) exactly once each, also across a
-//! server outage and a page reload.
+//! The browser SDK (`sdk/`) end to end: Spoor serves the committed bundles, the core
+//! one stays within its size budget, and in real headless Chromium it captures and
+//! delivers what a visit does (rage and dead clicks, errors, form errors, SPA routes,
+//! sessions, identity, web vitals, the beacon on close) exactly once each, also
+//! across a server outage and a page reload. Session recording: what is recorded
+//! replays (with rrweb's player) to the page as it was, with typed text masked; the
+//! recorder is loaded only when enabled and allowed; chunks survive an outage and a
+//! reload and are stored once each.
 //!
 //! The browser side is `sdk/test/e2e/run.mjs`, driven by `playwright-core` with
 //! Debian's Chromium (`/usr/bin/chromium`); install it with `npm ci --prefix sdk`
@@ -27,9 +30,13 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn committed_bundle() -> Vec<u8> {
-    let path = root().join("sdk/dist/spoor.js");
+fn committed(file: &str) -> Vec<u8> {
+    let path = root().join("sdk/dist").join(file);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn committed_bundle() -> Vec<u8> {
+    committed("spoor.js")
 }
 
 #[tokio::test]
@@ -37,55 +44,72 @@ async fn spoor_serves_the_committed_bundle_at_both_addresses() {
     let spoor = Spoor::start().await;
     let committed = committed_bundle();
     for path in ["/sdk/spoor.js", "/friction-tracker.js"] {
-        let r = spoor
-            .http
-            .get(format!("{}{path}", spoor.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{path}");
-        let h = r.headers().clone();
-        assert_eq!(
-            h["content-type"], "application/javascript; charset=utf-8",
-            "{path}"
-        );
-        assert_eq!(h["cache-control"], "public, max-age=3600", "{path}");
-        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
-        let etag = h["etag"].to_str().unwrap().to_string();
-        assert!(
-            etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2,
-            "{path}: not a strong ETag: {etag}"
-        );
-        let body = r.bytes().await.unwrap();
-        assert!(
-            body[..] == committed[..],
-            "{path} differs from sdk/dist/spoor.js: rebuild the server after `npm run build --prefix sdk`"
-        );
-
-        // Revalidation: the same ETag (also as a weak one, or in a list) is a 304
-        // without a body; another ETag gets the bundle.
-        for tag in [etag.clone(), format!("W/{etag}"), format!("\"x\", {etag}")] {
-            let r = spoor
-                .http
-                .get(format!("{}{path}", spoor.url))
-                .header("If-None-Match", &tag)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 304, "{path} with If-None-Match: {tag}");
-            assert_eq!(r.headers()["etag"], etag.as_str());
-            assert!(r.bytes().await.unwrap().is_empty());
-        }
-        let r = spoor
-            .http
-            .get(format!("{}{path}", spoor.url))
-            .header("If-None-Match", "\"something-else\"")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.bytes().await.unwrap().len(), committed.len());
+        assert_serves(&spoor, path, &committed).await;
     }
+}
+
+#[tokio::test]
+async fn spoor_serves_the_committed_recorder_bundle() {
+    let spoor = Spoor::start().await;
+    let recorder = committed("spoor-record.js");
+    assert_serves(&spoor, "/sdk/spoor-record.js", &recorder).await;
+    // It is the recorder, and a module (the core imports it), not another copy of the core.
+    let text = String::from_utf8(recorder).unwrap();
+    assert!(text.starts_with("/*! spoor-record.js"), "{}", &text[..80]);
+    assert!(text.contains("export{"), "not an ES module");
+}
+
+/// `path` answers with `committed`, cacheable for an hour, from any origin, and
+/// revalidates by its ETag.
+async fn assert_serves(spoor: &Spoor, path: &str, committed: &[u8]) {
+    let r = spoor
+        .http
+        .get(format!("{}{path}", spoor.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    let h = r.headers().clone();
+    assert_eq!(
+        h["content-type"], "application/javascript; charset=utf-8",
+        "{path}"
+    );
+    assert_eq!(h["cache-control"], "public, max-age=3600", "{path}");
+    assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+    let etag = h["etag"].to_str().unwrap().to_string();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2,
+        "{path}: not a strong ETag: {etag}"
+    );
+    let body = r.bytes().await.unwrap();
+    assert!(
+        body[..] == committed[..],
+        "{path} differs from the committed sdk/dist: rebuild the server after `npm run build --prefix sdk`"
+    );
+
+    // Revalidation: the same ETag (also as a weak one, or in a list) is a 304
+    // without a body; another ETag gets the bundle.
+    for tag in [etag.clone(), format!("W/{etag}"), format!("\"x\", {etag}")] {
+        let r = spoor
+            .http
+            .get(format!("{}{path}", spoor.url))
+            .header("If-None-Match", &tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 304, "{path} with If-None-Match: {tag}");
+        assert_eq!(r.headers()["etag"], etag.as_str());
+        assert!(r.bytes().await.unwrap().is_empty());
+    }
+    let r = spoor
+        .http
+        .get(format!("{}{path}", spoor.url))
+        .header("If-None-Match", "\"something-else\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().len(), committed.len());
 }
 
 #[test]
@@ -496,5 +520,241 @@ async fn privacy_choices_are_honoured_and_no_call_throws_into_the_page() {
     assert_eq!(npm["userId"], "user-esm");
     assert_eq!(npm["context"]["library"]["name"], "spoor.js");
     assert!(npm["context"]["sessionId"].is_string(), "{npm}");
+    driver.finish().await;
+}
+
+/// A dashboard API answer, read with the admin token.
+async fn api(spoor: &Spoor, path: &str) -> Value {
+    let r = spoor
+        .http
+        .get(format!("{}{path}", spoor.url))
+        .bearer_auth(&spoor.token)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = common::status_json(r).await;
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
+}
+
+/// The recording of `session`, polled until it holds `chunks` chunks (20 s at most).
+async fn recording_with(spoor: &Spoor, session: &str, chunks: usize) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = api(
+            spoor,
+            &format!("/api/projects/1/recordings?session={session}"),
+        )
+        .await;
+        let found = list["recordings"].as_array().unwrap();
+        if let [one] = &found[..]
+            && one["chunks"] == chunks
+        {
+            return one.clone();
+        }
+        assert!(
+            found.len() <= 1,
+            "one recording per session was expected: {list:#}"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the recording of {session} did not reach {chunks} chunks within 20 s: {list:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The rrweb events Spoor replays for a recording, in order.
+async fn replay(spoor: &Spoor, recording: &Value) -> Vec<Value> {
+    let path = format!("/api/projects/1/recordings/{}/replay", recording["id"]);
+    let events = api(spoor, &path).await;
+    let events = events.as_array().expect("an array of rrweb events").clone();
+    let times: Vec<i64> = events
+        .iter()
+        .map(|e| e["timestamp"].as_i64().unwrap())
+        .collect();
+    assert!(times.is_sorted(), "replay events out of order: {times:?}");
+    events
+}
+
+/// The chunks Spoor stored, in the order they were cut, as the driver's proxy saw
+/// them on the wire: `id`, `session`, `events`, `chars` (of JSON), `plain` (sent
+/// uncompressed: at page hide), and counts of `tries`, `refused` (503), `stored`,
+/// `duplicate` answers, and of those after the driver's reload.
+fn chunks_of(report: &Value) -> &Vec<Value> {
+    report["chunks"].as_array().unwrap()
+}
+
+fn events_in(chunks: &[Value]) -> usize {
+    chunks
+        .iter()
+        .map(|c| c["events"].as_u64().unwrap() as usize)
+        .sum()
+}
+
+fn json_after(line: &str, prefix: &str) -> Value {
+    serde_json::from_str(&line[prefix.len()..]).unwrap()
+}
+
+#[tokio::test]
+async fn a_recorded_session_replays_to_the_live_page() {
+    let spoor = Spoor::start().await;
+    let mut driver = Driver::start("record", &spoor);
+    let recorded = json_after(&driver.expect("recorded ").await, "recorded ");
+    assert_eq!(recorded["pageErrors"], serde_json::json!([]));
+    // The core imported the recorder (from its endpoint, a proxy to Spoor), once.
+    assert_eq!(
+        recorded["requests"],
+        serde_json::json!(["/sdk/spoor-record.js"])
+    );
+    // At least the chunk cut after 10 s and the one cut when the page was left, all
+    // of the session the SDK's events carry.
+    let chunks = chunks_of(&recorded);
+    assert!(chunks.len() >= 2, "{chunks:#?}");
+    let session = chunks[0]["session"].as_str().unwrap();
+    assert!(
+        chunks.iter().all(|c| c["session"] == session),
+        "{chunks:#?}"
+    );
+    // The first was gzipped; the last went at page hide, with keepalive: as JSON,
+    // under 60 KB.
+    assert_eq!(chunks[0]["plain"], false, "{:#}", chunks[0]);
+    let last = chunks.last().unwrap();
+    assert_eq!(last["plain"], true, "{last:#}");
+    assert!(last["chars"].as_u64().unwrap() < 60_000, "{last:#}");
+    let events = spoor.events("default").await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["context"]["sessionId"] == session && kind(e) == "page"),
+        "no page view in the recorded session"
+    );
+
+    let recording = recording_with(&spoor, session, chunks.len()).await;
+    assert_eq!(recording["kind"], "rrweb", "{recording}");
+    assert_eq!(recording["session_id"], session);
+    let anon = events
+        .iter()
+        .find(|e| e["context"]["sessionId"] == session)
+        .unwrap()["anonymousId"]
+        .clone();
+    assert_eq!(recording["anonymous_id"], anon, "{recording}");
+    let replayed = replay(&spoor, &recording).await;
+    assert_eq!(replayed.len(), events_in(chunks), "every event, once");
+    assert_eq!(
+        replayed[0]["type"], 4,
+        "a recording starts with its meta event"
+    );
+    assert_eq!(replayed[1]["type"], 2, "then a full snapshot");
+
+    // Privacy: nothing typed and nothing of the ignored element was stored.
+    let stored = serde_json::to_string(&replayed).unwrap();
+    for secret in [
+        "typed-secret-7391",
+        "hunter2-secret-pw",
+        "note-secret-do-not-keep",
+        "4111 1111",
+    ] {
+        assert!(!stored.contains(secret), "{secret:?} was recorded");
+    }
+
+    // The replay, at its end, is the page as it was when it was left.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &stored).unwrap();
+    driver
+        .say(&format!("replay {}", file.path().display()))
+        .await;
+    let player = json_after(&driver.expect("replayed ").await, "replayed ");
+    assert_eq!(player["pageErrors"], serde_json::json!([]));
+    let live = &recorded["live"];
+    let live_dom = live["dom"].to_string();
+    assert!(
+        live_dom.contains("Late") && live_dom.contains("\"blocked\""),
+        "the live page lacks the last change or its ignored element: {live}"
+    );
+    assert_eq!(
+        player["dom"], live["dom"],
+        "the replayed body differs from the live one\nreplayed: {:#}\nlive: {:#}",
+        player["dom"], live["dom"]
+    );
+    // Form fields hold as many `*` as the live ones hold characters.
+    let fields = |v: &Value| -> Vec<(String, String)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f[0].as_str().unwrap().into(), f[1].as_str().unwrap().into()))
+            .collect()
+    };
+    let live_values = fields(&live["values"]);
+    assert!(
+        live_values
+            .iter()
+            .any(|(_, v)| v.contains("typed-secret-7391"))
+    );
+    let masked: Vec<(String, String)> = live_values
+        .iter()
+        .map(|(id, v)| (id.clone(), "*".repeat(v.chars().count())))
+        .collect();
+    assert_eq!(fields(&player["values"]), masked);
+    driver.finish().await;
+}
+
+#[tokio::test]
+async fn recording_is_loaded_only_when_enabled_and_allowed() {
+    let spoor = Spoor::start().await;
+    let mut driver = Driver::start("record-privacy", &spoor);
+    // The driver checked in the browser: no request for the recorder with recording
+    // off, nor under Global Privacy Control before consent; nothing stored in
+    // cookieless mode; nothing cut or stored after an opt-out, nor requested after it.
+    let done = json_after(&driver.expect("done ").await, "done ");
+    assert_eq!(done["pageErrors"], serde_json::json!([]));
+    // What was recorded with consent, cookieless, and before the opt-out (one chunk,
+    // and nothing after it) is stored, under the page's one session.
+    for case in ["consented", "cookieless", "opted_out"] {
+        let sessions = done[case]["sessions"].as_array().unwrap();
+        assert_eq!(sessions.len(), 1, "{case}: {done}");
+        let chunks = done[case]["chunks"].as_u64().unwrap() as usize;
+        recording_with(&spoor, sessions[0].as_str().unwrap(), chunks).await;
+    }
+    driver.finish().await;
+}
+
+#[tokio::test]
+async fn recording_chunks_survive_an_outage_and_a_reload_and_are_stored_once() {
+    let spoor = Spoor::start().await;
+    let mut driver = Driver::start("record-outage", &spoor);
+    let delivered = json_after(&driver.expect("delivered ").await, "delivered ");
+    assert_eq!(delivered["pageErrors"], serde_json::json!([]));
+    let chunks = chunks_of(&delivered);
+    // Every chunk sent, however often, was stored exactly once.
+    let wire = delivered["wire"].as_object().unwrap();
+    assert_eq!(wire.len(), chunks.len(), "{wire:#?}");
+    for (id, w) in wire {
+        assert_eq!(w["stored"], 1, "{id}: {w}");
+    }
+    // The 503s were retried: the first chunk was refused, before and after the
+    // reload, then stored.
+    let first = &chunks[0];
+    assert!(first["refused"].as_u64().unwrap() >= 2, "{first}");
+    assert!(
+        first["refusedAfterReload"].as_u64().unwrap() >= 1,
+        "{first}"
+    );
+    // What the first page could not send (its timed chunk, and its last one, cut at
+    // the reload, into the outage) the page after the reload sent.
+    let first_page = delivered["firstPage"].as_array().unwrap();
+    assert!(first_page.len() >= 2, "{first_page:?}");
+    for id in first_page {
+        let w = &wire[id.as_str().unwrap()];
+        assert_eq!(w["storedAfterReload"], 1, "{id}: {w}");
+    }
+    // One session across the reload, and every event stored once.
+    let session = chunks[0]["session"].as_str().unwrap();
+    assert!(
+        chunks.iter().all(|c| c["session"] == session),
+        "{chunks:#?}"
+    );
+    let recording = recording_with(&spoor, session, chunks.len()).await;
+    assert_eq!(replay(&spoor, &recording).await.len(), events_in(chunks));
     driver.finish().await;
 }

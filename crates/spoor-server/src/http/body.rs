@@ -20,37 +20,14 @@ pub async fn read(
     config: &ServerConfig,
 ) -> Result<Bytes, ApiError> {
     let limits = &config.limits;
-    let too_big = || {
-        ApiError::TooLarge(format!(
-            "the request body is larger than {} bytes; send fewer or smaller messages per request",
-            limits.max_body_bytes
-        ))
-    };
-    if let Some(len) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-        && len > limits.max_body_bytes
-    {
-        return Err(too_big());
-    }
-    let reading = axum::body::to_bytes(body, limits.max_body_bytes);
-    let raw = tokio::time::timeout(config.body_timeout, reading)
-        .await
-        .map_err(|_| {
-            ApiError::Timeout(format!(
-                "the request body did not arrive within {} s",
-                config.body_timeout.as_secs()
-            ))
-        })?
-        .map_err(|e| {
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            {
-                too_big()
-            } else {
-                ApiError::BadRequest(format!("could not read the request body: {e}"))
-            }
-        })?;
+    let raw = read_raw(
+        body,
+        headers,
+        limits.max_body_bytes,
+        config.body_timeout,
+        "send fewer or smaller messages per request",
+    )
+    .await?;
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -80,7 +57,53 @@ pub async fn read(
     Ok(decoded)
 }
 
-fn gunzip(raw: &[u8], max: usize) -> Result<Bytes, ApiError> {
+/// The body as sent, at most `max` bytes (413 beyond, with `advice`), within
+/// `timeout` (408 beyond).
+pub async fn read_raw(
+    body: Body,
+    headers: &HeaderMap,
+    max: usize,
+    timeout: std::time::Duration,
+    advice: &str,
+) -> Result<Bytes, ApiError> {
+    let too_big = || {
+        ApiError::TooLarge(format!(
+            "the request body is larger than {max} bytes; {advice}"
+        ))
+    };
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        && len > max
+    {
+        return Err(too_big());
+    }
+    let reading = axum::body::to_bytes(body, max);
+    tokio::time::timeout(timeout, reading)
+        .await
+        .map_err(|_| {
+            ApiError::Timeout(format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                too_big()
+            } else {
+                ApiError::BadRequest(format!("could not read the request body: {e}"))
+            }
+        })
+}
+
+/// Whether bytes start as gzip does.
+pub fn is_gzip(raw: &[u8]) -> bool {
+    raw.starts_with(&GZIP_MAGIC)
+}
+
+pub fn gunzip(raw: &[u8], max: usize) -> Result<Bytes, ApiError> {
     let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(max));
     // Read one byte past the limit to tell "exactly at the limit" from "over it",
     // without ever inflating more than that (a gzip bomb stops here).

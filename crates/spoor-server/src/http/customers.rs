@@ -228,11 +228,15 @@ pub async fn erase(
     if user_id.trim().is_empty() {
         return Err(ApiError::BadRequest("give the user id to erase".into()));
     }
-    blocking(move || {
+    let app2 = app.clone();
+    let (answer, freed) = blocking(move || {
+        let app = app2;
         let project = project_of(&caller, &app.store, p.project.as_deref(), true)?;
         let erased = app
             .store
             .erase_person(project.id, &user_id, spoor_core::time::now_ms())?;
+        // Recordings (and their sessions' screenshots) go with the person.
+        let freed = app.store.erase_files(project.id, &erased.ids)?;
         app.tombstones.add(
             erased
                 .ids
@@ -245,12 +249,17 @@ pub async fn erase(
             events = erased.events,
             "erased a user"
         );
-        Ok(Json(json!({
+        let answer = json!({
             "success": true,
             "project": project.name,
             "user_id": user_id,
             "erased": erased,
-        })))
+            "recordings": freed.recordings,
+            "screenshots": freed.screenshots,
+        });
+        Ok((answer, freed))
     })
-    .await
+    .await?;
+    app.files.delete_all(&freed.file_keys).await;
+    Ok(Json(answer))
 }

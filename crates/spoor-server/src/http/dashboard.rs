@@ -10,6 +10,10 @@
 //!   cached for a year as immutable; any other address is revalidated.
 //! - Gzip when the client accepts it, compressed once on first use.
 //! - A Content-Security-Policy that allows this origin only, on every response here.
+//! - The recording player is a page of its own, `/assets/player.html` with
+//!   `player.js` and `player.css`, which the dashboard frames only when a recording
+//!   is opened (index.html names its versioned address). Its policy differs from
+//!   the dashboard's in two words, explained at `PLAYER_CSP`.
 
 use std::io::Write;
 use std::sync::LazyLock;
@@ -24,14 +28,32 @@ use super::error::ApiError;
 const INDEX: &str = include_str!("../../../../dashboard/dist/index.html");
 const APP_JS: &[u8] = include_bytes!("../../../../dashboard/dist/app.js");
 const APP_CSS: &[u8] = include_bytes!("../../../../dashboard/dist/app.css");
+const PLAYER_HTML: &str = include_str!("../../../../dashboard/dist/player.html");
+const PLAYER_JS: &[u8] = include_bytes!("../../../../dashboard/dist/player.js");
+const PLAYER_CSS: &[u8] = include_bytes!("../../../../dashboard/dist/player.css");
 
+// The dashboard's own pages need nothing beyond this origin. Its recording page
+// frames the player (`frame-src` falls back to `default-src 'self'`) and plays
+// video recordings from the API (`media-src` likewise), so neither is named.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
                    script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+/// The player's page. rrweb rebuilds the recorded page in an `about:blank` iframe,
+/// which inherits this policy: the recorded `<style>` elements and `style`
+/// attributes, and rrweb's own rules, are inline styles, refused without
+/// `'unsafe-inline'` (Chromium reports each one). They are allowed here only, not
+/// on the dashboard: this page holds nothing but the player, scripts stay `'self'`
+/// (rrweb never runs recorded scripts; its iframe is sandboxed without
+/// `allow-scripts`), and images, fonts and requests stay on this origin, so a
+/// replay fetches nothing from the recorded site. The dashboard frames this page,
+/// hence `frame-ancestors 'self'`.
+const PLAYER_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                          script-src 'self'; connect-src 'self'; frame-ancestors 'self'";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 struct Asset {
     name: &'static str,
     content_type: &'static str,
+    csp: &'static str,
     body: &'static [u8],
     gzip: Vec<u8>,
     /// The `v` of the page's address for this asset.
@@ -43,6 +65,15 @@ struct Asset {
 
 impl Asset {
     fn new(name: &'static str, content_type: &'static str, body: &'static [u8]) -> Asset {
+        Asset::with_csp(name, content_type, CSP, body)
+    }
+
+    fn with_csp(
+        name: &'static str,
+        content_type: &'static str,
+        csp: &'static str,
+        body: &'static [u8],
+    ) -> Asset {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(body).expect("writing to memory");
         let version = format!("{:016x}", caching::fnv1a64(body));
@@ -51,6 +82,7 @@ impl Asset {
         Asset {
             name,
             content_type,
+            csp,
             body,
             gzip: gz.finish().expect("writing to memory"),
             etag: etag(""),
@@ -60,18 +92,30 @@ impl Asset {
     }
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 5]> = LazyLock::new(|| {
     [
         Asset::new("app.js", "application/javascript; charset=utf-8", APP_JS),
         Asset::new("app.css", "text/css; charset=utf-8", APP_CSS),
+        Asset::with_csp(
+            "player.html",
+            "text/html; charset=utf-8",
+            PLAYER_CSP,
+            PLAYER_HTML.as_bytes(),
+        ),
+        Asset::new(
+            "player.js",
+            "application/javascript; charset=utf-8",
+            PLAYER_JS,
+        ),
+        Asset::new("player.css", "text/css; charset=utf-8", PLAYER_CSS),
     ]
 });
 
-fn security_headers() -> [(HeaderName, HeaderValue); 3] {
+fn security_headers(csp: &'static str) -> [(HeaderName, HeaderValue); 3] {
     [
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
+            HeaderValue::from_static(csp),
         ),
         (
             header::X_CONTENT_TYPE_OPTIONS,
@@ -88,7 +132,7 @@ fn security_headers() -> [(HeaderName, HeaderValue); 3] {
 /// build's asset addresses are seen at once.
 pub async fn index() -> Response {
     (
-        security_headers(),
+        security_headers(CSP),
         [
             (
                 header::CONTENT_TYPE,
@@ -118,7 +162,7 @@ pub async fn asset(
         .split('&')
         .any(|pair| pair.strip_prefix("v=") == Some(asset.version.as_str()));
     let common = (
-        security_headers(),
+        security_headers(asset.csp),
         [
             (header::ETAG, etag.clone()),
             (
@@ -184,10 +228,36 @@ mod tests {
         // Else a stale dist/index.html would make browsers cache the wrong bytes for a year.
         for asset in ASSETS.iter() {
             let address = format!("/assets/{}?v={}", asset.name, asset.version);
+            // The player's script and style are asked for by the player's page, which the app's page names.
+            let (page, name) = if asset.name.starts_with("player.") && asset.name != "player.html" {
+                (PLAYER_HTML, "player.html")
+            } else {
+                (INDEX, "index.html")
+            };
             assert!(
-                INDEX.contains(&address),
-                "dashboard/dist/index.html does not ask for {address}: run `npm run build --prefix dashboard`"
+                page.contains(&address),
+                "dashboard/dist/{name} does not ask for {address}: run `npm run build --prefix dashboard`"
             );
+        }
+    }
+
+    #[test]
+    fn only_the_player_may_be_framed_and_use_inline_styles() {
+        for asset in ASSETS.iter() {
+            let player = asset.name == "player.html";
+            assert_eq!(
+                asset.csp.contains("'unsafe-inline'"),
+                player,
+                "{}",
+                asset.name
+            );
+            assert_eq!(
+                asset.csp.contains("frame-ancestors 'self'"),
+                player,
+                "{}",
+                asset.name
+            );
+            assert!(!asset.csp.contains("script-src 'self' '"), "{}", asset.name);
         }
     }
 

@@ -115,3 +115,21 @@ impl From<spoor_store::StoreError> for ApiError {
         }
     }
 }
+
+impl From<crate::files::FileError> for ApiError {
+    fn from(e: crate::files::FileError) -> Self {
+        match e {
+            // A row names the file, so a missing one is the store's fault, not
+            // the caller's: said as such, and logged.
+            crate::files::FileError::NotFound(_)
+            | crate::files::FileError::BadKey(_)
+            | crate::files::FileError::Io(_) => {
+                tracing::error!("file store: {e}");
+                ApiError::Unavailable {
+                    retry_after_secs: 5,
+                    message: "the file store is unavailable; retry shortly".into(),
+                }
+            }
+        }
+    }
+}

@@ -148,7 +148,21 @@ pub async fn friction_sessions(
     }
     report(app, caller, id, p, |app, f| {
         let sessions = app.store.friction_sessions(&f, friction::REPORT_ROWS)?;
-        Ok(json!({ "sessions": sessions }))
+        let mut rows = Vec::with_capacity(sessions.len());
+        for s in &sessions {
+            let mut row = json!(s);
+            row["screenshot_url"] = super::recordings::session_screenshot(
+                app,
+                f.project_id,
+                &s.session_id,
+                f.kind.as_deref(),
+            )?
+            .into();
+            row["recording_id"] =
+                super::recordings::session_recording(app, f.project_id, &s.session_id)?.into();
+            rows.push(row);
+        }
+        Ok(json!({ "sessions": rows }))
     })
     .await
 }
@@ -295,8 +309,10 @@ pub async fn heatmap(
         let clicks: i64 = cells.iter().map(|c| c.2).sum();
         let max = cells.iter().map(|c| c.2).max().unwrap_or(0);
         let days = f.days;
+        let background = super::recordings::page_background(app, id, page.trim())?;
         Ok(json!({
             "page": page, "kind": kind, "from": days.from, "to": days.to,
+            "background_url": background,
             "clicks": clicks, "columns": friction::COLUMNS, "row_height": friction::ROW_HEIGHT,
             "width": width, "height": height,
             "cells": cells.iter().map(|c| [c.0, c.1, c.2]).collect::<Vec<_>>(),

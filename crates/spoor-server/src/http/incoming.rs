@@ -77,10 +77,7 @@ impl FromRequest<Arc<App>> for Incoming {
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok());
         let ip = spoor_core::ip::client_ip(peer, xff, app.config.proxy_hops);
-        // A query string that does not parse simply carries no key.
-        let query_key = Query::<KeyQuery>::try_from_uri(&parts.uri)
-            .ok()
-            .and_then(|q| q.0.api_key);
+        let query_key = query_key(&parts.uri);
         let bytes = body::read(body, &parts.headers, &app.config).await?;
         Ok(Incoming {
             app: app.clone(),
@@ -111,6 +108,37 @@ impl From<&KeyRecord> for Destination {
     }
 }
 
+/// The sender's write key, from a header, the URL's `api_key` or else
+/// `body_key`, checked: known, active, from an allowed origin, within its rate
+/// limit.
+pub async fn authorize(
+    app: &App,
+    headers: &HeaderMap,
+    query_key: Option<&str>,
+    body_key: Option<&str>,
+) -> Result<KeyRecord, ApiError> {
+    let key = auth::key_from_request(headers, query_key)
+        .or_else(|| body_key.filter(|k| !k.is_empty()).map(str::to_string));
+    let lookup = || auth::write_key(&app.store, key.as_deref(), headers);
+    let record = if app.store.waits_on_network() {
+        app.network_call(lookup).await??
+    } else {
+        // An embedded store's microsecond reads run as they are: handing the
+        // worker over cost SQLite a quarter of its single-event throughput.
+        lookup()?
+    };
+    app.limits.check(app, &record).await?;
+    Ok(record)
+}
+
+/// The `api_key` of a request's query string, if it has one.
+pub fn query_key(uri: &axum::http::Uri) -> Option<String> {
+    // A query string that does not parse simply carries no key.
+    Query::<KeyQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|q| q.0.api_key)
+}
+
 impl Incoming {
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
@@ -119,19 +147,13 @@ impl Incoming {
     /// The sender's write key, from a header or the URL or else `body_key`,
     /// checked: known, active, from an allowed origin, within its rate limit.
     pub async fn authorize(&self, body_key: Option<&str>) -> Result<KeyRecord, ApiError> {
-        let key = auth::key_from_request(&self.headers, self.query_key.as_deref())
-            .or_else(|| body_key.filter(|k| !k.is_empty()).map(str::to_string));
-        let app = &self.app;
-        let lookup = || auth::write_key(&app.store, key.as_deref(), &self.headers);
-        let record = if app.store.waits_on_network() {
-            app.network_call(lookup).await??
-        } else {
-            // An embedded store's microsecond reads run as they are: handing the
-            // worker over cost SQLite a quarter of its single-event throughput.
-            lookup()?
-        };
-        app.limits.check(app, &record).await?;
-        Ok(record)
+        authorize(
+            &self.app,
+            &self.headers,
+            self.query_key.as_deref(),
+            body_key,
+        )
+        .await
     }
 
     /// Validates, enriches and commits messages that passed the request-level

@@ -12,6 +12,7 @@ mod customers;
 mod dashboard;
 pub mod error;
 mod events;
+mod exports;
 mod flush;
 mod friction;
 mod incoming;
@@ -21,8 +22,10 @@ mod openapi;
 mod ops;
 mod projects;
 mod query;
+mod recordings;
 mod sdk;
 mod session_end;
+mod uploads;
 mod usage;
 mod widget_analytics;
 
@@ -68,6 +71,15 @@ pub fn router(app: Arc<App>) -> Router {
             post(crm::track_event).options(()),
         )
         .route("/v1/crm/track-event", post(crm::track_event).options(()))
+        .route("/v1/recordings", post(uploads::chunk).options(()))
+        .route(
+            "/functions/v1/upload-recording",
+            post(uploads::video).options(()),
+        )
+        .route(
+            "/functions/v1/upload-screenshot",
+            post(uploads::screenshot).options(()),
+        )
         .layer(middleware::from_fn(cors::layer));
     let overload = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: BoxError| async {
@@ -142,6 +154,52 @@ pub fn router(app: Arc<App>) -> Router {
             patch(alerts::update).delete(alerts::delete),
         )
         .route("/api/projects/{id}/alerts/{rule}/test", post(alerts::test))
+        .route("/api/projects/{id}/recordings", get(recordings::list))
+        .route(
+            "/api/projects/{id}/recordings/{rid}",
+            get(recordings::one).delete(recordings::delete),
+        )
+        .route(
+            "/api/projects/{id}/recordings/{rid}/replay",
+            get(recordings::replay),
+        )
+        .route(
+            "/api/projects/{id}/screenshots",
+            get(recordings::screenshots),
+        )
+        .route(
+            "/api/projects/{id}/screenshots/{sid}/image",
+            get(recordings::screenshot_image),
+        )
+        .route(
+            "/api/projects/{id}/storage",
+            get(recordings::storage).put(recordings::set_storage),
+        )
+        .route(
+            "/api/projects/{id}/exports",
+            get(exports::list).post(exports::create),
+        )
+        .route(
+            "/api/projects/{id}/exports/{job}",
+            get(exports::one).delete(exports::delete),
+        )
+        .route(
+            "/api/projects/{id}/exports/{job}/download",
+            get(exports::download),
+        )
+        .route(
+            "/api/projects/{id}/report-schedules",
+            get(exports::schedules).post(exports::create_schedule),
+        )
+        .route(
+            "/api/projects/{id}/report-schedules/{sid}",
+            delete(exports::delete_schedule),
+        )
+        .route(
+            "/api/projects/{id}/report-schedules/{sid}/run",
+            post(exports::run_schedule),
+        )
+        .route("/functions/v1/export-pdf", post(exports::seed_export_pdf))
         .nest("/api/projects/{id}/crm", crm_api())
         .nest("/v1/crm", crm_api())
         .route("/api/customers/metrics", get(customers::metrics))
@@ -161,6 +219,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/sdk/spoor.js", get(sdk::bundle))
         .route("/friction-tracker.js", get(sdk::bundle))
+        .route("/sdk/spoor-record.js", get(sdk::recorder))
         .route("/", get(dashboard::index))
         .route("/setup", get(dashboard::index))
         .route("/assets/{file}", get(dashboard::asset))

@@ -1,7 +1,10 @@
 //! The browser SDK, `GET /sdk/spoor.js` and (seed 002's name) `GET /friction-tracker.js`:
-//! the committed bundle `sdk/dist/spoor.js`, compiled into the binary so that serving
-//! it needs no Node.js. Cached by browsers for an hour, revalidated by a strong ETag
-//! (a hash of the bundle), and loadable from any origin.
+//! the committed bundle `sdk/dist/spoor.js`; and `GET /sdk/spoor-record.js`, the
+//! session recorder (`sdk/dist/spoor-record.js`) that the SDK imports only when
+//! recording is on. Both are compiled into the binary so that serving them needs no
+//! Node.js, cached by browsers for an hour, revalidated by a strong ETag (a hash of
+//! the bundle), and loadable from any origin (the recorder is an ES module, which a
+//! page on another origin may import only with CORS).
 
 use std::sync::LazyLock;
 
@@ -13,15 +16,29 @@ use super::caching;
 /// The bundle, built by `npm run build --prefix sdk` and committed.
 pub const BUNDLE: &str = include_str!("../../../../sdk/dist/spoor.js");
 
-/// A strong validator: FNV-1a (64-bit) of the bundle and its length, computed once.
-static ETAG: LazyLock<HeaderValue> = LazyLock::new(|| {
-    let hash = caching::fnv1a64(BUNDLE.as_bytes());
-    HeaderValue::from_str(&format!("\"{hash:016x}-{:x}\"", BUNDLE.len())).expect("ASCII")
-});
+/// The recorder bundle, built and committed with the core one.
+pub const RECORDER: &str = include_str!("../../../../sdk/dist/spoor-record.js");
+
+/// A strong validator: FNV-1a (64-bit) of the body and its length.
+fn etag(body: &str) -> HeaderValue {
+    let hash = caching::fnv1a64(body.as_bytes());
+    HeaderValue::from_str(&format!("\"{hash:016x}-{:x}\"", body.len())).expect("ASCII")
+}
+
+static BUNDLE_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(BUNDLE));
+static RECORDER_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(RECORDER));
 
 pub async fn bundle(headers: HeaderMap) -> Response {
+    serve(&headers, BUNDLE, &BUNDLE_ETAG)
+}
+
+pub async fn recorder(headers: HeaderMap) -> Response {
+    serve(&headers, RECORDER, &RECORDER_ETAG)
+}
+
+fn serve(headers: &HeaderMap, body: &'static str, etag: &HeaderValue) -> Response {
     let common = [
-        (header::ETAG, ETAG.clone()),
+        (header::ETAG, etag.clone()),
         (
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=3600"),
@@ -31,7 +48,7 @@ pub async fn bundle(headers: HeaderMap) -> Response {
             HeaderValue::from_static("*"),
         ),
     ];
-    if caching::none_match(&headers, &ETAG) {
+    if caching::none_match(headers, etag) {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
     (
@@ -40,7 +57,7 @@ pub async fn bundle(headers: HeaderMap) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/javascript; charset=utf-8"),
         )],
-        BUNDLE,
+        body,
     )
         .into_response()
 }

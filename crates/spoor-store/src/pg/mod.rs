@@ -11,6 +11,7 @@ mod alerts;
 mod coordination;
 mod crm;
 mod customers;
+mod files;
 mod friction;
 mod metering;
 mod partitions;
@@ -81,6 +82,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0009_friction.sql"),
     ),
     (10, "0010_crm", include_str!("migrations/0010_crm.sql")),
+    (11, "0011_files", include_str!("migrations/0011_files.sql")),
 ];
 
 /// Where and how to reach PostgreSQL.

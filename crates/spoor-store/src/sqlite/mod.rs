@@ -16,6 +16,7 @@ mod alerts;
 mod coordination;
 mod crm;
 mod customers;
+mod files;
 mod friction;
 mod metering;
 mod rollups;
@@ -78,6 +79,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_friction",
         include_str!("migrations/0009_friction.sql"),
     ),
+    (10, "0010_files", include_str!("migrations/0010_files.sql")),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.
 const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -93,6 +95,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("derived/0003_friction.sql"),
     ),
     (4, "0004_crm", include_str!("derived/0004_crm.sql")),
+    (
+        5,
+        "0005_session_lookups",
+        include_str!("derived/0005_session_lookups.sql"),
+    ),
 ];
 /// The derived file's name, beside `spoor.db`.
 const DERIVED_FILE: &str = "spoor-derived.db";

@@ -1,0 +1,572 @@
+//! Report exports for the dashboard and scripts (session cookie or admin
+//! token): `POST/GET /api/projects/{id}/exports`, one job, its download and
+//! deletion; report schedules (`.../report-schedules`, with `.../run` to send
+//! one now); and seed 002's `POST /functions/v1/export-pdf`. Jobs are run by
+//! the `exports` job (`crate::exports`), which is also started at once when a
+//! job is queued here.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spoor_store::files::{COMPLETED, ExportJob, NewExportJob, ReportSchedule};
+
+use super::blocking;
+use super::body;
+use super::caller::Caller;
+use super::error::ApiError;
+use crate::app::App;
+use crate::exports::report::{self, Cohorts, Params, Segment};
+use crate::exports::{next_run, render, scheduled_params};
+use crate::notify::check_webhook_url;
+
+const DAY: i64 = spoor_store::friction::DAY_MS;
+const MAX_DAYS: i64 = 400;
+const LIST_ROWS: i64 = 100;
+
+/// An export as asked for.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    report: Option<String>,
+    format: Option<String>,
+    days: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+    #[serde(default)]
+    filters: Segment,
+    cohorts: Option<Cohorts>,
+}
+
+/// The start of the UTC day a date (`2026-11-01`), a date-time or ms names.
+fn day_start(field: &str, s: &str) -> Result<i64, ApiError> {
+    let s = s.trim();
+    let t = if s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') {
+        super::events::parse_time(field, &format!("{s}T00:00:00Z"))?
+    } else {
+        super::events::parse_time(field, s)?
+    };
+    Ok(t - t.rem_euclid(DAY))
+}
+
+/// The report, format and params of a request, checked.
+fn checked(r: ExportRequest, now: i64) -> Result<(String, String, Params), ApiError> {
+    let report = r.report.unwrap_or_default();
+    if !report::KINDS.contains(&report.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "`report` must be friction, journeys or cohorts, not {report:?}"
+        )));
+    }
+    let format = r.format.unwrap_or_else(|| "pdf".into());
+    if !render::FORMATS.contains(&format.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "`format` must be pdf, csv or ndjson, not {format:?}"
+        )));
+    }
+    let today_end = now - now.rem_euclid(DAY) + DAY;
+    let (from, to) = match (r.from.as_deref(), r.to.as_deref(), r.days) {
+        (None, None, days) => {
+            let days = days.unwrap_or(30);
+            if !(1..=MAX_DAYS).contains(&days) {
+                return Err(ApiError::BadRequest(format!(
+                    "`days` is 1 to {MAX_DAYS}, not {days}"
+                )));
+            }
+            (today_end - days * DAY, today_end)
+        }
+        (from, to, _) => {
+            let from = day_start("from", from.unwrap_or("0"))?;
+            // `to` names the last day included.
+            let to = to.map_or(Ok(today_end), |t| day_start("to", t).map(|d| d + DAY))?;
+            (from, to)
+        }
+    };
+    if to <= from || to - from > MAX_DAYS * DAY {
+        return Err(ApiError::BadRequest(format!(
+            "`to` must not be before `from`, and the range at most {MAX_DAYS} days"
+        )));
+    }
+    if let Some(page) = &r.filters.page
+        && !page.starts_with('/')
+        && !page.starts_with('*')
+    {
+        return Err(ApiError::BadRequest(format!(
+            "filters.page is a path such as /pricing or a pattern such as /property/*, not {page:?}"
+        )));
+    }
+    if report == "cohorts" {
+        match &r.cohorts {
+            None => {
+                return Err(ApiError::BadRequest(
+                    "a cohort comparison needs cohorts: {\"a\": {\"name\", \"filters\"}, \"b\": {...}}"
+                        .into(),
+                ));
+            }
+            Some(c) if c.a.name.trim().is_empty() || c.b.name.trim().is_empty() => {
+                return Err(ApiError::BadRequest("name both cohorts".into()));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((
+        report,
+        format,
+        Params {
+            from,
+            to,
+            filters: r.filters,
+            cohorts: r.cohorts,
+        },
+    ))
+}
+
+pub fn shown(job: &ExportJob) -> Value {
+    let mut v = json!(job);
+    let o = v.as_object_mut().expect("an object");
+    o.insert(
+        "params".into(),
+        serde_json::from_str(&job.params).unwrap_or(Value::Null),
+    );
+    for (field, ms) in [
+        ("created_at", Some(job.created_at)),
+        ("started_at", job.started_at),
+        ("finished_at", job.finished_at),
+    ] {
+        o.insert(field.into(), ms.map(spoor_core::time::format_iso).into());
+    }
+    o.insert(
+        "download_url".into(),
+        (job.status == COMPLETED)
+            .then(|| {
+                format!(
+                    "/api/projects/{}/exports/{}/download",
+                    job.project_id, job.id
+                )
+            })
+            .into(),
+    );
+    v
+}
+
+/// Runs the exports job on a blocking thread; its lease keeps it to one
+/// runner, so when the scheduler is running it already, this does nothing.
+fn kick(app: &Arc<App>) {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let s = &app.config.scheduler;
+        // A holder name of its own: the scheduler's name would renew the
+        // scheduler's own hold on the job's lease instead of waiting for it.
+        let holder = format!("{}/api", s.node);
+        // A run in progress may be past its last look at the queue, so a busy
+        // lease is tried again for a while rather than left to the next look.
+        for _ in 0..20 {
+            match crate::scheduler::run_job(&app.store, &app.exports, &holder, s.lease) {
+                Ok(detail) => return tracing::info!(job = "exports", "{detail}"),
+                Err(spoor_store::StoreError::Conflict(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(500))
+                }
+                Err(e) => return tracing::warn!(job = "exports", "failed: {e}"),
+            }
+        }
+    });
+}
+
+async fn queue(
+    app: Arc<App>,
+    caller: Caller,
+    id: i64,
+    r: ExportRequest,
+) -> Result<ExportJob, ApiError> {
+    let (report, format, params) = checked(r, spoor_core::time::now_ms())?;
+    let app2 = app.clone();
+    let job = blocking(move || {
+        caller.project(&app2.store, id, true)?;
+        Ok(app2.store.create_export_job(&NewExportJob {
+            project_id: id,
+            report,
+            format,
+            params: serde_json::to_string(&params).expect("params are JSON"),
+            schedule_id: None,
+            now: spoor_core::time::now_ms(),
+        })?)
+    })
+    .await?;
+    kick(&app);
+    Ok(job)
+}
+
+pub async fn create(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let r: ExportRequest = body::parse_json(&bytes)?;
+    let job = queue(app, caller, id, r).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "job": shown(&job) }))).into_response())
+}
+
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        let jobs = app.store.export_jobs(id, LIST_ROWS)?;
+        Ok(Json(
+            json!({ "jobs": jobs.iter().map(shown).collect::<Vec<_>>() }),
+        ))
+    })
+    .await
+}
+
+fn job_of(app: &App, project: i64, job: i64) -> Result<ExportJob, ApiError> {
+    app.store
+        .export_job(job)?
+        .filter(|j| j.project_id == project)
+        .ok_or_else(|| ApiError::NotFound(format!("no export job {job} in this project")))
+}
+
+pub async fn one(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, job)): Path<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        Ok(Json(shown(&job_of(&app, id, job)?)))
+    })
+    .await
+}
+
+pub async fn download(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, job)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let app2 = app.clone();
+    let job = blocking(move || {
+        caller.project(&app2.store, id, false)?;
+        job_of(&app2, id, job)
+    })
+    .await?;
+    let Some(key) = job.file_key.clone().filter(|_| job.status == COMPLETED) else {
+        return Err(ApiError::Conflict(format!(
+            "export job {} is {}; download it once it is completed",
+            job.id, job.status
+        )));
+    };
+    let bytes = app.files.get(&key).await?;
+    let name = format!(
+        "spoor-{}-{}.{}",
+        job.report,
+        job.id,
+        render::extension(&job.format)
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                render::content_type(&job.format).to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, job)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let app2 = app.clone();
+    let freed = blocking(move || {
+        caller.project(&app2.store, id, true)?;
+        Ok(app2.store.delete_export_job(id, job)?)
+    })
+    .await?;
+    app.files.delete_all(&freed.file_keys).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleRequest {
+    report: Option<String>,
+    format: Option<String>,
+    cadence: Option<String>,
+    email: Option<String>,
+    webhook_url: Option<String>,
+    #[serde(default)]
+    filters: Segment,
+    cohorts: Option<Cohorts>,
+}
+
+fn shown_schedule(s: &ReportSchedule, may_change: bool) -> Value {
+    let mut v = json!(s);
+    let o = v.as_object_mut().expect("an object");
+    o.insert(
+        "params".into(),
+        serde_json::from_str(&s.params).unwrap_or(Value::Null),
+    );
+    o.insert(
+        "next_run_at".into(),
+        spoor_core::time::format_iso(s.next_run_at).into(),
+    );
+    o.insert(
+        "last_run_at".into(),
+        s.last_run_at.map(spoor_core::time::format_iso).into(),
+    );
+    o.insert(
+        "created_at".into(),
+        spoor_core::time::format_iso(s.created_at).into(),
+    );
+    // The secret lets its holder forge deliveries.
+    let secret = o.remove("signing_secret");
+    if may_change {
+        o.insert("secret".into(), secret.unwrap_or(Value::Null));
+    }
+    v
+}
+
+pub async fn schedules(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let (_, role) = caller.project(&app.store, id, false)?;
+        let list = app.store.schedules(Some(id))?;
+        Ok(Json(json!({
+            "schedules": list.iter().map(|s| shown_schedule(s, role.may_change())).collect::<Vec<_>>()
+        })))
+    })
+    .await
+}
+
+pub async fn create_schedule(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let r: ScheduleRequest = body::parse_json(&bytes)?;
+    let cadence = r.cadence.clone().unwrap_or_default();
+    if cadence != "weekly" && cadence != "monthly" {
+        return Err(ApiError::BadRequest(format!(
+            "`cadence` must be weekly or monthly, not {cadence:?}"
+        )));
+    }
+    let email = r
+        .email
+        .clone()
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    let webhook = r
+        .webhook_url
+        .clone()
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    if email.is_none() && webhook.is_none() {
+        return Err(ApiError::BadRequest(
+            "give email or webhook_url: where the report is sent".into(),
+        ));
+    }
+    if let Some(e) = &email
+        && (!e.contains('@') || e.len() > 254)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "{e:?} is not an email address"
+        )));
+    }
+    if let Some(url) = &webhook {
+        check_webhook_url(url).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    }
+    // The same checks as an export; the range is the schedule's own.
+    let (report, format, params) = checked(
+        ExportRequest {
+            report: r.report,
+            format: r.format,
+            days: Some(7),
+            from: None,
+            to: None,
+            filters: r.filters,
+            cohorts: r.cohorts,
+        },
+        spoor_core::time::now_ms(),
+    )?;
+    let stored_params = json!({"filters": params.filters, "cohorts": params.cohorts}).to_string();
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        let now = spoor_core::time::now_ms();
+        let s = app.store.create_schedule(&ReportSchedule {
+            id: 0,
+            project_id: id,
+            report,
+            format,
+            cadence: cadence.clone(),
+            email,
+            webhook_url: webhook,
+            params: stored_params,
+            signing_secret: spoor_core::secret::generate("whsec_"),
+            next_run_at: next_run(&cadence, now),
+            last_run_at: None,
+            created_at: now,
+        })?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({ "schedule": shown_schedule(&s, true) })),
+        )
+            .into_response())
+    })
+    .await
+}
+
+pub async fn delete_schedule(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, sid)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        if app.store.delete_schedule(id, sid)? {
+            Ok(StatusCode::NO_CONTENT)
+        } else {
+            Err(ApiError::NotFound(format!(
+                "no report schedule {sid} in this project"
+            )))
+        }
+    })
+    .await
+}
+
+/// Makes and sends a schedule's report now, over the range its next run
+/// would cover; the schedule's own times do not move.
+pub async fn run_schedule(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, sid)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let app2 = app.clone();
+    let job = blocking(move || {
+        caller.project(&app2.store, id, true)?;
+        let s = app2
+            .store
+            .schedules(Some(id))?
+            .into_iter()
+            .find(|s| s.id == sid)
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no report schedule {sid} in this project"))
+            })?;
+        let now = spoor_core::time::now_ms();
+        Ok(app2.store.create_export_job(&NewExportJob {
+            project_id: id,
+            report: s.report.clone(),
+            format: s.format.clone(),
+            params: scheduled_params(&s, now),
+            schedule_id: Some(s.id),
+            now,
+        })?)
+    })
+    .await?;
+    kick(&app);
+    Ok((StatusCode::ACCEPTED, Json(json!({ "job": shown(&job) }))).into_response())
+}
+
+/// Seed 002's body.
+#[derive(Deserialize)]
+pub struct SeedExport {
+    project_id: Option<i64>,
+    report_type: Option<String>,
+    date_range: Option<SeedRange>,
+    #[serde(default)]
+    filters: Segment,
+    cohorts: Option<Cohorts>,
+    format: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SeedRange {
+    start: Option<String>,
+    end: Option<String>,
+}
+
+/// `POST /functions/v1/export-pdf`: queues a PDF export and answers with its job.
+pub async fn seed_export_pdf(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let r: SeedExport = body::parse_json(&bytes)?;
+    let report = match r.report_type.as_deref() {
+        Some("friction_summary") => "friction",
+        Some("journey_analysis") => "journeys",
+        Some("cohort_comparison") => "cohorts",
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "report_type must be friction_summary, journey_analysis or cohort_comparison, not {other:?}"
+            )));
+        }
+    };
+    let project_id = match r.project_id {
+        Some(id) => id,
+        None => {
+            // One project in reach needs no naming.
+            let app2 = app.clone();
+            let orgs: Vec<i64> = caller.memberships.iter().map(|m| m.org_id).collect();
+            let mine: Vec<i64> = blocking(move || {
+                Ok(app2
+                    .store
+                    .projects()?
+                    .into_iter()
+                    .filter(|p| orgs.contains(&p.org_id))
+                    .map(|p| p.id)
+                    .collect())
+            })
+            .await?;
+            match mine.as_slice() {
+                [one] => *one,
+                _ => {
+                    return Err(ApiError::BadRequest(
+                        "send project_id: the project whose report to export".into(),
+                    ));
+                }
+            }
+        }
+    };
+    let (from, to) = match &r.date_range {
+        Some(d) => (d.start.clone(), d.end.clone()),
+        None => (None, None),
+    };
+    let job = queue(
+        app,
+        caller,
+        project_id,
+        ExportRequest {
+            report: Some(report.into()),
+            format: Some(r.format.unwrap_or_else(|| "pdf".into())),
+            days: None,
+            from,
+            to,
+            filters: r.filters,
+            cohorts: r.cohorts,
+        },
+    )
+    .await?;
+    Ok(Json(json!({
+        "success": true,
+        "job_id": job.id,
+        "status": job.status,
+        "job": shown(&job),
+    })))
+}

@@ -1,0 +1,439 @@
+//! Recordings, screenshots and storage for the dashboard and scripts (session
+//! cookie or admin token): `GET /api/projects/{id}/recordings` (filters:
+//! `user`, `page`, `session`, `min_duration_ms`, `max_duration_ms`,
+//! `friction`, `errors`, `days` or `from`/`to`, `limit`, `offset`), one recording with its
+//! session's marks for the player's timeline, its replay (every rrweb event in
+//! order, or the video), and deletion; screenshots and their images; and
+//! `GET/PUT .../storage`, the project's bytes stored and its quota.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spoor_store::files::{Recording, RecordingFilter, Screenshot, ScreenshotFilter, VIDEO};
+use spoor_store::{EventFilter, EventQuery};
+
+use super::blocking;
+use super::body;
+use super::caller::Caller;
+use super::error::ApiError;
+use crate::app::App;
+
+const DAY: i64 = spoor_store::friction::DAY_MS;
+/// Marks a player's timeline shows at most.
+const MARKS: u32 = 2_000;
+
+pub fn screenshot_url(s: &Screenshot) -> String {
+    format!("/api/projects/{}/screenshots/{}/image", s.project_id, s.id)
+}
+
+fn shown(r: &Recording) -> Value {
+    let mut v = json!(r);
+    let o = v.as_object_mut().expect("an object");
+    o.insert("duration_ms".into(), (r.ended_at - r.started_at).into());
+    o.insert(
+        "page".into(),
+        r.url.as_deref().map(spoor_store::friction::page_of).into(),
+    );
+    for (field, ms) in [
+        ("started_at", r.started_at),
+        ("ended_at", r.ended_at),
+        ("created_at", r.created_at),
+    ] {
+        o.insert(field.into(), spoor_core::time::format_iso(ms).into());
+    }
+    v
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListParams {
+    user: Option<String>,
+    page: Option<String>,
+    session: Option<String>,
+    min_duration_ms: Option<i64>,
+    max_duration_ms: Option<i64>,
+    friction: Option<bool>,
+    errors: Option<bool>,
+    days: Option<i64>,
+    /// Started at or after / before: ISO-8601 or ms (instead of `days`).
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+fn text(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) || p.offset.is_some_and(|o| o < 0) {
+        return Err(ApiError::BadRequest(
+            "`limit` is 1 to 500 and `offset` 0 or more".into(),
+        ));
+    }
+    let since = match p.days {
+        None | Some(0) => None,
+        Some(d) if (1..=3650).contains(&d) => Some(spoor_core::time::now_ms() - d * DAY),
+        Some(d) => {
+            return Err(ApiError::BadRequest(format!(
+                "`days` is 1 to 3650 (or 0 for all), not {d}"
+            )));
+        }
+    };
+    let from = p
+        .from
+        .as_deref()
+        .map(|t| super::events::parse_time("from", t))
+        .transpose()?;
+    let until =
+        p.to.as_deref()
+            .map(|t| super::events::parse_time("to", t))
+            .transpose()?;
+    let filter = RecordingFilter {
+        project_id: id,
+        since: from.or(since),
+        until,
+        session_id: text(p.session),
+        person: text(p.user),
+        page: text(p.page),
+        min_duration_ms: p.min_duration_ms,
+        max_duration_ms: p.max_duration_ms,
+        with_friction: p.friction.unwrap_or(false),
+        with_errors: p.errors.unwrap_or(false),
+        limit,
+        offset: p.offset.unwrap_or(0),
+    };
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        let (rows, total) = app.store.recordings(&filter)?;
+        Ok(Json(json!({
+            "recordings": rows.iter().map(shown).collect::<Vec<_>>(),
+            "total": total,
+        })))
+    })
+    .await
+}
+
+fn recording_of(app: &App, project: i64, rid: i64) -> Result<Recording, ApiError> {
+    app.store
+        .recording(project, rid)?
+        .ok_or_else(|| ApiError::NotFound(format!("no recording {rid} in this project")))
+}
+
+/// What a mark on the timeline is, from an event; `None` for events a player
+/// need not show.
+fn mark(e: &spoor_core::Event) -> Option<Value> {
+    let props: Value = serde_json::from_str(&e.body).ok()?;
+    let props = props.get("properties").cloned().unwrap_or(Value::Null);
+    let s = |k: &str| {
+        props
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let (kind, label) = match (e.kind, e.name.as_deref()) {
+        (spoor_core::MessageType::Page, _) => (
+            "page",
+            e.url
+                .as_deref()
+                .map(spoor_store::friction::page_of)
+                .unwrap_or_default(),
+        ),
+        (_, Some("$click")) => ("click", s("selector")),
+        (_, Some("$rage_click")) => ("rage_click", s("selector")),
+        (_, Some("$dead_click")) => ("dead_click", s("selector")),
+        (_, Some("$exception")) => {
+            let t = s("type");
+            let m = s("message");
+            (
+                "exception",
+                if t.is_empty() { m } else { format!("{t}: {m}") },
+            )
+        }
+        (_, Some("$form_error")) => ("form_error", {
+            let field = s("field");
+            if field.is_empty() {
+                s("selector")
+            } else {
+                field
+            }
+        }),
+        _ => return None,
+    };
+    Some(json!({"t": e.timestamp, "kind": kind, "label": label}))
+}
+
+pub async fn one(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, rid)): Path<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        let r = recording_of(&app, id, rid)?;
+        let events = app.store.events(&EventQuery {
+            project_id: id,
+            // A little either side: events and frames come from different clocks.
+            since: Some(r.started_at - 60_000),
+            until: Some(r.ended_at + 60_000),
+            after: None,
+            limit: Some(MARKS),
+            newest_first: false,
+            filter: EventFilter {
+                session_id: Some(r.session_id.clone()),
+                ..Default::default()
+            },
+        })?;
+        let mut v = shown(&r);
+        v["marks"] = events
+            .iter()
+            .filter_map(|e| mark(&e.event))
+            .collect::<Vec<_>>()
+            .into();
+        Ok(Json(v))
+    })
+    .await
+}
+
+pub async fn replay(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, rid)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let app2 = app.clone();
+    let (r, chunks) = blocking(move || {
+        caller.project(&app2.store, id, false)?;
+        let r = recording_of(&app2, id, rid)?;
+        let chunks = app2.store.recording_chunks(r.id)?;
+        Ok((r, chunks))
+    })
+    .await?;
+    let read = |key: String| {
+        let app = app.clone();
+        async move { app.files.get(&key).await.map_err(ApiError::from) }
+    };
+    if r.kind == VIDEO {
+        let key = r
+            .file_key
+            .clone()
+            .ok_or_else(|| ApiError::Internal("a video recording without its file".into()))?;
+        let bytes = read(key).await?;
+        return Ok(([(header::CONTENT_TYPE, "video/webm")], bytes).into_response());
+    }
+    // One JSON array of every chunk's events, chunks in the order of their
+    // first event. Each event is copied as it was stored, never parsed into a
+    // tree: a page's DOM may nest deeper than a JSON parser's recursion limit.
+    #[derive(serde::Deserialize)]
+    struct Events<'a> {
+        #[serde(borrow)]
+        events: Vec<&'a serde_json::value::RawValue>,
+    }
+    let mut out = Vec::with_capacity(r.bytes as usize * 4);
+    out.push(b'[');
+    let mut first = true;
+    for c in chunks {
+        let raw = read(c.file_key).await?;
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut json)
+            .map_err(|e| ApiError::Internal(format!("a stored chunk cannot be read: {e}")))?;
+        let chunk: Events = serde_json::from_slice(&json)
+            .map_err(|e| ApiError::Internal(format!("a stored chunk cannot be read: {e}")))?;
+        for e in chunk.events {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(e.get().as_bytes());
+        }
+    }
+    out.push(b']');
+    Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
+}
+
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, rid)): Path<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let app2 = app.clone();
+    let freed = blocking(move || {
+        caller.project(&app2.store, id, true)?;
+        recording_of(&app2, id, rid)?;
+        Ok(app2.store.delete_recording(id, rid)?)
+    })
+    .await?;
+    app.files.delete_all(&freed.file_keys).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ShotParams {
+    page: Option<String>,
+    session: Option<String>,
+    event: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn screenshots(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<ShotParams>,
+) -> Result<Json<Value>, ApiError> {
+    let filter = ScreenshotFilter {
+        project_id: id,
+        page: text(p.page),
+        session_id: text(p.session),
+        event_id: text(p.event),
+        limit: p.limit.unwrap_or(100).clamp(1, 500),
+    };
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        let shots = app.store.screenshots(&filter)?;
+        Ok(Json(json!({
+            "screenshots": shots.iter().map(|s| {
+                let mut v = json!(s);
+                v["screenshot_url"] = screenshot_url(s).into();
+                v["created_at"] = spoor_core::time::format_iso(s.created_at).into();
+                v
+            }).collect::<Vec<_>>()
+        })))
+    })
+    .await
+}
+
+pub async fn screenshot_image(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((id, sid)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let app2 = app.clone();
+    let shot = blocking(move || {
+        caller.project(&app2.store, id, false)?;
+        app2.store
+            .screenshot(id, sid)?
+            .ok_or_else(|| ApiError::NotFound(format!("no screenshot {sid} in this project")))
+    })
+    .await?;
+    let bytes = app.files.get(&shot.file_key).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            // The image behind an id never changes.
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The newest screenshot of a page (named as the friction tables name it),
+/// for a heatmap's background.
+pub fn page_background(app: &App, project_id: i64, page: &str) -> Result<Option<String>, ApiError> {
+    Ok(app
+        .store
+        .screenshots(&ScreenshotFilter {
+            project_id,
+            page: Some(page.to_string()),
+            limit: 1,
+            ..Default::default()
+        })?
+        .first()
+        .map(screenshot_url))
+}
+
+/// The id of a session's rrweb recording, for a friction row's "Watch" link.
+pub fn session_recording(
+    app: &App,
+    project_id: i64,
+    session: &str,
+) -> Result<Option<i64>, ApiError> {
+    let (found, _) = app.store.recordings(&RecordingFilter {
+        project_id,
+        session_id: Some(session.to_string()),
+        limit: 5,
+        ..Default::default()
+    })?;
+    Ok(found
+        .iter()
+        .find(|r| r.kind != VIDEO)
+        .or(found.first())
+        .map(|r| r.id))
+}
+
+/// A session's screenshot for a friction row: one of that kind if there is
+/// one, else the session's newest.
+pub fn session_screenshot(
+    app: &App,
+    project_id: i64,
+    session: &str,
+    kind: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let shots = app.store.screenshots(&ScreenshotFilter {
+        project_id,
+        session_id: Some(session.to_string()),
+        limit: 20,
+        ..Default::default()
+    })?;
+    Ok(shots
+        .iter()
+        .find(|s| kind.is_some() && s.kind.as_deref() == kind)
+        .or(shots.first())
+        .map(screenshot_url))
+}
+
+pub async fn storage(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        caller.project(&app.store, id, false)?;
+        let mut used = app.store.storage_use(id)?;
+        used.quota_bytes = super::uploads::quota_of(&app, id)?;
+        Ok(Json(json!(used)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct QuotaBody {
+    quota_bytes: i64,
+}
+
+pub async fn set_storage(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b: QuotaBody = body::parse_json(&bytes)
+        .map_err(|_| ApiError::BadRequest("send {\"quota_bytes\": N} (0 for no limit)".into()))?;
+    if b.quota_bytes < 0 {
+        return Err(ApiError::BadRequest(
+            "quota_bytes is 0 (no limit) or more".into(),
+        ));
+    }
+    blocking(move || {
+        caller.project(&app.store, id, true)?;
+        app.store.set_file_quota(id, b.quota_bytes)?;
+        let mut used = app.store.storage_use(id)?;
+        used.quota_bytes = b.quota_bytes;
+        Ok(Json(json!(used)))
+    })
+    .await
+}

@@ -1,0 +1,411 @@
+//! Files sent by websites, with a write key: `POST /v1/recordings` (a chunk of
+//! an rrweb recording from the SDK's recorder), and seed 002's
+//! `POST /functions/v1/upload-recording` (a `.webm` video) and
+//! `POST /functions/v1/upload-screenshot` (a friction event's `.png`).
+//!
+//! Each upload is checked whole (size, type, a truncated or damaged file)
+//! before anything is stored, then written to the file store (durably) and
+//! only then recorded in the store: a 2xx means both are committed. A chunk or
+//! screenshot sent again is answered as a duplicate and stored once.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header;
+use serde_json::{Value, json};
+use spoor_core::media;
+use spoor_store::files::{NewChunk, NewVideo, RecordingFilter, Screenshot, Stored, VIDEO};
+
+use super::body;
+use super::error::ApiError;
+use super::incoming::{authorize, query_key};
+use crate::app::App;
+use crate::files::id_part;
+
+/// A project's quota in bytes (0: none): its own, else the server's default.
+pub(crate) fn quota_of(app: &App, project_id: i64) -> Result<i64, ApiError> {
+    Ok(app
+        .store
+        .file_quota(project_id)?
+        .unwrap_or(app.config.uploads.default_quota_bytes))
+}
+
+fn over_quota(used: i64, quota: i64) -> ApiError {
+    ApiError::Forbidden(format!(
+        "the project's file storage quota of {quota} bytes is used up ({used} bytes stored); \
+         delete recordings or exports, or raise the quota (PUT /api/projects/{{id}}/storage)"
+    ))
+}
+
+/// Refuses early what would not fit, before the file is written.
+async fn check_room(app: &Arc<App>, project_id: i64, bytes: i64) -> Result<i64, ApiError> {
+    let app2 = app.clone();
+    super::blocking(move || {
+        let quota = quota_of(&app2, project_id)?;
+        let used = app2.store.storage_use(project_id)?.used_bytes;
+        if quota > 0 && used + bytes > quota {
+            return Err(over_quota(used, quota));
+        }
+        Ok(quota)
+    })
+    .await
+}
+
+/// `POST /v1/recordings`: one chunk, JSON (gzip or not).
+pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Value>, ApiError> {
+    let (parts, body) = req.into_parts();
+    let limits = app.config.uploads;
+    // The key first: a stranger's body is never read.
+    let key = authorize(&app, &parts.headers, query_key(&parts.uri).as_deref(), None).await?;
+    let raw = body::read_raw(
+        body,
+        &parts.headers,
+        limits.max_chunk_bytes,
+        app.config.body_timeout,
+        "cut recording chunks smaller",
+    )
+    .await?;
+    let gzipped = body::is_gzip(&raw);
+    let json = if gzipped {
+        body::gunzip(&raw, limits.max_chunk_decoded_bytes)?
+    } else {
+        raw.clone()
+    };
+    let info =
+        media::check_chunk(&json, &media::ChunkLimits::default()).map_err(ApiError::BadRequest)?;
+    if app.tombstones.refuses(
+        key.project_id,
+        [info.user_id.as_deref(), info.anonymous_id.as_deref()],
+    ) {
+        return Ok(Json(
+            json!({"success": true, "stored": false, "duplicate": false, "erased": true}),
+        ));
+    }
+    // Chunks are kept compressed; one sent plain is compressed here.
+    let stored = if gzipped {
+        raw
+    } else {
+        Bytes::from(gzip(&json))
+    };
+    let size = stored.len() as i64;
+    let quota = check_room(&app, key.project_id, size).await?;
+    // A key of its own per upload: a resent chunk is written beside the first
+    // and removed when the store finds it a duplicate, so it never replaces
+    // the bytes a committed row names.
+    let file_key = format!(
+        "p{}/recordings/{}/{}-{}.json.gz",
+        key.project_id,
+        id_part(&info.session_id),
+        id_part(&info.chunk_id),
+        uuid::Uuid::new_v4().simple()
+    );
+    app.files.put(&file_key, stored).await?;
+    let chunk = NewChunk {
+        project_id: key.project_id,
+        session_id: info.session_id,
+        chunk_id: info.chunk_id,
+        user_id: info.user_id,
+        anonymous_id: info.anonymous_id,
+        url: info.url,
+        first_ts: info.first_ts,
+        last_ts: info.last_ts,
+        events: info.events as i64,
+        bytes: size,
+        file_key: file_key.clone(),
+        now: spoor_core::time::now_ms(),
+    };
+    let app2 = app.clone();
+    let outcome =
+        super::blocking(move || Ok(app2.store.add_recording_chunk(&chunk, quota)?)).await?;
+    match outcome {
+        Stored::New(_) => Ok(Json(
+            json!({"success": true, "stored": true, "duplicate": false}),
+        )),
+        Stored::Duplicate(_) => {
+            app.files.delete_all(&[file_key]).await;
+            Ok(Json(
+                json!({"success": true, "stored": false, "duplicate": true}),
+            ))
+        }
+        Stored::OverQuota { used, quota } => {
+            app.files.delete_all(&[file_key]).await;
+            Err(over_quota(used, quota))
+        }
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).expect("writing to memory");
+    gz.finish().expect("writing to memory")
+}
+
+/// An upload's file and its form fields.
+struct Form {
+    file: Option<Bytes>,
+    fields: std::collections::HashMap<String, String>,
+}
+
+impl Form {
+    fn field(&self, name: &str) -> Option<String> {
+        self.fields
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Reads a seed upload: `multipart/form-data` with a `file` part and text
+/// fields, or the file as the whole body with the fields in the query string.
+async fn read_form(
+    app: &App,
+    parts: &axum::http::request::Parts,
+    body: Body,
+    max: usize,
+    what: &str,
+) -> Result<Form, ApiError> {
+    let raw = body::read_raw(
+        body,
+        &parts.headers,
+        // The form's own fields and boundaries come on top of the file.
+        max + 64 * 1024,
+        app.config.body_timeout * 10,
+        &format!("a {what} may be at most {max} bytes"),
+    )
+    .await?;
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut form = Form {
+        file: None,
+        fields: Default::default(),
+    };
+    if let Ok(boundary) = multer::parse_boundary(content_type) {
+        let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(raw) });
+        let mut multipart = multer::Multipart::new(stream, boundary);
+        let bad = |e: multer::Error| {
+            ApiError::BadRequest(format!("the multipart/form-data body cannot be read: {e}"))
+        };
+        while let Some(field) = multipart.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or("").to_string();
+            if name == "file" {
+                // The type a form claims is not trusted: the bytes are checked.
+                form.file = Some(field.bytes().await.map_err(bad)?);
+            } else {
+                form.fields.insert(name, field.text().await.map_err(bad)?);
+            }
+        }
+    } else {
+        form.fields =
+            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
+                &parts.uri,
+            )
+            .map(|q| q.0)
+            .unwrap_or_default();
+        if !raw.is_empty() {
+            form.file = Some(raw);
+        }
+    }
+    if let Some(bytes) = &form.file
+        && bytes.len() > max
+    {
+        return Err(ApiError::TooLarge(format!(
+            "the {what} is {} bytes; the limit is {max}",
+            bytes.len()
+        )));
+    }
+    Ok(form)
+}
+
+/// `POST /functions/v1/upload-screenshot`.
+pub async fn screenshot(
+    State(app): State<Arc<App>>,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    let (parts, body) = req.into_parts();
+    let max = app.config.uploads.max_screenshot_bytes;
+    let key = authorize(&app, &parts.headers, query_key(&parts.uri).as_deref(), None).await?;
+    let form = read_form(&app, &parts, body, max, "screenshot").await?;
+    let Some(bytes) = form.file.clone() else {
+        return Err(ApiError::BadRequest(
+            "send the screenshot as the form's `file` field (a .png image)".into(),
+        ));
+    };
+    let Some(event_id) = form.field("friction_event_id") else {
+        return Err(ApiError::BadRequest(
+            "send friction_event_id: the messageId of the friction event the screenshot shows"
+                .into(),
+        ));
+    };
+    if event_id.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "friction_event_id is longer than 200 characters".into(),
+        ));
+    }
+    let png = media::check_png(&bytes).map_err(ApiError::BadRequest)?;
+    let size = bytes.len() as i64;
+    let quota = check_room(&app, key.project_id, size).await?;
+    let file_key = format!(
+        "p{}/screenshots/{}-{}.png",
+        key.project_id,
+        id_part(&event_id),
+        uuid::Uuid::new_v4().simple()
+    );
+    let shot = Screenshot {
+        id: 0,
+        project_id: key.project_id,
+        friction_event_id: event_id,
+        session_id: form.field("session_id"),
+        page: form
+            .field("page_url")
+            .or_else(|| form.field("page"))
+            .map(|u| spoor_store::friction::page_of(&u)),
+        kind: form.field("kind").or_else(|| form.field("friction_type")),
+        width: i64::from(png.width),
+        height: i64::from(png.height),
+        bytes: size,
+        file_key: file_key.clone(),
+        created_at: spoor_core::time::now_ms(),
+    };
+    // Written under a key of its own before the row: a screenshot sent again
+    // is found a duplicate by the store, and its new file removed.
+    app.files.put(&file_key, bytes).await?;
+    let app2 = app.clone();
+    let outcome = super::blocking(move || Ok(app2.store.add_screenshot(&shot, quota)?)).await?;
+    let (shot, duplicate) = match outcome {
+        Stored::New(s) => (s, false),
+        Stored::Duplicate(s) => {
+            app.files.delete_all(&[file_key]).await;
+            (s, true)
+        }
+        Stored::OverQuota { used, quota } => {
+            app.files.delete_all(&[file_key]).await;
+            return Err(over_quota(used, quota));
+        }
+    };
+    let url = super::recordings::screenshot_url(&shot);
+    let mut shown = json!(shot);
+    shown["screenshot_url"] = url.into();
+    shown["created_at"] = spoor_core::time::format_iso(shot.created_at).into();
+    Ok(Json(
+        json!({"success": true, "duplicate": duplicate, "screenshot": shown}),
+    ))
+}
+
+/// `POST /functions/v1/upload-recording`.
+pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Value>, ApiError> {
+    let (parts, body) = req.into_parts();
+    let max = app.config.uploads.max_video_bytes;
+    let key = authorize(&app, &parts.headers, query_key(&parts.uri).as_deref(), None).await?;
+    let form = read_form(&app, &parts, body, max, "recording").await?;
+    let Some(bytes) = form.file.clone() else {
+        return Err(ApiError::BadRequest(
+            "send the recording as the form's `file` field (a .webm video)".into(),
+        ));
+    };
+    let Some(session_id) = form.field("session_id") else {
+        return Err(ApiError::BadRequest(
+            "send session_id: the session the recording shows".into(),
+        ));
+    };
+    if session_id.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "session_id is longer than 200 characters".into(),
+        ));
+    }
+    media::check_webm(&bytes).map_err(ApiError::BadRequest)?;
+    let duration_ms = match form.field("duration") {
+        None => 0,
+        Some(d) => match d.parse::<f64>() {
+            Ok(s) if s.is_finite() && (0.0..=86_400.0).contains(&s) => (s * 1000.0) as i64,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "duration is the video's length in seconds (0 to 86400), not {d:?}"
+                )));
+            }
+        },
+    };
+    let size = bytes.len() as i64;
+    let quota = check_room(&app, key.project_id, size).await?;
+    let project = key.project_id;
+    let app2 = app.clone();
+    let session = session_id.clone();
+    // A video may be hundreds of megabytes: one the session has already is
+    // not written again only to be found a duplicate.
+    let existing = super::blocking(move || {
+        let (found, _) = app2.store.recordings(&RecordingFilter {
+            project_id: project,
+            session_id: Some(session),
+            limit: 10,
+            ..Default::default()
+        })?;
+        Ok(found.into_iter().find(|r| r.kind == VIDEO))
+    })
+    .await?;
+    let recording = match existing {
+        Some(r) => (r, true),
+        None => {
+            let file_key = format!(
+                "p{project}/videos/{}-{}.webm",
+                id_part(&session_id),
+                uuid::Uuid::new_v4().simple()
+            );
+            app.files.put(&file_key, bytes).await?;
+            let video = NewVideo {
+                project_id: project,
+                session_id,
+                user_id: form.field("user_id"),
+                url: form.field("page_url"),
+                duration_ms,
+                bytes: size,
+                file_key: file_key.clone(),
+                now: spoor_core::time::now_ms(),
+            };
+            let app2 = app.clone();
+            let outcome = super::blocking(move || {
+                let stored = app2.store.add_video(&video, quota)?;
+                let id = match stored {
+                    Stored::New(id) | Stored::Duplicate(id) => id,
+                    Stored::OverQuota { used, quota } => return Ok(Err((used, quota))),
+                };
+                Ok(Ok((
+                    app2.store.recording(project, id)?.ok_or_else(|| {
+                        ApiError::Internal("a stored recording could not be read".into())
+                    })?,
+                    matches!(stored, Stored::Duplicate(_)),
+                )))
+            })
+            .await?;
+            match outcome {
+                Ok((r, duplicate)) => {
+                    if duplicate {
+                        app.files.delete_all(&[file_key]).await;
+                    }
+                    (r, duplicate)
+                }
+                Err((used, quota)) => {
+                    app.files.delete_all(&[file_key]).await;
+                    return Err(over_quota(used, quota));
+                }
+            }
+        }
+    };
+    let (r, duplicate) = recording;
+    Ok(Json(json!({
+        "success": true,
+        "duplicate": duplicate,
+        "recording": {
+            "id": r.id,
+            "session_id": r.session_id,
+            "kind": r.kind,
+            "file_url": format!("/api/projects/{}/recordings/{}/replay", r.project_id, r.id),
+            "size": r.bytes,
+            "duration_ms": r.ended_at - r.started_at,
+        }
+    })))
+}
