@@ -91,6 +91,20 @@ pub enum Stored<T> {
     OverQuota { used: i64, quota: i64 },
 }
 
+/// The recordings and screenshots of a page of sessions, looked up at once for
+/// the friction drill-down's links (one query each rather than two per row).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SessionMedia {
+    /// (session id, recording id, kind), every recording of the sessions.
+    pub recordings: Vec<(String, i64, String)>,
+    /// Each session's newest screenshots, up to [`SESSION_SCREENSHOTS`] of
+    /// each, newest first.
+    pub screenshots: Vec<Screenshot>,
+}
+
+/// How many of a session's screenshots [`SessionMedia`] carries.
+pub const SESSION_SCREENSHOTS: i64 = 20;
+
 /// Which recordings a list shows.
 #[derive(Clone, Debug, Default)]
 pub struct RecordingFilter {

@@ -1060,6 +1060,14 @@ impl Store {
     ) -> StoreResult<Vec<files::Screenshot>> {
         dispatch!(self, s => s.screenshots(filter))
     }
+    /// The recordings and newest screenshots of a page of sessions.
+    pub fn session_media(
+        &self,
+        project_id: i64,
+        sessions: &[String],
+    ) -> StoreResult<files::SessionMedia> {
+        dispatch!(self, s => s.session_media(project_id, sessions))
+    }
     pub fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<files::Screenshot>> {
         dispatch!(self, s => s.screenshot(project_id, id))
     }

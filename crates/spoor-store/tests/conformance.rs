@@ -1806,12 +1806,45 @@ fn check_files(store: Store) {
         })
         .unwrap();
     assert_eq!(by_page.len(), 1);
+    // A page of sessions' media at once: the recordings of each, and the
+    // screenshots newest first; a session without any has no rows.
+    let newer = Screenshot {
+        friction_event_id: "e2".into(),
+        kind: Some("dead_click".into()),
+        file_key: "p1/s/e2".into(),
+        created_at: 4_000,
+        ..shot.clone()
+    };
+    assert!(matches!(
+        store.add_screenshot(&newer, 0).unwrap(),
+        Stored::New(_)
+    ));
+    let media = store
+        .session_media(1, &["s1".into(), "s2".into(), "none".into()])
+        .unwrap();
+    let mut sessions: Vec<&str> = media.recordings.iter().map(|r| r.0.as_str()).collect();
+    sessions.sort();
+    assert_eq!(sessions, ["s1", "s2"]);
+    assert!(media.recordings.iter().all(|r| r.2 == "rrweb" && r.1 > 0));
+    let events: Vec<&str> = media
+        .screenshots
+        .iter()
+        .map(|s| s.friction_event_id.as_str())
+        .collect();
+    assert_eq!(events, ["e2", "e1"]);
+    assert_eq!(
+        store.session_media(2, &["s1".into()]).unwrap(),
+        Default::default()
+    );
     // Erasure takes the person's recordings and their sessions' screenshots.
     let freed = store.erase_files(1, &["a1".into()]).unwrap();
-    assert_eq!((freed.recordings, freed.screenshots), (2, 1));
+    assert_eq!((freed.recordings, freed.screenshots), (2, 2));
     let mut keys = freed.file_keys.clone();
     keys.sort();
-    assert_eq!(keys, ["p1/r/s1/a", "p1/r/s1/b", "p1/r/s2/a", "p1/s/e1"]);
+    assert_eq!(
+        keys,
+        ["p1/r/s1/a", "p1/r/s1/b", "p1/r/s2/a", "p1/s/e1", "p1/s/e2"]
+    );
     assert_eq!(store.storage_use(1).unwrap().used_bytes, 0);
     // Retention: what ended before the cutoff goes.
     store

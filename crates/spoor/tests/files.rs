@@ -3,12 +3,14 @@
 //! limits and bad files, quotas, erasure and retention taking files with them,
 //! and export jobs whose PDFs are turned into pictures with `pdftoppm` (kept in
 //! the target directory for a person to look at), CSV and NDJSON, and report
-//! schedules delivered by a signed webhook; and all of it in an S3 bucket
-//! (moto's server) instead of the data directory.
+//! schedules delivered by a signed webhook or by email with the file attached;
+//! and all of it in an S3 bucket (moto's server) instead of the data directory.
 
 mod common;
 #[path = "../../spoor-server/tests/moto/mod.rs"]
 mod moto;
+#[path = "../../spoor-server/tests/smtp/mod.rs"]
+mod smtp;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -809,6 +811,77 @@ async fn exports_render_pdf_csv_and_ndjson() {
     )
     .await;
     assert_eq!(st, 204);
+}
+
+#[tokio::test]
+async fn a_schedule_emails_its_report_with_the_file_attached() {
+    let (port, mail) = smtp::smtp_sink(false).await;
+    let port = port.to_string();
+    let s = start(&[
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        &port,
+        "--smtp-tls",
+        "none",
+        "--smtp-from",
+        "Spoor <reports@spoor.test>",
+    ])
+    .await;
+    let (st, b) = send_json(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/report-schedules",
+        json!({"report": "friction", "format": "pdf", "cadence": "monthly", "email": "team@example.com"}),
+    )
+    .await;
+    assert_eq!(st, 201, "{b}");
+    let sid = b["schedule"]["id"].as_i64().unwrap();
+    let (st, b) = send_json(
+        &s,
+        reqwest::Method::POST,
+        &format!("/api/projects/1/report-schedules/{sid}/run"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, 202, "{b}");
+    let mail = tokio::time::timeout(Duration::from_secs(60), mail)
+        .await
+        .expect("an email within a minute")
+        .unwrap();
+    assert_eq!(mail.rcpt_to, ["<team@example.com>"]);
+    let data = mail.data.replace("\r\n", "\n");
+    assert!(
+        data.contains("Subject: [Spoor] monthly friction report for"),
+        "{data}"
+    );
+    let boundary = data
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a multipart message: {data}"));
+    let part = data
+        .split(&format!("--{boundary}"))
+        .find(|p| p.contains("Content-Type: application/pdf"))
+        .unwrap_or_else(|| panic!("a PDF attached: {data}"));
+    assert!(part.contains("filename=\"friction-"), "{part}");
+    let (_, encoded) = part.split_once("\n\n").unwrap();
+    let pdf = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        encoded.split_whitespace().collect::<String>(),
+    )
+    .unwrap();
+    let path = s.store.dir.path().join("emailed.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("Friction summary"),
+        "the attachment is the report's PDF"
+    );
 }
 
 #[tokio::test]

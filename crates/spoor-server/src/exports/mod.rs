@@ -28,7 +28,7 @@ pub const EXPORTS_JOB: &str = "exports";
 /// A run stops taking new jobs after this long, so that it ends well within
 /// the scheduler's lease; the rest wait for the next run.
 const RUN_BUDGET: Duration = Duration::from_secs(20);
-/// Webhook bodies carry the file itself up to this size.
+/// Webhook bodies and emails carry the file itself up to this size.
 const INLINE_BYTES: i64 = 5 * 1024 * 1024;
 const DAY: i64 = spoor_store::friction::DAY_MS;
 
@@ -312,8 +312,22 @@ impl ExportsJob {
             "/api/projects/{}/exports/{}/download",
             job.project_id, job.id
         );
+        let bytes = job.bytes.unwrap_or(0);
+        let file_name = format!(
+            "{}-{}.{}",
+            job.report,
+            job.id,
+            render::extension(&job.format)
+        );
+        // The file itself goes along when it is small enough for a webhook body
+        // or a mail server; a bigger one is named by its download path.
+        let file = match &job.file_key {
+            Some(key) if bytes <= INLINE_BYTES => {
+                Some(self.files.get(key).await.map_err(|e| e.to_string())?)
+            }
+            _ => None,
+        };
         if let Some(url) = &s.webhook_url {
-            let bytes = job.bytes.unwrap_or(0);
             let mut body = json!({
                 "type": "scheduled_report",
                 "schedule_id": s.id,
@@ -329,20 +343,10 @@ impl ExportsJob {
                 "bytes": bytes,
                 "download_path": download,
             });
-            if bytes <= INLINE_BYTES
-                && let Some(key) = &job.file_key
-            {
-                let file = self.files.get(key).await.map_err(|e| e.to_string())?;
-                body["file_name"] = format!(
-                    "{}-{}.{}",
-                    job.report,
-                    job.id,
-                    render::extension(&job.format)
-                )
-                .into();
+            if let Some(file) = &file {
+                body["file_name"] = file_name.clone().into();
                 body["content_base64"] =
-                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &file)
-                        .into();
+                    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, file).into();
             }
             self.notifier
                 .webhook(
@@ -355,14 +359,25 @@ impl ExportsJob {
                 .map_err(|e| e.to_string())?;
         }
         if let Some(to) = &s.email {
-            let text = format!(
-                "{summary}.\n\nThe {} file ({} bytes) is ready in Spoor: open the project's \
-                 \"Recordings & exports\" page, or download it from {download} with an admin token.\n",
-                job.format.to_uppercase(),
-                job.bytes.unwrap_or(0)
-            );
+            let kind = job.format.to_uppercase();
+            let text = match &file {
+                Some(_) => format!(
+                    "{summary}.\n\nThe {kind} file is attached ({file_name}, {bytes} bytes). \
+                     It is also on the project's \"Recordings & exports\" page in Spoor.\n"
+                ),
+                None => format!(
+                    "{summary}.\n\nThe {kind} file ({bytes} bytes) is too big to attach: open the \
+                     project's \"Recordings & exports\" page in Spoor, or download it from \
+                     {download} with an admin token.\n"
+                ),
+            };
+            let attachment = file.map(|bytes| notify::Attachment {
+                file_name,
+                content_type: render::content_type(&job.format).to_owned(),
+                bytes: bytes.to_vec(),
+            });
             self.notifier
-                .email(to, &format!("[Spoor] {summary}"), &text)
+                .email_with(to, &format!("[Spoor] {summary}"), &text, attachment)
                 .await
                 .map_err(|e| e.to_string())?;
         }

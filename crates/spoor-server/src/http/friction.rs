@@ -148,20 +148,18 @@ pub async fn friction_sessions(
     }
     report(app, caller, id, p, |app, f| {
         let sessions = app.store.friction_sessions(&f, friction::REPORT_ROWS)?;
-        let mut rows = Vec::with_capacity(sessions.len());
-        for s in &sessions {
-            let mut row = json!(s);
-            row["screenshot_url"] = super::recordings::session_screenshot(
-                app,
-                f.project_id,
-                &s.session_id,
-                f.kind.as_deref(),
-            )?
-            .into();
-            row["recording_id"] =
-                super::recordings::session_recording(app, f.project_id, &s.session_id)?.into();
-            rows.push(row);
-        }
+        let ids: Vec<String> = sessions.iter().map(|s| s.session_id.clone()).collect();
+        let links = super::recordings::session_links(app, f.project_id, &ids, f.kind.as_deref())?;
+        let rows: Vec<Value> = sessions
+            .iter()
+            .zip(links)
+            .map(|(s, (screenshot, recording))| {
+                let mut row = json!(s);
+                row["screenshot_url"] = screenshot.into();
+                row["recording_id"] = recording.into();
+                row
+            })
+            .collect();
         Ok(json!({ "sessions": rows }))
     })
     .await

@@ -356,44 +356,36 @@ pub fn page_background(app: &App, project_id: i64, page: &str) -> Result<Option<
         .map(screenshot_url))
 }
 
-/// The id of a session's rrweb recording, for a friction row's "Watch" link.
-pub fn session_recording(
+/// Each session's links for the friction drill-down: its screenshot (one of the
+/// row's `kind` if there is one, else the session's newest) and its recording
+/// (the rrweb one before a video), in the order of `sessions`. One lookup for the
+/// whole page of rows.
+pub fn session_links(
     app: &App,
     project_id: i64,
-    session: &str,
-) -> Result<Option<i64>, ApiError> {
-    let (found, _) = app.store.recordings(&RecordingFilter {
-        project_id,
-        session_id: Some(session.to_string()),
-        limit: 5,
-        ..Default::default()
-    })?;
-    Ok(found
-        .iter()
-        .find(|r| r.kind != VIDEO)
-        .or(found.first())
-        .map(|r| r.id))
-}
-
-/// A session's screenshot for a friction row: one of that kind if there is
-/// one, else the session's newest.
-pub fn session_screenshot(
-    app: &App,
-    project_id: i64,
-    session: &str,
+    sessions: &[String],
     kind: Option<&str>,
-) -> Result<Option<String>, ApiError> {
-    let shots = app.store.screenshots(&ScreenshotFilter {
-        project_id,
-        session_id: Some(session.to_string()),
-        limit: 20,
-        ..Default::default()
-    })?;
-    Ok(shots
+) -> Result<Vec<(Option<String>, Option<i64>)>, ApiError> {
+    let media = app.store.session_media(project_id, sessions)?;
+    Ok(sessions
         .iter()
-        .find(|s| kind.is_some() && s.kind.as_deref() == kind)
-        .or(shots.first())
-        .map(screenshot_url))
+        .map(|session| {
+            // Screenshots come newest first, so the first match is the newest.
+            let mut shots = media
+                .screenshots
+                .iter()
+                .filter(|s| s.session_id.as_ref() == Some(session));
+            let first = shots.clone().next();
+            let shot = shots
+                .find(|s| kind.is_some() && s.kind.as_deref() == kind)
+                .or(first)
+                .map(screenshot_url);
+            let mut recordings = media.recordings.iter().filter(|r| &r.0 == session);
+            let any = recordings.clone().next();
+            let recording = recordings.find(|r| r.2 != VIDEO).or(any).map(|r| r.1);
+            (shot, recording)
+        })
+        .collect())
 }
 
 pub async fn storage(

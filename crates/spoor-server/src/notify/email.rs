@@ -1,14 +1,15 @@
-//! Plain-text alert emails through an SMTP relay.
+//! Plain-text emails through an SMTP relay: alerts, and scheduled reports with
+//! their file attached.
 
 use std::time::Duration;
 
-use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{CertificateStore, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{NotifyError, SmtpConfig, SmtpTls};
+use super::{Attachment, NotifyError, SmtpConfig, SmtpTls};
 
 /// The SMTP side of a [`super::Notifier`]: the relay's transport and the
 /// sender, both checked once when the notifier is made.
@@ -69,18 +70,37 @@ impl Mailer {
         to: &str,
         subject: &str,
         text: &str,
+        attachment: Option<Attachment>,
     ) -> Result<(), NotifyError> {
         let to_box: Mailbox = to.parse().map_err(|err| NotifyError::InvalidAddress {
             address: to.to_owned(),
             reason: format!("{err}"),
         })?;
-        let message = Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(to_box)
-            .subject(subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(text.to_owned())
-            .map_err(|err| NotifyError::Invalid(format!("the email could not be built: {err}")))?;
+            .subject(subject);
+        let message = match attachment {
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(text.to_owned()),
+            Some(file) => {
+                let kind = ContentType::parse(&file.content_type).map_err(|err| {
+                    NotifyError::Invalid(format!(
+                        "the attachment's type {:?} is not a MIME type ({err})",
+                        file.content_type
+                    ))
+                })?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(text.to_owned()))
+                        .singlepart(
+                            lettre::message::Attachment::new(file.file_name).body(file.bytes, kind),
+                        ),
+                )
+            }
+        }
+        .map_err(|err| NotifyError::Invalid(format!("the email could not be built: {err}")))?;
         self.transport
             .send(message)
             .await

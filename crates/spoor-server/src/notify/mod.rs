@@ -269,9 +269,29 @@ impl Notifier {
     /// Sends a plain-text email through the configured SMTP server, from its
     /// configured sender. [`NotifyError::NotConfigured`] without one.
     pub async fn email(&self, to: &str, subject: &str, text: &str) -> Result<(), NotifyError> {
+        self.email_with(to, subject, text, None).await
+    }
+
+    /// [`Notifier::email`] with a file attached (a scheduled report).
+    pub async fn email_with(
+        &self,
+        to: &str,
+        subject: &str,
+        text: &str,
+        attachment: Option<Attachment>,
+    ) -> Result<(), NotifyError> {
         match &self.inner.mailer {
-            Some(mailer) => mailer.send(to, subject, text).await,
+            Some(mailer) => mailer.send(to, subject, text, attachment).await,
             None => Err(NotifyError::NotConfigured),
         }
     }
+}
+
+/// A file sent with an email.
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    pub file_name: String,
+    /// A MIME type, `application/pdf`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }

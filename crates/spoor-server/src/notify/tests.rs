@@ -7,10 +7,13 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 use super::*;
+
+#[path = "../../tests/smtp/mod.rs"]
+mod smtp;
+use smtp::smtp_sink;
 
 #[test]
 fn signature_matches_rfc_4231_case_2() {
@@ -404,77 +407,6 @@ async fn webhook_refuses_bad_urls_and_delivery_ids() {
     assert!(matches!(err, NotifyError::Invalid(_)), "{err:?}");
 }
 
-/// What the SMTP sink received in one session.
-#[derive(Debug, Default)]
-struct Mail {
-    mail_from: String,
-    rcpt_to: Vec<String>,
-    data: String,
-}
-
-/// An SMTP server on 127.0.0.1 for one session, speaking just enough of the
-/// protocol for a client to send a message. With `refuse_rcpt`, it refuses
-/// every recipient as a real server refuses an unknown mailbox.
-async fn smtp_sink(refuse_rcpt: bool) -> (u16, tokio::task::JoinHandle<Mail>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let session = tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let (read, mut write) = stream.into_split();
-        let mut lines = BufReader::new(read);
-        let mut mail = Mail::default();
-        write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if lines.read_line(&mut line).await.unwrap() == 0 {
-                break;
-            }
-            let command = line.trim_end().to_owned();
-            let upper = command.to_ascii_uppercase();
-            let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                b"250 sink\r\n"
-            } else if upper.starts_with("MAIL FROM:") {
-                mail.mail_from = command[10..].to_owned();
-                b"250 2.1.0 Ok\r\n"
-            } else if upper.starts_with("RCPT TO:") {
-                if refuse_rcpt {
-                    b"550 5.1.1 No such user here\r\n"
-                } else {
-                    mail.rcpt_to.push(command[8..].to_owned());
-                    b"250 2.1.5 Ok\r\n"
-                }
-            } else if upper == "DATA" {
-                write
-                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    .await
-                    .unwrap();
-                loop {
-                    line.clear();
-                    lines.read_line(&mut line).await.unwrap();
-                    if line == ".\r\n" || line.is_empty() {
-                        break;
-                    }
-                    // Undo the client's dot-stuffing (RFC 5321 4.5.2).
-                    let unstuffed = line.strip_prefix('.').unwrap_or(&line);
-                    mail.data.push_str(unstuffed);
-                }
-                b"250 2.0.0 Queued\r\n"
-            } else if upper == "QUIT" {
-                write.write_all(b"221 2.0.0 Bye\r\n").await.unwrap();
-                break;
-            } else if upper == "RSET" || upper == "NOOP" {
-                b"250 2.0.0 Ok\r\n"
-            } else {
-                b"502 5.5.2 Command not recognised\r\n"
-            };
-            write.write_all(reply).await.unwrap();
-        }
-        mail
-    });
-    (port, session)
-}
-
 fn smtp_config(port: u16) -> SmtpConfig {
     SmtpConfig {
         host: "127.0.0.1".to_owned(),
@@ -595,4 +527,53 @@ async fn email_addresses_are_checked() {
         .await
         .unwrap_err();
     assert!(matches!(err, NotifyError::InvalidAddress { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_email_can_carry_a_file() {
+    let (port, session) = smtp_sink(false).await;
+    let pdf = b"%PDF-1.7\n\x00\x01\xfe binary bytes\n%%EOF\n".repeat(40);
+    mailer(port)
+        .email_with(
+            "ops@example.com",
+            "[Spoor] weekly friction report",
+            "The PDF file is attached.\n",
+            Some(super::Attachment {
+                file_name: "friction-7.pdf".into(),
+                content_type: "application/pdf".into(),
+                bytes: pdf.clone(),
+            }),
+        )
+        .await
+        .unwrap();
+    let mail = session.await.unwrap().data.replace("\r\n", "\n");
+    let (head, body) = mail.split_once("\n\n").expect("headers, then body");
+    let boundary = head
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a multipart/mixed message: {head}"));
+    assert!(head.contains("Content-Type: multipart/mixed"), "{head}");
+    let parts: Vec<&str> = body.split(&format!("--{boundary}")).collect();
+    let text = parts
+        .iter()
+        .find(|p| p.contains("Content-Type: text/plain"))
+        .expect("the text part");
+    assert!(text.contains("The PDF file is attached."), "{text}");
+    let file = parts
+        .iter()
+        .find(|p| p.contains("Content-Type: application/pdf"))
+        .expect("the file part");
+    assert!(
+        file.contains("Content-Disposition: attachment; filename=\"friction-7.pdf\""),
+        "{file}"
+    );
+    assert!(file.contains("Content-Transfer-Encoding: base64"), "{file}");
+    let (_, encoded) = file.split_once("\n\n").unwrap();
+    let decoded = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        encoded.split_whitespace().collect::<String>(),
+    )
+    .unwrap();
+    assert_eq!(decoded, pdf, "the attachment arrives byte for byte");
 }

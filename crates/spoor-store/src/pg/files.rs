@@ -7,8 +7,8 @@ use postgres::{Row, Transaction};
 use super::PgStore;
 use crate::files::{
     COMPLETED, Chunk, DELIVERY_PENDING, ExportJob, FAILED, Freed, NewChunk, NewExportJob, NewVideo,
-    QUEUED, RRWEB, RUNNING, Recording, RecordingFilter, ReportSchedule, Screenshot,
-    ScreenshotFilter, StorageUse, Stored, VIDEO,
+    QUEUED, RRWEB, RUNNING, Recording, RecordingFilter, ReportSchedule, SESSION_SCREENSHOTS,
+    Screenshot, ScreenshotFilter, SessionMedia, StorageUse, Stored, VIDEO,
 };
 use crate::{StoreError, StoreResult};
 
@@ -432,6 +432,37 @@ impl PgStore {
             &[&f.project_id, &f.page, &f.session_id, &f.event_id, &f.limit],
         )?;
         Ok(rows.iter().map(screenshot_from_row).collect())
+    }
+
+    pub fn session_media(&self, project_id: i64, sessions: &[String]) -> StoreResult<SessionMedia> {
+        let mut conn = self.conn()?;
+        let recordings = conn
+            .query(
+                "SELECT session_id, id, kind FROM recordings
+                 WHERE project_id = $1 AND session_id = ANY($2)",
+                &[&project_id, &sessions],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        let screenshots = conn
+            .query(
+                &format!(
+                    "SELECT {SCREENSHOT_COLUMNS} FROM (
+                         SELECT *, ROW_NUMBER() OVER (PARTITION BY session_id
+                                                      ORDER BY created_at DESC, id DESC) AS nth
+                         FROM screenshots WHERE project_id = $1 AND session_id = ANY($2)) s
+                     WHERE nth <= $3 ORDER BY created_at DESC, id DESC"
+                ),
+                &[&project_id, &sessions, &SESSION_SCREENSHOTS],
+            )?
+            .iter()
+            .map(screenshot_from_row)
+            .collect();
+        Ok(SessionMedia {
+            recordings,
+            screenshots,
+        })
     }
 
     pub fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<Screenshot>> {

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::SqliteStore;
 use crate::files::{
     COMPLETED, Chunk, DELIVERY_PENDING, ExportJob, FAILED, Freed, NewChunk, NewExportJob, NewVideo,
-    QUEUED, RRWEB, RUNNING, Recording, RecordingFilter, ReportSchedule, Screenshot,
-    ScreenshotFilter, StorageUse, Stored, VIDEO,
+    QUEUED, RRWEB, RUNNING, Recording, RecordingFilter, ReportSchedule, SESSION_SCREENSHOTS,
+    Screenshot, ScreenshotFilter, SessionMedia, StorageUse, Stored, VIDEO,
 };
 use crate::{StoreError, StoreResult};
 
@@ -448,6 +448,41 @@ impl SqliteStore {
             screenshot_from_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn session_media(&self, project_id: i64, sessions: &[String]) -> StoreResult<SessionMedia> {
+        let conn = self.conn()?;
+        // The ids travel as one JSON array, read back by json_each: one statement
+        // whatever the page's length.
+        let ids =
+            serde_json::to_string(sessions).map_err(|e| StoreError::Database(e.to_string()))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT session_id, id, kind FROM recordings
+             WHERE project_id = ?1 AND session_id IN (SELECT value FROM json_each(?2))",
+        )?;
+        let recordings = stmt
+            .query_map(params![project_id, ids], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SCREENSHOT_COLUMNS} FROM (
+                 SELECT *, ROW_NUMBER() OVER (PARTITION BY session_id
+                                              ORDER BY created_at DESC, id DESC) AS nth
+                 FROM screenshots
+                 WHERE project_id = ?1 AND session_id IN (SELECT value FROM json_each(?2)))
+             WHERE nth <= ?3 ORDER BY created_at DESC, id DESC"
+        ))?;
+        let screenshots = stmt
+            .query_map(
+                params![project_id, ids, SESSION_SCREENSHOTS],
+                screenshot_from_row,
+            )?
+            .collect::<Result<_, _>>()?;
+        Ok(SessionMedia {
+            recordings,
+            screenshots,
+        })
     }
 
     pub fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<Screenshot>> {
