@@ -178,10 +178,40 @@ pub fn metering_cleanup(config: &SchedulerConfig, calls_completed: Counter) -> J
     }
 }
 
+/// Removes the files of intents made before `before` that no commit
+/// fulfilled (a crash between a file's put and its row's commit, a failed put,
+/// an export job deleted while it ran), then the intents. An intent whose file
+/// could not be removed stays for the next run. Returns how many went.
+pub fn remove_orphans(
+    store: &Store,
+    files: &FileStore,
+    runtime: &tokio::runtime::Runtime,
+    before: i64,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    loop {
+        let keys = store.stale_file_intents(before, 500)?;
+        let mut gone = Vec::with_capacity(keys.len());
+        for key in &keys {
+            match runtime.block_on(files.delete(key)) {
+                Ok(()) => gone.push(key.clone()),
+                Err(e) => tracing::warn!(key, "could not remove an orphaned file: {e}"),
+            }
+        }
+        store.forget_file_intents(&gone)?;
+        removed += gone.len();
+        // A short page, or one where nothing could be removed: done for now.
+        if keys.len() < 500 || gone.is_empty() {
+            return Ok(removed);
+        }
+    }
+}
+
 /// Each project's retention (`Store::project_retention`, 90 days unless set):
 /// raw events, sessions, recordings and screenshots older than it go (their
 /// files with them), people's summaries and the overview's rollups stay.
 fn expire_projects(config: &SchedulerConfig) -> JobFn {
+    let orphans_after = config.exports.orphans_after.as_millis() as i64;
     let files = FileStore::open(&config.exports.files).map_err(|e| e.to_string());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -207,6 +237,10 @@ fn expire_projects(config: &SchedulerConfig) -> JobFn {
                 "{}: kept {days} days, deleted {} events, {} sessions, {} recordings and {} screenshots",
                 project.name, done.events, done.sessions, freed.recordings, freed.screenshots
             ));
+        }
+        let orphans = remove_orphans(store, files, runtime, now - orphans_after)?;
+        if orphans > 0 {
+            lines.push(format!("cleared {orphans} files left by unfinished writes"));
         }
         Ok(if lines.is_empty() {
             "no project has a retention".into()

@@ -1071,6 +1071,20 @@ impl Store {
     pub fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<files::Screenshot>> {
         dispatch!(self, s => s.screenshot(project_id, id))
     }
+    /// Notes that the file `key` is about to be put in the file store. The
+    /// transaction that commits the row naming it fulfils the intent; one left
+    /// over names a file that no row does.
+    pub fn intend_file(&self, project_id: i64, key: &str, now: i64) -> StoreResult<()> {
+        dispatch!(self, s => s.intend_file(project_id, key, now))
+    }
+    /// Intents made before `before` and never fulfilled, oldest first.
+    pub fn stale_file_intents(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
+        dispatch!(self, s => s.stale_file_intents(before, limit))
+    }
+    /// Drops intents whose files were removed (or never made).
+    pub fn forget_file_intents(&self, keys: &[String]) -> StoreResult<()> {
+        dispatch!(self, s => s.forget_file_intents(keys))
+    }
     pub fn create_export_job(&self, job: &files::NewExportJob) -> StoreResult<files::ExportJob> {
         dispatch!(self, s => s.create_export_job(job))
     }

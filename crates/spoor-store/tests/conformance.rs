@@ -1701,12 +1701,32 @@ fn check_files(store: Store) {
     use spoor_store::files::{
         NewExportJob, RecordingFilter, ReportSchedule, Screenshot, ScreenshotFilter, Stored,
     };
+    // File intents: the commit of the row naming a file fulfils its intent;
+    // those never fulfilled are listed once old enough, oldest first, until
+    // forgotten; an intent made again is made newer.
+    store.intend_file(1, "p1/r/s1/b", 10).unwrap();
+    store.intend_file(1, "p1/x/lost", 20).unwrap();
+    store.intend_file(1, "p1/x/lost-too", 5).unwrap();
+    store.intend_file(1, "p1/x/again", 5).unwrap();
+    store.intend_file(1, "p1/x/again", 900).unwrap();
     // Chunks: stored once, the recording spans them all, its url is the first page's.
     assert_eq!(
         store
             .add_recording_chunk(&chunk("s1", "b", 2_000, 100), 0)
             .unwrap(),
         Stored::New(1)
+    );
+    assert_eq!(
+        store.stale_file_intents(100, 10).unwrap(),
+        ["p1/x/lost-too", "p1/x/lost"],
+        "the chunk's intent was fulfilled; a renewed one is not stale"
+    );
+    store
+        .forget_file_intents(&["p1/x/lost-too".into(), "p1/x/lost".into()])
+        .unwrap();
+    assert_eq!(
+        store.stale_file_intents(i64::MAX, 10).unwrap(),
+        ["p1/x/again"]
     );
     assert_eq!(
         store

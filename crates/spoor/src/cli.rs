@@ -115,6 +115,18 @@ pub struct Cli {
           default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub exports_every_seconds: u64,
 
+    /// How long a stored file may go unnamed by any record (a crash or a
+    /// failed upload between writing it and recording it) before the
+    /// project-retention job removes it
+    #[arg(
+        long,
+        global = true,
+        env = "SPOOR_ORPHAN_FILES_AFTER_SECONDS",
+        value_name = "SECONDS",
+        default_value_t = 3600
+    )]
+    pub orphan_files_after_seconds: u64,
+
     /// Directory for recordings, screenshots and exported reports; default
     /// `files` in the data directory. Unused when an S3 bucket is given
     #[arg(long, global = true, env = "SPOOR_FILES_DIR", value_name = "DIR")]

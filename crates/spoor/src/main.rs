@@ -74,6 +74,7 @@ fn run() -> anyhow::Result<()> {
         exports: spoor_server::exports::ExportsConfig {
             every: std::time::Duration::from_secs(cli.exports_every_seconds),
             files: files_config(&cli)?,
+            orphans_after: std::time::Duration::from_secs(cli.orphan_files_after_seconds),
         },
         ..Default::default()
     };

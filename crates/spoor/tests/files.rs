@@ -316,6 +316,64 @@ async fn bad_chunks_are_refused_with_what_to_fix() {
 }
 
 #[tokio::test]
+async fn a_failed_write_asks_for_a_retry_and_leaves_nothing_behind() {
+    let s = start(&[]).await;
+    // A file where the screenshots' directory would go: the write fails.
+    let blocked = s.store.dir.path().join("files/p1/screenshots");
+    std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
+    std::fs::write(&blocked, b"in the way").unwrap();
+    let send = || {
+        upload(
+            &s,
+            "/functions/v1/upload-screenshot",
+            png(8, 8),
+            "image/png",
+            &[("friction_event_id", "ev-w"), ("session_id", "sess-w")],
+        )
+    };
+    let (st, b) = send().await;
+    assert_eq!(st, 503, "{b}");
+    assert!(
+        b["error"].as_str().unwrap_or_default().contains("retry"),
+        "{b}"
+    );
+    // Its intent stays until the project-retention job clears it, once it
+    // is older than --orphan-files-after-seconds and its file can be removed.
+    let out = s.cli_line(&["jobs", "run", "project-retention"]);
+    assert!(
+        !out.contains("cleared"),
+        "a fresh intent is left alone: {out}"
+    );
+    let sweep = [
+        "--orphan-files-after-seconds",
+        "0",
+        "jobs",
+        "run",
+        "project-retention",
+    ];
+    let out = s.cli_line(&sweep);
+    assert!(
+        !out.contains("cleared"),
+        "kept while its file cannot be removed: {out}"
+    );
+    std::fs::remove_file(&blocked).unwrap();
+    let out = s.cli_line(&sweep);
+    assert!(
+        out.contains("cleared 1 files left by unfinished writes"),
+        "{out}"
+    );
+    // Sent again: stored, not a duplicate, and not taken for an orphan.
+    let (st, b) = send().await;
+    assert_eq!((st, b["duplicate"].as_bool()), (200, Some(false)), "{b}");
+    let out = s.cli_line(&sweep);
+    assert!(
+        !out.contains("cleared"),
+        "a stored file is not an orphan: {out}"
+    );
+    assert_eq!(walk(&s.store.dir.path().join("files")), 1);
+}
+
+#[tokio::test]
 async fn screenshots_and_videos_check_their_files() {
     let s = start(&[]).await;
     let image = png(64, 40);

@@ -7,38 +7,31 @@ mod common;
 use common::{Node, TestStore, cli_line, track};
 use serde_json::json;
 
-/// Runs a query on the scratch database's server, off the async runtime.
-async fn query_i64(admin_url: String, sql: &'static str, db: String) -> i64 {
-    tokio::task::spawn_blocking(move || {
-        let mut client = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap();
-        client.query_one(sql, &[&db]).unwrap().get(0)
-    })
-    .await
-    .unwrap()
-}
-
 fn admin_url() -> String {
     std::env::var("SPOOR_TEST_PG_URL")
         .unwrap_or_else(|_| spoor_store::pg::scratch::DEFAULT_ADMIN_URL.to_string())
 }
 
-/// Spoor's connections to `db` that use TLS, and all of them. Only client
-/// backends count: the server's own autovacuum workers visit the database too,
-/// and they never use TLS.
+/// Spoor's connections to `db` that use TLS, and all of them, counted in one
+/// query: one snapshot of the server's activity, so that a connection the pool
+/// opens or closes meanwhile cannot make the counts disagree. Only client
+/// backends count: the server's own workers visit the database too.
 async fn tls_connections(db: &str) -> (i64, i64) {
-    let ssl = query_i64(
-        admin_url(),
-        "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.datname = $1 AND a.backend_type = 'client backend' AND s.ssl",
-        db.to_string(),
-    )
-    .await;
-    let all = query_i64(
-        admin_url(),
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
-        db.to_string(),
-    )
-    .await;
-    (ssl, all)
+    let db = db.to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&admin_url(), postgres::NoTls).unwrap();
+        let row = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*)
+                 FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+                 WHERE a.datname = $1 AND a.backend_type = 'client backend'",
+                &[&db],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    })
+    .await
+    .unwrap()
 }
 
 async fn serve_and_send(store: &TestStore) -> Node {

@@ -37,6 +37,10 @@ pub struct ExportsConfig {
     /// How often the job looks for queued exports and due schedules.
     pub every: Duration,
     pub files: FilesConfig,
+    /// How long a file may go unnamed by any row (its put done, its row not
+    /// committed) before the project-retention job removes it as an orphan:
+    /// far longer than any upload or export takes between the two.
+    pub orphans_after: Duration,
 }
 
 impl Default for ExportsConfig {
@@ -46,6 +50,7 @@ impl Default for ExportsConfig {
             // schedules and what another node queued.
             every: Duration::from_secs(60),
             files: FilesConfig::Local("spoor-data/files".into()),
+            orphans_after: Duration::from_secs(3600),
         }
     }
 }
@@ -236,6 +241,11 @@ impl ExportsJob {
         let bytes = render::render(&report, &job.format, spoor_core::time::now_ms());
         let key = file_key(job);
         let size = bytes.len() as i64;
+        // Noted first, so that a file whose job is deleted meanwhile (or a crash
+        // before the job is finished) is found and removed later.
+        store
+            .intend_file(job.project_id, &key, spoor_core::time::now_ms())
+            .map_err(|e| e.to_string())?;
         runtime
             .block_on(self.files.put(&key, Bytes::from(bytes)))
             .map_err(|e| e.to_string())?;

@@ -40,6 +40,36 @@ fn over_quota(used: i64, quota: i64) -> ApiError {
 }
 
 /// Refuses early what would not fit, before the file is written.
+/// Puts a file in the file store after noting the intent in the store: if its
+/// row never commits (a crash, a failed put), the project-retention job finds
+/// the intent and removes the file.
+async fn put_file(
+    app: &Arc<App>,
+    project_id: i64,
+    key: &str,
+    bytes: axum::body::Bytes,
+) -> Result<(), ApiError> {
+    let (app2, key2) = (app.clone(), key.to_owned());
+    super::blocking(move || {
+        Ok(app2
+            .store
+            .intend_file(project_id, &key2, spoor_core::time::now_ms())?)
+    })
+    .await?;
+    app.files.put(key, bytes).await?;
+    Ok(())
+}
+
+/// Removes a file whose row was not stored (a duplicate, over quota), and its
+/// intent. Best effort: what is left is the project-retention job's to remove.
+async fn discard_file(app: &Arc<App>, key: String) {
+    app.files.delete_all(std::slice::from_ref(&key)).await;
+    let app2 = app.clone();
+    if let Err(e) = super::blocking(move || Ok(app2.store.forget_file_intents(&[key])?)).await {
+        tracing::warn!("an unstored file's intent was kept: {e:?}");
+    }
+}
+
 async fn check_room(app: &Arc<App>, project_id: i64, bytes: i64) -> Result<i64, ApiError> {
     let app2 = app.clone();
     super::blocking(move || {
@@ -101,7 +131,7 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
         id_part(&info.chunk_id),
         uuid::Uuid::new_v4().simple()
     );
-    app.files.put(&file_key, stored).await?;
+    put_file(&app, key.project_id, &file_key, stored).await?;
     let chunk = NewChunk {
         project_id: key.project_id,
         session_id: info.session_id,
@@ -124,13 +154,13 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
             json!({"success": true, "stored": true, "duplicate": false}),
         )),
         Stored::Duplicate(_) => {
-            app.files.delete_all(&[file_key]).await;
+            discard_file(&app, file_key).await;
             Ok(Json(
                 json!({"success": true, "stored": false, "duplicate": true}),
             ))
         }
         Stored::OverQuota { used, quota } => {
-            app.files.delete_all(&[file_key]).await;
+            discard_file(&app, file_key).await;
             Err(over_quota(used, quota))
         }
     }
@@ -274,17 +304,17 @@ pub async fn screenshot(
     };
     // Written under a key of its own before the row: a screenshot sent again
     // is found a duplicate by the store, and its new file removed.
-    app.files.put(&file_key, bytes).await?;
+    put_file(&app, shot.project_id, &file_key, bytes).await?;
     let app2 = app.clone();
     let outcome = super::blocking(move || Ok(app2.store.add_screenshot(&shot, quota)?)).await?;
     let (shot, duplicate) = match outcome {
         Stored::New(s) => (s, false),
         Stored::Duplicate(s) => {
-            app.files.delete_all(&[file_key]).await;
+            discard_file(&app, file_key).await;
             (s, true)
         }
         Stored::OverQuota { used, quota } => {
-            app.files.delete_all(&[file_key]).await;
+            discard_file(&app, file_key).await;
             return Err(over_quota(used, quota));
         }
     };
@@ -355,7 +385,7 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
                 id_part(&session_id),
                 uuid::Uuid::new_v4().simple()
             );
-            app.files.put(&file_key, bytes).await?;
+            put_file(&app, project, &file_key, bytes).await?;
             let video = NewVideo {
                 project_id: project,
                 session_id,
@@ -384,12 +414,12 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
             match outcome {
                 Ok((r, duplicate)) => {
                     if duplicate {
-                        app.files.delete_all(&[file_key]).await;
+                        discard_file(&app, file_key).await;
                     }
                     (r, duplicate)
                 }
                 Err((used, quota)) => {
-                    app.files.delete_all(&[file_key]).await;
+                    discard_file(&app, file_key).await;
                     return Err(over_quota(used, quota));
                 }
             }

@@ -114,6 +114,12 @@ fn used(tx: &mut Transaction, project_id: i64) -> Result<i64, postgres::Error> {
         .get(0))
 }
 
+/// The file `key` is now named by a committed row: its intent is fulfilled.
+fn fulfil(tx: &mut Transaction, key: &str) -> Result<(), postgres::Error> {
+    tx.execute("DELETE FROM file_intents WHERE file_key = $1", &[&key])?;
+    Ok(())
+}
+
 fn add_use(
     tx: &mut Transaction,
     project_id: i64,
@@ -255,6 +261,7 @@ impl PgStore {
             return Ok(Stored::Duplicate(id));
         }
         add_use(&mut tx, c.project_id, "recordings", c.bytes)?;
+        fulfil(&mut tx, &c.file_key)?;
         tx.commit()?;
         Ok(Stored::New(id))
     }
@@ -295,6 +302,7 @@ impl PgStore {
             return self.add_video(v, quota);
         };
         add_use(&mut tx, v.project_id, "recordings", v.bytes)?;
+        fulfil(&mut tx, &v.file_key)?;
         tx.commit()?;
         Ok(Stored::New(row.get(0)))
     }
@@ -417,6 +425,7 @@ impl PgStore {
             return self.add_screenshot(s, quota);
         };
         add_use(&mut tx, s.project_id, "screenshots", s.bytes)?;
+        fulfil(&mut tx, &s.file_key)?;
         tx.commit()?;
         Ok(Stored::New(screenshot_from_row(&row)))
     }
@@ -473,6 +482,31 @@ impl PgStore {
             &[&project_id, &id],
         )?;
         Ok(row.as_ref().map(screenshot_from_row))
+    }
+
+    pub fn intend_file(&self, project_id: i64, key: &str, now: i64) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO file_intents (file_key, project_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (file_key) DO UPDATE SET created_at = excluded.created_at",
+            &[&key, &project_id, &now],
+        )?;
+        Ok(())
+    }
+
+    pub fn stale_file_intents(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
+        let rows = self.conn()?.query(
+            "SELECT file_key FROM file_intents WHERE created_at < $1 ORDER BY created_at LIMIT $2",
+            &[&before, &limit],
+        )?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    pub fn forget_file_intents(&self, keys: &[String]) -> StoreResult<()> {
+        self.conn()?.execute(
+            "DELETE FROM file_intents WHERE file_key = ANY($1)",
+            &[&keys],
+        )?;
+        Ok(())
     }
 
     pub fn create_export_job(&self, j: &NewExportJob) -> StoreResult<ExportJob> {
@@ -571,6 +605,7 @@ impl PgStore {
                     &[&id, &COMPLETED, &key, &bytes, &now, &delivery],
                 )?;
                 add_use(&mut tx, project_id, "exports", bytes)?;
+                fulfil(&mut tx, key)?;
             }
             Err(error) => {
                 tx.execute(

@@ -114,6 +114,12 @@ fn used(tx: &Transaction, project_id: i64) -> rusqlite::Result<i64> {
     )
 }
 
+/// The file `key` is now named by a committed row: its intent is fulfilled.
+fn fulfil(tx: &Transaction, key: &str) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM file_intents WHERE file_key = ?1", [key])?;
+    Ok(())
+}
+
 fn add_use(tx: &Transaction, project_id: i64, kind: &str, bytes: i64) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO file_use (project_id, kind, bytes) VALUES (?1, ?2, ?3)
@@ -259,6 +265,7 @@ impl SqliteStore {
             ],
         )?;
         add_use(&tx, c.project_id, "recordings", c.bytes)?;
+        fulfil(&tx, &c.file_key)?;
         tx.commit()?;
         Ok(Stored::New(id))
     }
@@ -298,6 +305,7 @@ impl SqliteStore {
             |r| r.get(0),
         )?;
         add_use(&tx, v.project_id, "recordings", v.bytes)?;
+        fulfil(&tx, &v.file_key)?;
         tx.commit()?;
         Ok(Stored::New(id))
     }
@@ -431,6 +439,7 @@ impl SqliteStore {
             screenshot_from_row,
         )?;
         add_use(&tx, s.project_id, "screenshots", s.bytes)?;
+        fulfil(&tx, &s.file_key)?;
         tx.commit()?;
         Ok(Stored::New(stored))
     }
@@ -493,6 +502,34 @@ impl SqliteStore {
         Ok(stmt
             .query_row(params![project_id, id], screenshot_from_row)
             .optional()?)
+    }
+
+    pub fn intend_file(&self, project_id: i64, key: &str, now: i64) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO file_intents (file_key, project_id, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (file_key) DO UPDATE SET created_at = excluded.created_at",
+            params![key, project_id, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn stale_file_intents(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT file_key FROM file_intents WHERE created_at < ?1 ORDER BY created_at LIMIT ?2",
+        )?;
+        let keys = stmt.query_map(params![before, limit], |r| r.get(0))?;
+        Ok(keys.collect::<Result<_, _>>()?)
+    }
+
+    pub fn forget_file_intents(&self, keys: &[String]) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        for key in keys {
+            tx.execute("DELETE FROM file_intents WHERE file_key = ?1", [key])?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn create_export_job(&self, j: &NewExportJob) -> StoreResult<ExportJob> {
@@ -593,6 +630,7 @@ impl SqliteStore {
                     params![id, COMPLETED, key, bytes, now, delivery],
                 )?;
                 add_use(&tx, project_id, "exports", bytes)?;
+                fulfil(&tx, key)?;
             }
             Err(error) => {
                 tx.execute(

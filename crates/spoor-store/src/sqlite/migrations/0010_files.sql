@@ -96,6 +96,17 @@ CREATE TABLE report_schedules (
 );
 CREATE INDEX report_schedules_due ON report_schedules (next_run_at);
 
+-- Files being written: a row is made before a file is put in the file store
+-- and deleted in the transaction that commits the row naming the file. One
+-- left behind (a crash between the two, a failed put, a job deleted while it
+-- ran) names a file no row does; the project-retention job removes both.
+CREATE TABLE file_intents (
+    file_key   TEXT PRIMARY KEY,
+    project_id INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX file_intents_created ON file_intents (created_at);
+
 -- Bytes stored per project and kind (recordings, screenshots, exports), kept
 -- in the transactions that add or remove files, so a quota check reads a row.
 CREATE TABLE file_use (
