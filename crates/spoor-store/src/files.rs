@@ -122,6 +122,8 @@ pub struct RecordingFilter {
     pub max_duration_ms: Option<i64>,
     pub with_friction: bool,
     pub with_errors: bool,
+    /// Only sessions in which this error issue (its fingerprint) happened.
+    pub issue: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }

@@ -652,8 +652,12 @@ async fn browse(s: &Spoor) {
         json!({"type": "track", "event": "$rage_click", "messageId": "r1", "anonymousId": "sb", "timestamp": common::iso(t + 1500),
                "properties": {"selector": "#buy", "url": "https://shop.test/pricing"},
                "context": {"sessionId": "sb", "userAgent": mobile, "page": {"url": "https://shop.test/pricing"}}}),
+        json!({"type": "track", "event": "$exception", "messageId": "x1", "anonymousId": "sb", "timestamp": common::iso(t + 1800),
+               "properties": {"type": "TypeError", "message": "price is undefined",
+                              "stack": "TypeError: price is undefined\n    at total (https://shop.test/app.js:9:3)"},
+               "context": {"sessionId": "sb", "userAgent": mobile, "page": {"url": "https://shop.test/pricing"}}}),
     ]).await;
-    assert_eq!((st, b["accepted"].as_i64()), (200, Some(6)), "{b}");
+    assert_eq!((st, b["accepted"].as_i64()), (200, Some(7)), "{b}");
 }
 
 #[tokio::test]
@@ -714,6 +718,44 @@ async fn exports_render_pdf_csv_and_ndjson() {
     );
     let (_, rec) = get_json(&s, "/api/projects/1/recordings?session=sb").await;
     assert_eq!(row["recording_id"], rec["recordings"][0]["id"], "{rows}");
+    // An error issue's recordings: the sessions it happened in, and no other.
+    post_chunk(
+        &s,
+        chunk(
+            "sa",
+            "0",
+            "",
+            now_ms() - 3_600_000,
+            vec![json!({"type": 2})],
+        )
+        .to_string()
+        .into_bytes(),
+    )
+    .await;
+    let started = Instant::now();
+    let fingerprint = loop {
+        let (_, e) = get_json(&s, "/api/projects/1/errors?range=7d").await;
+        if let Some(fp) = e["issues"][0]["fingerprint"].as_str() {
+            break fp.to_string();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the error never processed: {e}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (_, all) = get_json(&s, "/api/projects/1/recordings").await;
+    assert_eq!(all["total"], 2, "{all}");
+    let (st, by_issue) = get_json(
+        &s,
+        &format!("/api/projects/1/recordings?issue={fingerprint}&days=7"),
+    )
+    .await;
+    assert_eq!(st, 200, "{by_issue}");
+    assert_eq!(by_issue["total"], 1, "{by_issue}");
+    assert_eq!(by_issue["recordings"][0]["session_id"], "sb", "{by_issue}");
+    let (_, other) = get_json(&s, "/api/projects/1/recordings?issue=not-an-issue").await;
+    assert_eq!(other["total"], 0, "{other}");
     let (_, none) = get_json(
         &s,
         &format!("/api/projects/1/recordings?to={}", now_ms() - 7_200_000),

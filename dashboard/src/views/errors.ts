@@ -83,10 +83,10 @@ export function errorsPage(ctx: AppContext, projectId: string, query: Record<str
   });
   const actions = h('div', { class: 'actions' });
 
-  // The recorded sessions an issue happened in. The API lists no sessions per
-  // issue, so the recordings with errors in the range are read for an exception
-  // mark of this issue: a few requests, once per issue and range, when it is opened.
-  const RECORDINGS_LOOKED_AT = 10;
+  // The recorded sessions an issue happened in (the recordings list filtered by
+  // the issue), each read for the moment of its exception mark: a few requests,
+  // once per issue and range, when it is opened.
+  const RECORDINGS_LOOKED_AT = 5;
   type Found = Array<{ recording: Recording; at: number }> | 'looking' | 'failed';
   const recordingsOf = new Map<string, Found>();
   const watchBox = h('div', { class: 'issue-recordings' });
@@ -126,7 +126,7 @@ export function errorsPage(ctx: AppContext, projectId: string, query: Record<str
     recordingsOf.set(key, 'looking');
     renderWatch(issue.fingerprint);
     try {
-      const list = await api.recordings(project!.id, { errors: true, days: rangeDays(view.range, Date.now()), limit: RECORDINGS_LOOKED_AT });
+      const list = await api.recordings(project!.id, { issue: issue.fingerprint, days: rangeDays(view.range, Date.now()), limit: RECORDINGS_LOOKED_AT });
       const found: Array<{ recording: Recording; at: number }> = [];
       // One at a time: this is a side panel, not worth a burst of requests.
       for (const recording of list.recordings) {

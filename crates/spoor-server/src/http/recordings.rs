@@ -1,7 +1,7 @@
 //! Recordings, screenshots and storage for the dashboard and scripts (session
 //! cookie or admin token): `GET /api/projects/{id}/recordings` (filters:
 //! `user`, `page`, `session`, `min_duration_ms`, `max_duration_ms`,
-//! `friction`, `errors`, `days` or `from`/`to`, `limit`, `offset`), one recording with its
+//! `friction`, `errors`, `issue`, `days` or `from`/`to`, `limit`, `offset`), one recording with its
 //! session's marks for the player's timeline, its replay (every rrweb event in
 //! order, or the video), and deletion; screenshots and their images; and
 //! `GET/PUT .../storage`, the project's bytes stored and its quota.
@@ -59,6 +59,8 @@ pub struct ListParams {
     max_duration_ms: Option<i64>,
     friction: Option<bool>,
     errors: Option<bool>,
+    /// An error issue's fingerprint: sessions in which it happened.
+    issue: Option<String>,
     days: Option<i64>,
     /// Started at or after / before: ISO-8601 or ms (instead of `days`).
     from: Option<String>,
@@ -112,6 +114,7 @@ pub async fn list(
         max_duration_ms: p.max_duration_ms,
         with_friction: p.friction.unwrap_or(false),
         with_errors: p.errors.unwrap_or(false),
+        issue: text(p.issue),
         limit,
         offset: p.offset.unwrap_or(0),
     };

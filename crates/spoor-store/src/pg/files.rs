@@ -319,7 +319,10 @@ impl PgStore {
                        AND ($4::text IS NULL OR r.user_id = $4 OR r.anonymous_id = $4)
                        AND ($5::text IS NULL OR strpos(r.url, $5) > 0)
                        AND ($6::bigint IS NULL OR r.ended_at - r.started_at >= $6)
-                       AND ($7::bigint IS NULL OR r.ended_at - r.started_at <= $7)) m
+                       AND ($7::bigint IS NULL OR r.ended_at - r.started_at <= $7)
+                       AND ($13::text IS NULL OR EXISTS (
+                           SELECT 1 FROM error_sessions e WHERE e.project_id = r.project_id
+                             AND e.session_id = r.session_id AND e.fingerprint = $13))) m
                  WHERE (NOT $8 OR friction > 0) AND (NOT $9 OR errors > 0)
                  ORDER BY started_at DESC, id DESC LIMIT $10 OFFSET $11"
             ),
@@ -336,6 +339,7 @@ impl PgStore {
                 &f.limit,
                 &f.offset,
                 &f.until,
+                &f.issue,
             ],
         )?;
         let mut total = rows.first().map_or(0, |r| r.get::<_, i64>(15));

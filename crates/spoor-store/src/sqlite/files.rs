@@ -321,7 +321,10 @@ impl SqliteStore {
                    AND (?4 IS NULL OR r.user_id = ?4 OR r.anonymous_id = ?4)
                    AND (?5 IS NULL OR instr(r.url, ?5) > 0)
                    AND (?6 IS NULL OR r.ended_at - r.started_at >= ?6)
-                   AND (?7 IS NULL OR r.ended_at - r.started_at <= ?7))
+                   AND (?7 IS NULL OR r.ended_at - r.started_at <= ?7)
+                   AND (?13 IS NULL OR EXISTS (
+                       SELECT 1 FROM error_sessions e WHERE e.project_id = r.project_id
+                         AND e.session_id = r.session_id AND e.fingerprint = ?13)))
              WHERE (NOT ?8 OR friction > 0) AND (NOT ?9 OR errors > 0)
              ORDER BY started_at DESC, id DESC LIMIT ?10 OFFSET ?11"
         ))?;
@@ -340,7 +343,8 @@ impl SqliteStore {
                     f.with_errors,
                     f.limit,
                     f.offset,
-                    f.until
+                    f.until,
+                    f.issue
                 ],
                 |r| Ok((recording_from_row(r)?, r.get::<_, i64>(15)?)),
             )?
