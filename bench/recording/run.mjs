@@ -6,10 +6,15 @@
 //
 // Each run loads the page fresh, lets it settle, then reads Chrome's own counters
 // (CDP `Performance.getMetrics`: TaskDuration, the main thread's busy time, and
-// ScriptDuration) before and after `--seconds` of mutations. Each run measures three
+// ScriptDuration) before and after `--seconds` of mutations. Each run measures four
 // variants, in an order that alternates from run to run: recording off, recording on,
-// and rrweb alone (rrweb's record with the SDK's options, its events thrown away: the
-// part of the cost that is rrweb's). The result is the median ratio of busy time with
+// rrweb alone (rrweb's record with the SDK's options, its events thrown away: the
+// part of the cost that is rrweb's), and the observer alone (a MutationObserver with
+// the options rrweb observes the page with, and a callback that only counts: the
+// floor that any recorder of the DOM pays, before it does anything); and a yardstick
+// (`yardstick.js`: the least a replay needs done per mutation, without masking or
+// anything else that makes a recording safe: how far below rrweb any recorder that
+// observes every mutation could go). The result is the median ratio of busy time with
 // recording to busy time without; long tasks (over 50 ms, from a PerformanceObserver)
 // are counted in each variant. A last run, recording on, is traced (Chrome's
 // timeline) to find the tasks in which chunks were compressed and sent, and whether
@@ -45,6 +50,12 @@ const rrwebAlone = sdkRequire('esbuild').buildSync({
   format: 'iife',
   write: false,
 }).outputFiles[0].text;
+// What the browser itself costs: the records of every mutation made and handed over,
+// as rrweb asks for them (old values included), and nothing done with them.
+const yardstick = readFileSync(new URL('yardstick.js', import.meta.url));
+const observerAlone = `window.__records = 0;
+new MutationObserver(function (ms) { window.__records += ms.length; }).observe(document, {
+  attributes: true, attributeOldValue: true, characterData: true, characterDataOldValue: true, childList: true, subtree: true });`;
 
 // The page: a list of 300 rows, and a loop that makes RATE mutations a second,
 // mixed in turn: a row added, a row removed, a row's text changed, a row's
@@ -59,6 +70,8 @@ const page = (variant) => `<!doctype html>
 </style>
 <script src="/sdk/spoor.js" data-api-key="fk_bench" data-capture-vitals="false" ${variant == 'on' ? 'data-enable-recording' : ''}></script>
 ${variant == 'rrweb' ? '<script src="/rrweb-alone.js" defer></script>' : ''}
+${variant == 'observer' ? '<script src="/observer-alone.js" defer></script>' : ''}
+${variant == 'yardstick' ? '<script src="/yardstick.js" defer></script>' : ''}
 </head><body>
 <h1>Busy page</h1>
 <form><input name="q" placeholder="Search"> <button type="button">Go</button></form>
@@ -112,9 +125,10 @@ const server = http.createServer((req, res) => {
     });
     return;
   }
-  if (req.url === '/rrweb-alone.js') {
+  const alone = { '/rrweb-alone.js': rrwebAlone, '/observer-alone.js': observerAlone, '/yardstick.js': yardstick }[req.url];
+  if (alone) {
     res.writeHead(200, { 'content-type': 'application/javascript' });
-    return res.end(rrwebAlone);
+    return res.end(alone);
   }
   if (req.url.startsWith('/sdk/')) {
     res.writeHead(200, { ...cors, 'content-type': 'application/javascript' });
@@ -128,7 +142,7 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
 
-/** Loads the page (`variant`: off, on or rrweb), lets it settle, and runs `during` while it mutates. */
+/** Loads the page (`variant`: off, on, rrweb, observer or yardstick), lets it settle, and runs `during` while it mutates. */
 async function load(variant, during) {
   const context = await browser.newContext();
   await context.addInitScript(instrument);
@@ -212,21 +226,32 @@ const median = (xs) => {
 };
 const ms = (s) => (s * 1000).toFixed(0) + ' ms';
 
-console.log(`${RUNS} runs of ${SECONDS} s at ${RATE} mutations/s: recording off, on, and rrweb alone, in turn (Chromium ${browser.version()})`);
+console.log(`${RUNS} runs of ${SECONDS} s at ${RATE} mutations/s: recording off, on, rrweb alone, the observer alone and the yardstick, in turn (Chromium ${browser.version()})`);
 const ratios = [];
 const rrwebRatios = [];
+const observerRatios = [];
+const yardstickRatios = [];
 const scriptRatios = [];
+// Busy time moves by several percent from load to load (most of it is painting);
+// script time is steadier, so the script time each variant adds, as a share of the
+// busy time without recording, is the second reading of the same cost.
+const added = { on: [], rrweb: [], observer: [], yardstick: [] };
+const VARIANTS = ['off', 'on', 'rrweb', 'observer', 'yardstick'];
 for (let i = 0; i < RUNS; i++) {
   // Alternate the order, so that a drift in the machine's load does not favour one variant.
   const r = {};
-  for (const v of i % 2 ? ['rrweb', 'on', 'off'] : ['off', 'on', 'rrweb']) r[v] = await measure(v);
+  for (const v of i % 2 ? [...VARIANTS].reverse() : VARIANTS) r[v] = await measure(v);
   ratios.push(r.on.task / r.off.task);
   rrwebRatios.push(r.rrweb.task / r.off.task);
+  observerRatios.push(r.observer.task / r.off.task);
+  yardstickRatios.push(r.yardstick.task / r.off.task);
   scriptRatios.push(r.on.script / r.off.script);
+  for (const v in added) added[v].push((r[v].script - r.off.script) / r.off.task);
+  const each = (f) => VARIANTS.map((v) => f(r[v])).join(' / ');
   console.log(
-    `run ${i + 1}: busy ${ms(r.off.task)} off, ${ms(r.on.task)} on (x${ratios[i].toFixed(3)}), ${ms(r.rrweb.task)} rrweb alone (x${rrwebRatios[i].toFixed(3)}); ` +
-      `script ${ms(r.off.script)} / ${ms(r.on.script)} / ${ms(r.rrweb.script)}; mutations ${r.off.made}/${r.on.made}/${r.rrweb.made}; ` +
-      `long tasks ${r.off.long}/${r.on.long}/${r.rrweb.long}`,
+    `run ${i + 1}: busy ${ms(r.off.task)} off, ${ms(r.on.task)} on (x${ratios[i].toFixed(3)}), ${ms(r.rrweb.task)} rrweb alone (x${rrwebRatios[i].toFixed(3)}), ` +
+      `${ms(r.observer.task)} observer alone (x${observerRatios[i].toFixed(3)}), ${ms(r.yardstick.task)} yardstick (x${yardstickRatios[i].toFixed(3)}); script ${each((x) => ms(x.script))}; ` +
+      `mutations ${each((x) => x.made)}; long tasks ${each((x) => x.long)}`,
   );
 }
 const up = await traceUploads();
@@ -235,6 +260,8 @@ await browser.close();
 server.close();
 const pct = (ratio) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
 console.log(
-  `recording overhead: ${pct(median(ratios))} main-thread time (median of ${RUNS}; rrweb alone ${pct(median(rrwebRatios))}; script time x${median(scriptRatios).toFixed(2)}); ` +
+  `recording overhead: ${pct(median(ratios))} main-thread time (median of ${RUNS}; rrweb alone ${pct(median(rrwebRatios))}; ` +
+    `observer alone ${pct(median(observerRatios))}; yardstick ${pct(median(yardstickRatios))}; script time x${median(scriptRatios).toFixed(2)}); ` +
+    `script time added, as a share of busy time: ${Object.keys(added).map((v) => `${v} ${pct(1 + median(added[v]))}`).join(', ')}; ` +
     `uploads: ${up.caused} long tasks (>50 ms) caused, longest task with upload work ${up.longest.toFixed(0)} ms; ${sink.chunks} chunks, ${(sink.bytes / 1024).toFixed(0)} KiB received`,
 );
