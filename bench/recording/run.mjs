@@ -2,7 +2,10 @@
 // 1,000 DOM mutations a second, with the SDK recording and without (the same core
 // SDK both times, only `data-enable-recording` differs), in Debian's Chromium.
 //
-//   node bench/recording/run.mjs [--runs 5] [--seconds 20] [--rate 1000]
+//   node bench/recording/run.mjs [--runs 5] [--seconds 20] [--rate 1000] [--limit N]
+//
+// `--limit N` records with `data-recording-mutation-limit="N"`: the recorder pauses
+// rrweb during a burst of more than N mutation records a second.
 //
 // Each run loads the page fresh, lets it settle, then reads Chrome's own counters
 // (CDP `Performance.getMetrics`: TaskDuration, the main thread's busy time, and
@@ -33,6 +36,7 @@ const arg = (name, d) => {
 const RUNS = arg('runs', 5);
 const SECONDS = arg('seconds', 20);
 const RATE = arg('rate', 1000);
+const LIMIT = arg('limit', 0);
 const sdk = new URL('../../sdk/', import.meta.url);
 const dist = (f) => readFileSync(new URL('dist/' + f, sdk));
 // The SDK's dependencies (`npm ci --prefix sdk`): playwright-core, which never
@@ -68,7 +72,7 @@ const page = (variant) => `<!doctype html>
   .row { display: flex; gap: 8px; padding: 2px 4px; border-bottom: 1px solid #eee; }
   .row.hot { background: #fee; } .row .n { width: 60px; color: #888; }
 </style>
-<script src="/sdk/spoor.js" data-api-key="fk_bench" data-capture-vitals="false" ${variant == 'on' ? 'data-enable-recording' : ''}></script>
+<script src="/sdk/spoor.js" data-api-key="fk_bench" data-capture-vitals="false" ${variant == 'on' ? 'data-enable-recording' + (LIMIT ? ` data-recording-mutation-limit="${LIMIT}"` : '') : ''}></script>
 ${variant == 'rrweb' ? '<script src="/rrweb-alone.js" defer></script>' : ''}
 ${variant == 'observer' ? '<script src="/observer-alone.js" defer></script>' : ''}
 ${variant == 'yardstick' ? '<script src="/yardstick.js" defer></script>' : ''}
@@ -226,7 +230,7 @@ const median = (xs) => {
 };
 const ms = (s) => (s * 1000).toFixed(0) + ' ms';
 
-console.log(`${RUNS} runs of ${SECONDS} s at ${RATE} mutations/s: recording off, on, rrweb alone, the observer alone and the yardstick, in turn (Chromium ${browser.version()})`);
+console.log(`${RUNS} runs of ${SECONDS} s at ${RATE} mutations/s${LIMIT ? `, recording with a limit of ${LIMIT} mutation records/s` : ''}: recording off, on, rrweb alone, the observer alone and the yardstick, in turn (Chromium ${browser.version()})`);
 const ratios = [];
 const rrwebRatios = [];
 const observerRatios = [];

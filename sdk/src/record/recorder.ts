@@ -4,6 +4,10 @@
 // core SDK's hook, on every event: a new session (after a timeout, `reset()`,
 // `identify` of another user) starts a new segment with a full snapshot, and
 // tracking turned off (opt-out) stops the recording and forgets what was queued.
+// With a mutation limit (`data-recording-mutation-limit`), a burst of DOM changes
+// over it pauses rrweb, since rrweb's cost grows with every mutation it observes, and
+// a calm second resumes it with a full snapshot: the replay skips the burst, marked
+// by a custom event, and the page keeps its time.
 
 import { buffer, chunkBody, chunkId, MAX_AGE_MS, Owner, pageId } from './chunks';
 import { chunkQueue } from './queue';
@@ -22,7 +26,17 @@ export interface RecordSettings {
   url: string;
   apiKey: string;
   cookieless?: boolean;
+  /**
+   * `data-recording-mutation-limit`: mutation records in one second past which the
+   * DOM recording pauses, until a second within the limit; unset or 0, never.
+   */
+  recordingMutationLimit?: number | string;
 }
+
+/** The custom event (rrweb's type 5) that marks where a burst paused the recording. */
+export const PAUSED_TAG = 'spoor-paused';
+/** The window over which mutations are counted against the limit, and calm is checked. */
+export const LIMIT_WINDOW_MS = 1000;
 
 /** rrweb's record function, as far as it is used here. */
 export interface RecordFn {
@@ -62,6 +76,13 @@ export function createRecorder(record: RecordFn, s: RecordSettings, hook: Hook, 
   let owner: Owner | null = null;
   let stop: (() => void) | undefined;
   let timer: any = 0;
+  const limit = Math.max(0, Math.floor(Number(s.recordingMutationLimit))) || 0;
+  /** Mutation records counted in the current window, and when it started. */
+  let seen = 0;
+  let since = -Infinity;
+  /** While paused by a burst: the calm check's timer (non-zero), and the records since its last look. */
+  let paused: any = 0;
+  let recent = 0;
 
   const allowed = () => !!hook() || (halt(), false);
   const up = uploader(queue, url, f, allowed, log);
@@ -99,20 +120,64 @@ export function createRecorder(record: RecordFn, s: RecordSettings, hook: Hook, 
     else if (!timer) timer = setTimeout(guard(cut), MAX_AGE_MS);
   });
 
+  // rrweb's own failures are logged (in debug mode), never thrown into the page.
+  const start = () => (stop = record({ ...OPTIONS, emit, errorHandler: (err: unknown) => (log(err), true) }));
+
   function begin() {
     const ids = hook();
     if (!ids || owner) return;
     owner = { session: ids[0], anon: ids[1], user: ids[2] };
-    // rrweb's own failures are logged (in debug mode), never thrown into the page.
-    stop = record({ ...OPTIONS, emit, errorHandler: (err: unknown) => (log(err), true) });
+    start();
     log('recording', page);
   }
+
+  /** While paused: each second, resume if that second stayed within the limit. */
+  const calm: () => void = guard((): void => {
+    if (recent > limit) {
+      recent = 0;
+      paused = setTimeout(calm, LIMIT_WINDOW_MS);
+      return;
+    }
+    paused = 0;
+    since = -Infinity;
+    const ids = hook();
+    if (!ids) return halt();
+    // A session that changed during the pause starts at rrweb's own full snapshot.
+    if (owner && ids[0] != owner.session) cut(), (owner = { session: ids[0], anon: ids[1], user: ids[2] });
+    start();
+    log('recording resumed');
+  });
+
+  /**
+   * Counts mutation records against the limit, in windows of a second from the first
+   * record after the last: the first window over it pauses rrweb (after marking the
+   * place) and leaves the rest to `calm`.
+   */
+  const count = guard((records: unknown[]) => {
+    const t = now();
+    recent += records.length;
+    if (t - since >= LIMIT_WINDOW_MS) (since = t), (seen = 0);
+    seen += records.length;
+    if (seen <= limit || paused || !owner) return;
+    emit({ type: 5, timestamp: t, data: { tag: PAUSED_TAG, payload: { reason: 'mutations', limit, seen } } });
+    // Tracking may have been turned off since the last event: emit has then halted.
+    if (!owner) return;
+    stop?.();
+    stop = undefined;
+    log('recording paused:', seen, 'mutations in a second, over the limit of', limit);
+    recent = 0;
+    paused = setTimeout(calm, LIMIT_WINDOW_MS);
+  });
+  if (limit && self.MutationObserver)
+    new MutationObserver(count).observe(document, { childList: true, attributes: true, characterData: true, subtree: true });
 
   function halt() {
     if (owner) log('recording stopped: tracking is off');
     owner = null;
     stop?.();
     stop = undefined;
+    clearTimeout(paused);
+    paused = 0;
     clearTimeout(timer);
     timer = 0;
     buf._take();

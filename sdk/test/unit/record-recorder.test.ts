@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
 import { MAX_AGE_MS, MAX_EVENTS } from '../../src/record/chunks';
-import { createRecorder, Hook, OPTIONS, RecordFn } from '../../src/record/recorder';
+import { createRecorder, Hook, LIMIT_WINDOW_MS, OPTIONS, PAUSED_TAG, RecordFn } from '../../src/record/recorder';
 
 // Just enough of a page: window and document that take listeners, a location, and
 // timers that are recorded rather than run.
@@ -46,7 +46,7 @@ function fakeRecord() {
   return { rec, calls };
 }
 
-function setup(ids: { v: ReturnType<Hook> }) {
+function setup(ids: { v: ReturnType<Hook> }, recordingMutationLimit?: string) {
   const posted: any[] = [];
   const fetch = (async (_url: string, init: RequestInit) => {
     posted.push(JSON.parse(init.body as string));
@@ -54,9 +54,11 @@ function setup(ids: { v: ReturnType<Hook> }) {
   }) as typeof globalThis.fetch;
   // No CompressionStream: bodies stay readable JSON.
   delete (globalThis as any).CompressionStream;
+  const observers = fakeObservers();
   const { rec, calls } = fakeRecord();
-  const recorder = createRecorder(rec, { url: 'https://spoor.test/v1/batch', apiKey: 'fk_test', cookieless: true }, () => ids.v, () => {}, fetch);
-  return { rec, calls, posted, recorder };
+  const settings = { url: 'https://spoor.test/v1/batch', apiKey: 'fk_test', cookieless: true, recordingMutationLimit };
+  const recorder = createRecorder(rec, settings, () => ids.v, () => {}, fetch);
+  return { rec, calls, posted, recorder, observers };
 }
 const settle = () => new Promise((r) => real.setTimeout(r, 0));
 /**
@@ -175,4 +177,81 @@ test('the periodic check notices an opt-out without any event', async () => {
   ids.v = false;
   poll.fn();
   assert.equal(calls[0].stopped, true);
+});
+
+/** The page's MutationObservers, faked: the test delivers records itself. */
+function fakeObservers() {
+  const made: { callback: (records: unknown[]) => void; options: any }[] = [];
+  (globalThis as any).MutationObserver = class {
+    constructor(private callback: (records: unknown[]) => void) {}
+    observe(_target: unknown, options: any) {
+      made.push({ callback: this.callback, options });
+    }
+  };
+  return { made, mutate: (n: number) => made.forEach((o) => o.callback(new Array(n).fill({}))) };
+}
+
+const calmCheck = () => oneShots().find((t) => t.ms === LIMIT_WINDOW_MS);
+
+test('without a mutation limit no observer of its own is made and rrweb is never paused', () => {
+  const { calls, observers } = setup({ v: ['s1', 'a1', null] });
+  assert.equal(observers.made.length, 0);
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].stopped, false);
+});
+
+test('a burst over the mutation limit pauses rrweb at a marker; a calm second resumes it with a full snapshot', async () => {
+  const { rec, calls, posted, observers } = setup({ v: ['s1', 'a1', null] }, '100');
+  assert.equal(observers.made.length, 1);
+  assert.deepEqual(observers.made[0].options, { childList: true, attributes: true, characterData: true, subtree: true });
+  rec.emit({ type: 3, data: { n: 1 } });
+  observers.mutate(60);
+  observers.mutate(40);
+  assert.equal(calls[0].stopped, false, '100 records in a second are within the limit');
+  observers.mutate(1);
+  assert.equal(calls[0].stopped, true, 'the 101st pauses rrweb');
+  observers.mutate(500);
+  assert.equal(calls.length, 1, 'more of the burst neither resumes nor pauses again');
+  // The second after the pause held 500 records: still paused, and checked again.
+  let check = calmCheck()!;
+  timers = timers.filter((t) => t !== check);
+  await check.fn();
+  assert.equal(calls.length, 1);
+  // The next second holds 30: a new recording, from rrweb's full snapshot.
+  observers.mutate(30);
+  check = calmCheck()!;
+  timers = timers.filter((t) => t !== check);
+  await check.fn();
+  assert.equal(calls.length, 2);
+  assert.equal(calmCheck(), undefined, 'no check is left once resumed');
+  rec.emit({ type: 3, data: { n: 2 } });
+  window.dispatchEvent(new Event('pagehide'));
+  await settle();
+  const events = chunks(posted).flatMap((c) => c.events);
+  assert.deepEqual(
+    events.map((e: any) => e.type),
+    [4, 2, 3, 5, 4, 2, 3],
+  );
+  assert.deepEqual(events[3].data, { tag: PAUSED_TAG, payload: { reason: 'mutations', limit: 100, seen: 101 } });
+});
+
+test('a session that changed during a pause resumes in a chunk of its own', async () => {
+  const ids = { v: ['s1', 'a1', null] as ReturnType<Hook> };
+  const { calls, posted, observers } = setup(ids, '10');
+  observers.mutate(11);
+  assert.equal(calls[0].stopped, true);
+  ids.v = ['s2', 'a2', null];
+  const check = calmCheck()!;
+  timers = timers.filter((t) => t !== check);
+  await check.fn();
+  assert.equal(calls.length, 2);
+  window.dispatchEvent(new Event('pagehide'));
+  await settle();
+  assert.deepEqual(
+    chunks(posted).map((c) => [c.session_id, types(c)]),
+    [
+      ['s1', [4, 2, 5]],
+      ['s2', [4, 2]],
+    ],
+  );
 });
