@@ -5,7 +5,8 @@
 //! across a server outage and a page reload. Session recording: what is recorded
 //! replays (with rrweb's player) to the page as it was, with typed text masked; the
 //! recorder is loaded only when enabled and allowed; chunks survive an outage and a
-//! reload and are stored once each.
+//! reload and are stored once each; a burst over the mutation limit pauses the
+//! recording at a marker and a calm second resumes it from a full snapshot.
 //!
 //! The browser side is `sdk/test/e2e/run.mjs`, driven by `playwright-core` with
 //! Debian's Chromium (`/usr/bin/chromium`); install it with `npm ci --prefix sdk`
@@ -716,6 +717,48 @@ async fn recording_is_loaded_only_when_enabled_and_allowed() {
         let chunks = done[case]["chunks"].as_u64().unwrap() as usize;
         recording_with(&spoor, sessions[0].as_str().unwrap(), chunks).await;
     }
+    driver.finish().await;
+}
+
+#[tokio::test]
+async fn a_burst_over_the_mutation_limit_pauses_the_recording_until_a_calm_second() {
+    let spoor = Spoor::start().await;
+    let mut driver = Driver::start("record-burst", &spoor);
+    let done = json_after(&driver.expect("done ").await, "done ");
+    assert_eq!(done["pageErrors"], serde_json::json!([]), "{done}");
+    let chunks = done["chunks"].as_u64().unwrap() as usize;
+    let recording = recording_with(&spoor, done["session"].as_str().unwrap(), chunks).await;
+    let replayed = replay(&spoor, &recording).await;
+    let text = |e: &Value| e.to_string();
+    let marker = replayed
+        .iter()
+        .position(|e| e["type"] == 5 && e["data"]["tag"] == "spoor-paused")
+        .unwrap_or_else(|| panic!("no pause marker in {:?}", done["said"]));
+    let payload = &replayed[marker]["data"]["payload"];
+    assert_eq!(payload["reason"], "mutations");
+    assert_eq!(payload["limit"], 200);
+    assert!(payload["seen"].as_u64().unwrap() > 200, "{payload}");
+    // Before the marker, one full snapshot (the page as loaded); after it, nothing of
+    // rrweb's until it resumes with a new one, which holds the burst's elements.
+    let fulls: Vec<usize> = (0..replayed.len())
+        .filter(|&i| replayed[i]["type"] == 2)
+        .collect();
+    assert_eq!(fulls.len(), 2, "{fulls:?}");
+    assert!(fulls[0] < marker && marker < fulls[1]);
+    assert!(
+        replayed[marker + 1..fulls[1]]
+            .iter()
+            .all(|e| e["type"] == 4)
+    );
+    assert!(!text(&replayed[fulls[0]]).contains("tick 299"));
+    assert!(text(&replayed[fulls[1]]).contains("tick 299"));
+    // Recording goes on after it: the element added later comes as a mutation.
+    assert!(
+        replayed[fulls[1] + 1..]
+            .iter()
+            .any(|e| e["type"] == 3 && text(e).contains("after-burst")),
+        "the element added after the resumption is not in the replay"
+    );
     driver.finish().await;
 }
 

@@ -145,7 +145,7 @@ export function createRecorder(record: RecordFn, s: RecordSettings, hook: Hook, 
     // A session that changed during the pause starts at rrweb's own full snapshot.
     if (owner && ids[0] != owner.session) cut(), (owner = { session: ids[0], anon: ids[1], user: ids[2] });
     start();
-    log('recording resumed');
+    log('recording resumed after a burst');
   });
 
   /**

@@ -35,6 +35,9 @@
 //            for a while; a reload in the middle; then recordings go through again.
 //            Prints `delivered {session, chunks, proxy}` once the tab's queue is
 //            empty and every chunk was answered, then waits for `finish`.
+//   record-burst: recording with a mutation limit of 200; a burst of 300 new
+//            elements pauses it, a calm second resumes it, then one more element
+//            is added and the page left. Prints `done {session, chunks, pageErrors}`.
 //
 // Every wait polls a condition against a deadline; nothing depends on sleeping the
 // right amount. Uses Debian's Chromium at /usr/bin/chromium (or $CHROMIUM): this
@@ -49,7 +52,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 
 const [mode, spoorUrl, key] = process.argv.slice(2);
-const modes = { full, offline, privacy, record, 'record-privacy': recordPrivacy, 'record-outage': recordOutage };
+const modes = { full, offline, privacy, record, 'record-privacy': recordPrivacy, 'record-outage': recordOutage, 'record-burst': recordBurst };
 if (!modes[mode] || !spoorUrl || !key) {
   console.error(`usage: node run.mjs ${Object.keys(modes).join('|')} SPOOR_URL WRITE_KEY`);
   process.exit(2);
@@ -674,6 +677,31 @@ async function recordPrivacy() {
   out.opted_out = { sessions: sessions(quit.proxy), chunks: 1 };
   out.pageErrors = pageErrors;
   say('done ' + JSON.stringify(out));
+}
+
+async function recordBurst() {
+  const proxy = await spoorProxy();
+  recordedPage(proxy, 'data-enable-recording data-recording-mutation-limit="200"');
+  const log = recorderLog(page);
+  const said = [];
+  page.on('console', (m) => /^\[spoor\] recording (paused|resumed)/.test(m.text()) && said.push(m.text()));
+  await page.goto(`${origin}/shop`);
+  await until('the recorder', () => log.started.length > 0);
+  await page.evaluate(() => {
+    const box = document.createElement('div');
+    box.id = 'burst';
+    for (let i = 0; i < 300; i++) box.appendChild(document.createElement('span')).textContent = 'tick ' + i;
+    document.body.appendChild(box);
+    for (const s of box.children) s.className = 'done';
+  });
+  await until('the pause', () => said.some((l) => l.includes('paused')));
+  await until('the resumption after a calm second', () => said.some((l) => l.includes('resumed')), 10000);
+  await page.evaluate(() => document.body.appendChild(document.createElement('p')).setAttribute('id', 'after-burst'));
+  await page.goto(`${origin}/blank`);
+  await until('the chunk', () => proxy.stored().length > 0, 20000);
+  const session = [...new Set(proxy.stored().map((c) => c.session))];
+  if (session.length !== 1) throw new Error(`one session was expected: ${session}`);
+  say('done ' + JSON.stringify({ session: session[0], chunks: proxy.stored().length, said, pageErrors }));
 }
 
 async function recordOutage() {
