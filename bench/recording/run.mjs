@@ -9,12 +9,12 @@
 //
 // Each run loads the page fresh, lets it settle, then reads Chrome's own counters
 // (CDP `Performance.getMetrics`: TaskDuration, the main thread's busy time, and
-// ScriptDuration) before and after `--seconds` of mutations. Each run measures four
+// ScriptDuration) before and after `--seconds` of mutations. Each run measures five
 // variants, in an order that alternates from run to run: recording off, recording on,
 // rrweb alone (rrweb's record with the SDK's options, its events thrown away: the
 // part of the cost that is rrweb's), and the observer alone (a MutationObserver with
 // the options rrweb observes the page with, and a callback that only counts: the
-// floor that any recorder of the DOM pays, before it does anything); and a yardstick
+// floor that any recorder of the DOM pays, before it does anything), and a yardstick
 // (`yardstick.js`: the least a replay needs done per mutation, without masking or
 // anything else that makes a recording safe: how far below rrweb any recorder that
 // observes every mutation could go). The result is the median ratio of busy time with
@@ -54,9 +54,9 @@ const rrwebAlone = sdkRequire('esbuild').buildSync({
   format: 'iife',
   write: false,
 }).outputFiles[0].text;
+const yardstick = readFileSync(new URL('yardstick.js', import.meta.url));
 // What the browser itself costs: the records of every mutation made and handed over,
 // as rrweb asks for them (old values included), and nothing done with them.
-const yardstick = readFileSync(new URL('yardstick.js', import.meta.url));
 const observerAlone = `window.__records = 0;
 new MutationObserver(function (ms) { window.__records += ms.length; }).observe(document, {
   attributes: true, attributeOldValue: true, characterData: true, characterDataOldValue: true, childList: true, subtree: true });`;
@@ -231,30 +231,28 @@ const median = (xs) => {
 const ms = (s) => (s * 1000).toFixed(0) + ' ms';
 
 console.log(`${RUNS} runs of ${SECONDS} s at ${RATE} mutations/s${LIMIT ? `, recording with a limit of ${LIMIT} mutation records/s` : ''}: recording off, on, rrweb alone, the observer alone and the yardstick, in turn (Chromium ${browser.version()})`);
-const ratios = [];
-const rrwebRatios = [];
-const observerRatios = [];
-const yardstickRatios = [];
-const scriptRatios = [];
+const VARIANTS = ['off', 'on', 'rrweb', 'observer', 'yardstick'];
+const ALONGSIDE = VARIANTS.slice(1);
+/** Per variant other than off, per run: busy time divided by busy time without recording. */
+const busy = Object.fromEntries(ALONGSIDE.map((v) => [v, []]));
 // Busy time moves by several percent from load to load (most of it is painting);
 // script time is steadier, so the script time each variant adds, as a share of the
 // busy time without recording, is the second reading of the same cost.
-const added = { on: [], rrweb: [], observer: [], yardstick: [] };
-const VARIANTS = ['off', 'on', 'rrweb', 'observer', 'yardstick'];
+const added = Object.fromEntries(ALONGSIDE.map((v) => [v, []]));
+const scriptRatios = [];
 for (let i = 0; i < RUNS; i++) {
   // Alternate the order, so that a drift in the machine's load does not favour one variant.
   const r = {};
   for (const v of i % 2 ? [...VARIANTS].reverse() : VARIANTS) r[v] = await measure(v);
-  ratios.push(r.on.task / r.off.task);
-  rrwebRatios.push(r.rrweb.task / r.off.task);
-  observerRatios.push(r.observer.task / r.off.task);
-  yardstickRatios.push(r.yardstick.task / r.off.task);
+  for (const v of ALONGSIDE) {
+    busy[v].push(r[v].task / r.off.task);
+    added[v].push((r[v].script - r.off.script) / r.off.task);
+  }
   scriptRatios.push(r.on.script / r.off.script);
-  for (const v in added) added[v].push((r[v].script - r.off.script) / r.off.task);
   const each = (f) => VARIANTS.map((v) => f(r[v])).join(' / ');
   console.log(
-    `run ${i + 1}: busy ${ms(r.off.task)} off, ${ms(r.on.task)} on (x${ratios[i].toFixed(3)}), ${ms(r.rrweb.task)} rrweb alone (x${rrwebRatios[i].toFixed(3)}), ` +
-      `${ms(r.observer.task)} observer alone (x${observerRatios[i].toFixed(3)}), ${ms(r.yardstick.task)} yardstick (x${yardstickRatios[i].toFixed(3)}); script ${each((x) => ms(x.script))}; ` +
+    `run ${i + 1}: busy ${ms(r.off.task)} off, ${ms(r.on.task)} on (x${busy.on[i].toFixed(3)}), ${ms(r.rrweb.task)} rrweb alone (x${busy.rrweb[i].toFixed(3)}), ` +
+      `${ms(r.observer.task)} observer alone (x${busy.observer[i].toFixed(3)}), ${ms(r.yardstick.task)} yardstick (x${busy.yardstick[i].toFixed(3)}); script ${each((x) => ms(x.script))}; ` +
       `mutations ${each((x) => x.made)}; long tasks ${each((x) => x.long)}`,
   );
 }
@@ -264,8 +262,8 @@ await browser.close();
 server.close();
 const pct = (ratio) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
 console.log(
-  `recording overhead: ${pct(median(ratios))} main-thread time (median of ${RUNS}; rrweb alone ${pct(median(rrwebRatios))}; ` +
-    `observer alone ${pct(median(observerRatios))}; yardstick ${pct(median(yardstickRatios))}; script time x${median(scriptRatios).toFixed(2)}); ` +
+  `recording overhead: ${pct(median(busy.on))} main-thread time (median of ${RUNS}; rrweb alone ${pct(median(busy.rrweb))}; ` +
+    `observer alone ${pct(median(busy.observer))}; yardstick ${pct(median(busy.yardstick))}; script time x${median(scriptRatios).toFixed(2)}); ` +
     `script time added, as a share of busy time: ${Object.keys(added).map((v) => `${v} ${pct(1 + median(added[v]))}`).join(', ')}; ` +
     `uploads: ${up.caused} long tasks (>50 ms) caused, longest task with upload work ${up.longest.toFixed(0)} ms; ${sink.chunks} chunks, ${(sink.bytes / 1024).toFixed(0)} KiB received`,
 );

@@ -97,6 +97,17 @@ async fn post_chunk(s: &Spoor, body: Vec<u8>) -> (u16, Value) {
     status_json(r).await
 }
 
+/// A recording of one full snapshot at `t`: enough for a session to have one.
+async fn post_snapshot(s: &Spoor, session: &str, user: &str, t: i64) {
+    post_chunk(
+        s,
+        chunk(session, "0", user, t, vec![json!({"type": 2})])
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+}
+
 async fn get(s: &Spoor, path: &str) -> reqwest::Response {
     s.http
         .get(format!("{}{path}", s.url))
@@ -550,27 +561,9 @@ async fn a_full_quota_refuses_uploads_and_keeps_what_was_stored() {
 async fn erasure_and_retention_take_recordings_and_their_files() {
     let s = start(&[]).await;
     let old = now_ms() - 100 * 86_400_000;
-    post_chunk(
-        &s,
-        chunk("gone", "0", "erase-me", now_ms(), vec![json!({"type": 2})])
-            .to_string()
-            .into_bytes(),
-    )
-    .await;
-    post_chunk(
-        &s,
-        chunk("old", "0", "keep", old, vec![json!({"type": 2})])
-            .to_string()
-            .into_bytes(),
-    )
-    .await;
-    post_chunk(
-        &s,
-        chunk("new", "0", "keep", now_ms(), vec![json!({"type": 2})])
-            .to_string()
-            .into_bytes(),
-    )
-    .await;
+    post_snapshot(&s, "gone", "erase-me", now_ms()).await;
+    post_snapshot(&s, "old", "keep", old).await;
+    post_snapshot(&s, "new", "keep", now_ms()).await;
     upload(
         &s,
         "/functions/v1/upload-screenshot",
@@ -690,19 +683,7 @@ async fn exports_render_pdf_csv_and_ndjson() {
         ],
     )
     .await;
-    post_chunk(
-        &s,
-        chunk(
-            "sb",
-            "0",
-            "",
-            now_ms() - 3_600_000,
-            vec![json!({"type": 2})],
-        )
-        .to_string()
-        .into_bytes(),
-    )
-    .await;
+    post_snapshot(&s, "sb", "", now_ms() - 3_600_000).await;
     let (_, rows) = get_json(
         &s,
         "/api/projects/1/friction/sessions?range=7d&kind=rage_click",
@@ -719,19 +700,7 @@ async fn exports_render_pdf_csv_and_ndjson() {
     let (_, rec) = get_json(&s, "/api/projects/1/recordings?session=sb").await;
     assert_eq!(row["recording_id"], rec["recordings"][0]["id"], "{rows}");
     // An error issue's recordings: the sessions it happened in, and no other.
-    post_chunk(
-        &s,
-        chunk(
-            "sa",
-            "0",
-            "",
-            now_ms() - 3_600_000,
-            vec![json!({"type": 2})],
-        )
-        .to_string()
-        .into_bytes(),
-    )
-    .await;
+    post_snapshot(&s, "sa", "", now_ms() - 3_600_000).await;
     let started = Instant::now();
     let fingerprint = loop {
         let (_, e) = get_json(&s, "/api/projects/1/errors?range=7d").await;

@@ -84,6 +84,7 @@ export function createRecorder(record: RecordFn, s: RecordSettings, hook: Hook, 
   let paused: any = 0;
   let recent = 0;
 
+  const ownerOf = (ids: [string, string, string | null]): Owner => ({ session: ids[0], anon: ids[1], user: ids[2] });
   const allowed = () => !!hook() || (halt(), false);
   const up = uploader(queue, url, f, allowed, log);
 
@@ -110,7 +111,7 @@ export function createRecorder(record: RecordFn, s: RecordSettings, hook: Hook, 
       // new snapshot, so it must not come before it) and the new session's starts
       // with a full snapshot, emitted through here at once, as rrweb's own checkouts are.
       cut();
-      owner = { session: ids[0], anon: ids[1], user: ids[2] };
+      owner = ownerOf(ids);
       record.takeFullSnapshot();
       return;
     }
@@ -126,7 +127,7 @@ export function createRecorder(record: RecordFn, s: RecordSettings, hook: Hook, 
   function begin() {
     const ids = hook();
     if (!ids || owner) return;
-    owner = { session: ids[0], anon: ids[1], user: ids[2] };
+    owner = ownerOf(ids);
     start();
     log('recording', page);
   }
@@ -143,7 +144,7 @@ export function createRecorder(record: RecordFn, s: RecordSettings, hook: Hook, 
     const ids = hook();
     if (!ids) return halt();
     // A session that changed during the pause starts at rrweb's own full snapshot.
-    if (owner && ids[0] != owner.session) cut(), (owner = { session: ids[0], anon: ids[1], user: ids[2] });
+    if (owner && ids[0] != owner.session) cut(), (owner = ownerOf(ids));
     start();
     log('recording resumed after a burst');
   });
