@@ -7,6 +7,8 @@ pub mod ip;
 pub mod limits;
 pub mod media;
 pub mod password;
+pub mod pattern;
+pub mod range;
 pub mod secret;
 pub mod sketch;
 pub mod time;

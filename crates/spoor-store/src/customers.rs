@@ -132,6 +132,12 @@ impl CustomerEvents {
                             "`{kind}`: event and property names must be 1 to {MAX_NAME} characters"
                         ));
                     }
+                    if name.chars().any(char::is_control) {
+                        return Err(format!(
+                            "`{kind}`: event and property names cannot hold control characters (NUL, tabs, line breaks ...); {:?} does",
+                            name.chars().take(MAX_NAME).collect::<String>()
+                        ));
+                    }
                 }
             }
         }
@@ -925,5 +931,37 @@ mod tests {
         assert!(e.unwrap_err().contains("1 to 200"));
         let e = CustomerEvents::parse(r#"{"orders":[{"name":"x"}]}"#);
         assert!(e.unwrap_err().contains("\"orders\""));
+        // Control characters are refused in every name; printable ones pass.
+        for bad in [
+            r#"Order\u0000Completed"#,
+            r#"Order\tCompleted"#,
+            r#"Order\u007f"#,
+        ] {
+            let json = format!(r#"{{"orders":[{{"event":"{bad}"}}],"bookings":[],"reviews":[]}}"#);
+            let e = CustomerEvents::parse(&json).unwrap_err();
+            assert!(e.contains("control characters"), "{bad}: {e}");
+            let json = format!(
+                r#"{{"orders":[],"bookings":[{{"event":"Booked","amount":["{bad}"]}}],"reviews":[]}}"#
+            );
+            let e = CustomerEvents::parse(&json).unwrap_err();
+            assert!(e.contains("control characters"), "{bad} as a property: {e}");
+        }
+        assert!(
+            CustomerEvents::parse(
+                r#"{"orders":[{"event":"Order 'Completed' ✓"}],"bookings":[],"reviews":[]}"#
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn body_names_leave_out_what_no_stored_event_can_be_named() {
+        let names = crate::sessions::body_names(
+            ["Order Completed", "Bad\0Name", "Order Completed", "A\tB"].into_iter(),
+        );
+        assert_eq!(
+            names,
+            vec!["$session_end".to_string(), "Order Completed".to_string()]
+        );
     }
 }

@@ -29,12 +29,7 @@ pub const FRICTION_PROCESSOR: &str = "friction";
 pub const FRICTION_EVENTS_SQL: &str = "type = 'track' AND name IN ('$click', '$rage_click', \
      '$dead_click', '$exception', '$form_error', '$web_vital', '$page_leave')";
 
-pub const DAY_MS: i64 = 86_400_000;
-
-/// The start (ms) of the UTC day holding `ts`.
-pub fn day_of(ts: i64) -> i64 {
-    ts.div_euclid(DAY_MS) * DAY_MS
-}
+pub use spoor_core::range::{DAY_MS, Days, day_of};
 
 /// One event as the friction processor reads it.
 #[derive(Clone, Debug)]
@@ -755,37 +750,6 @@ impl FrictionDelta {
 
 // ---------------------------------------------------------------------------
 // Reports.
-
-/// A report's days: `[from, to)`, whole UTC days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Days {
-    pub from: i64,
-    pub to: i64,
-}
-
-impl Days {
-    /// The whole UTC days a range `[from, to)` touches.
-    pub fn covering(from: i64, to: i64) -> Days {
-        let start = day_of(from);
-        let end = day_of(to - 1) + DAY_MS;
-        Days {
-            from: start,
-            to: end.max(start + DAY_MS),
-        }
-    }
-
-    /// The period of the same length just before.
-    pub fn previous(&self) -> Days {
-        Days {
-            from: 2 * self.from - self.to,
-            to: self.from,
-        }
-    }
-
-    pub fn each(&self) -> impl Iterator<Item = i64> {
-        (self.from..self.to).step_by(DAY_MS as usize)
-    }
-}
 
 /// A report's filters.
 #[derive(Clone, Debug)]

@@ -373,9 +373,9 @@ impl Store {
         after: i64,
         up_to: i64,
         limit: i64,
-        body_when: &str,
+        body_names: &[String],
     ) -> StoreResult<Vec<sessions::SessionEvent>> {
-        dispatch!(self, s => s.session_events_after(after, up_to, limit, body_when))
+        dispatch!(self, s => s.session_events_after(after, up_to, limit, body_names))
     }
     pub fn session(
         &self,

@@ -59,7 +59,7 @@ pub struct SessionEvent {
     pub is_bot: bool,
     /// The message's JSON, read only where a rule needs it: `$session_end`
     /// (its reason), `identify` (traits), `alias` (previousId) and the events the
-    /// project's customer mapping names (see [`body_condition`]).
+    /// project's customer mapping names (see [`body_names`]).
     pub body: Option<String>,
     /// The identified user this message counts for, once its ids are resolved
     /// (`crate::customers::resolve`): its user id, or the user its anonymous id
@@ -73,29 +73,25 @@ pub const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, an
     device_type, browser, os, country, region, city, ip, browser_version, os_version";
 
 /// The columns a [`SessionEvent`] is read from, in order (both backends); the
-/// last one is the body where `body_condition` holds.
+/// last one is the body, read for the events [`body_names`] lists.
 pub const SESSION_EVENT_COLUMNS: &str = "seq, project_id, ts, received_at, type, name, user_id, \
     anonymous_id, session_id, url, ip, country, region, city, browser, browser_version, os, os_version, \
     device_type, is_bot";
 
-/// The SQL condition under which an event's body is read: most events' bodies
-/// are not needed, and reading them would cost the processor a copy and a parse
-/// each. `names` are the track events the projects' customer mappings name.
-pub fn body_condition<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let mut names: Vec<&str> = names.collect();
+/// The track events whose bodies a sessions pass reads (besides `identify` and
+/// `alias`, whose bodies it always reads): most events' bodies are not needed,
+/// and reading them would cost the processor a copy and a parse each. `names`
+/// are the track events the projects' customer mappings name. The backends bind
+/// the list as one parameter, never as SQL text; a name no stored event can
+/// carry (one with a control character, which PostgreSQL's text cannot even
+/// hold when it is NUL) is left out, so that an old setting cannot make the
+/// statement fail for every project.
+pub fn body_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<&str> = names.filter(|n| !n.chars().any(char::is_control)).collect();
     names.push(SESSION_END);
     names.sort_unstable();
     names.dedup();
-    // Literals, quoted by doubling: the names come from project settings, and
-    // a statement with a variable number of parameters would not be cached.
-    let list: Vec<String> = names
-        .iter()
-        .map(|n| format!("'{}'", n.replace('\'', "''")))
-        .collect();
-    format!(
-        "type IN ('identify', 'alias') OR (type = 'track' AND name IN ({}))",
-        list.join(", ")
-    )
+    names.into_iter().map(str::to_string).collect()
 }
 
 impl SessionEvent {

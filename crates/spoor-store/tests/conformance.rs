@@ -8,7 +8,7 @@ use spoor_store::analytics::{
 };
 use spoor_store::customers::{CustomerEvents, CustomerQuery, SortBy};
 use spoor_store::pg::scratch::ScratchDatabase;
-use spoor_store::sessions::{SESSION_END, SESSION_PROCESSOR, body_condition, fold_pass};
+use spoor_store::sessions::{SESSION_END, SESSION_PROCESSOR, body_names, fold_pass};
 use spoor_store::{
     Appended, Batch, EventFilter, EventQuery, KeySelector, NewKey, NewToken, Role, Store,
     StoreConfig, StoreError,
@@ -423,9 +423,9 @@ fn process(store: &Store, limit: i64) {
         .unwrap()
         .unwrap_or_default();
     let maps = std::collections::HashMap::new();
-    let when = body_condition(CustomerEvents::default().event_names());
+    let names = body_names(CustomerEvents::default().event_names());
     let events = store
-        .session_events_after(cursor.seq, store.max_seq().unwrap(), limit, &when)
+        .session_events_after(cursor.seq, store.max_seq().unwrap(), limit, &names)
         .unwrap();
     let Some(last) = events.last() else { return };
     let next = Cursor {
@@ -1505,7 +1505,7 @@ fn check_working_set_equals_folding_against_the_store(direct: &Store, held: &Sto
         ),
     ];
     let maps = std::collections::HashMap::new();
-    let when = body_condition(CustomerEvents::default().event_names());
+    let names = body_names(CustomerEvents::default().event_names());
     let mut projects = Vec::new();
     for store in [direct, held] {
         let p = store.create_project(1, "held").unwrap();
@@ -1532,7 +1532,7 @@ fn check_working_set_equals_folding_against_the_store(direct: &Store, held: &Sto
                 .unwrap_or_default(),
         };
         let read = held
-            .session_events_after(cursor.seq, up_to(held), 2, &when)
+            .session_events_after(cursor.seq, up_to(held), 2, &names)
             .unwrap();
         let Some(last) = read.last() else { break };
         let next = Cursor {

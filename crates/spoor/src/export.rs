@@ -3,29 +3,10 @@
 use std::io::Write;
 
 use anyhow::Context;
+use spoor_core::range::parse_instant;
 use spoor_store::{EventQuery, Store, StoreError};
 
 use crate::cli::{ExportCommand, ExportFormat};
-
-/// A time given as ISO-8601, a date (midnight UTC), or ms since the epoch.
-pub fn parse_time(s: &str) -> anyhow::Result<i64> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(ms);
-    }
-    if let Some(ms) = spoor_core::time::parse_iso(s) {
-        return Ok(ms);
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc()
-            .timestamp_millis());
-    }
-    anyhow::bail!(
-        "{s:?} is not a time: give ISO-8601 (2024-05-01T12:00:00Z), a date (2024-05-01) or ms since the epoch"
-    )
-}
 
 const CSV_HEADER: [&str; 22] = [
     "message_id",
@@ -64,12 +45,12 @@ pub fn run(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
         project_id: project.id,
         since: since
             .as_deref()
-            .map(parse_time)
+            .map(|s| parse_instant("since", s))
             .transpose()
             .context("--since")?,
         until: until
             .as_deref()
-            .map(parse_time)
+            .map(|s| parse_instant("until", s))
             .transpose()
             .context("--until")?,
         ..Default::default()

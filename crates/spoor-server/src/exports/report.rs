@@ -29,6 +29,24 @@ pub struct Segment {
     pub country: Option<String>,
 }
 
+impl Segment {
+    /// The segment with its page pattern checked (`field` names it in the error).
+    pub fn checked(
+        mut self,
+        field: &'static str,
+    ) -> Result<Segment, spoor_core::pattern::PatternError> {
+        use spoor_core::pattern::PagePattern;
+        self.page = self
+            .page
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| PagePattern::parse(field, p).map(PagePattern::into_string))
+            .transpose()?;
+        Ok(self)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NamedSegment {
@@ -141,6 +159,11 @@ pub fn compute(
     p: &Params,
     progress: &mut dyn FnMut(i64),
 ) -> Result<Report, StoreError> {
+    // Checked when the job was made; checked again, since a job's parameters
+    // are read back from the store and a bad range must fail this job, not
+    // the scheduler that runs every job.
+    spoor_core::range::TimeRange::new(p.from, p.to, spoor_core::range::MAX_REPORT_DAYS)
+        .map_err(|e| StoreError::Invalid(format!("the job's range: {e}")))?;
     let subtitle = format!("{} · {}", project.name, range_words(p.from, p.to));
     match kind {
         "friction" => friction_summary(store, project.id, p, subtitle, progress),
@@ -346,7 +369,7 @@ fn in_segment(s: &Segment, e: &spoor_core::Event) -> bool {
     };
     s.page
         .as_deref()
-        .is_none_or(|pattern| spoor_store::alerts::page_matches(pattern, &path))
+        .is_none_or(|pattern| spoor_core::pattern::matches(pattern, &path))
         && eq(&s.device, e.enrichment.device_type.as_deref())
         && eq(&s.browser, e.enrichment.browser.as_deref())
         && eq(&s.country, e.enrichment.country.as_deref())

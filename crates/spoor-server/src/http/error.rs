@@ -133,3 +133,15 @@ impl From<crate::files::FileError> for ApiError {
         }
     }
 }
+
+impl From<spoor_core::range::RangeError> for ApiError {
+    fn from(e: spoor_core::range::RangeError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl From<spoor_core::pattern::PatternError> for ApiError {
+    fn from(e: spoor_core::pattern::PatternError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}

@@ -29,16 +29,10 @@ pub struct EventsParams {
     cursor: Option<String>,
 }
 
-/// A time given as ISO-8601 or as ms since the epoch.
-pub fn parse_time(field: &str, s: &str) -> Result<i64, ApiError> {
-    s.parse::<i64>()
-        .ok()
-        .or_else(|| spoor_core::time::parse_iso(s))
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "`{field}` must be an ISO-8601 date-time or ms since the epoch, not {s:?}"
-            ))
-        })
+/// A time given as ISO-8601, a date or ms since the epoch, within the calendar
+/// window (`spoor_core::range`).
+pub fn parse_time(field: &'static str, s: &str) -> Result<i64, ApiError> {
+    Ok(spoor_core::range::parse_instant(field, s)?)
 }
 
 pub fn parse_cursor(s: &str) -> Result<(i64, i64), ApiError> {

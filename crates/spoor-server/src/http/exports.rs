@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use spoor_store::files::{COMPLETED, ExportJob, NewExportJob, ReportSchedule};
 
+use spoor_core::range::{self, TimeRange};
+
 use super::blocking;
 use super::body;
 use super::caller::Caller;
@@ -43,18 +45,12 @@ pub struct ExportRequest {
 }
 
 /// The start of the UTC day a date (`2026-11-01`), a date-time or ms names.
-fn day_start(field: &str, s: &str) -> Result<i64, ApiError> {
-    let s = s.trim();
-    let t = if s.len() == 10 && s.as_bytes().get(4) == Some(&b'-') {
-        super::events::parse_time(field, &format!("{s}T00:00:00Z"))?
-    } else {
-        super::events::parse_time(field, s)?
-    };
-    Ok(t - t.rem_euclid(DAY))
+fn day_start(field: &'static str, s: &str) -> Result<i64, ApiError> {
+    Ok(range::day_of(range::parse_instant(field, s)?))
 }
 
 /// The report, format and params of a request, checked.
-fn checked(r: ExportRequest, now: i64) -> Result<(String, String, Params), ApiError> {
+fn checked(mut r: ExportRequest, now: i64) -> Result<(String, String, Params), ApiError> {
     let report = r.report.unwrap_or_default();
     if !report::KINDS.contains(&report.as_str()) {
         return Err(ApiError::BadRequest(format!(
@@ -79,24 +75,20 @@ fn checked(r: ExportRequest, now: i64) -> Result<(String, String, Params), ApiEr
             (today_end - days * DAY, today_end)
         }
         (from, to, _) => {
-            let from = day_start("from", from.unwrap_or("0"))?;
             // `to` names the last day included.
             let to = to.map_or(Ok(today_end), |t| day_start("to", t).map(|d| d + DAY))?;
+            let from = from.map_or(Ok(to - 30 * DAY), |f| day_start("from", f))?;
             (from, to)
         }
     };
-    if to <= from || to - from > MAX_DAYS * DAY {
-        return Err(ApiError::BadRequest(format!(
-            "`to` must not be before `from`, and the range at most {MAX_DAYS} days"
-        )));
-    }
-    if let Some(page) = &r.filters.page
-        && !page.starts_with('/')
-        && !page.starts_with('*')
-    {
-        return Err(ApiError::BadRequest(format!(
-            "filters.page is a path such as /pricing or a pattern such as /property/*, not {page:?}"
-        )));
+    let (from, to) = {
+        let r = TimeRange::new(from, to, MAX_DAYS)?;
+        (r.from(), r.to())
+    };
+    r.filters = r.filters.checked("filters.page")?;
+    if let Some(c) = &mut r.cohorts {
+        c.a.filters = std::mem::take(&mut c.a.filters).checked("cohorts.a.filters.page")?;
+        c.b.filters = std::mem::take(&mut c.b.filters).checked("cohorts.b.filters.page")?;
     }
     if report == "cohorts" {
         match &r.cohorts {

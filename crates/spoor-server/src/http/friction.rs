@@ -15,18 +15,17 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use spoor_core::pattern::PagePattern;
+use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
 use spoor_store::friction::{self, Days, Filter, IssueStatus};
 
 use super::blocking;
 use super::body;
 use super::caller::Caller;
 use super::error::ApiError;
-use super::events::parse_time;
 use crate::app::App;
 
 const DAY: i64 = friction::DAY_MS;
-/// Longest range a report covers.
-const MAX_DAYS: i64 = 400;
 
 #[derive(Deserialize, Default)]
 pub struct ReportParams {
@@ -43,10 +42,8 @@ pub struct ReportParams {
 
 /// The whole UTC days a report covers.
 fn days(p: &ReportParams, now: i64) -> Result<Days, ApiError> {
-    let (from, to) = if p.from.is_some() || p.to.is_some() {
-        let from = parse_time("from", p.from.as_deref().unwrap_or("0"))?;
-        let to = p.to.as_deref().map_or(Ok(now), |t| parse_time("to", t))?;
-        (from, to)
+    let range = if p.from.is_some() || p.to.is_some() {
+        TimeRange::parse(p.from.as_deref(), p.to.as_deref(), now, 7, MAX_REPORT_DAYS)?
     } else {
         let span = match p.range.as_deref().unwrap_or("7d") {
             "1h" => DAY / 24,
@@ -61,27 +58,19 @@ fn days(p: &ReportParams, now: i64) -> Result<Days, ApiError> {
             }
         };
         // The last `span` of whole days, today included.
-        let end = friction::day_of(now) + DAY;
-        (end - span.max(DAY), end)
+        TimeRange::ending(friction::day_of(now) + DAY, span.max(DAY), MAX_REPORT_DAYS)?
     };
-    if to <= from || to - from > MAX_DAYS * DAY {
-        return Err(ApiError::BadRequest(format!(
-            "`to` must be after `from`, and the range at most {MAX_DAYS} days"
-        )));
-    }
-    Ok(Days::covering(from, to))
+    Ok(range.days())
 }
 
 fn filter(id: i64, p: &ReportParams, days: Days) -> Result<Filter, ApiError> {
-    let page = p.page.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if let Some(page) = page
-        && !page.starts_with('/')
-        && !page.starts_with('*')
-    {
-        return Err(ApiError::BadRequest(format!(
-            "`page` is a path such as /pricing or a pattern such as /property/*, not {page:?}"
-        )));
-    }
+    let page = p
+        .page
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| PagePattern::parse("page", s))
+        .transpose()?;
     if let Some(kind) = p.kind.as_deref()
         && !friction::KINDS.contains(&kind)
         && kind != "click"
@@ -93,7 +82,7 @@ fn filter(id: i64, p: &ReportParams, days: Days) -> Result<Filter, ApiError> {
     Ok(Filter {
         project_id: id,
         days,
-        page: page.map(friction::page_like),
+        page: page.map(|p| friction::page_like(p.as_str())),
         kind: p.kind.clone().filter(|k| k != "click"),
         selector: p.selector.clone(),
         text: p.text.clone(),

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
 use spoor_store::analytics::OverviewQuery;
 use spoor_store::{EventFilter, EventQuery, StoredEvent};
 
@@ -20,8 +21,6 @@ use crate::app::App;
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
-/// Longest range an overview covers.
-const MAX_RANGE: i64 = 400 * DAY;
 const MAX_PAGE: u32 = 1000;
 
 #[derive(Deserialize)]
@@ -44,14 +43,8 @@ fn range(p: &OverviewParams, now: i64) -> Result<(i64, i64, i64), ApiError> {
         _ => 7 * DAY,
     };
     if p.from.is_some() || p.to.is_some() {
-        let from = parse_time("from", p.from.as_deref().unwrap_or("0"))?;
-        let to = p.to.as_deref().map_or(Ok(now), |t| parse_time("to", t))?;
-        if to <= from || to - from > MAX_RANGE {
-            return Err(ApiError::BadRequest(
-                "`to` must be after `from`, and the range at most 400 days".into(),
-            ));
-        }
-        return Ok((from, to, bucket_for(to - from)));
+        let r = TimeRange::parse(p.from.as_deref(), p.to.as_deref(), now, 1, MAX_REPORT_DAYS)?;
+        return Ok((r.from(), r.to(), bucket_for(r.span_ms())));
     }
     let span = match p.range.as_deref().unwrap_or("24h") {
         "1h" => HOUR,

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use spoor_core::range::TimeRange;
 use spoor_store::metering::{self, Group, Widget, WidgetChange};
 use spoor_store::{Project, Store};
 
@@ -24,7 +25,6 @@ use super::blocking;
 use super::body;
 use super::caller::Caller;
 use super::error::ApiError;
-use super::events::parse_time;
 use crate::app::App;
 use crate::metering::{CLEANUP_JOB, report};
 use crate::telemetry::OutcomeLabel;
@@ -140,6 +140,9 @@ pub struct UsageQuery {
 }
 
 const DAY_MS: i64 = 86_400_000;
+/// Usage reports read stored day totals and walk no days, so they may cover
+/// ten years.
+const MAX_USAGE_DAYS: i64 = 3_660;
 
 impl UsageParams {
     fn query(&self, now: i64) -> Result<UsageQuery, ApiError> {
@@ -158,15 +161,16 @@ impl UsageParams {
                     .ok_or_else(|| ApiError::Internal("this month has no range".into()))?
             }
             (None, from, to) => {
-                let from = from.as_deref().map(|s| parse_time("from", s)).transpose()?;
-                let to = to.as_deref().map(|s| parse_time("to", s)).transpose()?;
-                let to = to.unwrap_or(now + DAY_MS);
-                (from.unwrap_or(to - 30 * DAY_MS), to)
+                let r = TimeRange::parse(
+                    from.as_deref(),
+                    to.as_deref(),
+                    now + DAY_MS,
+                    30,
+                    MAX_USAGE_DAYS,
+                )?;
+                (r.from(), r.to())
             }
         };
-        if from >= to {
-            return Err(ApiError::BadRequest("`from` must be before `to`".into()));
-        }
         let group = match self.group.as_deref() {
             None => Group::Day,
             Some(g) => Group::parse(g).ok_or_else(|| {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use spoor_store::analytics::Cursor;
 use spoor_store::customers::CustomerEvents;
-use spoor_store::sessions::{INACTIVITY_MS, SESSION_PROCESSOR, body_condition, fold_pass};
+use spoor_store::sessions::{INACTIVITY_MS, SESSION_PROCESSOR, body_names, fold_pass};
 use spoor_store::working_set::WorkingSet;
 use spoor_store::{Store, StoreError};
 
@@ -25,7 +25,7 @@ pub struct Sessions {
     maps: HashMap<i64, CustomerEvents>,
     maps_read: Option<Instant>,
     /// The condition under which the pass reads an event's body.
-    body_when: String,
+    body_names: Vec<String>,
     set: WorkingSet,
     /// When the working set was last written.
     flushed: Instant,
@@ -41,7 +41,7 @@ impl Sessions {
             last_timeout: None,
             maps: HashMap::new(),
             maps_read: None,
-            body_when: String::new(),
+            body_names: Vec::new(),
             set: WorkingSet::new(people),
             flushed: Instant::now(),
             last_read: 0,
@@ -72,7 +72,7 @@ impl Sessions {
         for project in store.projects()? {
             maps.insert(project.id, store.customer_events(project.id)?);
         }
-        self.body_when = body_condition(maps.values().flat_map(|m| m.event_names()));
+        self.body_names = body_names(maps.values().flat_map(|m| m.event_names()));
         self.maps = maps;
         self.maps_read = Some(Instant::now());
         Ok(())
@@ -111,7 +111,7 @@ impl Pass for Sessions {
             cursor.seq,
             up_to,
             Self::EVENTS_PER_PASS,
-            &self.body_when,
+            &self.body_names,
         )?;
         let read = events.len();
         let last = events.last().map_or(up_to, |e| e.seq);

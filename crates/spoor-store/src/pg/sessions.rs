@@ -44,14 +44,17 @@ impl PgStore {
         after: i64,
         up_to: i64,
         limit: i64,
-        body_when: &str,
+        body_names: &[String],
     ) -> StoreResult<Vec<SessionEvent>> {
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
-            "SELECT {SESSION_EVENT_COLUMNS}, CASE WHEN {body_when} THEN body END FROM events
-             WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+            "SELECT {SESSION_EVENT_COLUMNS},
+                    CASE WHEN type IN ('identify', 'alias')
+                           OR (type = 'track' AND name = ANY($4::text[]))
+                         THEN body END
+             FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
         ))?;
-        let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
+        let rows = conn.query(&statement, &[&after, &up_to, &limit, &body_names])?;
         Ok(rows
             .iter()
             .map(|r| SessionEvent {

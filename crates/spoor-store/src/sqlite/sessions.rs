@@ -44,14 +44,18 @@ impl SqliteStore {
         after: i64,
         up_to: i64,
         limit: i64,
-        body_when: &str,
+        body_names: &[String],
     ) -> StoreResult<Vec<SessionEvent>> {
         let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SESSION_EVENT_COLUMNS}, CASE WHEN {body_when} THEN body END FROM events
-             WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+            "SELECT {SESSION_EVENT_COLUMNS},
+                    CASE WHEN type IN ('identify', 'alias')
+                           OR (type = 'track' AND name IN (SELECT value FROM json_each(?4)))
+                         THEN body END
+             FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
         ))?;
-        let rows = stmt.query_map(params![after, up_to, limit], |r| {
+        let names = serde_json::to_string(body_names).expect("strings serialise");
+        let rows = stmt.query_map(params![after, up_to, limit, names], |r| {
             Ok(SessionEvent {
                 seq: r.get(0)?,
                 project_id: r.get(1)?,

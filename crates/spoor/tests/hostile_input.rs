@@ -1,0 +1,295 @@
+//! Requests built to take Spoor down, each answered with a clear 400 while the
+//! server goes on serving every tenant: time ranges at the ends of `i64` (which
+//! once made a report allocate terabytes), page patterns that make a
+//! backtracking matcher run for years (in report filters, alert rules the
+//! scheduler evaluates, and export filters), and customer-event names with
+//! control characters (which once reached the sessions processor's SQL). Runs
+//! on SQLite, and on PostgreSQL with `SPOOR_TEST_STORE=postgres`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Spoor, iso, now_ms, status_json};
+use serde_json::{Value, json};
+
+const DAY: i64 = 86_400_000;
+/// The issue's request: a `from` some 10^14 days before the epoch.
+const FAR_PAST: &str = "-9223372036828800000";
+
+async fn get(s: &Spoor, path: &str) -> (u16, Value) {
+    let r = s
+        .http
+        .get(format!("{}{path}", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+async fn send(s: &Spoor, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+    let r = s
+        .http
+        .request(method, format!("{}{path}", s.url))
+        .bearer_auth(&s.token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+async fn alive(s: &Spoor) {
+    let (status, body) = get(s, "/healthz").await;
+    assert_eq!(status, 200, "the server still serves: {body}");
+}
+
+fn refused(status: u16, body: &Value, mentions: &str, what: &str) {
+    assert_eq!(status, 400, "{what}: {body}");
+    let message = body["error"].as_str().unwrap_or_default();
+    assert!(message.contains(mentions), "{what}: {message:?}");
+}
+
+#[tokio::test]
+async fn ranges_at_the_ends_of_i64_are_refused_on_every_route_and_the_server_stays_up() {
+    let s = Spoor::start().await;
+    let reports = [
+        "/api/projects/1/friction",
+        "/api/projects/1/friction/sessions",
+        "/api/projects/1/errors",
+        "/api/projects/1/heatmap",
+        "/api/projects/1/vitals",
+        "/api/projects/1/overview",
+        "/api/projects/1/events",
+        "/api/projects/1/usage",
+        "/api/projects/1/recordings",
+    ];
+    let hostile = [
+        format!("from={FAR_PAST}"),
+        format!("from={FAR_PAST}&to=9223372036854775807"),
+        "from=0&to=9223372036854775807".to_string(),
+        "to=-1".to_string(),
+        "from=9999-12-31T00:00:00Z".to_string(),
+    ];
+    for path in reports {
+        for q in &hostile {
+            let (status, body) = get(&s, &format!("{path}?{q}")).await;
+            refused(status, &body, "between 1970-01-01 and 2100-01-01", &format!("{path}?{q}"));
+        }
+    }
+    // The admin read API and the seed's usage route share the same parsing.
+    let (status, body) = get(&s, &format!("/v1/events?since={FAR_PAST}")).await;
+    refused(status, &body, "`since` must lie between", "/v1/events");
+    let (status, body) = get(&s, &format!("/v1/metering/usage?from={FAR_PAST}")).await;
+    refused(status, &body, "`from` must lie between", "/v1/metering/usage");
+    // Export jobs check their range before they are queued, so the scheduler
+    // never meets one.
+    for (from, to, mentions) in [
+        (FAR_PAST, "2026-11-01", "between 1970-01-01"),
+        ("2026-11-01", "9223372036854775807", "between 1970-01-01"),
+        ("1970-01-01", "2026-11-01", "at most 400 days"),
+        ("2026-11-02", "2026-11-01", "`to` must be after `from`"),
+    ] {
+        let (status, body) = send(
+            &s,
+            reqwest::Method::POST,
+            "/api/projects/1/exports",
+            &json!({"report": "friction", "format": "csv", "from": from, "to": to}),
+        )
+        .await;
+        refused(status, &body, mentions, &format!("export {from}..{to}"));
+    }
+    let (status, jobs) = get(&s, "/api/projects/1/exports").await;
+    assert_eq!(status, 200, "{jobs}");
+    assert_eq!(
+        jobs["jobs"].as_array().map(Vec::len),
+        Some(0),
+        "nothing queued: {jobs}"
+    );
+    alive(&s).await;
+
+    // The bound on a report's span, on both sides: 400 whole days are a
+    // report, 401 are not.
+    let from = 1_767_225_600_000; // 2026-01-01
+    let (status, body) = get(
+        &s,
+        &format!("/api/projects/1/friction?from={from}&to={}", from + 400 * DAY),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["series"].as_array().map(Vec::len), Some(400), "one point a day");
+    let (status, body) = get(
+        &s,
+        &format!("/api/projects/1/friction?from={from}&to={}", from + 400 * DAY + 1),
+    )
+    .await;
+    refused(status, &body, "at most 400 days", "401 days");
+    let (status, body) = get(
+        &s,
+        &format!("/api/projects/1/overview?from={}&to={}", iso(from), iso(from + 400 * DAY)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The CLI reads its times through the same parser.
+    let out = s.cli_command(&["export", "events", "--since", FAR_PAST]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("between 1970-01-01 and 2100-01-01"), "{err}");
+    alive(&s).await;
+}
+
+#[tokio::test]
+async fn page_patterns_cannot_hang_reports_alerts_or_exports() {
+    let s = Spoor::start().await;
+    // The issue's pattern, within the bound on wildcards, against a long path.
+    let pattern = "/*z*z*z*z*z*z*z*z*q";
+    let long_path = format!("/{}", "z".repeat(4_000));
+    let at = now_ms() - 60_000;
+    let page = |id: &str| {
+        json!({"type": "page", "messageId": id, "anonymousId": "v", "timestamp": iso(at),
+               "properties": {"url": format!("https://homes.example.com{long_path}")}})
+    };
+    let rage = json!({"type": "track", "event": "$rage_click", "messageId": "r1", "anonymousId": "v",
+        "timestamp": iso(at),
+        "properties": {"selector": "#buy", "x": 1, "y": 1},
+        "context": {"page": {"url": format!("https://homes.example.com{long_path}")}}});
+    let (status, body) = s.batch(vec![page("p1"), page("p2"), rage]).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, rule) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/alerts",
+        &json!({"name": "Pathological", "kind": "rage_clicks", "page": pattern,
+                "threshold": 1, "window_minutes": 60}),
+    )
+    .await;
+    assert_eq!(status, 200, "{rule}");
+    // One wildcard past the bound is refused, and says what the bound is.
+    let too_many = format!("/{}q", "*z".repeat(17));
+    let (status, body) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/alerts",
+        &json!({"name": "Too many", "kind": "rage_clicks", "page": too_many,
+                "threshold": 1, "window_minutes": 60}),
+    )
+    .await;
+    refused(status, &body, "at most 16 `*`", "17 wildcards");
+    let (status, body) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/alerts",
+        &json!({"name": "Long", "kind": "rage_clicks", "page": format!("/{}", "a".repeat(512)),
+                "threshold": 1, "window_minutes": 60}),
+    )
+    .await;
+    refused(status, &body, "at most 512 bytes", "513 bytes");
+
+    // The alerts job evaluates the rule against the long path; a backtracking
+    // matcher would not return in this test's lifetime. The bound is a hang
+    // bound only: the job takes milliseconds.
+    let started = Instant::now();
+    let mut job = common::command()
+        .args(s.store.args())
+        .args(["jobs", "run", "alerts"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    loop {
+        if job.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            job.kill().unwrap();
+            panic!("the alerts job hung on the page pattern");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = job.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Reports take the same pattern as a filter, and refuse what is past the bound.
+    let (status, body) = get(&s, &format!("/api/projects/1/friction?page={pattern}")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = get(&s, &format!("/api/projects/1/friction?page={too_many}")).await;
+    refused(status, &body, "at most 16 `*`", "report filter");
+    let (status, body) = get(&s, "/api/projects/1/errors?page=pricing").await;
+    refused(status, &body, "`page` is a path", "not a path");
+    let (status, body) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/exports",
+        &json!({"report": "journeys", "format": "csv", "filters": {"page": too_many}}),
+    )
+    .await;
+    refused(status, &body, "`filters.page` holds at most 16", "export filter");
+    let (status, body) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/exports",
+        &json!({"report": "cohorts", "format": "csv", "cohorts": {
+            "a": {"name": "A", "filters": {"page": "/a"}},
+            "b": {"name": "B", "filters": {"page": too_many}}}}),
+    )
+    .await;
+    refused(status, &body, "`cohorts.b.filters.page`", "cohort filter");
+    alive(&s).await;
+}
+
+#[tokio::test]
+async fn customer_event_names_are_data_never_sql() {
+    let mut s = Spoor::start_with(&["--db-statement-timeout", "2"]).await;
+    let path = "/api/projects/1/customer-events";
+    for bad in ["Order\u{0}Completed", "Order\nCompleted", "\u{7f}"] {
+        let (status, body) = send(
+            &s,
+            reqwest::Method::PUT,
+            path,
+            &json!({"orders": [{"event": bad}], "bookings": [], "reviews": []}),
+        )
+        .await;
+        refused(status, &body, "control characters", &format!("{bad:?}"));
+    }
+    // A quote is an ordinary character of a name: it must neither break the
+    // processor's statement nor be read as SQL.
+    let name = "Order 'Completed') OR ('1'='1";
+    let map = json!({"orders": [{"event": name, "amount": ["total"]}], "bookings": [], "reviews": []});
+    let (status, body) = send(&s, reqwest::Method::PUT, path, &map).await;
+    assert_eq!((status, &body), (200, &map));
+    // Mappings are read when the processor starts, so it sees this one at once.
+    s.restart();
+    let at = now_ms() - 60_000;
+    let (status, body) = s
+        .batch(vec![
+            json!({"type": "identify", "messageId": "i", "userId": "u-1", "timestamp": iso(at),
+                   "traits": {"email": "u1@example.com"}}),
+            json!({"type": "track", "messageId": "o", "userId": "u-1", "event": name,
+                   "timestamp": iso(at + 1_000), "properties": {"total": 42.5}}),
+            json!({"type": "track", "messageId": "x", "userId": "u-1", "event": "Order Completed",
+                   "timestamp": iso(at + 2_000), "properties": {"total": 1000}}),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let u = loop {
+        let (status, body) = get(&s, "/api/customers/u-1").await;
+        if status == 200 && body["total_events"] == 3 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "never derived: {status} {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (&u["total_orders"], &u["last_order_amount"]),
+        (&json!(1), &json!(42.5)),
+        "only the mapped name is an order: {u:#}"
+    );
+}
