@@ -206,8 +206,9 @@ pub struct Signal {
 /// A rule's measure over its window's signals, for the rate and percentile
 /// kinds (`None` when there is nothing to measure, which is not firing).
 pub fn measure(kind: AlertKind, page: Option<&str>, signals: &[Signal]) -> Option<f64> {
-    let on_page =
-        |s: &Signal| page.is_none_or(|p| pattern::matches(p, &page_of(s.url.as_deref().unwrap_or(""))));
+    let on_page = |s: &Signal| {
+        page.is_none_or(|p| pattern::matches(p, &page_of(s.url.as_deref().unwrap_or(""))))
+    };
     let named = |name: &str| {
         signals
             .iter()
@@ -484,7 +485,12 @@ mod tests {
                 .contains("window_minutes")
         );
         assert!(serde_json::from_str::<RuleFields>(r#"{"nme":"x"}"#).is_err());
-        let f: RuleFields = serde_json::from_str(r#"{"page":"/*z*z*z*z*z*z*z*z*z*z*z*z*z*z*z*z*z*q"}"#).unwrap();
-        assert!(f.apply(base.clone(), ok).unwrap_err().contains("at most 16 `*`"));
+        let f: RuleFields =
+            serde_json::from_str(r#"{"page":"/*z*z*z*z*z*z*z*z*z*z*z*z*z*z*z*z*z*q"}"#).unwrap();
+        assert!(
+            f.apply(base.clone(), ok)
+                .unwrap_err()
+                .contains("at most 16 `*`")
+        );
     }
 }
