@@ -371,6 +371,26 @@ async fn domains_admit_themselves_and_their_subdomains() {
             .status(),
         403
     );
+    // An opaque origin (any page can make one with a sandboxed frame) names
+    // no domain, whatever Referer says: refused for a key limited to domains,
+    // admitted for a key that is not.
+    for referer in [None, Some("https://example.com/")] {
+        let (status, body) = status_json(send(Some("null"), referer).await.unwrap()).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("Origin is null"),
+            "{body}"
+        );
+    }
+    let open = s
+        .post("/v1/track")
+        .basic_auth(&s.key, Some(""))
+        .header("origin", "null")
+        .json(&json!({"event": "E", "userId": "u"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), 200);
 }
 
 #[tokio::test]

@@ -71,6 +71,15 @@ pub fn write_key(
             record.prefix, record.id
         )));
     }
+    if !record.domains.is_empty() && opaque_origin(headers) {
+        // A sandboxed frame, a file:// page or a redirect across origins sends
+        // `Origin: null`, and any page can make one: it names no domain, so a
+        // key limited to domains cannot admit it (else the list is bypassed).
+        return Err(ApiError::Forbidden(format!(
+            "this key writes only from its allowed domains ({}), and this request's Origin is null (a sandboxed frame or a file:// page); send from a page on one of those domains",
+            record.domains.join(", ")
+        )));
+    }
     if !record.domains.is_empty()
         && let Some(host) = request_host(headers)
         && !domain_allowed(&host, &record.domains)
@@ -89,6 +98,13 @@ pub fn origin(headers: &HeaderMap) -> Option<&str> {
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .filter(|o| *o != "null")
+}
+
+/// Whether the request says its origin is opaque (`Origin: null`).
+fn opaque_origin(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ORIGIN)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"null"))
 }
 
 /// The page's host from `Origin`, or from `Referer` when no Origin was sent.
