@@ -2,6 +2,7 @@
 //! corrected, and how a request is enriched. No IO, no HTTP, no SQL: plain functions
 //! that the server and the stores share.
 
+pub mod csv_export;
 pub mod event;
 pub mod ip;
 pub mod limits;

@@ -303,58 +303,47 @@ impl Report {
     }
 
     pub fn csv(&self) -> String {
-        let mut out = String::from(
-            "widget_id,widget_name,period,calls,completed,incomplete,inferred,errored,loads,opens,billed_seconds,billed_minutes,inferred_seconds\n",
-        );
-        for r in &self.rows {
+        let header = [
+            "widget_id",
+            "widget_name",
+            "period",
+            "calls",
+            "completed",
+            "incomplete",
+            "inferred",
+            "errored",
+            "loads",
+            "opens",
+            "billed_seconds",
+            "billed_minutes",
+            "inferred_seconds",
+        ]
+        .map(String::from);
+        let rows = self.rows.iter().map(|r| {
             let u = &r.usage;
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{:.2},{}\n",
-                r.widget_id,
-                csv_field(self.name(&r.widget_id)),
-                r.period,
-                u.calls,
-                u.completed,
-                u.incomplete(),
-                u.inferred,
-                u.errored,
-                u.loads,
-                u.opens,
-                seconds(u.billed_ms),
-                minutes(u.billed_ms),
-                seconds(u.inferred_ms)
-            ));
-        }
-        out
-    }
-}
-
-/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is
-/// escaped so that a spreadsheet does not run a name as a formula.
-pub(crate) fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+            [
+                r.widget_id.clone(),
+                self.name(&r.widget_id).to_string(),
+                r.period.clone(),
+                u.calls.to_string(),
+                u.completed.to_string(),
+                u.incomplete().to_string(),
+                u.inferred.to_string(),
+                u.errored.to_string(),
+                u.loads.to_string(),
+                u.opens.to_string(),
+                seconds(u.billed_ms).to_string(),
+                format!("{:.2}", minutes(u.billed_ms)),
+                seconds(u.inferred_ms).to_string(),
+            ]
+        });
+        spoor_core::csv_export::to_string(std::iter::once(header).chain(rows))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_escaped() {
-        assert_eq!(csv_field("Support"), "Support");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-    }
 
     fn widget() -> Widget {
         Widget {

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
+use spoor_core::csv_export::CsvWriter;
 use spoor_core::range::parse_instant;
 use spoor_store::{EventQuery, Store, StoreError};
 
@@ -68,8 +69,8 @@ pub fn run(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
             out.flush()?;
         }
         ExportFormat::Csv => {
-            let mut out = csv::Writer::from_writer(stdout);
-            out.write_record(CSV_HEADER)?;
+            let mut out = CsvWriter::new(std::io::BufWriter::new(stdout));
+            out.row(CSV_HEADER)?;
             store.for_each_event(&query, &mut |row| {
                 let e = &row.event;
                 let en = &e.enrichment;
@@ -79,7 +80,7 @@ pub fn run(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
                     .or_else(|| body.get("traits"))
                     .map(|p| p.to_string());
                 let o = |s: &Option<String>| s.clone().unwrap_or_default();
-                out.write_record([
+                out.row([
                     e.message_id.clone(),
                     e.kind.as_str().to_string(),
                     o(&e.name),
@@ -103,7 +104,7 @@ pub fn run(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
                     props.unwrap_or_default(),
                     e.body.clone(),
                 ])
-                .map_err(|e| io(std::io::Error::other(e)))
+                .map_err(io)
             })?;
             out.flush()?;
         }

@@ -329,3 +329,28 @@ async fn customer_event_names_are_data_never_sql() {
         "only the mapped name is an order: {u:#}"
     );
 }
+
+#[tokio::test]
+async fn csv_cells_that_a_spreadsheet_would_run_are_defused_in_every_export() {
+    let s = Spoor::start().await;
+    let at = now_ms() - 60_000;
+    let (status, body) = s
+        .batch(vec![
+            json!({"type": "track", "messageId": "m1", "event": "=HYPERLINK(\"x\")",
+            "userId": "\t=1+1", "anonymousId": "\r@SUM(1)", "timestamp": iso(at)}),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let out = s.cli_command(&["export", "events", "--format", "csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = text.lines().nth(1).expect("one event");
+    assert!(
+        row.starts_with("m1,track,\"'=HYPERLINK(\"\"x\"\")\",'\t=1+1,\"'\r@SUM(1)\","),
+        "{row:?}"
+    );
+}

@@ -3,6 +3,7 @@
 //! NDJSON (one object per table row, named by `table`, numbers as numbers).
 
 use serde_json::{Map, Value, json};
+use spoor_core::csv_export::CsvWriter;
 use spoor_report::{Block, Column, Document, Metric, Series};
 
 use super::report::{Report, Section, Table};
@@ -100,41 +101,18 @@ fn columns(t: &Table) -> Vec<Column> {
         .collect()
 }
 
-fn csv_field(s: &str, out: &mut String) {
-    // A leading =, +, - or @ would run as a formula in a spreadsheet.
-    let guarded = s.len() > 1
-        && matches!(s.chars().next(), Some('=' | '+' | '-' | '@'))
-        && s.parse::<f64>().is_err();
-    if guarded || s.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        if guarded {
-            out.push('\'');
-        }
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
-    }
-}
-
-fn csv_row<'a>(cells: impl IntoIterator<Item = &'a str>, out: &mut String) {
-    for (i, c) in cells.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        csv_field(c, out);
-    }
-    out.push_str("\r\n");
+fn csv_row<'a>(cells: impl IntoIterator<Item = &'a str>, out: &mut CsvWriter<Vec<u8>>) {
+    out.row(cells).expect("writing to memory cannot fail");
 }
 
 fn csv(report: &Report) -> Vec<u8> {
-    let mut out = String::new();
+    let mut out = CsvWriter::new(Vec::new());
     csv_row([report.title.as_str(), report.subtitle.as_str()], &mut out);
     for (label, value) in &report.figures {
         csv_row([label.as_str(), value.as_str()], &mut out);
     }
     for section in &report.sections {
-        out.push_str("\r\n");
+        out.blank_line().expect("writing to memory cannot fail");
         match section {
             Section::Table(t) => {
                 csv_row([t.title.as_str()], &mut out);
@@ -179,7 +157,7 @@ fn csv(report: &Report) -> Vec<u8> {
             Section::Text(text) => csv_row([text.as_str()], &mut out),
         }
     }
-    out.into_bytes()
+    out.into_inner().expect("writing to memory cannot fail")
 }
 
 /// "1,234" → "1234"; "12.5%" stays as it is (a share, not a count).
@@ -281,7 +259,7 @@ mod tests {
             text.contains("Pages\r\nPage,Count,Share\r\n\"/a,b\",1204,12.5%\r\n"),
             "{text}"
         );
-        assert!(text.contains("\"'=HYPERLINK(1)\",7,-"), "{text}");
+        assert!(text.contains("'=HYPERLINK(1),7,-"), "{text}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use spoor_core::ValidationContext;
+use spoor_core::csv_export::CsvWriter;
 use spoor_core::time::{format_iso, now_ms};
 use spoor_store::Project;
 use spoor_store::crm::{
@@ -30,7 +31,7 @@ use super::caller::{Caller, Identity};
 use super::error::ApiError;
 use super::incoming::Incoming;
 use crate::app::App;
-use crate::metering::{csv_field, message_id};
+use crate::metering::message_id;
 
 /// Contacts a list page holds at most.
 const MAX_PAGE: i64 = 500;
@@ -272,7 +273,26 @@ pub async fn contacts(
     .await
 }
 
-const CSV_HEADER: &str = "id,name,email,phone,user_id,lead_source,lead_status,score,last_activity,last_action,last_vehicle_viewed,last_search_location,estimated_deal_value,total_bookings,total_revenue,website_visits,open_tasks,created_at\n";
+const CSV_HEADER: [&str; 18] = [
+    "id",
+    "name",
+    "email",
+    "phone",
+    "user_id",
+    "lead_source",
+    "lead_status",
+    "score",
+    "last_activity",
+    "last_action",
+    "last_vehicle_viewed",
+    "last_search_location",
+    "estimated_deal_value",
+    "total_bookings",
+    "total_revenue",
+    "website_visits",
+    "open_tasks",
+    "created_at",
+];
 
 /// Every contact the query matches (not only its page), as CSV.
 fn export_csv(
@@ -282,21 +302,23 @@ fn export_csv(
     mut q: ContactQuery,
     now: i64,
 ) -> Result<Response, ApiError> {
-    let mut out = String::from(CSV_HEADER);
+    let mut out = CsvWriter::new(Vec::new());
+    let written = |e: std::io::Error| ApiError::Internal(format!("cannot write the CSV: {e}"));
+    out.row(CSV_HEADER).map_err(written)?;
     q.offset = 0;
     q.limit = EXPORT_PAGE;
     loop {
         let (rows, _) = app.store.crm_contacts(&q)?;
         for (c, open) in &rows {
-            let opt = |s: &Option<String>| csv_field(s.as_deref().unwrap_or(""));
+            let opt = |s: &Option<String>| s.clone().unwrap_or_default();
             let row = [
-                csv_field(&c.id),
-                csv_field(&c.name().unwrap_or_default()),
+                c.id.clone(),
+                c.name().unwrap_or_default(),
                 opt(&c.email),
                 opt(&c.phone),
                 opt(&c.user_id),
-                csv_field(&c.lead_source),
-                csv_field(&c.lead_status),
+                c.lead_source.clone(),
+                c.lead_status.clone(),
                 format!("{:.2}", c.score(config, now)),
                 c.last_activity.map(format_iso).unwrap_or_default(),
                 opt(&c.last_action),
@@ -311,8 +333,7 @@ fn export_csv(
                 open.to_string(),
                 format_iso(c.created_at),
             ];
-            out.push_str(&row.join(","));
-            out.push('\n');
+            out.row(row).map_err(written)?;
         }
         if (rows.len() as i64) < q.limit {
             break;
@@ -334,7 +355,7 @@ fn export_csv(
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        out,
+        out.into_inner().map_err(written)?,
     )
         .into_response())
 }
