@@ -7,18 +7,23 @@
 //! from someone's input (an event name, a contact's name, a page title), and a
 //! cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return can run as
 //! a formula when the file is opened (OWASP's "CSV injection"). Such a cell
-//! gets a leading `'`, which spreadsheets show as text. Plain numbers (`-12.5`)
-//! are left as they are.
+//! gets a leading `'`, which spreadsheets show as text. Negative numbers
+//! (`-12.5`) are left as they are.
 
 use std::borrow::Cow;
 use std::io::Write;
 
 /// Whether a spreadsheet could read the cell as a formula. A lone sign (a
-/// report's "-" for "none") cannot.
+/// report's "-" for "none") cannot, and a negative number stays a number; a
+/// leading `+` is defused even before digits, so that a phone number such as
+/// `+15550100` keeps its sign as text.
 fn runs_as_formula(cell: &str) -> bool {
-    cell.len() > 1
-        && cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
-        && cell.trim().parse::<f64>().is_err()
+    let negative_number = cell.strip_prefix('-').is_some_and(|digits| {
+        digits.bytes().any(|b| b.is_ascii_digit())
+            && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && digits.bytes().filter(|&b| b == b'.').count() <= 1
+    });
+    cell.len() > 1 && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !negative_number
 }
 
 /// The cell as written: defused if a spreadsheet would run it.
@@ -132,7 +137,8 @@ mod tests {
             ("\t=1", "'\t=1"),
             ("\r=1", "\"'\r=1\""),
             ("-12.5", "-12.5"),
-            ("+3", "+3"),
+            ("+15550100", "'+15550100"),
+            ("-inf", "'-inf"),
             ("a=b", "a=b"),
             ("-", "-"),
             ("", "\"\""),
