@@ -859,7 +859,7 @@ async fn exports_render_pdf_csv_and_ndjson() {
         ),
         (
             json!({"report": "friction", "filters": {"page": "pricing"}}),
-            "filters.page is a path",
+            "`filters.page` is a path",
         ),
     ] {
         let (st, b) = send_json(&s, reqwest::Method::POST, "/api/projects/1/exports", body).await;
