@@ -4,103 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
+use common::accounts::{add_user, login, sign_in};
 use common::{Node, Spoor, status_json, track};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// A signed-in browser: its session cookie and CSRF token.
-struct Session {
-    http: reqwest::Client,
-    url: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Session {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut r = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .header("cookie", format!("spoor_session={}", self.cookie))
-            .header("x-csrf-token", &self.csrf);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        status_json(r.send().await.unwrap()).await
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.call(Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(Method::POST, path, Some(body)).await
-    }
-}
-
-fn add_user(s: &Spoor, email: &str, org: &str, role: &str) {
-    let mut child = common::command()
-        .args(s.store.args())
-        .args([
-            "users", "create", "--email", email, "--org", org, "--role", role,
-        ])
-        .arg("--password-stdin")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long enough password\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-async fn login(s: &Spoor, email: &str, password: &str) -> reqwest::Response {
-    s.http
-        .post(format!("{}/api/auth/login", s.url))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-}
-
-fn session_from(s: &Spoor, set_cookie: &str, body: &Value) -> Session {
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(set_cookie.contains(attribute), "{set_cookie}");
-    }
-    let cookie = set_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .strip_prefix("spoor_session=")
-        .unwrap()
-        .to_string();
-    Session {
-        http: s.http.clone(),
-        url: s.url.clone(),
-        cookie,
-        csrf: body["csrf_token"].as_str().unwrap().to_string(),
-    }
-}
-
-async fn sign_in(s: &Spoor, email: &str) -> Session {
-    let r = login(s, email, "a long enough password").await;
-    assert_eq!(r.status(), 200);
-    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    let body: Value = r.json().await.unwrap();
-    session_from(s, &set_cookie, &body)
-}
 
 #[tokio::test]
 async fn the_first_owner_signs_up_once_through_the_set_up_link() {

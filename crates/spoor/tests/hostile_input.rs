@@ -354,3 +354,61 @@ async fn csv_cells_that_a_spreadsheet_would_run_are_defused_in_every_export() {
         "{row:?}"
     );
 }
+
+#[tokio::test]
+async fn viewers_see_where_alerts_and_reports_go_but_not_the_secret_urls() {
+    let s = Spoor::start().await;
+    common::accounts::add_user(&s, "ann@example.com", "default", "owner");
+    common::accounts::add_user(&s, "vic@example.com", "default", "viewer");
+    let hook = "https://hooks.example.com:8443/services/T000/B000/s3cr3t?token=abc";
+    let (status, rule) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/alerts",
+        &json!({"name": "Rage", "kind": "rage_clicks", "threshold": 1, "window_minutes": 15,
+                "webhook_url": hook}),
+    )
+    .await;
+    assert_eq!(status, 201, "{rule}");
+    let (status, schedule) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/projects/1/report-schedules",
+        &json!({"report": "friction", "format": "csv", "cadence": "weekly", "webhook_url": hook}),
+    )
+    .await;
+    assert_eq!(status, 201, "{schedule}");
+
+    let owner = common::accounts::sign_in(&s, "ann@example.com").await;
+    let viewer = common::accounts::sign_in(&s, "vic@example.com").await;
+    // A test notification puts the URL in the notification log too.
+    let (status, tested) = owner.post("/api/projects/1/alerts/1/test", json!({})).await;
+    assert!(status < 500, "{tested}");
+    let (_, alerts) = owner.get("/api/projects/1/alerts").await;
+    assert_eq!(alerts["rules"][0]["webhook_url"], hook, "{alerts}");
+    assert_eq!(alerts["notifications"][0]["target"], hook, "{alerts}");
+    let (_, schedules) = owner.get("/api/projects/1/report-schedules").await;
+    assert_eq!(
+        schedules["schedules"][0]["webhook_url"], hook,
+        "{schedules}"
+    );
+
+    let (status, alerts) = viewer.get("/api/projects/1/alerts").await;
+    assert_eq!(status, 200, "{alerts}");
+    let (status, schedules) = viewer.get("/api/projects/1/report-schedules").await;
+    assert_eq!(status, 200, "{schedules}");
+    let shown = "https://hooks.example.com:8443/…";
+    assert_eq!(alerts["rules"][0]["webhook_url"], shown, "{alerts}");
+    assert_eq!(alerts["notifications"][0]["target"], shown, "{alerts}");
+    assert_eq!(
+        schedules["schedules"][0]["webhook_url"], shown,
+        "{schedules}"
+    );
+    for body in [&alerts, &schedules] {
+        let text = body.to_string();
+        assert!(
+            !text.contains("s3cr3t") && !text.contains("whsec_"),
+            "{text}"
+        );
+    }
+}

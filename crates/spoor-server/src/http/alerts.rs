@@ -17,7 +17,7 @@ use super::body;
 use super::caller::Caller;
 use super::error::ApiError;
 use crate::app::App;
-use crate::notify::check_webhook_url;
+use crate::notify::{check_webhook_url, redacted_url};
 
 /// Notifications the list shows.
 const LOG_ROWS: i64 = 50;
@@ -29,19 +29,31 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let (_, role) = caller.project(&app.store, id, false)?;
-        let mut rules = json!(app.store.alert_rules(Some(id))?);
-        // The signing secret lets its holder forge alerts: only those who may
-        // change the rules see it.
+        let mut rules = app.store.alert_rules(Some(id))?;
+        let mut log = app.store.notifications(id, LOG_ROWS)?;
+        let mut rules_json = json!(rules);
+        // The signing secret lets its holder forge alerts, and a webhook URL
+        // is often a secret of its receiver's: only those who may change the
+        // rules see them.
         if !role.may_change() {
-            for rule in rules.as_array_mut().into_iter().flatten() {
+            for rule in &mut rules {
+                rule.webhook_url = rule.webhook_url.as_deref().map(redacted_url);
+            }
+            for n in &mut log {
+                if n.channel == "webhook" {
+                    n.target = redacted_url(&n.target);
+                }
+            }
+            rules_json = json!(rules);
+            for rule in rules_json.as_array_mut().into_iter().flatten() {
                 if let Some(r) = rule.as_object_mut() {
                     r.remove("signing_secret");
                 }
             }
         }
         Ok(Json(json!({
-            "rules": rules,
-            "notifications": app.store.notifications(id, LOG_ROWS)?,
+            "rules": rules_json,
+            "notifications": log,
         })))
     })
     .await

@@ -24,7 +24,7 @@ use super::error::ApiError;
 use crate::app::App;
 use crate::exports::report::{self, Cohorts, Params, Segment};
 use crate::exports::{next_run, render, scheduled_params};
-use crate::notify::check_webhook_url;
+use crate::notify::{check_webhook_url, redacted_url};
 
 const DAY: i64 = spoor_store::friction::DAY_MS;
 const MAX_DAYS: i64 = 400;
@@ -323,10 +323,13 @@ fn shown_schedule(s: &ReportSchedule, may_change: bool) -> Value {
         "created_at".into(),
         spoor_core::time::format_iso(s.created_at).into(),
     );
-    // The secret lets its holder forge deliveries.
+    // The secret lets its holder forge deliveries, and a webhook URL is
+    // often a secret of its receiver's.
     let secret = o.remove("signing_secret");
     if may_change {
         o.insert("secret".into(), secret.unwrap_or(Value::Null));
+    } else if let Some(url) = &s.webhook_url {
+        o.insert("webhook_url".into(), redacted_url(url).into());
     }
     v
 }

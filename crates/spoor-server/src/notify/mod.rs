@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use guard::private_range;
-pub use webhook::{check_webhook_url, signature};
+pub use webhook::{check_webhook_url, redacted_url, signature};
 
 /// Attempts after which a notification is given up as failed: the first and
 /// five retries, spread over about 2 h 40 min by [`backoff`].

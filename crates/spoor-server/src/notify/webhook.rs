@@ -38,6 +38,19 @@ pub fn check_webhook_url(url: &str) -> Result<(), String> {
     parse_url(url).map(|_| ())
 }
 
+/// A webhook URL as someone who may not change it sees it: its scheme and
+/// host only. Path and query often carry the receiver's secret (Slack's and
+/// Zapier's hooks are bearer URLs).
+pub fn redacted_url(url: &str) -> String {
+    match Url::parse(url.trim()) {
+        Ok(u) => match u.port() {
+            Some(port) => format!("{}://{}:{port}/…", u.scheme(), u.host_str().unwrap_or("")),
+            None => format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("")),
+        },
+        Err(_) => "…".to_owned(),
+    }
+}
+
 fn parse_url(url: &str) -> Result<Url, String> {
     let parsed = Url::parse(url.trim()).map_err(|err| match err {
         url::ParseError::RelativeUrlWithoutBase => {

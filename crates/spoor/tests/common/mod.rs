@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod webhook;
 
 use std::io::{BufRead, BufReader};
