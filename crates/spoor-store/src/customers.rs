@@ -826,8 +826,25 @@ pub struct Erased {
     pub sessions: u64,
     pub customers: u64,
     pub identities: u64,
-    /// CRM contacts deleted with their timelines, tasks and scores.
+    /// CRM contacts deleted with their timelines, tasks and scores (found by
+    /// the ids, and by the emails the person's summary and contacts carried).
     pub contacts: u64,
+    /// Rows of the friction and error day tables that named the person.
+    pub friction_rows: u64,
+    /// When the erased events happened, first and last: exports whose range
+    /// covers this span may hold the person and go too.
+    #[serde(skip)]
+    pub span: Option<(i64, i64)>,
+}
+
+impl Erased {
+    /// Widens the span to cover an erased event at `ts`.
+    pub fn saw(&mut self, ts: i64) {
+        self.span = Some(match self.span {
+            Some((first, last)) => (first.min(ts), last.max(ts)),
+            None => (ts, ts),
+        });
+    }
 }
 
 #[cfg(test)]

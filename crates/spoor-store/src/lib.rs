@@ -1170,10 +1170,16 @@ impl Store {
     pub fn set_file_quota(&self, project_id: i64, bytes: i64) -> StoreResult<()> {
         self.set_setting(&files::quota_setting(project_id), &bytes.to_string())
     }
-    /// Deletes the recordings of these people (user or anonymous ids) and their
-    /// sessions' screenshots; the caller removes the freed files.
-    pub fn erase_files(&self, project_id: i64, ids: &[String]) -> StoreResult<files::Freed> {
-        dispatch!(self, s => s.erase_files(project_id, ids))
+    /// Deletes the recordings of these people (user or anonymous ids), their
+    /// sessions' screenshots, and the finished exports whose range covers
+    /// `span` (when their events happened); the caller removes the freed files.
+    pub fn erase_files(
+        &self,
+        project_id: i64,
+        ids: &[String],
+        span: Option<(i64, i64)>,
+    ) -> StoreResult<files::Freed> {
+        dispatch!(self, s => s.erase_files(project_id, ids, span))
     }
     /// Deletes recordings that ended, and screenshots taken, before `cutoff`.
     pub fn expire_files(&self, project_id: i64, cutoff: i64) -> StoreResult<files::Freed> {

@@ -1857,7 +1857,7 @@ fn check_files(store: Store) {
         Default::default()
     );
     // Erasure takes the person's recordings and their sessions' screenshots.
-    let freed = store.erase_files(1, &["a1".into()]).unwrap();
+    let freed = store.erase_files(1, &["a1".into()], None).unwrap();
     assert_eq!((freed.recordings, freed.screenshots), (2, 2));
     let mut keys = freed.file_keys.clone();
     keys.sort();

@@ -186,7 +186,11 @@ pub fn projects(store: &Store, cmd: ProjectsCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn users(store: &Store, cmd: UsersCommand) -> anyhow::Result<()> {
+pub fn users(
+    store: &Store,
+    cmd: UsersCommand,
+    files: &spoor_server::files::FilesConfig,
+) -> anyhow::Result<()> {
     match cmd {
         UsersCommand::Create {
             email,
@@ -235,12 +239,27 @@ pub fn users(store: &Store, cmd: UsersCommand) -> anyhow::Result<()> {
                 .project(&project)
                 .map_err(|e| anyhow::anyhow!("{e}; `spoor projects list` shows them"))?;
             let erased = store.erase_person(project.id, &user_id, spoor_core::time::now_ms())?;
-            println!("{}", serde_json::to_string(&erased)?);
+            // Recordings, their screenshots and the finished exports that
+            // covered the person's events go too, rows first, then files.
+            let freed = store.erase_files(project.id, &erased.ids, erased.span)?;
+            let file_store = spoor_server::files::FileStore::open(files)?;
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(file_store.delete_all(&freed.file_keys));
+            let mut answer = serde_json::to_value(&erased)?;
+            answer["recordings"] = freed.recordings.into();
+            answer["screenshots"] = freed.screenshots.into();
+            answer["exports"] = freed.exports.into();
+            println!("{answer}");
             eprintln!(
-                "erased {} events, {} sessions and {} summaries of {} id(s); their messages are refused from now on",
+                "erased {} events, {} sessions, {} summaries, {} contacts, {} recordings and {} exports of {} id(s); their messages are refused from now on",
                 erased.events,
                 erased.sessions,
                 erased.customers,
+                erased.contacts,
+                freed.recordings,
+                freed.exports,
                 erased.ids.len()
             );
         }

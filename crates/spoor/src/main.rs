@@ -81,7 +81,7 @@ fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(open()?, args, scheduler),
         Command::Jobs(cmd) => jobs::run(&open()?, cmd, &scheduler),
-        Command::Users(cmd) => admin::users(&open()?, cmd),
+        Command::Users(cmd) => admin::users(&open()?, cmd, &scheduler.exports.files),
         Command::Rebuild { what } => rebuild::run(&open()?, what, &scheduler),
         Command::Keys(cmd) => admin::keys(&open()?, cmd),
         Command::Tokens(cmd) => admin::tokens(&open()?, cmd),

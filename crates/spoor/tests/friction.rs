@@ -580,3 +580,147 @@ async fn a_new_error_issue_alerts_once_and_a_known_one_does_not() {
         "{payload}"
     );
 }
+
+/// Sends a JSON request with the owner's token to a path from the root.
+async fn call(s: &Spoor, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut r = s
+        .http
+        .request(method, format!("{}{path}", s.url))
+        .bearer_auth(&s.token);
+    if let Some(body) = body {
+        r = r.json(&body);
+    }
+    status_json(r.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn erasure_reaches_friction_rows_finished_exports_and_contacts_known_by_email() {
+    let s = start(&[]).await;
+    let at = now_ms() - 60_000;
+    // user-7's friction (seed 002), their email in an identify, and a CRM
+    // contact that seed 003's route knows only by that email.
+    let (status, answer) = ingest_events(&s, &seed_body(at)).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, body) = s
+        .batch(vec![json!({
+            "type": "identify", "messageId": "id-7", "userId": "user-7",
+            "timestamp": iso(at), "traits": {"email": "Seven@Example.com"}})])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let r = s
+        .post("/make-server-b43c05fb/track-event")
+        .bearer_auth(&s.key)
+        .json(&json!({"event_type": "booking.started",
+            "customer": {"email": "seven@example.com"}, "event_data": {"total_amount": 90}}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, 200, "{body}");
+
+    report_when(&s, "/friction/sessions?range=7d&kind=rage_click", |r| {
+        r["sessions"][0]["user"] == "user-7"
+    })
+    .await;
+    report_when(&s, "/errors?range=7d", |r| r["issues"][0]["users"] == 1).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, people) = call(&s, reqwest::Method::GET, "/api/customers/metrics", None).await;
+        let email = people["users"]
+            .as_array()
+            .and_then(|u| u.iter().find(|u| u["user_id"] == "user-7"))
+            .map(|u| u["email"].clone());
+        if email.as_ref().is_some_and(|e| e.is_string()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no summary with an email: {people:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The CRM makes the contact in the background (the email joins the two).
+    let known = |list: &Value| {
+        list["contacts"].as_array().map_or(0, |c| {
+            c.iter()
+                .filter(|c| c["email"] == "seven@example.com")
+                .count()
+        })
+    };
+    loop {
+        let (_, list) = call(&s, reqwest::Method::GET, "/v1/crm/contacts", None).await;
+        if known(&list) == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no contact for the email: {list:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A finished export over the days of their events, and one from before.
+    let mut jobs = Vec::new();
+    for (from, to) in [
+        (iso(at - 86_400_000), iso(at)),
+        ("2026-01-01".into(), "2026-01-31".into()),
+    ] {
+        let (status, job) = call(
+            &s,
+            reqwest::Method::POST,
+            "/api/projects/1/exports",
+            Some(json!({"report": "friction", "format": "csv",
+                "from": &from[..10], "to": &to[..10]})),
+        )
+        .await;
+        assert_eq!(status, 202, "{job}");
+        let id = job["job"]["id"].as_i64().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, job) = get(&s, &format!("/exports/{id}")).await;
+            if job["status"] == "completed" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "export never finished: {job}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        jobs.push(id);
+    }
+
+    let (status, body) = call(&s, reqwest::Method::DELETE, "/v1/users/user-7", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["erased"]["contacts"], 1, "{body}");
+    assert!(
+        body["erased"]["friction_rows"].as_u64() >= Some(3),
+        "{body}"
+    );
+    assert_eq!(body["exports"], 1, "{body}");
+
+    let (_, sessions) = get(&s, "/friction/sessions?range=7d&kind=rage_click").await;
+    assert_eq!(sessions["sessions"], json!([]), "{sessions:#}");
+    let (_, forms) = get(&s, "/friction/sessions?range=7d&kind=form_error").await;
+    assert_eq!(forms["sessions"], json!([]), "{forms:#}");
+    let (_, errors) = get(&s, "/errors?range=7d").await;
+    // The issue stays (its count is of errors, not people); nobody is in it.
+    assert_eq!(
+        (
+            &errors["issues"][0]["users"],
+            &errors["issues"][0]["sessions"]
+        ),
+        (&json!(0), &json!(0)),
+        "{errors:#}"
+    );
+    let (_, list) = call(&s, reqwest::Method::GET, "/v1/crm/contacts", None).await;
+    assert_eq!(
+        known(&list),
+        0,
+        "the contact known by email went too: {list:#}"
+    );
+    let (status, _) = get(&s, &format!("/exports/{}", jobs[0])).await;
+    assert_eq!(status, 404, "the export that covered their events went");
+    let (status, job) = get(&s, &format!("/exports/{}", jobs[1])).await;
+    assert_eq!(
+        (status, &job["status"]),
+        (200, &json!("completed")),
+        "{job}"
+    );
+}

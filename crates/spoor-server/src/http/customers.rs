@@ -235,8 +235,11 @@ pub async fn erase(
         let erased = app
             .store
             .erase_person(project.id, &user_id, spoor_core::time::now_ms())?;
-        // Recordings (and their sessions' screenshots) go with the person.
-        let freed = app.store.erase_files(project.id, &erased.ids)?;
+        // Recordings (and their sessions' screenshots) go with the person, and
+        // so do finished exports that covered their events.
+        let freed = app
+            .store
+            .erase_files(project.id, &erased.ids, erased.span)?;
         app.tombstones.add(
             erased
                 .ids
@@ -256,6 +259,7 @@ pub async fn erase(
             "erased": erased,
             "recordings": freed.recordings,
             "screenshots": freed.screenshots,
+            "exports": freed.exports,
         });
         Ok((answer, freed))
     })

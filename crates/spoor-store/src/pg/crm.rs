@@ -749,17 +749,22 @@ impl PgStore {
 /// the ids merged into it, and an anonymous visitor's score. Counts as a
 /// change people made, so a CRM pass that read the contact before reads again
 /// (and finds the person's events gone) instead of writing it back.
+/// Deletes the contacts known by user or anonymous id `id`, or by one of
+/// `emails` (lowercase), with everything kept about them.
 pub(super) fn erase_contact(
     tx: &mut postgres::Transaction,
     project_id: i64,
     id: &str,
+    emails: &[String],
 ) -> Result<u64, postgres::Error> {
     let contacts: Vec<String> = tx
         .query(
             "SELECT DISTINCT coalesce(m.into_id, i.contact_id) FROM crm_identities i
              LEFT JOIN crm_merged m ON m.from_id = i.contact_id
-             WHERE i.project_id = $1 AND i.kind IN ('user', 'anon') AND i.value = $2",
-            &[&project_id, &id],
+             WHERE i.project_id = $1
+               AND ((i.kind IN ('user', 'anon') AND i.value = $2)
+                    OR (i.kind = 'email' AND i.value = ANY($3)))",
+            &[&project_id, &id, &emails],
         )?
         .iter()
         .map(|r| r.get(0))

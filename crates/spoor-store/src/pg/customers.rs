@@ -316,11 +316,36 @@ impl PgStore {
             .get(0);
         let now = now.max(mark + 1);
         let mut erased = Erased::default();
+        // The emails the person's summaries carry find contacts known only by
+        // email (seed 003's events may name no user id).
+        let emails: Vec<String> = tx
+            .query(
+                "SELECT email FROM customers WHERE project_id = $1 AND person = ANY($2)
+                 AND email IS NOT NULL",
+                &[&project_id, &ids],
+            )?
+            .iter()
+            .map(|r| r.get::<_, String>(0).trim().to_lowercase())
+            .collect();
         for id in &ids {
-            erased.events += tx.execute(
-                "DELETE FROM events WHERE project_id = $1 AND (user_id = $2 OR anonymous_id = $2)",
+            let span = tx.query_one(
+                "WITH gone AS (
+                     DELETE FROM events WHERE project_id = $1 AND (user_id = $2 OR anonymous_id = $2)
+                     RETURNING ts)
+                 SELECT count(*), min(ts), max(ts) FROM gone",
                 &[&project_id, id],
             )?;
+            erased.events += span.get::<_, i64>(0) as u64;
+            if let (Some(first), Some(last)) = (span.get::<_, Option<i64>>(1), span.get(2)) {
+                erased.saw(first);
+                erased.saw(last);
+            }
+            for sql in [
+                "DELETE FROM friction_sessions WHERE project_id = $1 AND person = $2",
+                "DELETE FROM error_sessions WHERE project_id = $1 AND person = $2",
+            ] {
+                erased.friction_rows += tx.execute(sql, &[&project_id, id])?;
+            }
             erased.sessions += tx.execute(
                 "DELETE FROM sessions WHERE project_id = $1
                  AND (user_id = $2 OR anonymous_id = $2 OR identity = $2)",
@@ -334,7 +359,7 @@ impl PgStore {
                 "DELETE FROM identities WHERE project_id = $1 AND (alias_id = $2 OR user_id = $2)",
                 &[&project_id, id],
             )?;
-            erased.contacts += super::crm::erase_contact(&mut tx, project_id, id)?;
+            erased.contacts += super::crm::erase_contact(&mut tx, project_id, id, &emails)?;
             tx.execute(
                 "INSERT INTO erased_ids (project_id, id, erased_at) VALUES ($1, $2, $3)
                  ON CONFLICT (project_id, id) DO UPDATE SET erased_at = EXCLUDED.erased_at",

@@ -771,7 +771,12 @@ impl PgStore {
         Ok(out)
     }
 
-    pub fn erase_files(&self, project_id: i64, ids: &[String]) -> StoreResult<Freed> {
+    pub fn erase_files(
+        &self,
+        project_id: i64,
+        ids: &[String],
+        span: Option<(i64, i64)>,
+    ) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let mut freed = Freed::default();
@@ -782,6 +787,24 @@ impl PgStore {
                 "(user_id = $2 OR anonymous_id = $2)",
                 id,
             )?);
+        }
+        if let Some((first, last)) = span {
+            // A finished export whose range held the person's events may list
+            // them; it goes, and can be run again.
+            let gone = tx.query(
+                "DELETE FROM export_jobs WHERE project_id = $1 AND status = 'completed'
+                   AND (params::jsonb ->> 'from')::bigint <= $3
+                   AND (params::jsonb ->> 'to')::bigint > $2
+                 RETURNING file_key, bytes",
+                &[&project_id, &first, &last],
+            )?;
+            let mut bytes = 0;
+            for row in &gone {
+                freed.exports += 1;
+                freed.file_keys.extend(row.get::<_, Option<String>>(0));
+                bytes += row.get::<_, Option<i64>>(1).unwrap_or(0);
+            }
+            add_use(&mut tx, project_id, "exports", -bytes)?;
         }
         tx.commit()?;
         Ok(freed)

@@ -770,14 +770,24 @@ fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
 /// the ids merged into it, and an anonymous visitor's score. Counts as a
 /// change people made, so a CRM pass that read the contact before reads again
 /// (and finds the person's events gone) instead of writing it back.
-pub(super) fn erase_contact(tx: &Connection, project_id: i64, id: &str) -> rusqlite::Result<u64> {
+/// Deletes the contacts known by user or anonymous id `id`, or by one of
+/// `emails` (lowercase), with everything kept about them.
+pub(super) fn erase_contact(
+    tx: &Connection,
+    project_id: i64,
+    id: &str,
+    emails: &[String],
+) -> rusqlite::Result<u64> {
+    let emails = serde_json::to_string(emails).expect("strings serialise");
     let contacts: Vec<String> = tx
         .prepare_cached(
             "SELECT DISTINCT coalesce(m.into_id, i.contact_id) FROM crm_identities i
              LEFT JOIN crm_merged m ON m.from_id = i.contact_id
-             WHERE i.project_id = ?1 AND i.kind IN ('user', 'anon') AND i.value = ?2",
+             WHERE i.project_id = ?1
+               AND ((i.kind IN ('user', 'anon') AND i.value = ?2)
+                    OR (i.kind = 'email' AND i.value IN (SELECT value FROM json_each(?3))))",
         )?
-        .query_map(params![project_id, id], |r| r.get(0))?
+        .query_map(params![project_id, id, emails], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let visitor = tx.execute(
         "DELETE FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",

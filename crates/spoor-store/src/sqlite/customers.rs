@@ -121,7 +121,19 @@ pub(super) fn put_people(tx: &Connection, people: &People) -> StoreResult<()> {
 }
 
 /// Deletes an erased id's rows from the derived file.
-fn erase_derived(tx: &Connection, project_id: i64, id: &str) -> StoreResult<Erased> {
+fn erase_derived(
+    tx: &Connection,
+    project_id: i64,
+    id: &str,
+    emails: &[String],
+) -> StoreResult<Erased> {
+    let mut friction_rows = 0;
+    for sql in [
+        "DELETE FROM friction_sessions WHERE project_id = ?1 AND person = ?2",
+        "DELETE FROM error_sessions WHERE project_id = ?1 AND person = ?2",
+    ] {
+        friction_rows += tx.execute(sql, params![project_id, id])? as u64;
+    }
     Ok(Erased {
         sessions: tx.execute(
             "DELETE FROM sessions WHERE project_id = ?1
@@ -136,7 +148,8 @@ fn erase_derived(tx: &Connection, project_id: i64, id: &str) -> StoreResult<Eras
             "DELETE FROM identities WHERE project_id = ?1 AND (alias_id = ?2 OR user_id = ?2)",
             params![project_id, id],
         )? as u64,
-        contacts: super::crm::erase_contact(tx, project_id, id)?,
+        contacts: super::crm::erase_contact(tx, project_id, id, emails)?,
+        friction_rows,
         ..Erased::default()
     })
 }
@@ -153,7 +166,9 @@ pub(super) fn reapply_erasures(conn: &mut Connection) -> StoreResult<()> {
         .query_map([applied], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     for (project_id, id, _) in &missed {
-        erase_derived(&tx, *project_id, id)?;
+        // The emails went with the first erasure's summary; the contacts
+        // found by them went in the same transaction as the events.
+        erase_derived(&tx, *project_id, id, &[])?;
     }
     if let Some(mark) = missed.iter().map(|m| m.2).max() {
         tx.execute("UPDATE erasures_applied SET mark = ?1", [mark])?;
@@ -324,16 +339,33 @@ impl SqliteStore {
         let now = now.max(mark + 1);
         let mut erased = Erased::default();
         tx.execute("UPDATE erasures_applied SET mark = ?1", [now])?;
+        // The emails the person's summaries carry find contacts known only by
+        // email (seed 003's events may name no user id).
+        let mut emails: Vec<String> = Vec::new();
         for id in &ids {
-            erased.events += tx.execute(
-                "DELETE FROM events WHERE project_id = ?1 AND (user_id = ?2 OR anonymous_id = ?2)",
-                params![project_id, id],
-            )? as u64;
-            let derived = erase_derived(&tx, project_id, id)?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT email FROM customers WHERE project_id = ?1 AND person = ?2
+                 AND email IS NOT NULL",
+            )?;
+            for email in stmt.query_map(params![project_id, id], |r| r.get::<_, String>(0))? {
+                emails.push(email?.trim().to_lowercase());
+            }
+        }
+        for id in &ids {
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM events WHERE project_id = ?1 AND (user_id = ?2 OR anonymous_id = ?2)
+                 RETURNING ts",
+            )?;
+            for ts in stmt.query_map(params![project_id, id], |r| r.get::<_, i64>(0))? {
+                erased.events += 1;
+                erased.saw(ts?);
+            }
+            let derived = erase_derived(&tx, project_id, id, &emails)?;
             erased.sessions += derived.sessions;
             erased.customers += derived.customers;
             erased.identities += derived.identities;
             erased.contacts += derived.contacts;
+            erased.friction_rows += derived.friction_rows;
             tx.execute(
                 "INSERT INTO erased_ids (project_id, id, erased_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (project_id, id) DO UPDATE SET erased_at = excluded.erased_at",

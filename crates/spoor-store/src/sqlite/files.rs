@@ -798,7 +798,12 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub fn erase_files(&self, project_id: i64, ids: &[String]) -> StoreResult<Freed> {
+    pub fn erase_files(
+        &self,
+        project_id: i64,
+        ids: &[String],
+        span: Option<(i64, i64)>,
+    ) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut freed = Freed::default();
@@ -809,6 +814,28 @@ impl SqliteStore {
                 "(user_id = ?2 OR anonymous_id = ?2)",
                 id,
             )?);
+        }
+        if let Some((first, last)) = span {
+            // A finished export whose range held the person's events may list
+            // them; it goes, and can be run again.
+            let gone: Vec<(Option<String>, Option<i64>)> = tx
+                .prepare(
+                    "DELETE FROM export_jobs WHERE project_id = ?1 AND status = 'completed'
+                       AND json_extract(params, '$.from') <= ?3
+                       AND json_extract(params, '$.to') > ?2
+                     RETURNING file_key, bytes",
+                )?
+                .query_map(params![project_id, first, last], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut bytes = 0;
+            for (key, size) in gone {
+                freed.exports += 1;
+                freed.file_keys.extend(key);
+                bytes += size.unwrap_or(0);
+            }
+            add_use(&tx, project_id, "exports", -bytes)?;
         }
         tx.commit()?;
         Ok(freed)
