@@ -20,6 +20,23 @@ pub fn truncate(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The network a client is counted by when bounding what one client may hold
+/// (connections, sign-in attempts): an IPv4 address as it is, IPv6 by its /64.
+/// One IPv6 host is usually given a whole /64, so counting single IPv6
+/// addresses would let one client count as 2^64 of them.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return IpAddr::V4(v4);
+            }
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], s[3], 0, 0, 0, 0])
+        }
+    }
+}
+
 /// The client address when Spoor sits behind `hops` trusted proxies: each proxy
 /// appends the address it saw, so the client is the `hops`-th entry from the right.
 /// Entries further left were written by the client and cannot be trusted. With no
@@ -64,6 +81,16 @@ mod tests {
         check("10.0.0.1", Some("1.2.3.4"), 2, "10.0.0.1");
         check("10.0.0.1", Some("not-an-ip"), 1, "10.0.0.1");
         check("10.0.0.1", None, 1, "10.0.0.1");
+    }
+
+    #[test]
+    fn clients_are_counted_by_ipv4_address_and_ipv6_slash_64() {
+        let net = |s: &str| network(s.parse().unwrap()).to_string();
+        assert_eq!(net("196.249.12.34"), "196.249.12.34");
+        assert_eq!(net("::ffff:1.2.3.4"), "1.2.3.4");
+        assert_eq!(net("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::");
+        assert_eq!(net("2001:db8:1:2:ffff::1"), net("2001:db8:1:2::9"));
+        assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"));
     }
 
     #[test]

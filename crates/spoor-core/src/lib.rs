@@ -6,6 +6,7 @@ pub mod csv_export;
 pub mod event;
 pub mod ip;
 pub mod limits;
+pub mod login_backoff;
 pub mod media;
 pub mod password;
 pub mod pattern;

@@ -1,5 +1,5 @@
-//! The accept loop: HTTP/1.1 connections, bounded in number, with a deadline for
-//! each request's headers, and a graceful stop.
+//! The accept loop: HTTP/1.1 connections, bounded in number and per client,
+//! with a deadline for each request's headers, and a graceful stop.
 //!
 //! `axum::serve` has neither bound, and a client that opens connections and then
 //! sends its headers a byte at a time (slowloris) would hold them for ever.
@@ -18,9 +18,14 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::per_client::PerClient;
+
 pub struct AcceptConfig {
     pub max_connections: usize,
     pub header_timeout: Duration,
+    /// Connections each peer network may hold; `None` behind trusted proxies,
+    /// whose peers are the proxies.
+    pub per_peer: Option<Arc<PerClient>>,
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for the
@@ -57,6 +62,19 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // One client holding many connections would otherwise take the
+        // global bound for itself: past its share, its new connection is
+        // closed at once (it is not read, so it costs no more than the accept).
+        let per_peer = match &config.per_peer {
+            Some(caps) => match caps.take(peer.ip()) {
+                Some(held) => Some(held),
+                None => {
+                    tracing::debug!(%peer, "closed: the client holds its share of connections");
+                    continue;
+                }
+            },
+            None => None,
+        };
         let _ = stream.set_nodelay(true);
         let service = router
             .clone()
@@ -70,7 +88,7 @@ pub async fn serve(
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
-            drop(slot);
+            drop((slot, per_peer));
         });
     }
     drop(listener);

@@ -20,6 +20,14 @@ pub struct App {
     pub queue: Queue,
     pub limits: RateLimits,
     pub login_throttle: crate::http::account::LoginThrottle,
+    /// Password checks and hashes, on threads of their own.
+    pub password_pool: crate::password_pool::PasswordPool,
+    /// Slots each client may hold: connections (counted by the accept loop)
+    /// or, behind trusted proxies, requests in flight.
+    pub per_client: Arc<crate::per_client::PerClient>,
+    /// Asks the exports runner to look at the queue now (see
+    /// `scheduler::run_exports_when_asked`).
+    pub exports_wanted: tokio::sync::Notify,
     pub enricher: Enricher,
     pub metrics: Arc<Metrics>,
     /// Turns for store calls made from request handlers when the store waits on
@@ -67,12 +75,17 @@ impl App {
             .map_err(|e| ServerError::Config(e.to_string()))?;
         tracing::info!("files are kept in {}", files.describe());
         let exports = Arc::new(crate::scheduler::exports(&config.scheduler));
+        let login_throttle = crate::http::account::LoginThrottle::new(store.is_shared());
+        let per_client = crate::per_client::PerClient::new(config.max_connections_per_ip);
         let app = App {
             store,
             config,
             queue,
             limits,
-            login_throttle: Default::default(),
+            login_throttle,
+            password_pool: crate::password_pool::PasswordPool::for_this_machine(),
+            per_client,
+            exports_wanted: tokio::sync::Notify::new(),
             enricher,
             metrics,
             network_calls,

@@ -23,9 +23,15 @@ pub struct ServerConfig {
     pub max_in_flight: usize,
     /// Open connections; beyond this, new ones wait to be accepted.
     pub max_connections: usize,
+    /// Slots one client network may hold at once (an IPv4 address or an IPv6
+    /// /64): open connections, or requests in flight behind trusted proxies.
+    /// 0 for no bound.
+    pub max_connections_per_ip: usize,
     /// Time a client has to send a request's headers.
     pub header_timeout: Duration,
-    /// Time a client has to send a request's body (408 beyond).
+    /// Time a client has to send a request's body (408 beyond), plus a second
+    /// for each 64 KiB received (so a large upload on a slow link is not cut
+    /// off, while a trickle is).
     pub body_timeout: Duration,
     /// Redis for per-key rate windows shared by several nodes; without it a
     /// shared store (PostgreSQL) keeps them.
@@ -75,6 +81,7 @@ impl Default for ServerConfig {
             write_batch_events: 10_000,
             max_in_flight: 2_048,
             max_connections: 10_000,
+            max_connections_per_ip: 256,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             redis_url: None,

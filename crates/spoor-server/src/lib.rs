@@ -17,6 +17,8 @@ mod http;
 mod ingest;
 pub mod metering;
 pub mod notify;
+mod password_pool;
+mod per_client;
 pub mod processors;
 mod ratelimit;
 pub mod scheduler;
@@ -27,6 +29,7 @@ use std::future::Future;
 
 pub use config::ServerConfig;
 pub use enrich::GeoError;
+pub use http::account::SETUP_TTL;
 use spoor_store::Store;
 use tokio::net::TcpListener;
 
@@ -125,7 +128,11 @@ impl Server {
         let accept = accept::AcceptConfig {
             max_connections: self.app.config.max_connections,
             header_timeout: self.app.config.header_timeout,
+            // Behind trusted proxies every connection is a proxy's: clients are
+            // then bounded per request, by their forwarded address (`http`).
+            per_peer: (self.app.config.proxy_hops == 0).then(|| self.app.per_client.clone()),
         };
+        tokio::spawn(scheduler::run_exports_when_asked(self.app.clone()));
         self.app
             .set_loopback_only(listener.local_addr()?.ip().is_loopback());
         let router = http::router(self.app);

@@ -282,6 +282,49 @@ pub fn run_job(
     outcome
 }
 
+/// Runs the exports job whenever someone queues an export (`App::exports_wanted`),
+/// rather than at the scheduler's next turn. Many requests at once make one
+/// run. A busy lease (a run in progress may be past its last look at the
+/// queue) is tried again for a while, waiting here as a task: no request and
+/// no blocking thread sleeps for it.
+pub async fn run_exports_when_asked(app: Arc<crate::app::App>) {
+    // A holder name of its own: the scheduler's name would renew the
+    // scheduler's own hold on the job's lease instead of waiting for it.
+    let holder = format!("{}/api", app.config.scheduler.node);
+    loop {
+        app.exports_wanted.notified().await;
+        for _ in 0..20 {
+            let (app, holder) = (app.clone(), holder.clone());
+            let ran = tokio::task::spawn_blocking(move || {
+                run_job(
+                    &app.store,
+                    &app.exports,
+                    &holder,
+                    app.config.scheduler.lease,
+                )
+            })
+            .await;
+            match ran {
+                Ok(Ok(detail)) => {
+                    tracing::info!(job = "exports", "{detail}");
+                    break;
+                }
+                Ok(Err(StoreError::Conflict(_))) => {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(job = "exports", "failed: {e}");
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(job = "exports", "the run stopped: {e}");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// The scheduler's thread.
 pub struct Scheduler(Worker);
 

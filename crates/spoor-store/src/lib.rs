@@ -205,7 +205,52 @@ impl Store {
         dispatch!(self, s => s.org(name))
     }
 
-    /// A user; the email must be given lowercase.
+    /// Starts the one-time set-up: the token whose hash is given makes the
+    /// first owner until `expires_at` (ms), unless a user is made first.
+    pub fn set_setup_token(&self, token_hash: &str, expires_at: i64) -> StoreResult<()> {
+        self.set_setting(
+            records::SETUP_TOKEN,
+            &records::setup_token_value(token_hash, expires_at),
+        )
+    }
+    /// Whether the set-up token with this hash would make the first owner at
+    /// `now`: it is the current one, unexpired, and no user exists. A cheap
+    /// check before a password is hashed; [`Store::create_first_owner`]
+    /// checks again in its transaction.
+    pub fn setup_open(&self, token_hash: &str, now: i64) -> StoreResult<bool> {
+        let stored = self.setting(records::SETUP_TOKEN)?;
+        Ok(
+            records::setup_token_admits(stored.as_deref(), token_hash, now)
+                && self.count_users()? == 0,
+        )
+    }
+    /// Makes the first owner of an organisation (and of the first one, so
+    /// what was collected before set-up stays visible), in one transaction
+    /// that checks the set-up token and that no user exists, and ends the
+    /// set-up. `None` when the token is wrong or expired, or a user exists.
+    pub fn create_first_owner(&self, owner: &FirstOwner) -> StoreResult<Option<User>> {
+        dispatch!(self, s => s.create_first_owner(owner))
+    }
+
+    /// Reserves sign-in attempts for every key at once, in one transaction
+    /// shared by every node: `decide` sees each key's attempts (in the order
+    /// given) and changes them, and what it leaves is stored. Only a shared
+    /// store keeps them; see [`Store::is_shared`].
+    pub fn login_attempts(
+        &self,
+        keys: &[String],
+        decide: &mut dyn FnMut(&mut [spoor_core::login_backoff::Attempts]),
+    ) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Postgres(s) => s.login_attempts(keys, decide),
+            Backend::Sqlite(_) => Err(StoreError::Invalid(
+                "the embedded store is not shared: sign-in attempts are counted in the process"
+                    .into(),
+            )),
+        }
+    }
+
+    /// A user; the email must be given lowercase. Ends the one-time set-up.
     pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
         dispatch!(self, s => s.create_user(email, password_hash))
     }

@@ -257,6 +257,35 @@ impl Role {
     }
 }
 
+/// The first owner, made through the set-up link: valid only with the link's
+/// token, unexpired, while no user exists (checked in the transaction that
+/// makes them).
+pub struct FirstOwner<'a> {
+    pub token_hash: &'a str,
+    /// Lowercase.
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    /// Made when no organisation has this name.
+    pub org: &'a str,
+    pub now: i64,
+}
+
+/// The setting that holds the set-up token's hash and when it expires, as
+/// `HASH EXPIRES_MS`. Making any user removes it, in the same transaction.
+pub(crate) const SETUP_TOKEN: &str = "setup_token";
+
+pub(crate) fn setup_token_value(hash: &str, expires_at: i64) -> String {
+    format!("{hash} {expires_at}")
+}
+
+/// Whether a stored set-up token is this hash and unexpired at `now`.
+pub(crate) fn setup_token_admits(stored: Option<&str>, hash: &str, now: i64) -> bool {
+    let Some((stored_hash, expires)) = stored.and_then(|s| s.split_once(' ')) else {
+        return false;
+    };
+    stored_hash == hash && expires.parse::<i64>().is_ok_and(|e| now < e)
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct User {
     pub id: i64,

@@ -445,11 +445,17 @@ pub struct ServeArgs {
     #[arg(long, env = "SPOOR_MAX_CONNECTIONS", default_value_t = spoor_server::ServerConfig::default().max_connections, value_name = "N")]
     pub max_connections: usize,
 
+    /// Connections one client may hold open (counted per IPv4 address or IPv6 /64); behind
+    /// --proxy-hops, requests in flight per forwarded client instead. 0 for no bound
+    #[arg(long, env = "SPOOR_MAX_CONNECTIONS_PER_IP", default_value_t = spoor_server::ServerConfig::default().max_connections_per_ip, value_name = "N")]
+    pub max_connections_per_ip: usize,
+
     /// Seconds a client has to send a request's headers before the connection is closed
     #[arg(long, env = "SPOOR_HEADER_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().header_timeout.as_secs(), value_name = "SECS")]
     pub header_timeout: u64,
 
-    /// Seconds a client has to send a request's body (408 beyond)
+    /// Seconds a client has to send a request's body, plus one for each 64 KiB received
+    /// (408 beyond)
     #[arg(long, env = "SPOOR_BODY_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().body_timeout.as_secs(), value_name = "SECS")]
     pub body_timeout: u64,
 

@@ -39,6 +39,7 @@ pub fn run(
         write_batch_events: args.write_batch_events,
         max_in_flight: args.max_in_flight,
         max_connections: args.max_connections,
+        max_connections_per_ip: args.max_connections_per_ip,
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
         redis_url: args.redis_url,
@@ -77,9 +78,12 @@ pub fn run(
         // Printed after binding: whoever reads this line can connect at once.
         println!("spoor listening on http://{addr}");
         if let Some(token) = setup_token {
-            tracing::info!(
+            // Written to the terminal, not to the log: logs are kept and
+            // shipped, and whoever reads this link can make the first owner.
+            eprintln!(
                 "no dashboard users yet: create the first owner at http://{addr}/setup?token={token} \
-                 (this link works once; or use `spoor users create`)"
+                 (this link works once, for {} minutes, while no user exists; or use `spoor users create`)",
+                spoor_server::SETUP_TTL.as_secs() / 60
             );
         }
         server.serve(listener, shutdown_signal()).await?;

@@ -2,23 +2,26 @@
 //! and `GET /api/me`.
 //!
 //! A session is a random cookie value; the store keeps only its SHA-256, with
-//! the user and a CSRF token. Failed sign-ins are throttled per email address
-//! and per client address.
+//! the user and a CSRF token. Sign-in attempts are reserved per account and
+//! per client network before the password is checked, with a back-off that
+//! grows past a few failures (`spoor_core::login_backoff`); passwords are
+//! checked on threads of their own (`crate::password_pool`).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use spoor_core::login_backoff::{self, Attempts, MAX_EMAIL_BYTES, Policy};
 use spoor_core::{password, secret};
-use spoor_store::{Role, Store, StoreError, User};
-use subtle::ConstantTimeEq;
+use spoor_store::{FirstOwner, Store, StoreError, User};
 
 use super::blocking;
 use super::body;
@@ -28,59 +31,172 @@ use crate::app::App;
 
 /// How long a session lasts.
 const SESSION_TTL: Duration = Duration::from_secs(14 * 24 * 3600);
-/// The setting that holds the hash of the one-time set-up token.
-const SETUP_SETTING: &str = "setup_token_hash";
-/// Failed sign-ins allowed per email or client address in a window.
-const MAX_FAILURES: u32 = 5;
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// How long a set-up link works (restarting Spoor while no user exists makes a
+/// new one).
+pub const SETUP_TTL: Duration = Duration::from_secs(3600);
+/// Sign-in and set-up bodies are a few fields; anything larger is not one.
+const MAX_ACCOUNT_BODY: usize = 16 * 1024;
+/// Keys the in-process count keeps at most (an email key is at most about
+/// 260 bytes): past this, the least recently used key is forgotten first.
+const MAX_THROTTLE_KEYS: usize = 16_384;
 
-/// When the store has no users yet, makes a new one-time set-up token (the
-/// previous one stops working) and returns it; `None` once someone has signed up.
+/// When the store has no users yet, makes a new set-up token valid for
+/// [`SETUP_TTL`] (the previous one stops working) and returns it; `None` once
+/// someone has signed up. Making any user ends the set-up.
 pub fn setup_token(store: &Store) -> Result<Option<String>, StoreError> {
     if store.count_users()? > 0 {
         return Ok(None);
     }
     let token = secret::generate("su_");
-    store.set_setting(SETUP_SETTING, &secret::hash(&token))?;
+    let ttl = i64::try_from(SETUP_TTL.as_millis()).unwrap_or(i64::MAX);
+    store.set_setup_token(
+        &secret::hash(&token),
+        spoor_core::time::now_ms().saturating_add(ttl),
+    )?;
     Ok(Some(token))
 }
 
-/// Failed sign-ins per email address and per client address, in this process.
-#[derive(Default)]
+/// Sign-in attempts per account and per client network: in the shared store
+/// when there is one (every node sees every attempt), else in this process.
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    local: Option<Mutex<HashMap<String, Attempts>>>,
+}
+
+/// How an attempt ended, for what is given back.
+enum Outcome {
+    /// The password was right: the account starts again, the network gets
+    /// its reservation back.
+    SignedIn,
+    /// The password was never checked (the server was busy): both get their
+    /// reservation back.
+    NotChecked,
 }
 
 impl LoginThrottle {
-    /// Seconds to wait when any of the keys has failed too often lately.
-    fn wait(&self, keys: &[String]) -> Option<u64> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        keys.iter()
-            .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < FAILURE_WINDOW)
-            .map(|(_, since)| (FAILURE_WINDOW - since.elapsed()).as_secs().max(1))
-            .max()
+    pub fn new(shared_store: bool) -> LoginThrottle {
+        LoginThrottle {
+            local: (!shared_store).then(Mutex::default),
+        }
     }
 
-    fn failed(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() < FAILURE_WINDOW);
-        }
-        for k in keys {
-            let entry = map.entry(k.clone()).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= FAILURE_WINDOW {
-                *entry = (0, Instant::now());
+    /// The keys of an attempt and the policy of each.
+    fn keys(email: &str, client: IpAddr) -> [(String, &'static Policy); 2] {
+        [
+            (format!("email:{email}"), &login_backoff::ACCOUNT),
+            (
+                format!("net:{}", spoor_core::ip::network(client)),
+                &login_backoff::NETWORK,
+            ),
+        ]
+    }
+
+    /// Reserves an attempt under every key at once, or answers 429 with the
+    /// longest wait. Nothing is counted when any key must wait.
+    async fn reserve(
+        &self,
+        app: &App,
+        keys: &[(String, &'static Policy); 2],
+    ) -> Result<(), ApiError> {
+        let now = spoor_core::time::now_ms();
+        let decide = |attempts: &mut [Attempts]| -> Result<(), i64> {
+            let before: Vec<Attempts> = attempts.to_vec();
+            let mut wait = 0;
+            for (a, (_, policy)) in attempts.iter_mut().zip(keys) {
+                if let Err(w) = a.reserve(now, policy) {
+                    wait = wait.max(w);
+                }
             }
-            entry.0 += 1;
-        }
+            if wait > 0 {
+                attempts.copy_from_slice(&before);
+                return Err(wait);
+            }
+            Ok(())
+        };
+        let decided = match &self.local {
+            Some(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                make_room(&mut map, keys, now);
+                let mut attempts: Vec<Attempts> = keys
+                    .iter()
+                    .map(|(k, _)| map.get(k).copied().unwrap_or_default())
+                    .collect();
+                let decided = decide(&mut attempts);
+                for ((k, _), a) in keys.iter().zip(attempts) {
+                    map.insert(k.clone(), a);
+                }
+                decided
+            }
+            None => {
+                let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+                let mut decided = Ok(());
+                app.network_call(|| {
+                    app.store
+                        .login_attempts(&names, &mut |a| decided = decide(a))
+                })
+                .await??;
+                decided
+            }
+        };
+        decided.map_err(|wait_ms| ApiError::RateLimited {
+            retry_after_secs: u64::try_from(wait_ms.saturating_add(999) / 1000)
+                .unwrap_or(1)
+                .max(1),
+            message: "too many failed sign-ins for this account or from this network; wait for the Retry-After seconds".into(),
+        })
     }
 
-    fn succeeded(&self, keys: &[String]) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for k in keys {
-            map.remove(k);
+    /// Gives back what an attempt that did not fail reserved.
+    async fn settle(&self, app: &App, keys: &[(String, &'static Policy); 2], outcome: Outcome) {
+        let give_back = |attempts: &mut [Attempts]| {
+            for (i, a) in attempts.iter_mut().enumerate() {
+                match (&outcome, i) {
+                    (Outcome::SignedIn, 0) => a.succeeded(),
+                    _ => a.refund(),
+                }
+            }
+        };
+        match &self.local {
+            Some(map) => {
+                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+                let mut attempts: Vec<Attempts> = keys
+                    .iter()
+                    .map(|(k, _)| map.get(k).copied().unwrap_or_default())
+                    .collect();
+                give_back(&mut attempts);
+                for ((k, _), a) in keys.iter().zip(attempts) {
+                    map.insert(k.clone(), a);
+                }
+            }
+            None => {
+                let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+                let settled = app
+                    .network_call(|| app.store.login_attempts(&names, &mut |a| give_back(a)))
+                    .await;
+                if !matches!(settled, Ok(Ok(()))) {
+                    tracing::warn!("a sign-in's reserved attempt could not be given back");
+                }
+            }
         }
+    }
+}
+
+/// Keeps the in-process map within its bound before new keys go in: first
+/// forgets keys past their window, then the least recently used.
+fn make_room(map: &mut HashMap<String, Attempts>, keys: &[(String, &'static Policy); 2], now: i64) {
+    let new_keys = keys.iter().filter(|(k, _)| !map.contains_key(k)).count();
+    if map.len() + new_keys <= MAX_THROTTLE_KEYS {
+        return;
+    }
+    map.retain(|_, a| !a.forgotten(now, &login_backoff::NETWORK));
+    while map.len() + new_keys > MAX_THROTTLE_KEYS {
+        let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, a)| a.last_ms)
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        map.remove(&oldest);
     }
 }
 
@@ -96,6 +212,36 @@ pub struct Setup {
     email: String,
     password: String,
     org: String,
+}
+
+/// An email as typed, trimmed and lowercase, refused when longer than any
+/// address can be (before it is counted, kept or looked up).
+fn email_of(typed: &str) -> Result<String, ApiError> {
+    let email = typed.trim();
+    if email.len() > MAX_EMAIL_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "an email address is at most {MAX_EMAIL_BYTES} bytes; this one is {}",
+            email.len()
+        )));
+    }
+    Ok(email.to_lowercase())
+}
+
+/// The sign-in or set-up body: small, and within the body deadline.
+async fn account_body<T: serde::de::DeserializeOwned>(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    let bytes = body::read_raw(
+        body,
+        headers,
+        MAX_ACCOUNT_BODY,
+        app.config.body_timeout,
+        "send only the form's fields",
+    )
+    .await?;
+    body::parse_json(&bytes)
 }
 
 fn user_json(user: &User) -> Value {
@@ -137,51 +283,63 @@ fn over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
+/// The client's address, through the trusted proxies when there are any.
+fn client_ip(app: &App, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    let xff = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    spoor_core::ip::client_ip(peer.ip(), xff, app.config.proxy_hops)
+}
+
 pub async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let creds: Credentials = body::parse_json(&body)?;
-    let email = creds.email.trim().to_lowercase();
-    let keys = vec![format!("email:{email}"), format!("ip:{}", peer.ip())];
-    if let Some(secs) = app.login_throttle.wait(&keys) {
-        return Err(ApiError::RateLimited {
-            retry_after_secs: secs,
-            message: "too many failed sign-ins; wait for the Retry-After seconds".into(),
-        });
-    }
+    let creds: Credentials = account_body(&app, &headers, body).await?;
+    let email = email_of(&creds.email)?;
+    let keys = LoginThrottle::keys(&email, client_ip(&app, peer, &headers));
+    app.login_throttle.reserve(&app, &keys).await?;
     let secure = over_https(&headers);
-    let app2 = app.clone();
-    let outcome = blocking(move || {
-        let found = app2.store.user_login(&email)?;
-        // Without a user, a hash is still checked, so that a wrong address takes
-        // as long to refuse as a wrong password and does not reveal who exists.
-        let (user, stored) = match found {
-            Some((user, stored)) => (Some(user), stored),
-            None => (None, DUMMY_HASH.clone()),
-        };
-        match user {
-            Some(user) if password::verify(&creds.password, &stored) => {
-                signed_in(&app2.store, &user, secure).map(Some)
-            }
-            _ => {
-                password::verify(&creds.password, &stored);
-                Ok(None)
-            }
+    let store = app.store.clone();
+    let found = match blocking(move || Ok(store.user_login(&email)?)).await {
+        Ok(found) => found,
+        Err(e) => {
+            app.login_throttle
+                .settle(&app, &keys, Outcome::NotChecked)
+                .await;
+            return Err(e);
         }
-    })
-    .await?;
-    match outcome {
-        Some(response) => {
-            app.login_throttle.succeeded(&keys[..1]);
-            Ok(response)
+    };
+    // Known or not, exactly one hash is checked, with the same parameters, so
+    // a wrong address takes as long to refuse as a wrong password and does not
+    // reveal who has an account.
+    let (user, stored) = match found {
+        Some((user, stored)) => (Some(user), stored),
+        None => (None, DUMMY_HASH.clone()),
+    };
+    let typed = creds.password;
+    let matched = match app
+        .password_pool
+        .run(move || password::verify(&typed, &stored))
+        .await
+    {
+        Ok(matched) => matched,
+        Err(e) => {
+            app.login_throttle
+                .settle(&app, &keys, Outcome::NotChecked)
+                .await;
+            return Err(e);
         }
-        None => {
-            app.login_throttle.failed(&keys);
-            Err(ApiError::Unauthorized("wrong email or password".into()))
+    };
+    match user.filter(|_| matched) {
+        Some(user) => {
+            app.login_throttle
+                .settle(&app, &keys, Outcome::SignedIn)
+                .await;
+            let store = app.store.clone();
+            blocking(move || signed_in(&store, &user, secure)).await
         }
+        None => Err(ApiError::Unauthorized("wrong email or password".into())),
     }
 }
 
@@ -192,51 +350,56 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 pub async fn setup(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    let s: Setup = body::parse_json(&body)?;
+    let s: Setup = account_body(&app, &headers, body).await?;
     let secure = over_https(&headers);
+    let refused = || {
+        ApiError::Forbidden(
+            "this set-up link is not valid (anymore): it works once, for an hour, while no user exists; \
+             restart Spoor for a new one, or create users with `spoor users create`"
+                .into(),
+        )
+    };
+    let token_hash = secret::hash(&s.token);
+    // A wrong or stale link is refused before any password is hashed.
+    let store = app.store.clone();
+    let hash = token_hash.clone();
+    if !blocking(move || Ok(store.setup_open(&hash, spoor_core::time::now_ms())?)).await? {
+        return Err(refused());
+    }
+    let email = email_of(&s.email)?;
+    if !email.contains('@') {
+        return Err(ApiError::BadRequest(format!(
+            "{email:?} is not an email address"
+        )));
+    }
+    password::check_new(&s.password).map_err(ApiError::BadRequest)?;
+    let org = s.org.trim().to_string();
+    if org.is_empty() || org.chars().count() > 100 {
+        return Err(ApiError::BadRequest(
+            "name the organisation, in at most 100 characters".into(),
+        ));
+    }
+    let typed = s.password;
+    let password_hash = app
+        .password_pool
+        .run(move || password::hash(&typed))
+        .await?;
+    let store = app.store.clone();
     blocking(move || {
-        let store = &app.store;
-        let refused = || {
-            ApiError::Forbidden(
-                "this set-up link is not valid (anymore); when no user exists, restart Spoor for a new one, \
-                 or create users with `spoor users create`"
-                    .into(),
-            )
+        let owner = FirstOwner {
+            token_hash: &token_hash,
+            email: &email,
+            password_hash: &password_hash,
+            org: &org,
+            now: spoor_core::time::now_ms(),
         };
-        let expected = store.setting(SETUP_SETTING)?.ok_or_else(refused)?;
-        if !bool::from(secret::hash(&s.token).as_bytes().ct_eq(expected.as_bytes())) {
-            return Err(refused());
-        }
-        let email = s.email.trim().to_lowercase();
-        if !email.contains('@') {
-            return Err(ApiError::BadRequest(format!("{email:?} is not an email address")));
-        }
-        password::check_new(&s.password).map_err(ApiError::BadRequest)?;
-        let org_name = s.org.trim();
-        if org_name.is_empty() {
-            return Err(ApiError::BadRequest("name the organisation".into()));
-        }
-        // Taken once: two set-ups racing with the same link make one owner.
-        if store.take_setting(SETUP_SETTING)?.as_deref() != Some(expected.as_str()) {
-            return Err(refused());
-        }
-        let org = match store.org(org_name) {
-            Ok(org) => org,
-            Err(StoreError::NotFound(_)) => store.create_org(org_name)?,
-            Err(e) => return Err(e.into()),
-        };
-        let user = store.create_user(&email, &password::hash(&s.password))?;
-        store.set_role(user.id, org.id, Role::Owner)?;
-        // The first organisation (the one that owns the `default` project) is
-        // the owner's too, so what was collected before set-up stays visible.
-        if let Some(first) = store.orgs()?.first()
-            && first.id != org.id
-        {
-            store.set_role(user.id, first.id, Role::Owner)?;
-        }
-        signed_in(store, &user, secure)
+        // The token, its expiry and that no user exists are checked again in
+        // the transaction that makes the owner: two set-ups racing with one
+        // link, or a user made meanwhile, leave exactly one way in.
+        let user = store.create_first_owner(&owner)?.ok_or_else(refused)?;
+        signed_in(&store, &user, secure)
     })
     .await
 }

@@ -144,27 +144,10 @@ pub fn shown(job: &ExportJob) -> Value {
     v
 }
 
-/// Runs the exports job on a blocking thread; its lease keeps it to one
-/// runner, so when the scheduler is running it already, this does nothing.
+/// Asks the exports runner to look at the queue now; it runs on its own task
+/// (`scheduler::run_exports_when_asked`), so the request does not wait for it.
 fn kick(app: &Arc<App>) {
-    let app = app.clone();
-    tokio::task::spawn_blocking(move || {
-        let s = &app.config.scheduler;
-        // A holder name of its own: the scheduler's name would renew the
-        // scheduler's own hold on the job's lease instead of waiting for it.
-        let holder = format!("{}/api", s.node);
-        // A run in progress may be past its last look at the queue, so a busy
-        // lease is tried again for a while rather than left to the next look.
-        for _ in 0..20 {
-            match crate::scheduler::run_job(&app.store, &app.exports, &holder, s.lease) {
-                Ok(detail) => return tracing::info!(job = "exports", "{detail}"),
-                Err(spoor_store::StoreError::Conflict(_)) => {
-                    std::thread::sleep(std::time::Duration::from_millis(500))
-                }
-                Err(e) => return tracing::warn!(job = "exports", "failed: {e}"),
-            }
-        }
-    });
+    app.exports_wanted.notify_one();
 }
 
 async fn queue(

@@ -1,6 +1,6 @@
 //! The HTTP API: the router, one module per area, one error type.
 
-pub(crate) mod account;
+pub mod account;
 mod alerts;
 pub mod auth;
 mod body;
@@ -35,10 +35,11 @@ use std::time::Instant;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::app::App;
 use crate::telemetry::RouteLabels;
@@ -89,7 +90,11 @@ pub fn router(app: Arc<App>) -> Router {
             }
         }))
         .load_shed()
-        .concurrency_limit(app.config.max_in_flight);
+        // One bound for the whole server: `Router::layer` wraps each route on
+        // its own, and a plain concurrency limit would give every route a
+        // semaphore of its own (so the bound would be per route). The global
+        // layer's clones share one.
+        .layer(GlobalConcurrencyLimitLayer::new(app.config.max_in_flight));
     let dashboard_api = Router::new()
         .route("/api/auth/setup", post(account::setup))
         .route("/api/auth/login", post(account::login))
@@ -226,6 +231,8 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(|| async {
             ApiError::NotFound("no such route; see the API in the README".into())
         })
+        .layer(middleware::from_fn_with_state(app.clone(), body::deadline))
+        .layer(middleware::from_fn_with_state(app.clone(), per_client))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .layer(overload)
         .with_state(app)
@@ -252,6 +259,38 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))?
+}
+
+/// Behind trusted proxies, bounds the requests one client (by its forwarded
+/// address) has in flight, as the accept loop bounds a client's connections
+/// when there is no proxy.
+async fn per_client(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if app.config.proxy_hops == 0 {
+        return next.run(request).await;
+    }
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let Some(peer) = peer else {
+        return next.run(request).await;
+    };
+    let xff = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let client = spoor_core::ip::client_ip(peer, xff, app.config.proxy_hops);
+    let Some(_slot) = app.per_client.take(client) else {
+        return ApiError::RateLimited {
+            retry_after_secs: 1,
+            message: format!(
+                "this client has {} requests in flight, as many as one client may; retry when one has finished",
+                app.per_client.max()
+            ),
+        }
+        .into_response();
+    };
+    next.run(request).await
 }
 
 /// Records each request's latency by route and status.

@@ -8,10 +8,12 @@ use super::{
     EVENT_COLUMNS, KEY_SELECT, PROJECT_SELECT, PgStore, event_from_row, key_from_row, now,
     project_from_row,
 };
+use crate::records::{SETUP_TOKEN, setup_token_admits};
 use crate::{
-    KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent, User,
-    WebSession,
+    FirstOwner, KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent,
+    User, WebSession,
 };
+use spoor_core::login_backoff::{Attempts, NETWORK};
 
 fn org_from_row(r: &Row) -> Org {
     Org {
@@ -67,14 +69,129 @@ impl PgStore {
     }
 
     pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
+        // Once anyone can sign in, the set-up link must not make another owner:
+        // the token goes in the statement that makes the user.
         self.conn()?
             .query_one(
-                "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)
+                "WITH setup_ends AS (DELETE FROM settings WHERE name = $4)
+                 INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)
                  RETURNING id, email, created_at, last_login_at",
-                &[&email, &password_hash, &now()],
+                &[&email, &password_hash, &now(), &SETUP_TOKEN],
             )
             .map(|r| user_from_row(&r))
             .map_err(|e| conflict(e, format!("a user with the email {email:?} exists already")))
+    }
+
+    pub fn create_first_owner(&self, o: &FirstOwner) -> StoreResult<Option<User>> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // Taking the token's row locks it: a second set-up with the same link,
+        // or a user made meanwhile (which deletes the row), waits for this
+        // transaction and then finds no token.
+        let stored: Option<String> = tx
+            .query_opt(
+                "DELETE FROM settings WHERE name = $1 RETURNING value",
+                &[&SETUP_TOKEN],
+            )?
+            .map(|r| r.get(0));
+        let users: i64 = tx.query_one("SELECT count(*) FROM users", &[])?.get(0);
+        if users > 0 || !setup_token_admits(stored.as_deref(), o.token_hash, o.now) {
+            // A wrong token leaves the right one in place.
+            tx.rollback()?;
+            return Ok(None);
+        }
+        let org_id: i64 = tx
+            .query_one(
+                "WITH made AS (
+                     INSERT INTO orgs (name, created_at) VALUES ($1, $2)
+                     ON CONFLICT (name) DO NOTHING RETURNING id)
+                 SELECT id FROM made UNION ALL SELECT id FROM orgs WHERE name = $1",
+                &[&o.org, &o.now],
+            )?
+            .get(0);
+        let user = tx
+            .query_one(
+                "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)
+                 RETURNING id, email, created_at, last_login_at",
+                &[&o.email, &o.password_hash, &o.now],
+            )
+            .map(|r| user_from_row(&r))
+            .map_err(|e| {
+                conflict(
+                    e,
+                    format!("a user with the email {:?} exists already", o.email),
+                )
+            })?;
+        tx.execute(
+            "INSERT INTO memberships (user_id, org_id, role)
+             SELECT $1, id, 'owner' FROM orgs WHERE id = $2 OR id = (SELECT min(id) FROM orgs)
+             ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role",
+            &[&user.id, &org_id],
+        )?;
+        tx.commit()?;
+        Ok(Some(user))
+    }
+
+    pub fn login_attempts(
+        &self,
+        keys: &[String],
+        decide: &mut dyn FnMut(&mut [Attempts]),
+    ) -> StoreResult<()> {
+        let now = now();
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // Rows are made, then locked in one order (by key), so two nodes
+        // reserving the same keys wait for each other instead of deadlocking.
+        let mut sorted: Vec<&String> = keys.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        for key in &sorted {
+            tx.execute(
+                "INSERT INTO login_attempts (key, failures, blocked_until, last_at)
+                 VALUES ($1, 0, 0, 0) ON CONFLICT (key) DO NOTHING",
+                &[key],
+            )?;
+        }
+        let rows = tx.query(
+            "SELECT key, failures, blocked_until, last_at FROM login_attempts
+             WHERE key = ANY($1) ORDER BY key FOR UPDATE",
+            &[&sorted],
+        )?;
+        let mut attempts: Vec<Attempts> = keys
+            .iter()
+            .map(|k| {
+                rows.iter()
+                    .find(|r| r.get::<_, &str>(0) == k.as_str())
+                    .map_or_else(Attempts::default, |r| Attempts {
+                        failures: u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
+                        blocked_until_ms: r.get(2),
+                        last_ms: r.get(3),
+                    })
+            })
+            .collect();
+        decide(&mut attempts);
+        for (key, a) in keys.iter().zip(&attempts) {
+            tx.execute(
+                "UPDATE login_attempts SET failures = $2, blocked_until = $3, last_at = $4
+                 WHERE key = $1",
+                &[
+                    key,
+                    &i32::try_from(a.failures).unwrap_or(i32::MAX),
+                    &a.blocked_until_ms,
+                    &a.last_ms,
+                ],
+            )?;
+        }
+        // The table holds only keys that failed lately: a few forgotten ones
+        // go with each reservation (the longest policy's window decides).
+        tx.execute(
+            "DELETE FROM login_attempts WHERE key IN (
+                 SELECT key FROM login_attempts WHERE last_at < $1 AND blocked_until < $2
+                 LIMIT 16 FOR UPDATE SKIP LOCKED)",
+            &[&now.saturating_sub(NETWORK.forget_after_ms), &now],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     pub fn user_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {

@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (10, "0010_crm", include_str!("migrations/0010_crm.sql")),
     (11, "0011_files", include_str!("migrations/0011_files.sql")),
+    (
+        12,
+        "0012_login_attempts",
+        include_str!("migrations/0012_login_attempts.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

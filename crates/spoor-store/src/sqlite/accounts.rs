@@ -4,9 +4,10 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{EVENT_COLUMNS, KEY_SELECT, SqliteStore, event_from_row};
+use crate::records::{SETUP_TOKEN, setup_token_admits};
 use crate::{
-    KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent, User,
-    WebSession,
+    FirstOwner, KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent,
+    User, WebSession,
 };
 
 fn now() -> i64 {
@@ -15,6 +16,26 @@ fn now() -> i64 {
 
 fn unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+fn insert_user(
+    conn: &rusqlite::Connection,
+    email: &str,
+    password_hash: &str,
+    now: i64,
+) -> StoreResult<User> {
+    let res = conn.query_row(
+        "INSERT INTO users (email, password_hash, created_at) VALUES (?1, ?2, ?3)
+         RETURNING id, email, created_at, last_login_at",
+        params![email, password_hash, now],
+        user_from_row,
+    );
+    match res {
+        Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
+            "a user with the email {email:?} exists already"
+        ))),
+        other => Ok(other?),
+    }
 }
 
 fn org_from_row(r: &Row) -> rusqlite::Result<Org> {
@@ -68,18 +89,53 @@ impl SqliteStore {
     }
 
     pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
-        let res = self.conn()?.query_row(
-            "INSERT INTO users (email, password_hash, created_at) VALUES (?1, ?2, ?3)
-             RETURNING id, email, created_at, last_login_at",
-            params![email, password_hash, now()],
-            user_from_row,
-        );
-        match res {
-            Err(e) if unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "a user with the email {email:?} exists already"
-            ))),
-            other => Ok(other?),
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Once anyone can sign in, the set-up link must not make another owner.
+        tx.execute("DELETE FROM settings WHERE name = ?1", [SETUP_TOKEN])?;
+        let user = insert_user(&tx, email, password_hash, now())?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    pub fn create_first_owner(&self, o: &FirstOwner) -> StoreResult<Option<User>> {
+        let mut conn = self.conn()?;
+        // Immediate: the check that no user exists and the insert that makes
+        // one are not interleaved with another writer's.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let stored: Option<String> = tx
+            .query_row(
+                "SELECT value FROM settings WHERE name = ?1",
+                [SETUP_TOKEN],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let users: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+        if users > 0 || !setup_token_admits(stored.as_deref(), o.token_hash, o.now) {
+            return Ok(None);
         }
+        tx.execute("DELETE FROM settings WHERE name = ?1", [SETUP_TOKEN])?;
+        let org_id: i64 = match tx
+            .query_row("SELECT id FROM orgs WHERE name = ?1", [o.org], |r| r.get(0))
+            .optional()?
+        {
+            Some(id) => id,
+            None => tx.query_row(
+                "INSERT INTO orgs (name, created_at) VALUES (?1, ?2) RETURNING id",
+                params![o.org, o.now],
+                |r| r.get(0),
+            )?,
+        };
+        let user = insert_user(&tx, o.email, o.password_hash, o.now)?;
+        // The owner of the new organisation, and of the first one.
+        tx.execute(
+            "INSERT INTO memberships (user_id, org_id, role)
+             SELECT ?1, id, 'owner' FROM orgs WHERE id = ?2 OR id = (SELECT min(id) FROM orgs)
+             ON CONFLICT (user_id, org_id) DO UPDATE SET role = excluded.role",
+            params![user.id, org_id],
+        )?;
+        tx.commit()?;
+        Ok(Some(user))
     }
 
     pub fn user_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {
