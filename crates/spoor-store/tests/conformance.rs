@@ -10,8 +10,8 @@ use spoor_store::customers::{CustomerEvents, CustomerQuery, SortBy};
 use spoor_store::pg::scratch::ScratchDatabase;
 use spoor_store::sessions::{SESSION_END, SESSION_PROCESSOR, body_names, fold_pass};
 use spoor_store::{
-    Appended, Batch, EventFilter, EventQuery, KeySelector, NewKey, NewToken, Role, Store,
-    StoreConfig, StoreError,
+    Appended, Batch, EventFilter, EventQuery, FirstOwner, KeySelector, NewKey, NewToken, Role,
+    Store, StoreConfig, StoreError,
 };
 
 fn event(id: &str, dedup_ts: i64, ts: i64) -> Event {
@@ -866,7 +866,66 @@ fn check_accounts(store: &Store) {
     assert!(matches!(store.org("nope"), Err(StoreError::NotFound(_))));
 
     assert_eq!(store.count_users().unwrap(), 0);
+    // The set-up token makes the first owner until it expires, once; a wrong
+    // or stale token changes nothing.
+    let now = spoor_core::time::now_ms();
+    store.set_setup_token("tok", now + 1_000).unwrap();
+    let first = |token_hash: &'static str, at: i64| FirstOwner {
+        token_hash,
+        email: "first@example.com",
+        password_hash: "hash-f",
+        org: "first-org",
+        now: at,
+    };
+    assert!(store.setup_open("tok", now + 999).unwrap());
+    assert!(!store.setup_open("tok", now + 1_000).unwrap(), "expired");
+    assert!(!store.setup_open("other", now).unwrap());
+    assert!(
+        store
+            .create_first_owner(&first("tok", now + 1_000))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .create_first_owner(&first("other", now))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.count_users().unwrap(), 0);
+    let owner = store
+        .create_first_owner(&first("tok", now + 999))
+        .unwrap()
+        .unwrap();
+    let orgs: Vec<(String, Role)> = store
+        .memberships(owner.id)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.org, m.role))
+        .collect();
+    assert_eq!(
+        orgs,
+        [
+            ("default".to_string(), Role::Owner),
+            ("first-org".to_string(), Role::Owner)
+        ]
+    );
+    assert!(
+        store
+            .create_first_owner(&first("tok", now))
+            .unwrap()
+            .is_none(),
+        "once"
+    );
+    // A new token while a user exists opens nothing.
+    store.set_setup_token("tok2", now + 60_000).unwrap();
+    assert!(!store.setup_open("tok2", now).unwrap());
     let ann = store.create_user("ann@example.com", "hash-a").unwrap();
+    assert_eq!(
+        store.setting("setup_token").unwrap(),
+        None,
+        "making a user ends the set-up"
+    );
     assert!(matches!(
         store.create_user("ann@example.com", "x"),
         Err(StoreError::Conflict(_))
@@ -875,6 +934,7 @@ fn check_accounts(store: &Store) {
     assert_eq!((found.id, hash.as_str()), (ann.id, "hash-a"));
     assert!(store.user_login("bob@example.com").unwrap().is_none());
     store.set_role(ann.id, acme.id, Role::Viewer).unwrap();
+    check_login_attempts(store);
     store.set_role(ann.id, acme.id, Role::Admin).unwrap();
     store.set_role(ann.id, default.id, Role::Owner).unwrap();
     let roles: Vec<(String, Role)> = store
@@ -940,6 +1000,42 @@ fn check_accounts(store: &Store) {
         store.delete_key(k.id),
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// Sign-in attempts shared by every node: only the shared store keeps them.
+fn check_login_attempts(store: &Store) {
+    use spoor_core::login_backoff::{ACCOUNT, Attempts};
+    let keys = vec![
+        "email:ann@example.com".to_string(),
+        "net:10.0.0.1".to_string(),
+    ];
+    if !store.is_shared() {
+        assert!(store.login_attempts(&keys, &mut |_| {}).is_err());
+        return;
+    }
+    let now = spoor_core::time::now_ms();
+    for n in 1..=3 {
+        store
+            .login_attempts(&keys, &mut |a: &mut [Attempts]| {
+                assert_eq!(a.len(), 2);
+                assert_eq!(a[0].failures, n - 1, "the count is kept between calls");
+                a[0].reserve(now, &ACCOUNT).unwrap();
+            })
+            .unwrap();
+    }
+    // Keys come back in the order given, whatever their order in the table.
+    let reversed: Vec<String> = keys.iter().rev().cloned().collect();
+    store
+        .login_attempts(&reversed, &mut |a: &mut [Attempts]| {
+            assert_eq!((a[0].failures, a[1].failures), (0, 3));
+            a[1].succeeded();
+        })
+        .unwrap();
+    store
+        .login_attempts(&keys, &mut |a: &mut [Attempts]| {
+            assert_eq!(a[0], Attempts::default())
+        })
+        .unwrap();
 }
 
 fn page_event(id: &str, ts: i64, anon: &str, session: &str, bot: bool) -> Event {

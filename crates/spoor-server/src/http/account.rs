@@ -229,7 +229,6 @@ fn email_of(typed: &str) -> Result<String, ApiError> {
 
 /// The sign-in or set-up body: small, and within the body deadline.
 async fn account_body<T: serde::de::DeserializeOwned>(
-    app: &App,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, ApiError> {
@@ -237,7 +236,6 @@ async fn account_body<T: serde::de::DeserializeOwned>(
         body,
         headers,
         MAX_ACCOUNT_BODY,
-        app.config.body_timeout,
         "send only the form's fields",
     )
     .await?;
@@ -295,7 +293,7 @@ pub async fn login(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let creds: Credentials = account_body(&app, &headers, body).await?;
+    let creds: Credentials = account_body(&headers, body).await?;
     let email = email_of(&creds.email)?;
     let keys = LoginThrottle::keys(&email, client_ip(&app, peer, &headers));
     app.login_throttle.reserve(&app, &keys).await?;
@@ -352,7 +350,7 @@ pub async fn setup(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let s: Setup = account_body(&app, &headers, body).await?;
+    let s: Setup = account_body(&headers, body).await?;
     let secure = over_https(&headers);
     let refused = || {
         ApiError::Forbidden(

@@ -35,7 +35,6 @@ pub async fn read(
         body,
         headers,
         limits.max_body_bytes,
-        config.body_timeout,
         "send fewer or smaller messages per request",
     )
     .await?;
@@ -68,13 +67,12 @@ pub async fn read(
     Ok(decoded)
 }
 
-/// The body as sent, at most `max` bytes (413 beyond, with `advice`), within
-/// `timeout` (408 beyond).
+/// The body as sent, at most `max` bytes (413 beyond, with `advice`). Its
+/// deadline is the one every body has (see [`deadline`]).
 pub async fn read_raw(
     body: Body,
     headers: &HeaderMap,
     max: usize,
-    timeout: std::time::Duration,
     advice: &str,
 ) -> Result<Bytes, ApiError> {
     let too_big = || {
@@ -89,24 +87,17 @@ pub async fn read_raw(
     {
         return Err(too_big());
     }
-    let reading = axum::body::to_bytes(body, max);
-    tokio::time::timeout(timeout, reading)
-        .await
-        .map_err(|_| {
-            ApiError::Timeout(format!(
-                "the request body did not arrive within {} s",
-                timeout.as_secs()
-            ))
-        })?
-        .map_err(|e| {
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            {
-                too_big()
-            } else {
-                ApiError::BadRequest(format!("could not read the request body: {e}"))
-            }
-        })
+    axum::body::to_bytes(body, max).await.map_err(|e| {
+        let source = std::error::Error::source(&e);
+        if source.is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            too_big()
+        } else if source.is_some_and(|s| s.is::<BodyDeadline>()) {
+            // The middleware answers 408 in place of whatever this becomes.
+            ApiError::Timeout(BodyDeadline.to_string())
+        } else {
+            ApiError::BadRequest(format!("could not read the request body: {e}"))
+        }
+    })
 }
 
 /// Each byte received earns its sender this much more time for the rest of

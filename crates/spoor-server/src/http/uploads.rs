@@ -93,7 +93,6 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
         body,
         &parts.headers,
         limits.max_chunk_bytes,
-        app.config.body_timeout,
         "cut recording chunks smaller",
     )
     .await?;
@@ -191,7 +190,6 @@ impl Form {
 /// Reads a seed upload: `multipart/form-data` with a `file` part and text
 /// fields, or the file as the whole body with the fields in the query string.
 async fn read_form(
-    app: &App,
     parts: &axum::http::request::Parts,
     body: Body,
     max: usize,
@@ -202,7 +200,6 @@ async fn read_form(
         &parts.headers,
         // The form's own fields and boundaries come on top of the file.
         max + 64 * 1024,
-        app.config.body_timeout * 10,
         &format!("a {what} may be at most {max} bytes"),
     )
     .await?;
@@ -260,7 +257,7 @@ pub async fn screenshot(
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_screenshot_bytes;
     let key = authorize(&app, &parts.headers, query_key(&parts.uri).as_deref(), None).await?;
-    let form = read_form(&app, &parts, body, max, "screenshot").await?;
+    let form = read_form(&parts, body, max, "screenshot").await?;
     let Some(bytes) = form.file.clone() else {
         return Err(ApiError::BadRequest(
             "send the screenshot as the form's `file` field (a .png image)".into(),
@@ -332,7 +329,7 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_video_bytes;
     let key = authorize(&app, &parts.headers, query_key(&parts.uri).as_deref(), None).await?;
-    let form = read_form(&app, &parts, body, max, "recording").await?;
+    let form = read_form(&parts, body, max, "recording").await?;
     let Some(bytes) = form.file.clone() else {
         return Err(ApiError::BadRequest(
             "send the recording as the form's `file` field (a .webm video)".into(),
