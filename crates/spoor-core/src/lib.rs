@@ -11,6 +11,7 @@ pub mod password;
 pub mod pattern;
 pub mod range;
 pub mod secret;
+pub mod seed;
 pub mod sketch;
 pub mod time;
 pub mod useragent;
