@@ -9,6 +9,7 @@ pub mod limits;
 pub mod media;
 pub mod password;
 pub mod pattern;
+pub mod quantiles;
 pub mod range;
 pub mod secret;
 pub mod seed;
