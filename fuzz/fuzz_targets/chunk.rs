@@ -38,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(!id.is_empty() && id.chars().count() <= LIMITS.max_id_chars);
     }
     for id in [&info.anonymous_id, &info.user_id] {
-        assert!(id.as_ref().is_none_or(|s| s.chars().count() <= LIMITS.max_id_chars));
+        assert!(
+            id.as_ref()
+                .is_none_or(|s| s.chars().count() <= LIMITS.max_id_chars)
+        );
     }
     assert!(info.url.as_ref().is_none_or(|u| u.chars().count() <= 2048));
 });

@@ -39,12 +39,17 @@ fuzz_target!(|data: &[u8]| {
     let (pattern, page) = text.split_once('\n').unwrap_or((text, ""));
     let pattern_chars: Vec<char> = pattern.chars().collect();
     let page_chars: Vec<char> = page.chars().collect();
-    // Patterns stored before they were checked are matched as they are.
-    assert_eq!(
-        matches(pattern, page),
-        reference(&pattern_chars, &page_chars),
-        "{pattern:?} against {page:?}"
-    );
+    // Patterns stored before they were checked are matched as they are. The
+    // reference costs pattern × page, so it judges the inputs where that is
+    // small; on the rest the matcher must still answer within -timeout.
+    let matched = matches(pattern, page);
+    if pattern_chars.len().saturating_mul(page_chars.len()) <= 1 << 20 {
+        assert_eq!(
+            matched,
+            reference(&pattern_chars, &page_chars),
+            "{pattern:?} against {page:?}"
+        );
+    }
     if let Ok(p) = PagePattern::parse("page", pattern) {
         let s = p.as_str();
         assert!(s.len() <= MAX_PATTERN_LEN);

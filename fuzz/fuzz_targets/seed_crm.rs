@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     // The CRM only tracks identified customers.
     assert!(user_id.is_some() || email.is_some());
     if let Some(e) = &email {
-        assert_eq!(normal_email(e).as_ref(), Some(e), "a normal email is its own normal form");
+        assert_eq!(
+            normal_email(e).as_ref(),
+            Some(e),
+            "a normal email is its own normal form"
+        );
     }
     if let Some(v) = validate_checked(message, &context()) {
         assert_eq!(v.event.kind, MessageType::Track);

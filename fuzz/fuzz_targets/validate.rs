@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
             Some(Value::Object(m)) => Some(m.clone()),
             _ => None,
         };
-        let sent_at = body.get("sentAt").and_then(Value::as_str).and_then(time::parse_iso);
+        let sent_at = body
+            .get("sentAt")
+            .and_then(Value::as_str)
+            .and_then(time::parse_iso);
         let ctx = ValidationContext {
             received_at: NOW,
             batch_sent_at: sent_at,

@@ -31,7 +31,10 @@ pub fn validate_checked(message: Value, ctx: &ValidationContext) -> Option<Valid
     assert!(!e.message_id.is_empty() && e.message_id.len() <= MAX_ID_LEN);
     assert!(e.user_id.is_some() || e.anonymous_id.is_some());
     for id in [&e.user_id, &e.anonymous_id, &e.session_id] {
-        assert!(id.as_ref().is_none_or(|s| !s.is_empty() && s.len() <= MAX_ID_LEN));
+        assert!(
+            id.as_ref()
+                .is_none_or(|s| !s.is_empty() && s.len() <= MAX_ID_LEN)
+        );
     }
     // The corrected time is the receive time or within the window around it.
     assert!(
@@ -50,8 +53,22 @@ pub fn validate_checked(message: Value, ctx: &ValidationContext) -> Option<Valid
     let again = validate(body, &context()).expect("a stored message validates again");
     let a = &again.event;
     assert_eq!(
-        (&a.message_id, a.kind, &a.name, &a.user_id, &a.anonymous_id, &a.session_id),
-        (&e.message_id, e.kind, &e.name, &e.user_id, &e.anonymous_id, &e.session_id)
+        (
+            &a.message_id,
+            a.kind,
+            &a.name,
+            &a.user_id,
+            &a.anonymous_id,
+            &a.session_id
+        ),
+        (
+            &e.message_id,
+            e.kind,
+            &e.name,
+            &e.user_id,
+            &e.anonymous_id,
+            &e.session_id
+        )
     );
     // Enrichment reads the hints the message carries.
     if let Some(agent) = &v.user_agent {
