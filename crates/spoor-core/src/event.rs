@@ -59,6 +59,10 @@ pub struct Enrichment {
     pub is_bot: bool,
 }
 
+/// The track event that ends a session (sent by the SDK on sign-out and page
+/// unload, and by seed 004's session-end route).
+pub const SESSION_END: &str = "$session_end";
+
 /// A validated message, ready to be stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {

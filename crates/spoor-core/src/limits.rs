@@ -1,5 +1,9 @@
 //! The bounds every request is held to. Each has a flag and an environment variable
 //! on `spoor serve`; the defaults follow Segment's (32 KiB a message, 500 KiB a batch).
+//! Also the two byte-level checks a body passes before it is parsed: gzip
+//! inflation within a bound, and the JSON depth scan.
+
+use std::io::Read;
 
 /// Request bounds. A request beyond any of them is refused whole with 413.
 #[derive(Clone, Debug)]
@@ -58,9 +62,34 @@ pub fn json_depth(bytes: &[u8]) -> usize {
     max
 }
 
+/// Why a gzip body could not be inflated within its bound.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GunzipError {
+    #[error("the body is not valid gzip: {0}")]
+    Invalid(String),
+    #[error("the body is larger than {max} bytes after gzip decompression")]
+    TooLarge { max: usize },
+}
+
+/// Inflates a gzip body, never producing more than `max` bytes: a gzip bomb
+/// costs at most `max + 1` bytes of memory and the work to inflate them.
+pub fn gunzip(raw: &[u8], max: usize) -> Result<Vec<u8>, GunzipError> {
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(max));
+    // Read one byte past the limit to tell "exactly at the limit" from "over it",
+    // without ever inflating more than that.
+    let mut decoder = flate2::read::GzDecoder::new(raw).take((max as u64).saturating_add(1));
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|e| GunzipError::Invalid(e.to_string()))?;
+    if out.len() > max {
+        return Err(GunzipError::TooLarge { max });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::json_depth;
+    use super::*;
 
     #[test]
     fn depth_counts_nesting_outside_strings() {
@@ -70,5 +99,33 @@ mod tests {
         assert_eq!(json_depth(br#"{"a":"[[[[{{{{"}"#), 1);
         assert_eq!(json_depth(br#"{"a":"\"[[["}"#), 1);
         assert_eq!(json_depth("[".repeat(10_000).as_bytes()), 10_000);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gunzip_stops_at_its_bound() {
+        let body = vec![b'a'; 1000];
+        let packed = gzip(&body);
+        assert_eq!(gunzip(&packed, 1000), Ok(body));
+        assert_eq!(
+            gunzip(&packed, 999),
+            Err(GunzipError::TooLarge { max: 999 })
+        );
+        assert!(matches!(
+            gunzip(b"\x1f\x8bnot gzip", 1000),
+            Err(GunzipError::Invalid(_))
+        ));
+        // A bomb: 10 MB of zeros inflates no further than the bound.
+        let bomb = gzip(&vec![0; 10 << 20]);
+        assert_eq!(
+            gunzip(&bomb, 4096),
+            Err(GunzipError::TooLarge { max: 4096 })
+        );
     }
 }

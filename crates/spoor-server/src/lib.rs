@@ -12,7 +12,6 @@ pub mod config;
 mod enrich;
 pub mod exports;
 pub mod files;
-pub mod friction;
 mod http;
 mod ingest;
 pub mod metering;

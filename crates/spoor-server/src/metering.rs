@@ -1,16 +1,17 @@
-//! Usage metering's server side: how a widget's event (seed 001's
-//! `widget_analytics` row) becomes a Spoor message, and the cleanup job that
-//! records an inferred `call_end` for calls whose end never came, and usage
-//! reports as the API and `spoor billing` give them (JSON, CSV). The rules of
-//! the bill are in `spoor_store::metering`.
+//! Usage metering's server side: the cleanup job that records an inferred
+//! `call_end` for calls whose end never came, and usage reports as the API and
+//! `spoor billing` give them (JSON, CSV). How a widget's event becomes a
+//! message is `spoor_core::seed::widget`; the rules of the bill are in
+//! `spoor_store::metering`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use spoor_core::ValidationContext;
+use spoor_core::seed::message_id;
 use spoor_core::validate::validate;
-use spoor_store::metering::{CallSession, Group, Usage, UsageRow, WIDGET_EVENTS, Widget};
+use spoor_store::metering::{CallSession, Group, Usage, UsageRow};
 use spoor_store::{Batch, Project, Store, StoreError};
 
 /// How the cleanup job runs.
@@ -35,86 +36,8 @@ impl Default for MeteringConfig {
 /// The cleanup job's name (`spoor jobs run metering-cleanup`).
 pub const CLEANUP_JOB: &str = "metering-cleanup";
 
-/// Longest widget session id accepted.
-const MAX_SESSION_ID: usize = 200;
 /// Calls the cleanup completes per transaction.
 const CLEANUP_CHUNK: i64 = 10_000;
-
-/// A short, stable message id from the parts that make an event the same
-/// event: a widget that sends it twice (a retry) is stored once.
-/// A message id fixed by what identifies a message (a resend of the same
-/// event gets the same id, so it is stored once), after a prefix naming
-/// the route that made it.
-pub(crate) fn message_id(prefix: &str, parts: &[&str]) -> String {
-    // Parts are joined with a byte no id or name holds, so that ("ab", "c")
-    // and ("a", "bc") differ.
-    let digest = spoor_core::secret::hash(&parts.join("\u{1f}"));
-    format!("{prefix}-{}", &digest[..32])
-}
-
-/// Seed 001's tracking body, as the widget sends it, turned into a Spoor
-/// `track` message; an `Err` says what to fix.
-pub fn widget_message(widget: &Widget, body: &Value) -> Result<Value, String> {
-    let event_type = match body.get("event_type") {
-        Some(Value::String(s)) if WIDGET_EVENTS.contains(&s.as_str()) => s.clone(),
-        Some(other) => {
-            return Err(format!(
-                "event_type {other} is not one of {}",
-                WIDGET_EVENTS.join(", ")
-            ));
-        }
-        None => {
-            return Err(format!(
-                "send event_type: one of {}",
-                WIDGET_EVENTS.join(", ")
-            ));
-        }
-    };
-    let session_id = match body.get("session_id") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_SESSION_ID => {
-            s.trim().to_string()
-        }
-        Some(Value::Number(n)) => n.to_string(),
-        _ => {
-            return Err(format!(
-                "send session_id: the widget session's id, 1 to {MAX_SESSION_ID} characters"
-            ));
-        }
-    };
-    let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_string);
-    let timestamp = body.get("timestamp").cloned().unwrap_or(Value::Null);
-    let stamp = match &timestamp {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => String::new(),
-    };
-    let mut message = json!({
-        "type": "track",
-        "event": event_type,
-        "anonymousId": session_id,
-        "properties": {
-            "widget_id": widget.id,
-            "session_id": session_id,
-        },
-        "context": {"sessionId": session_id},
-    });
-    if !stamp.is_empty() {
-        message["timestamp"] = timestamp;
-        // Without a time there is nothing that makes two sends the same event.
-        message["messageId"] = json!(message_id(
-            "w",
-            &[&widget.id, &session_id, &event_type, &stamp]
-        ));
-    }
-    if let Some(url) = text("page_url") {
-        message["properties"]["page_url"] = json!(url);
-        message["context"]["page"] = json!({ "url": url });
-    }
-    if let Some(agent) = text("user_agent") {
-        message["context"]["userAgent"] = json!(agent);
-    }
-    Ok(message)
-}
 
 /// The `call_end` the cleanup job records for a call whose end never came: at
 /// its start plus `infer_after`, marked inferred. Its message id is fixed per
@@ -338,56 +261,5 @@ impl Report {
             ]
         });
         spoor_core::csv_export::to_string(std::iter::once(header).chain(rows))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn widget() -> Widget {
-        Widget {
-            id: "0b0e7f5e-8f7c-4d0e-9a55-0c2b1f0a9d11".into(),
-            project_id: 1,
-            name: "w".into(),
-            domains: vec![],
-            demo: false,
-            active: true,
-            rate_limit_per_minute: 60,
-            created_at: 0,
-            keep_full_ip: false,
-        }
-    }
-
-    #[test]
-    fn a_resent_widget_event_has_the_same_message_id_and_another_does_not() {
-        let body = json!({"event_type": "call_start", "session_id": "s1",
-            "timestamp": "2026-11-20T10:00:00Z", "page_url": "https://a.io/x"});
-        let first = widget_message(&widget(), &body).unwrap();
-        let again = widget_message(&widget(), &body).unwrap();
-        assert_eq!(first["messageId"], again["messageId"]);
-        let mut other = body.clone();
-        other["event_type"] = json!("call_end");
-        assert_ne!(
-            widget_message(&widget(), &other).unwrap()["messageId"],
-            first["messageId"]
-        );
-        assert_eq!(first["properties"]["widget_id"], json!(widget().id));
-        assert_eq!(first["context"]["page"]["url"], json!("https://a.io/x"));
-    }
-
-    #[test]
-    fn bad_widget_bodies_say_what_to_fix() {
-        let e = widget_message(
-            &widget(),
-            &json!({"event_type": "call_paused", "session_id": "s"}),
-        )
-        .unwrap_err();
-        assert!(
-            e.contains("widget_load, widget_open, call_start, call_end, call_error"),
-            "{e}"
-        );
-        let e = widget_message(&widget(), &json!({"event_type": "call_end"})).unwrap_err();
-        assert!(e.contains("session_id"), "{e}");
     }
 }

@@ -499,11 +499,9 @@ pub fn new_contact_id(project_id: i64, user_id: Option<&str>, email: Option<&str
     format!("contact_{}", &digest[..24])
 }
 
-/// An email as contacts are matched by it: trimmed, lowercase, with an `@`.
-pub fn normal_email(s: &str) -> Option<String> {
-    let s = s.trim().to_lowercase();
-    (s.len() <= 320 && s.contains('@') && !s.contains(char::is_whitespace)).then_some(s)
-}
+/// How contacts are matched by email; defined beside the CRM route's
+/// translation, which needs it too.
+pub use spoor_core::seed::crm::normal_email;
 
 /// A contact, as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -25,14 +25,9 @@ use serde::Serialize;
 /// The metering processor's name: its cursor's and its lease's.
 pub const METERING_PROCESSOR: &str = "metering";
 
-/// The event names a widget sends, in the order a call goes through them.
-pub const WIDGET_EVENTS: [&str; 5] = [
-    "widget_load",
-    "widget_open",
-    "call_start",
-    "call_end",
-    "call_error",
-];
+/// The event names a widget sends, in the order a call goes through them
+/// (defined beside the widget route's translation).
+pub use spoor_core::seed::widget::WIDGET_EVENTS;
 
 /// The SQL condition that picks widget events out of the log; the partial
 /// index that makes the metering processor's reads cheap has the same one.

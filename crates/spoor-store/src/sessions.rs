@@ -30,8 +30,7 @@ use crate::working_set::{DerivedReads, FastMap};
 pub const SESSION_PROCESSOR: &str = "sessions";
 /// Inactivity that ends a session, and that separates derived sessions.
 pub const INACTIVITY_MS: i64 = 30 * 60_000;
-/// The track event that ends a session.
-pub const SESSION_END: &str = "$session_end";
+pub use spoor_core::event::SESSION_END;
 
 /// What the processor reads of an event.
 #[derive(Clone, Debug, Default)]

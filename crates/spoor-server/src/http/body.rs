@@ -2,7 +2,6 @@
 //! JSON depth. Bodies may be `application/json` or `text/plain` (what
 //! `navigator.sendBeacon` sends without a preflight), optionally gzip.
 
-use std::io::Read;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
-use spoor_core::limits::json_depth;
+use spoor_core::limits::{GunzipError, json_depth};
 use tokio::time::{Instant, Sleep};
 
 use super::error::ApiError;
@@ -216,20 +215,16 @@ pub fn is_gzip(raw: &[u8]) -> bool {
     raw.starts_with(&GZIP_MAGIC)
 }
 
+/// Inflates a gzip body within `max` bytes (`spoor_core::limits::gunzip`):
+/// 400 when it is not gzip, 413 past the bound.
 pub fn gunzip(raw: &[u8], max: usize) -> Result<Bytes, ApiError> {
-    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(max));
-    // Read one byte past the limit to tell "exactly at the limit" from "over it",
-    // without ever inflating more than that (a gzip bomb stops here).
-    let mut decoder = flate2::read::GzDecoder::new(raw).take(max as u64 + 1);
-    decoder
-        .read_to_end(&mut out)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid gzip: {e}")))?;
-    if out.len() > max {
-        return Err(ApiError::TooLarge(format!(
+    match spoor_core::limits::gunzip(raw, max) {
+        Ok(out) => Ok(Bytes::from(out)),
+        Err(e @ GunzipError::Invalid(_)) => Err(ApiError::BadRequest(e.to_string())),
+        Err(GunzipError::TooLarge { max }) => Err(ApiError::TooLarge(format!(
             "the request body is larger than {max} bytes after gzip decompression"
-        )));
+        ))),
     }
-    Ok(Bytes::from(out))
 }
 
 /// Parses the body as JSON, with a message that says where it broke.

@@ -1,5 +1,5 @@
 //! Seed 002's ingestion route, `POST /functions/v1/ingest-events`, with the
-//! write key in `x-api-key`: the body is translated by `crate::friction` and
+//! write key in `x-api-key`: the body is translated by `spoor_core::seed::friction` and
 //! goes through the same validation, deduplication and commit as any event.
 //! It answers the seed's `{"success": true, "processed": N, "breakdown":
 //! {"friction": F, "heatmap": H, "performance": P}}` once committed, counting
@@ -11,11 +11,11 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
 use spoor_core::ValidationContext;
+use spoor_core::seed::friction::{Envelope, translate};
 
 use super::body;
 use super::error::ApiError;
 use super::incoming::{Incoming, RejectedItem};
-use crate::friction::{Envelope, translate};
 
 /// The seed's answer, its fields in the seed's order.
 #[derive(Serialize)]

@@ -8,35 +8,20 @@
 use axum::Json;
 use serde_json::{Value, json};
 use spoor_core::ValidationContext;
-use spoor_store::sessions::SESSION_END;
+use spoor_core::seed::session_end;
 
 use super::blocking;
 use super::body;
 use super::error::ApiError;
 use super::incoming::Incoming;
 
-/// Longest session id accepted, as for `context.sessionId` elsewhere.
-const MAX_SESSION_ID: usize = 200;
-
 pub async fn end(incoming: Incoming) -> Result<Json<Value>, ApiError> {
     let payload: Value = body::parse_json(&incoming.bytes)?;
-    let session_id = match payload.get("session_id") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_SESSION_ID => {
-            s.trim().to_string()
-        }
-        Some(Value::Number(n)) => n.to_string(),
-        _ => {
-            return Err(ApiError::BadRequest(format!(
-                "send {{\"session_id\": \"...\"}}: a session id of 1 to {MAX_SESSION_ID} characters"
-            )));
-        }
-    };
+    let session_id = session_end::session_id(&payload).map_err(ApiError::BadRequest)?;
     let key = incoming
         .authorize(payload.get("writeKey").and_then(Value::as_str))
         .await?;
-    // The message carries the session's own visitor, so that ending it adds
-    // nobody to the visitor counts; a session not derived yet gets one named
-    // after it.
+    // The message carries the session's own visitor when it is known.
     let store = incoming.app.store.clone();
     let (project, sid) = (key.project_id, session_id.clone());
     let known = blocking(move || Ok(store.session(project, &sid)?)).await?;
@@ -44,18 +29,7 @@ pub async fn end(incoming: Incoming) -> Result<Json<Value>, ApiError> {
         Some(s) => (s.user_id, s.anonymous_id),
         None => (None, None),
     };
-    let mut message = json!({
-        "type": "track",
-        "event": SESSION_END,
-        "messageId": format!("session-end:{session_id}"),
-        "properties": {"reason": "explicit"},
-        "context": {"sessionId": session_id},
-    });
-    match (user_id, anonymous_id) {
-        (_, Some(anonymous)) => message["anonymousId"] = json!(anonymous),
-        (Some(user), None) => message["userId"] = json!(user),
-        (None, None) => message["anonymousId"] = json!(format!("session:{session_id}")),
-    }
+    let message = session_end::message(&session_id, user_id, anonymous_id);
     let ctx = ValidationContext {
         received_at: incoming.received_at,
         ..Default::default()

@@ -79,7 +79,7 @@ async fn track_one(incoming: &Incoming) -> Result<(&'static str, Value), ApiErro
     }
     check_domain(&widget, incoming.headers(), &payload)?;
     let message =
-        crate::metering::widget_message(&widget, &payload).map_err(ApiError::BadRequest)?;
+        spoor_core::seed::widget::message(&widget.id, &payload).map_err(ApiError::BadRequest)?;
     if widget.demo {
         return Ok((
             "demo",

@@ -17,7 +17,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::metering::message_id;
+use super::message_id;
 
 /// The seed's three event types, in the response's `breakdown` order.
 pub const TYPES: [&str; 3] = ["friction", "heatmap", "performance"];
@@ -88,7 +88,7 @@ pub fn translate(env: &Envelope, event: &Value) -> Result<(usize, Vec<Value>), S
     let timestamp = match e.get("timestamp") {
         Some(Value::String(s)) => Value::String(s.clone()),
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(ms) => Value::String(spoor_core::time::format_iso(ms)),
+            Some(ms) => Value::String(crate::time::format_iso(ms)),
             None => return Err("timestamp must be ISO-8601 text or ms since the epoch".into()),
         },
         _ => return Err("send timestamp: ISO-8601 text or ms since the epoch".into()),

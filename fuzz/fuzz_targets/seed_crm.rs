@@ -1,0 +1,30 @@
+//! Seed 003's CRM track-event body (`/make-server-b43c05fb/track-event`,
+//! `/v1/crm/track-event`), translated (spoor_core::seed::crm) and validated.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use spoor_core::MessageType;
+use spoor_core::seed::crm::{normal_email, track};
+use spoor_fuzz::{context, json, validate_checked};
+
+fuzz_target!(|data: &[u8]| {
+    let Some(body) = json(data) else { return };
+    let Ok((message, user_id, email)) = track(&body) else {
+        return;
+    };
+    // The CRM only tracks identified customers.
+    assert!(user_id.is_some() || email.is_some());
+    if let Some(e) = &email {
+        assert_eq!(
+            normal_email(e).as_ref(),
+            Some(e),
+            "a normal email is its own normal form"
+        );
+    }
+    if let Some(v) = validate_checked(message, &context()) {
+        assert_eq!(v.event.kind, MessageType::Track);
+        if user_id.is_some() {
+            assert_eq!(v.event.user_id, user_id);
+        }
+    }
+});
