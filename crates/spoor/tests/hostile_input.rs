@@ -412,3 +412,65 @@ async fn viewers_see_where_alerts_and_reports_go_but_not_the_secret_urls() {
         );
     }
 }
+
+/// How far the sessions processor is behind the log, from `/metrics`.
+async fn sessions_behind(s: &Spoor) -> Option<i64> {
+    s.metrics().await.lines().find_map(|line| {
+        line.strip_prefix("spoor_processor_behind_events{processor=\"sessions\"} ")
+            .and_then(|n| n.trim().parse().ok())
+    })
+}
+
+/// Someone erased before the sessions processor has read their events leaves
+/// a stretch of the log with no event in it. A pass over that stretch once
+/// took its idle time from `i64::MIN` and overflowed, which stopped the
+/// processor for good: no session was derived again until a restart. Found
+/// by the API fuzzing (scripts/apifuzz) on PostgreSQL, where the processor
+/// waits for the log to settle and so reads after the erasure.
+#[tokio::test]
+async fn an_erasure_that_empties_a_stretch_of_the_log_does_not_stop_sessions() {
+    let s = Spoor::start_with(&["--db-statement-timeout", "2"]).await;
+    let (status, _) = s.batch(vec![common::track("gone-1", "gone")]).await;
+    assert_eq!(status, 200);
+    // The processor notes the log's newest event (on PostgreSQL it reads up
+    // to it only once the log has settled); on SQLite it reads at once.
+    let noted = Instant::now() + Duration::from_secs(5);
+    while sessions_behind(&s).await != Some(1) && Instant::now() < noted {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = s
+        .http
+        .delete(format!("{}/v1/users/gone", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = s.batch(vec![common::track("kept-1", "kept")]).await;
+    assert_eq!(status, 200);
+
+    // The processor passes over the emptied stretch and goes on.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sessions_behind(&s).await != Some(0) {
+        assert!(
+            Instant::now() < deadline,
+            "the sessions processor stopped behind the emptied stretch: {:?}",
+            sessions_behind(&s).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    loop {
+        let (status, body) = get(&s, "/api/projects/1/sessions?user_id=kept").await;
+        assert_eq!(status, 200, "{body}");
+        if body["sessions"].as_array().is_some_and(|a| a.len() == 1) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline + Duration::from_secs(30),
+            "no session derived after the erasure: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    alive(&s).await;
+}

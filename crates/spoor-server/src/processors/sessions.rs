@@ -125,7 +125,11 @@ impl Pass for Sessions {
         // Sessions this pass touched that are already idle end now, so that a
         // pass leaves them as the timeout would (a rebuild is then complete the
         // moment its passes are).
-        let idle_before = spoor_core::time::now_ms().min(newest) - INACTIVITY_MS;
+        // A pass may read no event at all (an erasure emptied its stretch of
+        // the log), and then `newest` is `i64::MIN`.
+        let idle_before = spoor_core::time::now_ms()
+            .min(newest)
+            .saturating_sub(INACTIVITY_MS);
         for session in sessions.iter_mut() {
             if session.ended_at.is_none() && session.last_seen_at < idle_before {
                 session.ended_at = Some(session.last_seen_at);
