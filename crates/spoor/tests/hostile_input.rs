@@ -474,3 +474,35 @@ async fn an_erasure_that_empties_a_stretch_of_the_log_does_not_stop_sessions() {
     }
     alive(&s).await;
 }
+
+/// Requests axum refuses before any handler runs (a path segment that is not
+/// a number, a query string that does not parse, a method the route does not
+/// serve) are answered in the API's error shape like every other error: the
+/// OpenAPI document promises it and the API fuzzing holds the server to it.
+#[tokio::test]
+async fn requests_refused_before_any_handler_are_answered_as_json_errors() {
+    let s = Spoor::start().await;
+    for (method, path, expected) in [
+        (reqwest::Method::GET, "/api/projects/first/keys", 400),
+        (reqwest::Method::GET, "/api/projects/1/events/1e99", 400),
+        (reqwest::Method::GET, "/v1/events?limit=many", 400),
+        (reqwest::Method::PUT, "/api/projects/1/keys", 405),
+    ] {
+        let r = s
+            .http
+            .request(method.clone(), format!("{}{path}", s.url))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_string();
+        let (status, body) = status_json(r).await;
+        assert_eq!(status, expected, "{method} {path}: {body}");
+        assert_eq!(content_type, "application/json", "{method} {path}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{method} {path}: {body}"
+        );
+    }
+    alive(&s).await;
+}

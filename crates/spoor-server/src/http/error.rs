@@ -2,7 +2,9 @@
 //! `{"error": "..."}` with a sentence that tells the sender what to fix.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -84,6 +86,40 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The most of a plain-text rejection's body kept as its error message.
+const MAX_REJECTION_BYTES: usize = 4096;
+
+/// Puts axum's own rejections into the API's error shape. A path segment that
+/// is not a number, a query string that does not parse, a body over the
+/// framework's limit or a method the route does not serve is refused by axum
+/// before any handler runs, in plain text or with no body at all; clients of
+/// this API (and its OpenAPI document) read every error as `{"error": "..."}`.
+pub async fn json_rejections(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v.as_bytes().starts_with(b"text/plain"),
+    };
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REJECTION_BYTES)
+        .await
+        .ok()
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_string());
+    let mut answer = (status, Json(json!({ "error": text }))).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
 }
 
 impl From<IngestError> for ApiError {

@@ -231,6 +231,7 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(|| async {
             ApiError::NotFound("no such route; see the API in the README".into())
         })
+        .layer(middleware::from_fn(error::json_rejections))
         .layer(middleware::from_fn_with_state(app.clone(), body::deadline))
         .layer(middleware::from_fn_with_state(app.clone(), per_client))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
