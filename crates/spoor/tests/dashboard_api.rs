@@ -411,3 +411,88 @@ async fn every_operation_in_the_openapi_document_is_routed() {
         }
     }
 }
+
+/// The routes `http::router` serves, as (path, method), read from its source:
+/// each `.route(path, ...)` with the methods it names, and the CRM's routes
+/// under each prefix `crm_api()` is nested at.
+fn routed_operations() -> Vec<(String, String)> {
+    let source = include_str!("../../spoor-server/src/http/mod.rs");
+    let (router, crm) = source
+        .split_once("fn crm_api()")
+        .expect("the router source defines crm_api");
+    let crm = crm.split("\n}\n").next().unwrap();
+    let routes = |text: &str| -> Vec<(String, Vec<String>)> {
+        text.split(".route(")
+            .skip(1)
+            .map(|call| {
+                let mut depth = 1;
+                let end = call
+                    .char_indices()
+                    .find(|&(_, c)| {
+                        depth += match c {
+                            '(' => 1,
+                            ')' => -1,
+                            _ => 0,
+                        };
+                        depth == 0
+                    })
+                    .map(|(i, _)| i)
+                    .unwrap();
+                let call = &call[..end];
+                let path = call.split('"').nth(1).unwrap().to_string();
+                let methods = ["get", "post", "put", "patch", "delete", "options"]
+                    .into_iter()
+                    .filter(|m| {
+                        call.match_indices(&format!("{m}(")).any(|(i, _)| {
+                            // A method's own name, not the end of a longer one.
+                            i == 0 || {
+                                let before = call.as_bytes()[i - 1];
+                                !(before.is_ascii_alphanumeric() || before == b'_')
+                            }
+                        })
+                    })
+                    .map(str::to_string)
+                    .collect();
+                (path, methods)
+            })
+            .collect()
+    };
+    let mut operations = Vec::new();
+    for (path, methods) in routes(router) {
+        operations.extend(methods.into_iter().map(|m| (path.clone(), m)));
+    }
+    let prefixes: Vec<&str> = router
+        .split(".nest(\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(prefixes.len(), 2, "the CRM's API is nested twice");
+    for prefix in prefixes {
+        for (path, methods) in routes(crm) {
+            operations.extend(methods.into_iter().map(|m| (format!("{prefix}{path}"), m)));
+        }
+    }
+    operations
+}
+
+/// The other way round: every route the router serves is in the document,
+/// each of its methods too, so that what the document says (and the API
+/// fuzzing of scripts/apifuzz, which works from it) covers the whole API.
+#[test]
+fn every_routed_operation_is_in_the_openapi_document() {
+    let doc: Value =
+        serde_json::from_str(include_str!("../../spoor-server/src/http/openapi.json")).unwrap();
+    let operations = routed_operations();
+    assert!(operations.len() > 100, "{operations:?}");
+    assert!(operations.contains(&("/v1/crm/tasks/{task}".into(), "patch".into())));
+    assert!(operations.contains(&("/v1/batch".into(), "options".into())));
+    let missing: Vec<String> = operations
+        .iter()
+        .filter(|(path, method)| doc["paths"][path][method].is_null())
+        .map(|(path, method)| format!("{} {path}", method.to_uppercase()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not in the OpenAPI document: {missing:?}"
+    );
+}

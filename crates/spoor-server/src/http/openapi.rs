@@ -1,6 +1,8 @@
-//! `GET /api/openapi.json`: the dashboard API described as OpenAPI 3.1. The
-//! document is written by hand; a test checks that every operation it lists is
-//! routed.
+//! `GET /api/openapi.json`: the whole HTTP API described as OpenAPI 3.1
+//! (ingestion, the seed systems' routes, the dashboard API, operations). The
+//! document is written by hand; tests check that every operation it lists is
+//! routed and every route is listed, and `scripts/apifuzz` fuzzes the server
+//! from it, holding every answer to the status codes and schemas it gives.
 
 use axum::http::header;
 use axum::response::IntoResponse;
