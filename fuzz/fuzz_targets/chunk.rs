@@ -1,13 +1,14 @@
-//! A session-recording chunk as `POST /v1/recordings` takes it: gzip inflated
-//! within a bound when it starts as gzip, then the chunk check (its ids and
-//! rrweb events; spoor_core::media::check_chunk). The route itself
+//! A session-recording chunk as `POST /v1/recordings` takes it: a gzip chunk
+//! checked as it is inflated within a bound (spoor_core::media::check_gzip_chunk),
+//! a plain one checked whole (check_chunk). The route itself
 //! (crates/spoor-server/src/http/uploads.rs) only reads the body and stores
-//! what these two pure steps accept.
+//! what these pure steps accept. A gzip chunk must be judged as inflating it
+//! whole and checking that would judge it.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use spoor_core::limits::gunzip;
-use spoor_core::media::{ChunkLimits, check_chunk};
+use spoor_core::media::{ChunkError, ChunkLimits, check_chunk, check_gzip_chunk};
 
 /// Small limits, so that the fuzzer reaches them.
 const MAX_DECODED: usize = 256 * 1024;
@@ -17,18 +18,34 @@ const LIMITS: ChunkLimits = ChunkLimits {
 };
 
 fuzz_target!(|data: &[u8]| {
-    let json = if data.starts_with(&[0x1f, 0x8b]) {
+    let checked = if data.starts_with(&[0x1f, 0x8b]) {
+        let streamed = check_gzip_chunk(data, MAX_DECODED, &LIMITS);
+        // The reference: inflate whole within the bound, then check.
         match gunzip(data, MAX_DECODED) {
             Ok(out) => {
                 assert!(out.len() <= MAX_DECODED);
-                out
+                let whole = check_chunk(&out, &LIMITS);
+                assert_eq!(
+                    streamed.as_ref().ok(),
+                    whole.as_ref().ok(),
+                    "streamed and whole checks disagree"
+                );
             }
-            Err(_) => return,
+            Err(spoor_core::limits::GunzipError::TooLarge { .. }) => {
+                // Read as it inflates, a chunk may be refused as invalid JSON
+                // before the bound is reached; it is never accepted.
+                assert!(streamed.is_err(), "a chunk past the bound was accepted");
+            }
+            Err(_) => assert!(streamed.is_err(), "a chunk that is not gzip was accepted"),
         }
+        if let Err(ChunkError::TooLarge { max }) = &streamed {
+            assert_eq!(*max, MAX_DECODED);
+        }
+        streamed.ok()
     } else {
-        data.to_vec()
+        check_chunk(data, &LIMITS).ok()
     };
-    let Ok(info) = check_chunk(&json, &LIMITS) else {
+    let Some(info) = checked else {
         return;
     };
     assert!(info.events >= 1 && info.events <= LIMITS.max_events);

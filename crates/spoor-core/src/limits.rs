@@ -62,6 +62,51 @@ pub fn json_depth(bytes: &[u8]) -> usize {
     max
 }
 
+/// The inflated size a gzip stream's trailer states (its last member's size,
+/// modulo 4 GiB): a hint for allocation and budgets, never a bound.
+pub fn claimed_size(raw: &[u8]) -> Option<usize> {
+    if raw.len() < 18 || !raw.starts_with(&[0x1f, 0x8b]) {
+        return None;
+    }
+    let tail: [u8; 4] = raw[raw.len() - 4..].try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(tail)).ok()
+}
+
+/// A reader that fails with `ErrorKind::FileTooLarge` rather than give more
+/// than `max` bytes: inflating through it costs at most the reader's buffer,
+/// whatever the input claims.
+pub struct BoundedRead<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> BoundedRead<R> {
+    pub fn new(inner: R, max: usize) -> BoundedRead<R> {
+        BoundedRead {
+            inner,
+            left: max as u64,
+        }
+    }
+}
+
+impl<R: Read> Read for BoundedRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // One byte more than is left tells "exactly at the bound" from "past it".
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "larger than its bound once inflated",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
 /// Why a gzip body could not be inflated within its bound.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GunzipError {
@@ -90,6 +135,32 @@ pub fn gunzip(raw: &[u8], max: usize) -> Result<Vec<u8>, GunzipError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_reader_gives_the_bound_and_fails_past_it() {
+        let mut out = Vec::new();
+        BoundedRead::new(&[7u8; 100][..], 100)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out.len(), 100);
+        let mut out = Vec::new();
+        let e = BoundedRead::new(&[7u8; 101][..], 100)
+            .read_to_end(&mut out)
+            .unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(out.len() <= 100);
+    }
+
+    #[test]
+    fn the_claimed_size_is_read_from_the_trailer() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&[b'x'; 5000]).unwrap();
+        let raw = gz.finish().unwrap();
+        assert_eq!(claimed_size(&raw), Some(5000));
+        assert_eq!(claimed_size(b"not gzip at all, longer than 18"), None);
+        assert_eq!(claimed_size(&raw[..10]), None);
+    }
 
     #[test]
     fn depth_counts_nesting_outside_strings() {

@@ -163,7 +163,44 @@ fn id_field(v: Option<serde_json::Value>, name: &str, max: usize) -> Result<Stri
 /// id, a chunk id, and a non-empty array of rrweb events each with a numeric
 /// `type` and `timestamp` (ms).
 pub fn check_chunk(json: &[u8], limits: &ChunkLimits) -> Result<ChunkInfo, String> {
-    let raw: RawChunk = serde_json::from_slice(json).map_err(|e| {
+    check_parsed(serde_json::from_slice(json), limits)
+}
+
+/// Why a gzip chunk was refused.
+#[derive(Debug, PartialEq)]
+pub enum ChunkError {
+    /// It inflates past the bound.
+    TooLarge { max: usize },
+    /// It is not valid gzip.
+    NotGzip(String),
+    /// It inflates, but not to a chunk.
+    Invalid(String),
+}
+
+/// [`check_chunk`] on a gzip chunk, checked as it is inflated and never held
+/// inflated: a 16 MB chunk costs a read buffer and its events' times, not
+/// 16 MB. At most `max` bytes are inflated.
+pub fn check_gzip_chunk(
+    raw: &[u8],
+    max: usize,
+    limits: &ChunkLimits,
+) -> Result<ChunkInfo, ChunkError> {
+    let inflated = crate::limits::BoundedRead::new(flate2::read::GzDecoder::new(raw), max);
+    let parsed = serde_json::from_reader(std::io::BufReader::with_capacity(64 * 1024, inflated));
+    match &parsed {
+        Err(e) if e.io_error_kind() == Some(std::io::ErrorKind::FileTooLarge) => {
+            Err(ChunkError::TooLarge { max })
+        }
+        Err(e) if e.io_error_kind().is_some() => Err(ChunkError::NotGzip(e.to_string())),
+        _ => check_parsed(parsed, limits).map_err(ChunkError::Invalid),
+    }
+}
+
+fn check_parsed(
+    parsed: Result<RawChunk, serde_json::Error>,
+    limits: &ChunkLimits,
+) -> Result<ChunkInfo, String> {
+    let raw = parsed.map_err(|e| {
         if e.to_string().contains("recursion limit") {
             "the chunk nests too deeply to store (a page's DOM deeper than about 60 levels)".into()
         } else {
@@ -310,6 +347,42 @@ mod tests {
             (info.first_ts, info.last_ts, info.events),
             (1700000000100, 1700000000500, 2)
         );
+    }
+
+    fn gz(json: &str) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(json.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn a_gzip_chunk_is_judged_as_it_inflates_as_it_would_be_whole() {
+        let deep = format!("{}{}", r#"{"childNodes":["#.repeat(300), "]}".repeat(300));
+        let good = format!(
+            r#"{{"session_id":"s","chunk_id":"c","events":[{{"type":2,"timestamp":9,"data":{{"node":{deep}}}}},{{"type":3,"timestamp":12}}]}}"#
+        );
+        let limits = ChunkLimits::default();
+        let streamed = check_gzip_chunk(&gz(&good), good.len(), &limits).unwrap();
+        assert_eq!(streamed, check(&good).unwrap());
+        assert_eq!((streamed.first_ts, streamed.last_ts), (9, 12));
+        // One byte under the chunk's size is past the bound.
+        assert_eq!(
+            check_gzip_chunk(&gz(&good), good.len() - 1, &limits),
+            Err(ChunkError::TooLarge {
+                max: good.len() - 1
+            })
+        );
+        assert!(matches!(
+            check_gzip_chunk(&[0x1f, 0x8b, 8, 0, 1, 2, 3], 1000, &limits),
+            Err(ChunkError::NotGzip(_))
+        ));
+        let Err(ChunkError::Invalid(e)) =
+            check_gzip_chunk(&gz(r#"{"chunk_id":"c"}"#), 1000, &limits)
+        else {
+            panic!("a chunk without a session is invalid");
+        };
+        assert!(e.contains("send session_id"), "{e}");
     }
 
     #[test]
