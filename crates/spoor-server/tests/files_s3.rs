@@ -27,6 +27,7 @@ fn config(moto: &Moto, bucket: &str, prefix: &str) -> S3Config {
         secret_key: "spoor-test-secret".to_string(),
         path_style: true,
         prefix: prefix.to_string(),
+        staging_dir: std::env::temp_dir().join("spoor-s3-test-staging"),
     }
 }
 
@@ -119,6 +120,44 @@ async fn objects_round_trip_through_a_real_bucket() {
 }
 
 #[tokio::test]
+async fn a_staged_upload_streams_to_the_bucket_and_back_in_pieces() {
+    let moto = Moto::start();
+    moto.create_bucket("spoor-staged").await;
+    let staging = tempfile::tempdir().unwrap();
+    let store = FileStore::open(&FilesConfig::S3(S3Config {
+        staging_dir: staging.path().to_path_buf(),
+        ..config(&moto, "spoor-staged", "")
+    }))
+    .unwrap();
+    let data = noise(3 * 1024 * 1024 + 17, 9);
+    let mut staged = store.stage().await.unwrap();
+    for piece in data.chunks(100_000) {
+        staged.write(piece).await.unwrap();
+    }
+    store.put_staged("p1/videos/v.webm", staged).await.unwrap();
+    assert_eq!(
+        std::fs::read_dir(staging.path()).unwrap().count(),
+        0,
+        "the staged file is removed once the bucket has it"
+    );
+    let reader = store.stream("p1/videos/v.webm").await.unwrap();
+    assert_eq!(reader.len, data.len() as u64);
+    let mut got = Vec::new();
+    let mut pieces = 0;
+    let mut bytes = reader.bytes;
+    while let Some(piece) = futures_util::StreamExt::next(&mut bytes).await {
+        got.extend_from_slice(&piece.unwrap());
+        pieces += 1;
+    }
+    assert!(pieces > 1, "read in pieces, not whole");
+    assert_same(&Bytes::from(got), &data, "the streamed object");
+    assert!(matches!(
+        store.stream("p1/videos/none.webm").await,
+        Err(FileError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
 async fn a_prefix_keeps_stores_apart_in_one_bucket() {
     let moto = Moto::start();
     moto.create_bucket("shared").await;
@@ -189,6 +228,7 @@ async fn an_unreachable_endpoint_is_a_clear_error() {
         secret_key: "secret".into(),
         path_style: true,
         prefix: String::new(),
+        staging_dir: std::env::temp_dir().join("spoor-s3-test-staging"),
     })
     .unwrap();
     let put = store.put("p1/x", Bytes::from_static(b"x")).await;
@@ -255,6 +295,7 @@ fn scripted_store(endpoint: &str) -> S3Files {
         secret_key: "secret".into(),
         path_style: true,
         prefix: String::new(),
+        staging_dir: std::env::temp_dir().join("spoor-s3-test-staging"),
     })
     .unwrap()
 }

@@ -151,6 +151,7 @@ fn files_config(cli: &Cli) -> anyhow::Result<spoor_server::files::FilesConfig> {
             })?,
             path_style: cli.s3_path_style,
             prefix: String::new(),
+            staging_dir: cli.data_dir.join("staging"),
         }),
         None => FilesConfig::Local(
             cli.files_dir

@@ -6,16 +6,38 @@
 //! `put` returns only once the bytes are durable (fsynced, or acknowledged by
 //! the bucket), so an upload is answered 2xx only after its file and its row
 //! are both committed.
+//!
+//! Large files never pass through memory whole: an upload is written to a
+//! [`Staged`] file on disk as it arrives and handed to [`FileStore::put_staged`]
+//! (a rename in the directory store, a streamed PUT to a bucket), and a file
+//! is read back as a stream of pieces ([`FileStore::stream`]).
 
 mod local;
 mod s3;
+mod staged;
 
 use std::path::PathBuf;
+use std::pin::Pin;
 
 use bytes::Bytes;
+use futures_util::Stream;
 
 pub use local::LocalFiles;
 pub use s3::{S3Config, S3Files};
+pub use staged::Staged;
+
+/// A file's bytes in pieces of at most [`PIECE`] bytes, as they are read.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, FileError>> + Send>>;
+
+/// The size of the pieces a file is read in: large enough that a 200 MB video
+/// is a few thousand reads, small enough that many readers at once cost little.
+pub const PIECE: usize = 64 * 1024;
+
+/// A file opened for reading: its length and its bytes.
+pub struct FileReader {
+    pub len: u64,
+    pub bytes: ByteStream,
+}
 
 /// What went wrong with a file.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +88,36 @@ impl FileStore {
         }
     }
 
+    /// Starts writing an upload to disk, beside where the store can take it
+    /// from without a copy (the directory store) or stream it from (a bucket).
+    pub async fn stage(&self) -> Result<Staged, FileError> {
+        match self {
+            FileStore::Local(f) => f.stage().await,
+            FileStore::S3(f) => f.stage().await,
+        }
+    }
+
+    /// Stores a staged file under `key`, replacing what was there; returns once
+    /// durable. The staged file is used up either way.
+    pub async fn put_staged(&self, key: &str, staged: Staged) -> Result<(), FileError> {
+        check_key(key)?;
+        match self {
+            FileStore::Local(f) => f.put_staged(key, staged).await,
+            FileStore::S3(f) => f.put_staged(key, staged).await,
+        }
+    }
+
+    /// Opens a file to read it piece by piece, never whole.
+    pub async fn stream(&self, key: &str) -> Result<FileReader, FileError> {
+        check_key(key)?;
+        match self {
+            FileStore::Local(f) => f.stream(key).await,
+            FileStore::S3(f) => f.stream(key).await,
+        }
+    }
+
+    /// The whole file in memory: only for files whose size is bounded small
+    /// (a recording chunk, a report being emailed).
     pub async fn get(&self, key: &str) -> Result<Bytes, FileError> {
         check_key(key)?;
         match self {

@@ -11,14 +11,16 @@
 //! never a silent loss.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use reqwest::{Method, StatusCode, Url};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
-use super::FileError;
+use super::{FileError, FileReader, Staged, staged};
 
 /// How long to wait for a connection, for an answer to start, and between two
 /// reads of a body: a bucket that is silent this long is not coming back.
@@ -67,6 +69,9 @@ pub struct S3Config {
     /// Put before every key, so one bucket can hold more than Spoor's files;
     /// "" for none.
     pub prefix: String,
+    /// A local directory where uploads are written as they arrive, then
+    /// streamed to the bucket from there.
+    pub staging_dir: PathBuf,
 }
 
 /// By hand rather than derived, so that logging a configuration never prints
@@ -81,6 +86,7 @@ impl fmt::Debug for S3Config {
             .field("secret_key", &"<redacted>")
             .field("path_style", &self.path_style)
             .field("prefix", &self.prefix)
+            .field("staging_dir", &self.staging_dir)
             .finish()
     }
 }
@@ -98,12 +104,15 @@ struct Inner {
     prefix: String,
     /// The endpoint as configured, for messages.
     endpoint: String,
+    staging_dir: PathBuf,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Op {
     Put,
     Get,
+    /// A GET whose answer is read as it comes, not whole.
+    Stream,
     Delete,
 }
 
@@ -111,7 +120,7 @@ impl Op {
     fn method(self) -> Method {
         match self {
             Op::Put => Method::PUT,
-            Op::Get => Method::GET,
+            Op::Get | Op::Stream => Method::GET,
             Op::Delete => Method::DELETE,
         }
     }
@@ -123,10 +132,23 @@ impl fmt::Display for Op {
     }
 }
 
+/// What a request sends.
+enum Payload {
+    Nothing,
+    Bytes(Bytes),
+    /// A staged upload, read from disk afresh by each attempt.
+    File {
+        path: PathBuf,
+        len: u64,
+    },
+}
+
 /// What one attempt at a request came to.
 enum Attempt {
     /// The bucket answered; the body is read whole.
     Answered(StatusCode, Bytes),
+    /// The bucket answered 2xx to a GET whose body is read as it comes.
+    Streaming(reqwest::Response),
     /// No answer, or the connection broke; `retry` when trying again may help.
     Failed { reason: String, retry: bool },
 }
@@ -196,6 +218,7 @@ impl S3Files {
                 .map_err(|_| setup(format!("the key prefix {prefix:?} is not allowed")))?;
             format!("{prefix}/")
         };
+        staged::sweep(&config.staging_dir);
         Ok(S3Files {
             inner: Arc::new(Inner {
                 client: http_client()?,
@@ -203,6 +226,7 @@ impl S3Files {
                 credentials: Credentials::new(&config.access_key, &config.secret_key),
                 prefix,
                 endpoint: endpoint.to_string(),
+                staging_dir: config.staging_dir.clone(),
             }),
         })
     }
@@ -217,27 +241,81 @@ impl S3Files {
     }
 
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), FileError> {
-        let (status, body) = self.request(Op::Put, key, Some(bytes)).await?;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(self.refused(Op::Put, key, status, &body))
+        self.put_payload(key, Payload::Bytes(bytes)).await
+    }
+
+    pub async fn stage(&self) -> Result<Staged, FileError> {
+        Staged::create(&self.inner.staging_dir).await
+    }
+
+    /// Streams the staged file to the bucket in one PUT (S3 takes up to 5 GB
+    /// so; uploads are bounded far below that). The staged file is removed
+    /// when `staged` is dropped, whatever the outcome.
+    pub async fn put_staged(&self, key: &str, mut staged: Staged) -> Result<(), FileError> {
+        staged.close(false).await?;
+        let payload = Payload::File {
+            path: staged.path().to_path_buf(),
+            len: staged.len(),
+        };
+        self.put_payload(key, payload).await
+    }
+
+    async fn put_payload(&self, key: &str, payload: Payload) -> Result<(), FileError> {
+        match self.request(Op::Put, key, &payload).await? {
+            Attempt::Answered(status, _) if status.is_success() => Ok(()),
+            Attempt::Answered(status, body) => Err(self.refused(Op::Put, key, status, &body)),
+            _ => Err(FileError::Io(format!("S3 PUT {key}: an unexpected answer"))),
         }
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, FileError> {
-        let (status, body) = self.request(Op::Get, key, None).await?;
-        if status.is_success() {
-            Ok(body)
-        } else if is_no_such_key(status, &body) {
-            Err(FileError::NotFound(key.to_string()))
+        match self.request(Op::Get, key, &Payload::Nothing).await? {
+            Attempt::Answered(status, body) if status.is_success() => Ok(body),
+            Attempt::Answered(status, body) => Err(self.not_got(key, status, &body)),
+            _ => Err(FileError::Io(format!("S3 GET {key}: an unexpected answer"))),
+        }
+    }
+
+    /// A GET whose body is handed on piece by piece as it arrives.
+    pub async fn stream(&self, key: &str) -> Result<FileReader, FileError> {
+        match self.request(Op::Stream, key, &Payload::Nothing).await? {
+            Attempt::Streaming(response) => {
+                let len = response.content_length().unwrap_or(0);
+                let key = key.to_string();
+                let bytes = response.bytes_stream().map(move |piece| {
+                    piece.map_err(|e| {
+                        FileError::Io(format!(
+                            "S3 GET {key}: the answer broke off: {}",
+                            e.without_url()
+                        ))
+                    })
+                });
+                Ok(FileReader {
+                    len,
+                    bytes: Box::pin(bytes),
+                })
+            }
+            Attempt::Answered(status, body) => Err(self.not_got(key, status, &body)),
+            Attempt::Failed { .. } => Err(FileError::Io(format!("S3 GET {key}: no answer"))),
+        }
+    }
+
+    fn not_got(&self, key: &str, status: StatusCode, body: &[u8]) -> FileError {
+        if is_no_such_key(status, body) {
+            FileError::NotFound(key.to_string())
         } else {
-            Err(self.refused(Op::Get, key, status, &body))
+            self.refused(Op::Get, key, status, body)
         }
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), FileError> {
-        let (status, body) = self.request(Op::Delete, key, None).await?;
+        let Attempt::Answered(status, body) =
+            self.request(Op::Delete, key, &Payload::Nothing).await?
+        else {
+            return Err(FileError::Io(format!(
+                "S3 DELETE {key}: an unexpected answer"
+            )));
+        };
         // S3 answers 204 for a missing key too; some compatible services say
         // NoSuchKey instead, which means the same here.
         if status.is_success() || is_no_such_key(status, &body) {
@@ -248,34 +326,30 @@ impl S3Files {
     }
 
     /// Sends one request, once more after a connection error or a 5xx, and
-    /// returns the bucket's answer, whatever its status.
-    async fn request(
-        &self,
-        op: Op,
-        key: &str,
-        body: Option<Bytes>,
-    ) -> Result<(StatusCode, Bytes), FileError> {
+    /// returns the bucket's answer, whatever its status (never `Failed`).
+    async fn request(&self, op: Op, key: &str, payload: &Payload) -> Result<Attempt, FileError> {
         let object = format!("{}{key}", self.inner.prefix);
-        let mut attempt = self.attempt(op, &object, body.clone()).await;
+        let mut attempt = self.attempt(op, &object, payload).await;
         let retry = match &attempt {
             Attempt::Answered(status, _) => status.is_server_error().then(|| status.to_string()),
+            Attempt::Streaming(_) => None,
             Attempt::Failed { reason, retry } => retry.then(|| reason.clone()),
         };
         if let Some(why) = retry {
             tracing::warn!(key, "S3 {op} failed ({why}); trying once more");
             tokio::time::sleep(RETRY_PAUSE).await;
-            attempt = self.attempt(op, &object, body).await;
+            attempt = self.attempt(op, &object, payload).await;
         }
         match attempt {
-            Attempt::Answered(status, body) => Ok((status, body)),
             Attempt::Failed { reason, .. } => Err(FileError::Io(format!(
                 "S3 {op} {key}: {} did not answer: {reason}",
                 self.inner.endpoint
             ))),
+            answered => Ok(answered),
         }
     }
 
-    async fn attempt(&self, op: Op, object: &str, body: Option<Bytes>) -> Attempt {
+    async fn attempt(&self, op: Op, object: &str, payload: &Payload) -> Attempt {
         let inner = &self.inner;
         let credentials = Some(&inner.credentials);
         let url = match op {
@@ -283,7 +357,7 @@ impl S3Files {
                 .bucket
                 .put_object(credentials, object)
                 .sign(SIGNATURE_TTL),
-            Op::Get => inner
+            Op::Get | Op::Stream => inner
                 .bucket
                 .get_object(credentials, object)
                 .sign(SIGNATURE_TTL),
@@ -292,26 +366,47 @@ impl S3Files {
                 .delete_object(credentials, object)
                 .sign(SIGNATURE_TTL),
         };
-        let limit = match (&body, op) {
-            (Some(bytes), _) => {
-                TIMEOUT + Duration::from_secs(bytes.len() as u64 / MIN_BYTES_PER_SECOND)
-            }
-            (None, Op::Get) => GET_LIMIT,
-            (None, _) => TIMEOUT,
+        let sent = |len: u64| TIMEOUT + Duration::from_secs(len / MIN_BYTES_PER_SECOND);
+        let limit = match (payload, op) {
+            (Payload::Bytes(bytes), _) => sent(bytes.len() as u64),
+            (Payload::File { len, .. }, _) => sent(*len),
+            (Payload::Nothing, Op::Get | Op::Stream) => GET_LIMIT,
+            (Payload::Nothing, _) => TIMEOUT,
         };
         let mut request = inner.client.request(op.method(), url).timeout(limit);
-        if let Some(bytes) = body {
-            // S3 refuses a PUT without a Content-Length, and for an empty
-            // body the HTTP client would leave it out.
-            request = request
-                .header(reqwest::header::CONTENT_LENGTH, bytes.len())
-                .body(bytes);
+        // S3 refuses a PUT without a Content-Length, and for an empty body
+        // (or a stream) the HTTP client would leave it out.
+        match payload {
+            Payload::Nothing => {}
+            Payload::Bytes(bytes) => {
+                request = request
+                    .header(reqwest::header::CONTENT_LENGTH, bytes.len())
+                    .body(bytes.clone());
+            }
+            Payload::File { path, len } => {
+                let file = match tokio::fs::File::open(path).await {
+                    Ok(f) => f,
+                    Err(e) => {
+                        return Attempt::Failed {
+                            reason: format!("cannot open the staged upload: {e}"),
+                            retry: false,
+                        };
+                    }
+                };
+                let pieces = tokio_util::io::ReaderStream::with_capacity(file, super::PIECE);
+                request = request
+                    .header(reqwest::header::CONTENT_LENGTH, *len)
+                    .body(reqwest::Body::wrap_stream(pieces));
+            }
         }
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => return failed(e),
         };
         let status = response.status();
+        if op == Op::Stream && status.is_success() {
+            return Attempt::Streaming(response);
+        }
         match response.bytes().await {
             Ok(body) => Attempt::Answered(status, body),
             Err(e) => failed(e),
@@ -461,6 +556,7 @@ mod tests {
             secret_key: "very-secret".into(),
             path_style: true,
             prefix: String::new(),
+            staging_dir: std::env::temp_dir().join("spoor-s3-unit-staging"),
         }
     }
 
