@@ -9,6 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use spoor_core::limits::gunzip;
 use spoor_core::media::{ChunkError, ChunkLimits, check_chunk, check_gzip_chunk};
+use spoor_core::replay::EventsScanner;
 
 /// Small limits, so that the fuzzer reaches them.
 const MAX_DECODED: usize = 256 * 1024;
@@ -49,6 +50,23 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert!(info.events >= 1 && info.events <= LIMITS.max_events);
+    // A replay streams what the scanner finds inside the events array: for
+    // every chunk accepted, that is the chunk's events, whatever the pieces.
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        let mut scanner = EventsScanner::new();
+        let mut inside = Vec::new();
+        for piece in data.chunks(7) {
+            let range = scanner.feed(piece).expect("an accepted chunk scans");
+            inside.extend_from_slice(&piece[range]);
+        }
+        scanner.finish().expect("an accepted chunk scans to its end");
+        let mut array = b"[".to_vec();
+        array.extend_from_slice(&inside);
+        array.push(b']');
+        let events: Vec<&serde_json::value::RawValue> =
+            serde_json::from_slice(&array).expect("the events, as an array");
+        assert_eq!(events.len(), info.events);
+    }
     assert!(info.first_ts <= info.last_ts);
     assert!(info.first_ts >= 0);
     for id in [&info.session_id, &info.chunk_id] {

@@ -12,6 +12,7 @@ pub mod password;
 pub mod pattern;
 pub mod quantiles;
 pub mod range;
+pub mod replay;
 pub mod secret;
 pub mod seed;
 pub mod sketch;

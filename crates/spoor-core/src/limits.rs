@@ -62,16 +62,6 @@ pub fn json_depth(bytes: &[u8]) -> usize {
     max
 }
 
-/// The inflated size a gzip stream's trailer states (its last member's size,
-/// modulo 4 GiB): a hint for allocation and budgets, never a bound.
-pub fn claimed_size(raw: &[u8]) -> Option<usize> {
-    if raw.len() < 18 || !raw.starts_with(&[0x1f, 0x8b]) {
-        return None;
-    }
-    let tail: [u8; 4] = raw[raw.len() - 4..].try_into().ok()?;
-    usize::try_from(u32::from_le_bytes(tail)).ok()
-}
-
 /// A reader that fails with `ErrorKind::FileTooLarge` rather than give more
 /// than `max` bytes: inflating through it costs at most the reader's buffer,
 /// whatever the input claims.
@@ -149,17 +139,6 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::FileTooLarge);
         assert!(out.len() <= 100);
-    }
-
-    #[test]
-    fn the_claimed_size_is_read_from_the_trailer() {
-        use std::io::Write;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(&[b'x'; 5000]).unwrap();
-        let raw = gz.finish().unwrap();
-        assert_eq!(claimed_size(&raw), Some(5000));
-        assert_eq!(claimed_size(b"not gzip at all, longer than 18"), None);
-        assert_eq!(claimed_size(&raw[..10]), None);
     }
 
     #[test]

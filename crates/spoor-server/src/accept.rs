@@ -1,11 +1,15 @@
 //! The accept loop: HTTP/1.1 connections, bounded in number and per client,
-//! with a deadline for each request's headers, and a graceful stop.
+//! with a deadline for each request's headers, one for writes that make no
+//! progress, and a graceful stop.
 //!
 //! `axum::serve` has neither bound, and a client that opens connections and then
-//! sends its headers a byte at a time (slowloris) would hold them for ever.
+//! sends its headers a byte at a time (slowloris) would hold them for ever; one
+//! that stops reading an answer would hold the answer's memory for ever.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -14,8 +18,10 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::Sleep;
 use tower::ServiceExt;
 
 use crate::per_client::PerClient;
@@ -23,6 +29,8 @@ use crate::per_client::PerClient;
 pub struct AcceptConfig {
     pub max_connections: usize,
     pub header_timeout: Duration,
+    /// How long a write may wait on a client that does not read.
+    pub write_timeout: Duration,
     /// Connections each peer network may hold; `None` behind trusted proxies,
     /// whose peers are the proxies.
     pub per_peer: Option<Arc<PerClient>>,
@@ -82,6 +90,11 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
+        let stream = WriteDeadline {
+            inner: stream,
+            limit: config.write_timeout,
+            stalled: None,
+        };
         let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -94,4 +107,83 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// A connection whose writes must make progress: once a write has waited
+/// `limit` on a client that takes nothing, it fails, and hyper closes the
+/// connection, dropping the answer (and the memory it holds). A slow reader
+/// that keeps taking bytes is never cut off.
+struct WriteDeadline {
+    inner: TcpStream,
+    limit: Duration,
+    /// Started when a write first finds the client not reading.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteDeadline {
+    /// Passes on a write's outcome; while it waits, the stall's timer runs.
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if poll.is_ready() {
+            self.stalled = None;
+            return poll;
+        }
+        let limit = self.limit;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client took nothing of the answer in time",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for WriteDeadline {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteDeadline {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

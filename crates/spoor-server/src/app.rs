@@ -37,6 +37,9 @@ pub struct App {
     pub tombstones: Arc<crate::tombstones::Tombstones>,
     /// Where recordings, screenshots and exports keep their bytes.
     pub files: crate::files::FileStore,
+    /// Room for decoded recording chunks, in KiB, shared by every replay
+    /// (`UploadLimits::replay_memory_bytes`).
+    pub replay_memory: Arc<tokio::sync::Semaphore>,
     /// The exports job, run at once when a person queues an export (its lease
     /// still keeps it to one runner), rather than at the scheduler's next turn.
     pub exports: Arc<crate::scheduler::Job>,
@@ -77,6 +80,10 @@ impl App {
         let exports = Arc::new(crate::scheduler::exports(&config.scheduler));
         let login_throttle = crate::http::account::LoginThrottle::new(store.is_shared());
         let per_client = crate::per_client::PerClient::new(config.max_connections_per_ip);
+        let replay_memory = Arc::new(tokio::sync::Semaphore::new(
+            (config.uploads.replay_memory_bytes / 1024)
+                .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+        ));
         let app = App {
             store,
             config,
@@ -91,6 +98,7 @@ impl App {
             network_calls,
             tombstones,
             files,
+            replay_memory,
             exports,
             loopback_only: AtomicBool::new(false),
         };

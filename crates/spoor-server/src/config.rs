@@ -33,6 +33,10 @@ pub struct ServerConfig {
     /// for each 64 KiB received (so a large upload on a slow link is not cut
     /// off, while a trickle is).
     pub body_timeout: Duration,
+    /// Time an answer may go without a byte of it taken by the client before
+    /// the connection is closed: a reader that stops reading would otherwise
+    /// hold what is being sent it (a replay's chunk, a video) for ever.
+    pub write_timeout: Duration,
     /// Redis for per-key rate windows shared by several nodes; without it a
     /// shared store (PostgreSQL) keeps them.
     pub redis_url: Option<String>,
@@ -54,6 +58,10 @@ pub struct UploadLimits {
     pub max_screenshot_bytes: usize,
     /// An uploaded video.
     pub max_video_bytes: usize,
+    /// Recording chunks (compressed, with their inflaters) all replays
+    /// together may hold in memory at once; a replay waits for room before it
+    /// opens its next chunk.
+    pub replay_memory_bytes: usize,
     /// Bytes a project may store in files unless its own quota says otherwise;
     /// 0 for no limit.
     pub default_quota_bytes: i64,
@@ -66,6 +74,8 @@ impl Default for UploadLimits {
             max_chunk_decoded_bytes: 16 * 1024 * 1024,
             max_screenshot_bytes: 10 * 1024 * 1024,
             max_video_bytes: 200 * 1024 * 1024,
+            // Sixteen of the largest chunks at once: a replay holds one.
+            replay_memory_bytes: 32 * 1024 * 1024,
             default_quota_bytes: 10 * 1024 * 1024 * 1024,
         }
     }
@@ -84,6 +94,7 @@ impl Default for ServerConfig {
             max_connections_per_ip: 256,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
             redis_url: None,
             cron_secret: None,
             scheduler: SchedulerConfig::default(),

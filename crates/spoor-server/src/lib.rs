@@ -127,15 +127,21 @@ impl Server {
         let accept = accept::AcceptConfig {
             max_connections: self.app.config.max_connections,
             header_timeout: self.app.config.header_timeout,
+            write_timeout: self.app.config.write_timeout,
             // Behind trusted proxies every connection is a proxy's: clients are
             // then bounded per request, by their forwarded address (`http`).
             per_peer: (self.app.config.proxy_hops == 0).then(|| self.app.per_client.clone()),
         };
-        tokio::spawn(scheduler::run_exports_when_asked(self.app.clone()));
+        let exports = tokio::spawn(scheduler::run_exports_when_asked(self.app.clone()));
         self.app
             .set_loopback_only(listener.local_addr()?.ip().is_loopback());
         let router = http::router(self.app);
         let served = accept::serve(listener, router, accept, shutdown).await;
+        // The exports task holds the app, and with it the queue's sender: it
+        // must end for the writer to see the queue close. A run it started
+        // finishes on its blocking thread.
+        exports.abort();
+        let _ = exports.await;
         let (scheduler, processors) = (self.scheduler, self.processors);
         tokio::task::spawn_blocking(move || {
             scheduler.stop();

@@ -54,6 +54,8 @@ pub struct Metrics {
     pub widget_track_seconds: Counter<f64, AtomicU64>,
     pub calls_inferred: Counter,
     pub call_completion: Gauge<f64, AtomicU64>,
+    /// Replays waiting for room to decode their next recording chunk.
+    pub replays_waiting: Gauge,
 }
 
 impl Default for Metrics {
@@ -78,6 +80,7 @@ impl Default for Metrics {
             widget_track_seconds: Counter::default(),
             calls_inferred: Counter::default(),
             call_completion: Gauge::default(),
+            replays_waiting: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -149,6 +152,11 @@ impl Default for Metrics {
             "metering_call_completion_ratio",
             "Share of calls started today and yesterday (UTC) that got a real call_end",
             m.call_completion.clone(),
+        );
+        registry.register(
+            "replays_waiting",
+            "Recording replays waiting for room to decode their next chunk (--replay-memory-bytes)",
+            m.replays_waiting.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -459,6 +459,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SPOOR_BODY_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().body_timeout.as_secs(), value_name = "SECS")]
     pub body_timeout: u64,
 
+    /// Seconds an answer may go without the client taking a byte of it before
+    /// the connection is closed
+    #[arg(long, env = "SPOOR_WRITE_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().write_timeout.as_secs(), value_name = "SECS")]
+    pub write_timeout: u64,
+
     /// Redis (redis://host:6379) to count per-key rate limits in, shared by every
     /// node; without it a PostgreSQL store counts them, and SQLite in the process
     #[arg(
@@ -498,6 +503,11 @@ pub struct ServeArgs {
     /// Largest uploaded video (seed 002's upload-recording), in bytes (413 above)
     #[arg(long, env = "SPOOR_MAX_VIDEO_BYTES", default_value_t = spoor_server::config::UploadLimits::default().max_video_bytes, value_name = "BYTES")]
     pub max_video_bytes: usize,
+
+    /// Memory all replays of rrweb recordings may hold at once for decoded
+    /// chunks, in bytes; a replay waits for room before its next chunk
+    #[arg(long, env = "SPOOR_REPLAY_MEMORY_BYTES", default_value_t = spoor_server::config::UploadLimits::default().replay_memory_bytes, value_name = "BYTES")]
+    pub replay_memory_bytes: usize,
 
     /// Largest recording chunk as sent, in bytes (413 above)
     #[arg(long, env = "SPOOR_MAX_CHUNK_BYTES", default_value_t = spoor_server::config::UploadLimits::default().max_chunk_bytes, value_name = "BYTES")]

@@ -42,12 +42,14 @@ pub fn run(
         max_connections_per_ip: args.max_connections_per_ip,
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        write_timeout: std::time::Duration::from_secs(args.write_timeout.max(1)),
         redis_url: args.redis_url,
         cron_secret: args.cron_secret.filter(|s| !s.is_empty()),
         uploads: spoor_server::config::UploadLimits {
             default_quota_bytes: args.file_quota_bytes,
             max_video_bytes: args.max_video_bytes,
             max_chunk_bytes: args.max_chunk_bytes,
+            replay_memory_bytes: args.replay_memory_bytes,
             ..Default::default()
         },
         scheduler: spoor_server::scheduler::SchedulerConfig {

@@ -577,6 +577,315 @@ async fn gzip_bombs_are_refused_on_every_route_that_takes_a_body() {
     );
 }
 
+/// A WebM of `len` bytes: a real EBML header, then filler.
+fn large_webm(len: usize) -> Vec<u8> {
+    let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x82, 0x84];
+    v.extend(b"webm");
+    v.extend([0x18, 0x53, 0x80, 0x67]);
+    v.resize(len, 7);
+    v
+}
+
+/// A recording chunk of `events` events of about 1 MiB each, gzip. Quiet,
+/// each event repeats one random kilobyte, so the chunk inflates to `events`
+/// MiB but is sent (and stored) in a few KiB; noisy, every byte is random and
+/// it is stored in about 60% of that (at most 3 events fit the 2 MiB limit).
+fn large_chunk(session: &str, id: usize, events: usize, t: i64, noisy: bool) -> Vec<u8> {
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64 ^ id as u64;
+    let block_len = if noisy { 1 << 20 } else { 1024 };
+    let block: String = (0..block_len)
+        .map(|_| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            char::from(b'a' + (seed >> 60) as u8)
+        })
+        .collect();
+    let text = block.repeat((1 << 20) / block_len);
+    let events: Vec<Value> = (0..events)
+        .map(|i| json!({"type": if i == 0 { 2 } else { 3 }, "timestamp": t + i as i64, "data": {"text": text}}))
+        .collect();
+    let body = json!({"session_id": session, "chunk_id": id.to_string(), "user_id": "u-big", "events": events});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(body.to_string().as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
+/// Reads an answer's body as it comes, counting its bytes and keeping only
+/// its first `keep` (the test's own memory stays small too).
+async fn drain(r: reqwest::Response, keep: usize) -> (usize, Vec<u8>) {
+    let mut r = r;
+    let (mut n, mut head) = (0, Vec::new());
+    while let Some(piece) = r.chunk().await.unwrap() {
+        n += piece.len();
+        if head.len() < keep {
+            head.extend_from_slice(&piece[..piece.len().min(keep - head.len())]);
+        }
+    }
+    (n, head)
+}
+
+#[tokio::test]
+async fn large_uploads_and_replays_stream_instead_of_filling_memory() {
+    let s = Spoor::start().await;
+    let pid = s.child.id();
+    // Memory a request may add to the server, whatever the size of the file:
+    // write buffers and one decoded chunk, not the file.
+    const ROOM: u64 = 48 << 20;
+    // The growth of the server's peak RSS since `since` (a peak read earlier).
+    let grown = |what: &str, since: u64| {
+        let peak = peak_rss(pid);
+        assert!(
+            peak.saturating_sub(since) < ROOM,
+            "{what}: the server's peak RSS grew by {} MB (from {} MB)",
+            (peak - since) >> 20,
+            since >> 20
+        );
+        peak
+    };
+    let base = peak_rss(pid);
+
+    // A 150 MB video, uploaded as a form.
+    const VIDEO: usize = 150 << 20;
+    let form = reqwest::multipart::Form::new()
+        .text("session_id", "s-big-video")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(large_webm(VIDEO))
+                .file_name("v.webm")
+                .mime_str("video/webm")
+                .unwrap(),
+        );
+    let r = s
+        .post("/functions/v1/upload-recording")
+        .header("x-api-key", &s.key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let (st, v) = status_json(r).await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["recording"]["size"], VIDEO as u64, "{v}");
+    let uploaded = grown("a 150 MB upload", base);
+
+    // Played back: streamed, and marked as a file never to run.
+    let r = s
+        .http
+        .get(format!(
+            "{}{}",
+            s.url,
+            v["recording"]["file_url"].as_str().unwrap()
+        ))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let (n, head) = drain(r, 16).await;
+    assert_eq!(n, VIDEO);
+    assert_eq!(&head[..4], &[0x1a, 0x45, 0xdf, 0xa3]);
+    let played = grown("a 150 MB video played back", uploaded);
+
+    // A recording of 8 chunks of 12 MB each, inflated: replayed one chunk at
+    // a time.
+    let path = post_recording(&s, "s-big-rrweb", 8, 12, false).await;
+    let sent = grown("8 recording chunks of 12 MB each uploaded", played);
+    let r = s
+        .http
+        .get(format!("{}{path}", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let (n, head) = drain(r, 32).await;
+    assert!(n > 96 << 20, "every chunk's events: {n} bytes");
+    assert!(
+        head.starts_with(br#"[{"#),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    grown("a 96 MB recording replayed", sent);
+}
+
+/// The number a plain metric line gives, `name value`.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// Posts a recording of `chunks` chunks of `mib` events of 1 MiB each and
+/// answers its replay's path.
+async fn post_recording(
+    s: &Spoor,
+    session: &str,
+    chunks: usize,
+    mib: usize,
+    noisy: bool,
+) -> String {
+    let t = common::now_ms() - 60_000;
+    for id in 0..chunks {
+        let r = s
+            .post(&format!("/v1/recordings?api_key={}", s.key))
+            .header("content-type", "text/plain")
+            .body(large_chunk(session, id, mib, t + id as i64 * 1_000, noisy))
+            .send()
+            .await
+            .unwrap();
+        let (st, v) = status_json(r).await;
+        assert_eq!(st, 200, "{v}");
+    }
+    let r = s
+        .http
+        .get(format!(
+            "{}/api/projects/1/recordings?session={session}",
+            s.url
+        ))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    let (_, list) = status_json(r).await;
+    format!(
+        "/api/projects/1/recordings/{}/replay",
+        list["recordings"][0]["id"]
+    )
+}
+
+/// Waits (bounded) until `spoor_replays_waiting` reads `n`.
+async fn until_waiting(s: &Spoor, n: f64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while metric(&s.metrics().await, "spoor_replays_waiting") != Some(n) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{n} replays waiting for room"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn replays_share_one_memory_budget_and_wait_for_room_past_it() {
+    // A replay holds one chunk at a time, compressed: 2 MiB inflated, about
+    // 1.3 MiB stored, with its inflater. Room for two such chunks, not three.
+    let s = Spoor::start_with(&["--replay-memory-bytes", &(3u64 << 20).to_string()]).await;
+    let url = format!(
+        "{}{}",
+        s.url,
+        post_recording(&s, "s-budget", 6, 2, true).await
+    );
+    let replay = || s.http.get(&url).bearer_auth(&s.token).send();
+
+    // Two replays whose readers do not read: each stops in the middle of the
+    // recording, more than the connection can take, holding a chunk, and
+    // both fit in the room.
+    let first = replay().await.unwrap();
+    let second = replay().await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    until_waiting(&s, 0.0).await;
+
+    // A third waits for room...
+    let third = tokio::spawn(replay());
+    until_waiting(&s, 1.0).await;
+    // ...which it gets as the others are read, chunk by chunk; and all
+    // three get the whole recording.
+    let ((n, head), (n2, _)) = tokio::join!(drain(first, 16), drain(second, 0));
+    let third = tokio::time::timeout(Duration::from_secs(30), third)
+        .await
+        .expect("the third replay starts once there is room")
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.status(), 200);
+    assert_eq!(drain(third, 0).await.0, n, "the same recording, whole");
+    assert_eq!(n2, n);
+    assert!(n > 12 << 20, "{n}");
+    assert!(head.starts_with(br#"[{"data":"#), "{head:?}");
+    until_waiting(&s, 0.0).await;
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_is_cut_off_and_a_slow_one_is_not() {
+    // Room for one chunk of 2 MiB inflated (about 1.3 MiB stored); an answer
+    // may wait 2 s on a client.
+    let s = Spoor::start_with(&[
+        "--replay-memory-bytes",
+        &(3u64 << 19).to_string(),
+        "--write-timeout",
+        "2",
+    ])
+    .await;
+    let path = post_recording(&s, "s-stall", 6, 2, true).await;
+
+    // A client that asks for the replay, reads its head, and stops.
+    let mut stalled = TcpStream::connect(addr(&s.url)).await.unwrap();
+    stalled
+        .write_all(
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: x\r\nauthorization: Bearer {}\r\n\r\n",
+                s.token
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut head = [0u8; 512];
+    let n = stalled.read(&mut head).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head[..n])
+    );
+
+    // It holds the room, so a second replay waits, until the stalled client
+    // is cut off.
+    let url = format!("{}{path}", s.url);
+    let second = tokio::spawn({
+        let (http, token) = (s.http.clone(), s.token.clone());
+        async move { http.get(&url).bearer_auth(&token).send().await }
+    });
+    let second = tokio::time::timeout(Duration::from_secs(30), second)
+        .await
+        .expect("the stalled reader is cut off and gives its room back")
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.status(), 200);
+
+    // A slow reader that keeps taking bytes, pausing less than the write
+    // timeout between reads, gets the whole answer, however long it takes.
+    let mut taken = 0;
+    let mut second = second;
+    let started = std::time::Instant::now();
+    while let Some(piece) = second.chunk().await.unwrap() {
+        taken += piece.len();
+        if taken % (512 << 10) < piece.len() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    assert!(taken > 12 << 20, "{taken}");
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "the reader was slower than the write timeout: {:?}",
+        started.elapsed()
+    );
+
+    // The stalled client's connection was closed under it, short of the end.
+    let rest = read_to_close(&mut stalled).await;
+    assert!(rest.len() < 12 << 20, "{}", rest.len());
+}
+
 /// A server on a store without users, and the set-up link it prints.
 fn serve_for_setup(s: &Spoor) -> (Node, String) {
     let mut child = common::command()

@@ -149,6 +149,20 @@ struct Deadline {
     fired: Arc<AtomicBool>,
 }
 
+/// The answer to a body that broke off while a handler read it as a stream:
+/// 408 when its deadline passed (the middleware answers that in place of
+/// this), else 400.
+pub fn broken_off(e: &(dyn std::error::Error + 'static)) -> ApiError {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<BodyDeadline>() {
+            return ApiError::Timeout(BodyDeadline.to_string());
+        }
+        cause = c.source();
+    }
+    ApiError::BadRequest(format!("could not read the request body: {e}"))
+}
+
 /// The error a body past its deadline ends with.
 #[derive(Debug)]
 struct BodyDeadline;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -236,27 +236,13 @@ pub async fn download(
             job.id, job.status
         )));
     };
-    let bytes = app.files.get(&key).await?;
     let name = format!(
         "spoor-{}-{}.{}",
         job.report,
         job.id,
         render::extension(&job.format)
     );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                render::content_type(&job.format).to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::file_answer::stream(&app, &key, render::content_type(&job.format), &name).await
 }
 
 pub async fn delete(

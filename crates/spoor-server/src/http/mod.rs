@@ -13,6 +13,7 @@ mod dashboard;
 pub mod error;
 mod events;
 mod exports;
+mod file_answer;
 mod flush;
 mod friction;
 mod incoming;

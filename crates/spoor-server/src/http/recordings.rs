@@ -6,15 +6,21 @@
 //! order, or the video), and deletion; screenshots and their images; and
 //! `GET/PUT .../storage`, the project's bytes stored and its quota.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use spoor_core::limits::BoundedRead;
+use spoor_core::replay::EventsScanner;
 use spoor_store::files::{Recording, RecordingFilter, Screenshot, ScreenshotFilter, VIDEO};
 use spoor_store::{EventFilter, EventQuery};
 
@@ -224,47 +230,207 @@ pub async fn replay(
         Ok((r, chunks))
     })
     .await?;
-    let read = |key: String| {
-        let app = app.clone();
-        async move { app.files.get(&key).await.map_err(ApiError::from) }
-    };
     if r.kind == VIDEO {
         let key = r
             .file_key
             .clone()
             .ok_or_else(|| ApiError::Internal("a video recording without its file".into()))?;
-        let bytes = read(key).await?;
-        return Ok(([(header::CONTENT_TYPE, "video/webm")], bytes).into_response());
+        let name = format!("recording-{}.webm", r.id);
+        return super::file_answer::stream(&app, &key, "video/webm", &name).await;
     }
-    // One JSON array of every chunk's events, chunks in the order of their
-    // first event. Each event is copied as it was stored, never parsed into a
-    // tree: a page's DOM may nest deeper than a JSON parser's recursion limit.
-    #[derive(serde::Deserialize)]
-    struct Events<'a> {
-        #[serde(borrow)]
-        events: Vec<&'a serde_json::value::RawValue>,
-    }
-    let mut out = Vec::with_capacity(r.bytes as usize * 4);
-    out.push(b'[');
-    let mut first = true;
-    for c in chunks {
-        let raw = read(c.file_key).await?;
-        let mut json = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut json)
-            .map_err(|e| ApiError::Internal(format!("a stored chunk cannot be read: {e}")))?;
-        let chunk: Events = serde_json::from_slice(&json)
-            .map_err(|e| ApiError::Internal(format!("a stored chunk cannot be read: {e}")))?;
-        for e in chunk.events {
-            if !first {
-                out.push(b',');
+    let mut replay = Replay {
+        app,
+        keys: chunks.into_iter().map(|c| c.file_key).collect(),
+        chunk: None,
+        pending: VecDeque::from([Bytes::from_static(b"[")]),
+        sent_events: false,
+        ended: false,
+    };
+    // The first chunk is opened before answering, so that a recording whose
+    // files are gone is an error with a status, not a cut-off answer.
+    replay.open_next().await?;
+    let body = futures_util::stream::unfold(replay, |mut replay| async move {
+        let piece = replay.next_piece().await?;
+        Some((piece, replay))
+    });
+    let name = format!("recording-{rid}.json");
+    Ok((
+        super::file_answer::headers("application/json", &name),
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// How long a replay waits for room for its next chunk before giving up.
+const ROOM_WAIT: Duration = Duration::from_secs(60);
+
+/// Inflated bytes handed on at a time.
+const PIECE: usize = 64 * 1024;
+
+/// Memory a chunk being replayed holds beside its compressed bytes: the
+/// inflater's window and buffers, and a piece.
+const CHUNK_OVERHEAD: usize = 128 * 1024;
+
+/// A rrweb recording's replay: one JSON array of every chunk's events, chunks
+/// in the order of their first event, sent as it is read. A chunk is held
+/// compressed, within a share of the room all replays have together
+/// (`App::replay_memory`), and inflated a piece at a time; what lies inside
+/// its events array (`spoor_core::replay::EventsScanner`) is sent on as it
+/// is, never parsed into a tree (a page's DOM may nest deeper than a JSON
+/// parser's recursion limit) or held inflated whole (a chunk may inflate to
+/// 16 MB).
+struct Replay {
+    app: Arc<App>,
+    keys: VecDeque<String>,
+    chunk: Option<Chunk>,
+    /// Pieces of the answer ready to send.
+    pending: VecDeque<Bytes>,
+    /// Some chunk's events have been sent, so the next chunk's need a comma.
+    sent_events: bool,
+    ended: bool,
+}
+
+/// A chunk being replayed.
+struct Chunk {
+    inflating: BoundedRead<flate2::read::GzDecoder<std::io::Cursor<Bytes>>>,
+    scanner: EventsScanner,
+    /// Its first events must be preceded by a comma.
+    comma: bool,
+    /// The room it holds, given back when it is done.
+    _room: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Replay {
+    async fn next_piece(&mut self) -> Option<Result<Bytes, std::io::Error>> {
+        loop {
+            if let Some(piece) = self.pending.pop_front() {
+                return Some(Ok(piece));
             }
-            first = false;
-            out.extend_from_slice(e.get().as_bytes());
+            let step = if self.chunk.is_some() {
+                self.inflate()
+            } else if !self.keys.is_empty() {
+                self.open_next().await
+            } else if !self.ended {
+                self.ended = true;
+                return Some(Ok(Bytes::from_static(b"]")));
+            } else {
+                return None;
+            };
+            if let Err(e) = step {
+                // The answer has started: all that is left is to break it off.
+                tracing::warn!("a replay broke off: {e:?}");
+                self.keys.clear();
+                self.chunk = None;
+                self.ended = true;
+                return Some(Err(std::io::Error::other(format!("{e:?}"))));
+            }
         }
     }
-    out.push(b']');
-    Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
+
+    /// Inflates the next piece of the open chunk into `pending`, or closes
+    /// the chunk at its end.
+    fn inflate(&mut self) -> Result<(), ApiError> {
+        let Some(chunk) = self.chunk.as_mut() else {
+            return Ok(());
+        };
+        let damaged = |e: String| ApiError::Internal(format!("a stored chunk cannot be read: {e}"));
+        let mut piece = vec![0; PIECE];
+        let n = chunk
+            .inflating
+            .read(&mut piece)
+            .map_err(|e| damaged(e.to_string()))?;
+        if n == 0 {
+            chunk.scanner.finish().map_err(damaged)?;
+            self.chunk = None;
+            self.sent_events = true;
+            return Ok(());
+        }
+        piece.truncate(n);
+        let inside = chunk.scanner.feed(&piece).map_err(damaged)?;
+        if !inside.is_empty() {
+            if std::mem::take(&mut chunk.comma) {
+                self.pending.push_back(Bytes::from_static(b","));
+            }
+            self.pending.push_back(Bytes::from(piece).slice(inside));
+        }
+        Ok(())
+    }
+
+    /// Reads the next chunk (compressed) once there is room for it.
+    async fn open_next(&mut self) -> Result<(), ApiError> {
+        let Some(key) = self.keys.pop_front() else {
+            return Ok(());
+        };
+        let limits = self.app.config.uploads;
+        let raw = read_bounded(&self.app, &key, limits.max_chunk_bytes).await?;
+        // A chunk larger than the whole budget takes all of it rather than
+        // wait for ever.
+        let budget =
+            (limits.replay_memory_bytes / 1024).clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        let kib = (raw.len().saturating_add(CHUNK_OVERHEAD) / 1024).clamp(1, budget);
+        let kib = u32::try_from(kib).unwrap_or(u32::MAX);
+        let room = match self.app.replay_memory.clone().try_acquire_many_owned(kib) {
+            Ok(room) => room,
+            Err(_) => {
+                let _waiting = Waiting::new(&self.app.metrics.replays_waiting);
+                tokio::time::timeout(
+                    ROOM_WAIT,
+                    self.app.replay_memory.clone().acquire_many_owned(kib),
+                )
+                .await
+                .map_err(|_| ApiError::Unavailable {
+                    retry_after_secs: 5,
+                    message: "too many recordings are being replayed at once; try again shortly"
+                        .into(),
+                })?
+                .map_err(|_| ApiError::Internal("the replay budget is closed".into()))?
+            }
+        };
+        self.chunk = Some(Chunk {
+            inflating: BoundedRead::new(
+                flate2::read::GzDecoder::new(std::io::Cursor::new(raw)),
+                limits.max_chunk_decoded_bytes,
+            ),
+            scanner: EventsScanner::new(),
+            comma: self.sent_events,
+            _room: room,
+        });
+        Ok(())
+    }
+}
+
+/// Counts a replay as waiting for as long as it lives, however its wait ends
+/// (room, a timeout, or the client leaving).
+struct Waiting<'a>(&'a prometheus_client::metrics::gauge::Gauge);
+
+impl<'a> Waiting<'a> {
+    fn new(gauge: &'a prometheus_client::metrics::gauge::Gauge) -> Waiting<'a> {
+        gauge.inc();
+        Waiting(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// A stored file read whole, refused past `max` bytes: recording chunks were
+/// bounded when they came, and one grown on disk since is not trusted.
+async fn read_bounded(app: &App, key: &str, max: usize) -> Result<Bytes, ApiError> {
+    let mut file = app.files.stream(key).await?;
+    let mut out = Vec::with_capacity(usize::try_from(file.len).unwrap_or(0).min(max));
+    while let Some(piece) = file.bytes.next().await {
+        let piece = piece?;
+        if out.len() + piece.len() > max {
+            return Err(ApiError::Internal(format!(
+                "a stored chunk is larger than {max} bytes"
+            )));
+        }
+        out.extend_from_slice(&piece);
+    }
+    Ok(Bytes::from(out))
 }
 
 pub async fn delete(
@@ -332,16 +498,14 @@ pub async fn screenshot_image(
             .ok_or_else(|| ApiError::NotFound(format!("no screenshot {sid} in this project")))
     })
     .await?;
-    let bytes = app.files.get(&shot.file_key).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/png"),
-            // The image behind an id never changes.
-            (header::CACHE_CONTROL, "private, max-age=86400"),
-        ],
-        bytes,
-    )
-        .into_response())
+    let name = format!("screenshot-{}.png", shot.id);
+    let mut answer = super::file_answer::stream(&app, &shot.file_key, "image/png", &name).await?;
+    // The image behind an id never changes.
+    answer.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, max-age=86400"),
+    );
+    Ok(answer)
 }
 
 /// The newest screenshot of a page (named as the friction tables name it),

@@ -3,17 +3,23 @@
 //! `POST /functions/v1/upload-recording` (a `.webm` video) and
 //! `POST /functions/v1/upload-screenshot` (a friction event's `.png`).
 //!
-//! Each upload is checked whole (size, type, a truncated or damaged file)
-//! before anything is stored, then written to the file store (durably) and
-//! only then recorded in the store: a 2xx means both are committed. A chunk or
+//! Each upload is checked (size, type, a truncated or damaged file) before
+//! anything is stored, then written to the file store (durably) and only then
+//! recorded in the store: a 2xx means both are committed. A chunk or
 //! screenshot sent again is answered as a duplicate and stored once.
+//!
+//! A chunk is small and read whole. A seed upload's file is written to a
+//! staged file on disk as it arrives (see [`crate::files::Staged`]), so eight
+//! 200 MB videos arriving at once cost eight write buffers, not 1.6 GB.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use spoor_core::media;
 use spoor_store::files::{NewChunk, NewVideo, RecordingFilter, Screenshot, Stored, VIDEO};
@@ -22,7 +28,14 @@ use super::body;
 use super::error::ApiError;
 use super::incoming::{authorize, query_key};
 use crate::app::App;
-use crate::files::id_part;
+use crate::files::{Staged, id_part};
+
+/// A form's text fields (ids, a URL, a duration) may be this long each.
+const MAX_FIELD_BYTES: u64 = 16 * 1024;
+/// Room for a form's fields and boundaries on top of its file.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+/// Text fields a form may carry.
+const MAX_FIELDS: usize = 32;
 
 /// A project's quota in bytes (0: none): its own, else the server's default.
 pub(crate) fn quota_of(app: &App, project_id: i64) -> Result<i64, ApiError> {
@@ -39,7 +52,12 @@ fn over_quota(used: i64, quota: i64) -> ApiError {
     ))
 }
 
-/// Refuses early what would not fit, before the file is written.
+/// What an upload hands the file store: bytes in memory, or a staged file.
+enum Upload {
+    Bytes(Bytes),
+    Staged(Staged),
+}
+
 /// Puts a file in the file store after noting the intent in the store: if its
 /// row never commits (a crash, a failed put), the project-retention job finds
 /// the intent and removes the file.
@@ -47,7 +65,7 @@ async fn put_file(
     app: &Arc<App>,
     project_id: i64,
     key: &str,
-    bytes: axum::body::Bytes,
+    upload: Upload,
 ) -> Result<(), ApiError> {
     let (app2, key2) = (app.clone(), key.to_owned());
     super::blocking(move || {
@@ -56,7 +74,10 @@ async fn put_file(
             .intend_file(project_id, &key2, spoor_core::time::now_ms())?)
     })
     .await?;
-    app.files.put(key, bytes).await?;
+    match upload {
+        Upload::Bytes(bytes) => app.files.put(key, bytes).await?,
+        Upload::Staged(staged) => app.files.put_staged(key, staged).await?,
+    }
     Ok(())
 }
 
@@ -97,13 +118,7 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
     )
     .await?;
     let gzipped = body::is_gzip(&raw);
-    let json = if gzipped {
-        body::gunzip(&raw, limits.max_chunk_decoded_bytes)?
-    } else {
-        raw.clone()
-    };
-    let info =
-        media::check_chunk(&json, &media::ChunkLimits::default()).map_err(ApiError::BadRequest)?;
+    let info = check_chunk(&raw, gzipped, limits.max_chunk_decoded_bytes)?;
     if app.tombstones.refuses(
         key.project_id,
         [info.user_id.as_deref(), info.anonymous_id.as_deref()],
@@ -116,7 +131,7 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
     let stored = if gzipped {
         raw
     } else {
-        Bytes::from(gzip(&json))
+        Bytes::from(gzip(&raw))
     };
     let size = stored.len() as i64;
     let quota = check_room(&app, key.project_id, size).await?;
@@ -130,7 +145,7 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
         id_part(&info.chunk_id),
         uuid::Uuid::new_v4().simple()
     );
-    put_file(&app, key.project_id, &file_key, stored).await?;
+    put_file(&app, key.project_id, &file_key, Upload::Bytes(stored)).await?;
     let chunk = NewChunk {
         project_id: key.project_id,
         session_id: info.session_id,
@@ -165,6 +180,24 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
     }
 }
 
+/// Checks a chunk as sent. A gzip chunk is checked as it is inflated, never
+/// held inflated: up to 16 MB of a page's DOM cost a read buffer.
+fn check_chunk(raw: &[u8], gzipped: bool, max: usize) -> Result<media::ChunkInfo, ApiError> {
+    let limits = media::ChunkLimits::default();
+    if !gzipped {
+        return media::check_chunk(raw, &limits).map_err(ApiError::BadRequest);
+    }
+    media::check_gzip_chunk(raw, max, &limits).map_err(|e| match e {
+        media::ChunkError::TooLarge { max } => ApiError::TooLarge(format!(
+            "the recording chunk is larger than {max} bytes after gzip decompression; cut recording chunks smaller"
+        )),
+        media::ChunkError::NotGzip(e) => {
+            ApiError::BadRequest(format!("the recording chunk is not valid gzip: {e}"))
+        }
+        media::ChunkError::Invalid(e) => ApiError::BadRequest(e),
+    })
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -172,10 +205,10 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.finish().expect("writing to memory")
 }
 
-/// An upload's file and its form fields.
+/// An upload's file, staged on disk, and its form fields.
 struct Form {
-    file: Option<Bytes>,
-    fields: std::collections::HashMap<String, String>,
+    file: Option<Staged>,
+    fields: HashMap<String, String>,
 }
 
 impl Form {
@@ -187,22 +220,28 @@ impl Form {
     }
 }
 
-/// Reads a seed upload: `multipart/form-data` with a `file` part and text
-/// fields, or the file as the whole body with the fields in the query string.
+/// Reads a seed upload as it arrives: `multipart/form-data` with a `file`
+/// part and text fields, or the file as the whole body with the fields in the
+/// query string. The file goes to a staged file on disk, never whole into
+/// memory; it may be at most `max` bytes, each text field [`MAX_FIELD_BYTES`].
 async fn read_form(
+    app: &App,
     parts: &axum::http::request::Parts,
     body: Body,
     max: usize,
     what: &str,
 ) -> Result<Form, ApiError> {
-    let raw = body::read_raw(
-        body,
-        &parts.headers,
-        // The form's own fields and boundaries come on top of the file.
-        max + 64 * 1024,
-        &format!("a {what} may be at most {max} bytes"),
-    )
-    .await?;
+    let max = max as u64;
+    let too_big =
+        || ApiError::TooLarge(format!("the {what} is too large: the limit is {max} bytes"));
+    if let Some(len) = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        && len > max.saturating_add(FORM_OVERHEAD)
+    {
+        return Err(too_big());
+    }
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -210,43 +249,104 @@ async fn read_form(
         .unwrap_or("");
     let mut form = Form {
         file: None,
-        fields: Default::default(),
+        fields: HashMap::new(),
     };
-    if let Ok(boundary) = multer::parse_boundary(content_type) {
-        let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(raw) });
-        let mut multipart = multer::Multipart::new(stream, boundary);
-        let bad = |e: multer::Error| {
-            ApiError::BadRequest(format!("the multipart/form-data body cannot be read: {e}"))
-        };
-        while let Some(field) = multipart.next_field().await.map_err(bad)? {
-            let name = field.name().unwrap_or("").to_string();
-            if name == "file" {
-                // The type a form claims is not trusted: the bytes are checked.
-                form.file = Some(field.bytes().await.map_err(bad)?);
-            } else {
-                form.fields.insert(name, field.text().await.map_err(bad)?);
-            }
-        }
-    } else {
-        form.fields =
-            axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(
-                &parts.uri,
-            )
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        form.fields = axum::extract::Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
             .map(|q| q.0)
             .unwrap_or_default();
-        if !raw.is_empty() {
-            form.file = Some(raw);
+        let mut staged = app.files.stage().await?;
+        let mut pieces = body.into_data_stream();
+        while let Some(piece) = pieces.next().await {
+            let piece = piece.map_err(|e| body::broken_off(&e))?;
+            if staged.len().saturating_add(piece.len() as u64) > max {
+                return Err(too_big());
+            }
+            staged.write(&piece).await?;
+        }
+        form.file = (!staged.is_empty()).then_some(staged);
+        return Ok(form);
+    };
+    let limits = multer::SizeLimit::new()
+        .whole_stream(max.saturating_add(FORM_OVERHEAD))
+        .per_field(MAX_FIELD_BYTES)
+        .for_field("file", max);
+    let mut multipart = multer::Multipart::with_constraints(
+        OnePerPoll {
+            inner: body.into_data_stream(),
+            yielded: false,
+        },
+        boundary,
+        multer::Constraints::new().size_limit(limits),
+    );
+    let bad = |e: multer::Error| match e {
+        multer::Error::FieldSizeExceeded { field_name, .. }
+            if field_name.as_deref() == Some("file") =>
+        {
+            too_big()
+        }
+        multer::Error::FieldSizeExceeded { field_name, .. } => ApiError::TooLarge(format!(
+            "the form field {:?} is longer than {MAX_FIELD_BYTES} bytes",
+            field_name.unwrap_or_default()
+        )),
+        multer::Error::StreamSizeExceeded { .. } => too_big(),
+        multer::Error::StreamReadFailed(cause) => body::broken_off(&*cause),
+        e => ApiError::BadRequest(format!("the multipart/form-data body cannot be read: {e}")),
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            if form.file.is_some() {
+                return Err(ApiError::BadRequest(format!(
+                    "send one `file` field: the {what}"
+                )));
+            }
+            // The type a form claims is not trusted: the bytes are checked.
+            let mut staged = app.files.stage().await?;
+            while let Some(piece) = field.chunk().await.map_err(bad)? {
+                staged.write(&piece).await?;
+            }
+            form.file = Some(staged);
+        } else {
+            if form.fields.len() >= MAX_FIELDS {
+                return Err(ApiError::BadRequest(format!(
+                    "the form has more than {MAX_FIELDS} fields"
+                )));
+            }
+            let value = field.text().await.map_err(bad)?;
+            form.fields.insert(name, value);
         }
     }
-    if let Some(bytes) = &form.file
-        && bytes.len() > max
-    {
-        return Err(ApiError::TooLarge(format!(
-            "the {what} is {} bytes; the limit is {max}",
-            bytes.len()
-        )));
-    }
     Ok(form)
+}
+
+/// Hands multer one piece of the body per poll. multer reads its source until
+/// nothing more is ready, so for a fast client the whole socket buffer (some
+/// megabytes on a fast link) would pile up in multer's buffer on every upload;
+/// one piece at a time keeps that to one network read, written to disk
+/// before the next is taken.
+struct OnePerPoll<S> {
+    inner: S,
+    yielded: bool,
+}
+
+impl<S: futures_util::Stream + Unpin> futures_util::Stream for OnePerPoll<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        if self.yielded {
+            // Not ready "yet": multer hands out what it has and asks again.
+            self.yielded = false;
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        let next = std::pin::Pin::new(&mut self.inner).poll_next(cx);
+        self.yielded = matches!(next, std::task::Poll::Ready(Some(_)));
+        next
+    }
 }
 
 /// `POST /functions/v1/upload-screenshot`.
@@ -257,8 +357,8 @@ pub async fn screenshot(
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_screenshot_bytes;
     let key = authorize(&app, &parts.headers, query_key(&parts.uri).as_deref(), None).await?;
-    let form = read_form(&parts, body, max, "screenshot").await?;
-    let Some(bytes) = form.file.clone() else {
+    let mut form = read_form(&app, &parts, body, max, "screenshot").await?;
+    let Some(mut staged) = form.file.take() else {
         return Err(ApiError::BadRequest(
             "send the screenshot as the form's `file` field (a .png image)".into(),
         ));
@@ -274,8 +374,10 @@ pub async fn screenshot(
             "friction_event_id is longer than 200 characters".into(),
         ));
     }
-    let png = media::check_png(&bytes).map_err(ApiError::BadRequest)?;
-    let size = bytes.len() as i64;
+    // Every byte is checked (chunk by chunk, CRCs); a screenshot is bounded
+    // small enough to read back whole.
+    let png = media::check_png(&staged.read_all().await?).map_err(ApiError::BadRequest)?;
+    let size = i64::try_from(staged.len()).unwrap_or(i64::MAX);
     let quota = check_room(&app, key.project_id, size).await?;
     let file_key = format!(
         "p{}/screenshots/{}-{}.png",
@@ -301,7 +403,7 @@ pub async fn screenshot(
     };
     // Written under a key of its own before the row: a screenshot sent again
     // is found a duplicate by the store, and its new file removed.
-    put_file(&app, shot.project_id, &file_key, bytes).await?;
+    put_file(&app, shot.project_id, &file_key, Upload::Staged(staged)).await?;
     let app2 = app.clone();
     let outcome = super::blocking(move || Ok(app2.store.add_screenshot(&shot, quota)?)).await?;
     let (shot, duplicate) = match outcome {
@@ -329,8 +431,8 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_video_bytes;
     let key = authorize(&app, &parts.headers, query_key(&parts.uri).as_deref(), None).await?;
-    let form = read_form(&parts, body, max, "recording").await?;
-    let Some(bytes) = form.file.clone() else {
+    let mut form = read_form(&app, &parts, body, max, "recording").await?;
+    let Some(staged) = form.file.take() else {
         return Err(ApiError::BadRequest(
             "send the recording as the form's `file` field (a .webm video)".into(),
         ));
@@ -345,7 +447,8 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
             "session_id is longer than 200 characters".into(),
         ));
     }
-    media::check_webm(&bytes).map_err(ApiError::BadRequest)?;
+    // A browser writes a WebM as it records: its start says what it is.
+    media::check_webm(staged.head()).map_err(ApiError::BadRequest)?;
     let duration_ms = match form.field("duration") {
         None => 0,
         Some(d) => match d.parse::<f64>() {
@@ -357,7 +460,7 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
             }
         },
     };
-    let size = bytes.len() as i64;
+    let size = i64::try_from(staged.len()).unwrap_or(i64::MAX);
     let quota = check_room(&app, key.project_id, size).await?;
     let project = key.project_id;
     let app2 = app.clone();
@@ -382,7 +485,7 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
                 id_part(&session_id),
                 uuid::Uuid::new_v4().simple()
             );
-            put_file(&app, project, &file_key, bytes).await?;
+            put_file(&app, project, &file_key, Upload::Staged(staged)).await?;
             let video = NewVideo {
                 project_id: project,
                 session_id,

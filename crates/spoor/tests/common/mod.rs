@@ -177,11 +177,22 @@ impl Spoor {
         self.child.wait().unwrap();
     }
 
-    /// SIGTERM, and waits for a clean exit.
+    /// SIGTERM, and waits for a clean exit: a server that has not exited a
+    /// minute later fails the test (and is killed) rather than hang the run.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         // SAFETY: plain syscall on our own child's pid.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        self.child.wait().unwrap()
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("spoor serve did not exit within a minute of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// Starts the server again on the same data directory.

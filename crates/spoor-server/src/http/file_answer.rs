@@ -1,0 +1,57 @@
+//! Stored files as answers: videos, screenshots, exported reports and
+//! replays. Their bytes came from the outside (an upload, or events a page
+//! sent), so a browser is told never to guess their type, never to run them,
+//! and to save rather than open them when navigated to; an `<img>` or
+//! `<video>` element shows them all the same. They are streamed in pieces,
+//! never read whole.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use crate::app::App;
+
+/// Nothing in a served file may load, run or frame anything.
+const FILE_CSP: &str = "default-src 'none'; sandbox";
+
+/// The headers every served file carries.
+pub fn headers(content_type: &'static str, filename: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FILE_CSP),
+    );
+    // Names are made here from ids and a report's name, never taken from an
+    // upload; anything but a plain character is dropped all the same.
+    let safe: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{safe}\""))
+            .expect("ASCII letters, digits and -_. only"),
+    );
+    h
+}
+
+/// The file under `key`, streamed from the file store.
+pub async fn stream(
+    app: &App,
+    key: &str,
+    content_type: &'static str,
+    filename: &str,
+) -> Result<Response, ApiError> {
+    let file = app.files.stream(key).await?;
+    let mut h = headers(content_type, filename);
+    if file.len > 0 {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.len));
+    }
+    Ok((h, Body::from_stream(file.bytes)).into_response())
+}
