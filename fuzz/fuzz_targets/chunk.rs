@@ -60,12 +60,17 @@ fuzz_target!(|data: &[u8]| {
             inside.extend_from_slice(&piece[range]);
         }
         scanner.finish().expect("an accepted chunk scans to its end");
-        let mut array = b"[".to_vec();
-        array.extend_from_slice(&inside);
-        array.push(b']');
-        let events: Vec<&serde_json::value::RawValue> =
-            serde_json::from_slice(&array).expect("the events, as an array");
-        assert_eq!(events.len(), info.events);
+        // The events found, put back into a chunk of their own, are the
+        // same events (checked the way uploads are, with no recursion limit,
+        // since a page's DOM nests deep).
+        let mut again = br#"{"session_id":"s","chunk_id":"c","events":["#.to_vec();
+        again.extend_from_slice(&inside);
+        again.extend_from_slice(b"]}");
+        let found = check_chunk(&again, &LIMITS).expect("the events found are a chunk's events");
+        assert_eq!(
+            (found.events, found.first_ts, found.last_ts),
+            (info.events, info.first_ts, info.last_ts)
+        );
     }
     assert!(info.first_ts <= info.last_ts);
     assert!(info.first_ts >= 0);

@@ -242,6 +242,16 @@ mod tests {
     }
 
     #[test]
+    fn a_deep_page_streams_as_it_is() {
+        // Deeper than any JSON parser's recursion limit: the scanner only
+        // counts brackets.
+        let deep = format!("{}{}", r#"{"childNodes":["#.repeat(300), "]}".repeat(300));
+        let event = format!(r#"{{"type":2,"timestamp":9,"data":{{"node":{deep}}}}}"#);
+        let json = format!(r#"{{"session_id":"s","chunk_id":"c","events":[{event}]}}"#);
+        assert_eq!(scan(&json, 100).unwrap(), event);
+    }
+
+    #[test]
     fn chunks_that_are_not_what_they_were_are_refused() {
         for (json, says) in [
             (r#"{"events":[1]} x"#, "not the JSON object"),
