@@ -25,7 +25,7 @@ const LEFT_OVER: Duration = Duration::from_secs(6 * 60 * 60);
 
 pub struct Staged {
     path: PathBuf,
-    file: Option<BufWriter<tokio::fs::File>>,
+    file: BufWriter<tokio::fs::File>,
     len: u64,
     head: Vec<u8>,
     /// Set once the store has moved the file where it belongs.
@@ -47,7 +47,7 @@ impl Staged {
             .map_err(|e| io("cannot create", &path, e))?;
         Ok(Staged {
             path,
-            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            file: BufWriter::with_capacity(WRITE_BUFFER, file),
             len: 0,
             head: Vec::with_capacity(HEAD),
             taken: false,
@@ -56,15 +56,12 @@ impl Staged {
 
     /// Appends bytes to the file.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), FileError> {
-        let file = self
-            .file
-            .as_mut()
-            .ok_or_else(|| FileError::Io("a staged file was written after it was closed".into()))?;
         if self.head.len() < HEAD {
             let more = (HEAD - self.head.len()).min(bytes.len());
             self.head.extend_from_slice(&bytes[..more]);
         }
-        file.write_all(bytes)
+        self.file
+            .write_all(bytes)
             .await
             .map_err(|e| io("cannot write", &self.path, e))?;
         self.len = self.len.saturating_add(bytes.len() as u64);
@@ -100,17 +97,18 @@ impl Staged {
     }
 
     /// Flushes what is buffered and, with `durable`, syncs the file to disk.
+    /// The file stays open: a check may read it back before it is stored.
     pub(super) async fn close(&mut self, durable: bool) -> Result<(), FileError> {
-        if let Some(mut file) = self.file.take() {
-            file.flush()
+        self.file
+            .flush()
+            .await
+            .map_err(|e| io("cannot write", &self.path, e))?;
+        if durable {
+            self.file
+                .get_ref()
+                .sync_all()
                 .await
-                .map_err(|e| io("cannot write", &self.path, e))?;
-            if durable {
-                file.get_ref()
-                    .sync_all()
-                    .await
-                    .map_err(|e| io("cannot sync", &self.path, e))?;
-            }
+                .map_err(|e| io("cannot sync", &self.path, e))?;
         }
         Ok(())
     }
