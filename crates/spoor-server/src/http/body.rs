@@ -87,14 +87,11 @@ pub async fn read_raw(
         return Err(too_big());
     }
     axum::body::to_bytes(body, max).await.map_err(|e| {
-        let source = std::error::Error::source(&e);
-        if source.is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+        if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+        {
             too_big()
-        } else if source.is_some_and(|s| s.is::<BodyDeadline>()) {
-            // The middleware answers 408 in place of whatever this becomes.
-            ApiError::Timeout(BodyDeadline.to_string())
         } else {
-            ApiError::BadRequest(format!("could not read the request body: {e}"))
+            broken_off(&e)
         }
     })
 }
@@ -149,9 +146,8 @@ struct Deadline {
     fired: Arc<AtomicBool>,
 }
 
-/// The answer to a body that broke off while a handler read it as a stream:
-/// 408 when its deadline passed (the middleware answers that in place of
-/// this), else 400.
+/// The answer to a body that broke off while a handler read it: 408 when its
+/// deadline passed (the middleware answers that in place of this), else 400.
 pub fn broken_off(e: &(dyn std::error::Error + 'static)) -> ApiError {
     let mut cause = Some(e);
     while let Some(c) = cause {
