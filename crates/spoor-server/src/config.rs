@@ -45,6 +45,35 @@ pub struct ServerConfig {
     pub scheduler: SchedulerConfig,
     /// Bounds on stored files (recordings, screenshots, videos).
     pub uploads: UploadLimits,
+    /// What this node does: take events, derive from them, or both.
+    pub role: Role,
+    /// Bytes the process may use for caches: SQLite's page caches, the
+    /// pipeline's working sets (see `crate::pipeline::Budget`).
+    pub memory_budget: u64,
+}
+
+/// What a node does. On PostgreSQL one deployment may run nodes of each role
+/// on one database: ingest nodes take events and serve the API, derive nodes
+/// run the pipeline and the scheduled jobs under their leases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Role {
+    /// Takes events, serves the API, runs the pipeline and the jobs.
+    #[default]
+    All,
+    /// Takes events and serves the API; never derives or runs jobs.
+    Ingest,
+    /// Runs the pipeline and the jobs, and serves the API; refuses events
+    /// (503, so that a sender that reached it by mistake retries elsewhere).
+    Derive,
+}
+
+impl Role {
+    pub fn ingests(self) -> bool {
+        self != Role::Derive
+    }
+    pub fn derives(self) -> bool {
+        self != Role::Ingest
+    }
 }
 
 /// Bounds on uploaded files.
@@ -99,6 +128,8 @@ impl Default for ServerConfig {
             cron_secret: None,
             scheduler: SchedulerConfig::default(),
             uploads: UploadLimits::default(),
+            role: Role::All,
+            memory_budget: spoor_store::budget::DEFAULT_MEMORY_BUDGET,
         }
     }
 }

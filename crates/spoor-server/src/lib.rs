@@ -18,7 +18,7 @@ pub mod metering;
 pub mod notify;
 mod password_pool;
 mod per_client;
-pub mod processors;
+pub mod pipeline;
 mod ratelimit;
 pub mod scheduler;
 mod telemetry;
@@ -53,61 +53,32 @@ pub enum ServerError {
 pub struct Server {
     app: std::sync::Arc<app::App>,
     writer: std::thread::JoinHandle<()>,
-    scheduler: scheduler::Scheduler,
-    processors: Vec<processors::Processor>,
+    scheduler: Option<scheduler::Scheduler>,
+    pipeline: Option<pipeline::Pipeline>,
 }
 
 impl Server {
     pub fn start(store: Store, config: ServerConfig) -> Result<Server, ServerError> {
         let (app, writer) = app::App::start(store, config)?;
-        let scheduler = scheduler::Scheduler::start(
-            app.store.clone(),
-            app.config.scheduler.clone(),
-            app.metrics.clone(),
-        );
+        let role = app.config.role;
+        // An ingest node neither derives nor runs jobs: nodes of the derive
+        // role (or all) do, under their leases.
+        let scheduler = role.derives().then(|| {
+            scheduler::Scheduler::start(
+                app.store.clone(),
+                app.config.scheduler.clone(),
+                app.metrics.clone(),
+            )
+        });
         let (node, lease) = (&app.config.scheduler.node, app.config.scheduler.lease);
-        let processors = vec![
-            processors::Processor::start(
-                processors::Rollups,
-                app.store.clone(),
-                node.clone(),
-                lease,
-                app.metrics.clone(),
-            ),
-            processors::Processor::start(
-                processors::Sessions::new(app.config.scheduler.sessions_working_set),
-                app.store.clone(),
-                node.clone(),
-                lease,
-                app.metrics.clone(),
-            ),
-            processors::Processor::start(
-                processors::Metering,
-                app.store.clone(),
-                node.clone(),
-                lease,
-                app.metrics.clone(),
-            ),
-            processors::Processor::start(
-                processors::Friction,
-                app.store.clone(),
-                node.clone(),
-                lease,
-                app.metrics.clone(),
-            ),
-            processors::Processor::start(
-                processors::Crm::default(),
-                app.store.clone(),
-                node.clone(),
-                lease,
-                app.metrics.clone(),
-            ),
-        ];
+        let pipeline = role.derives().then(|| {
+            pipeline::Pipeline::start(app.store.clone(), node.clone(), lease, app.metrics.clone())
+        });
         Ok(Server {
             app,
             writer,
             scheduler,
-            processors,
+            pipeline,
         })
     }
 
@@ -132,7 +103,12 @@ impl Server {
             // then bounded per request, by their forwarded address (`http`).
             per_peer: (self.app.config.proxy_hops == 0).then(|| self.app.per_client.clone()),
         };
-        let exports = tokio::spawn(scheduler::run_exports_when_asked(self.app.clone()));
+        let exports = self
+            .app
+            .config
+            .role
+            .derives()
+            .then(|| tokio::spawn(scheduler::run_exports_when_asked(self.app.clone())));
         self.app
             .set_loopback_only(listener.local_addr()?.ip().is_loopback());
         let router = http::router(self.app);
@@ -140,12 +116,14 @@ impl Server {
         // The exports task holds the app, and with it the queue's sender: it
         // must end for the writer to see the queue close. A run it started
         // finishes on its blocking thread.
-        exports.abort();
-        let _ = exports.await;
-        let (scheduler, processors) = (self.scheduler, self.processors);
+        if let Some(exports) = exports {
+            exports.abort();
+            let _ = exports.await;
+        }
+        let (scheduler, pipeline) = (self.scheduler, self.pipeline);
         tokio::task::spawn_blocking(move || {
-            scheduler.stop();
-            processors.into_iter().for_each(processors::Processor::stop);
+            scheduler.into_iter().for_each(scheduler::Scheduler::stop);
+            pipeline.into_iter().for_each(pipeline::Pipeline::stop);
         })
         .await
         .map_err(|_| ServerError::WriterPanicked)?;

@@ -40,9 +40,6 @@ pub struct SchedulerConfig {
     pub lease: Duration,
     /// Events older than this many days are removed; `None` keeps everything.
     pub retention_days: Option<u32>,
-    /// People the sessions processor holds in memory (see
-    /// `spoor_store::working_set`).
-    pub sessions_working_set: usize,
     /// The usage-metering cleanup's schedule and threshold.
     pub metering: MeteringConfig,
     /// How often alert rules are evaluated, and how alerts are delivered.
@@ -57,7 +54,6 @@ impl Default for SchedulerConfig {
             node: default_node_name(),
             lease: Duration::from_secs(30),
             retention_days: None,
-            sessions_working_set: spoor_store::working_set::DEFAULT_PEOPLE,
             metering: MeteringConfig::default(),
             alerts: AlertsConfig::default(),
             exports: ExportsConfig::default(),

@@ -22,8 +22,8 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ProcessorLabel {
-    pub processor: String,
+pub struct StageLabel {
+    pub stage: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -47,7 +47,13 @@ pub struct Metrics {
     pub write_seconds: Histogram,
     pub queue_depth: Gauge,
     pub scheduler_leader: Gauge,
-    pub processor_behind: Family<ProcessorLabel, Gauge>,
+    /// Events in the log the pipeline has not read yet.
+    pub pipeline_behind_events: Gauge,
+    /// Receive-time distance from the last event read to the newest.
+    pub pipeline_behind_seconds: Gauge<f64, AtomicU64>,
+    pub pipeline_events: Counter,
+    /// Thread CPU time per stage of a pass (read, each fold, commit).
+    pub pipeline_cpu: Family<StageLabel, Counter<f64, AtomicU64>>,
     pub job_runs: Family<JobLabels, Counter>,
     pub widget_events: Family<OutcomeLabel, Counter>,
     /// Time spent answering widget tracking requests, for the mean.
@@ -74,7 +80,10 @@ impl Default for Metrics {
             write_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             queue_depth: Gauge::default(),
             scheduler_leader: Gauge::default(),
-            processor_behind: Family::default(),
+            pipeline_behind_events: Gauge::default(),
+            pipeline_behind_seconds: Gauge::default(),
+            pipeline_events: Counter::default(),
+            pipeline_cpu: Family::default(),
             job_runs: Family::default(),
             widget_events: Family::default(),
             widget_track_seconds: Counter::default(),
@@ -124,9 +133,24 @@ impl Default for Metrics {
             m.scheduler_leader.clone(),
         );
         registry.register(
-            "processor_behind_events",
-            "Events in the log that a processor has not read yet, on the node running it",
-            m.processor_behind.clone(),
+            "pipeline_behind_events",
+            "Events in the log the pipeline has not read yet, on the node running it",
+            m.pipeline_behind_events.clone(),
+        );
+        registry.register(
+            "pipeline_behind_seconds",
+            "Receive time from the last event the pipeline read to the newest, on the node running it",
+            m.pipeline_behind_seconds.clone(),
+        );
+        registry.register(
+            "pipeline_events",
+            "Events the pipeline has read and folded on this node",
+            m.pipeline_events.clone(),
+        );
+        registry.register(
+            "pipeline_cpu_seconds",
+            "Thread CPU time the pipeline spent, by stage: read (and decode), each fold, commit",
+            m.pipeline_cpu.clone(),
         );
         registry.register(
             "job_runs",

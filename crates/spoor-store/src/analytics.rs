@@ -105,6 +105,9 @@ pub const DIMS: [&str; 6] = [
 /// How far a processor has read the log.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cursor {
+    /// On PostgreSQL, the writing transaction of the last event read: the log
+    /// is read in (xid, seq) order there (see `crate::pipeline`); 0 on SQLite.
+    pub xid: i64,
     pub seq: i64,
     /// The receive time of the last event read.
     pub received_at: i64,
@@ -187,10 +190,6 @@ pub struct LogRow {
     pub is_bot: bool,
     pub row: TailRow,
 }
-
-/// The columns a [`LogRow`] is read from, in order (both backends).
-pub const LOG_COLUMNS: &str = "seq, project_id, received_at, is_bot, ts, type, anonymous_id, \
-    user_id, session_id, url, referrer, country, browser, os, device_type";
 
 impl RollupDelta {
     /// Adds the events to their hours.
@@ -384,6 +383,7 @@ mod tests {
     fn the_horizon_is_a_whole_hour_behind_the_processor_and_now() {
         let c = |received_at| {
             Some(Cursor {
+                xid: 0,
                 seq: 9,
                 received_at,
             })

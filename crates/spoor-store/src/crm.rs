@@ -21,12 +21,6 @@ use serde_json::{Map, Value};
 /// The CRM processor's name: its cursor's and its lease's.
 pub const CRM_PROCESSOR: &str = "crm";
 
-/// The events the CRM reads: tracks, page views and identifies, but not the
-/// SDK's own `$` events (clicks, friction, vitals), which carry no business
-/// meaning and are most of a site's traffic.
-pub const CRM_EVENTS_SQL: &str =
-    "type IN ('track', 'identify', 'page') AND (name IS NULL OR name NOT LIKE '$%')";
-
 /// The moment scores are scaled to (2025-01-01T00:00:00Z).
 pub const SCORE_EPOCH_MS: i64 = 1_735_689_600_000;
 const DAY_MS: f64 = 86_400_000.0;
@@ -810,28 +804,20 @@ impl CrmEvent {
     /// Takes the properties and traits from a stored message's body: one
     /// parse, which skips the rest of the body without keeping it.
     pub fn read_body(&mut self, body: &str) {
-        #[derive(Deserialize)]
-        struct Body {
-            properties: Option<Value>,
-            traits: Option<Value>,
-            context: Option<Context>,
-        }
-        #[derive(Deserialize)]
-        struct Context {
-            traits: Option<Value>,
-        }
-        let Ok(b) = serde_json::from_str::<Body>(body) else {
-            return;
-        };
-        let object = |v: Option<Value>| match v {
-            Some(Value::Object(m)) => m,
+        self.read_value(&serde_json::from_str(body).unwrap_or(Value::Null));
+    }
+
+    /// Takes properties and traits from the decoded body.
+    pub fn read_value(&mut self, body: &Value) {
+        let object = |v: Option<&Value>| match v {
+            Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
-        self.properties = object(b.properties);
+        self.properties = object(body.get("properties"));
         self.traits = object(if self.kind == "identify" {
-            b.traits
+            body.get("traits")
         } else {
-            b.context.and_then(|c| c.traits)
+            body.get("context").and_then(|c| c.get("traits"))
         });
     }
 

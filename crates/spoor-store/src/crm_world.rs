@@ -45,12 +45,20 @@ const GENERATION: usize = 150_000;
 /// The CRM processor's memory of stored rows between passes. `None` values
 /// record that nothing is stored, which is as worth knowing (an anonymous
 /// visitor who is no contact is looked up at each of their events).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CrmCache {
     /// The change count the entries were read under.
     changes: Option<i64>,
     recent: Generation,
     older: Generation,
+    /// Entries a generation takes before it becomes the older one.
+    generation: usize,
+}
+
+impl Default for CrmCache {
+    fn default() -> CrmCache {
+        CrmCache::with_generation(GENERATION)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -85,9 +93,20 @@ macro_rules! lookup {
 }
 
 impl CrmCache {
+    /// A cache whose generations take `generation` entries each (two are
+    /// kept; see [`GENERATION`] for what an entry costs).
+    pub fn with_generation(generation: usize) -> CrmCache {
+        CrmCache {
+            changes: None,
+            recent: Generation::default(),
+            older: Generation::default(),
+            generation: generation.max(1),
+        }
+    }
+
     /// Forgets everything (a pass failed, or rows changed under it).
     pub fn clear(&mut self) {
-        *self = CrmCache::default();
+        *self = CrmCache::with_generation(self.generation);
     }
 
     /// Keeps the entries only if they were read under this change count.
@@ -99,7 +118,7 @@ impl CrmCache {
     }
 
     fn rotate_if_full(&mut self) {
-        if self.recent.len() >= GENERATION {
+        if self.recent.len() >= self.generation {
             self.older = std::mem::take(&mut self.recent);
         }
     }

@@ -24,11 +24,6 @@ use serde_json::Value;
 /// The friction processor's name (its cursor and lease).
 pub const FRICTION_PROCESSOR: &str = "friction";
 
-/// The events the friction processor reads, as SQL over the event log. The
-/// partial index `events_friction` has the same condition.
-pub const FRICTION_EVENTS_SQL: &str = "type = 'track' AND name IN ('$click', '$rage_click', \
-     '$dead_click', '$exception', '$form_error', '$web_vital', '$page_leave')";
-
 pub use spoor_core::range::{DAY_MS, Days, day_of};
 
 /// One event as the friction processor reads it.
@@ -45,8 +40,8 @@ pub struct FrictionEvent {
     pub url: Option<String>,
     pub browser: Option<String>,
     pub device_type: Option<String>,
-    /// The event's properties, as JSON text.
-    pub properties: Option<String>,
+    /// The event's properties.
+    pub properties: Option<Value>,
 }
 
 /// Friction kinds counted per element.
@@ -468,11 +463,7 @@ impl FrictionDelta {
     }
 
     fn add(&mut self, e: &FrictionEvent) {
-        let props: Value = e
-            .properties
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or(Value::Null);
+        let props = e.properties.as_ref().unwrap_or(&Value::Null);
         let p = |k: &str| props.get(k);
         let url = e
             .url
@@ -1374,7 +1365,7 @@ mod tests {
             url: Some("https://s.com/pricing?x=1".into()),
             browser: Some("Chrome".into()),
             device_type: Some("desktop".into()),
-            properties: Some(props.to_string()),
+            properties: Some(props),
         }
     }
 

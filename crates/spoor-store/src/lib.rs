@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod analytics;
+pub mod budget;
 pub mod crm;
 pub mod crm_world;
 pub mod customers;
@@ -17,6 +18,7 @@ pub mod friction;
 mod key_touches;
 pub mod metering;
 pub mod pg;
+pub mod pipeline;
 mod pool;
 mod records;
 pub mod sessions;
@@ -323,26 +325,6 @@ impl Store {
     ) -> StoreResult<Vec<analytics::TailRow>> {
         dispatch!(self, s => s.overview_rows(project_id, from, to, include_bots))
     }
-    /// Up to `limit` events with seq in `(after, up_to]`, in seq order, as a
-    /// processor reads them.
-    pub fn log_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<analytics::LogRow>> {
-        dispatch!(self, s => s.log_after(after, up_to, limit))
-    }
-    /// How long after an event gets its seq it may still be uncommitted. A
-    /// processor reads only up to a seq it saw this long ago: SQLite commits in
-    /// seq order (one writer), but on PostgreSQL several writers take seqs and
-    /// commit in any order, each within two statements' timeout.
-    pub fn log_settle_time(&self) -> std::time::Duration {
-        match &self.backend {
-            Backend::Sqlite(_) => std::time::Duration::ZERO,
-            Backend::Postgres(s) => s.statement_timeout() * 2 + std::time::Duration::from_secs(5),
-        }
-    }
     /// Deletes what a processor derived and its cursor, in one transaction, so
     /// that its next pass starts again from the first event.
     pub fn reset_processor(&self, name: &str) -> StoreResult<()> {
@@ -372,6 +354,48 @@ impl Store {
             }
         };
         dispatch!(self, s => s.reset_processor(name, tables))
+    }
+    /// Up to `limit` events after `cursor`, in the pipeline's order, and only
+    /// events nothing committed later can still come before (see
+    /// [`pipeline`]).
+    pub fn log_events_after(
+        &self,
+        cursor: analytics::Cursor,
+        limit: i64,
+    ) -> StoreResult<Vec<pipeline::LogEvent>> {
+        dispatch!(self, s => s.log_events_after(cursor, limit))
+    }
+    /// Writes what a pipeline pass derived and moves the cursors of `folds`
+    /// to `cursor` (never back: a fold ahead of the others keeps its own), in
+    /// one transaction. `Conflict` when an erasure or a contact merge came
+    /// between the pass's reads and this write: the pass is then read again.
+    pub fn apply_pass(
+        &self,
+        folds: &[&str],
+        cursor: analytics::Cursor,
+        writes: &pipeline::PassWrites<'_>,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.apply_pass(folds, cursor, writes))
+    }
+    /// How far the slowest fold is behind the log.
+    pub fn pipeline_backlog(&self) -> StoreResult<pipeline::Backlog> {
+        let (newest_seq, newest_at) = dispatch!(self, s => s.log_head())?;
+        let mut slowest: Option<analytics::Cursor> = None;
+        for fold in pipeline::FOLDS {
+            let c = self.processor_cursor(fold)?.unwrap_or_default();
+            if slowest.is_none_or(|s| (c.xid, c.seq) < (s.xid, s.seq)) {
+                slowest = Some(c);
+            }
+        }
+        let slowest = slowest.unwrap_or_default();
+        Ok(pipeline::Backlog {
+            events: newest_seq.saturating_sub(slowest.seq).max(0),
+            ms: if newest_seq > slowest.seq {
+                newest_at.saturating_sub(slowest.received_at).max(0)
+            } else {
+                0
+            },
+        })
     }
     /// The highest seq in the log (0 when empty).
     pub fn max_seq(&self) -> StoreResult<i64> {
@@ -411,17 +435,6 @@ impl Store {
         dispatch!(self, s => s.rollup_top(project_id, from, to, include_bots, per_dim))
     }
 
-    /// Up to `limit` events with seq in `(after, up_to]`, as the sessions
-    /// processor reads them.
-    pub fn session_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-        body_names: &[String],
-    ) -> StoreResult<Vec<sessions::SessionEvent>> {
-        dispatch!(self, s => s.session_events_after(after, up_to, limit, body_names))
-    }
     pub fn session(
         &self,
         project_id: i64,
@@ -661,15 +674,6 @@ impl Store {
     ) -> StoreResult<metering::Widget> {
         dispatch!(self, s => s.update_widget(id, change))
     }
-    /// Up to `limit` widget events with seq in `(after, up_to]`, in seq order.
-    pub fn widget_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<metering::WidgetEvent>> {
-        dispatch!(self, s => s.widget_events_after(after, up_to, limit))
-    }
     /// The stored widget sessions among these keys.
     pub fn call_sessions(
         &self,
@@ -711,16 +715,6 @@ impl Store {
         Ok(metering::group_days(days, group))
     }
 
-    /// Up to `limit` friction, heatmap and vitals events with seq in
-    /// `(after, up_to]`, in seq order.
-    pub fn friction_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<friction::FrictionEvent>> {
-        dispatch!(self, s => s.friction_events_after(after, up_to, limit))
-    }
     /// Adds a friction pass's counts and moves its cursor, atomically.
     pub fn apply_friction(
         &self,
@@ -904,15 +898,6 @@ impl Store {
         dispatch!(self, s => s.notifications(project_id, limit))
     }
 
-    /// Up to `limit` events the CRM reads with seq in `(after, up_to]`, in seq order.
-    pub fn crm_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<crm::CrmEvent>> {
-        dispatch!(self, s => s.crm_events_after(after, up_to, limit))
-    }
     /// The stored contacts, identities, visitors and applied events these
     /// events touch, from the cache where it has them.
     pub fn crm_world(

@@ -29,11 +29,6 @@ pub const METERING_PROCESSOR: &str = "metering";
 /// (defined beside the widget route's translation).
 pub use spoor_core::seed::widget::WIDGET_EVENTS;
 
-/// The SQL condition that picks widget events out of the log; the partial
-/// index that makes the metering processor's reads cheap has the same one.
-pub const WIDGET_EVENTS_SQL: &str = "type = 'track' AND name IN \
-    ('widget_load', 'widget_open', 'call_start', 'call_end', 'call_error')";
-
 const DAY_MS: i64 = 86_400_000;
 
 /// Requests a widget may send per minute unless set: every visitor of the

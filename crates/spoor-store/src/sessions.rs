@@ -71,12 +71,6 @@ pub const SESSION_COLUMNS: &str = "project_id, session_id, identity, user_id, an
     started_at, last_seen_at, ended_at, end_reason, entry_url, exit_url, pageviews, events, \
     device_type, browser, os, country, region, city, ip, browser_version, os_version";
 
-/// The columns a [`SessionEvent`] is read from, in order (both backends); the
-/// last one is the body, read for the events [`body_names`] lists.
-pub const SESSION_EVENT_COLUMNS: &str = "seq, project_id, ts, received_at, type, name, user_id, \
-    anonymous_id, session_id, url, ip, country, region, city, browser, browser_version, os, os_version, \
-    device_type, is_bot";
-
 /// The track events whose bodies a sessions pass reads (besides `identify` and
 /// `alias`, whose bodies it always reads): most events' bodies are not needed,
 /// and reading them would cost the processor a copy and a parse each. `names`

@@ -249,6 +249,22 @@ impl WorkingSet {
         let Some(cursor) = self.pending.cursor else {
             return Ok(());
         };
+        self.flush_with(|held| match held {
+            Some((sessions, people)) => store.put_sessions(name, cursor, sessions, people),
+            None => Ok(()),
+        })
+    }
+
+    /// Hands the unflushed work (`None` when there is none) to `write`, which
+    /// writes it in its transaction (the pipeline's, with every other fold's
+    /// work); once that succeeded, the set counts it as written.
+    pub fn flush_with<T>(
+        &mut self,
+        write: impl FnOnce(Option<(&[Session], &People)>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        if self.pending.cursor.is_none() {
+            return write(None);
+        }
         let held = self.held.get_mut();
         let pending = std::mem::take(&mut self.pending);
         // The rows are moved out of the set for the write and back after it:
@@ -283,7 +299,7 @@ impl WorkingSet {
             links: pending.links,
             erasure_mark: self.mark.unwrap_or_default(),
         };
-        let written = store.put_sessions(name, cursor, &sessions, &people);
+        let written = write(Some((&sessions, &people)));
         for s in sessions {
             held.sessions
                 .insert((s.project_id, s.session_id.clone()), Some(s));
@@ -292,7 +308,7 @@ impl WorkingSet {
             held.people
                 .insert((c.project_id, c.identified, c.person.clone()), Some(c));
         }
-        written?;
+        let written = written?;
         // Everything held is now in the store: the set can forget what does not
         // fit (any of it; the rest is read again when needed), and the people
         // it knew to be gone, whose rows the flush deleted.
@@ -311,7 +327,7 @@ impl WorkingSet {
                 .filter_map(|((p, _), user)| user.as_ref().map(|u| (*p, u.clone())))
                 .collect();
         }
-        Ok(())
+        Ok(written)
     }
 
     /// What the inactivity timeout did in the store, done to the sessions held.

@@ -84,12 +84,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "SPOOR_RETENTION_DAYS", value_name = "DAYS")]
     pub retention_days: Option<u32>,
 
-    /// People the sessions processor keeps in memory, with their sessions (about
-    /// 5 KB each). Enough for the people active at once lets it keep up with
-    /// more events a second; fewer costs it reads, not correctness
-    #[arg(long, global = true, env = "SPOOR_SESSIONS_WORKING_SET", value_name = "PEOPLE",
-          default_value_t = spoor_store::working_set::DEFAULT_PEOPLE)]
-    pub sessions_working_set: usize,
+    /// Bytes this process may use for caches: SQLite's page caches, the
+    /// sessions fold's people in memory, the CRM's contacts. Nothing else
+    /// grows with load. More lets the pipeline keep up with more people
+    /// active at once; less costs it reads, not correctness
+    #[arg(long, global = true, env = "SPOOR_MEMORY_BUDGET", value_name = "BYTES",
+          default_value_t = spoor_store::budget::DEFAULT_MEMORY_BUDGET)]
+    pub memory_budget: u64,
 
     /// Minutes between runs of the metering cleanup job, which gives calls whose
     /// call_end never came an inferred one
@@ -388,8 +389,25 @@ pub enum JobsCommand {
     },
 }
 
+/// What a node does (`spoor serve --role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Take events, serve the API, derive, and run the scheduled jobs
+    All,
+    /// Take events and serve the API; never derive or run jobs
+    Ingest,
+    /// Derive and run the scheduled jobs, and serve the API; take no events
+    Derive,
+}
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
+    /// What this node does. On PostgreSQL a deployment can run ingest nodes
+    /// beside derive nodes on one database; one derive node at a time runs
+    /// the pipeline (under its lease), another takes over if it dies
+    #[arg(long, env = "SPOOR_ROLE", value_enum, default_value_t = RoleArg::All)]
+    pub role: RoleArg,
+
     /// Address to listen on; use 0.0.0.0:8080 to accept connections from other hosts
     #[arg(
         long,

@@ -55,6 +55,8 @@ fn run() -> anyhow::Result<()> {
         }),
         None => StoreConfig::sqlite(&cli.data_dir),
     };
+    // Caches are sized when a store opens.
+    spoor_store::budget::MemoryBudget::set(cli.memory_budget);
     let open = || Store::open(&config);
     let scheduler = spoor_server::scheduler::SchedulerConfig {
         node: cli
@@ -62,7 +64,6 @@ fn run() -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(spoor_server::scheduler::default_node_name),
         retention_days: cli.retention_days,
-        sessions_working_set: cli.sessions_working_set,
         metering: spoor_server::metering::MeteringConfig {
             cleanup_every: std::time::Duration::from_secs(cli.metering_cleanup_minutes * 60),
             infer_after: std::time::Duration::from_secs(cli.metering_infer_after_minutes * 60),

@@ -1,17 +1,16 @@
-//! `spoor rebuild sessions|rollups|metering|friction`: derived data recomputed from the raw events.
+//! `spoor rebuild sessions|rollups|metering|friction`: one fold's derived
+//! data recomputed from the raw events.
 //!
-//! With no server running the processor, the command takes its lease and does
+//! With no server running the pipeline, the command takes its lease and does
 //! the work itself. Otherwise it asks the server that holds the lease (through a
-//! setting the processor checks before each pass, so the reset never races a
+//! setting the pipeline checks before each pass, so the reset never races a
 //! pass) and waits until that server has read the log again up to where it was.
+//! Either way the other folds skip the events they have counted.
 
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use spoor_server::processors::{
-    self, FRICTION_PROCESSOR, Friction, METERING_PROCESSOR, Metering, ROLLUP_PROCESSOR, Rollups,
-    SESSION_PROCESSOR, Sessions, rebuild_setting,
-};
+use spoor_server::pipeline::{self, rebuild_setting};
 use spoor_server::scheduler::SchedulerConfig;
 use spoor_store::Store;
 
@@ -22,25 +21,18 @@ const WAIT: Duration = Duration::from_secs(30 * 60);
 
 pub fn run(store: &Store, what: Derived, config: &SchedulerConfig) -> anyhow::Result<()> {
     let name = match what {
-        Derived::Sessions => SESSION_PROCESSOR,
-        Derived::Rollups => ROLLUP_PROCESSOR,
-        Derived::Metering => METERING_PROCESSOR,
-        Derived::Friction => FRICTION_PROCESSOR,
+        Derived::Sessions => spoor_store::sessions::SESSION_PROCESSOR,
+        Derived::Rollups => spoor_store::analytics::ROLLUP_PROCESSOR,
+        Derived::Metering => spoor_store::metering::METERING_PROCESSOR,
+        Derived::Friction => spoor_store::friction::FRICTION_PROCESSOR,
     };
-    let lease = format!("processor:{name}");
+    let lease = spoor_store::pipeline::PIPELINE_LEASE;
     let ttl = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);
     let asked_at = spoor_core::time::now_ms().to_string();
     store.set_setting(&rebuild_setting(name), &asked_at)?;
-    if store.acquire_lease(&lease, &config.node, ttl)? {
-        let read = match what {
-            Derived::Sessions => {
-                processors::run_to_end(Sessions::new(config.sessions_working_set), store)
-            }
-            Derived::Rollups => processors::run_to_end(Rollups, store),
-            Derived::Metering => processors::run_to_end(Metering, store),
-            Derived::Friction => processors::run_to_end(Friction, store),
-        };
-        store.release_lease(&lease, &config.node)?;
+    if store.acquire_lease(lease, &config.node, ttl)? {
+        let read = pipeline::run_to_end(store);
+        store.release_lease(lease, &config.node)?;
         eprintln!("rebuilt {name} from {} events", read?);
         return Ok(());
     }

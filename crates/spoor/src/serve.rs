@@ -3,10 +3,11 @@
 use anyhow::Context;
 use spoor_core::Limits;
 use spoor_server::ServerConfig;
+use spoor_server::config::Role;
 use spoor_store::Store;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{LogFormat, ServeArgs};
+use crate::cli::{LogFormat, RoleArg, ServeArgs};
 
 fn init_logs(format: LogFormat) {
     let filter = EnvFilter::try_from_env("SPOOR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -52,6 +53,12 @@ pub fn run(
             replay_memory_bytes: args.replay_memory_bytes,
             ..Default::default()
         },
+        role: match args.role {
+            RoleArg::All => Role::All,
+            RoleArg::Ingest => Role::Ingest,
+            RoleArg::Derive => Role::Derive,
+        },
+        memory_budget: spoor_store::budget::MemoryBudget::get().bytes(),
         scheduler: spoor_server::scheduler::SchedulerConfig {
             lease: std::time::Duration::from_secs(args.scheduler_lease_secs.max(1)),
             ..scheduler

@@ -46,6 +46,20 @@ use crate::app::App;
 use crate::telemetry::RouteLabels;
 use error::ApiError;
 
+/// Ingestion's answer on a node started with `--role derive`.
+async fn refuse_events(request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::OPTIONS {
+        return next.run(request).await;
+    }
+    ApiError::Unavailable {
+        retry_after_secs: 5,
+        message: "this node only derives (--role derive) and takes no events; \
+                  send them to a node started with --role all or --role ingest"
+            .into(),
+    }
+    .into_response()
+}
+
 pub fn router(app: Arc<App>) -> Router {
     let ingestion = Router::new()
         .route("/v1/batch", post(ingest::batch).options(()))
@@ -83,6 +97,13 @@ pub fn router(app: Arc<App>) -> Router {
             post(uploads::screenshot).options(()),
         )
         .layer(middleware::from_fn(cors::layer));
+    // A derive node takes no events; a sender sent here by mistake is told
+    // to retry, so that its SDK keeps the events for a node that does.
+    let ingestion = if app.config.role.ingests() {
+        ingestion
+    } else {
+        ingestion.layer(middleware::from_fn(refuse_events))
+    };
     let overload = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: BoxError| async {
             ApiError::Unavailable {
@@ -101,6 +122,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/auth/login", post(account::login))
         .route("/api/auth/logout", post(account::logout))
         .route("/api/me", get(account::me))
+        .route("/api/pipeline", get(ops::pipeline))
         .route("/api/projects", get(projects::list).post(projects::create))
         .route("/api/projects/{id}", patch(projects::rename))
         .route(

@@ -10,10 +10,26 @@ use serde_json::{Value, json};
 
 use spoor_store::metering::{Group, Usage};
 
+use super::caller::Caller;
 use super::error::ApiError;
 
 const DAY_MS: i64 = 86_400_000;
 use crate::app::App;
+
+/// How far the derived views (overview, sessions, customers, metering,
+/// friction, the CRM) are behind the event log, for any signed-in caller: the
+/// dashboard shows it when they lag.
+pub async fn pipeline(
+    State(app): State<Arc<App>>,
+    _caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    let store = app.store.clone();
+    let backlog = super::blocking(move || Ok(store.pipeline_backlog()?)).await?;
+    Ok(Json(json!({
+        "behind_events": backlog.events,
+        "behind_ms": backlog.ms,
+    })))
+}
 
 /// Healthy when the store answers a read.
 pub async fn healthz(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {

@@ -3,6 +3,8 @@
 //! pass reads what its events touch and writes what it changed in a few
 //! statements over arrays (`unnest`), not a round trip per row.
 
+use crate::pipeline::PassWrites;
+use postgres::Transaction;
 use std::collections::{HashMap, HashSet};
 
 use postgres::types::ToSql;
@@ -11,8 +13,8 @@ use postgres::{GenericClient, Row};
 use super::PgStore;
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Contact, ContactQuery, CrmDelta, CrmEvent,
-    IdKey, IdKind, OpenBooking, ScoreChange, ScoreCrossing, Task, TaskQuery, sort_name,
+    Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
+    ScoreChange, ScoreCrossing, Task, TaskQuery, sort_name,
 };
 use crate::{StoreError, StoreResult};
 
@@ -207,41 +209,6 @@ fn merges(c: &mut impl GenericClient) -> Result<i64, postgres::Error> {
 }
 
 impl PgStore {
-    pub fn crm_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<CrmEvent>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "SELECT seq, project_id, received_at, ts, type, name, message_id, user_id,
-                 anonymous_id, body
-             FROM events WHERE seq > $1 AND seq <= $2 AND {CRM_EVENTS_SQL}
-             ORDER BY seq LIMIT $3"
-        ))?;
-        let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let mut e = CrmEvent {
-                    seq: r.get(0),
-                    project_id: r.get(1),
-                    received_at: r.get(2),
-                    ts: r.get(3),
-                    kind: r.get(4),
-                    name: r.get(5),
-                    message_id: r.get(6),
-                    user_id: r.get(7),
-                    anonymous_id: r.get(8),
-                    ..CrmEvent::default()
-                };
-                e.read_body(r.get(9));
-                e
-            })
-            .collect())
-    }
-
     /// Nothing to give back: PostgreSQL's caches are the server's.
     pub fn crm_release_memory(&self) -> StoreResult<()> {
         Ok(())
@@ -329,142 +296,147 @@ impl PgStore {
     }
 
     pub fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        // The lock orders this pass after any merge in progress.
-        let now: i64 = tx
-            .query_one("SELECT merges FROM crm_state WHERE id = 1 FOR UPDATE", &[])?
-            .get(0);
-        if now != d.merges {
-            return Err(StoreError::Conflict(
-                "contacts were merged or erased while the CRM pass read them; it reads them again"
-                    .into(),
-            ));
+        let writes = PassWrites {
+            crm: Some(d),
+            ..PassWrites::default()
+        };
+        match cursor {
+            Some((name, c)) => self.apply_pass(&[name], c, &writes),
+            None => self.apply_pass(&[], Cursor::default(), &writes),
         }
-        let contacts: Vec<&Contact> = d.contacts.iter().map(|(c, _)| c).collect();
-        put_contacts(&mut tx, &contacts)?;
-        if !d.identities.is_empty() {
-            let ids = &d.identities;
-            tx.execute(
-                "INSERT INTO crm_identities (project_id, kind, value, contact_id)
-                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[])
-                 ON CONFLICT DO NOTHING",
-                &[
-                    &ids.iter().map(|((p, _, _), _)| *p).collect::<Vec<_>>(),
-                    &ids.iter()
-                        .map(|((_, k, _), _)| k.as_str())
-                        .collect::<Vec<_>>(),
-                    &ids.iter()
-                        .map(|((_, _, v), _)| v.as_str())
-                        .collect::<Vec<_>>(),
-                    &ids.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>(),
-                ],
-            )?;
-        }
-        insert_activities(&mut tx, &d.activities)?;
-        if !d.tasks.is_empty() {
-            let t = &d.tasks;
-            tx.execute(
-                &format!(
-                    "INSERT INTO crm_tasks ({TASK_COLUMNS})
-                     SELECT * FROM unnest($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[],
-                         $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[],
-                         $10::BIGINT[], $11::BIGINT[], $12::TEXT[], $13::TEXT[])
-                     ON CONFLICT DO NOTHING"
-                ),
-                &[
-                    &t.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.project_id).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.contact_id.as_str()).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
-                    &t.iter()
-                        .map(|x| x.description.as_deref())
-                        .collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.status.as_str()).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.assignee.as_deref()).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.due_at).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.created_at).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.completed_at).collect::<Vec<_>>(),
-                    &t.iter().map(|x| x.source_key.as_str()).collect::<Vec<_>>(),
-                    &t.iter()
-                        .map(|x| x.source_event.as_deref())
-                        .collect::<Vec<_>>(),
-                ],
-            )?;
-        }
-        if !d.scores.is_empty() {
-            let s = &d.scores;
-            tx.execute(
-                "INSERT INTO crm_scores (project_id, contact_id, at, delta, score, reason)
-                 SELECT p, c, a, d, s, r FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[],
-                     $4::DOUBLE PRECISION[], $5::DOUBLE PRECISION[], $6::TEXT[])
-                     WITH ORDINALITY AS u(p, c, a, d, s, r, n) ORDER BY n",
-                &[
-                    &s.iter().map(|x| x.project_id).collect::<Vec<_>>(),
-                    &s.iter().map(|x| x.contact_id.as_str()).collect::<Vec<_>>(),
-                    &s.iter().map(|x| x.at).collect::<Vec<_>>(),
-                    &s.iter().map(|x| x.delta).collect::<Vec<_>>(),
-                    &s.iter().map(|x| x.score).collect::<Vec<_>>(),
-                    &s.iter().map(|x| x.reason.as_str()).collect::<Vec<_>>(),
-                ],
-            )?;
-        }
-        if !d.reached.is_empty() {
-            let r = &d.reached;
-            tx.execute(
-                "INSERT INTO crm_reached (project_id, contact_id, status, at)
-                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])
-                 ON CONFLICT DO NOTHING",
-                &[
-                    &r.iter().map(|x| x.0).collect::<Vec<_>>(),
-                    &r.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
-                    &r.iter().map(|x| x.2.as_str()).collect::<Vec<_>>(),
-                    &r.iter().map(|x| x.3).collect::<Vec<_>>(),
-                ],
-            )?;
-        }
-        // Few, and their order matters: one statement each.
-        for change in &d.bookings {
-            match change {
-                BookingChange::Open(b) => tx.execute(
-                    "INSERT INTO crm_bookings (project_id, contact_id, started_at, message_id, properties)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (project_id, contact_id) DO UPDATE SET started_at = EXCLUDED.started_at,
-                         message_id = EXCLUDED.message_id, properties = EXCLUDED.properties",
-                    &[&b.project_id, &b.contact_id, &b.started_at, &b.message_id, &b.properties],
-                )?,
-                BookingChange::Close(p, id) => tx.execute(
-                    "DELETE FROM crm_bookings WHERE project_id = $1 AND contact_id = $2",
-                    &[p, id],
-                )?,
-            };
-        }
-        for ((p, anon), norm, at) in &d.visitors {
-            match norm {
-                Some(n) => tx.execute(
-                    "INSERT INTO crm_visitors (project_id, anonymous_id, score_norm, updated_at)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, anonymous_id)
-                     DO UPDATE SET score_norm = EXCLUDED.score_norm, updated_at = EXCLUDED.updated_at",
-                    &[p, anon, n, at],
-                )?,
-                None => tx.execute(
-                    "DELETE FROM crm_visitors WHERE project_id = $1 AND anonymous_id = $2",
-                    &[p, anon],
-                )?,
-            };
-        }
-        if let Some((name, c)) = cursor {
-            tx.execute(
-                "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
-                &[&name, &c.seq, &c.received_at],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
     }
+}
 
+/// Writes a CRM pass in the pipeline's transaction; `Conflict` when contacts
+/// were merged or erased since its world was read.
+pub(super) fn write_crm(tx: &mut Transaction<'_>, d: &CrmDelta) -> StoreResult<()> {
+    // The lock orders this pass after any merge in progress.
+    let now: i64 = tx
+        .query_one("SELECT merges FROM crm_state WHERE id = 1 FOR UPDATE", &[])?
+        .get(0);
+    if now != d.merges {
+        return Err(StoreError::Conflict(
+            "contacts were merged or erased while the CRM pass read them; it reads them again"
+                .into(),
+        ));
+    }
+    let contacts: Vec<&Contact> = d.contacts.iter().map(|(c, _)| c).collect();
+    put_contacts(tx, &contacts)?;
+    if !d.identities.is_empty() {
+        let ids = &d.identities;
+        tx.execute(
+            "INSERT INTO crm_identities (project_id, kind, value, contact_id)
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[])
+             ON CONFLICT DO NOTHING",
+            &[
+                &ids.iter().map(|((p, _, _), _)| *p).collect::<Vec<_>>(),
+                &ids.iter()
+                    .map(|((_, k, _), _)| k.as_str())
+                    .collect::<Vec<_>>(),
+                &ids.iter()
+                    .map(|((_, _, v), _)| v.as_str())
+                    .collect::<Vec<_>>(),
+                &ids.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>(),
+            ],
+        )?;
+    }
+    insert_activities(tx, &d.activities)?;
+    if !d.tasks.is_empty() {
+        let t = &d.tasks;
+        tx.execute(
+            &format!(
+                "INSERT INTO crm_tasks ({TASK_COLUMNS})
+                 SELECT * FROM unnest($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[],
+                     $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[],
+                     $10::BIGINT[], $11::BIGINT[], $12::TEXT[], $13::TEXT[])
+                 ON CONFLICT DO NOTHING"
+            ),
+            &[
+                &t.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.project_id).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.contact_id.as_str()).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
+                &t.iter()
+                    .map(|x| x.description.as_deref())
+                    .collect::<Vec<_>>(),
+                &t.iter().map(|x| x.priority.as_str()).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.status.as_str()).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.assignee.as_deref()).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.due_at).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.created_at).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.completed_at).collect::<Vec<_>>(),
+                &t.iter().map(|x| x.source_key.as_str()).collect::<Vec<_>>(),
+                &t.iter()
+                    .map(|x| x.source_event.as_deref())
+                    .collect::<Vec<_>>(),
+            ],
+        )?;
+    }
+    if !d.scores.is_empty() {
+        let s = &d.scores;
+        tx.execute(
+            "INSERT INTO crm_scores (project_id, contact_id, at, delta, score, reason)
+             SELECT p, c, a, d, s, r FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[],
+                 $4::DOUBLE PRECISION[], $5::DOUBLE PRECISION[], $6::TEXT[])
+                 WITH ORDINALITY AS u(p, c, a, d, s, r, n) ORDER BY n",
+            &[
+                &s.iter().map(|x| x.project_id).collect::<Vec<_>>(),
+                &s.iter().map(|x| x.contact_id.as_str()).collect::<Vec<_>>(),
+                &s.iter().map(|x| x.at).collect::<Vec<_>>(),
+                &s.iter().map(|x| x.delta).collect::<Vec<_>>(),
+                &s.iter().map(|x| x.score).collect::<Vec<_>>(),
+                &s.iter().map(|x| x.reason.as_str()).collect::<Vec<_>>(),
+            ],
+        )?;
+    }
+    if !d.reached.is_empty() {
+        let r = &d.reached;
+        tx.execute(
+            "INSERT INTO crm_reached (project_id, contact_id, status, at)
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])
+             ON CONFLICT DO NOTHING",
+            &[
+                &r.iter().map(|x| x.0).collect::<Vec<_>>(),
+                &r.iter().map(|x| x.1.as_str()).collect::<Vec<_>>(),
+                &r.iter().map(|x| x.2.as_str()).collect::<Vec<_>>(),
+                &r.iter().map(|x| x.3).collect::<Vec<_>>(),
+            ],
+        )?;
+    }
+    // Few, and their order matters: one statement each.
+    for change in &d.bookings {
+        match change {
+            BookingChange::Open(b) => tx.execute(
+                "INSERT INTO crm_bookings (project_id, contact_id, started_at, message_id, properties)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (project_id, contact_id) DO UPDATE SET started_at = EXCLUDED.started_at,
+                     message_id = EXCLUDED.message_id, properties = EXCLUDED.properties",
+                &[&b.project_id, &b.contact_id, &b.started_at, &b.message_id, &b.properties],
+            )?,
+            BookingChange::Close(p, id) => tx.execute(
+                "DELETE FROM crm_bookings WHERE project_id = $1 AND contact_id = $2",
+                &[p, id],
+            )?,
+        };
+    }
+    for ((p, anon), norm, at) in &d.visitors {
+        match norm {
+            Some(n) => tx.execute(
+                "INSERT INTO crm_visitors (project_id, anonymous_id, score_norm, updated_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, anonymous_id)
+                 DO UPDATE SET score_norm = EXCLUDED.score_norm, updated_at = EXCLUDED.updated_at",
+                &[p, anon, n, at],
+            )?,
+            None => tx.execute(
+                "DELETE FROM crm_visitors WHERE project_id = $1 AND anonymous_id = $2",
+                &[p, anon],
+            )?,
+        };
+    }
+    Ok(())
+}
+
+impl PgStore {
     pub fn crm_contact_for(
         &self,
         project_id: i64,

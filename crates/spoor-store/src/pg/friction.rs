@@ -3,6 +3,8 @@
 //! The largest tables of a pass (per-session friction, heatmap cells and
 //! elements) are written with one `unnest` statement each.
 
+use crate::pipeline::PassWrites;
+use postgres::Transaction;
 use std::collections::HashMap;
 
 use postgres::Row;
@@ -11,8 +13,7 @@ use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
-    ElementCount, ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent,
-    FrictionRow, IssueRecord, Sketch, VitalRow,
+    ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, Sketch, VitalRow,
 };
 
 /// The filter's common conditions, on parameters $1 (project), $2 and $3
@@ -42,250 +43,222 @@ fn issue_from_row(r: &Row) -> IssueRecord {
 }
 
 impl PgStore {
-    pub fn friction_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<FrictionEvent>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "SELECT seq, project_id, received_at, ts, name, session_id,
-                 coalesce(user_id, anonymous_id), url, browser, device_type,
-                 (body::jsonb -> 'properties')::TEXT
-             FROM events WHERE seq > $1 AND seq <= $2 AND {FRICTION_EVENTS_SQL}
-             ORDER BY seq LIMIT $3"
-        ))?;
-        let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
-        Ok(rows
-            .iter()
-            .map(|r| FrictionEvent {
-                seq: r.get(0),
-                project_id: r.get(1),
-                received_at: r.get(2),
-                ts: r.get(3),
-                name: r.get(4),
-                session_id: r.get(5),
-                person: r.get(6),
-                url: r.get(7),
-                browser: r.get(8),
-                device_type: r.get(9),
-                properties: r.get(10),
-            })
-            .collect())
-    }
-
     pub fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        let f: Vec<_> = d.friction.iter().collect();
-        tx.execute(
-            "INSERT INTO friction_sessions (project_id, day, kind, page, selector, text,
-                 session_id, person, count, first_at, last_at)
-             SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
-                 $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::BIGINT[])
-             ON CONFLICT (project_id, day, kind, page, selector, text, session_id) DO UPDATE SET
-                 count = friction_sessions.count + EXCLUDED.count,
-                 first_at = LEAST(friction_sessions.first_at, EXCLUDED.first_at),
-                 last_at = GREATEST(friction_sessions.last_at, EXCLUDED.last_at)",
-            &[
-                &f.iter().map(|(k, _)| k.project_id).collect::<Vec<_>>(),
-                &f.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
-                &f.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
-                &f.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
-                &f.iter()
-                    .map(|(k, _)| k.selector.as_str())
-                    .collect::<Vec<_>>(),
-                &f.iter().map(|(k, _)| k.text.as_str()).collect::<Vec<_>>(),
-                &f.iter()
-                    .map(|(k, _)| k.session_id.as_str())
-                    .collect::<Vec<_>>(),
-                &f.iter().map(|(_, c)| c.person.as_str()).collect::<Vec<_>>(),
-                &f.iter().map(|(_, c)| c.count).collect::<Vec<_>>(),
-                &f.iter().map(|(_, c)| c.first_at).collect::<Vec<_>>(),
-                &f.iter().map(|(_, c)| c.last_at).collect::<Vec<_>>(),
-            ],
-        )?;
-        let c: Vec<_> = d.cells.iter().collect();
-        tx.execute(
-            "INSERT INTO heatmap_cells (project_id, page, kind, day, col, row, count)
-             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[],
-                 $5::BIGINT[], $6::BIGINT[], $7::BIGINT[])
-             ON CONFLICT (project_id, page, kind, day, col, row) DO UPDATE SET
-                 count = heatmap_cells.count + EXCLUDED.count",
-            &[
-                &c.iter().map(|(k, _)| k.project_id).collect::<Vec<_>>(),
-                &c.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
-                &c.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
-                &c.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
-                &c.iter().map(|(k, _)| k.col).collect::<Vec<_>>(),
-                &c.iter().map(|(k, _)| k.row).collect::<Vec<_>>(),
-                &c.iter().map(|(_, n)| **n).collect::<Vec<_>>(),
-            ],
-        )?;
-        let e: Vec<_> = d.elements.iter().collect();
-        tx.execute(
-            "INSERT INTO heatmap_elements (project_id, page, kind, day, selector, text, count)
-             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[],
-                 $5::TEXT[], $6::TEXT[], $7::BIGINT[])
-             ON CONFLICT (project_id, page, kind, day, selector, text) DO UPDATE SET
-                 count = heatmap_elements.count + EXCLUDED.count",
-            &[
-                &e.iter().map(|(k, _)| k.project_id).collect::<Vec<_>>(),
-                &e.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
-                &e.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
-                &e.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
-                &e.iter()
-                    .map(|(k, _)| k.selector.as_str())
-                    .collect::<Vec<_>>(),
-                &e.iter().map(|(k, _)| k.text.as_str()).collect::<Vec<_>>(),
-                &e.iter().map(|(_, n)| **n).collect::<Vec<_>>(),
-            ],
-        )?;
-        let put = tx.prepare(
-            "INSERT INTO page_days (project_id, day, page, clicks, rage_clicks, dead_clicks,
-                 views, width, height)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (project_id, day, page) DO UPDATE SET
-                 clicks = page_days.clicks + EXCLUDED.clicks,
-                 rage_clicks = page_days.rage_clicks + EXCLUDED.rage_clicks,
-                 dead_clicks = page_days.dead_clicks + EXCLUDED.dead_clicks,
-                 views = page_days.views + EXCLUDED.views,
-                 width = GREATEST(page_days.width, EXCLUDED.width),
-                 height = GREATEST(page_days.height, EXCLUDED.height)",
-        )?;
-        for (k, p) in &d.pages {
-            tx.execute(
-                &put,
-                &[
-                    &k.project_id,
-                    &k.day,
-                    &k.page,
-                    &p.clicks,
-                    &p.rage_clicks,
-                    &p.dead_clicks,
-                    &p.views,
-                    &p.width,
-                    &p.height,
-                ],
-            )?;
-        }
-        let put = tx.prepare(
-            "INSERT INTO scroll_days (project_id, day, page, depth, views)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (project_id, page, day, depth) DO UPDATE SET
-                 views = scroll_days.views + EXCLUDED.views",
-        )?;
-        for ((k, depth), n) in &d.scroll {
-            tx.execute(&put, &[&k.project_id, &k.day, &k.page, depth, n])?;
-        }
-        let put = tx.prepare(
-            "INSERT INTO error_issues (project_id, fingerprint, type, message, top_frame,
-                 sample_message, sample_stack, first_seen, last_seen, first_received, count)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             ON CONFLICT (project_id, fingerprint) DO UPDATE SET
-                 count = error_issues.count + EXCLUDED.count,
-                 sample_message = CASE WHEN EXCLUDED.last_seen >= error_issues.last_seen
-                     THEN EXCLUDED.sample_message ELSE error_issues.sample_message END,
-                 sample_stack = CASE WHEN EXCLUDED.last_seen >= error_issues.last_seen
-                     THEN EXCLUDED.sample_stack ELSE error_issues.sample_stack END,
-                 first_seen = LEAST(error_issues.first_seen, EXCLUDED.first_seen),
-                 last_seen = GREATEST(error_issues.last_seen, EXCLUDED.last_seen),
-                 first_received = LEAST(error_issues.first_received, EXCLUDED.first_received)",
-        )?;
-        for i in d.issues.values() {
-            tx.execute(
-                &put,
-                &[
-                    &i.project_id,
-                    &i.fingerprint,
-                    &i.error_type,
-                    &i.message,
-                    &i.top_frame,
-                    &i.sample_message,
-                    &i.sample_stack,
-                    &i.first_seen,
-                    &i.last_seen,
-                    &i.first_received,
-                    &i.count,
-                ],
-            )?;
-        }
-        let put = tx.prepare(
-            "INSERT INTO error_days (project_id, day, fingerprint, page, browser, count)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (project_id, day, fingerprint, page, browser) DO UPDATE SET
-                 count = error_days.count + EXCLUDED.count",
-        )?;
-        for (k, n) in &d.error_days {
-            tx.execute(
-                &put,
-                &[
-                    &k.project_id,
-                    &k.day,
-                    &k.fingerprint,
-                    &k.page,
-                    &k.browser,
-                    n,
-                ],
-            )?;
-        }
-        let put = tx.prepare(
-            "INSERT INTO error_sessions (project_id, day, fingerprint, session_id, person)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        )?;
-        for k in &d.error_sessions {
-            tx.execute(
-                &put,
-                &[
-                    &k.project_id,
-                    &k.day,
-                    &k.fingerprint,
-                    &k.session_id,
-                    &k.person,
-                ],
-            )?;
-        }
-        let get = tx.prepare(
-            "SELECT sketch FROM vital_days
-             WHERE project_id = $1 AND day = $2 AND page = $3 AND device = $4 AND metric = $5
-             FOR UPDATE",
-        )?;
-        let put = tx.prepare(
-            "INSERT INTO vital_days (project_id, day, page, device, metric, sketch)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (project_id, day, page, device, metric) DO UPDATE SET
-                 sketch = EXCLUDED.sketch",
-        )?;
-        for (k, s) in &d.vitals {
-            let metric = k.metric.to_string();
-            let stored =
-                tx.query_opt(&get, &[&k.project_id, &k.day, &k.page, &k.device, &metric])?;
-            let mut merged = stored
-                .map(|r| Sketch::from_bytes(r.get::<_, &[u8]>(0)))
-                .unwrap_or_default();
-            merged.merge(s);
-            tx.execute(
-                &put,
-                &[
-                    &k.project_id,
-                    &k.day,
-                    &k.page,
-                    &k.device,
-                    &metric,
-                    &merged.to_bytes(),
-                ],
-            )?;
-        }
-        tx.execute(
-            "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
-            &[&name, &cursor.seq, &cursor.received_at],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                friction: Some(d),
+                ..PassWrites::default()
+            },
+        )
     }
+}
 
+/// Writes a pass's friction in the pipeline's transaction.
+pub(super) fn write_friction(tx: &mut Transaction<'_>, d: &FrictionDelta) -> StoreResult<()> {
+    let f: Vec<_> = d.friction.iter().collect();
+    tx.execute(
+        "INSERT INTO friction_sessions (project_id, day, kind, page, selector, text,
+             session_id, person, count, first_at, last_at)
+         SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[],
+             $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::BIGINT[], $11::BIGINT[])
+         ON CONFLICT (project_id, day, kind, page, selector, text, session_id) DO UPDATE SET
+             count = friction_sessions.count + EXCLUDED.count,
+             first_at = LEAST(friction_sessions.first_at, EXCLUDED.first_at),
+             last_at = GREATEST(friction_sessions.last_at, EXCLUDED.last_at)",
+        &[
+            &f.iter().map(|(k, _)| k.project_id).collect::<Vec<_>>(),
+            &f.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
+            &f.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
+            &f.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
+            &f.iter()
+                .map(|(k, _)| k.selector.as_str())
+                .collect::<Vec<_>>(),
+            &f.iter().map(|(k, _)| k.text.as_str()).collect::<Vec<_>>(),
+            &f.iter()
+                .map(|(k, _)| k.session_id.as_str())
+                .collect::<Vec<_>>(),
+            &f.iter().map(|(_, c)| c.person.as_str()).collect::<Vec<_>>(),
+            &f.iter().map(|(_, c)| c.count).collect::<Vec<_>>(),
+            &f.iter().map(|(_, c)| c.first_at).collect::<Vec<_>>(),
+            &f.iter().map(|(_, c)| c.last_at).collect::<Vec<_>>(),
+        ],
+    )?;
+    let c: Vec<_> = d.cells.iter().collect();
+    tx.execute(
+        "INSERT INTO heatmap_cells (project_id, page, kind, day, col, row, count)
+         SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[],
+             $5::BIGINT[], $6::BIGINT[], $7::BIGINT[])
+         ON CONFLICT (project_id, page, kind, day, col, row) DO UPDATE SET
+             count = heatmap_cells.count + EXCLUDED.count",
+        &[
+            &c.iter().map(|(k, _)| k.project_id).collect::<Vec<_>>(),
+            &c.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
+            &c.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
+            &c.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
+            &c.iter().map(|(k, _)| k.col).collect::<Vec<_>>(),
+            &c.iter().map(|(k, _)| k.row).collect::<Vec<_>>(),
+            &c.iter().map(|(_, n)| **n).collect::<Vec<_>>(),
+        ],
+    )?;
+    let e: Vec<_> = d.elements.iter().collect();
+    tx.execute(
+        "INSERT INTO heatmap_elements (project_id, page, kind, day, selector, text, count)
+         SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[],
+             $5::TEXT[], $6::TEXT[], $7::BIGINT[])
+         ON CONFLICT (project_id, page, kind, day, selector, text) DO UPDATE SET
+             count = heatmap_elements.count + EXCLUDED.count",
+        &[
+            &e.iter().map(|(k, _)| k.project_id).collect::<Vec<_>>(),
+            &e.iter().map(|(k, _)| k.page.as_str()).collect::<Vec<_>>(),
+            &e.iter().map(|(k, _)| k.kind).collect::<Vec<_>>(),
+            &e.iter().map(|(k, _)| k.day).collect::<Vec<_>>(),
+            &e.iter()
+                .map(|(k, _)| k.selector.as_str())
+                .collect::<Vec<_>>(),
+            &e.iter().map(|(k, _)| k.text.as_str()).collect::<Vec<_>>(),
+            &e.iter().map(|(_, n)| **n).collect::<Vec<_>>(),
+        ],
+    )?;
+    let put = tx.prepare(
+        "INSERT INTO page_days (project_id, day, page, clicks, rage_clicks, dead_clicks,
+             views, width, height)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (project_id, day, page) DO UPDATE SET
+             clicks = page_days.clicks + EXCLUDED.clicks,
+             rage_clicks = page_days.rage_clicks + EXCLUDED.rage_clicks,
+             dead_clicks = page_days.dead_clicks + EXCLUDED.dead_clicks,
+             views = page_days.views + EXCLUDED.views,
+             width = GREATEST(page_days.width, EXCLUDED.width),
+             height = GREATEST(page_days.height, EXCLUDED.height)",
+    )?;
+    for (k, p) in &d.pages {
+        tx.execute(
+            &put,
+            &[
+                &k.project_id,
+                &k.day,
+                &k.page,
+                &p.clicks,
+                &p.rage_clicks,
+                &p.dead_clicks,
+                &p.views,
+                &p.width,
+                &p.height,
+            ],
+        )?;
+    }
+    let put = tx.prepare(
+        "INSERT INTO scroll_days (project_id, day, page, depth, views)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (project_id, page, day, depth) DO UPDATE SET
+             views = scroll_days.views + EXCLUDED.views",
+    )?;
+    for ((k, depth), n) in &d.scroll {
+        tx.execute(&put, &[&k.project_id, &k.day, &k.page, depth, n])?;
+    }
+    let put = tx.prepare(
+        "INSERT INTO error_issues (project_id, fingerprint, type, message, top_frame,
+             sample_message, sample_stack, first_seen, last_seen, first_received, count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (project_id, fingerprint) DO UPDATE SET
+             count = error_issues.count + EXCLUDED.count,
+             sample_message = CASE WHEN EXCLUDED.last_seen >= error_issues.last_seen
+                 THEN EXCLUDED.sample_message ELSE error_issues.sample_message END,
+             sample_stack = CASE WHEN EXCLUDED.last_seen >= error_issues.last_seen
+                 THEN EXCLUDED.sample_stack ELSE error_issues.sample_stack END,
+             first_seen = LEAST(error_issues.first_seen, EXCLUDED.first_seen),
+             last_seen = GREATEST(error_issues.last_seen, EXCLUDED.last_seen),
+             first_received = LEAST(error_issues.first_received, EXCLUDED.first_received)",
+    )?;
+    for i in d.issues.values() {
+        tx.execute(
+            &put,
+            &[
+                &i.project_id,
+                &i.fingerprint,
+                &i.error_type,
+                &i.message,
+                &i.top_frame,
+                &i.sample_message,
+                &i.sample_stack,
+                &i.first_seen,
+                &i.last_seen,
+                &i.first_received,
+                &i.count,
+            ],
+        )?;
+    }
+    let put = tx.prepare(
+        "INSERT INTO error_days (project_id, day, fingerprint, page, browser, count)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (project_id, day, fingerprint, page, browser) DO UPDATE SET
+             count = error_days.count + EXCLUDED.count",
+    )?;
+    for (k, n) in &d.error_days {
+        tx.execute(
+            &put,
+            &[
+                &k.project_id,
+                &k.day,
+                &k.fingerprint,
+                &k.page,
+                &k.browser,
+                n,
+            ],
+        )?;
+    }
+    let put = tx.prepare(
+        "INSERT INTO error_sessions (project_id, day, fingerprint, session_id, person)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )?;
+    for k in &d.error_sessions {
+        tx.execute(
+            &put,
+            &[
+                &k.project_id,
+                &k.day,
+                &k.fingerprint,
+                &k.session_id,
+                &k.person,
+            ],
+        )?;
+    }
+    let get = tx.prepare(
+        "SELECT sketch FROM vital_days
+         WHERE project_id = $1 AND day = $2 AND page = $3 AND device = $4 AND metric = $5
+         FOR UPDATE",
+    )?;
+    let put = tx.prepare(
+        "INSERT INTO vital_days (project_id, day, page, device, metric, sketch)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (project_id, day, page, device, metric) DO UPDATE SET
+             sketch = EXCLUDED.sketch",
+    )?;
+    for (k, s) in &d.vitals {
+        let metric = k.metric.to_string();
+        let stored = tx.query_opt(&get, &[&k.project_id, &k.day, &k.page, &k.device, &metric])?;
+        let mut merged = stored
+            .map(|r| Sketch::from_bytes(r.get::<_, &[u8]>(0)))
+            .unwrap_or_default();
+        merged.merge(s);
+        tx.execute(
+            &put,
+            &[
+                &k.project_id,
+                &k.day,
+                &k.page,
+                &k.device,
+                &metric,
+                &merged.to_bytes(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+impl PgStore {
     pub fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;

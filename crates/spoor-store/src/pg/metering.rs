@@ -3,13 +3,14 @@
 //! report's day totals. A pass reads and writes its sessions as arrays
 //! (`unnest`), one statement each, rather than one round trip per session.
 
+use crate::pipeline::PassWrites;
 use postgres::Row;
+use postgres::Transaction;
 
 use super::PgStore;
 use crate::analytics::Cursor;
 use crate::metering::{
-    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, WIDGET_EVENTS_SQL, Widget,
-    WidgetChange, WidgetEvent,
+    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, Widget, WidgetChange,
 };
 use crate::{StoreError, StoreResult};
 
@@ -116,39 +117,6 @@ impl PgStore {
         self.widget(id)?.ok_or_else(missing)
     }
 
-    pub fn widget_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<WidgetEvent>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "SELECT seq, project_id, received_at, ts, name,
-                 b->'properties'->>'widget_id',
-                 coalesce(b->'properties'->>'session_id', session_id),
-                 coalesce(b->'properties'->'inferred' = 'true'::jsonb, false)
-             FROM (SELECT *, body::jsonb AS b FROM events
-                   WHERE seq > $1 AND seq <= $2 AND {WIDGET_EVENTS_SQL}
-                   ORDER BY seq LIMIT $3) w
-             ORDER BY seq"
-        ))?;
-        let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
-        Ok(rows
-            .iter()
-            .map(|r| WidgetEvent {
-                seq: r.get(0),
-                project_id: r.get(1),
-                received_at: r.get(2),
-                ts: r.get(3),
-                name: r.get(4),
-                widget_id: r.get(5),
-                session_id: r.get(6),
-                inferred: r.get(7),
-            })
-            .collect())
-    }
-
     pub fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
         let (projects, widgets, sessions) = columns(keys);
         let rows = self.conn()?.query(
@@ -175,81 +143,87 @@ impl PgStore {
         cursor: Cursor,
         delta: &MeteringDelta,
     ) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        let s = &delta.sessions;
-        let col = |f: fn(&CallSession) -> i64| s.iter().map(f).collect::<Vec<i64>>();
-        let opt = |f: fn(&CallSession) -> Option<i64>| s.iter().map(f).collect::<Vec<_>>();
-        let text = |f: fn(&CallSession) -> &str| s.iter().map(f).collect::<Vec<&str>>();
-        tx.execute(
-            &format!(
-                "INSERT INTO call_sessions ({SESSION_COLUMNS})
-                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[],
-                     $5::BIGINT[], $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[],
-                     $10::BIGINT[], $11::BIGINT[])
-                 ON CONFLICT (project_id, widget_id, session_id) DO UPDATE SET
-                     first_at = EXCLUDED.first_at, loads = EXCLUDED.loads,
-                     opens = EXCLUDED.opens, starts = EXCLUDED.starts, errors = EXCLUDED.errors,
-                     first_start = EXCLUDED.first_start, last_end = EXCLUDED.last_end,
-                     inferred_end = EXCLUDED.inferred_end"
-            ),
-            &[
-                &col(|s| s.project_id),
-                &text(|s| &s.widget_id),
-                &text(|s| &s.session_id),
-                &col(|s| s.first_at),
-                &col(|s| s.loads),
-                &col(|s| s.opens),
-                &col(|s| s.starts),
-                &col(|s| s.errors),
-                &opt(|s| s.first_start),
-                &opt(|s| s.last_end),
-                &opt(|s| s.inferred_end),
-            ],
-        )?;
-        let days: Vec<_> = delta.days.iter().collect();
-        let day = |f: fn(&Usage) -> i64| days.iter().map(|(_, u)| f(u)).collect::<Vec<i64>>();
-        tx.execute(
-            "INSERT INTO usage_days (project_id, widget_id, day, loads, opens, calls,
-                 completed, inferred, errored, billed_ms, inferred_ms)
-             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[],
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                metering: Some(delta),
+                ..PassWrites::default()
+            },
+        )
+    }
+}
+
+/// Writes a pass's metering in the pipeline's transaction.
+pub(super) fn write_metering(tx: &mut Transaction<'_>, delta: &MeteringDelta) -> StoreResult<()> {
+    let s = &delta.sessions;
+    let col = |f: fn(&CallSession) -> i64| s.iter().map(f).collect::<Vec<i64>>();
+    let opt = |f: fn(&CallSession) -> Option<i64>| s.iter().map(f).collect::<Vec<_>>();
+    let text = |f: fn(&CallSession) -> &str| s.iter().map(f).collect::<Vec<&str>>();
+    tx.execute(
+        &format!(
+            "INSERT INTO call_sessions ({SESSION_COLUMNS})
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[],
                  $5::BIGINT[], $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[],
                  $10::BIGINT[], $11::BIGINT[])
-             ON CONFLICT (project_id, day, widget_id) DO UPDATE SET
-                 loads = usage_days.loads + EXCLUDED.loads,
-                 opens = usage_days.opens + EXCLUDED.opens,
-                 calls = usage_days.calls + EXCLUDED.calls,
-                 completed = usage_days.completed + EXCLUDED.completed,
-                 inferred = usage_days.inferred + EXCLUDED.inferred,
-                 errored = usage_days.errored + EXCLUDED.errored,
-                 billed_ms = usage_days.billed_ms + EXCLUDED.billed_ms,
-                 inferred_ms = usage_days.inferred_ms + EXCLUDED.inferred_ms",
-            &[
-                &days.iter().map(|((p, _, _), _)| *p).collect::<Vec<i64>>(),
-                &days
-                    .iter()
-                    .map(|((_, w, _), _)| w.as_str())
-                    .collect::<Vec<&str>>(),
-                &days.iter().map(|((_, _, d), _)| *d).collect::<Vec<i64>>(),
-                &day(|u| u.loads),
-                &day(|u| u.opens),
-                &day(|u| u.calls),
-                &day(|u| u.completed),
-                &day(|u| u.inferred),
-                &day(|u| u.errored),
-                &day(|u| u.billed_ms),
-                &day(|u| u.inferred_ms),
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
-            &[&name, &cursor.seq, &cursor.received_at],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
+             ON CONFLICT (project_id, widget_id, session_id) DO UPDATE SET
+                 first_at = EXCLUDED.first_at, loads = EXCLUDED.loads,
+                 opens = EXCLUDED.opens, starts = EXCLUDED.starts, errors = EXCLUDED.errors,
+                 first_start = EXCLUDED.first_start, last_end = EXCLUDED.last_end,
+                 inferred_end = EXCLUDED.inferred_end"
+        ),
+        &[
+            &col(|s| s.project_id),
+            &text(|s| &s.widget_id),
+            &text(|s| &s.session_id),
+            &col(|s| s.first_at),
+            &col(|s| s.loads),
+            &col(|s| s.opens),
+            &col(|s| s.starts),
+            &col(|s| s.errors),
+            &opt(|s| s.first_start),
+            &opt(|s| s.last_end),
+            &opt(|s| s.inferred_end),
+        ],
+    )?;
+    let days: Vec<_> = delta.days.iter().collect();
+    let day = |f: fn(&Usage) -> i64| days.iter().map(|(_, u)| f(u)).collect::<Vec<i64>>();
+    tx.execute(
+        "INSERT INTO usage_days (project_id, widget_id, day, loads, opens, calls,
+             completed, inferred, errored, billed_ms, inferred_ms)
+         SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[],
+             $5::BIGINT[], $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[],
+             $10::BIGINT[], $11::BIGINT[])
+         ON CONFLICT (project_id, day, widget_id) DO UPDATE SET
+             loads = usage_days.loads + EXCLUDED.loads,
+             opens = usage_days.opens + EXCLUDED.opens,
+             calls = usage_days.calls + EXCLUDED.calls,
+             completed = usage_days.completed + EXCLUDED.completed,
+             inferred = usage_days.inferred + EXCLUDED.inferred,
+             errored = usage_days.errored + EXCLUDED.errored,
+             billed_ms = usage_days.billed_ms + EXCLUDED.billed_ms,
+             inferred_ms = usage_days.inferred_ms + EXCLUDED.inferred_ms",
+        &[
+            &days.iter().map(|((p, _, _), _)| *p).collect::<Vec<i64>>(),
+            &days
+                .iter()
+                .map(|((_, w, _), _)| w.as_str())
+                .collect::<Vec<&str>>(),
+            &days.iter().map(|((_, _, d), _)| *d).collect::<Vec<i64>>(),
+            &day(|u| u.loads),
+            &day(|u| u.opens),
+            &day(|u| u.calls),
+            &day(|u| u.completed),
+            &day(|u| u.inferred),
+            &day(|u| u.errored),
+            &day(|u| u.billed_ms),
+            &day(|u| u.inferred_ms),
+        ],
+    )?;
+    Ok(())
+}
 
+impl PgStore {
     pub fn open_calls(
         &self,
         started_before: i64,

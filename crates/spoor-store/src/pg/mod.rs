@@ -15,6 +15,7 @@ mod files;
 mod friction;
 mod metering;
 mod partitions;
+mod pipeline;
 mod rollups;
 pub mod scratch;
 mod sessions;
@@ -87,6 +88,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "0012_login_attempts",
         include_str!("migrations/0012_login_attempts.sql"),
+    ),
+    (
+        13,
+        "0013_pipeline",
+        include_str!("migrations/0013_pipeline.sql"),
     ),
 ];
 

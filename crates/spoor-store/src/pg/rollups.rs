@@ -1,14 +1,15 @@
 //! The overview's reads and the rollup processor's reads and writes, on
 //! PostgreSQL.
 
+use crate::pipeline::PassWrites;
 use postgres::Row;
+use postgres::Transaction;
 use spoor_core::sketch::Sketch;
 
 use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::{
-    Cursor, DIM_VALUES_PER_HOUR, HourRollup, LOG_COLUMNS, LogRow, OTHER, RollupDelta, TAIL_COLUMNS,
-    TailRow,
+    Cursor, DIM_VALUES_PER_HOUR, HourRollup, OTHER, RollupDelta, TAIL_COLUMNS, TailRow,
 };
 
 /// A [`TailRow`] from the row's columns starting at `at`.
@@ -53,24 +54,6 @@ impl PgStore {
         Ok(rows.iter().map(|r| tail_row(r, 0)).collect())
     }
 
-    pub fn log_after(&self, after: i64, up_to: i64, limit: i64) -> StoreResult<Vec<LogRow>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "SELECT {LOG_COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-        ))?;
-        let rows = conn.query(&statement, &[&after, &up_to, &limit])?;
-        Ok(rows
-            .iter()
-            .map(|r| LogRow {
-                seq: r.get(0),
-                project_id: r.get(1),
-                received_at: r.get(2),
-                is_bot: r.get(3),
-                row: tail_row(r, 4),
-            })
-            .collect())
-    }
-
     pub fn reset_processor(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
@@ -93,93 +76,100 @@ impl PgStore {
         Ok(self
             .conn()?
             .query_opt(
-                "SELECT seq, received_at FROM processor_cursors WHERE name = $1",
+                "SELECT xid, seq, received_at FROM processor_cursors WHERE name = $1",
                 &[&name],
             )?
             .map(|r| Cursor {
-                seq: r.get(0),
-                received_at: r.get(1),
+                xid: r.get(0),
+                seq: r.get(1),
+                received_at: r.get(2),
             }))
     }
 
     /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
     /// is applied whole or not at all, so nothing is counted twice.
     pub fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        let read = tx.prepare(
-            "SELECT events, pageviews, visitors, sessions FROM rollup_hours
-             WHERE project_id = $1 AND hour = $2 AND is_bot = $3 FOR UPDATE",
-        )?;
-        let write = tx.prepare(
-            "INSERT INTO rollup_hours (project_id, hour, is_bot, events, pageviews, visitors, sessions)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (project_id, hour, is_bot) DO UPDATE SET events = EXCLUDED.events,
-                 pageviews = EXCLUDED.pageviews, visitors = EXCLUDED.visitors, sessions = EXCLUDED.sessions",
-        )?;
-        for ((project, hour, is_bot), add) in &delta.hours {
-            let mut row = tx
-                .query_opt(&read, &[project, hour, is_bot])?
-                .map(|r| hour_rollup(&r, 0))
-                .unwrap_or_default();
-            row.merge(add);
-            tx.execute(
-                &write,
-                &[
-                    project,
-                    hour,
-                    is_bot,
-                    &row.events,
-                    &row.pageviews,
-                    &row.visitors.to_bytes(),
-                    &row.sessions.to_bytes(),
-                ],
-            )?;
-        }
-        let dims = tx.prepare(
-            "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (project_id, hour, is_bot, dim, value)
-             DO UPDATE SET events = rollup_dims.events + EXCLUDED.events",
-        )?;
-        for (((project, hour, is_bot), dim, value), n) in &delta.dims {
-            tx.execute(&dims, &[project, hour, is_bot, dim, value, n])?;
-        }
-        let count = tx.prepare(
-            "SELECT count(*) FROM rollup_dims
-             WHERE project_id = $1 AND hour = $2 AND is_bot = $3 AND dim = $4",
-        )?;
-        let tail = tx.prepare(
-            "DELETE FROM rollup_dims WHERE (project_id, hour, is_bot, dim, value) IN (
-                 SELECT project_id, hour, is_bot, dim, value FROM rollup_dims
-                 WHERE project_id = $1 AND hour = $2 AND is_bot = $3 AND dim = $4 AND value <> $5
-                 ORDER BY events DESC, value OFFSET $6)
-             RETURNING events",
-        )?;
-        let keep = i64::try_from(DIM_VALUES_PER_HOUR).unwrap_or(i64::MAX);
-        for ((project, hour, is_bot), dim) in delta.touched_dims() {
-            let n: i64 = tx
-                .query_one(&count, &[&project, &hour, &is_bot, &dim])?
-                .get(0);
-            if n <= 2 * keep {
-                continue;
-            }
-            let rest: i64 = tx
-                .query(&tail, &[&project, &hour, &is_bot, &dim, &OTHER, &keep])?
-                .iter()
-                .map(|r| r.get::<_, i64>(0))
-                .sum();
-            tx.execute(&dims, &[&project, &hour, &is_bot, &dim, &OTHER, &rest])?;
-        }
-        tx.execute(
-            "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
-            &[&name, &cursor.seq, &cursor.received_at],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                rollups: Some(delta),
+                ..PassWrites::default()
+            },
+        )
     }
+}
 
+/// Writes a pass's rollups in the pipeline's transaction.
+pub(super) fn write_rollups(tx: &mut Transaction<'_>, delta: &RollupDelta) -> StoreResult<()> {
+    let read = tx.prepare(
+        "SELECT events, pageviews, visitors, sessions FROM rollup_hours
+         WHERE project_id = $1 AND hour = $2 AND is_bot = $3 FOR UPDATE",
+    )?;
+    let write = tx.prepare(
+        "INSERT INTO rollup_hours (project_id, hour, is_bot, events, pageviews, visitors, sessions)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (project_id, hour, is_bot) DO UPDATE SET events = EXCLUDED.events,
+             pageviews = EXCLUDED.pageviews, visitors = EXCLUDED.visitors, sessions = EXCLUDED.sessions",
+    )?;
+    for ((project, hour, is_bot), add) in &delta.hours {
+        let mut row = tx
+            .query_opt(&read, &[project, hour, is_bot])?
+            .map(|r| hour_rollup(&r, 0))
+            .unwrap_or_default();
+        row.merge(add);
+        tx.execute(
+            &write,
+            &[
+                project,
+                hour,
+                is_bot,
+                &row.events,
+                &row.pageviews,
+                &row.visitors.to_bytes(),
+                &row.sessions.to_bytes(),
+            ],
+        )?;
+    }
+    let dims = tx.prepare(
+        "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (project_id, hour, is_bot, dim, value)
+         DO UPDATE SET events = rollup_dims.events + EXCLUDED.events",
+    )?;
+    for (((project, hour, is_bot), dim, value), n) in &delta.dims {
+        tx.execute(&dims, &[project, hour, is_bot, dim, value, n])?;
+    }
+    let count = tx.prepare(
+        "SELECT count(*) FROM rollup_dims
+         WHERE project_id = $1 AND hour = $2 AND is_bot = $3 AND dim = $4",
+    )?;
+    let tail = tx.prepare(
+        "DELETE FROM rollup_dims WHERE (project_id, hour, is_bot, dim, value) IN (
+             SELECT project_id, hour, is_bot, dim, value FROM rollup_dims
+             WHERE project_id = $1 AND hour = $2 AND is_bot = $3 AND dim = $4 AND value <> $5
+             ORDER BY events DESC, value OFFSET $6)
+         RETURNING events",
+    )?;
+    let keep = i64::try_from(DIM_VALUES_PER_HOUR).unwrap_or(i64::MAX);
+    for ((project, hour, is_bot), dim) in delta.touched_dims() {
+        let n: i64 = tx
+            .query_one(&count, &[&project, &hour, &is_bot, &dim])?
+            .get(0);
+        if n <= 2 * keep {
+            continue;
+        }
+        let rest: i64 = tx
+            .query(&tail, &[&project, &hour, &is_bot, &dim, &OTHER, &keep])?
+            .iter()
+            .map(|r| r.get::<_, i64>(0))
+            .sum();
+        tx.execute(&dims, &[&project, &hour, &is_bot, &dim, &OTHER, &rest])?;
+    }
+    Ok(())
+}
+
+impl PgStore {
     pub fn rollup_hours(
         &self,
         project_id: i64,

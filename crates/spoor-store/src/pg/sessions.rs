@@ -1,14 +1,16 @@
 //! Sessions on PostgreSQL: what the sessions processor reads and writes, and
 //! the reads of the sessions API.
 
+use crate::pipeline::PassWrites;
 use postgres::Row;
+use postgres::Transaction;
 
 use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::customers::People;
 pub(super) use crate::sessions::SESSION_COLUMNS;
-use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent, Write};
+use crate::sessions::{Session, Write};
 
 pub(super) fn session_from_row(r: &Row) -> Session {
     Session {
@@ -39,51 +41,6 @@ pub(super) fn session_from_row(r: &Row) -> Session {
 }
 
 impl PgStore {
-    pub fn session_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-        body_names: &[String],
-    ) -> StoreResult<Vec<SessionEvent>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "SELECT {SESSION_EVENT_COLUMNS},
-                    CASE WHEN type IN ('identify', 'alias')
-                           OR (type = 'track' AND name = ANY($4::text[]))
-                         THEN body END
-             FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
-        ))?;
-        let rows = conn.query(&statement, &[&after, &up_to, &limit, &body_names])?;
-        Ok(rows
-            .iter()
-            .map(|r| SessionEvent {
-                seq: r.get(0),
-                project_id: r.get(1),
-                ts: r.get(2),
-                received_at: r.get(3),
-                kind: r.get(4),
-                name: r.get(5),
-                user_id: r.get(6),
-                anonymous_id: r.get(7),
-                session_id: r.get(8),
-                url: r.get(9),
-                ip: r.get(10),
-                country: r.get(11),
-                region: r.get(12),
-                city: r.get(13),
-                browser: r.get(14),
-                browser_version: r.get(15),
-                os: r.get(16),
-                os_version: r.get(17),
-                device_type: r.get(18),
-                is_bot: r.get(19),
-                body: r.get(20),
-                person: None,
-            })
-            .collect())
-    }
-
     pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
         Ok(self
             .conn()?
@@ -121,57 +78,52 @@ impl PgStore {
         sessions: &[Session],
         people: &People,
     ) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        super::customers::check_erasure_mark(&mut tx, people)?;
-        let put = tx.prepare(&format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-             ON CONFLICT (project_id, session_id) DO UPDATE SET identity = EXCLUDED.identity,
-                 user_id = EXCLUDED.user_id, anonymous_id = EXCLUDED.anonymous_id,
-                 started_at = EXCLUDED.started_at, last_seen_at = EXCLUDED.last_seen_at,
-                 ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason,
-                 entry_url = EXCLUDED.entry_url, exit_url = EXCLUDED.exit_url,
-                 pageviews = EXCLUDED.pageviews, events = EXCLUDED.events,
-                 device_type = EXCLUDED.device_type, browser = EXCLUDED.browser, os = EXCLUDED.os,
-                 country = EXCLUDED.country, region = EXCLUDED.region, city = EXCLUDED.city,
-                 ip = EXCLUDED.ip, browser_version = EXCLUDED.browser_version,
-                 os_version = EXCLUDED.os_version"
-        ))?;
-        // Only what a later message changes, when that is all that changed: fewer
-        // columns set, fewer index entries written.
-        let activity = tx.prepare(
-            "UPDATE sessions SET last_seen_at = $3, ended_at = $4, end_reason = $5,
-                 entry_url = $6, exit_url = $7, pageviews = $8, events = $9
-             WHERE project_id = $1 AND session_id = $2",
-        )?;
-        for s in sessions {
-            if s.write == Write::Activity {
-                tx.execute(
-                    &activity,
-                    &[
-                        &s.project_id,
-                        &s.session_id,
-                        &s.last_seen_at,
-                        &s.ended_at,
-                        &s.end_reason,
-                        &s.entry_url,
-                        &s.exit_url,
-                        &s.pageviews,
-                        &s.events,
-                    ],
-                )?;
-                continue;
-            }
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                sessions: Some((sessions, people)),
+                ..PassWrites::default()
+            },
+        )
+    }
+}
+
+/// Writes a pass's sessions in the pipeline's transaction.
+pub(super) fn write_sessions(
+    tx: &mut Transaction<'_>,
+    sessions: &[Session],
+    people: &People,
+) -> StoreResult<()> {
+    super::customers::check_erasure_mark(tx, people)?;
+    let put = tx.prepare(&format!(
+        "INSERT INTO sessions ({SESSION_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+         ON CONFLICT (project_id, session_id) DO UPDATE SET identity = EXCLUDED.identity,
+             user_id = EXCLUDED.user_id, anonymous_id = EXCLUDED.anonymous_id,
+             started_at = EXCLUDED.started_at, last_seen_at = EXCLUDED.last_seen_at,
+             ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason,
+             entry_url = EXCLUDED.entry_url, exit_url = EXCLUDED.exit_url,
+             pageviews = EXCLUDED.pageviews, events = EXCLUDED.events,
+             device_type = EXCLUDED.device_type, browser = EXCLUDED.browser, os = EXCLUDED.os,
+             country = EXCLUDED.country, region = EXCLUDED.region, city = EXCLUDED.city,
+             ip = EXCLUDED.ip, browser_version = EXCLUDED.browser_version,
+             os_version = EXCLUDED.os_version"
+    ))?;
+    // Only what a later message changes, when that is all that changed: fewer
+    // columns set, fewer index entries written.
+    let activity = tx.prepare(
+        "UPDATE sessions SET last_seen_at = $3, ended_at = $4, end_reason = $5,
+             entry_url = $6, exit_url = $7, pageviews = $8, events = $9
+         WHERE project_id = $1 AND session_id = $2",
+    )?;
+    for s in sessions {
+        if s.write == Write::Activity {
             tx.execute(
-                &put,
+                &activity,
                 &[
                     &s.project_id,
                     &s.session_id,
-                    &s.identity,
-                    &s.user_id,
-                    &s.anonymous_id,
-                    &s.started_at,
                     &s.last_seen_at,
                     &s.ended_at,
                     &s.end_reason,
@@ -179,28 +131,43 @@ impl PgStore {
                     &s.exit_url,
                     &s.pageviews,
                     &s.events,
-                    &s.device_type,
-                    &s.browser,
-                    &s.os,
-                    &s.country,
-                    &s.region,
-                    &s.city,
-                    &s.ip,
-                    &s.browser_version,
-                    &s.os_version,
                 ],
             )?;
+            continue;
         }
-        super::customers::put_people(&mut tx, people)?;
         tx.execute(
-            "INSERT INTO processor_cursors (name, seq, received_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET seq = EXCLUDED.seq, received_at = EXCLUDED.received_at",
-            &[&name, &cursor.seq, &cursor.received_at],
+            &put,
+            &[
+                &s.project_id,
+                &s.session_id,
+                &s.identity,
+                &s.user_id,
+                &s.anonymous_id,
+                &s.started_at,
+                &s.last_seen_at,
+                &s.ended_at,
+                &s.end_reason,
+                &s.entry_url,
+                &s.exit_url,
+                &s.pageviews,
+                &s.events,
+                &s.device_type,
+                &s.browser,
+                &s.os,
+                &s.country,
+                &s.region,
+                &s.city,
+                &s.ip,
+                &s.browser_version,
+                &s.os_version,
+            ],
         )?;
-        tx.commit()?;
-        Ok(())
     }
+    super::customers::put_people(tx, people)?;
+    Ok(())
+}
 
+impl PgStore {
     pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
         Ok(self.conn()?.execute(
             "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'

@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::types::Value as V;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
+use super::{SqliteStore, derived_transaction};
 use crate::analytics::Cursor;
 use crate::crm::{
-    Activity, BookingChange, CRM_EVENTS_SQL, Cond, Contact, ContactQuery, CrmDelta, CrmEvent,
-    IdKey, IdKind, OpenBooking, ScoreChange, ScoreCrossing, Task, TaskQuery,
+    Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
+    ScoreChange, ScoreCrossing, Task, TaskQuery,
 };
+use crate::pipeline::PassWrites;
 use crate::{StoreError, StoreResult};
 
 const CONTACT_COLUMNS: &str = "id, project_id, user_id, email, first_name, last_name, phone,
@@ -127,52 +128,21 @@ fn merges(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 impl SqliteStore {
-    pub fn crm_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<CrmEvent>> {
-        let conn = self.processor_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT seq, project_id, received_at, ts, type, name, message_id, user_id,
-                 anonymous_id, body
-             FROM events WHERE seq > ?1 AND seq <= ?2 AND {CRM_EVENTS_SQL}
-             ORDER BY seq LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(params![after, up_to, limit], |r| {
-            let mut e = CrmEvent {
-                seq: r.get(0)?,
-                project_id: r.get(1)?,
-                received_at: r.get(2)?,
-                ts: r.get(3)?,
-                kind: r.get(4)?,
-                name: r.get(5)?,
-                message_id: r.get(6)?,
-                user_id: r.get(7)?,
-                anonymous_id: r.get(8)?,
-                ..CrmEvent::default()
-            };
-            e.read_body(r.get_ref(9)?.as_str()?);
-            Ok(e)
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Gives back the CRM connection's page cache (the processor is idle).
     pub fn crm_release_memory(&self) -> StoreResult<()> {
-        self.crm_conn()?.execute_batch("PRAGMA shrink_memory")?;
+        self.pipeline_conn()?
+            .execute_batch("PRAGMA shrink_memory")?;
         Ok(())
     }
 
     /// The count of merges, erasures and rescales so far.
     pub fn crm_changes(&self) -> StoreResult<i64> {
-        Ok(merges(&*self.crm_conn()?)?)
+        Ok(merges(&*self.pipeline_conn()?)?)
     }
 
     /// Which of these (project, message id) the timeline has.
     pub fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
-        let conn = self.crm_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut seen = conn.prepare_cached(
             "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
         )?;
@@ -186,7 +156,7 @@ impl SqliteStore {
     }
 
     pub fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
-        let conn = self.crm_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut identity = conn.prepare_cached(
             "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
         )?;
@@ -206,7 +176,7 @@ impl SqliteStore {
         &self,
         keys: &[(i64, String)],
     ) -> StoreResult<HashMap<(i64, String), f64>> {
-        let conn = self.crm_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut visitor = conn.prepare_cached(
             "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
         )?;
@@ -223,7 +193,7 @@ impl SqliteStore {
     }
 
     pub fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
-        let conn = self.crm_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut merged =
             conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
         let mut out = HashMap::new();
@@ -236,7 +206,7 @@ impl SqliteStore {
     }
 
     pub fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
-        let conn = self.crm_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut contact = conn.prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
         ))?;
@@ -250,26 +220,14 @@ impl SqliteStore {
     /// Writes a pass (and moves its cursor, when it read the log), in one
     /// transaction; `Conflict` when a merge happened since its world was read.
     pub fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
-        let mut conn = self.crm_conn()?;
-        let tx = match cursor {
-            Some((name, c)) => {
-                derived_transaction(&mut conn, MOVE_CURSOR, params![name, c.seq, c.received_at])?
-            }
-            None => derived_transaction(
-                &mut conn,
-                "UPDATE crm_state SET merges = merges WHERE id = ?1",
-                [1],
-            )?,
+        let writes = PassWrites {
+            crm: Some(d),
+            ..PassWrites::default()
         };
-        if merges(&tx)? != d.merges {
-            return Err(StoreError::Conflict(
-                "contacts were merged or erased while the CRM pass read them; it reads them again"
-                    .into(),
-            ));
+        match cursor {
+            Some((name, c)) => self.apply_pass(&[name], c, &writes),
+            None => self.apply_pass(&[], Cursor::default(), &writes),
         }
-        write_delta(&tx, d)?;
-        tx.commit()?;
-        Ok(())
     }
 
     pub fn crm_contact_for(
@@ -658,6 +616,18 @@ fn update_contact(conn: &Connection, c: &Contact, stored: &Contact) -> rusqlite:
     ))?
     .execute(rusqlite::params_from_iter(values))?;
     Ok(())
+}
+
+/// Writes a CRM pass in the pipeline's transaction; `Conflict` when contacts
+/// were merged or erased since its world was read.
+pub(super) fn write_crm(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
+    if merges(tx)? != d.merges {
+        return Err(StoreError::Conflict(
+            "contacts were merged or erased while the CRM pass read them; it reads them again"
+                .into(),
+        ));
+    }
+    write_delta(tx, d)
 }
 
 fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {

@@ -4,15 +4,15 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
+use super::SqliteStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
-    ElementCount, ErrorDayRow, FRICTION_EVENTS_SQL, Filter, FrictionDelta, FrictionEvent,
-    FrictionRow, IssueRecord, Sketch, VitalRow,
+    ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, Sketch, VitalRow,
 };
+use crate::pipeline::PassWrites;
 
 /// The filter's common conditions, on parameters ?1 (project), ?2 and ?3
 /// (days), ?4 (page pattern).
@@ -41,223 +41,194 @@ fn issue_from_row(r: &Row) -> rusqlite::Result<IssueRecord> {
 }
 
 impl SqliteStore {
-    pub fn friction_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<FrictionEvent>> {
-        let conn = self.processor_conn()?;
-        // INDEXED BY: as for widget events, the rowid range looks cheaper to
-        // the planner and would read every event between the two seqs.
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT seq, project_id, received_at, ts, name, session_id,
-                 coalesce(user_id, anonymous_id), url, browser, device_type,
-                 json_extract(body, '$.properties')
-             FROM events INDEXED BY events_friction
-             WHERE seq > ?1 AND seq <= ?2 AND {FRICTION_EVENTS_SQL} ORDER BY seq LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(params![after, up_to, limit], |r| {
-            Ok(FrictionEvent {
-                seq: r.get(0)?,
-                project_id: r.get(1)?,
-                received_at: r.get(2)?,
-                ts: r.get(3)?,
-                name: r.get(4)?,
-                session_id: r.get(5)?,
-                person: r.get(6)?,
-                url: r.get(7)?,
-                browser: r.get(8)?,
-                device_type: r.get(9)?,
-                properties: r.get(10)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Adds a pass's counts to the day tables and moves the cursor, in one
     /// transaction on the derived file.
     pub fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
-        let mut conn = self.processor_conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            MOVE_CURSOR,
-            params![name, cursor.seq, cursor.received_at],
-        )?;
-        {
-            let mut put = tx.prepare_cached(
-                "INSERT INTO friction_sessions (project_id, day, kind, page, selector, text,
-                     session_id, person, count, first_at, last_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT DO UPDATE SET count = count + excluded.count,
-                     first_at = min(first_at, excluded.first_at),
-                     last_at = max(last_at, excluded.last_at)",
-            )?;
-            for (k, c) in &d.friction {
-                put.execute(params![
-                    k.project_id,
-                    k.day,
-                    k.kind,
-                    k.page,
-                    k.selector,
-                    k.text,
-                    k.session_id,
-                    c.person,
-                    c.count,
-                    c.first_at,
-                    c.last_at
-                ])?;
-            }
-            let mut put = tx.prepare_cached(
-                "INSERT INTO heatmap_cells (project_id, page, kind, day, col, row, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT DO UPDATE SET count = count + excluded.count",
-            )?;
-            for (k, n) in &d.cells {
-                put.execute(params![
-                    k.project_id,
-                    k.page,
-                    k.kind,
-                    k.day,
-                    k.col,
-                    k.row,
-                    n
-                ])?;
-            }
-            let mut put = tx.prepare_cached(
-                "INSERT INTO heatmap_elements (project_id, page, kind, day, selector, text, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT DO UPDATE SET count = count + excluded.count",
-            )?;
-            for (k, n) in &d.elements {
-                put.execute(params![
-                    k.project_id,
-                    k.page,
-                    k.kind,
-                    k.day,
-                    k.selector,
-                    k.text,
-                    n
-                ])?;
-            }
-            let mut put = tx.prepare_cached(
-                "INSERT INTO page_days (project_id, day, page, clicks, rage_clicks, dead_clicks,
-                     views, width, height)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT DO UPDATE SET clicks = clicks + excluded.clicks,
-                     rage_clicks = rage_clicks + excluded.rage_clicks,
-                     dead_clicks = dead_clicks + excluded.dead_clicks,
-                     views = views + excluded.views,
-                     width = max(width, excluded.width), height = max(height, excluded.height)",
-            )?;
-            for (k, p) in &d.pages {
-                put.execute(params![
-                    k.project_id,
-                    k.day,
-                    k.page,
-                    p.clicks,
-                    p.rage_clicks,
-                    p.dead_clicks,
-                    p.views,
-                    p.width,
-                    p.height
-                ])?;
-            }
-            let mut put = tx.prepare_cached(
-                "INSERT INTO scroll_days (project_id, day, page, depth, views)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT DO UPDATE SET views = views + excluded.views",
-            )?;
-            for ((k, depth), n) in &d.scroll {
-                put.execute(params![k.project_id, k.day, k.page, depth, n])?;
-            }
-            let mut put = tx.prepare_cached(
-                "INSERT INTO error_issues (project_id, fingerprint, type, message, top_frame,
-                     sample_message, sample_stack, first_seen, last_seen, first_received, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT DO UPDATE SET count = count + excluded.count,
-                     sample_message = CASE WHEN excluded.last_seen >= last_seen
-                         THEN excluded.sample_message ELSE sample_message END,
-                     sample_stack = CASE WHEN excluded.last_seen >= last_seen
-                         THEN excluded.sample_stack ELSE sample_stack END,
-                     first_seen = min(first_seen, excluded.first_seen),
-                     last_seen = max(last_seen, excluded.last_seen),
-                     first_received = min(first_received, excluded.first_received)",
-            )?;
-            for i in d.issues.values() {
-                put.execute(params![
-                    i.project_id,
-                    i.fingerprint,
-                    i.error_type,
-                    i.message,
-                    i.top_frame,
-                    i.sample_message,
-                    i.sample_stack,
-                    i.first_seen,
-                    i.last_seen,
-                    i.first_received,
-                    i.count
-                ])?;
-            }
-            let mut put = tx.prepare_cached(
-                "INSERT INTO error_days (project_id, day, fingerprint, page, browser, count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT DO UPDATE SET count = count + excluded.count",
-            )?;
-            for (k, n) in &d.error_days {
-                put.execute(params![
-                    k.project_id,
-                    k.day,
-                    k.fingerprint,
-                    k.page,
-                    k.browser,
-                    n
-                ])?;
-            }
-            let mut put = tx.prepare_cached(
-                "INSERT OR IGNORE INTO error_sessions (project_id, day, fingerprint, session_id, person)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for k in &d.error_sessions {
-                put.execute(params![
-                    k.project_id,
-                    k.day,
-                    k.fingerprint,
-                    k.session_id,
-                    k.person
-                ])?;
-            }
-            let mut get = tx.prepare_cached(
-                "SELECT sketch FROM vital_days
-                 WHERE project_id = ?1 AND day = ?2 AND page = ?3 AND device = ?4 AND metric = ?5",
-            )?;
-            let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO vital_days (project_id, day, page, device, metric, sketch)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (k, s) in &d.vitals {
-                let stored: Option<Vec<u8>> = get
-                    .query_row(
-                        params![k.project_id, k.day, k.page, k.device, k.metric],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                let mut merged = stored.map(|b| Sketch::from_bytes(&b)).unwrap_or_default();
-                merged.merge(s);
-                put.execute(params![
-                    k.project_id,
-                    k.day,
-                    k.page,
-                    k.device,
-                    k.metric,
-                    merged.to_bytes()
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                friction: Some(d),
+                ..PassWrites::default()
+            },
+        )
     }
+}
 
+/// Writes a pass's friction in the pipeline's transaction.
+pub(super) fn write_friction(tx: &Connection, d: &FrictionDelta) -> StoreResult<()> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO friction_sessions (project_id, day, kind, page, selector, text,
+             session_id, person, count, first_at, last_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count,
+             first_at = min(first_at, excluded.first_at),
+             last_at = max(last_at, excluded.last_at)",
+    )?;
+    for (k, c) in &d.friction {
+        put.execute(params![
+            k.project_id,
+            k.day,
+            k.kind,
+            k.page,
+            k.selector,
+            k.text,
+            k.session_id,
+            c.person,
+            c.count,
+            c.first_at,
+            c.last_at
+        ])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO heatmap_cells (project_id, page, kind, day, col, row, count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count",
+    )?;
+    for (k, n) in &d.cells {
+        put.execute(params![
+            k.project_id,
+            k.page,
+            k.kind,
+            k.day,
+            k.col,
+            k.row,
+            n
+        ])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO heatmap_elements (project_id, page, kind, day, selector, text, count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count",
+    )?;
+    for (k, n) in &d.elements {
+        put.execute(params![
+            k.project_id,
+            k.page,
+            k.kind,
+            k.day,
+            k.selector,
+            k.text,
+            n
+        ])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO page_days (project_id, day, page, clicks, rage_clicks, dead_clicks,
+             views, width, height)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT DO UPDATE SET clicks = clicks + excluded.clicks,
+             rage_clicks = rage_clicks + excluded.rage_clicks,
+             dead_clicks = dead_clicks + excluded.dead_clicks,
+             views = views + excluded.views,
+             width = max(width, excluded.width), height = max(height, excluded.height)",
+    )?;
+    for (k, p) in &d.pages {
+        put.execute(params![
+            k.project_id,
+            k.day,
+            k.page,
+            p.clicks,
+            p.rage_clicks,
+            p.dead_clicks,
+            p.views,
+            p.width,
+            p.height
+        ])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO scroll_days (project_id, day, page, depth, views)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO UPDATE SET views = views + excluded.views",
+    )?;
+    for ((k, depth), n) in &d.scroll {
+        put.execute(params![k.project_id, k.day, k.page, depth, n])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO error_issues (project_id, fingerprint, type, message, top_frame,
+             sample_message, sample_stack, first_seen, last_seen, first_received, count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count,
+             sample_message = CASE WHEN excluded.last_seen >= last_seen
+                 THEN excluded.sample_message ELSE sample_message END,
+             sample_stack = CASE WHEN excluded.last_seen >= last_seen
+                 THEN excluded.sample_stack ELSE sample_stack END,
+             first_seen = min(first_seen, excluded.first_seen),
+             last_seen = max(last_seen, excluded.last_seen),
+             first_received = min(first_received, excluded.first_received)",
+    )?;
+    for i in d.issues.values() {
+        put.execute(params![
+            i.project_id,
+            i.fingerprint,
+            i.error_type,
+            i.message,
+            i.top_frame,
+            i.sample_message,
+            i.sample_stack,
+            i.first_seen,
+            i.last_seen,
+            i.first_received,
+            i.count
+        ])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT INTO error_days (project_id, day, fingerprint, page, browser, count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO UPDATE SET count = count + excluded.count",
+    )?;
+    for (k, n) in &d.error_days {
+        put.execute(params![
+            k.project_id,
+            k.day,
+            k.fingerprint,
+            k.page,
+            k.browser,
+            n
+        ])?;
+    }
+    let mut put = tx.prepare_cached(
+        "INSERT OR IGNORE INTO error_sessions (project_id, day, fingerprint, session_id, person)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for k in &d.error_sessions {
+        put.execute(params![
+            k.project_id,
+            k.day,
+            k.fingerprint,
+            k.session_id,
+            k.person
+        ])?;
+    }
+    let mut get = tx.prepare_cached(
+        "SELECT sketch FROM vital_days
+         WHERE project_id = ?1 AND day = ?2 AND page = ?3 AND device = ?4 AND metric = ?5",
+    )?;
+    let mut put = tx.prepare_cached(
+        "INSERT OR REPLACE INTO vital_days (project_id, day, page, device, metric, sketch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (k, s) in &d.vitals {
+        let stored: Option<Vec<u8>> = get
+            .query_row(
+                params![k.project_id, k.day, k.page, k.device, k.metric],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let mut merged = stored.map(|b| Sketch::from_bytes(&b)).unwrap_or_default();
+        merged.merge(s);
+        put.execute(params![
+            k.project_id,
+            k.day,
+            k.page,
+            k.device,
+            k.metric,
+            merged.to_bytes()
+        ])?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
     pub fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;

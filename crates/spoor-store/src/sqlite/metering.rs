@@ -2,14 +2,14 @@
 //! the metering processor's reads and writes, the cleanup job's candidates and
 //! the usage report's day totals (in the derived file).
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
+use super::SqliteStore;
 use crate::analytics::Cursor;
 use crate::metering::{
-    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, WIDGET_EVENTS_SQL, Widget,
-    WidgetChange, WidgetEvent,
+    CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, Widget, WidgetChange,
 };
+use crate::pipeline::PassWrites;
 use crate::{StoreError, StoreResult};
 
 const WIDGET_COLUMNS: &str =
@@ -112,39 +112,6 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::NotFound(format!("no widget with id {id}")))
     }
 
-    pub fn widget_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<WidgetEvent>> {
-        let conn = self.processor_conn()?;
-        // INDEXED BY: the rowid range would otherwise look cheaper to the
-        // planner, and read every event between the two seqs.
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT seq, project_id, received_at, ts, name,
-                 json_extract(body, '$.properties.widget_id'),
-                 coalesce(json_extract(body, '$.properties.session_id'), session_id),
-                 coalesce(json_extract(body, '$.properties.inferred'), 0)
-             FROM events INDEXED BY events_widget
-             WHERE seq > ?1 AND seq <= ?2 AND {WIDGET_EVENTS_SQL} ORDER BY seq LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(params![after, up_to, limit], |r| {
-            Ok(WidgetEvent {
-                seq: r.get(0)?,
-                project_id: r.get(1)?,
-                received_at: r.get(2)?,
-                ts: r.get(3)?,
-                name: r.get(4)?,
-                widget_id: text(r, 5)?,
-                session_id: text(r, 6)?,
-                inferred: r.get::<_, rusqlite::types::Value>(7)?
-                    == rusqlite::types::Value::Integer(1),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     pub fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
         let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -171,63 +138,68 @@ impl SqliteStore {
         cursor: Cursor,
         delta: &MeteringDelta,
     ) -> StoreResult<()> {
-        let mut conn = self.processor_conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            MOVE_CURSOR,
-            params![name, cursor.seq, cursor.received_at],
-        )?;
-        {
-            let mut put = tx.prepare_cached(&format!(
-                "INSERT OR REPLACE INTO call_sessions ({SESSION_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            ))?;
-            for s in &delta.sessions {
-                put.execute(params![
-                    s.project_id,
-                    s.widget_id,
-                    s.session_id,
-                    s.first_at,
-                    s.loads,
-                    s.opens,
-                    s.starts,
-                    s.errors,
-                    s.first_start,
-                    s.last_end,
-                    s.inferred_end
-                ])?;
-            }
-            let mut add = tx.prepare_cached(
-                "INSERT INTO usage_days (project_id, widget_id, day, loads, opens, calls,
-                     completed, inferred, errored, billed_ms, inferred_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT (project_id, day, widget_id) DO UPDATE SET
-                     loads = loads + excluded.loads, opens = opens + excluded.opens,
-                     calls = calls + excluded.calls, completed = completed + excluded.completed,
-                     inferred = inferred + excluded.inferred, errored = errored + excluded.errored,
-                     billed_ms = billed_ms + excluded.billed_ms,
-                     inferred_ms = inferred_ms + excluded.inferred_ms",
-            )?;
-            for ((project, widget, day), u) in &delta.days {
-                add.execute(params![
-                    project,
-                    widget,
-                    day,
-                    u.loads,
-                    u.opens,
-                    u.calls,
-                    u.completed,
-                    u.inferred,
-                    u.errored,
-                    u.billed_ms,
-                    u.inferred_ms
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                metering: Some(delta),
+                ..PassWrites::default()
+            },
+        )
     }
+}
 
+/// Writes a pass's metering in the pipeline's transaction.
+pub(super) fn write_metering(tx: &Connection, delta: &MeteringDelta) -> StoreResult<()> {
+    let mut put = tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO call_sessions ({SESSION_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ))?;
+    for s in &delta.sessions {
+        put.execute(params![
+            s.project_id,
+            s.widget_id,
+            s.session_id,
+            s.first_at,
+            s.loads,
+            s.opens,
+            s.starts,
+            s.errors,
+            s.first_start,
+            s.last_end,
+            s.inferred_end
+        ])?;
+    }
+    let mut add = tx.prepare_cached(
+        "INSERT INTO usage_days (project_id, widget_id, day, loads, opens, calls,
+             completed, inferred, errored, billed_ms, inferred_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (project_id, day, widget_id) DO UPDATE SET
+             loads = loads + excluded.loads, opens = opens + excluded.opens,
+             calls = calls + excluded.calls, completed = completed + excluded.completed,
+             inferred = inferred + excluded.inferred, errored = errored + excluded.errored,
+             billed_ms = billed_ms + excluded.billed_ms,
+             inferred_ms = inferred_ms + excluded.inferred_ms",
+    )?;
+    for ((project, widget, day), u) in &delta.days {
+        add.execute(params![
+            project,
+            widget,
+            day,
+            u.loads,
+            u.opens,
+            u.calls,
+            u.completed,
+            u.inferred,
+            u.errored,
+            u.billed_ms,
+            u.inferred_ms
+        ])?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
     pub fn open_calls(
         &self,
         started_before: i64,
@@ -288,16 +260,4 @@ impl SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-}
-
-/// A JSON value read as text: strings as they are, numbers written out (a
-/// widget may send a numeric session id).
-fn text(r: &Row, at: usize) -> rusqlite::Result<Option<String>> {
-    use rusqlite::types::Value;
-    Ok(match r.get::<_, Value>(at)? {
-        Value::Text(s) => Some(s),
-        Value::Integer(n) => Some(n.to_string()),
-        Value::Real(x) => Some(x.to_string()),
-        _ => None,
-    })
 }

@@ -19,6 +19,7 @@ mod customers;
 mod files;
 mod friction;
 mod metering;
+mod pipeline;
 mod rollups;
 mod sessions;
 mod writer;
@@ -80,6 +81,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0009_friction.sql"),
     ),
     (10, "0010_files", include_str!("migrations/0010_files.sql")),
+    (
+        11,
+        "0011_pipeline",
+        include_str!("migrations/0011_pipeline.sql"),
+    ),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.
 const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -110,23 +116,11 @@ const POOL_SIZE: usize = 8;
 /// running server) before failing.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
-/// Connections the processors use. Their own, so that their page caches hold
-/// the derived tables they keep reading (a pooled connection shared with request
-/// handlers would come to them cold).
+/// Connections the pipeline's reads use (the log, and the derived rows a
+/// fold looks up). Their own, so that their page caches hold the derived
+/// tables they keep reading (a pooled connection shared with request handlers
+/// would come to them cold).
 const PROCESSOR_POOL_SIZE: usize = 2;
-/// Page cache of a processor connection for the derived file, in KiB. The
-/// sessions processor holds its rows in memory and reads few; its flushes,
-/// on their own connection, rewrite rows all over the sessions and people
-/// tables and get [`FLUSH_CACHE_KIB`] (8 MB made a flush several times slower).
-const PROCESSOR_CACHE_KIB: i64 = 2 * 1024;
-const FLUSH_CACHE_KIB: i64 = 32 * 1024;
-/// Page cache of the CRM processor's connection: a pass touches contacts,
-/// identities and timeline indexes all over (a third of its time went to
-/// re-reading pages with 32 MB), and a pass over a busy site's active
-/// customers dirties some 250 MB of pages, which a smaller cache writes out
-/// early and then again (with 96 MB, an eighth of its time). SQLite takes
-/// pages as it needs them, so a small CRM never uses this much.
-const CRM_CACHE_KIB: i64 = 256 * 1024;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -135,14 +129,12 @@ pub struct SqliteStore {
     /// Connections for reads and the rare small writes (keys, projects, tokens);
     /// the writer thread has its own.
     pool: Arc<Pool<Connection>>,
-    /// Connections for the processors' passes.
+    /// Connections for the pipeline's reads.
     processor_pool: Arc<Pool<Connection>>,
-    /// The sessions processor's flush connection, opened on first use (see
-    /// [`FLUSH_CACHE_KIB`]).
-    flush_conn: Arc<OnceLock<Mutex<Connection>>>,
-    /// The CRM processor's connection, likewise: a pass reads and rewrites
-    /// contacts all over their table and its indexes.
-    crm_conn: Arc<OnceLock<Mutex<Connection>>>,
+    /// The pipeline's connection, opened on first use: a pass's transaction,
+    /// and the CRM's reads of contacts, which it rewrites all over their table
+    /// and its indexes, so its page cache is the budget's largest.
+    pipeline_conn: Arc<OnceLock<Mutex<Connection>>>,
 }
 
 /// Waits for a lock held by another connection. SQLite's own handler sleeps in
@@ -207,11 +199,6 @@ fn derived_transaction<'c>(
     tx.prepare_cached(first_write)?.execute(params)?;
     Ok(tx)
 }
-
-/// Moves a processor's cursor: the first write of its pass's transaction.
-const MOVE_CURSOR: &str =
-    "INSERT INTO processor_cursors (name, seq, received_at) VALUES (?1, ?2, ?3)
-     ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, received_at = excluded.received_at";
 
 fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
     let domains: String = row.get("domains")?;
@@ -291,16 +278,18 @@ impl SqliteStore {
         })?;
         let path = data_dir.join("spoor.db");
         let derived = data_dir.join(DERIVED_FILE);
+        let budget = crate::budget::MemoryBudget::get();
+        let reader_kib = budget.reader_cache_kib(POOL_SIZE + PROCESSOR_POOL_SIZE);
         let (at, derived_at) = (path.clone(), derived.clone());
         let pool = Pool::new(
             POOL_SIZE,
-            Box::new(move || connect(&at, 4 * 1024, Some((&derived_at, 1024)))),
+            Box::new(move || connect(&at, reader_kib, Some((&derived_at, reader_kib / 2)))),
             |_| false,
         );
         let (at, derived_at) = (path.clone(), derived.clone());
         let processor_pool = Pool::new(
             PROCESSOR_POOL_SIZE,
-            Box::new(move || connect(&at, 2 * 1024, Some((&derived_at, PROCESSOR_CACHE_KIB)))),
+            Box::new(move || connect(&at, reader_kib, Some((&derived_at, reader_kib)))),
             |_| false,
         );
         let store = SqliteStore {
@@ -308,9 +297,14 @@ impl SqliteStore {
             derived_path: Arc::new(derived),
             pool: Arc::new(pool),
             processor_pool: Arc::new(processor_pool),
-            flush_conn: Arc::new(OnceLock::new()),
-            crm_conn: Arc::new(OnceLock::new()),
+            pipeline_conn: Arc::new(OnceLock::new()),
         };
+        // SQLite's own bound on its heap, every connection together: past
+        // it, page caches give pages back before they take new ones.
+        let limit = i64::try_from(budget.sqlite_bytes()).unwrap_or(i64::MAX);
+        store
+            .conn()?
+            .query_row(&format!("PRAGMA soft_heap_limit = {limit}"), [], |_| Ok(()))?;
         drop(store.conn()?);
         Ok(store)
     }
@@ -336,16 +330,10 @@ impl SqliteStore {
         self.processor_pool.get()
     }
 
-    /// The sessions processor's flush connection: its own, with a page cache
-    /// for the rows a flush rewrites all over the sessions and people tables
-    /// (with the pool's, a flush took several times as long).
-    fn flush_conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        self.own_conn(&self.flush_conn, FLUSH_CACHE_KIB)
-    }
-
-    /// The CRM processor's connection (see `crm_conn`).
-    fn crm_conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        self.own_conn(&self.crm_conn, CRM_CACHE_KIB)
+    /// The pipeline's connection (see `pipeline_conn`).
+    fn pipeline_conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        let kib = crate::budget::MemoryBudget::get().pipeline_cache_kib();
+        self.own_conn(&self.pipeline_conn, kib)
     }
 
     /// A processor's own connection with this page cache for the derived
@@ -365,7 +353,11 @@ impl SqliteStore {
     }
 
     pub fn writer(&self) -> StoreResult<SqliteWriter> {
-        SqliteWriter::new(connect(&self.path, 32 * 1024, None)?)
+        SqliteWriter::new(connect(
+            &self.path,
+            crate::budget::MemoryBudget::get().writer_cache_kib(),
+            None,
+        )?)
     }
 
     pub fn migrate(&self) -> StoreResult<Vec<String>> {

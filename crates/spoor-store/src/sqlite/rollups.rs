@@ -1,14 +1,14 @@
 //! The overview's reads and the rollup processor's reads and writes, on SQLite.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use spoor_core::sketch::Sketch;
 
-use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
+use super::{SqliteStore, derived_transaction};
 use crate::StoreResult;
 use crate::analytics::{
-    Cursor, DIM_VALUES_PER_HOUR, HourRollup, LOG_COLUMNS, LogRow, OTHER, RollupDelta, TAIL_COLUMNS,
-    TailRow,
+    Cursor, DIM_VALUES_PER_HOUR, HourRollup, OTHER, RollupDelta, TAIL_COLUMNS, TailRow,
 };
+use crate::pipeline::PassWrites;
 
 /// A [`TailRow`] from the row's columns starting at `at`.
 fn tail_row(r: &Row, at: usize) -> rusqlite::Result<TailRow> {
@@ -42,23 +42,6 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn log_after(&self, after: i64, up_to: i64, limit: i64) -> StoreResult<Vec<LogRow>> {
-        let conn = self.processor_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {LOG_COLUMNS} FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
-        ))?;
-        let rows = stmt.query_map(params![after, up_to, limit], |r| {
-            Ok(LogRow {
-                seq: r.get(0)?,
-                project_id: r.get(1)?,
-                received_at: r.get(2)?,
-                is_bot: r.get(3)?,
-                row: tail_row(r, 4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     pub fn reset_processor(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
         let mut conn = self.processor_conn()?;
         let tx = derived_transaction(
@@ -87,6 +70,7 @@ impl SqliteStore {
                 [name],
                 |r| {
                     Ok(Cursor {
+                        xid: 0,
                         seq: r.get(0)?,
                         received_at: r.get(1)?,
                     })
@@ -98,97 +82,102 @@ impl SqliteStore {
     /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
     /// is applied whole or not at all, so nothing is counted twice.
     pub fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
-        let mut conn = self.processor_conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            MOVE_CURSOR,
-            params![name, cursor.seq, cursor.received_at],
-        )?;
-        {
-            let mut read = tx.prepare_cached(
-                "SELECT events, pageviews, visitors, sessions FROM rollup_hours
-                     WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3",
-            )?;
-            let mut write = tx.prepare_cached(
-                "INSERT OR REPLACE INTO rollup_hours
-                     (project_id, hour, is_bot, events, pageviews, visitors, sessions)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for ((project, hour, is_bot), add) in &delta.hours {
-                let mut row = read
-                    .query_row(params![project, hour, is_bot], |r| {
-                        Ok(HourRollup {
-                            events: r.get(0)?,
-                            pageviews: r.get(1)?,
-                            visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(2)?),
-                            sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
-                        })
-                    })
-                    .optional()?
-                    .unwrap_or_default();
-                row.merge(add);
-                write.execute(params![
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                rollups: Some(delta),
+                ..PassWrites::default()
+            },
+        )
+    }
+}
+
+/// Writes a pass's rollups in the pipeline's transaction.
+pub(super) fn write_rollups(tx: &Connection, delta: &RollupDelta) -> StoreResult<()> {
+    let mut read = tx.prepare_cached(
+        "SELECT events, pageviews, visitors, sessions FROM rollup_hours
+             WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3",
+    )?;
+    let mut write = tx.prepare_cached(
+        "INSERT OR REPLACE INTO rollup_hours
+             (project_id, hour, is_bot, events, pageviews, visitors, sessions)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for ((project, hour, is_bot), add) in &delta.hours {
+        let mut row = read
+            .query_row(params![project, hour, is_bot], |r| {
+                Ok(HourRollup {
+                    events: r.get(0)?,
+                    pageviews: r.get(1)?,
+                    visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                    sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                })
+            })
+            .optional()?
+            .unwrap_or_default();
+        row.merge(add);
+        write.execute(params![
+            project,
+            hour,
+            is_bot,
+            row.events,
+            row.pageviews,
+            row.visitors.to_bytes(),
+            row.sessions.to_bytes()
+        ])?;
+    }
+    let mut dims = tx.prepare_cached(
+        "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (project_id, hour, is_bot, dim, value)
+             DO UPDATE SET events = events + excluded.events",
+    )?;
+    for (((project, hour, is_bot), dim, value), n) in &delta.dims {
+        dims.execute(params![project, hour, is_bot, dim, value, n])?;
+    }
+    let mut count = tx.prepare_cached(
+        "SELECT count(*) FROM rollup_dims
+             WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4",
+    )?;
+    let mut tail = tx.prepare_cached(
+        "SELECT value, events FROM rollup_dims
+             WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value <> ?5
+             ORDER BY events DESC, value LIMIT -1 OFFSET ?6",
+    )?;
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM rollup_dims
+             WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value = ?5",
+    )?;
+    for ((project, hour, is_bot), dim) in delta.touched_dims() {
+        let n: i64 = count.query_row(params![project, hour, is_bot, dim], |r| r.get(0))?;
+        if n as usize <= 2 * DIM_VALUES_PER_HOUR {
+            continue;
+        }
+        let folded = tail
+            .query_map(
+                params![
                     project,
                     hour,
                     is_bot,
-                    row.events,
-                    row.pageviews,
-                    row.visitors.to_bytes(),
-                    row.sessions.to_bytes()
-                ])?;
-            }
-            let mut dims = tx.prepare_cached(
-                "INSERT INTO rollup_dims (project_id, hour, is_bot, dim, value, events)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (project_id, hour, is_bot, dim, value)
-                     DO UPDATE SET events = events + excluded.events",
-            )?;
-            for (((project, hour, is_bot), dim, value), n) in &delta.dims {
-                dims.execute(params![project, hour, is_bot, dim, value, n])?;
-            }
-            let mut count = tx.prepare_cached(
-                "SELECT count(*) FROM rollup_dims
-                     WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4",
-            )?;
-            let mut tail = tx.prepare_cached(
-                    "SELECT value, events FROM rollup_dims
-                     WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value <> ?5
-                     ORDER BY events DESC, value LIMIT -1 OFFSET ?6",
-                )?;
-            let mut delete = tx.prepare_cached(
-                    "DELETE FROM rollup_dims
-                     WHERE project_id = ?1 AND hour = ?2 AND is_bot = ?3 AND dim = ?4 AND value = ?5",
-                )?;
-            for ((project, hour, is_bot), dim) in delta.touched_dims() {
-                let n: i64 = count.query_row(params![project, hour, is_bot, dim], |r| r.get(0))?;
-                if n as usize <= 2 * DIM_VALUES_PER_HOUR {
-                    continue;
-                }
-                let folded = tail
-                    .query_map(
-                        params![
-                            project,
-                            hour,
-                            is_bot,
-                            dim,
-                            OTHER,
-                            DIM_VALUES_PER_HOUR as i64
-                        ],
-                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-                    )?
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut rest = 0;
-                for (value, events) in &folded {
-                    delete.execute(params![project, hour, is_bot, dim, value])?;
-                    rest += events;
-                }
-                dims.execute(params![project, hour, is_bot, dim, OTHER, rest])?;
-            }
+                    dim,
+                    OTHER,
+                    DIM_VALUES_PER_HOUR as i64
+                ],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut rest = 0;
+        for (value, events) in &folded {
+            delete.execute(params![project, hour, is_bot, dim, value])?;
+            rest += events;
         }
-        tx.commit()?;
-        Ok(())
+        dims.execute(params![project, hour, is_bot, dim, OTHER, rest])?;
     }
+    Ok(())
+}
 
+impl SqliteStore {
     pub fn rollup_hours(
         &self,
         project_id: i64,

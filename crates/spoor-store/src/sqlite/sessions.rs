@@ -1,13 +1,14 @@
 //! Sessions on SQLite: what the sessions processor reads and writes, and the
 //! reads of the sessions API.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{MOVE_CURSOR, SqliteStore, derived_transaction};
+use super::SqliteStore;
 use crate::analytics::Cursor;
 use crate::customers::People;
+use crate::pipeline::PassWrites;
 pub(super) use crate::sessions::SESSION_COLUMNS;
-use crate::sessions::{SESSION_EVENT_COLUMNS, Session, SessionEvent, Write};
+use crate::sessions::{Session, Write};
 use crate::{StoreError, StoreResult};
 
 pub(super) fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
@@ -39,51 +40,6 @@ pub(super) fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
 }
 
 impl SqliteStore {
-    pub fn session_events_after(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-        body_names: &[String],
-    ) -> StoreResult<Vec<SessionEvent>> {
-        let conn = self.processor_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SESSION_EVENT_COLUMNS},
-                    CASE WHEN type IN ('identify', 'alias')
-                           OR (type = 'track' AND name IN (SELECT value FROM json_each(?4)))
-                         THEN body END
-             FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
-        ))?;
-        let names = serde_json::to_string(body_names).expect("strings serialise");
-        let rows = stmt.query_map(params![after, up_to, limit, names], |r| {
-            Ok(SessionEvent {
-                seq: r.get(0)?,
-                project_id: r.get(1)?,
-                ts: r.get(2)?,
-                received_at: r.get(3)?,
-                kind: r.get(4)?,
-                name: r.get(5)?,
-                user_id: r.get(6)?,
-                anonymous_id: r.get(7)?,
-                session_id: r.get(8)?,
-                url: r.get(9)?,
-                ip: r.get(10)?,
-                country: r.get(11)?,
-                region: r.get(12)?,
-                city: r.get(13)?,
-                browser: r.get(14)?,
-                browser_version: r.get(15)?,
-                os: r.get(16)?,
-                os_version: r.get(17)?,
-                device_type: r.get(18)?,
-                is_bot: r.get(19)?,
-                body: r.get(20)?,
-                person: None,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
         let conn = self.processor_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -117,95 +73,105 @@ impl SqliteStore {
         sessions: &[Session],
         people: &People,
     ) -> StoreResult<()> {
-        let mut conn = self.flush_conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            MOVE_CURSOR,
-            params![name, cursor.seq, cursor.received_at],
-        )?;
-        {
-            // Read with the derived file's write lock held (taken by the first
-            // write): an erasure holds it too and records its mark here, so it
-            // either committed before this read, or waits for this pass to
-            // commit. The derived file's copy of the mark, not the event log's
-            // tombstones: reading the log's file would hold a snapshot of it
-            // until this transaction ends, and no checkpoint of the log could
-            // finish meanwhile (the event writer then paid for the backlog).
-            let mark: i64 = tx.query_row("SELECT mark FROM erasures_applied", [], |r| r.get(0))?;
-            if mark != people.erasure_mark {
-                return Err(StoreError::Conflict(
-                    "a person was erased while the pass was read; reading it again".into(),
-                ));
-            }
-            // An upsert, not a replace: a replace deletes and inserts the row, and
-            // so rewrites every index entry. SQLite rewrites the entries of every
-            // index on a column the statement sets, changed or not, so a session
-            // whose start, people and device stand gets the narrower update.
-            let mut activity = tx.prepare_cached(
-                "UPDATE sessions SET last_seen_at = ?3, ended_at = ?4, end_reason = ?5,
-                     entry_url = ?6, exit_url = ?7, pageviews = ?8, events = ?9
-                 WHERE project_id = ?1 AND session_id = ?2",
-            )?;
-            let mut put = tx.prepare_cached(&format!(
-                "INSERT INTO sessions ({SESSION_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
-                 ON CONFLICT (project_id, session_id) DO UPDATE SET identity = excluded.identity,
-                     user_id = excluded.user_id, anonymous_id = excluded.anonymous_id,
-                     started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
-                     ended_at = excluded.ended_at, end_reason = excluded.end_reason,
-                     entry_url = excluded.entry_url, exit_url = excluded.exit_url,
-                     pageviews = excluded.pageviews, events = excluded.events,
-                     device_type = excluded.device_type, browser = excluded.browser, os = excluded.os,
-                     country = excluded.country, region = excluded.region, city = excluded.city,
-                     ip = excluded.ip, browser_version = excluded.browser_version,
-                     os_version = excluded.os_version"
-            ))?;
-            for s in sessions {
-                if s.write == Write::Activity {
-                    activity.execute(params![
-                        s.project_id,
-                        s.session_id,
-                        s.last_seen_at,
-                        s.ended_at,
-                        s.end_reason,
-                        s.entry_url,
-                        s.exit_url,
-                        s.pageviews,
-                        s.events
-                    ])?;
-                    continue;
-                }
-                put.execute(params![
-                    s.project_id,
-                    s.session_id,
-                    s.identity,
-                    s.user_id,
-                    s.anonymous_id,
-                    s.started_at,
-                    s.last_seen_at,
-                    s.ended_at,
-                    s.end_reason,
-                    s.entry_url,
-                    s.exit_url,
-                    s.pageviews,
-                    s.events,
-                    s.device_type,
-                    s.browser,
-                    s.os,
-                    s.country,
-                    s.region,
-                    s.city,
-                    s.ip,
-                    s.browser_version,
-                    s.os_version
-                ])?;
-            }
-            super::customers::put_people(&tx, people)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                sessions: Some((sessions, people)),
+                ..PassWrites::default()
+            },
+        )
     }
+}
 
+/// Writes a pass's sessions and people in the pipeline's transaction;
+/// `Conflict` when a person was erased since the pass read them.
+pub(super) fn write_sessions(
+    tx: &Connection,
+    sessions: &[Session],
+    people: &People,
+) -> StoreResult<()> {
+    // Read with the derived file's write lock held (taken by the first
+    // write): an erasure holds it too and records its mark here, so it
+    // either committed before this read, or waits for this pass to
+    // commit. The derived file's copy of the mark, not the event log's
+    // tombstones: reading the log's file would hold a snapshot of it
+    // until this transaction ends, and no checkpoint of the log could
+    // finish meanwhile (the event writer then paid for the backlog).
+    let mark: i64 = tx.query_row("SELECT mark FROM erasures_applied", [], |r| r.get(0))?;
+    if mark != people.erasure_mark {
+        return Err(StoreError::Conflict(
+            "a person was erased while the pass was read; reading it again".into(),
+        ));
+    }
+    // An upsert, not a replace: a replace deletes and inserts the row, and
+    // so rewrites every index entry. SQLite rewrites the entries of every
+    // index on a column the statement sets, changed or not, so a session
+    // whose start, people and device stand gets the narrower update.
+    let mut activity = tx.prepare_cached(
+        "UPDATE sessions SET last_seen_at = ?3, ended_at = ?4, end_reason = ?5,
+             entry_url = ?6, exit_url = ?7, pageviews = ?8, events = ?9
+         WHERE project_id = ?1 AND session_id = ?2",
+    )?;
+    let mut put = tx.prepare_cached(&format!(
+        "INSERT INTO sessions ({SESSION_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+         ON CONFLICT (project_id, session_id) DO UPDATE SET identity = excluded.identity,
+             user_id = excluded.user_id, anonymous_id = excluded.anonymous_id,
+             started_at = excluded.started_at, last_seen_at = excluded.last_seen_at,
+             ended_at = excluded.ended_at, end_reason = excluded.end_reason,
+             entry_url = excluded.entry_url, exit_url = excluded.exit_url,
+             pageviews = excluded.pageviews, events = excluded.events,
+             device_type = excluded.device_type, browser = excluded.browser, os = excluded.os,
+             country = excluded.country, region = excluded.region, city = excluded.city,
+             ip = excluded.ip, browser_version = excluded.browser_version,
+             os_version = excluded.os_version"
+    ))?;
+    for s in sessions {
+        if s.write == Write::Activity {
+            activity.execute(params![
+                s.project_id,
+                s.session_id,
+                s.last_seen_at,
+                s.ended_at,
+                s.end_reason,
+                s.entry_url,
+                s.exit_url,
+                s.pageviews,
+                s.events
+            ])?;
+            continue;
+        }
+        put.execute(params![
+            s.project_id,
+            s.session_id,
+            s.identity,
+            s.user_id,
+            s.anonymous_id,
+            s.started_at,
+            s.last_seen_at,
+            s.ended_at,
+            s.end_reason,
+            s.entry_url,
+            s.exit_url,
+            s.pageviews,
+            s.events,
+            s.device_type,
+            s.browser,
+            s.os,
+            s.country,
+            s.region,
+            s.city,
+            s.ip,
+            s.browser_version,
+            s.os_version
+        ])?;
+    }
+    super::customers::put_people(tx, people)?;
+    Ok(())
+}
+
+impl SqliteStore {
     pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
         let n = self.processor_conn()?.execute(
             "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'

@@ -1,0 +1,109 @@
+//! The process's memory budget for caches (`spoor serve --memory-budget`).
+//!
+//! Every cache that grows with load takes its size from here: SQLite's page
+//! caches (bounded all together by SQLite's soft heap limit too), the
+//! sessions fold's working set of people, and the CRM fold's cache of stored
+//! contacts. Nothing else the pipeline keeps grows with the traffic: a pass
+//! holds a bounded number of events. The budget is per process because
+//! SQLite's heap limit is, and it is set once, before a store opens.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The default: with it, the whole server stays within 150 MB of RSS under
+/// the ingestion benchmark's overload (README, Performance).
+pub const DEFAULT_MEMORY_BUDGET: u64 = 64 * 1024 * 1024;
+/// The smallest budget taken: below it, caches are too small to be worth it.
+pub const MIN_MEMORY_BUDGET: u64 = 8 * 1024 * 1024;
+
+static BUDGET: AtomicU64 = AtomicU64::new(DEFAULT_MEMORY_BUDGET);
+
+/// Bytes a held person costs the sessions fold, with their sessions, links
+/// and index entries (measured as RSS).
+const BYTES_PER_PERSON: u64 = 5_000;
+/// Bytes a cached CRM entry (contact, identity, visitor) costs.
+const BYTES_PER_CRM_ENTRY: u64 = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryBudget(u64);
+
+impl MemoryBudget {
+    /// Sets the budget for stores opened from now on (at least
+    /// [`MIN_MEMORY_BUDGET`]).
+    pub fn set(bytes: u64) {
+        BUDGET.store(bytes.max(MIN_MEMORY_BUDGET), Ordering::Relaxed);
+    }
+
+    pub fn get() -> MemoryBudget {
+        MemoryBudget(BUDGET.load(Ordering::Relaxed))
+    }
+
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+
+    /// SQLite's heap, all connections together (its soft heap limit): half.
+    pub fn sqlite_bytes(self) -> u64 {
+        self.0 / 2
+    }
+
+    /// The event writer's page cache: the log's index pages it appends to.
+    pub fn writer_cache_kib(self) -> i64 {
+        kib(self.0 / 8)
+    }
+
+    /// The pipeline's connection: the derived tables a pass reads and rewrites.
+    pub fn pipeline_cache_kib(self) -> i64 {
+        kib(self.0 / 5)
+    }
+
+    /// Each of the connections that answer reads (and the pipeline's reads of
+    /// the log): they share an eighth.
+    pub fn reader_cache_kib(self, connections: usize) -> i64 {
+        kib(self.0 / 8 / connections.max(1) as u64)
+    }
+
+    /// People the sessions fold holds: a quarter.
+    pub fn working_set_people(self) -> usize {
+        usize::try_from(self.0 / 4 / BYTES_PER_PERSON)
+            .unwrap_or(usize::MAX)
+            .max(100)
+    }
+
+    /// Entries of one generation of the CRM fold's cache (two are kept): an
+    /// eighth, over both.
+    pub fn crm_cache_generation(self) -> usize {
+        usize::try_from(self.0 / 8 / BYTES_PER_CRM_ENTRY / 2)
+            .unwrap_or(usize::MAX)
+            .max(1_000)
+    }
+}
+
+fn kib(bytes: u64) -> i64 {
+    i64::try_from(bytes / 1024).unwrap_or(i64::MAX).max(256)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parts_stay_within_the_whole() {
+        for total in [MIN_MEMORY_BUDGET, DEFAULT_MEMORY_BUDGET, 1 << 30] {
+            let b = MemoryBudget(total);
+            let sqlite = (b.writer_cache_kib() + b.pipeline_cache_kib()) as u64 * 1024
+                + b.reader_cache_kib(10) as u64 * 1024 * 10;
+            assert!(sqlite <= b.sqlite_bytes(), "{total}: {sqlite}");
+            let rest = b.working_set_people() as u64 * BYTES_PER_PERSON
+                + b.crm_cache_generation() as u64 * 2 * BYTES_PER_CRM_ENTRY;
+            assert!(sqlite + rest <= total, "{total}: {}", sqlite + rest);
+        }
+    }
+
+    #[test]
+    fn a_budget_below_the_floor_is_raised_to_it() {
+        let before = MemoryBudget::get();
+        MemoryBudget::set(1);
+        assert_eq!(MemoryBudget::get().bytes(), MIN_MEMORY_BUDGET);
+        MemoryBudget::set(before.bytes());
+    }
+}

@@ -1,0 +1,95 @@
+//! The pipeline's read of the log and its one transaction per pass, on
+//! PostgreSQL.
+
+use postgres::Transaction;
+
+use super::{EVENT_COLUMNS, PgStore, event_from_row};
+use crate::StoreResult;
+use crate::analytics::Cursor;
+use crate::pipeline::{LogEvent, PassWrites};
+
+impl PgStore {
+    /// Events after the cursor in (xid, seq) order, of transactions older
+    /// than the oldest one still running (the snapshot's xmin). Every such
+    /// transaction has ended, so nothing can commit before the cursor later:
+    /// an event is read as soon as that holds, and never skipped. A
+    /// transaction held open anywhere on the server holds the reading back
+    /// until it ends (PostgreSQL's `idle_in_transaction_session_timeout`
+    /// bounds that).
+    pub fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT {EVENT_COLUMNS}, xid FROM events
+                 WHERE (xid, seq) > ($1, $2)
+                   AND xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)
+                 ORDER BY xid, seq LIMIT $3"
+            ),
+            &[&cursor.xid, &cursor.seq, &limit],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let stored = event_from_row(r);
+                LogEvent {
+                    seq: stored.seq,
+                    xid: r.get("xid"),
+                    project_id: stored.project_id,
+                    event: stored.event,
+                }
+            })
+            .collect())
+    }
+
+    /// The newest event's seq and receive time ((0, 0) for an empty log).
+    pub fn log_head(&self) -> StoreResult<(i64, i64)> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT seq, received_at FROM events ORDER BY seq DESC LIMIT 1",
+                &[],
+            )?
+            .map_or((0, 0), |r| (r.get(0), r.get(1))))
+    }
+
+    /// Writes every fold's part of a pass and moves their cursors (forward
+    /// only), in one transaction.
+    pub fn apply_pass(
+        &self,
+        folds: &[&str],
+        cursor: Cursor,
+        w: &PassWrites<'_>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx: Transaction<'_> = conn.transaction()?;
+        if let Some((sessions, people)) = w.sessions {
+            super::sessions::write_sessions(&mut tx, sessions, people)?;
+        }
+        if let Some(d) = w.crm {
+            super::crm::write_crm(&mut tx, d)?;
+        }
+        if let Some(d) = w.rollups {
+            super::rollups::write_rollups(&mut tx, d)?;
+        }
+        if let Some(d) = w.metering {
+            super::metering::write_metering(&mut tx, d)?;
+        }
+        if let Some(d) = w.friction {
+            super::friction::write_friction(&mut tx, d)?;
+        }
+        if !folds.is_empty() {
+            // A fold ahead of the others (its processor ran alone before)
+            // keeps its place and skips what it counted.
+            tx.execute(
+                "INSERT INTO processor_cursors (name, xid, seq, received_at)
+                 SELECT unnest($1::TEXT[]), $2, $3, $4
+                 ON CONFLICT (name) DO UPDATE SET xid = EXCLUDED.xid, seq = EXCLUDED.seq,
+                     received_at = EXCLUDED.received_at
+                 WHERE (EXCLUDED.xid, EXCLUDED.seq)
+                     > (processor_cursors.xid, processor_cursors.seq)",
+                &[&folds, &cursor.xid, &cursor.seq, &cursor.received_at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
