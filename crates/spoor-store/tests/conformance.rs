@@ -2121,3 +2121,61 @@ fn postgres_keeps_files_records() {
     let db = ScratchDatabase::create().unwrap();
     check_files(Store::open(&pg_config(&db.url, "spoor")).unwrap());
 }
+
+/// The pipeline's horizon on PostgreSQL: an event whose transaction is still
+/// open holds back every event of later transactions, even ones with higher
+/// seqs that committed first; once it commits, both are read, none skipped.
+#[test]
+fn postgres_horizon_never_skips_an_event_committed_late() {
+    let db = ScratchDatabase::create().unwrap();
+    let store = Store::open(&pg_config(&db.url, "spoor")).unwrap();
+    let p = store.create_project(1, "late").unwrap();
+    let t = 1_763_000_000_000;
+    append(&store, p.id, &[event("first", t, t)], t);
+    let mut late = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    late.batch_execute("SET search_path TO spoor").unwrap();
+    let mut held = late.transaction().unwrap();
+    // A second writer takes a seq and keeps its transaction open.
+    held.execute(
+        "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
+             anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region,
+             city, browser, browser_version, os, os_version, device_type, is_bot, body)
+         SELECT project_id, 'late', dedup_ts, type, name, user_id, anonymous_id, session_id,
+             ts, received_at, url, referrer, ip, country, region, city, browser,
+             browser_version, os, os_version, device_type, is_bot, body
+         FROM events WHERE message_id = 'first'",
+        &[],
+    )
+    .unwrap();
+    // The first writer commits an event with a higher seq meanwhile.
+    append(&store, p.id, &[event("after", t + 1, t + 1)], t);
+    let ids = |read: &[LogEvent]| -> Vec<String> {
+        read.iter().map(|e| e.event.message_id.clone()).collect()
+    };
+    let start = Cursor::default();
+    let before = store.log_events_after(start, 100).unwrap();
+    assert!(
+        !ids(&before).contains(&"after".to_string()),
+        "read past a transaction still open: {:?}",
+        ids(&before)
+    );
+    // The pipeline reads what it may and moves its cursor there.
+    let cursor = before.last().map_or(start, LogEvent::cursor);
+    held.commit().unwrap();
+    let rest = read_log(&store, cursor, 100);
+    let mut all = ids(&before);
+    all.extend(ids(&rest));
+    all.sort();
+    assert_eq!(all, ["after", "first", "late"], "each event once");
+    let late_seq = rest
+        .iter()
+        .find(|e| e.event.message_id == "late")
+        .unwrap()
+        .seq;
+    let after_seq = rest
+        .iter()
+        .find(|e| e.event.message_id == "after")
+        .unwrap()
+        .seq;
+    assert!(late_seq < after_seq, "the late event had the lower seq");
+}

@@ -242,3 +242,99 @@ async fn an_unreachable_shared_counter_is_503_never_an_unlimited_2xx() {
     assert!(r.headers().contains_key("retry-after"));
     assert!(s.events("default").await.is_empty());
 }
+
+/// `GET path` on `url` with the admin token.
+async fn get_json(s: &Spoor, url: &str, path: &str) -> (u16, Value) {
+    let r = s
+        .http
+        .get(format!("{url}{path}"))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+/// An ingest node takes events and never derives; a derive node takes none
+/// and derives what the ingest node took; two derive nodes count each event
+/// once (one holds the pipeline's lease).
+#[tokio::test]
+async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
+    let s = Spoor::start_with(&["--role", "ingest"]).await;
+    let order = |id: &str, user: &str| {
+        json!({"type": "track", "event": "Order Completed", "userId": user, "messageId": id,
+               "properties": {"revenue": 10, "currency": "EUR"}})
+    };
+    let s = &s;
+    let batch = |msgs: Vec<Value>| async move {
+        let r = s
+            .http
+            .post(format!("{}/v1/batch", s.url))
+            .basic_auth(&s.key, Some(""))
+            .json(&json!({"batch": msgs}))
+            .send()
+            .await
+            .unwrap();
+        status_json(r).await
+    };
+    let first: Vec<Value> = (0..5).map(|i| order(&format!("o{i}"), "buyer")).collect();
+    assert_eq!(batch(first).await.0, 200);
+    // Nothing derives on an ingest node: the events stay behind, and the
+    // customer is not known, however long one waits for the pipeline's pace.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, behind) = get_json(&s, &s.url, "/api/pipeline").await;
+    assert_eq!(status, 200, "{behind}");
+    assert_eq!(behind["behind_events"], 5, "{behind}");
+    assert!(behind["behind_ms"].as_i64().unwrap() > 0, "{behind}");
+    assert_eq!(get_json(&s, &s.url, "/api/customers/buyer").await.0, 404);
+
+    // A derive node refuses events, telling the sender to retry elsewhere.
+    let derive = node(&s, &["--role", "derive"]);
+    let refused = s
+        .http
+        .post(format!("{}/v1/track", derive.url))
+        .basic_auth(&s.key, Some(""))
+        .json(&order("elsewhere", "buyer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    let (_, body) = status_json(refused).await;
+    assert!(
+        body["error"].as_str().unwrap().contains("--role derive"),
+        "{body}"
+    );
+
+    // ... and derives what the ingest node took, which the ingest node serves.
+    let orders = |want: i64| async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, c) = get_json(s, &s.url, "/api/customers/buyer").await;
+            if status == 200 && c["total_orders"] == want {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{want} orders not derived: {c}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    orders(5).await;
+    let _second = node(&s, &["--role", "derive"]);
+    let more: Vec<Value> = (5..12).map(|i| order(&format!("o{i}"), "buyer")).collect();
+    assert_eq!(batch(more).await.0, 200);
+    orders(12).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, behind) = get_json(&s, &s.url, "/api/pipeline").await;
+        if behind["behind_events"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never caught up: {behind}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Counted once with two derive nodes up: still 12 after more passes.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, c) = get_json(&s, &s.url, "/api/customers/buyer").await;
+    assert_eq!(c["total_orders"], 12, "{c}");
+    drop(derive);
+}
