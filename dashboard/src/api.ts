@@ -631,6 +631,14 @@ export interface StorageUse {
   exports: number;
 }
 
+/** How far the derived views are behind the raw event log (`GET /api/pipeline`). */
+export interface PipelineBacklog {
+  /** Events stored but not yet read by the slowest view. */
+  behind_events: number;
+  /** The receive-time gap between the newest event and the last one read. */
+  behind_ms: number;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -785,6 +793,8 @@ export const api = {
   setup: (fields: { token: string; email: string; password: string; org: string }) =>
     call<SignedIn>('POST', '/api/auth/setup', fields, { signingIn: true }),
   logout: () => call<void>('POST', '/api/auth/logout', undefined, { signingIn: true }),
+
+  pipeline: (signal?: AbortSignal) => call<PipelineBacklog>('GET', '/api/pipeline', undefined, { signal }),
 
   projects: () => call<{ projects: Project[] }>('GET', '/api/projects'),
   createProject: (orgId: Id, name: string) => call<Project>('POST', '/api/projects', { org_id: orgId, name }),

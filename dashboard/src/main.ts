@@ -3,6 +3,8 @@
 
 import { api, ApiError, setCsrfToken, whenSignedOut, type Me, type Project } from './api';
 import { h, fill } from './dom';
+import { PIPELINE_POLL_MS } from './pipeline';
+import { poll } from './poller';
 import { parseRoute, type Route } from './routes';
 import { errorNotice, messageOf } from './ui/alert';
 import type { AppContext, View } from './context';
@@ -152,8 +154,19 @@ async function startApp(me: Me): Promise<void> {
   current = null;
   fill(root, shell.el);
   window.addEventListener('hashchange', onHash);
+  // How far the views lag the event log, on every page while the tab is visible.
+  const backlog = poll(async () => {
+    try {
+      shell.showBacklog(await api.pipeline());
+    } catch (e) {
+      // Not known is not behind; a 401 has already brought back the sign-in page.
+      shell.showBacklog(null);
+      throw e;
+    }
+  }, PIPELINE_POLL_MS);
   stopApp = () => {
     window.removeEventListener('hashchange', onHash);
+    backlog.stop();
     stopApp = null;
   };
   render(false);

@@ -24,7 +24,15 @@
 //     The first owner (OWNER_EMAIL / OWNER_PASSWORD) follows the set-up link that
 //     `spoor serve` logged, and is signed in; the link works only once.
 //
-// Both check that no request leaves the loopback host and that the page logs no
+//   node test/e2e.mjs lag SPOOR_URL SCREENSHOT_DIR
+//     Against a node that never derives (`spoor serve --role ingest`) holding
+//     LAG_EVENTS unread events: the owner (OWNER_EMAIL / OWNER_PASSWORD) signs in
+//     and the notice under the header says the views are behind by that many
+//     events, on each page; then this script creates the file LAG_SIGNAL, the
+//     caller starts a node that derives, and the notice goes by itself. Signed
+//     out, the page stops asking how far behind the views are.
+//
+// All three check that no request leaves the loopback host and that the page logs no
 // error or Content-Security-Policy violation. They write a screenshot of each page
 // into SCREENSHOT_DIR and print, last, `ok {json}` with what they measured; they
 // exit non-zero on the first failed check (after a screenshot named failure.png).
@@ -34,19 +42,22 @@
 // a browser.
 
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 const [mode, address, shots] = process.argv.slice(2);
-const { OWNER_EMAIL, OWNER_PASSWORD, VIEWER_EMAIL, VIEWER_PASSWORD } = process.env;
+const { OWNER_EMAIL, OWNER_PASSWORD, VIEWER_EMAIL, VIEWER_PASSWORD, LAG_EVENTS, LAG_SIGNAL } = process.env;
 const usable =
-  (mode === 'tour' && VIEWER_EMAIL && VIEWER_PASSWORD) || (mode === 'setup' && address?.includes('/setup?token='));
+  (mode === 'tour' && VIEWER_EMAIL && VIEWER_PASSWORD) ||
+  (mode === 'setup' && address?.includes('/setup?token=')) ||
+  (mode === 'lag' && /^\d+$/.test(LAG_EVENTS ?? '') && LAG_SIGNAL);
 if (!usable || !address || !shots || !OWNER_EMAIL || !OWNER_PASSWORD) {
   console.error('usage: OWNER_EMAIL= OWNER_PASSWORD= VIEWER_EMAIL= VIEWER_PASSWORD= node e2e.mjs tour SPOOR_URL SCREENSHOT_DIR');
   console.error('       OWNER_EMAIL= OWNER_PASSWORD= node e2e.mjs setup SETUP_LINK SCREENSHOT_DIR');
+  console.error('       OWNER_EMAIL= OWNER_PASSWORD= LAG_EVENTS=N LAG_SIGNAL=FILE node e2e.mjs lag SPOOR_URL SCREENSHOT_DIR');
   process.exit(2);
 }
 const spoorUrl = new URL(address).origin;
@@ -105,10 +116,44 @@ async function newPage(viewport = { width: 1280, height: 900 }) {
 const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 const total = async (page, name) => Number((await page.locator(`[data-total="${name}"]`).textContent()).replace(/\D/g, '') || NaN);
 
+/** The notice under the header while the derived views lag the event log. */
+const lagNotice = (page) => page.locator('#pipeline-lag');
+
+/**
+ * Whether the page's backlog poller is alive: the page asks /api/pipeline as soon
+ * as it becomes visible, within the event itself, so a stand-in for `fetch` sees
+ * the call, or that none came, without waiting out the 10-second interval. False
+ * also while a poll is still going (it then asks again when that one ends).
+ */
+function pollsPipeline(page) {
+  return page.evaluate(() => {
+    const real = window.fetch;
+    let asked = false;
+    window.fetch = (input, init) => {
+      if (String(input) === '/api/pipeline') asked = true;
+      return real.call(window, input, init);
+    };
+    try {
+      document.dispatchEvent(new Event('visibilitychange'));
+    } finally {
+      window.fetch = real;
+    }
+    return asked;
+  });
+}
+
+/** Makes the page ask how far behind the views are now, and returns the answer it got. */
+async function pipelineNow(page) {
+  const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/pipeline', { timeout: 30_000 });
+  await until('the page to ask /api/pipeline', () => pollsPipeline(page));
+  return (await answered).json();
+}
+
 let page = await newPage();
 const measured = {};
 try {
   if (mode === 'setup') await setup();
+  else if (mode === 'lag') await lag();
   else await tour();
 
   // Only this machine was asked for anything.
@@ -158,6 +203,63 @@ async function setup() {
   check(measured.reused_link.length > 0, 'a reused link says why it is refused');
   await again.goto(`${spoorUrl}/setup`);
   await again.getByText('This set-up link has no token').waitFor();
+}
+
+async function lag() {
+  const expected = Number(LAG_EVENTS);
+  const notice = lagNotice(page);
+  await page.goto(spoorUrl);
+  await page.getByLabel('Email').fill(OWNER_EMAIL);
+  await page.getByLabel('Password').fill(OWNER_PASSWORD);
+  await page.getByLabel('Password').press('Enter');
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
+
+  // The first answer brings the notice, right under the header, in words.
+  await until('the lag notice', () => notice.isVisible());
+  const text = (await notice.textContent()).trim();
+  const count = `${expected} event${expected === 1 ? '' : 's'}`;
+  check(text.startsWith(`Views are behind the event log by ${count} (`), `the notice names the ${count} (${text})`);
+  check(/catch up on their own/.test(text), `the notice says they catch up by themselves (${text})`);
+  check((await notice.getAttribute('data-behind-events')) === String(expected), 'the notice holds the count it was given');
+  check(
+    await page.evaluate(() => document.querySelector('header.top')?.nextElementSibling?.id === 'pipeline-lag'),
+    'the notice is right under the header',
+  );
+  measured.lag_text = text;
+  await shot(page, '01-lag-projects');
+
+  // On every page: the shell carries it across navigation.
+  let pages = 1;
+  await page.getByLabel('Project name').fill('Lagging shop');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.getByRole('heading', { name: /Keys & install/ }).waitFor();
+  check(await notice.isVisible(), 'the notice shows on the keys page');
+  pages += 1;
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.getByRole('heading', { name: /Overview/ }).waitFor();
+  check(await notice.isVisible(), 'the notice shows on the overview');
+  pages += 1;
+  measured.lag_pages = pages;
+  await shot(page, '02-lag-overview');
+
+  // A node that derives joins (the caller starts it when this file appears):
+  // the views catch up, and the notice goes at a later poll, without a reload.
+  await page.evaluate(() => (window.__notReloaded = true));
+  writeFileSync(LAG_SIGNAL, 'lagging\n');
+  const signalled = Date.now();
+  await until('the notice to go once the views catch up', () => notice.isHidden(), 90_000);
+  measured.caught_up_ms = Date.now() - signalled;
+  log(`the lag notice went ${measured.caught_up_ms} ms after a deriving node was asked for`);
+  check(await page.evaluate(() => window.__notReloaded === true), 'the notice went without a reload');
+  await shot(page, '03-caught-up');
+
+  // Signed out, nothing asks how far behind the views are any more.
+  await until('the backlog poller to be alive while signed in', () => pollsPipeline(page));
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+  measured.polls_after_sign_out = await pollsPipeline(page);
+  check(!measured.polls_after_sign_out, 'signed out, the page no longer asks /api/pipeline');
+  check((await notice.count()) === 0, 'the sign-in page has no lag notice');
 }
 
 async function tour() {
@@ -540,6 +642,12 @@ async function tour() {
   await page.getByText('Renamed to "Web shop EU".').waitFor();
   await page.getByRole('link', { name: 'Web shop EU' }).click();
   await until('the new name in the header', async () => (await page.locator('#project-switch').textContent()).includes('Web shop EU'));
+
+  // The views keep up on a node that derives: once the pipeline has read all
+  // that was sent, the page's own poll finds no lag and no notice shows.
+  await until('a poll that finds the views caught up', async () => (await pipelineNow(page)).behind_events === 0);
+  await until('no lag notice', () => lagNotice(page).isHidden(), 5_000);
+  measured.pipeline_caught_up = true;
 
   // 11. Sign out; a reload stays signed out.
   await page.getByRole('button', { name: 'Sign out' }).click();

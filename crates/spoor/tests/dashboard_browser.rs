@@ -13,6 +13,10 @@
 //! (a page of its own, with its own policy) plays it and seeks to a mark, an
 //! uploaded video plays and is deleted, a PDF export completes and downloads,
 //! and a schedule is created and deleted.
+//! On a node that never derives (`--role ingest`) the events it takes stay
+//! unread: a notice under the header says by how many the views are behind, on
+//! each page, and goes by itself once a deriving node joins the store; on a
+//! normal node (the tour) no notice shows once the pipeline has caught up.
 //!
 //! The browser side is `dashboard/test/e2e.mjs`, driven by `playwright-core` with
 //! Debian's Chromium (`/usr/bin/chromium`); install it with `npm ci --prefix
@@ -27,8 +31,9 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{Node, Spoor, TestStore};
+use common::{Node, Spoor, TestStore, status_json};
 use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
 
 /// What one page load may transfer, JS and CSS, gzipped.
 const BUDGET_GZIP_BYTES: usize = 200 * 1024;
@@ -405,6 +410,7 @@ async fn a_person_uses_the_dashboard_in_chromium() {
         "{report}"
     );
     assert!(report["export_pdf_bytes"].as_u64().unwrap() > 5, "{report}");
+    assert_eq!(report["pipeline_caught_up"], true, "{report}");
     eprintln!(
         "friction showed {} ms after the page closed; the heatmap drew in {render_ms} ms; \
          the PDF export completed in {} ms",
@@ -466,4 +472,93 @@ async fn the_first_owner_sets_up_spoor_in_chromium() {
     )
     .await;
     eprintln!("a reused link reads: {}", report["reused_link"]);
+}
+
+/// `GET /api/pipeline` with the admin token: how far the views are behind.
+async fn backlog(spoor: &Spoor) -> Value {
+    let r = spoor
+        .http
+        .get(format!("{}/api/pipeline", spoor.url))
+        .bearer_auth(&spoor.token)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn the_dashboard_says_when_the_views_lag_the_event_log() {
+    // A node that takes events and never derives: what it takes stays unread.
+    let spoor = Spoor::start_with(&["--role", "ingest"]).await;
+    add_user(&spoor, "owner@example.com", "owner");
+    const SENT: u64 = 5;
+    let now = common::now_ms();
+    let batch = (0..SENT)
+        .map(|i| {
+            let mut event = common::track(&format!("lag-{i}"), "lag-user");
+            event["timestamp"] = json!(common::iso(now));
+            event
+        })
+        .collect();
+    let (status, body) = spoor.batch(batch).await;
+    assert_eq!(status, 200, "{body}");
+    // Stored, and unread: the server says so before the browser does.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let behind = loop {
+        let behind = backlog(&spoor).await;
+        if behind["behind_events"] == SENT {
+            break behind;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the events were not stored: {behind}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(behind["behind_ms"].as_i64().unwrap() >= 5_000, "{behind}");
+
+    // The browser writes this file once it has seen the notice; then a node
+    // that derives starts on the same store, and the notice must go by itself.
+    let signals = tempfile::tempdir().unwrap();
+    let signal = signals.path().join("lagging");
+    let signal_text = signal.display().to_string();
+    let deriver = async {
+        let deadline = Instant::now() + Duration::from_secs(240);
+        while !signal.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "e2e.mjs lag never saw the notice"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Node::start(&spoor.store, &["--role", "derive"])
+    };
+    let count = SENT.to_string();
+    let env = [
+        ("OWNER_EMAIL", "owner@example.com"),
+        ("OWNER_PASSWORD", PASSWORD),
+        ("LAG_EVENTS", &count),
+        ("LAG_SIGNAL", &signal_text),
+    ];
+    let browse = drive("lag", &spoor.url, &spoor.store, &env);
+    let (report, _deriving) = tokio::join!(browse, deriver);
+
+    let text = report["lag_text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "Views are behind the event log by {SENT} events ("
+        )),
+        "{report}"
+    );
+    assert!(text.contains("catch up on their own"), "{report}");
+    assert!(report["lag_pages"].as_u64().unwrap() >= 3, "{report}");
+    assert_eq!(report["polls_after_sign_out"], false, "{report}");
+    // Caught up, as the ingest node reads it from the shared store.
+    assert_eq!(backlog(&spoor).await["behind_events"], 0);
+    eprintln!(
+        "the notice read {text:?}; it went {} ms after a deriving node was asked for",
+        report["caught_up_ms"]
+    );
 }

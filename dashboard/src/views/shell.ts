@@ -1,8 +1,11 @@
 // The frame around every signed-in page: a skip link, the header with the
-// project switcher and the project's pages, the account and sign-out, and the
-// <main> region the current page fills.
+// project switcher and the project's pages, the account and sign-out, a slim
+// notice while the derived views lag the event log, and the <main> region the
+// current page fills.
 
+import type { PipelineBacklog } from '../api';
 import { h, fill } from '../dom';
+import { lagNotice } from '../pipeline';
 import { canChange } from '../roles';
 import { projectHash, type ProjectPage, type Route } from '../routes';
 import type { AppContext, View } from '../context';
@@ -40,6 +43,9 @@ export class Shell {
   readonly el: HTMLElement;
   private readonly main: HTMLElement;
   private readonly nav: HTMLElement;
+  private readonly lag: HTMLElement;
+  private readonly lagMessage: HTMLElement;
+  private readonly lagHint: HTMLElement;
 
   constructor(
     private readonly ctx: AppContext,
@@ -54,6 +60,9 @@ export class Shell {
     this.nav = h('nav', { class: 'nav', 'aria-label': 'Pages' });
     const signOutButton = h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out');
     this.main = h('main', { id: 'main', tabindex: -1 });
+    this.lagMessage = h('span', { class: 'lag-message' });
+    this.lagHint = h('span', { class: 'lag-hint' });
+    this.lag = h('p', { id: 'pipeline-lag', class: 'lag', hidden: true }, this.lagMessage, ' ', this.lagHint);
     this.el = h(
       'div',
       { class: 'app' },
@@ -65,6 +74,7 @@ export class Shell {
         this.nav,
         h('div', { class: 'account' }, h('span', { class: 'who' }, ctx.me.user.email), signOutButton),
       ),
+      this.lag,
       this.main,
     );
   }
@@ -81,6 +91,21 @@ export class Shell {
         heading.focus({ preventScroll: false });
       }
     }
+  }
+
+  /** Shows how far the views are behind the event log, or nothing (null: not known). */
+  showBacklog(backlog: PipelineBacklog | null): void {
+    const notice = lagNotice(backlog);
+    if (!notice) {
+      this.lag.hidden = true;
+      this.lag.removeAttribute('data-behind-events');
+      return;
+    }
+    // Only what changed is written, so a poll does not disturb a selection.
+    if (this.lagMessage.textContent !== notice.message) this.lagMessage.textContent = notice.message;
+    if (this.lagHint.textContent !== notice.hint) this.lagHint.textContent = notice.hint;
+    this.lag.dataset.behindEvents = String(backlog?.behind_events ?? 0);
+    this.lag.hidden = false;
   }
 
   renderNav(route: Route): void {

@@ -227,3 +227,21 @@ test('the CRM calls follow the API contract, with the CSRF header on changes', a
     '/api/projects/7/crm/contacts?q=ada%40&min_score=20&sort=name&order=asc&format=csv',
   );
 });
+
+test('the pipeline call follows the API contract', async () => {
+  const asked: Array<{ url: string; init: RequestInit }> = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, init });
+    return new Response('{"behind_events":3,"behind_ms":61000}', { status: 200 });
+  }) as typeof fetch;
+  try {
+    assert.deepEqual(await api.pipeline(), { behind_events: 3, behind_ms: 61000 });
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  assert.deepEqual(
+    asked.map((a) => `${a.init.method} ${a.url} ${a.init.credentials}`),
+    ['GET /api/pipeline same-origin'],
+  );
+});
