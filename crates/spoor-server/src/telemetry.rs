@@ -49,7 +49,7 @@ pub struct Metrics {
     pub scheduler_leader: Gauge,
     /// Events in the log the pipeline has not read yet.
     pub pipeline_behind_events: Gauge,
-    /// Receive-time distance from the last event read to the newest.
+    /// Age of the oldest event not read yet.
     pub pipeline_behind_seconds: Gauge<f64, AtomicU64>,
     pub pipeline_events: Counter,
     /// Thread CPU time per stage of a pass (read, each fold, commit).
@@ -139,7 +139,7 @@ impl Default for Metrics {
         );
         registry.register(
             "pipeline_behind_seconds",
-            "Receive time from the last event the pipeline read to the newest, on the node running it",
+            "Age of the oldest event the pipeline has not read yet, on the node running it",
             m.pipeline_behind_seconds.clone(),
         );
         registry.register(

@@ -51,15 +51,16 @@ impl MemoryBudget {
         kib(self.0 / 8)
     }
 
-    /// The pipeline's connection: the derived tables a pass reads and rewrites.
+    /// The pipeline's connection: the derived tables a pass reads and
+    /// rewrites (a quarter: it is where a cache miss costs most).
     pub fn pipeline_cache_kib(self) -> i64 {
-        kib(self.0 / 5)
+        kib(self.0 / 4)
     }
 
     /// Each of the connections that answer reads (and the pipeline's reads of
-    /// the log): they share an eighth.
+    /// the log): they share a sixteenth.
     pub fn reader_cache_kib(self, connections: usize) -> i64 {
-        kib(self.0 / 8 / connections.max(1) as u64)
+        kib(self.0 / 16 / connections.max(1) as u64)
     }
 
     /// People the sessions fold holds: a quarter.

@@ -379,7 +379,6 @@ impl Store {
     }
     /// How far the slowest fold is behind the log.
     pub fn pipeline_backlog(&self) -> StoreResult<pipeline::Backlog> {
-        let (newest_seq, newest_at) = dispatch!(self, s => s.log_head())?;
         let mut slowest: Option<analytics::Cursor> = None;
         for fold in pipeline::FOLDS {
             let c = self.processor_cursor(fold)?.unwrap_or_default();
@@ -387,14 +386,11 @@ impl Store {
                 slowest = Some(c);
             }
         }
-        let slowest = slowest.unwrap_or_default();
+        let after = slowest.unwrap_or_default().seq;
+        let (newest, first_unread) = dispatch!(self, s => s.log_backlog(after))?;
         Ok(pipeline::Backlog {
-            events: newest_seq.saturating_sub(slowest.seq).max(0),
-            ms: if newest_seq > slowest.seq {
-                newest_at.saturating_sub(slowest.received_at).max(0)
-            } else {
-                0
-            },
+            events: newest.saturating_sub(after).max(0),
+            ms: first_unread.map_or(0, |at| spoor_core::time::now_ms().saturating_sub(at).max(0)),
         })
     }
     /// The highest seq in the log (0 when empty).

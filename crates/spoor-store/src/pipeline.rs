@@ -113,7 +113,8 @@ pub struct Backlog {
     /// Events after the slowest fold's cursor (by seq: an estimate on
     /// PostgreSQL, where events are read in transaction order).
     pub events: i64,
-    /// Receive time of the newest event minus that of the last one read.
+    /// How long ago the oldest event not yet read was received (0 when
+    /// every event has been read).
     pub ms: i64,
 }
 

@@ -985,3 +985,83 @@ async fn one_set_up_link_used_many_times_at_once_makes_one_owner() {
         "{answers:?}"
     );
 }
+
+/// One wave of overload: `tasks` senders posting batches of many people's
+/// events for `secs` seconds; returns how many events were accepted.
+async fn overload_wave(s: &Spoor, tasks: usize, secs: u64, wave: usize) -> u64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut senders = Vec::new();
+    for task in 0..tasks {
+        let (http, url, key) = (s.http.clone(), s.url.clone(), s.key.clone());
+        senders.push(tokio::spawn(async move {
+            let mut accepted = 0;
+            let mut n = 0u64;
+            while std::time::Instant::now() < deadline {
+                let batch: Vec<Value> = (0..50)
+                    .map(|i| {
+                        n += 1;
+                        let person = (n * 7919 + task as u64 * 104_729 + i) % 50_000;
+                        json!({"type": "track", "event": "Product Viewed",
+                               "messageId": format!("w{wave}-{task}-{n}"),
+                               "userId": format!("user-{person}"),
+                               "anonymousId": format!("anon-{person}"),
+                               "properties": {"product_id": format!("sku-{}", n % 500), "price": 19.99},
+                               "context": {"sessionId": format!("s-{person}"),
+                                           "page": {"url": format!("https://shop.example/p/{}", n % 500)}}})
+                    })
+                    .collect();
+                let r = http
+                    .post(format!("{url}/v1/batch"))
+                    .basic_auth(&key, Some(""))
+                    .json(&json!({ "batch": batch }))
+                    .send()
+                    .await;
+                if let Ok(r) = r
+                    && r.status().is_success()
+                {
+                    accepted += 50;
+                }
+            }
+            accepted
+        }));
+    }
+    let mut total = 0;
+    for s in senders {
+        total += s.await.unwrap();
+    }
+    total
+}
+
+/// The memory budget bounds what grows with load (SQLite's page caches, the
+/// people the sessions fold holds, the CRM's cache) and the queue bounds what
+/// waits: under overload by tens of thousands of people at once the server's
+/// peak RSS grows by no more than the budget and the queue's room, and a
+/// second wave grows it no further.
+#[tokio::test]
+async fn memory_stays_within_the_budget_under_overload() {
+    const BUDGET: u64 = 16 << 20;
+    // Request bodies in flight, the queue's 5,000 events, allocator slack.
+    const ROOM: u64 = 96 << 20;
+    let budget = BUDGET.to_string();
+    let s = Spoor::start_with(&["--memory-budget", &budget, "--queue-events", "5000"]).await;
+    let pid = s.child.id();
+    let base = peak_rss(pid);
+    let first = overload_wave(&s, 64, 8, 1).await;
+    let after_first = peak_rss(pid);
+    assert!(first > 10_000, "the load was taken: {first} events");
+    assert!(
+        after_first.saturating_sub(base) < BUDGET + ROOM,
+        "peak RSS grew by {} MB under overload (budget {} MB)",
+        (after_first - base) >> 20,
+        BUDGET >> 20
+    );
+    let second = overload_wave(&s, 64, 8, 2).await;
+    assert!(second > 10_000, "the load was taken: {second} events");
+    let after_second = peak_rss(pid);
+    assert!(
+        after_second.saturating_sub(after_first) < 16 << 20,
+        "a second wave grew the peak RSS from {} MB to {} MB",
+        after_first >> 20,
+        after_second >> 20
+    );
+}

@@ -40,15 +40,20 @@ impl PgStore {
             .collect())
     }
 
-    /// The newest event's seq and receive time ((0, 0) for an empty log).
-    pub fn log_head(&self) -> StoreResult<(i64, i64)> {
-        Ok(self
-            .conn()?
+    /// The newest event's seq (0 for an empty log), and the receive time of
+    /// the first event after seq `after`, if there is one.
+    pub fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
+        let mut conn = self.conn()?;
+        let newest: i64 = conn
+            .query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?
+            .get(0);
+        let first = conn
             .query_opt(
-                "SELECT seq, received_at FROM events ORDER BY seq DESC LIMIT 1",
-                &[],
+                "SELECT received_at FROM events WHERE seq > $1 ORDER BY seq LIMIT 1",
+                &[&after],
             )?
-            .map_or((0, 0), |r| (r.get(0), r.get(1))))
+            .map(|r| r.get(0));
+        Ok((newest, first))
     }
 
     /// Writes every fold's part of a pass and moves their cursors (forward

@@ -183,7 +183,7 @@ pub(super) fn reapply_erasures(conn: &mut Connection) -> StoreResult<()> {
 
 impl SqliteStore {
     pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
-        let conn = self.processor_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT user_id FROM identities WHERE project_id = ?1 AND alias_id = ?2",
         )?;
@@ -198,7 +198,7 @@ impl SqliteStore {
         identified: bool,
         person: &str,
     ) -> StoreResult<Option<Customer>> {
-        let conn = self.processor_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers
              WHERE project_id = ?1 AND identified = ?2 AND person = ?3"

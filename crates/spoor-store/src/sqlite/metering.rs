@@ -113,7 +113,7 @@ impl SqliteStore {
     }
 
     pub fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
-        let conn = self.processor_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM call_sessions
              WHERE project_id = ?1 AND widget_id = ?2 AND session_id = ?3"

@@ -35,17 +35,20 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The newest event's seq and receive time ((0, 0) for an empty log).
-    pub fn log_head(&self) -> StoreResult<(i64, i64)> {
-        Ok(self
-            .conn()?
+    /// The newest event's seq (0 for an empty log), and the receive time of
+    /// the first event after seq `after`, if there is one.
+    pub fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
+        let conn = self.conn()?;
+        let newest =
+            conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+        let first = conn
             .query_row(
-                "SELECT seq, received_at FROM events ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                "SELECT received_at FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1",
+                [after],
+                |r| r.get(0),
             )
-            .optional()?
-            .unwrap_or((0, 0)))
+            .optional()?;
+        Ok((newest, first))
     }
 
     /// Writes every fold's part of a pass and moves their cursors, in one

@@ -55,7 +55,7 @@ impl SqliteStore {
         project_id: i64,
         identity: &str,
     ) -> StoreResult<Option<Session>> {
-        let conn = self.processor_conn()?;
+        let conn = self.pipeline_conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND identity = ?2
              ORDER BY last_seen_at DESC LIMIT 1"
@@ -173,7 +173,7 @@ pub(super) fn write_sessions(
 
 impl SqliteStore {
     pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
-        let n = self.processor_conn()?.execute(
+        let n = self.pipeline_conn()?.execute(
             "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'
              WHERE ended_at IS NULL AND last_seen_at < ?1",
             [last_seen_before],
