@@ -27,8 +27,9 @@ export function isBehind(backlog: PipelineBacklog | null | undefined): boolean {
 }
 
 /**
- * A gap this long is no real lag: it is the time since the epoch, which the server
- * reports while some view has read nothing yet (its last read is at 0).
+ * A gap this long is no real lag (the server reports the age of the oldest unread
+ * event); it can only come from an event whose receive time is wrong, so no time
+ * is shown.
  */
 export const NEVER_READ_MS = 10 * 365 * 86_400_000;
 
