@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The CRM: whether the CRM processor keeps up with business events arriving at
-# BENCH_RATE (default 10,000) a second, and how fast the contacts list answers
-# a filtered, sorted page over BENCH_CONTACTS (default 1,000,000) contacts.
+# The CRM: whether the CRM keeps up with business events arriving at BENCH_RATE
+# (default 10,000) a second, and how fast the contacts list answers a filtered,
+# sorted page over BENCH_CONTACTS (default 1,000,000) contacts.
 #
 # 1. Fills a fresh store with the contacts (the crm_contacts example, through
 #    the store's CRM writes), then starts `spoor serve` on it.
@@ -9,11 +9,20 @@
 #    searches, logins, bookings, payments, each with the customer's email) for
 #    BENCH_SECONDS (default 60) at the rate, in visits as a site gets them:
 #    BENCH_ACTIVE (default 20,000) customers active at a time, all replaced
-#    every minute. The CRM processor's backlog
-#    (`spoor_processor_behind_events{processor="crm"}`) is sampled every 2 s.
+#    every minute. The load generator watches the backlog (spoor-bench
+#    --watch-pipeline): the pipeline's (`spoor_pipeline_behind_events`; the CRM
+#    is one of its folds), or on a server without it the CRM processor's
+#    (`spoor_processor_behind_events{processor="crm"}`), every 250 ms, kept
+#    every 2 s, and the time it takes to drain after the load (at most
+#    BENCH_DRAIN_TIMEOUT, default 600 s). The CRM keeps up ("keeps_up") when
+#    the load reached 95% of the rate, the backlog drained within
+#    BENCH_KEEP_UP_SECONDS (default 5) of the load's end, and (where the
+#    server tells it, `spoor_pipeline_behind_seconds`) the oldest unread event
+#    was never older than that: it stayed within a few seconds of the events.
 # 3. The worst case: BENCH_UNIFORM (default 500,000) events from any of the
 #    contacts at random (each touches a contact no recent event did), sent as
-#    fast as they are taken; the time until the CRM has read them all.
+#    fast as they are taken; the time until the CRM has read them all (null
+#    when it has not within BENCH_DRAIN_TIMEOUT of the load's end).
 # 4. Filtered, sorted pages of the contacts list, 10 asks each.
 #
 # Prints one JSON line (times in ms as the client measured them).
@@ -27,10 +36,13 @@ SECONDS_AT_RATE=${BENCH_SECONDS:-60}
 CONTACTS=${BENCH_CONTACTS:-1000000}
 ACTIVE=${BENCH_ACTIVE:-20000}
 UNIFORM=${BENCH_UNIFORM:-500000}
+DRAIN=${BENCH_DRAIN_TIMEOUT:-600}
+KEEP_UP=${BENCH_KEEP_UP_SECONDS:-5}
 cargo build --release --locked -p spoor -p spoor-bench >&2
 cargo build --release --locked -p spoor-store --example crm_contacts >&2
 SPOOR=target/release/spoor
 DATA=${BENCH_DATA:-$(mktemp -d)}
+PID=
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; [ -z "${BENCH_DATA:-}" ] && rm -rf "$DATA"' EXIT
 STORE=(--data-dir "$DATA")
 [ -n "${BENCH_DATABASE_URL:-}" ] && STORE+=(--database-url "$BENCH_DATABASE_URL")
@@ -42,30 +54,22 @@ PID=$SERVER_PID
 read -r line <&"${SERVER[0]}"
 URL=${line#spoor listening on }
 
-behind() { curl -s "$URL/metrics" | awk '/^spoor_processor_behind_events\{processor="crm"\}/ {print $2}'; }
-LOAD=(target/release/spoor-bench --url "$URL" --key "$KEY" --crm-customers "$CONTACTS" --batch-size 50 --json)
+LOAD=(target/release/spoor-bench --url "$URL" --key "$KEY" --server-pid "$PID" --crm-customers "$CONTACTS" --batch-size 50 --json
+      --watch-pipeline --watch-processor crm --drain-timeout "$DRAIN")
 
-: > "$DATA/behind.txt"
-( while sleep 2; do echo "$(date +%s.%N) $(behind)" >> "$DATA/behind.txt"; done ) &
-SAMPLER=$!
-"${LOAD[@]}" --crm-active "$ACTIVE" --connections 8 --rate "$RATE" --duration "$SECONDS_AT_RATE" > "$DATA/rate.json"
-rate_end=$(date +%s.%N)
-until [ "$(behind)" = "0" ]; do sleep 0.5; done
-caught_up=$(echo "$(date +%s.%N) - $rate_end" | bc)
-kill $SAMPLER
+"${LOAD[@]}" --behind-series --crm-active "$ACTIVE" --connections 8 --rate "$RATE" --duration "$SECONDS_AT_RATE" > "$DATA/rate.json"
+"${LOAD[@]}" --catch-up --connections 16 --events "$UNIFORM" --duration 100000 > "$DATA/uniform.json"
 
-t0=$(date +%s.%N)
-"${LOAD[@]}" --connections 16 --events "$UNIFORM" --duration 100000 > "$DATA/uniform.json"
-until [ "$(behind)" = "0" ]; do sleep 0.5; done
-uniform_s=$(echo "$(date +%s.%N) - $t0" | bc)
-
-python3 - "$URL" "$TOKEN" "$DATA" "$caught_up" "$uniform_s" "${BENCH_DATABASE_URL:+postgres}" "$ACTIVE" <<'PY'
+python3 - "$URL" "$TOKEN" "$DATA" "${BENCH_DATABASE_URL:+postgres}" "$ACTIVE" "$KEEP_UP" <<'PY'
 import json, sys, time, urllib.parse, urllib.request
-url, token, data, caught_up, uniform_s, store, active = sys.argv[1:8]
+url, token, data, store, active, keep_up = sys.argv[1:7]
 fill = json.load(open(f"{data}/fill.json"))
 rate = json.load(open(f"{data}/rate.json"))
 uniform = json.load(open(f"{data}/uniform.json"))
-backlog = [int(float(l.split()[1])) for l in open(f"{data}/behind.txt") if len(l.split()) == 2]
+backlog = rate["pipeline_behind_series"]
+caught_up = rate["pipeline_drain_seconds"]
+# The load's own time, then the drain: until the CRM had read it all.
+uniform_s = uniform["seconds"] + uniform["pipeline_drain_seconds"] if uniform["pipeline_drain_seconds"] is not None else None
 def ask(path):
     req = urllib.request.Request(f"{url}{path}", headers={"Authorization": f"Bearer {token}"})
     return json.load(urllib.request.urlopen(req))
@@ -77,13 +81,20 @@ out = {
         "target_per_s": rate["target_rate"], "active_customers": int(active),
         "events": rate["events"], "seconds": rate["seconds"],
         "events_per_s": round(rate["events"] / rate["seconds"]),
+        "backlog_metric": rate["pipeline_backlog_metric"],
         "backlog_samples": backlog,
-        "backlog_max": max(backlog) if backlog else None,
-        "caught_up_after_load_s": round(float(caught_up), 1),
+        "backlog_max": rate["pipeline_max_behind_events"],
+        "behind_seconds_max": rate["pipeline_max_behind_seconds"],
+        "caught_up_after_load_s": None if caught_up is None else round(caught_up, 1),
+        "keeps_up": rate["events"] / rate["seconds"] >= 0.95 * rate["target_rate"]
+                    and caught_up is not None and caught_up <= float(keep_up)
+                    and (rate["pipeline_max_behind_seconds"] or 0) <= float(keep_up),
+        "cpu_us_per_event": rate["pipeline_cpu_us_per_event"],
     },
     "uniform": {"events": uniform["events"], "ingest_per_s": uniform["events_per_sec"],
-                "crm_done_s": round(float(uniform_s), 1),
-                "crm_events_per_s": round(uniform["events"] / float(uniform_s))},
+                "crm_done_s": None if uniform_s is None else round(uniform_s, 1),
+                "crm_events_per_s": None if uniform_s is None else round(uniform["events"] / uniform_s),
+                "catch_up_events_per_s": uniform["pipeline_events_per_sec_catch_up"]},
 }
 hot = urllib.parse.quote("Hot Lead - Booking In Progress")
 pages = {
