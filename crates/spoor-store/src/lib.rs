@@ -459,6 +459,11 @@ impl Store {
         dispatch!(self, s => s.put_sessions(name, cursor, sessions, people))
     }
 
+    /// The sessions, links and people among these keys that are stored, in a
+    /// statement per table (the sessions fold's reads of a pass at once).
+    pub fn derived_rows(&self, keys: &working_set::Keys) -> StoreResult<working_set::Rows> {
+        dispatch!(self, s => s.derived_rows(keys))
+    }
     /// The user an anonymous or former id is linked to.
     pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
         dispatch!(self, s => s.linked_user(project_id, id))

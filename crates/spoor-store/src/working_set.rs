@@ -87,8 +87,8 @@ impl DerivedReads for Store {
     }
 }
 
-type SessionKey = (i64, String);
-type PersonKey = (i64, bool, String);
+pub type SessionKey = (i64, String);
+pub type PersonKey = (i64, bool, String);
 
 /// People held by default (see [`WorkingSet::new`]): with their sessions,
 /// links and index entries, about 5 KB each as measured (RSS), so 50 MB.
@@ -106,6 +106,25 @@ struct Held {
     /// The users some held link leads to.
     linked_to: FastSet<SessionKey>,
     people: FastMap<PersonKey, Option<Customer>>,
+}
+
+/// The stored rows a pass will look up, to read them all at once
+/// ([`WorkingSet::prefetch`]).
+#[derive(Debug, Default)]
+pub struct Keys {
+    pub sessions: Vec<SessionKey>,
+    /// Ids whose link to a user is looked up.
+    pub links: Vec<SessionKey>,
+    pub people: Vec<PersonKey>,
+}
+
+/// What the store holds of [`Keys`]: the rows that exist.
+#[derive(Debug, Default)]
+pub struct Rows {
+    pub sessions: Vec<Session>,
+    /// (project, id) and the user it is linked to.
+    pub links: Vec<(SessionKey, String)>,
+    pub people: Vec<Customer>,
 }
 
 #[derive(Default)]
@@ -142,6 +161,78 @@ impl WorkingSet {
             mark: None,
             people: people.max(1),
         }
+    }
+
+    /// Reads the stored rows a pass's events will look up and that are not
+    /// held, in a few statements (`Store::derived_rows`), and holds them (or
+    /// that they do not exist): on PostgreSQL a pass then makes a round trip
+    /// per table instead of one per row. Returns the erasure mark read before
+    /// the rows: a pass whose fold saw another mark must not be kept (an
+    /// erasure may have come between the read and the fold).
+    pub fn prefetch(
+        &mut self,
+        store: &Store,
+        events: &[crate::sessions::SessionEvent],
+    ) -> StoreResult<i64> {
+        let mark = store.erasure_mark()?;
+        let mut keys = Keys::default();
+        {
+            let held = self.held.get_mut();
+            let mut seen_links: FastSet<SessionKey> = FastSet::default();
+            let mut seen_sessions: FastSet<SessionKey> = FastSet::default();
+            let mut seen_people: FastSet<PersonKey> = FastSet::default();
+            for e in events {
+                let p = e.project_id;
+                for id in [&e.anonymous_id, &e.user_id].into_iter().flatten() {
+                    let key = (p, id.clone());
+                    if !held.links.contains_key(&key) && seen_links.insert(key.clone()) {
+                        keys.links.push(key);
+                    }
+                }
+                if let Some(sid) = &e.session_id {
+                    let key = (p, sid.clone());
+                    if !held.sessions.contains_key(&key) && seen_sessions.insert(key.clone()) {
+                        keys.sessions.push(key);
+                    }
+                }
+                let people = [
+                    e.user_id.as_ref().map(|u| (p, true, u.clone())),
+                    e.anonymous_id.as_ref().map(|a| (p, false, a.clone())),
+                ];
+                for key in people.into_iter().flatten() {
+                    if !held.people.contains_key(&key) && seen_people.insert(key.clone()) {
+                        keys.people.push(key);
+                    }
+                }
+            }
+        }
+        if keys.sessions.is_empty() && keys.links.is_empty() && keys.people.is_empty() {
+            return Ok(mark);
+        }
+        let rows = store.derived_rows(&keys)?;
+        let held = self.held.get_mut();
+        let mut links: FastMap<SessionKey, Option<String>> =
+            keys.links.into_iter().map(|k| (k, None)).collect();
+        for (key, user) in rows.links {
+            links.insert(key, Some(user));
+        }
+        held.links.extend(links);
+        let mut people: FastMap<PersonKey, Option<Customer>> =
+            keys.people.into_iter().map(|k| (k, None)).collect();
+        for c in rows.people {
+            people.insert((c.project_id, c.identified, c.person.clone()), Some(c));
+        }
+        held.people.extend(people);
+        let mut sessions: FastMap<SessionKey, Option<Session>> =
+            keys.sessions.into_iter().map(|k| (k, None)).collect();
+        for mut s in rows.sessions {
+            // As a session read one at a time is (see `Reads::session`).
+            follow_links(&held.links, &mut s);
+            index_ids(&mut held.by_id, &s);
+            sessions.insert((s.project_id, s.session_id.clone()), Some(s));
+        }
+        held.sessions.extend(sessions);
+        Ok(mark)
     }
 
     /// Reads over this set and `store`: what is held answers, the rest is read

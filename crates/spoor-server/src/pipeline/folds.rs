@@ -149,7 +149,13 @@ impl Sessions {
             .map(|e| e.received_at)
             .max()
             .unwrap_or(i64::MIN);
+        let mark = self.set.prefetch(store, &events)?;
         let (mut sessions, people) = fold_pass(&self.set.reads(store), events, &self.maps)?;
+        if people.erasure_mark != mark {
+            return Err(StoreError::Conflict(
+                "a person was erased while the pass read its rows; reading it again".into(),
+            ));
+        }
         // Sessions this pass touched that are already idle end now, so that a
         // pass leaves them as the timeout would (a rebuild is then complete the
         // moment its passes are).

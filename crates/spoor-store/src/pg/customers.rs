@@ -157,6 +157,55 @@ pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<(
 }
 
 impl PgStore {
+    /// The stored rows among the keys, a statement per table.
+    pub fn derived_rows(
+        &self,
+        keys: &crate::working_set::Keys,
+    ) -> StoreResult<crate::working_set::Rows> {
+        let mut rows = crate::working_set::Rows::default();
+        let mut conn = self.conn()?;
+        if !keys.links.is_empty() {
+            let (p, id): (Vec<i64>, Vec<&str>) =
+                keys.links.iter().map(|(p, id)| (*p, id.as_str())).unzip();
+            for r in conn.query(
+                "SELECT i.project_id, i.alias_id, i.user_id FROM identities i
+                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, id)
+                   ON i.project_id = k.p AND i.alias_id = k.id",
+                &[&p, &id],
+            )? {
+                rows.links.push(((r.get(0), r.get(1)), r.get(2)));
+            }
+        }
+        if !keys.people.is_empty() {
+            let p: Vec<i64> = keys.people.iter().map(|k| k.0).collect();
+            let identified: Vec<bool> = keys.people.iter().map(|k| k.1).collect();
+            let person: Vec<&str> = keys.people.iter().map(|k| k.2.as_str()).collect();
+            let found = conn.query(
+                &format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM customers
+                     WHERE (project_id, identified, person) IN
+                         (SELECT * FROM unnest($1::BIGINT[], $2::BOOLEAN[], $3::TEXT[]))"
+                ),
+                &[&p, &identified, &person],
+            )?;
+            rows.people.extend(found.iter().map(customer_from_row));
+        }
+        if !keys.sessions.is_empty() {
+            let (p, sid): (Vec<i64>, Vec<&str>) =
+                keys.sessions.iter().map(|(p, s)| (*p, s.as_str())).unzip();
+            let found = conn.query(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions
+                     WHERE (project_id, session_id) IN
+                         (SELECT * FROM unnest($1::BIGINT[], $2::TEXT[]))"
+                ),
+                &[&p, &sid],
+            )?;
+            rows.sessions.extend(found.iter().map(session_from_row));
+        }
+        Ok(rows)
+    }
+
     pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
         let mut conn = self.conn()?;
         let stmt = conn

@@ -182,6 +182,27 @@ pub(super) fn reapply_erasures(conn: &mut Connection) -> StoreResult<()> {
 }
 
 impl SqliteStore {
+    /// The stored rows among the keys: SQLite has no round trips to save,
+    /// so each is looked up as on its own.
+    pub fn derived_rows(
+        &self,
+        keys: &crate::working_set::Keys,
+    ) -> StoreResult<crate::working_set::Rows> {
+        let mut rows = crate::working_set::Rows::default();
+        for (p, id) in &keys.links {
+            if let Some(user) = self.linked_user(*p, id)? {
+                rows.links.push(((*p, id.clone()), user));
+            }
+        }
+        for (p, identified, person) in &keys.people {
+            rows.people.extend(self.customer(*p, *identified, person)?);
+        }
+        for (p, sid) in &keys.sessions {
+            rows.sessions.extend(self.session(*p, sid)?);
+        }
+        Ok(rows)
+    }
+
     pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
         let conn = self.pipeline_conn()?;
         let mut stmt = conn.prepare_cached(
