@@ -66,55 +66,67 @@ pub(super) fn check_erasure_mark(tx: &mut Transaction, people: &People) -> Store
 
 /// Writes what a pass derived about people, inside the pass's transaction.
 pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<()> {
-    let put = tx.prepare(&format!(
-        "INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-         $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
-         ON CONFLICT (project_id, identified, person) DO UPDATE SET email = EXCLUDED.email,
-             name = EXCLUDED.name, traits_at = EXCLUDED.traits_at,
-             created_trait_at = EXCLUDED.created_trait_at, first_seen_at = EXCLUDED.first_seen_at,
-             registered_at = EXCLUDED.registered_at, last_seen_at = EXCLUDED.last_seen_at,
-             last_login_at = EXCLUDED.last_login_at, total_sessions = EXCLUDED.total_sessions,
-             total_events = EXCLUDED.total_events, total_orders = EXCLUDED.total_orders,
-             total_bookings = EXCLUDED.total_bookings, total_reviews = EXCLUDED.total_reviews,
-             total_revenue = EXCLUDED.total_revenue, last_order_at = EXCLUDED.last_order_at,
-             last_order_amount = EXCLUDED.last_order_amount,
-             last_order_currency = EXCLUDED.last_order_currency,
-             last_booking_at = EXCLUDED.last_booking_at,
-             last_booking_service = EXCLUDED.last_booking_service,
-             primary_device_type = EXCLUDED.primary_device_type,
-             primary_browser = EXCLUDED.primary_browser, primary_os = EXCLUDED.primary_os,
-             tallies = EXCLUDED.tallies"
-    ))?;
-    for c in &people.customers {
+    // One statement over arrays for every person the pass changed: a round
+    // trip per pass, not per person.
+    let cs = &people.customers;
+    if !cs.is_empty() {
+        let int = |f: fn(&Customer) -> i64| cs.iter().map(f).collect::<Vec<i64>>();
+        let opt = |f: fn(&Customer) -> Option<i64>| cs.iter().map(f).collect::<Vec<_>>();
+        let text = |f: fn(&Customer) -> &Option<String>| {
+            cs.iter().map(|c| f(c).as_deref()).collect::<Vec<_>>()
+        };
         tx.execute(
-            &put,
+            &format!(
+                "INSERT INTO customers ({CUSTOMER_COLUMNS})
+                 SELECT * FROM unnest($1::BIGINT[], $2::BOOLEAN[], $3::TEXT[], $4::TEXT[],
+                     $5::TEXT[], $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[],
+                     $10::BIGINT[], $11::BIGINT[], $12::BIGINT[], $13::BIGINT[], $14::BIGINT[],
+                     $15::BIGINT[], $16::BIGINT[], $17::DOUBLE PRECISION[], $18::BIGINT[],
+                     $19::DOUBLE PRECISION[], $20::TEXT[], $21::BIGINT[], $22::TEXT[],
+                     $23::TEXT[], $24::TEXT[], $25::TEXT[], $26::TEXT[])
+                 ON CONFLICT (project_id, identified, person) DO UPDATE SET email = EXCLUDED.email,
+                     name = EXCLUDED.name, traits_at = EXCLUDED.traits_at,
+                     created_trait_at = EXCLUDED.created_trait_at, first_seen_at = EXCLUDED.first_seen_at,
+                     registered_at = EXCLUDED.registered_at, last_seen_at = EXCLUDED.last_seen_at,
+                     last_login_at = EXCLUDED.last_login_at, total_sessions = EXCLUDED.total_sessions,
+                     total_events = EXCLUDED.total_events, total_orders = EXCLUDED.total_orders,
+                     total_bookings = EXCLUDED.total_bookings, total_reviews = EXCLUDED.total_reviews,
+                     total_revenue = EXCLUDED.total_revenue, last_order_at = EXCLUDED.last_order_at,
+                     last_order_amount = EXCLUDED.last_order_amount,
+                     last_order_currency = EXCLUDED.last_order_currency,
+                     last_booking_at = EXCLUDED.last_booking_at,
+                     last_booking_service = EXCLUDED.last_booking_service,
+                     primary_device_type = EXCLUDED.primary_device_type,
+                     primary_browser = EXCLUDED.primary_browser, primary_os = EXCLUDED.primary_os,
+                     tallies = EXCLUDED.tallies"
+            ),
             &[
-                &c.project_id,
-                &c.identified,
-                &c.person,
-                &c.email,
-                &c.name,
-                &c.traits_at,
-                &c.created_trait_at,
-                &c.first_seen_at,
-                &c.registered_at,
-                &c.last_seen_at,
-                &c.last_login_at,
-                &c.total_sessions,
-                &c.total_events,
-                &c.total_orders,
-                &c.total_bookings,
-                &c.total_reviews,
-                &c.total_revenue,
-                &c.last_order_at,
-                &c.last_order_amount,
-                &c.last_order_currency,
-                &c.last_booking_at,
-                &c.last_booking_service,
-                &c.primary_device_type,
-                &c.primary_browser,
-                &c.primary_os,
-                &tallies_json(&c.tallies),
+                &int(|c| c.project_id),
+                &cs.iter().map(|c| c.identified).collect::<Vec<bool>>(),
+                &cs.iter().map(|c| c.person.as_str()).collect::<Vec<_>>(),
+                &text(|c| &c.email),
+                &text(|c| &c.name),
+                &opt(|c| c.traits_at),
+                &opt(|c| c.created_trait_at),
+                &int(|c| c.first_seen_at),
+                &int(|c| c.registered_at),
+                &int(|c| c.last_seen_at),
+                &opt(|c| c.last_login_at),
+                &int(|c| c.total_sessions),
+                &int(|c| c.total_events),
+                &int(|c| c.total_orders),
+                &int(|c| c.total_bookings),
+                &int(|c| c.total_reviews),
+                &cs.iter().map(|c| c.total_revenue).collect::<Vec<f64>>(),
+                &opt(|c| c.last_order_at),
+                &cs.iter().map(|c| c.last_order_amount).collect::<Vec<Option<f64>>>(),
+                &text(|c| &c.last_order_currency),
+                &opt(|c| c.last_booking_at),
+                &text(|c| &c.last_booking_service),
+                &text(|c| &c.primary_device_type),
+                &text(|c| &c.primary_browser),
+                &text(|c| &c.primary_os),
+                &cs.iter().map(|c| tallies_json(&c.tallies)).collect::<Vec<String>>(),
             ],
         )?;
     }

@@ -96,70 +96,84 @@ pub(super) fn write_sessions(
     people: &People,
 ) -> StoreResult<()> {
     super::customers::check_erasure_mark(tx, people)?;
-    let put = tx.prepare(&format!(
-        "INSERT INTO sessions ({SESSION_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-         ON CONFLICT (project_id, session_id) DO UPDATE SET identity = EXCLUDED.identity,
-             user_id = EXCLUDED.user_id, anonymous_id = EXCLUDED.anonymous_id,
-             started_at = EXCLUDED.started_at, last_seen_at = EXCLUDED.last_seen_at,
-             ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason,
-             entry_url = EXCLUDED.entry_url, exit_url = EXCLUDED.exit_url,
-             pageviews = EXCLUDED.pageviews, events = EXCLUDED.events,
-             device_type = EXCLUDED.device_type, browser = EXCLUDED.browser, os = EXCLUDED.os,
-             country = EXCLUDED.country, region = EXCLUDED.region, city = EXCLUDED.city,
-             ip = EXCLUDED.ip, browser_version = EXCLUDED.browser_version,
-             os_version = EXCLUDED.os_version"
-    ))?;
-    // Only what a later message changes, when that is all that changed: fewer
-    // columns set, fewer index entries written.
-    let activity = tx.prepare(
-        "UPDATE sessions SET last_seen_at = $3, ended_at = $4, end_reason = $5,
-             entry_url = $6, exit_url = $7, pageviews = $8, events = $9
-         WHERE project_id = $1 AND session_id = $2",
-    )?;
-    for s in sessions {
-        if s.write == Write::Activity {
-            tx.execute(
-                &activity,
-                &[
-                    &s.project_id,
-                    &s.session_id,
-                    &s.last_seen_at,
-                    &s.ended_at,
-                    &s.end_reason,
-                    &s.entry_url,
-                    &s.exit_url,
-                    &s.pageviews,
-                    &s.events,
-                ],
-            )?;
-            continue;
-        }
+    // One statement for the whole sessions and one for the ones whose only
+    // change is activity (fewer columns set, fewer index entries written),
+    // each over arrays: a round trip per statement, not per session.
+    let (activity, whole): (Vec<&Session>, Vec<&Session>) =
+        sessions.iter().partition(|s| s.write == Write::Activity);
+    if !activity.is_empty() {
+        let a = &activity;
         tx.execute(
-            &put,
+            "UPDATE sessions s SET last_seen_at = u.last_seen_at, ended_at = u.ended_at,
+                 end_reason = u.end_reason, entry_url = u.entry_url, exit_url = u.exit_url,
+                 pageviews = u.pageviews, events = u.events
+             FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[], $4::BIGINT[], $5::TEXT[],
+                     $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[])
+                 AS u(project_id, session_id, last_seen_at, ended_at, end_reason, entry_url,
+                      exit_url, pageviews, events)
+             WHERE s.project_id = u.project_id AND s.session_id = u.session_id",
             &[
-                &s.project_id,
-                &s.session_id,
-                &s.identity,
-                &s.user_id,
-                &s.anonymous_id,
-                &s.started_at,
-                &s.last_seen_at,
-                &s.ended_at,
-                &s.end_reason,
-                &s.entry_url,
-                &s.exit_url,
-                &s.pageviews,
-                &s.events,
-                &s.device_type,
-                &s.browser,
-                &s.os,
-                &s.country,
-                &s.region,
-                &s.city,
-                &s.ip,
-                &s.browser_version,
-                &s.os_version,
+                &a.iter().map(|s| s.project_id).collect::<Vec<_>>(),
+                &a.iter().map(|s| s.session_id.as_str()).collect::<Vec<_>>(),
+                &a.iter().map(|s| s.last_seen_at).collect::<Vec<_>>(),
+                &a.iter().map(|s| s.ended_at).collect::<Vec<_>>(),
+                &a.iter()
+                    .map(|s| s.end_reason.as_deref())
+                    .collect::<Vec<_>>(),
+                &a.iter().map(|s| s.entry_url.as_deref()).collect::<Vec<_>>(),
+                &a.iter().map(|s| s.exit_url.as_deref()).collect::<Vec<_>>(),
+                &a.iter().map(|s| s.pageviews).collect::<Vec<_>>(),
+                &a.iter().map(|s| s.events).collect::<Vec<_>>(),
+            ],
+        )?;
+    }
+    if !whole.is_empty() {
+        let w = &whole;
+        let text = |f: fn(&Session) -> &Option<String>| {
+            w.iter().map(|s| f(s).as_deref()).collect::<Vec<_>>()
+        };
+        tx.execute(
+            &format!(
+                "INSERT INTO sessions ({SESSION_COLUMNS})
+                 SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
+                     $5::TEXT[], $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::TEXT[],
+                     $10::TEXT[], $11::TEXT[], $12::BIGINT[], $13::BIGINT[], $14::TEXT[],
+                     $15::TEXT[], $16::TEXT[], $17::TEXT[], $18::TEXT[], $19::TEXT[],
+                     $20::TEXT[], $21::TEXT[], $22::TEXT[])
+                 ON CONFLICT (project_id, session_id) DO UPDATE SET identity = EXCLUDED.identity,
+                     user_id = EXCLUDED.user_id, anonymous_id = EXCLUDED.anonymous_id,
+                     started_at = EXCLUDED.started_at, last_seen_at = EXCLUDED.last_seen_at,
+                     ended_at = EXCLUDED.ended_at, end_reason = EXCLUDED.end_reason,
+                     entry_url = EXCLUDED.entry_url, exit_url = EXCLUDED.exit_url,
+                     pageviews = EXCLUDED.pageviews, events = EXCLUDED.events,
+                     device_type = EXCLUDED.device_type, browser = EXCLUDED.browser,
+                     os = EXCLUDED.os, country = EXCLUDED.country, region = EXCLUDED.region,
+                     city = EXCLUDED.city, ip = EXCLUDED.ip,
+                     browser_version = EXCLUDED.browser_version, os_version = EXCLUDED.os_version"
+            ),
+            &[
+                &w.iter().map(|s| s.project_id).collect::<Vec<_>>(),
+                &w.iter().map(|s| s.session_id.as_str()).collect::<Vec<_>>(),
+                &text(|s| &s.identity),
+                &text(|s| &s.user_id),
+                &text(|s| &s.anonymous_id),
+                &w.iter().map(|s| s.started_at).collect::<Vec<_>>(),
+                &w.iter().map(|s| s.last_seen_at).collect::<Vec<_>>(),
+                &w.iter().map(|s| s.ended_at).collect::<Vec<_>>(),
+                &text(|s| &s.end_reason),
+                &text(|s| &s.entry_url),
+                &text(|s| &s.exit_url),
+                &w.iter().map(|s| s.pageviews).collect::<Vec<_>>(),
+                &w.iter().map(|s| s.events).collect::<Vec<_>>(),
+                &text(|s| &s.device_type),
+                &text(|s| &s.browser),
+                &text(|s| &s.os),
+                &text(|s| &s.country),
+                &text(|s| &s.region),
+                &text(|s| &s.city),
+                &text(|s| &s.ip),
+                &text(|s| &s.browser_version),
+                &text(|s| &s.os_version),
             ],
         )?;
     }
