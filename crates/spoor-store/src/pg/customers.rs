@@ -136,35 +136,72 @@ pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<(
             &[p, identified, person],
         )?;
     }
-    for Link {
-        project_id,
-        alias_id,
-        user_id,
-        linked_at,
-    } in &people.links
-    {
-        tx.execute(
-            "INSERT INTO identities (project_id, alias_id, user_id, linked_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (project_id, alias_id) DO UPDATE SET user_id = EXCLUDED.user_id",
-            &[project_id, alias_id, user_id, linked_at],
-        )?;
-        tx.execute(
-            "UPDATE identities SET user_id = $3 WHERE project_id = $1 AND user_id = $2",
-            &[project_id, alias_id, user_id],
-        )?;
-        // The alias's sessions are the user's: as an anonymous visitor, and (after
-        // `alias`) as a former user id.
-        tx.execute(
-            "UPDATE sessions SET user_id = $3 WHERE project_id = $1 AND anonymous_id = $2
-             AND user_id IS NULL",
-            &[project_id, alias_id, user_id],
-        )?;
-        // Two statements, not one with OR: each uses its own index.
-        tx.execute(
-            "UPDATE sessions SET user_id = $3 WHERE project_id = $1 AND user_id = $2",
-            &[project_id, alias_id, user_id],
-        )?;
+    // Links are applied in groups that share no id (per project): within
+    // such a group each statement of one link touches no row another link's
+    // statements touch, so each statement runs once for the whole group over
+    // arrays, in the order one link would run them. A link that shares an id
+    // with the group so far (a chain: a -> b, then b -> c) starts a new group.
+    let mut group: Vec<&Link> = Vec::new();
+    let mut ids: std::collections::HashSet<(i64, &str)> = std::collections::HashSet::new();
+    for link in &people.links {
+        let (p, a, u) = (
+            link.project_id,
+            link.alias_id.as_str(),
+            link.user_id.as_str(),
+        );
+        if ids.contains(&(p, a)) || ids.contains(&(p, u)) {
+            put_links(tx, &group)?;
+            group.clear();
+            ids.clear();
+        }
+        ids.insert((p, a));
+        ids.insert((p, u));
+        group.push(link);
     }
+    put_links(tx, &group)?;
+    Ok(())
+}
+
+/// Applies links that share no id (see `put_people`).
+fn put_links(tx: &mut Transaction, links: &[&Link]) -> StoreResult<()> {
+    if links.is_empty() {
+        return Ok(());
+    }
+    let p: Vec<i64> = links.iter().map(|l| l.project_id).collect();
+    let alias: Vec<&str> = links.iter().map(|l| l.alias_id.as_str()).collect();
+    let user: Vec<&str> = links.iter().map(|l| l.user_id.as_str()).collect();
+    let at: Vec<i64> = links.iter().map(|l| l.linked_at).collect();
+    tx.execute(
+        "INSERT INTO identities (project_id, alias_id, user_id, linked_at)
+         SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[])
+         ON CONFLICT (project_id, alias_id) DO UPDATE SET user_id = EXCLUDED.user_id",
+        &[&p, &alias, &user, &at],
+    )?;
+    let links_sql = "unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS l(p, alias, usr)";
+    tx.execute(
+        &format!(
+            "UPDATE identities i SET user_id = l.usr FROM {links_sql}
+             WHERE i.project_id = l.p AND i.user_id = l.alias"
+        ),
+        &[&p, &alias, &user],
+    )?;
+    // The alias's sessions are the user's: as an anonymous visitor, and (after
+    // `alias`) as a former user id. Two statements, not one with OR: each
+    // uses its own index.
+    tx.execute(
+        &format!(
+            "UPDATE sessions s SET user_id = l.usr FROM {links_sql}
+             WHERE s.project_id = l.p AND s.anonymous_id = l.alias AND s.user_id IS NULL"
+        ),
+        &[&p, &alias, &user],
+    )?;
+    tx.execute(
+        &format!(
+            "UPDATE sessions s SET user_id = l.usr FROM {links_sql}
+             WHERE s.project_id = l.p AND s.user_id = l.alias"
+        ),
+        &[&p, &alias, &user],
+    )?;
     Ok(())
 }
 
