@@ -12,7 +12,7 @@
 #    every minute. The load generator watches the backlog (spoor-bench
 #    --watch-pipeline): the pipeline's (`spoor_pipeline_behind_events`; the CRM
 #    is one of its folds), or on a server without it the CRM processor's
-#    (`spoor_processor_behind_events{processor="crm"}`), every 250 ms, kept
+#    (`spoor_pipeline_behind_events`), every 250 ms, kept
 #    every 2 s, and the time it takes to drain after the load (at most
 #    BENCH_DRAIN_TIMEOUT, default 600 s). The CRM keeps up ("keeps_up") when
 #    the load reached 95% of the rate, the backlog drained within

@@ -25,7 +25,7 @@ PID=$SERVER_PID
 read -r line <&"${SERVER[0]}"
 URL=${line#spoor listening on }
 target/release/spoor-bench --url "$URL" --key "$KEY" --events "$EVENTS" --duration 100000 --json >/dev/null
-behind() { curl -s "$URL/metrics" | awk '/^spoor_processor_behind_events\{processor="sessions"\}/ {print $2}'; }
+behind() { curl -s "$URL/metrics" | awk '/^spoor_pipeline_behind_events /{print $2}'; }
 until [ "$(behind)" = "0" ]; do sleep 1; done
 python3 - "$URL" "$TOKEN" <<'PY'
 import json, sys, time, urllib.request

@@ -30,7 +30,7 @@ PID=$SERVER_PID
 read -r line <&"${SERVER[0]}"
 URL=${line#spoor listening on }
 
-behind() { curl -s "$URL/metrics" | awk '/^spoor_processor_behind_events\{processor="friction"\}/ {print $2}'; }
+behind() { curl -s "$URL/metrics" | awk '/^spoor_pipeline_behind_events /{print $2}'; }
 t0=$(date +%s.%N)
 target/release/spoor-bench --url "$URL" --key "$KEY" --friction --spread-days 30 --batch-size 50 \
   --connections 16 --events "$EVENTS" --duration 100000 --json > "$DATA/load.json"

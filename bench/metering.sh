@@ -31,7 +31,7 @@ PID=$SERVER_PID
 read -r line <&"${SERVER[0]}"
 URL=${line#spoor listening on }
 
-behind() { curl -s "$URL/metrics" | awk '/^spoor_processor_behind_events\{processor="metering"\}/ {print $2}'; }
+behind() { curl -s "$URL/metrics" | awk '/^spoor_pipeline_behind_events /{print $2}'; }
 wait_metering() { until [ "$(behind)" = "0" ]; do sleep 1; done; }
 # Each session averages 3.9 events.
 send() {

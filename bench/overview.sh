@@ -29,7 +29,7 @@ URL=${line#spoor listening on }
 started=$(date +%s)
 $LOAD --url "$URL" --key "$KEY" --events "$EVENTS" --duration 100000 --spread-days 35 --json >&2
 echo "loaded $EVENTS events in $(( $(date +%s) - started )) s; waiting for the rollups" >&2
-behind() { curl -s "$URL/metrics" | awk '/^spoor_processor_behind_events\{processor="rollups"\} /{print $2}'; }
+behind() { curl -s "$URL/metrics" | awk '/^spoor_pipeline_behind_events /{print $2}'; }
 sleep 2
 zeros=0
 while [ "$zeros" -lt 2 ]; do

@@ -3,14 +3,14 @@
 # up with ingestion? Starts `spoor serve` on a fresh store, sends events at a
 # fixed rate (BENCH_RATE, default 50,000 a second) for BENCH_SECONDS (default 30)
 # with the load generator (100,000 users, each with their own session), samples
-# the processor's backlog (`spoor_processor_behind_events`) every 2 s, then times
+# the processor's backlog (`spoor_pipeline_behind_events`) every 2 s, then times
 # how long it takes to read the rest once the load stops. Prints one JSON line;
 # `keeps_up` says whether the backlog at the end is below its peak in the first
 # half of the run (the first seconds, when every person is new, only read).
 # The server takes SPOOR_* settings from the environment: the working set must
 # hold the people active at once to keep up.
 #
-#   SPOOR_SESSIONS_WORKING_SET=200000 BENCH_SECONDS=40 bash bench/sessions.sh
+#   SPOOR_MEMORY_BUDGET=4000000000 BENCH_SECONDS=40 bash bench/sessions.sh   (a quarter of it holds 200,000 people)
 #   BENCH_DATABASE_URL=postgres://... bash bench/sessions.sh   (an empty database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ read -r line <&"${SERVER[0]}"
 URL=${line#spoor listening on }
 
 behind() {
-  curl -s "$URL/metrics" | awk '/^spoor_processor_behind_events\{processor="sessions"\}/ {print $2}'
+  curl -s "$URL/metrics" | awk '/^spoor_pipeline_behind_events /{print $2}'
 }
 $LOAD --url "$URL" --key "$KEY" --json --mode batch --batch-size 20 --rate "$RATE" --duration "$SECS" > "$DATA/load.json" &
 LOADER=$!
