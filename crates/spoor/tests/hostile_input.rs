@@ -416,7 +416,7 @@ async fn viewers_see_where_alerts_and_reports_go_but_not_the_secret_urls() {
 /// How far the sessions processor is behind the log, from `/metrics`.
 async fn sessions_behind(s: &Spoor) -> Option<i64> {
     s.metrics().await.lines().find_map(|line| {
-        line.strip_prefix("spoor_processor_behind_events{processor=\"sessions\"} ")
+        line.strip_prefix("spoor_pipeline_behind_events ")
             .and_then(|n| n.trim().parse().ok())
     })
 }
