@@ -79,8 +79,10 @@ impl MemoryBudget {
     }
 }
 
+/// KiB, and at least 64 (a few pages: SQLite works with any cache, a smaller
+/// one costs reads).
 fn kib(bytes: u64) -> i64 {
-    i64::try_from(bytes / 1024).unwrap_or(i64::MAX).max(256)
+    i64::try_from(bytes / 1024).unwrap_or(i64::MAX).max(64)
 }
 
 #[cfg(test)]
