@@ -47,9 +47,6 @@ pub struct ServerConfig {
     pub uploads: UploadLimits,
     /// What this node does: take events, derive from them, or both.
     pub role: Role,
-    /// Bytes the process may use for caches: SQLite's page caches, the
-    /// pipeline's working sets (see `crate::pipeline::Budget`).
-    pub memory_budget: u64,
 }
 
 /// What a node does. On PostgreSQL one deployment may run nodes of each role
@@ -129,7 +126,6 @@ impl Default for ServerConfig {
             scheduler: SchedulerConfig::default(),
             uploads: UploadLimits::default(),
             role: Role::All,
-            memory_budget: spoor_store::budget::DEFAULT_MEMORY_BUDGET,
         }
     }
 }

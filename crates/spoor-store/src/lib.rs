@@ -386,7 +386,12 @@ impl Store {
                 slowest = Some(c);
             }
         }
-        let after = slowest.unwrap_or_default().seq;
+        self.backlog_after(slowest.unwrap_or_default())
+    }
+    /// How far the log goes past `cursor` (the pipeline's own, which it holds
+    /// in memory).
+    pub fn backlog_after(&self, cursor: analytics::Cursor) -> StoreResult<pipeline::Backlog> {
+        let after = cursor.seq;
         let (newest, first_unread) = dispatch!(self, s => s.log_backlog(after))?;
         Ok(pipeline::Backlog {
             events: newest.saturating_sub(after).max(0),

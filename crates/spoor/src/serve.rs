@@ -58,7 +58,6 @@ pub fn run(
             RoleArg::Ingest => Role::Ingest,
             RoleArg::Derive => Role::Derive,
         },
-        memory_budget: spoor_store::budget::MemoryBudget::get().bytes(),
         scheduler: spoor_server::scheduler::SchedulerConfig {
             lease: std::time::Duration::from_secs(args.scheduler_lease_secs.max(1)),
             ..scheduler

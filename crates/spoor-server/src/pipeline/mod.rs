@@ -374,7 +374,8 @@ fn run(store: &Store, node: String, lease: Duration, metrics: &Metrics, stop: &S
                 .and_then(|o| folds.after(store, &o).map(|()| o));
             match outcome {
                 Ok(o) => {
-                    if let Ok(backlog) = store.pipeline_backlog() {
+                    // Its own cursor: the stored ones are what it just wrote.
+                    if let Ok(backlog) = store.backlog_after(folds.cursor) {
                         metrics.pipeline_behind_events.set(backlog.events);
                         metrics
                             .pipeline_behind_seconds
