@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The default: with it, the whole server stays within 150 MB of RSS under
-/// the ingestion benchmark's overload (README, Performance).
+/// the ingestion benchmark's overload (docs/performance.md).
 pub const DEFAULT_MEMORY_BUDGET: u64 = 64 * 1024 * 1024;
 /// The smallest budget taken: below it, caches are too small to be worth it.
 pub const MIN_MEMORY_BUDGET: u64 = 8 * 1024 * 1024;

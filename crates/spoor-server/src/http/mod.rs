@@ -252,7 +252,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/setup", get(dashboard::index))
         .route("/assets/{file}", get(dashboard::asset))
         .fallback(|| async {
-            ApiError::NotFound("no such route; see the API in the README".into())
+            ApiError::NotFound("no such route; see docs/ingestion.md and docs/api.md".into())
         })
         .layer(middleware::from_fn(error::json_rejections))
         .layer(middleware::from_fn_with_state(app.clone(), body::deadline))
