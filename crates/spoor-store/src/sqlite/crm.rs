@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::types::Value as V;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{SqliteStore, derived_transaction};
+use super::{SqliteStore, derived_transaction, read_batch};
 use crate::analytics::Cursor;
 use crate::crm::{
     Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
@@ -142,79 +142,84 @@ impl SqliteStore {
 
     /// Which of these (project, message id) the timeline has.
     pub fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
-        let conn = self.pipeline_conn()?;
-        let mut seen = conn.prepare_cached(
-            "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
-        )?;
-        let mut out = HashSet::new();
-        for (p, m) in keys {
-            if seen.exists(params![p, m])? {
-                out.insert((*p, m.clone()));
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut seen = conn.prepare_cached(
+                "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
+            )?;
+            let mut out = HashSet::new();
+            for (p, m) in keys {
+                if seen.exists(params![p, m])? {
+                    out.insert((*p, m.clone()));
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     pub fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
-        let conn = self.pipeline_conn()?;
-        let mut identity = conn.prepare_cached(
-            "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
-        )?;
-        let mut out = HashMap::new();
-        for key in keys {
-            if let Some(id) = identity
-                .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
-                .optional()?
-            {
-                out.insert(key.clone(), id);
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut identity = conn.prepare_cached(
+                "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
+            )?;
+            let mut out = HashMap::new();
+            for key in keys {
+                if let Some(id) = identity
+                    .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
+                    .optional()?
+                {
+                    out.insert(key.clone(), id);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     pub fn crm_visitor_scores(
         &self,
         keys: &[(i64, String)],
     ) -> StoreResult<HashMap<(i64, String), f64>> {
-        let conn = self.pipeline_conn()?;
-        let mut visitor = conn.prepare_cached(
-            "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
-        )?;
-        let mut out = HashMap::new();
-        for (p, anon) in keys {
-            if let Some(norm) = visitor
-                .query_row(params![p, anon], |r| r.get(0))
-                .optional()?
-            {
-                out.insert((*p, anon.clone()), norm);
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut visitor = conn.prepare_cached(
+                "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
+            )?;
+            let mut out = HashMap::new();
+            for (p, anon) in keys {
+                if let Some(norm) = visitor
+                    .query_row(params![p, anon], |r| r.get(0))
+                    .optional()?
+                {
+                    out.insert((*p, anon.clone()), norm);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     pub fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
-        let conn = self.pipeline_conn()?;
-        let mut merged =
-            conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
-        let mut out = HashMap::new();
-        for id in ids {
-            if let Some(into) = merged.query_row([id], |r| r.get(0)).optional()? {
-                out.insert(id.clone(), into);
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut merged =
+                conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
+            let mut out = HashMap::new();
+            for id in ids {
+                if let Some(into) = merged.query_row([id], |r| r.get(0)).optional()? {
+                    out.insert(id.clone(), into);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     pub fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
-        let conn = self.pipeline_conn()?;
-        let mut contact = conn.prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
-        ))?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.extend(contact.query_row([id], contact_from_row).optional()?);
-        }
-        Ok(out)
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut contact = conn.prepare_cached(&format!(
+                "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
+            ))?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.extend(contact.query_row([id], contact_from_row).optional()?);
+            }
+            Ok(out)
+        })
     }
 
     /// Writes a pass (and moves its cursor, when it read the log), in one

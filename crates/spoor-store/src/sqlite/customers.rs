@@ -181,36 +181,58 @@ pub(super) fn reapply_erasures(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
+fn linked_user(conn: &Connection, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT user_id FROM identities WHERE project_id = ?1 AND alias_id = ?2")?;
+    Ok(stmt
+        .query_row(params![project_id, id], |r| r.get(0))
+        .optional()?)
+}
+
+fn customer(
+    conn: &Connection,
+    project_id: i64,
+    identified: bool,
+    person: &str,
+) -> StoreResult<Option<Customer>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers
+         WHERE project_id = ?1 AND identified = ?2 AND person = ?3"
+    ))?;
+    Ok(stmt
+        .query_row(params![project_id, identified, person], customer_from_row)
+        .optional()?)
+}
+
 impl SqliteStore {
-    /// The stored rows among the keys: SQLite has no round trips to save,
-    /// so each is looked up as on its own.
+    /// The stored rows among the keys, on the pipeline's connection (whose
+    /// page cache holds what its passes wrote; another connection's is
+    /// dropped whenever the file changed) in one read transaction. SQLite has
+    /// no round trips to save, so each is looked up on its own.
     pub fn derived_rows(
         &self,
         keys: &crate::working_set::Keys,
     ) -> StoreResult<crate::working_set::Rows> {
-        let mut rows = crate::working_set::Rows::default();
-        for (p, id) in &keys.links {
-            if let Some(user) = self.linked_user(*p, id)? {
-                rows.links.push(((*p, id.clone()), user));
+        super::read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut rows = crate::working_set::Rows::default();
+            for (p, id) in &keys.links {
+                if let Some(user) = linked_user(conn, *p, id)? {
+                    rows.links.push(((*p, id.clone()), user));
+                }
             }
-        }
-        for (p, identified, person) in &keys.people {
-            rows.people.extend(self.customer(*p, *identified, person)?);
-        }
-        for (p, sid) in &keys.sessions {
-            rows.sessions.extend(self.session(*p, sid)?);
-        }
-        Ok(rows)
+            for (p, identified, person) in &keys.people {
+                rows.people.extend(customer(conn, *p, *identified, person)?);
+            }
+            for (p, sid) in &keys.sessions {
+                rows.sessions
+                    .extend(super::sessions::session(conn, *p, sid)?);
+            }
+            Ok(rows)
+        })
     }
 
     pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
-        let conn = self.pipeline_conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT user_id FROM identities WHERE project_id = ?1 AND alias_id = ?2",
-        )?;
-        Ok(stmt
-            .query_row(params![project_id, id], |r| r.get(0))
-            .optional()?)
+        linked_user(&*self.pipeline_conn()?, project_id, id)
     }
 
     pub fn customer(
@@ -219,14 +241,7 @@ impl SqliteStore {
         identified: bool,
         person: &str,
     ) -> StoreResult<Option<Customer>> {
-        let conn = self.pipeline_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {CUSTOMER_COLUMNS} FROM customers
-             WHERE project_id = ?1 AND identified = ?2 AND person = ?3"
-        ))?;
-        Ok(stmt
-            .query_row(params![project_id, identified, person], customer_from_row)
-            .optional()?)
+        customer(&*self.pipeline_conn()?, project_id, identified, person)
     }
 
     pub fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {

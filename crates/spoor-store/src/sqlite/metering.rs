@@ -113,21 +113,22 @@ impl SqliteStore {
     }
 
     pub fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
-        let conn = self.pipeline_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SESSION_COLUMNS} FROM call_sessions
-             WHERE project_id = ?1 AND widget_id = ?2 AND session_id = ?3"
-        ))?;
-        let mut found = Vec::new();
-        for (project, widget, session) in keys {
-            if let Some(s) = stmt
-                .query_row(params![project, widget, session], session_from_row)
-                .optional()?
-            {
-                found.push(s);
+        super::read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM call_sessions
+                 WHERE project_id = ?1 AND widget_id = ?2 AND session_id = ?3"
+            ))?;
+            let mut found = Vec::new();
+            for (project, widget, session) in keys {
+                if let Some(s) = stmt
+                    .query_row(params![project, widget, session], session_from_row)
+                    .optional()?
+                {
+                    found.push(s);
+                }
             }
-        }
-        Ok(found)
+            Ok(found)
+        })
     }
 
     /// Writes a pass's sessions and day totals and moves the cursor, in one

@@ -200,6 +200,24 @@ fn derived_transaction<'c>(
     Ok(tx)
 }
 
+/// Runs a batch of reads in one read transaction. Each statement run on its
+/// own is a transaction of its own, which takes and gives back the WAL's read
+/// lock: two `fcntl` system calls per lookup, about a tenth of the pipeline's
+/// CPU when its passes looked rows up one at a time. Inside a transaction
+/// already, the reads simply join it.
+fn read_batch<T>(
+    conn: &Connection,
+    reads: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    if !conn.is_autocommit() {
+        return reads(conn);
+    }
+    let tx = conn.unchecked_transaction()?;
+    let out = reads(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
 fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
     let domains: String = row.get("domains")?;
     Ok(KeyRecord {

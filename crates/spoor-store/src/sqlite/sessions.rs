@@ -39,15 +39,22 @@ pub(super) fn session_from_row(r: &Row) -> rusqlite::Result<Session> {
     })
 }
 
+pub(super) fn session(
+    conn: &Connection,
+    project_id: i64,
+    session_id: &str,
+) -> StoreResult<Option<Session>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND session_id = ?2"
+    ))?;
+    Ok(stmt
+        .query_row(params![project_id, session_id], session_from_row)
+        .optional()?)
+}
+
 impl SqliteStore {
     pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
-        let conn = self.processor_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND session_id = ?2"
-        ))?;
-        Ok(stmt
-            .query_row(params![project_id, session_id], session_from_row)
-            .optional()?)
+        session(&*self.processor_conn()?, project_id, session_id)
     }
 
     pub fn latest_derived_session(
