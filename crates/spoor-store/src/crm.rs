@@ -961,7 +961,7 @@ impl Folder<'_> {
             .contacts
             .get_mut(&id)
             .expect("resolved contacts are loaded");
-        contact.apply_traits(&traits);
+        contact.apply_traits(traits);
         contact.last_activity = Some(contact.last_activity.map_or(e.ts, |t| t.max(e.ts)));
         let rules: Vec<(usize, &Rule)> = config
             .rules
@@ -979,10 +979,10 @@ impl Folder<'_> {
             let text = rule
                 .summary
                 .as_deref()
-                .map(|t| render(t, &props))
+                .map(|t| render(t, props))
                 .unwrap_or_else(|| name.to_string());
             for (field, from) in &rule.set {
-                if let Some(v) = from.first(&props) {
+                if let Some(v) = from.first(props) {
                     contact.set(*field, v);
                 }
             }
@@ -995,7 +995,7 @@ impl Folder<'_> {
             if let Some(n) = rule
                 .add_revenue
                 .as_ref()
-                .and_then(|p| p.first(&props))
+                .and_then(|p| p.first(props))
                 .and_then(number)
             {
                 contact.total_revenue += n;
@@ -1072,7 +1072,7 @@ impl Folder<'_> {
         for (key, t) in tasks {
             self.task(e, &id, key, t);
         }
-        self.booking(e, &id, config, name, &props);
+        self.booking(e, &id, config, name, props);
     }
 
     /// The contact an event belongs to, created when the person is new and

@@ -41,7 +41,10 @@ fn run() -> anyhow::Result<()> {
     if let Some(path) = config_file::locate(&args) {
         for (var, value) in config_file::load(&path)? {
             // SAFETY: no other thread exists yet; the runtime starts later.
-            unsafe { std::env::set_var(var, value) };
+            #[allow(unsafe_code)]
+            unsafe {
+                std::env::set_var(var, value)
+            };
         }
     }
     let cli = Cli::parse_from(args);

@@ -84,11 +84,17 @@ async fn the_first_owner_signs_up_once_through_the_set_up_link() {
 }
 
 fn node_stderr(node: &Node) -> BufReader<std::fs::File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    let fd = node.child.stderr.as_ref().unwrap().as_raw_fd();
-    // SAFETY: a duplicate of the child's stderr pipe, owned by the File.
-    let dup = unsafe { libc::dup(fd) };
-    BufReader::new(unsafe { std::fs::File::from_raw_fd(dup) })
+    use std::os::fd::AsFd;
+    // A duplicate of the child's stderr pipe, owned by the File.
+    let dup = node
+        .child
+        .stderr
+        .as_ref()
+        .unwrap()
+        .as_fd()
+        .try_clone_to_owned()
+        .unwrap();
+    BufReader::new(std::fs::File::from(dup))
 }
 
 #[tokio::test]

@@ -55,13 +55,11 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     let mut ihdr = width.to_be_bytes().to_vec();
     ihdr.extend(height.to_be_bytes());
     ihdr.extend([8, 2, 0, 0, 0]);
-    let mut raw = Vec::new();
-    for _ in 0..height {
-        raw.push(0);
-        for x in 0..width {
-            raw.extend([(x % 256) as u8, 80, 160]);
-        }
-    }
+    // Each row: filter type 0, then its pixels.
+    let row: Vec<u8> = std::iter::once(0)
+        .chain((0..width).flat_map(|x| [(x % 256) as u8, 80, 160]))
+        .collect();
+    let raw: Vec<u8> = (0..height).flat_map(|_| row.iter().copied()).collect();
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     z.write_all(&raw).unwrap();
     let mut out = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
@@ -427,7 +425,9 @@ async fn screenshots_and_videos_check_their_files() {
     let (_, heatmap) = get_json(&s, "/api/projects/1/heatmap?page=/property/*").await;
     assert_eq!(heatmap["background_url"], json!(url));
 
-    let cases: Vec<(Vec<u8>, Vec<(&str, &str)>, u16, &str)> = vec![
+    // (body, form fields, status, what the error names)
+    type Case<'a> = (Vec<u8>, Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             image[..image.len() - 6].to_vec(),
             vec![("friction_event_id", "ev-2")],

@@ -282,14 +282,14 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
     // Nothing derives on an ingest node: the events stay behind, and the
     // customer is not known, however long one waits for the pipeline's pace.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (status, behind) = get_json(&s, &s.url, "/api/pipeline").await;
+    let (status, behind) = get_json(s, &s.url, "/api/pipeline").await;
     assert_eq!(status, 200, "{behind}");
     assert_eq!(behind["behind_events"], 5, "{behind}");
     assert!(behind["behind_ms"].as_i64().unwrap() > 0, "{behind}");
-    assert_eq!(get_json(&s, &s.url, "/api/customers/buyer").await.0, 404);
+    assert_eq!(get_json(s, &s.url, "/api/customers/buyer").await.0, 404);
 
     // A derive node refuses events, telling the sender to retry elsewhere.
-    let derive = node(&s, &["--role", "derive"]);
+    let derive = node(s, &["--role", "derive"]);
     let refused = s
         .http
         .post(format!("{}/v1/track", derive.url))
@@ -319,13 +319,13 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
         }
     };
     orders(5).await;
-    let _second = node(&s, &["--role", "derive"]);
+    let _second = node(s, &["--role", "derive"]);
     let more: Vec<Value> = (5..12).map(|i| order(&format!("o{i}"), "buyer")).collect();
     assert_eq!(batch(more).await.0, 200);
     orders(12).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (_, behind) = get_json(&s, &s.url, "/api/pipeline").await;
+        let (_, behind) = get_json(s, &s.url, "/api/pipeline").await;
         if behind["behind_events"] == 0 {
             break;
         }
@@ -334,7 +334,7 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
     }
     // Counted once with two derive nodes up: still 12 after more passes.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (_, c) = get_json(&s, &s.url, "/api/customers/buyer").await;
+    let (_, c) = get_json(s, &s.url, "/api/customers/buyer").await;
     assert_eq!(c["total_orders"], 12, "{c}");
     drop(derive);
 }

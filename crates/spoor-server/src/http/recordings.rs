@@ -523,6 +523,9 @@ pub fn page_background(app: &App, project_id: i64, page: &str) -> Result<Option<
         .map(screenshot_url))
 }
 
+/// A session's screenshot URL and recording id.
+pub type SessionLinks = (Option<String>, Option<i64>);
+
 /// Each session's links for the friction drill-down: its screenshot (one of the
 /// row's `kind` if there is one, else the session's newest) and its recording
 /// (the rrweb one before a video), in the order of `sessions`. One lookup for the
@@ -532,7 +535,7 @@ pub fn session_links(
     project_id: i64,
     sessions: &[String],
     kind: Option<&str>,
-) -> Result<Vec<(Option<String>, Option<i64>)>, ApiError> {
+) -> Result<Vec<SessionLinks>, ApiError> {
     let media = app.store.session_media(project_id, sessions)?;
     Ok(sessions
         .iter()

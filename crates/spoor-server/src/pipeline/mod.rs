@@ -105,7 +105,9 @@ impl CpuClock {
                 tv_nsec: 0,
             };
             // SAFETY: clock_gettime writes the timespec it is given.
-            if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            #[allow(unsafe_code)]
+            let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+            if read == 0 {
                 return Duration::new(
                     t.tv_sec.max(0) as u64,
                     t.tv_nsec.clamp(0, 999_999_999) as u32,
@@ -348,6 +350,7 @@ fn lower_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS and a
     // thread id changes only that thread's nice value.
+    #[allow(unsafe_code)]
     unsafe {
         let tid = libc::gettid();
         if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, PIPELINE_NICE) != 0 {

@@ -181,7 +181,10 @@ impl Spoor {
     /// minute later fails the test (and is killed) rather than hang the run.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         // SAFETY: plain syscall on our own child's pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM)
+        };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
