@@ -502,3 +502,58 @@ fn every_routed_operation_is_in_the_openapi_document() {
         "not in the OpenAPI document: {missing:?}"
     );
 }
+
+/// Runs one statement on the test's store behind the server's back (on a
+/// thread of its own: the PostgreSQL client blocks).
+fn tamper(s: &Spoor, sql: &str) {
+    let args = s.store.args();
+    let file = s.store.dir.path().join("spoor.db");
+    let sql = sql.to_string();
+    std::thread::spawn(
+        move || match args.iter().position(|a| a == "--database-url") {
+            Some(i) => {
+                let mut db = postgres::Client::connect(&args[i + 1], postgres::NoTls).unwrap();
+                db.batch_execute(&format!("SET search_path TO spoor; {sql}"))
+                    .unwrap();
+            }
+            None => {
+                let db = rusqlite::Connection::open(file).unwrap();
+                db.execute_batch(&sql).unwrap();
+            }
+        },
+    )
+    .join()
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_cannot_read_the_project_says_so_and_never_404() {
+    let s = Spoor::start().await;
+    let sessions = |s: &Spoor| {
+        s.http
+            .get(format!("{}/api/projects/1/sessions", s.url))
+            .bearer_auth(&s.token)
+            .send()
+    };
+    let (status, body) = status_json(sessions(&s).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    // The project exists but the store cannot read it: 503, not "no project".
+    tamper(&s, "ALTER TABLE projects RENAME TO projects_away");
+    let (status, body) = status_json(sessions(&s).await.unwrap()).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "unavailable", "{body}");
+    tamper(&s, "ALTER TABLE projects_away RENAME TO projects");
+    let (status, body) = status_json(sessions(&s).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    // A project that is not there is still a 404, with its code.
+    let r = s
+        .http
+        .get(format!("{}/api/projects/999/sessions", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["code"], "not_found", "{body}");
+}

@@ -1,6 +1,7 @@
 //! PostgreSQL going away under load: while the database is unreachable Spoor
 //! answers 503 with Retry-After and never a 2xx for an event it did not store, and
-//! it resumes by itself when the database is back.
+//! it resumes by itself when the database is back; a dashboard read says the
+//! store is down (503), never that the project does not exist (404).
 //!
 //! The outage is made by a TCP relay between Spoor and the database that the test
 //! cuts (dropping every connection and refusing new ones) and restores, so the
@@ -102,6 +103,18 @@ async fn a_database_outage_is_503_and_ingestion_resumes() {
         }
     }
     assert_eq!(refused, 20);
+    // A read that needs the project says the store is down, never that the
+    // project does not exist.
+    let r = http
+        .get(format!("{url}/api/projects/1/sessions"))
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "unavailable", "{body}");
 
     relay.up.send_replace(true);
     // Resumes by itself: the first request after the database is back is stored.

@@ -80,11 +80,17 @@ async fn flush_errors_are_the_seeds() {
     ] {
         let (status, resp) = status_json(send(bad).await.unwrap()).await;
         assert_eq!(status, 400);
-        assert_eq!(resp, json!({"error": "Missing or invalid events array"}));
+        assert_eq!(
+            resp,
+            json!({"error": "Missing or invalid events array", "code": "bad_request"})
+        );
     }
     let (status, resp) = status_json(send(json!({"events": []})).await.unwrap()).await;
     assert_eq!(status, 400);
-    assert_eq!(resp, json!({"error": "Missing or invalid user_id"}));
+    assert_eq!(
+        resp,
+        json!({"error": "Missing or invalid user_id", "code": "bad_request"})
+    );
     let no_key = s
         .post("/api/tracking/flush")
         .json(&json!({"events": [], "user_id": "u"}))

@@ -128,7 +128,12 @@ impl Caller {
         to_change: bool,
     ) -> Result<(Project, Role), ApiError> {
         let missing = || ApiError::NotFound(format!("no project with id {id}"));
-        let project = store.project_by_id(id).map_err(|_| missing())?;
+        // Only a project that is not there is a 404: a store that cannot
+        // answer says so (503), rather than deny that the project exists.
+        let project = store.project_by_id(id).map_err(|e| match e {
+            spoor_store::StoreError::NotFound(_) => missing(),
+            e => ApiError::from(e),
+        })?;
         let role = self.role_in(project.org_id).ok_or_else(missing)?;
         if to_change && !role.may_change() {
             return Err(ApiError::Forbidden(

@@ -62,6 +62,11 @@ impl ApiError {
         }
     }
 
+    /// The error's stable code (see [`code_for`]).
+    pub fn code(&self) -> &'static str {
+        code_for(self.status())
+    }
+
     fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::RateLimited {
@@ -77,14 +82,38 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response =
-            (self.status(), Json(json!({ "error": self.message() }))).into_response();
+        let mut response = (
+            self.status(),
+            Json(json!({ "error": self.message(), "code": self.code() })),
+        )
+            .into_response();
         if let Some(secs) = self.retry_after() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         response
+    }
+}
+
+/// Every error body carries, beside its message for people, a code for
+/// programs that never changes with the wording: one per status, so that the
+/// API's own errors and the framework's rejections say the same thing.
+pub fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_client_error() => "refused",
+        _ => "internal",
     }
 }
 
@@ -95,7 +124,8 @@ const MAX_REJECTION_BYTES: usize = 4096;
 /// is not a number, a query string that does not parse, a body over the
 /// framework's limit or a method the route does not serve is refused by axum
 /// before any handler runs, in plain text or with no body at all; clients of
-/// this API (and its OpenAPI document) read every error as `{"error": "..."}`.
+/// this API (and its OpenAPI document) read every error as
+/// `{"error": "...", "code": "..."}`.
 pub async fn json_rejections(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
@@ -113,7 +143,11 @@ pub async fn json_rejections(request: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_string());
-    let mut answer = (status, Json(json!({ "error": text }))).into_response();
+    let mut answer = (
+        status,
+        Json(json!({ "error": text, "code": code_for(status) })),
+    )
+        .into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             answer.headers_mut().insert(name.clone(), value.clone());
