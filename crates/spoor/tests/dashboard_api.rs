@@ -557,3 +557,74 @@ async fn a_store_that_cannot_read_the_project_says_so_and_never_404() {
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "not_found", "{body}");
 }
+
+/// Every project route the OpenAPI document describes, with every method:
+/// another organisation's owner is answered exactly as for a project that does
+/// not exist (never a 2xx, never a 5xx, nothing that tells the project is
+/// there), whatever the route's other ids and its body. The project's own
+/// owner reaches each read, so the walk really reaches the handlers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_project_route_in_the_document_shows_another_organisations_project() {
+    let s = Spoor::start().await;
+    add_user(&s, "ann@example.com", "default", "owner");
+    add_user(&s, "eve@other.test", "other", "owner");
+    let ann = sign_in(&s, "ann@example.com").await;
+    let eve = sign_in(&s, "eve@other.test").await;
+    let (status, doc) = ann.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let (_, projects) = ann.get("/api/projects").await;
+    let pid = projects["projects"][0]["id"].as_i64().unwrap();
+    let missing = 987_654_321_i64;
+
+    let paths = doc["paths"].as_object().unwrap();
+    let mut walked = 0;
+    for (template, operations) in paths {
+        let Some(rest) = template.strip_prefix("/api/projects/{id}") else {
+            continue;
+        };
+        // Any other id: the project is checked before anything it owns.
+        let rest: String = rest
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in operations.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+            let theirs = format!("/api/projects/{pid}{rest}");
+            let none = format!("/api/projects/{missing}{rest}");
+            let (status, answer) = eve.call(method.clone(), &theirs, body.clone()).await;
+            let (status_none, answer_none) = eve.call(method.clone(), &none, body.clone()).await;
+            assert!(
+                (400..500).contains(&status),
+                "{method} {theirs} as another organisation's owner: {status} {answer}"
+            );
+            // The ids differ in the messages, and nothing else may.
+            let digits = |v: &Value| {
+                let mut out = String::new();
+                for c in v.to_string().chars() {
+                    if !c.is_ascii_digit() {
+                        out.push(c);
+                    } else if !out.ends_with('#') {
+                        out.push('#');
+                    }
+                }
+                out
+            };
+            let (said, said_none) = (digits(&answer), digits(&answer_none));
+            assert_eq!(
+                (status, said),
+                (status_none, said_none),
+                "{method} {template}: another organisation's project is told apart from none"
+            );
+            if method == Method::GET && !rest.contains("/1") {
+                let (status, answer) = ann.get(&theirs).await;
+                assert_ne!(status, 404, "GET {theirs} as its owner: {answer}");
+            }
+            walked += 1;
+        }
+    }
+    // Every project route and method of the document (56 today): a walk that
+    // found far fewer would have lost its way in the document.
+    assert!(walked >= 50, "walked {walked} route/method pairs");
+}
