@@ -971,7 +971,7 @@ async fn a_score_reaching_an_alert_threshold_fires_a_signed_webhook_once() {
     assert_eq!(crossed[0]["email"], "cold@example.com");
     assert!((score_at_least(&s, &hot, 69.9).await - 70.0).abs() < 0.01);
     // Runs after the CRM read every event find nothing new.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.after_job_runs("alerts", 2).await;
     assert_eq!(receiver.count(), 2, "{:#}", payload(2));
 }
 

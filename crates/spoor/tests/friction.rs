@@ -442,7 +442,7 @@ async fn an_alert_fires_once_into_a_signed_webhook() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The condition stays true for 15 minutes: several more runs send nothing.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    s.after_job_runs("alerts", 3).await;
     assert_eq!(
         receiver.count(),
         1,
@@ -543,7 +543,7 @@ async fn a_new_error_issue_alerts_once_and_a_known_one_does_not() {
         &json!({"name": "New errors", "kind": "new_error", "webhook_url": url}),
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.after_job_runs("alerts", 2).await;
     assert_eq!(receiver.count(), 0, "the known issue fired");
     // It occurs again (another page number): still the same issue, no alert.
     assert_eq!(
@@ -553,7 +553,7 @@ async fn a_new_error_issue_alerts_once_and_a_known_one_does_not() {
         200
     );
     report_when(&s, "/errors?range=24h", |r| r["issues"][0]["count"] == 2).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.after_job_runs("alerts", 2).await;
     assert_eq!(receiver.count(), 0, "a known issue fired again");
     // A new bug: one alert naming it.
     assert_eq!(
@@ -567,7 +567,7 @@ async fn a_new_error_issue_alerts_once_and_a_known_one_does_not() {
         assert!(Instant::now() < deadline, "the new issue never alerted");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.after_job_runs("alerts", 2).await;
     assert_eq!(receiver.count(), 1);
     let payload: Value = serde_json::from_slice(&receiver.got.lock().unwrap()[0].1).unwrap();
     assert_eq!(payload["issues"].as_array().unwrap().len(), 1, "{payload}");

@@ -257,6 +257,32 @@ impl Spoor {
         }
     }
 
+    /// Runs of the scheduled job `job` this server has finished so far, by
+    /// its metric.
+    pub async fn job_runs(&self, job: &str) -> u64 {
+        let line = format!("spoor_job_runs_total{{job=\"{job}\",outcome=\"ok\"}} ");
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(&line))
+            .map_or(0, |n| n.trim().parse::<f64>().unwrap() as u64)
+    }
+
+    /// Waits until the job `job` has finished `n` more runs than it had: a
+    /// check that a job did nothing is then made after it really ran, not
+    /// after a guess at how long it takes to come round.
+    pub async fn after_job_runs(&self, job: &str, n: u64) {
+        let until = self.job_runs(job).await + n;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.job_runs(job).await < until {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the {job} job did not run {n} more times within a minute"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn metrics(&self) -> String {
         self.http
             .get(format!("{}/metrics", self.url))
