@@ -14,7 +14,7 @@ use spoor_store::alerts::{AlertKind, AlertRule, DEFAULT_WINDOW_MINUTES, RuleFiel
 
 use super::blocking;
 use super::body;
-use super::caller::Caller;
+use super::caller::{ProjectRead, ProjectWrite};
 use super::error::ApiError;
 use crate::app::App;
 use crate::notify::{check_webhook_url, redacted_url};
@@ -24,11 +24,11 @@ const LOG_ROWS: i64 = 50;
 
 pub async fn list(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let (_, role) = caller.project(&app.store, id, false)?;
+        let role = access.role;
         let mut rules = app.store.alert_rules(Some(id))?;
         let mut log = app.store.notifications(id, LOG_ROWS)?;
         let mut rules_json = json!(rules);
@@ -69,7 +69,7 @@ fn rule_of(app: &App, project_id: i64, rule: i64) -> Result<AlertRule, ApiError>
 
 pub async fn create(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -81,7 +81,6 @@ pub async fn create(
         ));
     }
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         let now = spoor_core::time::now_ms();
         let base = AlertRule {
             id: 0,
@@ -122,13 +121,12 @@ fn fresh_watermark(app: &App, kind: &str, now: i64) -> Result<i64, ApiError> {
 
 pub async fn update(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, rule)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let fields: RuleFields = body::parse_json(&bytes)?;
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         let current = rule_of(&app, id, rule)?;
         let kind = current.kind.clone();
         let mut changed = fields
@@ -144,11 +142,10 @@ pub async fn update(
 
 pub async fn delete(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, rule)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         rule_of(&app, id, rule)?;
         app.store.delete_alert_rule(rule)?;
         Ok(StatusCode::NO_CONTENT)
@@ -158,11 +155,10 @@ pub async fn delete(
 
 pub async fn test(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, rule)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         let rule = rule_of(&app, id, rule)?;
         let queued = crate::alerts::queue_test(&app.store, &rule, spoor_core::time::now_ms())?;
         Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())

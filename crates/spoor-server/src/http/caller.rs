@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use spoor_core::secret;
@@ -154,5 +154,61 @@ impl Caller {
             ));
         }
         Ok(role)
+    }
+}
+
+/// The project the path's `{id}` names, which the caller may read. A handler
+/// that takes it cannot reach the project without the check, and the check
+/// runs before anything else the handler reads, its body included: another
+/// organisation's project and one that does not exist are answered alike.
+pub struct ProjectRead {
+    pub project: Project,
+    pub role: Role,
+}
+
+/// The project the path's `{id}` names, which the caller may change (a
+/// viewer is answered 403).
+pub struct ProjectWrite {
+    pub project: Project,
+}
+
+/// The caller's project named by the path's `{id}`.
+async fn project_in_path(
+    parts: &mut Parts,
+    app: &Arc<App>,
+    to_change: bool,
+) -> Result<(Project, Role), ApiError> {
+    let caller = Caller::from_request_parts(parts, app).await?;
+    let params = RawPathParams::from_request_parts(parts, app)
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let raw = params
+        .iter()
+        .find_map(|(name, value)| (name == "id").then_some(value))
+        .ok_or_else(|| ApiError::Internal("a project route without {id} in its path".into()))?;
+    let id: i64 = raw.parse().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "the project id in the path is not a number: {raw:?}"
+        ))
+    })?;
+    let store = app.store.clone();
+    super::blocking(move || caller.project(&store, id, to_change)).await
+}
+
+impl FromRequestParts<Arc<App>> for ProjectRead {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let (project, role) = project_in_path(parts, app, false).await?;
+        Ok(ProjectRead { project, role })
+    }
+}
+
+impl FromRequestParts<Arc<App>> for ProjectWrite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let (project, _) = project_in_path(parts, app, true).await?;
+        Ok(ProjectWrite { project })
     }
 }

@@ -19,7 +19,7 @@ use spoor_core::range::{self, TimeRange};
 
 use super::blocking;
 use super::body;
-use super::caller::Caller;
+use super::caller::{Caller, ProjectRead, ProjectWrite};
 use super::error::ApiError;
 use crate::app::App;
 use crate::exports::report::{self, Cohorts, Params, Segment};
@@ -187,11 +187,10 @@ pub async fn create(
 
 pub async fn list(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        caller.project(&app.store, id, false)?;
         let jobs = app.store.export_jobs(id, LIST_ROWS)?;
         Ok(Json(
             json!({ "jobs": jobs.iter().map(shown).collect::<Vec<_>>() }),
@@ -209,27 +208,19 @@ fn job_of(app: &App, project: i64, job: i64) -> Result<ExportJob, ApiError> {
 
 pub async fn one(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path((id, job)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        caller.project(&app.store, id, false)?;
-        Ok(Json(shown(&job_of(&app, id, job)?)))
-    })
-    .await
+    blocking(move || Ok(Json(shown(&job_of(&app, id, job)?)))).await
 }
 
 pub async fn download(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path((id, job)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     let app2 = app.clone();
-    let job = blocking(move || {
-        caller.project(&app2.store, id, false)?;
-        job_of(&app2, id, job)
-    })
-    .await?;
+    let job = blocking(move || job_of(&app2, id, job)).await?;
     let Some(key) = job.file_key.clone().filter(|_| job.status == COMPLETED) else {
         return Err(ApiError::Conflict(format!(
             "export job {} is {}; download it once it is completed",
@@ -247,15 +238,11 @@ pub async fn download(
 
 pub async fn delete(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, job)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     let app2 = app.clone();
-    let freed = blocking(move || {
-        caller.project(&app2.store, id, true)?;
-        Ok(app2.store.delete_export_job(id, job)?)
-    })
-    .await?;
+    let freed = blocking(move || Ok(app2.store.delete_export_job(id, job)?)).await?;
     app.files.delete_all(&freed.file_keys).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -305,11 +292,11 @@ fn shown_schedule(s: &ReportSchedule, may_change: bool) -> Value {
 
 pub async fn schedules(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let (_, role) = caller.project(&app.store, id, false)?;
+        let role = access.role;
         let list = app.store.schedules(Some(id))?;
         Ok(Json(json!({
             "schedules": list.iter().map(|s| shown_schedule(s, role.may_change())).collect::<Vec<_>>()
@@ -320,7 +307,7 @@ pub async fn schedules(
 
 pub async fn create_schedule(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
@@ -371,7 +358,6 @@ pub async fn create_schedule(
     )?;
     let stored_params = json!({"filters": params.filters, "cohorts": params.cohorts}).to_string();
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         let now = spoor_core::time::now_ms();
         let s = app.store.create_schedule(&ReportSchedule {
             id: 0,
@@ -398,11 +384,10 @@ pub async fn create_schedule(
 
 pub async fn delete_schedule(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, sid)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         if app.store.delete_schedule(id, sid)? {
             Ok(StatusCode::NO_CONTENT)
         } else {
@@ -418,12 +403,11 @@ pub async fn delete_schedule(
 /// would cover; the schedule's own times do not move.
 pub async fn run_schedule(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, sid)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     let app2 = app.clone();
     let job = blocking(move || {
-        caller.project(&app2.store, id, true)?;
         let s = app2
             .store
             .schedules(Some(id))?

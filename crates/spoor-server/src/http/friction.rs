@@ -21,7 +21,7 @@ use spoor_store::friction::{self, Days, Filter, IssueStatus};
 
 use super::blocking;
 use super::body;
-use super::caller::Caller;
+use super::caller::{ProjectRead, ProjectWrite};
 use super::error::ApiError;
 use crate::app::App;
 
@@ -95,7 +95,7 @@ fn filter(id: i64, p: &ReportParams, days: Days) -> Result<Filter, ApiError> {
 /// runs the report off the async workers.
 async fn report<F>(
     app: Arc<App>,
-    caller: Caller,
+    _access: ProjectRead,
     id: i64,
     p: ReportParams,
     run: F,
@@ -105,20 +105,16 @@ where
 {
     let days = days(&p, spoor_core::time::now_ms())?;
     let f = filter(id, &p, days)?;
-    blocking(move || {
-        caller.project(&app.store, id, false)?;
-        Ok(Json(run(&app, f)?))
-    })
-    .await
+    blocking(move || Ok(Json(run(&app, f)?))).await
 }
 
 pub async fn friction_report(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, |app, f| {
+    report(app, access, id, p, |app, f| {
         Ok(json!(app.store.friction_report(&f)?))
     })
     .await
@@ -126,7 +122,7 @@ pub async fn friction_report(
 
 pub async fn friction_sessions(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -135,7 +131,7 @@ pub async fn friction_sessions(
             "`kind` is required: rage_click, dead_click or form_error".into(),
         ));
     }
-    report(app, caller, id, p, |app, f| {
+    report(app, access, id, p, |app, f| {
         let sessions = app.store.friction_sessions(&f, friction::REPORT_ROWS)?;
         let ids: Vec<String> = sessions.iter().map(|s| s.session_id.clone()).collect();
         let links = super::recordings::session_links(app, f.project_id, &ids, f.kind.as_deref())?;
@@ -164,12 +160,12 @@ fn status(p: &ReportParams) -> Result<IssueStatus, ApiError> {
 
 pub async fn errors(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
     let status = status(&p)?;
-    report(app, caller, id, p, move |app, f| {
+    report(app, access, id, p, move |app, f| {
         let (issues, series) = app.store.errors_report(&f, status, false)?;
         let days = f.days;
         Ok(json!({ "from": days.from, "to": days.to, "series": series, "issues": issues }))
@@ -179,11 +175,11 @@ pub async fn errors(
 
 pub async fn error_issue(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path((id, fingerprint)): Path<(i64, String)>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, move |app, f| {
+    report(app, access, id, p, move |app, f| {
         one_issue(app, f, &fingerprint)
     })
     .await
@@ -207,7 +203,7 @@ struct IssueChange {
 
 pub async fn update_issue(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, fingerprint)): Path<(i64, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -223,7 +219,6 @@ pub async fn update_issue(
     };
     let days = days(&ReportParams::default(), spoor_core::time::now_ms())?;
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         if app.store.error_issue(id, &fingerprint)?.is_none() {
             return Err(ApiError::NotFound(format!(
                 "no error issue {fingerprint} in this project"
@@ -242,11 +237,11 @@ pub async fn update_issue(
 
 pub async fn heatmap_pages(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, |app, f| {
+    report(app, access, id, p, |app, f| {
         let mut pages = app.store.page_totals(&f)?;
         pages.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then_with(|| a.0.cmp(&b.0)));
         pages.truncate(200);
@@ -263,7 +258,7 @@ pub async fn heatmap_pages(
 
 pub async fn heatmap(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
     Query(mut p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -278,7 +273,7 @@ pub async fn heatmap(
             "`kind` must be click, rage_click or dead_click, not {kind:?}"
         )));
     }
-    report(app, caller, id, p, move |app, f| {
+    report(app, access, id, p, move |app, f| {
         let cells = app.store.heatmap_cells(&f, &kind)?;
         let elements = app.store.heatmap_elements(&f, &kind, 50)?;
         let totals = app.store.page_totals(&f)?;
@@ -314,11 +309,11 @@ pub async fn heatmap(
 
 pub async fn vitals(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
-    report(app, caller, id, p, |app, f| {
+    report(app, access, id, p, |app, f| {
         Ok(json!(app.store.vitals_report(&f)?))
     })
     .await

@@ -15,7 +15,7 @@ use spoor_store::{NewKey, Project, Role};
 
 use super::blocking;
 use super::body;
-use super::caller::Caller;
+use super::caller::{Caller, ProjectRead, ProjectWrite};
 use super::error::ApiError;
 use crate::app::App;
 
@@ -114,14 +114,10 @@ pub async fn rename(
 
 pub async fn keys(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        caller.project(&app.store, id, false)?;
-        Ok(Json(json!({ "keys": app.store.keys_of_project(id)? })))
-    })
-    .await
+    blocking(move || Ok(Json(json!({ "keys": app.store.keys_of_project(id)? })))).await
 }
 
 #[derive(Deserialize)]
@@ -243,22 +239,17 @@ struct RetentionBody {
 /// are kept (0: for ever).
 pub async fn retention(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        caller.project(&app.store, id, false)?;
-        Ok(Json(json!({ "days": app.store.project_retention(id)? })))
-    })
-    .await
+    blocking(move || Ok(Json(json!({ "days": app.store.project_retention(id)? })))).await
 }
 
 /// `PUT /api/projects/{id}/retention` with `{"days": N}`: the daily
 /// `project-retention` job deletes what is older from then on.
 pub async fn set_retention(
     State(app): State<Arc<App>>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    access: ProjectWrite,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let body: RetentionBody = body::parse_json(&bytes)?;
@@ -269,8 +260,8 @@ pub async fn set_retention(
         )));
     }
     blocking(move || {
-        caller.project(&app.store, id, true)?;
-        app.store.set_project_retention(id, body.days)?;
+        app.store
+            .set_project_retention(access.project.id, body.days)?;
         Ok(Json(json!({ "days": body.days })))
     })
     .await

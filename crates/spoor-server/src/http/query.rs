@@ -13,7 +13,7 @@ use spoor_store::analytics::OverviewQuery;
 use spoor_store::{EventFilter, EventQuery, StoredEvent};
 
 use super::blocking;
-use super::caller::Caller;
+use super::caller::ProjectRead;
 use super::error::ApiError;
 use super::events::{parse_cursor, parse_time};
 use crate::app::App;
@@ -64,14 +64,13 @@ fn range(p: &OverviewParams, now: i64) -> Result<(i64, i64, i64), ApiError> {
 
 pub async fn overview(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<OverviewParams>,
 ) -> Result<Json<Value>, ApiError> {
     let now = spoor_core::time::now_ms();
     let (from, to, bucket_ms) = range(&p, now)?;
     blocking(move || {
-        caller.project(&app.store, id, false)?;
         let o = app.store.overview(
             &OverviewQuery {
                 project_id: id,
@@ -125,7 +124,7 @@ fn given(v: Option<String>) -> Option<String> {
 
 pub async fn events(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<EventsParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -153,7 +152,7 @@ pub async fn events(
         },
     };
     blocking(move || {
-        let (project, _) = caller.project(&app.store, id, false)?;
+        let project = access.project;
         let rows = app.store.events(&query)?;
         let next_cursor = (rows.len() == limit as usize)
             .then(|| {
@@ -171,11 +170,11 @@ pub async fn events(
 
 pub async fn event(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    access: ProjectRead,
     Path((id, seq)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let (project, _) = caller.project(&app.store, id, false)?;
+        let project = access.project;
         let e = app
             .store
             .event_by_seq(id, seq)?
@@ -198,7 +197,7 @@ pub struct SessionsParams {
 /// counts, and the device, place and address of its first event.
 pub async fn sessions(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<SessionsParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -220,7 +219,6 @@ pub async fn sessions(
         })
         .transpose()?;
     blocking(move || {
-        caller.project(&app.store, id, false)?;
         let user = given(p.user_id);
         let rows = app
             .store

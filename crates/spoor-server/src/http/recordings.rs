@@ -26,7 +26,7 @@ use spoor_store::{EventFilter, EventQuery};
 
 use super::blocking;
 use super::body;
-use super::caller::Caller;
+use super::caller::{ProjectRead, ProjectWrite};
 use super::error::ApiError;
 use crate::app::App;
 
@@ -81,7 +81,7 @@ fn text(v: Option<String>) -> Option<String> {
 
 pub async fn list(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -125,7 +125,6 @@ pub async fn list(
         offset: p.offset.unwrap_or(0),
     };
     blocking(move || {
-        caller.project(&app.store, id, false)?;
         let (rows, total) = app.store.recordings(&filter)?;
         Ok(Json(json!({
             "recordings": rows.iter().map(shown).collect::<Vec<_>>(),
@@ -187,11 +186,10 @@ fn mark(e: &spoor_core::Event) -> Option<Value> {
 
 pub async fn one(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path((id, rid)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        caller.project(&app.store, id, false)?;
         let r = recording_of(&app, id, rid)?;
         let events = app.store.events(&EventQuery {
             project_id: id,
@@ -219,12 +217,11 @@ pub async fn one(
 
 pub async fn replay(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path((id, rid)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     let app2 = app.clone();
     let (r, chunks) = blocking(move || {
-        caller.project(&app2.store, id, false)?;
         let r = recording_of(&app2, id, rid)?;
         let chunks = app2.store.recording_chunks(r.id)?;
         Ok((r, chunks))
@@ -435,12 +432,11 @@ async fn read_bounded(app: &App, key: &str, max: usize) -> Result<Bytes, ApiErro
 
 pub async fn delete(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, rid)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
     let app2 = app.clone();
     let freed = blocking(move || {
-        caller.project(&app2.store, id, true)?;
         recording_of(&app2, id, rid)?;
         Ok(app2.store.delete_recording(id, rid)?)
     })
@@ -459,7 +455,7 @@ pub struct ShotParams {
 
 pub async fn screenshots(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
     Query(p): Query<ShotParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -471,7 +467,6 @@ pub async fn screenshots(
         limit: p.limit.unwrap_or(100).clamp(1, 500),
     };
     blocking(move || {
-        caller.project(&app.store, id, false)?;
         let shots = app.store.screenshots(&filter)?;
         Ok(Json(json!({
             "screenshots": shots.iter().map(|s| {
@@ -487,12 +482,11 @@ pub async fn screenshots(
 
 pub async fn screenshot_image(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path((id, sid)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     let app2 = app.clone();
     let shot = blocking(move || {
-        caller.project(&app2.store, id, false)?;
         app2.store
             .screenshot(id, sid)?
             .ok_or_else(|| ApiError::NotFound(format!("no screenshot {sid} in this project")))
@@ -560,11 +554,10 @@ pub fn session_links(
 
 pub async fn storage(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        caller.project(&app.store, id, false)?;
         let mut used = app.store.storage_use(id)?;
         used.quota_bytes = super::uploads::quota_of(&app, id)?;
         Ok(Json(json!(used)))
@@ -579,7 +572,7 @@ pub struct QuotaBody {
 
 pub async fn set_storage(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -591,7 +584,6 @@ pub async fn set_storage(
         ));
     }
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         app.store.set_file_quota(id, b.quota_bytes)?;
         let mut used = app.store.storage_use(id)?;
         used.quota_bytes = b.quota_bytes;

@@ -23,7 +23,7 @@ use spoor_store::{Project, Store};
 
 use super::blocking;
 use super::body;
-use super::caller::Caller;
+use super::caller::{ProjectRead, ProjectWrite};
 use super::error::ApiError;
 use crate::app::App;
 use crate::metering::{CLEANUP_JOB, report};
@@ -31,14 +31,10 @@ use crate::telemetry::OutcomeLabel;
 
 pub async fn widgets(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectRead,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        caller.project(&app.store, id, false)?;
-        Ok(Json(json!({ "widgets": app.store.widgets(Some(id))? })))
-    })
-    .await
+    blocking(move || Ok(Json(json!({ "widgets": app.store.widgets(Some(id))? })))).await
 }
 
 #[derive(Deserialize)]
@@ -53,13 +49,12 @@ pub struct NewWidget {
 
 pub async fn create_widget(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let new: NewWidget = body::parse_json(&bytes)?;
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         let widget = Widget::new(
             id,
             &new.name,
@@ -84,13 +79,12 @@ pub struct WidgetUpdate {
 
 pub async fn update_widget(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    _access: ProjectWrite,
     Path((id, widget_id)): Path<(i64, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let update: WidgetUpdate = body::parse_json(&bytes)?;
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         let missing =
             || ApiError::NotFound(format!("no widget with id {widget_id} in this project"));
         let widget = app.store.widget(&widget_id)?.ok_or_else(missing)?;
@@ -259,12 +253,11 @@ fn monitoring(app: &App, store: &Store) -> Result<Value, ApiError> {
 
 pub async fn project_usage(
     State(app): State<Arc<App>>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    access: ProjectRead,
     Query(p): Query<UsageParams>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let (project, _) = caller.project(&app.store, id, false)?;
+        let project = access.project;
         let q = p.query(spoor_core::time::now_ms())?;
         let report = report(
             &app.store,
