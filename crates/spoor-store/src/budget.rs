@@ -24,6 +24,36 @@ const BYTES_PER_PERSON: u64 = 5_000;
 /// Bytes a cached CRM entry (contact, identity, visitor) costs.
 const BYTES_PER_CRM_ENTRY: u64 = 200;
 
+/// A size as people write it for `--memory-budget`: a whole number of bytes,
+/// or one with a unit, `KB`/`MB`/`GB` (powers of 1,000) or `KiB`/`MiB`/`GiB`
+/// and the short `K`/`M`/`G` (powers of 1,024), in any case: `67108864`,
+/// `64MiB`, `512MB`, `1g`.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let bad = || {
+        format!(
+            "{text:?} is not a size: write bytes, or a whole number with KB, MB, GB, KiB, MiB or GiB (e.g. 64MiB)"
+        )
+    };
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("{text:?} is more bytes than this machine can count"))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryBudget(u64);
 
@@ -89,6 +119,29 @@ fn kib(bytes: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse_with_and_without_units_and_nothing_else_does() {
+        assert_eq!(parse_bytes("67108864"), Ok(64 << 20));
+        assert_eq!(parse_bytes("64MiB"), Ok(DEFAULT_MEMORY_BUDGET));
+        assert_eq!(parse_bytes(" 64 mib "), Ok(64 << 20));
+        assert_eq!(parse_bytes("512MB"), Ok(512_000_000));
+        assert_eq!(parse_bytes("1g"), Ok(1 << 30));
+        assert_eq!(parse_bytes("8KiB"), Ok(8192));
+        assert_eq!(parse_bytes("0"), Ok(0));
+        // The largest count there is, and one unit past it.
+        assert_eq!(parse_bytes("18446744073709551615"), Ok(u64::MAX));
+        assert!(parse_bytes("18446744073709551616").is_err());
+        assert!(
+            parse_bytes("17179869184GiB")
+                .unwrap_err()
+                .contains("more bytes")
+        );
+        for bad in ["", "MiB", "-1", "1.5GiB", "64 TB", "64MiBs", "0x40"] {
+            let e = parse_bytes(bad).unwrap_err();
+            assert!(e.contains("e.g. 64MiB"), "{bad:?}: {e}");
+        }
+    }
 
     #[test]
     fn the_parts_stay_within_the_whole() {

@@ -84,12 +84,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "SPOOR_RETENTION_DAYS", value_name = "DAYS")]
     pub retention_days: Option<u32>,
 
-    /// Bytes this process may use for caches: SQLite's page caches, the
-    /// sessions fold's people in memory, the CRM's contacts. Nothing else
-    /// grows with load. More lets the pipeline keep up with more people
-    /// active at once; less costs it reads, not correctness
-    #[arg(long, global = true, env = "SPOOR_MEMORY_BUDGET", value_name = "BYTES",
-          default_value_t = spoor_store::budget::DEFAULT_MEMORY_BUDGET)]
+    /// Memory this process may use for caches (bytes, or e.g. 64MiB, 512MB,
+    /// 1GiB): SQLite's page caches, the sessions fold's people in memory, the
+    /// CRM's contacts. Nothing else grows with load. More lets the pipeline
+    /// keep up with more people active at once; less costs it reads, not
+    /// correctness
+    #[arg(long, global = true, env = "SPOOR_MEMORY_BUDGET", value_name = "SIZE",
+          default_value = "64MiB", value_parser = spoor_store::budget::parse_bytes)]
     pub memory_budget: u64,
 
     /// Minutes between runs of the metering cleanup job, which gives calls whose
