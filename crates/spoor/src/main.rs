@@ -26,6 +26,39 @@ use cli::{Cli, Command};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's defaults keep freed memory resident: arenas are committed
+/// eagerly, so a purge only marks pages free (`MADV_FREE`, still counted in
+/// RSS until the kernel needs them), and then only 10 ms (arenas: 100 ms)
+/// after the free. The pipeline frees a pass's worth of memory every pass, so
+/// under load the server's RSS sat 60 MB above what it held (measured:
+/// 180 MB against 118 MB with these two set, the same events per second).
+/// Set before the first allocation (a constructor: the runtime allocates
+/// before `main`), so that the first arena is not committed eagerly either;
+/// the option numbers are mimalloc v3's `mi_option_e` (the lock file pins
+/// that version).
+#[allow(unsafe_code)]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static RETURN_FREED_MEMORY: extern "C" fn() = return_freed_memory;
+
+extern "C" fn return_freed_memory() {
+    const ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
+    const PURGE_DELAY: std::ffi::c_int = 15;
+    // SAFETY: the declaration matches mimalloc.h's
+    // `void mi_option_set(mi_option_t option, long value)`.
+    #[allow(unsafe_code)]
+    unsafe extern "C" {
+        fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    }
+    // SAFETY: mi_option_set stores an integer in mimalloc's option table; it
+    // has no preconditions and is safe to call at any time.
+    #[allow(unsafe_code)]
+    unsafe {
+        mi_option_set(ARENA_EAGER_COMMIT, 0);
+        mi_option_set(PURGE_DELAY, 0);
+    }
+}
+
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
