@@ -1416,3 +1416,41 @@ async fn every_fold_after_kills_mid_pass_equals_a_rebuild_from_the_raw_events() 
         problems.join("\n")
     );
 }
+
+/// Ingestion comes first: the pipeline's thread runs in the idle scheduling
+/// class (it takes a small normal share back only after a long starvation,
+/// tested in `pipeline::priority`), and a watchdog thread runs beside it.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_pipeline_thread_runs_in_the_idle_class() {
+    let s = Spoor::start().await;
+    let pid = s.child.id();
+    let threads: Vec<(i32, String)> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| {
+            let tid: i32 = t.ok()?.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).ok()?;
+            Some((tid, comm.trim().to_string()))
+        })
+        .collect();
+    let pipeline = threads
+        .iter()
+        .find(|(_, name)| name == "spoor-pipeline")
+        .expect("a spoor-pipeline thread")
+        .0;
+    assert!(threads.iter().any(|(_, name)| name == "spoor-watchdog"));
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{pipeline}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let policy: i64 = rest.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+    assert_eq!(policy, i64::from(libc::SCHED_IDLE));
+    // The event writer, which answers every ingestion request, is not.
+    let writer = threads
+        .iter()
+        .find(|(_, n)| n == "spoor-writer")
+        .expect("a spoor-writer thread")
+        .0;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{writer}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let policy: i64 = rest.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+    assert_eq!(policy, i64::from(libc::SCHED_OTHER));
+}

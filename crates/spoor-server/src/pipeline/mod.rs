@@ -12,13 +12,15 @@
 //!   transaction can still come before.
 //! - A fold whose cursor is ahead of the others (`spoor rebuild` reset the
 //!   others, or it ran alone before) skips the events it has counted.
-//! - Ingestion comes first: the thread runs at a lower priority, so on a
-//!   saturated machine the pipeline falls behind (`spoor_pipeline_behind_*`,
-//!   and the dashboard says so) and catches up once the load eases.
+//! - Ingestion comes first: the thread runs in the idle scheduling class
+//!   ([`priority`]), so on a saturated machine the pipeline falls behind
+//!   (`spoor_pipeline_behind_*`, and the dashboard says so) and catches up once
+//!   the load eases; past a bound it takes a small share back.
 //! - Its memory is bounded: a pass holds at most [`PASS_EVENTS`] events, and
 //!   the folds' caches are sized from the memory budget.
 
 pub mod folds;
+pub mod priority;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +32,7 @@ use spoor_store::{Store, StoreError};
 
 use crate::background::{HeldLease, Stop, Worker};
 use crate::telemetry::{Metrics, StageLabel};
+use priority::Priority;
 
 pub use folds::{Crm, Friction, Metering, Rollups, Sessions};
 
@@ -44,9 +47,6 @@ pub const PASS_EVENTS: i64 = 2_000;
 const GATHER: Duration = Duration::from_millis(200);
 /// After a failed pass.
 const RETRY: Duration = Duration::from_secs(2);
-/// The nice value of the pipeline's thread: when the cores are busy, the
-/// kernel gives request handlers and the event writer the larger share.
-const PIPELINE_NICE: libc::c_int = 5;
 
 /// The setting that asks the fold `name` to start again from the first event
 /// (`spoor rebuild`).
@@ -328,39 +328,38 @@ pub fn run_to_end(store: &Store) -> Result<usize, StoreError> {
     }
 }
 
-/// The pipeline's thread.
-pub struct Pipeline(Worker);
+/// The pipeline's thread, and the watchdog of its share of the cores.
+pub struct Pipeline {
+    thread: Worker,
+    watchdog: Worker,
+}
 
 impl Pipeline {
     pub fn start(store: Store, node: String, lease: Duration, metrics: Arc<Metrics>) -> Pipeline {
-        Pipeline(Worker::spawn("spoor-pipeline".into(), move |stop| {
-            run(&store, node, lease, &metrics, stop)
-        }))
+        let priority = Priority::new();
+        let watchdog = priority.watchdog();
+        let thread = Worker::spawn("spoor-pipeline".into(), move |stop| {
+            run(&store, node, lease, &metrics, &priority, stop)
+        });
+        Pipeline { thread, watchdog }
     }
 
     /// Stops after the pass in progress and gives the lease up.
     pub fn stop(self) {
-        self.0.stop();
+        self.thread.stop();
+        self.watchdog.stop();
     }
 }
 
-/// Lowers this thread's scheduling priority (Linux: per thread). Best effort:
-/// a pipeline that keeps the normal priority still works.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS and a
-    // thread id changes only that thread's nice value.
-    #[allow(unsafe_code)]
-    unsafe {
-        let tid = libc::gettid();
-        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, PIPELINE_NICE) != 0 {
-            tracing::debug!("pipeline thread keeps its priority");
-        }
-    }
-}
-
-fn run(store: &Store, node: String, lease: Duration, metrics: &Metrics, stop: &Stop) {
-    lower_priority();
+fn run(
+    store: &Store,
+    node: String,
+    lease: Duration,
+    metrics: &Metrics,
+    priority: &Priority,
+    stop: &Stop,
+) {
+    priority.enter();
     let mut held = HeldLease::new(PIPELINE_LEASE.into(), node, lease);
     let mut folds = Folds::new(MemoryBudget::get());
     let mut was_held = false;
@@ -372,21 +371,25 @@ fn run(store: &Store, node: String, lease: Duration, metrics: &Metrics, stop: &S
         }
         was_held = holds;
         let wait = if holds {
+            priority.pass_started();
             let outcome = folds
                 .pass(store, metrics)
                 .and_then(|o| folds.after(store, &o).map(|()| o));
             match outcome {
                 Ok(o) => {
                     // Its own cursor: the stored ones are what it just wrote.
-                    if let Ok(backlog) = store.backlog_after(folds.cursor) {
+                    let backlog = store.backlog_after(folds.cursor).ok();
+                    if let Some(backlog) = &backlog {
                         metrics.pipeline_behind_events.set(backlog.events);
                         metrics
                             .pipeline_behind_seconds
                             .set(backlog.ms as f64 / 1000.0);
                     }
+                    priority.pass_ended(backlog.map(|b| b.ms));
                     if o.caught_up { GATHER } else { Duration::ZERO }
                 }
                 Err(e) => {
+                    priority.pass_ended(None);
                     // What it held may be part of what failed (an erasure
                     // refuses a pass): it reads from its stored cursors again.
                     folds.reset();
