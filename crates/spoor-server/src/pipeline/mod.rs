@@ -364,6 +364,7 @@ fn run(
     let mut folds = Folds::new(MemoryBudget::get());
     let mut was_held = false;
     loop {
+        priority.working();
         let holds = held.hold(store);
         if holds && !was_held {
             // Another node may have run passes while this one did not hold it.
@@ -371,7 +372,6 @@ fn run(
         }
         was_held = holds;
         let wait = if holds {
-            priority.pass_started();
             let outcome = folds
                 .pass(store, metrics)
                 .and_then(|o| folds.after(store, &o).map(|()| o));
@@ -400,6 +400,7 @@ fn run(
         } else {
             held.retry_every()
         };
+        priority.resting(wait);
         if !stop.rest(wait) {
             break;
         }

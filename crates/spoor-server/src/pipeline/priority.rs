@@ -8,11 +8,13 @@
 //! half rate unchanged (docs/performance.md, the fifth sitting).
 //!
 //! Left there, a machine saturated for long would starve derived views for as
-//! long. So once the oldest unread event is older than [`STARVED`], or a pass
-//! has taken longer than that, the thread goes back to a normal class at nice
-//! [`LOW_NICE`] (about a tenth of a core against one busy thread), and back to
-//! the idle class once it has caught up to within [`RELAXED`]. A watchdog
-//! thread makes the first move when a pass cannot finish to make it itself.
+//! long. So once the oldest unread event is older than [`STARVED`], or the
+//! thread has been kept from running for longer than that (a pass that has
+//! not finished, or a rest that ended and was not followed by work), it goes
+//! back to a normal class at nice [`LOW_NICE`] (about a tenth of a core against
+//! one busy thread), and back to the idle class once it has caught up to
+//! within [`RELAXED`]. A watchdog thread makes the move a starved thread
+//! cannot make itself.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, Ordering};
@@ -42,8 +44,8 @@ pub enum Class {
 }
 
 /// The class the thread should be in: `behind_ms` is the age of the oldest
-/// unread event (0 when caught up), `pass_ms` how long the pass in progress
-/// has run (0 between passes).
+/// unread event (0 when caught up), `pass_ms` how long the thread has been
+/// due to work without finishing it (0 when resting or just begun).
 pub fn class_for(current: Class, behind_ms: i64, pass_ms: i64) -> Class {
     let starved = i64::try_from(STARVED.as_millis()).unwrap_or(i64::MAX);
     let relaxed = i64::try_from(RELAXED.as_millis()).unwrap_or(i64::MAX);
@@ -61,8 +63,9 @@ pub struct Priority {
     /// The pipeline thread's id (0 until it has started).
     tid: AtomicI32,
     low: AtomicBool,
-    /// When the pass in progress started, in ms since the epoch (0: none).
-    pass_started: AtomicI64,
+    /// When the thread was last due to work, in ms since the epoch: the
+    /// start of the pass in progress, or the end of the rest it is in.
+    due: AtomicI64,
 }
 
 impl Priority {
@@ -70,7 +73,7 @@ impl Priority {
         Arc::new(Priority {
             tid: AtomicI32::new(0),
             low: AtomicBool::new(false),
-            pass_started: AtomicI64::new(0),
+            due: AtomicI64::new(i64::MAX),
         })
     }
 
@@ -86,24 +89,31 @@ impl Priority {
         self.apply(Class::Idle);
     }
 
-    pub fn pass_started(&self) {
-        self.pass_started.store(now_ms().max(1), Ordering::Relaxed);
+    /// The thread starts work (a pass, or holding its lease).
+    pub fn working(&self) {
+        self.due.store(now_ms(), Ordering::Relaxed);
     }
 
     /// After a pass, with the backlog's age then (`None`: not known).
     pub fn pass_ended(&self, behind_ms: Option<i64>) {
-        self.pass_started.store(0, Ordering::Relaxed);
         if let Some(behind) = behind_ms {
             self.settle(behind, 0);
         }
     }
 
-    /// The watchdog's look: a pass that has run for longer than [`STARVED`]
-    /// cannot finish to raise the thread's share itself.
+    /// The thread rests for `wait`: it is due again at its end.
+    pub fn resting(&self, wait: Duration) {
+        let wait = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+        self.due
+            .store(now_ms().saturating_add(wait), Ordering::Relaxed);
+    }
+
+    /// The watchdog's look: a thread kept from running for longer than
+    /// [`STARVED`] past when it was due cannot raise its share itself.
     fn watch(&self) {
-        let started = self.pass_started.load(Ordering::Relaxed);
-        if started > 0 {
-            self.settle(0, now_ms().saturating_sub(started));
+        let late = now_ms().saturating_sub(self.due.load(Ordering::Relaxed));
+        if late > 0 {
+            self.settle(0, late);
         }
     }
 
@@ -205,9 +215,9 @@ mod tests {
             i64::from(libc::SCHED_IDLE)
         );
         assert_eq!(priority.class(), Class::Idle);
-        // A pass that started longer ago than STARVED: the watchdog's look.
+        // Due to work longer ago than STARVED: the watchdog's look.
         let long_ago = now_ms() - STARVED.as_millis() as i64 - 1_000;
-        priority.pass_started.store(long_ago, Ordering::Relaxed);
+        priority.due.store(long_ago, Ordering::Relaxed);
         priority.watch();
         assert_eq!(priority.class(), Class::Low);
         assert_eq!(
@@ -221,10 +231,19 @@ mod tests {
             thread_policy_and_nice(pid, tid).unwrap().0,
             i64::from(libc::SCHED_IDLE)
         );
-        // A pass that has just started is left alone.
-        priority.pass_started();
+        // Work that has just started, or a rest, is left alone.
+        priority.working();
+        priority.watch();
+        priority.resting(Duration::from_secs(60));
         priority.watch();
         assert_eq!(priority.class(), Class::Idle);
+        // A rest that ended longer ago than STARVED with no work after it.
+        priority.resting(Duration::ZERO);
+        priority
+            .due
+            .fetch_sub(STARVED.as_millis() as i64 + 1, Ordering::Relaxed);
+        priority.watch();
+        assert_eq!(priority.class(), Class::Low);
         done.send(()).unwrap();
         thread.join().unwrap();
     }
