@@ -25,8 +25,8 @@ const LOG_ROWS: i64 = 50;
 pub async fn list(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         let role = access.role;
         let mut rules = app.store.alert_rules(Some(id))?;
@@ -69,10 +69,10 @@ fn rule_of(app: &App, project_id: i64, rule: i64) -> Result<AlertRule, ApiError>
 
 pub async fn create(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path(id): Path<i64>,
+    access: ProjectWrite,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     let fields: RuleFields = body::parse_json(&bytes)?;
     if fields.name.is_none() || fields.kind.is_none() {
         return Err(ApiError::BadRequest(
@@ -121,10 +121,11 @@ fn fresh_watermark(app: &App, kind: &str, now: i64) -> Result<i64, ApiError> {
 
 pub async fn update(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, rule)): Path<(i64, i64)>,
+    access: ProjectWrite,
+    Path((_, rule)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let fields: RuleFields = body::parse_json(&bytes)?;
     blocking(move || {
         let current = rule_of(&app, id, rule)?;
@@ -142,9 +143,10 @@ pub async fn update(
 
 pub async fn delete(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, rule)): Path<(i64, i64)>,
+    access: ProjectWrite,
+    Path((_, rule)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         rule_of(&app, id, rule)?;
         app.store.delete_alert_rule(rule)?;
@@ -155,9 +157,10 @@ pub async fn delete(
 
 pub async fn test(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, rule)): Path<(i64, i64)>,
+    access: ProjectWrite,
+    Path((_, rule)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         let rule = rule_of(&app, id, rule)?;
         let queued = crate::alerts::queue_test(&app.store, &rule, spoor_core::time::now_ms())?;

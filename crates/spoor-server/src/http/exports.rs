@@ -187,9 +187,9 @@ pub async fn create(
 
 pub async fn list(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         let jobs = app.store.export_jobs(id, LIST_ROWS)?;
         Ok(Json(
@@ -208,17 +208,19 @@ fn job_of(app: &App, project: i64, job: i64) -> Result<ExportJob, ApiError> {
 
 pub async fn one(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path((id, job)): Path<(i64, i64)>,
+    access: ProjectRead,
+    Path((_, job)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || Ok(Json(shown(&job_of(&app, id, job)?)))).await
 }
 
 pub async fn download(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path((id, job)): Path<(i64, i64)>,
+    access: ProjectRead,
+    Path((_, job)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     let app2 = app.clone();
     let job = blocking(move || job_of(&app2, id, job)).await?;
     let Some(key) = job.file_key.clone().filter(|_| job.status == COMPLETED) else {
@@ -238,9 +240,10 @@ pub async fn download(
 
 pub async fn delete(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, job)): Path<(i64, i64)>,
+    access: ProjectWrite,
+    Path((_, job)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
+    let id = access.project.id;
     let app2 = app.clone();
     let freed = blocking(move || Ok(app2.store.delete_export_job(id, job)?)).await?;
     app.files.delete_all(&freed.file_keys).await;
@@ -293,8 +296,8 @@ fn shown_schedule(s: &ReportSchedule, may_change: bool) -> Value {
 pub async fn schedules(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         let role = access.role;
         let list = app.store.schedules(Some(id))?;
@@ -307,10 +310,10 @@ pub async fn schedules(
 
 pub async fn create_schedule(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path(id): Path<i64>,
+    access: ProjectWrite,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     let r: ScheduleRequest = body::parse_json(&bytes)?;
     let cadence = r.cadence.clone().unwrap_or_default();
     if cadence != "weekly" && cadence != "monthly" {
@@ -384,9 +387,10 @@ pub async fn create_schedule(
 
 pub async fn delete_schedule(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, sid)): Path<(i64, i64)>,
+    access: ProjectWrite,
+    Path((_, sid)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         if app.store.delete_schedule(id, sid)? {
             Ok(StatusCode::NO_CONTENT)
@@ -403,9 +407,10 @@ pub async fn delete_schedule(
 /// would cover; the schedule's own times do not move.
 pub async fn run_schedule(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, sid)): Path<(i64, i64)>,
+    access: ProjectWrite,
+    Path((_, sid)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     let app2 = app.clone();
     let job = blocking(move || {
         let s = app2

@@ -111,9 +111,9 @@ where
 pub async fn friction_report(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     report(app, access, id, p, |app, f| {
         Ok(json!(app.store.friction_report(&f)?))
     })
@@ -123,9 +123,9 @@ pub async fn friction_report(
 pub async fn friction_sessions(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     if p.kind.as_deref().is_none_or(|k| k == "click") {
         return Err(ApiError::BadRequest(
             "`kind` is required: rage_click, dead_click or form_error".into(),
@@ -161,9 +161,9 @@ fn status(p: &ReportParams) -> Result<IssueStatus, ApiError> {
 pub async fn errors(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let status = status(&p)?;
     report(app, access, id, p, move |app, f| {
         let (issues, series) = app.store.errors_report(&f, status, false)?;
@@ -176,9 +176,10 @@ pub async fn errors(
 pub async fn error_issue(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path((id, fingerprint)): Path<(i64, String)>,
+    Path((_, fingerprint)): Path<(i64, String)>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     report(app, access, id, p, move |app, f| {
         one_issue(app, f, &fingerprint)
     })
@@ -203,10 +204,11 @@ struct IssueChange {
 
 pub async fn update_issue(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, fingerprint)): Path<(i64, String)>,
+    access: ProjectWrite,
+    Path((_, fingerprint)): Path<(i64, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let change: IssueChange = body::parse_json(&bytes)?;
     let resolved_at = match change.status.as_str() {
         "resolved" => Some(spoor_core::time::now_ms()),
@@ -238,9 +240,9 @@ pub async fn update_issue(
 pub async fn heatmap_pages(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     report(app, access, id, p, |app, f| {
         let mut pages = app.store.page_totals(&f)?;
         pages.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then_with(|| a.0.cmp(&b.0)));
@@ -259,9 +261,9 @@ pub async fn heatmap_pages(
 pub async fn heatmap(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
     Query(mut p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let Some(page) = p.page.clone().filter(|s| !s.trim().is_empty()) else {
         return Err(ApiError::BadRequest(
             "`page` is required: a path such as /pricing or a pattern such as /property/*".into(),
@@ -310,9 +312,9 @@ pub async fn heatmap(
 pub async fn vitals(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
     Query(p): Query<ReportParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     report(app, access, id, p, |app, f| {
         Ok(json!(app.store.vitals_report(&f)?))
     })

@@ -114,9 +114,9 @@ pub async fn rename(
 
 pub async fn keys(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || Ok(Json(json!({ "keys": app.store.keys_of_project(id)? })))).await
 }
 
@@ -239,9 +239,9 @@ struct RetentionBody {
 /// are kept (0: for ever).
 pub async fn retention(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || Ok(Json(json!({ "days": app.store.project_retention(id)? })))).await
 }
 

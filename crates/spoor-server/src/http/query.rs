@@ -64,10 +64,10 @@ fn range(p: &OverviewParams, now: i64) -> Result<(i64, i64, i64), ApiError> {
 
 pub async fn overview(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
     Query(p): Query<OverviewParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let now = spoor_core::time::now_ms();
     let (from, to, bucket_ms) = range(&p, now)?;
     blocking(move || {
@@ -125,9 +125,9 @@ fn given(v: Option<String>) -> Option<String> {
 pub async fn events(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path(id): Path<i64>,
     Query(p): Query<EventsParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let limit = p.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::BadRequest(format!(
@@ -171,8 +171,9 @@ pub async fn events(
 pub async fn event(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Path((id, seq)): Path<(i64, i64)>,
+    Path((_, seq)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         let project = access.project;
         let e = app
@@ -197,10 +198,10 @@ pub struct SessionsParams {
 /// counts, and the device, place and address of its first event.
 pub async fn sessions(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
     Query(p): Query<SessionsParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let limit = p.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::BadRequest(format!(

@@ -81,10 +81,10 @@ fn text(v: Option<String>) -> Option<String> {
 
 pub async fn list(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let limit = p.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) || p.offset.is_some_and(|o| o < 0) {
         return Err(ApiError::BadRequest(
@@ -186,9 +186,10 @@ fn mark(e: &spoor_core::Event) -> Option<Value> {
 
 pub async fn one(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path((id, rid)): Path<(i64, i64)>,
+    access: ProjectRead,
+    Path((_, rid)): Path<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         let r = recording_of(&app, id, rid)?;
         let events = app.store.events(&EventQuery {
@@ -217,9 +218,10 @@ pub async fn one(
 
 pub async fn replay(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path((id, rid)): Path<(i64, i64)>,
+    access: ProjectRead,
+    Path((_, rid)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     let app2 = app.clone();
     let (r, chunks) = blocking(move || {
         let r = recording_of(&app2, id, rid)?;
@@ -432,9 +434,10 @@ async fn read_bounded(app: &App, key: &str, max: usize) -> Result<Bytes, ApiErro
 
 pub async fn delete(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, rid)): Path<(i64, i64)>,
+    access: ProjectWrite,
+    Path((_, rid)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
+    let id = access.project.id;
     let app2 = app.clone();
     let freed = blocking(move || {
         recording_of(&app2, id, rid)?;
@@ -455,10 +458,10 @@ pub struct ShotParams {
 
 pub async fn screenshots(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
     Query(p): Query<ShotParams>,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let filter = ScreenshotFilter {
         project_id: id,
         page: text(p.page),
@@ -482,9 +485,10 @@ pub async fn screenshots(
 
 pub async fn screenshot_image(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path((id, sid)): Path<(i64, i64)>,
+    access: ProjectRead,
+    Path((_, sid)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     let app2 = app.clone();
     let shot = blocking(move || {
         app2.store
@@ -554,9 +558,9 @@ pub fn session_links(
 
 pub async fn storage(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || {
         let mut used = app.store.storage_use(id)?;
         used.quota_bytes = super::uploads::quota_of(&app, id)?;
@@ -572,10 +576,10 @@ pub struct QuotaBody {
 
 pub async fn set_storage(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path(id): Path<i64>,
+    access: ProjectWrite,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let b: QuotaBody = body::parse_json(&bytes)
         .map_err(|_| ApiError::BadRequest("send {\"quota_bytes\": N} (0 for no limit)".into()))?;
     if b.quota_bytes < 0 {

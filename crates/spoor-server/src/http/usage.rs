@@ -31,9 +31,9 @@ use crate::telemetry::OutcomeLabel;
 
 pub async fn widgets(
     State(app): State<Arc<App>>,
-    _access: ProjectRead,
-    Path(id): Path<i64>,
+    access: ProjectRead,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     blocking(move || Ok(Json(json!({ "widgets": app.store.widgets(Some(id))? })))).await
 }
 
@@ -49,10 +49,10 @@ pub struct NewWidget {
 
 pub async fn create_widget(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path(id): Path<i64>,
+    access: ProjectWrite,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let id = access.project.id;
     let new: NewWidget = body::parse_json(&bytes)?;
     blocking(move || {
         let widget = Widget::new(
@@ -79,10 +79,11 @@ pub struct WidgetUpdate {
 
 pub async fn update_widget(
     State(app): State<Arc<App>>,
-    _access: ProjectWrite,
-    Path((id, widget_id)): Path<(i64, String)>,
+    access: ProjectWrite,
+    Path((_, widget_id)): Path<(i64, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let id = access.project.id;
     let update: WidgetUpdate = body::parse_json(&bytes)?;
     blocking(move || {
         let missing =
