@@ -115,6 +115,16 @@ impl App {
         self.loopback_only.load(Ordering::Relaxed)
     }
 
+    /// A project's file quota in bytes (0: none): its own, else the server's
+    /// default. Here, not with the uploads that enforce it, because the
+    /// storage-use answer shows it too.
+    pub fn file_quota(&self, project_id: i64) -> Result<i64, spoor_store::StoreError> {
+        Ok(self
+            .store
+            .file_quota(project_id)?
+            .unwrap_or(self.config.uploads.default_quota_bytes))
+    }
+
     /// Runs a call that waits on the network (the store on PostgreSQL, Redis) on
     /// this worker, telling the runtime that it blocks: other tasks move to
     /// another worker meanwhile, and a client that drives a runtime of its own may

@@ -12,6 +12,11 @@ use axum::response::{IntoResponse, Response};
 use super::error::ApiError;
 use crate::app::App;
 
+/// Where the dashboard API serves a screenshot's image.
+pub fn screenshot_url(s: &spoor_store::files::Screenshot) -> String {
+    format!("/api/projects/{}/screenshots/{}/image", s.project_id, s.id)
+}
+
 /// Nothing in a served file may load, run or frame anything.
 const FILE_CSP: &str = "default-src 'none'; sandbox";
 

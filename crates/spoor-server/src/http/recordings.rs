@@ -21,22 +21,19 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use spoor_core::limits::BoundedRead;
 use spoor_core::replay::EventsScanner;
-use spoor_store::files::{Recording, RecordingFilter, Screenshot, ScreenshotFilter, VIDEO};
+use spoor_store::files::{Recording, RecordingFilter, ScreenshotFilter, VIDEO};
 use spoor_store::{EventFilter, EventQuery};
 
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
 use super::error::ApiError;
+use super::file_answer::screenshot_url;
 use crate::app::App;
 
 const DAY: i64 = spoor_store::friction::DAY_MS;
 /// Marks a player's timeline shows at most.
 const MARKS: u32 = 2_000;
-
-pub fn screenshot_url(s: &Screenshot) -> String {
-    format!("/api/projects/{}/screenshots/{}/image", s.project_id, s.id)
-}
 
 fn shown(r: &Recording) -> Value {
     let mut v = json!(r);
@@ -563,7 +560,7 @@ pub async fn storage(
     let id = access.project.id;
     blocking(move || {
         let mut used = app.store.storage_use(id)?;
-        used.quota_bytes = super::uploads::quota_of(&app, id)?;
+        used.quota_bytes = app.file_quota(id)?;
         Ok(Json(json!(used)))
     })
     .await

@@ -37,14 +37,6 @@ const FORM_OVERHEAD: u64 = 64 * 1024;
 /// Text fields a form may carry.
 const MAX_FIELDS: usize = 32;
 
-/// A project's quota in bytes (0: none): its own, else the server's default.
-pub(crate) fn quota_of(app: &App, project_id: i64) -> Result<i64, ApiError> {
-    Ok(app
-        .store
-        .file_quota(project_id)?
-        .unwrap_or(app.config.uploads.default_quota_bytes))
-}
-
 fn over_quota(used: i64, quota: i64) -> ApiError {
     ApiError::Forbidden(format!(
         "the project's file storage quota of {quota} bytes is used up ({used} bytes stored); \
@@ -94,7 +86,7 @@ async fn discard_file(app: &Arc<App>, key: String) {
 async fn check_room(app: &Arc<App>, project_id: i64, bytes: i64) -> Result<i64, ApiError> {
     let app2 = app.clone();
     super::blocking(move || {
-        let quota = quota_of(&app2, project_id)?;
+        let quota = app2.file_quota(project_id)?;
         let used = app2.store.storage_use(project_id)?.used_bytes;
         if quota > 0 && used + bytes > quota {
             return Err(over_quota(used, quota));
@@ -417,7 +409,7 @@ pub async fn screenshot(
             return Err(over_quota(used, quota));
         }
     };
-    let url = super::recordings::screenshot_url(&shot);
+    let url = super::file_answer::screenshot_url(&shot);
     let mut shown = json!(shot);
     shown["screenshot_url"] = url.into();
     shown["created_at"] = spoor_core::time::format_iso(shot.created_at).into();
