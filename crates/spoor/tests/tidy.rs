@@ -1,6 +1,8 @@
 //! House rules checked over the source tree: every Rust module starts with a `//!`
-//! comment saying what it is for.
+//! comment saying what it is for, and the server's modules gain no new import
+//! circles.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -43,4 +45,143 @@ fn every_module_starts_with_a_doc_comment() {
         .map(|f| f.strip_prefix(&root).unwrap_or(f).display().to_string())
         .collect();
     assert!(missing.is_empty(), "modules without a //! doc: {missing:?}");
+}
+
+/// The server's modules, by path (`http::caller`), with the modules each one
+/// names through `crate::` or `super::` outside its tests.
+fn server_imports() -> BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spoor-server/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut modules = BTreeMap::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap().with_extension("");
+        let mut parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+            parts.pop();
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("").to_string();
+        modules.insert(parts.join("::"), code);
+    }
+    let names: BTreeSet<String> = modules.keys().cloned().collect();
+    let mut edges = BTreeMap::new();
+    for (name, code) in &modules {
+        let mut targets = BTreeSet::new();
+        let bytes = code.as_bytes();
+        for start in code
+            .match_indices("crate::")
+            .chain(code.match_indices("super::"))
+        {
+            let at = start.0;
+            if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+                continue;
+            }
+            let path: String = code[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let mut segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+            let mut base: Vec<&str> = Vec::new();
+            if segs.first() == Some(&"super") {
+                base = name.split("::").filter(|s| !s.is_empty()).collect();
+                while segs.first() == Some(&"super") {
+                    base.pop();
+                    segs.remove(0);
+                }
+            } else {
+                segs.remove(0);
+            }
+            // The longest prefix that names a module.
+            let target = (1..=segs.len()).rev().find_map(|n| {
+                let m = base
+                    .iter()
+                    .chain(&segs[..n])
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("::");
+                names.contains(&m).then_some(m)
+            });
+            if let Some(t) = target {
+                let nested =
+                    t.starts_with(&format!("{name}::")) || name.starts_with(&format!("{t}::"));
+                if &t != name && !nested && !name.is_empty() {
+                    targets.insert(t);
+                }
+            }
+        }
+        edges.insert(name.clone(), targets);
+    }
+    edges
+}
+
+/// The modules that reach each other (strongly connected, more than one).
+fn circles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<BTreeSet<String>> {
+    let reach = |from: &String| {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.clone()];
+        while let Some(m) = todo.pop() {
+            for t in edges.get(&m).into_iter().flatten() {
+                if seen.insert(t.clone()) {
+                    todo.push(t.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reached: BTreeMap<&String, BTreeSet<String>> =
+        edges.keys().map(|m| (m, reach(m))).collect();
+    let mut out: Vec<BTreeSet<String>> = Vec::new();
+    for (m, r) in &reached {
+        if !r.contains(*m) || out.iter().any(|c| c.contains(*m)) {
+            continue;
+        }
+        let circle: BTreeSet<String> = r
+            .iter()
+            .filter(|o| reached.get(o).is_some_and(|back| back.contains(*m)))
+            .cloned()
+            .collect();
+        out.push(circle);
+    }
+    out
+}
+
+/// Modules that import each other cannot be read or moved one at a time. The
+/// one circle left (the app's state, its configuration, the callers' checks
+/// and the rate limits, which all hold or take `App`) may shrink but not
+/// grow, and no other may form.
+#[test]
+fn the_server_gains_no_import_circles() {
+    let edges = server_imports();
+    assert!(
+        edges.len() > 40,
+        "found only {} server modules",
+        edges.len()
+    );
+    assert!(
+        edges["http::recordings"].contains("http::file_answer"),
+        "the import reader finds `super::` paths: {:?}",
+        edges["http::recordings"]
+    );
+    let known: BTreeSet<String> = [
+        "app",
+        "config",
+        "http::account",
+        "http::auth",
+        "http::body",
+        "http::caller",
+        "ratelimit",
+        "scheduler",
+    ]
+    .map(String::from)
+    .into();
+    for circle in circles(&edges) {
+        assert!(
+            circle.is_subset(&known),
+            "modules that import each other: {circle:?}"
+        );
+    }
 }
