@@ -1417,6 +1417,15 @@ async fn every_fold_after_kills_mid_pass_equals_a_rebuild_from_the_raw_events() 
     );
 }
 
+/// A thread's scheduling policy: the 41st field of its `/proc` stat, counted
+/// after the command name (in parentheses, and free to hold spaces).
+#[cfg(target_os = "linux")]
+fn thread_policy(pid: u32, tid: i32) -> i64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split(' ').nth(41 - 3).unwrap().parse().unwrap()
+}
+
 /// Ingestion comes first: the pipeline's thread runs in the idle scheduling
 /// class (it takes a small normal share back only after a long starvation,
 /// tested in `pipeline::priority`), and a watchdog thread runs beside it.
@@ -1433,24 +1442,21 @@ async fn the_pipeline_thread_runs_in_the_idle_class() {
             Some((tid, comm.trim().to_string()))
         })
         .collect();
-    let pipeline = threads
-        .iter()
-        .find(|(_, name)| name == "spoor-pipeline")
-        .expect("a spoor-pipeline thread")
-        .0;
-    assert!(threads.iter().any(|(_, name)| name == "spoor-watchdog"));
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{pipeline}/stat")).unwrap();
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let policy: i64 = rest.split(' ').nth(41 - 3).unwrap().parse().unwrap();
-    assert_eq!(policy, i64::from(libc::SCHED_IDLE));
+    let named = |name: &str| {
+        threads
+            .iter()
+            .find(|(_, n)| n == name)
+            .unwrap_or_else(|| panic!("a {name} thread in {threads:?}"))
+            .0
+    };
+    named("spoor-watchdog");
+    assert_eq!(
+        thread_policy(pid, named("spoor-pipeline")),
+        i64::from(libc::SCHED_IDLE)
+    );
     // The event writer, which answers every ingestion request, is not.
-    let writer = threads
-        .iter()
-        .find(|(_, n)| n == "spoor-writer")
-        .expect("a spoor-writer thread")
-        .0;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{writer}/stat")).unwrap();
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let policy: i64 = rest.split(' ').nth(41 - 3).unwrap().parse().unwrap();
-    assert_eq!(policy, i64::from(libc::SCHED_OTHER));
+    assert_eq!(
+        thread_policy(pid, named("spoor-writer")),
+        i64::from(libc::SCHED_OTHER)
+    );
 }

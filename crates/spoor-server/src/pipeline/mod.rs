@@ -378,18 +378,16 @@ fn run(
             match outcome {
                 Ok(o) => {
                     // Its own cursor: the stored ones are what it just wrote.
-                    let backlog = store.backlog_after(folds.cursor).ok();
-                    if let Some(backlog) = &backlog {
+                    if let Ok(backlog) = store.backlog_after(folds.cursor) {
                         metrics.pipeline_behind_events.set(backlog.events);
                         metrics
                             .pipeline_behind_seconds
                             .set(backlog.ms as f64 / 1000.0);
+                        priority.pass_ended(backlog.ms);
                     }
-                    priority.pass_ended(backlog.map(|b| b.ms));
                     if o.caught_up { GATHER } else { Duration::ZERO }
                 }
                 Err(e) => {
-                    priority.pass_ended(None);
                     // What it held may be part of what failed (an erasure
                     // refuses a pass): it reads from its stored cursors again.
                     folds.reset();

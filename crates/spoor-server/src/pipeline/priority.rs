@@ -44,14 +44,14 @@ pub enum Class {
 }
 
 /// The class the thread should be in: `behind_ms` is the age of the oldest
-/// unread event (0 when caught up), `pass_ms` how long the thread has been
+/// unread event (0 when caught up), `late_ms` how long the thread has been
 /// due to work without finishing it (0 when resting or just begun).
-pub fn class_for(current: Class, behind_ms: i64, pass_ms: i64) -> Class {
+pub fn class_for(current: Class, behind_ms: i64, late_ms: i64) -> Class {
     let starved = i64::try_from(STARVED.as_millis()).unwrap_or(i64::MAX);
     let relaxed = i64::try_from(RELAXED.as_millis()).unwrap_or(i64::MAX);
-    if behind_ms > starved || pass_ms > starved {
+    if behind_ms > starved || late_ms > starved {
         Class::Low
-    } else if behind_ms < relaxed && pass_ms <= starved {
+    } else if behind_ms < relaxed {
         Class::Idle
     } else {
         current
@@ -94,11 +94,9 @@ impl Priority {
         self.due.store(now_ms(), Ordering::Relaxed);
     }
 
-    /// After a pass, with the backlog's age then (`None`: not known).
-    pub fn pass_ended(&self, behind_ms: Option<i64>) {
-        if let Some(behind) = behind_ms {
-            self.settle(behind, 0);
-        }
+    /// After a pass, with the backlog's age then.
+    pub fn pass_ended(&self, behind_ms: i64) {
+        self.settle(behind_ms, 0);
     }
 
     /// The thread rests for `wait`: it is due again at its end.
@@ -117,9 +115,9 @@ impl Priority {
         }
     }
 
-    fn settle(&self, behind_ms: i64, pass_ms: i64) {
+    fn settle(&self, behind_ms: i64, late_ms: i64) {
         let current = self.class();
-        let wanted = class_for(current, behind_ms, pass_ms);
+        let wanted = class_for(current, behind_ms, late_ms);
         if wanted != current {
             self.apply(wanted);
         }
@@ -225,7 +223,7 @@ mod tests {
             (i64::from(libc::SCHED_OTHER), i64::from(LOW_NICE))
         );
         // Caught up: back to the idle class.
-        priority.pass_ended(Some(0));
+        priority.pass_ended(0);
         assert_eq!(priority.class(), Class::Idle);
         assert_eq!(
             thread_policy_and_nice(pid, tid).unwrap().0,
@@ -252,7 +250,7 @@ mod tests {
     fn the_class_follows_the_backlog_with_hysteresis_and_bounds_on_both_sides() {
         let starved = STARVED.as_millis() as i64;
         let relaxed = RELAXED.as_millis() as i64;
-        // (current, behind, pass) -> wanted
+        // (current, behind, late) -> wanted
         let cases = [
             (Class::Idle, 0, 0, Class::Idle),
             (Class::Idle, starved, 0, Class::Idle),
@@ -267,11 +265,11 @@ mod tests {
             (Class::Low, i64::MAX, i64::MAX, Class::Low),
             (Class::Idle, i64::MIN, 0, Class::Idle),
         ];
-        for (current, behind, pass, wanted) in cases {
+        for (current, behind, late, wanted) in cases {
             assert_eq!(
-                class_for(current, behind, pass),
+                class_for(current, behind, late),
                 wanted,
-                "{current:?}, behind {behind} ms, pass {pass} ms"
+                "{current:?}, behind {behind} ms, late {late} ms"
             );
         }
     }
