@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use axum::http::{HeaderMap, header};
 use serde::Deserialize;
 use spoor_core::Enrichment;
 use spoor_core::useragent::{self, Agent};
@@ -177,6 +178,32 @@ impl Enricher {
     }
 }
 
+/// The agent a request's own `User-Agent` speaks for: the end user's browser
+/// when a browser sent the request, nobody (`""`) when a back end did.
+///
+/// Bot detection is about the person browsing, so a message's
+/// `context.userAgent` comes first, and the request's header stands in only
+/// for a browser's own request. A back end that relays its users' events posts
+/// with an HTTP library (python-requests, axios, node-fetch, Go's client, curl),
+/// whose agent says nothing about the user and which bot lists flag: read, it
+/// would hide every person, session and order the back end reports.
+///
+/// Browsers mark their requests: every fetch, XHR and beacon of a current
+/// browser carries `Sec-Fetch-Mode`, and a cross-origin POST (the SDK's case on
+/// older browsers too) carries `Origin`. HTTP libraries send neither unless
+/// told to.
+pub fn request_agent(headers: &HeaderMap) -> &str {
+    let from_browser =
+        headers.contains_key("sec-fetch-mode") || headers.contains_key(header::ORIGIN);
+    if !from_browser {
+        return "";
+    }
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 /// Remembers the last agent and place looked up: the messages of one request
 /// nearly always share both, so each is looked up once per request.
 #[derive(Default)]
@@ -198,5 +225,60 @@ impl RequestMemo {
             self.place = Some((ip, enricher.locate(ip)));
         }
         &self.place.as_ref().expect("just set").1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, value.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn the_request_agent_speaks_for_a_browser_only() {
+        // A browser's request, marked either way, and both.
+        for marks in [
+            &[("sec-fetch-mode", "cors")][..],
+            &[("origin", "https://shop.example")],
+            &[("sec-fetch-mode", "no-cors"), ("origin", "null")],
+        ] {
+            let mut pairs = vec![("user-agent", CHROME)];
+            pairs.extend_from_slice(marks);
+            assert_eq!(request_agent(&headers(&pairs)), CHROME, "{marks:?}");
+        }
+        // Back ends' libraries: their agent is nobody's browser.
+        for library in [
+            "python-requests/2.31.0",
+            "axios/1.6.2",
+            "node-fetch",
+            "Go-http-client/1.1",
+            "curl/8.5.0",
+            CHROME,
+        ] {
+            assert_eq!(request_agent(&headers(&[("user-agent", library)])), "");
+        }
+        // A browser's request without an agent, and nothing at all.
+        assert_eq!(
+            request_agent(&headers(&[("origin", "https://a.example")])),
+            ""
+        );
+        assert_eq!(request_agent(&HeaderMap::new()), "");
+    }
+
+    #[test]
+    fn libraries_agents_would_be_flagged_as_bots() {
+        // Why the header is not read from back ends: the bot lists know them.
+        for library in ["python-requests/2.31.0", "curl/8.5.0", "Go-http-client/1.1"] {
+            assert!(useragent::parse(library).is_bot, "{library}");
+        }
+        assert!(!useragent::parse("").is_bot);
     }
 }

@@ -27,6 +27,9 @@ const DAY_MS: f64 = 86_400_000.0;
 /// Half-lives a project may set, in days (or 0: scores never decay). The
 /// bound keeps the scale factor within an f64 for a century.
 const HALF_LIFE_DAYS: (f64, f64) = (7.0, 3650.0);
+/// The spellings one rule or weight may answer to: enough for a seed's name,
+/// Segment's, and a team's own.
+const MAX_EVENT_NAMES: usize = 16;
 
 /// The default configuration: seed 003's statuses, flow and events table,
 /// and seed 000's weights.
@@ -62,7 +65,7 @@ fn default_lead_source() -> String {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    pub event: String,
+    pub event: Names,
     /// The timeline's text; `{a|b}` is the first of the properties a, b the
     /// event has (left out when it has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,30 +74,53 @@ pub struct Rule {
     pub set_status: Option<String>,
     /// Contact fields set from the first of these properties the event has.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub set: BTreeMap<Field, Props>,
+    pub set: BTreeMap<Field, Names>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub increment: Vec<Counter>,
     /// Adds the first of these properties (a number) to total revenue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub add_revenue: Option<Props>,
+    pub add_revenue: Option<Names>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskTemplate>,
 }
 
-/// One property name or a list of them, first present wins.
+/// One name or a list of them: the properties a value is read from (the first
+/// present wins), or the event names a rule or a weight answers to (any of
+/// them: `["property_view", "Property Viewed"]` takes both the seed's and
+/// Segment's spelling of one event).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
-pub enum Props {
+pub enum Names {
     One(String),
     Many(Vec<String>),
 }
 
-impl Props {
-    fn names(&self) -> &[String] {
+impl Names {
+    pub fn names(&self) -> &[String] {
         match self {
-            Props::One(n) => std::slice::from_ref(n),
-            Props::Many(ns) => ns,
+            Names::One(n) => std::slice::from_ref(n),
+            Names::Many(ns) => ns,
         }
+    }
+
+    /// Whether `name` is one of them.
+    pub fn has(&self, name: &str) -> bool {
+        self.names().iter().any(|n| n == name)
+    }
+
+    /// What a settings check says of them: a name is needed, each must say
+    /// something, and a list is short (every event is matched against it).
+    fn check(&self, at: &str) -> Result<(), String> {
+        let names = self.names();
+        if names.is_empty() || names.len() > MAX_EVENT_NAMES {
+            return Err(format!(
+                "{at} needs from 1 to {MAX_EVENT_NAMES} event names"
+            ));
+        }
+        if names.iter().any(|n| n.trim().is_empty()) {
+            return Err(format!("{at} has an empty event name"));
+        }
+        Ok(())
     }
 
     fn first<'a>(&self, props: &'a Map<String, Value>) -> Option<&'a Value> {
@@ -190,7 +216,7 @@ pub struct Scoring {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Weight {
-    pub event: String,
+    pub event: Names,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub when: BTreeMap<String, Condition>,
     pub points: f64,
@@ -317,9 +343,7 @@ impl CrmConfig {
             }
         }
         for (i, rule) in self.rules.iter().enumerate() {
-            if rule.event.trim().is_empty() {
-                return Err(format!("rules[{i}] needs an event name"));
-            }
+            rule.event.check(&format!("rules[{i}].event"))?;
             if let Some(s) = &rule.set_status {
                 status(s, &format!("rules[{i}].set_status"))?;
             }
@@ -335,6 +359,7 @@ impl CrmConfig {
             ));
         }
         for (i, w) in self.scoring.weights.iter().enumerate() {
+            w.event.check(&format!("scoring.weights[{i}].event"))?;
             if !w.points.is_finite() {
                 return Err(format!("scoring.weights[{i}].points must be a number"));
             }
@@ -359,8 +384,8 @@ impl CrmConfig {
     /// Whether an event of this name does more than mark activity: a rule or
     /// a weight names it. Only those are recorded as applied (and checked).
     pub fn acts_on(&self, name: &str) -> bool {
-        self.rules.iter().any(|r| r.event == name)
-            || self.scoring.weights.iter().any(|w| w.event == name)
+        self.rules.iter().any(|r| r.event.has(name))
+            || self.scoring.weights.iter().any(|w| w.event.has(name))
     }
 
     /// Whether a contact in `from` may move to `to`.
@@ -941,7 +966,7 @@ impl Folder<'_> {
             .scoring
             .weights
             .iter()
-            .filter(|w| w.event == name && w.when.iter().all(|(p, c)| c.holds(props.get(p))))
+            .filter(|w| w.event.has(name) && w.when.iter().all(|(p, c)| c.holds(props.get(p))))
             .collect();
         let Some(id) = self.contact_for(e, config) else {
             // An anonymous visitor: only a score.
@@ -967,7 +992,7 @@ impl Folder<'_> {
             .rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.event == name)
+            .filter(|(_, r)| r.event.has(name))
             .collect();
         if rules.is_empty() && points.is_empty() {
             return;
@@ -1023,7 +1048,11 @@ impl Folder<'_> {
             let after = contact.score_norm / scale;
             let reason = points
                 .iter()
-                .map(|w| w.label.clone().unwrap_or_else(|| w.event.clone()))
+                .map(|w| {
+                    w.label
+                        .clone()
+                        .unwrap_or_else(|| w.event.names().join(" / "))
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             score_note =
@@ -1635,6 +1664,60 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown field `sett`")
         );
+    }
+
+    #[test]
+    fn an_event_may_be_named_by_a_list_of_spellings_bounded_and_non_empty() {
+        let at = |names: Value| {
+            let mut v: Value = serde_json::from_str(DEFAULT_CONFIG_JSON).unwrap();
+            v["scoring"]["weights"][0]["event"] = names;
+            CrmConfig::parse(&v.to_string())
+        };
+        let most: Vec<String> = (0..MAX_EVENT_NAMES).map(|i| format!("e{i}")).collect();
+        let c = at(json!(most)).unwrap();
+        assert!(c.acts_on("e0") && c.acts_on(&format!("e{}", MAX_EVENT_NAMES - 1)));
+        let too_many: Vec<String> = (0..=MAX_EVENT_NAMES).map(|i| format!("e{i}")).collect();
+        for bad in [json!(too_many), json!([]), json!(["ok", " "]), json!("")] {
+            let e = at(bad.clone()).unwrap_err();
+            assert!(e.contains("scoring.weights[0].event"), "{bad}: {e}");
+        }
+        // One name, as configurations saved before lists were allowed hold.
+        assert!(at(json!("property_view")).unwrap().acts_on("property_view"));
+        let mut v: Value = serde_json::from_str(DEFAULT_CONFIG_JSON).unwrap();
+        v["rules"][0]["event"] = json!([]);
+        let e = CrmConfig::parse(&v.to_string()).unwrap_err();
+        assert!(e.contains("rules[0].event needs from 1 to 16"), "{e}");
+    }
+
+    /// The SDK's README and seed 000's hook name the same behaviours
+    /// differently; the default rules score both the same.
+    #[test]
+    fn the_default_weights_answer_to_the_seeds_and_the_sdks_names_alike() {
+        for (seed, sdk, props) in [
+            ("property_view", "Property Viewed", json!({})),
+            (
+                "property_view",
+                "Property Viewed",
+                json!({"duration_seconds": 42.5}),
+            ),
+            ("search", "Search", json!({"query": "sea view"})),
+            ("filter_applied", "Filter Applied", json!({})),
+            (
+                "contact_click",
+                "Contact Clicked",
+                json!({"method": "whatsapp"}),
+            ),
+        ] {
+            let score = |name: &str| {
+                let mut world = CrmWorld::default();
+                let events = [event(1, name, Some("u"), None, NOW, props.clone())];
+                let d = fold(&events, &configs(), &mut world, NOW);
+                d.contacts[0].0.score(&CrmConfig::default(), NOW)
+            };
+            let (a, b) = (score(seed), score(sdk));
+            assert!(a > 0.0, "{seed} scores");
+            assert_eq!(a, b, "{seed} and {sdk} score alike");
+        }
     }
 
     #[test]

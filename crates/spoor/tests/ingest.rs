@@ -725,6 +725,8 @@ async fn events_are_enriched_at_ingest() {
         .post("/v1/batch")
         .basic_auth(&s.key, Some(""))
         .header("user-agent", CHROME)
+        // A browser's own request (the SDK's): its agent stands for the user.
+        .header("origin", "https://shop.example")
         .json(&json!({"batch": [
             {"type": "page", "anonymousId": "a", "messageId": "header-ua"},
             {"type": "page", "anonymousId": "a", "messageId": "context-ua", "context": {"userAgent": IPHONE, "ip": "196.249.97.12"}},
@@ -764,6 +766,115 @@ async fn events_are_enriched_at_ingest() {
         (Some(true), Some("bot")),
         "{b}"
     );
+}
+
+/// Bot detection is about the end user's browser: a back end posting with an
+/// HTTP library is not a bot, and what it reports reaches the people views; a
+/// browser's request (marked by `Origin` or `Sec-Fetch-Mode`) is still read.
+#[tokio::test]
+async fn back_ends_are_not_bots_and_browsers_requests_still_are_read() {
+    let s = Spoor::start().await;
+    let post =
+        |agent: &'static str, marks: &'static [(&'static str, &'static str)], body: Value| {
+            let mut r = s
+                .post("/v1/batch")
+                .basic_auth(&s.key, Some(""))
+                .header("user-agent", agent);
+            for (name, value) in marks {
+                r = r.header(*name, *value);
+            }
+            async move {
+                let r = r.json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 200, "{agent}");
+            }
+        };
+    for (i, library) in [
+        "python-requests/2.31.0",
+        "axios/1.6.2",
+        "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+        "Go-http-client/1.1",
+        "curl/8.5.0",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        post(
+            library,
+            &[],
+            json!({"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": format!("lib-{i}")}]}),
+        )
+        .await;
+    }
+    post(
+        BOT,
+        &[("sec-fetch-mode", "cors")],
+        json!({"batch": [{"type": "page", "anonymousId": "a", "messageId": "crawler"}]}),
+    )
+    .await;
+    post(
+        CHROME,
+        &[("sec-fetch-mode", "cors")],
+        json!({"batch": [{"type": "page", "anonymousId": "a", "messageId": "fetch"}]}),
+    )
+    .await;
+    // A relayed message that says which browser its user had.
+    post("python-requests/2.31.0", &[], json!({"batch": [{"type": "page", "anonymousId": "a", "messageId": "relayed", "context": {"userAgent": IPHONE}}]})).await;
+
+    let events = s.events("default").await;
+    let en = |id: &str| events.iter().find(|e| e["messageId"] == id).unwrap()["enrichment"].clone();
+    for i in 0..5 {
+        let e = en(&format!("lib-{i}"));
+        assert_eq!(
+            (
+                e["is_bot"].as_bool(),
+                e["device_type"].as_str(),
+                e["browser"].as_str()
+            ),
+            (Some(false), Some("unknown"), None),
+            "{e}"
+        );
+    }
+    let crawler = en("crawler");
+    assert_eq!(
+        (crawler["is_bot"].as_bool(), crawler["device_type"].as_str()),
+        (Some(true), Some("bot")),
+        "{crawler}"
+    );
+    assert_eq!(en("fetch")["browser"], "Chrome");
+    assert_eq!(en("relayed")["device_type"], "mobile");
+
+    // The report that was lost: an identify and an order from a back end
+    // show in the customer's metrics.
+    post(
+        "python-requests/2.31.0",
+        &[],
+        json!({"batch": [
+            {"type": "identify", "userId": "cust-1", "messageId": "id-1", "traits": {"email": "c1@example.com"}},
+            {"type": "track", "event": "Order Completed", "userId": "cust-1", "messageId": "o-1",
+             "properties": {"order_id": "o-1", "revenue": 120, "currency": "USD"}},
+        ]}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let r = s
+            .http
+            .get(format!("{}/api/customers/cust-1", s.url))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_json(r).await;
+        if status == 200 && body["total_orders"] == 1 {
+            assert_eq!(body["email"], "c1@example.com", "{body}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the back end's order never showed: {status} {body}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

@@ -12,12 +12,24 @@ pub fn normal_email(s: &str) -> Option<String> {
     (s.len() <= 320 && s.contains('@') && !s.contains(char::is_whitespace)).then_some(s)
 }
 
+/// How long an identical body without `event_id` or `timestamp` counts as a
+/// retry of the first: the same aligned minute of arrival. A client's retries
+/// come within seconds; a customer who logs in twice does so minutes apart.
+pub const RETRY_WINDOW_MS: i64 = 60_000;
+
 /// Seed 003's body as a Spoor `track`: the customer's id as the user id,
 /// their email, name and phone as traits, `event_data` as properties and the
-/// session's id as the session. Without an `event_id` or `timestamp` in the
-/// body, a resent body is the same message (its id is derived from it), so a
-/// retry is stored once.
-pub fn track(body: &Value) -> Result<(Value, Option<String>, Option<String>), String> {
+/// session's id as the session.
+///
+/// The message id is the body's `event_id`. Without one it is derived from
+/// the body with its `timestamp`, so a resent body is stored once; a body
+/// with neither is a retry only within the minute it arrived in (see
+/// [`RETRY_WINDOW_MS`]), so a customer's second identical `customer.login`
+/// later on is an event of its own. `received_at` is the arrival time in ms.
+pub fn track(
+    body: &Value,
+    received_at: i64,
+) -> Result<(Value, Option<String>, Option<String>), String> {
     let event_type = match body.get("event_type") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
         _ => return Err("send event_type, such as \"booking.completed\"".into()),
@@ -56,18 +68,26 @@ pub fn track(body: &Value) -> Result<(Value, Option<String>, Option<String>), St
         .and_then(Value::as_str);
     let id = match body.get("event_id").and_then(Value::as_str) {
         Some(id) => id.to_string(),
-        None => message_id(
-            "crm",
-            &[
-                &event_type,
-                &Value::Object(customer.clone()).to_string(),
-                &properties.to_string(),
-                &body
-                    .get("session")
-                    .map(Value::to_string)
-                    .unwrap_or_default(),
-            ],
-        ),
+        None => {
+            // The sent time when there is one, else the arrival's window.
+            let when = match body.get("timestamp") {
+                Some(t) if !t.is_null() => format!("sent {t}"),
+                _ => format!("arrived {}", received_at.div_euclid(RETRY_WINDOW_MS)),
+            };
+            message_id(
+                "crm",
+                &[
+                    &event_type,
+                    &Value::Object(customer.clone()).to_string(),
+                    &properties.to_string(),
+                    &body
+                        .get("session")
+                        .map(Value::to_string)
+                        .unwrap_or_default(),
+                    &when,
+                ],
+            )
+        }
     };
     let mut context = json!({ "traits": traits });
     if let Some(s) = session_id {
@@ -114,7 +134,7 @@ mod tests {
 
     #[test]
     fn the_seed_body_becomes_an_identified_track() {
-        let (m, user, email) = track(&seed_body()).unwrap();
+        let (m, user, email) = track(&seed_body(), AT).unwrap();
         assert_eq!(m["event"], "booking.completed");
         assert_eq!(m["userId"], "user123");
         assert_eq!(m["context"]["traits"]["phone"], "+1234567890");
@@ -122,17 +142,43 @@ mod tests {
         assert_eq!(m["properties"]["total_amount"], 450.0);
         assert_eq!(user.as_deref(), Some("user123"));
         assert_eq!(email.as_deref(), Some("john@example.com"));
-        // The same body is the same message: a retry is stored once.
-        let (again, _, _) = track(&seed_body()).unwrap();
-        assert_eq!(m["messageId"], again["messageId"]);
         let mut other = seed_body();
         other["event_data"]["total_amount"] = json!(451);
-        assert_ne!(track(&other).unwrap().0["messageId"], m["messageId"]);
+        assert_ne!(track(&other, AT).unwrap().0["messageId"], m["messageId"]);
+    }
+
+    /// A minute's start, in ms.
+    const AT: i64 = 1_790_000_040_000;
+
+    #[test]
+    fn an_identical_body_is_a_retry_within_its_minute_and_an_event_after() {
+        let id = |body: &Value, at: i64| track(body, at).unwrap().0["messageId"].clone();
+        let body = seed_body();
+        assert_eq!(AT % RETRY_WINDOW_MS, 0);
+        let first = id(&body, AT);
+        // Both ends of the window: the same message, then a new one.
+        assert_eq!(id(&body, AT + RETRY_WINDOW_MS - 1), first);
+        assert_ne!(id(&body, AT + RETRY_WINDOW_MS), first);
+        assert_ne!(id(&body, AT - 1), first);
+        // A sent time identifies the event whenever it is resent; another
+        // sent time is another event.
+        let mut sent = seed_body();
+        sent["timestamp"] = json!("2026-01-05T10:00:00Z");
+        let at_sent = id(&sent, AT);
+        assert_ne!(at_sent, first);
+        assert_eq!(id(&sent, AT + 10 * RETRY_WINDOW_MS), at_sent);
+        sent["timestamp"] = json!("2026-01-05T10:00:01Z");
+        assert_ne!(id(&sent, AT), at_sent);
+        // An event id is the id, whatever else.
+        let mut named = seed_body();
+        named["event_id"] = json!("evt-1");
+        assert_eq!(id(&named, AT), "evt-1");
+        assert_eq!(id(&named, AT + 10 * RETRY_WINDOW_MS), "evt-1");
     }
 
     #[test]
     fn bad_seed_bodies_say_what_to_fix() {
-        let err = |b: Value| track(&b).unwrap_err();
+        let err = |b: Value| track(&b, AT).unwrap_err();
         assert!(err(json!({"customer": {"id": "u"}})).contains("event_type"));
         assert!(err(json!({"event_type": "x", "customer": {}})).contains("id or an email"));
         assert!(err(json!({"event_type": "x", "customer": "u"})).contains("object"));

@@ -599,7 +599,8 @@ pub struct Tracked {
 
 pub async fn track_event(incoming: Incoming) -> Result<Json<Tracked>, ApiError> {
     let payload: Value = body::parse_json(&incoming.bytes)?;
-    let (message, user_id, email) = seed::crm::track(&payload).map_err(ApiError::BadRequest)?;
+    let (message, user_id, email) =
+        seed::crm::track(&payload, incoming.received_at).map_err(ApiError::BadRequest)?;
     let key = incoming.authorize(None).await?;
     let ctx = ValidationContext {
         received_at: incoming.received_at,

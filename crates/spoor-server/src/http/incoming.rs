@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Query, Request};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spoor_core::ValidationContext;
@@ -20,7 +20,7 @@ use super::auth;
 use super::body;
 use super::error::ApiError;
 use crate::app::App;
-use crate::enrich::RequestMemo;
+use crate::enrich::{RequestMemo, request_agent};
 use crate::telemetry::ReasonLabel;
 
 #[derive(Deserialize)]
@@ -165,11 +165,7 @@ impl Incoming {
         ctx: ValidationContext<'_>,
     ) -> Result<IngestResponse, ApiError> {
         let app = &self.app;
-        let header_agent = self
-            .headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let header_agent = request_agent(&self.headers);
         let mut events = Vec::with_capacity(messages.len());
         let mut rejected = Vec::new();
         let mut memo = RequestMemo::default();
