@@ -4,6 +4,7 @@
 // message is a sentence to show as it is: the server's own `error` text when it
 // sent one.
 
+import type { KeyFields } from './keyform';
 import { queryString, type QueryValue } from './query';
 
 export type Id = string | number;
@@ -45,6 +46,8 @@ export interface Key {
   prefix: string;
   domains: string[];
   rate_limit_per_minute: number;
+  /** Requests a minute from one client address; 0: no such limit. */
+  per_address_rate_limit_per_minute: number;
   active: boolean;
   created_at: Time;
   last_used_at: Time | null;
@@ -801,9 +804,9 @@ export const api = {
   renameProject: (id: Id, name: string) => call<Project>('PATCH', project(id), { name }),
 
   keys: (projectId: Id) => call<{ keys: Key[] }>('GET', `${project(projectId)}/keys`),
-  createKey: (projectId: Id, fields: { name: string; domains: string[]; rate_limit_per_minute: number }) =>
+  createKey: (projectId: Id, fields: KeyFields) =>
     call<{ key: string; record: Key }>('POST', `${project(projectId)}/keys`, fields),
-  updateKey: (projectId: Id, keyId: Id, change: { active?: boolean; name?: string }) =>
+  updateKey: (projectId: Id, keyId: Id, change: Partial<KeyFields> & { active?: boolean }) =>
     call<Key>('PATCH', `${project(projectId)}/keys/${encodeURIComponent(String(keyId))}`, change),
   deleteKey: (projectId: Id, keyId: Id) =>
     call<void>('DELETE', `${project(projectId)}/keys/${encodeURIComponent(String(keyId))}`),

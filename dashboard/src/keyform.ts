@@ -1,14 +1,19 @@
-// The "create a key" form's fields, read and checked before anything is sent, so a
-// mistake is pointed at its field instead of coming back as a server error.
+// The key form's fields (to create a key, or change one), read and checked before
+// anything is sent, so a mistake is pointed at its field instead of coming back as
+// a server error.
 
-export interface NewKey {
+export interface KeyFields {
   name: string;
   domains: string[];
   rate_limit_per_minute: number;
+  per_address_rate_limit_per_minute: number;
 }
 
-/** What the form holds when it opens: the CLI's default limit. */
-export const DEFAULT_RATE_LIMIT = 1000;
+/** What the create form holds when it opens: the server's defaults. */
+export const DEFAULT_RATE_LIMIT = 100000;
+export const DEFAULT_PER_ADDRESS_LIMIT = 1200;
+/** The highest limit the server takes. */
+export const MAX_RATE_LIMIT = 100000000;
 
 /**
  * The domains typed into one box, separated by commas, spaces or new lines. People
@@ -34,17 +39,32 @@ export function badDomain(domains: string[]): string | undefined {
   return domains.find((d) => !/^(\*\.)?[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)*(:\d+)?$/u.test(d));
 }
 
-export type FieldError = { field: 'name' | 'domains' | 'limit'; error: string };
+export type FieldError = { field: 'name' | 'domains' | 'limit' | 'perAddress'; error: string };
 
-export function readKeyForm(fields: { name: string; domains: string; limit: string }): NewKey | FieldError {
+/** A whole number from `least` to MAX_RATE_LIMIT, or undefined. */
+function limitOf(text: string, least: number): number | undefined {
+  const t = text.trim();
+  if (!/^\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= least && n <= MAX_RATE_LIMIT ? n : undefined;
+}
+
+export function readKeyForm(fields: { name: string; domains: string; limit: string; perAddress: string }): KeyFields | FieldError {
   const name = fields.name.trim();
   if (!name) return { field: 'name', error: 'Give the key a name people will recognise, such as "Website – production".' };
   const domains = parseDomains(fields.domains);
   const bad = badDomain(domains);
   if (bad) return { field: 'domains', error: `"${bad}" is not a domain name.` };
-  const limitText = fields.limit.trim();
-  if (!/^\d+$/.test(limitText) || Number(limitText) < 1) {
-    return { field: 'limit', error: 'The limit is a whole number of requests per minute, at least 1.' };
+  const limit = limitOf(fields.limit, 1);
+  if (limit === undefined) {
+    return { field: 'limit', error: `The limit is a whole number of requests per minute, from 1 to ${MAX_RATE_LIMIT.toLocaleString('en')}.` };
   }
-  return { name, domains, rate_limit_per_minute: Number(limitText) };
+  const perAddress = limitOf(fields.perAddress, 0);
+  if (perAddress === undefined) {
+    return {
+      field: 'perAddress',
+      error: `The limit per address is a whole number of requests per minute, from 0 (no limit) to ${MAX_RATE_LIMIT.toLocaleString('en')}.`,
+    };
+  }
+  return { name, domains, rate_limit_per_minute: limit, per_address_rate_limit_per_minute: perAddress };
 }

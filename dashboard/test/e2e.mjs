@@ -305,7 +305,8 @@ async function tour() {
 
   await page.getByLabel('Name', { exact: true }).fill('Website – production');
   await page.getByLabel('Allowed domains').fill('https://Shop.example.com/cart, localhost');
-  await page.getByLabel('Requests per minute').fill('6000');
+  await page.getByLabel('Requests per minute', { exact: true }).fill('6000');
+  await page.getByLabel('Requests per minute from one address').fill('600');
   await page.getByRole('button', { name: 'Create key' }).click();
   const keyInput = page.locator('#new-key');
   await keyInput.waitFor();
@@ -326,6 +327,32 @@ async function tour() {
   await page.getByRole('button', { name: /^Done/ }).click();
   await until('the key to leave the page', async () => !(await page.content()).includes(key));
   check((await page.locator('.snippet pre').first().textContent()).includes('YOUR_WRITE_KEY'), 'after Done, the snippets hold a placeholder');
+
+  // The key's domains and limits change after it is made; a mistake is pinned
+  // to its field, and the saved key is what the server holds.
+  await row.getByRole('button', { name: 'Edit Website – production' }).click();
+  const editForm = page.getByRole('form', { name: 'Edit Website – production' });
+  await editForm.waitFor();
+  check((await editForm.getByLabel('Allowed domains').inputValue()) === 'shop.example.com, localhost', 'the edit form holds the key as it is');
+  await editForm.getByLabel('Requests per minute from one address').fill('-1');
+  await editForm.getByRole('button', { name: 'Save changes' }).click();
+  await until('the per-address mistake to show', async () => (await editForm.getByText(/from 0 \(no limit\)/).count()) === 1);
+  await editForm.getByLabel('Allowed domains').fill('shop.example.com, www.example.com, localhost');
+  await editForm.getByLabel('Requests per minute', { exact: true }).fill('120000');
+  await editForm.getByLabel('Requests per minute from one address').fill('0');
+  await editForm.getByRole('button', { name: 'Save changes' }).click();
+  await until('the edited key to show', async () => (await row.textContent()).includes('www.example.com'));
+  const rowText = await row.textContent();
+  check(rowText.includes('120,000') && rowText.includes('No limit'), `the new limits are listed (${rowText})`);
+  const stored = await page.evaluate(async (id) => {
+    const r = await fetch(`/api/projects/${encodeURIComponent(id)}/keys`, { credentials: 'same-origin' });
+    return (await r.json()).keys;
+  }, projectId);
+  const saved = stored.find((k) => k.name === 'Website – production');
+  check(
+    saved.rate_limit_per_minute === 120000 && saved.per_address_rate_limit_per_minute === 0 && saved.domains.join() === 'shop.example.com,www.example.com,localhost',
+    'the server holds the edited key',
+  );
 
   // Off and on again, through the switch; a second key is deleted after a confirmation.
   const toggle = row.getByRole('switch');

@@ -37,6 +37,27 @@ pub fn network(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The network a per-address rate limit counts a client by ([`network`]), or
+/// `None` for an address no such limit applies to: loopback, private,
+/// link-local, unspecified, and IPv6's unique-local addresses. Such an address
+/// is a proxy Spoor was not told about (every client would share its limit)
+/// or a service on the same network.
+pub fn rate_limited_network(ip: IpAddr) -> Option<IpAddr> {
+    let ip = network(ip);
+    let local = match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+        }
+    };
+    (!local).then_some(ip)
+}
+
 /// The client address when Spoor sits behind `hops` trusted proxies: each proxy
 /// appends the address it saw, so the client is the `hops`-th entry from the right.
 /// Entries further left were written by the client and cannot be trusted. With no
@@ -61,6 +82,41 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, hops: usize) -> IpAd
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_public_networks_are_rate_limited_by_address() {
+        let limited = |s: &str| rate_limited_network(s.parse().unwrap()).map(|ip| ip.to_string());
+        for local in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.9",
+            "192.168.1.1",
+            "169.254.0.1",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert_eq!(limited(local), None, "{local}");
+        }
+        assert_eq!(limited("203.0.113.9").as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            limited("172.32.0.1").as_deref(),
+            Some("172.32.0.1"),
+            "just past 172.16/12"
+        );
+        assert_eq!(
+            limited("::ffff:203.0.113.9").as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(
+            limited("2001:db8:1:2:3:4:5:6").as_deref(),
+            Some("2001:db8:1:2::")
+        );
+    }
+
     use super::*;
 
     fn check(peer: &str, xff: Option<&str>, hops: usize, expected: &str) {

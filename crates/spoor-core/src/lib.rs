@@ -3,6 +3,7 @@
 //! that the server and the stores share.
 
 pub mod csv_export;
+pub mod domains;
 pub mod event;
 pub mod ip;
 pub mod limits;

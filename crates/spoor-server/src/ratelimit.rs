@@ -1,5 +1,14 @@
-//! Per-key request limits: at most a key's `rate_limit_per_minute` requests in
-//! each one-minute window (aligned to the clock's minutes), across every node.
+//! Request limits, in one-minute windows aligned to the clock's minutes: a
+//! key's `rate_limit_per_minute` across every node, and its
+//! `per_address_rate_limit_per_minute` from one client address, per node.
+//!
+//! The key's limit is high by default, because every visitor of a site sends
+//! with the site's one key; the per-address limit is what stops one abuser
+//! (see `spoor_store::DEFAULT_PER_ADDRESS_RATE_LIMIT`). It is checked first,
+//! so an abuser's refused requests never spend the site's shared window. It is
+//! counted in each node's memory (a client spread over N nodes may send up to
+//! N times it): an abuser is throttled without a round trip to a shared
+//! counter, and a node forgets the windows when they end.
 //!
 //! A node does not ask the shared counter about every request. It claims a share
 //! of the window's requests at a time (a fiftieth of the limit) and spends it
@@ -11,6 +20,7 @@
 //! and in the process for the embedded store.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,6 +31,11 @@ use crate::app::App;
 use crate::http::error::ApiError;
 
 const WINDOW_MS: i64 = 60_000;
+/// Client addresses (with keys) one node counts in a window: about 6 MB.
+/// Beyond it a new address is admitted uncounted until the window ends (and
+/// a warning says so): so many senders at once is a distributed flood, which
+/// no per-address limit stops, and refusing them would refuse real visitors.
+const MAX_ADDRESSES: usize = 100_000;
 /// How long Redis may take to connect or answer before the request gets a 503.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -72,9 +87,20 @@ struct Window {
     spent: bool,
 }
 
+/// This node's per-address counts in the current window.
+#[derive(Default)]
+struct AddressWindows {
+    start: i64,
+    /// Requests counted per (key id, client network).
+    counts: HashMap<(i64, IpAddr), u32>,
+    /// Whether this window's warning about a full table was logged.
+    warned: bool,
+}
+
 pub struct RateLimits {
     counter: Counter,
     windows: Mutex<HashMap<i64, Arc<tokio::sync::Mutex<Window>>>>,
+    addresses: Mutex<AddressWindows>,
 }
 
 impl RateLimits {
@@ -87,6 +113,7 @@ impl RateLimits {
         Ok(RateLimits {
             counter,
             windows: Mutex::default(),
+            addresses: Mutex::default(),
         })
     }
 
@@ -99,9 +126,10 @@ impl RateLimits {
         }
     }
 
-    /// Admits one request for the key or answers 429 with the seconds until
-    /// its window ends.
-    pub async fn check(&self, app: &App, key: &KeyRecord) -> Result<(), ApiError> {
+    /// Admits one request for the key from the client address `ip`, or
+    /// answers 429 with the seconds until the window ends.
+    pub async fn check(&self, app: &App, key: &KeyRecord, ip: IpAddr) -> Result<(), ApiError> {
+        self.admit_address(key, ip, spoor_core::time::now_ms())?;
         self.admit(
             app,
             &Bucket {
@@ -112,6 +140,53 @@ impl RateLimits {
             },
         )
         .await
+    }
+
+    /// Counts one request from `ip` with `key` at `now` against the key's
+    /// per-address limit.
+    fn admit_address(&self, key: &KeyRecord, ip: IpAddr, now: i64) -> Result<(), ApiError> {
+        let limit = key.per_address_rate_limit_per_minute;
+        if limit == 0 {
+            return Ok(());
+        }
+        let Some(network) = spoor_core::ip::rate_limited_network(ip) else {
+            return Ok(());
+        };
+        let start = now - now.rem_euclid(WINDOW_MS);
+        let mut windows = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.start != start {
+            *windows = AddressWindows {
+                start,
+                ..AddressWindows::default()
+            };
+        }
+        let full = windows.counts.len() >= MAX_ADDRESSES;
+        let count = match windows.counts.get_mut(&(key.id, network)) {
+            Some(count) => count,
+            None if full => {
+                if !windows.warned {
+                    windows.warned = true;
+                    tracing::warn!(
+                        addresses = MAX_ADDRESSES,
+                        "requests from more client addresses than the per-address limit counts in one minute; new addresses go uncounted until the minute ends"
+                    );
+                }
+                return Ok(());
+            }
+            None => windows.counts.entry((key.id, network)).or_insert(0),
+        };
+        if *count >= limit {
+            let wait_ms = start + WINDOW_MS - now;
+            return Err(ApiError::RateLimited {
+                retry_after_secs: u64::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1),
+                message: format!(
+                    "write key {}… allows {limit} requests a minute from one address, and {network} sent them; send messages in batches (one request carries many), or raise the key's per-address limit",
+                    key.prefix
+                ),
+            });
+        }
+        *count += 1;
+        Ok(())
     }
 
     /// Admits one request counted in the bucket, or answers 429.
@@ -225,5 +300,114 @@ impl RedisCounter {
             }
         }
         Err(StoreError::Database("Redis: no connection".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: i64, per_address: u32) -> KeyRecord {
+        KeyRecord {
+            id,
+            project_id: 1,
+            project: "default".into(),
+            name: "k".into(),
+            prefix: "fk_abcdefg".into(),
+            domains: Vec::new(),
+            rate_limit_per_minute: spoor_store::DEFAULT_KEY_RATE_LIMIT,
+            per_address_rate_limit_per_minute: per_address,
+            active: true,
+            keep_full_ip: false,
+            created_at: 0,
+            last_used_at: None,
+        }
+    }
+
+    const MINUTE: i64 = 1_790_000_040_000;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn one_address_gets_its_limit_a_minute_and_then_429() {
+        let limits = RateLimits::new(false, None).unwrap();
+        let k = key(1, 3);
+        let client = ip("203.0.113.9");
+        for _ in 0..3 {
+            limits.admit_address(&k, client, MINUTE + 10).unwrap();
+        }
+        let Err(ApiError::RateLimited {
+            retry_after_secs,
+            message,
+        }) = limits.admit_address(&k, client, MINUTE + 10_000)
+        else {
+            panic!("the fourth request is refused")
+        };
+        assert_eq!(retry_after_secs, 50);
+        assert!(
+            message.contains("3 requests a minute from one address"),
+            "{message}"
+        );
+        // Others, the same address with another key, and the next minute go on.
+        limits
+            .admit_address(&k, ip("203.0.113.10"), MINUTE + 10_000)
+            .unwrap();
+        limits
+            .admit_address(&key(2, 3), client, MINUTE + 10_000)
+            .unwrap();
+        limits
+            .admit_address(&k, client, MINUTE + WINDOW_MS)
+            .unwrap();
+        // One IPv6 host is its /64.
+        for n in 1..=3 {
+            limits
+                .admit_address(&k, ip(&format!("2001:db8::{n}")), MINUTE + WINDOW_MS)
+                .unwrap();
+        }
+        assert!(
+            limits
+                .admit_address(&k, ip("2001:db8::ffff"), MINUTE + WINDOW_MS)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn private_addresses_and_a_zero_limit_are_not_counted() {
+        let limits = RateLimits::new(false, None).unwrap();
+        for _ in 0..10 {
+            limits
+                .admit_address(&key(1, 1), ip("10.0.0.7"), MINUTE)
+                .unwrap();
+            limits
+                .admit_address(&key(1, 1), ip("127.0.0.1"), MINUTE)
+                .unwrap();
+            limits
+                .admit_address(&key(2, 0), ip("203.0.113.9"), MINUTE)
+                .unwrap();
+        }
+        assert!(limits.addresses.lock().unwrap().counts.is_empty());
+    }
+
+    #[test]
+    fn the_table_of_addresses_is_bounded_and_then_admits_uncounted() {
+        let limits = RateLimits::new(false, None).unwrap();
+        let k = key(1, 1);
+        for n in 0..MAX_ADDRESSES as u32 {
+            let a = IpAddr::from((0x0b00_0000u32 + n).to_be_bytes());
+            limits.admit_address(&k, a, MINUTE).unwrap();
+        }
+        assert_eq!(limits.addresses.lock().unwrap().counts.len(), MAX_ADDRESSES);
+        // A counted address is still limited; a new one goes uncounted.
+        let first = IpAddr::from(0x0b00_0000u32.to_be_bytes());
+        assert!(limits.admit_address(&k, first, MINUTE).is_err());
+        let new = ip("198.51.100.1");
+        limits.admit_address(&k, new, MINUTE).unwrap();
+        limits.admit_address(&k, new, MINUTE).unwrap();
+        assert_eq!(limits.addresses.lock().unwrap().counts.len(), MAX_ADDRESSES);
+        // The next minute starts empty.
+        limits.admit_address(&k, new, MINUTE + WINDOW_MS).unwrap();
+        assert_eq!(limits.addresses.lock().unwrap().counts.len(), 1);
     }
 }

@@ -182,14 +182,9 @@ impl Store {
     pub fn keys_of_project(&self, project_id: i64) -> StoreResult<Vec<KeyRecord>> {
         dispatch!(self, s => s.keys_of_project(project_id))
     }
-    /// Renames and/or enables or disables a key.
-    pub fn update_key(
-        &self,
-        id: i64,
-        name: Option<&str>,
-        active: Option<bool>,
-    ) -> StoreResult<KeyRecord> {
-        dispatch!(self, s => s.update_key(id, name, active))
+    /// Changes what `change` names of a key (name, enabled, domains, limits).
+    pub fn update_key(&self, id: i64, change: &KeyChange) -> StoreResult<KeyRecord> {
+        dispatch!(self, s => s.update_key(id, change))
     }
     /// A deleted key gets 401 at once; the events it sent stay.
     pub fn delete_key(&self, id: i64) -> StoreResult<()> {

@@ -13,6 +13,24 @@ pub struct Project {
     pub created_at: i64,
 }
 
+/// A new key's limit of requests a minute, from every sender together: high
+/// enough for a busy public site, whose every visitor's browser sends with the
+/// site's one key (5,000 visitors at once, each sending a batch every few
+/// seconds, make about 100,000 a minute). The per-address limit below is what
+/// stops one abuser.
+pub const DEFAULT_KEY_RATE_LIMIT: u32 = 100_000;
+/// A new key's limit of requests a minute from one client address (an IPv6
+/// /64): 20 a second. A visitor's browser sends a batch every few seconds, an
+/// office behind one address a few dozen visitors' worth, and a back end
+/// using Segment's or RudderStack's libraries batches its users' events into a
+/// few requests a second. Loopback and private addresses are not limited (a
+/// proxy Spoor was not told about, or a service on the same network). 0 turns
+/// it off for a key.
+pub const DEFAULT_PER_ADDRESS_RATE_LIMIT: u32 = 1_200;
+/// The highest limit a key may have, either kind: far above what a node
+/// serves, and within every backend's integer.
+pub const MAX_RATE_LIMIT: u32 = 100_000_000;
+
 pub struct NewKey {
     pub project_id: i64,
     pub name: String,
@@ -20,6 +38,17 @@ pub struct NewKey {
     pub prefix: String,
     pub domains: Vec<String>,
     pub rate_limit_per_minute: u32,
+    pub per_address_rate_limit_per_minute: u32,
+}
+
+/// What may change of a key after it is made; `None` leaves it as it is.
+#[derive(Clone, Debug, Default)]
+pub struct KeyChange {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub domains: Option<Vec<String>>,
+    pub rate_limit_per_minute: Option<u32>,
+    pub per_address_rate_limit_per_minute: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -31,6 +60,8 @@ pub struct KeyRecord {
     pub prefix: String,
     pub domains: Vec<String>,
     pub rate_limit_per_minute: u32,
+    /// Requests a minute from one client address (0: no such limit).
+    pub per_address_rate_limit_per_minute: u32,
     pub active: bool,
     pub keep_full_ip: bool,
     pub created_at: i64,

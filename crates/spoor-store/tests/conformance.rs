@@ -11,8 +11,8 @@ use spoor_store::pg::scratch::ScratchDatabase;
 use spoor_store::pipeline::{Body, LogEvent};
 use spoor_store::sessions::{SESSION_END, SESSION_PROCESSOR, SessionEvent, body_names, fold_pass};
 use spoor_store::{
-    Appended, Batch, EventFilter, EventQuery, FirstOwner, KeySelector, NewKey, NewToken, Role,
-    Store, StoreConfig, StoreError,
+    Appended, Batch, EventFilter, EventQuery, FirstOwner, KeyChange, KeySelector, NewKey, NewToken,
+    Role, Store, StoreConfig, StoreError,
 };
 
 fn event(id: &str, dedup_ts: i64, ts: i64) -> Event {
@@ -46,6 +46,7 @@ fn new_key(store: &Store, project_id: i64, hash: &str) -> spoor_store::KeyRecord
             prefix: "fk_abcdefg".into(),
             domains: vec!["example.com".into()],
             rate_limit_per_minute: 60,
+            per_address_rate_limit_per_minute: 6,
         })
         .unwrap()
 }
@@ -72,9 +73,10 @@ fn check_backend(store: Store) {
         (
             found.project.as_str(),
             found.keep_full_ip,
-            found.rate_limit_per_minute
+            found.rate_limit_per_minute,
+            found.per_address_rate_limit_per_minute
         ),
-        ("shop", true, 60)
+        ("shop", true, 60, 6)
     );
     assert_eq!(found.domains, vec!["example.com".to_string()]);
     assert!(store.key_by_hash("hash-2").unwrap().is_none());
@@ -1021,11 +1023,56 @@ fn check_accounts(store: &Store) {
     ));
     let k = new_key(store, p.id, "acme-hash");
     assert_eq!(store.keys_of_project(p.id).unwrap().len(), 1);
-    let changed = store
-        .update_key(k.id, Some("renamed"), Some(false))
-        .unwrap();
+    let change = |c: KeyChange| store.update_key(k.id, &c).unwrap();
+    let changed = change(KeyChange {
+        name: Some("renamed".into()),
+        active: Some(false),
+        ..KeyChange::default()
+    });
     assert_eq!((changed.name.as_str(), changed.active), ("renamed", false));
-    assert!(store.update_key(k.id, None, Some(true)).unwrap().active);
+    assert!(
+        change(KeyChange {
+            active: Some(true),
+            ..KeyChange::default()
+        })
+        .active
+    );
+    // Domains and limits change alone; what is not named stays, and the
+    // largest limits fit every backend.
+    let limits = change(KeyChange {
+        domains: Some(vec!["shop.example".into(), "*.example.org".into()]),
+        rate_limit_per_minute: Some(spoor_store::MAX_RATE_LIMIT),
+        per_address_rate_limit_per_minute: Some(0),
+        ..KeyChange::default()
+    });
+    assert_eq!(
+        (
+            limits.name.as_str(),
+            limits.active,
+            limits.domains.as_slice(),
+            limits.rate_limit_per_minute,
+            limits.per_address_rate_limit_per_minute
+        ),
+        (
+            "renamed",
+            true,
+            &["shop.example".to_string(), "*.example.org".to_string()][..],
+            spoor_store::MAX_RATE_LIMIT,
+            0
+        )
+    );
+    let unchanged = change(KeyChange::default());
+    assert_eq!(unchanged.domains, limits.domains);
+    assert!(
+        change(KeyChange {
+            domains: Some(Vec::new()),
+            ..KeyChange::default()
+        })
+        .domains
+        .is_empty()
+    );
+    let found = store.key_by_hash("acme-hash").unwrap().unwrap();
+    assert_eq!(found.per_address_rate_limit_per_minute, 0);
     store.delete_key(k.id).unwrap();
     assert!(store.key_by_hash("acme-hash").unwrap().is_none());
     assert!(matches!(

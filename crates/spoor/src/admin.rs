@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use spoor_core::secret;
-use spoor_store::{KeySelector, NewKey, NewToken, Role, Store, StoreError};
+use spoor_store::{KeyChange, KeySelector, NewKey, NewToken, Role, Store, StoreError};
 
 use crate::cli::{KeysCommand, ProjectsCommand, TokensCommand, UsersCommand};
 
@@ -32,10 +32,10 @@ pub fn keys(store: &Store, cmd: KeysCommand) -> anyhow::Result<()> {
             project,
             domains,
             rate_limit,
+            per_address_limit,
         } => {
-            if rate_limit == 0 {
-                bail!("--rate-limit must be at least 1 request a minute");
-            }
+            let domains = spoor_core::domains::parse(&domains)
+                .map_err(|e| anyhow::anyhow!("--domain: {e}"))?;
             let project = store.project(&project).map_err(|e| {
                 anyhow::anyhow!("{e}; create it with `spoor projects create {project}`")
             })?;
@@ -45,11 +45,9 @@ pub fn keys(store: &Store, cmd: KeysCommand) -> anyhow::Result<()> {
                 name,
                 hash: secret::hash(&key),
                 prefix: secret::shown_prefix(&key),
-                domains: domains
-                    .iter()
-                    .map(|d| d.trim().to_ascii_lowercase())
-                    .collect(),
+                domains,
                 rate_limit_per_minute: rate_limit,
+                per_address_rate_limit_per_minute: per_address_limit,
             })?;
             eprintln!(
                 "created write key {} ({:?}) for project {}; it is shown only now, so keep it",
@@ -64,13 +62,14 @@ pub fn keys(store: &Store, cmd: KeysCommand) -> anyhow::Result<()> {
                 return Ok(());
             }
             println!(
-                "{:<4} {:<24} {:<13} {:<12} {:<28} {:>8} {:<6} {:<19} {:<19}",
+                "{:<4} {:<24} {:<13} {:<12} {:<28} {:>9} {:>9} {:<6} {:<19} {:<19}",
                 "ID",
                 "NAME",
                 "PREFIX",
                 "PROJECT",
                 "DOMAINS",
                 "LIMIT/M",
+                "ADDRESS/M",
                 "ACTIVE",
                 "CREATED",
                 "LAST USED"
@@ -82,18 +81,84 @@ pub fn keys(store: &Store, cmd: KeysCommand) -> anyhow::Result<()> {
                     k.domains.join(",")
                 };
                 println!(
-                    "{:<4} {:<24} {:<13} {:<12} {:<28} {:>8} {:<6} {:<19} {:<19}",
+                    "{:<4} {:<24} {:<13} {:<12} {:<28} {:>9} {:>9} {:<6} {:<19} {:<19}",
                     k.id,
                     k.name,
                     format!("{}…", k.prefix),
                     k.project,
                     domains,
                     k.rate_limit_per_minute,
+                    match k.per_address_rate_limit_per_minute {
+                        0 => "-".to_string(),
+                        n => n.to_string(),
+                    },
                     if k.active { "yes" } else { "no" },
                     when(Some(k.created_at)),
                     when(k.last_used_at)
                 );
             }
+        }
+        KeysCommand::Set {
+            key,
+            name,
+            domains,
+            any_domain,
+            rate_limit,
+            per_address_limit,
+        } => {
+            let id = match selector(&key)? {
+                KeySelector::Id(id) => id,
+                KeySelector::Hash(hash) => {
+                    store
+                        .key_by_hash(&hash)?
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "no such key: check it, or give its id from `spoor keys list`"
+                            )
+                        })?
+                        .id
+                }
+            };
+            let domains = if any_domain {
+                Some(Vec::new())
+            } else if domains.is_empty() {
+                None
+            } else {
+                Some(
+                    spoor_core::domains::parse(&domains)
+                        .map_err(|e| anyhow::anyhow!("--domain: {e}"))?,
+                )
+            };
+            if let Some(n) = &name
+                && n.trim().is_empty()
+            {
+                bail!("--name must say something");
+            }
+            let k = store.update_key(
+                id,
+                &KeyChange {
+                    name: name.map(|n| n.trim().to_string()),
+                    active: None,
+                    domains,
+                    rate_limit_per_minute: rate_limit,
+                    per_address_rate_limit_per_minute: per_address_limit,
+                },
+            )?;
+            let domains = if k.domains.is_empty() {
+                "any domain".to_string()
+            } else {
+                k.domains.join(", ")
+            };
+            eprintln!(
+                "write key {} ({:?}): {domains}; {} requests a minute, {} from one address",
+                k.id,
+                k.name,
+                k.rate_limit_per_minute,
+                match k.per_address_rate_limit_per_minute {
+                    0 => "no limit".to_string(),
+                    n => n.to_string(),
+                }
+            );
         }
         KeysCommand::Disable { key } => {
             let k = store.set_key_active(&selector(&key)?, false)?;

@@ -557,9 +557,40 @@ pub enum KeysCommand {
         /// more); with none, any origin may send
         #[arg(long = "domain", value_name = "DOMAIN")]
         domains: Vec<String>,
-        /// Requests a minute this key may make (429 beyond)
-        #[arg(long, default_value_t = 1000, value_name = "PER_MINUTE")]
+        /// Requests a minute this key may make, from every sender together (429
+        /// beyond)
+        #[arg(long, default_value_t = spoor_store::DEFAULT_KEY_RATE_LIMIT, value_name = "PER_MINUTE",
+              value_parser = clap::value_parser!(u32).range(1..=spoor_store::MAX_RATE_LIMIT as i64))]
         rate_limit: u32,
+        /// Requests a minute this key may make from one client address (an
+        /// IPv6 /64; loopback and private addresses are not limited); 0: no
+        /// such limit, as for a back end that sends its users' events
+        #[arg(long, default_value_t = spoor_store::DEFAULT_PER_ADDRESS_RATE_LIMIT, value_name = "PER_MINUTE",
+              value_parser = clap::value_parser!(u32).range(0..=spoor_store::MAX_RATE_LIMIT as i64))]
+        per_address_limit: u32,
+    },
+    /// Change a write key: its name, allowed domains or limits (what is not
+    /// given stays as it is)
+    Set {
+        /// The key itself (fk_...) or its id from `spoor keys list`
+        #[arg(value_name = "KEY|ID")]
+        key: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// The allowed domains, replacing the key's (repeat for more)
+        #[arg(long = "domain", value_name = "DOMAIN", conflicts_with = "any_domain")]
+        domains: Vec<String>,
+        /// Let any origin send with the key (clears its domains)
+        #[arg(long)]
+        any_domain: bool,
+        /// Requests a minute from every sender together
+        #[arg(long, value_name = "PER_MINUTE",
+              value_parser = clap::value_parser!(u32).range(1..=spoor_store::MAX_RATE_LIMIT as i64))]
+        rate_limit: Option<u32>,
+        /// Requests a minute from one client address; 0: no such limit
+        #[arg(long, value_name = "PER_MINUTE",
+              value_parser = clap::value_parser!(u32).range(0..=spoor_store::MAX_RATE_LIMIT as i64))]
+        per_address_limit: Option<u32>,
     },
     /// List write keys
     List {

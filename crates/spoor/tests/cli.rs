@@ -10,6 +10,148 @@ fn run(args: &[&str]) -> std::process::Output {
     common::command().args(args).output().unwrap()
 }
 
+/// A key's name, domains and limits change after it is made, by id or by the
+/// key itself; what is not given stays; bad values say what to fix.
+#[test]
+fn keys_set_changes_domains_and_limits() {
+    let store = TestStore::new();
+    let key = cli_line(&store, &["keys", "create", "--name", "Site"]);
+    let listed = |store: &TestStore| -> Value {
+        serde_json::from_str::<Value>(&cli_line(store, &["keys", "list", "--json"])).unwrap()[0]
+            .clone()
+    };
+    let k = listed(&store);
+    assert_eq!(
+        (
+            &k["rate_limit_per_minute"],
+            &k["per_address_rate_limit_per_minute"],
+            &k["domains"]
+        ),
+        (
+            &json!(spoor_store::DEFAULT_KEY_RATE_LIMIT),
+            &json!(spoor_store::DEFAULT_PER_ADDRESS_RATE_LIMIT),
+            &json!([])
+        )
+    );
+    let out = cli(
+        &store,
+        &[
+            "keys",
+            "set",
+            &key,
+            "--domain",
+            "https://Shop.example/cart",
+            "--domain",
+            "www.shop.example",
+            "--rate-limit",
+            "5000",
+            "--per-address-limit",
+            "0",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("5000 requests a minute, no limit from one address")
+    );
+    let k = listed(&store);
+    assert_eq!(
+        (
+            &k["name"],
+            &k["domains"],
+            &k["rate_limit_per_minute"],
+            &k["per_address_rate_limit_per_minute"]
+        ),
+        (
+            &json!("Site"),
+            &json!(["shop.example", "www.shop.example"]),
+            &json!(5000),
+            &json!(0)
+        )
+    );
+    let id = k["id"].to_string();
+    assert!(
+        cli(
+            &store,
+            &["keys", "set", &id, "--name", "Site (prod)", "--any-domain"]
+        )
+        .status
+        .success()
+    );
+    let k = listed(&store);
+    assert_eq!(
+        (&k["name"], &k["domains"], &k["rate_limit_per_minute"]),
+        (&json!("Site (prod)"), &json!([]), &json!(5000))
+    );
+    let max = spoor_store::MAX_RATE_LIMIT.to_string();
+    let over = (spoor_store::MAX_RATE_LIMIT + 1).to_string();
+    for (args, says) in [
+        (vec!["--rate-limit", "0"], "--rate-limit"),
+        (vec!["--rate-limit", over.as_str()], "--rate-limit"),
+        (
+            vec!["--per-address-limit", over.as_str()],
+            "--per-address-limit",
+        ),
+        (vec!["--domain", "not a domain"], "is not a domain name"),
+        (
+            vec!["--domain", "a.example", "--any-domain"],
+            "cannot be used with",
+        ),
+    ] {
+        let mut all = vec!["keys", "set", id.as_str()];
+        all.extend(args.iter().copied());
+        let out = common::command()
+            .args(store.args())
+            .args(&all)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert!(
+        cli(
+            &store,
+            &[
+                "keys",
+                "set",
+                &id,
+                "--rate-limit",
+                &max,
+                "--per-address-limit",
+                &max
+            ]
+        )
+        .status
+        .success()
+    );
+    assert_eq!(
+        listed(&store)["per_address_rate_limit_per_minute"],
+        json!(spoor_store::MAX_RATE_LIMIT)
+    );
+    let out = common::command()
+        .args(store.args())
+        .args([
+            "keys",
+            "set",
+            "fk_00000000000000000000000000000000",
+            "--rate-limit",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no such key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn keys_create_prints_only_the_key_on_stdout() {
     let store = TestStore::new();

@@ -288,6 +288,89 @@ async fn projects_keys_overview_and_explorer_work_for_their_organisation_only() 
         .await;
     assert_eq!(status, 404, "nor can they create in it");
 
+    // A key made without limits gets the defaults for a public site.
+    assert_eq!(
+        (
+            &listed["rate_limit_per_minute"],
+            &listed["per_address_rate_limit_per_minute"]
+        ),
+        (
+            &json!(600),
+            &json!(spoor_store::DEFAULT_PER_ADDRESS_RATE_LIMIT)
+        )
+    );
+    let (_, plain) = ann
+        .post(
+            &format!("/api/projects/{pid}/keys"),
+            json!({"name": "plain"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &plain["record"]["rate_limit_per_minute"],
+            &plain["record"]["domains"]
+        ),
+        (&json!(spoor_store::DEFAULT_KEY_RATE_LIMIT), &json!([]))
+    );
+    // Its domains and limits change after it is made, and bad values say
+    // what to fix, on both sides of each bound.
+    let max = spoor_store::MAX_RATE_LIMIT;
+    let key_path = format!("/api/projects/{pid}/keys/{kid}");
+    let patch = |body: Value| ann.call(Method::PATCH, &key_path, Some(body));
+    let (status, k) = patch(json!({"domains": ["https://www.Shop.example/cart", "shop.example"], "rate_limit_per_minute": max, "per_address_rate_limit_per_minute": 0})).await;
+    assert_eq!(status, 200, "{k}");
+    assert_eq!(
+        (
+            &k["domains"],
+            &k["rate_limit_per_minute"],
+            &k["per_address_rate_limit_per_minute"],
+            &k["name"]
+        ),
+        (
+            &json!(["www.shop.example", "shop.example"]),
+            &json!(max),
+            &json!(0),
+            &json!("site")
+        )
+    );
+    for (body, says) in [
+        (
+            json!({"rate_limit_per_minute": 0}),
+            "rate_limit_per_minute must be from 1",
+        ),
+        (
+            json!({"rate_limit_per_minute": max + 1}),
+            "rate_limit_per_minute must be from 1",
+        ),
+        (
+            json!({"per_address_rate_limit_per_minute": max + 1}),
+            "per_address_rate_limit_per_minute must be from 0",
+        ),
+        (
+            json!({"per_address_rate_limit_per_minute": -1}),
+            "per_address_rate_limit_per_minute",
+        ),
+        (json!({"domains": ["not a domain"]}), "is not a domain name"),
+        (json!({"rate_limit": 5}), "unknown field `rate_limit`"),
+    ] {
+        let (status, answer) = patch(body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(answer.to_string().contains(says), "{body}: {answer}");
+    }
+    let (status, k) = patch(json!({"rate_limit_per_minute": 1, "per_address_rate_limit_per_minute": max, "domains": []})).await;
+    assert_eq!(status, 200, "{k}");
+    assert_eq!(
+        (&k["rate_limit_per_minute"], &k["domains"]),
+        (&json!(1), &json!([]))
+    );
+    let (status, answer) = ann
+        .post(
+            &format!("/api/projects/{pid}/keys"),
+            json!({"name": "x", "rate_limit_per_minute": 0}),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+
     // Disabling the key stops it at once; deleting it removes it.
     let (status, k) = ann
         .call(
@@ -315,7 +398,13 @@ async fn projects_keys_overview_and_explorer_work_for_their_organisation_only() 
         .await;
     assert_eq!(status, 204);
     let (_, keys) = ann.get(&format!("/api/projects/{pid}/keys")).await;
-    assert!(keys["keys"].as_array().unwrap().is_empty());
+    let left: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["plain"], "only the deleted key went");
 }
 
 fn spoor_core_now_iso() -> String {

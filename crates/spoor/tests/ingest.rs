@@ -434,6 +434,60 @@ async fn over_the_rate_limit_is_429_with_retry_after() {
     assert_eq!(s.batch(vec![track("other", "u")]).await.0, 200);
 }
 
+/// One client address gets the key's per-address limit a minute; other
+/// addresses, and private ones (a proxy Spoor was not told about, a service
+/// on the same network), go on.
+#[tokio::test]
+async fn one_address_over_its_limit_is_429_and_others_go_on() {
+    let s = Spoor::start_with(&["--proxy-hops", "1"]).await;
+    let send = |key: &str, from: &str| {
+        s.post("/v1/track")
+            .basic_auth(key, Some(""))
+            .header("x-forwarded-for", from)
+            .json(&json!({"event": "E", "userId": "u"}))
+            .send()
+    };
+    // Windows are minutes; a burst that straddles two is tried again.
+    let (key, r) = loop {
+        let key = s.key_with(&["--per-address-limit", "3"]);
+        let minute = common::minute_now();
+        let mut statuses = Vec::new();
+        for _ in 0..3 {
+            statuses.push(send(&key, "203.0.113.9").await.unwrap().status().as_u16());
+        }
+        let r = send(&key, "203.0.113.9").await.unwrap();
+        if common::minute_now() == minute {
+            assert_eq!(statuses, [200, 200, 200]);
+            break (key, r);
+        }
+    };
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let (_, body) = status_json(r).await;
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.contains("3 requests a minute from one address") && error.contains("203.0.113.9"),
+        "{error}"
+    );
+    assert_eq!(
+        send(&key, "198.51.100.7").await.unwrap().status(),
+        200,
+        "another address"
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            send(&key, "10.0.0.9").await.unwrap().status(),
+            200,
+            "a private address"
+        );
+    }
+    // A key without a per-address limit (a back end's) is held to its own only.
+    let backend = s.key_with(&["--per-address-limit", "0"]);
+    for _ in 0..5 {
+        assert_eq!(send(&backend, "203.0.113.9").await.unwrap().status(), 200);
+    }
+}
+
 #[tokio::test]
 async fn a_full_queue_is_503_with_retry_after_and_loses_nothing_accepted() {
     // A queue with room for 3 events cannot take a batch of 4.

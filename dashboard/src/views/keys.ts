@@ -5,7 +5,7 @@
 import { api, type Key } from '../api';
 import { h, fill } from '../dom';
 import { formatCount, formatDateTime, formatRelative } from '../format';
-import { DEFAULT_RATE_LIMIT, readKeyForm } from '../keyform';
+import { DEFAULT_PER_ADDRESS_LIMIT, DEFAULT_RATE_LIMIT, readKeyForm, type KeyFields } from '../keyform';
 import { canChange } from '../roles';
 import { KEY_PLACEHOLDER, scriptTagSnippet, segmentNodeSnippet } from '../snippets';
 import { errorNotice, messageOf, statusNotice } from '../ui/alert';
@@ -22,6 +22,7 @@ export function keysPage(ctx: AppContext, projectId: string): View {
   const news = statusNotice();
   const table = h('div', { class: 'keys' }, h('p', { class: 'loading' }, 'Loading keys…'));
   const newKey = h('div');
+  const editing = h('div');
   const install = h('section', { class: 'install', 'aria-labelledby': 'install-heading' });
   let keys: Key[] = [];
   /** The whole key, between its creation and "Done"; never stored anywhere else. */
@@ -57,7 +58,7 @@ export function keysPage(ctx: AppContext, projectId: string): View {
             h(
               'tr',
               null,
-              ['Name', 'Key', 'Allowed domains', 'Limit / min', 'Active', 'Created', 'Last used'].map((c) =>
+              ['Name', 'Key', 'Allowed domains', 'Limit / min', 'Per address / min', 'Active', 'Created', 'Last used'].map((c) =>
                 h('th', { scope: 'col' }, c),
               ),
               editable ? h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')) : null,
@@ -78,6 +79,11 @@ export function keysPage(ctx: AppContext, projectId: string): View {
       h('td', null, h('code', null, `${key.prefix}…`)),
       h('td', null, key.domains.length ? key.domains.join(', ') : h('span', { class: 'muted' }, 'Any site')),
       h('td', { class: 'num' }, formatCount(key.rate_limit_per_minute)),
+      h(
+        'td',
+        { class: 'num' },
+        key.per_address_rate_limit_per_minute ? formatCount(key.per_address_rate_limit_per_minute) : h('span', { class: 'muted' }, 'No limit'),
+      ),
       h('td', null, editable ? activeSwitch(key) : key.active ? 'Active' : 'Inactive'),
       h('td', null, formatDateTime(key.created_at)),
       h(
@@ -116,10 +122,79 @@ export function keysPage(ctx: AppContext, projectId: string): View {
   }
 
   function showDelete(key: Key, cell: HTMLElement) {
+    const change = h('button', { type: 'button', class: 'secondary' }, 'Edit');
+    change.setAttribute('aria-label', `Edit ${key.name}`);
+    change.addEventListener('click', () => renderEdit(key));
     const remove = h('button', { type: 'button', class: 'danger' }, 'Delete');
     remove.setAttribute('aria-label', `Delete ${key.name}`);
     remove.addEventListener('click', () => confirmDelete(key, cell));
-    fill(cell, remove);
+    fill(cell, change, remove);
+  }
+
+  /** The key form's controls, holding `initial`. */
+  function keyControls(initial: KeyFields) {
+    return {
+      name: input({ name: 'name', required: true, maxlength: 100, placeholder: 'Website – production', value: initial.name }),
+      domains: input({ name: 'domains', placeholder: 'example.com, shop.example.com', autocomplete: 'off', value: initial.domains.join(', ') }),
+      limit: input({ name: 'limit', type: 'number', min: 1, step: 1, value: initial.rate_limit_per_minute, inputmode: 'numeric', required: true }),
+      perAddress: input({ name: 'per-address', type: 'number', min: 0, step: 1, value: initial.per_address_rate_limit_per_minute, inputmode: 'numeric', required: true }),
+    };
+  }
+
+  type Controls = ReturnType<typeof keyControls>;
+
+  function keyFields(c: Controls) {
+    return [
+      field('Name', c.name),
+      field('Allowed domains', c.domains, 'Separate with commas or spaces; subdomains are included. Leave empty to accept events from any site.'),
+      field('Requests per minute', c.limit, "From all of the key's senders together (every visitor of a site); more are refused with 429 until the next minute."),
+      field(
+        'Requests per minute from one address',
+        c.perAddress,
+        'What stops one abuser. 0: no such limit, for a key a back end sends with. Loopback and private addresses are never limited.',
+      ),
+    ];
+  }
+
+  /** Reads the controls, pinning a mistake to its field. */
+  function readControls(c: Controls): KeyFields | null {
+    for (const control of Object.values(c)) fieldError(control, null);
+    const fields = readKeyForm({ name: c.name.value, domains: c.domains.value, limit: c.limit.value, perAddress: c.perAddress.value });
+    if ('error' in fields) {
+      fieldError(c[fields.field], fields.error);
+      return null;
+    }
+    return fields;
+  }
+
+  function renderEdit(key: Key) {
+    const controls = keyControls(key);
+    const formErrors = errorNotice();
+    const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+    const heading = h('h2', { tabindex: -1 }, `Edit ${key.name}`);
+    const form = h(
+      'form',
+      { class: 'card narrow', novalidate: true, 'aria-label': `Edit ${key.name}` },
+      heading,
+      formErrors.el,
+      ...keyFields(controls),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Save changes'), cancel),
+    );
+    cancel.addEventListener('click', () => {
+      fill(editing);
+      table.querySelector<HTMLButtonElement>(`tr[data-key-id="${CSS.escape(String(key.id))}"] button.secondary`)?.focus();
+    });
+    onSubmit(form, formErrors, async () => {
+      const fields = readControls(controls);
+      if (!fields) return;
+      const updated = await api.updateKey(project!.id, key.id, fields);
+      keys = keys.map((k) => (k.id === key.id ? updated : k));
+      fill(editing);
+      renderTable();
+      news.show(`Saved "${updated.name}".`);
+    });
+    fill(editing, form);
+    heading.focus();
   }
 
   function confirmDelete(key: Key, cell: HTMLElement) {
@@ -219,27 +294,24 @@ export function keysPage(ctx: AppContext, projectId: string): View {
 
   let create: HTMLElement | null = null;
   if (editable) {
-    const name = input({ name: 'name', required: true, maxlength: 100, placeholder: 'Website – production' });
-    const domains = input({ name: 'domains', placeholder: 'example.com, shop.example.com', autocomplete: 'off' });
-    const limit = input({ name: 'limit', type: 'number', min: 1, step: 1, value: DEFAULT_RATE_LIMIT, inputmode: 'numeric', required: true });
+    const controls = keyControls({
+      name: '',
+      domains: [],
+      rate_limit_per_minute: DEFAULT_RATE_LIMIT,
+      per_address_rate_limit_per_minute: DEFAULT_PER_ADDRESS_LIMIT,
+    });
     const formErrors = errorNotice();
     const form = h(
       'form',
-      { class: 'card narrow', novalidate: true },
+      { class: 'card narrow', novalidate: true, 'aria-label': 'Create a key' },
       h('h2', null, 'Create a key'),
       formErrors.el,
-      field('Name', name),
-      field('Allowed domains', domains, 'Separate with commas or spaces; subdomains are included. Leave empty to accept events from any site.'),
-      field('Requests per minute', limit, 'More are refused with 429 until the next minute.'),
+      ...keyFields(controls),
       h('button', { type: 'submit' }, 'Create key'),
     );
     onSubmit(form, formErrors, async () => {
-      for (const control of [name, domains, limit]) fieldError(control, null);
-      const fields = readKeyForm({ name: name.value, domains: domains.value, limit: limit.value });
-      if ('error' in fields) {
-        fieldError({ name, domains, limit }[fields.field], fields.error);
-        return;
-      }
+      const fields = readControls(controls);
+      if (!fields) return;
       const created = await api.createKey(project!.id, fields);
       fullKey = created.key;
       keys = [created.record, ...keys.filter((k) => k.id !== created.record.id)];
@@ -263,6 +335,7 @@ export function keysPage(ctx: AppContext, projectId: string): View {
       news.el,
       newKey,
       h('section', { 'aria-labelledby': 'keys-heading' }, h('h2', { id: 'keys-heading' }, 'Write keys'), table),
+      editing,
       create,
       install,
     ),

@@ -68,15 +68,7 @@ impl FromRequest<Arc<App>> for Incoming {
     async fn from_request(req: Request, app: &Arc<App>) -> Result<Incoming, ApiError> {
         let received_at = spoor_core::time::now_ms();
         let (parts, body) = req.into_parts();
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        let xff = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let ip = spoor_core::ip::client_ip(peer, xff, app.config.proxy_hops);
+        let ip = client_ip(app, &parts);
         let query_key = query_key(&parts.uri);
         let bytes = body::read(body, &parts.headers, &app.config).await?;
         Ok(Incoming {
@@ -108,12 +100,27 @@ impl From<&KeyRecord> for Destination {
     }
 }
 
+/// The client's address: the peer's, or the one `X-Forwarded-For` gives
+/// behind the configured number of proxies.
+pub fn client_ip(app: &App, parts: &axum::http::request::Parts) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let xff = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    spoor_core::ip::client_ip(peer, xff, app.config.proxy_hops)
+}
+
 /// The sender's write key, from a header, the URL's `api_key` or else
 /// `body_key`, checked: known, active, from an allowed origin, within its rate
-/// limit.
+/// limits (its own, and from the client address `ip`).
 pub async fn authorize(
     app: &App,
     headers: &HeaderMap,
+    ip: IpAddr,
     query_key: Option<&str>,
     body_key: Option<&str>,
 ) -> Result<KeyRecord, ApiError> {
@@ -127,7 +134,7 @@ pub async fn authorize(
         // worker over cost SQLite a quarter of its single-event throughput.
         lookup()?
     };
-    app.limits.check(app, &record).await?;
+    app.limits.check(app, &record, ip).await?;
     Ok(record)
 }
 
@@ -150,6 +157,7 @@ impl Incoming {
         authorize(
             &self.app,
             &self.headers,
+            self.ip,
             self.query_key.as_deref(),
             body_key,
         )

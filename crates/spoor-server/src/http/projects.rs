@@ -11,16 +11,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use spoor_core::secret;
-use spoor_store::{NewKey, Project, Role};
+use spoor_store::{
+    DEFAULT_KEY_RATE_LIMIT, DEFAULT_PER_ADDRESS_RATE_LIMIT, KeyChange, MAX_RATE_LIMIT, NewKey,
+    Project, Role,
+};
 
 use super::blocking;
 use super::body;
 use super::caller::{Caller, ProjectRead, ProjectWrite};
 use super::error::ApiError;
 use crate::app::App;
-
-/// The per-minute limit a key gets when none is given.
-const DEFAULT_RATE_LIMIT: u32 = 1000;
 
 fn project_json(p: &Project, org: &str, role: Role) -> Value {
     json!({
@@ -121,11 +121,41 @@ pub async fn keys(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct KeyRequest {
     name: String,
     #[serde(default)]
     domains: Vec<String>,
-    rate_limit_per_minute: Option<u32>,
+    // Read wide, so that a negative or huge limit is answered by name.
+    rate_limit_per_minute: Option<i64>,
+    per_address_rate_limit_per_minute: Option<i64>,
+}
+
+/// A key's limit as sent, checked: from `least` to [`MAX_RATE_LIMIT`].
+fn check_limit(name: &str, sent: Option<i64>, least: u32) -> Result<Option<u32>, ApiError> {
+    let Some(l) = sent else { return Ok(None) };
+    u32::try_from(l)
+        .ok()
+        .filter(|l| (least..=MAX_RATE_LIMIT).contains(l))
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "{name} must be from {least}{} to {MAX_RATE_LIMIT}, not {l}",
+                if least == 0 { " (no limit)" } else { "" }
+            ))
+        })
+}
+
+/// Both of a key's limits: its own at least 1, the per-address one at least
+/// 0 (off).
+fn check_limits(
+    own: Option<i64>,
+    per_address: Option<i64>,
+) -> Result<(Option<u32>, Option<u32>), ApiError> {
+    Ok((
+        check_limit("rate_limit_per_minute", own, 1)?,
+        check_limit("per_address_rate_limit_per_minute", per_address, 0)?,
+    ))
 }
 
 pub async fn create_key(
@@ -138,25 +168,21 @@ pub async fn create_key(
     blocking(move || {
         caller.project(&app.store, id, true)?;
         let name = check_name(&req.name, "key")?;
-        let limit = req.rate_limit_per_minute.unwrap_or(DEFAULT_RATE_LIMIT);
-        if limit == 0 {
-            return Err(ApiError::BadRequest(
-                "rate_limit_per_minute must be at least 1".into(),
-            ));
-        }
+        let (limit, per_address) = check_limits(
+            req.rate_limit_per_minute,
+            req.per_address_rate_limit_per_minute,
+        )?;
+        let domains = spoor_core::domains::parse(&req.domains).map_err(ApiError::BadRequest)?;
         let key = secret::generate(secret::WRITE_KEY_PREFIX);
         let record = app.store.create_key(&NewKey {
             project_id: id,
             name,
             hash: secret::hash(&key),
             prefix: secret::shown_prefix(&key),
-            domains: req
-                .domains
-                .iter()
-                .map(|d| d.trim().to_ascii_lowercase())
-                .filter(|d| !d.is_empty())
-                .collect(),
-            rate_limit_per_minute: limit,
+            domains,
+            rate_limit_per_minute: limit.unwrap_or(DEFAULT_KEY_RATE_LIMIT),
+            per_address_rate_limit_per_minute: per_address
+                .unwrap_or(DEFAULT_PER_ADDRESS_RATE_LIMIT),
         })?;
         Ok((
             StatusCode::CREATED,
@@ -167,10 +193,15 @@ pub async fn create_key(
     .await
 }
 
+/// `PATCH .../keys/{key}`: what is sent changes, what is left out stays.
 #[derive(Deserialize)]
-pub struct KeyChange {
+#[serde(deny_unknown_fields)]
+pub struct KeyPatch {
     name: Option<String>,
     active: Option<bool>,
+    domains: Option<Vec<String>>,
+    rate_limit_per_minute: Option<i64>,
+    per_address_rate_limit_per_minute: Option<i64>,
 }
 
 /// The key, if it belongs to the project (which the caller may change).
@@ -196,19 +227,30 @@ pub async fn update_key(
     Path((project, key)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let change: KeyChange = body::parse_json(&bytes)?;
+    let patch: KeyPatch = body::parse_json(&bytes)?;
     blocking(move || {
         key_of(&app, &caller, project, key)?;
-        let name = change
-            .name
-            .as_deref()
-            .map(|n| check_name(n, "key"))
-            .transpose()?;
-        Ok(Json(json!(app.store.update_key(
-            key,
-            name.as_deref(),
-            change.active
-        )?)))
+        let (limit, per_address) = check_limits(
+            patch.rate_limit_per_minute,
+            patch.per_address_rate_limit_per_minute,
+        )?;
+        let change = KeyChange {
+            name: patch
+                .name
+                .as_deref()
+                .map(|n| check_name(n, "key"))
+                .transpose()?,
+            active: patch.active,
+            domains: patch
+                .domains
+                .as_deref()
+                .map(spoor_core::domains::parse)
+                .transpose()
+                .map_err(ApiError::BadRequest)?,
+            rate_limit_per_minute: limit,
+            per_address_rate_limit_per_minute: per_address,
+        };
+        Ok(Json(json!(app.store.update_key(key, &change)?)))
     })
     .await
 }

@@ -8,7 +8,7 @@ use super::{
     EVENT_COLUMNS, KEY_SELECT, PROJECT_SELECT, PgStore, event_from_row, key_from_row, now,
     project_from_row,
 };
-use crate::records::{SETUP_TOKEN, setup_token_admits};
+use crate::records::{KeyChange, SETUP_TOKEN, setup_token_admits};
 use crate::{
     FirstOwner, KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent,
     User, WebSession,
@@ -339,15 +339,31 @@ impl PgStore {
         Ok(rows.iter().map(key_from_row).collect())
     }
 
-    pub fn update_key(
-        &self,
-        id: i64,
-        name: Option<&str>,
-        active: Option<bool>,
-    ) -> StoreResult<KeyRecord> {
+    pub fn update_key(&self, id: i64, change: &KeyChange) -> StoreResult<KeyRecord> {
+        let domains = change
+            .domains
+            .as_ref()
+            .map(|d| serde_json::to_string(d).expect("strings serialise"));
+        let limit = change
+            .rate_limit_per_minute
+            .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
+        let per_address = change
+            .per_address_rate_limit_per_minute
+            .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
         self.conn()?.execute(
-            "UPDATE api_keys SET name = coalesce($2, name), active = coalesce($3, active) WHERE id = $1",
-            &[&id, &name, &active],
+            "UPDATE api_keys SET name = coalesce($2, name), active = coalesce($3, active),
+                 domains = coalesce($4, domains),
+                 rate_limit_per_minute = coalesce($5, rate_limit_per_minute),
+                 per_address_rate_limit_per_minute = coalesce($6, per_address_rate_limit_per_minute)
+             WHERE id = $1",
+            &[
+                &id,
+                &change.name,
+                &change.active,
+                &domains,
+                &limit,
+                &per_address,
+            ],
         )?;
         self.key_where("k.id = $1", &id)?
             .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))

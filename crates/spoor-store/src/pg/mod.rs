@@ -94,6 +94,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0013_pipeline",
         include_str!("migrations/0013_pipeline.sql"),
     ),
+    (
+        14,
+        "0014_key_limits",
+        include_str!("migrations/0014_key_limits.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.
@@ -212,6 +217,7 @@ fn connect(config: &PgConfig, tls: &MakeRustlsConnect) -> StoreResult<Client> {
 fn key_from_row(row: &Row) -> KeyRecord {
     let domains: String = row.get("domains");
     let limit: i32 = row.get("rate_limit_per_minute");
+    let per_address: i32 = row.get("per_address_rate_limit_per_minute");
     KeyRecord {
         id: row.get("id"),
         project_id: row.get("project_id"),
@@ -220,6 +226,7 @@ fn key_from_row(row: &Row) -> KeyRecord {
         prefix: row.get("prefix"),
         domains: serde_json::from_str(&domains).unwrap_or_default(),
         rate_limit_per_minute: u32::try_from(limit).unwrap_or(0),
+        per_address_rate_limit_per_minute: u32::try_from(per_address).unwrap_or(0),
         active: row.get("active"),
         keep_full_ip: row.get("keep_full_ip"),
         created_at: row.get("created_at"),
@@ -229,7 +236,8 @@ fn key_from_row(row: &Row) -> KeyRecord {
 
 const KEY_SELECT: &str =
     "SELECT k.id, k.project_id, p.name AS project, k.name, k.prefix, k.domains,
-        k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
+        k.rate_limit_per_minute, k.per_address_rate_limit_per_minute, k.active, p.keep_full_ip,
+        k.created_at, k.last_used_at
     FROM api_keys k JOIN projects p ON p.id = k.project_id";
 
 const PROJECT_SELECT: &str = "SELECT id, org_id, name, keep_full_ip, created_at FROM projects";
@@ -447,12 +455,14 @@ impl PgStore {
     pub fn create_key(&self, key: &NewKey) -> StoreResult<KeyRecord> {
         let domains = serde_json::to_string(&key.domains).unwrap_or_else(|_| "[]".into());
         let limit = i32::try_from(key.rate_limit_per_minute).unwrap_or(i32::MAX);
+        let per_address = i32::try_from(key.per_address_rate_limit_per_minute).unwrap_or(i32::MAX);
         let id: i64 = self
             .conn()?
             .query_one(
-                "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                &[&key.project_id, &key.name, &key.hash, &key.prefix, &domains, &limit, &now()],
+                "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute,
+                     per_address_rate_limit_per_minute, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &[&key.project_id, &key.name, &key.hash, &key.prefix, &domains, &limit, &per_address, &now()],
             )?
             .get(0);
         self.key_where("k.id = $1", &id)?

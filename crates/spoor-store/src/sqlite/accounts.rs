@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{EVENT_COLUMNS, KEY_SELECT, SqliteStore, event_from_row};
-use crate::records::{SETUP_TOKEN, setup_token_admits};
+use crate::records::{KeyChange, SETUP_TOKEN, setup_token_admits};
 use crate::{
     FirstOwner, KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent,
     User, WebSession,
@@ -305,15 +305,25 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn update_key(
-        &self,
-        id: i64,
-        name: Option<&str>,
-        active: Option<bool>,
-    ) -> StoreResult<KeyRecord> {
+    pub fn update_key(&self, id: i64, change: &KeyChange) -> StoreResult<KeyRecord> {
+        let domains = change
+            .domains
+            .as_ref()
+            .map(|d| serde_json::to_string(d).expect("strings serialise"));
         self.conn()?.execute(
-            "UPDATE api_keys SET name = coalesce(?2, name), active = coalesce(?3, active) WHERE id = ?1",
-            params![id, name, active],
+            "UPDATE api_keys SET name = coalesce(?2, name), active = coalesce(?3, active),
+                 domains = coalesce(?4, domains),
+                 rate_limit_per_minute = coalesce(?5, rate_limit_per_minute),
+                 per_address_rate_limit_per_minute = coalesce(?6, per_address_rate_limit_per_minute)
+             WHERE id = ?1",
+            params![
+                id,
+                change.name,
+                change.active,
+                domains,
+                change.rate_limit_per_minute,
+                change.per_address_rate_limit_per_minute
+            ],
         )?;
         self.key_where("k.id = ?1", id)?
             .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))

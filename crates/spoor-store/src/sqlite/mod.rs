@@ -86,6 +86,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0011_pipeline",
         include_str!("migrations/0011_pipeline.sql"),
     ),
+    (
+        12,
+        "0012_key_limits",
+        include_str!("migrations/0012_key_limits.sql"),
+    ),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.
 const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -228,6 +233,7 @@ fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
         prefix: row.get("prefix")?,
         domains: serde_json::from_str(&domains).unwrap_or_default(),
         rate_limit_per_minute: row.get("rate_limit_per_minute")?,
+        per_address_rate_limit_per_minute: row.get("per_address_rate_limit_per_minute")?,
         active: row.get("active")?,
         keep_full_ip: row.get("keep_full_ip")?,
         created_at: row.get("created_at")?,
@@ -237,7 +243,8 @@ fn key_from_row(row: &Row) -> rusqlite::Result<KeyRecord> {
 
 const KEY_SELECT: &str =
     "SELECT k.id, k.project_id, p.name AS project, k.name, k.prefix, k.domains,
-        k.rate_limit_per_minute, k.active, p.keep_full_ip, k.created_at, k.last_used_at
+        k.rate_limit_per_minute, k.per_address_rate_limit_per_minute, k.active, p.keep_full_ip,
+        k.created_at, k.last_used_at
     FROM api_keys k JOIN projects p ON p.id = k.project_id";
 
 fn project_from_row(row: &Row) -> rusqlite::Result<Project> {
@@ -445,9 +452,11 @@ impl SqliteStore {
         let conn = self.conn()?;
         let domains = serde_json::to_string(&key.domains).unwrap_or_else(|_| "[]".into());
         conn.execute(
-            "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![key.project_id, key.name, key.hash, key.prefix, domains, key.rate_limit_per_minute, spoor_core::time::now_ms()],
+            "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute,
+                 per_address_rate_limit_per_minute, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![key.project_id, key.name, key.hash, key.prefix, domains, key.rate_limit_per_minute,
+                key.per_address_rate_limit_per_minute, spoor_core::time::now_ms()],
         )?;
         let id = conn.last_insert_rowid();
         drop(conn);
