@@ -344,11 +344,11 @@ async function tour() {
   await until('the edited key to show', async () => (await row.textContent()).includes('www.example.com'));
   const rowText = await row.textContent();
   check(rowText.includes('120,000') && rowText.includes('No limit'), `the new limits are listed (${rowText})`);
-  const stored = await page.evaluate(async (id) => {
+  const keysStored = await page.evaluate(async (id) => {
     const r = await fetch(`/api/projects/${encodeURIComponent(id)}/keys`, { credentials: 'same-origin' });
     return (await r.json()).keys;
   }, projectId);
-  const saved = stored.find((k) => k.name === 'Website – production');
+  const saved = keysStored.find((k) => k.name === 'Website – production');
   check(
     saved.rate_limit_per_minute === 120000 && saved.per_address_rate_limit_per_minute === 0 && saved.domains.join() === 'shop.example.com,www.example.com,localhost',
     'the server holds the edited key',

@@ -274,7 +274,7 @@ fn signed_in(store: &Store, user: &User, secure: bool) -> Result<Response, ApiEr
 
 /// Whether the browser reached Spoor over HTTPS (directly or through a proxy
 /// that says so), so the cookie should be marked Secure.
-fn over_https(headers: &HeaderMap) -> bool {
+pub(super) fn over_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())

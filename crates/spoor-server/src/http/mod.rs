@@ -25,6 +25,7 @@ mod projects;
 mod query;
 mod recordings;
 mod sdk;
+mod segment_settings;
 mod session_end;
 mod uploads;
 mod usage;
@@ -69,6 +70,21 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/screen", post(ingest::screen).options(()))
         .route("/v1/group", post(ingest::group).options(()))
         .route("/v1/alias", post(ingest::alias).options(()))
+        // Segment's analytics.js (analytics-next) sends each call to a
+        // one-letter path and batches to /v1/b; its mobile libraries batch
+        // to /b. The same handlers, under Segment's names.
+        .route("/v1/b", post(ingest::batch).options(()))
+        .route("/b", post(ingest::batch).options(()))
+        .route("/v1/t", post(ingest::track).options(()))
+        .route("/v1/i", post(ingest::identify).options(()))
+        .route("/v1/p", post(ingest::page).options(()))
+        .route("/v1/s", post(ingest::screen).options(()))
+        .route("/v1/g", post(ingest::group).options(()))
+        .route("/v1/a", post(ingest::alias).options(()))
+        .route(
+            "/v1/projects/{write_key}/settings",
+            get(segment_settings::settings).options(()),
+        )
         .route("/api/tracking/flush", post(flush::flush).options(()))
         .route(
             "/api/analytics/session/end",
