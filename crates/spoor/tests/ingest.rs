@@ -488,6 +488,90 @@ async fn one_address_over_its_limit_is_429_and_others_go_on() {
     }
 }
 
+/// What browser libraries fetch on load: Segment's settings point at the host
+/// the browser reached Spoor at; RudderStack's source has no destinations;
+/// both only for a key that may send from the page.
+#[tokio::test]
+async fn client_libraries_settings_name_this_server_for_keys_that_may_send() {
+    let s = Spoor::start().await;
+    let get = |path: String, origin: Option<&'static str>| {
+        let mut r = s.http.get(format!("{}{path}", s.url));
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        async move { status_json(r.send().await.unwrap()).await }
+    };
+    let host = s.url.trim_start_matches("http://").to_string();
+    let (status, settings) = get(format!("/v1/projects/{}/settings", s.key), None).await;
+    assert_eq!(status, 200, "{settings}");
+    let segment = &settings["integrations"]["Segment.io"];
+    assert_eq!(
+        (
+            &segment["apiHost"],
+            &segment["protocol"],
+            &segment["apiKey"]
+        ),
+        (&json!(format!("{host}/v1")), &json!("http"), &json!(s.key))
+    );
+    assert_eq!(
+        settings["integrations"].as_object().unwrap().len(),
+        1,
+        "only Segment.io: {settings}"
+    );
+    let (status, config) = get(format!("/sourceConfig/?writeKey={}", s.key), None).await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(
+        (
+            &config["source"]["enabled"],
+            &config["source"]["destinations"]
+        ),
+        (&json!(true), &json!([]))
+    );
+
+    // Unknown keys, and pages a key may not send from, learn so at load.
+    let (status, body) = get(
+        "/v1/projects/fk_00000000000000000000000000000000/settings".into(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = get("/sourceConfig/".into(), None).await;
+    assert_eq!(status, 401);
+    let shop = s.key_with(&["--domain", "shop.example"]);
+    let (status, body) = get(
+        format!("/v1/projects/{shop}/settings"),
+        Some("https://elsewhere.example"),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = get(
+        format!("/sourceConfig/?writeKey={shop}"),
+        Some("https://shop.example"),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // A preflight may ask for the headers the libraries add.
+    let r = s
+        .http
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/t", s.url))
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type,x-retry-count",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        r.headers()["access-control-allow-headers"],
+        "authorization,content-type,x-retry-count"
+    );
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+}
+
 #[tokio::test]
 async fn a_full_queue_is_503_with_retry_after_and_loses_nothing_accepted() {
     // A queue with room for 3 events cannot take a batch of 4.

@@ -1,11 +1,18 @@
-//! Proves that Segment's own Node.js library, `@segment/analytics-node`, sends to
-//! Spoor unchanged: configured with nothing but Spoor's address and a write key, it
-//! delivers a track, an identify, a page, a group and an alias in a `/v1/batch`
-//! request, reports no error, and every message is stored as the library sent it,
-//! under the messageId the library generated, with Spoor's enrichment added.
+//! Proves that client libraries people already use send to Spoor unchanged:
 //!
-//! The library lives in `tests/compat` (pinned by its package-lock.json); install
-//! it with `npm ci --prefix tests/compat` before `cargo test`.
+//! - Segment's Node.js library, `@segment/analytics-node`: configured with
+//!   nothing but Spoor's address and a write key, it delivers a track, an
+//!   identify, a page, a group and an alias in a `/v1/batch` request, reports no
+//!   error, and every message is stored as the library sent it, under the
+//!   messageId the library generated, with Spoor's enrichment added.
+//! - Segment's browser library, `@segment/analytics-next` (analytics.js), and
+//!   RudderStack's JS SDK, `@rudderstack/analytics-js`, bundled from npm and run
+//!   in Debian's Chromium from a page on another origin: each fetches its
+//!   settings from Spoor and sends every call, one by one and batched (or by
+//!   beacon), and every call is stored.
+//!
+//! The libraries live in `tests/compat` (pinned by its package-lock.json);
+//! install them with `npm ci --prefix tests/compat` before `cargo test`.
 
 mod common;
 
@@ -178,4 +185,143 @@ async fn the_segment_node_library_sends_every_message_type_unchanged() {
 
     let alias = only(&mine, "alias");
     assert_eq!(alias["previousId"], summary["previousId"]);
+}
+
+/// Runs `tests/compat/browser-send.mjs` against `spoor` and returns its report.
+async fn browser_libraries_send(spoor: &Spoor) -> Value {
+    let dir = compat_dir();
+    for library in [
+        "@segment/analytics-next",
+        "@rudderstack/analytics-js",
+        "playwright-core",
+        "esbuild",
+    ] {
+        assert!(
+            dir.join("node_modules")
+                .join(library)
+                .join("package.json")
+                .is_file(),
+            "{library} is missing: run `npm ci --prefix tests/compat` (from the repository root) first"
+        );
+    }
+    let run = tokio::process::Command::new("node")
+        .arg("browser-send.mjs")
+        .arg(&spoor.url)
+        .arg(&spoor.key)
+        .current_dir(&dir)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("browser-send.mjs did not finish within 4 minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser-send.mjs failed ({}):\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("browser-send.mjs printed no JSON report ({e}): {stdout}"))
+}
+
+#[tokio::test]
+async fn segments_and_rudderstacks_browser_libraries_send_unchanged() {
+    let spoor = Spoor::start().await;
+    let report = browser_libraries_send(&spoor).await;
+    // Each run's page made its calls, fetched its settings from Spoor and had
+    // every delivery answered 2xx, and asked nothing of anyone else.
+    for (run, r) in report.as_object().unwrap() {
+        assert_eq!(r["said"], "sent", "{run}: {r:#}");
+        assert_eq!(
+            r["answered"], true,
+            "{run}: missing {}: {r:#}",
+            r["missing"]
+        );
+        assert_eq!(r["external"], json!([]), "{run}: {r:#}");
+        for q in r["requests"].as_array().unwrap() {
+            let status = q["status"].as_u64().unwrap_or(0);
+            assert!((200..300).contains(&status) || status == 204, "{run}: {q}");
+        }
+    }
+    assert_eq!(report.as_object().unwrap().len(), 4, "{report:#}");
+
+    let all = spoor.events("default").await;
+    // (run, library name, the calls each run makes)
+    let segment = ["identify", "track", "page", "group", "alias", "screen"];
+    let rudderstack = ["identify", "track", "page", "group", "alias"];
+    let runs: [(&str, &str, &[&str]); 4] = [
+        ("seg", "analytics.js", &segment),
+        ("segb", "analytics.js", &segment),
+        ("rs", "RudderLabs JavaScript SDK", &rudderstack),
+        ("rsb", "RudderLabs JavaScript SDK", &rudderstack),
+    ];
+    let mut ids = std::collections::HashSet::new();
+    for (run, library, kinds) in runs {
+        let user = format!("{run}-user");
+        let mine: Vec<&Value> = all.iter().filter(|e| e["userId"] == user).collect();
+        assert_eq!(mine.len(), kinds.len(), "{run}: {mine:#?}");
+        for kind in kinds {
+            let e = only(&mine, kind);
+            assert_eq!(
+                e["context"]["library"]["name"], *library,
+                "{run} {kind}: {e}"
+            );
+            let id = e["messageId"].as_str().unwrap();
+            assert!(ids.insert(id.to_string()), "{run} {kind}: {id} twice");
+            // The library's own ids, kept: analytics.js's `ajs-next-...`,
+            // RudderStack's UUIDs.
+            if library == "analytics.js" {
+                assert!(id.starts_with("ajs-next-"), "{run} {kind}: {id}");
+            } else {
+                assert!(is_uuid(id), "{run} {kind}: {id}");
+            }
+            assert!(e["anonymousId"].is_string(), "{run} {kind}: {e}");
+            let en = &e["enrichment"];
+            assert_eq!(
+                (en["browser"].as_str(), en["is_bot"].as_bool()),
+                (Some("Chrome"), Some(false)),
+                "{run} {kind}: {en}"
+            );
+        }
+        let track = only(&mine, "track");
+        assert_eq!(track["event"], "Order Completed", "{run}");
+        assert_eq!(
+            (
+                &track["properties"]["order_id"],
+                &track["properties"]["revenue"],
+                &track["properties"]["currency"]
+            ),
+            (&json!(format!("{run}-o1")), &json!(42.5), &json!("EUR")),
+            "{run}: {track}"
+        );
+        let identify = only(&mine, "identify");
+        let traits = if identify["traits"].is_object() {
+            &identify["traits"]
+        } else {
+            &identify["context"]["traits"]
+        };
+        assert_eq!(
+            traits["email"],
+            format!("{run}@example.com"),
+            "{run}: {identify}"
+        );
+        assert_eq!(only(&mine, "page")["name"], "Home", "{run}");
+        assert_eq!(
+            only(&mine, "group")["groupId"],
+            format!("{run}-org"),
+            "{run}"
+        );
+        assert_eq!(
+            only(&mine, "alias")["previousId"],
+            format!("{run}-visitor"),
+            "{run}"
+        );
+    }
+    assert_eq!(
+        all.len(),
+        2 * segment.len() + 2 * rudderstack.len(),
+        "nothing else was stored"
+    );
 }

@@ -26,6 +26,9 @@ use crate::telemetry::ReasonLabel;
 #[derive(Deserialize)]
 struct KeyQuery {
     api_key: Option<String>,
+    /// RudderStack's JS SDK names the key so on its beacon's URL.
+    #[serde(rename = "writeKey")]
+    write_key: Option<String>,
 }
 
 #[derive(Serialize, Debug)]
@@ -143,7 +146,7 @@ pub fn query_key(uri: &axum::http::Uri) -> Option<String> {
     // A query string that does not parse simply carries no key.
     Query::<KeyQuery>::try_from_uri(uri)
         .ok()
-        .and_then(|q| q.0.api_key)
+        .and_then(|q| q.0.api_key.or(q.0.write_key))
 }
 
 impl Incoming {

@@ -19,13 +19,13 @@ mod friction;
 mod incoming;
 mod ingest;
 mod ingest_events;
+mod library_settings;
 mod openapi;
 mod ops;
 mod projects;
 mod query;
 mod recordings;
 mod sdk;
-mod segment_settings;
 mod session_end;
 mod uploads;
 mod usage;
@@ -83,8 +83,18 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/a", post(ingest::alias).options(()))
         .route(
             "/v1/projects/{write_key}/settings",
-            get(segment_settings::settings).options(()),
+            get(library_settings::segment).options(()),
         )
+        // RudderStack's JS SDK: its source configuration, and its beacon.
+        .route(
+            "/sourceConfig",
+            get(library_settings::rudderstack).options(()),
+        )
+        .route(
+            "/sourceConfig/",
+            get(library_settings::rudderstack).options(()),
+        )
+        .route("/beacon/v1/batch", post(ingest::batch).options(()))
         .route("/api/tracking/flush", post(flush::flush).options(()))
         .route(
             "/api/analytics/session/end",
