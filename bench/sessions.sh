@@ -24,7 +24,7 @@ DATA=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 STORE=(--data-dir "$DATA")
 [ -n "${BENCH_DATABASE_URL:-}" ] && STORE+=(--database-url "$BENCH_DATABASE_URL")
-KEY=$($SPOOR "${STORE[@]}" keys create --name bench --rate-limit 1000000000 2>/dev/null)
+KEY=$($SPOOR "${STORE[@]}" keys create --name bench --rate-limit 100000000 --per-address-limit 0 2>/dev/null)
 coproc SERVER { exec $SPOOR "${STORE[@]}" serve --listen 127.0.0.1:0 2>/dev/null; }
 PID=$SERVER_PID
 read -r line <&"${SERVER[0]}"
