@@ -118,6 +118,20 @@ impl Store {
         dispatch!(self, s => s.migrate())
     }
 
+    /// Writes consistent copies of the embedded store's two files (see
+    /// `sqlite::SqliteStore::backup_into`); PostgreSQL is backed up with its
+    /// own tools.
+    pub fn backup_into(&self, log: &Path, derived: &Path) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.backup_into(log, derived),
+            Backend::Postgres(_) => Err(StoreError::Invalid(
+                "spoor backup copies the embedded store; back PostgreSQL up with pg_dump or \
+                 its continuous archiving (see docs/operations.md)"
+                    .into(),
+            )),
+        }
+    }
+
     /// Whether calls wait on the network (PostgreSQL) rather than only on local
     /// disk: async callers should then move them off the runtime's workers.
     pub fn waits_on_network(&self) -> bool {

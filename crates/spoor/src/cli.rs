@@ -258,6 +258,20 @@ pub enum Command {
     /// Write stored data to standard output
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Copy the embedded store (both of its SQLite files) into one archive
+    /// while Spoor runs; `spoor restore` reads it back
+    Backup {
+        /// The archive to write (it must not exist)
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Restore a `spoor backup` archive into --data-dir, which must hold no
+    /// store yet
+    Restore {
+        /// The archive `spoor backup` wrote
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
     /// Apply pending database migrations (serve does this at start too)
     Migrate,
     /// Scheduled jobs: which exist, when they last ran, and running one now

@@ -4,6 +4,7 @@
 //! output alone; everything else goes to standard error.
 
 mod admin;
+mod backup;
 mod cli;
 mod config_file;
 mod export;
@@ -132,6 +133,15 @@ fn run() -> anyhow::Result<()> {
         Command::Tokens(cmd) => admin::tokens(&open()?, cmd),
         Command::Projects(cmd) => admin::projects(&open()?, cmd),
         Command::Export(cmd) => export::run(&open()?, cmd),
+        Command::Backup { to } => backup::backup(&open()?, &to),
+        Command::Restore { from } => {
+            if cli.database_url.is_some() {
+                anyhow::bail!(
+                    "spoor restore fills an embedded store (--data-dir); restore PostgreSQL with its own tools"
+                );
+            }
+            backup::restore(&cli.data_dir, &from)
+        }
         Command::Widgets(cmd) => metering::widgets(&open()?, cmd),
         Command::Billing {
             month,

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod alerts;
+mod backup;
 mod coordination;
 mod crm;
 mod customers;
@@ -112,8 +113,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("derived/0005_session_lookups.sql"),
     ),
 ];
-/// The derived file's name, beside `spoor.db`.
-const DERIVED_FILE: &str = "spoor-derived.db";
+/// The event log's file (and everything not derived from it) in the data
+/// directory.
+pub const LOG_FILE: &str = "spoor.db";
+/// The derived file's name, beside [`LOG_FILE`].
+pub const DERIVED_FILE: &str = "spoor-derived.db";
 /// Pooled connections at most. WAL readers do not block one another, and the server
 /// has few threads that read at once.
 const POOL_SIZE: usize = 8;
@@ -301,7 +305,7 @@ impl SqliteStore {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             StoreError::Database(format!("cannot create {}: {e}", data_dir.display()))
         })?;
-        let path = data_dir.join("spoor.db");
+        let path = data_dir.join(LOG_FILE);
         let derived = data_dir.join(DERIVED_FILE);
         let budget = crate::budget::MemoryBudget::get();
         let reader_kib = budget.reader_cache_kib(POOL_SIZE + PROCESSOR_POOL_SIZE);
