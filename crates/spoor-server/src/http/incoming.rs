@@ -117,6 +117,23 @@ pub fn client_ip(app: &App, parts: &axum::http::request::Parts) -> IpAddr {
     spoor_core::ip::client_ip(peer, xff, app.config.proxy_hops)
 }
 
+/// [`authorize`] for a request whose body is read apart (uploads): the key
+/// from its headers or URL, the client from its address.
+pub async fn authorize_parts(
+    app: &App,
+    parts: &axum::http::request::Parts,
+) -> Result<KeyRecord, ApiError> {
+    let ip = client_ip(app, parts);
+    authorize(
+        app,
+        &parts.headers,
+        ip,
+        query_key(&parts.uri).as_deref(),
+        None,
+    )
+    .await
+}
+
 /// The sender's write key, from a header, the URL's `api_key` or else
 /// `body_key`, checked: known, active, from an allowed origin, within its rate
 /// limits (its own, and from the client address `ip`).

@@ -26,7 +26,7 @@ use spoor_store::files::{NewChunk, NewVideo, RecordingFilter, Screenshot, Stored
 
 use super::body;
 use super::error::ApiError;
-use super::incoming::{authorize, client_ip, query_key};
+use super::incoming::authorize_parts;
 use crate::app::App;
 use crate::files::{Staged, id_part};
 
@@ -101,14 +101,7 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
     let (parts, body) = req.into_parts();
     let limits = app.config.uploads;
     // The key first: a stranger's body is never read.
-    let key = authorize(
-        &app,
-        &parts.headers,
-        client_ip(&app, &parts),
-        query_key(&parts.uri).as_deref(),
-        None,
-    )
-    .await?;
+    let key = authorize_parts(&app, &parts).await?;
     let raw = body::read_raw(
         body,
         &parts.headers,
@@ -355,14 +348,7 @@ pub async fn screenshot(
 ) -> Result<Json<Value>, ApiError> {
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_screenshot_bytes;
-    let key = authorize(
-        &app,
-        &parts.headers,
-        client_ip(&app, &parts),
-        query_key(&parts.uri).as_deref(),
-        None,
-    )
-    .await?;
+    let key = authorize_parts(&app, &parts).await?;
     let mut form = read_form(&app, &parts, body, max, "screenshot").await?;
     let Some(mut staged) = form.file.take() else {
         return Err(ApiError::BadRequest(
@@ -436,14 +422,7 @@ pub async fn screenshot(
 pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Value>, ApiError> {
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_video_bytes;
-    let key = authorize(
-        &app,
-        &parts.headers,
-        client_ip(&app, &parts),
-        query_key(&parts.uri).as_deref(),
-        None,
-    )
-    .await?;
+    let key = authorize_parts(&app, &parts).await?;
     let mut form = read_form(&app, &parts, body, max, "recording").await?;
     let Some(staged) = form.file.take() else {
         return Err(ApiError::BadRequest(
