@@ -47,6 +47,8 @@ pub struct App {
     /// when serving starts): routes meant for the machine itself may then run
     /// without a secret.
     loopback_only: AtomicBool,
+    /// A stop was asked for: `/readyz` says so while requests drain.
+    draining: AtomicBool,
 }
 
 impl App {
@@ -101,6 +103,7 @@ impl App {
             replay_memory,
             exports,
             loopback_only: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
         };
         Ok((Arc::new(app), handle))
     }
@@ -113,6 +116,14 @@ impl App {
 
     pub fn loopback_only(&self) -> bool {
         self.loopback_only.load(Ordering::Relaxed)
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// A project's file quota in bytes (0: none): its own, else the server's

@@ -37,6 +37,10 @@ pub struct ServerConfig {
     /// the connection is closed: a reader that stops reading would otherwise
     /// hold what is being sent it (a replay's chunk, a video) for ever.
     pub write_timeout: Duration,
+    /// After a stop is asked for, how long `/readyz` answers 503 while
+    /// requests are still taken, so that a load balancer stops sending here
+    /// before the listener closes.
+    pub drain: Duration,
     /// Redis for per-key rate windows shared by several nodes; without it a
     /// shared store (PostgreSQL) keeps them.
     pub redis_url: Option<String>,
@@ -121,6 +125,7 @@ impl Default for ServerConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
+            drain: Duration::ZERO,
             redis_url: None,
             cron_secret: None,
             scheduler: SchedulerConfig::default(),

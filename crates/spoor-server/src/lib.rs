@@ -19,6 +19,7 @@ pub mod notify;
 mod password_pool;
 mod per_client;
 pub mod pipeline;
+mod process_metrics;
 mod ratelimit;
 pub mod scheduler;
 mod telemetry;
@@ -111,6 +112,16 @@ impl Server {
             .then(|| tokio::spawn(scheduler::run_exports_when_asked(self.app.clone())));
         self.app
             .set_loopback_only(listener.local_addr()?.ip().is_loopback());
+        // Asked to stop: not ready from now on, and the listener closes once
+        // the drain time has passed.
+        let shutdown = {
+            let app = self.app.clone();
+            async move {
+                shutdown.await;
+                app.start_draining();
+                tokio::time::sleep(app.config.drain).await;
+            }
+        };
         let router = http::router(self.app);
         let served = accept::serve(listener, router, accept, shutdown).await;
         // The exports task holds the app, and with it the queue's sender: it

@@ -39,6 +39,8 @@ pub struct OutcomeLabel {
 
 pub struct Metrics {
     registry: Registry,
+    /// The process's own metrics, under their conventional unprefixed names.
+    process: Registry,
     pub events_accepted: Counter,
     pub events_duplicate: Counter,
     pub events_rejected: Family<ReasonLabel, Counter>,
@@ -91,6 +93,7 @@ impl Default for Metrics {
             call_completion: Gauge::default(),
             replays_waiting: Gauge::default(),
             registry: Registry::default(),
+            process: Registry::default(),
         };
         registry.register(
             "events_accepted",
@@ -182,7 +185,21 @@ impl Default for Metrics {
             "Recording replays waiting for room to decode their next chunk (--replay-memory-bytes)",
             m.replays_waiting.clone(),
         );
-        Metrics { registry, ..m }
+        registry.register(
+            "build",
+            "Spoor's version, as a label",
+            prometheus_client::metrics::info::Info::new(vec![(
+                "version".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            )]),
+        );
+        let mut process = Registry::default();
+        process.register_collector(Box::new(crate::process_metrics::ProcessCollector));
+        Metrics {
+            registry,
+            process,
+            ..m
+        }
     }
 }
 
@@ -190,7 +207,10 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         // Writing into a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        use prometheus_client::encoding::text::{encode_eof, encode_registry};
+        let _ = encode_registry(&mut out, &self.registry);
+        let _ = encode_registry(&mut out, &self.process);
+        let _ = encode_eof(&mut out);
         out
     }
 }

@@ -497,6 +497,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SPOOR_WRITE_TIMEOUT", default_value_t = spoor_server::ServerConfig::default().write_timeout.as_secs(), value_name = "SECS")]
     pub write_timeout: u64,
 
+    /// Seconds to keep taking requests after SIGTERM while /readyz answers 503,
+    /// so that a load balancer takes this node out first (0: stop at once)
+    #[arg(long, env = "SPOOR_DRAIN_SECONDS", default_value_t = 0, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub drain_seconds: u64,
+
     /// Redis (redis://host:6379) to count per-key rate limits in, shared by every
     /// node; without it a PostgreSQL store counts them, and SQLite in the process
     #[arg(

@@ -44,6 +44,7 @@ pub fn run(
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         body_timeout: std::time::Duration::from_secs(args.body_timeout),
         write_timeout: std::time::Duration::from_secs(args.write_timeout.max(1)),
+        drain: std::time::Duration::from_secs(args.drain_seconds),
         redis_url: args.redis_url,
         cron_secret: args.cron_secret.filter(|s| !s.is_empty()),
         uploads: spoor_server::config::UploadLimits {

@@ -1124,6 +1124,46 @@ async fn the_events_api_pages_and_needs_an_admin_token() {
     );
 }
 
+/// Liveness never reads the store; readiness does, and turns 503 as soon as a
+/// stop is asked for, while requests are still taken for the drain time.
+#[tokio::test]
+async fn readiness_turns_off_while_draining_and_liveness_stays() {
+    let mut s = Spoor::start_with(&["--drain-seconds", "3"]).await;
+    let get = |path: &str| s.http.get(format!("{}{path}", s.url)).send();
+    let (status, body) = status_json(get("/livez").await.unwrap()).await;
+    assert_eq!((status, &body["status"]), (200, &json!("alive")));
+    let (status, body) = status_json(get("/readyz").await.unwrap()).await;
+    assert_eq!((status, &body["status"]), (200, &json!("ready")));
+    // SIGTERM: not ready at once, still alive and still taking events.
+    #[allow(unsafe_code)]
+    // SAFETY: plain syscall on our own child's pid.
+    unsafe {
+        libc::kill(s.child.id() as i32, libc::SIGTERM)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let r = loop {
+        let r = get("/readyz").await.unwrap();
+        if r.status() == 503 || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let (_, body) = status_json(r).await;
+    assert!(
+        body["error"].as_str().unwrap().contains("stopping"),
+        "{body}"
+    );
+    assert_eq!(get("/livez").await.unwrap().status(), 200);
+    let (status, body) = s.batch(vec![track("while-draining", "u")]).await;
+    assert_eq!((status, &body["accepted"]), (200, &json!(1)), "{body}");
+    // Then it stops, having committed what it took.
+    assert!(s.terminate().success());
+    let ids = String::from_utf8(s.cli(&["export", "events", "--format", "ndjson"]).stdout).unwrap();
+    assert!(ids.contains("while-draining"));
+}
+
 #[tokio::test]
 async fn health_and_metrics() {
     let s = Spoor::start().await;
@@ -1145,7 +1185,25 @@ async fn health_and_metrics() {
         "spoor_http_request_duration_seconds_bucket{le=\"0.005\",route=\"/v1/batch\",status=\"200\"}",
         "spoor_write_batch_events_count",
         "spoor_queue_depth_events 0",
+        &format!(
+            "spoor_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        ),
+        "# TYPE process_cpu_seconds counter",
+        "process_open_fds ",
+        "process_threads ",
     ] {
         assert!(m.contains(needle), "{needle} missing from\n{m}");
     }
+    // The process's memory as the kernel counts it, and one end marker.
+    let rss: f64 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("process_resident_memory_bytes "))
+        .unwrap_or_else(|| panic!("no process_resident_memory_bytes in\n{m}"))
+        .parse()
+        .unwrap();
+    assert!(rss > 1_000_000.0, "{rss}");
+    assert!(m.contains("process_cpu_seconds_total "), "{m}");
+    assert_eq!(m.matches("# EOF").count(), 1);
+    assert!(m.trim_end().ends_with("# EOF"));
 }

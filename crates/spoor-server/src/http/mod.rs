@@ -270,6 +270,8 @@ pub fn router(app: Arc<App>) -> Router {
             get(widget_analytics::cleanup).post(widget_analytics::cleanup),
         )
         .route("/healthz", get(ops::healthz))
+        .route("/livez", get(ops::livez))
+        .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/sdk/spoor.js", get(sdk::bundle))
         .route("/friction-tracker.js", get(sdk::bundle))

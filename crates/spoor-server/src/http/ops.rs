@@ -1,4 +1,4 @@
-//! Operations: `GET /healthz` and `GET /metrics`.
+//! Operations: `GET /livez`, `GET /readyz`, `GET /healthz` and `GET /metrics`.
 
 use std::sync::Arc;
 
@@ -29,6 +29,28 @@ pub async fn pipeline(
         "behind_events": backlog.events,
         "behind_ms": backlog.ms,
     })))
+}
+
+/// Alive while the process answers at all: nothing is read, so a slow or
+/// failed store never gets a live process restarted.
+pub async fn livez() -> Json<Value> {
+    Json(json!({ "status": "alive" }))
+}
+
+/// Ready to take traffic: the store answers and no stop was asked for (while
+/// the drain time runs, 503 so that load balancers go elsewhere first). The
+/// listener opens only after migrations, so a migrating node is not ready
+/// either: it does not answer.
+pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
+    if app.draining() {
+        return Err(ApiError::Unavailable {
+            retry_after_secs: app.config.drain.as_secs().max(1),
+            message: "stopping: this node takes no new traffic".into(),
+        });
+    }
+    let store = app.store.clone();
+    super::blocking(move || Ok(store.projects()?)).await?;
+    Ok(Json(json!({ "status": "ready" })))
 }
 
 /// Healthy when the store answers a read.
