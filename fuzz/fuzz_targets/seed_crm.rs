@@ -5,13 +5,16 @@
 use libfuzzer_sys::fuzz_target;
 use spoor_core::MessageType;
 use spoor_core::seed::crm::{normal_email, track};
-use spoor_fuzz::{context, json, validate_checked};
+use spoor_fuzz::{NOW, context, json, validate_checked};
 
 fuzz_target!(|data: &[u8]| {
     let Some(body) = json(data) else { return };
-    let Ok((message, user_id, email)) = track(&body) else {
+    let Ok((message, user_id, email)) = track(&body, NOW) else {
         return;
     };
+    // A body is the same message within its minute, whatever it holds.
+    let again = track(&body, NOW + 1).expect("the same body translates again");
+    assert_eq!(again.0["messageId"], message["messageId"]);
     // The CRM only tracks identified customers.
     assert!(user_id.is_some() || email.is_some());
     if let Some(e) = &email {
