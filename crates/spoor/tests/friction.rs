@@ -331,7 +331,9 @@ fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
 #[tokio::test]
 async fn vitals_percentiles_match_a_reference_computation() {
     let s = start(&[]).await;
-    let at = now_ms() - 3_600_000;
+    // An hour ago, but today (UTC): `range=24h` is today's whole day.
+    let now = now_ms();
+    let at = (now - 3_600_000).max(now - now.rem_euclid(86_400_000));
     // LCP values spread like real pages (most fast, a long tail), from a fixed LCG.
     let mut x: u64 = 7;
     let mut values = Vec::new();
