@@ -15,10 +15,10 @@ const ALLOWED_HEADERS: &str = "Content-Type, Content-Encoding, Authorization, X-
     X-Retry-Count, AnonymousId, SentAt, Rsa-Retry-Attempt, Rsa-Retry-Reason, Rsa-Retry-Interval";
 
 pub async fn layer(request: Request, next: Next) -> Response {
-    // A preflight's own list is allowed back when it is a plain list of
-    // header names: no credentials are ever allowed here, so a header a
-    // client library adds is no more of a risk than the ones listed above.
-    let asked = (request.method() == Method::OPTIONS)
+    // A preflight's own list is allowed too, beside ours, when it is a plain
+    // list of header names: no credentials are ever allowed here, so a header
+    // a client library adds is no more of a risk than the ones listed above.
+    let allowed = (request.method() == Method::OPTIONS)
         .then(|| {
             request
                 .headers()
@@ -26,7 +26,11 @@ pub async fn layer(request: Request, next: Next) -> Response {
         })
         .flatten()
         .filter(|v| is_header_list(v.as_bytes()))
-        .cloned();
+        .and_then(|asked| {
+            let asked = asked.to_str().ok()?;
+            HeaderValue::from_str(&format!("{ALLOWED_HEADERS}, {asked}")).ok()
+        })
+        .unwrap_or(HeaderValue::from_static(ALLOWED_HEADERS));
     let mut response = if request.method() == Method::OPTIONS {
         StatusCode::NO_CONTENT.into_response()
     } else {
@@ -41,10 +45,7 @@ pub async fn layer(request: Request, next: Next) -> Response {
         header::ACCESS_CONTROL_ALLOW_METHODS,
         HeaderValue::from_static("GET, POST, OPTIONS"),
     );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        asked.unwrap_or(HeaderValue::from_static(ALLOWED_HEADERS)),
-    );
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed);
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("Retry-After"),
