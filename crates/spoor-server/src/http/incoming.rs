@@ -134,6 +134,23 @@ pub async fn authorize_parts(
     .await
 }
 
+/// The write key `key` as a sender's is checked (known, on, from an allowed
+/// page), without counting it against its limits.
+pub async fn look_up_key(
+    app: &App,
+    key: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<KeyRecord, ApiError> {
+    let lookup = || auth::write_key(&app.store, key, headers);
+    Ok(if app.store.waits_on_network() {
+        app.network_call(lookup).await??
+    } else {
+        // An embedded store's microsecond reads run as they are: handing the
+        // worker over cost SQLite a quarter of its single-event throughput.
+        lookup()?
+    })
+}
+
 /// The sender's write key, from a header, the URL's `api_key` or else
 /// `body_key`, checked: known, active, from an allowed origin, within its rate
 /// limits (its own, and from the client address `ip`).
@@ -146,14 +163,7 @@ pub async fn authorize(
 ) -> Result<KeyRecord, ApiError> {
     let key = auth::key_from_request(headers, query_key)
         .or_else(|| body_key.filter(|k| !k.is_empty()).map(str::to_string));
-    let lookup = || auth::write_key(&app.store, key.as_deref(), headers);
-    let record = if app.store.waits_on_network() {
-        app.network_call(lookup).await??
-    } else {
-        // An embedded store's microsecond reads run as they are: handing the
-        // worker over cost SQLite a quarter of its single-event throughput.
-        lookup()?
-    };
+    let record = look_up_key(app, key.as_deref(), headers).await?;
     app.limits.check(app, &record, ip).await?;
     Ok(record)
 }

@@ -26,25 +26,8 @@ use serde_json::{Value, json};
 
 use super::auth;
 use super::error::ApiError;
-use super::incoming::query_key;
+use super::incoming::{look_up_key, query_key};
 use crate::app::App;
-
-/// The key as a sender's key is checked (known, on, from an allowed page).
-async fn checked_key(
-    app: &Arc<App>,
-    key: Option<String>,
-    headers: &HeaderMap,
-) -> Result<spoor_store::KeyRecord, ApiError> {
-    let lookup = {
-        let (app, headers) = (app.clone(), headers.clone());
-        move || auth::write_key(&app.store, key.as_deref(), &headers)
-    };
-    if app.store.waits_on_network() {
-        app.network_call(lookup).await?
-    } else {
-        lookup()
-    }
-}
 
 /// `GET /sourceConfig/`: RudderStack's source configuration.
 pub async fn rudderstack(
@@ -53,7 +36,7 @@ pub async fn rudderstack(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     let key = auth::key_from_request(&headers, query_key(&uri).as_deref());
-    let key = checked_key(&app, key, &headers).await?;
+    let key = look_up_key(&app, key.as_deref(), &headers).await?;
     Ok(Json(json!({
         "source": {
             "id": format!("spoor-key-{}", key.id),
@@ -80,7 +63,7 @@ pub async fn segment(
             ApiError::BadRequest("send a Host header naming this server (host or host:port)".into())
         })?
         .to_string();
-    checked_key(&app, Some(write_key.clone()), &headers).await?;
+    look_up_key(&app, Some(&write_key), &headers).await?;
     let protocol = if super::account::over_https(&headers) {
         "https"
     } else {
