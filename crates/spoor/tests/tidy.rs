@@ -1,6 +1,6 @@
 //! House rules checked over the source tree: every Rust module starts with a `//!`
-//! comment saying what it is for, and the server's modules gain no new import
-//! circles.
+//! comment saying what it is for, the server's modules gain no new import
+//! circles, and the declared minimum Rust version is the one Cargo.lock needs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -184,4 +184,102 @@ fn the_server_gains_no_import_circles() {
             "modules that import each other: {circle:?}"
         );
     }
+}
+
+/// `1.89` or `1.89.0` as numbers, for comparing.
+fn rust_version(text: &str) -> (u64, u64, u64) {
+    let mut parts = text.split('.').map(|p| {
+        p.parse::<u64>()
+            .unwrap_or_else(|_| panic!("not a Rust version: {text}"))
+    });
+    let major = parts.next().unwrap();
+    (major, parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// The Rust version the workspace declares is the oldest that builds it: the
+/// newest `rust-version` any locked package declares (or the workspace's
+/// edition needs), not older, which would promise a build that fails, and not
+/// newer, which would turn away toolchains that work. Every member inherits
+/// it, so that clippy's `incompatible_msrv` also checks the workspace's own
+/// code against it. Updating a dependency that needs a newer Rust fails here
+/// until the declared version (and docs/deploy.md, the Dockerfile's builder)
+/// follow.
+#[test]
+fn the_declared_rust_version_is_the_one_the_lock_file_needs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let members: BTreeSet<&str> = meta["workspace_members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let packages = meta["packages"].as_array().unwrap();
+    assert!(
+        packages.len() > 100 && members.len() >= 5,
+        "cargo metadata listed {} packages, {} members",
+        packages.len(),
+        members.len()
+    );
+
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let declared = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .expect("the workspace's Cargo.toml declares rust-version")
+        .trim()
+        .trim_matches('"')
+        .to_string();
+
+    // The newest version a dependency asks for, and which ones ask for it.
+    let mut needed = ((1, 0, 0), Vec::new());
+    let mut consider = |version: (u64, u64, u64), why: String| {
+        if version > needed.0 {
+            needed = (version, vec![why]);
+        } else if version == needed.0 {
+            needed.1.push(why);
+        }
+    };
+    for p in packages {
+        let id = p["id"].as_str().unwrap();
+        let name = p["name"].as_str().unwrap();
+        if members.contains(id) {
+            assert_eq!(
+                p["rust_version"].as_str(),
+                Some(declared.as_str()),
+                "{name} inherits the workspace's rust-version (`rust-version.workspace = true`)"
+            );
+            let edition = p["edition"].as_str().unwrap();
+            let floor = match edition {
+                "2024" => (1, 85, 0),
+                "2021" => (1, 56, 0),
+                _ => (1, 0, 0),
+            };
+            consider(floor, format!("edition {edition} of {name}"));
+        } else if let Some(v) = p["rust_version"].as_str() {
+            consider(
+                rust_version(v),
+                format!("{name} {} ({v})", p["version"].as_str().unwrap()),
+            );
+        }
+    }
+    assert_eq!(
+        rust_version(&declared),
+        needed.0,
+        "the workspace declares rust-version {declared}; the lock file needs {}.{}, for {:?}",
+        needed.0.0,
+        needed.0.1,
+        needed.1
+    );
 }
