@@ -106,6 +106,35 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     cur.as_str().filter(|s| !s.is_empty())
 }
 
+/// Where in `v` a NUL character is, key or value, as a dotted path.
+/// PostgreSQL's text cannot hold one, and every string of a message may end
+/// up in a column (a name, a selector, a trait), so no message carries one.
+/// The depth is bounded by the JSON parser's own recursion limit.
+fn nul_at(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => s.contains('\0').then(String::new),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item).map(|p| join_path(&i.to_string(), &p))),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            if k.contains('\0') {
+                return Some(k.escape_debug().to_string());
+            }
+            nul_at(item).map(|p| join_path(k, &p))
+        }),
+        _ => None,
+    }
+}
+
+fn join_path(head: &str, rest: &str) -> String {
+    if rest.is_empty() {
+        head.to_string()
+    } else {
+        format!("{head}.{rest}")
+    }
+}
+
 /// Validates one message and returns the event to store, or why it cannot be stored.
 pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Rejection> {
     let Value::Object(mut map) = message else {
@@ -114,6 +143,17 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
             "a message must be a JSON object",
         ));
     };
+    if let Some(at) = map.iter().find_map(|(k, v)| {
+        if k.contains('\0') {
+            return Some(k.escape_debug().to_string());
+        }
+        nul_at(v).map(|p| join_path(k, &p))
+    }) {
+        return Err(Rejection::new(
+            "nul_character",
+            format!("`{at}` holds a NUL character (\\u0000), which cannot be stored: remove it"),
+        ));
+    }
     let kind = match (ctx.implied_type, map.get("type")) {
         (Some(t), _) => t,
         (None, Some(Value::String(s))) => MessageType::parse(s).ok_or_else(|| {
@@ -290,6 +330,37 @@ mod tests {
             (Ok(_), Some(expected)) => panic!("{message} was accepted; expected {expected}"),
             (Err(r), None) => panic!("{message} was rejected: {}", r.error),
         }
+    }
+
+    #[test]
+    fn a_nul_character_anywhere_is_refused_with_where_it_is() {
+        for (message, at) in [
+            (
+                json!({"type": "track", "event": "a\u{0}b", "userId": "u"}),
+                "`event`",
+            ),
+            (
+                json!({"type": "track", "event": "x", "userId": "u\u{0}"}),
+                "`userId`",
+            ),
+            (
+                json!({"type": "track", "event": "x", "userId": "u", "properties": {"sel": ["ok", "\u{0}"]}}),
+                "`properties.sel.1`",
+            ),
+            (
+                json!({"type": "track", "event": "x", "userId": "u", "context": {"k\u{0}": 1}}),
+                "`context.k\\0`",
+            ),
+        ] {
+            let r = validate(message.clone(), &ctx()).unwrap_err();
+            assert_eq!(r.reason, "nul_character", "{message}");
+            assert!(r.error.starts_with(at), "{}: {}", message, r.error);
+        }
+        // The character next to it is fine.
+        check(
+            json!({"type": "track", "event": "a\u{1}b", "userId": "u", "properties": {"k": "\u{1}"}}),
+            None,
+        );
     }
 
     #[test]

@@ -506,3 +506,47 @@ async fn requests_refused_before_any_handler_are_answered_as_json_errors() {
     }
     alive(&s).await;
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_by_message_and_the_rest_of_the_batch_is_stored() {
+    // PostgreSQL's text cannot hold U+0000: stored, such a message once failed
+    // its whole commit (503 for every message of the batch).
+    let s = Spoor::start().await;
+    let at = now_ms() - 60_000;
+    let (status, body) = s
+        .batch(vec![
+            json!({"type": "track", "messageId": "n1", "userId": "u-nul", "event": "Bad\u{0}Name",
+                   "timestamp": iso(at)}),
+            json!({"type": "track", "messageId": "n2", "anonymousId": "a-nul", "event": "$rage_click",
+                   "timestamp": iso(at), "properties": {"selector": "#a\u{0}", "count": 4}}),
+            json!({"type": "track", "messageId": "n3", "userId": "u-nul", "event": "Fine",
+                   "timestamp": iso(at)}),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["accepted"], 1, "{body}");
+    let rejected = body["rejected"].as_array().unwrap();
+    let at_index: Vec<(u64, &str)> = rejected
+        .iter()
+        .map(|r| (r["index"].as_u64().unwrap(), r["error"].as_str().unwrap()))
+        .collect();
+    assert_eq!(at_index.len(), 2, "{body}");
+    assert!(
+        at_index[0].0 == 0 && at_index[0].1.contains("`event`"),
+        "{body}"
+    );
+    assert!(
+        at_index[1].0 == 1 && at_index[1].1.contains("`properties.selector`"),
+        "{body}"
+    );
+    let (status, page) = get(&s, "/api/projects/1/events?limit=10").await;
+    assert_eq!(status, 200, "{page}");
+    let names: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert_eq!(names, ["Fine"], "{page}");
+    alive(&s).await;
+}
