@@ -4,6 +4,8 @@
 //   dist/spoor-record.js  the session recorder (committed, served too): an ES module the
 //                         core imports only when recording is on; rrweb's record and ours
 //   dist/index.js         the ES module for bundlers (types come from `tsc`, see package.json)
+//   dist/react.js         the React binding (`spoor-js/react`): react and the SDK stay imports,
+//                         and it starts with 'use client' (which bundling would drop)
 // Flags: --bundle-only (just the two served bundles), --out DIR (write those there
 // instead), --tests (compile test/unit/*.test.ts into .build/test/), --size (print sizes).
 
@@ -82,6 +84,19 @@ async function esm() {
   });
 }
 
+async function react() {
+  await build({
+    entryPoints: [join(root, 'src/react.ts')],
+    bundle: true,
+    format: 'esm',
+    target: 'es2020',
+    external: ['react', 'spoor-js'],
+    banner: { js: "'use client';" },
+    outfile: join(outDir, 'react.js'),
+    logLevel: 'warning',
+  });
+}
+
 async function tests() {
   const dir = join(root, 'test/unit');
   await build({
@@ -93,6 +108,8 @@ async function tests() {
     platform: 'node',
     target: 'node20',
     outdir: join(root, '.build/test'),
+    // React stays a package Node loads (bundled, its CommonJS could not require Node's own modules).
+    external: ['react', 'react-dom', 'react/*', 'react-dom/*'],
     outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
   });
@@ -107,5 +124,5 @@ else if (flag('--size')) {
 } else {
   await bundle();
   await recorder();
-  if (!flag('--bundle-only')) await esm();
+  if (!flag('--bundle-only')) await esm(), await react();
 }
