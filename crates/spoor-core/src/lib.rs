@@ -5,6 +5,7 @@
 pub mod csv_export;
 pub mod domains;
 pub mod event;
+pub mod import;
 pub mod ip;
 pub mod limits;
 pub mod login_backoff;

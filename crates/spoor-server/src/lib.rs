@@ -9,7 +9,7 @@ pub mod alerts;
 mod app;
 mod background;
 pub mod config;
-mod enrich;
+pub mod enrich;
 pub mod exports;
 pub mod files;
 mod http;

@@ -258,6 +258,10 @@ pub enum Command {
     /// Write stored data to standard output
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Import events from files: Segment/RudderStack messages (NDJSON) and
+    /// warehouse CSVs, Spoor's own exports, the seed products' Supabase tables,
+    /// Plausible's and Umami's CSV exports. Idempotent and resumable
+    Import(ImportArgs),
     /// Copy the embedded store (both of its SQLite files) into one archive
     /// while Spoor runs; `spoor restore` reads it back
     Backup {
@@ -669,6 +673,36 @@ pub enum ProjectsCommand {
               value_parser = clap::value_parser!(u32).range(0..=36_500))]
         retention_days: Option<u32>,
     },
+}
+
+fn source_names() -> [&'static str; spoor_core::import::Source::ALL.len()] {
+    spoor_core::import::Source::ALL.map(|(_, name, _)| name)
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The files: one JSON object a line, or CSV with a header row; `-` reads
+    /// standard input (which cannot be resumed)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The project the events go to
+    #[arg(long, default_value = "default")]
+    pub project: String,
+    /// What the files hold (docs/import.md says which columns each reads);
+    /// by default told from each file's first row
+    #[arg(long, value_name = "SOURCE", value_parser = clap::builder::PossibleValuesParser::new(source_names()))]
+    pub source: Option<String>,
+    /// Start each file from its beginning, ignoring the checkpoint an
+    /// interrupted import left beside it (nothing is stored twice either way)
+    #[arg(long)]
+    pub restart: bool,
+    /// No progress on standard error; the summary is still printed
+    #[arg(long)]
+    pub quiet: bool,
+    /// A MaxMind/DB-IP City or Country database, for rows that carry an
+    /// address but no place
+    #[arg(long, env = "SPOOR_GEOIP_DB", value_name = "FILE")]
+    pub geoip_db: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

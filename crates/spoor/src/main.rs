@@ -8,6 +8,7 @@ mod backup;
 mod cli;
 mod config_file;
 mod export;
+mod import;
 mod jobs;
 mod metering;
 mod rebuild;
@@ -133,6 +134,7 @@ fn run() -> anyhow::Result<()> {
         Command::Tokens(cmd) => admin::tokens(&open()?, cmd),
         Command::Projects(cmd) => admin::projects(&open()?, cmd),
         Command::Export(cmd) => export::run(&open()?, cmd),
+        Command::Import(args) => import::run(&open()?, args),
         Command::Backup { to } => backup::backup(&open()?, &to),
         Command::Restore { from } => {
             if cli.database_url.is_some() {

@@ -55,6 +55,15 @@ impl TestStore {
         }
     }
 
+    /// An embedded store whatever `SPOOR_TEST_STORE` says.
+    pub fn sqlite() -> TestStore {
+        TestStore {
+            dir: tempfile::tempdir().unwrap(),
+            db: None,
+            url: None,
+        }
+    }
+
     /// A scratch PostgreSQL database whatever `SPOOR_TEST_STORE` says, reached
     /// through `reach`, which maps its URL to the one Spoor is given.
     pub fn postgres_via(reach: impl FnOnce(&str) -> String) -> TestStore {
