@@ -72,7 +72,7 @@ export function createClient(config: Config, base: string): Spoor {
       },
     };
     const json = JSON.stringify(m);
-    if (bytes(json) > MAX_MESSAGE_BYTES) return log('dropped: over 32 KB', m);
+    if (bytes(json) > MAX_MESSAGE_BYTES) return log('too large', m);
     queue._push(JSON.parse(json));
     sender._nudge();
     log('queued', m);

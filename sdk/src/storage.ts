@@ -11,21 +11,17 @@ export interface Store {
   keys(): string[];
 }
 
-/** `localStorage` or `sessionStorage`; memory without a name, or if the browser refuses storage. */
+/**
+ * `localStorage` or `sessionStorage`; memory without a name, or if the browser refuses
+ * storage. Both are read and written as an object's properties (the SDK's keys never
+ * name a method of `Storage`).
+ */
 export function storage(name?: 'localStorage' | 'sessionStorage'): Store {
-  const m: Record<string, string> = {};
-  const s: Storage | null = name ? attempt(() => window[name]) : null;
-  return s
-    ? {
-        get: (k) => attempt(() => s.getItem(k), null),
-        set: (k, v) => attempt(() => (s.setItem(k, v), true)),
-        del: (k) => attempt(() => s.removeItem(k)),
-        keys: () => attempt(() => Object.keys(s), []),
-      }
-    : {
-        get: (k) => (k in m ? m[k] : null),
-        set: (k, v) => ((m[k] = v), true),
-        del: (k) => delete m[k],
-        keys: () => Object.keys(m),
-      };
+  const s: Record<string, string> = (name && attempt(() => window[name] as any)) || {};
+  return {
+    get: (k) => attempt(() => s[k] ?? null, null),
+    set: (k, v) => attempt(() => ((s[k] = v), true)),
+    del: (k) => attempt(() => delete s[k]),
+    keys: () => attempt(() => Object.keys(s), []),
+  };
 }
