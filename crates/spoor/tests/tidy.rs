@@ -202,8 +202,8 @@ fn rust_version(text: &str) -> (u64, u64, u64) {
 /// newer, which would turn away toolchains that work. Every member inherits
 /// it, so that clippy's `incompatible_msrv` also checks the workspace's own
 /// code against it. Updating a dependency that needs a newer Rust fails here
-/// until the declared version (and docs/deploy.md, the Dockerfile's builder)
-/// follow.
+/// until the declared version follows, and with it the toolchain the image's
+/// builder and the documentation name.
 #[test]
 fn the_declared_rust_version_is_the_one_the_lock_file_needs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -273,6 +273,20 @@ fn the_declared_rust_version_is_the_one_the_lock_file_needs() {
                 format!("{name} {} ({v})", p["version"].as_str().unwrap()),
             );
         }
+    }
+    for (file, says) in [
+        (
+            "deploy/Dockerfile",
+            format!("ARG RUST_VERSION={declared}\n"),
+        ),
+        ("docs/deploy.md", format!("Rust {declared} or newer")),
+        ("README.md", format!("Rust {declared} or newer")),
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert!(
+            text.contains(&says),
+            "{file} names the toolchain as the workspace declares it: {says:?}"
+        );
     }
     assert_eq!(
         rust_version(&declared),
