@@ -85,9 +85,8 @@ const SpoorContext = createContext<Spoor>(none);
 export function SpoorProvider({ config, children }: SpoorProviderProps) {
   const client = useMemo(() => lazyClient(), []);
   useEffect(() => {
+    // The configuration is read once: the SDK itself starts once per page.
     client.attach(init(config));
-    // The configuration is read once; the SDK itself starts once per page.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client]);
   return createElement(SpoorContext.Provider, { value: client }, children);
 }
