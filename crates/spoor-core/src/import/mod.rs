@@ -291,15 +291,26 @@ impl Translator {
         }
     }
 
-    /// The messages one row becomes. `now` (ms) stands in for an arrival
-    /// time where a translation needs one.
+    /// The messages one row becomes. The row is taken whole: a message that
+    /// is already one is stored without a copy.
     pub fn translate(
+        &self,
+        source: Source,
+        row: Map<String, Value>,
+    ) -> Result<Vec<Imported>, Skip> {
+        match source {
+            Source::Segment => segment::message(row).map(|m| vec![m]),
+            other => self.translate_row(other, &row),
+        }
+    }
+
+    fn translate_row(
         &self,
         source: Source,
         row: &Map<String, Value>,
     ) -> Result<Vec<Imported>, Skip> {
         match source {
-            Source::Segment => segment::message(row).map(|m| vec![m]),
+            Source::Segment => segment::message(row.clone()).map(|m| vec![m]),
             Source::SegmentCsv => segment::warehouse_row(row).map(|m| vec![m]),
             Source::SpoorCsv => segment::spoor_csv_row(row).map(|m| vec![m]),
             Source::Behavior => seeds::behavior(row),

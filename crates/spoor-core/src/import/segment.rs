@@ -10,18 +10,18 @@ use crate::Enrichment;
 
 /// A message as sent, or as Spoor exported it (with `projectId` and the
 /// stored `enrichment`, which is kept).
-pub fn message(row: &Map<String, Value>) -> Result<Imported, Skip> {
-    let mut m = row.clone();
+pub fn message(row: Map<String, Value>) -> Result<Imported, Skip> {
+    let id = text(&row, &["messageId"])
+        .is_none()
+        .then(|| row_message_id("imp", &row, None, ""));
+    let mut m = row;
     let enrichment = match m.remove("enrichment") {
         Some(e @ Value::Object(_)) => serde_json::from_value::<Enrichment>(e).ok(),
         _ => None,
     };
     m.remove("projectId");
-    if text(&m, &["messageId"]).is_none() {
-        m.insert(
-            "messageId".into(),
-            json!(row_message_id("imp", row, None, "")),
-        );
+    if let Some(id) = id {
+        m.insert("messageId".into(), json!(id));
     }
     Ok(Imported {
         message: Value::Object(m),

@@ -1,3 +1,5 @@
+//! The import translators, source by source: each row shape as its export writes it, the bounds, and idempotent ids.
+
 use serde_json::{Map, Value, json};
 
 use super::*;
@@ -10,7 +12,7 @@ fn row(v: Value) -> Map<String, Value> {
 /// Translates and validates, as the importer does.
 fn messages(source: Source, v: Value) -> Vec<crate::Event> {
     let t = Translator::default();
-    t.translate(source, &row(v))
+    t.translate(source, row(v))
         .expect("translated")
         .into_iter()
         .map(|mut i| {
@@ -175,7 +177,7 @@ fn spoors_own_exports_come_back_as_they_were() {
         "enrichment": {"ip": "203.0.113.0", "country": "TZ", "browser": "Chrome",
                        "device_type": "desktop", "is_bot": false}});
     let t = Translator::default();
-    let got = t.translate(Source::Segment, &row(stored.clone())).unwrap();
+    let got = t.translate(Source::Segment, row(stored.clone())).unwrap();
     assert_eq!(
         got[0].enrichment.as_ref().unwrap().country.as_deref(),
         Some("TZ")
@@ -216,7 +218,7 @@ fn spoors_own_exports_come_back_as_they_were() {
             r#"{"type":"track","event":"X","userId":"u1","messageId":"m-1"}"#,
         ),
     ]);
-    let got = t.translate(Source::SpoorCsv, &row(csv)).unwrap();
+    let got = t.translate(Source::SpoorCsv, row(csv)).unwrap();
     let en = got[0].enrichment.as_ref().unwrap();
     assert!(en.is_bot);
     assert_eq!(en.city.as_deref(), Some("Arusha"));
@@ -227,7 +229,7 @@ fn spoors_own_exports_come_back_as_they_were() {
         ("message", "{oops"),
     ]);
     assert_eq!(
-        t.translate(Source::SpoorCsv, &row(broken))
+        t.translate(Source::SpoorCsv, row(broken))
             .unwrap_err()
             .reason,
         "invalid_row"
@@ -307,7 +309,7 @@ fn seed_000_rows_become_the_flush_routes_tracks() {
     let t = Translator::default();
     let no_user = csv_row(&[("behavior_type", "Search")]);
     assert_eq!(
-        t.translate(Source::Behavior, &row(no_user))
+        t.translate(Source::Behavior, row(no_user))
             .unwrap_err()
             .reason,
         "missing_field"
@@ -384,7 +386,7 @@ fn seed_001_and_002_rows_become_their_routes_events() {
     let t = Translator::default();
     let empty = csv_row(&[("session_id", "s"), ("created_at", "2025-03-01")]);
     assert_eq!(
-        t.translate(Source::Performance, &row(empty))
+        t.translate(Source::Performance, row(empty))
             .unwrap_err()
             .reason,
         "missing_field"
@@ -410,7 +412,7 @@ fn seed_003s_store_is_read_contacts_first_and_its_tasks_are_left_to_the_rules() 
     let mut t = Translator::default();
     // Before the first pass the activity's contact is unknown.
     assert_eq!(
-        t.translate(Source::CrmStore, &row(activity.clone()))
+        t.translate(Source::CrmStore, row(activity.clone()))
             .unwrap_err()
             .reason,
         "unknown_contact"
@@ -418,18 +420,16 @@ fn seed_003s_store_is_read_contacts_first_and_its_tasks_are_left_to_the_rules() 
     for r in [&activity, &contact] {
         t.learn(Source::CrmStore, &row(r.clone()));
     }
-    let a = t.translate(Source::CrmStore, &row(activity)).unwrap();
+    let a = t.translate(Source::CrmStore, row(activity)).unwrap();
     assert_eq!(a[0].message["userId"], "ann@example.com");
     assert_eq!(a[0].message["event"], "booking.abandoned");
     assert_eq!(a[0].message["properties"]["total_amount"], 90);
-    let c = t.translate(Source::CrmStore, &row(contact)).unwrap();
+    let c = t.translate(Source::CrmStore, row(contact)).unwrap();
     assert_eq!(c[0].message["type"], "identify");
     assert_eq!(c[0].message["traits"]["first_name"], "Ann");
     let task = csv_row(&[("key", "crm_task_t1"), ("value", "{}")]);
     assert_eq!(
-        t.translate(Source::CrmStore, &row(task))
-            .unwrap_err()
-            .reason,
+        t.translate(Source::CrmStore, row(task)).unwrap_err().reason,
         "crm_task"
     );
     let index = csv_row(&[
@@ -437,7 +437,7 @@ fn seed_003s_store_is_read_contacts_first_and_its_tasks_are_left_to_the_rules() 
         ("value", "\"c1\""),
     ]);
     assert_eq!(
-        t.translate(Source::CrmStore, &row(index))
+        t.translate(Source::CrmStore, row(index))
             .unwrap_err()
             .reason,
         "crm_index"
@@ -467,7 +467,7 @@ fn seed_004s_tables_become_sessions_orders_bookings_and_people() {
         ("session_id", "s2"),
         ("started_at", "2025-01-06"),
     ]);
-    let got = t.translate(Source::Sessions, &row(open)).unwrap();
+    let got = t.translate(Source::Sessions, row(open)).unwrap();
     assert_eq!(got.len(), 1, "a session without an end gets no end");
     assert_eq!(got[0].enrichment, None);
 
@@ -549,7 +549,7 @@ fn plausible_totals_become_as_many_events_within_their_bound() {
         ("pageviews", &(MAX_MESSAGES_PER_ROW + 1).to_string()),
     ]);
     assert_eq!(
-        t.translate(Source::PlausiblePages, &row(over))
+        t.translate(Source::PlausiblePages, row(over))
             .unwrap_err()
             .reason,
         "too_many"
@@ -560,7 +560,7 @@ fn plausible_totals_become_as_many_events_within_their_bound() {
         ("pageviews", "18446744073709551615"),
     ]);
     assert_eq!(
-        t.translate(Source::PlausiblePages, &row(huge))
+        t.translate(Source::PlausiblePages, row(huge))
             .unwrap_err()
             .reason,
         "too_many"
@@ -579,7 +579,7 @@ fn plausible_totals_become_as_many_events_within_their_bound() {
     assert!(ev.iter().all(|e| e.name.as_deref() == Some("Signup")));
     let totals = csv_row(&[("date", "2024-05-01"), ("visitors", "3")]);
     assert_eq!(
-        t.translate(Source::PlausibleTotals, &row(totals))
+        t.translate(Source::PlausibleTotals, row(totals))
             .unwrap_err()
             .reason,
         "plausible_totals"
@@ -609,7 +609,7 @@ fn umami_rows_are_page_views_or_custom_events_with_their_device() {
     assert_eq!(e.referrer.as_deref(), Some("https://news.test"));
     assert_eq!(e.session_id.as_deref(), Some("visit1"));
     let t = Translator::default();
-    let got = t.translate(Source::Umami, &row(csv_row(&page))).unwrap();
+    let got = t.translate(Source::Umami, row(csv_row(&page))).unwrap();
     assert_eq!(
         got[0].enrichment.as_ref().unwrap().country.as_deref(),
         Some("DE")
@@ -626,7 +626,7 @@ fn umami_rows_are_page_views_or_custom_events_with_their_device() {
     let mut odd = base.to_vec();
     odd.push(("event_type", "9"));
     assert_eq!(
-        t.translate(Source::Umami, &row(csv_row(&odd)))
+        t.translate(Source::Umami, row(csv_row(&odd)))
             .unwrap_err()
             .reason,
         "unknown_type"

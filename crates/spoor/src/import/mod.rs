@@ -255,7 +255,7 @@ fn read_rows(
                 continue;
             }
         };
-        match translator.translate(source, &fields) {
+        match translator.translate(source, fields) {
             Err(skip) => tally.skip(skip.reason, r.number, skip.detail),
             Ok(imported) => {
                 for mut i in imported {
