@@ -11,36 +11,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{Spoor, TestStore, command, iso, now_ms, status_json};
+use common::{Spoor, TestStore, command, iso, now_ms};
 use serde_json::{Value, json};
 
 const MIN: i64 = 60_000;
-
-async fn get(s: &Spoor, path: &str) -> (u16, Value) {
-    let r = s
-        .http
-        .get(format!("{}{path}", s.url))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
-    status_json(r).await
-}
-
-async fn when(s: &Spoor, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, body) = get(s, path).await;
-        if status == 200 && done(&body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} never got there: {status} {body:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -222,10 +196,11 @@ async fn each_seeds_tables_and_each_peers_export_rebuild_their_views() {
     );
 
     // Seed 004's customer view: the session, the order and the booking.
-    let c = when(&s, "/api/customers/cust-1", |b| {
-        b["total_orders"] == 1 && b["total_bookings"] == 1
-    })
-    .await;
+    let c = s
+        .when("/api/customers/cust-1", |b| {
+            b["total_orders"] == 1 && b["total_bookings"] == 1
+        })
+        .await;
     assert_eq!(c["last_order_amount"], json!(150000.0), "{c:#}");
     assert_eq!(c["last_booking_service"], "Screen repair", "{c:#}");
     // The recorded session, and the visit of the order and the booking, which
@@ -233,23 +208,26 @@ async fn each_seeds_tables_and_each_peers_export_rebuild_their_views() {
     assert_eq!(c["total_sessions"], 2, "{c:#}");
     assert_eq!(c["primary_browser"], "Chrome", "{c:#}");
     // Seed 003's CRM: the contact, and the urgent task its abandoned booking makes.
-    let tasks = when(&s, "/v1/crm/tasks?status=open", |b| b["total"] == 1).await;
+    let tasks = s
+        .when("/v1/crm/tasks?status=open", |b| b["total"] == 1)
+        .await;
     assert_eq!(tasks["tasks"][0]["priority"], "urgent", "{tasks:#}");
     assert_eq!(tasks["tasks"][0]["contact_name"], "Sam Hill", "{tasks:#}");
     // Seed 002's friction report.
-    let f = when(&s, "/api/projects/1/friction?range=7d", |b| {
-        b["totals"]["rage_click"]["count"] == 1
-    })
-    .await;
+    let f = s
+        .when("/api/projects/1/friction?range=7d", |b| {
+            b["totals"]["rage_click"]["count"] == 1
+        })
+        .await;
     assert_eq!(f["elements"][0]["selector"], "#buy", "{f:#}");
     // Seed 001's billed call: three minutes.
     let month = &iso(t0)[..7];
-    let usage = when(
-        &s,
-        &format!("/v1/metering/usage?project=default&month={month}&group=month"),
-        |b| b["totals"]["completed"] == 1,
-    )
-    .await;
+    let usage = s
+        .when(
+            &format!("/v1/metering/usage?project=default&month={month}&group=month"),
+            |b| b["totals"]["completed"] == 1,
+        )
+        .await;
     assert_eq!(usage["totals"]["billed_seconds"], 180, "{usage:#}");
     // Every event is there once, with the rows' own enrichment where they had one.
     let events = s.events("default").await;
@@ -350,10 +328,7 @@ async fn an_import_killed_midway_resumes_after_its_last_commit() {
 #[tokio::test]
 async fn a_store_moves_with_spoor_export_then_spoor_import() {
     // From an embedded store (whatever the test store is) into the test store.
-    let from = TestStore::sqlite();
-    let (mut child, url) = common::spawn_server(&from, &[]);
-    let key = common::cli_line(&from, &["keys", "create", "--name", "site"]);
-    let http = common::http_client();
+    let mut from = Spoor::start_on(TestStore::sqlite(), &[]).await;
     let t0 = now_ms() - 30 * MIN;
     let batch: Vec<Value> = (0..50)
         .map(|i| {
@@ -365,16 +340,9 @@ async fn a_store_moves_with_spoor_export_then_spoor_import() {
                    "properties": {"i": i}})
         })
         .collect();
-    let r = http
-        .post(format!("{url}/v1/batch"))
-        .basic_auth(&key, Some(""))
-        .json(&json!({"batch": batch}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let (status, body) = from.batch(batch).await;
+    assert_eq!(status, 200, "{body}");
+    from.kill9();
     let export = |store: &TestStore, format: &str| {
         String::from_utf8(
             common::cli(
@@ -392,8 +360,8 @@ async fn a_store_moves_with_spoor_export_then_spoor_import() {
         )
         .unwrap()
     };
-    let ndjson = export(&from, "ndjson");
-    let csv = export(&from, "csv");
+    let ndjson = export(&from.store, "ndjson");
+    let csv = export(&from.store, "csv");
     assert_eq!(ndjson.lines().count(), 50);
 
     for (name, text) in [("events.ndjson", &ndjson), ("events.csv", &csv)] {

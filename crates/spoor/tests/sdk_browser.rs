@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::Spoor;
+use common::{Spoor, event_counts, event_kind, events_named};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -205,26 +205,6 @@ impl Driver {
     }
 }
 
-/// The name an event is counted under: its `event`, else its type.
-fn kind(e: &Value) -> String {
-    e["event"].as_str().map_or_else(
-        || e["type"].as_str().unwrap_or("?").to_string(),
-        String::from,
-    )
-}
-
-fn counts(events: &[Value]) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for e in events {
-        *m.entry(kind(e)).or_insert(0) += 1;
-    }
-    m
-}
-
-fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| kind(e) == name).collect()
-}
-
 fn expected(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
@@ -240,7 +220,7 @@ async fn events_when(spoor: &Spoor, done: impl Fn(&[Value]) -> bool) -> Vec<Valu
         assert!(
             Instant::now() < deadline,
             "the expected events did not arrive within 20 s; stored: {:?}",
-            counts(&events)
+            event_counts(&events)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -255,7 +235,7 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
     // The page is closed: what it sent last went by beacon (the page leave, the
     // session's end and the vitals that are final only then).
     let events = events_when(&spoor, |e| {
-        let c = counts(e);
+        let c = event_counts(e);
         c.get("$session_end") == Some(&3)
             && c.get("$web_vital") == Some(&6)
             && c.get("$page_leave") == Some(&3)
@@ -280,20 +260,20 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
         ("identify", 2),
         ("page", 3),
     ]);
-    assert_eq!(counts(&events), want, "{events:#?}");
+    assert_eq!(event_counts(&events), want, "{events:#?}");
 
     // Rage: one event for the burst of three, on the element clicked.
-    let rage = named(&events, "$rage_click")[0];
+    let rage = events_named(&events, "$rage_click")[0];
     assert_eq!(rage["properties"]["count"], 3, "{rage}");
     assert_eq!(rage["properties"]["selector"], "#price", "{rage}");
 
     // Dead: only the button that does nothing (not the opted-out, hidden or working ones).
-    let dead = named(&events, "$dead_click")[0];
+    let dead = events_named(&events, "$dead_click")[0];
     assert_eq!(dead["properties"]["selector"], "#dead", "{dead}");
     assert_eq!(dead["properties"]["text"], "Does nothing", "{dead}");
 
     // Errors: the error thrown three times in a burst is reported once.
-    let mut errors: Vec<(String, String)> = named(&events, "$exception")
+    let mut errors: Vec<(String, String)> = events_named(&events, "$exception")
         .iter()
         .map(|e| {
             let p = &e["properties"];
@@ -315,7 +295,7 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
 
     // Form errors: the HTML validation failure, without the message that quotes the
     // value, and the field a script marked aria-invalid, with its message.
-    let forms = named(&events, "$form_error");
+    let forms = events_named(&events, "$form_error");
     let native = forms
         .iter()
         .find(|e| e["properties"]["source"] == "validation")
@@ -337,7 +317,7 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
 
     // Page views: the landing page with its campaign, then two SPA routes, each the
     // previous one's referrer.
-    let pages = named(&events, "page");
+    let pages = events_named(&events, "page");
     let urls: Vec<&str> = pages
         .iter()
         .map(|p| p["properties"]["url"].as_str().unwrap())
@@ -352,13 +332,13 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
         pages[0]["context"]["campaign"],
         serde_json::json!({"source": "newsletter", "medium": "email", "name": "spring"})
     );
-    for leave in named(&events, "$page_leave") {
+    for leave in events_named(&events, "$page_leave") {
         let depth = leave["properties"]["scroll_depth"].as_u64().unwrap();
         assert!((1..=100).contains(&depth), "{leave}");
     }
 
     // Sessions: ended by the user switch, the sign-out and the page's close, each once.
-    let mut reasons: Vec<&str> = named(&events, "$session_end")
+    let mut reasons: Vec<&str> = events_named(&events, "$session_end")
         .iter()
         .map(|e| e["properties"]["reason"].as_str().unwrap())
         .collect();
@@ -369,19 +349,19 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
         .map(|e| e["context"]["sessionId"].as_str().expect("a sessionId"))
         .collect();
     assert_eq!(sessions.len(), 3, "three sessions: {sessions:?}");
-    let switch = named(&events, "$session_end")
+    let switch = events_named(&events, "$session_end")
         .into_iter()
         .find(|e| e["properties"]["reason"] == "user_switch")
         .unwrap();
     assert_eq!(switch["userId"], "user-42");
-    let users: Vec<&Value> = named(&events, "identify")
+    let users: Vec<&Value> = events_named(&events, "identify")
         .iter()
         .map(|e| &e["userId"])
         .collect();
     assert_eq!(users, ["user-42", "user-43"]);
 
     // Vitals, once each.
-    let mut vitals: Vec<&str> = named(&events, "$web_vital")
+    let mut vitals: Vec<&str> = events_named(&events, "$web_vital")
         .iter()
         .map(|e| {
             assert!(e["properties"]["value"].as_f64().unwrap() >= 0.0, "{e}");
@@ -392,7 +372,7 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
     assert_eq!(vitals, ["CLS", "FCP", "INP", "LCP", "LOAD", "TTFB"]);
 
     // Seed 000's examples arrive as tracked.
-    let viewed = named(&events, "Property Viewed");
+    let viewed = events_named(&events, "Property Viewed");
     assert!(
         viewed
             .iter()
@@ -401,12 +381,12 @@ async fn a_visit_in_chromium_is_stored_exactly_once() {
         "{viewed:?}"
     );
     assert_eq!(
-        named(&events, "Search")[0]["properties"]["filters"]["bedrooms"],
+        events_named(&events, "Search")[0]["properties"]["filters"]["bedrooms"],
         2
     );
 
     // Heatmap clicks carry where and what, and nothing from the hidden element.
-    for click in named(&events, "$click") {
+    for click in events_named(&events, "$click") {
         let p = &click["properties"];
         let x = p["x"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&x), "{click}");
@@ -446,7 +426,7 @@ async fn events_tracked_while_the_server_is_down_arrive_once_after_a_reload() {
     driver.expect("drained").await;
 
     let events = spoor.events("default").await;
-    let c = counts(&events);
+    let c = event_counts(&events);
     for name in ["Offline 1", "Offline 2", "After Reload", "$page_leave"] {
         assert_eq!(c.get(name), Some(&1), "{name}: {c:?}");
     }
@@ -454,7 +434,7 @@ async fn events_tracked_while_the_server_is_down_arrive_once_after_a_reload() {
     assert_eq!(c.get("$session_start"), Some(&1), "{c:?}");
     // The reload ended the page (its beacon found the server down, so the page
     // that followed sent it), and the next page continued the same session.
-    let ends = named(&events, "$session_end");
+    let ends = events_named(&events, "$session_end");
     assert_eq!(ends.len(), 1, "{c:?}");
     assert_eq!(ends[0]["properties"]["reason"], "page_unload");
     let sessions: std::collections::BTreeSet<&str> = events
@@ -478,7 +458,7 @@ async fn privacy_choices_are_honoured_and_no_call_throws_into_the_page() {
     // Each page flushed (an answered request, so committed) before `done`.
     driver.expect("done").await;
     let events = spoor.events("default").await;
-    let c = counts(&events);
+    let c = event_counts(&events);
     for sent in [
         "Consented",
         "Before Opt Out",
@@ -500,24 +480,27 @@ async fn privacy_choices_are_honoured_and_no_call_throws_into_the_page() {
     ] {
         assert!(!c.contains_key(withheld), "{withheld}: {c:?}");
     }
-    let consented = named(&events, "Consented")[0];
+    let consented = events_named(&events, "Consented")[0];
     let gpc_session = consented["context"]["sessionId"].as_str().unwrap();
     let before_consent: Vec<&Value> = events
         .iter()
-        .filter(|e| e["context"]["sessionId"] == gpc_session && kind(e) == "page")
+        .filter(|e| e["context"]["sessionId"] == gpc_session && event_kind(e) == "page")
         .collect();
     assert!(
         before_consent.is_empty(),
         "the page view under GPC was sent: {before_consent:?}"
     );
     // Cookieless ids are the page's own.
-    let cookieless = named(&events, "Cookieless Event")[0];
+    let cookieless = events_named(&events, "Cookieless Event")[0];
     assert_eq!(cookieless["userId"], "user-cookieless");
     let anon = &cookieless["anonymousId"];
     assert!(anon.as_str().is_some_and(|a| a.len() == 36), "{cookieless}");
-    assert_ne!(anon, &named(&events, "Before Opt Out")[0]["anonymousId"]);
+    assert_ne!(
+        anon,
+        &events_named(&events, "Before Opt Out")[0]["anonymousId"]
+    );
     // The npm package sends the same messages as the script tag.
-    let npm = named(&events, "From The Npm Package")[0];
+    let npm = events_named(&events, "From The Npm Package")[0];
     assert_eq!(npm["userId"], "user-esm");
     assert_eq!(npm["context"]["library"]["name"], "spoor.js");
     assert!(npm["context"]["sessionId"].is_string(), "{npm}");
@@ -627,7 +610,7 @@ async fn a_recorded_session_replays_to_the_live_page() {
     assert!(
         events
             .iter()
-            .any(|e| e["context"]["sessionId"] == session && kind(e) == "page"),
+            .any(|e| e["context"]["sessionId"] == session && event_kind(e) == "page"),
         "no page view in the recorded session"
     );
 

@@ -16,29 +16,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::Spoor;
-use serde_json::Value;
+use common::{Spoor, event_counts, events_named};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
-
-fn kind(e: &Value) -> String {
-    e["event"].as_str().map_or_else(
-        || e["type"].as_str().unwrap_or("?").to_string(),
-        String::from,
-    )
-}
-
-fn counts(events: &[Value]) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for e in events {
-        *m.entry(kind(e)).or_insert(0) += 1;
-    }
-    m
-}
-
-fn named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| kind(e) == name).collect()
-}
 
 #[tokio::test]
 async fn a_react_app_on_the_binding_renders_on_the_server_and_tracks_in_chromium() {
@@ -95,7 +75,7 @@ async fn a_react_app_on_the_binding_renders_on_the_server_and_tracks_in_chromium
     assert!(
         before.is_empty(),
         "rendering on the server stored {:?}",
-        counts(&before)
+        event_counts(&before)
     );
     stdin.write_all(b"go\n").await.unwrap();
     stdin.flush().await.unwrap();
@@ -117,7 +97,7 @@ async fn a_react_app_on_the_binding_renders_on_the_server_and_tracks_in_chromium
     .iter()
     .map(|(k, v)| (k.to_string(), *v))
     .collect();
-    assert_eq!(counts(&events), want, "{events:#?}");
+    assert_eq!(event_counts(&events), want, "{events:#?}");
 
     // The SDK started once: one anonymous visitor, one session, the npm library.
     let anons: BTreeSet<&str> = events
@@ -137,7 +117,7 @@ async fn a_react_app_on_the_binding_renders_on_the_server_and_tracks_in_chromium
     // Seed 000's property view: the one tracked in the listing's first effect (before
     // the provider's effect had started the SDK), on the listing's page, and the one its
     // cleanup sent when the route change unmounted it, with the time spent.
-    let viewed = named(&events, "Property Viewed");
+    let viewed = events_named(&events, "Property Viewed");
     let first = viewed
         .iter()
         .find(|e| e["properties"]["source"] == "property_list")
@@ -153,13 +133,13 @@ async fn a_react_app_on_the_binding_renders_on_the_server_and_tracks_in_chromium
     assert_eq!(engaged["properties"]["engaged"], false, "{engaged}");
     assert_eq!(engaged["userId"], "user-react", "{engaged}");
 
-    let search = named(&events, "Search")[0];
+    let search = events_named(&events, "Search")[0];
     assert_eq!(search["properties"]["query"], "sea view");
     assert_eq!(search["properties"]["filters"]["bedrooms"], 2);
-    let filter = named(&events, "Filter Applied")[0];
+    let filter = events_named(&events, "Filter Applied")[0];
     assert_eq!(filter["properties"]["filter_type"], "bedrooms");
     assert_eq!(filter["properties"]["value"], 2);
-    let mut methods: Vec<&str> = named(&events, "Contact Clicked")
+    let mut methods: Vec<&str> = events_named(&events, "Contact Clicked")
         .iter()
         .map(|e| {
             assert_eq!(e["properties"]["property_id"], "prop-17", "{e}");
@@ -170,14 +150,14 @@ async fn a_react_app_on_the_binding_renders_on_the_server_and_tracks_in_chromium
     assert_eq!(methods, ["phone", "whatsapp"]);
 
     // useSpoor's identify and useTrack's track.
-    let identify = named(&events, "identify")[0];
+    let identify = events_named(&events, "identify")[0];
     assert_eq!(identify["userId"], "user-react");
     assert_eq!(identify["traits"]["plan"], "pro");
-    let brochure = named(&events, "Brochure Downloaded")[0];
+    let brochure = events_named(&events, "Brochure Downloaded")[0];
     assert_eq!(brochure["userId"], "user-react");
 
     // The route change is a page view of its own, the listing its referrer.
-    let pages = named(&events, "page");
+    let pages = events_named(&events, "page");
     let paths: BTreeSet<&str> = pages
         .iter()
         .map(|p| p["properties"]["path"].as_str().unwrap())

@@ -19,10 +19,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { hear, launch, until } from './harness.mjs';
 
 const [spoorUrl, key] = process.argv.slice(2);
 if (!spoorUrl || !key) {
@@ -32,18 +31,6 @@ if (!spoorUrl || !key) {
 const here = fileURLToPath(new URL('.', import.meta.url));
 const sdk = join(here, '../..');
 
-const incoming = [];
-createInterface({ input: process.stdin }).on('line', (l) => incoming.push(l.trim()));
-async function until(what, check, ms = 30000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-const hear = (word) => until(`"${word}" on stdin`, () => incoming.includes(word), 120000);
 const fail = (why) => {
   throw new Error(why);
 };
@@ -126,10 +113,7 @@ try {
   console.log(`rendered ${JSON.stringify({ bytes: markup.length, requests: sent.length })}`);
   await hear('go');
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launch();
   const tab = await (await browser.newContext()).newPage();
   const problems = [];
   tab.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

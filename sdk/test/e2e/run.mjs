@@ -46,10 +46,9 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { gunzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { hear, launch, until } from './harness.mjs';
 
 const [mode, spoorUrl, key] = process.argv.slice(2);
 const modes = { full, offline, privacy, record, 'record-privacy': recordPrivacy, 'record-outage': recordOutage, 'record-burst': recordBurst };
@@ -58,24 +57,7 @@ if (!modes[mode] || !spoorUrl || !key) {
   process.exit(2);
 }
 
-const lines = createInterface({ input: process.stdin });
-const incoming = [];
-lines.on('line', (l) => incoming.push(l.trim()));
 const say = (line) => console.log(line);
-
-async function until(what, check, ms = 30000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-const hear = (prefix) => until(`"${prefix}" on stdin`, () => {
-  const i = incoming.findIndex((l) => l.startsWith(prefix));
-  return i >= 0 && incoming.splice(i, 1)[0];
-}, 120000);
 
 // The SDK as Spoor serves it, and the page, from a server of our own.
 const bundle = await (await fetch(`${spoorUrl}/friction-tracker.js`)).text();
@@ -125,10 +107,7 @@ const site = http.createServer((req, res) => {
 await new Promise((r) => site.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${site.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-});
+const browser = await launch();
 const context = await browser.newContext();
 const page = await context.newPage();
 const pageErrors = [];

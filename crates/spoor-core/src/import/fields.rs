@@ -2,10 +2,13 @@
 //! (numbers, JSON objects and PostgreSQL's timestamps included), a JSON row
 //! holds typed values; both read the same here.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
+use crate::range::{EARLIEST_MS, LATEST_MS, parse_instant};
 use crate::seed::message_id;
-use crate::time::{format_iso, parse_iso};
+use crate::time::format_iso;
 
 /// The first of `names` that holds non-empty text or a number, as text.
 pub fn text(row: &Map<String, Value>, names: &[&str]) -> Option<String> {
@@ -66,44 +69,48 @@ pub fn object(row: &Map<String, Value>, name: &str) -> Map<String, Value> {
 
 /// A time as exports write it (RFC 3339; PostgreSQL's `2025-01-06
 /// 05:03:12.123456+00`; a bare date; ms or s since the epoch) as RFC 3339,
-/// or `None` when it is none of these.
+/// or `None` when it is none of these or outside the calendar window. Text
+/// is read by the one instant parser, `range::parse_instant`.
 pub fn normal_time(v: &Value) -> Option<String> {
     let ms = match v {
-        Value::Number(n) => {
-            let n = n.as_i64()?;
-            // Seconds until 2286, ms after: exports use both.
-            if n.unsigned_abs() < 10_000_000_000 {
-                n.checked_mul(1000)?
-            } else {
-                n
-            }
-        }
+        Value::Number(n) => epoch_ms(n.as_i64()?)?,
         Value::String(s) => {
             let s = s.trim();
-            if let Ok(n) = s.parse::<i64>() {
-                return normal_time(&Value::from(n));
+            match s.parse::<i64>() {
+                Ok(n) => epoch_ms(n)?,
+                Err(_) => parse_instant("time", &rfc3339_offset(s)).ok()?,
             }
-            parse_iso(s)
-                .or_else(|| postgres_time(s))
-                .or_else(|| parse_iso(&format!("{s}T00:00:00Z")))?
         }
         _ => return None,
     };
-    // Out of chrono's range is no time at all, not 1970.
-    chrono::DateTime::from_timestamp_millis(ms)?;
-    Some(format_iso(ms))
+    (EARLIEST_MS..=LATEST_MS)
+        .contains(&ms)
+        .then(|| format_iso(ms))
+}
+
+/// Seconds until 2286, milliseconds after: exports use both.
+fn epoch_ms(n: i64) -> Option<i64> {
+    if n.unsigned_abs() < 10_000_000_000 {
+        n.checked_mul(1000)
+    } else {
+        Some(n)
+    }
 }
 
 /// PostgreSQL's text form ends in an hour-only offset (`+00`, `-05`), which
-/// RFC 3339 spells `+00:00`.
-fn postgres_time(s: &str) -> Option<i64> {
+/// RFC 3339 spells `+00:00`; anything else (a bare date's `-06` is its day)
+/// is returned as it is.
+fn rfc3339_offset(s: &str) -> Cow<'_, str> {
     let bytes = s.as_bytes();
     let n = bytes.len();
-    if n > 3 && matches!(bytes[n - 3], b'+' | b'-') && bytes[n - 2..].iter().all(u8::is_ascii_digit)
+    if n > 3
+        && s.contains(':')
+        && matches!(bytes[n - 3], b'+' | b'-')
+        && bytes[n - 2..].iter().all(u8::is_ascii_digit)
     {
-        return parse_iso(&format!("{}:00", s.replacen(' ', "T", 1)));
+        return Cow::Owned(format!("{}:00", s.replacen(' ', "T", 1)));
     }
-    None
+    Cow::Borrowed(s)
 }
 
 /// The first of `names` that holds a time, as RFC 3339.

@@ -7,9 +7,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::fields::{count, row_message_id, text, time};
+use super::fields::{count, row_message_id, text};
 use super::{Imported, Skip, check_row_total};
-use crate::time::parse_iso;
+use crate::range::parse_instant;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -17,10 +17,8 @@ const DAY_MS: i64 = 86_400_000;
 fn day(row: &Map<String, Value>) -> Result<(i64, String), Skip> {
     let date =
         text(row, &["date"]).ok_or_else(|| Skip::new("missing_field", "the row has no date"))?;
-    let start = time(row, &["date"])
-        .as_deref()
-        .and_then(parse_iso)
-        .ok_or_else(|| Skip::new("invalid_row", format!("date {date:?} is not a date")))?;
+    let start = parse_instant("date", &date)
+        .map_err(|_| Skip::new("invalid_row", format!("date {date:?} is not a date")))?;
     Ok((start, date))
 }
 

@@ -11,9 +11,12 @@ use crate::Enrichment;
 /// A message as sent, or as Spoor exported it (with `projectId` and the
 /// stored `enrichment`, which is kept).
 pub fn message(row: Map<String, Value>) -> Result<Imported, Skip> {
-    let id = text(&row, &["messageId"])
-        .is_none()
-        .then(|| row_message_id("imp", &row, None, ""));
+    let has_id = match row.get("messageId") {
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Number(_)) => true,
+        _ => false,
+    };
+    let id = (!has_id).then(|| row_message_id("imp", &row, None, ""));
     let mut m = row;
     let enrichment = match m.remove("enrichment") {
         Some(e @ Value::Object(_)) => serde_json::from_value::<Enrichment>(e).ok(),

@@ -48,15 +48,20 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError
             message: "stopping: this node takes no new traffic".into(),
         });
     }
+    store_answers(&app).await?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+/// A read of the store, which fails when the store cannot answer.
+async fn store_answers(app: &App) -> Result<(), ApiError> {
     let store = app.store.clone();
     super::blocking(move || Ok(store.projects()?)).await?;
-    Ok(Json(json!({ "status": "ready" })))
+    Ok(())
 }
 
 /// Healthy when the store answers a read.
 pub async fn healthz(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
-    let store = app.store.clone();
-    super::blocking(move || Ok(store.projects()?)).await?;
+    store_answers(&app).await?;
     Ok(Json(
         json!({ "status": "ok", "queue_depth": app.queue.depth() }),
     ))

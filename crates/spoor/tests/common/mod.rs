@@ -137,7 +137,11 @@ impl Spoor {
 
     /// Starts a server with extra `serve` flags.
     pub async fn start_with(args: &[&str]) -> Spoor {
-        let store = TestStore::new();
+        Spoor::start_on(TestStore::new(), args).await
+    }
+
+    /// Starts a server on `store` with extra `serve` flags.
+    pub async fn start_on(store: TestStore, args: &[&str]) -> Spoor {
         let key = cli_line(
             &store,
             &["keys", "create", "--name", "test", "--rate-limit", "100000"],
@@ -230,6 +234,35 @@ impl Spoor {
             .await
             .unwrap();
         status_json(r).await
+    }
+
+    /// GETs `path` with the admin token; returns status and body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        status_json(r).await
+    }
+
+    /// GETs `path` until it answers 200 with a body `done` accepts, failing
+    /// with the last answer after 60 s (derived views follow ingestion).
+    pub async fn when(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (status, body) = self.get(path).await;
+            if status == 200 && done(&body) {
+                return body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} never got there: {status} {body:#}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     pub async fn batch(&self, messages: Vec<Value>) -> (u16, Value) {
@@ -403,4 +436,26 @@ pub fn now_ms() -> i64 {
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
+}
+
+/// The name an event is counted under: its `event`, else its type.
+pub fn event_kind(e: &Value) -> String {
+    e["event"].as_str().map_or_else(
+        || e["type"].as_str().unwrap_or("?").to_string(),
+        String::from,
+    )
+}
+
+/// How many events there are of each kind.
+pub fn event_counts(events: &[Value]) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for e in events {
+        *m.entry(event_kind(e)).or_insert(0) += 1;
+    }
+    m
+}
+
+/// The events of one kind.
+pub fn events_named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| event_kind(e) == name).collect()
 }
