@@ -168,13 +168,22 @@ impl Enricher {
             country: place.country.clone(),
             region: place.region.clone(),
             city: place.city.clone(),
-            browser: agent.browser.clone(),
-            browser_version: agent.browser_version.clone(),
-            os: agent.os.clone(),
-            os_version: agent.os_version.clone(),
-            device_type: Some(agent.device_type.to_string()),
-            is_bot: agent.is_bot,
+            ..agent_enrichment(agent)
         }
+    }
+}
+
+/// What an agent alone tells (no address, so no place): an imported row
+/// that names no address is enriched with this.
+pub fn agent_enrichment(agent: &Agent) -> Enrichment {
+    Enrichment {
+        browser: agent.browser.clone(),
+        browser_version: agent.browser_version.clone(),
+        os: agent.os.clone(),
+        os_version: agent.os_version.clone(),
+        device_type: Some(agent.device_type.to_string()),
+        is_bot: agent.is_bot,
+        ..Enrichment::default()
     }
 }
 

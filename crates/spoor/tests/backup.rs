@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Spoor, TestStore, cli, command, spawn_server, status_json};
+use common::{Spoor, TestStore, cli, command, spawn_server};
 use serde_json::{Value, json};
 
 /// The message ids of a store's events, by `spoor export`.
@@ -128,41 +128,31 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_event() {
 
     // A server on it serves it (its keys and tokens came along), takes new
     // events, and its derived views catch up from the restored log.
-    let (mut child, url) = spawn_server(&restored, &[]);
-    let http = common::http_client();
-    let r = http
-        .post(format!("{url}/v1/track"))
-        .basic_auth(&s.key, Some(""))
-        .json(&json!({"event": "Restored", "userId": "u-new"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let r = http
-            .get(format!("{url}/api/customers/metrics?limit=1"))
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = status_json(r).await;
-        assert_eq!(status, 200, "{body}");
-        if body["total"] == 51 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the restored store's people never caught up: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let (child, url) = spawn_server(&restored, &[]);
+    let mut back_up = Spoor {
+        store: restored,
+        url,
+        key: s.key.clone(),
+        token: s.token.clone(),
+        child,
+        args: Vec::new(),
+        http: common::http_client(),
+    };
+    let (status, body) = back_up
+        .send(
+            "/v1/track",
+            &json!({"event": "Restored", "userId": "u-new"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    back_up
+        .when("/api/customers/metrics?limit=1", |b| b["total"] == 51)
+        .await;
+    back_up.kill9();
 
     // A store is never restored over, and what is not a backup is refused.
     let over = command()
-        .args(restored.args())
+        .args(back_up.store.args())
         .args(["restore", "--from", &file_arg])
         .output()
         .unwrap();

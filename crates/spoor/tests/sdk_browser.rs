@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Spoor, event_counts, event_kind, events_named};
+use common::{Spoor, browser_test_prerequisites, event_counts, event_kind, events_named};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -135,19 +135,7 @@ struct Driver {
 
 impl Driver {
     fn start(mode: &str, spoor: &Spoor) -> Driver {
-        let sdk = root().join("sdk");
-        assert!(
-            sdk.join("node_modules/playwright-core/package.json")
-                .is_file(),
-            "{}/node_modules/playwright-core is missing: run \
-             `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix sdk` (from the repository root) first",
-            sdk.display()
-        );
-        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        assert!(
-            std::path::Path::new(&chromium).is_file(),
-            "{chromium} is missing: install Debian's chromium (apt-get install chromium)"
-        );
+        let sdk = browser_test_prerequisites(&["playwright-core"]);
         let mut child = Command::new("node")
             .arg(sdk.join("test/e2e/run.mjs"))
             .args([mode, &spoor.url, &spoor.key])

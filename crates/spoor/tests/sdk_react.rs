@@ -12,34 +12,17 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Spoor, event_counts, events_named};
+use common::{Spoor, browser_test_prerequisites, event_counts, events_named};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 #[tokio::test]
 async fn a_react_app_on_the_binding_renders_on_the_server_and_tracks_in_chromium() {
     let spoor = Spoor::start().await;
-    let sdk = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sdk");
-    for package in ["playwright-core", "react", "react-dom"] {
-        assert!(
-            sdk.join("node_modules")
-                .join(package)
-                .join("package.json")
-                .is_file(),
-            "{}/node_modules/{package} is missing: run \
-             `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix sdk` (from the repository root) first",
-            sdk.display()
-        );
-    }
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        std::path::Path::new(&chromium).is_file(),
-        "{chromium} is missing: install Debian's chromium (apt-get install chromium)"
-    );
+    let sdk = browser_test_prerequisites(&["playwright-core", "react", "react-dom"]);
     let mut child = Command::new("node")
         .arg(sdk.join("test/e2e/react.mjs"))
         .args([&spoor.url, &spoor.key])

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use spoor_core::import::{Source, Translator, arrival, detect};
 use spoor_core::validate::validate;
 use spoor_core::{Enrichment, Event, ValidationContext};
-use spoor_server::enrich::Enricher;
+use spoor_server::enrich::{Enricher, agent_enrichment};
 use spoor_store::{Batch, Store};
 
 use crate::cli::ImportArgs;
@@ -337,15 +337,7 @@ fn enrich(
     let agent = enricher.agent(user_agent.unwrap_or(""));
     match ip {
         Some(ip) => enricher.enrich(&agent, &enricher.locate(ip), ip, keep_full_ip),
-        None => Enrichment {
-            browser: agent.browser.clone(),
-            browser_version: agent.browser_version.clone(),
-            os: agent.os.clone(),
-            os_version: agent.os_version.clone(),
-            device_type: Some(agent.device_type.to_string()),
-            is_bot: agent.is_bot,
-            ..Default::default()
-        },
+        None => agent_enrichment(&agent),
     }
 }
 

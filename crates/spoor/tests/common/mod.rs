@@ -459,3 +459,27 @@ pub fn event_counts(events: &[Value]) -> std::collections::BTreeMap<String, usiz
 pub fn events_named<'a>(events: &'a [Value], name: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| event_kind(e) == name).collect()
 }
+
+/// Checks what a browser test needs before it starts, naming how to get what
+/// is missing: the SDK's `node_modules` holding `packages`, and Debian's
+/// Chromium (or `$CHROMIUM`). Returns the SDK's folder.
+pub fn browser_test_prerequisites(packages: &[&str]) -> std::path::PathBuf {
+    let sdk = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sdk");
+    for package in packages {
+        assert!(
+            sdk.join("node_modules")
+                .join(package)
+                .join("package.json")
+                .is_file(),
+            "{}/node_modules/{package} is missing: run \
+             `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix sdk` (from the repository root) first",
+            sdk.display()
+        );
+    }
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).is_file(),
+        "{chromium} is missing: install Debian's chromium (apt-get install chromium)"
+    );
+    sdk
+}
