@@ -143,17 +143,6 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
             "a message must be a JSON object",
         ));
     };
-    if let Some(at) = map.iter().find_map(|(k, v)| {
-        if k.contains('\0') {
-            return Some(k.escape_debug().to_string());
-        }
-        nul_at(v).map(|p| join_path(k, &p))
-    }) {
-        return Err(Rejection::new(
-            "nul_character",
-            format!("`{at}` holds a NUL character (\\u0000), which cannot be stored: remove it"),
-        ));
-    }
     let kind = match (ctx.implied_type, map.get("type")) {
         (Some(t), _) => t,
         (None, Some(Value::String(s))) => MessageType::parse(s).ok_or_else(|| {
@@ -284,7 +273,20 @@ pub fn validate(message: Value, ctx: &ValidationContext) -> Result<Validated, Re
         "receivedAt".into(),
         Value::String(time::format_iso(ctx.received_at)),
     );
-    let body = Value::Object(map).to_string();
+    let message = Value::Object(map);
+    let body = message.to_string();
+    // JSON text writes U+0000 as `\u0000`, so only a body holding that is
+    // walked to find where (an escaped backslash before `u0000` reads the same
+    // here, and the walk then finds nothing): the common message pays one
+    // search over text it has anyway. The batch's context is merged in by now.
+    if body.contains("\\u0000")
+        && let Some(at) = nul_at(&message)
+    {
+        return Err(Rejection::new(
+            "nul_character",
+            format!("`{at}` holds a NUL character (\\u0000), which cannot be stored: remove it"),
+        ));
+    }
 
     Ok(Validated {
         event: Event {
@@ -356,6 +358,19 @@ mod tests {
             assert_eq!(r.reason, "nul_character", "{message}");
             assert!(r.error.starts_with(at), "{}: {}", message, r.error);
         }
+        // A backslash before `u0000` is text, not the character.
+        check(
+            json!({"type": "track", "event": "a\\u0000b", "userId": "u"}),
+            None,
+        );
+        // The batch's context, merged into each message, is held to it too.
+        let batch_ctx = json!({"page": {"title": "x\u{0}"}});
+        let ctx = ValidationContext {
+            batch_context: batch_ctx.as_object(),
+            ..ctx()
+        };
+        let r = validate(json!({"type": "track", "event": "x", "userId": "u"}), &ctx).unwrap_err();
+        assert!(r.error.starts_with("`context.page.title`"), "{}", r.error);
         // The character next to it is fine.
         check(
             json!({"type": "track", "event": "a\u{1}b", "userId": "u", "properties": {"k": "\u{1}"}}),
