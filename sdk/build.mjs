@@ -3,10 +3,12 @@
 //                         by esbuild, then minified again by terser, which packs it smaller
 //   dist/spoor-record.js  the session recorder (committed, served too): an ES module the
 //                         core imports only when recording is on; rrweb's record and ours
+//   dist/spoor-vitals.js  web vitals (committed, served too): an ES module the core imports
+//                         when vitals are captured; Google's web-vitals library and ours
 //   dist/index.js         the ES module for bundlers (types come from `tsc`, see package.json)
 //   dist/react.js         the React binding (`spoor-js/react`): react and the SDK stay imports,
 //                         and it starts with 'use client' (which bundling would drop)
-// Flags: --bundle-only (just the two served bundles), --out DIR (write those there
+// Flags: --bundle-only (just the served bundles), --out DIR (write those there
 // instead), --tests (compile test/unit/*.test.ts into .build/test/), --size (print sizes).
 
 import { build } from 'esbuild';
@@ -47,11 +49,10 @@ async function bundle() {
   writeFileSync(join(outDir, 'spoor.js'), packed.code + '\n');
 }
 
-// No property mangling here: rrweb's `_`-named properties are part of its recording
-// format (`_cssText`) and of what it stores on DOM nodes.
-async function recorder() {
+/** An ES module bundle the core imports by URL, minified, with its licence preamble. */
+async function moduleBundle(entry, name, preamble) {
   const result = await build({
-    entryPoints: [join(root, 'src/record/index.ts')],
+    entryPoints: [join(root, entry)],
     bundle: true,
     minify: true,
     format: 'esm',
@@ -61,16 +62,38 @@ async function recorder() {
     write: false,
     logLevel: 'warning',
   });
-  const rrweb = JSON.parse(readFileSync(join(root, 'node_modules/@rrweb/record/package.json'), 'utf8'));
   const packed = await minify(result.outputFiles[0].text, {
     ecma: 2020,
     module: true,
     compress: { passes: 2 },
     mangle: true,
-    format: { preamble: `/*! spoor-record.js ${pkg.version} | ${pkg.license}; rrweb ${rrweb.version} | ${rrweb.license}, (c) rrweb contributors, https://github.com/rrweb-io/rrweb */` },
+    format: { preamble },
   });
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'spoor-record.js'), packed.code + '\n');
+  writeFileSync(join(outDir, name), packed.code + '\n');
+}
+
+const licence = (dep) => JSON.parse(readFileSync(join(root, 'node_modules', dep, 'package.json'), 'utf8'));
+
+// No property mangling here: rrweb's `_`-named properties are part of its recording
+// format (`_cssText`) and of what it stores on DOM nodes.
+async function recorder() {
+  const rrweb = licence('@rrweb/record');
+  await moduleBundle(
+    'src/record/index.ts',
+    'spoor-record.js',
+    `/*! spoor-record.js ${pkg.version} | ${pkg.license}; rrweb ${rrweb.version} | ${rrweb.license}, (c) rrweb contributors, https://github.com/rrweb-io/rrweb */`,
+  );
+}
+
+// Google's web-vitals library and the adapter that reports its values.
+async function vitals() {
+  const lib = licence('web-vitals');
+  await moduleBundle(
+    'src/vitals/index.ts',
+    'spoor-vitals.js',
+    `/*! spoor-vitals.js ${pkg.version} | ${pkg.license}; web-vitals ${lib.version} | ${lib.license}, (c) Google LLC, https://github.com/GoogleChrome/web-vitals */`,
+  );
 }
 
 async function esm() {
@@ -117,12 +140,13 @@ async function tests() {
 
 if (flag('--tests')) await tests();
 else if (flag('--size')) {
-  for (const name of ['spoor.js', 'spoor-record.js']) {
+  for (const name of ['spoor.js', 'spoor-record.js', 'spoor-vitals.js']) {
     const code = readFileSync(join(outDir, name));
     console.log(`dist/${name}: ${code.length} bytes minified, ${gzipSync(code, { level: 9 }).length} bytes gzipped`);
   }
 } else {
   await bundle();
   await recorder();
+  await vitals();
   if (!flag('--bundle-only')) await esm(), await react();
 }

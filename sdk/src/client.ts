@@ -15,7 +15,7 @@ import type { Capture, Config, Message, Properties, Spoor } from './types';
 import { iso, now, uuid } from './ids';
 import { attempt, guard, log, on, setDebug } from './safe';
 import { storage } from './storage';
-import { captureVitals } from './vitals';
+import { vitalsReporter } from './vitals';
 
 export const VERSION = '0.1.0';
 /** The server takes messages up to 32 KiB; larger ones are dropped here, not queued. */
@@ -38,7 +38,6 @@ export function createClient(config: Config, base: string): Spoor {
   const timezone = attempt(() => Intl.DateTimeFormat().resolvedOptions().timeZone, '');
   let pages: Pages | undefined;
   let clicks: Clicks | undefined;
-  let vitals: (() => void) | undefined;
   const referrer = () => (pages ? pages._referrer : document.referrer);
 
   const queue = createQueue(ids, tab, s.apiKey, s.maxQueue);
@@ -141,7 +140,15 @@ export function createClient(config: Config, base: string): Spoor {
   start(() => want('errors') && captureErrors(track));
   start(() => want('forms') && captureForms(track));
   start(() => (clicks = captureClicks(want, track)));
-  start(() => want('vitals') && (vitals = captureVitals((name, value) => track('$web_vital', { name, value }))));
+  // Web vitals, like the recorder, are a bundle imported from Spoor (see vitals.ts).
+  start(
+    () =>
+      want('vitals') &&
+      !off() &&
+      import(/* webpackIgnore: true */ /* @vite-ignore */ s.url + '/../../sdk/spoor-vitals.js')
+        .then((m) => m.default(vitalsReporter(track, sender._beacon)))
+        .catch(log),
+  );
   start(() => {
     if (want('pageviews'))
       pages = createPages(
@@ -161,7 +168,6 @@ export function createClient(config: Config, base: string): Spoor {
     try {
       if (clicks) clicks._end(), clicks._activity();
       if (unload && pages) pages._leave();
-      vitals?.();
       if (unload) id._end('page_unload', now());
     } finally {
       sender._beacon();

@@ -31,8 +31,10 @@ export const hear = (prefix) =>
     120000,
   );
 
-export const launch = () =>
+/** Chromium; `bfcache` keeps its back/forward cache on (Playwright turns it off by default). */
+export const launch = ({ bfcache = false } = {}) =>
   chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    ignoreDefaultArgs: bfcache ? ['--disable-back-forward-cache'] : [],
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });

@@ -35,6 +35,12 @@
 //            for a while; a reload in the middle; then recordings go through again.
 //            Prints `delivered {session, chunks, proxy}` once the tab's queue is
 //            empty and every chunk was answered, then waits for `finish`.
+//   vitals:  web vitals as web-vitals defines them, in a browser with the back/forward
+//            cache on: a page loaded, clicked and left (prints `left`); on `back`,
+//            restored from the cache and left again (prints `left-again`); on
+//            `background`, a page hidden from its first script (headless Chromium
+//            shows every tab, so its visibility is made to read hidden), clicked and
+//            left. Prints `done {queued, pageErrors}` and waits for `finish`.
 //   record-burst: recording with a mutation limit of 200; a burst of 300 new
 //            elements pauses it, a calm second resumes it, then one more element
 //            is added and the page left. Prints `done {session, chunks, pageErrors}`.
@@ -51,7 +57,7 @@ import { build } from 'esbuild';
 import { hear, launch, until } from './harness.mjs';
 
 const [mode, spoorUrl, key] = process.argv.slice(2);
-const modes = { full, offline, privacy, record, 'record-privacy': recordPrivacy, 'record-outage': recordOutage, 'record-burst': recordBurst };
+const modes = { full, offline, privacy, vitals, record, 'record-privacy': recordPrivacy, 'record-outage': recordOutage, 'record-burst': recordBurst };
 if (!modes[mode] || !spoorUrl || !key) {
   console.error(`usage: node run.mjs ${Object.keys(modes).join('|')} SPOOR_URL WRITE_KEY`);
   process.exit(2);
@@ -107,7 +113,8 @@ const site = http.createServer((req, res) => {
 await new Promise((r) => site.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${site.address().port}`;
 
-const browser = await launch();
+// Playwright turns Chromium's back/forward cache off; the vitals mode needs it.
+const browser = await launch({ bfcache: mode === 'vitals' });
 const context = await browser.newContext();
 const page = await context.newPage();
 const pageErrors = [];
@@ -511,6 +518,73 @@ function domSnapshot(base) {
 function recordedPage(proxy, attrs = 'data-enable-recording') {
   template = pages.record;
   page_vars = { SDK: `${spoorUrl}/sdk/spoor.js`, KEY: key, ENDPOINT: proxy.endpoint, ATTRS: 'data-debug ' + attrs };
+}
+
+async function vitals() {
+  page_vars = { SDK: `${spoorUrl}/sdk/spoor.js`, KEY: key, ENDPOINT: spoorUrl, ATTRS: 'data-debug' };
+  // What the page queued while visible (what it sends as it is hidden, the caller
+  // reads from Spoor: a page being left may not report to this script).
+  const queued = [];
+  const listen = (p) =>
+    p.on('console', async (msg) => {
+      const args = msg.args();
+      if (msg.text().startsWith('[spoor] queued') && args[2]) queued.push(await args[2].jsonValue().catch(() => null));
+    });
+  const vitalsOf = (path) =>
+    queued.filter((m) => m && m.event === '$web_vital' && m.context.page.path === path).map((m) => m.properties);
+  listen(page);
+  // A click whose handler takes 60 ms (an interaction INP counts), and the wait
+  // until the browser has timed it and web-vitals has taken it, before the page is
+  // left (an interaction in the library's last idle moment before a hide is lost).
+  const interact = async (p) => {
+    await p.evaluate(() =>
+      document.getElementById('works').addEventListener('click', () => {
+        for (const t = performance.now(); performance.now() - t < 60; );
+      }),
+    );
+    const timed = p.evaluate(
+      () =>
+        new Promise((r) =>
+          new PerformanceObserver((l, o) => l.getEntries().some((e) => e.interactionId) && (o.disconnect(), r())).observe({
+            type: 'event',
+            durationThreshold: 16,
+          }),
+        ),
+    );
+    await p.click('#works');
+    await timed;
+    // web-vitals takes the entries in an idle callback (at most 1 s away); one queued
+    // after it, with a longer bound, runs after it.
+    await p.evaluate(() => new Promise((r) => requestIdleCallback(r, { timeout: 2000 })));
+  };
+
+  // Loaded, clicked (an interaction for INP), then left for another page.
+  await page.goto(`${origin}/restored`);
+  await until('the SDK', () => page.evaluate(() => window.spoor && window.spoor.loaded === true));
+  await until('TTFB, FCP and LOAD', () => vitalsOf('/restored').length >= 3);
+  await interact(page);
+  await page.goto(`${origin}/blank`);
+  say('left');
+  // Back, restored from the cache: a new set, then hidden again.
+  await hear('back');
+  await page.goBack({ waitUntil: 'commit' });
+  await until('the restore', () => page.evaluate(() => window.spoor?.loaded === true && document.readyState === 'complete'));
+  await until('TTFB and FCP after the restore', () => vitalsOf('/restored').length >= 5);
+  await page.goto(`${origin}/blank`);
+  say('left-again');
+
+  // A page whose first script sees it hidden, as a tab opened in the background does.
+  await hear('background');
+  const background = await browser.newPage();
+  listen(background);
+  background.on('pageerror', (e) => pageErrors.push(e.message));
+  await background.addInitScript(() => Object.defineProperty(document, 'visibilityState', { get: () => 'hidden' }));
+  await background.goto(`${origin}/background`);
+  await until('the SDK in the background page', () => background.evaluate(() => window.spoor && window.spoor.loaded === true));
+  await until('its TTFB and LOAD', () => vitalsOf('/background').length >= 2);
+  await interact(background);
+  await background.goto(`${origin}/blank`);
+  say(`done ${JSON.stringify({ queued: queued.length, pageErrors })}`);
 }
 
 async function record() {

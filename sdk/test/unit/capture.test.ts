@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { dedup, errorProperties } from '../../src/errors';
 import { safeMessage } from '../../src/forms';
 import { campaign } from '../../src/pageviews';
-import { cls } from '../../src/vitals';
 
 test('an error seen again within 5 s is a repeat; later it counts again', () => {
   const fresh = dedup();
@@ -49,15 +48,4 @@ test("UTM parameters become Segment's context.campaign", () => {
   });
   assert.equal(campaign('?q=shoes'), undefined);
   assert.equal(campaign(''), undefined);
-});
-
-test('CLS is the largest session window of shifts', () => {
-  assert.equal(cls([]), 0);
-  // One window: shifts under a second apart.
-  assert.equal(cls([[0, 0.1], [500, 0.1], [900, 0.05]]).toFixed(2), '0.25');
-  // A gap over a second starts a new window; the largest counts, not the sum.
-  assert.equal(cls([[0, 0.1], [500, 0.1], [3000, 0.05], [3500, 0.05]]).toFixed(2), '0.20');
-  // A window lasts at most 5 s.
-  const steady: [number, number][] = Array.from({ length: 12 }, (_, i) => [i * 800, 0.01]);
-  assert.ok(cls(steady) <= 0.07 + 1e-9, String(cls(steady)));
 });
