@@ -30,6 +30,69 @@ export interface SignedIn {
   user: User;
   csrf_token: string;
 }
+/** An organisation as `GET /api/orgs` lists it: with the caller's role in it. */
+export interface OrgRecord extends Org {
+  created_at: Time;
+}
+/** A person in an organisation; `you` is the caller. */
+export interface Member {
+  user_id: Id;
+  email: string;
+  role: Role;
+  created_at: Time;
+  last_login_at: Time | null;
+  you: boolean;
+}
+/** A pending invitation; `email` null: anyone with the link may accept it. */
+export interface Invite {
+  id: Id;
+  role: Role;
+  email: string | null;
+  created_at: Time;
+  expires_at: Time;
+  /** Who made it; null once that person is gone. */
+  created_by: string | null;
+}
+/** A new invitation: its token is in the answer once, never again. */
+export interface NewInvite extends Invite {
+  token: string;
+}
+/** What an invitation's link offers, as anyone holding it may read. */
+export interface InvitePreview {
+  org: string;
+  role: Role;
+  email: string | null;
+  expires_at: Time;
+}
+export interface Joined {
+  org: Org;
+}
+/** A person made by accepting an invitation: signed in, and in the organisation. */
+export interface JoinedAsNew extends SignedIn, Joined {}
+/** A one-time link's token for a member's new password. */
+export interface ResetToken {
+  token: string;
+  expires_at: Time;
+}
+/** An admin token of an organisation; only its prefix is known after it is made. */
+export interface AdminToken {
+  id: Id;
+  name: string;
+  prefix: string;
+  created_at: Time;
+  last_used_at: Time | null;
+}
+export interface NewAdminToken extends AdminToken {
+  /** The whole token, in this answer only. */
+  token: string;
+}
+/** One of the caller's browser sessions; `current` is the one asking. */
+export interface WebSession {
+  id: string;
+  created_at: Time;
+  expires_at: Time;
+  current: boolean;
+}
 export interface Project {
   id: Id;
   name: string;
@@ -758,6 +821,8 @@ async function call<T>(
   return parsed as T;
 }
 
+const org = (id: Id) => `/api/orgs/${encodeURIComponent(String(id))}`;
+const member = (orgId: Id, userId: Id) => `${org(orgId)}/members/${encodeURIComponent(String(userId))}`;
 const project = (id: Id) => `/api/projects/${encodeURIComponent(String(id))}`;
 const issue = (projectId: Id, fingerprint: string) => `${project(projectId)}/errors/${encodeURIComponent(fingerprint)}`;
 const alertRule = (projectId: Id, ruleId: Id) => `${project(projectId)}/alerts/${encodeURIComponent(String(ruleId))}`;
@@ -796,6 +861,41 @@ export const api = {
   setup: (fields: { token: string; email: string; password: string; org: string }) =>
     call<SignedIn>('POST', '/api/auth/setup', fields, { signingIn: true }),
   logout: () => call<void>('POST', '/api/auth/logout', undefined, { signingIn: true }),
+
+  orgs: () => call<{ orgs: OrgRecord[] }>('GET', '/api/orgs'),
+  createOrg: (name: string) => call<OrgRecord>('POST', '/api/orgs', { name }),
+  members: (orgId: Id) => call<{ members: Member[] }>('GET', `${org(orgId)}/members`),
+  changeRole: (orgId: Id, userId: Id, role: Role) => call<Member>('PATCH', member(orgId, userId), { role }),
+  removeMember: (orgId: Id, userId: Id) => call<void>('DELETE', member(orgId, userId)),
+  passwordReset: (orgId: Id, userId: Id) => call<ResetToken>('POST', `${member(orgId, userId)}/password-reset`),
+  signOutMember: (orgId: Id, userId: Id) => call<{ revoked: number }>('DELETE', `${member(orgId, userId)}/sessions`),
+  invites: (orgId: Id) => call<{ invites: Invite[] }>('GET', `${org(orgId)}/invites`),
+  createInvite: (orgId: Id, fields: { role: Role; email?: string }) => call<NewInvite>('POST', `${org(orgId)}/invites`, fields),
+  revokeInvite: (orgId: Id, inviteId: Id) =>
+    call<void>('DELETE', `${org(orgId)}/invites/${encodeURIComponent(String(inviteId))}`),
+  adminTokens: (orgId: Id) => call<{ tokens: AdminToken[] }>('GET', `${org(orgId)}/tokens`),
+  createAdminToken: (orgId: Id, name: string) => call<NewAdminToken>('POST', `${org(orgId)}/tokens`, { name }),
+  revokeAdminToken: (orgId: Id, tokenId: Id) =>
+    call<void>('DELETE', `${org(orgId)}/tokens/${encodeURIComponent(String(tokenId))}`),
+
+  // The links' own pages work signed out: a refusal there is the link's, never a session's end.
+  invite: (token: string) =>
+    call<InvitePreview>('GET', `/api/invites/${encodeURIComponent(token)}`, undefined, { signingIn: true }),
+  acceptInvite: (token: string) => call<Joined>('POST', '/api/invites/accept', { token }),
+  acceptInviteAsNew: (fields: { token: string; email: string; password: string }) =>
+    call<JoinedAsNew>('POST', '/api/invites/accept', fields, { signingIn: true }),
+  resetInfo: (token: string) =>
+    call<{ email: string; expires_at?: Time }>('GET', `/api/auth/reset/${encodeURIComponent(token)}`, undefined, {
+      signingIn: true,
+    }),
+  resetPassword: (token: string, password: string) =>
+    call<SignedIn>('POST', '/api/auth/reset', { token, password }, { signingIn: true }),
+
+  changePassword: (currentPassword: string, newPassword: string) =>
+    call<void>('POST', '/api/me/password', { current_password: currentPassword, new_password: newPassword }),
+  mySessions: () => call<{ sessions: WebSession[] }>('GET', '/api/me/sessions'),
+  signOutOthers: () => call<{ revoked: number }>('DELETE', '/api/me/sessions'),
+  signOutSession: (id: string) => call<void>('DELETE', `/api/me/sessions/${encodeURIComponent(id)}`),
 
   pipeline: (signal?: AbortSignal) => call<PipelineBacklog>('GET', '/api/pipeline', undefined, { signal }),
 

@@ -1,13 +1,16 @@
 // The dashboard's entry point: finds out who is signed in, then shows the sign-in
 // page, the one-time set-up page, or the signed-in app whose pages follow the hash.
+// Two addresses work signed out too, since they are links handed to people: an
+// invitation (`#/invite?token=…`) and a password reset (`#/reset?token=…`).
 
 import { api, ApiError, setCsrfToken, whenSignedOut, type Me, type Project } from './api';
 import { h, fill } from './dom';
 import { PIPELINE_POLL_MS } from './pipeline';
 import { poll } from './poller';
-import { parseRoute, type Route } from './routes';
+import { isPublicRoute, parseRoute, type Route } from './routes';
 import { errorNotice, messageOf } from './ui/alert';
 import type { AppContext, View } from './context';
+import { accountPage } from './views/account';
 import { alertsPage } from './views/alerts';
 import { contactPage } from './views/contact';
 import { contactsPage } from './views/contacts';
@@ -19,13 +22,16 @@ import { eventsPage } from './views/events';
 import { frictionPage } from './views/friction';
 import { funnelPage } from './views/funnel';
 import { heatmapsPage } from './views/heatmaps';
+import { invitePage } from './views/invite';
 import { keysPage } from './views/keys';
 import { missingPage } from './views/missing';
+import { orgPage } from './views/org';
 import { overviewPage } from './views/overview';
 import { performancePage } from './views/performance';
 import { projectsPage } from './views/projects';
 import { recordingPage } from './views/recording';
 import { recordingsPage } from './views/recordings';
+import { resetPage } from './views/reset';
 import { setupPage } from './views/setup';
 import { Shell } from './views/shell';
 import { signInPage } from './views/signin';
@@ -37,6 +43,8 @@ let current: View | null = null;
 let stopApp: (() => void) | null = null;
 /** False while the sign-in page shows, so that several requests failing with 401 show it once. */
 let signedIn = false;
+/** Whether the page shown signed out is a link's own (an invitation, a reset), not the sign-in page. */
+let showingLink = false;
 
 /** Shows a page that has no shell (sign-in, set-up, a failure to start). */
 function showBare(view: View): void {
@@ -49,8 +57,35 @@ function showBare(view: View): void {
 
 function showSignIn(notice: string | null): void {
   signedIn = false;
+  showingLink = false;
   setCsrfToken('');
   showBare(signInPage(notice, (me) => void startApp(me)));
+}
+
+/**
+ * What someone not signed in sees: the page of the link in the address (an
+ * invitation or a password reset), else the sign-in page. Signing in from an
+ * invitation's page keeps its address, so the app then opens it to join.
+ */
+function showSignedOut(notice: string | null): void {
+  const route = parseRoute(window.location.hash);
+  if (!isPublicRoute(route)) {
+    showSignIn(notice);
+    return;
+  }
+  signedIn = false;
+  setCsrfToken('');
+  const enter = (me: Me) => void startApp(me);
+  showBare(
+    route.page === 'invite'
+      ? invitePage(route.token, {
+          signedIn: false,
+          onSignedIn: enter,
+          signInFirst: () => showSignIn('Sign in, and the invitation opens again for you to join.'),
+        })
+      : resetPage(route.token, false, enter),
+  );
+  showingLink = true;
 }
 
 const isUnauthorized = (e: unknown) => e instanceof ApiError && e.status === 401;
@@ -59,6 +94,14 @@ function viewFor(ctx: AppContext, route: Route): View {
   switch (route.page) {
     case 'projects':
       return projectsPage(ctx);
+    case 'org':
+      return orgPage(ctx, route.org);
+    case 'account':
+      return accountPage(ctx);
+    case 'invite':
+      return invitePage(route.token, { signedIn: true, ctx });
+    case 'reset':
+      return resetPage(route.token, true, (me) => ctx.signedIn(me));
     case 'keys':
       return keysPage(ctx, route.project);
     case 'overview':
@@ -111,8 +154,16 @@ async function startApp(me: Me): Promise<void> {
     if (!isUnauthorized(e)) showFailure(e);
     return;
   }
+  let who = me;
   const ctx: AppContext = {
-    me,
+    get me() {
+      return who;
+    },
+    async refreshMe() {
+      const now = await api.me();
+      setCsrfToken(now.csrf_token);
+      who = now;
+    },
     projects: () => projects,
     project: (id) => projects.find((p) => String(p.id) === id),
     async refreshProjects() {
@@ -124,6 +175,12 @@ async function startApp(me: Me): Promise<void> {
     replaceQuery(hash) {
       // No hashchange event: the page already shows this state.
       history.replaceState(history.state, '', hash);
+    },
+    signedIn(next) {
+      void startApp(next);
+    },
+    signedOut(notice) {
+      showSignIn(notice);
     },
   };
   const failures = errorNotice();
@@ -201,12 +258,18 @@ async function boot(): Promise<void> {
     const me = await api.me();
     await startApp(me);
   } catch (e) {
-    if (isUnauthorized(e)) showSignIn(null);
+    if (isUnauthorized(e)) showSignedOut(null);
     else showFailure(e);
   }
 }
 
 whenSignedOut(() => {
-  if (signedIn) showSignIn('Your session has ended. Sign in again to go on.');
+  if (signedIn) showSignedOut('Your session has ended. Sign in again to go on.');
+});
+// Signed out, a link pasted into the address bar changes only the hash: show its
+// page (or, leaving a link's page, the sign-in page). Signed in, the app routes.
+window.addEventListener('hashchange', () => {
+  if (signedIn || window.location.pathname === '/setup') return;
+  if (showingLink || isPublicRoute(parseRoute(window.location.hash))) showSignedOut(null);
 });
 void boot();

@@ -16,3 +16,13 @@ export function orgsForNewProjects(me: Me): Org[] {
 export function roleLabel(role: Role): string {
   return role === 'owner' ? 'Owner' : role === 'admin' ? 'Admin' : 'Viewer (read only)';
 }
+
+/** Owners manage the organisation's people: invitations, roles, removal, resets, sessions. */
+export function canManagePeople(role: Role | undefined): boolean {
+  return role === 'owner';
+}
+
+/** Owners and admins make and revoke the organisation's admin tokens. */
+export function canManageTokens(role: Role | undefined): boolean {
+  return canChange(role);
+}

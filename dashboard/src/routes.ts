@@ -1,11 +1,16 @@
 // The dashboard's pages and their addresses. Routing is by the hash (#/projects/…):
 // the server then has only one page to serve, `/`, and every address still reloads.
 // The one exception is `/setup?token=…`, a link printed for the first owner.
+// Two pages are for people who are not signed in (yet): an invitation's link
+// (`#/invite?token=…`) and a password reset's (`#/reset?token=…`).
 
 import { parseQuery, queryString } from './query';
 
 export type Route =
   | { page: 'projects' }
+  | { page: 'org'; org: string }
+  | { page: 'account' }
+  | { page: PublicPage; token: string }
   | { page: PlainPage; project: string }
   | { page: 'overview'; project: string; query: Record<string, string> }
   | { page: 'events'; project: string; query: Record<string, string> }
@@ -30,8 +35,18 @@ export type PlainPage = (typeof PLAIN_PAGES)[number];
 
 export type ProjectPage = 'overview' | 'events' | 'customers' | 'contacts' | 'usage' | 'recordings' | ReportPage | PlainPage;
 
+/** Pages that work signed out too: the links an owner hands to a person. */
+export const PUBLIC_PAGES = ['invite', 'reset'] as const;
+export type PublicPage = (typeof PUBLIC_PAGES)[number];
+
 const isReportPage = (name: string): name is ReportPage => (REPORT_PAGES as readonly string[]).includes(name);
 const isPlainPage = (name: string): name is PlainPage => (PLAIN_PAGES as readonly string[]).includes(name);
+const isPublicPage = (name: string): name is PublicPage => (PUBLIC_PAGES as readonly string[]).includes(name);
+
+/** Whether a route is one of the pages shown to people who are not signed in. */
+export function isPublicRoute(route: Route): route is { page: PublicPage; token: string } {
+  return isPublicPage(route.page);
+}
 
 /** The route a hash names (`#/projects/7/overview?range=7d`); an empty hash is the projects list. */
 export function parseRoute(hash: string): Route {
@@ -46,6 +61,9 @@ export function parseRoute(hash: string): Route {
     return { page: 'missing', path };
   }
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'projects')) return { page: 'projects' };
+  if (parts.length === 2 && parts[0] === 'orgs') return { page: 'org', org: parts[1] };
+  if (parts.length === 1 && parts[0] === 'account') return { page: 'account' };
+  if (parts.length === 1 && isPublicPage(parts[0])) return { page: parts[0], token: query.token ?? '' };
   if (parts[0] === 'projects' && parts.length >= 2) {
     const project = parts[1];
     const rest = parts.slice(2);
@@ -71,6 +89,13 @@ export function routeHash(route: Route): string {
   switch (route.page) {
     case 'projects':
       return '#/projects';
+    case 'org':
+      return `#/orgs/${encodeURIComponent(route.org)}`;
+    case 'account':
+      return '#/account';
+    case 'invite':
+    case 'reset':
+      return `#/${route.page}${queryString({ token: route.token })}`;
     case 'keys':
     case 'tasks':
     case 'funnel':

@@ -24,6 +24,19 @@
 //     The first owner (OWNER_EMAIL / OWNER_PASSWORD) follows the set-up link that
 //     `spoor serve` logged, and is signed in; the link works only once.
 //
+//   node test/e2e.mjs people SPOOR_URL SCREENSHOT_DIR
+//     An organisation's people, with the owner OWNER_EMAIL / OWNER_PASSWORD (made
+//     by the caller, alone in "Acme"): an invitation link for a viewer, opened in
+//     another browser where MEMBER_EMAIL / MEMBER_PASSWORD makes an account and
+//     lands in the organisation; the owner makes them an admin, which they see,
+//     and signs them out everywhere; a reset link sets MEMBER_NEW_PASSWORD, after
+//     which their old session is gone; the last owner cannot leave; the member is
+//     removed and loses access; an admin token is made, used and revoked; a
+//     second organisation is made and switched to, and the member, signing in
+//     first from its invitation's page, joins it; on the account page other
+//     sessions are signed out (all, then one), and the owner's password becomes
+//     OWNER_NEW_PASSWORD.
+//
 //   node test/e2e.mjs lag SPOOR_URL SCREENSHOT_DIR
 //     Against a node that never derives (`spoor serve --role ingest`) holding
 //     LAG_EVENTS unread events: the owner (OWNER_EMAIL / OWNER_PASSWORD) signs in
@@ -32,7 +45,7 @@
 //     caller starts a node that derives, and the notice goes by itself. Signed
 //     out, the page stops asking how far behind the views are.
 //
-// All three check that no request leaves the loopback host and that the page logs no
+// All four check that no request leaves the loopback host and that the page logs no
 // error or Content-Security-Policy violation. They write a screenshot of each page
 // into SCREENSHOT_DIR and print, last, `ok {json}` with what they measured; they
 // exit non-zero on the first failed check (after a screenshot named failure.png).
@@ -50,13 +63,18 @@ import { chromium } from 'playwright-core';
 
 const [mode, address, shots] = process.argv.slice(2);
 const { OWNER_EMAIL, OWNER_PASSWORD, VIEWER_EMAIL, VIEWER_PASSWORD, LAG_EVENTS, LAG_SIGNAL } = process.env;
+const { MEMBER_EMAIL, MEMBER_PASSWORD, MEMBER_NEW_PASSWORD, OWNER_NEW_PASSWORD } = process.env;
 const usable =
   (mode === 'tour' && VIEWER_EMAIL && VIEWER_PASSWORD) ||
+  (mode === 'people' && MEMBER_EMAIL && MEMBER_PASSWORD && MEMBER_NEW_PASSWORD && OWNER_NEW_PASSWORD) ||
   (mode === 'setup' && address?.includes('/setup?token=')) ||
   (mode === 'lag' && /^\d+$/.test(LAG_EVENTS ?? '') && LAG_SIGNAL);
 if (!usable || !address || !shots || !OWNER_EMAIL || !OWNER_PASSWORD) {
   console.error('usage: OWNER_EMAIL= OWNER_PASSWORD= VIEWER_EMAIL= VIEWER_PASSWORD= node e2e.mjs tour SPOOR_URL SCREENSHOT_DIR');
   console.error('       OWNER_EMAIL= OWNER_PASSWORD= node e2e.mjs setup SETUP_LINK SCREENSHOT_DIR');
+  console.error(
+    '       OWNER_EMAIL= OWNER_PASSWORD= OWNER_NEW_PASSWORD= MEMBER_EMAIL= MEMBER_PASSWORD= MEMBER_NEW_PASSWORD= node e2e.mjs people SPOOR_URL SCREENSHOT_DIR',
+  );
   console.error('       OWNER_EMAIL= OWNER_PASSWORD= LAG_EVENTS=N LAG_SIGNAL=FILE node e2e.mjs lag SPOOR_URL SCREENSHOT_DIR');
   process.exit(2);
 }
@@ -154,6 +172,7 @@ const measured = {};
 try {
   if (mode === 'setup') await setup();
   else if (mode === 'lag') await lag();
+  else if (mode === 'people') await people();
   else await tour();
 
   // Only this machine was asked for anything.
@@ -473,6 +492,11 @@ async function tour() {
   await page.getByLabel('From', { exact: true }).fill(local(now + 3_600_000));
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText('The start must be before the end.').waitFor();
+  // The overview refreshes in the background every 3 s; a refresh that
+  // succeeds clears its own errors, not what the form said.
+  const updatedAt = await page.locator('.updated').textContent();
+  await until('a background refresh', async () => (await page.locator('.updated').textContent()) !== updatedAt, 15_000);
+  check(await page.getByText('The start must be before the end.').isVisible(), 'the form\'s complaint outlives a refresh');
   await page.getByLabel('Time range').selectOption('24h');
   await until('the 24-hour range in the address', async () => page.url().includes('range=24h'));
   // The chart reads out a bucket for the keyboard. The key goes again on each
@@ -645,7 +669,8 @@ async function tour() {
   await viewer.getByLabel('Password').fill(VIEWER_PASSWORD);
   await viewer.getByRole('button', { name: 'Sign in' }).click();
   await viewer.getByRole('link', { name: 'Web shop' }).waitFor();
-  check((await viewer.getByRole('button', { name: /Rename|Create/ }).count()) === 0, 'a viewer has no rename or create buttons');
+  // An organisation of their own is anyone's to create; this one's projects are not a viewer's.
+  check((await viewer.getByRole('button', { name: /Rename|Create project/ }).count()) === 0, 'a viewer has no rename or create buttons');
   await viewer.goto(`${spoorUrl}/#/projects/${encodeURIComponent(projectId)}/keys`);
   await viewer.locator('tbody tr', { hasText: 'Website – production' }).waitFor();
   check((await viewer.getByRole('button', { name: /Delete|Create key/ }).count()) === 0, 'a viewer has no key delete or create buttons');
@@ -1358,4 +1383,386 @@ async function crmTour(projectId, key) {
   check((await viewer.locator('form.crm-merge').count()) === 0, 'a viewer has no merge form');
   check((await viewer.locator('table.crm-tasks button').count()) === 0, "a viewer cannot change the contact's tasks");
   await viewer.context().close();
+}
+
+/** Signs `p` in through the sign-in page and waits for the projects. */
+async function signIn(p, email, password) {
+  await p.goto(spoorUrl);
+  await p.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password').fill(password);
+  await p.getByLabel('Password').press('Enter');
+  await p.getByRole('heading', { name: 'Projects' }).waitFor();
+}
+
+/** The API's answer to a GET with the browser context's cookie: `[status, body]`. */
+async function apiGet(p, path) {
+  const r = await p.request.get(`${spoorUrl}${path}`);
+  const text = await r.text();
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return [r.status(), body];
+}
+
+/**
+ * An organisation's people, from both sides: the owner's, on the organisation's
+ * page, and the person invited, in a browser of their own. Each step is checked
+ * on the page that shows it and, where the page could be wrong about it, in the
+ * API's own answer.
+ */
+async function people() {
+  const owner = page;
+  await signIn(owner, OWNER_EMAIL, OWNER_PASSWORD);
+
+  // A project in the organisation, for the member to see and then lose.
+  await owner.getByLabel('Project name').fill('People shop');
+  await owner.getByRole('button', { name: 'Create project' }).click();
+  await owner.getByRole('heading', { name: /Keys & install/ }).waitFor();
+  const projectId = decodeURIComponent(owner.url().match(/#\/projects\/([^/]+)\/keys$/)[1]);
+
+  // 1. The organisation's page, from the header.
+  await owner.getByRole('link', { name: 'Organisation', exact: true }).click();
+  await owner.getByRole('heading', { level: 1, name: /^Acme/ }).waitFor();
+  const orgId = decodeURIComponent(owner.url().match(/#\/orgs\/([^/?]+)$/)[1]);
+  const orgPath = `/api/orgs/${encodeURIComponent(orgId)}`;
+  await owner.locator('.org-role strong[data-role="owner"]').waitFor();
+  const members = owner.locator('table.members tbody tr');
+  await until('the owner in the members list', async () => (await members.count()) === 1);
+  const ownerRow = owner.locator('table.members tbody tr', { hasText: OWNER_EMAIL });
+  check((await ownerRow.locator('.badge.you').count()) === 1, 'the owner is marked "you"');
+  check((await owner.locator('section.org-projects').getByRole('link', { name: 'People shop' }).count()) === 1, "the organisation's projects are listed");
+  await shot(owner, '01-org');
+
+  // 2. An invitation for a viewer, by link: shown once, and pending until used.
+  const inviteForm = owner.getByRole('form', { name: 'Invite someone' });
+  check((await inviteForm.getByLabel('Role', { exact: true }).inputValue()) === 'viewer', 'an invitation is for a viewer unless chosen');
+  await inviteForm.getByRole('button', { name: 'Create invitation link' }).click();
+  const inviteField = owner.locator('#invite-link');
+  await inviteField.waitFor();
+  const link = await inviteField.inputValue();
+  check(new RegExp(`^${spoorUrl.replace(/[.]/g, '\\.')}/#/invite\\?token=inv_[A-Za-z0-9]+$`).test(link), `the invitation link is on this origin (${link})`);
+  await owner.getByRole('button', { name: 'Copy link' }).click();
+  await until('the copied link', async () => (await owner.evaluate(() => navigator.clipboard.readText())) === link);
+  const pending = owner.locator('table.invites tbody tr');
+  await until('the invitation pending', async () => (await pending.count()) === 1);
+  check((await pending.first().textContent()).includes('Anyone with the link'), 'an invitation without an email is for anyone with the link');
+  const [, listed] = await apiGet(owner, `${orgPath}/invites`);
+  check(listed.invites?.length === 1 && listed.invites[0].role === 'viewer' && listed.invites[0].created_by === OWNER_EMAIL, `the API holds the invitation (${JSON.stringify(listed)})`);
+  await shot(owner, '02-invite-link');
+  await owner.getByRole('button', { name: /^Done/ }).click();
+  await until('the link to leave the page', async () => (await inviteField.count()) === 0 && !(await owner.content()).includes(link));
+
+  // A second one, for one address, is revoked: its link stops working.
+  await inviteForm.getByLabel('Role', { exact: true }).selectOption('admin');
+  await inviteForm.getByLabel('Email (optional)').fill('Someone@Example.com');
+  await inviteForm.getByRole('button', { name: 'Create invitation link' }).click();
+  await inviteField.waitFor();
+  const revokedLink = await inviteField.inputValue();
+  await owner.getByRole('button', { name: /^Done/ }).click();
+  const forSomeone = owner.locator('table.invites tbody tr', { hasText: 'Only someone@example.com' });
+  await forSomeone.waitFor();
+  await forSomeone.getByRole('button', { name: /^Revoke the Admin invitation/ }).click();
+  await forSomeone.getByRole('button', { name: 'Revoke invitation' }).click();
+  await until('the revoked invitation to go', async () => (await forSomeone.count()) === 0 && (await pending.count()) === 1);
+  const revokedToken = new URL(revokedLink).hash.split('token=')[1];
+  const [revokedStatus] = await apiGet(owner, `/api/invites/${revokedToken}`);
+  check(revokedStatus === 404, `a revoked invitation's link answers 404 (${revokedStatus})`);
+
+  // 3. The person invited opens the link in their own browser, signed out:
+  // the organisation and the role, and an account made there lands them in it.
+  const member = await newPage();
+  await member.goto(link);
+  await member.getByRole('heading', { name: 'Join Acme' }).waitFor();
+  check((await member.locator('.invite-offer [data-role="viewer"]').count()) === 1, 'the invitation says the role');
+  check((await member.locator('.invite-offer [data-org="Acme"]').count()) === 1, 'the invitation says the organisation');
+  check((await member.getByRole('button', { name: 'Sign in first' }).count()) === 1, 'someone with an account is offered to sign in first');
+  await shot(member, '03-invite-page');
+  await member.getByLabel('Email').fill(MEMBER_EMAIL);
+  await member.getByLabel('Password', { exact: true }).fill(MEMBER_PASSWORD);
+  await member.getByLabel('Repeat the password').fill('not the same password');
+  await member.getByRole('button', { name: 'Create account and join Acme' }).click();
+  await member.getByText('The two passwords differ').waitFor();
+  await member.getByLabel('Repeat the password').fill(MEMBER_PASSWORD);
+  await member.getByRole('button', { name: 'Create account and join Acme' }).click();
+  await member.getByRole('heading', { level: 1, name: /^Acme/ }).waitFor();
+  check(member.url() === `${spoorUrl}/#/orgs/${encodeURIComponent(orgId)}`, `the member lands in the organisation, the token gone from the address (${member.url()})`);
+  check((await member.locator('.who').textContent()) === MEMBER_EMAIL, 'the new account is signed in');
+  await member.locator('.org-role strong[data-role="viewer"]').waitFor();
+  await until('both people listed', async () => (await member.locator('table.members tbody tr').count()) === 2);
+  const memberSelf = member.locator('table.members tbody tr', { hasText: MEMBER_EMAIL });
+  check((await memberSelf.locator('.badge.you').count()) === 1, 'the member is "you" on their own page');
+  check((await member.locator('form.invite-form').count()) === 0, 'a viewer is offered no invitations');
+  check(await member.locator('section.org-tokens').isHidden(), 'a viewer is offered no admin tokens');
+  check((await member.locator('table.members select').count()) === 0, "a viewer cannot change anyone's role");
+  check((await member.getByRole('button', { name: /^(Remove|Reset password|Sign .* out everywhere)/ }).count()) === 0, 'a viewer manages no one');
+  check((await member.locator('section.org-projects').getByRole('link', { name: 'People shop' }).count()) === 1, "the member sees the organisation's projects");
+  const [, memberMe] = await apiGet(member, '/api/me');
+  check(
+    memberMe.orgs?.length === 1 && String(memberMe.orgs[0].id) === orgId && memberMe.orgs[0].role === 'viewer',
+    `the API has the member in Acme as a viewer (${JSON.stringify(memberMe.orgs)})`,
+  );
+  await shot(member, '04-joined');
+  // The link worked once.
+  await member.goto(link);
+  await member.getByRole('heading', { name: 'Invitation not valid' }).waitFor();
+  check((await member.getByRole('alert').first().textContent()).trim().length > 0, 'a spent link says why it is refused');
+  await member.goto(`${spoorUrl}/#/orgs/${encodeURIComponent(orgId)}`);
+  await member.locator('.org-role strong[data-role="viewer"]').waitFor();
+
+  // The owner sees the member, just signed in, and no invitation pending.
+  await owner.reload();
+  const memberRow = owner.locator('table.members tbody tr', { hasText: MEMBER_EMAIL });
+  await memberRow.waitFor();
+  check((await memberRow.textContent()).includes('just now'), `the member's last sign-in (${await memberRow.textContent()})`);
+  await owner.getByText('No pending invitations.').waitFor();
+
+  // 4. The owner makes the member an admin, which the member then sees.
+  await owner.getByLabel(`Role of ${MEMBER_EMAIL}`).selectOption('admin');
+  await owner.getByText(`${MEMBER_EMAIL} is now Admin.`).waitFor();
+  const roleOf = async (p, email) => {
+    const [, body] = await apiGet(p, `${orgPath}/members`);
+    return body.members?.find((m) => m.email === email)?.role;
+  };
+  check((await roleOf(owner, MEMBER_EMAIL)) === 'admin', 'the API has the member as an admin');
+  await member.reload();
+  await member.locator('.org-role strong[data-role="admin"]').waitFor();
+  await member.locator('section.org-tokens').getByRole('heading', { name: 'Admin tokens' }).waitFor();
+  check((await member.locator('form.invite-form').count()) === 0, 'an admin is offered no invitations');
+  measured.member_role_seen = await member.locator('.org-role strong').getAttribute('data-role');
+  await shot(member, '05-member-admin');
+
+  // The owner signs the member out of every browser: the member's page finds out by itself.
+  await memberRow.getByRole('button', { name: `Sign ${MEMBER_EMAIL} out everywhere` }).click();
+  await owner.getByText(`Signed ${MEMBER_EMAIL} out of 1 browser.`).waitFor();
+  // The page asks the server as soon as it is looked at again, and finds the session gone.
+  await member.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await member.getByText('Your session has ended').waitFor();
+  check((await apiGet(member, '/api/me'))[0] === 401, "the member's session is gone for the API");
+  await member.getByLabel('Email').fill(MEMBER_EMAIL);
+  await member.getByLabel('Password').fill(MEMBER_PASSWORD);
+  await member.getByLabel('Password').press('Enter');
+  await member.getByRole('heading', { level: 1, name: /^Acme/ }).waitFor();
+
+  // 5. A password reset link: the member sets a new password through it in
+  // another browser and is signed in there; the session they had is gone.
+  await memberRow.getByRole('button', { name: `Reset password of ${MEMBER_EMAIL}` }).click();
+  const resetField = owner.locator('#reset-link');
+  await resetField.waitFor();
+  const resetUrl = await resetField.inputValue();
+  check(new RegExp(`^${spoorUrl.replace(/[.]/g, '\\.')}/#/reset\\?token=pr_[A-Za-z0-9]+$`).test(resetUrl), `the reset link is on this origin (${resetUrl})`);
+  await shot(owner, '06-reset-link');
+  await owner.getByRole('button', { name: /^Done/ }).click();
+  await until('the reset link to leave the page', async () => !(await owner.content()).includes(resetUrl));
+
+  const resetting = await newPage();
+  await resetting.goto(resetUrl);
+  await resetting.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  await until('whose password the link sets', async () => (await resetting.locator('.reset-email').count()) === 1);
+  check((await resetting.locator('.reset-email').textContent()) === MEMBER_EMAIL, 'the reset page names the member');
+  await shot(resetting, '07-reset-page');
+  await resetting.getByLabel('New password', { exact: true }).fill(MEMBER_NEW_PASSWORD);
+  await resetting.getByLabel('Repeat the new password').fill(MEMBER_NEW_PASSWORD);
+  await resetting.getByRole('button', { name: 'Set password and sign in' }).click();
+  await resetting.getByRole('heading', { name: 'Projects' }).waitFor();
+  check(resetting.url() === `${spoorUrl}/#/projects`, `the reset leads into the app, the token gone (${resetting.url()})`);
+  check((await resetting.locator('.who').textContent()) === MEMBER_EMAIL, 'the reset signs the member in');
+  await resetting.goto(resetUrl);
+  await resetting.getByRole('heading', { name: 'Reset link not valid' }).waitFor();
+  await resetting.context().close();
+
+  measured.old_session_after_reset = (await apiGet(member, '/api/me'))[0];
+  check(measured.old_session_after_reset === 401, `the member's earlier session ended with the reset (${measured.old_session_after_reset})`);
+  await member.reload();
+  await member.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
+  await member.getByLabel('Email').fill(MEMBER_EMAIL);
+  await member.getByLabel('Password').fill(MEMBER_PASSWORD);
+  await member.getByLabel('Password').press('Enter');
+  await member.getByText('wrong email or password').waitFor();
+  await member.getByLabel('Password').fill(MEMBER_NEW_PASSWORD);
+  await member.getByLabel('Password').press('Enter');
+  await member.getByRole('heading', { level: 1, name: /^Acme/ }).waitFor();
+  await member.locator('.org-role strong[data-role="admin"]').waitFor();
+
+  // 6. The last owner can neither leave nor step down: the API says why.
+  const pageError = owner.locator('.org-page > .notice-error');
+  await ownerRow.getByRole('button', { name: 'Leave Acme' }).click();
+  await ownerRow.getByRole('button', { name: 'Leave organisation' }).click();
+  await until('the refusal', async () => (await pageError.isVisible()) && /owner/i.test(await pageError.textContent()));
+  measured.last_owner_refusal = (await pageError.textContent()).trim();
+  check(owner.url().endsWith(`#/orgs/${encodeURIComponent(orgId)}`), 'the refused owner stays on the page');
+  check((await roleOf(owner, OWNER_EMAIL)) === 'owner', 'the owner is still the owner');
+  await shot(owner, '08-last-owner');
+  const ownRole = owner.getByLabel(`Role of ${OWNER_EMAIL}`);
+  await ownRole.selectOption('viewer');
+  // The select is busy while the request runs, and shows the role the API kept after it.
+  await until('the refusal to step down', async () => (await ownRole.isEnabled()) && (await ownRole.inputValue()) === 'owner' && (await pageError.isVisible()));
+  check(/owner/i.test(await pageError.textContent()), `stepping down is refused in words (${await pageError.textContent()})`);
+  check((await roleOf(owner, OWNER_EMAIL)) === 'owner', 'the owner is still the owner for the API');
+
+  // 7. The owner removes the member, who loses access at once.
+  await memberRow.getByRole('button', { name: `Remove ${MEMBER_EMAIL}` }).click();
+  await memberRow.getByRole('button', { name: 'Remove member' }).click();
+  await until('the member gone from the list', async () => (await memberRow.count()) === 0);
+  await owner.getByText(`Removed ${MEMBER_EMAIL} from Acme.`).waitFor();
+  const [, afterRemoval] = await apiGet(owner, `${orgPath}/members`);
+  check(afterRemoval.members?.length === 1, `the API lists the owner alone (${JSON.stringify(afterRemoval)})`);
+  measured.removed_member_status = (await apiGet(member, `${orgPath}/members`))[0];
+  check(measured.removed_member_status === 404, `the organisation is 404 to a removed member (${measured.removed_member_status})`);
+  const [, memberProjects] = await apiGet(member, '/api/projects');
+  check(memberProjects.projects?.length === 0, `a removed member has no projects (${JSON.stringify(memberProjects)})`);
+  check((await apiGet(member, `/api/projects/${encodeURIComponent(projectId)}/keys`))[0] === 404, "the project is 404 to a removed member");
+  await member.reload();
+  await member.getByRole('heading', { name: 'Not found' }).waitFor();
+  await shot(member, '09-removed');
+  await member.context().close();
+
+  // 8. An admin token: shown once, works against the API, revoked, refused.
+  const tokenForm = owner.getByRole('form', { name: 'Create an admin token' });
+  await tokenForm.getByLabel('Token name').fill('Nightly export');
+  await tokenForm.getByRole('button', { name: 'Create admin token' }).click();
+  const tokenField = owner.locator('#new-admin-token');
+  await tokenField.waitFor();
+  const token = await tokenField.inputValue();
+  check(/^sk_[A-Za-z0-9]+$/.test(token), `the new token is shown whole (${token.slice(0, 6)}…)`);
+  const tokenRow = owner.locator('table.admin-tokens tbody tr', { hasText: 'Nightly export' });
+  await tokenRow.waitFor();
+  check((await tokenRow.textContent()).includes(token.slice(0, 10)), 'the listed token shows its prefix');
+  await shot(owner, '10-admin-token');
+  await owner.getByRole('button', { name: /^Done/ }).click();
+  await until('the token to leave the page', async () => !(await owner.content()).includes(token));
+  const withToken = () => fetch(`${spoorUrl}/api/projects`, { headers: { Authorization: `Bearer ${token}` } });
+  const used = await withToken();
+  const usedBody = await used.json();
+  check(used.status === 200 && usedBody.projects?.some((p) => p.name === 'People shop'), `the token reads the organisation's projects (HTTP ${used.status}: ${JSON.stringify(usedBody)})`);
+  await tokenRow.getByRole('button', { name: 'Revoke Nightly export' }).click();
+  await tokenRow.getByRole('button', { name: 'Revoke token' }).click();
+  await until('the revoked token gone', async () => (await tokenRow.count()) === 0);
+  const refused = await withToken();
+  measured.admin_token_statuses = [used.status, refused.status];
+  check(refused.status === 401, `a revoked token is refused with 401 (HTTP ${refused.status})`);
+
+  // 9. A second organisation, made from the projects page, then switched to.
+  await owner.getByRole('link', { name: 'Projects', exact: true }).click();
+  await owner.getByRole('heading', { name: 'Projects' }).waitFor();
+  await owner.getByLabel('Organisation name').fill('Second team');
+  await owner.getByRole('button', { name: 'Create organisation' }).click();
+  await owner.getByRole('heading', { level: 1, name: /^Second team/ }).waitFor();
+  await owner.locator('.org-role strong[data-role="owner"]').waitFor();
+  const secondId = decodeURIComponent(owner.url().match(/#\/orgs\/([^/?]+)$/)[1]);
+  check(secondId !== orgId, 'the new organisation is another one');
+  const switcher = owner.getByLabel('Switch organisation');
+  check((await switcher.locator('option').count()) === 2, 'both organisations are offered');
+  await switcher.selectOption(orgId);
+  await owner.getByRole('heading', { level: 1, name: /^Acme/ }).waitFor();
+  await owner.getByLabel('Switch organisation').selectOption(secondId);
+  await owner.getByRole('heading', { level: 1, name: /^Second team/ }).waitFor();
+  check(owner.url().endsWith(`#/orgs/${encodeURIComponent(secondId)}`), 'switched to the new organisation');
+  check(
+    (await owner.getByRole('link', { name: 'Organisation', exact: true }).getAttribute('href')) === `#/orgs/${encodeURIComponent(secondId)}`,
+    "the header's Organisation link follows",
+  );
+  await shot(owner, '11-second-org');
+  // A name taken is refused in the server's words; the new organisation takes projects.
+  await owner.getByRole('link', { name: 'Projects', exact: true }).click();
+  await owner.getByLabel('Organisation name').fill('Second team');
+  await owner.getByRole('button', { name: 'Create organisation' }).click();
+  const orgRefusal = owner.getByRole('form', { name: 'New organisation' }).getByRole('alert');
+  await until('the taken name refused', async () => (await orgRefusal.isVisible()) && (await orgRefusal.textContent()).trim().length > 0);
+  measured.taken_org_name = (await orgRefusal.textContent()).trim();
+  const newProjectOrgs = await owner.getByLabel('Organisation', { exact: true }).locator('option').allTextContents();
+  check(newProjectOrgs.includes('Second team'), `a project can go in the new organisation (${newProjectOrgs})`);
+  const [, orgs] = await apiGet(owner, '/api/orgs');
+  measured.owner_orgs = orgs.orgs?.map((o) => o.name).sort();
+  check(measured.owner_orgs?.join() === 'Acme,Second team', `the API lists both organisations (${JSON.stringify(orgs)})`);
+
+  // Someone with an account already (the removed member) opens an invitation to
+  // the new organisation signed out, signs in first, and joins from the same page.
+  await owner.goto(`${spoorUrl}/#/orgs/${encodeURIComponent(secondId)}`);
+  await owner.getByRole('heading', { level: 1, name: /^Second team/ }).waitFor();
+  await owner.getByRole('form', { name: 'Invite someone' }).getByRole('button', { name: 'Create invitation link' }).click();
+  await inviteField.waitFor();
+  const secondLink = await inviteField.inputValue();
+  await owner.getByRole('button', { name: /^Done/ }).click();
+  const returning = await newPage();
+  await returning.goto(secondLink);
+  await returning.getByRole('heading', { name: 'Join Second team' }).waitFor();
+  await returning.getByRole('button', { name: 'Sign in first' }).click();
+  await returning.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
+  await returning.getByLabel('Email').fill(MEMBER_EMAIL);
+  await returning.getByLabel('Password').fill(MEMBER_NEW_PASSWORD);
+  await returning.getByLabel('Password').press('Enter');
+  await returning.getByRole('button', { name: 'Join Second team' }).click();
+  await returning.getByRole('heading', { level: 1, name: /^Second team/ }).waitFor();
+  await returning.locator('.org-role strong[data-role="viewer"]').waitFor();
+  check(returning.url() === `${spoorUrl}/#/orgs/${encodeURIComponent(secondId)}`, `joined, the member is on the organisation's page (${returning.url()})`);
+  const [, returned] = await apiGet(returning, '/api/me');
+  measured.member_orgs = returned.orgs?.map((o) => `${o.name}:${o.role}`);
+  check(measured.member_orgs?.join() === 'Second team:viewer', `the member is a viewer of the new organisation only (${JSON.stringify(returned)})`);
+  await returning.context().close();
+
+  // 10. The account page: sessions, this one marked; the others signed out, all
+  // at once and then one by one; a new password (the current one checked first).
+  const elsewhere = await newPage();
+  await signIn(elsewhere, OWNER_EMAIL, OWNER_PASSWORD);
+  await owner.getByRole('link', { name: 'Account', exact: true }).click();
+  await owner.getByRole('heading', { level: 1, name: /^Your account/ }).waitFor();
+  const sessionRows = owner.locator('table.sessions tbody tr');
+  await until('two sessions listed', async () => (await sessionRows.count()) === 2);
+  check((await owner.locator('table.sessions tbody tr[data-current]').count()) === 1, 'this browser is marked');
+  check((await sessionRows.first().getAttribute('data-current')) === 'true', 'this browser comes first');
+  await shot(owner, '12-account');
+  await owner.getByRole('button', { name: 'Sign out other sessions' }).click();
+  await owner.getByText('Signed out of 1 other session.').waitFor();
+  await until('one session left', async () => (await sessionRows.count()) === 1);
+  measured.signed_out_elsewhere = (await apiGet(elsewhere, '/api/me'))[0];
+  check(measured.signed_out_elsewhere === 401, `the other browser is signed out (${measured.signed_out_elsewhere})`);
+  await elsewhere.reload();
+  await elsewhere.getByRole('heading', { name: 'Sign in to Spoor' }).waitFor();
+
+  await signIn(elsewhere, OWNER_EMAIL, OWNER_PASSWORD);
+  await owner.reload();
+  await until('two sessions again', async () => (await sessionRows.count()) === 2);
+  const otherRow = owner.locator('table.sessions tbody tr:not([data-current])');
+  await otherRow.getByRole('button', { name: /^Sign out session / }).click();
+  await otherRow.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await until('the one session signed out', async () => (await sessionRows.count()) === 1);
+  check((await apiGet(elsewhere, '/api/me'))[0] === 401, 'that browser is signed out');
+  check((await apiGet(owner, '/api/me'))[0] === 200, 'this one is not');
+
+  const passwordForm = owner.getByRole('form', { name: 'Change your password' });
+  await passwordForm.getByLabel('Current password', { exact: true }).fill('not the password');
+  await passwordForm.getByLabel('New password', { exact: true }).fill(OWNER_NEW_PASSWORD);
+  await passwordForm.getByLabel('Repeat the new password').fill(OWNER_NEW_PASSWORD);
+  await passwordForm.getByRole('button', { name: 'Change password' }).click();
+  const passwordRefusal = passwordForm.getByRole('alert');
+  await until('the wrong current password refused', async () => (await passwordRefusal.isVisible()) && /current password/i.test(await passwordRefusal.textContent()));
+  measured.wrong_current_password = (await passwordRefusal.textContent()).trim();
+  await passwordForm.getByLabel('Current password', { exact: true }).fill(OWNER_PASSWORD);
+  await passwordForm.getByRole('button', { name: 'Change password' }).click();
+  await owner.getByText('Your password is changed.').waitFor();
+  await signIn(elsewhere, OWNER_EMAIL, OWNER_NEW_PASSWORD);
+  await elsewhere.context().close();
+
+  // Signing this browser out from its own row ends the visit.
+  await owner.reload();
+  const thisRow = owner.locator('table.sessions tbody tr[data-current]');
+  await thisRow.waitFor();
+  await thisRow.getByRole('button', { name: 'Sign out this browser' }).click();
+  await thisRow.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await owner.getByText('You have signed out.').waitFor();
+  check((await apiGet(owner, '/api/me'))[0] === 401, 'this browser is signed out');
+
+  // The organisation's page fits a phone.
+  const phone = await newPage({ width: 390, height: 844 });
+  await signIn(phone, OWNER_EMAIL, OWNER_NEW_PASSWORD);
+  await phone.goto(`${spoorUrl}/#/orgs/${encodeURIComponent(orgId)}`);
+  await phone.locator('table.members tbody tr').first().waitFor();
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the organisation's page fits a phone's width (${overflow}px too wide)`);
+  await shot(phone, '13-org-phone');
+  await phone.context().close();
 }

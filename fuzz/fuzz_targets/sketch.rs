@@ -9,17 +9,17 @@ use spoor_core::{quantiles, sketch};
 fuzz_target!(|data: &[u8]| {
     // HyperLogLog: any bytes give a whole sketch (malformed ones an empty
     // one), and merging is a union: never below either side.
-    let hll = sketch::Sketch::from_bytes(data);
+    let hll = sketch::DistinctSketch::from_bytes(data);
     assert_eq!(hll.to_bytes().len(), 4096);
     let estimate = hll.estimate();
-    let mut merged = sketch::Sketch::default();
+    let mut merged = sketch::DistinctSketch::default();
     merged.insert("visitor");
     merged.merge(&hll);
     assert!(merged.estimate() >= estimate.min(1));
-    assert_eq!(sketch::Sketch::from_bytes(&hll.to_bytes()), hll);
+    assert_eq!(sketch::DistinctSketch::from_bytes(&hll.to_bytes()), hll);
 
     // Quantiles: six bytes a bucket; any bytes decode.
-    let q = quantiles::Sketch::from_bytes(data);
+    let q = quantiles::QuantileSketch::from_bytes(data);
     let count = q.count();
     assert_eq!(count == 0, q.quantile(0.5).is_none());
     let mut last = 0.0;
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     }
     assert!(q.count_at_most(f64::INFINITY) <= count);
     assert!(q.count_at_most(1e3) <= q.count_at_most(1e6));
-    let again = quantiles::Sketch::from_bytes(&q.to_bytes());
+    let again = quantiles::QuantileSketch::from_bytes(&q.to_bytes());
     assert!(again.count() <= count);
     let mut sum = q.clone();
     sum.merge(&again);

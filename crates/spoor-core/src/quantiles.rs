@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// (logarithmic buckets, as DDSketch): percentiles over any range are merged
 /// from per-day sketches instead of read from every value.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Sketch {
+pub struct QuantileSketch {
     buckets: BTreeMap<i16, u64>,
     count: u64,
 }
@@ -21,7 +21,7 @@ const GAMMA: f64 = 1.02;
 const ZERO: f64 = 1e-4;
 const ZERO_BUCKET: i16 = i16::MIN;
 
-impl Sketch {
+impl QuantileSketch {
     pub fn insert(&mut self, value: f64) {
         self.add(Self::bucket(value), 1);
     }
@@ -46,7 +46,7 @@ impl Sketch {
         2.0 * GAMMA.powi(i32::from(bucket)) / (GAMMA + 1.0)
     }
 
-    pub fn merge(&mut self, other: &Sketch) {
+    pub fn merge(&mut self, other: &QuantileSketch) {
         for (b, n) in &other.buckets {
             self.add(*b, *n);
         }
@@ -89,8 +89,8 @@ impl Sketch {
         out
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Sketch {
-        let mut s = Sketch::default();
+    pub fn from_bytes(bytes: &[u8]) -> QuantileSketch {
+        let mut s = QuantileSketch::default();
         for c in bytes.chunks_exact(6) {
             let b = i16::from_le_bytes([c[0], c[1]]);
             let n = u32::from_le_bytes([c[2], c[3], c[4], c[5]]);
@@ -122,13 +122,13 @@ mod tests {
             values.push(200.0 + 3000.0 * u * u * u + (x % 7) as f64);
         }
         // Split over days and merged back, as a report does.
-        let mut days: Vec<Sketch> = vec![Sketch::default(); 7];
+        let mut days: Vec<QuantileSketch> = vec![QuantileSketch::default(); 7];
         for (i, v) in values.iter().enumerate() {
             days[i % 7].insert(*v);
         }
-        let mut merged = Sketch::default();
+        let mut merged = QuantileSketch::default();
         for d in &days {
-            merged.merge(&Sketch::from_bytes(&d.to_bytes()));
+            merged.merge(&QuantileSketch::from_bytes(&d.to_bytes()));
         }
         values.sort_by(f64::total_cmp);
         assert_eq!(merged.count(), values.len() as u64);
@@ -138,7 +138,7 @@ mod tests {
             assert!((got - want).abs() / want <= 0.01, "q{q}: {got} vs {want}");
         }
         // CLS-like small scores, and zeros.
-        let mut s = Sketch::default();
+        let mut s = QuantileSketch::default();
         for v in [0.0, 0.0, 0.01, 0.05, 0.12, 0.3] {
             s.insert(v);
         }

@@ -15,13 +15,13 @@ const P: u32 = 12;
 const M: usize = 1 << P;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sketch {
+pub struct DistinctSketch {
     registers: Vec<u8>,
 }
 
-impl Default for Sketch {
+impl Default for DistinctSketch {
     fn default() -> Self {
-        Sketch {
+        DistinctSketch {
             registers: vec![0; M],
         }
     }
@@ -41,7 +41,7 @@ pub fn hash64(s: &str) -> u64 {
     h ^ (h >> 31)
 }
 
-impl Sketch {
+impl DistinctSketch {
     pub fn insert(&mut self, value: &str) {
         let h = hash64(value);
         let index = (h >> (64 - P)) as usize;
@@ -53,7 +53,7 @@ impl Sketch {
         }
     }
 
-    pub fn merge(&mut self, other: &Sketch) {
+    pub fn merge(&mut self, other: &DistinctSketch) {
         for (mine, theirs) in self.registers.iter_mut().zip(&other.registers) {
             *mine = (*mine).max(*theirs);
         }
@@ -88,13 +88,13 @@ impl Sketch {
     }
 
     /// A sketch from its stored form; anything malformed reads as empty.
-    pub fn from_bytes(bytes: &[u8]) -> Sketch {
+    pub fn from_bytes(bytes: &[u8]) -> DistinctSketch {
         if bytes.len() == M {
-            Sketch {
+            DistinctSketch {
                 registers: bytes.to_vec(),
             }
         } else {
-            Sketch::default()
+            DistinctSketch::default()
         }
     }
 }
@@ -105,18 +105,18 @@ mod tests {
 
     #[test]
     fn small_counts_are_exact_and_repeats_do_not_count() {
-        let mut s = Sketch::default();
+        let mut s = DistinctSketch::default();
         for i in 0..50 {
             s.insert(&format!("visitor-{i}"));
             s.insert(&format!("visitor-{i}"));
         }
         assert_eq!(s.estimate(), 50);
-        assert_eq!(Sketch::default().estimate(), 0);
+        assert_eq!(DistinctSketch::default().estimate(), 0);
     }
 
     #[test]
     fn large_counts_are_within_a_few_percent_and_merge_as_a_union() {
-        let (mut a, mut b) = (Sketch::default(), Sketch::default());
+        let (mut a, mut b) = (DistinctSketch::default(), DistinctSketch::default());
         for i in 0..60_000 {
             a.insert(&format!("v{i}"));
         }
@@ -126,8 +126,8 @@ mod tests {
         a.merge(&b);
         let e = a.estimate() as f64;
         assert!((e - 100_000.0).abs() / 100_000.0 < 0.05, "{e}");
-        assert_eq!(Sketch::from_bytes(&a.to_bytes()), a);
-        assert!(Sketch::from_bytes(b"short").is_empty());
+        assert_eq!(DistinctSketch::from_bytes(&a.to_bytes()), a);
+        assert!(DistinctSketch::from_bytes(b"short").is_empty());
     }
 
     #[test]

@@ -73,7 +73,11 @@ impl App {
             metrics.clone(),
         )?;
         let network_calls = tokio::sync::Semaphore::new(store.max_connections());
-        let limits = RateLimits::new(store.is_shared(), config.redis_url.as_deref())?;
+        let limits = RateLimits::new(
+            store.is_shared(),
+            config.redis_url.as_deref(),
+            config.redis_ca_file.as_deref(),
+        )?;
         tracing::info!("rate limits are counted {}", limits.describe());
         let tombstones = Arc::new(crate::tombstones::Tombstones::load(&store)?);
         let files = crate::files::FileStore::open(&config.scheduler.exports.files)

@@ -44,6 +44,9 @@ pub struct ServerConfig {
     /// Redis for per-key rate windows shared by several nodes; without it a
     /// shared store (PostgreSQL) keeps them.
     pub redis_url: Option<String>,
+    /// Certificate authorities (PEM) trusted for a `rediss://` Redis instead
+    /// of the system's.
+    pub redis_ca_file: Option<PathBuf>,
     /// The secret an external cron sends to `/api/analytics/cleanup`.
     pub cron_secret: Option<String>,
     pub scheduler: SchedulerConfig,
@@ -51,6 +54,9 @@ pub struct ServerConfig {
     pub uploads: UploadLimits,
     /// What this node does: take events, derive from them, or both.
     pub role: Role,
+    /// One log line per request (target `access`), with a request id echoed
+    /// in `X-Request-Id`.
+    pub access_log: bool,
 }
 
 /// What a node does. On PostgreSQL one deployment may run nodes of each role
@@ -127,10 +133,12 @@ impl Default for ServerConfig {
             write_timeout: Duration::from_secs(30),
             drain: Duration::ZERO,
             redis_url: None,
+            redis_ca_file: None,
             cron_secret: None,
             scheduler: SchedulerConfig::default(),
             uploads: UploadLimits::default(),
             role: Role::All,
+            access_log: false,
         }
     }
 }

@@ -29,6 +29,8 @@ use std::future::Future;
 
 pub use config::ServerConfig;
 pub use enrich::GeoError;
+/// The tracing target of the access log's lines.
+pub use http::ACCESS_TARGET;
 pub use http::account::SETUP_TTL;
 use spoor_store::Store;
 use tokio::net::TcpListener;

@@ -20,11 +20,13 @@
 //! and in the process for the embedded store.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use spoor_store::{KeyRecord, StoreError};
+use spoor_store::KeyRecord;
 
 use crate::ServerError;
 use crate::app::App;
@@ -37,7 +39,11 @@ const WINDOW_MS: i64 = 60_000;
 /// no per-address limit stops, and refusing them would refuse real visitors.
 const MAX_ADDRESSES: usize = 100_000;
 /// How long Redis may take to connect or answer before the request gets a 503.
+/// It bounds a TLS handshake too: a rediss:// URL pointed at a plain port
+/// gets no TLS answer, and the request gets its 503 after this, not never.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+/// The largest CA file read for Redis: Mozilla's whole bundle is about 220 KB.
+const MAX_CA_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Whose requests a window counts: a write key, or a widget (which sends
 /// without a key).
@@ -104,9 +110,20 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    pub fn new(shared_store: bool, redis_url: Option<&str>) -> Result<RateLimits, ServerError> {
+    /// `redis_ca_file` is trusted for a `rediss://` URL instead of the
+    /// system's certificate authorities.
+    pub fn new(
+        shared_store: bool,
+        redis_url: Option<&str>,
+        redis_ca_file: Option<&Path>,
+    ) -> Result<RateLimits, ServerError> {
+        if redis_url.is_none() && redis_ca_file.is_some() {
+            return Err(ServerError::Config(
+                "--redis-ca-file is for a rediss:// --redis-url, and none is given".into(),
+            ));
+        }
         let counter = match redis_url {
-            Some(url) => Counter::Redis(Box::new(RedisCounter::new(url)?)),
+            Some(url) => Counter::Redis(Box::new(RedisCounter::new(url, redis_ca_file)?)),
             None if shared_store => Counter::Store,
             None => Counter::Local,
         };
@@ -119,9 +136,10 @@ impl RateLimits {
 
     /// Where the windows are counted, for logs.
     pub fn describe(&self) -> &'static str {
-        match self.counter {
+        match &self.counter {
             Counter::Local => "in this process",
             Counter::Store => "in the database, shared by every node",
+            Counter::Redis(redis) if redis.tls => "in Redis over TLS, shared by every node",
             Counter::Redis(_) => "in Redis, shared by every node",
         }
     }
@@ -217,10 +235,19 @@ impl RateLimits {
                     app.network_call(|| app.store.take_rate_tokens(bucket.id, start, take))
                         .await??
                 }
-                Counter::Redis(redis) => {
-                    app.network_call(|| redis.take(bucket, start, take))
-                        .await??
-                }
+                Counter::Redis(redis) => app
+                    .network_call(|| redis.take(bucket, start, take))
+                    .await?
+                    .map_err(|e| {
+                        // The cause is for the operator; the sender is
+                        // told only to come back, as for a store outage.
+                        tracing::error!(error = %e, "rate limit not checked");
+                        ApiError::Unavailable {
+                            retry_after_secs: 5,
+                            message: "the rate limit cannot be checked just now; retry shortly"
+                                .into(),
+                        }
+                    })?,
             };
             window.claimed = used;
             let granted = (limit - (used - take)).clamp(0, take);
@@ -246,22 +273,95 @@ impl RateLimits {
 /// which expires after two windows. The Redis key names the write key by its
 /// shown prefix as well as its id, so stores that share one Redis (staging and
 /// production, say) do not count into each other's windows.
+///
+/// A `rediss://` URL is TLS (rustls with the ring provider, as everywhere in
+/// Spoor), and the server's certificate is always checked: against the
+/// system's authorities, or the CA file given. redis-rs's `#insecure` is
+/// refused rather than honoured.
 struct RedisCounter {
     client: redis::Client,
     conn: Mutex<Option<redis::Connection>>,
+    /// The URL without its password, for messages.
+    shown: String,
+    tls: bool,
 }
 
 impl RedisCounter {
-    fn new(url: &str) -> Result<RedisCounter, ServerError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| ServerError::Config(format!("--redis-url {url}: {e}")))?;
+    fn new(url: &str, ca_file: Option<&Path>) -> Result<RedisCounter, ServerError> {
+        let shown = without_password(url);
+        let bad = |what: &dyn std::fmt::Display| {
+            ServerError::Config(format!("--redis-url {shown}: {what}"))
+        };
+        let parsed = url::Url::parse(url).map_err(|e| bad(&e))?;
+        let tls = match parsed.scheme() {
+            "rediss" | "valkeys" => true,
+            "redis" | "valkey" | "unix" | "redis+unix" | "valkey+unix" => false,
+            other => {
+                return Err(bad(&format_args!(
+                    "{other}:// is not Redis: use redis:// (plain) or rediss:// (TLS)"
+                )));
+            }
+        };
+        if parsed.fragment().is_some() {
+            return Err(bad(
+                &"a #fragment such as #insecure is not taken: Spoor always \
+                 checks a Redis server's certificate; trust a private authority with \
+                 --redis-ca-file",
+            ));
+        }
+        let client = match (tls, ca_file) {
+            (false, Some(_)) => {
+                return Err(bad(&"--redis-ca-file is for rediss:// (TLS) URLs"));
+            }
+            (false, None) => redis::Client::open(url),
+            (true, ca_file) => {
+                // redis-rs builds its TLS configuration with the process's
+                // default provider: ring, as Spoor's other TLS clients use.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                match ca_file {
+                    None => redis::Client::open(url),
+                    Some(path) => {
+                        let root_cert = Some(read_ca_file(path)?);
+                        let certificates = redis::TlsCertificates {
+                            client_tls: None,
+                            root_cert,
+                        };
+                        redis::Client::build_with_tls(url, certificates)
+                    }
+                }
+            }
+        }
+        .map_err(|e| bad(&e))?;
         Ok(RedisCounter {
             client,
             conn: Mutex::new(None),
+            shown,
+            tls,
         })
     }
 
-    fn take(&self, bucket: &Bucket, start: i64, take: i64) -> Result<i64, StoreError> {
+    /// Why a connection could not be made, with what to check for TLS.
+    fn unreachable(&self, e: &redis::RedisError) -> RedisFailure {
+        let hint = if self.tls {
+            " (rediss:// speaks TLS: check that the port is Redis's tls-port and that its \
+             certificate names the host and is trusted, by the system or --redis-ca-file)"
+        } else {
+            ""
+        };
+        // A timed-out read says "Resource temporarily unavailable"; say what
+        // it means.
+        let cause = if e.is_timeout() {
+            format!("no answer within {} s", REDIS_TIMEOUT.as_secs())
+        } else {
+            e.to_string()
+        };
+        RedisFailure(format!(
+            "cannot reach Redis at {}: {cause}{hint}",
+            self.shown
+        ))
+    }
+
+    fn take(&self, bucket: &Bucket, start: i64, take: i64) -> Result<i64, RedisFailure> {
         let name = format!("spoor:rate:{}:{}:{start}", bucket.tag, bucket.id);
         let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         // A connection that broke since its last use is replaced once.
@@ -275,7 +375,7 @@ impl RedisCounter {
                         c.set_write_timeout(Some(REDIS_TIMEOUT))?;
                         Ok(c)
                     })
-                    .map_err(|e| StoreError::Database(format!("cannot reach Redis: {e}")))?;
+                    .map_err(|e| self.unreachable(&e))?;
                 *slot = Some(conn);
             }
             let Some(conn) = slot.as_mut() else {
@@ -295,12 +395,60 @@ impl RedisCounter {
                 }
                 Err(e) => {
                     *slot = None;
-                    return Err(StoreError::Database(format!("Redis: {e}")));
+                    return Err(self.unreachable(&e));
                 }
             }
         }
-        Err(StoreError::Database("Redis: no connection".into()))
+        Err(RedisFailure("Redis: no connection".into()))
     }
+}
+
+/// Why Redis did not count a request: the Redis counter's one error type,
+/// logged for the operator and answered 503.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RedisFailure(String);
+
+/// A Redis URL fit for a message: its password, if any, replaced.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Unparsed, it may hold anything: say only that it is not a URL.
+        Err(_) => "(not a URL)".to_string(),
+    }
+}
+
+/// The PEM certificates of a CA file, read within a bound and checked to
+/// hold at least one, so that a wrong file is refused at start-up rather
+/// than failing every connection.
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, ServerError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let bad = |what: &dyn std::fmt::Display| {
+        ServerError::Config(format!("--redis-ca-file {}: {what}", path.display()))
+    };
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut pem))
+        .map_err(|e| bad(&e))?;
+    if pem.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(bad(&format_args!(
+            "larger than {MAX_CA_FILE_BYTES} bytes; is it a certificate file?"
+        )));
+    }
+    let mut certificates = 0;
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        cert.map_err(|e| bad(&e))?;
+        certificates += 1;
+    }
+    if certificates == 0 {
+        return Err(bad(&"it holds no PEM certificate"));
+    }
+    Ok(pem)
 }
 
 #[cfg(test)]
@@ -326,13 +474,109 @@ mod tests {
 
     const MINUTE: i64 = 1_790_000_040_000;
 
+    /// A self-signed certificate, only ever parsed here.
+    const CA: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBhTCCASugAwIBAgIUd1Vo7Ojw9SjHqLPbKQ4KzZTZ9D4wCgYIKoZIzj0EAwIw\n\
+GDEWMBQGA1UEAwwNU3Bvb3IgdGVzdCBDQTAeFw0yNjExMjYwNjM4MjdaFw0yNjEx\n\
+MjgwNjM4MjdaMBgxFjAUBgNVBAMMDVNwb29yIHRlc3QgQ0EwWTATBgcqhkjOPQIB\n\
+BggqhkjOPQMBBwNCAAQIfd5mQstuQa+YtaK6Cu4IipTKFkSXpr8Mf1dAckMaEq8D\n\
+e7Iu7sY1fIsr/w/UUADjjJuyCvAgLAaASpT83yUvo1MwUTAdBgNVHQ4EFgQUwsj9\n\
+iZcLXHOX0SNEzhvqG7Yos50wHwYDVR0jBBgwFoAUwsj9iZcLXHOX0SNEzhvqG7Yo\n\
+s50wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiBielrKmirYwtgC\n\
+mS0dPVljIuyoCWm+oAgDxF7UJMDuAAIhAK1Ex8PZHMPPy6188HRjAeioX/bCGVkD\n\
+W+y4Z5Tr84zT\n\
+-----END CERTIFICATE-----\n\
+";
+
+    fn config_error(url: Option<&str>, ca: Option<&Path>) -> String {
+        match RateLimits::new(false, url, ca) {
+            Err(ServerError::Config(message)) => message,
+            Err(e) => panic!("{url:?}: not a configuration error: {e}"),
+            Ok(_) => panic!("{url:?} with {ca:?} was taken"),
+        }
+    }
+
+    #[test]
+    fn redis_urls_are_checked_before_any_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, CA).unwrap();
+        // Taken without connecting (nothing listens on these).
+        for (url, ca, tls) in [
+            ("redis://127.0.0.1:1", None, false),
+            ("unix:///nowhere/redis.sock", None, false),
+            ("rediss://cache.example:6380", None, true),
+            ("rediss://:secret@127.0.0.1:1/2", Some(ca.as_path()), true),
+        ] {
+            let limits = RateLimits::new(false, Some(url), ca).unwrap();
+            let Counter::Redis(redis) = &limits.counter else {
+                panic!("{url} is not counted in Redis");
+            };
+            assert_eq!(redis.tls, tls, "{url}");
+            assert!(!redis.shown.contains("secret"), "{}", redis.shown);
+        }
+        let refused = [
+            (Some("http://127.0.0.1:6379"), None, "is not Redis"),
+            (
+                Some("rediss://127.0.0.1:6380#insecure"),
+                None,
+                "always checks",
+            ),
+            (
+                Some("redis://127.0.0.1:6379"),
+                Some(ca.as_path()),
+                "for rediss://",
+            ),
+            (None, Some(ca.as_path()), "none is given"),
+            (Some("not a url"), None, "(not a URL)"),
+        ];
+        for (url, ca, says) in refused {
+            let message = config_error(url, ca);
+            assert!(message.contains(says), "{url:?}: {message}");
+        }
+        // The password never reaches a message.
+        let message = config_error(Some("rediss://:hunter2@127.0.0.1:6380#insecure"), None);
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(
+            message.contains("rediss://:redacted@127.0.0.1:6380"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn ca_files_are_bounded_and_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        let url = Some("rediss://127.0.0.1:6380");
+        // At the bound, padded after the certificate, it is read.
+        let mut at_bound = CA.to_string();
+        at_bound.push_str(&"\n".repeat(MAX_CA_FILE_BYTES as usize - CA.len()));
+        std::fs::write(&path, &at_bound).unwrap();
+        RateLimits::new(false, url, Some(&path)).unwrap();
+        // A byte more is refused, unread.
+        at_bound.push('\n');
+        std::fs::write(&path, &at_bound).unwrap();
+        assert!(config_error(url, Some(&path)).contains("larger than"));
+        // A file without a certificate (a key, say), a broken one, none.
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        assert!(config_error(url, Some(&path)).contains("holds no PEM certificate"));
+        std::fs::write(&path, "-----BEGIN CERTIFICATE-----\n!!!\n").unwrap();
+        config_error(url, Some(&path));
+        let missing = dir.path().join("missing.pem");
+        assert!(config_error(url, Some(&missing)).contains("missing.pem"));
+    }
+
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
     }
 
     #[test]
     fn one_address_gets_its_limit_a_minute_and_then_429() {
-        let limits = RateLimits::new(false, None).unwrap();
+        let limits = RateLimits::new(false, None, None).unwrap();
         let k = key(1, 3);
         let client = ip("203.0.113.9");
         for _ in 0..3 {
@@ -375,7 +619,7 @@ mod tests {
 
     #[test]
     fn private_addresses_and_a_zero_limit_are_not_counted() {
-        let limits = RateLimits::new(false, None).unwrap();
+        let limits = RateLimits::new(false, None, None).unwrap();
         for _ in 0..10 {
             limits
                 .admit_address(&key(1, 1), ip("10.0.0.7"), MINUTE)
@@ -392,7 +636,7 @@ mod tests {
 
     #[test]
     fn the_table_of_addresses_is_bounded_and_then_admits_uncounted() {
-        let limits = RateLimits::new(false, None).unwrap();
+        let limits = RateLimits::new(false, None, None).unwrap();
         let k = key(1, 1);
         for n in 0..MAX_ADDRESSES as u32 {
             let a = IpAddr::from((0x0b00_0000u32 + n).to_be_bytes());

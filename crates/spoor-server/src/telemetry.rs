@@ -54,6 +54,7 @@ pub struct Metrics {
     /// Age of the oldest event not read yet.
     pub pipeline_behind_seconds: Gauge<f64, AtomicU64>,
     pub pipeline_events: Counter,
+    pub pipeline_passes: Counter,
     /// Thread CPU time per stage of a pass (read, each fold, commit).
     pub pipeline_cpu: Family<StageLabel, Counter<f64, AtomicU64>>,
     pub job_runs: Family<JobLabels, Counter>,
@@ -85,6 +86,7 @@ impl Default for Metrics {
             pipeline_behind_events: Gauge::default(),
             pipeline_behind_seconds: Gauge::default(),
             pipeline_events: Counter::default(),
+            pipeline_passes: Counter::default(),
             pipeline_cpu: Family::default(),
             job_runs: Family::default(),
             widget_events: Family::default(),
@@ -149,6 +151,11 @@ impl Default for Metrics {
             "pipeline_events",
             "Events the pipeline has read and folded on this node",
             m.pipeline_events.clone(),
+        );
+        registry.register(
+            "pipeline_passes",
+            "Passes the pipeline has completed on this node: each folds what is new, then runs the checks due once caught up (bookings abandoned by time)",
+            m.pipeline_passes.clone(),
         );
         registry.register(
             "pipeline_cpu_seconds",

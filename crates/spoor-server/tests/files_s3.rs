@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use moto::Moto;
-use spoor_server::files::{FileError, FileStore, FilesConfig, S3Config, S3Files};
+use spoor_server::files::{FileError, FileStore, FilesConfig, S3Config, S3Credentials, S3Files};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The bucket `bucket` on this moto, as the file store is configured for it.
@@ -23,8 +23,10 @@ fn config(moto: &Moto, bucket: &str, prefix: &str) -> S3Config {
         endpoint: moto.endpoint.clone(),
         bucket: bucket.to_string(),
         region: "us-east-1".to_string(),
-        access_key: "spoor-test".to_string(),
-        secret_key: "spoor-test-secret".to_string(),
+        credentials: S3Credentials::Keys {
+            access_key: "spoor-test".to_string(),
+            secret_key: "spoor-test-secret".to_string(),
+        },
         path_style: true,
         prefix: prefix.to_string(),
         staging_dir: std::env::temp_dir().join("spoor-s3-test-staging"),
@@ -60,7 +62,10 @@ async fn objects_round_trip_through_a_real_bucket() {
     let store = FileStore::open(&FilesConfig::S3(config(&moto, "spoor-files", ""))).unwrap();
     assert_eq!(
         store.describe(),
-        format!("S3 bucket spoor-files at {}", moto.endpoint)
+        format!(
+            "S3 bucket spoor-files at {}, credentials given in the configuration",
+            moto.endpoint
+        )
     );
 
     let objects = [
@@ -224,8 +229,10 @@ async fn an_unreachable_endpoint_is_a_clear_error() {
         endpoint: endpoint.clone(),
         bucket: "spoor".into(),
         region: String::new(),
-        access_key: "key".into(),
-        secret_key: "secret".into(),
+        credentials: S3Credentials::Keys {
+            access_key: "key".into(),
+            secret_key: "secret".into(),
+        },
         path_style: true,
         prefix: String::new(),
         staging_dir: std::env::temp_dir().join("spoor-s3-test-staging"),
@@ -291,8 +298,10 @@ fn scripted_store(endpoint: &str) -> S3Files {
         endpoint: endpoint.to_string(),
         bucket: "spoor".into(),
         region: String::new(),
-        access_key: "key".into(),
-        secret_key: "secret".into(),
+        credentials: S3Credentials::Keys {
+            access_key: "key".into(),
+            secret_key: "secret".into(),
+        },
         path_style: true,
         prefix: String::new(),
         staging_dir: std::env::temp_dir().join("spoor-s3-test-staging"),

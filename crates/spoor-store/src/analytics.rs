@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use spoor_core::MessageType;
-use spoor_core::sketch::Sketch;
+use spoor_core::sketch::DistinctSketch;
 
 use crate::{Store, StoreResult};
 
@@ -118,8 +118,8 @@ pub struct Cursor {
 pub struct HourRollup {
     pub events: i64,
     pub pageviews: i64,
-    pub visitors: Sketch,
-    pub sessions: Sketch,
+    pub visitors: DistinctSketch,
+    pub sessions: DistinctSketch,
 }
 
 impl HourRollup {

@@ -6,17 +6,15 @@
 //! blocking tasks, or (for the key lookup on every request) in place on a worker
 //! that has been told it blocks.
 
-pub mod alerts;
 pub mod analytics;
+// The rules live in `spoor-domain`; they stay reachable here under the paths
+// the store's callers use.
+pub use spoor_domain::{alerts, crm, files, friction, metering};
 pub mod budget;
-pub mod crm;
 pub mod crm_world;
 pub mod customers;
 mod error;
-pub mod files;
-pub mod friction;
 mod key_touches;
-pub mod metering;
 pub mod pg;
 pub mod pipeline;
 mod pool;
@@ -304,6 +302,89 @@ impl Store {
         dispatch!(self, s => s.delete_web_session(id_hash))
     }
 
+    /// Makes an organisation whose one member, its owner, is this user;
+    /// `Conflict` when the name is taken.
+    pub fn create_org_owned_by(&self, name: &str, user_id: i64, now: i64) -> StoreResult<Org> {
+        dispatch!(self, s => s.create_org_owned_by(name, user_id, now))
+    }
+    /// An organisation's members, by email.
+    pub fn org_members(&self, org_id: i64) -> StoreResult<Vec<Member>> {
+        dispatch!(self, s => s.org_members(org_id))
+    }
+    /// Changes a member's role or removes them; `NotFound` when they are not a
+    /// member, `Conflict` when the change would leave no owner (checked in the
+    /// transaction that changes it).
+    pub fn change_member(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        change: MemberChange,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.change_member(org_id, user_id, change))
+    }
+    pub fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite> {
+        dispatch!(self, s => s.create_invite(new))
+    }
+    /// An organisation's unexpired invitations, newest first (expired ones are
+    /// deleted).
+    pub fn invites(&self, org_id: i64, now: i64) -> StoreResult<Vec<Invite>> {
+        dispatch!(self, s => s.invites(org_id, now))
+    }
+    pub fn delete_invite(&self, org_id: i64, id: i64) -> StoreResult<()> {
+        dispatch!(self, s => s.delete_invite(org_id, id))
+    }
+    /// The unexpired invitation with this token hash.
+    pub fn invite(&self, token_hash: &str, now: i64) -> StoreResult<Option<Invite>> {
+        dispatch!(self, s => s.invite(token_hash, now))
+    }
+    /// Uses up the invitation: the joiner (made now, for a new account)
+    /// becomes a member with its role, all in one transaction.
+    pub fn accept_invite(&self, token_hash: &str, joiner: Joiner, now: i64) -> StoreResult<Joined> {
+        dispatch!(self, s => s.accept_invite(token_hash, joiner, now))
+    }
+    /// A password-reset link for the user, replacing any earlier one.
+    pub fn create_password_reset(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        created_by: Option<i64>,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.create_password_reset(user_id, token_hash, created_by, expires_at))
+    }
+    /// Whose unexpired password-reset link this is.
+    pub fn password_reset_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<User>> {
+        dispatch!(self, s => s.password_reset_user(token_hash, now))
+    }
+    /// Uses up the reset link: the new password, and every session of the
+    /// person ended, in one transaction; `None` when the link is not valid.
+    pub fn reset_password(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<User>> {
+        dispatch!(self, s => s.reset_password(token_hash, password_hash, now))
+    }
+    /// Sets the user's password and ends their sessions but the one kept;
+    /// returns how many ended. Any reset link stops working.
+    pub fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> StoreResult<u64> {
+        dispatch!(self, s => s.set_password(user_id, password_hash, keep_session))
+    }
+    /// The user's unexpired sessions, newest first.
+    pub fn web_sessions_of(&self, user_id: i64, now: i64) -> StoreResult<Vec<WebSessionInfo>> {
+        dispatch!(self, s => s.web_sessions_of(user_id, now))
+    }
+    /// Ends some of the user's sessions; returns how many.
+    pub fn end_web_sessions(&self, user_id: i64, which: SessionsToEnd) -> StoreResult<u64> {
+        dispatch!(self, s => s.end_web_sessions(user_id, which))
+    }
+
     pub fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
         dispatch!(self, s => s.set_setting(name, value))
     }
@@ -570,6 +651,17 @@ impl Store {
         dispatch!(self, s => s.sessions_page(project_id, user_id, started_before, limit))
     }
 
+    /// When the message stored with this id and no client timestamp arrived,
+    /// if it arrived at or after `since`.
+    pub fn message_received_at(
+        &self,
+        project_id: i64,
+        message_id: &str,
+        since: i64,
+    ) -> StoreResult<Option<i64>> {
+        dispatch!(self, s => s.message_received_at(project_id, message_id, since))
+    }
+
     pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {
         dispatch!(self, s => s.event_by_seq(project_id, seq))
     }
@@ -580,6 +672,15 @@ impl Store {
     /// The admin token with this hash; records that it was used.
     pub fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
         dispatch!(self, s => s.use_token(hash))
+    }
+    /// An organisation's admin tokens (never the tokens themselves).
+    pub fn tokens_of_org(&self, org_id: i64) -> StoreResult<Vec<TokenRecord>> {
+        dispatch!(self, s => s.tokens_of_org(org_id))
+    }
+    /// Revokes an organisation's admin token; `NotFound` when it has none
+    /// with this id.
+    pub fn delete_token(&self, org_id: i64, id: i64) -> StoreResult<()> {
+        dispatch!(self, s => s.delete_token(org_id, id))
     }
 
     /// One page of events, in the query's order.

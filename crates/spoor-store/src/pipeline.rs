@@ -193,99 +193,93 @@ fn is_named_track(e: &LogEvent, names: &[&str]) -> bool {
     e.event.kind.as_str() == "track" && e.event.name.as_deref().is_some_and(|n| names.contains(&n))
 }
 
-impl WidgetEvent {
-    /// Names of the events metering reads.
-    pub const NAMES: [&'static str; 5] = [
-        "widget_load",
-        "widget_open",
-        "call_start",
-        "call_end",
-        "call_error",
-    ];
+/// Names of the events metering reads.
+pub const WIDGET_EVENT_NAMES: [&str; 5] = [
+    "widget_load",
+    "widget_open",
+    "call_start",
+    "call_end",
+    "call_error",
+];
 
-    /// Metering's view of an event, if it is one of the widget events.
-    pub fn from_log(e: &LogEvent, body: &Body) -> Option<WidgetEvent> {
-        if !is_named_track(e, &Self::NAMES) {
-            return None;
-        }
-        let text = |v: Option<&Value>| match v {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
-        Some(WidgetEvent {
-            seq: e.seq,
-            project_id: e.project_id,
-            received_at: e.event.received_at,
-            ts: e.event.timestamp,
-            name: e.event.name.clone().unwrap_or_default(),
-            widget_id: text(body.property("widget_id")),
-            session_id: text(body.property("session_id")).or_else(|| e.event.session_id.clone()),
-            // JSON's true reads as 1 in SQL, as the stored query read it.
-            inferred: matches!(body.property("inferred"), Some(Value::Bool(true)))
-                || body.property("inferred").and_then(Value::as_i64) == Some(1),
-        })
+/// Metering's view of an event, if it is one of the widget events.
+pub fn widget_event(e: &LogEvent, body: &Body) -> Option<WidgetEvent> {
+    if !is_named_track(e, &WIDGET_EVENT_NAMES) {
+        return None;
     }
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    Some(WidgetEvent {
+        seq: e.seq,
+        project_id: e.project_id,
+        received_at: e.event.received_at,
+        ts: e.event.timestamp,
+        name: e.event.name.clone().unwrap_or_default(),
+        widget_id: text(body.property("widget_id")),
+        session_id: text(body.property("session_id")).or_else(|| e.event.session_id.clone()),
+        // JSON's true reads as 1 in SQL, as the stored query read it.
+        inferred: matches!(body.property("inferred"), Some(Value::Bool(true)))
+            || body.property("inferred").and_then(Value::as_i64) == Some(1),
+    })
 }
 
-impl FrictionEvent {
-    /// Names of the events friction reads.
-    pub const NAMES: [&'static str; 7] = [
-        "$click",
-        "$rage_click",
-        "$dead_click",
-        "$exception",
-        "$form_error",
-        "$web_vital",
-        "$page_leave",
-    ];
+/// Names of the events friction reads.
+pub const FRICTION_EVENT_NAMES: [&str; 7] = [
+    "$click",
+    "$rage_click",
+    "$dead_click",
+    "$exception",
+    "$form_error",
+    "$web_vital",
+    "$page_leave",
+];
 
-    /// Friction's view of an event, if it is one of the friction events.
-    pub fn from_log(e: &LogEvent, body: &Body) -> Option<FrictionEvent> {
-        if !is_named_track(e, &Self::NAMES) {
-            return None;
-        }
-        let ev = &e.event;
-        Some(FrictionEvent {
-            seq: e.seq,
-            project_id: e.project_id,
-            received_at: ev.received_at,
-            ts: ev.timestamp,
-            name: ev.name.clone().unwrap_or_default(),
-            session_id: ev.session_id.clone(),
-            person: ev.user_id.clone().or_else(|| ev.anonymous_id.clone()),
-            url: ev.url.clone(),
-            browser: ev.enrichment.browser.clone(),
-            device_type: ev.enrichment.device_type.clone(),
-            properties: body.value().get("properties").cloned(),
-        })
+/// Friction's view of an event, if it is one of the friction events.
+pub fn friction_event(e: &LogEvent, body: &Body) -> Option<FrictionEvent> {
+    if !is_named_track(e, &FRICTION_EVENT_NAMES) {
+        return None;
     }
+    let ev = &e.event;
+    Some(FrictionEvent {
+        seq: e.seq,
+        project_id: e.project_id,
+        received_at: ev.received_at,
+        ts: ev.timestamp,
+        name: ev.name.clone().unwrap_or_default(),
+        session_id: ev.session_id.clone(),
+        person: ev.user_id.clone().or_else(|| ev.anonymous_id.clone()),
+        url: ev.url.clone(),
+        browser: ev.enrichment.browser.clone(),
+        device_type: ev.enrichment.device_type.clone(),
+        properties: body.value().get("properties").cloned(),
+    })
 }
 
-impl CrmEvent {
-    /// The CRM's view of an event:
-    /// tracks, page views and identifies, but not the SDK's own `$` events.
-    pub fn from_log(e: &LogEvent, body: &Body) -> Option<CrmEvent> {
-        let ev = &e.event;
-        let kind = ev.kind.as_str();
-        if !matches!(kind, "track" | "identify" | "page")
-            || ev.name.as_deref().is_some_and(|n| n.starts_with('$'))
-        {
-            return None;
-        }
-        let mut c = CrmEvent {
-            seq: e.seq,
-            project_id: e.project_id,
-            received_at: ev.received_at,
-            ts: ev.timestamp,
-            kind: kind.to_string(),
-            name: ev.name.clone(),
-            message_id: ev.message_id.clone(),
-            user_id: ev.user_id.clone(),
-            anonymous_id: ev.anonymous_id.clone(),
-            ..CrmEvent::default()
-        };
-        c.read_value(body.value());
-        Some(c)
+/// The CRM's view of an event:
+/// tracks, page views and identifies, but not the SDK's own `$` events.
+pub fn crm_event(e: &LogEvent, body: &Body) -> Option<CrmEvent> {
+    let ev = &e.event;
+    let kind = ev.kind.as_str();
+    if !matches!(kind, "track" | "identify" | "page")
+        || ev.name.as_deref().is_some_and(|n| n.starts_with('$'))
+    {
+        return None;
     }
+    let mut c = CrmEvent {
+        seq: e.seq,
+        project_id: e.project_id,
+        received_at: ev.received_at,
+        ts: ev.timestamp,
+        kind: kind.to_string(),
+        name: ev.name.clone(),
+        message_id: ev.message_id.clone(),
+        user_id: ev.user_id.clone(),
+        anonymous_id: ev.anonymous_id.clone(),
+        ..CrmEvent::default()
+    };
+    c.read_value(body.value());
+    Some(c)
 }

@@ -341,3 +341,93 @@ pub struct WebSession {
     pub csrf_token: String,
     pub expires_at: i64,
 }
+
+/// One of a person's signed-in browser sessions, as listed to them.
+#[derive(Clone, Debug)]
+pub struct WebSessionInfo {
+    /// The SHA-256 of the cookie's value (never the value itself).
+    pub id_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Which of a person's sessions to end.
+#[derive(Clone, Copy, Debug)]
+pub enum SessionsToEnd<'a> {
+    All,
+    /// Every one but the session with this hash (the caller's own).
+    AllBut(&'a str),
+    /// The one whose hash starts with this (the id the API shows).
+    Starting(&'a str),
+}
+
+/// A person in an organisation, as its members list shows them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Member {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// What to do to one member.
+#[derive(Clone, Copy, Debug)]
+pub enum MemberChange {
+    Role(Role),
+    Remove,
+}
+
+/// An invitation to make.
+pub struct NewInvite<'a> {
+    pub org_id: i64,
+    pub token_hash: &'a str,
+    pub role: Role,
+    /// Lowercase; only this address may accept, when given.
+    pub email: Option<&'a str>,
+    pub created_by: Option<i64>,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// A pending invitation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Invite {
+    pub id: i64,
+    pub org_id: i64,
+    /// The organisation's name.
+    pub org: String,
+    pub role: Role,
+    pub email: Option<String>,
+    /// The email of who made it, while they have an account.
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Who accepts an invitation.
+#[derive(Clone, Copy, Debug)]
+pub enum Joiner<'a> {
+    /// A signed-in person.
+    Existing(i64),
+    /// A new account, made in the same transaction.
+    New {
+        email: &'a str,
+        password_hash: &'a str,
+    },
+}
+
+/// How accepting an invitation ended. Every refusal changes nothing, and an
+/// accepted invitation is used up in the transaction that adds the member.
+#[derive(Clone, Debug)]
+pub enum Joined {
+    Member(User, Membership),
+    /// No unexpired invitation has this token.
+    NotValid,
+    /// The invitation names another email.
+    OtherEmail,
+    /// The person is in the organisation already.
+    AlreadyMember,
+    /// A new account was asked for with an email that has one.
+    EmailTaken,
+}

@@ -689,7 +689,7 @@ fn log_after_seq(store: &Store, after: i64) -> Vec<LogEvent> {
 fn widget_events(events: &[LogEvent]) -> Vec<spoor_store::metering::WidgetEvent> {
     events
         .iter()
-        .filter_map(|e| spoor_store::metering::WidgetEvent::from_log(e, &Body::new(&e.event.body)))
+        .filter_map(|e| spoor_store::pipeline::widget_event(e, &Body::new(&e.event.body)))
         .collect()
 }
 
@@ -1313,6 +1313,23 @@ fn check_overview_and_filters(store: &Store) {
         store.event_by_seq(p.id + 1, seq).unwrap().is_none(),
         "by project"
     );
+
+    // A message stored without a client timestamp is found by its id while
+    // it arrived at or after the bound, in its own project only; one with a
+    // client timestamp is not (seed 003's retries carry none).
+    let at = base + 5_000;
+    append(
+        store,
+        p.id,
+        &[event("sent-bare", 0, at), event("sent-timed", at, at)],
+        at,
+    );
+    let received =
+        |project: i64, id: &str, since: i64| store.message_received_at(project, id, since).unwrap();
+    assert_eq!(received(p.id, "sent-bare", at), Some(at));
+    assert_eq!(received(p.id, "sent-bare", at + 1), None);
+    assert_eq!(received(p.id + 1, "sent-bare", at), None);
+    assert_eq!(received(p.id, "sent-timed", at), None);
 }
 
 /// Leases and job runs: what lets several nodes agree on who runs a job.

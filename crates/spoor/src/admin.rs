@@ -189,6 +189,28 @@ pub fn tokens(store: &Store, cmd: TokensCommand) -> anyhow::Result<()> {
             );
             println!("{token}");
         }
+        TokensCommand::List { org } => {
+            let org = store.org(&org)?;
+            println!(
+                "{:<4} {:<24} {:<13} {:<19} {:<19}",
+                "ID", "NAME", "PREFIX", "CREATED", "LAST USED"
+            );
+            for t in store.tokens_of_org(org.id)? {
+                println!(
+                    "{:<4} {:<24} {:<13} {:<19} {:<19}",
+                    t.id,
+                    t.name,
+                    t.prefix,
+                    when(Some(t.created_at)),
+                    when(t.last_used_at)
+                );
+            }
+        }
+        TokensCommand::Revoke { id, org } => {
+            let org = store.org(&org)?;
+            store.delete_token(org.id, id)?;
+            eprintln!("revoked admin token {id} of organisation {}", org.name);
+        }
     }
     Ok(())
 }

@@ -159,7 +159,10 @@ pub struct Cli {
     )]
     pub s3_region: String,
 
-    /// Access key id for the bucket
+    /// Access key id for the bucket; without it and --s3-secret-key, the keys
+    /// are found as AWS's SDKs find them (AWS_ACCESS_KEY_ID and the other
+    /// AWS_* variables, ~/.aws/credentials, the container credentials
+    /// endpoint, EC2 instance metadata)
     #[arg(
         long,
         global = true,
@@ -507,8 +510,9 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub drain_seconds: u64,
 
-    /// Redis (redis://host:6379) to count per-key rate limits in, shared by every
-    /// node; without it a PostgreSQL store counts them, and SQLite in the process
+    /// Redis (redis://host:6379, or rediss://host:6380 for TLS) to count per-key
+    /// rate limits in, shared by every node; without it a PostgreSQL store counts
+    /// them, and SQLite in the process
     #[arg(
         long,
         env = "SPOOR_REDIS_URL",
@@ -516,6 +520,11 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub redis_url: Option<String>,
+
+    /// PEM file of the certificate authorities a rediss:// Redis's certificate
+    /// must chain to, instead of the system's (a private CA)
+    #[arg(long, env = "SPOOR_REDIS_CA_FILE", value_name = "FILE")]
+    pub redis_ca_file: Option<PathBuf>,
 
     /// The secret an external cron sends (Authorization: Bearer) to run the
     /// metering cleanup through /api/analytics/cleanup. Without one, that route
@@ -559,6 +568,13 @@ pub struct ServeArgs {
     /// Log format on standard error; the level comes from SPOOR_LOG (default info)
     #[arg(long, env = "SPOOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Log one line per request (method, path without its query, status,
+    /// duration, bytes, client address, request id) under the target `access`,
+    /// and echo each request's id in X-Request-Id: the one it came with when
+    /// sane (1 to 128 visible ASCII characters), else a new one
+    #[arg(long, env = "SPOOR_ACCESS_LOG")]
+    pub access_log: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -643,6 +659,18 @@ pub enum TokensCommand {
         #[arg(long)]
         name: String,
         /// Organisation whose projects the token may read
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// List an organisation's admin tokens (their prefixes, never the tokens)
+    List {
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Revoke an admin token: it is refused at once
+    Revoke {
+        /// The token's id, from `spoor tokens list`
+        id: i64,
         #[arg(long, default_value = "default")]
         org: String,
     },

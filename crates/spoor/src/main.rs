@@ -194,18 +194,27 @@ fn notify_config(cli: &Cli) -> anyhow::Result<spoor_server::notify::NotifyConfig
 
 /// Where files go: the S3 bucket when one is named, else a directory.
 fn files_config(cli: &Cli) -> anyhow::Result<spoor_server::files::FilesConfig> {
-    use spoor_server::files::{FilesConfig, S3Config};
+    use spoor_server::files::{AwsEnv, FilesConfig, S3Config, S3Credentials};
     Ok(match &cli.s3_bucket {
         Some(bucket) => FilesConfig::S3(S3Config {
             endpoint: cli.s3_endpoint.clone(),
             bucket: bucket.clone(),
             region: cli.s3_region.clone(),
-            access_key: cli.s3_access_key.clone().ok_or_else(|| {
-                anyhow::anyhow!("--s3-bucket needs --s3-access-key (or SPOOR_S3_ACCESS_KEY)")
-            })?,
-            secret_key: cli.s3_secret_key.clone().ok_or_else(|| {
-                anyhow::anyhow!("--s3-bucket needs --s3-secret-key (or SPOOR_S3_SECRET_KEY)")
-            })?,
+            // Both keys, or neither and AWS's chain (the environment, the
+            // shared file, the container endpoint, instance metadata).
+            credentials: match (&cli.s3_access_key, &cli.s3_secret_key) {
+                (Some(access_key), Some(secret_key)) => S3Credentials::Keys {
+                    access_key: access_key.clone(),
+                    secret_key: secret_key.clone(),
+                },
+                (None, None) => S3Credentials::Chain(AwsEnv::from_process()),
+                (Some(_), None) => {
+                    anyhow::bail!("--s3-access-key needs --s3-secret-key (or SPOOR_S3_SECRET_KEY)")
+                }
+                (None, Some(_)) => {
+                    anyhow::bail!("--s3-secret-key needs --s3-access-key (or SPOOR_S3_ACCESS_KEY)")
+                }
+            },
             path_style: cli.s3_path_style,
             prefix: String::new(),
             staging_dir: cli.data_dir.join("staging"),

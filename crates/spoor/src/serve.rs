@@ -9,8 +9,21 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogFormat, RoleArg, ServeArgs};
 
-fn init_logs(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("SPOOR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+fn init_logs(format: LogFormat, access_log: bool) {
+    let mut filter =
+        EnvFilter::try_from_env("SPOOR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // The flag alone turns the lines on, whatever level the rest logs at;
+    // SPOOR_LOG can still set the target apart (`warn,access=off`).
+    let named = std::env::var("SPOOR_LOG").is_ok_and(|v| {
+        v.split(',')
+            .any(|d| d.split(['=', '[']).next().map(str::trim) == Some(spoor_server::ACCESS_TARGET))
+    });
+    if access_log
+        && !named
+        && let Ok(directive) = format!("{}=info", spoor_server::ACCESS_TARGET).parse()
+    {
+        filter = filter.add_directive(directive);
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -25,7 +38,7 @@ pub fn run(
     args: ServeArgs,
     scheduler: spoor_server::scheduler::SchedulerConfig,
 ) -> anyhow::Result<()> {
-    init_logs(args.log_format);
+    init_logs(args.log_format, args.access_log);
     let config = ServerConfig {
         limits: Limits {
             max_body_bytes: args.max_body_bytes,
@@ -46,6 +59,7 @@ pub fn run(
         write_timeout: std::time::Duration::from_secs(args.write_timeout.max(1)),
         drain: std::time::Duration::from_secs(args.drain_seconds),
         redis_url: args.redis_url,
+        redis_ca_file: args.redis_ca_file,
         cron_secret: args.cron_secret.filter(|s| !s.is_empty()),
         uploads: spoor_server::config::UploadLimits {
             default_quota_bytes: args.file_quota_bytes,
@@ -54,6 +68,7 @@ pub fn run(
             replay_memory_bytes: args.replay_memory_bytes,
             ..Default::default()
         },
+        access_log: args.access_log,
         role: match args.role {
             RoleArg::All => Role::All,
             RoleArg::Ingest => Role::Ingest,

@@ -13,6 +13,13 @@
 //! (a page of its own, with its own policy) plays it and seeks to a mark, an
 //! uploaded video plays and is deleted, a PDF export completes and downloads,
 //! and a schedule is created and deleted.
+//! An organisation's people, in two and more browsers: an invitation link makes
+//! an account that lands in the organisation as a viewer, the owner makes it an
+//! admin, signs it out everywhere and hands it a password reset link that ends
+//! its old session; the last owner cannot leave; a removed member loses access;
+//! an admin token works until it is revoked; a second organisation is made,
+//! switched to, and joined by someone who signs in from its invitation's page;
+//! the account page signs other browsers out and changes the password.
 //! On a node that never derives (`--role ingest`) the events it takes stay
 //! unread: a notice under the header says by how many the views are behind, on
 //! each page, and goes by itself once a deriving node joins the store; on a
@@ -560,5 +567,118 @@ async fn the_dashboard_says_when_the_views_lag_the_event_log() {
     eprintln!(
         "the notice read {text:?}; it went {} ms after a deriving node was asked for",
         report["caught_up_ms"]
+    );
+}
+
+/// Signs in through the API: the status, and the session's cookie when it worked.
+async fn sign_in(spoor: &Spoor, email: &str, password: &str) -> (u16, Option<String>) {
+    let r = spoor
+        .http
+        .post(format!("{}/api/auth/login", spoor.url))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    (r.status().as_u16(), cookie)
+}
+
+/// The names of the organisations `GET /api/me` gives the holder of `cookie`, sorted.
+async fn orgs_of(spoor: &Spoor, cookie: &str) -> Vec<String> {
+    let r = spoor
+        .http
+        .get(format!("{}/api/me", spoor.url))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, 200, "{body}");
+    let mut names: Vec<String> = body["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn owners_manage_their_organisations_people_in_chromium() {
+    const MEMBER: &str = "member@example.com";
+    const MEMBER_PASSWORD: &str = "first member password";
+    const MEMBER_NEW_PASSWORD: &str = "the member's second password";
+    const OWNER_NEW_PASSWORD: &str = "the owner's second password";
+    let spoor = Spoor::start().await;
+    add_user(&spoor, "owner@example.com", "owner");
+    let report = drive(
+        "people",
+        &spoor.url,
+        &spoor.store,
+        &[
+            ("OWNER_EMAIL", "owner@example.com"),
+            ("OWNER_PASSWORD", PASSWORD),
+            ("OWNER_NEW_PASSWORD", OWNER_NEW_PASSWORD),
+            ("MEMBER_EMAIL", MEMBER),
+            ("MEMBER_PASSWORD", MEMBER_PASSWORD),
+            ("MEMBER_NEW_PASSWORD", MEMBER_NEW_PASSWORD),
+        ],
+    )
+    .await;
+    // What the browsers saw.
+    assert_eq!(report["member_role_seen"], "admin", "{report}");
+    assert_eq!(report["old_session_after_reset"], 401, "{report}");
+    assert_eq!(report["removed_member_status"], 404, "{report}");
+    assert_eq!(
+        report["admin_token_statuses"],
+        json!([200, 401]),
+        "{report}"
+    );
+    assert_eq!(report["signed_out_elsewhere"], 401, "{report}");
+    assert_eq!(
+        report["owner_orgs"],
+        json!(["Acme", "Second team"]),
+        "{report}"
+    );
+    assert_eq!(
+        report["member_orgs"],
+        json!(["Second team:viewer"]),
+        "{report}"
+    );
+    for refusal in [
+        "last_owner_refusal",
+        "taken_org_name",
+        "wrong_current_password",
+    ] {
+        assert!(
+            !report[refusal].as_str().unwrap_or("").is_empty(),
+            "{refusal}: {report}"
+        );
+    }
+
+    // What the store kept, asked apart from the browsers: the member's
+    // password is the one the reset link set, and, removed from Acme, they
+    // are in the second organisation alone.
+    assert_eq!(sign_in(&spoor, MEMBER, MEMBER_PASSWORD).await.0, 401);
+    let (status, cookie) = sign_in(&spoor, MEMBER, MEMBER_NEW_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert_eq!(orgs_of(&spoor, &cookie.unwrap()).await, ["Second team"]);
+    // The owner's password is the one the account page set; both organisations are theirs.
+    assert_eq!(sign_in(&spoor, "owner@example.com", PASSWORD).await.0, 401);
+    let (status, cookie) = sign_in(&spoor, "owner@example.com", OWNER_NEW_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        orgs_of(&spoor, &cookie.unwrap()).await,
+        ["Acme", "Second team"]
+    );
+    eprintln!(
+        "the last owner was refused with {:?}; a taken name with {:?}",
+        report["last_owner_refusal"], report["taken_org_name"]
     );
 }

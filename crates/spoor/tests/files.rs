@@ -1094,3 +1094,166 @@ async fn with_a_bucket_configured_files_go_to_the_bucket() {
     // Nothing went to the data directory.
     assert_eq!(walk(&s.store.dir.path().join("files")), 0);
 }
+
+/// A container credentials endpoint on loopback, as ECS's or EKS's agent
+/// would be: it hands out temporary keys with a session token to requests
+/// that bring its authorization token, and keeps each request's head.
+fn container_credentials_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/v2/credentials/spoor",
+        listener.local_addr().unwrap()
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut head = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line.to_ascii_lowercase());
+            }
+            let authorized = head.contains("authorization: container-agent-token\r\n");
+            kept.lock().unwrap().push(head);
+            let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+            let (status, body) =
+                if authorized {
+                    (200, json!({
+                    "AccessKeyId": "ASIACHAINTEST",
+                    "SecretAccessKey": "chain-secret",
+                    "Token": "chain-session-token",
+                    "Expiration": expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "RoleArn": "arn:aws:iam::123456789012:role/spoor",
+                }).to_string())
+                } else {
+                    (401, String::new())
+                };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+/// Without --s3-access-key and --s3-secret-key, the keys come from AWS's
+/// chain; here from a container endpoint, with a session token, and files
+/// make the round trip through the bucket with them.
+#[tokio::test]
+async fn without_keys_given_the_bucket_is_reached_with_keys_from_the_aws_chain() {
+    let moto = moto::Moto::start();
+    moto.create_bucket("spoor-chain").await;
+    let (endpoint, seen) = container_credentials_endpoint();
+    // A home of its own (no ~/.aws/credentials of the machine's) and
+    // instance metadata off, so only the container endpoint can answer.
+    let home = tempfile::tempdir().unwrap();
+    let home_dir = home.path().display().to_string();
+    let env = [
+        ("HOME", home_dir.as_str()),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.as_str()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "container-agent-token"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let store = common::TestStore::new();
+    let key = common::cli_line(&store, &["keys", "create", "--name", "test"]);
+    let token = common::cli_line(&store, &["tokens", "create", "--name", "test"]);
+    let args: Vec<String> = [
+        "--s3-bucket",
+        "spoor-chain",
+        "--s3-endpoint",
+        &moto.endpoint,
+        "--s3-path-style",
+        "--db-statement-timeout",
+        "1",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let (child, url) = common::spawn_server_with_env(&store, &args, &env);
+    let s = Spoor {
+        store,
+        url,
+        key,
+        token,
+        child,
+        args,
+        http: common::http_client(),
+    };
+    // No keys are fetched before a file is stored.
+    assert!(seen.lock().unwrap().is_empty());
+    let t = now_ms() - 10_000;
+    let events = vec![json!({"type": 4, "data": {"href": "chain"}})];
+    let (st, b) = post_chunk(
+        &s,
+        chunk("s-chain", "0", "u", t, events)
+            .to_string()
+            .into_bytes(),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    let (_, list) = get_json(&s, "/api/projects/1/recordings?session=s-chain").await;
+    let replay = get(
+        &s,
+        &format!(
+            "/api/projects/1/recordings/{}/replay",
+            list["recordings"][0]["id"]
+        ),
+    )
+    .await;
+    assert_eq!(
+        replay.json::<Value>().await.unwrap(),
+        json!([{"type": 4, "timestamp": t, "data": {"href": "chain"}}])
+    );
+    // The keys were fetched once, with the agent's token, and kept for the
+    // reads that followed (they are good for an hour).
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(
+        seen[0].starts_with("get /v2/credentials/spoor "),
+        "{seen:?}"
+    );
+    // The object is in the bucket, not in the data directory.
+    assert_eq!(walk(&s.store.dir.path().join("files")), 0);
+}
+
+/// With neither keys nor any source of AWS's chain, the server does not
+/// start, and says where it looked; one key alone is refused too.
+#[test]
+fn without_keys_or_a_chain_source_the_server_says_so_at_start() {
+    let store = common::TestStore::sqlite();
+    let home = tempfile::tempdir().unwrap();
+    for (args, env, says) in [
+        (
+            vec!["--s3-bucket", "b"],
+            vec![
+                ("HOME", home.path().to_str().unwrap()),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+            "none found",
+        ),
+        (
+            vec!["--s3-bucket", "b", "--s3-access-key", "AKID"],
+            vec![],
+            "--s3-access-key needs --s3-secret-key",
+        ),
+        (
+            vec!["--s3-bucket", "b"],
+            vec![
+                ("AWS_ACCESS_KEY_ID", "AKID"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+            "AWS_SECRET_ACCESS_KEY is not",
+        ),
+    ] {
+        let err = common::serve_refused(&store, &args, &env);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

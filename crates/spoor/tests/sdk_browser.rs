@@ -60,6 +60,18 @@ async fn spoor_serves_the_committed_recorder_bundle() {
     assert!(text.contains("export{"), "not an ES module");
 }
 
+#[tokio::test]
+async fn spoor_serves_the_committed_vitals_bundle() {
+    let spoor = Spoor::start().await;
+    let vitals = committed("spoor-vitals.js");
+    assert_serves(&spoor, "/sdk/spoor-vitals.js", &vitals).await;
+    // Google's web-vitals library, as a module the core imports.
+    let text = String::from_utf8(vitals).unwrap();
+    assert!(text.starts_with("/*! spoor-vitals.js"), "{}", &text[..80]);
+    assert!(text.contains("web-vitals"), "the library is credited");
+    assert!(text.contains("export{"), "not an ES module");
+}
+
 /// `path` answers with `committed`, cacheable for an hour, from any origin, and
 /// revalidates by its ETag.
 async fn assert_serves(spoor: &Spoor, path: &str, committed: &[u8]) {
@@ -771,4 +783,81 @@ async fn recording_chunks_survive_an_outage_and_a_reload_and_are_stored_once() {
     let recording = recording_with(&spoor, session, chunks.len()).await;
     assert_eq!(replay(&spoor, &recording).await.len(), events_in(chunks));
     driver.finish().await;
+}
+
+/// The `$web_vital` events stored for a page, as (name, value), in the order sent.
+fn vitals_of<'a>(events: &'a [Value], path: &str) -> Vec<(&'a str, f64)> {
+    let mut found: Vec<&Value> = events_named(events, "$web_vital")
+        .into_iter()
+        .filter(|e| e["context"]["page"]["path"] == path)
+        .collect();
+    found.sort_by_key(|e| e["timestamp"].as_str().unwrap_or("").to_string());
+    found
+        .iter()
+        .map(|e| {
+            (
+                e["properties"]["name"].as_str().unwrap(),
+                e["properties"]["value"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn vitals_follow_web_vitals_through_the_back_forward_cache_and_background_tabs() {
+    let spoor = Spoor::start().await;
+    let mut driver = Driver::start("vitals", &spoor);
+    // Each step goes on once what the page sent as it was left is stored.
+    driver.expect("left").await;
+    events_when(&spoor, |e| vitals_of(e, "/restored").len() >= 6).await;
+    driver.say("back").await;
+    driver.expect("left-again").await;
+    events_when(&spoor, |e| vitals_of(e, "/restored").len() >= 10).await;
+    driver.say("background").await;
+    let done = json_after(&driver.expect("done ").await, "done ");
+    assert_eq!(done["pageErrors"], serde_json::json!([]), "{done}");
+    let events = events_when(&spoor, |e| vitals_of(e, "/background").len() >= 3).await;
+    driver.finish().await;
+
+    // The first load: each vital once; after the restore from the back/forward
+    // cache, a new set: TTFB 0, FCP and LCP the time to the frames after the
+    // restore, CLS afresh (no interaction since, so no INP).
+    let restored = vitals_of(&events, "/restored");
+    let names = |v: &[(&str, f64)]| {
+        let mut n: Vec<String> = v.iter().map(|(n, _)| n.to_string()).collect();
+        n.sort();
+        n
+    };
+    assert_eq!(
+        names(&restored[..6]),
+        ["CLS", "FCP", "INP", "LCP", "LOAD", "TTFB"],
+        "{restored:?}"
+    );
+    let after = &restored[6..];
+    assert_eq!(names(after), ["CLS", "FCP", "LCP", "TTFB"], "{restored:?}");
+    let value = |name: &str| after.iter().find(|(n, _)| *n == name).unwrap().1;
+    assert_eq!(value("TTFB"), 0.0, "{restored:?}");
+    // Each is measured to the frames after the restore, FCP's first.
+    assert!(value("LCP") >= value("FCP"), "{restored:?}");
+    let first_fcp = restored[..6].iter().find(|(n, _)| *n == "FCP").unwrap().1;
+    assert!(value("FCP") >= 0.0 && first_fcp > 0.0, "{restored:?}");
+    assert!(
+        restored.iter().all(|(_, v)| *v >= 0.0),
+        "no negative value: {restored:?}"
+    );
+    // Two page views of the restored page: the load and the restore.
+    let views = events_named(&events, "page")
+        .into_iter()
+        .filter(|e| e["context"]["page"]["path"] == "/restored")
+        .count();
+    assert_eq!(views, 2);
+
+    // A page hidden from its start paints nothing anyone saw: no FCP or LCP, and
+    // (the library measures layout shifts from the first paint) no CLS.
+    let background = vitals_of(&events, "/background");
+    assert_eq!(
+        names(&background),
+        ["INP", "LOAD", "TTFB"],
+        "{background:?}"
+    );
 }

@@ -43,6 +43,10 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
   let inFlight: AbortController | null = null;
 
   const errors = errorNotice();
+  // The form's own complaint, apart from the fetches' errors: a refresh in the
+  // background clears those when it succeeds, and must not take this one away
+  // before it is read.
+  const invalid = errorNotice();
   const updated = h('p', { class: 'updated muted' });
   const picker = rangePicker(range, {
     anyTime: false,
@@ -67,7 +71,7 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
     e.preventDefault();
     const read = picker.read();
     if ('error' in read) {
-      errors.show(read.error);
+      invalid.show(read.error);
       return;
     }
     range = read.range!;
@@ -115,6 +119,7 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
   /** A new range or bots setting: recorded in the address, and fetched at once. */
   function apply() {
     errors.clear();
+    invalid.clear();
     ctx.replaceQuery(
       routeHash({ page: 'overview', project: String(project!.id), query: { ...rangeToQuery(range), bots: bots ? 'true' : '' } }),
     );
@@ -130,6 +135,7 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
       { class: 'page overview' },
       h('div', { class: 'page-head' }, h('h1', null, 'Overview ', h('span', { class: 'subtitle' }, project.name)), updated),
       controls,
+      invalid.el,
       errors.el,
       totalsList,
       h('section', { class: 'panel', 'aria-labelledby': 'chart-heading' }, h('h2', { id: 'chart-heading' }, 'Over time'), chart.el),

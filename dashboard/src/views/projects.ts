@@ -1,13 +1,15 @@
 // The projects of the user's organisations: open one, rename it, or create one
-// (owners and admins only).
+// (owners and admins only); and a new organisation, which anyone signed in may
+// create and then owns.
 
 import { api, type Project } from '../api';
 import { h, fill } from '../dom';
 import { formatDateTime } from '../format';
+import { readOrgName } from '../people';
 import { canChange, orgsForNewProjects, roleLabel } from '../roles';
-import { projectHash } from '../routes';
+import { projectHash, routeHash } from '../routes';
 import { errorNotice, statusNotice } from '../ui/alert';
-import { field, input, onSubmit } from '../ui/form';
+import { field, fieldError, input, onSubmit } from '../ui/form';
 import type { AppContext, View } from '../context';
 
 export function projectsPage(ctx: AppContext): View {
@@ -24,7 +26,9 @@ export function projectsPage(ctx: AppContext): View {
           { class: 'empty' },
           orgsForNewProjects(ctx.me).length
             ? 'No projects yet. Create one below, then a key to send events with.'
-            : 'No projects yet. Ask an owner or admin of your organisation to create one.',
+            : ctx.me.orgs.length
+              ? 'No projects yet. Ask an owner or admin of your organisation to create one.'
+              : 'You are in no organisation yet: create one below, or open an invitation link you were sent.',
         ),
       );
       return;
@@ -114,9 +118,33 @@ export function projectsPage(ctx: AppContext): View {
     create = form;
   }
 
+  // Anyone signed in may start an organisation of their own, and owns it.
+  const orgName = input({ name: 'org-name', required: true, maxlength: 100, autocomplete: 'organization', placeholder: 'Acme Ltd' });
+  const orgErrors = errorNotice();
+  const newOrg = h(
+    'form',
+    { class: 'card narrow new-org', novalidate: true, 'aria-label': 'New organisation' },
+    h('h2', null, 'New organisation'),
+    orgErrors.el,
+    field('Organisation name', orgName, 'A company or team of its own, with its own people and projects. You become its owner.'),
+    h('button', { type: 'submit', class: 'secondary' }, 'Create organisation'),
+  );
+  onSubmit(newOrg, orgErrors, async () => {
+    fieldError(orgName, null);
+    const name = readOrgName(orgName.value);
+    if (typeof name !== 'string') {
+      fieldError(orgName, name.error);
+      return;
+    }
+    const made = await api.createOrg(name);
+    await ctx.refreshMe();
+    // Its people and settings come next: inviting someone, or a project.
+    ctx.navigate(routeHash({ page: 'org', org: String(made.id) }));
+  });
+
   render();
   return {
     title: 'Projects',
-    node: h('div', { class: 'page' }, h('h1', null, 'Projects'), news.el, list, create),
+    node: h('div', { class: 'page' }, h('h1', null, 'Projects'), news.el, list, create, newOrg),
   };
 }

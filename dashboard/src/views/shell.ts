@@ -1,13 +1,14 @@
 // The frame around every signed-in page: a skip link, the header with the
-// project switcher and the project's pages, the account and sign-out, a slim
-// notice while the derived views lag the event log, and the <main> region the
-// current page fills.
+// project switcher and the project's pages, the organisation's people and
+// settings, the account and sign-out, a slim notice while the derived views lag
+// the event log, and the <main> region the current page fills.
 
 import type { PipelineBacklog } from '../api';
 import { h, fill } from '../dom';
+import { currentOrg } from '../people';
 import { lagNotice } from '../pipeline';
 import { canChange } from '../roles';
-import { projectHash, type ProjectPage, type Route } from '../routes';
+import { projectHash, routeHash, type ProjectPage, type Route } from '../routes';
 import type { AppContext, View } from '../context';
 
 const PAGES: Array<{ page: ProjectPage; label: string }> = [
@@ -43,6 +44,9 @@ export class Shell {
   readonly el: HTMLElement;
   private readonly main: HTMLElement;
   private readonly nav: HTMLElement;
+  private readonly links: HTMLElement;
+  /** The organisation last opened, for the "Organisation" link on pages of none. */
+  private lastOrg: string | null = null;
   private readonly lag: HTMLElement;
   private readonly lagMessage: HTMLElement;
   private readonly lagHint: HTMLElement;
@@ -59,6 +63,7 @@ export class Shell {
     });
     this.nav = h('nav', { class: 'nav', 'aria-label': 'Pages' });
     const signOutButton = h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out');
+    this.links = h('span', { class: 'account-links' });
     this.main = h('main', { id: 'main', tabindex: -1 });
     this.lagMessage = h('span', { class: 'lag-message' });
     this.lagHint = h('span', { class: 'lag-hint' });
@@ -72,7 +77,7 @@ export class Shell {
         { class: 'top' },
         h('a', { class: 'brand', href: '#/projects' }, 'Spoor'),
         this.nav,
-        h('div', { class: 'account' }, h('span', { class: 'who' }, ctx.me.user.email), signOutButton),
+        h('div', { class: 'account' }, this.links, h('span', { class: 'who' }, ctx.me.user.email), signOutButton),
       ),
       this.lag,
       this.main,
@@ -133,5 +138,21 @@ export class Shell {
       if (!canChange(project.role)) items.push(h('span', { class: 'badge' }, 'Read only'));
     }
     fill(this.nav, items);
+
+    // The organisation of what is shown: its people and settings are one click away.
+    if (route.page === 'org') this.lastOrg = route.org;
+    else if (project) this.lastOrg = String(project.org_id);
+    const org = currentOrg(this.ctx.me.orgs, { org: route.page === 'org' ? route.org : null, projectOrg: project?.org_id, last: this.lastOrg });
+    fill(
+      this.links,
+      org
+        ? h(
+            'a',
+            { href: routeHash({ page: 'org', org: String(org.id) }), 'aria-current': route.page === 'org' ? 'page' : false, title: `${org.name}: people and settings` },
+            'Organisation',
+          )
+        : null,
+      h('a', { href: '#/account', 'aria-current': route.page === 'account' ? 'page' : false }, 'Account'),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, ApiError, arrivedAt, contactsCsvHref, describeFailure, retryAfter, setCsrfToken, usageCsvHref } from '../../src/api';
+import { api, ApiError, arrivedAt, contactsCsvHref, describeFailure, retryAfter, setCsrfToken, usageCsvHref, whenSignedOut } from '../../src/api';
 
 test("the server's own words are shown", () => {
   assert.equal(describeFailure(401, { error: 'wrong email or password' }, null), 'wrong email or password');
@@ -244,4 +244,112 @@ test('the pipeline call follows the API contract', async () => {
     asked.map((a) => `${a.init.method} ${a.url} ${a.init.credentials}`),
     ['GET /api/pipeline same-origin'],
   );
+});
+
+test("the people calls follow the API contract, with the CSRF header on changes", async () => {
+  const asked: Array<{ url: string; init: RequestInit }> = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, init });
+    // 204 where the API answers no body.
+    return (init.method === 'DELETE' && !url.endsWith('/sessions')) || url === '/api/me/password'
+      ? new Response(null, { status: 204 })
+      : new Response('{"ok":true}', { status: 200 });
+  }) as typeof fetch;
+  setCsrfToken('csrf-1');
+  try {
+    await api.orgs();
+    await api.createOrg('Acme Ltd');
+    await api.members(3);
+    await api.changeRole(3, 12, 'admin');
+    assert.equal(await api.removeMember(3, 12), undefined);
+    await api.passwordReset(3, 12);
+    await api.signOutMember(3, 12);
+    await api.invites(3);
+    await api.createInvite(3, { role: 'viewer' });
+    await api.createInvite(3, { role: 'admin', email: 'ada@example.com' });
+    await api.revokeInvite(3, 5);
+    await api.adminTokens(3);
+    await api.createAdminToken(3, 'Nightly export');
+    await api.revokeAdminToken(3, 9);
+    await api.invite('inv_abc');
+    await api.acceptInvite('inv_abc');
+    await api.acceptInviteAsNew({ token: 'inv_abc', email: 'ada@example.com', password: 'correct horse' });
+    await api.resetInfo('pr_abc');
+    await api.resetPassword('pr_abc', 'correct horse');
+    assert.equal(await api.changePassword('old one', 'new one'), undefined);
+    await api.mySessions();
+    await api.signOutOthers();
+    await api.signOutSession('0123456789abcdef');
+  } finally {
+    globalThis.fetch = realFetch;
+    setCsrfToken('');
+  }
+  assert.deepEqual(
+    asked.map((a) => `${a.init.method} ${a.url}`),
+    [
+      'GET /api/orgs',
+      'POST /api/orgs',
+      'GET /api/orgs/3/members',
+      'PATCH /api/orgs/3/members/12',
+      'DELETE /api/orgs/3/members/12',
+      'POST /api/orgs/3/members/12/password-reset',
+      'DELETE /api/orgs/3/members/12/sessions',
+      'GET /api/orgs/3/invites',
+      'POST /api/orgs/3/invites',
+      'POST /api/orgs/3/invites',
+      'DELETE /api/orgs/3/invites/5',
+      'GET /api/orgs/3/tokens',
+      'POST /api/orgs/3/tokens',
+      'DELETE /api/orgs/3/tokens/9',
+      'GET /api/invites/inv_abc',
+      'POST /api/invites/accept',
+      'POST /api/invites/accept',
+      'GET /api/auth/reset/pr_abc',
+      'POST /api/auth/reset',
+      'POST /api/me/password',
+      'GET /api/me/sessions',
+      'DELETE /api/me/sessions',
+      'DELETE /api/me/sessions/0123456789abcdef',
+    ],
+  );
+  const bodies = asked.map((a) => a.init.body ?? null);
+  assert.equal(bodies[1], '{"name":"Acme Ltd"}');
+  assert.equal(bodies[3], '{"role":"admin"}');
+  assert.equal(bodies[8], '{"role":"viewer"}', 'no email: anyone with the link');
+  assert.equal(bodies[9], '{"role":"admin","email":"ada@example.com"}');
+  assert.equal(bodies[12], '{"name":"Nightly export"}');
+  assert.equal(bodies[15], '{"token":"inv_abc"}');
+  assert.equal(bodies[16], '{"token":"inv_abc","email":"ada@example.com","password":"correct horse"}');
+  assert.equal(bodies[18], '{"token":"pr_abc","password":"correct horse"}');
+  assert.equal(bodies[19], '{"current_password":"old one","new_password":"new one"}');
+  for (const { init } of asked) {
+    const headers = init.headers as Record<string, string>;
+    assert.equal(init.credentials, 'same-origin');
+    assert.equal(headers['X-CSRF-Token'], init.method === 'GET' ? undefined : 'csrf-1', `${init.method}`);
+  }
+});
+
+test("a link's own pages never take a refusal for the end of a session", async () => {
+  let ended = 0;
+  whenSignedOut(() => (ended += 1));
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async () => new Response('{"error":"sign in first"}', { status: 401 })) as unknown as typeof fetch;
+  try {
+    for (const call of [
+      () => api.invite('inv_x'),
+      () => api.acceptInviteAsNew({ token: 'inv_x', email: 'a@x', password: 'p' }),
+      () => api.resetInfo('pr_x'),
+      () => api.resetPassword('pr_x', 'p'),
+    ]) {
+      await assert.rejects(call(), (e: unknown) => e instanceof ApiError && e.message === 'sign in first');
+    }
+    assert.equal(ended, 0);
+    // Anywhere else, a 401 means the session is gone.
+    await assert.rejects(api.mySessions());
+    assert.equal(ended, 1);
+  } finally {
+    globalThis.fetch = realFetch;
+    whenSignedOut(() => undefined);
+  }
 });

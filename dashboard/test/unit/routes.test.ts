@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRoute, projectHash, routeHash, type Route } from '../../src/routes';
+import { isPublicRoute, parseRoute, projectHash, routeHash, type Route } from '../../src/routes';
 
 test('every page survives its own address', () => {
   const routes: Route[] = [
     { page: 'projects' },
+    { page: 'org', org: '4' },
+    { page: 'org', org: 'a/b c' },
+    { page: 'account' },
+    { page: 'invite', token: 'inv_AbC123xyz' },
+    { page: 'reset', token: 'pr_AbC123xyz' },
     { page: 'keys', project: '7' },
     { page: 'overview', project: '7', query: { range: '7d', bots: 'true' } },
     { page: 'overview', project: '7', query: {} },
@@ -54,6 +59,10 @@ test('anything else is missing', () => {
   assert.equal(parseRoute('#/projects/3/funnel/New%20Lead').page, 'missing');
   assert.equal(parseRoute('#/projects/3/recordings/7/replay').page, 'missing');
   assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
+  assert.equal(parseRoute('#/orgs').page, 'missing');
+  assert.equal(parseRoute('#/orgs/4/members').page, 'missing');
+  assert.equal(parseRoute('#/account/sessions').page, 'missing');
+  assert.equal(parseRoute('#/invite/inv_1').page, 'missing', 'the token goes in the query');
 });
 
 test('project links by page', () => {
@@ -111,4 +120,28 @@ test('report addresses keep patterns readable enough and whole', () => {
   const hash = routeHash({ page: 'heatmaps', project: '3', query: { range: '7d', page: '/property/*' } });
   assert.equal(hash, '#/projects/3/heatmaps?range=7d&page=%2Fproperty%2F*');
   assert.deepEqual(parseRoute(hash), { page: 'heatmaps', project: '3', query: { range: '7d', page: '/property/*' } });
+});
+
+test('the links handed to people: an invitation and a password reset', () => {
+  // Exactly the address the API's documentation gives: ORIGIN + "/#/invite?token=" + token.
+  assert.deepEqual(parseRoute('#/invite?token=inv_Q2x9'), { page: 'invite', token: 'inv_Q2x9' });
+  assert.deepEqual(parseRoute('#/reset?token=pr_Q2x9'), { page: 'reset', token: 'pr_Q2x9' });
+  assert.equal(routeHash({ page: 'invite', token: 'inv_Q2x9' }), '#/invite?token=inv_Q2x9');
+  assert.equal(routeHash({ page: 'reset', token: 'pr_Q2x9' }), '#/reset?token=pr_Q2x9');
+  // A link cut short still opens its page, which then says what is missing.
+  assert.deepEqual(parseRoute('#/invite'), { page: 'invite', token: '' });
+  assert.deepEqual(parseRoute('#/reset?other=1'), { page: 'reset', token: '' });
+  // They are the only pages shown to someone signed out.
+  assert.equal(isPublicRoute(parseRoute('#/invite?token=x')), true);
+  assert.equal(isPublicRoute(parseRoute('#/reset?token=x')), true);
+  for (const hash of ['', '#/projects', '#/account', '#/orgs/1', '#/projects/1/keys', '#/nowhere']) {
+    assert.equal(isPublicRoute(parseRoute(hash)), false, hash);
+  }
+});
+
+test('organisation and account addresses', () => {
+  assert.equal(routeHash({ page: 'org', org: '12' }), '#/orgs/12');
+  assert.deepEqual(parseRoute('#/orgs/12'), { page: 'org', org: '12' });
+  assert.equal(routeHash({ page: 'account' }), '#/account');
+  assert.deepEqual(parseRoute('#/account'), { page: 'account' });
 });

@@ -159,8 +159,8 @@ pub fn crm_event(row: &Map<String, Value>) -> Result<Vec<Imported>, Skip> {
     if let Some(t) = time(row, &["timestamp"]) {
         body.insert("timestamp".into(), json!(t));
     }
-    let (m, _, _) = crm::track(&Value::Object(body), 0).map_err(invalid)?;
-    Ok(vec![Imported::plain(m)])
+    let t = crm::track(&Value::Object(body), 0).map_err(invalid)?;
+    Ok(vec![Imported::plain(t.message)])
 }
 
 /// Who a seed-003 contact is, as messages name them.

@@ -12,10 +12,39 @@ pub fn normal_email(s: &str) -> Option<String> {
     (s.len() <= 320 && s.contains('@') && !s.contains(char::is_whitespace)).then_some(s)
 }
 
-/// How long an identical body without `event_id` or `timestamp` counts as a
-/// retry of the first: the same aligned minute of arrival. A client's retries
-/// come within seconds; a customer who logs in twice does so minutes apart.
+/// How long after the first an identical body without `event_id` or
+/// `timestamp` counts as its retry. A client's retries come within seconds; a
+/// customer who logs in twice does so minutes apart.
 pub const RETRY_WINDOW_MS: i64 = 60_000;
+
+/// Seed 003's body translated: the message, who it names, and what makes it
+/// a retry.
+#[derive(Debug)]
+pub struct CrmTrack {
+    pub message: Value,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    /// For a body without `event_id` or `timestamp`: the id the same body got
+    /// in the window before this one's. The message's id is its aligned
+    /// window of arrival's, so a retry in the same window is the same message;
+    /// one that falls across the boundary is a retry when this id was stored
+    /// less than [`RETRY_WINDOW_MS`] before it arrived (the caller looks; see
+    /// [`CrmTrack::retry_of`]).
+    pub earlier_id: Option<String>,
+}
+
+impl CrmTrack {
+    /// Makes the message the retry of the one stored at `stored_at` with
+    /// [`CrmTrack::earlier_id`], when that was within the window before
+    /// `received_at`.
+    pub fn retry_of(&mut self, stored_at: i64, received_at: i64) {
+        if let Some(id) = self.earlier_id.take()
+            && received_at.saturating_sub(stored_at) < RETRY_WINDOW_MS
+        {
+            self.message["messageId"] = Value::String(id);
+        }
+    }
+}
 
 /// Seed 003's body as a Spoor `track`: the customer's id as the user id,
 /// their email, name and phone as traits, `event_data` as properties and the
@@ -23,13 +52,11 @@ pub const RETRY_WINDOW_MS: i64 = 60_000;
 ///
 /// The message id is the body's `event_id`. Without one it is derived from
 /// the body with its `timestamp`, so a resent body is stored once; a body
-/// with neither is a retry only within the minute it arrived in (see
-/// [`RETRY_WINDOW_MS`]), so a customer's second identical `customer.login`
-/// later on is an event of its own. `received_at` is the arrival time in ms.
-pub fn track(
-    body: &Value,
-    received_at: i64,
-) -> Result<(Value, Option<String>, Option<String>), String> {
+/// with neither is a retry only within [`RETRY_WINDOW_MS`] of the first (see
+/// [`CrmTrack::earlier_id`]), so a customer's second identical
+/// `customer.login` later on is an event of its own. `received_at` is the
+/// arrival time in ms.
+pub fn track(body: &Value, received_at: i64) -> Result<CrmTrack, String> {
     let event_type = match body.get("event_type") {
         Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
         _ => return Err("send event_type, such as \"booking.completed\"".into()),
@@ -66,26 +93,32 @@ pub fn track(
     let session_id = session
         .and_then(|s| s.get("session_id"))
         .and_then(Value::as_str);
-    let id = match body.get("event_id").and_then(Value::as_str) {
-        Some(id) => id.to_string(),
-        None => {
-            // The sent time when there is one, else the arrival's window.
-            let when = match body.get("timestamp") {
-                Some(t) if !t.is_null() => format!("sent {t}"),
-                _ => format!("arrived {}", received_at.div_euclid(RETRY_WINDOW_MS)),
-            };
-            message_id(
-                "crm",
-                &[
-                    &event_type,
-                    &Value::Object(customer.clone()).to_string(),
-                    &properties.to_string(),
-                    &body
-                        .get("session")
-                        .map(Value::to_string)
-                        .unwrap_or_default(),
-                    &when,
-                ],
+    let content_id = |when: &str| {
+        message_id(
+            "crm",
+            &[
+                &event_type,
+                &Value::Object(customer.clone()).to_string(),
+                &properties.to_string(),
+                &body
+                    .get("session")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+                when,
+            ],
+        )
+    };
+    let (id, earlier_id) = match (
+        body.get("event_id").and_then(Value::as_str),
+        body.get("timestamp"),
+    ) {
+        (Some(id), _) => (id.to_string(), None),
+        (None, Some(t)) if !t.is_null() => (content_id(&format!("sent {t}")), None),
+        (None, _) => {
+            let window = received_at.div_euclid(RETRY_WINDOW_MS);
+            (
+                content_id(&format!("arrived {window}")),
+                Some(content_id(&format!("arrived {}", window.saturating_sub(1)))),
             )
         }
     };
@@ -116,7 +149,12 @@ pub fn track(
     if let Some(ts) = body.get("timestamp").filter(|t| t.is_string()) {
         msg["timestamp"] = ts.clone();
     }
-    Ok((msg, user_id, email))
+    Ok(CrmTrack {
+        message: msg,
+        user_id,
+        email,
+        earlier_id,
+    })
 }
 
 #[cfg(test)]
@@ -134,7 +172,12 @@ mod tests {
 
     #[test]
     fn the_seed_body_becomes_an_identified_track() {
-        let (m, user, email) = track(&seed_body(), AT).unwrap();
+        let CrmTrack {
+            message: m,
+            user_id: user,
+            email,
+            ..
+        } = track(&seed_body(), AT).unwrap();
         assert_eq!(m["event"], "booking.completed");
         assert_eq!(m["userId"], "user123");
         assert_eq!(m["context"]["traits"]["phone"], "+1234567890");
@@ -144,22 +187,37 @@ mod tests {
         assert_eq!(email.as_deref(), Some("john@example.com"));
         let mut other = seed_body();
         other["event_data"]["total_amount"] = json!(451);
-        assert_ne!(track(&other, AT).unwrap().0["messageId"], m["messageId"]);
+        assert_ne!(
+            track(&other, AT).unwrap().message["messageId"],
+            m["messageId"]
+        );
     }
 
     /// A minute's start, in ms.
     const AT: i64 = 1_790_000_040_000;
 
     #[test]
-    fn an_identical_body_is_a_retry_within_its_minute_and_an_event_after() {
-        let id = |body: &Value, at: i64| track(body, at).unwrap().0["messageId"].clone();
+    fn an_identical_body_is_a_retry_within_the_window_and_an_event_after() {
+        let id = |body: &Value, at: i64| track(body, at).unwrap().message["messageId"].clone();
         let body = seed_body();
         assert_eq!(AT % RETRY_WINDOW_MS, 0);
         let first = id(&body, AT);
-        // Both ends of the window: the same message, then a new one.
+        // In the same aligned window the id is the same with no look-up.
         assert_eq!(id(&body, AT + RETRY_WINDOW_MS - 1), first);
-        assert_ne!(id(&body, AT + RETRY_WINDOW_MS), first);
         assert_ne!(id(&body, AT - 1), first);
+        // Across the boundary, the earlier window's id is offered, and taken
+        // when the first was stored less than the window before: both ends.
+        let retried = |stored_at: i64, at: i64| {
+            let mut t = track(&body, at).unwrap();
+            assert_eq!(t.earlier_id.as_deref(), first.as_str());
+            t.retry_of(stored_at, at);
+            t.message["messageId"].clone()
+        };
+        let late = AT + RETRY_WINDOW_MS + 10_000;
+        assert_ne!(id(&body, late), first);
+        assert_eq!(retried(late - RETRY_WINDOW_MS + 1, late), first);
+        assert_ne!(retried(late - RETRY_WINDOW_MS, late), first);
+        assert_eq!(retried(late - RETRY_WINDOW_MS, late), id(&body, late));
         // A sent time identifies the event whenever it is resent; another
         // sent time is another event.
         let mut sent = seed_body();
@@ -167,6 +225,7 @@ mod tests {
         let at_sent = id(&sent, AT);
         assert_ne!(at_sent, first);
         assert_eq!(id(&sent, AT + 10 * RETRY_WINDOW_MS), at_sent);
+        assert_eq!(track(&sent, AT).unwrap().earlier_id, None);
         sent["timestamp"] = json!("2026-01-05T10:00:01Z");
         assert_ne!(id(&sent, AT), at_sent);
         // An event id is the id, whatever else.

@@ -1,7 +1,8 @@
 //! The file store: where recordings, screenshots and exported reports keep
 //! their bytes. A local directory by default (`local`), or an S3-compatible
-//! bucket (`s3`) when one is configured; the rest of the server sees only
-//! [`FileStore`]. Rows in the store name files by key (`p{project}/...`).
+//! bucket (`s3`, signing with the keys `credentials` gives) when one is
+//! configured; the rest of the server sees only [`FileStore`]. Rows in the
+//! store name files by key (`p{project}/...`).
 //!
 //! `put` returns only once the bytes are durable (fsynced, or acknowledged by
 //! the bucket), so an upload is answered 2xx only after its file and its row
@@ -12,6 +13,7 @@
 //! (a rename in the directory store, a streamed PUT to a bucket), and a file
 //! is read back as a stream of pieces ([`FileStore::stream`]).
 
+mod credentials;
 mod local;
 mod s3;
 mod staged;
@@ -22,6 +24,7 @@ use std::pin::Pin;
 use bytes::Bytes;
 use futures_util::Stream;
 
+pub use credentials::{AwsEnv, S3Credentials};
 pub use local::LocalFiles;
 pub use s3::{S3Config, S3Files};
 pub use staged::Staged;

@@ -20,6 +20,7 @@ use futures_util::StreamExt;
 use reqwest::{Method, StatusCode, Url};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 
+use super::credentials::{Provider, S3Credentials};
 use super::{FileError, FileReader, Staged, staged};
 
 /// How long to wait for a connection, for an answer to start, and between two
@@ -60,8 +61,8 @@ pub struct S3Config {
     /// The signing region; empty means `us-east-1`, which MinIO and most
     /// S3-compatible services expect unless configured otherwise.
     pub region: String,
-    pub access_key: String,
-    pub secret_key: String,
+    /// The keys given, or AWS's chain to find them (`credentials`).
+    pub credentials: S3Credentials,
     /// Bucket in the path (`endpoint/bucket/key`), as MinIO and other
     /// self-hosted services need, rather than in the host name
     /// (`bucket.endpoint/key`), as AWS prefers.
@@ -82,8 +83,7 @@ impl fmt::Debug for S3Config {
             .field("endpoint", &self.endpoint)
             .field("bucket", &self.bucket)
             .field("region", &self.region)
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"<redacted>")
+            .field("credentials", &self.credentials)
             .field("path_style", &self.path_style)
             .field("prefix", &self.prefix)
             .field("staging_dir", &self.staging_dir)
@@ -99,7 +99,7 @@ pub struct S3Files {
 struct Inner {
     client: reqwest::Client,
     bucket: Bucket,
-    credentials: Credentials,
+    credentials: Provider,
     /// "" or a valid key ending in '/'.
     prefix: String,
     /// The endpoint as configured, for messages.
@@ -223,7 +223,7 @@ impl S3Files {
             inner: Arc::new(Inner {
                 client: http_client()?,
                 bucket,
-                credentials: Credentials::new(&config.access_key, &config.secret_key),
+                credentials: Provider::new(&config.credentials, tls_config()?)?,
                 prefix,
                 endpoint: endpoint.to_string(),
                 staging_dir: config.staging_dir.clone(),
@@ -237,6 +237,7 @@ impl S3Files {
         if !inner.prefix.is_empty() {
             text.push_str(&format!(", keys under {}", inner.prefix));
         }
+        text.push_str(&format!(", credentials {}", inner.credentials.describe()));
         text
     }
 
@@ -329,7 +330,10 @@ impl S3Files {
     /// returns the bucket's answer, whatever its status (never `Failed`).
     async fn request(&self, op: Op, key: &str, payload: &Payload) -> Result<Attempt, FileError> {
         let object = format!("{}{key}", self.inner.prefix);
-        let mut attempt = self.attempt(op, &object, payload).await;
+        // Asked before each attempt: keys that expire are replaced in time,
+        // and a retry is signed with the current ones.
+        let credentials = self.inner.credentials.current().await?;
+        let mut attempt = self.attempt(op, &object, payload, &credentials).await;
         let retry = match &attempt {
             Attempt::Answered(status, _) => status.is_server_error().then(|| status.to_string()),
             Attempt::Streaming(_) => None,
@@ -338,7 +342,8 @@ impl S3Files {
         if let Some(why) = retry {
             tracing::warn!(key, "S3 {op} failed ({why}); trying once more");
             tokio::time::sleep(RETRY_PAUSE).await;
-            attempt = self.attempt(op, &object, payload).await;
+            let credentials = self.inner.credentials.current().await?;
+            attempt = self.attempt(op, &object, payload, &credentials).await;
         }
         match attempt {
             Attempt::Failed { reason, .. } => Err(FileError::Io(format!(
@@ -349,9 +354,17 @@ impl S3Files {
         }
     }
 
-    async fn attempt(&self, op: Op, object: &str, payload: &Payload) -> Attempt {
+    async fn attempt(
+        &self,
+        op: Op,
+        object: &str,
+        payload: &Payload,
+        credentials: &Credentials,
+    ) -> Attempt {
         let inner = &self.inner;
-        let credentials = Some(&inner.credentials);
+        // A session token, when the keys have one, is signed into the URL
+        // (X-Amz-Security-Token) by rusty-s3.
+        let credentials = Some(credentials);
         let url = match op {
             Op::Put => inner
                 .bucket
@@ -508,6 +521,23 @@ fn failed(e: reqwest::Error) -> Attempt {
 /// the system's CA store or, where it has none, Mozilla's roots built in (as
 /// for webhooks), so a slim container image still reaches a public bucket.
 fn http_client() -> Result<reqwest::Client, FileError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config()?)
+        // S3 answers a wrong region or endpoint with a redirect whose target
+        // the signature does not cover; its error says what to change.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(TIMEOUT)
+        .read_timeout(TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE)
+        .user_agent(concat!("Spoor/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| setup(format!("HTTP client: {e}")))
+}
+
+/// rustls with the ring provider and the system's CA store (Mozilla's roots
+/// where it has none): the bucket's client's, and the credential
+/// endpoints', for an https container endpoint.
+pub(super) fn tls_config() -> Result<rustls::ClientConfig, FileError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> =
         match rustls_platform_verifier::Verifier::new(provider.clone()) {
@@ -524,23 +554,12 @@ fn http_client() -> Result<reqwest::Client, FileError> {
                 .map_err(|e| setup(format!("TLS certificate verification: {e}")))?
             }
         };
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| setup(format!("TLS: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        // S3 answers a wrong region or endpoint with a redirect whose target
-        // the signature does not cover; its error says what to change.
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(TIMEOUT)
-        .read_timeout(TIMEOUT)
-        .pool_idle_timeout(POOL_IDLE)
-        .user_agent(concat!("Spoor/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| setup(format!("HTTP client: {e}")))
+        .with_no_client_auth())
 }
 
 #[cfg(test)]
@@ -552,8 +571,10 @@ mod tests {
             endpoint: "http://127.0.0.1:9000".into(),
             bucket: "spoor".into(),
             region: String::new(),
-            access_key: "AKID".into(),
-            secret_key: "very-secret".into(),
+            credentials: S3Credentials::Keys {
+                access_key: "AKID".into(),
+                secret_key: "very-secret".into(),
+            },
             path_style: true,
             prefix: String::new(),
             staging_dir: std::env::temp_dir().join("spoor-s3-unit-staging"),
@@ -565,7 +586,58 @@ mod tests {
         let config = config();
         assert!(!format!("{config:?}").contains("very-secret"));
         let files = S3Files::new(&config).unwrap();
-        assert_eq!(files.describe(), "S3 bucket spoor at http://127.0.0.1:9000");
+        assert_eq!(
+            files.describe(),
+            "S3 bucket spoor at http://127.0.0.1:9000, credentials given in the configuration"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_token_is_signed_into_every_request() {
+        use super::super::credentials::AwsEnv;
+        let env = AwsEnv::new(
+            [
+                ("AWS_ACCESS_KEY_ID", "AKIDTEMP"),
+                ("AWS_SECRET_ACCESS_KEY", "temp-secret"),
+                ("AWS_SESSION_TOKEN", "session/token+1="),
+            ],
+            None,
+        );
+        let files = S3Files::new(&S3Config {
+            credentials: S3Credentials::Chain(env),
+            ..config()
+        })
+        .unwrap();
+        assert!(
+            files
+                .describe()
+                .ends_with("credentials from the environment (AWS_ACCESS_KEY_ID)")
+        );
+        let credentials = files.inner.credentials.current().await.unwrap();
+        let url = files
+            .inner
+            .bucket
+            .put_object(Some(&credentials), "p1/x")
+            .sign(SIGNATURE_TTL);
+        let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("X-Amz-Security-Token"), Some("session/token+1="));
+        assert!(get("X-Amz-Credential").unwrap().starts_with("AKIDTEMP/"));
+        assert!(get("X-Amz-Signature").is_some());
+        // Keys without a token sign without one.
+        let plain = S3Files::new(&config()).unwrap();
+        let credentials = plain.inner.credentials.current().await.unwrap();
+        let url = plain
+            .inner
+            .bucket
+            .put_object(Some(&credentials), "p1/x")
+            .sign(SIGNATURE_TTL);
+        assert!(!url.as_str().contains("X-Amz-Security-Token"));
     }
 
     #[test]

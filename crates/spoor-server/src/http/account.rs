@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use spoor_core::login_backoff::{self, Attempts, MAX_EMAIL_BYTES, Policy};
 use spoor_core::{password, secret};
-use spoor_store::{FirstOwner, Store, StoreError, User};
+use spoor_store::{FirstOwner, SessionsToEnd, Store, StoreError, User};
 
 use super::blocking;
 use super::body;
@@ -216,7 +216,7 @@ pub struct Setup {
 
 /// An email as typed, trimmed and lowercase, refused when longer than any
 /// address can be (before it is counted, kept or looked up).
-fn email_of(typed: &str) -> Result<String, ApiError> {
+pub(super) fn email_of(typed: &str) -> Result<String, ApiError> {
     let email = typed.trim();
     if email.len() > MAX_EMAIL_BYTES {
         return Err(ApiError::BadRequest(format!(
@@ -227,8 +227,19 @@ fn email_of(typed: &str) -> Result<String, ApiError> {
     Ok(email.to_lowercase())
 }
 
+/// The email of an account about to be made: [`email_of`], and an address.
+pub(super) fn new_account_email(typed: &str) -> Result<String, ApiError> {
+    let email = email_of(typed)?;
+    if !email.contains('@') {
+        return Err(ApiError::BadRequest(format!(
+            "{email:?} is not an email address"
+        )));
+    }
+    Ok(email)
+}
+
 /// The sign-in or set-up body: small, and within the body deadline.
-async fn account_body<T: serde::de::DeserializeOwned>(
+pub(super) async fn account_body<T: serde::de::DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<T, ApiError> {
@@ -248,6 +259,16 @@ fn user_json(user: &User) -> Value {
 
 /// Starts a session for the user and answers with the cookie set.
 fn signed_in(store: &Store, user: &User, secure: bool) -> Result<Response, ApiError> {
+    signed_in_with(store, user, secure, None)
+}
+
+/// [`signed_in`], with one more field in the answer.
+pub(super) fn signed_in_with(
+    store: &Store,
+    user: &User,
+    secure: bool,
+    extra: Option<(&str, Value)>,
+) -> Result<Response, ApiError> {
     let cookie = secret::generate("");
     let csrf_token = secret::generate("");
     let ttl = i64::try_from(SESSION_TTL.as_millis()).unwrap_or(i64::MAX);
@@ -263,8 +284,11 @@ fn signed_in(store: &Store, user: &User, secure: bool) -> Result<Response, ApiEr
         SESSION_TTL.as_secs(),
         if secure { "; Secure" } else { "" }
     );
-    let mut response =
-        Json(json!({ "user": user_json(user), "csrf_token": csrf_token })).into_response();
+    let mut answer = json!({ "user": user_json(user), "csrf_token": csrf_token });
+    if let Some((name, value)) = extra {
+        answer[name] = value;
+    }
+    let mut response = Json(answer).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&set_cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -366,12 +390,7 @@ pub async fn setup(
     if !blocking(move || Ok(store.setup_open(&hash, spoor_core::time::now_ms())?)).await? {
         return Err(refused());
     }
-    let email = email_of(&s.email)?;
-    if !email.contains('@') {
-        return Err(ApiError::BadRequest(format!(
-            "{email:?} is not an email address"
-        )));
-    }
+    let email = new_account_email(&s.email)?;
     password::check_new(&s.password).map_err(ApiError::BadRequest)?;
     let org = s.org.trim().to_string();
     if org.is_empty() || org.chars().count() > 100 {
@@ -402,16 +421,20 @@ pub async fn setup(
     .await
 }
 
-pub async fn logout(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    if let (Identity::Person { .. }, Some(cookie)) =
-        (&caller.identity, caller::session_cookie(&headers))
-    {
+/// Ends the session the cookie names, and clears the cookie. A cookie whose
+/// session has ended already (signed out elsewhere, reset, expired) is cleared
+/// too, so the browser is not left holding it.
+pub async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(cookie) = caller::session_cookie(&headers) {
         let store = app.store.clone();
-        blocking(move || Ok(store.delete_web_session(&secret::hash(&cookie))?)).await?;
+        blocking(
+            move || match caller::identify(&store, &headers, &axum::http::Method::POST) {
+                Ok(_) => Ok(store.delete_web_session(&secret::hash(&cookie))?),
+                Err(ApiError::Unauthorized(_)) => Ok(()),
+                Err(e) => Err(e),
+            },
+        )
+        .await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
@@ -438,4 +461,161 @@ pub async fn me(caller: Caller) -> Json<Value> {
             "orgs": orgs,
         })),
     }
+}
+
+/// The id a session is shown by: the start of its hash, enough to tell a
+/// person's sessions apart, never the cookie.
+const SESSION_ID_CHARS: usize = 16;
+
+/// The signed-in person and the hash of their session's cookie; an admin
+/// token is refused what only a person has.
+fn person(caller: &Caller, headers: &HeaderMap) -> Result<(User, String), ApiError> {
+    match (&caller.identity, caller::session_cookie(headers)) {
+        (Identity::Person { user, .. }, Some(cookie)) => Ok((user.clone(), secret::hash(&cookie))),
+        _ => Err(ApiError::Forbidden(
+            "an admin token has no password or sessions: sign in to the dashboard as a person"
+                .into(),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/me/password`: the current password, checked like a sign-in
+/// (and counted against the same throttle), then the new one; every other
+/// session of the person ends.
+pub async fn change_password(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let (user, session) = person(&caller, &headers)?;
+    let change: PasswordChange = account_body(&headers, body).await?;
+    password::check_new(&change.new_password).map_err(ApiError::BadRequest)?;
+    let keys = LoginThrottle::keys(&user.email, client_ip(&app, peer, &headers));
+    app.login_throttle.reserve(&app, &keys).await?;
+    let store = app.store.clone();
+    let email = user.email.clone();
+    let stored = match blocking(move || Ok(store.user_login(&email)?)).await {
+        Ok(Some((_, stored))) => stored,
+        Ok(None) => {
+            app.login_throttle
+                .settle(&app, &keys, Outcome::NotChecked)
+                .await;
+            return Err(ApiError::Unauthorized(
+                "sign in first (POST /api/auth/login)".into(),
+            ));
+        }
+        Err(e) => {
+            app.login_throttle
+                .settle(&app, &keys, Outcome::NotChecked)
+                .await;
+            return Err(e);
+        }
+    };
+    let typed = change.current_password;
+    let fresh = change.new_password;
+    let hashed = app
+        .password_pool
+        .run(move || password::verify(&typed, &stored).then(|| password::hash(&fresh)))
+        .await;
+    let new_hash = match hashed {
+        Ok(Some(new_hash)) => new_hash,
+        Ok(None) => {
+            return Err(ApiError::Forbidden(
+                "the current password is wrong; nothing was changed".into(),
+            ));
+        }
+        Err(e) => {
+            app.login_throttle
+                .settle(&app, &keys, Outcome::NotChecked)
+                .await;
+            return Err(e);
+        }
+    };
+    app.login_throttle
+        .settle(&app, &keys, Outcome::SignedIn)
+        .await;
+    let store = app.store.clone();
+    blocking(move || {
+        store.set_password(user.id, &new_hash, Some(&session))?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// `GET /api/me/sessions`: where the person is signed in, newest first.
+pub async fn sessions(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let (user, current) = person(&caller, &headers)?;
+    blocking(move || {
+        let sessions: Vec<Value> = app
+            .store
+            .web_sessions_of(user.id, spoor_core::time::now_ms())?
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": &s.id_hash[..SESSION_ID_CHARS.min(s.id_hash.len())],
+                    "created_at": s.created_at,
+                    "expires_at": s.expires_at,
+                    "current": s.id_hash == current,
+                })
+            })
+            .collect();
+        Ok(Json(json!({ "sessions": sessions })))
+    })
+    .await
+}
+
+/// `DELETE /api/me/sessions`: signs out every session but this one.
+pub async fn end_other_sessions(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let (user, current) = person(&caller, &headers)?;
+    blocking(move || {
+        let revoked = app
+            .store
+            .end_web_sessions(user.id, SessionsToEnd::AllBut(&current))?;
+        Ok(Json(json!({ "revoked": revoked })))
+    })
+    .await
+}
+
+/// `DELETE /api/me/sessions/{id}`: signs out one of the person's sessions
+/// (this one included).
+pub async fn end_session(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (user, _) = person(&caller, &headers)?;
+    // Exactly an id as listed: lowercase hex of the listed length, so that a
+    // shorter prefix cannot end several sessions at once.
+    if id.len() != SESSION_ID_CHARS || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Err(ApiError::BadRequest(format!(
+            "a session id is {SESSION_ID_CHARS} lowercase hexadecimal characters, as GET /api/me/sessions lists them"
+        )));
+    }
+    blocking(move || {
+        match app
+            .store
+            .end_web_sessions(user.id, SessionsToEnd::Starting(&id))?
+        {
+            0 => Err(ApiError::NotFound(format!("you have no session {id}"))),
+            _ => Ok(StatusCode::NO_CONTENT),
+        }
+    })
+    .await
 }

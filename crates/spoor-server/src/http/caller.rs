@@ -53,7 +53,11 @@ fn changes_state(method: &Method) -> bool {
 }
 
 /// Identifies the caller; blocking (store calls), so run off the async workers.
-fn identify(store: &Store, headers: &HeaderMap, method: &Method) -> Result<Caller, ApiError> {
+pub(super) fn identify(
+    store: &Store,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Caller, ApiError> {
     if headers.contains_key(header::AUTHORIZATION) {
         let token = auth::admin(store, headers)?;
         let org = store

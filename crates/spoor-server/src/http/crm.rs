@@ -599,20 +599,32 @@ pub struct Tracked {
 
 pub async fn track_event(incoming: Incoming) -> Result<Json<Tracked>, ApiError> {
     let payload: Value = body::parse_json(&incoming.bytes)?;
-    let (message, user_id, email) =
-        seed::crm::track(&payload, incoming.received_at).map_err(ApiError::BadRequest)?;
+    let mut t = seed::crm::track(&payload, incoming.received_at).map_err(ApiError::BadRequest)?;
     let key = incoming.authorize(None).await?;
+    let received_at = incoming.received_at;
+    if let Some(earlier) = t.earlier_id.clone() {
+        // A retry that fell across its window's boundary is the first's.
+        let (app, project_id) = (incoming.app.clone(), key.project_id);
+        let since = received_at.saturating_sub(seed::crm::RETRY_WINDOW_MS);
+        let stored =
+            blocking(move || Ok(app.store.message_received_at(project_id, &earlier, since)?))
+                .await?;
+        if let Some(at) = stored {
+            t.retry_of(at, received_at);
+        }
+    }
     let ctx = ValidationContext {
-        received_at: incoming.received_at,
+        received_at,
         ..Default::default()
     };
     let outcome = incoming
-        .ingest((&key).into(), vec![(0, message)], ctx)
+        .ingest((&key).into(), vec![(0, t.message)], ctx)
         .await?;
     if let Some(r) = outcome.rejected.first() {
         return Err(ApiError::BadRequest(r.error.clone()));
     }
     let (app, project_id) = (incoming.app.clone(), key.project_id);
+    let (user_id, email) = (t.user_id, t.email);
     let contact_id = blocking(move || {
         Ok(app
             .store

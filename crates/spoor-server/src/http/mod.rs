@@ -1,5 +1,6 @@
 //! The HTTP API: the router, one module per area, one error type.
 
+mod access_log;
 pub mod account;
 mod alerts;
 pub mod auth;
@@ -19,9 +20,11 @@ mod friction;
 mod incoming;
 mod ingest;
 mod ingest_events;
+mod joining;
 mod library_settings;
 mod openapi;
 mod ops;
+mod people;
 mod projects;
 mod query;
 mod recordings;
@@ -46,6 +49,8 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use crate::app::App;
 use crate::telemetry::RouteLabels;
 use error::ApiError;
+
+pub use access_log::TARGET as ACCESS_TARGET;
 
 /// Ingestion's answer on a node started with `--role derive`.
 async fn refuse_events(request: Request, next: Next) -> Response {
@@ -148,6 +153,46 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/auth/login", post(account::login))
         .route("/api/auth/logout", post(account::logout))
         .route("/api/me", get(account::me))
+        .route("/api/me/password", post(account::change_password))
+        .route(
+            "/api/me/sessions",
+            get(account::sessions).delete(account::end_other_sessions),
+        )
+        .route("/api/me/sessions/{session}", delete(account::end_session))
+        .route("/api/auth/reset", post(joining::reset))
+        .route("/api/auth/reset/{token}", get(joining::reset_link))
+        .route("/api/invites/accept", post(joining::accept))
+        .route("/api/invites/{token}", get(joining::invite))
+        .route("/api/orgs", get(people::list_orgs).post(people::create_org))
+        .route("/api/orgs/{org}/members", get(people::members))
+        .route(
+            "/api/orgs/{org}/members/{user}",
+            patch(people::change_role).delete(people::remove_member),
+        )
+        .route(
+            "/api/orgs/{org}/members/{user}/password-reset",
+            post(people::password_reset),
+        )
+        .route(
+            "/api/orgs/{org}/members/{user}/sessions",
+            delete(people::end_member_sessions),
+        )
+        .route(
+            "/api/orgs/{org}/invites",
+            get(people::invites).post(people::create_invite),
+        )
+        .route(
+            "/api/orgs/{org}/invites/{invite}",
+            delete(people::delete_invite),
+        )
+        .route(
+            "/api/orgs/{org}/tokens",
+            get(people::tokens).post(people::create_token),
+        )
+        .route(
+            "/api/orgs/{org}/tokens/{token}",
+            delete(people::delete_token),
+        )
         .route("/api/pipeline", get(ops::pipeline))
         .route("/api/projects", get(projects::list).post(projects::create))
         .route("/api/projects/{id}", patch(projects::rename))
@@ -260,7 +305,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/customers/{user_id}", get(customers::one))
         .route("/v1/users/{user_id}", delete(customers::erase))
         .route("/api/openapi.json", get(openapi::document));
-    Router::new()
+    let router = Router::new()
         .merge(ingestion)
         .merge(dashboard_api)
         .route("/v1/events", get(events::list))
@@ -276,6 +321,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/sdk/spoor.js", get(sdk::bundle))
         .route("/friction-tracker.js", get(sdk::bundle))
         .route("/sdk/spoor-record.js", get(sdk::recorder))
+        .route("/sdk/spoor-vitals.js", get(sdk::vitals))
         .route("/", get(dashboard::index))
         .route("/setup", get(dashboard::index))
         .route("/assets/{file}", get(dashboard::asset))
@@ -286,8 +332,18 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), body::deadline))
         .layer(middleware::from_fn_with_state(app.clone(), per_client))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
-        .layer(overload)
-        .with_state(app)
+        .layer(overload);
+    // Outermost, so that a request refused for overload has its line and id
+    // too; absent when off, so that it costs ingestion nothing.
+    let router = if app.config.access_log {
+        router.layer(middleware::from_fn_with_state(
+            app.clone(),
+            access_log::layer,
+        ))
+    } else {
+        router
+    };
+    router.with_state(app)
 }
 
 /// The CRM's API, served for the dashboard under a project's path and for

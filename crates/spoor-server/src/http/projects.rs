@@ -34,11 +34,11 @@ fn project_json(p: &Project, org: &str, role: Role) -> Value {
     })
 }
 
-fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
+pub(super) fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::BadRequest(format!(
-            "a {what} needs a name of 1 to 100 characters"
+            "give the {what} a name of 1 to 100 characters"
         )));
     }
     Ok(name.to_string())

@@ -1,10 +1,11 @@
 //! The browser SDK, `GET /sdk/spoor.js` and (seed 002's name) `GET /friction-tracker.js`:
-//! the committed bundle `sdk/dist/spoor.js`; and `GET /sdk/spoor-record.js`, the
-//! session recorder (`sdk/dist/spoor-record.js`) that the SDK imports only when
-//! recording is on. Both are compiled into the binary so that serving them needs no
+//! the committed bundle `sdk/dist/spoor.js`; `GET /sdk/spoor-record.js`, the session
+//! recorder (`sdk/dist/spoor-record.js`) that the SDK imports only when recording is
+//! on; and `GET /sdk/spoor-vitals.js`, the web-vitals bundle it imports when vitals
+//! are captured. All are compiled into the binary so that serving them needs no
 //! Node.js, cached by browsers for an hour, revalidated by a strong ETag (a hash of
-//! the bundle), and loadable from any origin (the recorder is an ES module, which a
-//! page on another origin may import only with CORS).
+//! the bundle), and loadable from any origin (the imported ones are ES modules, which
+//! a page on another origin may import only with CORS).
 
 use std::sync::LazyLock;
 
@@ -19,6 +20,9 @@ pub const BUNDLE: &str = include_str!("../../../../sdk/dist/spoor.js");
 /// The recorder bundle, built and committed with the core one.
 pub const RECORDER: &str = include_str!("../../../../sdk/dist/spoor-record.js");
 
+/// The web-vitals bundle, built and committed with the core one.
+pub const VITALS: &str = include_str!("../../../../sdk/dist/spoor-vitals.js");
+
 /// A strong validator: FNV-1a (64-bit) of the body and its length.
 fn etag(body: &str) -> HeaderValue {
     let hash = caching::fnv1a64(body.as_bytes());
@@ -27,6 +31,7 @@ fn etag(body: &str) -> HeaderValue {
 
 static BUNDLE_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(BUNDLE));
 static RECORDER_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(RECORDER));
+static VITALS_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(VITALS));
 
 pub async fn bundle(headers: HeaderMap) -> Response {
     serve(&headers, BUNDLE, &BUNDLE_ETAG)
@@ -34,6 +39,10 @@ pub async fn bundle(headers: HeaderMap) -> Response {
 
 pub async fn recorder(headers: HeaderMap) -> Response {
     serve(&headers, RECORDER, &RECORDER_ETAG)
+}
+
+pub async fn vitals(headers: HeaderMap) -> Response {
+    serve(&headers, VITALS, &VITALS_ETAG)
 }
 
 fn serve(headers: &HeaderMap, body: &'static str, etag: &HeaderValue) -> Response {

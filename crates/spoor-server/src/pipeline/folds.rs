@@ -19,7 +19,7 @@ use spoor_store::crm_world::CrmCache;
 use spoor_store::customers::CustomerEvents;
 use spoor_store::friction::{FrictionDelta, FrictionEvent};
 use spoor_store::metering::{self, MeteringDelta, WidgetEvent};
-use spoor_store::pipeline::{Body, LogEvent};
+use spoor_store::pipeline::{self, Body, LogEvent};
 use spoor_store::sessions::{INACTIVITY_MS, SessionEvent, body_names, fold_pass};
 use spoor_store::working_set::WorkingSet;
 use spoor_store::{Store, StoreError};
@@ -53,7 +53,7 @@ pub struct Metering {
 
 impl Metering {
     pub fn take(&mut self, e: &LogEvent, body: &Body) {
-        self.events.extend(WidgetEvent::from_log(e, body));
+        self.events.extend(pipeline::widget_event(e, body));
     }
     pub fn derive(&mut self, store: &Store) -> Result<(), StoreError> {
         let events = std::mem::take(&mut self.events);
@@ -79,7 +79,7 @@ pub struct Friction {
 
 impl Friction {
     pub fn take(&mut self, e: &LogEvent, body: &Body) {
-        self.events.extend(FrictionEvent::from_log(e, body));
+        self.events.extend(pipeline::friction_event(e, body));
     }
     pub fn derive(&mut self) {
         self.delta = FrictionDelta::fold(&std::mem::take(&mut self.events));
@@ -230,7 +230,7 @@ impl Crm {
     }
 
     pub fn take(&mut self, e: &LogEvent, body: &Body) {
-        self.events.extend(CrmEvent::from_log(e, body));
+        self.events.extend(pipeline::crm_event(e, body));
     }
 
     /// Reads the state the pass's events touch and folds them into it. A

@@ -377,6 +377,7 @@ fn run(
                 .and_then(|o| folds.after(store, &o).map(|()| o));
             match outcome {
                 Ok(o) => {
+                    metrics.pipeline_passes.inc();
                     // Its own cursor: the stored ones are what it just wrote.
                     if let Ok(backlog) = store.backlog_after(folds.cursor) {
                         metrics.pipeline_behind_events.set(backlog.events);

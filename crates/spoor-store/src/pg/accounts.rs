@@ -23,7 +23,7 @@ fn org_from_row(r: &Row) -> Org {
     }
 }
 
-fn user_from_row(r: &Row) -> User {
+pub(super) fn user_from_row(r: &Row) -> User {
     User {
         id: r.get("id"),
         email: r.get("email"),
@@ -377,6 +377,24 @@ impl PgStore {
             return Err(StoreError::NotFound(format!("no key with id {id}")));
         }
         Ok(())
+    }
+
+    /// When the message stored with this id and no client timestamp arrived,
+    /// if it arrived at or after `since`.
+    pub fn message_received_at(
+        &self,
+        project_id: i64,
+        message_id: &str,
+        since: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT received_at FROM events
+                 WHERE project_id = $1 AND dedup_ts = 0 AND message_id = $2 AND received_at >= $3",
+                &[&project_id, &message_id, &since],
+            )?
+            .map(|r| r.get(0)))
     }
 
     pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {

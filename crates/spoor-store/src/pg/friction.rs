@@ -13,7 +13,8 @@ use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
-    ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, Sketch, VitalRow,
+    ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, QuantileSketch,
+    VitalRow,
 };
 
 /// The filter's common conditions, on parameters $1 (project), $2 and $3
@@ -240,7 +241,7 @@ pub(super) fn write_friction(tx: &mut Transaction<'_>, d: &FrictionDelta) -> Sto
         let metric = k.metric.to_string();
         let stored = tx.query_opt(&get, &[&k.project_id, &k.day, &k.page, &k.device, &metric])?;
         let mut merged = stored
-            .map(|r| Sketch::from_bytes(r.get::<_, &[u8]>(0)))
+            .map(|r| QuantileSketch::from_bytes(r.get::<_, &[u8]>(0)))
             .unwrap_or_default();
         merged.merge(s);
         tx.execute(
@@ -469,7 +470,7 @@ impl PgStore {
                 page: r.get(1),
                 device: r.get(2),
                 metric: r.get(3),
-                sketch: Sketch::from_bytes(r.get::<_, &[u8]>(4)),
+                sketch: QuantileSketch::from_bytes(r.get::<_, &[u8]>(4)),
             })
             .collect())
     }

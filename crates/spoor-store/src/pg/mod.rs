@@ -15,6 +15,7 @@ mod files;
 mod friction;
 mod metering;
 mod partitions;
+mod people;
 mod pipeline;
 mod rollups;
 pub mod scratch;
@@ -98,6 +99,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         14,
         "0014_key_limits",
         include_str!("migrations/0014_key_limits.sql"),
+    ),
+    (
+        15,
+        "0015_people",
+        include_str!("migrations/0015_people.sql"),
     ),
 ];
 

@@ -4,7 +4,7 @@
 use crate::pipeline::PassWrites;
 use postgres::Row;
 use postgres::Transaction;
-use spoor_core::sketch::Sketch;
+use spoor_core::sketch::DistinctSketch;
 
 use super::PgStore;
 use crate::StoreResult;
@@ -31,8 +31,8 @@ fn hour_rollup(r: &Row, at: usize) -> HourRollup {
     HourRollup {
         events: r.get(at),
         pageviews: r.get(at + 1),
-        visitors: Sketch::from_bytes(r.get(at + 2)),
-        sessions: Sketch::from_bytes(r.get(at + 3)),
+        visitors: DistinctSketch::from_bytes(r.get(at + 2)),
+        sessions: DistinctSketch::from_bytes(r.get(at + 3)),
     }
 }
 

@@ -18,7 +18,7 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
-fn insert_user(
+pub(super) fn insert_user(
     conn: &rusqlite::Connection,
     email: &str,
     password_hash: &str,
@@ -46,7 +46,7 @@ fn org_from_row(r: &Row) -> rusqlite::Result<Org> {
     })
 }
 
-fn user_from_row(r: &Row) -> rusqlite::Result<User> {
+pub(super) fn user_from_row(r: &Row) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get("id")?,
         email: r.get("email")?,
@@ -337,6 +337,25 @@ impl SqliteStore {
             return Err(StoreError::NotFound(format!("no key with id {id}")));
         }
         Ok(())
+    }
+
+    /// When the message stored with this id and no client timestamp arrived,
+    /// if it arrived at or after `since`.
+    pub fn message_received_at(
+        &self,
+        project_id: i64,
+        message_id: &str,
+        since: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT received_at FROM events
+                 WHERE project_id = ?1 AND dedup_ts = 0 AND message_id = ?2 AND received_at >= ?3",
+                params![project_id, message_id, since],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {

@@ -10,7 +10,8 @@ use super::SqliteStore;
 use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::friction::{
-    ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, Sketch, VitalRow,
+    ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, QuantileSketch,
+    VitalRow,
 };
 use crate::pipeline::PassWrites;
 
@@ -214,7 +215,9 @@ pub(super) fn write_friction(tx: &Connection, d: &FrictionDelta) -> StoreResult<
                 |r| r.get(0),
             )
             .optional()?;
-        let mut merged = stored.map(|b| Sketch::from_bytes(&b)).unwrap_or_default();
+        let mut merged = stored
+            .map(|b| QuantileSketch::from_bytes(&b))
+            .unwrap_or_default();
         merged.merge(s);
         put.execute(params![
             k.project_id,
@@ -428,7 +431,7 @@ impl SqliteStore {
                 page: r.get(1)?,
                 device: r.get(2)?,
                 metric: r.get(3)?,
-                sketch: Sketch::from_bytes(&r.get::<_, Vec<u8>>(4)?),
+                sketch: QuantileSketch::from_bytes(&r.get::<_, Vec<u8>>(4)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

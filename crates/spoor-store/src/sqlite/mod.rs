@@ -20,6 +20,7 @@ mod customers;
 mod files;
 mod friction;
 mod metering;
+mod people;
 mod pipeline;
 mod rollups;
 mod sessions;
@@ -91,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "0012_key_limits",
         include_str!("migrations/0012_key_limits.sql"),
+    ),
+    (
+        13,
+        "0013_people",
+        include_str!("migrations/0013_people.sql"),
     ),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.

@@ -1,7 +1,7 @@
 //! The overview's reads and the rollup processor's reads and writes, on SQLite.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use spoor_core::sketch::Sketch;
+use spoor_core::sketch::DistinctSketch;
 
 use super::{SqliteStore, derived_transaction};
 use crate::StoreResult;
@@ -110,8 +110,8 @@ pub(super) fn write_rollups(tx: &Connection, delta: &RollupDelta) -> StoreResult
                 Ok(HourRollup {
                     events: r.get(0)?,
                     pageviews: r.get(1)?,
-                    visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(2)?),
-                    sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                    visitors: DistinctSketch::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                    sessions: DistinctSketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
                 })
             })
             .optional()?
@@ -197,8 +197,8 @@ impl SqliteStore {
                 HourRollup {
                     events: r.get(1)?,
                     pageviews: r.get(2)?,
-                    visitors: Sketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
-                    sessions: Sketch::from_bytes(&r.get::<_, Vec<u8>>(4)?),
+                    visitors: DistinctSketch::from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                    sessions: DistinctSketch::from_bytes(&r.get::<_, Vec<u8>>(4)?),
                 },
             ))
         })?;

@@ -93,9 +93,16 @@ fn session_from(s: &Spoor, set_cookie: &str, body: &Value) -> Session {
 }
 
 pub async fn sign_in(s: &Spoor, email: &str) -> Session {
-    let r = login(s, email, "a long enough password").await;
-    assert_eq!(r.status(), 200);
+    signed_in(s, login(s, email, "a long enough password").await)
+        .await
+        .0
+}
+
+/// The session an answer that signs in starts (it must be a 200), and the
+/// answer's body.
+pub async fn signed_in(s: &Spoor, r: reqwest::Response) -> (Session, Value) {
+    assert_eq!(r.status(), 200, "{r:?}");
     let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     let body: Value = r.json().await.unwrap();
-    session_from(s, &set_cookie, &body)
+    (session_from(s, &set_cookie, &body), body)
 }

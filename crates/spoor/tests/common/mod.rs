@@ -17,14 +17,14 @@ use spoor_store::pg::scratch::ScratchDatabase;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_spoor");
 
-/// The binary, with none of the caller's settings: only what a test passes counts.
+/// The binary, with none of the caller's settings: only what a test passes
+/// counts (`AWS_*` too: S3's credentials may come from them).
 pub fn command() -> Command {
     let mut cmd = Command::new(BIN);
     for (var, _) in std::env::vars_os() {
-        if var
-            .to_str()
-            .is_some_and(|v| v.starts_with("SPOOR_") || v == "DATABASE_URL")
-        {
+        if var.to_str().is_some_and(|v| {
+            v.starts_with("SPOOR_") || v.starts_with("AWS_") || v == "DATABASE_URL"
+        }) {
             cmd.env_remove(var);
         }
     }
@@ -372,12 +372,114 @@ impl Drop for Node {
     }
 }
 
-/// Spawns `spoor serve` on port 0 and returns once it has printed its address.
-pub fn spawn_server(store: &TestStore, args: &[String]) -> (Child, String) {
+/// A `spoor serve` whose standard error goes to a file, so that a test can
+/// read its log; killed when dropped.
+pub struct LoggedNode {
+    pub child: Child,
+    pub url: String,
+    log: tempfile::NamedTempFile,
+}
+
+impl LoggedNode {
+    /// Starts a server on `store` with extra `serve` flags and `SPOOR_LOG`
+    /// set to `level`.
+    pub fn start(store: &TestStore, args: &[&str], level: &str) -> LoggedNode {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let mut child = command()
+            .args(store.args())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("SPOOR_LOG", level)
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .expect("spawn spoor serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let Some(url) = line.trim().strip_prefix("spoor listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut text = String::new();
+            let _ = std::io::Read::read_to_string(&mut log.reopen().unwrap(), &mut text);
+            panic!("spoor serve did not start: {line:?}\n{text}");
+        };
+        LoggedNode {
+            url: url.to_string(),
+            child,
+            log,
+        }
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut self.log.reopen().unwrap(), &mut text).unwrap();
+        text
+    }
+}
+
+impl Drop for LoggedNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `spoor serve` with flags and variables that must stop it at start:
+/// its standard error, once it has exited unsuccessfully (a server that
+/// starts after all fails the test within a minute rather than hang it).
+pub fn serve_refused(store: &TestStore, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut child = command()
         .args(store.args())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn spoor serve");
+    // Read while it runs, so a full pipe cannot hold it up.
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("spoor serve {args:?} started");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let text = reader.join().unwrap();
+    assert!(!status.success(), "spoor serve {args:?} exited 0: {text}");
+    text
+}
+
+/// Spawns `spoor serve` on port 0 and returns once it has printed its address.
+pub fn spawn_server(store: &TestStore, args: &[String]) -> (Child, String) {
+    spawn_server_with_env(store, args, &[])
+}
+
+/// [`spawn_server`] with these environment variables set.
+pub fn spawn_server_with_env(
+    store: &TestStore,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> (Child, String) {
+    let mut child = command()
+        .args(store.args())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
         .env("SPOOR_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

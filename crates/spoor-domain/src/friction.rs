@@ -11,7 +11,7 @@
 //!   per cell of a page's grid, per element, page totals and scroll depths.
 //! - `error_issues` (one row per fingerprint, all time), `error_days` (per day,
 //!   page and browser) and `error_sessions` (per day, session and person).
-//! - `vital_days`: per day, page, device and metric, a [`Sketch`] of values.
+//! - `vital_days`: per day, page, device and metric, a [`QuantileSketch`] of values.
 //!
 //! Whether an error issue is resolved is not derived: it is what a person
 //! decided, kept in the main store (`error_status`) so that a rebuild keeps it.
@@ -294,7 +294,7 @@ impl Metric {
 }
 
 /// The values' sketch a vitals row stores (`spoor_core::quantiles`).
-pub use spoor_core::quantiles::Sketch;
+pub use spoor_core::quantiles::QuantileSketch;
 
 // ---------------------------------------------------------------------------
 // What a pass adds.
@@ -417,7 +417,7 @@ pub struct FrictionDelta {
     pub issues: HashMap<(i64, String), IssueSeen>,
     pub error_days: HashMap<ErrorDayKey, i64>,
     pub error_sessions: HashSet<ErrorSessionKey>,
-    pub vitals: HashMap<VitalKey, Sketch>,
+    pub vitals: HashMap<VitalKey, QuantileSketch>,
 }
 
 /// Heatmap grid: columns across the document's width.
@@ -903,7 +903,7 @@ pub struct VitalRow {
     pub page: String,
     pub device: String,
     pub metric: String,
-    pub sketch: Sketch,
+    pub sketch: QuantileSketch,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -934,7 +934,7 @@ fn shown(metric: &Metric, v: f64) -> f64 {
     }
 }
 
-pub fn summarise(metric: &Metric, s: &Sketch) -> MetricSummary {
+pub fn summarise(metric: &Metric, s: &QuantileSketch) -> MetricSummary {
     let q = |p: f64| s.quantile(p).map(|v| shown(metric, v));
     let good = s.count_at_most(metric.good);
     let not_poor = s.count_at_most(metric.poor);
@@ -967,11 +967,15 @@ pub struct VitalsReport {
 
 fn p75_row(
     label: (&str, Value),
-    by_metric: &HashMap<&str, Sketch>,
+    by_metric: &HashMap<&str, QuantileSketch>,
 ) -> serde_json::Map<String, Value> {
     let mut row = serde_json::Map::new();
     row.insert(label.0.into(), label.1);
-    let samples: u64 = by_metric.values().map(Sketch::count).max().unwrap_or(0);
+    let samples: u64 = by_metric
+        .values()
+        .map(QuantileSketch::count)
+        .max()
+        .unwrap_or(0);
     if label.0 != "t" {
         row.insert("samples".into(), samples.into());
     }
@@ -986,11 +990,11 @@ fn p75_row(
 }
 
 pub fn vitals_report(days: Days, rows: &[VitalRow]) -> VitalsReport {
-    let mut all: HashMap<&str, Sketch> = HashMap::new();
-    let mut by_day: BTreeMap<i64, HashMap<&str, Sketch>> =
+    let mut all: HashMap<&str, QuantileSketch> = HashMap::new();
+    let mut by_day: BTreeMap<i64, HashMap<&str, QuantileSketch>> =
         days.each().map(|d| (d, HashMap::new())).collect();
-    let mut by_page: HashMap<&str, HashMap<&str, Sketch>> = HashMap::new();
-    let mut by_device: HashMap<&str, HashMap<&str, Sketch>> = HashMap::new();
+    let mut by_page: HashMap<&str, HashMap<&str, QuantileSketch>> = HashMap::new();
+    let mut by_device: HashMap<&str, HashMap<&str, QuantileSketch>> = HashMap::new();
     for r in rows {
         let Some(m) = metric(&r.metric) else { continue };
         all.entry(m.name).or_default().merge(&r.sketch);
@@ -1010,12 +1014,12 @@ pub fn vitals_report(days: Days, rows: &[VitalRow]) -> VitalsReport {
             .or_default()
             .merge(&r.sketch);
     }
-    let empty = Sketch::default();
+    let empty = QuantileSketch::default();
     let metrics = METRICS
         .iter()
         .map(|m| summarise(m, all.get(m.name).unwrap_or(&empty)))
         .collect();
-    let ranked = |groups: HashMap<&str, HashMap<&str, Sketch>>, label: &str| {
+    let ranked = |groups: HashMap<&str, HashMap<&str, QuantileSketch>>, label: &str| {
         let mut rows: Vec<serde_json::Map<String, Value>> = groups
             .iter()
             .map(|(k, by)| p75_row((label, Value::from(*k)), by))
@@ -1314,7 +1318,7 @@ mod tests {
     #[test]
     fn summaries_rate_the_p75_by_googles_thresholds() {
         let lcp = metric("LCP").unwrap();
-        let mut s = Sketch::default();
+        let mut s = QuantileSketch::default();
         for v in [1000.0, 2000.0, 2400.0, 3000.0, 5000.0] {
             s.insert(v);
         }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spoor_core::pattern::{self, PagePattern};
 
-use crate::friction::{Sketch, page_of};
+use crate::friction::{QuantileSketch, page_of};
 
 /// What a rule watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,7 +226,7 @@ pub fn measure(kind: AlertKind, page: Option<&str>, signals: &[Signal]) -> Optio
             (views > 0.0).then(|| named("$exception") * 100.0 / views)
         }
         AlertKind::LcpP75 => {
-            let mut sketch = Sketch::default();
+            let mut sketch = QuantileSketch::default();
             for s in signals
                 .iter()
                 .filter(|s| s.name.as_deref() == Some("$web_vital") && on_page(s))
