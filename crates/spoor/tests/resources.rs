@@ -528,11 +528,18 @@ async fn a_burst_of_sign_ins_is_refused_429_past_the_password_queue() {
 }
 
 /// Whether a request failed because the server closed the connection while
-/// the body was still being written (a broken pipe or a reset), as a server
-/// that answered early does.
+/// the body was still being written (a broken pipe or a reset, or the
+/// connection closed before the answer was read whole: the reset that a close
+/// with unread bytes sends can discard the answer already on its way), as a
+/// server that answered early does.
 fn stopped_reading(e: &reqwest::Error) -> bool {
     let mut source = std::error::Error::source(e);
     while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>()
+            && h.is_incomplete_message()
+        {
+            return true;
+        }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
             return matches!(
                 io.kind(),
