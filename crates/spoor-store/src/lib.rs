@@ -467,6 +467,16 @@ impl Store {
     ) -> StoreResult<()> {
         dispatch!(self, s => s.apply_pass(folds, cursor, writes))
     }
+    /// Commits what passes the backend holds uncommitted (see
+    /// `PassWrites::more_follow`); the pipeline calls it when it rests.
+    pub fn settle_passes(&self) -> StoreResult<()> {
+        dispatch!(self, s => s.settle_passes())
+    }
+    /// Rolls back what passes the backend holds uncommitted, after a pass
+    /// failed: the pipeline then reads from its stored cursors again.
+    pub fn abandon_passes(&self) -> StoreResult<()> {
+        dispatch!(self, s => s.abandon_passes())
+    }
     /// How far the slowest fold is behind the log.
     pub fn pipeline_backlog(&self) -> StoreResult<pipeline::Backlog> {
         let mut slowest: Option<analytics::Cursor> = None;

@@ -105,7 +105,24 @@ pub struct PassWrites<'a> {
     pub metering: Option<&'a MeteringDelta>,
     pub friction: Option<&'a FrictionDelta>,
     pub crm: Option<&'a crate::crm::CrmDelta>,
+    /// The pass read a full batch, so another follows at once: a backend may
+    /// keep its transaction open for the next passes (SQLite does, for up to
+    /// [`HOLD_PASSES`]) and commit them together. A held pass is not
+    /// committed: `Store::settle_passes` commits it, `Store::abandon_passes`
+    /// rolls it back, and nothing reads it but the pipeline's own connection.
+    pub more_follow: bool,
 }
+
+/// How long SQLite keeps passes in one transaction while the pipeline is
+/// behind. A pass of random people dirties thousands of pages of the people,
+/// sessions and contacts tables and their indexes, which its commit writes to
+/// the WAL and a checkpoint writes again (with a sync); passes that commit
+/// together write each page once, so the pipeline spends less on commits the
+/// further behind it is. Measured on a 300,000-event backlog: 102 µs of
+/// commit per event with a commit per pass, 75 µs holding passes for a
+/// second. Views trail by at most this much more while the pipeline
+/// catches up; once it has, each pass commits at once.
+pub const HOLD_PASSES: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How far behind the log the pipeline is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -3,7 +3,10 @@
 //! sessions and people, metering, friction, the CRM; see [`folds`]). A pass
 //! writes what every fold derived and moves every fold's cursor in one
 //! transaction (`Store::apply_pass`), so a crash between passes loses nothing
-//! and counts nothing twice, for all the folds together.
+//! and counts nothing twice, for all the folds together. While it is behind,
+//! SQLite keeps the passes of up to a second in that transaction
+//! (`PassWrites::more_follow`): a crash then takes them all back, cursors
+//! included, and they are read again.
 //!
 //! - One node runs it at a time, under the `processor:pipeline` lease; another
 //!   takes over when that node dies (within the scheduler's lease time).
@@ -170,6 +173,9 @@ impl Folds {
     fn rebuild_if_asked(&mut self, store: &Store) -> Result<(), StoreError> {
         for name in FOLDS {
             if store.setting(&rebuild_setting(name))?.is_some() {
+                // The reset writes on another connection, which would wait
+                // for the lock that held passes keep.
+                store.settle_passes()?;
                 store.reset_processor(name)?;
                 store.take_setting(&rebuild_setting(name))?;
                 self.reset();
@@ -193,6 +199,8 @@ impl Folds {
         let events = store.log_events_after(self.cursor, PASS_EVENTS)?;
         stages.mark("read");
         let Some(last) = events.last() else {
+            // A full pass before this one may be held uncommitted.
+            store.settle_passes()?;
             return Ok(PassOutcome {
                 read: 0,
                 caught_up: true,
@@ -285,6 +293,7 @@ impl Folds {
                     metering: Some(metering),
                     friction: Some(friction),
                     crm,
+                    more_follow: (read as i64) >= PASS_EVENTS,
                 },
             )
         })?;
@@ -390,19 +399,30 @@ fn run(
                 }
                 Err(e) => {
                     // What it held may be part of what failed (an erasure
-                    // refuses a pass): it reads from its stored cursors again.
+                    // refuses a pass): it reads from its stored cursors again,
+                    // so passes held uncommitted go too.
+                    if let Err(e) = store.abandon_passes() {
+                        tracing::warn!("pipeline: cannot roll back held passes: {e}");
+                    }
                     folds.reset();
                     tracing::warn!("pipeline: pass failed, retrying: {e}");
                     RETRY
                 }
             }
         } else {
+            // Passes held when the lease was lost are another node's to do.
+            if let Err(e) = store.abandon_passes() {
+                tracing::warn!("pipeline: cannot roll back held passes: {e}");
+            }
             held.retry_every()
         };
         priority.resting(wait);
         if !stop.rest(wait) {
             break;
         }
+    }
+    if let Err(e) = store.settle_passes() {
+        tracing::warn!("pipeline: cannot commit held passes on stopping: {e}");
     }
     held.release(store);
 }

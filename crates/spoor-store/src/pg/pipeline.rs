@@ -97,4 +97,15 @@ impl PgStore {
         tx.commit()?;
         Ok(())
     }
+
+    /// Each pass commits on its own here (`more_follow` is not taken): a
+    /// PostgreSQL commit writes only the WAL records of what changed, so
+    /// there is no page to write once for several passes.
+    pub fn settle_passes(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    pub fn abandon_passes(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }

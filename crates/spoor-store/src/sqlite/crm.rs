@@ -511,13 +511,16 @@ impl SqliteStore {
         started_before: i64,
         limit: i64,
     ) -> StoreResult<Vec<OpenBooking>> {
-        let conn = self.processor_conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT project_id, contact_id, started_at, message_id, properties
-             FROM crm_bookings WHERE started_at < ?1 ORDER BY started_at LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![started_before, limit], booking_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // The pipeline's connection: the bookings its held passes opened and
+        // closed are the ones to see.
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT project_id, contact_id, started_at, message_id, properties
+                 FROM crm_bookings WHERE started_at < ?1 ORDER BY started_at LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![started_before, limit], booking_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// Multiplies a project's stored scores (a new half-life rescales them).

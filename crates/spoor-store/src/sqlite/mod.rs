@@ -150,6 +150,9 @@ pub struct SqliteStore {
     /// and the CRM's reads of contacts, which it rewrites all over their table
     /// and its indexes, so its page cache is the budget's largest.
     pipeline_conn: Arc<OnceLock<Mutex<Connection>>>,
+    /// When the pipeline's open transaction began, while it holds passes
+    /// (`pipeline.rs`); taken after `pipeline_conn`'s lock.
+    passes_held: Arc<Mutex<Option<std::time::Instant>>>,
 }
 
 /// Waits for a lock held by another connection. SQLite's own handler sleeps in
@@ -333,6 +336,7 @@ impl SqliteStore {
             pool: Arc::new(pool),
             processor_pool: Arc::new(processor_pool),
             pipeline_conn: Arc::new(OnceLock::new()),
+            passes_held: Arc::new(Mutex::new(None)),
         };
         // SQLite's own bound on its heap, every connection together: past
         // it, page caches give pages back before they take new ones.

@@ -1,11 +1,15 @@
-//! The pipeline's read of the log and its one transaction per pass, on SQLite.
+//! The pipeline's read of the log and its transaction, on SQLite: one per
+//! pass, or one for the passes of up to [`HOLD_PASSES`] while the pipeline is
+//! behind.
 
-use rusqlite::{OptionalExtension, params};
+use std::time::Instant;
 
-use super::{EVENT_COLUMNS, SqliteStore, derived_transaction, event_from_row};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
 use crate::StoreResult;
 use crate::analytics::Cursor;
-use crate::pipeline::{LogEvent, PassWrites};
+use crate::pipeline::{HOLD_PASSES, LogEvent, PassWrites};
 
 /// Moves a fold's cursor forward, never back: a fold that was ahead of the
 /// others (its processor ran alone before) keeps its place, and skips the
@@ -59,37 +63,216 @@ impl SqliteStore {
         cursor: Cursor,
         w: &PassWrites<'_>,
     ) -> StoreResult<()> {
-        let mut conn = self.pipeline_conn()?;
-        // The first write takes the derived file's lock (and only its: see
-        // `derived_transaction`), so the checks below see what erasures and
-        // merges committed before it, and none can commit until this does.
-        let tx = derived_transaction(
-            &mut conn,
-            "UPDATE crm_state SET merges = merges WHERE id = ?1",
-            [1],
-        )?;
-        if let Some((sessions, people)) = w.sessions {
-            super::sessions::write_sessions(&tx, sessions, people)?;
-        }
-        if let Some(d) = w.crm {
-            super::crm::write_crm(&tx, d)?;
-        }
-        if let Some(d) = w.rollups {
-            super::rollups::write_rollups(&tx, d)?;
-        }
-        if let Some(d) = w.metering {
-            super::metering::write_metering(&tx, d)?;
-        }
-        if let Some(d) = w.friction {
-            super::friction::write_friction(&tx, d)?;
-        }
-        {
-            let mut moved = tx.prepare_cached(MOVE_CURSOR_FORWARD)?;
-            for fold in folds {
-                moved.execute(params![fold, cursor.seq, cursor.received_at])?;
+        let conn = self.pipeline_conn()?;
+        let mut held = self.passes_held.lock().unwrap_or_else(|e| e.into_inner());
+        if conn.is_autocommit() {
+            // A deferred transaction whose first write takes the derived
+            // file's lock (and only its: see `derived_transaction`), so the
+            // checks below see what erasures and merges committed before it,
+            // and none can commit until this does. Held passes keep the lock.
+            conn.execute_batch("BEGIN DEFERRED")?;
+            *held = Some(Instant::now());
+            let first = conn
+                .prepare_cached("UPDATE crm_state SET merges = merges WHERE id = ?1")
+                .and_then(|mut s| s.execute([1]));
+            if let Err(e) = first {
+                end_held(&conn, &mut held, "ROLLBACK");
+                return Err(e.into());
             }
         }
-        tx.commit()?;
+        if let Err(e) = write_pass(&conn, folds, cursor, w) {
+            // Every pass held with this one goes too: the pipeline reads
+            // them again from its stored cursors.
+            end_held(&conn, &mut held, "ROLLBACK");
+            return Err(e);
+        }
+        if !w.more_follow || held.is_none_or(|t| t.elapsed() >= HOLD_PASSES) {
+            if let Err(e) = conn.execute_batch("COMMIT") {
+                end_held(&conn, &mut held, "ROLLBACK");
+                return Err(e.into());
+            }
+            *held = None;
+        }
         Ok(())
+    }
+
+    /// Commits the passes held in the pipeline's open transaction, if any.
+    pub fn settle_passes(&self) -> StoreResult<()> {
+        self.end_passes("COMMIT")
+    }
+
+    /// Rolls back the passes held in the pipeline's open transaction, if any.
+    pub fn abandon_passes(&self) -> StoreResult<()> {
+        self.end_passes("ROLLBACK")
+    }
+
+    fn end_passes(&self, how: &str) -> StoreResult<()> {
+        // No connection yet, no pass held: nothing to open one for.
+        let Some(conn) = self.pipeline_conn.get() else {
+            return Ok(());
+        };
+        let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = self.passes_held.lock().unwrap_or_else(|e| e.into_inner());
+        if conn.is_autocommit() {
+            *held = None;
+            return Ok(());
+        }
+        if let Err(e) = conn.execute_batch(how) {
+            end_held(&conn, &mut held, "ROLLBACK");
+            return Err(e.into());
+        }
+        *held = None;
+        Ok(())
+    }
+}
+
+/// Ends the open transaction (a failed commit included), forgetting when it
+/// began; a failure to end it leaves nothing to do but report the first error.
+fn end_held(conn: &Connection, held: &mut Option<Instant>, how: &str) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch(how);
+    }
+    *held = None;
+}
+
+/// One pass's writes, every fold's part and the cursors.
+fn write_pass(
+    tx: &Connection,
+    folds: &[&str],
+    cursor: Cursor,
+    w: &PassWrites<'_>,
+) -> StoreResult<()> {
+    if let Some((sessions, people)) = w.sessions {
+        super::sessions::write_sessions(tx, sessions, people)?;
+    }
+    if let Some(d) = w.crm {
+        super::crm::write_crm(tx, d)?;
+    }
+    if let Some(d) = w.rollups {
+        super::rollups::write_rollups(tx, d)?;
+    }
+    if let Some(d) = w.metering {
+        super::metering::write_metering(tx, d)?;
+    }
+    if let Some(d) = w.friction {
+        super::friction::write_friction(tx, d)?;
+    }
+    let mut moved = tx.prepare_cached(MOVE_CURSOR_FORWARD)?;
+    for fold in folds {
+        moved.execute(params![fold, cursor.seq, cursor.received_at])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::CrmDelta;
+    use crate::{Store, StoreConfig, StoreError};
+
+    fn store() -> (tempfile::TempDir, Store, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::sqlite(dir.path())).unwrap();
+        let sqlite = SqliteStore::open(dir.path()).unwrap();
+        (dir, store, sqlite)
+    }
+
+    fn at(seq: i64) -> Cursor {
+        Cursor {
+            xid: 0,
+            seq,
+            received_at: seq * 1_000,
+        }
+    }
+
+    fn pass(s: &SqliteStore, seq: i64, more_follow: bool) -> StoreResult<()> {
+        s.apply_pass(
+            &["rollups"],
+            at(seq),
+            &PassWrites {
+                more_follow,
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    /// The cursor as another connection sees it: what is committed.
+    fn committed(s: &SqliteStore) -> Option<i64> {
+        s.processor_cursor("rollups").unwrap().map(|c| c.seq)
+    }
+
+    #[test]
+    fn passes_followed_by_more_are_held_until_one_is_not_or_they_are_settled() {
+        let (_dir, _store, s) = store();
+        pass(&s, 10, true).unwrap();
+        pass(&s, 20, true).unwrap();
+        assert_eq!(committed(&s), None, "held passes are not committed");
+        pass(&s, 30, false).unwrap();
+        assert_eq!(
+            committed(&s),
+            Some(30),
+            "the last of a run commits them all"
+        );
+
+        pass(&s, 40, true).unwrap();
+        assert_eq!(committed(&s), Some(30));
+        s.settle_passes().unwrap();
+        assert_eq!(committed(&s), Some(40));
+        // Nothing held: settling and abandoning do nothing.
+        s.settle_passes().unwrap();
+        s.abandon_passes().unwrap();
+        assert_eq!(committed(&s), Some(40));
+    }
+
+    #[test]
+    fn abandoned_or_failed_passes_take_every_held_one_back() {
+        let (_dir, _store, s) = store();
+        pass(&s, 10, false).unwrap();
+        pass(&s, 20, true).unwrap();
+        pass(&s, 30, true).unwrap();
+        s.abandon_passes().unwrap();
+        assert_eq!(committed(&s), Some(10));
+
+        // A pass whose CRM part conflicts (a merge came between its reads
+        // and its write) fails, and the passes held with it go too.
+        pass(&s, 40, true).unwrap();
+        let conflicting = CrmDelta {
+            merges: 99,
+            ..CrmDelta::default()
+        };
+        let failed = s.apply_pass(
+            &["rollups"],
+            at(50),
+            &PassWrites {
+                crm: Some(&conflicting),
+                more_follow: true,
+                ..PassWrites::default()
+            },
+        );
+        assert!(matches!(failed, Err(StoreError::Conflict(_))), "{failed:?}");
+        assert_eq!(committed(&s), Some(10));
+        // The connection is usable again, outside any transaction.
+        pass(&s, 60, false).unwrap();
+        assert_eq!(committed(&s), Some(60));
+    }
+
+    #[test]
+    fn a_hold_ends_once_it_has_lasted_its_time() {
+        let (_dir, _store, s) = store();
+        pass(&s, 10, true).unwrap();
+        // Just short of the hold's time, it goes on.
+        let set_start = |ago: std::time::Duration| {
+            *s.passes_held.lock().unwrap() = Some(Instant::now() - ago);
+        };
+        set_start(HOLD_PASSES - std::time::Duration::from_millis(200));
+        pass(&s, 20, true).unwrap();
+        assert_eq!(committed(&s), None);
+        // At its time, the next pass commits, though more follow.
+        set_start(HOLD_PASSES);
+        pass(&s, 30, true).unwrap();
+        assert_eq!(committed(&s), Some(30));
+        // And the next run of passes starts a hold of its own.
+        pass(&s, 40, true).unwrap();
+        assert_eq!(committed(&s), Some(30));
     }
 }
