@@ -468,7 +468,8 @@ impl Store {
         dispatch!(self, s => s.apply_pass(folds, cursor, writes))
     }
     /// Commits what passes the backend holds uncommitted (see
-    /// `PassWrites::more_follow`); the pipeline calls it when it rests.
+    /// `PassWrites::more_follow`); the pipeline calls it when a pass finds
+    /// the log's end, before a rebuild and when it stops.
     pub fn settle_passes(&self) -> StoreResult<()> {
         dispatch!(self, s => s.settle_passes())
     }
