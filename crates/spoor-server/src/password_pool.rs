@@ -42,6 +42,12 @@ impl PasswordPool {
         PasswordPool::new(threads, threads * 8)
     }
 
+    /// Hashes a new password on a hashing thread (see [`PasswordPool::run`]).
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.run(move || spoor_core::password::hash(&password))
+            .await
+    }
+
     /// Runs `f` on a hashing thread, or answers 429 when as many checks are
     /// waiting as the queue holds.
     pub async fn run<T: Send + 'static>(

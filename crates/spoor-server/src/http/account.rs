@@ -399,10 +399,7 @@ pub async fn setup(
         ));
     }
     let typed = s.password;
-    let password_hash = app
-        .password_pool
-        .run(move || password::hash(&typed))
-        .await?;
+    let password_hash = app.password_pool.hash(typed).await?;
     let store = app.store.clone();
     blocking(move || {
         let owner = FirstOwner {

@@ -141,10 +141,7 @@ pub async fn accept(
     {
         return Err(invite_not_valid());
     }
-    let password_hash = app
-        .password_pool
-        .run(move || password::hash(&typed))
-        .await?;
+    let password_hash = app.password_pool.hash(typed).await?;
     let store = app.store.clone();
     blocking(move || {
         let joiner = Joiner::New {
@@ -218,10 +215,7 @@ pub async fn reset(
         return Err(reset_not_valid());
     }
     let typed = r.password;
-    let password_hash = app
-        .password_pool
-        .run(move || password::hash(&typed))
-        .await?;
+    let password_hash = app.password_pool.hash(typed).await?;
     let store = app.store.clone();
     blocking(move || {
         let user = store
