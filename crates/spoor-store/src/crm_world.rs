@@ -156,7 +156,7 @@ impl CrmCache {
 /// The stored state these events touch: from the cache where it holds it,
 /// from the store otherwise (and then kept in the cache).
 pub fn read_world(
-    db: &impl CrmReads,
+    db: &(impl CrmReads + ?Sized),
     events: &[CrmEvent],
     configs: &Configs,
     cache: &mut CrmCache,

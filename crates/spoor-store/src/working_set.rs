@@ -59,17 +59,17 @@ pub trait DerivedReads {
 
 impl DerivedReads for Store {
     fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
-        Store::session(self, project_id, session_id)
+        crate::backend::SessionStore::session(&**self, project_id, session_id)
     }
     fn latest_derived_session(
         &self,
         project_id: i64,
         identity: &str,
     ) -> StoreResult<Option<Session>> {
-        Store::latest_derived_session(self, project_id, identity)
+        crate::backend::SessionStore::latest_derived_session(&**self, project_id, identity)
     }
     fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
-        Store::linked_user(self, project_id, id)
+        crate::backend::CustomerStore::linked_user(&**self, project_id, id)
     }
     fn customer(
         &self,
@@ -77,13 +77,13 @@ impl DerivedReads for Store {
         identified: bool,
         person: &str,
     ) -> StoreResult<Option<Customer>> {
-        Store::customer(self, project_id, identified, person)
+        crate::backend::CustomerStore::customer(&**self, project_id, identified, person)
     }
     fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
-        Store::is_erased(self, project_id, id)
+        crate::backend::CustomerStore::is_erased(&**self, project_id, id)
     }
     fn erasure_mark(&self) -> StoreResult<i64> {
-        Store::erasure_mark(self)
+        crate::backend::CustomerStore::erasure_mark(&**self)
     }
 }
 

@@ -4,14 +4,11 @@
 use postgres::Row;
 use postgres::error::SqlState;
 
-use super::{
-    EVENT_COLUMNS, KEY_SELECT, PROJECT_SELECT, PgStore, event_from_row, key_from_row, now,
-    project_from_row,
-};
+use super::{KEY_SELECT, PROJECT_SELECT, PgStore, key_from_row, now, project_from_row};
 use crate::records::{KeyChange, SETUP_TOKEN, setup_token_admits};
 use crate::{
-    FirstOwner, KeyRecord, Membership, Org, Project, Role, StoreError, StoreResult, StoredEvent,
-    User, WebSession,
+    FirstOwner, KeyRecord, KeySelector, Membership, NewKey, Org, Project, Role, StoreError,
+    StoreResult, User, WebSession,
 };
 use spoor_core::login_backoff::{Attempts, NETWORK};
 
@@ -40,8 +37,184 @@ fn conflict(e: postgres::Error, what: String) -> StoreError {
     }
 }
 
-impl PgStore {
-    pub fn create_org(&self, name: &str) -> StoreResult<Org> {
+impl crate::backend::AccountStore for PgStore {
+    fn create_project(&self, org_id: i64, name: &str) -> StoreResult<Project> {
+        let row = self.conn()?.query_one(
+            &format!(
+                "INSERT INTO projects (org_id, name, created_at) VALUES ($1, $2, $3)
+                 RETURNING {}",
+                PROJECT_SELECT
+                    .trim_start_matches("SELECT ")
+                    .trim_end_matches(" FROM projects")
+            ),
+            &[&org_id, &name, &now()],
+        );
+        match row {
+            Ok(row) => Ok(project_from_row(&row)),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
+                format!("a project named {name:?} exists already"),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn project_by_id(&self, id: i64) -> StoreResult<Project> {
+        self.conn()?
+            .query_opt(&format!("{PROJECT_SELECT} WHERE id = $1"), &[&id])?
+            .map(|r| project_from_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("no project with id {id}")))
+    }
+
+    fn rename_project(&self, id: i64, name: &str) -> StoreResult<Project> {
+        self.conn()?
+            .execute("UPDATE projects SET name = $2 WHERE id = $1", &[&id, &name])
+            .map_err(|e| conflict(e, format!("a project named {name:?} exists already")))?;
+        self.project_by_id(id)
+    }
+
+    fn projects(&self) -> StoreResult<Vec<Project>> {
+        let rows = self
+            .conn()?
+            .query(&format!("{PROJECT_SELECT} ORDER BY id"), &[])?;
+        Ok(rows.iter().map(project_from_row).collect())
+    }
+
+    fn project(&self, name: &str) -> StoreResult<Project> {
+        self.conn()?
+            .query_opt(&format!("{PROJECT_SELECT} WHERE name = $1"), &[&name])?
+            .map(|r| project_from_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("no project named {name:?}")))
+    }
+
+    fn set_keep_full_ip(&self, project: &str, keep: bool) -> StoreResult<Project> {
+        self.conn()?
+            .query_opt(
+                "UPDATE projects SET keep_full_ip = $1 WHERE name = $2 RETURNING id, org_id, name, keep_full_ip, created_at",
+                &[&keep, &project],
+            )?
+            .map(|r| project_from_row(&r))
+            .ok_or_else(|| StoreError::NotFound(format!("no project named {project:?}")))
+    }
+
+    fn create_key(&self, key: &NewKey) -> StoreResult<KeyRecord> {
+        let domains = serde_json::to_string(&key.domains).unwrap_or_else(|_| "[]".into());
+        let limit = i32::try_from(key.rate_limit_per_minute).unwrap_or(i32::MAX);
+        let per_address = i32::try_from(key.per_address_rate_limit_per_minute).unwrap_or(i32::MAX);
+        let id: i64 = self
+            .conn()?
+            .query_one(
+                "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute,
+                     per_address_rate_limit_per_minute, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &[&key.project_id, &key.name, &key.hash, &key.prefix, &domains, &limit, &per_address, &now()],
+            )?
+            .get(0);
+        self.key_where("k.id = $1", &id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
+    }
+
+    fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
+        let rows = self
+            .conn()?
+            .query(&format!("{KEY_SELECT} ORDER BY k.id"), &[])?;
+        Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
+        // Pooled connections that broke while idle (the database restarted) fail
+        // on first use and are closed on return. Every request carries a key
+        // lookup, so a stale connection is retried on the next one rather than
+        // answered with a 503.
+        let mut last = None;
+        for _ in 0..=self.config.pool_size {
+            let mut conn = self.conn()?;
+            let found = conn
+                .prepared(&format!("{KEY_SELECT} WHERE k.key_hash = $1"))
+                .and_then(|statement| conn.query_opt(&statement, &[&hash]));
+            match found {
+                Ok(row) => return Ok(row.map(|r| key_from_row(&r))),
+                Err(e) if conn.is_closed() => last = Some(e),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(last.map_or_else(
+            || StoreError::Database("no usable connection".into()),
+            Into::into,
+        ))
+    }
+
+    fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {
+        let changed = match key {
+            KeySelector::Id(id) => self.conn()?.execute(
+                "UPDATE api_keys SET active = $1 WHERE id = $2",
+                &[&active, id],
+            )?,
+            KeySelector::Hash(h) => self.conn()?.execute(
+                "UPDATE api_keys SET active = $1 WHERE key_hash = $2",
+                &[&active, h],
+            )?,
+        };
+        let found = match key {
+            KeySelector::Id(id) => self.key_where("k.id = $1", id)?,
+            KeySelector::Hash(h) => self.key_by_hash(h)?,
+        };
+        match (changed, found) {
+            (1, Some(k)) => Ok(k),
+            _ => Err(StoreError::NotFound(
+                "no such key: give a key id from `spoor keys list` or the key itself".into(),
+            )),
+        }
+    }
+
+    fn keys_of_project(&self, project_id: i64) -> StoreResult<Vec<KeyRecord>> {
+        let rows = self.conn()?.query(
+            &format!("{KEY_SELECT} WHERE k.project_id = $1 ORDER BY k.id"),
+            &[&project_id],
+        )?;
+        Ok(rows.iter().map(key_from_row).collect())
+    }
+
+    fn update_key(&self, id: i64, change: &KeyChange) -> StoreResult<KeyRecord> {
+        let domains = change
+            .domains
+            .as_ref()
+            .map(|d| serde_json::to_string(d).expect("strings serialise"));
+        let limit = change
+            .rate_limit_per_minute
+            .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
+        let per_address = change
+            .per_address_rate_limit_per_minute
+            .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
+        self.conn()?.execute(
+            "UPDATE api_keys SET name = coalesce($2, name), active = coalesce($3, active),
+                 domains = coalesce($4, domains),
+                 rate_limit_per_minute = coalesce($5, rate_limit_per_minute),
+                 per_address_rate_limit_per_minute = coalesce($6, per_address_rate_limit_per_minute)
+             WHERE id = $1",
+            &[
+                &id,
+                &change.name,
+                &change.active,
+                &domains,
+                &limit,
+                &per_address,
+            ],
+        )?;
+        self.key_where("k.id = $1", &id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
+    }
+
+    fn delete_key(&self, id: i64) -> StoreResult<()> {
+        let n = self
+            .conn()?
+            .execute("DELETE FROM api_keys WHERE id = $1", &[&id])?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("no key with id {id}")));
+        }
+        Ok(())
+    }
+
+    fn create_org(&self, name: &str) -> StoreResult<Org> {
         self.conn()?
             .query_one(
                 "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at",
@@ -51,7 +224,14 @@ impl PgStore {
             .map_err(|e| conflict(e, format!("an organisation named {name:?} exists already")))
     }
 
-    pub fn org(&self, name: &str) -> StoreResult<Org> {
+    fn orgs(&self) -> StoreResult<Vec<Org>> {
+        let rows = self
+            .conn()?
+            .query("SELECT id, name, created_at FROM orgs ORDER BY id", &[])?;
+        Ok(rows.iter().map(org_from_row).collect())
+    }
+
+    fn org(&self, name: &str) -> StoreResult<Org> {
         self.conn()?
             .query_opt(
                 "SELECT id, name, created_at FROM orgs WHERE name = $1",
@@ -61,28 +241,7 @@ impl PgStore {
             .ok_or_else(|| StoreError::NotFound(format!("no organisation named {name:?}")))
     }
 
-    pub fn orgs(&self) -> StoreResult<Vec<Org>> {
-        let rows = self
-            .conn()?
-            .query("SELECT id, name, created_at FROM orgs ORDER BY id", &[])?;
-        Ok(rows.iter().map(org_from_row).collect())
-    }
-
-    pub fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
-        // Once anyone can sign in, the set-up link must not make another owner:
-        // the token goes in the statement that makes the user.
-        self.conn()?
-            .query_one(
-                "WITH setup_ends AS (DELETE FROM settings WHERE name = $4)
-                 INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)
-                 RETURNING id, email, created_at, last_login_at",
-                &[&email, &password_hash, &now(), &SETUP_TOKEN],
-            )
-            .map(|r| user_from_row(&r))
-            .map_err(|e| conflict(e, format!("a user with the email {email:?} exists already")))
-    }
-
-    pub fn create_first_owner(&self, o: &FirstOwner) -> StoreResult<Option<User>> {
+    fn create_first_owner(&self, o: &FirstOwner) -> StoreResult<Option<User>> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         // Taking the token's row locks it: a second set-up with the same link,
@@ -132,7 +291,7 @@ impl PgStore {
         Ok(Some(user))
     }
 
-    pub fn login_attempts(
+    fn login_attempts(
         &self,
         keys: &[String],
         decide: &mut dyn FnMut(&mut [Attempts]),
@@ -194,7 +353,21 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn user_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {
+    fn create_user(&self, email: &str, password_hash: &str) -> StoreResult<User> {
+        // Once anyone can sign in, the set-up link must not make another owner:
+        // the token goes in the statement that makes the user.
+        self.conn()?
+            .query_one(
+                "WITH setup_ends AS (DELETE FROM settings WHERE name = $4)
+                 INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3)
+                 RETURNING id, email, created_at, last_login_at",
+                &[&email, &password_hash, &now(), &SETUP_TOKEN],
+            )
+            .map(|r| user_from_row(&r))
+            .map_err(|e| conflict(e, format!("a user with the email {email:?} exists already")))
+    }
+
+    fn user_login(&self, email: &str) -> StoreResult<Option<(User, String)>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -204,7 +377,7 @@ impl PgStore {
             .map(|r| (user_from_row(&r), r.get("password_hash"))))
     }
 
-    pub fn user(&self, id: i64) -> StoreResult<Option<User>> {
+    fn user(&self, id: i64) -> StoreResult<Option<User>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -214,7 +387,7 @@ impl PgStore {
             .map(|r| user_from_row(&r)))
     }
 
-    pub fn count_users(&self) -> StoreResult<u64> {
+    fn count_users(&self) -> StoreResult<u64> {
         let n: i64 = self
             .conn()?
             .query_one("SELECT count(*) FROM users", &[])?
@@ -222,7 +395,7 @@ impl PgStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    pub fn record_login(&self, user_id: i64) -> StoreResult<()> {
+    fn record_login(&self, user_id: i64) -> StoreResult<()> {
         self.conn()?.execute(
             "UPDATE users SET last_login_at = $2 WHERE id = $1",
             &[&user_id, &now()],
@@ -230,7 +403,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn set_role(&self, user_id: i64, org_id: i64, role: Role) -> StoreResult<()> {
+    fn set_role(&self, user_id: i64, org_id: i64, role: Role) -> StoreResult<()> {
         self.conn()?.execute(
             "INSERT INTO memberships (user_id, org_id, role) VALUES ($1, $2, $3)
              ON CONFLICT (user_id, org_id) DO UPDATE SET role = EXCLUDED.role",
@@ -239,7 +412,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
+    fn memberships(&self, user_id: i64) -> StoreResult<Vec<Membership>> {
         let rows = self.conn()?.query(
             "SELECT m.org_id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
              WHERE m.user_id = $1 ORDER BY o.name",
@@ -255,7 +428,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn create_web_session(
+    fn create_web_session(
         &self,
         id_hash: &str,
         user_id: i64,
@@ -270,7 +443,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn web_session(&self, id_hash: &str) -> StoreResult<Option<WebSession>> {
+    fn web_session(&self, id_hash: &str) -> StoreResult<Option<WebSession>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -285,13 +458,13 @@ impl PgStore {
             }))
     }
 
-    pub fn delete_web_session(&self, id_hash: &str) -> StoreResult<()> {
+    fn delete_web_session(&self, id_hash: &str) -> StoreResult<()> {
         self.conn()?
             .execute("DELETE FROM web_sessions WHERE id_hash = $1", &[&id_hash])?;
         Ok(())
     }
 
-    pub fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+    fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
         self.conn()?.execute(
             "INSERT INTO settings (name, value) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
@@ -300,7 +473,14 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn take_setting(&self, name: &str) -> StoreResult<Option<String>> {
+    fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()?
+            .query_opt("SELECT value FROM settings WHERE name = $1", &[&name])?
+            .map(|r| r.get(0)))
+    }
+
+    fn take_setting(&self, name: &str) -> StoreResult<Option<String>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -308,102 +488,5 @@ impl PgStore {
                 &[&name],
             )?
             .map(|r| r.get(0)))
-    }
-
-    pub fn setting(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(self
-            .conn()?
-            .query_opt("SELECT value FROM settings WHERE name = $1", &[&name])?
-            .map(|r| r.get(0)))
-    }
-
-    pub fn project_by_id(&self, id: i64) -> StoreResult<Project> {
-        self.conn()?
-            .query_opt(&format!("{PROJECT_SELECT} WHERE id = $1"), &[&id])?
-            .map(|r| project_from_row(&r))
-            .ok_or_else(|| StoreError::NotFound(format!("no project with id {id}")))
-    }
-
-    pub fn rename_project(&self, id: i64, name: &str) -> StoreResult<Project> {
-        self.conn()?
-            .execute("UPDATE projects SET name = $2 WHERE id = $1", &[&id, &name])
-            .map_err(|e| conflict(e, format!("a project named {name:?} exists already")))?;
-        self.project_by_id(id)
-    }
-
-    pub fn keys_of_project(&self, project_id: i64) -> StoreResult<Vec<KeyRecord>> {
-        let rows = self.conn()?.query(
-            &format!("{KEY_SELECT} WHERE k.project_id = $1 ORDER BY k.id"),
-            &[&project_id],
-        )?;
-        Ok(rows.iter().map(key_from_row).collect())
-    }
-
-    pub fn update_key(&self, id: i64, change: &KeyChange) -> StoreResult<KeyRecord> {
-        let domains = change
-            .domains
-            .as_ref()
-            .map(|d| serde_json::to_string(d).expect("strings serialise"));
-        let limit = change
-            .rate_limit_per_minute
-            .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
-        let per_address = change
-            .per_address_rate_limit_per_minute
-            .map(|l| i32::try_from(l).unwrap_or(i32::MAX));
-        self.conn()?.execute(
-            "UPDATE api_keys SET name = coalesce($2, name), active = coalesce($3, active),
-                 domains = coalesce($4, domains),
-                 rate_limit_per_minute = coalesce($5, rate_limit_per_minute),
-                 per_address_rate_limit_per_minute = coalesce($6, per_address_rate_limit_per_minute)
-             WHERE id = $1",
-            &[
-                &id,
-                &change.name,
-                &change.active,
-                &domains,
-                &limit,
-                &per_address,
-            ],
-        )?;
-        self.key_where("k.id = $1", &id)?
-            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
-    }
-
-    pub fn delete_key(&self, id: i64) -> StoreResult<()> {
-        let n = self
-            .conn()?
-            .execute("DELETE FROM api_keys WHERE id = $1", &[&id])?;
-        if n == 0 {
-            return Err(StoreError::NotFound(format!("no key with id {id}")));
-        }
-        Ok(())
-    }
-
-    /// When the message stored with this id and no client timestamp arrived,
-    /// if it arrived at or after `since`.
-    pub fn message_received_at(
-        &self,
-        project_id: i64,
-        message_id: &str,
-        since: i64,
-    ) -> StoreResult<Option<i64>> {
-        Ok(self
-            .conn()?
-            .query_opt(
-                "SELECT received_at FROM events
-                 WHERE project_id = $1 AND dedup_ts = 0 AND message_id = $2 AND received_at >= $3",
-                &[&project_id, &message_id, &since],
-            )?
-            .map(|r| r.get(0)))
-    }
-
-    pub fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {
-        Ok(self
-            .conn()?
-            .query_opt(
-                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE project_id = $1 AND seq = $2"),
-                &[&project_id, &seq],
-            )?
-            .map(|r| event_from_row(&r)))
     }
 }

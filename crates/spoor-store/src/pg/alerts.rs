@@ -53,8 +53,8 @@ fn notification_from_row(r: &Row) -> Notification {
     }
 }
 
-impl PgStore {
-    pub fn create_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
+impl crate::backend::AlertStore for PgStore {
+    fn create_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
         let row = self.conn()?.query_one(
             &format!(
                 "INSERT INTO alert_rules (project_id, name, kind, page, threshold, window_minutes,
@@ -80,7 +80,7 @@ impl PgStore {
         Ok(rule_from_row(&row))
     }
 
-    pub fn alert_rule(&self, id: i64) -> StoreResult<Option<AlertRule>> {
+    fn alert_rule(&self, id: i64) -> StoreResult<Option<AlertRule>> {
         let row = self.conn()?.query_opt(
             &format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = $1"),
             &[&id],
@@ -88,7 +88,7 @@ impl PgStore {
         Ok(row.as_ref().map(rule_from_row))
     }
 
-    pub fn alert_rules(&self, project_id: Option<i64>) -> StoreResult<Vec<AlertRule>> {
+    fn alert_rules(&self, project_id: Option<i64>) -> StoreResult<Vec<AlertRule>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {RULE_COLUMNS} FROM alert_rules
@@ -99,7 +99,7 @@ impl PgStore {
         Ok(rows.iter().map(rule_from_row).collect())
     }
 
-    pub fn update_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
+    fn update_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
         let row = self.conn()?.query_opt(
             &format!(
                 "UPDATE alert_rules SET name = $2, kind = $3, page = $4, threshold = $5,
@@ -124,14 +124,14 @@ impl PgStore {
             .ok_or_else(|| StoreError::NotFound(format!("no alert rule {}", r.id)))
     }
 
-    pub fn delete_alert_rule(&self, id: i64) -> StoreResult<bool> {
+    fn delete_alert_rule(&self, id: i64) -> StoreResult<bool> {
         Ok(self
             .conn()?
             .execute("DELETE FROM alert_rules WHERE id = $1", &[&id])?
             > 0)
     }
 
-    pub fn record_evaluation(
+    fn record_evaluation(
         &self,
         rule_id: Option<i64>,
         state: Option<&RuleState>,
@@ -177,7 +177,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<Notification>> {
+    fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<Notification>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {NOTIFICATION_COLUMNS} FROM notification_log
@@ -189,7 +189,7 @@ impl PgStore {
         Ok(rows.iter().map(notification_from_row).collect())
     }
 
-    pub fn notification_attempted(
+    fn notification_attempted(
         &self,
         id: i64,
         status: &str,
@@ -206,7 +206,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn notifications(&self, project_id: i64, limit: i64) -> StoreResult<Vec<Notification>> {
+    fn notifications(&self, project_id: i64, limit: i64) -> StoreResult<Vec<Notification>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {NOTIFICATION_COLUMNS} FROM notification_log WHERE project_id = $1

@@ -2,6 +2,7 @@
 //! job, and per-key rate windows. Times come from the database's clock
 //! (`DB_NOW`), so nodes whose clocks disagree still agree on who holds a lease.
 
+use crate::Retention;
 use postgres::Row;
 
 use super::PgStore;
@@ -22,9 +23,9 @@ fn job_run_from_row(row: &Row) -> JobRun {
     }
 }
 
-impl PgStore {
+impl crate::backend::CoordinationStore for PgStore {
     /// Takes the lease when it is free or expired, or renews it for its holder.
-    pub fn acquire_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+    fn acquire_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
         let won = self.conn()?.query_opt(
             &format!(
                 "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, {DB_NOW} + $3)
@@ -37,7 +38,7 @@ impl PgStore {
         Ok(won.is_some())
     }
 
-    pub fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+    fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
         self.conn()?.execute(
             "DELETE FROM leases WHERE name = $1 AND holder = $2",
             &[&name, &holder],
@@ -45,7 +46,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn leases(&self) -> StoreResult<Vec<Lease>> {
+    fn leases(&self) -> StoreResult<Vec<Lease>> {
         let rows = self.conn()?.query(
             "SELECT name, holder, expires_at FROM leases ORDER BY name",
             &[],
@@ -60,7 +61,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn job_started(&self, name: &str, node: &str) -> StoreResult<()> {
+    fn job_started(&self, name: &str, node: &str) -> StoreResult<()> {
         self.conn()?.execute(
             &format!(
                 "INSERT INTO job_runs (name, node, started_at) VALUES ($1, $2, {DB_NOW})
@@ -72,7 +73,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn job_finished(&self, name: &str, ok: bool, detail: &str) -> StoreResult<()> {
+    fn job_finished(&self, name: &str, ok: bool, detail: &str) -> StoreResult<()> {
         self.conn()?.execute(
             &format!(
                 "UPDATE job_runs SET finished_at = {DB_NOW}, ok = $2, detail = $3, runs = runs + 1
@@ -83,7 +84,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn job_runs(&self) -> StoreResult<Vec<JobRun>> {
+    fn job_runs(&self) -> StoreResult<Vec<JobRun>> {
         let rows = self
             .conn()?
             .query("SELECT * FROM job_runs ORDER BY name", &[])?;
@@ -94,7 +95,7 @@ impl PgStore {
     /// and returns the count after it, this request's share included. A node
     /// whose clock lags and names an older window counts toward the newer one
     /// instead of resetting it.
-    pub fn take_rate_tokens(&self, key_id: i64, window_start: i64, take: i64) -> StoreResult<i64> {
+    fn take_rate_tokens(&self, key_id: i64, window_start: i64, take: i64) -> StoreResult<i64> {
         let mut conn = self.conn()?;
         let statement = conn.prepared(
             "INSERT INTO rate_windows (key_id, window_start, used) VALUES ($1, $2, $3)
@@ -109,7 +110,11 @@ impl PgStore {
             .get(0))
     }
 
-    pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
+    fn maintain_partitions(&self, now: i64) -> StoreResult<Vec<String>> {
+        self.make_partitions(now)
+    }
+
+    fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
         /// Rows deleted per statement, so no statement runs long.
         const CHUNK: i64 = 10_000;
         let mut done = ProjectExpiry::default();
@@ -130,5 +135,9 @@ impl PgStore {
             &[&project_id, &cutoff],
         )?;
         Ok(done)
+    }
+
+    fn drop_events_before(&self, cutoff: i64) -> StoreResult<Retention> {
+        self.drop_partitions_before(cutoff)
     }
 }

@@ -3,6 +3,7 @@
 //! pass reads what its events touch and writes what it changed in a few
 //! statements over arrays (`unnest`), not a round trip per row.
 
+use crate::backend::PipelineStore;
 use crate::pipeline::PassWrites;
 use postgres::Transaction;
 use std::collections::{HashMap, HashSet};
@@ -208,105 +209,6 @@ fn merges(c: &mut impl GenericClient) -> Result<i64, postgres::Error> {
     )
 }
 
-impl PgStore {
-    /// Nothing to give back: PostgreSQL's caches are the server's.
-    pub fn crm_release_memory(&self) -> StoreResult<()> {
-        Ok(())
-    }
-
-    /// The count of merges, erasures and rescales so far.
-    pub fn crm_changes(&self) -> StoreResult<i64> {
-        Ok(merges(&mut **self.conn()?)?)
-    }
-
-    /// Which of these (project, message id) the timeline has.
-    pub fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
-        let (p, m): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, m)| (*p, m.as_str())).unzip();
-        Ok(self
-            .conn()?
-            .query(
-                "SELECT a.project_id, a.message_id FROM crm_activities a
-                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
-                     ON a.project_id = k.p AND a.message_id = k.m",
-                &[&p, &m],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
-    }
-
-    pub fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
-        let p: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let kind: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
-        let value: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
-        let mut out = HashMap::new();
-        for r in self.conn()?.query(
-            "SELECT i.project_id, i.kind, i.value, i.contact_id FROM crm_identities i
-             JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, kd, v)
-                 ON i.project_id = k.p AND i.kind = k.kd AND i.value = k.v",
-            &[&p, &kind, &value],
-        )? {
-            if let Some(kind) = IdKind::parse(r.get(1)) {
-                out.insert((r.get(0), kind, r.get(2)), r.get(3));
-            }
-        }
-        Ok(out)
-    }
-
-    pub fn crm_visitor_scores(
-        &self,
-        keys: &[(i64, String)],
-    ) -> StoreResult<HashMap<(i64, String), f64>> {
-        let (p, a): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, a)| (*p, a.as_str())).unzip();
-        Ok(self
-            .conn()?
-            .query(
-                "SELECT v.project_id, v.anonymous_id, v.score_norm FROM crm_visitors v
-                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, a)
-                     ON v.project_id = k.p AND v.anonymous_id = k.a",
-                &[&p, &a],
-            )?
-            .iter()
-            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
-            .collect())
-    }
-
-    pub fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
-        Ok(self
-            .conn()?
-            .query(
-                "SELECT from_id, into_id FROM crm_merged WHERE from_id = ANY($1)",
-                &[&ids],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect())
-    }
-
-    pub fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
-        Ok(self
-            .conn()?
-            .query(
-                &format!("SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ANY($1)"),
-                &[&ids],
-            )?
-            .iter()
-            .map(|r| contact_at(r, 0))
-            .collect())
-    }
-
-    pub fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
-        let writes = PassWrites {
-            crm: Some(d),
-            ..PassWrites::default()
-        };
-        match cursor {
-            Some((name, c)) => self.apply_pass(&[name], c, &writes),
-            None => self.apply_pass(&[], Cursor::default(), &writes),
-        }
-    }
-}
-
 /// Writes a CRM pass in the pipeline's transaction; `Conflict` when contacts
 /// were merged or erased since its world was read.
 pub(super) fn write_crm(tx: &mut Transaction<'_>, d: &CrmDelta) -> StoreResult<()> {
@@ -436,286 +338,6 @@ pub(super) fn write_crm(tx: &mut Transaction<'_>, d: &CrmDelta) -> StoreResult<(
     Ok(())
 }
 
-impl PgStore {
-    pub fn crm_contact_for(
-        &self,
-        project_id: i64,
-        user_id: Option<&str>,
-        email: Option<&str>,
-    ) -> StoreResult<String> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(
-            "SELECT coalesce(m.into_id, i.contact_id) FROM crm_identities i
-             LEFT JOIN crm_merged m ON m.from_id = i.contact_id
-             WHERE i.project_id = $1 AND i.kind = $2 AND i.value = $3",
-        )?;
-        for (kind, value) in [(IdKind::User, user_id), (IdKind::Email, email)] {
-            if let Some(v) = value
-                && let Some(r) = conn.query_opt(&statement, &[&project_id, &kind.as_str(), &v])?
-            {
-                return Ok(r.get(0));
-            }
-        }
-        Ok(crate::crm::new_contact_id(project_id, user_id, email))
-    }
-
-    pub fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
-        let mut conn = self.conn()?;
-        let (filter, mut values) = filter("", q.project_id, &q.conditions());
-        let total: i64 = conn
-            .query_one(
-                &format!("SELECT count(*) FROM crm_contacts WHERE {filter}"),
-                &refs(&values),
-            )?
-            .get(0);
-        let order = if q.descending { "DESC" } else { "ASC" };
-        let col = q.sort.column();
-        let n = values.len();
-        values.push(Box::new(q.limit));
-        values.push(Box::new(q.offset));
-        let statement = conn.prepared(&format!(
-            "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
-                 WHERE t.contact_id = c.id AND t.status = 'open')
-             FROM crm_contacts c WHERE {filter}
-             ORDER BY {col} {order}, id {order} LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        ))?;
-        let rows = conn.query(&statement, &refs(&values))?;
-        Ok((
-            rows.iter().map(|r| (contact_at(r, 0), r.get(20))).collect(),
-            total,
-        ))
-    }
-
-    pub fn crm_contact(&self, project_id: i64, id: &str) -> StoreResult<Option<Contact>> {
-        let mut conn = self.conn()?;
-        let id: String = conn
-            .query_opt("SELECT into_id FROM crm_merged WHERE from_id = $1", &[&id])?
-            .map_or_else(|| id.to_string(), |r| r.get(0));
-        let statement = conn.prepared(&format!(
-            "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = $1 AND project_id = $2"
-        ))?;
-        Ok(conn
-            .query_opt(&statement, &[&id, &project_id])?
-            .map(|r| contact_at(&r, 0)))
-    }
-
-    pub fn crm_timeline(
-        &self,
-        contact_id: &str,
-        before: Option<i64>,
-        limit: i64,
-    ) -> StoreResult<Vec<Activity>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(
-            "SELECT id, project_id, contact_id, at, kind, event, summary, details, message_id
-             FROM crm_activities WHERE contact_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-        )?;
-        let rows = conn.query(
-            &statement,
-            &[&contact_id, &before.unwrap_or(i64::MAX), &limit],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| Activity {
-                id: r.get(0),
-                project_id: r.get(1),
-                contact_id: r.get(2),
-                at: r.get(3),
-                kind: r.get(4),
-                event: r.get(5),
-                summary: r.get(6),
-                details: serde_json::from_str(r.get(7)).unwrap_or_default(),
-                message_id: r.get(8),
-            })
-            .collect())
-    }
-
-    pub fn crm_score_history(&self, contact_id: &str, limit: i64) -> StoreResult<Vec<ScoreChange>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(
-            "SELECT project_id, contact_id, at, delta, score, reason FROM (
-                 SELECT * FROM crm_scores WHERE contact_id = $1 ORDER BY id DESC LIMIT $2) s
-             ORDER BY id",
-        )?;
-        Ok(conn
-            .query(&statement, &[&contact_id, &limit])?
-            .iter()
-            .map(|r| ScoreChange {
-                project_id: r.get(0),
-                contact_id: r.get(1),
-                at: r.get(2),
-                delta: r.get(3),
-                score: r.get(4),
-                reason: r.get(5),
-            })
-            .collect())
-    }
-
-    pub fn crm_tasks(&self, q: &TaskQuery) -> StoreResult<(Vec<(Task, Contact)>, i64)> {
-        let mut conn = self.conn()?;
-        let (filter, mut values) = filter("t.", q.project_id, &q.conditions());
-        let total: i64 = conn
-            .query_one(
-                &format!("SELECT count(*) FROM crm_tasks t WHERE {filter}"),
-                &refs(&values),
-            )?
-            .get(0);
-        let cols = |prefix: &str, list: &str| {
-            list.split(',')
-                .map(|c| format!("{prefix}.{}", c.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let n = values.len();
-        values.push(Box::new(q.limit));
-        values.push(Box::new(q.offset));
-        let statement = conn.prepared(&format!(
-            "SELECT {}, {} FROM crm_tasks t JOIN crm_contacts c ON c.id = t.contact_id
-             WHERE {filter} ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id
-             LIMIT ${} OFFSET ${}",
-            cols("t", TASK_COLUMNS),
-            cols("c", CONTACT_COLUMNS),
-            n + 1,
-            n + 2
-        ))?;
-        let rows = conn.query(&statement, &refs(&values))?;
-        Ok((
-            rows.iter()
-                .map(|r| (task_from_row(r), contact_at(r, 13)))
-                .collect(),
-            total,
-        ))
-    }
-
-    pub fn crm_task(&self, project_id: i64, id: &str) -> StoreResult<Option<Task>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "SELECT {TASK_COLUMNS} FROM crm_tasks WHERE id = $1 AND project_id = $2"
-        ))?;
-        Ok(conn
-            .query_opt(&statement, &[&id, &project_id])?
-            .map(|r| task_from_row(&r)))
-    }
-
-    pub fn crm_update_task(&self, t: &Task, entry: &Activity) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        tx.execute(
-            "UPDATE crm_tasks SET title = $2, priority = $3, status = $4, assignee = $5,
-                 due_at = $6, completed_at = $7 WHERE id = $1",
-            &[
-                &t.id,
-                &t.title,
-                &t.priority,
-                &t.status,
-                &t.assignee,
-                &t.due_at,
-                &t.completed_at,
-            ],
-        )?;
-        insert_activities(&mut tx, std::slice::from_ref(entry))?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn crm_merge(&self, merged: &Contact, from: &Contact, entry: &Activity) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", &[])?;
-        let (into, old) = (&merged.id, &from.id);
-        for sql in [
-            "UPDATE crm_identities SET contact_id = $1 WHERE contact_id = $2",
-            "UPDATE crm_activities SET contact_id = $1 WHERE contact_id = $2",
-            "UPDATE crm_tasks SET contact_id = $1 WHERE contact_id = $2",
-            "UPDATE crm_scores SET contact_id = $1 WHERE contact_id = $2",
-            "INSERT INTO crm_reached (project_id, contact_id, status, at)
-                 SELECT project_id, $1, status, at FROM crm_reached WHERE contact_id = $2
-                 ON CONFLICT DO NOTHING",
-            "INSERT INTO crm_bookings (project_id, contact_id, started_at, message_id, properties)
-                 SELECT project_id, $1, started_at, message_id, properties FROM crm_bookings
-                 WHERE contact_id = $2 ON CONFLICT DO NOTHING",
-            "UPDATE crm_merged SET into_id = $1 WHERE into_id = $2",
-        ] {
-            tx.execute(sql, &[into, old])?;
-        }
-        for sql in [
-            "DELETE FROM crm_reached WHERE contact_id = $1",
-            "DELETE FROM crm_bookings WHERE contact_id = $1",
-            "DELETE FROM crm_contacts WHERE id = $1",
-        ] {
-            tx.execute(sql, &[old])?;
-        }
-        tx.execute(
-            "INSERT INTO crm_merged (from_id, project_id, into_id, at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (from_id) DO UPDATE SET into_id = EXCLUDED.into_id, at = EXCLUDED.at",
-            &[old, &merged.project_id, into, &merged.updated_at],
-        )?;
-        put_contacts(&mut tx, &[merged])?;
-        insert_activities(&mut tx, std::slice::from_ref(entry))?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn crm_funnel_counts(
-        &self,
-        project_id: i64,
-    ) -> StoreResult<(HashMap<String, i64>, HashMap<String, i64>)> {
-        let mut conn = self.conn()?;
-        let mut count = |sql: &str| -> StoreResult<HashMap<String, i64>> {
-            Ok(conn
-                .query(sql, &[&project_id])?
-                .iter()
-                .map(|r| (r.get(0), r.get(1)))
-                .collect())
-        };
-        Ok((
-            count(
-                "SELECT status, count(*) FROM crm_reached WHERE project_id = $1 GROUP BY status",
-            )?,
-            count(
-                "SELECT lead_status, count(*) FROM crm_contacts WHERE project_id = $1 GROUP BY lead_status",
-            )?,
-        ))
-    }
-
-    pub fn crm_stale_bookings(
-        &self,
-        started_before: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<OpenBooking>> {
-        let mut conn = self.conn()?;
-        Ok(conn
-            .query(
-                "SELECT project_id, contact_id, started_at, message_id, properties
-                 FROM crm_bookings WHERE started_at < $1 ORDER BY started_at LIMIT $2",
-                &[&started_before, &limit],
-            )?
-            .iter()
-            .map(booking_from_row)
-            .collect())
-    }
-
-    pub fn crm_rescale(&self, project_id: i64, factor: f64) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        // A pass that read scores before would write them on the old scale:
-        // it is read again (and the lock orders this after a pass writing).
-        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", &[])?;
-        tx.execute(
-            "UPDATE crm_contacts SET score_norm = score_norm * $2 WHERE project_id = $1",
-            &[&project_id, &factor],
-        )?;
-        tx.execute(
-            "UPDATE crm_visitors SET score_norm = score_norm * $2 WHERE project_id = $1",
-            &[&project_id, &factor],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-}
-
 /// Deletes the contact known by `id` (a user id or an anonymous id) and all
 /// the CRM keeps about them: identities, timeline, tasks, scores, bookings,
 /// the ids merged into it, and an anonymous visitor's score. Counts as a
@@ -764,10 +386,269 @@ pub(super) fn erase_contact(
     Ok(contacts.len() as u64)
 }
 
-impl PgStore {
+impl crate::backend::CrmStore for PgStore {
+    /// Nothing to give back: PostgreSQL's caches are the server's.
+    fn crm_release_memory(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
+        let writes = PassWrites {
+            crm: Some(d),
+            ..PassWrites::default()
+        };
+        match cursor {
+            Some((name, c)) => self.apply_pass(&[name], c, &writes),
+            None => self.apply_pass(&[], Cursor::default(), &writes),
+        }
+    }
+
+    fn crm_contact_for(
+        &self,
+        project_id: i64,
+        user_id: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<String> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(
+            "SELECT coalesce(m.into_id, i.contact_id) FROM crm_identities i
+             LEFT JOIN crm_merged m ON m.from_id = i.contact_id
+             WHERE i.project_id = $1 AND i.kind = $2 AND i.value = $3",
+        )?;
+        for (kind, value) in [(IdKind::User, user_id), (IdKind::Email, email)] {
+            if let Some(v) = value
+                && let Some(r) = conn.query_opt(&statement, &[&project_id, &kind.as_str(), &v])?
+            {
+                return Ok(r.get(0));
+            }
+        }
+        Ok(crate::crm::new_contact_id(project_id, user_id, email))
+    }
+
+    fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
+        let mut conn = self.conn()?;
+        let (filter, mut values) = filter("", q.project_id, &q.conditions());
+        let total: i64 = conn
+            .query_one(
+                &format!("SELECT count(*) FROM crm_contacts WHERE {filter}"),
+                &refs(&values),
+            )?
+            .get(0);
+        let order = if q.descending { "DESC" } else { "ASC" };
+        let col = q.sort.column();
+        let n = values.len();
+        values.push(Box::new(q.limit));
+        values.push(Box::new(q.offset));
+        let statement = conn.prepared(&format!(
+            "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
+                 WHERE t.contact_id = c.id AND t.status = 'open')
+             FROM crm_contacts c WHERE {filter}
+             ORDER BY {col} {order}, id {order} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        ))?;
+        let rows = conn.query(&statement, &refs(&values))?;
+        Ok((
+            rows.iter().map(|r| (contact_at(r, 0), r.get(20))).collect(),
+            total,
+        ))
+    }
+
+    fn crm_contact(&self, project_id: i64, id: &str) -> StoreResult<Option<Contact>> {
+        let mut conn = self.conn()?;
+        let id: String = conn
+            .query_opt("SELECT into_id FROM crm_merged WHERE from_id = $1", &[&id])?
+            .map_or_else(|| id.to_string(), |r| r.get(0));
+        let statement = conn.prepared(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = $1 AND project_id = $2"
+        ))?;
+        Ok(conn
+            .query_opt(&statement, &[&id, &project_id])?
+            .map(|r| contact_at(&r, 0)))
+    }
+
+    fn crm_timeline(
+        &self,
+        contact_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Activity>> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(
+            "SELECT id, project_id, contact_id, at, kind, event, summary, details, message_id
+             FROM crm_activities WHERE contact_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )?;
+        let rows = conn.query(
+            &statement,
+            &[&contact_id, &before.unwrap_or(i64::MAX), &limit],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Activity {
+                id: r.get(0),
+                project_id: r.get(1),
+                contact_id: r.get(2),
+                at: r.get(3),
+                kind: r.get(4),
+                event: r.get(5),
+                summary: r.get(6),
+                details: serde_json::from_str(r.get(7)).unwrap_or_default(),
+                message_id: r.get(8),
+            })
+            .collect())
+    }
+
+    fn crm_score_history(&self, contact_id: &str, limit: i64) -> StoreResult<Vec<ScoreChange>> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(
+            "SELECT project_id, contact_id, at, delta, score, reason FROM (
+                 SELECT * FROM crm_scores WHERE contact_id = $1 ORDER BY id DESC LIMIT $2) s
+             ORDER BY id",
+        )?;
+        Ok(conn
+            .query(&statement, &[&contact_id, &limit])?
+            .iter()
+            .map(|r| ScoreChange {
+                project_id: r.get(0),
+                contact_id: r.get(1),
+                at: r.get(2),
+                delta: r.get(3),
+                score: r.get(4),
+                reason: r.get(5),
+            })
+            .collect())
+    }
+
+    fn crm_tasks(&self, q: &TaskQuery) -> StoreResult<(Vec<(Task, Contact)>, i64)> {
+        let mut conn = self.conn()?;
+        let (filter, mut values) = filter("t.", q.project_id, &q.conditions());
+        let total: i64 = conn
+            .query_one(
+                &format!("SELECT count(*) FROM crm_tasks t WHERE {filter}"),
+                &refs(&values),
+            )?
+            .get(0);
+        let cols = |prefix: &str, list: &str| {
+            list.split(',')
+                .map(|c| format!("{prefix}.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let n = values.len();
+        values.push(Box::new(q.limit));
+        values.push(Box::new(q.offset));
+        let statement = conn.prepared(&format!(
+            "SELECT {}, {} FROM crm_tasks t JOIN crm_contacts c ON c.id = t.contact_id
+             WHERE {filter} ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id
+             LIMIT ${} OFFSET ${}",
+            cols("t", TASK_COLUMNS),
+            cols("c", CONTACT_COLUMNS),
+            n + 1,
+            n + 2
+        ))?;
+        let rows = conn.query(&statement, &refs(&values))?;
+        Ok((
+            rows.iter()
+                .map(|r| (task_from_row(r), contact_at(r, 13)))
+                .collect(),
+            total,
+        ))
+    }
+
+    fn crm_task(&self, project_id: i64, id: &str) -> StoreResult<Option<Task>> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(&format!(
+            "SELECT {TASK_COLUMNS} FROM crm_tasks WHERE id = $1 AND project_id = $2"
+        ))?;
+        Ok(conn
+            .query_opt(&statement, &[&id, &project_id])?
+            .map(|r| task_from_row(&r)))
+    }
+
+    fn crm_update_task(&self, t: &Task, entry: &Activity) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE crm_tasks SET title = $2, priority = $3, status = $4, assignee = $5,
+                 due_at = $6, completed_at = $7 WHERE id = $1",
+            &[
+                &t.id,
+                &t.title,
+                &t.priority,
+                &t.status,
+                &t.assignee,
+                &t.due_at,
+                &t.completed_at,
+            ],
+        )?;
+        insert_activities(&mut tx, std::slice::from_ref(entry))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn crm_merge(&self, merged: &Contact, from: &Contact, entry: &Activity) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", &[])?;
+        let (into, old) = (&merged.id, &from.id);
+        for sql in [
+            "UPDATE crm_identities SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE crm_activities SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE crm_tasks SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE crm_scores SET contact_id = $1 WHERE contact_id = $2",
+            "INSERT INTO crm_reached (project_id, contact_id, status, at)
+                 SELECT project_id, $1, status, at FROM crm_reached WHERE contact_id = $2
+                 ON CONFLICT DO NOTHING",
+            "INSERT INTO crm_bookings (project_id, contact_id, started_at, message_id, properties)
+                 SELECT project_id, $1, started_at, message_id, properties FROM crm_bookings
+                 WHERE contact_id = $2 ON CONFLICT DO NOTHING",
+            "UPDATE crm_merged SET into_id = $1 WHERE into_id = $2",
+        ] {
+            tx.execute(sql, &[into, old])?;
+        }
+        for sql in [
+            "DELETE FROM crm_reached WHERE contact_id = $1",
+            "DELETE FROM crm_bookings WHERE contact_id = $1",
+            "DELETE FROM crm_contacts WHERE id = $1",
+        ] {
+            tx.execute(sql, &[old])?;
+        }
+        tx.execute(
+            "INSERT INTO crm_merged (from_id, project_id, into_id, at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (from_id) DO UPDATE SET into_id = EXCLUDED.into_id, at = EXCLUDED.at",
+            &[old, &merged.project_id, into, &merged.updated_at],
+        )?;
+        put_contacts(&mut tx, &[merged])?;
+        insert_activities(&mut tx, std::slice::from_ref(entry))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn crm_funnel_counts(
+        &self,
+        project_id: i64,
+    ) -> StoreResult<(HashMap<String, i64>, HashMap<String, i64>)> {
+        let mut conn = self.conn()?;
+        let mut count = |sql: &str| -> StoreResult<HashMap<String, i64>> {
+            Ok(conn
+                .query(sql, &[&project_id])?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect())
+        };
+        Ok((
+            count(
+                "SELECT status, count(*) FROM crm_reached WHERE project_id = $1 GROUP BY status",
+            )?,
+            count(
+                "SELECT lead_status, count(*) FROM crm_contacts WHERE project_id = $1 GROUP BY lead_status",
+            )?,
+        ))
+    }
+
     /// Score changes after `after` that took a contact to `threshold` or
     /// over it from below, oldest first.
-    pub fn crm_score_crossings(
+    fn crm_score_crossings(
         &self,
         project_id: i64,
         threshold: f64,
@@ -800,10 +681,124 @@ impl PgStore {
     }
 
     /// The newest score change's id: a new lead-score alert starts after it.
-    pub fn crm_last_score_id(&self) -> StoreResult<i64> {
+    fn crm_last_score_id(&self) -> StoreResult<i64> {
         Ok(self
             .conn()?
             .query_one("SELECT coalesce(max(id), 0)::bigint FROM crm_scores", &[])?
             .get(0))
+    }
+
+    fn crm_stale_bookings(&self, started_before: i64, limit: i64) -> StoreResult<Vec<OpenBooking>> {
+        let mut conn = self.conn()?;
+        Ok(conn
+            .query(
+                "SELECT project_id, contact_id, started_at, message_id, properties
+                 FROM crm_bookings WHERE started_at < $1 ORDER BY started_at LIMIT $2",
+                &[&started_before, &limit],
+            )?
+            .iter()
+            .map(booking_from_row)
+            .collect())
+    }
+
+    fn crm_rescale(&self, project_id: i64, factor: f64) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // A pass that read scores before would write them on the old scale:
+        // it is read again (and the lock orders this after a pass writing).
+        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", &[])?;
+        tx.execute(
+            "UPDATE crm_contacts SET score_norm = score_norm * $2 WHERE project_id = $1",
+            &[&project_id, &factor],
+        )?;
+        tx.execute(
+            "UPDATE crm_visitors SET score_norm = score_norm * $2 WHERE project_id = $1",
+            &[&project_id, &factor],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl crate::crm_world::CrmReads for PgStore {
+    /// The count of merges, erasures and rescales so far.
+    fn crm_changes(&self) -> StoreResult<i64> {
+        Ok(merges(&mut **self.conn()?)?)
+    }
+
+    /// Which of these (project, message id) the timeline has.
+    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
+        let (p, m): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, m)| (*p, m.as_str())).unzip();
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT a.project_id, a.message_id FROM crm_activities a
+                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
+                     ON a.project_id = k.p AND a.message_id = k.m",
+                &[&p, &m],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
+        let p: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let kind: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+        let value: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
+        let mut out = HashMap::new();
+        for r in self.conn()?.query(
+            "SELECT i.project_id, i.kind, i.value, i.contact_id FROM crm_identities i
+             JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, kd, v)
+                 ON i.project_id = k.p AND i.kind = k.kd AND i.value = k.v",
+            &[&p, &kind, &value],
+        )? {
+            if let Some(kind) = IdKind::parse(r.get(1)) {
+                out.insert((r.get(0), kind, r.get(2)), r.get(3));
+            }
+        }
+        Ok(out)
+    }
+
+    fn crm_visitor_scores(
+        &self,
+        keys: &[(i64, String)],
+    ) -> StoreResult<HashMap<(i64, String), f64>> {
+        let (p, a): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, a)| (*p, a.as_str())).unzip();
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT v.project_id, v.anonymous_id, v.score_norm FROM crm_visitors v
+                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, a)
+                     ON v.project_id = k.p AND v.anonymous_id = k.a",
+                &[&p, &a],
+            )?
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect())
+    }
+
+    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+        Ok(self
+            .conn()?
+            .query(
+                "SELECT from_id, into_id FROM crm_merged WHERE from_id = ANY($1)",
+                &[&ids],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
+        Ok(self
+            .conn()?
+            .query(
+                &format!("SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ANY($1)"),
+                &[&ids],
+            )?
+            .iter()
+            .map(|r| contact_at(r, 0))
+            .collect())
     }
 }

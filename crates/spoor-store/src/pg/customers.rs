@@ -205,9 +205,9 @@ fn put_links(tx: &mut Transaction, links: &[&Link]) -> StoreResult<()> {
     Ok(())
 }
 
-impl PgStore {
+impl crate::backend::CustomerStore for PgStore {
     /// The stored rows among the keys, a statement per table.
-    pub fn derived_rows(
+    fn derived_rows(
         &self,
         keys: &crate::working_set::Keys,
     ) -> StoreResult<crate::working_set::Rows> {
@@ -255,7 +255,7 @@ impl PgStore {
         Ok(rows)
     }
 
-    pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+    fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
         let mut conn = self.conn()?;
         let stmt = conn
             .prepared("SELECT user_id FROM identities WHERE project_id = $1 AND alias_id = $2")?;
@@ -264,7 +264,7 @@ impl PgStore {
             .map(|r| r.get(0)))
     }
 
-    pub fn customer(
+    fn customer(
         &self,
         project_id: i64,
         identified: bool,
@@ -280,13 +280,13 @@ impl PgStore {
             .map(|r| customer_from_row(&r)))
     }
 
-    pub fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
+    fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
         let mut conn = self.conn()?;
         let stmt = conn.prepared("SELECT 1 FROM erased_ids WHERE project_id = $1 AND id = $2")?;
         Ok(conn.query_opt(&stmt, &[&project_id, &id])?.is_some())
     }
 
-    pub fn erasure_mark(&self) -> StoreResult<i64> {
+    fn erasure_mark(&self) -> StoreResult<i64> {
         Ok(self
             .conn()?
             .query_one(
@@ -296,7 +296,7 @@ impl PgStore {
             .get(0))
     }
 
-    pub fn erased_since(&self, after: i64) -> StoreResult<Vec<(i64, String, i64)>> {
+    fn erased_since(&self, after: i64) -> StoreResult<Vec<(i64, String, i64)>> {
         Ok(self
             .conn()?
             .query(
@@ -308,7 +308,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn customers_page(&self, q: &CustomerQuery) -> StoreResult<(Vec<Customer>, i64)> {
+    fn customers_page(&self, q: &CustomerQuery) -> StoreResult<(Vec<Customer>, i64)> {
         let mut conn = self.conn()?;
         let column = q.sort_by.column();
         let order = if q.descending { "DESC" } else { "ASC" };
@@ -331,7 +331,7 @@ impl PgStore {
         Ok((rows.iter().map(customer_from_row).collect(), total))
     }
 
-    pub fn recent_sessions_of(
+    fn recent_sessions_of(
         &self,
         project_id: i64,
         user_id: &str,
@@ -350,7 +350,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn session_monitoring(
+    fn session_monitoring(
         &self,
         project_id: i64,
         since: Option<i64>,
@@ -392,7 +392,7 @@ impl PgStore {
 
     /// Erases a user and every id linked to them, leaving tombstones, in one
     /// transaction under the erasure lock.
-    pub fn erase_person(&self, project_id: i64, user_id: &str, now: i64) -> StoreResult<Erased> {
+    fn erase_person(&self, project_id: i64, user_id: &str, now: i64) -> StoreResult<Erased> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         tx.execute(ERASURE_LOCK, &[])?;

@@ -196,8 +196,8 @@ fn delete_screenshots_where(
     Ok(freed)
 }
 
-impl PgStore {
-    pub fn add_recording_chunk(&self, c: &NewChunk, quota: i64) -> StoreResult<Stored<i64>> {
+impl crate::backend::FileRecords for PgStore {
+    fn add_recording_chunk(&self, c: &NewChunk, quota: i64) -> StoreResult<Stored<i64>> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let seen = tx.query_opt(
@@ -266,7 +266,7 @@ impl PgStore {
         Ok(Stored::New(id))
     }
 
-    pub fn add_video(&self, v: &NewVideo, quota: i64) -> StoreResult<Stored<i64>> {
+    fn add_video(&self, v: &NewVideo, quota: i64) -> StoreResult<Stored<i64>> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let used = used(&mut tx, v.project_id)?;
@@ -307,7 +307,7 @@ impl PgStore {
         Ok(Stored::New(row.get(0)))
     }
 
-    pub fn recordings(&self, f: &RecordingFilter) -> StoreResult<(Vec<Recording>, i64)> {
+    fn recordings(&self, f: &RecordingFilter) -> StoreResult<(Vec<Recording>, i64)> {
         let mut conn = self.conn()?;
         let rows = conn.query(
             &format!(
@@ -354,7 +354,7 @@ impl PgStore {
         Ok((rows.iter().map(recording_from_row).collect(), total))
     }
 
-    pub fn recording(&self, project_id: i64, id: i64) -> StoreResult<Option<Recording>> {
+    fn recording(&self, project_id: i64, id: i64) -> StoreResult<Option<Recording>> {
         let row = self.conn()?.query_opt(
             &format!(
                 "SELECT {RECORDING_COLUMNS} FROM recordings r WHERE r.project_id = $1 AND r.id = $2"
@@ -364,7 +364,7 @@ impl PgStore {
         Ok(row.as_ref().map(recording_from_row))
     }
 
-    pub fn recording_chunks(&self, recording_id: i64) -> StoreResult<Vec<Chunk>> {
+    fn recording_chunks(&self, recording_id: i64) -> StoreResult<Vec<Chunk>> {
         let rows = self.conn()?.query(
             "SELECT chunk_id, first_ts, last_ts, events, bytes, file_key FROM recording_chunks
              WHERE recording_id = $1 ORDER BY first_ts, chunk_id",
@@ -383,7 +383,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn delete_recording(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
+    fn delete_recording(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let freed = delete_recordings_where(&mut tx, project_id, "id = $2", &id)?;
@@ -391,7 +391,7 @@ impl PgStore {
         Ok(freed)
     }
 
-    pub fn add_screenshot(&self, s: &Screenshot, quota: i64) -> StoreResult<Stored<Screenshot>> {
+    fn add_screenshot(&self, s: &Screenshot, quota: i64) -> StoreResult<Stored<Screenshot>> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let find = format!(
@@ -434,7 +434,7 @@ impl PgStore {
         Ok(Stored::New(screenshot_from_row(&row)))
     }
 
-    pub fn screenshots(&self, f: &ScreenshotFilter) -> StoreResult<Vec<Screenshot>> {
+    fn screenshots(&self, f: &ScreenshotFilter) -> StoreResult<Vec<Screenshot>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {SCREENSHOT_COLUMNS} FROM screenshots
@@ -447,7 +447,7 @@ impl PgStore {
         Ok(rows.iter().map(screenshot_from_row).collect())
     }
 
-    pub fn session_media(&self, project_id: i64, sessions: &[String]) -> StoreResult<SessionMedia> {
+    fn session_media(&self, project_id: i64, sessions: &[String]) -> StoreResult<SessionMedia> {
         let mut conn = self.conn()?;
         let recordings = conn
             .query(
@@ -478,7 +478,7 @@ impl PgStore {
         })
     }
 
-    pub fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<Screenshot>> {
+    fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<Screenshot>> {
         let row = self.conn()?.query_opt(
             &format!(
                 "SELECT {SCREENSHOT_COLUMNS} FROM screenshots WHERE project_id = $1 AND id = $2"
@@ -488,7 +488,7 @@ impl PgStore {
         Ok(row.as_ref().map(screenshot_from_row))
     }
 
-    pub fn intend_file(&self, project_id: i64, key: &str, now: i64) -> StoreResult<()> {
+    fn intend_file(&self, project_id: i64, key: &str, now: i64) -> StoreResult<()> {
         self.conn()?.execute(
             "INSERT INTO file_intents (file_key, project_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (file_key) DO UPDATE SET created_at = excluded.created_at",
@@ -497,7 +497,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn stale_file_intents(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
+    fn stale_file_intents(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
         let rows = self.conn()?.query(
             "SELECT file_key FROM file_intents WHERE created_at < $1 ORDER BY created_at LIMIT $2",
             &[&before, &limit],
@@ -505,7 +505,7 @@ impl PgStore {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    pub fn forget_file_intents(&self, keys: &[String]) -> StoreResult<()> {
+    fn forget_file_intents(&self, keys: &[String]) -> StoreResult<()> {
         self.conn()?.execute(
             "DELETE FROM file_intents WHERE file_key = ANY($1)",
             &[&keys],
@@ -513,7 +513,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn create_export_job(&self, j: &NewExportJob) -> StoreResult<ExportJob> {
+    fn create_export_job(&self, j: &NewExportJob) -> StoreResult<ExportJob> {
         let row = self.conn()?.query_one(
             &format!(
                 "INSERT INTO export_jobs (project_id, report, format, params, status, progress,
@@ -533,7 +533,7 @@ impl PgStore {
         Ok(job_from_row(&row))
     }
 
-    pub fn export_jobs(&self, project_id: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
+    fn export_jobs(&self, project_id: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {JOB_COLUMNS} FROM export_jobs WHERE project_id = $1
@@ -544,7 +544,7 @@ impl PgStore {
         Ok(rows.iter().map(job_from_row).collect())
     }
 
-    pub fn export_job(&self, id: i64) -> StoreResult<Option<ExportJob>> {
+    fn export_job(&self, id: i64) -> StoreResult<Option<ExportJob>> {
         let row = self.conn()?.query_opt(
             &format!("SELECT {JOB_COLUMNS} FROM export_jobs WHERE id = $1"),
             &[&id],
@@ -552,7 +552,7 @@ impl PgStore {
         Ok(row.as_ref().map(job_from_row))
     }
 
-    pub fn requeue_running_exports(&self) -> StoreResult<u64> {
+    fn requeue_running_exports(&self) -> StoreResult<u64> {
         Ok(self.conn()?.execute(
             "UPDATE export_jobs SET status = $1, progress = 0, started_at = NULL
              WHERE status = $2",
@@ -560,7 +560,7 @@ impl PgStore {
         )?)
     }
 
-    pub fn claim_export_job(&self, now: i64) -> StoreResult<Option<ExportJob>> {
+    fn claim_export_job(&self, now: i64) -> StoreResult<Option<ExportJob>> {
         let row = self.conn()?.query_opt(
             &format!(
                 "UPDATE export_jobs SET status = $1, started_at = $2, progress = 0
@@ -573,7 +573,7 @@ impl PgStore {
         Ok(row.as_ref().map(job_from_row))
     }
 
-    pub fn export_progress(&self, id: i64, progress: i64) -> StoreResult<()> {
+    fn export_progress(&self, id: i64, progress: i64) -> StoreResult<()> {
         self.conn()?.execute(
             "UPDATE export_jobs SET progress = $2 WHERE id = $1 AND status = $3",
             &[&id, &progress, &RUNNING],
@@ -581,7 +581,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn finish_export(
+    fn finish_export(
         &self,
         id: i64,
         result: Result<(&str, i64), &str>,
@@ -622,7 +622,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn due_deliveries(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
+    fn due_deliveries(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {JOB_COLUMNS} FROM export_jobs
@@ -634,7 +634,7 @@ impl PgStore {
         Ok(rows.iter().map(job_from_row).collect())
     }
 
-    pub fn delivery_attempted(
+    fn delivery_attempted(
         &self,
         id: i64,
         delivery: &str,
@@ -650,7 +650,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn delete_export_job(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
+    fn delete_export_job(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let row = tx.query_opt(
@@ -675,7 +675,7 @@ impl PgStore {
         Ok(freed)
     }
 
-    pub fn create_schedule(&self, s: &ReportSchedule) -> StoreResult<ReportSchedule> {
+    fn create_schedule(&self, s: &ReportSchedule) -> StoreResult<ReportSchedule> {
         let row = self.conn()?.query_one(
             &format!(
                 "INSERT INTO report_schedules (project_id, report, format, cadence, email,
@@ -698,7 +698,7 @@ impl PgStore {
         Ok(schedule_from_row(&row))
     }
 
-    pub fn schedules(&self, project_id: Option<i64>) -> StoreResult<Vec<ReportSchedule>> {
+    fn schedules(&self, project_id: Option<i64>) -> StoreResult<Vec<ReportSchedule>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {SCHEDULE_COLUMNS} FROM report_schedules
@@ -709,14 +709,14 @@ impl PgStore {
         Ok(rows.iter().map(schedule_from_row).collect())
     }
 
-    pub fn delete_schedule(&self, project_id: i64, id: i64) -> StoreResult<bool> {
+    fn delete_schedule(&self, project_id: i64, id: i64) -> StoreResult<bool> {
         Ok(self.conn()?.execute(
             "DELETE FROM report_schedules WHERE project_id = $1 AND id = $2",
             &[&project_id, &id],
         )? > 0)
     }
 
-    pub fn queue_scheduled(
+    fn queue_scheduled(
         &self,
         schedule: &ReportSchedule,
         next_run_at: i64,
@@ -753,7 +753,7 @@ impl PgStore {
         Ok(Some(job_from_row(&row)))
     }
 
-    pub fn storage_use(&self, project_id: i64) -> StoreResult<StorageUse> {
+    fn storage_use(&self, project_id: i64) -> StoreResult<StorageUse> {
         let rows = self.conn()?.query(
             "SELECT kind, bytes FROM file_use WHERE project_id = $1",
             &[&project_id],
@@ -771,7 +771,7 @@ impl PgStore {
         Ok(out)
     }
 
-    pub fn erase_files(
+    fn erase_files(
         &self,
         project_id: i64,
         ids: &[String],
@@ -810,7 +810,7 @@ impl PgStore {
         Ok(freed)
     }
 
-    pub fn expire_files(&self, project_id: i64, cutoff: i64) -> StoreResult<Freed> {
+    fn expire_files(&self, project_id: i64, cutoff: i64) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let mut freed = delete_recordings_where(&mut tx, project_id, "ended_at < $2", &cutoff)?;

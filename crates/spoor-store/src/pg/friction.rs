@@ -3,6 +3,7 @@
 //! The largest tables of a pass (per-session friction, heatmap cells and
 //! elements) are written with one `unnest` statement each.
 
+use crate::backend::PipelineStore;
 use crate::pipeline::PassWrites;
 use postgres::Transaction;
 use std::collections::HashMap;
@@ -40,19 +41,6 @@ fn issue_from_row(r: &Row) -> IssueRecord {
         sample_message: r.get(8),
         sample_stack: r.get(9),
         resolved_at: r.get(10),
-    }
-}
-
-impl PgStore {
-    pub fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                friction: Some(d),
-                ..PassWrites::default()
-            },
-        )
     }
 }
 
@@ -259,8 +247,19 @@ pub(super) fn write_friction(tx: &mut Transaction<'_>, d: &FrictionDelta) -> Sto
     Ok(())
 }
 
-impl PgStore {
-    pub fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
+impl crate::backend::FrictionStore for PgStore {
+    fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                friction: Some(d),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -298,7 +297,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<ElementCount>> {
+    fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<ElementCount>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -313,7 +312,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn heatmap_cells(&self, f: &Filter, kind: &str) -> StoreResult<Vec<(i64, i64, i64)>> {
+    fn heatmap_cells(&self, f: &Filter, kind: &str) -> StoreResult<Vec<(i64, i64, i64)>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -327,7 +326,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn heatmap_elements(
+    fn heatmap_elements(
         &self,
         f: &Filter,
         kind: &str,
@@ -350,7 +349,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn page_totals(&self, f: &Filter) -> StoreResult<Vec<(String, [i64; 6])>> {
+    fn page_totals(&self, f: &Filter) -> StoreResult<Vec<(String, [i64; 6])>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -370,7 +369,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn scroll_depths(&self, f: &Filter) -> StoreResult<Vec<(i64, i64)>> {
+    fn scroll_depths(&self, f: &Filter) -> StoreResult<Vec<(i64, i64)>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -380,7 +379,7 @@ impl PgStore {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    pub fn error_issues(
+    fn error_issues(
         &self,
         project_id: i64,
         fingerprint: Option<&str>,
@@ -393,21 +392,7 @@ impl PgStore {
         Ok(rows.iter().map(issue_from_row).collect())
     }
 
-    pub fn new_issues(
-        &self,
-        project_id: i64,
-        received_after: i64,
-    ) -> StoreResult<Vec<IssueRecord>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!(
-            "{ISSUE_SELECT} WHERE i.project_id = $1 AND i.first_received > $2
-             ORDER BY i.first_received"
-        ))?;
-        let rows = conn.query(&statement, &[&project_id, &received_after])?;
-        Ok(rows.iter().map(issue_from_row).collect())
-    }
-
-    pub fn error_day_rows(&self, f: &Filter) -> StoreResult<Vec<ErrorDayRow>> {
+    fn error_day_rows(&self, f: &Filter) -> StoreResult<Vec<ErrorDayRow>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -424,7 +409,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn error_people(&self, f: &Filter) -> StoreResult<HashMap<String, (i64, i64)>> {
+    fn error_people(&self, f: &Filter) -> StoreResult<HashMap<String, (i64, i64)>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(
@@ -441,7 +426,17 @@ impl PgStore {
             .collect())
     }
 
-    pub fn set_issue_resolved(
+    fn new_issues(&self, project_id: i64, received_after: i64) -> StoreResult<Vec<IssueRecord>> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(&format!(
+            "{ISSUE_SELECT} WHERE i.project_id = $1 AND i.first_received > $2
+             ORDER BY i.first_received"
+        ))?;
+        let rows = conn.query(&statement, &[&project_id, &received_after])?;
+        Ok(rows.iter().map(issue_from_row).collect())
+    }
+
+    fn set_issue_resolved(
         &self,
         project_id: i64,
         fingerprint: &str,
@@ -455,7 +450,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn vital_rows(&self, f: &Filter) -> StoreResult<Vec<VitalRow>> {
+    fn vital_rows(&self, f: &Filter) -> StoreResult<Vec<VitalRow>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;
         let statement = conn.prepared(&format!(
@@ -475,7 +470,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn alert_signals(
+    fn alert_signal_rows(
         &self,
         project_id: i64,
         from: i64,

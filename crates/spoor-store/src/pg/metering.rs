@@ -3,6 +3,7 @@
 //! report's day totals. A pass reads and writes its sessions as arrays
 //! (`unnest`), one statement each, rather than one round trip per session.
 
+use crate::backend::PipelineStore;
 use crate::pipeline::PassWrites;
 use postgres::Row;
 use postgres::Transaction;
@@ -57,101 +58,6 @@ fn session_from_row(r: &Row) -> CallSession {
 
 fn domains_json(domains: &[String]) -> String {
     serde_json::to_string(domains).unwrap_or_else(|_| "[]".into())
-}
-
-impl PgStore {
-    pub fn create_widget(&self, w: &Widget) -> StoreResult<Widget> {
-        self.conn()?.execute(
-            &format!(
-                "INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            ),
-            &[
-                &w.id,
-                &w.project_id,
-                &w.name,
-                &domains_json(&w.domains),
-                &w.demo,
-                &w.active,
-                &w.rate_limit_per_minute,
-                &w.created_at,
-            ],
-        )?;
-        self.widget(&w.id)?
-            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {}", w.id)))
-    }
-
-    pub fn widget(&self, id: &str) -> StoreResult<Option<Widget>> {
-        let mut conn = self.conn()?;
-        let statement = conn.prepared(&format!("{WIDGET_SELECT} WHERE w.id = $1"))?;
-        Ok(conn
-            .query_opt(&statement, &[&id])?
-            .map(|r| widget_from_row(&r)))
-    }
-
-    pub fn widgets(&self, project_id: Option<i64>) -> StoreResult<Vec<Widget>> {
-        let rows = self.conn()?.query(
-            &format!(
-                "{WIDGET_SELECT} WHERE $1::BIGINT IS NULL OR w.project_id = $1
-                 ORDER BY w.project_id, w.created_at, w.id"
-            ),
-            &[&project_id],
-        )?;
-        Ok(rows.iter().map(widget_from_row).collect())
-    }
-
-    pub fn update_widget(&self, id: &str, change: &WidgetChange) -> StoreResult<Widget> {
-        let changed = self.conn()?.execute(
-            "UPDATE widgets SET name = coalesce($2, name), domains = coalesce($3, domains),
-                 active = coalesce($4, active) WHERE id = $1",
-            &[
-                &id,
-                &change.name,
-                &change.domains.as_deref().map(domains_json),
-                &change.active,
-            ],
-        )?;
-        let missing = || StoreError::NotFound(format!("no widget with id {id}"));
-        if changed == 0 {
-            return Err(missing());
-        }
-        self.widget(id)?.ok_or_else(missing)
-    }
-
-    pub fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
-        let (projects, widgets, sessions) = columns(keys);
-        let rows = self.conn()?.query(
-            &format!(
-                "SELECT {} FROM call_sessions c
-                 JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, w, s)
-                   ON c.project_id = k.p AND c.widget_id = k.w AND c.session_id = k.s",
-                SESSION_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("c.{c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            &[&projects, &widgets, &sessions],
-        )?;
-        Ok(rows.iter().map(session_from_row).collect())
-    }
-
-    /// Writes a pass's sessions and day totals and moves the cursor, in one
-    /// transaction.
-    pub fn apply_metering(
-        &self,
-        name: &str,
-        cursor: Cursor,
-        delta: &MeteringDelta,
-    ) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                metering: Some(delta),
-                ..PassWrites::default()
-            },
-        )
-    }
 }
 
 /// Writes a pass's metering in the pipeline's transaction.
@@ -223,8 +129,105 @@ pub(super) fn write_metering(tx: &mut Transaction<'_>, delta: &MeteringDelta) ->
     Ok(())
 }
 
-impl PgStore {
-    pub fn open_calls(
+/// Session keys as three arrays, for `unnest`.
+fn columns(keys: &[SessionKey]) -> (Vec<i64>, Vec<&str>, Vec<&str>) {
+    (
+        keys.iter().map(|k| k.0).collect(),
+        keys.iter().map(|k| k.1.as_str()).collect(),
+        keys.iter().map(|k| k.2.as_str()).collect(),
+    )
+}
+
+impl crate::backend::MeteringStore for PgStore {
+    fn create_widget(&self, w: &Widget) -> StoreResult<Widget> {
+        self.conn()?.execute(
+            &format!(
+                "INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ),
+            &[
+                &w.id,
+                &w.project_id,
+                &w.name,
+                &domains_json(&w.domains),
+                &w.demo,
+                &w.active,
+                &w.rate_limit_per_minute,
+                &w.created_at,
+            ],
+        )?;
+        self.widget(&w.id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {}", w.id)))
+    }
+
+    fn widget(&self, id: &str) -> StoreResult<Option<Widget>> {
+        let mut conn = self.conn()?;
+        let statement = conn.prepared(&format!("{WIDGET_SELECT} WHERE w.id = $1"))?;
+        Ok(conn
+            .query_opt(&statement, &[&id])?
+            .map(|r| widget_from_row(&r)))
+    }
+
+    fn widgets(&self, project_id: Option<i64>) -> StoreResult<Vec<Widget>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "{WIDGET_SELECT} WHERE $1::BIGINT IS NULL OR w.project_id = $1
+                 ORDER BY w.project_id, w.created_at, w.id"
+            ),
+            &[&project_id],
+        )?;
+        Ok(rows.iter().map(widget_from_row).collect())
+    }
+
+    fn update_widget(&self, id: &str, change: &WidgetChange) -> StoreResult<Widget> {
+        let changed = self.conn()?.execute(
+            "UPDATE widgets SET name = coalesce($2, name), domains = coalesce($3, domains),
+                 active = coalesce($4, active) WHERE id = $1",
+            &[
+                &id,
+                &change.name,
+                &change.domains.as_deref().map(domains_json),
+                &change.active,
+            ],
+        )?;
+        let missing = || StoreError::NotFound(format!("no widget with id {id}"));
+        if changed == 0 {
+            return Err(missing());
+        }
+        self.widget(id)?.ok_or_else(missing)
+    }
+
+    fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
+        let (projects, widgets, sessions) = columns(keys);
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT {} FROM call_sessions c
+                 JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, w, s)
+                   ON c.project_id = k.p AND c.widget_id = k.w AND c.session_id = k.s",
+                SESSION_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("c.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            &[&projects, &widgets, &sessions],
+        )?;
+        Ok(rows.iter().map(session_from_row).collect())
+    }
+
+    /// Writes a pass's sessions and day totals and moves the cursor, in one
+    /// transaction.
+    fn apply_metering(&self, name: &str, cursor: Cursor, delta: &MeteringDelta) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                metering: Some(delta),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn open_calls(
         &self,
         started_before: i64,
         after: Option<&OpenCallKey>,
@@ -251,7 +254,7 @@ impl PgStore {
         Ok(rows.iter().map(session_from_row).collect())
     }
 
-    pub fn usage_days(
+    fn usage_days(
         &self,
         project_id: i64,
         from: i64,
@@ -285,13 +288,4 @@ impl PgStore {
             })
             .collect())
     }
-}
-
-/// Session keys as three arrays, for `unnest`.
-fn columns(keys: &[SessionKey]) -> (Vec<i64>, Vec<&str>, Vec<&str>) {
-    (
-        keys.iter().map(|k| k.0).collect(),
-        keys.iter().map(|k| k.1.as_str()).collect(),
-        keys.iter().map(|k| k.2.as_str()).collect(),
-    )
 }

@@ -27,7 +27,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Statement};
 use spoor_core::{Enrichment, Event, MessageType};
@@ -37,8 +36,7 @@ pub use writer::PgWriter;
 
 use crate::pool::{Pool, Pooled};
 use crate::{
-    EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, SqlArg, StoreError, StoreResult,
-    StoredEvent, TokenRecord,
+    EventQuery, KeyRecord, Project, SqlArg, StoreError, StoreResult, StoredEvent, TokenRecord,
 };
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -350,25 +348,104 @@ impl PgStore {
         self.config.statement_timeout
     }
 
-    pub fn max_connections(&self) -> usize {
-        self.config.pool_size
-    }
-
-    pub fn describe(&self) -> String {
-        format!("postgresql schema {}", self.config.schema)
-    }
-
     fn conn(&self) -> StoreResult<Pooled<'_, PgConn>> {
         self.pool.get()
     }
 
-    pub fn writer(&self) -> StoreResult<PgWriter> {
-        let config = self.config.clone();
-        let tls = self.tls.clone();
-        PgWriter::new(Box::new(move || connect(&config, &tls)))
+    fn key_where(&self, cond: &str, arg: &(dyn ToSql + Sync)) -> StoreResult<Option<KeyRecord>> {
+        let row = self
+            .conn()?
+            .query_opt(&format!("{KEY_SELECT} WHERE {cond}"), &[arg])?;
+        Ok(row.map(|r| key_from_row(&r)))
+    }
+}
+
+impl crate::backend::LogStore for PgStore {
+    fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
+        let (filter, args) = query.where_clause(|n| format!("${n}"));
+        let rows = self.conn()?.query(
+            &format!("SELECT {EVENT_COLUMNS} FROM events{filter}"),
+            &params(&args),
+        )?;
+        Ok(rows.iter().map(event_from_row).collect())
     }
 
-    pub fn migrate(&self) -> StoreResult<Vec<String>> {
+    fn for_each_event(
+        &self,
+        query: &EventQuery,
+        f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let (filter, args) = query.where_clause(|n| format!("${n}"));
+        let mut conn = self.conn()?;
+        // A portal read in slices keeps memory constant however many rows match.
+        let mut tx = conn.transaction()?;
+        let portal = tx.bind(
+            &format!("SELECT {EVENT_COLUMNS} FROM events{filter}"),
+            &params(&args),
+        )?;
+        loop {
+            let rows = tx.query_portal(&portal, 1_000)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                f(event_from_row(row))?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn count_events(&self, project_id: i64) -> StoreResult<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one(
+                "SELECT count(*) FROM events WHERE project_id = $1",
+                &[&project_id],
+            )?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE project_id = $1 AND seq = $2"),
+                &[&project_id, &seq],
+            )?
+            .map(|r| event_from_row(&r)))
+    }
+
+    /// When the message stored with this id and no client timestamp arrived,
+    /// if it arrived at or after `since`.
+    fn message_received_at(
+        &self,
+        project_id: i64,
+        message_id: &str,
+        since: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT received_at FROM events
+                 WHERE project_id = $1 AND dedup_ts = 0 AND message_id = $2 AND received_at >= $3",
+                &[&project_id, &message_id, &since],
+            )?
+            .map(|r| r.get(0)))
+    }
+
+    fn writer(&self) -> StoreResult<Box<dyn crate::backend::LogWriter>> {
+        let config = self.config.clone();
+        let tls = self.tls.clone();
+        Ok(Box::new(PgWriter::new(Box::new(move || {
+            connect(&config, &tls)
+        }))?))
+    }
+}
+
+impl crate::backend::Backend for PgStore {
+    fn migrate(&self) -> StoreResult<Vec<String>> {
         let mut conn = self.conn()?;
         let schema = &self.config.schema;
         let exists = conn
@@ -414,188 +491,15 @@ impl PgStore {
         Ok(applied)
     }
 
-    pub fn create_project(&self, org_id: i64, name: &str) -> StoreResult<Project> {
-        let row = self.conn()?.query_one(
-            &format!(
-                "INSERT INTO projects (org_id, name, created_at) VALUES ($1, $2, $3)
-                 RETURNING {}",
-                PROJECT_SELECT
-                    .trim_start_matches("SELECT ")
-                    .trim_end_matches(" FROM projects")
-            ),
-            &[&org_id, &name, &now()],
-        );
-        match row {
-            Ok(row) => Ok(project_from_row(&row)),
-            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(StoreError::Conflict(
-                format!("a project named {name:?} exists already"),
-            )),
-            Err(e) => Err(e.into()),
-        }
+    fn max_connections(&self) -> usize {
+        self.config.pool_size
     }
 
-    pub fn projects(&self) -> StoreResult<Vec<Project>> {
-        let rows = self
-            .conn()?
-            .query(&format!("{PROJECT_SELECT} ORDER BY id"), &[])?;
-        Ok(rows.iter().map(project_from_row).collect())
+    fn describe(&self) -> String {
+        format!("postgresql schema {}", self.config.schema)
     }
 
-    pub fn project(&self, name: &str) -> StoreResult<Project> {
-        self.conn()?
-            .query_opt(&format!("{PROJECT_SELECT} WHERE name = $1"), &[&name])?
-            .map(|r| project_from_row(&r))
-            .ok_or_else(|| StoreError::NotFound(format!("no project named {name:?}")))
-    }
-
-    pub fn set_keep_full_ip(&self, project: &str, keep: bool) -> StoreResult<Project> {
-        self.conn()?
-            .query_opt(
-                "UPDATE projects SET keep_full_ip = $1 WHERE name = $2 RETURNING id, org_id, name, keep_full_ip, created_at",
-                &[&keep, &project],
-            )?
-            .map(|r| project_from_row(&r))
-            .ok_or_else(|| StoreError::NotFound(format!("no project named {project:?}")))
-    }
-
-    pub fn create_key(&self, key: &NewKey) -> StoreResult<KeyRecord> {
-        let domains = serde_json::to_string(&key.domains).unwrap_or_else(|_| "[]".into());
-        let limit = i32::try_from(key.rate_limit_per_minute).unwrap_or(i32::MAX);
-        let per_address = i32::try_from(key.per_address_rate_limit_per_minute).unwrap_or(i32::MAX);
-        let id: i64 = self
-            .conn()?
-            .query_one(
-                "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute,
-                     per_address_rate_limit_per_minute, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                &[&key.project_id, &key.name, &key.hash, &key.prefix, &domains, &limit, &per_address, &now()],
-            )?
-            .get(0);
-        self.key_where("k.id = $1", &id)?
-            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
-    }
-
-    fn key_where(&self, cond: &str, arg: &(dyn ToSql + Sync)) -> StoreResult<Option<KeyRecord>> {
-        let row = self
-            .conn()?
-            .query_opt(&format!("{KEY_SELECT} WHERE {cond}"), &[arg])?;
-        Ok(row.map(|r| key_from_row(&r)))
-    }
-
-    pub fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
-        let rows = self
-            .conn()?
-            .query(&format!("{KEY_SELECT} ORDER BY k.id"), &[])?;
-        Ok(rows.iter().map(key_from_row).collect())
-    }
-
-    pub fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
-        // Pooled connections that broke while idle (the database restarted) fail
-        // on first use and are closed on return. Every request carries a key
-        // lookup, so a stale connection is retried on the next one rather than
-        // answered with a 503.
-        let mut last = None;
-        for _ in 0..=self.config.pool_size {
-            let mut conn = self.conn()?;
-            let found = conn
-                .prepared(&format!("{KEY_SELECT} WHERE k.key_hash = $1"))
-                .and_then(|statement| conn.query_opt(&statement, &[&hash]));
-            match found {
-                Ok(row) => return Ok(row.map(|r| key_from_row(&r))),
-                Err(e) if conn.is_closed() => last = Some(e),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(last.map_or_else(
-            || StoreError::Database("no usable connection".into()),
-            Into::into,
-        ))
-    }
-
-    pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {
-        let changed = match key {
-            KeySelector::Id(id) => self.conn()?.execute(
-                "UPDATE api_keys SET active = $1 WHERE id = $2",
-                &[&active, id],
-            )?,
-            KeySelector::Hash(h) => self.conn()?.execute(
-                "UPDATE api_keys SET active = $1 WHERE key_hash = $2",
-                &[&active, h],
-            )?,
-        };
-        let found = match key {
-            KeySelector::Id(id) => self.key_where("k.id = $1", id)?,
-            KeySelector::Hash(h) => self.key_by_hash(h)?,
-        };
-        match (changed, found) {
-            (1, Some(k)) => Ok(k),
-            _ => Err(StoreError::NotFound(
-                "no such key: give a key id from `spoor keys list` or the key itself".into(),
-            )),
-        }
-    }
-
-    pub fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
-        let row = self.conn()?.query_one(
-            "INSERT INTO admin_tokens (org_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)
-             RETURNING id, org_id, name, prefix, created_at, last_used_at",
-            &[&token.org_id, &token.name, &token.hash, &token.prefix, &now()],
-        )?;
-        Ok(token_from_row(&row))
-    }
-
-    pub fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
-        let row = self.conn()?.query_opt(
-            "UPDATE admin_tokens SET last_used_at = $2 WHERE token_hash = $1
-             RETURNING id, org_id, name, prefix, created_at, last_used_at",
-            &[&hash, &now()],
-        )?;
-        Ok(row.map(|r| token_from_row(&r)))
-    }
-
-    pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
-        let (filter, args) = query.where_clause(|n| format!("${n}"));
-        let rows = self.conn()?.query(
-            &format!("SELECT {EVENT_COLUMNS} FROM events{filter}"),
-            &params(&args),
-        )?;
-        Ok(rows.iter().map(event_from_row).collect())
-    }
-
-    pub fn for_each_event(
-        &self,
-        query: &EventQuery,
-        f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        let (filter, args) = query.where_clause(|n| format!("${n}"));
-        let mut conn = self.conn()?;
-        // A portal read in slices keeps memory constant however many rows match.
-        let mut tx = conn.transaction()?;
-        let portal = tx.bind(
-            &format!("SELECT {EVENT_COLUMNS} FROM events{filter}"),
-            &params(&args),
-        )?;
-        loop {
-            let rows = tx.query_portal(&portal, 1_000)?;
-            if rows.is_empty() {
-                break;
-            }
-            for row in &rows {
-                f(event_from_row(row))?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {
-        let n: i64 = self
-            .conn()?
-            .query_one(
-                "SELECT count(*) FROM events WHERE project_id = $1",
-                &[&project_id],
-            )?
-            .get(0);
-        Ok(u64::try_from(n).unwrap_or(0))
+    fn is_shared(&self) -> bool {
+        true
     }
 }

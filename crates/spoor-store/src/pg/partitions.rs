@@ -103,7 +103,7 @@ impl PgStore {
     /// and for every
     /// month from 2000 up to those that has rows waiting in the default partition.
     /// Returns the partitions it made.
-    pub fn maintain_partitions(&self, now: i64) -> StoreResult<Vec<String>> {
+    pub(super) fn make_partitions(&self, now: i64) -> StoreResult<Vec<String>> {
         let current = Month::of_ms(now);
         let horizon = current.plus(MONTHS_AHEAD);
         let mut wanted: BTreeSet<Month> = (0..=MONTHS_AHEAD).map(|n| current.plus(n)).collect();
@@ -169,7 +169,7 @@ impl PgStore {
     /// Drops every monthly partition that ends at or before `cutoff` (whole
     /// months only), and deletes older rows from the untimed and default
     /// partitions, by event time; and the rollups of hours before the cutoff.
-    pub fn drop_events_before(&self, cutoff: i64) -> StoreResult<Retention> {
+    pub(super) fn drop_partitions_before(&self, cutoff: i64) -> StoreResult<Retention> {
         let mut done = Retention::default();
         for month in self.monthly_partitions()? {
             if month.plus(1).start_ms() > cutoff {

@@ -4,6 +4,8 @@
 //! the organisation's row, so two such changes run one after the other and
 //! the second sees what the first did.
 
+use super::now;
+use crate::NewToken;
 use postgres::{GenericClient, Row};
 
 use super::accounts::user_from_row;
@@ -55,8 +57,8 @@ fn end_sessions(
     }
 }
 
-impl PgStore {
-    pub fn create_org_owned_by(&self, name: &str, user_id: i64, now: i64) -> StoreResult<Org> {
+impl crate::backend::PeopleStore for PgStore {
+    fn create_org_owned_by(&self, name: &str, user_id: i64, now: i64) -> StoreResult<Org> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         let made = tx.query_opt(
@@ -82,7 +84,7 @@ impl PgStore {
         Ok(org)
     }
 
-    pub fn org_members(&self, org_id: i64) -> StoreResult<Vec<Member>> {
+    fn org_members(&self, org_id: i64) -> StoreResult<Vec<Member>> {
         let rows = self.conn()?.query(
             "SELECT m.user_id, u.email, m.role, u.created_at, u.last_login_at
              FROM memberships m JOIN users u ON u.id = m.user_id
@@ -101,12 +103,7 @@ impl PgStore {
             .collect())
     }
 
-    pub fn change_member(
-        &self,
-        org_id: i64,
-        user_id: i64,
-        change: MemberChange,
-    ) -> StoreResult<()> {
+    fn change_member(&self, org_id: i64, user_id: i64, change: MemberChange) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         tx.execute("SELECT id FROM orgs WHERE id = $1 FOR UPDATE", &[&org_id])?;
@@ -150,7 +147,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite> {
+    fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite> {
         let row = self.conn()?.query_one(
             &format!(
                 "WITH i AS (
@@ -172,7 +169,7 @@ impl PgStore {
         Ok(invite_from_row(&row))
     }
 
-    pub fn invites(&self, org_id: i64, now: i64) -> StoreResult<Vec<Invite>> {
+    fn invites(&self, org_id: i64, now: i64) -> StoreResult<Vec<Invite>> {
         let mut conn = self.conn()?;
         // Expired invitations go when the list is read: nothing else needs them.
         conn.execute("DELETE FROM invites WHERE expires_at <= $1", &[&now])?;
@@ -183,7 +180,7 @@ impl PgStore {
         Ok(rows.iter().map(invite_from_row).collect())
     }
 
-    pub fn delete_invite(&self, org_id: i64, id: i64) -> StoreResult<()> {
+    fn delete_invite(&self, org_id: i64, id: i64) -> StoreResult<()> {
         let gone = self.conn()?.execute(
             "DELETE FROM invites WHERE org_id = $1 AND id = $2",
             &[&org_id, &id],
@@ -194,7 +191,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn invite(&self, token_hash: &str, now: i64) -> StoreResult<Option<Invite>> {
+    fn invite(&self, token_hash: &str, now: i64) -> StoreResult<Option<Invite>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -204,7 +201,7 @@ impl PgStore {
             .map(|r| invite_from_row(&r)))
     }
 
-    pub fn accept_invite(&self, token_hash: &str, joiner: Joiner, now: i64) -> StoreResult<Joined> {
+    fn accept_invite(&self, token_hash: &str, joiner: Joiner, now: i64) -> StoreResult<Joined> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         // Locking the invitation's row: a second acceptance of the same link
@@ -280,7 +277,7 @@ impl PgStore {
         ))
     }
 
-    pub fn create_password_reset(
+    fn create_password_reset(
         &self,
         user_id: i64,
         token_hash: &str,
@@ -297,7 +294,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub fn password_reset_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<User>> {
+    fn password_reset_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<User>> {
         Ok(self
             .conn()?
             .query_opt(
@@ -309,7 +306,7 @@ impl PgStore {
             .map(|r| user_from_row(&r)))
     }
 
-    pub fn reset_password(
+    fn reset_password(
         &self,
         token_hash: &str,
         password_hash: &str,
@@ -337,7 +334,7 @@ impl PgStore {
         Ok(Some(user))
     }
 
-    pub fn set_password(
+    fn set_password(
         &self,
         user_id: i64,
         password_hash: &str,
@@ -359,7 +356,7 @@ impl PgStore {
         Ok(ended)
     }
 
-    pub fn web_sessions_of(&self, user_id: i64, now: i64) -> StoreResult<Vec<WebSessionInfo>> {
+    fn web_sessions_of(&self, user_id: i64, now: i64) -> StoreResult<Vec<WebSessionInfo>> {
         let mut conn = self.conn()?;
         conn.execute(
             "DELETE FROM web_sessions WHERE user_id = $1 AND expires_at <= $2",
@@ -380,12 +377,30 @@ impl PgStore {
             .collect())
     }
 
-    pub fn end_web_sessions(&self, user_id: i64, which: SessionsToEnd) -> StoreResult<u64> {
+    fn end_web_sessions(&self, user_id: i64, which: SessionsToEnd) -> StoreResult<u64> {
         let mut conn = self.conn()?;
         Ok(end_sessions(&mut **conn, user_id, which)?)
     }
 
-    pub fn tokens_of_org(&self, org_id: i64) -> StoreResult<Vec<TokenRecord>> {
+    fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        let row = self.conn()?.query_one(
+            "INSERT INTO admin_tokens (org_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, org_id, name, prefix, created_at, last_used_at",
+            &[&token.org_id, &token.name, &token.hash, &token.prefix, &now()],
+        )?;
+        Ok(token_from_row(&row))
+    }
+
+    fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = self.conn()?.query_opt(
+            "UPDATE admin_tokens SET last_used_at = $2 WHERE token_hash = $1
+             RETURNING id, org_id, name, prefix, created_at, last_used_at",
+            &[&hash, &now()],
+        )?;
+        Ok(row.map(|r| token_from_row(&r)))
+    }
+
+    fn tokens_of_org(&self, org_id: i64) -> StoreResult<Vec<TokenRecord>> {
         let rows = self.conn()?.query(
             "SELECT id, org_id, name, prefix, created_at, last_used_at FROM admin_tokens
              WHERE org_id = $1 ORDER BY id",
@@ -394,7 +409,7 @@ impl PgStore {
         Ok(rows.iter().map(token_from_row).collect())
     }
 
-    pub fn delete_token(&self, org_id: i64, id: i64) -> StoreResult<()> {
+    fn delete_token(&self, org_id: i64, id: i64) -> StoreResult<()> {
         let gone = self.conn()?.execute(
             "DELETE FROM admin_tokens WHERE org_id = $1 AND id = $2",
             &[&org_id, &id],

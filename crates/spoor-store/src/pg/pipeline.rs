@@ -8,7 +8,7 @@ use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::pipeline::{LogEvent, PassWrites};
 
-impl PgStore {
+impl crate::backend::PipelineStore for PgStore {
     /// Events after the cursor in (xid, seq) order, of transactions older
     /// than the oldest one still running (the snapshot's xmin). Every such
     /// transaction has ended, so nothing can commit before the cursor later:
@@ -16,7 +16,7 @@ impl PgStore {
     /// transaction held open anywhere on the server holds the reading back
     /// until it ends (PostgreSQL's `idle_in_transaction_session_timeout`
     /// bounds that).
-    pub fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {
+    fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {
         let rows = self.conn()?.query(
             &format!(
                 "SELECT {EVENT_COLUMNS}, xid FROM events
@@ -40,30 +40,9 @@ impl PgStore {
             .collect())
     }
 
-    /// The newest event's seq (0 for an empty log), and the receive time of
-    /// the first event after seq `after`, if there is one.
-    pub fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
-        let mut conn = self.conn()?;
-        let newest: i64 = conn
-            .query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?
-            .get(0);
-        let first = conn
-            .query_opt(
-                "SELECT received_at FROM events WHERE seq > $1 ORDER BY seq LIMIT 1",
-                &[&after],
-            )?
-            .map(|r| r.get(0));
-        Ok((newest, first))
-    }
-
     /// Writes every fold's part of a pass and moves their cursors (forward
     /// only), in one transaction.
-    pub fn apply_pass(
-        &self,
-        folds: &[&str],
-        cursor: Cursor,
-        w: &PassWrites<'_>,
-    ) -> StoreResult<()> {
+    fn apply_pass(&self, folds: &[&str], cursor: Cursor, w: &PassWrites<'_>) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let mut tx: Transaction<'_> = conn.transaction()?;
         if let Some((sessions, people)) = w.sessions {
@@ -101,11 +80,59 @@ impl PgStore {
     /// Each pass commits on its own here (`more_follow` is not taken): a
     /// PostgreSQL commit writes only the WAL records of what changed, so
     /// there is no page to write once for several passes.
-    pub fn settle_passes(&self) -> StoreResult<()> {
+    fn settle_passes(&self) -> StoreResult<()> {
         Ok(())
     }
 
-    pub fn abandon_passes(&self) -> StoreResult<()> {
+    fn abandon_passes(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// The newest event's seq (0 for an empty log), and the receive time of
+    /// the first event after seq `after`, if there is one.
+    fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
+        let mut conn = self.conn()?;
+        let newest: i64 = conn
+            .query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?
+            .get(0);
+        let first = conn
+            .query_opt(
+                "SELECT received_at FROM events WHERE seq > $1 ORDER BY seq LIMIT 1",
+                &[&after],
+            )?
+            .map(|r| r.get(0));
+        Ok((newest, first))
+    }
+
+    fn max_seq(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn()?
+            .query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?
+            .get(0))
+    }
+
+    fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT xid, seq, received_at FROM processor_cursors WHERE name = $1",
+                &[&name],
+            )?
+            .map(|r| Cursor {
+                xid: r.get(0),
+                seq: r.get(1),
+                received_at: r.get(2),
+            }))
+    }
+
+    fn reset_tables(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        for table in tables {
+            tx.execute(&format!("DELETE FROM {table}"), &[])?;
+        }
+        tx.execute("DELETE FROM processor_cursors WHERE name = $1", &[&name])?;
+        tx.commit()?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! The overview's reads and the rollup processor's reads and writes, on
 //! PostgreSQL.
 
+use crate::backend::PipelineStore;
 use crate::pipeline::PassWrites;
 use postgres::Row;
 use postgres::Transaction;
@@ -33,70 +34,6 @@ fn hour_rollup(r: &Row, at: usize) -> HourRollup {
         pageviews: r.get(at + 1),
         visitors: DistinctSketch::from_bytes(r.get(at + 2)),
         sessions: DistinctSketch::from_bytes(r.get(at + 3)),
-    }
-}
-
-impl PgStore {
-    pub fn overview_rows(
-        &self,
-        project_id: i64,
-        from: i64,
-        to: i64,
-        include_bots: bool,
-    ) -> StoreResult<Vec<TailRow>> {
-        let rows = self.conn()?.query(
-            &format!(
-                "SELECT {TAIL_COLUMNS} FROM events WHERE project_id = $1 AND ts >= $2 AND ts < $3{}",
-                bots(include_bots)
-            ),
-            &[&project_id, &from, &to],
-        )?;
-        Ok(rows.iter().map(|r| tail_row(r, 0)).collect())
-    }
-
-    pub fn reset_processor(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        for table in tables {
-            tx.execute(&format!("DELETE FROM {table}"), &[])?;
-        }
-        tx.execute("DELETE FROM processor_cursors WHERE name = $1", &[&name])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn max_seq(&self) -> StoreResult<i64> {
-        Ok(self
-            .conn()?
-            .query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?
-            .get(0))
-    }
-
-    pub fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>> {
-        Ok(self
-            .conn()?
-            .query_opt(
-                "SELECT xid, seq, received_at FROM processor_cursors WHERE name = $1",
-                &[&name],
-            )?
-            .map(|r| Cursor {
-                xid: r.get(0),
-                seq: r.get(1),
-                received_at: r.get(2),
-            }))
-    }
-
-    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
-    /// is applied whole or not at all, so nothing is counted twice.
-    pub fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                rollups: Some(delta),
-                ..PassWrites::default()
-            },
-        )
     }
 }
 
@@ -169,8 +106,38 @@ pub(super) fn write_rollups(tx: &mut Transaction<'_>, delta: &RollupDelta) -> St
     Ok(())
 }
 
-impl PgStore {
-    pub fn rollup_hours(
+impl crate::backend::RollupStore for PgStore {
+    fn overview_rows(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<TailRow>> {
+        let rows = self.conn()?.query(
+            &format!(
+                "SELECT {TAIL_COLUMNS} FROM events WHERE project_id = $1 AND ts >= $2 AND ts < $3{}",
+                bots(include_bots)
+            ),
+            &[&project_id, &from, &to],
+        )?;
+        Ok(rows.iter().map(|r| tail_row(r, 0)).collect())
+    }
+
+    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
+    /// is applied whole or not at all, so nothing is counted twice.
+    fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                rollups: Some(delta),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn rollup_hours(
         &self,
         project_id: i64,
         from: i64,
@@ -188,7 +155,7 @@ impl PgStore {
         Ok(rows.iter().map(|r| (r.get(0), hour_rollup(r, 1))).collect())
     }
 
-    pub fn rollup_top(
+    fn rollup_top(
         &self,
         project_id: i64,
         from: i64,

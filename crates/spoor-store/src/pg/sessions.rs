@@ -1,6 +1,7 @@
 //! Sessions on PostgreSQL: what the sessions processor reads and writes, and
 //! the reads of the sessions API.
 
+use crate::backend::PipelineStore;
 use crate::pipeline::PassWrites;
 use postgres::Row;
 use postgres::Transaction;
@@ -37,55 +38,6 @@ pub(super) fn session_from_row(r: &Row) -> Session {
         ip: r.get(19),
         browser_version: r.get(20),
         os_version: r.get(21),
-    }
-}
-
-impl PgStore {
-    pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
-        Ok(self
-            .conn()?
-            .query_opt(
-                &format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = $1 AND session_id = $2"
-                ),
-                &[&project_id, &session_id],
-            )?
-            .map(|r| session_from_row(&r)))
-    }
-
-    pub fn latest_derived_session(
-        &self,
-        project_id: i64,
-        identity: &str,
-    ) -> StoreResult<Option<Session>> {
-        Ok(self
-            .conn()?
-            .query_opt(
-                &format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = $1 AND identity = $2
-                     ORDER BY last_seen_at DESC LIMIT 1"
-                ),
-                &[&project_id, &identity],
-            )?
-            .map(|r| session_from_row(&r)))
-    }
-
-    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
-    pub fn put_sessions(
-        &self,
-        name: &str,
-        cursor: Cursor,
-        sessions: &[Session],
-        people: &People,
-    ) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                sessions: Some((sessions, people)),
-                ..PassWrites::default()
-            },
-        )
     }
 }
 
@@ -181,8 +133,55 @@ pub(super) fn write_sessions(
     Ok(())
 }
 
-impl PgStore {
-    pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
+impl crate::backend::SessionStore for PgStore {
+    fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = $1 AND session_id = $2"
+                ),
+                &[&project_id, &session_id],
+            )?
+            .map(|r| session_from_row(&r)))
+    }
+
+    fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<Session>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = $1 AND identity = $2
+                     ORDER BY last_seen_at DESC LIMIT 1"
+                ),
+                &[&project_id, &identity],
+            )?
+            .map(|r| session_from_row(&r)))
+    }
+
+    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
+    fn put_sessions(
+        &self,
+        name: &str,
+        cursor: Cursor,
+        sessions: &[Session],
+        people: &People,
+    ) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                sessions: Some((sessions, people)),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
         Ok(self.conn()?.execute(
             "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'
              WHERE ended_at IS NULL AND last_seen_at < $1",
@@ -190,7 +189,7 @@ impl PgStore {
         )?)
     }
 
-    pub fn sessions_page(
+    fn sessions_page(
         &self,
         project_id: i64,
         user_id: Option<&str>,

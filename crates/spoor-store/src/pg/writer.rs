@@ -130,8 +130,10 @@ impl PgWriter {
         tx.commit()?;
         Ok(inserted)
     }
+}
 
-    pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
+impl crate::backend::LogWriter for PgWriter {
+    fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
         let mut c = Columns::default();
         for batch in batches {
             for e in batch.events {

@@ -57,8 +57,8 @@ const QUEUE: &str = "INSERT INTO notification_log (project_id, rule_id, rule_nam
         target, summary, payload, status, attempts, next_attempt_at, created_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)";
 
-impl SqliteStore {
-    pub fn create_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
+impl crate::backend::AlertStore for SqliteStore {
+    fn create_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
         let conn = self.conn()?;
         conn.execute(
             "INSERT INTO alert_rules (project_id, name, kind, page, threshold, window_minutes,
@@ -85,7 +85,7 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::NotFound(format!("no alert rule {id}")))
     }
 
-    pub fn alert_rule(&self, id: i64) -> StoreResult<Option<AlertRule>> {
+    fn alert_rule(&self, id: i64) -> StoreResult<Option<AlertRule>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = ?1"
@@ -93,7 +93,7 @@ impl SqliteStore {
         Ok(stmt.query_row([id], rule_from_row).optional()?)
     }
 
-    pub fn alert_rules(&self, project_id: Option<i64>) -> StoreResult<Vec<AlertRule>> {
+    fn alert_rules(&self, project_id: Option<i64>) -> StoreResult<Vec<AlertRule>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {RULE_COLUMNS} FROM alert_rules WHERE ?1 IS NULL OR project_id = ?1 ORDER BY id"
@@ -102,7 +102,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn update_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
+    fn update_alert_rule(&self, r: &AlertRule) -> StoreResult<AlertRule> {
         let changed = self.conn()?.execute(
             "UPDATE alert_rules SET name = ?2, kind = ?3, page = ?4, threshold = ?5,
                  window_minutes = ?6, webhook_url = ?7, email = ?8, active = ?9,
@@ -127,7 +127,7 @@ impl SqliteStore {
             .ok_or_else(|| StoreError::NotFound(format!("no alert rule {}", r.id)))
     }
 
-    pub fn delete_alert_rule(&self, id: i64) -> StoreResult<bool> {
+    fn delete_alert_rule(&self, id: i64) -> StoreResult<bool> {
         Ok(self
             .conn()?
             .execute("DELETE FROM alert_rules WHERE id = ?1", [id])?
@@ -135,7 +135,7 @@ impl SqliteStore {
     }
 
     /// Records a rule's evaluation and queues what it fired, atomically.
-    pub fn record_evaluation(
+    fn record_evaluation(
         &self,
         rule_id: Option<i64>,
         state: Option<&RuleState>,
@@ -176,7 +176,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<Notification>> {
+    fn due_notifications(&self, now: i64, limit: i64) -> StoreResult<Vec<Notification>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {NOTIFICATION_COLUMNS} FROM notification_log
@@ -188,7 +188,7 @@ impl SqliteStore {
 
     /// Records an attempt: `status` is `sent`, `pending` (retry at
     /// `next_attempt_at`) or `failed`.
-    pub fn notification_attempted(
+    fn notification_attempted(
         &self,
         id: i64,
         status: &str,
@@ -205,7 +205,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn notifications(&self, project_id: i64, limit: i64) -> StoreResult<Vec<Notification>> {
+    fn notifications(&self, project_id: i64, limit: i64) -> StoreResult<Vec<Notification>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {NOTIFICATION_COLUMNS} FROM notification_log WHERE project_id = ?1

@@ -12,7 +12,7 @@ impl SqliteStore {
     /// meanwhile. The derived file goes first, so the copy's derived rows never
     /// count an event its log lacks; the events written between the two
     /// moments are simply read again by the pipeline after a restore.
-    pub fn backup_into(&self, log: &Path, derived: &Path) -> StoreResult<()> {
+    pub(super) fn backup_files(&self, log: &Path, derived: &Path) -> StoreResult<()> {
         let text = |p: &Path| {
             p.to_str()
                 .map(str::to_string)

@@ -23,7 +23,25 @@ fn job_run_from_row(row: &Row) -> rusqlite::Result<JobRun> {
 }
 
 impl SqliteStore {
-    pub fn acquire_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+    /// Deletes a project's events older than `cutoff`, a chunk per statement.
+    fn delete_events_before(&self, project_id: i64, cutoff: i64) -> StoreResult<u64> {
+        let mut deleted = 0;
+        loop {
+            let n = self.conn()?.execute(
+                "DELETE FROM events WHERE seq IN
+                    (SELECT seq FROM events WHERE project_id = ?1 AND ts < ?2 LIMIT ?3)",
+                params![project_id, cutoff, DELETE_CHUNK],
+            )?;
+            deleted += n as u64;
+            if (n as i64) < DELETE_CHUNK {
+                return Ok(deleted);
+            }
+        }
+    }
+}
+
+impl crate::backend::CoordinationStore for SqliteStore {
+    fn acquire_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
         let now = spoor_core::time::now_ms();
         let won: Option<String> = self
             .conn()?
@@ -39,7 +57,7 @@ impl SqliteStore {
         Ok(won.is_some())
     }
 
-    pub fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+    fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
         self.conn()?.execute(
             "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
             params![name, holder],
@@ -47,7 +65,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn leases(&self) -> StoreResult<Vec<Lease>> {
+    fn leases(&self) -> StoreResult<Vec<Lease>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare("SELECT name, holder, expires_at FROM leases ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
@@ -60,7 +78,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn job_started(&self, name: &str, node: &str) -> StoreResult<()> {
+    fn job_started(&self, name: &str, node: &str) -> StoreResult<()> {
         self.conn()?.execute(
             "INSERT INTO job_runs (name, node, started_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (name) DO UPDATE SET node = excluded.node, started_at = excluded.started_at,
@@ -70,7 +88,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn job_finished(&self, name: &str, ok: bool, detail: &str) -> StoreResult<()> {
+    fn job_finished(&self, name: &str, ok: bool, detail: &str) -> StoreResult<()> {
         self.conn()?.execute(
             "UPDATE job_runs SET finished_at = ?2, ok = ?3, detail = ?4, runs = runs + 1 WHERE name = ?1",
             params![name, spoor_core::time::now_ms(), ok, detail],
@@ -78,17 +96,28 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn job_runs(&self) -> StoreResult<Vec<JobRun>> {
+    fn job_runs(&self) -> StoreResult<Vec<JobRun>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare("SELECT * FROM job_runs ORDER BY name")?;
         let rows = stmt.query_map([], job_run_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
+        Ok(ProjectExpiry {
+            events: self.delete_events_before(project_id, cutoff)?,
+            // Sessions by their last message: one still going is kept whole.
+            sessions: self.conn()?.execute(
+                "DELETE FROM sessions WHERE project_id = ?1 AND last_seen_at < ?2",
+                params![project_id, cutoff],
+            )? as u64,
+        })
+    }
+
     /// Deletes events older than `cutoff` (event time, ms), a chunk at a time,
     /// each through the `(project_id, ts)` index, and the rollups of hours
     /// before it.
-    pub fn drop_events_before(&self, cutoff: i64) -> StoreResult<Retention> {
+    fn drop_events_before(&self, cutoff: i64) -> StoreResult<Retention> {
         let projects: Vec<i64> = {
             let conn = self.conn()?;
             let mut stmt = conn.prepare("SELECT id FROM projects")?;
@@ -105,32 +134,5 @@ impl SqliteStore {
             done.rows_deleted += self.delete_events_before(project, cutoff)?;
         }
         Ok(done)
-    }
-
-    /// Deletes a project's events older than `cutoff`, a chunk per statement.
-    fn delete_events_before(&self, project_id: i64, cutoff: i64) -> StoreResult<u64> {
-        let mut deleted = 0;
-        loop {
-            let n = self.conn()?.execute(
-                "DELETE FROM events WHERE seq IN
-                    (SELECT seq FROM events WHERE project_id = ?1 AND ts < ?2 LIMIT ?3)",
-                params![project_id, cutoff, DELETE_CHUNK],
-            )?;
-            deleted += n as u64;
-            if (n as i64) < DELETE_CHUNK {
-                return Ok(deleted);
-            }
-        }
-    }
-
-    pub fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
-        Ok(ProjectExpiry {
-            events: self.delete_events_before(project_id, cutoff)?,
-            // Sessions by their last message: one still going is kept whole.
-            sessions: self.conn()?.execute(
-                "DELETE FROM sessions WHERE project_id = ?1 AND last_seen_at < ?2",
-                params![project_id, cutoff],
-            )? as u64,
-        })
     }
 }

@@ -2,6 +2,7 @@
 //! contacts, timelines, tasks and scores (in the derived file), and the API's
 //! reads and changes.
 
+use crate::backend::PipelineStore;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::Value as V;
@@ -125,422 +126,6 @@ fn merges(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT merges FROM crm_state WHERE id = 1", [], |r| {
         r.get(0)
     })
-}
-
-impl SqliteStore {
-    /// Gives back the CRM connection's page cache (the processor is idle).
-    pub fn crm_release_memory(&self) -> StoreResult<()> {
-        self.pipeline_conn()?
-            .execute_batch("PRAGMA shrink_memory")?;
-        Ok(())
-    }
-
-    /// The count of merges, erasures and rescales so far.
-    pub fn crm_changes(&self) -> StoreResult<i64> {
-        Ok(merges(&*self.pipeline_conn()?)?)
-    }
-
-    /// Which of these (project, message id) the timeline has.
-    pub fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
-        read_batch(&*self.pipeline_conn()?, |conn| {
-            let mut seen = conn.prepare_cached(
-                "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
-            )?;
-            let mut out = HashSet::new();
-            for (p, m) in keys {
-                if seen.exists(params![p, m])? {
-                    out.insert((*p, m.clone()));
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    pub fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
-        read_batch(&*self.pipeline_conn()?, |conn| {
-            let mut identity = conn.prepare_cached(
-                "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
-            )?;
-            let mut out = HashMap::new();
-            for key in keys {
-                if let Some(id) = identity
-                    .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
-                    .optional()?
-                {
-                    out.insert(key.clone(), id);
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    pub fn crm_visitor_scores(
-        &self,
-        keys: &[(i64, String)],
-    ) -> StoreResult<HashMap<(i64, String), f64>> {
-        read_batch(&*self.pipeline_conn()?, |conn| {
-            let mut visitor = conn.prepare_cached(
-                "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
-            )?;
-            let mut out = HashMap::new();
-            for (p, anon) in keys {
-                if let Some(norm) = visitor
-                    .query_row(params![p, anon], |r| r.get(0))
-                    .optional()?
-                {
-                    out.insert((*p, anon.clone()), norm);
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    pub fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
-        read_batch(&*self.pipeline_conn()?, |conn| {
-            let mut merged =
-                conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
-            let mut out = HashMap::new();
-            for id in ids {
-                if let Some(into) = merged.query_row([id], |r| r.get(0)).optional()? {
-                    out.insert(id.clone(), into);
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    pub fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
-        read_batch(&*self.pipeline_conn()?, |conn| {
-            let mut contact = conn.prepare_cached(&format!(
-                "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
-            ))?;
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                out.extend(contact.query_row([id], contact_from_row).optional()?);
-            }
-            Ok(out)
-        })
-    }
-
-    /// Writes a pass (and moves its cursor, when it read the log), in one
-    /// transaction; `Conflict` when a merge happened since its world was read.
-    pub fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
-        let writes = PassWrites {
-            crm: Some(d),
-            ..PassWrites::default()
-        };
-        match cursor {
-            Some((name, c)) => self.apply_pass(&[name], c, &writes),
-            None => self.apply_pass(&[], Cursor::default(), &writes),
-        }
-    }
-
-    pub fn crm_contact_for(
-        &self,
-        project_id: i64,
-        user_id: Option<&str>,
-        email: Option<&str>,
-    ) -> StoreResult<String> {
-        let conn = self.conn()?;
-        let mut identity = conn.prepare_cached(
-            "SELECT coalesce(m.into_id, i.contact_id) FROM crm_identities i
-             LEFT JOIN crm_merged m ON m.from_id = i.contact_id
-             WHERE i.project_id = ?1 AND i.kind = ?2 AND i.value = ?3",
-        )?;
-        for (kind, value) in [(IdKind::User, user_id), (IdKind::Email, email)] {
-            if let Some(v) = value
-                && let Some(id) = identity
-                    .query_row(params![project_id, kind.as_str(), v], |r| {
-                        r.get::<_, String>(0)
-                    })
-                    .optional()?
-            {
-                return Ok(id);
-            }
-        }
-        Ok(crate::crm::new_contact_id(project_id, user_id, email))
-    }
-
-    /// A page of contacts with their open tasks, and how many match.
-    pub fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
-        let conn = self.conn()?;
-        let (filter, mut values) = filter("", q.project_id, &q.conditions());
-        let total: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) FROM crm_contacts WHERE {filter}"))?
-            .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?;
-        let order = if q.descending { "DESC" } else { "ASC" };
-        // The id breaks ties, so pages never overlap; each sort's index holds
-        // it after the sorted column, so the page is read in index order.
-        let col = q.sort.column();
-        let n = values.len();
-        values.push(V::Integer(q.limit));
-        values.push(V::Integer(q.offset));
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
-                 WHERE t.contact_id = c.id AND t.status = 'open')
-             FROM crm_contacts c WHERE {filter}
-             ORDER BY {col} {order}, id {order} LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
-            Ok((contact_from_row(r)?, r.get(20)?))
-        })?;
-        Ok((rows.collect::<Result<_, _>>()?, total))
-    }
-
-    /// A contact by id, or the contact it was merged into.
-    pub fn crm_contact(&self, project_id: i64, id: &str) -> StoreResult<Option<Contact>> {
-        let conn = self.conn()?;
-        let id: String = conn
-            .query_row(
-                "SELECT into_id FROM crm_merged WHERE from_id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or_else(|| id.to_string());
-        Ok(conn
-            .prepare_cached(&format!(
-                "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1 AND project_id = ?2"
-            ))?
-            .query_row(params![id, project_id], contact_from_row)
-            .optional()?)
-    }
-
-    /// A contact's timeline, newest first, before an entry id.
-    pub fn crm_timeline(
-        &self,
-        contact_id: &str,
-        before: Option<i64>,
-        limit: i64,
-    ) -> StoreResult<Vec<Activity>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, project_id, contact_id, at, kind, event, summary, details, message_id
-             FROM crm_activities WHERE contact_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(
-            params![contact_id, before.unwrap_or(i64::MAX), limit],
-            |r| {
-                let details: String = r.get(7)?;
-                Ok(Activity {
-                    id: r.get(0)?,
-                    project_id: r.get(1)?,
-                    contact_id: r.get(2)?,
-                    at: r.get(3)?,
-                    kind: r.get(4)?,
-                    event: r.get(5)?,
-                    summary: r.get(6)?,
-                    details: serde_json::from_str(&details).unwrap_or_default(),
-                    message_id: r.get(8)?,
-                })
-            },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// A contact's newest score changes, oldest first.
-    pub fn crm_score_history(&self, contact_id: &str, limit: i64) -> StoreResult<Vec<ScoreChange>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT project_id, contact_id, at, delta, score, reason FROM (
-                 SELECT * FROM crm_scores WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2)
-             ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![contact_id, limit], |r| {
-            Ok(ScoreChange {
-                project_id: r.get(0)?,
-                contact_id: r.get(1)?,
-                at: r.get(2)?,
-                delta: r.get(3)?,
-                score: r.get(4)?,
-                reason: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Tasks with their contact's name parts and email, and how many match.
-    pub fn crm_tasks(&self, q: &TaskQuery) -> StoreResult<(Vec<(Task, Contact)>, i64)> {
-        let conn = self.conn()?;
-        let (filter, mut values) = filter("t.", q.project_id, &q.conditions());
-        let total: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) FROM crm_tasks t WHERE {filter}"))?
-            .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?;
-        let n = values.len();
-        values.push(V::Integer(q.limit));
-        values.push(V::Integer(q.offset));
-        let task_cols = TASK_COLUMNS
-            .split(',')
-            .map(|c| format!("t.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let contact_cols = CONTACT_COLUMNS
-            .split(',')
-            .map(|c| format!("c.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {task_cols}, {contact_cols} FROM crm_tasks t
-             JOIN crm_contacts c ON c.id = t.contact_id WHERE {filter}
-             ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        ))?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
-            let task = task_from_row(r)?;
-            let contact = Contact {
-                id: r.get(13)?,
-                project_id: r.get(14)?,
-                user_id: r.get(15)?,
-                email: r.get(16)?,
-                first_name: r.get(17)?,
-                last_name: r.get(18)?,
-                phone: r.get(19)?,
-                lead_source: r.get(20)?,
-                lead_status: r.get(21)?,
-                last_activity: r.get(22)?,
-                last_action: r.get(23)?,
-                last_vehicle_viewed: r.get(24)?,
-                last_search_location: r.get(25)?,
-                estimated_deal_value: r.get(26)?,
-                total_bookings: r.get(27)?,
-                total_revenue: r.get(28)?,
-                website_visits: r.get(29)?,
-                score_norm: r.get(30)?,
-                created_at: r.get(31)?,
-                updated_at: r.get(32)?,
-            };
-            Ok((task, contact))
-        })?;
-        Ok((rows.collect::<Result<_, _>>()?, total))
-    }
-
-    pub fn crm_task(&self, project_id: i64, id: &str) -> StoreResult<Option<Task>> {
-        Ok(self
-            .conn()?
-            .prepare_cached(&format!(
-                "SELECT {TASK_COLUMNS} FROM crm_tasks WHERE id = ?1 AND project_id = ?2"
-            ))?
-            .query_row(params![id, project_id], task_from_row)
-            .optional()?)
-    }
-
-    /// Writes a task's changeable fields, with a timeline entry.
-    pub fn crm_update_task(&self, t: &Task, entry: &Activity) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            "UPDATE crm_tasks SET title = ?2, priority = ?3, status = ?4, assignee = ?5,
-                 due_at = ?6, completed_at = ?7 WHERE id = ?1",
-            params![
-                t.id,
-                t.title,
-                t.priority,
-                t.status,
-                t.assignee,
-                t.due_at,
-                t.completed_at
-            ],
-        )?;
-        insert_activity(&tx, entry)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Merges `from` into `into` (written as `merged`): identities, timeline,
-    /// tasks, scores, reached statuses and an open booking move over, and the
-    /// old id leads to the contact from now on.
-    pub fn crm_merge(&self, merged: &Contact, from: &Contact, entry: &Activity) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            "UPDATE crm_state SET merges = merges + 1 WHERE id = 1",
-            [],
-        )?;
-        let (into, old) = (&merged.id, &from.id);
-        for sql in [
-            "UPDATE OR IGNORE crm_identities SET contact_id = ?1 WHERE contact_id = ?2",
-            "DELETE FROM crm_identities WHERE project_id = ?1 AND contact_id = ?2",
-            "UPDATE crm_activities SET contact_id = ?1 WHERE contact_id = ?2",
-            "UPDATE crm_tasks SET contact_id = ?1 WHERE contact_id = ?2",
-            "UPDATE crm_scores SET contact_id = ?1 WHERE contact_id = ?2",
-            "UPDATE OR IGNORE crm_reached SET contact_id = ?1 WHERE contact_id = ?2",
-            "DELETE FROM crm_reached WHERE contact_id = ?2",
-            "UPDATE OR IGNORE crm_bookings SET contact_id = ?1 WHERE contact_id = ?2",
-            "DELETE FROM crm_bookings WHERE contact_id = ?2",
-            "UPDATE crm_merged SET into_id = ?1 WHERE into_id = ?2",
-            "DELETE FROM crm_contacts WHERE id = ?2",
-        ] {
-            tx.execute(sql, params![into, old])?;
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO crm_merged (from_id, project_id, into_id, at) VALUES (?1, ?2, ?3, ?4)",
-            params![old, merged.project_id, into, merged.updated_at],
-        )?;
-        put_contact(&tx, merged)?;
-        insert_activity(&tx, entry)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Per status: contacts that reached it, and contacts in it now.
-    pub fn crm_funnel_counts(
-        &self,
-        project_id: i64,
-    ) -> StoreResult<(HashMap<String, i64>, HashMap<String, i64>)> {
-        let conn = self.conn()?;
-        let count = |sql: &str| -> StoreResult<HashMap<String, i64>> {
-            let mut stmt = conn.prepare_cached(sql)?;
-            let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        };
-        Ok((
-            count(
-                "SELECT status, count(*) FROM crm_reached WHERE project_id = ?1 GROUP BY status",
-            )?,
-            count(
-                "SELECT lead_status, count(*) FROM crm_contacts WHERE project_id = ?1 GROUP BY lead_status",
-            )?,
-        ))
-    }
-
-    pub fn crm_stale_bookings(
-        &self,
-        started_before: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<OpenBooking>> {
-        // The pipeline's connection: the bookings its held passes opened and
-        // closed are the ones to see.
-        read_batch(&*self.pipeline_conn()?, |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT project_id, contact_id, started_at, message_id, properties
-                 FROM crm_bookings WHERE started_at < ?1 ORDER BY started_at LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![started_before, limit], booking_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        })
-    }
-
-    /// Multiplies a project's stored scores (a new half-life rescales them).
-    pub fn crm_rescale(&self, project_id: i64, factor: f64) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            "UPDATE crm_contacts SET score_norm = score_norm * ?2 WHERE project_id = ?1",
-            params![project_id, factor],
-        )?;
-        tx.execute(
-            "UPDATE crm_visitors SET score_norm = score_norm * ?2 WHERE project_id = ?1",
-            params![project_id, factor],
-        )?;
-        // A pass that read scores before writes them on the old scale: it
-        // is read again.
-        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", [])?;
-        tx.commit()?;
-        Ok(())
-    }
 }
 
 /// A list query's WHERE clause (`prefix` qualifies the columns) and its
@@ -791,10 +376,301 @@ pub(super) fn erase_contact(
     Ok(contacts.len() as u64)
 }
 
-impl SqliteStore {
+impl crate::backend::CrmStore for SqliteStore {
+    /// Gives back the CRM connection's page cache (the processor is idle).
+    fn crm_release_memory(&self) -> StoreResult<()> {
+        self.pipeline_conn()?
+            .execute_batch("PRAGMA shrink_memory")?;
+        Ok(())
+    }
+
+    /// Writes a pass (and moves its cursor, when it read the log), in one
+    /// transaction; `Conflict` when a merge happened since its world was read.
+    fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
+        let writes = PassWrites {
+            crm: Some(d),
+            ..PassWrites::default()
+        };
+        match cursor {
+            Some((name, c)) => self.apply_pass(&[name], c, &writes),
+            None => self.apply_pass(&[], Cursor::default(), &writes),
+        }
+    }
+
+    fn crm_contact_for(
+        &self,
+        project_id: i64,
+        user_id: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<String> {
+        let conn = self.conn()?;
+        let mut identity = conn.prepare_cached(
+            "SELECT coalesce(m.into_id, i.contact_id) FROM crm_identities i
+             LEFT JOIN crm_merged m ON m.from_id = i.contact_id
+             WHERE i.project_id = ?1 AND i.kind = ?2 AND i.value = ?3",
+        )?;
+        for (kind, value) in [(IdKind::User, user_id), (IdKind::Email, email)] {
+            if let Some(v) = value
+                && let Some(id) = identity
+                    .query_row(params![project_id, kind.as_str(), v], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .optional()?
+            {
+                return Ok(id);
+            }
+        }
+        Ok(crate::crm::new_contact_id(project_id, user_id, email))
+    }
+
+    /// A page of contacts with their open tasks, and how many match.
+    fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
+        let conn = self.conn()?;
+        let (filter, mut values) = filter("", q.project_id, &q.conditions());
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM crm_contacts WHERE {filter}"))?
+            .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?;
+        let order = if q.descending { "DESC" } else { "ASC" };
+        // The id breaks ties, so pages never overlap; each sort's index holds
+        // it after the sorted column, so the page is read in index order.
+        let col = q.sort.column();
+        let n = values.len();
+        values.push(V::Integer(q.limit));
+        values.push(V::Integer(q.offset));
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
+                 WHERE t.contact_id = c.id AND t.status = 'open')
+             FROM crm_contacts c WHERE {filter}
+             ORDER BY {col} {order}, id {order} LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
+            Ok((contact_from_row(r)?, r.get(20)?))
+        })?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    /// A contact by id, or the contact it was merged into.
+    fn crm_contact(&self, project_id: i64, id: &str) -> StoreResult<Option<Contact>> {
+        let conn = self.conn()?;
+        let id: String = conn
+            .query_row(
+                "SELECT into_id FROM crm_merged WHERE from_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_else(|| id.to_string());
+        Ok(conn
+            .prepare_cached(&format!(
+                "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1 AND project_id = ?2"
+            ))?
+            .query_row(params![id, project_id], contact_from_row)
+            .optional()?)
+    }
+
+    /// A contact's timeline, newest first, before an entry id.
+    fn crm_timeline(
+        &self,
+        contact_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<Activity>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, project_id, contact_id, at, kind, event, summary, details, message_id
+             FROM crm_activities WHERE contact_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![contact_id, before.unwrap_or(i64::MAX), limit],
+            |r| {
+                let details: String = r.get(7)?;
+                Ok(Activity {
+                    id: r.get(0)?,
+                    project_id: r.get(1)?,
+                    contact_id: r.get(2)?,
+                    at: r.get(3)?,
+                    kind: r.get(4)?,
+                    event: r.get(5)?,
+                    summary: r.get(6)?,
+                    details: serde_json::from_str(&details).unwrap_or_default(),
+                    message_id: r.get(8)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A contact's newest score changes, oldest first.
+    fn crm_score_history(&self, contact_id: &str, limit: i64) -> StoreResult<Vec<ScoreChange>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT project_id, contact_id, at, delta, score, reason FROM (
+                 SELECT * FROM crm_scores WHERE contact_id = ?1 ORDER BY id DESC LIMIT ?2)
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![contact_id, limit], |r| {
+            Ok(ScoreChange {
+                project_id: r.get(0)?,
+                contact_id: r.get(1)?,
+                at: r.get(2)?,
+                delta: r.get(3)?,
+                score: r.get(4)?,
+                reason: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Tasks with their contact's name parts and email, and how many match.
+    fn crm_tasks(&self, q: &TaskQuery) -> StoreResult<(Vec<(Task, Contact)>, i64)> {
+        let conn = self.conn()?;
+        let (filter, mut values) = filter("t.", q.project_id, &q.conditions());
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM crm_tasks t WHERE {filter}"))?
+            .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?;
+        let n = values.len();
+        values.push(V::Integer(q.limit));
+        values.push(V::Integer(q.offset));
+        let task_cols = TASK_COLUMNS
+            .split(',')
+            .map(|c| format!("t.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let contact_cols = CONTACT_COLUMNS
+            .split(',')
+            .map(|c| format!("c.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {task_cols}, {contact_cols} FROM crm_tasks t
+             JOIN crm_contacts c ON c.id = t.contact_id WHERE {filter}
+             ORDER BY t.due_at IS NULL, t.due_at, t.created_at, t.id LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
+            let task = task_from_row(r)?;
+            let contact = Contact {
+                id: r.get(13)?,
+                project_id: r.get(14)?,
+                user_id: r.get(15)?,
+                email: r.get(16)?,
+                first_name: r.get(17)?,
+                last_name: r.get(18)?,
+                phone: r.get(19)?,
+                lead_source: r.get(20)?,
+                lead_status: r.get(21)?,
+                last_activity: r.get(22)?,
+                last_action: r.get(23)?,
+                last_vehicle_viewed: r.get(24)?,
+                last_search_location: r.get(25)?,
+                estimated_deal_value: r.get(26)?,
+                total_bookings: r.get(27)?,
+                total_revenue: r.get(28)?,
+                website_visits: r.get(29)?,
+                score_norm: r.get(30)?,
+                created_at: r.get(31)?,
+                updated_at: r.get(32)?,
+            };
+            Ok((task, contact))
+        })?;
+        Ok((rows.collect::<Result<_, _>>()?, total))
+    }
+
+    fn crm_task(&self, project_id: i64, id: &str) -> StoreResult<Option<Task>> {
+        Ok(self
+            .conn()?
+            .prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM crm_tasks WHERE id = ?1 AND project_id = ?2"
+            ))?
+            .query_row(params![id, project_id], task_from_row)
+            .optional()?)
+    }
+
+    /// Writes a task's changeable fields, with a timeline entry.
+    fn crm_update_task(&self, t: &Task, entry: &Activity) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "UPDATE crm_tasks SET title = ?2, priority = ?3, status = ?4, assignee = ?5,
+                 due_at = ?6, completed_at = ?7 WHERE id = ?1",
+            params![
+                t.id,
+                t.title,
+                t.priority,
+                t.status,
+                t.assignee,
+                t.due_at,
+                t.completed_at
+            ],
+        )?;
+        insert_activity(&tx, entry)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Merges `from` into `into` (written as `merged`): identities, timeline,
+    /// tasks, scores, reached statuses and an open booking move over, and the
+    /// old id leads to the contact from now on.
+    fn crm_merge(&self, merged: &Contact, from: &Contact, entry: &Activity) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "UPDATE crm_state SET merges = merges + 1 WHERE id = 1",
+            [],
+        )?;
+        let (into, old) = (&merged.id, &from.id);
+        for sql in [
+            "UPDATE OR IGNORE crm_identities SET contact_id = ?1 WHERE contact_id = ?2",
+            "DELETE FROM crm_identities WHERE project_id = ?1 AND contact_id = ?2",
+            "UPDATE crm_activities SET contact_id = ?1 WHERE contact_id = ?2",
+            "UPDATE crm_tasks SET contact_id = ?1 WHERE contact_id = ?2",
+            "UPDATE crm_scores SET contact_id = ?1 WHERE contact_id = ?2",
+            "UPDATE OR IGNORE crm_reached SET contact_id = ?1 WHERE contact_id = ?2",
+            "DELETE FROM crm_reached WHERE contact_id = ?2",
+            "UPDATE OR IGNORE crm_bookings SET contact_id = ?1 WHERE contact_id = ?2",
+            "DELETE FROM crm_bookings WHERE contact_id = ?2",
+            "UPDATE crm_merged SET into_id = ?1 WHERE into_id = ?2",
+            "DELETE FROM crm_contacts WHERE id = ?2",
+        ] {
+            tx.execute(sql, params![into, old])?;
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO crm_merged (from_id, project_id, into_id, at) VALUES (?1, ?2, ?3, ?4)",
+            params![old, merged.project_id, into, merged.updated_at],
+        )?;
+        put_contact(&tx, merged)?;
+        insert_activity(&tx, entry)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Per status: contacts that reached it, and contacts in it now.
+    fn crm_funnel_counts(
+        &self,
+        project_id: i64,
+    ) -> StoreResult<(HashMap<String, i64>, HashMap<String, i64>)> {
+        let conn = self.conn()?;
+        let count = |sql: &str| -> StoreResult<HashMap<String, i64>> {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        Ok((
+            count(
+                "SELECT status, count(*) FROM crm_reached WHERE project_id = ?1 GROUP BY status",
+            )?,
+            count(
+                "SELECT lead_status, count(*) FROM crm_contacts WHERE project_id = ?1 GROUP BY lead_status",
+            )?,
+        ))
+    }
+
     /// Score changes after `after` that took a contact to `threshold` or
     /// over it from below, oldest first.
-    pub fn crm_score_crossings(
+    fn crm_score_crossings(
         &self,
         project_id: i64,
         threshold: f64,
@@ -825,12 +701,133 @@ impl SqliteStore {
     }
 
     /// The newest score change's id: a new lead-score alert starts after it.
-    pub fn crm_last_score_id(&self) -> StoreResult<i64> {
+    fn crm_last_score_id(&self) -> StoreResult<i64> {
         let conn = self.conn()?;
         Ok(
             conn.query_row("SELECT coalesce(max(id), 0) FROM crm_scores", [], |r| {
                 r.get(0)
             })?,
         )
+    }
+
+    fn crm_stale_bookings(&self, started_before: i64, limit: i64) -> StoreResult<Vec<OpenBooking>> {
+        // The pipeline's connection: the bookings its held passes opened and
+        // closed are the ones to see.
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT project_id, contact_id, started_at, message_id, properties
+                 FROM crm_bookings WHERE started_at < ?1 ORDER BY started_at LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![started_before, limit], booking_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Multiplies a project's stored scores (a new half-life rescales them).
+    fn crm_rescale(&self, project_id: i64, factor: f64) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "UPDATE crm_contacts SET score_norm = score_norm * ?2 WHERE project_id = ?1",
+            params![project_id, factor],
+        )?;
+        tx.execute(
+            "UPDATE crm_visitors SET score_norm = score_norm * ?2 WHERE project_id = ?1",
+            params![project_id, factor],
+        )?;
+        // A pass that read scores before writes them on the old scale: it
+        // is read again.
+        tx.execute("UPDATE crm_state SET merges = merges + 1 WHERE id = 1", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl crate::crm_world::CrmReads for SqliteStore {
+    /// The count of merges, erasures and rescales so far.
+    fn crm_changes(&self) -> StoreResult<i64> {
+        Ok(merges(&*self.pipeline_conn()?)?)
+    }
+
+    /// Which of these (project, message id) the timeline has.
+    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut seen = conn.prepare_cached(
+                "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
+            )?;
+            let mut out = HashSet::new();
+            for (p, m) in keys {
+                if seen.exists(params![p, m])? {
+                    out.insert((*p, m.clone()));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut identity = conn.prepare_cached(
+                "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
+            )?;
+            let mut out = HashMap::new();
+            for key in keys {
+                if let Some(id) = identity
+                    .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
+                    .optional()?
+                {
+                    out.insert(key.clone(), id);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn crm_visitor_scores(
+        &self,
+        keys: &[(i64, String)],
+    ) -> StoreResult<HashMap<(i64, String), f64>> {
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut visitor = conn.prepare_cached(
+                "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
+            )?;
+            let mut out = HashMap::new();
+            for (p, anon) in keys {
+                if let Some(norm) = visitor
+                    .query_row(params![p, anon], |r| r.get(0))
+                    .optional()?
+                {
+                    out.insert((*p, anon.clone()), norm);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut merged =
+                conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
+            let mut out = HashMap::new();
+            for id in ids {
+                if let Some(into) = merged.query_row([id], |r| r.get(0)).optional()? {
+                    out.insert(id.clone(), into);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
+        read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut contact = conn.prepare_cached(&format!(
+                "SELECT {CONTACT_COLUMNS} FROM crm_contacts WHERE id = ?1"
+            ))?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.extend(contact.query_row([id], contact_from_row).optional()?);
+            }
+            Ok(out)
+        })
     }
 }

@@ -204,12 +204,12 @@ fn customer(
         .optional()?)
 }
 
-impl SqliteStore {
+impl crate::backend::CustomerStore for SqliteStore {
     /// The stored rows among the keys, on the pipeline's connection (whose
     /// page cache holds what its passes wrote; another connection's is
     /// dropped whenever the file changed) in one read transaction. SQLite has
     /// no round trips to save, so each is looked up on its own.
-    pub fn derived_rows(
+    fn derived_rows(
         &self,
         keys: &crate::working_set::Keys,
     ) -> StoreResult<crate::working_set::Rows> {
@@ -231,11 +231,11 @@ impl SqliteStore {
         })
     }
 
-    pub fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
+    fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>> {
         linked_user(&*self.pipeline_conn()?, project_id, id)
     }
 
-    pub fn customer(
+    fn customer(
         &self,
         project_id: i64,
         identified: bool,
@@ -244,14 +244,14 @@ impl SqliteStore {
         customer(&*self.pipeline_conn()?, project_id, identified, person)
     }
 
-    pub fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
+    fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool> {
         let conn = self.processor_conn()?;
         let mut stmt =
             conn.prepare_cached("SELECT 1 FROM erased_ids WHERE project_id = ?1 AND id = ?2")?;
         Ok(stmt.exists(params![project_id, id])?)
     }
 
-    pub fn erasure_mark(&self) -> StoreResult<i64> {
+    fn erasure_mark(&self) -> StoreResult<i64> {
         Ok(self.processor_conn()?.query_row(
             "SELECT coalesce(max(erased_at), 0) FROM erased_ids",
             [],
@@ -259,7 +259,7 @@ impl SqliteStore {
         )?)
     }
 
-    pub fn erased_since(&self, after: i64) -> StoreResult<Vec<(i64, String, i64)>> {
+    fn erased_since(&self, after: i64) -> StoreResult<Vec<(i64, String, i64)>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT project_id, id, erased_at FROM erased_ids WHERE erased_at > ?1",
@@ -268,7 +268,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn customers_page(&self, q: &CustomerQuery) -> StoreResult<(Vec<Customer>, i64)> {
+    fn customers_page(&self, q: &CustomerQuery) -> StoreResult<(Vec<Customer>, i64)> {
         let conn = self.conn()?;
         let column = q.sort_by.column();
         let order = if q.descending { "DESC" } else { "ASC" };
@@ -294,7 +294,7 @@ impl SqliteStore {
         Ok((rows, total))
     }
 
-    pub fn recent_sessions_of(
+    fn recent_sessions_of(
         &self,
         project_id: i64,
         user_id: &str,
@@ -314,7 +314,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn session_monitoring(
+    fn session_monitoring(
         &self,
         project_id: i64,
         since: Option<i64>,
@@ -358,7 +358,7 @@ impl SqliteStore {
 
     /// Erases a user and every id linked to them, leaving tombstones, in one
     /// transaction (which the processor's writes wait for).
-    pub fn erase_person(&self, project_id: i64, user_id: &str, now: i64) -> StoreResult<Erased> {
+    fn erase_person(&self, project_id: i64, user_id: &str, now: i64) -> StoreResult<Erased> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut ids: Vec<String> = tx

@@ -188,8 +188,8 @@ fn delete_screenshots_where(
     Ok(freed)
 }
 
-impl SqliteStore {
-    pub fn add_recording_chunk(&self, c: &NewChunk, quota: i64) -> StoreResult<Stored<i64>> {
+impl crate::backend::FileRecords for SqliteStore {
+    fn add_recording_chunk(&self, c: &NewChunk, quota: i64) -> StoreResult<Stored<i64>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let existing: Option<i64> = tx
@@ -270,7 +270,7 @@ impl SqliteStore {
         Ok(Stored::New(id))
     }
 
-    pub fn add_video(&self, v: &NewVideo, quota: i64) -> StoreResult<Stored<i64>> {
+    fn add_video(&self, v: &NewVideo, quota: i64) -> StoreResult<Stored<i64>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let existing: Option<i64> = tx
@@ -310,7 +310,7 @@ impl SqliteStore {
         Ok(Stored::New(id))
     }
 
-    pub fn recordings(&self, f: &RecordingFilter) -> StoreResult<(Vec<Recording>, i64)> {
+    fn recordings(&self, f: &RecordingFilter) -> StoreResult<(Vec<Recording>, i64)> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT *, COUNT(*) OVER () FROM (
@@ -366,7 +366,7 @@ impl SqliteStore {
         Ok((rows, total))
     }
 
-    pub fn recording(&self, project_id: i64, id: i64) -> StoreResult<Option<Recording>> {
+    fn recording(&self, project_id: i64, id: i64) -> StoreResult<Option<Recording>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {RECORDING_COLUMNS} FROM recordings r WHERE r.project_id = ?1 AND r.id = ?2"
@@ -376,7 +376,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    pub fn recording_chunks(&self, recording_id: i64) -> StoreResult<Vec<Chunk>> {
+    fn recording_chunks(&self, recording_id: i64) -> StoreResult<Vec<Chunk>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT chunk_id, first_ts, last_ts, events, bytes, file_key FROM recording_chunks
@@ -395,7 +395,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn delete_recording(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
+    fn delete_recording(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let freed = delete_recordings_where(&tx, project_id, "id = ?2", &id)?;
@@ -403,7 +403,7 @@ impl SqliteStore {
         Ok(freed)
     }
 
-    pub fn add_screenshot(&self, s: &Screenshot, quota: i64) -> StoreResult<Stored<Screenshot>> {
+    fn add_screenshot(&self, s: &Screenshot, quota: i64) -> StoreResult<Stored<Screenshot>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let existing = tx
@@ -448,7 +448,7 @@ impl SqliteStore {
         Ok(Stored::New(stored))
     }
 
-    pub fn screenshots(&self, f: &ScreenshotFilter) -> StoreResult<Vec<Screenshot>> {
+    fn screenshots(&self, f: &ScreenshotFilter) -> StoreResult<Vec<Screenshot>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SCREENSHOT_COLUMNS} FROM screenshots
@@ -463,7 +463,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn session_media(&self, project_id: i64, sessions: &[String]) -> StoreResult<SessionMedia> {
+    fn session_media(&self, project_id: i64, sessions: &[String]) -> StoreResult<SessionMedia> {
         let conn = self.conn()?;
         // The ids travel as one JSON array, read back by json_each: one statement
         // whatever the page's length.
@@ -498,7 +498,7 @@ impl SqliteStore {
         })
     }
 
-    pub fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<Screenshot>> {
+    fn screenshot(&self, project_id: i64, id: i64) -> StoreResult<Option<Screenshot>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SCREENSHOT_COLUMNS} FROM screenshots WHERE project_id = ?1 AND id = ?2"
@@ -508,7 +508,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    pub fn intend_file(&self, project_id: i64, key: &str, now: i64) -> StoreResult<()> {
+    fn intend_file(&self, project_id: i64, key: &str, now: i64) -> StoreResult<()> {
         self.conn()?.execute(
             "INSERT INTO file_intents (file_key, project_id, created_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (file_key) DO UPDATE SET created_at = excluded.created_at",
@@ -517,7 +517,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn stale_file_intents(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
+    fn stale_file_intents(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT file_key FROM file_intents WHERE created_at < ?1 ORDER BY created_at LIMIT ?2",
@@ -526,7 +526,7 @@ impl SqliteStore {
         Ok(keys.collect::<Result<_, _>>()?)
     }
 
-    pub fn forget_file_intents(&self, keys: &[String]) -> StoreResult<()> {
+    fn forget_file_intents(&self, keys: &[String]) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
         for key in keys {
@@ -536,7 +536,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn create_export_job(&self, j: &NewExportJob) -> StoreResult<ExportJob> {
+    fn create_export_job(&self, j: &NewExportJob) -> StoreResult<ExportJob> {
         let conn = self.conn()?;
         Ok(conn.query_row(
             &format!(
@@ -557,7 +557,7 @@ impl SqliteStore {
         )?)
     }
 
-    pub fn export_jobs(&self, project_id: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
+    fn export_jobs(&self, project_id: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM export_jobs WHERE project_id = ?1 ORDER BY id DESC LIMIT ?2"
@@ -566,7 +566,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn export_job(&self, id: i64) -> StoreResult<Option<ExportJob>> {
+    fn export_job(&self, id: i64) -> StoreResult<Option<ExportJob>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM export_jobs WHERE id = ?1"
@@ -574,14 +574,14 @@ impl SqliteStore {
         Ok(stmt.query_row([id], job_from_row).optional()?)
     }
 
-    pub fn requeue_running_exports(&self) -> StoreResult<u64> {
+    fn requeue_running_exports(&self) -> StoreResult<u64> {
         Ok(self.conn()?.execute(
             "UPDATE export_jobs SET status = ?1, progress = 0, started_at = NULL WHERE status = ?2",
             params![QUEUED, RUNNING],
         )? as u64)
     }
 
-    pub fn claim_export_job(&self, now: i64) -> StoreResult<Option<ExportJob>> {
+    fn claim_export_job(&self, now: i64) -> StoreResult<Option<ExportJob>> {
         let conn = self.conn()?;
         Ok(conn
             .query_row(
@@ -596,7 +596,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    pub fn export_progress(&self, id: i64, progress: i64) -> StoreResult<()> {
+    fn export_progress(&self, id: i64, progress: i64) -> StoreResult<()> {
         self.conn()?.execute(
             "UPDATE export_jobs SET progress = ?2 WHERE id = ?1 AND status = ?3",
             params![id, progress, RUNNING],
@@ -604,7 +604,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn finish_export(
+    fn finish_export(
         &self,
         id: i64,
         result: Result<(&str, i64), &str>,
@@ -647,7 +647,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn due_deliveries(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
+    fn due_deliveries(&self, now: i64, limit: i64) -> StoreResult<Vec<ExportJob>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {JOB_COLUMNS} FROM export_jobs
@@ -657,7 +657,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn delivery_attempted(
+    fn delivery_attempted(
         &self,
         id: i64,
         delivery: &str,
@@ -673,7 +673,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn delete_export_job(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
+    fn delete_export_job(&self, project_id: i64, id: i64) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let row: Option<(Option<String>, Option<i64>)> = tx
@@ -700,7 +700,7 @@ impl SqliteStore {
         Ok(freed)
     }
 
-    pub fn create_schedule(&self, s: &ReportSchedule) -> StoreResult<ReportSchedule> {
+    fn create_schedule(&self, s: &ReportSchedule) -> StoreResult<ReportSchedule> {
         let conn = self.conn()?;
         Ok(conn.query_row(
             &format!(
@@ -724,7 +724,7 @@ impl SqliteStore {
         )?)
     }
 
-    pub fn schedules(&self, project_id: Option<i64>) -> StoreResult<Vec<ReportSchedule>> {
+    fn schedules(&self, project_id: Option<i64>) -> StoreResult<Vec<ReportSchedule>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {SCHEDULE_COLUMNS} FROM report_schedules
@@ -734,14 +734,14 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn delete_schedule(&self, project_id: i64, id: i64) -> StoreResult<bool> {
+    fn delete_schedule(&self, project_id: i64, id: i64) -> StoreResult<bool> {
         Ok(self.conn()?.execute(
             "DELETE FROM report_schedules WHERE project_id = ?1 AND id = ?2",
             params![project_id, id],
         )? > 0)
     }
 
-    pub fn queue_scheduled(
+    fn queue_scheduled(
         &self,
         schedule: &ReportSchedule,
         next_run_at: i64,
@@ -779,7 +779,7 @@ impl SqliteStore {
         Ok(Some(queued))
     }
 
-    pub fn storage_use(&self, project_id: i64) -> StoreResult<StorageUse> {
+    fn storage_use(&self, project_id: i64) -> StoreResult<StorageUse> {
         let conn = self.conn()?;
         let mut stmt =
             conn.prepare_cached("SELECT kind, bytes FROM file_use WHERE project_id = ?1")?;
@@ -798,7 +798,7 @@ impl SqliteStore {
         Ok(out)
     }
 
-    pub fn erase_files(
+    fn erase_files(
         &self,
         project_id: i64,
         ids: &[String],
@@ -841,7 +841,7 @@ impl SqliteStore {
         Ok(freed)
     }
 
-    pub fn expire_files(&self, project_id: i64, cutoff: i64) -> StoreResult<Freed> {
+    fn expire_files(&self, project_id: i64, cutoff: i64) -> StoreResult<Freed> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut freed = delete_recordings_where(&tx, project_id, "ended_at < ?2", &cutoff)?;

@@ -2,6 +2,7 @@
 //! writes of its day tables (in the derived file), the reports' reads, and
 //! error issues' status (in `spoor.db`).
 
+use crate::backend::PipelineStore;
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -39,21 +40,6 @@ fn issue_from_row(r: &Row) -> rusqlite::Result<IssueRecord> {
         sample_stack: r.get(9)?,
         resolved_at: r.get(10)?,
     })
-}
-
-impl SqliteStore {
-    /// Adds a pass's counts to the day tables and moves the cursor, in one
-    /// transaction on the derived file.
-    pub fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                friction: Some(d),
-                ..PassWrites::default()
-            },
-        )
-    }
 }
 
 /// Writes a pass's friction in the pipeline's transaction.
@@ -231,8 +217,21 @@ pub(super) fn write_friction(tx: &Connection, d: &FrictionDelta) -> StoreResult<
     Ok(())
 }
 
-impl SqliteStore {
-    pub fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
+impl crate::backend::FrictionStore for SqliteStore {
+    /// Adds a pass's counts to the day tables and moves the cursor, in one
+    /// transaction on the derived file.
+    fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                friction: Some(d),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -261,7 +260,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<ElementCount>> {
+    fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<ElementCount>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -275,7 +274,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn heatmap_cells(&self, f: &Filter, kind: &str) -> StoreResult<Vec<(i64, i64, i64)>> {
+    fn heatmap_cells(&self, f: &Filter, kind: &str) -> StoreResult<Vec<(i64, i64, i64)>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -288,7 +287,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn heatmap_elements(
+    fn heatmap_elements(
         &self,
         f: &Filter,
         kind: &str,
@@ -309,7 +308,7 @@ impl SqliteStore {
 
     /// Per page: clicks, rage clicks, dead clicks, views, widest viewport and
     /// tallest document.
-    pub fn page_totals(&self, f: &Filter) -> StoreResult<Vec<(String, [i64; 6])>> {
+    fn page_totals(&self, f: &Filter) -> StoreResult<Vec<(String, [i64; 6])>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -333,7 +332,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn scroll_depths(&self, f: &Filter) -> StoreResult<Vec<(i64, i64)>> {
+    fn scroll_depths(&self, f: &Filter) -> StoreResult<Vec<(i64, i64)>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -345,7 +344,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn error_issues(
+    fn error_issues(
         &self,
         project_id: i64,
         fingerprint: Option<&str>,
@@ -358,21 +357,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn new_issues(
-        &self,
-        project_id: i64,
-        received_after: i64,
-    ) -> StoreResult<Vec<IssueRecord>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "{ISSUE_SELECT} WHERE i.project_id = ?1 AND i.first_received > ?2
-             ORDER BY i.first_received"
-        ))?;
-        let rows = stmt.query_map(params![project_id, received_after], issue_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn error_day_rows(&self, f: &Filter) -> StoreResult<Vec<ErrorDayRow>> {
+    fn error_day_rows(&self, f: &Filter) -> StoreResult<Vec<ErrorDayRow>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -388,7 +373,7 @@ impl SqliteStore {
 
     /// Per issue: the sessions and the people it touched in the range (the
     /// page filter does not apply: sessions are not kept per page).
-    pub fn error_people(&self, f: &Filter) -> StoreResult<HashMap<String, (i64, i64)>> {
+    fn error_people(&self, f: &Filter) -> StoreResult<HashMap<String, (i64, i64)>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
@@ -404,7 +389,17 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn set_issue_resolved(
+    fn new_issues(&self, project_id: i64, received_after: i64) -> StoreResult<Vec<IssueRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{ISSUE_SELECT} WHERE i.project_id = ?1 AND i.first_received > ?2
+             ORDER BY i.first_received"
+        ))?;
+        let rows = stmt.query_map(params![project_id, received_after], issue_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_issue_resolved(
         &self,
         project_id: i64,
         fingerprint: &str,
@@ -418,7 +413,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn vital_rows(&self, f: &Filter) -> StoreResult<Vec<VitalRow>> {
+    fn vital_rows(&self, f: &Filter) -> StoreResult<Vec<VitalRow>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!(
@@ -439,7 +434,7 @@ impl SqliteStore {
 
     /// The project's signals with event time in `[from, to)` that alerts
     /// measure: (type, name, url, body for web vitals).
-    pub fn alert_signals(
+    fn alert_signal_rows(
         &self,
         project_id: i64,
         from: i64,

@@ -2,6 +2,7 @@
 //! the metering processor's reads and writes, the cleanup job's candidates and
 //! the usage report's day totals (in the derived file).
 
+use crate::backend::PipelineStore;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
@@ -57,99 +58,6 @@ fn domains_json(domains: &[String]) -> String {
     serde_json::to_string(domains).unwrap_or_else(|_| "[]".into())
 }
 
-impl SqliteStore {
-    pub fn create_widget(&self, w: &Widget) -> StoreResult<Widget> {
-        self.conn()?.execute(
-            &format!(
-                "INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-            ),
-            params![
-                w.id,
-                w.project_id,
-                w.name,
-                domains_json(&w.domains),
-                w.demo,
-                w.active,
-                w.rate_limit_per_minute,
-                w.created_at
-            ],
-        )?;
-        self.widget(&w.id)?
-            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {}", w.id)))
-    }
-
-    pub fn widget(&self, id: &str) -> StoreResult<Option<Widget>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(&format!("{WIDGET_SELECT} WHERE w.id = ?1"))?;
-        Ok(stmt.query_row([id], widget_from_row).optional()?)
-    }
-
-    pub fn widgets(&self, project_id: Option<i64>) -> StoreResult<Vec<Widget>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "{WIDGET_SELECT} WHERE ?1 IS NULL OR w.project_id = ?1
-             ORDER BY w.project_id, w.created_at, w.id"
-        ))?;
-        let rows = stmt.query_map([project_id], widget_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn update_widget(&self, id: &str, change: &WidgetChange) -> StoreResult<Widget> {
-        let changed = self.conn()?.execute(
-            "UPDATE widgets SET name = coalesce(?2, name), domains = coalesce(?3, domains),
-                 active = coalesce(?4, active) WHERE id = ?1",
-            params![
-                id,
-                change.name,
-                change.domains.as_deref().map(domains_json),
-                change.active
-            ],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound(format!("no widget with id {id}")));
-        }
-        self.widget(id)?
-            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {id}")))
-    }
-
-    pub fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
-        super::read_batch(&*self.pipeline_conn()?, |conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {SESSION_COLUMNS} FROM call_sessions
-                 WHERE project_id = ?1 AND widget_id = ?2 AND session_id = ?3"
-            ))?;
-            let mut found = Vec::new();
-            for (project, widget, session) in keys {
-                if let Some(s) = stmt
-                    .query_row(params![project, widget, session], session_from_row)
-                    .optional()?
-                {
-                    found.push(s);
-                }
-            }
-            Ok(found)
-        })
-    }
-
-    /// Writes a pass's sessions and day totals and moves the cursor, in one
-    /// transaction on the derived file.
-    pub fn apply_metering(
-        &self,
-        name: &str,
-        cursor: Cursor,
-        delta: &MeteringDelta,
-    ) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                metering: Some(delta),
-                ..PassWrites::default()
-            },
-        )
-    }
-}
-
 /// Writes a pass's metering in the pipeline's transaction.
 pub(super) fn write_metering(tx: &Connection, delta: &MeteringDelta) -> StoreResult<()> {
     let mut put = tx.prepare_cached(&format!(
@@ -200,8 +108,94 @@ pub(super) fn write_metering(tx: &Connection, delta: &MeteringDelta) -> StoreRes
     Ok(())
 }
 
-impl SqliteStore {
-    pub fn open_calls(
+impl crate::backend::MeteringStore for SqliteStore {
+    fn create_widget(&self, w: &Widget) -> StoreResult<Widget> {
+        self.conn()?.execute(
+            &format!(
+                "INSERT INTO widgets ({WIDGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ),
+            params![
+                w.id,
+                w.project_id,
+                w.name,
+                domains_json(&w.domains),
+                w.demo,
+                w.active,
+                w.rate_limit_per_minute,
+                w.created_at
+            ],
+        )?;
+        self.widget(&w.id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {}", w.id)))
+    }
+
+    fn widget(&self, id: &str) -> StoreResult<Option<Widget>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&format!("{WIDGET_SELECT} WHERE w.id = ?1"))?;
+        Ok(stmt.query_row([id], widget_from_row).optional()?)
+    }
+
+    fn widgets(&self, project_id: Option<i64>) -> StoreResult<Vec<Widget>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "{WIDGET_SELECT} WHERE ?1 IS NULL OR w.project_id = ?1
+             ORDER BY w.project_id, w.created_at, w.id"
+        ))?;
+        let rows = stmt.query_map([project_id], widget_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn update_widget(&self, id: &str, change: &WidgetChange) -> StoreResult<Widget> {
+        let changed = self.conn()?.execute(
+            "UPDATE widgets SET name = coalesce(?2, name), domains = coalesce(?3, domains),
+                 active = coalesce(?4, active) WHERE id = ?1",
+            params![
+                id,
+                change.name,
+                change.domains.as_deref().map(domains_json),
+                change.active
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound(format!("no widget with id {id}")));
+        }
+        self.widget(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("no widget with id {id}")))
+    }
+
+    fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>> {
+        super::read_batch(&*self.pipeline_conn()?, |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM call_sessions
+                 WHERE project_id = ?1 AND widget_id = ?2 AND session_id = ?3"
+            ))?;
+            let mut found = Vec::new();
+            for (project, widget, session) in keys {
+                if let Some(s) = stmt
+                    .query_row(params![project, widget, session], session_from_row)
+                    .optional()?
+                {
+                    found.push(s);
+                }
+            }
+            Ok(found)
+        })
+    }
+
+    /// Writes a pass's sessions and day totals and moves the cursor, in one
+    /// transaction on the derived file.
+    fn apply_metering(&self, name: &str, cursor: Cursor, delta: &MeteringDelta) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                metering: Some(delta),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn open_calls(
         &self,
         started_before: i64,
         after: Option<&OpenCallKey>,
@@ -229,7 +223,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn usage_days(
+    fn usage_days(
         &self,
         project_id: i64,
         from: i64,

@@ -35,10 +35,7 @@ use spoor_core::{Enrichment, Event, MessageType};
 pub use writer::SqliteWriter;
 
 use crate::pool::{Pool, Pooled};
-use crate::{
-    EventQuery, KeyRecord, KeySelector, NewKey, NewToken, Project, StoreError, StoreResult,
-    StoredEvent, TokenRecord,
-};
+use crate::{EventQuery, KeyRecord, Project, StoreError, StoreResult, StoredEvent};
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "0001_init", include_str!("migrations/0001_init.sql")),
@@ -348,18 +345,6 @@ impl SqliteStore {
         Ok(store)
     }
 
-    pub fn max_connections(&self) -> usize {
-        POOL_SIZE
-    }
-
-    pub fn describe(&self) -> String {
-        format!(
-            "sqlite {} (derived data in {})",
-            self.path.display(),
-            self.derived_path.display()
-        )
-    }
-
     fn conn(&self) -> StoreResult<Pooled<'_, Connection>> {
         self.pool.get()
     }
@@ -391,208 +376,10 @@ impl SqliteStore {
         Ok(conn.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub fn writer(&self) -> StoreResult<SqliteWriter> {
-        SqliteWriter::new(connect(
-            &self.path,
-            crate::budget::MemoryBudget::get().writer_cache_kib(),
-            None,
-        )?)
-    }
-
-    pub fn migrate(&self) -> StoreResult<Vec<String>> {
-        let mut conn = connect(&self.path, 2 * 1024, Some((&self.derived_path, 2 * 1024)))?;
-        let mut applied = apply_migrations(&mut conn, "main", MIGRATIONS)?;
-        applied.extend(apply_migrations(&mut conn, "derived", DERIVED_MIGRATIONS)?);
-        customers::reapply_erasures(&mut conn)?;
-        Ok(applied)
-    }
-
-    pub fn create_project(&self, org_id: i64, name: &str) -> StoreResult<Project> {
-        let conn = self.conn()?;
-        let res = conn.execute(
-            "INSERT INTO projects (org_id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![org_id, name, spoor_core::time::now_ms()],
-        );
-        match res {
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                Err(StoreError::Conflict(format!(
-                    "a project named {name:?} exists already"
-                )))
-            }
-            other => {
-                other?;
-                drop(conn);
-                self.project(name)
-            }
-        }
-    }
-
-    pub fn projects(&self) -> StoreResult<Vec<Project>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT id, org_id, name, keep_full_ip, created_at FROM projects ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], project_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn project(&self, name: &str) -> StoreResult<Project> {
-        let conn = self.conn()?;
-        conn.query_row(
-            "SELECT id, org_id, name, keep_full_ip, created_at FROM projects WHERE name = ?1",
-            [name],
-            project_from_row,
-        )
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("no project named {name:?}")))
-    }
-
-    pub fn set_keep_full_ip(&self, project: &str, keep: bool) -> StoreResult<Project> {
-        let changed = self.conn()?.execute(
-            "UPDATE projects SET keep_full_ip = ?1 WHERE name = ?2",
-            params![keep, project],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound(format!(
-                "no project named {project:?}"
-            )));
-        }
-        self.project(project)
-    }
-
-    pub fn create_key(&self, key: &NewKey) -> StoreResult<KeyRecord> {
-        let conn = self.conn()?;
-        let domains = serde_json::to_string(&key.domains).unwrap_or_else(|_| "[]".into());
-        conn.execute(
-            "INSERT INTO api_keys (project_id, name, key_hash, prefix, domains, rate_limit_per_minute,
-                 per_address_rate_limit_per_minute, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![key.project_id, key.name, key.hash, key.prefix, domains, key.rate_limit_per_minute,
-                key.per_address_rate_limit_per_minute, spoor_core::time::now_ms()],
-        )?;
-        let id = conn.last_insert_rowid();
-        drop(conn);
-        self.key_where("k.id = ?1", id)?
-            .ok_or_else(|| StoreError::NotFound(format!("no key with id {id}")))
-    }
-
     fn key_where(&self, cond: &str, arg: impl rusqlite::ToSql) -> StoreResult<Option<KeyRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&format!("{KEY_SELECT} WHERE {cond}"))?;
         Ok(stmt.query_row([arg], key_from_row).optional()?)
-    }
-
-    pub fn keys(&self) -> StoreResult<Vec<KeyRecord>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!("{KEY_SELECT} ORDER BY k.id"))?;
-        let rows = stmt.query_map([], key_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn key_by_hash(&self, hash: &str) -> StoreResult<Option<KeyRecord>> {
-        self.key_where("k.key_hash = ?1", hash)
-    }
-
-    pub fn set_key_active(&self, key: &KeySelector, active: bool) -> StoreResult<KeyRecord> {
-        let conn = self.conn()?;
-        let (changed, found) = match key {
-            KeySelector::Id(id) => {
-                let n = conn.execute(
-                    "UPDATE api_keys SET active = ?1 WHERE id = ?2",
-                    params![active, id],
-                )?;
-                drop(conn);
-                (n, self.key_where("k.id = ?1", id)?)
-            }
-            KeySelector::Hash(h) => {
-                let n = conn.execute(
-                    "UPDATE api_keys SET active = ?1 WHERE key_hash = ?2",
-                    params![active, h],
-                )?;
-                drop(conn);
-                (n, self.key_by_hash(h)?)
-            }
-        };
-        match (changed, found) {
-            (1, Some(k)) => Ok(k),
-            _ => Err(StoreError::NotFound(
-                "no such key: give a key id from `spoor keys list` or the key itself".into(),
-            )),
-        }
-    }
-
-    pub fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
-        let conn = self.conn()?;
-        let now = spoor_core::time::now_ms();
-        conn.execute(
-            "INSERT INTO admin_tokens (org_id, name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![token.org_id, token.name, token.hash, token.prefix, now],
-        )?;
-        Ok(TokenRecord {
-            id: conn.last_insert_rowid(),
-            org_id: token.org_id,
-            name: token.name.clone(),
-            prefix: token.prefix.clone(),
-            created_at: now,
-            last_used_at: None,
-        })
-    }
-
-    pub fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "UPDATE admin_tokens SET last_used_at = ?2 WHERE token_hash = ?1
-             RETURNING id, org_id, name, prefix, created_at, last_used_at",
-        )?;
-        let found = stmt
-            .query_row(params![hash, spoor_core::time::now_ms()], |r| {
-                Ok(TokenRecord {
-                    id: r.get(0)?,
-                    org_id: r.get(1)?,
-                    name: r.get(2)?,
-                    prefix: r.get(3)?,
-                    created_at: r.get(4)?,
-                    last_used_at: r.get(5)?,
-                })
-            })
-            .optional()?;
-        Ok(found)
-    }
-
-    pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
-        let mut out = Vec::new();
-        self.for_each_event(query, &mut |e| {
-            out.push(e);
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    pub fn for_each_event(
-        &self,
-        query: &EventQuery,
-        f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        let conn = self.conn()?;
-        let (filter, args) = query.where_clause(|n| format!("?{n}"));
-        let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events{filter}"))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        while let Some(row) = rows.next()? {
-            f(event_from_row(row)?)?;
-        }
-        Ok(())
-    }
-
-    pub fn count_events(&self, project_id: i64) -> StoreResult<u64> {
-        let conn = self.conn()?;
-        let n: i64 = conn.query_row(
-            "SELECT count(*) FROM events WHERE project_id = ?1",
-            [project_id],
-            |r| r.get(0),
-        )?;
-        Ok(n as u64)
     }
 }
 
@@ -641,5 +428,109 @@ impl rusqlite::ToSql for crate::SqlArg {
             crate::SqlArg::Int(i) => i.to_sql(),
             crate::SqlArg::Text(t) => t.to_sql(),
         }
+    }
+}
+
+impl crate::backend::LogStore for SqliteStore {
+    fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
+        let mut out = Vec::new();
+        self.for_each_event(query, &mut |e| {
+            out.push(e);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_event(
+        &self,
+        query: &EventQuery,
+        f: &mut dyn FnMut(StoredEvent) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let conn = self.conn()?;
+        let (filter, args) = query.where_clause(|n| format!("?{n}"));
+        let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events{filter}"))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        while let Some(row) = rows.next()? {
+            f(event_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    fn count_events(&self, project_id: i64) -> StoreResult<u64> {
+        let conn = self.conn()?;
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM events WHERE project_id = ?1",
+            [project_id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    fn event_by_seq(&self, project_id: i64, seq: i64) -> StoreResult<Option<StoredEvent>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE project_id = ?1 AND seq = ?2"),
+                params![project_id, seq],
+                event_from_row,
+            )
+            .optional()?)
+    }
+
+    /// When the message stored with this id and no client timestamp arrived,
+    /// if it arrived at or after `since`.
+    fn message_received_at(
+        &self,
+        project_id: i64,
+        message_id: &str,
+        since: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT received_at FROM events
+                 WHERE project_id = ?1 AND dedup_ts = 0 AND message_id = ?2 AND received_at >= ?3",
+                params![project_id, message_id, since],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn writer(&self) -> StoreResult<Box<dyn crate::backend::LogWriter>> {
+        Ok(Box::new(SqliteWriter::new(connect(
+            &self.path,
+            crate::budget::MemoryBudget::get().writer_cache_kib(),
+            None,
+        )?)?))
+    }
+}
+
+impl crate::backend::Backend for SqliteStore {
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut conn = connect(&self.path, 2 * 1024, Some((&self.derived_path, 2 * 1024)))?;
+        let mut applied = apply_migrations(&mut conn, "main", MIGRATIONS)?;
+        applied.extend(apply_migrations(&mut conn, "derived", DERIVED_MIGRATIONS)?);
+        customers::reapply_erasures(&mut conn)?;
+        Ok(applied)
+    }
+
+    fn max_connections(&self) -> usize {
+        POOL_SIZE
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "sqlite {} (derived data in {})",
+            self.path.display(),
+            self.derived_path.display()
+        )
+    }
+
+    fn backup_into(&self, log: &Path, derived: &Path) -> StoreResult<()> {
+        self.backup_files(log, derived)
     }
 }

@@ -3,6 +3,7 @@
 //! tokens. Every change that must keep an organisation with an owner runs in
 //! an immediate transaction, so its check and its write see the same rows.
 
+use crate::NewToken;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::SqliteStore;
@@ -81,8 +82,8 @@ fn end_sessions(conn: &Connection, user_id: i64, which: SessionsToEnd) -> rusqli
     Ok(ended as u64)
 }
 
-impl SqliteStore {
-    pub fn create_org_owned_by(&self, name: &str, user_id: i64, now: i64) -> StoreResult<Org> {
+impl crate::backend::PeopleStore for SqliteStore {
+    fn create_org_owned_by(&self, name: &str, user_id: i64, now: i64) -> StoreResult<Org> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let taken: Option<i64> = tx
@@ -112,7 +113,7 @@ impl SqliteStore {
         Ok(org)
     }
 
-    pub fn org_members(&self, org_id: i64) -> StoreResult<Vec<Member>> {
+    fn org_members(&self, org_id: i64) -> StoreResult<Vec<Member>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "SELECT m.user_id, u.email, m.role, u.created_at, u.last_login_at
@@ -123,12 +124,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn change_member(
-        &self,
-        org_id: i64,
-        user_id: i64,
-        change: MemberChange,
-    ) -> StoreResult<()> {
+    fn change_member(&self, org_id: i64, user_id: i64, change: MemberChange) -> StoreResult<()> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let role: Option<String> = tx
@@ -163,7 +159,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite> {
+    fn create_invite(&self, new: &NewInvite) -> StoreResult<Invite> {
         let conn = self.conn()?;
         let id: i64 = conn.query_row(
             "INSERT INTO invites (org_id, token_hash, role, email, created_by, created_at, expires_at)
@@ -186,7 +182,7 @@ impl SqliteStore {
         )?)
     }
 
-    pub fn invites(&self, org_id: i64, now: i64) -> StoreResult<Vec<Invite>> {
+    fn invites(&self, org_id: i64, now: i64) -> StoreResult<Vec<Invite>> {
         let conn = self.conn()?;
         // Expired invitations go when the list is read: nothing else needs them.
         conn.execute("DELETE FROM invites WHERE expires_at <= ?1", [now])?;
@@ -197,7 +193,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn delete_invite(&self, org_id: i64, id: i64) -> StoreResult<()> {
+    fn delete_invite(&self, org_id: i64, id: i64) -> StoreResult<()> {
         let gone = self.conn()?.execute(
             "DELETE FROM invites WHERE org_id = ?1 AND id = ?2",
             params![org_id, id],
@@ -208,7 +204,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn invite(&self, token_hash: &str, now: i64) -> StoreResult<Option<Invite>> {
+    fn invite(&self, token_hash: &str, now: i64) -> StoreResult<Option<Invite>> {
         Ok(self
             .conn()?
             .query_row(
@@ -219,7 +215,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    pub fn accept_invite(&self, token_hash: &str, joiner: Joiner, now: i64) -> StoreResult<Joined> {
+    fn accept_invite(&self, token_hash: &str, joiner: Joiner, now: i64) -> StoreResult<Joined> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let invite = tx
@@ -300,7 +296,7 @@ impl SqliteStore {
         ))
     }
 
-    pub fn create_password_reset(
+    fn create_password_reset(
         &self,
         user_id: i64,
         token_hash: &str,
@@ -317,7 +313,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub fn password_reset_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<User>> {
+    fn password_reset_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<User>> {
         Ok(self
             .conn()?
             .query_row(
@@ -330,7 +326,7 @@ impl SqliteStore {
             .optional()?)
     }
 
-    pub fn reset_password(
+    fn reset_password(
         &self,
         token_hash: &str,
         password_hash: &str,
@@ -360,7 +356,7 @@ impl SqliteStore {
         Ok(Some(user))
     }
 
-    pub fn set_password(
+    fn set_password(
         &self,
         user_id: i64,
         password_hash: &str,
@@ -379,7 +375,7 @@ impl SqliteStore {
         Ok(ended)
     }
 
-    pub fn web_sessions_of(&self, user_id: i64, now: i64) -> StoreResult<Vec<WebSessionInfo>> {
+    fn web_sessions_of(&self, user_id: i64, now: i64) -> StoreResult<Vec<WebSessionInfo>> {
         let conn = self.conn()?;
         conn.execute(
             "DELETE FROM web_sessions WHERE user_id = ?1 AND expires_at <= ?2",
@@ -399,12 +395,50 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn end_web_sessions(&self, user_id: i64, which: SessionsToEnd) -> StoreResult<u64> {
+    fn end_web_sessions(&self, user_id: i64, which: SessionsToEnd) -> StoreResult<u64> {
         let conn = self.conn()?;
         Ok(end_sessions(&conn, user_id, which)?)
     }
 
-    pub fn tokens_of_org(&self, org_id: i64) -> StoreResult<Vec<TokenRecord>> {
+    fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        let conn = self.conn()?;
+        let now = spoor_core::time::now_ms();
+        conn.execute(
+            "INSERT INTO admin_tokens (org_id, name, token_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token.org_id, token.name, token.hash, token.prefix, now],
+        )?;
+        Ok(TokenRecord {
+            id: conn.last_insert_rowid(),
+            org_id: token.org_id,
+            name: token.name.clone(),
+            prefix: token.prefix.clone(),
+            created_at: now,
+            last_used_at: None,
+        })
+    }
+
+    fn use_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "UPDATE admin_tokens SET last_used_at = ?2 WHERE token_hash = ?1
+             RETURNING id, org_id, name, prefix, created_at, last_used_at",
+        )?;
+        let found = stmt
+            .query_row(params![hash, spoor_core::time::now_ms()], |r| {
+                Ok(TokenRecord {
+                    id: r.get(0)?,
+                    org_id: r.get(1)?,
+                    name: r.get(2)?,
+                    prefix: r.get(3)?,
+                    created_at: r.get(4)?,
+                    last_used_at: r.get(5)?,
+                })
+            })
+            .optional()?;
+        Ok(found)
+    }
+
+    fn tokens_of_org(&self, org_id: i64) -> StoreResult<Vec<TokenRecord>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "SELECT id, org_id, name, prefix, created_at, last_used_at FROM admin_tokens
@@ -414,7 +448,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn delete_token(&self, org_id: i64, id: i64) -> StoreResult<()> {
+    fn delete_token(&self, org_id: i64, id: i64) -> StoreResult<()> {
         let gone = self.conn()?.execute(
             "DELETE FROM admin_tokens WHERE org_id = ?1 AND id = ?2",
             params![org_id, id],

@@ -2,6 +2,7 @@
 //! pass, or one for the passes of up to [`HOLD_PASSES`] while the pipeline is
 //! behind.
 
+use super::derived_transaction;
 use std::time::Instant;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -20,92 +21,6 @@ const MOVE_CURSOR_FORWARD: &str =
      WHERE excluded.seq > processor_cursors.seq";
 
 impl SqliteStore {
-    /// Events after the cursor in seq order: the one writer commits in that
-    /// order, so every event below the newest one seen is committed.
-    pub fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {
-        let conn = self.processor_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![cursor.seq, limit], |r| {
-            let stored = event_from_row(r)?;
-            Ok(LogEvent {
-                seq: stored.seq,
-                xid: 0,
-                project_id: stored.project_id,
-                event: stored.event,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The newest event's seq (0 for an empty log), and the receive time of
-    /// the first event after seq `after`, if there is one.
-    pub fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
-        let conn = self.conn()?;
-        let newest =
-            conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
-        let first = conn
-            .query_row(
-                "SELECT received_at FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1",
-                [after],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok((newest, first))
-    }
-
-    /// Writes every fold's part of a pass and moves their cursors, in one
-    /// transaction on the derived file.
-    pub fn apply_pass(
-        &self,
-        folds: &[&str],
-        cursor: Cursor,
-        w: &PassWrites<'_>,
-    ) -> StoreResult<()> {
-        let conn = self.pipeline_conn()?;
-        let mut held = self.passes_held.lock().unwrap_or_else(|e| e.into_inner());
-        if conn.is_autocommit() {
-            // A deferred transaction whose first write takes the derived
-            // file's lock (and only its: see `derived_transaction`), so the
-            // checks below see what erasures and merges committed before it,
-            // and none can commit until this does. Held passes keep the lock.
-            conn.execute_batch("BEGIN DEFERRED")?;
-            *held = Some(Instant::now());
-            let first = conn
-                .prepare_cached("UPDATE crm_state SET merges = merges WHERE id = ?1")
-                .and_then(|mut s| s.execute([1]));
-            if let Err(e) = first {
-                end_held(&conn, &mut held, "ROLLBACK");
-                return Err(e.into());
-            }
-        }
-        if let Err(e) = write_pass(&conn, folds, cursor, w) {
-            // Every pass held with this one goes too: the pipeline reads
-            // them again from its stored cursors.
-            end_held(&conn, &mut held, "ROLLBACK");
-            return Err(e);
-        }
-        if !w.more_follow || held.is_none_or(|t| t.elapsed() >= HOLD_PASSES) {
-            if let Err(e) = conn.execute_batch("COMMIT") {
-                end_held(&conn, &mut held, "ROLLBACK");
-                return Err(e.into());
-            }
-            *held = None;
-        }
-        Ok(())
-    }
-
-    /// Commits the passes held in the pipeline's open transaction, if any.
-    pub fn settle_passes(&self) -> StoreResult<()> {
-        self.end_passes("COMMIT")
-    }
-
-    /// Rolls back the passes held in the pipeline's open transaction, if any.
-    pub fn abandon_passes(&self) -> StoreResult<()> {
-        self.end_passes("ROLLBACK")
-    }
-
     fn end_passes(&self, how: &str) -> StoreResult<()> {
         // No connection yet, no pass held: nothing to open one for.
         let Some(conn) = self.pipeline_conn.get() else {
@@ -164,10 +79,131 @@ fn write_pass(
     Ok(())
 }
 
+impl crate::backend::PipelineStore for SqliteStore {
+    /// Events after the cursor in seq order: the one writer commits in that
+    /// order, so every event below the newest one seen is committed.
+    fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {
+        let conn = self.processor_conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![cursor.seq, limit], |r| {
+            let stored = event_from_row(r)?;
+            Ok(LogEvent {
+                seq: stored.seq,
+                xid: 0,
+                project_id: stored.project_id,
+                event: stored.event,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Writes every fold's part of a pass and moves their cursors, in one
+    /// transaction on the derived file.
+    fn apply_pass(&self, folds: &[&str], cursor: Cursor, w: &PassWrites<'_>) -> StoreResult<()> {
+        let conn = self.pipeline_conn()?;
+        let mut held = self.passes_held.lock().unwrap_or_else(|e| e.into_inner());
+        if conn.is_autocommit() {
+            // A deferred transaction whose first write takes the derived
+            // file's lock (and only its: see `derived_transaction`), so the
+            // checks below see what erasures and merges committed before it,
+            // and none can commit until this does. Held passes keep the lock.
+            conn.execute_batch("BEGIN DEFERRED")?;
+            *held = Some(Instant::now());
+            let first = conn
+                .prepare_cached("UPDATE crm_state SET merges = merges WHERE id = ?1")
+                .and_then(|mut s| s.execute([1]));
+            if let Err(e) = first {
+                end_held(&conn, &mut held, "ROLLBACK");
+                return Err(e.into());
+            }
+        }
+        if let Err(e) = write_pass(&conn, folds, cursor, w) {
+            // Every pass held with this one goes too: the pipeline reads
+            // them again from its stored cursors.
+            end_held(&conn, &mut held, "ROLLBACK");
+            return Err(e);
+        }
+        if !w.more_follow || held.is_none_or(|t| t.elapsed() >= HOLD_PASSES) {
+            if let Err(e) = conn.execute_batch("COMMIT") {
+                end_held(&conn, &mut held, "ROLLBACK");
+                return Err(e.into());
+            }
+            *held = None;
+        }
+        Ok(())
+    }
+
+    /// Commits the passes held in the pipeline's open transaction, if any.
+    fn settle_passes(&self) -> StoreResult<()> {
+        self.end_passes("COMMIT")
+    }
+
+    /// Rolls back the passes held in the pipeline's open transaction, if any.
+    fn abandon_passes(&self) -> StoreResult<()> {
+        self.end_passes("ROLLBACK")
+    }
+
+    /// The newest event's seq (0 for an empty log), and the receive time of
+    /// the first event after seq `after`, if there is one.
+    fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
+        let conn = self.conn()?;
+        let newest =
+            conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+        let first = conn
+            .query_row(
+                "SELECT received_at FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1",
+                [after],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok((newest, first))
+    }
+
+    fn max_seq(&self) -> StoreResult<i64> {
+        Ok(self
+            .conn()?
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>> {
+        Ok(self
+            .processor_conn()?
+            .query_row(
+                "SELECT seq, received_at FROM processor_cursors WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(Cursor {
+                        xid: 0,
+                        seq: r.get(0)?,
+                        received_at: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn reset_tables(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
+        let mut conn = self.processor_conn()?;
+        let tx = derived_transaction(
+            &mut conn,
+            "DELETE FROM processor_cursors WHERE name = ?1",
+            [name],
+        )?;
+        for table in tables {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crm::CrmDelta;
+    use crate::prelude::*;
     use crate::{Store, StoreConfig, StoreError};
 
     fn store() -> (tempfile::TempDir, Store, SqliteStore) {

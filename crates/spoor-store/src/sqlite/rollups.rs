@@ -1,9 +1,10 @@
 //! The overview's reads and the rollup processor's reads and writes, on SQLite.
 
+use crate::backend::PipelineStore;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use spoor_core::sketch::DistinctSketch;
 
-use super::{SqliteStore, derived_transaction};
+use super::SqliteStore;
 use crate::StoreResult;
 use crate::analytics::{
     Cursor, DIM_VALUES_PER_HOUR, HourRollup, OTHER, RollupDelta, TAIL_COLUMNS, TailRow,
@@ -23,74 +24,6 @@ fn tail_row(r: &Row, at: usize) -> rusqlite::Result<TailRow> {
 /// `AND NOT is_bot` unless bots are wanted.
 fn bots(include: bool) -> &'static str {
     if include { "" } else { " AND NOT is_bot" }
-}
-
-impl SqliteStore {
-    pub fn overview_rows(
-        &self,
-        project_id: i64,
-        from: i64,
-        to: i64,
-        include_bots: bool,
-    ) -> StoreResult<Vec<TailRow>> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {TAIL_COLUMNS} FROM events WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3{}",
-            bots(include_bots)
-        ))?;
-        let rows = stmt.query_map(params![project_id, from, to], |r| tail_row(r, 0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    pub fn reset_processor(&self, name: &str, tables: &[&str]) -> StoreResult<()> {
-        let mut conn = self.processor_conn()?;
-        let tx = derived_transaction(
-            &mut conn,
-            "DELETE FROM processor_cursors WHERE name = ?1",
-            [name],
-        )?;
-        for table in tables {
-            tx.execute(&format!("DELETE FROM {table}"), [])?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub fn max_seq(&self) -> StoreResult<i64> {
-        Ok(self
-            .conn()?
-            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
-    }
-
-    pub fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>> {
-        Ok(self
-            .processor_conn()?
-            .query_row(
-                "SELECT seq, received_at FROM processor_cursors WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(Cursor {
-                        xid: 0,
-                        seq: r.get(0)?,
-                        received_at: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?)
-    }
-
-    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
-    /// is applied whole or not at all, so nothing is counted twice.
-    pub fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                rollups: Some(delta),
-                ..PassWrites::default()
-            },
-        )
-    }
 }
 
 /// Writes a pass's rollups in the pipeline's transaction.
@@ -177,8 +110,37 @@ pub(super) fn write_rollups(tx: &Connection, delta: &RollupDelta) -> StoreResult
     Ok(())
 }
 
-impl SqliteStore {
-    pub fn rollup_hours(
+impl crate::backend::RollupStore for SqliteStore {
+    fn overview_rows(
+        &self,
+        project_id: i64,
+        from: i64,
+        to: i64,
+        include_bots: bool,
+    ) -> StoreResult<Vec<TailRow>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {TAIL_COLUMNS} FROM events WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3{}",
+            bots(include_bots)
+        ))?;
+        let rows = stmt.query_map(params![project_id, from, to], |r| tail_row(r, 0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
+    /// is applied whole or not at all, so nothing is counted twice.
+    fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                rollups: Some(delta),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn rollup_hours(
         &self,
         project_id: i64,
         from: i64,
@@ -205,7 +167,7 @@ impl SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn rollup_top(
+    fn rollup_top(
         &self,
         project_id: i64,
         from: i64,

@@ -1,6 +1,7 @@
 //! Sessions on SQLite: what the sessions processor reads and writes, and the
 //! reads of the sessions API.
 
+use crate::backend::PipelineStore;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
@@ -50,45 +51,6 @@ pub(super) fn session(
     Ok(stmt
         .query_row(params![project_id, session_id], session_from_row)
         .optional()?)
-}
-
-impl SqliteStore {
-    pub fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
-        session(&*self.processor_conn()?, project_id, session_id)
-    }
-
-    pub fn latest_derived_session(
-        &self,
-        project_id: i64,
-        identity: &str,
-    ) -> StoreResult<Option<Session>> {
-        let conn = self.pipeline_conn()?;
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND identity = ?2
-             ORDER BY last_seen_at DESC LIMIT 1"
-        ))?;
-        Ok(stmt
-            .query_row(params![project_id, identity], session_from_row)
-            .optional()?)
-    }
-
-    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
-    pub fn put_sessions(
-        &self,
-        name: &str,
-        cursor: Cursor,
-        sessions: &[Session],
-        people: &People,
-    ) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                sessions: Some((sessions, people)),
-                ..PassWrites::default()
-            },
-        )
-    }
 }
 
 /// Writes a pass's sessions and people in the pipeline's transaction;
@@ -178,8 +140,45 @@ pub(super) fn write_sessions(
     Ok(())
 }
 
-impl SqliteStore {
-    pub fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
+impl crate::backend::SessionStore for SqliteStore {
+    fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
+        session(&*self.processor_conn()?, project_id, session_id)
+    }
+
+    fn latest_derived_session(
+        &self,
+        project_id: i64,
+        identity: &str,
+    ) -> StoreResult<Option<Session>> {
+        let conn = self.pipeline_conn()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE project_id = ?1 AND identity = ?2
+             ORDER BY last_seen_at DESC LIMIT 1"
+        ))?;
+        Ok(stmt
+            .query_row(params![project_id, identity], session_from_row)
+            .optional()?)
+    }
+
+    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
+    fn put_sessions(
+        &self,
+        name: &str,
+        cursor: Cursor,
+        sessions: &[Session],
+        people: &People,
+    ) -> StoreResult<()> {
+        self.apply_pass(
+            &[name],
+            cursor,
+            &PassWrites {
+                sessions: Some((sessions, people)),
+                ..PassWrites::default()
+            },
+        )
+    }
+
+    fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
         let n = self.pipeline_conn()?.execute(
             "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'
              WHERE ended_at IS NULL AND last_seen_at < ?1",
@@ -188,7 +187,7 @@ impl SqliteStore {
         Ok(n as u64)
     }
 
-    pub fn sessions_page(
+    fn sessions_page(
         &self,
         project_id: i64,
         user_id: Option<&str>,

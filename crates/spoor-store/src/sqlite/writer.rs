@@ -34,8 +34,10 @@ impl SqliteWriter {
             touches: KeyTouches::default(),
         })
     }
+}
 
-    pub fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
+impl crate::backend::LogWriter for SqliteWriter {
+    fn append(&mut self, batches: &[Batch<'_>], now: i64) -> StoreResult<Vec<Appended>> {
         let tx = self.conn.transaction()?;
         let mut out = Vec::with_capacity(batches.len());
         {
