@@ -255,6 +255,35 @@ async fn get_json(s: &Spoor, url: &str, path: &str) -> (u16, Value) {
     status_json(r).await
 }
 
+/// The names of a process's threads.
+fn thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| {
+            let tid = t.ok()?.file_name();
+            let comm =
+                std::fs::read_to_string(format!("/proc/{pid}/task/{}/comm", tid.to_str()?)).ok()?;
+            Some(comm.trim().to_string())
+        })
+        .collect()
+}
+
+/// Passes the pipeline has completed on the node at `url` (`/metrics`).
+async fn passes(s: &Spoor, url: &str) -> u64 {
+    let text = s
+        .http
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("spoor_pipeline_passes_total "))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
 /// An ingest node takes events and never derives; a derive node takes none
 /// and derives what the ingest node took; two derive nodes count each event
 /// once (one holds the pipeline's lease).
@@ -279,9 +308,14 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
     };
     let first: Vec<Value> = (0..5).map(|i| order(&format!("o{i}"), "buyer")).collect();
     assert_eq!(batch(first).await.0, 200);
-    // Nothing derives on an ingest node: the events stay behind, and the
-    // customer is not known, however long one waits for the pipeline's pace.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Nothing derives on an ingest node: it runs no pipeline at all (no
+    // thread, no pass), so the events stay behind and the customer is not
+    // known, however long one waited.
+    assert!(
+        !thread_names(s.child.id()).iter().any(|n| n == "spoor-pipeline"),
+        "an ingest node runs no pipeline thread"
+    );
+    assert_eq!(passes(s, &s.url).await, 0);
     let (status, behind) = get_json(s, &s.url, "/api/pipeline").await;
     assert_eq!(status, 200, "{behind}");
     assert_eq!(behind["behind_events"], 5, "{behind}");
@@ -319,7 +353,7 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
         }
     };
     orders(5).await;
-    let _second = node(s, &["--role", "derive"]);
+    let second = node(s, &["--role", "derive"]);
     let more: Vec<Value> = (5..12).map(|i| order(&format!("o{i}"), "buyer")).collect();
     assert_eq!(batch(more).await.0, 200);
     orders(12).await;
@@ -332,8 +366,17 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
         assert!(Instant::now() < deadline, "never caught up: {behind}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Counted once with two derive nodes up: still 12 after more passes.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Counted once with two derive nodes up: still 12 after more passes (the
+    // nodes' own count of passes, whichever holds the lease).
+    let all_passes = || async {
+        passes(s, &derive.url).await + passes(s, &second.url).await
+    };
+    let before = all_passes().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while all_passes().await < before + 3 {
+        assert!(Instant::now() < deadline, "the derive nodes ran no passes");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let (_, c) = get_json(s, &s.url, "/api/customers/buyer").await;
     assert_eq!(c["total_orders"], 12, "{c}");
     drop(derive);

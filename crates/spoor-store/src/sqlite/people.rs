@@ -424,16 +424,7 @@ impl crate::backend::PeopleStore for SqliteStore {
              RETURNING id, org_id, name, prefix, created_at, last_used_at",
         )?;
         let found = stmt
-            .query_row(params![hash, spoor_core::time::now_ms()], |r| {
-                Ok(TokenRecord {
-                    id: r.get(0)?,
-                    org_id: r.get(1)?,
-                    name: r.get(2)?,
-                    prefix: r.get(3)?,
-                    created_at: r.get(4)?,
-                    last_used_at: r.get(5)?,
-                })
-            })
+            .query_row(params![hash, spoor_core::time::now_ms()], token_from_row)
             .optional()?;
         Ok(found)
     }
