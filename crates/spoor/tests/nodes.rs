@@ -312,7 +312,9 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
     // thread, no pass), so the events stay behind and the customer is not
     // known, however long one waited.
     assert!(
-        !thread_names(s.child.id()).iter().any(|n| n == "spoor-pipeline"),
+        !thread_names(s.child.id())
+            .iter()
+            .any(|n| n == "spoor-pipeline"),
         "an ingest node runs no pipeline thread"
     );
     assert_eq!(passes(s, &s.url).await, 0);
@@ -368,9 +370,7 @@ async fn ingest_and_derive_nodes_split_the_work_on_one_store() {
     }
     // Counted once with two derive nodes up: still 12 after more passes (the
     // nodes' own count of passes, whichever holds the lease).
-    let all_passes = || async {
-        passes(s, &derive.url).await + passes(s, &second.url).await
-    };
+    let all_passes = || async { passes(s, &derive.url).await + passes(s, &second.url).await };
     let before = all_passes().await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while all_passes().await < before + 3 {
