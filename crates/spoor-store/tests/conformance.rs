@@ -51,7 +51,7 @@ fn new_key(store: &Store, project_id: i64, hash: &str) -> spoor_store::KeyRecord
         .unwrap()
 }
 
-fn check_backend(store: Store) {
+fn check_projects_keys_and_events(store: &Store) {
     // Every store has a default project; names are unique.
     let default = store.project("default").unwrap();
     let shop = store.create_project(default.org_id, "shop").unwrap();
@@ -67,7 +67,7 @@ fn check_backend(store: Store) {
     assert!(store.set_keep_full_ip("shop", true).unwrap().keep_full_ip);
 
     // Keys: found by hash only, toggled by id or hash, carry their project's settings.
-    let key = new_key(&store, shop.id, "hash-1");
+    let key = new_key(store, shop.id, "hash-1");
     let found = store.key_by_hash("hash-1").unwrap().unwrap();
     assert_eq!(
         (
@@ -247,14 +247,6 @@ fn check_backend(store: Store) {
     store.drop_events_before(1500).unwrap();
     assert_eq!(store.count_events(default.id).unwrap(), 1);
     assert_eq!(store.count_events(shop.id).unwrap(), 0);
-
-    check_coordination(&store);
-    check_accounts(&store);
-    check_overview_and_filters(&store);
-    check_rollup_dimension_cap(&store);
-    check_sessions(&store);
-    check_customers(&store);
-    check_metering(&store);
 }
 
 fn widget_event(id: &str, name: &str, widget: &str, session: &str, ts: i64, extra: &str) -> Event {
@@ -1374,12 +1366,6 @@ fn check_coordination(store: &Store) {
     assert!(run.finished_at.unwrap() >= run.started_at);
 }
 
-#[test]
-fn sqlite_conforms() {
-    let dir = tempfile::tempdir().unwrap();
-    check_backend(Store::open(&StoreConfig::sqlite(dir.path())).unwrap());
-}
-
 fn pg_config(url: &str, schema: &str) -> StoreConfig {
     StoreConfig::Postgres(spoor_store::pg::PgConfig {
         url: url.to_string(),
@@ -1390,11 +1376,54 @@ fn pg_config(url: &str, schema: &str) -> StoreConfig {
     })
 }
 
-#[test]
-fn postgres_conforms() {
-    let db = ScratchDatabase::create().unwrap();
-    check_backend(Store::open(&pg_config(&db.url, "spoor")).unwrap());
+/// One test per check and backend, each on a store of its own: `on_sqlite::NAME`
+/// and `on_postgres::NAME` (a PostgreSQL store in a scratch database).
+macro_rules! conformance {
+    ($($check:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[test]
+                fn $check() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = super::Store::open(&super::StoreConfig::sqlite(dir.path())).unwrap();
+                    super::$check(&store);
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[test]
+                fn $check() {
+                    let db = super::ScratchDatabase::create().unwrap();
+                    let store = super::Store::open(&super::pg_config(&db.url, "spoor")).unwrap();
+                    super::$check(&store);
+                }
+            )*
+        }
+    };
 }
+
+#[path = "conformance/friction.rs"]
+mod friction_checks;
+use friction_checks::check_friction;
+#[path = "conformance/crm.rs"]
+mod crm_checks;
+use crm_checks::check_crm;
+
+conformance!(
+    check_projects_keys_and_events,
+    check_coordination,
+    check_accounts,
+    check_overview_and_filters,
+    check_rollup_dimension_cap,
+    check_sessions,
+    check_customers,
+    check_metering,
+    check_files,
+    check_alerts,
+    check_friction,
+    check_crm,
+);
 
 #[test]
 fn postgres_keeps_to_its_schema_and_migrates_once() {
@@ -1902,7 +1931,7 @@ fn chunk(session: &str, id: &str, first: i64, bytes: i64) -> spoor_store::files:
 }
 
 /// Recordings, screenshots, export jobs, schedules and storage use.
-fn check_files(store: Store) {
+fn check_files(store: &Store) {
     use spoor_store::files::{
         NewExportJob, RecordingFilter, ReportSchedule, Screenshot, ScreenshotFilter, Stored,
     };
@@ -2184,18 +2213,6 @@ fn check_files(store: Store) {
     assert!(store.delete_schedule(1, s.id).unwrap());
 }
 
-#[test]
-fn sqlite_keeps_files_records() {
-    let dir = tempfile::tempdir().unwrap();
-    check_files(Store::open(&StoreConfig::sqlite(dir.path())).unwrap());
-}
-
-#[test]
-fn postgres_keeps_files_records() {
-    let db = ScratchDatabase::create().unwrap();
-    check_files(Store::open(&pg_config(&db.url, "spoor")).unwrap());
-}
-
 /// The pipeline's horizon on PostgreSQL: an event whose transaction is still
 /// open holds back every event of later transactions, even ones with higher
 /// seqs that committed first; once it commits, both are read, none skipped.
@@ -2252,4 +2269,190 @@ fn postgres_horizon_never_skips_an_event_committed_late() {
         .unwrap()
         .seq;
     assert!(late_seq < after_seq, "the late event had the lower seq");
+}
+
+/// Alert rules and the notification log: rules kept per project and changed
+/// whole, an evaluation's state and what it queued written together, and
+/// deliveries retried until sent or given up.
+fn check_alerts(store: &Store) {
+    use spoor_store::alerts::{AlertRule, NewNotification, RuleState};
+    let p = store.create_project(1, "alerting").unwrap().id;
+    let other = store.create_project(1, "quiet").unwrap().id;
+    let rule = |project_id, name: &str| AlertRule {
+        id: 0,
+        project_id,
+        name: name.into(),
+        kind: "errors".into(),
+        page: Some("/checkout".into()),
+        threshold: 5.0,
+        window_minutes: 15,
+        webhook_url: Some("https://hooks.example.com/a".into()),
+        email: Some("ops@example.com".into()),
+        signing_secret: "secret".into(),
+        active: true,
+        firing: false,
+        watermark: 0,
+        last_fired_at: None,
+        last_checked_at: None,
+        created_at: 1_000,
+    };
+    let a = store
+        .create_alert_rule(&rule(p, "checkout errors"))
+        .unwrap();
+    let b = store.create_alert_rule(&rule(other, "elsewhere")).unwrap();
+    assert!(a.id > 0 && b.id > a.id, "ids are the store's, in order");
+    assert_eq!(
+        (
+            a.name.as_str(),
+            a.page.as_deref(),
+            a.threshold,
+            a.active,
+            a.firing
+        ),
+        ("checkout errors", Some("/checkout"), 5.0, true, false)
+    );
+    let names = |project| -> Vec<String> {
+        store
+            .alert_rules(project)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    };
+    assert_eq!(names(Some(p)), ["checkout errors"]);
+    assert_eq!(names(None), ["checkout errors", "elsewhere"]);
+
+    let changed = store
+        .update_alert_rule(&AlertRule {
+            name: "checkout errors, tighter".into(),
+            threshold: 2.0,
+            page: None,
+            email: None,
+            active: false,
+            ..a.clone()
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            changed.name.as_str(),
+            changed.threshold,
+            changed.page,
+            changed.email,
+            changed.active
+        ),
+        ("checkout errors, tighter", 2.0, None, None, false)
+    );
+    assert_eq!(store.alert_rule(a.id).unwrap().unwrap().threshold, 2.0);
+    assert!(matches!(
+        store.update_alert_rule(&AlertRule {
+            id: 999_999,
+            ..a.clone()
+        }),
+        Err(StoreError::NotFound(_))
+    ));
+
+    // An evaluation that fired: the rule's new state and one notification per
+    // channel, in one transaction.
+    let queued = |channel: &str, target: &str| NewNotification {
+        project_id: p,
+        rule_id: Some(a.id),
+        rule_name: "checkout errors, tighter".into(),
+        channel: channel.into(),
+        target: target.into(),
+        summary: "3 errors in 15 minutes".into(),
+        payload: r#"{"count":3}"#.into(),
+    };
+    store
+        .record_evaluation(
+            Some(a.id),
+            Some(&RuleState {
+                firing: true,
+                watermark: 7_000,
+                last_fired_at: Some(10_000),
+                last_checked_at: 10_000,
+            }),
+            &[
+                queued("webhook", "https://hooks.example.com/a"),
+                queued("email", "ops@example.com"),
+            ],
+            10_000,
+        )
+        .unwrap();
+    let fired = store.alert_rule(a.id).unwrap().unwrap();
+    assert_eq!(
+        (
+            fired.firing,
+            fired.watermark,
+            fired.last_fired_at,
+            fired.last_checked_at
+        ),
+        (true, 7_000, Some(10_000), Some(10_000))
+    );
+    let log = store.notifications(p, 10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        log.iter().map(|n| n.channel.as_str()).collect::<Vec<_>>(),
+        ["email", "webhook"],
+        "newest first"
+    );
+    assert!(log.iter().all(|n| n.status == "pending" && n.attempts == 0));
+    assert!(store.notifications(other, 10).unwrap().is_empty());
+    assert_eq!(
+        store.notifications(p, 1).unwrap().len(),
+        1,
+        "the limit holds"
+    );
+
+    // Both are due at once; a failed attempt is retried later, a sent one is done.
+    let due = store.due_notifications(10_000, 10).unwrap();
+    assert_eq!(due.len(), 2);
+    assert!(store.due_notifications(9_999, 10).unwrap().is_empty());
+    let (webhook, email) = (due[0].id, due[1].id);
+    store
+        .notification_attempted(webhook, "pending", Some("HTTP 502"), 70_000, 11_000)
+        .unwrap();
+    store
+        .notification_attempted(email, "sent", None, 0, 11_000)
+        .unwrap();
+    assert!(store.due_notifications(69_999, 10).unwrap().is_empty());
+    let retry = store.due_notifications(70_000, 10).unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(
+        (
+            retry[0].id,
+            retry[0].attempts,
+            retry[0].last_error.as_deref()
+        ),
+        (webhook, 1, Some("HTTP 502"))
+    );
+    let sent = store
+        .notifications(p, 10)
+        .unwrap()
+        .into_iter()
+        .find(|n| n.id == email)
+        .unwrap();
+    assert_eq!((sent.status.as_str(), sent.sent_at), ("sent", Some(11_000)));
+    store
+        .notification_attempted(webhook, "failed", Some("gave up"), 0, 80_000)
+        .unwrap();
+    assert!(store.due_notifications(i64::MAX, 10).unwrap().is_empty());
+
+    // A test delivery has no rule and changes none.
+    store
+        .record_evaluation(
+            None,
+            None,
+            &[NewNotification {
+                rule_id: None,
+                ..queued("webhook", "https://hooks.example.com/test")
+            }],
+            90_000,
+        )
+        .unwrap();
+    assert_eq!(store.due_notifications(90_000, 10).unwrap().len(), 1);
+
+    assert!(store.delete_alert_rule(a.id).unwrap());
+    assert!(!store.delete_alert_rule(a.id).unwrap());
+    assert!(store.alert_rule(a.id).unwrap().is_none());
+    assert_eq!(names(None), ["elsewhere"]);
 }

@@ -358,7 +358,7 @@ pub(super) fn erase_contact(
     )?;
     for contact in &contacts {
         for sql in [
-            "DELETE FROM crm_identities WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_identities WHERE contact_id = ?2",
             "DELETE FROM crm_activities WHERE project_id = ?1 AND contact_id = ?2",
             "DELETE FROM crm_tasks WHERE project_id = ?1 AND contact_id = ?2",
             "DELETE FROM crm_scores WHERE project_id = ?1 AND contact_id = ?2",
@@ -624,7 +624,7 @@ impl crate::backend::CrmStore for SqliteStore {
         let (into, old) = (&merged.id, &from.id);
         for sql in [
             "UPDATE OR IGNORE crm_identities SET contact_id = ?1 WHERE contact_id = ?2",
-            "DELETE FROM crm_identities WHERE project_id = ?1 AND contact_id = ?2",
+            "DELETE FROM crm_identities WHERE contact_id = ?2",
             "UPDATE crm_activities SET contact_id = ?1 WHERE contact_id = ?2",
             "UPDATE crm_tasks SET contact_id = ?1 WHERE contact_id = ?2",
             "UPDATE crm_scores SET contact_id = ?1 WHERE contact_id = ?2",
