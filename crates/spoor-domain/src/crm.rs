@@ -912,8 +912,25 @@ pub struct CrmDelta {
     pub bookings: Vec<BookingChange>,
     /// Visitors' stored scores to write (`None`: the visitor became a contact).
     pub visitors: Vec<((i64, String), Option<f64>, i64)>,
+    /// Messages applied that leave no timeline entry to say so: (project,
+    /// message id, event time). See [`remembered`].
+    pub applied: Vec<(i64, String, i64)>,
     /// The merge count the pass read, checked when it writes.
     pub merges: i64,
+}
+
+/// Whether a pass looks up if this event was applied before, and remembers
+/// it once applied: a message id can come again at any distance in the log
+/// (resent with another timestamp), in a later pass than the first, and an
+/// event applied twice must change nothing the second time. Events a rule or
+/// a weight acts on are remembered by their timeline entry (or, for an
+/// anonymous visitor's points, in `applied`); an event that sets a contact's
+/// traits (a name, a phone) is remembered in `applied`, or its resending after
+/// a later change would bring the old traits back. Any other event only moves
+/// a contact's last activity to the later time, which is the same however
+/// often it is applied.
+pub fn remembered(config: &CrmConfig, e: &CrmEvent) -> bool {
+    config.acts_on(e.event_name()) || !e.traits.is_empty()
 }
 
 /// The rules a pass applies, per project.
@@ -977,6 +994,9 @@ impl Folder<'_> {
                     let stored = self.world.visitors.entry(key.clone()).or_insert(0.0);
                     *stored += total * config.scale(e.ts);
                     self.delta.visitors.push((key, Some(*stored), e.ts));
+                    self.delta
+                        .applied
+                        .push((e.project_id, e.message_id.clone(), e.ts));
                 }
             }
             return;
@@ -995,6 +1015,11 @@ impl Folder<'_> {
             .filter(|(_, r)| r.event.has(name))
             .collect();
         if rules.is_empty() && points.is_empty() {
+            if !traits.is_empty() {
+                self.delta
+                    .applied
+                    .push((e.project_id, e.message_id.clone(), e.ts));
+            }
             return;
         }
         let mut summary = None;

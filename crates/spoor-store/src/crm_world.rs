@@ -174,7 +174,7 @@ pub fn read_world(
     for e in events {
         if configs
             .get(&e.project_id)
-            .is_some_and(|c| c.acts_on(e.event_name()))
+            .is_some_and(|c| crate::crm::remembered(c, e))
         {
             applied.push((e.project_id, e.message_id.clone()));
         }

@@ -134,6 +134,11 @@ impl crate::backend::CoordinationStore for PgStore {
             "DELETE FROM sessions WHERE project_id = $1 AND last_seen_at < $2",
             &[&project_id, &cutoff],
         )?;
+        // What the CRM remembers of messages as old as the events that went.
+        self.conn()?.execute(
+            "DELETE FROM crm_applied WHERE project_id = $1 AND at < $2",
+            &[&project_id, &cutoff],
+        )?;
         Ok(done)
     }
 

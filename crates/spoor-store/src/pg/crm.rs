@@ -321,6 +321,23 @@ pub(super) fn write_crm(tx: &mut Transaction<'_>, d: &CrmDelta) -> StoreResult<(
             )?,
         };
     }
+    if !d.applied.is_empty() {
+        let (p, m, at): (Vec<i64>, Vec<&str>, Vec<i64>) =
+            d.applied
+                .iter()
+                .fold(Default::default(), |mut v, (p, m, at)| {
+                    v.0.push(*p);
+                    v.1.push(m.as_str());
+                    v.2.push(*at);
+                    v
+                });
+        tx.execute(
+            "INSERT INTO crm_applied (project_id, message_id, at)
+             SELECT * FROM unnest($1::BIGINT[], $2::TEXT[], $3::BIGINT[])
+             ON CONFLICT DO NOTHING",
+            &[&p, &m, &at],
+        )?;
+    }
     for ((p, anon), norm, at) in &d.visitors {
         match norm {
             Some(n) => tx.execute(
@@ -733,6 +750,10 @@ impl crate::crm_world::CrmReads for PgStore {
             .conn()?
             .query(
                 "SELECT a.project_id, a.message_id FROM crm_activities a
+                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
+                     ON a.project_id = k.p AND a.message_id = k.m
+                 UNION
+                 SELECT a.project_id, a.message_id FROM crm_applied a
                  JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
                      ON a.project_id = k.p AND a.message_id = k.m",
                 &[&p, &m],

@@ -103,6 +103,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0015_people",
         include_str!("migrations/0015_people.sql"),
     ),
+    (
+        16,
+        "0016_crm_applied",
+        include_str!("migrations/0016_crm_applied.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

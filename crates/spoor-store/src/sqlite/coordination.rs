@@ -104,6 +104,11 @@ impl crate::backend::CoordinationStore for SqliteStore {
     }
 
     fn expire_project(&self, project_id: i64, cutoff: i64) -> StoreResult<ProjectExpiry> {
+        // What the CRM remembers of messages as old as the events that go.
+        self.conn()?.execute(
+            "DELETE FROM crm_applied WHERE project_id = ?1 AND at < ?2",
+            params![project_id, cutoff],
+        )?;
         Ok(ProjectExpiry {
             events: self.delete_events_before(project_id, cutoff)?,
             // Sessions by their last message: one still going is kept whole.

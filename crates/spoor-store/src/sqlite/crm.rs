@@ -243,6 +243,14 @@ fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
         insert_activity(tx, a)?;
     }
     {
+        let mut put = tx.prepare_cached(
+            "INSERT OR IGNORE INTO crm_applied (project_id, message_id, at) VALUES (?1, ?2, ?3)",
+        )?;
+        for (p, message_id, at) in &d.applied {
+            put.execute(params![p, message_id, at])?;
+        }
+    }
+    {
         let mut put = tx.prepare_cached(&format!(
             "INSERT OR IGNORE INTO crm_tasks ({TASK_COLUMNS})
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
@@ -755,9 +763,12 @@ impl crate::crm_world::CrmReads for SqliteStore {
             let mut seen = conn.prepare_cached(
                 "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
             )?;
+            let mut applied = conn.prepare_cached(
+                "SELECT 1 FROM crm_applied WHERE project_id = ?1 AND message_id = ?2",
+            )?;
             let mut out = HashSet::new();
             for (p, m) in keys {
-                if seen.exists(params![p, m])? {
+                if seen.exists(params![p, m])? || applied.exists(params![p, m])? {
                     out.insert((*p, m.clone()));
                 }
             }

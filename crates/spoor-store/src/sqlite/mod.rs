@@ -115,6 +115,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0005_session_lookups",
         include_str!("derived/0005_session_lookups.sql"),
     ),
+    (
+        6,
+        "0006_crm_applied",
+        include_str!("derived/0006_crm_applied.sql"),
+    ),
 ];
 /// The event log's file (and everything not derived from it) in the data
 /// directory.

@@ -825,6 +825,35 @@ pub fn check_crm(store: &Store) {
     assert_eq!(store.crm_score_history(&alice, 10).unwrap(), alice_scores);
     assert_eq!(tasks(&every).1, 3);
 
+    // So is a message that left no timeline entry: the visitor's scored view
+    // of the Hilux, from before she signed in as Carol, sent again, would now
+    // land on Carol's contact (5 more points, a score change, a "Viewed"
+    // entry); the store remembers that it was applied (`crm_applied`).
+    let carol_before = store.crm_contact(p, &carol).unwrap();
+    let view = first.iter().find(|e| e.message_id == "c2").unwrap();
+    let before = store.max_seq().unwrap();
+    append(
+        store,
+        p,
+        &[Event {
+            dedup_ts: view.dedup_ts + 1,
+            ..view.clone()
+        }],
+        n3,
+    );
+    let (cursor3, read, delta) = crm_pass(store, before, n3, &mut cache);
+    assert_eq!(read, 1, "stored again");
+    assert!(
+        delta.contacts.is_empty()
+            && delta.activities.is_empty()
+            && delta.scores.is_empty()
+            && delta.visitors.is_empty()
+            && delta.applied.is_empty(),
+        "the store answered that it was applied: {delta:?}"
+    );
+    assert_eq!(store.crm_contact(p, &carol).unwrap(), carol_before);
+    assert!(store.crm_score_history(&carol, 10).unwrap().is_empty());
+
     // A task done, with the timeline entry that tells of it.
     let done_at = T0 + 2 * HALF_LIFE + 16 * MIN;
     let done = TaskChange {
