@@ -1,4 +1,5 @@
-//! Spoor's product rules that need no IO: what the CRM does with an event
+//! Spoor's product rules that need no IO: how events make sessions and
+//! people (identity links, customers' summaries), what the CRM does with an event
 //! (contacts, timelines, lead scores, tasks), how friction is counted (rage
 //! and dead clicks, errors, form errors, vitals), how widget calls are metered,
 //! when an alert fires, and the bookkeeping of stored files.
@@ -11,6 +12,8 @@
 
 pub mod alerts;
 pub mod crm;
+pub mod customers;
 pub mod files;
 pub mod friction;
 pub mod metering;
+pub mod sessions;

@@ -164,44 +164,42 @@ impl LogRow {
     }
 }
 
-impl SessionEvent {
-    /// The sessions fold's view of an event; the body is kept only where a
-    /// rule reads it (see [`SessionEvent::body`]): for `identify`, `alias`,
-    /// and tracks named in `body_names`.
-    pub fn from_log(e: &LogEvent, body: &Body, body_names: &[String]) -> SessionEvent {
-        let ev = &e.event;
-        let en = &ev.enrichment;
-        let kind = ev.kind.as_str();
-        let wanted = matches!(kind, "identify" | "alias")
-            || (kind == "track"
-                && ev
-                    .name
-                    .as_ref()
-                    .is_some_and(|n| body_names.iter().any(|b| b == n)));
-        SessionEvent {
-            seq: e.seq,
-            project_id: e.project_id,
-            ts: ev.timestamp,
-            received_at: ev.received_at,
-            kind: kind.to_string(),
-            name: ev.name.clone(),
-            user_id: ev.user_id.clone(),
-            anonymous_id: ev.anonymous_id.clone(),
-            session_id: ev.session_id.clone(),
-            url: ev.url.clone(),
-            ip: en.ip.clone(),
-            country: en.country.clone(),
-            region: en.region.clone(),
-            city: en.city.clone(),
-            browser: en.browser.clone(),
-            browser_version: en.browser_version.clone(),
-            os: en.os.clone(),
-            os_version: en.os_version.clone(),
-            device_type: en.device_type.clone(),
-            is_bot: en.is_bot,
-            body: wanted.then(|| body.text().to_string()),
-            person: None,
-        }
+/// The sessions fold's view of an event; the body is kept only where a
+/// rule reads it (see `SessionEvent::body`): for `identify`, `alias`,
+/// and tracks named in `body_names`.
+pub fn session_event(e: &LogEvent, body: &Body, body_names: &[String]) -> SessionEvent {
+    let ev = &e.event;
+    let en = &ev.enrichment;
+    let kind = ev.kind.as_str();
+    let wanted = matches!(kind, "identify" | "alias")
+        || (kind == "track"
+            && ev
+                .name
+                .as_ref()
+                .is_some_and(|n| body_names.iter().any(|b| b == n)));
+    SessionEvent {
+        seq: e.seq,
+        project_id: e.project_id,
+        ts: ev.timestamp,
+        received_at: ev.received_at,
+        kind: kind.to_string(),
+        name: ev.name.clone(),
+        user_id: ev.user_id.clone(),
+        anonymous_id: ev.anonymous_id.clone(),
+        session_id: ev.session_id.clone(),
+        url: ev.url.clone(),
+        ip: en.ip.clone(),
+        country: en.country.clone(),
+        region: en.region.clone(),
+        city: en.city.clone(),
+        browser: en.browser.clone(),
+        browser_version: en.browser_version.clone(),
+        os: en.os.clone(),
+        os_version: en.os_version.clone(),
+        device_type: en.device_type.clone(),
+        is_bot: en.is_bot,
+        body: wanted.then(|| body.text().to_string()),
+        person: None,
     }
 }
 

@@ -24,40 +24,17 @@
 //! a crash the messages since the last flush are read and folded again.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-
-/// The maps the sessions processor folds through, with a fast hasher: SipHash
-/// was a tenth of a pass.
-pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-pub(crate) type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 use crate::analytics::Cursor;
 use crate::customers::{Customer, Link, People};
-use crate::sessions::{Session, Write};
+use crate::sessions::{FastMap, FastSet, Session, Write};
 use crate::{Store, StoreError, StoreResult};
 
-/// What folding a pass reads of the derived state: the store itself, or the
-/// working set over it.
-pub trait DerivedReads {
-    fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>>;
-    /// The identity's latest session derived by inactivity.
-    fn latest_derived_session(
-        &self,
-        project_id: i64,
-        identity: &str,
-    ) -> StoreResult<Option<Session>>;
-    fn linked_user(&self, project_id: i64, id: &str) -> StoreResult<Option<String>>;
-    fn customer(
-        &self,
-        project_id: i64,
-        identified: bool,
-        person: &str,
-    ) -> StoreResult<Option<Customer>>;
-    fn is_erased(&self, project_id: i64, id: &str) -> StoreResult<bool>;
-    fn erasure_mark(&self) -> StoreResult<i64>;
-}
+pub use crate::sessions::DerivedReads;
 
 impl DerivedReads for Store {
+    type Error = StoreError;
+
     fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
         crate::backend::SessionStore::session(&**self, project_id, session_id)
     }
@@ -512,6 +489,8 @@ pub struct Reads<'a> {
 }
 
 impl DerivedReads for Reads<'_> {
+    type Error = StoreError;
+
     /// Moves a held session out rather than copying it: a pass gives every
     /// session it read back to [`WorkingSet::keep`], and a pass that fails
     /// clears the set.

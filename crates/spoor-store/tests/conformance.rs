@@ -422,7 +422,7 @@ fn process(store: &Store, limit: i64) {
     let next = last.cursor();
     let events = read
         .iter()
-        .map(|e| SessionEvent::from_log(e, &Body::new(&e.event.body), &names))
+        .map(|e| spoor_store::pipeline::session_event(e, &Body::new(&e.event.body), &names))
         .collect();
     let (sessions, people) = fold_pass(store, events, &maps).unwrap();
     store
@@ -1761,7 +1761,7 @@ fn check_working_set_equals_folding_against_the_store(direct: &Store, held: &Sto
         let next = last.cursor();
         let read: Vec<SessionEvent> = read
             .iter()
-            .map(|e| SessionEvent::from_log(e, &Body::new(&e.event.body), &names))
+            .map(|e| spoor_store::pipeline::session_event(e, &Body::new(&e.event.body), &names))
             .collect();
         // Every other pass reads its rows at once first, as the pipeline
         // does; the result must not depend on it.

@@ -136,7 +136,7 @@ impl Sessions {
 
     pub fn take(&mut self, e: &LogEvent, body: &Body) {
         self.events
-            .push(SessionEvent::from_log(e, body, &self.body_names));
+            .push(pipeline::session_event(e, body, &self.body_names));
     }
 
     pub fn derive(&mut self, store: &Store, next: Cursor) -> Result<(), StoreError> {
