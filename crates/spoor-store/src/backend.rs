@@ -292,7 +292,7 @@ pub trait CoordinationStore {
 }
 
 /// The overview's hourly rollups and the log's tail beside them.
-pub trait RollupStore {
+pub trait RollupStore: PipelineStore {
     /// The overview's fields of a project's events in a time range.
     fn overview_rows(
         &self,
@@ -302,7 +302,13 @@ pub trait RollupStore {
         include_bots: bool,
     ) -> StoreResult<Vec<TailRow>>;
     /// Adds a processor pass's rollups and moves its cursor, atomically.
-    fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()>;
+    fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
+        let writes = PassWrites {
+            rollups: Some(delta),
+            ..PassWrites::default()
+        };
+        self.apply_pass(&[name], cursor, &writes)
+    }
     /// Rollup rows of whole hours in `[from, to)`.
     fn rollup_hours(
         &self,
@@ -324,7 +330,7 @@ pub trait RollupStore {
 
 /// Sessions: the sessions fold's reads and writes, the inactivity timeout,
 /// and the sessions API's pages.
-pub trait SessionStore {
+pub trait SessionStore: PipelineStore {
     fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>>;
     /// The identity's latest session derived by inactivity.
     fn latest_derived_session(
@@ -341,7 +347,13 @@ pub trait SessionStore {
         cursor: Cursor,
         sessions: &[Session],
         people: &People,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        let writes = PassWrites {
+            sessions: Some((sessions, people)),
+            ..PassWrites::default()
+        };
+        self.apply_pass(&[name], cursor, &writes)
+    }
     /// Ends open sessions last seen before the time, with reason `timeout`.
     fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64>;
     /// A project's sessions, newest first, optionally one user's, after a
@@ -401,7 +413,7 @@ pub trait CustomerStore {
 }
 
 /// Usage metering: widgets, widget call sessions and their day totals.
-pub trait MeteringStore {
+pub trait MeteringStore: PipelineStore {
     fn create_widget(&self, w: &Widget) -> StoreResult<Widget>;
     /// The widget with this id, active or not. The hot path of widget tracking.
     fn widget(&self, id: &str) -> StoreResult<Option<Widget>>;
@@ -412,7 +424,13 @@ pub trait MeteringStore {
     fn call_sessions(&self, keys: &[SessionKey]) -> StoreResult<Vec<CallSession>>;
     /// Writes a metering pass's sessions and day totals and moves its cursor,
     /// atomically.
-    fn apply_metering(&self, name: &str, cursor: Cursor, delta: &MeteringDelta) -> StoreResult<()>;
+    fn apply_metering(&self, name: &str, cursor: Cursor, delta: &MeteringDelta) -> StoreResult<()> {
+        let writes = PassWrites {
+            metering: Some(delta),
+            ..PassWrites::default()
+        };
+        self.apply_pass(&[name], cursor, &writes)
+    }
     /// Calls started before the time with no end of any kind, in the order of
     /// [`metering::OpenCallKey`], after the given one.
     fn open_calls(
@@ -432,9 +450,15 @@ pub trait MeteringStore {
 
 /// Friction analytics' day tables, heatmaps, error issues and vitals, as rows
 /// the domain's reports are computed from.
-pub trait FrictionStore {
+pub trait FrictionStore: PipelineStore {
     /// Adds a friction pass's counts and moves its cursor, atomically.
-    fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()>;
+    fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
+        let writes = PassWrites {
+            friction: Some(d),
+            ..PassWrites::default()
+        };
+        self.apply_pass(&[name], cursor, &writes)
+    }
     fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>>;
     fn friction_counts(&self, f: &Filter) -> StoreResult<Vec<ElementCount>>;
     /// A heatmap's cells (column, row, count) of one kind of click.
@@ -514,12 +538,21 @@ pub trait AlertStore {
 
 /// The CRM: a pass's writes, and contacts, timelines, tasks, scores, merges
 /// and the funnel's counts (its pass's lookups are [`CrmReads`]).
-pub trait CrmStore: CrmReads {
+pub trait CrmStore: CrmReads + PipelineStore {
     /// Gives back the memory the CRM processor's reads hold (it is idle).
     fn crm_release_memory(&self) -> StoreResult<()>;
     /// Writes a CRM pass, and moves the processor's cursor when given, in one
     /// transaction; `Conflict` when contacts were merged since its world was read.
-    fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()>;
+    fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
+        let writes = PassWrites {
+            crm: Some(d),
+            ..PassWrites::default()
+        };
+        match cursor {
+            Some((name, c)) => self.apply_pass(&[name], c, &writes),
+            None => self.apply_pass(&[], Cursor::default(), &writes),
+        }
+    }
     /// The contact a person is, or the id their contact will get.
     fn crm_contact_for(
         &self,

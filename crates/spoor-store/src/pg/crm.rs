@@ -3,8 +3,6 @@
 //! pass reads what its events touch and writes what it changed in a few
 //! statements over arrays (`unnest`), not a round trip per row.
 
-use crate::backend::PipelineStore;
-use crate::pipeline::PassWrites;
 use postgres::Transaction;
 use std::collections::{HashMap, HashSet};
 
@@ -12,7 +10,6 @@ use postgres::types::ToSql;
 use postgres::{GenericClient, Row};
 
 use super::PgStore;
-use crate::analytics::Cursor;
 use crate::crm::{
     Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
     ScoreChange, ScoreCrossing, Task, TaskQuery, sort_name,
@@ -407,17 +404,6 @@ impl crate::backend::CrmStore for PgStore {
     /// Nothing to give back: PostgreSQL's caches are the server's.
     fn crm_release_memory(&self) -> StoreResult<()> {
         Ok(())
-    }
-
-    fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
-        let writes = PassWrites {
-            crm: Some(d),
-            ..PassWrites::default()
-        };
-        match cursor {
-            Some((name, c)) => self.apply_pass(&[name], c, &writes),
-            None => self.apply_pass(&[], Cursor::default(), &writes),
-        }
     }
 
     fn crm_contact_for(

@@ -3,8 +3,6 @@
 //! The largest tables of a pass (per-session friction, heatmap cells and
 //! elements) are written with one `unnest` statement each.
 
-use crate::backend::PipelineStore;
-use crate::pipeline::PassWrites;
 use postgres::Transaction;
 use std::collections::HashMap;
 
@@ -12,7 +10,6 @@ use postgres::Row;
 
 use super::PgStore;
 use crate::StoreResult;
-use crate::analytics::Cursor;
 use crate::friction::{
     ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, QuantileSketch,
     VitalRow,
@@ -248,17 +245,6 @@ pub(super) fn write_friction(tx: &mut Transaction<'_>, d: &FrictionDelta) -> Sto
 }
 
 impl crate::backend::FrictionStore for PgStore {
-    fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                friction: Some(d),
-                ..PassWrites::default()
-            },
-        )
-    }
-
     fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
         let (from, to) = f.bounds();
         let mut conn = self.conn()?;

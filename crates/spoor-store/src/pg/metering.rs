@@ -3,13 +3,10 @@
 //! report's day totals. A pass reads and writes its sessions as arrays
 //! (`unnest`), one statement each, rather than one round trip per session.
 
-use crate::backend::PipelineStore;
-use crate::pipeline::PassWrites;
 use postgres::Row;
 use postgres::Transaction;
 
 use super::PgStore;
-use crate::analytics::Cursor;
 use crate::metering::{
     CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, Widget, WidgetChange,
 };
@@ -212,19 +209,6 @@ impl crate::backend::MeteringStore for PgStore {
             &[&projects, &widgets, &sessions],
         )?;
         Ok(rows.iter().map(session_from_row).collect())
-    }
-
-    /// Writes a pass's sessions and day totals and moves the cursor, in one
-    /// transaction.
-    fn apply_metering(&self, name: &str, cursor: Cursor, delta: &MeteringDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                metering: Some(delta),
-                ..PassWrites::default()
-            },
-        )
     }
 
     fn open_calls(

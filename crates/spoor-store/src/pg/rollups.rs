@@ -1,8 +1,6 @@
 //! The overview's reads and the rollup processor's reads and writes, on
 //! PostgreSQL.
 
-use crate::backend::PipelineStore;
-use crate::pipeline::PassWrites;
 use postgres::Row;
 use postgres::Transaction;
 use spoor_core::sketch::DistinctSketch;
@@ -10,7 +8,7 @@ use spoor_core::sketch::DistinctSketch;
 use super::PgStore;
 use crate::StoreResult;
 use crate::analytics::{
-    Cursor, DIM_VALUES_PER_HOUR, HourRollup, OTHER, RollupDelta, TAIL_COLUMNS, TailRow,
+    DIM_VALUES_PER_HOUR, HourRollup, OTHER, RollupDelta, TAIL_COLUMNS, TailRow,
 };
 
 /// A [`TailRow`] from the row's columns starting at `at`.
@@ -122,19 +120,6 @@ impl crate::backend::RollupStore for PgStore {
             &[&project_id, &from, &to],
         )?;
         Ok(rows.iter().map(|r| tail_row(r, 0)).collect())
-    }
-
-    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
-    /// is applied whole or not at all, so nothing is counted twice.
-    fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                rollups: Some(delta),
-                ..PassWrites::default()
-            },
-        )
     }
 
     fn rollup_hours(

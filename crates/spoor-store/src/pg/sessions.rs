@@ -1,14 +1,11 @@
 //! Sessions on PostgreSQL: what the sessions processor reads and writes, and
 //! the reads of the sessions API.
 
-use crate::backend::PipelineStore;
-use crate::pipeline::PassWrites;
 use postgres::Row;
 use postgres::Transaction;
 
 use super::PgStore;
 use crate::StoreResult;
-use crate::analytics::Cursor;
 use crate::customers::People;
 pub(super) use crate::sessions::SESSION_COLUMNS;
 use crate::sessions::{Session, Write};
@@ -161,24 +158,6 @@ impl crate::backend::SessionStore for PgStore {
                 &[&project_id, &identity],
             )?
             .map(|r| session_from_row(&r)))
-    }
-
-    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
-    fn put_sessions(
-        &self,
-        name: &str,
-        cursor: Cursor,
-        sessions: &[Session],
-        people: &People,
-    ) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                sessions: Some((sessions, people)),
-                ..PassWrites::default()
-            },
-        )
     }
 
     fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {

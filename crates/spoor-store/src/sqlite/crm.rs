@@ -2,19 +2,16 @@
 //! contacts, timelines, tasks and scores (in the derived file), and the API's
 //! reads and changes.
 
-use crate::backend::PipelineStore;
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::types::Value as V;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{SqliteStore, derived_transaction, read_batch};
-use crate::analytics::Cursor;
 use crate::crm::{
     Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
     ScoreChange, ScoreCrossing, Task, TaskQuery,
 };
-use crate::pipeline::PassWrites;
 use crate::{StoreError, StoreResult};
 
 const CONTACT_COLUMNS: &str = "id, project_id, user_id, email, first_name, last_name, phone,
@@ -390,19 +387,6 @@ impl crate::backend::CrmStore for SqliteStore {
         self.pipeline_conn()?
             .execute_batch("PRAGMA shrink_memory")?;
         Ok(())
-    }
-
-    /// Writes a pass (and moves its cursor, when it read the log), in one
-    /// transaction; `Conflict` when a merge happened since its world was read.
-    fn apply_crm(&self, cursor: Option<(&str, Cursor)>, d: &CrmDelta) -> StoreResult<()> {
-        let writes = PassWrites {
-            crm: Some(d),
-            ..PassWrites::default()
-        };
-        match cursor {
-            Some((name, c)) => self.apply_pass(&[name], c, &writes),
-            None => self.apply_pass(&[], Cursor::default(), &writes),
-        }
     }
 
     fn crm_contact_for(

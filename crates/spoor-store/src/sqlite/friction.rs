@@ -2,19 +2,16 @@
 //! writes of its day tables (in the derived file), the reports' reads, and
 //! error issues' status (in `spoor.db`).
 
-use crate::backend::PipelineStore;
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
 use crate::StoreResult;
-use crate::analytics::Cursor;
 use crate::friction::{
     ElementCount, ErrorDayRow, Filter, FrictionDelta, FrictionRow, IssueRecord, QuantileSketch,
     VitalRow,
 };
-use crate::pipeline::PassWrites;
 
 /// The filter's common conditions, on parameters ?1 (project), ?2 and ?3
 /// (days), ?4 (page pattern).
@@ -218,19 +215,6 @@ pub(super) fn write_friction(tx: &Connection, d: &FrictionDelta) -> StoreResult<
 }
 
 impl crate::backend::FrictionStore for SqliteStore {
-    /// Adds a pass's counts to the day tables and moves the cursor, in one
-    /// transaction on the derived file.
-    fn apply_friction(&self, name: &str, cursor: Cursor, d: &FrictionDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                friction: Some(d),
-                ..PassWrites::default()
-            },
-        )
-    }
-
     fn friction_rows(&self, f: &Filter) -> StoreResult<Vec<FrictionRow>> {
         let (from, to) = f.bounds();
         let conn = self.conn()?;

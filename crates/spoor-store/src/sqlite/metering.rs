@@ -2,15 +2,12 @@
 //! the metering processor's reads and writes, the cleanup job's candidates and
 //! the usage report's day totals (in the derived file).
 
-use crate::backend::PipelineStore;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
-use crate::analytics::Cursor;
 use crate::metering::{
     CallSession, MeteringDelta, OpenCallKey, SessionKey, Usage, Widget, WidgetChange,
 };
-use crate::pipeline::PassWrites;
 use crate::{StoreError, StoreResult};
 
 const WIDGET_COLUMNS: &str =
@@ -180,19 +177,6 @@ impl crate::backend::MeteringStore for SqliteStore {
             }
             Ok(found)
         })
-    }
-
-    /// Writes a pass's sessions and day totals and moves the cursor, in one
-    /// transaction on the derived file.
-    fn apply_metering(&self, name: &str, cursor: Cursor, delta: &MeteringDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                metering: Some(delta),
-                ..PassWrites::default()
-            },
-        )
     }
 
     fn open_calls(

@@ -1,15 +1,13 @@
 //! The overview's reads and the rollup processor's reads and writes, on SQLite.
 
-use crate::backend::PipelineStore;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use spoor_core::sketch::DistinctSketch;
 
 use super::SqliteStore;
 use crate::StoreResult;
 use crate::analytics::{
-    Cursor, DIM_VALUES_PER_HOUR, HourRollup, OTHER, RollupDelta, TAIL_COLUMNS, TailRow,
+    DIM_VALUES_PER_HOUR, HourRollup, OTHER, RollupDelta, TAIL_COLUMNS, TailRow,
 };
-use crate::pipeline::PassWrites;
 
 /// A [`TailRow`] from the row's columns starting at `at`.
 fn tail_row(r: &Row, at: usize) -> rusqlite::Result<TailRow> {
@@ -125,19 +123,6 @@ impl crate::backend::RollupStore for SqliteStore {
         ))?;
         let rows = stmt.query_map(params![project_id, from, to], |r| tail_row(r, 0))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Adds a pass's rollups and moves the cursor, in one transaction: a pass
-    /// is applied whole or not at all, so nothing is counted twice.
-    fn apply_rollup(&self, name: &str, cursor: Cursor, delta: &RollupDelta) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                rollups: Some(delta),
-                ..PassWrites::default()
-            },
-        )
     }
 
     fn rollup_hours(

@@ -1,13 +1,10 @@
 //! Sessions on SQLite: what the sessions processor reads and writes, and the
 //! reads of the sessions API.
 
-use crate::backend::PipelineStore;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::SqliteStore;
-use crate::analytics::Cursor;
 use crate::customers::People;
-use crate::pipeline::PassWrites;
 pub(super) use crate::sessions::SESSION_COLUMNS;
 use crate::sessions::{Session, Write};
 use crate::{StoreError, StoreResult};
@@ -158,24 +155,6 @@ impl crate::backend::SessionStore for SqliteStore {
         Ok(stmt
             .query_row(params![project_id, identity], session_from_row)
             .optional()?)
-    }
-
-    /// Writes the pass's sessions whole and moves the cursor, in one transaction.
-    fn put_sessions(
-        &self,
-        name: &str,
-        cursor: Cursor,
-        sessions: &[Session],
-        people: &People,
-    ) -> StoreResult<()> {
-        self.apply_pass(
-            &[name],
-            cursor,
-            &PassWrites {
-                sessions: Some((sessions, people)),
-                ..PassWrites::default()
-            },
-        )
     }
 
     fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
