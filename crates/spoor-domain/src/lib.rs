@@ -15,5 +15,6 @@ pub mod crm;
 pub mod customers;
 pub mod files;
 pub mod friction;
+pub mod insights;
 pub mod metering;
 pub mod sessions;

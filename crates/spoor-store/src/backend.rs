@@ -41,6 +41,7 @@ pub trait Backend:
     + AlertStore
     + CrmStore
     + FileRecords
+    + InsightStore
     + Send
     + Sync
 {
@@ -502,6 +503,19 @@ pub trait FrictionStore: PipelineStore {
         from: i64,
         to: i64,
     ) -> StoreResult<Vec<crate::alerts::SignalRow>>;
+}
+
+/// Insights: the rows a trend, funnel or retention question folds
+/// (`spoor_domain::insights`).
+pub trait InsightStore {
+    /// Streams the rows `q` asks for, oldest first by `(ts, seq)`, each with
+    /// its person resolved through the identity links; stops when `each`
+    /// answers false.
+    fn insight_rows(
+        &self,
+        q: &crate::insights::RowQuery,
+        each: &mut dyn FnMut(&crate::insights::InsightRow<'_>) -> bool,
+    ) -> StoreResult<()>;
 }
 
 /// Alert rules and the notification log.

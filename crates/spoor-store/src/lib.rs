@@ -10,7 +10,7 @@ pub mod analytics;
 pub mod backend;
 // The rules live in `spoor-domain`; they stay reachable here under the paths
 // the store's callers use.
-pub use spoor_domain::{alerts, crm, files, friction, metering};
+pub use spoor_domain::{alerts, crm, files, friction, insights, metering};
 pub mod budget;
 pub mod crm_world;
 pub mod customers;
@@ -36,7 +36,7 @@ pub use error::{StoreError, StoreResult};
 pub mod prelude {
     pub use crate::backend::{
         AccountStore as _, AlertStore as _, Backend as _, CoordinationStore as _, CrmStore as _,
-        CustomerStore as _, FileRecords as _, FrictionStore as _, LogStore as _,
+        CustomerStore as _, FileRecords as _, FrictionStore as _, InsightStore as _, LogStore as _,
         MeteringStore as _, PeopleStore as _, PipelineStore as _, RollupStore as _,
         SessionStore as _,
     };

@@ -1409,6 +1409,9 @@ use friction_checks::check_friction;
 #[path = "conformance/crm.rs"]
 mod crm_checks;
 use crm_checks::check_crm;
+#[path = "conformance/insights.rs"]
+mod insights_checks;
+use insights_checks::check_insights;
 
 conformance!(
     check_projects_keys_and_events,
@@ -1423,6 +1426,7 @@ conformance!(
     check_alerts,
     check_friction,
     check_crm,
+    check_insights,
 );
 
 #[test]

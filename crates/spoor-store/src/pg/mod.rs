@@ -13,6 +13,7 @@ mod crm;
 mod customers;
 mod files;
 mod friction;
+mod insights;
 mod metering;
 mod partitions;
 mod people;

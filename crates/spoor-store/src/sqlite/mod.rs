@@ -19,6 +19,7 @@ mod crm;
 mod customers;
 mod files;
 mod friction;
+mod insights;
 mod metering;
 mod people;
 mod pipeline;

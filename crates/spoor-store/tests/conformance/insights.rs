@@ -1,0 +1,307 @@
+//! Insights through the store: the rows a question streams (people resolved
+//! through identity links, bots and other events left out, oldest first,
+//! properties read alike), and a funnel folded from them, equal on both stores.
+
+use spoor_core::MessageType;
+use spoor_store::Store;
+use spoor_store::insights::funnel::{Funnel, FunnelQuery};
+use spoor_store::insights::trends::{Measure, Trends, TrendsQuery};
+use spoor_store::insights::{
+    DEFAULT_BREAKDOWN_LIMIT, EventSpec, Field, Interval, Limits, Matcher, RowQuery,
+};
+
+use super::{append, person_message, process};
+
+const MIN: i64 = 60_000;
+
+fn track(name: &str) -> Matcher {
+    Matcher {
+        spec: EventSpec::parse("event", name, None).unwrap(),
+        conditions: Vec::new(),
+    }
+}
+
+/// (person, identified, ts, name or `$pageview`, values) of each row.
+type Seen = (String, bool, i64, String, Vec<Option<String>>);
+
+fn rows(store: &Store, q: &RowQuery) -> Vec<Seen> {
+    let mut out = Vec::new();
+    store
+        .insight_rows(q, &mut |r| {
+            out.push((
+                r.person.to_string(),
+                r.identified,
+                r.ts,
+                if r.page_view {
+                    "$pageview".into()
+                } else {
+                    r.name.unwrap_or("").to_string()
+                },
+                r.values.to_vec(),
+            ));
+            true
+        })
+        .unwrap();
+    out
+}
+
+pub fn check_insights(store: &Store) {
+    let p = store.create_project(1, "insights").unwrap();
+    let other = store.create_project(1, "another").unwrap();
+    let base = 1_700_200_000_000;
+    let msg =
+        |id: &str,
+         ts: i64,
+         kind,
+         name: Option<&str>,
+         user: Option<&str>,
+         anon: Option<&str>,
+         body: &str| { person_message(id, ts, kind, name, user, anon, Some("tab"), body) };
+    let order =
+        r#"{"properties":{"total":12.5,"plan":"pro","paid":true,"seats":3,"meta":{"a":1}}}"#;
+    let mut bot = msg(
+        "bot",
+        base + 3 * MIN,
+        MessageType::Track,
+        Some("order"),
+        Some("u9"),
+        None,
+        order,
+    );
+    bot.enrichment.is_bot = true;
+    let mut from_de = msg(
+        "v2",
+        base + 5 * MIN,
+        MessageType::Page,
+        None,
+        None,
+        Some("anon-b"),
+        "{}",
+    );
+    from_de.enrichment.country = Some("DE".into());
+    from_de.url = Some("https://shop.test/property/77?x=1".into());
+    let events = [
+        // An anonymous visitor views, orders, then signs in as u1.
+        msg(
+            "v1",
+            base,
+            MessageType::Page,
+            None,
+            None,
+            Some("anon-a"),
+            "{}",
+        ),
+        msg(
+            "o1",
+            base + MIN,
+            MessageType::Track,
+            Some("order"),
+            None,
+            Some("anon-a"),
+            order,
+        ),
+        msg(
+            "i1",
+            base + 2 * MIN,
+            MessageType::Identify,
+            None,
+            Some("u1"),
+            Some("anon-a"),
+            "{}",
+        ),
+        bot,
+        msg(
+            "s1",
+            base + 4 * MIN,
+            MessageType::Track,
+            Some("signup"),
+            Some("u1"),
+            Some("anon-a"),
+            "{}",
+        ),
+        from_de,
+        // The same time as v2: the log's order decides.
+        msg(
+            "o2",
+            base + 5 * MIN,
+            MessageType::Track,
+            Some("order"),
+            None,
+            Some("anon-b"),
+            r#"{"properties":{"total":"7"}}"#,
+        ),
+        msg(
+            "x1",
+            base + 6 * MIN,
+            MessageType::Track,
+            Some("other"),
+            Some("u1"),
+            None,
+            "{}",
+        ),
+        msg(
+            "late",
+            base + 60 * MIN,
+            MessageType::Track,
+            Some("order"),
+            Some("u1"),
+            None,
+            "{}",
+        ),
+    ];
+    append(store, p.id, &events, base);
+    append(
+        store,
+        other.id,
+        &[msg(
+            "z1",
+            base + MIN,
+            MessageType::Track,
+            Some("order"),
+            Some("u1"),
+            None,
+            "{}",
+        )],
+        base,
+    );
+    // The identity link anon-a → u1 is the pipeline's.
+    process(store, 1000);
+
+    let q = RowQuery {
+        project_id: p.id,
+        from: base,
+        to: base + 60 * MIN,
+        page_views: true,
+        track_names: vec!["order".into(), "signup".into()],
+        fields: vec![
+            Field::parse("f", "total").unwrap(),
+            Field::parse("f", "plan").unwrap(),
+            Field::parse("f", "paid").unwrap(),
+            Field::parse("f", "seats").unwrap(),
+            Field::parse("f", "meta").unwrap(),
+            Field::parse("f", "$country").unwrap(),
+            Field::Page,
+        ],
+    };
+    let s = |v: &str| Some(v.to_string());
+    let none7 = || vec![None; 7];
+    let ordered = vec![
+        Some("12.5".into()),
+        s("pro"),
+        s("true"),
+        s("3"),
+        s(r#"{"a":1}"#),
+        None,
+        s("/x"),
+    ];
+    let got = rows(store, &q);
+    assert_eq!(
+        got,
+        vec![
+            ("u1".into(), true, base, "$pageview".into(), {
+                let mut v = none7();
+                v[6] = s("/x");
+                v
+            }),
+            ("u1".into(), true, base + MIN, "order".into(), ordered),
+            ("u1".into(), true, base + 4 * MIN, "signup".into(), {
+                let mut v = none7();
+                v[6] = s("/x");
+                v
+            }),
+            (
+                "anon-b".into(),
+                false,
+                base + 5 * MIN,
+                "$pageview".into(),
+                {
+                    let mut v = none7();
+                    v[5] = s("DE");
+                    v[6] = s("/property/*");
+                    v
+                }
+            ),
+            ("anon-b".into(), false, base + 5 * MIN, "order".into(), {
+                let mut v = none7();
+                v[0] = s("7");
+                v[6] = s("/x");
+                v
+            }),
+        ],
+        "the anonymous history is u1's; the bot, `other`, the late order and the other project are left out"
+    );
+    // Only what is asked for.
+    let only_orders = RowQuery {
+        page_views: false,
+        track_names: vec!["order".into()],
+        fields: Vec::new(),
+        ..q.clone()
+    };
+    assert_eq!(rows(store, &only_orders).len(), 2);
+    // Stopping early.
+    let mut n = 0;
+    store
+        .insight_rows(&q, &mut |_| {
+            n += 1;
+            n < 2
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+
+    // A funnel and a trend folded from the store's rows.
+    let mut f = Funnel::new(
+        FunnelQuery {
+            project_id: p.id,
+            from: base,
+            to: base + 60 * MIN,
+            steps: vec![track("$pageview"), track("order"), track("signup")],
+            window_ms: 10 * MIN,
+            breakdown: None,
+            limit: DEFAULT_BREAKDOWN_LIMIT,
+            dropped_after: None,
+        },
+        Limits::default(),
+    )
+    .unwrap();
+    let rq = f.rows().clone();
+    store.insight_rows(&rq, &mut |r| f.add(r).is_ok()).unwrap();
+    let people: Vec<u64> = f.finish().steps.iter().map(|s| s.people).collect();
+    assert_eq!(
+        people,
+        vec![2, 2, 1],
+        "u1 (once, as anon-a then u1) and anon-b"
+    );
+
+    let mut t = Trends::new(
+        TrendsQuery {
+            project_id: p.id,
+            from: base,
+            to: base + 2 * 3_600_000,
+            interval: Interval::Hour,
+            series: vec![track("order")],
+            measure: Measure::Sum(Field::parse("m", "total").unwrap()),
+            breakdown: None,
+            limit: DEFAULT_BREAKDOWN_LIMIT,
+            compare: false,
+        },
+        Limits::default(),
+    )
+    .unwrap();
+    let rq = t.rows().clone();
+    store.insight_rows(&rq, &mut |r| t.add(r).is_ok()).unwrap();
+    let answer = t.finish();
+    let points: Vec<serde_json::Value> = answer.series[0]
+        .points
+        .iter()
+        .map(|p| p.value.clone())
+        .collect();
+    assert_eq!(
+        points,
+        vec![
+            serde_json::json!(19.5),
+            serde_json::json!(0),
+            serde_json::json!(0)
+        ],
+        "{answer:?}"
+    );
+}
