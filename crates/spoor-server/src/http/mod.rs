@@ -20,6 +20,7 @@ mod friction;
 mod incoming;
 mod ingest;
 mod ingest_events;
+mod insights;
 mod joining;
 mod library_settings;
 mod openapi;
@@ -228,6 +229,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/api/projects/{id}/friction",
             get(friction::friction_report),
+        )
+        .route("/api/projects/{id}/insights/trends", get(insights::trends))
+        .route("/api/projects/{id}/insights/funnel", post(insights::funnel))
+        .route(
+            "/api/projects/{id}/insights/retention",
+            post(insights::retention),
         )
         .route(
             "/api/projects/{id}/friction/sessions",

@@ -1,0 +1,424 @@
+//! Insights for the dashboard and scripts (session cookie or admin token; a
+//! viewer may ask): `GET /api/projects/{id}/insights/trends`, `POST
+//! …/insights/funnel` and `POST …/insights/retention`. The rules are
+//! `spoor_domain::insights`'s; this module turns a request into a question,
+//! streams the store's rows into it off the async workers, and answers JSON
+//! (or CSV for a trend with `format=csv`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
+use spoor_store::Store;
+use spoor_store::insights::funnel::{Funnel, FunnelQuery};
+use spoor_store::insights::retention::{Retention, RetentionQuery};
+use spoor_store::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
+use spoor_store::insights::{
+    Condition, EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_CONDITIONS,
+    MAX_SERIES, Matcher, RowQuery, breakdown_limit,
+};
+
+use super::blocking;
+use super::body;
+use super::caller::ProjectRead;
+use super::error::ApiError;
+use crate::app::App;
+
+impl From<InsightError> for ApiError {
+    fn from(e: InsightError) -> ApiError {
+        ApiError::BadRequest(e.0)
+    }
+}
+
+/// Most parameters a trend's query string may hold.
+const MAX_PARAMS: usize = 64;
+
+/// Streams the store's rows for `rows` into `add`, stopping at the first row
+/// the question refuses.
+fn fold(
+    store: &Store,
+    rows: &RowQuery,
+    mut add: impl FnMut(&InsightRow<'_>) -> Result<(), InsightError>,
+) -> Result<(), ApiError> {
+    let mut refused = None;
+    store.insight_rows(rows, &mut |row| match add(row) {
+        Ok(()) => true,
+        Err(e) => {
+            refused = Some(e);
+            false
+        }
+    })?;
+    match refused {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// A range from `from` and `to` (ISO-8601 or ms; JSON numbers too), at most
+/// [`MAX_REPORT_DAYS`] long, `default_days` back from now when `from` is
+/// missing.
+fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> Result<TimeRange, ApiError> {
+    Ok(TimeRange::parse(
+        from,
+        to,
+        spoor_core::time::now_ms(),
+        default_days,
+        MAX_REPORT_DAYS,
+    )?)
+}
+
+/// A JSON `from`/`to`: a string as a query string gives it, or a number of ms.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Instant {
+    Ms(i64),
+    Text(String),
+}
+
+impl Instant {
+    fn text(i: &Option<Instant>) -> Option<String> {
+        i.as_ref().map(|i| match i {
+            Instant::Ms(ms) => ms.to_string(),
+            Instant::Text(t) => t.clone(),
+        })
+    }
+}
+
+/// `GET /api/projects/{id}/insights/trends`: `event` (repeated for several
+/// series; `$pageview` with `page` for page views), `from`, `to`, `interval`
+/// (hour, day, week, month), `measure` (events, people, sum:P, avg:P,
+/// median:P), `breakdown`, `limit`, `where` (repeated, FIELD=VALUE or
+/// FIELD!=VALUE, on every series), `compare=true`, `format=csv`.
+pub async fn trends(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .take(MAX_PARAMS + 1)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    if params.len() > MAX_PARAMS {
+        return Err(ApiError::BadRequest(format!(
+            "a trend takes at most {MAX_PARAMS} query parameters"
+        )));
+    }
+    let one = |name: &str| -> Result<Option<&str>, ApiError> {
+        let mut found = params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str());
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(ApiError::BadRequest(format!("`{name}` is given once")));
+        }
+        Ok(first)
+    };
+    let range = range(one("from")?, one("to")?, 7)?;
+    let interval = Interval::parse("interval", one("interval")?.unwrap_or("day"))?;
+    let measure = Measure::parse("measure", one("measure")?.unwrap_or("events"))?;
+    let breakdown = one("breakdown")?
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| Field::parse("breakdown", b))
+        .transpose()?;
+    let limit = one("limit")?
+        .map(|l| {
+            l.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::BadRequest(format!("`limit` must be a number, not {l:?}")))
+        })
+        .transpose()?;
+    let limit = breakdown_limit("limit", limit)?;
+    let compare = match one("compare")? {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`compare` is true or false, not {other:?}"
+            )));
+        }
+    };
+    let csv = match one("format")? {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`format` is json or csv, not {other:?}"
+            )));
+        }
+    };
+    let page = one("page")?;
+    let conditions = params
+        .iter()
+        .filter(|(k, _)| k == "where")
+        .map(|(_, v)| Condition::parse("where", v))
+        .collect::<Result<Vec<_>, _>>()?;
+    if conditions.len() > MAX_CONDITIONS {
+        return Err(ApiError::BadRequest(format!(
+            "a trend takes at most {MAX_CONDITIONS} `where` conditions"
+        )));
+    }
+    let events: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k == "event")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if events.is_empty() || events.len() > MAX_SERIES {
+        return Err(ApiError::BadRequest(format!(
+            "give `event` 1 to {MAX_SERIES} times (an event name, or $pageview for page views)"
+        )));
+    }
+    let series = events
+        .iter()
+        .map(|e| {
+            Ok(Matcher {
+                spec: EventSpec::parse("event", e, page)?,
+                conditions: conditions.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, InsightError>>()?;
+    let query = TrendsQuery {
+        project_id: access.project.id,
+        from: range.from(),
+        to: range.to(),
+        interval,
+        series,
+        measure,
+        breakdown,
+        limit,
+        compare,
+    };
+    let mut trends = Trends::new(query, Limits::default())?;
+    let answer = blocking(move || {
+        let rows = trends.rows().clone();
+        fold(&app.store, &rows, |r| trends.add(r))?;
+        Ok(trends.finish())
+    })
+    .await?;
+    if csv {
+        return Ok(trends_csv(&answer, &access.project.name));
+    }
+    Ok(Json(answer).into_response())
+}
+
+/// A trend as CSV: a row per series, breakdown and point, the period before
+/// marked `previous`.
+fn trends_csv(answer: &TrendsAnswer, project: &str) -> Response {
+    let mut rows = vec![vec![
+        "period".to_string(),
+        "series".into(),
+        "breakdown".into(),
+        "start".into(),
+        "value".into(),
+    ]];
+    let periods = [
+        ("current", Some(&answer.series)),
+        ("previous", answer.compare.as_ref()),
+    ];
+    for (period, series) in periods {
+        for s in series.into_iter().flatten() {
+            for p in &s.points {
+                rows.push(vec![
+                    period.to_string(),
+                    s.label.clone(),
+                    match &s.breakdown {
+                        Value::String(b) => b.clone(),
+                        _ => String::new(),
+                    },
+                    spoor_core::time::format_iso(p.t),
+                    p.value.to_string(),
+                ]);
+            }
+        }
+    }
+    let body = spoor_core::csv_export::to_string(rows);
+    let name: String = project
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"trend-{name}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A series or step in a JSON body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepBody {
+    event: String,
+    page: Option<String>,
+    #[serde(rename = "where")]
+    conditions: Option<serde_json::Map<String, Value>>,
+}
+
+impl StepBody {
+    fn matcher(&self, field: &'static str) -> Result<Matcher, InsightError> {
+        Ok(Matcher {
+            spec: EventSpec::parse(field, &self.event, self.page.as_deref())?,
+            conditions: match &self.conditions {
+                Some(c) => Condition::from_object(field, c)?,
+                None => Vec::new(),
+            },
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FunnelBody {
+    steps: Vec<StepBody>,
+    window_seconds: i64,
+    from: Option<Instant>,
+    to: Option<Instant>,
+    breakdown: Option<String>,
+    limit: Option<i64>,
+    dropped_after: Option<usize>,
+}
+
+/// `POST /api/projects/{id}/insights/funnel`.
+pub async fn funnel(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b: FunnelBody = body::parse_json(&bytes)?;
+    if b.steps.len() > spoor_store::insights::funnel::MAX_STEPS {
+        return Err(ApiError::BadRequest(format!(
+            "a funnel has at most {} steps",
+            spoor_store::insights::funnel::MAX_STEPS
+        )));
+    }
+    let range = range(
+        Instant::text(&b.from).as_deref(),
+        Instant::text(&b.to).as_deref(),
+        30,
+    )?;
+    let query = FunnelQuery {
+        project_id: access.project.id,
+        from: range.from(),
+        to: range.to(),
+        steps: b
+            .steps
+            .iter()
+            .map(|s| s.matcher("steps"))
+            .collect::<Result<_, _>>()?,
+        window_ms: b.window_seconds.saturating_mul(1_000),
+        breakdown: b
+            .breakdown
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| Field::parse("breakdown", s))
+            .transpose()?,
+        limit: breakdown_limit("limit", b.limit)?,
+        dropped_after: b.dropped_after,
+    };
+    let mut funnel = Funnel::new(query, Limits::default())?;
+    blocking(move || {
+        let rows = funnel.rows().clone();
+        fold(&app.store, &rows, |r| funnel.add(r))?;
+        Ok(Json(
+            serde_json::to_value(funnel.finish()).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionBody {
+    start_event: String,
+    start_page: Option<String>,
+    start_where: Option<serde_json::Map<String, Value>>,
+    return_event: String,
+    return_page: Option<String>,
+    return_where: Option<serde_json::Map<String, Value>>,
+    period: Option<String>,
+    periods: Option<usize>,
+    from: Option<Instant>,
+    to: Option<Instant>,
+}
+
+/// `POST /api/projects/{id}/insights/retention`.
+pub async fn retention(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b: RetentionBody = body::parse_json(&bytes)?;
+    let start = StepBody {
+        event: b.start_event,
+        page: b.start_page,
+        conditions: b.start_where,
+    };
+    let ret = StepBody {
+        event: b.return_event,
+        page: b.return_page,
+        conditions: b.return_where,
+    };
+    let range = range(
+        Instant::text(&b.from).as_deref(),
+        Instant::text(&b.to).as_deref(),
+        56,
+    )?;
+    let query = RetentionQuery {
+        project_id: access.project.id,
+        from: range.from(),
+        to: range.to(),
+        start: start.matcher("start_event")?,
+        ret: ret.matcher("return_event")?,
+        period: Interval::parse("period", b.period.as_deref().unwrap_or("week"))?,
+        periods: b.periods.unwrap_or(8),
+        now: spoor_core::time::now_ms(),
+    };
+    if query.period == Interval::Hour {
+        return Err(ApiError::BadRequest(
+            "`period` must be day, week or month".into(),
+        ));
+    }
+    let mut retention = Retention::new(query, Limits::default())?;
+    blocking(move || {
+        let rows = retention.rows().clone();
+        fold(&app.store, &rows, |r| retention.add(r))?;
+        Ok(Json(
+            serde_json::to_value(retention.finish()).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_in_bodies_are_numbers_or_text() {
+        let b: FunnelBody = serde_json::from_str(
+            r#"{"steps":[{"event":"a"},{"event":"b"}],"window_seconds":60,"from":1700000000000,"to":"2026-11-01"}"#,
+        )
+        .unwrap();
+        assert_eq!(Instant::text(&b.from).as_deref(), Some("1700000000000"));
+        assert_eq!(Instant::text(&b.to).as_deref(), Some("2026-11-01"));
+        assert!(
+            range(Instant::text(&b.from).as_deref(), None, 30).is_err(),
+            "too long a range"
+        );
+        assert!(
+            serde_json::from_str::<FunnelBody>(r#"{"steps":[],"window_seconds":1,"nope":1}"#)
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! Insights over HTTP: trends, funnels and retention on a hand-made dataset
+//! sent through `/v1/batch`, with exact counts (an anonymous visitor's
+//! history counted once as the user they became, funnel order and window,
+//! breakdowns with the rest folded, the previous period, retention cohorts),
+//! CSV, refusals that say what to fix, and who may ask.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::accounts::{add_user, sign_in};
+use common::{Spoor, iso, now_ms, status_json};
+use serde_json::{Value, json};
+
+const MIN: i64 = 60_000;
+const DAY: i64 = 86_400_000;
+
+fn msg(
+    kind: &str,
+    id: &str,
+    ts: i64,
+    who: (&str, &str),
+    event: Option<&str>,
+    props: Value,
+) -> Value {
+    let (user, anon) = who;
+    let mut m = json!({
+        "type": kind,
+        "messageId": id,
+        "timestamp": iso(ts),
+        "properties": props,
+        "context": {"page": {"url": props.get("url").cloned().unwrap_or(json!("https://shop.test/"))}},
+    });
+    if let Some(e) = event {
+        m["event"] = json!(e);
+    }
+    if !user.is_empty() {
+        m["userId"] = json!(user);
+    }
+    if !anon.is_empty() {
+        m["anonymousId"] = json!(anon);
+    }
+    m
+}
+
+async fn post(s: &Spoor, path: &str, body: &Value) -> (u16, Value) {
+    let r = s
+        .post(&format!("/api/projects/1{path}"))
+        .bearer_auth(&s.token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+async fn get(s: &Spoor, path_and_query: &str) -> (u16, Value) {
+    s.get(&format!("/api/projects/1{path_and_query}")).await
+}
+
+fn values(series: &Value) -> Vec<i64> {
+    series["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn trends_funnels_and_retention_count_exactly() {
+    let s = Spoor::start_with(&["--db-statement-timeout", "1"]).await;
+    // Ten whole days ago, at midnight UTC: day 0 of the dataset.
+    let d0 = (now_ms() / DAY - 10) * DAY;
+    let h = 3_600_000;
+    let batch = vec![
+        // ann browses anonymously, orders, then signs in as u-ann.
+        msg(
+            "page",
+            "a1",
+            d0 + h,
+            ("", "anon-ann"),
+            None,
+            json!({"url": "https://shop.test/pricing"}),
+        ),
+        msg(
+            "track",
+            "a2",
+            d0 + h + MIN,
+            ("", "anon-ann"),
+            Some("order"),
+            json!({"total": 30, "plan": "pro"}),
+        ),
+        msg(
+            "identify",
+            "a3",
+            d0 + h + 2 * MIN,
+            ("u-ann", "anon-ann"),
+            None,
+            json!({}),
+        ),
+        msg(
+            "track",
+            "a4",
+            d0 + h + 3 * MIN,
+            ("u-ann", "anon-ann"),
+            Some("signup"),
+            json!({}),
+        ),
+        msg(
+            "track",
+            "a5",
+            d0 + DAY + h,
+            ("u-ann", ""),
+            Some("order"),
+            json!({"total": 10, "plan": "pro"}),
+        ),
+        // bob: an order, then a signup two days later (outside a 1-day window).
+        msg(
+            "page",
+            "b1",
+            d0 + 2 * h,
+            ("u-bob", ""),
+            None,
+            json!({"url": "https://shop.test/pricing"}),
+        ),
+        msg(
+            "track",
+            "b2",
+            d0 + 2 * h + MIN,
+            ("u-bob", ""),
+            Some("order"),
+            json!({"total": 5, "plan": "team"}),
+        ),
+        msg(
+            "track",
+            "b3",
+            d0 + 2 * DAY + 2 * h,
+            ("u-bob", ""),
+            Some("signup"),
+            json!({}),
+        ),
+        // cat: views only, on day 1; then an order with no plan on day 8.
+        msg(
+            "page",
+            "c1",
+            d0 + DAY + 3 * h,
+            ("u-cat", ""),
+            None,
+            json!({"url": "https://shop.test/property/12"}),
+        ),
+        msg(
+            "track",
+            "c2",
+            d0 + 8 * DAY,
+            ("u-cat", ""),
+            Some("order"),
+            json!({"total": "n/a"}),
+        ),
+        // dan: a free order on day 2.
+        msg(
+            "track",
+            "d1",
+            d0 + 2 * DAY,
+            ("u-dan", ""),
+            Some("order"),
+            json!({"total": 1, "plan": "free"}),
+        ),
+    ];
+    let (status, body) = s.batch(batch).await;
+    assert_eq!(status, 200, "{body}");
+    let from = iso(d0);
+    let to = iso(d0 + 3 * DAY);
+
+    // The funnel waits for the pipeline's identity link: ann is one person.
+    let funnel = json!({
+        "steps": [{"event": "$pageview", "page": "/pricing"}, {"event": "order"}, {"event": "signup"}],
+        "window_seconds": 86_400,
+        "from": from, "to": to,
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let answer = loop {
+        let (status, body) = post(&s, "/insights/funnel", &funnel).await;
+        assert_eq!(status, 200, "{body}");
+        if body["steps"][2]["people"] == 1 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "the link never showed: {body:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let people: Vec<i64> = answer["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["people"].as_i64().unwrap())
+        .collect();
+    // ann and bob viewed /pricing and ordered; only ann signed up within the day.
+    assert_eq!(people, vec![2, 2, 1], "{answer:#}");
+    assert_eq!(answer["steps"][0]["event"], "$pageview /pricing");
+    assert_eq!(answer["steps"][2]["conversion_from_first"], 0.5);
+    assert_eq!(answer["steps"][1]["median_seconds_from_previous"], 60.0);
+    assert_eq!(answer["steps"][2]["median_seconds_from_previous"], 120.0);
+    // Who dropped after the order, and a breakdown by the entry's page.
+    let mut drilled = funnel.clone();
+    drilled["dropped_after"] = json!(1);
+    drilled["breakdown"] = json!("$page");
+    let (status, body) = post(&s, "/insights/funnel", &drilled).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["dropped"],
+        json!([{"id": "u-bob", "identified": true}])
+    );
+    assert_eq!(body["breakdowns"][0]["breakdown"], "/pricing");
+
+    // Orders per day: ann's anonymous order is day 0's.
+    // Query strings take ms (an ISO time's `+` would need escaping).
+    let q = format!(
+        "/insights/trends?event=order&from={d0}&to={}&interval=day",
+        d0 + 3 * DAY
+    );
+    let (status, t) = get(&s, &q).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["series"][0]["label"], "order");
+    assert_eq!(values(&t["series"][0]), vec![2, 1, 1]);
+    assert_eq!(t["series"][0]["points"][0]["t"], d0);
+    // Distinct people, two series, a sum of a property, a condition.
+    let (_, t) = get(&s, &format!("{q}&event=signup&measure=people")).await;
+    assert_eq!(values(&t["series"][0]), vec![2, 1, 1]);
+    assert_eq!(values(&t["series"][1]), vec![1, 0, 1]);
+    let (_, t) = get(&s, &format!("{q}&measure=sum:total")).await;
+    assert_eq!(values(&t["series"][0]), vec![35, 10, 1]);
+    let (_, t) = get(&s, &format!("{q}&where=plan!%3Dpro")).await;
+    assert_eq!(values(&t["series"][0]), vec![1, 0, 1]);
+    // A breakdown with the rest folded.
+    let (_, t) = get(&s, &format!("{q}&breakdown=plan&limit=1")).await;
+    let series: Vec<(Value, Vec<i64>)> = t["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["breakdown"].clone(), values(s)))
+        .collect();
+    assert_eq!(
+        series,
+        vec![
+            (json!("pro"), vec![1, 1, 0]),
+            (json!("$other"), vec![1, 0, 1])
+        ]
+    );
+    // The previous period, as long as the range, just before it.
+    let later = format!(
+        "/insights/trends?event=order&from={}&to={}&interval=day&compare=true",
+        d0 + 3 * DAY,
+        d0 + 9 * DAY
+    );
+    let (_, t) = get(&s, &later).await;
+    assert_eq!(
+        values(&t["series"][0]),
+        vec![0, 0, 0, 0, 0, 1],
+        "cat's order on day 8"
+    );
+    assert_eq!(values(&t["compare"][0]), vec![0, 0, 0, 2, 1, 1]);
+    assert_eq!(t["compare"][0]["points"][0]["t"], d0 - 3 * DAY);
+    // The same as CSV.
+    let r = s
+        .http
+        .get(format!("{}/api/projects/1{q}&format=csv", s.url))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "period,series,breakdown,start,value");
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(
+        lines[1].starts_with("current,order,,") && lines[1].ends_with(",2"),
+        "{csv}"
+    );
+
+    // Retention by day: cohorts by first order, returns by any order.
+    let (status, r) = post(
+        &s,
+        "/insights/retention",
+        &json!({"start_event": "order", "return_event": "order", "period": "day", "periods": 3, "from": from, "to": to}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        r["cohorts"],
+        json!([
+            {"start": d0, "people": 2, "returned": [2, 1, 0]},
+            {"start": d0 + DAY, "people": 0, "returned": [0, 0, 0]},
+            {"start": d0 + 2 * DAY, "people": 1, "returned": [1, 0, 0]},
+        ])
+    );
+}
+
+#[tokio::test]
+async fn bad_questions_are_refused_with_what_to_fix_and_viewers_may_ask() {
+    let s = Spoor::start().await;
+    let refused = [
+        ("/insights/trends", "nothing to count", "give `event`"),
+        (
+            "/insights/trends?event=a&interval=minute",
+            "",
+            "hour, day, week or month",
+        ),
+        ("/insights/trends?event=a&breakdown=$nope", "", "$browser"),
+        ("/insights/trends?event=a&measure=max:x", "", "sum:PROPERTY"),
+        ("/insights/trends?event=a&limit=51", "", "between 1 and 50"),
+        ("/insights/trends?event=a&where=plan", "", "FIELD=VALUE"),
+        (
+            "/insights/trends?event=a&from=2020-01-01&to=2026-01-01",
+            "",
+            "at most 400 days",
+        ),
+        (
+            "/insights/trends?event=a&interval=hour&from=2026-01-01&to=2026-03-01",
+            "",
+            "periods",
+        ),
+        (
+            "/insights/trends?event=a&page=/x",
+            "",
+            "narrows $pageview only",
+        ),
+    ];
+    for (path, _, needle) in refused {
+        let (status, body) = get(&s, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(needle),
+            "{path}: {body}"
+        );
+        assert_eq!(body["code"], "bad_request", "{body}");
+    }
+    let (status, _) = get(&s, "/insights/trends?event=a&limit=50").await;
+    assert_eq!(status, 200);
+    let steps = |n: usize| json!({"steps": vec![json!({"event": "a"}); n], "window_seconds": 60});
+    for (body, needle) in [
+        (steps(1), "2 to 10 steps"),
+        (steps(11), "at most 10 steps"),
+        (
+            json!({"steps": [{"event": "a"}, {"event": "b"}], "window_seconds": 90 * 86_400 + 1}),
+            "window_seconds",
+        ),
+        (
+            json!({"steps": [{"event": "a"}, {"event": "b"}], "window_seconds": 60, "surprise": 1}),
+            "surprise",
+        ),
+        (
+            json!({"steps": [{"event": "a", "where": {"k": null}}, {"event": "b"}], "window_seconds": 60}),
+            "string, number or boolean",
+        ),
+    ] {
+        let (status, answer) = post(&s, "/insights/funnel", &body).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(needle),
+            "{answer}"
+        );
+    }
+    for (n, ok) in [(2, 200), (10, 200)] {
+        let (status, answer) = post(&s, "/insights/funnel", &steps(n)).await;
+        assert_eq!(status, ok, "{answer}");
+    }
+    for (periods, status) in [(1, 200), (64, 200), (0, 400), (65, 400)] {
+        let (got, answer) = post(
+            &s,
+            "/insights/retention",
+            &json!({"start_event": "a", "return_event": "b", "periods": periods}),
+        )
+        .await;
+        assert_eq!(got, status, "{periods}: {answer}");
+    }
+    let (status, answer) = post(
+        &s,
+        "/insights/retention",
+        &json!({"start_event": "a", "return_event": "b", "period": "hour"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+
+    // A viewer may ask; another organisation's project is not there.
+    add_user(&s, "viewer@example.com", "default", "viewer");
+    let viewer = sign_in(&s, "viewer@example.com").await;
+    let (status, body) = viewer.get("/api/projects/1/insights/trends?event=a").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = viewer
+        .post("/api/projects/1/insights/funnel", steps(2))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    add_user(&s, "outsider@example.com", "elsewhere", "owner");
+    let outsider = sign_in(&s, "outsider@example.com").await;
+    let (status, _) = outsider
+        .get("/api/projects/1/insights/trends?event=a")
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = outsider
+        .post(
+            "/api/projects/1/insights/retention",
+            json!({"start_event": "a", "return_event": "b"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
