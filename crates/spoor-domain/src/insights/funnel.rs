@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{
     Bound, Breakdowns, Field, InsightError, InsightRow, Limits, Matcher, OTHER, People, RowQuery,
-    breakdown_json, median, refuse,
+    Slot, breakdown_json, median, refuse,
 };
 use crate::sessions::FastMap;
 
@@ -84,7 +84,7 @@ pub struct Funnel {
     query: FunnelQuery,
     rows: RowQuery,
     bound: Vec<Bound>,
-    breakdown: Option<usize>,
+    breakdown: Option<Slot>,
     limits: Limits,
     people: People,
     breakdowns: Breakdowns,
@@ -167,11 +167,10 @@ impl Funnel {
         };
         match self.progress.get_mut(&person) {
             None => {
-                let v = self
-                    .breakdown
-                    .and_then(|i| row.values.get(i))
-                    .and_then(Option::as_ref);
-                let breakdown = self.breakdowns.id(v, self.limits.breakdown_values);
+                let v = self.breakdown.and_then(|s| s.value(row));
+                let breakdown = self
+                    .breakdowns
+                    .id(v.as_deref(), self.limits.breakdown_values);
                 self.progress.insert(
                     person,
                     Progress {

@@ -136,6 +136,43 @@ pub enum Field {
     Column(Column),
     /// The page the event is on (`$page`): its URL's path, ids as `*`.
     Page,
+    /// A part of the event's UTM campaign (`context.campaign`, as the SDK and
+    /// Segment's libraries send it): `$utm_source`, `$utm_medium`, ...
+    Campaign(Utm),
+    /// Where the visit came from (`$channel`): paid, email, search, social,
+    /// referral, internal or direct, from the campaign and the referrer.
+    Channel,
+}
+
+/// The parts of a UTM campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Utm {
+    Source,
+    Medium,
+    Name,
+    Term,
+    Content,
+}
+
+impl Utm {
+    pub const ALL: [(&'static str, Utm); 5] = [
+        ("$utm_source", Utm::Source),
+        ("$utm_medium", Utm::Medium),
+        ("$utm_campaign", Utm::Name),
+        ("$utm_term", Utm::Term),
+        ("$utm_content", Utm::Content),
+    ];
+
+    /// Its key in `context.campaign` (Segment's names).
+    pub fn key(self) -> &'static str {
+        match self {
+            Utm::Source => "source",
+            Utm::Medium => "medium",
+            Utm::Name => "name",
+            Utm::Term => "term",
+            Utm::Content => "content",
+        }
+    }
 }
 
 impl Field {
@@ -147,11 +184,22 @@ impl Field {
         if s == "$page" {
             return Ok(Field::Page);
         }
+        if s == "$channel" {
+            return Ok(Field::Channel);
+        }
         if let Some((_, c)) = Column::ALL.iter().find(|(n, _)| *n == s) {
             return Ok(Field::Column(*c));
         }
+        if let Some((_, u)) = Utm::ALL.iter().find(|(n, _)| *n == s) {
+            return Ok(Field::Campaign(*u));
+        }
         if s.starts_with('$') {
-            let known: Vec<&str> = Column::ALL.iter().map(|(n, _)| *n).collect();
+            let known: Vec<&str> = Column::ALL
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(Utm::ALL.iter().map(|(n, _)| *n))
+                .chain(["$channel"])
+                .collect();
             return refuse(format!(
                 "`{field}`: {:?} is not a field; use $page, {} or a property name (which does not start with $)",
                 shown(s),
@@ -182,6 +230,8 @@ impl Field {
                 .find(|(_, k)| k == c)
                 .map_or("", |(n, _)| n),
             Field::Page => "$page",
+            Field::Campaign(u) => Utm::ALL.iter().find(|(_, k)| k == u).map_or("", |(n, _)| n),
+            Field::Channel => "$channel",
         }
     }
 }
@@ -408,8 +458,21 @@ impl RowQuery {
         }
     }
 
-    /// The index of `field` among the values, added when new.
-    fn field(&mut self, field: &Field) -> usize {
+    /// Where a question reads `field`: a value the store reads, or one made
+    /// from several (`$channel`).
+    fn field(&mut self, field: &Field) -> Slot {
+        match field {
+            Field::Channel => Slot::Channel {
+                referrer: self.stored(&Field::Column(Column::Referrer)),
+                medium: self.stored(&Field::Campaign(Utm::Medium)),
+                source: self.stored(&Field::Campaign(Utm::Source)),
+            },
+            other => Slot::Stored(self.stored(other)),
+        }
+    }
+
+    /// The index of a field the store reads among the values, added when new.
+    fn stored(&mut self, field: &Field) -> usize {
         match self.fields.iter().position(|f| f == field) {
             Some(i) => i,
             None => {
@@ -420,14 +483,123 @@ impl RowQuery {
     }
 }
 
-/// A field's value as a store read it: for a property its JSON text, for a
-/// column the column, for `$page` the URL.
+/// A field's value as a store read it: for a property or a campaign part its
+/// JSON text, for a column the column, for `$page` the URL. (`$channel` is
+/// never asked of a store: it is made from the referrer and the campaign.)
 pub fn field_value(field: &Field, raw: Option<&str>) -> Option<String> {
     let raw = raw?;
     match field {
-        Field::Property(_) => json_text_value(raw),
+        Field::Property(_) | Field::Campaign(_) => json_text_value(raw),
         Field::Column(_) => Some(raw.to_string()),
         Field::Page => Some(page_of(raw)),
+        Field::Channel => None,
+    }
+}
+
+/// Where a question reads a field in a row.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Stored(usize),
+    Channel {
+        referrer: usize,
+        medium: usize,
+        source: usize,
+    },
+}
+
+impl Slot {
+    fn value<'r>(self, row: &'r InsightRow<'_>) -> Option<std::borrow::Cow<'r, str>> {
+        let get = |i: usize| row.values.get(i).and_then(Option::as_deref);
+        match self {
+            Slot::Stored(i) => get(i).map(std::borrow::Cow::Borrowed),
+            Slot::Channel {
+                referrer,
+                medium,
+                source,
+            } => Some(std::borrow::Cow::Borrowed(channel(
+                get(referrer),
+                row.url,
+                get(medium),
+                get(source),
+            ))),
+        }
+    }
+}
+
+/// Search engines and social networks, by a piece of their host names.
+const SEARCH: [&str; 8] = [
+    "google.",
+    "bing.",
+    "duckduckgo.",
+    "yahoo.",
+    "baidu.",
+    "yandex.",
+    "ecosia.",
+    "search.brave.",
+];
+const SOCIAL: [&str; 11] = [
+    "facebook.",
+    "instagram.",
+    "t.co",
+    "twitter.",
+    "x.com",
+    "linkedin.",
+    "lnkd.in",
+    "reddit.",
+    "youtube.",
+    "tiktok.",
+    "pinterest.",
+];
+
+fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', '?', '#', ':']).unwrap_or(rest.len());
+    rest[..end].trim_start_matches("www.")
+}
+
+/// The channel a visit came through: a campaign's medium first (`cpc`,
+/// `email`, `social`...), then the referrer's host; an event with neither is
+/// direct, and one referred from its own site is internal navigation.
+pub fn channel(
+    referrer: Option<&str>,
+    url: Option<&str>,
+    medium: Option<&str>,
+    source: Option<&str>,
+) -> &'static str {
+    let medium = medium.map(str::to_ascii_lowercase);
+    match medium.as_deref() {
+        Some("cpc" | "ppc" | "paid" | "paidsearch" | "paid_search" | "paid_social" | "display") => {
+            return "paid";
+        }
+        Some("email" | "e-mail" | "newsletter") => return "email",
+        Some("social" | "social-network" | "social_media" | "sm") => return "social",
+        Some("organic") => return "search",
+        _ => {}
+    }
+    if source.is_some_and(|s| s.to_ascii_lowercase().contains("mail")) {
+        return "email";
+    }
+    let Some(referrer) = referrer.map(str::trim).filter(|r| !r.is_empty()) else {
+        return "direct";
+    };
+    let from = host(referrer).to_ascii_lowercase();
+    if url.is_some_and(|u| host(u).eq_ignore_ascii_case(&from)) {
+        return "internal";
+    }
+    // "google." is a piece of a host name (www.google.com, google.co.uk);
+    // "t.co" a whole one (or its subdomain's).
+    let has = |pieces: &[&str]| {
+        pieces.iter().any(|p| match p.strip_suffix('.') {
+            Some(_) => from.starts_with(p) || from.contains(&format!(".{p}")),
+            None => from == *p || from.ends_with(&format!(".{p}")),
+        })
+    };
+    if has(&SEARCH) {
+        "search"
+    } else if has(&SOCIAL) {
+        "social"
+    } else {
+        "referral"
     }
 }
 
@@ -442,7 +614,7 @@ pub struct Matcher {
 #[derive(Debug, Clone)]
 struct Bound {
     spec: EventSpec,
-    conditions: Vec<(usize, Op, String)>,
+    conditions: Vec<(Slot, Op, String)>,
 }
 
 impl Bound {
@@ -460,11 +632,11 @@ impl Bound {
 
     fn matches(&self, row: &InsightRow<'_>) -> bool {
         self.spec.matches(row)
-            && self.conditions.iter().all(|(i, op, v)| {
-                let have = row.values.get(*i).and_then(Option::as_deref);
+            && self.conditions.iter().all(|(slot, op, v)| {
+                let have = slot.value(row);
                 match op {
-                    Op::Eq => have == Some(v.as_str()),
-                    Op::Ne => have != Some(v.as_str()),
+                    Op::Eq => have.as_deref() == Some(v.as_str()),
+                    Op::Ne => have.as_deref() != Some(v.as_str()),
                 }
             })
     }
@@ -630,14 +802,15 @@ struct Breakdowns {
 
 impl Breakdowns {
     /// The value's number; past `limit` distinct values, new ones are [`OTHER`].
-    fn id(&mut self, value: Option<&String>, limit: usize) -> u32 {
-        if let Some(id) = self.ids.get(&value.cloned()) {
+    fn id(&mut self, value: Option<&str>, limit: usize) -> u32 {
+        let value = value.map(str::to_string);
+        if let Some(id) = self.ids.get(&value) {
             return *id;
         }
         let key = if self.values.len() >= limit {
             Some(OTHER.to_string())
         } else {
-            value.cloned()
+            value
         };
         if let Some(id) = self.ids.get(&key) {
             return *id;

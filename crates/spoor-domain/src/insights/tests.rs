@@ -713,3 +713,94 @@ fn names_fields_and_conditions_are_checked_where_they_are_parsed() {
     assert_eq!(json_text_value("true").as_deref(), Some("true"));
     assert_eq!(json_text_value("null"), None);
 }
+
+#[test]
+fn channels_come_from_the_campaign_then_the_referrer() {
+    let shop = Some("https://shop.test/b");
+    assert_eq!(channel(None, shop, None, None), "direct");
+    assert_eq!(channel(Some(""), shop, None, None), "direct");
+    assert_eq!(
+        channel(Some("https://www.google.com/search?q=x"), shop, None, None),
+        "search"
+    );
+    assert_eq!(
+        channel(Some("https://www.google.co.uk/"), shop, None, None),
+        "search"
+    );
+    assert_eq!(
+        channel(Some("https://notgoogle.example/"), shop, None, None),
+        "referral"
+    );
+    assert_eq!(
+        channel(Some("https://t.co/abc"), shop, None, None),
+        "social"
+    );
+    assert_eq!(
+        channel(Some("https://t.corp.example/"), shop, None, None),
+        "referral"
+    );
+    assert_eq!(
+        channel(Some("https://m.facebook.com/"), shop, None, None),
+        "social"
+    );
+    assert_eq!(
+        channel(Some("https://blog.example.org/post"), shop, None, None),
+        "referral"
+    );
+    assert_eq!(
+        channel(Some("https://shop.test/a"), shop, None, None),
+        "internal"
+    );
+    assert_eq!(
+        channel(Some("https://www.google.com/"), shop, Some("CPC"), None),
+        "paid"
+    );
+    assert_eq!(channel(None, shop, Some("newsletter"), None), "email");
+    assert_eq!(channel(None, shop, None, Some("mailchimp")), "email");
+    assert_eq!(channel(None, shop, Some("social"), Some("fb")), "social");
+}
+
+#[test]
+fn campaigns_and_channels_break_a_trend_down() {
+    let events = [
+        ev("a", T0, PAGEVIEW)
+            .url("https://shop.test/")
+            .with("$utm_campaign", "spring")
+            .with("$utm_medium", "email"),
+        ev("b", T0 + 1, PAGEVIEW)
+            .url("https://shop.test/")
+            .with("$referrer", "https://www.google.com/"),
+        ev("c", T0 + 2, PAGEVIEW)
+            .url("https://shop.test/")
+            .with("$referrer", "https://www.bing.com/"),
+        ev("d", T0 + 3, PAGEVIEW).url("https://shop.test/"),
+    ];
+    let mut q = trend_query(vec![track(PAGEVIEW)], Measure::Events);
+    q.breakdown = Some(Field::parse("breakdown", "$channel").unwrap());
+    let a = trends(q.clone(), &events);
+    let got: Vec<(serde_json::Value, serde_json::Value)> = a["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["breakdown"].clone(), s["points"][0]["value"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!("search"), json!(2)),
+            (json!("direct"), json!(1)),
+            (json!("email"), json!(1))
+        ]
+    );
+    q.breakdown = Some(Field::parse("breakdown", "$utm_campaign").unwrap());
+    let a = trends(q.clone(), &events);
+    assert_eq!(a["series"][0]["breakdown"], "");
+    assert_eq!(a["series"][1]["breakdown"], "spring");
+    // A condition on the channel.
+    let only_search = Matcher {
+        spec: EventSpec::parse("event", PAGEVIEW, None).unwrap(),
+        conditions: vec![Condition::parse("where", "$channel=search").unwrap()],
+    };
+    let a = trends(trend_query(vec![only_search], Measure::Events), &events);
+    assert_eq!(a["series"][0]["points"][0]["value"], 2);
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{
     Bound, Breakdowns, Field, InsightError, InsightRow, Interval, Limits, Matcher, OTHER, People,
-    RowQuery, breakdown_json, median, refuse,
+    RowQuery, Slot, breakdown_json, median, refuse,
 };
 use crate::sessions::{FastMap, FastSet};
 
@@ -115,8 +115,8 @@ pub struct Trends {
     query: TrendsQuery,
     rows: RowQuery,
     bound: Vec<Bound>,
-    value: Option<usize>,
-    breakdown: Option<usize>,
+    value: Option<Slot>,
+    breakdown: Option<Slot>,
     current: Vec<i64>,
     previous: Vec<i64>,
     previous_from: i64,
@@ -200,11 +200,9 @@ impl Trends {
                 continue;
             }
             let b = *breakdown.get_or_insert_with(|| {
-                let v = self
-                    .breakdown
-                    .and_then(|i| row.values.get(i))
-                    .and_then(Option::as_ref);
-                self.breakdowns.id(v, self.limits.breakdown_values)
+                let v = self.breakdown.and_then(|s| s.value(row));
+                self.breakdowns
+                    .id(v.as_deref(), self.limits.breakdown_values)
             });
             let key = (i as u16, previous, b, point);
             let cell = self.cells.entry(key).or_default();
@@ -221,8 +219,7 @@ impl Trends {
                 Measure::Sum(_) | Measure::Avg(_) | Measure::Median(_) => {
                     let number = self
                         .value
-                        .and_then(|i| row.values.get(i))
-                        .and_then(Option::as_deref)
+                        .and_then(|s| s.value(row))
                         .and_then(|v| v.trim().parse::<f64>().ok())
                         .filter(|v| v.is_finite());
                     if let Some(v) = number {

@@ -27,22 +27,31 @@ impl crate::backend::InsightStore for PgStore {
             Box::new(names.iter().map(|s| s.to_string()).collect::<Vec<String>>()),
         ];
         let mut fields = String::new();
-        let mut properties = false;
+        let mut body = false;
         for f in &q.fields {
             fields.push_str(", ");
             match f {
                 Field::Property(name) => {
-                    properties = true;
+                    body = true;
                     args.push(Box::new(name.clone()));
                     // The value's JSON text, as SQLite's `->` gives it.
-                    fields.push_str(&format!("(j.p -> ${})::text", args.len()));
+                    fields.push_str(&format!("(j.b -> 'properties' -> ${})::text", args.len()));
+                }
+                Field::Campaign(u) => {
+                    body = true;
+                    // The key is one of five constants (`Utm::key`).
+                    fields.push_str(&format!(
+                        "(j.b -> 'context' -> 'campaign' -> '{}')::text",
+                        u.key()
+                    ));
                 }
                 Field::Column(c) => fields.push_str(&format!("e.{}", c.sql())),
                 Field::Page => fields.push_str("e.url"),
+                Field::Channel => fields.push_str("NULL::text"),
             }
         }
-        let lateral = if properties {
-            "CROSS JOIN LATERAL (SELECT e.body::jsonb -> 'properties' AS p) j"
+        let lateral = if body {
+            "CROSS JOIN LATERAL (SELECT e.body::jsonb AS b) j"
         } else {
             ""
         };

@@ -9,12 +9,15 @@ use crate::StoreResult;
 use crate::insights::{Field, InsightRow, RowQuery, field_value};
 
 /// The SQL that reads one field: a property's JSON text (its path bound as a
-/// parameter), an enrichment column, or the URL for `$page`.
+/// parameter), a campaign part's, an enrichment column, or the URL for `$page`.
 fn field_sql(field: &Field, param: usize) -> String {
     match field {
         Field::Property(_) => format!("e.body -> ?{param}"),
         Field::Column(c) => format!("e.{}", c.sql()),
         Field::Page => "e.url".into(),
+        // The key is one of five constants (`Utm::key`).
+        Field::Campaign(u) => format!("e.body -> '$.context.campaign.{}'", u.key()),
+        Field::Channel => "NULL".into(),
     }
 }
 

@@ -57,8 +57,7 @@ pub fn check_insights(store: &Store) {
          user: Option<&str>,
          anon: Option<&str>,
          body: &str| { person_message(id, ts, kind, name, user, anon, Some("tab"), body) };
-    let order =
-        r#"{"properties":{"total":12.5,"plan":"pro","paid":true,"seats":3,"meta":{"a":1}}}"#;
+    let order = r#"{"properties":{"total":12.5,"plan":"pro","paid":true,"seats":3,"meta":{"a":1}},"context":{"campaign":{"source":"news","medium":"email"}}}"#;
     let mut bot = msg(
         "bot",
         base + 3 * MIN,
@@ -238,6 +237,17 @@ pub fn check_insights(store: &Store) {
         ..q.clone()
     };
     assert_eq!(rows(store, &only_orders).len(), 2);
+    // The UTM campaign, from the body's context.
+    let campaign = RowQuery {
+        fields: vec![
+            Field::parse("f", "$utm_source").unwrap(),
+            Field::parse("f", "$utm_medium").unwrap(),
+        ],
+        ..only_orders.clone()
+    };
+    let values: Vec<Vec<Option<String>>> =
+        rows(store, &campaign).into_iter().map(|r| r.4).collect();
+    assert_eq!(values, vec![vec![s("news"), s("email")], vec![None, None]]);
     // Stopping early.
     let mut n = 0;
     store
