@@ -153,12 +153,7 @@ impl Funnel {
             return Ok(());
         }
         let in_range = row.ts >= self.query.from && row.ts < self.query.to;
-        let known = self
-            .people
-            .ids
-            .get(&(row.identified, row.person.to_string()))
-            .copied();
-        let person = match known {
+        let person = match self.people.known(row) {
             Some(id) => id,
             None if in_range && self.bound[0].matches(row) => {
                 self.people.id(row, self.limits.people)?
@@ -221,34 +216,14 @@ impl Funnel {
             for p in self.progress.values() {
                 *entries.entry(p.breakdown).or_default() += 1;
             }
-            let other = self
-                .breakdowns
-                .values
+            let (kept, rest) = self.breakdowns.rank(entries, self.query.limit);
+            let mut out: Vec<BreakdownSteps> = kept
                 .iter()
-                .position(|v| v.as_deref() == Some(OTHER));
-            let mut ranked: Vec<(u32, u64)> = entries
-                .into_iter()
-                .filter(|(b, _)| Some(*b as usize) != other)
-                .collect();
-            ranked.sort_by(|a, b| {
-                b.1.cmp(&a.1).then_with(|| {
-                    self.breakdowns.values[a.0 as usize].cmp(&self.breakdowns.values[b.0 as usize])
-                })
-            });
-            let mut out: Vec<BreakdownSteps> = ranked
-                .iter()
-                .take(self.query.limit)
-                .map(|(b, _)| BreakdownSteps {
+                .map(|b| BreakdownSteps {
                     breakdown: breakdown_json(&self.breakdowns.values[*b as usize], true),
                     steps: make_steps(&labels, &count(&|p| p.breakdown == *b), None),
                 })
                 .collect();
-            let mut rest: Vec<u32> = ranked
-                .iter()
-                .skip(self.query.limit)
-                .map(|(b, _)| *b)
-                .collect();
-            rest.extend(other.map(|o| o as u32));
             if !rest.is_empty() {
                 out.push(BreakdownSteps {
                     breakdown: Value::String(OTHER.into()),

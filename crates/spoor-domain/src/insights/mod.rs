@@ -29,6 +29,7 @@ use spoor_core::pattern::PagePattern;
 use spoor_core::range::{DAY_MS, LATEST_MS};
 
 use crate::friction::page_of;
+use crate::sessions::FastMap;
 
 /// Why a question was refused: the message says what to send instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -753,7 +754,7 @@ fn month_start(y: i64, m: i64) -> i64 {
 /// [`Limits::people`].
 #[derive(Default)]
 struct People {
-    ids: crate::sessions::FastMap<(bool, String), u32>,
+    ids: FastMap<(bool, String), u32>,
     names: Vec<(bool, String)>,
 }
 
@@ -772,6 +773,13 @@ impl People {
         self.ids.insert(key.clone(), id);
         self.names.push(key);
         Ok(id)
+    }
+
+    /// The number of a person already followed.
+    fn known(&self, row: &InsightRow<'_>) -> Option<u32> {
+        self.ids
+            .get(&(row.identified, row.person.to_string()))
+            .copied()
     }
 
     fn name(&self, id: u32) -> &(bool, String) {
@@ -796,7 +804,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
 /// Breakdown values in the order they were first seen, each a number.
 #[derive(Default)]
 struct Breakdowns {
-    ids: crate::sessions::FastMap<Option<String>, u32>,
+    ids: FastMap<Option<String>, u32>,
     values: Vec<Option<String>>,
 }
 
@@ -819,6 +827,31 @@ impl Breakdowns {
         self.ids.insert(key.clone(), id);
         self.values.push(key);
         id
+    }
+}
+
+impl Breakdowns {
+    /// Values by their totals, most first (ties by value), split into the
+    /// first `keep` and the rest, which holds [`OTHER`] when values past the
+    /// tracked number were folded into it.
+    fn rank(&self, totals: FastMap<u32, u64>, keep: usize) -> (Vec<u32>, Vec<u32>) {
+        let other = self
+            .values
+            .iter()
+            .position(|v| v.as_deref() == Some(OTHER))
+            .map(|o| o as u32);
+        let mut ranked: Vec<(u32, u64)> = totals
+            .into_iter()
+            .filter(|(b, _)| Some(*b) != other)
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| self.values[a.0 as usize].cmp(&self.values[b.0 as usize]))
+        });
+        let kept = ranked.iter().take(keep).map(|(b, _)| *b).collect();
+        let mut rest: Vec<u32> = ranked.iter().skip(keep).map(|(b, _)| *b).collect();
+        rest.extend(other);
+        (kept, rest)
     }
 }
 

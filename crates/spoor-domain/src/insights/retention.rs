@@ -91,12 +91,7 @@ impl Retention {
         if !is_start && !is_return {
             return Ok(());
         }
-        let known = self
-            .people
-            .ids
-            .get(&(row.identified, row.person.to_string()))
-            .copied();
-        let person = match known {
+        let person = match self.people.known(row) {
             Some(id) => id,
             None if is_start && row.ts >= self.query.from && row.ts < self.query.to => {
                 let id = self.people.id(row, self.limits.people)?;

@@ -256,35 +256,19 @@ impl Trends {
                     }
                 }
             }
-            let other = self
-                .breakdowns
-                .values
-                .iter()
-                .position(|v| v.as_deref() == Some(OTHER));
-            let mut ranked: Vec<(u32, u64)> = totals
-                .into_iter()
-                .filter(|(b, _)| Some(*b as usize) != other)
-                .collect();
-            ranked.sort_by(|a, b| {
-                b.1.cmp(&a.1).then_with(|| {
-                    self.breakdowns.values[a.0 as usize].cmp(&self.breakdowns.values[b.0 as usize])
-                })
-            });
             let keep = if broken_down {
                 self.query.limit
             } else {
                 usize::MAX
             };
-            let mut list: Vec<Group> = ranked
+            let (kept, rest) = self.breakdowns.rank(totals, keep);
+            let mut list: Vec<Group> = kept
                 .iter()
-                .take(keep)
-                .map(|(b, _)| Group {
+                .map(|b| Group {
                     value: self.breakdowns.values[*b as usize].clone(),
                     members: vec![*b],
                 })
                 .collect();
-            let mut rest: Vec<u32> = ranked.iter().skip(keep).map(|(b, _)| *b).collect();
-            rest.extend(other.map(|o| o as u32));
             if !rest.is_empty() {
                 list.push(Group {
                     value: Some(OTHER.to_string()),
