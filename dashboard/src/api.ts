@@ -5,7 +5,7 @@
 // sent one.
 
 import type { KeyFields } from './keyform';
-import { queryString, type QueryValue } from './query';
+import { queryPairs, queryString, type QueryValue } from './query';
 
 export type Id = string | number;
 export type Role = 'owner' | 'admin' | 'viewer';
@@ -705,6 +705,89 @@ export interface PipelineBacklog {
   behind_ms: number;
 }
 
+/** A period of insights: UTC, weeks from Monday. */
+export type InsightInterval = 'hour' | 'day' | 'week' | 'month';
+export interface TrendPoint {
+  /** The period's start, ms. */
+  t: number;
+  /** Null only for a mean or a sum too large to write as a number. */
+  value: number | null;
+}
+export interface TrendSeries {
+  /** The event, or `$pageview` and its page pattern. */
+  label: string;
+  /** Null without a breakdown; '' for events without the field; `$other` for the values past the limit. */
+  breakdown: string | null;
+  points: TrendPoint[];
+}
+export interface Trends {
+  series: TrendSeries[];
+  /** The period of the same length just before, at its own times; null unless asked for. */
+  compare: TrendSeries[] | null;
+}
+/** Property (or `$browser`, `$page`, ...) equal to a value. */
+export type InsightWhere = Record<string, string | number | boolean>;
+export interface InsightStep {
+  /** A track event's name, or `$pageview`. */
+  event: string;
+  /** With `$pageview`: a path or a pattern (`/property/*`). */
+  page?: string;
+  where?: InsightWhere;
+}
+export interface FunnelQuestion {
+  /** 2 to 10. */
+  steps: InsightStep[];
+  window_seconds: number;
+  from?: number | string;
+  to?: number | string;
+  breakdown?: string;
+  limit?: number;
+  /** List the people who reached this step (0-based) and not the next. */
+  dropped_after?: number;
+}
+export interface FunnelStepAnswer {
+  event: string;
+  people: number;
+  conversion_from_first: number;
+  conversion_from_previous: number;
+  /** Null for the first step, and when nobody reached this one. */
+  median_seconds_from_previous: number | null;
+}
+export interface InsightPerson {
+  /** The user id, or the anonymous id of someone never identified. */
+  id: string;
+  identified: boolean;
+}
+export interface InsightFunnel {
+  steps: FunnelStepAnswer[];
+  /** Per value of the entry event's field; null without a breakdown. */
+  breakdowns: Array<{ breakdown: string; steps: FunnelStepAnswer[] }> | null;
+  /** Up to 100, by id; null unless `dropped_after` was given. */
+  dropped: InsightPerson[] | null;
+}
+export interface RetentionQuestion {
+  start_event: string;
+  return_event: string;
+  start_page?: string;
+  return_page?: string;
+  start_where?: InsightWhere;
+  return_where?: InsightWhere;
+  period?: Exclude<InsightInterval, 'hour'>;
+  /** 1 to 64; 8 when not given. */
+  periods?: number;
+  from?: number | string;
+  to?: number | string;
+}
+export interface RetentionCohort {
+  start: number;
+  people: number;
+  /** People of the cohort with a return event in each period since; only periods that have begun. */
+  returned: number[];
+}
+export interface Retention {
+  cohorts: RetentionCohort[];
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -847,6 +930,14 @@ export function contactsCsvHref(projectId: Id, params: Record<string, QueryValue
 }
 
 /**
+ * A trend as CSV, for a plain download link like `usageCsvHref`; `params` as
+ * `api.trends` takes them, since `event` and `where` may repeat.
+ */
+export function trendsCsvHref(projectId: Id, params: ReadonlyArray<readonly [string, QueryValue]>): string {
+  return `${project(projectId)}/insights/trends${queryPairs([...params, ['format', 'csv']])}`;
+}
+
+/**
  * A recording's events (rrweb: a JSON array) or video (`video/webm`), for the
  * player's fetch or a <video> element: a GET with the session cookie.
  */
@@ -982,6 +1073,13 @@ export const api = {
   updateTask: (projectId: Id, taskId: string, change: TaskChange) =>
     call<Task>('PATCH', `${crm(projectId)}/tasks/${encodeURIComponent(taskId)}`, change),
   funnel: (projectId: Id, signal?: AbortSignal) => call<Funnel>('GET', `${crm(projectId)}/funnel`, undefined, { signal }),
+
+  trends: (projectId: Id, params: ReadonlyArray<readonly [string, QueryValue]>, signal?: AbortSignal) =>
+    call<Trends>('GET', `${project(projectId)}/insights/trends${queryPairs(params)}`, undefined, { signal }),
+  insightFunnel: (projectId: Id, question: FunnelQuestion, signal?: AbortSignal) =>
+    call<InsightFunnel>('POST', `${project(projectId)}/insights/funnel`, question, { signal }),
+  retention: (projectId: Id, question: RetentionQuestion, signal?: AbortSignal) =>
+    call<Retention>('POST', `${project(projectId)}/insights/retention`, question, { signal }),
 
   recordings: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<RecordingList>('GET', `${project(projectId)}/recordings${queryString(params)}`, undefined, { signal }),

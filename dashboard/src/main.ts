@@ -22,6 +22,7 @@ import { eventsPage } from './views/events';
 import { frictionPage } from './views/friction';
 import { funnelPage } from './views/funnel';
 import { heatmapsPage } from './views/heatmaps';
+import { insightsPage } from './views/insights';
 import { invitePage } from './views/invite';
 import { keysPage } from './views/keys';
 import { missingPage } from './views/missing';
@@ -110,6 +111,8 @@ function viewFor(ctx: AppContext, route: Route): View {
       return eventsPage(ctx, route.project, route.query);
     case 'event':
       return eventPage(ctx, route.project, route.seq);
+    case 'insights':
+      return insightsPage(ctx, route.project, route.query);
     case 'customers':
       return customersPage(ctx, route.project, route.query);
     case 'customer':

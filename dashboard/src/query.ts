@@ -10,8 +10,16 @@ export type QueryValue = string | number | boolean | null | undefined;
  * built twice from the same state is the same string.
  */
 export function queryString(params: Record<string, QueryValue>): string {
+  return queryPairs(Object.entries(params));
+}
+
+/**
+ * `queryString` for a name that may be given more than once (`event=a&event=b`),
+ * in the pairs' order, with the same rules for what is left out.
+ */
+export function queryPairs(pairs: ReadonlyArray<readonly [string, QueryValue]>): string {
   const parts: string[] = [];
-  for (const [name, value] of Object.entries(params)) {
+  for (const [name, value] of pairs) {
     if (value === undefined || value === null || value === false) continue;
     const text = String(value);
     if (text.trim() === '') continue;

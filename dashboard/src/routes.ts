@@ -14,6 +14,7 @@ export type Route =
   | { page: PlainPage; project: string }
   | { page: 'overview'; project: string; query: Record<string, string> }
   | { page: 'events'; project: string; query: Record<string, string> }
+  | { page: 'insights'; project: string; query: Record<string, string> }
   | { page: 'event'; project: string; seq: string }
   | { page: 'customers'; project: string; query: Record<string, string> }
   | { page: 'customer'; project: string; user: string }
@@ -33,7 +34,7 @@ export type ReportPage = (typeof REPORT_PAGES)[number];
 export const PLAIN_PAGES = ['keys', 'tasks', 'funnel'] as const;
 export type PlainPage = (typeof PLAIN_PAGES)[number];
 
-export type ProjectPage = 'overview' | 'events' | 'customers' | 'contacts' | 'usage' | 'recordings' | ReportPage | PlainPage;
+export type ProjectPage = 'overview' | 'events' | 'insights' | 'customers' | 'contacts' | 'usage' | 'recordings' | ReportPage | PlainPage;
 
 /** Pages that work signed out too: the links an owner hands to a person. */
 export const PUBLIC_PAGES = ['invite', 'reset'] as const;
@@ -71,6 +72,7 @@ export function parseRoute(hash: string): Route {
     if (rest.length === 1 && isPlainPage(rest[0])) return { page: rest[0], project };
     if (rest.length === 1 && rest[0] === 'events') return { page: 'events', project, query };
     if (rest.length === 2 && rest[0] === 'events') return { page: 'event', project, seq: rest[1] };
+    if (rest.length === 1 && rest[0] === 'insights') return { page: 'insights', project, query };
     if (rest.length === 1 && rest[0] === 'customers') return { page: 'customers', project, query };
     if (rest.length === 2 && rest[0] === 'customers') return { page: 'customer', project, user: rest[1] };
     if (rest.length === 1 && rest[0] === 'usage') return { page: 'usage', project, query };
@@ -114,6 +116,7 @@ export function routeHash(route: Route): string {
       return `${p(route.project)}/contacts/${encodeURIComponent(route.contact)}`;
     case 'recording':
       return `${p(route.project)}/recordings/${encodeURIComponent(route.recording)}${queryString(route.query)}`;
+    case 'insights':
     case 'contacts':
     case 'recordings':
     case 'usage':

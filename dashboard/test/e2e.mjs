@@ -45,7 +45,18 @@
 //     caller starts a node that derives, and the notice goes by itself. Signed
 //     out, the page stops asking how far behind the views are.
 //
-// All four check that no request leaves the loopback host and that the page logs no
+//   node test/e2e.mjs insights SPOOR_URL SCREENSHOT_DIR
+//     The Insights page, by a viewer (VIEWER_EMAIL / VIEWER_PASSWORD) of project
+//     PROJECT_ID, which holds the small dataset of crates/spoor/tests/insights.rs
+//     sent with explicit times from DAY0 (a UTC midnight, ms) on: over its first
+//     three days, orders per day and the people who ordered or signed up, the
+//     CSV's address and rows, a refused breakdown shown in the server's words,
+//     the funnel /pricing → order → signup with each step's people, rates and
+//     median times, the person who dropped off before signing up (linked to
+//     their customer page), and a retention table by day; a reload asks the
+//     same questions again from the address.
+//
+// All five check that no request leaves the loopback host and that the page logs no
 // error or Content-Security-Policy violation. They write a screenshot of each page
 // into SCREENSHOT_DIR and print, last, `ok {json}` with what they measured; they
 // exit non-zero on the first failed check (after a screenshot named failure.png).
@@ -63,19 +74,21 @@ import { chromium } from 'playwright-core';
 
 const [mode, address, shots] = process.argv.slice(2);
 const { OWNER_EMAIL, OWNER_PASSWORD, VIEWER_EMAIL, VIEWER_PASSWORD, LAG_EVENTS, LAG_SIGNAL } = process.env;
-const { MEMBER_EMAIL, MEMBER_PASSWORD, MEMBER_NEW_PASSWORD, OWNER_NEW_PASSWORD } = process.env;
+const { MEMBER_EMAIL, MEMBER_PASSWORD, MEMBER_NEW_PASSWORD, OWNER_NEW_PASSWORD, PROJECT_ID, DAY0 } = process.env;
 const usable =
   (mode === 'tour' && VIEWER_EMAIL && VIEWER_PASSWORD) ||
+  (mode === 'insights' && VIEWER_EMAIL && VIEWER_PASSWORD && PROJECT_ID && /^\d+$/.test(DAY0 ?? '')) ||
   (mode === 'people' && MEMBER_EMAIL && MEMBER_PASSWORD && MEMBER_NEW_PASSWORD && OWNER_NEW_PASSWORD) ||
   (mode === 'setup' && address?.includes('/setup?token=')) ||
   (mode === 'lag' && /^\d+$/.test(LAG_EVENTS ?? '') && LAG_SIGNAL);
-if (!usable || !address || !shots || !OWNER_EMAIL || !OWNER_PASSWORD) {
+if (!usable || !address || !shots || (mode !== 'insights' && (!OWNER_EMAIL || !OWNER_PASSWORD))) {
   console.error('usage: OWNER_EMAIL= OWNER_PASSWORD= VIEWER_EMAIL= VIEWER_PASSWORD= node e2e.mjs tour SPOOR_URL SCREENSHOT_DIR');
   console.error('       OWNER_EMAIL= OWNER_PASSWORD= node e2e.mjs setup SETUP_LINK SCREENSHOT_DIR');
   console.error(
     '       OWNER_EMAIL= OWNER_PASSWORD= OWNER_NEW_PASSWORD= MEMBER_EMAIL= MEMBER_PASSWORD= MEMBER_NEW_PASSWORD= node e2e.mjs people SPOOR_URL SCREENSHOT_DIR',
   );
   console.error('       OWNER_EMAIL= OWNER_PASSWORD= LAG_EVENTS=N LAG_SIGNAL=FILE node e2e.mjs lag SPOOR_URL SCREENSHOT_DIR');
+  console.error('       VIEWER_EMAIL= VIEWER_PASSWORD= PROJECT_ID= DAY0=MS node e2e.mjs insights SPOOR_URL SCREENSHOT_DIR');
   process.exit(2);
 }
 const spoorUrl = new URL(address).origin;
@@ -173,6 +186,7 @@ try {
   if (mode === 'setup') await setup();
   else if (mode === 'lag') await lag();
   else if (mode === 'people') await people();
+  else if (mode === 'insights') await insights();
   else await tour();
 
   // Only this machine was asked for anything.
@@ -1764,5 +1778,156 @@ async function people() {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the organisation's page fits a phone's width (${overflow}px too wide)`);
   await shot(phone, '13-org-phone');
+  await phone.context().close();
+}
+
+/**
+ * The Insights page on a dataset whose answers are known (see the header):
+ * every number is read off the page, and the page's own requests are the
+ * server's, so a wrong number is the page's or the server's to explain.
+ */
+async function insights() {
+  const DAY = 86_400_000;
+  const day0 = Number(DAY0);
+  const to = day0 + 3 * DAY;
+  // The browser's zone is UTC, so a datetime-local value is the UTC time.
+  const local = (ms) => new Date(ms).toISOString().slice(0, 16);
+  await signIn(page, VIEWER_EMAIL, VIEWER_PASSWORD);
+  await page.goto(`${spoorUrl}/#/projects/${encodeURIComponent(PROJECT_ID)}/overview`);
+  await page.getByRole('heading', { level: 1, name: /^Overview/ }).waitFor();
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Insights', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+  check(page.url().includes(`#/projects/${encodeURIComponent(PROJECT_ID)}/insights`), `the nav leads to the Insights page (${page.url()})`);
+  check((await page.getByRole('tab', { name: 'Trends' }).getAttribute('aria-selected')) === 'true', 'Trends is the first tab');
+
+  // The dataset's first three days, for every tab.
+  await page.getByLabel('Time range').selectOption('custom');
+  await page.getByLabel('From', { exact: true }).fill(local(day0));
+  await page.getByLabel('To', { exact: true }).fill(local(to));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await until('the range in the address', async () => page.url().includes(`from=${encodeURIComponent(new Date(day0).toISOString())}`));
+
+  // Trends: orders per day.
+  const trends = page.locator('#insights-panel-trends');
+  const cell = (row, col) => trends.locator(`table.trend-table tbody tr[data-row="${row}"] [data-col="${col}"]`);
+  const rowCells = async (row) => Promise.all(['p0', 'p1', 'p2'].map(async (c) => ((await cell(row, c).count()) ? (await cell(row, c).textContent()).trim() : '')));
+  await trends.getByLabel('Series 1: event').fill('order');
+  await trends.getByRole('button', { name: 'Show trend' }).click();
+  await until('orders per day in the table', async () => (await rowCells(0)).join() === '2,1,1');
+  check((await cell(0, 'total').textContent()).trim() === '4', `the orders add up to 4 (${await cell(0, 'total').textContent()})`);
+  check((await trends.locator('table.trend-table thead th').allTextContents()).slice(2).join('|') === [0, 1, 2].map((i) => new Date(day0 + i * DAY).toLocaleDateString('en-GB', { timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short' }).replace(',', '')).join('|'), 'each column is named by its UTC day');
+  measured.insights_orders_per_day = await rowCells(0);
+  const csvLink = trends.getByRole('link', { name: 'Download CSV' });
+  const csvHref = await csvLink.getAttribute('href');
+  check(
+    csvHref === `/api/projects/${encodeURIComponent(PROJECT_ID)}/insights/trends?event=order&from=${day0}&to=${to}&interval=day&measure=events&format=csv`,
+    `the CSV link asks the same question as CSV (${csvHref})`,
+  );
+  check((await csvLink.getAttribute('download')) !== null, 'the CSV link is a download');
+  const csv = await page.request.get(new URL(csvHref, spoorUrl).href);
+  const csvLines = (await csv.text()).trim().split(/\r?\n/);
+  check(csv.ok() && /^text\/csv/.test(csv.headers()['content-type'] ?? ''), `the CSV is text/csv (HTTP ${csv.status()})`);
+  check(csvLines[0] === 'period,series,breakdown,start,value' && csvLines.length === 4, `a header and a row per day (${csvLines})`);
+  measured.insights_csv_first_row = csvLines[1];
+
+  // Two series of people; the second series is added by its button.
+  await trends.getByRole('button', { name: 'Add series' }).click();
+  await trends.getByLabel('Series 2: event').fill('signup');
+  await trends.getByLabel('Measure').selectOption('people');
+  await trends.getByRole('button', { name: 'Show trend' }).click();
+  await until('people who ordered and who signed up', async () => (await rowCells(0)).join() === '2,1,1' && (await rowCells(1)).join() === '1,0,1');
+  check((await cell(0, 'total').count()) === 0, 'people per day do not add up to a total');
+  check((await trends.locator('.chart-legend .legend-item').count()) === 2, 'a line per series');
+  measured.insights_people_per_day = [await rowCells(0), await rowCells(1)];
+  await shot(page, 'insights-trends');
+
+  // A question the server refuses is shown in its words, and the answer shown before goes.
+  await trends.getByLabel('Break down by').fill('$nope');
+  await trends.getByRole('button', { name: 'Show trend' }).click();
+  const refusal = trends.getByRole('alert');
+  await until('the refused breakdown in words', async () => (await refusal.count()) === 1 && /is not a field/.test(await refusal.textContent()));
+  measured.insights_refusal = (await refusal.textContent()).trim();
+  check(await trends.locator('table.trend-table').isHidden(), 'a refused question hides the answer before it');
+  await trends.getByLabel('Break down by').fill('');
+  await trends.getByRole('button', { name: 'Show trend' }).click();
+  await until('the answer again', async () => (await rowCells(1)).join() === '1,0,1');
+  check((await refusal.count()) === 0, 'the refusal goes with a good question');
+
+  // Funnel: /pricing, then order, then signup within a day.
+  await page.getByRole('tab', { name: 'Funnel' }).click();
+  const funnel = page.locator('#insights-panel-funnel');
+  await funnel.getByLabel('Step 1: event').fill('$pageview');
+  await funnel.getByLabel('Step 1: page').fill('/pricing');
+  await funnel.getByLabel('Step 2: event').fill('order');
+  await funnel.getByRole('button', { name: 'Add step' }).click();
+  await funnel.getByLabel('Step 3: event').fill('signup');
+  check((await funnel.getByLabel('Conversion window').inputValue()) === '1' && (await funnel.getByLabel('Unit').inputValue()) === 'day', 'a day is the default window');
+  await funnel.getByRole('button', { name: 'Show funnel' }).click();
+  const step = (k) => funnel.locator(`.funnel-step[data-step="${k}"]`);
+  const peopleAt = async () => Promise.all([0, 1, 2].map(async (k) => ((await step(k).count()) ? Number(await step(k).getAttribute('data-people')) : NaN)));
+  await until('the funnel steps', async () => (await peopleAt()).join() === '2,2,1');
+  measured.insights_funnel_people = await peopleAt();
+  const figure = async (k, name) => (await step(k).locator(`[data-figure="${name}"] strong`).textContent()).trim();
+  check((await figure(0, 'people')) === '2', 'the first step shows its people');
+  check((await figure(2, 'from-first')) === '50.0%' && (await figure(2, 'from-previous')) === '50.0%', 'half went on to sign up');
+  check((await figure(1, 'median')) === '1 min' && (await figure(2, 'median')) === '2 min', 'the median times between steps');
+  // The CSSOM writes 50.0% back as 50%.
+  const widths = await funnel.locator('.funnel-step .stage-reached').evaluateAll((bars) => bars.map((b) => parseFloat(b.style.width)));
+  check(widths.join() === '100,100,50', `the bars against the first step (${widths})`);
+  measured.insights_funnel_rates = [await figure(2, 'from-first'), await figure(1, 'median'), await figure(2, 'median')];
+
+  // The drop-off before signing up: who it was, linked to their customer page.
+  const dropoff = step(1).getByRole('button', { name: /dropped off before step 3/ });
+  check((await dropoff.textContent()).trim() === '1 dropped off before step 3', `the drop-off in words (${await dropoff.textContent()})`);
+  await dropoff.click();
+  const dropped = funnel.locator('.dropped-people li');
+  await until('the person who dropped off', async () => (await dropped.count()) === 1);
+  measured.insights_dropped = await dropped.locator('a').allTextContents();
+  const personHref = await dropped.locator('a').getAttribute('href');
+  check(personHref === `#/projects/${encodeURIComponent(PROJECT_ID)}/customers/u-bob`, `an identified person links to their customer page (${personHref})`);
+  check(page.url().includes('dropped=1') && page.url().includes('tab=funnel'), `the drop-off is in the address (${page.url()})`);
+  await shot(page, 'insights-funnel');
+
+  // A reload asks the same funnel again from the address, the drop-off open.
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+  check((await page.getByRole('tab', { name: 'Funnel' }).getAttribute('aria-selected')) === 'true', 'the funnel tab after a reload');
+  await until('the same funnel after a reload', async () => (await peopleAt()).join() === '2,2,1' && (await dropped.count()) === 1);
+  check((await funnel.getByLabel('Step 1: page').inputValue()) === '/pricing', 'the form is filled from the address');
+  await dropped.locator('a').click();
+  await page.getByRole('heading', { level: 1, name: 'u-bob' }).waitFor();
+  await until("u-bob's customer page", async () => (await page.locator('dl.facts dd').first().textContent().catch(() => '')) === 'u-bob');
+  await page.goBack();
+  await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+
+  // Retention by day: cohorts by first order, returns by any order.
+  await page.getByRole('tab', { name: 'Retention' }).click();
+  const retention = page.locator('#insights-panel-retention');
+  await retention.getByLabel('Start event').fill('order');
+  await retention.getByLabel('Return event').fill('order');
+  await retention.getByLabel('Period', { exact: true }).selectOption('day');
+  await retention.getByLabel('Periods followed').fill('3');
+  await retention.getByRole('button', { name: 'Show retention' }).click();
+  const cohort = (start) => retention.locator(`table.retention tbody tr[data-cohort="${start}"]`);
+  const cohortCells = async (start) =>
+    (await cohort(start).count()) ? Promise.all(['people', 'k0', 'k1', 'k2'].map(async (c) => (await cohort(start).locator(`[data-col="${c}"]`).textContent()).trim())) : [];
+  await until('the retention table', async () => (await cohortCells(day0)).join() === '2,100.0%,50.0%,0.0%');
+  check((await cohortCells(day0 + DAY)).join() === '0,–,–,–', `nobody's cohort on the second day (${await cohortCells(day0 + DAY)})`);
+  check((await cohortCells(day0 + 2 * DAY)).join() === '1,100.0%,0.0%,0.0%', `dan's cohort on the third day (${await cohortCells(day0 + 2 * DAY)})`);
+  check((await cohort(day0).locator('[data-col="k1"]').getAttribute('title')) === '1 of 2 came back', 'a cell says its count');
+  measured.insights_retention_first_cohort = await cohortCells(day0);
+  await shot(page, 'insights-retention');
+
+  // The funnel, shared as a link, on a phone: the same answer, and it fits.
+  const funnelLink = page.url().replace('tab=retention', 'tab=funnel');
+  const phone = await newPage({ width: 390, height: 844 });
+  await signIn(phone, VIEWER_EMAIL, VIEWER_PASSWORD);
+  await phone.goto(funnelLink);
+  const phoneSteps = phone.locator('#insights-panel-funnel .funnel-step');
+  await until('the shared funnel on a phone', async () =>
+    (await phoneSteps.evaluateAll((steps) => steps.map((s) => s.getAttribute('data-people')).join())) === '2,2,1');
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the Insights page fits a phone's width (${overflow}px too wide)`);
+  await shot(phone, 'insights-phone');
   await phone.context().close();
 }

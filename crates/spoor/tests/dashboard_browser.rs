@@ -20,6 +20,10 @@
 //! an admin token works until it is revoked; a second organisation is made,
 //! switched to, and joined by someone who signs in from its invitation's page;
 //! the account page signs other browsers out and changes the password.
+//! Insights, by a viewer, on a small dataset with known answers: a trend's
+//! table and CSV, a refusal in the server's words, a funnel's people, rates and
+//! who dropped off, a retention table, and the funnel again after a reload and
+//! as a shared link on a phone.
 //! On a node that never derives (`--role ingest`) the events it takes stay
 //! unread: a notice under the header says by how many the views are behind, on
 //! each page, and goes by itself once a deriving node joins the store; on a
@@ -247,11 +251,16 @@ fn the_bundle_is_within_its_budget() {
     );
 }
 
-/// Makes a dashboard user through the CLI, the password on standard input.
+/// Makes a dashboard user in "Acme" through the CLI, the password on standard input.
 fn add_user(spoor: &Spoor, email: &str, role: &str) {
+    add_user_in(spoor, email, "Acme", role);
+}
+
+/// Makes a dashboard user in `org` (made if new) through the CLI.
+fn add_user_in(spoor: &Spoor, email: &str, org: &str, role: &str) {
     let mut child = common::command()
         .args(spoor.store.args())
-        .args(["users", "create", "--email", email, "--org", "Acme"])
+        .args(["users", "create", "--email", email, "--org", org])
         .args(["--role", role, "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -680,5 +689,243 @@ async fn owners_manage_their_organisations_people_in_chromium() {
     eprintln!(
         "the last owner was refused with {:?}; a taken name with {:?}",
         report["last_owner_refusal"], report["taken_org_name"]
+    );
+}
+
+/// One message of the insights dataset, at `ts`, from `(user id, anonymous id)`.
+fn insight_message(
+    kind: &str,
+    id: &str,
+    ts: i64,
+    who: (&str, &str),
+    event: Option<&str>,
+    props: Value,
+) -> Value {
+    let (user, anon) = who;
+    let url = props
+        .get("url")
+        .cloned()
+        .unwrap_or(json!("https://shop.test/"));
+    let mut m = json!({
+        "type": kind,
+        "messageId": id,
+        "timestamp": common::iso(ts),
+        "properties": props,
+        "context": {"page": {"url": url}},
+    });
+    if let Some(e) = event {
+        m["event"] = json!(e);
+    }
+    if !user.is_empty() {
+        m["userId"] = json!(user);
+    }
+    if !anon.is_empty() {
+        m["anonymousId"] = json!(anon);
+    }
+    m
+}
+
+/// The dataset of `tests/insights.rs`, from `d0` (a UTC midnight), whose
+/// answers that test checks through the API: ann browses anonymously, orders,
+/// signs in as u-ann, signs up and orders the next day; bob views /pricing,
+/// orders, and signs up two days later (past a day's window); cat only views
+/// on day 1 and orders on day 8; dan orders on day 2.
+fn insights_dataset(d0: i64) -> Vec<Value> {
+    const MIN: i64 = 60_000;
+    const DAY: i64 = 86_400_000;
+    const H: i64 = 3_600_000;
+    let m = insight_message;
+    vec![
+        m(
+            "page",
+            "a1",
+            d0 + H,
+            ("", "anon-ann"),
+            None,
+            json!({"url": "https://shop.test/pricing"}),
+        ),
+        m(
+            "track",
+            "a2",
+            d0 + H + MIN,
+            ("", "anon-ann"),
+            Some("order"),
+            json!({"total": 30, "plan": "pro"}),
+        ),
+        m(
+            "identify",
+            "a3",
+            d0 + H + 2 * MIN,
+            ("u-ann", "anon-ann"),
+            None,
+            json!({}),
+        ),
+        m(
+            "track",
+            "a4",
+            d0 + H + 3 * MIN,
+            ("u-ann", "anon-ann"),
+            Some("signup"),
+            json!({}),
+        ),
+        m(
+            "track",
+            "a5",
+            d0 + DAY + H,
+            ("u-ann", ""),
+            Some("order"),
+            json!({"total": 10, "plan": "pro"}),
+        ),
+        m(
+            "page",
+            "b1",
+            d0 + 2 * H,
+            ("u-bob", ""),
+            None,
+            json!({"url": "https://shop.test/pricing"}),
+        ),
+        m(
+            "track",
+            "b2",
+            d0 + 2 * H + MIN,
+            ("u-bob", ""),
+            Some("order"),
+            json!({"total": 5, "plan": "team"}),
+        ),
+        m(
+            "track",
+            "b3",
+            d0 + 2 * DAY + 2 * H,
+            ("u-bob", ""),
+            Some("signup"),
+            json!({}),
+        ),
+        m(
+            "page",
+            "c1",
+            d0 + DAY + 3 * H,
+            ("u-cat", ""),
+            None,
+            json!({"url": "https://shop.test/property/12"}),
+        ),
+        m(
+            "track",
+            "c2",
+            d0 + 8 * DAY,
+            ("u-cat", ""),
+            Some("order"),
+            json!({"total": "n/a"}),
+        ),
+        m(
+            "track",
+            "d1",
+            d0 + 2 * DAY,
+            ("u-dan", ""),
+            Some("order"),
+            json!({"total": 1, "plan": "free"}),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn insights_answer_trends_funnels_and_retention_in_chromium() {
+    // The statement timeout as in tests/insights.rs: PostgreSQL's settle time
+    // then lets the identity link show within seconds.
+    let spoor = Spoor::start_with(&["--db-statement-timeout", "1"]).await;
+    // A viewer: asking questions changes nothing. The default project (1) is
+    // the one the harness's key writes to, in the organisation "default".
+    add_user_in(&spoor, "analyst@example.com", "default", "viewer");
+    const DAY: i64 = 86_400_000;
+    let d0 = (common::now_ms() / DAY - 10) * DAY;
+    let (status, body) = spoor.batch(insights_dataset(d0)).await;
+    assert_eq!(status, 200, "{body}");
+
+    // The page reads what the server answers; wait here until the pipeline
+    // has linked ann's anonymous id to u-ann, so that the browser sees the
+    // settled answer.
+    let funnel = json!({
+        "steps": [{"event": "$pageview", "page": "/pricing"}, {"event": "order"}, {"event": "signup"}],
+        "window_seconds": 86_400,
+        "from": d0, "to": d0 + 3 * DAY,
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = spoor
+            .http
+            .post(format!("{}/api/projects/1/insights/funnel", spoor.url))
+            .bearer_auth(&spoor.token)
+            .json(&funnel)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_json(r).await;
+        assert_eq!(status, 200, "{body}");
+        if body["steps"][2]["people"] == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the identity link never showed: {body:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let day0 = d0.to_string();
+    let report = drive(
+        "insights",
+        &spoor.url,
+        &spoor.store,
+        &[
+            ("VIEWER_EMAIL", "analyst@example.com"),
+            ("VIEWER_PASSWORD", PASSWORD),
+            ("PROJECT_ID", "1"),
+            ("DAY0", &day0),
+        ],
+    )
+    .await;
+    // What the page showed, cell by cell.
+    assert_eq!(
+        report["insights_orders_per_day"],
+        json!(["2", "1", "1"]),
+        "{report}"
+    );
+    assert_eq!(
+        report["insights_people_per_day"],
+        json!([["2", "1", "1"], ["1", "0", "1"]]),
+        "{report}"
+    );
+    let first_row = report["insights_csv_first_row"].as_str().unwrap();
+    assert_eq!(
+        first_row,
+        format!(
+            "current,order,,{},2",
+            chrono::DateTime::from_timestamp_millis(d0)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ),
+        "{report}"
+    );
+    assert!(
+        report["insights_refusal"]
+            .as_str()
+            .unwrap()
+            .contains("is not a field"),
+        "{report}"
+    );
+    assert_eq!(
+        report["insights_funnel_people"],
+        json!([2, 2, 1]),
+        "{report}"
+    );
+    assert_eq!(
+        report["insights_funnel_rates"],
+        json!(["50.0%", "1 min", "2 min"]),
+        "{report}"
+    );
+    assert_eq!(report["insights_dropped"], json!(["u-bob"]), "{report}");
+    assert_eq!(
+        report["insights_retention_first_cohort"],
+        json!(["2", "100.0%", "50.0%", "0.0%"]),
+        "{report}"
     );
 }

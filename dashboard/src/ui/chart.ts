@@ -14,12 +14,18 @@ export interface ChartSeries {
   values: number[];
   /** How a value reads in the readout and the table; a whole count when not given. */
   format?: (value: number) => string;
+  /** The colour's class (`s-TONE`) when it is not the key's: lines may share a colour. */
+  tone?: string;
+  /** Drawn dashed: the period before, beside the line it compares with. */
+  dashed?: boolean;
 }
 
 export interface ChartData {
   /** Bucket starts, ms since the epoch, ascending. */
   times: number[];
   intervalMs: number;
+  /** A bucket's length in words when milliseconds would mislead (a month is not 30 days). */
+  intervalName?: string;
   series: ChartSeries[];
   /**
    * The buckets are UTC days (the usage page's billing days): each is named by its
@@ -67,6 +73,11 @@ export function labelledBuckets(count: number, width: number, every = 90): numbe
   const out: number[] = [];
   for (let i = count - 1; i >= 0; i -= step) out.unshift(i);
   return out;
+}
+
+/** A series' colour class, and its dashes. */
+function tone(series: ChartSeries): string {
+  return `s-${series.tone ?? series.key}${series.dashed ? ' dashed' : ''}`;
 }
 
 /** A series' `i`-th value as the readout and the table show it. */
@@ -138,7 +149,7 @@ export class Chart {
           else this.hidden.add(series.key);
           this.render();
         });
-        return h('label', { class: `legend-item s-${series.key}` }, box, h('span', { class: 'swatch' }), series.label);
+        return h('label', { class: `legend-item ${tone(series)}` }, box, h('span', { class: 'swatch' }), series.label);
       }),
     );
   }
@@ -190,7 +201,7 @@ export class Chart {
       ),
       shown.map((series) =>
         s('path', {
-          class: `line s-${series.key}`,
+          class: `line ${tone(series)}`,
           // A missing value breaks the line: the next one starts a new piece.
           d: series.values
             .map((v, i) =>
@@ -203,7 +214,7 @@ export class Chart {
       shown.map((series) =>
         series.values.map((v, i) =>
           Number.isFinite(v) && !Number.isFinite(series.values[i - 1]) && !Number.isFinite(series.values[i + 1])
-            ? s('circle', { class: `dot s-${series.key}`, cx: x(i), cy: y(v), r: 3 })
+            ? s('circle', { class: `dot ${tone(series)}`, cx: x(i), cy: y(v), r: 3 })
             : null,
         ),
       ),
@@ -214,7 +225,7 @@ export class Chart {
             s('line', { x1: x(this.focus), x2: x(this.focus), y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom }),
             shown.map((series) =>
               Number.isFinite(series.values[this.focus!])
-                ? s('circle', { class: `dot s-${series.key}`, cx: x(this.focus!), cy: y(series.values[this.focus!]), r: 4 })
+                ? s('circle', { class: `dot ${tone(series)}`, cx: x(this.focus!), cy: y(series.values[this.focus!]), r: 4 })
                 : null,
             ),
           )
@@ -229,7 +240,7 @@ export class Chart {
     const i = this.focus;
     if (i === null || i >= n) {
       this.readout.textContent = n
-        ? `Each point is ${formatInterval(this.data.intervalMs)}. Point at the chart, or focus it and use the arrow keys, to read the numbers.`
+        ? `Each point is ${this.data.intervalName ?? formatInterval(this.data.intervalMs)}. Point at the chart, or focus it and use the arrow keys, to read the numbers.`
         : '';
       return;
     }

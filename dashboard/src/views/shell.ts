@@ -14,6 +14,7 @@ import type { AppContext, View } from '../context';
 const PAGES: Array<{ page: ProjectPage; label: string }> = [
   { page: 'overview', label: 'Overview' },
   { page: 'events', label: 'Events' },
+  { page: 'insights', label: 'Insights' },
   { page: 'customers', label: 'Customers' },
   { page: 'contacts', label: 'Contacts' },
   { page: 'tasks', label: 'Tasks' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, ApiError, arrivedAt, contactsCsvHref, describeFailure, retryAfter, setCsrfToken, usageCsvHref, whenSignedOut } from '../../src/api';
+import { api, ApiError, arrivedAt, contactsCsvHref, describeFailure, retryAfter, setCsrfToken, trendsCsvHref, usageCsvHref, whenSignedOut } from '../../src/api';
 
 test("the server's own words are shown", () => {
   assert.equal(describeFailure(401, { error: 'wrong email or password' }, null), 'wrong email or password');
@@ -351,5 +351,68 @@ test("a link's own pages never take a refusal for the end of a session", async (
   } finally {
     globalThis.fetch = realFetch;
     whenSignedOut(() => undefined);
+  }
+});
+
+test('the insights calls follow the API contract: repeated names, JSON bodies with the CSRF header', async () => {
+  const asked: Array<{ url: string; init: RequestInit }> = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    asked.push({ url, init });
+    return new Response('{"ok":true}', { status: 200 });
+  }) as typeof fetch;
+  setCsrfToken('csrf-2');
+  const trend: Array<[string, string | number | boolean | null]> = [
+    ['event', 'order'],
+    ['event', '$pageview'],
+    ['from', 1767225600000],
+    ['to', 1767484800000],
+    ['where', 'plan!=pro'],
+    ['breakdown', ''],
+    ['compare', true],
+  ];
+  try {
+    await api.trends(7, trend);
+    await api.insightFunnel(7, { steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order' }], window_seconds: 86400, dropped_after: 0 });
+    await api.retention(7, { start_event: 'order', return_event: 'order', period: 'day', periods: 3 });
+  } finally {
+    globalThis.fetch = realFetch;
+    setCsrfToken('');
+  }
+  assert.deepEqual(
+    asked.map((a) => `${a.init.method} ${a.url}`),
+    [
+      'GET /api/projects/7/insights/trends?event=order&event=%24pageview&from=1767225600000&to=1767484800000&where=plan!%3Dpro&compare=true',
+      'POST /api/projects/7/insights/funnel',
+      'POST /api/projects/7/insights/retention',
+    ],
+  );
+  assert.equal(
+    asked[1].init.body,
+    '{"steps":[{"event":"$pageview","page":"/pricing"},{"event":"order"}],"window_seconds":86400,"dropped_after":0}',
+  );
+  assert.equal(asked[2].init.body, '{"start_event":"order","return_event":"order","period":"day","periods":3}');
+  for (const a of asked.slice(1)) assert.equal((a.init.headers as Record<string, string>)['X-CSRF-Token'], 'csrf-2');
+  assert.equal((asked[0].init.headers as Record<string, string>)['X-CSRF-Token'], undefined);
+  // The CSV is the same question as a plain link.
+  assert.equal(
+    trendsCsvHref(7, trend),
+    '/api/projects/7/insights/trends?event=order&event=%24pageview&from=1767225600000&to=1767484800000&where=plan!%3Dpro&compare=true&format=csv',
+  );
+});
+
+test('a refused insight is an ApiError in the server words', async () => {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async () =>
+    new Response('{"error":"`breakdown`: \\"$nope\\" is not a field","code":"bad_request"}', { status: 400 })) as unknown as typeof fetch;
+  try {
+    await assert.rejects(api.trends(1, [['event', 'a'], ['breakdown', '$nope']]), (e: unknown) => {
+      assert.ok(e instanceof ApiError);
+      assert.equal(e.status, 400);
+      assert.equal(e.message, '`breakdown`: "$nope" is not a field');
+      return true;
+    });
+  } finally {
+    globalThis.fetch = realFetch;
   }
 });

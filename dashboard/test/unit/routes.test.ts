@@ -15,6 +15,8 @@ test('every page survives its own address', () => {
     { page: 'overview', project: '7', query: {} },
     { page: 'events', project: 'a/b c', query: { user_id: 'user 42', url: '/p?x=1' } },
     { page: 'event', project: '7', seq: '1234' },
+    { page: 'insights', project: '7', query: {} },
+    { page: 'insights', project: '7', query: { tab: 'funnel', range: '7d', step1: '$pageview', step1_page: '/pricing', step2: 'order' } },
     { page: 'customers', project: '7', query: {} },
     { page: 'customers', project: '7', query: { sortBy: 'orders', sortOrder: 'asc', interval: 'weekly', offset: '50' } },
     { page: 'customer', project: '7', user: 'cust-1' },
@@ -58,6 +60,7 @@ test('anything else is missing', () => {
   assert.equal(parseRoute('#/projects/3/tasks/t1').page, 'missing');
   assert.equal(parseRoute('#/projects/3/funnel/New%20Lead').page, 'missing');
   assert.equal(parseRoute('#/projects/3/recordings/7/replay').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/insights/trends').page, 'missing', 'the tab goes in the query');
   assert.equal(parseRoute('#/projects/%E0%A4%A').page, 'missing', 'bad percent-encoding');
   assert.equal(parseRoute('#/orgs').page, 'missing');
   assert.equal(parseRoute('#/orgs/4/members').page, 'missing');
@@ -68,6 +71,7 @@ test('anything else is missing', () => {
 test('project links by page', () => {
   assert.equal(projectHash(3, 'overview'), '#/projects/3/overview');
   assert.equal(projectHash('3', 'events'), '#/projects/3/events');
+  assert.equal(projectHash(3, 'insights'), '#/projects/3/insights');
   assert.equal(projectHash(3, 'keys'), '#/projects/3/keys');
   assert.equal(projectHash(3, 'customers'), '#/projects/3/customers');
   assert.equal(projectHash(3, 'usage'), '#/projects/3/usage');

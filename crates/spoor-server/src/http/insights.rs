@@ -232,7 +232,11 @@ fn trends_csv(answer: &TrendsAnswer, project: &str) -> Response {
                         _ => String::new(),
                     },
                     spoor_core::time::format_iso(p.t),
-                    p.value.to_string(),
+                    match &p.value {
+                        // A sum past f64's range: no number to write.
+                        Value::Null => String::new(),
+                        v => v.to_string(),
+                    },
                 ]);
             }
         }

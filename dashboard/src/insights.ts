@@ -1,0 +1,691 @@
+// The Insights page without the page: what it asks (trends, funnels, retention),
+// kept in the address so that a reload or a shared link asks the same question;
+// the forms read into questions, checked before they are sent; the requests built
+// from them; and the answers as the page shows them (the table under a trend's
+// chart, a funnel's bars and rates, a retention table's percentages).
+// Periods are the server's: UTC, weeks from Monday. So labels name UTC dates,
+// whatever the reader's time zone.
+
+import type {
+  FunnelQuestion,
+  FunnelStepAnswer,
+  InsightFunnel,
+  InsightInterval,
+  InsightPerson,
+  Retention,
+  RetentionQuestion,
+  Trends,
+  TrendSeries,
+} from './api';
+import { UNKNOWN, type Locale } from './format';
+import { formatConversion } from './funnel';
+import type { QueryValue } from './query';
+import { cleanPage } from './report';
+import { routeHash } from './routes';
+import { rangeFromQuery, rangeToQuery, type TimeRange } from './timerange';
+
+export type InsightTab = 'trends' | 'funnel' | 'retention';
+export const TABS: ReadonlyArray<{ value: InsightTab; label: string }> = [
+  { value: 'trends', label: 'Trends' },
+  { value: 'funnel', label: 'Funnel' },
+  { value: 'retention', label: 'Retention' },
+];
+
+/** The name that stands for page views, as the API takes it. */
+export const PAGEVIEW = '$pageview';
+/** The API's bounds, so that the form says so before the server has to. */
+export const MAX_SERIES = 10;
+export const MIN_STEPS = 2;
+export const MAX_STEPS = 10;
+export const MAX_PERIODS = 64;
+export const MAX_LIMIT = 50;
+export const MAX_WINDOW_SECONDS = 90 * 86_400;
+
+export const INTERVALS: ReadonlyArray<{ value: InsightInterval; label: string; unit: string }> = [
+  { value: 'hour', label: 'Hour', unit: 'Hour' },
+  { value: 'day', label: 'Day', unit: 'Day' },
+  { value: 'week', label: 'Week (from Monday)', unit: 'Week' },
+  { value: 'month', label: 'Month', unit: 'Month' },
+];
+export type RetentionPeriod = Exclude<InsightInterval, 'hour'>;
+export const PERIODS = INTERVALS.filter((i) => i.value !== 'hour') as ReadonlyArray<{
+  value: RetentionPeriod;
+  label: string;
+  unit: string;
+}>;
+
+export type MeasureKind = 'events' | 'people' | 'sum' | 'avg' | 'median';
+export const MEASURES: ReadonlyArray<{ value: MeasureKind; label: string }> = [
+  { value: 'events', label: 'Events' },
+  { value: 'people', label: 'Unique people' },
+  { value: 'sum', label: 'Sum of a property' },
+  { value: 'avg', label: 'Average of a property' },
+  { value: 'median', label: 'Median of a property' },
+];
+const OF_PROPERTY: ReadonlyArray<MeasureKind> = ['sum', 'avg', 'median'];
+
+/** The fields Spoor fills in itself; any other name is an event property. */
+export const FIELDS: ReadonlyArray<{ value: string; label: string }> = [
+  { value: '$page', label: 'Page' },
+  { value: '$browser', label: 'Browser' },
+  { value: '$os', label: 'Operating system' },
+  { value: '$device_type', label: 'Device type' },
+  { value: '$country', label: 'Country' },
+  { value: '$region', label: 'Region' },
+  { value: '$city', label: 'City' },
+  { value: '$referrer', label: 'Referrer' },
+  { value: '$channel', label: 'Channel (paid, email, search, social, referral, internal, direct)' },
+  { value: '$utm_source', label: 'Campaign source' },
+  { value: '$utm_medium', label: 'Campaign medium' },
+  { value: '$utm_campaign', label: 'Campaign name' },
+  { value: '$utm_term', label: 'Campaign term' },
+  { value: '$utm_content', label: 'Campaign content' },
+];
+
+export type WindowUnit = 'minute' | 'hour' | 'day';
+export const WINDOW_UNITS: ReadonlyArray<{ value: WindowUnit; label: string; seconds: number }> = [
+  { value: 'minute', label: 'minutes', seconds: 60 },
+  { value: 'hour', label: 'hours', seconds: 3_600 },
+  { value: 'day', label: 'days', seconds: 86_400 },
+];
+
+export interface TrendsState {
+  /** One series each, 1 to 10. */
+  events: string[];
+  /** Narrows the page views (`/pricing`, `/property/*`); '' for every page. */
+  page: string;
+  interval: InsightInterval;
+  /** As the API takes it: events, people, sum:PROP, avg:PROP or median:PROP. */
+  measure: string;
+  breakdown: string;
+  /** Breakdown values shown before the rest is folded; null for the server's 10. */
+  limit: number | null;
+  /** FIELD=VALUE or FIELD!=VALUE on every series; '' for none. */
+  where: string;
+  compare: boolean;
+}
+
+export interface FunnelStepState {
+  event: string;
+  page: string;
+}
+
+export interface FunnelState {
+  steps: FunnelStepState[];
+  windowSeconds: number;
+  breakdown: string;
+  /** The step (0-based) whose drop-off is listed; null for none. */
+  dropped: number | null;
+}
+
+export interface RetentionState {
+  start: string;
+  startPage: string;
+  ret: string;
+  returnPage: string;
+  period: RetentionPeriod;
+  periods: number;
+}
+
+export interface InsightsState {
+  tab: InsightTab;
+  /** One range for the three questions. */
+  range: TimeRange;
+  trends: TrendsState;
+  funnel: FunnelState;
+  retention: RetentionState;
+}
+
+export const DEFAULT_RANGE: TimeRange = { preset: '30d' };
+const DEFAULT_WINDOW = 86_400;
+const DEFAULT_PERIODS = 8;
+
+export function defaultInsights(): InsightsState {
+  return {
+    tab: 'trends',
+    range: DEFAULT_RANGE,
+    trends: { events: [PAGEVIEW], page: '', interval: 'day', measure: 'events', breakdown: '', limit: null, where: '', compare: false },
+    funnel: { steps: [{ event: PAGEVIEW, page: '' }, { event: '', page: '' }], windowSeconds: DEFAULT_WINDOW, breakdown: '', dropped: null },
+    retention: { start: PAGEVIEW, startPage: '', ret: PAGEVIEW, returnPage: '', period: 'week', periods: DEFAULT_PERIODS },
+  };
+}
+
+/** A whole number from `min` to `max` written in an address; null for anything else. */
+function whole(text: string | undefined, min: number, max: number): number | null {
+  const t = (text ?? '').trim();
+  if (!/^\d{1,9}$/.test(t)) return null;
+  const n = Number(t);
+  return n >= min && n <= max ? n : null;
+}
+
+const isInterval = (text: string | undefined): text is InsightInterval => INTERVALS.some((i) => i.value === text);
+const isPeriod = (text: string | undefined): text is RetentionPeriod => PERIODS.some((p) => p.value === text);
+
+/** The measure's kind and its property: `sum:total` is sum of `total`. */
+export function measureParts(measure: string): { kind: MeasureKind; property: string } {
+  const at = measure.indexOf(':');
+  const kind = (at < 0 ? measure : measure.slice(0, at)).trim() as MeasureKind;
+  if (at >= 0 && OF_PROPERTY.includes(kind)) return { kind, property: measure.slice(at + 1).trim() };
+  if (kind === 'people') return { kind, property: '' };
+  return { kind: 'events', property: '' };
+}
+
+/** Whether a measure's kind reads a property (sum, average, median). */
+export function measuresProperty(kind: string): boolean {
+  return OF_PROPERTY.includes(kind as MeasureKind);
+}
+
+/** Whether a measure is one the API takes. */
+function isMeasure(text: string | undefined): boolean {
+  const t = (text ?? '').trim();
+  if (t === 'events' || t === 'people') return true;
+  const { kind, property } = measureParts(t);
+  return OF_PROPERTY.includes(kind) && property !== '';
+}
+
+export type WhereOp = '=' | '!=';
+
+/** A condition's parts, split as the server splits it: at the first `!=` if there is one, else at the first `=`. */
+export function whereParts(where: string): { field: string; op: WhereOp; value: string } | null {
+  const ne = where.indexOf('!=');
+  if (ne >= 0) return { field: where.slice(0, ne).trim(), op: '!=', value: where.slice(ne + 2) };
+  const eq = where.indexOf('=');
+  if (eq < 0) return null;
+  return { field: where.slice(0, eq).trim(), op: '=', value: where.slice(eq + 1) };
+}
+
+/** The non-blank `NAME1`, `NAME2`, ... of an address, in order. */
+function numbered(query: Record<string, string>, name: string, max: number, suffix = ''): Array<{ at: number; value: string }> {
+  const out: Array<{ at: number; value: string }> = [];
+  for (let i = 1; i <= max; i++) {
+    const value = (query[`${name}${i}${suffix}`] ?? '').trim();
+    if (value) out.push({ at: i, value });
+  }
+  return out;
+}
+
+/**
+ * The page's state from its address. Anything missing or malformed takes its
+ * default, so that a hand-edited link still shows a page; lists are numbered
+ * (`event1`, `event2`; `step1`, `step1_page`), as an address holds one value
+ * per name.
+ */
+export function insightsFromQuery(query: Record<string, string>): InsightsState {
+  const d = defaultInsights();
+  const events = numbered(query, 'event', MAX_SERIES).map((e) => e.value);
+  const where = (query.where ?? '').trim();
+  const parts = whereParts(where);
+  const trends: TrendsState = {
+    events: events.length ? events : d.trends.events,
+    page: cleanPage(query.page),
+    interval: isInterval(query.interval) ? query.interval : d.trends.interval,
+    measure: isMeasure(query.measure) ? query.measure.trim() : d.trends.measure,
+    breakdown: (query.breakdown ?? '').trim(),
+    limit: whole(query.limit, 1, MAX_LIMIT),
+    where: parts && parts.field ? where : '',
+    compare: query.compare === 'true',
+  };
+  const named = numbered(query, 'step', MAX_STEPS).map(({ at, value }) => ({ event: value, page: cleanPage(query[`step${at}_page`]) }));
+  const steps = named.length ? named : d.funnel.steps;
+  while (steps.length < MIN_STEPS) steps.push({ event: '', page: '' });
+  const ready = steps.every((s) => s.event !== '');
+  const funnel: FunnelState = {
+    steps,
+    windowSeconds: whole(query.window, 1, MAX_WINDOW_SECONDS) ?? DEFAULT_WINDOW,
+    breakdown: (query.funnel_breakdown ?? '').trim(),
+    dropped: ready ? whole(query.dropped, 0, steps.length - 2) : null,
+  };
+  const retention: RetentionState = {
+    start: (query.start ?? '').trim() || d.retention.start,
+    startPage: cleanPage(query.start_page),
+    ret: (query.return ?? '').trim() || d.retention.ret,
+    returnPage: cleanPage(query.return_page),
+    period: isPeriod(query.period) ? query.period : d.retention.period,
+    periods: whole(query.periods, 1, MAX_PERIODS) ?? DEFAULT_PERIODS,
+  };
+  return {
+    tab: TABS.some((t) => t.value === query.tab) ? (query.tab as InsightTab) : d.tab,
+    range: rangeFromQuery(query, DEFAULT_RANGE)!,
+    trends,
+    funnel,
+    retention,
+  };
+}
+
+/**
+ * The address's query for a state: the tab and the range always (a link names
+ * its period), the rest where it differs from the default; blank values are
+ * left out by `queryString`.
+ */
+export function insightsToQuery(state: InsightsState): Record<string, string> {
+  const d = defaultInsights();
+  const t = state.trends;
+  const f = state.funnel;
+  const r = state.retention;
+  const q: Record<string, string> = { tab: state.tab, ...rangeToQuery(state.range) };
+  if (t.events.join('\n') !== d.trends.events.join('\n')) t.events.forEach((e, i) => (q[`event${i + 1}`] = e));
+  Object.assign(q, {
+    page: t.page,
+    interval: t.interval === d.trends.interval ? '' : t.interval,
+    measure: t.measure === d.trends.measure ? '' : t.measure,
+    breakdown: t.breakdown,
+    limit: t.limit === null ? '' : String(t.limit),
+    where: t.where,
+    compare: t.compare ? 'true' : '',
+  });
+  const sameSteps = JSON.stringify(f.steps) === JSON.stringify(d.funnel.steps);
+  if (!sameSteps) {
+    f.steps.forEach((s, i) => {
+      q[`step${i + 1}`] = s.event;
+      q[`step${i + 1}_page`] = s.page;
+    });
+  }
+  Object.assign(q, {
+    window: f.windowSeconds === DEFAULT_WINDOW ? '' : String(f.windowSeconds),
+    funnel_breakdown: f.breakdown,
+    dropped: f.dropped === null ? '' : String(f.dropped),
+    start: r.start === d.retention.start ? '' : r.start,
+    start_page: r.startPage,
+    return: r.ret === d.retention.ret ? '' : r.ret,
+    return_page: r.returnPage,
+    period: r.period === d.retention.period ? '' : r.period,
+    periods: r.periods === DEFAULT_PERIODS ? '' : String(r.periods),
+  });
+  return q;
+}
+
+/** What a form's reading found wrong: the control it is about (by name and place) and what to do. */
+export interface FieldProblem {
+  field: string;
+  index?: number;
+  error: string;
+}
+
+const NAME_AN_EVENT = `Name an event, or ${PAGEVIEW} for page views.`;
+
+export interface TrendsFields {
+  events: string[];
+  page: string;
+  interval: string;
+  measure: string;
+  property: string;
+  breakdown: string;
+  limit: string;
+  whereField: string;
+  whereOp: string;
+  whereValue: string;
+  compare: boolean;
+}
+
+/** The trend form as a question, or what to fix first. */
+export function readTrendsForm(f: TrendsFields): TrendsState | FieldProblem {
+  const events = f.events.map((e) => e.trim());
+  const blank = events.findIndex((e) => e === '');
+  if (blank >= 0) return { field: 'event', index: blank, error: NAME_AN_EVENT };
+  if (events.length === 0) return { field: 'event', index: 0, error: NAME_AN_EVENT };
+  if (events.length > MAX_SERIES) return { field: 'event', index: MAX_SERIES, error: `A trend has at most ${MAX_SERIES} series.` };
+  const kind = MEASURES.some((m) => m.value === f.measure) ? (f.measure as MeasureKind) : 'events';
+  const property = f.property.trim();
+  if (OF_PROPERTY.includes(kind) && !property) {
+    return { field: 'property', error: 'Name the numeric property to measure, such as total.' };
+  }
+  const limitText = f.limit.trim();
+  const limit = limitText ? whole(limitText, 1, MAX_LIMIT) : null;
+  if (limitText && limit === null) return { field: 'limit', error: `Show 1 to ${MAX_LIMIT} values.` };
+  const whereField = f.whereField.trim();
+  return {
+    events,
+    page: cleanPage(f.page),
+    interval: isInterval(f.interval) ? f.interval : 'day',
+    measure: OF_PROPERTY.includes(kind) ? `${kind}:${property}` : kind,
+    breakdown: f.breakdown.trim(),
+    limit,
+    where: whereField ? `${whereField}${f.whereOp === '!=' ? '!=' : '='}${f.whereValue}` : '',
+    compare: f.compare,
+  };
+}
+
+export interface FunnelFields {
+  steps: FunnelStepState[];
+  windowAmount: string;
+  windowUnit: string;
+  breakdown: string;
+}
+
+/** The funnel form as a question (with no drop-off listed yet), or what to fix first. */
+export function readFunnelForm(f: FunnelFields): FunnelState | FieldProblem {
+  const steps = f.steps.map((s) => ({ event: s.event.trim(), page: cleanPage(s.page) }));
+  if (steps.length < MIN_STEPS || steps.length > MAX_STEPS) {
+    return { field: 'step', index: 0, error: `A funnel has ${MIN_STEPS} to ${MAX_STEPS} steps.` };
+  }
+  const blank = steps.findIndex((s) => s.event === '');
+  if (blank >= 0) return { field: 'step', index: blank, error: NAME_AN_EVENT };
+  const unit = WINDOW_UNITS.find((u) => u.value === f.windowUnit) ?? WINDOW_UNITS[2];
+  const amount = Number(f.windowAmount.trim());
+  const seconds = Math.round(amount * unit.seconds);
+  if (!f.windowAmount.trim() || !Number.isFinite(amount) || seconds < 1 || seconds > MAX_WINDOW_SECONDS) {
+    return { field: 'window', error: 'The window is a positive number, at most 90 days.' };
+  }
+  return { steps, windowSeconds: seconds, breakdown: f.breakdown.trim(), dropped: null };
+}
+
+/** A window in the largest unit that writes it whole (a day, not 86400 seconds). */
+export function windowParts(seconds: number): { amount: number; unit: WindowUnit } {
+  for (const u of [...WINDOW_UNITS].reverse()) if (seconds % u.seconds === 0) return { amount: seconds / u.seconds, unit: u.value };
+  return { amount: Number((seconds / 60).toFixed(2)), unit: 'minute' };
+}
+
+export interface RetentionFields {
+  start: string;
+  startPage: string;
+  ret: string;
+  returnPage: string;
+  period: string;
+  periods: string;
+}
+
+/** The retention form as a question, or what to fix first. */
+export function readRetentionForm(f: RetentionFields): RetentionState | FieldProblem {
+  const start = f.start.trim();
+  if (!start) return { field: 'start', error: NAME_AN_EVENT };
+  const ret = f.ret.trim();
+  if (!ret) return { field: 'return', error: NAME_AN_EVENT };
+  const periods = whole(f.periods, 1, MAX_PERIODS);
+  if (periods === null) return { field: 'periods', error: `Follow 1 to ${MAX_PERIODS} periods.` };
+  return {
+    start,
+    startPage: cleanPage(f.startPage),
+    ret,
+    returnPage: cleanPage(f.returnPage),
+    period: isPeriod(f.period) ? f.period : 'week',
+    periods,
+  };
+}
+
+export interface Span {
+  from: number;
+  to: number;
+}
+
+/**
+ * `GET …/insights/trends`'s parameters, as pairs since `event` repeats. A
+ * breakdown's limit goes only with a breakdown: alone it would mean nothing.
+ */
+export function trendsParams(t: TrendsState, span: Span): Array<[string, QueryValue]> {
+  return [
+    ...t.events.map((e): [string, QueryValue] => ['event', e]),
+    ['page', t.page],
+    ['from', span.from],
+    ['to', span.to],
+    ['interval', t.interval],
+    ['measure', t.measure],
+    ['breakdown', t.breakdown],
+    ['limit', t.breakdown ? t.limit : null],
+    ['where', t.where],
+    ['compare', t.compare],
+  ];
+}
+
+/** `POST …/insights/funnel`'s body; a step's page only when it has one. */
+export function funnelQuestion(f: FunnelState, span: Span): FunnelQuestion {
+  const question: FunnelQuestion = {
+    steps: f.steps.map((s) => (s.page ? { event: s.event, page: s.page } : { event: s.event })),
+    window_seconds: f.windowSeconds,
+    from: span.from,
+    to: span.to,
+  };
+  if (f.breakdown) question.breakdown = f.breakdown;
+  if (f.dropped !== null) question.dropped_after = f.dropped;
+  return question;
+}
+
+/** `POST …/insights/retention`'s body. */
+export function retentionQuestion(r: RetentionState, span: Span): RetentionQuestion {
+  const question: RetentionQuestion = {
+    start_event: r.start,
+    return_event: r.ret,
+    period: r.period,
+    periods: r.periods,
+    from: span.from,
+    to: span.to,
+  };
+  if (r.startPage) question.start_page = r.startPage;
+  if (r.returnPage) question.return_page = r.returnPage;
+  return question;
+}
+
+/** A period by its start, in UTC: "5 Jan, 14:00", "Mon 5 Jan", "Week of 5 Jan", "Jan 2026". */
+export function periodLabel(t: number, interval: InsightInterval, { locale }: Locale = {}): string {
+  const utc = { timeZone: 'UTC' } as const;
+  switch (interval) {
+    case 'hour':
+      return new Intl.DateTimeFormat(locale, { ...utc, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(t);
+    case 'day':
+      return new Intl.DateTimeFormat(locale, { ...utc, weekday: 'short', day: 'numeric', month: 'short' }).format(t);
+    case 'week':
+      return `Week of ${new Intl.DateTimeFormat(locale, { ...utc, day: 'numeric', month: 'short' }).format(t)}`;
+    case 'month':
+      return new Intl.DateTimeFormat(locale, { ...utc, month: 'short', year: 'numeric' }).format(t);
+  }
+}
+
+/** A measured value: counts whole, means and sums to two decimals at most; a dash for none. */
+export function formatValue(value: number | null | undefined, { locale }: Locale = {}): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return UNKNOWN;
+  return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value);
+}
+
+/** An event as a person reads it: `$pageview /pricing` is "Page views of /pricing". */
+export function eventLabel(label: string): string {
+  if (label === PAGEVIEW) return 'Page views';
+  if (label.startsWith(`${PAGEVIEW} `)) return `Page views of ${label.slice(PAGEVIEW.length + 1)}`;
+  return label;
+}
+
+/** A breakdown value as a person reads it: events without the field, and the folded rest, in words. */
+export function breakdownLabel(value: string | null): string {
+  if (value === null) return '';
+  if (value === '') return '(none)';
+  if (value === '$other') return 'Other values';
+  return value;
+}
+
+function seriesName(s: TrendSeries): string {
+  const b = breakdownLabel(s.breakdown);
+  return b ? `${eventLabel(s.label)} · ${b}` : eventLabel(s.label);
+}
+
+/** How many colours the lines take in turn (`.s-i0` to `.s-i7`). */
+const TONES = 8;
+
+export interface TrendLine {
+  /** Changes with the label, so that the chart's legend follows a new question. */
+  key: string;
+  label: string;
+  /** The colour: the period before keeps its series' colour, dashed. */
+  tone: string;
+  dashed: boolean;
+  /** NaN where there is no value, so that the line skips it. */
+  values: number[];
+}
+
+/**
+ * The chart's lines: each series, and each of the period before laid over it
+ * point by point (its own times are a range earlier), a missing point left out.
+ */
+export function trendLines(answer: Trends): { times: number[]; lines: TrendLine[] } {
+  const times = answer.series[0]?.points.map((p) => p.t) ?? [];
+  const values = (s: TrendSeries) => times.map((_, i) => s.points[i]?.value ?? NaN);
+  const lines: TrendLine[] = answer.series.map((s, i) => ({
+    key: `t${i}:${seriesName(s)}`,
+    label: seriesName(s),
+    tone: `i${i % TONES}`,
+    dashed: false,
+    values: values(s),
+  }));
+  (answer.compare ?? []).forEach((s, i) => {
+    const label = `${seriesName(s)} (previous period)`;
+    lines.push({ key: `p${i}:${label}`, label, tone: `i${i % TONES}`, dashed: true, values: values(s) });
+  });
+  return { times, lines };
+}
+
+export interface TrendRow {
+  label: string;
+  previous: boolean;
+  /** Each period's value as shown, in the current range's periods. */
+  cells: string[];
+  /** The range's total; null for a measure that does not add up (people, means, medians). */
+  total: string | null;
+}
+
+/** Whether a measure's values add up over periods (people do not: one person may come back each day). */
+export function additive(measure: string): boolean {
+  const { kind } = measureParts(measure);
+  return kind === 'events' || kind === 'sum';
+}
+
+/** The table under a trend's chart: a row per line, a column per period. */
+export function trendRows(answer: Trends, measure: string, where: Locale = {}): TrendRow[] {
+  const { lines } = trendLines(answer);
+  const adds = additive(measure);
+  return lines.map((line) => {
+    const known = line.values.filter(Number.isFinite);
+    return {
+      label: line.label,
+      previous: line.dashed,
+      cells: line.values.map((v) => formatValue(v, where)),
+      total: adds ? formatValue(known.reduce((a, b) => a + b, 0), where) : null,
+    };
+  });
+}
+
+/** A time from one step to the next: "45 s", "2 min", "1 min 30 s", "3 h 20 min", "2 d 4 h"; a dash for none. */
+export function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return UNKNOWN;
+  const s = Math.round(seconds);
+  const join = (a: number, unitA: string, b: number, unitB: string) => (b ? `${a} ${unitA} ${b} ${unitB}` : `${a} ${unitA}`);
+  if (s < 60) return `${s} s`;
+  if (s < 3_600) return join(Math.floor(s / 60), 'min', s % 60, 's');
+  if (s < 86_400) return join(Math.floor(s / 3_600), 'h', Math.floor((s % 3_600) / 60), 'min');
+  return join(Math.floor(s / 86_400), 'd', Math.floor((s % 86_400) / 3_600), 'h');
+}
+
+/** A bar's width for a share from 0 to 1, as the CSSOM takes it. */
+export function barWidth(share: number): string {
+  return `${(Math.min(1, Math.max(0, Number.isFinite(share) ? share : 0)) * 100).toFixed(1)}%`;
+}
+
+export interface FunnelBar {
+  label: string;
+  people: number;
+  /** Against the first step's people, 0 to 1. */
+  share: number;
+  width: string;
+  fromFirst: string;
+  fromPrevious: string;
+  /** '' on the first step, which has no previous. */
+  median: string;
+  /** People who reached this step and not the next; null on the last. */
+  lost: number | null;
+}
+
+/**
+ * A funnel's steps as bars. The server rates a step against none as 0; here a
+ * rate against nobody is a dash, since there was nobody to convert.
+ */
+export function funnelBars(steps: FunnelStepAnswer[]): FunnelBar[] {
+  const first = steps[0]?.people ?? 0;
+  return steps.map((s, k) => {
+    const previous = k === 0 ? first : steps[k - 1].people;
+    const share = first > 0 ? s.people / first : 0;
+    return {
+      label: eventLabel(s.event),
+      people: s.people,
+      share,
+      width: barWidth(share),
+      fromFirst: formatConversion(first > 0 ? s.conversion_from_first : null),
+      fromPrevious: formatConversion(previous > 0 ? s.conversion_from_previous : null),
+      median: k === 0 ? '' : formatSeconds(s.median_seconds_from_previous),
+      lost: k + 1 < steps.length ? s.people - steps[k + 1].people : null,
+    };
+  });
+}
+
+export interface FunnelBreakdownRow {
+  label: string;
+  people: number[];
+  /** From the first step to the last. */
+  conversion: string;
+}
+
+/** A funnel's breakdown as rows: each value of the entry event's field, its people per step and its overall conversion. */
+export function funnelBreakdownRows(answer: InsightFunnel): FunnelBreakdownRow[] {
+  return (answer.breakdowns ?? []).map((b) => {
+    const first = b.steps[0]?.people ?? 0;
+    const last = b.steps[b.steps.length - 1];
+    return {
+      label: breakdownLabel(b.breakdown),
+      people: b.steps.map((s) => s.people),
+      conversion: formatConversion(first > 0 && last ? last.conversion_from_first : null),
+    };
+  });
+}
+
+/**
+ * Where a person of a drop-off is shown: an identified user on their customer
+ * page (by user id); a visitor never identified has no such page, so their
+ * events, by anonymous id.
+ */
+export function personHash(project: string, person: InsightPerson): string {
+  return person.identified
+    ? routeHash({ page: 'customer', project, user: person.id })
+    : routeHash({ page: 'events', project, query: { anonymous_id: person.id } });
+}
+
+export interface RetentionCell {
+  count: number;
+  /** Of the cohort's people; null for a cohort of nobody. */
+  rate: number | null;
+  text: string;
+  /** 0 (none) to 5 (all), for the cell's shade. */
+  shade: number;
+  title: string;
+}
+
+export interface RetentionRow {
+  start: number;
+  label: string;
+  people: number;
+  /** Periods that have begun only: the rows make a triangle. */
+  cells: RetentionCell[];
+}
+
+/** A retention answer as a table: a header per period followed, a row per cohort. */
+export function retentionTable(
+  answer: Retention,
+  period: RetentionPeriod,
+  periods: number,
+  where: Locale = {},
+): { headers: string[]; rows: RetentionRow[] } {
+  const unit = PERIODS.find((p) => p.value === period)!.unit;
+  const columns = Math.max(periods, ...answer.cohorts.map((c) => c.returned.length));
+  return {
+    headers: Array.from({ length: columns }, (_, k) => `${unit} ${k}`),
+    rows: answer.cohorts.map((c) => ({
+      start: c.start,
+      label: periodLabel(c.start, period, where),
+      people: c.people,
+      cells: c.returned.map((count) => {
+        const rate = c.people > 0 ? count / c.people : null;
+        return {
+          count,
+          rate,
+          text: formatConversion(rate),
+          shade: rate === null ? 0 : Math.min(5, Math.ceil(rate * 5)),
+          title: `${count} of ${c.people} came back`,
+        };
+      }),
+    })),
+  };
+}

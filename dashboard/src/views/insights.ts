@@ -1,0 +1,772 @@
+// Insights: questions asked of the event log, on three tabs over one time range.
+// Trends: one or more events per hour, day, week or month (events, people, or a
+// property's sum, mean or median), broken down by a field, narrowed by a
+// condition, beside the period before; a chart, a table and a CSV. Funnel: 2 to
+// 10 steps in order within a window, each step's people and conversions, and who
+// dropped off between two steps. Retention: people by the period they started
+// in, and the share that came back in each period after.
+// Unlike the live pages this one asks only when the question changes (a form's
+// button, the range, a tab opened for the first time): each answer reads every
+// event of its range. The question is kept in the address.
+
+import { api, trendsCsvHref, type InsightFunnel, type Retention, type Trends } from '../api';
+import { h, fill, uid } from '../dom';
+import { formatCount } from '../format';
+import {
+  additive,
+  barWidth,
+  FIELDS,
+  formatValue,
+  funnelBars,
+  funnelBreakdownRows,
+  funnelQuestion,
+  insightsFromQuery,
+  insightsToQuery,
+  INTERVALS,
+  MAX_SERIES,
+  MAX_STEPS,
+  MEASURES,
+  measureParts,
+  measuresProperty,
+  MIN_STEPS,
+  PAGEVIEW,
+  periodLabel,
+  PERIODS,
+  personHash,
+  readFunnelForm,
+  readRetentionForm,
+  readTrendsForm,
+  retentionQuestion,
+  retentionTable,
+  TABS,
+  trendLines,
+  trendRows,
+  trendsParams,
+  whereParts,
+  windowParts,
+  WINDOW_UNITS,
+  type FieldProblem,
+  type FunnelStepState,
+  type InsightsState,
+  type InsightTab,
+  type TrendRow,
+} from '../insights';
+import { routeHash } from '../routes';
+import { bounds, type TimeRange } from '../timerange';
+import { errorNotice, messageOf, type Notice } from '../ui/alert';
+import { Chart } from '../ui/chart';
+import { field, fieldError, input, onSubmit } from '../ui/form';
+import { rangePicker } from '../ui/rangepicker';
+import { dataTable, type Column } from '../ui/table';
+import type { AppContext, View } from '../context';
+import { missingProject } from './missing';
+
+type Control = HTMLInputElement | HTMLSelectElement;
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const INTERVAL_MS = { hour: HOUR, day: DAY, week: 7 * DAY, month: 30 * DAY };
+const INTERVAL_WORDS = { hour: '1 hour', day: '1 day (UTC)', week: '1 week from Monday (UTC)', month: '1 month (UTC)' };
+
+/** A tab's part of the page: its panel, and how it asks its question. */
+interface Tab {
+  panel: HTMLElement;
+  /** Asks the question as the state has it; a refusal is shown in the panel. */
+  ask(): void;
+  /** Whether the state holds a question that can be asked (a funnel needs its steps named). */
+  ready(): boolean;
+  dispose(): void;
+}
+
+/** A select of `options`, `selected` chosen. */
+function select(name: string, options: ReadonlyArray<{ value: string; label: string }>, selected: string): HTMLSelectElement {
+  return h('select', { name }, options.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label)));
+}
+
+/** A datalist of suggestions (the API's own names), for inputs that take any name too. */
+function suggestions(values: ReadonlyArray<{ value: string; label: string }>): HTMLDataListElement {
+  return h('datalist', { id: uid('list') }, values.map((v) => h('option', { value: v.value }, v.label)));
+}
+
+/** Shows a form's problem at its control. */
+function showProblem(problem: FieldProblem, controls: Record<string, Control | Control[]>): void {
+  const found = controls[problem.field];
+  const control = Array.isArray(found) ? found[Math.min(problem.index ?? 0, found.length - 1)] : found;
+  if (control) fieldError(control, problem.error);
+}
+
+function clearProblems(controls: Record<string, Control | Control[]>): void {
+  for (const c of Object.values(controls).flat()) fieldError(c, null);
+}
+
+/** Runs a request for a tab, dropping the one before it; aborted answers are ignored. */
+function requests() {
+  let inFlight: AbortController | null = null;
+  return {
+    async run<T>(ask: (signal: AbortSignal) => Promise<T>, use: (answer: T) => void): Promise<void> {
+      inFlight?.abort();
+      const controller = new AbortController();
+      inFlight = controller;
+      try {
+        const answer = await ask(controller.signal);
+        if (!controller.signal.aborted) use(answer);
+      } catch (e) {
+        if (!controller.signal.aborted) throw e;
+      }
+    },
+    abort() {
+      inFlight?.abort();
+    },
+  };
+}
+
+/** A question asked from outside its form (the range, a tab, a drop-off): a refusal goes to `errors`. */
+function askInto(errors: Notice, work: () => Promise<void>): void {
+  errors.clear();
+  work().catch((e) => errors.show(messageOf(e)));
+}
+
+export function insightsPage(ctx: AppContext, projectId: string, query: Record<string, string>): View {
+  const project = ctx.project(projectId);
+  if (!project) return missingProject();
+  const projectKey = String(project.id);
+  let state: InsightsState = insightsFromQuery(query);
+  /** The tabs whose answer on show is for the state's question; a new range makes the others stale. */
+  const answered = new Set<InsightTab>();
+
+  const updated = h('p', { class: 'updated muted' });
+  const record = () => ctx.replaceQuery(routeHash({ page: 'insights', project: projectKey, query: insightsToQuery(state) }));
+  const span = () => bounds(state.range, Date.now());
+  const stamp = (tab: InsightTab) => {
+    answered.add(tab);
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+  };
+  const events = suggestions([{ value: PAGEVIEW, label: 'Page views' }]);
+  const fields = suggestions(FIELDS);
+
+  // Trends.
+  function trendsTab(): Tab {
+    const t = state.trends;
+    const errors = errorNotice();
+    const requested = requests();
+    const series = [...t.events];
+    let seriesInputs: HTMLInputElement[] = [];
+    const seriesList = h('div', { class: 'insight-list' });
+    const addSeries = h('button', { type: 'button', class: 'secondary' }, 'Add series');
+    function renderSeries(focus: number | null = null) {
+      seriesInputs = series.map((value, i) => {
+        const el = input({ name: `event${i + 1}`, value, list: events.id, autocomplete: 'off', spellcheck: false });
+        el.addEventListener('input', () => (series[i] = el.value));
+        return el;
+      });
+      fill(
+        seriesList,
+        seriesInputs.map((el, i) =>
+          h(
+            'div',
+            { class: 'list-row' },
+            field(`Series ${i + 1}: event`, el),
+            series.length > 1
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'secondary',
+                    onclick: () => {
+                      series.splice(i, 1);
+                      renderSeries(Math.min(i, series.length - 1));
+                    },
+                  },
+                  'Remove',
+                  h('span', { class: 'sr-only' }, ` series ${i + 1}`),
+                )
+              : null,
+          ),
+        ),
+      );
+      addSeries.hidden = series.length >= MAX_SERIES;
+      if (focus !== null) seriesInputs[focus]?.focus();
+    }
+    addSeries.addEventListener('click', () => {
+      series.push('');
+      renderSeries(series.length - 1);
+    });
+    renderSeries();
+
+    const page = input({ name: 'page', value: t.page, autocomplete: 'off', spellcheck: false, placeholder: 'Every page' });
+    const interval = select('interval', INTERVALS, t.interval);
+    const measured = measureParts(t.measure);
+    const measure = select('measure', MEASURES, measured.kind);
+    const property = input({ name: 'property', value: measured.property, autocomplete: 'off', spellcheck: false, placeholder: 'total' });
+    const propertyField = field('Property', property, 'A numeric property of the events');
+    const showProperty = () => (propertyField.hidden = !measuresProperty(measure.value));
+    measure.addEventListener('change', showProperty);
+    showProperty();
+    const breakdown = input({ name: 'breakdown', value: t.breakdown, list: fields.id, autocomplete: 'off', spellcheck: false, placeholder: 'None' });
+    const limit = input({ name: 'limit', type: 'number', min: 1, max: 50, value: t.limit ?? '', placeholder: '10' });
+    const parts = whereParts(t.where);
+    const whereField = input({ name: 'where_field', value: parts?.field ?? '', list: fields.id, autocomplete: 'off', spellcheck: false, placeholder: 'plan' });
+    const whereOp = select('where_op', [{ value: '=', label: 'is' }, { value: '!=', label: 'is not' }], parts?.op ?? '=');
+    const whereValue = input({ name: 'where_value', value: parts?.value ?? '', autocomplete: 'off', spellcheck: false, placeholder: 'pro' });
+    const compareId = uid('f');
+    const compare = h('input', { type: 'checkbox', id: compareId, name: 'compare', checked: t.compare });
+    const controls = { event: seriesInputs, property, limit };
+
+    const form = h(
+      'form',
+      { class: 'card insight-form', novalidate: true, 'aria-label': 'Trend' },
+      h('fieldset', { class: 'insight-fieldset' }, h('legend', null, 'Events'), seriesList, addSeries),
+      h(
+        'div',
+        { class: 'form-grid' },
+        field('Page', page, `Narrows ${PAGEVIEW}: /pricing, or /property/*`),
+        field('Interval', interval),
+        field('Measure', measure),
+        propertyField,
+        field('Break down by', breakdown, 'A property, or $page, $browser, $channel…'),
+        field('Values shown', limit, 'With a breakdown; the rest are folded'),
+      ),
+      h(
+        'fieldset',
+        { class: 'insight-fieldset' },
+        h('legend', null, 'Only events where'),
+        h('div', { class: 'form-grid' }, field('Field', whereField), field('Comparison', whereOp), field('Value', whereValue)),
+      ),
+      h('div', { class: 'field check' }, compare, h('label', { for: compareId }, 'Compare with the period before')),
+      h('button', { type: 'submit' }, 'Show trend'),
+    );
+    onSubmit(form, errors, async () => {
+      controls.event = seriesInputs;
+      clearProblems(controls);
+      const read = readTrendsForm({
+        events: series,
+        page: page.value,
+        interval: interval.value,
+        measure: measure.value,
+        property: property.value,
+        breakdown: breakdown.value,
+        limit: limit.value,
+        whereField: whereField.value,
+        whereOp: whereOp.value,
+        whereValue: whereValue.value,
+        compare: compare.checked,
+      });
+      if ('error' in read) {
+        showProblem(read, controls);
+        return;
+      }
+      page.value = read.page;
+      state = { ...state, trends: read };
+      record();
+      await load();
+    });
+
+    const chart = new Chart('The trend over time');
+    const table = h('div');
+    const csv = h('a', { class: 'csv', download: '' }, 'Download CSV');
+    const results = h(
+      'div',
+      { hidden: true },
+      h('section', { class: 'panel', 'aria-labelledby': 'trend-chart-heading' }, h('h2', { id: 'trend-chart-heading' }, 'Over time'), chart.el),
+      h(
+        'section',
+        { 'aria-labelledby': 'trend-table-heading' },
+        h('div', { class: 'section-head' }, h('h2', { id: 'trend-table-heading' }, 'Per period'), csv),
+        table,
+      ),
+    );
+
+    function render(answer: Trends) {
+      const { interval: every, measure: how } = state.trends;
+      const { times, lines } = trendLines(answer);
+      chart.update({
+        times,
+        intervalMs: INTERVAL_MS[every],
+        intervalName: INTERVAL_WORDS[every],
+        utcDays: every !== 'hour',
+        // Means and medians need not be whole; counts keep their short axis (1.2k).
+        fractional: !additive(how) && how !== 'people',
+        axisFormat: !additive(how) && how !== 'people' ? (v) => formatValue(v) : undefined,
+        series: lines.map((l) => ({ ...l, format: (v: number) => formatValue(v) })),
+      });
+      const rows = trendRows(answer, how).map((r, index) => ({ ...r, index }));
+      type Row = TrendRow & { index: number };
+      const columns: Array<Column<Row>> = [
+        { label: 'Series', head: true, key: 'series', cell: (r) => r.label },
+        ...(additive(how) ? [{ label: 'Total', num: true, key: 'total', cell: (r: Row) => r.total ?? '' }] : []),
+        ...times.map((time, i) => ({ label: periodLabel(time, every), num: true, key: `p${i}`, cell: (r: Row) => r.cells[i] })),
+      ];
+      fill(
+        table,
+        dataTable(`${MEASURES.find((m) => m.value === measureParts(how).kind)?.label ?? 'Values'} per period`, columns, rows, {
+          className: 'trend-table',
+          rowAttrs: (r) => ({ 'data-row': r.index, class: r.previous ? 'previous' : null }),
+        }),
+      );
+      results.hidden = false;
+    }
+
+    async function load() {
+      const params = trendsParams(state.trends, span());
+      csv.href = trendsCsvHref(project!.id, params);
+      await requested.run(
+        (signal) => api.trends(project!.id, params, signal),
+        (answer) => {
+          stamp('trends');
+          render(answer);
+        },
+      ).catch((e) => {
+        results.hidden = true;
+        throw e;
+      });
+    }
+
+    return {
+      panel: h('div', null, form, errors.el, results),
+      ask: () => askInto(errors, load),
+      ready: () => true,
+      dispose() {
+        requested.abort();
+        chart.dispose();
+      },
+    };
+  }
+
+  // Funnel.
+  function funnelTab(): Tab {
+    const f = state.funnel;
+    const errors = errorNotice();
+    const requested = requests();
+    const steps: FunnelStepState[] = f.steps.map((s) => ({ ...s }));
+    let stepInputs: HTMLInputElement[] = [];
+    const stepList = h('div', { class: 'insight-list' });
+    const addStep = h('button', { type: 'button', class: 'secondary' }, 'Add step');
+    function renderSteps(focus: number | null = null) {
+      const rows = steps.map((s, i) => {
+        const event = input({ name: `step${i + 1}`, value: s.event, list: events.id, autocomplete: 'off', spellcheck: false });
+        event.addEventListener('input', () => (steps[i].event = event.value));
+        const pageBox = input({ name: `step${i + 1}_page`, value: s.page, autocomplete: 'off', spellcheck: false, placeholder: 'Every page' });
+        pageBox.addEventListener('input', () => (steps[i].page = pageBox.value));
+        const remove =
+          steps.length > MIN_STEPS
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  onclick: () => {
+                    steps.splice(i, 1);
+                    renderSteps(Math.min(i, steps.length - 1));
+                  },
+                },
+                'Remove',
+                h('span', { class: 'sr-only' }, ` step ${i + 1}`),
+              )
+            : null;
+        const row = h('div', { class: 'list-row' }, field(`Step ${i + 1}: event`, event), field(`Step ${i + 1}: page`, pageBox), remove);
+        return { event, row };
+      });
+      stepInputs = rows.map((r) => r.event);
+      fill(stepList, rows.map((r) => r.row));
+      addStep.hidden = steps.length >= MAX_STEPS;
+      if (focus !== null) stepInputs[focus]?.focus();
+    }
+    addStep.addEventListener('click', () => {
+      steps.push({ event: '', page: '' });
+      renderSteps(steps.length - 1);
+    });
+    renderSteps();
+
+    const shownWindow = windowParts(f.windowSeconds);
+    const windowAmount = input({ name: 'window', type: 'number', min: 0, step: 'any', value: shownWindow.amount });
+    const windowUnit = select('window_unit', WINDOW_UNITS, shownWindow.unit);
+    const breakdown = input({ name: 'funnel_breakdown', value: f.breakdown, list: fields.id, autocomplete: 'off', spellcheck: false, placeholder: 'None' });
+    const controls = { step: stepInputs, window: windowAmount };
+    const form = h(
+      'form',
+      { class: 'card insight-form', novalidate: true, 'aria-label': 'Funnel' },
+      h(
+        'fieldset',
+        { class: 'insight-fieldset' },
+        h('legend', null, 'Steps, in order'),
+        h('p', { class: 'hint' }, `A page narrows a ${PAGEVIEW} step: /pricing, or /property/*.`),
+        stepList,
+        addStep,
+      ),
+      h(
+        'div',
+        { class: 'form-grid' },
+        field('Conversion window', windowAmount, 'From the first step to the last'),
+        field('Unit', windowUnit),
+        field('Break down by', breakdown, 'A field of the first step’s event'),
+      ),
+      h('button', { type: 'submit' }, 'Show funnel'),
+    );
+    onSubmit(form, errors, async () => {
+      controls.step = stepInputs;
+      clearProblems(controls);
+      const read = readFunnelForm({ steps, windowAmount: windowAmount.value, windowUnit: windowUnit.value, breakdown: breakdown.value });
+      if ('error' in read) {
+        showProblem(read, controls);
+        return;
+      }
+      state = { ...state, funnel: read };
+      record();
+      await load();
+    });
+
+    const bars = h('div');
+    const dropped = h('section', { class: 'dropped', 'aria-labelledby': 'dropped-heading', hidden: true });
+    const breakdowns = h('section', { 'aria-labelledby': 'funnel-breakdown-heading', hidden: true });
+    const results = h('div', { hidden: true }, bars, dropped, breakdowns);
+
+    /** Set when a drop-off is clicked: its list takes focus once it comes. */
+    let focusDropped = false;
+    function showDropped(k: number) {
+      state = { ...state, funnel: { ...state.funnel, dropped: k } };
+      record();
+      focusDropped = true;
+      askInto(errors, load);
+    }
+
+    function render(answer: InsightFunnel) {
+      const shown = funnelBars(answer.steps);
+      const k = state.funnel.dropped;
+      fill(
+        bars,
+        h(
+          'ol',
+          { class: 'insight-funnel', 'aria-label': 'Steps' },
+          shown.map((b, i) =>
+            h(
+              'li',
+              { class: 'stage funnel-step', 'data-step': i, 'data-people': b.people },
+              h(
+                'div',
+                { class: 'stage-head' },
+                h('h3', null, `${i + 1}. ${b.label}`),
+                h(
+                  'p',
+                  { class: 'stage-counts' },
+                  h('span', { 'data-figure': 'people' }, h('strong', null, formatCount(b.people)), b.people === 1 ? ' person' : ' people'),
+                  i > 0 ? h('span', { 'data-figure': 'from-first' }, h('strong', null, b.fromFirst), ' of the first step') : null,
+                  i > 0 ? h('span', { 'data-figure': 'from-previous' }, h('strong', null, b.fromPrevious), ' of the step before') : null,
+                  i > 0 ? h('span', { 'data-figure': 'median' }, 'median ', h('strong', null, b.median), ' after it') : null,
+                ),
+              ),
+              h('div', { class: 'stage-track', 'aria-hidden': 'true' }, bar(b.share)),
+              b.lost === null
+                ? null
+                : b.lost > 0
+                  ? h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'link dropoff',
+                        'data-after': i,
+                        'aria-pressed': String(k === i),
+                        onclick: () => showDropped(i),
+                      },
+                      `${formatCount(b.lost)} dropped off before step ${i + 2}`,
+                    )
+                  : h('p', { class: 'dropoff muted' }, `Nobody dropped off before step ${i + 2}`),
+            ),
+          ),
+        ),
+      );
+
+      dropped.hidden = k === null || answer.dropped === null;
+      if (k !== null && answer.dropped !== null && shown[k]) {
+        const people = answer.dropped;
+        const lost = shown[k].lost ?? 0;
+        const heading = h('h2', { id: 'dropped-heading', tabindex: -1 }, `Reached step ${k + 1} (${shown[k].label}) but not step ${k + 2}`);
+        const hide = h('button', { type: 'button', class: 'secondary' }, 'Hide');
+        hide.addEventListener('click', () => {
+          state = { ...state, funnel: { ...state.funnel, dropped: null } };
+          record();
+          dropped.hidden = true;
+          bars.querySelector<HTMLElement>(`.dropoff[data-after="${k}"]`)?.focus();
+          bars.querySelectorAll('.dropoff[aria-pressed]').forEach((b) => b.setAttribute('aria-pressed', 'false'));
+        });
+        fill(
+          dropped,
+          h('div', { class: 'section-head' }, heading, hide),
+          people.length === 0
+            ? h('p', { class: 'empty' }, 'Nobody.')
+            : h(
+                'ul',
+                { class: 'dropped-people' },
+                people.map((p) =>
+                  h(
+                    'li',
+                    { 'data-person': p.id },
+                    h('a', { href: personHash(projectKey, p) }, p.id),
+                    p.identified ? null : [' ', h('span', { class: 'badge' }, 'Anonymous')],
+                  ),
+                ),
+              ),
+          lost > people.length ? h('p', { class: 'hint' }, `The first ${formatCount(people.length)} of ${formatCount(lost)}, by id.`) : null,
+        );
+        if (focusDropped) heading.focus();
+      }
+      focusDropped = false;
+
+      const rows = funnelBreakdownRows(answer);
+      breakdowns.hidden = answer.breakdowns === null;
+      if (answer.breakdowns !== null) {
+        type Row = (typeof rows)[number];
+        fill(
+          breakdowns,
+          h('h2', { id: 'funnel-breakdown-heading' }, `By ${state.funnel.breakdown}`),
+          rows.length === 0
+            ? h('p', { class: 'empty' }, 'Nobody entered the funnel.')
+            : dataTable<Row>(
+                `The funnel by ${state.funnel.breakdown}`,
+                [
+                  { label: 'Value', head: true, key: 'value', cell: (r) => r.label },
+                  ...shown.map((b, i) => ({ label: `${i + 1}. ${b.label}`, num: true, key: `s${i}`, cell: (r: Row) => formatCount(r.people[i] ?? 0) })),
+                  { label: 'Conversion', num: true, key: 'conversion', cell: (r) => r.conversion },
+                ],
+                rows,
+                { className: 'funnel-breakdown' },
+              ),
+        );
+      }
+      results.hidden = false;
+    }
+
+    async function load() {
+      const question = funnelQuestion(state.funnel, span());
+      await requested.run(
+        (signal) => api.insightFunnel(project!.id, question, signal),
+        (answer) => {
+          stamp('funnel');
+          render(answer);
+        },
+      ).catch((e) => {
+        results.hidden = true;
+        throw e;
+      });
+    }
+
+    return {
+      panel: h('div', null, form, errors.el, results),
+      ask: () => askInto(errors, load),
+      ready: () => state.funnel.steps.every((s) => s.event !== ''),
+      dispose: () => requested.abort(),
+    };
+  }
+
+  // Retention.
+  function retentionTab(): Tab {
+    const r = state.retention;
+    const errors = errorNotice();
+    const requested = requests();
+    const text = (name: string, value: string) => input({ name, value, autocomplete: 'off', spellcheck: false });
+    const start = text('start', r.start);
+    const startPage = text('start_page', r.startPage);
+    const ret = text('return', r.ret);
+    const returnPage = text('return_page', r.returnPage);
+    for (const event of [start, ret]) event.setAttribute('list', events.id);
+    for (const page of [startPage, returnPage]) page.placeholder = 'Every page';
+    const period = select('period', PERIODS, r.period);
+    const periods = input({ name: 'periods', type: 'number', min: 1, max: 64, value: r.periods });
+    const controls = { start, return: ret, periods };
+    const form = h(
+      'form',
+      { class: 'card insight-form', novalidate: true, 'aria-label': 'Retention' },
+      h(
+        'div',
+        { class: 'form-grid' },
+        field('Start event', start, 'People join a cohort by their first one in the range'),
+        field('Start page', startPage),
+        field('Return event', ret, 'Counted in each period after'),
+        field('Return page', returnPage),
+        field('Period', period),
+        field('Periods followed', periods, '1 to 64, the first included'),
+      ),
+      h('button', { type: 'submit' }, 'Show retention'),
+    );
+    onSubmit(form, errors, async () => {
+      clearProblems(controls);
+      const read = readRetentionForm({
+        start: start.value,
+        startPage: startPage.value,
+        ret: ret.value,
+        returnPage: returnPage.value,
+        period: period.value,
+        periods: periods.value,
+      });
+      if ('error' in read) {
+        showProblem(read, controls);
+        return;
+      }
+      state = { ...state, retention: read };
+      record();
+      await load();
+    });
+
+    const table = h('div');
+    const results = h(
+      'section',
+      { 'aria-labelledby': 'retention-heading', hidden: true },
+      h('h2', { id: 'retention-heading' }, 'Cohorts'),
+      h('p', { class: 'hint' }, 'Each row is the people whose first start event fell in that period; each cell the share of them with a return event in the period so many after. Periods yet to begin are blank.'),
+      table,
+    );
+
+    function render(answer: Retention) {
+      const { period: every, periods: count } = state.retention;
+      const { headers, rows } = retentionTable(answer, every, count);
+      fill(
+        table,
+        rows.length === 0
+          ? h('p', { class: 'empty' }, 'No periods in this range.')
+          : h(
+              'div',
+              { class: 'table-wrap' },
+              h(
+                'table',
+                { class: 'retention' },
+                h('caption', { class: 'sr-only' }, 'Retention by cohort'),
+                h(
+                  'thead',
+                  null,
+                  h(
+                    'tr',
+                    null,
+                    h('th', { scope: 'col' }, 'Cohort'),
+                    h('th', { scope: 'col', class: 'num' }, 'People'),
+                    headers.map((label) => h('th', { scope: 'col', class: 'num' }, label)),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  null,
+                  rows.map((row) =>
+                    h(
+                      'tr',
+                      { 'data-cohort': row.start },
+                      h('th', { scope: 'row' }, row.label),
+                      h('td', { class: 'num', 'data-col': 'people' }, formatCount(row.people)),
+                      headers.map((_, k) => {
+                        const cell = row.cells[k];
+                        return cell
+                          ? h('td', { class: `num heat-${cell.shade}`, 'data-col': `k${k}`, title: cell.title }, cell.text)
+                          : h('td', { class: 'num', 'data-col': `k${k}` });
+                      }),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+      );
+      results.hidden = false;
+    }
+
+    async function load() {
+      const question = retentionQuestion(state.retention, span());
+      await requested.run(
+        (signal) => api.retention(project!.id, question, signal),
+        (answer) => {
+          stamp('retention');
+          render(answer);
+        },
+      ).catch((e) => {
+        results.hidden = true;
+        throw e;
+      });
+    }
+
+    return {
+      panel: h('div', null, form, errors.el, results),
+      ask: () => askInto(errors, load),
+      ready: () => true,
+      dispose: () => requested.abort(),
+    };
+  }
+
+  const tabs: Record<InsightTab, Tab> = { trends: trendsTab(), funnel: funnelTab(), retention: retentionTab() };
+
+  // The range, for every tab.
+  const rangeErrors = errorNotice();
+  function setRange(range: TimeRange) {
+    rangeErrors.clear();
+    state = { ...state, range };
+    answered.clear();
+    record();
+    if (tabs[state.tab].ready()) tabs[state.tab].ask();
+  }
+  const picker = rangePicker(state.range, { anyTime: false, applyLabel: 'Apply', onPreset: (chosen) => setRange(chosen!) });
+  const rangeForm = h('form', { class: 'controls' }, picker.el);
+  rangeForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const read = picker.read();
+    if ('error' in read) rangeErrors.show(read.error);
+    else setRange(read.range!);
+  });
+
+  // The tabs, as the ARIA pattern has them: arrows move between them.
+  const buttons = TABS.map((t) =>
+    h(
+      'button',
+      { type: 'button', role: 'tab', class: 'tab', id: `insights-tab-${t.value}`, 'aria-controls': `insights-panel-${t.value}` },
+      t.label,
+    ),
+  );
+  const panels = TABS.map((t) =>
+    h(
+      'section',
+      { role: 'tabpanel', class: 'tab-panel', id: `insights-panel-${t.value}`, 'aria-labelledby': `insights-tab-${t.value}` },
+      tabs[t.value].panel,
+    ),
+  );
+  function showTab(tab: InsightTab, moveFocus = false) {
+    state = { ...state, tab };
+    TABS.forEach((t, i) => {
+      const on = t.value === tab;
+      buttons[i].setAttribute('aria-selected', String(on));
+      buttons[i].tabIndex = on ? 0 : -1;
+      panels[i].hidden = !on;
+      if (on && moveFocus) buttons[i].focus();
+    });
+    record();
+    if (!answered.has(tab) && tabs[tab].ready()) tabs[tab].ask();
+  }
+  buttons.forEach((b, i) => {
+    b.addEventListener('click', () => showTab(TABS[i].value));
+    b.addEventListener('keydown', (e) => {
+      const to =
+        e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i + TABS.length - 1) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : null;
+      if (to === null) return;
+      e.preventDefault();
+      showTab(TABS[to].value, true);
+    });
+  });
+  showTab(state.tab);
+
+  return {
+    title: `Insights · ${project.name}`,
+    node: h(
+      'div',
+      { class: 'page insights-page' },
+      h('div', { class: 'page-head' }, h('h1', null, 'Insights ', h('span', { class: 'subtitle' }, project.name)), updated),
+      rangeForm,
+      rangeErrors.el,
+      h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Insights' }, buttons),
+      panels,
+      events,
+      fields,
+    ),
+    dispose() {
+      for (const tab of Object.values(tabs)) tab.dispose();
+    },
+  };
+}
+
+/** A bar `share` (0 to 1) of its track; set through the CSSOM, which the CSP allows. */
+function bar(share: number): HTMLElement {
+  const el = h('span', { class: 'stage-reached' });
+  el.style.width = barWidth(share);
+  return el;
+}

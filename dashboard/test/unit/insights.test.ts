@@ -1,0 +1,488 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { InsightFunnel, Trends } from '../../src/api';
+import {
+  additive,
+  barWidth,
+  breakdownLabel,
+  defaultInsights,
+  eventLabel,
+  formatSeconds,
+  formatValue,
+  funnelBars,
+  funnelBreakdownRows,
+  funnelQuestion,
+  insightsFromQuery,
+  insightsToQuery,
+  measureParts,
+  periodLabel,
+  personHash,
+  readFunnelForm,
+  readRetentionForm,
+  readTrendsForm,
+  retentionQuestion,
+  retentionTable,
+  trendLines,
+  trendRows,
+  trendsParams,
+  whereParts,
+  windowParts,
+  type InsightsState,
+  type TrendsFields,
+} from '../../src/insights';
+import { queryPairs } from '../../src/query';
+import { parseRoute, routeHash } from '../../src/routes';
+
+const en = { locale: 'en-GB' };
+const DAY = 86_400_000;
+/** Monday 5 January 2026, midnight UTC. */
+const D0 = Date.UTC(2026, 0, 5);
+
+test('a new page asks for page views per day over 30 days, and its address says only that', () => {
+  const state = insightsFromQuery({});
+  assert.deepEqual(state, defaultInsights());
+  assert.deepEqual(state.range, { preset: '30d' });
+  assert.deepEqual(state.trends.events, ['$pageview']);
+  assert.equal(state.funnel.steps.length, 2);
+  assert.deepEqual(insightsToQuery(state), {
+    tab: 'trends',
+    range: '30d',
+    page: '',
+    interval: '',
+    measure: '',
+    breakdown: '',
+    limit: '',
+    where: '',
+    compare: '',
+    window: '',
+    funnel_breakdown: '',
+    dropped: '',
+    start: '',
+    start_page: '',
+    return: '',
+    return_page: '',
+    period: '',
+    periods: '',
+  });
+  assert.equal(routeHash({ page: 'insights', project: '1', query: insightsToQuery(state) }), '#/projects/1/insights?tab=trends&range=30d');
+});
+
+test('every question survives its own address, as a reload or a shared link reads it', () => {
+  const state: InsightsState = {
+    tab: 'funnel',
+    range: { from: D0, to: D0 + 3 * DAY },
+    trends: {
+      events: ['order', '$pageview', 'sign up & pay'],
+      page: '/property/*',
+      interval: 'week',
+      measure: 'sum:total',
+      breakdown: '$country',
+      limit: 5,
+      where: 'plan!=pro',
+      compare: true,
+    },
+    funnel: {
+      steps: [
+        { event: '$pageview', page: '/pricing' },
+        { event: 'order', page: '' },
+        { event: 'signup', page: '' },
+      ],
+      windowSeconds: 3_600,
+      breakdown: '$page',
+      dropped: 1,
+    },
+    retention: { start: 'signup', startPage: '', ret: '$pageview', returnPage: '/app/*', period: 'day', periods: 14 },
+  };
+  const hash = routeHash({ page: 'insights', project: '7', query: insightsToQuery(state) });
+  const route = parseRoute(hash);
+  assert.equal(route.page, 'insights');
+  assert.deepEqual(insightsFromQuery((route as { query: Record<string, string> }).query), state);
+  assert.match(hash, /[?&]event1=order&event2=%24pageview&event3=sign%20up%20%26%20pay&/);
+  assert.match(hash, /[?&]step1=%24pageview&step1_page=%2Fpricing&step2=order&step3=signup&/);
+  assert.match(hash, /[?&]where=plan!%3Dpro&compare=true&/);
+});
+
+test('a hand-edited address still shows a page: what is wrong takes its default', () => {
+  const state = insightsFromQuery({
+    tab: 'nowhere',
+    range: '9d',
+    event2: ' order ',
+    event1: '',
+    interval: 'minute',
+    measure: 'sum:',
+    limit: '51',
+    where: 'no condition',
+    step1: 'order',
+    window: '-5',
+    dropped: '3',
+    period: 'hour',
+    periods: '65',
+    page: 'pricing',
+  });
+  assert.equal(state.tab, 'trends');
+  assert.deepEqual(state.range, { preset: '30d' });
+  assert.deepEqual(state.trends.events, ['order']);
+  assert.equal(state.trends.interval, 'day');
+  assert.equal(state.trends.measure, 'events');
+  assert.equal(state.trends.limit, null);
+  assert.equal(state.trends.where, '');
+  assert.equal(state.trends.page, '/pricing', 'a page gets its slash');
+  // One named step is padded to two; a drop-off needs every step named.
+  assert.deepEqual(state.funnel.steps, [
+    { event: 'order', page: '' },
+    { event: '', page: '' },
+  ]);
+  assert.equal(state.funnel.windowSeconds, 86_400);
+  assert.equal(state.funnel.dropped, null);
+  assert.equal(state.retention.period, 'week');
+  assert.equal(state.retention.periods, 8);
+  // A drop-off after the last step names nothing.
+  assert.equal(insightsFromQuery({ step1: 'a', step2: 'b', dropped: '1' }).funnel.dropped, null);
+  assert.equal(insightsFromQuery({ step1: 'a', step2: 'b', dropped: '0' }).funnel.dropped, 0);
+});
+
+test('measures and conditions split as the server splits them', () => {
+  assert.deepEqual(measureParts('events'), { kind: 'events', property: '' });
+  assert.deepEqual(measureParts('people'), { kind: 'people', property: '' });
+  assert.deepEqual(measureParts('median:load time'), { kind: 'median', property: 'load time' });
+  assert.deepEqual(measureParts('max:x'), { kind: 'events', property: '' });
+  assert.deepEqual(whereParts('plan=pro'), { field: 'plan', op: '=', value: 'pro' });
+  assert.deepEqual(whereParts('$country!=DE'), { field: '$country', op: '!=', value: 'DE' });
+  assert.deepEqual(whereParts('a=b!=c'), { field: 'a=b', op: '!=', value: 'c' }, 'the first != wins, as on the server');
+  assert.deepEqual(whereParts('note=x=y'), { field: 'note', op: '=', value: 'x=y' });
+  assert.equal(whereParts('plan'), null);
+  assert.equal(additive('events'), true);
+  assert.equal(additive('sum:total'), true);
+  assert.equal(additive('people'), false);
+  assert.equal(additive('avg:total'), false);
+});
+
+const trendFields = (change: Partial<TrendsFields> = {}): TrendsFields => ({
+  events: ['order'],
+  page: '',
+  interval: 'day',
+  measure: 'events',
+  property: '',
+  breakdown: '',
+  limit: '',
+  whereField: '',
+  whereOp: '=',
+  whereValue: '',
+  compare: false,
+  ...change,
+});
+
+test('the trend form reads into a question, or says what to fix at which control', () => {
+  assert.deepEqual(
+    readTrendsForm(
+      trendFields({
+        events: [' order ', 'signup'],
+        page: 'https://shop.test/pricing?x=1',
+        interval: 'week',
+        measure: 'sum',
+        property: ' total ',
+        breakdown: ' plan ',
+        limit: '3',
+        whereField: 'plan',
+        whereOp: '!=',
+        whereValue: 'pro',
+        compare: true,
+      }),
+    ),
+    {
+      events: ['order', 'signup'],
+      page: '/pricing',
+      interval: 'week',
+      measure: 'sum:total',
+      breakdown: 'plan',
+      limit: 3,
+      where: 'plan!=pro',
+      compare: true,
+    },
+  );
+  // A property for the plain measures is not sent; nor is a condition without a field.
+  const plain = readTrendsForm(trendFields({ measure: 'people', property: 'total', whereValue: 'pro' }));
+  assert.ok(!('error' in plain));
+  assert.equal(plain.measure, 'people');
+  assert.equal(plain.where, '');
+  assert.deepEqual(readTrendsForm(trendFields({ events: ['order', ' '] })), {
+    field: 'event',
+    index: 1,
+    error: 'Name an event, or $pageview for page views.',
+  });
+  assert.deepEqual(readTrendsForm(trendFields({ measure: 'avg' })), {
+    field: 'property',
+    error: 'Name the numeric property to measure, such as total.',
+  });
+  assert.deepEqual(readTrendsForm(trendFields({ limit: '0' })), { field: 'limit', error: 'Show 1 to 50 values.' });
+  assert.equal((readTrendsForm(trendFields({ events: Array(11).fill('a') })) as { index: number }).index, 10);
+});
+
+test('a trend asks with repeated names, the limit only with a breakdown', () => {
+  const span = { from: D0, to: D0 + 3 * DAY };
+  const question = readTrendsForm(trendFields({ events: ['order', '$pageview'], limit: '4', whereField: 'plan', whereValue: 'pro' }));
+  assert.ok(!('error' in question));
+  assert.equal(
+    queryPairs(trendsParams(question, span)),
+    `?event=order&event=%24pageview&from=${D0}&to=${D0 + 3 * DAY}&interval=day&measure=events&where=plan%3Dpro`,
+  );
+  assert.equal(
+    queryPairs(trendsParams({ ...question, breakdown: '$browser', compare: true }, span)),
+    `?event=order&event=%24pageview&from=${D0}&to=${D0 + 3 * DAY}&interval=day&measure=events&breakdown=%24browser&limit=4&where=plan%3Dpro&compare=true`,
+  );
+});
+
+test('funnel and retention bodies are what the API takes', () => {
+  const span = { from: D0, to: D0 + 3 * DAY };
+  const funnel = readFunnelForm({
+    steps: [
+      { event: ' $pageview ', page: 'pricing' },
+      { event: 'order', page: ' ' },
+    ],
+    windowAmount: '1',
+    windowUnit: 'day',
+    breakdown: '',
+  });
+  assert.ok(!('error' in funnel));
+  assert.deepEqual(funnelQuestion(funnel, span), {
+    steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order' }],
+    window_seconds: 86_400,
+    from: D0,
+    to: D0 + 3 * DAY,
+  });
+  assert.deepEqual(funnelQuestion({ ...funnel, breakdown: '$page', dropped: 0 }, span), {
+    steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order' }],
+    window_seconds: 86_400,
+    from: D0,
+    to: D0 + 3 * DAY,
+    breakdown: '$page',
+    dropped_after: 0,
+  });
+  const steps = (n: number) => Array.from({ length: n }, () => ({ event: 'a', page: '' }));
+  const read = (change: object) => readFunnelForm({ steps: steps(2), windowAmount: '1', windowUnit: 'day', breakdown: '', ...change });
+  assert.deepEqual(read({ steps: steps(1) }), { field: 'step', index: 0, error: 'A funnel has 2 to 10 steps.' });
+  assert.deepEqual(read({ steps: steps(11) }), { field: 'step', index: 0, error: 'A funnel has 2 to 10 steps.' });
+  assert.deepEqual(read({ steps: [{ event: 'a', page: '' }, { event: '', page: '/x' }] }), {
+    field: 'step',
+    index: 1,
+    error: 'Name an event, or $pageview for page views.',
+  });
+  assert.equal((read({ windowAmount: '91' }) as { field: string }).field, 'window');
+  assert.equal((read({ windowAmount: '' }) as { field: string }).field, 'window');
+  assert.equal((read({ windowAmount: '90' }) as { windowSeconds: number }).windowSeconds, 7_776_000);
+  assert.equal((read({ windowAmount: '1.5', windowUnit: 'minute' }) as { windowSeconds: number }).windowSeconds, 90);
+  assert.deepEqual(windowParts(86_400), { amount: 1, unit: 'day' });
+  assert.deepEqual(windowParts(7_200), { amount: 2, unit: 'hour' });
+  assert.deepEqual(windowParts(90), { amount: 1.5, unit: 'minute' });
+
+  const retention = readRetentionForm({ start: 'order', startPage: '', ret: '$pageview', returnPage: 'app/*', period: 'day', periods: '3' });
+  assert.ok(!('error' in retention));
+  assert.deepEqual(retentionQuestion(retention, span), {
+    start_event: 'order',
+    return_event: '$pageview',
+    period: 'day',
+    periods: 3,
+    from: D0,
+    to: D0 + 3 * DAY,
+    return_page: '/app/*',
+  });
+  const readR = (change: object) =>
+    readRetentionForm({ start: 'a', startPage: '', ret: 'b', returnPage: '', period: 'week', periods: '8', ...change });
+  assert.deepEqual(readR({ ret: ' ' }), { field: 'return', error: 'Name an event, or $pageview for page views.' });
+  assert.deepEqual(readR({ periods: '65' }), { field: 'periods', error: 'Follow 1 to 64 periods.' });
+  assert.deepEqual(readR({ periods: '0' }), { field: 'periods', error: 'Follow 1 to 64 periods.' });
+});
+
+test('periods are named by their UTC start', () => {
+  const t = D0 + 14 * 3_600_000;
+  assert.equal(periodLabel(t, 'hour', en), '5 Jan, 14:00');
+  assert.equal(periodLabel(D0, 'day', en), 'Mon 5 Jan');
+  assert.equal(periodLabel(D0, 'week', en), 'Week of 5 Jan');
+  assert.equal(periodLabel(D0, 'month', en), 'Jan 2026');
+  // A UTC midnight stays its own day wherever the reader is.
+  assert.equal(periodLabel(D0 + DAY, 'day', en), 'Tue 6 Jan');
+});
+
+/** Orders per day with a breakdown by plan folded at one value, and the period before. */
+const TRENDS: Trends = {
+  series: [
+    { label: 'order', breakdown: 'pro', points: [0, 1, 2].map((i) => ({ t: D0 + i * DAY, value: [1, 1, 0][i] })) },
+    { label: 'order', breakdown: '$other', points: [0, 1, 2].map((i) => ({ t: D0 + i * DAY, value: [1, 0, 1][i] })) },
+    { label: '$pageview /pricing', breakdown: '', points: [0, 1, 2].map((i) => ({ t: D0 + i * DAY, value: [1234, 0, null][i] })) },
+  ],
+  compare: [
+    { label: 'order', breakdown: 'pro', points: [0, 1].map((i) => ({ t: D0 - (3 - i) * DAY, value: [0, 2][i] })) },
+  ],
+};
+
+test('the table under a trend: a row per line, a column per period, totals only where they add up', () => {
+  const rows = trendRows(TRENDS, 'events', en);
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.previous, r.cells, r.total]),
+    [
+      ['order · pro', false, ['1', '1', '0'], '2'],
+      ['order · Other values', false, ['1', '0', '1'], '2'],
+      ['Page views of /pricing · (none)', false, ['1,234', '0', '–'], '1,234'],
+      ['order · pro (previous period)', true, ['0', '2', '–'], '2'],
+    ],
+  );
+  assert.deepEqual(
+    trendRows(TRENDS, 'people', en).map((r) => r.total),
+    [null, null, null, null],
+    'people do not add up over days',
+  );
+  const means: Trends = { series: [{ label: 'order', breakdown: null, points: [{ t: D0, value: 12.345 }, { t: D0 + DAY, value: 0.5 }] }], compare: null };
+  assert.deepEqual(trendRows(means, 'avg:total', en), [{ label: 'order', previous: false, cells: ['12.35', '0.5'], total: null }]);
+});
+
+test('the chart draws each line in turn of colours, the period before dashed in its series colour', () => {
+  const { times, lines } = trendLines(TRENDS);
+  assert.deepEqual(times, [D0, D0 + DAY, D0 + 2 * DAY]);
+  assert.deepEqual(
+    lines.map((l) => [l.label, l.tone, l.dashed]),
+    [
+      ['order · pro', 'i0', false],
+      ['order · Other values', 'i1', false],
+      ['Page views of /pricing · (none)', 'i2', false],
+      ['order · pro (previous period)', 'i0', true],
+    ],
+  );
+  assert.deepEqual(lines[2].values, [1234, 0, NaN]);
+  assert.deepEqual(lines[3].values, [0, 2, NaN]);
+  assert.equal(new Set(lines.map((l) => l.key)).size, 4, 'keys are distinct');
+  const many: Trends = { series: Array.from({ length: 10 }, (_, i) => ({ label: `e${i}`, breakdown: null, points: [] })), compare: null };
+  assert.deepEqual(
+    trendLines(many).lines.map((l) => l.tone),
+    ['i0', 'i1', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7', 'i0', 'i1'],
+  );
+  assert.deepEqual(trendLines({ series: [], compare: null }), { times: [], lines: [] });
+});
+
+test('names and values as the page shows them', () => {
+  assert.equal(eventLabel('$pageview'), 'Page views');
+  assert.equal(eventLabel('$pageview /property/*'), 'Page views of /property/*');
+  assert.equal(eventLabel('Order Completed'), 'Order Completed');
+  assert.equal(breakdownLabel(null), '');
+  assert.equal(breakdownLabel(''), '(none)');
+  assert.equal(breakdownLabel('$other'), 'Other values');
+  assert.equal(breakdownLabel('DE'), 'DE');
+  assert.equal(formatValue(1234567, en), '1,234,567');
+  assert.equal(formatValue(2 / 3, en), '0.67');
+  assert.equal(formatValue(null, en), '–');
+  assert.equal(formatSeconds(0), '0 s');
+  assert.equal(formatSeconds(59.4), '59 s');
+  assert.equal(formatSeconds(60), '1 min');
+  assert.equal(formatSeconds(120), '2 min');
+  assert.equal(formatSeconds(90), '1 min 30 s');
+  assert.equal(formatSeconds(3_599.6), '1 h');
+  assert.equal(formatSeconds(12_000), '3 h 20 min');
+  assert.equal(formatSeconds(86_400 * 2 + 3_600 * 4 + 59), '2 d 4 h');
+  assert.equal(formatSeconds(null), '–');
+  assert.equal(formatSeconds(-1), '–');
+});
+
+/** The funnel of crates/spoor/tests/insights.rs: /pricing, then order, then signup within a day. */
+const FUNNEL: InsightFunnel = {
+  steps: [
+    { event: '$pageview /pricing', people: 2, conversion_from_first: 1, conversion_from_previous: 1, median_seconds_from_previous: null },
+    { event: 'order', people: 2, conversion_from_first: 1, conversion_from_previous: 1, median_seconds_from_previous: 60 },
+    { event: 'signup', people: 1, conversion_from_first: 0.5, conversion_from_previous: 0.5, median_seconds_from_previous: 120 },
+  ],
+  breakdowns: [
+    {
+      breakdown: '/pricing',
+      steps: [
+        { event: '$pageview /pricing', people: 2, conversion_from_first: 1, conversion_from_previous: 1, median_seconds_from_previous: null },
+        { event: 'order', people: 2, conversion_from_first: 1, conversion_from_previous: 1, median_seconds_from_previous: null },
+        { event: 'signup', people: 1, conversion_from_first: 0.5, conversion_from_previous: 0.5, median_seconds_from_previous: null },
+      ],
+    },
+    {
+      breakdown: '',
+      steps: [
+        { event: '$pageview /pricing', people: 0, conversion_from_first: 0, conversion_from_previous: 0, median_seconds_from_previous: null },
+        { event: 'order', people: 0, conversion_from_first: 0, conversion_from_previous: 0, median_seconds_from_previous: null },
+        { event: 'signup', people: 0, conversion_from_first: 0, conversion_from_previous: 0, median_seconds_from_previous: null },
+      ],
+    },
+  ],
+  dropped: [{ id: 'u-bob', identified: true }],
+};
+
+test('funnel bars: widths against the first step, rates, medians and who was lost between two steps', () => {
+  assert.deepEqual(funnelBars(FUNNEL.steps), [
+    { label: 'Page views of /pricing', people: 2, share: 1, width: '100.0%', fromFirst: '100.0%', fromPrevious: '100.0%', median: '', lost: 0 },
+    { label: 'order', people: 2, share: 1, width: '100.0%', fromFirst: '100.0%', fromPrevious: '100.0%', median: '1 min', lost: 1 },
+    { label: 'signup', people: 1, share: 0.5, width: '50.0%', fromFirst: '50.0%', fromPrevious: '50.0%', median: '2 min', lost: null },
+  ]);
+  // Nobody entered: no bar, and a dash for rates against nobody (the server says 0).
+  const empty = funnelBars(FUNNEL.breakdowns![1].steps);
+  assert.deepEqual(
+    empty.map((b) => [b.width, b.fromFirst, b.fromPrevious, b.median, b.lost]),
+    [
+      ['0.0%', '–', '–', '', 0],
+      ['0.0%', '–', '–', '–', 0],
+      ['0.0%', '–', '–', '–', null],
+    ],
+  );
+  // A step nobody reached rates the next against nobody.
+  const stuck = funnelBars([
+    { event: 'a', people: 3, conversion_from_first: 1, conversion_from_previous: 1, median_seconds_from_previous: null },
+    { event: 'b', people: 0, conversion_from_first: 0, conversion_from_previous: 0, median_seconds_from_previous: null },
+    { event: 'c', people: 0, conversion_from_first: 0, conversion_from_previous: 0, median_seconds_from_previous: null },
+  ]);
+  assert.deepEqual(
+    stuck.map((b) => [b.fromFirst, b.fromPrevious, b.lost]),
+    [
+      ['100.0%', '100.0%', 3],
+      ['0.0%', '0.0%', 0],
+      ['0.0%', '–', null],
+    ],
+  );
+  assert.equal(barWidth(1 / 3), '33.3%');
+  assert.equal(barWidth(1.5), '100.0%');
+  assert.equal(barWidth(NaN), '0.0%');
+  assert.deepEqual(funnelBreakdownRows(FUNNEL), [
+    { label: '/pricing', people: [2, 2, 1], conversion: '50.0%' },
+    { label: '(none)', people: [0, 0, 0], conversion: '–' },
+  ]);
+  assert.deepEqual(funnelBreakdownRows({ ...FUNNEL, breakdowns: null }), []);
+});
+
+test('a dropped person links to their customer page, or to their events when never identified', () => {
+  assert.equal(personHash('1', { id: 'u-bob', identified: true }), '#/projects/1/customers/u-bob');
+  assert.equal(personHash('1', { id: 'a/b c', identified: true }), '#/projects/1/customers/a%2Fb%20c');
+  assert.equal(personHash('1', { id: 'anon-7', identified: false }), '#/projects/1/events?anonymous_id=anon-7');
+});
+
+test('retention: a row per cohort, a percentage per period begun, the rest left blank', () => {
+  const answer = {
+    cohorts: [
+      { start: D0, people: 2, returned: [2, 1, 0] },
+      { start: D0 + DAY, people: 0, returned: [0, 0] },
+      { start: D0 + 2 * DAY, people: 3, returned: [1] },
+    ],
+  };
+  const { headers, rows } = retentionTable(answer, 'day', 3, en);
+  assert.deepEqual(headers, ['Day 0', 'Day 1', 'Day 2']);
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.people, r.cells.map((c) => c.text)]),
+    [
+      ['Mon 5 Jan', 2, ['100.0%', '50.0%', '0.0%']],
+      ['Tue 6 Jan', 0, ['–', '–']],
+      ['Wed 7 Jan', 3, ['33.3%']],
+    ],
+  );
+  assert.deepEqual(
+    rows[0].cells.map((c) => [c.rate, c.shade, c.title]),
+    [
+      [1, 5, '2 of 2 came back'],
+      [0.5, 3, '1 of 2 came back'],
+      [0, 0, '0 of 2 came back'],
+    ],
+  );
+  assert.equal(rows[1].cells[0].rate, null);
+  assert.equal(rows[2].cells[0].shade, 2, 'a third is the second shade');
+  assert.deepEqual(retentionTable({ cohorts: [] }, 'month', 2, en), { headers: ['Month 0', 'Month 1'], rows: [] });
+  assert.deepEqual(retentionTable({ cohorts: [] }, 'week', 1, en).headers, ['Week 0']);
+});
