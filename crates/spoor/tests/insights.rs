@@ -223,6 +223,16 @@ async fn trends_funnels_and_retention_count_exactly() {
     assert_eq!(t["series"][0]["label"], "order");
     assert_eq!(values(&t["series"][0]), vec![2, 1, 1]);
     assert_eq!(t["series"][0]["points"][0]["t"], d0);
+    // Page views of /pricing beside orders: the page narrows the page views only.
+    let (status, t) = get(
+        &s,
+        &format!("{q}&event=$pageview&page=/pricing&measure=people"),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(values(&t["series"][0]), vec![2, 1, 1]);
+    assert_eq!(t["series"][1]["label"], "$pageview /pricing");
+    assert_eq!(values(&t["series"][1]), vec![2, 0, 0]);
     // Distinct people, two series, a sum of a property, a condition.
     let (_, t) = get(&s, &format!("{q}&event=signup&measure=people")).await;
     assert_eq!(values(&t["series"][0]), vec![2, 1, 1]);
@@ -300,6 +310,26 @@ async fn trends_funnels_and_retention_count_exactly() {
             {"start": d0 + 2 * DAY, "people": 1, "returned": [1, 0, 0]},
         ])
     );
+
+    // Paths after a look at the pricing: both ordered, then one signed up
+    // within the day (bob's sign-up two days on is past the window).
+    let (status, p) = post(
+        &s,
+        "/insights/paths",
+        &json!({"start": {"event": "$pageview", "page": "/pricing"}, "include": "both",
+                "steps": 2, "window_seconds": 86_400, "from": from, "to": to}),
+    )
+    .await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(
+        p,
+        json!({"start": "$pageview /pricing", "people": 2, "steps": [
+            {"step": 1, "dropped": 0, "nodes": [{"name": "order", "people": 2}],
+             "links": [{"from": "$pageview /pricing", "to": "order", "people": 2}]},
+            {"step": 2, "dropped": 1, "nodes": [{"name": "signup", "people": 1}],
+             "links": [{"from": "order", "to": "signup", "people": 1}]},
+        ]})
+    );
 }
 
 #[tokio::test]
@@ -329,7 +359,7 @@ async fn bad_questions_are_refused_with_what_to_fix_and_viewers_may_ask() {
         (
             "/insights/trends?event=a&page=/x",
             "",
-            "narrows $pageview only",
+            "narrows $pageview series only",
         ),
     ];
     for (path, _, needle) in refused {
@@ -387,6 +417,43 @@ async fn bad_questions_are_refused_with_what_to_fix_and_viewers_may_ask() {
     )
     .await;
     assert_eq!(status, 400, "{answer}");
+    for (body, status, needle) in [
+        (json!({"start": {"event": "a"}, "steps": 5}), 200, ""),
+        (
+            json!({"start": {"event": "a"}, "steps": 6}),
+            400,
+            "between 1 and 5",
+        ),
+        (
+            json!({"start": {"event": "a"}, "limit": 21}),
+            400,
+            "between 1 and 20",
+        ),
+        (
+            json!({"start": {"event": "a"}, "direction": "sideways"}),
+            400,
+            "after or before",
+        ),
+        (
+            json!({"start": {"event": "a"}, "include": "all"}),
+            400,
+            "pages, events or both",
+        ),
+        (
+            json!({"start": {"event": "a"}, "direction": "before", "include": "both"}),
+            200,
+            "",
+        ),
+    ] {
+        let (got, answer) = post(&s, "/insights/paths", &body).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        if status == 400 {
+            assert!(
+                answer["error"].as_str().unwrap().contains(needle),
+                "{answer}"
+            );
+        }
+    }
 
     // A viewer may ask; another organisation's project is not there.
     add_user(&s, "viewer@example.com", "default", "viewer");

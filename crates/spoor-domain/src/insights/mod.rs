@@ -20,6 +20,7 @@
 //! with a message that says how to narrow the question.
 
 pub mod funnel;
+pub mod paths;
 pub mod retention;
 pub mod trends;
 
@@ -424,8 +425,9 @@ pub struct InsightRow<'a> {
 }
 
 /// What a question asks the store for: the page views (when `page_views`) and
-/// the track events named `track_names` with `from <= ts < to`, not from bots,
-/// with a person, oldest first by `(ts, seq)`, each with `fields`' values.
+/// the track events named `track_names` (every track event when `all_tracks`)
+/// with `from <= ts < to`, not from bots, with a person, oldest first by
+/// `(ts, seq)`, each with `fields`' values.
 #[derive(Debug, Clone, Default)]
 pub struct RowQuery {
     pub project_id: i64,
@@ -433,6 +435,7 @@ pub struct RowQuery {
     pub to: i64,
     pub page_views: bool,
     pub track_names: Vec<String>,
+    pub all_tracks: bool,
     /// Fields the question reads; [`Field::Page`] is the store's `page_of` of
     /// the URL.
     pub fields: Vec<Field>,

@@ -56,7 +56,9 @@ fn stream(
         if e.ts < q.from || e.ts >= q.to {
             continue;
         }
-        if page_view && !q.page_views || !page_view && !q.track_names.iter().any(|n| n == e.name) {
+        if page_view && !q.page_views
+            || !page_view && !q.all_tracks && !q.track_names.iter().any(|n| n == e.name)
+        {
             continue;
         }
         let values: Vec<Option<String>> = q
@@ -803,4 +805,140 @@ fn campaigns_and_channels_break_a_trend_down() {
     };
     let a = trends(trend_query(vec![only_search], Measure::Events), &events);
     assert_eq!(a["series"][0]["points"][0]["value"], 2);
+}
+
+fn paths(q: paths::PathsQuery, events: &[Ev]) -> serde_json::Value {
+    let mut p = paths::Paths::new(q, Limits::default()).unwrap();
+    let rows = p.rows().clone();
+    stream(&rows, events, |r| p.add(r)).unwrap();
+    serde_json::to_value(p.finish()).unwrap()
+}
+
+fn paths_query(
+    direction: paths::Direction,
+    include: paths::Include,
+    steps: usize,
+) -> paths::PathsQuery {
+    paths::PathsQuery {
+        project_id: 1,
+        from: T0,
+        to: T0 + D,
+        start: Matcher {
+            spec: EventSpec::parse("start", PAGEVIEW, Some("/pricing")).unwrap(),
+            conditions: Vec::new(),
+        },
+        direction,
+        include,
+        steps,
+        shown: 5,
+        window_ms: D,
+    }
+}
+
+fn path_events() -> Vec<Ev> {
+    let m = 60_000;
+    vec![
+        ev("ann", T0, PAGEVIEW).url("https://shop.test/"),
+        ev("ann", T0 + m, PAGEVIEW).url("https://shop.test/pricing"),
+        ev("ann", T0 + 2 * m, PAGEVIEW).url("https://shop.test/pricing?reload=1"),
+        ev("ann", T0 + 3 * m, PAGEVIEW).url("https://shop.test/signup"),
+        ev("ann", T0 + 4 * m, "signup"),
+        ev("ann", T0 + 5 * m, PAGEVIEW).url("https://shop.test/welcome"),
+        ev("bob", T0 + m, PAGEVIEW).url("https://shop.test/pricing"),
+        ev("bob", T0 + 2 * m, PAGEVIEW).url("https://shop.test/docs"),
+        // Past the window of bob's start.
+        ev("bob", T0 + m + D + 1, PAGEVIEW).url("https://shop.test/late"),
+        ev("cat", T0 + 9 * m, PAGEVIEW).url("https://shop.test/pricing"),
+        ev("dan", T0, PAGEVIEW).url("https://shop.test/"),
+    ]
+}
+
+#[test]
+fn paths_follow_each_person_from_their_start_step_by_step() {
+    use paths::{Direction, Include};
+    let a = paths(
+        paths_query(Direction::After, Include::Pages, 3),
+        &path_events(),
+    );
+    assert_eq!(a["start"], "$pageview /pricing");
+    assert_eq!(a["people"], 3);
+    assert_eq!(
+        a["steps"],
+        json!([
+            {"step": 1, "dropped": 1,
+             "nodes": [{"name": "/docs", "people": 1}, {"name": "/signup", "people": 1}],
+             "links": [{"from": "$pageview /pricing", "to": "/docs", "people": 1},
+                       {"from": "$pageview /pricing", "to": "/signup", "people": 1}]},
+            {"step": 2, "dropped": 1,
+             "nodes": [{"name": "/welcome", "people": 1}],
+             "links": [{"from": "/signup", "to": "/welcome", "people": 1}]},
+            {"step": 3, "dropped": 1, "nodes": [], "links": []},
+        ])
+    );
+    // Pages and events; one name shown a step, the rest folded.
+    let mut q = paths_query(Direction::After, Include::Both, 2);
+    q.shown = 1;
+    let a = paths(q, &path_events());
+    assert_eq!(
+        a["steps"][0]["nodes"],
+        json!([{"name": "/docs", "people": 1}, {"name": OTHER, "people": 1}])
+    );
+    assert_eq!(
+        a["steps"][1]["links"],
+        json!([{"from": OTHER, "to": "signup", "people": 1}])
+    );
+    // Looking back from the start.
+    let a = paths(
+        paths_query(Direction::Before, Include::Pages, 2),
+        &path_events(),
+    );
+    assert_eq!(a["people"], 3);
+    assert_eq!(
+        a["steps"][0],
+        json!({"step": 1, "dropped": 2, "nodes": [{"name": "/", "people": 1}],
+               "links": [{"from": "$pageview /pricing", "to": "/", "people": 1}]})
+    );
+    assert_eq!(a["steps"][1]["dropped"], 1);
+}
+
+#[test]
+fn paths_bounds_are_checked_on_both_sides() {
+    use paths::{Direction, Include, MAX_SHOWN, MAX_STEPS, Paths};
+    for (steps, ok) in [
+        (0, false),
+        (1, true),
+        (MAX_STEPS, true),
+        (MAX_STEPS + 1, false),
+    ] {
+        let q = paths_query(Direction::After, Include::Pages, steps);
+        assert_eq!(
+            Paths::new(q, Limits::default()).is_ok(),
+            ok,
+            "{steps} steps"
+        );
+    }
+    for (shown, ok) in [
+        (0, false),
+        (1, true),
+        (MAX_SHOWN, true),
+        (MAX_SHOWN + 1, false),
+    ] {
+        let mut q = paths_query(Direction::After, Include::Pages, 2);
+        q.shown = shown;
+        assert_eq!(
+            Paths::new(q, Limits::default()).is_ok(),
+            ok,
+            "{shown} shown"
+        );
+    }
+    for (w, ok) in [
+        (999, false),
+        (1_000, true),
+        (90 * D, true),
+        (90 * D + 1, false),
+    ] {
+        let mut q = paths_query(Direction::After, Include::Pages, 2);
+        q.window_ms = w;
+        assert_eq!(Paths::new(q, Limits::default()).is_ok(), ok, "window {w}");
+    }
 }

@@ -1,6 +1,6 @@
 //! Insights for the dashboard and scripts (session cookie or admin token; a
 //! viewer may ask): `GET /api/projects/{id}/insights/trends`, `POST
-//! …/insights/funnel` and `POST …/insights/retention`. The rules are
+//! …/insights/funnel`, `POST …/insights/retention` and `POST …/insights/paths`. The rules are
 //! `spoor_domain::insights`'s; this module turns a request into a question,
 //! streams the store's rows into it off the async workers, and answers JSON
 //! (or CSV for a trend with `format=csv`).
@@ -16,11 +16,12 @@ use serde_json::Value;
 use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
 use spoor_store::Store;
 use spoor_store::insights::funnel::{Funnel, FunnelQuery};
+use spoor_store::insights::paths::{Direction, Include, Paths, PathsQuery};
 use spoor_store::insights::retention::{Retention, RetentionQuery};
 use spoor_store::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
 use spoor_store::insights::{
     Condition, EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_CONDITIONS,
-    MAX_SERIES, Matcher, RowQuery, breakdown_limit,
+    MAX_SERIES, Matcher, PAGEVIEW, RowQuery, breakdown_limit,
 };
 
 use super::blocking;
@@ -174,9 +175,18 @@ pub async fn trends(
             "give `event` 1 to {MAX_SERIES} times (an event name, or $pageview for page views)"
         )));
     }
+    // The page pattern narrows the page-view series; a trend may mix them
+    // with track events.
+    let page = page.filter(|p| !p.trim().is_empty());
+    if page.is_some() && !events.iter().any(|e| e.trim() == PAGEVIEW) {
+        return Err(ApiError::BadRequest(format!(
+            "`page` narrows {PAGEVIEW} series only: add event={PAGEVIEW}"
+        )));
+    }
     let series = events
         .iter()
         .map(|e| {
+            let page = if e.trim() == PAGEVIEW { page } else { None };
             Ok(Matcher {
                 spec: EventSpec::parse("event", e, page)?,
                 conditions: conditions.clone(),
@@ -399,6 +409,76 @@ pub async fn retention(
         fold(&app.store, &rows, |r| retention.add(r))?;
         Ok(Json(
             serde_json::to_value(retention.finish()).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathsBody {
+    start: StepBody,
+    direction: Option<String>,
+    include: Option<String>,
+    steps: Option<usize>,
+    limit: Option<usize>,
+    window_seconds: Option<i64>,
+    from: Option<Instant>,
+    to: Option<Instant>,
+}
+
+/// `POST /api/projects/{id}/insights/paths`.
+pub async fn paths(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b: PathsBody = body::parse_json(&bytes)?;
+    let range = range(
+        Instant::text(&b.from).as_deref(),
+        Instant::text(&b.to).as_deref(),
+        7,
+    )?;
+    let start = b.start.matcher("start")?;
+    let direction = match b.direction.as_deref() {
+        None | Some("after") => Direction::After,
+        Some("before") => Direction::Before,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`direction` is after or before, not {other:?}"
+            )));
+        }
+    };
+    let include = match b.include.as_deref() {
+        None if b.start.event == spoor_store::insights::PAGEVIEW => Include::Pages,
+        None => Include::Events,
+        Some("pages") => Include::Pages,
+        Some("events") => Include::Events,
+        Some("both") => Include::Both,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`include` is pages, events or both, not {other:?}"
+            )));
+        }
+    };
+    let query = PathsQuery {
+        project_id: access.project.id,
+        from: range.from(),
+        to: range.to(),
+        start,
+        direction,
+        include,
+        steps: b.steps.unwrap_or(3),
+        shown: b.limit.unwrap_or(5),
+        // A visit's length by default.
+        window_ms: b.window_seconds.unwrap_or(1_800).saturating_mul(1_000),
+    };
+    let mut paths = Paths::new(query, Limits::default())?;
+    blocking(move || {
+        let rows = paths.rows().clone();
+        fold(&app.store, &rows, |r| paths.add(r))?;
+        Ok(Json(
+            serde_json::to_value(paths.finish()).unwrap_or_default(),
         ))
     })
     .await

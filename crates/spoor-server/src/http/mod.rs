@@ -236,6 +236,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/projects/{id}/insights/retention",
             post(insights::retention),
         )
+        .route("/api/projects/{id}/insights/paths", post(insights::paths))
         .route(
             "/api/projects/{id}/friction/sessions",
             get(friction::friction_sessions),

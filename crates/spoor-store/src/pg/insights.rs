@@ -25,6 +25,7 @@ impl crate::backend::InsightStore for PgStore {
             Box::new(q.to),
             Box::new(q.page_views),
             Box::new(names.iter().map(|s| s.to_string()).collect::<Vec<String>>()),
+            Box::new(q.all_tracks),
         ];
         let mut fields = String::new();
         let mut body = false;
@@ -65,7 +66,7 @@ impl crate::backend::InsightStore for PgStore {
                ON ia.project_id = e.project_id AND ia.alias_id = e.anonymous_id
              {lateral}
              WHERE e.project_id = $1 AND e.ts >= $2 AND e.ts < $3 AND NOT e.is_bot
-               AND (($4 AND e.type = 'page') OR (e.type = 'track' AND e.name = ANY($5)))
+               AND (($4 AND e.type = 'page') OR (e.type = 'track' AND ($6 OR e.name = ANY($5))))
              ORDER BY e.ts, e.seq"
         );
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();

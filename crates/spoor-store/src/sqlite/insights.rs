@@ -41,6 +41,7 @@ impl crate::backend::InsightStore for SqliteStore {
             SqlValue::Integer(q.to),
             SqlValue::Integer(i64::from(q.page_views)),
             SqlValue::Text(serde_json::to_string(&q.track_names).unwrap_or_default()),
+            SqlValue::Integer(i64::from(q.all_tracks)),
         ];
         let mut fields = String::new();
         for f in &q.fields {
@@ -63,7 +64,7 @@ impl crate::backend::InsightStore for SqliteStore {
                ON ia.project_id = e.project_id AND ia.alias_id = e.anonymous_id
              WHERE e.project_id = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND e.is_bot = 0
                AND ((?4 AND e.type = 'page')
-                    OR (e.type = 'track' AND e.name IN (SELECT value FROM json_each(?5))))
+                    OR (e.type = 'track' AND (?6 OR e.name IN (SELECT value FROM json_each(?5)))))
              ORDER BY e.ts, e.seq"
         );
         let conn = self.conn()?;

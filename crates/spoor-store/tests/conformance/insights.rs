@@ -172,6 +172,7 @@ pub fn check_insights(store: &Store) {
         to: base + 60 * MIN,
         page_views: true,
         track_names: vec!["order".into(), "signup".into()],
+        all_tracks: false,
         fields: vec![
             Field::parse("f", "total").unwrap(),
             Field::parse("f", "plan").unwrap(),
@@ -237,6 +238,16 @@ pub fn check_insights(store: &Store) {
         ..q.clone()
     };
     assert_eq!(rows(store, &only_orders).len(), 2);
+    // Every track event: `other` and the late order's range aside.
+    let every_track = RowQuery {
+        page_views: false,
+        track_names: Vec::new(),
+        all_tracks: true,
+        fields: Vec::new(),
+        ..q.clone()
+    };
+    let names: Vec<String> = rows(store, &every_track).into_iter().map(|r| r.3).collect();
+    assert_eq!(names, ["order", "signup", "order", "other"]);
     // The UTM campaign, from the body's context.
     let campaign = RowQuery {
         fields: vec![

@@ -1,0 +1,319 @@
+//! Paths: what people did after (or before) a chosen event, step by step.
+//!
+//! Each person is followed from their first start event in the range: the
+//! next `steps` events they did (or, looking back, the `steps` events before
+//! it), each named by its page for a page view (`/property/*`) and by its name
+//! for a track event, within the window of the start event. The same name
+//! twice in a row counts once (a reload is not a step). Per step, the most
+//! common names (the rest folded into [`OTHER`]) with their people, the links
+//! from each name of the step before, and the people who did nothing more.
+
+use serde::Serialize;
+
+use super::{
+    Bound, Breakdowns, InsightError, InsightRow, Limits, Matcher, OTHER, People, RowQuery, refuse,
+};
+use crate::friction::page_of;
+use crate::sessions::FastMap;
+
+/// Most steps a path follows.
+pub const MAX_STEPS: usize = 5;
+/// Most names a step shows before the rest is folded.
+pub const MAX_SHOWN: usize = 20;
+
+/// Which way from the start event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    After,
+    Before,
+}
+
+/// What a path's steps are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Include {
+    Pages,
+    Events,
+    Both,
+}
+
+#[derive(Debug, Clone)]
+pub struct PathsQuery {
+    pub project_id: i64,
+    /// Start events in `[from, to)`.
+    pub from: i64,
+    pub to: i64,
+    pub start: Matcher,
+    pub direction: Direction,
+    pub include: Include,
+    /// 1 to [`MAX_STEPS`].
+    pub steps: usize,
+    /// Names shown per step, 1 to [`MAX_SHOWN`].
+    pub shown: usize,
+    /// How far from the start event a step may be.
+    pub window_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub people: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Link {
+    pub from: String,
+    pub to: String,
+    pub people: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PathStep {
+    /// 1 for the event next to the start one.
+    pub step: usize,
+    pub nodes: Vec<Node>,
+    /// From the step before's names (the start event's label for step 1).
+    pub links: Vec<Link>,
+    /// People who reached the step before and did nothing more.
+    pub dropped: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PathsAnswer {
+    pub start: String,
+    pub people: u64,
+    pub steps: Vec<PathStep>,
+}
+
+struct Trail {
+    started: Option<i64>,
+    /// The latest name taken (the start event's, once started), so that the
+    /// same name twice in a row counts once.
+    last: Option<u32>,
+    /// Names (numbers) after the start, or the latest ones before it.
+    names: Vec<(u32, i64)>,
+}
+
+/// Folds a paths question's rows, oldest first.
+pub struct Paths {
+    query: PathsQuery,
+    rows: RowQuery,
+    start: Bound,
+    limits: Limits,
+    people: People,
+    names: Breakdowns,
+    trails: FastMap<u32, Trail>,
+}
+
+impl Paths {
+    pub fn new(query: PathsQuery, limits: Limits) -> Result<Paths, InsightError> {
+        if !(1..=MAX_STEPS).contains(&query.steps) {
+            return refuse(format!(
+                "`steps` must be between 1 and {MAX_STEPS}, not {}",
+                query.steps
+            ));
+        }
+        if !(1..=MAX_SHOWN).contains(&query.shown) {
+            return refuse(format!(
+                "`limit` must be between 1 and {MAX_SHOWN}, not {}",
+                query.shown
+            ));
+        }
+        if !(1_000..=super::funnel::MAX_WINDOW_MS).contains(&query.window_ms) {
+            return refuse(format!(
+                "`window_seconds` must be between 1 and {} (90 days), not {}",
+                super::funnel::MAX_WINDOW_MS / 1_000,
+                query.window_ms / 1_000
+            ));
+        }
+        let (from, to) = match query.direction {
+            Direction::After => (query.from, query.to.saturating_add(query.window_ms)),
+            Direction::Before => (query.from.saturating_sub(query.window_ms).max(0), query.to),
+        };
+        let mut rows = RowQuery::new(query.project_id, from, to);
+        let start = Bound::new(&query.start, &mut rows);
+        match query.include {
+            Include::Pages => rows.page_views = true,
+            Include::Events => rows.all_tracks = true,
+            Include::Both => {
+                rows.page_views = true;
+                rows.all_tracks = true;
+            }
+        }
+        Ok(Paths {
+            query,
+            rows,
+            start,
+            limits,
+            people: People::default(),
+            names: Breakdowns::default(),
+            trails: FastMap::default(),
+        })
+    }
+
+    pub fn rows(&self) -> &RowQuery {
+        &self.rows
+    }
+
+    /// The step name of a row, when the question's steps include its kind.
+    fn name_of(&self, row: &InsightRow<'_>) -> Option<String> {
+        match (row.page_view, self.query.include) {
+            (true, Include::Pages | Include::Both) => Some(page_of(row.url.unwrap_or(""))),
+            (false, Include::Events | Include::Both) => row.name.map(str::to_string),
+            _ => None,
+        }
+    }
+
+    pub fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
+        let is_start = self.start.matches(row);
+        let in_range = row.ts >= self.query.from && row.ts < self.query.to;
+        let person = match self.people.known(row) {
+            Some(id) => id,
+            // Looking back, everyone's latest events are kept until their
+            // start event; looking ahead, only from it.
+            None if self.query.direction == Direction::Before || (is_start && in_range) => {
+                let id = self.people.id(row, self.limits.people)?;
+                self.trails.insert(
+                    id,
+                    Trail {
+                        started: None,
+                        last: None,
+                        names: Vec::new(),
+                    },
+                );
+                id
+            }
+            None => return Ok(()),
+        };
+        let name = self
+            .name_of(row)
+            .map(|n| self.names.id(Some(&n), self.limits.breakdown_values));
+        let steps = self.query.steps;
+        let window = self.query.window_ms;
+        let Some(trail) = self.trails.get_mut(&person) else {
+            return Ok(());
+        };
+        match (self.query.direction, trail.started) {
+            (Direction::After, None) => {
+                if is_start && in_range {
+                    trail.started = Some(row.ts);
+                    trail.last = name;
+                }
+            }
+            (Direction::After, Some(at)) => {
+                if let Some(id) = name
+                    && trail.names.len() < steps
+                    && row.ts - at <= window
+                    && trail.last != Some(id)
+                {
+                    trail.names.push((id, row.ts));
+                    trail.last = Some(id);
+                }
+            }
+            (Direction::Before, None) => {
+                if is_start && in_range {
+                    trail.started = Some(row.ts);
+                    trail.names.retain(|(_, t)| row.ts - t <= window);
+                } else if let Some(id) = name
+                    && trail.last != Some(id)
+                {
+                    if trail.names.len() == steps {
+                        trail.names.remove(0);
+                    }
+                    trail.names.push((id, row.ts));
+                    trail.last = Some(id);
+                }
+            }
+            (Direction::Before, Some(_)) => {}
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> PathsAnswer {
+        let start_label = self.query.start.spec.label();
+        // Each started person's names, nearest the start first.
+        let trails: Vec<Vec<u32>> = self
+            .trails
+            .values()
+            .filter(|t| t.started.is_some())
+            .map(|t| {
+                let mut names: Vec<u32> = t.names.iter().map(|(n, _)| *n).collect();
+                if self.query.direction == Direction::Before {
+                    names.reverse();
+                }
+                names
+            })
+            .collect();
+        let mut steps = Vec::new();
+        // The name each person was shown under at the step before.
+        let mut shown_before: Vec<String> = vec![start_label.clone(); trails.len()];
+        let mut reached_before = trails.len() as u64;
+        for k in 0..self.query.steps {
+            let mut totals: FastMap<u32, u64> = FastMap::default();
+            for t in &trails {
+                if let Some(n) = t.get(k) {
+                    *totals.entry(*n).or_default() += 1;
+                }
+            }
+            let (kept, _) = self.names.rank(totals, self.query.shown);
+            let label = |n: u32| -> String {
+                if kept.contains(&n) {
+                    self.names.values[n as usize].clone().unwrap_or_default()
+                } else {
+                    OTHER.to_string()
+                }
+            };
+            let mut nodes: FastMap<String, u64> = FastMap::default();
+            let mut links: FastMap<(String, String), u64> = FastMap::default();
+            let mut reached = 0;
+            for (i, t) in trails.iter().enumerate() {
+                let Some(n) = t.get(k) else { continue };
+                reached += 1;
+                let to = label(*n);
+                *nodes.entry(to.clone()).or_default() += 1;
+                *links
+                    .entry((shown_before[i].clone(), to.clone()))
+                    .or_default() += 1;
+                shown_before[i] = to;
+            }
+            steps.push(PathStep {
+                step: k + 1,
+                nodes: sorted(
+                    nodes
+                        .into_iter()
+                        .map(|(name, people)| Node { name, people }),
+                ),
+                links: {
+                    let mut l: Vec<Link> = links
+                        .into_iter()
+                        .map(|((from, to), people)| Link { from, to, people })
+                        .collect();
+                    l.sort_by(|a, b| {
+                        b.people
+                            .cmp(&a.people)
+                            .then_with(|| (&a.from, &a.to).cmp(&(&b.from, &b.to)))
+                    });
+                    l
+                },
+                dropped: reached_before - reached,
+            });
+            reached_before = reached;
+        }
+        PathsAnswer {
+            start: start_label,
+            people: trails.len() as u64,
+            steps,
+        }
+    }
+}
+
+/// Nodes by people, most first, [`OTHER`] last.
+fn sorted(nodes: impl Iterator<Item = Node>) -> Vec<Node> {
+    let mut v: Vec<Node> = nodes.collect();
+    v.sort_by(|a, b| {
+        (a.name == OTHER)
+            .cmp(&(b.name == OTHER))
+            .then_with(|| b.people.cmp(&a.people))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    v
+}
