@@ -1,3 +1,6 @@
+//! Exact answers of trends, funnels, retention and paths on hand-made events,
+//! streamed as a store streams them, and every bound on both sides.
+
 use serde_json::json;
 
 use super::funnel::{Funnel, FunnelQuery};
