@@ -226,6 +226,7 @@ async function startApp(me: Me): Promise<void> {
   }, PIPELINE_POLL_MS);
   stopApp = () => {
     window.removeEventListener('hashchange', onHash);
+    shell.dispose();
     backlog.stop();
     stopApp = null;
   };

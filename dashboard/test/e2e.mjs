@@ -268,7 +268,7 @@ async function lag() {
   await page.getByRole('heading', { name: /Keys & install/ }).waitFor();
   check(await notice.isVisible(), 'the notice shows on the keys page');
   pages += 1;
-  await page.getByRole('link', { name: 'Overview' }).click();
+  await openPage(page, 'Overview');
   await page.getByRole('heading', { name: /Overview/ }).waitFor();
   check(await notice.isVisible(), 'the notice shows on the overview');
   pages += 1;
@@ -403,7 +403,7 @@ async function tour() {
   await shot(page, '04-keys');
 
   // 4. The overview, live: events sent now show without a reload.
-  await page.getByRole('link', { name: 'Overview' }).click();
+  await openPage(page, 'Overview');
   await page.getByRole('heading', { name: /Overview/ }).waitFor();
   await until('the overview to load', async () => !Number.isNaN(await total(page, 'events')));
   check((await total(page, 'events')) === 0, 'a new project has no events');
@@ -524,7 +524,7 @@ async function tour() {
   await shot(page, '05-overview');
 
   // 5. The explorer: one user's events, opened whole; then paging.
-  await page.getByRole('link', { name: 'Events' }).click();
+  await openPage(page, 'Events');
   await page.getByRole('heading', { name: /^Events/ }).waitFor();
   await page.getByLabel('User id').fill('user-e2e-42');
   await page.getByLabel('User id').press('Enter');
@@ -559,7 +559,7 @@ async function tour() {
   // 6. Customers: the identified buyer shows up by itself (the sessions processor
   // derives the summary), sorted by orders too, and on a page of their own with
   // the order's amount and their session.
-  await page.getByRole('link', { name: 'Customers' }).click();
+  await openPage(page, 'Customers');
   await page.getByRole('heading', { name: /^Customers/ }).waitFor();
   const customer = page.locator('table.customers > tbody > tr:not(.latest)', { hasText: 'cust-1@example.com' });
   await until('cust-1 in the customers list', async () => (await customer.count()) === 1);
@@ -585,7 +585,7 @@ async function tour() {
   // 7. Usage: a widget created through the form, a call sent the way a widget
   // sends it (from Node, as from a customer's site), billed on the page without a
   // reload; switched off, the widget's events are refused.
-  await page.getByRole('link', { name: 'Usage' }).click();
+  await openPage(page, 'Usage');
   await page.getByRole('heading', { name: /^Usage/ }).waitFor();
   await page.getByText('No widgets yet').waitFor();
   await page.getByLabel('Name', { exact: true }).fill('Tour widget');
@@ -813,7 +813,7 @@ async function frictionTour(projectId, key) {
     await until('signed in again', async () => (await page.locator('.who').count()) === 1);
     const project = `${spoorUrl}/#/projects/${encodeURIComponent(projectId)}`;
     await page.goto(`${project}/overview`);
-    await page.getByRole('link', { name: 'Friction' }).click();
+    await openPage(page, 'Friction');
     await page.getByRole('heading', { level: 1, name: /^Friction/ }).waitFor();
 
     // Friction: the rage click on #price, the dead click on #dead, the email field's error.
@@ -885,7 +885,7 @@ async function frictionTour(projectId, key) {
     await shot(page, 'recording');
 
     // Errors: the issue, its detail and stack; resolved, then reopened.
-    await page.getByRole('link', { name: 'Errors' }).click();
+    await openPage(page, 'Errors');
     await page.getByRole('heading', { level: 1, name: /^Errors/ }).waitFor();
     const issueRow = page.locator('table.issues tbody tr', { hasText: 'Tour failure in checkout' });
     await until('the error issue', async () => (await issueRow.count()) === 1);
@@ -909,7 +909,7 @@ async function frictionTour(projectId, key) {
     await shot(page, 'errors');
 
     // Heatmaps: the page's clicks, drawn on the canvas; its elements and scroll depth.
-    await page.getByRole('link', { name: 'Heatmaps' }).click();
+    await openPage(page, 'Heatmaps');
     await page.getByRole('heading', { level: 1, name: /^Heatmaps/ }).waitFor();
     const canvas = page.locator('canvas.heatmap-canvas');
     await until('the click map', async () => (await canvas.count()) === 1 && Number(await canvas.getAttribute('data-cells')) > 0);
@@ -931,7 +931,7 @@ async function frictionTour(projectId, key) {
     await shot(page, 'heatmaps');
 
     // Performance: the vitals sent on load and on leaving, rated.
-    await page.getByRole('link', { name: 'Performance' }).click();
+    await openPage(page, 'Performance');
     await page.getByRole('heading', { level: 1, name: /^Performance/ }).waitFor();
     const samples = (name) => page.locator(`[data-vital="${name}"]`).getAttribute('data-samples').then(Number).catch(() => 0);
     await until('vitals with samples', async () => (await samples('TTFB')) > 0 && (await samples('FCP')) > 0);
@@ -946,7 +946,7 @@ async function frictionTour(projectId, key) {
     await shot(page, 'performance');
 
     // Alerts: a bad webhook address is refused in the server's words; a good one is listed, tested and logged.
-    await page.getByRole('link', { name: 'Alerts' }).click();
+    await openPage(page, 'Alerts');
     await page.getByRole('heading', { level: 1, name: /^Alerts/ }).waitFor();
     await page.getByText('No alert rules yet').waitFor();
     const alertForm = page.locator('form.alert-form');
@@ -1106,7 +1106,7 @@ async function uploadVisit(key, { queued, shopShot, sitePort, visitStartedAt }) 
  */
 async function recordingsTour(projectId, visit) {
   const project = `${spoorUrl}/#/projects/${encodeURIComponent(projectId)}`;
-  await page.getByRole('link', { name: 'Recordings & exports' }).click();
+  await openPage(page, 'Recordings & exports');
   await page.getByRole('heading', { level: 1, name: /^Recordings & exports/ }).waitFor();
   const row = page.locator(`table.recordings tbody tr[data-session="${visit.session}"]`);
   await until("the visit's recording in the list", async () => (await row.count()) === 1);
@@ -1292,7 +1292,7 @@ async function crmTour(projectId, key) {
   measured.crm_contact_id = contactId;
 
   // Contacts: the contact shows by itself as a hot lead whose booking was abandoned.
-  await page.getByRole('link', { name: 'Contacts', exact: true }).click();
+  await openPage(page, 'Contacts');
   await page.getByRole('heading', { level: 1, name: /^Contacts/ }).waitFor();
   const contactRow = page.locator(`table.crm-contacts tbody tr[data-contact="${contactId}"]`);
   const statusOf = async (row) => ((await row.count()) === 1 ? (await row.locator('[data-col="status"]').textContent()).trim() : '');
@@ -1342,7 +1342,7 @@ async function crmTour(projectId, key) {
 
   // Tasks: the urgent follow-up, due in an hour (due today, unless the UTC day
   // ends within the hour), is marked done and moves to the done column.
-  await page.getByRole('link', { name: 'Tasks', exact: true }).click();
+  await openPage(page, 'Tasks');
   await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
   const followUp = (column) =>
     page.locator(`section.crm-column[data-column="${column}"] article.crm-task`, { hasText: 'URGENT: Follow up - Abandoned Booking' });
@@ -1371,7 +1371,7 @@ async function crmTour(projectId, key) {
   await shot(page, 'tasks');
 
   // The funnel: the contact reached the abandoned-booking stage.
-  await page.getByRole('link', { name: 'Funnel', exact: true }).click();
+  await openPage(page, 'Funnel');
   await page.getByRole('heading', { level: 1, name: /^Funnel/ }).waitFor();
   const abandoned = page.locator('.crm-funnel .stage[data-status="Hot Lead - Abandoned Booking"]');
   await until('the abandoned-booking stage reached', async () => (await abandoned.count()) === 1 && Number(await abandoned.getAttribute('data-reached')) >= 1);
@@ -1397,6 +1397,96 @@ async function crmTour(projectId, key) {
   check((await viewer.locator('form.crm-merge').count()) === 0, 'a viewer has no merge form');
   check((await viewer.locator('table.crm-tasks button').count()) === 0, "a viewer cannot change the contact's tasks");
   await viewer.context().close();
+}
+
+/**
+ * The header, wide: the project's pages in five groups, each a button that
+ * opens its list (by mouse or keyboard), Escape and a click elsewhere close
+ * it, and the group of the page shown is marked; and the page search, by its
+ * first match and by an arrow's choice.
+ */
+async function headerTour() {
+  const nav = page.getByRole('navigation', { name: 'Pages' });
+  const group = (name) => nav.getByRole('button', { name, exact: true });
+  const pageOfUrl = () => page.url().split('?')[0].split('/').pop();
+  const names = await nav.locator('.nav-group-button').allTextContents();
+  check(names.join('|') === 'Analytics|Behaviour|Customers & CRM|Usage & billing|Settings', `the groups in order (${names})`);
+  check((await nav.getByRole('button', { name: 'Menu' }).count()) === 0, 'no menu button on a wide screen');
+  check((await group('Analytics').getAttribute('data-current')) === 'true' && (await group('Behaviour').getAttribute('data-current')) === null, "the overview's group is marked");
+  check((await nav.getByRole('link').count()) === 1, 'closed groups show no pages: only Projects');
+
+  // By keyboard: Enter opens a group, Down goes into it, Escape closes it and goes back.
+  await group('Behaviour').focus();
+  await page.keyboard.press('Enter');
+  check((await group('Behaviour').getAttribute('aria-expanded')) === 'true', 'Enter opens the group');
+  const behaviour = await nav.locator('#nav-group-behaviour').getByRole('link').allTextContents();
+  check(behaviour.join('|') === 'Friction|Errors|Heatmaps|Performance|Recordings & exports', `the group's pages (${behaviour})`);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  check((await page.evaluate(() => document.activeElement?.textContent)) === 'Errors', 'arrows move through the pages');
+  await shot(page, 'nav-wide-group');
+  await page.keyboard.press('Escape');
+  check((await group('Behaviour').getAttribute('aria-expanded')) === 'false', 'Escape closes the group');
+  check(await group('Behaviour').evaluate((b) => b === document.activeElement), 'and returns focus to its button');
+
+  // One group at a time; a click elsewhere closes it.
+  await group('Behaviour').click();
+  await group('Analytics').click();
+  check((await group('Behaviour').getAttribute('aria-expanded')) === 'false', 'opening a group closes the other');
+  check((await nav.getByRole('link', { name: 'Overview', exact: true }).getAttribute('aria-current')) === 'page', 'the page shown is marked in its group');
+  // Away from the open list, which lies over the page's top left.
+  await page.locator('main').click({ position: { x: 1000, y: 300 } });
+  check((await group('Analytics').getAttribute('aria-expanded')) === 'false', 'a click outside closes the group');
+
+  // Through a group to a page: its group becomes the marked one.
+  await openPage(page, 'Performance');
+  await page.getByRole('heading', { level: 1, name: /^Performance/ }).waitFor();
+  measured.nav_group_page = pageOfUrl();
+  check((await group('Behaviour').getAttribute('data-current')) === 'true', "the performance page's group is marked");
+
+  // The search: Enter opens the first match, or the one the arrows chose.
+  const search = nav.getByRole('combobox', { name: 'Find a page' });
+  // The listbox's options, not the project switcher's.
+  const options = nav.locator('#page-search-list').getByRole('option');
+  measured.nav_search_pages = [];
+  await search.fill('zzz');
+  await until('no match said', async () => (await nav.getByRole('status').textContent()) === 'No page matches.');
+  check((await options.count()) === 0 && (await search.getAttribute('aria-expanded')) === 'false', 'nothing listed for no match');
+  await search.press('Escape');
+  check((await search.inputValue()) === '', 'Escape empties the box');
+  await search.fill('e');
+  const found = await options.evaluateAll((os) => os.map((o) => o.querySelector('span').textContent));
+  check(found[0] === 'Events' && found[1] === 'Errors', `names starting with the letter first (${found})`);
+  check((await search.getAttribute('aria-activedescendant')) === (await options.nth(0).getAttribute('id')), 'the first match is chosen');
+  await search.press('ArrowDown');
+  check((await options.nth(1).getAttribute('aria-selected')) === 'true' && (await search.getAttribute('aria-activedescendant')) === (await options.nth(1).getAttribute('id')), 'Down chooses the next');
+  await shot(page, 'nav-search');
+  await search.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /^Errors/ }).waitFor();
+  measured.nav_search_pages.push(pageOfUrl());
+  await search.fill('follow-ups');
+  await search.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /^Tasks/ }).waitFor();
+  measured.nav_search_pages.push(pageOfUrl());
+  check((await group('Customers & CRM').getAttribute('data-current')) === 'true', "the tasks page's group is marked");
+}
+
+/**
+ * Opens a project page through the header, as a person would: on a wide screen
+ * its group's button and then the page; on a narrow one the "Menu" button and
+ * then the page.
+ */
+async function openPage(p, label) {
+  const nav = p.getByRole('navigation', { name: 'Pages' });
+  const menu = nav.getByRole('button', { name: 'Menu', exact: true });
+  if (await menu.isVisible()) {
+    if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
+  } else {
+    const group = nav.locator('.nav-group').filter({ has: p.getByRole('link', { name: label, exact: true, includeHidden: true }) });
+    const button = group.getByRole('button');
+    if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+  }
+  await nav.getByRole('link', { name: label, exact: true }).click();
 }
 
 /** Signs `p` in through the sign-in page and waits for the projects. */
@@ -1795,7 +1885,8 @@ async function insights() {
   await signIn(page, VIEWER_EMAIL, VIEWER_PASSWORD);
   await page.goto(`${spoorUrl}/#/projects/${encodeURIComponent(PROJECT_ID)}/overview`);
   await page.getByRole('heading', { level: 1, name: /^Overview/ }).waitFor();
-  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Insights', exact: true }).click();
+  await headerTour();
+  await openPage(page, 'Insights');
   await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
   check(page.url().includes(`#/projects/${encodeURIComponent(PROJECT_ID)}/insights`), `the nav leads to the Insights page (${page.url()})`);
   check((await page.getByRole('tab', { name: 'Trends' }).getAttribute('aria-selected')) === 'true', 'Trends is the first tab');
@@ -1922,6 +2013,30 @@ async function insights() {
   const funnelLink = page.url().replace('tab=retention', 'tab=funnel');
   const phone = await newPage({ width: 390, height: 844 });
   await signIn(phone, VIEWER_EMAIL, VIEWER_PASSWORD);
+
+  // On a phone the header's groups fold into one menu that lists them all.
+  await phone.goto(`${spoorUrl}/#/projects/${encodeURIComponent(PROJECT_ID)}/overview`);
+  await phone.getByRole('heading', { level: 1, name: /^Overview/ }).waitFor();
+  const phoneNav = phone.getByRole('navigation', { name: 'Pages' });
+  const menu = phoneNav.getByRole('button', { name: 'Menu', exact: true });
+  check((await phoneNav.locator('.nav-group-button').count()) === 0, 'no row of groups on a phone');
+  check((await menu.getAttribute('aria-expanded')) === 'false' && (await phoneNav.getByRole('link').count()) === 1, 'the menu starts closed: only Projects shows');
+  await menu.click();
+  check((await menu.getAttribute('aria-expanded')) === 'true', 'the menu says it is open');
+  const headings = await phoneNav.locator('.nav-heading').allTextContents();
+  check(headings.join('|') === 'Analytics|Behaviour|Customers & CRM|Usage & billing|Settings', `the open menu lists every group (${headings})`);
+  check((await phoneNav.getByRole('link', { name: 'Overview', exact: true }).getAttribute('aria-current')) === 'page', 'the page shown is marked in the menu');
+  check(await phoneNav.getByLabel('Find a page').isVisible(), 'the search is in the menu');
+  const menuOverflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(menuOverflow <= 0, `the open menu fits a phone's width (${menuOverflow}px too wide)`);
+  await shot(phone, 'nav-phone-menu');
+  await phone.keyboard.press('Escape');
+  check((await menu.getAttribute('aria-expanded')) === 'false', 'Escape closes the menu');
+  check(await menu.evaluate((b) => b === document.activeElement), 'and leaves focus on its button');
+  await openPage(phone, 'Insights');
+  await phone.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+  measured.nav_menu_page = phone.url().split('?')[0].split('/').pop();
+  check((await menu.getAttribute('aria-expanded')) === 'false', 'the menu closes once a page is chosen');
   await phone.goto(funnelLink);
   const phoneSteps = phone.locator('#insights-panel-funnel .funnel-step');
   await until('the shared funnel on a phone', async () =>

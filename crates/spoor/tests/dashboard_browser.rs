@@ -23,7 +23,8 @@
 //! Insights, by a viewer, on a small dataset with known answers: a trend's
 //! table and CSV, a refusal in the server's words, a funnel's people, rates and
 //! who dropped off, a retention table, and the funnel again after a reload and
-//! as a shared link on a phone.
+//! as a shared link on a phone. On the way, the header: a project's pages in
+//! groups (by mouse and keyboard), its page search, and a phone's menu.
 //! On a node that never derives (`--role ingest`) the events it takes stay
 //! unread: a notice under the header says by how many the views are behind, on
 //! each page, and goes by itself once a deriving node joins the store; on a
@@ -928,4 +929,13 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
         json!(["2", "100.0%", "50.0%", "0.0%"]),
         "{report}"
     );
+    // The header's ways to a page: a group, the search (its first match, then
+    // an arrow's choice and another word for it), and a phone's menu.
+    assert_eq!(report["nav_group_page"], "performance", "{report}");
+    assert_eq!(
+        report["nav_search_pages"],
+        json!(["errors", "tasks"]),
+        "{report}"
+    );
+    assert_eq!(report["nav_menu_page"], "insights", "{report}");
 }

@@ -5,40 +5,29 @@
 
 import type { PipelineBacklog } from '../api';
 import { h, fill } from '../dom';
+import { currentPage, groupOf, moveOption, NARROW_MEDIA, NAV_GROUPS, type NavPage } from '../nav';
 import { currentOrg } from '../people';
 import { lagNotice } from '../pipeline';
 import { canChange } from '../roles';
 import { projectHash, routeHash, type ProjectPage, type Route } from '../routes';
+import { pageSearch } from '../ui/pagesearch';
 import type { AppContext, View } from '../context';
-
-const PAGES: Array<{ page: ProjectPage; label: string }> = [
-  { page: 'overview', label: 'Overview' },
-  { page: 'events', label: 'Events' },
-  { page: 'insights', label: 'Insights' },
-  { page: 'customers', label: 'Customers' },
-  { page: 'contacts', label: 'Contacts' },
-  { page: 'tasks', label: 'Tasks' },
-  { page: 'funnel', label: 'Funnel' },
-  { page: 'usage', label: 'Usage' },
-  { page: 'friction', label: 'Friction' },
-  { page: 'errors', label: 'Errors' },
-  { page: 'heatmaps', label: 'Heatmaps' },
-  { page: 'performance', label: 'Performance' },
-  { page: 'alerts', label: 'Alerts' },
-  { page: 'recordings', label: 'Recordings & exports' },
-  { page: 'keys', label: 'Keys & install' },
-];
 
 function projectOf(route: Route): string | null {
   return 'project' in route ? route.project : null;
 }
 
-function pageOf(route: Route): ProjectPage | null {
-  if (route.page === 'event') return 'events';
-  if (route.page === 'customer') return 'customers';
-  if (route.page === 'contact') return 'contacts';
-  if (route.page === 'recording') return 'recordings';
-  return PAGES.find((p) => p.page === route.page)?.page ?? null;
+/** Moves focus among a list's links with the arrow keys, as a menu of links lets people expect. */
+function arrowsMoveAmong(list: HTMLElement): void {
+  list.addEventListener('keydown', (e) => {
+    // Only from a link: the arrows in the page search are the search's.
+    if (!(e.target instanceof HTMLAnchorElement)) return;
+    const links = [...list.querySelectorAll<HTMLAnchorElement>('a')];
+    const next = moveOption(links.indexOf(document.activeElement as HTMLAnchorElement), e.key, links.length);
+    if (next === null) return;
+    e.preventDefault();
+    links[next].focus();
+  });
 }
 
 export class Shell {
@@ -51,6 +40,21 @@ export class Shell {
   private readonly lag: HTMLElement;
   private readonly lagMessage: HTMLElement;
   private readonly lagHint: HTMLElement;
+  /** The route shown, to draw the header again when the screen crosses the narrow width. */
+  private route: Route = { page: 'projects' };
+  private readonly narrow = window.matchMedia(NARROW_MEDIA);
+  /** Closes the open group or menu, if any; each drawing of the header sets its own. */
+  private closeMenus: () => void = () => {};
+  private readonly onOutsideClick = (e: MouseEvent) => {
+    if (!(e.target instanceof Node) || !this.nav.contains(e.target)) this.closeMenus();
+  };
+  /** Whether the header was last drawn for a narrow screen. */
+  private drawnNarrow = false;
+  // Chromium also says "change" when a resize leaves the match as it was (a
+  // full-page screenshot does): only a real change redraws, closing what is open.
+  private readonly onWidth = () => {
+    if (this.narrow.matches !== this.drawnNarrow) this.renderNav(this.route);
+  };
 
   constructor(
     private readonly ctx: AppContext,
@@ -83,6 +87,14 @@ export class Shell {
       this.lag,
       this.main,
     );
+    document.addEventListener('click', this.onOutsideClick);
+    this.narrow.addEventListener('change', this.onWidth);
+  }
+
+  /** Stops listening to the document and the screen's width, once this shell is left. */
+  dispose(): void {
+    document.removeEventListener('click', this.onOutsideClick);
+    this.narrow.removeEventListener('change', this.onWidth);
   }
 
   /** Shows a page; after a navigation, focus goes to its heading so a screen reader starts there. */
@@ -115,11 +127,14 @@ export class Shell {
   }
 
   renderNav(route: Route): void {
+    this.route = route;
+    this.drawnNarrow = this.narrow.matches;
+    this.closeMenus = () => {};
     const projectId = projectOf(route);
     const project = projectId === null ? undefined : this.ctx.project(projectId);
-    const current = pageOf(route);
-    const items: Node[] = [
-      h('a', { href: '#/projects', 'aria-current': route.page === 'projects' ? 'page' : false }, 'Projects'),
+    const current = currentPage(route);
+    const items: Array<Node | null> = [
+      h('a', { href: '#/projects', class: 'nav-projects', 'aria-current': route.page === 'projects' ? 'page' : false }, 'Projects'),
     ];
     if (project) {
       const select = h(
@@ -130,13 +145,17 @@ export class Shell {
         ),
       );
       select.addEventListener('change', () => this.ctx.navigate(projectHash(select.value, current ?? 'overview')));
+      const link = ({ page, label }: NavPage) =>
+        h('a', { href: projectHash(project.id, page), 'aria-current': page === current ? 'page' : false }, label);
+      const search = pageSearch((page) => this.ctx.navigate(projectHash(project.id, page)));
+      // First the row's own controls, then a row (or panel) of the pages.
+      const [controls, pages] = this.narrow.matches ? this.menu(link, search) : this.bar(link, search, current);
       items.push(
         h('span', { class: 'switcher' }, h('label', { for: 'project-switch', class: 'sr-only' }, 'Project'), select),
-        ...PAGES.map(({ page, label }) =>
-          h('a', { href: projectHash(project.id, page), 'aria-current': page === current ? 'page' : false }, label),
-        ),
+        ...controls,
+        canChange(project.role) ? null : h('span', { class: 'badge' }, 'Read only'),
+        ...pages,
       );
-      if (!canChange(project.role)) items.push(h('span', { class: 'badge' }, 'Read only'));
     }
     fill(this.nav, items);
 
@@ -155,5 +174,101 @@ export class Shell {
         : null,
       h('a', { href: '#/account', 'aria-current': route.page === 'account' ? 'page' : false }, 'Account'),
     );
+  }
+
+  /**
+   * Wide screens: a row of groups, each a button that shows its pages under it
+   * (the disclosure pattern: aria-expanded, Escape closes and returns to the
+   * button, leaving the group closes it). One group is open at a time.
+   */
+  private bar(link: (p: NavPage) => HTMLElement, search: HTMLElement, current: ProjectPage | null): [Node[], Node[]] {
+    const here = groupOf(current);
+    const groups = NAV_GROUPS.map((g) => {
+      const list = h('ul', { id: `nav-group-${g.id}`, class: 'nav-menu', hidden: true }, g.pages.map((p) => h('li', null, link(p))));
+      const button = h(
+        'button',
+        {
+          type: 'button',
+          class: 'nav-group-button',
+          'aria-expanded': 'false',
+          'aria-controls': list.id,
+          'aria-describedby': here === g ? 'nav-here' : false,
+          'data-current': here === g ? 'true' : false,
+        },
+        g.label,
+      );
+      const item = h('li', { class: 'nav-group', 'data-group': g.id }, button, list);
+      return { button, list, item };
+    });
+    const setOpen = (group: (typeof groups)[number], open: boolean) => {
+      group.button.setAttribute('aria-expanded', String(open));
+      group.list.hidden = !open;
+    };
+    this.closeMenus = () => groups.forEach((g) => setOpen(g, false));
+    for (const group of groups) {
+      group.button.addEventListener('click', () => {
+        const open = group.list.hidden;
+        this.closeMenus();
+        setOpen(group, open);
+      });
+      // Down from the button opens the group at its first page.
+      group.button.addEventListener('keydown', (e) => {
+        if (e.key !== 'ArrowDown') return;
+        e.preventDefault();
+        this.closeMenus();
+        setOpen(group, true);
+        group.list.querySelector('a')?.focus();
+      });
+      arrowsMoveAmong(group.list);
+      group.item.addEventListener('keydown', (e) => {
+        if (e.key !== 'Escape' || group.list.hidden) return;
+        e.preventDefault();
+        setOpen(group, false);
+        group.button.focus();
+      });
+      group.item.addEventListener('focusout', (e) => {
+        if (e.relatedTarget instanceof Node && !group.item.contains(e.relatedTarget)) setOpen(group, false);
+      });
+    }
+    return [
+      [search],
+      [h('ul', { class: 'nav-groups' }, groups.map((g) => g.item)), h('span', { id: 'nav-here', hidden: true }, 'The page you are on is in this group.')],
+    ];
+  }
+
+  /** Narrow screens: one "Menu" button that shows the search and every group's pages, under headings. */
+  private menu(link: (p: NavPage) => HTMLElement, search: HTMLElement): [Node[], Node[]] {
+    const panel = h(
+      'div',
+      { id: 'nav-panel', class: 'nav-panel', hidden: true },
+      search,
+      NAV_GROUPS.map((g) =>
+        h(
+          'div',
+          { class: 'nav-section', 'data-group': g.id },
+          h('p', { class: 'nav-heading', id: `nav-heading-${g.id}` }, g.label),
+          h('ul', { 'aria-labelledby': `nav-heading-${g.id}` }, g.pages.map((p) => h('li', null, link(p)))),
+        ),
+      ),
+    );
+    const toggle = h('button', { type: 'button', class: 'nav-toggle secondary', 'aria-expanded': 'false', 'aria-controls': panel.id }, 'Menu');
+    const setOpen = (open: boolean) => {
+      toggle.setAttribute('aria-expanded', String(open));
+      panel.hidden = !open;
+    };
+    this.closeMenus = () => setOpen(false);
+    // Focus stays on the button: on a phone, focusing the search would raise the keyboard.
+    toggle.addEventListener('click', () => setOpen(panel.hidden));
+    arrowsMoveAmong(panel);
+    // Escape closes the menu from its button or from within it.
+    const escape = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || panel.hidden) return;
+      e.preventDefault();
+      setOpen(false);
+      toggle.focus();
+    };
+    toggle.addEventListener('keydown', escape);
+    panel.addEventListener('keydown', escape);
+    return [[toggle], [panel]];
   }
 }
