@@ -54,7 +54,9 @@
 //     the funnel /pricing → order → signup with each step's people, rates and
 //     median times, the person who dropped off before signing up (linked to
 //     their customer page), and a retention table by day; a reload asks the
-//     same questions again from the address.
+//     same questions again from the address. First, the header: its groups
+//     (by mouse and keyboard), a page opened through one and through the page
+//     search, and, on a phone, the Menu button's list.
 //
 // All five check that no request leaves the loopback host and that the page logs no
 // error or Content-Security-Policy violation. They write a screenshot of each page
