@@ -18,6 +18,7 @@ use crate::crm_world::CrmReads;
 use crate::customers::*;
 use crate::files::*;
 use crate::friction::*;
+use crate::insights::boards::{Board, SavedInsight};
 use crate::metering::*;
 use crate::pipeline::{LogEvent, PassWrites};
 use crate::records::*;
@@ -42,6 +43,7 @@ pub trait Backend:
     + CrmStore
     + FileRecords
     + InsightStore
+    + BoardStore
     + Send
     + Sync
 {
@@ -516,6 +518,44 @@ pub trait InsightStore {
         q: &crate::insights::RowQuery,
         each: &mut dyn FnMut(&crate::insights::InsightRow<'_>) -> bool,
     ) -> StoreResult<()>;
+}
+
+/// Saved insights and boards (`spoor_domain::insights::boards`). Every call
+/// but [`BoardStore::shared_board`] names the project, so one project's ids
+/// never reach another's rows.
+pub trait BoardStore {
+    /// Stores a saved insight (its id and times are the store's) unless the
+    /// project keeps `max` already: then `None`.
+    fn create_saved_insight(
+        &self,
+        s: &SavedInsight,
+        max: usize,
+    ) -> StoreResult<Option<SavedInsight>>;
+    fn saved_insight(&self, project_id: i64, id: i64) -> StoreResult<Option<SavedInsight>>;
+    /// A project's saved insights, oldest first.
+    fn saved_insights(&self, project_id: i64) -> StoreResult<Vec<SavedInsight>>;
+    /// Writes the name, question and days; `None` when there is no such insight.
+    fn update_saved_insight(&self, s: &SavedInsight) -> StoreResult<Option<SavedInsight>>;
+    fn delete_saved_insight(&self, project_id: i64, id: i64) -> StoreResult<bool>;
+    /// Stores a board unless the project keeps `max` already: then `None`.
+    fn create_board(&self, b: &Board, max: usize) -> StoreResult<Option<Board>>;
+    fn board(&self, project_id: i64, id: i64) -> StoreResult<Option<Board>>;
+    /// A project's boards, oldest first.
+    fn boards(&self, project_id: i64) -> StoreResult<Vec<Board>>;
+    /// Writes the name and items; `None` when there is no such board.
+    fn update_board(&self, b: &Board) -> StoreResult<Option<Board>>;
+    fn delete_board(&self, project_id: i64, id: i64) -> StoreResult<bool>;
+    /// Keeps `hash` as the board's share token's (replacing any before), or
+    /// forgets it with `None`; false when there is no such board.
+    fn set_board_share(
+        &self,
+        project_id: i64,
+        id: i64,
+        hash: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool>;
+    /// The board whose share token hashes to `hash`.
+    fn shared_board(&self, hash: &str) -> StoreResult<Option<Board>>;
 }
 
 /// Alert rules and the notification log.

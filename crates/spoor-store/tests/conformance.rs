@@ -1411,7 +1411,7 @@ mod crm_checks;
 use crm_checks::check_crm;
 #[path = "conformance/insights.rs"]
 mod insights_checks;
-use insights_checks::check_insights;
+use insights_checks::{check_boards, check_insights};
 
 conformance!(
     check_projects_keys_and_events,
@@ -1427,6 +1427,7 @@ conformance!(
     check_friction,
     check_crm,
     check_insights,
+    check_boards,
 );
 
 #[test]

@@ -478,3 +478,432 @@ async fn bad_questions_are_refused_with_what_to_fix_and_viewers_may_ask() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// A call with the admin token on the default project; `None` for no body.
+async fn call(s: &Spoor, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut r = s
+        .http
+        .request(method, format!("{}/api/projects/1{path}", s.url))
+        .bearer_auth(&s.token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    status_json(r.send().await.unwrap()).await
+}
+
+/// A call with no credentials at all, as a shared link's reader makes.
+async fn anonymous(s: &Spoor, path: &str) -> (u16, Value) {
+    status_json(s.http.get(format!("{}{path}", s.url)).send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn saved_insights_and_boards_answer_as_their_questions_and_share_read_only() {
+    use reqwest::Method;
+    let s = Spoor::start().await;
+    let d0 = (now_ms() / DAY - 3) * DAY;
+    let (status, body) = s
+        .batch(vec![
+            msg(
+                "track",
+                "o1",
+                d0 + MIN,
+                ("u-a", ""),
+                Some("order"),
+                json!({"total": 5}),
+            ),
+            msg(
+                "track",
+                "o2",
+                d0 + 2 * MIN,
+                ("u-b", ""),
+                Some("order"),
+                json!({"total": 7}),
+            ),
+            msg(
+                "track",
+                "o3",
+                d0 + DAY,
+                ("u-a", ""),
+                Some("order"),
+                json!({"total": 1}),
+            ),
+            msg(
+                "track",
+                "p1",
+                d0 + DAY + MIN,
+                ("u-a", ""),
+                Some("paid"),
+                json!({}),
+            ),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // A trend saved with a range and a format keeps neither: it shows its days.
+    let (status, trend) = call(
+        &s,
+        Method::POST,
+        "/insights/saved",
+        Some(json!({"name": " Orders ", "kind": "trends",
+            "query": format!("event=order&from={d0}&format=csv&measure=people")})),
+    )
+    .await;
+    assert_eq!(status, 201, "{trend}");
+    assert_eq!(trend["name"], "Orders");
+    assert_eq!(trend["query"], "event=order&measure=people");
+    assert_eq!(trend["days"], 7);
+    let funnel_body = json!({"steps": [{"event": "order"}, {"event": "paid"}],
+        "window_seconds": 86_400, "from": d0});
+    let (status, funnel) = call(
+        &s,
+        Method::POST,
+        "/insights/saved",
+        Some(json!({"name": "Order to paid", "kind": "funnel", "query": funnel_body, "days": 14})),
+    )
+    .await;
+    assert_eq!(status, 201, "{funnel}");
+    assert_eq!(funnel["query"].get("from"), None, "{funnel}");
+    assert_eq!(funnel["days"], 14);
+    let (t, f) = (
+        trend["id"].as_i64().unwrap(),
+        funnel["id"].as_i64().unwrap(),
+    );
+
+    // Its answer is its endpoint's, over its days or a given range.
+    let range = format!("from={d0}&to={}", d0 + 3 * DAY);
+    let (_, direct) = get(
+        &s,
+        &format!("/insights/trends?event=order&measure=people&{range}"),
+    )
+    .await;
+    let (status, saved) = get(&s, &format!("/insights/saved/{t}/result?{range}")).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["result"], direct);
+    assert_eq!(values(&saved["result"]["series"][0]), vec![2, 1, 0]);
+    let (status, own) = get(&s, &format!("/insights/saved/{f}/result")).await;
+    assert_eq!(status, 200, "{own}");
+    let people: Vec<i64> = own["result"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["people"].as_i64().unwrap())
+        .collect();
+    assert_eq!(people, vec![2, 1], "{own:#}");
+
+    // A board keeps its items in order; arranging sends them anew.
+    let (status, board) = call(
+        &s,
+        Method::POST,
+        "/boards",
+        Some(json!({"name": "Sales", "items": [f, t]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{board}");
+    let b = board["id"].as_i64().unwrap();
+    let (status, board) = call(
+        &s,
+        Method::PUT,
+        &format!("/boards/{b}"),
+        Some(json!({"name": "Sales, weekly", "items": [t, f]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{board}");
+    let names = |board: &Value| -> Vec<String> {
+        board["insights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&board), ["Orders", "Order to paid"]);
+    let (_, listed) = get(&s, "/boards").await;
+    assert_eq!(listed["boards"][0]["items"], json!([t, f]));
+    assert_eq!(listed["boards"][0]["shared"], false);
+
+    // Shared: the link opens that board and its insights' answers, without
+    // an account, and nothing else.
+    let (status, link) = call(&s, Method::POST, &format!("/boards/{b}/share"), None).await;
+    assert_eq!(status, 200, "{link}");
+    let token = link["token"].as_str().unwrap().to_string();
+    assert_eq!(link["path"], format!("/#/shared/{token}"));
+    let (status, open) = anonymous(&s, &format!("/api/shared/{token}")).await;
+    assert_eq!(status, 200, "{open}");
+    assert_eq!(open["project"]["name"], "default");
+    assert_eq!(names(&open["board"]), ["Orders", "Order to paid"]);
+    let (status, answer) = anonymous(
+        &s,
+        &format!("/api/shared/{token}/insights/{t}/result?{range}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["result"], direct);
+    let (_, unpinned) = call(
+        &s,
+        Method::POST,
+        "/insights/saved",
+        Some(json!({"name": "Paid", "kind": "trends", "query": "event=paid"})),
+    )
+    .await;
+    let u = unpinned["id"].as_i64().unwrap();
+    let (status, _) = anonymous(&s, &format!("/api/shared/{token}/insights/{u}/result")).await;
+    assert_eq!(status, 404, "an insight not on the board is not there");
+    for path in ["/api/projects/1/boards", "/api/projects/1/insights/saved"] {
+        let (status, _) = anonymous(&s, path).await;
+        assert_eq!(status, 401, "{path} needs an account");
+    }
+    // A new link replaces the old; revoking closes the link.
+    let (_, again) = call(&s, Method::POST, &format!("/boards/{b}/share"), None).await;
+    let newer = again["token"].as_str().unwrap().to_string();
+    assert_eq!(anonymous(&s, &format!("/api/shared/{token}")).await.0, 404);
+    assert_eq!(anonymous(&s, &format!("/api/shared/{newer}")).await.0, 200);
+    let (status, _) = call(&s, Method::DELETE, &format!("/boards/{b}/share"), None).await;
+    assert_eq!(status, 204);
+    let (status, gone) = anonymous(&s, &format!("/api/shared/{newer}")).await;
+    assert_eq!(status, 404);
+    assert!(
+        gone["error"].as_str().unwrap().contains("revoked"),
+        "{gone}"
+    );
+    assert_eq!(anonymous(&s, "/api/shared/sb_nothing").await.0, 404);
+
+    // A deleted insight drops out of its board.
+    assert_eq!(
+        call(&s, Method::DELETE, &format!("/insights/saved/{f}"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call(&s, Method::DELETE, &format!("/insights/saved/{f}"), None)
+            .await
+            .0,
+        404
+    );
+    let (_, board) = get(&s, &format!("/boards/{b}")).await;
+    assert_eq!(names(&board), ["Orders"]);
+
+    // Viewers read and may not save, arrange or share; other organisations
+    // see nothing.
+    add_user(&s, "viewer@example.com", "default", "viewer");
+    let viewer = sign_in(&s, "viewer@example.com").await;
+    assert_eq!(viewer.get("/api/projects/1/boards").await.0, 200);
+    assert_eq!(
+        viewer
+            .get(&format!("/api/projects/1/insights/saved/{t}/result"))
+            .await
+            .0,
+        200
+    );
+    let save = json!({"name": "Mine", "kind": "trends", "query": "event=order"});
+    assert_eq!(
+        viewer
+            .post("/api/projects/1/insights/saved", save.clone())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        viewer
+            .post("/api/projects/1/boards", json!({"name": "Mine"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        viewer
+            .post(&format!("/api/projects/1/boards/{b}/share"), json!({}))
+            .await
+            .0,
+        403
+    );
+    let (status, _) = viewer
+        .call(
+            Method::PUT,
+            &format!("/api/projects/1/boards/{b}"),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    add_user(&s, "outsider@example.com", "elsewhere", "owner");
+    let outsider = sign_in(&s, "outsider@example.com").await;
+    assert_eq!(
+        outsider.get(&format!("/api/projects/1/boards/{b}")).await.0,
+        404
+    );
+    assert_eq!(
+        outsider
+            .get(&format!("/api/projects/1/insights/saved/{t}/result"))
+            .await
+            .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn saved_insights_and_boards_refuse_what_is_wrong_at_each_bound() {
+    use reqwest::Method;
+    let s = Spoor::start().await;
+    let save = |body: Value| {
+        let s = &s;
+        async move { call(s, Method::POST, "/insights/saved", Some(body)).await }
+    };
+    for (body, needle) in [
+        (
+            json!({"name": " ", "kind": "trends", "query": "event=a"}),
+            "`name` must not be empty",
+        ),
+        (
+            json!({"name": "a".repeat(201), "kind": "trends", "query": "event=a"}),
+            "at most 200",
+        ),
+        (
+            json!({"name": "a", "kind": "trends", "query": "measure=events"}),
+            "give `event`",
+        ),
+        (
+            json!({"name": "a", "kind": "trends", "query": {"event": "a"}}),
+            "query string",
+        ),
+        (
+            json!({"name": "a", "kind": "funnel", "query": "steps"}),
+            "JSON object",
+        ),
+        (
+            json!({"name": "a", "kind": "funnel", "query": {"steps": [{"event": "a"}]}}),
+            "window_seconds",
+        ),
+        (
+            json!({"name": "a", "kind": "lifecycle", "query": "event=a"}),
+            "lifecycle",
+        ),
+        (
+            json!({"name": "a", "kind": "trends", "query": "event=a", "days": 0}),
+            "`days` is 1 to 400",
+        ),
+        (
+            json!({"name": "a", "kind": "trends", "query": "event=a", "days": 401}),
+            "`days` is 1 to 400",
+        ),
+    ] {
+        let (status, answer) = save(body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(needle),
+            "{body}: {answer}"
+        );
+    }
+    for days in [1, 400] {
+        let (status, answer) =
+            save(json!({"name": "a", "kind": "trends", "query": "event=a", "days": days})).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    // A question's text is at most 16 KiB: a funnel whose conditions fill it
+    // exactly is kept, one byte more is refused.
+    let sized = |len: usize| {
+        let fill = |n: usize| "x".repeat(n);
+        let mut conditions = serde_json::Map::new();
+        for k in 0..10 {
+            conditions.insert(format!("k{k}"), json!(fill(1_000)));
+        }
+        let mut body = json!({"steps": [{"event": "a", "where": conditions.clone()},
+            {"event": "b", "where": conditions}], "window_seconds": 60});
+        // Shorten the second step's values, last first, down to `len` bytes.
+        for k in (0..10).rev() {
+            let over = body.to_string().len().saturating_sub(len);
+            let value = &mut body["steps"][1]["where"][format!("k{k}")];
+            let kept = 1_000usize.saturating_sub(over);
+            *value = json!(fill(kept));
+            if over <= 1_000 {
+                break;
+            }
+        }
+        assert_eq!(body.to_string().len(), len);
+        body
+    };
+    let (status, answer) =
+        save(json!({"name": "a", "kind": "funnel", "query": sized(16 * 1024)})).await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer) =
+        save(json!({"name": "a", "kind": "funnel", "query": sized(16 * 1024 + 1)})).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("16384 bytes"),
+        "{answer}"
+    );
+    assert_eq!(
+        call(
+            &s,
+            Method::PUT,
+            "/insights/saved/999999",
+            Some(json!({"name": "a", "kind": "trends", "query": "event=a"}))
+        )
+        .await
+        .0,
+        404
+    );
+
+    // A board holds 50 insights at most, each once, each this project's.
+    let mut ids = Vec::new();
+    let (_, all) = get(&s, "/insights/saved").await;
+    for i in all["insights"].as_array().unwrap() {
+        ids.push(i["id"].as_i64().unwrap());
+    }
+    while ids.len() < 51 {
+        let (status, answer) =
+            save(json!({"name": format!("n{}", ids.len()), "kind": "trends", "query": "event=a"}))
+                .await;
+        assert_eq!(status, 201, "{answer}");
+        ids.push(answer["id"].as_i64().unwrap());
+    }
+    let board = |items: &[i64]| json!({"name": "b", "items": items});
+    let (status, answer) = call(&s, Method::POST, "/boards", Some(board(&ids[..50]))).await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer) = call(&s, Method::POST, "/boards", Some(board(&ids))).await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"].as_str().unwrap().contains("at most 50"),
+        "{answer}"
+    );
+    let (status, answer) = call(&s, Method::POST, "/boards", Some(board(&[ids[0], ids[0]]))).await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"].as_str().unwrap().contains("twice"),
+        "{answer}"
+    );
+    let (status, answer) = call(&s, Method::POST, "/boards", Some(board(&[i64::MAX]))).await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a saved insight"),
+        "{answer}"
+    );
+    // A project keeps 100 boards: the hundredth is made, the next refused.
+    for n in 2..=100 {
+        let (status, answer) = call(
+            &s,
+            Method::POST,
+            "/boards",
+            Some(json!({"name": format!("b{n}")})),
+        )
+        .await;
+        assert_eq!(status, 201, "board {n}: {answer}");
+    }
+    let (status, answer) = call(
+        &s,
+        Method::POST,
+        "/boards",
+        Some(json!({"name": "one more"})),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 100 boards"),
+        "{answer}"
+    );
+}

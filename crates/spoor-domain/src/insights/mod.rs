@@ -19,6 +19,7 @@
 //! accumulator holds at most [`Limits`] of people, cells and values, refusing
 //! with a message that says how to narrow the question.
 
+pub mod boards;
 pub mod funnel;
 pub mod paths;
 pub mod retention;

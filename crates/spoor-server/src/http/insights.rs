@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
 use spoor_store::Store;
+use spoor_store::insights::boards::Kind;
 use spoor_store::insights::funnel::{Funnel, FunnelQuery};
 use spoor_store::insights::paths::{Direction, Include, Paths, PathsQuery};
 use spoor_store::insights::retention::{Retention, RetentionQuery};
@@ -90,45 +91,56 @@ impl Instant {
     }
 }
 
-/// `GET /api/projects/{id}/insights/trends`: `event` (repeated for several
-/// series; `$pageview` with `page` for page views), `from`, `to`, `interval`
-/// (hour, day, week, month), `measure` (events, people, sum:P, avg:P,
-/// median:P), `breakdown`, `limit`, `where` (repeated, FIELD=VALUE or
-/// FIELD!=VALUE, on every series), `compare=true`, `format=csv`.
-pub async fn trends(
-    State(app): State<Arc<App>>,
-    access: ProjectRead,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .take(MAX_PARAMS + 1)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+/// A trend's query string as pairs, at most [`MAX_PARAMS`] of them.
+fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+        .take(MAX_PARAMS + 1)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     if params.len() > MAX_PARAMS {
         return Err(ApiError::BadRequest(format!(
             "a trend takes at most {MAX_PARAMS} query parameters"
         )));
     }
-    let one = |name: &str| -> Result<Option<&str>, ApiError> {
-        let mut found = params
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str());
-        let first = found.next();
-        if found.next().is_some() {
-            return Err(ApiError::BadRequest(format!("`{name}` is given once")));
-        }
-        Ok(first)
+    Ok(params)
+}
+
+/// The value of a parameter given at most once.
+fn one<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, ApiError> {
+    let mut found = params
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str());
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(ApiError::BadRequest(format!("`{name}` is given once")));
+    }
+    Ok(first)
+}
+
+/// A trend's question from its query string; over `range` when given (a saved
+/// trend's), else over the string's own `from` and `to`. Also answers whether
+/// CSV was asked for.
+fn trends_query(
+    params: &[(String, String)],
+    project_id: i64,
+    range: Option<TimeRange>,
+) -> Result<(TrendsQuery, bool), ApiError> {
+    let range = match range {
+        Some(r) => r,
+        None => self::range(
+            one(params, "from")?,
+            one(params, "to")?,
+            Kind::Trends.default_days(),
+        )?,
     };
-    let range = range(one("from")?, one("to")?, 7)?;
-    let interval = Interval::parse("interval", one("interval")?.unwrap_or("day"))?;
-    let measure = Measure::parse("measure", one("measure")?.unwrap_or("events"))?;
-    let breakdown = one("breakdown")?
+    let interval = Interval::parse("interval", one(params, "interval")?.unwrap_or("day"))?;
+    let measure = Measure::parse("measure", one(params, "measure")?.unwrap_or("events"))?;
+    let breakdown = one(params, "breakdown")?
         .filter(|b| !b.trim().is_empty())
         .map(|b| Field::parse("breakdown", b))
         .transpose()?;
-    let limit = one("limit")?
+    let limit = one(params, "limit")?
         .map(|l| {
             l.trim()
                 .parse::<i64>()
@@ -136,7 +148,7 @@ pub async fn trends(
         })
         .transpose()?;
     let limit = breakdown_limit("limit", limit)?;
-    let compare = match one("compare")? {
+    let compare = match one(params, "compare")? {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
@@ -145,7 +157,7 @@ pub async fn trends(
             )));
         }
     };
-    let csv = match one("format")? {
+    let csv = match one(params, "format")? {
         None | Some("json") => false,
         Some("csv") => true,
         Some(other) => {
@@ -154,7 +166,7 @@ pub async fn trends(
             )));
         }
     };
-    let page = one("page")?;
+    let page = one(params, "page")?;
     let conditions = params
         .iter()
         .filter(|(k, _)| k == "where")
@@ -194,7 +206,7 @@ pub async fn trends(
         })
         .collect::<Result<Vec<_>, InsightError>>()?;
     let query = TrendsQuery {
-        project_id: access.project.id,
+        project_id,
         from: range.from(),
         to: range.to(),
         interval,
@@ -204,6 +216,21 @@ pub async fn trends(
         limit,
         compare,
     };
+    Ok((query, csv))
+}
+
+/// `GET /api/projects/{id}/insights/trends`: `event` (repeated for several
+/// series; `$pageview` with `page` for page views), `from`, `to`, `interval`
+/// (hour, day, week, month), `measure` (events, people, sum:P, avg:P,
+/// median:P), `breakdown`, `limit`, `where` (repeated, FIELD=VALUE or
+/// FIELD!=VALUE, on every series), `compare=true`, `format=csv`.
+pub async fn trends(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = query_pairs(&raw.unwrap_or_default())?;
+    let (query, csv) = trends_query(&params, access.project.id, None)?;
     let mut trends = Trends::new(query, Limits::default())?;
     let answer = blocking(move || {
         let rows = trends.rows().clone();
@@ -303,52 +330,34 @@ struct FunnelBody {
     dropped_after: Option<usize>,
 }
 
-/// `POST /api/projects/{id}/insights/funnel`.
-pub async fn funnel(
-    State(app): State<Arc<App>>,
-    access: ProjectRead,
-    bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let b: FunnelBody = body::parse_json(&bytes)?;
-    if b.steps.len() > spoor_store::insights::funnel::MAX_STEPS {
-        return Err(ApiError::BadRequest(format!(
-            "a funnel has at most {} steps",
-            spoor_store::insights::funnel::MAX_STEPS
-        )));
+impl FunnelBody {
+    fn query(self, project_id: i64, range: TimeRange) -> Result<FunnelQuery, ApiError> {
+        if self.steps.len() > spoor_store::insights::funnel::MAX_STEPS {
+            return Err(ApiError::BadRequest(format!(
+                "a funnel has at most {} steps",
+                spoor_store::insights::funnel::MAX_STEPS
+            )));
+        }
+        Ok(FunnelQuery {
+            project_id,
+            from: range.from(),
+            to: range.to(),
+            steps: self
+                .steps
+                .iter()
+                .map(|s| s.matcher("steps"))
+                .collect::<Result<_, _>>()?,
+            window_ms: self.window_seconds.saturating_mul(1_000),
+            breakdown: self
+                .breakdown
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| Field::parse("breakdown", s))
+                .transpose()?,
+            limit: breakdown_limit("limit", self.limit)?,
+            dropped_after: self.dropped_after,
+        })
     }
-    let range = range(
-        Instant::text(&b.from).as_deref(),
-        Instant::text(&b.to).as_deref(),
-        30,
-    )?;
-    let query = FunnelQuery {
-        project_id: access.project.id,
-        from: range.from(),
-        to: range.to(),
-        steps: b
-            .steps
-            .iter()
-            .map(|s| s.matcher("steps"))
-            .collect::<Result<_, _>>()?,
-        window_ms: b.window_seconds.saturating_mul(1_000),
-        breakdown: b
-            .breakdown
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| Field::parse("breakdown", s))
-            .transpose()?,
-        limit: breakdown_limit("limit", b.limit)?,
-        dropped_after: b.dropped_after,
-    };
-    let mut funnel = Funnel::new(query, Limits::default())?;
-    blocking(move || {
-        let rows = funnel.rows().clone();
-        fold(&app.store, &rows, |r| funnel.add(r))?;
-        Ok(Json(
-            serde_json::to_value(funnel.finish()).unwrap_or_default(),
-        ))
-    })
-    .await
 }
 
 #[derive(Deserialize)]
@@ -366,52 +375,35 @@ struct RetentionBody {
     to: Option<Instant>,
 }
 
-/// `POST /api/projects/{id}/insights/retention`.
-pub async fn retention(
-    State(app): State<Arc<App>>,
-    access: ProjectRead,
-    bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let b: RetentionBody = body::parse_json(&bytes)?;
-    let start = StepBody {
-        event: b.start_event,
-        page: b.start_page,
-        conditions: b.start_where,
-    };
-    let ret = StepBody {
-        event: b.return_event,
-        page: b.return_page,
-        conditions: b.return_where,
-    };
-    let range = range(
-        Instant::text(&b.from).as_deref(),
-        Instant::text(&b.to).as_deref(),
-        56,
-    )?;
-    let query = RetentionQuery {
-        project_id: access.project.id,
-        from: range.from(),
-        to: range.to(),
-        start: start.matcher("start_event")?,
-        ret: ret.matcher("return_event")?,
-        period: Interval::parse("period", b.period.as_deref().unwrap_or("week"))?,
-        periods: b.periods.unwrap_or(8),
-        now: spoor_core::time::now_ms(),
-    };
-    if query.period == Interval::Hour {
-        return Err(ApiError::BadRequest(
-            "`period` must be day, week or month".into(),
-        ));
+impl RetentionBody {
+    fn query(self, project_id: i64, range: TimeRange) -> Result<RetentionQuery, ApiError> {
+        let start = StepBody {
+            event: self.start_event,
+            page: self.start_page,
+            conditions: self.start_where,
+        };
+        let ret = StepBody {
+            event: self.return_event,
+            page: self.return_page,
+            conditions: self.return_where,
+        };
+        let query = RetentionQuery {
+            project_id,
+            from: range.from(),
+            to: range.to(),
+            start: start.matcher("start_event")?,
+            ret: ret.matcher("return_event")?,
+            period: Interval::parse("period", self.period.as_deref().unwrap_or("week"))?,
+            periods: self.periods.unwrap_or(8),
+            now: spoor_core::time::now_ms(),
+        };
+        if query.period == Interval::Hour {
+            return Err(ApiError::BadRequest(
+                "`period` must be day, week or month".into(),
+            ));
+        }
+        Ok(query)
     }
-    let mut retention = Retention::new(query, Limits::default())?;
-    blocking(move || {
-        let rows = retention.rows().clone();
-        fold(&app.store, &rows, |r| retention.add(r))?;
-        Ok(Json(
-            serde_json::to_value(retention.finish()).unwrap_or_default(),
-        ))
-    })
-    .await
 }
 
 #[derive(Deserialize)]
@@ -427,6 +419,192 @@ struct PathsBody {
     to: Option<Instant>,
 }
 
+impl PathsBody {
+    fn query(self, project_id: i64, range: TimeRange) -> Result<PathsQuery, ApiError> {
+        let start = self.start.matcher("start")?;
+        let direction = match self.direction.as_deref() {
+            None | Some("after") => Direction::After,
+            Some("before") => Direction::Before,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "`direction` is after or before, not {other:?}"
+                )));
+            }
+        };
+        let include = match self.include.as_deref() {
+            None if self.start.event == spoor_store::insights::PAGEVIEW => Include::Pages,
+            None => Include::Events,
+            Some("pages") => Include::Pages,
+            Some("events") => Include::Events,
+            Some("both") => Include::Both,
+            Some(other) => {
+                return Err(ApiError::BadRequest(format!(
+                    "`include` is pages, events or both, not {other:?}"
+                )));
+            }
+        };
+        Ok(PathsQuery {
+            project_id,
+            from: range.from(),
+            to: range.to(),
+            start,
+            direction,
+            include,
+            steps: self.steps.unwrap_or(3),
+            shown: self.limit.unwrap_or(5),
+            // A visit's length by default.
+            window_ms: self.window_seconds.unwrap_or(1_800).saturating_mul(1_000),
+        })
+    }
+}
+
+/// A question of any kind, checked and ready to ask the store.
+pub(super) enum Question {
+    Trends(Box<Trends>),
+    Funnel(Box<Funnel>),
+    Retention(Box<Retention>),
+    Paths(Box<Paths>),
+}
+
+impl Question {
+    /// A saved question (`spoor_domain::insights::boards`), over `range`.
+    pub(super) fn saved(
+        kind: Kind,
+        text: &str,
+        project_id: i64,
+        range: TimeRange,
+    ) -> Result<Question, ApiError> {
+        let limits = Limits::default();
+        Ok(match kind {
+            Kind::Trends => {
+                let (query, _) = trends_query(&query_pairs(text)?, project_id, Some(range))?;
+                Question::Trends(Box::new(Trends::new(query, limits)?))
+            }
+            Kind::Funnel => {
+                let b: FunnelBody = body::parse_json(text.as_bytes())?;
+                Question::Funnel(Box::new(Funnel::new(b.query(project_id, range)?, limits)?))
+            }
+            Kind::Retention => {
+                let b: RetentionBody = body::parse_json(text.as_bytes())?;
+                let q = b.query(project_id, range)?;
+                Question::Retention(Box::new(Retention::new(q, limits)?))
+            }
+            Kind::Paths => {
+                let b: PathsBody = body::parse_json(text.as_bytes())?;
+                Question::Paths(Box::new(Paths::new(b.query(project_id, range)?, limits)?))
+            }
+        })
+    }
+
+    /// The question's text as kept when saved: a trend's query string or a
+    /// body's JSON, without `from` and `to` (and a trend's `format`), since a
+    /// saved question is asked over the range its board or reader gives.
+    pub(super) fn saved_text(kind: Kind, given: &Value) -> Result<String, ApiError> {
+        match (kind, given) {
+            (Kind::Trends, Value::String(raw)) => {
+                let pairs = query_pairs(raw.trim_start_matches('?'))?;
+                let mut out = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &pairs {
+                    if !matches!(k.as_str(), "from" | "to" | "format") {
+                        out.append_pair(k, v);
+                    }
+                }
+                Ok(out.finish())
+            }
+            (Kind::Trends, _) => Err(ApiError::BadRequest(
+                "a trend's `query` is its query string, e.g. \"event=order&measure=sum:total_amount\""
+                    .into(),
+            )),
+            (_, Value::Object(body)) => {
+                let mut body = body.clone();
+                body.remove("from");
+                body.remove("to");
+                Ok(Value::Object(body).to_string())
+            }
+            (kind, _) => Err(ApiError::BadRequest(format!(
+                "a {} question's `query` is the JSON object its endpoint takes",
+                kind.as_str()
+            ))),
+        }
+    }
+
+    /// Streams the store's rows into the question, off the async workers, and
+    /// answers what its own endpoint would.
+    pub(super) async fn answer(self, store: Store) -> Result<Value, ApiError> {
+        blocking(move || {
+            let answer = match self {
+                Question::Trends(mut q) => {
+                    let rows = q.rows().clone();
+                    fold(&store, &rows, |r| q.add(r))?;
+                    serde_json::to_value(q.finish())
+                }
+                Question::Funnel(mut q) => {
+                    let rows = q.rows().clone();
+                    fold(&store, &rows, |r| q.add(r))?;
+                    serde_json::to_value(q.finish())
+                }
+                Question::Retention(mut q) => {
+                    let rows = q.rows().clone();
+                    fold(&store, &rows, |r| q.add(r))?;
+                    serde_json::to_value(q.finish())
+                }
+                Question::Paths(mut q) => {
+                    let rows = q.rows().clone();
+                    fold(&store, &rows, |r| q.add(r))?;
+                    serde_json::to_value(q.finish())
+                }
+            };
+            answer.map_err(|e| ApiError::Internal(format!("an insight's answer: {e}")))
+        })
+        .await
+    }
+}
+
+/// A body's range: its `from` and `to`, `default_days` back from now without `from`.
+fn body_range(
+    from: &Option<Instant>,
+    to: &Option<Instant>,
+    default_days: i64,
+) -> Result<TimeRange, ApiError> {
+    range(
+        Instant::text(from).as_deref(),
+        Instant::text(to).as_deref(),
+        default_days,
+    )
+}
+
+/// `POST /api/projects/{id}/insights/funnel`.
+pub async fn funnel(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b: FunnelBody = body::parse_json(&bytes)?;
+    let range = body_range(&b.from, &b.to, Kind::Funnel.default_days())?;
+    let funnel = Funnel::new(b.query(access.project.id, range)?, Limits::default())?;
+    Ok(Json(
+        Question::Funnel(Box::new(funnel))
+            .answer(app.store.clone())
+            .await?,
+    ))
+}
+
+/// `POST /api/projects/{id}/insights/retention`.
+pub async fn retention(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let b: RetentionBody = body::parse_json(&bytes)?;
+    let range = body_range(&b.from, &b.to, Kind::Retention.default_days())?;
+    let retention = Retention::new(b.query(access.project.id, range)?, Limits::default())?;
+    Ok(Json(
+        Question::Retention(Box::new(retention))
+            .answer(app.store.clone())
+            .await?,
+    ))
+}
+
 /// `POST /api/projects/{id}/insights/paths`.
 pub async fn paths(
     State(app): State<Arc<App>>,
@@ -434,54 +612,13 @@ pub async fn paths(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let b: PathsBody = body::parse_json(&bytes)?;
-    let range = range(
-        Instant::text(&b.from).as_deref(),
-        Instant::text(&b.to).as_deref(),
-        7,
-    )?;
-    let start = b.start.matcher("start")?;
-    let direction = match b.direction.as_deref() {
-        None | Some("after") => Direction::After,
-        Some("before") => Direction::Before,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "`direction` is after or before, not {other:?}"
-            )));
-        }
-    };
-    let include = match b.include.as_deref() {
-        None if b.start.event == spoor_store::insights::PAGEVIEW => Include::Pages,
-        None => Include::Events,
-        Some("pages") => Include::Pages,
-        Some("events") => Include::Events,
-        Some("both") => Include::Both,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "`include` is pages, events or both, not {other:?}"
-            )));
-        }
-    };
-    let query = PathsQuery {
-        project_id: access.project.id,
-        from: range.from(),
-        to: range.to(),
-        start,
-        direction,
-        include,
-        steps: b.steps.unwrap_or(3),
-        shown: b.limit.unwrap_or(5),
-        // A visit's length by default.
-        window_ms: b.window_seconds.unwrap_or(1_800).saturating_mul(1_000),
-    };
-    let mut paths = Paths::new(query, Limits::default())?;
-    blocking(move || {
-        let rows = paths.rows().clone();
-        fold(&app.store, &rows, |r| paths.add(r))?;
-        Ok(Json(
-            serde_json::to_value(paths.finish()).unwrap_or_default(),
-        ))
-    })
-    .await
+    let range = body_range(&b.from, &b.to, Kind::Paths.default_days())?;
+    let paths = Paths::new(b.query(access.project.id, range)?, Limits::default())?;
+    Ok(Json(
+        Question::Paths(Box::new(paths))
+            .answer(app.store.clone())
+            .await?,
+    ))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ mod access_log;
 pub mod account;
 mod alerts;
 pub mod auth;
+mod boards;
 mod body;
 mod caching;
 mod caller;
@@ -42,7 +43,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
@@ -237,6 +238,37 @@ pub fn router(app: Arc<App>) -> Router {
             post(insights::retention),
         )
         .route("/api/projects/{id}/insights/paths", post(insights::paths))
+        .route(
+            "/api/projects/{id}/insights/saved",
+            get(boards::list_saved).post(boards::create_saved),
+        )
+        .route(
+            "/api/projects/{id}/insights/saved/{sid}",
+            put(boards::update_saved).delete(boards::delete_saved),
+        )
+        .route(
+            "/api/projects/{id}/insights/saved/{sid}/result",
+            get(boards::saved_result),
+        )
+        .route(
+            "/api/projects/{id}/boards",
+            get(boards::list_boards).post(boards::create_board),
+        )
+        .route(
+            "/api/projects/{id}/boards/{bid}",
+            get(boards::board)
+                .put(boards::update_board)
+                .delete(boards::delete_board),
+        )
+        .route(
+            "/api/projects/{id}/boards/{bid}/share",
+            post(boards::share_board).delete(boards::unshare_board),
+        )
+        .route("/api/shared/{token}", get(boards::shared_board))
+        .route(
+            "/api/shared/{token}/insights/{sid}/result",
+            get(boards::shared_result),
+        )
         .route(
             "/api/projects/{id}/friction/sessions",
             get(friction::friction_sessions),

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod alerts;
+mod boards;
 mod coordination;
 mod crm;
 mod customers;
@@ -108,6 +109,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         16,
         "0016_crm_applied",
         include_str!("migrations/0016_crm_applied.sql"),
+    ),
+    (
+        17,
+        "0017_boards",
+        include_str!("migrations/0017_boards.sql"),
     ),
 ];
 

@@ -14,6 +14,7 @@
 mod accounts;
 mod alerts;
 mod backup;
+mod boards;
 mod coordination;
 mod crm;
 mod customers;
@@ -95,6 +96,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         13,
         "0013_people",
         include_str!("migrations/0013_people.sql"),
+    ),
+    (
+        14,
+        "0014_boards",
+        include_str!("migrations/0014_boards.sql"),
     ),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.

@@ -326,3 +326,139 @@ pub fn check_insights(store: &Store) {
         "{answer:?}"
     );
 }
+
+/// Saved insights and boards: ids and times the store's, a project's count
+/// bound taken in one statement (its last place given, the next refused), one
+/// project's ids never reaching another's rows, items kept in order, and a
+/// share hash that finds its board until it is replaced or forgotten.
+pub fn check_boards(store: &Store) {
+    use spoor_store::insights::boards::{Board, Kind, SavedInsight};
+    let p = store.create_project(1, "boarded").unwrap().id;
+    let other = store.create_project(1, "unboarded").unwrap().id;
+    let saved = |project_id, name: &str| SavedInsight {
+        id: 0,
+        project_id,
+        name: name.into(),
+        kind: Kind::Funnel,
+        query: r#"{"steps":[{"event":"a"},{"event":"b"}],"window_seconds":60}"#.into(),
+        days: 30,
+        created_at: 1_000,
+        updated_at: 1_000,
+    };
+    let a = store
+        .create_saved_insight(&saved(p, "a"), 2)
+        .unwrap()
+        .unwrap();
+    let b = store
+        .create_saved_insight(&saved(p, "b"), 2)
+        .unwrap()
+        .unwrap();
+    assert!(a.id > 0 && b.id > a.id, "ids are the store's, in order");
+    assert_eq!((a.kind, a.days, a.updated_at), (Kind::Funnel, 30, 1_000));
+    assert_eq!(
+        store.create_saved_insight(&saved(p, "c"), 2).unwrap(),
+        None,
+        "the project holds its bound"
+    );
+    let elsewhere = store
+        .create_saved_insight(&saved(other, "x"), 2)
+        .unwrap()
+        .expect("the bound is per project");
+    assert_eq!(store.saved_insight(p, a.id).unwrap().as_ref(), Some(&a));
+    assert_eq!(store.saved_insight(other, a.id).unwrap(), None);
+    let names: Vec<String> = store
+        .saved_insights(p)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    let changed = SavedInsight {
+        name: "a, renamed".into(),
+        kind: Kind::Trends,
+        query: "event=order".into(),
+        days: 7,
+        updated_at: 2_000,
+        ..a.clone()
+    };
+    let got = store.update_saved_insight(&changed).unwrap().unwrap();
+    assert_eq!(got, changed);
+    assert_eq!(
+        store
+            .update_saved_insight(&SavedInsight {
+                project_id: other,
+                ..changed.clone()
+            })
+            .unwrap(),
+        None,
+        "another project's id is not there"
+    );
+    assert!(!store.delete_saved_insight(other, b.id).unwrap());
+
+    let board = |project_id, items: Vec<i64>| Board {
+        id: 0,
+        project_id,
+        name: "Weekly".into(),
+        items,
+        shared: false,
+        created_at: 3_000,
+        updated_at: 3_000,
+    };
+    let one = store
+        .create_board(&board(p, vec![b.id, a.id]), 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.items, vec![b.id, a.id], "items keep their order");
+    assert_eq!(store.create_board(&board(p, vec![]), 1).unwrap(), None);
+    let theirs = store
+        .create_board(&board(other, vec![elsewhere.id]), 1)
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.board(p, one.id).unwrap().as_ref(), Some(&one));
+    assert_eq!(store.board(other, one.id).unwrap(), None);
+    let arranged = Board {
+        name: "Weekly, arranged".into(),
+        items: vec![a.id, b.id],
+        updated_at: 4_000,
+        ..one.clone()
+    };
+    assert_eq!(
+        store.update_board(&arranged).unwrap().as_ref(),
+        Some(&arranged)
+    );
+    assert_eq!(
+        store
+            .update_board(&Board {
+                project_id: other,
+                ..arranged.clone()
+            })
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.boards(p).unwrap(), vec![arranged.clone()]);
+
+    // Sharing: the hash finds the board; a new one replaces it; forgetting it
+    // closes the link; another project cannot share this board.
+    assert!(store.set_board_share(p, one.id, Some("h1"), 5_000).unwrap());
+    let shared = store.shared_board("h1").unwrap().unwrap();
+    assert_eq!(
+        (shared.id, shared.shared, shared.updated_at),
+        (one.id, true, 5_000)
+    );
+    assert!(store.board(p, one.id).unwrap().unwrap().shared);
+    assert!(store.set_board_share(p, one.id, Some("h2"), 6_000).unwrap());
+    assert_eq!(store.shared_board("h1").unwrap(), None);
+    assert_eq!(store.shared_board("h2").unwrap().unwrap().id, one.id);
+    assert!(!store.set_board_share(other, one.id, None, 7_000).unwrap());
+    assert!(store.shared_board("h2").unwrap().is_some());
+    assert!(store.set_board_share(p, one.id, None, 7_000).unwrap());
+    assert_eq!(store.shared_board("h2").unwrap(), None);
+    assert!(!store.board(p, one.id).unwrap().unwrap().shared);
+
+    assert!(store.delete_saved_insight(p, b.id).unwrap());
+    assert!(!store.delete_saved_insight(p, b.id).unwrap());
+    assert!(!store.delete_board(other, one.id).unwrap());
+    assert!(store.delete_board(p, one.id).unwrap());
+    assert_eq!(store.board(p, one.id).unwrap(), None);
+    assert_eq!(store.boards(other).unwrap(), vec![theirs]);
+}
