@@ -19,6 +19,7 @@ use crate::customers::*;
 use crate::files::*;
 use crate::friction::*;
 use crate::insights::boards::{Board, SavedInsight};
+use crate::insights::goals::Goal;
 use crate::metering::*;
 use crate::pipeline::{LogEvent, PassWrites};
 use crate::records::*;
@@ -44,6 +45,7 @@ pub trait Backend:
     + FileRecords
     + InsightStore
     + BoardStore
+    + GoalStore
     + Send
     + Sync
 {
@@ -556,6 +558,17 @@ pub trait BoardStore {
     ) -> StoreResult<bool>;
     /// The board whose share token hashes to `hash`.
     fn shared_board(&self, hash: &str) -> StoreResult<Option<Board>>;
+}
+
+/// A project's goals (`spoor_domain::insights::goals`).
+pub trait GoalStore {
+    /// Stores a goal unless the project keeps `max` already: then `None`.
+    fn create_goal(&self, g: &Goal, max: usize) -> StoreResult<Option<Goal>>;
+    /// A project's goals, oldest first.
+    fn goals(&self, project_id: i64) -> StoreResult<Vec<Goal>>;
+    /// Writes the name and definition; `None` when there is no such goal.
+    fn update_goal(&self, g: &Goal) -> StoreResult<Option<Goal>>;
+    fn delete_goal(&self, project_id: i64, id: i64) -> StoreResult<bool>;
 }
 
 /// Alert rules and the notification log.

@@ -907,3 +907,232 @@ async fn saved_insights_and_boards_refuse_what_is_wrong_at_each_bound() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn goals_convert_visitors_and_list_channels_and_campaigns_by_first_touch() {
+    use reqwest::Method;
+    let s = Spoor::start().await;
+    let d0 = (now_ms() / DAY - 2) * DAY;
+    let page = |id: &str, ts: i64, who: (&str, &str), url: &str, referrer: Option<&str>| {
+        let mut props = json!({"url": url});
+        if let Some(r) = referrer {
+            props["referrer"] = json!(r);
+        }
+        msg("page", id, ts, who, None, props)
+    };
+    let mut newsletter = page("y1", d0 + 10 * MIN, ("u-y", ""), "https://shop.test/", None);
+    newsletter["context"]["campaign"] =
+        json!({"source": "newsletter", "medium": "email", "name": "autumn"});
+    let (status, body) = s
+        .batch(vec![
+            // x arrives from a search anonymously, then signs up as u-x.
+            page(
+                "x1",
+                d0 + MIN,
+                ("", "anon-x"),
+                "https://shop.test/pricing",
+                Some("https://www.google.com/"),
+            ),
+            msg(
+                "identify",
+                "x2",
+                d0 + 2 * MIN,
+                ("u-x", "anon-x"),
+                None,
+                json!({}),
+            ),
+            msg(
+                "track",
+                "x3",
+                d0 + 3 * MIN,
+                ("u-x", ""),
+                Some("signup"),
+                json!({}),
+            ),
+            newsletter,
+            msg(
+                "track",
+                "y2",
+                d0 + 11 * MIN,
+                ("u-y", ""),
+                Some("signup"),
+                json!({}),
+            ),
+            page("z1", d0 + 20 * MIN, ("u-z", ""), "https://shop.test/", None),
+            page(
+                "w1",
+                d0 + 30 * MIN,
+                ("u-w", ""),
+                "https://shop.test/pricing",
+                Some("https://news.ycombinator.com/item?id=1"),
+            ),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, signed) = call(
+        &s,
+        Method::POST,
+        "/goals",
+        Some(json!({"name": "Signed up", "event": "signup"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{signed}");
+    assert_eq!(signed["event"], "signup");
+    let (status, pricing) = call(
+        &s,
+        Method::POST,
+        "/goals",
+        Some(json!({"name": "Saw pricing", "event": "$pageview", "page": "/pricing"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{pricing}");
+    let (_, listed) = get(&s, "/goals").await;
+    assert_eq!(listed["goals"][1]["page"], "/pricing");
+
+    let range = format!("from={d0}&to={}", d0 + DAY);
+    // Once the pipeline has linked anon-x to u-x, they are one visitor.
+    let c = s
+        .when(&format!("/api/projects/1/goals/conversions?{range}"), |c| {
+            c["visitors"] == 4
+        })
+        .await;
+    assert_eq!(c["goals"][0]["conversions"], 2);
+    assert_eq!(c["goals"][0]["rate"], 0.5);
+    assert_eq!(c["goals"][1]["conversions"], 2);
+    assert_eq!(c["breakdown"], Value::Null);
+
+    // Channels by first touch: u-x's signup counts for the search that
+    // brought them, though the signup itself came with no referrer.
+    let (status, c) = get(
+        &s,
+        &format!("/goals/conversions?{range}&breakdown=$channel"),
+    )
+    .await;
+    assert_eq!(status, 200, "{c}");
+    let rows: std::collections::BTreeMap<String, (i64, i64, i64)> = c["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["value"].as_str().unwrap().to_string(),
+                (
+                    r["visitors"].as_i64().unwrap(),
+                    r["goals"][0]["conversions"].as_i64().unwrap(),
+                    r["goals"][1]["conversions"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    let expected: std::collections::BTreeMap<String, (i64, i64, i64)> = [
+        ("search", (1, 1, 1)),
+        ("email", (1, 1, 0)),
+        ("direct", (1, 0, 0)),
+        ("referral", (1, 0, 1)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(rows, expected, "{c:#}");
+    // Campaigns: the newsletter's, and the rest folded.
+    let (_, c) = get(
+        &s,
+        &format!("/goals/conversions?{range}&breakdown=$utm_source&limit=1"),
+    )
+    .await;
+    assert_eq!(c["breakdown"][0]["value"], "", "{c}");
+    assert_eq!(c["breakdown"][0]["visitors"], 3);
+    assert_eq!(c["breakdown"][1]["value"], "$other");
+    assert_eq!(c["breakdown"][1]["visitors"], 1);
+    assert_eq!(c["breakdown"][1]["goals"][0]["rate"], 1.0);
+
+    // Refusals that say what to fix, and the bounds on both sides.
+    for (body, needle) in [
+        (json!({"name": "a", "event": ""}), "1 to 200 bytes"),
+        (
+            json!({"name": "a", "event": "signup", "page": "/x"}),
+            "narrows $pageview only",
+        ),
+        (json!({"name": "", "event": "signup"}), "must not be empty"),
+        (json!({"name": "a", "event": "signup", "extra": 1}), "extra"),
+    ] {
+        let (status, answer) = call(&s, Method::POST, "/goals", Some(body.clone())).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(needle),
+            "{body}: {answer}"
+        );
+    }
+    for (q, status) in [
+        ("limit=0", 400),
+        ("limit=50", 200),
+        ("limit=51", 400),
+        ("breakdown=$nope", 400),
+    ] {
+        let (got, answer) = get(&s, &format!("/goals/conversions?{q}")).await;
+        assert_eq!(got, status, "{q}: {answer}");
+    }
+    for n in 3..=50 {
+        let (status, answer) = call(
+            &s,
+            Method::POST,
+            "/goals",
+            Some(json!({"name": format!("g{n}"), "event": "signup"})),
+        )
+        .await;
+        assert_eq!(status, 201, "goal {n}: {answer}");
+    }
+    let (status, answer) = call(
+        &s,
+        Method::POST,
+        "/goals",
+        Some(json!({"name": "one more", "event": "signup"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 50 goals"),
+        "{answer}"
+    );
+    let gid = pricing["id"].as_i64().unwrap();
+    let (status, changed) = call(
+        &s,
+        Method::PUT,
+        &format!("/goals/{gid}"),
+        Some(json!({"name": "Saw the home page", "event": "$pageview", "page": "/"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["page"], "/");
+    assert_eq!(
+        call(&s, Method::DELETE, &format!("/goals/{gid}"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call(&s, Method::DELETE, &format!("/goals/{gid}"), None)
+            .await
+            .0,
+        404
+    );
+
+    // Viewers read and may not define goals; other organisations see nothing.
+    add_user(&s, "viewer@example.com", "default", "viewer");
+    let viewer = sign_in(&s, "viewer@example.com").await;
+    assert_eq!(viewer.get("/api/projects/1/goals/conversions").await.0, 200);
+    let (status, _) = viewer
+        .post(
+            "/api/projects/1/goals",
+            json!({"name": "x", "event": "signup"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    add_user(&s, "outsider@example.com", "elsewhere", "owner");
+    let outsider = sign_in(&s, "outsider@example.com").await;
+    assert_eq!(outsider.get("/api/projects/1/goals").await.0, 404);
+}

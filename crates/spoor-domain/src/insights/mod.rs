@@ -21,6 +21,7 @@
 
 pub mod boards;
 pub mod funnel;
+pub mod goals;
 pub mod paths;
 pub mod retention;
 pub mod trends;

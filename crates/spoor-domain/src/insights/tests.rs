@@ -945,3 +945,156 @@ fn paths_bounds_are_checked_on_both_sides() {
         assert_eq!(Paths::new(q, Limits::default()).is_ok(), ok, "window {w}");
     }
 }
+
+mod goals {
+    use super::super::goals::{Conversions, ConversionsQuery, GoalSpec, MAX_GOALS_PER_PROJECT};
+    use super::*;
+
+    fn goal(id: i64, m: Matcher) -> GoalSpec {
+        GoalSpec {
+            id,
+            name: format!("g{id}"),
+            matcher: m,
+        }
+    }
+
+    fn query(goals: Vec<GoalSpec>, breakdown: Option<&str>, limit: usize) -> ConversionsQuery {
+        ConversionsQuery {
+            project_id: 1,
+            from: T0,
+            to: T0 + 3 * D,
+            goals,
+            breakdown: breakdown.map(|b| Field::parse("breakdown", b).unwrap()),
+            limit,
+        }
+    }
+
+    fn run(
+        q: ConversionsQuery,
+        limits: Limits,
+        events: &[Ev],
+    ) -> Result<serde_json::Value, InsightError> {
+        let mut c = Conversions::new(q, limits)?;
+        let rows = c.rows().clone();
+        stream(&rows, events, |r| c.add(r))?;
+        Ok(serde_json::to_value(c.finish()).unwrap())
+    }
+
+    fn events() -> Vec<Ev> {
+        vec![
+            ev("a", T0, PAGEVIEW)
+                .url("https://x.test/pricing")
+                .with("source", "google"),
+            ev("a", T0 + 1, "signup").with("source", "google"),
+            ev("a", T0 + 2, "signup").with("source", "google"),
+            ev("b", T0 + 3, PAGEVIEW)
+                .url("https://x.test/pricing")
+                .with("source", "google"),
+            ev("b", T0 + 4, PAGEVIEW)
+                .url("https://x.test/")
+                .with("source", "news"),
+            ev("c", T0 + 5, PAGEVIEW)
+                .url("https://x.test/")
+                .with("source", "ads"),
+            ev("c", T0 + 6, "signup")
+                .with("source", "ads")
+                .with("plan", "pro"),
+            ev("d", T0 + 7, "order"),
+            // Outside the range: neither a visitor nor a conversion.
+            ev("e", T0 + 3 * D, "signup"),
+        ]
+    }
+
+    #[test]
+    fn conversions_count_visitors_who_reached_each_goal() {
+        let pricing = Matcher {
+            spec: EventSpec::parse("event", PAGEVIEW, Some("/pricing")).unwrap(),
+            conditions: Vec::new(),
+        };
+        let pro = Matcher {
+            spec: EventSpec::parse("event", "signup", None).unwrap(),
+            conditions: vec![Condition::parse("where", "plan=pro").unwrap()],
+        };
+        let q = query(
+            vec![goal(1, track("signup")), goal(2, pricing), goal(3, pro)],
+            None,
+            10,
+        );
+        let a = run(q, Limits::default(), &events()).unwrap();
+        assert_eq!(a["visitors"], 4);
+        assert_eq!(
+            a["goals"][0],
+            json!({"id": 1, "name": "g1", "conversions": 2, "events": 3, "rate": 0.5})
+        );
+        assert_eq!(a["goals"][1]["conversions"], 2);
+        assert_eq!(a["goals"][2]["conversions"], 1);
+        assert_eq!(a["goals"][2]["rate"], 0.25);
+        assert_eq!(a["breakdown"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_breakdown_lists_visitors_per_value_with_the_rest_folded_once() {
+        let q = query(vec![goal(1, track("signup"))], Some("source"), 1);
+        let a = run(q, Limits::default(), &events()).unwrap();
+        // First touch: a and b came from google (b's later news visit does
+        // not count), c from ads, d with no source; the rest folded.
+        assert_eq!(
+            a["breakdown"],
+            json!([
+                {"value": "google", "visitors": 2, "goals": [{"id": 1, "conversions": 1, "rate": 0.5}]},
+                {"value": "$other", "visitors": 2, "goals": [{"id": 1, "conversions": 1, "rate": 0.5}]},
+            ])
+        );
+        let q = query(vec![], Some("source"), 10);
+        let a = run(q, Limits::default(), &events()).unwrap();
+        let values: Vec<(String, u64)> = a["breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["value"].as_str().unwrap().to_string(),
+                    r["visitors"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            values,
+            vec![("google".into(), 2), ("".into(), 1), ("ads".into(), 1)]
+        );
+    }
+
+    #[test]
+    fn conversions_are_bounded_on_both_sides() {
+        let most: Vec<GoalSpec> = (0..MAX_GOALS_PER_PROJECT as i64)
+            .map(|i| goal(i, track("signup")))
+            .collect();
+        assert!(Conversions::new(query(most.clone(), None, 10), Limits::default()).is_ok());
+        let mut over = most;
+        over.push(goal(99, track("signup")));
+        assert!(Conversions::new(query(over, None, 10), Limits::default()).is_err());
+        // Two conversions: a's (twice, counted once) and c's.
+        let q = || query(vec![goal(1, track("signup"))], Some("source"), 10);
+        let fits = Limits {
+            cells: 2,
+            ..Limits::default()
+        };
+        assert!(run(q(), fits, &events()).is_ok());
+        let tight = Limits {
+            cells: 1,
+            ..Limits::default()
+        };
+        let e = run(q(), tight, &events()).unwrap_err();
+        assert!(e.0.contains("more than 1 conversions"), "{e}");
+        let people = Limits {
+            people: 3,
+            ..Limits::default()
+        };
+        assert!(run(query(vec![], None, 10), people, &events()).is_err());
+        let people = Limits {
+            people: 4,
+            ..Limits::default()
+        };
+        assert!(run(query(vec![], None, 10), people, &events()).is_ok());
+    }
+}

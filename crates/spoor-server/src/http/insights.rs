@@ -42,7 +42,7 @@ const MAX_PARAMS: usize = 64;
 
 /// Streams the store's rows for `rows` into `add`, stopping at the first row
 /// the question refuses.
-fn fold(
+pub(super) fn fold(
     store: &Store,
     rows: &RowQuery,
     mut add: impl FnMut(&InsightRow<'_>) -> Result<(), InsightError>,
@@ -64,7 +64,11 @@ fn fold(
 /// A range from `from` and `to` (ISO-8601 or ms; JSON numbers too), at most
 /// [`MAX_REPORT_DAYS`] long, `default_days` back from now when `from` is
 /// missing.
-fn range(from: Option<&str>, to: Option<&str>, default_days: i64) -> Result<TimeRange, ApiError> {
+pub(super) fn range(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_days: i64,
+) -> Result<TimeRange, ApiError> {
     Ok(TimeRange::parse(
         from,
         to,
@@ -92,7 +96,7 @@ impl Instant {
 }
 
 /// A trend's query string as pairs, at most [`MAX_PARAMS`] of them.
-fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+pub(super) fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
     let params: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
         .take(MAX_PARAMS + 1)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -106,7 +110,10 @@ fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
 }
 
 /// The value of a parameter given at most once.
-fn one<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, ApiError> {
+pub(super) fn one<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<Option<&'a str>, ApiError> {
     let mut found = params
         .iter()
         .filter(|(k, _)| k == name)
@@ -296,18 +303,19 @@ fn trends_csv(answer: &TrendsAnswer, project: &str) -> Response {
         .into_response()
 }
 
-/// A series or step in a JSON body.
-#[derive(Deserialize)]
+/// A series or step in a JSON body (and a goal's definition).
+#[derive(Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct StepBody {
-    event: String,
-    page: Option<String>,
-    #[serde(rename = "where")]
-    conditions: Option<serde_json::Map<String, Value>>,
+pub(super) struct StepBody {
+    pub(super) event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) page: Option<String>,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub(super) conditions: Option<serde_json::Map<String, Value>>,
 }
 
 impl StepBody {
-    fn matcher(&self, field: &'static str) -> Result<Matcher, InsightError> {
+    pub(super) fn matcher(&self, field: &'static str) -> Result<Matcher, InsightError> {
         Ok(Matcher {
             spec: EventSpec::parse(field, &self.event, self.page.as_deref())?,
             conditions: match &self.conditions {

@@ -18,6 +18,7 @@ mod exports;
 mod file_answer;
 mod flush;
 mod friction;
+mod goals;
 mod incoming;
 mod ingest;
 mod ingest_events;
@@ -263,6 +264,18 @@ pub fn router(app: Arc<App>) -> Router {
         .route(
             "/api/projects/{id}/boards/{bid}/share",
             post(boards::share_board).delete(boards::unshare_board),
+        )
+        .route(
+            "/api/projects/{id}/goals",
+            get(goals::list).post(goals::create),
+        )
+        .route(
+            "/api/projects/{id}/goals/conversions",
+            get(goals::conversions),
+        )
+        .route(
+            "/api/projects/{id}/goals/{gid}",
+            put(goals::update).delete(goals::delete),
         )
         .route("/api/shared/{token}", get(boards::shared_board))
         .route(

@@ -14,6 +14,7 @@ mod crm;
 mod customers;
 mod files;
 mod friction;
+mod goals;
 mod insights;
 mod metering;
 mod partitions;
@@ -115,6 +116,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0017_boards",
         include_str!("migrations/0017_boards.sql"),
     ),
+    (18, "0018_goals", include_str!("migrations/0018_goals.sql")),
 ];
 
 /// Where and how to reach PostgreSQL.

@@ -20,6 +20,7 @@ mod crm;
 mod customers;
 mod files;
 mod friction;
+mod goals;
 mod insights;
 mod metering;
 mod people;
@@ -102,6 +103,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0014_boards",
         include_str!("migrations/0014_boards.sql"),
     ),
+    (15, "0015_goals", include_str!("migrations/0015_goals.sql")),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.
 const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[

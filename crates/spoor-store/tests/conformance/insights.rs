@@ -462,3 +462,54 @@ pub fn check_boards(store: &Store) {
     assert_eq!(store.board(p, one.id).unwrap(), None);
     assert_eq!(store.boards(other).unwrap(), vec![theirs]);
 }
+
+/// Goals: the project's count bound taken in the insert's own statement, in
+/// order, one project's ids never reaching another's rows.
+pub fn check_goals(store: &Store) {
+    use spoor_store::insights::goals::Goal;
+    let p = store.create_project(1, "goaled").unwrap().id;
+    let other = store.create_project(1, "ungoaled").unwrap().id;
+    let goal = |project_id, name: &str| Goal {
+        id: 0,
+        project_id,
+        name: name.into(),
+        definition: r#"{"event":"signup"}"#.into(),
+        created_at: 1_000,
+        updated_at: 1_000,
+    };
+    let a = store
+        .create_goal(&goal(p, "Signed up"), 2)
+        .unwrap()
+        .unwrap();
+    let b = store.create_goal(&goal(p, "Paid"), 2).unwrap().unwrap();
+    assert!(a.id > 0 && b.id > a.id);
+    assert_eq!(store.create_goal(&goal(p, "third"), 2).unwrap(), None);
+    let theirs = store
+        .create_goal(&goal(other, "theirs"), 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.goals(p).unwrap(), vec![a.clone(), b.clone()]);
+    let changed = Goal {
+        name: "Signed up (pro)".into(),
+        definition: r#"{"event":"signup","where":{"plan":"pro"}}"#.into(),
+        updated_at: 2_000,
+        ..a.clone()
+    };
+    assert_eq!(
+        store.update_goal(&changed).unwrap().as_ref(),
+        Some(&changed)
+    );
+    assert_eq!(
+        store
+            .update_goal(&Goal {
+                project_id: other,
+                ..changed.clone()
+            })
+            .unwrap(),
+        None
+    );
+    assert!(!store.delete_goal(other, a.id).unwrap());
+    assert!(store.delete_goal(p, a.id).unwrap());
+    assert_eq!(store.goals(p).unwrap(), vec![b]);
+    assert_eq!(store.goals(other).unwrap(), vec![theirs]);
+}
