@@ -788,6 +788,50 @@ export interface Retention {
   cohorts: RetentionCohort[];
 }
 
+export type PathDirection = 'after' | 'before';
+export type PathInclude = 'pages' | 'events' | 'both';
+export interface PathsQuestion {
+  /** Each person is followed from their first one in the range. */
+  start: InsightStep;
+  direction?: PathDirection;
+  /** Pages for a `$pageview` start and events otherwise, when not given. */
+  include?: PathInclude;
+  /** 1 to 5; 3 when not given. */
+  steps?: number;
+  /** Names shown per step, 1 to 20; 5 when not given. */
+  limit?: number;
+  /** How far from the start event a step may be; 1,800 (a visit) when not given. */
+  window_seconds?: number;
+  from?: number | string;
+  to?: number | string;
+}
+export interface PathNode {
+  /** A page (`/property/*`), an event's name, or `$other` for the names past the limit. */
+  name: string;
+  people: number;
+}
+export interface PathLink {
+  /** A name of the step before (the start's label for step 1). */
+  from: string;
+  to: string;
+  people: number;
+}
+export interface PathStep {
+  /** 1 for the one next to the start event. */
+  step: number;
+  nodes: PathNode[];
+  links: PathLink[];
+  /** People who reached the step before and did nothing more. */
+  dropped: number;
+}
+export interface Paths {
+  /** The start event's label: `$pageview /pricing`, or an event's name. */
+  start: string;
+  /** People who did the start event in the range. */
+  people: number;
+  steps: PathStep[];
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -1080,6 +1124,8 @@ export const api = {
     call<InsightFunnel>('POST', `${project(projectId)}/insights/funnel`, question, { signal }),
   retention: (projectId: Id, question: RetentionQuestion, signal?: AbortSignal) =>
     call<Retention>('POST', `${project(projectId)}/insights/retention`, question, { signal }),
+  paths: (projectId: Id, question: PathsQuestion, signal?: AbortSignal) =>
+    call<Paths>('POST', `${project(projectId)}/insights/paths`, question, { signal }),
 
   recordings: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<RecordingList>('GET', `${project(projectId)}/recordings${queryString(params)}`, undefined, { signal }),

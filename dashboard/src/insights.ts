@@ -1,8 +1,9 @@
-// The Insights page without the page: what it asks (trends, funnels, retention),
+// The Insights page without the page: what it asks (trends, funnels, retention, paths),
 // kept in the address so that a reload or a shared link asks the same question;
 // the forms read into questions, checked before they are sent; the requests built
 // from them; and the answers as the page shows them (the table under a trend's
-// chart, a funnel's bars and rates, a retention table's percentages).
+// chart, a funnel's bars and rates, a retention table's percentages, a path's
+// flow laid out in columns and its table).
 // Periods are the server's: UTC, weeks from Monday. So labels name UTC dates,
 // whatever the reader's time zone.
 
@@ -12,6 +13,10 @@ import type {
   InsightFunnel,
   InsightInterval,
   InsightPerson,
+  PathDirection,
+  PathInclude,
+  Paths,
+  PathsQuestion,
   Retention,
   RetentionQuestion,
   Trends,
@@ -24,11 +29,12 @@ import { cleanPage } from './report';
 import { routeHash } from './routes';
 import { rangeFromQuery, rangeToQuery, type TimeRange } from './timerange';
 
-export type InsightTab = 'trends' | 'funnel' | 'retention';
+export type InsightTab = 'trends' | 'funnel' | 'retention' | 'paths';
 export const TABS: ReadonlyArray<{ value: InsightTab; label: string }> = [
   { value: 'trends', label: 'Trends' },
   { value: 'funnel', label: 'Funnel' },
   { value: 'retention', label: 'Retention' },
+  { value: 'paths', label: 'Paths' },
 ];
 
 /** The name that stands for page views, as the API takes it. */
@@ -40,6 +46,18 @@ export const MAX_STEPS = 10;
 export const MAX_PERIODS = 64;
 export const MAX_LIMIT = 50;
 export const MAX_WINDOW_SECONDS = 90 * 86_400;
+export const MAX_PATH_STEPS = 5;
+export const MAX_PATH_NAMES = 20;
+
+export const DIRECTIONS: ReadonlyArray<{ value: PathDirection; label: string }> = [
+  { value: 'after', label: 'Steps after it' },
+  { value: 'before', label: 'Steps before it' },
+];
+export const INCLUDES: ReadonlyArray<{ value: PathInclude; label: string }> = [
+  { value: 'pages', label: 'Pages' },
+  { value: 'events', label: 'Events' },
+  { value: 'both', label: 'Pages and events' },
+];
 
 export const INTERVALS: ReadonlyArray<{ value: InsightInterval; label: string; unit: string }> = [
   { value: 'hour', label: 'Hour', unit: 'Hour' },
@@ -127,18 +145,35 @@ export interface RetentionState {
   periods: number;
 }
 
+export interface PathsState {
+  /** The start: an event, or `$pageview` narrowed by `page`. */
+  event: string;
+  page: string;
+  direction: PathDirection;
+  include: PathInclude;
+  steps: number;
+  /** Names shown per step before the rest is folded. */
+  limit: number;
+  windowSeconds: number;
+}
+
 export interface InsightsState {
   tab: InsightTab;
-  /** One range for the three questions. */
+  /** One range for every question. */
   range: TimeRange;
   trends: TrendsState;
   funnel: FunnelState;
   retention: RetentionState;
+  paths: PathsState;
 }
 
 export const DEFAULT_RANGE: TimeRange = { preset: '30d' };
 const DEFAULT_WINDOW = 86_400;
 const DEFAULT_PERIODS = 8;
+/** A visit's length, as the API takes by default. */
+const DEFAULT_PATH_WINDOW = 1_800;
+const DEFAULT_PATH_STEPS = 3;
+const DEFAULT_PATH_NAMES = 5;
 
 export function defaultInsights(): InsightsState {
   return {
@@ -147,6 +182,15 @@ export function defaultInsights(): InsightsState {
     trends: { events: [PAGEVIEW], page: '', interval: 'day', measure: 'events', breakdown: '', limit: null, where: '', compare: false },
     funnel: { steps: [{ event: PAGEVIEW, page: '' }, { event: '', page: '' }], windowSeconds: DEFAULT_WINDOW, breakdown: '', dropped: null },
     retention: { start: PAGEVIEW, startPage: '', ret: PAGEVIEW, returnPage: '', period: 'week', periods: DEFAULT_PERIODS },
+    paths: {
+      event: PAGEVIEW,
+      page: '',
+      direction: 'after',
+      include: 'pages',
+      steps: DEFAULT_PATH_STEPS,
+      limit: DEFAULT_PATH_NAMES,
+      windowSeconds: DEFAULT_PATH_WINDOW,
+    },
   };
 }
 
@@ -160,6 +204,8 @@ function whole(text: string | undefined, min: number, max: number): number | nul
 
 const isInterval = (text: string | undefined): text is InsightInterval => INTERVALS.some((i) => i.value === text);
 const isPeriod = (text: string | undefined): text is RetentionPeriod => PERIODS.some((p) => p.value === text);
+const isDirection = (text: string | undefined): text is PathDirection => DIRECTIONS.some((d) => d.value === text);
+const isInclude = (text: string | undefined): text is PathInclude => INCLUDES.some((i) => i.value === text);
 
 /** The measure's kind and its property: `sum:total` is sum of `total`. */
 export function measureParts(measure: string): { kind: MeasureKind; property: string } {
@@ -243,12 +289,22 @@ export function insightsFromQuery(query: Record<string, string>): InsightsState 
     period: isPeriod(query.period) ? query.period : d.retention.period,
     periods: whole(query.periods, 1, MAX_PERIODS) ?? DEFAULT_PERIODS,
   };
+  const paths: PathsState = {
+    event: (query.path_event ?? '').trim() || d.paths.event,
+    page: cleanPage(query.path_page),
+    direction: isDirection(query.path_direction) ? query.path_direction : d.paths.direction,
+    include: isInclude(query.path_include) ? query.path_include : d.paths.include,
+    steps: whole(query.path_steps, 1, MAX_PATH_STEPS) ?? DEFAULT_PATH_STEPS,
+    limit: whole(query.path_limit, 1, MAX_PATH_NAMES) ?? DEFAULT_PATH_NAMES,
+    windowSeconds: whole(query.path_window, 1, MAX_WINDOW_SECONDS) ?? DEFAULT_PATH_WINDOW,
+  };
   return {
     tab: TABS.some((t) => t.value === query.tab) ? (query.tab as InsightTab) : d.tab,
     range: rangeFromQuery(query, DEFAULT_RANGE)!,
     trends,
     funnel,
     retention,
+    paths,
   };
 }
 
@@ -290,6 +346,16 @@ export function insightsToQuery(state: InsightsState): Record<string, string> {
     return_page: r.returnPage,
     period: r.period === d.retention.period ? '' : r.period,
     periods: r.periods === DEFAULT_PERIODS ? '' : String(r.periods),
+  });
+  const p = state.paths;
+  Object.assign(q, {
+    path_event: p.event === d.paths.event ? '' : p.event,
+    path_page: p.page,
+    path_direction: p.direction === d.paths.direction ? '' : p.direction,
+    path_include: p.include === d.paths.include ? '' : p.include,
+    path_steps: p.steps === DEFAULT_PATH_STEPS ? '' : String(p.steps),
+    path_limit: p.limit === DEFAULT_PATH_NAMES ? '' : String(p.limit),
+    path_window: p.windowSeconds === DEFAULT_PATH_WINDOW ? '' : String(p.windowSeconds),
   });
   return q;
 }
@@ -402,6 +468,44 @@ export function readRetentionForm(f: RetentionFields): RetentionState | FieldPro
   };
 }
 
+export interface PathsFields {
+  event: string;
+  page: string;
+  direction: string;
+  include: string;
+  steps: string;
+  limit: string;
+  windowAmount: string;
+  windowUnit: string;
+}
+
+/** The paths form as a question, or what to fix first. */
+export function readPathsForm(f: PathsFields): PathsState | FieldProblem {
+  const event = f.event.trim();
+  if (!event) return { field: 'event', error: NAME_AN_EVENT };
+  const page = cleanPage(f.page);
+  if (page && event !== PAGEVIEW) return { field: 'page', error: `A page narrows ${PAGEVIEW} only: clear it, or start from ${PAGEVIEW}.` };
+  const steps = whole(f.steps, 1, MAX_PATH_STEPS);
+  if (steps === null) return { field: 'steps', error: `Follow 1 to ${MAX_PATH_STEPS} steps.` };
+  const limit = whole(f.limit, 1, MAX_PATH_NAMES);
+  if (limit === null) return { field: 'limit', error: `Show 1 to ${MAX_PATH_NAMES} names per step.` };
+  const unit = WINDOW_UNITS.find((u) => u.value === f.windowUnit) ?? WINDOW_UNITS[0];
+  const amount = Number(f.windowAmount.trim());
+  const seconds = Math.round(amount * unit.seconds);
+  if (!f.windowAmount.trim() || !Number.isFinite(amount) || seconds < 1 || seconds > MAX_WINDOW_SECONDS) {
+    return { field: 'window', error: 'The window is a positive number, at most 90 days.' };
+  }
+  return {
+    event,
+    page,
+    direction: isDirection(f.direction) ? f.direction : 'after',
+    include: isInclude(f.include) ? f.include : 'pages',
+    steps,
+    limit,
+    windowSeconds: seconds,
+  };
+}
+
 export interface Span {
   from: number;
   to: number;
@@ -452,6 +556,20 @@ export function retentionQuestion(r: RetentionState, span: Span): RetentionQuest
   if (r.startPage) question.start_page = r.startPage;
   if (r.returnPage) question.return_page = r.returnPage;
   return question;
+}
+
+/** `POST …/insights/paths`'s body; the start's page only when it has one. */
+export function pathsQuestion(p: PathsState, span: Span): PathsQuestion {
+  return {
+    start: p.page ? { event: p.event, page: p.page } : { event: p.event },
+    direction: p.direction,
+    include: p.include,
+    steps: p.steps,
+    limit: p.limit,
+    window_seconds: p.windowSeconds,
+    from: span.from,
+    to: span.to,
+  };
 }
 
 /** A period by its start, in UTC: "5 Jan, 14:00", "Mon 5 Jan", "Week of 5 Jan", "Jan 2026". */
@@ -687,5 +805,185 @@ export function retentionTable(
         };
       }),
     })),
+  };
+}
+
+/** A step's name as a person reads it: the folded rest in words, page views by their page. */
+export function pathName(name: string): string {
+  if (name === '$other') return 'Other';
+  if (name === '') return '(none)';
+  return eventLabel(name);
+}
+
+/** Where people went when they did nothing more (after) or nothing earlier (before). */
+export function droppedName(direction: PathDirection): string {
+  return direction === 'after' ? 'Did nothing more' : 'Nothing before';
+}
+
+export interface PathRow {
+  step: number;
+  name: string;
+  label: string;
+  people: number;
+  /** Of the people who did the start event. */
+  share: string;
+  /** The links into it, most people first: "Page views of /pricing (2)". */
+  links: string;
+  /** The row of those who did nothing more (or nothing before). */
+  dropped: boolean;
+}
+
+/** A path's answer as a table: per step its names, then those who went no further. */
+export function pathsRows(answer: Paths, direction: PathDirection): PathRow[] {
+  const share = (n: number) => formatConversion(answer.people > 0 ? n / answer.people : null);
+  return answer.steps.flatMap((s) => [
+    ...s.nodes.map((n) => ({
+      step: s.step,
+      name: n.name,
+      label: pathName(n.name),
+      people: n.people,
+      share: share(n.people),
+      links: s.links
+        .filter((l) => l.to === n.name)
+        .sort((a, b) => b.people - a.people)
+        .map((l) => `${pathName(l.from)} (${l.people})`)
+        .join(', '),
+      dropped: false,
+    })),
+    ...(s.dropped > 0
+      ? [{ step: s.step, name: '', label: droppedName(direction), people: s.dropped, share: share(s.dropped), links: '', dropped: true }]
+      : []),
+  ]);
+}
+
+/** The flow's geometry, in the SVG's own units. */
+export const FLOW = { box: 150, gapX: 90, gapY: 12, top: 28, minBox: 34, tall: 220 } as const;
+
+export interface FlowNode {
+  key: string;
+  /** 0 for the start; the step's number otherwise. */
+  step: number;
+  name: string;
+  label: string;
+  people: number;
+  dropped: boolean;
+  x: number;
+  y: number;
+  height: number;
+}
+
+export interface FlowLink {
+  from: string;
+  to: string;
+  people: number;
+  dropped: boolean;
+  /** A ribbon as an SVG path, as thick as its people. */
+  path: string;
+  title: string;
+}
+
+export interface Flow {
+  width: number;
+  height: number;
+  columns: Array<{ x: number; heading: string }>;
+  nodes: FlowNode[];
+  links: FlowLink[];
+}
+
+/** A ribbon from one box's side (`ax`, from `ay`) to another's (`bx`, from `by`), `t` thick. */
+function ribbon(ax: number, ay: number, bx: number, by: number, t: number): string {
+  const mid = (ax + bx) / 2;
+  const r = (n: number) => Number(n.toFixed(1));
+  return `M${r(ax)} ${r(ay)}C${r(mid)} ${r(ay)} ${r(mid)} ${r(by)} ${r(bx)} ${r(by)}L${r(bx)} ${r(by + t)}C${r(mid)} ${r(by + t)} ${r(mid)} ${r(ay + t)} ${r(ax)} ${r(ay + t)}Z`;
+}
+
+/**
+ * A path's answer laid out as a flow: a column per step (the start's first,
+ * or last when looking back, so that time runs left to right), a box per name
+ * as tall as its people (never less than its label needs), under each step a
+ * box for those who went no further, and a ribbon for each link as thick as
+ * its people. Each box's people leave it along its ribbons, the ones who went
+ * no further to that step's last box, so the ribbons out of a box add up to it.
+ */
+export function pathsFlow(answer: Paths, direction: PathDirection): Flow {
+  const scale = answer.people > 0 ? FLOW.tall / answer.people : 0;
+  const size = (people: number) => Math.max(FLOW.minBox, people * scale);
+  const columns: FlowNode[][] = [
+    [{ key: `0:${answer.start}`, step: 0, name: answer.start, label: eventLabel(answer.start), people: answer.people, dropped: false, x: 0, y: 0, height: 0 }],
+    ...answer.steps.map((s) => [
+      ...s.nodes.map((n) => ({ key: `${s.step}:${n.name}`, step: s.step, name: n.name, label: pathName(n.name), people: n.people, dropped: false, x: 0, y: 0, height: 0 })),
+      ...(s.dropped > 0
+        ? [{ key: `${s.step}:dropped`, step: s.step, name: '', label: droppedName(direction), people: s.dropped, dropped: true, x: 0, y: 0, height: 0 }]
+        : []),
+    ]),
+  ];
+  const count = columns.length;
+  const width = count * FLOW.box + (count - 1) * FLOW.gapX;
+  let height: number = FLOW.top;
+  columns.forEach((column, c) => {
+    // Looking back, the start is on the right.
+    const x = (direction === 'after' ? c : count - 1 - c) * (FLOW.box + FLOW.gapX);
+    let y = FLOW.top;
+    for (const node of column) {
+      node.x = x;
+      node.y = y;
+      node.height = size(node.people);
+      y += node.height + FLOW.gapY;
+    }
+    height = Math.max(height, y - FLOW.gapY);
+  });
+  const byKey = new Map(columns.flat().map((n) => [n.key, n]));
+
+  // Where the next ribbon leaves (or enters) each box: centred on a box made taller than its people.
+  const outAt = new Map<string, number>();
+  const inAt = new Map<string, number>();
+  const start = (map: Map<string, number>, n: FlowNode) => map.get(n.key) ?? n.y + (n.height - n.people * scale) / 2;
+  const links: FlowLink[] = [];
+  const add = (from: FlowNode, to: FlowNode, people: number, dropped: boolean) => {
+    const t = people * scale;
+    const ay = start(outAt, from);
+    const by = start(inAt, to);
+    outAt.set(from.key, ay + t);
+    inAt.set(to.key, by + t);
+    // From the start's side of a box to the far side's box.
+    const [ax, bx] = direction === 'after' ? [from.x + FLOW.box, to.x] : [from.x, to.x + FLOW.box];
+    links.push({
+      from: from.label,
+      to: to.label,
+      people,
+      dropped,
+      path: ribbon(ax, ay, bx, by, t),
+      title: `${from.label} → ${to.label}: ${people} ${people === 1 ? 'person' : 'people'}`,
+    });
+  };
+  answer.steps.forEach((s, k) => {
+    const before = columns[k].filter((n) => !n.dropped);
+    const ordered = [...s.links].sort(
+      (a, b) =>
+        before.findIndex((n) => n.name === a.from) - before.findIndex((n) => n.name === b.from) ||
+        s.nodes.findIndex((n) => n.name === a.to) - s.nodes.findIndex((n) => n.name === b.to),
+    );
+    const left = new Map(before.map((n) => [n.key, n.people]));
+    for (const l of ordered) {
+      const from = byKey.get(`${s.step - 1}:${l.from}`) ?? (s.step === 1 ? columns[0][0] : undefined);
+      const to = byKey.get(`${s.step}:${l.to}`);
+      if (!from || !to) continue;
+      add(from, to, l.people, false);
+      left.set(from.key, (left.get(from.key) ?? 0) - l.people);
+    }
+    const gone = byKey.get(`${s.step}:dropped`);
+    if (gone) for (const n of before) if ((left.get(n.key) ?? 0) > 0) add(n, gone, left.get(n.key)!, true);
+  });
+
+  const heading = (c: number) => {
+    if (c === 0) return 'Start';
+    return direction === 'after' ? `Step ${c}` : `${c} ${c === 1 ? 'step' : 'steps'} before`;
+  };
+  return {
+    width,
+    height,
+    columns: columns.map((column, c) => ({ x: column[0]?.x ?? (direction === 'after' ? c : count - 1 - c) * (FLOW.box + FLOW.gapX), heading: heading(c) })),
+    nodes: columns.flat(),
+    links,
   };
 }

@@ -70,9 +70,6 @@ export const NAV_GROUPS: readonly NavGroup[] = [
 /** Every project page, in the header's order. */
 export const NAV_PAGES: readonly NavPage[] = NAV_GROUPS.flatMap((g) => g.pages);
 
-/** Below this width the groups fold into one "Menu" button. */
-export const NARROW_MEDIA = '(max-width: 719.98px)';
-
 /** The project page an address is, or is part of (an event is the Events page's); null for none. */
 export function currentPage(route: Route): ProjectPage | null {
   switch (route.page) {

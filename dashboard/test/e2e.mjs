@@ -53,8 +53,9 @@
 //     CSV's address and rows, a refused breakdown shown in the server's words,
 //     the funnel /pricing → order → signup with each step's people, rates and
 //     median times, the person who dropped off before signing up (linked to
-//     their customer page), and a retention table by day; a reload asks the
-//     same questions again from the address. First, the header: its groups
+//     their customer page), a retention table by day, and the paths from
+//     /pricing (forwards) and to signing up (backwards) as a flow and a table;
+//     a reload asks the same questions again from the address. First, the header: its groups
 //     (by mouse and keyboard), a page opened through one and through the page
 //     search, and, on a phone, the Menu button's list.
 //
@@ -1449,7 +1450,7 @@ async function headerTour() {
   // The search: Enter opens the first match, or the one the arrows chose.
   const search = nav.getByRole('combobox', { name: 'Find a page' });
   // The listbox's options, not the project switcher's.
-  const options = nav.locator('#page-search-list').getByRole('option');
+  const options = nav.getByRole('listbox', { name: 'Pages found' }).getByRole('option');
   measured.nav_search_pages = [];
   await search.fill('zzz');
   await until('no match said', async () => (await nav.getByRole('status').textContent()) === 'No page matches.');
@@ -2021,14 +2022,14 @@ async function insights() {
   await phone.getByRole('heading', { level: 1, name: /^Overview/ }).waitFor();
   const phoneNav = phone.getByRole('navigation', { name: 'Pages' });
   const menu = phoneNav.getByRole('button', { name: 'Menu', exact: true });
-  check((await phoneNav.locator('.nav-group-button').count()) === 0, 'no row of groups on a phone');
+  check((await phoneNav.getByRole('button', { name: 'Analytics', exact: true }).count()) === 0, 'no row of groups on a phone');
   check((await menu.getAttribute('aria-expanded')) === 'false' && (await phoneNav.getByRole('link').count()) === 1, 'the menu starts closed: only Projects shows');
   await menu.click();
   check((await menu.getAttribute('aria-expanded')) === 'true', 'the menu says it is open');
   const headings = await phoneNav.locator('.nav-heading').allTextContents();
   check(headings.join('|') === 'Analytics|Behaviour|Customers & CRM|Usage & billing|Settings', `the open menu lists every group (${headings})`);
   check((await phoneNav.getByRole('link', { name: 'Overview', exact: true }).getAttribute('aria-current')) === 'page', 'the page shown is marked in the menu');
-  check(await phoneNav.getByLabel('Find a page').isVisible(), 'the search is in the menu');
+  check(await phoneNav.getByRole('combobox', { name: 'Find a page' }).isVisible(), 'the search is in the menu');
   const menuOverflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(menuOverflow <= 0, `the open menu fits a phone's width (${menuOverflow}px too wide)`);
   await shot(phone, 'nav-phone-menu');
@@ -2047,4 +2048,56 @@ async function insights() {
   check(overflow <= 0, `the Insights page fits a phone's width (${overflow}px too wide)`);
   await shot(phone, 'insights-phone');
   await phone.context().close();
+
+  // Paths: from /pricing, pages and events, three steps within a visit (30 minutes).
+  await page.getByRole('tab', { name: 'Paths' }).click();
+  const paths = page.locator('#insights-panel-paths');
+  check((await paths.getByLabel('Start event').inputValue()) === '$pageview' && (await paths.getByLabel('Steps are').inputValue()) === 'pages', 'paths start from page views, through pages');
+  await paths.getByLabel('Start page').fill('/pricing');
+  await paths.getByLabel('Steps are').selectOption('both');
+  await paths.getByRole('button', { name: 'Show paths' }).click();
+  const boxes = paths.locator('svg.path-flow g.flow-node');
+  const flowBoxes = () => boxes.evaluateAll((gs) => gs.map((g) => [Number(g.dataset.step), g.dataset.name ?? '', Number(g.dataset.people)]));
+  const pathRows = () =>
+    paths.locator('table.path-table tbody tr').evaluateAll((rows) => rows.map((r) => ['step', 'name', 'people', 'share', 'links'].map((c) => r.querySelector(`[data-col="${c}"]`).textContent.trim())));
+  // Ann ordered and signed up within minutes; Bob ordered, and signed up two days later.
+  const after = [[0, '$pageview /pricing', 2], [1, 'order', 2], [2, 'signup', 1], [2, '', 1], [3, '', 1]];
+  await until('the flow from /pricing', async () => JSON.stringify(await flowBoxes()) === JSON.stringify(after));
+  measured.insights_paths_after = await flowBoxes();
+  check((await paths.locator('[data-figure="people"]').textContent()) === '2 people', 'two people started from /pricing');
+  const afterRows = await pathRows();
+  check(
+    JSON.stringify(afterRows) ===
+      JSON.stringify([
+        ['1', 'order', '2', '100.0%', 'Page views of /pricing (2)'],
+        ['2', 'signup', '1', '50.0%', 'order (1)'],
+        ['2', 'Did nothing more', '1', '50.0%', ''],
+        ['3', 'Did nothing more', '1', '50.0%', ''],
+      ]),
+    `the table says the same (${JSON.stringify(afterRows)})`,
+  );
+  check((await paths.locator('svg.path-flow path.flow-link').count()) === 4, 'a ribbon per link and per drop-off');
+  check(page.url().includes('tab=paths') && page.url().includes('path_page=%2Fpricing') && page.url().includes('path_include=both'), `the paths question is in the address (${page.url()})`);
+  await shot(page, 'insights-paths');
+
+  // What led to signing up: Ann ordered just before, after viewing /pricing; Bob's were days before.
+  await paths.getByLabel('Start event').fill('signup');
+  await paths.getByLabel('Start page').fill('');
+  await paths.getByLabel('Direction').selectOption('before');
+  await paths.getByLabel('Steps followed').fill('2');
+  await paths.getByRole('button', { name: 'Show paths' }).click();
+  const before = [[0, 'signup', 2], [1, 'order', 1], [1, '', 1], [2, '/pricing', 1]];
+  await until('the flow to signup', async () => JSON.stringify(await flowBoxes()) === JSON.stringify(before));
+  measured.insights_paths_before = await flowBoxes();
+  const xs = await boxes.evaluateAll((gs) => gs.map((g) => Number(g.querySelector('rect').getAttribute('x'))));
+  check(xs[0] > xs[1] && xs[1] > xs[3], `looking back, the start is on the right (${xs})`);
+  check((await pathRows())[1].join('|') === '1|Nothing before|1|50.0%|', 'Bob had nothing before, within the window');
+  await shot(page, 'insights-paths-before');
+
+  // A reload asks the same path again from the address.
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+  check((await page.getByRole('tab', { name: 'Paths' }).getAttribute('aria-selected')) === 'true', 'the paths tab after a reload');
+  await until('the same flow after a reload', async () => JSON.stringify(await flowBoxes()) === JSON.stringify(before));
+  check((await paths.getByLabel('Direction').inputValue()) === 'before' && (await paths.getByLabel('Start event').inputValue()) === 'signup', 'the form is filled from the address');
 }

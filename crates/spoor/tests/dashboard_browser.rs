@@ -22,7 +22,8 @@
 //! the account page signs other browsers out and changes the password.
 //! Insights, by a viewer, on a small dataset with known answers: a trend's
 //! table and CSV, a refusal in the server's words, a funnel's people, rates and
-//! who dropped off, a retention table, and the funnel again after a reload and
+//! who dropped off, a retention table, paths forwards and backwards as a flow,
+//! and the funnel again after a reload and
 //! as a shared link on a phone. On the way, the header: a project's pages in
 //! groups (by mouse and keyboard), its page search, and a phone's menu.
 //! On a node that never derives (`--role ingest`) the events it takes stay
@@ -927,6 +928,31 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
     assert_eq!(
         report["insights_retention_first_cohort"],
         json!(["2", "100.0%", "50.0%", "0.0%"]),
+        "{report}"
+    );
+    // Paths, as the flow's boxes: (step, name, people), "" for those who
+    // went no further. From /pricing: both ordered, ann signed up within the
+    // visit; to signup: ann ordered just before, after /pricing, and bob's
+    // were days before.
+    assert_eq!(
+        report["insights_paths_after"],
+        json!([
+            [0, "$pageview /pricing", 2],
+            [1, "order", 2],
+            [2, "signup", 1],
+            [2, "", 1],
+            [3, "", 1]
+        ]),
+        "{report}"
+    );
+    assert_eq!(
+        report["insights_paths_before"],
+        json!([
+            [0, "signup", 2],
+            [1, "order", 1],
+            [1, "", 1],
+            [2, "/pricing", 1]
+        ]),
         "{report}"
     );
     // The header's ways to a page: a group, the search (its first match, then

@@ -8,11 +8,12 @@ import { h, fill } from '../dom';
 import { moveOption, searchPages, searchStatus, type PageMatch } from '../nav';
 import type { ProjectPage } from '../routes';
 
-export function pageSearch(go: (page: ProjectPage) => void): HTMLElement {
-  const listId = 'page-search-list';
+/** The search box, `id` its id (the header has one per layout) and the start of its parts'. */
+export function pageSearch(go: (page: ProjectPage) => void, id: string): HTMLElement {
+  const listId = `${id}-list`;
   const box = h('input', {
     type: 'search',
-    id: 'page-search',
+    id,
     class: 'page-search-box',
     role: 'combobox',
     'aria-autocomplete': 'list',
@@ -27,7 +28,7 @@ export function pageSearch(go: (page: ProjectPage) => void): HTMLElement {
   let found: PageMatch[] = [];
   let active = -1;
 
-  const optionId = (i: number) => `page-search-option-${i}`;
+  const optionId = (i: number) => `${id}-option-${i}`;
   function show(open: boolean) {
     list.hidden = !open;
     box.setAttribute('aria-expanded', String(open));

@@ -1,28 +1,33 @@
-// Insights: questions asked of the event log, on three tabs over one time range.
+// Insights: questions asked of the event log, on four tabs over one time range.
 // Trends: one or more events per hour, day, week or month (events, people, or a
 // property's sum, mean or median), broken down by a field, narrowed by a
 // condition, beside the period before; a chart, a table and a CSV. Funnel: 2 to
 // 10 steps in order within a window, each step's people and conversions, and who
 // dropped off between two steps. Retention: people by the period they started
-// in, and the share that came back in each period after.
+// in, and the share that came back in each period after. Paths: what people did
+// after (or before) an event, step by step, as a flow and a table.
 // Unlike the live pages this one asks only when the question changes (a form's
 // button, the range, a tab opened for the first time): each answer reads every
 // event of its range. The question is kept in the address.
 
-import { api, trendsCsvHref, type InsightFunnel, type Retention, type Trends } from '../api';
+import { api, trendsCsvHref, type InsightFunnel, type Paths, type Retention, type Trends } from '../api';
 import { h, fill, uid } from '../dom';
 import { formatCount } from '../format';
 import {
   additive,
   barWidth,
+  DIRECTIONS,
   FIELDS,
   formatValue,
   funnelBars,
   funnelBreakdownRows,
   funnelQuestion,
+  INCLUDES,
   insightsFromQuery,
   insightsToQuery,
   INTERVALS,
+  MAX_PATH_NAMES,
+  MAX_PATH_STEPS,
   MAX_SERIES,
   MAX_STEPS,
   MEASURES,
@@ -30,10 +35,12 @@ import {
   measuresProperty,
   MIN_STEPS,
   PAGEVIEW,
+  pathsQuestion,
   periodLabel,
   PERIODS,
   personHash,
   readFunnelForm,
+  readPathsForm,
   readRetentionForm,
   readTrendsForm,
   retentionQuestion,
@@ -57,6 +64,7 @@ import { errorNotice, messageOf, type Notice } from '../ui/alert';
 import { Chart } from '../ui/chart';
 import { field, fieldError, input, onSubmit } from '../ui/form';
 import { rangePicker } from '../ui/rangepicker';
+import { pathsResult } from '../ui/pathsflow';
 import { dataTable, type Column } from '../ui/table';
 import type { AppContext, View } from '../context';
 import { missingProject } from './missing';
@@ -686,7 +694,95 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     };
   }
 
-  const tabs: Record<InsightTab, Tab> = { trends: trendsTab(), funnel: funnelTab(), retention: retentionTab() };
+  // Paths.
+  function pathsTab(): Tab {
+    const p = state.paths;
+    const errors = errorNotice();
+    const requested = requests();
+    const event = input({ name: 'path_event', value: p.event, list: events.id, autocomplete: 'off', spellcheck: false });
+    const page = input({ name: 'path_page', value: p.page, autocomplete: 'off', spellcheck: false, placeholder: 'Every page' });
+    const direction = select('path_direction', DIRECTIONS, p.direction);
+    const include = select('path_include', INCLUDES, p.include);
+    const steps = input({ name: 'path_steps', type: 'number', min: 1, max: MAX_PATH_STEPS, value: p.steps });
+    const limit = input({ name: 'path_limit', type: 'number', min: 1, max: MAX_PATH_NAMES, value: p.limit });
+    const shownWindow = windowParts(p.windowSeconds);
+    const windowAmount = input({ name: 'path_window', type: 'number', min: 0, step: 'any', value: shownWindow.amount });
+    const windowUnit = select('path_window_unit', WINDOW_UNITS, shownWindow.unit);
+    const controls = { event, page, steps, limit, window: windowAmount };
+    const form = h(
+      'form',
+      { class: 'card insight-form', novalidate: true, 'aria-label': 'Paths' },
+      h(
+        'div',
+        { class: 'form-grid' },
+        field('Start event', event, `People are followed from their first one in the range; ${PAGEVIEW} for page views`),
+        field('Start page', page, `Narrows ${PAGEVIEW}: /pricing, or /property/*`),
+        field('Direction', direction),
+        field('Steps are', include),
+        field('Steps followed', steps, `1 to ${MAX_PATH_STEPS}`),
+        field('Names per step', limit, `1 to ${MAX_PATH_NAMES}; the rest are folded into Other`),
+        field('Within', windowAmount, 'Of the start event; 30 minutes is a visit'),
+        field('Unit', windowUnit),
+      ),
+      h('button', { type: 'submit' }, 'Show paths'),
+    );
+    onSubmit(form, errors, async () => {
+      clearProblems(controls);
+      const read = readPathsForm({
+        event: event.value,
+        page: page.value,
+        direction: direction.value,
+        include: include.value,
+        steps: steps.value,
+        limit: limit.value,
+        windowAmount: windowAmount.value,
+        windowUnit: windowUnit.value,
+      });
+      if ('error' in read) {
+        showProblem(read, controls);
+        return;
+      }
+      page.value = read.page;
+      state = { ...state, paths: read };
+      record();
+      await load();
+    });
+    // A page view's steps are usually pages, an event's events: the choice follows the start until made.
+    let includeChosen = p.include !== (p.event === PAGEVIEW ? 'pages' : 'events');
+    include.addEventListener('change', () => (includeChosen = true));
+    event.addEventListener('input', () => {
+      if (!includeChosen) include.value = event.value.trim() === PAGEVIEW ? 'pages' : 'events';
+    });
+
+    const results = h('section', { 'aria-labelledby': 'paths-heading', hidden: true });
+    function render(answer: Paths) {
+      fill(results, h('h2', { id: 'paths-heading' }, state.paths.direction === 'after' ? 'What people did next' : 'What led people there'), pathsResult(answer, state.paths));
+      results.hidden = false;
+    }
+
+    async function load() {
+      const question = pathsQuestion(state.paths, span());
+      await requested.run(
+        (signal) => api.paths(project!.id, question, signal),
+        (answer) => {
+          stamp('paths');
+          render(answer);
+        },
+      ).catch((e) => {
+        results.hidden = true;
+        throw e;
+      });
+    }
+
+    return {
+      panel: h('div', null, form, errors.el, results),
+      ask: () => askInto(errors, load),
+      ready: () => true,
+      dispose: () => requested.abort(),
+    };
+  }
+
+  const tabs: Record<InsightTab, Tab> = { trends: trendsTab(), funnel: funnelTab(), retention: retentionTab(), paths: pathsTab() };
 
   // The range, for every tab.
   const rangeErrors = errorNotice();

@@ -5,7 +5,7 @@
 
 import type { PipelineBacklog } from '../api';
 import { h, fill } from '../dom';
-import { currentPage, groupOf, moveOption, NARROW_MEDIA, NAV_GROUPS, type NavPage } from '../nav';
+import { currentPage, groupOf, moveOption, NAV_GROUPS, type NavPage } from '../nav';
 import { currentOrg } from '../people';
 import { lagNotice } from '../pipeline';
 import { canChange } from '../roles';
@@ -40,20 +40,10 @@ export class Shell {
   private readonly lag: HTMLElement;
   private readonly lagMessage: HTMLElement;
   private readonly lagHint: HTMLElement;
-  /** The route shown, to draw the header again when the screen crosses the narrow width. */
-  private route: Route = { page: 'projects' };
-  private readonly narrow = window.matchMedia(NARROW_MEDIA);
   /** Closes the open group or menu, if any; each drawing of the header sets its own. */
   private closeMenus: () => void = () => {};
   private readonly onOutsideClick = (e: MouseEvent) => {
     if (!(e.target instanceof Node) || !this.nav.contains(e.target)) this.closeMenus();
-  };
-  /** Whether the header was last drawn for a narrow screen. */
-  private drawnNarrow = false;
-  // Chromium also says "change" when a resize leaves the match as it was (a
-  // full-page screenshot does): only a real change redraws, closing what is open.
-  private readonly onWidth = () => {
-    if (this.narrow.matches !== this.drawnNarrow) this.renderNav(this.route);
   };
 
   constructor(
@@ -88,13 +78,11 @@ export class Shell {
       this.main,
     );
     document.addEventListener('click', this.onOutsideClick);
-    this.narrow.addEventListener('change', this.onWidth);
   }
 
-  /** Stops listening to the document and the screen's width, once this shell is left. */
+  /** Stops listening to the document, once this shell is left. */
   dispose(): void {
     document.removeEventListener('click', this.onOutsideClick);
-    this.narrow.removeEventListener('change', this.onWidth);
   }
 
   /** Shows a page; after a navigation, focus goes to its heading so a screen reader starts there. */
@@ -127,8 +115,6 @@ export class Shell {
   }
 
   renderNav(route: Route): void {
-    this.route = route;
-    this.drawnNarrow = this.narrow.matches;
     this.closeMenus = () => {};
     const projectId = projectOf(route);
     const project = projectId === null ? undefined : this.ctx.project(projectId);
@@ -147,14 +133,22 @@ export class Shell {
       select.addEventListener('change', () => this.ctx.navigate(projectHash(select.value, current ?? 'overview')));
       const link = ({ page, label }: NavPage) =>
         h('a', { href: projectHash(project.id, page), 'aria-current': page === current ? 'page' : false }, label);
-      const search = pageSearch((page) => this.ctx.navigate(projectHash(project.id, page)));
-      // First the row's own controls, then a row (or panel) of the pages.
-      const [controls, pages] = this.narrow.matches ? this.menu(link, search) : this.bar(link, search, current);
+      const go = (page: ProjectPage) => this.ctx.navigate(projectHash(project.id, page));
+      // Both layouts are drawn and the screen's width shows one (the `nav-wide`
+      // and `nav-narrow` rules), so a change of width closes nothing.
+      const bar = this.bar(link, pageSearch(go, 'page-search'), current);
+      const menu = this.menu(link, pageSearch(go, 'menu-search'));
+      this.closeMenus = () => {
+        bar.close();
+        menu.close();
+      };
       items.push(
         h('span', { class: 'switcher' }, h('label', { for: 'project-switch', class: 'sr-only' }, 'Project'), select),
-        ...controls,
+        bar.search,
+        menu.toggle,
         canChange(project.role) ? null : h('span', { class: 'badge' }, 'Read only'),
-        ...pages,
+        bar.groups,
+        menu.panel,
       );
     }
     fill(this.nav, items);
@@ -181,7 +175,7 @@ export class Shell {
    * (the disclosure pattern: aria-expanded, Escape closes and returns to the
    * button, leaving the group closes it). One group is open at a time.
    */
-  private bar(link: (p: NavPage) => HTMLElement, search: HTMLElement, current: ProjectPage | null): [Node[], Node[]] {
+  private bar(link: (p: NavPage) => HTMLElement, search: HTMLElement, current: ProjectPage | null) {
     const here = groupOf(current);
     const groups = NAV_GROUPS.map((g) => {
       const list = h('ul', { id: `nav-group-${g.id}`, class: 'nav-menu', hidden: true }, g.pages.map((p) => h('li', null, link(p))));
@@ -204,18 +198,18 @@ export class Shell {
       group.button.setAttribute('aria-expanded', String(open));
       group.list.hidden = !open;
     };
-    this.closeMenus = () => groups.forEach((g) => setOpen(g, false));
+    const close = () => groups.forEach((g) => setOpen(g, false));
     for (const group of groups) {
       group.button.addEventListener('click', () => {
         const open = group.list.hidden;
-        this.closeMenus();
+        close();
         setOpen(group, open);
       });
       // Down from the button opens the group at its first page.
       group.button.addEventListener('keydown', (e) => {
         if (e.key !== 'ArrowDown') return;
         e.preventDefault();
-        this.closeMenus();
+        close();
         setOpen(group, true);
         group.list.querySelector('a')?.focus();
       });
@@ -230,17 +224,24 @@ export class Shell {
         if (e.relatedTarget instanceof Node && !group.item.contains(e.relatedTarget)) setOpen(group, false);
       });
     }
-    return [
-      [search],
-      [h('ul', { class: 'nav-groups' }, groups.map((g) => g.item)), h('span', { id: 'nav-here', hidden: true }, 'The page you are on is in this group.')],
-    ];
+    search.classList.add('nav-wide');
+    return {
+      search,
+      groups: h(
+        'div',
+        { class: 'nav-wide nav-bar' },
+        h('ul', { class: 'nav-groups' }, groups.map((g) => g.item)),
+        h('span', { id: 'nav-here', hidden: true }, 'The page you are on is in this group.'),
+      ),
+      close,
+    };
   }
 
   /** Narrow screens: one "Menu" button that shows the search and every group's pages, under headings. */
-  private menu(link: (p: NavPage) => HTMLElement, search: HTMLElement): [Node[], Node[]] {
+  private menu(link: (p: NavPage) => HTMLElement, search: HTMLElement) {
     const panel = h(
       'div',
-      { id: 'nav-panel', class: 'nav-panel', hidden: true },
+      { id: 'nav-panel', class: 'nav-narrow nav-panel', hidden: true },
       search,
       NAV_GROUPS.map((g) =>
         h(
@@ -251,12 +252,11 @@ export class Shell {
         ),
       ),
     );
-    const toggle = h('button', { type: 'button', class: 'nav-toggle secondary', 'aria-expanded': 'false', 'aria-controls': panel.id }, 'Menu');
+    const toggle = h('button', { type: 'button', class: 'nav-narrow nav-toggle secondary', 'aria-expanded': 'false', 'aria-controls': panel.id }, 'Menu');
     const setOpen = (open: boolean) => {
       toggle.setAttribute('aria-expanded', String(open));
       panel.hidden = !open;
     };
-    this.closeMenus = () => setOpen(false);
     // Focus stays on the button: on a phone, focusing the search would raise the keyboard.
     toggle.addEventListener('click', () => setOpen(panel.hidden));
     arrowsMoveAmong(panel);
@@ -269,6 +269,6 @@ export class Shell {
     };
     toggle.addEventListener('keydown', escape);
     panel.addEventListener('keydown', escape);
-    return [[toggle], [panel]];
+    return { toggle, panel, close: () => setOpen(false) };
   }
 }

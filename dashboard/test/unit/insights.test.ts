@@ -28,8 +28,11 @@ import {
   whereParts,
   windowParts,
   type InsightsState,
+  type PathsFields,
   type TrendsFields,
 } from '../../src/insights';
+import { FLOW, pathName, pathsFlow, pathsQuestion, pathsRows, readPathsForm } from '../../src/insights';
+import type { Paths } from '../../src/api';
 import { queryPairs } from '../../src/query';
 import { parseRoute, routeHash } from '../../src/routes';
 
@@ -63,6 +66,13 @@ test('a new page asks for page views per day over 30 days, and its address says 
     return_page: '',
     period: '',
     periods: '',
+    path_event: '',
+    path_page: '',
+    path_direction: '',
+    path_include: '',
+    path_steps: '',
+    path_limit: '',
+    path_window: '',
   });
   assert.equal(routeHash({ page: 'insights', project: '1', query: insightsToQuery(state) }), '#/projects/1/insights?tab=trends&range=30d');
 });
@@ -92,6 +102,7 @@ test('every question survives its own address, as a reload or a shared link read
       dropped: 1,
     },
     retention: { start: 'signup', startPage: '', ret: '$pageview', returnPage: '/app/*', period: 'day', periods: 14 },
+    paths: { event: '$pageview', page: '/pricing', direction: 'before', include: 'both', steps: 5, limit: 12, windowSeconds: 7_200 },
   };
   const hash = routeHash({ page: 'insights', project: '7', query: insightsToQuery(state) });
   const route = parseRoute(hash);
@@ -100,6 +111,11 @@ test('every question survives its own address, as a reload or a shared link read
   assert.match(hash, /[?&]event1=order&event2=%24pageview&event3=sign%20up%20%26%20pay&/);
   assert.match(hash, /[?&]step1=%24pageview&step1_page=%2Fpricing&step2=order&step3=signup&/);
   assert.match(hash, /[?&]where=plan!%3Dpro&compare=true&/);
+  assert.match(hash, /[?&]path_page=%2Fpricing&path_direction=before&path_include=both&path_steps=5&path_limit=12&path_window=7200$/);
+  for (const tab of ['trends', 'retention', 'paths'] as const) {
+    const again = insightsFromQuery(insightsToQuery({ ...state, tab }));
+    assert.equal(again.tab, tab);
+  }
 });
 
 test('a hand-edited address still shows a page: what is wrong takes its default', () => {
@@ -118,7 +134,15 @@ test('a hand-edited address still shows a page: what is wrong takes its default'
     period: 'hour',
     periods: '65',
     page: 'pricing',
+    path_event: ' ',
+    path_page: 'docs/*',
+    path_direction: 'sideways',
+    path_include: 'all',
+    path_steps: '9',
+    path_limit: '0',
+    path_window: '7776001',
   });
+  assert.deepEqual(state.paths, { ...defaultInsights().paths, page: '/docs/*' });
   assert.equal(state.tab, 'trends');
   assert.deepEqual(state.range, { preset: '30d' });
   assert.deepEqual(state.trends.events, ['order']);
@@ -485,4 +509,184 @@ test('retention: a row per cohort, a percentage per period begun, the rest left 
   assert.equal(rows[2].cells[0].shade, 2, 'a third is the second shade');
   assert.deepEqual(retentionTable({ cohorts: [] }, 'month', 2, en), { headers: ['Month 0', 'Month 1'], rows: [] });
   assert.deepEqual(retentionTable({ cohorts: [] }, 'week', 1, en).headers, ['Week 0']);
+});
+
+test('the paths form reads into the body the API takes, or says what to fix', () => {
+  const span = { from: D0, to: D0 + 3 * DAY };
+  const fields: PathsFields = {
+    event: ' $pageview ',
+    page: 'pricing',
+    direction: 'after',
+    include: 'both',
+    steps: '3',
+    limit: '5',
+    windowAmount: '30',
+    windowUnit: 'minute',
+  };
+  const read = (change: Partial<PathsFields>) => readPathsForm({ ...fields, ...change });
+  const paths = read({});
+  assert.deepEqual(paths, { event: '$pageview', page: '/pricing', direction: 'after', include: 'both', steps: 3, limit: 5, windowSeconds: 1_800 });
+  assert.deepEqual(pathsQuestion(paths as Exclude<typeof paths, { error: string }>, span), {
+    start: { event: '$pageview', page: '/pricing' },
+    direction: 'after',
+    include: 'both',
+    steps: 3,
+    limit: 5,
+    window_seconds: 1_800,
+    from: D0,
+    to: D0 + 3 * DAY,
+  });
+  const signup = read({ event: 'signup', page: '', direction: 'before', include: 'events', windowAmount: '1', windowUnit: 'day' });
+  assert.deepEqual(pathsQuestion(signup as Exclude<typeof signup, { error: string }>, span).start, { event: 'signup' }, 'no page without one');
+  assert.deepEqual(read({ event: ' ' }), { field: 'event', error: 'Name an event, or $pageview for page views.' });
+  assert.equal((read({ event: 'order' }) as { field: string }).field, 'page', 'a page narrows page views only');
+  assert.deepEqual(read({ steps: '6' }), { field: 'steps', error: 'Follow 1 to 5 steps.' });
+  assert.deepEqual(read({ steps: '0' }), { field: 'steps', error: 'Follow 1 to 5 steps.' });
+  assert.deepEqual(read({ limit: '21' }), { field: 'limit', error: 'Show 1 to 20 names per step.' });
+  assert.equal((read({ windowAmount: '91', windowUnit: 'day' }) as { field: string }).field, 'window');
+  assert.equal((read({ windowAmount: '' }) as { field: string }).field, 'window');
+  assert.equal((read({ direction: 'sideways', include: 'all' }) as { direction: string }).direction, 'after', 'an unknown choice takes its default');
+});
+
+/** Two people from /pricing: both ordered, one then signed up (as the browser test's dataset has it). */
+const PRICING: Paths = {
+  start: '$pageview /pricing',
+  people: 2,
+  steps: [
+    { step: 1, nodes: [{ name: 'order', people: 2 }], links: [{ from: '$pageview /pricing', to: 'order', people: 2 }], dropped: 0 },
+    { step: 2, nodes: [{ name: 'signup', people: 1 }], links: [{ from: 'order', to: 'signup', people: 1 }], dropped: 1 },
+    { step: 3, nodes: [], links: [], dropped: 1 },
+  ],
+};
+
+/** Ten people from the home page, with the names past the limit folded. */
+const HOME: Paths = {
+  start: '$pageview /',
+  people: 10,
+  steps: [
+    {
+      step: 1,
+      nodes: [
+        { name: '/pricing', people: 5 },
+        { name: '/docs', people: 3 },
+        { name: '$other', people: 1 },
+      ],
+      links: [
+        { from: '$pageview /', to: '/pricing', people: 5 },
+        { from: '$pageview /', to: '/docs', people: 3 },
+        { from: '$pageview /', to: '$other', people: 1 },
+      ],
+      dropped: 1,
+    },
+    {
+      step: 2,
+      nodes: [
+        { name: '/signup', people: 4 },
+        { name: '/pricing', people: 2 },
+      ],
+      links: [
+        { from: '/pricing', to: '/signup', people: 3 },
+        { from: '/docs', to: '/pricing', people: 2 },
+        { from: '/docs', to: '/signup', people: 1 },
+      ],
+      dropped: 3,
+    },
+  ],
+};
+
+test('path names as a person reads them', () => {
+  assert.equal(pathName('$other'), 'Other');
+  assert.equal(pathName(''), '(none)');
+  assert.equal(pathName('/property/*'), '/property/*');
+  assert.equal(pathName('$pageview /pricing'), 'Page views of /pricing');
+  assert.equal(pathName('order'), 'order');
+});
+
+test("the paths' table: each step's names, their people, where they came from, and who went no further", () => {
+  const rows = pathsRows(PRICING, 'after');
+  assert.deepEqual(
+    rows.map((r) => [r.step, r.label, r.people, r.share, r.links, r.dropped]),
+    [
+      [1, 'order', 2, '100.0%', 'Page views of /pricing (2)', false],
+      [2, 'signup', 1, '50.0%', 'order (1)', false],
+      [2, 'Did nothing more', 1, '50.0%', '', true],
+      [3, 'Did nothing more', 1, '50.0%', '', true],
+    ],
+  );
+  const home = pathsRows(HOME, 'before');
+  assert.deepEqual(home[4], { step: 2, name: '/signup', label: '/signup', people: 4, share: '40.0%', links: '/pricing (3), /docs (1)', dropped: false });
+  assert.equal(home.find((r) => r.dropped)?.label, 'Nothing before');
+  assert.equal(home.find((r) => r.name === '$other')?.label, 'Other');
+});
+
+test('the flow: a column per step, boxes as tall as their people, ribbons that add up to each box', () => {
+  const flow = pathsFlow(PRICING, 'after');
+  const column = FLOW.box + FLOW.gapX;
+  assert.deepEqual(flow.columns.map((c) => [c.x, c.heading]), [
+    [0, 'Start'],
+    [column, 'Step 1'],
+    [2 * column, 'Step 2'],
+    [3 * column, 'Step 3'],
+  ]);
+  assert.equal(flow.width, 4 * FLOW.box + 3 * FLOW.gapX);
+  const node = (step: number, label: string) => flow.nodes.find((n) => n.step === step && n.label === label)!;
+  assert.equal(node(0, 'Page views of /pricing').height, FLOW.tall, 'the starters are the tallest box');
+  assert.equal(node(1, 'order').height, FLOW.tall);
+  assert.equal(node(2, 'signup').height, FLOW.tall / 2, 'half the people, half as tall');
+  assert.equal(node(2, 'Did nothing more').y, FLOW.top + FLOW.tall / 2 + FLOW.gapY, 'those who went no further under the step');
+  assert.deepEqual(
+    flow.links.map((l) => [l.from, l.to, l.people, l.dropped]),
+    [
+      ['Page views of /pricing', 'order', 2, false],
+      ['order', 'signup', 1, false],
+      ['order', 'Did nothing more', 1, true],
+      ['signup', 'Did nothing more', 1, true],
+    ],
+  );
+  // The first ribbon leaves the start box's right side and enters order's left side, as thick as both.
+  assert.equal(flow.links[0].path, `M${FLOW.box} ${FLOW.top}C${FLOW.box + FLOW.gapX / 2} ${FLOW.top} ${FLOW.box + FLOW.gapX / 2} ${FLOW.top} ${column} ${FLOW.top}L${column} ${FLOW.top + FLOW.tall}C${FLOW.box + FLOW.gapX / 2} ${FLOW.top + FLOW.tall} ${FLOW.box + FLOW.gapX / 2} ${FLOW.top + FLOW.tall} ${FLOW.box} ${FLOW.top + FLOW.tall}Z`);
+  // Out of order: one ribbon to signup, then one to those who did nothing more, one under the other.
+  assert.match(flow.links[1].path, new RegExp(`^M${column + FLOW.box} ${FLOW.top}C`));
+  assert.match(flow.links[2].path, new RegExp(`^M${column + FLOW.box} ${FLOW.top + FLOW.tall / 2}C`));
+  assert.equal(flow.links[0].title, 'Page views of /pricing → order: 2 people');
+  assert.equal(flow.links[1].title, 'order → signup: 1 person');
+  assert.equal(flow.height, FLOW.top + FLOW.tall + FLOW.gapY);
+
+  // A small box is made tall enough for its label; its ribbons are centred on it.
+  const home = pathsFlow(HOME, 'after');
+  const other = home.nodes.find((n) => n.step === 1 && n.name === '$other')!;
+  assert.equal(other.height, FLOW.minBox);
+  const intoOther = home.links.find((l) => l.to === 'Other')!;
+  assert.match(intoOther.path, new RegExp(`L${FLOW.box + FLOW.gapX} ${(other.y + FLOW.minBox / 2 + FLOW.tall / 20).toFixed(1).replace(/\.0$/, '')}C`));
+  // Each box's ribbons out add up to its people: /docs sends 2 + 1, /pricing 3 and 2 went no further.
+  const out = (label: string, step: number) => home.links.filter((l) => l.from === label && home.nodes.some((n) => n.step === step && n.label === label)).reduce((a, l) => a + l.people, 0);
+  assert.equal(out('/docs', 1), 3);
+  assert.equal(out('/pricing', 1), 5);
+  assert.deepEqual(
+    home.links.filter((l) => l.dropped).map((l) => [l.from, l.people]),
+    [
+      ['Page views of /', 1],
+      ['/pricing', 2],
+      ['Other', 1],
+    ],
+  );
+
+  // Looking back, time runs left to right: the start is the last column, ribbons leave its left side.
+  const back = pathsFlow(PRICING, 'before');
+  assert.deepEqual(back.columns.map((c) => [c.x, c.heading]), [
+    [3 * column, 'Start'],
+    [2 * column, '1 step before'],
+    [column, '2 steps before'],
+    [0, '3 steps before'],
+  ]);
+  assert.match(back.links[0].path, new RegExp(`^M${3 * column} ${FLOW.top}C`));
+  assert.match(back.links[0].path, new RegExp(` ${2 * column + FLOW.box} ${FLOW.top}L`));
+  assert.equal(back.nodes.find((n) => n.dropped)?.label, 'Nothing before');
+});
+
+test('a path that nobody started has one box and no ribbons', () => {
+  const flow = pathsFlow({ start: 'order', people: 0, steps: [{ step: 1, nodes: [], links: [], dropped: 0 }] }, 'after');
+  assert.equal(flow.nodes.length, 1);
+  assert.equal(flow.links.length, 0);
+  assert.equal(flow.columns.length, 2);
 });
