@@ -1136,3 +1136,161 @@ async fn goals_convert_visitors_and_list_channels_and_campaigns_by_first_touch()
     let outsider = sign_in(&s, "outsider@example.com").await;
     assert_eq!(outsider.get("/api/projects/1/goals").await.0, 404);
 }
+
+#[tokio::test]
+async fn revenue_is_kept_per_currency_by_product_and_by_first_touch() {
+    let s = Spoor::start().await;
+    let d0 = (now_ms() / DAY - 2) * DAY;
+    let order =
+        |id: &str, ts: i64, who: &str, total: Value, currency: Option<&str>, product: &str| {
+            let mut props = json!({"total_amount": total, "product": product});
+            if let Some(c) = currency {
+                props["currency"] = json!(c);
+            }
+            msg("track", id, ts, (who, ""), Some("order_completed"), props)
+        };
+    let mut landing = msg(
+        "page",
+        "a0",
+        d0,
+        ("u-a", ""),
+        None,
+        json!({"url": "https://shop.test/"}),
+    );
+    landing["context"]["campaign"] = json!({"source": "newsletter", "medium": "email"});
+    let (status, body) = s
+        .batch(vec![
+            landing,
+            order("a1", d0 + MIN, "u-a", json!(120000), Some("TZS"), "service"),
+            order("a2", d0 + DAY, "u-a", json!("30.5"), Some("EUR"), "parts"),
+            order(
+                "b1",
+                d0 + 2 * MIN,
+                "u-b",
+                json!(80000),
+                Some("TZS"),
+                "parts",
+            ),
+            order(
+                "b2",
+                d0 + 3 * MIN,
+                "u-b",
+                json!("free"),
+                Some("TZS"),
+                "parts",
+            ),
+            order("c1", d0 + 4 * MIN, "u-c", json!(9), None, "parts"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let q = format!(
+        "/insights/revenue?event=order_completed&amount=total_amount&from={d0}&to={}",
+        d0 + 2 * DAY
+    );
+    let (status, r) = get(&s, &q).await;
+    assert_eq!(status, 200, "{r}");
+    let c = r["currencies"].as_array().unwrap();
+    let summary: Vec<(String, f64, i64, i64)> = c
+        .iter()
+        .map(|c| {
+            (
+                c["currency"].as_str().unwrap().to_string(),
+                c["total"].as_f64().unwrap(),
+                c["orders"].as_i64().unwrap(),
+                c["people"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("TZS".into(), 200000.0, 2, 2),
+            ("".into(), 9.0, 1, 1),
+            ("EUR".into(), 30.5, 1, 1),
+        ],
+        "never added across currencies; an order without a number is not revenue: {r:#}"
+    );
+    assert_eq!(values(&c[0]["series"][0]), vec![200000, 0]);
+    // By product, from the order itself.
+    let (_, r) = get(&s, &format!("{q}&breakdown=product")).await;
+    let tzs = &r["currencies"][0]["series"];
+    assert_eq!(tzs[0]["breakdown"], "service");
+    assert_eq!(tzs[0]["total"], 120000);
+    assert_eq!(tzs[1]["breakdown"], "parts");
+    // By source, from the payer's first touch: the newsletter brought u-a.
+    let (status, r) = get(
+        &s,
+        &format!("{q}&breakdown=$utm_source&attribution=first_touch"),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let tzs = &r["currencies"][0]["series"];
+    assert_eq!(tzs[0]["breakdown"], "newsletter", "{r:#}");
+    assert_eq!(tzs[0]["total"], 120000);
+    assert_eq!(tzs[1]["breakdown"], "");
+    assert_eq!(r["currencies"][2]["series"][0]["breakdown"], "newsletter");
+
+    for (extra, needle) in [
+        ("", ""),
+        ("&attribution=last_touch", "event or first_touch"),
+        ("&amount=x&amount=y", "given once"),
+        ("&breakdown=$nope", "$browser"),
+    ] {
+        let (status, answer) = get(&s, &format!("{q}{extra}")).await;
+        if needle.is_empty() {
+            assert_eq!(status, 200, "{answer}");
+        } else {
+            assert_eq!(status, 400, "{extra}: {answer}");
+            assert!(
+                answer["error"].as_str().unwrap().contains(needle),
+                "{answer}"
+            );
+        }
+    }
+    let (status, answer) = get(&s, "/insights/revenue?event=order_completed").await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"].as_str().unwrap().contains("give `amount`"),
+        "{answer}"
+    );
+    let events = |n: usize| {
+        (0..n)
+            .map(|i| format!("event=e{i}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    assert_eq!(
+        get(&s, &format!("/insights/revenue?amount=t&{}", events(10)))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        get(&s, &format!("/insights/revenue?amount=t&{}", events(11)))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(get(&s, "/insights/revenue?amount=t").await.0, 400);
+
+    // A revenue question is saved and asked like any other.
+    let (status, saved) = post(
+        &s,
+        "/insights/saved",
+        &json!({"name": "Revenue", "kind": "revenue",
+            "query": "event=order_completed&amount=total_amount&breakdown=product"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{saved}");
+    let (status, asked) = get(
+        &s,
+        &format!(
+            "/insights/saved/{}/result?from={d0}&to={}",
+            saved["id"],
+            d0 + 2 * DAY
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{asked}");
+    assert_eq!(asked["result"]["currencies"][0]["total"], 200000);
+}

@@ -36,6 +36,7 @@ pub enum Kind {
     Funnel,
     Retention,
     Paths,
+    Revenue,
 }
 
 impl Kind {
@@ -45,6 +46,7 @@ impl Kind {
             Kind::Funnel => "funnel",
             Kind::Retention => "retention",
             Kind::Paths => "paths",
+            Kind::Revenue => "revenue",
         }
     }
 
@@ -55,6 +57,7 @@ impl Kind {
             "funnel" => Some(Kind::Funnel),
             "retention" => Some(Kind::Retention),
             "paths" => Some(Kind::Paths),
+            "revenue" => Some(Kind::Revenue),
             _ => None,
         }
     }
@@ -64,14 +67,14 @@ impl Kind {
     pub fn default_days(self) -> i64 {
         match self {
             Kind::Trends | Kind::Paths => 7,
-            Kind::Funnel => 30,
+            Kind::Funnel | Kind::Revenue => 30,
             Kind::Retention => 56,
         }
     }
 }
 
-/// A saved insight as stored. `query` is the question's text: a trend's query
-/// string, or another kind's JSON body, without `from` and `to`.
+/// A saved insight as stored. `query` is the question's text: a trend's or
+/// revenue's query string, or another kind's JSON body, without `from` and `to`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SavedInsight {
     pub id: i64,
@@ -249,7 +252,13 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_their_stored_names() {
-        for k in [Kind::Trends, Kind::Funnel, Kind::Retention, Kind::Paths] {
+        for k in [
+            Kind::Trends,
+            Kind::Funnel,
+            Kind::Retention,
+            Kind::Paths,
+            Kind::Revenue,
+        ] {
             assert_eq!(Kind::from_stored(k.as_str()), Some(k));
         }
         assert_eq!(Kind::from_stored("lifecycle"), None);

@@ -24,6 +24,7 @@ pub mod funnel;
 pub mod goals;
 pub mod paths;
 pub mod retention;
+pub mod revenue;
 pub mod trends;
 
 use std::fmt;

@@ -1098,3 +1098,166 @@ mod goals {
         assert!(run(query(vec![], None, 10), people, &events()).is_ok());
     }
 }
+
+mod revenue {
+    use super::super::revenue::{Attribution, MAX_CURRENCIES, Revenue, RevenueQuery};
+    use super::*;
+
+    fn query(breakdown: Option<&str>, attribution: Attribution, limit: usize) -> RevenueQuery {
+        RevenueQuery {
+            project_id: 1,
+            from: T0,
+            to: T0 + 3 * D,
+            interval: Interval::Day,
+            events: vec![track("order")],
+            amount: Field::parse("amount", "total").unwrap(),
+            currency: Field::parse("currency", "currency").unwrap(),
+            breakdown: breakdown.map(|b| Field::parse("breakdown", b).unwrap()),
+            attribution,
+            limit,
+        }
+    }
+
+    fn run(
+        q: RevenueQuery,
+        limits: Limits,
+        events: &[Ev],
+    ) -> Result<serde_json::Value, InsightError> {
+        let mut r = Revenue::new(q, limits)?;
+        let rows = r.rows().clone();
+        stream(&rows, events, |row| r.add(row))?;
+        Ok(serde_json::to_value(r.finish()).unwrap())
+    }
+
+    fn events() -> Vec<Ev> {
+        let order = |who, ts, total, currency: Option<&'static str>, product| {
+            let e = ev(who, ts, "order")
+                .with("total", total)
+                .with("product", product);
+            match currency {
+                Some(c) => e.with("currency", c),
+                None => e,
+            }
+        };
+        vec![
+            ev("a", T0, PAGEVIEW)
+                .url("https://x.test/")
+                .with("source", "ads"),
+            order("a", T0 + 1, "10", Some("EUR"), "car"),
+            order("a", T0 + D, "5", Some("EUR"), "bike"),
+            ev("b", T0 + 2, PAGEVIEW)
+                .url("https://x.test/")
+                .with("source", "news"),
+            order("b", T0 + 3, "7.5", Some("EUR"), "car"),
+            order("b", T0 + D + 1, "1000", Some("TZS"), "car"),
+            order("c", T0 + 2 * D, "3", None, "car"),
+            order("c", T0 + 2 * D + 1, "n/a", Some("EUR"), "car"),
+            ev("d", T0 + 5, "signup"),
+        ]
+    }
+
+    fn points(series: &serde_json::Value) -> Vec<f64> {
+        series["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["value"].as_f64().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn revenue_is_kept_per_currency_and_never_added_across() {
+        let a = run(
+            query(None, Attribution::Event, 10),
+            Limits::default(),
+            &events(),
+        )
+        .unwrap();
+        let c = a["currencies"].as_array().unwrap();
+        let names: Vec<&str> = c.iter().map(|c| c["currency"].as_str().unwrap()).collect();
+        assert_eq!(names, ["EUR", "", "TZS"], "most orders first: {a:#}");
+        assert_eq!(c[0]["total"], 22.5);
+        assert_eq!(
+            c[0]["orders"], 3,
+            "an order without a number is not revenue"
+        );
+        assert_eq!(c[0]["people"], 2);
+        assert_eq!(points(&c[0]["series"][0]), vec![17.5, 5.0, 0.0]);
+        assert_eq!(c[0]["series"][0]["breakdown"], serde_json::Value::Null);
+        assert_eq!(c[1]["total"], 3);
+        assert_eq!(c[2]["total"], 1000);
+        assert_eq!(points(&c[2]["series"][0]), vec![0.0, 1000.0, 0.0]);
+    }
+
+    #[test]
+    fn revenue_breaks_down_by_the_event_or_by_the_payers_first_touch() {
+        let a = run(
+            query(Some("product"), Attribution::Event, 1),
+            Limits::default(),
+            &events(),
+        )
+        .unwrap();
+        let eur = &a["currencies"][0]["series"];
+        assert_eq!(eur[0]["breakdown"], "car");
+        assert_eq!(
+            (eur[0]["total"].as_f64(), eur[0]["orders"].as_u64()),
+            (Some(17.5), Some(2))
+        );
+        assert_eq!(eur[1]["breakdown"], "$other");
+        assert_eq!(eur[1]["total"], 5);
+        let a = run(
+            query(Some("source"), Attribution::FirstTouch, 10),
+            Limits::default(),
+            &events(),
+        )
+        .unwrap();
+        let eur = &a["currencies"][0]["series"];
+        assert_eq!(
+            (eur[0]["breakdown"].as_str(), eur[0]["total"].as_f64()),
+            (Some("ads"), Some(15.0))
+        );
+        assert_eq!(
+            (eur[1]["breakdown"].as_str(), eur[1]["total"].as_f64()),
+            (Some("news"), Some(7.5))
+        );
+        let tzs = &a["currencies"][2];
+        assert_eq!(tzs["currency"], "TZS");
+        assert_eq!(tzs["series"][0]["breakdown"], "news", "b came from news");
+        // c's first touch was the order itself, which has no source.
+        assert_eq!(a["currencies"][1]["series"][0]["breakdown"], "");
+    }
+
+    #[test]
+    fn revenue_is_bounded_on_both_sides() {
+        let currencies: Vec<String> = (0..=MAX_CURRENCIES).map(|i| format!("C{i}")).collect();
+        let many = |n: usize| -> Vec<Ev> {
+            currencies[..n]
+                .iter()
+                .map(|c| {
+                    ev("a", T0, "order")
+                        .with("total", "1")
+                        .with("currency", Box::leak(c.clone().into_boxed_str()))
+                })
+                .collect()
+        };
+        let q = || query(None, Attribution::Event, 10);
+        let a = run(q(), Limits::default(), &many(MAX_CURRENCIES)).unwrap();
+        assert_eq!(a["currencies"].as_array().unwrap().len(), MAX_CURRENCIES);
+        let e = run(q(), Limits::default(), &many(MAX_CURRENCIES + 1)).unwrap_err();
+        assert!(e.0.contains("more than 100 currencies"), "{e}");
+        // Without a breakdown: 4 (currency, point) cells and 4 payers.
+        let fits = Limits {
+            cells: 8,
+            ..Limits::default()
+        };
+        assert!(run(q(), fits, &events()).is_ok());
+        let tight = Limits {
+            cells: 7,
+            ..Limits::default()
+        };
+        assert!(run(q(), tight, &events()).is_err());
+        let mut none = q();
+        none.events.clear();
+        assert!(Revenue::new(none, Limits::default()).is_err());
+    }
+}

@@ -370,7 +370,7 @@ struct Group {
 }
 
 /// A sum or mean as JSON: whole numbers without a fraction.
-fn number(v: f64) -> Value {
+pub(super) fn number(v: f64) -> Value {
     if v.fract() == 0.0 && v.abs() < 9.0e15 {
         Value::from(v as i64)
     } else {

@@ -62,7 +62,7 @@ impl From<&SavedInsight> for SavedOut {
             name: s.name.clone(),
             kind: s.kind,
             query: match s.kind {
-                Kind::Trends => Value::String(s.query.clone()),
+                Kind::Trends | Kind::Revenue => Value::String(s.query.clone()),
                 // Stored by `Question::saved_text` from a JSON object.
                 _ => serde_json::from_str(&s.query).unwrap_or(Value::Null),
             },

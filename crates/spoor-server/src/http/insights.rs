@@ -1,6 +1,7 @@
 //! Insights for the dashboard and scripts (session cookie or admin token; a
 //! viewer may ask): `GET /api/projects/{id}/insights/trends`, `POST
-//! …/insights/funnel`, `POST …/insights/retention` and `POST …/insights/paths`. The rules are
+//! …/insights/funnel`, `POST …/insights/retention`, `POST …/insights/paths`
+//! and `GET …/insights/revenue`. The rules are
 //! `spoor_domain::insights`'s; this module turns a request into a question,
 //! streams the store's rows into it off the async workers, and answers JSON
 //! (or CSV for a trend with `format=csv`).
@@ -19,6 +20,7 @@ use spoor_store::insights::boards::Kind;
 use spoor_store::insights::funnel::{Funnel, FunnelQuery};
 use spoor_store::insights::paths::{Direction, Include, Paths, PathsQuery};
 use spoor_store::insights::retention::{Retention, RetentionQuery};
+use spoor_store::insights::revenue::{Attribution, Revenue, RevenueQuery};
 use spoor_store::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
 use spoor_store::insights::{
     Condition, EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_CONDITIONS,
@@ -251,6 +253,101 @@ pub async fn trends(
     Ok(Json(answer).into_response())
 }
 
+/// A revenue question from its query string; over `range` when given (a
+/// saved one's), else over the string's own `from` and `to`.
+fn revenue_query(
+    params: &[(String, String)],
+    project_id: i64,
+    range: Option<TimeRange>,
+) -> Result<RevenueQuery, ApiError> {
+    let range = match range {
+        Some(r) => r,
+        None => self::range(
+            one(params, "from")?,
+            one(params, "to")?,
+            Kind::Revenue.default_days(),
+        )?,
+    };
+    let amount = one(params, "amount")?.ok_or_else(|| {
+        ApiError::BadRequest(
+            "give `amount`, the property that holds each event's amount (amount=total_amount)"
+                .into(),
+        )
+    })?;
+    let conditions = params
+        .iter()
+        .filter(|(k, _)| k == "where")
+        .map(|(_, v)| Condition::parse("where", v))
+        .collect::<Result<Vec<_>, _>>()?;
+    if conditions.len() > MAX_CONDITIONS {
+        return Err(ApiError::BadRequest(format!(
+            "revenue takes at most {MAX_CONDITIONS} `where` conditions"
+        )));
+    }
+    let events = params
+        .iter()
+        .filter(|(k, _)| k == "event")
+        .map(|(_, v)| {
+            Ok(Matcher {
+                spec: EventSpec::parse("event", v, None)?,
+                conditions: conditions.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, InsightError>>()?;
+    let attribution = match one(params, "attribution")? {
+        None | Some("event") => Attribution::Event,
+        Some("first_touch") => Attribution::FirstTouch,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`attribution` is event or first_touch, not {other:?}"
+            )));
+        }
+    };
+    Ok(RevenueQuery {
+        project_id,
+        from: range.from(),
+        to: range.to(),
+        interval: Interval::parse("interval", one(params, "interval")?.unwrap_or("day"))?,
+        events,
+        amount: Field::parse("amount", amount)?,
+        currency: Field::parse("currency", one(params, "currency")?.unwrap_or("currency"))?,
+        breakdown: one(params, "breakdown")?
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| Field::parse("breakdown", b))
+            .transpose()?,
+        attribution,
+        limit: breakdown_limit(
+            "limit",
+            one(params, "limit")?
+                .map(|l| {
+                    l.trim().parse::<i64>().map_err(|_| {
+                        ApiError::BadRequest(format!("`limit` must be a number, not {l:?}"))
+                    })
+                })
+                .transpose()?,
+        )?,
+    })
+}
+
+/// `GET /api/projects/{id}/insights/revenue`: `event` (repeated), `amount`
+/// (the amount's property), `currency` (its property, default `currency`),
+/// `interval`, `breakdown`, `attribution` (event or first_touch), `limit`,
+/// `where` (repeated), `from`, `to` (default the last 30 days).
+pub async fn revenue(
+    State(app): State<Arc<App>>,
+    access: ProjectRead,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let params = query_pairs(&raw.unwrap_or_default())?;
+    let query = revenue_query(&params, access.project.id, None)?;
+    let revenue = Revenue::new(query, Limits::default())?;
+    Ok(Json(
+        Question::Revenue(Box::new(revenue))
+            .answer(app.store.clone())
+            .await?,
+    ))
+}
+
 /// A trend as CSV: a row per series, breakdown and point, the period before
 /// marked `previous`.
 fn trends_csv(answer: &TrendsAnswer, project: &str) -> Response {
@@ -472,6 +569,7 @@ pub(super) enum Question {
     Funnel(Box<Funnel>),
     Retention(Box<Retention>),
     Paths(Box<Paths>),
+    Revenue(Box<Revenue>),
 }
 
 impl Question {
@@ -501,6 +599,10 @@ impl Question {
                 let b: PathsBody = body::parse_json(text.as_bytes())?;
                 Question::Paths(Box::new(Paths::new(b.query(project_id, range)?, limits)?))
             }
+            Kind::Revenue => {
+                let q = revenue_query(&query_pairs(text)?, project_id, Some(range))?;
+                Question::Revenue(Box::new(Revenue::new(q, limits)?))
+            }
         })
     }
 
@@ -509,7 +611,7 @@ impl Question {
     /// saved question is asked over the range its board or reader gives.
     pub(super) fn saved_text(kind: Kind, given: &Value) -> Result<String, ApiError> {
         match (kind, given) {
-            (Kind::Trends, Value::String(raw)) => {
+            (Kind::Trends | Kind::Revenue, Value::String(raw)) => {
                 let pairs = query_pairs(raw.trim_start_matches('?'))?;
                 let mut out = url::form_urlencoded::Serializer::new(String::new());
                 for (k, v) in &pairs {
@@ -519,10 +621,10 @@ impl Question {
                 }
                 Ok(out.finish())
             }
-            (Kind::Trends, _) => Err(ApiError::BadRequest(
-                "a trend's `query` is its query string, e.g. \"event=order&measure=sum:total_amount\""
-                    .into(),
-            )),
+            (Kind::Trends | Kind::Revenue, _) => Err(ApiError::BadRequest(format!(
+                "a {} question's `query` is its query string, e.g. \"event=order&measure=sum:total_amount\"",
+                kind.as_str()
+            ))),
             (_, Value::Object(body)) => {
                 let mut body = body.clone();
                 body.remove("from");
@@ -557,6 +659,11 @@ impl Question {
                     serde_json::to_value(q.finish())
                 }
                 Question::Paths(mut q) => {
+                    let rows = q.rows().clone();
+                    fold(&store, &rows, |r| q.add(r))?;
+                    serde_json::to_value(q.finish())
+                }
+                Question::Revenue(mut q) => {
                     let rows = q.rows().clone();
                     fold(&store, &rows, |r| q.add(r))?;
                     serde_json::to_value(q.finish())

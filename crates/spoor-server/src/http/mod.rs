@@ -240,6 +240,10 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/projects/{id}/insights/paths", post(insights::paths))
         .route(
+            "/api/projects/{id}/insights/revenue",
+            get(insights::revenue),
+        )
+        .route(
             "/api/projects/{id}/insights/saved",
             get(boards::list_saved).post(boards::create_saved),
         )
