@@ -132,6 +132,10 @@ def schemathesis(base, label, headers, args, report_dir, exclude_logout):
         "--report-ndjson-path",
         report,
     ]
+    only = os.environ.get("SPOOR_APIFUZZ_PATHS")
+    if only:
+        # A regex of paths, to fuzz a few operations while working on them.
+        cmd += ["--include-path-regex", only]
     if exclude_logout:
         # Signing out would end the session every later request of this run
         # is made with; the other credentials' runs fuzz it.
