@@ -832,6 +832,56 @@ export interface Paths {
   steps: PathStep[];
 }
 
+/** The questions an insight may be saved as: its endpoint's name. */
+export type InsightKind = 'trends' | 'funnel' | 'retention' | 'paths';
+/** A question kept under a name; a kind this dashboard does not know is shown by name only. */
+export interface SavedInsight {
+  id: number;
+  name: string;
+  kind: InsightKind | (string & {});
+  /** A trend's query string (without `from` and `to`), or another kind's JSON body (without them). */
+  query: string | Record<string, unknown>;
+  /** It shows the last so many days. */
+  days: number;
+  created_at: number;
+  updated_at: number;
+}
+export interface NewSavedInsight {
+  name: string;
+  kind: InsightKind;
+  query: string | Record<string, unknown>;
+  days?: number;
+}
+export interface SavedResult {
+  insight: SavedInsight;
+  /** What the kind's own endpoint answers. */
+  result: unknown;
+}
+export interface Board {
+  id: number;
+  name: string;
+  /** Its saved insights' ids, in the order shown. */
+  items: number[];
+  /** Whether a share link works now. */
+  shared: boolean;
+  created_at: number;
+  updated_at: number;
+}
+/** A board read whole: its insights in its order (one deleted since it was pinned is left out). */
+export interface BoardWhole extends Board {
+  insights: SavedInsight[];
+}
+/** A new share link: the token is in this answer only. */
+export interface ShareLink {
+  token: string;
+  /** `/#/shared/TOKEN`, from the server's root. */
+  path: string;
+}
+export interface SharedBoard {
+  project: { name: string };
+  board: BoardWhole;
+}
+
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -899,7 +949,7 @@ export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 async function call<T>(
   method: Method,
@@ -959,6 +1009,9 @@ const recording = (projectId: Id, recordingId: Id) => `${project(projectId)}/rec
 const exportJob = (projectId: Id, jobId: Id) => `${project(projectId)}/exports/${encodeURIComponent(String(jobId))}`;
 const schedule = (projectId: Id, scheduleId: Id) => `${project(projectId)}/report-schedules/${encodeURIComponent(String(scheduleId))}`;
 const contact = (projectId: Id, contactId: string) => `${crm(projectId)}/contacts/${encodeURIComponent(contactId)}`;
+const saved = (projectId: Id, savedId: Id) => `${project(projectId)}/insights/saved/${encodeURIComponent(String(savedId))}`;
+const board = (projectId: Id, boardId: Id) => `${project(projectId)}/boards/${encodeURIComponent(String(boardId))}`;
+const sharedBoard = (token: string) => `/api/shared/${encodeURIComponent(token)}`;
 
 /**
  * The address of the usage report as CSV, for a plain download link: a GET with
@@ -1126,6 +1179,27 @@ export const api = {
     call<Retention>('POST', `${project(projectId)}/insights/retention`, question, { signal }),
   paths: (projectId: Id, question: PathsQuestion, signal?: AbortSignal) =>
     call<Paths>('POST', `${project(projectId)}/insights/paths`, question, { signal }),
+
+  savedInsights: (projectId: Id, signal?: AbortSignal) =>
+    call<{ insights: SavedInsight[] }>('GET', `${project(projectId)}/insights/saved`, undefined, { signal }),
+  saveInsight: (projectId: Id, insight: NewSavedInsight) => call<SavedInsight>('POST', `${project(projectId)}/insights/saved`, insight),
+  updateSavedInsight: (projectId: Id, savedId: Id, insight: NewSavedInsight) => call<SavedInsight>('PUT', saved(projectId, savedId), insight),
+  deleteSavedInsight: (projectId: Id, savedId: Id) => call<void>('DELETE', saved(projectId, savedId)),
+  savedResult: (projectId: Id, savedId: Id, signal?: AbortSignal) =>
+    call<SavedResult>('GET', `${saved(projectId, savedId)}/result`, undefined, { signal }),
+  boards: (projectId: Id, signal?: AbortSignal) => call<{ boards: Board[] }>('GET', `${project(projectId)}/boards`, undefined, { signal }),
+  createBoard: (projectId: Id, fields: { name: string; items?: number[] }) => call<Board>('POST', `${project(projectId)}/boards`, fields),
+  board: (projectId: Id, boardId: Id, signal?: AbortSignal) => call<BoardWhole>('GET', board(projectId, boardId), undefined, { signal }),
+  updateBoard: (projectId: Id, boardId: Id, fields: { name: string; items: number[] }) =>
+    call<BoardWhole>('PUT', board(projectId, boardId), fields),
+  deleteBoard: (projectId: Id, boardId: Id) => call<void>('DELETE', board(projectId, boardId)),
+  shareBoard: (projectId: Id, boardId: Id) => call<ShareLink>('POST', `${board(projectId, boardId)}/share`),
+  unshareBoard: (projectId: Id, boardId: Id) => call<void>('DELETE', `${board(projectId, boardId)}/share`),
+
+  // A shared board's link works signed out: a refusal there is the link's, never a session's end.
+  sharedBoard: (token: string, signal?: AbortSignal) => call<SharedBoard>('GET', sharedBoard(token), undefined, { signal, signingIn: true }),
+  sharedResult: (token: string, savedId: Id, signal?: AbortSignal) =>
+    call<SavedResult>('GET', `${sharedBoard(token)}/insights/${encodeURIComponent(String(savedId))}/result`, undefined, { signal, signingIn: true }),
 
   recordings: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<RecordingList>('GET', `${project(projectId)}/recordings${queryString(params)}`, undefined, { signal }),

@@ -1,7 +1,8 @@
 // The dashboard's entry point: finds out who is signed in, then shows the sign-in
 // page, the one-time set-up page, or the signed-in app whose pages follow the hash.
-// Two addresses work signed out too, since they are links handed to people: an
-// invitation (`#/invite?token=…`) and a password reset (`#/reset?token=…`).
+// Three addresses work signed out too, since they are links handed to people: an
+// invitation (`#/invite?token=…`), a password reset (`#/reset?token=…`) and a
+// shared board (`#/shared/TOKEN`).
 
 import { api, ApiError, setCsrfToken, whenSignedOut, type Me, type Project } from './api';
 import { h, fill } from './dom';
@@ -12,6 +13,8 @@ import { errorNotice, messageOf } from './ui/alert';
 import type { AppContext, View } from './context';
 import { accountPage } from './views/account';
 import { alertsPage } from './views/alerts';
+import { boardPage, sharedPage } from './views/board';
+import { boardsPage } from './views/boards';
 import { contactPage } from './views/contact';
 import { contactsPage } from './views/contacts';
 import { customerPage } from './views/customer';
@@ -84,7 +87,9 @@ function showSignedOut(notice: string | null): void {
           onSignedIn: enter,
           signInFirst: () => showSignIn('Sign in, and the invitation opens again for you to join.'),
         })
-      : resetPage(route.token, false, enter),
+      : route.page === 'shared'
+        ? sharedPage(route.token, false)
+        : resetPage(route.token, false, enter),
   );
   showingLink = true;
 }
@@ -103,6 +108,8 @@ function viewFor(ctx: AppContext, route: Route): View {
       return invitePage(route.token, { signedIn: true, ctx });
     case 'reset':
       return resetPage(route.token, true, (me) => ctx.signedIn(me));
+    case 'shared':
+      return sharedPage(route.token, true);
     case 'keys':
       return keysPage(ctx, route.project);
     case 'overview':
@@ -125,6 +132,10 @@ function viewFor(ctx: AppContext, route: Route): View {
       return tasksPage(ctx, route.project);
     case 'funnel':
       return funnelPage(ctx, route.project);
+    case 'boards':
+      return boardsPage(ctx, route.project);
+    case 'board':
+      return boardPage(ctx, route.project, route.board);
     case 'usage':
       return usagePage(ctx, route.project, route.query);
     case 'friction':

@@ -29,6 +29,7 @@ export const NAV_GROUPS: readonly NavGroup[] = [
       page('overview', 'Overview', 'live', 'visitors', 'page views', 'dashboard'),
       page('events', 'Events', 'explorer', 'log', 'raw'),
       page('insights', 'Insights', 'trends', 'funnels', 'retention', 'paths', 'charts'),
+      page('boards', 'Boards', 'saved insights', 'dashboards', 'share'),
     ],
   },
   {
@@ -81,6 +82,8 @@ export function currentPage(route: Route): ProjectPage | null {
       return 'contacts';
     case 'recording':
       return 'recordings';
+    case 'board':
+      return 'boards';
     default:
       return NAV_PAGES.find((p) => p.page === route.page)?.page ?? null;
   }

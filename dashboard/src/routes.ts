@@ -1,8 +1,9 @@
 // The dashboard's pages and their addresses. Routing is by the hash (#/projects/…):
 // the server then has only one page to serve, `/`, and every address still reloads.
 // The one exception is `/setup?token=…`, a link printed for the first owner.
-// Two pages are for people who are not signed in (yet): an invitation's link
-// (`#/invite?token=…`) and a password reset's (`#/reset?token=…`).
+// Three pages are for people who are not signed in (yet): an invitation's link
+// (`#/invite?token=…`), a password reset's (`#/reset?token=…`) and a shared
+// board's (`#/shared/TOKEN`, the address the server gives the link).
 
 import { parseQuery, queryString } from './query';
 
@@ -11,6 +12,7 @@ export type Route =
   | { page: 'org'; org: string }
   | { page: 'account' }
   | { page: PublicPage; token: string }
+  | { page: 'shared'; token: string }
   | { page: PlainPage; project: string }
   | { page: 'overview'; project: string; query: Record<string, string> }
   | { page: 'events'; project: string; query: Record<string, string> }
@@ -23,6 +25,7 @@ export type Route =
   | { page: 'contact'; project: string; contact: string }
   | { page: 'recordings'; project: string; query: Record<string, string> }
   | { page: 'recording'; project: string; recording: string; query: Record<string, string> }
+  | { page: 'board'; project: string; board: string }
   | { page: ReportPage; project: string; query: Record<string, string> }
   | { page: 'missing'; path: string };
 
@@ -31,7 +34,7 @@ export const REPORT_PAGES = ['friction', 'errors', 'heatmaps', 'performance', 'a
 export type ReportPage = (typeof REPORT_PAGES)[number];
 
 /** Pages whose address holds no state of their own. */
-export const PLAIN_PAGES = ['keys', 'tasks', 'funnel'] as const;
+export const PLAIN_PAGES = ['keys', 'tasks', 'funnel', 'boards'] as const;
 export type PlainPage = (typeof PLAIN_PAGES)[number];
 
 export type ProjectPage = 'overview' | 'events' | 'insights' | 'customers' | 'contacts' | 'usage' | 'recordings' | ReportPage | PlainPage;
@@ -45,8 +48,8 @@ const isPlainPage = (name: string): name is PlainPage => (PLAIN_PAGES as readonl
 const isPublicPage = (name: string): name is PublicPage => (PUBLIC_PAGES as readonly string[]).includes(name);
 
 /** Whether a route is one of the pages shown to people who are not signed in. */
-export function isPublicRoute(route: Route): route is { page: PublicPage; token: string } {
-  return isPublicPage(route.page);
+export function isPublicRoute(route: Route): route is { page: PublicPage | 'shared'; token: string } {
+  return isPublicPage(route.page) || route.page === 'shared';
 }
 
 /** The route a hash names (`#/projects/7/overview?range=7d`); an empty hash is the projects list. */
@@ -65,6 +68,7 @@ export function parseRoute(hash: string): Route {
   if (parts.length === 2 && parts[0] === 'orgs') return { page: 'org', org: parts[1] };
   if (parts.length === 1 && parts[0] === 'account') return { page: 'account' };
   if (parts.length === 1 && isPublicPage(parts[0])) return { page: parts[0], token: query.token ?? '' };
+  if (parts.length === 2 && parts[0] === 'shared') return { page: 'shared', token: parts[1] };
   if (parts[0] === 'projects' && parts.length >= 2) {
     const project = parts[1];
     const rest = parts.slice(2);
@@ -81,6 +85,7 @@ export function parseRoute(hash: string): Route {
     if (rest.length === 1 && isReportPage(rest[0])) return { page: rest[0], project, query };
     if (rest.length === 1 && rest[0] === 'recordings') return { page: 'recordings', project, query };
     if (rest.length === 2 && rest[0] === 'recordings') return { page: 'recording', project, recording: rest[1], query };
+    if (rest.length === 2 && rest[0] === 'boards') return { page: 'board', project, board: rest[1] };
   }
   return { page: 'missing', path };
 }
@@ -98,10 +103,15 @@ export function routeHash(route: Route): string {
     case 'invite':
     case 'reset':
       return `#/${route.page}${queryString({ token: route.token })}`;
+    case 'shared':
+      return `#/shared/${encodeURIComponent(route.token)}`;
     case 'keys':
     case 'tasks':
     case 'funnel':
+    case 'boards':
       return `${p(route.project)}/${route.page}`;
+    case 'board':
+      return `${p(route.project)}/boards/${encodeURIComponent(route.board)}`;
     case 'overview':
       return `${p(route.project)}/overview${queryString(route.query)}`;
     case 'events':

@@ -55,11 +55,21 @@
 //     median times, the person who dropped off before signing up (linked to
 //     their customer page), a retention table by day, and the paths from
 //     /pricing (forwards) and to signing up (backwards) as a flow and a table;
-//     a reload asks the same questions again from the address. First, the header: its groups
+//     a reload asks the same questions again from the address.
+//
+//   node test/e2e.mjs boards SPOOR_URL SCREENSHOT_DIR
+//     Boards of saved insights, on the same dataset in project PROJECT_ID: its
+//     owner (OWNER_EMAIL / OWNER_PASSWORD) saves the trend of orders and the
+//     funnel /pricing → order → signup over the last 14 days, pins both to a
+//     new board, opens it (each drawn with its numbers), moves the funnel up (it
+//     stays so after a reload) and shares it; a browser that never signed in
+//     opens the link and reads the same numbers, on a phone too; a new link
+//     stops the old one and revoking stops the new; a viewer
+//     (VIEWER_EMAIL / VIEWER_PASSWORD) reads the board and is offered no change. First, the header: its groups
 //     (by mouse and keyboard), a page opened through one and through the page
 //     search, and, on a phone, the Menu button's list.
 //
-// All five check that no request leaves the loopback host and that the page logs no
+// All six check that no request leaves the loopback host and that the page logs no
 // error or Content-Security-Policy violation. They write a screenshot of each page
 // into SCREENSHOT_DIR and print, last, `ok {json}` with what they measured; they
 // exit non-zero on the first failed check (after a screenshot named failure.png).
@@ -81,6 +91,7 @@ const { MEMBER_EMAIL, MEMBER_PASSWORD, MEMBER_NEW_PASSWORD, OWNER_NEW_PASSWORD, 
 const usable =
   (mode === 'tour' && VIEWER_EMAIL && VIEWER_PASSWORD) ||
   (mode === 'insights' && VIEWER_EMAIL && VIEWER_PASSWORD && PROJECT_ID && /^\d+$/.test(DAY0 ?? '')) ||
+  (mode === 'boards' && VIEWER_EMAIL && VIEWER_PASSWORD && PROJECT_ID) ||
   (mode === 'people' && MEMBER_EMAIL && MEMBER_PASSWORD && MEMBER_NEW_PASSWORD && OWNER_NEW_PASSWORD) ||
   (mode === 'setup' && address?.includes('/setup?token=')) ||
   (mode === 'lag' && /^\d+$/.test(LAG_EVENTS ?? '') && LAG_SIGNAL);
@@ -92,6 +103,7 @@ if (!usable || !address || !shots || (mode !== 'insights' && (!OWNER_EMAIL || !O
   );
   console.error('       OWNER_EMAIL= OWNER_PASSWORD= LAG_EVENTS=N LAG_SIGNAL=FILE node e2e.mjs lag SPOOR_URL SCREENSHOT_DIR');
   console.error('       VIEWER_EMAIL= VIEWER_PASSWORD= PROJECT_ID= DAY0=MS node e2e.mjs insights SPOOR_URL SCREENSHOT_DIR');
+  console.error('       OWNER_EMAIL= OWNER_PASSWORD= VIEWER_EMAIL= VIEWER_PASSWORD= PROJECT_ID= node e2e.mjs boards SPOOR_URL SCREENSHOT_DIR');
   process.exit(2);
 }
 const spoorUrl = new URL(address).origin;
@@ -190,6 +202,7 @@ try {
   else if (mode === 'lag') await lag();
   else if (mode === 'people') await people();
   else if (mode === 'insights') await insights();
+  else if (mode === 'boards') await boards();
   else await tour();
 
   // Only this machine was asked for anything.
@@ -2100,4 +2113,179 @@ async function insights() {
   check((await page.getByRole('tab', { name: 'Paths' }).getAttribute('aria-selected')) === 'true', 'the paths tab after a reload');
   await until('the same flow after a reload', async () => JSON.stringify(await flowBoxes()) === JSON.stringify(before));
   check((await paths.getByLabel('Direction').inputValue()) === 'before' && (await paths.getByLabel('Start event').inputValue()) === 'signup', 'the form is filled from the address');
+}
+
+/**
+ * Saved insights and boards, by the owner, then through the board's link by a
+ * browser that never signed in, then by a viewer. The dataset's answers over
+ * the last 14 days: 5 orders (ann's two, bob's, dan's and cat's), and the
+ * funnel /pricing → order → signup within a day: 2, 2, 1.
+ */
+async function boards() {
+  const projectPath = `${spoorUrl}/#/projects/${encodeURIComponent(PROJECT_ID)}`;
+  await signIn(page, OWNER_EMAIL, OWNER_PASSWORD);
+  await page.goto(`${projectPath}/overview`);
+  await page.getByRole('heading', { level: 1, name: /^Overview/ }).waitFor();
+  await openPage(page, 'Insights');
+  await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+
+  // A trend of orders, saved over the last 14 days to a new board.
+  const trends = page.locator('#insights-panel-trends');
+  await trends.getByLabel('Series 1: event').fill('order');
+  await trends.getByRole('button', { name: 'Show trend' }).click();
+  await trends.locator('table.trend-table').waitFor();
+  await trends.getByRole('button', { name: 'Save to a board…' }).click();
+  const saveTrend = trends.getByRole('form', { name: 'Save this insight' });
+  check((await saveTrend.getByLabel('Name').inputValue()) === 'Events per day: order', `the name offered says the question (${await saveTrend.getByLabel('Name').inputValue()})`);
+  check((await saveTrend.getByLabel('Days shown').inputValue()) === '30', "the days offered are the range's");
+  await saveTrend.getByLabel('Days shown').fill('0');
+  await saveTrend.getByRole('button', { name: 'Save insight' }).click();
+  await saveTrend.getByText('Show the last 1 to 400 days.').waitFor();
+  await saveTrend.getByLabel('Name').fill('Orders per day');
+  await saveTrend.getByLabel('Days shown').fill('14');
+  await saveTrend.getByRole('button', { name: 'Save insight' }).click();
+  const pinTrend = trends.getByRole('form', { name: 'Add it to a board' });
+  await pinTrend.waitFor();
+  check((await pinTrend.getByLabel('Board', { exact: true }).inputValue()) === 'new', 'with no board yet, a new one is offered');
+  await pinTrend.getByLabel('New board’s name').fill('Weekly review');
+  await pinTrend.getByRole('button', { name: 'Add to board' }).click();
+  await trends.getByText('Added to "Weekly review".').waitFor();
+  await shot(page, 'boards-saved-trend');
+
+  // The funnel, to the same board.
+  await page.getByRole('tab', { name: 'Funnel' }).click();
+  const funnel = page.locator('#insights-panel-funnel');
+  await funnel.getByLabel('Step 1: event').fill('$pageview');
+  await funnel.getByLabel('Step 1: page').fill('/pricing');
+  await funnel.getByLabel('Step 2: event').fill('order');
+  await funnel.getByRole('button', { name: 'Add step' }).click();
+  await funnel.getByLabel('Step 3: event').fill('signup');
+  await funnel.getByRole('button', { name: 'Show funnel' }).click();
+  await until('the funnel', async () => (await funnel.locator('.funnel-step').count()) === 3);
+  await funnel.getByRole('button', { name: 'Save to a board…' }).click();
+  const saveFunnel = funnel.getByRole('form', { name: 'Save this insight' });
+  check((await saveFunnel.getByLabel('Name').inputValue()) === 'Page views of /pricing → order → signup', 'the funnel offers its steps as a name');
+  await saveFunnel.getByLabel('Name').fill('Pricing to signup');
+  await saveFunnel.getByLabel('Days shown').fill('14');
+  await saveFunnel.getByRole('button', { name: 'Save insight' }).click();
+  const pinFunnel = funnel.getByRole('form', { name: 'Add it to a board' });
+  await pinFunnel.waitFor();
+  check((await pinFunnel.getByLabel('Board', { exact: true }).inputValue()) !== 'new', 'the board made before is offered first');
+  await pinFunnel.getByLabel('Board', { exact: true }).selectOption({ label: 'Weekly review' });
+  await pinFunnel.getByRole('button', { name: 'Add to board' }).click();
+  await funnel.getByRole('link', { name: 'Open the board' }).click();
+
+  // The board: both, in the order pinned, each asked over its 14 days.
+  await page.getByRole('heading', { level: 1, name: /^Weekly review/ }).waitFor();
+  const boardUrl = page.url();
+  const readBoard = async (p) => {
+    const cards = p.locator('ol.board-items > li.board-card');
+    const names = await cards.locator('h2').allTextContents();
+    const card = (name) => p.locator('li.board-card', { has: p.getByRole('heading', { level: 2, name, exact: true }) });
+    const total = card('Orders per day').locator('table.trend-table tbody tr[data-row="0"] [data-col="total"]');
+    const steps = card('Pricing to signup').locator('.funnel-step');
+    return {
+      names,
+      total: (await total.count()) ? (await total.textContent()).trim() : '',
+      people: await steps.evaluateAll((ss) => ss.map((x) => Number(x.getAttribute('data-people')))),
+    };
+  };
+  const answered = (b) => b.total === '5' && b.people.join() === '2,2,1';
+  await until('both answers on the board', async () => answered(await readBoard(page)));
+  check((await readBoard(page)).names.join('|') === 'Orders per day|Pricing to signup', 'in the order pinned');
+
+  // The funnel goes first; focus stays on the card, and the order is the server's after a reload.
+  const funnelCard = page.locator('li.board-card', { has: page.getByRole('heading', { level: 2, name: 'Pricing to signup' }) });
+  await funnelCard.getByRole('button', { name: 'Move up Pricing to signup' }).click();
+  await until('the funnel first', async () => (await readBoard(page)).names.join('|') === 'Pricing to signup|Orders per day');
+  check(await funnelCard.getByRole('button', { name: 'Move down Pricing to signup' }).evaluate((b) => b === document.activeElement), 'focus moves to the button that can still move it');
+  check(await funnelCard.getByRole('button', { name: 'Move up Pricing to signup' }).isDisabled(), 'the first goes no higher');
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: /^Weekly review/ }).waitFor();
+  await until('the board again after a reload', async () => answered(await readBoard(page)));
+  measured.board_order = (await readBoard(page)).names;
+  await shot(page, 'board');
+
+  // Shared: a link, opened by a browser that never signed in.
+  await page.getByRole('button', { name: 'Make a share link' }).click();
+  const shareBox = page.locator('#share-url');
+  await shareBox.waitFor();
+  const first = await shareBox.inputValue();
+  check(first.startsWith(`${spoorUrl}/#/shared/sb_`), `the link is on this server (${first})`);
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  await until('the copied link', async () => (await page.evaluate(() => navigator.clipboard.readText())) === first);
+  await shot(page, 'board-shared');
+  const stranger = await newPage();
+  await stranger.goto(first);
+  await stranger.getByRole('heading', { level: 1, name: /^Weekly review/ }).waitFor();
+  check((await stranger.getByRole('heading', { level: 1 }).locator('.subtitle').textContent()) === 'default', "the project's name");
+  await until('the shared answers', async () => answered(await readBoard(stranger)));
+  const shared = await readBoard(stranger);
+  measured.shared_names = shared.names;
+  measured.shared_orders_total = shared.total;
+  measured.shared_funnel_people = shared.people;
+  check((await stranger.getByRole('navigation', { name: 'Pages' }).count()) === 0, "no app header: the link shows the board alone");
+  check((await stranger.getByRole('button', { name: /Move|Remove|Rename|link|Save|Add/ }).count()) === 0, 'nothing to change');
+  check((await stranger.getByRole('link', { name: /Open in Insights/ }).count()) === 0, 'no way into the project');
+  const me = await stranger.request.get(`${spoorUrl}/api/me`);
+  check(me.status() === 401, `the reader is not signed in (HTTP ${me.status()})`);
+  await shot(stranger, 'shared-board');
+
+  // On a phone, the same board fits.
+  const phone = await newPage({ width: 390, height: 844 });
+  await phone.goto(first);
+  await until('the shared board on a phone', async () => answered(await readBoard(phone)));
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `a shared board fits a phone's width (${overflow}px too wide)`);
+  await shot(phone, 'shared-board-phone');
+  await phone.context().close();
+
+  // A new link stops the old one.
+  await page.getByRole('button', { name: 'Make a new link' }).click();
+  await until('a second link', async () => (await shareBox.inputValue()) !== first);
+  const second = await shareBox.inputValue();
+  await stranger.reload();
+  await stranger.getByRole('heading', { level: 1, name: 'Board not found' }).waitFor();
+  measured.old_link_refusal = (await stranger.getByRole('alert').textContent()).trim();
+  await stranger.goto(second);
+  await stranger.getByRole('heading', { level: 1, name: /^Weekly review/ }).waitFor();
+  await until('the answers by the new link', async () => answered(await readBoard(stranger)));
+
+  // Revoked, the link shows nothing any more.
+  await page.getByRole('button', { name: 'Revoke the link' }).click();
+  await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+  await page.getByText('The link no longer works.').waitFor();
+  check((await page.getByRole('button', { name: 'Make a share link' }).count()) === 1, 'the board offers a link again');
+  await stranger.reload();
+  await stranger.getByRole('heading', { level: 1, name: 'Board not found' }).waitFor();
+  measured.revoked_link_refusal = (await stranger.getByRole('alert').textContent()).trim();
+  await shot(stranger, 'shared-board-revoked');
+  measured.shared_tokens = [first, second].map((u) => decodeURIComponent(u.split('/#/shared/')[1]));
+  await stranger.context().close();
+
+  // The boards page: the board with its two insights, and both saved insights.
+  await openPage(page, 'Boards');
+  await page.getByRole('heading', { level: 1, name: /^Boards/ }).waitFor();
+  const boardRow = page.locator('table.boards tbody tr', { hasText: 'Weekly review' });
+  await boardRow.waitFor();
+  check((await boardRow.locator('[data-col="items"]').textContent()) === '2' && (await boardRow.locator('[data-col="shared"]').textContent()) === 'No', `the board's row (${await boardRow.textContent()})`);
+  const savedNames = await page.locator('table.saved-insights tbody tr [data-col="name"]').allTextContents();
+  check(savedNames.sort().join('|') === 'Orders per day|Pricing to signup', `both saved insights listed (${savedNames})`);
+  const openTrend = await page.locator('table.saved-insights tbody tr', { hasText: 'Orders per day' }).getByRole('link').getAttribute('href');
+  check(openTrend.includes('tab=trends') && openTrend.includes('event1=order'), `a saved insight opens its question on the Insights page (${openTrend})`);
+  await shot(page, 'boards-list');
+
+  // A viewer reads the board and is offered no change, nor a save.
+  const viewer = await newPage();
+  await signIn(viewer, VIEWER_EMAIL, VIEWER_PASSWORD);
+  await viewer.goto(boardUrl);
+  await viewer.getByRole('heading', { level: 1, name: /^Weekly review/ }).waitFor();
+  await until("the viewer's board", async () => answered(await readBoard(viewer)));
+  check((await readBoard(viewer)).names.join('|') === 'Pricing to signup|Orders per day', 'the viewer sees the order arranged');
+  check((await viewer.getByRole('button', { name: /Move|Remove|Rename|link|Add to this board/ }).count()) === 0, 'a viewer has no board buttons');
+  await shot(viewer, 'board-viewer');
+  await viewer.goto(`${projectPath}/insights`);
+  await viewer.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+  check((await viewer.getByRole('button', { name: 'Save to a board…' }).count()) === 0, 'a viewer is offered no save');
+  await viewer.context().close();
 }

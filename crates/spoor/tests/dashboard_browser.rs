@@ -26,6 +26,10 @@
 //! and the funnel again after a reload and
 //! as a shared link on a phone. On the way, the header: a project's pages in
 //! groups (by mouse and keyboard), its page search, and a phone's menu.
+//! Boards, on the same dataset: an owner saves a trend and a funnel from the
+//! Insights page, pins both to a new board, arranges it and shares it; a
+//! browser that never signed in reads the same numbers through the link until
+//! a new link replaces it and it is revoked; a viewer reads the board only.
 //! On a node that never derives (`--role ingest`) the events it takes stay
 //! unread: a notice under the header says by how many the views are behind, on
 //! each page, and goes by itself once a deriving node joins the store; on a
@@ -829,14 +833,11 @@ fn insights_dataset(d0: i64) -> Vec<Value> {
     ]
 }
 
-#[tokio::test]
-async fn insights_answer_trends_funnels_and_retention_in_chromium() {
-    // The statement timeout as in tests/insights.rs: PostgreSQL's settle time
-    // then lets the identity link show within seconds.
-    let spoor = Spoor::start_with(&["--db-statement-timeout", "1"]).await;
-    // A viewer: asking questions changes nothing. The default project (1) is
-    // the one the harness's key writes to, in the organisation "default".
-    add_user_in(&spoor, "analyst@example.com", "default", "viewer");
+/// Sends the insights dataset to the default project (1, the one the
+/// harness's key writes to, in the organisation "default"), from 10 days ago,
+/// and waits until the pipeline has linked ann's anonymous id to u-ann, so
+/// that the browser sees the settled answers. Returns the dataset's day 0.
+async fn send_insights_dataset(spoor: &Spoor) -> i64 {
     const DAY: i64 = 86_400_000;
     let d0 = (common::now_ms() / DAY - 10) * DAY;
     let (status, body) = spoor.batch(insights_dataset(d0)).await;
@@ -871,7 +872,17 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    d0
+}
 
+#[tokio::test]
+async fn insights_answer_trends_funnels_and_retention_in_chromium() {
+    // The statement timeout as in tests/insights.rs: PostgreSQL's settle time
+    // then lets the identity link show within seconds.
+    let spoor = Spoor::start_with(&["--db-statement-timeout", "1"]).await;
+    // A viewer: asking questions changes nothing.
+    add_user_in(&spoor, "analyst@example.com", "default", "viewer");
+    let d0 = send_insights_dataset(&spoor).await;
     let day0 = d0.to_string();
     let report = drive(
         "insights",
@@ -964,4 +975,102 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
         "{report}"
     );
     assert_eq!(report["nav_menu_page"], "insights", "{report}");
+}
+
+/// `GET path` with the harness's admin token: the status and the JSON body.
+async fn admin_get(spoor: &Spoor, path: &str) -> (u16, Value) {
+    let r = spoor
+        .http
+        .get(format!("{}{path}", spoor.url))
+        .bearer_auth(&spoor.token)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
+#[tokio::test]
+async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
+    let spoor = Spoor::start_with(&["--db-statement-timeout", "1"]).await;
+    add_user_in(&spoor, "owner@example.com", "default", "owner");
+    add_user_in(&spoor, "analyst@example.com", "default", "viewer");
+    send_insights_dataset(&spoor).await;
+    let report = drive(
+        "boards",
+        &spoor.url,
+        &spoor.store,
+        &[
+            ("OWNER_EMAIL", "owner@example.com"),
+            ("OWNER_PASSWORD", PASSWORD),
+            ("VIEWER_EMAIL", "analyst@example.com"),
+            ("VIEWER_PASSWORD", PASSWORD),
+            ("PROJECT_ID", "1"),
+        ],
+    )
+    .await;
+    // The board as arranged, and as a reader without an account saw it: over
+    // the last 14 days, 5 orders, and the funnel's 2, 2 and 1.
+    let arranged = json!(["Pricing to signup", "Orders per day"]);
+    assert_eq!(report["board_order"], arranged, "{report}");
+    assert_eq!(report["shared_names"], arranged, "{report}");
+    assert_eq!(report["shared_orders_total"], "5", "{report}");
+    assert_eq!(report["shared_funnel_people"], json!([2, 2, 1]), "{report}");
+    for refusal in ["old_link_refusal", "revoked_link_refusal"] {
+        assert!(
+            report[refusal]
+                .as_str()
+                .unwrap()
+                .contains("no board is shared at this link"),
+            "{refusal}: {report}"
+        );
+    }
+
+    // What the server kept, asked apart from the browsers: one board, its
+    // items in the arranged order, no longer shared, and neither link works.
+    let (status, saved) = admin_get(&spoor, "/api/projects/1/insights/saved").await;
+    assert_eq!(status, 200, "{saved}");
+    let name_of = |id: &Value| {
+        saved["insights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| &s["id"] == id)
+            .map(|s| s["name"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let (status, boards) = admin_get(&spoor, "/api/projects/1/boards").await;
+    assert_eq!(status, 200, "{boards}");
+    let all = boards["boards"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{boards}");
+    assert_eq!(all[0]["name"], "Weekly review");
+    assert_eq!(all[0]["shared"], false);
+    let items: Vec<Value> = all[0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(name_of)
+        .collect();
+    assert_eq!(Value::from(items), arranged);
+    let trend = saved["insights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Orders per day")
+        .unwrap();
+    assert_eq!(trend["kind"], "trends");
+    assert_eq!(trend["days"], 14);
+    assert_eq!(trend["query"], "event=order&interval=day&measure=events");
+    for token in report["shared_tokens"].as_array().unwrap() {
+        let r = spoor
+            .http
+            .get(format!(
+                "{}/api/shared/{}",
+                spoor.url,
+                token.as_str().unwrap()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{token}");
+    }
 }

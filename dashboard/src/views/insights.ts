@@ -14,13 +14,9 @@ import { api, trendsCsvHref, type InsightFunnel, type Paths, type Retention, typ
 import { h, fill, uid } from '../dom';
 import { formatCount } from '../format';
 import {
-  additive,
-  barWidth,
   DIRECTIONS,
   FIELDS,
-  formatValue,
   funnelBars,
-  funnelBreakdownRows,
   funnelQuestion,
   INCLUDES,
   insightsFromQuery,
@@ -36,7 +32,6 @@ import {
   MIN_STEPS,
   PAGEVIEW,
   pathsQuestion,
-  periodLabel,
   PERIODS,
   personHash,
   readFunnelForm,
@@ -44,10 +39,7 @@ import {
   readRetentionForm,
   readTrendsForm,
   retentionQuestion,
-  retentionTable,
   TABS,
-  trendLines,
-  trendRows,
   trendsParams,
   whereParts,
   windowParts,
@@ -56,25 +48,21 @@ import {
   type FunnelStepState,
   type InsightsState,
   type InsightTab,
-  type TrendRow,
 } from '../insights';
+import { daysOf, describeSaved, savedQuestion } from '../boards';
+import { canChange } from '../roles';
 import { routeHash } from '../routes';
 import { bounds, type TimeRange } from '../timerange';
 import { errorNotice, messageOf, type Notice } from '../ui/alert';
-import { Chart } from '../ui/chart';
 import { field, fieldError, input, onSubmit } from '../ui/form';
 import { rangePicker } from '../ui/rangepicker';
+import { funnelBreakdown, funnelSteps, retentionView, TrendView } from '../ui/insightviews';
 import { pathsResult } from '../ui/pathsflow';
-import { dataTable, type Column } from '../ui/table';
+import { saveInsight, type SaveOffer } from '../ui/saveinsight';
 import type { AppContext, View } from '../context';
 import { missingProject } from './missing';
 
 type Control = HTMLInputElement | HTMLSelectElement;
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const INTERVAL_MS = { hour: HOUR, day: DAY, week: 7 * DAY, month: 30 * DAY };
-const INTERVAL_WORDS = { hour: '1 hour', day: '1 day (UTC)', week: '1 week from Monday (UTC)', month: '1 month (UTC)' };
 
 /** A tab's part of the page: its panel, and how it asks its question. */
 interface Tab {
@@ -151,6 +139,14 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
   };
   const events = suggestions([{ value: PAGEVIEW, label: 'Page views' }]);
   const fields = suggestions(FIELDS);
+
+  // Saving the question shown, for owners and admins: each tab offers its own.
+  const saver = (kind: InsightTab) => (canChange(project.role) ? saveInsight(projectKey, () => offer(kind)) : null);
+  function offer(kind: InsightTab): SaveOffer {
+    if (!tabs[kind].ready()) return { error: 'Name every step, and show the funnel, before saving it.' };
+    const question = savedQuestion(state, kind);
+    return { ...question, name: [...describeSaved(question)].slice(0, 200).join(''), days: daysOf(state.range) };
+  }
 
   // Trends.
   function trendsTab(): Tab {
@@ -269,48 +265,12 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       await load();
     });
 
-    const chart = new Chart('The trend over time');
-    const table = h('div');
     const csv = h('a', { class: 'csv', download: '' }, 'Download CSV');
-    const results = h(
-      'div',
-      { hidden: true },
-      h('section', { class: 'panel', 'aria-labelledby': 'trend-chart-heading' }, h('h2', { id: 'trend-chart-heading' }, 'Over time'), chart.el),
-      h(
-        'section',
-        { 'aria-labelledby': 'trend-table-heading' },
-        h('div', { class: 'section-head' }, h('h2', { id: 'trend-table-heading' }, 'Per period'), csv),
-        table,
-      ),
-    );
+    const view = new TrendView({ aside: csv });
+    const results = h('div', { hidden: true }, view.el);
 
     function render(answer: Trends) {
-      const { interval: every, measure: how } = state.trends;
-      const { times, lines } = trendLines(answer);
-      chart.update({
-        times,
-        intervalMs: INTERVAL_MS[every],
-        intervalName: INTERVAL_WORDS[every],
-        utcDays: every !== 'hour',
-        // Means and medians need not be whole; counts keep their short axis (1.2k).
-        fractional: !additive(how) && how !== 'people',
-        axisFormat: !additive(how) && how !== 'people' ? (v) => formatValue(v) : undefined,
-        series: lines.map((l) => ({ ...l, format: (v: number) => formatValue(v) })),
-      });
-      const rows = trendRows(answer, how).map((r, index) => ({ ...r, index }));
-      type Row = TrendRow & { index: number };
-      const columns: Array<Column<Row>> = [
-        { label: 'Series', head: true, key: 'series', cell: (r) => r.label },
-        ...(additive(how) ? [{ label: 'Total', num: true, key: 'total', cell: (r: Row) => r.total ?? '' }] : []),
-        ...times.map((time, i) => ({ label: periodLabel(time, every), num: true, key: `p${i}`, cell: (r: Row) => r.cells[i] })),
-      ];
-      fill(
-        table,
-        dataTable(`${MEASURES.find((m) => m.value === measureParts(how).kind)?.label ?? 'Values'} per period`, columns, rows, {
-          className: 'trend-table',
-          rowAttrs: (r) => ({ 'data-row': r.index, class: r.previous ? 'previous' : null }),
-        }),
-      );
+      view.update(answer, state.trends);
       results.hidden = false;
     }
 
@@ -330,12 +290,12 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     }
 
     return {
-      panel: h('div', null, form, errors.el, results),
+      panel: h('div', null, form, errors.el, saver('trends'), results),
       ask: () => askInto(errors, load),
       ready: () => true,
       dispose() {
         requested.abort();
-        chart.dispose();
+        view.dispose();
       },
     };
   }
@@ -425,7 +385,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
 
     const bars = h('div');
     const dropped = h('section', { class: 'dropped', 'aria-labelledby': 'dropped-heading', hidden: true });
-    const breakdowns = h('section', { 'aria-labelledby': 'funnel-breakdown-heading', hidden: true });
+    const breakdowns = h('div', { hidden: true });
     const results = h('div', { hidden: true }, bars, dropped, breakdowns);
 
     /** Set when a drop-off is clicked: its list takes focus once it comes. */
@@ -442,43 +402,17 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       const k = state.funnel.dropped;
       fill(
         bars,
-        h(
-          'ol',
-          { class: 'insight-funnel', 'aria-label': 'Steps' },
-          shown.map((b, i) =>
-            h(
-              'li',
-              { class: 'stage funnel-step', 'data-step': i, 'data-people': b.people },
-              h(
-                'div',
-                { class: 'stage-head' },
-                h('h3', null, `${i + 1}. ${b.label}`),
-                h(
-                  'p',
-                  { class: 'stage-counts' },
-                  h('span', { 'data-figure': 'people' }, h('strong', null, formatCount(b.people)), b.people === 1 ? ' person' : ' people'),
-                  i > 0 ? h('span', { 'data-figure': 'from-first' }, h('strong', null, b.fromFirst), ' of the first step') : null,
-                  i > 0 ? h('span', { 'data-figure': 'from-previous' }, h('strong', null, b.fromPrevious), ' of the step before') : null,
-                  i > 0 ? h('span', { 'data-figure': 'median' }, 'median ', h('strong', null, b.median), ' after it') : null,
-                ),
-              ),
-              h('div', { class: 'stage-track', 'aria-hidden': 'true' }, bar(b.share)),
-              b.lost === null
-                ? null
-                : b.lost > 0
-                  ? h(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'link dropoff',
-                        'data-after': i,
-                        'aria-pressed': String(k === i),
-                        onclick: () => showDropped(i),
-                      },
-                      `${formatCount(b.lost)} dropped off before step ${i + 2}`,
-                    )
-                  : h('p', { class: 'dropoff muted' }, `Nobody dropped off before step ${i + 2}`),
-            ),
+        funnelSteps(answer, (i, b) =>
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link dropoff',
+              'data-after': i,
+              'aria-pressed': String(k === i),
+              onclick: () => showDropped(i),
+            },
+            `${formatCount(b.lost ?? 0)} dropped off before step ${i + 2}`,
           ),
         ),
       );
@@ -519,27 +453,8 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       }
       focusDropped = false;
 
-      const rows = funnelBreakdownRows(answer);
+      fill(breakdowns, funnelBreakdown(answer, state.funnel.breakdown));
       breakdowns.hidden = answer.breakdowns === null;
-      if (answer.breakdowns !== null) {
-        type Row = (typeof rows)[number];
-        fill(
-          breakdowns,
-          h('h2', { id: 'funnel-breakdown-heading' }, `By ${state.funnel.breakdown}`),
-          rows.length === 0
-            ? h('p', { class: 'empty' }, 'Nobody entered the funnel.')
-            : dataTable<Row>(
-                `The funnel by ${state.funnel.breakdown}`,
-                [
-                  { label: 'Value', head: true, key: 'value', cell: (r) => r.label },
-                  ...shown.map((b, i) => ({ label: `${i + 1}. ${b.label}`, num: true, key: `s${i}`, cell: (r: Row) => formatCount(r.people[i] ?? 0) })),
-                  { label: 'Conversion', num: true, key: 'conversion', cell: (r) => r.conversion },
-                ],
-                rows,
-                { className: 'funnel-breakdown' },
-              ),
-        );
-      }
       results.hidden = false;
     }
 
@@ -558,7 +473,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     }
 
     return {
-      panel: h('div', null, form, errors.el, results),
+      panel: h('div', null, form, errors.el, saver('funnel'), results),
       ask: () => askInto(errors, load),
       ready: () => state.funnel.steps.every((s) => s.event !== ''),
       dispose: () => requested.abort(),
@@ -624,51 +539,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     );
 
     function render(answer: Retention) {
-      const { period: every, periods: count } = state.retention;
-      const { headers, rows } = retentionTable(answer, every, count);
-      fill(
-        table,
-        rows.length === 0
-          ? h('p', { class: 'empty' }, 'No periods in this range.')
-          : h(
-              'div',
-              { class: 'table-wrap' },
-              h(
-                'table',
-                { class: 'retention' },
-                h('caption', { class: 'sr-only' }, 'Retention by cohort'),
-                h(
-                  'thead',
-                  null,
-                  h(
-                    'tr',
-                    null,
-                    h('th', { scope: 'col' }, 'Cohort'),
-                    h('th', { scope: 'col', class: 'num' }, 'People'),
-                    headers.map((label) => h('th', { scope: 'col', class: 'num' }, label)),
-                  ),
-                ),
-                h(
-                  'tbody',
-                  null,
-                  rows.map((row) =>
-                    h(
-                      'tr',
-                      { 'data-cohort': row.start },
-                      h('th', { scope: 'row' }, row.label),
-                      h('td', { class: 'num', 'data-col': 'people' }, formatCount(row.people)),
-                      headers.map((_, k) => {
-                        const cell = row.cells[k];
-                        return cell
-                          ? h('td', { class: `num heat-${cell.shade}`, 'data-col': `k${k}`, title: cell.title }, cell.text)
-                          : h('td', { class: 'num', 'data-col': `k${k}` });
-                      }),
-                    ),
-                  ),
-                ),
-              ),
-            ),
-      );
+      fill(table, retentionView(answer, state.retention));
       results.hidden = false;
     }
 
@@ -687,7 +558,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     }
 
     return {
-      panel: h('div', null, form, errors.el, results),
+      panel: h('div', null, form, errors.el, saver('retention'), results),
       ask: () => askInto(errors, load),
       ready: () => true,
       dispose: () => requested.abort(),
@@ -775,7 +646,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     }
 
     return {
-      panel: h('div', null, form, errors.el, results),
+      panel: h('div', null, form, errors.el, saver('paths'), results),
       ask: () => askInto(errors, load),
       ready: () => true,
       dispose: () => requested.abort(),
@@ -858,11 +729,4 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       for (const tab of Object.values(tabs)) tab.dispose();
     },
   };
-}
-
-/** A bar `share` (0 to 1) of its track; set through the CSSOM, which the CSP allows. */
-function bar(share: number): HTMLElement {
-  const el = h('span', { class: 'stage-reached' });
-  el.style.width = barWidth(share);
-  return el;
 }

@@ -9,7 +9,7 @@ test('every project page is in exactly one group, in the order people look for t
   assert.deepEqual(
     NAV_GROUPS.map((g) => [g.label, g.pages.map((p) => p.label)]),
     [
-      ['Analytics', ['Overview', 'Events', 'Insights']],
+      ['Analytics', ['Overview', 'Events', 'Insights', 'Boards']],
       ['Behaviour', ['Friction', 'Errors', 'Heatmaps', 'Performance', 'Recordings & exports']],
       ['Customers & CRM', ['Customers', 'Contacts', 'Tasks', 'Funnel']],
       ['Usage & billing', ['Usage']],
@@ -28,6 +28,8 @@ test('a page within a page belongs to its list page, and so to its group', () =>
   assert.equal(at('#/projects/7/customers/u-1'), 'customers');
   assert.equal(at('#/projects/7/contacts/c_1'), 'contacts');
   assert.equal(at('#/projects/7/recordings/12?t=3'), 'recordings');
+  assert.equal(at('#/projects/7/boards/4'), 'boards');
+  assert.equal(at('#/shared/sb_1'), null);
   assert.equal(at('#/projects/7/insights?tab=funnel'), 'insights');
   assert.equal(at('#/projects/7'), 'overview');
   assert.equal(at(projectHash('7', 'keys')), 'keys');
@@ -55,6 +57,7 @@ test('the search finds pages by the start of their name first, then by a word, t
   assert.deepEqual(labels('billing'), ['Usage'], 'by its group');
   assert.deepEqual(labels('replay'), ['Recordings & exports'], 'by another word for it');
   assert.deepEqual(labels('vitals'), ['Performance']);
+  assert.deepEqual(labels('dashboards'), ['Boards'], 'what other tools call a board');
   // The CRM funnel by name first, then the insights that draw funnels.
   assert.deepEqual(labels('funnel'), ['Funnel', 'Insights']);
   assert.deepEqual(labels('ustom'), ['Customers'], 'inside a label, last');

@@ -39,6 +39,9 @@ test('every page survives its own address', () => {
     { page: 'recordings', project: '7', query: { range: '7d', user: 'u 1', page: '/p/*', min_secs: '30', friction: 'true', offset: '50' } },
     { page: 'recording', project: '7', recording: '12', query: {} },
     { page: 'recording', project: '7', recording: '12', query: { t: '1700000000123' } },
+    { page: 'boards', project: '7' },
+    { page: 'board', project: '7', board: '3' },
+    { page: 'shared', token: 'sb_AbC123xyz' },
   ];
   for (const route of routes) assert.deepEqual(parseRoute(routeHash(route)), route, routeHash(route));
 });
@@ -66,6 +69,18 @@ test('anything else is missing', () => {
   assert.equal(parseRoute('#/orgs/4/members').page, 'missing');
   assert.equal(parseRoute('#/account/sessions').page, 'missing');
   assert.equal(parseRoute('#/invite/inv_1').page, 'missing', 'the token goes in the query');
+  assert.equal(parseRoute('#/shared').page, 'missing', 'a shared board needs its token');
+  assert.equal(parseRoute('#/shared/sb_1/insights').page, 'missing');
+  assert.equal(parseRoute('#/projects/3/boards/4/share').page, 'missing');
+});
+
+test('boards, and a board shared by a link, which the server names `/#/shared/TOKEN`', () => {
+  assert.equal(projectHash(3, 'boards'), '#/projects/3/boards');
+  assert.equal(routeHash({ page: 'board', project: '3', board: '12' }), '#/projects/3/boards/12');
+  assert.deepEqual(parseRoute('#/projects/3/boards?x=1'), { page: 'boards', project: '3' });
+  assert.deepEqual(parseRoute('#/shared/sb_Xy9'), { page: 'shared', token: 'sb_Xy9' });
+  assert.ok(isPublicRoute(parseRoute('#/shared/sb_Xy9')), 'a shared board works signed out');
+  assert.ok(!isPublicRoute(parseRoute('#/projects/3/boards/12')), 'a board itself needs a session');
 });
 
 test('project links by page', () => {
