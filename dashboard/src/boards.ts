@@ -6,7 +6,6 @@
 
 import type { InsightKind, NewSavedInsight, SavedInsight } from './api';
 import {
-  defaultInsights,
   eventLabel,
   funnelQuestion,
   insightsFromQuery,
@@ -90,7 +89,7 @@ export function savedState(saved: Pick<SavedInsight, 'kind' | 'query'>): Insight
       const value = params.get(name);
       if (value !== null) q[name] = value;
     }
-    return { ...insightsFromQuery(q), range: defaultInsights().range };
+    return insightsFromQuery(q);
   }
   const body = record(saved.query);
   if (saved.kind === 'funnel') {

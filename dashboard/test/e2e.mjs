@@ -2288,4 +2288,17 @@ async function boards() {
   await viewer.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
   check((await viewer.getByRole('button', { name: 'Save to a board…' }).count()) === 0, 'a viewer is offered no save');
   await viewer.context().close();
+
+  // Renamed, and the trend taken off it (it stays saved).
+  await page.goto(boardUrl);
+  await page.getByRole('heading', { level: 1, name: /^Weekly review/ }).waitFor();
+  await page.getByLabel('Board name').fill('Monday review');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Monday review/ }).waitFor();
+  const trendCard = page.locator('li.board-card', { has: page.getByRole('heading', { level: 2, name: 'Orders per day' }) });
+  await trendCard.getByRole('button', { name: 'Remove Orders per day' }).click();
+  await trendCard.getByRole('button', { name: 'Remove', exact: true }).click();
+  await page.getByText('Removed "Orders per day"; it is still saved.').waitFor();
+  measured.board_after_remove = (await readBoard(page)).names;
+  check((await page.getByLabel('Saved insight').locator('option').allTextContents()).join() === 'Orders per day (Trend)', 'it can be added back');
 }

@@ -1025,8 +1025,15 @@ async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
         );
     }
 
-    // What the server kept, asked apart from the browsers: one board, its
-    // items in the arranged order, no longer shared, and neither link works.
+    assert_eq!(
+        report["board_after_remove"],
+        json!(["Pricing to signup"]),
+        "{report}"
+    );
+
+    // What the server kept, asked apart from the browsers: one board, renamed,
+    // the funnel left on it, no longer shared, both insights still saved, and
+    // neither link works.
     let (status, saved) = admin_get(&spoor, "/api/projects/1/insights/saved").await;
     assert_eq!(status, 200, "{saved}");
     let name_of = |id: &Value| {
@@ -1042,7 +1049,7 @@ async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
     assert_eq!(status, 200, "{boards}");
     let all = boards["boards"].as_array().unwrap();
     assert_eq!(all.len(), 1, "{boards}");
-    assert_eq!(all[0]["name"], "Weekly review");
+    assert_eq!(all[0]["name"], "Monday review");
     assert_eq!(all[0]["shared"], false);
     let items: Vec<Value> = all[0]["items"]
         .as_array()
@@ -1050,7 +1057,8 @@ async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
         .iter()
         .map(name_of)
         .collect();
-    assert_eq!(Value::from(items), arranged);
+    assert_eq!(Value::from(items), json!(["Pricing to signup"]));
+    assert_eq!(saved["insights"].as_array().unwrap().len(), 2, "{saved}");
     let trend = saved["insights"]
         .as_array()
         .unwrap()

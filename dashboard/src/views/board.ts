@@ -101,6 +101,8 @@ export function boardPage(ctx: AppContext, projectId: string, boardId: string): 
   const cards = new Map<number, Card>();
   let board: BoardWhole;
   let list: HTMLElement;
+  /** Lists again the saved insights that may be added: those not on the board now. */
+  let offerAgain: () => void = () => {};
 
   const ask = (id: number, signal: AbortSignal) => api.savedResult(projectKey, id, signal);
 
@@ -157,6 +159,7 @@ export function boardPage(ctx: AppContext, projectId: string, boardId: string): 
       }
     }
     placeCards();
+    offerAgain();
     news.show(done);
   }
 
@@ -300,9 +303,9 @@ export function boardPage(ctx: AppContext, projectId: string, boardId: string): 
       const c = card(chosen, actions(chosen), insightsHref(projectKey, chosen, Date.now()));
       cards.set(chosen.id, c);
       await arrange(items, `Added "${chosen.name}".`);
-      offer();
       void answerInOrder([c], ask, stop.signal);
     });
+    offerAgain = offer;
     offer();
     section.append(form, none);
     return section;
