@@ -65,7 +65,8 @@
 //     stays so after a reload) and shares it; a browser that never signed in
 //     opens the link and reads the same numbers, on a phone too; a new link
 //     stops the old one and revoking stops the new; a viewer
-//     (VIEWER_EMAIL / VIEWER_PASSWORD) reads the board and is offered no change. First, the header: its groups
+//     (VIEWER_EMAIL / VIEWER_PASSWORD) reads the board and is offered no change;
+//     the owner renames the board and takes the trend off it. First, the header: its groups
 //     (by mouse and keyboard), a page opened through one and through the page
 //     search, and, on a phone, the Menu button's list.
 //
