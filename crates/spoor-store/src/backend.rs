@@ -19,7 +19,7 @@ use crate::customers::*;
 use crate::files::*;
 use crate::friction::*;
 use crate::insights::boards::{Board, SavedInsight};
-use crate::insights::goals::Goal;
+use crate::insights::definitions::{Defined, Definition};
 use crate::metering::*;
 use crate::pipeline::{LogEvent, PassWrites};
 use crate::records::*;
@@ -45,7 +45,7 @@ pub trait Backend:
     + FileRecords
     + InsightStore
     + BoardStore
-    + GoalStore
+    + DefinitionStore
     + Send
     + Sync
 {
@@ -560,15 +560,16 @@ pub trait BoardStore {
     fn shared_board(&self, hash: &str) -> StoreResult<Option<Board>>;
 }
 
-/// A project's goals (`spoor_domain::insights::goals`).
-pub trait GoalStore {
-    /// Stores a goal unless the project keeps `max` already: then `None`.
-    fn create_goal(&self, g: &Goal, max: usize) -> StoreResult<Option<Goal>>;
-    /// A project's goals, oldest first.
-    fn goals(&self, project_id: i64) -> StoreResult<Vec<Goal>>;
-    /// Writes the name and definition; `None` when there is no such goal.
-    fn update_goal(&self, g: &Goal) -> StoreResult<Option<Goal>>;
-    fn delete_goal(&self, project_id: i64, id: i64) -> StoreResult<bool>;
+/// A project's goals and segments (`spoor_domain::insights::definitions`),
+/// each kind in its own table.
+pub trait DefinitionStore {
+    /// Stores one unless the project keeps the kind's most already: then `None`.
+    fn create_definition(&self, of: Defined, d: &Definition) -> StoreResult<Option<Definition>>;
+    /// A project's, oldest first.
+    fn definitions(&self, of: Defined, project_id: i64) -> StoreResult<Vec<Definition>>;
+    /// Writes the name and definition; `None` when there is no such one.
+    fn update_definition(&self, of: Defined, d: &Definition) -> StoreResult<Option<Definition>>;
+    fn delete_definition(&self, of: Defined, project_id: i64, id: i64) -> StoreResult<bool>;
 }
 
 /// Alert rules and the notification log.

@@ -36,9 +36,9 @@ pub use error::{StoreError, StoreResult};
 pub mod prelude {
     pub use crate::backend::{
         AccountStore as _, AlertStore as _, Backend as _, BoardStore as _, CoordinationStore as _,
-        CrmStore as _, CustomerStore as _, FileRecords as _, FrictionStore as _, GoalStore as _,
-        InsightStore as _, LogStore as _, MeteringStore as _, PeopleStore as _, PipelineStore as _,
-        RollupStore as _, SessionStore as _,
+        CrmStore as _, CustomerStore as _, DefinitionStore as _, FileRecords as _,
+        FrictionStore as _, InsightStore as _, LogStore as _, MeteringStore as _, PeopleStore as _,
+        PipelineStore as _, RollupStore as _, SessionStore as _,
     };
     pub use crate::crm_world::CrmReads as _;
 }

@@ -1411,7 +1411,7 @@ mod crm_checks;
 use crm_checks::check_crm;
 #[path = "conformance/insights.rs"]
 mod insights_checks;
-use insights_checks::{check_boards, check_goals, check_insights};
+use insights_checks::{check_boards, check_definitions, check_insights};
 
 conformance!(
     check_projects_keys_and_events,
@@ -1428,7 +1428,7 @@ conformance!(
     check_crm,
     check_insights,
     check_boards,
-    check_goals,
+    check_definitions,
 );
 
 #[test]

@@ -1294,3 +1294,168 @@ async fn revenue_is_kept_per_currency_by_product_and_by_first_touch() {
     assert_eq!(status, 200, "{asked}");
     assert_eq!(asked["result"]["currencies"][0]["total"], 200000);
 }
+
+#[tokio::test]
+async fn segments_narrow_every_insight_to_their_people() {
+    use reqwest::Method;
+    let s = Spoor::start().await;
+    let d0 = (now_ms() / DAY - 2) * DAY;
+    let (status, body) = s
+        .batch(vec![
+            msg(
+                "track",
+                "a1",
+                d0 + MIN,
+                ("u-a", ""),
+                Some("signup"),
+                json!({}),
+            ),
+            msg(
+                "track",
+                "a2",
+                d0 + 2 * MIN,
+                ("u-a", ""),
+                Some("order"),
+                json!({"total": 10}),
+            ),
+            msg(
+                "track",
+                "b1",
+                d0 + 3 * MIN,
+                ("u-b", ""),
+                Some("order"),
+                json!({"total": 20}),
+            ),
+            msg(
+                "track",
+                "v1",
+                d0 + 4 * MIN,
+                ("", "anon-v"),
+                Some("order"),
+                json!({"total": 5}),
+            ),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, did) = call(
+        &s,
+        Method::POST,
+        "/segments",
+        Some(json!({"name": "Signed up", "event": "signup"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{did}");
+    assert_eq!(did["did"], true);
+    let (status, did_not) = call(
+        &s,
+        Method::POST,
+        "/segments",
+        Some(json!({"name": "Never signed up", "event": "signup", "did": false})),
+    )
+    .await;
+    assert_eq!(status, 201, "{did_not}");
+    let (yes, no) = (did["id"].as_i64().unwrap(), did_not["id"].as_i64().unwrap());
+    let (_, listed) = get(&s, "/segments").await;
+    assert_eq!(listed["segments"].as_array().unwrap().len(), 2);
+
+    let range = format!("from={d0}&to={}", d0 + DAY);
+    let orders = |segment: i64| {
+        let s = &s;
+        let range = &range;
+        async move {
+            let (status, t) = get(
+                s,
+                &format!("/insights/trends?event=order&{range}&segment={segment}"),
+            )
+            .await;
+            assert_eq!(status, 200, "{t}");
+            values(&t["series"][0])[0]
+        }
+    };
+    assert_eq!(orders(yes).await, 1);
+    assert_eq!(orders(no).await, 2, "u-b and the anonymous visitor");
+    let (_, r) = get(
+        &s,
+        &format!("/insights/revenue?event=order&amount=total&{range}&segment={no}"),
+    )
+    .await;
+    assert_eq!(r["currencies"][0]["total"], 25, "{r}");
+    let (_, c) = get(&s, &format!("/goals/conversions?{range}&segment={yes}")).await;
+    assert_eq!(c["visitors"], 1, "{c}");
+    let (status, f) = post(
+        &s,
+        "/insights/funnel",
+        &json!({"steps": [{"event": "signup"}, {"event": "order"}], "window_seconds": 3600,
+            "from": d0, "to": d0 + DAY, "segment": no}),
+    )
+    .await;
+    assert_eq!(status, 200, "{f}");
+    assert_eq!(f["steps"][0]["people"], 0);
+    // A saved question keeps its segment.
+    let (status, saved) = post(
+        &s,
+        "/insights/saved",
+        &json!({"name": "Orders of sign-ups", "kind": "trends",
+            "query": format!("event=order&segment={yes}")}),
+    )
+    .await;
+    assert_eq!(status, 201, "{saved}");
+    let (_, asked) = get(
+        &s,
+        &format!("/insights/saved/{}/result?{range}", saved["id"]),
+    )
+    .await;
+    assert_eq!(values(&asked["result"]["series"][0])[0], 1, "{asked}");
+
+    for q in ["segment=999999", "segment=abc"] {
+        let (status, answer) = get(&s, &format!("/insights/trends?event=order&{q}")).await;
+        assert_eq!(status, 400, "{q}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("segment"),
+            "{answer}"
+        );
+    }
+    let (status, answer) = call(
+        &s,
+        Method::POST,
+        "/goals",
+        Some(json!({"name": "x", "event": "signup", "did": false})),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("segments"),
+        "{answer}"
+    );
+    let (status, changed) = call(
+        &s,
+        Method::PUT,
+        &format!("/segments/{no}"),
+        Some(json!({"name": "Ordered", "event": "order"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(orders(no).await, 3);
+    assert_eq!(
+        call(&s, Method::DELETE, &format!("/segments/{no}"), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call(&s, Method::DELETE, &format!("/segments/{no}"), None)
+            .await
+            .0,
+        404
+    );
+    add_user(&s, "viewer@example.com", "default", "viewer");
+    let viewer = sign_in(&s, "viewer@example.com").await;
+    assert_eq!(viewer.get("/api/projects/1/segments").await.0, 200);
+    let (status, _) = viewer
+        .post(
+            "/api/projects/1/segments",
+            json!({"name": "x", "event": "signup"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+}

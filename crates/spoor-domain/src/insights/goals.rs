@@ -23,18 +23,6 @@ use crate::sessions::FastMap;
 /// Most goals a project keeps.
 pub const MAX_GOALS_PER_PROJECT: usize = 50;
 
-/// A goal as stored: its definition is the JSON of one funnel step
-/// (`{"event": ..., "page": ..., "where": {...}}`), checked when saved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Goal {
-    pub id: i64,
-    pub project_id: i64,
-    pub name: String,
-    pub definition: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
 /// One goal of a conversions question.
 #[derive(Debug, Clone)]
 pub struct GoalSpec {

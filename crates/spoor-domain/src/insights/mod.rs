@@ -20,11 +20,13 @@
 //! with a message that says how to narrow the question.
 
 pub mod boards;
+pub mod definitions;
 pub mod funnel;
 pub mod goals;
 pub mod paths;
 pub mod retention;
 pub mod revenue;
+pub mod segments;
 pub mod trends;
 
 use std::fmt;

@@ -1261,3 +1261,79 @@ mod revenue {
         assert!(Revenue::new(none, Limits::default()).is_err());
     }
 }
+
+mod segments {
+    use super::super::segments::Cohort;
+    use super::super::trends::{Measure, Trends};
+    use super::*;
+
+    fn cohort(
+        did: bool,
+        limits: Limits,
+        events: &[Ev],
+    ) -> Result<super::super::segments::Members, InsightError> {
+        let mut c = Cohort::new(1, T0, T0 + 3 * D, &track("signup"), did, limits);
+        let rows = c.rows().clone();
+        stream(&rows, events, |r| c.add(r))?;
+        Ok(c.finish())
+    }
+
+    fn events() -> Vec<Ev> {
+        let mut anon = ev("v-1", T0 + 5, "order");
+        anon.identified = false;
+        let mut anon_signup = ev("v-2", T0 + 6, "signup");
+        anon_signup.identified = false;
+        vec![
+            ev("a", T0, "signup"),
+            ev("a", T0 + 1, "order"),
+            ev("b", T0 + 2, "order"),
+            ev("b", T0 + 3, "order"),
+            anon,
+            anon_signup,
+            ev("c", T0 + 4 * D, "signup"), // outside the range
+        ]
+    }
+
+    #[test]
+    fn a_segment_narrows_a_trend_to_the_people_who_did_or_did_not_its_step() {
+        let ask = |did: bool| {
+            let members = cohort(did, Limits::default(), &events()).unwrap();
+            let mut t = Trends::new(
+                trend_query(vec![track("order")], Measure::Events),
+                Limits::default(),
+            )
+            .unwrap();
+            let rows = t.rows().clone();
+            stream(&rows, &events(), |r| {
+                if members.admits(r) { t.add(r) } else { Ok(()) }
+            })
+            .unwrap();
+            serde_json::to_value(t.finish()).unwrap()["series"][0]["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["value"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        // a signed up: one order. b and the anonymous v-1 did not: three.
+        assert_eq!(ask(true), vec![1, 0, 0]);
+        assert_eq!(ask(false), vec![3, 0, 0]);
+        assert_eq!(
+            cohort(true, Limits::default(), &events())
+                .unwrap()
+                .did_count(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_segment_holds_its_bound_on_both_sides() {
+        let people = |n| Limits {
+            people: n,
+            ..Limits::default()
+        };
+        assert!(cohort(true, people(2), &events()).is_ok());
+        let e = cohort(true, people(1), &events()).err().unwrap();
+        assert!(e.0.contains("more than 1 people"), "{e}");
+    }
+}

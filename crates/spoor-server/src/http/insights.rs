@@ -14,7 +14,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
-use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
+use spoor_core::range::TimeRange;
 use spoor_store::Store;
 use spoor_store::insights::boards::Kind;
 use spoor_store::insights::funnel::{Funnel, FunnelQuery};
@@ -23,62 +23,16 @@ use spoor_store::insights::retention::{Retention, RetentionQuery};
 use spoor_store::insights::revenue::{Attribution, Revenue, RevenueQuery};
 use spoor_store::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
 use spoor_store::insights::{
-    Condition, EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_CONDITIONS,
-    MAX_SERIES, Matcher, PAGEVIEW, RowQuery, breakdown_limit,
+    Condition, EventSpec, Field, InsightError, Interval, Limits, MAX_CONDITIONS, MAX_SERIES,
+    Matcher, PAGEVIEW, breakdown_limit,
 };
 
+use super::asking::{StepBody, fold, one, query_pairs, range, segment_members, segment_param};
 use super::blocking;
 use super::body;
 use super::caller::ProjectRead;
 use super::error::ApiError;
 use crate::app::App;
-
-impl From<InsightError> for ApiError {
-    fn from(e: InsightError) -> ApiError {
-        ApiError::BadRequest(e.0)
-    }
-}
-
-/// Most parameters a trend's query string may hold.
-const MAX_PARAMS: usize = 64;
-
-/// Streams the store's rows for `rows` into `add`, stopping at the first row
-/// the question refuses.
-pub(super) fn fold(
-    store: &Store,
-    rows: &RowQuery,
-    mut add: impl FnMut(&InsightRow<'_>) -> Result<(), InsightError>,
-) -> Result<(), ApiError> {
-    let mut refused = None;
-    store.insight_rows(rows, &mut |row| match add(row) {
-        Ok(()) => true,
-        Err(e) => {
-            refused = Some(e);
-            false
-        }
-    })?;
-    match refused {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
-}
-
-/// A range from `from` and `to` (ISO-8601 or ms; JSON numbers too), at most
-/// [`MAX_REPORT_DAYS`] long, `default_days` back from now when `from` is
-/// missing.
-pub(super) fn range(
-    from: Option<&str>,
-    to: Option<&str>,
-    default_days: i64,
-) -> Result<TimeRange, ApiError> {
-    Ok(TimeRange::parse(
-        from,
-        to,
-        spoor_core::time::now_ms(),
-        default_days,
-        MAX_REPORT_DAYS,
-    )?)
-}
 
 /// A JSON `from`/`to`: a string as a query string gives it, or a number of ms.
 #[derive(Deserialize)]
@@ -95,36 +49,6 @@ impl Instant {
             Instant::Text(t) => t.clone(),
         })
     }
-}
-
-/// A trend's query string as pairs, at most [`MAX_PARAMS`] of them.
-pub(super) fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
-        .take(MAX_PARAMS + 1)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if params.len() > MAX_PARAMS {
-        return Err(ApiError::BadRequest(format!(
-            "a trend takes at most {MAX_PARAMS} query parameters"
-        )));
-    }
-    Ok(params)
-}
-
-/// The value of a parameter given at most once.
-pub(super) fn one<'a>(
-    params: &'a [(String, String)],
-    name: &str,
-) -> Result<Option<&'a str>, ApiError> {
-    let mut found = params
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str());
-    let first = found.next();
-    if found.next().is_some() {
-        return Err(ApiError::BadRequest(format!("`{name}` is given once")));
-    }
-    Ok(first)
 }
 
 /// A trend's question from its query string; over `range` when given (a saved
@@ -240,10 +164,13 @@ pub async fn trends(
 ) -> Result<Response, ApiError> {
     let params = query_pairs(&raw.unwrap_or_default())?;
     let (query, csv) = trends_query(&params, access.project.id, None)?;
+    let segment = segment_param(&params)?;
+    let project = access.project.id;
     let mut trends = Trends::new(query, Limits::default())?;
     let answer = blocking(move || {
         let rows = trends.rows().clone();
-        fold(&app.store, &rows, |r| trends.add(r))?;
+        let members = segment_members(&app.store, project, segment, rows.from, rows.to)?;
+        fold(&app.store, &rows, members.as_ref(), |r| trends.add(r))?;
         Ok(trends.finish())
     })
     .await?;
@@ -341,11 +268,12 @@ pub async fn revenue(
     let params = query_pairs(&raw.unwrap_or_default())?;
     let query = revenue_query(&params, access.project.id, None)?;
     let revenue = Revenue::new(query, Limits::default())?;
-    Ok(Json(
-        Question::Revenue(Box::new(revenue))
-            .answer(app.store.clone())
-            .await?,
-    ))
+    let question = Question {
+        ask: Ask::Revenue(Box::new(revenue)),
+        project_id: access.project.id,
+        segment: segment_param(&params)?,
+    };
+    Ok(Json(question.answer(app.store.clone()).await?))
 }
 
 /// A trend as CSV: a row per series, breakdown and point, the period before
@@ -400,29 +328,6 @@ fn trends_csv(answer: &TrendsAnswer, project: &str) -> Response {
         .into_response()
 }
 
-/// A series or step in a JSON body (and a goal's definition).
-#[derive(Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct StepBody {
-    pub(super) event: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) page: Option<String>,
-    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
-    pub(super) conditions: Option<serde_json::Map<String, Value>>,
-}
-
-impl StepBody {
-    pub(super) fn matcher(&self, field: &'static str) -> Result<Matcher, InsightError> {
-        Ok(Matcher {
-            spec: EventSpec::parse(field, &self.event, self.page.as_deref())?,
-            conditions: match &self.conditions {
-                Some(c) => Condition::from_object(field, c)?,
-                None => Vec::new(),
-            },
-        })
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FunnelBody {
@@ -433,6 +338,7 @@ struct FunnelBody {
     breakdown: Option<String>,
     limit: Option<i64>,
     dropped_after: Option<usize>,
+    segment: Option<i64>,
 }
 
 impl FunnelBody {
@@ -478,6 +384,7 @@ struct RetentionBody {
     periods: Option<usize>,
     from: Option<Instant>,
     to: Option<Instant>,
+    segment: Option<i64>,
 }
 
 impl RetentionBody {
@@ -522,6 +429,7 @@ struct PathsBody {
     window_seconds: Option<i64>,
     from: Option<Instant>,
     to: Option<Instant>,
+    segment: Option<i64>,
 }
 
 impl PathsBody {
@@ -563,8 +471,15 @@ impl PathsBody {
     }
 }
 
-/// A question of any kind, checked and ready to ask the store.
-pub(super) enum Question {
+/// A question of any kind, checked and ready to ask the store, with the
+/// segment whose people it reads, if any.
+pub(super) struct Question {
+    ask: Ask,
+    project_id: i64,
+    segment: Option<i64>,
+}
+
+enum Ask {
     Trends(Box<Trends>),
     Funnel(Box<Funnel>),
     Retention(Box<Retention>),
@@ -581,28 +496,49 @@ impl Question {
         range: TimeRange,
     ) -> Result<Question, ApiError> {
         let limits = Limits::default();
-        Ok(match kind {
+        let (ask, segment) = match kind {
             Kind::Trends => {
-                let (query, _) = trends_query(&query_pairs(text)?, project_id, Some(range))?;
-                Question::Trends(Box::new(Trends::new(query, limits)?))
+                let params = query_pairs(text)?;
+                let (query, _) = trends_query(&params, project_id, Some(range))?;
+                (
+                    Ask::Trends(Box::new(Trends::new(query, limits)?)),
+                    segment_param(&params)?,
+                )
             }
             Kind::Funnel => {
                 let b: FunnelBody = body::parse_json(text.as_bytes())?;
-                Question::Funnel(Box::new(Funnel::new(b.query(project_id, range)?, limits)?))
+                let segment = b.segment;
+                let q = b.query(project_id, range)?;
+                (Ask::Funnel(Box::new(Funnel::new(q, limits)?)), segment)
             }
             Kind::Retention => {
                 let b: RetentionBody = body::parse_json(text.as_bytes())?;
+                let segment = b.segment;
                 let q = b.query(project_id, range)?;
-                Question::Retention(Box::new(Retention::new(q, limits)?))
+                (
+                    Ask::Retention(Box::new(Retention::new(q, limits)?)),
+                    segment,
+                )
             }
             Kind::Paths => {
                 let b: PathsBody = body::parse_json(text.as_bytes())?;
-                Question::Paths(Box::new(Paths::new(b.query(project_id, range)?, limits)?))
+                let segment = b.segment;
+                let q = b.query(project_id, range)?;
+                (Ask::Paths(Box::new(Paths::new(q, limits)?)), segment)
             }
             Kind::Revenue => {
-                let q = revenue_query(&query_pairs(text)?, project_id, Some(range))?;
-                Question::Revenue(Box::new(Revenue::new(q, limits)?))
+                let params = query_pairs(text)?;
+                let q = revenue_query(&params, project_id, Some(range))?;
+                (
+                    Ask::Revenue(Box::new(Revenue::new(q, limits)?)),
+                    segment_param(&params)?,
+                )
             }
+        };
+        Ok(Question {
+            ask,
+            project_id,
+            segment,
         })
     }
 
@@ -638,34 +574,44 @@ impl Question {
         }
     }
 
-    /// Streams the store's rows into the question, off the async workers, and
-    /// answers what its own endpoint would.
+    /// Streams the store's rows into the question (its segment's people's
+    /// only, when it has one), off the async workers, and answers what its
+    /// own endpoint would.
     pub(super) async fn answer(self, store: Store) -> Result<Value, ApiError> {
         blocking(move || {
-            let answer = match self {
-                Question::Trends(mut q) => {
-                    let rows = q.rows().clone();
-                    fold(&store, &rows, |r| q.add(r))?;
+            let Question {
+                ask,
+                project_id,
+                segment,
+            } = self;
+            let rows = match &ask {
+                Ask::Trends(q) => q.rows().clone(),
+                Ask::Funnel(q) => q.rows().clone(),
+                Ask::Retention(q) => q.rows().clone(),
+                Ask::Paths(q) => q.rows().clone(),
+                Ask::Revenue(q) => q.rows().clone(),
+            };
+            let members = segment_members(&store, project_id, segment, rows.from, rows.to)?;
+            let members = members.as_ref();
+            let answer = match ask {
+                Ask::Trends(mut q) => {
+                    fold(&store, &rows, members, |r| q.add(r))?;
                     serde_json::to_value(q.finish())
                 }
-                Question::Funnel(mut q) => {
-                    let rows = q.rows().clone();
-                    fold(&store, &rows, |r| q.add(r))?;
+                Ask::Funnel(mut q) => {
+                    fold(&store, &rows, members, |r| q.add(r))?;
                     serde_json::to_value(q.finish())
                 }
-                Question::Retention(mut q) => {
-                    let rows = q.rows().clone();
-                    fold(&store, &rows, |r| q.add(r))?;
+                Ask::Retention(mut q) => {
+                    fold(&store, &rows, members, |r| q.add(r))?;
                     serde_json::to_value(q.finish())
                 }
-                Question::Paths(mut q) => {
-                    let rows = q.rows().clone();
-                    fold(&store, &rows, |r| q.add(r))?;
+                Ask::Paths(mut q) => {
+                    fold(&store, &rows, members, |r| q.add(r))?;
                     serde_json::to_value(q.finish())
                 }
-                Question::Revenue(mut q) => {
-                    let rows = q.rows().clone();
-                    fold(&store, &rows, |r| q.add(r))?;
+                Ask::Revenue(mut q) => {
+                    fold(&store, &rows, members, |r| q.add(r))?;
                     serde_json::to_value(q.finish())
                 }
             };
@@ -696,12 +642,14 @@ pub async fn funnel(
 ) -> Result<Json<Value>, ApiError> {
     let b: FunnelBody = body::parse_json(&bytes)?;
     let range = body_range(&b.from, &b.to, Kind::Funnel.default_days())?;
+    let segment = b.segment;
     let funnel = Funnel::new(b.query(access.project.id, range)?, Limits::default())?;
-    Ok(Json(
-        Question::Funnel(Box::new(funnel))
-            .answer(app.store.clone())
-            .await?,
-    ))
+    let question = Question {
+        ask: Ask::Funnel(Box::new(funnel)),
+        project_id: access.project.id,
+        segment,
+    };
+    Ok(Json(question.answer(app.store.clone()).await?))
 }
 
 /// `POST /api/projects/{id}/insights/retention`.
@@ -712,12 +660,14 @@ pub async fn retention(
 ) -> Result<Json<Value>, ApiError> {
     let b: RetentionBody = body::parse_json(&bytes)?;
     let range = body_range(&b.from, &b.to, Kind::Retention.default_days())?;
+    let segment = b.segment;
     let retention = Retention::new(b.query(access.project.id, range)?, Limits::default())?;
-    Ok(Json(
-        Question::Retention(Box::new(retention))
-            .answer(app.store.clone())
-            .await?,
-    ))
+    let question = Question {
+        ask: Ask::Retention(Box::new(retention)),
+        project_id: access.project.id,
+        segment,
+    };
+    Ok(Json(question.answer(app.store.clone()).await?))
 }
 
 /// `POST /api/projects/{id}/insights/paths`.
@@ -728,12 +678,14 @@ pub async fn paths(
 ) -> Result<Json<Value>, ApiError> {
     let b: PathsBody = body::parse_json(&bytes)?;
     let range = body_range(&b.from, &b.to, Kind::Paths.default_days())?;
+    let segment = b.segment;
     let paths = Paths::new(b.query(access.project.id, range)?, Limits::default())?;
-    Ok(Json(
-        Question::Paths(Box::new(paths))
-            .answer(app.store.clone())
-            .await?,
-    ))
+    let question = Question {
+        ask: Ask::Paths(Box::new(paths)),
+        project_id: access.project.id,
+        segment,
+    };
+    Ok(Json(question.answer(app.store.clone()).await?))
 }
 
 #[cfg(test)]

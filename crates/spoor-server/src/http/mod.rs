@@ -3,6 +3,7 @@
 mod access_log;
 pub mod account;
 mod alerts;
+mod asking;
 pub mod auth;
 mod boards;
 mod body;
@@ -12,13 +13,13 @@ mod cors;
 mod crm;
 mod customers;
 mod dashboard;
+mod definitions;
 pub mod error;
 mod events;
 mod exports;
 mod file_answer;
 mod flush;
 mod friction;
-mod goals;
 mod incoming;
 mod ingest;
 mod ingest_events;
@@ -271,15 +272,23 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/api/projects/{id}/goals",
-            get(goals::list).post(goals::create),
+            get(definitions::list_goals).post(definitions::create_goal),
         )
         .route(
             "/api/projects/{id}/goals/conversions",
-            get(goals::conversions),
+            get(definitions::conversions),
         )
         .route(
             "/api/projects/{id}/goals/{gid}",
-            put(goals::update).delete(goals::delete),
+            put(definitions::update_goal).delete(definitions::delete_goal),
+        )
+        .route(
+            "/api/projects/{id}/segments",
+            get(definitions::list_segments).post(definitions::create_segment),
+        )
+        .route(
+            "/api/projects/{id}/segments/{sid}",
+            put(definitions::update_segment).delete(definitions::delete_segment),
         )
         .route("/api/shared/{token}", get(boards::shared_board))
         .route(

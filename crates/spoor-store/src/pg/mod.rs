@@ -12,9 +12,9 @@ mod boards;
 mod coordination;
 mod crm;
 mod customers;
+mod definitions;
 mod files;
 mod friction;
-mod goals;
 mod insights;
 mod metering;
 mod partitions;
@@ -117,6 +117,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0017_boards.sql"),
     ),
     (18, "0018_goals", include_str!("migrations/0018_goals.sql")),
+    (
+        19,
+        "0019_segments",
+        include_str!("migrations/0019_segments.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

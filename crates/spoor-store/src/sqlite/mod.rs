@@ -18,9 +18,9 @@ mod boards;
 mod coordination;
 mod crm;
 mod customers;
+mod definitions;
 mod files;
 mod friction;
-mod goals;
 mod insights;
 mod metering;
 mod people;
@@ -104,6 +104,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/0014_boards.sql"),
     ),
     (15, "0015_goals", include_str!("migrations/0015_goals.sql")),
+    (
+        16,
+        "0016_segments",
+        include_str!("migrations/0016_segments.sql"),
+    ),
 ];
 /// The derived file's migrations, recorded in its own `schema_migrations`.
 const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[

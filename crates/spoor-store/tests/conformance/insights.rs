@@ -463,13 +463,14 @@ pub fn check_boards(store: &Store) {
     assert_eq!(store.boards(other).unwrap(), vec![theirs]);
 }
 
-/// Goals: the project's count bound taken in the insert's own statement, in
-/// order, one project's ids never reaching another's rows.
-pub fn check_goals(store: &Store) {
-    use spoor_store::insights::goals::Goal;
+/// Goals and segments: each kind's count bound taken in the insert's own
+/// statement, in order, one project's ids never reaching another's rows, and
+/// the kinds apart.
+pub fn check_definitions(store: &Store) {
+    use spoor_store::insights::definitions::{Defined, Definition};
     let p = store.create_project(1, "goaled").unwrap().id;
     let other = store.create_project(1, "ungoaled").unwrap().id;
-    let goal = |project_id, name: &str| Goal {
+    let def = |project_id, name: &str| Definition {
         id: 0,
         project_id,
         name: name.into(),
@@ -477,39 +478,60 @@ pub fn check_goals(store: &Store) {
         created_at: 1_000,
         updated_at: 1_000,
     };
-    let a = store
-        .create_goal(&goal(p, "Signed up"), 2)
-        .unwrap()
-        .unwrap();
-    let b = store.create_goal(&goal(p, "Paid"), 2).unwrap().unwrap();
-    assert!(a.id > 0 && b.id > a.id);
-    assert_eq!(store.create_goal(&goal(p, "third"), 2).unwrap(), None);
-    let theirs = store
-        .create_goal(&goal(other, "theirs"), 2)
-        .unwrap()
-        .unwrap();
-    assert_eq!(store.goals(p).unwrap(), vec![a.clone(), b.clone()]);
-    let changed = Goal {
-        name: "Signed up (pro)".into(),
-        definition: r#"{"event":"signup","where":{"plan":"pro"}}"#.into(),
-        updated_at: 2_000,
-        ..a.clone()
-    };
+    for of in [Defined::Goals, Defined::Segments] {
+        let mut made = Vec::new();
+        for n in 0..of.max() {
+            let d = store
+                .create_definition(of, &def(p, &format!("n{n}")))
+                .unwrap()
+                .expect("room up to the bound");
+            made.push(d);
+        }
+        assert!(made.windows(2).all(|w| w[1].id > w[0].id));
+        assert_eq!(
+            store.create_definition(of, &def(p, "one more")).unwrap(),
+            None,
+            "{of:?} holds its bound"
+        );
+        let theirs = store
+            .create_definition(of, &def(other, "theirs"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.definitions(of, p).unwrap(), made);
+        let a = made[0].clone();
+        let changed = Definition {
+            name: "Signed up (pro)".into(),
+            definition: r#"{"event":"signup","where":{"plan":"pro"}}"#.into(),
+            updated_at: 2_000,
+            ..a.clone()
+        };
+        assert_eq!(
+            store.update_definition(of, &changed).unwrap().as_ref(),
+            Some(&changed)
+        );
+        assert_eq!(
+            store
+                .update_definition(
+                    of,
+                    &Definition {
+                        project_id: other,
+                        ..changed.clone()
+                    }
+                )
+                .unwrap(),
+            None
+        );
+        assert!(!store.delete_definition(of, other, a.id).unwrap());
+        assert!(store.delete_definition(of, p, a.id).unwrap());
+        assert_eq!(store.definitions(of, p).unwrap().len(), of.max() - 1);
+        assert_eq!(store.definitions(of, other).unwrap(), vec![theirs]);
+    }
+    // The kinds are apart: deleting every goal leaves the segments.
+    for g in store.definitions(Defined::Goals, p).unwrap() {
+        assert!(store.delete_definition(Defined::Goals, p, g.id).unwrap());
+    }
     assert_eq!(
-        store.update_goal(&changed).unwrap().as_ref(),
-        Some(&changed)
+        store.definitions(Defined::Segments, p).unwrap().len(),
+        Defined::Segments.max() - 1
     );
-    assert_eq!(
-        store
-            .update_goal(&Goal {
-                project_id: other,
-                ..changed.clone()
-            })
-            .unwrap(),
-        None
-    );
-    assert!(!store.delete_goal(other, a.id).unwrap());
-    assert!(store.delete_goal(p, a.id).unwrap());
-    assert_eq!(store.goals(p).unwrap(), vec![b]);
-    assert_eq!(store.goals(other).unwrap(), vec![theirs]);
 }

@@ -1,0 +1,200 @@
+//! How any question is asked, whichever route asks it: its query string's
+//! parameters and range, a step as a JSON body gives it, the stored form of
+//! goals' and segments' steps, a segment's members, and the store's rows
+//! streamed into an accumulator. `insights.rs`, `definitions.rs` and
+//! `boards.rs` build on it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
+use spoor_store::Store;
+use spoor_store::insights::definitions::{Defined, Definition};
+use spoor_store::insights::segments::{Cohort, Members};
+use spoor_store::insights::{
+    Condition, EventSpec, InsightError, InsightRow, Limits, Matcher, RowQuery,
+};
+
+use super::body;
+use super::error::ApiError;
+
+impl From<InsightError> for ApiError {
+    fn from(e: InsightError) -> ApiError {
+        ApiError::BadRequest(e.0)
+    }
+}
+
+/// Most parameters a trend's query string may hold.
+const MAX_PARAMS: usize = 64;
+
+/// Streams the store's rows for `rows` into `add` (a segment's members' rows
+/// only, when given), stopping at the first row the question refuses.
+pub(super) fn fold(
+    store: &Store,
+    rows: &RowQuery,
+    members: Option<&Members>,
+    mut add: impl FnMut(&InsightRow<'_>) -> Result<(), InsightError>,
+) -> Result<(), ApiError> {
+    let mut refused = None;
+    store.insight_rows(rows, &mut |row| {
+        if members.is_some_and(|m| !m.admits(row)) {
+            return true;
+        }
+        match add(row) {
+            Ok(()) => true,
+            Err(e) => {
+                refused = Some(e);
+                false
+            }
+        }
+    })?;
+    match refused {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// A range from `from` and `to` (ISO-8601 or ms; JSON numbers too), at most
+/// [`MAX_REPORT_DAYS`] long, `default_days` back from now when `from` is
+/// missing.
+pub(super) fn range(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_days: i64,
+) -> Result<TimeRange, ApiError> {
+    Ok(TimeRange::parse(
+        from,
+        to,
+        spoor_core::time::now_ms(),
+        default_days,
+        MAX_REPORT_DAYS,
+    )?)
+}
+
+/// A trend's query string as pairs, at most [`MAX_PARAMS`] of them.
+pub(super) fn query_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+        .take(MAX_PARAMS + 1)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if params.len() > MAX_PARAMS {
+        return Err(ApiError::BadRequest(format!(
+            "a trend takes at most {MAX_PARAMS} query parameters"
+        )));
+    }
+    Ok(params)
+}
+
+/// The value of a parameter given at most once.
+pub(super) fn one<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<Option<&'a str>, ApiError> {
+    let mut found = params
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str());
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(ApiError::BadRequest(format!("`{name}` is given once")));
+    }
+    Ok(first)
+}
+
+/// A series or step in a JSON body (and a goal's definition).
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StepBody {
+    pub(super) event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) page: Option<String>,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub(super) conditions: Option<serde_json::Map<String, Value>>,
+}
+
+impl StepBody {
+    pub(super) fn matcher(&self, field: &'static str) -> Result<Matcher, InsightError> {
+        Ok(Matcher {
+            spec: EventSpec::parse(field, &self.event, self.page.as_deref())?,
+            conditions: match &self.conditions {
+                Some(c) => Condition::from_object(field, c)?,
+                None => Vec::new(),
+            },
+        })
+    }
+}
+
+/// A definition as stored: a funnel step, and for a segment whether its
+/// people did it.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Stored {
+    pub(super) event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) page: Option<String>,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub(super) conditions: Option<serde_json::Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) did: Option<bool>,
+}
+
+impl Stored {
+    pub(super) fn parse(d: &Definition) -> Result<Stored, ApiError> {
+        body::parse_json(d.definition.as_bytes())
+    }
+
+    pub(super) fn step(self) -> StepBody {
+        StepBody {
+            event: self.event,
+            page: self.page,
+            conditions: self.conditions,
+        }
+    }
+
+    pub(super) fn step_ref(&self) -> StepBody {
+        StepBody {
+            event: self.event.clone(),
+            page: self.page.clone(),
+            conditions: self.conditions.clone(),
+        }
+    }
+}
+
+/// The members of segment `id` over `[from, to)`, for a question to read only
+/// their rows: one pass over the segment step's rows. Runs on a blocking thread.
+pub(super) fn segment_members(
+    store: &Store,
+    project_id: i64,
+    id: Option<i64>,
+    from: i64,
+    to: i64,
+) -> Result<Option<Members>, ApiError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let segment = store
+        .definitions(Defined::Segments, project_id)?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("`segment`: no segment {id} in this project"))
+        })?;
+    let stored = Stored::parse(&segment)?;
+    let did = stored.did.unwrap_or(true);
+    let step = stored.step().matcher("segment")?;
+    let mut cohort = Cohort::new(project_id, from, to, &step, did, Limits::default());
+    let rows = cohort.rows().clone();
+    fold(store, &rows, None, |r| cohort.add(r))?;
+    Ok(Some(cohort.finish()))
+}
+
+/// The `segment` of a query string: a segment's id.
+pub(super) fn segment_param(params: &[(String, String)]) -> Result<Option<i64>, ApiError> {
+    one(params, "segment")?
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim().parse::<i64>().map_err(|_| {
+                ApiError::BadRequest(format!("`segment` is a segment's id, not {s:?}"))
+            })
+        })
+        .transpose()
+}
