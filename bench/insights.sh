@@ -6,9 +6,10 @@
 # import` into a fresh store, then queried through the HTTP API of a node that
 # only serves (`--role ingest`: no pipeline competes for the cores, so people
 # are not joined across their identity links here; the rows read are the same).
-# Each question runs once to warm the caches, then BENCH_RUNS times (default
-# 5); prints one JSON line with each question's median and slowest time in ms
-# and the server's peak RSS.
+# Each question (trends, a funnel, retention, paths, revenue, conversions of
+# a goal by channel, a trend of a segment) runs once to warm the caches, then
+# BENCH_RUNS times (default 5); prints one JSON line with each question's
+# median and slowest time in ms and the server's peak RSS.
 #
 #   bash bench/insights.sh
 #   BENCH_EVENTS=1000000 bash bench/insights.sh        (a quicker look)
@@ -126,7 +127,22 @@ read -r funnel_med funnel_max < <(ask POST "$P/funnel" \
   "{\"steps\":[{\"event\":\"\$pageview\"},{\"event\":\"vehicle_viewed\"},{\"event\":\"checkout_started\"},{\"event\":\"order_completed\"}],\"window_seconds\":86400,\"from\":$START,\"to\":$END}")
 read -r retention_med retention_max < <(ask POST "$P/retention" \
   "{\"start_event\":\"signed_up\",\"return_event\":\"order_completed\",\"period\":\"week\",\"periods\":8,\"from\":$START,\"to\":$END}")
+read -r paths_med paths_max < <(ask POST "$P/paths" \
+  "{\"start\":{\"event\":\"\$pageview\",\"page\":\"/pricing\"},\"include\":\"both\",\"steps\":3,\"from\":$START,\"to\":$END}")
+read -r by_product_med by_product_max < <(ask GET "$P/revenue?event=order_completed&amount=total_amount&$R&interval=day&breakdown=product")
+# A goal and a segment, then conversions by channel and a trend of the segment.
+define() {
+  curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    --data "$2" "http://127.0.0.1:$PORT/api/projects/1/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+define goals '{"name":"Ordered","event":"order_completed"}' > /dev/null
+SEGMENT=$(define segments '{"name":"Signed up","event":"signed_up"}')
+read -r conversions_med conversions_max < <(ask GET "/api/projects/1/goals/conversions?$R&breakdown=\$channel")
+read -r segment_med segment_max < <(ask GET "$P/trends?event=order_completed&$R&interval=day&segment=$SEGMENT")
 rss_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
-printf '{"events":%d,"import_s":%d,"trend_pageviews_by_browser_ms":{"median":%s,"max":%s},"trend_revenue_by_currency_ms":{"median":%s,"max":%s},"funnel_4_steps_ms":{"median":%s,"max":%s},"retention_8_weeks_ms":{"median":%s,"max":%s},"server_peak_rss_mb":%d}\n' \
-  "$EVENTS" "$import_s" "$trend_med" "$trend_max" "$revenue_med" "$revenue_max" "$funnel_med" "$funnel_max" \
-  "$retention_med" "$retention_max" $((rss_kb / 1024))
+ms() { printf '{"median":%s,"max":%s}' "$1" "$2"; }
+printf '{"events":%d,"import_s":%d,"trend_pageviews_by_browser_ms":%s,"trend_revenue_by_currency_ms":%s,"funnel_4_steps_ms":%s,"retention_8_weeks_ms":%s,"paths_3_steps_ms":%s,"revenue_by_product_ms":%s,"conversions_by_channel_ms":%s,"trend_of_a_segment_ms":%s,"server_peak_rss_mb":%d}\n' \
+  "$EVENTS" "$import_s" "$(ms "$trend_med" "$trend_max")" "$(ms "$revenue_med" "$revenue_max")" \
+  "$(ms "$funnel_med" "$funnel_max")" "$(ms "$retention_med" "$retention_max")" "$(ms "$paths_med" "$paths_max")" \
+  "$(ms "$by_product_med" "$by_product_max")" "$(ms "$conversions_med" "$conversions_max")" \
+  "$(ms "$segment_med" "$segment_max")" $((rss_kb / 1024))

@@ -11,7 +11,7 @@ use spoor_store::Store;
 use spoor_store::insights::definitions::{Defined, Definition};
 use spoor_store::insights::segments::{Cohort, Members};
 use spoor_store::insights::{
-    Condition, EventSpec, InsightError, InsightRow, Limits, Matcher, RowQuery,
+    Condition, EventSpec, InsightError, InsightRow, Limits, Matcher, RowQuery, breakdown_limit,
 };
 
 use super::body;
@@ -185,6 +185,18 @@ pub(super) fn segment_members(
     let rows = cohort.rows().clone();
     fold(store, &rows, None, |r| cohort.add(r))?;
     Ok(Some(cohort.finish()))
+}
+
+/// The `limit` of a query string: breakdown values shown (1 to 50, default 10).
+pub(super) fn limit_param(params: &[(String, String)]) -> Result<usize, ApiError> {
+    let limit = one(params, "limit")?
+        .map(|l| {
+            l.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::BadRequest(format!("`limit` must be a number, not {l:?}")))
+        })
+        .transpose()?;
+    Ok(breakdown_limit("limit", limit)?)
 }
 
 /// The `segment` of a query string: a segment's id.

@@ -22,9 +22,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use spoor_store::insights::definitions::{Defined, Definition};
 use spoor_store::insights::goals::{Conversions, ConversionsQuery, GoalSpec};
-use spoor_store::insights::{Field, Limits, boards, breakdown_limit};
+use spoor_store::insights::{Field, Limits, boards};
 
-use super::asking::{Stored, fold, one, query_pairs, range, segment_members, segment_param};
+use super::asking::{
+    Stored, fold, limit_param, one, query_pairs, range, segment_members, segment_param,
+};
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
@@ -238,14 +240,7 @@ pub async fn conversions(
         .filter(|b| !b.trim().is_empty())
         .map(|b| Field::parse("breakdown", b))
         .transpose()?;
-    let limit = one(&params, "limit")?
-        .map(|l| {
-            l.trim()
-                .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest(format!("`limit` must be a number, not {l:?}")))
-        })
-        .transpose()?;
-    let limit = breakdown_limit("limit", limit)?;
+    let limit = limit_param(&params)?;
     let segment = segment_param(&params)?;
     let project = access.project.id;
     blocking(move || {

@@ -23,11 +23,13 @@ use spoor_store::insights::retention::{Retention, RetentionQuery};
 use spoor_store::insights::revenue::{Attribution, Revenue, RevenueQuery};
 use spoor_store::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
 use spoor_store::insights::{
-    Condition, EventSpec, Field, InsightError, Interval, Limits, MAX_CONDITIONS, MAX_SERIES,
-    Matcher, PAGEVIEW, breakdown_limit,
+    Condition, EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_CONDITIONS,
+    MAX_SERIES, Matcher, PAGEVIEW, RowQuery, breakdown_limit,
 };
 
-use super::asking::{StepBody, fold, one, query_pairs, range, segment_members, segment_param};
+use super::asking::{
+    StepBody, fold, limit_param, one, query_pairs, range, segment_members, segment_param,
+};
 use super::blocking;
 use super::body;
 use super::caller::ProjectRead;
@@ -73,14 +75,7 @@ fn trends_query(
         .filter(|b| !b.trim().is_empty())
         .map(|b| Field::parse("breakdown", b))
         .transpose()?;
-    let limit = one(params, "limit")?
-        .map(|l| {
-            l.trim()
-                .parse::<i64>()
-                .map_err(|_| ApiError::BadRequest(format!("`limit` must be a number, not {l:?}")))
-        })
-        .transpose()?;
-    let limit = breakdown_limit("limit", limit)?;
+    let limit = limit_param(params)?;
     let compare = match one(params, "compare")? {
         None | Some("false") => false,
         Some("true") => true,
@@ -243,16 +238,7 @@ fn revenue_query(
             .map(|b| Field::parse("breakdown", b))
             .transpose()?,
         attribution,
-        limit: breakdown_limit(
-            "limit",
-            one(params, "limit")?
-                .map(|l| {
-                    l.trim().parse::<i64>().map_err(|_| {
-                        ApiError::BadRequest(format!("`limit` must be a number, not {l:?}"))
-                    })
-                })
-                .transpose()?,
-        )?,
+        limit: limit_param(params)?,
     })
 }
 
@@ -269,7 +255,7 @@ pub async fn revenue(
     let query = revenue_query(&params, access.project.id, None)?;
     let revenue = Revenue::new(query, Limits::default())?;
     let question = Question {
-        ask: Ask::Revenue(Box::new(revenue)),
+        ask: Box::new(revenue),
         project_id: access.project.id,
         segment: segment_param(&params)?,
     };
@@ -471,20 +457,94 @@ impl PathsBody {
     }
 }
 
+/// What every accumulator of `spoor_domain::insights` does: names the rows it
+/// needs, takes them oldest first, and gives its answer.
+trait Ask: Send {
+    fn rows(&self) -> &RowQuery;
+    fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError>;
+    fn answer(self: Box<Self>) -> serde_json::Result<Value>;
+}
+
+macro_rules! ask {
+    ($($accumulator:ty),*) => {$(
+        impl Ask for $accumulator {
+            fn rows(&self) -> &RowQuery {
+                <$accumulator>::rows(self)
+            }
+            fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
+                <$accumulator>::add(self, row)
+            }
+            fn answer(self: Box<Self>) -> serde_json::Result<Value> {
+                serde_json::to_value(self.finish())
+            }
+        }
+    )*};
+}
+
+ask!(Trends, Funnel, Retention, Paths, Revenue);
+
+/// A question asked with a JSON body: its range, its segment, and the
+/// accumulator it builds.
+trait BodyQuestion: serde::de::DeserializeOwned {
+    const KIND: Kind;
+    fn range(&self) -> (&Option<Instant>, &Option<Instant>);
+    fn segment(&self) -> Option<i64>;
+    fn ask(self, project_id: i64, range: TimeRange) -> Result<Box<dyn Ask>, ApiError>;
+}
+
+// Each body has `from`, `to` and `segment`, and a `query` its accumulator takes.
+macro_rules! body_question {
+    ($($body:ty => $accumulator:ident, $kind:expr;)*) => {$(
+        impl BodyQuestion for $body {
+            const KIND: Kind = $kind;
+            fn range(&self) -> (&Option<Instant>, &Option<Instant>) {
+                (&self.from, &self.to)
+            }
+            fn segment(&self) -> Option<i64> {
+                self.segment
+            }
+            fn ask(self, project_id: i64, range: TimeRange) -> Result<Box<dyn Ask>, ApiError> {
+                let query = self.query(project_id, range)?;
+                Ok(Box::new($accumulator::new(query, Limits::default())?))
+            }
+        }
+    )*};
+}
+
+body_question! {
+    FunnelBody => Funnel, Kind::Funnel;
+    RetentionBody => Retention, Kind::Retention;
+    PathsBody => Paths, Kind::Paths;
+}
+
+/// A JSON-bodied question over `range`, or over the body's own when `None`.
+fn from_body<B: BodyQuestion>(
+    bytes: &[u8],
+    project_id: i64,
+    range: Option<TimeRange>,
+) -> Result<Question, ApiError> {
+    let b: B = body::parse_json(bytes)?;
+    let range = match range {
+        Some(r) => r,
+        None => {
+            let (from, to) = b.range();
+            body_range(from, to, B::KIND.default_days())?
+        }
+    };
+    let segment = b.segment();
+    Ok(Question {
+        ask: b.ask(project_id, range)?,
+        project_id,
+        segment,
+    })
+}
+
 /// A question of any kind, checked and ready to ask the store, with the
 /// segment whose people it reads, if any.
 pub(super) struct Question {
-    ask: Ask,
+    ask: Box<dyn Ask>,
     project_id: i64,
     segment: Option<i64>,
-}
-
-enum Ask {
-    Trends(Box<Trends>),
-    Funnel(Box<Funnel>),
-    Retention(Box<Retention>),
-    Paths(Box<Paths>),
-    Revenue(Box<Revenue>),
 }
 
 impl Question {
@@ -496,43 +556,28 @@ impl Question {
         range: TimeRange,
     ) -> Result<Question, ApiError> {
         let limits = Limits::default();
-        let (ask, segment) = match kind {
+        let (ask, segment): (Box<dyn Ask>, _) = match kind {
             Kind::Trends => {
                 let params = query_pairs(text)?;
                 let (query, _) = trends_query(&params, project_id, Some(range))?;
                 (
-                    Ask::Trends(Box::new(Trends::new(query, limits)?)),
+                    Box::new(Trends::new(query, limits)?),
                     segment_param(&params)?,
                 )
             }
             Kind::Funnel => {
-                let b: FunnelBody = body::parse_json(text.as_bytes())?;
-                let segment = b.segment;
-                let q = b.query(project_id, range)?;
-                (Ask::Funnel(Box::new(Funnel::new(q, limits)?)), segment)
+                return from_body::<FunnelBody>(text.as_bytes(), project_id, Some(range));
             }
             Kind::Retention => {
-                let b: RetentionBody = body::parse_json(text.as_bytes())?;
-                let segment = b.segment;
-                let q = b.query(project_id, range)?;
-                (
-                    Ask::Retention(Box::new(Retention::new(q, limits)?)),
-                    segment,
-                )
+                return from_body::<RetentionBody>(text.as_bytes(), project_id, Some(range));
             }
             Kind::Paths => {
-                let b: PathsBody = body::parse_json(text.as_bytes())?;
-                let segment = b.segment;
-                let q = b.query(project_id, range)?;
-                (Ask::Paths(Box::new(Paths::new(q, limits)?)), segment)
+                return from_body::<PathsBody>(text.as_bytes(), project_id, Some(range));
             }
             Kind::Revenue => {
                 let params = query_pairs(text)?;
                 let q = revenue_query(&params, project_id, Some(range))?;
-                (
-                    Ask::Revenue(Box::new(Revenue::new(q, limits)?)),
-                    segment_param(&params)?,
-                )
+                (Box::new(Revenue::new(q, limits)?), segment_param(&params)?)
             }
         };
         Ok(Question {
@@ -584,37 +629,11 @@ impl Question {
                 project_id,
                 segment,
             } = self;
-            let rows = match &ask {
-                Ask::Trends(q) => q.rows().clone(),
-                Ask::Funnel(q) => q.rows().clone(),
-                Ask::Retention(q) => q.rows().clone(),
-                Ask::Paths(q) => q.rows().clone(),
-                Ask::Revenue(q) => q.rows().clone(),
-            };
+            let rows = ask.rows().clone();
             let members = segment_members(&store, project_id, segment, rows.from, rows.to)?;
-            let members = members.as_ref();
-            let answer = match ask {
-                Ask::Trends(mut q) => {
-                    fold(&store, &rows, members, |r| q.add(r))?;
-                    serde_json::to_value(q.finish())
-                }
-                Ask::Funnel(mut q) => {
-                    fold(&store, &rows, members, |r| q.add(r))?;
-                    serde_json::to_value(q.finish())
-                }
-                Ask::Retention(mut q) => {
-                    fold(&store, &rows, members, |r| q.add(r))?;
-                    serde_json::to_value(q.finish())
-                }
-                Ask::Paths(mut q) => {
-                    fold(&store, &rows, members, |r| q.add(r))?;
-                    serde_json::to_value(q.finish())
-                }
-                Ask::Revenue(mut q) => {
-                    fold(&store, &rows, members, |r| q.add(r))?;
-                    serde_json::to_value(q.finish())
-                }
-            };
+            let mut ask = ask;
+            fold(&store, &rows, members.as_ref(), |r| ask.add(r))?;
+            let answer = ask.answer();
             answer.map_err(|e| ApiError::Internal(format!("an insight's answer: {e}")))
         })
         .await
@@ -640,15 +659,7 @@ pub async fn funnel(
     access: ProjectRead,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let b: FunnelBody = body::parse_json(&bytes)?;
-    let range = body_range(&b.from, &b.to, Kind::Funnel.default_days())?;
-    let segment = b.segment;
-    let funnel = Funnel::new(b.query(access.project.id, range)?, Limits::default())?;
-    let question = Question {
-        ask: Ask::Funnel(Box::new(funnel)),
-        project_id: access.project.id,
-        segment,
-    };
+    let question = from_body::<FunnelBody>(&bytes, access.project.id, None)?;
     Ok(Json(question.answer(app.store.clone()).await?))
 }
 
@@ -658,15 +669,7 @@ pub async fn retention(
     access: ProjectRead,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let b: RetentionBody = body::parse_json(&bytes)?;
-    let range = body_range(&b.from, &b.to, Kind::Retention.default_days())?;
-    let segment = b.segment;
-    let retention = Retention::new(b.query(access.project.id, range)?, Limits::default())?;
-    let question = Question {
-        ask: Ask::Retention(Box::new(retention)),
-        project_id: access.project.id,
-        segment,
-    };
+    let question = from_body::<RetentionBody>(&bytes, access.project.id, None)?;
     Ok(Json(question.answer(app.store.clone()).await?))
 }
 
@@ -676,15 +679,7 @@ pub async fn paths(
     access: ProjectRead,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let b: PathsBody = body::parse_json(&bytes)?;
-    let range = body_range(&b.from, &b.to, Kind::Paths.default_days())?;
-    let segment = b.segment;
-    let paths = Paths::new(b.query(access.project.id, range)?, Limits::default())?;
-    let question = Question {
-        ask: Ask::Paths(Box::new(paths)),
-        project_id: access.project.id,
-        segment,
-    };
+    let question = from_body::<PathsBody>(&bytes, access.project.id, None)?;
     Ok(Json(question.answer(app.store.clone()).await?))
 }
 
