@@ -832,6 +832,83 @@ export interface Paths {
   steps: PathStep[];
 }
 
+/** A goal: an event with conditions, or page views of a page pattern, as a funnel step. */
+export interface Goal {
+  id: number;
+  name: string;
+  event: string;
+  page?: string;
+  where?: InsightWhere;
+  created_at: number;
+  updated_at: number;
+}
+export interface NewGoal {
+  name: string;
+  event: string;
+  page?: string;
+  where?: InsightWhere;
+}
+export interface GoalConversions {
+  id: number;
+  name: string;
+  /** Visitors with a matching event. */
+  conversions: number;
+  events: number;
+  /** Conversions over visitors. */
+  rate: number;
+}
+export interface ConversionsBreakdown {
+  /** The first touch's value; '' for none, `$other` for the values past the limit. */
+  value: string;
+  visitors: number;
+  goals: Array<{ id: number; conversions: number; rate: number }>;
+}
+export interface Conversions {
+  visitors: number;
+  goals: GoalConversions[];
+  /** Null without a breakdown. */
+  breakdown: ConversionsBreakdown[] | null;
+}
+
+/** A saved cohort: the people who did (or, `did: false`, did not) a step in the question's range. */
+export interface Segment {
+  id: number;
+  name: string;
+  event: string;
+  page?: string;
+  where?: InsightWhere;
+  did: boolean;
+  created_at: number;
+  updated_at: number;
+}
+export interface NewSegment {
+  name: string;
+  event: string;
+  page?: string;
+  where?: InsightWhere;
+  did: boolean;
+}
+
+export interface RevenueSeries {
+  /** Null without a breakdown; '' for no value, `$other` for the values past the limit. */
+  breakdown: string | null;
+  total: number;
+  orders: number;
+  points: TrendPoint[];
+}
+export interface RevenueCurrency {
+  /** '' for revenue events without a currency. */
+  currency: string;
+  total: number;
+  orders: number;
+  people: number;
+  series: RevenueSeries[];
+}
+export interface Revenue {
+  /** Most orders first; amounts in two currencies are never added. */
+  currencies: RevenueCurrency[];
+}
+
 /** The questions an insight may be saved as: its endpoint's name. */
 export type InsightKind = 'trends' | 'funnel' | 'retention' | 'paths';
 /** A question kept under a name; a kind this dashboard does not know is shown by name only. */
@@ -1010,6 +1087,8 @@ const exportJob = (projectId: Id, jobId: Id) => `${project(projectId)}/exports/$
 const schedule = (projectId: Id, scheduleId: Id) => `${project(projectId)}/report-schedules/${encodeURIComponent(String(scheduleId))}`;
 const contact = (projectId: Id, contactId: string) => `${crm(projectId)}/contacts/${encodeURIComponent(contactId)}`;
 const saved = (projectId: Id, savedId: Id) => `${project(projectId)}/insights/saved/${encodeURIComponent(String(savedId))}`;
+const goal = (projectId: Id, goalId: Id) => `${project(projectId)}/goals/${encodeURIComponent(String(goalId))}`;
+const segment = (projectId: Id, segmentId: Id) => `${project(projectId)}/segments/${encodeURIComponent(String(segmentId))}`;
 const board = (projectId: Id, boardId: Id) => `${project(projectId)}/boards/${encodeURIComponent(String(boardId))}`;
 const sharedBoard = (token: string) => `/api/shared/${encodeURIComponent(token)}`;
 
@@ -1179,6 +1258,19 @@ export const api = {
     call<Retention>('POST', `${project(projectId)}/insights/retention`, question, { signal }),
   paths: (projectId: Id, question: PathsQuestion, signal?: AbortSignal) =>
     call<Paths>('POST', `${project(projectId)}/insights/paths`, question, { signal }),
+
+  revenue: (projectId: Id, params: ReadonlyArray<readonly [string, QueryValue]>, signal?: AbortSignal) =>
+    call<Revenue>('GET', `${project(projectId)}/insights/revenue${queryPairs(params)}`, undefined, { signal }),
+
+  goals: (projectId: Id, signal?: AbortSignal) => call<{ goals: Goal[] }>('GET', `${project(projectId)}/goals`, undefined, { signal }),
+  createGoal: (projectId: Id, fields: NewGoal) => call<Goal>('POST', `${project(projectId)}/goals`, fields),
+  deleteGoal: (projectId: Id, goalId: Id) => call<void>('DELETE', goal(projectId, goalId)),
+  conversions: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
+    call<Conversions>('GET', `${project(projectId)}/goals/conversions${queryString(params)}`, undefined, { signal }),
+  segments: (projectId: Id, signal?: AbortSignal) =>
+    call<{ segments: Segment[] }>('GET', `${project(projectId)}/segments`, undefined, { signal }),
+  createSegment: (projectId: Id, fields: NewSegment) => call<Segment>('POST', `${project(projectId)}/segments`, fields),
+  deleteSegment: (projectId: Id, segmentId: Id) => call<void>('DELETE', segment(projectId, segmentId)),
 
   savedInsights: (projectId: Id, signal?: AbortSignal) =>
     call<{ insights: SavedInsight[] }>('GET', `${project(projectId)}/insights/saved`, undefined, { signal }),

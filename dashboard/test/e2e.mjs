@@ -1900,8 +1900,29 @@ async function insights() {
   // The browser's zone is UTC, so a datetime-local value is the UTC time.
   const local = (ms) => new Date(ms).toISOString().slice(0, 16);
   await signIn(page, VIEWER_EMAIL, VIEWER_PASSWORD);
-  await page.goto(`${spoorUrl}/#/projects/${encodeURIComponent(PROJECT_ID)}/overview`);
+  await page.goto(`${spoorUrl}/#/projects/${encodeURIComponent(PROJECT_ID)}/overview?range=30d`);
   await page.getByRole('heading', { level: 1, name: /^Overview/ }).waitFor();
+
+  // The overview's goals and sources: the goal the caller made, and where each visitor first came from.
+  const goalsCard = page.locator('section.goals-card');
+  const cells = (row) => row.locator('th, td').allTextContents();
+  await until('the goal counted', async () => (await goalsCard.locator('table.goals tbody tr').count()) === 1 && !(await cells(goalsCard.locator('table.goals tbody tr'))).includes('–'));
+  measured.overview_goals = await Promise.all((await goalsCard.locator('table.goals tbody tr').all()).map(cells));
+  check((await goalsCard.getByRole('button', { name: 'Add goal' }).count()) === 0 && (await goalsCard.getByRole('button', { name: /Delete/ }).count()) === 0, 'a viewer is offered no goal changes');
+  const sources = page.locator('section.sources-card');
+  // Most visitors first, as the server sends them; a tie by name, as the server leaves it open.
+  const sourceRows = async () =>
+    (await Promise.all((await sources.locator('table.sources tbody tr').all()).map(cells))).sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0]));
+  await until('the channels', async () => (await sources.locator('table.sources tbody tr').count()) === 3);
+  check((await sources.locator('table.sources thead th').allTextContents()).join('|') === 'Channel|Visitors|Signed up: conversions|Signed up: rate', 'a column pair per goal');
+  measured.overview_channels = await sourceRows();
+  await shot(page, 'overview-sources');
+  for (const [tab, key, value] of [['Source', 'overview_sources', 'newsletter'], ['Campaign', 'overview_campaigns', 'spring']]) {
+    await sources.getByRole('tab', { name: tab }).click();
+    await until(`the ${tab.toLowerCase()}s`, async () => (await sources.locator(`table.sources tbody tr[data-value="${value}"]`).count()) === 1);
+    measured[key] = await sourceRows();
+  }
+  check(page.url().includes('source=campaign'), `the source tab in the address (${page.url()})`);
   await headerTour();
   await openPage(page, 'Insights');
   await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
@@ -2114,6 +2135,7 @@ async function insights() {
   check((await page.getByRole('tab', { name: 'Paths' }).getAttribute('aria-selected')) === 'true', 'the paths tab after a reload');
   await until('the same flow after a reload', async () => JSON.stringify(await flowBoxes()) === JSON.stringify(before));
   check((await paths.getByLabel('Direction').inputValue()) === 'before' && (await paths.getByLabel('Start event').inputValue()) === 'signup', 'the form is filled from the address');
+
 }
 
 /**
@@ -2125,8 +2147,21 @@ async function insights() {
 async function boards() {
   const projectPath = `${spoorUrl}/#/projects/${encodeURIComponent(PROJECT_ID)}`;
   await signIn(page, OWNER_EMAIL, OWNER_PASSWORD);
-  await page.goto(`${projectPath}/overview`);
+  await page.goto(`${projectPath}/overview?range=30d`);
   await page.getByRole('heading', { level: 1, name: /^Overview/ }).waitFor();
+
+  // A goal added on the overview, counted at once (ann and bob of 4 saw /pricing), then deleted.
+  const goalsCard = page.locator('section.goals-card');
+  await goalsCard.getByLabel('Goal name').fill('Saw pricing');
+  await goalsCard.getByLabel('Reached by').selectOption('page');
+  await goalsCard.getByLabel('Page', { exact: true }).fill('/pricing');
+  await goalsCard.getByRole('button', { name: 'Add goal' }).click();
+  const goalRow = goalsCard.locator('table.goals tbody tr', { hasText: 'Saw pricing' });
+  await goalRow.waitFor();
+  measured.overview_goal_added = await goalRow.locator('th, td:not(:last-child)').allTextContents();
+  await goalRow.getByRole('button', { name: 'Delete Saw pricing' }).click();
+  await goalRow.getByRole('button', { name: 'Delete', exact: true }).click();
+  await goalsCard.getByText('No goals yet.').waitFor();
   await openPage(page, 'Insights');
   await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
 

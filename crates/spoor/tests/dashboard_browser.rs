@@ -736,12 +736,14 @@ fn insight_message(
 /// signs in as u-ann, signs up and orders the next day; bob views /pricing,
 /// orders, and signs up two days later (past a day's window); cat only views
 /// on day 1 and orders on day 8; dan orders on day 2.
+/// Ann came from a search (her first page view's referrer is Google), bob
+/// from the "spring" email campaign; cat and dan came direct.
 fn insights_dataset(d0: i64) -> Vec<Value> {
     const MIN: i64 = 60_000;
     const DAY: i64 = 86_400_000;
     const H: i64 = 3_600_000;
     let m = insight_message;
-    vec![
+    let mut messages = vec![
         m(
             "page",
             "a1",
@@ -830,7 +832,11 @@ fn insights_dataset(d0: i64) -> Vec<Value> {
             Some("order"),
             json!({"total": 1, "plan": "free"}),
         ),
-    ]
+    ];
+    messages[0]["context"]["page"]["referrer"] = json!("https://www.google.com/search?q=shop");
+    messages[5]["context"]["campaign"] =
+        json!({"source": "newsletter", "medium": "email", "name": "spring"});
+    messages
 }
 
 /// Sends the insights dataset to the default project (1, the one the
@@ -884,6 +890,14 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
     add_user_in(&spoor, "analyst@example.com", "default", "viewer");
     let d0 = send_insights_dataset(&spoor).await;
     let day0 = d0.to_string();
+    // A goal, for the overview's goals and sources.
+    let (status, goal) = admin_post(
+        &spoor,
+        "/api/projects/1/goals",
+        json!({"name": "Signed up", "event": "signup"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{goal}");
     let report = drive(
         "insights",
         &spoor.url,
@@ -896,6 +910,35 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
         ],
     )
     .await;
+    // The overview over 30 days: 4 visitors, 2 of whom signed up; by first
+    // touch, ann from search and bob from the email campaign both signed up,
+    // cat and dan came direct and did not.
+    assert_eq!(
+        report["overview_goals"],
+        json!([["Signed up", "signup", "2", "50.0%"]]),
+        "{report}"
+    );
+    assert_eq!(
+        report["overview_channels"],
+        json!([
+            ["Direct", "2", "0", "0.0%"],
+            ["Email", "1", "1", "100.0%"],
+            ["Search", "1", "1", "100.0%"]
+        ]),
+        "{report}"
+    );
+    for tab in ["overview_sources", "overview_campaigns"] {
+        let named = if tab == "overview_sources" {
+            "newsletter"
+        } else {
+            "spring"
+        };
+        assert_eq!(
+            report[tab],
+            json!([["None", "3", "1", "33.3%"], [named, "1", "1", "100.0%"]]),
+            "{report}"
+        );
+    }
     // What the page showed, cell by cell.
     assert_eq!(
         report["insights_orders_per_day"],
@@ -989,6 +1032,19 @@ async fn admin_get(spoor: &Spoor, path: &str) -> (u16, Value) {
     status_json(r).await
 }
 
+/// `POST path` with the harness's admin token and a JSON body: the status and the JSON body.
+async fn admin_post(spoor: &Spoor, path: &str, body: Value) -> (u16, Value) {
+    let r = spoor
+        .http
+        .post(format!("{}{path}", spoor.url))
+        .bearer_auth(&spoor.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    status_json(r).await
+}
+
 #[tokio::test]
 async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
     let spoor = Spoor::start_with(&["--db-statement-timeout", "1"]).await;
@@ -1008,6 +1064,12 @@ async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
         ],
     )
     .await;
+    // The goal the owner added on the overview, as it showed before it was deleted.
+    assert_eq!(
+        report["overview_goal_added"],
+        json!(["Saw pricing", "Page views of /pricing", "2", "50.0%"]),
+        "{report}"
+    );
     // The board as arranged, and as a reader without an account saw it: over
     // the last 14 days, 5 orders, and the funnel's 2, 2 and 1.
     let arranged = json!(["Pricing to signup", "Orders per day"]);
