@@ -910,7 +910,7 @@ export interface Revenue {
 }
 
 /** The questions an insight may be saved as: its endpoint's name. */
-export type InsightKind = 'trends' | 'funnel' | 'retention' | 'paths';
+export type InsightKind = 'trends' | 'funnel' | 'retention' | 'paths' | 'revenue';
 /** A question kept under a name; a kind this dashboard does not know is shown by name only. */
 export interface SavedInsight {
   id: number;

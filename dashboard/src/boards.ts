@@ -16,6 +16,7 @@ import {
   PAGEVIEW,
   PERIODS,
   retentionQuestion,
+  revenueParams,
   trendsParams,
   type FieldProblem,
   type InsightsState,
@@ -35,6 +36,7 @@ export const KINDS: ReadonlyArray<{ value: InsightKind; label: string }> = [
   { value: 'funnel', label: 'Funnel' },
   { value: 'retention', label: 'Retention' },
   { value: 'paths', label: 'Paths' },
+  { value: 'revenue', label: 'Revenue' },
 ];
 
 export const isKind = (kind: string): kind is InsightKind => KINDS.some((k) => k.value === kind);
@@ -67,6 +69,8 @@ export function savedQuestion(state: InsightsState, kind: InsightKind): Pick<New
       const { from: _from, to: _to, ...query } = pathsQuestion(state.paths, span);
       return { kind, query: { ...query } };
     }
+    case 'revenue':
+      return { kind, query: queryPairs(revenueParams(state.revenue, span).filter(([name]) => name !== 'from' && name !== 'to')).slice(1) };
   }
 }
 
@@ -88,6 +92,15 @@ export function savedState(saved: Pick<SavedInsight, 'kind' | 'query'>): Insight
     for (const name of ['page', 'interval', 'measure', 'breakdown', 'limit', 'where', 'compare']) {
       const value = params.get(name);
       if (value !== null) q[name] = value;
+    }
+    return insightsFromQuery(q);
+  }
+  if (saved.kind === 'revenue') {
+    const params = new URLSearchParams(typeof saved.query === 'string' ? saved.query : '');
+    params.getAll('event').forEach((e, i) => (q[`rev_event${i + 1}`] = e));
+    for (const name of ['amount', 'currency', 'interval', 'breakdown', 'attribution', 'limit', 'where']) {
+      const value = params.get(name);
+      if (value !== null) q[`rev_${name}`] = value;
     }
     return insightsFromQuery(q);
   }
@@ -165,6 +178,12 @@ export function describeSaved(saved: Pick<SavedInsight, 'kind' | 'query'>): stri
     case 'paths': {
       const p = state.paths;
       return `${p.steps} ${p.steps === 1 ? 'step' : 'steps'} ${p.direction} ${page(p.event, p.page)}`;
+    }
+    case 'revenue': {
+      const r = state.revenue;
+      const unit = INTERVALS.find((i) => i.value === r.interval)!.unit.toLowerCase();
+      const by = r.breakdown ? `, by ${r.breakdown}${r.attribution === 'first_touch' ? ' of the first touch' : ''}` : '';
+      return `Revenue per ${unit}: ${r.amount} of ${r.events.join(', ')}${by}${r.where ? `, where ${r.where}` : ''}`;
     }
   }
 }

@@ -4,6 +4,8 @@
 // from them; and the answers as the page shows them (the table under a trend's
 // chart, a funnel's bars and rates, a retention table's percentages, a path's
 // flow laid out in columns and its table).
+// Revenue: the amounts of revenue events per currency over time, never added
+// across currencies.
 // Periods are the server's: UTC, weeks from Monday. So labels name UTC dates,
 // whatever the reader's time zone.
 
@@ -19,6 +21,8 @@ import type {
   PathsQuestion,
   Retention,
   RetentionQuestion,
+  Revenue,
+  RevenueCurrency,
   Trends,
   TrendSeries,
 } from './api';
@@ -29,13 +33,22 @@ import { cleanPage } from './report';
 import { routeHash } from './routes';
 import { rangeFromQuery, rangeToQuery, type TimeRange } from './timerange';
 
-export type InsightTab = 'trends' | 'funnel' | 'retention' | 'paths';
+export type InsightTab = 'trends' | 'funnel' | 'retention' | 'paths' | 'revenue';
 export const TABS: ReadonlyArray<{ value: InsightTab; label: string }> = [
   { value: 'trends', label: 'Trends' },
   { value: 'funnel', label: 'Funnel' },
   { value: 'retention', label: 'Retention' },
   { value: 'paths', label: 'Paths' },
+  { value: 'revenue', label: 'Revenue' },
 ];
+
+export type Attribution = 'event' | 'first_touch';
+export const ATTRIBUTIONS: ReadonlyArray<{ value: Attribution; label: string }> = [
+  { value: 'event', label: 'The revenue event' },
+  { value: 'first_touch', label: 'The payer’s first touch' },
+];
+/** The property holding each event's currency when none is named, as the API reads it. */
+export const DEFAULT_CURRENCY_PROPERTY = 'currency';
 
 /** The name that stands for page views, as the API takes it. */
 export const PAGEVIEW = '$pageview';
@@ -157,6 +170,23 @@ export interface PathsState {
   windowSeconds: number;
 }
 
+export interface RevenueState {
+  /** The revenue events, 1 to 10. */
+  events: string[];
+  /** The property holding each event's amount. */
+  amount: string;
+  /** The property holding its currency. */
+  currency: string;
+  interval: InsightInterval;
+  breakdown: string;
+  /** Where the breakdown's value is read: the revenue event, or the payer's first event in the range. */
+  attribution: Attribution;
+  /** Breakdown values shown before the rest is folded; null for the server's 10. */
+  limit: number | null;
+  /** FIELD=VALUE or FIELD!=VALUE on every event; '' for none. */
+  where: string;
+}
+
 export interface InsightsState {
   tab: InsightTab;
   /** One range for every question. */
@@ -165,6 +195,7 @@ export interface InsightsState {
   funnel: FunnelState;
   retention: RetentionState;
   paths: PathsState;
+  revenue: RevenueState;
 }
 
 export const DEFAULT_RANGE: TimeRange = { preset: '30d' };
@@ -190,6 +221,16 @@ export function defaultInsights(): InsightsState {
       steps: DEFAULT_PATH_STEPS,
       limit: DEFAULT_PATH_NAMES,
       windowSeconds: DEFAULT_PATH_WINDOW,
+    },
+    revenue: {
+      events: [''],
+      amount: '',
+      currency: DEFAULT_CURRENCY_PROPERTY,
+      interval: 'day',
+      breakdown: '',
+      attribution: 'event',
+      limit: null,
+      where: '',
     },
   };
 }
@@ -298,6 +339,18 @@ export function insightsFromQuery(query: Record<string, string>): InsightsState 
     limit: whole(query.path_limit, 1, MAX_PATH_NAMES) ?? DEFAULT_PATH_NAMES,
     windowSeconds: whole(query.path_window, 1, MAX_WINDOW_SECONDS) ?? DEFAULT_PATH_WINDOW,
   };
+  const revenueEvents = numbered(query, 'rev_event', MAX_SERIES).map((e) => e.value);
+  const revenueWhere = (query.rev_where ?? '').trim();
+  const revenue: RevenueState = {
+    events: revenueEvents.length ? revenueEvents : d.revenue.events,
+    amount: (query.rev_amount ?? '').trim(),
+    currency: (query.rev_currency ?? '').trim() || d.revenue.currency,
+    interval: isInterval(query.rev_interval) ? query.rev_interval : d.revenue.interval,
+    breakdown: (query.rev_breakdown ?? '').trim(),
+    attribution: query.rev_attribution === 'first_touch' ? 'first_touch' : 'event',
+    limit: whole(query.rev_limit, 1, MAX_LIMIT),
+    where: whereParts(revenueWhere)?.field ? revenueWhere : '',
+  };
   return {
     tab: TABS.some((t) => t.value === query.tab) ? (query.tab as InsightTab) : d.tab,
     range: rangeFromQuery(query, DEFAULT_RANGE)!,
@@ -305,6 +358,7 @@ export function insightsFromQuery(query: Record<string, string>): InsightsState 
     funnel,
     retention,
     paths,
+    revenue,
   };
 }
 
@@ -357,6 +411,17 @@ export function insightsToQuery(state: InsightsState): Record<string, string> {
     path_limit: p.limit === DEFAULT_PATH_NAMES ? '' : String(p.limit),
     path_window: p.windowSeconds === DEFAULT_PATH_WINDOW ? '' : String(p.windowSeconds),
   });
+  const v = state.revenue;
+  v.events.forEach((e, i) => (q[`rev_event${i + 1}`] = e));
+  Object.assign(q, {
+    rev_amount: v.amount,
+    rev_currency: v.currency === DEFAULT_CURRENCY_PROPERTY ? '' : v.currency,
+    rev_interval: v.interval === d.revenue.interval ? '' : v.interval,
+    rev_breakdown: v.breakdown,
+    rev_attribution: v.attribution === 'event' ? '' : v.attribution,
+    rev_limit: v.limit === null ? '' : String(v.limit),
+    rev_where: v.where,
+  });
   return q;
 }
 
@@ -408,6 +473,43 @@ export function readTrendsForm(f: TrendsFields): TrendsState | FieldProblem {
     limit,
     where: whereField ? `${whereField}${f.whereOp === '!=' ? '!=' : '='}${f.whereValue}` : '',
     compare: f.compare,
+  };
+}
+
+export interface RevenueFields {
+  events: string[];
+  amount: string;
+  currency: string;
+  interval: string;
+  breakdown: string;
+  attribution: string;
+  limit: string;
+  whereField: string;
+  whereOp: string;
+  whereValue: string;
+}
+
+/** The revenue form as a question, or what to fix first. */
+export function readRevenueForm(f: RevenueFields): RevenueState | FieldProblem {
+  const events = f.events.map((e) => e.trim());
+  const blank = events.findIndex((e) => e === '');
+  if (events.length === 0 || blank >= 0) return { field: 'event', index: Math.max(blank, 0), error: 'Name the revenue event, such as order_completed.' };
+  if (events.length > MAX_SERIES) return { field: 'event', index: MAX_SERIES, error: `At most ${MAX_SERIES} revenue events.` };
+  const amount = f.amount.trim();
+  if (!amount) return { field: 'amount', error: 'Name the property holding each amount, such as total_amount.' };
+  const limitText = f.limit.trim();
+  const limit = limitText ? whole(limitText, 1, MAX_LIMIT) : null;
+  if (limitText && limit === null) return { field: 'limit', error: `Show 1 to ${MAX_LIMIT} values.` };
+  const whereField = f.whereField.trim();
+  return {
+    events,
+    amount,
+    currency: f.currency.trim() || DEFAULT_CURRENCY_PROPERTY,
+    interval: isInterval(f.interval) ? f.interval : 'day',
+    breakdown: f.breakdown.trim(),
+    attribution: f.attribution === 'first_touch' ? 'first_touch' : 'event',
+    limit,
+    where: whereField ? `${whereField}${f.whereOp === '!=' ? '!=' : '='}${f.whereValue}` : '',
   };
 }
 
@@ -530,6 +632,25 @@ export function trendsParams(t: TrendsState, span: Span): Array<[string, QueryVa
   ];
 }
 
+/**
+ * `GET …/insights/revenue`'s parameters, as pairs since `event` repeats. The
+ * attribution and the limit go only with a breakdown, which they are about.
+ */
+export function revenueParams(r: RevenueState, span: Span): Array<[string, QueryValue]> {
+  return [
+    ...r.events.map((e): [string, QueryValue] => ['event', e]),
+    ['amount', r.amount],
+    ['currency', r.currency === DEFAULT_CURRENCY_PROPERTY ? '' : r.currency],
+    ['from', span.from],
+    ['to', span.to],
+    ['interval', r.interval],
+    ['breakdown', r.breakdown],
+    ['attribution', r.breakdown && r.attribution !== 'event' ? r.attribution : ''],
+    ['limit', r.breakdown ? r.limit : null],
+    ['where', r.where],
+  ];
+}
+
 /** `POST …/insights/funnel`'s body; a step's page only when it has one. */
 export function funnelQuestion(f: FunnelState, span: Span): FunnelQuestion {
   const question: FunnelQuestion = {
@@ -591,6 +712,39 @@ export function periodLabel(t: number, interval: InsightInterval, { locale }: Lo
 export function formatValue(value: number | null | undefined, { locale }: Locale = {}): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return UNKNOWN;
   return new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value);
+}
+
+/** A currency as a heading names it; revenue events without one are kept apart, and said so. */
+export function currencyLabel(currency: string): string {
+  return currency === '' ? 'No currency' : currency;
+}
+
+/**
+ * A currency's revenue in the shape of a trend, so that it is drawn by the
+ * trend's own chart and table: a line per breakdown value, summed per period.
+ */
+export function revenueTrend(currency: RevenueCurrency): Trends {
+  return { series: currency.series.map((s) => ({ label: 'Revenue', breakdown: s.breakdown, points: s.points })), compare: null };
+}
+
+export interface RevenueSummary {
+  currency: string;
+  label: string;
+  total: string;
+  orders: string;
+  people: string;
+}
+
+/** Each currency's totals as shown above its chart, in the answer's order (most orders first). */
+export function revenueSummaries(answer: Revenue, where: Locale = {}): RevenueSummary[] {
+  const count = (n: number) => new Intl.NumberFormat(where.locale).format(n);
+  return answer.currencies.map((c) => ({
+    currency: c.currency,
+    label: currencyLabel(c.currency),
+    total: formatValue(c.total, where),
+    orders: count(c.orders),
+    people: count(c.people),
+  }));
 }
 
 /** An event as a person reads it: `$pageview /pricing` is "Page views of /pricing". */

@@ -2136,6 +2136,33 @@ async function insights() {
   await until('the same flow after a reload', async () => JSON.stringify(await flowBoxes()) === JSON.stringify(before));
   check((await paths.getByLabel('Direction').inputValue()) === 'before' && (await paths.getByLabel('Start event').inputValue()) === 'signup', 'the form is filled from the address');
 
+  // Revenue: the orders' totals in each currency, never added across them.
+  await page.getByRole('tab', { name: 'Revenue' }).click();
+  const revenue = page.locator('#insights-panel-revenue');
+  await revenue.getByLabel('Revenue event 1').fill('order');
+  await revenue.getByLabel('Amount property').fill('total');
+  check((await revenue.getByLabel('Currency property').inputValue()) === 'currency', 'the currency property is "currency" unless named');
+  await revenue.getByRole('button', { name: 'Show revenue' }).click();
+  const readRevenue = () =>
+    revenue.locator('section.revenue-currency').evaluateAll((sections) =>
+      sections
+        .map((s) => [
+          s.getAttribute('data-currency'),
+          ...['total', 'orders', 'people'].map((f) => s.querySelector(`[data-figure="${f}"]`).textContent.trim()),
+          [...s.querySelectorAll('table.trend-table tbody tr')].map((tr) => [...tr.querySelectorAll('th, td')].map((c) => c.textContent.trim())),
+        ])
+        .sort((a, b) => a[0].localeCompare(b[0])),
+    );
+  await until('revenue in two currencies', async () => (await revenue.locator('section.revenue-currency').count()) === 2);
+  measured.insights_revenue = await readRevenue();
+  check(page.url().includes('rev_event1=order') && page.url().includes('rev_amount=total'), `the revenue question in the address (${page.url()})`);
+  // By the channel of each payer's first visit.
+  await revenue.getByLabel('Break down by').fill('$channel');
+  await revenue.getByLabel('Read the breakdown from').selectOption('first_touch');
+  await revenue.getByRole('button', { name: 'Show revenue' }).click();
+  await until('revenue by channel', async () => (await revenue.locator('section.revenue-currency[data-currency="TZS"] table.trend-table tbody tr').count()) === 2);
+  measured.insights_revenue_by_channel = await readRevenue();
+  await shot(page, 'insights-revenue');
 }
 
 /**
@@ -2324,6 +2351,32 @@ async function boards() {
   await viewer.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
   check((await viewer.getByRole('button', { name: 'Save to a board…' }).count()) === 0, 'a viewer is offered no save');
   await viewer.context().close();
+
+  // Revenue in each currency, saved from the Insights page to this board and drawn on it.
+  await page.goto(`${projectPath}/insights?tab=revenue&range=30d`);
+  const revenue = page.locator('#insights-panel-revenue');
+  await revenue.getByLabel('Revenue event 1').fill('order');
+  await revenue.getByLabel('Amount property').fill('total');
+  await revenue.getByRole('button', { name: 'Show revenue' }).click();
+  await until('revenue on the Insights page', async () => (await revenue.locator('section.revenue-currency').count()) === 2);
+  await revenue.getByRole('button', { name: 'Save to a board…' }).click();
+  const saveRevenue = revenue.getByRole('form', { name: 'Save this insight' });
+  check((await saveRevenue.getByLabel('Name').inputValue()) === 'Revenue per day: total of order', `revenue offers its question as a name (${await saveRevenue.getByLabel('Name').inputValue()})`);
+  await saveRevenue.getByLabel('Name').fill('Order revenue');
+  await saveRevenue.getByLabel('Days shown').fill('14');
+  await saveRevenue.getByRole('button', { name: 'Save insight' }).click();
+  const pinRevenue = revenue.getByRole('form', { name: 'Add it to a board' });
+  await pinRevenue.waitFor();
+  await pinRevenue.getByLabel('Board', { exact: true }).selectOption({ label: 'Weekly review' });
+  await pinRevenue.getByRole('button', { name: 'Add to board' }).click();
+  await revenue.getByRole('link', { name: 'Open the board' }).click();
+  await page.getByRole('heading', { level: 1, name: /^Weekly review/ }).waitFor();
+  const revenueCard = page.locator('li.board-card', { has: page.getByRole('heading', { level: 2, name: 'Order revenue' }) });
+  await until('revenue on the board', async () => (await revenueCard.locator('section.revenue-currency').count()) === 2);
+  measured.board_revenue = await revenueCard.locator('section.revenue-currency').evaluateAll((sections) =>
+    sections.map((s) => [s.getAttribute('data-currency'), s.querySelector('[data-figure="total"]').textContent.trim()]).sort((a, b) => a[0].localeCompare(b[0])),
+  );
+  await shot(page, 'board-revenue');
 
   // Renamed, and the trend taken off it (it stays saved).
   await page.goto(boardUrl);

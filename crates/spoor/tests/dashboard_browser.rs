@@ -836,6 +836,10 @@ fn insights_dataset(d0: i64) -> Vec<Value> {
     messages[0]["context"]["page"]["referrer"] = json!("https://www.google.com/search?q=shop");
     messages[5]["context"]["campaign"] =
         json!({"source": "newsletter", "medium": "email", "name": "spring"});
+    // Ann pays in euros, bob and dan in shillings; cat's "n/a" is no amount.
+    for (at, currency) in [(1, "EUR"), (4, "EUR"), (6, "TZS"), (10, "TZS")] {
+        messages[at]["properties"]["currency"] = json!(currency);
+    }
     messages
 }
 
@@ -1009,6 +1013,40 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
         ]),
         "{report}"
     );
+    // Revenue over the first three days, a section per currency: ann's 30
+    // and 10 euros; bob's 5 and dan's 1 shillings. By the channel of each
+    // payer's first touch: ann came from search, bob by email, dan direct.
+    assert_eq!(
+        report["insights_revenue"],
+        json!([
+            ["EUR", "40", "2", "1", [["Revenue", "40", "30", "10", "0"]]],
+            ["TZS", "6", "2", "2", [["Revenue", "6", "5", "0", "1"]]]
+        ]),
+        "{report}"
+    );
+    assert_eq!(
+        report["insights_revenue_by_channel"],
+        json!([
+            [
+                "EUR",
+                "40",
+                "2",
+                "1",
+                [["Revenue · search", "40", "30", "10", "0"]]
+            ],
+            [
+                "TZS",
+                "6",
+                "2",
+                "2",
+                [
+                    ["Revenue · email", "5", "5", "0", "0"],
+                    ["Revenue · direct", "1", "0", "0", "1"]
+                ]
+            ]
+        ]),
+        "{report}"
+    );
     // The header's ways to a page: a group, the search (its first match, then
     // an arrow's choice and another word for it), and a phone's menu.
     assert_eq!(report["nav_group_page"], "performance", "{report}");
@@ -1087,9 +1125,16 @@ async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
         );
     }
 
+    // The revenue insight pinned after the sharing: over 14 days, cat's "n/a"
+    // left out.
+    assert_eq!(
+        report["board_revenue"],
+        json!([["EUR", "40"], ["TZS", "6"]]),
+        "{report}"
+    );
     assert_eq!(
         report["board_after_remove"],
-        json!(["Pricing to signup"]),
+        json!(["Pricing to signup", "Order revenue"]),
         "{report}"
     );
 
@@ -1119,8 +1164,19 @@ async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
         .iter()
         .map(name_of)
         .collect();
-    assert_eq!(Value::from(items), json!(["Pricing to signup"]));
-    assert_eq!(saved["insights"].as_array().unwrap().len(), 2, "{saved}");
+    assert_eq!(
+        Value::from(items),
+        json!(["Pricing to signup", "Order revenue"])
+    );
+    assert_eq!(saved["insights"].as_array().unwrap().len(), 3, "{saved}");
+    let revenue = saved["insights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Order revenue")
+        .unwrap();
+    assert_eq!(revenue["kind"], "revenue");
+    assert_eq!(revenue["query"], "event=order&amount=total&interval=day");
     let trend = saved["insights"]
         .as_array()
         .unwrap()

@@ -2,7 +2,7 @@
 // funnel's bars and breakdown, a retention table, a path's flow. The Insights
 // page and a board (signed in or through its link) draw with the same code.
 
-import type { InsightFunnel, Paths, Retention, Trends } from '../api';
+import type { InsightFunnel, Paths, Retention, Revenue, Trends } from '../api';
 import { h, fill, uid } from '../dom';
 import { formatCount } from '../format';
 import {
@@ -15,11 +15,14 @@ import {
   measureParts,
   periodLabel,
   retentionTable,
+  revenueSummaries,
+  revenueTrend,
   trendLines,
   trendRows,
   type FunnelBar,
   type InsightsState,
   type RetentionState,
+  type RevenueState,
   type TrendRow,
   type TrendsState,
 } from '../insights';
@@ -200,6 +203,55 @@ export function retentionView(answer: Retention, { period: every, periods: count
   );
 }
 
+/**
+ * Revenue: a section per currency, never added across them, each with its
+ * total, orders and payers, and the trend's own chart and table of its sums.
+ */
+export class RevenueView {
+  readonly el = h('div', { class: 'revenue-view' });
+  private views: TrendView[] = [];
+
+  constructor(private readonly level: Level = 'h2') {}
+
+  update(answer: Revenue, { interval, amount }: Pick<RevenueState, 'interval' | 'amount'>): void {
+    this.dispose();
+    const summaries = revenueSummaries(answer);
+    if (summaries.length === 0) {
+      fill(this.el, h('p', { class: 'empty' }, 'No revenue in this range: no event had the amount property.'));
+      return;
+    }
+    fill(
+      this.el,
+      answer.currencies.map((c, i) => {
+        const s = summaries[i];
+        // Under the currency's heading, whatever its level.
+        const view = new TrendView({ level: 'h3' });
+        view.update(revenueTrend(c), { interval, measure: `sum:${amount}` });
+        this.views.push(view);
+        const id = uid('currency');
+        return h(
+          'section',
+          { class: 'revenue-currency', 'data-currency': c.currency, 'aria-labelledby': id },
+          h(this.level, { id }, s.label),
+          h(
+            'ul',
+            { class: 'totals' },
+            h('li', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Revenue'), h('span', { class: 'stat-value', 'data-figure': 'total' }, s.total)),
+            h('li', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Orders'), h('span', { class: 'stat-value', 'data-figure': 'orders' }, s.orders)),
+            h('li', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Payers'), h('span', { class: 'stat-value', 'data-figure': 'people' }, s.people)),
+          ),
+          view.el,
+        );
+      }),
+    );
+  }
+
+  dispose(): void {
+    for (const v of this.views) v.dispose();
+    this.views = [];
+  }
+}
+
 /** What a drawn answer needs stopped once it is gone (a trend's chart watches its size). */
 export interface Drawn {
   node: HTMLElement;
@@ -222,5 +274,10 @@ export function drawInsight(state: InsightsState, result: unknown): Drawn {
       return { node: retentionView(result as Retention, state.retention), dispose() {} };
     case 'paths':
       return { node: pathsResult(result as Paths, state.paths), dispose() {} };
+    case 'revenue': {
+      const view = new RevenueView('h3');
+      view.update(result as Revenue, state.revenue);
+      return { node: view.el, dispose: () => view.dispose() };
+    }
   }
 }

@@ -5,15 +5,18 @@
 // 10 steps in order within a window, each step's people and conversions, and who
 // dropped off between two steps. Retention: people by the period they started
 // in, and the share that came back in each period after. Paths: what people did
-// after (or before) an event, step by step, as a flow and a table.
+// after (or before) an event, step by step, as a flow and a table. Revenue: the
+// amounts of revenue events per currency over time, by a field of the event or
+// of the payer's first touch; a chart and a table per currency.
 // Unlike the live pages this one asks only when the question changes (a form's
 // button, the range, a tab opened for the first time): each answer reads every
 // event of its range. The question is kept in the address.
 
-import { api, trendsCsvHref, type InsightFunnel, type Paths, type Retention, type Trends } from '../api';
+import { api, trendsCsvHref, type InsightFunnel, type Paths, type Retention, type Revenue, type Trends } from '../api';
 import { h, fill, uid } from '../dom';
 import { formatCount } from '../format';
 import {
+  ATTRIBUTIONS,
   DIRECTIONS,
   FIELDS,
   funnelBars,
@@ -37,8 +40,10 @@ import {
   readFunnelForm,
   readPathsForm,
   readRetentionForm,
+  readRevenueForm,
   readTrendsForm,
   retentionQuestion,
+  revenueParams,
   TABS,
   trendsParams,
   whereParts,
@@ -56,7 +61,7 @@ import { bounds, type TimeRange } from '../timerange';
 import { errorNotice, messageOf, type Notice } from '../ui/alert';
 import { field, fieldError, input, onSubmit } from '../ui/form';
 import { rangePicker } from '../ui/rangepicker';
-import { funnelBreakdown, funnelSteps, retentionView, TrendView } from '../ui/insightviews';
+import { funnelBreakdown, funnelSteps, retentionView, RevenueView, TrendView } from '../ui/insightviews';
 import { pathsResult } from '../ui/pathsflow';
 import { saveInsight, type SaveOffer } from '../ui/saveinsight';
 import type { AppContext, View } from '../context';
@@ -143,7 +148,9 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
   // Saving the question shown, for owners and admins: each tab offers its own.
   const saver = (kind: InsightTab) => (canChange(project.role) ? saveInsight(projectKey, () => offer(kind)) : null);
   function offer(kind: InsightTab): SaveOffer {
-    if (!tabs[kind].ready()) return { error: 'Name every step, and show the funnel, before saving it.' };
+    if (!tabs[kind].ready()) {
+      return { error: kind === 'revenue' ? 'Name the revenue events and the amount, and show the revenue, before saving it.' : 'Name every step, and show the funnel, before saving it.' };
+    }
     const question = savedQuestion(state, kind);
     return { ...question, name: [...describeSaved(question)].slice(0, 200).join(''), days: daysOf(state.range) };
   }
@@ -653,7 +660,152 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     };
   }
 
-  const tabs: Record<InsightTab, Tab> = { trends: trendsTab(), funnel: funnelTab(), retention: retentionTab(), paths: pathsTab() };
+  // Revenue.
+  function revenueTab(): Tab {
+    const r = state.revenue;
+    const errors = errorNotice();
+    const requested = requests();
+    const chosen = [...r.events];
+    let eventInputs: HTMLInputElement[] = [];
+    const eventList = h('div', { class: 'insight-list' });
+    const addEvent = h('button', { type: 'button', class: 'secondary' }, 'Add revenue event');
+    function renderEvents(focus: number | null = null) {
+      eventInputs = chosen.map((value, i) => {
+        const el = input({ name: `rev_event${i + 1}`, value, autocomplete: 'off', spellcheck: false, placeholder: 'order_completed' });
+        el.addEventListener('input', () => (chosen[i] = el.value));
+        return el;
+      });
+      fill(
+        eventList,
+        eventInputs.map((el, i) =>
+          h(
+            'div',
+            { class: 'list-row' },
+            field(`Revenue event ${i + 1}`, el),
+            chosen.length > 1
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'secondary',
+                    onclick: () => {
+                      chosen.splice(i, 1);
+                      renderEvents(Math.min(i, chosen.length - 1));
+                    },
+                  },
+                  'Remove',
+                  h('span', { class: 'sr-only' }, ` revenue event ${i + 1}`),
+                )
+              : null,
+          ),
+        ),
+      );
+      addEvent.hidden = chosen.length >= MAX_SERIES;
+      if (focus !== null) eventInputs[focus]?.focus();
+    }
+    addEvent.addEventListener('click', () => {
+      chosen.push('');
+      renderEvents(chosen.length - 1);
+    });
+    renderEvents();
+
+    const text = (name: string, value: string, placeholder: string) => input({ name, value, autocomplete: 'off', spellcheck: false, placeholder });
+    const amount = text('rev_amount', r.amount, 'total_amount');
+    const currency = text('rev_currency', r.currency, 'currency');
+    const interval = select('rev_interval', INTERVALS, r.interval);
+    const breakdown = text('rev_breakdown', r.breakdown, 'None');
+    breakdown.setAttribute('list', fields.id);
+    const attribution = select('rev_attribution', ATTRIBUTIONS, r.attribution);
+    const limit = input({ name: 'rev_limit', type: 'number', min: 1, max: 50, value: r.limit ?? '', placeholder: '10' });
+    const parts = whereParts(r.where);
+    const whereField = text('rev_where_field', parts?.field ?? '', 'plan');
+    whereField.setAttribute('list', fields.id);
+    const whereOp = select('rev_where_op', [{ value: '=', label: 'is' }, { value: '!=', label: 'is not' }], parts?.op ?? '=');
+    const whereValue = text('rev_where_value', parts?.value ?? '', 'pro');
+    const controls = { event: eventInputs, amount, limit };
+    const form = h(
+      'form',
+      { class: 'card insight-form', novalidate: true, 'aria-label': 'Revenue' },
+      h('fieldset', { class: 'insight-fieldset' }, h('legend', null, 'Revenue events'), eventList, addEvent),
+      h(
+        'div',
+        { class: 'form-grid' },
+        field('Amount property', amount, 'A number (or numeric text) on each event'),
+        field('Currency property', currency, 'Amounts in different currencies are never added'),
+        field('Interval', interval),
+        field('Break down by', breakdown, 'A property, or $channel, $utm_campaign…'),
+        field('Read the breakdown from', attribution),
+        field('Values shown', limit, 'With a breakdown; the rest are folded'),
+      ),
+      h(
+        'fieldset',
+        { class: 'insight-fieldset' },
+        h('legend', null, 'Only events where'),
+        h('div', { class: 'form-grid' }, field('Field', whereField), field('Comparison', whereOp), field('Value', whereValue)),
+      ),
+      h('button', { type: 'submit' }, 'Show revenue'),
+    );
+    onSubmit(form, errors, async () => {
+      controls.event = eventInputs;
+      clearProblems(controls);
+      const read = readRevenueForm({
+        events: chosen,
+        amount: amount.value,
+        currency: currency.value,
+        interval: interval.value,
+        breakdown: breakdown.value,
+        attribution: attribution.value,
+        limit: limit.value,
+        whereField: whereField.value,
+        whereOp: whereOp.value,
+        whereValue: whereValue.value,
+      });
+      if ('error' in read) {
+        showProblem(read, controls);
+        return;
+      }
+      currency.value = read.currency;
+      state = { ...state, revenue: read };
+      record();
+      await load();
+    });
+
+    const view = new RevenueView();
+    const results = h('div', { hidden: true }, view.el);
+    async function load() {
+      const params = revenueParams(state.revenue, span());
+      await requested.run(
+        (signal) => api.revenue(project!.id, params, signal),
+        (answer: Revenue) => {
+          stamp('revenue');
+          view.update(answer, state.revenue);
+          results.hidden = false;
+        },
+      ).catch((e) => {
+        results.hidden = true;
+        throw e;
+      });
+    }
+
+    return {
+      panel: h('div', null, form, errors.el, saver('revenue'), results),
+      ask: () => askInto(errors, load),
+      // A revenue question needs its events and amount named before it can be asked.
+      ready: () => state.revenue.events.every((e) => e !== '') && state.revenue.amount !== '',
+      dispose() {
+        requested.abort();
+        view.dispose();
+      },
+    };
+  }
+
+  const tabs: Record<InsightTab, Tab> = {
+    trends: trendsTab(),
+    funnel: funnelTab(),
+    retention: retentionTab(),
+    paths: pathsTab(),
+    revenue: revenueTab(),
+  };
 
   // The range, for every tab.
   const rangeErrors = errorNotice();
@@ -665,6 +817,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     if (tabs[state.tab].ready()) tabs[state.tab].ask();
   }
   const picker = rangePicker(state.range, { anyTime: false, applyLabel: 'Apply', onPreset: (chosen) => setRange(chosen!) });
+
   const rangeForm = h('form', { class: 'controls' }, picker.el);
   rangeForm.addEventListener('submit', (e) => {
     e.preventDefault();

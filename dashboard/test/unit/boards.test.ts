@@ -31,6 +31,16 @@ function asked(): InsightsState {
     funnel: { steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order', page: '' }, { event: 'signup', page: '' }], windowSeconds: 3_600, breakdown: '$browser', dropped: 1 },
     retention: { start: 'signup', startPage: '', ret: '$pageview', returnPage: '/app/*', period: 'day', periods: 14 },
     paths: { event: '$pageview', page: '/pricing', direction: 'before', include: 'both', steps: 4, limit: 8, windowSeconds: 7_200 },
+    revenue: {
+      events: ['order_completed', 'booking_paid'],
+      amount: 'total_amount',
+      currency: 'cur',
+      interval: 'week',
+      breakdown: '$utm_campaign',
+      attribution: 'first_touch',
+      limit: 3,
+      where: 'plan=pro',
+    },
   };
 }
 
@@ -39,6 +49,10 @@ test('a tab is saved as its endpoint takes it, without the range', () => {
   assert.deepEqual(savedQuestion(state, 'trends'), {
     kind: 'trends',
     query: 'event=order&event=%24pageview&page=%2Fpricing&interval=day&measure=sum%3Atotal_amount&breakdown=currency&limit=5&where=plan!%3Dfree&compare=true',
+  });
+  assert.deepEqual(savedQuestion(state, 'revenue'), {
+    kind: 'revenue',
+    query: 'event=order_completed&event=booking_paid&amount=total_amount&currency=cur&interval=week&breakdown=%24utm_campaign&attribution=first_touch&limit=3&where=plan%3Dpro',
   });
   // The drop-off listed on the page is not part of the question.
   assert.deepEqual(savedQuestion(state, 'funnel'), {
@@ -57,7 +71,7 @@ test('a tab is saved as its endpoint takes it, without the range', () => {
 
 test('a saved question reads back into the tab it came from', () => {
   const state = asked();
-  for (const kind of ['trends', 'funnel', 'retention', 'paths'] as const) {
+  for (const kind of ['trends', 'funnel', 'retention', 'paths', 'revenue'] as const) {
     const back = savedState(savedQuestion(state, kind));
     assert.ok(back, kind);
     assert.equal(back.tab, kind);
@@ -73,7 +87,11 @@ test('a saved question reads back into the tab it came from', () => {
   assert.deepEqual(paths?.paths, { event: 'order', page: '', direction: 'after', include: 'events', steps: 3, limit: 5, windowSeconds: 1_800 });
   const funnel = savedState({ kind: 'funnel', query: { steps: [{ event: 'a' }, { event: 'b', page: '/x' }], window_seconds: 60 } });
   assert.deepEqual(funnel?.funnel, { steps: [{ event: 'a', page: '' }, { event: 'b', page: '/x' }], windowSeconds: 60, breakdown: '', dropped: null });
-  assert.equal(savedState({ kind: 'revenue', query: 'event=order' }), null, 'a kind this dashboard does not know');
+  assert.equal(savedState({ kind: 'cohorts', query: 'event=order' }), null, 'a kind this dashboard does not know');
+  // Revenue, as the server keeps it; the default currency property when none is named.
+  const revenue = savedState({ kind: 'revenue', query: 'event=order&amount=total&interval=month' });
+  assert.equal(revenue?.tab, 'revenue');
+  assert.deepEqual(revenue?.revenue, { events: ['order'], amount: 'total', currency: 'currency', interval: 'month', breakdown: '', attribution: 'event', limit: null, where: '' });
   assert.equal(savedState({ kind: 'funnel', query: 'not a body' })?.funnel.steps.length, 2, 'a malformed body is the default funnel');
 });
 
@@ -89,9 +107,15 @@ test('a saved insight in words', () => {
   assert.equal(describeSaved(savedQuestion(state, 'retention')), 'signup, then Page views of /app/*, by day');
   assert.equal(describeSaved(savedQuestion(state, 'paths')), '4 steps before Page views of /pricing');
   assert.equal(describeSaved({ kind: 'paths', query: { start: { event: 'order' }, steps: 1 } }), '1 step after order');
-  assert.match(describeSaved({ kind: 'revenue', query: '' }), /^A revenue insight/);
+  assert.equal(
+    describeSaved(savedQuestion(state, 'revenue')),
+    'Revenue per week: total_amount of order_completed, booking_paid, by $utm_campaign of the first touch, where plan=pro',
+  );
+  assert.equal(describeSaved({ kind: 'revenue', query: 'event=order&amount=total' }), 'Revenue per day: total of order');
+  assert.match(describeSaved({ kind: 'cohorts', query: '' }), /^A cohorts insight/);
   assert.equal(kindLabel('trends'), 'Trend');
-  assert.equal(kindLabel('revenue'), 'revenue');
+  assert.equal(kindLabel('revenue'), 'Revenue');
+  assert.equal(kindLabel('cohorts'), 'cohorts');
 });
 
 test('days: suggested from the range shown, and back to a range to open it in', () => {

@@ -32,7 +32,8 @@ import {
   type TrendsFields,
 } from '../../src/insights';
 import { FLOW, pathName, pathsFlow, pathsQuestion, pathsRows, readPathsForm } from '../../src/insights';
-import type { Paths } from '../../src/api';
+import { currencyLabel, readRevenueForm, revenueParams, revenueSummaries, revenueTrend, type RevenueState } from '../../src/insights';
+import type { Paths, Revenue } from '../../src/api';
 import { queryPairs } from '../../src/query';
 import { parseRoute, routeHash } from '../../src/routes';
 
@@ -73,6 +74,14 @@ test('a new page asks for page views per day over 30 days, and its address says 
     path_steps: '',
     path_limit: '',
     path_window: '',
+    rev_event1: '',
+    rev_amount: '',
+    rev_currency: '',
+    rev_interval: '',
+    rev_breakdown: '',
+    rev_attribution: '',
+    rev_limit: '',
+    rev_where: '',
   });
   assert.equal(routeHash({ page: 'insights', project: '1', query: insightsToQuery(state) }), '#/projects/1/insights?tab=trends&range=30d');
 });
@@ -103,6 +112,16 @@ test('every question survives its own address, as a reload or a shared link read
     },
     retention: { start: 'signup', startPage: '', ret: '$pageview', returnPage: '/app/*', period: 'day', periods: 14 },
     paths: { event: '$pageview', page: '/pricing', direction: 'before', include: 'both', steps: 5, limit: 12, windowSeconds: 7_200 },
+    revenue: {
+      events: ['order_completed', 'booking paid'],
+      amount: 'total_amount',
+      currency: 'cur',
+      interval: 'month',
+      breakdown: '$channel',
+      attribution: 'first_touch',
+      limit: 4,
+      where: 'plan!=free',
+    },
   };
   const hash = routeHash({ page: 'insights', project: '7', query: insightsToQuery(state) });
   const route = parseRoute(hash);
@@ -111,8 +130,9 @@ test('every question survives its own address, as a reload or a shared link read
   assert.match(hash, /[?&]event1=order&event2=%24pageview&event3=sign%20up%20%26%20pay&/);
   assert.match(hash, /[?&]step1=%24pageview&step1_page=%2Fpricing&step2=order&step3=signup&/);
   assert.match(hash, /[?&]where=plan!%3Dpro&compare=true&/);
-  assert.match(hash, /[?&]path_page=%2Fpricing&path_direction=before&path_include=both&path_steps=5&path_limit=12&path_window=7200$/);
-  for (const tab of ['trends', 'retention', 'paths'] as const) {
+  assert.match(hash, /[?&]path_page=%2Fpricing&path_direction=before&path_include=both&path_steps=5&path_limit=12&path_window=7200&/);
+  assert.match(hash, /[?&]rev_event1=order_completed&rev_event2=booking%20paid&rev_amount=total_amount&rev_currency=cur&rev_interval=month&rev_breakdown=%24channel&rev_attribution=first_touch&rev_limit=4&rev_where=plan!%3Dfree/);
+  for (const tab of ['trends', 'retention', 'paths', 'revenue'] as const) {
     const again = insightsFromQuery(insightsToQuery({ ...state, tab }));
     assert.equal(again.tab, tab);
   }
@@ -689,4 +709,75 @@ test('a path that nobody started has one box and no ribbons', () => {
   assert.equal(flow.nodes.length, 1);
   assert.equal(flow.links.length, 0);
   assert.equal(flow.columns.length, 2);
+});
+
+/** A problem's control, without its words. */
+function pick(read: object): { field: string; index: number | undefined } {
+  assert.ok('error' in read, 'a problem');
+  const p = read as { field: string; index?: number };
+  return { field: p.field, index: p.index };
+}
+
+test('the revenue form reads into a question, or says what to fix at which control', () => {
+  const fields = {
+    events: [' order ', 'booking_paid'],
+    amount: ' total ',
+    currency: ' ',
+    interval: 'week',
+    breakdown: ' $utm_campaign ',
+    attribution: 'first_touch',
+    limit: '3',
+    whereField: 'plan',
+    whereOp: '!=',
+    whereValue: 'free',
+  };
+  assert.deepEqual(readRevenueForm(fields), {
+    events: ['order', 'booking_paid'],
+    amount: 'total',
+    currency: 'currency',
+    interval: 'week',
+    breakdown: '$utm_campaign',
+    attribution: 'first_touch',
+    limit: 3,
+    where: 'plan!=free',
+  });
+  assert.deepEqual(pick(readRevenueForm({ ...fields, events: ['order', ' '] })), { field: 'event', index: 1 });
+  assert.deepEqual(pick(readRevenueForm({ ...fields, amount: '' })), { field: 'amount', index: undefined });
+  assert.deepEqual(pick(readRevenueForm({ ...fields, limit: '51' })), { field: 'limit', index: undefined });
+  const plain = readRevenueForm({ ...fields, attribution: 'nonsense', interval: 'year', whereField: '' });
+  assert.ok(!('error' in plain) && plain.attribution === 'event' && plain.interval === 'day' && plain.where === '');
+});
+
+test('revenue asks with repeated events; attribution and limit only with a breakdown, the default currency left to the server', () => {
+  const span = { from: 10, to: 20 };
+  const r: RevenueState = { events: ['order', 'booking_paid'], amount: 'total', currency: 'currency', interval: 'day', breakdown: '', attribution: 'first_touch', limit: 5, where: '' };
+  assert.equal(queryPairs(revenueParams(r, span)), '?event=order&event=booking_paid&amount=total&from=10&to=20&interval=day');
+  assert.equal(
+    queryPairs(revenueParams({ ...r, currency: 'cur', breakdown: '$channel', where: 'plan=pro' }, span)),
+    '?event=order&event=booking_paid&amount=total&currency=cur&from=10&to=20&interval=day&breakdown=%24channel&attribution=first_touch&limit=5&where=plan%3Dpro',
+  );
+  assert.equal(queryPairs(revenueParams({ ...r, breakdown: 'plan', attribution: 'event', limit: null }, span)), '?event=order&event=booking_paid&amount=total&from=10&to=20&interval=day&breakdown=plan');
+});
+
+test('revenue per currency: its totals, and its series drawn as a trend of sums', () => {
+  const answer: Revenue = {
+    currencies: [
+      { currency: 'TZS', total: 200000, orders: 2, people: 2, series: [
+        { breakdown: 'newsletter', total: 120000, orders: 1, points: [{ t: D0, value: 120000 }, { t: D0 + DAY, value: 0 }] },
+        { breakdown: '$other', total: 80000, orders: 1, points: [{ t: D0, value: 0 }, { t: D0 + DAY, value: 80000 }] },
+      ] },
+      { currency: '', total: 30.5, orders: 1, people: 1, series: [{ breakdown: null, total: 30.5, orders: 1, points: [{ t: D0, value: 30.5 }, { t: D0 + DAY, value: 0 }] }] },
+    ],
+  };
+  assert.deepEqual(revenueSummaries(answer, { locale: 'en-GB' }), [
+    { currency: 'TZS', label: 'TZS', total: '200,000', orders: '2', people: '2' },
+    { currency: '', label: 'No currency', total: '30.5', orders: '1', people: '1' },
+  ]);
+  assert.equal(currencyLabel('EUR'), 'EUR');
+  const rows = trendRows(revenueTrend(answer.currencies[0]), 'sum:total', { locale: 'en-GB' });
+  assert.deepEqual(rows.map((r) => [r.label, r.total, r.cells]), [
+    ['Revenue · newsletter', '120,000', ['120,000', '0']],
+    ['Revenue · Other values', '80,000', ['0', '80,000']],
+  ]);
+  assert.deepEqual(trendRows(revenueTrend(answer.currencies[1]), 'sum:total', { locale: 'en-GB' }).map((r) => [r.label, r.total]), [['Revenue', '30.5']]);
 });
