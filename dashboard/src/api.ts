@@ -744,6 +744,8 @@ export interface FunnelQuestion {
   limit?: number;
   /** List the people who reached this step (0-based) and not the next. */
   dropped_after?: number;
+  /** Only the people of this segment. */
+  segment?: number;
 }
 export interface FunnelStepAnswer {
   event: string;
@@ -777,6 +779,8 @@ export interface RetentionQuestion {
   periods?: number;
   from?: number | string;
   to?: number | string;
+  /** Only the people of this segment. */
+  segment?: number;
 }
 export interface RetentionCohort {
   start: number;
@@ -804,6 +808,8 @@ export interface PathsQuestion {
   window_seconds?: number;
   from?: number | string;
   to?: number | string;
+  /** Only the people of this segment. */
+  segment?: number;
 }
 export interface PathNode {
   /** A page (`/property/*`), an event's name, or `$other` for the names past the limit. */

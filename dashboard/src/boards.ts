@@ -53,7 +53,8 @@ export function kindLabel(kind: string): string {
  * something read on the Insights page, not kept.
  */
 export function savedQuestion(state: InsightsState, kind: InsightKind): Pick<NewSavedInsight, 'kind' | 'query'> {
-  const span = { from: 0, to: 0 };
+  // A saved insight keeps its segment: it is part of the question, not of the range.
+  const span = { from: 0, to: 0, segment: state.segment };
   switch (kind) {
     case 'trends':
       return { kind, query: queryPairs(trendsParams(state.trends, span).filter(([name]) => name !== 'from' && name !== 'to')).slice(1) };
@@ -89,7 +90,7 @@ export function savedState(saved: Pick<SavedInsight, 'kind' | 'query'>): Insight
   if (saved.kind === 'trends') {
     const params = new URLSearchParams(typeof saved.query === 'string' ? saved.query : '');
     params.getAll('event').forEach((e, i) => (q[`event${i + 1}`] = e));
-    for (const name of ['page', 'interval', 'measure', 'breakdown', 'limit', 'where', 'compare']) {
+    for (const name of ['page', 'interval', 'measure', 'breakdown', 'limit', 'where', 'compare', 'segment']) {
       const value = params.get(name);
       if (value !== null) q[name] = value;
     }
@@ -102,9 +103,11 @@ export function savedState(saved: Pick<SavedInsight, 'kind' | 'query'>): Insight
       const value = params.get(name);
       if (value !== null) q[`rev_${name}`] = value;
     }
+    q.segment = params.get('segment') ?? '';
     return insightsFromQuery(q);
   }
   const body = record(saved.query);
+  q.segment = text(body.segment);
   if (saved.kind === 'funnel') {
     (Array.isArray(body.steps) ? body.steps : []).forEach((step, i) => {
       q[`step${i + 1}`] = text(record(step).event);

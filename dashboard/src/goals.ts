@@ -1,9 +1,10 @@
 // Goals, sources and segments without the pages: the form that defines a goal
-// or a segment (an event, or page views of a page pattern, as a funnel step),
-// a definition in words, the overview's source tabs (each a first-touch field
-// of `GET …/goals/conversions`), and that answer's rows as the tables show them.
+// or a segment (an event, or page views of a page pattern, as a funnel step;
+// a segment's people did it, or did not), a definition in words, the
+// overview's source tabs (each a first-touch field of `GET …/goals/conversions`),
+// and that answer's rows as the tables show them.
 
-import type { Conversions, InsightWhere, NewGoal } from './api';
+import type { Conversions, InsightWhere, NewGoal, NewSegment } from './api';
 import { formatCount } from './format';
 import { formatConversion } from './funnel';
 import { PAGEVIEW, type FieldProblem } from './insights';
@@ -120,4 +121,21 @@ export function sourceRows(answer: Conversions, tab: SourceTab): SourceRow[] {
       return { id: g.id, conversions: formatCount(found?.conversions ?? 0), rate: formatConversion(found ? found.rate : b.visitors ? 0 : null) };
     }),
   }));
+}
+
+export interface SegmentFields extends DefinitionFields {
+  /** 'true' for the people who did the step, 'false' for those who did not. */
+  did: string;
+}
+
+/** A segment's form: a goal's step, and whether its people did it or did not. */
+export function readSegmentForm(f: SegmentFields): NewSegment | FieldProblem {
+  const step = readDefinitionForm(f);
+  if ('error' in step) return step;
+  return { ...step, did: f.did !== 'false' };
+}
+
+/** A segment in words: "Did signup", "Did not do Page views of /pricing". */
+export function describeSegment(segment: { event: string; page?: string; where?: InsightWhere; did?: boolean }): string {
+  return `${segment.did === false ? 'Did not do' : 'Did'} ${describeStep(segment)}`;
 }

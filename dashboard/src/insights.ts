@@ -196,6 +196,8 @@ export interface InsightsState {
   retention: RetentionState;
   paths: PathsState;
   revenue: RevenueState;
+  /** The segment every question reads only the people of; null for everyone. */
+  segment: number | null;
 }
 
 export const DEFAULT_RANGE: TimeRange = { preset: '30d' };
@@ -232,6 +234,7 @@ export function defaultInsights(): InsightsState {
       limit: null,
       where: '',
     },
+    segment: null,
   };
 }
 
@@ -359,6 +362,7 @@ export function insightsFromQuery(query: Record<string, string>): InsightsState 
     retention,
     paths,
     revenue,
+    segment: whole(query.segment, 1, 999_999_999),
   };
 }
 
@@ -372,7 +376,7 @@ export function insightsToQuery(state: InsightsState): Record<string, string> {
   const t = state.trends;
   const f = state.funnel;
   const r = state.retention;
-  const q: Record<string, string> = { tab: state.tab, ...rangeToQuery(state.range) };
+  const q: Record<string, string> = { tab: state.tab, ...rangeToQuery(state.range), segment: state.segment === null ? '' : String(state.segment) };
   if (t.events.join('\n') !== d.trends.events.join('\n')) t.events.forEach((e, i) => (q[`event${i + 1}`] = e));
   Object.assign(q, {
     page: t.page,
@@ -611,6 +615,8 @@ export function readPathsForm(f: PathsFields): PathsState | FieldProblem {
 export interface Span {
   from: number;
   to: number;
+  /** Only the people of this segment; every question takes one. */
+  segment?: number | null;
 }
 
 /**
@@ -629,6 +635,7 @@ export function trendsParams(t: TrendsState, span: Span): Array<[string, QueryVa
     ['limit', t.breakdown ? t.limit : null],
     ['where', t.where],
     ['compare', t.compare],
+    ['segment', span.segment ?? null],
   ];
 }
 
@@ -648,6 +655,7 @@ export function revenueParams(r: RevenueState, span: Span): Array<[string, Query
     ['attribution', r.breakdown && r.attribution !== 'event' ? r.attribution : ''],
     ['limit', r.breakdown ? r.limit : null],
     ['where', r.where],
+    ['segment', span.segment ?? null],
   ];
 }
 
@@ -661,6 +669,7 @@ export function funnelQuestion(f: FunnelState, span: Span): FunnelQuestion {
   };
   if (f.breakdown) question.breakdown = f.breakdown;
   if (f.dropped !== null) question.dropped_after = f.dropped;
+  if (span.segment != null) question.segment = span.segment;
   return question;
 }
 
@@ -676,12 +685,13 @@ export function retentionQuestion(r: RetentionState, span: Span): RetentionQuest
   };
   if (r.startPage) question.start_page = r.startPage;
   if (r.returnPage) question.return_page = r.returnPage;
+  if (span.segment != null) question.segment = span.segment;
   return question;
 }
 
 /** `POST …/insights/paths`'s body; the start's page only when it has one. */
 export function pathsQuestion(p: PathsState, span: Span): PathsQuestion {
-  return {
+  const question: PathsQuestion = {
     start: p.page ? { event: p.event, page: p.page } : { event: p.event },
     direction: p.direction,
     include: p.include,
@@ -691,6 +701,8 @@ export function pathsQuestion(p: PathsState, span: Span): PathsQuestion {
     from: span.from,
     to: span.to,
   };
+  if (span.segment != null) question.segment = span.segment;
+  return question;
 }
 
 /** A period by its start, in UTC: "5 Jan, 14:00", "Mon 5 Jan", "Week of 5 Jan", "Jan 2026". */

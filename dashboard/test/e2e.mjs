@@ -55,7 +55,11 @@
 //     median times, the person who dropped off before signing up (linked to
 //     their customer page), a retention table by day, and the paths from
 //     /pricing (forwards) and to signing up (backwards) as a flow and a table;
-//     a reload asks the same questions again from the address.
+//     a reload asks the same questions again from the address. Before them, the
+//     overview's goal (made by the caller) and the visitors by first-touch
+//     channel, source and campaign; after them, revenue per currency (also by
+//     first-touch channel), then the segment of those who signed up (made by
+//     the caller) chosen for revenue and a trend, kept after a reload.
 //
 //   node test/e2e.mjs boards SPOOR_URL SCREENSHOT_DIR
 //     Boards of saved insights, on the same dataset in project PROJECT_ID: its
@@ -66,7 +70,10 @@
 //     opens the link and reads the same numbers, on a phone too; a new link
 //     stops the old one and revoking stops the new; a viewer
 //     (VIEWER_EMAIL / VIEWER_PASSWORD) reads the board and is offered no change;
-//     the owner renames the board and takes the trend off it. First, the header: its groups
+//     the owner defines and deletes a segment, pins revenue in two currencies
+//     to the board, renames the board and takes the trend off it. Before all
+//     that, the owner adds a goal on the overview, reads its numbers and
+//     deletes it. First, the header: its groups
 //     (by mouse and keyboard), a page opened through one and through the page
 //     search, and, on a phone, the Menu button's list.
 //
@@ -2163,6 +2170,21 @@ async function insights() {
   await until('revenue by channel', async () => (await revenue.locator('section.revenue-currency[data-currency="TZS"] table.trend-table tbody tr').count()) === 2);
   measured.insights_revenue_by_channel = await readRevenue();
   await shot(page, 'insights-revenue');
+
+  // A segment, the people who signed up (made by the caller), narrows every tab: dan's shillings go.
+  check((await page.getByRole('button', { name: 'Add segment' }).count()) === 0, 'a viewer is offered no segment form');
+  await page.getByLabel('Segment', { exact: true }).selectOption({ label: 'Signed up' });
+  await until('revenue of those who signed up', async () => (await revenue.locator('section.revenue-currency[data-currency="TZS"] table.trend-table tbody tr').count()) === 1);
+  measured.insights_segment_revenue = await readRevenue();
+  check(/[?&]segment=\d+/.test(page.url()), `the segment in the address (${page.url()})`);
+  await page.getByRole('tab', { name: 'Trends' }).click();
+  await until('the trend of those who signed up', async () => (await rowCells(0)).join() === '2,1,0');
+  measured.insights_segment_trend = [await rowCells(0), await rowCells(1)];
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+  await until('the same segment after a reload', async () => (await rowCells(0)).join() === '2,1,0');
+  check((await page.getByLabel('Segment', { exact: true }).locator('option:checked').textContent()) === 'Signed up', 'the segment chosen again from the address');
+  await shot(page, 'insights-segment');
 }
 
 /**
@@ -2354,6 +2376,21 @@ async function boards() {
 
   // Revenue in each currency, saved from the Insights page to this board and drawn on it.
   await page.goto(`${projectPath}/insights?tab=revenue&range=30d`);
+  // On the way, a segment is defined and deleted.
+  await page.locator('details.segments-panel summary').click();
+  const segmentForm = page.getByRole('form', { name: 'New segment' });
+  await segmentForm.getByLabel('Segment name').fill('Never priced');
+  await segmentForm.getByLabel('People who').selectOption('false');
+  await segmentForm.getByLabel('Step').selectOption('page');
+  await segmentForm.getByLabel('Page').fill('/pricing');
+  await segmentForm.getByRole('button', { name: 'Add segment' }).click();
+  const segmentRow = page.locator('table.segments tbody tr', { hasText: 'Never priced' });
+  await segmentRow.waitFor();
+  measured.segment_added = await segmentRow.locator('th, td:not(:last-child)').allTextContents();
+  check((await page.getByLabel('Segment', { exact: true }).locator('option').allTextContents()).join('|') === 'Everyone|Never priced', 'a new segment can be chosen at once');
+  await segmentRow.getByRole('button', { name: 'Delete Never priced' }).click();
+  await segmentRow.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.locator('details.segments-panel').getByText('No segments yet.').waitFor();
   const revenue = page.locator('#insights-panel-revenue');
   await revenue.getByLabel('Revenue event 1').fill('order');
   await revenue.getByLabel('Amount property').fill('total');

@@ -20,16 +20,20 @@
 //! an admin token works until it is revoked; a second organisation is made,
 //! switched to, and joined by someone who signs in from its invitation's page;
 //! the account page signs other browsers out and changes the password.
-//! Insights, by a viewer, on a small dataset with known answers: a trend's
-//! table and CSV, a refusal in the server's words, a funnel's people, rates and
-//! who dropped off, a retention table, paths forwards and backwards as a flow,
-//! and the funnel again after a reload and
-//! as a shared link on a phone. On the way, the header: a project's pages in
+//! Insights, by a viewer, on a small dataset with known answers: the
+//! overview's goal and its visitors by first-touch channel, source and
+//! campaign, a trend's table and CSV, a refusal in the server's words, a
+//! funnel's people, rates and who dropped off, a retention table, paths
+//! forwards and backwards as a flow, revenue in two currencies (also by
+//! channel), a segment that narrows revenue and a trend, and the funnel again
+//! after a reload and as a shared link on a phone. On the way, the header: a project's pages in
 //! groups (by mouse and keyboard), its page search, and a phone's menu.
-//! Boards, on the same dataset: an owner saves a trend and a funnel from the
-//! Insights page, pins both to a new board, arranges it and shares it; a
-//! browser that never signed in reads the same numbers through the link until
-//! a new link replaces it and it is revoked; a viewer reads the board only.
+//! Boards, on the same dataset: an owner adds and deletes a goal on the
+//! overview, saves a trend and a funnel from the Insights page, pins both to a
+//! new board, arranges it and shares it; a browser that never signed in reads
+//! the same numbers through the link until a new link replaces it and it is
+//! revoked; a viewer reads the board only; the owner defines and deletes a
+//! segment, and pins revenue in two currencies to the board.
 //! On a node that never derives (`--role ingest`) the events it takes stay
 //! unread: a notice under the header says by how many the views are behind, on
 //! each page, and goes by itself once a deriving node joins the store; on a
@@ -902,6 +906,14 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
     )
     .await;
     assert_eq!(status, 201, "{goal}");
+    // A segment: the people who signed up.
+    let (status, segment) = admin_post(
+        &spoor,
+        "/api/projects/1/segments",
+        json!({"name": "Signed up", "event": "signup"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{segment}");
     let report = drive(
         "insights",
         &spoor.url,
@@ -1047,6 +1059,33 @@ async fn insights_answer_trends_funnels_and_retention_in_chromium() {
         ]),
         "{report}"
     );
+    // The segment of those who signed up (ann and bob): dan's shillings and
+    // his order on day 2 are left out, everything else stays.
+    assert_eq!(
+        report["insights_segment_revenue"],
+        json!([
+            [
+                "EUR",
+                "40",
+                "2",
+                "1",
+                [["Revenue · search", "40", "30", "10", "0"]]
+            ],
+            [
+                "TZS",
+                "5",
+                "1",
+                "1",
+                [["Revenue · email", "5", "5", "0", "0"]]
+            ]
+        ]),
+        "{report}"
+    );
+    assert_eq!(
+        report["insights_segment_trend"],
+        json!([["2", "1", "0"], ["1", "0", "1"]]),
+        "{report}"
+    );
     // The header's ways to a page: a group, the search (its first match, then
     // an arrow's choice and another word for it), and a phone's menu.
     assert_eq!(report["nav_group_page"], "performance", "{report}");
@@ -1125,6 +1164,12 @@ async fn boards_of_saved_insights_are_arranged_and_shared_in_chromium() {
         );
     }
 
+    // The segment the owner defined on the Insights page, before it was deleted.
+    assert_eq!(
+        report["segment_added"],
+        json!(["Never priced", "Did not do Page views of /pricing"]),
+        "{report}"
+    );
     // The revenue insight pinned after the sharing: over 14 days, cat's "n/a"
     // left out.
     assert_eq!(

@@ -8,11 +8,16 @@
 // after (or before) an event, step by step, as a flow and a table. Revenue: the
 // amounts of revenue events per currency over time, by a field of the event or
 // of the payer's first touch; a chart and a table per currency.
+// A segment chosen above the tabs narrows every tab's question to its people;
+// the segments are defined and deleted in a section of their own.
 // Unlike the live pages this one asks only when the question changes (a form's
 // button, the range, a tab opened for the first time): each answer reads every
 // event of its range. The question is kept in the address.
 
-import { api, trendsCsvHref, type InsightFunnel, type Paths, type Retention, type Revenue, type Trends } from '../api';
+import { api, trendsCsvHref, type InsightFunnel, type Paths, type Retention, type Revenue, type Segment, type Trends } from '../api';
+import { DEFINITION_KINDS, describeSegment, readSegmentForm } from '../goals';
+import { confirmIn } from '../ui/confirm';
+import { dataTable, type Column } from '../ui/table';
 import { h, fill, uid } from '../dom';
 import { formatCount } from '../format';
 import {
@@ -137,7 +142,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
 
   const updated = h('p', { class: 'updated muted' });
   const record = () => ctx.replaceQuery(routeHash({ page: 'insights', project: projectKey, query: insightsToQuery(state) }));
-  const span = () => bounds(state.range, Date.now());
+  const span = () => ({ ...bounds(state.range, Date.now()), segment: state.segment });
   const stamp = (tab: InsightTab) => {
     answered.add(tab);
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
@@ -818,7 +823,122 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
   }
   const picker = rangePicker(state.range, { anyTime: false, applyLabel: 'Apply', onPreset: (chosen) => setRange(chosen!) });
 
-  const rangeForm = h('form', { class: 'controls' }, picker.el);
+  // The segment, for every tab: its people only, or everyone.
+  const segmentErrors = errorNotice();
+  const segmentSelect = h('select', { name: 'segment' });
+  const segmentList = h('div');
+  let segments: Segment[] = [];
+  function renderSegments() {
+    const known = segments.some((s) => s.id === state.segment);
+    fill(
+      segmentSelect,
+      h('option', { value: '' }, 'Everyone'),
+      segments.map((s) => h('option', { value: String(s.id) }, s.name)),
+      // One named by the address but gone (or not yet listed) stays chosen; the server says which.
+      state.segment !== null && !known ? h('option', { value: String(state.segment) }, `Segment ${state.segment}`) : null,
+    );
+    segmentSelect.value = state.segment === null ? '' : String(state.segment);
+    if (segments.length === 0) {
+      fill(segmentList, h('p', { class: 'empty' }, 'No segments yet.'));
+      return;
+    }
+    const columns: Array<Column<Segment>> = [
+      { label: 'Segment', key: 'name', head: true, cell: (s) => s.name },
+      { label: 'People who', key: 'who', cell: (s) => describeSegment(s) },
+    ];
+    if (canChange(project!.role)) {
+      columns.push({
+        label: 'Actions',
+        cell: (s) => {
+          const cell = h('span', { class: 'row-actions' });
+          const remove = h('button', { type: 'button', class: 'secondary' }, 'Delete', h('span', { class: 'sr-only' }, ` ${s.name}`));
+          remove.addEventListener('click', () =>
+            confirmIn(cell, `Delete the segment "${s.name}"?`, 'Delete', async () => {
+              try {
+                await api.deleteSegment(projectKey, s.id);
+                if (state.segment === s.id) setSegment(null);
+                await loadSegments();
+              } catch (e) {
+                segmentErrors.show(messageOf(e));
+              }
+            }),
+          );
+          cell.append(remove);
+          return cell;
+        },
+      });
+    }
+    fill(segmentList, dataTable('Segments', columns, segments, { className: 'segments', rowAttrs: (s) => ({ 'data-segment': s.id }) }));
+  }
+  async function loadSegments() {
+    try {
+      segments = (await api.segments(projectKey)).segments;
+      segmentErrors.clear();
+    } catch (e) {
+      segmentErrors.show(messageOf(e));
+    }
+    renderSegments();
+  }
+  function setSegment(id: number | null) {
+    state = { ...state, segment: id };
+    segmentSelect.value = id === null ? '' : String(id);
+    answered.clear();
+    record();
+    if (tabs[state.tab].ready()) tabs[state.tab].ask();
+  }
+  segmentSelect.addEventListener('change', () => setSegment(segmentSelect.value ? Number(segmentSelect.value) : null));
+
+  function segmentForm(): HTMLElement | null {
+    if (!canChange(project!.role)) return null;
+    const name = input({ name: 'segment_name', autocomplete: 'off' });
+    const did = select('segment_did', [{ value: 'true', label: 'Did' }, { value: 'false', label: 'Did not do' }], 'true');
+    const kind = select('segment_kind', DEFINITION_KINDS, 'event');
+    const event = input({ name: 'segment_event', autocomplete: 'off', spellcheck: false, placeholder: 'signup' });
+    const page = input({ name: 'segment_page', autocomplete: 'off', spellcheck: false, placeholder: '/pricing' });
+    const eventField = field('Event', event);
+    const pageField = field('Page', page, 'A path, or a pattern such as /property/*');
+    const showKind = () => {
+      eventField.hidden = kind.value === 'page';
+      pageField.hidden = kind.value !== 'page';
+    };
+    kind.addEventListener('change', showKind);
+    showKind();
+    const errors = errorNotice();
+    const controls = { name, event, page };
+    const form = h(
+      'form',
+      { class: 'segment-form', novalidate: true, 'aria-label': 'New segment' },
+      h('div', { class: 'form-grid' }, field('Segment name', name), field('People who', did), field('Step', kind), eventField, pageField),
+      h('p', { class: 'hint' }, 'In the range of each question.'),
+      h('button', { type: 'submit' }, 'Add segment'),
+      errors.el,
+    );
+    onSubmit(form, errors, async () => {
+      clearProblems(controls);
+      const read = readSegmentForm({ name: name.value, did: did.value, kind: kind.value, event: event.value, page: page.value });
+      if ('error' in read) {
+        showProblem(read, controls);
+        return;
+      }
+      await api.createSegment(projectKey, read);
+      name.value = '';
+      event.value = '';
+      page.value = '';
+      await loadSegments();
+    });
+    return form;
+  }
+  const segmentsPanel = h(
+    'details',
+    { class: 'panel segments-panel' },
+    h('summary', null, 'Segments'),
+    h('p', { class: 'hint' }, 'A segment is the people who did (or did not) a step in the range asked; chosen above, it narrows every tab.'),
+    segmentList,
+    segmentForm(),
+  );
+  loadSegments();
+
+  const rangeForm = h('form', { class: 'controls' }, picker.el, field('Segment', segmentSelect));
   rangeForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const read = picker.read();
@@ -873,6 +993,8 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       h('div', { class: 'page-head' }, h('h1', null, 'Insights ', h('span', { class: 'subtitle' }, project.name)), updated),
       rangeForm,
       rangeErrors.el,
+      segmentErrors.el,
+      segmentsPanel,
       h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Insights' }, buttons),
       panels,
       events,

@@ -41,6 +41,7 @@ function asked(): InsightsState {
       limit: 3,
       where: 'plan=pro',
     },
+    segment: 4,
   };
 }
 
@@ -48,24 +49,24 @@ test('a tab is saved as its endpoint takes it, without the range', () => {
   const state = asked();
   assert.deepEqual(savedQuestion(state, 'trends'), {
     kind: 'trends',
-    query: 'event=order&event=%24pageview&page=%2Fpricing&interval=day&measure=sum%3Atotal_amount&breakdown=currency&limit=5&where=plan!%3Dfree&compare=true',
+    query: 'event=order&event=%24pageview&page=%2Fpricing&interval=day&measure=sum%3Atotal_amount&breakdown=currency&limit=5&where=plan!%3Dfree&compare=true&segment=4',
   });
   assert.deepEqual(savedQuestion(state, 'revenue'), {
     kind: 'revenue',
-    query: 'event=order_completed&event=booking_paid&amount=total_amount&currency=cur&interval=week&breakdown=%24utm_campaign&attribution=first_touch&limit=3&where=plan%3Dpro',
+    query: 'event=order_completed&event=booking_paid&amount=total_amount&currency=cur&interval=week&breakdown=%24utm_campaign&attribution=first_touch&limit=3&where=plan%3Dpro&segment=4',
   });
   // The drop-off listed on the page is not part of the question.
   assert.deepEqual(savedQuestion(state, 'funnel'), {
     kind: 'funnel',
-    query: { steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order' }, { event: 'signup' }], window_seconds: 3_600, breakdown: '$browser' },
+    query: { steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order' }, { event: 'signup' }], window_seconds: 3_600, breakdown: '$browser', segment: 4 },
   });
   assert.deepEqual(savedQuestion(state, 'retention'), {
     kind: 'retention',
-    query: { start_event: 'signup', return_event: '$pageview', period: 'day', periods: 14, return_page: '/app/*' },
+    query: { start_event: 'signup', return_event: '$pageview', period: 'day', periods: 14, return_page: '/app/*', segment: 4 },
   });
   assert.deepEqual(savedQuestion(state, 'paths'), {
     kind: 'paths',
-    query: { start: { event: '$pageview', page: '/pricing' }, direction: 'before', include: 'both', steps: 4, limit: 8, window_seconds: 7_200 },
+    query: { start: { event: '$pageview', page: '/pricing' }, direction: 'before', include: 'both', steps: 4, limit: 8, window_seconds: 7_200, segment: 4 },
   });
 });
 
@@ -76,7 +77,9 @@ test('a saved question reads back into the tab it came from', () => {
     assert.ok(back, kind);
     assert.equal(back.tab, kind);
     assert.deepEqual(back[kind], kind === 'funnel' ? { ...state.funnel, dropped: null } : state[kind], kind);
+    assert.equal(back.segment, 4, `${kind} keeps its segment`);
   }
+  assert.equal(savedState({ kind: 'trends', query: 'event=order' })?.segment, null, 'no segment: everyone');
   // As the server keeps a trend: its own encoding of the query string (+ for a space).
   const kept = savedState({ kind: 'trends', query: 'event=sign+up&event=%24pageview&measure=people&interval=week' });
   assert.deepEqual(kept?.trends.events, ['sign up', '$pageview']);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Conversions } from '../../src/api';
-import { describeStep, goalRows, readDefinitionForm, sourceLabel, sourceRows, sourceTab } from '../../src/goals';
+import { describeSegment, describeStep, goalRows, readDefinitionForm, readSegmentForm, sourceLabel, sourceRows, sourceTab } from '../../src/goals';
 
 test('a goal is an event by name, or page views of a page', () => {
   assert.deepEqual(readDefinitionForm({ name: ' Signed up ', kind: 'event', event: ' signup ', page: '/ignored' }), { name: 'Signed up', event: 'signup' });
@@ -66,4 +66,17 @@ test('a source table has a cell per goal in every row, a goal missing from a row
     ],
   );
   assert.deepEqual(sourceRows({ ...answer, breakdown: null }, 'channel'), []);
+});
+
+test('a segment is a step its people did, or did not do', () => {
+  assert.deepEqual(readSegmentForm({ name: 'Booked', did: 'true', kind: 'event', event: 'booking_created', page: '' }), { name: 'Booked', event: 'booking_created', did: true });
+  assert.deepEqual(readSegmentForm({ name: 'Never priced', did: 'false', kind: 'page', event: '', page: '/pricing' }), {
+    name: 'Never priced',
+    event: '$pageview',
+    page: '/pricing',
+    did: false,
+  });
+  assert.equal((readSegmentForm({ name: 'x', did: 'true', kind: 'event', event: '', page: '' }) as { field: string }).field, 'event');
+  assert.equal(describeSegment({ event: 'signup', did: true }), 'Did signup');
+  assert.equal(describeSegment({ event: '$pageview', page: '/pricing', did: false }), 'Did not do Page views of /pricing');
 });

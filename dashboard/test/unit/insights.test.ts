@@ -51,6 +51,7 @@ test('a new page asks for page views per day over 30 days, and its address says 
   assert.deepEqual(insightsToQuery(state), {
     tab: 'trends',
     range: '30d',
+    segment: '',
     page: '',
     interval: '',
     measure: '',
@@ -122,6 +123,7 @@ test('every question survives its own address, as a reload or a shared link read
       limit: 4,
       where: 'plan!=free',
     },
+    segment: 12,
   };
   const hash = routeHash({ page: 'insights', project: '7', query: insightsToQuery(state) });
   const route = parseRoute(hash);
@@ -131,6 +133,7 @@ test('every question survives its own address, as a reload or a shared link read
   assert.match(hash, /[?&]step1=%24pageview&step1_page=%2Fpricing&step2=order&step3=signup&/);
   assert.match(hash, /[?&]where=plan!%3Dpro&compare=true&/);
   assert.match(hash, /[?&]path_page=%2Fpricing&path_direction=before&path_include=both&path_steps=5&path_limit=12&path_window=7200&/);
+  assert.match(hash, /[?&]segment=12&/);
   assert.match(hash, /[?&]rev_event1=order_completed&rev_event2=booking%20paid&rev_amount=total_amount&rev_currency=cur&rev_interval=month&rev_breakdown=%24channel&rev_attribution=first_touch&rev_limit=4&rev_where=plan!%3Dfree/);
   for (const tab of ['trends', 'retention', 'paths', 'revenue'] as const) {
     const again = insightsFromQuery(insightsToQuery({ ...state, tab }));
@@ -780,4 +783,23 @@ test('revenue per currency: its totals, and its series drawn as a trend of sums'
     ['Revenue · Other values', '80,000', ['0', '80,000']],
   ]);
   assert.deepEqual(trendRows(revenueTrend(answer.currencies[1]), 'sum:total', { locale: 'en-GB' }).map((r) => [r.label, r.total]), [['Revenue', '30.5']]);
+});
+
+test('a segment goes with every question: in the query string of trends and revenue, in the bodies of the others', () => {
+  const d = defaultInsights();
+  const span = { from: 10, to: 20, segment: 7 };
+  assert.match(queryPairs(trendsParams(d.trends, span)), /&segment=7$/);
+  assert.match(queryPairs(revenueParams({ ...d.revenue, events: ['order'], amount: 'total' }, span)), /&segment=7$/);
+  assert.equal(funnelQuestion(d.funnel, span).segment, 7);
+  assert.equal(retentionQuestion(d.retention, span).segment, 7);
+  assert.equal(pathsQuestion(d.paths, span).segment, 7);
+  // Everyone: no segment named at all.
+  const everyone = { from: 10, to: 20, segment: null };
+  assert.doesNotMatch(queryPairs(trendsParams(d.trends, everyone)), /segment/);
+  assert.equal('segment' in funnelQuestion(d.funnel, everyone), false);
+  assert.equal('segment' in retentionQuestion(d.retention, { from: 1, to: 2 }), false);
+  assert.equal('segment' in pathsQuestion(d.paths, everyone), false);
+  assert.equal(insightsFromQuery({ segment: '3' }).segment, 3);
+  assert.equal(insightsFromQuery({ segment: 'x' }).segment, null);
+  assert.equal(insightsFromQuery({ segment: '0' }).segment, null);
 });
