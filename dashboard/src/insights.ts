@@ -927,6 +927,12 @@ export function personHash(project: string, person: InsightPerson): string {
     : routeHash({ page: 'events', project, query: { anonymous_id: person.id } });
 }
 
+/** The recordings of a person (the recordings page's `user` filter takes a
+ * user id or an anonymous id alike). */
+export function recordingsHash(project: string, person: InsightPerson): string {
+  return routeHash({ page: 'recordings', project, query: { user: person.id } });
+}
+
 export interface RetentionCell {
   count: number;
   /** Of the cohort's people; null for a cohort of nobody. */

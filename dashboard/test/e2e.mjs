@@ -2018,8 +2018,10 @@ async function insights() {
   await dropoff.click();
   const dropped = funnel.locator('.dropped-people li');
   await until('the person who dropped off', async () => (await dropped.count()) === 1);
-  measured.insights_dropped = await dropped.locator('a').allTextContents();
-  const personHref = await dropped.locator('a').getAttribute('href');
+  measured.insights_dropped = await dropped.locator('a:not(.recordings-link)').allTextContents();
+  const personHref = await dropped.locator('a:not(.recordings-link)').getAttribute('href');
+  const recordingsHref = await dropped.locator('a.recordings-link').getAttribute('href');
+  check(recordingsHref === `#/projects/${encodeURIComponent(PROJECT_ID)}/recordings?user=u-bob`, `the person's recordings are a click away (${recordingsHref})`);
   check(personHref === `#/projects/${encodeURIComponent(PROJECT_ID)}/customers/u-bob`, `an identified person links to their customer page (${personHref})`);
   check(page.url().includes('dropped=1') && page.url().includes('tab=funnel'), `the drop-off is in the address (${page.url()})`);
   await shot(page, 'insights-funnel');
@@ -2030,7 +2032,7 @@ async function insights() {
   check((await page.getByRole('tab', { name: 'Funnel' }).getAttribute('aria-selected')) === 'true', 'the funnel tab after a reload');
   await until('the same funnel after a reload', async () => (await peopleAt()).join() === '2,2,1' && (await dropped.count()) === 1);
   check((await funnel.getByLabel('Step 1: page').inputValue()) === '/pricing', 'the form is filled from the address');
-  await dropped.locator('a').click();
+  await dropped.locator('a:not(.recordings-link)').click();
   await page.getByRole('heading', { level: 1, name: 'u-bob' }).waitFor();
   await until("u-bob's customer page", async () => (await page.locator('dl.facts dd').first().textContent().catch(() => '')) === 'u-bob');
   await page.goBack();

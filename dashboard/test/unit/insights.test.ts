@@ -17,6 +17,7 @@ import {
   measureParts,
   periodLabel,
   personHash,
+  recordingsHash,
   readFunnelForm,
   readRetentionForm,
   readTrendsForm,
@@ -500,6 +501,11 @@ test('a dropped person links to their customer page, or to their events when nev
   assert.equal(personHash('1', { id: 'u-bob', identified: true }), '#/projects/1/customers/u-bob');
   assert.equal(personHash('1', { id: 'a/b c', identified: true }), '#/projects/1/customers/a%2Fb%20c');
   assert.equal(personHash('1', { id: 'anon-7', identified: false }), '#/projects/1/events?anonymous_id=anon-7');
+});
+
+test("a dropped person's recordings are the recordings page filtered to them", () => {
+  assert.equal(recordingsHash('1', { id: 'u-bob', identified: true }), '#/projects/1/recordings?user=u-bob');
+  assert.equal(recordingsHash('1', { id: 'a b', identified: false }), '#/projects/1/recordings?user=a%20b');
 });
 
 test('retention: a row per cohort, a percentage per period begun, the rest left blank', () => {
