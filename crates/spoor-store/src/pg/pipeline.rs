@@ -16,8 +16,21 @@ impl crate::backend::PipelineStore for PgStore {
     /// transaction held open anywhere on the server holds the reading back
     /// until it ends (PostgreSQL's `idle_in_transaction_session_timeout`
     /// bounds that).
+    ///
+    /// A month's partition made after its rows reached the default partition
+    /// (`partitions.rs`, `make_partition`) moves them under the partitions'
+    /// lock, keeping their `(xid, seq)`. A read planned before that move
+    /// commits would not know the new partition and, once the move is done,
+    /// find the default one empty: it would pass the moved rows by. So the
+    /// read holds the same lock shared, and is planned after any move.
     fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {
-        let rows = self.conn()?.query(
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock_shared(hashtext('spoor-partitions:' || current_schema()))",
+            &[],
+        )?;
+        let rows = tx.query(
             &format!(
                 "SELECT {EVENT_COLUMNS}, xid FROM events
                  WHERE (xid, seq) > ($1, $2)
@@ -26,6 +39,7 @@ impl crate::backend::PipelineStore for PgStore {
             ),
             &[&cursor.xid, &cursor.seq, &limit],
         )?;
+        tx.commit()?;
         Ok(rows
             .iter()
             .map(|r| {
