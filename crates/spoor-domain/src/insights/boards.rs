@@ -62,6 +62,11 @@ impl Kind {
         }
     }
 
+    /// Whether its question is a query string (a GET endpoint's), not a JSON body.
+    pub fn takes_query_string(self) -> bool {
+        matches!(self, Kind::Trends | Kind::Revenue)
+    }
+
     /// The days a question shows when it is saved without saying: what its
     /// endpoint assumes without a `from`.
     pub fn default_days(self) -> i64 {

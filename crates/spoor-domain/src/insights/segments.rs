@@ -54,23 +54,19 @@ impl Cohort {
         if !self.step.matches(row) {
             return Ok(());
         }
+        let held = self.users.len() + self.visitors.len();
         let set = if row.identified {
             &mut self.users
         } else {
             &mut self.visitors
         };
         if !set.contains(row.person) {
-            if self.users.len() + self.visitors.len() >= self.limits.people {
+            if held >= self.limits.people {
                 return refuse(format!(
                     "this segment holds more than {} people; narrow its step or the range",
                     self.limits.people
                 ));
             }
-            let set = if row.identified {
-                &mut self.users
-            } else {
-                &mut self.visitors
-            };
             set.insert(row.person.to_string());
         }
         Ok(())

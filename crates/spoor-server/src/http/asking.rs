@@ -149,14 +149,6 @@ impl Stored {
             conditions: self.conditions,
         }
     }
-
-    pub(super) fn step_ref(&self) -> StepBody {
-        StepBody {
-            event: self.event.clone(),
-            page: self.page.clone(),
-            conditions: self.conditions.clone(),
-        }
-    }
 }
 
 /// The members of segment `id` over `[from, to)`, for a question to read only

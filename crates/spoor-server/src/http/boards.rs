@@ -20,13 +20,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use spoor_core::range::{DAY_MS, MAX_REPORT_DAYS, TimeRange};
+use spoor_core::range::TimeRange;
 use spoor_core::secret;
 use spoor_store::insights::boards::{
     self, Board, Kind, MAX_BOARDS_PER_PROJECT, MAX_SAVED_PER_PROJECT, SavedInsight,
 };
 use tokio::sync::Semaphore;
 
+use super::asking::{one, query_pairs, range};
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
@@ -62,7 +63,7 @@ impl From<&SavedInsight> for SavedOut {
             name: s.name.clone(),
             kind: s.kind,
             query: match s.kind {
-                Kind::Trends | Kind::Revenue => Value::String(s.query.clone()),
+                k if k.takes_query_string() => Value::String(s.query.clone()),
                 // Stored by `Question::saved_text` from a JSON object.
                 _ => serde_json::from_str(&s.query).unwrap_or(Value::Null),
             },
@@ -116,7 +117,7 @@ impl SavedBody {
         let name = boards::title("name", &self.name)?;
         let days = boards::days(self.days, self.kind)?;
         let query = boards::query_text(Question::saved_text(self.kind, &self.query)?)?;
-        Question::saved(self.kind, &query, project_id, last_days(days, now)?)?;
+        Question::saved(self.kind, &query, project_id, range(None, None, days)?)?;
         Ok(SavedInsight {
             id: 0,
             project_id,
@@ -128,14 +129,6 @@ impl SavedBody {
             updated_at: now,
         })
     }
-}
-
-/// The last `days` days up to `now`.
-fn last_days(days: i64, now: i64) -> Result<TimeRange, ApiError> {
-    let span = days
-        .checked_mul(DAY_MS)
-        .ok_or_else(|| ApiError::BadRequest(format!("`days` is at most {MAX_REPORT_DAYS}")))?;
-    Ok(TimeRange::ending(now, span, MAX_REPORT_DAYS)?)
 }
 
 fn no_saved(sid: i64) -> ApiError {
@@ -209,29 +202,8 @@ pub async fn delete_saved(
 /// The range a saved insight is asked over: `from` and `to` when the query
 /// string gives them, else its own last days.
 fn result_range(saved: &SavedInsight, raw: Option<&str>) -> Result<TimeRange, ApiError> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .take(3)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let from = pairs
-        .iter()
-        .find(|(k, _)| k == "from")
-        .map(|(_, v)| v.as_str());
-    let to = pairs
-        .iter()
-        .find(|(k, _)| k == "to")
-        .map(|(_, v)| v.as_str());
-    let now = spoor_core::time::now_ms();
-    if from.is_none() && to.is_none() {
-        return last_days(saved.days, now);
-    }
-    Ok(TimeRange::parse(
-        from,
-        to,
-        now,
-        saved.days,
-        MAX_REPORT_DAYS,
-    )?)
+    let params = query_pairs(raw.unwrap_or(""))?;
+    range(one(&params, "from")?, one(&params, "to")?, saved.days)
 }
 
 /// Asks a saved insight over `range` and answers it with its answer.

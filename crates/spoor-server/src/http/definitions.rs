@@ -25,7 +25,7 @@ use spoor_store::insights::goals::{Conversions, ConversionsQuery, GoalSpec};
 use spoor_store::insights::{Field, Limits, boards};
 
 use super::asking::{
-    Stored, fold, limit_param, one, query_pairs, range, segment_members, segment_param,
+    StepBody, Stored, fold, limit_param, one, query_pairs, range, segment_members, segment_param,
 };
 use super::blocking;
 use super::body;
@@ -81,14 +81,18 @@ impl DefinitionBody {
             (Defined::Goals, None) => None,
             (Defined::Segments, did) => Some(did.unwrap_or(true)),
         };
-        let stored = Stored {
+        let step = StepBody {
             event: self.event,
             page: self.page,
             conditions: self.conditions,
+        };
+        step.matcher("event")?;
+        let stored = Stored {
+            event: step.event,
+            page: step.page,
+            conditions: step.conditions,
             did,
         };
-        let step = stored.step_ref();
-        step.matcher("event")?;
         let definition = serde_json::to_string(&stored)
             .map_err(|e| ApiError::Internal(format!("a definition: {e}")))?;
         Ok(Definition {

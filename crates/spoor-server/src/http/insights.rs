@@ -592,7 +592,7 @@ impl Question {
     /// saved question is asked over the range its board or reader gives.
     pub(super) fn saved_text(kind: Kind, given: &Value) -> Result<String, ApiError> {
         match (kind, given) {
-            (Kind::Trends | Kind::Revenue, Value::String(raw)) => {
+            (kind, Value::String(raw)) if kind.takes_query_string() => {
                 let pairs = query_pairs(raw.trim_start_matches('?'))?;
                 let mut out = url::form_urlencoded::Serializer::new(String::new());
                 for (k, v) in &pairs {
@@ -602,7 +602,7 @@ impl Question {
                 }
                 Ok(out.finish())
             }
-            (Kind::Trends | Kind::Revenue, _) => Err(ApiError::BadRequest(format!(
+            (kind, _) if kind.takes_query_string() => Err(ApiError::BadRequest(format!(
                 "a {} question's `query` is its query string, e.g. \"event=order&measure=sum:total_amount\"",
                 kind.as_str()
             ))),
