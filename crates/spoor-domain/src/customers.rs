@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::sessions::{DerivedReads, FastMap, FastSet, SessionEvent};
+use crate::traits::Traits;
 
 /// Which track events count as orders, bookings and reviews, per project.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -274,6 +275,10 @@ pub struct Customer {
     pub primary_os: Option<String>,
     #[serde(skip)]
     pub tallies: Tallies,
+    /// The traits `identify` calls set, each key's latest (insights filter
+    /// people by them).
+    #[serde(skip)]
+    pub properties: Traits,
 }
 
 fn later<T: Clone>(at: &mut Option<i64>, value: &mut T, other_at: Option<i64>, other: &T) {
@@ -298,6 +303,7 @@ impl Customer {
 
     /// Adds another summary of the same person (a linked anonymous id's).
     pub fn absorb(&mut self, o: &Customer) {
+        self.properties.absorb(&o.properties);
         let mut traits = (self.email.clone(), self.name.clone());
         later(
             &mut self.traits_at,
@@ -367,6 +373,9 @@ impl Customer {
         if e.kind == "identify"
             && let Some(traits) = body.as_ref().map(|b| &b["traits"])
         {
+            if let Value::Object(all) = traits {
+                self.properties.set_all(all, e.ts);
+            }
             let text = |k: &str| {
                 traits[k]
                     .as_str()
@@ -899,6 +908,16 @@ mod tests {
             (ev(10, "page", None, "{}"), true, "Chrome"),
             (
                 ev(
+                    15,
+                    "identify",
+                    None,
+                    r#"{"traits":{"plan":"free","company":"Acme"}}"#,
+                ),
+                false,
+                "Chrome",
+            ),
+            (
+                ev(
                     20,
                     "track",
                     Some("Order Completed"),
@@ -913,6 +932,11 @@ mod tests {
                 false,
                 "Firefox",
             ),
+            (
+                ev(45, "identify", None, r#"{"traits":{"plan":"pro"}}"#),
+                false,
+                "Firefox",
+            ),
             (ev(50, "page", None, "{}"), true, "Firefox"),
         ];
         let mut whole = Customer::new(1, true, "u", 10);
@@ -922,7 +946,7 @@ mod tests {
             let mut e = e.clone();
             e.browser = Some(browser.to_string());
             whole.add_event(&e, *starts, &map);
-            if i < 2 { &mut a } else { &mut b }.add_event(&e, *starts, &map);
+            if i < 3 { &mut a } else { &mut b }.add_event(&e, *starts, &map);
         }
         b.absorb(&a);
         b.identified = whole.identified;
@@ -930,6 +954,8 @@ mod tests {
         assert_eq!(b, whole);
         assert_eq!(whole.primary_browser.as_deref(), Some("Firefox"));
         assert_eq!((whole.total_sessions, whole.last_login_at), (3, Some(50)));
+        assert_eq!(whole.properties.get("plan"), Some(&Value::from("pro")));
+        assert_eq!(whole.properties.get("company"), Some(&Value::from("Acme")));
     }
 
     #[test]

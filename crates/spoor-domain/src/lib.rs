@@ -18,3 +18,4 @@ pub mod friction;
 pub mod insights;
 pub mod metering;
 pub mod sessions;
+pub mod traits;

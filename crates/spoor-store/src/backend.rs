@@ -520,6 +520,16 @@ pub trait InsightStore {
         q: &crate::insights::RowQuery,
         each: &mut dyn FnMut(&crate::insights::InsightRow<'_>) -> bool,
     ) -> StoreResult<()>;
+
+    /// Streams the project's known people (users, and visitors not yet
+    /// identified) with their properties, only those who have any when
+    /// `with_properties`; stops when `each` answers false.
+    fn people_properties(
+        &self,
+        project_id: i64,
+        with_properties: bool,
+        each: &mut dyn FnMut(bool, &str, &crate::traits::Traits) -> bool,
+    ) -> StoreResult<()>;
 }
 
 /// Saved insights and boards (`spoor_domain::insights::boards`). Every call

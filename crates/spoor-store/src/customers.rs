@@ -10,4 +10,4 @@ pub const CUSTOMER_COLUMNS: &str = "project_id, identified, person, email, name,
     created_trait_at, first_seen_at, registered_at, last_seen_at, last_login_at, total_sessions, \
     total_events, total_orders, total_bookings, total_reviews, total_revenue, last_order_at, \
     last_order_amount, last_order_currency, last_booking_at, last_booking_service, \
-    primary_device_type, primary_browser, primary_os, tallies";
+    primary_device_type, primary_browser, primary_os, tallies, properties";

@@ -559,6 +559,29 @@ fn check_customers(store: &Store) {
         "the anonymous order and page count for c1: {c1:?}"
     );
     assert_eq!(c1.email.as_deref(), Some("c1@example.com"), "{c1:?}");
+    assert_eq!(
+        c1.properties.get("name").and_then(|v| v.as_str()),
+        Some("C One"),
+        "the identify's traits are c1's properties: {c1:?}"
+    );
+    // Insights read people's properties: those with any, or everyone known.
+    let known = |with_properties: bool| {
+        let mut seen = Vec::new();
+        store
+            .people_properties(p.id, with_properties, &mut |identified, person, t| {
+                let email = t.get("email").and_then(|v| v.as_str()).map(str::to_string);
+                seen.push((identified, person.to_string(), email));
+                true
+            })
+            .unwrap();
+        seen.sort();
+        seen
+    };
+    assert_eq!(
+        known(true),
+        [(true, "c1".to_string(), Some("c1@example.com".to_string()))]
+    );
+    assert_eq!(known(false).len(), 2, "c1 and c2: {:?}", known(false));
     assert_eq!(c1.last_booking_service.as_deref(), Some("Repair Service"));
     assert_eq!(c1.total_sessions, 1);
     assert!(

@@ -1459,3 +1459,166 @@ async fn segments_narrow_every_insight_to_their_people() {
         .await;
     assert_eq!(status, 403);
 }
+
+/// An `identify` of `user` at `ts` with these traits.
+fn identify(id: &str, ts: i64, user: &str, traits: Value) -> Value {
+    json!({"type": "identify", "messageId": id, "timestamp": iso(ts), "userId": user,
+        "traits": traits})
+}
+
+#[tokio::test]
+async fn person_properties_narrow_every_insight_to_the_people_who_have_them() {
+    let s = Spoor::start().await;
+    let d0 = (now_ms() / DAY - 2) * DAY;
+    let (status, body) = s
+        .batch(vec![
+            identify(
+                "ia",
+                d0 + MIN,
+                "u-a",
+                json!({"plan": "team", "company": "Acme"}),
+            ),
+            msg(
+                "track",
+                "a1",
+                d0 + 2 * MIN,
+                ("u-a", ""),
+                Some("order"),
+                json!({"total": 10}),
+            ),
+            // u-b's later identify arrives first: each key keeps its latest
+            // value by event time, whatever the order they are read in.
+            identify(
+                "ib2",
+                d0 + 6 * MIN,
+                "u-b",
+                json!({"plan": "pro", "seats": 3}),
+            ),
+            identify("ib1", d0 + MIN, "u-b", json!({"plan": "free"})),
+            msg(
+                "track",
+                "b1",
+                d0 + 3 * MIN,
+                ("u-b", ""),
+                Some("order"),
+                json!({"total": 20}),
+            ),
+            msg(
+                "track",
+                "v1",
+                d0 + 4 * MIN,
+                ("", "anon-v"),
+                Some("order"),
+                json!({"total": 5}),
+            ),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.when("/api/pipeline", |b| b["behind_events"] == 0).await;
+
+    let range = format!("from={d0}&to={}", d0 + DAY);
+    let orders = |people: &'static str| {
+        let s = &s;
+        let range = &range;
+        async move {
+            let (status, t) =
+                get(s, &format!("/insights/trends?event=order&{range}&{people}")).await;
+            assert_eq!(status, 200, "{people}: {t}");
+            values(&t["series"][0])[0]
+        }
+    };
+    assert_eq!(orders("person=plan%3Dpro").await, 1, "u-b's latest plan");
+    assert_eq!(
+        orders("person=plan%3Dfree").await,
+        0,
+        "an older value is not theirs"
+    );
+    assert_eq!(
+        orders("person=plan!%3Dpro").await,
+        2,
+        "u-a, and the visitor who has no plan"
+    );
+    assert_eq!(
+        orders("person=plan%3Dpro&person=seats%3D3").await,
+        1,
+        "numbers as their JSON"
+    );
+    assert_eq!(
+        orders("person=plan%3Dpro&person=seats%3D4").await,
+        0,
+        "every condition"
+    );
+    let (_, r) = get(
+        &s,
+        &format!("/insights/revenue?event=order&amount=total&{range}&person=company%3DAcme"),
+    )
+    .await;
+    assert_eq!(r["currencies"][0]["total"], 10, "{r}");
+    let (status, ret) = post(
+        &s,
+        "/insights/retention",
+        &json!({"start_event": "order", "return_event": "order", "period": "day", "periods": 1,
+            "from": d0, "to": d0 + DAY, "person": {"plan": "team"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{ret}");
+    assert_eq!(ret["cohorts"][0]["people"], 1, "{ret}");
+    // With a segment too: the people in both.
+    let (status, seg) = call(
+        &s,
+        reqwest::Method::POST,
+        "/segments",
+        Some(json!({"name": "Ordered", "event": "order"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{seg}");
+    let both = format!("segment={}&person=plan!%3Dpro", seg["id"]);
+    let (_, t) = get(&s, &format!("/insights/trends?event=order&{range}&{both}")).await;
+    assert_eq!(values(&t["series"][0])[0], 2, "{t}");
+    // A saved question keeps its people.
+    let (status, saved) = post(
+        &s,
+        "/insights/saved",
+        &json!({"name": "Pro orders", "kind": "trends", "query": "event=order&person=plan%3Dpro"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{saved}");
+    let (_, asked) = get(
+        &s,
+        &format!("/insights/saved/{}/result?{range}", saved["id"]),
+    )
+    .await;
+    assert_eq!(values(&asked["result"]["series"][0])[0], 1, "{asked}");
+
+    // Refused, with what to fix; ten conditions are taken, eleven are not.
+    let ten: String = (0..10).map(|i| format!("&person=k{i}%3Dv")).collect();
+    let (status, t) = get(&s, &format!("/insights/trends?event=order&{range}{ten}")).await;
+    assert_eq!(status, 200, "{t}");
+    for (q, says) in [
+        ("person=%24browser%3DChrome", "person property"),
+        ("person=plan", "FIELD=VALUE"),
+        (&*format!("{ten}&person=k10%3Dv"), "at most 10"),
+    ] {
+        let (status, answer) = get(&s, &format!("/insights/trends?event=order&{q}")).await;
+        assert_eq!(status, 400, "{q}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(says),
+            "{q}: {answer}"
+        );
+    }
+    let (status, answer) = post(
+        &s,
+        "/insights/funnel",
+        &json!({"steps": [{"event": "order"}, {"event": "order"}], "window_seconds": 60,
+            "person": {"$country": "DE"}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("person property"),
+        "{answer}"
+    );
+}

@@ -7,9 +7,18 @@
 //! collects the people who did the step, then the question folds only the
 //! rows [`Members::admits`]. People are as everywhere in insights: an
 //! anonymous history counts as the user it became.
+//!
+//! People are also narrowed by their properties (`person=plan=pro`): the
+//! traits their identify calls set ([`crate::traits`]). [`PeopleWhere`] reads
+//! each known person's properties once and gives the [`Members`] who meet
+//! every condition, so a question takes a segment, properties, or both alike.
 
-use super::{Bound, InsightError, InsightRow, Limits, Matcher, RowQuery, refuse};
+use super::{
+    Bound, Condition, Field, InsightError, InsightRow, Limits, MAX_CONDITIONS, Matcher, Op,
+    RowQuery, json_value_text, refuse, shown,
+};
 use crate::sessions::FastSet;
+use crate::traits::Traits;
 
 /// Most segments a project keeps.
 pub const MAX_SEGMENTS_PER_PROJECT: usize = 100;
@@ -89,6 +98,15 @@ pub struct Members {
 }
 
 impl Members {
+    /// Exactly these people: users (identified) and visitors (anonymous ids).
+    pub fn of(users: FastSet<String>, visitors: FastSet<String>) -> Members {
+        Members {
+            users,
+            visitors,
+            did: true,
+        }
+    }
+
     /// Whether the row's person is in the segment.
     pub fn admits(&self, row: &InsightRow<'_>) -> bool {
         let set = if row.identified {
@@ -102,5 +120,103 @@ impl Members {
     /// How many people did the step.
     pub fn did_count(&self) -> usize {
         self.users.len() + self.visitors.len()
+    }
+}
+
+/// Conditions on people's properties, each `KEY=VALUE` or `KEY!=VALUE`; a
+/// person without the key equals nothing (so meets every `!=`).
+#[derive(Debug, Clone, Default)]
+pub struct PersonConditions(Vec<(String, Op, String)>);
+
+impl PersonConditions {
+    /// At most [`MAX_CONDITIONS`] conditions, each on a property's name (a
+    /// trait such as `plan`, not a `$` field of events).
+    pub fn new(field: &'static str, conditions: Vec<Condition>) -> Result<Self, InsightError> {
+        if conditions.len() > MAX_CONDITIONS {
+            return refuse(format!(
+                "`{field}` has at most {MAX_CONDITIONS} conditions, not {}",
+                conditions.len()
+            ));
+        }
+        conditions
+            .into_iter()
+            .map(|c| match c.field {
+                Field::Property(name) => Ok((name, c.op, c.value)),
+                other => refuse(format!(
+                    "`{field}`: {:?} is not a person property; name a trait the identify calls set, such as plan",
+                    shown(other.name())
+                )),
+            })
+            .collect::<Result<_, _>>()
+            .map(PersonConditions)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether only people with properties can meet them (each `=` needs its
+    /// key): then a store need not read the others.
+    pub fn needs_properties(&self) -> bool {
+        self.0.iter().any(|(_, op, _)| *op == Op::Eq)
+    }
+
+    /// Whether a person with these properties meets every condition.
+    pub fn admit(&self, t: &Traits) -> bool {
+        self.0.iter().all(|(key, op, value)| {
+            let have = t.get(key).and_then(json_value_text);
+            match op {
+                Op::Eq => have.as_deref() == Some(value.as_str()),
+                Op::Ne => have.as_deref() != Some(value.as_str()),
+            }
+        })
+    }
+}
+
+/// Collects the people whose properties meet [`PersonConditions`].
+pub struct PeopleWhere {
+    conditions: PersonConditions,
+    limits: Limits,
+    users: FastSet<String>,
+    visitors: FastSet<String>,
+}
+
+impl PeopleWhere {
+    pub fn new(conditions: PersonConditions, limits: Limits) -> PeopleWhere {
+        PeopleWhere {
+            conditions,
+            limits,
+            users: FastSet::default(),
+            visitors: FastSet::default(),
+        }
+    }
+
+    pub fn conditions(&self) -> &PersonConditions {
+        &self.conditions
+    }
+
+    /// A known person (a user, or a visitor not yet identified) and their
+    /// properties.
+    pub fn add(&mut self, identified: bool, person: &str, t: &Traits) -> Result<(), InsightError> {
+        if !self.conditions.admit(t) {
+            return Ok(());
+        }
+        if self.users.len() + self.visitors.len() >= self.limits.people {
+            return refuse(format!(
+                "more than {} people have these properties; add a condition or a segment",
+                self.limits.people
+            ));
+        }
+        let set = if identified {
+            &mut self.users
+        } else {
+            &mut self.visitors
+        };
+        set.insert(person.to_string());
+        Ok(())
+    }
+
+    pub fn finish(self) -> Members {
+        Members::of(self.users, self.visitors)
     }
 }

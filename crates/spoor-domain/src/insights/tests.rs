@@ -1336,4 +1336,99 @@ mod segments {
         let e = cohort(true, people(1), &events()).err().unwrap();
         assert!(e.0.contains("more than 1 people"), "{e}");
     }
+
+    mod people {
+        use super::super::super::segments::{PeopleWhere, PersonConditions};
+        use super::*;
+        use crate::traits::Traits;
+
+        fn conditions(list: &[&str]) -> Result<PersonConditions, InsightError> {
+            let parsed = list
+                .iter()
+                .map(|c| Condition::parse("person", c))
+                .collect::<Result<Vec<_>, _>>()?;
+            PersonConditions::new("person", parsed)
+        }
+
+        fn traits(v: serde_json::Value) -> Traits {
+            let mut t = Traits::default();
+            t.set_all(v.as_object().unwrap(), 1);
+            t
+        }
+
+        #[test]
+        fn people_meet_every_condition_and_a_missing_property_equals_nothing() {
+            let c = conditions(&["plan=pro", "seats!=1"]).unwrap();
+            assert!(c.needs_properties());
+            assert!(c.admit(&traits(json!({"plan": "pro", "seats": 3}))));
+            assert!(
+                c.admit(&traits(json!({"plan": "pro"}))),
+                "no seats is not 1"
+            );
+            assert!(!c.admit(&traits(json!({"plan": "pro", "seats": 1}))));
+            assert!(!c.admit(&Traits::default()));
+            let not = conditions(&["plan!=pro"]).unwrap();
+            assert!(!not.needs_properties(), "people without properties meet it");
+            assert!(not.admit(&Traits::default()));
+            assert!(conditions(&[]).unwrap().is_empty());
+        }
+
+        #[test]
+        fn only_properties_by_name_and_at_most_ten_conditions() {
+            let e = conditions(&["$browser=Chrome"]).err().unwrap();
+            assert!(e.0.contains("person property"), "{e}");
+            let ten: Vec<String> = (0..MAX_CONDITIONS).map(|i| format!("k{i}=v")).collect();
+            let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+            assert!(conditions(&ten).is_ok());
+            let mut eleven = ten.clone();
+            eleven.push("k10=v");
+            let e = conditions(&eleven).err().unwrap();
+            assert!(e.0.contains("at most 10"), "{e}");
+        }
+
+        #[test]
+        fn the_people_found_hold_their_bound_on_both_sides() {
+            let find = |n: usize| {
+                let mut p = PeopleWhere::new(
+                    conditions(&["plan=pro"]).unwrap(),
+                    Limits {
+                        people: n,
+                        ..Limits::default()
+                    },
+                );
+                let pro = traits(json!({"plan": "pro"}));
+                p.add(true, "a", &pro)?;
+                p.add(false, "v-1", &pro)?;
+                p.add(true, "b", &traits(json!({"plan": "free"})))?;
+                Ok::<_, InsightError>(p.finish())
+            };
+            let members = find(2).unwrap();
+            assert_eq!(members.did_count(), 2);
+            let row = |person: &'static str, identified: bool| {
+                let mut e = ev(person, T0, "order");
+                e.identified = identified;
+                e
+            };
+            let admitted = |e: Ev| {
+                let mut q = RowQuery::new(1, T0, T0 + D);
+                q.all_tracks = true;
+                let mut seen = false;
+                stream(&q, &[e], |r| {
+                    seen = members.admits(r);
+                    Ok(())
+                })
+                .unwrap();
+                seen
+            };
+            assert!(admitted(row("a", true)));
+            assert!(admitted(row("v-1", false)));
+            assert!(
+                !admitted(row("v-1", true)),
+                "a user is not the visitor of that id"
+            );
+            assert!(!admitted(row("b", true)));
+            let e = find(1).err().unwrap();
+            assert!(e.0.contains("more than 1 people"), "{e}");
+        }
+    }
 }

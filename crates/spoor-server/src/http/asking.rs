@@ -9,7 +9,7 @@ use serde_json::Value;
 use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
 use spoor_store::Store;
 use spoor_store::insights::definitions::{Defined, Definition};
-use spoor_store::insights::segments::{Cohort, Members};
+use spoor_store::insights::segments::{Cohort, Members, PeopleWhere, PersonConditions};
 use spoor_store::insights::{
     Condition, EventSpec, InsightError, InsightRow, Limits, Matcher, RowQuery, breakdown_limit,
 };
@@ -26,17 +26,18 @@ impl From<InsightError> for ApiError {
 /// Most parameters a trend's query string may hold.
 const MAX_PARAMS: usize = 64;
 
-/// Streams the store's rows for `rows` into `add` (a segment's members' rows
-/// only, when given), stopping at the first row the question refuses.
+/// Streams the store's rows for `rows` into `add` (only the rows of people
+/// every one of `members` admits), stopping at the first row the question
+/// refuses.
 pub(super) fn fold(
     store: &Store,
     rows: &RowQuery,
-    members: Option<&Members>,
+    members: &[Members],
     mut add: impl FnMut(&InsightRow<'_>) -> Result<(), InsightError>,
 ) -> Result<(), ApiError> {
     let mut refused = None;
     store.insight_rows(rows, &mut |row| {
-        if members.is_some_and(|m| !m.admits(row)) {
+        if !members.iter().all(|m| m.admits(row)) {
             return true;
         }
         match add(row) {
@@ -151,18 +152,90 @@ impl Stored {
     }
 }
 
+/// Whose rows a question reads: a saved segment's people, people with
+/// properties, both, or everyone.
+#[derive(Default)]
+pub(super) struct Audience {
+    pub(super) segment: Option<i64>,
+    pub(super) person: PersonConditions,
+}
+
+impl Audience {
+    /// A query string's `segment` (an id) and `person` conditions (repeated,
+    /// KEY=VALUE or KEY!=VALUE).
+    pub(super) fn from_params(params: &[(String, String)]) -> Result<Audience, ApiError> {
+        let person = params
+            .iter()
+            .filter(|(k, _)| k == "person")
+            .map(|(_, v)| Condition::parse("person", v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Audience {
+            segment: segment_param(params)?,
+            person: PersonConditions::new("person", person)?,
+        })
+    }
+
+    /// A JSON body's `segment` and `person` (an object of properties' values).
+    pub(super) fn from_body(
+        segment: Option<i64>,
+        person: Option<&serde_json::Map<String, Value>>,
+    ) -> Result<Audience, ApiError> {
+        let person = match person {
+            Some(p) => Condition::from_object("person", p)?,
+            None => Vec::new(),
+        };
+        Ok(Audience {
+            segment,
+            person: PersonConditions::new("person", person)?,
+        })
+    }
+
+    /// The people a question over `[from, to)` reads, each set to admit a
+    /// row; none when it reads everyone. Runs on a blocking thread.
+    pub(super) fn members(
+        self,
+        store: &Store,
+        project_id: i64,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Members>, ApiError> {
+        let mut all = Vec::new();
+        if let Some(id) = self.segment {
+            all.push(segment_members(store, project_id, id, from, to)?);
+        }
+        if !self.person.is_empty() {
+            let mut people = PeopleWhere::new(self.person, Limits::default());
+            let with_properties = people.conditions().needs_properties();
+            let mut refused = None;
+            store.people_properties(
+                project_id,
+                with_properties,
+                &mut |identified, person, t| match people.add(identified, person, t) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        refused = Some(e);
+                        false
+                    }
+                },
+            )?;
+            if let Some(e) = refused {
+                return Err(e.into());
+            }
+            all.push(people.finish());
+        }
+        Ok(all)
+    }
+}
+
 /// The members of segment `id` over `[from, to)`, for a question to read only
-/// their rows: one pass over the segment step's rows. Runs on a blocking thread.
-pub(super) fn segment_members(
+/// their rows: one pass over the segment step's rows.
+fn segment_members(
     store: &Store,
     project_id: i64,
-    id: Option<i64>,
+    id: i64,
     from: i64,
     to: i64,
-) -> Result<Option<Members>, ApiError> {
-    let Some(id) = id else {
-        return Ok(None);
-    };
+) -> Result<Members, ApiError> {
     let segment = store
         .definitions(Defined::Segments, project_id)?
         .into_iter()
@@ -175,8 +248,8 @@ pub(super) fn segment_members(
     let step = stored.step().matcher("segment")?;
     let mut cohort = Cohort::new(project_id, from, to, &step, did, Limits::default());
     let rows = cohort.rows().clone();
-    fold(store, &rows, None, |r| cohort.add(r))?;
-    Ok(Some(cohort.finish()))
+    fold(store, &rows, &[], |r| cohort.add(r))?;
+    Ok(cohort.finish())
 }
 
 /// The `limit` of a query string: breakdown values shown (1 to 50, default 10).
@@ -192,7 +265,7 @@ pub(super) fn limit_param(params: &[(String, String)]) -> Result<usize, ApiError
 }
 
 /// The `segment` of a query string: a segment's id.
-pub(super) fn segment_param(params: &[(String, String)]) -> Result<Option<i64>, ApiError> {
+fn segment_param(params: &[(String, String)]) -> Result<Option<i64>, ApiError> {
     one(params, "segment")?
         .filter(|s| !s.trim().is_empty())
         .map(|s| {

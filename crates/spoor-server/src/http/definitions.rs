@@ -24,9 +24,7 @@ use spoor_store::insights::definitions::{Defined, Definition};
 use spoor_store::insights::goals::{Conversions, ConversionsQuery, GoalSpec};
 use spoor_store::insights::{Field, Limits, boards};
 
-use super::asking::{
-    StepBody, Stored, fold, limit_param, one, query_pairs, range, segment_members, segment_param,
-};
+use super::asking::{Audience, StepBody, Stored, fold, limit_param, one, query_pairs, range};
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
@@ -232,7 +230,8 @@ pub async fn delete_segment(
 
 /// `GET /api/projects/{id}/goals/conversions`: `from`, `to` (default the last
 /// 30 days), `breakdown` (any field: `$channel`, `$utm_source`, a property...),
-/// `limit` (values shown, 1 to 50, default 10), `segment`.
+/// `limit` (values shown, 1 to 50, default 10), `segment`, `person`
+/// (repeated: KEY=VALUE or KEY!=VALUE on people's properties).
 pub async fn conversions(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -245,7 +244,7 @@ pub async fn conversions(
         .map(|b| Field::parse("breakdown", b))
         .transpose()?;
     let limit = limit_param(&params)?;
-    let segment = segment_param(&params)?;
+    let audience = Audience::from_params(&params)?;
     let project = access.project.id;
     blocking(move || {
         let goals = app
@@ -261,7 +260,7 @@ pub async fn conversions(
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
-        let members = segment_members(&app.store, project, segment, range.from(), range.to())?;
+        let members = audience.members(&app.store, project, range.from(), range.to())?;
         let query = ConversionsQuery {
             project_id: project,
             from: range.from(),
@@ -272,7 +271,7 @@ pub async fn conversions(
         };
         let mut conversions = Conversions::new(query, Limits::default())?;
         let rows = conversions.rows().clone();
-        fold(&app.store, &rows, members.as_ref(), |r| conversions.add(r))?;
+        fold(&app.store, &rows, &members, |r| conversions.add(r))?;
         Ok(Json(serde_json::to_value(conversions.finish()).map_err(
             |e| ApiError::Internal(format!("conversions' answer: {e}")),
         )?))

@@ -27,9 +27,7 @@ use spoor_store::insights::{
     MAX_SERIES, Matcher, PAGEVIEW, RowQuery, breakdown_limit,
 };
 
-use super::asking::{
-    StepBody, fold, limit_param, one, query_pairs, range, segment_members, segment_param,
-};
+use super::asking::{Audience, StepBody, fold, limit_param, one, query_pairs, range};
 use super::blocking;
 use super::body;
 use super::caller::ProjectRead;
@@ -151,7 +149,9 @@ fn trends_query(
 /// series; `$pageview` with `page` for page views), `from`, `to`, `interval`
 /// (hour, day, week, month), `measure` (events, people, sum:P, avg:P,
 /// median:P), `breakdown`, `limit`, `where` (repeated, FIELD=VALUE or
-/// FIELD!=VALUE, on every series), `compare=true`, `format=csv`.
+/// FIELD!=VALUE, on every series), `segment` (a segment's id), `person`
+/// (repeated, KEY=VALUE or KEY!=VALUE on people's properties), `compare=true`,
+/// `format=csv`.
 pub async fn trends(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -159,13 +159,13 @@ pub async fn trends(
 ) -> Result<Response, ApiError> {
     let params = query_pairs(&raw.unwrap_or_default())?;
     let (query, csv) = trends_query(&params, access.project.id, None)?;
-    let segment = segment_param(&params)?;
+    let audience = Audience::from_params(&params)?;
     let project = access.project.id;
     let mut trends = Trends::new(query, Limits::default())?;
     let answer = blocking(move || {
         let rows = trends.rows().clone();
-        let members = segment_members(&app.store, project, segment, rows.from, rows.to)?;
-        fold(&app.store, &rows, members.as_ref(), |r| trends.add(r))?;
+        let members = audience.members(&app.store, project, rows.from, rows.to)?;
+        fold(&app.store, &rows, &members, |r| trends.add(r))?;
         Ok(trends.finish())
     })
     .await?;
@@ -245,7 +245,8 @@ fn revenue_query(
 /// `GET /api/projects/{id}/insights/revenue`: `event` (repeated), `amount`
 /// (the amount's property), `currency` (its property, default `currency`),
 /// `interval`, `breakdown`, `attribution` (event or first_touch), `limit`,
-/// `where` (repeated), `from`, `to` (default the last 30 days).
+/// `where` (repeated), `segment`, `person` (repeated), `from`, `to` (default
+/// the last 30 days).
 pub async fn revenue(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -257,7 +258,7 @@ pub async fn revenue(
     let question = Question {
         ask: Box::new(revenue),
         project_id: access.project.id,
-        segment: segment_param(&params)?,
+        audience: Audience::from_params(&params)?,
     };
     Ok(Json(question.answer(app.store.clone()).await?))
 }
@@ -325,6 +326,7 @@ struct FunnelBody {
     limit: Option<i64>,
     dropped_after: Option<usize>,
     segment: Option<i64>,
+    person: Option<serde_json::Map<String, Value>>,
 }
 
 impl FunnelBody {
@@ -371,6 +373,7 @@ struct RetentionBody {
     from: Option<Instant>,
     to: Option<Instant>,
     segment: Option<i64>,
+    person: Option<serde_json::Map<String, Value>>,
 }
 
 impl RetentionBody {
@@ -416,6 +419,7 @@ struct PathsBody {
     from: Option<Instant>,
     to: Option<Instant>,
     segment: Option<i64>,
+    person: Option<serde_json::Map<String, Value>>,
 }
 
 impl PathsBody {
@@ -483,16 +487,17 @@ macro_rules! ask {
 
 ask!(Trends, Funnel, Retention, Paths, Revenue);
 
-/// A question asked with a JSON body: its range, its segment, and the
-/// accumulator it builds.
+/// A question asked with a JSON body: its range, whose rows it reads, and
+/// the accumulator it builds.
 trait BodyQuestion: serde::de::DeserializeOwned {
     const KIND: Kind;
     fn range(&self) -> (&Option<Instant>, &Option<Instant>);
-    fn segment(&self) -> Option<i64>;
+    fn audience(&self) -> Result<Audience, ApiError>;
     fn ask(self, project_id: i64, range: TimeRange) -> Result<Box<dyn Ask>, ApiError>;
 }
 
-// Each body has `from`, `to` and `segment`, and a `query` its accumulator takes.
+// Each body has `from`, `to`, `segment` and `person`, and a `query` its
+// accumulator takes.
 macro_rules! body_question {
     ($($body:ty => $accumulator:ident, $kind:expr;)*) => {$(
         impl BodyQuestion for $body {
@@ -500,8 +505,8 @@ macro_rules! body_question {
             fn range(&self) -> (&Option<Instant>, &Option<Instant>) {
                 (&self.from, &self.to)
             }
-            fn segment(&self) -> Option<i64> {
-                self.segment
+            fn audience(&self) -> Result<Audience, ApiError> {
+                Audience::from_body(self.segment, self.person.as_ref())
             }
             fn ask(self, project_id: i64, range: TimeRange) -> Result<Box<dyn Ask>, ApiError> {
                 let query = self.query(project_id, range)?;
@@ -531,20 +536,20 @@ fn from_body<B: BodyQuestion>(
             body_range(from, to, B::KIND.default_days())?
         }
     };
-    let segment = b.segment();
+    let audience = b.audience()?;
     Ok(Question {
         ask: b.ask(project_id, range)?,
         project_id,
-        segment,
+        audience,
     })
 }
 
-/// A question of any kind, checked and ready to ask the store, with the
-/// segment whose people it reads, if any.
+/// A question of any kind, checked and ready to ask the store, with whose
+/// rows it reads.
 pub(super) struct Question {
     ask: Box<dyn Ask>,
     project_id: i64,
-    segment: Option<i64>,
+    audience: Audience,
 }
 
 impl Question {
@@ -556,13 +561,13 @@ impl Question {
         range: TimeRange,
     ) -> Result<Question, ApiError> {
         let limits = Limits::default();
-        let (ask, segment): (Box<dyn Ask>, _) = match kind {
+        let (ask, audience): (Box<dyn Ask>, _) = match kind {
             Kind::Trends => {
                 let params = query_pairs(text)?;
                 let (query, _) = trends_query(&params, project_id, Some(range))?;
                 (
                     Box::new(Trends::new(query, limits)?),
-                    segment_param(&params)?,
+                    Audience::from_params(&params)?,
                 )
             }
             Kind::Funnel => {
@@ -577,13 +582,16 @@ impl Question {
             Kind::Revenue => {
                 let params = query_pairs(text)?;
                 let q = revenue_query(&params, project_id, Some(range))?;
-                (Box::new(Revenue::new(q, limits)?), segment_param(&params)?)
+                (
+                    Box::new(Revenue::new(q, limits)?),
+                    Audience::from_params(&params)?,
+                )
             }
         };
         Ok(Question {
             ask,
             project_id,
-            segment,
+            audience,
         })
     }
 
@@ -619,20 +627,19 @@ impl Question {
         }
     }
 
-    /// Streams the store's rows into the question (its segment's people's
-    /// only, when it has one), off the async workers, and answers what its
-    /// own endpoint would.
+    /// Streams the store's rows into the question (its audience's people's
+    /// only), off the async workers, and answers what its own endpoint would.
     pub(super) async fn answer(self, store: Store) -> Result<Value, ApiError> {
         blocking(move || {
             let Question {
                 ask,
                 project_id,
-                segment,
+                audience,
             } = self;
             let rows = ask.rows().clone();
-            let members = segment_members(&store, project_id, segment, rows.from, rows.to)?;
+            let members = audience.members(&store, project_id, rows.from, rows.to)?;
             let mut ask = ask;
-            fold(&store, &rows, members.as_ref(), |r| ask.add(r))?;
+            fold(&store, &rows, &members, |r| ask.add(r))?;
             let answer = ask.answer();
             answer.map_err(|e| ApiError::Internal(format!("an insight's answer: {e}")))
         })

@@ -10,6 +10,7 @@ use crate::customers::{
     tallies_from, tallies_json,
 };
 use crate::sessions::Session;
+use crate::traits::Traits;
 use crate::{StoreError, StoreResult};
 
 /// Taken by a pass's write and by an erasure, so that a pass never writes
@@ -46,6 +47,7 @@ fn customer_from_row(r: &Row) -> Customer {
         primary_browser: r.get(23),
         primary_os: r.get(24),
         tallies: tallies_from(&tallies),
+        properties: Traits::from_json(r.get::<_, Option<&str>>(26)),
     }
 }
 
@@ -83,7 +85,7 @@ pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<(
                      $10::BIGINT[], $11::BIGINT[], $12::BIGINT[], $13::BIGINT[], $14::BIGINT[],
                      $15::BIGINT[], $16::BIGINT[], $17::DOUBLE PRECISION[], $18::BIGINT[],
                      $19::DOUBLE PRECISION[], $20::TEXT[], $21::BIGINT[], $22::TEXT[],
-                     $23::TEXT[], $24::TEXT[], $25::TEXT[], $26::TEXT[])
+                     $23::TEXT[], $24::TEXT[], $25::TEXT[], $26::TEXT[], $27::TEXT[])
                  ON CONFLICT (project_id, identified, person) DO UPDATE SET email = EXCLUDED.email,
                      name = EXCLUDED.name, traits_at = EXCLUDED.traits_at,
                      created_trait_at = EXCLUDED.created_trait_at, first_seen_at = EXCLUDED.first_seen_at,
@@ -98,7 +100,7 @@ pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<(
                      last_booking_service = EXCLUDED.last_booking_service,
                      primary_device_type = EXCLUDED.primary_device_type,
                      primary_browser = EXCLUDED.primary_browser, primary_os = EXCLUDED.primary_os,
-                     tallies = EXCLUDED.tallies"
+                     tallies = EXCLUDED.tallies, properties = EXCLUDED.properties"
             ),
             &[
                 &int(|c| c.project_id),
@@ -127,6 +129,7 @@ pub(super) fn put_people(tx: &mut Transaction, people: &People) -> StoreResult<(
                 &text(|c| &c.primary_browser),
                 &text(|c| &c.primary_os),
                 &cs.iter().map(|c| tallies_json(&c.tallies)).collect::<Vec<String>>(),
+                &cs.iter().map(|c| c.properties.to_json()).collect::<Vec<Option<String>>>(),
             ],
         )?;
     }

@@ -7,6 +7,7 @@ use postgres::types::ToSql;
 use super::PgStore;
 use crate::StoreResult;
 use crate::insights::{Field, InsightRow, RowQuery, field_value};
+use crate::traits::Traits;
 
 /// Rows fetched from the portal at a time: memory stays flat however many
 /// events the range holds.
@@ -103,6 +104,35 @@ impl crate::backend::InsightStore for PgStore {
                     values: &values,
                 });
                 if !keep_going {
+                    break 'read;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn people_properties(
+        &self,
+        project_id: i64,
+        with_properties: bool,
+        each: &mut dyn FnMut(bool, &str, &Traits) -> bool,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let portal = tx.bind(
+            "SELECT identified, person, properties FROM customers
+             WHERE project_id = $1 AND (NOT $2 OR properties IS NOT NULL)",
+            &[&project_id, &with_properties],
+        )?;
+        'read: loop {
+            let rows = tx.query_portal(&portal, SLICE)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let traits = Traits::from_json(row.try_get::<_, Option<&str>>(2)?);
+                if !each(row.try_get(0)?, row.try_get(1)?, &traits) {
                     break 'read;
                 }
             }

@@ -122,6 +122,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0019_segments",
         include_str!("migrations/0019_segments.sql"),
     ),
+    (
+        20,
+        "0020_person_properties",
+        include_str!("migrations/0020_person_properties.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

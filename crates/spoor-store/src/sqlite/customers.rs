@@ -10,6 +10,7 @@ use crate::customers::{
     tallies_from, tallies_json,
 };
 use crate::sessions::Session;
+use crate::traits::Traits;
 
 fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
     let tallies: String = r.get(25)?;
@@ -40,6 +41,7 @@ fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
         primary_browser: r.get(23)?,
         primary_os: r.get(24)?,
         tallies: tallies_from(&tallies),
+        properties: Traits::from_json(r.get::<_, Option<String>>(26)?.as_deref()),
     })
 }
 
@@ -47,7 +49,7 @@ fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
 pub(super) fn put_people(tx: &Connection, people: &People) -> StoreResult<()> {
     let mut put = tx.prepare_cached(&format!(
         "INSERT OR REPLACE INTO customers ({CUSTOMER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,
-         ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+         ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"
     ))?;
     for c in &people.customers {
         put.execute(params![
@@ -77,6 +79,7 @@ pub(super) fn put_people(tx: &Connection, people: &People) -> StoreResult<()> {
             c.primary_browser,
             c.primary_os,
             tallies_json(&c.tallies),
+            c.properties.to_json(),
         ])?;
     }
     let mut gone = tx.prepare_cached(

@@ -7,6 +7,7 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 use super::SqliteStore;
 use crate::StoreResult;
 use crate::insights::{Field, InsightRow, RowQuery, field_value};
+use crate::traits::Traits;
 
 /// The SQL that reads one field: a property's JSON text (its path bound as a
 /// parameter), a campaign part's, an enrichment column, or the URL for `$page`.
@@ -95,6 +96,30 @@ impl crate::backend::InsightStore for SqliteStore {
                 values: &values,
             });
             if !keep_going {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn people_properties(
+        &self,
+        project_id: i64,
+        with_properties: bool,
+        each: &mut dyn FnMut(bool, &str, &Traits) -> bool,
+    ) -> StoreResult<()> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT identified, person, properties FROM derived.customers
+             WHERE project_id = ?1 AND (?2 = 0 OR properties IS NOT NULL)",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![project_id, with_properties])?;
+        while let Some(row) = rows.next()? {
+            let Some(person) = text(row.get_ref(1)?) else {
+                continue;
+            };
+            let traits = Traits::from_json(text(row.get_ref(2)?));
+            if !each(row.get(0)?, person, &traits) {
                 break;
             }
         }

@@ -134,6 +134,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_crm_applied",
         include_str!("derived/0006_crm_applied.sql"),
     ),
+    (
+        7,
+        "0007_person_properties",
+        include_str!("derived/0007_person_properties.sql"),
+    ),
 ];
 /// The event log's file (and everything not derived from it) in the data
 /// directory.
