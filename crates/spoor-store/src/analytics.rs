@@ -259,26 +259,50 @@ impl Tally {
     }
 
     fn add_row(&mut self, q: &OverviewQuery, row: &TailRow) {
+        self.add_parts(
+            q,
+            row.ts,
+            row.is_page,
+            row.visitor.as_deref(),
+            row.session.as_deref(),
+            row.dims.each_ref().map(Option::as_deref),
+        );
+    }
+
+    fn add_parts(
+        &mut self,
+        q: &OverviewQuery,
+        ts: i64,
+        is_page: bool,
+        visitor: Option<&str>,
+        session: Option<&str>,
+        dims: [Option<&str>; 6],
+    ) {
         let mut one = HourRollup {
             events: 1,
-            pageviews: i64::from(row.is_page),
+            pageviews: i64::from(is_page),
             ..HourRollup::default()
         };
-        if let Some(v) = &row.visitor {
+        if let Some(v) = visitor {
             one.visitors.insert(v);
         }
-        if let Some(s) = &row.session {
+        if let Some(s) = session {
             one.sessions.insert(s);
         }
-        self.add_hour(q, row.ts, &one);
-        for (dim, value) in DIMS.iter().zip(&row.dims) {
+        self.add_hour(q, ts, &one);
+        for (dim, value) in DIMS.iter().zip(dims) {
             if let Some(value) = value {
-                *self
-                    .tops
-                    .entry(dim)
-                    .or_default()
-                    .entry(value.clone())
-                    .or_default() += 1;
+                let counts = self.tops.entry(dim).or_default();
+                let held = counts.len();
+                match counts.get_mut(value) {
+                    Some(n) => *n += 1,
+                    // Past the bound a new value is counted in the totals
+                    // only: a range of hostile URLs cannot grow the answer.
+                    None if held < TOP_VALUES_TRACKED => {
+                        counts.insert(value.to_string(), 1);
+                    }
+                    None => {}
+                }
             }
         }
     }
@@ -330,6 +354,40 @@ impl Tally {
             series,
             top,
         }
+    }
+}
+
+/// Distinct values of one dimension an overview counts from rows.
+pub const TOP_VALUES_TRACKED: usize = 10_000;
+
+/// An overview counted from rows its caller streams: the filtered overview,
+/// read from the log over its whole range (`spoor_domain::insights::overview`).
+pub struct RowOverview {
+    q: OverviewQuery,
+    tally: Tally,
+}
+
+impl RowOverview {
+    pub fn new(q: OverviewQuery) -> RowOverview {
+        RowOverview {
+            tally: Tally::new(q.buckets()),
+            q,
+        }
+    }
+
+    pub fn add(&mut self, row: &crate::insights::overview::OverviewRow<'_>) {
+        self.tally.add_parts(
+            &self.q,
+            row.ts,
+            row.is_page,
+            Some(row.visitor),
+            row.session,
+            row.dims,
+        );
+    }
+
+    pub fn finish(self) -> Overview {
+        self.tally.finish(&self.q)
     }
 }
 
@@ -401,4 +459,50 @@ mod tests {
             "a clock ahead"
         );
     }
+
+    #[test]
+    fn an_overview_from_rows_tracks_a_bounded_number_of_values_per_list() {
+        use crate::insights::overview::OverviewRow;
+        // `before` distinct pages once each, then one more page twice: it
+        // leads the list only while there was room to track it.
+        let top_after = |before: usize| {
+            let q = OverviewQuery {
+                project_id: 1,
+                from: 0,
+                to: HOUR_MS,
+                bucket_ms: HOUR_MS,
+                include_bots: false,
+            };
+            let mut o = RowOverview::new(q);
+            let pages: Vec<String> = (0..before).map(|i| format!("/p{i}")).collect();
+            fn row(page: &str) -> OverviewRow<'_> {
+                OverviewRow {
+                    ts: 5,
+                    is_page: true,
+                    visitor: "v",
+                    session: None,
+                    dims: [Some(page), None, None, None, None, None],
+                }
+            }
+            for p in &pages {
+                o.add(&row(p));
+            }
+            o.add(&row("/late"));
+            o.add(&row("/late"));
+            let o = o.finish();
+            assert_eq!(o.totals.pageviews, i64::try_from(before).unwrap() + 2);
+            o.top.pages.first().map(|r| r.value.clone())
+        };
+        assert_eq!(
+            top_after(TOP_VALUES_TRACKED - 1).as_deref(),
+            Some("/late"),
+            "the 10,000th value is tracked"
+        );
+        assert_ne!(
+            top_after(TOP_VALUES_TRACKED).as_deref(),
+            Some("/late"),
+            "the 10,001st is counted in the totals only"
+        );
+    }
 }
+

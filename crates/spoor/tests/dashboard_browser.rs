@@ -741,7 +741,8 @@ fn insight_message(
 /// orders, and signs up two days later (past a day's window); cat only views
 /// on day 1 and orders on day 8; dan orders on day 2.
 /// Ann came from a search (her first page view's referrer is Google), bob
-/// from the "spring" email campaign; cat and dan came direct.
+/// from the "spring" email campaign; cat and dan came direct. Ann's identify
+/// says her plan is pro; bob identifies after his order, on the free plan.
 fn insights_dataset(d0: i64) -> Vec<Value> {
     const MIN: i64 = 60_000;
     const DAY: i64 = 86_400_000;
@@ -844,6 +845,17 @@ fn insights_dataset(d0: i64) -> Vec<Value> {
     for (at, currency) in [(1, "EUR"), (4, "EUR"), (6, "TZS"), (10, "TZS")] {
         messages[at]["properties"]["currency"] = json!(currency);
     }
+    messages[2]["traits"] = json!({"plan": "pro"});
+    let mut bob = m(
+        "identify",
+        "b4",
+        d0 + 2 * H + 2 * MIN,
+        ("u-bob", ""),
+        None,
+        json!({}),
+    );
+    bob["traits"] = json!({"plan": "free"});
+    messages.push(bob);
     messages
 }
 
@@ -886,6 +898,10 @@ async fn send_insights_dataset(spoor: &Spoor) -> i64 {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // And until every event is derived, people's properties included.
+    spoor
+        .when("/api/pipeline", |b| b["behind_events"] == 0)
+        .await;
     d0
 }
 

@@ -1622,3 +1622,179 @@ async fn person_properties_narrow_every_insight_to_the_people_who_have_them() {
         "{answer}"
     );
 }
+
+/// A page view of `path` by `who` in session `session`, with a browser's user agent.
+fn view(id: &str, ts: i64, who: (&str, &str), session: &str, path: &str, agent: &str) -> Value {
+    let mut m = msg(
+        "page",
+        id,
+        ts,
+        who,
+        None,
+        json!({"url": format!("https://shop.test{path}")}),
+    );
+    m["context"]["sessionId"] = json!(session);
+    m["context"]["userAgent"] = json!(agent);
+    m
+}
+
+#[tokio::test]
+async fn the_overview_takes_the_filter_bar_and_answers_in_its_own_shape() {
+    const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+    let s = Spoor::start().await;
+    let d0 = (now_ms() / DAY - 2) * DAY;
+    let mut order = msg(
+        "track",
+        "o1",
+        d0 + 3 * MIN,
+        ("u-a", ""),
+        Some("order"),
+        json!({"plan": "pro"}),
+    );
+    order["context"]["sessionId"] = json!("s-a");
+    let (status, body) = s
+        .batch(vec![
+            identify("ia", d0, "u-a", json!({"plan": "pro"})),
+            view("p1", d0 + MIN, ("u-a", ""), "s-a", "/pricing", CHROME),
+            view("p2", d0 + 2 * MIN, ("u-a", ""), "s-a", "/", CHROME),
+            order,
+            view("p3", d0 + 4 * MIN, ("u-b", ""), "s-b", "/", FIREFOX),
+            view(
+                "p4",
+                d0 + 5 * MIN,
+                ("", "anon-v"),
+                "s-v",
+                "/pricing",
+                FIREFOX,
+            ),
+            view(
+                "p5",
+                d0 + 6 * MIN,
+                ("", "anon-v"),
+                "s-v2",
+                "/pricing",
+                FIREFOX,
+            ),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.when("/api/pipeline", |b| b["behind_events"] == 0).await;
+    let range = format!("from={d0}&to={}", d0 + DAY);
+    let overview = |filter: &'static str| {
+        let s = &s;
+        let range = &range;
+        async move {
+            let (status, o) = get(s, &format!("/overview?{range}&{filter}")).await;
+            assert_eq!(status, 200, "{filter}: {o}");
+            let series_events: i64 = o["series"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| b["events"].as_i64().unwrap())
+                .sum();
+            assert_eq!(
+                series_events,
+                o["totals"]["events"].as_i64().unwrap(),
+                "{o}"
+            );
+            o
+        }
+    };
+    let totals = |o: &Value| {
+        let t = &o["totals"];
+        [
+            &t["events"],
+            &t["pageviews"],
+            &t["visitors"],
+            &t["sessions"],
+        ]
+        .map(|v| v.as_i64().unwrap())
+    };
+    let pages = |o: &Value| {
+        o["top"]["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["value"].as_str().unwrap().to_string(),
+                    r["count"].as_i64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let pricing = overview("where=%24page%3D%2Fpricing").await;
+    assert_eq!(totals(&pricing), [3, 3, 2, 3], "{pricing}");
+    assert_eq!(
+        pages(&pricing),
+        [("https://shop.test/pricing".to_string(), 3)]
+    );
+    assert_eq!(
+        pricing["top"]["browsers"][0]["value"], "Firefox",
+        "{pricing}"
+    );
+    assert_eq!(pricing["top"]["browsers"][0]["count"], 2, "{pricing}");
+    let firefox = overview("where=%24browser%3DFirefox&where=%24page!%3D%2F").await;
+    assert_eq!(
+        totals(&firefox),
+        [2, 2, 1, 2],
+        "the visitor's two views: {firefox}"
+    );
+    let pro = overview("person=plan%3Dpro").await;
+    assert_eq!(totals(&pro), [3, 2, 1, 1], "u-a's views and order: {pro}");
+    assert!(
+        pro["top"]["referrers"].as_array().unwrap().is_empty(),
+        "{pro}"
+    );
+    let property = overview("where=plan%3Dpro").await;
+    assert_eq!(
+        totals(&property),
+        [1, 0, 1, 1],
+        "the order alone: {property}"
+    );
+    let (status, seg) = call(
+        &s,
+        reqwest::Method::POST,
+        "/segments",
+        Some(json!({"name": "Saw pricing", "event": "$pageview", "page": "/pricing"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{seg}");
+    let segment = format!("segment={}&where=%24page%3D%2F", seg["id"]);
+    let (status, o) = get(&s, &format!("/overview?{range}&{segment}")).await;
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(
+        totals(&o),
+        [2, 1, 1, 1],
+        "u-a's view of / and the order made on it: {o}"
+    );
+    // Without a filter: the whole range, from rollups and the log.
+    let all = overview("").await;
+    assert_eq!(all["totals"]["pageviews"], 5, "{all}");
+
+    for (q, says) in [
+        ("where=%24nope%3D1", "not a field"),
+        ("where=plan", "FIELD=VALUE"),
+        ("person=%24country%3DDE", "person property"),
+        ("segment=999999", "segment"),
+        ("bots=maybe", "true or false"),
+        ("range=7d&range=30d", "once"),
+    ] {
+        let (status, answer) = get(&s, &format!("/overview?{q}")).await;
+        assert_eq!(status, 400, "{q}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(says),
+            "{q}: {answer}"
+        );
+    }
+    let ten: String = (0..10).map(|i| format!("&where=k{i}%3Dv")).collect();
+    assert_eq!(get(&s, &format!("/overview?{range}{ten}")).await.0, 200);
+    let (status, answer) = get(&s, &format!("/overview?{range}{ten}&where=k10%3Dv")).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("at most 10"),
+        "{answer}"
+    );
+}

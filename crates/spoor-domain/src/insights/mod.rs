@@ -23,6 +23,7 @@ pub mod boards;
 pub mod definitions;
 pub mod funnel;
 pub mod goals;
+pub mod overview;
 pub mod paths;
 pub mod retention;
 pub mod revenue;
@@ -107,6 +108,9 @@ pub enum Column {
     Region,
     City,
     Referrer,
+    /// The event's session (the overview's sessions); not a field a request
+    /// names, so not in [`Column::ALL`].
+    Session,
 }
 
 impl Column {
@@ -130,6 +134,7 @@ impl Column {
             Column::Region => "region",
             Column::City => "city",
             Column::Referrer => "referrer",
+            Column::Session => "session_id",
         }
     }
 }

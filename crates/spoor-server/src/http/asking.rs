@@ -11,7 +11,8 @@ use spoor_store::Store;
 use spoor_store::insights::definitions::{Defined, Definition};
 use spoor_store::insights::segments::{Cohort, Members, PeopleWhere, PersonConditions};
 use spoor_store::insights::{
-    Condition, EventSpec, InsightError, InsightRow, Limits, Matcher, RowQuery, breakdown_limit,
+    Condition, EventSpec, InsightError, InsightRow, Limits, MAX_CONDITIONS, Matcher, RowQuery,
+    breakdown_limit,
 };
 
 use super::body;
@@ -175,6 +176,11 @@ impl Audience {
         })
     }
 
+    /// Whether it reads everyone's rows.
+    pub(super) fn is_everyone(&self) -> bool {
+        self.segment.is_none() && self.person.is_empty()
+    }
+
     /// A JSON body's `segment` and `person` (an object of properties' values).
     pub(super) fn from_body(
         segment: Option<i64>,
@@ -250,6 +256,25 @@ fn segment_members(
     let rows = cohort.rows().clone();
     fold(store, &rows, &[], |r| cohort.add(r))?;
     Ok(cohort.finish())
+}
+
+/// The `where` conditions of a query string (repeated, FIELD=VALUE or
+/// FIELD!=VALUE), at most [`MAX_CONDITIONS`]; `what` names the question.
+pub(super) fn where_params(
+    params: &[(String, String)],
+    what: &str,
+) -> Result<Vec<Condition>, ApiError> {
+    let conditions = params
+        .iter()
+        .filter(|(k, _)| k == "where")
+        .map(|(_, v)| Condition::parse("where", v))
+        .collect::<Result<Vec<_>, _>>()?;
+    if conditions.len() > MAX_CONDITIONS {
+        return Err(ApiError::BadRequest(format!(
+            "{what} takes at most {MAX_CONDITIONS} `where` conditions"
+        )));
+    }
+    Ok(conditions)
 }
 
 /// The `limit` of a query string: breakdown values shown (1 to 50, default 10).

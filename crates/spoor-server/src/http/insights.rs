@@ -23,11 +23,11 @@ use spoor_store::insights::retention::{Retention, RetentionQuery};
 use spoor_store::insights::revenue::{Attribution, Revenue, RevenueQuery};
 use spoor_store::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
 use spoor_store::insights::{
-    Condition, EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_CONDITIONS,
-    MAX_SERIES, Matcher, PAGEVIEW, RowQuery, breakdown_limit,
+    EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_SERIES, Matcher, PAGEVIEW,
+    RowQuery, breakdown_limit,
 };
 
-use super::asking::{Audience, StepBody, fold, limit_param, one, query_pairs, range};
+use super::asking::{Audience, StepBody, fold, limit_param, one, query_pairs, range, where_params};
 use super::blocking;
 use super::body;
 use super::caller::ProjectRead;
@@ -93,16 +93,7 @@ fn trends_query(
         }
     };
     let page = one(params, "page")?;
-    let conditions = params
-        .iter()
-        .filter(|(k, _)| k == "where")
-        .map(|(_, v)| Condition::parse("where", v))
-        .collect::<Result<Vec<_>, _>>()?;
-    if conditions.len() > MAX_CONDITIONS {
-        return Err(ApiError::BadRequest(format!(
-            "a trend takes at most {MAX_CONDITIONS} `where` conditions"
-        )));
-    }
+    let conditions = where_params(params, "a trend")?;
     let events: Vec<&str> = params
         .iter()
         .filter(|(k, _)| k == "event")
@@ -196,16 +187,7 @@ fn revenue_query(
                 .into(),
         )
     })?;
-    let conditions = params
-        .iter()
-        .filter(|(k, _)| k == "where")
-        .map(|(_, v)| Condition::parse("where", v))
-        .collect::<Result<Vec<_>, _>>()?;
-    if conditions.len() > MAX_CONDITIONS {
-        return Err(ApiError::BadRequest(format!(
-            "revenue takes at most {MAX_CONDITIONS} `where` conditions"
-        )));
-    }
+    let conditions = where_params(params, "revenue")?;
     let events = params
         .iter()
         .filter(|(k, _)| k == "event")

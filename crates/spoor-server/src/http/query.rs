@@ -5,13 +5,15 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
-use spoor_store::analytics::OverviewQuery;
+use spoor_store::analytics::{OverviewQuery, RowOverview};
+use spoor_store::insights::overview::OverviewFilter;
 use spoor_store::{EventFilter, EventQuery, StoredEvent};
 
+use super::asking::{Audience, fold, one, query_pairs, where_params};
 use super::blocking;
 use super::caller::ProjectRead;
 use super::error::ApiError;
@@ -23,8 +25,8 @@ const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 const MAX_PAGE: u32 = 1000;
 
-#[derive(Deserialize)]
-pub struct OverviewParams {
+/// The overview's range: a named one, or `from` and `to`; and whether bots count.
+struct OverviewParams {
     range: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -62,25 +64,59 @@ fn range(p: &OverviewParams, now: i64) -> Result<(i64, i64, i64), ApiError> {
     Ok((to - span, to, bucket))
 }
 
+/// `GET /api/projects/{id}/overview`: `range` (1h, 24h, 7d, 30d) or `from`
+/// and `to`, `bots`; and the filter bar: `where` (repeated, FIELD=VALUE or
+/// FIELD!=VALUE on any event field), `segment` (a segment's id), `person`
+/// (repeated, on people's properties). Without a filter it is answered from
+/// rollups; with one it is counted from the log's page views and track
+/// events of the range (bots left out), in the same shape.
 pub async fn overview(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-    Query(p): Query<OverviewParams>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    let params = query_pairs(&raw.unwrap_or_default())?;
+    let p = OverviewParams {
+        range: one(&params, "range")?.map(str::to_string),
+        from: one(&params, "from")?.map(str::to_string),
+        to: one(&params, "to")?.map(str::to_string),
+        bots: one(&params, "bots")?
+            .map(|b| match b {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                other => Err(ApiError::BadRequest(format!(
+                    "`bots` is true or false, not {other:?}"
+                ))),
+            })
+            .transpose()?,
+    };
+    let conditions = where_params(&params, "the overview")?;
+    let audience = Audience::from_params(&params)?;
     let id = access.project.id;
     let now = spoor_core::time::now_ms();
     let (from, to, bucket_ms) = range(&p, now)?;
+    let q = OverviewQuery {
+        project_id: id,
+        from,
+        to,
+        bucket_ms,
+        include_bots: p.bots.unwrap_or(false),
+    };
     blocking(move || {
-        let o = app.store.overview(
-            &OverviewQuery {
-                project_id: id,
-                from,
-                to,
-                bucket_ms,
-                include_bots: p.bots.unwrap_or(false),
-            },
-            now,
-        )?;
+        let o = if conditions.is_empty() && audience.is_everyone() {
+            app.store.overview(&q, now)?
+        } else {
+            let filter = OverviewFilter::new(id, from, to, &conditions)?;
+            let members = audience.members(&app.store, id, from, to)?;
+            let mut overview = RowOverview::new(q);
+            fold(&app.store, filter.rows(), &members, |row| {
+                if let Some(r) = filter.admit(row) {
+                    overview.add(&r);
+                }
+                Ok(())
+            })?;
+            overview.finish()
+        };
         Ok(Json(json!({
             "from": from,
             "to": to,
