@@ -276,8 +276,8 @@ pub struct Customer {
     #[serde(skip)]
     pub tallies: Tallies,
     /// The traits `identify` calls set, each key's latest (insights filter
-    /// people by them).
-    #[serde(skip)]
+    /// people by them); shown as an object of values when there are any.
+    #[serde(skip_serializing_if = "Traits::is_empty")]
     pub properties: Traits,
 }
 

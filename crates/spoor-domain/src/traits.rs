@@ -113,6 +113,13 @@ impl Traits {
     }
 }
 
+/// As an API shows it: each key's value, without the times.
+impl serde::Serialize for Traits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, (v, _))| (k, v)))
+    }
+}
+
 /// A value as compared and shown: a string's text, a number's or boolean's JSON.
 fn value_text(v: &Value) -> String {
     match v {
@@ -188,6 +195,11 @@ mod tests {
         );
         assert_eq!(t.get("active"), Some(&json!(true)));
         assert_eq!(Traits::from_json(t.to_json().as_deref()), t);
+        assert_eq!(
+            serde_json::to_value(&t).unwrap()["active"],
+            json!(true),
+            "shown as values, without their times"
+        );
         assert_eq!(Traits::default().to_json(), None);
         assert_eq!(Traits::from_json(Some("not json")), Traits::default());
         assert_eq!(

@@ -150,6 +150,10 @@ async fn the_seeds_five_scenarios() {
     );
     assert_eq!(b["registered_at"], t - 86_400_000, "the createdAt trait");
     assert_eq!(b["email"], "b@example.com");
+    assert_eq!(
+        b["properties"]["email"], "b@example.com",
+        "the traits as the person's properties"
+    );
     assert_eq!(b["primary_browser"], "Chrome");
     let m = &body["monitoring"];
     assert_eq!(
