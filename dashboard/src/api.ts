@@ -746,6 +746,8 @@ export interface FunnelQuestion {
   dropped_after?: number;
   /** Only the people of this segment. */
   segment?: number;
+  /** Only the people whose properties equal these (at most 10). */
+  person?: InsightWhere;
 }
 export interface FunnelStepAnswer {
   event: string;
@@ -781,6 +783,8 @@ export interface RetentionQuestion {
   to?: number | string;
   /** Only the people of this segment. */
   segment?: number;
+  /** Only the people whose properties equal these (at most 10). */
+  person?: InsightWhere;
 }
 export interface RetentionCohort {
   start: number;
@@ -810,6 +814,8 @@ export interface PathsQuestion {
   to?: number | string;
   /** Only the people of this segment. */
   segment?: number;
+  /** Only the people whose properties equal these (at most 10). */
+  person?: InsightWhere;
 }
 export interface PathNode {
   /** A page (`/property/*`), an event's name, or `$other` for the names past the limit. */

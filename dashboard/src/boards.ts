@@ -15,6 +15,7 @@ import {
   pathsQuestion,
   PAGEVIEW,
   PERIODS,
+  personLabel,
   retentionQuestion,
   revenueParams,
   trendsParams,
@@ -53,8 +54,10 @@ export function kindLabel(kind: string): string {
  * something read on the Insights page, not kept.
  */
 export function savedQuestion(state: InsightsState, kind: InsightKind): Pick<NewSavedInsight, 'kind' | 'query'> {
-  // A saved insight keeps its segment: it is part of the question, not of the range.
-  const span = { from: 0, to: 0, segment: state.segment };
+  // A saved insight keeps its segment and its people's conditions: they are
+  // part of the question, not of the range. A body keeps the `=` ones only, as
+  // its tab asked it.
+  const span = { from: 0, to: 0, segment: state.segment, person: state.person };
   switch (kind) {
     case 'trends':
       return { kind, query: queryPairs(trendsParams(state.trends, span).filter(([name]) => name !== 'from' && name !== 'to')).slice(1) };
@@ -77,6 +80,13 @@ export function savedQuestion(state: InsightsState, kind: InsightKind): Pick<New
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+/** A body's value as the server compares it: a string as it is, a number or a boolean as its JSON. */
+const scalar = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
+
+/** A query string's `person` conditions into the page's address (`person1`, `person2`, ...). */
+function personFromParams(params: URLSearchParams, q: Record<string, string>): void {
+  params.getAll('person').forEach((p, i) => (q[`person${i + 1}`] = p));
+}
 
 /**
  * The Insights page's state for a saved question, on its kind's tab; null for
@@ -94,6 +104,7 @@ export function savedState(saved: Pick<SavedInsight, 'kind' | 'query'>): Insight
       const value = params.get(name);
       if (value !== null) q[name] = value;
     }
+    personFromParams(params, q);
     return insightsFromQuery(q);
   }
   if (saved.kind === 'revenue') {
@@ -104,10 +115,15 @@ export function savedState(saved: Pick<SavedInsight, 'kind' | 'query'>): Insight
       if (value !== null) q[`rev_${name}`] = value;
     }
     q.segment = params.get('segment') ?? '';
+    personFromParams(params, q);
     return insightsFromQuery(q);
   }
   const body = record(saved.query);
   q.segment = text(body.segment);
+  Object.entries(record(body.person))
+    .map(([key, v]) => [key, scalar(v)] as const)
+    .filter(([, v]) => v !== null)
+    .forEach(([key, v], i) => (q[`person${i + 1}`] = `${key}=${v}`));
   if (saved.kind === 'funnel') {
     (Array.isArray(body.steps) ? body.steps : []).forEach((step, i) => {
       q[`step${i + 1}`] = text(record(step).event);
@@ -161,6 +177,11 @@ export function daysLabel(days: number): string {
 export function describeSaved(saved: Pick<SavedInsight, 'kind' | 'query'>): string {
   const state = savedState(saved);
   if (!state) return `A ${saved.kind} insight, which this version of the dashboard does not draw.`;
+  const question = describeQuestion(state);
+  return state.person.length ? `${question}; people with ${personLabel(state.person)}` : question;
+}
+
+function describeQuestion(state: InsightsState): string {
   const page = (event: string, p: string) => eventLabel(p ? `${event} ${p}` : event);
   switch (state.tab) {
     case 'trends': {

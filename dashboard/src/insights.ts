@@ -198,6 +198,12 @@ export interface InsightsState {
   revenue: RevenueState;
   /** The segment every question reads only the people of; null for everyone. */
   segment: number | null;
+  /**
+   * Conditions on people's properties (the traits their `identify` calls set),
+   * every one to hold, on every tab; funnels, retention and paths take only
+   * the `=` ones (their bodies hold an object of equalities).
+   */
+  person: PersonCondition[];
 }
 
 export const DEFAULT_RANGE: TimeRange = { preset: '30d' };
@@ -235,6 +241,7 @@ export function defaultInsights(): InsightsState {
       where: '',
     },
     segment: null,
+    person: [],
   };
 }
 
@@ -282,6 +289,108 @@ export function whereParts(where: string): { field: string; op: WhereOp; value: 
   const eq = where.indexOf('=');
   if (eq < 0) return null;
   return { field: where.slice(0, eq).trim(), op: '=', value: where.slice(eq + 1) };
+}
+
+/** A condition on a person's property: `plan = pro`, `seats != 1`. */
+export interface PersonCondition {
+  /** A trait's name, as the `identify` calls set it (not a `$` field of events). */
+  key: string;
+  op: WhereOp;
+  value: string;
+}
+
+/** The API's bound on a question's conditions on people's properties. */
+export const MAX_PERSON_CONDITIONS = 10;
+
+export const PERSON_OPS: ReadonlyArray<{ value: WhereOp; label: string }> = [
+  { value: '=', label: '= (is)' },
+  { value: '!=', label: '≠ (is not)' },
+];
+
+/** `KEY=VALUE` or `KEY!=VALUE`, as a query string's `person` and the page's address write it. */
+export function personText(c: PersonCondition): string {
+  return `${c.key}${c.op}${c.value}`;
+}
+
+/** A condition read back from its text, split as the server splits it; null without a property's name. */
+export function personFromText(text: string): PersonCondition | null {
+  const parts = whereParts(text.trim());
+  if (!parts || !parts.field) return null;
+  return { key: parts.field, op: parts.op, value: parts.value.trim() };
+}
+
+/** Conditions in words: "plan = pro, seats ≠ 1". */
+export function personLabel(conditions: ReadonlyArray<PersonCondition>): string {
+  return conditions.map((c) => `${c.key} ${c.op === '=' ? '=' : '≠'} ${c.value}`).join(', ');
+}
+
+/** A query string's `person` parameters (trends, revenue): one per condition, repeated. */
+export function personParams(conditions: ReadonlyArray<PersonCondition>): Array<[string, QueryValue]> {
+  return conditions.map((c): [string, QueryValue] => ['person', personText(c)]);
+}
+
+/**
+ * A JSON body's `person` (funnels, retention, paths): an object of equalities,
+ * so only the `=` conditions; undefined when there is none. Values go as
+ * strings: the server compares a number's or a boolean's JSON text with them.
+ */
+export function personBody(conditions: ReadonlyArray<PersonCondition>): Record<string, string> | undefined {
+  const equal = conditions.filter((c) => c.op === '=');
+  if (equal.length === 0) return undefined;
+  return Object.fromEntries(equal.map((c) => [c.key, c.value]));
+}
+
+/** The conditions a JSON-bodied question leaves out: the `!=` ones. */
+export function personOnlyInQueries(conditions: ReadonlyArray<PersonCondition>): PersonCondition[] {
+  return conditions.filter((c) => c.op === '!=');
+}
+
+/** Whether one more row may be added to the form: at most 10. */
+export function canAddPersonRow(rows: number): boolean {
+  return rows < MAX_PERSON_CONDITIONS;
+}
+
+/** A row of the form as typed: a property, a comparison, a value. */
+export interface PersonRow {
+  key: string;
+  op: string;
+  value: string;
+}
+
+/**
+ * The form's rows as conditions, or what to fix first (the row by its place
+ * among all rows). A row left blank is ignored; a row is otherwise a
+ * property's name and a value, both trimmed. A property is a trait's name: no
+ * `$` field of events, and none of `=`, `!`, quotes or backslashes (the query
+ * string splits at the first `!=`, else at the first `=`). A value to be
+ * equal cannot hold `!=` for the same reason. Two `=` on one property can
+ * never both hold (and a body keeps one value a key), so they are refused;
+ * the same condition twice is kept once.
+ */
+export function readPersonForm(rows: ReadonlyArray<PersonRow>): PersonCondition[] | FieldProblem {
+  const out: PersonCondition[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const key = rows[i].key.trim();
+    const value = rows[i].value.trim();
+    const op: WhereOp = rows[i].op === '!=' ? '!=' : '=';
+    if (!key && !value) continue;
+    if (!key) return { field: 'person_key', index: i, error: 'Name the property, such as plan.' };
+    if (key.startsWith('$')) {
+      return { field: 'person_key', index: i, error: 'Name a trait the identify calls set, such as plan: a $ field is an event’s, not a person’s.' };
+    }
+    if (/[=!"\\]/.test(key)) return { field: 'person_key', index: i, error: 'A property’s name here holds no =, !, quotes or backslashes.' };
+    if (!value) return { field: 'person_value', index: i, error: 'Type the value to compare with, such as pro.' };
+    if (op === '=' && value.includes('!=')) return { field: 'person_value', index: i, error: 'A value to be equal to cannot hold “!=”.' };
+    if (out.some((c) => c.key === key && c.op === op && c.value === value)) continue;
+    if (op === '=' && out.some((c) => c.key === key && c.op === '=')) {
+      return { field: 'person_value', index: i, error: `${key} is already compared with =: a person has one ${key}.` };
+    }
+    if (out.length >= MAX_PERSON_CONDITIONS) {
+      return { field: 'person_key', index: i, error: `At most ${MAX_PERSON_CONDITIONS} conditions on people’s properties.` };
+    }
+    out.push({ key, op, value });
+  }
+  return out;
 }
 
 /** The non-blank `NAME1`, `NAME2`, ... of an address, in order. */
@@ -363,6 +472,9 @@ export function insightsFromQuery(query: Record<string, string>): InsightsState 
     paths,
     revenue,
     segment: whole(query.segment, 1, 999_999_999),
+    person: numbered(query, 'person', MAX_PERSON_CONDITIONS)
+      .map((p) => personFromText(p.value))
+      .filter((c): c is PersonCondition => c !== null),
   };
 }
 
@@ -377,6 +489,7 @@ export function insightsToQuery(state: InsightsState): Record<string, string> {
   const f = state.funnel;
   const r = state.retention;
   const q: Record<string, string> = { tab: state.tab, ...rangeToQuery(state.range), segment: state.segment === null ? '' : String(state.segment) };
+  state.person.forEach((c, i) => (q[`person${i + 1}`] = personText(c)));
   if (t.events.join('\n') !== d.trends.events.join('\n')) t.events.forEach((e, i) => (q[`event${i + 1}`] = e));
   Object.assign(q, {
     page: t.page,
@@ -617,6 +730,8 @@ export interface Span {
   to: number;
   /** Only the people of this segment; every question takes one. */
   segment?: number | null;
+  /** Only the people whose properties meet these; the bodies take the `=` ones. */
+  person?: ReadonlyArray<PersonCondition>;
 }
 
 /**
@@ -636,6 +751,7 @@ export function trendsParams(t: TrendsState, span: Span): Array<[string, QueryVa
     ['where', t.where],
     ['compare', t.compare],
     ['segment', span.segment ?? null],
+    ...personParams(span.person ?? []),
   ];
 }
 
@@ -656,6 +772,7 @@ export function revenueParams(r: RevenueState, span: Span): Array<[string, Query
     ['limit', r.breakdown ? r.limit : null],
     ['where', r.where],
     ['segment', span.segment ?? null],
+    ...personParams(span.person ?? []),
   ];
 }
 
@@ -670,6 +787,8 @@ export function funnelQuestion(f: FunnelState, span: Span): FunnelQuestion {
   if (f.breakdown) question.breakdown = f.breakdown;
   if (f.dropped !== null) question.dropped_after = f.dropped;
   if (span.segment != null) question.segment = span.segment;
+  const person = personBody(span.person ?? []);
+  if (person) question.person = person;
   return question;
 }
 
@@ -686,6 +805,8 @@ export function retentionQuestion(r: RetentionState, span: Span): RetentionQuest
   if (r.startPage) question.start_page = r.startPage;
   if (r.returnPage) question.return_page = r.returnPage;
   if (span.segment != null) question.segment = span.segment;
+  const person = personBody(span.person ?? []);
+  if (person) question.person = person;
   return question;
 }
 
@@ -702,6 +823,8 @@ export function pathsQuestion(p: PathsState, span: Span): PathsQuestion {
     to: span.to,
   };
   if (span.segment != null) question.segment = span.segment;
+  const person = personBody(span.person ?? []);
+  if (person) question.person = person;
   return question;
 }
 

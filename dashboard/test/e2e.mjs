@@ -59,7 +59,11 @@
 //     overview's goal (made by the caller) and the visitors by first-touch
 //     channel, source and campaign; after them, revenue per currency (also by
 //     first-touch channel), then the segment of those who signed up (made by
-//     the caller) chosen for revenue and a trend, kept after a reload.
+//     the caller) chosen for revenue and a trend, kept after a reload; then,
+//     for everyone again, people with properties: plan = pro (ann's identify
+//     said so, bob's said free) typed into the form narrows the trend and the
+//     funnel to ann, kept after a reload; ten rows at most; a ≠ condition
+//     narrows the trend, and the funnel says it leaves it out.
 //
 //   node test/e2e.mjs boards SPOOR_URL SCREENSHOT_DIR
 //     Boards of saved insights, on the same dataset in project PROJECT_ID: its
@@ -2187,6 +2191,52 @@ async function insights() {
   await until('the same segment after a reload', async () => (await rowCells(0)).join() === '2,1,0');
   check((await page.getByLabel('Segment', { exact: true }).locator('option:checked').textContent()) === 'Signed up', 'the segment chosen again from the address');
   await shot(page, 'insights-segment');
+
+  // People with properties, for everyone: ann's identify said plan pro, bob's free, dan's nothing.
+  await page.getByLabel('Segment', { exact: true }).selectOption({ label: 'Everyone' });
+  await until('the trend of everyone again', async () => (await rowCells(0)).join() === '2,1,1' && (await rowCells(1)).join() === '1,0,1');
+  const people = page.getByRole('form', { name: 'People with properties' });
+  const personRows = people.getByLabel(/^Condition \d+: property$/);
+  check((await personRows.count()) === 1, 'one blank row to start with');
+  await people.getByLabel('Condition 1: property').fill('plan');
+  check((await people.getByLabel('Condition 1: comparison').inputValue()) === '=', 'a condition is = unless chosen');
+  await people.getByLabel('Condition 1: value').fill('pro');
+  // Enter in a field applies the conditions, as any form here.
+  await people.getByLabel('Condition 1: value').press('Enter');
+  await until("the trend of ann's plan alone", async () => (await rowCells(0)).join() === '1,1,0' && (await rowCells(1)).join() === '1,0,0');
+  measured.insights_person_trend = [await rowCells(0), await rowCells(1)];
+  check(page.url().includes('person1=plan%3Dpro'), `the condition in the address (${page.url()})`);
+  // Ten rows at most: the button that adds one is disabled at ten; blank rows are ignored.
+  const addCondition = people.getByRole('button', { name: 'Add condition' });
+  for (let n = 2; n <= 10; n++) {
+    await addCondition.click();
+    check(await people.getByLabel(`Condition ${n}: property`).evaluate((el) => el === document.activeElement), `a new row takes focus (${n})`);
+  }
+  check((await personRows.count()) === 10 && (await addCondition.isDisabled()), 'ten rows, and no eleventh offered');
+  await people.getByRole('button', { name: 'Remove condition 10' }).click();
+  check((await personRows.count()) === 9 && (await addCondition.isEnabled()), 'a row removed, another may be added');
+  await shot(page, 'insights-people');
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: /^Insights/ }).waitFor();
+  await until('the same people after a reload', async () => (await rowCells(0)).join() === '1,1,0' && (await rowCells(1)).join() === '1,0,0');
+  check(
+    (await personRows.count()) === 1 && (await people.getByLabel('Condition 1: property').inputValue()) === 'plan' && (await people.getByLabel('Condition 1: value').inputValue()) === 'pro',
+    'the condition filled in from the address',
+  );
+  // The funnel takes it too: ann alone went from /pricing to an order to signing up.
+  await page.getByRole('tab', { name: 'Funnel' }).click();
+  await until("ann's funnel", async () => (await peopleAt()).join() === '1,1,1');
+  const personNote = people.getByRole('status');
+  check(await personNote.isHidden(), 'no note while every condition is =');
+  // ≠ narrows trends and revenue only: the funnel leaves it out, and says so.
+  await people.getByLabel('Condition 1: comparison').selectOption('!=');
+  await people.getByRole('button', { name: 'Filter people' }).click();
+  await until('the funnel of everyone, the ≠ left out', async () => (await peopleAt()).join() === '2,2,1' && (await personNote.isVisible()));
+  check(/leaves out plan ≠ pro/.test(await personNote.textContent()), `the note names what it leaves out (${await personNote.textContent()})`);
+  await page.getByRole('tab', { name: 'Trends' }).click();
+  await until('the trend of everyone but ann', async () => (await rowCells(0)).join() === '1,0,1' && (await rowCells(1)).join() === '0,0,1');
+  check(await personNote.isHidden(), 'trends take ≠: no note');
+  measured.insights_person_not_trend = [await rowCells(0), await rowCells(1)];
 }
 
 /**

@@ -9,7 +9,11 @@
 // amounts of revenue events per currency over time, by a field of the event or
 // of the payer's first touch; a chart and a table per currency.
 // A segment chosen above the tabs narrows every tab's question to its people;
-// the segments are defined and deleted in a section of their own.
+// the segments are defined and deleted in a section of their own. Beside it,
+// conditions on people's properties (the traits their identify calls set)
+// narrow every tab too: all of them on trends and revenue, the `=` ones on the
+// funnel, retention and paths, whose bodies take equalities only (said so on
+// the page).
 // Unlike the live pages this one asks only when the question changes (a form's
 // button, the range, a tab opened for the first time): each answer reads every
 // event of its range. The question is kept in the address.
@@ -22,6 +26,7 @@ import { h, fill, uid } from '../dom';
 import { formatCount } from '../format';
 import {
   ATTRIBUTIONS,
+  canAddPersonRow,
   DIRECTIONS,
   FIELDS,
   funnelBars,
@@ -32,6 +37,7 @@ import {
   INTERVALS,
   MAX_PATH_NAMES,
   MAX_PATH_STEPS,
+  MAX_PERSON_CONDITIONS,
   MAX_SERIES,
   MAX_STEPS,
   MEASURES,
@@ -42,9 +48,13 @@ import {
   pathsQuestion,
   PERIODS,
   personHash,
+  personLabel,
+  personOnlyInQueries,
+  PERSON_OPS,
   recordingsHash,
   readFunnelForm,
   readPathsForm,
+  readPersonForm,
   readRetentionForm,
   readRevenueForm,
   readTrendsForm,
@@ -59,6 +69,7 @@ import {
   type FunnelStepState,
   type InsightsState,
   type InsightTab,
+  type PersonRow,
 } from '../insights';
 import { daysOf, describeSaved, savedQuestion } from '../boards';
 import { canChange } from '../roles';
@@ -143,7 +154,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
 
   const updated = h('p', { class: 'updated muted' });
   const record = () => ctx.replaceQuery(routeHash({ page: 'insights', project: projectKey, query: insightsToQuery(state) }));
-  const span = () => ({ ...bounds(state.range, Date.now()), segment: state.segment });
+  const span = () => ({ ...bounds(state.range, Date.now()), segment: state.segment, person: state.person });
   const stamp = (tab: InsightTab) => {
     answered.add(tab);
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
@@ -941,6 +952,102 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
   );
   loadSegments();
 
+  // People with properties, for every tab: each row a trait's name, = or ≠, and a value.
+  const personErrors = errorNotice();
+  const blankRow = (): PersonRow => ({ key: '', op: '=', value: '' });
+  const personRows: PersonRow[] = state.person.length ? state.person.map((c) => ({ ...c })) : [blankRow()];
+  const personList = h('div', { class: 'insight-list person-list' });
+  const addPerson = h('button', { type: 'button', class: 'secondary' }, 'Add condition');
+  const personFull = h('p', { class: 'hint', hidden: true }, `At most ${MAX_PERSON_CONDITIONS} conditions.`);
+  const personControls: { person_key: HTMLInputElement[]; person_value: HTMLInputElement[] } = { person_key: [], person_value: [] };
+  function renderPersonRows(focus: number | 'add' | null = null) {
+    const rows = personRows.map((r, i) => {
+      const n = i + 1;
+      const key = input({ name: `person_key${n}`, value: r.key, autocomplete: 'off', spellcheck: false, placeholder: 'plan' });
+      key.addEventListener('input', () => (personRows[i].key = key.value));
+      const op = select(`person_op${n}`, PERSON_OPS, r.op === '!=' ? '!=' : '=');
+      op.addEventListener('change', () => (personRows[i].op = op.value));
+      const value = input({ name: `person_value${n}`, value: r.value, autocomplete: 'off', spellcheck: false, placeholder: 'pro' });
+      value.addEventListener('input', () => (personRows[i].value = value.value));
+      const remove = h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            personRows.splice(i, 1);
+            renderPersonRows(personRows.length ? Math.min(i, personRows.length - 1) : 'add');
+          },
+        },
+        'Remove',
+        h('span', { class: 'sr-only' }, ` condition ${n}`),
+      );
+      const row = h(
+        'div',
+        { class: 'list-row person-row' },
+        field(`Condition ${n}: property`, key),
+        field(`Condition ${n}: comparison`, op),
+        field(`Condition ${n}: value`, value),
+        remove,
+      );
+      return { key, value, row };
+    });
+    personControls.person_key = rows.map((r) => r.key);
+    personControls.person_value = rows.map((r) => r.value);
+    fill(personList, rows.map((r) => r.row));
+    const full = !canAddPersonRow(personRows.length);
+    addPerson.disabled = full;
+    personFull.hidden = !full;
+    if (focus === 'add') addPerson.focus();
+    else if (focus !== null) personControls.person_key[focus]?.focus();
+  }
+  addPerson.addEventListener('click', () => {
+    if (!canAddPersonRow(personRows.length)) return;
+    personRows.push(blankRow());
+    renderPersonRows(personRows.length - 1);
+  });
+  renderPersonRows();
+  // On the funnel, retention and paths, whose bodies take equalities only, the ≠ conditions are said to be left out.
+  const personNote = h('p', { class: 'notice person-note', role: 'status', hidden: true });
+  function showPersonNote() {
+    const left = personOnlyInQueries(state.person);
+    const bodied = state.tab === 'funnel' || state.tab === 'retention' || state.tab === 'paths';
+    personNote.hidden = !(bodied && left.length);
+    personNote.textContent = personNote.hidden ? '' : `This tab leaves out ${personLabel(left)}: ≠ applies to Trends and Revenue only.`;
+  }
+  const personForm = h(
+    'form',
+    { class: 'panel person-form', novalidate: true, 'aria-label': 'People with properties' },
+    h(
+      'fieldset',
+      { class: 'insight-fieldset' },
+      h('legend', null, 'People with properties'),
+      h(
+        'p',
+        { class: 'hint' },
+        'Only the people whose identify calls set these traits (plan, company, seats…). Every condition must hold; someone who never set a property is ≠ any value of it. ≠ applies to Trends and Revenue only: Funnel, Retention and Paths take the = conditions. A row left blank is ignored.',
+      ),
+      personList,
+      addPerson,
+      personFull,
+    ),
+    h('button', { type: 'submit' }, 'Filter people'),
+    personNote,
+  );
+  onSubmit(personForm, personErrors, async () => {
+    clearProblems(personControls);
+    const read = readPersonForm(personRows);
+    if ('error' in read) {
+      showProblem(read, personControls);
+      return;
+    }
+    state = { ...state, person: read };
+    answered.clear();
+    record();
+    showPersonNote();
+    if (tabs[state.tab].ready()) tabs[state.tab].ask();
+  });
+
   const rangeForm = h('form', { class: 'controls' }, picker.el, field('Segment', segmentSelect));
   rangeForm.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -974,6 +1081,7 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       if (on && moveFocus) buttons[i].focus();
     });
     record();
+    showPersonNote();
     if (!answered.has(tab) && tabs[tab].ready()) tabs[tab].ask();
   }
   buttons.forEach((b, i) => {
@@ -996,6 +1104,8 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       h('div', { class: 'page-head' }, h('h1', null, 'Insights ', h('span', { class: 'subtitle' }, project.name)), updated),
       rangeForm,
       rangeErrors.el,
+      personForm,
+      personErrors.el,
       segmentErrors.el,
       segmentsPanel,
       h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Insights' }, buttons),

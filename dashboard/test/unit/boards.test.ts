@@ -42,6 +42,10 @@ function asked(): InsightsState {
       where: 'plan=pro',
     },
     segment: 4,
+    person: [
+      { key: 'plan', op: '=', value: 'pro' },
+      { key: 'seats', op: '!=', value: '1' },
+    ],
   };
 }
 
@@ -49,24 +53,24 @@ test('a tab is saved as its endpoint takes it, without the range', () => {
   const state = asked();
   assert.deepEqual(savedQuestion(state, 'trends'), {
     kind: 'trends',
-    query: 'event=order&event=%24pageview&page=%2Fpricing&interval=day&measure=sum%3Atotal_amount&breakdown=currency&limit=5&where=plan!%3Dfree&compare=true&segment=4',
+    query: 'event=order&event=%24pageview&page=%2Fpricing&interval=day&measure=sum%3Atotal_amount&breakdown=currency&limit=5&where=plan!%3Dfree&compare=true&segment=4&person=plan%3Dpro&person=seats!%3D1',
   });
   assert.deepEqual(savedQuestion(state, 'revenue'), {
     kind: 'revenue',
-    query: 'event=order_completed&event=booking_paid&amount=total_amount&currency=cur&interval=week&breakdown=%24utm_campaign&attribution=first_touch&limit=3&where=plan%3Dpro&segment=4',
+    query: 'event=order_completed&event=booking_paid&amount=total_amount&currency=cur&interval=week&breakdown=%24utm_campaign&attribution=first_touch&limit=3&where=plan%3Dpro&segment=4&person=plan%3Dpro&person=seats!%3D1',
   });
   // The drop-off listed on the page is not part of the question.
   assert.deepEqual(savedQuestion(state, 'funnel'), {
     kind: 'funnel',
-    query: { steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order' }, { event: 'signup' }], window_seconds: 3_600, breakdown: '$browser', segment: 4 },
+    query: { steps: [{ event: '$pageview', page: '/pricing' }, { event: 'order' }, { event: 'signup' }], window_seconds: 3_600, breakdown: '$browser', segment: 4, person: { plan: 'pro' } },
   });
   assert.deepEqual(savedQuestion(state, 'retention'), {
     kind: 'retention',
-    query: { start_event: 'signup', return_event: '$pageview', period: 'day', periods: 14, return_page: '/app/*', segment: 4 },
+    query: { start_event: 'signup', return_event: '$pageview', period: 'day', periods: 14, return_page: '/app/*', segment: 4, person: { plan: 'pro' } },
   });
   assert.deepEqual(savedQuestion(state, 'paths'), {
     kind: 'paths',
-    query: { start: { event: '$pageview', page: '/pricing' }, direction: 'before', include: 'both', steps: 4, limit: 8, window_seconds: 7_200, segment: 4 },
+    query: { start: { event: '$pageview', page: '/pricing' }, direction: 'before', include: 'both', steps: 4, limit: 8, window_seconds: 7_200, segment: 4, person: { plan: 'pro' } },
   });
 });
 
@@ -78,7 +82,17 @@ test('a saved question reads back into the tab it came from', () => {
     assert.equal(back.tab, kind);
     assert.deepEqual(back[kind], kind === 'funnel' ? { ...state.funnel, dropped: null } : state[kind], kind);
     assert.equal(back.segment, 4, `${kind} keeps its segment`);
+    // A body keeps the = conditions only, as its tab asked them.
+    const kept = kind === 'trends' || kind === 'revenue' ? state.person : state.person.filter((c) => c.op === '=');
+    assert.deepEqual(back.person, kept, `${kind} keeps its people's conditions`);
   }
+  assert.deepEqual(savedState({ kind: 'trends', query: 'event=order' })?.person, [], "no conditions: everyone's");
+  // A body as the API may hold it: numbers and booleans as their JSON text, anything else left out.
+  assert.deepEqual(savedState({ kind: 'retention', query: { start_event: 'a', return_event: 'b', person: { seats: 3, trial: false, tags: ['x'], plan: 'pro' } } })?.person, [
+    { key: 'seats', op: '=', value: '3' },
+    { key: 'trial', op: '=', value: 'false' },
+    { key: 'plan', op: '=', value: 'pro' },
+  ]);
   assert.equal(savedState({ kind: 'trends', query: 'event=order' })?.segment, null, 'no segment: everyone');
   // As the server keeps a trend: its own encoding of the query string (+ for a space).
   const kept = savedState({ kind: 'trends', query: 'event=sign+up&event=%24pageview&measure=people&interval=week' });
@@ -102,17 +116,17 @@ test('a saved insight in words', () => {
   const state = asked();
   assert.equal(
     describeSaved(savedQuestion(state, 'trends')),
-    'Sum of total_amount per day: order, Page views of /pricing, by currency, where plan!=free',
+    'Sum of total_amount per day: order, Page views of /pricing, by currency, where plan!=free; people with plan = pro, seats ≠ 1',
   );
   assert.equal(describeSaved({ kind: 'trends', query: 'event=order' }), 'Events per day: order');
   assert.equal(describeSaved({ kind: 'trends', query: 'event=order&measure=people&interval=month' }), 'Unique people per month: order');
-  assert.equal(describeSaved(savedQuestion(state, 'funnel')), 'Page views of /pricing → order → signup');
-  assert.equal(describeSaved(savedQuestion(state, 'retention')), 'signup, then Page views of /app/*, by day');
-  assert.equal(describeSaved(savedQuestion(state, 'paths')), '4 steps before Page views of /pricing');
+  assert.equal(describeSaved(savedQuestion(state, 'funnel')), 'Page views of /pricing → order → signup; people with plan = pro');
+  assert.equal(describeSaved(savedQuestion(state, 'retention')), 'signup, then Page views of /app/*, by day; people with plan = pro');
+  assert.equal(describeSaved(savedQuestion({ ...state, person: [] }, 'paths')), '4 steps before Page views of /pricing');
   assert.equal(describeSaved({ kind: 'paths', query: { start: { event: 'order' }, steps: 1 } }), '1 step after order');
   assert.equal(
     describeSaved(savedQuestion(state, 'revenue')),
-    'Revenue per week: total_amount of order_completed, booking_paid, by $utm_campaign of the first touch, where plan=pro',
+    'Revenue per week: total_amount of order_completed, booking_paid, by $utm_campaign of the first touch, where plan=pro; people with plan = pro, seats ≠ 1',
   );
   assert.equal(describeSaved({ kind: 'revenue', query: 'event=order&amount=total' }), 'Revenue per day: total of order');
   assert.match(describeSaved({ kind: 'cohorts', query: '' }), /^A cohorts insight/);

@@ -19,6 +19,7 @@ import {
   personHash,
   recordingsHash,
   readFunnelForm,
+  readPersonForm,
   readRetentionForm,
   readTrendsForm,
   retentionQuestion,
@@ -34,6 +35,18 @@ import {
 } from '../../src/insights';
 import { FLOW, pathName, pathsFlow, pathsQuestion, pathsRows, readPathsForm } from '../../src/insights';
 import { currencyLabel, readRevenueForm, revenueParams, revenueSummaries, revenueTrend, type RevenueState } from '../../src/insights';
+import {
+  canAddPersonRow,
+  MAX_PERSON_CONDITIONS,
+  personBody,
+  personFromText,
+  personLabel,
+  personOnlyInQueries,
+  personParams,
+  personText,
+  type PersonCondition,
+  type PersonRow,
+} from '../../src/insights';
 import type { Paths, Revenue } from '../../src/api';
 import { queryPairs } from '../../src/query';
 import { parseRoute, routeHash } from '../../src/routes';
@@ -125,6 +138,10 @@ test('every question survives its own address, as a reload or a shared link read
       where: 'plan!=free',
     },
     segment: 12,
+    person: [
+      { key: 'plan', op: '=', value: 'pro' },
+      { key: 'company', op: '!=', value: 'A&B = C' },
+    ],
   };
   const hash = routeHash({ page: 'insights', project: '7', query: insightsToQuery(state) });
   const route = parseRoute(hash);
@@ -134,7 +151,7 @@ test('every question survives its own address, as a reload or a shared link read
   assert.match(hash, /[?&]step1=%24pageview&step1_page=%2Fpricing&step2=order&step3=signup&/);
   assert.match(hash, /[?&]where=plan!%3Dpro&compare=true&/);
   assert.match(hash, /[?&]path_page=%2Fpricing&path_direction=before&path_include=both&path_steps=5&path_limit=12&path_window=7200&/);
-  assert.match(hash, /[?&]segment=12&/);
+  assert.match(hash, /[?&]segment=12&person1=plan%3Dpro&person2=company!%3DA%26B%20%3D%20C&/);
   assert.match(hash, /[?&]rev_event1=order_completed&rev_event2=booking%20paid&rev_amount=total_amount&rev_currency=cur&rev_interval=month&rev_breakdown=%24channel&rev_attribution=first_touch&rev_limit=4&rev_where=plan!%3Dfree/);
   for (const tab of ['trends', 'retention', 'paths', 'revenue'] as const) {
     const again = insightsFromQuery(insightsToQuery({ ...state, tab }));
@@ -808,4 +825,105 @@ test('a segment goes with every question: in the query string of trends and reve
   assert.equal(insightsFromQuery({ segment: '3' }).segment, 3);
   assert.equal(insightsFromQuery({ segment: 'x' }).segment, null);
   assert.equal(insightsFromQuery({ segment: '0' }).segment, null);
+});
+
+const pro: PersonCondition = { key: 'plan', op: '=', value: 'pro' };
+const notOne: PersonCondition = { key: 'seats', op: '!=', value: '1' };
+const row = (key: string, value: string, op = '='): PersonRow => ({ key, op, value });
+
+test("people's properties go in the query string of trends and revenue as repeated, encoded person parameters", () => {
+  const d = defaultInsights();
+  const span = { from: 10, to: 20, person: [pro, notOne, { key: 'company', op: '=', value: 'A&B co' } as PersonCondition] };
+  assert.deepEqual(personParams(span.person), [
+    ['person', 'plan=pro'],
+    ['person', 'seats!=1'],
+    ['person', 'company=A&B co'],
+  ]);
+  const encoded = '&person=plan%3Dpro&person=seats!%3D1&person=company%3DA%26B%20co';
+  assert.ok(queryPairs(trendsParams(d.trends, span)).endsWith(encoded), queryPairs(trendsParams(d.trends, span)));
+  assert.ok(queryPairs(revenueParams({ ...d.revenue, events: ['order'], amount: 'total' }, { ...span, segment: 7 })).endsWith(`&segment=7${encoded}`));
+  // As the server reads it back: each parameter one condition.
+  const back = new URLSearchParams(queryPairs(trendsParams(d.trends, span)).slice(1)).getAll('person').map(personFromText);
+  assert.deepEqual(back, span.person);
+  // Nobody's properties asked: no parameter at all.
+  assert.doesNotMatch(queryPairs(trendsParams(d.trends, { from: 10, to: 20 })), /person/);
+  assert.doesNotMatch(queryPairs(trendsParams(d.trends, { from: 10, to: 20, person: [] })), /person/);
+  assert.equal(personText(notOne), 'seats!=1');
+  assert.equal(personLabel([pro, notOne]), 'plan = pro, seats ≠ 1');
+});
+
+test("a body's person is an object of the = conditions; the ≠ ones go only with trends and revenue", () => {
+  const d = defaultInsights();
+  const span = { from: 10, to: 20, person: [pro, notOne, { key: 'seats2', op: '=', value: '3' } as PersonCondition] };
+  assert.deepEqual(personBody(span.person), { plan: 'pro', seats2: '3' });
+  assert.deepEqual(funnelQuestion(d.funnel, span).person, { plan: 'pro', seats2: '3' });
+  assert.deepEqual(retentionQuestion(d.retention, span).person, { plan: 'pro', seats2: '3' });
+  assert.deepEqual(pathsQuestion(d.paths, span).person, { plan: 'pro', seats2: '3' });
+  assert.deepEqual(personOnlyInQueries(span.person), [notOne]);
+  // No = condition, or none at all: no person in the body.
+  assert.equal(personBody([notOne]), undefined);
+  assert.equal('person' in funnelQuestion(d.funnel, { from: 1, to: 2, person: [notOne] }), false);
+  assert.equal('person' in retentionQuestion(d.retention, { from: 1, to: 2 }), false);
+  assert.equal('person' in pathsQuestion(d.paths, { from: 1, to: 2, person: [] }), false);
+  // With a segment too: both go.
+  const both = funnelQuestion(d.funnel, { ...span, segment: 4 });
+  assert.equal(both.segment, 4);
+  assert.deepEqual(JSON.parse(JSON.stringify(both)).person, { plan: 'pro', seats2: '3' });
+});
+
+test("people's properties survive the address, numbered, at most ten; malformed ones are left out", () => {
+  const person = [pro, notOne, { key: 'note', op: '=', value: 'x=y' } as PersonCondition];
+  const state: InsightsState = { ...defaultInsights(), person };
+  const query = insightsToQuery(state);
+  assert.equal(query.person1, 'plan=pro');
+  assert.equal(query.person2, 'seats!=1');
+  assert.equal(query.person3, 'note=x=y');
+  assert.equal('person4' in query, false);
+  const hash = routeHash({ page: 'insights', project: '1', query });
+  assert.equal(hash, '#/projects/1/insights?tab=trends&range=30d&person1=plan%3Dpro&person2=seats!%3D1&person3=note%3Dx%3Dy');
+  const route = parseRoute(hash) as { query: Record<string, string> };
+  assert.deepEqual(insightsFromQuery(route.query).person, person);
+  assert.deepEqual(insightsFromQuery(route.query), state);
+  // Ten are kept from an address; an eleventh is not read.
+  const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`person${i + 1}`, `k${i}=v`]));
+  const read = insightsFromQuery(eleven).person;
+  assert.equal(read.length, MAX_PERSON_CONDITIONS);
+  assert.deepEqual(read[9], { key: 'k9', op: '=', value: 'v' });
+  // Blank, without a comparison, or without a property's name: left out.
+  assert.deepEqual(insightsFromQuery({ person1: ' ', person2: 'plan', person3: '=pro', person4: ' plan = pro ' }).person, [pro]);
+  assert.deepEqual(insightsFromQuery({}).person, []);
+});
+
+test("the people's form: blank rows ignored, ten conditions at most, and what to fix at which row", () => {
+  assert.deepEqual(readPersonForm([]), []);
+  assert.deepEqual(readPersonForm([row('', ''), row('  ', ' ', '!=')]), [], 'blank rows are no condition');
+  assert.deepEqual(readPersonForm([row('', ''), row(' plan ', ' pro '), row('', ''), row('seats', '1', '!=')]), [pro, notOne]);
+  assert.deepEqual(readPersonForm([row('plan', 'pro'), row('plan', 'pro')]), [pro], 'the same condition once');
+  assert.deepEqual(readPersonForm([row('plan', 'pro', '!='), row('plan', 'free', '!=')]), [
+    { key: 'plan', op: '!=', value: 'pro' },
+    { key: 'plan', op: '!=', value: 'free' },
+  ]);
+  const problem = (rows: PersonRow[]) => {
+    const read = readPersonForm(rows);
+    assert.ok('error' in read, JSON.stringify(read));
+    return [read.field, read.index];
+  };
+  assert.deepEqual(problem([row('', ''), row('', 'pro')]), ['person_key', 1]);
+  assert.deepEqual(problem([row('plan', '')]), ['person_value', 0]);
+  assert.deepEqual(problem([row('$browser', 'Chrome')]), ['person_key', 0]);
+  assert.deepEqual(problem([row('a=b', 'c')]), ['person_key', 0]);
+  assert.deepEqual(problem([row('plan', 'a!=b')]), ['person_value', 0]);
+  assert.deepEqual(readPersonForm([row('plan', 'a!=b', '!=')]), [{ key: 'plan', op: '!=', value: 'a!=b' }], 'split at the first !=, as the server does');
+  assert.deepEqual(problem([row('plan', 'pro'), row('plan', 'free')]), ['person_value', 1]);
+  // Ten rows are taken; an eleventh is refused, and the form offers no eleventh row.
+  const ten = Array.from({ length: 10 }, (_, i) => row(`k${i}`, 'v'));
+  const read = readPersonForm(ten);
+  assert.ok(Array.isArray(read) && read.length === 10);
+  assert.deepEqual(problem([...ten, row('k10', 'v')]), ['person_key', 10]);
+  // Blank rows do not count towards the ten.
+  assert.equal((readPersonForm([...ten, row('', '')]) as PersonCondition[]).length, 10);
+  assert.equal(canAddPersonRow(0), true);
+  assert.equal(canAddPersonRow(9), true);
+  assert.equal(canAddPersonRow(10), false);
+  assert.equal(canAddPersonRow(11), false);
 });
