@@ -1190,8 +1190,9 @@ export const api = {
   deleteKey: (projectId: Id, keyId: Id) =>
     call<void>('DELETE', `${project(projectId)}/keys/${encodeURIComponent(String(keyId))}`),
 
-  overview: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
-    call<Overview>('GET', `${project(projectId)}/overview${queryString(params)}`, undefined, { signal }),
+  /** `params` as pairs, since `where` and `person` may repeat. */
+  overview: (projectId: Id, params: ReadonlyArray<readonly [string, QueryValue]>, signal?: AbortSignal) =>
+    call<Overview>('GET', `${project(projectId)}/overview${queryPairs(params)}`, undefined, { signal }),
   events: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<EventPage>('GET', `${project(projectId)}/events${queryString(params)}`, undefined, { signal }),
   event: (projectId: Id, seq: string | number) =>
@@ -1277,8 +1278,8 @@ export const api = {
   goals: (projectId: Id, signal?: AbortSignal) => call<{ goals: Goal[] }>('GET', `${project(projectId)}/goals`, undefined, { signal }),
   createGoal: (projectId: Id, fields: NewGoal) => call<Goal>('POST', `${project(projectId)}/goals`, fields),
   deleteGoal: (projectId: Id, goalId: Id) => call<void>('DELETE', goal(projectId, goalId)),
-  conversions: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
-    call<Conversions>('GET', `${project(projectId)}/goals/conversions${queryString(params)}`, undefined, { signal }),
+  conversions: (projectId: Id, params: ReadonlyArray<readonly [string, QueryValue]>, signal?: AbortSignal) =>
+    call<Conversions>('GET', `${project(projectId)}/goals/conversions${queryPairs(params)}`, undefined, { signal }),
   segments: (projectId: Id, signal?: AbortSignal) =>
     call<{ segments: Segment[] }>('GET', `${project(projectId)}/segments`, undefined, { signal }),
   createSegment: (projectId: Id, fields: NewSegment) => call<Segment>('POST', `${project(projectId)}/segments`, fields),

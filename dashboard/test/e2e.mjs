@@ -3,7 +3,8 @@
 //
 //   node test/e2e.mjs tour SPOOR_URL SCREENSHOT_DIR
 //     Sign in (by keyboard), create a project and a key, send events with that key,
-//     watch the overview update by itself, find an event in the explorer and read
+//     watch the overview update by itself, filter it by a page (typed, and
+//     clicked in its top pages) and clear that, find an event in the explorer and read
 //     its JSON, find a customer and their order, create a widget and see its call
 //     billed, check what a viewer is offered, sign out; then a page of our own with
 //     spoor.js makes friction (rage and dead clicks, an error, a form error, web
@@ -550,6 +551,61 @@ async function tour() {
     return /Events \d/.test(await page.locator('.chart-readout').textContent());
   });
   await shot(page, '05-overview');
+
+  // The filter bar: a condition on the page (typed as an address, read as its
+  // path) narrows the overview to that page's events, counted from the log;
+  // it is kept in the address and after a reload; a ≠ on the browser narrows
+  // it to nothing and is removed on its own; Clear filters takes all away; a
+  // click on a top page adds its condition.
+  const filterPanel = page.locator('details.filters-panel');
+  check((await filterPanel.getAttribute('open')) === null, 'the filter forms start folded away');
+  await filterPanel.locator('summary').click();
+  const whereForm = page.getByRole('form', { name: 'Events where' });
+  check((await whereForm.getByLabel('Event condition 1: field').inputValue()) === '$page', 'a new condition is on the page unless another field is chosen');
+  await whereForm.getByLabel('Event condition 1: value').fill('https://shop.example.com/p/boots?from=e2e');
+  await whereForm.getByLabel('Event condition 1: value').press('Enter');
+  const filteredTotals = async () => Promise.all(['events', 'visitors', 'sessions', 'pageviews'].map((k) => total(page, k)));
+  await until('the overview of /p/boots alone', async () => (await filteredTotals()).join() === '1,1,1,1');
+  const topPages = page.locator('.toplist', { hasText: 'Top pages' });
+  await until('the top pages of /p/boots alone', async () => (await topPages.locator('li').count()) === 1 && (await topPages.locator('li').textContent()).includes('/p/boots'));
+  check(page.url().includes('where1=%24page%3D%2Fp%2Fboots'), `the condition in the address, as a path (${page.url()})`);
+  check((await whereForm.getByLabel('Event condition 1: value').inputValue()) === '/p/boots', 'the form shows the condition as the server reads it');
+  const activeFilters = page.getByRole('list', { name: 'Active filters' });
+  check((await activeFilters.locator('li').allTextContents()).join('|').startsWith('Page = /p/boots'), 'the active filter in words');
+  check(await page.getByText('Counted from the events of the range, bots left out').isVisible(), 'a filtered overview says how it is counted');
+  check(await page.getByLabel('Include bots').isDisabled(), 'bots cannot be included while filtered');
+  measured.overview_filtered = await filteredTotals();
+  await shot(page, '05-overview-filtered');
+  await page.reload();
+  await page.getByRole('heading', { name: /Overview/ }).waitFor();
+  await until('the same filter after a reload', async () => (await filteredTotals()).join() === '1,1,1,1');
+  check((await whereForm.getByLabel('Event condition 1: value').inputValue()) === '/p/boots' && (await activeFilters.locator('li').count()) === 1, 'the filter read back from the address');
+  // A second condition, by keyboard: the browser is not the one the visits came with.
+  const browserName = await page.locator('.toplist', { hasText: 'Browsers' }).locator('button.pick').first().getAttribute('data-value');
+  await whereForm.getByRole('button', { name: 'Add event condition' }).click();
+  check(await whereForm.getByLabel('Event condition 2: field').evaluate((el) => el === document.activeElement), 'a new row takes focus');
+  await whereForm.getByLabel('Event condition 2: field').selectOption('$browser');
+  await whereForm.getByLabel('Event condition 2: comparison').selectOption('!=');
+  await whereForm.getByLabel('Event condition 2: value').fill(browserName);
+  await whereForm.getByRole('button', { name: 'Filter events' }).click();
+  await until(`nothing but ${browserName} on /p/boots`, async () => (await filteredTotals()).join() === '0,0,0,0');
+  check(page.url().includes(`where2=${encodeURIComponent(`$browser!=${browserName}`)}`), `both conditions in the address (${page.url()})`);
+  await activeFilters.getByRole('button', { name: /Remove filter Browser ≠/ }).click();
+  await until('the browser condition gone', async () => (await filteredTotals()).join() === '1,1,1,1' && !page.url().includes('where2='));
+  // Ten conditions at most.
+  const addWhere = whereForm.getByRole('button', { name: 'Add event condition' });
+  while (await addWhere.isEnabled()) await addWhere.click();
+  check((await whereForm.getByLabel(/^Event condition \d+: field$/).count()) === 10, 'ten event conditions, and no eleventh offered');
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await until('every event again', async () => (await total(page, 'events')) === humans && (await total(page, 'pageviews')) === 3);
+  check(!page.url().includes('where1=') && (await activeFilters.isHidden()) && (await page.getByLabel('Include bots').isEnabled()), `no filter left (${page.url()})`);
+  check((await whereForm.getByLabel(/^Event condition \d+: field$/).count()) === 1, 'the form back to one blank row');
+  // A click on a top page filters by it.
+  await topPages.getByRole('button', { name: /\/p\/boots/ }).click();
+  await until('the clicked page alone', async () => (await filteredTotals()).join() === '1,1,1,1');
+  check(page.url().includes('where1=%24page%3D%2Fp%2Fboots'), `the clicked page in the address (${page.url()})`);
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await until('every event once more', async () => (await total(page, 'events')) === humans);
 
   // 5. The explorer: one user's events, opened whole; then paging.
   await openPage(page, 'Events');

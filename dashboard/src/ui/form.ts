@@ -69,3 +69,26 @@ export function onSubmit(form: HTMLFormElement, errors: Notice, work: () => Prom
 export function input(attrs: Record<string, string | number | boolean>): HTMLInputElement {
   return h('input', { type: 'text', ...attrs });
 }
+
+/** A select of `options`, `selected` chosen. */
+export function select(name: string, options: ReadonlyArray<{ value: string; label: string }>, selected: string): HTMLSelectElement {
+  return h('select', { name }, options.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label)));
+}
+
+/** What a form's reading found wrong: the field (and its row, in a list of rows). */
+export interface Problem {
+  field: string;
+  index?: number;
+  error: string;
+}
+
+/** Shows a form's problem at its control (a list's at the row it names). */
+export function showProblem(problem: Problem, controls: Record<string, Control | Control[]>): void {
+  const found = controls[problem.field];
+  const control = Array.isArray(found) ? found[Math.min(problem.index ?? 0, found.length - 1)] : found;
+  if (control) fieldError(control, problem.error);
+}
+
+export function clearProblems(controls: Record<string, Control | Control[]>): void {
+  for (const c of Object.values(controls).flat()) fieldError(c, null);
+}

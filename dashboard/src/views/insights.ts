@@ -26,7 +26,6 @@ import { h, fill, uid } from '../dom';
 import { formatCount } from '../format';
 import {
   ATTRIBUTIONS,
-  canAddPersonRow,
   DIRECTIONS,
   FIELDS,
   funnelBars,
@@ -37,7 +36,6 @@ import {
   INTERVALS,
   MAX_PATH_NAMES,
   MAX_PATH_STEPS,
-  MAX_PERSON_CONDITIONS,
   MAX_SERIES,
   MAX_STEPS,
   MEASURES,
@@ -50,11 +48,9 @@ import {
   personHash,
   personLabel,
   personOnlyInQueries,
-  PERSON_OPS,
   recordingsHash,
   readFunnelForm,
   readPathsForm,
-  readPersonForm,
   readRetentionForm,
   readRevenueForm,
   readTrendsForm,
@@ -65,26 +61,24 @@ import {
   whereParts,
   windowParts,
   WINDOW_UNITS,
-  type FieldProblem,
   type FunnelStepState,
   type InsightsState,
   type InsightTab,
-  type PersonRow,
 } from '../insights';
 import { daysOf, describeSaved, savedQuestion } from '../boards';
 import { canChange } from '../roles';
 import { routeHash } from '../routes';
 import { bounds, type TimeRange } from '../timerange';
 import { errorNotice, messageOf, type Notice } from '../ui/alert';
-import { field, fieldError, input, onSubmit } from '../ui/form';
+import { clearProblems, field, input, onSubmit, select, showProblem } from '../ui/form';
 import { rangePicker } from '../ui/rangepicker';
 import { funnelBreakdown, funnelSteps, retentionView, RevenueView, TrendView } from '../ui/insightviews';
 import { pathsResult } from '../ui/pathsflow';
+import { personFilter } from '../ui/personfilter';
+import { SegmentSelect } from '../ui/segmentselect';
 import { saveInsight, type SaveOffer } from '../ui/saveinsight';
 import type { AppContext, View } from '../context';
 import { missingProject } from './missing';
-
-type Control = HTMLInputElement | HTMLSelectElement;
 
 /** A tab's part of the page: its panel, and how it asks its question. */
 interface Tab {
@@ -96,25 +90,9 @@ interface Tab {
   dispose(): void;
 }
 
-/** A select of `options`, `selected` chosen. */
-function select(name: string, options: ReadonlyArray<{ value: string; label: string }>, selected: string): HTMLSelectElement {
-  return h('select', { name }, options.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label)));
-}
-
 /** A datalist of suggestions (the API's own names), for inputs that take any name too. */
 function suggestions(values: ReadonlyArray<{ value: string; label: string }>): HTMLDataListElement {
   return h('datalist', { id: uid('list') }, values.map((v) => h('option', { value: v.value }, v.label)));
-}
-
-/** Shows a form's problem at its control. */
-function showProblem(problem: FieldProblem, controls: Record<string, Control | Control[]>): void {
-  const found = controls[problem.field];
-  const control = Array.isArray(found) ? found[Math.min(problem.index ?? 0, found.length - 1)] : found;
-  if (control) fieldError(control, problem.error);
-}
-
-function clearProblems(controls: Record<string, Control | Control[]>): void {
-  for (const c of Object.values(controls).flat()) fieldError(c, null);
 }
 
 /** Runs a request for a tab, dropping the one before it; aborted answers are ignored. */
@@ -839,19 +817,11 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
 
   // The segment, for every tab: its people only, or everyone.
   const segmentErrors = errorNotice();
-  const segmentSelect = h('select', { name: 'segment' });
+  const segmentSelect = new SegmentSelect(state.segment, (id) => setSegment(id));
   const segmentList = h('div');
   let segments: Segment[] = [];
   function renderSegments() {
-    const known = segments.some((s) => s.id === state.segment);
-    fill(
-      segmentSelect,
-      h('option', { value: '' }, 'Everyone'),
-      segments.map((s) => h('option', { value: String(s.id) }, s.name)),
-      // One named by the address but gone (or not yet listed) stays chosen; the server says which.
-      state.segment !== null && !known ? h('option', { value: String(state.segment) }, `Segment ${state.segment}`) : null,
-    );
-    segmentSelect.value = state.segment === null ? '' : String(state.segment);
+    segmentSelect.list(segments);
     if (segments.length === 0) {
       fill(segmentList, h('p', { class: 'empty' }, 'No segments yet.'));
       return;
@@ -895,12 +865,11 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
   }
   function setSegment(id: number | null) {
     state = { ...state, segment: id };
-    segmentSelect.value = id === null ? '' : String(id);
+    segmentSelect.set(id);
     answered.clear();
     record();
     if (tabs[state.tab].ready()) tabs[state.tab].ask();
   }
-  segmentSelect.addEventListener('change', () => setSegment(segmentSelect.value ? Number(segmentSelect.value) : null));
 
   function segmentForm(): HTMLElement | null {
     if (!canChange(project!.role)) return null;
@@ -952,61 +921,6 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
   );
   loadSegments();
 
-  // People with properties, for every tab: each row a trait's name, = or ≠, and a value.
-  const personErrors = errorNotice();
-  const blankRow = (): PersonRow => ({ key: '', op: '=', value: '' });
-  const personRows: PersonRow[] = state.person.length ? state.person.map((c) => ({ ...c })) : [blankRow()];
-  const personList = h('div', { class: 'insight-list person-list' });
-  const addPerson = h('button', { type: 'button', class: 'secondary' }, 'Add condition');
-  const personFull = h('p', { class: 'hint', hidden: true }, `At most ${MAX_PERSON_CONDITIONS} conditions.`);
-  const personControls: { person_key: HTMLInputElement[]; person_value: HTMLInputElement[] } = { person_key: [], person_value: [] };
-  function renderPersonRows(focus: number | 'add' | null = null) {
-    const rows = personRows.map((r, i) => {
-      const n = i + 1;
-      const key = input({ name: `person_key${n}`, value: r.key, autocomplete: 'off', spellcheck: false, placeholder: 'plan' });
-      key.addEventListener('input', () => (personRows[i].key = key.value));
-      const op = select(`person_op${n}`, PERSON_OPS, r.op === '!=' ? '!=' : '=');
-      op.addEventListener('change', () => (personRows[i].op = op.value));
-      const value = input({ name: `person_value${n}`, value: r.value, autocomplete: 'off', spellcheck: false, placeholder: 'pro' });
-      value.addEventListener('input', () => (personRows[i].value = value.value));
-      const remove = h(
-        'button',
-        {
-          type: 'button',
-          class: 'secondary',
-          onclick: () => {
-            personRows.splice(i, 1);
-            renderPersonRows(personRows.length ? Math.min(i, personRows.length - 1) : 'add');
-          },
-        },
-        'Remove',
-        h('span', { class: 'sr-only' }, ` condition ${n}`),
-      );
-      const row = h(
-        'div',
-        { class: 'list-row person-row' },
-        field(`Condition ${n}: property`, key),
-        field(`Condition ${n}: comparison`, op),
-        field(`Condition ${n}: value`, value),
-        remove,
-      );
-      return { key, value, row };
-    });
-    personControls.person_key = rows.map((r) => r.key);
-    personControls.person_value = rows.map((r) => r.value);
-    fill(personList, rows.map((r) => r.row));
-    const full = !canAddPersonRow(personRows.length);
-    addPerson.disabled = full;
-    personFull.hidden = !full;
-    if (focus === 'add') addPerson.focus();
-    else if (focus !== null) personControls.person_key[focus]?.focus();
-  }
-  addPerson.addEventListener('click', () => {
-    if (!canAddPersonRow(personRows.length)) return;
-    personRows.push(blankRow());
-    renderPersonRows(personRows.length - 1);
-  });
-  renderPersonRows();
   // On the funnel, retention and paths, whose bodies take equalities only, the ≠ conditions are said to be left out.
   const personNote = h('p', { class: 'notice person-note', role: 'status', hidden: true });
   function showPersonNote() {
@@ -1015,40 +929,19 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
     personNote.hidden = !(bodied && left.length);
     personNote.textContent = personNote.hidden ? '' : `This tab leaves out ${personLabel(left)}: ≠ applies to Trends and Revenue only.`;
   }
-  const personForm = h(
-    'form',
-    { class: 'panel person-form', novalidate: true, 'aria-label': 'People with properties' },
-    h(
-      'fieldset',
-      { class: 'insight-fieldset' },
-      h('legend', null, 'People with properties'),
-      h(
-        'p',
-        { class: 'hint' },
-        'Only the people whose identify calls set these traits (plan, company, seats…). Every condition must hold; someone who never set a property is ≠ any value of it. ≠ applies to Trends and Revenue only: Funnel, Retention and Paths take the = conditions. A row left blank is ignored.',
-      ),
-      personList,
-      addPerson,
-      personFull,
-    ),
-    h('button', { type: 'submit' }, 'Filter people'),
-    personNote,
-  );
-  onSubmit(personForm, personErrors, async () => {
-    clearProblems(personControls);
-    const read = readPersonForm(personRows);
-    if ('error' in read) {
-      showProblem(read, personControls);
-      return;
-    }
-    state = { ...state, person: read };
-    answered.clear();
-    record();
-    showPersonNote();
-    if (tabs[state.tab].ready()) tabs[state.tab].ask();
+  const person = personFilter(state.person, {
+    hint: 'Only the people whose identify calls set these traits (plan, company, seats…). Every condition must hold; someone who never set a property is ≠ any value of it. ≠ applies to Trends and Revenue only: Funnel, Retention and Paths take the = conditions. A row left blank is ignored.',
+    after: personNote,
+    apply(read) {
+      state = { ...state, person: read };
+      answered.clear();
+      record();
+      showPersonNote();
+      if (tabs[state.tab].ready()) tabs[state.tab].ask();
+    },
   });
 
-  const rangeForm = h('form', { class: 'controls' }, picker.el, field('Segment', segmentSelect));
+  const rangeForm = h('form', { class: 'controls' }, picker.el, field('Segment', segmentSelect.el));
   rangeForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const read = picker.read();
@@ -1104,8 +997,8 @@ export function insightsPage(ctx: AppContext, projectId: string, query: Record<s
       h('div', { class: 'page-head' }, h('h1', null, 'Insights ', h('span', { class: 'subtitle' }, project.name)), updated),
       rangeForm,
       rangeErrors.el,
-      personForm,
-      personErrors.el,
+      person.form,
+      person.errors,
       segmentErrors.el,
       segmentsPanel,
       h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Insights' }, buttons),

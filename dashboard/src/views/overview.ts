@@ -4,6 +4,11 @@
 // Under them, the goals' conversions and the sources (channel, UTM parts) that
 // brought the visitors: these read every event of the range, so they are asked
 // when the range or the goals change, not on every poll.
+// Above them, the filter bar: conditions on events' fields (typed, or a click
+// on a top list's value), a segment, and people's properties (the Insights
+// page's form). Every filter goes into the overview's request, the segment and
+// the people's conditions into the conversions' too, and all into the address.
+// A filtered overview is counted from the events (bots left out): said so.
 
 import { api, type Conversions, type Goal, type Overview, type TopList as TopName } from '../api';
 import { h, fill } from '../dom';
@@ -20,11 +25,33 @@ import {
 import { canChange } from '../roles';
 import { confirmIn } from '../ui/confirm';
 import { dataTable, type Column } from '../ui/table';
-import { field, fieldError, input, onSubmit } from '../ui/form';
-import { PAGEVIEW } from '../insights';
+import { clearProblems, field, fieldError, input, onSubmit, select, showProblem } from '../ui/form';
+import { FIELDS, PAGEVIEW, PERSON_OPS } from '../insights';
+import {
+  conversionsRequest,
+  fieldLabel,
+  filterChips,
+  filtersFromQuery,
+  filtersToQuery,
+  hasFilters,
+  isKnownField,
+  MAX_WHERE_CONDITIONS,
+  noFilters,
+  overviewRequest,
+  readWhereForm,
+  topCondition,
+  withCondition,
+  withoutChip,
+  type FilterChip,
+  type Filters,
+  type WhereCondition,
+} from '../filters';
+import { conditionRows, type ConditionRow } from '../ui/conditionrows';
+import { personFilter } from '../ui/personfilter';
+import { SegmentSelect } from '../ui/segmentselect';
 import { countryName, formatCount } from '../format';
 import { routeHash } from '../routes';
-import { overviewParams, rangeFromQuery, rangeToQuery, type TimeRange } from '../timerange';
+import { rangeFromQuery, rangeToQuery, type TimeRange } from '../timerange';
 import { poll } from '../poller';
 import { errorNotice, messageOf } from '../ui/alert';
 import { Chart } from '../ui/chart';
@@ -44,14 +71,19 @@ const TOTALS = [
 ] as const;
 
 const or = (fallback: string) => (value: string) => value.trim() || fallback;
-const TOPS: Array<{ key: TopName; title: string; describe: (v: string) => string }> = [
-  { key: 'pages', title: 'Top pages', describe: or('(unknown page)') },
-  { key: 'referrers', title: 'Top referrers', describe: or('Direct or none') },
-  { key: 'countries', title: 'Countries', describe: (v) => (v.trim() ? countryName(v) : 'Unknown') },
-  { key: 'browsers', title: 'Browsers', describe: or('Unknown') },
-  { key: 'os', title: 'Operating systems', describe: or('Unknown') },
-  { key: 'devices', title: 'Devices', describe: or('Unknown') },
+const TOPS: Array<{ key: TopName; title: string; one: string; describe: (v: string) => string }> = [
+  { key: 'pages', title: 'Top pages', one: 'page', describe: or('(unknown page)') },
+  { key: 'referrers', title: 'Top referrers', one: 'referrer', describe: or('Direct or none') },
+  { key: 'countries', title: 'Countries', one: 'country', describe: (v) => (v.trim() ? countryName(v) : 'Unknown') },
+  { key: 'browsers', title: 'Browsers', one: 'browser', describe: or('Unknown') },
+  { key: 'os', title: 'Operating systems', one: 'operating system', describe: or('Unknown') },
+  { key: 'devices', title: 'Devices', one: 'device', describe: or('Unknown') },
 ];
+
+/** The events' form's field choices: the fields Spoor fills in, then a property named in a box beside. */
+const FIELD_CHOICES = [...FIELDS.map((f) => ({ value: f.value, label: fieldLabel(f.value) })), { value: '', label: 'An event property…' }];
+
+const toRows = (where: ReadonlyArray<WhereCondition>): ConditionRow[] => where.map((c) => ({ key: c.field, op: c.op, value: c.value }));
 
 export function overviewPage(ctx: AppContext, projectId: string, query: Record<string, string>): View {
   const project = ctx.project(projectId);
@@ -59,6 +91,7 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
   let range: TimeRange = rangeFromQuery(query, { preset: '24h' })!;
   let bots = query.bots === 'true';
   let source: SourceTab = sourceTab(query.source);
+  let filters: Filters = filtersFromQuery(query);
   let inFlight: AbortController | null = null;
 
   const errors = errorNotice();
@@ -80,10 +113,12 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
     bots = botsBox.checked;
     apply();
   });
+  const segmentSelect = new SegmentSelect(filters.segment, (id) => applyFilters({ ...filters, segment: id }, true));
   const controls = h(
     'form',
     { class: 'controls' },
     picker.el,
+    field('Segment', segmentSelect.el),
     h('div', { class: 'field check' }, botsBox, h('label', { for: 'include-bots' }, 'Include bots')),
   );
   controls.addEventListener('submit', (e) => {
@@ -108,7 +143,14 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
     }),
   );
   const chart = new Chart('Events, unique visitors, sessions and page views over time');
-  const tops = TOPS.map((t) => ({ ...t, list: new TopList(t.title, t.describe) }));
+  const tops = TOPS.map((t) => ({
+    ...t,
+    list: new TopList(t.title, t.describe, {
+      can: (value) => topCondition(t.key, value) !== null,
+      pick: (value) => addCondition(topCondition(t.key, value)!),
+      describe: () => `Filter by this ${t.one}`,
+    }),
+  }));
 
   function render(data: Overview) {
     for (const { key } of TOTALS) totals.get(key)!.textContent = formatCount(data.totals[key]);
@@ -118,7 +160,8 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
       series: TOTALS.map(({ key, label }) => ({ key, label, values: data.series.map((b) => b[key]) })),
     });
     for (const t of tops) t.list.update(data.top[t.key] ?? []);
-    updated.textContent = `Updated ${new Date().toLocaleTimeString()}${bots ? '' : ' · bots left out'}`;
+    const counted = hasFilters(filters) ? ' · filtered, counted from the events (bots left out)' : bots ? '' : ' · bots left out';
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}${counted}`;
   }
 
   async function refresh() {
@@ -126,7 +169,7 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
     const controller = new AbortController();
     inFlight = controller;
     try {
-      const data = await api.overview(project!.id, { ...overviewParams(range), bots }, controller.signal);
+      const data = await api.overview(project!.id, overviewRequest(range, bots, filters), controller.signal);
       if (controller.signal.aborted) return;
       errors.clear();
       render(data);
@@ -135,14 +178,17 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
     }
   }
 
-  /** A new range or bots setting: recorded in the address, and fetched at once. */
-  function apply() {
+  /**
+   * A new range, bots setting or filter: recorded in the address, and fetched
+   * at once; the conversions too unless only what they do not take changed.
+   */
+  function apply(conversions = true) {
     errors.clear();
     invalid.clear();
     record();
     inFlight?.abort();
     poller.now();
-    loadConversions();
+    if (conversions) loadConversions();
   }
 
   function record() {
@@ -150,13 +196,158 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
       routeHash({
         page: 'overview',
         project: String(project!.id),
-        query: { ...rangeToQuery(range), bots: bots ? 'true' : '', source: source === 'channel' ? '' : source },
+        query: { ...rangeToQuery(range), ...filtersToQuery(filters), bots: bots ? 'true' : '', source: source === 'channel' ? '' : source },
       }),
     );
   }
 
-  // Goals and sources.
+  // The filter bar: conditions on events, the segment (beside the range), people's properties.
   const projectKey = String(project.id);
+  const filterErrors = errorNotice();
+  /** Each row's field controls, to show a problem at the box a property is named in. */
+  const fieldControls: Array<{ choice: HTMLSelectElement; name: HTMLInputElement }> = [];
+  const whereRows = conditionRows(toRows(filters.where), {
+    name: 'where',
+    noun: 'Event condition',
+    max: MAX_WHERE_CONDITIONS,
+    addLabel: 'Add event condition',
+    fullHint: `At most ${MAX_WHERE_CONDITIONS} conditions on events.`,
+    ops: PERSON_OPS,
+    blankKey: FIELD_CHOICES[0].value,
+    valuePlaceholder: '/pricing',
+    keyCells(row, n, label, set) {
+      const known = isKnownField(row.key);
+      const choice = select(`where_field${n}`, FIELD_CHOICES, known ? row.key : '');
+      const name = input({ name: `where_property${n}`, value: known ? '' : row.key, autocomplete: 'off', spellcheck: false, placeholder: 'plan' });
+      const nameField = field(`${label}: property name`, name);
+      const show = () => (nameField.hidden = choice.value !== '');
+      choice.addEventListener('change', () => {
+        show();
+        set(choice.value || name.value);
+      });
+      name.addEventListener('input', () => set(name.value));
+      show();
+      fieldControls[n - 1] = { choice, name };
+      return { cells: [field(`${label}: field`, choice), nameField], control: choice };
+    },
+  });
+  const whereForm = h(
+    'form',
+    { class: 'where-form', novalidate: true, 'aria-label': 'Events where' },
+    h(
+      'fieldset',
+      { class: 'insight-fieldset' },
+      h('legend', null, 'Only events where'),
+      h('p', { class: 'hint' }, 'A field (the page, browser, country, channel, a campaign part…) or an event property, = or ≠ a value. Every condition must hold. A value in a top list below adds one when clicked.'),
+      whereRows.nodes,
+    ),
+    h('button', { type: 'submit' }, 'Filter events'),
+  );
+  onSubmit(whereForm, filterErrors, async () => {
+    const rows = whereRows.rows();
+    const at = fieldControls.slice(0, rows.length);
+    const problemControls = {
+      where_field: at.map((c) => (c.choice.value === '' ? c.name : c.choice)),
+      where_value: whereRows.controls.where_value,
+    };
+    clearProblems({ ...problemControls, names: at.map((c) => c.name), choices: at.map((c) => c.choice) });
+    const read = readWhereForm(rows.map((r) => ({ field: r.key, op: r.op, value: r.value })));
+    if ('error' in read) {
+      showProblem(read, problemControls);
+      return;
+    }
+    whereRows.set(toRows(read));
+    applyFilters({ ...filters, where: read }, false);
+  });
+  const person = personFilter(filters.person, {
+    hint: 'Only the events of the people whose identify calls set these traits (plan, company, seats…). Every condition must hold; someone who never set a property is ≠ any value of it. A row left blank is ignored.',
+    apply: (read) => applyFilters({ ...filters, person: read }, true),
+  });
+  const filtersSummary = h('summary', null, 'Filters');
+  const filtersPanel = h(
+    'details',
+    { class: 'panel filters-panel', open: filters.where.length > 0 || filters.person.length > 0 },
+    filtersSummary,
+    h('div', { class: 'filter-forms' }, whereForm, person.form),
+    person.errors,
+  );
+
+  // The active filters, each removable, with Clear filters and how the figures are counted.
+  const chipList = h('ul', { class: 'filter-chips', 'aria-label': 'Active filters' });
+  const goalsNote = h('p', { class: 'hint filter-note', hidden: true }, 'Goals and Sources take the segment and the people’s properties, not the conditions on events.');
+  const clearButton = h('button', { type: 'button', class: 'secondary' }, 'Clear filters');
+  const activeBar = h(
+    'div',
+    { class: 'filter-bar', hidden: true },
+    h('p', { class: 'filter-bar-head' }, 'Filtered by'),
+    chipList,
+    clearButton,
+    h('p', { class: 'hint filter-note' }, 'Counted from the events of the range, bots left out, each person one visitor.'),
+    goalsNote,
+  );
+  function showFilters(focusAt: number | null = null) {
+    const chips = filterChips(filters, (id) => segmentSelect.name(id));
+    activeBar.hidden = chips.length === 0;
+    goalsNote.hidden = filters.where.length === 0;
+    const removes = chips.map((chip) =>
+      h(
+        'button',
+        { type: 'button', class: 'link', onclick: () => removeChip(chip, chips.indexOf(chip)) },
+        'Remove',
+        h('span', { class: 'sr-only' }, ` filter ${chip.label}`),
+      ),
+    );
+    fill(chipList, chips.map((chip, i) => h('li', { class: 'filter-chip', 'data-kind': chip.kind }, h('span', null, chip.label), removes[i])));
+    // While filtered the server leaves bots out whatever is chosen.
+    botsBox.disabled = chips.length > 0;
+    if (focusAt !== null) (removes[Math.min(focusAt, removes.length - 1)] ?? filtersSummary).focus();
+  }
+  /** The forms as the filters have them (after a click, a removal or Clear). */
+  function syncForms() {
+    whereRows.set(toRows(filters.where));
+    person.set(filters.person);
+    segmentSelect.set(filters.segment);
+  }
+  function applyFilters(next: Filters, conversions: boolean, focusAt: number | null = null) {
+    filters = next;
+    filterErrors.clear();
+    showFilters(focusAt);
+    apply(conversions);
+  }
+  function removeChip(chip: FilterChip, at: number) {
+    const next = withoutChip(filters, chip);
+    filters = next;
+    syncForms();
+    applyFilters(next, chip.kind !== 'where', at);
+  }
+  /** A top list's value clicked: its condition added, or why not. */
+  function addCondition(c: WhereCondition) {
+    const next = withCondition(filters, c);
+    if ('error' in next) {
+      invalid.show(next.error);
+      return;
+    }
+    if (next === filters) return;
+    filters = next;
+    whereRows.set(toRows(next.where));
+    applyFilters(next, false);
+  }
+  clearButton.addEventListener('click', () => {
+    filters = noFilters();
+    syncForms();
+    applyFilters(filters, true);
+    filtersSummary.focus();
+  });
+  api
+    .segments(projectKey)
+    .then((listed) => {
+      segmentSelect.list(listed.segments);
+      showFilters();
+    })
+    .catch((e) => filterErrors.show(messageOf(e)));
+  showFilters();
+
+  // Goals and sources.
   const goalErrors = errorNotice();
   const goalList = h('div', { class: 'goal-list' });
   const sourceErrors = errorNotice();
@@ -229,7 +420,7 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
       const field = SOURCE_TABS.find((t) => t.value === source)!.field;
       const [listed, counted] = await Promise.all([
         api.goals(projectKey, controller.signal),
-        api.conversions(projectKey, { ...overviewParams(range), breakdown: field }, controller.signal),
+        api.conversions(projectKey, conversionsRequest(range, field, filters), controller.signal),
       ]);
       if (controller.signal.aborted) return;
       goalErrors.clear();
@@ -320,6 +511,9 @@ export function overviewPage(ctx: AppContext, projectId: string, query: Record<s
       { class: 'page overview' },
       h('div', { class: 'page-head' }, h('h1', null, 'Overview ', h('span', { class: 'subtitle' }, project.name)), updated),
       controls,
+      filtersPanel,
+      filterErrors.el,
+      activeBar,
       invalid.el,
       errors.el,
       totalsList,
