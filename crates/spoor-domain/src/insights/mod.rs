@@ -330,6 +330,16 @@ pub enum Op {
     Ne,
 }
 
+impl Op {
+    /// Whether a field's value (`None` when missing) meets `value`.
+    pub fn holds(self, have: Option<&str>, value: &str) -> bool {
+        match self {
+            Op::Eq => have == Some(value),
+            Op::Ne => have != Some(value),
+        }
+    }
+}
+
 /// `field = value` or `field != value`. A missing field equals nothing.
 #[derive(Debug, Clone)]
 pub struct Condition {
@@ -624,11 +634,32 @@ pub struct Matcher {
     pub conditions: Vec<Condition>,
 }
 
+/// Conditions bound to a query's field indexes.
+#[derive(Debug, Clone, Default)]
+struct BoundConditions(Vec<(Slot, Op, String)>);
+
+impl BoundConditions {
+    fn new(conditions: &[Condition], q: &mut RowQuery) -> BoundConditions {
+        BoundConditions(
+            conditions
+                .iter()
+                .map(|c| (q.field(&c.field), c.op, c.value.clone()))
+                .collect(),
+        )
+    }
+
+    fn met_by(&self, row: &InsightRow<'_>) -> bool {
+        self.0
+            .iter()
+            .all(|(slot, op, v)| op.holds(slot.value(row).as_deref(), v))
+    }
+}
+
 /// A matcher bound to a query's field indexes.
 #[derive(Debug, Clone)]
 struct Bound {
     spec: EventSpec,
-    conditions: Vec<(Slot, Op, String)>,
+    conditions: BoundConditions,
 }
 
 impl Bound {
@@ -636,23 +667,12 @@ impl Bound {
         q.want(&m.spec);
         Bound {
             spec: m.spec.clone(),
-            conditions: m
-                .conditions
-                .iter()
-                .map(|c| (q.field(&c.field), c.op, c.value.clone()))
-                .collect(),
+            conditions: BoundConditions::new(&m.conditions, q),
         }
     }
 
     fn matches(&self, row: &InsightRow<'_>) -> bool {
-        self.spec.matches(row)
-            && self.conditions.iter().all(|(slot, op, v)| {
-                let have = slot.value(row);
-                match op {
-                    Op::Eq => have.as_deref() == Some(v.as_str()),
-                    Op::Ne => have.as_deref() != Some(v.as_str()),
-                }
-            })
+        self.spec.matches(row) && self.conditions.met_by(row)
     }
 }
 

@@ -6,8 +6,10 @@
 //! visitor, a session, and the top lists' dimensions). A segment or people's
 //! properties narrow it as they narrow any question, by the rows' people.
 
-use super::{Column, Condition, Field, InsightError, InsightRow, MAX_CONDITIONS, Op, RowQuery};
-use super::{Slot, refuse};
+use super::{
+    BoundConditions, Column, Condition, Field, InsightError, InsightRow, MAX_CONDITIONS, RowQuery,
+    refuse,
+};
 
 /// The top lists' dimensions, in the overview's order: pages, referrers,
 /// countries, browsers, operating systems, devices.
@@ -17,7 +19,7 @@ pub const DIMENSIONS: usize = 6;
 /// meets the conditions.
 pub struct OverviewFilter {
     rows: RowQuery,
-    conditions: Vec<(Slot, Op, String)>,
+    conditions: BoundConditions,
     session: usize,
     /// Where the referrer, country, browser, OS and device are read.
     dims: [usize; 5],
@@ -60,10 +62,7 @@ impl OverviewFilter {
             Column::DeviceType,
         ]
         .map(|c| rows.stored(&Field::Column(c)));
-        let conditions = conditions
-            .iter()
-            .map(|c| (rows.field(&c.field), c.op, c.value.clone()))
-            .collect();
+        let conditions = BoundConditions::new(conditions, &mut rows);
         Ok(OverviewFilter {
             rows,
             conditions,
@@ -78,14 +77,7 @@ impl OverviewFilter {
 
     /// The row in the overview's terms, when it meets every condition.
     pub fn admit<'r>(&self, row: &'r InsightRow<'_>) -> Option<OverviewRow<'r>> {
-        let meets = self.conditions.iter().all(|(slot, op, v)| {
-            let have = slot.value(row);
-            match op {
-                Op::Eq => have.as_deref() == Some(v.as_str()),
-                Op::Ne => have.as_deref() != Some(v.as_str()),
-            }
-        });
-        if !meets {
+        if !self.conditions.met_by(row) {
             return None;
         }
         let get = |i: usize| row.values.get(i).and_then(Option::as_deref);

@@ -164,11 +164,7 @@ impl PersonConditions {
     /// Whether a person with these properties meets every condition.
     pub fn admit(&self, t: &Traits) -> bool {
         self.0.iter().all(|(key, op, value)| {
-            let have = t.get(key).and_then(json_value_text);
-            match op {
-                Op::Eq => have.as_deref() == Some(value.as_str()),
-                Op::Ne => have.as_deref() != Some(value.as_str()),
-            }
+            op.holds(t.get(key).and_then(json_value_text).as_deref(), value)
         })
     }
 }
