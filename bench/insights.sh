@@ -3,13 +3,19 @@
 # 100,000 people over the 30 days before today, as the SDK's browsing mix sends
 # them (page views, clicks, page leaves, vehicle views) plus sign-ups, checkouts,
 # orders with an amount and a currency, and bookings; imported with `spoor
-# import` into a fresh store, then queried through the HTTP API of a node that
-# only serves (`--role ingest`: no pipeline competes for the cores, so people
-# are not joined across their identity links here; the rows read are the same).
+# import` into a fresh store; the pipeline then reads them (`spoor rebuild
+# facts`, which runs every fold to the log's end: the insights' facts questions
+# read, and the identity links that join a visitor to the user they became),
+# and the store is queried through the HTTP API of a node that only serves
+# (`--role ingest`: no pipeline competes for the cores).
 # Each question (trends, a funnel, retention, paths, revenue, conversions of
 # a goal by channel, a trend of a segment) runs once to warm the caches, then
 # BENCH_RUNS times (default 5); prints one JSON line with each question's
 # median and slowest time in ms and the server's peak RSS.
+#
+# BENCH_SPOOR=PATH runs another build of spoor (the version before a change,
+# for figures side by side); BENCH_FOLD names the fold its `rebuild` takes
+# (default facts; a build before the facts existed takes sessions).
 #
 #   bash bench/insights.sh
 #   BENCH_EVENTS=1000000 bash bench/insights.sh        (a quicker look)
@@ -19,8 +25,12 @@ cd "$(dirname "$0")/.."
 EVENTS=${BENCH_EVENTS:-10000000}
 RUNS=${BENCH_RUNS:-5}
 PORT=${BENCH_PORT:-7399}
-cargo build --release --locked -p spoor >&2
-SPOOR=target/release/spoor
+if [ -n "${BENCH_SPOOR:-}" ]; then
+  SPOOR=$BENCH_SPOOR
+else
+  cargo build --release --locked -p spoor >&2
+  SPOOR=target/release/spoor
+fi
 DATA=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$DATA"' EXIT
@@ -95,6 +105,9 @@ import_started=$(date +%s%N)
 "$SPOOR" "${STORE[@]}" import --quiet "$FILE" >&2
 import_s=$(( ($(date +%s%N) - import_started) / 1000000000 ))
 rm -f "$FILE"
+derive_started=$(date +%s%N)
+"$SPOOR" "${STORE[@]}" rebuild "${BENCH_FOLD:-facts}" >&2
+derive_s=$(( ($(date +%s%N) - derive_started) / 1000000000 ))
 TOKEN=$("$SPOOR" "${STORE[@]}" tokens create --name bench | tail -1)
 "$SPOOR" "${STORE[@]}" serve --role ingest --listen "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
 SERVER=$!
@@ -141,8 +154,8 @@ read -r conversions_med conversions_max < <(ask GET "/api/projects/1/goals/conve
 read -r segment_med segment_max < <(ask GET "$P/trends?event=order_completed&$R&interval=day&segment=$SEGMENT")
 rss_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
 ms() { printf '{"median":%s,"max":%s}' "$1" "$2"; }
-printf '{"events":%d,"import_s":%d,"trend_pageviews_by_browser_ms":%s,"trend_revenue_by_currency_ms":%s,"funnel_4_steps_ms":%s,"retention_8_weeks_ms":%s,"paths_3_steps_ms":%s,"revenue_by_product_ms":%s,"conversions_by_channel_ms":%s,"trend_of_a_segment_ms":%s,"server_peak_rss_mb":%d}\n' \
-  "$EVENTS" "$import_s" "$(ms "$trend_med" "$trend_max")" "$(ms "$revenue_med" "$revenue_max")" \
+printf '{"events":%d,"import_s":%d,"pipeline_s":%d,"trend_pageviews_by_browser_ms":%s,"trend_revenue_by_currency_ms":%s,"funnel_4_steps_ms":%s,"retention_8_weeks_ms":%s,"paths_3_steps_ms":%s,"revenue_by_product_ms":%s,"conversions_by_channel_ms":%s,"trend_of_a_segment_ms":%s,"server_peak_rss_mb":%d}\n' \
+  "$EVENTS" "$import_s" "$derive_s" "$(ms "$trend_med" "$trend_max")" "$(ms "$revenue_med" "$revenue_max")" \
   "$(ms "$funnel_med" "$funnel_max")" "$(ms "$retention_med" "$retention_max")" "$(ms "$paths_med" "$paths_max")" \
   "$(ms "$by_product_med" "$by_product_max")" "$(ms "$conversions_med" "$conversions_max")" \
   "$(ms "$segment_med" "$segment_max")" $((rss_kb / 1024))

@@ -100,6 +100,12 @@ pub trait LogStore {
 /// The derivation pipeline's side of the event log: reading it up to the
 /// horizon, the one transaction a pass writes with its cursors, and the backlog.
 pub trait PipelineStore {
+    /// Whether the backend keeps insights' facts (`insight_facts`, written
+    /// by the facts fold and read by questions). PostgreSQL's questions read
+    /// the log, so its pipeline makes none.
+    fn keeps_facts(&self) -> bool {
+        false
+    }
     /// Up to `limit` events after `cursor`, in the pipeline's order, and only
     /// events nothing committed later can still come before (see
     /// [`pipeline`]).
@@ -520,6 +526,16 @@ pub trait InsightStore {
         q: &crate::insights::RowQuery,
         each: &mut dyn FnMut(&crate::insights::InsightRow<'_>) -> bool,
     ) -> StoreResult<()>;
+
+    /// The same rows, read from the event log alone whatever derived data a
+    /// backend keeps for questions (the conformance suite compares the two).
+    fn log_insight_rows(
+        &self,
+        q: &crate::insights::RowQuery,
+        each: &mut dyn FnMut(&crate::insights::InsightRow<'_>) -> bool,
+    ) -> StoreResult<()> {
+        self.insight_rows(q, each)
+    }
 
     /// Streams the project's known people (users, and visitors not yet
     /// identified) with their properties, only those who have any when

@@ -180,13 +180,16 @@ impl Store {
                 "error_sessions",
                 "vital_days",
             ],
+            pipeline::FACTS_PROCESSOR if self.backend.keeps_facts() => &["insight_facts"],
+            pipeline::FACTS_PROCESSOR => &[],
             other => {
                 return Err(StoreError::Invalid(format!(
-                    "no processor named {other:?}; there are {}, {}, {} and {}",
+                    "no processor named {other:?}; there are {}, {}, {}, {} and {}",
                     analytics::ROLLUP_PROCESSOR,
                     sessions::SESSION_PROCESSOR,
                     metering::METERING_PROCESSOR,
-                    friction::FRICTION_PROCESSOR
+                    friction::FRICTION_PROCESSOR,
+                    pipeline::FACTS_PROCESSOR
                 )));
             }
         };

@@ -16,7 +16,8 @@
 use std::cell::OnceCell;
 
 use serde_json::Value;
-use spoor_core::event::Event;
+use spoor_core::event::{Event, MessageType};
+use spoor_domain::insights::facts::{EventFacts, FactRow};
 
 use crate::analytics::{Cursor, LogRow, RollupDelta, TailRow};
 use crate::crm::CrmEvent;
@@ -28,13 +29,17 @@ use crate::sessions::{Session, SessionEvent};
 /// The lease the pipeline runs under: one node at a time derives.
 pub const PIPELINE_LEASE: &str = "processor:pipeline";
 
+/// The insights' facts fold (`spoor_domain::insights::facts`).
+pub const FACTS_PROCESSOR: &str = "facts";
+
 /// The folds' names, which are also their cursors' (and `spoor rebuild`'s).
-pub const FOLDS: [&str; 5] = [
+pub const FOLDS: [&str; 6] = [
     crate::analytics::ROLLUP_PROCESSOR,
     crate::sessions::SESSION_PROCESSOR,
     crate::metering::METERING_PROCESSOR,
     crate::friction::FRICTION_PROCESSOR,
     crate::crm::CRM_PROCESSOR,
+    FACTS_PROCESSOR,
 ];
 
 /// One event of the log, as the pipeline reads it.
@@ -105,6 +110,8 @@ pub struct PassWrites<'a> {
     pub metering: Option<&'a MeteringDelta>,
     pub friction: Option<&'a FrictionDelta>,
     pub crm: Option<&'a crate::crm::CrmDelta>,
+    /// The insights' facts of the pass's events, by project and UTC day.
+    pub facts: Option<&'a FactsDelta>,
     /// The pass read a full batch, so another follows at once: a backend may
     /// keep its transaction open for the next passes (SQLite does, for up to
     /// [`HOLD_PASSES`]) and commit them together. A held pass is not
@@ -201,6 +208,44 @@ pub fn session_event(e: &LogEvent, body: &Body, body_names: &[String]) -> Sessio
         body: wanted.then(|| body.text().to_string()),
         person: None,
     }
+}
+
+/// The insights' facts of a pass: its rows by (project, UTC day), each
+/// group to be added to that day's chunks.
+pub type FactsDelta = std::collections::BTreeMap<(i64, i64), Vec<FactRow>>;
+
+/// The insights' facts of an event, if a question can ask for it: a page view
+/// or a track event with a user or anonymous id, not from a bot (the rows
+/// `InsightStore::insight_rows` reads from the log).
+pub fn fact_row(e: &LogEvent, body: &Body) -> Option<FactRow> {
+    let ev = &e.event;
+    let en = &ev.enrichment;
+    let page_view = match ev.kind {
+        MessageType::Page => true,
+        MessageType::Track => false,
+        _ => return None,
+    };
+    if en.is_bot || (ev.user_id.is_none() && ev.anonymous_id.is_none()) {
+        return None;
+    }
+    Some(FactRow::of(&EventFacts {
+        ts: ev.timestamp,
+        seq: e.seq,
+        page_view,
+        name: ev.name.as_deref(),
+        url: ev.url.as_deref(),
+        user_id: ev.user_id.as_deref(),
+        anonymous_id: ev.anonymous_id.as_deref(),
+        session_id: ev.session_id.as_deref(),
+        referrer: ev.referrer.as_deref(),
+        browser: en.browser.as_deref(),
+        os: en.os.as_deref(),
+        device_type: en.device_type.as_deref(),
+        country: en.country.as_deref(),
+        region: en.region.as_deref(),
+        city: en.city.as_deref(),
+        body: body.value(),
+    }))
 }
 
 /// Whether the event is a track with one of these names.

@@ -1435,6 +1435,9 @@ use crm_checks::check_crm;
 #[path = "conformance/insights.rs"]
 mod insights_checks;
 use insights_checks::{check_boards, check_definitions, check_insights};
+#[path = "conformance/facts.rs"]
+mod facts_checks;
+use facts_checks::check_facts;
 
 conformance!(
     check_projects_keys_and_events,
@@ -1450,6 +1453,7 @@ conformance!(
     check_friction,
     check_crm,
     check_insights,
+    check_facts,
     check_boards,
     check_definitions,
 );

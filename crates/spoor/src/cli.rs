@@ -364,6 +364,8 @@ pub enum Derived {
     Metering,
     /// Friction, heatmaps, error issues and web vitals
     Friction,
+    /// Insights' facts: the compact copy of events questions read
+    Facts,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,4 +1,4 @@
-//! `spoor rebuild sessions|rollups|metering|friction`: one fold's derived
+//! `spoor rebuild sessions|rollups|metering|friction|facts`: one fold's derived
 //! data recomputed from the raw events.
 //!
 //! With no server running the pipeline, the command takes its lease and does
@@ -25,6 +25,7 @@ pub fn run(store: &Store, what: Derived, config: &SchedulerConfig) -> anyhow::Re
         Derived::Rollups => spoor_store::analytics::ROLLUP_PROCESSOR,
         Derived::Metering => spoor_store::metering::METERING_PROCESSOR,
         Derived::Friction => spoor_store::friction::FRICTION_PROCESSOR,
+        Derived::Facts => spoor_store::pipeline::FACTS_PROCESSOR,
     };
     let lease = spoor_store::pipeline::PIPELINE_LEASE;
     let ttl = i64::try_from(config.lease.as_millis()).unwrap_or(i64::MAX);

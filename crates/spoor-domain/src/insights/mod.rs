@@ -21,6 +21,7 @@
 
 pub mod boards;
 pub mod definitions;
+pub mod facts;
 pub mod funnel;
 pub mod goals;
 pub mod overview;
@@ -428,8 +429,19 @@ pub fn json_text_value(text: &str) -> Option<String> {
     }
 }
 
+/// A row's values of [`RowQuery::fields`], by the field's index.
+pub trait RowValues {
+    fn value(&self, i: usize) -> Option<&str>;
+}
+
+impl RowValues for Vec<Option<String>> {
+    fn value(&self, i: usize) -> Option<&str> {
+        self.get(i).and_then(Option::as_deref)
+    }
+}
+
 /// One event as a store streams it for a question.
-#[derive(Debug, Clone)]
+#[derive(Clone, Copy)]
 pub struct InsightRow<'a> {
     pub ts: i64,
     /// The event's log position: rows come oldest first by `(ts, seq)`.
@@ -441,7 +453,7 @@ pub struct InsightRow<'a> {
     pub name: Option<&'a str>,
     pub url: Option<&'a str>,
     /// The values of [`RowQuery::fields`], in their order.
-    pub values: &'a [Option<String>],
+    pub values: &'a dyn RowValues,
 }
 
 /// What a question asks the store for: the page views (when `page_views`) and
@@ -533,7 +545,7 @@ enum Slot {
 
 impl Slot {
     fn value<'r>(self, row: &'r InsightRow<'_>) -> Option<std::borrow::Cow<'r, str>> {
-        let get = |i: usize| row.values.get(i).and_then(Option::as_deref);
+        let get = |i: usize| row.values.value(i);
         match self {
             Slot::Stored(i) => get(i).map(std::borrow::Cow::Borrowed),
             Slot::Channel {

@@ -80,7 +80,7 @@ impl OverviewFilter {
         if !self.conditions.met_by(row) {
             return None;
         }
-        let get = |i: usize| row.values.get(i).and_then(Option::as_deref);
+        let get = |i: usize| row.values.value(i);
         let page = |v: Option<&'r str>| v.filter(|_| row.page_view);
         let [referrer, country, browser, os, device] = self.dims;
         Some(OverviewRow {

@@ -19,7 +19,7 @@ use spoor_store::crm_world::CrmCache;
 use spoor_store::customers::CustomerEvents;
 use spoor_store::friction::{FrictionDelta, FrictionEvent};
 use spoor_store::metering::{self, MeteringDelta, WidgetEvent};
-use spoor_store::pipeline::{self, Body, LogEvent};
+use spoor_store::pipeline::{self, Body, FactsDelta, LogEvent};
 use spoor_store::sessions::{INACTIVITY_MS, SessionEvent, body_names, fold_pass};
 use spoor_store::working_set::WorkingSet;
 use spoor_store::{Store, StoreError};
@@ -86,6 +86,41 @@ impl Friction {
     }
     pub fn reset(&mut self) {
         *self = Friction::default();
+    }
+}
+
+/// Insights' facts: each page view and track event a question may ask for,
+/// in compact chunks by project and day (`spoor_domain::insights::facts`).
+/// Off on a backend that keeps none.
+pub struct Facts {
+    on: bool,
+    pub delta: FactsDelta,
+}
+
+impl Facts {
+    pub fn new(on: bool) -> Facts {
+        Facts {
+            on,
+            delta: FactsDelta::new(),
+        }
+    }
+    pub fn take(&mut self, e: &LogEvent, body: &Body) {
+        if !self.on {
+            return;
+        }
+        if let Some(row) = pipeline::fact_row(e, body) {
+            self.delta
+                .entry((e.project_id, row.day()))
+                .or_default()
+                .push(row);
+        }
+    }
+    /// Forgets the last pass's rows, once written.
+    pub fn committed(&mut self) {
+        self.delta.clear();
+    }
+    pub fn reset(&mut self) {
+        self.delta.clear();
     }
 }
 

@@ -37,7 +37,7 @@ use crate::background::{HeldLease, Stop, Worker};
 use crate::telemetry::{Metrics, StageLabel};
 use priority::Priority;
 
-pub use folds::{Crm, Friction, Metering, Rollups, Sessions};
+pub use folds::{Crm, Facts, Friction, Metering, Rollups, Sessions};
 
 /// Events one pass reads at most. A pass holds what its folds took of them,
 /// and the working set holds a pass's people until it shrinks back after the
@@ -64,9 +64,10 @@ pub struct Folds {
     pub metering: Metering,
     pub friction: Friction,
     pub crm: Crm,
+    pub facts: Facts,
     /// Each fold's stored cursor, in the order of [`FOLDS`]: events at or
     /// before it are counted already.
-    starts: [Cursor; 5],
+    starts: [Cursor; FOLDS.len()],
     /// Where the next pass reads from: the slowest fold's cursor.
     cursor: Cursor,
     loaded: bool,
@@ -130,14 +131,15 @@ pub struct PassOutcome {
 }
 
 impl Folds {
-    pub fn new(budget: MemoryBudget) -> Folds {
+    pub fn new(budget: MemoryBudget, facts: bool) -> Folds {
         Folds {
             rollups: Rollups::default(),
             sessions: Sessions::new(budget),
             metering: Metering::default(),
             friction: Friction::default(),
             crm: Crm::new(budget),
-            starts: [Cursor::default(); 5],
+            facts: Facts::new(facts),
+            starts: [Cursor::default(); FOLDS.len()],
             cursor: Cursor::default(),
             loaded: false,
         }
@@ -151,6 +153,7 @@ impl Folds {
         self.metering.reset();
         self.friction.reset();
         self.crm.reset();
+        self.facts.reset();
         self.loaded = false;
     }
 
@@ -162,7 +165,7 @@ impl Folds {
             .starts
             .iter()
             .min_by_key(|c| (c.xid, c.seq))
-            .expect("five folds");
+            .expect("six folds");
         self.loaded = true;
         Ok(())
     }
@@ -216,8 +219,8 @@ impl Folds {
         // holds what the folds took, never every event decoded at once. Taking
         // does no IO, so its time per fold is measured on the monotonic clock
         // (a thread CPU clock read is a system call per event and fold).
-        let [r, s, m, f, c] = self.starts;
-        let mut took = [Duration::ZERO; 5];
+        let [r, s, m, f, c, x] = self.starts;
+        let mut took = [Duration::ZERO; FOLDS.len()];
         for e in &events {
             let body = Body::new(&e.event.body);
             let mut at = Instant::now();
@@ -246,6 +249,10 @@ impl Folds {
                 self.crm.take(e, &body);
             }
             lap(&mut took[4]);
+            if !e.counted_by(&x) {
+                self.facts.take(e, &body);
+            }
+            lap(&mut took[5]);
         }
         let read = events.len();
         drop(events);
@@ -259,9 +266,11 @@ impl Folds {
         } else {
             1.0
         };
-        for (name, t) in ["rollups", "sessions", "metering", "friction", "crm"]
-            .into_iter()
-            .zip(took)
+        for (name, t) in [
+            "rollups", "sessions", "metering", "friction", "crm", "facts",
+        ]
+        .into_iter()
+        .zip(took)
         {
             stages.add(name, t.mul_f64(scale));
         }
@@ -277,11 +286,12 @@ impl Folds {
         stages.mark("friction");
         self.crm.derive(store)?;
         stages.mark("crm");
-        let (rollups, metering, friction, crm) = (
+        let (rollups, metering, friction, crm, facts) = (
             &self.rollups.delta,
             &self.metering.delta,
             &self.friction.delta,
             self.crm.delta.as_ref(),
+            &self.facts.delta,
         );
         self.sessions.set.flush_with(|sessions| {
             store.apply_pass(
@@ -293,12 +303,14 @@ impl Folds {
                     metering: Some(metering),
                     friction: Some(friction),
                     crm,
+                    facts: (!facts.is_empty()).then_some(facts),
                     more_follow: (read as i64) >= PASS_EVENTS,
                 },
             )
         })?;
         stages.mark("commit");
         self.crm.committed();
+        self.facts.committed();
         for start in self.starts.iter_mut() {
             if (start.xid, start.seq) < (next.xid, next.seq) {
                 *start = next;
@@ -325,7 +337,7 @@ impl Folds {
 pub fn run_to_end(store: &Store) -> Result<usize, StoreError> {
     let metrics = Metrics::default();
     let metrics = &metrics;
-    let mut folds = Folds::new(MemoryBudget::get());
+    let mut folds = Folds::new(MemoryBudget::get(), store.keeps_facts());
     let mut total = 0;
     loop {
         let outcome = folds.pass(store, metrics)?;
@@ -370,7 +382,7 @@ fn run(
 ) {
     priority.enter();
     let mut held = HeldLease::new(PIPELINE_LEASE.into(), node, lease);
-    let mut folds = Folds::new(MemoryBudget::get());
+    let mut folds = Folds::new(MemoryBudget::get(), store.keeps_facts());
     let mut was_held = false;
     loop {
         priority.working();

@@ -34,6 +34,7 @@ impl SqliteStore {
             )?;
             deleted += n as u64;
             if (n as i64) < DELETE_CHUNK {
+                super::facts::drop_facts_before(&*self.conn()?, project_id, cutoff)?;
                 return Ok(deleted);
             }
         }

@@ -9,6 +9,7 @@ use crate::customers::{
     ActiveUser, CUSTOMER_COLUMNS, Customer, CustomerQuery, Erased, Link, Monitoring, People,
     tallies_from, tallies_json,
 };
+use crate::insights::facts::DAY_MS;
 use crate::sessions::Session;
 use crate::traits::Traits;
 
@@ -410,6 +411,20 @@ impl crate::backend::CustomerStore for SqliteStore {
                  ON CONFLICT (project_id, id) DO UPDATE SET erased_at = excluded.erased_at",
                 params![project_id, id, now],
             )?;
+        }
+        // The insights' facts of the events deleted go with them.
+        if let Some((first, last)) = erased.span {
+            let day = |ts: i64| ts.div_euclid(DAY_MS) * DAY_MS;
+            for id in &ids {
+                let id = id.as_str();
+                super::facts::drop_facts(
+                    &tx,
+                    project_id,
+                    (day(first), day(last)),
+                    Some(id),
+                    &|r| r.user_id() == Some(id) || r.anonymous_id() == Some(id),
+                )?;
+            }
         }
         tx.commit()?;
         erased.ids = ids;

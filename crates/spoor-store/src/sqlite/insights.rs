@@ -36,6 +36,17 @@ impl crate::backend::InsightStore for SqliteStore {
         q: &RowQuery,
         each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
     ) -> StoreResult<()> {
+        if self.facts_rows(q, each)? {
+            return Ok(());
+        }
+        self.log_insight_rows(q, each)
+    }
+
+    fn log_insight_rows(
+        &self,
+        q: &RowQuery,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> StoreResult<()> {
         let mut args: Vec<SqlValue> = vec![
             SqlValue::Integer(q.project_id),
             SqlValue::Integer(q.from),

@@ -19,6 +19,7 @@ mod coordination;
 mod crm;
 mod customers;
 mod definitions;
+mod facts;
 mod files;
 mod friction;
 mod insights;
@@ -138,6 +139,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "0007_person_properties",
         include_str!("derived/0007_person_properties.sql"),
+    ),
+    (
+        8,
+        "0008_insight_facts",
+        include_str!("derived/0008_insight_facts.sql"),
     ),
 ];
 /// The event log's file (and everything not derived from it) in the data

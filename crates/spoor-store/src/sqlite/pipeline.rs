@@ -72,6 +72,9 @@ fn write_pass(
     if let Some(d) = w.friction {
         super::friction::write_friction(tx, d)?;
     }
+    if let Some(d) = w.facts {
+        super::facts::write_facts(tx, d)?;
+    }
     let mut moved = tx.prepare_cached(MOVE_CURSOR_FORWARD)?;
     for fold in folds {
         moved.execute(params![fold, cursor.seq, cursor.received_at])?;
@@ -80,6 +83,10 @@ fn write_pass(
 }
 
 impl crate::backend::PipelineStore for SqliteStore {
+    fn keeps_facts(&self) -> bool {
+        true
+    }
+
     /// Events after the cursor in seq order: the one writer commits in that
     /// order, so every event below the newest one seen is committed.
     fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {

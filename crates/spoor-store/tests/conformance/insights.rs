@@ -37,7 +37,9 @@ fn rows(store: &Store, q: &RowQuery) -> Vec<Seen> {
                 } else {
                     r.name.unwrap_or("").to_string()
                 },
-                r.values.to_vec(),
+                (0..q.fields.len())
+                    .map(|i| r.values.value(i).map(str::to_string))
+                    .collect(),
             ));
             true
         })

@@ -1,0 +1,1085 @@
+//! Insights' facts: what a question reads of an event, kept apart from the log
+//! in compact chunks, so that a question over millions of events reads a few
+//! dozen bytes of each instead of its whole row.
+//!
+//! The pipeline's facts fold makes a [`FactRow`] of every page view and track
+//! event with a person that is not from a bot (exactly the events
+//! [`RowQuery`] can ask for), and stores them in chunks of one project and one
+//! UTC day, each at most [`MAX_CHUNK_ROWS`] rows in `(ts, seq)` order. A chunk
+//! is one byte string ([`encode`]): a dictionary of the chunk's distinct
+//! strings and fixed-width columns of numbers, so that a question reads a row's
+//! event name without decoding anything else, and a field only of the rows it
+//! keeps.
+//!
+//! A question merges the chunks of its range, oldest row first, with the rows
+//! the fold has not reached yet (made into a chunk of their own from the log),
+//! and resolves people through the identity links as the log's rows are
+//! resolved ([`Merge`]). Values are kept as the log's reader gives them
+//! ([`field_value`]'s rules), so both give the same rows: the conformance suite
+//! compares them.
+//!
+//! Bounds: a chunk's reader checks every length and offset against the bytes
+//! it was given and refuses a chunk that does not hold together
+//! ([`Chunk::open`]); a string id out of range reads as no value.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use serde_json::Value;
+
+use super::{Column, Field, InsightRow, RowQuery, RowValues, Utm, json_value_text};
+use crate::friction::page_of;
+
+/// Rows a chunk holds at most: a chunk is read whole, so this bounds what one
+/// open chunk costs a question (about a megabyte).
+pub const MAX_CHUNK_ROWS: usize = 16_384;
+/// Chunks a question holds open at once while merging rows that overlap in
+/// time; past this it reads the log instead (events written with times far
+/// apart in one day make chunks that all overlap).
+pub const MAX_OPEN_CHUNKS: usize = 256;
+/// A day, in ms: chunks hold one UTC day each.
+pub const DAY_MS: i64 = 86_400_000;
+
+const MAGIC: &[u8; 4] = b"SPF1";
+
+/// The string columns, in their order in a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    Name = 0,
+    Url,
+    Page,
+    User,
+    Anonymous,
+    Browser,
+    Os,
+    DeviceType,
+    Country,
+    Region,
+    City,
+    Referrer,
+    Session,
+    UtmSource,
+    UtmMedium,
+    UtmName,
+    UtmTerm,
+    UtmContent,
+}
+
+const TEXTS: usize = 18;
+
+fn column_text(c: Column) -> Text {
+    match c {
+        Column::Browser => Text::Browser,
+        Column::Os => Text::Os,
+        Column::DeviceType => Text::DeviceType,
+        Column::Country => Text::Country,
+        Column::Region => Text::Region,
+        Column::City => Text::City,
+        Column::Referrer => Text::Referrer,
+        Column::Session => Text::Session,
+    }
+}
+
+fn utm_text(u: Utm) -> Text {
+    match u {
+        Utm::Source => Text::UtmSource,
+        Utm::Medium => Text::UtmMedium,
+        Utm::Name => Text::UtmName,
+        Utm::Term => Text::UtmTerm,
+        Utm::Content => Text::UtmContent,
+    }
+}
+
+/// One event as the facts keep it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FactRow {
+    pub ts: i64,
+    pub seq: i64,
+    pub page_view: bool,
+    /// Name, URL, page, user id, anonymous id, the enrichment columns, the
+    /// session and the campaign's five parts, in [`Text`]'s order.
+    texts: [Option<String>; TEXTS],
+    /// Each property's value as a question reads it, by key, in key order.
+    pub properties: Vec<(String, String)>,
+}
+
+/// What [`FactRow::of`] reads of an event.
+pub struct EventFacts<'a> {
+    pub ts: i64,
+    pub seq: i64,
+    pub page_view: bool,
+    pub name: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub anonymous_id: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub referrer: Option<&'a str>,
+    pub browser: Option<&'a str>,
+    pub os: Option<&'a str>,
+    pub device_type: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub city: Option<&'a str>,
+    /// The stored message.
+    pub body: &'a Value,
+}
+
+impl FactRow {
+    /// The row of an event a question may ask for. The caller keeps only page
+    /// views and track events with a user or anonymous id, not from bots.
+    pub fn of(e: &EventFacts<'_>) -> FactRow {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        let campaign = |key: &str| {
+            e.body
+                .get("context")
+                .and_then(|c| c.get("campaign"))
+                .and_then(|c| c.get(key))
+                .and_then(json_value_text)
+        };
+        let mut properties: Vec<(String, String)> = match e.body.get("properties") {
+            Some(Value::Object(map)) => map
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), json_value_text(v)?)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        properties.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        FactRow {
+            ts: e.ts,
+            seq: e.seq,
+            page_view: e.page_view,
+            texts: [
+                own(e.name),
+                own(e.url),
+                e.url.map(page_of),
+                own(e.user_id),
+                own(e.anonymous_id),
+                own(e.browser),
+                own(e.os),
+                own(e.device_type),
+                own(e.country),
+                own(e.region),
+                own(e.city),
+                own(e.referrer),
+                own(e.session_id),
+                campaign(Utm::Source.key()),
+                campaign(Utm::Medium.key()),
+                campaign(Utm::Name.key()),
+                campaign(Utm::Term.key()),
+                campaign(Utm::Content.key()),
+            ],
+            properties,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        self.texts[Text::User as usize].as_deref()
+    }
+
+    pub fn anonymous_id(&self) -> Option<&str> {
+        self.texts[Text::Anonymous as usize].as_deref()
+    }
+
+    /// The UTC day the row belongs to (its chunk's), as ms at its start.
+    pub fn day(&self) -> i64 {
+        self.ts.div_euclid(DAY_MS) * DAY_MS
+    }
+}
+
+/// Why a chunk could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corrupt(pub &'static str);
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "an insights chunk does not hold together: {}", self.0)
+    }
+}
+
+impl std::error::Error for Corrupt {}
+
+/// The smallest width (1, 2, 4 or 8 bytes) that holds every value.
+fn width_of(max: u64) -> u8 {
+    match max {
+        0..=0xff => 1,
+        0x100..=0xffff => 2,
+        0x1_0000..=0xffff_ffff => 4,
+        _ => 8,
+    }
+}
+
+fn put_column(out: &mut Vec<u8>, values: &[u64]) {
+    let w = width_of(values.iter().copied().max().unwrap_or(0));
+    out.push(w);
+    for v in values {
+        out.extend_from_slice(&v.to_le_bytes()[..usize::from(w)]);
+    }
+}
+
+/// The 1-based id of `s` in a chunk's dictionary, added if new.
+fn intern<'a>(s: &'a str, ids: &mut HashMap<&'a str, u64>, strings: &mut Vec<&'a str>) -> u64 {
+    *ids.entry(s).or_insert_with(|| {
+        strings.push(s);
+        strings.len() as u64
+    })
+}
+
+/// Encodes rows as one chunk, sorted by `(ts, seq)`.
+pub fn encode(mut rows: Vec<FactRow>) -> Vec<u8> {
+    rows.sort_unstable_by_key(|r| (r.ts, r.seq));
+    let mut ids: HashMap<&str, u64> = HashMap::new();
+    let mut strings: Vec<&str> = Vec::new();
+    // Ids are 1-based: 0 is no value.
+    let n = rows.len();
+    let mut texts: Vec<Vec<u64>> = (0..TEXTS).map(|_| Vec::with_capacity(n)).collect();
+    let mut offsets: Vec<u64> = Vec::with_capacity(n + 1);
+    let mut keys: Vec<u64> = Vec::new();
+    let mut values: Vec<u64> = Vec::new();
+    offsets.push(0);
+    for r in &rows {
+        for (t, column) in r.texts.iter().zip(texts.iter_mut()) {
+            column.push(match t {
+                Some(s) => intern(s, &mut ids, &mut strings),
+                None => 0,
+            });
+        }
+        for (k, v) in &r.properties {
+            keys.push(intern(k, &mut ids, &mut strings));
+            values.push(intern(v, &mut ids, &mut strings));
+        }
+        offsets.push(keys.len() as u64);
+    }
+    let base_ts = rows.first().map_or(0, |r| r.ts);
+    let base_seq = rows.iter().map(|r| r.seq).min().unwrap_or(0);
+    let mut out = Vec::with_capacity(64 + n * 32);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+    out.extend_from_slice(&(strings.len() as u64).to_le_bytes());
+    out.extend_from_slice(&base_ts.to_le_bytes());
+    out.extend_from_slice(&base_seq.to_le_bytes());
+    let mut at = 0u64;
+    let mut ends = Vec::with_capacity(strings.len());
+    for s in &strings {
+        at += s.len() as u64;
+        ends.push(at);
+    }
+    put_column(&mut out, &ends);
+    for s in &strings {
+        out.extend_from_slice(s.as_bytes());
+    }
+    // Rows are in ts order, so the differences from the first are >= 0.
+    let ts: Vec<u64> = rows.iter().map(|r| r.ts.abs_diff(base_ts)).collect();
+    put_column(&mut out, &ts);
+    let seq: Vec<u64> = rows.iter().map(|r| r.seq.abs_diff(base_seq)).collect();
+    put_column(&mut out, &seq);
+    let pages: Vec<u64> = rows.iter().map(|r| u64::from(r.page_view)).collect();
+    put_column(&mut out, &pages);
+    for column in &texts {
+        put_column(&mut out, column);
+    }
+    put_column(&mut out, &offsets);
+    put_column(&mut out, &keys);
+    put_column(&mut out, &values);
+    out
+}
+
+/// A fixed-width column inside a chunk's bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Col {
+    at: usize,
+    width: u8,
+    len: usize,
+}
+
+/// An encoded chunk, read in place.
+#[derive(Debug)]
+pub struct Chunk {
+    bytes: Vec<u8>,
+    rows: usize,
+    strings: usize,
+    base_ts: i64,
+    base_seq: i64,
+    ends: Col,
+    text_at: usize,
+    text_len: usize,
+    ts: Col,
+    seq: Col,
+    pages: Col,
+    texts: [Col; TEXTS],
+    offsets: Col,
+    keys: Col,
+    values: Col,
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<usize, Corrupt> {
+        let start = self.at;
+        let end = start.checked_add(n).ok_or(Corrupt("a length overflows"))?;
+        if end > self.bytes.len() {
+            return Err(Corrupt("it ends early"));
+        }
+        self.at = end;
+        Ok(start)
+    }
+
+    fn u64(&mut self) -> Result<u64, Corrupt> {
+        let at = self.take(8)?;
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.bytes[at..at + 8]);
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn col(&mut self, len: usize) -> Result<Col, Corrupt> {
+        let w = self.bytes.get(self.take(1)?).copied().unwrap_or(0);
+        if !matches!(w, 1 | 2 | 4 | 8) {
+            return Err(Corrupt("a column's width is not 1, 2, 4 or 8"));
+        }
+        let size = len
+            .checked_mul(usize::from(w))
+            .ok_or(Corrupt("a column overflows"))?;
+        Ok(Col {
+            at: self.take(size)?,
+            width: w,
+            len,
+        })
+    }
+}
+
+impl Chunk {
+    /// Reads a chunk's layout, checking that every column lies within its
+    /// bytes and every string on a character boundary.
+    pub fn open(bytes: Vec<u8>) -> Result<Chunk, Corrupt> {
+        let mut r = Reader {
+            bytes: &bytes,
+            at: 0,
+        };
+        let magic = r.take(4)?;
+        if &bytes[magic..magic + 4] != MAGIC {
+            return Err(Corrupt("it does not start with SPF1"));
+        }
+        let rows = usize::try_from(r.u64()?).map_err(|_| Corrupt("too many rows"))?;
+        let strings = usize::try_from(r.u64()?).map_err(|_| Corrupt("too many strings"))?;
+        if rows > bytes.len() || strings > bytes.len() {
+            return Err(Corrupt("more rows or strings than bytes"));
+        }
+        let base_ts = r.u64()? as i64;
+        let base_seq = r.u64()? as i64;
+        let ends = r.col(strings)?;
+        let text_len = if strings == 0 {
+            0
+        } else {
+            usize::try_from(get(&bytes, ends, strings - 1))
+                .map_err(|_| Corrupt("a string overflows"))?
+        };
+        let text_at = r.take(text_len)?;
+        let text = std::str::from_utf8(&bytes[text_at..text_at + text_len])
+            .map_err(|_| Corrupt("its strings are not UTF-8"))?;
+        let mut last = 0;
+        for i in 0..strings {
+            let end = get(&bytes, ends, i);
+            let Ok(end) = usize::try_from(end) else {
+                return Err(Corrupt("a string overflows"));
+            };
+            if end < last || end > text_len || !text.is_char_boundary(end) {
+                return Err(Corrupt("a string's end is out of place"));
+            }
+            last = end;
+        }
+        let ts = r.col(rows)?;
+        let seq = r.col(rows)?;
+        let pages = r.col(rows)?;
+        let mut texts = [Col::default(); TEXTS];
+        for t in texts.iter_mut() {
+            *t = r.col(rows)?;
+        }
+        let offsets = r.col(rows.checked_add(1).ok_or(Corrupt("too many rows"))?)?;
+        let pairs = usize::try_from(get(&bytes, offsets, rows)).unwrap_or(usize::MAX);
+        if pairs > bytes.len() {
+            return Err(Corrupt("more properties than bytes"));
+        }
+        let keys = r.col(pairs)?;
+        let values = r.col(pairs)?;
+        Ok(Chunk {
+            rows,
+            strings,
+            base_ts,
+            base_seq,
+            ends,
+            text_at,
+            text_len,
+            ts,
+            seq,
+            pages,
+            texts,
+            offsets,
+            keys,
+            values,
+            bytes,
+        })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The chunk's bytes, as stored.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn ts(&self, row: usize) -> i64 {
+        self.base_ts
+            .wrapping_add(get(&self.bytes, self.ts, row) as i64)
+    }
+
+    pub fn seq(&self, row: usize) -> i64 {
+        self.base_seq
+            .wrapping_add(get(&self.bytes, self.seq, row) as i64)
+    }
+
+    fn page_view(&self, row: usize) -> bool {
+        get(&self.bytes, self.pages, row) == 1
+    }
+
+    /// String `id` (1-based; 0 and ids out of range are no string).
+    fn string(&self, id: u64) -> Option<&str> {
+        let i = usize::try_from(id).ok()?.checked_sub(1)?;
+        if i >= self.strings {
+            return None;
+        }
+        let start = if i == 0 {
+            0
+        } else {
+            usize::try_from(get(&self.bytes, self.ends, i - 1)).ok()?
+        };
+        let end = usize::try_from(get(&self.bytes, self.ends, i)).ok()?;
+        let text = self.bytes.get(self.text_at..self.text_at + self.text_len)?;
+        // Checked to be UTF-8, ends on boundaries, when opened.
+        std::str::from_utf8(text.get(start..end)?).ok()
+    }
+
+    fn text_id(&self, t: Text, row: usize) -> u64 {
+        get(&self.bytes, self.texts[t as usize], row)
+    }
+
+    fn text(&self, t: Text, row: usize) -> Option<&str> {
+        self.string(self.text_id(t, row))
+    }
+
+    /// Whether any of the chunk's values, ids or names is `s`.
+    pub fn holds(&self, s: &str) -> bool {
+        self.find(s) != 0
+    }
+
+    /// The id of `s` in this chunk's dictionary (0 when it holds no such
+    /// string).
+    fn find(&self, s: &str) -> u64 {
+        (1..=self.strings as u64)
+            .find(|&id| self.string(id) == Some(s))
+            .unwrap_or(0)
+    }
+
+    fn property(&self, row: usize, key: u64) -> Option<&str> {
+        if key == 0 {
+            return None;
+        }
+        let from = usize::try_from(get(&self.bytes, self.offsets, row)).ok()?;
+        let to = usize::try_from(get(&self.bytes, self.offsets, row + 1)).ok()?;
+        (from..to.min(self.keys.len))
+            .find(|&i| get(&self.bytes, self.keys, i) == key)
+            .and_then(|i| self.string(get(&self.bytes, self.values, i)))
+    }
+
+    /// Every row, owned (to merge chunks, or to drop some rows).
+    pub fn decode(&self) -> Vec<FactRow> {
+        (0..self.rows)
+            .map(|row| {
+                let mut texts: [Option<String>; TEXTS] = Default::default();
+                for (i, t) in texts.iter_mut().enumerate() {
+                    *t = self
+                        .string(get(&self.bytes, self.texts[i], row))
+                        .map(str::to_string);
+                }
+                let from = usize::try_from(get(&self.bytes, self.offsets, row)).unwrap_or(0);
+                let to = usize::try_from(get(&self.bytes, self.offsets, row + 1))
+                    .unwrap_or(0)
+                    .min(self.keys.len);
+                let properties = (from..to)
+                    .filter_map(|i| {
+                        Some((
+                            self.string(get(&self.bytes, self.keys, i))?.to_string(),
+                            self.string(get(&self.bytes, self.values, i))?.to_string(),
+                        ))
+                    })
+                    .collect();
+                FactRow {
+                    ts: self.ts(row),
+                    seq: self.seq(row),
+                    page_view: self.page_view(row),
+                    texts,
+                    properties,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Value `i` of a column (0 past its end).
+fn get(bytes: &[u8], c: Col, i: usize) -> u64 {
+    if i >= c.len {
+        return 0;
+    }
+    let w = usize::from(c.width);
+    let at = c.at + i * w;
+    let Some(b) = bytes.get(at..at + w) else {
+        return 0;
+    };
+    let mut v = [0u8; 8];
+    v[..w].copy_from_slice(b);
+    u64::from_le_bytes(v)
+}
+
+/// What a question reads of a field, resolved for one chunk.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Text(Text),
+    /// A property key's id in the chunk.
+    Property(u64),
+    None,
+}
+
+/// The rows of one open chunk a question keeps, with its fields resolved.
+struct Open {
+    chunk: Chunk,
+    /// The next row to look at.
+    row: usize,
+    slots: Vec<Slot>,
+    /// Whether a row of each name id is asked for (by id, 0 = no name).
+    names: Vec<bool>,
+}
+
+impl Open {
+    fn new(chunk: Chunk, q: &RowQuery) -> Open {
+        let slots = q
+            .fields
+            .iter()
+            .map(|f| match f {
+                Field::Property(k) => Slot::Property(chunk.find(k)),
+                Field::Column(c) => Slot::Text(column_text(*c)),
+                Field::Page => Slot::Text(Text::Page),
+                Field::Campaign(u) => Slot::Text(utm_text(*u)),
+                Field::Channel => Slot::None,
+            })
+            .collect();
+        let names = (0..=chunk.strings as u64)
+            .map(|id| {
+                q.all_tracks
+                    || chunk
+                        .string(id)
+                        .is_some_and(|s| q.track_names.iter().any(|n| n == s))
+            })
+            .collect();
+        Open {
+            chunk,
+            row: 0,
+            slots,
+            names,
+        }
+    }
+
+    fn wanted(&self, row: usize, q: &RowQuery) -> bool {
+        let ts = self.chunk.ts(row);
+        if ts < q.from || ts >= q.to {
+            return false;
+        }
+        if self.chunk.page_view(row) {
+            return q.page_views;
+        }
+        let name = self.chunk.text_id(Text::Name, row);
+        self.names
+            .get(usize::try_from(name).unwrap_or(usize::MAX))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Moves to the next row the question keeps; false at the end.
+    fn settle(&mut self, q: &RowQuery) -> bool {
+        while self.row < self.chunk.rows() {
+            if self.wanted(self.row, q) {
+                return true;
+            }
+            self.row += 1;
+        }
+        false
+    }
+
+    fn key(&self) -> (i64, i64) {
+        (self.chunk.ts(self.row), self.chunk.seq(self.row))
+    }
+}
+
+/// A row's field values, read from its chunk when asked.
+struct FactValues<'a> {
+    open: &'a Open,
+    row: usize,
+}
+
+impl RowValues for FactValues<'_> {
+    fn value(&self, i: usize) -> Option<&str> {
+        let c = &self.open.chunk;
+        match self.open.slots.get(i)? {
+            Slot::Text(t) => c.text(*t, self.row),
+            Slot::Property(k) => c.property(self.row, *k),
+            Slot::None => None,
+        }
+    }
+}
+
+/// A chunk a question may read, known by its earliest row's time before it
+/// is loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkHead {
+    pub id: i64,
+    pub min_ts: i64,
+}
+
+/// The most chunks whose spans (`min_ts ..= max_ts`, the second of each
+/// pair) share a moment: a merge holds no more open at once than this and
+/// its tails.
+pub fn max_overlap(heads: &[(ChunkHead, i64)]) -> usize {
+    // Starts before ends at the same moment: spans are closed.
+    let mut edges: Vec<(i64, i8)> = Vec::with_capacity(heads.len() * 2);
+    for (h, max_ts) in heads {
+        edges.push((h.min_ts, -1));
+        edges.push((*max_ts, 1));
+    }
+    edges.sort_unstable();
+    let (mut now, mut most) = (0usize, 0usize);
+    for (_, edge) in edges {
+        if edge < 0 {
+            now += 1;
+            most = most.max(now);
+        } else {
+            now = now.saturating_sub(1);
+        }
+    }
+    most
+}
+
+/// Why a merge stopped before its end.
+#[derive(Debug)]
+pub enum MergeError<E> {
+    /// Loading a chunk failed.
+    Load(E),
+    Corrupt(Corrupt),
+    /// More than [`MAX_OPEN_CHUNKS`] chunks overlap: the caller reads the log.
+    TooManyOpen,
+}
+
+/// A question's rows from the facts: the chunks in `heads` (loaded by `load`
+/// when the merge reaches their first row) and `tails` (the rows the fold has
+/// not reached, held from the start), oldest first by `(ts, seq)`, each person resolved through
+/// `links` (id → the user it is linked to), as the log's reader gives them.
+pub struct Merge<'q> {
+    pub query: &'q RowQuery,
+    pub links: &'q HashMap<String, String>,
+}
+
+impl Merge<'_> {
+    pub fn run<E>(
+        &self,
+        mut heads: Vec<ChunkHead>,
+        tails: Vec<Chunk>,
+        load: &mut dyn FnMut(i64) -> Result<Vec<u8>, E>,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> Result<(), MergeError<E>> {
+        let q = self.query;
+        heads.sort_by_key(|h| (Reverse(h.min_ts), Reverse(h.id)));
+        let mut open: Vec<Option<Open>> = Vec::new();
+        // The next row of each open chunk, smallest first.
+        let mut next: BinaryHeap<Reverse<((i64, i64), usize)>> = BinaryHeap::new();
+        let push = |o: Open, open: &mut Vec<Option<Open>>, next: &mut BinaryHeap<_>| {
+            let mut o = o;
+            if o.settle(q) {
+                let slot = match open.iter().position(Option::is_none) {
+                    Some(i) => i,
+                    None => {
+                        open.push(None);
+                        open.len() - 1
+                    }
+                };
+                next.push(Reverse((o.key(), slot)));
+                open[slot] = Some(o);
+            }
+        };
+        for t in tails {
+            push(Open::new(t, q), &mut open, &mut next);
+        }
+        loop {
+            // Open every chunk that may hold a row before the smallest row
+            // held: its first row is no later than that row.
+            while let Some(h) = heads.last().copied() {
+                let before = next
+                    .peek()
+                    .is_none_or(|Reverse(((ts, _), _))| h.min_ts <= *ts);
+                if !before {
+                    break;
+                }
+                heads.pop();
+                if open.iter().filter(|o| o.is_some()).count() >= MAX_OPEN_CHUNKS {
+                    return Err(MergeError::TooManyOpen);
+                }
+                let chunk = Chunk::open(load(h.id).map_err(MergeError::Load)?)
+                    .map_err(MergeError::Corrupt)?;
+                push(Open::new(chunk, q), &mut open, &mut next);
+            }
+            let Some(Reverse((_, slot))) = next.pop() else {
+                return Ok(());
+            };
+            let Some(o) = open.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            let row = o.row;
+            if !self.emit(o, row, each) {
+                return Ok(());
+            }
+            o.row += 1;
+            if o.settle(q) {
+                next.push(Reverse((o.key(), slot)));
+            } else {
+                open[slot] = None;
+            }
+        }
+    }
+
+    /// Hands one row on; false when the question wants no more.
+    fn emit(&self, o: &Open, row: usize, each: &mut dyn FnMut(&InsightRow<'_>) -> bool) -> bool {
+        let c = &o.chunk;
+        let user = c.text(Text::User, row);
+        let anonymous = c.text(Text::Anonymous, row);
+        let linked = |id: &str| self.links.get(id).map(String::as_str);
+        let (identified, person) = match (user, anonymous) {
+            (Some(u), _) => (true, linked(u).unwrap_or(u)),
+            (None, Some(a)) => match linked(a) {
+                Some(u) => (true, u),
+                None => (false, a),
+            },
+            (None, None) => return true,
+        };
+        each(&InsightRow {
+            seq: c.seq(row),
+            ts: c.ts(row),
+            page_view: c.page_view(row),
+            name: c.text(Text::Name, row),
+            url: c.text(Text::Url, row),
+            identified,
+            person,
+            values: &FactValues { open: o, row },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(ts: i64, seq: i64, name: Option<&str>, user: Option<&str>, body: Value) -> FactRow {
+        FactRow::of(&EventFacts {
+            ts,
+            seq,
+            page_view: name.is_none(),
+            name,
+            url: Some("https://shop.example.com/property/12?x=1"),
+            user_id: user,
+            anonymous_id: Some("anon-1"),
+            session_id: Some("s-1"),
+            referrer: None,
+            browser: Some("Chrome"),
+            os: None,
+            device_type: Some("desktop"),
+            country: None,
+            region: None,
+            city: None,
+            body: &body,
+        })
+    }
+
+    #[test]
+    fn a_chunk_gives_back_every_row_it_was_given_in_time_order() {
+        let rows = vec![
+            row(
+                5_000,
+                9,
+                Some("order"),
+                Some("u-1"),
+                json!({"properties": {"total": 12.5, "currency": "USD", "none": null, "nested": {"b": 1, "a": [1, 2]}}, "context": {"campaign": {"source": "news", "medium": 3}}}),
+            ),
+            row(1_000, 12, None, None, json!({"properties": {}})),
+            row(1_000, 3, Some("ünïcode ✓"), None, json!({})),
+        ];
+        let chunk = Chunk::open(encode(rows.clone())).unwrap();
+        let mut want = rows;
+        want.sort_by_key(|r| (r.ts, r.seq));
+        assert_eq!(chunk.decode(), want);
+        assert_eq!(chunk.rows(), 3);
+        let order = &chunk.decode()[2];
+        assert_eq!(
+            order.properties,
+            vec![
+                ("currency".to_string(), "USD".to_string()),
+                ("nested".to_string(), r#"{"a":[1,2],"b":1}"#.to_string()),
+                ("total".to_string(), "12.5".to_string()),
+            ],
+            "values as the log's reader gives them; null is no value"
+        );
+        assert_eq!(
+            order.texts[Text::Page as usize].as_deref(),
+            Some("/property/*")
+        );
+        assert_eq!(order.texts[Text::UtmMedium as usize].as_deref(), Some("3"));
+        assert_eq!(Chunk::open(encode(Vec::new())).unwrap().rows(), 0);
+    }
+
+    #[test]
+    fn columns_take_the_width_their_largest_value_needs() {
+        assert_eq!(width_of(0), 1);
+        assert_eq!(width_of(255), 1);
+        assert_eq!(width_of(256), 2);
+        assert_eq!(width_of(65_535), 2);
+        assert_eq!(width_of(65_536), 4);
+        assert_eq!(width_of(u32::MAX as u64), 4);
+        assert_eq!(width_of(u32::MAX as u64 + 1), 8);
+        // Seqs far apart in one chunk (8 bytes) and times a day apart (4).
+        let rows = vec![
+            row(0, 1, Some("a"), None, json!({})),
+            row(DAY_MS - 1, i64::MAX - 1, Some("b"), None, json!({})),
+        ];
+        let chunk = Chunk::open(encode(rows.clone())).unwrap();
+        assert_eq!(chunk.decode(), rows);
+    }
+
+    #[test]
+    fn a_chunk_that_does_not_hold_together_is_refused_whatever_its_bytes() {
+        let good = encode(vec![row(
+            1,
+            1,
+            Some("a"),
+            Some("u"),
+            json!({"properties": {"k": "v"}}),
+        )]);
+        assert!(Chunk::open(good.clone()).is_ok());
+        assert_eq!(
+            Chunk::open(Vec::new()).unwrap_err(),
+            Corrupt("it ends early")
+        );
+        assert_eq!(
+            Chunk::open(b"NOPE".to_vec()).unwrap_err(),
+            Corrupt("it does not start with SPF1")
+        );
+        // Every truncation is refused; none panics.
+        for n in 0..good.len() {
+            assert!(Chunk::open(good[..n].to_vec()).is_err(), "cut at {n}");
+        }
+        // Every single byte changed: refused or read without panicking, and
+        // reading what opens stays in bounds.
+        for i in 0..good.len() {
+            for b in [0u8, 1, 0x7f, 0xff] {
+                let mut bad = good.clone();
+                bad[i] = b;
+                if let Ok(c) = Chunk::open(bad) {
+                    let _ = c.decode();
+                }
+            }
+        }
+    }
+
+    fn query(names: &[&str], page_views: bool, fields: Vec<Field>) -> RowQuery {
+        RowQuery {
+            project_id: 1,
+            from: 0,
+            to: i64::MAX,
+            page_views,
+            track_names: names.iter().map(|s| s.to_string()).collect(),
+            all_tracks: false,
+            fields,
+        }
+    }
+
+    /// (ts, seq, identified, person, values) of a row.
+    type Got = (i64, i64, bool, String, Vec<Option<String>>);
+
+    fn collect(
+        q: &RowQuery,
+        links: &HashMap<String, String>,
+        chunks: Vec<Vec<FactRow>>,
+        tail: Vec<FactRow>,
+    ) -> Result<Vec<Got>, MergeError<()>> {
+        let blobs: Vec<Vec<u8>> = chunks.into_iter().map(encode).collect();
+        let heads = blobs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| ChunkHead {
+                id: i as i64,
+                min_ts: Chunk::open(b.clone()).unwrap().ts(0),
+            })
+            .collect();
+        let mut out = Vec::new();
+        Merge { query: q, links }.run(
+            heads,
+            vec![Chunk::open(encode(tail)).unwrap()],
+            &mut |id| Ok(blobs[id as usize].clone()),
+            &mut |r| {
+                let values = (0..q.fields.len())
+                    .map(|i| r.values.value(i).map(str::to_string))
+                    .collect();
+                out.push((r.ts, r.seq, r.identified, r.person.to_string(), values));
+                true
+            },
+        )?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_merge_gives_rows_oldest_first_across_chunks_and_the_tail_with_people_resolved() {
+        let b = |ts, seq, name, user: Option<&str>, anon: &str| {
+            let mut r = row(ts, seq, name, user, json!({"properties": {"plan": "pro"}}));
+            r.texts[Text::Anonymous as usize] = Some(anon.to_string());
+            r
+        };
+        let chunks = vec![
+            vec![
+                b(10, 1, Some("signup"), None, "a1"),
+                b(30, 3, Some("order"), Some("u1"), "a1"),
+            ],
+            vec![
+                b(20, 2, Some("signup"), None, "a2"),
+                b(30, 2, None, None, "a3"),
+            ],
+            vec![b(5, 9, Some("click"), None, "a9")],
+        ];
+        let tail = vec![
+            b(25, 10, Some("order"), Some("alias"), "a4"),
+            b(40, 11, Some("signup"), None, "a5"),
+        ];
+        let links: HashMap<String, String> = [("a1", "u1"), ("alias", "u7")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let q = query(
+            &["signup", "order"],
+            true,
+            vec![
+                Field::Property("plan".into()),
+                Field::Property("absent".into()),
+                Field::Column(Column::Browser),
+                Field::Page,
+                Field::Channel,
+            ],
+        );
+        let rows = collect(&q, &links, chunks.clone(), tail.clone()).unwrap();
+        let got: Vec<(i64, i64, bool, &str)> =
+            rows.iter().map(|r| (r.0, r.1, r.2, r.3.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (10, 1, true, "u1"),
+                (20, 2, false, "a2"),
+                (25, 10, true, "u7"),
+                (30, 2, false, "a3"),
+                (30, 3, true, "u1"),
+                (40, 11, false, "a5"),
+            ]
+        );
+        assert_eq!(
+            rows[0].4,
+            vec![
+                Some("pro".into()),
+                None,
+                Some("Chrome".into()),
+                Some("/property/*".into()),
+                None
+            ]
+        );
+        // The range, and a question that stops early.
+        let mut narrow = query(&["order"], false, Vec::new());
+        narrow.from = 25;
+        narrow.to = 31;
+        let got: Vec<i64> = collect(&narrow, &links, chunks.clone(), tail.clone())
+            .unwrap()
+            .iter()
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(got, vec![10, 3]);
+        let mut seen = 0;
+        let blobs: Vec<Vec<u8>> = chunks.iter().cloned().map(encode).collect();
+        Merge {
+            query: &q,
+            links: &links,
+        }
+        .run::<()>(
+            vec![
+                ChunkHead { id: 0, min_ts: 10 },
+                ChunkHead { id: 1, min_ts: 20 },
+            ],
+            Vec::new(),
+            &mut |id| Ok(blobs[id as usize].clone()),
+            &mut |_| {
+                seen += 1;
+                seen < 2
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, 2);
+    }
+
+    #[test]
+    fn chunks_that_all_overlap_past_the_bound_are_refused_and_up_to_it_merged() {
+        let many = |n: usize| -> Vec<Vec<FactRow>> {
+            (0..n)
+                .map(|i| {
+                    vec![
+                        row(i as i64, i as i64, Some("e"), None, json!({})),
+                        row(1_000_000, 1_000 + i as i64, Some("e"), None, json!({})),
+                    ]
+                })
+                .collect()
+        };
+        let q = query(&["e"], false, Vec::new());
+        let links = HashMap::new();
+        let rows = collect(&q, &links, many(MAX_OPEN_CHUNKS), Vec::new()).unwrap();
+        assert_eq!(rows.len(), 2 * MAX_OPEN_CHUNKS);
+        assert!(rows.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
+        assert!(matches!(
+            collect(&q, &links, many(MAX_OPEN_CHUNKS + 1), Vec::new()),
+            Err(MergeError::TooManyOpen)
+        ));
+    }
+
+    #[test]
+    fn overlap_counts_the_chunks_that_share_a_moment() {
+        let h = |min_ts, max_ts| (ChunkHead { id: 0, min_ts }, max_ts);
+        assert_eq!(max_overlap(&[]), 0);
+        assert_eq!(max_overlap(&[h(0, 9), h(10, 19), h(20, 29)]), 1);
+        assert_eq!(max_overlap(&[h(0, 10), h(10, 19)]), 2, "spans are closed");
+        assert_eq!(
+            max_overlap(&[h(0, 100), h(10, 19), h(15, 30), h(50, 60)]),
+            3
+        );
+        assert!(
+            !Chunk::open(encode(vec![row(1, 1, Some("e"), Some("u-1"), json!({}))]))
+                .unwrap()
+                .holds("u-2")
+        );
+        assert!(
+            Chunk::open(encode(vec![row(1, 1, Some("e"), Some("u-1"), json!({}))]))
+                .unwrap()
+                .holds("u-1")
+        );
+    }
+}

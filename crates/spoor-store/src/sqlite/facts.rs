@@ -1,0 +1,281 @@
+//! Insights' facts on SQLite (see `spoor_domain::insights::facts`): the facts
+//! fold's chunks written with each pass, a question's rows read from them and
+//! from the log past the fold's cursor, and the chunks kept in step with
+//! erasures and retention.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
+use crate::insights::facts::{
+    self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, Merge,
+    MergeError,
+};
+use crate::insights::{InsightRow, RowQuery};
+use crate::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, LogEvent, fact_row};
+use crate::{StoreError, StoreResult};
+
+/// Events past the facts fold's cursor a question reads from the log at
+/// most; further behind (the pipeline catching up on a backlog), it reads the
+/// log alone. They are held as chunks of [`MAX_CHUNK_ROWS`] while it runs.
+const TAIL_MAX: i64 = 100_000;
+/// Identity links a question holds at most to resolve people (about 120
+/// bytes each); past this it reads the log, which joins them in SQL.
+const LINKS_MAX: i64 = 500_000;
+
+impl From<Corrupt> for StoreError {
+    fn from(e: Corrupt) -> StoreError {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// Adds a pass's facts to their days' chunks. A day's newest chunk is merged
+/// with the new rows while it holds no more rows than they do (and the two
+/// fit in one chunk), as a binary counter carries: so a day holds a few
+/// chunks beside its full ones, and a row is rewritten a few times at most
+/// however small the passes are.
+pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()> {
+    let mut newest = tx.prepare_cached(
+        "SELECT id, rows FROM insight_facts WHERE project_id = ?1 AND day = ?2
+         ORDER BY id DESC LIMIT 1",
+    )?;
+    let mut data = tx.prepare_cached("SELECT data FROM insight_facts WHERE id = ?1")?;
+    let mut delete = tx.prepare_cached("DELETE FROM insight_facts WHERE id = ?1")?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO insight_facts (project_id, day, min_ts, max_ts, rows, data)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (&(project_id, day), rows) in delta {
+        let mut merged: Vec<FactRow> = Vec::new();
+        loop {
+            let last: Option<(i64, i64)> = newest
+                .query_row(params![project_id, day], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let n = rows.len() + merged.len();
+            let Some((id, held)) = last else { break };
+            let held = usize::try_from(held).unwrap_or(usize::MAX);
+            if held > n || held.saturating_add(n) > MAX_CHUNK_ROWS {
+                break;
+            }
+            let bytes: Vec<u8> = data.query_row([id], |r| r.get(0))?;
+            merged.extend(Chunk::open(bytes)?.decode());
+            delete.execute([id])?;
+        }
+        merged.extend(rows.iter().cloned());
+        let min_ts = merged.iter().map(|r| r.ts).min().unwrap_or(day);
+        let max_ts = merged.iter().map(|r| r.ts).max().unwrap_or(day);
+        let count = merged.len() as i64;
+        insert.execute(params![
+            project_id,
+            day,
+            min_ts,
+            max_ts,
+            count,
+            facts::encode(merged)
+        ])?;
+    }
+    Ok(())
+}
+
+/// Drops from a project's chunks in `days` (UTC day starts, inclusive) the
+/// rows `gone` says; `holding`, when given, skips chunks that do not hold
+/// that string at all (an erasure's id). Returns the rows dropped.
+pub(super) fn drop_facts(
+    conn: &Connection,
+    project_id: i64,
+    days: (i64, i64),
+    holding: Option<&str>,
+    gone: &dyn Fn(&FactRow) -> bool,
+) -> StoreResult<u64> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM insight_facts WHERE project_id = ?1 AND day >= ?2 AND day <= ?3",
+        )?
+        .query_map(params![project_id, days.0, days.1], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut dropped = 0u64;
+    for id in ids {
+        let bytes: Vec<u8> = conn
+            .prepare_cached("SELECT data FROM insight_facts WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let chunk = Chunk::open(bytes)?;
+        if holding.is_some_and(|s| !chunk.holds(s)) {
+            continue;
+        }
+        let rows = chunk.decode();
+        let before = rows.len();
+        let kept: Vec<FactRow> = rows.into_iter().filter(|r| !gone(r)).collect();
+        if kept.len() == before {
+            continue;
+        }
+        dropped += (before - kept.len()) as u64;
+        if kept.is_empty() {
+            conn.prepare_cached("DELETE FROM insight_facts WHERE id = ?1")?
+                .execute([id])?;
+            continue;
+        }
+        let min_ts = kept.iter().map(|r| r.ts).min().unwrap_or(0);
+        let max_ts = kept.iter().map(|r| r.ts).max().unwrap_or(0);
+        let count = kept.len() as i64;
+        conn.prepare_cached(
+            "UPDATE insight_facts SET min_ts = ?2, max_ts = ?3, rows = ?4, data = ?5 WHERE id = ?1",
+        )?
+        .execute(params![id, min_ts, max_ts, count, facts::encode(kept)])?;
+    }
+    Ok(dropped)
+}
+
+/// Retention: a project's facts older than `cutoff` go, as its events do.
+pub(super) fn drop_facts_before(
+    conn: &Connection,
+    project_id: i64,
+    cutoff: i64,
+) -> StoreResult<u64> {
+    let whole = conn.execute(
+        "DELETE FROM insight_facts WHERE project_id = ?1 AND max_ts < ?2",
+        params![project_id, cutoff],
+    )? as u64;
+    let day = cutoff.div_euclid(DAY_MS) * DAY_MS;
+    Ok(whole + drop_facts(conn, project_id, (day, day), None, &|r| r.ts < cutoff)?)
+}
+
+impl SqliteStore {
+    /// A question's rows from the facts and the log past the fold's cursor.
+    /// `Ok(false)`, having handed on no row, when the facts cannot answer it
+    /// within their bounds (the fold has not run, or is far behind, or the
+    /// project has more links or overlapping chunks than a question holds):
+    /// the caller then reads the log.
+    pub(super) fn facts_rows(
+        &self,
+        q: &RowQuery,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        // One read transaction: the cursor, the chunks and the log's tail are
+        // of one moment, so each event is read once, from one or the other.
+        conn.execute_batch("BEGIN")?;
+        let read = read_facts(&conn, q, each);
+        let end = conn.execute_batch("COMMIT");
+        let answered = read?;
+        end?;
+        Ok(answered)
+    }
+}
+
+fn read_facts(
+    conn: &Connection,
+    q: &RowQuery,
+    each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+) -> StoreResult<bool> {
+    let Some(cursor): Option<i64> = conn
+        .query_row(
+            "SELECT seq FROM processor_cursors WHERE name = ?1",
+            [FACTS_PROCESSOR],
+            |r| r.get(0),
+        )
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    let newest: i64 =
+        conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
+    if newest.saturating_sub(cursor) > TAIL_MAX {
+        return Ok(false);
+    }
+    let tail = tail_chunks(conn, q, cursor)?;
+
+    let first_day = q.from.div_euclid(DAY_MS).saturating_mul(DAY_MS);
+    let last_day =
+        q.to.saturating_sub(1)
+            .div_euclid(DAY_MS)
+            .saturating_mul(DAY_MS);
+    let heads: Vec<(ChunkHead, i64)> = conn
+        .prepare_cached(
+            "SELECT id, min_ts, max_ts FROM insight_facts
+             WHERE project_id = ?1 AND day >= ?2 AND day <= ?3 AND max_ts >= ?4 AND min_ts < ?5",
+        )?
+        .query_map(
+            params![q.project_id, first_day, last_day, q.from, q.to],
+            |r| {
+                Ok((
+                    ChunkHead {
+                        id: r.get(0)?,
+                        min_ts: r.get(1)?,
+                    },
+                    r.get(2)?,
+                ))
+            },
+        )?
+        .collect::<Result<_, _>>()?;
+    if facts::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
+        return Ok(false);
+    }
+
+    let mut links: HashMap<String, String> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(
+            "SELECT alias_id, user_id FROM derived.identities WHERE project_id = ?1 LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(params![q.project_id, LINKS_MAX + 1])?;
+        while let Some(r) = rows.next()? {
+            links.insert(r.get(0)?, r.get(1)?);
+        }
+    }
+    if links.len() as i64 > LINKS_MAX {
+        return Ok(false);
+    }
+
+    let mut data = conn.prepare_cached("SELECT data FROM insight_facts WHERE id = ?1")?;
+    let merge = Merge {
+        query: q,
+        links: &links,
+    };
+    merge
+        .run(
+            heads.into_iter().map(|(h, _)| h).collect(),
+            tail,
+            &mut |id| data.query_row([id], |r| r.get::<_, Vec<u8>>(0)),
+            each,
+        )
+        .map_err(|e| match e {
+            MergeError::Load(e) => StoreError::from(e),
+            MergeError::Corrupt(e) => StoreError::from(e),
+            MergeError::TooManyOpen => StoreError::Database(format!(
+                "more than {MAX_OPEN_CHUNKS} insights chunks overlap"
+            )),
+        })?;
+    Ok(true)
+}
+
+/// The question's rows past the facts fold's cursor, from the log, as chunks.
+fn tail_chunks(conn: &Connection, q: &RowQuery, cursor: i64) -> StoreResult<Vec<Chunk>> {
+    // By seq alone (the `+` keeps the other terms off the time index): these
+    // are the newest events of every project, a few at most.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+         WHERE seq > ?1 AND +project_id = ?2 AND +ts >= ?3 AND +ts < ?4 AND +is_bot = 0
+           AND +type IN ('page', 'track')
+         ORDER BY seq"
+    ))?;
+    let mut rows = stmt.query(params![cursor, q.project_id, q.from, q.to])?;
+    let mut chunks = Vec::new();
+    let mut batch: Vec<FactRow> = Vec::new();
+    while let Some(r) = rows.next()? {
+        let stored = event_from_row(r)?;
+        let e = LogEvent {
+            seq: stored.seq,
+            xid: 0,
+            project_id: stored.project_id,
+            event: stored.event,
+        };
+        batch.extend(fact_row(&e, &Body::new(&e.event.body)));
+        if batch.len() >= MAX_CHUNK_ROWS {
+            chunks.push(Chunk::open(facts::encode(std::mem::take(&mut batch)))?);
+        }
+    }
+    if !batch.is_empty() {
+        chunks.push(Chunk::open(facts::encode(batch))?);
+    }
+    Ok(chunks)
+}

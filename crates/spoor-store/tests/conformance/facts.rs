@@ -1,0 +1,365 @@
+//! Insights' facts (the compact chunks questions read where a backend keeps
+//! them): every question's rows from the facts, with the log past the facts
+//! fold's cursor, equal the rows read from the log alone, through passes of
+//! any size, late events, links made after the events, an erasure and
+//! retention; and on SQLite what they leave in the derived file.
+
+use spoor_core::{Event, MessageType};
+use spoor_store::Store;
+use spoor_store::insights::facts::DAY_MS;
+use spoor_store::insights::{Field, InsightRow, RowQuery};
+use spoor_store::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, PassWrites, fact_row};
+
+use super::{append, person_message, process, read_log};
+
+const MIN: i64 = 60_000;
+
+type Seen = (
+    i64,
+    i64,
+    bool,
+    String,
+    bool,
+    Option<String>,
+    Option<String>,
+    Vec<Option<String>>,
+);
+
+fn seen(r: &InsightRow<'_>, fields: usize) -> Seen {
+    (
+        r.ts,
+        r.seq,
+        r.identified,
+        r.person.to_string(),
+        r.page_view,
+        r.name.map(str::to_string),
+        r.url.map(str::to_string),
+        (0..fields)
+            .map(|i| r.values.value(i).map(str::to_string))
+            .collect(),
+    )
+}
+
+fn both(store: &Store, q: &RowQuery) -> (Vec<Seen>, Vec<Seen>) {
+    let n = q.fields.len();
+    let (mut asked, mut logged) = (Vec::new(), Vec::new());
+    store
+        .insight_rows(q, &mut |r| {
+            asked.push(seen(r, n));
+            true
+        })
+        .unwrap();
+    store
+        .log_insight_rows(q, &mut |r| {
+            logged.push(seen(r, n));
+            true
+        })
+        .unwrap();
+    (asked, logged)
+}
+
+/// Asks every question of the check on both paths; they must agree, and the
+/// log's answer must hold `expect` rows.
+fn agree(store: &Store, queries: &[RowQuery], expect: &[usize], when: &str) {
+    for (q, want) in queries.iter().zip(expect) {
+        let (asked, logged) = both(store, q);
+        assert_eq!(asked, logged, "{when}: {q:?}");
+        assert_eq!(logged.len(), *want, "{when}: {q:?}");
+    }
+}
+
+/// Runs the facts fold over up to `limit` events past its cursor, as the
+/// pipeline does (a backend that keeps no facts moves the cursor only).
+fn facts_pass(store: &Store, limit: i64) -> usize {
+    let cursor = store
+        .processor_cursor(FACTS_PROCESSOR)
+        .unwrap()
+        .unwrap_or_default();
+    let events = read_log(store, cursor, limit);
+    let Some(last) = events.last() else { return 0 };
+    let mut delta = FactsDelta::new();
+    if store.keeps_facts() {
+        for e in &events {
+            if let Some(row) = fact_row(e, &Body::new(&e.event.body)) {
+                delta
+                    .entry((e.project_id, row.day()))
+                    .or_default()
+                    .push(row);
+            }
+        }
+    }
+    store
+        .apply_pass(
+            &[FACTS_PROCESSOR],
+            last.cursor(),
+            &PassWrites {
+                facts: Some(&delta),
+                ..PassWrites::default()
+            },
+        )
+        .unwrap();
+    events.len()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn msg(
+    id: &str,
+    ts: i64,
+    kind: MessageType,
+    name: Option<&str>,
+    user: Option<&str>,
+    anon: Option<&str>,
+    body: &str,
+    browser: Option<&str>,
+) -> Event {
+    let mut e = person_message(id, ts, kind, name, user, anon, Some("tab"), body);
+    e.enrichment.browser = browser.map(Into::into);
+    e.url = Some(format!("https://shop.test/item/{}?q=1", ts % 7));
+    e
+}
+
+pub fn check_facts(store: &Store) {
+    let p = store.create_project(1, "facts").unwrap();
+    let other = store.create_project(1, "another").unwrap();
+    // An hour before midnight (UTC), so that the events span two days.
+    let base = 1_700_222_400_000 / DAY_MS * DAY_MS + 23 * 60 * MIN;
+    let order = r#"{"properties":{"total":12.5,"plan":"pro","n":null,"meta":{"b":2,"a":1}},"context":{"campaign":{"source":"news","medium":"email"}}}"#;
+    let mut events = Vec::new();
+    for i in 0..60i64 {
+        let who = format!("anon-{}", i % 7);
+        let user = (i % 3 == 0).then(|| format!("u{}", i % 5));
+        let (kind, name) = match i % 4 {
+            0 => (MessageType::Page, None),
+            1 => (MessageType::Track, Some("order")),
+            2 => (MessageType::Track, Some("signup")),
+            _ => (MessageType::Identify, None),
+        };
+        let mut e = msg(
+            &format!("e{i}"),
+            // Out of order, and some at the same moment.
+            base + ((i * 37) % 60) * MIN / 2,
+            kind,
+            name,
+            user.as_deref(),
+            Some(&who),
+            if i % 2 == 1 { order } else { "{}" },
+            (i % 5 != 0).then_some(if i % 2 == 0 { "Chrome" } else { "Firefox" }),
+        );
+        if i == 13 {
+            e.enrichment.is_bot = true;
+        }
+        if i == 14 {
+            e.user_id = None;
+            e.anonymous_id = None;
+        }
+        events.push(e);
+    }
+    append(store, p.id, &events, base);
+    append(
+        store,
+        other.id,
+        &[msg(
+            "z",
+            base,
+            MessageType::Track,
+            Some("order"),
+            Some("u1"),
+            None,
+            order,
+            None,
+        )],
+        base,
+    );
+    let whole = RowQuery {
+        project_id: p.id,
+        from: base - DAY_MS,
+        to: base + DAY_MS,
+        page_views: true,
+        track_names: vec!["order".into(), "signup".into()],
+        all_tracks: false,
+        fields: vec![
+            Field::parse("f", "total").unwrap(),
+            Field::parse("f", "plan").unwrap(),
+            Field::parse("f", "n").unwrap(),
+            Field::parse("f", "meta").unwrap(),
+            Field::parse("f", "absent").unwrap(),
+            Field::parse("f", "$browser").unwrap(),
+            Field::parse("f", "$utm_source").unwrap(),
+            Field::parse("f", "$utm_medium").unwrap(),
+            Field::Page,
+            Field::parse("f", "$channel").unwrap(),
+        ],
+    };
+    let orders_in_half = RowQuery {
+        from: base + 10 * MIN,
+        to: base + 20 * MIN,
+        page_views: false,
+        track_names: vec!["order".into()],
+        fields: vec![Field::parse("f", "total").unwrap()],
+        ..whole.clone()
+    };
+    let every_track = RowQuery {
+        page_views: false,
+        track_names: Vec::new(),
+        all_tracks: true,
+        fields: Vec::new(),
+        ..whole.clone()
+    };
+    let queries = [whole.clone(), orders_in_half, every_track];
+    // Of the 60: 45 page views, orders and sign-ups, less the bot's and the
+    // one with no id; the tracks (orders and sign-ups) 28 of them.
+    let counts = [43, 5, 28];
+
+    agree(store, &queries, &counts, "before any fold");
+    // Passes of one event, then of seven, then the rest: the chunks merge.
+    for _ in 0..10 {
+        facts_pass(store, 1);
+    }
+    agree(store, &queries, &counts, "a sixth folded, one event a pass");
+    while facts_pass(store, 7) > 0 {}
+    agree(store, &queries, &counts, "all folded");
+
+    // Links made after the events resolve people on both paths alike.
+    process(store, 1_000);
+    agree(store, &queries, &counts, "after the identity links");
+
+    // Late events (an earlier day) and new ones, past the fold's cursor.
+    let late = [
+        msg(
+            "late1",
+            base - 3 * 60 * MIN,
+            MessageType::Track,
+            Some("order"),
+            None,
+            Some("anon-1"),
+            order,
+            None,
+        ),
+        msg(
+            "new1",
+            base + 29 * MIN,
+            MessageType::Page,
+            None,
+            Some("u1"),
+            None,
+            "{}",
+            Some("Chrome"),
+        ),
+    ];
+    append(store, p.id, &late, base);
+    let counts = [45, 5, 29];
+    agree(store, &queries, &counts, "with a tail past the cursor");
+    while facts_pass(store, 1_000) > 0 {}
+    agree(store, &queries, &counts, "the tail folded");
+
+    // An erasure takes its person's facts with the events.
+    store.erase_person(p.id, "u1", base + DAY_MS).unwrap();
+    let (_, logged) = both(store, &whole);
+    assert!(logged.iter().all(|r| r.3 != "u1"), "{logged:?}");
+    let left = logged.len();
+    assert!(left < 45);
+    agree(store, &queries[..1], &[left], "after the erasure");
+
+    // Retention: the first day's facts go with its events.
+    store.expire_project(p.id, base).unwrap();
+    let (asked, logged) = both(store, &whole);
+    assert_eq!(asked, logged, "after retention");
+    assert!(logged.iter().all(|r| r.0 >= base));
+    assert!(logged.len() < left);
+
+    // Rebuilt from the first event, the facts give the same rows again.
+    store.reset_processor(FACTS_PROCESSOR).unwrap();
+    assert_eq!(store.processor_cursor(FACTS_PROCESSOR).unwrap(), None);
+    let (asked, _) = both(store, &whole);
+    assert_eq!(asked, logged, "no facts: the log answers");
+    while facts_pass(store, 16) > 0 {}
+    let (asked, _) = both(store, &whole);
+    assert_eq!(asked, logged, "rebuilt");
+}
+
+/// On SQLite, what the facts leave in the derived file: a few chunks a day
+/// however small the passes (a day's newest chunk merges while it is no
+/// larger than the rows coming), questions answered from them (with the
+/// folded events gone from the log, the facts still give them), and an
+/// erased person's id in no chunk.
+#[test]
+fn sqlite_facts_merge_small_passes_answer_from_the_chunks_and_forget_the_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
+    let derived = rusqlite::Connection::open(dir.path().join("spoor-derived.db")).unwrap();
+    let chunks = |project: i64| -> Vec<i64> {
+        derived
+            .prepare("SELECT rows FROM insight_facts WHERE project_id = ?1 ORDER BY id")
+            .unwrap()
+            .query_map([project], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let p = store.create_project(1, "chunks").unwrap();
+    let base = 1_700_222_400_000 / DAY_MS * DAY_MS + 60 * MIN;
+    let events: Vec<Event> = (0..100i64)
+        .map(|i| {
+            msg(
+                &format!("c{i}"),
+                base + i * MIN,
+                MessageType::Track,
+                Some("order"),
+                Some(if i % 10 == 0 {
+                    "erased-person"
+                } else {
+                    "kept-person"
+                }),
+                None,
+                "{}",
+                None,
+            )
+        })
+        .collect();
+    append(&store, p.id, &events, base);
+    for _ in 0..100 {
+        assert_eq!(facts_pass(&store, 1), 1);
+    }
+    // 100 = 64 + 32 + 4, as a binary counter carries.
+    assert_eq!(chunks(p.id), vec![64, 32, 4]);
+    while facts_pass(&store, 1_000) > 0 {}
+
+    let q = RowQuery {
+        project_id: p.id,
+        from: base,
+        to: base + DAY_MS,
+        page_views: false,
+        track_names: vec!["order".into()],
+        all_tracks: false,
+        fields: Vec::new(),
+    };
+    store
+        .erase_person(p.id, "erased-person", base + DAY_MS)
+        .unwrap();
+    let (asked, logged) = both(&store, &q);
+    assert_eq!(asked, logged);
+    assert_eq!(asked.len(), 90);
+    let blobs: Vec<Vec<u8>> = derived
+        .prepare("SELECT data FROM insight_facts")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!blobs.is_empty());
+    assert!(
+        blobs
+            .iter()
+            .all(|b| !b.windows(13).any(|w| w == b"erased-person")),
+        "the erased id is in no chunk"
+    );
+    assert_eq!(chunks(p.id).iter().sum::<i64>(), 90);
+
+    // Folded events deleted behind the store's back: only the facts have them.
+    let log = rusqlite::Connection::open(dir.path().join("spoor.db")).unwrap();
+    log.execute("DELETE FROM events WHERE project_id = ?1", [p.id])
+        .unwrap();
+    let (asked, logged) = both(&store, &q);
+    assert_eq!(asked.len(), 90, "the question read the chunks");
+    assert!(logged.is_empty());
+}
