@@ -28,6 +28,7 @@ use std::collections::{BinaryHeap, HashMap};
 use serde_json::Value;
 
 use super::{Column, Field, InsightRow, RowQuery, RowValues, Utm, json_value_text};
+use crate::sessions::FastMap;
 use crate::friction::page_of;
 
 /// Rows a chunk holds at most: a chunk is read whole, so this bounds what one
@@ -291,24 +292,37 @@ struct Col {
     len: usize,
 }
 
-/// An encoded chunk, read in place.
+/// An encoded chunk. Opening it checks it and decodes what every row is
+/// asked (its time, seq, kind and name) and the dictionary; the other columns
+/// are read in place, only for the rows a question keeps.
 #[derive(Debug)]
 pub struct Chunk {
     bytes: Vec<u8>,
     rows: usize,
-    strings: usize,
-    base_ts: i64,
-    base_seq: i64,
-    ends: Col,
-    text_at: usize,
-    text_len: usize,
-    ts: Col,
-    seq: Col,
-    pages: Col,
+    /// The dictionary's strings, one after another, and where each ends.
+    text: String,
+    ends: Vec<usize>,
+    ts: Vec<i64>,
+    seq: Vec<i64>,
+    pages: Vec<bool>,
+    names: Vec<u32>,
     texts: [Col; TEXTS],
     offsets: Col,
     keys: Col,
     values: Col,
+}
+
+/// A read chunk's buffers, to read the next into.
+#[derive(Debug, Default)]
+pub struct Spare {
+    /// For the next chunk's bytes (`Merge::run`'s `load` fills it).
+    pub bytes: Vec<u8>,
+    text: String,
+    ends: Vec<usize>,
+    ts: Vec<i64>,
+    seq: Vec<i64>,
+    pages: Vec<bool>,
+    names: Vec<u32>,
 }
 
 struct Reader<'a> {
@@ -354,6 +368,22 @@ impl Chunk {
     /// Reads a chunk's layout, checking that every column lies within its
     /// bytes and every string on a character boundary.
     pub fn open(bytes: Vec<u8>) -> Result<Chunk, Corrupt> {
+        Chunk::open_with(bytes, Spare::default())
+    }
+
+    /// [`Chunk::open`] into the buffers of a chunk read before: a question
+    /// reads chunk after chunk, and fresh buffers for each cost more in page
+    /// faults than the reading itself.
+    pub fn open_with(bytes: Vec<u8>, spare: Spare) -> Result<Chunk, Corrupt> {
+        let Spare {
+            text: mut own_text,
+            ends: mut string_ends,
+            ts: mut decoded_ts,
+            seq: mut decoded_seq,
+            pages: mut decoded_pages,
+            names: mut decoded_names,
+            ..
+        } = spare;
         let mut r = Reader {
             bytes: &bytes,
             at: 0,
@@ -380,6 +410,7 @@ impl Chunk {
         let text = std::str::from_utf8(&bytes[text_at..text_at + text_len])
             .map_err(|_| Corrupt("its strings are not UTF-8"))?;
         let mut last = 0;
+        string_ends.clear();
         for i in 0..strings {
             let end = get(&bytes, ends, i);
             let Ok(end) = usize::try_from(end) else {
@@ -388,8 +419,11 @@ impl Chunk {
             if end < last || end > text_len || !text.is_char_boundary(end) {
                 return Err(Corrupt("a string's end is out of place"));
             }
+            string_ends.push(end);
             last = end;
         }
+        own_text.clear();
+        own_text.push_str(text);
         let ts = r.col(rows)?;
         let seq = r.col(rows)?;
         let pages = r.col(rows)?;
@@ -404,17 +438,26 @@ impl Chunk {
         }
         let keys = r.col(pairs)?;
         let values = r.col(pairs)?;
+        let base_ts = base_ts;
+        decoded_ts.clear();
+        decoded_ts.extend((0..rows).map(|i| base_ts.wrapping_add(get(&bytes, ts, i) as i64)));
+        decoded_seq.clear();
+        decoded_seq.extend((0..rows).map(|i| base_seq.wrapping_add(get(&bytes, seq, i) as i64)));
+        decoded_pages.clear();
+        decoded_pages.extend((0..rows).map(|i| get(&bytes, pages, i) == 1));
+        decoded_names.clear();
+        decoded_names.extend(
+            (0..rows)
+                .map(|i| u32::try_from(get(&bytes, texts[Text::Name as usize], i)).unwrap_or(0)),
+        );
         Ok(Chunk {
             rows,
-            strings,
-            base_ts,
-            base_seq,
-            ends,
-            text_at,
-            text_len,
-            ts,
-            seq,
-            pages,
+            text: own_text,
+            ends: string_ends,
+            ts: decoded_ts,
+            seq: decoded_seq,
+            pages: decoded_pages,
+            names: decoded_names,
             texts,
             offsets,
             keys,
@@ -427,43 +470,53 @@ impl Chunk {
         self.rows
     }
 
+    /// Its buffers, for the next chunk ([`Chunk::open_with`]).
+    pub fn into_spare(self) -> Spare {
+        Spare {
+            bytes: self.bytes,
+            text: self.text,
+            ends: self.ends,
+            ts: self.ts,
+            seq: self.seq,
+            pages: self.pages,
+            names: self.names,
+        }
+    }
+
     /// The chunk's bytes, as stored.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 
     pub fn ts(&self, row: usize) -> i64 {
-        self.base_ts
-            .wrapping_add(get(&self.bytes, self.ts, row) as i64)
+        self.ts.get(row).copied().unwrap_or(0)
     }
 
     pub fn seq(&self, row: usize) -> i64 {
-        self.base_seq
-            .wrapping_add(get(&self.bytes, self.seq, row) as i64)
+        self.seq.get(row).copied().unwrap_or(0)
     }
 
     fn page_view(&self, row: usize) -> bool {
-        get(&self.bytes, self.pages, row) == 1
+        self.pages.get(row).copied().unwrap_or(false)
+    }
+
+    fn strings(&self) -> usize {
+        self.ends.len()
     }
 
     /// String `id` (1-based; 0 and ids out of range are no string).
     fn string(&self, id: u64) -> Option<&str> {
         let i = usize::try_from(id).ok()?.checked_sub(1)?;
-        if i >= self.strings {
-            return None;
-        }
-        let start = if i == 0 {
-            0
-        } else {
-            usize::try_from(get(&self.bytes, self.ends, i - 1)).ok()?
-        };
-        let end = usize::try_from(get(&self.bytes, self.ends, i)).ok()?;
-        let text = self.bytes.get(self.text_at..self.text_at + self.text_len)?;
-        // Checked to be UTF-8, ends on boundaries, when opened.
-        std::str::from_utf8(text.get(start..end)?).ok()
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        // Ends were checked to rise and to fall on character boundaries.
+        self.text.get(start..end)
     }
 
     fn text_id(&self, t: Text, row: usize) -> u64 {
+        if t == Text::Name {
+            return u64::from(self.names.get(row).copied().unwrap_or(0));
+        }
         get(&self.bytes, self.texts[t as usize], row)
     }
 
@@ -479,7 +532,7 @@ impl Chunk {
     /// The id of `s` in this chunk's dictionary (0 when it holds no such
     /// string).
     fn find(&self, s: &str) -> u64 {
-        (1..=self.strings as u64)
+        (1..=self.strings() as u64)
             .find(|&id| self.string(id) == Some(s))
             .unwrap_or(0)
     }
@@ -554,17 +607,20 @@ enum Slot {
 }
 
 /// The rows of one open chunk a question keeps, with its fields resolved.
-struct Open {
+struct Open<'q> {
     chunk: Chunk,
     /// The next row to look at.
     row: usize,
     slots: Vec<Slot>,
     /// Whether a row of each name id is asked for (by id, 0 = no name).
     names: Vec<bool>,
+    /// The user each string id is linked to, looked up once an id is met
+    /// (None: not looked up yet).
+    linked: Vec<Option<Option<&'q str>>>,
 }
 
-impl Open {
-    fn new(chunk: Chunk, q: &RowQuery) -> Open {
+impl<'q> Open<'q> {
+    fn new(chunk: Chunk, q: &RowQuery, mut linked: Vec<Option<Option<&'q str>>>) -> Open<'q> {
         let slots = q
             .fields
             .iter()
@@ -576,7 +632,7 @@ impl Open {
                 Field::Channel => Slot::None,
             })
             .collect();
-        let names = (0..=chunk.strings as u64)
+        let names = (0..=chunk.strings() as u64)
             .map(|id| {
                 q.all_tracks
                     || chunk
@@ -584,12 +640,32 @@ impl Open {
                         .is_some_and(|s| q.track_names.iter().any(|n| n == s))
             })
             .collect();
+        linked.clear();
+        linked.resize(chunk.strings() + 1, None);
         Open {
+            linked,
             chunk,
             row: 0,
             slots,
             names,
         }
+    }
+
+    /// The user the string `id` (a user or anonymous id) is linked to.
+    fn linked(&mut self, id: u64, links: &'q FastMap<String, String>) -> Option<&'q str> {
+        let i = usize::try_from(id).ok()?;
+        if let Some(known) = self.linked.get(i).copied().flatten() {
+            return known;
+        }
+        let found = self
+            .chunk
+            .string(id)
+            .and_then(|s| links.get(s))
+            .map(String::as_str);
+        if let Some(slot) = self.linked.get_mut(i) {
+            *slot = Some(found);
+        }
+        found
     }
 
     fn wanted(&self, row: usize, q: &RowQuery) -> bool {
@@ -624,12 +700,12 @@ impl Open {
 }
 
 /// A row's field values, read from its chunk when asked.
-struct FactValues<'a> {
-    open: &'a Open,
+struct FactValues<'a, 'q> {
+    open: &'a Open<'q>,
     row: usize,
 }
 
-impl RowValues for FactValues<'_> {
+impl RowValues for FactValues<'_, '_> {
     fn value(&self, i: usize) -> Option<&str> {
         let c = &self.open.chunk;
         match self.open.slots.get(i)? {
@@ -687,23 +763,29 @@ pub enum MergeError<E> {
 /// `links` (id → the user it is linked to), as the log's reader gives them.
 pub struct Merge<'q> {
     pub query: &'q RowQuery,
-    pub links: &'q HashMap<String, String>,
+    pub links: &'q FastMap<String, String>,
 }
 
-impl Merge<'_> {
+/// Whose a row is: a string of its chunk, or the user it is linked to.
+enum Who<'q> {
+    Own(u64),
+    Linked(&'q str),
+}
+
+impl<'q> Merge<'q> {
     pub fn run<E>(
         &self,
         mut heads: Vec<ChunkHead>,
         tails: Vec<Chunk>,
-        load: &mut dyn FnMut(i64) -> Result<Vec<u8>, E>,
+        load: &mut dyn FnMut(i64, &mut Vec<u8>) -> Result<(), E>,
         each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
     ) -> Result<(), MergeError<E>> {
         let q = self.query;
         heads.sort_by_key(|h| (Reverse(h.min_ts), Reverse(h.id)));
-        let mut open: Vec<Option<Open>> = Vec::new();
+        let mut open: Vec<Option<Open<'q>>> = Vec::new();
         // The next row of each open chunk, smallest first.
         let mut next: BinaryHeap<Reverse<((i64, i64), usize)>> = BinaryHeap::new();
-        let push = |o: Open, open: &mut Vec<Option<Open>>, next: &mut BinaryHeap<_>| {
+        let push = |o: Open<'q>, open: &mut Vec<Option<Open<'q>>>, next: &mut BinaryHeap<_>| {
             let mut o = o;
             if o.settle(q) {
                 let slot = match open.iter().position(Option::is_none) {
@@ -717,8 +799,10 @@ impl Merge<'_> {
                 open[slot] = Some(o);
             }
         };
+        // Exhausted chunks' buffers, for the next to be read.
+        let mut spares: Vec<(Spare, Vec<Option<Option<&'q str>>>)> = Vec::new();
         for t in tails {
-            push(Open::new(t, q), &mut open, &mut next);
+            push(Open::new(t, q, Vec::new()), &mut open, &mut next);
         }
         loop {
             // Open every chunk that may hold a row before the smallest row
@@ -734,9 +818,12 @@ impl Merge<'_> {
                 if open.iter().filter(|o| o.is_some()).count() >= MAX_OPEN_CHUNKS {
                     return Err(MergeError::TooManyOpen);
                 }
-                let chunk = Chunk::open(load(h.id).map_err(MergeError::Load)?)
-                    .map_err(MergeError::Corrupt)?;
-                push(Open::new(chunk, q), &mut open, &mut next);
+                let (mut spare, linked) = spares.pop().unwrap_or_default();
+                let mut bytes = std::mem::take(&mut spare.bytes);
+                bytes.clear();
+                load(h.id, &mut bytes).map_err(MergeError::Load)?;
+                let chunk = Chunk::open_with(bytes, spare).map_err(MergeError::Corrupt)?;
+                push(Open::new(chunk, q, linked), &mut open, &mut next);
             }
             let Some(Reverse((_, slot))) = next.pop() else {
                 return Ok(());
@@ -751,25 +838,40 @@ impl Merge<'_> {
             o.row += 1;
             if o.settle(q) {
                 next.push(Reverse((o.key(), slot)));
-            } else {
-                open[slot] = None;
+            } else if let Some(done) = open[slot].take() {
+                spares.push((done.chunk.into_spare(), done.linked));
             }
         }
     }
 
     /// Hands one row on; false when the question wants no more.
-    fn emit(&self, o: &Open, row: usize, each: &mut dyn FnMut(&InsightRow<'_>) -> bool) -> bool {
+    fn emit(
+        &self,
+        o: &mut Open<'q>,
+        row: usize,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> bool {
+        let has = |o: &Open<'q>, id: u64| id != 0 && o.chunk.string(id).is_some();
+        let user = o.chunk.text_id(Text::User, row);
+        let anonymous = o.chunk.text_id(Text::Anonymous, row);
+        let (identified, who) = if has(o, user) {
+            match o.linked(user, self.links) {
+                Some(u) => (true, Who::Linked(u)),
+                None => (true, Who::Own(user)),
+            }
+        } else if has(o, anonymous) {
+            match o.linked(anonymous, self.links) {
+                Some(u) => (true, Who::Linked(u)),
+                None => (false, Who::Own(anonymous)),
+            }
+        } else {
+            return true;
+        };
+        let o = &*o;
         let c = &o.chunk;
-        let user = c.text(Text::User, row);
-        let anonymous = c.text(Text::Anonymous, row);
-        let linked = |id: &str| self.links.get(id).map(String::as_str);
-        let (identified, person) = match (user, anonymous) {
-            (Some(u), _) => (true, linked(u).unwrap_or(u)),
-            (None, Some(a)) => match linked(a) {
-                Some(u) => (true, u),
-                None => (false, a),
-            },
-            (None, None) => return true,
+        let person = match who {
+            Who::Own(id) => c.string(id).unwrap_or_default(),
+            Who::Linked(u) => u,
         };
         each(&InsightRow {
             seq: c.seq(row),
@@ -916,7 +1018,7 @@ mod tests {
 
     fn collect(
         q: &RowQuery,
-        links: &HashMap<String, String>,
+        links: &FastMap<String, String>,
         chunks: Vec<Vec<FactRow>>,
         tail: Vec<FactRow>,
     ) -> Result<Vec<Got>, MergeError<()>> {
@@ -933,7 +1035,10 @@ mod tests {
         Merge { query: q, links }.run(
             heads,
             vec![Chunk::open(encode(tail)).unwrap()],
-            &mut |id| Ok(blobs[id as usize].clone()),
+            &mut |id, into| {
+                into.extend_from_slice(&blobs[id as usize]);
+                Ok(())
+            },
             &mut |r| {
                 let values = (0..q.fields.len())
                     .map(|i| r.values.value(i).map(str::to_string))
@@ -967,7 +1072,7 @@ mod tests {
             b(25, 10, Some("order"), Some("alias"), "a4"),
             b(40, 11, Some("signup"), None, "a5"),
         ];
-        let links: HashMap<String, String> = [("a1", "u1"), ("alias", "u7")]
+        let links: FastMap<String, String> = [("a1", "u1"), ("alias", "u7")]
             .into_iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
@@ -1028,7 +1133,10 @@ mod tests {
                 ChunkHead { id: 1, min_ts: 20 },
             ],
             Vec::new(),
-            &mut |id| Ok(blobs[id as usize].clone()),
+            &mut |id, into| {
+                into.extend_from_slice(&blobs[id as usize]);
+                Ok(())
+            },
             &mut |_| {
                 seen += 1;
                 seen < 2
@@ -1051,7 +1159,7 @@ mod tests {
                 .collect()
         };
         let q = query(&["e"], false, Vec::new());
-        let links = HashMap::new();
+        let links = FastMap::default();
         let rows = collect(&q, &links, many(MAX_OPEN_CHUNKS), Vec::new()).unwrap();
         assert_eq!(rows.len(), 2 * MAX_OPEN_CHUNKS);
         assert!(rows.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));

@@ -3,8 +3,6 @@
 //! from the log past the fold's cursor, and the chunks kept in step with
 //! erasures and retention.
 
-use std::collections::HashMap;
-
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
@@ -13,6 +11,7 @@ use crate::insights::facts::{
     MergeError,
 };
 use crate::insights::{InsightRow, RowQuery};
+use crate::sessions::FastMap;
 use crate::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, LogEvent, fact_row};
 use crate::{StoreError, StoreResult};
 
@@ -212,7 +211,7 @@ fn read_facts(
         return Ok(false);
     }
 
-    let mut links: HashMap<String, String> = HashMap::new();
+    let mut links: FastMap<String, String> = FastMap::default();
     {
         let mut stmt = conn.prepare_cached(
             "SELECT alias_id, user_id FROM derived.identities WHERE project_id = ?1 LIMIT ?2",
@@ -235,7 +234,12 @@ fn read_facts(
         .run(
             heads.into_iter().map(|(h, _)| h).collect(),
             tail,
-            &mut |id| data.query_row([id], |r| r.get::<_, Vec<u8>>(0)),
+            &mut |id, into| {
+                data.query_row([id], |r| {
+                    into.extend_from_slice(r.get_ref(0)?.as_blob()?);
+                    Ok(())
+                })
+            },
             each,
         )
         .map_err(|e| match e {
