@@ -11,7 +11,9 @@
 # Each question (trends, a funnel, retention, paths, revenue, conversions of
 # a goal by channel, a trend of a segment) runs once to warm the caches, then
 # BENCH_RUNS times (default 5); prints one JSON line with each question's
-# median and slowest time in ms and the server's peak RSS.
+# median and slowest time in ms and the server's peak RSS. Then (on SQLite,
+# unless BENCH_LOG_TOO=0) the same questions of the same store read from the
+# log alone, as before the facts existed: a second line.
 #
 # BENCH_SPOOR=PATH runs another build of spoor (the version before a change,
 # for figures side by side); BENCH_FOLD names the fold its `rebuild` takes
@@ -109,12 +111,14 @@ derive_started=$(date +%s%N)
 "$SPOOR" "${STORE[@]}" rebuild "${BENCH_FOLD:-facts}" >&2
 derive_s=$(( ($(date +%s%N) - derive_started) / 1000000000 ))
 TOKEN=$("$SPOOR" "${STORE[@]}" tokens create --name bench | tail -1)
-"$SPOOR" "${STORE[@]}" serve --role ingest --listen "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$PORT/livez" > /dev/null && break
-  sleep 0.2
-done
+start_server() {
+  "$SPOOR" "${STORE[@]}" serve --role ingest --listen "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$PORT/livez" > /dev/null && break
+    sleep 0.2
+  done
+}
 
 # One question: warm once, then RUNS times; prints "median slowest" in ms.
 ask() {
@@ -132,30 +136,51 @@ ask() {
   done | sort -n | awk '{ t[NR] = $1 * 1000 } END { printf "%.0f %.0f\n", t[int((NR + 1) / 2)], t[NR] }'
 }
 
-P=/api/projects/1/insights
-R="from=$START&to=$END"
-read -r trend_med trend_max < <(ask GET "$P/trends?event=\$pageview&$R&interval=day&breakdown=\$browser")
-read -r revenue_med revenue_max < <(ask GET "$P/trends?event=order_completed&$R&interval=day&measure=sum:total_amount&breakdown=currency")
-read -r funnel_med funnel_max < <(ask POST "$P/funnel" \
-  "{\"steps\":[{\"event\":\"\$pageview\"},{\"event\":\"vehicle_viewed\"},{\"event\":\"checkout_started\"},{\"event\":\"order_completed\"}],\"window_seconds\":86400,\"from\":$START,\"to\":$END}")
-read -r retention_med retention_max < <(ask POST "$P/retention" \
-  "{\"start_event\":\"signed_up\",\"return_event\":\"order_completed\",\"period\":\"week\",\"periods\":8,\"from\":$START,\"to\":$END}")
-read -r paths_med paths_max < <(ask POST "$P/paths" \
-  "{\"start\":{\"event\":\"\$pageview\",\"page\":\"/pricing\"},\"include\":\"both\",\"steps\":3,\"from\":$START,\"to\":$END}")
-read -r by_product_med by_product_max < <(ask GET "$P/revenue?event=order_completed&amount=total_amount&$R&interval=day&breakdown=product")
-# A goal and a segment, then conversions by channel and a trend of the segment.
 define() {
   curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     --data "$2" "http://127.0.0.1:$PORT/api/projects/1/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
 }
+
+# Every question once; prints one JSON line labelled $1.
+questions() {
+  local P=/api/projects/1/insights R="from=$START&to=$END"
+  read -r trend_med trend_max < <(ask GET "$P/trends?event=\$pageview&$R&interval=day&breakdown=\$browser")
+  read -r revenue_med revenue_max < <(ask GET "$P/trends?event=order_completed&$R&interval=day&measure=sum:total_amount&breakdown=currency")
+  read -r funnel_med funnel_max < <(ask POST "$P/funnel" \
+    "{\"steps\":[{\"event\":\"\$pageview\"},{\"event\":\"vehicle_viewed\"},{\"event\":\"checkout_started\"},{\"event\":\"order_completed\"}],\"window_seconds\":86400,\"from\":$START,\"to\":$END}")
+  read -r retention_med retention_max < <(ask POST "$P/retention" \
+    "{\"start_event\":\"signed_up\",\"return_event\":\"order_completed\",\"period\":\"week\",\"periods\":8,\"from\":$START,\"to\":$END}")
+  read -r paths_med paths_max < <(ask POST "$P/paths" \
+    "{\"start\":{\"event\":\"\$pageview\",\"page\":\"/pricing\"},\"include\":\"both\",\"steps\":3,\"from\":$START,\"to\":$END}")
+  read -r by_product_med by_product_max < <(ask GET "$P/revenue?event=order_completed&amount=total_amount&$R&interval=day&breakdown=product")
+  read -r conversions_med conversions_max < <(ask GET "/api/projects/1/goals/conversions?$R&breakdown=\$channel")
+  read -r segment_med segment_max < <(ask GET "$P/trends?event=order_completed&$R&interval=day&segment=$SEGMENT")
+  local rss_kb
+  rss_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
+  ms() { printf '{"median":%s,"max":%s}' "$1" "$2"; }
+  printf '{"read_from":"%s","events":%d,"import_s":%d,"pipeline_s":%d,"trend_pageviews_by_browser_ms":%s,"trend_revenue_by_currency_ms":%s,"funnel_4_steps_ms":%s,"retention_8_weeks_ms":%s,"paths_3_steps_ms":%s,"revenue_by_product_ms":%s,"conversions_by_channel_ms":%s,"trend_of_a_segment_ms":%s,"server_peak_rss_mb":%d}\n' \
+    "$1" "$EVENTS" "$import_s" "$derive_s" "$(ms "$trend_med" "$trend_max")" "$(ms "$revenue_med" "$revenue_max")" \
+    "$(ms "$funnel_med" "$funnel_max")" "$(ms "$retention_med" "$retention_max")" "$(ms "$paths_med" "$paths_max")" \
+    "$(ms "$by_product_med" "$by_product_max")" "$(ms "$conversions_med" "$conversions_max")" \
+    "$(ms "$segment_med" "$segment_max")" $((rss_kb / 1024))
+}
+
+start_server
+# A goal and a segment, for conversions by channel and a trend of the segment.
 define goals '{"name":"Ordered","event":"order_completed"}' > /dev/null
 SEGMENT=$(define segments '{"name":"Signed up","event":"signed_up"}')
-read -r conversions_med conversions_max < <(ask GET "/api/projects/1/goals/conversions?$R&breakdown=\$channel")
-read -r segment_med segment_max < <(ask GET "$P/trends?event=order_completed&$R&interval=day&segment=$SEGMENT")
-rss_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
-ms() { printf '{"median":%s,"max":%s}' "$1" "$2"; }
-printf '{"events":%d,"import_s":%d,"pipeline_s":%d,"trend_pageviews_by_browser_ms":%s,"trend_revenue_by_currency_ms":%s,"funnel_4_steps_ms":%s,"retention_8_weeks_ms":%s,"paths_3_steps_ms":%s,"revenue_by_product_ms":%s,"conversions_by_channel_ms":%s,"trend_of_a_segment_ms":%s,"server_peak_rss_mb":%d}\n' \
-  "$EVENTS" "$import_s" "$derive_s" "$(ms "$trend_med" "$trend_max")" "$(ms "$revenue_med" "$revenue_max")" \
-  "$(ms "$funnel_med" "$funnel_max")" "$(ms "$retention_med" "$retention_max")" "$(ms "$paths_med" "$paths_max")" \
-  "$(ms "$by_product_med" "$by_product_max")" "$(ms "$conversions_med" "$conversions_max")" \
-  "$(ms "$segment_med" "$segment_max")" $((rss_kb / 1024))
+questions facts
+# The same questions of the same store read from the log alone (the version
+# before the facts, on SQLite; and PostgreSQL's way today): without the facts
+# fold's cursor a question reads the log.
+if [ -z "${BENCH_DATABASE_URL:-}" ] && [ "${BENCH_LOG_TOO:-1}" = 1 ]; then
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+  python3 - "$DATA/spoor-derived.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM processor_cursors WHERE name = 'facts'")
+db.commit()
+PY
+  start_server
+  questions log
+fi

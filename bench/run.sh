@@ -42,8 +42,15 @@ SECS=${BENCH_SECONDS:-30}
 STEADY_SECS=${BENCH_STEADY_SECONDS:-20}
 LARGE_EVENTS=${BENCH_LARGE_EVENTS:-10000000}
 
-cargo build --release --locked -p spoor -p spoor-bench >&2
-SPOOR=target/release/spoor
+# BENCH_SPOOR=PATH measures another build of spoor (the version before a
+# change, side by side in one sitting) with this tree's load generator.
+cargo build --release --locked -p spoor-bench >&2
+if [ -n "${BENCH_SPOOR:-}" ]; then
+  SPOOR=$BENCH_SPOOR
+else
+  cargo build --release --locked -p spoor >&2
+  SPOOR=target/release/spoor
+fi
 LOAD=target/release/spoor-bench
 DATA=$(mktemp -d)
 PID=

@@ -799,14 +799,16 @@ fn month_start(y: i64, m: i64) -> i64 {
 /// [`Limits::people`].
 #[derive(Default)]
 struct People {
-    ids: FastMap<(bool, String), u32>,
+    /// Numbers by person: anonymous visitors', then users' (two maps, so that a
+    /// row's person is looked up without making a key of it).
+    ids: [FastMap<String, u32>; 2],
     names: Vec<(bool, String)>,
 }
 
 impl People {
     fn id(&mut self, row: &InsightRow<'_>, limit: usize) -> Result<u32, InsightError> {
-        if let Some(id) = self.ids.get(&(row.identified, row.person.to_string())) {
-            return Ok(*id);
+        if let Some(id) = self.known(row) {
+            return Ok(id);
         }
         if self.names.len() >= limit {
             return refuse(format!(
@@ -814,16 +816,15 @@ impl People {
             ));
         }
         let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        let key = (row.identified, row.person.to_string());
-        self.ids.insert(key.clone(), id);
-        self.names.push(key);
+        self.ids[usize::from(row.identified)].insert(row.person.to_string(), id);
+        self.names.push((row.identified, row.person.to_string()));
         Ok(id)
     }
 
     /// The number of a person already followed.
     fn known(&self, row: &InsightRow<'_>) -> Option<u32> {
-        self.ids
-            .get(&(row.identified, row.person.to_string()))
+        self.ids[usize::from(row.identified)]
+            .get(row.person)
             .copied()
     }
 
@@ -849,28 +850,42 @@ fn median(values: &mut [f64]) -> Option<f64> {
 /// Breakdown values in the order they were first seen, each a number.
 #[derive(Default)]
 struct Breakdowns {
-    ids: FastMap<Option<String>, u32>,
+    /// Numbers by value, and the number of no value: looked up by a row's
+    /// value as it is, without making a key of it.
+    ids: FastMap<String, u32>,
+    none: Option<u32>,
     values: Vec<Option<String>>,
 }
 
 impl Breakdowns {
+    fn find(&self, value: Option<&str>) -> Option<u32> {
+        match value {
+            Some(v) => self.ids.get(v).copied(),
+            None => self.none,
+        }
+    }
+
     /// The value's number; past `limit` distinct values, new ones are [`OTHER`].
     fn id(&mut self, value: Option<&str>, limit: usize) -> u32 {
-        let value = value.map(str::to_string);
-        if let Some(id) = self.ids.get(&value) {
-            return *id;
+        if let Some(id) = self.find(value) {
+            return id;
         }
         let key = if self.values.len() >= limit {
-            Some(OTHER.to_string())
+            Some(OTHER)
         } else {
             value
         };
-        if let Some(id) = self.ids.get(&key) {
-            return *id;
+        if let Some(id) = self.find(key) {
+            return id;
         }
         let id = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
-        self.ids.insert(key.clone(), id);
-        self.values.push(key);
+        match key {
+            Some(v) => {
+                self.ids.insert(v.to_string(), id);
+            }
+            None => self.none = Some(id),
+        }
+        self.values.push(key.map(str::to_string));
         id
     }
 }

@@ -11,8 +11,8 @@ use crate::insights::facts::{
     MergeError,
 };
 use crate::insights::{InsightRow, RowQuery};
-use crate::sessions::FastMap;
 use crate::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, LogEvent, fact_row};
+use crate::sessions::FastMap;
 use crate::{StoreError, StoreResult};
 
 /// Events past the facts fold's cursor a question reads from the log at
