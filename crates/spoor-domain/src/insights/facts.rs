@@ -225,9 +225,107 @@ fn intern<'a>(s: &'a str, ids: &mut HashMap<&'a str, u64>, strings: &mut Vec<&'a
     })
 }
 
+/// A row to encode: a new one, or one of a chunk already encoded (merged or
+/// rewritten without making owned copies of its strings).
+#[derive(Clone, Copy)]
+pub enum RowRef<'a> {
+    New(&'a FactRow),
+    Held(&'a Chunk, usize),
+}
+
+impl<'a> RowRef<'a> {
+    pub fn ts(self) -> i64 {
+        match self {
+            RowRef::New(r) => r.ts,
+            RowRef::Held(c, i) => c.ts(i),
+        }
+    }
+
+    fn seq(self) -> i64 {
+        match self {
+            RowRef::New(r) => r.seq,
+            RowRef::Held(c, i) => c.seq(i),
+        }
+    }
+
+    fn page_view(self) -> bool {
+        match self {
+            RowRef::New(r) => r.page_view,
+            RowRef::Held(c, i) => c.page_view(i),
+        }
+    }
+
+    fn text(self, t: usize) -> Option<&'a str> {
+        match self {
+            RowRef::New(r) => r.texts.get(t).and_then(Option::as_deref),
+            RowRef::Held(c, i) => {
+                let id = if t == Text::Name as usize {
+                    u64::from(c.names.get(i).copied().unwrap_or(0))
+                } else {
+                    c.texts.get(t).map_or(0, |col| get(&c.bytes, *col, i))
+                };
+                c.string(id)
+            }
+        }
+    }
+
+    pub fn user_id(self) -> Option<&'a str> {
+        self.text(Text::User as usize)
+    }
+
+    pub fn anonymous_id(self) -> Option<&'a str> {
+        self.text(Text::Anonymous as usize)
+    }
+
+    fn properties(self, mut f: impl FnMut(&'a str, &'a str)) {
+        match self {
+            RowRef::New(r) => r.properties.iter().for_each(|(k, v)| f(k, v)),
+            RowRef::Held(c, i) => {
+                let from = usize::try_from(get(&c.bytes, c.offsets, i)).unwrap_or(0);
+                let to = usize::try_from(get(&c.bytes, c.offsets, i + 1))
+                    .unwrap_or(0)
+                    .min(c.keys.len);
+                for p in from..to {
+                    if let (Some(k), Some(v)) = (
+                        c.string(get(&c.bytes, c.keys, p)),
+                        c.string(get(&c.bytes, c.values, p)),
+                    ) {
+                        f(k, v);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Encodes rows as one chunk, sorted by `(ts, seq)`.
-pub fn encode(mut rows: Vec<FactRow>) -> Vec<u8> {
-    rows.sort_unstable_by_key(|r| (r.ts, r.seq));
+pub fn encode(rows: Vec<FactRow>) -> Vec<u8> {
+    encode_refs(rows.iter().map(RowRef::New).collect())
+}
+
+/// Every row of `chunks` and `more` as one chunk (a day's chunks merged).
+pub fn merge(chunks: &[Chunk], more: &[FactRow]) -> Vec<u8> {
+    let mut rows: Vec<RowRef<'_>> =
+        Vec::with_capacity(more.len() + chunks.iter().map(Chunk::rows).sum::<usize>());
+    for c in chunks {
+        rows.extend((0..c.rows()).map(|i| RowRef::Held(c, i)));
+    }
+    rows.extend(more.iter().map(RowRef::New));
+    encode_refs(rows)
+}
+
+/// The chunk's rows `keep` keeps, as a chunk, or `None` when it keeps them
+/// all (an erasure or retention rewrites only the chunks it changes).
+pub fn kept(chunk: &Chunk, keep: impl Fn(RowRef<'_>) -> bool) -> Option<Vec<u8>> {
+    let rows: Vec<RowRef<'_>> = (0..chunk.rows())
+        .map(|i| RowRef::Held(chunk, i))
+        .filter(|r| keep(*r))
+        .collect();
+    (rows.len() < chunk.rows()).then(|| encode_refs(rows))
+}
+
+fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
+    rows.sort_unstable_by_key(|r| (r.ts(), r.seq()));
     let mut ids: HashMap<&str, u64> = HashMap::new();
     let mut strings: Vec<&str> = Vec::new();
     // Ids are 1-based: 0 is no value.
@@ -238,20 +336,20 @@ pub fn encode(mut rows: Vec<FactRow>) -> Vec<u8> {
     let mut values: Vec<u64> = Vec::new();
     offsets.push(0);
     for r in &rows {
-        for (t, column) in r.texts.iter().zip(texts.iter_mut()) {
-            column.push(match t {
+        for (t, column) in texts.iter_mut().enumerate() {
+            column.push(match r.text(t) {
                 Some(s) => intern(s, &mut ids, &mut strings),
                 None => 0,
             });
         }
-        for (k, v) in &r.properties {
+        r.properties(|k, v| {
             keys.push(intern(k, &mut ids, &mut strings));
             values.push(intern(v, &mut ids, &mut strings));
-        }
+        });
         offsets.push(keys.len() as u64);
     }
-    let base_ts = rows.first().map_or(0, |r| r.ts);
-    let base_seq = rows.iter().map(|r| r.seq).min().unwrap_or(0);
+    let base_ts = rows.first().map_or(0, |r| r.ts());
+    let base_seq = rows.iter().map(|r| r.seq()).min().unwrap_or(0);
     let mut out = Vec::with_capacity(64 + n * 32);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(n as u64).to_le_bytes());
@@ -269,11 +367,11 @@ pub fn encode(mut rows: Vec<FactRow>) -> Vec<u8> {
         out.extend_from_slice(s.as_bytes());
     }
     // Rows are in ts order, so the differences from the first are >= 0.
-    let ts: Vec<u64> = rows.iter().map(|r| r.ts.abs_diff(base_ts)).collect();
+    let ts: Vec<u64> = rows.iter().map(|r| r.ts().abs_diff(base_ts)).collect();
     put_column(&mut out, &ts);
-    let seq: Vec<u64> = rows.iter().map(|r| r.seq.abs_diff(base_seq)).collect();
+    let seq: Vec<u64> = rows.iter().map(|r| r.seq().abs_diff(base_seq)).collect();
     put_column(&mut out, &seq);
-    let pages: Vec<u64> = rows.iter().map(|r| u64::from(r.page_view)).collect();
+    let pages: Vec<u64> = rows.iter().map(|r| u64::from(r.page_view())).collect();
     put_column(&mut out, &pages);
     for column in &texts {
         put_column(&mut out, column);
@@ -438,7 +536,6 @@ impl Chunk {
         }
         let keys = r.col(pairs)?;
         let values = r.col(pairs)?;
-        let base_ts = base_ts;
         decoded_ts.clear();
         each(&bytes, ts, |v| {
             decoded_ts.push(base_ts.wrapping_add(v as i64))
@@ -551,8 +648,9 @@ impl Chunk {
             .and_then(|i| self.string(get(&self.bytes, self.values, i)))
     }
 
-    /// Every row, owned (to merge chunks, or to drop some rows).
-    pub fn decode(&self) -> Vec<FactRow> {
+    /// Every row, owned (tests compare them).
+    #[cfg(test)]
+    fn decode(&self) -> Vec<FactRow> {
         (0..self.rows)
             .map(|row| {
                 let mut texts: [Option<String>; TEXTS] = Default::default();
@@ -787,6 +885,9 @@ pub enum MergeError<E> {
     TooManyOpen,
 }
 
+/// Reads chunk `id`'s bytes into the buffer given.
+pub type Load<'a, E> = dyn FnMut(i64, &mut Vec<u8>) -> Result<(), E> + 'a;
+
 /// A question's rows from the facts: the chunks in `heads` (loaded by `load`
 /// when the merge reaches their first row) and `tails` (the rows the fold has
 /// not reached, held from the start), oldest first by `(ts, seq)`, each person resolved through
@@ -807,7 +908,7 @@ impl<'q> Merge<'q> {
         &self,
         mut heads: Vec<ChunkHead>,
         tails: Vec<Chunk>,
-        load: &mut dyn FnMut(i64, &mut Vec<u8>) -> Result<(), E>,
+        load: &mut Load<'_, E>,
         each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
     ) -> Result<(), MergeError<E>> {
         let q = self.query;
@@ -1197,6 +1298,55 @@ mod tests {
             collect(&q, &links, many(MAX_OPEN_CHUNKS + 1), Vec::new()),
             Err(MergeError::TooManyOpen)
         ));
+    }
+
+    #[test]
+    fn chunks_merge_and_drop_rows_without_changing_the_others() {
+        let a = vec![
+            row(
+                30,
+                3,
+                Some("b"),
+                Some("u-1"),
+                json!({"properties": {"k": "v1"}}),
+            ),
+            row(10, 1, None, None, json!({})),
+        ];
+        let b = vec![row(
+            20,
+            2,
+            Some("c"),
+            Some("u-2"),
+            json!({"properties": {"k": 2}}),
+        )];
+        let more = vec![row(
+            15,
+            9,
+            Some("d"),
+            None,
+            json!({"context": {"campaign": {"term": "t"}}}),
+        )];
+        let chunks = vec![
+            Chunk::open(encode(a.clone())).unwrap(),
+            Chunk::open(encode(b.clone())).unwrap(),
+        ];
+        let all = Chunk::open(merge(&chunks, &more)).unwrap();
+        let mut want: Vec<FactRow> = a.into_iter().chain(b).chain(more).collect();
+        want.sort_by_key(|r| (r.ts, r.seq));
+        assert_eq!(all.decode(), want);
+        assert!(
+            kept(&all, |_| true).is_none(),
+            "nothing dropped, nothing rewritten"
+        );
+        let without = Chunk::open(kept(&all, |r| r.user_id() != Some("u-1")).unwrap()).unwrap();
+        want.retain(|r| r.user_id() != Some("u-1"));
+        assert_eq!(without.decode(), want);
+        assert!(
+            !without.holds("u-1") && !without.holds("v1"),
+            "its strings go too"
+        );
+        let none = Chunk::open(kept(&without, |_| false).unwrap()).unwrap();
+        assert_eq!(none.rows(), 0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
 use crate::insights::facts::{
     self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, Merge,
-    MergeError,
+    MergeError, RowRef,
 };
 use crate::insights::{InsightRow, RowQuery};
 use crate::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, LogEvent, fact_row};
@@ -46,32 +46,42 @@ pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (&(project_id, day), rows) in delta {
-        let mut merged: Vec<FactRow> = Vec::new();
+        let mut held: Vec<Chunk> = Vec::new();
+        let mut n = rows.len();
         loop {
             let last: Option<(i64, i64)> = newest
                 .query_row(params![project_id, day], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            let n = rows.len() + merged.len();
-            let Some((id, held)) = last else { break };
-            let held = usize::try_from(held).unwrap_or(usize::MAX);
-            if held > n || held.saturating_add(n) > MAX_CHUNK_ROWS {
+            let Some((id, count)) = last else { break };
+            let count = usize::try_from(count).unwrap_or(usize::MAX);
+            if count > n || count.saturating_add(n) > MAX_CHUNK_ROWS {
                 break;
             }
             let bytes: Vec<u8> = data.query_row([id], |r| r.get(0))?;
-            merged.extend(Chunk::open(bytes)?.decode());
+            held.push(Chunk::open(bytes)?);
             delete.execute([id])?;
+            n += count;
         }
-        merged.extend(rows.iter().cloned());
-        let min_ts = merged.iter().map(|r| r.ts).min().unwrap_or(day);
-        let max_ts = merged.iter().map(|r| r.ts).max().unwrap_or(day);
-        let count = merged.len() as i64;
+        let min_ts = held
+            .iter()
+            .filter(|c| c.rows() > 0)
+            .map(|c| c.ts(0))
+            .chain(rows.iter().map(|r| r.ts))
+            .min()
+            .unwrap_or(day);
+        let max_ts = held
+            .iter()
+            .filter_map(|c| c.rows().checked_sub(1).map(|last| c.ts(last)))
+            .chain(rows.iter().map(|r| r.ts))
+            .max()
+            .unwrap_or(day);
         insert.execute(params![
             project_id,
             day,
             min_ts,
             max_ts,
-            count,
-            facts::encode(merged)
+            n as i64,
+            facts::merge(&held, rows)
         ])?;
     }
     Ok(())
@@ -85,7 +95,7 @@ pub(super) fn drop_facts(
     project_id: i64,
     days: (i64, i64),
     holding: Option<&str>,
-    gone: &dyn Fn(&FactRow) -> bool,
+    gone: &dyn Fn(RowRef<'_>) -> bool,
 ) -> StoreResult<u64> {
     let ids: Vec<i64> = conn
         .prepare_cached(
@@ -102,25 +112,26 @@ pub(super) fn drop_facts(
         if holding.is_some_and(|s| !chunk.holds(s)) {
             continue;
         }
-        let rows = chunk.decode();
-        let before = rows.len();
-        let kept: Vec<FactRow> = rows.into_iter().filter(|r| !gone(r)).collect();
-        if kept.len() == before {
+        let Some(bytes) = facts::kept(&chunk, |r| !gone(r)) else {
             continue;
-        }
-        dropped += (before - kept.len()) as u64;
-        if kept.is_empty() {
+        };
+        let kept = Chunk::open(bytes)?;
+        dropped += (chunk.rows() - kept.rows()) as u64;
+        let Some(last) = kept.rows().checked_sub(1) else {
             conn.prepare_cached("DELETE FROM insight_facts WHERE id = ?1")?
                 .execute([id])?;
             continue;
-        }
-        let min_ts = kept.iter().map(|r| r.ts).min().unwrap_or(0);
-        let max_ts = kept.iter().map(|r| r.ts).max().unwrap_or(0);
-        let count = kept.len() as i64;
+        };
         conn.prepare_cached(
             "UPDATE insight_facts SET min_ts = ?2, max_ts = ?3, rows = ?4, data = ?5 WHERE id = ?1",
         )?
-        .execute(params![id, min_ts, max_ts, count, facts::encode(kept)])?;
+        .execute(params![
+            id,
+            kept.ts(0),
+            kept.ts(last),
+            kept.rows() as i64,
+            kept.bytes()
+        ])?;
     }
     Ok(dropped)
 }
@@ -136,7 +147,7 @@ pub(super) fn drop_facts_before(
         params![project_id, cutoff],
     )? as u64;
     let day = cutoff.div_euclid(DAY_MS) * DAY_MS;
-    Ok(whole + drop_facts(conn, project_id, (day, day), None, &|r| r.ts < cutoff)?)
+    Ok(whole + drop_facts(conn, project_id, (day, day), None, &|r| r.ts() < cutoff)?)
 }
 
 impl SqliteStore {
