@@ -32,8 +32,9 @@ use crate::friction::page_of;
 use crate::sessions::FastMap;
 
 /// Rows a chunk holds at most: a chunk is read whole, so this bounds what one
-/// open chunk costs a question (about a megabyte).
-pub const MAX_CHUNK_ROWS: usize = 16_384;
+/// open chunk costs a question (about half a megabyte), and what the fold
+/// holds to merge a day's newest chunks (a few megabytes).
+pub const MAX_CHUNK_ROWS: usize = 8_192;
 /// Chunks a question holds open at once while merging rows that overlap in
 /// time; past this it reads the log instead (events written with times far
 /// apart in one day make chunks that all overlap).
