@@ -164,12 +164,10 @@ impl SqliteStore {
         let conn = self.conn()?;
         // One read transaction: the cursor, the chunks and the log's tail are
         // of one moment, so each event is read once, from one or the other.
-        conn.execute_batch("BEGIN")?;
-        let read = read_facts(&conn, q, each);
-        let end = conn.execute_batch("COMMIT");
-        let answered = read?;
-        end?;
-        Ok(answered)
+        // Dropping it ends it, however the reading ends (a panic included),
+        // before the connection goes back to the pool.
+        let tx = conn.unchecked_transaction()?;
+        read_facts(&tx, q, each)
     }
 }
 
