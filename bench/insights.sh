@@ -22,6 +22,11 @@
 #   bash bench/insights.sh
 #   BENCH_EVENTS=1000000 bash bench/insights.sh        (a quicker look)
 #   BENCH_DATABASE_URL=postgres://... bash bench/insights.sh   (an empty database)
+#
+# BENCH_STORE=DIR keeps the SQLite store in DIR (made there the first time) and
+# asks the next run's questions of it without generating and importing again;
+# the pipeline still runs (`rebuild`), so a build whose facts differ remakes
+# them, unless BENCH_REBUILD=0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${BENCH_EVENTS:-10000000}
@@ -33,16 +38,25 @@ else
   cargo build --release --locked -p spoor >&2
   SPOOR=target/release/spoor
 fi
-DATA=$(mktemp -d)
 SERVER=
-trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$DATA"' EXIT
+if [ -n "${BENCH_STORE:-}" ]; then
+  DATA=$BENCH_STORE
+  mkdir -p "$DATA"
+  trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null' EXIT
+else
+  DATA=$(mktemp -d)
+  trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$DATA"' EXIT
+fi
 STORE=(--data-dir "$DATA")
 [ -n "${BENCH_DATABASE_URL:-}" ] && STORE+=(--database-url "$BENCH_DATABASE_URL")
 FILE="$DATA/events.ndjson"
 DAY=86400000
 END=$(( $(date +%s) / 86400 * DAY ))
+# A kept store answers for the days it was made for.
+[ -f "$DATA/bench-end" ] && END=$(cat "$DATA/bench-end")
 START=$(( END - 30 * DAY ))
-
+import_s=0
+if [ "$(cat "$DATA/bench-events" 2>/dev/null)" != "$EVENTS" ]; then
 python3 - "$EVENTS" "$FILE" "$START" "$END" <<'PY'
 import random, sys, time
 n, path, start, end = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -107,9 +121,15 @@ import_started=$(date +%s%N)
 "$SPOOR" "${STORE[@]}" import --quiet "$FILE" >&2
 import_s=$(( ($(date +%s%N) - import_started) / 1000000000 ))
 rm -f "$FILE"
-derive_started=$(date +%s%N)
-"$SPOOR" "${STORE[@]}" rebuild "${BENCH_FOLD:-facts}" >&2
-derive_s=$(( ($(date +%s%N) - derive_started) / 1000000000 ))
+echo "$END" > "$DATA/bench-end"
+echo "$EVENTS" > "$DATA/bench-events"
+fi
+derive_s=0
+if [ "${BENCH_REBUILD:-1}" = 1 ]; then
+  derive_started=$(date +%s%N)
+  "$SPOOR" "${STORE[@]}" rebuild "${BENCH_FOLD:-facts}" >&2
+  derive_s=$(( ($(date +%s%N) - derive_started) / 1000000000 ))
+fi
 TOKEN=$("$SPOOR" "${STORE[@]}" tokens create --name bench | tail -1)
 start_server() {
   "$SPOOR" "${STORE[@]}" serve --role ingest --listen "127.0.0.1:$PORT" > "$DATA/serve.log" 2>&1 &
@@ -166,21 +186,38 @@ questions() {
 }
 
 start_server
-# A goal and a segment, for conversions by channel and a trend of the segment.
-define goals '{"name":"Ordered","event":"order_completed"}' > /dev/null
-SEGMENT=$(define segments '{"name":"Signed up","event":"signed_up"}')
+# A goal and a segment, for conversions by channel and a trend of the segment
+# (once in a kept store).
+if [ ! -f "$DATA/bench-segment" ]; then
+  define goals '{"name":"Ordered","event":"order_completed"}' > /dev/null
+  define segments '{"name":"Signed up","event":"signed_up"}' > "$DATA/bench-segment"
+fi
+SEGMENT=$(cat "$DATA/bench-segment")
 questions facts
 # The same questions of the same store read from the log alone (the version
 # before the facts, on SQLite; and PostgreSQL's way today): without the facts
 # fold's cursor a question reads the log.
 if [ -z "${BENCH_DATABASE_URL:-}" ] && [ "${BENCH_LOG_TOO:-1}" = 1 ]; then
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
-  python3 - "$DATA/spoor-derived.db" <<'PY'
-import sqlite3, sys
+  cursor() {
+    python3 - "$DATA/spoor-derived.db" "$1" <<'PY'
+import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-db.execute("DELETE FROM processor_cursors WHERE name = 'facts'")
+if sys.argv[2] == "take":
+    rows = db.execute("SELECT * FROM processor_cursors WHERE name = 'facts'").fetchall()
+    db.execute("DELETE FROM processor_cursors WHERE name = 'facts'")
+    print(json.dumps(rows))
+else:
+    for row in json.loads(sys.stdin.read()):
+        db.execute("INSERT INTO processor_cursors VALUES (%s)" % ",".join("?" * len(row)), row)
 db.commit()
 PY
+  }
+  saved=$(cursor take)
   start_server
   questions log
+  # A kept store keeps its facts for the next run.
+  kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+  SERVER=
+  echo "$saved" | cursor put
 fi

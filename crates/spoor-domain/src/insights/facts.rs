@@ -46,7 +46,7 @@ const MAGIC: &[u8; 4] = b"SPF1";
 
 /// The string columns, in their order in a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Text {
+pub(super) enum Text {
     Name = 0,
     Url,
     Page,
@@ -67,9 +67,9 @@ enum Text {
     UtmContent,
 }
 
-const TEXTS: usize = 18;
+pub(super) const TEXTS: usize = 18;
 
-fn column_text(c: Column) -> Text {
+pub(super) fn column_text(c: Column) -> Text {
     match c {
         Column::Browser => Text::Browser,
         Column::Os => Text::Os,
@@ -82,7 +82,7 @@ fn column_text(c: Column) -> Text {
     }
 }
 
-fn utm_text(u: Utm) -> Text {
+pub(super) fn utm_text(u: Utm) -> Text {
     match u {
         Utm::Source => Text::UtmSource,
         Utm::Medium => Text::UtmMedium,
@@ -385,10 +385,10 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
 
 /// A fixed-width column inside a chunk's bytes.
 #[derive(Debug, Clone, Copy, Default)]
-struct Col {
-    at: usize,
-    width: u8,
-    len: usize,
+pub(super) struct Col {
+    pub(super) at: usize,
+    pub(super) width: u8,
+    pub(super) len: usize,
 }
 
 /// An encoded chunk. Opening it checks it and decodes what every row is
@@ -424,41 +424,173 @@ pub struct Spare {
     names: Vec<u32>,
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
+/// Where a chunk's bytes are read from: all of them in memory, or the store's
+/// copy read in parts (a question that groups rows reads only the columns it
+/// needs, [`super::tally`]).
+pub trait Source {
+    type Error;
+    /// The chunk's length in bytes.
+    fn len(&self) -> usize;
+    /// Fills `into` with the bytes from `at` (the caller has checked that
+    /// they lie within [`Source::len`]).
+    fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), Self::Error>;
+}
+
+impl Source for &[u8] {
+    type Error = std::convert::Infallible;
+
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), Self::Error> {
+        let end = at.saturating_add(into.len());
+        into.copy_from_slice(&self[at..end]);
+        Ok(())
+    }
+}
+
+/// Where a chunk's parts lie, read and checked against its length.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Layout {
+    pub(super) rows: usize,
+    pub(super) strings: usize,
+    pub(super) base_ts: i64,
+    base_seq: i64,
+    /// Where each dictionary string ends, within `text_len` bytes from
+    /// `text_at`.
+    pub(super) ends: Col,
+    pub(super) text_at: usize,
+    pub(super) text_len: usize,
+    pub(super) ts: Col,
+    seq: Col,
+    pub(super) pages: Col,
+    pub(super) texts: [Col; TEXTS],
+    pub(super) offsets: Col,
+    pub(super) keys: Col,
+    pub(super) values: Col,
+}
+
+/// Reads a chunk's layout from a source, a few bytes at a time.
+struct Reader<'s, S: Source> {
+    src: &'s mut S,
     at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<usize, Corrupt> {
+impl<S: Source> Reader<'_, S> {
+    fn take(&mut self, n: usize) -> Result<usize, MergeError<S::Error>> {
         let start = self.at;
-        let end = start.checked_add(n).ok_or(Corrupt("a length overflows"))?;
-        if end > self.bytes.len() {
-            return Err(Corrupt("it ends early"));
+        let end = start
+            .checked_add(n)
+            .ok_or(MergeError::Corrupt(Corrupt("a length overflows")))?;
+        if end > self.src.len() {
+            return Err(MergeError::Corrupt(Corrupt("it ends early")));
         }
         self.at = end;
         Ok(start)
     }
 
-    fn u64(&mut self) -> Result<u64, Corrupt> {
+    fn u64(&mut self) -> Result<u64, MergeError<S::Error>> {
         let at = self.take(8)?;
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&self.bytes[at..at + 8]);
-        Ok(u64::from_le_bytes(b))
+        small(self.src, at, 8)
     }
 
-    fn col(&mut self, len: usize) -> Result<Col, Corrupt> {
-        let w = self.bytes.get(self.take(1)?).copied().unwrap_or(0);
+    fn col(&mut self, len: usize) -> Result<Col, MergeError<S::Error>> {
+        let at = self.take(1)?;
+        let w = small(self.src, at, 1)? as u8;
         if !matches!(w, 1 | 2 | 4 | 8) {
-            return Err(Corrupt("a column's width is not 1, 2, 4 or 8"));
+            return Err(MergeError::Corrupt(Corrupt(
+                "a column's width is not 1, 2, 4 or 8",
+            )));
         }
         let size = len
             .checked_mul(usize::from(w))
-            .ok_or(Corrupt("a column overflows"))?;
+            .ok_or(MergeError::Corrupt(Corrupt("a column overflows")))?;
         Ok(Col {
             at: self.take(size)?,
             width: w,
             len,
+        })
+    }
+}
+
+/// The `n` (at most 8) little-endian bytes at `at`, which the caller has
+/// checked lie within the source.
+fn small<S: Source>(src: &mut S, at: usize, n: usize) -> Result<u64, MergeError<S::Error>> {
+    let mut b = [0u8; 8];
+    src.read(at, &mut b[..n.min(8)]).map_err(MergeError::Load)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+/// Value `i` of a column read from a source (0 past its end).
+pub(super) fn value_of<S: Source>(
+    src: &mut S,
+    c: Col,
+    i: usize,
+) -> Result<u64, MergeError<S::Error>> {
+    if i >= c.len {
+        return Ok(0);
+    }
+    small(src, c.at + i * usize::from(c.width), usize::from(c.width))
+}
+
+impl Layout {
+    /// Reads and checks where a chunk's parts lie: every column within its
+    /// length. The strings themselves are checked by whoever reads them.
+    pub(super) fn read<S: Source>(src: &mut S) -> Result<Layout, MergeError<S::Error>> {
+        let len = src.len();
+        let mut r = Reader { src, at: 0 };
+        let magic = r.take(4)?;
+        let mut m = [0u8; 4];
+        r.src.read(magic, &mut m).map_err(MergeError::Load)?;
+        if &m != MAGIC {
+            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF1")));
+        }
+        let count = |v: u64, what: &'static str| {
+            usize::try_from(v)
+                .ok()
+                .filter(|n| *n <= len)
+                .ok_or(MergeError::Corrupt(Corrupt(what)))
+        };
+        let rows = count(r.u64()?, "more rows than bytes")?;
+        let strings = count(r.u64()?, "more strings than bytes")?;
+        let base_ts = r.u64()? as i64;
+        let base_seq = r.u64()? as i64;
+        let ends = r.col(strings)?;
+        let text_len = match strings.checked_sub(1) {
+            None => 0,
+            Some(last) => count(value_of(r.src, ends, last)?, "a string overflows")?,
+        };
+        let text_at = r.take(text_len)?;
+        let ts = r.col(rows)?;
+        let seq = r.col(rows)?;
+        let pages = r.col(rows)?;
+        let mut texts = [Col::default(); TEXTS];
+        for t in texts.iter_mut() {
+            *t = r.col(rows)?;
+        }
+        let offsets = r.col(rows + 1)?;
+        let pairs = count(
+            value_of(r.src, offsets, rows)?,
+            "more properties than bytes",
+        )?;
+        let keys = r.col(pairs)?;
+        let values = r.col(pairs)?;
+        Ok(Layout {
+            rows,
+            strings,
+            base_ts,
+            base_seq,
+            ends,
+            text_at,
+            text_len,
+            ts,
+            seq,
+            pages,
+            texts,
+            offsets,
+            keys,
+            values,
         })
     }
 }
@@ -483,39 +615,21 @@ impl Chunk {
             names: mut decoded_names,
             ..
         } = spare;
-        let mut r = Reader {
-            bytes: &bytes,
-            at: 0,
-        };
-        let magic = r.take(4)?;
-        if &bytes[magic..magic + 4] != MAGIC {
-            return Err(Corrupt("it does not start with SPF1"));
-        }
-        let rows = usize::try_from(r.u64()?).map_err(|_| Corrupt("too many rows"))?;
-        let strings = usize::try_from(r.u64()?).map_err(|_| Corrupt("too many strings"))?;
-        if rows > bytes.len() || strings > bytes.len() {
-            return Err(Corrupt("more rows or strings than bytes"));
-        }
-        let base_ts = r.u64()? as i64;
-        let base_seq = r.u64()? as i64;
-        let ends = r.col(strings)?;
-        let text_len = if strings == 0 {
-            0
-        } else {
-            usize::try_from(get(&bytes, ends, strings - 1))
-                .map_err(|_| Corrupt("a string overflows"))?
-        };
-        let text_at = r.take(text_len)?;
-        let text = std::str::from_utf8(&bytes[text_at..text_at + text_len])
+        let l = Layout::read(&mut &bytes[..]).map_err(|e| match e {
+            MergeError::Corrupt(c) => c,
+            MergeError::Load(never) => match never {},
+            MergeError::TooManyOpen => Corrupt("it could not be read"),
+        })?;
+        let text = std::str::from_utf8(&bytes[l.text_at..l.text_at + l.text_len])
             .map_err(|_| Corrupt("its strings are not UTF-8"))?;
         let mut last = 0;
         string_ends.clear();
-        for i in 0..strings {
-            let end = get(&bytes, ends, i);
+        for i in 0..l.strings {
+            let end = get(&bytes, l.ends, i);
             let Ok(end) = usize::try_from(end) else {
                 return Err(Corrupt("a string overflows"));
             };
-            if end < last || end > text_len || !text.is_char_boundary(end) {
+            if end < last || end > l.text_len || !text.is_char_boundary(end) {
                 return Err(Corrupt("a string's end is out of place"));
             }
             string_ends.push(end);
@@ -523,20 +637,10 @@ impl Chunk {
         }
         own_text.clear();
         own_text.push_str(text);
-        let ts = r.col(rows)?;
-        let seq = r.col(rows)?;
-        let pages = r.col(rows)?;
-        let mut texts = [Col::default(); TEXTS];
-        for t in texts.iter_mut() {
-            *t = r.col(rows)?;
-        }
-        let offsets = r.col(rows.checked_add(1).ok_or(Corrupt("too many rows"))?)?;
-        let pairs = usize::try_from(get(&bytes, offsets, rows)).unwrap_or(usize::MAX);
-        if pairs > bytes.len() {
-            return Err(Corrupt("more properties than bytes"));
-        }
-        let keys = r.col(pairs)?;
-        let values = r.col(pairs)?;
+        let (rows, texts) = (l.rows, l.texts);
+        let (base_ts, base_seq) = (l.base_ts, l.base_seq);
+        let (ts, seq, pages) = (l.ts, l.seq, l.pages);
+        let (offsets, keys, values) = (l.offsets, l.keys, l.values);
         decoded_ts.clear();
         each(&bytes, ts, |v| {
             decoded_ts.push(base_ts.wrapping_add(v as i64))
@@ -639,14 +743,21 @@ impl Chunk {
     }
 
     fn property(&self, row: usize, key: u64) -> Option<&str> {
+        self.string(self.property_id(row, key))
+    }
+
+    /// The string id of property `key`'s value in `row` (0: none).
+    fn property_id(&self, row: usize, key: u64) -> u64 {
         if key == 0 {
-            return None;
+            return 0;
         }
-        let from = usize::try_from(get(&self.bytes, self.offsets, row)).ok()?;
-        let to = usize::try_from(get(&self.bytes, self.offsets, row + 1)).ok()?;
+        let bound = |i: usize| usize::try_from(get(&self.bytes, self.offsets, i)).ok();
+        let (Some(from), Some(to)) = (bound(row), bound(row + 1)) else {
+            return 0;
+        };
         (from..to.min(self.keys.len))
             .find(|&i| get(&self.bytes, self.keys, i) == key)
-            .and_then(|i| self.string(get(&self.bytes, self.values, i)))
+            .map_or(0, |i| get(&self.bytes, self.values, i))
     }
 
     /// Every row, owned (tests compare them).
@@ -686,7 +797,7 @@ impl Chunk {
 
 /// Every value of a column in order, the width matched once (a column is
 /// decoded whole when a chunk opens, so this loop is most of opening one).
-fn each(bytes: &[u8], c: Col, mut f: impl FnMut(u64)) {
+pub(super) fn each(bytes: &[u8], c: Col, mut f: impl FnMut(u64)) {
     let w = usize::from(c.width);
     let Some(area) = c
         .len
@@ -1014,6 +1125,7 @@ impl<'q> Merge<'q> {
             identified,
             person,
             values: &FactValues { open: o, row },
+            weight: 1,
         })
     }
 }
@@ -1142,6 +1254,7 @@ mod tests {
             track_names: names.iter().map(|s| s.to_string()).collect(),
             all_tracks: false,
             fields,
+            groups: None,
         }
     }
 

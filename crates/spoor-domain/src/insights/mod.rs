@@ -29,6 +29,7 @@ pub mod paths;
 pub mod retention;
 pub mod revenue;
 pub mod segments;
+pub mod tally;
 pub mod trends;
 
 use std::fmt;
@@ -454,6 +455,9 @@ pub struct InsightRow<'a> {
     pub url: Option<&'a str>,
     /// The values of [`RowQuery::fields`], in their order.
     pub values: &'a dyn RowValues,
+    /// How many equal rows this one stands for: 1, unless the question let
+    /// the store group them ([`RowQuery::groups`]).
+    pub weight: u64,
 }
 
 /// What a question asks the store for: the page views (when `page_views`) and
@@ -471,6 +475,24 @@ pub struct RowQuery {
     /// Fields the question reads; [`Field::Page`] is the store's `page_of` of
     /// the URL.
     pub fields: Vec<Field>,
+    /// Set by a question that needs neither the rows' order nor their
+    /// people: a store may then hand equal rows once, with their count.
+    pub groups: Option<Groups>,
+}
+
+/// How a question that counts rows, not people, lets a store group them
+/// ([`RowQuery::groups`]): rows between the same two `bounds` with the same
+/// kind, name, `fields`' values (and URL, when `url`) count alike, so a store
+/// may hand one of them with [`InsightRow::weight`] set to their number, in
+/// any order. Such a row's `person` is empty, and its `url` is `None` unless
+/// `url` is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Groups {
+    /// Ascending times where what the question does with a row may change
+    /// (its periods' starts and its range's ends).
+    pub bounds: Vec<i64>,
+    /// Whether the question reads the URL (a page pattern).
+    pub url: bool,
 }
 
 impl RowQuery {

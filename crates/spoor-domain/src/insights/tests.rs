@@ -85,6 +85,7 @@ fn stream(
             name: (!page_view).then_some(e.name),
             url: e.url,
             values: &values,
+            weight: 1,
         })?;
     }
     Ok(())

@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    Bound, Breakdowns, Field, InsightError, InsightRow, Interval, Limits, Matcher, OTHER, People,
-    RowQuery, Slot, breakdown_json, median, refuse,
+    Bound, Breakdowns, Field, Groups, InsightError, InsightRow, Interval, Limits, Matcher, OTHER,
+    People, RowQuery, Slot, breakdown_json, median, refuse,
 };
 use crate::sessions::{FastMap, FastSet};
 
@@ -158,6 +158,25 @@ impl Trends {
         } else {
             Vec::new()
         };
+        if query.measure != Measure::People {
+            // Rows in one period with equal values count alike; people are
+            // never asked for.
+            let mut bounds: Vec<i64> = current
+                .iter()
+                .chain(&previous)
+                .copied()
+                .chain([previous_from, query.from, query.to])
+                .collect();
+            bounds.sort_unstable();
+            bounds.dedup();
+            let channel = |f: &Field| *f == Field::Channel;
+            let url = query.series.iter().any(|m| {
+                matches!(m.spec, super::EventSpec::PageView(Some(_)))
+                    || m.conditions.iter().any(|c| channel(&c.field))
+            }) || query.breakdown.as_ref().is_some_and(channel)
+                || query.measure.field().is_some_and(channel);
+            rows.groups = Some(Groups { bounds, url });
+        }
         Ok(Trends {
             query,
             rows,
@@ -206,7 +225,7 @@ impl Trends {
             });
             let key = (i as u16, previous, b, point);
             let cell = self.cells.entry(key).or_default();
-            cell.events += 1;
+            cell.events += row.weight;
             match &self.query.measure {
                 Measure::Events => {}
                 Measure::People => {
@@ -223,14 +242,19 @@ impl Trends {
                         .and_then(|v| v.trim().parse::<f64>().ok())
                         .filter(|v| v.is_finite());
                     if let Some(v) = number {
-                        cell.sum += v;
-                        cell.counted += 1;
+                        cell.sum += v * row.weight as f64;
+                        cell.counted += row.weight;
                         if matches!(self.query.measure, Measure::Median(_)) {
-                            if self.values_held >= self.limits.cells {
+                            let held = usize::try_from(row.weight)
+                                .ok()
+                                .and_then(|w| self.values_held.checked_add(w))
+                                .filter(|h| *h <= self.limits.cells);
+                            let Some(held) = held else {
                                 return refuse(too_many(self.limits.cells));
-                            }
-                            self.values_held += 1;
-                            cell.values.push(v);
+                            };
+                            self.values_held = held;
+                            cell.values
+                                .extend(std::iter::repeat_n(v, row.weight as usize));
                         }
                     }
                 }

@@ -36,6 +36,17 @@ pub(super) fn fold(
     members: &[Members],
     mut add: impl FnMut(&InsightRow<'_>) -> Result<(), InsightError>,
 ) -> Result<(), ApiError> {
+    // Whose rows they are matters to an audience: rows are then not grouped.
+    let ungrouped;
+    let rows = if members.is_empty() || rows.groups.is_none() {
+        rows
+    } else {
+        ungrouped = RowQuery {
+            groups: None,
+            ..rows.clone()
+        };
+        &ungrouped
+    };
     let mut refused = None;
     store.insight_rows(rows, &mut |row| {
         if !members.iter().all(|m| m.admits(row)) {

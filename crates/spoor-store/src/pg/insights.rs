@@ -102,6 +102,7 @@ impl crate::backend::InsightStore for PgStore {
                     identified,
                     person,
                     values: &values,
+                    weight: 1,
                 });
                 if !keep_going {
                     break 'read;

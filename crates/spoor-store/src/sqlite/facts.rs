@@ -3,13 +3,15 @@
 //! from the log past the fold's cursor, and the chunks kept in step with
 //! erasures and retention.
 
+use rusqlite::blob::Blob;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
 use crate::insights::facts::{
     self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, Merge,
-    MergeError, RowRef,
+    MergeError, RowRef, Source,
 };
+use crate::insights::tally::{self, Tally};
 use crate::insights::{InsightRow, RowQuery};
 use crate::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, LogEvent, fact_row};
 use crate::sessions::FastMap;
@@ -192,30 +194,15 @@ fn read_facts(
         return Ok(false);
     }
     let tail = tail_chunks(conn, q, cursor)?;
+    if q.groups.is_some() {
+        return tally(conn, q, &tail, each);
+    }
+    let tail = tail
+        .into_iter()
+        .map(Chunk::open)
+        .collect::<Result<Vec<_>, _>>()?;
 
-    let first_day = q.from.div_euclid(DAY_MS).saturating_mul(DAY_MS);
-    let last_day =
-        q.to.saturating_sub(1)
-            .div_euclid(DAY_MS)
-            .saturating_mul(DAY_MS);
-    let heads: Vec<(ChunkHead, i64)> = conn
-        .prepare_cached(
-            "SELECT id, min_ts, max_ts FROM insight_facts
-             WHERE project_id = ?1 AND day >= ?2 AND day <= ?3 AND max_ts >= ?4 AND min_ts < ?5",
-        )?
-        .query_map(
-            params![q.project_id, first_day, last_day, q.from, q.to],
-            |r| {
-                Ok((
-                    ChunkHead {
-                        id: r.get(0)?,
-                        min_ts: r.get(1)?,
-                    },
-                    r.get(2)?,
-                ))
-            },
-        )?
-        .collect::<Result<_, _>>()?;
+    let heads = chunk_heads(conn, q)?;
     if facts::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
         return Ok(false);
     }
@@ -239,30 +226,100 @@ fn read_facts(
         query: q,
         links: &links,
     };
+    let heads = heads.into_iter().map(|(h, _)| h).collect();
+    let load = &mut |id, into: &mut Vec<u8>| {
+        data.query_row([id], |r| {
+            into.extend_from_slice(r.get_ref(0)?.as_blob()?);
+            Ok(())
+        })
+    };
     merge
-        .run(
-            heads.into_iter().map(|(h, _)| h).collect(),
-            tail,
-            &mut |id, into| {
-                data.query_row([id], |r| {
-                    into.extend_from_slice(r.get_ref(0)?.as_blob()?);
-                    Ok(())
-                })
-            },
-            each,
-        )
-        .map_err(|e| match e {
-            MergeError::Load(e) => StoreError::from(e),
-            MergeError::Corrupt(e) => StoreError::from(e),
-            MergeError::TooManyOpen => StoreError::Database(format!(
-                "more than {MAX_OPEN_CHUNKS} insights chunks overlap"
-            )),
-        })?;
+        .run(heads, tail, load, each)
+        .map_err(|e| merge_error(e, From::from))?;
     Ok(true)
 }
 
+/// The range's chunks, each with its last row's time.
+fn chunk_heads(conn: &Connection, q: &RowQuery) -> StoreResult<Vec<(ChunkHead, i64)>> {
+    let first_day = q.from.div_euclid(DAY_MS).saturating_mul(DAY_MS);
+    let last_day =
+        q.to.saturating_sub(1)
+            .div_euclid(DAY_MS)
+            .saturating_mul(DAY_MS);
+    let heads = conn
+        .prepare_cached(
+            "SELECT id, min_ts, max_ts FROM insight_facts
+             WHERE project_id = ?1 AND day >= ?2 AND day <= ?3 AND max_ts >= ?4 AND min_ts < ?5",
+        )?
+        .query_map(
+            params![q.project_id, first_day, last_day, q.from, q.to],
+            |r| {
+                Ok((
+                    ChunkHead {
+                        id: r.get(0)?,
+                        min_ts: r.get(1)?,
+                    },
+                    r.get(2)?,
+                ))
+            },
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(heads)
+}
+
+/// The rows of a question that groups them ([`RowQuery::groups`]): each
+/// chunk's columns it reads, in place in the database (incremental blob
+/// reads), and the tail's.
+fn tally(
+    conn: &Connection,
+    q: &RowQuery,
+    tail: &[Vec<u8>],
+    each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+) -> StoreResult<bool> {
+    let mut t = Tally::default();
+    for bytes in tail {
+        let more = tally::tally(q, &bytes[..], &mut t, each)
+            .map_err(|e| merge_error(e, |never| match never {}))?;
+        if !more {
+            return Ok(true);
+        }
+    }
+    for (head, _) in chunk_heads(conn, q)? {
+        let blob = conn.blob_open(c"derived", c"insight_facts", c"data", head.id, true)?;
+        if !tally::tally(q, Stored(blob), &mut t, each).map_err(|e| merge_error(e, From::from))? {
+            break;
+        }
+    }
+    Ok(true)
+}
+
+/// A stored chunk, read in parts.
+struct Stored<'c>(Blob<'c>);
+
+impl Source for Stored<'_> {
+    type Error = rusqlite::Error;
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), rusqlite::Error> {
+        self.0.read_at_exact(into, at)
+    }
+}
+
+fn merge_error<E>(e: MergeError<E>, load: impl FnOnce(E) -> StoreError) -> StoreError {
+    match e {
+        MergeError::Load(e) => load(e),
+        MergeError::Corrupt(e) => StoreError::from(e),
+        MergeError::TooManyOpen => StoreError::Database(format!(
+            "more than {MAX_OPEN_CHUNKS} insights chunks overlap"
+        )),
+    }
+}
+
 /// The question's rows past the facts fold's cursor, from the log, as chunks.
-fn tail_chunks(conn: &Connection, q: &RowQuery, cursor: i64) -> StoreResult<Vec<Chunk>> {
+fn tail_chunks(conn: &Connection, q: &RowQuery, cursor: i64) -> StoreResult<Vec<Vec<u8>>> {
     // By seq alone (the `+` keeps the other terms off the time index): these
     // are the newest events of every project, a few at most.
     let mut stmt = conn.prepare_cached(&format!(
@@ -284,11 +341,11 @@ fn tail_chunks(conn: &Connection, q: &RowQuery, cursor: i64) -> StoreResult<Vec<
         };
         batch.extend(fact_row(&e, &Body::new(&e.event.body)));
         if batch.len() >= MAX_CHUNK_ROWS {
-            chunks.push(Chunk::open(facts::encode(std::mem::take(&mut batch)))?);
+            chunks.push(facts::encode(std::mem::take(&mut batch)));
         }
     }
     if !batch.is_empty() {
-        chunks.push(Chunk::open(facts::encode(batch))?);
+        chunks.push(facts::encode(batch));
     }
     Ok(chunks)
 }

@@ -105,6 +105,7 @@ impl crate::backend::InsightStore for SqliteStore {
                 identified,
                 person,
                 values: &values,
+                weight: 1,
             });
             if !keep_going {
                 break;

@@ -7,7 +7,9 @@
 use spoor_core::{Event, MessageType};
 use spoor_store::Store;
 use spoor_store::insights::facts::DAY_MS;
-use spoor_store::insights::{Field, InsightRow, RowQuery};
+use std::collections::BTreeMap;
+
+use spoor_store::insights::{Field, Groups, InsightRow, RowQuery};
 use spoor_store::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, PassWrites, fact_row};
 
 use super::{append, person_message, process, read_log};
@@ -59,14 +61,58 @@ fn both(store: &Store, q: &RowQuery) -> (Vec<Seen>, Vec<Seen>) {
 }
 
 /// Asks every question of the check on both paths; they must agree, and the
-/// log's answer must hold `expect` rows.
+/// log's answer must hold `expect` rows. Asked again letting the store group
+/// rows ([`RowQuery::groups`], with and without the URL), the groups must
+/// count what the log's rows count: per period, kind, name, URL and values.
 fn agree(store: &Store, queries: &[RowQuery], expect: &[usize], when: &str) {
     for (q, want) in queries.iter().zip(expect) {
         let (asked, logged) = both(store, q);
         assert_eq!(asked, logged, "{when}: {q:?}");
         assert_eq!(logged.len(), *want, "{when}: {q:?}");
+        for url in [false, true] {
+            let bounds: Vec<i64> = (0..40).map(|i| GROUP_FROM + i * 25 * MIN).collect();
+            let period = |ts: i64| bounds.partition_point(|b| *b <= ts);
+            let key = |r: &Seen| {
+                (
+                    period(r.0),
+                    r.4,
+                    r.5.clone(),
+                    r.6.clone().filter(|_| url),
+                    r.7.clone(),
+                )
+            };
+            let mut want: BTreeMap<_, u64> = BTreeMap::new();
+            for r in &logged {
+                *want.entry(key(r)).or_default() += 1;
+            }
+            let grouped = RowQuery {
+                groups: Some(Groups {
+                    bounds: bounds.clone(),
+                    url,
+                }),
+                ..q.clone()
+            };
+            let mut got: BTreeMap<_, u64> = BTreeMap::new();
+            let mut handed = 0;
+            store
+                .insight_rows(&grouped, &mut |r| {
+                    handed += 1;
+                    *got.entry(key(&seen(r, q.fields.len()))).or_default() += r.weight;
+                    true
+                })
+                .unwrap();
+            assert_eq!(got, want, "{when}, grouped (url {url}): {q:?}");
+            assert!(
+                handed <= logged.len(),
+                "{when}: {handed} groups for {} rows",
+                logged.len()
+            );
+        }
     }
 }
+
+/// Where the grouped questions' periods start: before the check's events.
+const GROUP_FROM: i64 = 1_700_222_400_000 / DAY_MS * DAY_MS + 22 * 60 * MIN;
 
 /// Runs the facts fold over up to `limit` events past its cursor, as the
 /// pipeline does (a backend that keeps no facts moves the cursor only).
@@ -177,6 +223,7 @@ pub fn check_facts(store: &Store) {
         page_views: true,
         track_names: vec!["order".into(), "signup".into()],
         all_tracks: false,
+        groups: None,
         fields: vec![
             Field::parse("f", "total").unwrap(),
             Field::parse("f", "plan").unwrap(),
@@ -202,6 +249,7 @@ pub fn check_facts(store: &Store) {
         page_views: false,
         track_names: Vec::new(),
         all_tracks: true,
+        groups: None,
         fields: Vec::new(),
         ..whole.clone()
     };
@@ -331,6 +379,7 @@ fn sqlite_facts_merge_small_passes_answer_from_the_chunks_and_forget_the_erased(
         page_views: false,
         track_names: vec!["order".into()],
         all_tracks: false,
+        groups: None,
         fields: Vec::new(),
     };
     store

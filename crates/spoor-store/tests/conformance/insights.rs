@@ -175,6 +175,7 @@ pub fn check_insights(store: &Store) {
         page_views: true,
         track_names: vec!["order".into(), "signup".into()],
         all_tracks: false,
+        groups: None,
         fields: vec![
             Field::parse("f", "total").unwrap(),
             Field::parse("f", "plan").unwrap(),
@@ -245,6 +246,7 @@ pub fn check_insights(store: &Store) {
         page_views: false,
         track_names: Vec::new(),
         all_tracks: true,
+        groups: None,
         fields: Vec::new(),
         ..q.clone()
     };

@@ -1,0 +1,649 @@
+//! Rows of a question that counts rows, not people ([`RowQuery::groups`]: a
+//! trend of events or of a sum), read from the facts in groups.
+//!
+//! Such a question reads a handful of a chunk's columns (time, kind, name
+//! and the fields it asks for), not the whole chunk: a chunk is about 80
+//! bytes a row, and these columns a few, so [`tally`] reads them from a
+//! [`Source`] (the store's copy, read in parts) and the dictionary's strings
+//! only as it meets their ids. Rows of one period (between two of the
+//! question's bounds) with the same kind, name, URL (when asked) and values
+//! are handed on once, with their number as [`InsightRow::weight`]. People are
+//! not resolved: a grouped row's `person` is empty and its `seq` 0. Every
+//! row of a chunk has a person (the facts fold keeps no other), so no row is
+//! dropped for want of one, as [`super::facts::Merge`] would.
+
+use super::facts::{
+    self, Col, Corrupt, Layout, MergeError, Source, TEXTS, Text, column_text, utm_text, value_of,
+};
+use super::{Field, InsightRow, RowQuery, RowValues};
+use crate::sessions::{FastMap, FastSet};
+
+/// A chunk being grouped: its layout, and the strings met so far.
+struct Lean<S: Source> {
+    src: S,
+    layout: Layout,
+    bytes: Vec<u8>,
+    strings: FastMap<u64, Option<String>>,
+}
+
+impl<S: Source> Lean<S> {
+    /// Every value of a column.
+    fn column(&mut self, c: Col, out: &mut Vec<u64>) -> Result<(), MergeError<S::Error>> {
+        out.clear();
+        // The layout checked that the column lies within the chunk.
+        self.bytes.resize(c.len * usize::from(c.width), 0);
+        self.src
+            .read(c.at, &mut self.bytes)
+            .map_err(MergeError::Load)?;
+        facts::each(&self.bytes, Col { at: 0, ..c }, |v| out.push(v));
+        Ok(())
+    }
+
+    /// Reads string `id` of the dictionary, once.
+    fn meet(&mut self, id: u64) -> Result<(), MergeError<S::Error>> {
+        if !self.strings.contains_key(&id) {
+            let s = self.read_string(id)?;
+            self.strings.insert(id, s);
+        }
+        Ok(())
+    }
+
+    fn read_string(&mut self, id: u64) -> Result<Option<String>, MergeError<S::Error>> {
+        let l = self.layout;
+        let Some(i) = usize::try_from(id)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .filter(|i| *i < l.strings)
+        else {
+            return Ok(None);
+        };
+        let end = value_of(&mut self.src, l.ends, i)?;
+        let start = match i.checked_sub(1) {
+            Some(before) => value_of(&mut self.src, l.ends, before)?,
+            None => 0,
+        };
+        let out_of_place = MergeError::Corrupt(Corrupt("a string's end is out of place"));
+        let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
+            return Err(out_of_place);
+        };
+        if start > end || end > l.text_len {
+            return Err(out_of_place);
+        }
+        let mut text = vec![0u8; end - start];
+        self.src
+            .read(l.text_at + start, &mut text)
+            .map_err(MergeError::Load)?;
+        String::from_utf8(text)
+            .map(Some)
+            .map_err(|_| MergeError::Corrupt(Corrupt("its strings are not UTF-8")))
+    }
+
+    /// A string met before.
+    fn text(&self, id: u64) -> Option<&str> {
+        self.strings.get(&id).and_then(Option::as_deref)
+    }
+}
+
+/// Where a field's value id is read in a chunk.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Text(Text),
+    /// A property key's string id (0: no row of the chunk has it).
+    Property(u64),
+    /// Made from other fields (`$channel`).
+    None,
+}
+
+/// What grouping keeps between chunks: its buffers, so that a question
+/// allocates them once.
+#[derive(Default)]
+pub struct Tally {
+    ts: Vec<u64>,
+    pages: Vec<u64>,
+    names: Vec<u64>,
+    /// Whether a row of each name id is asked for: 0 not known yet, 1 no, 2
+    /// yes.
+    named: Vec<u8>,
+    texts: Vec<Vec<u64>>,
+    offsets: Vec<u64>,
+    keys: Vec<u64>,
+    values: Vec<u64>,
+    slots: Vec<Slot>,
+    /// The row being grouped: its kind, name, URL (when asked) and fields'
+    /// value ids.
+    key: Vec<u64>,
+    index: FastMap<Box<[u64]>, usize>,
+    /// Each group's first row and its number of rows.
+    groups: Vec<(usize, u64)>,
+}
+
+impl Tally {
+    /// The value id of field `i` in `row` (0: none).
+    fn value_id(&self, i: usize, row: usize) -> u64 {
+        match self.slots.get(i) {
+            Some(Slot::Text(t)) => self.texts[*t as usize].get(row).copied().unwrap_or(0),
+            Some(Slot::Property(k)) if *k != 0 => {
+                let at = |r: usize| usize::try_from(self.offsets.get(r).copied().unwrap_or(0));
+                let (Ok(from), Ok(to)) = (at(row), at(row + 1)) else {
+                    return 0;
+                };
+                (from..to.min(self.keys.len()))
+                    .find(|&p| self.keys[p] == *k)
+                    .map_or(0, |p| self.values.get(p).copied().unwrap_or(0))
+            }
+            _ => 0,
+        }
+    }
+
+    /// Fills `key` with what the question reads of `row`.
+    fn key_of(&mut self, row: usize, url: bool) {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        key.push(self.pages[row]);
+        key.push(self.names[row]);
+        if url {
+            key.push(self.texts[Text::Url as usize][row]);
+        }
+        key.extend((0..self.slots.len()).map(|i| self.value_id(i, row)));
+        self.key = key;
+    }
+}
+
+/// A grouped row's values: strings met while grouping.
+struct Values<'a, S: Source> {
+    lean: &'a Lean<S>,
+    ids: &'a [u64],
+}
+
+impl<S: Source> RowValues for Values<'_, S> {
+    fn value(&self, i: usize) -> Option<&str> {
+        self.lean.text(*self.ids.get(i)?)
+    }
+}
+
+/// Groups one chunk's rows for `q` (which sets [`RowQuery::groups`]) and
+/// hands each group on; `Ok(false)` when the question wants no more.
+pub fn tally<S: Source>(
+    q: &RowQuery,
+    src: S,
+    t: &mut Tally,
+    each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+) -> Result<bool, MergeError<S::Error>> {
+    let (bounds, url) = q
+        .groups
+        .as_ref()
+        .map_or((&[][..], false), |g| (&g.bounds[..], g.url));
+    let mut src = src;
+    let layout = Layout::read(&mut src)?;
+    let mut lean = Lean {
+        src,
+        layout,
+        bytes: Vec::new(),
+        strings: FastMap::default(),
+    };
+    let l = layout;
+    lean.column(l.ts, &mut t.ts)?;
+    lean.column(l.pages, &mut t.pages)?;
+    lean.column(l.texts[Text::Name as usize], &mut t.names)?;
+    t.named.clear();
+    t.named.resize(l.strings + 1, 0);
+    t.texts.resize_with(TEXTS, Vec::new);
+    t.texts.iter_mut().for_each(Vec::clear);
+    if url {
+        lean.column(
+            l.texts[Text::Url as usize],
+            &mut t.texts[Text::Url as usize],
+        )?;
+    }
+    t.slots.clear();
+    let mut properties = false;
+    for f in &q.fields {
+        let slot = match f {
+            Field::Column(c) => Slot::Text(column_text(*c)),
+            Field::Page => Slot::Text(Text::Page),
+            Field::Campaign(u) => Slot::Text(utm_text(*u)),
+            Field::Channel => Slot::None,
+            Field::Property(k) => {
+                if !properties {
+                    lean.column(l.offsets, &mut t.offsets)?;
+                    lean.column(l.keys, &mut t.keys)?;
+                    lean.column(l.values, &mut t.values)?;
+                    properties = true;
+                }
+                Slot::Property(key_id(&mut lean, &t.keys, k)?)
+            }
+        };
+        if let Slot::Text(x) = slot
+            && t.texts[x as usize].is_empty()
+        {
+            lean.column(l.texts[x as usize], &mut t.texts[x as usize])?;
+        }
+        t.slots.push(slot);
+    }
+
+    let base = l.base_ts;
+    let ts = |t: &Tally, r: usize| base.wrapping_add(t.ts[r] as i64);
+    let mut row = 0;
+    while row < l.rows {
+        // The rows up to the next bound: a chunk's rows are in time order.
+        let at = ts(t, row);
+        let end = match bounds.get(bounds.partition_point(|b| *b <= at)) {
+            Some(&b) => row + t.ts[row..].partition_point(|d| base.wrapping_add(*d as i64) < b),
+            None => l.rows,
+        }
+        .max(row + 1);
+        t.index.clear();
+        t.groups.clear();
+        for r in row..end {
+            if !wanted(q, &mut lean, t, r, ts(t, r))? {
+                continue;
+            }
+            t.key_of(r, url);
+            match t.index.get(&t.key[..]) {
+                Some(&g) => t.groups[g].1 += 1,
+                None => {
+                    t.index
+                        .insert(t.key.clone().into_boxed_slice(), t.groups.len());
+                    t.groups.push((r, 1));
+                }
+            }
+        }
+        for g in 0..t.groups.len() {
+            let (r, n) = t.groups[g];
+            t.key_of(r, url);
+            for &id in &t.key[1..] {
+                lean.meet(id)?;
+            }
+            let fields = t.key.len() - t.slots.len();
+            let grouped = InsightRow {
+                ts: ts(t, r),
+                seq: 0,
+                identified: false,
+                person: "",
+                page_view: t.pages[r] == 1,
+                name: lean.text(t.names[r]),
+                url: if url { lean.text(t.key[2]) } else { None },
+                values: &Values {
+                    lean: &lean,
+                    ids: &t.key[fields..],
+                },
+                weight: n,
+            };
+            if !each(&grouped) {
+                return Ok(false);
+            }
+        }
+        row = end;
+    }
+    Ok(true)
+}
+
+/// Whether the question asks for `row`: in its range, a page view when it
+/// asks for them, or a track event of a name it asks for.
+fn wanted<S: Source>(
+    q: &RowQuery,
+    lean: &mut Lean<S>,
+    t: &mut Tally,
+    row: usize,
+    ts: i64,
+) -> Result<bool, MergeError<S::Error>> {
+    if ts < q.from || ts >= q.to {
+        return Ok(false);
+    }
+    if t.pages[row] == 1 {
+        return Ok(q.page_views);
+    }
+    let id = t.names[row];
+    let Some(state) = usize::try_from(id).ok().and_then(|i| t.named.get_mut(i)) else {
+        return Ok(false);
+    };
+    if *state == 0 {
+        let asked = q.all_tracks || {
+            lean.meet(id)?;
+            lean.text(id)
+                .is_some_and(|s| q.track_names.iter().any(|n| n == s))
+        };
+        *state = if asked { 2 } else { 1 };
+    }
+    Ok(*state == 2)
+}
+
+/// The string id of property key `k` among a chunk's keys (0: none).
+fn key_id<S: Source>(
+    lean: &mut Lean<S>,
+    keys: &[u64],
+    k: &str,
+) -> Result<u64, MergeError<S::Error>> {
+    let mut tried: FastSet<u64> = FastSet::default();
+    for &id in keys {
+        if !tried.insert(id) {
+            continue;
+        }
+        lean.meet(id)?;
+        if lean.text(id) == Some(k) {
+            return Ok(id);
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::insights::facts::{Chunk, ChunkHead, EventFacts, FactRow, Merge, encode};
+    use crate::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
+    use crate::insights::{Condition, EventSpec, Interval, Limits, Matcher, Op};
+
+    const HOUR: i64 = 3_600_000;
+    const DAY: i64 = 24 * HOUR;
+
+    /// Rows over three days: page views of a few pages from a few sources,
+    /// orders with amounts (some missing or not numbers) in two currencies,
+    /// vehicle views by make; in chunks of at most 97 rows, each sorted, the
+    /// chunks overlapping in time as a day's passes make them.
+    fn chunks() -> Vec<Vec<u8>> {
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % n
+        };
+        let mut rows: Vec<FactRow> = Vec::new();
+        for seq in 0..2_000i64 {
+            let ts = DAY + next(3 * DAY as u64) as i64;
+            let kind = next(4);
+            let browser = ["Chrome", "Safari", "Firefox"][next(3) as usize];
+            let page = ["/", "/pricing", "/p/1", "/p/2"][next(4) as usize];
+            let url = format!("https://shop.example.com{page}");
+            let referrer = ["https://www.google.com/", "https://x.example/", ""][next(3) as usize];
+            let body = match kind {
+                0 => {
+                    let source = ["news", "ads"][next(2) as usize];
+                    let medium = ["email", "cpc"][next(2) as usize];
+                    json!({"context": {"campaign": {"source": source, "medium": medium}}})
+                }
+                1 => {
+                    let total = [
+                        json!(10),
+                        json!(25.5),
+                        json!("7"),
+                        json!("n/a"),
+                        json!(null),
+                    ][next(5) as usize]
+                        .clone();
+                    let currency = ["USD", "TZS"][next(2) as usize];
+                    let plan = ["pro", "free"][next(2) as usize];
+                    json!({"properties": {"total": total, "currency": currency, "plan": plan}})
+                }
+                _ => {
+                    let make = ["Toyota", "Nissan", "Subaru", "Mazda"][next(4) as usize];
+                    json!({"properties": {"make": make}})
+                }
+            };
+            let user = format!("u{}", next(50));
+            rows.push(FactRow::of(&EventFacts {
+                ts,
+                seq,
+                page_view: kind == 0,
+                name: match kind {
+                    0 => None,
+                    1 => Some("order"),
+                    2 => Some("vehicle"),
+                    _ => Some("other"),
+                },
+                url: Some(&url),
+                user_id: (next(2) == 0).then_some(user.as_str()),
+                anonymous_id: Some("anon"),
+                session_id: None,
+                referrer: (!referrer.is_empty()).then_some(referrer),
+                browser: Some(browser),
+                os: None,
+                device_type: None,
+                country: None,
+                region: None,
+                city: None,
+                body: &body,
+            }));
+        }
+        rows.chunks(97).map(|c| encode(c.to_vec())).collect()
+    }
+
+    fn series(event: &str, page: Option<&str>, conditions: Vec<Condition>) -> Matcher {
+        Matcher {
+            spec: EventSpec::parse("event", event, page).unwrap(),
+            conditions,
+        }
+    }
+
+    fn question(
+        series: Vec<Matcher>,
+        interval: Interval,
+        measure: Measure,
+        breakdown: Option<&str>,
+        compare: bool,
+    ) -> TrendsQuery {
+        TrendsQuery {
+            project_id: 1,
+            from: 2 * DAY + 5 * HOUR,
+            to: 4 * DAY,
+            interval,
+            series,
+            measure,
+            breakdown: breakdown.map(|b| Field::parse("breakdown", b).unwrap()),
+            limit: 2,
+            compare,
+        }
+    }
+
+    /// The answer from rows merged in order, one by one.
+    fn ordered(q: TrendsQuery, blobs: &[Vec<u8>]) -> TrendsAnswer {
+        let mut trends = Trends::new(q, Limits::default()).unwrap();
+        let mut rows = trends.rows().clone();
+        rows.groups = None;
+        let heads = blobs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| ChunkHead {
+                id: i as i64,
+                min_ts: Chunk::open(b.clone()).unwrap().ts(0),
+            })
+            .collect();
+        let links = FastMap::default();
+        let mut failed = None;
+        Merge {
+            query: &rows,
+            links: &links,
+        }
+        .run::<()>(
+            heads,
+            Vec::new(),
+            &mut |id, into| {
+                into.extend_from_slice(&blobs[id as usize]);
+                Ok(())
+            },
+            &mut |r| {
+                assert_eq!(r.weight, 1);
+                failed = trends.add(r).err();
+                failed.is_none()
+            },
+        )
+        .unwrap();
+        assert_eq!(failed, None);
+        trends.finish()
+    }
+
+    /// The answer from rows grouped chunk by chunk, newest chunk first.
+    fn grouped(q: TrendsQuery, blobs: &[Vec<u8>]) -> (TrendsAnswer, u64, usize) {
+        let mut trends = Trends::new(q, Limits::default()).unwrap();
+        let rows = trends.rows().clone();
+        assert!(rows.groups.is_some());
+        let (mut weight, mut handed) = (0, 0);
+        let mut t = Tally::default();
+        for b in blobs.iter().rev() {
+            let more = tally(&rows, &b[..], &mut t, &mut |r| {
+                assert_eq!((r.person, r.seq), ("", 0));
+                weight += r.weight;
+                handed += 1;
+                trends.add(r).unwrap();
+                true
+            })
+            .unwrap();
+            assert!(more);
+        }
+        (trends.finish(), weight, handed)
+    }
+
+    #[test]
+    fn grouped_rows_answer_every_trend_as_the_rows_one_by_one_do() {
+        let blobs = chunks();
+        let pro = Condition::new("where", "plan", Op::Eq, "pro").unwrap();
+        let not_toyota = Condition::new("where", "make", Op::Ne, "Toyota").unwrap();
+        let questions = vec![
+            question(
+                vec![series("$pageview", None, vec![])],
+                Interval::Day,
+                Measure::Events,
+                Some("$browser"),
+                false,
+            ),
+            question(
+                vec![series("order", None, vec![])],
+                Interval::Hour,
+                Measure::Sum(Field::parse("m", "total").unwrap()),
+                Some("currency"),
+                true,
+            ),
+            question(
+                vec![series("order", None, vec![pro])],
+                Interval::Day,
+                Measure::Median(Field::parse("m", "total").unwrap()),
+                None,
+                true,
+            ),
+            question(
+                vec![series("order", None, vec![])],
+                Interval::Week,
+                Measure::Avg(Field::parse("m", "total").unwrap()),
+                Some("plan"),
+                false,
+            ),
+            question(
+                vec![
+                    series("$pageview", Some("/p/*"), vec![]),
+                    series("vehicle", None, vec![not_toyota]),
+                ],
+                Interval::Hour,
+                Measure::Events,
+                Some("$channel"),
+                true,
+            ),
+            question(
+                vec![series("vehicle", None, vec![])],
+                Interval::Month,
+                Measure::Events,
+                Some("make"),
+                false,
+            ),
+            question(
+                vec![series("$pageview", None, vec![])],
+                Interval::Day,
+                Measure::Events,
+                Some("$utm_source"),
+                false,
+            ),
+            question(
+                vec![series("$pageview", None, vec![])],
+                Interval::Day,
+                Measure::Events,
+                Some("$page"),
+                true,
+            ),
+        ];
+        for q in questions {
+            let want = ordered(q.clone(), &blobs);
+            let (got, weight, handed) = grouped(q.clone(), &blobs);
+            assert_eq!(got, want, "{q:?}");
+            // The groups stand for every row the question counts, in fewer
+            // rows than there are.
+            assert!(
+                handed > 0 && (handed as u64) < weight,
+                "{q:?}: {handed} rows for {weight}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_question_that_wants_no_more_stops_the_grouping() {
+        let blobs = chunks();
+        let q = question(
+            vec![series("$pageview", None, vec![])],
+            Interval::Day,
+            Measure::Events,
+            None,
+            false,
+        );
+        let rows = Trends::new(q, Limits::default()).unwrap().rows().clone();
+        let mut handed = 0;
+        let more = tally(&rows, &blobs[0][..], &mut Tally::default(), &mut |_| {
+            handed += 1;
+            false
+        })
+        .unwrap();
+        assert!(!more);
+        assert_eq!(handed, 1);
+    }
+
+    #[test]
+    fn a_chunk_that_does_not_hold_together_is_refused_or_read_in_bounds_whatever_its_bytes() {
+        let good = encode(vec![FactRow::of(&EventFacts {
+            ts: DAY,
+            seq: 1,
+            page_view: false,
+            name: Some("order"),
+            url: Some("https://a.example/p/1"),
+            user_id: Some("u"),
+            anonymous_id: None,
+            session_id: None,
+            referrer: None,
+            browser: Some("Chrome"),
+            os: None,
+            device_type: None,
+            country: None,
+            region: None,
+            city: None,
+            body: &json!({"properties": {"total": 5, "currency": "USD"}}),
+        })]);
+        let q = question(
+            vec![series("order", None, vec![])],
+            Interval::Day,
+            Measure::Sum(Field::parse("m", "total").unwrap()),
+            Some("currency"),
+            false,
+        );
+        let mut rows = Trends::new(q, Limits::default()).unwrap().rows().clone();
+        rows.from = 0;
+        let read = |bytes: &[u8]| {
+            let mut n = 0;
+            let r = tally(&rows, bytes, &mut Tally::default(), &mut |row| {
+                n += row.weight;
+                let _ = (0..rows.fields.len()).map(|i| row.values.value(i)).count();
+                true
+            });
+            (r, n)
+        };
+        assert_eq!(read(&good[..]).1, 1);
+        for n in 0..good.len() {
+            assert!(read(&good[..n]).0.is_err(), "cut at {n}");
+        }
+        for i in 0..good.len() {
+            for b in [0u8, 1, 0x7f, 0xff] {
+                let mut bad = good.clone();
+                bad[i] = b;
+                let _ = read(&bad[..]);
+            }
+        }
+    }
+}
