@@ -742,6 +742,19 @@ impl Chunk {
             .unwrap_or(0)
     }
 
+    /// The id of property key `k` in this chunk (0 when no row has it):
+    /// looked for among the keys only, not the whole dictionary.
+    fn find_key(&self, k: &str) -> u64 {
+        let mut tried = crate::sessions::FastSet::default();
+        let mut found = 0;
+        each(&self.bytes, self.keys, |id| {
+            if found == 0 && tried.insert(id) && self.string(id) == Some(k) {
+                found = id;
+            }
+        });
+        found
+    }
+
     fn property(&self, row: usize, key: u64) -> Option<&str> {
         self.string(self.property_id(row, key))
     }
@@ -865,21 +878,27 @@ impl<'q> Open<'q> {
             .fields
             .iter()
             .map(|f| match f {
-                Field::Property(k) => Slot::Property(chunk.find(k)),
+                Field::Property(k) => Slot::Property(chunk.find_key(k)),
                 Field::Column(c) => Slot::Text(column_text(*c)),
                 Field::Page => Slot::Text(Text::Page),
                 Field::Campaign(u) => Slot::Text(utm_text(*u)),
                 Field::Channel => Slot::None,
             })
             .collect();
-        let names = (0..=chunk.strings() as u64)
-            .map(|id| {
-                q.all_tracks
+        // Only the names the chunk's rows have are compared with the
+        // question's: the dictionary holds every id and URL too.
+        let mut names = vec![false; chunk.strings() + 1];
+        let mut seen = vec![false; chunk.strings() + 1];
+        for &id in &chunk.names {
+            let i = id as usize;
+            if seen.get(i).is_some_and(|s| !s) {
+                seen[i] = true;
+                names[i] = q.all_tracks
                     || chunk
-                        .string(id)
-                        .is_some_and(|s| q.track_names.iter().any(|n| n == s))
-            })
-            .collect();
+                        .string(u64::from(id))
+                        .is_some_and(|s| q.track_names.iter().any(|n| n == s));
+            }
+        }
         linked.clear();
         linked.resize(chunk.strings() + 1, None);
         Open {
