@@ -430,17 +430,17 @@ pub struct Spare {
 pub trait Source {
     type Error;
     /// The chunk's length in bytes.
-    fn len(&self) -> usize;
+    fn size(&self) -> usize;
     /// Fills `into` with the bytes from `at` (the caller has checked that
-    /// they lie within [`Source::len`]).
+    /// they lie within [`Source::size`]).
     fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), Self::Error>;
 }
 
 impl Source for &[u8] {
     type Error = std::convert::Infallible;
 
-    fn len(&self) -> usize {
-        <[u8]>::len(self)
+    fn size(&self) -> usize {
+        self.len()
     }
 
     fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), Self::Error> {
@@ -483,7 +483,7 @@ impl<S: Source> Reader<'_, S> {
         let end = start
             .checked_add(n)
             .ok_or(MergeError::Corrupt(Corrupt("a length overflows")))?;
-        if end > self.src.len() {
+        if end > self.src.size() {
             return Err(MergeError::Corrupt(Corrupt("it ends early")));
         }
         self.at = end;
@@ -538,7 +538,7 @@ impl Layout {
     /// Reads and checks where a chunk's parts lie: every column within its
     /// length. The strings themselves are checked by whoever reads them.
     pub(super) fn read<S: Source>(src: &mut S) -> Result<Layout, MergeError<S::Error>> {
-        let len = src.len();
+        let len = src.size();
         let mut r = Reader { src, at: 0 };
         let magic = r.take(4)?;
         let mut m = [0u8; 4];

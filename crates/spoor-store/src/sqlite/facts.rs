@@ -299,7 +299,7 @@ struct Stored<'c>(Blob<'c>);
 impl Source for Stored<'_> {
     type Error = rusqlite::Error;
 
-    fn len(&self) -> usize {
+    fn size(&self) -> usize {
         self.0.len()
     }
 
