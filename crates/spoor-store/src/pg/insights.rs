@@ -57,44 +57,19 @@ impl crate::backend::InsightStore for PgStore {
         } else {
             ""
         };
-        let sql = match &q.groups {
-            None => format!(
-                "SELECT e.seq, e.ts, e.type = 'page', e.name, e.url,
-                        COALESCE(iu.user_id, e.user_id, ia.user_id), e.anonymous_id{fields}
-                 FROM events e
-                 LEFT JOIN identities iu
-                   ON iu.project_id = e.project_id AND iu.alias_id = e.user_id
-                 LEFT JOIN identities ia
-                   ON ia.project_id = e.project_id AND ia.alias_id = e.anonymous_id
-                 {lateral}
-                 WHERE e.project_id = $1 AND e.ts >= $2 AND e.ts < $3 AND NOT e.is_bot
-                   AND (($4 AND e.type = 'page') OR (e.type = 'track' AND ($6 OR e.name = ANY($5))))
-                 ORDER BY e.ts, e.seq"
-            ),
-            // A question that counts rows, not people: PostgreSQL counts the
-            // equal rows of each period (between two of the bounds) itself,
-            // and sends one row a group. A row has a person when it has a
-            // user or an anonymous id, whatever they are linked to.
-            Some(g) => {
-                args.push(Box::new(g.bounds.clone()));
-                let bounds = args.len();
-                let url = if g.url { "e.url" } else { "NULL::text" };
-                let values: String = (0..q.fields.len())
-                    .map(|i| format!(", {}", 8 + i))
-                    .collect();
-                format!(
-                    "SELECT count(*), min(e.ts), e.type = 'page', e.name, {url},
-                            NULL::text, NULL::text{fields}
-                     FROM events e
-                     {lateral}
-                     WHERE e.project_id = $1 AND e.ts >= $2 AND e.ts < $3 AND NOT e.is_bot
-                       AND (e.user_id IS NOT NULL OR e.anonymous_id IS NOT NULL)
-                       AND (($4 AND e.type = 'page') OR (e.type = 'track' AND ($6 OR e.name = ANY($5))))
-                     GROUP BY width_bucket(e.ts, ${bounds}::bigint[]), 3, 4, 5{values}"
-                )
-            }
-        };
-        let grouped = q.groups.is_some();
+        let sql = format!(
+            "SELECT e.seq, e.ts, e.type = 'page', e.name, e.url,
+                    COALESCE(iu.user_id, e.user_id, ia.user_id), e.anonymous_id{fields}
+             FROM events e
+             LEFT JOIN identities iu
+               ON iu.project_id = e.project_id AND iu.alias_id = e.user_id
+             LEFT JOIN identities ia
+               ON ia.project_id = e.project_id AND ia.alias_id = e.anonymous_id
+             {lateral}
+             WHERE e.project_id = $1 AND e.ts >= $2 AND e.ts < $3 AND NOT e.is_bot
+               AND (($4 AND e.type = 'page') OR (e.type = 'track' AND ($6 OR e.name = ANY($5))))
+             ORDER BY e.ts, e.seq"
+        );
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
@@ -111,7 +86,6 @@ impl crate::backend::InsightStore for PgStore {
                 let (identified, person) = match (user, anonymous) {
                     (Some(u), _) => (true, u),
                     (None, Some(a)) => (false, a),
-                    (None, None) if grouped => (false, ""),
                     (None, None) => continue,
                 };
                 values.clear();
@@ -119,14 +93,8 @@ impl crate::backend::InsightStore for PgStore {
                     let raw: Option<&str> = row.try_get(7 + i)?;
                     values.push(field_value(f, raw));
                 }
-                let (seq, weight) = if grouped {
-                    let n: i64 = row.try_get(0)?;
-                    (0, u64::try_from(n).unwrap_or(0))
-                } else {
-                    (row.try_get(0)?, 1)
-                };
                 let keep_going = each(&InsightRow {
-                    seq,
+                    seq: row.try_get(0)?,
                     ts: row.try_get(1)?,
                     page_view: row.try_get(2)?,
                     name: row.try_get(3)?,
@@ -134,7 +102,7 @@ impl crate::backend::InsightStore for PgStore {
                     identified,
                     person,
                     values: &values,
-                    weight,
+                    weight: 1,
                 });
                 if !keep_going {
                     break 'read;
