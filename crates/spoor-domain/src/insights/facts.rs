@@ -1149,6 +1149,19 @@ impl<'q> Merge<'q> {
     }
 }
 
+/// The heads of chunks numbered by their place in `blobs` (tests merge them).
+#[cfg(test)]
+pub(super) fn heads_of(blobs: &[Vec<u8>]) -> Vec<ChunkHead> {
+    blobs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| ChunkHead {
+            id: i as i64,
+            min_ts: Chunk::open(b.clone()).unwrap().ts(0),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1287,14 +1300,7 @@ mod tests {
         tail: Vec<FactRow>,
     ) -> Result<Vec<Got>, MergeError<()>> {
         let blobs: Vec<Vec<u8>> = chunks.into_iter().map(encode).collect();
-        let heads = blobs
-            .iter()
-            .enumerate()
-            .map(|(i, b)| ChunkHead {
-                id: i as i64,
-                min_ts: Chunk::open(b.clone()).unwrap().ts(0),
-            })
-            .collect();
+        let heads = heads_of(&blobs);
         let mut out = Vec::new();
         Merge { query: q, links }.run(
             heads,

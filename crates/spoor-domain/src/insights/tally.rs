@@ -332,7 +332,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::insights::facts::{Chunk, ChunkHead, EventFacts, FactRow, Merge, encode};
+    use crate::insights::facts::{EventFacts, FactRow, Merge, encode, heads_of};
     use crate::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
     use crate::insights::{Condition, EventSpec, Interval, Limits, Matcher, Op};
 
@@ -443,14 +443,7 @@ mod tests {
         let mut trends = Trends::new(q, Limits::default()).unwrap();
         let mut rows = trends.rows().clone();
         rows.groups = None;
-        let heads = blobs
-            .iter()
-            .enumerate()
-            .map(|(i, b)| ChunkHead {
-                id: i as i64,
-                min_ts: Chunk::open(b.clone()).unwrap().ts(0),
-            })
-            .collect();
+        let heads = heads_of(blobs);
         let links = FastMap::default();
         let mut failed = None;
         Merge {
