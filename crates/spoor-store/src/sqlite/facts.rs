@@ -239,7 +239,10 @@ fn read_facts(
     Ok(true)
 }
 
-/// The range's chunks, each with its last row's time.
+/// The range's chunks, each with its last row's time, oldest first (so a
+/// grouped question meets values about in time order, as a merged one does:
+/// which breakdown values fit within a question's bound on them depends on
+/// that order).
 fn chunk_heads(conn: &Connection, q: &RowQuery) -> StoreResult<Vec<(ChunkHead, i64)>> {
     let first_day = q.from.div_euclid(DAY_MS).saturating_mul(DAY_MS);
     let last_day =
@@ -249,7 +252,8 @@ fn chunk_heads(conn: &Connection, q: &RowQuery) -> StoreResult<Vec<(ChunkHead, i
     let heads = conn
         .prepare_cached(
             "SELECT id, min_ts, max_ts FROM insight_facts
-             WHERE project_id = ?1 AND day >= ?2 AND day <= ?3 AND max_ts >= ?4 AND min_ts < ?5",
+             WHERE project_id = ?1 AND day >= ?2 AND day <= ?3 AND max_ts >= ?4 AND min_ts < ?5
+             ORDER BY min_ts, id",
         )?
         .query_map(
             params![q.project_id, first_day, last_day, q.from, q.to],
@@ -277,16 +281,17 @@ fn tally(
     each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
 ) -> StoreResult<bool> {
     let mut t = Tally::default();
+    // The chunks, oldest first, then the tail: the newest events.
+    for (head, _) in chunk_heads(conn, q)? {
+        let blob = conn.blob_open(c"derived", c"insight_facts", c"data", head.id, true)?;
+        if !tally::tally(q, Stored(blob), &mut t, each).map_err(|e| merge_error(e, From::from))? {
+            return Ok(true);
+        }
+    }
     for bytes in tail {
         let more = tally::tally(q, &bytes[..], &mut t, each)
             .map_err(|e| merge_error(e, |never| match never {}))?;
         if !more {
-            return Ok(true);
-        }
-    }
-    for (head, _) in chunk_heads(conn, q)? {
-        let blob = conn.blob_open(c"derived", c"insight_facts", c"data", head.id, true)?;
-        if !tally::tally(q, Stored(blob), &mut t, each).map_err(|e| merge_error(e, From::from))? {
             break;
         }
     }
