@@ -69,7 +69,7 @@ pub(super) enum Text {
 
 pub(super) const TEXTS: usize = 18;
 
-pub(super) fn column_text(c: Column) -> Text {
+fn column_text(c: Column) -> Text {
     match c {
         Column::Browser => Text::Browser,
         Column::Os => Text::Os,
@@ -82,7 +82,7 @@ pub(super) fn column_text(c: Column) -> Text {
     }
 }
 
-pub(super) fn utm_text(u: Utm) -> Text {
+fn utm_text(u: Utm) -> Text {
     match u {
         Utm::Source => Text::UtmSource,
         Utm::Medium => Text::UtmMedium,
@@ -745,14 +745,11 @@ impl Chunk {
     /// The id of property key `k` in this chunk (0 when no row has it):
     /// looked for among the keys only, not the whole dictionary.
     fn find_key(&self, k: &str) -> u64 {
-        let mut tried = crate::sessions::FastSet::default();
-        let mut found = 0;
-        each(&self.bytes, self.keys, |id| {
-            if found == 0 && tried.insert(id) && self.string(id) == Some(k) {
-                found = id;
-            }
-        });
-        found
+        let keys = (0..self.keys.len).map(|i| get(&self.bytes, self.keys, i));
+        first_key(keys, |id| {
+            Ok::<_, std::convert::Infallible>(self.string(id) == Some(k))
+        })
+        .unwrap_or_else(|never| match never {})
     }
 
     fn property(&self, row: usize, key: u64) -> Option<&str> {
@@ -852,11 +849,41 @@ fn get(bytes: &[u8], c: Col, i: usize) -> u64 {
 
 /// What a question reads of a field, resolved for one chunk.
 #[derive(Debug, Clone, Copy)]
-enum Slot {
+pub(super) enum Slot {
     Text(Text),
-    /// A property key's id in the chunk.
+    /// A property key's string id in the chunk (0: no row of it has the key).
     Property(u64),
+    /// Made from other fields (`$channel`).
     None,
+}
+
+impl Slot {
+    /// Where `field` is read; `key` is a property key's id in the chunk
+    /// (found with [`first_key`]).
+    pub(super) fn of(field: &Field, key: u64) -> Slot {
+        match field {
+            Field::Property(_) => Slot::Property(key),
+            Field::Column(c) => Slot::Text(column_text(*c)),
+            Field::Page => Slot::Text(Text::Page),
+            Field::Campaign(u) => Slot::Text(utm_text(*u)),
+            Field::Channel => Slot::None,
+        }
+    }
+}
+
+/// The first of a chunk's `keys` whose string `is` the one asked for (0:
+/// none), each distinct id tried once.
+pub(super) fn first_key<E>(
+    keys: impl IntoIterator<Item = u64>,
+    mut is: impl FnMut(u64) -> Result<bool, E>,
+) -> Result<u64, E> {
+    let mut tried = crate::sessions::FastSet::default();
+    for id in keys {
+        if tried.insert(id) && is(id)? {
+            return Ok(id);
+        }
+    }
+    Ok(0)
 }
 
 /// The rows of one open chunk a question keeps, with its fields resolved.
@@ -878,11 +905,8 @@ impl<'q> Open<'q> {
             .fields
             .iter()
             .map(|f| match f {
-                Field::Property(k) => Slot::Property(chunk.find_key(k)),
-                Field::Column(c) => Slot::Text(column_text(*c)),
-                Field::Page => Slot::Text(Text::Page),
-                Field::Campaign(u) => Slot::Text(utm_text(*u)),
-                Field::Channel => Slot::None,
+                Field::Property(k) => Slot::of(f, chunk.find_key(k)),
+                other => Slot::of(other, 0),
             })
             .collect();
         // Only the names the chunk's rows have are compared with the

@@ -13,10 +13,10 @@
 //! dropped for want of one, as [`super::facts::Merge`] would.
 
 use super::facts::{
-    self, Col, Corrupt, Layout, MergeError, Source, TEXTS, Text, column_text, utm_text, value_of,
+    self, Col, Corrupt, Layout, MergeError, Slot, Source, TEXTS, Text, first_key, value_of,
 };
 use super::{Field, InsightRow, RowQuery, RowValues};
-use crate::sessions::{FastMap, FastSet};
+use crate::sessions::FastMap;
 
 /// A chunk being grouped: its layout, and the strings met so far.
 struct Lean<S: Source> {
@@ -82,16 +82,6 @@ impl<S: Source> Lean<S> {
     fn text(&self, id: u64) -> Option<&str> {
         self.strings.get(&id).and_then(Option::as_deref)
     }
-}
-
-/// Where a field's value id is read in a chunk.
-#[derive(Debug, Clone, Copy)]
-enum Slot {
-    Text(Text),
-    /// A property key's string id (0: no row of the chunk has it).
-    Property(u64),
-    /// Made from other fields (`$channel`).
-    None,
 }
 
 /// What grouping keeps between chunks: its buffers, so that a question
@@ -198,11 +188,7 @@ pub fn tally<S: Source>(
     t.slots.clear();
     let mut properties = false;
     for f in &q.fields {
-        let slot = match f {
-            Field::Column(c) => Slot::Text(column_text(*c)),
-            Field::Page => Slot::Text(Text::Page),
-            Field::Campaign(u) => Slot::Text(utm_text(*u)),
-            Field::Channel => Slot::None,
+        let key = match f {
             Field::Property(k) => {
                 if !properties {
                     lean.column(l.offsets, &mut t.offsets)?;
@@ -210,9 +196,14 @@ pub fn tally<S: Source>(
                     lean.column(l.values, &mut t.values)?;
                     properties = true;
                 }
-                Slot::Property(key_id(&mut lean, &t.keys, k)?)
+                first_key(t.keys.iter().copied(), |id| {
+                    lean.meet(id)?;
+                    Ok(lean.text(id) == Some(k.as_str()))
+                })?
             }
+            _ => 0,
         };
+        let slot = Slot::of(f, key);
         if let Slot::Text(x) = slot
             && t.texts[x as usize].is_empty()
         {
@@ -306,25 +297,6 @@ fn wanted<S: Source>(
         *state = if asked { 2 } else { 1 };
     }
     Ok(*state == 2)
-}
-
-/// The string id of property key `k` among a chunk's keys (0: none).
-fn key_id<S: Source>(
-    lean: &mut Lean<S>,
-    keys: &[u64],
-    k: &str,
-) -> Result<u64, MergeError<S::Error>> {
-    let mut tried: FastSet<u64> = FastSet::default();
-    for &id in keys {
-        if !tried.insert(id) {
-            continue;
-        }
-        lean.meet(id)?;
-        if lean.text(id) == Some(k) {
-            return Ok(id);
-        }
-    }
-    Ok(0)
 }
 
 #[cfg(test)]
