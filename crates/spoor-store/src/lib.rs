@@ -180,7 +180,9 @@ impl Store {
                 "error_sessions",
                 "vital_days",
             ],
-            pipeline::FACTS_PROCESSOR if self.backend.keeps_facts() => &["insight_facts"],
+            pipeline::FACTS_PROCESSOR if self.backend.keeps_facts() => {
+                &["insight_fact_parts", "insight_facts"]
+            }
             pipeline::FACTS_PROCESSOR => &[],
             other => {
                 return Err(StoreError::Invalid(format!(

@@ -807,6 +807,36 @@ impl Chunk {
 
 /// Every value of a column in order, the width matched once (a column is
 /// decoded whole when a chunk opens, so this loop is most of opening one).
+/// Every value of a column, appended to `out` (nothing when it does not lie
+/// within `bytes`).
+pub(super) fn decode(bytes: &[u8], c: Col, out: &mut Vec<u64>) {
+    let w = usize::from(c.width);
+    let Some(area) = c
+        .len
+        .checked_mul(w)
+        .and_then(|n| bytes.get(c.at..c.at.checked_add(n)?))
+    else {
+        return;
+    };
+    // One loop per width, each of which the compiler can unroll: a question
+    // decodes a few columns of every chunk in its range.
+    match w {
+        1 => out.extend(area.iter().map(|&b| u64::from(b))),
+        2 => out.extend(
+            area.chunks_exact(2)
+                .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]]))),
+        ),
+        4 => out.extend(
+            area.chunks_exact(4)
+                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+        ),
+        _ => out.extend(
+            area.chunks_exact(8)
+                .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
+        ),
+    }
+}
+
 pub(super) fn each(bytes: &[u8], c: Col, mut f: impl FnMut(u64)) {
     let w = usize::from(c.width);
     let Some(area) = c

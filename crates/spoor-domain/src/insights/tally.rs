@@ -18,6 +18,9 @@ use super::facts::{
 use super::{Field, InsightRow, RowQuery, RowValues};
 use crate::sessions::FastMap;
 
+/// Parts of a group's key that pack into one number ([`Tally::packed`]).
+const PACKED: usize = 4;
+
 /// A chunk being grouped: its layout, and the strings met so far.
 struct Lean<S: Source> {
     src: S,
@@ -35,7 +38,7 @@ impl<S: Source> Lean<S> {
         self.src
             .read(c.at, &mut self.bytes)
             .map_err(MergeError::Load)?;
-        facts::each(&self.bytes, Col { at: 0, ..c }, |v| out.push(v));
+        facts::decode(&self.bytes, Col { at: 0, ..c }, out);
         Ok(())
     }
 
@@ -103,6 +106,10 @@ pub struct Tally {
     /// value ids.
     key: Vec<u64>,
     index: FastMap<Box<[u64]>, usize>,
+    /// The same, for a key of at most [`PACKED`] parts that each fit in 32
+    /// bits (most questions: kind, name and a breakdown), packed in one
+    /// number, which hashes and compares in a few instructions.
+    packed: FastMap<u128, usize>,
     /// Each group's first row and its number of rows.
     groups: Vec<(usize, u64)>,
 }
@@ -122,6 +129,39 @@ impl Tally {
                     .map_or(0, |p| self.values.get(p).copied().unwrap_or(0))
             }
             _ => 0,
+        }
+    }
+
+    /// `key` as one number, when it fits.
+    fn packed_key(&self) -> Option<u128> {
+        if self.key.len() > PACKED {
+            return None;
+        }
+        self.key.iter().try_fold(0u128, |k, &part| {
+            let part = u32::try_from(part).ok()?;
+            Some(k << 32 | u128::from(part))
+        })
+    }
+
+    /// Counts `row` in its group, whose key is in `key`.
+    fn count(&mut self, row: usize) {
+        if let Some(k) = self.packed_key() {
+            match self.packed.get(&k) {
+                Some(&g) => self.groups[g].1 += 1,
+                None => {
+                    self.packed.insert(k, self.groups.len());
+                    self.groups.push((row, 1));
+                }
+            }
+            return;
+        }
+        match self.index.get(&self.key[..]) {
+            Some(&g) => self.groups[g].1 += 1,
+            None => {
+                self.index
+                    .insert(self.key.clone().into_boxed_slice(), self.groups.len());
+                self.groups.push((row, 1));
+            }
         }
     }
 
@@ -224,20 +264,14 @@ pub fn tally<S: Source>(
         }
         .max(row + 1);
         t.index.clear();
+        t.packed.clear();
         t.groups.clear();
         for r in row..end {
             if !wanted(q, &mut lean, t, r, ts(t, r))? {
                 continue;
             }
             t.key_of(r, url);
-            match t.index.get(&t.key[..]) {
-                Some(&g) => t.groups[g].1 += 1,
-                None => {
-                    t.index
-                        .insert(t.key.clone().into_boxed_slice(), t.groups.len());
-                    t.groups.push((r, 1));
-                }
-            }
+            t.count(r);
         }
         for g in 0..t.groups.len() {
             let (r, n) = t.groups[g];

@@ -31,6 +31,52 @@ impl From<Corrupt> for StoreError {
     }
 }
 
+/// A chunk's bytes are stored in parts of this many (`insight_fact_parts`,
+/// see its migration): a question that reads a few columns reads the pages
+/// of their parts, where one blob would be read from its start.
+const PART: usize = 16 * 1024;
+/// Parts a chunk may have: a part's row id is its chunk's times this plus its
+/// number.
+const PARTS: i64 = 65_536;
+
+/// The row id of a chunk's first part.
+fn first_part(chunk: i64) -> StoreResult<i64> {
+    chunk.checked_mul(PARTS).ok_or_else(|| {
+        StoreError::Database(format!("insights chunk {chunk} has no room for parts"))
+    })
+}
+
+/// Writes a chunk's bytes as its parts.
+fn put_parts(tx: &Connection, chunk: i64, bytes: &[u8]) -> StoreResult<()> {
+    if bytes.len().div_ceil(PART) > PARTS as usize {
+        return Err(StoreError::Database(format!(
+            "an insights chunk of {} bytes is more than {PARTS} parts",
+            bytes.len()
+        )));
+    }
+    let first = first_part(chunk)?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO insight_fact_parts (id, data) VALUES (?1, ?2)")?;
+    for (n, part) in (0..).zip(bytes.chunks(PART)) {
+        insert.execute(params![first + n, part])?;
+    }
+    Ok(())
+}
+
+/// A chunk's bytes, its parts one after another, appended to `into`.
+fn load_chunk(conn: &Connection, chunk: i64, into: &mut Vec<u8>) -> rusqlite::Result<()> {
+    let first =
+        first_part(chunk).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, chunk))?;
+    let mut parts = conn.prepare_cached(
+        "SELECT data FROM insight_fact_parts WHERE id >= ?1 AND id < ?1 + ?2 ORDER BY id",
+    )?;
+    let mut rows = parts.query(params![first, PARTS])?;
+    while let Some(r) = rows.next()? {
+        into.extend_from_slice(r.get_ref(0)?.as_blob()?);
+    }
+    Ok(())
+}
+
 /// Adds a pass's facts to their days' chunks. A day's newest chunk is merged
 /// with the new rows while it holds no more rows than they do (and the two
 /// fit in one chunk), as a binary counter carries: so a day holds a few
@@ -41,10 +87,10 @@ pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()
         "SELECT id, rows FROM insight_facts WHERE project_id = ?1 AND day = ?2
          ORDER BY id DESC LIMIT 1",
     )?;
-    let mut data = tx.prepare_cached("SELECT data FROM insight_facts WHERE id = ?1")?;
+    // Deleting a chunk deletes its parts (a trigger).
     let mut delete = tx.prepare_cached("DELETE FROM insight_facts WHERE id = ?1")?;
     let mut insert = tx.prepare_cached(
-        "INSERT INTO insight_facts (project_id, day, min_ts, max_ts, rows, data)
+        "INSERT INTO insight_facts (project_id, day, min_ts, max_ts, rows, bytes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (&(project_id, day), rows) in delta {
@@ -59,7 +105,8 @@ pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()
             if count > n || count.saturating_add(n) > MAX_CHUNK_ROWS {
                 break;
             }
-            let bytes: Vec<u8> = data.query_row([id], |r| r.get(0))?;
+            let mut bytes = Vec::new();
+            load_chunk(tx, id, &mut bytes)?;
             held.push(Chunk::open(bytes)?);
             delete.execute([id])?;
             n += count;
@@ -77,14 +124,16 @@ pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()
             .chain(rows.iter().map(|r| r.ts))
             .max()
             .unwrap_or(day);
+        let bytes = facts::merge(&held, rows);
         insert.execute(params![
             project_id,
             day,
             min_ts,
             max_ts,
             n as i64,
-            facts::merge(&held, rows)
+            bytes.len() as i64
         ])?;
+        put_parts(tx, tx.last_insert_rowid(), &bytes)?;
     }
     Ok(())
 }
@@ -107,9 +156,8 @@ pub(super) fn drop_facts(
         .collect::<Result<_, _>>()?;
     let mut dropped = 0u64;
     for id in ids {
-        let bytes: Vec<u8> = conn
-            .prepare_cached("SELECT data FROM insight_facts WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))?;
+        let mut bytes = Vec::new();
+        load_chunk(conn, id, &mut bytes)?;
         let chunk = Chunk::open(bytes)?;
         if holding.is_some_and(|s| !chunk.holds(s)) {
             continue;
@@ -125,15 +173,19 @@ pub(super) fn drop_facts(
             continue;
         };
         conn.prepare_cached(
-            "UPDATE insight_facts SET min_ts = ?2, max_ts = ?3, rows = ?4, data = ?5 WHERE id = ?1",
+            "UPDATE insight_facts SET min_ts = ?2, max_ts = ?3, rows = ?4, bytes = ?5 WHERE id = ?1",
         )?
         .execute(params![
             id,
             kept.ts(0),
             kept.ts(last),
             kept.rows() as i64,
-            kept.bytes()
+            kept.bytes().len() as i64
         ])?;
+        let first = first_part(id)?;
+        conn.prepare_cached("DELETE FROM insight_fact_parts WHERE id >= ?1 AND id < ?1 + ?2")?
+            .execute(params![first, PARTS])?;
+        put_parts(conn, id, kept.bytes())?;
     }
     Ok(dropped)
 }
@@ -202,7 +254,10 @@ fn read_facts(
         .map(Chunk::open)
         .collect::<Result<Vec<_>, _>>()?;
 
-    let heads = chunk_heads(conn, q)?;
+    let heads: Vec<(ChunkHead, i64)> = chunk_heads(conn, q)?
+        .into_iter()
+        .map(|c| (c.head, c.max_ts))
+        .collect();
     if facts::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
         return Ok(false);
     }
@@ -221,29 +276,31 @@ fn read_facts(
         return Ok(false);
     }
 
-    let mut data = conn.prepare_cached("SELECT data FROM insight_facts WHERE id = ?1")?;
     let merge = Merge {
         query: q,
         links: &links,
     };
     let heads = heads.into_iter().map(|(h, _)| h).collect();
-    let load = &mut |id, into: &mut Vec<u8>| {
-        data.query_row([id], |r| {
-            into.extend_from_slice(r.get_ref(0)?.as_blob()?);
-            Ok(())
-        })
-    };
+    let load = &mut |id, into: &mut Vec<u8>| load_chunk(conn, id, into);
     merge
         .run(heads, tail, load, each)
         .map_err(|e| merge_error(e, From::from))?;
     Ok(true)
 }
 
-/// The range's chunks, each with its last row's time, oldest first (so a
-/// grouped question meets values about in time order, as a merged one does:
-/// which breakdown values fit within a question's bound on them depends on
-/// that order).
-fn chunk_heads(conn: &Connection, q: &RowQuery) -> StoreResult<Vec<(ChunkHead, i64)>> {
+/// A chunk as a question finds it.
+struct Listed {
+    head: ChunkHead,
+    /// Its last row's time.
+    max_ts: i64,
+    /// Its length in bytes.
+    bytes: usize,
+}
+
+/// The range's chunks, oldest first (so a grouped question meets values
+/// about in time order, as a merged one does: which breakdown values fit
+/// within a question's bound on them depends on that order).
+fn chunk_heads(conn: &Connection, q: &RowQuery) -> StoreResult<Vec<Listed>> {
     let first_day = q.from.div_euclid(DAY_MS).saturating_mul(DAY_MS);
     let last_day =
         q.to.saturating_sub(1)
@@ -251,20 +308,21 @@ fn chunk_heads(conn: &Connection, q: &RowQuery) -> StoreResult<Vec<(ChunkHead, i
             .saturating_mul(DAY_MS);
     let heads = conn
         .prepare_cached(
-            "SELECT id, min_ts, max_ts FROM insight_facts
+            "SELECT id, min_ts, max_ts, bytes FROM insight_facts
              WHERE project_id = ?1 AND day >= ?2 AND day <= ?3 AND max_ts >= ?4 AND min_ts < ?5
              ORDER BY min_ts, id",
         )?
         .query_map(
             params![q.project_id, first_day, last_day, q.from, q.to],
             |r| {
-                Ok((
-                    ChunkHead {
+                Ok(Listed {
+                    head: ChunkHead {
                         id: r.get(0)?,
                         min_ts: r.get(1)?,
                     },
-                    r.get(2)?,
-                ))
+                    max_ts: r.get(2)?,
+                    bytes: usize::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                })
             },
         )?
         .collect::<Result<_, _>>()?;
@@ -282,9 +340,14 @@ fn tally(
 ) -> StoreResult<bool> {
     let mut t = Tally::default();
     // The chunks, oldest first, then the tail: the newest events.
-    for (head, _) in chunk_heads(conn, q)? {
-        let blob = conn.blob_open(c"derived", c"insight_facts", c"data", head.id, true)?;
-        if !tally::tally(q, Stored(blob), &mut t, each).map_err(|e| merge_error(e, From::from))? {
+    for listed in chunk_heads(conn, q)? {
+        let stored = Stored {
+            conn,
+            first: first_part(listed.head.id)?,
+            size: listed.bytes,
+            open: None,
+        };
+        if !tally::tally(q, stored, &mut t, each).map_err(|e| merge_error(e, From::from))? {
             return Ok(true);
         }
     }
@@ -298,18 +361,52 @@ fn tally(
     Ok(true)
 }
 
-/// A stored chunk, read in parts.
-struct Stored<'c>(Blob<'c>);
+/// A stored chunk, read a few bytes at a time from its parts, each with
+/// SQLite's incremental blob reads.
+struct Stored<'c> {
+    conn: &'c Connection,
+    /// The row id of its first part.
+    first: i64,
+    size: usize,
+    /// The part open now, and its number.
+    open: Option<(Blob<'c>, usize)>,
+}
 
 impl Source for Stored<'_> {
     type Error = rusqlite::Error;
 
     fn size(&self) -> usize {
-        self.0.len()
+        self.size
     }
 
     fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), rusqlite::Error> {
-        self.0.read_at_exact(into, at)
+        let mut done = 0;
+        while done < into.len() {
+            let from = at + done;
+            let (n, offset) = (from / PART, from % PART);
+            // A length past what parts can hold is not a chunk's.
+            if n as i64 >= PARTS {
+                return Err(rusqlite::Error::BlobSizeError);
+            }
+            let row = self.first + n as i64;
+            let blob = match self.open.take() {
+                Some((blob, m)) if m == n => blob,
+                Some((mut blob, _)) => {
+                    blob.reopen(row)?;
+                    blob
+                }
+                None => {
+                    self.conn
+                        .blob_open(c"derived", c"insight_fact_parts", c"data", row, true)?
+                }
+            };
+            let take = (PART - offset).min(into.len() - done);
+            let got = blob.read_at_exact(&mut into[done..done + take], offset);
+            self.open = Some((blob, n));
+            got?;
+            done += take;
+        }
+        Ok(())
     }
 }
 

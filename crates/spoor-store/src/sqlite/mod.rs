@@ -145,6 +145,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0008_insight_facts",
         include_str!("derived/0008_insight_facts.sql"),
     ),
+    (
+        9,
+        "0009_insight_fact_parts",
+        include_str!("derived/0009_insight_fact_parts.sql"),
+    ),
 ];
 /// The event log's file (and everything not derived from it) in the data
 /// directory.

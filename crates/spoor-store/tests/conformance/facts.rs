@@ -388,17 +388,11 @@ fn sqlite_facts_merge_small_passes_answer_from_the_chunks_and_forget_the_erased(
     let (asked, logged) = both(&store, &q);
     assert_eq!(asked, logged);
     assert_eq!(asked.len(), 90);
-    let blobs: Vec<Vec<u8>> = derived
-        .prepare("SELECT data FROM insight_facts")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let blobs = stored_chunks(&derived);
     assert!(!blobs.is_empty());
     assert!(
         blobs
-            .iter()
+            .values()
             .all(|b| !b.windows(13).any(|w| w == b"erased-person")),
         "the erased id is in no chunk"
     );
@@ -411,4 +405,149 @@ fn sqlite_facts_merge_small_passes_answer_from_the_chunks_and_forget_the_erased(
     let (asked, logged) = both(&store, &q);
     assert_eq!(asked.len(), 90, "the question read the chunks");
     assert!(logged.is_empty());
+}
+
+/// Every chunk's bytes by its id, its parts put together, after checking that the
+/// parts hold exactly the bytes each chunk's row counts and that no part is
+/// left of a chunk that went.
+fn stored_chunks(derived: &rusqlite::Connection) -> BTreeMap<i64, Vec<u8>> {
+    let sizes: BTreeMap<i64, usize> = derived
+        .prepare("SELECT id, bytes FROM insight_facts")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut chunks: BTreeMap<i64, Vec<u8>> = BTreeMap::new();
+    let parts: Vec<(i64, Vec<u8>)> = derived
+        .prepare("SELECT id, data FROM insight_fact_parts ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (id, data) in parts {
+        let (chunk, n) = (id / 65_536, id % 65_536);
+        let bytes = chunks.entry(chunk).or_default();
+        assert_eq!(
+            bytes.len(),
+            n as usize * 16_384,
+            "part {n} of chunk {chunk} in its place"
+        );
+        assert!(data.len() <= 16_384 && !data.is_empty());
+        bytes.extend_from_slice(&data);
+    }
+    let held: BTreeMap<i64, usize> = chunks.iter().map(|(id, b)| (*id, b.len())).collect();
+    assert_eq!(held, sizes, "each chunk's parts, and only theirs");
+    chunks
+}
+
+/// A chunk of many long rows is stored in several parts. A question that
+/// groups rows reads its columns and strings from the parts they lie in, a
+/// question row by row reads it whole, and both answer as the log does; a
+/// chunk merged into a bigger one leaves no part behind.
+#[test]
+fn sqlite_facts_in_parts_answer_as_the_log_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
+    let derived = rusqlite::Connection::open(dir.path().join("spoor-derived.db")).unwrap();
+    let p = store.create_project(1, "parts").unwrap();
+    // Within the grouped questions' periods (`agree`), on one day.
+    let base = GROUP_FROM + 2 * 60 * MIN;
+    let browsers = ["Chrome", "Safari", "Firefox", "Edge"];
+    let events: Vec<Event> = (0..3_000i64)
+        .map(|i| {
+            let mut e = msg(
+                &format!("part-{i}"),
+                base + i * 10_000,
+                if i % 3 == 0 {
+                    MessageType::Page
+                } else {
+                    MessageType::Track
+                },
+                (i % 3 != 0).then_some(if i % 3 == 1 { "order" } else { "viewed" }),
+                None,
+                Some(&format!(
+                    "visitor-with-a-long-anonymous-id-{i:08}-{}",
+                    "x".repeat(40)
+                )),
+                r#"{"plan":"team"}"#,
+                // A value first met late in the chunk: its string lies far
+                // into the dictionary.
+                Some(if i == 2_900 {
+                    "Late"
+                } else {
+                    browsers[(i % 4) as usize]
+                }),
+            );
+            e.url = Some(format!("https://shop.test/{}/item/{i}", "a".repeat(30)));
+            e
+        })
+        .collect();
+    append(&store, p.id, &events[..1_000], base);
+    assert_eq!(facts_pass(&store, 10_000), 1_000);
+    append(&store, p.id, &events[1_000..], base);
+    // 2,000 rows merge with the day's chunk of 1,000.
+    assert_eq!(facts_pass(&store, 10_000), 2_000);
+    let chunks = stored_chunks(&derived);
+    assert_eq!(chunks.len(), 1);
+    let sizes: Vec<usize> = chunks.values().map(Vec::len).collect();
+    assert!(sizes.iter().all(|n| *n > 8 * 16_384), "{sizes:?}");
+
+    let q = RowQuery {
+        project_id: p.id,
+        from: base,
+        to: base + DAY_MS,
+        page_views: true,
+        track_names: vec!["order".into()],
+        all_tracks: false,
+        groups: None,
+        fields: vec![
+            Field::parse("f", "$browser").unwrap(),
+            Field::parse("f", "plan").unwrap(),
+        ],
+    };
+    let all = RowQuery {
+        all_tracks: true,
+        fields: vec![Field::parse("f", "$browser").unwrap()],
+        ..q.clone()
+    };
+    agree(
+        &store,
+        &[q.clone(), all.clone()],
+        &[2_000, 3_000],
+        "a chunk in parts",
+    );
+
+    // A derived file as the release before the parts left it (a chunk's
+    // bytes in its row): opening the store moves them into parts.
+    drop(store);
+    derived
+        .execute_batch(
+            "DROP TRIGGER insight_fact_parts_go;
+             ALTER TABLE insight_facts ADD COLUMN data BLOB NOT NULL DEFAULT x'';
+             DELETE FROM schema_migrations WHERE version = 9;",
+        )
+        .unwrap();
+    for (id, bytes) in &chunks {
+        derived
+            .execute(
+                "UPDATE insight_facts SET data = ?2 WHERE id = ?1",
+                rusqlite::params![id, bytes],
+            )
+            .unwrap();
+    }
+    derived
+        .execute_batch(
+            "ALTER TABLE insight_facts DROP COLUMN bytes; DROP TABLE insight_fact_parts;",
+        )
+        .unwrap();
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
+    assert_eq!(stored_chunks(&derived), chunks, "the same bytes, in parts");
+    agree(
+        &store,
+        &[q, all],
+        &[2_000, 3_000],
+        "a chunk moved into parts",
+    );
 }
