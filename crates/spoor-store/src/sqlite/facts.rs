@@ -345,7 +345,7 @@ fn tally(
             conn,
             first: first_part(listed.head.id)?,
             size: listed.bytes,
-            open: None,
+            open: Vec::with_capacity(OPEN_PARTS),
         };
         if !tally::tally(q, stored, &mut t, each).map_err(|e| merge_error(e, From::from))? {
             return Ok(true);
@@ -368,9 +368,14 @@ struct Stored<'c> {
     /// The row id of its first part.
     first: i64,
     size: usize,
-    /// The part open now, and its number.
-    open: Option<(Blob<'c>, usize)>,
+    /// The parts open now, each with its number, the last read first. A
+    /// question reading strings goes back and forth between the dictionary's
+    /// ends and its text, and a part opened again is followed from its start.
+    open: Vec<(usize, Blob<'c>)>,
 }
+
+/// Parts a chunk being read keeps open at most.
+const OPEN_PARTS: usize = 4;
 
 impl Source for Stored<'_> {
     type Error = rusqlite::Error;
@@ -389,9 +394,10 @@ impl Source for Stored<'_> {
                 return Err(rusqlite::Error::BlobSizeError);
             }
             let row = self.first + n as i64;
-            let blob = match self.open.take() {
-                Some((blob, m)) if m == n => blob,
-                Some((mut blob, _)) => {
+            let blob = match self.open.iter().position(|(m, _)| *m == n) {
+                Some(i) => self.open.remove(i).1,
+                None if self.open.len() >= OPEN_PARTS => {
+                    let (_, mut blob) = self.open.pop().expect("parts open");
                     blob.reopen(row)?;
                     blob
                 }
@@ -402,7 +408,7 @@ impl Source for Stored<'_> {
             };
             let take = (PART - offset).min(into.len() - done);
             let got = blob.read_at_exact(&mut into[done..done + take], offset);
-            self.open = Some((blob, n));
+            self.open.insert(0, (n, blob));
             got?;
             done += take;
         }
