@@ -642,19 +642,22 @@ impl Chunk {
         let (ts, seq, pages) = (l.ts, l.seq, l.pages);
         let (offsets, keys, values) = (l.offsets, l.keys, l.values);
         decoded_ts.clear();
-        each(&bytes, ts, |v| {
-            decoded_ts.push(base_ts.wrapping_add(v as i64))
+        decode(&bytes, ts, &mut decoded_ts, |v| {
+            base_ts.wrapping_add(v as i64)
         });
         decoded_seq.clear();
-        each(&bytes, seq, |v| {
-            decoded_seq.push(base_seq.wrapping_add(v as i64))
+        decode(&bytes, seq, &mut decoded_seq, |v| {
+            base_seq.wrapping_add(v as i64)
         });
         decoded_pages.clear();
-        each(&bytes, pages, |v| decoded_pages.push(v == 1));
+        decode(&bytes, pages, &mut decoded_pages, |v| v == 1);
         decoded_names.clear();
-        each(&bytes, texts[Text::Name as usize], |v| {
-            decoded_names.push(u32::try_from(v).unwrap_or(0))
-        });
+        decode(
+            &bytes,
+            texts[Text::Name as usize],
+            &mut decoded_names,
+            |v| u32::try_from(v).unwrap_or(0),
+        );
         Ok(Chunk {
             rows,
             text: own_text,
@@ -807,9 +810,9 @@ impl Chunk {
 
 /// Every value of a column in order, the width matched once (a column is
 /// decoded whole when a chunk opens, so this loop is most of opening one).
-/// Every value of a column, appended to `out` (nothing when it does not lie
-/// within `bytes`).
-pub(super) fn decode(bytes: &[u8], c: Col, out: &mut Vec<u64>) {
+/// Every value of a column, as `f` makes it, appended to `out` (nothing when
+/// the column does not lie within `bytes`).
+pub(super) fn decode<T>(bytes: &[u8], c: Col, out: &mut Vec<T>, f: impl Fn(u64) -> T) {
     let w = usize::from(c.width);
     let Some(area) = c
         .len
@@ -821,44 +824,20 @@ pub(super) fn decode(bytes: &[u8], c: Col, out: &mut Vec<u64>) {
     // One loop per width, each of which the compiler can unroll: a question
     // decodes a few columns of every chunk in its range.
     match w {
-        1 => out.extend(area.iter().map(|&b| u64::from(b))),
+        1 => out.extend(area.iter().map(|&b| f(u64::from(b)))),
         2 => out.extend(
             area.chunks_exact(2)
-                .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]]))),
+                .map(|b| f(u64::from(u16::from_le_bytes([b[0], b[1]])))),
         ),
         4 => out.extend(
             area.chunks_exact(4)
-                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+                .map(|b| f(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))),
         ),
-        _ => out.extend(
-            area.chunks_exact(8)
-                .map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
-        ),
-    }
-}
-
-pub(super) fn each(bytes: &[u8], c: Col, mut f: impl FnMut(u64)) {
-    let w = usize::from(c.width);
-    let Some(area) = c
-        .len
-        .checked_mul(w)
-        .and_then(|n| bytes.get(c.at..c.at.checked_add(n)?))
-    else {
-        return;
-    };
-    match w {
-        1 => area.iter().for_each(|&b| f(u64::from(b))),
-        2 => area
-            .chunks_exact(2)
-            .for_each(|b| f(u64::from(u16::from_le_bytes([b[0], b[1]])))),
-        4 => area
-            .chunks_exact(4)
-            .for_each(|b| f(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))),
-        _ => area.chunks_exact(8).for_each(|b| {
+        _ => out.extend(area.chunks_exact(8).map(|b| {
             f(u64::from_le_bytes([
                 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
             ]))
-        }),
+        })),
     }
 }
 

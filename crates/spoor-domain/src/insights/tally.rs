@@ -38,7 +38,7 @@ impl<S: Source> Lean<S> {
         self.src
             .read(c.at, &mut self.bytes)
             .map_err(MergeError::Load)?;
-        facts::decode(&self.bytes, Col { at: 0, ..c }, out);
+        facts::decode(&self.bytes, Col { at: 0, ..c }, out, |v| v);
         Ok(())
     }
 
