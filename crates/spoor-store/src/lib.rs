@@ -181,7 +181,7 @@ impl Store {
                 "vital_days",
             ],
             pipeline::FACTS_PROCESSOR if self.backend.keeps_facts() => {
-                &["insight_fact_parts", "insight_facts"]
+                &["insight_fact_parts", "insight_facts", "insight_people"]
             }
             pipeline::FACTS_PROCESSOR => &[],
             other => {

@@ -42,7 +42,7 @@ pub const MAX_OPEN_CHUNKS: usize = 256;
 /// A day, in ms: chunks hold one UTC day each.
 pub const DAY_MS: i64 = 86_400_000;
 
-const MAGIC: &[u8; 4] = b"SPF1";
+const MAGIC: &[u8; 4] = b"SPF2";
 
 /// The string columns, in their order in a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +182,16 @@ impl FactRow {
         self.texts[Text::Anonymous as usize].as_deref()
     }
 
+    /// The person the row is numbered by: its user (identified), else its
+    /// anonymous visitor.
+    pub fn own_person(&self) -> Option<(bool, &str)> {
+        match (self.user_id(), self.anonymous_id()) {
+            (Some(u), _) => Some((true, u)),
+            (None, Some(a)) => Some((false, a)),
+            (None, None) => None,
+        }
+    }
+
     /// The UTC day the row belongs to (its chunk's), as ms at its start.
     pub fn day(&self) -> i64 {
         self.ts.div_euclid(DAY_MS) * DAY_MS
@@ -230,35 +240,36 @@ fn intern<'a>(s: &'a str, ids: &mut HashMap<&'a str, u64>, strings: &mut Vec<&'a
 /// rewritten without making owned copies of its strings).
 #[derive(Clone, Copy)]
 pub enum RowRef<'a> {
-    New(&'a FactRow),
+    /// A new row and its person's number (0: none).
+    New(&'a FactRow, u32),
     Held(&'a Chunk, usize),
 }
 
 impl<'a> RowRef<'a> {
     pub fn ts(self) -> i64 {
         match self {
-            RowRef::New(r) => r.ts,
+            RowRef::New(r, _) => r.ts,
             RowRef::Held(c, i) => c.ts(i),
         }
     }
 
     fn seq(self) -> i64 {
         match self {
-            RowRef::New(r) => r.seq,
+            RowRef::New(r, _) => r.seq,
             RowRef::Held(c, i) => c.seq(i),
         }
     }
 
     fn page_view(self) -> bool {
         match self {
-            RowRef::New(r) => r.page_view,
+            RowRef::New(r, _) => r.page_view,
             RowRef::Held(c, i) => c.page_view(i),
         }
     }
 
     fn text(self, t: usize) -> Option<&'a str> {
         match self {
-            RowRef::New(r) => r.texts.get(t).and_then(Option::as_deref),
+            RowRef::New(r, _) => r.texts.get(t).and_then(Option::as_deref),
             RowRef::Held(c, i) => {
                 let id = if t == Text::Name as usize {
                     u64::from(c.names.get(i).copied().unwrap_or(0))
@@ -267,6 +278,15 @@ impl<'a> RowRef<'a> {
                 };
                 c.string(id)
             }
+        }
+    }
+
+    /// The number of the row's own person (its user, else its anonymous
+    /// visitor) in the store's numbering; 0 when it has none.
+    pub fn person(self) -> u32 {
+        match self {
+            RowRef::New(_, n) => n,
+            RowRef::Held(c, i) => c.person(i),
         }
     }
 
@@ -280,7 +300,7 @@ impl<'a> RowRef<'a> {
 
     fn properties(self, mut f: impl FnMut(&'a str, &'a str)) {
         match self {
-            RowRef::New(r) => r.properties.iter().for_each(|(k, v)| f(k, v)),
+            RowRef::New(r, _) => r.properties.iter().for_each(|(k, v)| f(k, v)),
             RowRef::Held(c, i) => {
                 let from = usize::try_from(get(&c.bytes, c.offsets, i)).unwrap_or(0);
                 let to = usize::try_from(get(&c.bytes, c.offsets, i + 1))
@@ -299,19 +319,29 @@ impl<'a> RowRef<'a> {
     }
 }
 
-/// Encodes rows as one chunk, sorted by `(ts, seq)`.
-pub fn encode(rows: Vec<FactRow>) -> Vec<u8> {
-    encode_refs(rows.iter().map(RowRef::New).collect())
+/// The new rows, each with its person's number (`persons[i]` is row `i`'s;
+/// 0 where it has none).
+fn new_rows<'a>(rows: &'a [FactRow], persons: &'a [u32]) -> impl Iterator<Item = RowRef<'a>> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, r)| RowRef::New(r, persons.get(i).copied().unwrap_or(0)))
 }
 
-/// Every row of `chunks` and `more` as one chunk (a day's chunks merged).
-pub fn merge(chunks: &[Chunk], more: &[FactRow]) -> Vec<u8> {
+/// Encodes rows as one chunk, sorted by `(ts, seq)`; `persons[i]` is row
+/// `i`'s person's number.
+pub fn encode(rows: &[FactRow], persons: &[u32]) -> Vec<u8> {
+    encode_refs(new_rows(rows, persons).collect())
+}
+
+/// Every row of `chunks` and `more` as one chunk (a day's chunks merged);
+/// `persons` numbers `more` as [`encode`]'s does.
+pub fn merge(chunks: &[Chunk], more: &[FactRow], persons: &[u32]) -> Vec<u8> {
     let mut rows: Vec<RowRef<'_>> =
         Vec::with_capacity(more.len() + chunks.iter().map(Chunk::rows).sum::<usize>());
     for c in chunks {
         rows.extend((0..c.rows()).map(|i| RowRef::Held(c, i)));
     }
-    rows.extend(more.iter().map(RowRef::New));
+    rows.extend(new_rows(more, persons));
     encode_refs(rows)
 }
 
@@ -380,6 +410,8 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     put_column(&mut out, &offsets);
     put_column(&mut out, &keys);
     put_column(&mut out, &values);
+    let persons: Vec<u64> = rows.iter().map(|r| u64::from(r.person())).collect();
+    put_column(&mut out, &persons);
     out
 }
 
@@ -409,6 +441,7 @@ pub struct Chunk {
     offsets: Col,
     keys: Col,
     values: Col,
+    persons: Col,
 }
 
 /// A read chunk's buffers, to read the next into.
@@ -469,6 +502,8 @@ pub(super) struct Layout {
     pub(super) offsets: Col,
     pub(super) keys: Col,
     pub(super) values: Col,
+    /// Each row's person's number.
+    pub(super) persons: Col,
 }
 
 /// Reads a chunk's layout from a source, a few bytes at a time.
@@ -544,7 +579,7 @@ impl Layout {
         let mut m = [0u8; 4];
         r.src.read(magic, &mut m).map_err(MergeError::Load)?;
         if &m != MAGIC {
-            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF1")));
+            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF2")));
         }
         let count = |v: u64, what: &'static str| {
             usize::try_from(v)
@@ -576,6 +611,7 @@ impl Layout {
         )?;
         let keys = r.col(pairs)?;
         let values = r.col(pairs)?;
+        let persons = r.col(rows)?;
         Ok(Layout {
             rows,
             strings,
@@ -591,6 +627,7 @@ impl Layout {
             offsets,
             keys,
             values,
+            persons,
         })
     }
 }
@@ -640,7 +677,7 @@ impl Chunk {
         let (rows, texts) = (l.rows, l.texts);
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         let (ts, seq, pages) = (l.ts, l.seq, l.pages);
-        let (offsets, keys, values) = (l.offsets, l.keys, l.values);
+        let (offsets, keys, values, persons) = (l.offsets, l.keys, l.values, l.persons);
         decoded_ts.clear();
         decode(&bytes, ts, &mut decoded_ts, |v| {
             base_ts.wrapping_add(v as i64)
@@ -670,6 +707,7 @@ impl Chunk {
             offsets,
             keys,
             values,
+            persons,
             bytes,
         })
     }
@@ -706,6 +744,11 @@ impl Chunk {
 
     fn page_view(&self, row: usize) -> bool {
         self.pages.get(row).copied().unwrap_or(false)
+    }
+
+    /// The number of the row's own person (0: none, or out of range).
+    pub fn person(&self, row: usize) -> u32 {
+        u32::try_from(get(&self.bytes, self.persons, row)).unwrap_or(0)
     }
 
     fn strings(&self) -> usize {
@@ -896,20 +939,17 @@ pub(super) fn first_key<E>(
 }
 
 /// The rows of one open chunk a question keeps, with its fields resolved.
-struct Open<'q> {
+struct Open {
     chunk: Chunk,
     /// The next row to look at.
     row: usize,
     slots: Vec<Slot>,
     /// Whether a row of each name id is asked for (by id, 0 = no name).
     names: Vec<bool>,
-    /// The user each string id is linked to, looked up once an id is met
-    /// (None: not looked up yet).
-    linked: Vec<Option<Option<&'q str>>>,
 }
 
-impl<'q> Open<'q> {
-    fn new(chunk: Chunk, q: &RowQuery, mut linked: Vec<Option<Option<&'q str>>>) -> Open<'q> {
+impl Open {
+    fn new(chunk: Chunk, q: &RowQuery) -> Open {
         let slots = q
             .fields
             .iter()
@@ -932,32 +972,12 @@ impl<'q> Open<'q> {
                         .is_some_and(|s| q.track_names.iter().any(|n| n == s));
             }
         }
-        linked.clear();
-        linked.resize(chunk.strings() + 1, None);
         Open {
-            linked,
             chunk,
             row: 0,
             slots,
             names,
         }
-    }
-
-    /// The user the string `id` (a user or anonymous id) is linked to.
-    fn linked(&mut self, id: u64, links: &'q FastMap<String, String>) -> Option<&'q str> {
-        let i = usize::try_from(id).ok()?;
-        if let Some(known) = self.linked.get(i).copied().flatten() {
-            return known;
-        }
-        let found = self
-            .chunk
-            .string(id)
-            .and_then(|s| links.get(s))
-            .map(String::as_str);
-        if let Some(slot) = self.linked.get_mut(i) {
-            *slot = Some(found);
-        }
-        found
     }
 
     fn wanted(&self, row: usize, q: &RowQuery) -> bool {
@@ -992,12 +1012,12 @@ impl<'q> Open<'q> {
 }
 
 /// A row's field values, read from its chunk when asked.
-struct FactValues<'a, 'q> {
-    open: &'a Open<'q>,
+struct FactValues<'a> {
+    open: &'a Open,
     row: usize,
 }
 
-impl RowValues for FactValues<'_, '_> {
+impl RowValues for FactValues<'_> {
     fn value(&self, i: usize) -> Option<&str> {
         let c = &self.open.chunk;
         match self.open.slots.get(i)? {
@@ -1052,19 +1072,27 @@ pub enum MergeError<E> {
 /// Reads chunk `id`'s bytes into the buffer given.
 pub type Load<'a, E> = dyn FnMut(i64, &mut Vec<u8>) -> Result<(), E> + 'a;
 
-/// A question's rows from the facts: the chunks in `heads` (loaded by `load`
-/// when the merge reaches their first row) and `tails` (the rows the fold has
-/// not reached, held from the start), oldest first by `(ts, seq)`, each person resolved through
-/// `links` (id → the user it is linked to), as the log's reader gives them.
-pub struct Merge<'q> {
-    pub query: &'q RowQuery,
-    pub links: &'q FastMap<String, String>,
+/// The user a person is linked to (an anonymous visitor identified, or a
+/// user id aliased): the user's number and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked {
+    pub number: u32,
+    pub user: String,
 }
 
-/// Whose a row is: a string of its chunk, or the user it is linked to.
-enum Who<'q> {
-    Own(u64),
-    Linked(&'q str),
+/// Identity links by the number of the person linked (a row's own person,
+/// [`Chunk::person`]).
+pub type Links = FastMap<u32, Linked>;
+
+/// A question's rows from the facts: the chunks in `heads` (loaded by `load`
+/// when the merge reaches their first row) and `tails` (the rows the fold has
+/// not reached, held from the start), oldest first by `(ts, seq)`, each person
+/// resolved through `links`, as the log's reader gives them. Every row's
+/// person is numbered in one numbering (the store's, and the question's own
+/// for people it has not stored), so a question tells people apart by number.
+pub struct Merge<'q> {
+    pub query: &'q RowQuery,
+    pub links: &'q Links,
 }
 
 impl<'q> Merge<'q> {
@@ -1077,10 +1105,10 @@ impl<'q> Merge<'q> {
     ) -> Result<(), MergeError<E>> {
         let q = self.query;
         heads.sort_by_key(|h| (Reverse(h.min_ts), Reverse(h.id)));
-        let mut open: Vec<Option<Open<'q>>> = Vec::new();
+        let mut open: Vec<Option<Open>> = Vec::new();
         // The next row of each open chunk, smallest first.
         let mut next: BinaryHeap<Reverse<((i64, i64), usize)>> = BinaryHeap::new();
-        let push = |o: Open<'q>, open: &mut Vec<Option<Open<'q>>>, next: &mut BinaryHeap<_>| {
+        let push = |o: Open, open: &mut Vec<Option<Open>>, next: &mut BinaryHeap<_>| {
             let mut o = o;
             if o.settle(q) {
                 let slot = match open.iter().position(Option::is_none) {
@@ -1095,9 +1123,9 @@ impl<'q> Merge<'q> {
             }
         };
         // Exhausted chunks' buffers, for the next to be read.
-        let mut spares: Vec<(Spare, Vec<Option<Option<&'q str>>>)> = Vec::new();
+        let mut spares: Vec<Spare> = Vec::new();
         for t in tails {
-            push(Open::new(t, q, Vec::new()), &mut open, &mut next);
+            push(Open::new(t, q), &mut open, &mut next);
         }
         loop {
             // Open every chunk that may hold a row before the smallest row
@@ -1113,12 +1141,12 @@ impl<'q> Merge<'q> {
                 if open.iter().filter(|o| o.is_some()).count() >= MAX_OPEN_CHUNKS {
                     return Err(MergeError::TooManyOpen);
                 }
-                let (mut spare, linked) = spares.pop().unwrap_or_default();
+                let mut spare = spares.pop().unwrap_or_default();
                 let mut bytes = std::mem::take(&mut spare.bytes);
                 bytes.clear();
                 load(h.id, &mut bytes).map_err(MergeError::Load)?;
                 let chunk = Chunk::open_with(bytes, spare).map_err(MergeError::Corrupt)?;
-                push(Open::new(chunk, q, linked), &mut open, &mut next);
+                push(Open::new(chunk, q), &mut open, &mut next);
             }
             let Some(Reverse((_, slot))) = next.pop() else {
                 return Ok(());
@@ -1134,39 +1162,26 @@ impl<'q> Merge<'q> {
             if o.settle(q) {
                 next.push(Reverse((o.key(), slot)));
             } else if let Some(done) = open[slot].take() {
-                spares.push((done.chunk.into_spare(), done.linked));
+                spares.push(done.chunk.into_spare());
             }
         }
     }
 
     /// Hands one row on; false when the question wants no more.
-    fn emit(
-        &self,
-        o: &mut Open<'q>,
-        row: usize,
-        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
-    ) -> bool {
-        let has = |o: &Open<'q>, id: u64| id != 0 && o.chunk.string(id).is_some();
-        let user = o.chunk.text_id(Text::User, row);
-        let anonymous = o.chunk.text_id(Text::Anonymous, row);
-        let (identified, who) = if has(o, user) {
-            match o.linked(user, self.links) {
-                Some(u) => (true, Who::Linked(u)),
-                None => (true, Who::Own(user)),
-            }
-        } else if has(o, anonymous) {
-            match o.linked(anonymous, self.links) {
-                Some(u) => (true, Who::Linked(u)),
-                None => (false, Who::Own(anonymous)),
-            }
-        } else {
-            return true;
-        };
-        let o = &*o;
+    fn emit(&self, o: &Open, row: usize, each: &mut dyn FnMut(&InsightRow<'_>) -> bool) -> bool {
         let c = &o.chunk;
-        let person = match who {
-            Who::Own(id) => c.string(id).unwrap_or_default(),
-            Who::Linked(u) => u,
+        // A row's own person is its user, else its anonymous visitor; a link
+        // of that person (by number) names the user it became.
+        let own = c.person(row);
+        let linked = if own == 0 { None } else { self.links.get(&own) };
+        let user = c.text(Text::User, row);
+        let (identified, number, person) = match (linked, user) {
+            (Some(l), _) => (true, l.number, l.user.as_str()),
+            (None, Some(u)) => (true, own, u),
+            (None, None) => match c.text(Text::Anonymous, row) {
+                Some(a) => (false, own, a),
+                None => return true,
+            },
         };
         each(&InsightRow {
             seq: c.seq(row),
@@ -1176,6 +1191,7 @@ impl<'q> Merge<'q> {
             url: c.text(Text::Url, row),
             identified,
             person,
+            number,
             values: &FactValues { open: o, row },
             weight: 1,
         })
@@ -1193,6 +1209,55 @@ pub(super) fn heads_of(blobs: &[Vec<u8>]) -> Vec<ChunkHead> {
             min_ts: Chunk::open(b.clone()).unwrap().ts(0),
         })
         .collect()
+}
+
+/// People numbered as the store numbers them: each row by its own
+/// person, a link by the number of the person linked.
+#[cfg(test)]
+#[derive(Default)]
+pub(super) struct Numbers(FastMap<(bool, String), u32>);
+
+#[cfg(test)]
+impl Numbers {
+    pub(super) fn of(&mut self, identified: bool, person: &str) -> u32 {
+        let next = u32::try_from(self.0.len() + 1).unwrap();
+        *self
+            .0
+            .entry((identified, person.to_string()))
+            .or_insert(next)
+    }
+
+    pub(super) fn rows(&mut self, rows: &[FactRow]) -> Vec<u32> {
+        rows.iter()
+            .map(|r| r.own_person().map_or(0, |(i, p)| self.of(i, p)))
+            .collect()
+    }
+
+    /// `links` (id → the user it is linked to) by number, for the people
+    /// numbered so far.
+    pub(super) fn links(&mut self, links: &FastMap<String, String>) -> Links {
+        let mut out = Links::default();
+        for (alias, user) in links {
+            for identified in [false, true] {
+                if let Some(&n) = self.0.get(&(identified, alias.clone())) {
+                    let number = self.of(true, user);
+                    out.insert(
+                        n,
+                        Linked {
+                            number,
+                            user: user.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn encode(&mut self, rows: &[FactRow]) -> Vec<u8> {
+        let persons = self.rows(rows);
+        encode(rows, &persons)
+    }
 }
 
 #[cfg(test)]
@@ -1234,7 +1299,7 @@ mod tests {
             row(1_000, 12, None, None, json!({"properties": {}})),
             row(1_000, 3, Some("ünïcode ✓"), None, json!({})),
         ];
-        let chunk = Chunk::open(encode(rows.clone())).unwrap();
+        let chunk = Chunk::open(encode(&rows, &[])).unwrap();
         let mut want = rows;
         want.sort_by_key(|r| (r.ts, r.seq));
         assert_eq!(chunk.decode(), want);
@@ -1254,7 +1319,7 @@ mod tests {
             Some("/property/*")
         );
         assert_eq!(order.texts[Text::UtmMedium as usize].as_deref(), Some("3"));
-        assert_eq!(Chunk::open(encode(Vec::new())).unwrap().rows(), 0);
+        assert_eq!(Chunk::open(encode(&[], &[])).unwrap().rows(), 0);
     }
 
     #[test]
@@ -1271,19 +1336,22 @@ mod tests {
             row(0, 1, Some("a"), None, json!({})),
             row(DAY_MS - 1, i64::MAX - 1, Some("b"), None, json!({})),
         ];
-        let chunk = Chunk::open(encode(rows.clone())).unwrap();
+        let chunk = Chunk::open(encode(&rows, &[])).unwrap();
         assert_eq!(chunk.decode(), rows);
     }
 
     #[test]
     fn a_chunk_that_does_not_hold_together_is_refused_whatever_its_bytes() {
-        let good = encode(vec![row(
-            1,
-            1,
-            Some("a"),
-            Some("u"),
-            json!({"properties": {"k": "v"}}),
-        )]);
+        let good = encode(
+            &[row(
+                1,
+                1,
+                Some("a"),
+                Some("u"),
+                json!({"properties": {"k": "v"}}),
+            )],
+            &[7],
+        );
         assert!(Chunk::open(good.clone()).is_ok());
         assert_eq!(
             Chunk::open(Vec::new()).unwrap_err(),
@@ -1291,7 +1359,7 @@ mod tests {
         );
         assert_eq!(
             Chunk::open(b"NOPE".to_vec()).unwrap_err(),
-            Corrupt("it does not start with SPF1")
+            Corrupt("it does not start with SPF2")
         );
         // Every truncation is refused; none panics.
         for n in 0..good.len() {
@@ -1332,12 +1400,15 @@ mod tests {
         chunks: Vec<Vec<FactRow>>,
         tail: Vec<FactRow>,
     ) -> Result<Vec<Got>, MergeError<()>> {
-        let blobs: Vec<Vec<u8>> = chunks.into_iter().map(encode).collect();
+        let mut numbers = Numbers::default();
+        let blobs: Vec<Vec<u8>> = chunks.iter().map(|c| numbers.encode(c)).collect();
+        let tail = numbers.encode(&tail);
+        let links = &numbers.links(links);
         let heads = heads_of(&blobs);
         let mut out = Vec::new();
         Merge { query: q, links }.run(
             heads,
-            vec![Chunk::open(encode(tail)).unwrap()],
+            vec![Chunk::open(tail).unwrap()],
             &mut |id, into| {
                 into.extend_from_slice(&blobs[id as usize]);
                 Ok(())
@@ -1425,7 +1496,9 @@ mod tests {
             .collect();
         assert_eq!(got, vec![10, 3]);
         let mut seen = 0;
-        let blobs: Vec<Vec<u8>> = chunks.iter().cloned().map(encode).collect();
+        let mut numbers = Numbers::default();
+        let blobs: Vec<Vec<u8>> = chunks.iter().map(|c| numbers.encode(c)).collect();
+        let links = numbers.links(&links);
         Merge {
             query: &q,
             links: &links,
@@ -1498,14 +1571,19 @@ mod tests {
             None,
             json!({"context": {"campaign": {"term": "t"}}}),
         )];
+        let mut numbers = Numbers::default();
         let chunks = vec![
-            Chunk::open(encode(a.clone())).unwrap(),
-            Chunk::open(encode(b.clone())).unwrap(),
+            Chunk::open(numbers.encode(&a)).unwrap(),
+            Chunk::open(numbers.encode(&b)).unwrap(),
         ];
-        let all = Chunk::open(merge(&chunks, &more)).unwrap();
+        let all = Chunk::open(merge(&chunks, &more, &numbers.rows(&more))).unwrap();
         let mut want: Vec<FactRow> = a.into_iter().chain(b).chain(more).collect();
         want.sort_by_key(|r| (r.ts, r.seq));
         assert_eq!(all.decode(), want);
+        // Each row keeps its person's number, merged or kept.
+        let persons = |c: &Chunk| (0..c.rows()).map(|i| c.person(i)).collect::<Vec<u32>>();
+        assert_eq!(persons(&all), numbers.rows(&want));
+        assert_eq!(numbers.0.len(), 3, "u-1, u-2 and anon-1");
         assert!(
             kept(&all, |_| true).is_none(),
             "nothing dropped, nothing rewritten"
@@ -1513,6 +1591,7 @@ mod tests {
         let without = Chunk::open(kept(&all, |r| r.user_id() != Some("u-1")).unwrap()).unwrap();
         want.retain(|r| r.user_id() != Some("u-1"));
         assert_eq!(without.decode(), want);
+        assert_eq!(persons(&without), numbers.rows(&want));
         assert!(
             !without.holds("u-1") && !without.holds("v1"),
             "its strings go too"
@@ -1532,12 +1611,12 @@ mod tests {
             3
         );
         assert!(
-            !Chunk::open(encode(vec![row(1, 1, Some("e"), Some("u-1"), json!({}))]))
+            !Chunk::open(encode(&[row(1, 1, Some("e"), Some("u-1"), json!({}))], &[]))
                 .unwrap()
                 .holds("u-2")
         );
         assert!(
-            Chunk::open(encode(vec![row(1, 1, Some("e"), Some("u-1"), json!({}))]))
+            Chunk::open(encode(&[row(1, 1, Some("e"), Some("u-1"), json!({}))], &[]))
                 .unwrap()
                 .holds("u-1")
         );

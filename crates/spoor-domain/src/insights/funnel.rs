@@ -88,7 +88,8 @@ pub struct Funnel {
     limits: Limits,
     people: People,
     breakdowns: Breakdowns,
-    progress: FastMap<u32, Progress>,
+    /// By person (their number in `people`).
+    progress: Vec<Progress>,
     /// Per step, seconds from the previous step of each person who reached it.
     seconds: Vec<Vec<f64>>,
     held: usize,
@@ -136,7 +137,7 @@ impl Funnel {
             limits,
             people: People::default(),
             breakdowns: Breakdowns::default(),
-            progress: FastMap::default(),
+            progress: Vec::new(),
             held: 0,
         })
     }
@@ -156,26 +157,24 @@ impl Funnel {
         let person = match self.people.known(row) {
             Some(id) => id,
             None if in_range && self.bound[0].matches(row) => {
-                self.people.id(row, self.limits.people)?
-            }
-            None => return Ok(()),
-        };
-        match self.progress.get_mut(&person) {
-            None => {
+                // The person enters: their number is the next.
+                self.people.id(row, self.limits.people)?;
                 let v = self.breakdown.and_then(|s| s.value(row));
                 let breakdown = self
                     .breakdowns
                     .id(v.as_deref(), self.limits.breakdown_values);
-                self.progress.insert(
-                    person,
-                    Progress {
-                        entered: row.ts,
-                        last: row.ts,
-                        reached: 1,
-                        breakdown,
-                    },
-                );
+                self.progress.push(Progress {
+                    entered: row.ts,
+                    last: row.ts,
+                    reached: 1,
+                    breakdown,
+                });
+                return Ok(());
             }
+            None => return Ok(()),
+        };
+        match self.progress.get_mut(person as usize) {
+            None => {}
             Some(p) => {
                 let k = usize::from(p.reached);
                 if k < n && row.ts - p.entered <= self.query.window_ms && self.bound[k].matches(row)
@@ -203,7 +202,7 @@ impl Funnel {
         medians[0] = None;
         let count = |filter: &dyn Fn(&Progress) -> bool| -> Vec<u64> {
             let mut reached = vec![0u64; n];
-            for p in self.progress.values().filter(|p| filter(p)) {
+            for p in self.progress.iter().filter(|p| filter(p)) {
                 for r in reached.iter_mut().take(usize::from(p.reached)) {
                     *r += 1;
                 }
@@ -213,7 +212,7 @@ impl Funnel {
         let steps = make_steps(&labels, &count(&|_| true), Some(&medians));
         let breakdowns = self.query.breakdown.as_ref().map(|_| {
             let mut entries: FastMap<u32, u64> = FastMap::default();
-            for p in self.progress.values() {
+            for p in &self.progress {
                 *entries.entry(p.breakdown).or_default() += 1;
             }
             let (kept, rest) = self.breakdowns.rank(entries, self.query.limit);
@@ -236,9 +235,10 @@ impl Funnel {
             let mut list: Vec<Person> = self
                 .progress
                 .iter()
-                .filter(|(_, p)| usize::from(p.reached) == k + 1)
-                .map(|(id, _)| {
-                    let (identified, name) = self.people.name(*id);
+                .zip(0u32..)
+                .filter(|(p, _)| usize::from(p.reached) == k + 1)
+                .map(|(_, id)| {
+                    let (identified, name) = self.people.name(id);
                     Person {
                         id: name.clone(),
                         identified: *identified,

@@ -450,6 +450,12 @@ pub struct InsightRow<'a> {
     /// Whether the person is a user (else an anonymous visitor).
     pub identified: bool,
     pub person: &'a str,
+    /// The person's number, when the store numbers people (its facts do):
+    /// one number per person within a question, so that telling people
+    /// apart needs no string compared. 0 when it does not: people are then
+    /// told apart by `identified` and `person`. A question's rows are
+    /// either all numbered or none.
+    pub number: u32,
     pub page_view: bool,
     pub name: Option<&'a str>,
     pub url: Option<&'a str>,
@@ -817,13 +823,25 @@ fn month_start(y: i64, m: i64) -> i64 {
         .map_or(LATEST_MS, |t| t.and_utc().timestamp_millis())
 }
 
-/// People as an accumulator knows them: a number each, at most
+/// Store numbers below this index [`People`]'s array (4 bytes each, 16 MiB at
+/// most, allocated only as far as the numbers met).
+const DENSE_NUMBERS: usize = 1 << 22;
+
+/// People as an accumulator knows them: a number each (0, 1, 2, ... in the
+/// order met, so an accumulator keeps their state in a `Vec`), at most
 /// [`Limits::people`].
 #[derive(Default)]
 struct People {
     /// Numbers by person: anonymous visitors', then users' (two maps, so that a
     /// row's person is looked up without making a key of it).
     ids: [FastMap<String, u32>; 2],
+    /// Numbers by the store's number of a person ([`InsightRow::number`]),
+    /// plus one (0: not met), indexed by it below [`DENSE_NUMBERS`]: the
+    /// store numbers a project's people from 1 up, so this is one read of a
+    /// short array where a string was hashed and compared.
+    dense: Vec<u32>,
+    /// Numbers by the store's number, for the numbers above.
+    sparse: FastMap<u32, u32>,
     names: Vec<(bool, String)>,
 }
 
@@ -838,13 +856,34 @@ impl People {
             ));
         }
         let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.ids[usize::from(row.identified)].insert(row.person.to_string(), id);
+        if row.number != 0 {
+            let i = row.number as usize;
+            if i < DENSE_NUMBERS {
+                if i >= self.dense.len() {
+                    // Grown in steps, never past the bound.
+                    let len = (i + 1).next_power_of_two().min(DENSE_NUMBERS);
+                    self.dense.resize(len, 0);
+                }
+                self.dense[i] = id + 1;
+            } else {
+                self.sparse.insert(row.number, id);
+            }
+        } else {
+            self.ids[usize::from(row.identified)].insert(row.person.to_string(), id);
+        }
         self.names.push((row.identified, row.person.to_string()));
         Ok(id)
     }
 
     /// The number of a person already followed.
     fn known(&self, row: &InsightRow<'_>) -> Option<u32> {
+        if row.number != 0 {
+            let i = row.number as usize;
+            if i < DENSE_NUMBERS {
+                return self.dense.get(i).and_then(|n| n.checked_sub(1));
+            }
+            return self.sparse.get(&row.number).copied();
+        }
         self.ids[usize::from(row.identified)]
             .get(row.person)
             .copied()

@@ -101,7 +101,8 @@ pub struct Paths {
     limits: Limits,
     people: People,
     names: Breakdowns,
-    trails: FastMap<u32, Trail>,
+    /// By person (their number in `people`).
+    trails: Vec<Trail>,
 }
 
 impl Paths {
@@ -146,7 +147,7 @@ impl Paths {
             limits,
             people: People::default(),
             names: Breakdowns::default(),
-            trails: FastMap::default(),
+            trails: Vec::new(),
         })
     }
 
@@ -172,14 +173,12 @@ impl Paths {
             // start event; looking ahead, only from it.
             None if self.query.direction == Direction::Before || (is_start && in_range) => {
                 let id = self.people.id(row, self.limits.people)?;
-                self.trails.insert(
-                    id,
-                    Trail {
-                        started: None,
-                        last: None,
-                        names: Vec::new(),
-                    },
-                );
+                debug_assert_eq!(id as usize, self.trails.len());
+                self.trails.push(Trail {
+                    started: None,
+                    last: None,
+                    names: Vec::new(),
+                });
                 id
             }
             None => return Ok(()),
@@ -189,7 +188,7 @@ impl Paths {
             .map(|n| self.names.id(Some(&n), self.limits.breakdown_values));
         let steps = self.query.steps;
         let window = self.query.window_ms;
-        let Some(trail) = self.trails.get_mut(&person) else {
+        let Some(trail) = self.trails.get_mut(person as usize) else {
             return Ok(());
         };
         match (self.query.direction, trail.started) {
@@ -233,7 +232,7 @@ impl Paths {
         // Each started person's names, nearest the start first.
         let trails: Vec<Vec<u32>> = self
             .trails
-            .values()
+            .iter()
             .filter(|t| t.started.is_some())
             .map(|t| {
                 let mut names: Vec<u32> = t.names.iter().map(|(n, _)| *n).collect();

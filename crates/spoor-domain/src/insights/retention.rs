@@ -7,7 +7,6 @@
 use serde::Serialize;
 
 use super::{Bound, InsightError, InsightRow, Interval, Limits, Matcher, People, RowQuery, refuse};
-use crate::sessions::FastMap;
 
 /// Most periods a cohort is followed for.
 pub const MAX_PERIODS: usize = 64;
@@ -48,8 +47,9 @@ pub struct Retention {
     cohorts: Vec<i64>,
     limits: Limits,
     people: People,
-    /// Per person: cohort, and the periods they returned in (bit k).
-    progress: FastMap<u32, (u32, u64)>,
+    /// Per person (their number in `people`): cohort, and the periods they
+    /// returned in (bit k).
+    progress: Vec<(u32, u64)>,
 }
 
 impl Retention {
@@ -77,7 +77,7 @@ impl Retention {
             cohorts,
             limits,
             people: People::default(),
-            progress: FastMap::default(),
+            progress: Vec::new(),
         })
     }
 
@@ -97,12 +97,13 @@ impl Retention {
                 let id = self.people.id(row, self.limits.people)?;
                 let cohort = self.query.period.index(self.query.from, row.ts);
                 let cohort = u32::try_from(cohort).unwrap_or(u32::MAX);
-                self.progress.insert(id, (cohort, 0));
+                debug_assert_eq!(id as usize, self.progress.len());
+                self.progress.push((cohort, 0));
                 id
             }
             None => return Ok(()),
         };
-        if is_return && let Some((cohort, bits)) = self.progress.get_mut(&person) {
+        if is_return && let Some((cohort, bits)) = self.progress.get_mut(person as usize) {
             let k = self.query.period.index(self.query.from, row.ts) - i64::from(*cohort);
             if (0..self.query.periods as i64).contains(&k) {
                 *bits |= 1 << k;
@@ -130,7 +131,7 @@ impl Retention {
                 }
             })
             .collect();
-        for (cohort, bits) in self.progress.values() {
+        for (cohort, bits) in &self.progress {
             let Some(c) = cohorts.get_mut(*cohort as usize) else {
                 continue;
             };

@@ -285,6 +285,7 @@ pub fn tally<S: Source>(
                 seq: 0,
                 identified: false,
                 person: "",
+                number: 0,
                 page_view: t.pages[r] == 1,
                 name: lean.text(t.names[r]),
                 url: if url { lean.text(t.key[2]) } else { None },
@@ -338,7 +339,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::insights::facts::{EventFacts, FactRow, Merge, encode, heads_of};
+    use crate::insights::facts::{EventFacts, FactRow, Merge, Numbers, encode, heads_of};
     use crate::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
     use crate::insights::{Condition, EventSpec, Interval, Limits, Matcher, Op};
 
@@ -414,7 +415,8 @@ mod tests {
                 body: &body,
             }));
         }
-        rows.chunks(97).map(|c| encode(c.to_vec())).collect()
+        let mut numbers = Numbers::default();
+        rows.chunks(97).map(|c| numbers.encode(c)).collect()
     }
 
     fn series(event: &str, page: Option<&str>, conditions: Vec<Condition>) -> Matcher {
@@ -597,24 +599,27 @@ mod tests {
 
     #[test]
     fn a_chunk_that_does_not_hold_together_is_refused_or_read_in_bounds_whatever_its_bytes() {
-        let good = encode(vec![FactRow::of(&EventFacts {
-            ts: DAY,
-            seq: 1,
-            page_view: false,
-            name: Some("order"),
-            url: Some("https://a.example/p/1"),
-            user_id: Some("u"),
-            anonymous_id: None,
-            session_id: None,
-            referrer: None,
-            browser: Some("Chrome"),
-            os: None,
-            device_type: None,
-            country: None,
-            region: None,
-            city: None,
-            body: &json!({"properties": {"total": 5, "currency": "USD"}}),
-        })]);
+        let good = encode(
+            &[FactRow::of(&EventFacts {
+                ts: DAY,
+                seq: 1,
+                page_view: false,
+                name: Some("order"),
+                url: Some("https://a.example/p/1"),
+                user_id: Some("u"),
+                anonymous_id: None,
+                session_id: None,
+                referrer: None,
+                browser: Some("Chrome"),
+                os: None,
+                device_type: None,
+                country: None,
+                region: None,
+                city: None,
+                body: &json!({"properties": {"total": 5, "currency": "USD"}}),
+            })],
+            &[1],
+        );
         let q = question(
             vec![series("order", None, vec![])],
             Interval::Day,

@@ -81,6 +81,7 @@ fn stream(
             seq: seq as i64,
             identified: e.identified,
             person: e.person,
+            number: 0,
             page_view,
             name: (!page_view).then_some(e.name),
             url: e.url,

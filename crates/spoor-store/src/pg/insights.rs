@@ -101,6 +101,7 @@ impl crate::backend::InsightStore for PgStore {
                     url: row.try_get(4)?,
                     identified,
                     person,
+                    number: 0,
                     values: &values,
                     weight: 1,
                 });

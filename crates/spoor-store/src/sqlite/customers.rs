@@ -412,7 +412,11 @@ impl crate::backend::CustomerStore for SqliteStore {
                 params![project_id, id, now],
             )?;
         }
-        // The insights' facts of the events deleted go with them.
+        // The insights' facts of the events deleted go with them, and the
+        // ids' numbers.
+        for id in &ids {
+            super::facts::drop_person(&tx, project_id, id)?;
+        }
         if let Some((first, last)) = erased.span {
             let day = |ts: i64| ts.div_euclid(DAY_MS) * DAY_MS;
             for id in &ids {

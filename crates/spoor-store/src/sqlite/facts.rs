@@ -8,8 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
 use crate::insights::facts::{
-    self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, Merge,
-    MergeError, RowRef, Source,
+    self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, Linked, Links, MAX_CHUNK_ROWS,
+    MAX_OPEN_CHUNKS, Merge, MergeError, RowRef, Source,
 };
 use crate::insights::tally::{self, Tally};
 use crate::insights::{InsightRow, RowQuery};
@@ -63,6 +63,170 @@ fn put_parts(tx: &Connection, chunk: i64, bytes: &[u8]) -> StoreResult<()> {
     Ok(())
 }
 
+/// Stored people's numbers lie below this; a question numbers the people it
+/// meets that are not stored (in the log's tail, or linked to) from the top
+/// of the range down, so the two never meet.
+const STORED_NUMBERS: i64 = 1 << 31;
+
+/// People's numbers (`insight_people`, see its migration): each chunk row
+/// carries its own person's ([`FactRow::own_person`]), and a question numbers
+/// its tail's rows and its links the same way, so that it tells people apart
+/// by number.
+struct Numbering<'c> {
+    conn: &'c Connection,
+    /// Whether people not stored yet are stored (a pass), or numbered for the
+    /// question alone.
+    store: bool,
+    /// The numbers met so far, by project, kind and id.
+    known: FastMap<(i64, bool, String), u32>,
+    /// The next number for a person not stored (counting down).
+    next_local: u32,
+}
+
+impl<'c> Numbering<'c> {
+    fn new(conn: &'c Connection, store: bool) -> Numbering<'c> {
+        Numbering {
+            conn,
+            store,
+            known: FastMap::default(),
+            next_local: u32::MAX,
+        }
+    }
+
+    /// A stored number, checked to lie below the question's own.
+    fn stored(id: i64) -> StoreResult<u32> {
+        match u32::try_from(id) {
+            Ok(n) if n > 0 && id < STORED_NUMBERS => Ok(n),
+            _ => Err(StoreError::Database(format!(
+                "insights people are numbered up to {STORED_NUMBERS}; number {id} is out of range"
+            ))),
+        }
+    }
+
+    /// A person's number: stored, made and stored (a pass), or the
+    /// question's own.
+    fn number(&mut self, project_id: i64, identified: bool, person: &str) -> StoreResult<u32> {
+        let key = (project_id, identified, person.to_string());
+        if let Some(&n) = self.known.get(&key) {
+            return Ok(n);
+        }
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM insight_people
+                 WHERE project_id = ?1 AND person = ?2 AND identified = ?3",
+            )?
+            .query_row(params![project_id, person, identified], |r| r.get(0))
+            .optional()?;
+        let n = match found {
+            Some(id) => Self::stored(id)?,
+            None if self.store => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO insight_people (project_id, person, identified)
+                         VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![project_id, person, identified])?;
+                Self::stored(self.conn.last_insert_rowid())?
+            }
+            None => self.local(),
+        };
+        self.known.insert(key, n);
+        Ok(n)
+    }
+
+    /// A number for a person known not to be stored: the one met before, or
+    /// the question's next own.
+    fn unstored(&mut self, project_id: i64, identified: bool, person: &str) -> u32 {
+        let key = (project_id, identified, person.to_string());
+        if let Some(&n) = self.known.get(&key) {
+            return n;
+        }
+        let n = self.local();
+        self.known.insert(key, n);
+        n
+    }
+
+    fn local(&mut self) -> u32 {
+        let n = self.next_local;
+        // A question holds at most TAIL_MAX rows' and LINKS_MAX links' people,
+        // far fewer than the numbers between the stored ones and the top.
+        self.next_local = self.next_local.saturating_sub(1);
+        n
+    }
+
+    /// The numbers of `rows`' own people, in order (0 for a row with none).
+    fn rows(&mut self, project_id: i64, rows: &[FactRow]) -> StoreResult<Vec<u32>> {
+        rows.iter()
+            .map(|r| match r.own_person() {
+                Some((identified, person)) => self.number(project_id, identified, person),
+                None => Ok(0),
+            })
+            .collect()
+    }
+
+    /// A project's identity links by the number of the person linked (an
+    /// alias may be an anonymous id or a user id: both are linked), or
+    /// `None` past [`LINKS_MAX`]. Call it after numbering the tail, whose
+    /// people may be numbered by the question alone.
+    fn links(&mut self, project_id: i64) -> StoreResult<Option<Links>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.alias_id, i.user_id, u.id, a.id
+             FROM derived.identities i
+             LEFT JOIN derived.insight_people u
+               ON u.project_id = i.project_id AND u.person = i.user_id AND u.identified = 1
+             LEFT JOIN derived.insight_people a
+               ON a.project_id = i.project_id AND a.person = i.alias_id
+             WHERE i.project_id = ?1 LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(params![project_id, LINKS_MAX + 1])?;
+        let mut links = Links::default();
+        let (mut read, locals) = (0i64, !self.known.is_empty() && !self.store);
+        while let Some(r) = rows.next()? {
+            read += 1;
+            if read > LINKS_MAX {
+                return Ok(None);
+            }
+            let alias: String = r.get(0)?;
+            let user: String = r.get(1)?;
+            let number = match r.get::<_, Option<i64>>(2)? {
+                Some(id) => Self::stored(id)?,
+                None => self.unstored(project_id, true, &user),
+            };
+            let mut linked = Vec::with_capacity(2);
+            if let Some(id) = r.get::<_, Option<i64>>(3)? {
+                linked.push(Self::stored(id)?);
+            }
+            // A person of the tail numbered by the question alone.
+            if locals {
+                for identified in [false, true] {
+                    let key = (project_id, identified, alias.clone());
+                    if let Some(&n) = self.known.get(&key) {
+                        linked.push(n);
+                    }
+                }
+            }
+            for n in linked {
+                links.insert(
+                    n,
+                    Linked {
+                        number,
+                        user: user.clone(),
+                    },
+                );
+            }
+        }
+        Ok(Some(links))
+    }
+}
+
+/// An erased person's numbers go with their rows.
+pub(super) fn drop_person(conn: &Connection, project_id: i64, person: &str) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM insight_people WHERE project_id = ?1 AND person = ?2")?
+        .execute(params![project_id, person])?;
+    Ok(())
+}
+
 /// A chunk's bytes, its parts one after another, appended to `into`.
 fn load_chunk(conn: &Connection, chunk: i64, into: &mut Vec<u8>) -> rusqlite::Result<()> {
     let first =
@@ -93,7 +257,9 @@ pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()
         "INSERT INTO insight_facts (project_id, day, min_ts, max_ts, rows, bytes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
+    let mut numbering = Numbering::new(tx, true);
     for (&(project_id, day), rows) in delta {
+        let persons = numbering.rows(project_id, rows)?;
         let mut held: Vec<Chunk> = Vec::new();
         let mut n = rows.len();
         loop {
@@ -124,7 +290,7 @@ pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()
             .chain(rows.iter().map(|r| r.ts))
             .max()
             .unwrap_or(day);
-        let bytes = facts::merge(&held, rows);
+        let bytes = facts::merge(&held, rows, &persons);
         insert.execute(params![
             project_id,
             day,
@@ -245,10 +411,13 @@ fn read_facts(
     if newest.saturating_sub(cursor) > TAIL_MAX {
         return Ok(false);
     }
-    let tail = tail_chunks(conn, q, cursor)?;
     if q.groups.is_some() {
+        // Grouped rows are counted, not told apart by person.
+        let tail = tail_chunks(conn, q, cursor, None)?;
         return tally(conn, q, &tail, each);
     }
+    let mut numbering = Numbering::new(conn, false);
+    let tail = tail_chunks(conn, q, cursor, Some(&mut numbering))?;
     let tail = tail
         .into_iter()
         .map(Chunk::open)
@@ -262,19 +431,9 @@ fn read_facts(
         return Ok(false);
     }
 
-    let mut links: FastMap<String, String> = FastMap::default();
-    {
-        let mut stmt = conn.prepare_cached(
-            "SELECT alias_id, user_id FROM derived.identities WHERE project_id = ?1 LIMIT ?2",
-        )?;
-        let mut rows = stmt.query(params![q.project_id, LINKS_MAX + 1])?;
-        while let Some(r) = rows.next()? {
-            links.insert(r.get(0)?, r.get(1)?);
-        }
-    }
-    if links.len() as i64 > LINKS_MAX {
+    let Some(links) = numbering.links(q.project_id)? else {
         return Ok(false);
-    }
+    };
 
     let merge = Merge {
         query: q,
@@ -427,7 +586,12 @@ fn merge_error<E>(e: MergeError<E>, load: impl FnOnce(E) -> StoreError) -> Store
 }
 
 /// The question's rows past the facts fold's cursor, from the log, as chunks.
-fn tail_chunks(conn: &Connection, q: &RowQuery, cursor: i64) -> StoreResult<Vec<Vec<u8>>> {
+fn tail_chunks(
+    conn: &Connection,
+    q: &RowQuery,
+    cursor: i64,
+    mut numbering: Option<&mut Numbering<'_>>,
+) -> StoreResult<Vec<Vec<u8>>> {
     // By seq alone (the `+` keeps the other terms off the time index): these
     // are the newest events of every project, a few at most.
     let mut stmt = conn.prepare_cached(&format!(
@@ -439,6 +603,13 @@ fn tail_chunks(conn: &Connection, q: &RowQuery, cursor: i64) -> StoreResult<Vec<
     let mut rows = stmt.query(params![cursor, q.project_id, q.from, q.to])?;
     let mut chunks = Vec::new();
     let mut batch: Vec<FactRow> = Vec::new();
+    let mut encode = |batch: &[FactRow]| -> StoreResult<Vec<u8>> {
+        let persons = match numbering.as_deref_mut() {
+            Some(n) => n.rows(q.project_id, batch)?,
+            None => Vec::new(),
+        };
+        Ok(facts::encode(batch, &persons))
+    };
     while let Some(r) = rows.next()? {
         let stored = event_from_row(r)?;
         let e = LogEvent {
@@ -449,11 +620,12 @@ fn tail_chunks(conn: &Connection, q: &RowQuery, cursor: i64) -> StoreResult<Vec<
         };
         batch.extend(fact_row(&e, &Body::new(&e.event.body)));
         if batch.len() >= MAX_CHUNK_ROWS {
-            chunks.push(facts::encode(std::mem::take(&mut batch)));
+            chunks.push(encode(&batch)?);
+            batch.clear();
         }
     }
     if !batch.is_empty() {
-        chunks.push(facts::encode(batch));
+        chunks.push(encode(&batch)?);
     }
     Ok(chunks)
 }

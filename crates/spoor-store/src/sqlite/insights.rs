@@ -104,6 +104,7 @@ impl crate::backend::InsightStore for SqliteStore {
                 url: text(row.get_ref(4)?),
                 identified,
                 person,
+                number: 0,
                 values: &values,
                 weight: 1,
             });

@@ -150,6 +150,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_insight_fact_parts",
         include_str!("derived/0009_insight_fact_parts.sql"),
     ),
+    (
+        10,
+        "0010_insight_people",
+        include_str!("derived/0010_insight_people.sql"),
+    ),
 ];
 /// The event log's file (and everything not derived from it) in the data
 /// directory.

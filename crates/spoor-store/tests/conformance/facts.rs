@@ -42,15 +42,32 @@ fn seen(r: &InsightRow<'_>, fields: usize) -> Seen {
     )
 }
 
+/// Both paths' rows. The rows asked of the store are either all numbered
+/// or none ([`InsightRow::number`]), and where numbered, one number is one
+/// person: a question tells people apart by it.
 fn both(store: &Store, q: &RowQuery) -> (Vec<Seen>, Vec<Seen>) {
     let n = q.fields.len();
     let (mut asked, mut logged) = (Vec::new(), Vec::new());
+    let mut numbers: BTreeMap<u32, (bool, String)> = BTreeMap::new();
+    let mut people: BTreeMap<(bool, String), u32> = BTreeMap::new();
+    let mut unnumbered = 0usize;
     store
         .insight_rows(q, &mut |r| {
             asked.push(seen(r, n));
+            let who = (r.identified, r.person.to_string());
+            unnumbered += usize::from(r.number == 0);
+            if r.number != 0 {
+                assert_eq!(numbers.entry(r.number).or_insert(who.clone()), &who);
+                assert_eq!(*people.entry(who).or_insert(r.number), r.number);
+            }
             true
         })
         .unwrap();
+    assert!(
+        unnumbered == 0 || numbers.is_empty(),
+        "{unnumbered} rows not numbered beside {} numbers",
+        numbers.len()
+    );
     store
         .log_insight_rows(q, &mut |r| {
             logged.push(seen(r, n));
@@ -397,6 +414,14 @@ fn sqlite_facts_merge_small_passes_answer_from_the_chunks_and_forget_the_erased(
         "the erased id is in no chunk"
     );
     assert_eq!(chunks(p.id).iter().sum::<i64>(), 90);
+    let numbered: Vec<String> = derived
+        .prepare("SELECT person FROM insight_people WHERE project_id = ?1")
+        .unwrap()
+        .query_map([p.id], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(numbered, vec!["kept-person"], "the erased id's number went");
 
     // Folded events deleted behind the store's back: only the facts have them.
     let log = rusqlite::Connection::open(dir.path().join("spoor.db")).unwrap();
