@@ -700,19 +700,36 @@ impl BoundConditions {
 struct Bound {
     spec: EventSpec,
     conditions: BoundConditions,
+    /// Where a page pattern's page is read: the store keeps each page view's
+    /// page made from its URL, where making it row by row is most of
+    /// matching it.
+    page: Option<Slot>,
 }
 
 impl Bound {
     fn new(m: &Matcher, q: &mut RowQuery) -> Bound {
         q.want(&m.spec);
+        let page = matches!(m.spec, EventSpec::PageView(Some(_))).then(|| q.field(&Field::Page));
         Bound {
             spec: m.spec.clone(),
             conditions: BoundConditions::new(&m.conditions, q),
+            page,
         }
     }
 
     fn matches(&self, row: &InsightRow<'_>) -> bool {
-        self.spec.matches(row) && self.conditions.met_by(row)
+        let spec = match (&self.spec, self.page) {
+            (EventSpec::PageView(Some(p)), Some(slot)) => {
+                row.page_view
+                    && match slot.value(row) {
+                        Some(page) => p.matches(&page),
+                        // A page view without a URL, as `EventSpec::matches`.
+                        None => p.matches(&page_of("")),
+                    }
+            }
+            _ => self.spec.matches(row),
+        };
+        spec && self.conditions.met_by(row)
     }
 }
 

@@ -11,7 +11,8 @@
 use serde::Serialize;
 
 use super::{
-    Bound, Breakdowns, InsightError, InsightRow, Limits, Matcher, OTHER, People, RowQuery, refuse,
+    Bound, Breakdowns, Field, InsightError, InsightRow, Limits, Matcher, OTHER, People, RowQuery,
+    Slot, refuse,
 };
 use crate::friction::page_of;
 use crate::sessions::FastMap;
@@ -101,6 +102,9 @@ pub struct Paths {
     limits: Limits,
     people: People,
     names: Breakdowns,
+    /// Where a page view's page is read (the store keeps it made from the
+    /// URL), when pages are steps.
+    page: Option<Slot>,
     /// By person (their number in `people`).
     trails: Vec<Trail>,
 }
@@ -140,6 +144,7 @@ impl Paths {
                 rows.all_tracks = true;
             }
         }
+        let page = rows.page_views.then(|| rows.field(&Field::Page));
         Ok(Paths {
             query,
             rows,
@@ -147,6 +152,7 @@ impl Paths {
             limits,
             people: People::default(),
             names: Breakdowns::default(),
+            page,
             trails: Vec::new(),
         })
     }
@@ -155,11 +161,21 @@ impl Paths {
         &self.rows
     }
 
-    /// The step name of a row, when the question's steps include its kind.
-    fn name_of(&self, row: &InsightRow<'_>) -> Option<String> {
+    /// The number of a row's step name, when the question's steps include
+    /// its kind.
+    fn name_id(&mut self, row: &InsightRow<'_>) -> Option<u32> {
+        let limit = self.limits.breakdown_values;
         match (row.page_view, self.query.include) {
-            (true, Include::Pages | Include::Both) => Some(page_of(row.url.unwrap_or(""))),
-            (false, Include::Events | Include::Both) => row.name.map(str::to_string),
+            (true, Include::Pages | Include::Both) => {
+                Some(match self.page.and_then(|s| s.value(row)) {
+                    Some(page) => self.names.id(Some(&page), limit),
+                    // A page view without a URL.
+                    None => self.names.id(Some(&page_of("")), limit),
+                })
+            }
+            (false, Include::Events | Include::Both) => {
+                row.name.map(|n| self.names.id(Some(n), limit))
+            }
             _ => None,
         }
     }
@@ -183,11 +199,19 @@ impl Paths {
             }
             None => return Ok(()),
         };
-        let name = self
-            .name_of(row)
-            .map(|n| self.names.id(Some(&n), self.limits.breakdown_values));
         let steps = self.query.steps;
         let window = self.query.window_ms;
+        // A row's name is made only where the match below takes it: most
+        // rows are of people past their steps, or not started.
+        let wanted = self.trails.get(person as usize).is_some_and(|trail| {
+            match (self.query.direction, trail.started) {
+                (Direction::After, None) => is_start && in_range,
+                (Direction::After, Some(at)) => trail.names.len() < steps && row.ts - at <= window,
+                (Direction::Before, None) => !(is_start && in_range),
+                (Direction::Before, Some(_)) => false,
+            }
+        });
+        let name = if wanted { self.name_id(row) } else { None };
         let Some(trail) = self.trails.get_mut(person as usize) else {
             return Ok(());
         };
