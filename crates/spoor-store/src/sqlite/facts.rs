@@ -181,7 +181,7 @@ impl<'c> Numbering<'c> {
         )?;
         let mut rows = stmt.query(params![project_id, LINKS_MAX + 1])?;
         let mut links = Links::default();
-        let (mut read, locals) = (0i64, !self.known.is_empty() && !self.store);
+        let (mut read, locals) = (0i64, self.next_local < u32::MAX);
         while let Some(r) = rows.next()? {
             read += 1;
             if read > LINKS_MAX {

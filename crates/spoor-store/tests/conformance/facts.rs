@@ -317,6 +317,43 @@ pub fn check_facts(store: &Store) {
     while facts_pass(store, 1_000) > 0 {}
     agree(store, &queries, &counts, "the tail folded");
 
+    // A visitor the facts have not met, linked to a user they have not met
+    // either: the question numbers both itself, and the link by those
+    // numbers.
+    let fresh = [
+        msg(
+            "fresh1",
+            base + 31 * MIN,
+            MessageType::Track,
+            Some("order"),
+            None,
+            Some("anon-fresh"),
+            order,
+            None,
+        ),
+        msg(
+            "fresh2",
+            base + 32 * MIN,
+            MessageType::Identify,
+            None,
+            Some("u-fresh"),
+            Some("anon-fresh"),
+            "{}",
+            None,
+        ),
+    ];
+    append(store, p.id, &fresh, base);
+    process(store, 1_000);
+    let counts = [46, 5, 30];
+    agree(store, &queries, &counts, "a linked visitor in the tail");
+    let (asked, _) = both(store, &whole);
+    assert!(
+        asked.iter().any(|r| r.3 == "u-fresh" && r.2),
+        "the visitor's order is the user's"
+    );
+    while facts_pass(store, 1_000) > 0 {}
+    agree(store, &queries, &counts, "the linked visitor folded");
+
     // An erasure takes its person's facts with the events.
     store.erase_person(p.id, "u1", base + DAY_MS).unwrap();
     let (_, logged) = both(store, &whole);
