@@ -15,6 +15,7 @@ pub mod budget;
 pub mod crm_world;
 pub mod customers;
 mod error;
+mod fact_chunks;
 mod key_touches;
 pub mod pg;
 pub mod pipeline;

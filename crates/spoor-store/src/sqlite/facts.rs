@@ -7,23 +7,15 @@ use rusqlite::blob::Blob;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
+use crate::fact_chunks::{FactsSql, LINKS_MAX, NewChunk, Numbering, TAIL_MAX};
 use crate::insights::facts::{
-    self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, Linked, Links, MAX_CHUNK_ROWS,
-    MAX_OPEN_CHUNKS, Merge, MergeError, RowRef, Source,
+    self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS,
+    Merge, MergeError, RowRef, Source,
 };
 use crate::insights::tally::{self, Tally};
 use crate::insights::{InsightRow, RowQuery};
-use crate::pipeline::{Body, FACTS_PROCESSOR, FactsDelta, LogEvent, fact_row};
-use crate::sessions::FastMap;
+use crate::pipeline::{Body, FACTS_PROCESSOR, LogEvent, fact_row};
 use crate::{StoreError, StoreResult};
-
-/// Events past the facts fold's cursor a question reads from the log at
-/// most; further behind (the pipeline catching up on a backlog), it reads the
-/// log alone. They are held as chunks of [`MAX_CHUNK_ROWS`] while it runs.
-const TAIL_MAX: i64 = 100_000;
-/// Identity links a question holds at most to resolve people (about 120
-/// bytes each); past this it reads the log, which joins them in SQL.
-const LINKS_MAX: i64 = 500_000;
 
 impl From<Corrupt> for StoreError {
     fn from(e: Corrupt) -> StoreError {
@@ -63,163 +55,6 @@ fn put_parts(tx: &Connection, chunk: i64, bytes: &[u8]) -> StoreResult<()> {
     Ok(())
 }
 
-/// Stored people's numbers lie below this; a question numbers the people it
-/// meets that are not stored (in the log's tail, or linked to) from the top
-/// of the range down, so the two never meet.
-const STORED_NUMBERS: i64 = 1 << 31;
-
-/// People's numbers (`insight_people`, see its migration): each chunk row
-/// carries its own person's ([`FactRow::own_person`]), and a question numbers
-/// its tail's rows and its links the same way, so that it tells people apart
-/// by number.
-struct Numbering<'c> {
-    conn: &'c Connection,
-    /// Whether people not stored yet are stored (a pass), or numbered for the
-    /// question alone.
-    store: bool,
-    /// The numbers met so far, by project, kind and id.
-    known: FastMap<(i64, bool, String), u32>,
-    /// The next number for a person not stored (counting down).
-    next_local: u32,
-}
-
-impl<'c> Numbering<'c> {
-    fn new(conn: &'c Connection, store: bool) -> Numbering<'c> {
-        Numbering {
-            conn,
-            store,
-            known: FastMap::default(),
-            next_local: u32::MAX,
-        }
-    }
-
-    /// A stored number, checked to lie below the question's own.
-    fn stored(id: i64) -> StoreResult<u32> {
-        match u32::try_from(id) {
-            Ok(n) if n > 0 && id < STORED_NUMBERS => Ok(n),
-            _ => Err(StoreError::Database(format!(
-                "insights people are numbered up to {STORED_NUMBERS}; number {id} is out of range"
-            ))),
-        }
-    }
-
-    /// A person's number: stored, made and stored (a pass), or the
-    /// question's own.
-    fn number(&mut self, project_id: i64, identified: bool, person: &str) -> StoreResult<u32> {
-        let key = (project_id, identified, person.to_string());
-        if let Some(&n) = self.known.get(&key) {
-            return Ok(n);
-        }
-        let found: Option<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT id FROM insight_people
-                 WHERE project_id = ?1 AND person = ?2 AND identified = ?3",
-            )?
-            .query_row(params![project_id, person, identified], |r| r.get(0))
-            .optional()?;
-        let n = match found {
-            Some(id) => Self::stored(id)?,
-            None if self.store => {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO insight_people (project_id, person, identified)
-                         VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![project_id, person, identified])?;
-                Self::stored(self.conn.last_insert_rowid())?
-            }
-            None => self.local(),
-        };
-        self.known.insert(key, n);
-        Ok(n)
-    }
-
-    /// A number for a person known not to be stored: the one met before, or
-    /// the question's next own.
-    fn unstored(&mut self, project_id: i64, identified: bool, person: &str) -> u32 {
-        let key = (project_id, identified, person.to_string());
-        if let Some(&n) = self.known.get(&key) {
-            return n;
-        }
-        let n = self.local();
-        self.known.insert(key, n);
-        n
-    }
-
-    fn local(&mut self) -> u32 {
-        let n = self.next_local;
-        // A question holds at most TAIL_MAX rows' and LINKS_MAX links' people,
-        // far fewer than the numbers between the stored ones and the top.
-        self.next_local = self.next_local.saturating_sub(1);
-        n
-    }
-
-    /// The numbers of `rows`' own people, in order (0 for a row with none).
-    fn rows(&mut self, project_id: i64, rows: &[FactRow]) -> StoreResult<Vec<u32>> {
-        rows.iter()
-            .map(|r| match r.own_person() {
-                Some((identified, person)) => self.number(project_id, identified, person),
-                None => Ok(0),
-            })
-            .collect()
-    }
-
-    /// A project's identity links by the number of the person linked (an
-    /// alias may be an anonymous id or a user id: both are linked), or
-    /// `None` past [`LINKS_MAX`]. Call it after numbering the tail, whose
-    /// people may be numbered by the question alone.
-    fn links(&mut self, project_id: i64) -> StoreResult<Option<Links>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT i.alias_id, i.user_id, u.id, a.id
-             FROM derived.identities i
-             LEFT JOIN derived.insight_people u
-               ON u.project_id = i.project_id AND u.person = i.user_id AND u.identified = 1
-             LEFT JOIN derived.insight_people a
-               ON a.project_id = i.project_id AND a.person = i.alias_id
-             WHERE i.project_id = ?1 LIMIT ?2",
-        )?;
-        let mut rows = stmt.query(params![project_id, LINKS_MAX + 1])?;
-        let mut links = Links::default();
-        let (mut read, locals) = (0i64, self.next_local < u32::MAX);
-        while let Some(r) = rows.next()? {
-            read += 1;
-            if read > LINKS_MAX {
-                return Ok(None);
-            }
-            let alias: String = r.get(0)?;
-            let user: String = r.get(1)?;
-            let number = match r.get::<_, Option<i64>>(2)? {
-                Some(id) => Self::stored(id)?,
-                None => self.unstored(project_id, true, &user),
-            };
-            let mut linked = Vec::with_capacity(2);
-            if let Some(id) = r.get::<_, Option<i64>>(3)? {
-                linked.push(Self::stored(id)?);
-            }
-            // A person of the tail numbered by the question alone.
-            if locals {
-                for identified in [false, true] {
-                    let key = (project_id, identified, alias.clone());
-                    if let Some(&n) = self.known.get(&key) {
-                        linked.push(n);
-                    }
-                }
-            }
-            for n in linked {
-                links.insert(
-                    n,
-                    Linked {
-                        number,
-                        user: user.clone(),
-                    },
-                );
-            }
-        }
-        Ok(Some(links))
-    }
-}
-
 /// An erased person's numbers go with their rows.
 pub(super) fn drop_person(conn: &Connection, project_id: i64, person: &str) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM insight_people WHERE project_id = ?1 AND person = ?2")?
@@ -241,67 +76,116 @@ fn load_chunk(conn: &Connection, chunk: i64, into: &mut Vec<u8>) -> rusqlite::Re
     Ok(())
 }
 
-/// Adds a pass's facts to their days' chunks. A day's newest chunk is merged
-/// with the new rows while it holds no more rows than they do (and the two
-/// fit in one chunk), as a binary counter carries: so a day holds a few
-/// chunks beside its full ones, and a row is rewritten a few times at most
-/// however small the passes are.
-pub(super) fn write_facts(tx: &Connection, delta: &FactsDelta) -> StoreResult<()> {
-    let mut newest = tx.prepare_cached(
-        "SELECT id, rows FROM insight_facts WHERE project_id = ?1 AND day = ?2
-         ORDER BY id DESC LIMIT 1",
-    )?;
-    // Deleting a chunk deletes its parts (a trigger).
-    let mut delete = tx.prepare_cached("DELETE FROM insight_facts WHERE id = ?1")?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO insight_facts (project_id, day, min_ts, max_ts, rows, bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut numbering = Numbering::new(tx, true);
-    for (&(project_id, day), rows) in delta {
-        let persons = numbering.rows(project_id, rows)?;
-        let mut held: Vec<Chunk> = Vec::new();
-        let mut n = rows.len();
-        loop {
-            let last: Option<(i64, i64)> = newest
-                .query_row(params![project_id, day], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
-            let Some((id, count)) = last else { break };
-            let count = usize::try_from(count).unwrap_or(usize::MAX);
-            if count > n || count.saturating_add(n) > MAX_CHUNK_ROWS {
-                break;
-            }
-            let mut bytes = Vec::new();
-            load_chunk(tx, id, &mut bytes)?;
-            held.push(Chunk::open(bytes)?);
-            delete.execute([id])?;
-            n += count;
-        }
-        let min_ts = held
-            .iter()
-            .filter(|c| c.rows() > 0)
-            .map(|c| c.ts(0))
-            .chain(rows.iter().map(|r| r.ts))
-            .min()
-            .unwrap_or(day);
-        let max_ts = held
-            .iter()
-            .filter_map(|c| c.rows().checked_sub(1).map(|last| c.ts(last)))
-            .chain(rows.iter().map(|r| r.ts))
-            .max()
-            .unwrap_or(day);
-        let bytes = facts::merge(&held, rows, &persons);
-        insert.execute(params![
-            project_id,
-            day,
-            min_ts,
-            max_ts,
-            n as i64,
-            bytes.len() as i64
-        ])?;
-        put_parts(tx, tx.last_insert_rowid(), &bytes)?;
+/// The facts' SQL within one of the SQLite store's transactions (or a
+/// question's read transaction, which stores nothing).
+pub(super) struct FactsTx<'c>(pub(super) &'c Connection);
+
+impl FactsSql for FactsTx<'_> {
+    fn newest_chunk(&mut self, project_id: i64, day: i64) -> StoreResult<Option<(i64, i64)>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT id, rows FROM insight_facts WHERE project_id = ?1 AND day = ?2
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![project_id, day], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
-    Ok(())
+
+    fn load_chunk(&mut self, id: i64, into: &mut Vec<u8>) -> StoreResult<()> {
+        Ok(load_chunk(self.0, id, into)?)
+    }
+
+    fn delete_chunk(&mut self, id: i64) -> StoreResult<()> {
+        // Deleting a chunk deletes its parts (a trigger).
+        self.0
+            .prepare_cached("DELETE FROM insight_facts WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    fn insert_chunk(&mut self, c: NewChunk<'_>) -> StoreResult<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO insight_facts (project_id, day, min_ts, max_ts, rows, bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                c.project_id,
+                c.day,
+                c.min_ts,
+                c.max_ts,
+                c.rows,
+                c.bytes.len() as i64
+            ])?;
+        put_parts(self.0, self.0.last_insert_rowid(), c.bytes)
+    }
+
+    fn find_person(
+        &mut self,
+        project_id: i64,
+        person: &str,
+        identified: bool,
+    ) -> StoreResult<Option<i64>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT id FROM insight_people
+                 WHERE project_id = ?1 AND person = ?2 AND identified = ?3",
+            )?
+            .query_row(params![project_id, person, identified], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn insert_person(
+        &mut self,
+        project_id: i64,
+        person: &str,
+        identified: bool,
+    ) -> StoreResult<i64> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO insight_people (project_id, person, identified) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![project_id, person, identified])?;
+        Ok(self.0.last_insert_rowid())
+    }
+}
+
+/// A project's identity links by the number of the person linked (an alias
+/// may be an anonymous id or a user id: both are linked), or `None` past
+/// [`LINKS_MAX`]. Called after numbering the tail.
+fn links(
+    conn: &Connection,
+    numbering: &mut Numbering,
+    project_id: i64,
+) -> StoreResult<Option<Links>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT i.alias_id, i.user_id, u.id, a.id
+         FROM derived.identities i
+         LEFT JOIN derived.insight_people u
+           ON u.project_id = i.project_id AND u.person = i.user_id AND u.identified = 1
+         LEFT JOIN derived.insight_people a
+           ON a.project_id = i.project_id AND a.person = i.alias_id
+         WHERE i.project_id = ?1 LIMIT ?2",
+    )?;
+    let mut rows = stmt.query(params![project_id, LINKS_MAX + 1])?;
+    let mut links = Links::default();
+    let mut read = 0i64;
+    while let Some(r) = rows.next()? {
+        read += 1;
+        if read > LINKS_MAX {
+            return Ok(None);
+        }
+        numbering.link(
+            &mut links,
+            project_id,
+            (r.get(0)?, r.get(1)?),
+            r.get(2)?,
+            r.get(3)?,
+        )?;
+    }
+    Ok(Some(links))
 }
 
 /// Drops from a project's chunks in `days` (UTC day starts, inclusive) the
@@ -416,7 +300,7 @@ fn read_facts(
         let tail = tail_chunks(conn, q, cursor, None)?;
         return tally(conn, q, &tail, each);
     }
-    let mut numbering = Numbering::new(conn, false);
+    let mut numbering = Numbering::new(false);
     let tail = tail_chunks(conn, q, cursor, Some(&mut numbering))?;
     let tail = tail
         .into_iter()
@@ -431,7 +315,7 @@ fn read_facts(
         return Ok(false);
     }
 
-    let Some(links) = numbering.links(q.project_id)? else {
+    let Some(links) = links(conn, &mut numbering, q.project_id)? else {
         return Ok(false);
     };
 
@@ -590,7 +474,7 @@ fn tail_chunks(
     conn: &Connection,
     q: &RowQuery,
     cursor: i64,
-    mut numbering: Option<&mut Numbering<'_>>,
+    mut numbering: Option<&mut Numbering>,
 ) -> StoreResult<Vec<Vec<u8>>> {
     // By seq alone (the `+` keeps the other terms off the time index): these
     // are the newest events of every project, a few at most.
@@ -604,11 +488,10 @@ fn tail_chunks(
     let mut chunks = Vec::new();
     let mut batch: Vec<FactRow> = Vec::new();
     let mut encode = |batch: &[FactRow]| -> StoreResult<Vec<u8>> {
-        let persons = match numbering.as_deref_mut() {
-            Some(n) => n.rows(q.project_id, batch)?,
-            None => Vec::new(),
-        };
-        Ok(facts::encode(batch, &persons))
+        match numbering.as_deref_mut() {
+            Some(n) => n.encode(&mut FactsTx(conn), q.project_id, batch),
+            None => Ok(facts::encode(batch, &[])),
+        }
     };
     while let Some(r) = rows.next()? {
         let stored = event_from_row(r)?;

@@ -73,7 +73,7 @@ fn write_pass(
         super::friction::write_friction(tx, d)?;
     }
     if let Some(d) = w.facts {
-        super::facts::write_facts(tx, d)?;
+        crate::fact_chunks::write_facts(&mut super::facts::FactsTx(tx), d)?;
     }
     let mut moved = tx.prepare_cached(MOVE_CURSOR_FORWARD)?;
     for fold in folds {
