@@ -11,7 +11,7 @@
 //! meets that are not stored from the top of the range down, so the two never
 //! meet.
 
-use crate::insights::facts::{self, Chunk, FactRow, Linked, Links, MAX_CHUNK_ROWS};
+use crate::insights::facts::{self, Chunk, DAY_MS, FactRow, Linked, Links, MAX_CHUNK_ROWS, RowRef};
 use crate::pipeline::FactsDelta;
 use crate::sessions::FastMap;
 use crate::{StoreError, StoreResult};
@@ -35,6 +35,15 @@ pub(crate) trait FactsSql {
     fn load_chunk(&mut self, id: i64, into: &mut Vec<u8>) -> StoreResult<()>;
     fn delete_chunk(&mut self, id: i64) -> StoreResult<()>;
     fn insert_chunk(&mut self, chunk: NewChunk<'_>) -> StoreResult<()>;
+    /// Puts `chunk` (its rows fewer) in the place of chunk `id`.
+    fn replace_chunk(&mut self, id: i64, chunk: NewChunk<'_>) -> StoreResult<()>;
+    /// The ids of a project's chunks of the days `first..=last`.
+    fn chunk_ids(&mut self, project_id: i64, first: i64, last: i64) -> StoreResult<Vec<i64>>;
+    /// Deletes a project's chunks whose every row is older than `cutoff`;
+    /// gives their rows.
+    fn delete_chunks_before(&mut self, project_id: i64, cutoff: i64) -> StoreResult<u64>;
+    /// Deletes a person's numbers, of both kinds.
+    fn delete_person(&mut self, project_id: i64, person: &str) -> StoreResult<()>;
     /// A person's stored number.
     fn find_person(
         &mut self,
@@ -108,6 +117,82 @@ pub(crate) fn write_facts(sql: &mut impl FactsSql, delta: &FactsDelta) -> StoreR
         })?;
     }
     Ok(())
+}
+
+/// Drops from a project's chunks in `days` (UTC day starts, inclusive) the
+/// rows `gone` says; `holding`, when given, skips chunks that do not hold
+/// that string at all (an erasure's id). Returns the rows dropped.
+pub(crate) fn drop_facts(
+    sql: &mut impl FactsSql,
+    project_id: i64,
+    days: (i64, i64),
+    holding: Option<&str>,
+    gone: &dyn Fn(RowRef<'_>) -> bool,
+) -> StoreResult<u64> {
+    let mut dropped = 0u64;
+    for id in sql.chunk_ids(project_id, days.0, days.1)? {
+        let mut bytes = Vec::new();
+        sql.load_chunk(id, &mut bytes)?;
+        let chunk = Chunk::open(bytes)?;
+        if holding.is_some_and(|s| !chunk.holds(s)) {
+            continue;
+        }
+        let Some(bytes) = facts::kept(&chunk, |r| !gone(r)) else {
+            continue;
+        };
+        let kept = Chunk::open(bytes)?;
+        dropped += (chunk.rows() - kept.rows()) as u64;
+        match kept.rows().checked_sub(1) {
+            None => sql.delete_chunk(id)?,
+            Some(last) => sql.replace_chunk(
+                id,
+                NewChunk {
+                    project_id,
+                    day: kept.ts(0).div_euclid(DAY_MS) * DAY_MS,
+                    min_ts: kept.ts(0),
+                    max_ts: kept.ts(last),
+                    rows: kept.rows() as i64,
+                    bytes: kept.bytes(),
+                },
+            )?,
+        }
+    }
+    Ok(dropped)
+}
+
+/// An erasure: the rows of `ids` in the days their events spanned go, and
+/// their numbers.
+pub(crate) fn erase(
+    sql: &mut impl FactsSql,
+    project_id: i64,
+    ids: &[String],
+    span: Option<(i64, i64)>,
+) -> StoreResult<()> {
+    for id in ids {
+        sql.delete_person(project_id, id)?;
+    }
+    let Some((first, last)) = span else {
+        return Ok(());
+    };
+    let day = |ts: i64| ts.div_euclid(DAY_MS) * DAY_MS;
+    for id in ids {
+        let id = id.as_str();
+        drop_facts(sql, project_id, (day(first), day(last)), Some(id), &|r| {
+            r.user_id() == Some(id) || r.anonymous_id() == Some(id)
+        })?;
+    }
+    Ok(())
+}
+
+/// Retention: a project's facts older than `cutoff` go, as its events do.
+pub(crate) fn drop_facts_before(
+    sql: &mut impl FactsSql,
+    project_id: i64,
+    cutoff: i64,
+) -> StoreResult<u64> {
+    let whole = sql.delete_chunks_before(project_id, cutoff)?;
+    let day = cutoff.div_euclid(DAY_MS) * DAY_MS;
+    Ok(whole + drop_facts(sql, project_id, (day, day), None, &|r| r.ts() < cutoff)?)
 }
 
 /// People's numbers for a pass (stored as met) or a question (its own for

@@ -34,7 +34,11 @@ impl SqliteStore {
             )?;
             deleted += n as u64;
             if (n as i64) < DELETE_CHUNK {
-                super::facts::drop_facts_before(&*self.conn()?, project_id, cutoff)?;
+                crate::fact_chunks::drop_facts_before(
+                    &mut super::facts::FactsTx(&*self.conn()?),
+                    project_id,
+                    cutoff,
+                )?;
                 return Ok(deleted);
             }
         }

@@ -9,7 +9,6 @@ use crate::customers::{
     ActiveUser, CUSTOMER_COLUMNS, Customer, CustomerQuery, Erased, Link, Monitoring, People,
     tallies_from, tallies_json,
 };
-use crate::insights::facts::DAY_MS;
 use crate::sessions::Session;
 use crate::traits::Traits;
 
@@ -414,22 +413,12 @@ impl crate::backend::CustomerStore for SqliteStore {
         }
         // The insights' facts of the events deleted go with them, and the
         // ids' numbers.
-        for id in &ids {
-            super::facts::drop_person(&tx, project_id, id)?;
-        }
-        if let Some((first, last)) = erased.span {
-            let day = |ts: i64| ts.div_euclid(DAY_MS) * DAY_MS;
-            for id in &ids {
-                let id = id.as_str();
-                super::facts::drop_facts(
-                    &tx,
-                    project_id,
-                    (day(first), day(last)),
-                    Some(id),
-                    &|r| r.user_id() == Some(id) || r.anonymous_id() == Some(id),
-                )?;
-            }
-        }
+        crate::fact_chunks::erase(
+            &mut super::facts::FactsTx(&tx),
+            project_id,
+            &ids,
+            erased.span,
+        )?;
         tx.commit()?;
         erased.ids = ids;
         erased.mark = now;

@@ -10,7 +10,7 @@ use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
 use crate::fact_chunks::{FactsSql, LINKS_MAX, NewChunk, Numbering, TAIL_MAX};
 use crate::insights::facts::{
     self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS,
-    Merge, MergeError, RowRef, Source,
+    Merge, MergeError, Source,
 };
 use crate::insights::tally::{self, Tally};
 use crate::insights::{InsightRow, RowQuery};
@@ -52,13 +52,6 @@ fn put_parts(tx: &Connection, chunk: i64, bytes: &[u8]) -> StoreResult<()> {
     for (n, part) in (0..).zip(bytes.chunks(PART)) {
         insert.execute(params![first + n, part])?;
     }
-    Ok(())
-}
-
-/// An erased person's numbers go with their rows.
-pub(super) fn drop_person(conn: &Connection, project_id: i64, person: &str) -> StoreResult<()> {
-    conn.prepare_cached("DELETE FROM insight_people WHERE project_id = ?1 AND person = ?2")?
-        .execute(params![project_id, person])?;
     Ok(())
 }
 
@@ -119,6 +112,43 @@ impl FactsSql for FactsTx<'_> {
                 c.bytes.len() as i64
             ])?;
         put_parts(self.0, self.0.last_insert_rowid(), c.bytes)
+    }
+
+    fn replace_chunk(&mut self, id: i64, c: NewChunk<'_>) -> StoreResult<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE insight_facts SET min_ts = ?2, max_ts = ?3, rows = ?4, bytes = ?5 WHERE id = ?1",
+            )?
+            .execute(params![id, c.min_ts, c.max_ts, c.rows, c.bytes.len() as i64])?;
+        let first = first_part(id)?;
+        self.0
+            .prepare_cached("DELETE FROM insight_fact_parts WHERE id >= ?1 AND id < ?1 + ?2")?
+            .execute(params![first, PARTS])?;
+        put_parts(self.0, id, c.bytes)
+    }
+
+    fn chunk_ids(&mut self, project_id: i64, first: i64, last: i64) -> StoreResult<Vec<i64>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT id FROM insight_facts WHERE project_id = ?1 AND day >= ?2 AND day <= ?3",
+            )?
+            .query_map(params![project_id, first, last], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn delete_chunks_before(&mut self, project_id: i64, cutoff: i64) -> StoreResult<u64> {
+        Ok(self.0.execute(
+            "DELETE FROM insight_facts WHERE project_id = ?1 AND max_ts < ?2",
+            params![project_id, cutoff],
+        )? as u64)
+    }
+
+    fn delete_person(&mut self, project_id: i64, person: &str) -> StoreResult<()> {
+        self.0
+            .prepare_cached("DELETE FROM insight_people WHERE project_id = ?1 AND person = ?2")?
+            .execute(params![project_id, person])?;
+        Ok(())
     }
 
     fn find_person(
@@ -186,72 +216,6 @@ fn links(
         )?;
     }
     Ok(Some(links))
-}
-
-/// Drops from a project's chunks in `days` (UTC day starts, inclusive) the
-/// rows `gone` says; `holding`, when given, skips chunks that do not hold
-/// that string at all (an erasure's id). Returns the rows dropped.
-pub(super) fn drop_facts(
-    conn: &Connection,
-    project_id: i64,
-    days: (i64, i64),
-    holding: Option<&str>,
-    gone: &dyn Fn(RowRef<'_>) -> bool,
-) -> StoreResult<u64> {
-    let ids: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT id FROM insight_facts WHERE project_id = ?1 AND day >= ?2 AND day <= ?3",
-        )?
-        .query_map(params![project_id, days.0, days.1], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut dropped = 0u64;
-    for id in ids {
-        let mut bytes = Vec::new();
-        load_chunk(conn, id, &mut bytes)?;
-        let chunk = Chunk::open(bytes)?;
-        if holding.is_some_and(|s| !chunk.holds(s)) {
-            continue;
-        }
-        let Some(bytes) = facts::kept(&chunk, |r| !gone(r)) else {
-            continue;
-        };
-        let kept = Chunk::open(bytes)?;
-        dropped += (chunk.rows() - kept.rows()) as u64;
-        let Some(last) = kept.rows().checked_sub(1) else {
-            conn.prepare_cached("DELETE FROM insight_facts WHERE id = ?1")?
-                .execute([id])?;
-            continue;
-        };
-        conn.prepare_cached(
-            "UPDATE insight_facts SET min_ts = ?2, max_ts = ?3, rows = ?4, bytes = ?5 WHERE id = ?1",
-        )?
-        .execute(params![
-            id,
-            kept.ts(0),
-            kept.ts(last),
-            kept.rows() as i64,
-            kept.bytes().len() as i64
-        ])?;
-        let first = first_part(id)?;
-        conn.prepare_cached("DELETE FROM insight_fact_parts WHERE id >= ?1 AND id < ?1 + ?2")?
-            .execute(params![first, PARTS])?;
-        put_parts(conn, id, kept.bytes())?;
-    }
-    Ok(dropped)
-}
-
-/// Retention: a project's facts older than `cutoff` go, as its events do.
-pub(super) fn drop_facts_before(
-    conn: &Connection,
-    project_id: i64,
-    cutoff: i64,
-) -> StoreResult<u64> {
-    let whole = conn.execute(
-        "DELETE FROM insight_facts WHERE project_id = ?1 AND max_ts < ?2",
-        params![project_id, cutoff],
-    )? as u64;
-    let day = cutoff.div_euclid(DAY_MS) * DAY_MS;
-    Ok(whole + drop_facts(conn, project_id, (day, day), None, &|r| r.ts() < cutoff)?)
 }
 
 impl SqliteStore {
