@@ -101,10 +101,13 @@ pub trait LogStore {
 /// horizon, the one transaction a pass writes with its cursors, and the backlog.
 pub trait PipelineStore {
     /// Whether the backend keeps insights' facts (`insight_facts`, written
-    /// by the facts fold and read by questions). PostgreSQL's questions read
-    /// the log, so its pipeline makes none.
+    /// by the facts fold and read by questions).
     fn keeps_facts(&self) -> bool {
         false
+    }
+    /// The tables of the insights' facts, which `spoor rebuild facts` empties.
+    fn facts_tables(&self) -> &'static [&'static str] {
+        &[]
     }
     /// Up to `limit` events after `cursor`, in the pipeline's order, and only
     /// events nothing committed later can still come before (see

@@ -181,10 +181,7 @@ impl Store {
                 "error_sessions",
                 "vital_days",
             ],
-            pipeline::FACTS_PROCESSOR if self.backend.keeps_facts() => {
-                &["insight_fact_parts", "insight_facts", "insight_people"]
-            }
-            pipeline::FACTS_PROCESSOR => &[],
+            pipeline::FACTS_PROCESSOR => self.backend.facts_tables(),
             other => {
                 return Err(StoreError::Invalid(format!(
                     "no processor named {other:?}; there are {}, {}, {}, {} and {}",

@@ -139,6 +139,15 @@ impl crate::backend::CoordinationStore for PgStore {
             "DELETE FROM crm_applied WHERE project_id = $1 AND at < $2",
             &[&project_id, &cutoff],
         )?;
+        // The insights' facts of the events that went.
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        crate::fact_chunks::drop_facts_before(
+            &mut super::facts::FactsTx(&mut tx),
+            project_id,
+            cutoff,
+        )?;
+        tx.commit()?;
         Ok(done)
     }
 

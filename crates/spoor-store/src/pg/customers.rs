@@ -467,6 +467,14 @@ impl crate::backend::CustomerStore for PgStore {
                 &[&project_id, id, &now],
             )?;
         }
+        // The insights' facts of the events deleted go with them, and the
+        // ids' numbers.
+        crate::fact_chunks::erase(
+            &mut super::facts::FactsTx(&mut tx),
+            project_id,
+            &ids,
+            erased.span,
+        )?;
         tx.commit()?;
         erased.ids = ids;
         erased.mark = now;

@@ -1,6 +1,7 @@
-//! Insights' rows on PostgreSQL: the log's page views and named track events
-//! in a range, oldest first, each person resolved through the identity links
-//! (see `spoor_domain::insights`).
+//! Insights' rows on PostgreSQL: first from the insights' facts
+//! (`facts.rs`); else the log's page views and named track events in a
+//! range, oldest first, each person resolved through the identity links (see
+//! `spoor_domain::insights`).
 
 use postgres::types::ToSql;
 
@@ -15,6 +16,17 @@ const SLICE: i32 = 2_000;
 
 impl crate::backend::InsightStore for PgStore {
     fn insight_rows(
+        &self,
+        q: &RowQuery,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> StoreResult<()> {
+        if self.facts_rows(q, each)? {
+            return Ok(());
+        }
+        self.log_insight_rows(q, each)
+    }
+
+    fn log_insight_rows(
         &self,
         q: &RowQuery,
         each: &mut dyn FnMut(&InsightRow<'_>) -> bool,

@@ -13,6 +13,7 @@ mod coordination;
 mod crm;
 mod customers;
 mod definitions;
+mod facts;
 mod files;
 mod friction;
 mod insights;
@@ -126,6 +127,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         20,
         "0020_person_properties",
         include_str!("migrations/0020_person_properties.sql"),
+    ),
+    (
+        21,
+        "0021_insight_facts",
+        include_str!("migrations/0021_insight_facts.sql"),
     ),
 ];
 

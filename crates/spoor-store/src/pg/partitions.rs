@@ -171,10 +171,14 @@ impl PgStore {
     /// partitions, by event time; and the rollups of hours before the cutoff.
     pub(super) fn drop_partitions_before(&self, cutoff: i64) -> StoreResult<Retention> {
         let mut done = Retention::default();
+        // The end of the newest month dropped: the insights' facts of the
+        // events before it go too.
+        let mut gone_before: Option<i64> = None;
         for month in self.monthly_partitions()? {
             if month.plus(1).start_ms() > cutoff {
                 continue;
             }
+            gone_before = gone_before.max(Some(month.plus(1).start_ms()));
             let table = month.table();
             let mut conn = self.conn()?;
             let mut tx = conn.transaction()?;
@@ -189,6 +193,26 @@ impl PgStore {
         for table in ["rollup_hours", "rollup_dims"] {
             self.conn()?
                 .execute(&format!("DELETE FROM {table} WHERE hour < $1"), &[&cutoff])?;
+        }
+        if let Some(before) = gone_before {
+            let mut conn = self.conn()?;
+            let mut tx = conn.transaction()?;
+            let projects: Vec<i64> = tx
+                .query(
+                    "SELECT DISTINCT project_id FROM insight_facts WHERE min_ts < $1",
+                    &[&before],
+                )?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for project_id in projects {
+                crate::fact_chunks::drop_facts_before(
+                    &mut super::facts::FactsTx(&mut tx),
+                    project_id,
+                    before,
+                )?;
+            }
+            tx.commit()?;
         }
         for table in ["events_untimed", "events_default"] {
             let n = self

@@ -9,6 +9,14 @@ use crate::analytics::Cursor;
 use crate::pipeline::{LogEvent, PassWrites};
 
 impl crate::backend::PipelineStore for PgStore {
+    fn keeps_facts(&self) -> bool {
+        true
+    }
+
+    fn facts_tables(&self) -> &'static [&'static str] {
+        &["insight_facts", "insight_people"]
+    }
+
     /// Events after the cursor in (xid, seq) order, of transactions older
     /// than the oldest one still running (the snapshot's xmin). Every such
     /// transaction has ended, so nothing can commit before the cursor later:
@@ -73,6 +81,9 @@ impl crate::backend::PipelineStore for PgStore {
         }
         if let Some(d) = w.friction {
             super::friction::write_friction(&mut tx, d)?;
+        }
+        if let Some(d) = w.facts {
+            crate::fact_chunks::write_facts(&mut super::facts::FactsTx(&mut tx), d)?;
         }
         if !folds.is_empty() {
             // A fold ahead of the others (its processor ran alone before)

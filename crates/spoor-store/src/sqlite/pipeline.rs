@@ -87,6 +87,10 @@ impl crate::backend::PipelineStore for SqliteStore {
         true
     }
 
+    fn facts_tables(&self) -> &'static [&'static str] {
+        &["insight_fact_parts", "insight_facts", "insight_people"]
+    }
+
     /// Events after the cursor in seq order: the one writer commits in that
     /// order, so every event below the newest one seen is committed.
     fn log_events_after(&self, cursor: Cursor, limit: i64) -> StoreResult<Vec<LogEvent>> {
