@@ -313,14 +313,27 @@ fn tail_chunks(
     cursor: (i64, i64),
     mut numbering: Option<&mut Numbering>,
 ) -> StoreResult<Vec<Vec<u8>>> {
+    // Read by (xid, seq) alone, at most TAIL_MAX + 1 of them (the caller
+    // counted them): these are the newest events of every project, a few at
+    // most, where the time index would walk the whole range.
     let rows = tx.query(
         &format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-             WHERE (xid, seq) > ($1, $2) AND project_id = $3 AND ts >= $4 AND ts < $5
+            "WITH tail AS MATERIALIZED (
+                 SELECT {EVENT_COLUMNS}, xid FROM events WHERE (xid, seq) > ($1, $2)
+                 ORDER BY xid, seq LIMIT $6)
+             SELECT * FROM tail
+             WHERE project_id = $3 AND ts >= $4 AND ts < $5
                AND NOT is_bot AND type IN ('page', 'track')
              ORDER BY xid, seq"
         ),
-        &[&cursor.0, &cursor.1, &q.project_id, &q.from, &q.to],
+        &[
+            &cursor.0,
+            &cursor.1,
+            &q.project_id,
+            &q.from,
+            &q.to,
+            &(TAIL_MAX + 1),
+        ],
     )?;
     let mut batches: Vec<Vec<FactRow>> = vec![Vec::new()];
     for r in &rows {
