@@ -44,20 +44,15 @@ pub(crate) trait FactsSql {
     fn delete_chunks_before(&mut self, project_id: i64, cutoff: i64) -> StoreResult<u64>;
     /// Deletes a person's numbers, of both kinds.
     fn delete_person(&mut self, project_id: i64, person: &str) -> StoreResult<()>;
-    /// A person's stored number.
-    fn find_person(
+    /// The stored numbers of some people (kind and id), in their order.
+    fn find_people(
         &mut self,
         project_id: i64,
-        person: &str,
-        identified: bool,
-    ) -> StoreResult<Option<i64>>;
-    /// Stores a person and gives their number.
-    fn insert_person(
-        &mut self,
-        project_id: i64,
-        person: &str,
-        identified: bool,
-    ) -> StoreResult<i64>;
+        people: &[(bool, &str)],
+    ) -> StoreResult<Vec<Option<i64>>>;
+    /// Stores some people, none stored yet, and gives their numbers in
+    /// their order.
+    fn insert_people(&mut self, project_id: i64, people: &[(bool, &str)]) -> StoreResult<Vec<i64>>;
 }
 
 /// A chunk to store.
@@ -226,28 +221,6 @@ impl Numbering {
         }
     }
 
-    /// A person's number: stored, made and stored (a pass), or the
-    /// question's own.
-    pub(crate) fn number(
-        &mut self,
-        sql: &mut impl FactsSql,
-        project_id: i64,
-        identified: bool,
-        person: &str,
-    ) -> StoreResult<u32> {
-        let key = (project_id, identified, person.to_string());
-        if let Some(&n) = self.known.get(&key) {
-            return Ok(n);
-        }
-        let n = match sql.find_person(project_id, person, identified)? {
-            Some(id) => Self::stored(id)?,
-            None if self.store => Self::stored(sql.insert_person(project_id, person, identified)?)?,
-            None => self.local(),
-        };
-        self.known.insert(key, n);
-        Ok(n)
-    }
-
     /// A number for a person known not to be stored: the one met before, or
     /// the question's next own.
     fn unstored(&mut self, project_id: i64, identified: bool, person: &str) -> u32 {
@@ -268,19 +241,70 @@ impl Numbering {
         n
     }
 
-    /// The numbers of `rows`' own people, in order (0 for a row with none).
+    /// The numbers of `rows`' own people, in order (0 for a row with none):
+    /// stored, made and stored (a pass), or the question's own. The people
+    /// not met before are looked up (and stored) together: on PostgreSQL
+    /// each statement is a round trip.
     pub(crate) fn rows(
         &mut self,
         sql: &mut impl FactsSql,
         project_id: i64,
         rows: &[FactRow],
     ) -> StoreResult<Vec<u32>> {
-        rows.iter()
+        let mut new: Vec<(bool, &str)> = Vec::new();
+        let mut seen: crate::sessions::FastSet<(bool, &str)> = Default::default();
+        for (identified, person) in rows.iter().filter_map(FactRow::own_person) {
+            if !self
+                .known
+                .contains_key(&(project_id, identified, person.to_string()))
+                && seen.insert((identified, person))
+            {
+                new.push((identified, person));
+            }
+        }
+        if !new.is_empty() {
+            let found = sql.find_people(project_id, &new)?;
+            let mut missing: Vec<(bool, &str)> = Vec::new();
+            for (&(identified, person), id) in new.iter().zip(found) {
+                let n = match id {
+                    Some(id) => Self::stored(id)?,
+                    None if self.store => {
+                        missing.push((identified, person));
+                        continue;
+                    }
+                    None => self.local(),
+                };
+                self.known
+                    .insert((project_id, identified, person.to_string()), n);
+            }
+            if !missing.is_empty() {
+                let ids = sql.insert_people(project_id, &missing)?;
+                if ids.len() != missing.len() {
+                    return Err(StoreError::Database(format!(
+                        "{} people stored, {} numbers given back",
+                        missing.len(),
+                        ids.len()
+                    )));
+                }
+                for (&(identified, person), id) in missing.iter().zip(ids) {
+                    self.known.insert(
+                        (project_id, identified, person.to_string()),
+                        Self::stored(id)?,
+                    );
+                }
+            }
+        }
+        Ok(rows
+            .iter()
             .map(|r| match r.own_person() {
-                Some((identified, person)) => self.number(sql, project_id, identified, person),
-                None => Ok(0),
+                Some((identified, person)) => self
+                    .known
+                    .get(&(project_id, identified, person.to_string()))
+                    .copied()
+                    .unwrap_or(0),
+                None => 0,
             })
-            .collect()
+            .collect())
     }
 
     /// Encodes a question's rows of the log's tail as a chunk, its people

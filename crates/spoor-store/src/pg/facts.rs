@@ -99,36 +99,51 @@ impl FactsSql for FactsTx<'_, '_> {
         Ok(())
     }
 
-    fn find_person(
+    fn find_people(
         &mut self,
         project_id: i64,
-        person: &str,
-        identified: bool,
-    ) -> StoreResult<Option<i64>> {
-        Ok(self
-            .0
-            .query_opt(
-                "SELECT id FROM insight_people
-                 WHERE project_id = $1 AND person = $2 AND identified = $3",
-                &[&project_id, &person, &identified],
-            )?
-            .map(|r| r.get(0)))
+        people: &[(bool, &str)],
+    ) -> StoreResult<Vec<Option<i64>>> {
+        let (kinds, ids): (Vec<bool>, Vec<&str>) = people.iter().copied().unzip();
+        let mut found: Vec<Option<i64>> = vec![None; people.len()];
+        for r in self.0.query(
+            "SELECT k.i, p.id
+             FROM unnest($2::bool[], $3::text[]) WITH ORDINALITY AS k(identified, person, i)
+             JOIN insight_people p
+               ON p.project_id = $1 AND p.person = k.person AND p.identified = k.identified",
+            &[&project_id, &kinds, &ids],
+        )? {
+            let i: i64 = r.get(0);
+            if let Some(slot) = usize::try_from(i - 1).ok().and_then(|i| found.get_mut(i)) {
+                *slot = Some(r.get(1));
+            }
+        }
+        Ok(found)
     }
 
-    fn insert_person(
-        &mut self,
-        project_id: i64,
-        person: &str,
-        identified: bool,
-    ) -> StoreResult<i64> {
-        Ok(self
+    fn insert_people(&mut self, project_id: i64, people: &[(bool, &str)]) -> StoreResult<Vec<i64>> {
+        let (kinds, ids): (Vec<bool>, Vec<&str>) = people.iter().copied().unzip();
+        // RETURNING gives no order: each number is matched to its person.
+        let mut numbers: std::collections::HashMap<(bool, String), i64> = self
             .0
-            .query_one(
-                "INSERT INTO insight_people (project_id, person, identified) VALUES ($1, $2, $3)
-                 RETURNING id",
-                &[&project_id, &person, &identified],
+            .query(
+                "INSERT INTO insight_people (project_id, identified, person)
+                 SELECT $1, k.identified, k.person
+                 FROM unnest($2::bool[], $3::text[]) AS k(identified, person)
+                 RETURNING identified, person, id",
+                &[&project_id, &kinds, &ids],
             )?
-            .get(0))
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        people
+            .iter()
+            .map(|(identified, person)| {
+                numbers
+                    .remove(&(*identified, person.to_string()))
+                    .ok_or_else(|| StoreError::Database(format!("{person:?} was not numbered")))
+            })
+            .collect()
     }
 }
 

@@ -151,34 +151,36 @@ impl FactsSql for FactsTx<'_> {
         Ok(())
     }
 
-    fn find_person(
+    fn find_people(
         &mut self,
         project_id: i64,
-        person: &str,
-        identified: bool,
-    ) -> StoreResult<Option<i64>> {
-        Ok(self
-            .0
-            .prepare_cached(
-                "SELECT id FROM insight_people
-                 WHERE project_id = ?1 AND person = ?2 AND identified = ?3",
-            )?
-            .query_row(params![project_id, person, identified], |r| r.get(0))
-            .optional()?)
+        people: &[(bool, &str)],
+    ) -> StoreResult<Vec<Option<i64>>> {
+        // In the process, one prepared statement a person costs no more.
+        let mut find = self.0.prepare_cached(
+            "SELECT id FROM insight_people WHERE project_id = ?1 AND person = ?2 AND identified = ?3",
+        )?;
+        people
+            .iter()
+            .map(|(identified, person)| {
+                Ok(find
+                    .query_row(params![project_id, person, identified], |r| r.get(0))
+                    .optional()?)
+            })
+            .collect()
     }
 
-    fn insert_person(
-        &mut self,
-        project_id: i64,
-        person: &str,
-        identified: bool,
-    ) -> StoreResult<i64> {
-        self.0
-            .prepare_cached(
-                "INSERT INTO insight_people (project_id, person, identified) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![project_id, person, identified])?;
-        Ok(self.0.last_insert_rowid())
+    fn insert_people(&mut self, project_id: i64, people: &[(bool, &str)]) -> StoreResult<Vec<i64>> {
+        let mut insert = self.0.prepare_cached(
+            "INSERT INTO insight_people (project_id, person, identified) VALUES (?1, ?2, ?3)",
+        )?;
+        people
+            .iter()
+            .map(|(identified, person)| {
+                insert.execute(params![project_id, person, identified])?;
+                Ok(self.0.last_insert_rowid())
+            })
+            .collect()
     }
 }
 
