@@ -165,6 +165,10 @@ impl PgStore {
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
+        // These statements take milliseconds; PostgreSQL's JIT, on by default,
+        // compiled the links' join (its estimate is high while the tables'
+        // statistics lag) for longer than it ran, on every question.
+        tx.batch_execute("SET LOCAL jit = off")?;
         let Some(cursor) = tx.query_opt(
             "SELECT xid, seq FROM processor_cursors WHERE name = $1",
             &[&FACTS_PROCESSOR],
@@ -175,8 +179,10 @@ impl PgStore {
         let cursor: (i64, i64) = (cursor.get(0), cursor.get(1));
         let behind: i64 = tx
             .query_one(
+                // Ordered, so that it walks the (xid, seq) index from the
+                // cursor: unordered, the planner scans whole partitions.
                 "SELECT count(*) FROM
-                   (SELECT 1 FROM events WHERE (xid, seq) > ($1, $2) LIMIT $3) t",
+                   (SELECT 1 FROM events WHERE (xid, seq) > ($1, $2) ORDER BY xid, seq LIMIT $3) t",
                 &[&cursor.0, &cursor.1, &(TAIL_MAX + 1)],
             )?
             .get(0);
