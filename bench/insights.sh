@@ -195,7 +195,7 @@ fi
 SEGMENT=$(cat "$DATA/bench-segment")
 questions facts
 # The same questions of the same store read from the log alone (the version
-# before the facts, on SQLite; and PostgreSQL's way today): without the facts
+# before the facts, on SQLite): without the facts
 # fold's cursor a question reads the log.
 if [ -z "${BENCH_DATABASE_URL:-}" ] && [ "${BENCH_LOG_TOO:-1}" = 1 ]; then
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
