@@ -613,3 +613,66 @@ fn sqlite_facts_in_parts_answer_as_the_log_does() {
         "a chunk moved into parts",
     );
 }
+
+/// A derived file whose chunks an earlier release made carries no people's
+/// numbers: opening the store drops those chunks and the facts fold's cursor
+/// (migration 0010), questions read the log meanwhile, and the fold makes the
+/// chunks again, numbered.
+#[test]
+fn sqlite_facts_made_before_people_were_numbered_are_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
+    let derived = rusqlite::Connection::open(dir.path().join("spoor-derived.db")).unwrap();
+    let p = store.create_project(1, "numbered").unwrap();
+    let base = GROUP_FROM + 60 * MIN;
+    let events: Vec<Event> = (0..50i64)
+        .map(|i| {
+            msg(
+                &format!("n{i}"),
+                base + i * MIN,
+                MessageType::Track,
+                Some("order"),
+                None,
+                Some(&format!("visitor-{}", i % 7)),
+                "{}",
+                None,
+            )
+        })
+        .collect();
+    append(&store, p.id, &events, base);
+    assert_eq!(facts_pass(&store, 1_000), 50);
+    let q = RowQuery {
+        project_id: p.id,
+        from: base,
+        to: base + DAY_MS,
+        page_views: false,
+        track_names: vec!["order".into()],
+        all_tracks: false,
+        groups: None,
+        fields: Vec::new(),
+    };
+    let people = |derived: &rusqlite::Connection| -> i64 {
+        derived
+            .query_row("SELECT count(*) FROM insight_people", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(people(&derived), 7);
+    agree(&store, &[q.clone()], &[50], "numbered");
+
+    // The release before: no numbers table, its migration not run.
+    drop(store);
+    derived
+        .execute_batch(
+            "DROP TABLE insight_people; DELETE FROM schema_migrations WHERE version = 10;",
+        )
+        .unwrap();
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
+    assert!(stored_chunks(&derived).is_empty(), "the old chunks went");
+    assert_eq!(store.processor_cursor(FACTS_PROCESSOR).unwrap(), None);
+    assert_eq!(people(&derived), 0);
+    agree(&store, &[q.clone()], &[50], "read from the log meanwhile");
+    assert_eq!(facts_pass(&store, 1_000), 50);
+    assert!(!stored_chunks(&derived).is_empty());
+    assert_eq!(people(&derived), 7);
+    agree(&store, &[q], &[50], "made again, numbered");
+}
