@@ -657,7 +657,7 @@ fn sqlite_facts_made_before_people_were_numbered_are_made_again() {
             .unwrap()
     };
     assert_eq!(people(&derived), 7);
-    agree(&store, &[q.clone()], &[50], "numbered");
+    agree(&store, std::slice::from_ref(&q), &[50], "numbered");
 
     // The release before: no numbers table, its migration not run.
     drop(store);
@@ -670,7 +670,12 @@ fn sqlite_facts_made_before_people_were_numbered_are_made_again() {
     assert!(stored_chunks(&derived).is_empty(), "the old chunks went");
     assert_eq!(store.processor_cursor(FACTS_PROCESSOR).unwrap(), None);
     assert_eq!(people(&derived), 0);
-    agree(&store, &[q.clone()], &[50], "read from the log meanwhile");
+    agree(
+        &store,
+        std::slice::from_ref(&q),
+        &[50],
+        "read from the log meanwhile",
+    );
     assert_eq!(facts_pass(&store, 1_000), 50);
     assert!(!stored_chunks(&derived).is_empty());
     assert_eq!(people(&derived), 7);
