@@ -1,3 +1,5 @@
+//! Unit tests of the CRM's rules: configuration, the fold, merges, queries and the funnel.
+
 use super::*;
 use serde_json::json;
 

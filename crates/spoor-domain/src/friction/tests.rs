@@ -1,3 +1,5 @@
+//! Unit tests of friction's rules: names, the fold and the reports.
+
 use super::*;
 
 #[test]
