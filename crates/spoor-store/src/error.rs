@@ -25,3 +25,10 @@ impl From<rusqlite::Error> for StoreError {
         StoreError::Database(e.to_string())
     }
 }
+
+/// A read that cannot fail (bytes held in memory) has an error of no value.
+impl From<std::convert::Infallible> for StoreError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}

@@ -22,12 +22,11 @@
 //! it was given and refuses a chunk that does not hold together
 //! ([`Chunk::open`]); a string id out of range reads as no value.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Column, Field, InsightRow, RowQuery, RowValues, Utm, json_value_text};
+use super::{Column, Field, Utm, json_value_text};
 use crate::friction::page_of;
 use crate::sessions::FastMap;
 
@@ -423,9 +422,10 @@ pub(super) struct Col {
     pub(super) len: usize,
 }
 
-/// An encoded chunk. Opening it checks it and decodes what every row is
-/// asked (its time, seq, kind and name) and the dictionary; the other columns
-/// are read in place, only for the rows a question keeps.
+/// An encoded chunk held whole, as the fold merges and rewrites them.
+/// Opening it checks it and decodes its time, seq, kind and name columns and
+/// the dictionary; the other columns are read in place. (A question reads
+/// chunks in place instead, [`super::lean`].)
 #[derive(Debug)]
 pub struct Chunk {
     bytes: Vec<u8>,
@@ -442,19 +442,6 @@ pub struct Chunk {
     keys: Col,
     values: Col,
     persons: Col,
-}
-
-/// A read chunk's buffers, to read the next into.
-#[derive(Debug, Default)]
-pub struct Spare {
-    /// For the next chunk's bytes (`Merge::run`'s `load` fills it).
-    pub bytes: Vec<u8>,
-    text: String,
-    ends: Vec<usize>,
-    ts: Vec<i64>,
-    seq: Vec<i64>,
-    pages: Vec<bool>,
-    names: Vec<u32>,
 }
 
 /// Where a chunk's bytes are read from: all of them in memory, or the store's
@@ -489,14 +476,14 @@ pub(super) struct Layout {
     pub(super) rows: usize,
     pub(super) strings: usize,
     pub(super) base_ts: i64,
-    base_seq: i64,
+    pub(super) base_seq: i64,
     /// Where each dictionary string ends, within `text_len` bytes from
     /// `text_at`.
     pub(super) ends: Col,
     pub(super) text_at: usize,
     pub(super) text_len: usize,
     pub(super) ts: Col,
-    seq: Col,
+    pub(super) seq: Col,
     pub(super) pages: Col,
     pub(super) texts: [Col; TEXTS],
     pub(super) offsets: Col,
@@ -636,22 +623,11 @@ impl Chunk {
     /// Reads a chunk's layout, checking that every column lies within its
     /// bytes and every string on a character boundary.
     pub fn open(bytes: Vec<u8>) -> Result<Chunk, Corrupt> {
-        Chunk::open_with(bytes, Spare::default())
-    }
-
-    /// [`Chunk::open`] into the buffers of a chunk read before: a question
-    /// reads chunk after chunk, and fresh buffers for each cost more in page
-    /// faults than the reading itself.
-    pub fn open_with(bytes: Vec<u8>, spare: Spare) -> Result<Chunk, Corrupt> {
-        let Spare {
-            text: mut own_text,
-            ends: mut string_ends,
-            ts: mut decoded_ts,
-            seq: mut decoded_seq,
-            pages: mut decoded_pages,
-            names: mut decoded_names,
-            ..
-        } = spare;
+        let mut string_ends = Vec::new();
+        let mut decoded_ts = Vec::new();
+        let mut decoded_seq = Vec::new();
+        let mut decoded_pages = Vec::new();
+        let mut decoded_names = Vec::new();
         let l = Layout::read(&mut &bytes[..]).map_err(|e| match e {
             MergeError::Corrupt(c) => c,
             MergeError::Load(never) => match never {},
@@ -660,7 +636,6 @@ impl Chunk {
         let text = std::str::from_utf8(&bytes[l.text_at..l.text_at + l.text_len])
             .map_err(|_| Corrupt("its strings are not UTF-8"))?;
         let mut last = 0;
-        string_ends.clear();
         for i in 0..l.strings {
             let end = get(&bytes, l.ends, i);
             let Ok(end) = usize::try_from(end) else {
@@ -672,23 +647,18 @@ impl Chunk {
             string_ends.push(end);
             last = end;
         }
-        own_text.clear();
-        own_text.push_str(text);
+        let own_text = text.to_string();
         let (rows, texts) = (l.rows, l.texts);
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         let (ts, seq, pages) = (l.ts, l.seq, l.pages);
         let (offsets, keys, values, persons) = (l.offsets, l.keys, l.values, l.persons);
-        decoded_ts.clear();
         decode(&bytes, ts, &mut decoded_ts, |v| {
             base_ts.wrapping_add(v as i64)
         });
-        decoded_seq.clear();
         decode(&bytes, seq, &mut decoded_seq, |v| {
             base_seq.wrapping_add(v as i64)
         });
-        decoded_pages.clear();
         decode(&bytes, pages, &mut decoded_pages, |v| v == 1);
-        decoded_names.clear();
         decode(
             &bytes,
             texts[Text::Name as usize],
@@ -714,19 +684,6 @@ impl Chunk {
 
     pub fn rows(&self) -> usize {
         self.rows
-    }
-
-    /// Its buffers, for the next chunk ([`Chunk::open_with`]).
-    pub fn into_spare(self) -> Spare {
-        Spare {
-            bytes: self.bytes,
-            text: self.text,
-            ends: self.ends,
-            ts: self.ts,
-            seq: self.seq,
-            pages: self.pages,
-            names: self.names,
-        }
     }
 
     /// The chunk's bytes, as stored.
@@ -764,17 +721,6 @@ impl Chunk {
         self.text.get(start..end)
     }
 
-    fn text_id(&self, t: Text, row: usize) -> u64 {
-        if t == Text::Name {
-            return u64::from(self.names.get(row).copied().unwrap_or(0));
-        }
-        get(&self.bytes, self.texts[t as usize], row)
-    }
-
-    fn text(&self, t: Text, row: usize) -> Option<&str> {
-        self.string(self.text_id(t, row))
-    }
-
     /// Whether any of the chunk's values, ids or names is `s`.
     pub fn holds(&self, s: &str) -> bool {
         self.find(s) != 0
@@ -786,34 +732,6 @@ impl Chunk {
         (1..=self.strings() as u64)
             .find(|&id| self.string(id) == Some(s))
             .unwrap_or(0)
-    }
-
-    /// The id of property key `k` in this chunk (0 when no row has it):
-    /// looked for among the keys only, not the whole dictionary.
-    fn find_key(&self, k: &str) -> u64 {
-        let keys = (0..self.keys.len).map(|i| get(&self.bytes, self.keys, i));
-        first_key(keys, |id| {
-            Ok::<_, std::convert::Infallible>(self.string(id) == Some(k))
-        })
-        .unwrap_or_else(|never| match never {})
-    }
-
-    fn property(&self, row: usize, key: u64) -> Option<&str> {
-        self.string(self.property_id(row, key))
-    }
-
-    /// The string id of property `key`'s value in `row` (0: none).
-    fn property_id(&self, row: usize, key: u64) -> u64 {
-        if key == 0 {
-            return 0;
-        }
-        let bound = |i: usize| usize::try_from(get(&self.bytes, self.offsets, i)).ok();
-        let (Some(from), Some(to)) = (bound(row), bound(row + 1)) else {
-            return 0;
-        };
-        (from..to.min(self.keys.len))
-            .find(|&i| get(&self.bytes, self.keys, i) == key)
-            .map_or(0, |i| get(&self.bytes, self.values, i))
     }
 
     /// Every row, owned (tests compare them).
@@ -938,127 +856,6 @@ pub(super) fn first_key<E>(
     Ok(0)
 }
 
-/// The rows of one open chunk a question keeps, with its fields resolved.
-struct Open {
-    chunk: Chunk,
-    /// The next row to look at.
-    row: usize,
-    slots: Vec<Slot>,
-    /// Whether a row of each name id is asked for (by id, 0 = no name).
-    names: Vec<bool>,
-}
-
-impl Open {
-    fn new(chunk: Chunk, q: &RowQuery) -> Open {
-        let slots = q
-            .fields
-            .iter()
-            .map(|f| match f {
-                Field::Property(k) => Slot::of(f, chunk.find_key(k)),
-                other => Slot::of(other, 0),
-            })
-            .collect();
-        // Only the names the chunk's rows have are compared with the
-        // question's: the dictionary holds every id and URL too.
-        let mut names = vec![false; chunk.strings() + 1];
-        let mut seen = vec![false; chunk.strings() + 1];
-        for &id in &chunk.names {
-            let i = id as usize;
-            if seen.get(i).is_some_and(|s| !s) {
-                seen[i] = true;
-                names[i] = q.all_tracks
-                    || chunk
-                        .string(u64::from(id))
-                        .is_some_and(|s| q.track_names.iter().any(|n| n == s));
-            }
-        }
-        Open {
-            chunk,
-            row: 0,
-            slots,
-            names,
-        }
-    }
-
-    fn wanted(&self, row: usize, q: &RowQuery) -> bool {
-        let ts = self.chunk.ts(row);
-        if ts < q.from || ts >= q.to {
-            return false;
-        }
-        if self.chunk.page_view(row) {
-            return q.page_views;
-        }
-        let name = self.chunk.text_id(Text::Name, row);
-        self.names
-            .get(usize::try_from(name).unwrap_or(usize::MAX))
-            .copied()
-            .unwrap_or(false)
-    }
-
-    /// Moves to the next row the question keeps; false at the end.
-    fn settle(&mut self, q: &RowQuery) -> bool {
-        while self.row < self.chunk.rows() {
-            if self.wanted(self.row, q) {
-                return true;
-            }
-            self.row += 1;
-        }
-        false
-    }
-
-    fn key(&self) -> (i64, i64) {
-        (self.chunk.ts(self.row), self.chunk.seq(self.row))
-    }
-}
-
-/// A row's field values, read from its chunk when asked.
-struct FactValues<'a> {
-    open: &'a Open,
-    row: usize,
-}
-
-impl RowValues for FactValues<'_> {
-    fn value(&self, i: usize) -> Option<&str> {
-        let c = &self.open.chunk;
-        match self.open.slots.get(i)? {
-            Slot::Text(t) => c.text(*t, self.row),
-            Slot::Property(k) => c.property(self.row, *k),
-            Slot::None => None,
-        }
-    }
-}
-
-/// A chunk a question may read, known by its earliest row's time before it
-/// is loaded.
-#[derive(Debug, Clone, Copy)]
-pub struct ChunkHead {
-    pub id: i64,
-    pub min_ts: i64,
-}
-
-/// The most chunks whose spans (`min_ts ..= max_ts`, the second of each
-/// pair) share a moment: a merge holds no more open at once than this and
-/// its tails.
-pub fn max_overlap(heads: &[(ChunkHead, i64)]) -> usize {
-    // Starts before ends at the same moment: spans are closed.
-    let mut edges: Vec<(i64, i8)> = Vec::with_capacity(heads.len() * 2);
-    for (h, max_ts) in heads {
-        edges.push((h.min_ts, -1));
-        edges.push((*max_ts, 1));
-    }
-    edges.sort_unstable();
-    let (mut now, mut most) = (0usize, 0usize);
-    for (_, edge) in edges {
-        if edge < 0 {
-            now += 1;
-            most = most.max(now);
-        } else {
-            now = now.saturating_sub(1);
-        }
-    }
-    most
-}
-
 /// Why a merge stopped before its end.
 #[derive(Debug)]
 pub enum MergeError<E> {
@@ -1069,8 +866,16 @@ pub enum MergeError<E> {
     TooManyOpen,
 }
 
-/// Reads chunk `id`'s bytes into the buffer given.
-pub type Load<'a, E> = dyn FnMut(i64, &mut Vec<u8>) -> Result<(), E> + 'a;
+impl<E> MergeError<E> {
+    /// The same, with a load's error made another.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> MergeError<F> {
+        match self {
+            MergeError::Load(e) => MergeError::Load(f(e)),
+            MergeError::Corrupt(c) => MergeError::Corrupt(c),
+            MergeError::TooManyOpen => MergeError::TooManyOpen,
+        }
+    }
+}
 
 /// The user a person is linked to (an anonymous visitor identified, or a
 /// user id aliased): the user's number and id.
@@ -1084,127 +889,13 @@ pub struct Linked {
 /// [`Chunk::person`]).
 pub type Links = FastMap<u32, Linked>;
 
-/// A question's rows from the facts: the chunks in `heads` (loaded by `load`
-/// when the merge reaches their first row) and `tails` (the rows the fold has
-/// not reached, held from the start), oldest first by `(ts, seq)`, each person
-/// resolved through `links`, as the log's reader gives them. Every row's
-/// person is numbered in one numbering (the store's, and the question's own
-/// for people it has not stored), so a question tells people apart by number.
-pub struct Merge<'q> {
-    pub query: &'q RowQuery,
-    pub links: &'q Links,
-}
-
-impl<'q> Merge<'q> {
-    pub fn run<E>(
-        &self,
-        mut heads: Vec<ChunkHead>,
-        tails: Vec<Chunk>,
-        load: &mut Load<'_, E>,
-        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
-    ) -> Result<(), MergeError<E>> {
-        let q = self.query;
-        heads.sort_by_key(|h| (Reverse(h.min_ts), Reverse(h.id)));
-        let mut open: Vec<Option<Open>> = Vec::new();
-        // The next row of each open chunk, smallest first.
-        let mut next: BinaryHeap<Reverse<((i64, i64), usize)>> = BinaryHeap::new();
-        let push = |o: Open, open: &mut Vec<Option<Open>>, next: &mut BinaryHeap<_>| {
-            let mut o = o;
-            if o.settle(q) {
-                let slot = match open.iter().position(Option::is_none) {
-                    Some(i) => i,
-                    None => {
-                        open.push(None);
-                        open.len() - 1
-                    }
-                };
-                next.push(Reverse((o.key(), slot)));
-                open[slot] = Some(o);
-            }
-        };
-        // Exhausted chunks' buffers, for the next to be read.
-        let mut spares: Vec<Spare> = Vec::new();
-        for t in tails {
-            push(Open::new(t, q), &mut open, &mut next);
-        }
-        loop {
-            // Open every chunk that may hold a row before the smallest row
-            // held: its first row is no later than that row.
-            while let Some(h) = heads.last().copied() {
-                let before = next
-                    .peek()
-                    .is_none_or(|Reverse(((ts, _), _))| h.min_ts <= *ts);
-                if !before {
-                    break;
-                }
-                heads.pop();
-                if open.iter().filter(|o| o.is_some()).count() >= MAX_OPEN_CHUNKS {
-                    return Err(MergeError::TooManyOpen);
-                }
-                let mut spare = spares.pop().unwrap_or_default();
-                let mut bytes = std::mem::take(&mut spare.bytes);
-                bytes.clear();
-                load(h.id, &mut bytes).map_err(MergeError::Load)?;
-                let chunk = Chunk::open_with(bytes, spare).map_err(MergeError::Corrupt)?;
-                push(Open::new(chunk, q), &mut open, &mut next);
-            }
-            let Some(Reverse((_, slot))) = next.pop() else {
-                return Ok(());
-            };
-            let Some(o) = open.get_mut(slot).and_then(Option::as_mut) else {
-                continue;
-            };
-            let row = o.row;
-            if !self.emit(o, row, each) {
-                return Ok(());
-            }
-            o.row += 1;
-            if o.settle(q) {
-                next.push(Reverse((o.key(), slot)));
-            } else if let Some(done) = open[slot].take() {
-                spares.push(done.chunk.into_spare());
-            }
-        }
-    }
-
-    /// Hands one row on; false when the question wants no more.
-    fn emit(&self, o: &Open, row: usize, each: &mut dyn FnMut(&InsightRow<'_>) -> bool) -> bool {
-        let c = &o.chunk;
-        // A row's own person is its user, else its anonymous visitor; a link
-        // of that person (by number) names the user it became.
-        let own = c.person(row);
-        let linked = if own == 0 { None } else { self.links.get(&own) };
-        let user = c.text(Text::User, row);
-        let (identified, number, person) = match (linked, user) {
-            (Some(l), _) => (true, l.number, l.user.as_str()),
-            (None, Some(u)) => (true, own, u),
-            (None, None) => match c.text(Text::Anonymous, row) {
-                Some(a) => (false, own, a),
-                None => return true,
-            },
-        };
-        each(&InsightRow {
-            seq: c.seq(row),
-            ts: c.ts(row),
-            page_view: c.page_view(row),
-            name: c.text(Text::Name, row),
-            url: c.text(Text::Url, row),
-            identified,
-            person,
-            number,
-            values: &FactValues { open: o, row },
-            weight: 1,
-        })
-    }
-}
-
 /// The heads of chunks numbered by their place in `blobs` (tests merge them).
 #[cfg(test)]
-pub(super) fn heads_of(blobs: &[Vec<u8>]) -> Vec<ChunkHead> {
+pub(super) fn heads_of(blobs: &[Vec<u8>]) -> Vec<super::merge::ChunkHead> {
     blobs
         .iter()
         .enumerate()
-        .map(|(i, b)| ChunkHead {
+        .map(|(i, b)| super::merge::ChunkHead {
             id: i as i64,
             min_ts: Chunk::open(b.clone()).unwrap().ts(0),
         })
@@ -1261,8 +952,10 @@ impl Numbers {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::insights::RowQuery;
+    use crate::insights::merge::{Bytes, ChunkHead, Merge, max_overlap};
     use serde_json::json;
 
     fn row(ts: i64, seq: i64, name: Option<&str>, user: Option<&str>, body: Value) -> FactRow {
@@ -1378,6 +1071,11 @@ mod tests {
         }
     }
 
+    /// Chunk `id` of `blobs`, held in memory.
+    pub(in crate::insights) fn held(blobs: &[Vec<u8>], id: i64) -> Bytes<&'static [u8]> {
+        Bytes::Held(blobs[id as usize].clone())
+    }
+
     fn query(names: &[&str], page_views: bool, fields: Vec<Field>) -> RowQuery {
         RowQuery {
             project_id: 1,
@@ -1399,7 +1097,7 @@ mod tests {
         links: &FastMap<String, String>,
         chunks: Vec<Vec<FactRow>>,
         tail: Vec<FactRow>,
-    ) -> Result<Vec<Got>, MergeError<()>> {
+    ) -> Result<Vec<Got>, MergeError<std::convert::Infallible>> {
         let mut numbers = Numbers::default();
         let blobs: Vec<Vec<u8>> = chunks.iter().map(|c| numbers.encode(c)).collect();
         let tail = numbers.encode(&tail);
@@ -1408,16 +1106,13 @@ mod tests {
         let mut out = Vec::new();
         Merge { query: q, links }.run(
             heads,
-            vec![Chunk::open(tail).unwrap()],
-            &mut |id, into| {
-                into.extend_from_slice(&blobs[id as usize]);
-                Ok(())
-            },
+            vec![tail],
+            &mut |id| Ok::<_, std::convert::Infallible>(held(&blobs, id)),
             &mut |r| {
                 let values = (0..q.fields.len())
                     .map(|i| r.values.value(i).map(str::to_string))
                     .collect();
-                out.push((r.ts, r.seq, r.identified, r.person.to_string(), values));
+                out.push((r.ts, r.seq, r.identified, r.person().to_string(), values));
                 true
             },
         )?;
@@ -1503,16 +1198,13 @@ mod tests {
             query: &q,
             links: &links,
         }
-        .run::<()>(
+        .run(
             vec![
                 ChunkHead { id: 0, min_ts: 10 },
                 ChunkHead { id: 1, min_ts: 20 },
             ],
             Vec::new(),
-            &mut |id, into| {
-                into.extend_from_slice(&blobs[id as usize]);
-                Ok(())
-            },
+            &mut |id| Ok::<_, std::convert::Infallible>(held(&blobs, id)),
             &mut |_| {
                 seen += 1;
                 seen < 2

@@ -24,6 +24,8 @@ pub mod definitions;
 pub mod facts;
 pub mod funnel;
 pub mod goals;
+mod lean;
+pub mod merge;
 pub mod overview;
 pub mod paths;
 pub mod retention;
@@ -319,7 +321,7 @@ impl EventSpec {
             EventSpec::Track(n) => !row.page_view && row.name == Some(n.as_str()),
             EventSpec::PageView(None) => row.page_view,
             EventSpec::PageView(Some(p)) => {
-                row.page_view && p.matches(&page_of(row.url.unwrap_or("")))
+                row.page_view && p.matches(&page_of(row.url().unwrap_or("")))
             }
         }
     }
@@ -433,11 +435,31 @@ pub fn json_text_value(text: &str) -> Option<String> {
 /// A row's values of [`RowQuery::fields`], by the field's index.
 pub trait RowValues {
     fn value(&self, i: usize) -> Option<&str>;
+    /// The person's id: the user's, when identified, else the anonymous
+    /// visitor's.
+    fn person(&self) -> &str;
+    fn url(&self) -> Option<&str>;
 }
 
-impl RowValues for Vec<Option<String>> {
+/// A row's values, person and URL as a reader holds them (the log's readers
+/// read a row's columns all at once).
+pub struct HeldValues<'a> {
+    pub values: &'a [Option<String>],
+    pub person: &'a str,
+    pub url: Option<&'a str>,
+}
+
+impl RowValues for HeldValues<'_> {
     fn value(&self, i: usize) -> Option<&str> {
-        self.get(i).and_then(Option::as_deref)
+        self.values.get(i).and_then(Option::as_deref)
+    }
+
+    fn person(&self) -> &str {
+        self.person
+    }
+
+    fn url(&self) -> Option<&str> {
+        self.url
     }
 }
 
@@ -449,7 +471,6 @@ pub struct InsightRow<'a> {
     pub seq: i64,
     /// Whether the person is a user (else an anonymous visitor).
     pub identified: bool,
-    pub person: &'a str,
     /// The person's number, when the store numbers people (its facts do):
     /// one number per person within a question, so that telling people
     /// apart needs no string compared. 0 when it does not: people are then
@@ -458,12 +479,24 @@ pub struct InsightRow<'a> {
     pub number: u32,
     pub page_view: bool,
     pub name: Option<&'a str>,
-    pub url: Option<&'a str>,
-    /// The values of [`RowQuery::fields`], in their order.
+    /// The values of [`RowQuery::fields`], in their order, and the row's
+    /// person and URL ([`InsightRow::person`], [`InsightRow::url`]): read
+    /// when asked, as a store may keep them apart from the rest.
     pub values: &'a dyn RowValues,
     /// How many equal rows this one stands for: 1, unless the question let
     /// the store group them ([`RowQuery::groups`]).
     pub weight: u64,
+}
+
+impl<'a> InsightRow<'a> {
+    /// The person's id (the user's when identified, else the visitor's).
+    pub fn person(&self) -> &'a str {
+        self.values.person()
+    }
+
+    pub fn url(&self) -> Option<&'a str> {
+        self.values.url()
+    }
 }
 
 /// What a question asks the store for: the page views (when `page_views`) and
@@ -582,7 +615,7 @@ impl Slot {
                 source,
             } => Some(std::borrow::Cow::Borrowed(channel(
                 get(referrer),
-                row.url,
+                row.url(),
                 get(medium),
                 get(source),
             ))),
@@ -886,9 +919,9 @@ impl People {
                 self.sparse.insert(row.number, id);
             }
         } else {
-            self.ids[usize::from(row.identified)].insert(row.person.to_string(), id);
+            self.ids[usize::from(row.identified)].insert(row.person().to_string(), id);
         }
-        self.names.push((row.identified, row.person.to_string()));
+        self.names.push((row.identified, row.person().to_string()));
         Ok(id)
     }
 
@@ -902,7 +935,7 @@ impl People {
             return self.sparse.get(&row.number).copied();
         }
         self.ids[usize::from(row.identified)]
-            .get(row.person)
+            .get(row.person())
             .copied()
     }
 

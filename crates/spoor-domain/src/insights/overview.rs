@@ -86,10 +86,10 @@ impl OverviewFilter {
         Some(OverviewRow {
             ts: row.ts,
             is_page: row.page_view,
-            visitor: row.person,
+            visitor: row.person(),
             session: get(self.session),
             dims: [
-                page(row.url),
+                page(row.url()),
                 page(get(referrer)),
                 get(country),
                 get(browser),

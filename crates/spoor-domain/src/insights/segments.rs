@@ -69,14 +69,14 @@ impl Cohort {
         } else {
             &mut self.visitors
         };
-        if !set.contains(row.person) {
+        if !set.contains(row.person()) {
             if held >= self.limits.people {
                 return refuse(format!(
                     "this segment holds more than {} people; narrow its step or the range",
                     self.limits.people
                 ));
             }
-            set.insert(row.person.to_string());
+            set.insert(row.person().to_string());
         }
         Ok(())
     }
@@ -114,7 +114,7 @@ impl Members {
         } else {
             &self.visitors
         };
-        set.contains(row.person) == self.did
+        set.contains(row.person()) == self.did
     }
 
     /// How many people did the step.

@@ -12,80 +12,13 @@
 //! row of a chunk has a person (the facts fold keeps no other), so no row is
 //! dropped for want of one, as [`super::facts::Merge`] would.
 
-use super::facts::{
-    self, Col, Corrupt, Layout, MergeError, Slot, Source, TEXTS, Text, first_key, value_of,
-};
+use super::facts::{MergeError, Slot, Source, TEXTS, Text, first_key};
+use super::lean::{Lean, LeanSpare, Met};
 use super::{Field, InsightRow, RowQuery, RowValues};
 use crate::sessions::FastMap;
 
 /// Parts of a group's key that pack into one number ([`Tally::packed`]).
 const PACKED: usize = 4;
-
-/// A chunk being grouped: its layout, and the strings met so far.
-struct Lean<S: Source> {
-    src: S,
-    layout: Layout,
-    bytes: Vec<u8>,
-    strings: FastMap<u64, Option<String>>,
-}
-
-impl<S: Source> Lean<S> {
-    /// Every value of a column.
-    fn column(&mut self, c: Col, out: &mut Vec<u64>) -> Result<(), MergeError<S::Error>> {
-        out.clear();
-        // The layout checked that the column lies within the chunk.
-        self.bytes.resize(c.len * usize::from(c.width), 0);
-        self.src
-            .read(c.at, &mut self.bytes)
-            .map_err(MergeError::Load)?;
-        facts::decode(&self.bytes, Col { at: 0, ..c }, out, |v| v);
-        Ok(())
-    }
-
-    /// Reads string `id` of the dictionary, once.
-    fn meet(&mut self, id: u64) -> Result<(), MergeError<S::Error>> {
-        if !self.strings.contains_key(&id) {
-            let s = self.read_string(id)?;
-            self.strings.insert(id, s);
-        }
-        Ok(())
-    }
-
-    fn read_string(&mut self, id: u64) -> Result<Option<String>, MergeError<S::Error>> {
-        let l = self.layout;
-        let Some(i) = usize::try_from(id)
-            .ok()
-            .and_then(|i| i.checked_sub(1))
-            .filter(|i| *i < l.strings)
-        else {
-            return Ok(None);
-        };
-        let end = value_of(&mut self.src, l.ends, i)?;
-        let start = match i.checked_sub(1) {
-            Some(before) => value_of(&mut self.src, l.ends, before)?,
-            None => 0,
-        };
-        let out_of_place = MergeError::Corrupt(Corrupt("a string's end is out of place"));
-        let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
-            return Err(out_of_place);
-        };
-        if start > end || end > l.text_len {
-            return Err(out_of_place);
-        }
-        let mut text = vec![0u8; end - start];
-        self.src
-            .read(l.text_at + start, &mut text)
-            .map_err(MergeError::Load)?;
-        String::from_utf8(text)
-            .map(Some)
-            .map_err(|_| MergeError::Corrupt(Corrupt("its strings are not UTF-8")))
-    }
-
-    /// A string met before.
-    fn text(&self, id: u64) -> Option<&str> {
-        self.strings.get(&id).and_then(Option::as_deref)
-    }
-}
 
 /// What grouping keeps between chunks: its buffers, so that a question
 /// allocates them once.
@@ -112,6 +45,9 @@ pub struct Tally {
     packed: FastMap<u128, usize>,
     /// Each group's first row and its number of rows.
     groups: Vec<(usize, u64)>,
+    /// The strings of the group being handed on: its name, URL and fields'.
+    met: Vec<Met>,
+    spare: Option<LeanSpare>,
 }
 
 impl Tally {
@@ -179,15 +115,23 @@ impl Tally {
     }
 }
 
-/// A grouped row's values: strings met while grouping.
-struct Values<'a, S: Source> {
-    lean: &'a Lean<S>,
-    ids: &'a [u64],
+/// A grouped row's values: its fields' strings. People are not resolved.
+struct Values<'a> {
+    fields: &'a [Met],
+    url: Option<&'a str>,
 }
 
-impl<S: Source> RowValues for Values<'_, S> {
+impl RowValues for Values<'_> {
     fn value(&self, i: usize) -> Option<&str> {
-        self.lean.text(*self.ids.get(i)?)
+        self.fields.get(i)?.as_deref()
+    }
+
+    fn person(&self) -> &str {
+        ""
+    }
+
+    fn url(&self) -> Option<&str> {
+        self.url
     }
 }
 
@@ -203,18 +147,25 @@ pub fn tally<S: Source>(
         .groups
         .as_ref()
         .map_or((&[][..], false), |g| (&g.bounds[..], g.url));
-    let mut src = src;
-    let layout = Layout::read(&mut src)?;
-    let mut lean = Lean {
-        src,
-        layout,
-        bytes: Vec::new(),
-        strings: FastMap::default(),
-    };
-    let l = layout;
-    lean.column(l.ts, &mut t.ts)?;
-    lean.column(l.pages, &mut t.pages)?;
-    lean.column(l.texts[Text::Name as usize], &mut t.names)?;
+    let mut lean = Lean::open(src, t.spare.take().unwrap_or_default())?;
+    let more = grouped(q, &mut lean, t, bounds, url, each);
+    t.spare = Some(lean.into_spare());
+    more
+}
+
+fn grouped<S: Source>(
+    q: &RowQuery,
+    lean: &mut Lean<S>,
+    t: &mut Tally,
+    bounds: &[i64],
+    url: bool,
+    each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+) -> Result<bool, MergeError<S::Error>> {
+    let l = lean.layout;
+    let same = |v| v;
+    lean.column(l.ts, &mut t.ts, same)?;
+    lean.column(l.pages, &mut t.pages, same)?;
+    lean.column(l.texts[Text::Name as usize], &mut t.names, same)?;
     t.named.clear();
     t.named.resize(l.strings + 1, 0);
     t.texts.resize_with(TEXTS, Vec::new);
@@ -223,6 +174,7 @@ pub fn tally<S: Source>(
         lean.column(
             l.texts[Text::Url as usize],
             &mut t.texts[Text::Url as usize],
+            same,
         )?;
     }
     t.slots.clear();
@@ -231,14 +183,13 @@ pub fn tally<S: Source>(
         let key = match f {
             Field::Property(k) => {
                 if !properties {
-                    lean.column(l.offsets, &mut t.offsets)?;
-                    lean.column(l.keys, &mut t.keys)?;
-                    lean.column(l.values, &mut t.values)?;
+                    lean.column(l.offsets, &mut t.offsets, same)?;
+                    lean.column(l.keys, &mut t.keys, same)?;
+                    lean.column(l.values, &mut t.values, same)?;
                     properties = true;
                 }
                 first_key(t.keys.iter().copied(), |id| {
-                    lean.meet(id)?;
-                    Ok(lean.text(id) == Some(k.as_str()))
+                    Ok(lean.string(id)?.as_deref() == Some(k.as_str()))
                 })?
             }
             _ => 0,
@@ -247,7 +198,7 @@ pub fn tally<S: Source>(
         if let Slot::Text(x) = slot
             && t.texts[x as usize].is_empty()
         {
-            lean.column(l.texts[x as usize], &mut t.texts[x as usize])?;
+            lean.column(l.texts[x as usize], &mut t.texts[x as usize], same)?;
         }
         t.slots.push(slot);
     }
@@ -267,7 +218,7 @@ pub fn tally<S: Source>(
         t.packed.clear();
         t.groups.clear();
         for r in row..end {
-            if !wanted(q, &mut lean, t, r, ts(t, r))? {
+            if !wanted(q, lean, t, r, ts(t, r))? {
                 continue;
             }
             t.key_of(r, url);
@@ -276,22 +227,22 @@ pub fn tally<S: Source>(
         for g in 0..t.groups.len() {
             let (r, n) = t.groups[g];
             t.key_of(r, url);
+            // The key: kind, name, the URL when asked, then the fields.
+            t.met.clear();
             for &id in &t.key[1..] {
-                lean.meet(id)?;
+                t.met.push(lean.string(id)?);
             }
-            let fields = t.key.len() - t.slots.len();
+            let fields = t.key.len() - t.slots.len() - 1;
             let grouped = InsightRow {
                 ts: ts(t, r),
                 seq: 0,
                 identified: false,
-                person: "",
                 number: 0,
                 page_view: t.pages[r] == 1,
-                name: lean.text(t.names[r]),
-                url: if url { lean.text(t.key[2]) } else { None },
+                name: t.met[0].as_deref(),
                 values: &Values {
-                    lean: &lean,
-                    ids: &t.key[fields..],
+                    fields: &t.met[fields..],
+                    url: if url { t.met[1].as_deref() } else { None },
                 },
                 weight: n,
             };
@@ -324,11 +275,10 @@ fn wanted<S: Source>(
         return Ok(false);
     };
     if *state == 0 {
-        let asked = q.all_tracks || {
-            lean.meet(id)?;
-            lean.text(id)
-                .is_some_and(|s| q.track_names.iter().any(|n| n == s))
-        };
+        let asked = q.all_tracks
+            || lean
+                .string(id)?
+                .is_some_and(|s| q.track_names.iter().any(|n| n == &*s));
         *state = if asked { 2 } else { 1 };
     }
     Ok(*state == 2)
@@ -339,7 +289,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::insights::facts::{EventFacts, FactRow, Merge, Numbers, encode, heads_of};
+    use crate::insights::facts::tests::held;
+    use crate::insights::facts::{EventFacts, FactRow, Numbers, encode, heads_of};
+    use crate::insights::merge::Merge;
     use crate::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
     use crate::insights::{Condition, EventSpec, Interval, Limits, Matcher, Op};
 
@@ -458,13 +410,10 @@ mod tests {
             query: &rows,
             links: &links,
         }
-        .run::<()>(
+        .run(
             heads,
             Vec::new(),
-            &mut |id, into| {
-                into.extend_from_slice(&blobs[id as usize]);
-                Ok(())
-            },
+            &mut |id| Ok::<_, std::convert::Infallible>(held(blobs, id)),
             &mut |r| {
                 assert_eq!(r.weight, 1);
                 failed = trends.add(r).err();
@@ -485,7 +434,7 @@ mod tests {
         let mut t = Tally::default();
         for b in blobs.iter().rev() {
             let more = tally(&rows, &b[..], &mut t, &mut |r| {
-                assert_eq!((r.person, r.seq), ("", 0));
+                assert_eq!((r.person(), r.seq), ("", 0));
                 weight += r.weight;
                 handed += 1;
                 trends.add(r).unwrap();

@@ -80,12 +80,14 @@ fn stream(
             ts: e.ts,
             seq: seq as i64,
             identified: e.identified,
-            person: e.person,
             number: 0,
             page_view,
             name: (!page_view).then_some(e.name),
-            url: e.url,
-            values: &values,
+            values: &HeldValues {
+                values: &values,
+                person: e.person,
+                url: e.url,
+            },
             weight: 1,
         })?;
     }

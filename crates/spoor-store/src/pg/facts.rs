@@ -11,9 +11,9 @@ use postgres::{IsolationLevel, Transaction};
 use super::{EVENT_COLUMNS, PgStore, event_from_row};
 use crate::fact_chunks::{FactsSql, LINKS_MAX, NewChunk, Numbering, TAIL_MAX};
 use crate::insights::facts::{
-    self, Chunk, ChunkHead, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, Merge,
-    MergeError,
+    self, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, MergeError,
 };
+use crate::insights::merge::{self, Bytes, ChunkHead, Merge};
 use crate::insights::tally::{self, Tally};
 use crate::insights::{InsightRow, RowQuery};
 use crate::pipeline::{Body, FACTS_PROCESSOR, LogEvent, fact_row};
@@ -195,12 +195,9 @@ impl PgStore {
             return tally_rows(&mut tx, q, &tail, each);
         }
         let mut numbering = Numbering::new(false);
-        let tail = tail_chunks(&mut tx, q, cursor, Some(&mut numbering))?
-            .into_iter()
-            .map(Chunk::open)
-            .collect::<Result<Vec<_>, _>>()?;
+        let tail = tail_chunks(&mut tx, q, cursor, Some(&mut numbering))?;
         let heads = chunk_heads(&mut tx, q)?;
-        if facts::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
+        if merge::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
             return Ok(false);
         }
         let Some(links) = links(&mut tx, &mut numbering, q.project_id)? else {
@@ -212,7 +209,12 @@ impl PgStore {
         };
         let heads = heads.into_iter().map(|(h, _)| h).collect();
         let sql = &mut FactsTx(&mut tx);
-        let load = &mut |id, into: &mut Vec<u8>| sql.load_chunk(id, into);
+        // Chunks are read whole: one round trip each.
+        let load = &mut |id: i64| -> StoreResult<Bytes<&'static [u8]>> {
+            let mut bytes = Vec::new();
+            sql.load_chunk(id, &mut bytes)?;
+            Ok(Bytes::Held(bytes))
+        };
         merge.run(heads, tail, load, each).map_err(|e| match e {
             MergeError::Load(e) => e,
             MergeError::Corrupt(e) => StoreError::from(e),

@@ -7,7 +7,7 @@ use postgres::types::ToSql;
 
 use super::PgStore;
 use crate::StoreResult;
-use crate::insights::{Field, InsightRow, RowQuery, field_value};
+use crate::insights::{Field, HeldValues, InsightRow, RowQuery, field_value};
 use crate::traits::Traits;
 
 /// Rows fetched from the portal at a time: memory stays flat however many
@@ -110,11 +110,13 @@ impl crate::backend::InsightStore for PgStore {
                     ts: row.try_get(1)?,
                     page_view: row.try_get(2)?,
                     name: row.try_get(3)?,
-                    url: row.try_get(4)?,
                     identified,
-                    person,
                     number: 0,
-                    values: &values,
+                    values: &HeldValues {
+                        values: &values,
+                        person,
+                        url: row.try_get(4)?,
+                    },
                     weight: 1,
                 });
                 if !keep_going {

@@ -9,9 +9,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{EVENT_COLUMNS, SqliteStore, event_from_row};
 use crate::fact_chunks::{FactsSql, LINKS_MAX, NewChunk, Numbering, TAIL_MAX};
 use crate::insights::facts::{
-    self, Chunk, ChunkHead, Corrupt, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS,
-    Merge, MergeError, Source,
+    self, Corrupt, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, MergeError, Source,
 };
+use crate::insights::merge::{self, Bytes, ChunkHead, Merge};
 use crate::insights::tally::{self, Tally};
 use crate::insights::{InsightRow, RowQuery};
 use crate::pipeline::{Body, FACTS_PROCESSOR, LogEvent, fact_row};
@@ -268,18 +268,13 @@ fn read_facts(
     }
     let mut numbering = Numbering::new(false);
     let tail = tail_chunks(conn, q, cursor, Some(&mut numbering))?;
-    let tail = tail
-        .into_iter()
-        .map(Chunk::open)
-        .collect::<Result<Vec<_>, _>>()?;
-
-    let heads: Vec<(ChunkHead, i64)> = chunk_heads(conn, q)?
-        .into_iter()
-        .map(|c| (c.head, c.max_ts))
-        .collect();
-    if facts::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
+    let listed = chunk_heads(conn, q)?;
+    let heads: Vec<(ChunkHead, i64)> = listed.iter().map(|c| (c.head, c.max_ts)).collect();
+    if merge::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
         return Ok(false);
     }
+    let sizes: std::collections::HashMap<i64, usize> =
+        listed.iter().map(|c| (c.head.id, c.bytes)).collect();
 
     let Some(links) = links(conn, &mut numbering, q.project_id)? else {
         return Ok(false);
@@ -290,10 +285,19 @@ fn read_facts(
         links: &links,
     };
     let heads = heads.into_iter().map(|(h, _)| h).collect();
-    let load = &mut |id, into: &mut Vec<u8>| load_chunk(conn, id, into);
+    // Each chunk is read in place, only the columns and strings the
+    // question asks for.
+    let load = &mut |id: i64| -> StoreResult<Bytes<Stored<'_>>> {
+        Ok(Bytes::Stored(Stored {
+            conn,
+            first: first_part(id)?,
+            size: sizes.get(&id).copied().unwrap_or(0),
+            open: Vec::with_capacity(OPEN_PARTS),
+        }))
+    };
     merge
         .run(heads, tail, load, each)
-        .map_err(|e| merge_error(e, From::from))?;
+        .map_err(|e| merge_error(e, |e| e))?;
     Ok(true)
 }
 
@@ -356,7 +360,7 @@ fn tally(
             size: listed.bytes,
             open: Vec::with_capacity(OPEN_PARTS),
         };
-        if !tally::tally(q, stored, &mut t, each).map_err(|e| merge_error(e, From::from))? {
+        if !tally::tally(q, stored, &mut t, each).map_err(|e| merge_error(e, StoreError::from))? {
             return Ok(true);
         }
     }

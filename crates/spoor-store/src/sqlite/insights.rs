@@ -6,7 +6,7 @@ use rusqlite::types::{Value as SqlValue, ValueRef};
 
 use super::SqliteStore;
 use crate::StoreResult;
-use crate::insights::{Field, InsightRow, RowQuery, field_value};
+use crate::insights::{Field, HeldValues, InsightRow, RowQuery, field_value};
 use crate::traits::Traits;
 
 /// The SQL that reads one field: a property's JSON text (its path bound as a
@@ -101,11 +101,13 @@ impl crate::backend::InsightStore for SqliteStore {
                 ts: row.get(1)?,
                 page_view: row.get(2)?,
                 name: text(row.get_ref(3)?),
-                url: text(row.get_ref(4)?),
                 identified,
-                person,
                 number: 0,
-                values: &values,
+                values: &HeldValues {
+                    values: &values,
+                    person,
+                    url: text(row.get_ref(4)?),
+                },
                 weight: 1,
             });
             if !keep_going {

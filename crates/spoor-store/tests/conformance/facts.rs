@@ -32,10 +32,10 @@ fn seen(r: &InsightRow<'_>, fields: usize) -> Seen {
         r.ts,
         r.seq,
         r.identified,
-        r.person.to_string(),
+        r.person().to_string(),
         r.page_view,
         r.name.map(str::to_string),
-        r.url.map(str::to_string),
+        r.url().map(str::to_string),
         (0..fields)
             .map(|i| r.values.value(i).map(str::to_string))
             .collect(),
@@ -54,7 +54,7 @@ fn both(store: &Store, q: &RowQuery) -> (Vec<Seen>, Vec<Seen>) {
     store
         .insight_rows(q, &mut |r| {
             asked.push(seen(r, n));
-            let who = (r.identified, r.person.to_string());
+            let who = (r.identified, r.person().to_string());
             unnumbered += usize::from(r.number == 0);
             if r.number != 0 {
                 assert_eq!(numbers.entry(r.number).or_insert(who.clone()), &who);

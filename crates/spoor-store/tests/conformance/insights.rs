@@ -29,7 +29,7 @@ fn rows(store: &Store, q: &RowQuery) -> Vec<Seen> {
     store
         .insight_rows(q, &mut |r| {
             out.push((
-                r.person.to_string(),
+                r.person().to_string(),
                 r.identified,
                 r.ts,
                 if r.page_view {

@@ -1,0 +1,162 @@
+//! A chunk read in place: its layout, then only the columns a question asks
+//! for, and each dictionary string when it is first met.
+//!
+//! A chunk is about 80 bytes a row, most of them its dictionary (ids, URLs,
+//! sessions); a question reads a handful of its columns, a few bytes a row,
+//! and a few of its strings. Reading it whole, as the fold's merge does
+//! ([`super::facts::Chunk`]), would cost a question most of its time in
+//! copying and checking bytes it never looks at. Both the grouped reader
+//! ([`super::tally`]) and the row-by-row merge ([`super::merge`]) read through
+//! this.
+//!
+//! Strings are shared (`Rc<str>`) between the cache and the rows that hold
+//! them, so that a row read through `&self` can meet a string the chunk has
+//! not read yet.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::facts::{self, Col, Corrupt, Layout, MergeError, Source, value_of};
+use crate::sessions::FastMap;
+
+/// A string of a chunk's dictionary, or none (id 0, or out of range).
+pub(super) type Met = Option<Rc<str>>;
+
+/// A chunk being read in place.
+pub(super) struct Lean<S: Source> {
+    src: RefCell<S>,
+    pub(super) layout: Layout,
+    /// A column's bytes, read before they are decoded.
+    bytes: Vec<u8>,
+    strings: RefCell<FastMap<u64, Met>>,
+}
+
+/// A lean read's buffers, to read the next chunk with.
+#[derive(Default)]
+pub(super) struct LeanSpare {
+    bytes: Vec<u8>,
+    strings: FastMap<u64, Met>,
+}
+
+impl<S: Source> Lean<S> {
+    /// Reads and checks the chunk's layout.
+    pub(super) fn open(mut src: S, spare: LeanSpare) -> Result<Lean<S>, MergeError<S::Error>> {
+        let layout = Layout::read(&mut src)?;
+        let LeanSpare { bytes, mut strings } = spare;
+        strings.clear();
+        Ok(Lean {
+            src: RefCell::new(src),
+            layout,
+            bytes,
+            strings: RefCell::new(strings),
+        })
+    }
+
+    pub(super) fn into_spare(self) -> LeanSpare {
+        LeanSpare {
+            bytes: self.bytes,
+            strings: self.strings.into_inner(),
+        }
+    }
+
+    /// Every value of a column, as `f` makes it, in place of `out`'s.
+    pub(super) fn column<T>(
+        &mut self,
+        c: Col,
+        out: &mut Vec<T>,
+        f: impl Fn(u64) -> T,
+    ) -> Result<(), MergeError<S::Error>> {
+        out.clear();
+        // The layout checked that the column lies within the chunk.
+        self.bytes.resize(c.len * usize::from(c.width), 0);
+        self.src
+            .get_mut()
+            .read(c.at, &mut self.bytes)
+            .map_err(MergeError::Load)?;
+        facts::decode(&self.bytes, Col { at: 0, ..c }, out, f);
+        Ok(())
+    }
+
+    /// Value `i` of a column, read alone (a column a question reads for a
+    /// few of its rows).
+    pub(super) fn value(&self, c: Col, i: usize) -> Result<u64, MergeError<S::Error>> {
+        value_of(&mut *self.src.borrow_mut(), c, i)
+    }
+
+    /// String `id` of the dictionary, read the first time it is met.
+    pub(super) fn string(&self, id: u64) -> Result<Met, MergeError<S::Error>> {
+        if id == 0 {
+            return Ok(None);
+        }
+        if let Some(s) = self.strings.borrow().get(&id) {
+            return Ok(s.clone());
+        }
+        let s = self.read_string(id)?.map(Rc::from);
+        self.strings.borrow_mut().insert(id, s.clone());
+        Ok(s)
+    }
+
+    fn read_string(&self, id: u64) -> Result<Option<String>, MergeError<S::Error>> {
+        let l = self.layout;
+        let Some(i) = usize::try_from(id)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .filter(|i| *i < l.strings)
+        else {
+            return Ok(None);
+        };
+        let mut src = self.src.borrow_mut();
+        let end = value_of(&mut *src, l.ends, i)?;
+        let start = match i.checked_sub(1) {
+            Some(before) => value_of(&mut *src, l.ends, before)?,
+            None => 0,
+        };
+        let out_of_place = MergeError::Corrupt(Corrupt("a string's end is out of place"));
+        let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
+            return Err(out_of_place);
+        };
+        if start > end || end > l.text_len {
+            return Err(out_of_place);
+        }
+        let mut text = vec![0u8; end - start];
+        src.read(l.text_at + start, &mut text)
+            .map_err(MergeError::Load)?;
+        String::from_utf8(text)
+            .map(Some)
+            .map_err(|_| MergeError::Corrupt(Corrupt("its strings are not UTF-8")))
+    }
+}
+
+/// A chunk's bytes where a question finds them: in the store, read in parts,
+/// or in memory (the log's tail made into chunks, or a store that reads
+/// chunks whole).
+pub enum Bytes<S> {
+    Stored(S),
+    Held(Vec<u8>),
+}
+
+impl<S: Source> Source for Bytes<S> {
+    type Error = S::Error;
+
+    fn size(&self) -> usize {
+        match self {
+            Bytes::Stored(s) => s.size(),
+            Bytes::Held(b) => b.len(),
+        }
+    }
+
+    fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), S::Error> {
+        match self {
+            Bytes::Stored(s) => s.read(at, into),
+            Bytes::Held(b) => {
+                // Callers read within `size`, as the layout checked; past it
+                // reads as zeros rather than a panic.
+                into.fill(0);
+                let from = at.min(b.len());
+                let end = at.saturating_add(into.len()).min(b.len());
+                into[..end - from].copy_from_slice(&b[from..end]);
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! A question's rows one by one from the facts: the chunks of its range and
+//! the log's tail merged oldest first, each row's person resolved through
+//! the identity links, as the log's reader gives them.
+//!
+//! Each chunk is read in place ([`Lean`]): the columns every row is asked for
+//! (time, position, kind, name, person) and the fields the question reads,
+//! not the dictionary; a string is read when a row is asked for it (a
+//! person's id, say, only when a question meets that person first).
+
+use std::cell::{OnceCell, RefCell};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::facts::{Links, MAX_OPEN_CHUNKS, MergeError, Slot, Source, Text, first_key};
+pub use super::lean::Bytes;
+use super::lean::{Lean, LeanSpare, Met};
+use super::{Field, InsightRow, RowQuery, RowValues};
+use crate::sessions::FastMap;
+
+/// A chunk a question may read, known by its earliest row's time before it
+/// is loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkHead {
+    pub id: i64,
+    pub min_ts: i64,
+}
+
+/// The most chunks whose spans (`min_ts ..= max_ts`, the second of each
+/// pair) share a moment: a merge holds no more open at once than this and
+/// its tails.
+pub fn max_overlap(heads: &[(ChunkHead, i64)]) -> usize {
+    // Starts before ends at the same moment: spans are closed.
+    let mut edges: Vec<(i64, i8)> = Vec::with_capacity(heads.len() * 2);
+    for (h, max_ts) in heads {
+        edges.push((h.min_ts, -1));
+        edges.push((*max_ts, 1));
+    }
+    edges.sort_unstable();
+    let (mut now, mut most) = (0usize, 0usize);
+    for (_, edge) in edges {
+        if edge < 0 {
+            now += 1;
+            most = most.max(now);
+        } else {
+            now = now.saturating_sub(1);
+        }
+    }
+    most
+}
+
+/// Where a chunk's bytes are found, by its id.
+pub type Load<'a, S, E> = dyn FnMut(i64) -> Result<Bytes<S>, E> + 'a;
+
+/// A question's rows from the facts: the chunks in `heads` (loaded by `load`
+/// when the merge reaches their first row) and `tails` (the rows the fold has
+/// not reached, made into chunks and held from the start), oldest first by
+/// `(ts, seq)`, each person resolved through `links`, as the log's reader
+/// gives them. Every row's person is numbered in one numbering (the store's,
+/// and the question's own for people it has not stored), so a question
+/// tells people apart by number.
+pub struct Merge<'q> {
+    pub query: &'q RowQuery,
+    pub links: &'q Links,
+}
+
+/// A read chunk's buffers, for the next.
+#[derive(Default)]
+struct Spare {
+    lean: LeanSpare,
+    columns: Columns,
+}
+
+/// The columns a merge decodes of each chunk.
+#[derive(Default)]
+struct Columns {
+    ts: Vec<i64>,
+    seq: Vec<i64>,
+    pages: Vec<bool>,
+    names: Vec<u32>,
+    persons: Vec<u32>,
+    users: Vec<u64>,
+    /// The text columns the question's fields read, by [`Text`].
+    texts: Vec<Vec<u64>>,
+    offsets: Vec<u64>,
+    keys: Vec<u64>,
+    values: Vec<u64>,
+    /// Per name id: 0 not looked at yet, 1 not asked for, 2 asked for.
+    named: Vec<u8>,
+}
+
+/// One open chunk and the rows of it the question keeps.
+struct Open<S: Source> {
+    lean: Lean<S>,
+    c: Columns,
+    /// The next row to look at.
+    row: usize,
+    rows: usize,
+    slots: Vec<Slot>,
+    /// The strings of the chunk's names (a few: event names).
+    names: FastMap<u32, Met>,
+    /// The row being handed on: its fields' strings, its person's and its
+    /// URL, each read when first asked.
+    cells: Vec<OnceCell<Met>>,
+    /// The first read that failed while a row was being asked.
+    failed: RefCell<Option<MergeError<S::Error>>>,
+}
+
+/// Where a row's person and URL sit in [`Open::cells`], after its fields.
+const PERSON: usize = 0;
+const URL: usize = 1;
+
+impl<S: Source> Open<S> {
+    fn new(src: S, spare: Spare, q: &RowQuery) -> Result<Open<S>, MergeError<S::Error>> {
+        let Spare {
+            lean,
+            columns: mut c,
+        } = spare;
+        let mut lean = Lean::open(src, lean)?;
+        let l = lean.layout;
+        let (base_ts, base_seq) = (l.base_ts, l.base_seq);
+        lean.column(l.ts, &mut c.ts, |v| base_ts.wrapping_add(v as i64))?;
+        lean.column(l.seq, &mut c.seq, |v| base_seq.wrapping_add(v as i64))?;
+        lean.column(l.pages, &mut c.pages, |v| v == 1)?;
+        lean.column(l.texts[Text::Name as usize], &mut c.names, |v| {
+            u32::try_from(v).unwrap_or(0)
+        })?;
+        lean.column(l.persons, &mut c.persons, |v| u32::try_from(v).unwrap_or(0))?;
+        lean.column(l.texts[Text::User as usize], &mut c.users, |v| v)?;
+        c.texts.resize_with(super::facts::TEXTS, Vec::new);
+        c.texts.iter_mut().for_each(Vec::clear);
+        let mut slots = Vec::with_capacity(q.fields.len());
+        let mut properties = false;
+        for f in &q.fields {
+            let key = match f {
+                Field::Property(k) => {
+                    if !properties {
+                        lean.column(l.offsets, &mut c.offsets, |v| v)?;
+                        lean.column(l.keys, &mut c.keys, |v| v)?;
+                        lean.column(l.values, &mut c.values, |v| v)?;
+                        properties = true;
+                    }
+                    first_key(c.keys.iter().copied(), |id| {
+                        Ok(lean.string(id)?.as_deref() == Some(k.as_str()))
+                    })?
+                }
+                _ => 0,
+            };
+            let slot = Slot::of(f, key);
+            if let Slot::Text(t) = slot
+                && c.texts[t as usize].is_empty()
+            {
+                lean.column(l.texts[t as usize], &mut c.texts[t as usize], |v| v)?;
+            }
+            slots.push(slot);
+        }
+        // Only the names the chunk's rows have are compared with the
+        // question's: the dictionary holds every id and URL too.
+        c.named.clear();
+        c.named.resize(l.strings + 1, 0);
+        let mut names = FastMap::default();
+        for r in 0..l.rows {
+            let id = c.names[r];
+            let Some(state) = c.named.get_mut(id as usize) else {
+                continue;
+            };
+            if *state != 0 {
+                continue;
+            }
+            let name = lean.string(u64::from(id))?;
+            let asked = q.all_tracks
+                || name
+                    .as_deref()
+                    .is_some_and(|s| q.track_names.iter().any(|n| n == s));
+            *state = if asked { 2 } else { 1 };
+            names.insert(id, name);
+        }
+        let cells = (0..q.fields.len() + 2).map(|_| OnceCell::new()).collect();
+        Ok(Open {
+            lean,
+            c,
+            row: 0,
+            rows: l.rows,
+            slots,
+            names,
+            cells,
+            failed: RefCell::new(None),
+        })
+    }
+
+    fn into_spare(self) -> Spare {
+        Spare {
+            lean: self.lean.into_spare(),
+            columns: self.c,
+        }
+    }
+
+    fn wanted(&self, row: usize, q: &RowQuery) -> bool {
+        let ts = self.c.ts[row];
+        if ts < q.from || ts >= q.to {
+            return false;
+        }
+        if self.c.pages[row] {
+            return q.page_views;
+        }
+        self.c.named.get(self.c.names[row] as usize) == Some(&2)
+    }
+
+    /// Moves to the next row the question keeps; false at the end.
+    fn settle(&mut self, q: &RowQuery) -> bool {
+        while self.row < self.rows {
+            if self.wanted(self.row, q) {
+                return true;
+            }
+            self.row += 1;
+        }
+        false
+    }
+
+    fn key(&self) -> (i64, i64) {
+        (self.c.ts[self.row], self.c.seq[self.row])
+    }
+
+    /// The string `id`, or none when it cannot be read (the failure kept,
+    /// for the merge to end with).
+    fn met(&self, id: Result<u64, MergeError<S::Error>>) -> Met {
+        match id.and_then(|id| self.lean.string(id)) {
+            Ok(s) => s,
+            Err(e) => {
+                self.failed.borrow_mut().get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    /// The string id of field `i`'s value in `row` (0: none).
+    fn field_id(&self, i: usize, row: usize) -> u64 {
+        match self.slots.get(i) {
+            Some(Slot::Text(t)) => self.c.texts[*t as usize].get(row).copied().unwrap_or(0),
+            Some(Slot::Property(k)) if *k != 0 => {
+                let c = &self.c;
+                let at = |r: usize| usize::try_from(c.offsets.get(r).copied().unwrap_or(0));
+                let (Ok(from), Ok(to)) = (at(row), at(row + 1)) else {
+                    return 0;
+                };
+                (from..to.min(c.keys.len()))
+                    .find(|&p| c.keys[p] == *k)
+                    .map_or(0, |p| c.values.get(p).copied().unwrap_or(0))
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// A row being handed on: what it is asked is read from its chunk then.
+struct LeanRow<'a, S: Source> {
+    open: &'a Open<S>,
+    row: usize,
+    /// The user the row's person is linked to.
+    linked: Option<&'a str>,
+}
+
+impl<S: Source> LeanRow<'_, S> {
+    fn cell(
+        &self,
+        i: usize,
+        id: impl FnOnce() -> Result<u64, MergeError<S::Error>>,
+    ) -> Option<&str> {
+        self.open.cells[i]
+            .get_or_init(|| self.open.met(id()))
+            .as_deref()
+    }
+}
+
+impl<S: Source> RowValues for LeanRow<'_, S> {
+    fn value(&self, i: usize) -> Option<&str> {
+        if i >= self.open.slots.len() {
+            return None;
+        }
+        self.cell(2 + i, || Ok(self.open.field_id(i, self.row)))
+    }
+
+    fn person(&self) -> &str {
+        if let Some(user) = self.linked {
+            return user;
+        }
+        let o = self.open;
+        let user = o.c.users[self.row];
+        self.cell(PERSON, || match user {
+            0 => o
+                .lean
+                .value(o.lean.layout.texts[Text::Anonymous as usize], self.row),
+            u => Ok(u),
+        })
+        .unwrap_or("")
+    }
+
+    fn url(&self) -> Option<&str> {
+        let o = self.open;
+        self.cell(URL, || {
+            o.lean
+                .value(o.lean.layout.texts[Text::Url as usize], self.row)
+        })
+    }
+}
+
+impl<'q> Merge<'q> {
+    pub fn run<S: Source, E: From<S::Error>>(
+        &self,
+        mut heads: Vec<ChunkHead>,
+        tails: Vec<Vec<u8>>,
+        load: &mut Load<'_, S, E>,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> Result<(), MergeError<E>> {
+        let q = self.query;
+        heads.sort_by_key(|h| (Reverse(h.min_ts), Reverse(h.id)));
+        let mut open: Vec<Option<Open<Bytes<S>>>> = Vec::new();
+        // The next row of each open chunk, smallest first.
+        let mut next: BinaryHeap<Reverse<((i64, i64), usize)>> = BinaryHeap::new();
+        // Exhausted chunks' buffers, for the next to be read.
+        let mut spares: Vec<Spare> = Vec::new();
+        let push = |bytes: Bytes<S>,
+                    open: &mut Vec<Option<Open<Bytes<S>>>>,
+                    next: &mut BinaryHeap<_>,
+                    spares: &mut Vec<Spare>|
+         -> Result<(), MergeError<E>> {
+            if open.iter().filter(|o| o.is_some()).count() >= MAX_OPEN_CHUNKS {
+                return Err(MergeError::TooManyOpen);
+            }
+            let spare = spares.pop().unwrap_or_default();
+            let mut o = Open::new(bytes, spare, q).map_err(|e| e.map(E::from))?;
+            if !o.settle(q) {
+                spares.push(o.into_spare());
+                return Ok(());
+            }
+            let slot = match open.iter().position(Option::is_none) {
+                Some(i) => i,
+                None => {
+                    open.push(None);
+                    open.len() - 1
+                }
+            };
+            next.push(Reverse((o.key(), slot)));
+            open[slot] = Some(o);
+            Ok(())
+        };
+        for t in tails {
+            push(Bytes::Held(t), &mut open, &mut next, &mut spares)?;
+        }
+        loop {
+            // Open every chunk that may hold a row before the smallest row
+            // held: its first row is no later than that row.
+            while let Some(h) = heads.last().copied() {
+                let before = next
+                    .peek()
+                    .is_none_or(|Reverse(((ts, _), _))| h.min_ts <= *ts);
+                if !before {
+                    break;
+                }
+                heads.pop();
+                let bytes = load(h.id).map_err(MergeError::Load)?;
+                push(bytes, &mut open, &mut next, &mut spares)?;
+            }
+            let Some(Reverse((_, slot))) = next.pop() else {
+                return Ok(());
+            };
+            let Some(o) = open.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            let row = o.row;
+            let more = self.emit(o, row, each);
+            if let Some(e) = o.failed.get_mut().take() {
+                return Err(e.map(E::from));
+            }
+            if !more {
+                return Ok(());
+            }
+            o.row += 1;
+            if o.settle(q) {
+                next.push(Reverse((o.key(), slot)));
+            } else if let Some(done) = open[slot].take() {
+                spares.push(done.into_spare());
+            }
+        }
+    }
+
+    /// Hands one row on; false when the question wants no more.
+    fn emit<S: Source>(
+        &self,
+        o: &mut Open<S>,
+        row: usize,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> bool {
+        o.cells.iter_mut().for_each(|c| {
+            c.take();
+        });
+        // A row's own person is its user, else its anonymous visitor; a link
+        // of that person (by number) names the user it became.
+        let own = o.c.persons[row];
+        let linked = if own == 0 { None } else { self.links.get(&own) };
+        let identified = linked.is_some() || o.c.users[row] != 0;
+        if !identified && own == 0 {
+            // Numbered rows all have a person; an unnumbered one is kept only
+            // with an anonymous id, as the log's reader keeps it.
+            let anonymous = o
+                .lean
+                .value(o.lean.layout.texts[Text::Anonymous as usize], row);
+            if matches!(anonymous, Ok(0)) {
+                return true;
+            }
+        }
+        let o = &*o;
+        let page_view = o.c.pages[row];
+        let name = o.names.get(&o.c.names[row]).and_then(|n| n.as_deref());
+        each(&InsightRow {
+            seq: o.c.seq[row],
+            ts: o.c.ts[row],
+            page_view,
+            name,
+            identified,
+            number: linked.map_or(own, |l| l.number),
+            values: &LeanRow {
+                open: o,
+                row,
+                linked: linked.map(|l| l.user.as_str()),
+            },
+            weight: 1,
+        })
+    }
+}
