@@ -857,7 +857,7 @@ pub(super) fn first_key<E>(
 }
 
 /// Why a merge stopped before its end.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum MergeError<E> {
     /// Loading a chunk failed.
     Load(E),

@@ -427,3 +427,124 @@ impl<'q> Merge<'q> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::insights::facts::{EventFacts, FactRow, Numbers};
+
+    /// A chunk in memory whose bytes `bad` cannot be read.
+    struct Patchy {
+        bytes: Vec<u8>,
+        bad: std::ops::Range<usize>,
+    }
+
+    impl Source for Patchy {
+        type Error = &'static str;
+
+        fn size(&self) -> usize {
+            self.bytes.len()
+        }
+
+        fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), &'static str> {
+            let end = at + into.len();
+            if at < self.bad.end && self.bad.start < end {
+                return Err("unreadable");
+            }
+            into.copy_from_slice(&self.bytes[at..end]);
+            Ok(())
+        }
+    }
+
+    fn rows() -> Vec<FactRow> {
+        (0..20)
+            .map(|i| {
+                let anonymous = format!("visitor-{}", i % 4);
+                FactRow::of(&EventFacts {
+                    ts: 1_000 + i,
+                    seq: i,
+                    page_view: false,
+                    name: Some("signup"),
+                    url: Some("https://shop.example.com/a"),
+                    user_id: None,
+                    anonymous_id: Some(&anonymous),
+                    session_id: None,
+                    referrer: None,
+                    browser: None,
+                    os: None,
+                    device_type: None,
+                    country: None,
+                    region: None,
+                    city: None,
+                    body: &json!({}),
+                })
+            })
+            .collect()
+    }
+
+    /// Runs a merge of one chunk whose copy of `unreadable` cannot be read;
+    /// `ask` reads what it wants of each row.
+    fn merge_with_unreadable(
+        unreadable: &str,
+        ask: impl Fn(&InsightRow<'_>),
+    ) -> Result<usize, MergeError<&'static str>> {
+        let bytes = Numbers::default().encode(&rows());
+        let at = bytes
+            .windows(unreadable.len())
+            .position(|w| w == unreadable.as_bytes())
+            .expect("the string is in the chunk");
+        let mut source = Some(Patchy {
+            bad: at..at + unreadable.len(),
+            bytes,
+        });
+        let q = RowQuery {
+            project_id: 1,
+            from: 0,
+            to: i64::MAX,
+            track_names: vec!["signup".into()],
+            ..RowQuery::default()
+        };
+        let links = Links::default();
+        let mut seen = 0;
+        Merge {
+            query: &q,
+            links: &links,
+        }
+        .run(
+            vec![ChunkHead { id: 0, min_ts: 0 }],
+            Vec::new(),
+            &mut |_| Ok::<_, &'static str>(Bytes::Stored(source.take().unwrap())),
+            &mut |r| {
+                ask(r);
+                seen += 1;
+                true
+            },
+        )?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn a_row_reads_its_person_only_when_asked_and_a_failed_read_ends_the_merge() {
+        // Nobody asks for people: the unreadable id is never read.
+        assert_eq!(merge_with_unreadable("visitor-3", |_| {}), Ok(20));
+        let persons = std::cell::RefCell::new(Vec::new());
+        let got = merge_with_unreadable("visitor-3", |r| {
+            persons.borrow_mut().push(r.person().to_string())
+        });
+        assert!(
+            matches!(got, Err(MergeError::Load("unreadable"))),
+            "{got:?}"
+        );
+        // Rows before the unreadable one were handed on with their people.
+        assert_eq!(
+            persons.into_inner(),
+            ["visitor-0", "visitor-1", "visitor-2", ""]
+        );
+        // URLs likewise.
+        assert_eq!(merge_with_unreadable("/a", |_| {}), Ok(20));
+        let got = merge_with_unreadable("/a", |r| assert_eq!(r.url(), None));
+        assert!(matches!(got, Err(MergeError::Load("unreadable"))));
+    }
+}
