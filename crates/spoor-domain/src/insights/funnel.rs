@@ -71,11 +71,11 @@ pub struct FunnelAnswer {
     pub dropped: Option<Vec<Person>>,
 }
 
+/// A person's entry and latest step: read only when a row takes their next
+/// step ([`Funnel::reached`] says which that is).
 struct Progress {
     entered: i64,
     last: i64,
-    /// Steps reached, 1 at entry.
-    reached: u8,
     breakdown: u32,
 }
 
@@ -90,6 +90,10 @@ pub struct Funnel {
     breakdowns: Breakdowns,
     /// By person (their number in `people`).
     progress: Vec<Progress>,
+    /// Steps each person reached (1 at entry), apart from the rest of their
+    /// progress: a byte a person keeps in the processor's cache what every
+    /// row of theirs looks at, where most rows take no step.
+    reached: Vec<u8>,
     /// Per step, seconds from the previous step of each person who reached it.
     seconds: Vec<Vec<f64>>,
     held: usize,
@@ -138,6 +142,7 @@ impl Funnel {
             people: People::default(),
             breakdowns: Breakdowns::default(),
             progress: Vec::new(),
+            reached: Vec::new(),
             held: 0,
         })
     }
@@ -148,15 +153,19 @@ impl Funnel {
 
     /// Takes the next row (rows come oldest first).
     pub fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
-        let n = self.bound.len();
+        // The steps the row is (at most MAX_STEPS, so they fit in the bits).
+        let steps = self
+            .bound
+            .iter()
+            .enumerate()
+            .fold(0u16, |hits, (k, b)| hits | (u16::from(b.matches(row)) << k));
         // Only look a person up when the row is some step.
-        if !self.bound.iter().any(|b| b.matches(row)) {
+        if steps == 0 {
             return Ok(());
         }
         let in_range = row.ts >= self.query.from && row.ts < self.query.to;
-        let person = match self.people.known(row) {
-            Some(id) => id,
-            None if in_range && self.bound[0].matches(row) => {
+        let Some(person) = self.people.known(row) else {
+            if in_range && steps & 1 == 1 {
                 // The person enters: their number is the next.
                 self.people.id(row, self.limits.people)?;
                 let v = self.breakdown.and_then(|s| s.value(row));
@@ -166,32 +175,34 @@ impl Funnel {
                 self.progress.push(Progress {
                     entered: row.ts,
                     last: row.ts,
-                    reached: 1,
                     breakdown,
                 });
-                return Ok(());
+                self.reached.push(1);
             }
-            None => return Ok(()),
+            return Ok(());
         };
-        match self.progress.get_mut(person as usize) {
-            None => {}
-            Some(p) => {
-                let k = usize::from(p.reached);
-                if k < n && row.ts - p.entered <= self.query.window_ms && self.bound[k].matches(row)
-                {
-                    if self.held >= self.limits.cells {
-                        return refuse(format!(
-                            "this funnel needs more than {} entries; narrow the range",
-                            self.limits.cells
-                        ));
-                    }
-                    self.held += 1;
-                    self.seconds[k].push((row.ts - p.last) as f64 / 1_000.0);
-                    p.last = row.ts;
-                    p.reached += 1;
-                }
-            }
+        let Some(reached) = self.reached.get_mut(person as usize) else {
+            return Ok(());
+        };
+        // Past the last step, the bit is beyond the steps': no match.
+        if steps >> *reached & 1 == 0 {
+            return Ok(());
         }
+        let k = usize::from(*reached);
+        let p = &mut self.progress[person as usize];
+        if row.ts - p.entered > self.query.window_ms {
+            return Ok(());
+        }
+        if self.held >= self.limits.cells {
+            return refuse(format!(
+                "this funnel needs more than {} entries; narrow the range",
+                self.limits.cells
+            ));
+        }
+        self.held += 1;
+        self.seconds[k].push((row.ts - p.last) as f64 / 1_000.0);
+        p.last = row.ts;
+        *reached += 1;
         Ok(())
     }
 
@@ -202,9 +213,11 @@ impl Funnel {
         medians[0] = None;
         let count = |filter: &dyn Fn(&Progress) -> bool| -> Vec<u64> {
             let mut reached = vec![0u64; n];
-            for p in self.progress.iter().filter(|p| filter(p)) {
-                for r in reached.iter_mut().take(usize::from(p.reached)) {
-                    *r += 1;
+            for (p, k) in self.progress.iter().zip(&self.reached) {
+                if filter(p) {
+                    for r in reached.iter_mut().take(usize::from(*k)) {
+                        *r += 1;
+                    }
                 }
             }
             reached
@@ -233,10 +246,10 @@ impl Funnel {
         });
         let dropped = self.query.dropped_after.map(|k| {
             let mut list: Vec<Person> = self
-                .progress
+                .reached
                 .iter()
                 .zip(0u32..)
-                .filter(|(p, _)| usize::from(p.reached) == k + 1)
+                .filter(|(r, _)| usize::from(**r) == k + 1)
                 .map(|(_, id)| {
                     let (identified, name) = self.people.name(id);
                     Person {

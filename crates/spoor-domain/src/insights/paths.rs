@@ -107,7 +107,19 @@ pub struct Paths {
     page: Option<Slot>,
     /// By person (their number in `people`).
     trails: Vec<Trail>,
+    /// Where each person is ([`WAITING`], [`FOLLOWING`], [`DONE`]), apart
+    /// from their trail: a byte a person keeps in the processor's cache what
+    /// every row of theirs looks at first, and most rows are of people done.
+    state: Vec<u8>,
 }
+
+/// Not started yet (looking back: their latest names kept until they start).
+const WAITING: u8 = 0;
+/// Started, looking ahead: their next names are taken.
+const FOLLOWING: u8 = 1;
+/// Nothing more of theirs is taken: their steps are all taken, the window
+/// has passed (rows come in time order), or, looking back, they started.
+const DONE: u8 = 2;
 
 impl Paths {
     pub fn new(query: PathsQuery, limits: Limits) -> Result<Paths, InsightError> {
@@ -154,6 +166,7 @@ impl Paths {
             names: Breakdowns::default(),
             page,
             trails: Vec::new(),
+            state: Vec::new(),
         })
     }
 
@@ -181,13 +194,39 @@ impl Paths {
     }
 
     pub fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
-        let is_start = self.start.matches(row);
         let in_range = row.ts >= self.query.from && row.ts < self.query.to;
-        let person = match self.people.known(row) {
+        let known = self.people.known(row);
+        let state = known.map_or(WAITING, |p| self.state[p as usize]);
+        if state == DONE {
+            return Ok(());
+        }
+        let (steps, window) = (self.query.steps, self.query.window_ms);
+        if let (Some(person), FOLLOWING) = (known, state) {
+            // Looking ahead from the start: only the next names count.
+            let at = self.trails[person as usize].started.unwrap_or(row.ts);
+            if row.ts - at > window {
+                self.state[person as usize] = DONE;
+                return Ok(());
+            }
+            let Some(id) = self.name_id(row) else {
+                return Ok(());
+            };
+            let trail = &mut self.trails[person as usize];
+            if trail.last != Some(id) {
+                trail.names.push((id, row.ts));
+                trail.last = Some(id);
+            }
+            if trail.names.len() >= steps {
+                self.state[person as usize] = DONE;
+            }
+            return Ok(());
+        }
+        let is_start = self.start.matches(row) && in_range;
+        let person = match known {
             Some(id) => id,
             // Looking back, everyone's latest events are kept until their
             // start event; looking ahead, only from it.
-            None if self.query.direction == Direction::Before || (is_start && in_range) => {
+            None if self.query.direction == Direction::Before || is_start => {
                 let id = self.people.id(row, self.limits.people)?;
                 debug_assert_eq!(id as usize, self.trails.len());
                 self.trails.push(Trail {
@@ -195,58 +234,39 @@ impl Paths {
                     last: None,
                     names: Vec::new(),
                 });
+                self.state.push(WAITING);
                 id
             }
             None => return Ok(()),
         };
-        let steps = self.query.steps;
-        let window = self.query.window_ms;
-        // A row's name is made only where the match below takes it: most
-        // rows are of people past their steps, or not started.
-        let wanted = self.trails.get(person as usize).is_some_and(|trail| {
-            match (self.query.direction, trail.started) {
-                (Direction::After, None) => is_start && in_range,
-                (Direction::After, Some(at)) => trail.names.len() < steps && row.ts - at <= window,
-                (Direction::Before, None) => !(is_start && in_range),
-                (Direction::Before, Some(_)) => false,
-            }
-        });
-        let name = if wanted { self.name_id(row) } else { None };
-        let Some(trail) = self.trails.get_mut(person as usize) else {
-            return Ok(());
-        };
-        match (self.query.direction, trail.started) {
-            (Direction::After, None) => {
-                if is_start && in_range {
+        let p = person as usize;
+        match self.query.direction {
+            Direction::After => {
+                if is_start {
+                    let name = self.name_id(row);
+                    let trail = &mut self.trails[p];
                     trail.started = Some(row.ts);
                     trail.last = name;
+                    self.state[p] = FOLLOWING;
                 }
             }
-            (Direction::After, Some(at)) => {
-                if let Some(id) = name
-                    && trail.names.len() < steps
-                    && row.ts - at <= window
-                    && trail.last != Some(id)
-                {
-                    trail.names.push((id, row.ts));
-                    trail.last = Some(id);
-                }
-            }
-            (Direction::Before, None) => {
-                if is_start && in_range {
+            Direction::Before => {
+                if is_start {
+                    let trail = &mut self.trails[p];
                     trail.started = Some(row.ts);
                     trail.names.retain(|(_, t)| row.ts - t <= window);
-                } else if let Some(id) = name
-                    && trail.last != Some(id)
-                {
-                    if trail.names.len() == steps {
-                        trail.names.remove(0);
+                    self.state[p] = DONE;
+                } else if let Some(id) = self.name_id(row) {
+                    let trail = &mut self.trails[p];
+                    if trail.last != Some(id) {
+                        if trail.names.len() == steps {
+                            trail.names.remove(0);
+                        }
+                        trail.names.push((id, row.ts));
+                        trail.last = Some(id);
                     }
-                    trail.names.push((id, row.ts));
-                    trail.last = Some(id);
                 }
             }
-            (Direction::Before, Some(_)) => {}
         }
         Ok(())
     }
