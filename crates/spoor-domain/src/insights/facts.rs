@@ -41,7 +41,14 @@ pub const MAX_OPEN_CHUNKS: usize = 256;
 /// A day, in ms: chunks hold one UTC day each.
 pub const DAY_MS: i64 = 86_400_000;
 
-const MAGIC: &[u8; 4] = b"SPF2";
+const MAGIC: &[u8; 4] = b"SPF3";
+/// A chunk's columns: the dictionary's ends; time, position and kind; the
+/// text columns; the properties' offsets, keys and values; the persons.
+const COLUMNS: usize = 4 + TEXTS + 4;
+/// The header: the magic, six counts and each column's width. Everything a
+/// chunk's layout needs is in it, so that a reader of a few columns finds
+/// them in one read of the chunk's first bytes.
+const HEADER: usize = 4 + 6 * 8 + COLUMNS;
 
 /// The string columns, in their order in a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,12 +226,14 @@ fn width_of(max: u64) -> u8 {
     }
 }
 
-fn put_column(out: &mut Vec<u8>, values: &[u64]) {
+/// Appends a column's values at the width its largest needs, which is
+/// returned (for the header).
+fn put_column(out: &mut Vec<u8>, values: &[u64]) -> u8 {
     let w = width_of(values.iter().copied().max().unwrap_or(0));
-    out.push(w);
     for v in values {
         out.extend_from_slice(&v.to_le_bytes()[..usize::from(w)]);
     }
+    w
 }
 
 /// The 1-based id of `s` in a chunk's dictionary, added if new.
@@ -380,37 +389,49 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     }
     let base_ts = rows.first().map_or(0, |r| r.ts());
     let base_seq = rows.iter().map(|r| r.seq()).min().unwrap_or(0);
-    let mut out = Vec::with_capacity(64 + n * 32);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(n as u64).to_le_bytes());
-    out.extend_from_slice(&(strings.len() as u64).to_le_bytes());
-    out.extend_from_slice(&base_ts.to_le_bytes());
-    out.extend_from_slice(&base_seq.to_le_bytes());
     let mut at = 0u64;
     let mut ends = Vec::with_capacity(strings.len());
     for s in &strings {
         at += s.len() as u64;
         ends.push(at);
     }
-    put_column(&mut out, &ends);
+    let text_len = at;
+    let mut out = Vec::with_capacity(HEADER + text_len as usize + n * 32);
+    out.extend_from_slice(MAGIC);
+    for count in [
+        n as u64,
+        strings.len() as u64,
+        base_ts as u64,
+        base_seq as u64,
+    ] {
+        out.extend_from_slice(&count.to_le_bytes());
+    }
+    out.extend_from_slice(&text_len.to_le_bytes());
+    out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
+    // The widths, filled in as the columns are written.
+    let widths_at = out.len();
+    out.resize(HEADER, 0);
+    let mut widths = Vec::with_capacity(COLUMNS);
+    widths.push(put_column(&mut out, &ends));
     for s in &strings {
         out.extend_from_slice(s.as_bytes());
     }
     // Rows are in ts order, so the differences from the first are >= 0.
     let ts: Vec<u64> = rows.iter().map(|r| r.ts().abs_diff(base_ts)).collect();
-    put_column(&mut out, &ts);
+    widths.push(put_column(&mut out, &ts));
     let seq: Vec<u64> = rows.iter().map(|r| r.seq().abs_diff(base_seq)).collect();
-    put_column(&mut out, &seq);
+    widths.push(put_column(&mut out, &seq));
     let pages: Vec<u64> = rows.iter().map(|r| u64::from(r.page_view())).collect();
-    put_column(&mut out, &pages);
+    widths.push(put_column(&mut out, &pages));
     for column in &texts {
-        put_column(&mut out, column);
+        widths.push(put_column(&mut out, column));
     }
-    put_column(&mut out, &offsets);
-    put_column(&mut out, &keys);
-    put_column(&mut out, &values);
+    widths.push(put_column(&mut out, &offsets));
+    widths.push(put_column(&mut out, &keys));
+    widths.push(put_column(&mut out, &values));
     let persons: Vec<u64> = rows.iter().map(|r| u64::from(r.person())).collect();
-    put_column(&mut out, &persons);
+    widths.push(put_column(&mut out, &persons));
+    out[widths_at..HEADER].copy_from_slice(&widths);
     out
 }
 
@@ -493,49 +514,6 @@ pub(super) struct Layout {
     pub(super) persons: Col,
 }
 
-/// Reads a chunk's layout from a source, a few bytes at a time.
-struct Reader<'s, S: Source> {
-    src: &'s mut S,
-    at: usize,
-}
-
-impl<S: Source> Reader<'_, S> {
-    fn take(&mut self, n: usize) -> Result<usize, MergeError<S::Error>> {
-        let start = self.at;
-        let end = start
-            .checked_add(n)
-            .ok_or(MergeError::Corrupt(Corrupt("a length overflows")))?;
-        if end > self.src.size() {
-            return Err(MergeError::Corrupt(Corrupt("it ends early")));
-        }
-        self.at = end;
-        Ok(start)
-    }
-
-    fn u64(&mut self) -> Result<u64, MergeError<S::Error>> {
-        let at = self.take(8)?;
-        small(self.src, at, 8)
-    }
-
-    fn col(&mut self, len: usize) -> Result<Col, MergeError<S::Error>> {
-        let at = self.take(1)?;
-        let w = small(self.src, at, 1)? as u8;
-        if !matches!(w, 1 | 2 | 4 | 8) {
-            return Err(MergeError::Corrupt(Corrupt(
-                "a column's width is not 1, 2, 4 or 8",
-            )));
-        }
-        let size = len
-            .checked_mul(usize::from(w))
-            .ok_or(MergeError::Corrupt(Corrupt("a column overflows")))?;
-        Ok(Col {
-            at: self.take(size)?,
-            width: w,
-            len,
-        })
-    }
-}
-
 /// The `n` (at most 8) little-endian bytes at `at`, which the caller has
 /// checked lie within the source.
 fn small<S: Source>(src: &mut S, at: usize, n: usize) -> Result<u64, MergeError<S::Error>> {
@@ -557,48 +535,69 @@ pub(super) fn value_of<S: Source>(
 }
 
 impl Layout {
-    /// Reads and checks where a chunk's parts lie: every column within its
-    /// length. The strings themselves are checked by whoever reads them.
+    /// Reads and checks where a chunk's parts lie, from its header (one
+    /// read): every column within its length. The strings themselves are
+    /// checked by whoever reads them.
     pub(super) fn read<S: Source>(src: &mut S) -> Result<Layout, MergeError<S::Error>> {
         let len = src.size();
-        let mut r = Reader { src, at: 0 };
-        let magic = r.take(4)?;
-        let mut m = [0u8; 4];
-        r.src.read(magic, &mut m).map_err(MergeError::Load)?;
-        if &m != MAGIC {
-            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF2")));
+        if len < HEADER {
+            return Err(MergeError::Corrupt(Corrupt("it ends early")));
         }
+        let mut h = [0u8; HEADER];
+        src.read(0, &mut h).map_err(MergeError::Load)?;
+        if &h[..4] != MAGIC {
+            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF3")));
+        }
+        let word = |i: usize| {
+            let at = 4 + 8 * i;
+            u64::from_le_bytes(h[at..at + 8].try_into().expect("eight bytes"))
+        };
         let count = |v: u64, what: &'static str| {
             usize::try_from(v)
                 .ok()
                 .filter(|n| *n <= len)
                 .ok_or(MergeError::Corrupt(Corrupt(what)))
         };
-        let rows = count(r.u64()?, "more rows than bytes")?;
-        let strings = count(r.u64()?, "more strings than bytes")?;
-        let base_ts = r.u64()? as i64;
-        let base_seq = r.u64()? as i64;
-        let ends = r.col(strings)?;
-        let text_len = match strings.checked_sub(1) {
-            None => 0,
-            Some(last) => count(value_of(r.src, ends, last)?, "a string overflows")?,
+        let rows = count(word(0), "more rows than bytes")?;
+        let strings = count(word(1), "more strings than bytes")?;
+        let (base_ts, base_seq) = (word(2) as i64, word(3) as i64);
+        let text_len = count(word(4), "a string overflows")?;
+        let pairs = count(word(5), "more properties than bytes")?;
+        let widths = &h[4 + 6 * 8..];
+        // Each part in its order, checked to end within the chunk.
+        let mut at = HEADER;
+        let mut next = |i: Option<usize>, n: usize| -> Result<Col, MergeError<S::Error>> {
+            let width = match i {
+                Some(i) => widths[i],
+                None => 1,
+            };
+            if !matches!(width, 1 | 2 | 4 | 8) {
+                return Err(MergeError::Corrupt(Corrupt(
+                    "a column's width is not 1, 2, 4 or 8",
+                )));
+            }
+            let end = n
+                .checked_mul(usize::from(width))
+                .and_then(|size| at.checked_add(size))
+                .filter(|end| *end <= len)
+                .ok_or(MergeError::Corrupt(Corrupt("it ends early")))?;
+            let col = Col { at, width, len: n };
+            at = end;
+            Ok(col)
         };
-        let text_at = r.take(text_len)?;
-        let ts = r.col(rows)?;
-        let seq = r.col(rows)?;
-        let pages = r.col(rows)?;
+        let ends = next(Some(0), strings)?;
+        let text_at = next(None, text_len)?.at;
+        let ts = next(Some(1), rows)?;
+        let seq = next(Some(2), rows)?;
+        let pages = next(Some(3), rows)?;
         let mut texts = [Col::default(); TEXTS];
-        for t in texts.iter_mut() {
-            *t = r.col(rows)?;
+        for (i, t) in texts.iter_mut().enumerate() {
+            *t = next(Some(4 + i), rows)?;
         }
-        let offsets = r.col(rows + 1)?;
-        let pairs = count(
-            value_of(r.src, offsets, rows)?,
-            "more properties than bytes",
-        )?;
-        let keys = r.col(pairs)?;
-        let values = r.col(pairs)?;
-        let persons = r.col(rows)?;
+        let offsets = next(Some(4 + TEXTS), rows + 1)?;
+        let keys = next(Some(5 + TEXTS), pairs)?;
+        let values = next(Some(6 + TEXTS), pairs)?;
+        let persons = next(Some(7 + TEXTS), rows)?;
         Ok(Layout {
             rows,
             strings,
@@ -1050,9 +1049,13 @@ pub(super) mod tests {
             Chunk::open(Vec::new()).unwrap_err(),
             Corrupt("it ends early")
         );
+        // A chunk of the format before (its columns' widths inline) is
+        // refused, not misread.
+        let mut before = good.clone();
+        before[..4].copy_from_slice(b"SPF2");
         assert_eq!(
-            Chunk::open(b"NOPE".to_vec()).unwrap_err(),
-            Corrupt("it does not start with SPF2")
+            Chunk::open(before).unwrap_err(),
+            Corrupt("it does not start with SPF3")
         );
         // Every truncation is refused; none panics.
         for n in 0..good.len() {

@@ -133,6 +133,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0021_insight_facts",
         include_str!("migrations/0021_insight_facts.sql"),
     ),
+    (
+        22,
+        "0022_insight_fact_header",
+        include_str!("migrations/0022_insight_fact_header.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

@@ -155,6 +155,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0010_insight_people",
         include_str!("derived/0010_insight_people.sql"),
     ),
+    (
+        11,
+        "0011_insight_fact_header",
+        include_str!("derived/0011_insight_fact_header.sql"),
+    ),
 ];
 /// The event log's file (and everything not derived from it) in the data
 /// directory.

@@ -619,7 +619,7 @@ fn sqlite_facts_in_parts_answer_as_the_log_does() {
 /// (migration 0010), questions read the log meanwhile, and the fold makes the
 /// chunks again, numbered.
 #[test]
-fn sqlite_facts_made_before_people_were_numbered_are_made_again() {
+fn sqlite_facts_made_before_people_were_numbered_or_before_the_header_are_made_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
     let derived = rusqlite::Connection::open(dir.path().join("spoor-derived.db")).unwrap();
@@ -679,5 +679,39 @@ fn sqlite_facts_made_before_people_were_numbered_are_made_again() {
     assert_eq!(facts_pass(&store, 1_000), 50);
     assert!(!stored_chunks(&derived).is_empty());
     assert_eq!(people(&derived), 7);
-    agree(&store, &[q], &[50], "made again, numbered");
+    agree(
+        &store,
+        std::slice::from_ref(&q),
+        &[50],
+        "made again, numbered",
+    );
+
+    // The release before migration 11: its chunks carry their columns'
+    // widths inline (SPF2), and the new reader refuses them.
+    drop(store);
+    derived
+        .execute_batch(
+            "UPDATE insight_fact_parts SET data = CAST('SPF2' AS BLOB) || substr(data, 5)
+               WHERE id % 65536 = 0;
+             DELETE FROM schema_migrations WHERE version = 11;",
+        )
+        .unwrap();
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
+    assert!(stored_chunks(&derived).is_empty(), "the SPF2 chunks went");
+    assert_eq!(store.processor_cursor(FACTS_PROCESSOR).unwrap(), None);
+    assert_eq!(people(&derived), 7, "people keep their numbers");
+    agree(
+        &store,
+        std::slice::from_ref(&q),
+        &[50],
+        "read from the log meanwhile",
+    );
+    assert_eq!(facts_pass(&store, 1_000), 50);
+    assert!(
+        stored_chunks(&derived)
+            .values()
+            .all(|c| c.starts_with(b"SPF3"))
+    );
+    assert_eq!(people(&derived), 7);
+    agree(&store, &[q], &[50], "made again, with a header");
 }
