@@ -132,6 +132,12 @@ impl Funnel {
             .map(|m| Bound::new(m, &mut rows))
             .collect();
         let breakdown = query.breakdown.as_ref().map(|f| rows.field(f));
+        // Only a list of who dropped names people.
+        let people = if query.dropped_after.is_some() {
+            People::naming()
+        } else {
+            People::default()
+        };
         Ok(Funnel {
             seconds: vec![Vec::new(); n],
             query,
@@ -139,7 +145,7 @@ impl Funnel {
             bound,
             breakdown,
             limits,
-            people: People::default(),
+            people,
             breakdowns: Breakdowns::default(),
             progress: Vec::new(),
             reached: Vec::new(),
@@ -250,12 +256,12 @@ impl Funnel {
                 .iter()
                 .zip(0u32..)
                 .filter(|(r, _)| usize::from(**r) == k + 1)
-                .map(|(_, id)| {
-                    let (identified, name) = self.people.name(id);
-                    Person {
+                .filter_map(|(_, id)| {
+                    let (identified, name) = self.people.name(id)?;
+                    Some(Person {
                         id: name.clone(),
                         identified: *identified,
-                    }
+                    })
                 })
                 .collect();
             list.sort_by(|a, b| a.id.cmp(&b.id));

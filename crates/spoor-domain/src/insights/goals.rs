@@ -169,7 +169,7 @@ impl Conversions {
     }
 
     pub fn finish(self) -> ConversionsAnswer {
-        let visitors = self.people.names.len() as u64;
+        let visitors = u64::from(self.people.count);
         let goals = self
             .query
             .goals

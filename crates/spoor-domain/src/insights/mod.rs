@@ -892,20 +892,34 @@ struct People {
     dense: Vec<u32>,
     /// Numbers by the store's number, for the numbers above.
     sparse: FastMap<u32, u32>,
-    names: Vec<(bool, String)>,
+    /// People met so far.
+    count: u32,
+    /// Each person's id, when the question names people in its answer
+    /// ([`People::naming`]); otherwise a numbered row's id is never read (a
+    /// store may read it apart from the row, [`InsightRow::person`]).
+    names: Option<Vec<(bool, String)>>,
 }
 
 impl People {
+    /// People whose ids the answer lists ([`People::name`]).
+    fn naming() -> People {
+        People {
+            names: Some(Vec::new()),
+            ..People::default()
+        }
+    }
+
     fn id(&mut self, row: &InsightRow<'_>, limit: usize) -> Result<u32, InsightError> {
         if let Some(id) = self.known(row) {
             return Ok(id);
         }
-        if self.names.len() >= limit {
+        if self.count as usize >= limit {
             return refuse(format!(
                 "this question follows more than {limit} people; narrow the range or add conditions"
             ));
         }
-        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        let id = self.count;
+        self.count += 1;
         if row.number != 0 {
             let i = row.number as usize;
             if i < DENSE_NUMBERS {
@@ -921,7 +935,9 @@ impl People {
         } else {
             self.ids[usize::from(row.identified)].insert(row.person().to_string(), id);
         }
-        self.names.push((row.identified, row.person().to_string()));
+        if let Some(names) = &mut self.names {
+            names.push((row.identified, row.person().to_string()));
+        }
         Ok(id)
     }
 
@@ -939,8 +955,9 @@ impl People {
             .copied()
     }
 
-    fn name(&self, id: u32) -> &(bool, String) {
-        &self.names[id as usize]
+    /// Person `id`'s id, when the question keeps them ([`People::naming`]).
+    fn name(&self, id: u32) -> Option<&(bool, String)> {
+        self.names.as_ref()?.get(id as usize)
     }
 }
 
