@@ -366,19 +366,32 @@ impl<'q> Merge<'q> {
             let Some(o) = open.get_mut(slot).and_then(Option::as_mut) else {
                 continue;
             };
-            let row = o.row;
-            let more = self.emit(o, row, each);
-            if let Some(e) = o.failed.get_mut().take() {
-                return Err(e.map(E::from));
-            }
-            if !more {
-                return Ok(());
-            }
-            o.row += 1;
-            if o.settle(q) {
-                next.push(Reverse((o.key(), slot)));
-            } else if let Some(done) = open[slot].take() {
-                spares.push(done.into_spare());
+            // Rows of this chunk while they come before every other chunk's
+            // next row and before the next chunk to open: most of a range's
+            // chunks follow one another, and the heap is then left alone.
+            let next_head = heads.last().map_or(i64::MAX, |h| h.min_ts);
+            let other = next.peek().map(|Reverse((k, _))| *k);
+            loop {
+                let row = o.row;
+                let more = self.emit(o, row, each);
+                if let Some(e) = o.failed.get_mut().take() {
+                    return Err(e.map(E::from));
+                }
+                if !more {
+                    return Ok(());
+                }
+                o.row += 1;
+                if !o.settle(q) {
+                    if let Some(done) = open[slot].take() {
+                        spares.push(done.into_spare());
+                    }
+                    break;
+                }
+                let key = o.key();
+                if key.0 >= next_head || other.is_some_and(|k| k < key) {
+                    next.push(Reverse((key, slot)));
+                    break;
+                }
             }
         }
     }
