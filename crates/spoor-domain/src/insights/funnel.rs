@@ -159,6 +159,9 @@ impl Funnel {
 
     /// Takes the next row (rows come oldest first).
     pub fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
+        if self.people.done(row) {
+            return Ok(());
+        }
         // The steps the row is (at most MAX_STEPS, so they fit in the bits).
         let steps = self
             .bound
@@ -197,6 +200,8 @@ impl Funnel {
         let k = usize::from(*reached);
         let p = &mut self.progress[person as usize];
         if row.ts - p.entered > self.query.window_ms {
+            // Rows come in time order: none of theirs is in the window now.
+            self.people.finish(row);
             return Ok(());
         }
         if self.held >= self.limits.cells {
@@ -209,6 +214,9 @@ impl Funnel {
         self.seconds[k].push((row.ts - p.last) as f64 / 1_000.0);
         p.last = row.ts;
         *reached += 1;
+        if usize::from(*reached) == self.bound.len() {
+            self.people.finish(row);
+        }
         Ok(())
     }
 

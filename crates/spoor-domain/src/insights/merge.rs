@@ -15,7 +15,6 @@ use super::facts::{Links, MAX_OPEN_CHUNKS, MergeError, Slot, Source, Text, first
 pub use super::lean::Bytes;
 use super::lean::{Lean, LeanSpare, Met};
 use super::{Field, InsightRow, RowQuery, RowValues};
-use crate::sessions::FastMap;
 
 /// A chunk a question may read, known by its earliest row's time before it
 /// is loaded.
@@ -46,6 +45,52 @@ pub fn max_overlap(heads: &[(ChunkHead, i64)]) -> usize {
         }
     }
     most
+}
+
+/// Store numbers below this find their link in an array (4 bytes each, 16
+/// MiB at most, as far as the largest number linked).
+const DENSE_LINKS: u32 = 1 << 22;
+
+/// The links by number, as a merge looks them up for every row: in an array
+/// for the store's numbers (it numbers a project's people from 1 up), in the
+/// map for the question's own (numbered from the top down).
+struct LinkIndex<'q> {
+    links: &'q Links,
+    /// Per number: 1 + its place in `linked`, or 0 when not linked.
+    dense: Vec<u32>,
+    linked: Vec<&'q super::facts::Linked>,
+}
+
+impl<'q> LinkIndex<'q> {
+    fn new(links: &'q Links) -> LinkIndex<'q> {
+        let top = links
+            .keys()
+            .copied()
+            .filter(|n| *n < DENSE_LINKS)
+            .max()
+            .map_or(0, |n| n as usize + 1);
+        let mut dense = vec![0u32; top];
+        let mut linked = Vec::new();
+        for (n, l) in links {
+            if *n < DENSE_LINKS {
+                linked.push(l);
+                dense[*n as usize] = linked.len() as u32;
+            }
+        }
+        LinkIndex {
+            links,
+            dense,
+            linked,
+        }
+    }
+
+    fn get(&self, own: u32) -> Option<&'q super::facts::Linked> {
+        if own < DENSE_LINKS {
+            let at = self.dense.get(own as usize).copied().unwrap_or(0);
+            return at.checked_sub(1).map(|i| self.linked[i as usize]);
+        }
+        self.links.get(&own)
+    }
 }
 
 /// Where a chunk's bytes are found, by its id.
@@ -84,8 +129,9 @@ struct Columns {
     offsets: Vec<u64>,
     keys: Vec<u64>,
     values: Vec<u64>,
-    /// Per name id: 0 not looked at yet, 1 not asked for, 2 asked for.
-    named: Vec<u8>,
+    /// Per string id of a name: 0 when no row has it, else 1 + its place in
+    /// [`Open::names`].
+    named: Vec<u32>,
 }
 
 /// One open chunk and the rows of it the question keeps.
@@ -96,8 +142,9 @@ struct Open<S: Source> {
     row: usize,
     rows: usize,
     slots: Vec<Slot>,
-    /// The strings of the chunk's names (a few: event names).
-    names: FastMap<u32, Met>,
+    /// The chunk's names (a few: event names): whether the question asks
+    /// for rows of each, and its string.
+    names: Vec<(bool, Met)>,
     /// The row being handed on: its fields' strings, its person's and its
     /// URL, each read when first asked.
     cells: Vec<OnceCell<Met>>,
@@ -157,13 +204,13 @@ impl<S: Source> Open<S> {
         // question's: the dictionary holds every id and URL too.
         c.named.clear();
         c.named.resize(l.strings + 1, 0);
-        let mut names = FastMap::default();
+        let mut names = Vec::new();
         for r in 0..l.rows {
             let id = c.names[r];
-            let Some(state) = c.named.get_mut(id as usize) else {
+            let Some(place) = c.named.get_mut(id as usize) else {
                 continue;
             };
-            if *state != 0 {
+            if *place != 0 {
                 continue;
             }
             let name = lean.string(u64::from(id))?;
@@ -171,8 +218,8 @@ impl<S: Source> Open<S> {
                 || name
                     .as_deref()
                     .is_some_and(|s| q.track_names.iter().any(|n| n == s));
-            *state = if asked { 2 } else { 1 };
-            names.insert(id, name);
+            names.push((asked, name));
+            *place = names.len() as u32;
         }
         let cells = (0..q.fields.len() + 2).map(|_| OnceCell::new()).collect();
         Ok(Open {
@@ -202,7 +249,13 @@ impl<S: Source> Open<S> {
         if self.c.pages[row] {
             return q.page_views;
         }
-        self.c.named.get(self.c.names[row] as usize) == Some(&2)
+        self.name(row).is_some_and(|(asked, _)| *asked)
+    }
+
+    /// The row's name: whether it is asked for, and its string.
+    fn name(&self, row: usize) -> Option<&(bool, Met)> {
+        let place = *self.c.named.get(self.c.names[row] as usize)?;
+        self.names.get(place.checked_sub(1)? as usize)
     }
 
     /// Moves to the next row the question keeps; false at the end.
@@ -312,6 +365,7 @@ impl<'q> Merge<'q> {
         each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
     ) -> Result<(), MergeError<E>> {
         let q = self.query;
+        let links = LinkIndex::new(self.links);
         heads.sort_by_key(|h| (Reverse(h.min_ts), Reverse(h.id)));
         let mut open: Vec<Option<Open<Bytes<S>>>> = Vec::new();
         // The next row of each open chunk, smallest first.
@@ -373,7 +427,7 @@ impl<'q> Merge<'q> {
             let other = next.peek().map(|Reverse((k, _))| *k);
             loop {
                 let row = o.row;
-                let more = self.emit(o, row, each);
+                let more = emit(&links, o, row, each);
                 if let Some(e) = o.failed.get_mut().take() {
                     return Err(e.map(E::from));
                 }
@@ -395,50 +449,50 @@ impl<'q> Merge<'q> {
             }
         }
     }
+}
 
-    /// Hands one row on; false when the question wants no more.
-    fn emit<S: Source>(
-        &self,
-        o: &mut Open<S>,
-        row: usize,
-        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
-    ) -> bool {
-        o.cells.iter_mut().for_each(|c| {
-            c.take();
-        });
-        // A row's own person is its user, else its anonymous visitor; a link
-        // of that person (by number) names the user it became.
-        let own = o.c.persons[row];
-        let linked = if own == 0 { None } else { self.links.get(&own) };
-        let identified = linked.is_some() || o.c.users[row] != 0;
-        if !identified && own == 0 {
-            // Numbered rows all have a person; an unnumbered one is kept only
-            // with an anonymous id, as the log's reader keeps it.
-            let anonymous = o
-                .lean
-                .value(o.lean.layout.texts[Text::Anonymous as usize], row);
-            if matches!(anonymous, Ok(0)) {
-                return true;
-            }
+/// Hands one row on; false when the question wants no more.
+fn emit<S: Source>(
+    links: &LinkIndex<'_>,
+    o: &mut Open<S>,
+    row: usize,
+    each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+) -> bool {
+    o.cells.iter_mut().for_each(|c| {
+        c.take();
+    });
+    // A row's own person is its user, else its anonymous visitor; a link
+    // of that person (by number) names the user it became.
+    let own = o.c.persons[row];
+    let linked = if own == 0 { None } else { links.get(own) };
+    let identified = linked.is_some() || o.c.users[row] != 0;
+    if !identified && own == 0 {
+        // Numbered rows all have a person; an unnumbered one is kept only
+        // with an anonymous id, as the log's reader keeps it.
+        let anonymous = o
+            .lean
+            .value(o.lean.layout.texts[Text::Anonymous as usize], row);
+        if matches!(anonymous, Ok(0)) {
+            return true;
         }
-        let o = &*o;
-        let page_view = o.c.pages[row];
-        let name = o.names.get(&o.c.names[row]).and_then(|n| n.as_deref());
-        each(&InsightRow {
-            seq: o.c.seq[row],
-            ts: o.c.ts[row],
-            page_view,
-            name,
-            identified,
-            number: linked.map_or(own, |l| l.number),
-            values: &LeanRow {
-                open: o,
-                row,
-                linked: linked.map(|l| l.user.as_str()),
-            },
-            weight: 1,
-        })
     }
+    let o = &*o;
+    let page_view = o.c.pages[row];
+    let name = o.name(row).and_then(|(_, n)| n.as_deref());
+    each(&InsightRow {
+        seq: o.c.seq[row],
+        ts: o.c.ts[row],
+        page_view,
+        name,
+        identified,
+        number: linked.map_or(own, |l| l.number),
+        values: &LeanRow {
+            open: o,
+            row,
+            linked: linked.map(|l| l.user.as_str()),
+        },
+        weight: 1,
+    })
 }
 
 #[cfg(test)]

@@ -894,6 +894,10 @@ struct People {
     sparse: FastMap<u32, u32>,
     /// People met so far.
     count: u32,
+    /// People a question takes no more rows of, a bit each by the store's
+    /// number ([`People::done`]): a few kilobytes, tested before anything
+    /// else of a row, where a person's number and state lie megabytes apart.
+    finished: Vec<u64>,
     /// Each person's id, when the question names people in its answer
     /// ([`People::naming`]); otherwise a numbered row's id is never read (a
     /// store may read it apart from the row, [`InsightRow::person`]).
@@ -953,6 +957,32 @@ impl People {
         self.ids[usize::from(row.identified)]
             .get(row.person())
             .copied()
+    }
+
+    /// Whether the row's person was marked [`People::finish`]ed (only
+    /// numbered rows are: the others read their state as before).
+    fn done(&self, row: &InsightRow<'_>) -> bool {
+        let n = row.number as usize;
+        row.number != 0
+            && n < DENSE_NUMBERS
+            && self
+                .finished
+                .get(n / 64)
+                .is_some_and(|bits| bits >> (n % 64) & 1 == 1)
+    }
+
+    /// Marks the row's person as one the question takes no more rows of.
+    fn finish(&mut self, row: &InsightRow<'_>) {
+        let n = row.number as usize;
+        if row.number == 0 || n >= DENSE_NUMBERS {
+            return;
+        }
+        if n / 64 >= self.finished.len() {
+            // Grown in steps, never past the bound (DENSE_NUMBERS bits).
+            let len = (n / 64 + 1).next_power_of_two().min(DENSE_NUMBERS / 64);
+            self.finished.resize(len, 0);
+        }
+        self.finished[n / 64] |= 1 << (n % 64);
     }
 
     /// Person `id`'s id, when the question keeps them ([`People::naming`]).

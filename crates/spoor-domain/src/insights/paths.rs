@@ -194,6 +194,9 @@ impl Paths {
     }
 
     pub fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
+        if self.people.done(row) {
+            return Ok(());
+        }
         let in_range = row.ts >= self.query.from && row.ts < self.query.to;
         let known = self.people.known(row);
         let state = known.map_or(WAITING, |p| self.state[p as usize]);
@@ -206,6 +209,7 @@ impl Paths {
             let at = self.trails[person as usize].started.unwrap_or(row.ts);
             if row.ts - at > window {
                 self.state[person as usize] = DONE;
+                self.people.finish(row);
                 return Ok(());
             }
             let Some(id) = self.name_id(row) else {
@@ -218,6 +222,7 @@ impl Paths {
             }
             if trail.names.len() >= steps {
                 self.state[person as usize] = DONE;
+                self.people.finish(row);
             }
             return Ok(());
         }
@@ -256,6 +261,7 @@ impl Paths {
                     trail.started = Some(row.ts);
                     trail.names.retain(|(_, t)| row.ts - t <= window);
                     self.state[p] = DONE;
+                    self.people.finish(row);
                 } else if let Some(id) = self.name_id(row) {
                     let trail = &mut self.trails[p];
                     if trail.last != Some(id) {
