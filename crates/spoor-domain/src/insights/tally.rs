@@ -19,6 +19,9 @@ use crate::sessions::FastMap;
 
 /// Parts of a group's key that pack into one number ([`Tally::packed`]).
 const PACKED: usize = 4;
+/// Groups [`Tally::recent`] holds: 2^8.
+const RECENT_BITS: u32 = 8;
+const RECENT: usize = 1 << RECENT_BITS;
 
 /// What grouping keeps between chunks: its buffers, so that a question
 /// allocates them once.
@@ -45,6 +48,10 @@ pub struct Tally {
     packed: FastMap<u128, usize>,
     /// Each group's first row and its number of rows.
     groups: Vec<(usize, u64)>,
+    /// The groups of packed keys met lately, by a hash of the key: a
+    /// question has a few groups a period, so most rows find theirs here in
+    /// a multiply and a compare, before the map.
+    recent: Vec<(u128, u32)>,
     /// The strings of the group being handed on: its name, URL and fields'.
     met: Vec<Met>,
     spare: Option<LeanSpare>,
@@ -68,29 +75,58 @@ impl Tally {
         }
     }
 
-    /// `key` as one number, when it fits.
-    fn packed_key(&self) -> Option<u128> {
-        if self.key.len() > PACKED {
+    /// `row`'s key as one number, when it has at most [`PACKED`] parts that
+    /// each fit in 32 bits (made without filling `key`).
+    fn packed_key(&self, row: usize, url: bool) -> Option<u128> {
+        if 2 + usize::from(url) + self.slots.len() > PACKED {
             return None;
         }
-        self.key.iter().try_fold(0u128, |k, &part| {
-            let part = u32::try_from(part).ok()?;
-            Some(k << 32 | u128::from(part))
-        })
+        let part = |v: u64| u32::try_from(v).ok().map(u128::from);
+        let mut k = part(self.pages[row])? << 32 | part(self.names[row])?;
+        if url {
+            k = k << 32 | part(self.texts[Text::Url as usize][row])?;
+        }
+        for i in 0..self.slots.len() {
+            k = k << 32 | part(self.value_id(i, row))?;
+        }
+        Some(k)
     }
 
-    /// Counts `row` in its group, whose key is in `key`.
-    fn count(&mut self, row: usize) {
-        if let Some(k) = self.packed_key() {
-            match self.packed.get(&k) {
-                Some(&g) => self.groups[g].1 += 1,
+    /// Starts the groups of a period afresh.
+    fn clear_groups(&mut self) {
+        self.index.clear();
+        self.packed.clear();
+        self.groups.clear();
+        self.recent.clear();
+        self.recent.resize(RECENT, (0, u32::MAX));
+    }
+
+    /// Counts `row` in its group.
+    fn count(&mut self, row: usize, url: bool) {
+        if let Some(k) = self.packed_key(row, url) {
+            let folded = (k as u64) ^ ((k >> 64) as u64);
+            let at = (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT_BITS)) as usize;
+            let (key, group) = self.recent[at];
+            if group != u32::MAX && key == k {
+                self.groups[group as usize].1 += 1;
+                return;
+            }
+            let g = match self.packed.get(&k) {
+                Some(&g) => {
+                    self.groups[g].1 += 1;
+                    g
+                }
                 None => {
                     self.packed.insert(k, self.groups.len());
                     self.groups.push((row, 1));
+                    self.groups.len() - 1
                 }
-            }
+            };
+            // Groups number fewer than a chunk's rows.
+            self.recent[at] = (k, u32::try_from(g).unwrap_or(u32::MAX));
             return;
         }
+        self.key_of(row, url);
         match self.index.get(&self.key[..]) {
             Some(&g) => self.groups[g].1 += 1,
             None => {
@@ -214,15 +250,12 @@ fn grouped<S: Source>(
             None => l.rows,
         }
         .max(row + 1);
-        t.index.clear();
-        t.packed.clear();
-        t.groups.clear();
+        t.clear_groups();
         for r in row..end {
             if !wanted(q, lean, t, r, ts(t, r))? {
                 continue;
             }
-            t.key_of(r, url);
-            t.count(r);
+            t.count(r, url);
         }
         for g in 0..t.groups.len() {
             let (r, n) = t.groups[g];
