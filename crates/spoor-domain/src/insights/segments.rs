@@ -17,8 +17,31 @@ use super::{
     Bound, Condition, Field, InsightError, InsightRow, Limits, MAX_CONDITIONS, Matcher, Op,
     RowQuery, json_value_text, refuse, shown,
 };
+use std::cell::RefCell;
+
 use crate::sessions::FastSet;
 use crate::traits::Traits;
+
+/// Store numbers below this are remembered in an array (a byte each, 4 MiB
+/// at most, as far as the numbers met).
+const DENSE: usize = 1 << 22;
+
+/// The place of a row's number in [`Cohort::seen`] and [`Members::decided`]:
+/// only a number the store keeps for its person (below 2^31) is the same in
+/// every read; a question's own numbers (from the top of the range down, for
+/// people not stored yet) are not.
+fn place(number: u32) -> Option<usize> {
+    let n = number as usize;
+    (number != 0 && n < DENSE).then_some(n)
+}
+
+/// Sets byte `n` of `bytes` (grown in steps as far as `n`, within [`DENSE`]).
+fn mark(bytes: &mut Vec<u8>, n: usize, value: u8) {
+    if n >= bytes.len() {
+        bytes.resize((n + 1).next_power_of_two().min(DENSE), 0);
+    }
+    bytes[n] = value;
+}
 
 /// Most segments a project keeps.
 pub const MAX_SEGMENTS_PER_PROJECT: usize = 100;
@@ -31,6 +54,9 @@ pub struct Cohort {
     limits: Limits,
     users: FastSet<String>,
     visitors: FastSet<String>,
+    /// The store's numbers of the people added (1: added), so that a
+    /// person's id is read once, not for each of their rows.
+    seen: Vec<u8>,
 }
 
 impl Cohort {
@@ -52,6 +78,7 @@ impl Cohort {
             limits,
             users: FastSet::default(),
             visitors: FastSet::default(),
+            seen: Vec::new(),
         }
     }
 
@@ -61,6 +88,10 @@ impl Cohort {
 
     pub fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
         if !self.step.matches(row) {
+            return Ok(());
+        }
+        let at = place(row.number);
+        if at.is_some_and(|n| self.seen.get(n) == Some(&1)) {
             return Ok(());
         }
         let held = self.users.len() + self.visitors.len();
@@ -78,6 +109,9 @@ impl Cohort {
             }
             set.insert(row.person().to_string());
         }
+        if let Some(n) = at {
+            mark(&mut self.seen, n, 1);
+        }
         Ok(())
     }
 
@@ -86,6 +120,7 @@ impl Cohort {
             users: self.users,
             visitors: self.visitors,
             did: self.did,
+            decided: RefCell::default(),
         }
     }
 }
@@ -95,6 +130,9 @@ pub struct Members {
     users: FastSet<String>,
     visitors: FastSet<String>,
     did: bool,
+    /// What [`Members::admits`] answered for each store number met (0: not
+    /// met, 1: no, 2: yes): a person's id is read once, not for each row.
+    decided: RefCell<Vec<u8>>,
 }
 
 impl Members {
@@ -104,17 +142,33 @@ impl Members {
             users,
             visitors,
             did: true,
+            decided: RefCell::default(),
         }
     }
 
     /// Whether the row's person is in the segment.
     pub fn admits(&self, row: &InsightRow<'_>) -> bool {
+        let at = place(row.number);
+        if let Some(n) = at
+            && let Some(&known) = self.decided.borrow().get(n)
+            && known != 0
+        {
+            return known == 2;
+        }
         let set = if row.identified {
             &self.users
         } else {
             &self.visitors
         };
-        set.contains(row.person()) == self.did
+        let admitted = set.contains(row.person()) == self.did;
+        if let Some(n) = at {
+            mark(
+                &mut self.decided.borrow_mut(),
+                n,
+                if admitted { 2 } else { 1 },
+            );
+        }
+        admitted
     }
 
     /// How many people did the step.
