@@ -475,6 +475,12 @@ pub trait Source {
     /// Fills `into` with the bytes from `at` (the caller has checked that
     /// they lie within [`Source::size`]).
     fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), Self::Error>;
+    /// The ranges (`at`, length) a reader is about to read, so that a source
+    /// that pays for each read (a round trip to a server) can fetch them at
+    /// once. A hint: reads outside them work as before.
+    fn will_read(&mut self, _ranges: &[(usize, usize)]) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 impl Source for &[u8] {
@@ -838,6 +844,24 @@ impl Slot {
             Field::Channel => Slot::None,
         }
     }
+}
+
+/// The columns a question's fields read of a chunk: each text field's, and a
+/// property's offsets, keys and values.
+pub(super) fn fields_columns(q: &super::RowQuery, l: &Layout) -> Vec<Col> {
+    let mut cols = Vec::new();
+    let mut properties = false;
+    for f in &q.fields {
+        match Slot::of(f, 0) {
+            Slot::Text(t) => cols.push(l.texts[t as usize]),
+            Slot::Property(_) if !properties => {
+                cols.extend([l.offsets, l.keys, l.values]);
+                properties = true;
+            }
+            _ => {}
+        }
+    }
+    cols
 }
 
 /// The first of a chunk's `keys` whose string `is` the one asked for (0:

@@ -19,6 +19,10 @@ use std::rc::Rc;
 use super::facts::{self, Col, Corrupt, Layout, MergeError, Source, value_of};
 use crate::sessions::FastMap;
 
+/// Bytes of the dictionary's ends and of its text that [`Lean::will_read`]
+/// names with the columns.
+const FIRST_STRINGS: usize = 8 * 1024;
+
 /// A string of a chunk's dictionary, or none (id 0, or out of range).
 pub(super) type Met = Option<Rc<str>>;
 
@@ -75,6 +79,27 @@ impl<S: Source> Lean<S> {
             .map_err(MergeError::Load)?;
         facts::decode(&self.bytes, Col { at: 0, ..c }, out, f);
         Ok(())
+    }
+
+    /// Tells the source which columns are read next, with the dictionary's
+    /// first strings (a chunk's first rows' values: its names and the values
+    /// every row repeats are met there first).
+    pub(super) fn will_read(&mut self, columns: &[Col]) -> Result<(), MergeError<S::Error>> {
+        let l = self.layout;
+        let mut ranges: Vec<(usize, usize)> = columns
+            .iter()
+            .map(|c| (c.at, c.len * usize::from(c.width)))
+            .collect();
+        ranges.push((
+            l.ends.at,
+            (l.ends.len * usize::from(l.ends.width)).min(FIRST_STRINGS),
+        ));
+        ranges.push((l.text_at, l.text_len.min(FIRST_STRINGS)));
+        ranges.retain(|(_, n)| *n > 0);
+        self.src
+            .get_mut()
+            .will_read(&ranges)
+            .map_err(MergeError::Load)
     }
 
     /// Value `i` of a column, read alone (a column a question reads for a
@@ -142,6 +167,13 @@ impl<S: Source> Source for Bytes<S> {
         match self {
             Bytes::Stored(s) => s.size(),
             Bytes::Held(b) => b.len(),
+        }
+    }
+
+    fn will_read(&mut self, ranges: &[(usize, usize)]) -> Result<(), S::Error> {
+        match self {
+            Bytes::Stored(s) => s.will_read(ranges),
+            Bytes::Held(_) => Ok(()),
         }
     }
 

@@ -11,7 +11,9 @@ use std::cell::{OnceCell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::facts::{Links, MAX_OPEN_CHUNKS, MergeError, Slot, Source, Text, first_key};
+use super::facts::{
+    Links, MAX_OPEN_CHUNKS, MergeError, Slot, Source, Text, fields_columns, first_key,
+};
 pub use super::lean::Bytes;
 use super::lean::{Lean, LeanSpare, Met};
 use super::{Field, InsightRow, RowQuery, RowValues};
@@ -164,6 +166,16 @@ impl<S: Source> Open<S> {
         } = spare;
         let mut lean = Lean::open(src, lean)?;
         let l = lean.layout;
+        let mut announced = vec![
+            l.ts,
+            l.seq,
+            l.pages,
+            l.texts[Text::Name as usize],
+            l.persons,
+            l.texts[Text::User as usize],
+        ];
+        announced.extend(fields_columns(q, &l));
+        lean.will_read(&announced)?;
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         lean.column(l.ts, &mut c.ts, |v| base_ts.wrapping_add(v as i64))?;
         lean.column(l.seq, &mut c.seq, |v| base_seq.wrapping_add(v as i64))?;

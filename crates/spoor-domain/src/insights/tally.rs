@@ -12,7 +12,7 @@
 //! row of a chunk has a person (the facts fold keeps no other), so no row is
 //! dropped for want of one, as [`super::facts::Merge`] would.
 
-use super::facts::{MergeError, Slot, Source, TEXTS, Text, first_key};
+use super::facts::{Col, Layout, MergeError, Slot, Source, TEXTS, Text, fields_columns, first_key};
 use super::lean::{Lean, LeanSpare, Met};
 use super::{Field, InsightRow, RowQuery, RowValues};
 use crate::sessions::FastMap;
@@ -199,6 +199,7 @@ fn grouped<S: Source>(
 ) -> Result<bool, MergeError<S::Error>> {
     let l = lean.layout;
     let same = |v| v;
+    lean.will_read(&columns(q, &l, url))?;
     // Rows are in time order: the first's time is the chunk's base, the
     // last's one value. A chunk wholly within the range and one period (a
     // day's chunk, in a daily trend) needs no row's time, and its times are
@@ -306,6 +307,17 @@ fn grouped<S: Source>(
         row = end;
     }
     Ok(true)
+}
+
+/// The columns a grouping reads of a chunk: time, kind, name, the URL when
+/// asked, and its fields' (a property's offsets, keys and values).
+fn columns(q: &RowQuery, l: &Layout, url: bool) -> Vec<Col> {
+    let mut cols = vec![l.ts, l.pages, l.texts[Text::Name as usize]];
+    if url {
+        cols.push(l.texts[Text::Url as usize]);
+    }
+    cols.extend(fields_columns(q, l));
+    cols
 }
 
 /// Whether the question asks for `row`: in its range, a page view when it

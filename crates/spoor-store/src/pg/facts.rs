@@ -2,16 +2,21 @@
 //! and how a pass adds to them): their SQL, and a question's rows read from
 //! them and from the log past the facts fold's cursor, in one snapshot.
 //!
-//! A chunk is one `bytea`, stored out of line and uncompressed; a question
-//! reads the chunks of its range whole (a row by row question merges them, a
-//! grouped one counts each in groups, as on SQLite).
+//! A chunk is one `bytea`, stored out of line and uncompressed, so that a
+//! range of its bytes is read without the rest ([`Remote`]); a question reads
+//! of each chunk of its range the columns it asks for (a row by row question
+//! merges them, a grouped one counts each in groups, as on SQLite).
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
+
+use postgres::types::ToSql;
 use postgres::{IsolationLevel, Transaction};
 
 use super::{EVENT_COLUMNS, PgStore, event_from_row};
 use crate::fact_chunks::{FactsSql, LINKS_MAX, NewChunk, Numbering, TAIL_MAX};
 use crate::insights::facts::{
-    self, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, MergeError,
+    self, DAY_MS, FactRow, Links, MAX_CHUNK_ROWS, MAX_OPEN_CHUNKS, MergeError, Source,
 };
 use crate::insights::merge::{self, Bytes, ChunkHead, Merge};
 use crate::insights::tally::{self, Tally};
@@ -197,7 +202,8 @@ impl PgStore {
         let mut numbering = Numbering::new(false);
         let tail = tail_chunks(&mut tx, q, cursor, Some(&mut numbering))?;
         let heads = chunk_heads(&mut tx, q)?;
-        if merge::max_overlap(&heads) + tail.len() > MAX_OPEN_CHUNKS {
+        let spans: Vec<(ChunkHead, i64)> = heads.iter().map(|(h, max, _)| (*h, *max)).collect();
+        if merge::max_overlap(&spans) + tail.len() > MAX_OPEN_CHUNKS {
             return Ok(false);
         }
         let Some(links) = links(&mut tx, &mut numbering, q.project_id)? else {
@@ -207,13 +213,16 @@ impl PgStore {
             query: q,
             links: &links,
         };
-        let heads = heads.into_iter().map(|(h, _)| h).collect();
-        let sql = &mut FactsTx(&mut tx);
-        // Chunks are read whole: one round trip each.
-        let load = &mut |id: i64| -> StoreResult<Bytes<&'static [u8]>> {
-            let mut bytes = Vec::new();
-            sql.load_chunk(id, &mut bytes)?;
-            Ok(Bytes::Held(bytes))
+        let sizes: std::collections::HashMap<i64, usize> =
+            heads.iter().map(|(h, _, size)| (h.id, *size)).collect();
+        let heads = heads.into_iter().map(|(h, _, _)| h).collect();
+        let tx = RefCell::new(&mut tx);
+        let load = &mut |id: i64| -> StoreResult<Bytes<Remote<'_, '_, '_>>> {
+            Ok(Bytes::Stored(Remote::new(
+                &tx,
+                id,
+                sizes.get(&id).copied().unwrap_or(0),
+            )))
         };
         merge.run(heads, tail, load, each).map_err(|e| match e {
             MergeError::Load(e) => e,
@@ -226,17 +235,22 @@ impl PgStore {
     }
 }
 
-/// The range's chunks with their last row's time, oldest first (so a grouped
-/// question meets values about in time order, as a merged one does).
-fn chunk_heads(tx: &mut Transaction<'_>, q: &RowQuery) -> StoreResult<Vec<(ChunkHead, i64)>> {
+/// The range's chunks with their last row's time and their length in bytes,
+/// oldest first (so a grouped question meets values about in time order, as
+/// a merged one does).
+fn chunk_heads(
+    tx: &mut Transaction<'_>,
+    q: &RowQuery,
+) -> StoreResult<Vec<(ChunkHead, i64, usize)>> {
     let first_day = q.from.div_euclid(DAY_MS).saturating_mul(DAY_MS);
     let last_day =
         q.to.saturating_sub(1)
             .div_euclid(DAY_MS)
             .saturating_mul(DAY_MS);
+    // A value stored out of line knows its length without being read.
     Ok(tx
         .query(
-            "SELECT id, min_ts, max_ts FROM insight_facts
+            "SELECT id, min_ts, max_ts, octet_length(data) FROM insight_facts
              WHERE project_id = $1 AND day >= $2 AND day <= $3 AND max_ts >= $4 AND min_ts < $5
              ORDER BY min_ts, id",
             &[&q.project_id, &first_day, &last_day, &q.from, &q.to],
@@ -249,13 +263,14 @@ fn chunk_heads(tx: &mut Transaction<'_>, q: &RowQuery) -> StoreResult<Vec<(Chunk
                     min_ts: r.get(1),
                 },
                 r.get(2),
+                usize::try_from(r.get::<_, i32>(3)).unwrap_or(0),
             )
         })
         .collect())
 }
 
-/// The rows of a question that groups them: each chunk read whole and
-/// counted in groups, then the tail's.
+/// The rows of a question that groups them: of each chunk the columns it
+/// counts, in groups, then the tail's.
 fn tally_rows(
     tx: &mut Transaction<'_>,
     q: &RowQuery,
@@ -263,36 +278,156 @@ fn tally_rows(
     each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
 ) -> StoreResult<bool> {
     let mut t = Tally::default();
-    let mut bytes = Vec::new();
     let heads = chunk_heads(tx, q)?;
-    let chunks = heads.iter().map(|(h, _)| h.id);
-    for id in chunks {
-        bytes.clear();
-        FactsTx(tx).load_chunk(id, &mut bytes)?;
-        if !grouped(q, &bytes, &mut t, each)? {
+    let tx = RefCell::new(tx);
+    for (h, _, size) in heads {
+        let more = tally::tally(q, Remote::new(&tx, h.id, size), &mut t, each)
+            .map_err(|e| merge_error(e, |e| e))?;
+        if !more {
             return Ok(true);
         }
     }
     for bytes in tail {
-        if !grouped(q, bytes, &mut t, each)? {
+        let more = tally::tally(q, &bytes[..], &mut t, each)
+            .map_err(|e| merge_error(e, StoreError::from))?;
+        if !more {
             break;
         }
     }
     Ok(true)
 }
 
-/// One chunk's rows in groups; false when the question wants no more.
-fn grouped(
-    q: &RowQuery,
-    bytes: &[u8],
-    t: &mut Tally,
-    each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
-) -> StoreResult<bool> {
-    tally::tally(q, bytes, t, each).map_err(|e| match e {
-        MergeError::Load(never) => match never {},
+fn merge_error<E>(e: MergeError<E>, load: impl FnOnce(E) -> StoreError) -> StoreError {
+    match e {
+        MergeError::Load(e) => load(e),
         MergeError::Corrupt(e) => StoreError::from(e),
-        MergeError::TooManyOpen => StoreError::Database("a chunk could not be read".into()),
-    })
+        MergeError::TooManyOpen => StoreError::Database(format!(
+            "more than {MAX_OPEN_CHUNKS} insights chunks overlap"
+        )),
+    }
+}
+
+/// A stored chunk, read from the server a few ranges at a time: the ranges a
+/// reader names before reading ([`Source::will_read`]: a chunk's columns
+/// asked for and its dictionary's first strings) in one round trip, any other
+/// read in windows of [`WINDOW`] bytes. A question reads a tenth of a
+/// chunk's bytes or so, where reading it whole sent all of them.
+struct Remote<'a, 'b, 'c> {
+    tx: &'a RefCell<&'b mut Transaction<'c>>,
+    id: i64,
+    size: usize,
+    /// What has been read: where each piece starts, and its bytes.
+    got: Vec<(usize, Vec<u8>)>,
+}
+
+/// The bytes a read outside the ranges named fetches around it.
+const WINDOW: usize = 16 * 1024;
+/// Ranges fetched by one statement at most.
+const RANGES: usize = 32;
+/// Ranges closer than this are fetched as one.
+const GAP: usize = 1024;
+
+impl<'a, 'b, 'c> Remote<'a, 'b, 'c> {
+    fn new(tx: &'a RefCell<&'b mut Transaction<'c>>, id: i64, size: usize) -> Self {
+        Remote {
+            tx,
+            id,
+            size,
+            got: Vec::new(),
+        }
+    }
+
+    /// Fetches `ranges` (start, end), each within the chunk, in one round
+    /// trip per [`RANGES`].
+    fn fetch(&mut self, ranges: &[(usize, usize)]) -> StoreResult<()> {
+        for batch in ranges.chunks(RANGES) {
+            // The statement's text depends only on how many ranges there
+            // are; the ranges are bound.
+            let mut sql = String::from("SELECT ");
+            let mut bounds: Vec<i32> = Vec::with_capacity(batch.len() * 2);
+            for (i, (from, to)) in batch.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let _ = write!(
+                    sql,
+                    "substring(data FROM ${} FOR ${})",
+                    2 + 2 * i,
+                    3 + 2 * i
+                );
+                let (Ok(from), Ok(len)) = (i32::try_from(from + 1), i32::try_from(to - from))
+                else {
+                    return Err(StoreError::Database(format!(
+                        "insights chunk {} is too long to read in ranges",
+                        self.id
+                    )));
+                };
+                bounds.extend([from, len]);
+            }
+            sql.push_str(" FROM insight_facts WHERE id = $1");
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&self.id];
+            params.extend(bounds.iter().map(|b| b as &(dyn ToSql + Sync)));
+            let row = self.tx.borrow_mut().query_one(&sql, &params)?;
+            for (i, (from, _)) in batch.iter().enumerate() {
+                self.got.push((*from, row.get::<_, Vec<u8>>(i)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The piece holding all of `at .. at + len`, when read.
+    fn held(&self, at: usize, len: usize) -> Option<&[u8]> {
+        self.got.iter().find_map(|(from, bytes)| {
+            let start = at.checked_sub(*from)?;
+            bytes.get(start..start.checked_add(len)?)
+        })
+    }
+}
+
+impl Source for Remote<'_, '_, '_> {
+    type Error = StoreError;
+
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn will_read(&mut self, ranges: &[(usize, usize)]) -> StoreResult<()> {
+        let mut wanted: Vec<(usize, usize)> = ranges
+            .iter()
+            .map(|(at, len)| (*at, at.saturating_add(*len).min(self.size)))
+            .filter(|(from, to)| from < to && self.held(*from, to - from).is_none())
+            .collect();
+        wanted.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(wanted.len());
+        for (from, to) in wanted {
+            match merged.last_mut() {
+                Some(last) if from <= last.1.saturating_add(GAP) => last.1 = last.1.max(to),
+                _ => merged.push((from, to)),
+            }
+        }
+        self.fetch(&merged)
+    }
+
+    fn read(&mut self, at: usize, into: &mut [u8]) -> StoreResult<()> {
+        if self.held(at, into.len()).is_none() {
+            let from = at / WINDOW * WINDOW;
+            let to = at
+                .saturating_add(into.len())
+                .div_ceil(WINDOW)
+                .saturating_mul(WINDOW)
+                .min(self.size);
+            self.fetch(&[(from, to.max(at.saturating_add(into.len())))])?;
+        }
+        let held = self.held(at, into.len()).ok_or_else(|| {
+            StoreError::Database(format!(
+                "insights chunk {} ends before byte {}",
+                self.id,
+                at + into.len()
+            ))
+        })?;
+        into.copy_from_slice(held);
+        Ok(())
+    }
 }
 
 /// A project's identity links by the number of the person linked, or `None`
