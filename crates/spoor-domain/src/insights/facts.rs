@@ -481,6 +481,10 @@ pub trait Source {
     fn will_read(&mut self, _ranges: &[(usize, usize)]) -> Result<(), Self::Error> {
         Ok(())
     }
+    /// Ranges a reader may read parts of later, here and there (a chunk's
+    /// dictionary): a source that pays for each read fetches such a range
+    /// whole when a read first falls in it. A hint, as [`Source::will_read`].
+    fn may_read(&mut self, _ranges: &[(usize, usize)]) {}
 }
 
 impl Source for &[u8] {

@@ -96,10 +96,12 @@ impl<S: Source> Lean<S> {
         ));
         ranges.push((l.text_at, l.text_len.min(FIRST_STRINGS)));
         ranges.retain(|(_, n)| *n > 0);
-        self.src
-            .get_mut()
-            .will_read(&ranges)
-            .map_err(MergeError::Load)
+        let src = self.src.get_mut();
+        src.may_read(&[
+            (l.ends.at, l.ends.len * usize::from(l.ends.width)),
+            (l.text_at, l.text_len),
+        ]);
+        src.will_read(&ranges).map_err(MergeError::Load)
     }
 
     /// Value `i` of a column, read alone (a column a question reads for a
@@ -174,6 +176,12 @@ impl<S: Source> Source for Bytes<S> {
         match self {
             Bytes::Stored(s) => s.will_read(ranges),
             Bytes::Held(_) => Ok(()),
+        }
+    }
+
+    fn may_read(&mut self, ranges: &[(usize, usize)]) {
+        if let Bytes::Stored(s) = self {
+            s.may_read(ranges);
         }
     }
 

@@ -20,7 +20,7 @@ use crate::insights::facts::{
 };
 use crate::insights::merge::{self, Bytes, ChunkHead, Merge};
 use crate::insights::tally::{self, Tally};
-use crate::insights::{InsightRow, RowQuery};
+use crate::insights::{Field, InsightRow, RowQuery};
 use crate::pipeline::{Body, FACTS_PROCESSOR, LogEvent, fact_row};
 use crate::{StoreError, StoreResult};
 
@@ -217,11 +217,14 @@ impl PgStore {
             heads.iter().map(|(h, _, size)| (h.id, *size)).collect();
         let heads = heads.into_iter().map(|(h, _, _)| h).collect();
         let tx = RefCell::new(&mut tx);
+        // Rows one by one read people's ids and values all over a chunk's
+        // dictionary: each chunk is read whole, in one round trip.
         let load = &mut |id: i64| -> StoreResult<Bytes<Remote<'_, '_, '_>>> {
             Ok(Bytes::Stored(Remote::new(
                 &tx,
                 id,
                 sizes.get(&id).copied().unwrap_or(0),
+                false,
             )))
         };
         merge.run(heads, tail, load, each).map_err(|e| match e {
@@ -279,9 +282,13 @@ fn tally_rows(
 ) -> StoreResult<bool> {
     let mut t = Tally::default();
     let heads = chunk_heads(tx, q)?;
+    // Counting by columns (a browser, a page, a campaign) reads a few
+    // strings of a chunk, in ranges; a property's values (amounts, ids) are
+    // strings all over its dictionary, and the chunk is read whole.
+    let ranged = !q.fields.iter().any(|f| matches!(f, Field::Property(_)));
     let tx = RefCell::new(tx);
     for (h, _, size) in heads {
-        let more = tally::tally(q, Remote::new(&tx, h.id, size), &mut t, each)
+        let more = tally::tally(q, Remote::new(&tx, h.id, size, ranged), &mut t, each)
             .map_err(|e| merge_error(e, |e| e))?;
         if !more {
             return Ok(true);
@@ -307,17 +314,25 @@ fn merge_error<E>(e: MergeError<E>, load: impl FnOnce(E) -> StoreError) -> Store
     }
 }
 
-/// A stored chunk, read from the server a few ranges at a time: the ranges a
-/// reader names before reading ([`Source::will_read`]: a chunk's columns
-/// asked for and its dictionary's first strings) in one round trip, any other
-/// read in windows of [`WINDOW`] bytes. A question reads a tenth of a
-/// chunk's bytes or so, where reading it whole sent all of them.
+/// A stored chunk, read from the server whole at the first read, or, when
+/// `ranged`, a few ranges at a time: the ranges a reader names before reading
+/// ([`Source::will_read`]: a chunk's columns asked for and its dictionary's
+/// first strings) in one round trip, any other read in a window of
+/// [`WINDOW`] bytes, or the whole of a range it may read here and there
+/// ([`Source::may_read`]) at the second. A trend by a column reads a tenth of
+/// a chunk's bytes or so.
 struct Remote<'a, 'b, 'c> {
     tx: &'a RefCell<&'b mut Transaction<'c>>,
     id: i64,
     size: usize,
+    ranged: bool,
     /// What has been read: where each piece starts, and its bytes.
     got: Vec<(usize, Vec<u8>)>,
+    /// Ranges fetched whole when a second read falls in them outside what
+    /// was fetched (the dictionary: a question reading strings all over it,
+    /// people's ids or amounts, makes two round trips for it, not one a
+    /// string), each with whether one has.
+    whole: Vec<(usize, usize, bool)>,
 }
 
 /// The bytes a read outside the ranges named fetches around it.
@@ -328,12 +343,14 @@ const RANGES: usize = 32;
 const GAP: usize = 1024;
 
 impl<'a, 'b, 'c> Remote<'a, 'b, 'c> {
-    fn new(tx: &'a RefCell<&'b mut Transaction<'c>>, id: i64, size: usize) -> Self {
+    fn new(tx: &'a RefCell<&'b mut Transaction<'c>>, id: i64, size: usize, ranged: bool) -> Self {
         Remote {
             tx,
             id,
             size,
+            ranged,
             got: Vec::new(),
+            whole: Vec::new(),
         }
     }
 
@@ -392,6 +409,9 @@ impl Source for Remote<'_, '_, '_> {
     }
 
     fn will_read(&mut self, ranges: &[(usize, usize)]) -> StoreResult<()> {
+        if !self.ranged {
+            return Ok(());
+        }
         let mut wanted: Vec<(usize, usize)> = ranges
             .iter()
             .map(|(at, len)| (*at, at.saturating_add(*len).min(self.size)))
@@ -408,15 +428,39 @@ impl Source for Remote<'_, '_, '_> {
         self.fetch(&merged)
     }
 
+    fn may_read(&mut self, ranges: &[(usize, usize)]) {
+        self.whole.extend(
+            ranges
+                .iter()
+                .map(|(at, len)| (*at, at.saturating_add(*len).min(self.size), false)),
+        );
+    }
+
     fn read(&mut self, at: usize, into: &mut [u8]) -> StoreResult<()> {
         if self.held(at, into.len()).is_none() {
-            let from = at / WINDOW * WINDOW;
-            let to = at
-                .saturating_add(into.len())
-                .div_ceil(WINDOW)
-                .saturating_mul(WINDOW)
-                .min(self.size);
-            self.fetch(&[(from, to.max(at.saturating_add(into.len())))])?;
+            let end = at.saturating_add(into.len());
+            let window = (
+                at / WINDOW * WINDOW,
+                end.div_ceil(WINDOW)
+                    .saturating_mul(WINDOW)
+                    .min(self.size)
+                    .max(end),
+            );
+            // A first read outside what was fetched takes a window; a second
+            // in the same range the range whole.
+            let range = match self.whole.iter().position(|w| w.0 <= at && end <= w.1) {
+                _ if !self.ranged => (0, self.size.max(end)),
+                Some(i) if self.whole[i].2 => {
+                    let (from, to, _) = self.whole.swap_remove(i);
+                    (from, to)
+                }
+                Some(i) => {
+                    self.whole[i].2 = true;
+                    window
+                }
+                None => window,
+            };
+            self.fetch(&[range])?;
         }
         let held = self.held(at, into.len()).ok_or_else(|| {
             StoreError::Database(format!(

@@ -508,16 +508,12 @@ fn stored_chunks(derived: &rusqlite::Connection) -> BTreeMap<i64, Vec<u8>> {
 /// groups rows reads its columns and strings from the parts they lie in, a
 /// question row by row reads it whole, and both answer as the log does; a
 /// chunk merged into a bigger one leaves no part behind.
-#[test]
-fn sqlite_facts_in_parts_answer_as_the_log_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
-    let derived = rusqlite::Connection::open(dir.path().join("spoor-derived.db")).unwrap();
-    let p = store.create_project(1, "parts").unwrap();
-    // Within the grouped questions' periods (`agree`), on one day.
-    let base = GROUP_FROM + 2 * 60 * MIN;
+/// 3,000 events from `base`, 10 s apart, of long ids and URLs (a chunk of
+/// them is several hundred KiB), with two browser values first met late (their
+/// strings lie far into the dictionary, apart).
+fn long_events(base: i64) -> Vec<Event> {
     let browsers = ["Chrome", "Safari", "Firefox", "Edge"];
-    let events: Vec<Event> = (0..3_000i64)
+    (0..3_000i64)
         .map(|i| {
             let mut e = msg(
                 &format!("part-{i}"),
@@ -534,30 +530,23 @@ fn sqlite_facts_in_parts_answer_as_the_log_does() {
                     "x".repeat(40)
                 )),
                 r#"{"plan":"team"}"#,
-                // A value first met late in the chunk: its string lies far
-                // into the dictionary.
-                Some(if i == 2_900 {
-                    "Late"
-                } else {
-                    browsers[(i % 4) as usize]
+                Some(match i {
+                    1_500 => "Later",
+                    2_900 => "Late",
+                    _ => browsers[(i % 4) as usize],
                 }),
             );
             e.url = Some(format!("https://shop.test/{}/item/{i}", "a".repeat(30)));
             e
         })
-        .collect();
-    append(&store, p.id, &events[..1_000], base);
-    assert_eq!(facts_pass(&store, 10_000), 1_000);
-    append(&store, p.id, &events[1_000..], base);
-    // 2,000 rows merge with the day's chunk of 1,000.
-    assert_eq!(facts_pass(&store, 10_000), 2_000);
-    let chunks = stored_chunks(&derived);
-    assert_eq!(chunks.len(), 1);
-    let sizes: Vec<usize> = chunks.values().map(Vec::len).collect();
-    assert!(sizes.iter().all(|n| *n > 8 * 16_384), "{sizes:?}");
+        .collect()
+}
 
+/// Questions of [`long_events`]: page views and orders with a column and a
+/// property, and every event with a column alone (2,000 and 3,000 rows).
+fn long_questions(project_id: i64, base: i64) -> (RowQuery, RowQuery) {
     let q = RowQuery {
-        project_id: p.id,
+        project_id,
         from: base,
         to: base + DAY_MS,
         page_views: true,
@@ -574,6 +563,45 @@ fn sqlite_facts_in_parts_answer_as_the_log_does() {
         fields: vec![Field::parse("f", "$browser").unwrap()],
         ..q.clone()
     };
+    (q, all)
+}
+
+/// On PostgreSQL a trend by a column reads a chunk's columns and first
+/// strings in ranges, and a string further in (two late browser values) in
+/// a window, then the dictionary whole; rows one by one, and a trend by a
+/// property, read chunks whole. Each way, the rows and counts are the log's.
+#[test]
+fn postgres_facts_read_in_ranges_answer_as_the_log_does() {
+    let db = super::ScratchDatabase::create().unwrap();
+    let store = Store::open(&super::pg_config(&db.url, "spoor")).unwrap();
+    let p = store.create_project(1, "ranges").unwrap();
+    let base = GROUP_FROM + 2 * 60 * MIN;
+    append(&store, p.id, &long_events(base), base);
+    assert_eq!(facts_pass(&store, 10_000), 3_000);
+    let (q, all) = long_questions(p.id, base);
+    agree(&store, &[q, all], &[2_000, 3_000], "chunks read in ranges");
+}
+
+#[test]
+fn sqlite_facts_in_parts_answer_as_the_log_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
+    let derived = rusqlite::Connection::open(dir.path().join("spoor-derived.db")).unwrap();
+    let p = store.create_project(1, "parts").unwrap();
+    // Within the grouped questions' periods (`agree`), on one day.
+    let base = GROUP_FROM + 2 * 60 * MIN;
+    let events = long_events(base);
+    append(&store, p.id, &events[..1_000], base);
+    assert_eq!(facts_pass(&store, 10_000), 1_000);
+    append(&store, p.id, &events[1_000..], base);
+    // 2,000 rows merge with the day's chunk of 1,000.
+    assert_eq!(facts_pass(&store, 10_000), 2_000);
+    let chunks = stored_chunks(&derived);
+    assert_eq!(chunks.len(), 1);
+    let sizes: Vec<usize> = chunks.values().map(Vec::len).collect();
+    assert!(sizes.iter().all(|n| *n > 8 * 16_384), "{sizes:?}");
+
+    let (q, all) = long_questions(p.id, base);
     agree(
         &store,
         &[q.clone(), all.clone()],
