@@ -850,24 +850,6 @@ impl Slot {
     }
 }
 
-/// The columns a question's fields read of a chunk: each text field's, and a
-/// property's offsets, keys and values.
-pub(super) fn fields_columns(q: &super::RowQuery, l: &Layout) -> Vec<Col> {
-    let mut cols = Vec::new();
-    let mut properties = false;
-    for f in &q.fields {
-        match Slot::of(f, 0) {
-            Slot::Text(t) => cols.push(l.texts[t as usize]),
-            Slot::Property(_) if !properties => {
-                cols.extend([l.offsets, l.keys, l.values]);
-                properties = true;
-            }
-            _ => {}
-        }
-    }
-    cols
-}
-
 /// The first of a chunk's `keys` whose string `is` the one asked for (0:
 /// none), each distinct id tried once.
 pub(super) fn first_key<E>(

@@ -16,7 +16,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::facts::{self, Col, Corrupt, Layout, MergeError, Source, value_of};
+use super::facts::{
+    self, Col, Corrupt, Layout, MergeError, Slot, Source, TEXTS, Text, first_key, value_of,
+};
+use super::{Field, RowQuery};
 use crate::sessions::FastMap;
 
 /// Bytes of the dictionary's ends and of its text that [`Lean::will_read`]
@@ -197,6 +200,99 @@ impl<S: Source> Source for Bytes<S> {
                 into[..end - from].copy_from_slice(&b[from..end]);
                 Ok(())
             }
+        }
+    }
+}
+
+/// A question's fields as read from one chunk: where each is read, and the
+/// columns they read (each text field's, and a property's offsets, keys and
+/// values), decoded. Kept between chunks for its buffers.
+#[derive(Default)]
+pub(super) struct FieldColumns {
+    pub(super) slots: Vec<Slot>,
+    /// The text columns read, by [`Text`] (empty when not read).
+    pub(super) texts: Vec<Vec<u64>>,
+    offsets: Vec<u64>,
+    keys: Vec<u64>,
+    values: Vec<u64>,
+}
+
+impl FieldColumns {
+    /// The columns `q`'s fields read of a chunk laid out as `l` (for
+    /// [`Lean::will_read`]).
+    pub(super) fn columns(q: &RowQuery, l: &Layout) -> Vec<Col> {
+        let mut cols = Vec::new();
+        let mut properties = false;
+        for f in &q.fields {
+            match Slot::of(f, 0) {
+                Slot::Text(t) => cols.push(l.texts[t as usize]),
+                Slot::Property(_) if !properties => {
+                    cols.extend([l.offsets, l.keys, l.values]);
+                    properties = true;
+                }
+                _ => {}
+            }
+        }
+        cols
+    }
+
+    /// Reads the columns of `q`'s fields from `lean`, after `first` (text
+    /// columns the caller reads too, such as the URL).
+    pub(super) fn read<S: Source>(
+        &mut self,
+        lean: &mut Lean<S>,
+        q: &RowQuery,
+        first: &[Text],
+    ) -> Result<(), MergeError<S::Error>> {
+        let l = lean.layout;
+        let same = |v| v;
+        self.texts.resize_with(TEXTS, Vec::new);
+        self.texts.iter_mut().for_each(Vec::clear);
+        for t in first {
+            lean.column(l.texts[*t as usize], &mut self.texts[*t as usize], same)?;
+        }
+        self.slots.clear();
+        let mut properties = false;
+        for f in &q.fields {
+            let key = match f {
+                Field::Property(k) => {
+                    if !properties {
+                        lean.column(l.offsets, &mut self.offsets, same)?;
+                        lean.column(l.keys, &mut self.keys, same)?;
+                        lean.column(l.values, &mut self.values, same)?;
+                        properties = true;
+                    }
+                    first_key(self.keys.iter().copied(), |id| {
+                        Ok(lean.string(id)?.as_deref() == Some(k.as_str()))
+                    })?
+                }
+                _ => 0,
+            };
+            let slot = Slot::of(f, key);
+            if let Slot::Text(t) = slot
+                && self.texts[t as usize].is_empty()
+            {
+                lean.column(l.texts[t as usize], &mut self.texts[t as usize], same)?;
+            }
+            self.slots.push(slot);
+        }
+        Ok(())
+    }
+
+    /// The string id of field `i`'s value in `row` (0: none).
+    pub(super) fn value_id(&self, i: usize, row: usize) -> u64 {
+        match self.slots.get(i) {
+            Some(Slot::Text(t)) => self.texts[*t as usize].get(row).copied().unwrap_or(0),
+            Some(Slot::Property(k)) if *k != 0 => {
+                let at = |r: usize| usize::try_from(self.offsets.get(r).copied().unwrap_or(0));
+                let (Ok(from), Ok(to)) = (at(row), at(row + 1)) else {
+                    return 0;
+                };
+                (from..to.min(self.keys.len()))
+                    .find(|&p| self.keys[p] == *k)
+                    .map_or(0, |p| self.values.get(p).copied().unwrap_or(0))
+            }
+            _ => 0,
         }
     }
 }

@@ -11,12 +11,10 @@ use std::cell::{OnceCell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::facts::{
-    Links, MAX_OPEN_CHUNKS, MergeError, Slot, Source, Text, fields_columns, first_key,
-};
+use super::facts::{Links, MAX_OPEN_CHUNKS, MergeError, Source, Text};
 pub use super::lean::Bytes;
-use super::lean::{Lean, LeanSpare, Met};
-use super::{Field, InsightRow, RowQuery, RowValues};
+use super::lean::{FieldColumns, Lean, LeanSpare, Met};
+use super::{InsightRow, RowQuery, RowValues};
 
 /// A chunk a question may read, known by its earliest row's time before it
 /// is loaded.
@@ -126,11 +124,8 @@ struct Columns {
     names: Vec<u32>,
     persons: Vec<u32>,
     users: Vec<u64>,
-    /// The text columns the question's fields read, by [`Text`].
-    texts: Vec<Vec<u64>>,
-    offsets: Vec<u64>,
-    keys: Vec<u64>,
-    values: Vec<u64>,
+    /// The question's fields: where each is read, and their columns.
+    fields: FieldColumns,
     /// Per string id of a name: 0 when no row has it, else 1 + its place in
     /// [`Open::names`].
     named: Vec<u32>,
@@ -143,7 +138,6 @@ struct Open<S: Source> {
     /// The next row to look at.
     row: usize,
     rows: usize,
-    slots: Vec<Slot>,
     /// The chunk's names (a few: event names): whether the question asks
     /// for rows of each, and its string.
     names: Vec<(bool, Met)>,
@@ -174,7 +168,7 @@ impl<S: Source> Open<S> {
             l.persons,
             l.texts[Text::User as usize],
         ];
-        announced.extend(fields_columns(q, &l));
+        announced.extend(FieldColumns::columns(q, &l));
         lean.will_read(&announced)?;
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         lean.column(l.ts, &mut c.ts, |v| base_ts.wrapping_add(v as i64))?;
@@ -185,33 +179,7 @@ impl<S: Source> Open<S> {
         })?;
         lean.column(l.persons, &mut c.persons, |v| u32::try_from(v).unwrap_or(0))?;
         lean.column(l.texts[Text::User as usize], &mut c.users, |v| v)?;
-        c.texts.resize_with(super::facts::TEXTS, Vec::new);
-        c.texts.iter_mut().for_each(Vec::clear);
-        let mut slots = Vec::with_capacity(q.fields.len());
-        let mut properties = false;
-        for f in &q.fields {
-            let key = match f {
-                Field::Property(k) => {
-                    if !properties {
-                        lean.column(l.offsets, &mut c.offsets, |v| v)?;
-                        lean.column(l.keys, &mut c.keys, |v| v)?;
-                        lean.column(l.values, &mut c.values, |v| v)?;
-                        properties = true;
-                    }
-                    first_key(c.keys.iter().copied(), |id| {
-                        Ok(lean.string(id)?.as_deref() == Some(k.as_str()))
-                    })?
-                }
-                _ => 0,
-            };
-            let slot = Slot::of(f, key);
-            if let Slot::Text(t) = slot
-                && c.texts[t as usize].is_empty()
-            {
-                lean.column(l.texts[t as usize], &mut c.texts[t as usize], |v| v)?;
-            }
-            slots.push(slot);
-        }
+        c.fields.read(&mut lean, q, &[])?;
         // Only the names the chunk's rows have are compared with the
         // question's: the dictionary holds every id and URL too.
         c.named.clear();
@@ -239,7 +207,6 @@ impl<S: Source> Open<S> {
             c,
             row: 0,
             rows: l.rows,
-            slots,
             names,
             cells,
             failed: RefCell::new(None),
@@ -296,24 +263,6 @@ impl<S: Source> Open<S> {
             }
         }
     }
-
-    /// The string id of field `i`'s value in `row` (0: none).
-    fn field_id(&self, i: usize, row: usize) -> u64 {
-        match self.slots.get(i) {
-            Some(Slot::Text(t)) => self.c.texts[*t as usize].get(row).copied().unwrap_or(0),
-            Some(Slot::Property(k)) if *k != 0 => {
-                let c = &self.c;
-                let at = |r: usize| usize::try_from(c.offsets.get(r).copied().unwrap_or(0));
-                let (Ok(from), Ok(to)) = (at(row), at(row + 1)) else {
-                    return 0;
-                };
-                (from..to.min(c.keys.len()))
-                    .find(|&p| c.keys[p] == *k)
-                    .map_or(0, |p| c.values.get(p).copied().unwrap_or(0))
-            }
-            _ => 0,
-        }
-    }
 }
 
 /// A row being handed on: what it is asked is read from its chunk then.
@@ -338,10 +287,10 @@ impl<S: Source> LeanRow<'_, S> {
 
 impl<S: Source> RowValues for LeanRow<'_, S> {
     fn value(&self, i: usize) -> Option<&str> {
-        if i >= self.open.slots.len() {
+        if i >= self.open.c.fields.slots.len() {
             return None;
         }
-        self.cell(2 + i, || Ok(self.open.field_id(i, self.row)))
+        self.cell(2 + i, || Ok(self.open.c.fields.value_id(i, self.row)))
     }
 
     fn person(&self) -> &str {

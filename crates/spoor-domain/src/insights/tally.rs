@@ -12,9 +12,9 @@
 //! row of a chunk has a person (the facts fold keeps no other), so no row is
 //! dropped for want of one, as [`super::facts::Merge`] would.
 
-use super::facts::{Col, Layout, MergeError, Slot, Source, TEXTS, Text, fields_columns, first_key};
-use super::lean::{Lean, LeanSpare, Met};
-use super::{Field, InsightRow, RowQuery, RowValues};
+use super::facts::{Col, Layout, MergeError, Source, Text};
+use super::lean::{FieldColumns, Lean, LeanSpare, Met};
+use super::{InsightRow, RowQuery, RowValues};
 use crate::sessions::FastMap;
 
 /// Parts of a group's key that pack into one number ([`Tally::packed`]).
@@ -33,11 +33,7 @@ pub struct Tally {
     /// Whether a row of each name id is asked for: 0 not known yet, 1 no, 2
     /// yes.
     named: Vec<u8>,
-    texts: Vec<Vec<u64>>,
-    offsets: Vec<u64>,
-    keys: Vec<u64>,
-    values: Vec<u64>,
-    slots: Vec<Slot>,
+    fields: FieldColumns,
     /// The row being grouped: its kind, name, URL (when asked) and fields'
     /// value ids.
     key: Vec<u64>,
@@ -58,36 +54,19 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// The value id of field `i` in `row` (0: none).
-    fn value_id(&self, i: usize, row: usize) -> u64 {
-        match self.slots.get(i) {
-            Some(Slot::Text(t)) => self.texts[*t as usize].get(row).copied().unwrap_or(0),
-            Some(Slot::Property(k)) if *k != 0 => {
-                let at = |r: usize| usize::try_from(self.offsets.get(r).copied().unwrap_or(0));
-                let (Ok(from), Ok(to)) = (at(row), at(row + 1)) else {
-                    return 0;
-                };
-                (from..to.min(self.keys.len()))
-                    .find(|&p| self.keys[p] == *k)
-                    .map_or(0, |p| self.values.get(p).copied().unwrap_or(0))
-            }
-            _ => 0,
-        }
-    }
-
     /// `row`'s key as one number, when it has at most [`PACKED`] parts that
     /// each fit in 32 bits (made without filling `key`).
     fn packed_key(&self, row: usize, url: bool) -> Option<u128> {
-        if 2 + usize::from(url) + self.slots.len() > PACKED {
+        if 2 + usize::from(url) + self.fields.slots.len() > PACKED {
             return None;
         }
         let part = |v: u64| u32::try_from(v).ok().map(u128::from);
         let mut k = part(self.pages[row])? << 32 | part(self.names[row])?;
         if url {
-            k = k << 32 | part(self.texts[Text::Url as usize][row])?;
+            k = k << 32 | part(self.fields.texts[Text::Url as usize][row])?;
         }
-        for i in 0..self.slots.len() {
-            k = k << 32 | part(self.value_id(i, row))?;
+        for i in 0..self.fields.slots.len() {
+            k = k << 32 | part(self.fields.value_id(i, row))?;
         }
         Some(k)
     }
@@ -144,9 +123,9 @@ impl Tally {
         key.push(self.pages[row]);
         key.push(self.names[row]);
         if url {
-            key.push(self.texts[Text::Url as usize][row]);
+            key.push(self.fields.texts[Text::Url as usize][row]);
         }
-        key.extend((0..self.slots.len()).map(|i| self.value_id(i, row)));
+        key.extend((0..self.fields.slots.len()).map(|i| self.fields.value_id(i, row)));
         self.key = key;
     }
 }
@@ -220,40 +199,8 @@ fn grouped<S: Source>(
     lean.column(l.texts[Text::Name as usize], &mut t.names, same)?;
     t.named.clear();
     t.named.resize(l.strings + 1, 0);
-    t.texts.resize_with(TEXTS, Vec::new);
-    t.texts.iter_mut().for_each(Vec::clear);
-    if url {
-        lean.column(
-            l.texts[Text::Url as usize],
-            &mut t.texts[Text::Url as usize],
-            same,
-        )?;
-    }
-    t.slots.clear();
-    let mut properties = false;
-    for f in &q.fields {
-        let key = match f {
-            Field::Property(k) => {
-                if !properties {
-                    lean.column(l.offsets, &mut t.offsets, same)?;
-                    lean.column(l.keys, &mut t.keys, same)?;
-                    lean.column(l.values, &mut t.values, same)?;
-                    properties = true;
-                }
-                first_key(t.keys.iter().copied(), |id| {
-                    Ok(lean.string(id)?.as_deref() == Some(k.as_str()))
-                })?
-            }
-            _ => 0,
-        };
-        let slot = Slot::of(f, key);
-        if let Slot::Text(x) = slot
-            && t.texts[x as usize].is_empty()
-        {
-            lean.column(l.texts[x as usize], &mut t.texts[x as usize], same)?;
-        }
-        t.slots.push(slot);
-    }
+    let first: &[Text] = if url { &[Text::Url] } else { &[] };
+    t.fields.read(lean, q, first)?;
 
     // A whole chunk's rows are all of its first row's period: each group is
     // handed on at that time.
@@ -286,7 +233,7 @@ fn grouped<S: Source>(
             for &id in &t.key[1..] {
                 t.met.push(lean.string(id)?);
             }
-            let fields = t.key.len() - t.slots.len() - 1;
+            let fields = t.key.len() - t.fields.slots.len() - 1;
             let grouped = InsightRow {
                 ts: ts(t, r),
                 seq: 0,
@@ -316,7 +263,7 @@ fn columns(q: &RowQuery, l: &Layout, url: bool) -> Vec<Col> {
     if url {
         cols.push(l.texts[Text::Url as usize]);
     }
-    cols.extend(fields_columns(q, l));
+    cols.extend(FieldColumns::columns(q, l));
     cols
 }
 
@@ -354,6 +301,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::insights::Field;
     use crate::insights::facts::tests::held;
     use crate::insights::facts::{EventFacts, FactRow, Numbers, encode, heads_of};
     use crate::insights::merge::Merge;

@@ -353,16 +353,19 @@ fn conditions_and_page_patterns_narrow_a_series() {
 /// The answer with people told apart by id (as the log's reader streams
 /// them), checked to equal the answer with people numbered (as the facts
 /// stream them).
+fn by_id_and_number(answer: impl Fn(bool) -> serde_json::Value) -> serde_json::Value {
+    let by_id = answer(false);
+    assert_eq!(answer(true), by_id, "numbered people answer alike");
+    by_id
+}
+
 fn funnel(q: FunnelQuery, events: &[Ev]) -> serde_json::Value {
-    let answer = |numbered| {
+    by_id_and_number(|numbered| {
         let mut f = Funnel::new(q.clone(), Limits::default()).unwrap();
         let rows = f.rows().clone();
         stream_as(&rows, events, numbered, |r| f.add(r)).unwrap();
         serde_json::to_value(f.finish()).unwrap()
-    };
-    let by_id = answer(false);
-    assert_eq!(answer(true), by_id, "numbered people answer alike");
-    by_id
+    })
 }
 
 fn funnel_query(steps: &[&str], window_ms: i64) -> FunnelQuery {
@@ -579,17 +582,13 @@ fn breakdown_values_past_the_tracked_number_count_as_the_rest() {
     assert_eq!(got, vec![json!("a"), json!("b"), json!(OTHER)]);
 }
 
-/// As [`funnel`]: by id, checked to equal the answer by number.
 fn retention(q: RetentionQuery, events: &[Ev]) -> serde_json::Value {
-    let answer = |numbered| {
+    by_id_and_number(|numbered| {
         let mut r = Retention::new(q.clone(), Limits::default()).unwrap();
         let rows = r.rows().clone();
         stream_as(&rows, events, numbered, |row| r.add(row)).unwrap();
         serde_json::to_value(r.finish()).unwrap()
-    };
-    let by_id = answer(false);
-    assert_eq!(answer(true), by_id, "numbered people answer alike");
-    by_id
+    })
 }
 
 #[test]
@@ -850,17 +849,13 @@ fn campaigns_and_channels_break_a_trend_down() {
     assert_eq!(a["series"][0]["points"][0]["value"], 2);
 }
 
-/// As [`funnel`]: by id, checked to equal the answer by number.
 fn paths(q: paths::PathsQuery, events: &[Ev]) -> serde_json::Value {
-    let answer = |numbered| {
+    by_id_and_number(|numbered| {
         let mut p = paths::Paths::new(q.clone(), Limits::default()).unwrap();
         let rows = p.rows().clone();
         stream_as(&rows, events, numbered, |r| p.add(r)).unwrap();
         serde_json::to_value(p.finish()).unwrap()
-    };
-    let by_id = answer(false);
-    assert_eq!(answer(true), by_id, "numbered people answer alike");
-    by_id
+    })
 }
 
 fn paths_query(

@@ -643,9 +643,9 @@ fn sqlite_facts_in_parts_answer_as_the_log_does() {
 }
 
 /// A derived file whose chunks an earlier release made carries no people's
-/// numbers: opening the store drops those chunks and the facts fold's cursor
-/// (migration 0010), questions read the log meanwhile, and the fold makes the
-/// chunks again, numbered.
+/// numbers (before migration 0010), or chunks without their header (before
+/// 0011): opening the store drops those chunks and the facts fold's cursor,
+/// questions read the log meanwhile, and the fold makes the chunks again.
 #[test]
 fn sqlite_facts_made_before_people_were_numbered_or_before_the_header_are_made_again() {
     let dir = tempfile::tempdir().unwrap();
@@ -694,29 +694,10 @@ fn sqlite_facts_made_before_people_were_numbered_or_before_the_header_are_made_a
             "DROP TABLE insight_people; DELETE FROM schema_migrations WHERE version = 10;",
         )
         .unwrap();
-    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
-    assert!(stored_chunks(&derived).is_empty(), "the old chunks went");
-    assert_eq!(store.processor_cursor(FACTS_PROCESSOR).unwrap(), None);
-    assert_eq!(people(&derived), 0);
-    agree(
-        &store,
-        std::slice::from_ref(&q),
-        &[50],
-        "read from the log meanwhile",
-    );
-    assert_eq!(facts_pass(&store, 1_000), 50);
-    assert!(!stored_chunks(&derived).is_empty());
-    assert_eq!(people(&derived), 7);
-    agree(
-        &store,
-        std::slice::from_ref(&q),
-        &[50],
-        "made again, numbered",
-    );
+    made_again(dir.path(), &derived, &q, (0, 7), "numbered");
 
     // The release before migration 11: its chunks carry their columns'
     // widths inline (SPF2), and the new reader refuses them.
-    drop(store);
     derived
         .execute_batch(
             "UPDATE insight_fact_parts SET data = CAST('SPF2' AS BLOB) || substr(data, 5)
@@ -724,22 +705,37 @@ fn sqlite_facts_made_before_people_were_numbered_or_before_the_header_are_made_a
              DELETE FROM schema_migrations WHERE version = 11;",
         )
         .unwrap();
-    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
-    assert!(stored_chunks(&derived).is_empty(), "the SPF2 chunks went");
-    assert_eq!(store.processor_cursor(FACTS_PROCESSOR).unwrap(), None);
-    assert_eq!(people(&derived), 7, "people keep their numbers");
-    agree(
-        &store,
-        std::slice::from_ref(&q),
-        &[50],
-        "read from the log meanwhile",
-    );
-    assert_eq!(facts_pass(&store, 1_000), 50);
+    made_again(dir.path(), &derived, &q, (7, 7), "with a header");
+}
+
+/// Opens the store in `dir` whose derived file a release before left: its
+/// chunks go with the facts fold's cursor, the log answers `q` (50 rows)
+/// meanwhile, and a pass makes them again (`SPF3`); `people` are the numbered
+/// people before the pass and after it.
+fn made_again(
+    dir: &std::path::Path,
+    derived: &rusqlite::Connection,
+    q: &RowQuery,
+    people: (i64, i64),
+    what: &str,
+) {
+    let numbered = || -> i64 {
+        derived
+            .query_row("SELECT count(*) FROM insight_people", [], |r| r.get(0))
+            .unwrap()
+    };
+    let store = Store::open(&spoor_store::StoreConfig::sqlite(dir)).unwrap();
     assert!(
-        stored_chunks(&derived)
-            .values()
-            .all(|c| c.starts_with(b"SPF3"))
+        stored_chunks(derived).is_empty(),
+        "{what}: the old chunks went"
     );
-    assert_eq!(people(&derived), 7);
-    agree(&store, &[q], &[50], "made again, with a header");
+    assert_eq!(store.processor_cursor(FACTS_PROCESSOR).unwrap(), None);
+    assert_eq!(numbered(), people.0, "{what}: people before the pass");
+    let q = std::slice::from_ref(q);
+    agree(&store, q, &[50], &format!("{what}: the log meanwhile"));
+    assert_eq!(facts_pass(&store, 1_000), 50);
+    let chunks = stored_chunks(derived);
+    assert!(!chunks.is_empty() && chunks.values().all(|c| c.starts_with(b"SPF3")));
+    assert_eq!(numbered(), people.1, "{what}: people after the pass");
+    agree(&store, q, &[50], &format!("{what}: made again"));
 }
