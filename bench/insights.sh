@@ -200,7 +200,8 @@ questions facts
 if [ -z "${BENCH_DATABASE_URL:-}" ] && [ "${BENCH_LOG_TOO:-1}" = 1 ]; then
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
   cursor() {
-    python3 - "$DATA/spoor-derived.db" "$1" <<'PY'
+    # The program is python's stdin, so the saved rows come as an argument.
+    python3 - "$DATA/spoor-derived.db" "$1" "${2:-}" <<'PY'
 import json, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 if sys.argv[2] == "take":
@@ -208,7 +209,7 @@ if sys.argv[2] == "take":
     db.execute("DELETE FROM processor_cursors WHERE name = 'facts'")
     print(json.dumps(rows))
 else:
-    for row in json.loads(sys.stdin.read()):
+    for row in json.loads(sys.argv[3]):
         db.execute("INSERT INTO processor_cursors VALUES (%s)" % ",".join("?" * len(row)), row)
 db.commit()
 PY
@@ -219,5 +220,5 @@ PY
   # A kept store keeps its facts for the next run.
   kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
   SERVER=
-  echo "$saved" | cursor put
+  cursor put "$saved"
 fi
