@@ -49,7 +49,7 @@ pub fn max_overlap(heads: &[(ChunkHead, i64)]) -> usize {
 
 /// Store numbers below this find their link in an array (4 bytes each, 16
 /// MiB at most, as far as the largest number linked).
-const DENSE_LINKS: u32 = 1 << 22;
+const DENSE_LINKS: u32 = super::DENSE_NUMBERS as u32;
 
 /// The links by number, as a merge looks them up for every row: in an array
 /// for the store's numbers (it numbers a project's people from 1 up), in the
@@ -137,7 +137,6 @@ struct Open<S: Source> {
     c: Columns,
     /// The next row to look at.
     row: usize,
-    rows: usize,
     /// The chunk's names (a few: event names): whether the question asks
     /// for rows of each, and its string.
     names: Vec<(bool, Met)>,
@@ -206,7 +205,6 @@ impl<S: Source> Open<S> {
             lean,
             c,
             row: 0,
-            rows: l.rows,
             names,
             cells,
             failed: RefCell::new(None),
@@ -239,7 +237,7 @@ impl<S: Source> Open<S> {
 
     /// Moves to the next row the question keeps; false at the end.
     fn settle(&mut self, q: &RowQuery) -> bool {
-        while self.row < self.rows {
+        while self.row < self.lean.layout.rows {
             if self.wanted(self.row, q) {
                 return true;
             }

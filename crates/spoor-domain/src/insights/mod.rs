@@ -877,6 +877,15 @@ fn month_start(y: i64, m: i64) -> i64 {
 /// most, allocated only as far as the numbers met).
 const DENSE_NUMBERS: usize = 1 << 22;
 
+/// Entry `i` of an array indexed by a store's number (`i` below
+/// `DENSE_NUMBERS`), grown in steps as far as `i`, never past that bound.
+fn dense_entry<T: Clone + Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if i >= v.len() {
+        v.resize((i + 1).next_power_of_two().min(DENSE_NUMBERS), T::default());
+    }
+    &mut v[i]
+}
+
 /// People as an accumulator knows them: a number each (0, 1, 2, ... in the
 /// order met, so an accumulator keeps their state in a `Vec`), at most
 /// [`Limits::people`].
@@ -927,12 +936,7 @@ impl People {
         if row.number != 0 {
             let i = row.number as usize;
             if i < DENSE_NUMBERS {
-                if i >= self.dense.len() {
-                    // Grown in steps, never past the bound.
-                    let len = (i + 1).next_power_of_two().min(DENSE_NUMBERS);
-                    self.dense.resize(len, 0);
-                }
-                self.dense[i] = id + 1;
+                *dense_entry(&mut self.dense, i) = id + 1;
             } else {
                 self.sparse.insert(row.number, id);
             }
@@ -977,12 +981,7 @@ impl People {
         if row.number == 0 || n >= DENSE_NUMBERS {
             return;
         }
-        if n / 64 >= self.finished.len() {
-            // Grown in steps, never past the bound (DENSE_NUMBERS bits).
-            let len = (n / 64 + 1).next_power_of_two().min(DENSE_NUMBERS / 64);
-            self.finished.resize(len, 0);
-        }
-        self.finished[n / 64] |= 1 << (n % 64);
+        *dense_entry(&mut self.finished, n / 64) |= 1 << (n % 64);
     }
 
     /// Person `id`'s id, when the question keeps them ([`People::naming`]).

@@ -14,17 +14,13 @@
 //! every condition, so a question takes a segment, properties, or both alike.
 
 use super::{
-    Bound, Condition, Field, InsightError, InsightRow, Limits, MAX_CONDITIONS, Matcher, Op,
-    RowQuery, json_value_text, refuse, shown,
+    Bound, Condition, DENSE_NUMBERS, Field, InsightError, InsightRow, Limits, MAX_CONDITIONS,
+    Matcher, Op, RowQuery, dense_entry, json_value_text, refuse, shown,
 };
 use std::cell::RefCell;
 
 use crate::sessions::FastSet;
 use crate::traits::Traits;
-
-/// Store numbers below this are remembered in an array (a byte each, 4 MiB
-/// at most, as far as the numbers met).
-const DENSE: usize = 1 << 22;
 
 /// The place of a row's number in [`Cohort::seen`] and [`Members::decided`]:
 /// only a number the store keeps for its person (below 2^31) is the same in
@@ -32,15 +28,13 @@ const DENSE: usize = 1 << 22;
 /// people not stored yet) are not.
 fn place(number: u32) -> Option<usize> {
     let n = number as usize;
-    (number != 0 && n < DENSE).then_some(n)
+    (number != 0 && n < DENSE_NUMBERS).then_some(n)
 }
 
-/// Sets byte `n` of `bytes` (grown in steps as far as `n`, within [`DENSE`]).
+/// Sets byte `n` of `bytes` (a byte a store number, as far as the numbers
+/// met).
 fn mark(bytes: &mut Vec<u8>, n: usize, value: u8) {
-    if n >= bytes.len() {
-        bytes.resize((n + 1).next_power_of_two().min(DENSE), 0);
-    }
-    bytes[n] = value;
+    *dense_entry(bytes, n) = value;
 }
 
 /// Most segments a project keeps.
