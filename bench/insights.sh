@@ -11,7 +11,8 @@
 # Each question (trends, a funnel, retention, paths, revenue, conversions of
 # a goal by channel, a trend of a segment) runs once to warm the caches, then
 # BENCH_RUNS times (default 5); prints one JSON line with each question's
-# median and slowest time in ms and the server's peak RSS. Then (on SQLite,
+# median and slowest time in ms and the server's peak RSS (and, at the end,
+# its own memory and the derived file's pages it maps, apart). Then (on SQLite,
 # unless BENCH_LOG_TOO=0) the same questions of the same store read from the
 # log alone, as before the facts existed: a second line.
 #
@@ -175,14 +176,19 @@ questions() {
   read -r by_product_med by_product_max < <(ask GET "$P/revenue?event=order_completed&amount=total_amount&$R&interval=day&breakdown=product")
   read -r conversions_med conversions_max < <(ask GET "/api/projects/1/goals/conversions?$R&breakdown=\$channel")
   read -r segment_med segment_max < <(ask GET "$P/trends?event=order_completed&$R&interval=day&segment=$SEGMENT")
-  local rss_kb
+  # The peak RSS counts the pages of the derived file its readers map
+  # (shared, the kernel's page cache); at the end, the process's own memory
+  # (RssAnon) and those mapped pages (RssFile) apart.
+  local rss_kb anon_kb file_kb
   rss_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$SERVER/status")
+  anon_kb=$(awk '/RssAnon/ { print $2 }' "/proc/$SERVER/status")
+  file_kb=$(awk '/RssFile/ { print $2 }' "/proc/$SERVER/status")
   ms() { printf '{"median":%s,"max":%s}' "$1" "$2"; }
-  printf '{"read_from":"%s","events":%d,"import_s":%d,"pipeline_s":%d,"trend_pageviews_by_browser_ms":%s,"trend_revenue_by_currency_ms":%s,"funnel_4_steps_ms":%s,"retention_8_weeks_ms":%s,"paths_3_steps_ms":%s,"revenue_by_product_ms":%s,"conversions_by_channel_ms":%s,"trend_of_a_segment_ms":%s,"server_peak_rss_mb":%d}\n' \
+  printf '{"read_from":"%s","events":%d,"import_s":%d,"pipeline_s":%d,"trend_pageviews_by_browser_ms":%s,"trend_revenue_by_currency_ms":%s,"funnel_4_steps_ms":%s,"retention_8_weeks_ms":%s,"paths_3_steps_ms":%s,"revenue_by_product_ms":%s,"conversions_by_channel_ms":%s,"trend_of_a_segment_ms":%s,"server_peak_rss_mb":%d,"server_rss_anon_mb":%d,"server_rss_file_mb":%d}\n' \
     "$1" "$EVENTS" "$import_s" "$derive_s" "$(ms "$trend_med" "$trend_max")" "$(ms "$revenue_med" "$revenue_max")" \
     "$(ms "$funnel_med" "$funnel_max")" "$(ms "$retention_med" "$retention_max")" "$(ms "$paths_med" "$paths_max")" \
     "$(ms "$by_product_med" "$by_product_max")" "$(ms "$conversions_med" "$conversions_max")" \
-    "$(ms "$segment_med" "$segment_max")" $((rss_kb / 1024))
+    "$(ms "$segment_med" "$segment_max")" $((rss_kb / 1024)) $((anon_kb / 1024)) $((file_kb / 1024))
 }
 
 start_server

@@ -9,7 +9,9 @@
 //! is one byte string ([`encode`]): a dictionary of the chunk's distinct
 //! strings and fixed-width columns of numbers, so that a question reads a row's
 //! event name without decoding anything else, and a field only of the rows it
-//! keeps.
+//! keeps. A property's value that is an integer written plainly (an amount,
+//! a count) is kept in its column itself, not in the dictionary
+//! ([`inline_number`]), so that a sum reads no string.
 //!
 //! A question merges the chunks of its range, oldest row first, with the rows
 //! the fold has not reached yet (made into a chunk of their own from the log),
@@ -41,7 +43,7 @@ pub const MAX_OPEN_CHUNKS: usize = 256;
 /// A day, in ms: chunks hold one UTC day each.
 pub const DAY_MS: i64 = 86_400_000;
 
-const MAGIC: &[u8; 4] = b"SPF3";
+const MAGIC: &[u8; 4] = b"SPF4";
 /// A chunk's columns: the dictionary's ends; time, position and kind; the
 /// text columns; the properties' offsets, keys and values; the persons.
 const COLUMNS: usize = 4 + TEXTS + 4;
@@ -226,6 +228,47 @@ fn width_of(max: u64) -> u8 {
     }
 }
 
+/// Digits an integer kept inline has at most: every such value fits in 51
+/// bits, and its id in a column of at most 8 bytes.
+const INLINE_DIGITS: usize = 15;
+
+/// The integer `s` writes, when it is written the one way Rust writes it
+/// back (`-12`, `0`, `4500`; not `+1`, `007`, `-0`, `1.0` or `1e3`), with at
+/// most [`INLINE_DIGITS`] digits: such a value is kept as the number itself
+/// and read back as the same text.
+pub(super) fn inline_number(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let plain = !digits.is_empty()
+        && digits.len() <= INLINE_DIGITS
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && s != "-0";
+    plain.then(|| s.parse().ok()).flatten()
+}
+
+/// A property value's id for an integer kept inline, in a chunk of
+/// `strings` dictionary strings: past every string's id.
+fn inline_id(strings: usize, n: i64) -> u64 {
+    // Zigzag: 0, -1, 1, -2, ... as 0, 1, 2, 3, ...; |n| < 10^15.
+    let z = ((n << 1) ^ (n >> 63)) as u64;
+    strings as u64 + 1 + z
+}
+
+/// The integer a property value's id past the dictionary's `strings` keeps
+/// (`None` for a string's id).
+pub(super) fn inline_value(strings: usize, id: u64) -> Option<i64> {
+    let z = id.checked_sub(strings as u64 + 1)?;
+    Some(((z >> 1) as i64) ^ -((z & 1) as i64))
+}
+
+/// A property's value in a chunk: a dictionary string, or an integer kept
+/// inline.
+#[derive(Clone, Copy)]
+pub enum Held<'a> {
+    Text(&'a str),
+    Number(i64),
+}
+
 /// Appends a column's values at the width its largest needs, which is
 /// returned (for the header).
 fn put_column(out: &mut Vec<u8>, values: &[u64]) -> u8 {
@@ -306,23 +349,13 @@ impl<'a> RowRef<'a> {
         self.text(Text::Anonymous as usize)
     }
 
-    fn properties(self, mut f: impl FnMut(&'a str, &'a str)) {
+    fn properties(self, mut f: impl FnMut(&'a str, Held<'a>)) {
         match self {
-            RowRef::New(r, _) => r.properties.iter().for_each(|(k, v)| f(k, v)),
-            RowRef::Held(c, i) => {
-                let from = usize::try_from(get(&c.bytes, c.offsets, i)).unwrap_or(0);
-                let to = usize::try_from(get(&c.bytes, c.offsets, i + 1))
-                    .unwrap_or(0)
-                    .min(c.keys.len);
-                for p in from..to {
-                    if let (Some(k), Some(v)) = (
-                        c.string(get(&c.bytes, c.keys, p)),
-                        c.string(get(&c.bytes, c.values, p)),
-                    ) {
-                        f(k, v);
-                    }
-                }
-            }
+            RowRef::New(r, _) => r
+                .properties
+                .iter()
+                .for_each(|(k, v)| f(k, Held::Text(v))),
+            RowRef::Held(c, i) => c.properties(i, f),
         }
     }
 }
@@ -372,7 +405,9 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     let mut texts: Vec<Vec<u64>> = (0..TEXTS).map(|_| Vec::with_capacity(n)).collect();
     let mut offsets: Vec<u64> = Vec::with_capacity(n + 1);
     let mut keys: Vec<u64> = Vec::new();
-    let mut values: Vec<u64> = Vec::new();
+    // A value's id, or an integer kept inline, whose id is known once the
+    // dictionary is.
+    let mut values: Vec<Result<u64, i64>> = Vec::new();
     offsets.push(0);
     for r in &rows {
         for (t, column) in texts.iter_mut().enumerate() {
@@ -383,7 +418,13 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
         }
         r.properties(|k, v| {
             keys.push(intern(k, &mut ids, &mut strings));
-            values.push(intern(v, &mut ids, &mut strings));
+            values.push(match v {
+                Held::Number(n) => Err(n),
+                Held::Text(v) => match inline_number(v) {
+                    Some(n) => Err(n),
+                    None => Ok(intern(v, &mut ids, &mut strings)),
+                },
+            });
         });
         offsets.push(keys.len() as u64);
     }
@@ -428,6 +469,13 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     }
     widths.push(put_column(&mut out, &offsets));
     widths.push(put_column(&mut out, &keys));
+    let values: Vec<u64> = values
+        .iter()
+        .map(|v| match *v {
+            Ok(id) => id,
+            Err(n) => inline_id(strings.len(), n),
+        })
+        .collect();
     widths.push(put_column(&mut out, &values));
     let persons: Vec<u64> = rows.iter().map(|r| u64::from(r.person())).collect();
     widths.push(put_column(&mut out, &persons));
@@ -556,7 +604,7 @@ impl Layout {
         let mut h = [0u8; HEADER];
         src.read(0, &mut h).map_err(MergeError::Load)?;
         if &h[..4] != MAGIC {
-            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF3")));
+            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF4")));
         }
         let word = |i: usize| {
             let at = 4 + 8 * i;
@@ -730,7 +778,25 @@ impl Chunk {
         self.text.get(start..end)
     }
 
-    /// Whether any of the chunk's values, ids or names is `s`.
+    /// Row `i`'s properties, in key order.
+    fn properties<'a>(&'a self, i: usize, mut f: impl FnMut(&'a str, Held<'a>)) {
+        let from = usize::try_from(get(&self.bytes, self.offsets, i)).unwrap_or(0);
+        let to = usize::try_from(get(&self.bytes, self.offsets, i + 1))
+            .unwrap_or(0)
+            .min(self.keys.len);
+        for p in from..to {
+            let id = get(&self.bytes, self.values, p);
+            let value = match inline_value(self.strings(), id) {
+                Some(n) => Some(Held::Number(n)),
+                None => self.string(id).map(Held::Text),
+            };
+            if let (Some(k), Some(v)) = (self.string(get(&self.bytes, self.keys, p)), value) {
+                f(k, v);
+            }
+        }
+    }
+
+    /// Whether any of the chunk's strings (values, ids or names) is `s`.
     pub fn holds(&self, s: &str) -> bool {
         self.find(s) != 0
     }
@@ -754,18 +820,14 @@ impl Chunk {
                         .string(get(&self.bytes, self.texts[i], row))
                         .map(str::to_string);
                 }
-                let from = usize::try_from(get(&self.bytes, self.offsets, row)).unwrap_or(0);
-                let to = usize::try_from(get(&self.bytes, self.offsets, row + 1))
-                    .unwrap_or(0)
-                    .min(self.keys.len);
-                let properties = (from..to)
-                    .filter_map(|i| {
-                        Some((
-                            self.string(get(&self.bytes, self.keys, i))?.to_string(),
-                            self.string(get(&self.bytes, self.values, i))?.to_string(),
-                        ))
-                    })
-                    .collect();
+                let mut properties = Vec::new();
+                self.properties(row, |k, v| {
+                    let v = match v {
+                        Held::Text(v) => v.to_string(),
+                        Held::Number(n) => n.to_string(),
+                    };
+                    properties.push((k.to_string(), v));
+                });
                 FactRow {
                     ts: self.ts(row),
                     seq: self.seq(row),
@@ -1025,6 +1087,82 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn integers_written_plainly_are_kept_inline_and_read_back_as_the_same_text() {
+        // Kept inline: the text Rust writes back, up to 15 digits.
+        for (text, n) in [
+            ("0", 0),
+            ("4500", 4500),
+            ("-12", -12),
+            ("999999999999999", 999_999_999_999_999),
+            ("-999999999999999", -999_999_999_999_999),
+        ] {
+            assert_eq!(inline_number(text), Some(n), "{text}");
+            assert_eq!(inline_value(7, inline_id(7, n)), Some(n), "{text}");
+        }
+        // Not: one digit more, another way of writing a number, no number.
+        for text in [
+            "1000000000000000",
+            "-1000000000000000",
+            "007",
+            "-0",
+            "+1",
+            "1.0",
+            "1e3",
+            " 1",
+            "",
+            "-",
+            "12a",
+        ] {
+            assert_eq!(inline_number(text), None, "{text:?}");
+        }
+        // A string's id is never read as a number.
+        assert_eq!(inline_value(7, 7), None);
+        assert_eq!(inline_value(7, 8), Some(0));
+        assert_eq!(inline_value(0, u64::MAX), Some(i64::MAX), "the largest id reads without overflow");
+
+        let body = json!({"properties": {
+            "amount": 4500, "count": "-12", "zero": 0, "big": 999_999_999_999_999_i64,
+            "bigger": 1_000_000_000_000_000_i64, "padded": "007", "plus": "+1",
+            "minus_zero": "-0", "decimal": 12.5, "word": "USD",
+        }});
+        let rows = vec![
+            row(1_000, 1, Some("order"), Some("u-1"), body.clone()),
+            row(2_000, 2, Some("order"), Some("u-1"), body),
+        ];
+        let bytes = encode(&rows, &[]);
+        let chunk = Chunk::open(bytes.clone()).unwrap();
+        assert_eq!(chunk.decode(), rows, "every value reads back as it was");
+        for inline in ["4500", "-12", "0", "999999999999999"] {
+            assert!(!chunk.holds(inline), "{inline} is not in the dictionary");
+        }
+        for kept in ["1000000000000000", "007", "+1", "-0", "12.5", "USD"] {
+            assert!(chunk.holds(kept), "{kept} is in the dictionary");
+        }
+        // Merged with a new row and written again, the integers stay inline
+        // and read back the same.
+        let more = row(3_000, 3, Some("order"), Some("u-2"), json!({"properties": {"amount": 7}}));
+        let merged = Chunk::open(merge(&[chunk], std::slice::from_ref(&more), &[])).unwrap();
+        assert_eq!(merged.decode()[2], more);
+        assert_eq!(merged.decode()[..2], rows[..]);
+        assert!(!merged.holds("4500") && !merged.holds("7"));
+        // Read in place, the same texts.
+        let lean = crate::insights::lean::Lean::open(&bytes[..], Default::default()).unwrap();
+        let l = lean.layout;
+        let mut values = Vec::new();
+        for p in 0..l.values.len {
+            let id = lean.value(l.values, p).unwrap();
+            values.push(lean.string(id).unwrap().map(|s| s.to_string()));
+        }
+        let mut want: Vec<Option<String>> = rows[0]
+            .properties
+            .iter()
+            .map(|(_, v)| Some(v.clone()))
+            .collect();
+        want.extend(want.clone());
+        assert_eq!(values, want);
+    }
+
+    #[test]
     fn columns_take_the_width_their_largest_value_needs() {
         assert_eq!(width_of(0), 1);
         assert_eq!(width_of(255), 1);
@@ -1065,7 +1203,7 @@ pub(super) mod tests {
         before[..4].copy_from_slice(b"SPF2");
         assert_eq!(
             Chunk::open(before).unwrap_err(),
-            Corrupt("it does not start with SPF3")
+            Corrupt("it does not start with SPF4")
         );
         // Every truncation is refused; none panics.
         for n in 0..good.len() {

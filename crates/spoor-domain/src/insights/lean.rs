@@ -121,7 +121,11 @@ impl<S: Source> Lean<S> {
         if let Some(s) = self.strings.borrow().get(&id) {
             return Ok(s.clone());
         }
-        let s = self.read_string(id)?.map(Rc::from);
+        // A property's integer kept inline is read as the text it was.
+        let s = match facts::inline_value(self.layout.strings, id) {
+            Some(n) => Some(Rc::from(n.to_string())),
+            None => self.read_string(id)?.map(Rc::from),
+        };
         self.strings.borrow_mut().insert(id, s.clone());
         Ok(s)
     }

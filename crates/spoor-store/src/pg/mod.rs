@@ -138,6 +138,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0022_insight_fact_header",
         include_str!("migrations/0022_insight_fact_header.sql"),
     ),
+    (
+        23,
+        "0023_insight_fact_numbers",
+        include_str!("migrations/0023_insight_fact_numbers.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

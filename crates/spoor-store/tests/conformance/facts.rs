@@ -643,11 +643,12 @@ fn sqlite_facts_in_parts_answer_as_the_log_does() {
 }
 
 /// A derived file whose chunks an earlier release made carries no people's
-/// numbers (before migration 0010), or chunks without their header (before
-/// 0011): opening the store drops those chunks and the facts fold's cursor,
+/// numbers (before migration 0010), chunks without their header (before
+/// 0011), or chunks whose integers are dictionary strings (before 0012):
+/// opening the store drops those chunks and the facts fold's cursor,
 /// questions read the log meanwhile, and the fold makes the chunks again.
 #[test]
-fn sqlite_facts_made_before_people_were_numbered_or_before_the_header_are_made_again() {
+fn sqlite_facts_of_every_earlier_format_are_made_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&spoor_store::StoreConfig::sqlite(dir.path())).unwrap();
     let derived = rusqlite::Connection::open(dir.path().join("spoor-derived.db")).unwrap();
@@ -706,11 +707,22 @@ fn sqlite_facts_made_before_people_were_numbered_or_before_the_header_are_made_a
         )
         .unwrap();
     made_again(dir.path(), &derived, &q, (7, 7), "with a header");
+
+    // The release before migration 12: its integers were dictionary strings
+    // (SPF3), and the new reader refuses such chunks.
+    derived
+        .execute_batch(
+            "UPDATE insight_fact_parts SET data = CAST('SPF3' AS BLOB) || substr(data, 5)
+               WHERE id % 65536 = 0;
+             DELETE FROM schema_migrations WHERE version = 12;",
+        )
+        .unwrap();
+    made_again(dir.path(), &derived, &q, (7, 7), "with integers inline");
 }
 
 /// Opens the store in `dir` whose derived file a release before left: its
 /// chunks go with the facts fold's cursor, the log answers `q` (50 rows)
-/// meanwhile, and a pass makes them again (`SPF3`); `people` are the numbered
+/// meanwhile, and a pass makes them again (`SPF4`); `people` are the numbered
 /// people before the pass and after it.
 fn made_again(
     dir: &std::path::Path,
@@ -735,7 +747,7 @@ fn made_again(
     agree(&store, q, &[50], &format!("{what}: the log meanwhile"));
     assert_eq!(facts_pass(&store, 1_000), 50);
     let chunks = stored_chunks(derived);
-    assert!(!chunks.is_empty() && chunks.values().all(|c| c.starts_with(b"SPF3")));
+    assert!(!chunks.is_empty() && chunks.values().all(|c| c.starts_with(b"SPF4")));
     assert_eq!(numbered(), people.1, "{what}: people after the pass");
     agree(&store, q, &[50], &format!("{what}: made again"));
 }
