@@ -351,10 +351,7 @@ impl<'a> RowRef<'a> {
 
     fn properties(self, mut f: impl FnMut(&'a str, Held<'a>)) {
         match self {
-            RowRef::New(r, _) => r
-                .properties
-                .iter()
-                .for_each(|(k, v)| f(k, Held::Text(v))),
+            RowRef::New(r, _) => r.properties.iter().for_each(|(k, v)| f(k, Held::Text(v))),
             RowRef::Held(c, i) => c.properties(i, f),
         }
     }
@@ -1118,7 +1115,11 @@ pub(super) mod tests {
         // A string's id is never read as a number.
         assert_eq!(inline_value(7, 7), None);
         assert_eq!(inline_value(7, 8), Some(0));
-        assert_eq!(inline_value(0, u64::MAX), Some(i64::MAX), "the largest id reads without overflow");
+        assert_eq!(
+            inline_value(0, u64::MAX),
+            Some(i64::MAX),
+            "the largest id reads without overflow"
+        );
 
         let body = json!({"properties": {
             "amount": 4500, "count": "-12", "zero": 0, "big": 999_999_999_999_999_i64,
@@ -1140,7 +1141,13 @@ pub(super) mod tests {
         }
         // Merged with a new row and written again, the integers stay inline
         // and read back the same.
-        let more = row(3_000, 3, Some("order"), Some("u-2"), json!({"properties": {"amount": 7}}));
+        let more = row(
+            3_000,
+            3,
+            Some("order"),
+            Some("u-2"),
+            json!({"properties": {"amount": 7}}),
+        );
         let merged = Chunk::open(merge(&[chunk], std::slice::from_ref(&more), &[])).unwrap();
         assert_eq!(merged.decode()[2], more);
         assert_eq!(merged.decode()[..2], rows[..]);

@@ -581,7 +581,10 @@ mod tests {
         // Past the stored bytes, small or large, a read fails.
         for len in [1, SMALL_READ, SMALL_READ + 1] {
             let mut got = vec![0u8; len];
-            assert!(chunk.read(bytes.len(), &mut got).is_err(), "{len} bytes past the end");
+            assert!(
+                chunk.read(bytes.len(), &mut got).is_err(),
+                "{len} bytes past the end"
+            );
         }
         // A size larger than the stored bytes fails the read of the last part.
         let mut wrong = Stored::new(&conn, 3, bytes.len() + 10).unwrap();
