@@ -697,27 +697,22 @@ fn sqlite_facts_of_every_earlier_format_are_made_again() {
         .unwrap();
     made_again(dir.path(), &derived, &q, (0, 7), "numbered");
 
-    // The release before migration 11: its chunks carry their columns'
-    // widths inline (SPF2), and the new reader refuses them.
-    derived
-        .execute_batch(
-            "UPDATE insight_fact_parts SET data = CAST('SPF2' AS BLOB) || substr(data, 5)
-               WHERE id % 65536 = 0;
-             DELETE FROM schema_migrations WHERE version = 11;",
-        )
-        .unwrap();
-    made_again(dir.path(), &derived, &q, (7, 7), "with a header");
-
-    // The release before migration 12: its integers were dictionary strings
-    // (SPF3), and the new reader refuses such chunks.
-    derived
-        .execute_batch(
-            "UPDATE insight_fact_parts SET data = CAST('SPF3' AS BLOB) || substr(data, 5)
-               WHERE id % 65536 = 0;
-             DELETE FROM schema_migrations WHERE version = 12;",
-        )
-        .unwrap();
-    made_again(dir.path(), &derived, &q, (7, 7), "with integers inline");
+    // The releases before migrations 11 and 12: their chunks carried their
+    // columns' widths inline (SPF2), or integers as dictionary strings
+    // (SPF3), and the new reader refuses them.
+    for (magic, migration, what) in [
+        ("SPF2", 11, "with a header"),
+        ("SPF3", 12, "with integers inline"),
+    ] {
+        derived
+            .execute_batch(&format!(
+                "UPDATE insight_fact_parts SET data = CAST('{magic}' AS BLOB) || substr(data, 5)
+                   WHERE id % 65536 = 0;
+                 DELETE FROM schema_migrations WHERE version = {migration};"
+            ))
+            .unwrap();
+        made_again(dir.path(), &derived, &q, (7, 7), what);
+    }
 }
 
 /// Opens the store in `dir` whose derived file a release before left: its
