@@ -387,3 +387,56 @@ async fn a_store_moves_with_spoor_export_then_spoor_import() {
         assert_eq!(a, b, "{name}: the moved events are the same events");
     }
 }
+
+/// On PostgreSQL an import makes each month's partitions before it writes the
+/// month's first rows, so none wait in the default partition, out of which
+/// moving millions later outlasts a statement's timeout. A month ahead of the
+/// next two gets none, whatever its rows say.
+#[test]
+fn an_import_makes_the_partitions_of_the_months_it_writes() {
+    let store = TestStore::postgres_via(|url| url.to_string());
+    let now = now_ms();
+    let day = 24 * 60 * MIN;
+    // Noon, so that its two rows share a month.
+    let past = (now - 150 * day) / day * day + 12 * 60 * MIN;
+    let future = now + 365 * day;
+    let times = [past, past + MIN, now, future];
+    let text: String = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let row = json!({"type": "track", "event": "Tick", "anonymousId": "a1",
+                             "messageId": format!("m{i}"), "timestamp": iso(*t)});
+            format!("{row}\n")
+        })
+        .collect();
+    let path = write(store.dir.path(), "months.ndjson", &text);
+    let out = common::cli(&store, &["import", "--quiet", path.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("4 stored"),
+        "{out:?}"
+    );
+
+    let args = store.args();
+    let url = &args[args.iter().position(|a| a == "--database-url").unwrap() + 1];
+    let mut db = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let schema: String = db
+        .query_one(
+            "SELECT schemaname::text FROM pg_tables WHERE tablename = 'events_default'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let mut rows = |table: &str| -> i64 {
+        db.query_one(&format!("SELECT count(*) FROM {schema}.{table}"), &[])
+            .unwrap()
+            .get(0)
+    };
+    let month = |ms: i64| {
+        let iso = iso(ms);
+        format!("events_y{}m{}", &iso[..4], &iso[5..7])
+    };
+    assert_eq!(rows(&month(past)), 2, "five months ago");
+    assert_eq!(rows(&month(now)), 1, "this month");
+    assert_eq!(rows("events_default"), 1, "a year ahead: no partition");
+}

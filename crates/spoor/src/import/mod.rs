@@ -19,6 +19,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Instant;
 
 use anyhow::Context;
+use chrono::Datelike;
 use serde_json::{Map, Value};
 use spoor_core::import::{Source, Translator, arrival, detect};
 use spoor_core::validate::validate;
@@ -74,8 +75,10 @@ pub fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
     let mut writer = store.writer()?;
     let started = Instant::now();
     let mut all = Tally::default();
+    let mut months = Months::default();
     for path in &args.files {
         let tally = import_file(path, forced, &args, &project, &enricher, &mut |events| {
+            months.make_partitions(store, events);
             let done = writer.append(
                 &[Batch {
                     project_id: project.id,
@@ -105,6 +108,51 @@ pub fn run(store: &Store, args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The months an import has made the event log's partitions for (on
+/// PostgreSQL: the embedded store has none). Rows of a month without its
+/// partition land in the default partition, and moving millions of them out
+/// later takes longer than a statement may: so an import makes a month's
+/// partitions before it writes the month's first rows, as the server does for
+/// the current month before it starts.
+#[derive(Default)]
+struct Months {
+    made: std::collections::BTreeSet<i32>,
+    /// A failure (moving rows out of a full default partition can exceed the
+    /// statement timeout) is not tried again for each month.
+    failed: bool,
+}
+
+impl Months {
+    fn make_partitions(&mut self, store: &Store, events: &[Event]) {
+        let now = spoor_core::time::now_ms();
+        for event in events {
+            // Rows without a client time, or before 2000, go to a partition
+            // of their own (`events_untimed`). A month's partitions come
+            // with the next two's, so months past this one need no call: a
+            // time far in the future makes nothing.
+            let Some(at) = (event.dedup_ts > 0 && event.dedup_ts <= now)
+                .then(|| chrono::DateTime::from_timestamp_millis(event.dedup_ts))
+                .flatten()
+                .filter(|at| at.year() >= 2000)
+            else {
+                continue;
+            };
+            let month = at
+                .year()
+                .saturating_mul(12)
+                .saturating_add(at.month0() as i32);
+            if !self.failed && self.made.insert(month) {
+                // Not made: the rows go to the default partition, and the
+                // scheduler moves them later, as it would have.
+                if let Err(e) = store.maintain_partitions(event.dedup_ts) {
+                    tracing::warn!("cannot make the partitions of {at}'s month: {e}");
+                    self.failed = true;
+                }
+            }
+        }
+    }
 }
 
 type Commit<'a> = dyn FnMut(&[Event]) -> spoor_store::StoreResult<(usize, usize)> + 'a;
