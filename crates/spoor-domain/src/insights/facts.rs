@@ -50,7 +50,7 @@ const COLUMNS: usize = 4 + TEXTS + 4;
 /// The header: the magic, six counts and each column's width. Everything a
 /// chunk's layout needs is in it, so that a reader of a few columns finds
 /// them in one read of the chunk's first bytes.
-const HEADER: usize = 4 + 6 * 8 + COLUMNS;
+pub const HEADER: usize = 4 + 6 * 8 + COLUMNS;
 
 /// The string columns, in their order in a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -530,6 +530,12 @@ pub trait Source {
     /// dictionary): a source that pays for each read fetches such a range
     /// whole when a read first falls in it. A hint, as [`Source::will_read`].
     fn may_read(&mut self, _ranges: &[(usize, usize)]) {}
+    /// Whether each read costs a round trip, so that a reader does better to
+    /// find out first which of a chunk's strings it will read, and name them
+    /// at once ([`Source::will_read`]), than to read them one by one.
+    fn gathers(&self) -> bool {
+        false
+    }
 }
 
 impl Source for &[u8] {

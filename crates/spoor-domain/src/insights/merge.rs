@@ -168,7 +168,7 @@ impl<S: Source> Open<S> {
             l.texts[Text::User as usize],
         ];
         announced.extend(FieldColumns::columns(q, &l));
-        lean.will_read(&announced)?;
+        lean.will_read(&announced, !q.fields.is_empty())?;
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         lean.column(l.ts, &mut c.ts, |v| base_ts.wrapping_add(v as i64))?;
         lean.column(l.seq, &mut c.seq, |v| base_seq.wrapping_add(v as i64))?;

@@ -180,7 +180,7 @@ fn grouped<S: Source>(
 ) -> Result<bool, MergeError<S::Error>> {
     let l = lean.layout;
     let same = |v| v;
-    lean.will_read(&columns(q, &l, url))?;
+    lean.will_read(&columns(q, &l, url), !q.fields.is_empty())?;
     // Rows are in time order: the first's time is the chunk's base, the
     // last's one value. A chunk wholly within the range and one period (a
     // day's chunk, in a daily trend) needs no row's time, and its times are

@@ -8,10 +8,9 @@
 //! merges them, a grouped one counts each in groups, as on SQLite).
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 
-use postgres::types::ToSql;
-use postgres::{IsolationLevel, Transaction};
+use postgres::{IsolationLevel, Statement, Transaction};
 
 use super::{EVENT_COLUMNS, PgStore, event_from_row};
 use crate::fact_chunks::{FactsSql, LINKS_MAX, NewChunk, Numbering, TAIL_MAX};
@@ -20,7 +19,7 @@ use crate::insights::facts::{
 };
 use crate::insights::merge::{self, Bytes, ChunkHead, Merge};
 use crate::insights::tally::{self, Tally};
-use crate::insights::{Field, InsightRow, RowQuery};
+use crate::insights::{InsightRow, RowQuery};
 use crate::pipeline::{Body, FACTS_PROCESSOR, LogEvent, fact_row};
 use crate::{StoreError, StoreResult};
 
@@ -201,8 +200,8 @@ impl PgStore {
         }
         let mut numbering = Numbering::new(false);
         let tail = tail_chunks(&mut tx, q, cursor, Some(&mut numbering))?;
-        let heads = chunk_heads(&mut tx, q)?;
-        let spans: Vec<(ChunkHead, i64)> = heads.iter().map(|(h, max, _)| (*h, *max)).collect();
+        let mut heads = chunk_heads(&mut tx, q)?;
+        let spans: Vec<(ChunkHead, i64)> = heads.iter().map(|c| (c.head, c.max_ts)).collect();
         if merge::max_overlap(&spans) + tail.len() > MAX_OPEN_CHUNKS {
             return Ok(false);
         }
@@ -213,19 +212,15 @@ impl PgStore {
             query: q,
             links: &links,
         };
-        let sizes: std::collections::HashMap<i64, usize> =
-            heads.iter().map(|(h, _, size)| (h.id, *size)).collect();
-        let heads = heads.into_iter().map(|(h, _, _)| h).collect();
-        let tx = RefCell::new(&mut tx);
-        // Rows one by one read people's ids and values all over a chunk's
-        // dictionary: each chunk is read whole, in one round trip.
+        let mut firsts: std::collections::HashMap<i64, (usize, Vec<u8>)> = heads
+            .iter_mut()
+            .map(|c| (c.head.id, (c.size, std::mem::take(&mut c.first))))
+            .collect();
+        let heads = heads.into_iter().map(|c| c.head).collect();
+        let fetch = RefCell::new(Fetch::new(&mut tx));
         let load = &mut |id: i64| -> StoreResult<Bytes<Remote<'_, '_, '_>>> {
-            Ok(Bytes::Stored(Remote::new(
-                &tx,
-                id,
-                sizes.get(&id).copied().unwrap_or(0),
-                false,
-            )))
+            let (size, first) = firsts.remove(&id).unwrap_or_default();
+            Ok(Bytes::Stored(Remote::new(&fetch, id, size, first)))
         };
         merge.run(heads, tail, load, each).map_err(|e| match e {
             MergeError::Load(e) => e,
@@ -238,36 +233,53 @@ impl PgStore {
     }
 }
 
-/// The range's chunks with their last row's time and their length in bytes,
-/// oldest first (so a grouped question meets values about in time order, as
-/// a merged one does).
-fn chunk_heads(
-    tx: &mut Transaction<'_>,
-    q: &RowQuery,
-) -> StoreResult<Vec<(ChunkHead, i64, usize)>> {
+/// A chunk of a question's range, before it is read.
+struct Stored {
+    head: ChunkHead,
+    /// Its last row's time.
+    max_ts: i64,
+    /// Its length in bytes.
+    size: usize,
+    /// Its first [`facts::HEADER`] bytes: its layout.
+    first: Vec<u8>,
+}
+
+/// The range's chunks, oldest first (so a grouped question meets values
+/// about in time order, as a merged one does), each with its layout: one
+/// round trip for every chunk's layout, not one a chunk.
+fn chunk_heads(tx: &mut Transaction<'_>, q: &RowQuery) -> StoreResult<Vec<Stored>> {
     let first_day = q.from.div_euclid(DAY_MS).saturating_mul(DAY_MS);
     let last_day =
         q.to.saturating_sub(1)
             .div_euclid(DAY_MS)
             .saturating_mul(DAY_MS);
-    // A value stored out of line knows its length without being read.
+    let header = i32::try_from(facts::HEADER).unwrap_or(i32::MAX);
+    // A value stored out of line knows its length without being read, and
+    // gives its first bytes without the rest.
     Ok(tx
         .query(
-            "SELECT id, min_ts, max_ts, octet_length(data) FROM insight_facts
+            "SELECT id, min_ts, max_ts, octet_length(data), substring(data FROM 1 FOR $6)
+             FROM insight_facts
              WHERE project_id = $1 AND day >= $2 AND day <= $3 AND max_ts >= $4 AND min_ts < $5
              ORDER BY min_ts, id",
-            &[&q.project_id, &first_day, &last_day, &q.from, &q.to],
+            &[
+                &q.project_id,
+                &first_day,
+                &last_day,
+                &q.from,
+                &q.to,
+                &header,
+            ],
         )?
         .iter()
-        .map(|r| {
-            (
-                ChunkHead {
-                    id: r.get(0),
-                    min_ts: r.get(1),
-                },
-                r.get(2),
-                usize::try_from(r.get::<_, i32>(3)).unwrap_or(0),
-            )
+        .map(|r| Stored {
+            head: ChunkHead {
+                id: r.get(0),
+                min_ts: r.get(1),
+            },
+            max_ts: r.get(2),
+            size: usize::try_from(r.get::<_, i32>(3)).unwrap_or(0),
+            first: r.get(4),
         })
         .collect())
 }
@@ -282,14 +294,10 @@ fn tally_rows(
 ) -> StoreResult<bool> {
     let mut t = Tally::default();
     let heads = chunk_heads(tx, q)?;
-    // Counting by columns (a browser, a page, a campaign) reads a few
-    // strings of a chunk, in ranges; a property's values (amounts, ids) are
-    // strings all over its dictionary, and the chunk is read whole.
-    let ranged = !q.fields.iter().any(|f| matches!(f, Field::Property(_)));
-    let tx = RefCell::new(tx);
-    for (h, _, size) in heads {
-        let more = tally::tally(q, Remote::new(&tx, h.id, size, ranged), &mut t, each)
-            .map_err(|e| merge_error(e, |e| e))?;
+    let fetch = RefCell::new(Fetch::new(tx));
+    for c in heads {
+        let chunk = Remote::new(&fetch, c.head.id, c.size, c.first);
+        let more = tally::tally(q, chunk, &mut t, each).map_err(|e| merge_error(e, |e| e))?;
         if !more {
             return Ok(true);
         }
@@ -314,20 +322,20 @@ fn merge_error<E>(e: MergeError<E>, load: impl FnOnce(E) -> StoreError) -> Store
     }
 }
 
-/// A stored chunk, read from the server whole at the first read, or, when
-/// `ranged`, a few ranges at a time: the ranges a reader names before reading
-/// ([`Source::will_read`]: a chunk's columns asked for and its dictionary's
-/// first strings) in one round trip, any other read in a window of
-/// [`WINDOW`] bytes, or the whole of a range it may read here and there
-/// ([`Source::may_read`]) at the second. A trend by a column reads a tenth of
-/// a chunk's bytes or so.
+/// A stored chunk, read from the server a few ranges at a time: its layout
+/// with its head ([`chunk_heads`]); the ranges a reader names before reading
+/// ([`Source::will_read`]: the columns a question asks for and the
+/// dictionary's first strings, then the strings of the values it reads) in
+/// one round trip each; any other read in a window of [`WINDOW`] bytes, or
+/// the whole of a range it may read here and there ([`Source::may_read`]) at
+/// the second. A question reads a tenth of a chunk's bytes or so: reading
+/// chunks whole, a funnel at ten million events fetched about 800 MB.
 struct Remote<'a, 'b, 'c> {
-    tx: &'a RefCell<&'b mut Transaction<'c>>,
+    fetch: &'a RefCell<Fetch<'b, 'c>>,
     id: i64,
     size: usize,
-    ranged: bool,
-    /// What has been read: where each piece starts, and its bytes.
-    got: Vec<(usize, Vec<u8>)>,
+    /// What has been read, by where each piece starts.
+    got: BTreeMap<usize, Vec<u8>>,
     /// Ranges fetched whole when a second read falls in them outside what
     /// was fetched (the dictionary: a question reading strings all over it,
     /// people's ids or amounts, makes two round trips for it, not one a
@@ -335,58 +343,86 @@ struct Remote<'a, 'b, 'c> {
     whole: Vec<(usize, usize, bool)>,
 }
 
+/// A question's transaction, with the statement that reads ranges of a
+/// chunk prepared once: a chunk then costs one round trip, not a statement
+/// parsed and planned before it is run.
+struct Fetch<'b, 'c> {
+    tx: &'b mut Transaction<'c>,
+    ranges: Option<Statement>,
+}
+
+impl<'b, 'c> Fetch<'b, 'c> {
+    fn new(tx: &'b mut Transaction<'c>) -> Self {
+        Fetch { tx, ranges: None }
+    }
+
+    /// Chunk `id`'s bytes in each range (start from 1, length), in order.
+    fn ranges(&mut self, id: i64, starts: &[i32], lengths: &[i32]) -> StoreResult<Vec<Vec<u8>>> {
+        let statement = match &self.ranges {
+            Some(s) => s.clone(),
+            // A value stored out of line and uncompressed gives a range of
+            // its bytes without the rest.
+            None => self
+                .ranges
+                .insert(self.tx.prepare(
+                    "SELECT substring(f.data FROM r.a FOR r.l)
+                     FROM insight_facts f,
+                          unnest($2::int4[], $3::int4[]) WITH ORDINALITY AS r(a, l, o)
+                     WHERE f.id = $1 ORDER BY r.o",
+                )?)
+                .clone(),
+        };
+        let rows = self.tx.query(&statement, &[&id, &starts, &lengths])?;
+        if rows.len() != starts.len() {
+            return Err(StoreError::Database(format!(
+                "insights chunk {id} gave {} of {} ranges",
+                rows.len(),
+                starts.len()
+            )));
+        }
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
 /// The bytes a read outside the ranges named fetches around it.
 const WINDOW: usize = 16 * 1024;
-/// Ranges fetched by one statement at most.
-const RANGES: usize = 32;
 /// Ranges closer than this are fetched as one.
 const GAP: usize = 1024;
 
 impl<'a, 'b, 'c> Remote<'a, 'b, 'c> {
-    fn new(tx: &'a RefCell<&'b mut Transaction<'c>>, id: i64, size: usize, ranged: bool) -> Self {
+    /// `first`: the chunk's first bytes, read with its head.
+    fn new(fetch: &'a RefCell<Fetch<'b, 'c>>, id: i64, size: usize, first: Vec<u8>) -> Self {
         Remote {
-            tx,
+            fetch,
             id,
             size,
-            ranged,
-            got: Vec::new(),
+            got: BTreeMap::from([(0, first)]),
             whole: Vec::new(),
         }
     }
 
     /// Fetches `ranges` (start, end), each within the chunk, in one round
-    /// trip per [`RANGES`].
+    /// trip.
     fn fetch(&mut self, ranges: &[(usize, usize)]) -> StoreResult<()> {
-        for batch in ranges.chunks(RANGES) {
-            // The statement's text depends only on how many ranges there
-            // are; the ranges are bound.
-            let mut sql = String::from("SELECT ");
-            let mut bounds: Vec<i32> = Vec::with_capacity(batch.len() * 2);
-            for (i, (from, to)) in batch.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(", ");
+        let mut starts = Vec::with_capacity(ranges.len());
+        let mut lengths = Vec::with_capacity(ranges.len());
+        for (from, to) in ranges {
+            let (Ok(from), Ok(len)) = (i32::try_from(from + 1), i32::try_from(to - from)) else {
+                return Err(StoreError::Database(format!(
+                    "insights chunk {} is too long to read in ranges",
+                    self.id
+                )));
+            };
+            starts.push(from);
+            lengths.push(len);
+        }
+        let got = self.fetch.borrow_mut().ranges(self.id, &starts, &lengths)?;
+        for ((from, _), bytes) in ranges.iter().zip(got) {
+            match self.got.get(from) {
+                Some(held) if held.len() >= bytes.len() => {}
+                _ => {
+                    self.got.insert(*from, bytes);
                 }
-                let _ = write!(
-                    sql,
-                    "substring(data FROM ${} FOR ${})",
-                    2 + 2 * i,
-                    3 + 2 * i
-                );
-                let (Ok(from), Ok(len)) = (i32::try_from(from + 1), i32::try_from(to - from))
-                else {
-                    return Err(StoreError::Database(format!(
-                        "insights chunk {} is too long to read in ranges",
-                        self.id
-                    )));
-                };
-                bounds.extend([from, len]);
-            }
-            sql.push_str(" FROM insight_facts WHERE id = $1");
-            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&self.id];
-            params.extend(bounds.iter().map(|b| b as &(dyn ToSql + Sync)));
-            let row = self.tx.borrow_mut().query_one(&sql, &params)?;
-            for (i, (from, _)) in batch.iter().enumerate() {
-                self.got.push((*from, row.get::<_, Vec<u8>>(i)));
             }
         }
         Ok(())
@@ -394,10 +430,22 @@ impl<'a, 'b, 'c> Remote<'a, 'b, 'c> {
 
     /// The piece holding all of `at .. at + len`, when read.
     fn held(&self, at: usize, len: usize) -> Option<&[u8]> {
-        self.got.iter().find_map(|(from, bytes)| {
+        fn fits<'g>(
+            at: usize,
+            len: usize,
+            (from, bytes): (&usize, &'g Vec<u8>),
+        ) -> Option<&'g [u8]> {
             let start = at.checked_sub(*from)?;
             bytes.get(start..start.checked_add(len)?)
-        })
+        }
+        let fits = |piece| fits(at, len, piece);
+        // Mostly the piece starting nearest before; pieces may overlap,
+        // so one starting earlier may hold it instead.
+        let mut before = self.got.range(..=at).rev();
+        before
+            .next()
+            .and_then(fits)
+            .or_else(|| before.find_map(fits))
     }
 }
 
@@ -409,9 +457,6 @@ impl Source for Remote<'_, '_, '_> {
     }
 
     fn will_read(&mut self, ranges: &[(usize, usize)]) -> StoreResult<()> {
-        if !self.ranged {
-            return Ok(());
-        }
         let mut wanted: Vec<(usize, usize)> = ranges
             .iter()
             .map(|(at, len)| (*at, at.saturating_add(*len).min(self.size)))
@@ -426,6 +471,10 @@ impl Source for Remote<'_, '_, '_> {
             }
         }
         self.fetch(&merged)
+    }
+
+    fn gathers(&self) -> bool {
+        true
     }
 
     fn may_read(&mut self, ranges: &[(usize, usize)]) {
@@ -449,7 +498,6 @@ impl Source for Remote<'_, '_, '_> {
             // A first read outside what was fetched takes a window; a second
             // in the same range the range whole.
             let range = match self.whole.iter().position(|w| w.0 <= at && end <= w.1) {
-                _ if !self.ranged => (0, self.size.max(end)),
                 Some(i) if self.whole[i].2 => {
                     let (from, to, _) = self.whole.swap_remove(i);
                     (from, to)

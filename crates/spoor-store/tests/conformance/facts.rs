@@ -566,10 +566,10 @@ fn long_questions(project_id: i64, base: i64) -> (RowQuery, RowQuery) {
     (q, all)
 }
 
-/// On PostgreSQL a trend by a column reads a chunk's columns and first
-/// strings in ranges, and a string further in (two late browser values) in
-/// a window, then the dictionary whole; rows one by one, and a trend by a
-/// property, read chunks whole. Each way, the rows and counts are the log's.
+/// On PostgreSQL every question reads a chunk in ranges: its layout with
+/// its head, its columns and first strings, the strings of the values a
+/// column names (two late browser values, far into the dictionary), a
+/// property's values; rows one by one and counts in groups are the log's.
 #[test]
 fn postgres_facts_read_in_ranges_answer_as_the_log_does() {
     let db = super::ScratchDatabase::create().unwrap();
