@@ -1032,6 +1032,35 @@ pub(super) mod tests {
     use crate::insights::merge::{Bytes, ChunkHead, Merge, max_overlap};
     use serde_json::json;
 
+    /// A row of an anonymous visitor's event with no enrichment (a page view
+    /// when `name` is none), for tests of readers of chunks.
+    pub(in crate::insights) fn plain_row(
+        seq: i64,
+        name: Option<&str>,
+        url: &str,
+        anonymous: &str,
+        body: &Value,
+    ) -> FactRow {
+        FactRow::of(&EventFacts {
+            ts: 1_000 + seq,
+            seq,
+            page_view: name.is_none(),
+            name,
+            url: Some(url),
+            user_id: None,
+            anonymous_id: Some(anonymous),
+            session_id: None,
+            referrer: None,
+            browser: None,
+            os: None,
+            device_type: None,
+            country: None,
+            region: None,
+            city: None,
+            body,
+        })
+    }
+
     fn row(ts: i64, seq: i64, name: Option<&str>, user: Option<&str>, body: Value) -> FactRow {
         FactRow::of(&EventFacts {
             ts,

@@ -369,7 +369,8 @@ impl FieldColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insights::facts::{EventFacts, FactRow, encode};
+    use crate::insights::facts::encode;
+    use crate::insights::facts::tests::plain_row;
 
     /// A chunk in memory that records the ranges it is told will be read.
     struct Gathering<'a> {
@@ -400,26 +401,8 @@ mod tests {
         }
     }
 
-    fn page(seq: i64, url: &str, body: &serde_json::Value) -> FactRow {
-        FactRow::of(&EventFacts {
-            ts: 1_000 + seq,
-            seq,
-            page_view: true,
-            name: None,
-            url: Some(url),
-            user_id: None,
-            anonymous_id: Some("a-long-anonymous-id-that-sits-between-the-urls"),
-            session_id: None,
-            referrer: None,
-            browser: None,
-            os: None,
-            device_type: None,
-            country: None,
-            region: None,
-            city: None,
-            body,
-        })
-    }
+    /// A visitor's id, a string between the URLs in the dictionary.
+    const ANONYMOUS: &str = "a-long-anonymous-id-that-sits-between-the-urls";
 
     /// The strings a column names are told to the source at once, each
     /// exactly and once, and nothing else: not a string already read, not an
@@ -429,9 +412,9 @@ mod tests {
     fn the_strings_a_column_names_are_named_once_each_and_exactly() {
         let body = serde_json::json!({"properties": {"amount": 42}});
         let rows = vec![
-            page(1, "https://a.test/one", &body),
-            page(2, "https://a.test/two", &body),
-            page(3, "https://a.test/one", &body),
+            plain_row(1, None, "https://a.test/one", ANONYMOUS, &body),
+            plain_row(2, None, "https://a.test/two", ANONYMOUS, &body),
+            plain_row(3, None, "https://a.test/one", ANONYMOUS, &body),
         ];
         let bytes = encode(&rows, &[]);
         let open = |gathers| {

@@ -459,7 +459,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::insights::facts::{EventFacts, FactRow, Numbers};
+    use crate::insights::facts::tests::plain_row;
+    use crate::insights::facts::{FactRow, Numbers};
 
     /// A chunk in memory whose bytes `bad` cannot be read.
     struct Patchy {
@@ -488,24 +489,13 @@ mod tests {
         (0..20)
             .map(|i| {
                 let anonymous = format!("visitor-{}", i % 4);
-                FactRow::of(&EventFacts {
-                    ts: 1_000 + i,
-                    seq: i,
-                    page_view: false,
-                    name: Some("signup"),
-                    url: Some("https://shop.example.com/a"),
-                    user_id: None,
-                    anonymous_id: Some(&anonymous),
-                    session_id: None,
-                    referrer: None,
-                    browser: None,
-                    os: None,
-                    device_type: None,
-                    country: None,
-                    region: None,
-                    city: None,
-                    body: &json!({}),
-                })
+                plain_row(
+                    i,
+                    Some("signup"),
+                    "https://shop.example.com/a",
+                    &anonymous,
+                    &json!({}),
+                )
             })
             .collect()
     }
