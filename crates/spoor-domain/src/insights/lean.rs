@@ -133,10 +133,11 @@ impl<S: Source> Lean<S> {
             return Ok(());
         }
         let l = self.layout;
+        let read = self.strings.get_mut();
         let mut wanted: Vec<usize> = ids
-            .filter(|id| facts::inline_value(l.strings, *id).is_none())
+            .filter(|id| facts::inline_value(l.strings, *id).is_none() && !read.contains_key(id))
             .filter_map(|id| usize::try_from(id).ok()?.checked_sub(1))
-            .filter(|i| *i < l.strings && !self.strings.get_mut().contains_key(&(*i as u64 + 1)))
+            .filter(|i| *i < l.strings)
             .collect();
         if wanted.is_empty() {
             return Ok(());
@@ -342,9 +343,13 @@ impl FieldColumns {
                 lean.column(l.texts[t as usize], &mut self.texts[t as usize], same)?;
             }
             self.slots.push(slot);
-            let i = self.slots.len() - 1;
-            lean.will_read_strings((0..l.rows).map(|row| self.value_id(i, row)))?;
         }
+        // Every field's strings at once: one look at where strings end.
+        let this = &*self;
+        let fields = 0..this.slots.len();
+        lean.will_read_strings(
+            fields.flat_map(|i| (0..l.rows).map(move |row| this.value_id(i, row))),
+        )?;
         Ok(())
     }
 
