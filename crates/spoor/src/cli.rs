@@ -410,6 +410,11 @@ pub enum JobsCommand {
     Run {
         /// A job name from `spoor jobs list`
         name: String,
+        /// Seconds to wait for a run of the same job on another node (a
+        /// running server's scheduler, say) to end before running it here;
+        /// past them the command fails and names that node
+        #[arg(long, default_value_t = 30, value_name = "SECS")]
+        wait: u64,
     },
 }
 

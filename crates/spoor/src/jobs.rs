@@ -2,7 +2,7 @@
 
 use anyhow::anyhow;
 use spoor_server::scheduler::{self, SchedulerConfig};
-use spoor_store::Store;
+use spoor_store::{Store, StoreError};
 
 use crate::cli::JobsCommand;
 
@@ -63,14 +63,40 @@ pub fn run(store: &Store, cmd: JobsCommand, config: &SchedulerConfig) -> anyhow:
                 );
             }
         }
-        JobsCommand::Run { name } => {
+        JobsCommand::Run { name, wait } => {
             let job = jobs.iter().find(|j| j.name == name).ok_or_else(|| {
                 let names: Vec<&str> = jobs.iter().map(|j| j.name).collect();
                 anyhow!("no job named {name:?}; the jobs are {}", names.join(", "))
             })?;
-            let detail = scheduler::run_job(store, job, &config.node, config.lease)?;
-            println!("{detail}");
+            let wait = std::time::Duration::from_secs(wait);
+            println!("{}", run_when_free(store, job, config, wait)?);
         }
     }
     Ok(())
+}
+
+/// Runs `job` now. When another node (a running server's scheduler, say) is
+/// running the same job, waits up to `wait` for that run to end and then runs
+/// it here, rather than refusing at once: the caller asked for a run that
+/// starts after now. Past `wait` the conflict is reported as it is.
+fn run_when_free(
+    store: &Store,
+    job: &scheduler::Job,
+    config: &SchedulerConfig,
+    wait: std::time::Duration,
+) -> anyhow::Result<String> {
+    let started = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        match scheduler::run_job(store, job, &config.node, config.lease) {
+            Err(StoreError::Conflict(why)) if started.elapsed() < wait => {
+                if !told {
+                    eprintln!("{why}; waiting for that run to end");
+                    told = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            done => return Ok(done?),
+        }
+    }
 }

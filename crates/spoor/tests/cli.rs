@@ -557,3 +557,48 @@ async fn jobs_are_listed_and_run_from_the_command_line_and_retention_removes_old
         .collect();
     assert_eq!(ids, [json!("new")]);
 }
+
+/// `jobs run` while another node runs the same job waits for that run to end
+/// and then runs it; past `--wait` it fails and names the node.
+#[test]
+fn running_a_job_waits_for_a_run_elsewhere_up_to_its_bound() {
+    let store = TestStore::sqlite();
+    cli_line(&store, &["jobs", "list"]);
+    let held = spoor_store::Store::open(&spoor_store::StoreConfig::sqlite(store.dir.path()))
+        .expect("the CLI's store opens");
+
+    // A run elsewhere that ends (its lease lapses) within the wait.
+    assert!(
+        held.acquire_lease("job:partitions", "elsewhere", 1_500)
+            .unwrap()
+    );
+    let out = common::cli(&store, &["jobs", "run", "partitions", "--wait", "30"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("job partitions is running on elsewhere; waiting"),
+        "says what it waits for: {err}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "partitions are up to date"
+    );
+
+    // A run elsewhere that outlasts the wait: refused, naming the node.
+    assert!(
+        held.acquire_lease("job:partitions", "elsewhere", 600_000)
+            .unwrap()
+    );
+    for wait in ["0", "1"] {
+        let out = common::command()
+            .args(store.args())
+            .args(["jobs", "run", "partitions", "--wait", wait])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "--wait {wait} ran a held job");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("job partitions is running on elsewhere"),
+            "--wait {wait}: {err}"
+        );
+    }
+}
