@@ -538,6 +538,31 @@ pub trait Source {
     }
 }
 
+/// A source lent: its reader gives it back with what it learnt.
+impl<S: Source> Source for &mut S {
+    type Error = S::Error;
+
+    fn size(&self) -> usize {
+        (**self).size()
+    }
+
+    fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), Self::Error> {
+        (**self).read(at, into)
+    }
+
+    fn will_read(&mut self, ranges: &[(usize, usize)]) -> Result<(), Self::Error> {
+        (**self).will_read(ranges)
+    }
+
+    fn may_read(&mut self, ranges: &[(usize, usize)]) {
+        (**self).may_read(ranges)
+    }
+
+    fn gathers(&self) -> bool {
+        (**self).gathers()
+    }
+}
+
 impl Source for &[u8] {
     type Error = std::convert::Infallible;
 

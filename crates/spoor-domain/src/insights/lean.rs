@@ -59,6 +59,11 @@ impl<S: Source> Lean<S> {
         })
     }
 
+    /// The source read, given back.
+    pub(super) fn into_source(self) -> S {
+        self.src.into_inner()
+    }
+
     pub(super) fn into_spare(self) -> LeanSpare {
         LeanSpare {
             bytes: self.bytes,
@@ -372,16 +377,16 @@ impl FieldColumns {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::insights::facts::encode;
     use crate::insights::facts::tests::plain_row;
 
     /// A chunk in memory that records the ranges it is told will be read.
-    struct Gathering<'a> {
-        bytes: &'a [u8],
-        gathers: bool,
-        named: Vec<(usize, usize)>,
+    pub(in crate::insights) struct Gathering<'a> {
+        pub(in crate::insights) bytes: &'a [u8],
+        pub(in crate::insights) gathers: bool,
+        pub(in crate::insights) named: Vec<(usize, usize)>,
     }
 
     impl Source for Gathering<'_> {

@@ -170,6 +170,50 @@ pub fn tally<S: Source>(
     more
 }
 
+/// The ranges (`at`, length) [`tally`] names first of a chunk of `size`
+/// bytes whose first [`super::facts::HEADER`] bytes are `head`, for a source
+/// that [`Source::gathers`]: the columns it reads, the dictionary's first
+/// strings and where they end. A store that pays a round trip per read
+/// fetches these for many chunks at once, before it tallies them. `None`
+/// when the header does not read (the tally then says why).
+pub fn first_reads(q: &RowQuery, head: &[u8], size: usize) -> Option<Vec<(usize, usize)>> {
+    /// The header, with what a reader names recorded, not read.
+    struct Planned<'a> {
+        head: &'a [u8],
+        size: usize,
+        named: Vec<(usize, usize)>,
+    }
+    impl Source for Planned<'_> {
+        type Error = ();
+        fn size(&self) -> usize {
+            self.size
+        }
+        fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), ()> {
+            let end = at.checked_add(into.len()).ok_or(())?;
+            into.copy_from_slice(self.head.get(at..end).ok_or(())?);
+            Ok(())
+        }
+        fn will_read(&mut self, ranges: &[(usize, usize)]) -> Result<(), ()> {
+            self.named.extend_from_slice(ranges);
+            Ok(())
+        }
+        fn gathers(&self) -> bool {
+            true
+        }
+    }
+    let url = q.groups.as_ref().is_some_and(|g| g.url);
+    let planned = Planned {
+        head,
+        size,
+        named: Vec::new(),
+    };
+    let mut lean = Lean::open(planned, LeanSpare::default()).ok()?;
+    let l = lean.layout;
+    lean.will_read(&columns(q, &l, url), !q.fields.is_empty())
+        .ok()?;
+    Some(lean.into_source().named)
+}
+
 fn grouped<S: Source>(
     q: &RowQuery,
     lean: &mut Lean<S>,
@@ -180,6 +224,7 @@ fn grouped<S: Source>(
 ) -> Result<bool, MergeError<S::Error>> {
     let l = lean.layout;
     let same = |v| v;
+    // What this names is what `first_reads` says it names.
     lean.will_read(&columns(q, &l, url), !q.fields.is_empty())?;
     // Rows are in time order: the first's time is the chunk's base, the
     // last's one value. A chunk wholly within the range and one period (a
@@ -301,8 +346,10 @@ mod tests {
 
     use super::*;
     use crate::insights::Field;
+    use crate::insights::facts::HEADER;
     use crate::insights::facts::tests::held;
     use crate::insights::facts::{EventFacts, FactRow, Numbers, encode, heads_of};
+    use crate::insights::lean::tests::Gathering;
     use crate::insights::merge::Merge;
     use crate::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
     use crate::insights::{Condition, EventSpec, Interval, Limits, Matcher, Op};
@@ -478,12 +525,12 @@ mod tests {
         (trends.finish(), weight, handed)
     }
 
-    #[test]
-    fn grouped_rows_answer_every_trend_as_the_rows_one_by_one_do() {
-        let blobs = chunks();
+    /// Trends of every kind the grouping reads differently: by a text
+    /// column, by a property, of a sum, filtered, of pages, several series.
+    fn questions() -> Vec<TrendsQuery> {
         let pro = Condition::new("where", "plan", Op::Eq, "pro").unwrap();
         let not_toyota = Condition::new("where", "make", Op::Ne, "Toyota").unwrap();
-        let questions = vec![
+        vec![
             question(
                 vec![series("$pageview", None, vec![])],
                 Interval::Day,
@@ -543,8 +590,13 @@ mod tests {
                 Some("$page"),
                 true,
             ),
-        ];
-        for q in questions {
+        ]
+    }
+
+    #[test]
+    fn grouped_rows_answer_every_trend_as_the_rows_one_by_one_do() {
+        let blobs = chunks();
+        for q in questions() {
             let want = ordered(q.clone(), &blobs);
             let (got, weight, handed) = grouped(q.clone(), &blobs);
             assert_eq!(got, want, "{q:?}");
@@ -561,6 +613,39 @@ mod tests {
                 "{q:?}: {handed} rows for {weight}"
             );
         }
+    }
+
+    /// A store fetches what `first_reads` says from a chunk's header before
+    /// the tally: the tally's first ranges named are exactly those.
+    #[test]
+    fn the_first_reads_planned_from_a_header_are_what_the_tally_names_first() {
+        for blobs in [chunks(), day_chunks()] {
+            for q in questions() {
+                let rows = Trends::new(q.clone(), Limits::default())
+                    .unwrap()
+                    .rows()
+                    .clone();
+                for b in &blobs {
+                    let planned = first_reads(&rows, &b[..HEADER], b.len()).unwrap();
+                    let mut src = Gathering {
+                        bytes: b,
+                        gathers: true,
+                        named: Vec::new(),
+                    };
+                    tally(&rows, &mut src, &mut Tally::default(), &mut |_| true).unwrap();
+                    assert!(planned.len() >= 3, "{q:?}: {planned:?}");
+                    assert_eq!(src.named.get(..planned.len()), Some(&planned[..]), "{q:?}");
+                }
+            }
+        }
+        // A header that does not read plans nothing.
+        let rows = Trends::new(questions().remove(0), Limits::default())
+            .unwrap()
+            .rows()
+            .clone();
+        let b = &chunks()[0];
+        assert_eq!(first_reads(&rows, &b[..HEADER - 1], b.len()), None);
+        assert_eq!(first_reads(&rows, &[0; HEADER], b.len()), None);
     }
 
     #[test]
