@@ -735,13 +735,12 @@ impl crate::crm_world::CrmReads for PgStore {
         Ok(self
             .conn()?
             .query(
-                "SELECT a.project_id, a.message_id FROM crm_activities a
-                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
-                     ON a.project_id = k.p AND a.message_id = k.m
-                 UNION
-                 SELECT a.project_id, a.message_id FROM crm_applied a
-                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
-                     ON a.project_id = k.p AND a.message_id = k.m",
+                // Probes, not a join (see the module `pg`).
+                "SELECT k.p, k.m FROM unnest($1::BIGINT[], $2::TEXT[]) AS k(p, m)
+                 WHERE EXISTS (SELECT 1 FROM crm_activities a
+                                WHERE a.project_id = k.p AND a.message_id = k.m LIMIT 1)
+                    OR EXISTS (SELECT 1 FROM crm_applied a
+                                WHERE a.project_id = k.p AND a.message_id = k.m LIMIT 1)",
                 &[&p, &m],
             )?
             .iter()
@@ -755,9 +754,11 @@ impl crate::crm_world::CrmReads for PgStore {
         let value: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
         let mut out = HashMap::new();
         for r in self.conn()?.query(
-            "SELECT i.project_id, i.kind, i.value, i.contact_id FROM crm_identities i
-             JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, kd, v)
-                 ON i.project_id = k.p AND i.kind = k.kd AND i.value = k.v",
+            // Probes, not a join (see the module `pg`).
+            "SELECT k.p, k.kd, k.v, i.contact_id
+             FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, kd, v)
+             CROSS JOIN LATERAL (SELECT i.contact_id FROM crm_identities i
+                 WHERE i.project_id = k.p AND i.kind = k.kd AND i.value = k.v LIMIT 1) i",
             &[&p, &kind, &value],
         )? {
             if let Some(kind) = IdKind::parse(r.get(1)) {
@@ -775,9 +776,10 @@ impl crate::crm_world::CrmReads for PgStore {
         Ok(self
             .conn()?
             .query(
-                "SELECT v.project_id, v.anonymous_id, v.score_norm FROM crm_visitors v
-                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, a)
-                     ON v.project_id = k.p AND v.anonymous_id = k.a",
+                // Probes, not a join (see the module `pg`).
+                "SELECT k.p, k.a, v.score_norm FROM unnest($1::BIGINT[], $2::TEXT[]) AS k(p, a)
+                 CROSS JOIN LATERAL (SELECT v.score_norm FROM crm_visitors v
+                     WHERE v.project_id = k.p AND v.anonymous_id = k.a LIMIT 1) v",
                 &[&p, &a],
             )?
             .iter()

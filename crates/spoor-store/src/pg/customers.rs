@@ -220,9 +220,10 @@ impl crate::backend::CustomerStore for PgStore {
             let (p, id): (Vec<i64>, Vec<&str>) =
                 keys.links.iter().map(|(p, id)| (*p, id.as_str())).unzip();
             for r in conn.query(
-                "SELECT i.project_id, i.alias_id, i.user_id FROM identities i
-                 JOIN unnest($1::BIGINT[], $2::TEXT[]) AS k(p, id)
-                   ON i.project_id = k.p AND i.alias_id = k.id",
+                // Probes, not a join (see the module `pg`).
+                "SELECT k.p, k.id, i.user_id FROM unnest($1::BIGINT[], $2::TEXT[]) AS k(p, id)
+                 CROSS JOIN LATERAL (SELECT i.user_id FROM identities i
+                   WHERE i.project_id = k.p AND i.alias_id = k.id LIMIT 1) i",
                 &[&p, &id],
             )? {
                 rows.links.push(((r.get(0), r.get(1)), r.get(2)));

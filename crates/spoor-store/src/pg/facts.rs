@@ -111,10 +111,12 @@ impl FactsSql for FactsTx<'_, '_> {
         let (kinds, ids): (Vec<bool>, Vec<&str>) = people.iter().copied().unzip();
         let mut found: Vec<Option<i64>> = vec![None; people.len()];
         for r in self.0.query(
+            // Probes, not a join (see the module `pg`).
             "SELECT k.i, p.id
              FROM unnest($2::bool[], $3::text[]) WITH ORDINALITY AS k(identified, person, i)
-             JOIN insight_people p
-               ON p.project_id = $1 AND p.person = k.person AND p.identified = k.identified",
+             CROSS JOIN LATERAL (SELECT p.id FROM insight_people p
+               WHERE p.project_id = $1 AND p.person = k.person AND p.identified = k.identified
+               LIMIT 1) p",
             &[&project_id, &kinds, &ids],
         )? {
             let i: i64 = r.get(0);

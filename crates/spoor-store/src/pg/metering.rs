@@ -197,9 +197,11 @@ impl crate::backend::MeteringStore for PgStore {
         let (projects, widgets, sessions) = columns(keys);
         let rows = self.conn()?.query(
             &format!(
-                "SELECT {} FROM call_sessions c
-                 JOIN unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, w, s)
-                   ON c.project_id = k.p AND c.widget_id = k.w AND c.session_id = k.s",
+                // Probes, not a join (see the module `pg`).
+                "SELECT c.* FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[]) AS k(p, w, s)
+                 CROSS JOIN LATERAL (SELECT {} FROM call_sessions c
+                   WHERE c.project_id = k.p AND c.widget_id = k.w AND c.session_id = k.s
+                   LIMIT 1) c",
                 SESSION_COLUMNS
                     .split(", ")
                     .map(|c| format!("c.{c}"))
