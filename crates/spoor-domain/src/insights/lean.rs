@@ -38,6 +38,62 @@ pub(super) struct Lean<S: Source> {
     strings: RefCell<FastMap<u64, Met>>,
 }
 
+impl Lean<Planned<'_>> {
+    /// The ranges (`at`, length) a reader names first of a chunk of `size`
+    /// bytes whose first [`facts::HEADER`] bytes are `head`, when it names
+    /// `columns` of its layout ([`Lean::will_read`]), to a source that
+    /// [`Source::gathers`]: those columns, the dictionary's first strings and
+    /// where they end. A store that pays a round trip per read fetches these
+    /// for many chunks at once, before it reads them. `None` when the header
+    /// does not read (the reader then says why).
+    pub(super) fn first_reads(
+        head: &[u8],
+        size: usize,
+        columns: impl FnOnce(&Layout) -> Vec<Col>,
+        strings: bool,
+    ) -> Option<Vec<(usize, usize)>> {
+        let planned = Planned {
+            head,
+            size,
+            named: Vec::new(),
+        };
+        let mut lean = Lean::open(planned, LeanSpare::default()).ok()?;
+        let columns = columns(&lean.layout);
+        lean.will_read(&columns, strings).ok()?;
+        Some(lean.src.into_inner().named)
+    }
+}
+
+/// A chunk's header, with the ranges a reader names recorded, not read.
+pub(super) struct Planned<'a> {
+    head: &'a [u8],
+    size: usize,
+    named: Vec<(usize, usize)>,
+}
+
+impl Source for Planned<'_> {
+    type Error = ();
+
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), ()> {
+        let end = at.checked_add(into.len()).ok_or(())?;
+        into.copy_from_slice(self.head.get(at..end).ok_or(())?);
+        Ok(())
+    }
+
+    fn will_read(&mut self, ranges: &[(usize, usize)]) -> Result<(), ()> {
+        self.named.extend_from_slice(ranges);
+        Ok(())
+    }
+
+    fn gathers(&self) -> bool {
+        true
+    }
+}
+
 /// A lean read's buffers, to read the next chunk with.
 #[derive(Default)]
 pub(super) struct LeanSpare {
@@ -57,11 +113,6 @@ impl<S: Source> Lean<S> {
             bytes,
             strings: RefCell::new(strings),
         })
-    }
-
-    /// The source read, given back.
-    pub(super) fn into_source(self) -> S {
-        self.src.into_inner()
     }
 
     pub(super) fn into_spare(self) -> LeanSpare {

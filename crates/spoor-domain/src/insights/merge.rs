@@ -11,7 +11,7 @@ use std::cell::{OnceCell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::facts::{Links, MAX_OPEN_CHUNKS, MergeError, Source, Text};
+use super::facts::{Col, Layout, Links, MAX_OPEN_CHUNKS, MergeError, Source, Text};
 pub use super::lean::Bytes;
 use super::lean::{FieldColumns, Lean, LeanSpare, Met};
 use super::{InsightRow, RowQuery, RowValues};
@@ -151,6 +151,28 @@ struct Open<S: Source> {
 const PERSON: usize = 0;
 const URL: usize = 1;
 
+/// The columns a merged question reads of a chunk: time, seq, kind, name,
+/// person, user and its fields'.
+fn columns(q: &RowQuery, l: &Layout) -> Vec<Col> {
+    let mut cols = vec![
+        l.ts,
+        l.seq,
+        l.pages,
+        l.texts[Text::Name as usize],
+        l.persons,
+        l.texts[Text::User as usize],
+    ];
+    cols.extend(FieldColumns::columns(q, l));
+    cols
+}
+
+/// The ranges (`at`, length) [`Merge::run`] names first of a chunk of `size`
+/// bytes whose first [`super::facts::HEADER`] bytes are `head`
+/// ([`Lean::first_reads`]). `None` when the header does not read.
+pub fn first_reads(q: &RowQuery, head: &[u8], size: usize) -> Option<Vec<(usize, usize)>> {
+    Lean::first_reads(head, size, |l| columns(q, l), !q.fields.is_empty())
+}
+
 impl<S: Source> Open<S> {
     fn new(src: S, spare: Spare, q: &RowQuery) -> Result<Open<S>, MergeError<S::Error>> {
         let Spare {
@@ -159,16 +181,8 @@ impl<S: Source> Open<S> {
         } = spare;
         let mut lean = Lean::open(src, lean)?;
         let l = lean.layout;
-        let mut announced = vec![
-            l.ts,
-            l.seq,
-            l.pages,
-            l.texts[Text::Name as usize],
-            l.persons,
-            l.texts[Text::User as usize],
-        ];
-        announced.extend(FieldColumns::columns(q, &l));
-        lean.will_read(&announced, !q.fields.is_empty())?;
+        // What this names is what `first_reads` says it names.
+        lean.will_read(&columns(q, &l), !q.fields.is_empty())?;
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         lean.column(l.ts, &mut c.ts, |v| base_ts.wrapping_add(v as i64))?;
         lean.column(l.seq, &mut c.seq, |v| base_seq.wrapping_add(v as i64))?;
@@ -459,8 +473,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::insights::Field;
     use crate::insights::facts::tests::plain_row;
-    use crate::insights::facts::{FactRow, Numbers};
+    use crate::insights::facts::{FactRow, HEADER, Numbers};
+    use crate::insights::lean::tests::Gathering;
 
     /// A chunk in memory whose bytes `bad` cannot be read.
     struct Patchy {
@@ -539,6 +555,49 @@ mod tests {
             },
         )?;
         Ok(seen)
+    }
+
+    /// A store fetches what `first_reads` says from a chunk's header before
+    /// the merge opens it: the merge's first ranges named are exactly those.
+    #[test]
+    fn the_first_reads_planned_from_a_header_are_what_the_merge_names_first() {
+        let bytes = Numbers::default().encode(&rows());
+        let fields = ["$browser", "plan", "$utm_source"].map(|f| Field::parse("f", f).unwrap());
+        for fields in [Vec::new(), fields.to_vec()] {
+            let q = RowQuery {
+                project_id: 1,
+                from: 0,
+                to: i64::MAX,
+                track_names: vec!["signup".into()],
+                fields,
+                ..RowQuery::default()
+            };
+            let planned = first_reads(&q, &bytes[..HEADER], bytes.len()).unwrap();
+            let mut src = Gathering {
+                bytes: &bytes,
+                gathers: true,
+                named: Vec::new(),
+            };
+            let mut lent = Some(&mut src);
+            let links = Links::default();
+            Merge {
+                query: &q,
+                links: &links,
+            }
+            .run(
+                vec![ChunkHead { id: 0, min_ts: 0 }],
+                Vec::new(),
+                &mut |_| Ok::<_, std::convert::Infallible>(Bytes::Stored(lent.take().unwrap())),
+                &mut |_| true,
+            )
+            .unwrap();
+            assert!(planned.len() >= 6, "{planned:?}");
+            assert_eq!(src.named.get(..planned.len()), Some(&planned[..]));
+        }
+        assert_eq!(
+            first_reads(&RowQuery::default(), &bytes[..HEADER - 1], bytes.len()),
+            None
+        );
     }
 
     #[test]

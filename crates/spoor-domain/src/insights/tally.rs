@@ -171,47 +171,11 @@ pub fn tally<S: Source>(
 }
 
 /// The ranges (`at`, length) [`tally`] names first of a chunk of `size`
-/// bytes whose first [`super::facts::HEADER`] bytes are `head`, for a source
-/// that [`Source::gathers`]: the columns it reads, the dictionary's first
-/// strings and where they end. A store that pays a round trip per read
-/// fetches these for many chunks at once, before it tallies them. `None`
-/// when the header does not read (the tally then says why).
+/// bytes whose first [`super::facts::HEADER`] bytes are `head`
+/// ([`Lean::first_reads`]). `None` when the header does not read.
 pub fn first_reads(q: &RowQuery, head: &[u8], size: usize) -> Option<Vec<(usize, usize)>> {
-    /// The header, with what a reader names recorded, not read.
-    struct Planned<'a> {
-        head: &'a [u8],
-        size: usize,
-        named: Vec<(usize, usize)>,
-    }
-    impl Source for Planned<'_> {
-        type Error = ();
-        fn size(&self) -> usize {
-            self.size
-        }
-        fn read(&mut self, at: usize, into: &mut [u8]) -> Result<(), ()> {
-            let end = at.checked_add(into.len()).ok_or(())?;
-            into.copy_from_slice(self.head.get(at..end).ok_or(())?);
-            Ok(())
-        }
-        fn will_read(&mut self, ranges: &[(usize, usize)]) -> Result<(), ()> {
-            self.named.extend_from_slice(ranges);
-            Ok(())
-        }
-        fn gathers(&self) -> bool {
-            true
-        }
-    }
     let url = q.groups.as_ref().is_some_and(|g| g.url);
-    let planned = Planned {
-        head,
-        size,
-        named: Vec::new(),
-    };
-    let mut lean = Lean::open(planned, LeanSpare::default()).ok()?;
-    let l = lean.layout;
-    lean.will_read(&columns(q, &l, url), !q.fields.is_empty())
-        .ok()?;
-    Some(lean.into_source().named)
+    Lean::first_reads(head, size, |l| columns(q, l, url), !q.fields.is_empty())
 }
 
 fn grouped<S: Source>(

@@ -8,7 +8,7 @@
 //! merges them, a grouped one counts each in groups, as on SQLite).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use postgres::{IsolationLevel, Statement, Transaction};
 
@@ -202,7 +202,7 @@ impl PgStore {
         }
         let mut numbering = Numbering::new(false);
         let tail = tail_chunks(&mut tx, q, cursor, Some(&mut numbering))?;
-        let mut heads = chunk_heads(&mut tx, q)?;
+        let heads = chunk_heads(&mut tx, q)?;
         let spans: Vec<(ChunkHead, i64)> = heads.iter().map(|c| (c.head, c.max_ts)).collect();
         if merge::max_overlap(&spans) + tail.len() > MAX_OPEN_CHUNKS {
             return Ok(false);
@@ -214,17 +214,13 @@ impl PgStore {
             query: q,
             links: &links,
         };
-        let mut firsts: std::collections::HashMap<i64, (usize, Vec<u8>)> = heads
-            .iter_mut()
-            .map(|c| (c.head.id, (c.size, std::mem::take(&mut c.first))))
-            .collect();
-        let heads = heads.into_iter().map(|c| c.head).collect();
+        let ids = heads.iter().map(|c| c.head).collect();
         let fetch = RefCell::new(Fetch::new(&mut tx));
+        let mut ahead = Ahead::new(&fetch, q, heads, merge::first_reads);
         let load = &mut |id: i64| -> StoreResult<Bytes<Remote<'_, '_, '_>>> {
-            let (size, first) = firsts.remove(&id).unwrap_or_default();
-            Ok(Bytes::Stored(Remote::new(&fetch, id, size, first)))
+            Ok(Bytes::Stored(ahead.take(id)?))
         };
-        merge.run(heads, tail, load, each).map_err(|e| match e {
+        merge.run(ids, tail, load, each).map_err(|e| match e {
             MergeError::Load(e) => e,
             MergeError::Corrupt(e) => StoreError::from(e),
             MergeError::TooManyOpen => StoreError::Database(format!(
@@ -296,34 +292,14 @@ fn tally_rows(
 ) -> StoreResult<bool> {
     let mut t = Tally::default();
     let heads = chunk_heads(tx, q)?;
+    let order: Vec<i64> = heads.iter().map(|c| c.head.id).collect();
     let fetch = RefCell::new(Fetch::new(tx));
-    let mut heads = heads.into_iter().peekable();
-    while heads.peek().is_some() {
-        // A batch of chunks whose first reads (their columns and their
-        // dictionaries' first strings) are fetched in one round trip: a
-        // trend at ten million events reads about 1,300 chunks, and a round
-        // trip each was most of its time.
-        let mut batch = Vec::new();
-        let mut wanted = Wanted::default();
-        let mut bytes = 0usize;
-        while bytes < BATCH_BYTES
-            && let Some(c) = heads.next()
-        {
-            let chunk = Remote::new(&fetch, c.head.id, c.size, c.first);
-            let first = chunk.first_reads(q);
-            bytes = first
-                .iter()
-                .fold(bytes, |n, (a, b)| n.saturating_add(b - a));
-            wanted.add(c.head.id, &first)?;
-            batch.push((chunk, first));
-        }
-        let mut got = wanted.fetch(&fetch)?.into_iter();
-        for (mut chunk, first) in batch {
-            chunk.keep(&first, got.by_ref().take(first.len()));
-            let more = tally::tally(q, chunk, &mut t, each).map_err(|e| merge_error(e, |e| e))?;
-            if !more {
-                return Ok(true);
-            }
+    let mut ahead = Ahead::new(&fetch, q, heads, tally::first_reads);
+    for id in order {
+        let chunk = ahead.take(id)?;
+        let more = tally::tally(q, chunk, &mut t, each).map_err(|e| merge_error(e, |e| e))?;
+        if !more {
+            return Ok(true);
         }
     }
     for bytes in tail {
@@ -343,6 +319,85 @@ fn merge_error<E>(e: MergeError<E>, load: impl FnOnce(E) -> StoreError) -> Store
         MergeError::TooManyOpen => StoreError::Database(format!(
             "more than {MAX_OPEN_CHUNKS} insights chunks overlap"
         )),
+    }
+}
+
+/// What a reader names first of a chunk, planned from its header
+/// (`tally::first_reads`, `merge::first_reads`).
+type Planner = fn(&RowQuery, &[u8], usize) -> Option<Vec<(usize, usize)>>;
+
+/// A question's chunks, handed out in the order it reads them (oldest
+/// first) with their first reads (their columns and their dictionaries'
+/// first strings) fetched, many chunks' in one round trip: a question at
+/// ten million events reads about 1,300 chunks, and a round trip each for
+/// these was most of a trend's time. What is fetched ahead is at most
+/// [`BATCH_BYTES`] and a chunk.
+struct Ahead<'a, 'b, 'c, 'q> {
+    fetch: &'a RefCell<Fetch<'b, 'c>>,
+    q: &'q RowQuery,
+    plan: Planner,
+    /// The chunks not fetched yet, in order.
+    chunks: Vec<Option<Stored>>,
+    /// Where each chunk is in `chunks`.
+    place: HashMap<i64, usize>,
+    /// Chunks fetched and not handed out yet.
+    ready: HashMap<i64, Remote<'a, 'b, 'c>>,
+}
+
+impl<'a, 'b, 'c, 'q> Ahead<'a, 'b, 'c, 'q> {
+    fn new(
+        fetch: &'a RefCell<Fetch<'b, 'c>>,
+        q: &'q RowQuery,
+        chunks: Vec<Stored>,
+        plan: Planner,
+    ) -> Self {
+        Ahead {
+            fetch,
+            q,
+            plan,
+            place: chunks
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.head.id, i))
+                .collect(),
+            chunks: chunks.into_iter().map(Some).collect(),
+            ready: HashMap::new(),
+        }
+    }
+
+    /// Chunk `id`, its first reads fetched, with those of the chunks after
+    /// it when they are not yet.
+    fn take(&mut self, id: i64) -> StoreResult<Remote<'a, 'b, 'c>> {
+        if let Some(chunk) = self.ready.remove(&id) {
+            return Ok(chunk);
+        }
+        let missing = || StoreError::Database(format!("insights chunk {id} was not listed"));
+        let at = *self.place.get(&id).ok_or_else(missing)?;
+        let mut wanted = Wanted::default();
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        for slot in self.chunks.iter_mut().skip(at) {
+            if !batch.is_empty() && bytes >= BATCH_BYTES {
+                break;
+            }
+            let Some(c) = slot.take() else {
+                continue;
+            };
+            let chunk = Remote::new(self.fetch, c.head.id, c.size, c.first);
+            let named = (self.plan)(self.q, chunk.head(), c.size).unwrap_or_default();
+            let first = chunk.missing(&named);
+            bytes = first
+                .iter()
+                .fold(bytes, |n, (a, b)| n.saturating_add(b - a));
+            wanted.add(c.head.id, &first)?;
+            batch.push((chunk, first));
+        }
+        let mut got = wanted.fetch(self.fetch)?.into_iter();
+        for (mut chunk, first) in batch {
+            chunk.keep(&first, got.by_ref().take(first.len()));
+            self.ready.insert(chunk.id, chunk);
+        }
+        self.ready.remove(&id).ok_or_else(missing)
     }
 }
 
@@ -446,8 +501,8 @@ impl Wanted {
     }
 }
 
-/// Bytes of chunks' first reads a grouped question fetches in one round
-/// trip ([`tally_rows`]): held at once, so bounded.
+/// Bytes of chunks' first reads a question fetches in one round trip
+/// ([`Ahead`]): held at once, so bounded.
 const BATCH_BYTES: usize = 8 << 20;
 /// The bytes a read outside the ranges named fetches around it.
 const WINDOW: usize = 16 * 1024;
@@ -507,12 +562,9 @@ impl<'a, 'b, 'c> Remote<'a, 'b, 'c> {
         merged
     }
 
-    /// What [`tally::tally`] names first of this chunk for `q`, not held
-    /// (none when its header does not read: the tally says why).
-    fn first_reads(&self, q: &RowQuery) -> Vec<(usize, usize)> {
-        let head = self.got.get(&0).map_or(&[][..], |h| &h[..]);
-        let named = tally::first_reads(q, head, self.size).unwrap_or_default();
-        self.missing(&named)
+    /// Its first bytes, read with its head.
+    fn head(&self) -> &[u8] {
+        self.got.get(&0).map_or(&[][..], |h| &h[..])
     }
 
     /// The piece holding all of `at .. at + len`, when read.
