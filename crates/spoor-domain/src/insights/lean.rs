@@ -41,16 +41,14 @@ pub(super) struct Lean<S: Source> {
 impl Lean<Planned<'_>> {
     /// The ranges (`at`, length) a reader names first of a chunk of `size`
     /// bytes whose first [`facts::HEADER`] bytes are `head`, when it names
-    /// `columns` of its layout ([`Lean::will_read`]), to a source that
-    /// [`Source::gathers`]: those columns, the dictionary's first strings and
-    /// where they end. A store that pays a round trip per read fetches these
+    /// `columns` of its layout ([`Lean::will_read`]): those columns, the
+    /// dictionary's first strings and where they end. A store that pays a round trip per read fetches these
     /// for many chunks at once, before it reads them. `None` when the header
     /// does not read (the reader then says why).
     pub(super) fn first_reads(
         head: &[u8],
         size: usize,
         columns: impl FnOnce(&Layout) -> Vec<Col>,
-        strings: bool,
     ) -> Option<Vec<(usize, usize)>> {
         let planned = Planned {
             head,
@@ -59,7 +57,7 @@ impl Lean<Planned<'_>> {
         };
         let mut lean = Lean::open(planned, LeanSpare::default()).ok()?;
         let columns = columns(&lean.layout);
-        lean.will_read(&columns, strings).ok()?;
+        lean.will_read(&columns).ok()?;
         Some(lean.src.into_inner().named)
     }
 }
@@ -141,37 +139,20 @@ impl<S: Source> Lean<S> {
     }
 
     /// Tells the source which columns are read next, with the dictionary's
-    /// first strings (a chunk's first rows' values: its names and the values
-    /// every row repeats are met there first). `strings`: the columns' strings
-    /// will be named too ([`Lean::will_read_strings`]), which reads where each
-    /// string ends: the dictionary's ends are named whole.
-    pub(super) fn will_read(
-        &mut self,
-        columns: &[Col],
-        strings: bool,
-    ) -> Result<(), MergeError<S::Error>> {
+    /// first strings and where they end (a chunk's first rows' values: its
+    /// names and the values every row repeats are met there first).
+    pub(super) fn will_read(&mut self, columns: &[Col]) -> Result<(), MergeError<S::Error>> {
         let l = self.layout;
         let mut ranges: Vec<(usize, usize)> = columns
             .iter()
             .map(|c| (c.at, c.len * usize::from(c.width)))
             .collect();
         let ends = l.ends.len * usize::from(l.ends.width);
-        let gathered = strings && self.src.get_mut().gathers();
-        ranges.push((
-            l.ends.at,
-            if gathered {
-                ends
-            } else {
-                ends.min(FIRST_STRINGS)
-            },
-        ));
+        ranges.push((l.ends.at, ends.min(FIRST_STRINGS)));
         ranges.push((l.text_at, l.text_len.min(FIRST_STRINGS)));
         ranges.retain(|(_, n)| *n > 0);
         let src = self.src.get_mut();
-        src.may_read(&[
-            (l.ends.at, l.ends.len * usize::from(l.ends.width)),
-            (l.text_at, l.text_len),
-        ]);
+        src.may_read(&[(l.ends.at, ends), (l.text_at, l.text_len)]);
         src.will_read(&ranges).map_err(MergeError::Load)
     }
 
@@ -180,7 +161,9 @@ impl<S: Source> Lean<S> {
     /// read whole at once rather than found one by one. A question reading
     /// the URLs of a chunk's page views reads a few of its strings, among
     /// people's and sessions' ids: fetching the dictionary whole would read
-    /// them all.
+    /// them all. Where the strings end is read from the part of it
+    /// [`Lean::will_read`] named when they all end there (a breakdown's few
+    /// values, met early), else whole: a read more, but one.
     pub(super) fn will_read_strings(
         &mut self,
         ids: impl Iterator<Item = u64>,
@@ -195,15 +178,22 @@ impl<S: Source> Lean<S> {
             .filter_map(|id| usize::try_from(id).ok()?.checked_sub(1))
             .filter(|i| *i < l.strings)
             .collect();
-        if wanted.is_empty() {
+        let Some(&last) = wanted.iter().max() else {
             return Ok(());
-        }
+        };
         wanted.sort_unstable();
         wanted.dedup();
         let mut ends = Vec::new();
-        self.column(l.ends, &mut ends, |v| {
-            usize::try_from(v).unwrap_or(usize::MAX)
-        })?;
+        if last < FIRST_STRINGS / usize::from(l.ends.width) {
+            ends.reserve(last + 1);
+            for i in 0..=last {
+                ends.push(usize::try_from(self.value(l.ends, i)?).unwrap_or(usize::MAX));
+            }
+        } else {
+            self.column(l.ends, &mut ends, |v| {
+                usize::try_from(v).unwrap_or(usize::MAX)
+            })?;
+        }
         let ranges: Vec<(usize, usize)> = wanted
             .iter()
             .filter_map(|&i| {
@@ -523,5 +513,56 @@ pub(super) mod tests {
         let mut lean = open(false);
         lean.will_read_strings(urls.iter().copied()).unwrap();
         assert!(lean.src.get_mut().named.is_empty());
+    }
+
+    /// Where strings end is read from the dictionary's first part when every
+    /// string named ends there, else whole: a string met late is named as
+    /// exactly as one met early.
+    #[test]
+    fn a_string_far_into_the_dictionary_is_named_as_exactly_as_an_early_one() {
+        let body = serde_json::json!({});
+        let visitors: Vec<String> = (0..6_000).map(|i| format!("visitor-{i}")).collect();
+        let mut rows: Vec<_> = visitors
+            .iter()
+            .enumerate()
+            .map(|(i, v)| plain_row(i as i64 + 1, None, "https://a.test/early", v, &body))
+            .collect();
+        rows.push(plain_row(6_001, None, "https://a.test/late", "v", &body));
+        let bytes = encode(&rows, &[]);
+        let mut lean = Lean::open(
+            Gathering {
+                bytes: &bytes,
+                gathers: true,
+                named: Vec::new(),
+            },
+            LeanSpare::default(),
+        )
+        .unwrap();
+        let l = lean.layout;
+        let mut urls = Vec::new();
+        lean.column(l.texts[Text::Url as usize], &mut urls, |v| v)
+            .unwrap();
+        let (early, late) = (urls[0], *urls.last().unwrap());
+        let prefix = (FIRST_STRINGS / usize::from(l.ends.width)) as u64;
+        assert!(
+            early <= prefix && late > prefix,
+            "{early}, {late}, {prefix}"
+        );
+        let text = |range: &(usize, usize)| {
+            std::str::from_utf8(&bytes[range.0..range.0 + range.1]).unwrap()
+        };
+        for (ids, want) in [
+            (vec![early], vec!["https://a.test/early"]),
+            (vec![late], vec!["https://a.test/late"]),
+            (
+                urls.clone(),
+                vec!["https://a.test/early", "https://a.test/late"],
+            ),
+        ] {
+            lean.src.get_mut().named.clear();
+            lean.will_read_strings(ids.into_iter()).unwrap();
+            let named: Vec<&str> = lean.src.get_mut().named.iter().map(text).collect();
+            assert_eq!(named, want);
+        }
     }
 }

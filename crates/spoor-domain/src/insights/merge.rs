@@ -170,7 +170,7 @@ fn columns(q: &RowQuery, l: &Layout) -> Vec<Col> {
 /// bytes whose first [`super::facts::HEADER`] bytes are `head`
 /// ([`Lean::first_reads`]). `None` when the header does not read.
 pub fn first_reads(q: &RowQuery, head: &[u8], size: usize) -> Option<Vec<(usize, usize)>> {
-    Lean::first_reads(head, size, |l| columns(q, l), !q.fields.is_empty())
+    Lean::first_reads(head, size, |l| columns(q, l))
 }
 
 impl<S: Source> Open<S> {
@@ -182,7 +182,7 @@ impl<S: Source> Open<S> {
         let mut lean = Lean::open(src, lean)?;
         let l = lean.layout;
         // What this names is what `first_reads` says it names.
-        lean.will_read(&columns(q, &l), !q.fields.is_empty())?;
+        lean.will_read(&columns(q, &l))?;
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         lean.column(l.ts, &mut c.ts, |v| base_ts.wrapping_add(v as i64))?;
         lean.column(l.seq, &mut c.seq, |v| base_seq.wrapping_add(v as i64))?;

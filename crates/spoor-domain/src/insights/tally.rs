@@ -175,7 +175,7 @@ pub fn tally<S: Source>(
 /// ([`Lean::first_reads`]). `None` when the header does not read.
 pub fn first_reads(q: &RowQuery, head: &[u8], size: usize) -> Option<Vec<(usize, usize)>> {
     let url = q.groups.as_ref().is_some_and(|g| g.url);
-    Lean::first_reads(head, size, |l| columns(q, l, url), !q.fields.is_empty())
+    Lean::first_reads(head, size, |l| columns(q, l, url))
 }
 
 fn grouped<S: Source>(
@@ -189,7 +189,7 @@ fn grouped<S: Source>(
     let l = lean.layout;
     let same = |v| v;
     // What this names is what `first_reads` says it names.
-    lean.will_read(&columns(q, &l, url), !q.fields.is_empty())?;
+    lean.will_read(&columns(q, &l, url))?;
     // Rows are in time order: the first's time is the chunk's base, the
     // last's one value. A chunk wholly within the range and one period (a
     // day's chunk, in a daily trend) needs no row's time, and its times are
