@@ -944,11 +944,18 @@ impl Slot {
 /// none), each distinct id tried once.
 pub(super) fn first_key<E>(
     keys: impl IntoIterator<Item = u64>,
+    strings: usize,
     mut is: impl FnMut(u64) -> Result<bool, E>,
 ) -> Result<u64, E> {
-    let mut tried = crate::sessions::FastSet::default();
+    // Marked in place, not hashed: a chunk's keys are thousands of a few ids.
+    let mut tried = vec![false; strings.saturating_add(1)];
     for id in keys {
-        if tried.insert(id) && is(id)? {
+        let first = match usize::try_from(id).ok().and_then(|i| tried.get_mut(i)) {
+            Some(mark) => !std::mem::replace(mark, true),
+            // Not a string of the dictionary: asked, and found to be none.
+            None => true,
+        };
+        if first && is(id)? {
             return Ok(id);
         }
     }

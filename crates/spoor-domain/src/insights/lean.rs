@@ -156,6 +156,11 @@ impl<S: Source> Lean<S> {
         src.will_read(&ranges).map_err(MergeError::Load)
     }
 
+    /// Whether the source [`Source::gathers`].
+    pub(super) fn gathers(&mut self) -> bool {
+        self.src.get_mut().gathers()
+    }
+
     /// Tells a source that [`Source::gathers`] which dictionary strings are
     /// read next: those of `ids` (a column's values, with repeats), each
     /// read whole at once rather than found one by one. A question reading
@@ -172,17 +177,25 @@ impl<S: Source> Lean<S> {
             return Ok(());
         }
         let l = self.layout;
-        let read = self.strings.get_mut();
-        let mut wanted: Vec<usize> = ids
-            .filter(|id| facts::inline_value(l.strings, *id).is_none() && !read.contains_key(id))
+        // Each distinct id once, marked in place of being hashed or sorted:
+        // a column names one id a row, and a handful of distinct ones.
+        let mut marked = vec![false; l.strings];
+        let mut wanted: Vec<usize> = Vec::new();
+        for i in ids
+            .filter(|id| facts::inline_value(l.strings, *id).is_none())
             .filter_map(|id| usize::try_from(id).ok()?.checked_sub(1))
-            .filter(|i| *i < l.strings)
-            .collect();
+        {
+            if let Some(mark @ false) = marked.get_mut(i) {
+                *mark = true;
+                wanted.push(i);
+            }
+        }
+        let read = self.strings.get_mut();
+        wanted.retain(|i| !read.contains_key(&(*i as u64 + 1)));
         let Some(&last) = wanted.iter().max() else {
             return Ok(());
         };
         wanted.sort_unstable();
-        wanted.dedup();
         let mut ends = Vec::new();
         if last < FIRST_STRINGS / usize::from(l.ends.width) {
             ends.reserve(last + 1);
@@ -351,12 +364,14 @@ impl FieldColumns {
     }
 
     /// Reads the columns of `q`'s fields from `lean`, after `first` (text
-    /// columns the caller reads too, such as the URL).
+    /// columns the caller reads too, such as the URL); the strings of the
+    /// rows `kept` says are read next.
     pub(super) fn read<S: Source>(
         &mut self,
         lean: &mut Lean<S>,
         q: &RowQuery,
         first: &[Text],
+        kept: impl Fn(usize) -> bool,
     ) -> Result<(), MergeError<S::Error>> {
         let l = lean.layout;
         let same = |v| v;
@@ -376,7 +391,7 @@ impl FieldColumns {
                         lean.column(l.values, &mut self.values, same)?;
                         properties = true;
                     }
-                    first_key(self.keys.iter().copied(), |id| {
+                    first_key(self.keys.iter().copied(), l.strings, |id| {
                         Ok(lean.string(id)?.as_deref() == Some(k.as_str()))
                     })?
                 }
@@ -390,12 +405,18 @@ impl FieldColumns {
             }
             self.slots.push(slot);
         }
-        // Every field's strings at once: one look at where strings end.
-        let this = &*self;
-        let fields = 0..this.slots.len();
-        lean.will_read_strings(
-            fields.flat_map(|i| (0..l.rows).map(move |row| this.value_id(i, row))),
-        )?;
+        // Every field's strings at once: one look at where strings end. A
+        // property's value is found among its row's properties, so only the
+        // rows kept are looked at (a trend of orders: a row in forty).
+        if lean.gathers() {
+            let this = &*self;
+            let kept = &kept;
+            let rows = || (0..l.rows).filter(move |r| kept(*r));
+            let fields = 0..this.slots.len();
+            lean.will_read_strings(
+                fields.flat_map(|i| rows().map(move |row| this.value_id(i, row))),
+            )?;
+        }
         Ok(())
     }
 

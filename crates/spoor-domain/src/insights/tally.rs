@@ -222,7 +222,16 @@ fn grouped<S: Source>(
         }
     }
     let first: &[Text] = if url { &[Text::Url] } else { &[] };
-    t.fields.read(lean, q, first)?;
+    // The rows the question may count: its page views, or its names' rows.
+    let (named, pages, names) = (&t.named, &t.pages, &t.names);
+    let kept = |r: usize| {
+        if pages[r] == 1 {
+            q.page_views
+        } else {
+            named.get(names[r] as usize) == Some(&2)
+        }
+    };
+    t.fields.read(lean, q, first, kept)?;
 
     // A whole chunk's rows are all of its first row's period: each group is
     // handed on at that time.

@@ -445,28 +445,36 @@ impl<'b, 'c> Fetch<'b, 'c> {
         let statement = match &self.ranges {
             Some(s) => s.clone(),
             // A value stored out of line and uncompressed gives a range of
-            // its bytes without the rest.
+            // its bytes without the rest. Each range comes with its place,
+            // not in order: ordered, the server sorted megabytes of ranges,
+            // and on disk past `work_mem`.
             None => self
                 .ranges
                 .insert(self.tx.prepare(
-                    "SELECT substring(f.data FROM r.a FOR r.l)
+                    "SELECT r.o, substring(f.data FROM r.a FOR r.l)
                      FROM unnest($1::int8[], $2::int4[], $3::int4[]) WITH ORDINALITY AS r(id, a, l, o)
-                     JOIN insight_facts f ON f.id = r.id
-                     ORDER BY r.o",
+                     JOIN insight_facts f ON f.id = r.id",
                 )?)
                 .clone(),
         };
-        let rows = self.tx.query(&statement, &[&ids, &starts, &lengths])?;
-        if rows.len() != starts.len() {
-            return Err(StoreError::Database(format!(
-                "insights chunks {}..{} gave {} of {} ranges",
-                ids.first().unwrap_or(&0),
-                ids.last().unwrap_or(&0),
-                rows.len(),
-                starts.len()
-            )));
+        let mut got: Vec<Option<Vec<u8>>> = vec![None; starts.len()];
+        for row in self.tx.query(&statement, &[&ids, &starts, &lengths])? {
+            let place = usize::try_from(row.get::<_, i64>(0) - 1).ok();
+            if let Some(slot) = place.and_then(|i| got.get_mut(i)) {
+                *slot = Some(row.get(1));
+            }
         }
-        Ok(rows.iter().map(|r| r.get(0)).collect())
+        got.into_iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                bytes.ok_or_else(|| {
+                    StoreError::Database(format!(
+                        "insights chunk {} gave no bytes at {}",
+                        ids[i], starts[i]
+                    ))
+                })
+            })
+            .collect()
     }
 }
 
@@ -503,7 +511,7 @@ impl Wanted {
 
 /// Bytes of chunks' first reads a question fetches in one round trip
 /// ([`Ahead`]): held at once, so bounded.
-const BATCH_BYTES: usize = 8 << 20;
+const BATCH_BYTES: usize = 1 << 20;
 /// The bytes a read outside the ranges named fetches around it.
 const WINDOW: usize = 16 * 1024;
 /// Ranges closer than this are fetched as one.
