@@ -168,8 +168,14 @@ fn columns(q: &RowQuery, l: &Layout) -> Vec<Col> {
 
 /// The ranges (`at`, length) [`Merge::run`] names first of a chunk of `size`
 /// bytes whose first [`super::facts::HEADER`] bytes are `head`
-/// ([`Lean::first_reads`]). `None` when the header does not read.
-pub fn first_reads(q: &RowQuery, head: &[u8], size: usize) -> Option<Vec<(usize, usize)>> {
+/// ([`Lean::first_reads`]; a merge reads every row's time, whatever the
+/// last's). `None` when the header does not read.
+pub fn first_reads(
+    q: &RowQuery,
+    head: &[u8],
+    size: usize,
+    _last: i64,
+) -> Option<Vec<(usize, usize)>> {
     Lean::first_reads(head, size, |l| columns(q, l))
 }
 
@@ -572,7 +578,7 @@ mod tests {
                 fields,
                 ..RowQuery::default()
             };
-            let planned = first_reads(&q, &bytes[..HEADER], bytes.len()).unwrap();
+            let planned = first_reads(&q, &bytes[..HEADER], bytes.len(), 0).unwrap();
             let mut src = Gathering {
                 bytes: &bytes,
                 gathers: true,
@@ -595,7 +601,7 @@ mod tests {
             assert_eq!(src.named.get(..planned.len()), Some(&planned[..]));
         }
         assert_eq!(
-            first_reads(&RowQuery::default(), &bytes[..HEADER - 1], bytes.len()),
+            first_reads(&RowQuery::default(), &bytes[..HEADER - 1], bytes.len(), 0),
             None
         );
     }

@@ -160,10 +160,7 @@ pub fn tally<S: Source>(
     t: &mut Tally,
     each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
 ) -> Result<bool, MergeError<S::Error>> {
-    let (bounds, url) = q
-        .groups
-        .as_ref()
-        .map_or((&[][..], false), |g| (&g.bounds[..], g.url));
+    let (bounds, url) = bounds(q);
     let mut lean = Lean::open(src, t.spare.take().unwrap_or_default())?;
     let more = grouped(q, &mut lean, t, bounds, url, each);
     t.spare = Some(lean.into_spare());
@@ -171,11 +168,35 @@ pub fn tally<S: Source>(
 }
 
 /// The ranges (`at`, length) [`tally`] names first of a chunk of `size`
-/// bytes whose first [`super::facts::HEADER`] bytes are `head`
-/// ([`Lean::first_reads`]). `None` when the header does not read.
-pub fn first_reads(q: &RowQuery, head: &[u8], size: usize) -> Option<Vec<(usize, usize)>> {
-    let url = q.groups.as_ref().is_some_and(|g| g.url);
-    Lean::first_reads(head, size, |l| columns(q, l, url))
+/// bytes whose first [`super::facts::HEADER`] bytes are `head` and whose
+/// last row is of time `last` ([`Lean::first_reads`]). `None` when the
+/// header does not read.
+pub fn first_reads(
+    q: &RowQuery,
+    head: &[u8],
+    size: usize,
+    last: i64,
+) -> Option<Vec<(usize, usize)>> {
+    let (bounds, url) = bounds(q);
+    Lean::first_reads(head, size, |l| {
+        columns(q, l, url, !whole(q, bounds, l.base_ts, last))
+    })
+}
+
+/// A grouped question's periods' bounds, and whether it reads URLs.
+fn bounds(q: &RowQuery) -> (&[i64], bool) {
+    q.groups
+        .as_ref()
+        .map_or((&[][..], false), |g| (&g.bounds[..], g.url))
+}
+
+/// Whether a chunk whose rows' times run from `base` to `last` lies wholly
+/// within the range and one period (a day's chunk, in a daily trend): it
+/// needs no row's time, and its times are about half the bytes the question
+/// would read.
+fn whole(q: &RowQuery, bounds: &[i64], base: i64, last: i64) -> bool {
+    let period = |at: i64| bounds.partition_point(|b| *b <= at);
+    base >= q.from && last < q.to && period(base) == period(last)
 }
 
 fn grouped<S: Source>(
@@ -188,19 +209,17 @@ fn grouped<S: Source>(
 ) -> Result<bool, MergeError<S::Error>> {
     let l = lean.layout;
     let same = |v| v;
-    // What this names is what `first_reads` says it names.
-    lean.will_read(&columns(q, &l, url))?;
     // Rows are in time order: the first's time is the chunk's base, the
-    // last's one value. A chunk wholly within the range and one period (a
-    // day's chunk, in a daily trend) needs no row's time, and its times are
-    // about half the bytes the question would read.
+    // last's one value (named with the columns by `first_reads`).
     let base = l.base_ts;
     let last = match l.rows.checked_sub(1) {
         Some(r) => base.wrapping_add(lean.value(l.ts, r)? as i64),
         None => base,
     };
+    let whole = whole(q, bounds, base, last);
+    // What this names is what `first_reads` says it names.
+    lean.will_read(&columns(q, &l, url, !whole))?;
     let period = |at: i64| bounds.partition_point(|b| *b <= at);
-    let whole = base >= q.from && last < q.to && period(base) == period(last);
     if whole {
         t.ts.clear();
     } else {
@@ -302,10 +321,19 @@ fn grouped<S: Source>(
     Ok(true)
 }
 
-/// The columns a grouping reads of a chunk: time, kind, name, the URL when
-/// asked, and its fields' (a property's offsets, keys and values).
-fn columns(q: &RowQuery, l: &Layout, url: bool) -> Vec<Col> {
-    let mut cols = vec![l.ts, l.pages, l.texts[Text::Name as usize]];
+/// The columns a grouping reads of a chunk: time (`times`: every row's,
+/// else the last row's), kind, name, the URL when asked, and its fields' (a
+/// property's offsets, keys and values).
+fn columns(q: &RowQuery, l: &Layout, url: bool, times: bool) -> Vec<Col> {
+    let ts = match l.rows.checked_sub(1) {
+        Some(last) if !times => Col {
+            at: l.ts.at + last * usize::from(l.ts.width),
+            len: 1,
+            ..l.ts
+        },
+        _ => l.ts,
+    };
+    let mut cols = vec![ts, l.pages, l.texts[Text::Name as usize]];
     if url {
         cols.push(l.texts[Text::Url as usize]);
     }
@@ -321,7 +349,7 @@ mod tests {
     use crate::insights::Field;
     use crate::insights::facts::HEADER;
     use crate::insights::facts::tests::held;
-    use crate::insights::facts::{EventFacts, FactRow, Numbers, encode, heads_of};
+    use crate::insights::facts::{Chunk, EventFacts, FactRow, Numbers, encode, heads_of};
     use crate::insights::lean::tests::Gathering;
     use crate::insights::merge::Merge;
     use crate::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
@@ -592,6 +620,8 @@ mod tests {
     /// the tally: the tally's first ranges named are exactly those.
     #[test]
     fn the_first_reads_planned_from_a_header_are_what_the_tally_names_first() {
+        // The bytes of time each plan names first: every row's, or the last's.
+        let mut times = Vec::new();
         for blobs in [chunks(), day_chunks()] {
             for q in questions() {
                 let rows = Trends::new(q.clone(), Limits::default())
@@ -599,7 +629,9 @@ mod tests {
                     .rows()
                     .clone();
                 for b in &blobs {
-                    let planned = first_reads(&rows, &b[..HEADER], b.len()).unwrap();
+                    let chunk = Chunk::open(b.clone()).unwrap();
+                    let last = chunk.ts(chunk.rows() - 1);
+                    let planned = first_reads(&rows, &b[..HEADER], b.len(), last).unwrap();
                     let mut src = Gathering {
                         bytes: b,
                         gathers: true,
@@ -607,18 +639,21 @@ mod tests {
                     };
                     tally(&rows, &mut src, &mut Tally::default(), &mut |_| true).unwrap();
                     assert!(planned.len() >= 3, "{q:?}: {planned:?}");
+                    times.push(planned[0].1);
                     assert_eq!(src.named.get(..planned.len()), Some(&planned[..]), "{q:?}");
                 }
             }
         }
+        // Chunks within one period name their last time only; others all.
+        assert!(times.iter().any(|n| *n <= 8) && times.iter().any(|n| *n > 8));
         // A header that does not read plans nothing.
         let rows = Trends::new(questions().remove(0), Limits::default())
             .unwrap()
             .rows()
             .clone();
         let b = &chunks()[0];
-        assert_eq!(first_reads(&rows, &b[..HEADER - 1], b.len()), None);
-        assert_eq!(first_reads(&rows, &[0; HEADER], b.len()), None);
+        assert_eq!(first_reads(&rows, &b[..HEADER - 1], b.len(), 0), None);
+        assert_eq!(first_reads(&rows, &[0; HEADER], b.len(), 0), None);
     }
 
     #[test]

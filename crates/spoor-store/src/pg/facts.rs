@@ -324,7 +324,7 @@ fn merge_error<E>(e: MergeError<E>, load: impl FnOnce(E) -> StoreError) -> Store
 
 /// What a reader names first of a chunk, planned from its header
 /// (`tally::first_reads`, `merge::first_reads`).
-type Planner = fn(&RowQuery, &[u8], usize) -> Option<Vec<(usize, usize)>>;
+type Planner = fn(&RowQuery, &[u8], usize, i64) -> Option<Vec<(usize, usize)>>;
 
 /// A question's chunks, handed out in the order it reads them (oldest
 /// first) with their first reads (their columns and their dictionaries'
@@ -384,7 +384,7 @@ impl<'a, 'b, 'c, 'q> Ahead<'a, 'b, 'c, 'q> {
                 continue;
             };
             let chunk = Remote::new(self.fetch, c.head.id, c.size, c.first);
-            let named = (self.plan)(self.q, chunk.head(), c.size).unwrap_or_default();
+            let named = (self.plan)(self.q, chunk.head(), c.size, c.max_ts).unwrap_or_default();
             let first = chunk.missing(&named);
             bytes = first
                 .iter()
