@@ -364,14 +364,12 @@ impl FieldColumns {
     }
 
     /// Reads the columns of `q`'s fields from `lean`, after `first` (text
-    /// columns the caller reads too, such as the URL); the strings of the
-    /// rows `kept` says are read next.
+    /// columns the caller reads too, such as the URL).
     pub(super) fn read<S: Source>(
         &mut self,
         lean: &mut Lean<S>,
         q: &RowQuery,
         first: &[Text],
-        kept: impl Fn(usize) -> bool,
     ) -> Result<(), MergeError<S::Error>> {
         let l = lean.layout;
         let same = |v| v;
@@ -404,18 +402,6 @@ impl FieldColumns {
                 lean.column(l.texts[t as usize], &mut self.texts[t as usize], same)?;
             }
             self.slots.push(slot);
-        }
-        // Every field's strings at once: one look at where strings end. A
-        // property's value is found among its row's properties, so only the
-        // rows kept are looked at (a trend of orders: a row in forty).
-        if lean.gathers() {
-            let this = &*self;
-            let kept = &kept;
-            let rows = || (0..l.rows).filter(move |r| kept(*r));
-            let fields = 0..this.slots.len();
-            lean.will_read_strings(
-                fields.flat_map(|i| rows().map(move |row| this.value_id(i, row))),
-            )?;
         }
         Ok(())
     }

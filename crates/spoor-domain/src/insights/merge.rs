@@ -198,7 +198,7 @@ impl<S: Source> Open<S> {
         })?;
         lean.column(l.persons, &mut c.persons, |v| u32::try_from(v).unwrap_or(0))?;
         lean.column(l.texts[Text::User as usize], &mut c.users, |v| v)?;
-        c.fields.read(&mut lean, q, &[], |_| true)?;
+        c.fields.read(&mut lean, q, &[])?;
         // Only the names the chunk's rows have are compared with the
         // question's: the dictionary holds every id and URL too.
         c.named.clear();

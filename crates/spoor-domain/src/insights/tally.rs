@@ -52,6 +52,8 @@ pub struct Tally {
     recent: Vec<(u128, u32)>,
     /// The strings of the group being handed on: its name, URL and fields'.
     met: Vec<Met>,
+    /// The string ids of a period's groups.
+    ids: Vec<u64>,
     spare: Option<LeanSpare>,
 }
 
@@ -241,16 +243,8 @@ fn grouped<S: Source>(
         }
     }
     let first: &[Text] = if url { &[Text::Url] } else { &[] };
-    // The rows the question may count: its page views, or its names' rows.
-    let (named, pages, names) = (&t.named, &t.pages, &t.names);
-    let kept = |r: usize| {
-        if pages[r] == 1 {
-            q.page_views
-        } else {
-            named.get(names[r] as usize) == Some(&2)
-        }
-    };
-    t.fields.read(lean, q, first, kept)?;
+    t.fields.read(lean, q, first)?;
+    let gathers = lean.gathers();
 
     // A whole chunk's rows are all of its first row's period: each group is
     // handed on at that time.
@@ -289,6 +283,16 @@ fn grouped<S: Source>(
         for i in 0..picked {
             let r = t.picked[i] as usize;
             t.count(r, url);
+        }
+        if gathers {
+            // The strings of the period's groups, named at once: a few
+            // groups, where the rows are thousands.
+            t.ids.clear();
+            for g in 0..t.groups.len() {
+                t.key_of(t.groups[g].0, url);
+                t.ids.extend_from_slice(&t.key[1..]);
+            }
+            lean.will_read_strings(t.ids.iter().copied())?;
         }
         for g in 0..t.groups.len() {
             let (r, n) = t.groups[g];
