@@ -42,9 +42,10 @@ impl Lean<Planned<'_>> {
     /// The ranges (`at`, length) a reader names first of a chunk of `size`
     /// bytes whose first [`facts::HEADER`] bytes are `head`, when it names
     /// `columns` of its layout ([`Lean::will_read`]): those columns, the
-    /// dictionary's first strings and where they end. A store that pays a round trip per read fetches these
-    /// for many chunks at once, before it reads them. `None` when the header
-    /// does not read (the reader then says why).
+    /// dictionary's first strings and where they end. A store that pays a
+    /// round trip per read fetches these for many chunks at once, before it
+    /// reads them. `None` when the header does not read (the reader then
+    /// says why).
     pub(super) fn first_reads(
         head: &[u8],
         size: usize,
@@ -162,11 +163,11 @@ impl<S: Source> Lean<S> {
     }
 
     /// Tells a source that [`Source::gathers`] which dictionary strings are
-    /// read next: those of `ids` (a column's values, with repeats), each
-    /// read whole at once rather than found one by one. A question reading
-    /// the URLs of a chunk's page views reads a few of its strings, among
-    /// people's and sessions' ids: fetching the dictionary whole would read
-    /// them all. Where the strings end is read from the part of it
+    /// read next: those of `ids` (with repeats; a trend's groups' values),
+    /// each read whole at once rather than found one by one. A question
+    /// reading the URLs of a chunk's page views reads a few of its strings,
+    /// among people's and sessions' ids: fetching the dictionary whole would
+    /// read them all. Where the strings end is read from the part of it
     /// [`Lean::will_read`] named when they all end there (a breakdown's few
     /// values, met early), else whole: a read more, but one.
     pub(super) fn will_read_strings(
