@@ -533,10 +533,10 @@ mod tests {
             .windows(unreadable.len())
             .position(|w| w == unreadable.as_bytes())
             .expect("the string is in the chunk");
-        let mut source = Some(Patchy {
+        let source = Patchy {
             bad: at..at + unreadable.len(),
             bytes,
-        });
+        };
         let q = RowQuery {
             project_id: 1,
             from: 0,
@@ -544,23 +544,33 @@ mod tests {
             track_names: vec!["signup".into()],
             ..RowQuery::default()
         };
-        let links = Links::default();
         let mut seen = 0;
+        merge_one(&q, source, &mut |r| {
+            ask(r);
+            seen += 1;
+            true
+        })?;
+        Ok(seen)
+    }
+
+    /// Merges the one chunk `src` for `q`, with no identity links.
+    fn merge_one<S: Source>(
+        q: &RowQuery,
+        src: S,
+        each: &mut dyn FnMut(&InsightRow<'_>) -> bool,
+    ) -> Result<(), MergeError<S::Error>> {
+        let links = Links::default();
+        let mut src = Some(src);
         Merge {
-            query: &q,
+            query: q,
             links: &links,
         }
         .run(
             vec![ChunkHead { id: 0, min_ts: 0 }],
             Vec::new(),
-            &mut |_| Ok::<_, &'static str>(Bytes::Stored(source.take().unwrap())),
-            &mut |r| {
-                ask(r);
-                seen += 1;
-                true
-            },
-        )?;
-        Ok(seen)
+            &mut |_| Ok(Bytes::Stored(src.take().expect("one chunk, loaded once"))),
+            each,
+        )
     }
 
     /// A store fetches what `first_reads` says from a chunk's header before
@@ -584,19 +594,7 @@ mod tests {
                 gathers: true,
                 named: Vec::new(),
             };
-            let mut lent = Some(&mut src);
-            let links = Links::default();
-            Merge {
-                query: &q,
-                links: &links,
-            }
-            .run(
-                vec![ChunkHead { id: 0, min_ts: 0 }],
-                Vec::new(),
-                &mut |_| Ok::<_, std::convert::Infallible>(Bytes::Stored(lent.take().unwrap())),
-                &mut |_| true,
-            )
-            .unwrap();
+            merge_one(&q, &mut src, &mut |_| true).unwrap();
             assert!(planned.len() >= 6, "{planned:?}");
             assert_eq!(src.named.get(..planned.len()), Some(&planned[..]));
         }
