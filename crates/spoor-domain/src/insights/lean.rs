@@ -178,25 +178,17 @@ impl<S: Source> Lean<S> {
             return Ok(());
         }
         let l = self.layout;
-        // Each distinct id once, marked in place of being hashed or sorted:
-        // a column names one id a row, and a handful of distinct ones.
-        let mut marked = vec![false; l.strings];
-        let mut wanted: Vec<usize> = Vec::new();
-        for i in ids
-            .filter(|id| facts::inline_value(l.strings, *id).is_none())
-            .filter_map(|id| usize::try_from(id).ok()?.checked_sub(1))
-        {
-            if let Some(mark @ false) = marked.get_mut(i) {
-                *mark = true;
-                wanted.push(i);
-            }
-        }
         let read = self.strings.get_mut();
-        wanted.retain(|i| !read.contains_key(&(*i as u64 + 1)));
-        let Some(&last) = wanted.iter().max() else {
+        let mut wanted: Vec<usize> = ids
+            .filter(|id| facts::inline_value(l.strings, *id).is_none() && !read.contains_key(id))
+            .filter_map(|id| usize::try_from(id).ok()?.checked_sub(1))
+            .filter(|i| *i < l.strings)
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let Some(&last) = wanted.last() else {
             return Ok(());
         };
-        wanted.sort_unstable();
         let mut ends = Vec::new();
         if last < FIRST_STRINGS / usize::from(l.ends.width) {
             ends.reserve(last + 1);
