@@ -422,9 +422,9 @@ struct Remote<'a, 'b, 'c> {
     whole: Vec<(usize, usize, bool)>,
 }
 
-/// A question's transaction, with the statement that reads ranges of a
-/// chunk prepared once: a chunk then costs one round trip, not a statement
-/// parsed and planned before it is run.
+/// A question's transaction, with the statement that reads ranges of any
+/// chunks prepared once: a batch of ranges then costs one round trip, not a
+/// statement parsed and planned before it is run.
 struct Fetch<'b, 'c> {
     tx: &'b mut Transaction<'c>,
     ranges: Option<Statement>,
@@ -502,7 +502,11 @@ impl Wanted {
         Ok(())
     }
 
+    /// The bytes of the ranges added, in order; no round trip for none.
     fn fetch(&self, fetch: &RefCell<Fetch<'_, '_>>) -> StoreResult<Vec<Vec<u8>>> {
+        if self.ids.is_empty() {
+            return Ok(Vec::new());
+        }
         fetch
             .borrow_mut()
             .ranges(&self.ids, &self.starts, &self.lengths)
@@ -605,9 +609,6 @@ impl Source for Remote<'_, '_, '_> {
 
     fn will_read(&mut self, ranges: &[(usize, usize)]) -> StoreResult<()> {
         let missing = self.missing(ranges);
-        if missing.is_empty() {
-            return Ok(());
-        }
         self.fetch(&missing)
     }
 
