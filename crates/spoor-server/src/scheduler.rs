@@ -246,6 +246,17 @@ fn expire_projects(config: &SchedulerConfig) -> JobFn {
     })
 }
 
+/// The node running `job` now, if one is: the holder of its unexpired lease.
+pub fn job_holder(store: &Store, job: &Job) -> Result<Option<String>, StoreError> {
+    let lease_name = format!("job:{}", job.name);
+    let now = spoor_core::time::now_ms();
+    Ok(store
+        .leases()?
+        .into_iter()
+        .find(|l| l.name == lease_name && l.expires_at > now)
+        .map(|l| l.holder))
+}
+
 /// Runs one job now on this node, recording the run in the store. Refused when
 /// the same job is running elsewhere.
 pub fn run_job(
@@ -257,11 +268,7 @@ pub fn run_job(
     let lease_name = format!("job:{}", job.name);
     let ttl = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     if !store.acquire_lease(&lease_name, node, ttl)? {
-        let holder = store
-            .leases()?
-            .into_iter()
-            .find(|l| l.name == lease_name)
-            .map_or_else(|| "another node".into(), |l| l.holder);
+        let holder = job_holder(store, job)?.unwrap_or_else(|| "another node".into());
         return Err(StoreError::Conflict(format!(
             "job {} is running on {holder}",
             job.name

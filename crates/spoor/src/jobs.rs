@@ -78,7 +78,8 @@ pub fn run(store: &Store, cmd: JobsCommand, config: &SchedulerConfig) -> anyhow:
 /// Runs `job` now. When another node (a running server's scheduler, say) is
 /// running the same job, waits up to `wait` for that run to end and then runs
 /// it here, rather than refusing at once: the caller asked for a run that
-/// starts after now. Past `wait` the conflict is reported as it is.
+/// starts after now. Past `wait` the conflict is reported as it is, and a
+/// conflict of the job's own (its lease was free) is never waited on.
 fn run_when_free(
     store: &Store,
     job: &scheduler::Job,
@@ -89,7 +90,10 @@ fn run_when_free(
     let mut told = false;
     loop {
         match scheduler::run_job(store, job, &config.node, config.lease) {
-            Err(StoreError::Conflict(why)) if started.elapsed() < wait => {
+            Err(StoreError::Conflict(why))
+                if started.elapsed() < wait
+                    && scheduler::job_holder(store, job)?.is_some_and(|h| h != config.node) =>
+            {
                 if !told {
                     eprintln!("{why}; waiting for that run to end");
                     told = true;
