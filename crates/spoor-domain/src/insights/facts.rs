@@ -43,14 +43,20 @@ pub const MAX_OPEN_CHUNKS: usize = 256;
 /// A day, in ms: chunks hold one UTC day each.
 pub const DAY_MS: i64 = 86_400_000;
 
-const MAGIC: &[u8; 4] = b"SPF4";
-/// A chunk's columns: the dictionary's ends; time, position and kind; the
-/// text columns; the properties' offsets, keys and values; the persons.
-const COLUMNS: usize = 4 + TEXTS + 4;
-/// The header: the magic, six counts and each column's width. Everything a
-/// chunk's layout needs is in it, so that a reader of a few columns finds
+const MAGIC: &[u8; 4] = b"SPF5";
+/// A chunk's columns: the property keys' ends and where each key's pairs
+/// start; the dictionary's ends; time, position and kind; the text columns;
+/// the pairs' rows and values; the persons.
+const COLUMNS: usize = 2 + 4 + TEXTS + 3;
+/// The header: the magic, eight counts and each column's width. Everything
+/// a chunk's layout needs is in it, so that a reader of a few columns finds
 /// them in one read of the chunk's first bytes.
-pub const HEADER: usize = 4 + 6 * 8 + COLUMNS;
+pub const HEADER: usize = 4 + 8 * 8 + COLUMNS;
+/// The bytes a store that pays a round trip per read fetches of a chunk with
+/// its head: the header and, after it, the property keys and where each
+/// key's pairs start (a chunk's few keys, a hundred bytes or so), so that
+/// which pairs a question reads is known before its first read.
+pub const HEAD: usize = HEADER + 512;
 
 /// The string columns, in their order in a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -400,13 +406,10 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     // Ids are 1-based: 0 is no value.
     let n = rows.len();
     let mut texts: Vec<Vec<u64>> = (0..TEXTS).map(|_| Vec::with_capacity(n)).collect();
-    let mut offsets: Vec<u64> = Vec::with_capacity(n + 1);
-    let mut keys: Vec<u64> = Vec::new();
-    // A value's id, or an integer kept inline, whose id is known once the
-    // dictionary is.
-    let mut values: Vec<Result<u64, i64>> = Vec::new();
-    offsets.push(0);
-    for r in &rows {
+    // Each key's pairs (row, value), rows in order.
+    let mut key_index: HashMap<&str, usize> = HashMap::new();
+    let mut by_key: Vec<(&str, Vec<(u64, Pending)>)> = Vec::new();
+    for (row, r) in rows.iter().enumerate() {
         for (t, column) in texts.iter_mut().enumerate() {
             column.push(match r.text(t) {
                 Some(s) => intern(s, &mut ids, &mut strings),
@@ -414,26 +417,43 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
             });
         }
         r.properties(|k, v| {
-            keys.push(intern(k, &mut ids, &mut strings));
-            values.push(match v {
+            let value = match v {
                 Held::Number(n) => Err(n),
                 Held::Text(v) => match inline_number(v) {
                     Some(n) => Err(n),
                     None => Ok(intern(v, &mut ids, &mut strings)),
                 },
+            };
+            let i = *key_index.entry(k).or_insert_with(|| {
+                by_key.push((k, Vec::new()));
+                by_key.len() - 1
             });
+            by_key[i].1.push((row as u64, value));
         });
-        offsets.push(keys.len() as u64);
     }
+    // Keys in order, so that a row's properties read back in key order.
+    by_key.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let base_ts = rows.first().map_or(0, |r| r.ts());
     let base_seq = rows.iter().map(|r| r.seq()).min().unwrap_or(0);
-    let mut at = 0u64;
-    let mut ends = Vec::with_capacity(strings.len());
-    for s in &strings {
-        at += s.len() as u64;
-        ends.push(at);
+    let ends_of = |strings: &mut dyn Iterator<Item = &str>| {
+        let mut at = 0u64;
+        strings
+            .map(|s| {
+                at += s.len() as u64;
+                at
+            })
+            .collect::<Vec<u64>>()
+    };
+    let ends = ends_of(&mut strings.iter().copied());
+    let text_len = ends.last().copied().unwrap_or(0);
+    let key_ends = ends_of(&mut by_key.iter().map(|(k, _)| *k));
+    let key_text_len = key_ends.last().copied().unwrap_or(0);
+    let mut key_starts = Vec::with_capacity(by_key.len() + 1);
+    key_starts.push(0u64);
+    for (_, pairs) in &by_key {
+        key_starts.push(key_starts.last().copied().unwrap_or(0) + pairs.len() as u64);
     }
-    let text_len = at;
+    let pairs = key_starts.last().copied().unwrap_or(0);
     let mut out = Vec::with_capacity(HEADER + text_len as usize + n * 32);
     out.extend_from_slice(MAGIC);
     for count in [
@@ -441,15 +461,25 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
         strings.len() as u64,
         base_ts as u64,
         base_seq as u64,
+        text_len,
+        pairs,
+        by_key.len() as u64,
+        key_text_len,
     ] {
         out.extend_from_slice(&count.to_le_bytes());
     }
-    out.extend_from_slice(&text_len.to_le_bytes());
-    out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
     // The widths, filled in as the columns are written.
     let widths_at = out.len();
     out.resize(HEADER, 0);
     let mut widths = Vec::with_capacity(COLUMNS);
+    // The keys first, right after the header: a store that fetches a
+    // chunk's first bytes with its head finds which of its pairs a property
+    // is without another read.
+    widths.push(put_column(&mut out, &key_ends));
+    for (k, _) in &by_key {
+        out.extend_from_slice(k.as_bytes());
+    }
+    widths.push(put_column(&mut out, &key_starts));
     widths.push(put_column(&mut out, &ends));
     for s in &strings {
         out.extend_from_slice(s.as_bytes());
@@ -464,11 +494,15 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     for column in &texts {
         widths.push(put_column(&mut out, column));
     }
-    widths.push(put_column(&mut out, &offsets));
-    widths.push(put_column(&mut out, &keys));
-    let values: Vec<u64> = values
+    let pair_rows: Vec<u64> = by_key
         .iter()
-        .map(|v| match *v {
+        .flat_map(|(_, p)| p.iter().map(|(row, _)| *row))
+        .collect();
+    widths.push(put_column(&mut out, &pair_rows));
+    let values: Vec<u64> = by_key
+        .iter()
+        .flat_map(|(_, p)| p.iter())
+        .map(|(_, v)| match *v {
             Ok(id) => id,
             Err(n) => inline_id(strings.len(), n),
         })
@@ -479,6 +513,10 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     out[widths_at..HEADER].copy_from_slice(&widths);
     out
 }
+
+/// A property value being encoded: a string's id, or an integer kept inline,
+/// whose id is known once the dictionary is.
+type Pending = Result<u64, i64>;
 
 /// A fixed-width column inside a chunk's bytes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -504,8 +542,10 @@ pub struct Chunk {
     pages: Vec<bool>,
     names: Vec<u32>,
     texts: [Col; TEXTS],
-    offsets: Col,
-    keys: Col,
+    /// The property keys, one after another, and where each ends.
+    key_text: String,
+    key_ends: Vec<usize>,
+    by_row: RowPairs,
     values: Col,
     persons: Col,
 }
@@ -593,8 +633,16 @@ pub(super) struct Layout {
     pub(super) seq: Col,
     pub(super) pages: Col,
     pub(super) texts: [Col; TEXTS],
-    pub(super) offsets: Col,
-    pub(super) keys: Col,
+    /// The property keys, in order: where each ends, within `key_text_len`
+    /// bytes from `key_text_at`.
+    pub(super) key_ends: Col,
+    pub(super) key_text_at: usize,
+    pub(super) key_text_len: usize,
+    /// Where each key's pairs start, and after the last where they end.
+    pub(super) key_starts: Col,
+    /// The pairs, by key, then by row: each one's row and value (a string's
+    /// id, or an integer kept inline).
+    pub(super) pair_rows: Col,
     pub(super) values: Col,
     /// Each row's person's number.
     pub(super) persons: Col,
@@ -632,7 +680,7 @@ impl Layout {
         let mut h = [0u8; HEADER];
         src.read(0, &mut h).map_err(MergeError::Load)?;
         if &h[..4] != MAGIC {
-            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF4")));
+            return Err(MergeError::Corrupt(Corrupt("it does not start with SPF5")));
         }
         let word = |i: usize| {
             let at = 4 + 8 * i;
@@ -649,7 +697,9 @@ impl Layout {
         let (base_ts, base_seq) = (word(2) as i64, word(3) as i64);
         let text_len = count(word(4), "a string overflows")?;
         let pairs = count(word(5), "more properties than bytes")?;
-        let widths = &h[4 + 6 * 8..];
+        let keys = count(word(6), "more keys than bytes")?;
+        let key_text_len = count(word(7), "a key overflows")?;
+        let widths = &h[4 + 8 * 8..];
         // Each part in its order, checked to end within the chunk.
         let mut at = HEADER;
         let mut next = |i: Option<usize>, n: usize| -> Result<Col, MergeError<S::Error>> {
@@ -671,19 +721,21 @@ impl Layout {
             at = end;
             Ok(col)
         };
-        let ends = next(Some(0), strings)?;
+        let key_ends = next(Some(0), keys)?;
+        let key_text_at = next(None, key_text_len)?.at;
+        let key_starts = next(Some(1), keys + 1)?;
+        let ends = next(Some(2), strings)?;
         let text_at = next(None, text_len)?.at;
-        let ts = next(Some(1), rows)?;
-        let seq = next(Some(2), rows)?;
-        let pages = next(Some(3), rows)?;
+        let ts = next(Some(3), rows)?;
+        let seq = next(Some(4), rows)?;
+        let pages = next(Some(5), rows)?;
         let mut texts = [Col::default(); TEXTS];
         for (i, t) in texts.iter_mut().enumerate() {
-            *t = next(Some(4 + i), rows)?;
+            *t = next(Some(6 + i), rows)?;
         }
-        let offsets = next(Some(4 + TEXTS), rows + 1)?;
-        let keys = next(Some(5 + TEXTS), pairs)?;
-        let values = next(Some(6 + TEXTS), pairs)?;
-        let persons = next(Some(7 + TEXTS), rows)?;
+        let pair_rows = next(Some(6 + TEXTS), pairs)?;
+        let values = next(Some(7 + TEXTS), pairs)?;
+        let persons = next(Some(8 + TEXTS), rows)?;
         Ok(Layout {
             rows,
             strings,
@@ -696,8 +748,11 @@ impl Layout {
             seq,
             pages,
             texts,
-            offsets,
-            keys,
+            key_ends,
+            key_text_at,
+            key_text_len,
+            key_starts,
+            pair_rows,
             values,
             persons,
         })
@@ -708,7 +763,6 @@ impl Chunk {
     /// Reads a chunk's layout, checking that every column lies within its
     /// bytes and every string on a character boundary.
     pub fn open(bytes: Vec<u8>) -> Result<Chunk, Corrupt> {
-        let mut string_ends = Vec::new();
         let mut decoded_ts = Vec::new();
         let mut decoded_seq = Vec::new();
         let mut decoded_pages = Vec::new();
@@ -718,25 +772,13 @@ impl Chunk {
             MergeError::Load(never) => match never {},
             MergeError::TooManyOpen => Corrupt("it could not be read"),
         })?;
-        let text = std::str::from_utf8(&bytes[l.text_at..l.text_at + l.text_len])
-            .map_err(|_| Corrupt("its strings are not UTF-8"))?;
-        let mut last = 0;
-        for i in 0..l.strings {
-            let end = get(&bytes, l.ends, i);
-            let Ok(end) = usize::try_from(end) else {
-                return Err(Corrupt("a string overflows"));
-            };
-            if end < last || end > l.text_len || !text.is_char_boundary(end) {
-                return Err(Corrupt("a string's end is out of place"));
-            }
-            string_ends.push(end);
-            last = end;
-        }
-        let own_text = text.to_string();
+        let (text, ends) = checked_strings(&bytes, l.text_at, l.text_len, l.ends)?;
+        let (key_text, key_ends) =
+            checked_strings(&bytes, l.key_text_at, l.key_text_len, l.key_ends)?;
+        let by_row = pairs_by_row(&bytes, &l)?;
         let (rows, texts) = (l.rows, l.texts);
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         let (ts, seq, pages) = (l.ts, l.seq, l.pages);
-        let (offsets, keys, values, persons) = (l.offsets, l.keys, l.values, l.persons);
         decode(&bytes, ts, &mut decoded_ts, |v| {
             base_ts.wrapping_add(v as i64)
         });
@@ -752,17 +794,18 @@ impl Chunk {
         );
         Ok(Chunk {
             rows,
-            text: own_text,
-            ends: string_ends,
+            text,
+            ends,
             ts: decoded_ts,
             seq: decoded_seq,
             pages: decoded_pages,
             names: decoded_names,
             texts,
-            offsets,
-            keys,
-            values,
-            persons,
+            key_text,
+            key_ends,
+            by_row,
+            values: l.values,
+            persons: l.persons,
             bytes,
         })
     }
@@ -800,25 +843,23 @@ impl Chunk {
     /// String `id` (1-based; 0 and ids out of range are no string).
     fn string(&self, id: u64) -> Option<&str> {
         let i = usize::try_from(id).ok()?.checked_sub(1)?;
-        let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        // Ends were checked to rise and to fall on character boundaries.
-        self.text.get(start..end)
+        nth_string(&self.text, &self.ends, i)
     }
 
     /// Row `i`'s properties, in key order.
     fn properties<'a>(&'a self, i: usize, mut f: impl FnMut(&'a str, Held<'a>)) {
-        let from = usize::try_from(get(&self.bytes, self.offsets, i)).unwrap_or(0);
-        let to = usize::try_from(get(&self.bytes, self.offsets, i + 1))
-            .unwrap_or(0)
-            .min(self.keys.len);
-        for p in from..to {
-            let id = get(&self.bytes, self.values, p);
+        let at = |i: usize| self.by_row.starts.get(i).map_or(0, |&p| p as usize);
+        let pairs = self.by_row.pairs.get(at(i)..at(i + 1)).unwrap_or_default();
+        for &(key, pair) in pairs {
+            let id = get(&self.bytes, self.values, pair as usize);
             let value = match inline_value(self.strings(), id) {
                 Some(n) => Some(Held::Number(n)),
                 None => self.string(id).map(Held::Text),
             };
-            if let (Some(k), Some(v)) = (self.string(get(&self.bytes, self.keys, p)), value) {
+            if let (Some(k), Some(v)) = (
+                nth_string(&self.key_text, &self.key_ends, key as usize),
+                value,
+            ) {
                 f(k, v);
             }
         }
@@ -866,6 +907,97 @@ impl Chunk {
             })
             .collect()
     }
+}
+
+/// The `i`th (0-based) of strings laid one after another in `text`, each
+/// ending at its `ends` (checked to rise, on character boundaries).
+fn nth_string<'t>(text: &'t str, ends: &[usize], i: usize) -> Option<&'t str> {
+    let end = *ends.get(i)?;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    text.get(start..end)
+}
+
+/// The `len` bytes from `at` as text, and where each of the strings laid in
+/// them ends (`ends`), checked: UTF-8, ends rising within the text, each on a
+/// character boundary.
+fn checked_strings(
+    bytes: &[u8],
+    at: usize,
+    len: usize,
+    ends: Col,
+) -> Result<(String, Vec<usize>), Corrupt> {
+    // The layout checked that the text lies within the chunk.
+    let text = std::str::from_utf8(&bytes[at..at + len])
+        .map_err(|_| Corrupt("its strings are not UTF-8"))?;
+    let mut checked = Vec::with_capacity(ends.len);
+    let mut last = 0;
+    for i in 0..ends.len {
+        let end =
+            usize::try_from(get(bytes, ends, i)).map_err(|_| Corrupt("a string overflows"))?;
+        if end < last || end > len || !text.is_char_boundary(end) {
+            return Err(Corrupt("a string's end is out of place"));
+        }
+        checked.push(end);
+        last = end;
+    }
+    Ok((text.to_string(), checked))
+}
+
+/// Each row's pairs, (key, pair), in key order: those of row `i` are
+/// `pairs[starts[i]..starts[i + 1]]`. A chunk keeps its pairs by key, for
+/// questions; the fold rewrites chunks row by row.
+#[derive(Debug)]
+struct RowPairs {
+    starts: Vec<u32>,
+    pairs: Vec<(u32, u32)>,
+}
+
+/// A chunk's pairs, kept by key, as each row's ([`RowPairs`]): checked that
+/// each key's pairs lie within the pairs and each pair's row within the rows.
+fn pairs_by_row(bytes: &[u8], l: &Layout) -> Result<RowPairs, Corrupt> {
+    let misplaced = || Corrupt("a property's pairs are out of place");
+    let pairs = l.pair_rows.len;
+    let (Ok(_), Ok(_)) = (u32::try_from(pairs), u32::try_from(l.rows)) else {
+        return Err(Corrupt("more properties than a chunk holds"));
+    };
+    let mut rows = Vec::new();
+    decode(bytes, l.pair_rows, &mut rows, |v| {
+        usize::try_from(v).unwrap_or(usize::MAX)
+    });
+    let mut row_starts = vec![0u32; l.rows + 1];
+    for &r in &rows {
+        let next = r
+            .checked_add(1)
+            .filter(|n| *n <= l.rows)
+            .ok_or_else(misplaced)?;
+        row_starts[next] += 1;
+    }
+    for i in 1..row_starts.len() {
+        row_starts[i] += row_starts[i - 1];
+    }
+    let mut placed = row_starts.clone();
+    let mut row_pairs = vec![(0u32, 0u32); pairs];
+    let mut from = 0usize;
+    for key in 0..l.key_ends.len {
+        let to = usize::try_from(get(bytes, l.key_starts, key + 1)).unwrap_or(usize::MAX);
+        if to < from || to > pairs {
+            return Err(misplaced());
+        }
+        // Both fit in 32 bits: checked above.
+        for (pair, &row) in rows.iter().enumerate().take(to).skip(from) {
+            let at = &mut placed[row];
+            row_pairs[*at as usize] = (key as u32, pair as u32);
+            *at += 1;
+        }
+        from = to;
+    }
+    if from != pairs || get(bytes, l.key_starts, 0) != 0 {
+        return Err(misplaced());
+    }
+    Ok(RowPairs {
+        starts: row_starts,
+        pairs: row_pairs,
+    })
 }
 
 /// Every value of a column in order, the width matched once (a column is
@@ -920,46 +1052,25 @@ fn get(bytes: &[u8], c: Col, i: usize) -> u64 {
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Slot {
     Text(Text),
-    /// A property key's string id in the chunk (0: no row of it has the key).
-    Property(u64),
+    /// A property: the place of its values, one a row, among those the
+    /// question read ([`super::lean::FieldColumns`]).
+    Property(usize),
     /// Made from other fields (`$channel`).
     None,
 }
 
 impl Slot {
-    /// Where `field` is read; `key` is a property key's id in the chunk
-    /// (found with [`first_key`]).
-    pub(super) fn of(field: &Field, key: u64) -> Slot {
+    /// Where `field` is read; `property` is the place of a property's values
+    /// among those read.
+    pub(super) fn of(field: &Field, property: usize) -> Slot {
         match field {
-            Field::Property(_) => Slot::Property(key),
+            Field::Property(_) => Slot::Property(property),
             Field::Column(c) => Slot::Text(column_text(*c)),
             Field::Page => Slot::Text(Text::Page),
             Field::Campaign(u) => Slot::Text(utm_text(*u)),
             Field::Channel => Slot::None,
         }
     }
-}
-
-/// The first of a chunk's `keys` whose string `is` the one asked for (0:
-/// none), each distinct id tried once.
-pub(super) fn first_key<E>(
-    keys: impl IntoIterator<Item = u64>,
-    strings: usize,
-    mut is: impl FnMut(u64) -> Result<bool, E>,
-) -> Result<u64, E> {
-    // Marked in place, not hashed: a chunk's keys are thousands of a few ids.
-    let mut tried = vec![false; strings.saturating_add(1)];
-    for id in keys {
-        let first = match usize::try_from(id).ok().and_then(|i| tried.get_mut(i)) {
-            Some(mark) => !std::mem::replace(mark, true),
-            // Not a string of the dictionary: asked, and found to be none.
-            None => true,
-        };
-        if first && is(id)? {
-            return Ok(id);
-        }
-    }
-    Ok(0)
 }
 
 /// Why a merge stopped before its end.
@@ -1061,6 +1172,7 @@ impl Numbers {
 pub(super) mod tests {
     use super::*;
     use crate::insights::RowQuery;
+    use crate::insights::lean::{FieldColumns, Lean};
     use crate::insights::merge::{Bytes, ChunkHead, Merge, max_overlap};
     use serde_json::json;
 
@@ -1227,12 +1339,12 @@ pub(super) mod tests {
             let id = lean.value(l.values, p).unwrap();
             values.push(lean.string(id).unwrap().map(|s| s.to_string()));
         }
-        let mut want: Vec<Option<String>> = rows[0]
+        // Pairs lie by key, then by row: each key's value in both rows.
+        let want: Vec<Option<String>> = rows[0]
             .properties
             .iter()
-            .map(|(_, v)| Some(v.clone()))
+            .flat_map(|(_, v)| [Some(v.clone()), Some(v.clone())])
             .collect();
-        want.extend(want.clone());
         assert_eq!(values, want);
     }
 
@@ -1271,24 +1383,32 @@ pub(super) mod tests {
             Chunk::open(Vec::new()).unwrap_err(),
             Corrupt("it ends early")
         );
-        // A chunk of the format before (its columns' widths inline) is
-        // refused, not misread.
+        // A chunk of the format before (its properties by row) is refused,
+        // not misread.
         let mut before = good.clone();
-        before[..4].copy_from_slice(b"SPF2");
+        before[..4].copy_from_slice(b"SPF4");
         assert_eq!(
             Chunk::open(before).unwrap_err(),
-            Corrupt("it does not start with SPF4")
+            Corrupt("it does not start with SPF5")
         );
         // Every truncation is refused; none panics.
         for n in 0..good.len() {
             assert!(Chunk::open(good[..n].to_vec()).is_err(), "cut at {n}");
         }
+        let asked = query(&["a"], false, vec![Field::parse("f", "k").unwrap()]);
         // Every single byte changed: refused or read without panicking, and
         // reading what opens stays in bounds.
         for i in 0..good.len() {
             for b in [0u8, 1, 0x7f, 0xff] {
                 let mut bad = good.clone();
                 bad[i] = b;
+                // Read in place too, a property's pairs among them.
+                if let Ok(mut lean) = Lean::open(&bad[..], Default::default()) {
+                    let mut fields = FieldColumns::default();
+                    if fields.read(&mut lean, &asked, &[]).is_ok() {
+                        let _ = fields.value_id(0, 0);
+                    }
+                }
                 if let Ok(c) = Chunk::open(bad) {
                     let _ = c.decode();
                 }

@@ -16,9 +16,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::facts::{
-    self, Col, Corrupt, Layout, MergeError, Slot, Source, TEXTS, Text, first_key, value_of,
-};
+use super::facts::{self, Col, Corrupt, Layout, MergeError, Slot, Source, TEXTS, Text, value_of};
 use super::{Field, RowQuery};
 use crate::sessions::FastMap;
 
@@ -38,7 +36,7 @@ pub(super) struct Lean<S: Source> {
     strings: RefCell<FastMap<u64, Met>>,
 }
 
-impl Lean<Planned<'_>> {
+impl<'h> Lean<Planned<'h>> {
     /// The ranges (`at`, length) a reader names first of a chunk of `size`
     /// bytes whose first [`facts::HEADER`] bytes are `head`, when it names
     /// `columns` of its layout ([`Lean::will_read`]): those columns, the
@@ -47,9 +45,9 @@ impl Lean<Planned<'_>> {
     /// reads them. `None` when the header does not read (the reader then
     /// says why).
     pub(super) fn first_reads(
-        head: &[u8],
+        head: &'h [u8],
         size: usize,
-        columns: impl FnOnce(&Layout) -> Vec<Col>,
+        columns: impl FnOnce(&mut Self) -> Result<Vec<Col>, MergeError<()>>,
     ) -> Option<Vec<(usize, usize)>> {
         let planned = Planned {
             head,
@@ -57,13 +55,14 @@ impl Lean<Planned<'_>> {
             named: Vec::new(),
         };
         let mut lean = Lean::open(planned, LeanSpare::default()).ok()?;
-        let columns = columns(&lean.layout);
+        let columns = columns(&mut lean).ok()?;
         lean.will_read(&columns).ok()?;
         Some(lean.src.into_inner().named)
     }
 }
 
-/// A chunk's header, with the ranges a reader names recorded, not read.
+/// A chunk's first bytes (its header and property keys, [`facts::HEAD`]),
+/// with the ranges a reader names recorded, not read.
 pub(super) struct Planned<'a> {
     head: &'a [u8],
     size: usize,
@@ -218,6 +217,63 @@ impl<S: Source> Lean<S> {
             .map_err(MergeError::Load)
     }
 
+    /// The pairs of each of `keys`: their rows' column and their values'
+    /// (empty when no row of the chunk has the key). Reads the chunk's keys,
+    /// which follow its header.
+    pub(super) fn key_pairs(
+        &mut self,
+        keys: &[&str],
+    ) -> Result<Vec<(Col, Col)>, MergeError<S::Error>> {
+        let l = self.layout;
+        let none = |c: Col| Col { len: 0, ..c };
+        let mut found = vec![(none(l.pair_rows), none(l.values)); keys.len()];
+        if keys.is_empty() || l.key_ends.len == 0 {
+            return Ok(found);
+        }
+        let misplaced = || MergeError::Corrupt(Corrupt("a property's pairs are out of place"));
+        let same = |v| v;
+        let mut ends = Vec::new();
+        self.column(l.key_ends, &mut ends, same)?;
+        let mut starts = Vec::new();
+        self.column(l.key_starts, &mut starts, same)?;
+        let mut text = vec![0u8; l.key_text_len];
+        self.src
+            .get_mut()
+            .read(l.key_text_at, &mut text)
+            .map_err(MergeError::Load)?;
+        let mut start = 0usize;
+        for (i, end) in ends.iter().enumerate() {
+            let end = usize::try_from(*end)
+                .ok()
+                .filter(|e| *e >= start && *e <= text.len());
+            let end = end.ok_or(MergeError::Corrupt(Corrupt("a key's end is out of place")))?;
+            let key = &text[start..end];
+            start = end;
+            if !keys.iter().any(|k| k.as_bytes() == key) {
+                continue;
+            }
+            let at = |j: usize| usize::try_from(starts.get(j).copied().unwrap_or(u64::MAX)).ok();
+            let (Some(from), Some(to)) = (at(i), at(i + 1)) else {
+                return Err(misplaced());
+            };
+            if from > to || to > l.pair_rows.len {
+                return Err(misplaced());
+            }
+            let part = |c: Col| Col {
+                at: c.at + from * usize::from(c.width),
+                len: to - from,
+                width: c.width,
+            };
+            let pairs = (part(l.pair_rows), part(l.values));
+            for (k, slot) in keys.iter().zip(found.iter_mut()) {
+                if k.as_bytes() == key {
+                    *slot = pairs;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Value `i` of a column, read alone (a column a question reads for a
     /// few of its rows).
     pub(super) fn value(&self, c: Col, i: usize) -> Result<u64, MergeError<S::Error>> {
@@ -325,35 +381,51 @@ impl<S: Source> Source for Bytes<S> {
 }
 
 /// A question's fields as read from one chunk: where each is read, and the
-/// columns they read (each text field's, and a property's offsets, keys and
-/// values), decoded. Kept between chunks for its buffers.
+/// columns they read (each text field's, and a property's pairs), decoded.
+/// Kept between chunks for its buffers.
 #[derive(Default)]
 pub(super) struct FieldColumns {
     pub(super) slots: Vec<Slot>,
     /// The text columns read, by [`Text`] (empty when not read).
     pub(super) texts: Vec<Vec<u64>>,
-    offsets: Vec<u64>,
-    keys: Vec<u64>,
+    /// Each property's value id a row (0: none), by its place in [`Slot`].
+    properties: Vec<Vec<u64>>,
+    /// A property's pairs' rows and values, as read.
+    rows: Vec<u64>,
     values: Vec<u64>,
 }
 
+/// The property keys `q`'s fields read, in their order.
+fn property_keys(q: &RowQuery) -> Vec<&str> {
+    q.fields
+        .iter()
+        .filter_map(|f| match f {
+            Field::Property(k) => Some(k.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 impl FieldColumns {
-    /// The columns `q`'s fields read of a chunk laid out as `l` (for
-    /// [`Lean::will_read`]).
-    pub(super) fn columns(q: &RowQuery, l: &Layout) -> Vec<Col> {
+    /// The columns `q`'s fields read of a chunk (for [`Lean::will_read`]):
+    /// text columns whole, and of a property only its pairs (a property's
+    /// pairs lie together: a question about orders reads the amounts of
+    /// orders, not every row's properties).
+    pub(super) fn columns<S: Source>(
+        q: &RowQuery,
+        lean: &mut Lean<S>,
+    ) -> Result<Vec<Col>, MergeError<S::Error>> {
+        let l = lean.layout;
         let mut cols = Vec::new();
-        let mut properties = false;
         for f in &q.fields {
-            match Slot::of(f, 0) {
-                Slot::Text(t) => cols.push(l.texts[t as usize]),
-                Slot::Property(_) if !properties => {
-                    cols.extend([l.offsets, l.keys, l.values]);
-                    properties = true;
-                }
-                _ => {}
+            if let Slot::Text(t) = Slot::of(f, 0) {
+                cols.push(l.texts[t as usize]);
             }
         }
-        cols
+        for (rows, values) in lean.key_pairs(&property_keys(q))? {
+            cols.extend([rows, values]);
+        }
+        Ok(cols)
     }
 
     /// Reads the columns of `q`'s fields from `lean`, after `first` (text
@@ -371,28 +443,31 @@ impl FieldColumns {
         for t in first {
             lean.column(l.texts[*t as usize], &mut self.texts[*t as usize], same)?;
         }
-        self.slots.clear();
-        let mut properties = false;
-        for f in &q.fields {
-            let key = match f {
-                Field::Property(k) => {
-                    if !properties {
-                        lean.column(l.offsets, &mut self.offsets, same)?;
-                        lean.column(l.keys, &mut self.keys, same)?;
-                        lean.column(l.values, &mut self.values, same)?;
-                        properties = true;
-                    }
-                    first_key(self.keys.iter().copied(), l.strings, |id| {
-                        Ok(lean.string(id)?.as_deref() == Some(k.as_str()))
-                    })?
+        let pairs = lean.key_pairs(&property_keys(q))?;
+        self.properties.resize_with(pairs.len(), Vec::new);
+        for (i, (rows, values)) in pairs.into_iter().enumerate() {
+            lean.column(rows, &mut self.rows, same)?;
+            lean.column(values, &mut self.values, same)?;
+            let by_row = &mut self.properties[i];
+            by_row.clear();
+            by_row.resize(l.rows, 0);
+            for (r, v) in self.rows.iter().zip(&self.values) {
+                // A row out of range is no row of the chunk.
+                if let Some(slot) = usize::try_from(*r).ok().and_then(|r| by_row.get_mut(r)) {
+                    *slot = *v;
                 }
-                _ => 0,
-            };
-            let slot = Slot::of(f, key);
-            if let Slot::Text(t) = slot
-                && self.texts[t as usize].is_empty()
-            {
-                lean.column(l.texts[t as usize], &mut self.texts[t as usize], same)?;
+            }
+        }
+        self.slots.clear();
+        let mut properties = 0;
+        for f in &q.fields {
+            let slot = Slot::of(f, properties);
+            match slot {
+                Slot::Property(_) => properties += 1,
+                Slot::Text(t) if self.texts[t as usize].is_empty() => {
+                    lean.column(l.texts[t as usize], &mut self.texts[t as usize], same)?;
+                }
+                _ => {}
             }
             self.slots.push(slot);
         }
@@ -401,19 +476,15 @@ impl FieldColumns {
 
     /// The string id of field `i`'s value in `row` (0: none).
     pub(super) fn value_id(&self, i: usize, row: usize) -> u64 {
-        match self.slots.get(i) {
-            Some(Slot::Text(t)) => self.texts[*t as usize].get(row).copied().unwrap_or(0),
-            Some(Slot::Property(k)) if *k != 0 => {
-                let at = |r: usize| usize::try_from(self.offsets.get(r).copied().unwrap_or(0));
-                let (Ok(from), Ok(to)) = (at(row), at(row + 1)) else {
-                    return 0;
-                };
-                (from..to.min(self.keys.len()))
-                    .find(|&p| self.keys[p] == *k)
-                    .map_or(0, |p| self.values.get(p).copied().unwrap_or(0))
-            }
-            _ => 0,
-        }
+        let column = match self.slots.get(i) {
+            Some(Slot::Text(t)) => &self.texts[*t as usize],
+            Some(Slot::Property(p)) => match self.properties.get(*p) {
+                Some(c) => c,
+                None => return 0,
+            },
+            _ => return 0,
+        };
+        column.get(row).copied().unwrap_or(0)
     }
 }
 

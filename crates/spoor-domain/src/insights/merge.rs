@@ -11,7 +11,7 @@ use std::cell::{OnceCell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::facts::{Col, Layout, Links, MAX_OPEN_CHUNKS, MergeError, Source, Text};
+use super::facts::{Col, Links, MAX_OPEN_CHUNKS, MergeError, Source, Text};
 pub use super::lean::Bytes;
 use super::lean::{FieldColumns, Lean, LeanSpare, Met};
 use super::{InsightRow, RowQuery, RowValues};
@@ -153,7 +153,8 @@ const URL: usize = 1;
 
 /// The columns a merged question reads of a chunk: time, seq, kind, name,
 /// person, user and its fields'.
-fn columns(q: &RowQuery, l: &Layout) -> Vec<Col> {
+fn columns<S: Source>(q: &RowQuery, lean: &mut Lean<S>) -> Result<Vec<Col>, MergeError<S::Error>> {
+    let l = lean.layout;
     let mut cols = vec![
         l.ts,
         l.seq,
@@ -162,12 +163,12 @@ fn columns(q: &RowQuery, l: &Layout) -> Vec<Col> {
         l.persons,
         l.texts[Text::User as usize],
     ];
-    cols.extend(FieldColumns::columns(q, l));
-    cols
+    cols.extend(FieldColumns::columns(q, lean)?);
+    Ok(cols)
 }
 
 /// The ranges (`at`, length) [`Merge::run`] names first of a chunk of `size`
-/// bytes whose first [`super::facts::HEADER`] bytes are `head`
+/// bytes whose first [`super::facts::HEAD`] bytes are `head`
 /// ([`Lean::first_reads`]; a merge reads every row's time, whatever the
 /// last's). `None` when the header does not read.
 pub fn first_reads(
@@ -176,7 +177,7 @@ pub fn first_reads(
     size: usize,
     _last: i64,
 ) -> Option<Vec<(usize, usize)>> {
-    Lean::first_reads(head, size, |l| columns(q, l))
+    Lean::first_reads(head, size, |lean| columns(q, lean))
 }
 
 impl<S: Source> Open<S> {
@@ -188,7 +189,8 @@ impl<S: Source> Open<S> {
         let mut lean = Lean::open(src, lean)?;
         let l = lean.layout;
         // What this names is what `first_reads` says it names.
-        lean.will_read(&columns(q, &l))?;
+        let cols = columns(q, &mut lean)?;
+        lean.will_read(&cols)?;
         let (base_ts, base_seq) = (l.base_ts, l.base_seq);
         lean.column(l.ts, &mut c.ts, |v| base_ts.wrapping_add(v as i64))?;
         lean.column(l.seq, &mut c.seq, |v| base_seq.wrapping_add(v as i64))?;
@@ -481,7 +483,7 @@ mod tests {
     use super::*;
     use crate::insights::Field;
     use crate::insights::facts::tests::plain_row;
-    use crate::insights::facts::{FactRow, HEADER, Numbers};
+    use crate::insights::facts::{FactRow, HEAD, HEADER, Numbers};
     use crate::insights::lean::tests::Gathering;
 
     /// A chunk in memory whose bytes `bad` cannot be read.
@@ -588,7 +590,7 @@ mod tests {
                 fields,
                 ..RowQuery::default()
             };
-            let planned = first_reads(&q, &bytes[..HEADER], bytes.len(), 0).unwrap();
+            let planned = first_reads(&q, &bytes[..HEAD.min(bytes.len())], bytes.len(), 0).unwrap();
             let mut src = Gathering {
                 bytes: &bytes,
                 gathers: true,

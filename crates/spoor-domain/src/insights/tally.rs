@@ -12,7 +12,7 @@
 //! row of a chunk has a person (the facts fold keeps no other), so no row is
 //! dropped for want of one, as [`super::facts::Merge`] would.
 
-use super::facts::{Col, Layout, MergeError, Source, Text};
+use super::facts::{Col, MergeError, Source, Text};
 use super::lean::{FieldColumns, Lean, LeanSpare, Met};
 use super::{InsightRow, RowQuery, RowValues};
 use crate::sessions::FastMap;
@@ -170,7 +170,7 @@ pub fn tally<S: Source>(
 }
 
 /// The ranges (`at`, length) [`tally`] names first of a chunk of `size`
-/// bytes whose first [`super::facts::HEADER`] bytes are `head` and whose
+/// bytes whose first [`super::facts::HEAD`] bytes are `head` and whose
 /// last row is of time `last` ([`Lean::first_reads`]). `None` when the
 /// header does not read.
 pub fn first_reads(
@@ -180,8 +180,9 @@ pub fn first_reads(
     last: i64,
 ) -> Option<Vec<(usize, usize)>> {
     let (bounds, url) = bounds(q);
-    Lean::first_reads(head, size, |l| {
-        columns(q, l, url, !whole(q, bounds, l.base_ts, last))
+    Lean::first_reads(head, size, |lean| {
+        let times = !whole(q, bounds, lean.layout.base_ts, last);
+        columns(q, lean, url, times)
     })
 }
 
@@ -220,7 +221,8 @@ fn grouped<S: Source>(
     };
     let whole = whole(q, bounds, base, last);
     // What this names is what `first_reads` says it names.
-    lean.will_read(&columns(q, &l, url, !whole))?;
+    let cols = columns(q, lean, url, !whole)?;
+    lean.will_read(&cols)?;
     let period = |at: i64| bounds.partition_point(|b| *b <= at);
     if whole {
         t.ts.clear();
@@ -328,7 +330,13 @@ fn grouped<S: Source>(
 /// The columns a grouping reads of a chunk: time (`times`: every row's,
 /// else the last row's), kind, name, the URL when asked, and its fields' (a
 /// property's offsets, keys and values).
-fn columns(q: &RowQuery, l: &Layout, url: bool, times: bool) -> Vec<Col> {
+fn columns<S: Source>(
+    q: &RowQuery,
+    lean: &mut Lean<S>,
+    url: bool,
+    times: bool,
+) -> Result<Vec<Col>, MergeError<S::Error>> {
+    let l = lean.layout;
     let ts = match l.rows.checked_sub(1) {
         Some(last) if !times => Col {
             at: l.ts.at + last * usize::from(l.ts.width),
@@ -341,8 +349,8 @@ fn columns(q: &RowQuery, l: &Layout, url: bool, times: bool) -> Vec<Col> {
     if url {
         cols.push(l.texts[Text::Url as usize]);
     }
-    cols.extend(FieldColumns::columns(q, l));
-    cols
+    cols.extend(FieldColumns::columns(q, lean)?);
+    Ok(cols)
 }
 
 #[cfg(test)]
@@ -351,9 +359,9 @@ mod tests {
 
     use super::*;
     use crate::insights::Field;
-    use crate::insights::facts::HEADER;
     use crate::insights::facts::tests::held;
     use crate::insights::facts::{Chunk, EventFacts, FactRow, Numbers, encode, heads_of};
+    use crate::insights::facts::{HEAD, HEADER};
     use crate::insights::lean::tests::Gathering;
     use crate::insights::merge::Merge;
     use crate::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
@@ -635,7 +643,8 @@ mod tests {
                 for b in &blobs {
                     let chunk = Chunk::open(b.clone()).unwrap();
                     let last = chunk.ts(chunk.rows() - 1);
-                    let planned = first_reads(&rows, &b[..HEADER], b.len(), last).unwrap();
+                    let planned =
+                        first_reads(&rows, &b[..HEAD.min(b.len())], b.len(), last).unwrap();
                     let mut src = Gathering {
                         bytes: b,
                         gathers: true,
@@ -658,6 +667,56 @@ mod tests {
         let b = &chunks()[0];
         assert_eq!(first_reads(&rows, &b[..HEADER - 1], b.len(), 0), None);
         assert_eq!(first_reads(&rows, &[0; HEADER], b.len(), 0), None);
+    }
+
+    /// Pairs lie by key: a question about orders' amounts by currency names
+    /// the pairs of those two keys, and no byte of another key's (every
+    /// row's properties, which a chunk kept row by row before).
+    #[test]
+    fn a_property_is_read_from_its_own_pairs_and_no_other_keys() {
+        let q = question(
+            vec![series("order", None, vec![])],
+            Interval::Day,
+            Measure::Sum(Field::parse("m", "total").unwrap()),
+            Some("currency"),
+            false,
+        );
+        let rows = Trends::new(q, Limits::default()).unwrap().rows().clone();
+        for b in day_chunks() {
+            let mut src = Gathering {
+                bytes: &b,
+                gathers: true,
+                named: Vec::new(),
+            };
+            tally(&rows, &mut src, &mut Tally::default(), &mut |_| true).unwrap();
+            let mut lean = Lean::open(&b[..], LeanSpare::default()).unwrap();
+            let l = lean.layout;
+            let asked = lean.key_pairs(&["total", "currency"]).unwrap();
+            let other = lean.key_pairs(&["make", "plan"]).unwrap();
+            let end = |c: Col| c.at + c.len * usize::from(c.width);
+            let within = |c: Col, (at, len): (usize, usize)| at < end(c) && at + len > c.at;
+            for c in asked.iter().flat_map(|(r, v)| [*r, *v]) {
+                assert!(c.len > 0, "the chunk has orders");
+                assert!(src.named.iter().any(|r| within(c, *r)), "{c:?} named");
+            }
+            for c in other.iter().flat_map(|(r, v)| [*r, *v]) {
+                assert!(c.len > 0, "the chunk has other keys");
+                assert!(!src.named.iter().any(|r| within(c, *r)), "{c:?} not named");
+            }
+            // The bytes named among the pairs are the asked keys' pairs.
+            let (first, last) = (l.pair_rows.at, end(l.values));
+            let named: usize = src
+                .named
+                .iter()
+                .filter(|(at, len)| *at < last && at + len > first)
+                .map(|r| r.1)
+                .sum();
+            let wanted: usize = asked
+                .iter()
+                .map(|(r, v)| r.len * usize::from(r.width) + v.len * usize::from(v.width))
+                .sum();
+            assert_eq!(named, wanted);
+        }
     }
 
     #[test]

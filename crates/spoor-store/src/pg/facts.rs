@@ -238,7 +238,7 @@ struct Stored {
     max_ts: i64,
     /// Its length in bytes.
     size: usize,
-    /// Its first [`facts::HEADER`] bytes: its layout.
+    /// Its first [`facts::HEAD`] bytes: its layout and property keys.
     first: Vec<u8>,
 }
 
@@ -251,7 +251,7 @@ fn chunk_heads(tx: &mut Transaction<'_>, q: &RowQuery) -> StoreResult<Vec<Stored
         q.to.saturating_sub(1)
             .div_euclid(DAY_MS)
             .saturating_mul(DAY_MS);
-    let header = i32::try_from(facts::HEADER).unwrap_or(i32::MAX);
+    let header = i32::try_from(facts::HEAD).unwrap_or(i32::MAX);
     // A value stored out of line knows its length without being read, and
     // gives its first bytes without the rest.
     Ok(tx

@@ -152,6 +152,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0023_insight_fact_numbers",
         include_str!("migrations/0023_insight_fact_numbers.sql"),
     ),
+    (
+        24,
+        "0024_insight_fact_keys",
+        include_str!("migrations/0024_insight_fact_keys.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

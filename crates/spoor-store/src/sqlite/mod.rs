@@ -165,6 +165,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0012_insight_fact_numbers",
         include_str!("derived/0012_insight_fact_numbers.sql"),
     ),
+    (
+        13,
+        "0013_insight_fact_keys",
+        include_str!("derived/0013_insight_fact_keys.sql"),
+    ),
 ];
 /// The event log's file (and everything not derived from it) in the data
 /// directory.

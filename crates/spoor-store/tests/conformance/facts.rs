@@ -697,12 +697,14 @@ fn sqlite_facts_of_every_earlier_format_are_made_again() {
         .unwrap();
     made_again(dir.path(), &derived, &q, (0, 7), "numbered");
 
-    // The releases before migrations 11 and 12: their chunks carried their
-    // columns' widths inline (SPF2), or integers as dictionary strings
-    // (SPF3), and the new reader refuses them.
+    // The releases before migrations 11, 12 and 13: their chunks carried
+    // their columns' widths inline (SPF2), integers as dictionary strings
+    // (SPF3), or properties row by row (SPF4), and the new reader refuses
+    // them.
     for (magic, migration, what) in [
         ("SPF2", 11, "with a header"),
         ("SPF3", 12, "with integers inline"),
+        ("SPF4", 13, "with pairs by key"),
     ] {
         derived
             .execute_batch(&format!(
@@ -717,7 +719,7 @@ fn sqlite_facts_of_every_earlier_format_are_made_again() {
 
 /// Opens the store in `dir` whose derived file a release before left: its
 /// chunks go with the facts fold's cursor, the log answers `q` (50 rows)
-/// meanwhile, and a pass makes them again (`SPF4`); `people` are the numbered
+/// meanwhile, and a pass makes them again (`SPF5`); `people` are the numbered
 /// people before the pass and after it.
 fn made_again(
     dir: &std::path::Path,
@@ -742,7 +744,7 @@ fn made_again(
     agree(&store, q, &[50], &format!("{what}: the log meanwhile"));
     assert_eq!(facts_pass(&store, 1_000), 50);
     let chunks = stored_chunks(derived);
-    assert!(!chunks.is_empty() && chunks.values().all(|c| c.starts_with(b"SPF4")));
+    assert!(!chunks.is_empty() && chunks.values().all(|c| c.starts_with(b"SPF5")));
     assert_eq!(numbered(), people.1, "{what}: people after the pass");
     agree(&store, q, &[50], &format!("{what}: made again"));
 }
