@@ -285,12 +285,43 @@ fn put_column(out: &mut Vec<u8>, values: &[u64]) -> u8 {
     w
 }
 
-/// The 1-based id of `s` in a chunk's dictionary, added if new.
-fn intern<'a>(s: &'a str, ids: &mut HashMap<&'a str, u64>, strings: &mut Vec<&'a str>) -> u64 {
-    *ids.entry(s).or_insert_with(|| {
-        strings.push(s);
-        strings.len() as u64
-    })
+/// A chunk's dictionary as it is made: each distinct string once, with the
+/// number of times it is used.
+#[derive(Default)]
+struct Dictionary<'a> {
+    ids: HashMap<&'a str, u64>,
+    strings: Vec<&'a str>,
+    uses: Vec<u32>,
+}
+
+impl<'a> Dictionary<'a> {
+    /// The 1-based id of `s`, added if new, counting this use.
+    fn intern(&mut self, s: &'a str) -> u64 {
+        let id = *self.ids.entry(s).or_insert_with(|| {
+            self.strings.push(s);
+            self.uses.push(0);
+            self.strings.len() as u64
+        });
+        let uses = &mut self.uses[id as usize - 1];
+        *uses = uses.saturating_add(1);
+        id
+    }
+
+    /// The strings, most used first (the first met first among equals), and
+    /// each id's new one (`[0]` is 0: no value). A reader fetches a
+    /// dictionary's first few KiB with a chunk's columns: the values a
+    /// breakdown meets (a currency, a browser, an event's name), used by many
+    /// rows, then lie there, and the ids and URLs used by a few rows after.
+    fn by_use(self) -> (Vec<&'a str>, Vec<u64>) {
+        let mut order: Vec<usize> = (0..self.strings.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(self.uses[i]));
+        let mut new_id = vec![0u64; self.strings.len() + 1];
+        for (place, &i) in order.iter().enumerate() {
+            new_id[i + 1] = place as u64 + 1;
+        }
+        let strings = order.iter().map(|&i| self.strings[i]).collect();
+        (strings, new_id)
+    }
 }
 
 /// A row to encode: a new one, or one of a chunk already encoded (merged or
@@ -401,8 +432,7 @@ pub fn kept(chunk: &Chunk, keep: impl Fn(RowRef<'_>) -> bool) -> Option<Vec<u8>>
 
 fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     rows.sort_unstable_by_key(|r| (r.ts(), r.seq()));
-    let mut ids: HashMap<&str, u64> = HashMap::new();
-    let mut strings: Vec<&str> = Vec::new();
+    let mut dictionary = Dictionary::default();
     // Ids are 1-based: 0 is no value.
     let n = rows.len();
     let mut texts: Vec<Vec<u64>> = (0..TEXTS).map(|_| Vec::with_capacity(n)).collect();
@@ -412,7 +442,7 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     for (row, r) in rows.iter().enumerate() {
         for (t, column) in texts.iter_mut().enumerate() {
             column.push(match r.text(t) {
-                Some(s) => intern(s, &mut ids, &mut strings),
+                Some(s) => dictionary.intern(s),
                 None => 0,
             });
         }
@@ -421,7 +451,7 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
                 Held::Number(n) => Err(n),
                 Held::Text(v) => match inline_number(v) {
                     Some(n) => Err(n),
-                    None => Ok(intern(v, &mut ids, &mut strings)),
+                    None => Ok(dictionary.intern(v)),
                 },
             };
             let i = *key_index.entry(k).or_insert_with(|| {
@@ -433,6 +463,19 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     }
     // Keys in order, so that a row's properties read back in key order.
     by_key.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let (strings, new_id) = dictionary.by_use();
+    for column in &mut texts {
+        for id in column.iter_mut() {
+            *id = new_id[*id as usize];
+        }
+    }
+    for (_, pairs) in &mut by_key {
+        for (_, value) in pairs.iter_mut() {
+            if let Ok(id) = value {
+                *id = new_id[*id as usize];
+            }
+        }
+    }
     let base_ts = rows.first().map_or(0, |r| r.ts());
     let base_seq = rows.iter().map(|r| r.seq()).min().unwrap_or(0);
     let ends_of = |strings: &mut dyn Iterator<Item = &str>| {
@@ -1346,6 +1389,39 @@ pub(super) mod tests {
             .flat_map(|(_, v)| [Some(v.clone()), Some(v.clone())])
             .collect();
         assert_eq!(values, want);
+    }
+
+    /// The values many rows share (a currency, an event's name) come first
+    /// in the dictionary, before ids and URLs a few rows use, whatever order
+    /// they were met in: a reader's first few KiB of it hold them.
+    #[test]
+    fn a_chunk_lists_its_strings_most_used_first() {
+        let mut rows = vec![row(
+            1,
+            1,
+            Some("signed_up"),
+            Some("u-rare"),
+            json!({"properties": {"plan": "pro"}}),
+        )];
+        for seq in 2..12 {
+            rows.push(row(
+                seq,
+                seq,
+                Some("order"),
+                None,
+                json!({"properties": {"currency": "USD"}}),
+            ));
+        }
+        let chunk = Chunk::open(encode(&rows, &[])).unwrap();
+        assert_eq!(chunk.decode(), rows);
+        // Every row's (its URL, browser, visitor) first, then the ten
+        // orders', then those met first and used once.
+        let common = chunk.find("Chrome").max(chunk.find("anon-1"));
+        let (usd, order) = (chunk.find("USD"), chunk.find("order"));
+        assert!(common < usd.min(order), "{common} {usd} {order}");
+        for rare in ["u-rare", "signed_up", "pro"] {
+            assert!(chunk.find(rare) > usd.max(order), "{rare}");
+        }
     }
 
     #[test]
