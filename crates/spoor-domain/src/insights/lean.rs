@@ -38,8 +38,10 @@ pub(super) struct Lean<S: Source> {
 
 impl<'h> Lean<Planned<'h>> {
     /// The ranges (`at`, length) a reader names first of a chunk of `size`
-    /// bytes whose first [`facts::HEADER`] bytes are `head`, when it names
-    /// `columns` of its layout ([`Lean::will_read`]): those columns, the
+    /// bytes whose first [`facts::HEAD`] bytes are `head` (its header and
+    /// property keys), when it names `columns` ([`Lean::will_read`]: read
+    /// from `head` alone, so a property's pairs are found from its keys):
+    /// those columns, the
     /// dictionary's first strings and where they end. A store that pays a
     /// round trip per read fetches these for many chunks at once, before it
     /// reads them. `None` when the header does not read (the reader then
@@ -422,8 +424,15 @@ impl FieldColumns {
                 cols.push(l.texts[t as usize]);
             }
         }
-        for (rows, values) in lean.key_pairs(&property_keys(q))? {
-            cols.extend([rows, values]);
+        match lean.key_pairs(&property_keys(q)) {
+            Ok(pairs) => cols.extend(pairs.into_iter().flat_map(|(r, v)| [r, v])),
+            // The keys lie past what the source holds (a plan from a chunk's
+            // first bytes, when a chunk has more keys than they hold): every
+            // pair, as each row's properties were read before they lay by
+            // key. A source that fails to read fails again when the pairs
+            // are read.
+            Err(MergeError::Load(_)) => cols.extend([l.pair_rows, l.values]),
+            Err(e) => return Err(e),
         }
         Ok(cols)
     }

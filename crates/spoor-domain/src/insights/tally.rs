@@ -628,6 +628,93 @@ mod tests {
         }
     }
 
+    /// A chunk whose keys do not fit in its first [`HEAD`] bytes is planned
+    /// with every pair (as every row's properties were read before they lay
+    /// by key), so what the tally reads of them is already fetched; one
+    /// whose keys fit, with its key's pairs alone.
+    #[test]
+    fn a_chunk_with_more_keys_than_its_head_holds_is_planned_with_every_pair() {
+        let q = question(
+            vec![series("order", None, vec![])],
+            Interval::Day,
+            Measure::Sum(Field::parse("m", "total").unwrap()),
+            None,
+            false,
+        );
+        let rows = Trends::new(q, Limits::default()).unwrap().rows().clone();
+        let many: serde_json::Map<String, serde_json::Value> = (0..60)
+            .map(|k| (format!("a_property_key_of_some_length_{k}"), json!(k)))
+            .chain([("total".to_string(), json!(12))])
+            .collect();
+        for (body, fits) in [
+            (json!({"properties": many}), false),
+            (
+                json!({"properties": {"total": 12, "currency": "USD"}}),
+                true,
+            ),
+        ] {
+            let facts: Vec<FactRow> = (0..50)
+                .map(|seq| {
+                    FactRow::of(&EventFacts {
+                        ts: 2 * DAY + 6 * HOUR + seq,
+                        seq,
+                        page_view: false,
+                        name: Some("order"),
+                        url: None,
+                        user_id: Some("u"),
+                        anonymous_id: None,
+                        session_id: None,
+                        referrer: None,
+                        browser: None,
+                        os: None,
+                        device_type: None,
+                        country: None,
+                        region: None,
+                        city: None,
+                        body: &body,
+                    })
+                })
+                .collect();
+            let b = Numbers::default().encode(&facts);
+            let chunk = Chunk::open(b.clone()).unwrap();
+            let last = chunk.ts(chunk.rows() - 1);
+            let planned = first_reads(&rows, &b[..HEAD], b.len(), last).unwrap();
+            let l = Lean::open(&b[..], LeanSpare::default()).unwrap().layout;
+            let whole = |c: Col| (c.at, c.len * usize::from(c.width));
+            let every = [whole(l.pair_rows), whole(l.values)];
+            assert_eq!(
+                every.iter().all(|r| planned.contains(r)),
+                !fits,
+                "{planned:?}"
+            );
+            // Whichever way planned, the tally reads no pair not fetched.
+            let mut src = Gathering {
+                bytes: &b,
+                gathers: true,
+                named: Vec::new(),
+            };
+            let mut sum = 0;
+            tally(&rows, &mut src, &mut Tally::default(), &mut |r| {
+                sum += r.weight;
+                true
+            })
+            .unwrap();
+            assert_eq!(sum, 50);
+            let held = |(at, len): (usize, usize)| {
+                planned.iter().any(|(a, n)| *a <= at && at + len <= a + n)
+            };
+            let pairs = (
+                l.pair_rows.at,
+                l.values.at + l.values.len * usize::from(l.values.width),
+            );
+            for r in &src.named {
+                if r.0 >= pairs.0 && r.0 < pairs.1 {
+                    assert!(held(*r), "{r:?} of {planned:?}");
+                }
+            }
+        }
+    }
+
     /// A store fetches what `first_reads` says from a chunk's header before
     /// the tally: the tally's first ranges named are exactly those.
     #[test]
