@@ -11,7 +11,11 @@
 //! event name without decoding anything else, and a field only of the rows it
 //! keeps. A property's value that is an integer written plainly (an amount,
 //! a count) is kept in its column itself, not in the dictionary
-//! ([`inline_number`]), so that a sum reads no string.
+//! ([`inline_number`]), so that a sum reads no string. Properties are kept
+//! as pairs (row, value) by key, the keys right after the header, so that a
+//! question about one event's property reads that key's pairs, not every
+//! row's properties; the dictionary lists its strings most used first, so
+//! that the few values a breakdown meets lie in its first bytes.
 //!
 //! A question merges the chunks of its range, oldest row first, with the rows
 //! the fold has not reached yet (made into a chunk of their own from the log),
@@ -55,7 +59,8 @@ pub const HEADER: usize = 4 + 8 * 8 + COLUMNS;
 /// The bytes a store that pays a round trip per read fetches of a chunk with
 /// its head: the header and, after it, the property keys and where each
 /// key's pairs start (a chunk's few keys, a hundred bytes or so), so that
-/// which pairs a question reads is known before its first read.
+/// which pairs a question reads is known before its first read (a chunk
+/// with more keys than these bytes hold is planned with every pair).
 pub const HEAD: usize = HEADER + 512;
 
 /// The string columns, in their order in a chunk.
