@@ -359,7 +359,7 @@ mod tests {
 
     use super::*;
     use crate::insights::Field;
-    use crate::insights::facts::tests::held;
+    use crate::insights::facts::tests::{held, plain_row};
     use crate::insights::facts::{Chunk, EventFacts, FactRow, Numbers, encode, heads_of};
     use crate::insights::facts::{HEAD, HEADER};
     use crate::insights::lean::tests::Gathering;
@@ -628,20 +628,26 @@ mod tests {
         }
     }
 
+    /// The rows a daily trend of the orders' `total` asks for, by
+    /// `breakdown`.
+    fn daily_revenue(breakdown: Option<&str>) -> RowQuery {
+        let q = question(
+            vec![series("order", None, vec![])],
+            Interval::Day,
+            Measure::Sum(Field::parse("m", "total").unwrap()),
+            breakdown,
+            false,
+        );
+        Trends::new(q, Limits::default()).unwrap().rows().clone()
+    }
+
     /// A chunk whose keys do not fit in its first [`HEAD`] bytes is planned
     /// with every pair (as every row's properties were read before they lay
     /// by key), so what the tally reads of them is already fetched; one
     /// whose keys fit, with its key's pairs alone.
     #[test]
     fn a_chunk_with_more_keys_than_its_head_holds_is_planned_with_every_pair() {
-        let q = question(
-            vec![series("order", None, vec![])],
-            Interval::Day,
-            Measure::Sum(Field::parse("m", "total").unwrap()),
-            None,
-            false,
-        );
-        let rows = Trends::new(q, Limits::default()).unwrap().rows().clone();
+        let rows = daily_revenue(None);
         let many: serde_json::Map<String, serde_json::Value> = (0..60)
             .map(|k| (format!("a_property_key_of_some_length_{k}"), json!(k)))
             .chain([("total".to_string(), json!(12))])
@@ -655,24 +661,10 @@ mod tests {
         ] {
             let facts: Vec<FactRow> = (0..50)
                 .map(|seq| {
-                    FactRow::of(&EventFacts {
-                        ts: 2 * DAY + 6 * HOUR + seq,
-                        seq,
-                        page_view: false,
-                        name: Some("order"),
-                        url: None,
-                        user_id: Some("u"),
-                        anonymous_id: None,
-                        session_id: None,
-                        referrer: None,
-                        browser: None,
-                        os: None,
-                        device_type: None,
-                        country: None,
-                        region: None,
-                        city: None,
-                        body: &body,
-                    })
+                    let mut row =
+                        plain_row(seq, Some("order"), "https://shop.example.com/", "a", &body);
+                    row.ts = 2 * DAY + 6 * HOUR + seq;
+                    row
                 })
                 .collect();
             let b = Numbers::default().encode(&facts);
@@ -761,14 +753,7 @@ mod tests {
     /// row's properties, which a chunk kept row by row before).
     #[test]
     fn a_property_is_read_from_its_own_pairs_and_no_other_keys() {
-        let q = question(
-            vec![series("order", None, vec![])],
-            Interval::Day,
-            Measure::Sum(Field::parse("m", "total").unwrap()),
-            Some("currency"),
-            false,
-        );
-        let rows = Trends::new(q, Limits::default()).unwrap().rows().clone();
+        let rows = daily_revenue(Some("currency"));
         for b in day_chunks() {
             let mut src = Gathering {
                 bytes: &b,
