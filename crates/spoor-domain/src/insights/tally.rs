@@ -329,7 +329,7 @@ fn grouped<S: Source>(
 
 /// The columns a grouping reads of a chunk: time (`times`: every row's,
 /// else the last row's), kind, name, the URL when asked, and its fields' (a
-/// property's offsets, keys and values).
+/// property's own pairs, found by its key).
 fn columns<S: Source>(
     q: &RowQuery,
     lean: &mut Lean<S>,
