@@ -8,11 +8,12 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spoor_core::pattern::{self, PagePattern};
+use utoipa::ToSchema;
 
 use crate::friction::{QuantileSketch, page_of};
 
 /// What a rule watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     /// Rage clicks in the window (on the page, if set) above the threshold.
@@ -87,20 +88,30 @@ pub struct AlertRule {
 }
 
 /// A rule's fields as set by a person (all of them on creation; the ones
-/// given on a change).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// given on a change). A field sent as null is cleared.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFields {
+    /// Needed to create a rule.
     pub name: Option<String>,
+    /// What the rule watches; needed to create a rule.
+    #[schema(value_type = Option<AlertKind>)]
     pub kind: Option<String>,
-    /// `Some(None)` clears it.
+    /// A page pattern (`*` for any run of characters) the rule is kept to.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub page: Option<Option<String>>,
+    /// The value above which the rule fires (a lead score: reaching it).
     pub threshold: Option<f64>,
+    /// The window it measures, 1 to 1,440 minutes (15 by default).
     pub window_minutes: Option<i64>,
+    /// An https URL to post each alert to, signed with the rule's secret.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub webhook_url: Option<Option<String>>,
+    /// An address to email each alert to.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     pub active: Option<bool>,
 }

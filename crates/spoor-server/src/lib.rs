@@ -32,6 +32,7 @@ pub use enrich::GeoError;
 /// The tracing target of the access log's lines.
 pub use http::ACCESS_TARGET;
 pub use http::account::SETUP_TTL;
+pub use http::openapi::document as openapi_document;
 use spoor_store::Store;
 use tokio::net::TcpListener;
 

@@ -1,12 +1,14 @@
 //! The HTTP API's one error type. Each variant has its status; the body is always
-//! `{"error": "..."}` with a sentence that tells the sender what to fix.
+//! `{"error": "...", "code": "..."}` ([`ErrorBody`]) with a sentence that tells
+//! the sender what to fix.
 
 use axum::Json;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::ingest::IngestError;
 
@@ -63,7 +65,7 @@ impl ApiError {
     }
 
     /// The error's stable code (see [`code_for`]).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         code_for(self.status())
     }
 
@@ -82,11 +84,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status(),
-            Json(json!({ "error": self.message(), "code": self.code() })),
-        )
-            .into_response();
+        let body = ErrorBody {
+            error: self.message(),
+            code: self.code(),
+        };
+        let mut response = (self.status(), Json(body)).into_response();
         if let Some(secs) = self.retry_after() {
             response
                 .headers_mut()
@@ -96,24 +98,54 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Every error's body.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// What went wrong and what to fix.
+    pub error: &'a str,
+    pub code: ErrorCode,
+}
+
+/// A stable code for programs, one per status: the message may change, the
+/// code does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Timeout,
+    Conflict,
+    TooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Unavailable,
+    /// Any other refusal of the request (4xx).
+    Refused,
+    Internal,
+}
+
 /// Every error body carries, beside its message for people, a code for
 /// programs that never changes with the wording: one per status, so that the
 /// API's own errors and the framework's rejections say the same thing.
-pub fn code_for(status: StatusCode) -> &'static str {
+pub fn code_for(status: StatusCode) -> ErrorCode {
     match status {
-        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => "bad_request",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::REQUEST_TIMEOUT => "timeout",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        s if s.is_client_error() => "refused",
-        _ => "internal",
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::BadRequest,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        s if s.is_client_error() => ErrorCode::Refused,
+        _ => ErrorCode::Internal,
     }
 }
 
@@ -143,11 +175,11 @@ pub async fn json_rejections(request: Request, next: Next) -> Response {
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_string());
-    let mut answer = (
-        status,
-        Json(json!({ "error": text, "code": code_for(status) })),
-    )
-        .into_response();
+    let body = ErrorBody {
+        error: &text,
+        code: code_for(status),
+    };
+    let mut answer = (status, Json(body)).into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             answer.headers_mut().insert(name.clone(), value.clone());

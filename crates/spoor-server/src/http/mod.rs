@@ -26,7 +26,7 @@ mod ingest_events;
 mod insights;
 mod joining;
 mod library_settings;
-mod openapi;
+pub mod openapi;
 mod ops;
 mod people;
 mod projects;
@@ -370,7 +370,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/customers/metrics", get(customers::metrics))
         .route("/api/customers/{user_id}", get(customers::one))
         .route("/v1/users/{user_id}", delete(customers::erase))
-        .route("/api/openapi.json", get(openapi::document));
+        .route("/api/openapi.json", get(openapi::serve));
     let router = Router::new()
         .merge(ingestion)
         .merge(dashboard_api)

@@ -1,14 +1,258 @@
 //! `GET /api/openapi.json`: the whole HTTP API described as OpenAPI 3.1
-//! (ingestion, the seed systems' routes, the dashboard API, operations). The
-//! document is written by hand; tests check that every operation it lists is
-//! routed and every route is listed, and `scripts/apifuzz` fuzzes the server
-//! from it, holding every answer to the status codes and schemas it gives.
+//! (ingestion, the seed systems' routes, the dashboard API, operations).
+//!
+//! The document is generated from the handlers' `#[utoipa::path]` attributes
+//! and the request and response types they name ([`Typed`]), so what it says
+//! a route takes and answers is what the route's types serialise. Areas not
+//! described by their types yet keep their operations in `openapi.json`, the
+//! written part of the document, which this merges them into; an operation is
+//! in one of the two, never both. Tests check that every operation the
+//! document lists is routed and every route is listed, and `scripts/apifuzz`
+//! fuzzes the server from it, holding every answer to the status codes and
+//! schemas it gives.
+//!
+//! What every operation of a kind shares (its credentials, the errors any
+//! such request may meet) is said once, in [`Access`], and added to each
+//! operation by the tag that names its kind.
+
+use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
+use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
 
-pub const DOCUMENT: &str = include_str!("openapi.json");
+/// The operations described by their types.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        super::alerts::list,
+        super::alerts::create,
+        super::alerts::update,
+        super::alerts::delete,
+        super::alerts::test,
+    ),
+    components(schemas(super::error::ErrorBody, super::error::ErrorCode))
+)]
+struct Typed;
 
-pub async fn document() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT)
+/// The written part of the document (see the module's comment).
+const WRITTEN: &str = include_str!("openapi.json");
+
+/// The kinds of operation, each named by a tag on the operation
+/// (`tag = access::PROJECT_READ`).
+pub mod access {
+    /// Reads one project, as any member or with an admin token.
+    pub const PROJECT_READ: &str = "project read";
+    /// Changes one project: an editor's session with its CSRF token, or an
+    /// admin token.
+    pub const PROJECT_WRITE: &str = "project write";
+}
+
+/// What every operation of one kind shares.
+struct Access {
+    tag: &'static str,
+    security: fn() -> Value,
+    /// Errors any such request may meet, as references to the document's
+    /// shared responses; an operation's own description of a status wins.
+    errors: &'static [(&'static str, &'static str)],
+}
+
+const ACCESS: [Access; 2] = [
+    Access {
+        tag: access::PROJECT_READ,
+        security: || json!([{ "session": [] }, { "adminToken": [] }]),
+        errors: &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("404", "NotFound"),
+            ("503", "Unavailable"),
+        ],
+    },
+    Access {
+        tag: access::PROJECT_WRITE,
+        security: || json!([{ "session": [], "csrf": [] }, { "adminToken": [] }]),
+        errors: &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("408", "Timeout"),
+            ("413", "TooLarge"),
+            ("503", "Unavailable"),
+        ],
+    },
+];
+
+/// The document, built once.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| match build() {
+        Ok(doc) => doc.to_string(),
+        // Every test that starts a server asks for it, so this cannot ship.
+        Err(e) => panic!("the OpenAPI document cannot be built: {e}"),
+    })
+}
+
+pub async fn serve() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document())
+}
+
+fn build() -> Result<Value, String> {
+    let written =
+        serde_json::from_str(WRITTEN).map_err(|e| format!("openapi.json is not JSON: {e}"))?;
+    let typed = serde_json::to_value(Typed::openapi()).map_err(|e| e.to_string())?;
+    merge(written, typed)
+}
+
+/// The written document with the generated operations and schemas added,
+/// each operation given its kind's credentials and errors.
+fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
+    let paths = object_at(&mut doc, "paths")?;
+    for (path, item) in object(typed["paths"].clone())? {
+        let slot = paths
+            .entry(path.clone())
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+            .ok_or_else(|| format!("{path} is not an object"))?;
+        for (method, operation) in object(item)? {
+            let operation = with_access(operation).map_err(|e| format!("{method} {path}: {e}"))?;
+            if slot.insert(method.clone(), operation).is_some() {
+                return Err(format!(
+                    "{method} {path} is both written in openapi.json and generated"
+                ));
+            }
+        }
+    }
+    if let Some(schemas) = typed.pointer("/components/schemas") {
+        let components = object_at(&mut doc, "components")?;
+        let into = components
+            .entry("schemas")
+            .or_insert_with(|| Value::Object(Map::new()))
+            .as_object_mut()
+            .ok_or("components.schemas is not an object")?;
+        for (name, schema) in object(schemas.clone())? {
+            if into.insert(name.clone(), schema).is_some() {
+                return Err(format!(
+                    "the schema {name} is both written in openapi.json and generated"
+                ));
+            }
+        }
+    }
+    Ok(doc)
+}
+
+/// The operation with its kind's credentials and errors, its tag taken off.
+/// Its summary is the first paragraph of the handler's comment, on one line;
+/// the handler's name, which utoipa gives as its id, is not the API's.
+fn with_access(operation: Value) -> Result<Value, String> {
+    let mut operation = object(operation)?;
+    operation.remove("operationId");
+    if let Some(Value::String(summary)) = operation.get_mut("summary") {
+        *summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    let tags = operation
+        .remove("tags")
+        .and_then(|t| serde_json::from_value::<Vec<String>>(t).ok())
+        .unwrap_or_default();
+    let [tag] = tags.as_slice() else {
+        return Err(format!(
+            "names {} kinds; give it one tag from `access`",
+            tags.len()
+        ));
+    };
+    let access = ACCESS
+        .iter()
+        .find(|a| a.tag == tag)
+        .ok_or_else(|| format!("the tag {tag:?} is not a kind in `access`"))?;
+    operation.insert("security".into(), (access.security)());
+    let responses = operation
+        .entry("responses")
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or("its responses are not an object")?;
+    for (status, shared) in access.errors {
+        responses
+            .entry(*status)
+            .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{shared}") }));
+    }
+    Ok(Value::Object(operation))
+}
+
+fn object(value: Value) -> Result<Map<String, Value>, String> {
+    match value {
+        Value::Object(m) => Ok(m),
+        other => Err(format!("expected an object, found {other}")),
+    }
+}
+
+fn object_at<'a>(value: &'a mut Value, key: &str) -> Result<&'a mut Map<String, Value>, String> {
+    value
+        .as_object_mut()
+        .ok_or("expected an object")?
+        .entry(key)
+        .or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+        .ok_or_else(|| format!("{key} is not an object"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_builds_and_every_generated_operation_has_its_kind() {
+        let doc: Value = serde_json::from_str(document()).unwrap();
+        let op = &doc["paths"]["/api/projects/{id}/alerts"]["post"];
+        assert_eq!(op["security"][0]["csrf"], json!([]));
+        assert_eq!(
+            op["responses"]["403"]["$ref"],
+            "#/components/responses/Forbidden"
+        );
+        assert!(op.get("tags").is_none(), "{op}");
+        let read = &doc["paths"]["/api/projects/{id}/alerts"]["get"];
+        assert!(read["security"][0].get("csrf").is_none(), "{read}");
+        assert!(read["responses"].get("403").is_none(), "{read}");
+    }
+
+    #[test]
+    fn an_operation_without_one_known_kind_is_refused() {
+        let op = |tags: Value| json!({ "tags": tags, "responses": {} });
+        assert!(with_access(op(json!([access::PROJECT_READ]))).is_ok());
+        assert!(with_access(op(json!([]))).unwrap_err().contains("0 kinds"));
+        let two = json!([access::PROJECT_READ, access::PROJECT_WRITE]);
+        assert!(with_access(op(two)).unwrap_err().contains("2 kinds"));
+        assert!(
+            with_access(op(json!(["admin"])))
+                .unwrap_err()
+                .contains("\"admin\"")
+        );
+    }
+
+    #[test]
+    fn an_operation_or_schema_both_written_and_generated_is_refused() {
+        let typed = json!({
+            "paths": { "/a": { "get": { "tags": [access::PROJECT_READ], "responses": {} } } },
+            "components": { "schemas": { "A": { "type": "object" } } },
+        });
+        let written = |paths: Value, schemas: Value| json!({ "paths": paths, "components": { "schemas": schemas } });
+        let merged = merge(
+            written(json!({ "/a": { "post": {} } }), json!({ "B": {} })),
+            typed.clone(),
+        )
+        .unwrap();
+        assert!(merged["paths"]["/a"]["post"].is_object());
+        assert_eq!(
+            merged["paths"]["/a"]["get"]["security"][0]["session"],
+            json!([])
+        );
+        assert!(merged["components"]["schemas"]["A"].is_object());
+        let both = merge(
+            written(json!({ "/a": { "get": {} } }), json!({})),
+            typed.clone(),
+        );
+        assert!(both.unwrap_err().contains("get /a is both"));
+        let both = merge(written(json!({}), json!({ "A": {} })), typed);
+        assert!(both.unwrap_err().contains("schema A is both"));
+    }
 }
