@@ -4,9 +4,12 @@
 // message is a sentence to show as it is: the server's own `error` text when it
 // sent one.
 
+import type { components } from './api-schema';
 import type { KeyFields } from './keyform';
 import { queryPairs, queryString, type QueryValue } from './query';
 
+/** A schema of the OpenAPI document, by name. */
+export type Schema<Name extends keyof components['schemas']> = components['schemas'][Name];
 export type Id = string | number;
 export type Role = 'owner' | 'admin' | 'viewer';
 /** The API sends times as ISO-8601 text or ms since the epoch. */
@@ -435,52 +438,13 @@ export interface Vitals {
   devices: Array<VitalValues & { device: string; samples: number }>;
 }
 
-export type AlertKind = 'rage_clicks' | 'dead_clicks' | 'new_error' | 'error_rate' | 'lcp_p75' | 'lead_score';
-export interface AlertRule {
-  id: Id;
-  name: string;
-  kind: AlertKind;
-  page: string | null;
-  threshold: number | null;
-  window_minutes: number;
-  webhook_url: string | null;
-  email: string | null;
-  active: boolean;
-  firing: boolean;
-  last_fired_at: number | null;
-  last_checked_at: number | null;
-  /** The HMAC-SHA256 key of the webhook's `X-Spoor-Signature`. */
-  signing_secret: string;
-  created_at: Time;
-}
-export interface AlertNotification {
-  id: Id;
-  rule_id: Id;
-  rule: string;
-  channel: 'webhook' | 'email';
-  target: string;
-  status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  last_error: string | null;
-  summary: string;
-  created_at: number;
-  sent_at: number | null;
-}
-export interface Alerts {
-  rules: AlertRule[];
-  /** The 50 newest, newest first. */
-  notifications: AlertNotification[];
-}
-export interface NewAlertRule {
-  name: string;
-  kind: AlertKind;
-  page?: string;
-  threshold?: number;
-  window_minutes?: number;
-  webhook_url?: string;
-  email?: string;
-  active?: boolean;
-}
+// Types generated from the OpenAPI document (`npm run api-types`).
+export type AlertKind = Schema<'AlertKind'>;
+export type AlertRule = Schema<'AlertRule'>;
+export type AlertNotification = Schema<'Notification'>;
+export type Alerts = Schema<'AlertRules'>;
+/** A new rule: what the server takes (`RuleFields`), with name and kind, which it needs. */
+export type NewAlertRule = Schema<'RuleFields'> & { name: string; kind: AlertKind };
 
 /** A person the CRM follows, made and kept up by tracked events; times in ms, money in major units. */
 export interface Contact {
@@ -1234,10 +1198,10 @@ export const api = {
   alerts: (projectId: Id, signal?: AbortSignal) =>
     call<Alerts>('GET', `${project(projectId)}/alerts`, undefined, { signal }),
   createAlert: (projectId: Id, fields: NewAlertRule) => call<AlertRule>('POST', `${project(projectId)}/alerts`, fields),
-  updateAlert: (projectId: Id, ruleId: Id, change: Partial<NewAlertRule>) =>
+  updateAlert: (projectId: Id, ruleId: Id, change: Schema<'RuleFields'>) =>
     call<AlertRule>('PATCH', alertRule(projectId, ruleId), change),
   deleteAlert: (projectId: Id, ruleId: Id) => call<void>('DELETE', alertRule(projectId, ruleId)),
-  testAlert: (projectId: Id, ruleId: Id) => call<{ queued: number }>('POST', `${alertRule(projectId, ruleId)}/test`),
+  testAlert: (projectId: Id, ruleId: Id) => call<Schema<'Queued'>>('POST', `${alertRule(projectId, ruleId)}/test`),
 
   customerMetrics: (projectId: Id, params: Record<string, QueryValue>, signal?: AbortSignal) =>
     call<CustomerMetrics>('GET', `/api/customers/metrics${queryString({ project: projectId, ...params })}`, undefined, {

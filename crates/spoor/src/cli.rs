@@ -281,6 +281,9 @@ pub enum Command {
     },
     /// Apply pending database migrations (serve does this at start too)
     Migrate,
+    /// Print the HTTP API's OpenAPI 3.1 document (what `GET /api/openapi.json`
+    /// serves), for client generators
+    Openapi,
     /// Scheduled jobs: which exist, when they last ran, and running one now
     #[command(subcommand)]
     Jobs(JobsCommand),

@@ -156,6 +156,15 @@ fn run() -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("--month must look like 2026-11, not {month:?}"))?;
             metering::billing(&open()?, range, &project, widget.as_deref(), format)
         }
+        Command::Openapi => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{}", spoor_server::openapi_document()) {
+                // A reader that stopped early (`| head`) wanted no more.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                other => Ok(other?),
+            }
+        }
         Command::Migrate => {
             let store = open()?;
             eprintln!("{} is up to date", store.describe());

@@ -591,6 +591,47 @@ fn every_routed_operation_is_in_the_openapi_document() {
     );
 }
 
+/// The dashboard's API types (`dashboard/src/api-schema.ts`) are what
+/// openapi-typescript makes of the document, so a route whose types change
+/// without the dashboard's being made again fails here, not in a browser.
+#[test]
+fn the_dashboards_api_types_are_generated_from_the_document() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cli = root.join("dashboard/node_modules/openapi-typescript/bin/cli.js");
+    assert!(
+        cli.exists(),
+        "{} is missing: run `npm ci --prefix dashboard` first",
+        cli.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("openapi.json");
+    std::fs::write(&doc, spoor_server::openapi_document()).unwrap();
+    let made = dir.path().join("api-schema.ts");
+    let run = std::process::Command::new("node")
+        .arg(&cli)
+        .arg(&doc)
+        .arg("-o")
+        .arg(&made)
+        .output()
+        .expect("node runs");
+    assert!(
+        run.status.success(),
+        "openapi-typescript failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let made = std::fs::read_to_string(made).unwrap();
+    let committed = std::fs::read_to_string(root.join("dashboard/src/api-schema.ts")).unwrap();
+    assert!(
+        made.contains("AlertRule") && made.contains("Ingested"),
+        "{made:.500}"
+    );
+    assert!(
+        made == committed,
+        "dashboard/src/api-schema.ts is not made from the current OpenAPI document: \
+         run `npm run api-types --prefix dashboard` and commit it"
+    );
+}
+
 /// Runs one statement on the test's store behind the server's back (on a
 /// thread of its own: the PostgreSQL client blocks).
 fn tamper(s: &Spoor, sql: &str) {

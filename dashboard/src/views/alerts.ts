@@ -98,18 +98,19 @@ export function alertsPage(ctx: AppContext, projectId: string): View {
   }
 
   function channelCell(r: AlertRule): HTMLElement {
+    const secret = r.signing_secret;
     return h(
       'div',
       { class: 'channels' },
       channels(r).map((c) => h('span', { class: 'channel' }, c)),
       // The secret only signs webhooks, and only those who manage the rules need it.
-      editable && r.webhook_url && r.signing_secret
+      editable && r.webhook_url && secret
         ? h(
             'span',
             { class: 'secret' },
             h('span', { class: 'muted small' }, 'Signing secret '),
-            h('code', { class: 'signing-secret', title: 'The HMAC-SHA256 key of X-Spoor-Signature' }, r.signing_secret),
-            withFocus(copyButton(() => r.signing_secret, 'Copy secret'), `copy-${r.id}`, `Copy the signing secret of ${r.name}`),
+            h('code', { class: 'signing-secret', title: 'The HMAC-SHA256 key of X-Spoor-Signature' }, secret),
+            withFocus(copyButton(() => secret, 'Copy secret'), `copy-${r.id}`, `Copy the signing secret of ${r.name}`),
           )
         : null,
     );

@@ -15,6 +15,7 @@ use serde_json::Value;
 use spoor_core::ValidationContext;
 use spoor_core::validate::{Validated, validate};
 use spoor_store::KeyRecord;
+use utoipa::ToSchema;
 
 use super::auth;
 use super::body;
@@ -31,21 +32,30 @@ struct KeyQuery {
     write_key: Option<String>,
 }
 
-#[derive(Serialize, Debug)]
+/// A message refused, while the rest of what was sent is stored.
+#[derive(Serialize, Debug, ToSchema)]
+#[schema(as = Rejected)]
 pub struct RejectedItem {
+    /// The message's place in what was sent.
     pub index: usize,
+    /// What is wrong with it.
     pub error: String,
 }
 
 /// The answer to an accepted request, sent after its events are committed.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, ToSchema)]
+#[schema(as = Ingested)]
 pub struct IngestResponse {
+    /// Always true: a request that fails as a whole is answered with an error.
     pub success: bool,
     pub accepted: usize,
+    /// Messages already stored (the same messageId), stored once.
     pub duplicates: usize,
     pub rejected: Vec<RejectedItem>,
-    /// Messages of erased people, answered and not stored.
+    /// Messages about erased people, answered and not stored; absent when
+    /// none.
     #[serde(skip_serializing_if = "is_zero")]
+    #[schema(minimum = 1)]
     pub erased: usize,
 }
 

@@ -11,6 +11,70 @@ use spoor_core::{MessageType, ValidationContext};
 use super::body;
 use super::error::ApiError;
 use super::incoming::{Incoming, IngestResponse};
+use super::openapi::access;
+
+// Messages are read as JSON and checked field by field
+// (`spoor_core::validate`), so that each fault gets its own sentence; this
+// type is that check's shape, for the OpenAPI document only.
+/// A Segment-spec message. Each is checked on its own: a bad one is refused
+/// with the reason, and the rest are stored.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Message)]
+#[allow(dead_code)]
+struct MessageShape {
+    /// Implied by the single-message routes.
+    #[schema(value_type = Option<String>, pattern = "^(track|identify|page|screen|group|alias)$")]
+    r#type: Option<MessageType>,
+    /// Its id: a message sent again with the same id is stored once.
+    #[schema(rename = "messageId")]
+    message_id: Option<String>,
+    /// Who did it, once known (a string, or a number).
+    #[schema(rename = "userId")]
+    user_id: Option<String>,
+    /// Who did it before they were known (a string, or a number).
+    #[schema(rename = "anonymousId")]
+    anonymous_id: Option<String>,
+    /// A track message's event name.
+    event: Option<String>,
+    /// A page's or screen's name.
+    name: Option<String>,
+    #[schema(rename = "groupId")]
+    group_id: Option<String>,
+    #[schema(rename = "previousId")]
+    previous_id: Option<String>,
+    /// When it happened (ISO 8601); the receive time when absent.
+    #[schema(format = DateTime)]
+    timestamp: Option<String>,
+    /// When the sender sent it, to correct the sender's clock.
+    #[schema(rename = "sentAt", format = DateTime)]
+    sent_at: Option<String>,
+    properties: Option<Map<String, Value>>,
+    traits: Option<Map<String, Value>>,
+    context: Option<Map<String, Value>>,
+    integrations: Option<Map<String, Value>>,
+    /// The write key, when it is not sent in a header or the URL.
+    #[schema(rename = "writeKey")]
+    write_key: Option<String>,
+}
+
+// Read as `Envelope`; this is its shape for the OpenAPI document.
+/// Up to 500 messages.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Batch)]
+#[allow(dead_code)]
+struct BatchShape {
+    /// Each message is checked on its own: a bad one is listed in `rejected`
+    /// and the rest are stored.
+    #[schema(value_type = Vec<MessageShape>)]
+    batch: Vec<Value>,
+    #[schema(rename = "writeKey")]
+    write_key: Option<String>,
+    /// Merged into each message's context.
+    context: Option<Map<String, Value>>,
+    /// When the batch was sent, to correct the sender's clock.
+    #[schema(rename = "sentAt", format = DateTime)]
+    sent_at: Option<String>,
+}
 
 /// The fields of a batch envelope, kept raw so each can be checked with a clear message.
 #[derive(Deserialize)]
@@ -36,6 +100,15 @@ fn too_large_message(index: usize, len: usize, max: usize) -> ApiError {
     ))
 }
 
+/// Send up to 500 messages at once (Segment's batch); the body may be
+/// application/json or text/plain, optionally gzip.
+#[utoipa::path(
+    post,
+    path = "/v1/batch",
+    tag = access::INGEST,
+    request_body = BatchShape,
+    responses((status = 200, description = "What was stored and what was refused", body = IngestResponse)),
+)]
 pub async fn batch(incoming: Incoming) -> Result<Json<IngestResponse>, ApiError> {
     let limits = &incoming.app.config.limits;
     let bytes = &incoming.bytes;
@@ -147,16 +220,54 @@ async fn single(kind: MessageType, incoming: Incoming) -> Result<Json<IngestResp
 }
 
 macro_rules! single_route {
-    ($name:ident, $kind:expr) => {
+    ($name:ident, $kind:expr, $path:literal, $summary:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = access::INGEST,
+            request_body = MessageShape,
+            responses((status = 200, description = "Stored, or refused with the reason", body = IngestResponse)),
+        )]
         pub async fn $name(incoming: Incoming) -> Result<Json<IngestResponse>, ApiError> {
             single($kind, incoming).await
         }
     };
 }
 
-single_route!(track, MessageType::Track);
-single_route!(identify, MessageType::Identify);
-single_route!(page, MessageType::Page);
-single_route!(screen, MessageType::Screen);
-single_route!(group, MessageType::Group);
-single_route!(alias, MessageType::Alias);
+single_route!(
+    track,
+    MessageType::Track,
+    "/v1/track",
+    "A track message: an action someone took (event)."
+);
+single_route!(
+    identify,
+    MessageType::Identify,
+    "/v1/identify",
+    "An identify message: who someone is (traits)."
+);
+single_route!(
+    page,
+    MessageType::Page,
+    "/v1/page",
+    "A page message: a web page viewed (name, properties)."
+);
+single_route!(
+    screen,
+    MessageType::Screen,
+    "/v1/screen",
+    "A screen message: an app screen viewed (name, properties)."
+);
+single_route!(
+    group,
+    MessageType::Group,
+    "/v1/group",
+    "A group message: someone's company or account (groupId, traits)."
+);
+single_route!(
+    alias,
+    MessageType::Alias,
+    "/v1/alias",
+    "An alias message: one person's two ids joined (previousId, userId)."
+);

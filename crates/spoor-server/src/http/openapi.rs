@@ -31,6 +31,13 @@ use utoipa::OpenApi;
         super::alerts::update,
         super::alerts::delete,
         super::alerts::test,
+        super::ingest::batch,
+        super::ingest::track,
+        super::ingest::identify,
+        super::ingest::page,
+        super::ingest::screen,
+        super::ingest::group,
+        super::ingest::alias,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -47,6 +54,77 @@ pub mod access {
     /// Changes one project: an editor's session with its CSRF token, or an
     /// admin token.
     pub const PROJECT_WRITE: &str = "project write";
+    /// Sends events with a write key, from any origin (so each also has a
+    /// CORS preflight).
+    pub const INGEST: &str = "ingest";
+}
+
+/// Other paths of a documented operation, and why they exist: the same
+/// handler under another client library's name.
+const ALIASES: [(&str, &str, &str); 10] = [
+    (
+        "/v1/b",
+        "/v1/batch",
+        "Segment analytics.js's path for /v1/batch",
+    ),
+    (
+        "/b",
+        "/v1/batch",
+        "Segment analytics.js's path for /v1/batch",
+    ),
+    (
+        "/beacon/v1/batch",
+        "/v1/batch",
+        "RudderStack's beacon path, the key as ?writeKey=",
+    ),
+    (
+        "/v1/t",
+        "/v1/track",
+        "Segment analytics.js's path for /v1/track",
+    ),
+    (
+        "/v1/i",
+        "/v1/identify",
+        "Segment analytics.js's path for /v1/identify",
+    ),
+    (
+        "/v1/p",
+        "/v1/page",
+        "Segment analytics.js's path for /v1/page",
+    ),
+    (
+        "/v1/s",
+        "/v1/screen",
+        "Segment analytics.js's path for /v1/screen",
+    ),
+    (
+        "/v1/g",
+        "/v1/group",
+        "Segment analytics.js's path for /v1/group",
+    ),
+    (
+        "/v1/a",
+        "/v1/alias",
+        "Segment analytics.js's path for /v1/alias",
+    ),
+    (
+        "/v1/crm/track-event",
+        "/make-server-b43c05fb/track-event",
+        "the same route under /v1",
+    ),
+];
+
+/// The preflight every ingestion route answers.
+fn preflight(parameters: Option<&Value>) -> Value {
+    let mut op = json!({
+        "summary": "CORS preflight: any origin may post (no credentials); the write key and its domain list decide what is accepted",
+        "security": [],
+        "responses": { "204": { "description": "Allowed methods and headers, for a day" } },
+    });
+    if let Some(p) = parameters {
+        op["parameters"] = p.clone();
+    }
+    op
 }
 
 /// What every operation of one kind shares.
@@ -58,7 +136,7 @@ struct Access {
     errors: &'static [(&'static str, &'static str)],
 }
 
-const ACCESS: [Access; 2] = [
+const ACCESS: [Access; 3] = [
     Access {
         tag: access::PROJECT_READ,
         security: || json!([{ "session": [] }, { "adminToken": [] }]),
@@ -79,6 +157,26 @@ const ACCESS: [Access; 2] = [
             ("404", "NotFound"),
             ("408", "Timeout"),
             ("413", "TooLarge"),
+            ("503", "Unavailable"),
+        ],
+    },
+    Access {
+        tag: access::INGEST,
+        security: || {
+            json!([
+                { "writeKeyBasic": [] },
+                { "writeKeyHeader": [] },
+                { "writeKeyBearer": [] },
+                { "writeKeyQuery": [] },
+            ])
+        },
+        errors: &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("408", "Timeout"),
+            ("413", "TooLarge"),
+            ("429", "RateLimited"),
             ("503", "Unavailable"),
         ],
     },
@@ -108,20 +206,43 @@ fn build() -> Result<Value, String> {
 /// The written document with the generated operations and schemas added,
 /// each operation given its kind's credentials and errors.
 fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
-    let paths = object_at(&mut doc, "paths")?;
+    let mut generated: Vec<(String, String, Value)> = Vec::new();
     for (path, item) in object(typed["paths"].clone())? {
+        for (method, operation) in object(item)? {
+            let (operation, ingest) =
+                with_access(operation).map_err(|e| format!("{method} {path}: {e}"))?;
+            if ingest {
+                let options = preflight(operation.get("parameters"));
+                generated.push((path.clone(), "options".into(), options));
+            }
+            generated.push((path.clone(), method, operation));
+        }
+    }
+    for (alias, of, why) in ALIASES {
+        let copies: Vec<_> = generated
+            .iter()
+            .filter(|(path, _, _)| path == of)
+            .map(|(_, method, op)| {
+                let mut op = op.clone();
+                if let Some(Value::String(summary)) = op.get_mut("summary") {
+                    summary.push_str(&format!(" ({why})"));
+                }
+                (alias.to_string(), method.clone(), op)
+            })
+            .collect();
+        generated.extend(copies);
+    }
+    let paths = object_at(&mut doc, "paths")?;
+    for (path, method, operation) in generated {
         let slot = paths
             .entry(path.clone())
             .or_insert_with(|| Value::Object(Map::new()))
             .as_object_mut()
             .ok_or_else(|| format!("{path} is not an object"))?;
-        for (method, operation) in object(item)? {
-            let operation = with_access(operation).map_err(|e| format!("{method} {path}: {e}"))?;
-            if slot.insert(method.clone(), operation).is_some() {
-                return Err(format!(
-                    "{method} {path} is both written in openapi.json and generated"
-                ));
-            }
+        if slot.insert(method.clone(), operation).is_some() {
+            return Err(format!(
+                "{method} {path} is both written in openapi.json and generated"
+            ));
         }
     }
     if let Some(schemas) = typed.pointer("/components/schemas") {
@@ -142,14 +263,16 @@ fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
     Ok(doc)
 }
 
-/// The operation with its kind's credentials and errors, its tag taken off.
-/// Its summary is the first paragraph of the handler's comment, on one line;
-/// the handler's name, which utoipa gives as its id, is not the API's.
-fn with_access(operation: Value) -> Result<Value, String> {
+/// The operation with its kind's credentials and errors, its tag taken off,
+/// and whether it is ingestion's (which has a preflight beside it). Its
+/// summary is the first paragraph of the handler's comment, on one line; the
+/// handler's name, which utoipa gives as its id, is not the API's.
+fn with_access(operation: Value) -> Result<(Value, bool), String> {
     let mut operation = object(operation)?;
     operation.remove("operationId");
     if let Some(Value::String(summary)) = operation.get_mut("summary") {
-        *summary = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words = summary.split_whitespace().collect::<Vec<_>>().join(" ");
+        *summary = words.strip_suffix('.').unwrap_or(&words).to_string();
     }
     let tags = operation
         .remove("tags")
@@ -176,7 +299,7 @@ fn with_access(operation: Value) -> Result<Value, String> {
             .entry(*status)
             .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{shared}") }));
     }
-    Ok(Value::Object(operation))
+    Ok((Value::Object(operation), access.tag == access::INGEST))
 }
 
 fn object(value: Value) -> Result<Map<String, Value>, String> {
