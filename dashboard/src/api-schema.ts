@@ -64,13 +64,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail: string;
-                            job: string;
-                            run: Record<string, never> | null;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["CleanupRan"];
                     };
                 };
                 401: components["responses"]["Unauthorized"];
@@ -96,13 +90,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            detail: string;
-                            job: string;
-                            run: Record<string, never> | null;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["CleanupRan"];
                     };
                 };
                 401: components["responses"]["Unauthorized"];
@@ -136,10 +124,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        session_id: string | number;
-                        writeKey?: string;
-                    };
+                    "application/json": components["schemas"]["SessionEnd"];
                 };
             };
             responses: {
@@ -149,10 +134,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["Ended"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -207,15 +189,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        event_type: "widget_load" | "widget_open" | "call_start" | "call_end" | "call_error";
-                        metadata?: Record<string, never>;
-                        page_url?: string;
-                        session_id: string | number;
-                        /** Format: uuid */
-                        widget_id: string;
-                    };
+                    "application/json": components["schemas"]["WidgetEvent"];
                 };
             };
             responses: {
@@ -225,14 +199,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @constant */
-                            demo?: true;
-                            duplicate?: boolean;
-                            stored: boolean;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["WidgetTracked"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -7409,16 +7376,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        events: {
-                            behavior_type?: string;
-                            metadata?: Record<string, never>;
-                            property_id?: unknown;
-                            timestamp?: string;
-                        }[];
-                        user_id: string | number;
-                        writeKey?: string;
-                    };
+                    "application/json": components["schemas"]["FlushedEvents"];
                 };
             };
             responses: {
@@ -7428,11 +7386,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            inserted: number;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["Inserted"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -7810,18 +7764,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        events: {
-                            data?: Record<string, never>;
-                            timestamp?: unknown;
-                            /** @enum {string} */
-                            type: "friction" | "heatmap" | "performance";
-                        }[];
-                        page_url?: string;
-                        session_id: string;
-                        user_agent?: string;
-                        user_id?: string;
-                    };
+                    "application/json": components["schemas"]["VisitEvents"];
                 };
             };
             responses: {
@@ -7831,17 +7774,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            breakdown: {
-                                friction: number;
-                                heatmap: number;
-                                performance: number;
-                            };
-                            processed: number;
-                            rejected?: components["schemas"]["Rejected"][];
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["VisitStored"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -7896,14 +7829,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "multipart/form-data": {
-                        /** @description Seconds */
-                        duration?: string;
-                        file: string;
-                        page_url?: string;
-                        session_id: string;
-                        user_id?: string;
-                    };
+                    "multipart/form-data": components["schemas"]["VideoUpload"];
                 };
             };
             responses: {
@@ -7913,12 +7839,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            duplicate: boolean;
-                            recording: components["schemas"]["Recording"];
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["VideoStored"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -7973,13 +7894,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "multipart/form-data": {
-                        file: string;
-                        friction_event_id: string;
-                        kind?: string;
-                        page_url?: string;
-                        session_id?: string;
-                    };
+                    "multipart/form-data": components["schemas"]["ScreenshotUpload"];
                 };
             };
             responses: {
@@ -7989,12 +7904,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            duplicate: boolean;
-                            screenshot: Record<string, never>;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["ScreenshotStored"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -8129,20 +8039,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Needs an id or an email */
-                        customer: {
-                            email?: string;
-                            first_name?: string;
-                            id?: string | number;
-                            last_name?: string;
-                            name?: string;
-                            phone?: string;
-                        };
-                        event_data?: Record<string, never>;
-                        event_type: string;
-                        timestamp?: string;
-                    };
+                    "application/json": components["schemas"]["CustomerEvent"];
                 };
             };
             responses: {
@@ -8152,12 +8049,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            contact_id: string;
-                            message: string;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["CustomerEventTracked"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -8452,7 +8344,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The source configuration RudderStack's JS SDK fetches on load (load it with configUrl set to Spoor's address): enabled, with no destinations */
+        /** The source configuration RudderStack's JS SDK fetches on load (load it with configUrl set to Spoor's address): enabled, with no destinations (without the slash) */
         get: {
             parameters: {
                 query?: {
@@ -8471,16 +8363,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            source?: {
-                                config?: Record<string, never>;
-                                destinations?: unknown[];
-                                enabled?: boolean;
-                                id?: string;
-                                name?: string;
-                                workspaceId?: string;
-                            };
-                        };
+                        "application/json": components["schemas"]["SourceConfig"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -8494,7 +8377,7 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        /** CORS preflight: any origin may post (no credentials); the write key and its domain list decide what is accepted */
+        /** CORS preflight: any origin may post (no credentials); the write key and its domain list decide what is accepted (without the slash) */
         options: {
             parameters: {
                 query?: never;
@@ -8543,16 +8426,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            source?: {
-                                config?: Record<string, never>;
-                                destinations?: unknown[];
-                                enabled?: boolean;
-                                id?: string;
-                                name?: string;
-                                workspaceId?: string;
-                            };
-                        };
+                        "application/json": components["schemas"]["SourceConfig"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -9443,7 +9317,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Seed 003's CRM event: a customer's event, which scores the customer's contact */
+        /** Seed 003's CRM event: a customer's event, which scores the customer's contact (the same route under /v1) */
         post: {
             parameters: {
                 query?: never;
@@ -9453,20 +9327,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Needs an id or an email */
-                        customer: {
-                            email?: string;
-                            first_name?: string;
-                            id?: string | number;
-                            last_name?: string;
-                            name?: string;
-                            phone?: string;
-                        };
-                        event_data?: Record<string, never>;
-                        event_type: string;
-                        timestamp?: string;
-                    };
+                    "application/json": components["schemas"]["CustomerEvent"];
                 };
             };
             responses: {
@@ -9476,12 +9337,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            contact_id: string;
-                            message: string;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["CustomerEventTracked"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -9494,7 +9350,7 @@ export interface paths {
             };
         };
         delete?: never;
-        /** CORS preflight: any origin may post (no credentials); the write key and its domain list decide what is accepted */
+        /** CORS preflight: any origin may post (no credentials); the write key and its domain list decide what is accepted (the same route under /v1) */
         options: {
             parameters: {
                 query?: never;
@@ -10101,6 +9957,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The write key */
                     write_key: string;
                 };
                 cookie?: never;
@@ -10113,18 +9970,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            integrations?: {
-                                "Segment.io"?: {
-                                    /** @description This server's host and port, with /v1 */
-                                    apiHost?: string;
-                                    apiKey?: string;
-                                    /** @enum {string} */
-                                    protocol?: "http" | "https";
-                                };
-                            };
-                            metrics?: Record<string, never>;
-                        };
+                        "application/json": components["schemas"]["LibrarySettings"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -10144,6 +9990,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description The write key */
                     write_key: string;
                 };
                 cookie?: never;
@@ -10182,18 +10029,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        anonymousId?: string;
-                        chunk_id: string;
-                        events: {
-                            data?: unknown;
-                            timestamp: number;
-                            type: number;
-                        }[];
-                        session_id: string;
-                        url?: string;
-                        userId?: string;
-                    };
+                    "application/json": components["schemas"]["RecordingChunk"];
                 };
             };
             responses: {
@@ -10203,14 +10039,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            duplicate: boolean;
-                            /** @constant */
-                            erased?: true;
-                            stored: boolean;
-                            /** @constant */
-                            success: true;
-                        };
+                        "application/json": components["schemas"]["ChunkStored"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -10678,6 +10507,33 @@ export interface components {
             shared: boolean;
             updated_at: number;
         };
+        /** @description Events stored, by kind. */
+        Breakdown: {
+            friction: number;
+            heatmap: number;
+            performance: number;
+        };
+        /** @description What became of a recording's chunk. */
+        ChunkStored: {
+            /** @description Whether it was stored already. */
+            duplicate: boolean;
+            /** @description Its person was erased: answered, and not stored. */
+            erased?: boolean;
+            stored: boolean;
+            /** @description Always true. */
+            success: boolean;
+        };
+        /** @description The cleanup job's run. */
+        CleanupRan: {
+            /** @description What it did, in words. */
+            detail: string;
+            /** @description The job's name. */
+            job: string;
+            /** @description Its latest run, as `spoor jobs` lists it. */
+            run?: Record<string, never> | null;
+            /** @description Always true. */
+            success: boolean;
+        };
         Counts: {
             events?: number;
             pageviews?: number;
@@ -10712,6 +10568,24 @@ export interface components {
             total_sessions?: number;
             user_id?: string;
         };
+        /** @description A customer's event. */
+        CustomerEvent: {
+            customer: components["schemas"]["CustomerFields"];
+            event_data?: {
+                [key: string]: unknown;
+            } | null;
+            event_type: string;
+            /** @description ISO 8601; the receive time when absent. */
+            timestamp?: string | null;
+        };
+        /** @description Seed 003's answer, in the seed's field order. */
+        CustomerEventTracked: {
+            /** @description The contact the event scored. */
+            contact_id: string;
+            message: string;
+            /** @description Always true. */
+            success: boolean;
+        };
         /** @description Which track events count as orders, bookings and reviews; amount, currency and label list the properties read, the first present wins. */
         CustomerEvents: {
             bookings: {
@@ -10732,6 +10606,19 @@ export interface components {
                 event: string;
                 label?: string[];
             }[];
+        };
+        /** @description The customer: an id or an email is needed. */
+        CustomerFields: {
+            email?: string | null;
+            first_name?: string | null;
+            id?: components["schemas"]["Id"] | null;
+            last_name?: string | null;
+            name?: string | null;
+            phone?: string | null;
+        };
+        Ended: {
+            /** @description Always true. */
+            success: boolean;
         };
         /** @description Every error's body. */
         Error: {
@@ -10755,6 +10642,22 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        FlushedEvent: {
+            /** @description The event's name. */
+            behavior_type?: string | null;
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            property_id?: Record<string, never> | null;
+            timestamp?: string | null;
+        };
+        /** @description A user's buffered events. */
+        FlushedEvents: {
+            /** @description Each stored as a track message; one without a name is not stored. */
+            events: components["schemas"]["FlushedEvent"][];
+            user_id: components["schemas"]["Id"];
+            writeKey?: string | null;
+        };
         Goal: {
             created_at: number;
             event: string;
@@ -10767,6 +10670,8 @@ export interface components {
                 [key: string]: string | number | boolean;
             };
         };
+        /** @description An id as senders give it: text, or a number taken as its text. */
+        Id: string | number;
         /** @description The answer to an accepted request, sent after its events are committed. */
         Ingested: {
             accepted: number;
@@ -10780,6 +10685,15 @@ export interface components {
             rejected: components["schemas"]["Rejected"][];
             /** @description Always true: a request that fails as a whole is answered with an error. */
             success: boolean;
+        };
+        Inserted: {
+            /** @description Events stored. */
+            inserted: number;
+            /** @description Always true. */
+            success: boolean;
+        };
+        Integrations: {
+            "Segment.io": components["schemas"]["SegmentIo"];
         };
         Invite: {
             /** @description Unix milliseconds */
@@ -10809,6 +10723,16 @@ export interface components {
             /** @description Requests a minute from every sender together */
             rate_limit_per_minute?: number;
         };
+        /** @description Its error metrics would go to `{apiHost}/m`: none are kept here. */
+        LibraryMetrics: {
+            /** Format: int32 */
+            sampleRate: number;
+        };
+        /** @description Segment's settings: send every call to this server. */
+        LibrarySettings: {
+            integrations: components["schemas"]["Integrations"];
+            metrics: components["schemas"]["LibraryMetrics"];
+        };
         Member: {
             /** @description Unix milliseconds */
             created_at?: number;
@@ -10831,14 +10755,13 @@ export interface components {
          *     with the reason, and the rest are stored.
          */
         Message: {
-            /** @description Who did it before they were known (a string, or a number). */
-            anonymousId?: string | null;
+            anonymousId?: components["schemas"]["Id"] | null;
             context?: {
                 [key: string]: unknown;
             } | null;
             /** @description A track message's event name. */
             event?: string | null;
-            groupId?: string | null;
+            groupId?: components["schemas"]["Id"] | null;
             integrations?: {
                 [key: string]: unknown;
             } | null;
@@ -10846,7 +10769,7 @@ export interface components {
             messageId?: string | null;
             /** @description A page's or screen's name. */
             name?: string | null;
-            previousId?: string | null;
+            previousId?: components["schemas"]["Id"] | null;
             properties?: {
                 [key: string]: unknown;
             } | null;
@@ -10865,8 +10788,7 @@ export interface components {
             } | null;
             /** @description Implied by the single-message routes. */
             type?: string | null;
-            /** @description Who did it, once known (a string, or a number). */
-            userId?: string | null;
+            userId?: components["schemas"]["Id"] | null;
             /** @description The write key, when it is not sent in a header or the URL. */
             writeKey?: string | null;
         };
@@ -10943,13 +10865,29 @@ export interface components {
             count?: number;
             value?: string;
         }[];
+        /** @description A stored recording, as the upload answers it. */
         Recording: {
+            /** Format: int64 */
             duration_ms: number;
+            /** @description Where the dashboard API replays it. */
             file_url: string;
+            /** Format: int64 */
             id: number;
             kind: string;
             session_id: string;
+            /** Format: int64 */
             size: number;
+        };
+        /** @description A chunk of a session recording. */
+        RecordingChunk: {
+            anonymousId?: string | null;
+            /** @description The chunk's id within the session: a chunk sent again is stored once. */
+            chunk_id: string;
+            /** @description rrweb events, in order. */
+            events: components["schemas"]["RrwebEvent"][];
+            session_id: string;
+            url?: string | null;
+            userId?: string | null;
         };
         /** @description A message refused, while the rest of what was sent is stored. */
         Rejected: {
@@ -10957,6 +10895,16 @@ export interface components {
             error: string;
             /** @description The message's place in what was sent. */
             index: number;
+        };
+        RrwebEvent: {
+            data?: Record<string, never> | null;
+            /**
+             * Format: double
+             * @description ms since the epoch.
+             */
+            timestamp: number;
+            /** Format: int32 */
+            type: number;
         };
         /**
          * @description A rule's fields as set by a person (all of them on creation; the ones
@@ -10995,6 +10943,45 @@ export interface components {
             query: string | Record<string, never>;
             updated_at: number;
         };
+        /** @description A stored screenshot. */
+        Screenshot: {
+            /** Format: int64 */
+            bytes: number;
+            /** @description ISO 8601. */
+            created_at: string;
+            friction_event_id: string;
+            /** Format: int64 */
+            height: number;
+            /** Format: int64 */
+            id: number;
+            kind?: string | null;
+            page?: string | null;
+            /** Format: int64 */
+            project_id: number;
+            /** @description Where the dashboard API serves it. */
+            screenshot_url: string;
+            session_id?: string | null;
+            /** Format: int64 */
+            width: number;
+        };
+        ScreenshotStored: {
+            /** @description Whether it was stored already (the same friction event's). */
+            duplicate: boolean;
+            screenshot: components["schemas"]["Screenshot"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /** @description A screenshot, as a form. */
+        ScreenshotUpload: {
+            /** @description A .png image. */
+            file: string;
+            /** @description The messageId of the friction event the screenshot shows. */
+            friction_event_id: string;
+            /** @description The friction's kind (rage_click, dead_click, ...). */
+            kind?: string | null;
+            page_url?: string | null;
+            session_id?: string | null;
+        };
         Segment: {
             created_at: number;
             /** @description Whether the segment's people did the step (true) or did not (false) */
@@ -11008,6 +10995,12 @@ export interface components {
             where?: {
                 [key: string]: string | number | boolean;
             };
+        };
+        SegmentIo: {
+            /** @description This server's host and port, with /v1. */
+            apiHost: string;
+            apiKey: string;
+            protocol: string;
         };
         Session: {
             active?: boolean;
@@ -11031,13 +11024,103 @@ export interface components {
             started_at?: number;
             user_id?: string | null;
         };
+        /** @description The session to end. */
+        SessionEnd: {
+            session_id: components["schemas"]["Id"];
+            writeKey?: string | null;
+        };
         SignedIn: {
             csrf_token?: string;
             user?: components["schemas"]["User"];
         };
+        /** @description An enabled source with no destinations. */
+        Source: {
+            config: {
+                [key: string]: unknown;
+            };
+            destinations: unknown[];
+            enabled: boolean;
+            id: string;
+            /** @description The write key's name. */
+            name: string;
+            workspaceId: string;
+        };
+        /** @description RudderStack's source configuration. */
+        SourceConfig: {
+            source: components["schemas"]["Source"];
+        };
         User: {
             email?: string;
             id?: number;
+        };
+        VideoStored: {
+            /** @description Whether it was stored already. */
+            duplicate: boolean;
+            recording: components["schemas"]["Recording"];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /** @description A video of a session, as a form. */
+        VideoUpload: {
+            /** @description Seconds. */
+            duration?: string | null;
+            /** @description A .webm video. */
+            file: string;
+            page_url?: string | null;
+            session_id: string;
+            user_id?: string | null;
+        };
+        VisitEvent: {
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description ISO 8601, or ms since the epoch. */
+            timestamp?: Record<string, never> | null;
+            type: string;
+        };
+        /** @description Friction, heatmap and performance events of one visit. */
+        VisitEvents: {
+            events: components["schemas"]["VisitEvent"][];
+            page_url?: string | null;
+            /** @description The visit's id. */
+            session_id: string;
+            user_agent?: string | null;
+            user_id?: string | null;
+        };
+        /** @description The seed's answer, its fields in the seed's order. */
+        VisitStored: {
+            breakdown: components["schemas"]["Breakdown"];
+            /** @description Events stored or already stored. */
+            processed: number;
+            /** @description Events that could not be used, with what to fix; absent when none. */
+            rejected?: components["schemas"]["Rejected"][];
+            /** @description Always true. */
+            success: boolean;
+        };
+        /** @description One widget event. */
+        WidgetEvent: {
+            event_type: string;
+            metadata?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description The page the widget is on; its host is checked against the widget's
+             *     domains when the request has no Origin.
+             */
+            page_url?: string | null;
+            session_id: components["schemas"]["Id"];
+            /** @description The widget's id, from `spoor widgets create` or the dashboard. */
+            widget_id: string;
+        };
+        /** @description What became of a widget's event. */
+        WidgetTracked: {
+            /** @description A demo widget's events are answered and not stored. */
+            demo?: boolean | null;
+            /** @description Whether it was stored already (the same event sent again). */
+            duplicate?: boolean | null;
+            stored: boolean;
+            /** @description Always true. */
+            success: boolean;
         };
     };
     responses: {

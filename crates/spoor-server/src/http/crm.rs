@@ -589,14 +589,54 @@ pub async fn funnel(
     .await
 }
 
+// What the route reads (field by field: `seed::crm::track`), for the
+// OpenAPI document.
+/// A customer's event.
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerEvent)]
+#[allow(dead_code)]
+struct CustomerEventShape {
+    #[schema(min_length = 1)]
+    event_type: String,
+    customer: CustomerShape,
+    event_data: Option<serde_json::Map<String, Value>>,
+    /// ISO 8601; the receive time when absent.
+    timestamp: Option<String>,
+}
+
+/// The customer: an id or an email is needed.
+#[derive(utoipa::ToSchema)]
+#[schema(as = CustomerFields)]
+#[allow(dead_code)]
+struct CustomerShape {
+    id: Option<super::incoming::IdShape>,
+    email: Option<String>,
+    name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+}
+
 /// Seed 003's answer, in the seed's field order.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = CustomerEventTracked)]
 pub struct Tracked {
+    /// Always true.
     success: bool,
+    /// The contact the event scored.
     contact_id: String,
     message: &'static str,
 }
 
+/// Seed 003's CRM event: a customer's event, which scores the customer's
+/// contact.
+#[utoipa::path(
+    post,
+    path = "/make-server-b43c05fb/track-event",
+    tag = super::openapi::access::INGEST,
+    request_body = CustomerEventShape,
+    responses((status = 200, description = "Tracked; the contact it scored", body = Tracked)),
+)]
 pub async fn track_event(incoming: Incoming) -> Result<Json<Tracked>, ApiError> {
     let payload: Value = body::parse_json(&incoming.bytes)?;
     let mut t = seed::crm::track(&payload, incoming.received_at).map_err(ApiError::BadRequest)?;

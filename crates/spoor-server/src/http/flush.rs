@@ -5,14 +5,60 @@
 //! a name are not stored.
 
 use axum::Json;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use spoor_core::{ValidationContext, seed};
+use utoipa::ToSchema;
 
 use super::body;
 use super::error::ApiError;
-use super::incoming::Incoming;
+use super::incoming::{IdShape, Incoming};
+use super::openapi::access;
 
-pub async fn flush(incoming: Incoming) -> Result<Json<Value>, ApiError> {
+// What the route reads (field by field, for seed 000's own messages), for
+// the OpenAPI document.
+/// A user's buffered events.
+#[derive(ToSchema)]
+#[schema(as = FlushedEvents)]
+#[allow(dead_code)]
+struct FlushShape {
+    user_id: IdShape,
+    /// Each stored as a track message; one without a name is not stored.
+    events: Vec<FlushedEventShape>,
+    #[schema(rename = "writeKey")]
+    write_key: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = FlushedEvent)]
+#[allow(dead_code)]
+struct FlushedEventShape {
+    /// The event's name.
+    behavior_type: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    property_id: Option<Value>,
+    metadata: Option<Map<String, Value>>,
+    timestamp: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Inserted {
+    /// Always true.
+    success: bool,
+    /// Events stored.
+    inserted: usize,
+}
+
+/// Seed 000's behaviour tracker: a user's buffered events, each stored as a
+/// track message.
+#[utoipa::path(
+    post,
+    path = "/api/tracking/flush",
+    tag = access::INGEST,
+    request_body = FlushShape,
+    responses((status = 200, description = "How many events were stored", body = Inserted)),
+)]
+pub async fn flush(incoming: Incoming) -> Result<Json<Inserted>, ApiError> {
     let limits = &incoming.app.config.limits;
     let payload: Value = body::parse_json(&incoming.bytes)?;
     let events = match payload.get("events") {
@@ -48,7 +94,8 @@ pub async fn flush(incoming: Incoming) -> Result<Json<Value>, ApiError> {
     for r in &outcome.rejected {
         tracing::debug!(index = r.index, error = %r.error, "flush event not stored");
     }
-    Ok(Json(
-        json!({ "success": true, "inserted": outcome.accepted }),
-    ))
+    Ok(Json(Inserted {
+        success: true,
+        inserted: outcome.accepted,
+    }))
 }

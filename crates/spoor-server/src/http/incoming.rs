@@ -32,6 +32,18 @@ struct KeyQuery {
     write_key: Option<String>,
 }
 
+/// An id as senders give it: text, or a number taken as its text.
+// For the OpenAPI document: ids are read from JSON and checked where they are
+// read (`spoor_core`).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Id)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum IdShape {
+    Text(String),
+    Number(f64),
+}
+
 /// A message refused, while the rest of what was sent is stored.
 #[derive(Serialize, Debug, ToSchema)]
 #[schema(as = Rejected)]

@@ -10,7 +10,7 @@ use spoor_core::{MessageType, ValidationContext};
 
 use super::body;
 use super::error::ApiError;
-use super::incoming::{Incoming, IngestResponse};
+use super::incoming::{IdShape, Incoming, IngestResponse};
 use super::openapi::access;
 
 // Messages are read as JSON and checked field by field
@@ -28,20 +28,20 @@ struct MessageShape {
     /// Its id: a message sent again with the same id is stored once.
     #[schema(rename = "messageId")]
     message_id: Option<String>,
-    /// Who did it, once known (a string, or a number).
+    /// Who did it, once known.
     #[schema(rename = "userId")]
-    user_id: Option<String>,
-    /// Who did it before they were known (a string, or a number).
+    user_id: Option<IdShape>,
+    /// Who did it before they were known.
     #[schema(rename = "anonymousId")]
-    anonymous_id: Option<String>,
+    anonymous_id: Option<IdShape>,
     /// A track message's event name.
     event: Option<String>,
     /// A page's or screen's name.
     name: Option<String>,
     #[schema(rename = "groupId")]
-    group_id: Option<String>,
+    group_id: Option<IdShape>,
     #[schema(rename = "previousId")]
-    previous_id: Option<String>,
+    previous_id: Option<IdShape>,
     /// When it happened (ISO 8601); the receive time when absent.
     #[schema(format = DateTime)]
     timestamp: Option<String>,

@@ -13,27 +13,73 @@ use serde_json::Value;
 use spoor_core::ValidationContext;
 use spoor_core::seed::friction::{Envelope, translate};
 
+use utoipa::ToSchema;
+
 use super::body;
 use super::error::ApiError;
 use super::incoming::{Incoming, RejectedItem};
+use super::openapi::access;
+
+// What the route reads (field by field: `Envelope::parse`, `translate`), for
+// the OpenAPI document.
+/// Friction, heatmap and performance events of one visit.
+#[derive(ToSchema)]
+#[schema(as = VisitEvents)]
+#[allow(dead_code)]
+struct VisitEventsShape {
+    /// The visit's id.
+    #[schema(min_length = 1, max_length = 200)]
+    session_id: String,
+    user_id: Option<String>,
+    page_url: Option<String>,
+    user_agent: Option<String>,
+    events: Vec<VisitEventShape>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = VisitEvent)]
+#[allow(dead_code)]
+struct VisitEventShape {
+    #[schema(pattern = "^(friction|heatmap|performance)$")]
+    r#type: String,
+    /// ISO 8601, or ms since the epoch.
+    #[schema(value_type = Option<Object>)]
+    timestamp: Option<Value>,
+    data: Option<serde_json::Map<String, Value>>,
+}
 
 /// The seed's answer, its fields in the seed's order.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = VisitStored)]
 pub struct Answer {
+    /// Always true.
     success: bool,
+    /// Events stored or already stored.
     processed: usize,
     breakdown: Breakdown,
+    /// Events that could not be used, with what to fix; absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(min_items = 1)]
     rejected: Vec<RejectedItem>,
 }
 
-#[derive(Serialize)]
+/// Events stored, by kind.
+#[derive(Serialize, ToSchema)]
 struct Breakdown {
     friction: usize,
     heatmap: usize,
     performance: usize,
 }
 
+/// Seed 002's friction tracker: friction, heatmap and performance events of
+/// one visit.
+#[utoipa::path(
+    post,
+    path = "/functions/v1/ingest-events",
+    tag = access::INGEST,
+    request_body = VisitEventsShape,
+    responses((status = 200, description = "How many events of each kind were stored; refused ones are listed", body = Answer)),
+)]
 pub async fn ingest_events(incoming: Incoming) -> Result<Json<Answer>, ApiError> {
     let limits = &incoming.app.config.limits;
     let payload: Value = body::parse_json(&incoming.bytes)?;

@@ -22,39 +22,108 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::auth;
 use super::error::ApiError;
 use super::incoming::{look_up_key, query_key};
+use super::openapi::access;
 use crate::app::App;
 
-/// `GET /sourceConfig/`: RudderStack's source configuration.
+/// RudderStack's source configuration.
+#[derive(Serialize, ToSchema)]
+pub struct SourceConfig {
+    source: Source,
+}
+
+/// An enabled source with no destinations.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    id: String,
+    /// The write key's name.
+    name: String,
+    enabled: bool,
+    workspace_id: String,
+    config: Map<String, Value>,
+    #[schema(max_items = 0)]
+    destinations: Vec<Value>,
+}
+
+/// The source configuration RudderStack's JS SDK fetches on load (load it
+/// with configUrl set to Spoor's address): enabled, with no destinations.
+#[utoipa::path(
+    get,
+    path = "/sourceConfig/",
+    tag = access::LIBRARY,
+    params(("writeKey" = Option<String>, Query, description = "The write key (or as the HTTP Basic user name)")),
+    responses((status = 200, description = "An enabled source", body = SourceConfig)),
+)]
 pub async fn rudderstack(
     State(app): State<Arc<App>>,
     uri: axum::http::Uri,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SourceConfig>, ApiError> {
     let key = auth::key_from_request(&headers, query_key(&uri).as_deref());
     let key = look_up_key(&app, key.as_deref(), &headers).await?;
-    Ok(Json(json!({
-        "source": {
-            "id": format!("spoor-key-{}", key.id),
-            "name": key.name,
-            "enabled": true,
-            "workspaceId": format!("spoor-project-{}", key.project_id),
-            "config": {},
-            "destinations": [],
-        }
-    })))
+    Ok(Json(SourceConfig {
+        source: Source {
+            id: format!("spoor-key-{}", key.id),
+            name: key.name,
+            enabled: true,
+            workspace_id: format!("spoor-project-{}", key.project_id),
+            config: Map::new(),
+            destinations: Vec::new(),
+        },
+    }))
 }
 
-/// `GET /v1/projects/{writeKey}/settings`: Segment's settings.
+/// Segment's settings: send every call to this server.
+#[derive(Serialize, ToSchema)]
+pub struct LibrarySettings {
+    integrations: Integrations,
+    metrics: LibraryMetrics,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Integrations {
+    #[serde(rename = "Segment.io")]
+    segment_io: SegmentIo,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentIo {
+    api_key: String,
+    /// This server's host and port, with /v1.
+    api_host: String,
+    #[schema(pattern = "^https?$")]
+    protocol: &'static str,
+}
+
+/// Its error metrics would go to `{apiHost}/m`: none are kept here.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryMetrics {
+    sample_rate: u32,
+}
+
+/// The settings Segment's analytics.js fetches on load (load it with cdnURL
+/// set to Spoor's address): where to send, and the key to send with.
+#[utoipa::path(
+    get,
+    path = "/v1/projects/{write_key}/settings",
+    tag = access::LIBRARY,
+    params(("write_key" = String, Path, description = "The write key")),
+    responses((status = 200, description = "Settings that send every call to this server", body = LibrarySettings)),
+)]
 pub async fn segment(
     State(app): State<Arc<App>>,
     Path(write_key): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LibrarySettings>, ApiError> {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -69,17 +138,16 @@ pub async fn segment(
     } else {
         "http"
     };
-    Ok(Json(json!({
-        "integrations": {
-            "Segment.io": {
-                "apiKey": write_key,
-                "apiHost": format!("{host}/v1"),
-                "protocol": protocol,
-            }
+    Ok(Json(LibrarySettings {
+        integrations: Integrations {
+            segment_io: SegmentIo {
+                api_key: write_key,
+                api_host: format!("{host}/v1"),
+                protocol,
+            },
         },
-        // Its error metrics would go to `{apiHost}/m`: none are kept here.
-        "metrics": { "sampleRate": 0 },
-    })))
+        metrics: LibraryMetrics { sample_rate: 0 },
+    }))
 }
 
 /// A host name or address with an optional port: letters, digits, `.`, `-`,

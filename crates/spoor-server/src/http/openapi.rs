@@ -38,6 +38,17 @@ use utoipa::OpenApi;
         super::ingest::screen,
         super::ingest::group,
         super::ingest::alias,
+        super::flush::flush,
+        super::session_end::end,
+        super::widget_analytics::track,
+        super::widget_analytics::cleanup,
+        super::ingest_events::ingest_events,
+        super::crm::track_event,
+        super::uploads::chunk,
+        super::uploads::video,
+        super::uploads::screenshot,
+        super::library_settings::rudderstack,
+        super::library_settings::segment,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -57,11 +68,20 @@ pub mod access {
     /// Sends events with a write key, from any origin (so each also has a
     /// CORS preflight).
     pub const INGEST: &str = "ingest";
+    /// What a browser library fetches on load with its write key, from any
+    /// origin.
+    pub const LIBRARY: &str = "library";
+    /// Sends a widget's events, addressed by the widget's id alone, from any
+    /// origin.
+    pub const WIDGET: &str = "widget";
+    /// Run by an external cron: the cron secret, or no credentials on a
+    /// server that listens on loopback alone.
+    pub const CRON: &str = "cron";
 }
 
 /// Other paths of a documented operation, and why they exist: the same
 /// handler under another client library's name.
-const ALIASES: [(&str, &str, &str); 10] = [
+const ALIASES: [(&str, &str, &str); 11] = [
     (
         "/v1/b",
         "/v1/batch",
@@ -112,17 +132,26 @@ const ALIASES: [(&str, &str, &str); 10] = [
         "/make-server-b43c05fb/track-event",
         "the same route under /v1",
     ),
+    ("/sourceConfig", "/sourceConfig/", "without the slash"),
 ];
 
-/// The preflight every ingestion route answers.
+/// The preflight a route that browsers on any site call answers, with the
+/// route's path parameters.
 fn preflight(parameters: Option<&Value>) -> Value {
     let mut op = json!({
         "summary": "CORS preflight: any origin may post (no credentials); the write key and its domain list decide what is accepted",
         "security": [],
         "responses": { "204": { "description": "Allowed methods and headers, for a day" } },
     });
-    if let Some(p) = parameters {
-        op["parameters"] = p.clone();
+    let in_path: Vec<Value> = parameters
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| p["in"] == "path")
+        .cloned()
+        .collect();
+    if !in_path.is_empty() {
+        op["parameters"] = Value::Array(in_path);
     }
     op
 }
@@ -134,9 +163,12 @@ struct Access {
     /// Errors any such request may meet, as references to the document's
     /// shared responses; an operation's own description of a status wins.
     errors: &'static [(&'static str, &'static str)],
+    /// Whether browsers on any site send it, so that it answers a CORS
+    /// preflight too.
+    preflight: bool,
 }
 
-const ACCESS: [Access; 3] = [
+const ACCESS: [Access; 6] = [
     Access {
         tag: access::PROJECT_READ,
         security: || json!([{ "session": [] }, { "adminToken": [] }]),
@@ -146,6 +178,7 @@ const ACCESS: [Access; 3] = [
             ("404", "NotFound"),
             ("503", "Unavailable"),
         ],
+        preflight: false,
     },
     Access {
         tag: access::PROJECT_WRITE,
@@ -159,17 +192,11 @@ const ACCESS: [Access; 3] = [
             ("413", "TooLarge"),
             ("503", "Unavailable"),
         ],
+        preflight: false,
     },
     Access {
         tag: access::INGEST,
-        security: || {
-            json!([
-                { "writeKeyBasic": [] },
-                { "writeKeyHeader": [] },
-                { "writeKeyBearer": [] },
-                { "writeKeyQuery": [] },
-            ])
-        },
+        security: write_keys,
         errors: &[
             ("400", "BadRequest"),
             ("401", "Unauthorized"),
@@ -179,8 +206,57 @@ const ACCESS: [Access; 3] = [
             ("429", "RateLimited"),
             ("503", "Unavailable"),
         ],
+        preflight: true,
+    },
+    Access {
+        tag: access::LIBRARY,
+        security: write_keys,
+        errors: &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("408", "Timeout"),
+            ("413", "TooLarge"),
+            ("503", "Unavailable"),
+        ],
+        preflight: true,
+    },
+    Access {
+        tag: access::WIDGET,
+        security: || json!([]),
+        errors: &[
+            ("400", "BadRequest"),
+            ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("408", "Timeout"),
+            ("413", "TooLarge"),
+            ("429", "RateLimited"),
+            ("503", "Unavailable"),
+        ],
+        preflight: true,
+    },
+    Access {
+        tag: access::CRON,
+        security: || json!([{ "cronSecret": [] }, {}]),
+        errors: &[
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("409", "Conflict"),
+            ("503", "Unavailable"),
+        ],
+        preflight: false,
     },
 ];
+
+/// The five ways to give a write key.
+fn write_keys() -> Value {
+    json!([
+        { "writeKeyBasic": [] },
+        { "writeKeyHeader": [] },
+        { "writeKeyBearer": [] },
+        { "writeKeyQuery": [] },
+    ])
+}
 
 /// The document, built once.
 pub fn document() -> &'static str {
@@ -207,11 +283,13 @@ fn build() -> Result<Value, String> {
 /// each operation given its kind's credentials and errors.
 fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
     let mut generated: Vec<(String, String, Value)> = Vec::new();
+    let mut preflights: Vec<String> = Vec::new();
     for (path, item) in object(typed["paths"].clone())? {
         for (method, operation) in object(item)? {
-            let (operation, ingest) =
+            let (operation, preflight_too) =
                 with_access(operation).map_err(|e| format!("{method} {path}: {e}"))?;
-            if ingest {
+            if preflight_too && !preflights.contains(&path) {
+                preflights.push(path.clone());
                 let options = preflight(operation.get("parameters"));
                 generated.push((path.clone(), "options".into(), options));
             }
@@ -264,7 +342,7 @@ fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
 }
 
 /// The operation with its kind's credentials and errors, its tag taken off,
-/// and whether it is ingestion's (which has a preflight beside it). Its
+/// and whether it has a preflight beside it. Its
 /// summary is the first paragraph of the handler's comment, on one line; the
 /// handler's name, which utoipa gives as its id, is not the API's.
 fn with_access(operation: Value) -> Result<(Value, bool), String> {
@@ -299,7 +377,7 @@ fn with_access(operation: Value) -> Result<(Value, bool), String> {
             .entry(*status)
             .or_insert_with(|| json!({ "$ref": format!("#/components/responses/{shared}") }));
     }
-    Ok((Value::Object(operation), access.tag == access::INGEST))
+    Ok((Value::Object(operation), access.preflight))
 }
 
 fn object(value: Value) -> Result<Map<String, Value>, String> {

@@ -6,16 +6,45 @@
 //! is fixed per session, so calling twice stores it once.
 
 use axum::Json;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use spoor_core::ValidationContext;
 use spoor_core::seed::session_end;
+use utoipa::ToSchema;
 
 use super::blocking;
 use super::body;
 use super::error::ApiError;
-use super::incoming::Incoming;
+use super::incoming::{IdShape, Incoming};
+use super::openapi::access;
 
-pub async fn end(incoming: Incoming) -> Result<Json<Value>, ApiError> {
+// What the route reads, for the OpenAPI document.
+/// The session to end.
+#[derive(ToSchema)]
+#[schema(as = SessionEnd)]
+#[allow(dead_code)]
+struct SessionEndShape {
+    session_id: IdShape,
+    #[schema(rename = "writeKey")]
+    write_key: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ended {
+    /// Always true.
+    success: bool,
+}
+
+/// Seed 004's session end: ends a session at once (navigator.sendBeacon on
+/// page hide).
+#[utoipa::path(
+    post,
+    path = "/api/analytics/session/end",
+    tag = access::INGEST,
+    request_body = SessionEndShape,
+    responses((status = 200, description = "Ended", body = Ended)),
+)]
+pub async fn end(incoming: Incoming) -> Result<Json<Ended>, ApiError> {
     let payload: Value = body::parse_json(&incoming.bytes)?;
     let session_id = session_end::session_id(&payload).map_err(ApiError::BadRequest)?;
     let key = incoming
@@ -40,5 +69,5 @@ pub async fn end(incoming: Incoming) -> Result<Json<Value>, ApiError> {
     if let Some(r) = outcome.rejected.first() {
         return Err(ApiError::BadRequest(r.error.clone()));
     }
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(Ended { success: true }))
 }

@@ -20,13 +20,16 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::header;
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use spoor_core::media;
 use spoor_store::files::{NewChunk, NewVideo, RecordingFilter, Screenshot, Stored, VIDEO};
+use utoipa::ToSchema;
 
 use super::body;
 use super::error::ApiError;
 use super::incoming::authorize_parts;
+use super::openapi::access;
 use crate::app::App;
 use crate::files::{Staged, id_part};
 
@@ -96,8 +99,77 @@ async fn check_room(app: &Arc<App>, project_id: i64, bytes: i64) -> Result<i64, 
     .await
 }
 
-/// `POST /v1/recordings`: one chunk, JSON (gzip or not).
-pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Value>, ApiError> {
+// What `check_chunk` reads, for the OpenAPI document.
+/// A chunk of a session recording.
+#[derive(ToSchema)]
+#[schema(as = RecordingChunk)]
+#[allow(dead_code)]
+struct ChunkShape {
+    #[schema(min_length = 1)]
+    session_id: String,
+    /// The chunk's id within the session: a chunk sent again is stored once.
+    #[schema(min_length = 1)]
+    chunk_id: String,
+    #[schema(rename = "userId")]
+    user_id: Option<String>,
+    #[schema(rename = "anonymousId")]
+    anonymous_id: Option<String>,
+    url: Option<String>,
+    /// rrweb events, in order.
+    #[schema(min_items = 1)]
+    events: Vec<RrwebEventShape>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = RrwebEvent)]
+#[allow(dead_code)]
+struct RrwebEventShape {
+    #[schema(minimum = 0)]
+    r#type: u32,
+    /// ms since the epoch.
+    #[schema(exclusive_minimum = 0)]
+    timestamp: f64,
+    #[schema(value_type = Option<Object>)]
+    data: Option<Value>,
+}
+
+/// What became of a recording's chunk.
+#[derive(Serialize, ToSchema)]
+pub struct ChunkStored {
+    /// Always true.
+    success: bool,
+    stored: bool,
+    /// Whether it was stored already.
+    duplicate: bool,
+    /// Its person was erased: answered, and not stored.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    erased: bool,
+}
+
+impl ChunkStored {
+    fn new(stored: bool, duplicate: bool, erased: bool) -> Json<ChunkStored> {
+        Json(ChunkStored {
+            success: true,
+            stored,
+            duplicate,
+            erased,
+        })
+    }
+}
+
+/// A chunk of a session recording (rrweb events) from the SDK's recorder;
+/// JSON, optionally gzip.
+#[utoipa::path(
+    post,
+    path = "/v1/recordings",
+    tag = access::INGEST,
+    request_body = ChunkShape,
+    responses((status = 200, description = "Stored, a duplicate of a chunk already stored, or dropped (its person was erased)", body = ChunkStored)),
+)]
+pub async fn chunk(
+    State(app): State<Arc<App>>,
+    req: Request,
+) -> Result<Json<ChunkStored>, ApiError> {
     let (parts, body) = req.into_parts();
     let limits = app.config.uploads;
     // The key first: a stranger's body is never read.
@@ -115,9 +187,7 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
         key.project_id,
         [info.user_id.as_deref(), info.anonymous_id.as_deref()],
     ) {
-        return Ok(Json(
-            json!({"success": true, "stored": false, "duplicate": false, "erased": true}),
-        ));
+        return Ok(ChunkStored::new(false, false, true));
     }
     // Chunks are kept compressed; one sent plain is compressed here.
     let stored = if gzipped {
@@ -156,14 +226,10 @@ pub async fn chunk(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
     let outcome =
         super::blocking(move || Ok(app2.store.add_recording_chunk(&chunk, quota)?)).await?;
     match outcome {
-        Stored::New(_) => Ok(Json(
-            json!({"success": true, "stored": true, "duplicate": false}),
-        )),
+        Stored::New(_) => Ok(ChunkStored::new(true, false, false)),
         Stored::Duplicate(_) => {
             discard_file(&app, file_key).await;
-            Ok(Json(
-                json!({"success": true, "stored": false, "duplicate": true}),
-            ))
+            Ok(ChunkStored::new(false, true, false))
         }
         Stored::OverQuota { used, quota } => {
             discard_file(&app, file_key).await;
@@ -341,11 +407,65 @@ impl<S: futures_util::Stream + Unpin> futures_util::Stream for OnePerPoll<S> {
     }
 }
 
-/// `POST /functions/v1/upload-screenshot`.
+// What `read_form` reads, for the OpenAPI document.
+/// A screenshot, as a form.
+#[derive(ToSchema)]
+#[schema(as = ScreenshotUpload)]
+#[allow(dead_code)]
+struct ScreenshotForm {
+    /// A .png image.
+    #[schema(content_media_type = "image/png")]
+    file: String,
+    /// The messageId of the friction event the screenshot shows.
+    #[schema(max_length = 200)]
+    friction_event_id: String,
+    session_id: Option<String>,
+    page_url: Option<String>,
+    /// The friction's kind (rage_click, dead_click, ...).
+    kind: Option<String>,
+}
+
+/// A stored screenshot.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Screenshot)]
+pub struct ScreenshotOut {
+    id: i64,
+    project_id: i64,
+    friction_event_id: String,
+    session_id: Option<String>,
+    page: Option<String>,
+    kind: Option<String>,
+    width: i64,
+    height: i64,
+    bytes: i64,
+    /// ISO 8601.
+    created_at: String,
+    /// Where the dashboard API serves it.
+    screenshot_url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScreenshotStored {
+    /// Always true.
+    success: bool,
+    /// Whether it was stored already (the same friction event's).
+    duplicate: bool,
+    screenshot: ScreenshotOut,
+}
+
+/// Seed 002's screenshot upload: a .png of a friction event, as
+/// multipart/form-data (or the file as the body, fields in the query).
+#[utoipa::path(
+    post,
+    path = "/functions/v1/upload-screenshot",
+    tag = access::INGEST,
+    request_body(content = ScreenshotForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Stored (or a duplicate of one stored)", body = ScreenshotStored)),
+)]
 pub async fn screenshot(
     State(app): State<Arc<App>>,
     req: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScreenshotStored>, ApiError> {
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_screenshot_bytes;
     let key = authorize_parts(&app, &parts).await?;
@@ -409,17 +529,78 @@ pub async fn screenshot(
             return Err(over_quota(used, quota));
         }
     };
-    let url = super::file_answer::screenshot_url(&shot);
-    let mut shown = json!(shot);
-    shown["screenshot_url"] = url.into();
-    shown["created_at"] = spoor_core::time::format_iso(shot.created_at).into();
-    Ok(Json(
-        json!({"success": true, "duplicate": duplicate, "screenshot": shown}),
-    ))
+    let screenshot_url = super::file_answer::screenshot_url(&shot);
+    Ok(Json(ScreenshotStored {
+        success: true,
+        duplicate,
+        screenshot: ScreenshotOut {
+            id: shot.id,
+            project_id: shot.project_id,
+            friction_event_id: shot.friction_event_id,
+            session_id: shot.session_id,
+            page: shot.page,
+            kind: shot.kind,
+            width: shot.width,
+            height: shot.height,
+            bytes: shot.bytes,
+            created_at: spoor_core::time::format_iso(shot.created_at),
+            screenshot_url,
+        },
+    }))
 }
 
-/// `POST /functions/v1/upload-recording`.
-pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Value>, ApiError> {
+// What `read_form` reads, for the OpenAPI document.
+/// A video of a session, as a form.
+#[derive(ToSchema)]
+#[schema(as = VideoUpload)]
+#[allow(dead_code)]
+struct VideoForm {
+    /// A .webm video.
+    #[schema(content_media_type = "video/webm")]
+    file: String,
+    #[schema(max_length = 200)]
+    session_id: String,
+    /// Seconds.
+    duration: Option<String>,
+    user_id: Option<String>,
+    page_url: Option<String>,
+}
+
+/// A stored recording, as the upload answers it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Recording)]
+pub struct VideoOut {
+    id: i64,
+    session_id: String,
+    kind: String,
+    /// Where the dashboard API replays it.
+    file_url: String,
+    size: i64,
+    duration_ms: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VideoStored {
+    /// Always true.
+    success: bool,
+    /// Whether it was stored already.
+    duplicate: bool,
+    recording: VideoOut,
+}
+
+/// Seed 002's video upload: a .webm recording of a session, as
+/// multipart/form-data (or the file as the body, fields in the query).
+#[utoipa::path(
+    post,
+    path = "/functions/v1/upload-recording",
+    tag = access::INGEST,
+    request_body(content = VideoForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "Stored (or a duplicate of one stored)", body = VideoStored)),
+)]
+pub async fn video(
+    State(app): State<Arc<App>>,
+    req: Request,
+) -> Result<Json<VideoStored>, ApiError> {
     let (parts, body) = req.into_parts();
     let max = app.config.uploads.max_video_bytes;
     let key = authorize_parts(&app, &parts).await?;
@@ -518,16 +699,16 @@ pub async fn video(State(app): State<Arc<App>>, req: Request) -> Result<Json<Val
         }
     };
     let (r, duplicate) = recording;
-    Ok(Json(json!({
-        "success": true,
-        "duplicate": duplicate,
-        "recording": {
-            "id": r.id,
-            "session_id": r.session_id,
-            "kind": r.kind,
-            "file_url": format!("/api/projects/{}/recordings/{}/replay", r.project_id, r.id),
-            "size": r.bytes,
-            "duration_ms": r.ended_at - r.started_at,
-        }
-    })))
+    Ok(Json(VideoStored {
+        success: true,
+        duplicate,
+        recording: VideoOut {
+            id: r.id,
+            file_url: format!("/api/projects/{}/recordings/{}/replay", r.project_id, r.id),
+            session_id: r.session_id,
+            kind: r.kind,
+            size: r.bytes,
+            duration_ms: r.ended_at - r.started_at,
+        },
+    }))
 }

@@ -18,22 +18,81 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use spoor_core::ValidationContext;
 use spoor_store::metering::Widget;
 use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
 
 use super::auth::{domain_allowed, host_of, origin};
 use super::body;
 use super::error::ApiError;
-use super::incoming::{Destination, Incoming};
+use super::incoming::{Destination, IdShape, Incoming};
+use super::openapi::access;
 use crate::app::App;
 use crate::metering::CLEANUP_JOB;
 use crate::ratelimit::Bucket;
 use crate::scheduler;
 use crate::telemetry::{JobLabels, OutcomeLabel};
 
-pub async fn track(incoming: Incoming) -> Result<Json<Value>, ApiError> {
+// What the route reads (field by field, as seed 001's widgets send it), for
+// the OpenAPI document.
+/// One widget event.
+#[derive(ToSchema)]
+#[schema(as = WidgetEvent)]
+#[allow(dead_code)]
+struct WidgetEventShape {
+    /// The widget's id, from `spoor widgets create` or the dashboard.
+    #[schema(
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
+    widget_id: String,
+    #[schema(pattern = "^(widget_load|widget_open|call_start|call_end|call_error)$")]
+    event_type: String,
+    session_id: IdShape,
+    /// The page the widget is on; its host is checked against the widget's
+    /// domains when the request has no Origin.
+    page_url: Option<String>,
+    metadata: Option<Map<String, Value>>,
+}
+
+/// What became of a widget's event.
+#[derive(Serialize, ToSchema)]
+pub struct WidgetTracked {
+    /// Always true.
+    success: bool,
+    stored: bool,
+    /// Whether it was stored already (the same event sent again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate: Option<bool>,
+    /// A demo widget's events are answered and not stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    demo: Option<bool>,
+}
+
+impl WidgetTracked {
+    fn new(stored: bool, duplicate: Option<bool>, demo: Option<bool>) -> WidgetTracked {
+        WidgetTracked {
+            success: true,
+            stored,
+            duplicate,
+            demo,
+        }
+    }
+}
+
+/// Seed 001's widget analytics: one widget event, addressed by the widget's
+/// id (no write key); the widget's domain list is checked against Origin or
+/// page_url.
+#[utoipa::path(
+    post,
+    path = "/api/analytics/track",
+    tag = access::WIDGET,
+    request_body = WidgetEventShape,
+    responses((status = 200, description = "Stored, a duplicate, or (for a demo widget) not stored", body = WidgetTracked)),
+)]
+pub async fn track(incoming: Incoming) -> Result<Json<WidgetTracked>, ApiError> {
     let started = Instant::now();
     let app = incoming.app.clone();
     let answer = track_one(&incoming).await;
@@ -51,7 +110,7 @@ pub async fn track(incoming: Incoming) -> Result<Json<Value>, ApiError> {
     answer.map(|(_, body)| Json(body))
 }
 
-async fn track_one(incoming: &Incoming) -> Result<(&'static str, Value), ApiError> {
+async fn track_one(incoming: &Incoming) -> Result<(&'static str, WidgetTracked), ApiError> {
     let payload: Value = body::parse_json(&incoming.bytes)?;
     let widget_id = match payload.get("widget_id") {
         Some(Value::String(id)) if uuid::Uuid::parse_str(id).is_ok() => id.to_ascii_lowercase(),
@@ -81,10 +140,7 @@ async fn track_one(incoming: &Incoming) -> Result<(&'static str, Value), ApiErro
     let message =
         spoor_core::seed::widget::message(&widget.id, &payload).map_err(ApiError::BadRequest)?;
     if widget.demo {
-        return Ok((
-            "demo",
-            json!({"success": true, "stored": false, "demo": true}),
-        ));
+        return Ok(("demo", WidgetTracked::new(false, None, Some(true))));
     }
     app.limits.admit(app, &Bucket::widget(&widget)).await?;
     let ctx = ValidationContext {
@@ -101,12 +157,12 @@ async fn track_one(incoming: &Incoming) -> Result<(&'static str, Value), ApiErro
         return Err(ApiError::BadRequest(r.error.clone()));
     }
     if outcome.erased > 0 {
-        return Ok(("refused", json!({"success": true, "stored": false})));
+        return Ok(("refused", WidgetTracked::new(false, None, None)));
     }
     let duplicate = outcome.duplicates > 0;
     Ok((
         if duplicate { "duplicate" } else { "stored" },
-        json!({"success": true, "stored": !duplicate, "duplicate": duplicate}),
+        WidgetTracked::new(!duplicate, Some(duplicate), None),
     ))
 }
 
@@ -134,13 +190,34 @@ fn check_domain(widget: &Widget, headers: &HeaderMap, payload: &Value) -> Result
     Ok(())
 }
 
-/// Runs the cleanup job now, for an external cron. With `SPOOR_CRON_SECRET`
-/// set, the request must carry it as `Authorization: Bearer`; without one,
-/// only a server that listens on loopback alone runs it.
+/// The cleanup job's run.
+#[derive(Serialize, ToSchema)]
+pub struct CleanupRan {
+    /// Always true.
+    success: bool,
+    /// The job's name.
+    job: &'static str,
+    /// What it did, in words.
+    detail: String,
+    /// Its latest run, as `spoor jobs` lists it.
+    #[schema(value_type = Option<Object>)]
+    run: Option<spoor_store::JobRun>,
+}
+
+/// Seed 001's metering cleanup (also run by the scheduler): infers call
+/// ends; needs SPOOR_CRON_SECRET, or a server listening on loopback alone.
+// With `SPOOR_CRON_SECRET` set, the request must carry it as `Authorization:
+// Bearer`; without one, only a server that listens on loopback alone runs it.
+#[utoipa::path(
+    method(get, post),
+    path = "/api/analytics/cleanup",
+    tag = access::CRON,
+    responses((status = 200, description = "The job ran; its latest run", body = CleanupRan)),
+)]
 pub async fn cleanup(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CleanupRan>, ApiError> {
     check_cron_secret(&app, &headers)?;
     let (store, config) = (app.store.clone(), app.config.scheduler.clone());
     let counter = app.metrics.calls_inferred.clone();
@@ -165,12 +242,12 @@ pub async fn cleanup(
     let (detail, runs) = ran?;
     let run = runs.into_iter().find(|r| r.name == CLEANUP_JOB);
     tracing::info!(job = CLEANUP_JOB, "{detail}");
-    Ok(Json(json!({
-        "success": true,
-        "job": CLEANUP_JOB,
-        "detail": detail,
-        "run": run,
-    })))
+    Ok(Json(CleanupRan {
+        success: true,
+        job: CLEANUP_JOB,
+        detail,
+        run,
+    }))
 }
 
 fn check_cron_secret(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
