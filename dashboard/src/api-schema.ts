@@ -2474,28 +2474,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            abandonment: Record<string, never>;
-                            initial_status: string;
-                            lead_source: string;
-                            rules: unknown[];
-                            scoring: Record<string, never>;
-                            statuses: unknown[];
-                            transitions: Record<string, never>;
-                        };
+                        "application/json": components["schemas"]["CrmConfig"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2512,7 +2496,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["CrmConfig"];
                 };
             };
             responses: {
@@ -2521,36 +2505,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["CrmConfig"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Viewers cannot change it */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -2574,23 +2536,20 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Text in the name, email, phone or user id */
+                    /** @description Searches name, email, phone and user id. */
                     q?: string;
-                    /** @description A lead status */
+                    /** @description One of the project's lead statuses. */
                     status?: string;
-                    /** @description Score at least */
                     min_score?: number;
-                    /** @description Score at most */
                     max_score?: number;
-                    /** @description score (default), last_activity, created, name or revenue */
+                    /** @description score (default), last_activity, created_at, name or total_revenue. */
                     sort?: string;
-                    /** @description desc (default) or asc */
+                    /** @description desc (default) or asc. */
                     order?: string;
-                    /** @description 1 to 500 (default 50) */
+                    /** @description 1 to 500 (default 50). */
                     limit?: number;
-                    /** @description Contacts to skip */
                     offset?: number;
-                    /** @description json (default) or csv */
+                    /** @description json (default) or csv: every match, not a page. */
                     format?: string;
                 };
                 header?: never;
@@ -2602,39 +2561,19 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {contacts, total, limit, offset}, or a CSV file */
+                /** @description A page of contacts, or with format=csv every match */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            contacts: unknown[];
-                            limit: number;
-                            offset: number;
-                            total: number;
-                        };
+                        "application/json": components["schemas"]["Contacts"];
+                        "text/csv": string;
                     };
                 };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2661,18 +2600,21 @@ export interface paths {
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description Contact id */
                     contact: string;
                 };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description {contact, score_history, tasks} */
+                /** @description The contact */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ContactDetail"];
+                    };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
@@ -2713,42 +2655,29 @@ export interface paths {
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description Contact id */
                     contact: string;
                 };
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ContactMerge"];
                 };
             };
             responses: {
-                /** @description {contact}: the merged contact */
+                /** @description The merged contact */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Merged"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Viewers cannot merge */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                403: components["responses"]["Forbidden"];
                 /** @description No such project or contact */
                 404: {
                     headers: {
@@ -2780,37 +2709,32 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description 1 to 500 (default 50) */
+                    /** @description 1 to 500 (default 50). */
                     limit?: number;
-                    /** @description An entry id: the page after it */
+                    /** @description Entries before this one (a page's `next_before`). */
                     before?: number;
                 };
                 header?: never;
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description Contact id */
                     contact: string;
                 };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description {entries, next_before} */
+                /** @description A page of the timeline */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Timeline"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
                 /** @description No such project or contact */
                 404: {
@@ -2852,29 +2776,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {stages, conversions} */
+                /** @description The funnel */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            conversions: unknown[];
-                            stages: unknown[];
-                        };
+                        "application/json": components["schemas"]["LeadFunnel"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2897,15 +2810,15 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description open or done */
+                    /** @description open or done. */
                     status?: string;
-                    /** @description today (open, due later today, UTC) or overdue (open, past due) */
+                    /** @description today (open, due later today, UTC) or overdue (open, past due). */
                     due?: string;
-                    /** @description A contact id */
+                    /** @description A contact id. */
                     contact?: string;
-                    /** @description 1 to 500 (default 100) */
+                    /** @description 1 to 500 (default 100). */
                     limit?: number;
-                    /** @description Tasks to skip */
+                    /** @description Tasks to skip. */
                     offset?: number;
                 };
                 header?: never;
@@ -2917,37 +2830,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {tasks, total} */
+                /** @description A page of tasks */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            tasks: unknown[];
-                            total: number;
-                        };
+                        "application/json": components["schemas"]["Tasks"];
                     };
                 };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2980,13 +2874,14 @@ export interface paths {
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description Task id */
                     task: string;
                 };
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TaskChange"];
                 };
             };
             responses: {
@@ -2995,27 +2890,13 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Task"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Viewers cannot change tasks */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                403: components["responses"]["Forbidden"];
                 /** @description No such project or task */
                 404: {
                     headers: {
@@ -8749,28 +8630,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            abandonment: Record<string, never>;
-                            initial_status: string;
-                            lead_source: string;
-                            rules: unknown[];
-                            scoring: Record<string, never>;
-                            statuses: unknown[];
-                            transitions: Record<string, never>;
-                        };
+                        "application/json": components["schemas"]["CrmConfig"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -8787,7 +8652,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["CrmConfig"];
                 };
             };
             responses: {
@@ -8796,36 +8661,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["CrmConfig"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Viewers cannot change it */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -8851,23 +8694,20 @@ export interface paths {
                 query?: {
                     /** @description Project name */
                     project?: string;
-                    /** @description Text in the name, email, phone or user id */
+                    /** @description Searches name, email, phone and user id. */
                     q?: string;
-                    /** @description A lead status */
+                    /** @description One of the project's lead statuses. */
                     status?: string;
-                    /** @description Score at least */
                     min_score?: number;
-                    /** @description Score at most */
                     max_score?: number;
-                    /** @description score (default), last_activity, created, name or revenue */
+                    /** @description score (default), last_activity, created_at, name or total_revenue. */
                     sort?: string;
-                    /** @description desc (default) or asc */
+                    /** @description desc (default) or asc. */
                     order?: string;
-                    /** @description 1 to 500 (default 50) */
+                    /** @description 1 to 500 (default 50). */
                     limit?: number;
-                    /** @description Contacts to skip */
                     offset?: number;
-                    /** @description json (default) or csv */
+                    /** @description json (default) or csv: every match, not a page. */
                     format?: string;
                 };
                 header?: never;
@@ -8876,39 +8716,19 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {contacts, total, limit, offset}, or a CSV file */
+                /** @description A page of contacts, or with format=csv every match */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            contacts: unknown[];
-                            limit: number;
-                            offset: number;
-                            total: number;
-                        };
+                        "application/json": components["schemas"]["Contacts"];
+                        "text/csv": string;
                     };
                 };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -8936,18 +8756,21 @@ export interface paths {
                 };
                 header?: never;
                 path: {
+                    /** @description Contact id */
                     contact: string;
                 };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description {contact, score_history, tasks} */
+                /** @description The contact */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ContactDetail"];
+                    };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
@@ -8989,42 +8812,29 @@ export interface paths {
                 };
                 header?: never;
                 path: {
+                    /** @description Contact id */
                     contact: string;
                 };
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["ContactMerge"];
                 };
             };
             responses: {
-                /** @description {contact}: the merged contact */
+                /** @description The merged contact */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Merged"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Viewers cannot merge */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                403: components["responses"]["Forbidden"];
                 /** @description No such project or contact */
                 404: {
                     headers: {
@@ -9058,35 +8868,30 @@ export interface paths {
                 query?: {
                     /** @description Project name */
                     project?: string;
-                    /** @description 1 to 500 (default 50) */
+                    /** @description 1 to 500 (default 50). */
                     limit?: number;
-                    /** @description An entry id: the page after it */
+                    /** @description Entries before this one (a page's `next_before`). */
                     before?: number;
                 };
                 header?: never;
                 path: {
+                    /** @description Contact id */
                     contact: string;
                 };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description {entries, next_before} */
+                /** @description A page of the timeline */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Timeline"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
                 /** @description No such project or contact */
                 404: {
@@ -9128,29 +8933,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {stages, conversions} */
+                /** @description The funnel */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            conversions: unknown[];
-                            stages: unknown[];
-                        };
+                        "application/json": components["schemas"]["LeadFunnel"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -9175,15 +8969,15 @@ export interface paths {
                 query?: {
                     /** @description Project name */
                     project?: string;
-                    /** @description open or done */
+                    /** @description open or done. */
                     status?: string;
-                    /** @description today (open, due later today, UTC) or overdue (open, past due) */
+                    /** @description today (open, due later today, UTC) or overdue (open, past due). */
                     due?: string;
-                    /** @description A contact id */
+                    /** @description A contact id. */
                     contact?: string;
-                    /** @description 1 to 500 (default 100) */
+                    /** @description 1 to 500 (default 100). */
                     limit?: number;
-                    /** @description Tasks to skip */
+                    /** @description Tasks to skip. */
                     offset?: number;
                 };
                 header?: never;
@@ -9192,37 +8986,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {tasks, total} */
+                /** @description A page of tasks */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            tasks: unknown[];
-                            total: number;
-                        };
+                        "application/json": components["schemas"]["Tasks"];
                     };
                 };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -9256,13 +9031,14 @@ export interface paths {
                 };
                 header?: never;
                 path: {
+                    /** @description Task id */
                     task: string;
                 };
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["TaskChange"];
                 };
             };
             responses: {
@@ -9271,27 +9047,13 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        "application/json": components["schemas"]["Task"];
                     };
                 };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Viewers cannot change tasks */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                403: components["responses"]["Forbidden"];
                 /** @description No such project or task */
                 404: {
                     headers: {
@@ -10424,6 +10186,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Bookings that start and never end: after `after_minutes` without one of
+         *     the `ends` events, the rules of `apply` run as if it had arrived.
+         */
+        Abandonment: {
+            /**
+             * Format: double
+             * @description 0 turns time-based abandonment off.
+             */
+            after_minutes: number;
+            apply: string;
+            ends: string[];
+            started: string;
+        };
         AdminToken: {
             /** @description Unix milliseconds */
             created_at?: number;
@@ -10534,11 +10310,110 @@ export interface components {
             /** @description Always true. */
             success: boolean;
         };
+        /** @description Conditions on one property; all given must hold. */
+        Condition: {
+            eq?: unknown;
+            exists?: boolean | null;
+            /** Format: double */
+            gt?: number | null;
+            /** Format: double */
+            gte?: number | null;
+            /** Format: double */
+            lt?: number | null;
+            /** Format: double */
+            lte?: number | null;
+        };
+        /**
+         * @description A contact as the API shows it: its fields, its full name, its score now
+         *     and its open tasks. Times are ms since the epoch.
+         */
+        Contact: {
+            /** Format: int64 */
+            created_at: number;
+            email?: string | null;
+            /** Format: double */
+            estimated_deal_value?: number | null;
+            first_name?: string | null;
+            id: string;
+            last_action?: string | null;
+            /** Format: int64 */
+            last_activity?: number | null;
+            last_name?: string | null;
+            last_search_location?: string | null;
+            last_vehicle_viewed?: string | null;
+            lead_source: string;
+            lead_status: string;
+            /** @description First and last name, when it has either. */
+            name?: string | null;
+            /**
+             * Format: int64
+             * @description Absent where it is not counted (the answer to a merge).
+             */
+            open_tasks?: number | null;
+            phone?: string | null;
+            /**
+             * Format: double
+             * @description The lead score now (it decays with the configured half-life).
+             */
+            score: number;
+            /** Format: int64 */
+            total_bookings: number;
+            /** Format: double */
+            total_revenue: number;
+            /** Format: int64 */
+            updated_at: number;
+            user_id?: string | null;
+            /** Format: int64 */
+            website_visits: number;
+        };
+        ContactDetail: {
+            contact: components["schemas"]["Contact"];
+            /** @description The newest 100 changes, newest first. */
+            score_history: components["schemas"]["ScoreChange"][];
+            tasks: components["schemas"]["Task"][];
+        };
+        /** @description The contact to merge into the one the path names. */
+        ContactMerge: {
+            /** @description Its id; it is gone after the merge. */
+            from: string;
+        };
+        Contacts: {
+            contacts: components["schemas"]["Contact"][];
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            /**
+             * Format: int64
+             * @description Contacts the query matches, on every page.
+             */
+            total: number;
+        };
+        /** @enum {string} */
+        Counter: "total_bookings" | "website_visits";
         Counts: {
             events?: number;
             pageviews?: number;
             sessions?: number;
             visitors?: number;
+        };
+        /** @description A project's CRM configuration. */
+        CrmConfig: {
+            abandonment?: components["schemas"]["Abandonment"];
+            /** @description A new contact's status. */
+            initial_status: string;
+            lead_source?: string;
+            rules: components["schemas"]["Rule"][];
+            scoring?: components["schemas"]["Scoring"];
+            /** @description Lead statuses in funnel order. */
+            statuses: string[];
+            /**
+             * @description The statuses each status may change to; a status absent here may
+             *     change to any other.
+             */
+            transitions?: {
+                [key: string]: string[];
+            };
         };
         /** @description A person's activity summary (seed 004's user_activity_summary). Times are ms since the epoch. */
         Customer: {
@@ -10723,6 +10598,27 @@ export interface components {
             /** @description Requests a minute from every sender together */
             rate_limit_per_minute?: number;
         };
+        LeadConversion: {
+            from: string;
+            /** Format: double */
+            rate?: number | null;
+            to: string;
+        };
+        /**
+         * @description The funnel: per status in order, contacts that reached it and contacts in
+         *     it now, and the conversion between consecutive statuses.
+         */
+        LeadFunnel: {
+            conversions: components["schemas"]["LeadConversion"][];
+            stages: components["schemas"]["LeadStage"][];
+        };
+        LeadStage: {
+            /** Format: int64 */
+            current: number;
+            /** Format: int64 */
+            reached: number;
+            status: string;
+        };
         /** @description Its error metrics would go to `{apiHost}/m`: none are kept here. */
         LibraryMetrics: {
             /** Format: int32 */
@@ -10749,6 +10645,9 @@ export interface components {
             name?: string;
             /** @enum {unknown} */
             role?: "owner" | "admin" | "viewer";
+        };
+        Merged: {
+            contact: components["schemas"]["Contact"];
         };
         /**
          * @description A Segment-spec message. Each is checked on its own: a bad one is refused
@@ -10792,6 +10691,13 @@ export interface components {
             /** @description The write key, when it is not sent in a header or the URL. */
             writeKey?: string | null;
         };
+        /**
+         * @description One name or a list of them: the properties a value is read from (the first
+         *     present wins), or the event names a rule or a weight answers to (any of
+         *     them: `["property_view", "Property Viewed"]` takes both the seed's and
+         *     Segment's spelling of one event).
+         */
+        Names: string | string[];
         /** @description One entry of the notification log. */
         Notification: {
             /** Format: int64 */
@@ -10846,6 +10752,8 @@ export interface components {
             };
             totals?: components["schemas"]["Counts"];
         };
+        /** @enum {string} */
+        Priority: "urgent" | "high" | "normal" | "low";
         Project: {
             /** @description ms since the epoch */
             created_at?: number;
@@ -10907,6 +10815,26 @@ export interface components {
             type: number;
         };
         /**
+         * @description What an event does to its contact. Every rule whose `event` is the
+         *     event's name applies, in order.
+         */
+        Rule: {
+            add_revenue?: components["schemas"]["Names"] | null;
+            event: components["schemas"]["Names"];
+            increment?: components["schemas"]["Counter"][];
+            /** @description Contact fields set from the first of these properties the event has. */
+            set?: {
+                [key: string]: components["schemas"]["Names"];
+            };
+            set_status?: string | null;
+            /**
+             * @description The timeline's text; `{a|b}` is the first of the properties a, b the
+             *     event has (left out when it has none).
+             */
+            summary?: string | null;
+            task?: components["schemas"]["TaskTemplate"] | null;
+        };
+        /**
          * @description A rule's fields as set by a person (all of them on creation; the ones
          *     given on a change). A field sent as null is cleared.
          */
@@ -10942,6 +10870,28 @@ export interface components {
             /** @description A trend's query string, or the JSON body of the kind's endpoint, without from and to */
             query: string | Record<string, never>;
             updated_at: number;
+        };
+        /** @description A change of a contact's score. */
+        ScoreChange: {
+            /** Format: int64 */
+            at: number;
+            /** Format: double */
+            delta: number;
+            reason: string;
+            /**
+             * Format: double
+             * @description The score just after, at `at`.
+             */
+            score: number;
+        };
+        Scoring: {
+            /**
+             * Format: double
+             * @description Days after which a point counts half; 0: points never decay.
+             */
+            half_life_days?: number;
+            thresholds?: components["schemas"]["Threshold"][];
+            weights?: components["schemas"]["Weight"][];
         };
         /** @description A stored screenshot. */
         Screenshot: {
@@ -11049,6 +10999,85 @@ export interface components {
         SourceConfig: {
             source: components["schemas"]["Source"];
         };
+        /** @description A follow-up task, with its contact's name and email. */
+        Task: {
+            assignee?: string | null;
+            /** Format: int64 */
+            completed_at?: number | null;
+            contact_email?: string | null;
+            contact_id: string;
+            contact_name?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            description?: string | null;
+            /** Format: int64 */
+            due_at?: number | null;
+            id: string;
+            /** @description Open and past its due time. */
+            overdue: boolean;
+            priority: components["schemas"]["Priority"];
+            /** @description The event that created it. */
+            source_event?: string | null;
+            /** @description `open` or `done`. */
+            status: string;
+            title: string;
+        };
+        /** @description A change to a task: the fields sent, a field sent as null cleared. */
+        TaskChange: {
+            /** @description `Some(None)` clears it. */
+            assignee?: string | null;
+            /**
+             * Format: int64
+             * @description ms since the epoch.
+             */
+            due_at?: number | null;
+            priority?: string | null;
+            /** @description `open` or `done`. */
+            status?: string | null;
+            title?: string | null;
+        };
+        TaskTemplate: {
+            assignee?: string | null;
+            description?: string | null;
+            /**
+             * Format: double
+             * @description Due this long after the event; no due time when absent.
+             */
+            due_minutes?: number | null;
+            priority?: components["schemas"]["Priority"];
+            title: string;
+        };
+        Tasks: {
+            tasks: components["schemas"]["Task"][];
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description When a score rises to `score` or past it, a task is created. */
+        Threshold: {
+            /** Format: double */
+            score: number;
+            task?: components["schemas"]["TaskTemplate"] | null;
+        };
+        Timeline: {
+            entries: components["schemas"]["TimelineEntry"][];
+            /**
+             * Format: int64
+             * @description Where the next page starts (`before=`), when there may be one.
+             */
+            next_before?: number | null;
+        };
+        /** @description A timeline entry. */
+        TimelineEntry: {
+            /** Format: int64 */
+            at: number;
+            details: unknown;
+            event?: string | null;
+            /** Format: int64 */
+            id: number;
+            /** @description `event`, `status`, `task`, `score` or `merge`. */
+            kind: string;
+            summary: string;
+        };
         User: {
             email?: string;
             id?: number;
@@ -11096,6 +11125,19 @@ export interface components {
             rejected?: components["schemas"]["Rejected"][];
             /** @description Always true. */
             success: boolean;
+        };
+        /**
+         * @description Points for an event, when its properties meet every condition. All
+         *     matching weights add up.
+         */
+        Weight: {
+            event: components["schemas"]["Names"];
+            label?: string | null;
+            /** Format: double */
+            points: number;
+            when?: {
+                [key: string]: components["schemas"]["Condition"];
+            };
         };
         /** @description One widget event. */
         WidgetEvent: {

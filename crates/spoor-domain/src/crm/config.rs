@@ -5,7 +5,7 @@
 use super::*;
 
 /// A project's CRM configuration.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrmConfig {
     /// Lead statuses in funnel order.
@@ -31,7 +31,7 @@ fn default_lead_source() -> String {
 
 /// What an event does to its contact. Every rule whose `event` is the
 /// event's name applies, in order.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     pub event: Names,
@@ -57,7 +57,7 @@ pub struct Rule {
 /// present wins), or the event names a rule or a weight answers to (any of
 /// them: `["property_view", "Property Viewed"]` takes both the seed's and
 /// Segment's spelling of one event).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(untagged)]
 pub enum Names {
     One(String),
@@ -100,7 +100,9 @@ impl Names {
 }
 
 /// The contact fields a rule may set.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     FirstName,
@@ -113,14 +115,14 @@ pub enum Field {
     EstimatedDealValue,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Counter {
     TotalBookings,
     WebsiteVisits,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskTemplate {
     pub title: String,
@@ -135,7 +137,7 @@ pub struct TaskTemplate {
     pub assignee: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Urgent,
@@ -168,7 +170,7 @@ impl Priority {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scoring {
     /// Days after which a point counts half; 0: points never decay.
@@ -182,7 +184,7 @@ pub struct Scoring {
 
 /// Points for an event, when its properties meet every condition. All
 /// matching weights add up.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Weight {
     pub event: Names,
@@ -194,7 +196,7 @@ pub struct Weight {
 }
 
 /// Conditions on one property; all given must hold.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -239,7 +241,7 @@ impl Condition {
 }
 
 /// When a score rises to `score` or past it, a task is created.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Threshold {
     pub score: f64,
@@ -249,7 +251,7 @@ pub struct Threshold {
 
 /// Bookings that start and never end: after `after_minutes` without one of
 /// the `ends` events, the rules of `apply` run as if it had arrived.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Abandonment {
     pub started: String,

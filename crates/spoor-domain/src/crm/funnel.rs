@@ -4,20 +4,23 @@ use super::*;
 
 /// The funnel: per status in order, contacts that reached it and contacts in
 /// it now, and the conversion between consecutive statuses.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
+#[schema(as = LeadFunnel)]
 pub struct Funnel {
     pub stages: Vec<Stage>,
     pub conversions: Vec<Conversion>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
+#[schema(as = LeadStage)]
 pub struct Stage {
     pub status: String,
     pub reached: i64,
     pub current: i64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
+#[schema(as = LeadConversion)]
 pub struct Conversion {
     pub from: String,
     pub to: String,

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 /// The CRM processor's name: its cursor's and its lease's.
 pub const CRM_PROCESSOR: &str = "crm";

@@ -116,16 +116,20 @@ pub struct TaskQuery {
     pub offset: i64,
 }
 
-/// A change to a task.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// A change to a task: the fields sent, a field sent as null cleared.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskChange {
+    /// `open` or `done`.
     #[serde(default)]
     pub status: Option<String>,
     /// `Some(None)` clears it.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub assignee: Option<Option<String>>,
+    /// ms since the epoch.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     pub due_at: Option<Option<i64>>,
     #[serde(default)]
     pub priority: Option<String>,

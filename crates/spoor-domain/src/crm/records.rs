@@ -239,7 +239,8 @@ pub fn changed_columns(old: &Contact, new: &Contact) -> Vec<&'static str> {
 }
 
 /// A timeline entry.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[schema(as = TimelineEntry)]
 pub struct Activity {
     pub id: i64,
     #[serde(skip)]
@@ -278,7 +279,7 @@ pub struct Task {
 }
 
 /// A change of a contact's score.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct ScoreChange {
     #[serde(skip)]
     pub project_id: i64,

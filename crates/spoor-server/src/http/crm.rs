@@ -23,14 +23,17 @@ use spoor_core::seed;
 use spoor_core::time::{format_iso, now_ms};
 use spoor_store::Project;
 use spoor_store::crm::{
-    self, Activity, Contact, ContactQuery, ContactSort, CrmConfig, Task, TaskChange, TaskQuery,
+    self, Activity, Contact, ContactQuery, ContactSort, CrmConfig, ScoreChange, Task, TaskChange,
+    TaskQuery,
 };
+use utoipa::{IntoParams, ToSchema};
 
 use super::blocking;
 use super::body;
 use super::caller::{Caller, Identity};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::incoming::Incoming;
+use super::openapi::access;
 use crate::app::App;
 
 /// Contacts a list page holds at most.
@@ -111,42 +114,159 @@ impl Scope {
 }
 
 /// A contact as the API shows it: its fields, its full name, its score now
-/// and its open tasks.
-fn contact_json(c: &Contact, config: &CrmConfig, now: i64, open_tasks: Option<i64>) -> Value {
-    let mut v = json!(c);
-    let o = v.as_object_mut().expect("a contact is an object");
-    o.remove("score_norm");
-    o.remove("project_id");
-    o.insert("name".into(), json!(c.name()));
-    o.insert("score".into(), json!(round(c.score(config, now))));
-    if let Some(n) = open_tasks {
-        o.insert("open_tasks".into(), json!(n));
+/// and its open tasks. Times are ms since the epoch.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Contact)]
+pub struct ContactOut {
+    id: String,
+    user_id: Option<String>,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    lead_source: String,
+    lead_status: String,
+    last_activity: Option<i64>,
+    last_action: Option<String>,
+    last_vehicle_viewed: Option<String>,
+    last_search_location: Option<String>,
+    estimated_deal_value: Option<f64>,
+    total_bookings: i64,
+    total_revenue: f64,
+    website_visits: i64,
+    created_at: i64,
+    updated_at: i64,
+    /// First and last name, when it has either.
+    name: Option<String>,
+    /// The lead score now (it decays with the configured half-life).
+    score: f64,
+    /// Absent where it is not counted (the answer to a merge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_tasks: Option<i64>,
+}
+
+impl ContactOut {
+    fn new(c: &Contact, config: &CrmConfig, now: i64, open_tasks: Option<i64>) -> ContactOut {
+        ContactOut {
+            id: c.id.clone(),
+            user_id: c.user_id.clone(),
+            email: c.email.clone(),
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            phone: c.phone.clone(),
+            lead_source: c.lead_source.clone(),
+            lead_status: c.lead_status.clone(),
+            last_activity: c.last_activity,
+            last_action: c.last_action.clone(),
+            last_vehicle_viewed: c.last_vehicle_viewed.clone(),
+            last_search_location: c.last_search_location.clone(),
+            estimated_deal_value: c.estimated_deal_value,
+            total_bookings: c.total_bookings,
+            total_revenue: c.total_revenue,
+            website_visits: c.website_visits,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            name: c.name(),
+            score: round(c.score(config, now)),
+            open_tasks,
+        }
     }
-    v
 }
 
 fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-fn task_json(t: &Task, contact: Option<&Contact>, now: i64) -> Value {
-    let mut v = json!(t);
-    let o = v.as_object_mut().expect("a task is an object");
-    o.insert(
-        "contact_name".into(),
-        json!(contact.and_then(Contact::name)),
-    );
-    o.insert(
-        "contact_email".into(),
-        json!(contact.and_then(|c| c.email.clone())),
-    );
-    o.insert(
-        "overdue".into(),
-        json!(t.status == "open" && t.due_at.is_some_and(|d| d < now)),
-    );
-    v
+/// A follow-up task, with its contact's name and email.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Task)]
+pub struct TaskOut {
+    id: String,
+    contact_id: String,
+    title: String,
+    description: Option<String>,
+    #[schema(value_type = crm::Priority)]
+    priority: String,
+    /// `open` or `done`.
+    status: String,
+    assignee: Option<String>,
+    due_at: Option<i64>,
+    created_at: i64,
+    completed_at: Option<i64>,
+    /// The event that created it.
+    source_event: Option<String>,
+    contact_name: Option<String>,
+    contact_email: Option<String>,
+    /// Open and past its due time.
+    overdue: bool,
 }
 
+impl TaskOut {
+    fn new(t: &Task, contact: Option<&Contact>, now: i64) -> TaskOut {
+        TaskOut {
+            id: t.id.clone(),
+            contact_id: t.contact_id.clone(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            priority: t.priority.clone(),
+            status: t.status.clone(),
+            assignee: t.assignee.clone(),
+            due_at: t.due_at,
+            created_at: t.created_at,
+            completed_at: t.completed_at,
+            source_event: t.source_event.clone(),
+            contact_name: contact.and_then(Contact::name),
+            contact_email: contact.and_then(|c| c.email.clone()),
+            overdue: t.status == "open" && t.due_at.is_some_and(|d| d < now),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Contacts {
+    contacts: Vec<ContactOut>,
+    /// Contacts the query matches, on every page.
+    total: i64,
+    limit: i64,
+    offset: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactDetail {
+    contact: ContactOut,
+    /// The newest 100 changes, newest first.
+    score_history: Vec<ScoreChange>,
+    tasks: Vec<TaskOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Timeline {
+    entries: Vec<Activity>,
+    /// Where the next page starts (`before=`), when there may be one.
+    next_before: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Merged {
+    contact: ContactOut,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Tasks {
+    tasks: Vec<TaskOut>,
+    total: i64,
+}
+
+/// The project's CRM configuration: lead statuses and their transitions, the
+/// rules that turn events into CRM actions, score weights, decay and
+/// thresholds, abandonment (seed 003's defaults until set).
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/crm/config",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The configuration", body = CrmConfig)),
+)]
 pub async fn get_config(
     State(app): State<Arc<App>>,
     scope: Scope,
@@ -158,6 +278,15 @@ pub async fn get_config(
     .await
 }
 
+/// Replace the CRM configuration; a new half-life rescales stored scores.
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/crm/config",
+    tag = access::PROJECT_WRITE,
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = CrmConfig,
+    responses((status = 200, description = "The configuration as stored", body = CrmConfig)),
+)]
 pub async fn put_config(
     State(app): State<Arc<App>>,
     scope: Scope,
@@ -174,16 +303,23 @@ pub async fn put_config(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactsParams {
+    /// Searches name, email, phone and user id.
     q: Option<String>,
+    /// One of the project's lead statuses.
     status: Option<String>,
     min_score: Option<f64>,
     max_score: Option<f64>,
+    /// score (default), last_activity, created_at, name or total_revenue.
     sort: Option<String>,
+    /// desc (default) or asc.
     order: Option<String>,
+    /// 1 to 500 (default 50).
     limit: Option<i64>,
     offset: Option<i64>,
+    /// json (default) or csv: every match, not a page.
     format: Option<String>,
 }
 
@@ -242,6 +378,22 @@ impl ContactsParams {
     }
 }
 
+/// Contacts: search, filter by lead status and score, sort, page;
+/// format=csv exports every match.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/crm/contacts",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id"), ContactsParams),
+    responses((
+        status = 200,
+        description = "A page of contacts, or with format=csv every match",
+        content(
+            (Contacts = "application/json"),
+            (String = "text/csv"),
+        ),
+    )),
+)]
 pub async fn contacts(
     State(app): State<Arc<App>>,
     scope: Scope,
@@ -262,12 +414,15 @@ pub async fn contacts(
             }
         }
         let (rows, total) = app.store.crm_contacts(&q)?;
-        Ok(Json(json!({
-            "contacts": rows.iter().map(|(c, open)| contact_json(c, &config, now, Some(*open))).collect::<Vec<_>>(),
-            "total": total,
-            "limit": q.limit,
-            "offset": q.offset,
-        }))
+        Ok(Json(Contacts {
+            contacts: rows
+                .iter()
+                .map(|(c, open)| ContactOut::new(c, &config, now, Some(*open)))
+                .collect(),
+            total,
+            limit: q.limit,
+            offset: q.offset,
+        })
         .into_response())
     })
     .await
@@ -367,7 +522,25 @@ fn contact_of(app: &App, project: &Project, id: &str) -> Result<Contact, ApiErro
         .ok_or_else(|| ApiError::NotFound(format!("no contact {id} in this project")))
 }
 
-pub async fn contact(State(app): State<Arc<App>>, scope: Scope) -> Result<Json<Value>, ApiError> {
+/// A contact (or the one it was merged into): its fields, lead status, score
+/// now, score history and tasks.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/crm/contacts/{contact}",
+    tag = access::PROJECT_READ,
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("contact" = String, Path, description = "Contact id"),
+    ),
+    responses(
+        (status = 200, description = "The contact", body = ContactDetail),
+        (status = 404, description = "No such project or contact", body = ErrorBody),
+    ),
+)]
+pub async fn contact(
+    State(app): State<Arc<App>>,
+    scope: Scope,
+) -> Result<Json<ContactDetail>, ApiError> {
     blocking(move || {
         let project = scope.project(&app)?;
         let config = app.store.crm_config(project.id)?;
@@ -380,26 +553,48 @@ pub async fn contact(State(app): State<Arc<App>>, scope: Scope) -> Result<Json<V
             ..TaskQuery::default()
         })?;
         let open = tasks.iter().filter(|(t, _)| t.status == "open").count() as i64;
-        Ok(Json(json!({
-            "contact": contact_json(&c, &config, now, Some(open)),
-            "score_history": app.store.crm_score_history(&c.id, 100)?,
-            "tasks": tasks.iter().map(|(t, c)| task_json(t, Some(c), now)).collect::<Vec<_>>(),
-        })))
+        Ok(Json(ContactDetail {
+            contact: ContactOut::new(&c, &config, now, Some(open)),
+            score_history: app.store.crm_score_history(&c.id, 100)?,
+            tasks: tasks
+                .iter()
+                .map(|(t, c)| TaskOut::new(t, Some(c), now))
+                .collect(),
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TimelineParams {
+    /// 1 to 500 (default 50).
     limit: Option<i64>,
+    /// Entries before this one (a page's `next_before`).
     before: Option<i64>,
 }
 
+/// A contact's timeline, newest first: events, status changes, tasks, score
+/// thresholds, merges.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/crm/contacts/{contact}/timeline",
+    tag = access::PROJECT_READ,
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("contact" = String, Path, description = "Contact id"),
+        TimelineParams,
+    ),
+    responses(
+        (status = 200, description = "A page of the timeline", body = Timeline),
+        (status = 404, description = "No such project or contact", body = ErrorBody),
+    ),
+)]
 pub async fn timeline(
     State(app): State<Arc<App>>,
     scope: Scope,
     Query(p): Query<TimelineParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Timeline>, ApiError> {
     let limit = p.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
@@ -413,22 +608,43 @@ pub async fn timeline(
         let next = (entries.len() as i64 == limit)
             .then(|| entries.last().map(|e| e.id))
             .flatten();
-        Ok(Json(json!({ "entries": entries, "next_before": next })))
+        Ok(Json(Timeline {
+            entries,
+            next_before: next,
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// The contact to merge into the one the path names.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ContactMerge)]
 #[serde(deny_unknown_fields)]
 struct MergeBody {
+    /// Its id; it is gone after the merge.
     from: String,
 }
 
+/// Merge another contact ({"from": id}) into this one.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/crm/contacts/{contact}/merge",
+    tag = access::PROJECT_WRITE,
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("contact" = String, Path, description = "Contact id"),
+    ),
+    request_body = MergeBody,
+    responses(
+        (status = 200, description = "The merged contact", body = Merged),
+        (status = 404, description = "No such project or contact", body = ErrorBody),
+    ),
+)]
 pub async fn merge(
     State(app): State<Arc<App>>,
     scope: Scope,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Merged>, ApiError> {
     let body: MergeBody = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::BadRequest(format!(
             "send {{\"from\": \"contact_...\"}}, the contact to merge into this one: {e}"
@@ -462,25 +678,41 @@ pub async fn merge(
         };
         app.store.crm_merge(&merged, &from, &entry)?;
         let merged = contact_of(&app, &project, &into.id)?;
-        Ok(Json(json!({ "contact": contact_json(&merged, &config, now, None) })))
+        Ok(Json(Merged {
+            contact: ContactOut::new(&merged, &config, now, None),
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TasksParams {
+    /// open or done.
     status: Option<String>,
+    /// today (open, due later today, UTC) or overdue (open, past due).
     due: Option<String>,
+    /// A contact id.
     contact: Option<String>,
+    /// 1 to 500 (default 100).
     limit: Option<i64>,
+    /// Tasks to skip.
     offset: Option<i64>,
 }
 
+/// Follow-up tasks, soonest due first.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/crm/tasks",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id"), TasksParams),
+    responses((status = 200, description = "A page of tasks", body = Tasks)),
+)]
 pub async fn tasks(
     State(app): State<Arc<App>>,
     scope: Scope,
     Query(p): Query<TasksParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Tasks>, ApiError> {
     let now = now_ms();
     let mut q = TaskQuery {
         status: p.status.clone(),
@@ -523,19 +755,37 @@ pub async fn tasks(
     blocking(move || {
         q.project_id = scope.project(&app)?.id;
         let (rows, total) = app.store.crm_tasks(&q)?;
-        Ok(Json(json!({
-            "tasks": rows.iter().map(|(t, c)| task_json(t, Some(c), now)).collect::<Vec<_>>(),
-            "total": total,
-        })))
+        Ok(Json(Tasks {
+            tasks: rows
+                .iter()
+                .map(|(t, c)| TaskOut::new(t, Some(c), now))
+                .collect(),
+            total,
+        }))
     })
     .await
 }
 
+/// Change a task: status (open, done), assignee, due_at, priority, title.
+#[utoipa::path(
+    patch,
+    path = "/api/projects/{id}/crm/tasks/{task}",
+    tag = access::PROJECT_WRITE,
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("task" = String, Path, description = "Task id"),
+    ),
+    request_body = TaskChange,
+    responses(
+        (status = 200, description = "The task", body = TaskOut),
+        (status = 404, description = "No such project or task", body = ErrorBody),
+    ),
+)]
 pub async fn update_task(
     State(app): State<Arc<App>>,
     scope: Scope,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TaskOut>, ApiError> {
     let change: TaskChange = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::BadRequest(format!(
             "send any of status (open or done), assignee, due_at (ms), priority, title: {e}"
@@ -572,11 +822,20 @@ pub async fn update_task(
         };
         app.store.crm_update_task(&changed, &entry)?;
         let contact = app.store.crm_contact(project.id, &changed.contact_id)?;
-        Ok(Json(task_json(&changed, contact.as_ref(), now)))
+        Ok(Json(TaskOut::new(&changed, contact.as_ref(), now)))
     })
     .await
 }
 
+/// The lead-status funnel: per status, contacts that reached it and contacts
+/// in it now, and the conversion between consecutive statuses.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/crm/funnel",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The funnel", body = crm::Funnel)),
+)]
 pub async fn funnel(
     State(app): State<Arc<App>>,
     scope: Scope,
@@ -633,7 +892,7 @@ pub struct Tracked {
 #[utoipa::path(
     post,
     path = "/make-server-b43c05fb/track-event",
-    tag = super::openapi::access::INGEST,
+    tag = access::INGEST,
     request_body = CustomerEventShape,
     responses((status = 200, description = "Tracked; the contact it scored", body = Tracked)),
 )]

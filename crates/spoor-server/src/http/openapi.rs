@@ -49,6 +49,15 @@ use utoipa::OpenApi;
         super::uploads::screenshot,
         super::library_settings::rudderstack,
         super::library_settings::segment,
+        super::crm::get_config,
+        super::crm::put_config,
+        super::crm::contacts,
+        super::crm::contact,
+        super::crm::timeline,
+        super::crm::merge,
+        super::crm::tasks,
+        super::crm::update_task,
+        super::crm::funnel,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -134,6 +143,29 @@ const ALIASES: [(&str, &str, &str); 11] = [
     ),
     ("/sourceConfig", "/sourceConfig/", "without the slash"),
 ];
+
+/// A set of routes served under a second prefix too, for scripts: the
+/// project named by `?project=` (`default` when absent) instead of by the
+/// path's id.
+const BY_NAME: [(&str, &str); 1] = [("/api/projects/{id}/crm", "/v1/crm")];
+
+/// The operation as served under a [`BY_NAME`] prefix.
+fn by_name(mut op: Value) -> Value {
+    let project = json!({
+        "name": "project",
+        "in": "query",
+        "schema": { "type": "string", "default": "default" },
+        "description": "Project name",
+    });
+    if let Some(Value::Array(params)) = op.get_mut("parameters") {
+        params.retain(|p| !(p["in"] == "path" && p["name"] == "id"));
+        params.insert(0, project);
+    }
+    if let Some(Value::String(summary)) = op.get_mut("summary") {
+        summary.push_str(" (for scripts: the project by name)");
+    }
+    op
+}
 
 /// The preflight a route that browsers on any site call answers, with the
 /// route's path parameters.
@@ -295,6 +327,20 @@ fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
             }
             generated.push((path.clone(), method, operation));
         }
+    }
+    for (prefix, instead) in BY_NAME {
+        let copies: Vec<_> = generated
+            .iter()
+            .filter_map(|(path, method, op)| {
+                let rest = path.strip_prefix(prefix)?;
+                Some((
+                    format!("{instead}{rest}"),
+                    method.clone(),
+                    by_name(op.clone()),
+                ))
+            })
+            .collect();
+        generated.extend(copies);
     }
     for (alias, of, why) in ALIASES {
         let copies: Vec<_> = generated
