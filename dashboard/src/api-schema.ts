@@ -1022,8 +1022,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
                 };
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1642,10 +1645,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * How far the derived views are behind the event log
-         * @description Events the pipeline has not read yet (an estimate by seq on PostgreSQL) and the age of the oldest of them in ms; both 0 when it has read everything.
-         */
+        /** How far the derived views are behind the event log */
         get: {
             parameters: {
                 query?: never;
@@ -1661,22 +1661,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            behind_events: number;
-                            behind_ms: number;
-                        };
+                        "application/json": components["schemas"]["Backlog"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
                 404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
@@ -7314,12 +7303,15 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description The build's hash of the file, as the page names it */
                     v?: string;
                 };
                 header?: {
-                    "If-None-Match"?: string;
+                    /** @description An ETag this answered before */
+                    "If-None-Match"?: string | null;
                 };
                 path: {
+                    /** @description The file's name */
                     file: string;
                 };
                 cookie?: never;
@@ -7344,7 +7336,15 @@ export interface paths {
                     };
                     content?: never;
                 };
-                404: components["responses"]["NotFound"];
+                /** @description No such file */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -7493,12 +7493,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The browser SDK, at seed 002's address */
+        /** The browser SDK (at seed 002's address) */
         get: {
             parameters: {
                 query?: never;
                 header?: {
-                    "If-None-Match"?: string;
+                    /** @description An ETag this answered before */
+                    "If-None-Match"?: string | null;
                 };
                 path?: never;
                 cookie?: never;
@@ -7844,11 +7845,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            queue_depth: number;
-                            /** @constant */
-                            status: "ok";
-                        };
+                        "application/json": components["schemas"]["Health"];
                     };
                 };
                 503: components["responses"]["Unavailable"];
@@ -7885,12 +7882,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @constant */
-                            status: "alive";
-                        };
+                        "application/json": components["schemas"]["Status"];
                     };
                 };
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -8026,10 +8021,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @constant */
-                            status: "ready";
-                        };
+                        "application/json": components["schemas"]["Status"];
                     };
                 };
                 503: components["responses"]["Unavailable"];
@@ -8055,7 +8047,8 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    "If-None-Match"?: string;
+                    /** @description An ETag this answered before */
+                    "If-None-Match"?: string | null;
                 };
                 path?: never;
                 cookie?: never;
@@ -8101,7 +8094,8 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    "If-None-Match"?: string;
+                    /** @description An ETag this answered before */
+                    "If-None-Match"?: string | null;
                 };
                 path?: never;
                 cookie?: never;
@@ -8147,7 +8141,8 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    "If-None-Match"?: string;
+                    /** @description An ETag this answered before */
+                    "If-None-Match"?: string | null;
                 };
                 path?: never;
                 cookie?: never;
@@ -8188,7 +8183,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The dashboard's first-run page */
+        /** The dashboard (its first-run page) */
         get: {
             parameters: {
                 query?: never;
@@ -10256,6 +10251,19 @@ export interface components {
             notifications: components["schemas"]["Notification"][];
             rules: components["schemas"]["AlertRule"][];
         };
+        /** @description How far the derived views are behind the event log. */
+        Backlog: {
+            /**
+             * Format: int64
+             * @description Events not derived yet.
+             */
+            behind_events: number;
+            /**
+             * Format: int64
+             * @description How long ago the oldest of them was received.
+             */
+            behind_ms: number;
+        };
         /** @description Up to 500 messages. */
         Batch: {
             /**
@@ -10544,6 +10552,12 @@ export interface components {
             where?: {
                 [key: string]: string | number | boolean;
             };
+        };
+        /** @description Liveness and the store's reachability, with the write queue's depth. */
+        Health: {
+            /** @description Events waiting for the writer. */
+            queue_depth: number;
+            status: string;
         };
         /** @description An id as senders give it: text, or a number taken as its text. */
         Id: string | number;
@@ -10998,6 +11012,10 @@ export interface components {
         /** @description RudderStack's source configuration. */
         SourceConfig: {
             source: components["schemas"]["Source"];
+        };
+        /** @description A status, said in one word. */
+        Status: {
+            status: string;
         };
         /** @description A follow-up task, with its contact's name and email. */
         Task: {

@@ -128,8 +128,15 @@ fn security_headers(csp: &'static str) -> [(HeaderName, HeaderValue); 3] {
     ]
 }
 
-/// `GET /` and `GET /setup`: the page, revalidated on every load so that a new
-/// build's asset addresses are seen at once.
+/// The dashboard.
+// `GET /` and `GET /setup`: the page, revalidated on every load so that a
+// new build's asset addresses are seen at once.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = super::openapi::access::PUBLIC,
+    responses((status = 200, description = "The page", content_type = "text/html", body = String)),
+)]
 pub async fn index() -> Response {
     (
         security_headers(CSP),
@@ -145,7 +152,27 @@ pub async fn index() -> Response {
         .into_response()
 }
 
-/// `GET /assets/{file}`.
+/// A file of the dashboard (script, style sheet); ?v= of the current build
+/// makes it cacheable for a year.
+#[utoipa::path(
+    get,
+    path = "/assets/{file}",
+    tag = super::openapi::access::PUBLIC,
+    params(
+        ("file" = String, Path, description = "The file's name"),
+        ("v" = Option<String>, Query, description = "The build's hash of the file, as the page names it"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag this answered before"),
+    ),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "text/javascript"),
+            (String = "text/css"),
+            (String = "text/html"),
+        )),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "No such file", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn asset(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,

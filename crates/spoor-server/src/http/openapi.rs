@@ -58,6 +58,17 @@ use utoipa::OpenApi;
         super::crm::tasks,
         super::crm::update_task,
         super::crm::funnel,
+        super::ops::pipeline,
+        super::ops::livez,
+        super::ops::readyz,
+        super::ops::healthz,
+        super::ops::metrics,
+        super::sdk::bundle,
+        super::sdk::recorder,
+        super::sdk::vitals,
+        super::dashboard::index,
+        super::dashboard::asset,
+        serve,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -69,6 +80,11 @@ const WRITTEN: &str = include_str!("openapi.json");
 /// The kinds of operation, each named by a tag on the operation
 /// (`tag = access::PROJECT_READ`).
 pub mod access {
+    /// Served to anyone: no credentials.
+    pub const PUBLIC: &str = "public";
+    /// Reads what a signed-in person (or an admin token) may, about no one
+    /// project.
+    pub const SIGNED_IN: &str = "signed in";
     /// Reads one project, as any member or with an admin token.
     pub const PROJECT_READ: &str = "project read";
     /// Changes one project: an editor's session with its CSRF token, or an
@@ -90,7 +106,7 @@ pub mod access {
 
 /// Other paths of a documented operation, and why they exist: the same
 /// handler under another client library's name.
-const ALIASES: [(&str, &str, &str); 11] = [
+const ALIASES: [(&str, &str, &str); 13] = [
     (
         "/v1/b",
         "/v1/batch",
@@ -142,6 +158,12 @@ const ALIASES: [(&str, &str, &str); 11] = [
         "the same route under /v1",
     ),
     ("/sourceConfig", "/sourceConfig/", "without the slash"),
+    (
+        "/friction-tracker.js",
+        "/sdk/spoor.js",
+        "at seed 002's address",
+    ),
+    ("/setup", "/", "its first-run page"),
 ];
 
 /// A set of routes served under a second prefix too, for scripts: the
@@ -200,7 +222,24 @@ struct Access {
     preflight: bool,
 }
 
-const ACCESS: [Access; 6] = [
+const ACCESS: [Access; 8] = [
+    Access {
+        tag: access::PUBLIC,
+        security: || json!([]),
+        errors: &[("503", "Unavailable")],
+        preflight: false,
+    },
+    Access {
+        tag: access::SIGNED_IN,
+        security: || json!([{ "session": [] }, { "adminToken": [] }]),
+        errors: &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("404", "NotFound"),
+            ("503", "Unavailable"),
+        ],
+        preflight: false,
+    },
     Access {
         tag: access::PROJECT_READ,
         security: || json!([{ "session": [] }, { "adminToken": [] }]),
@@ -300,6 +339,13 @@ pub fn document() -> &'static str {
     })
 }
 
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = access::PUBLIC,
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)),
+)]
 pub async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
 }

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::caching;
+use super::openapi::access;
 
 /// The bundle, built by `npm run build --prefix sdk` and committed.
 pub const BUNDLE: &str = include_str!("../../../../sdk/dist/spoor.js");
@@ -33,14 +34,48 @@ static BUNDLE_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(BUNDLE));
 static RECORDER_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(RECORDER));
 static VITALS_ETAG: LazyLock<HeaderValue> = LazyLock::new(|| etag(VITALS));
 
+/// The browser SDK.
+#[utoipa::path(
+    get,
+    path = "/sdk/spoor.js",
+    tag = access::PUBLIC,
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag this answered before")),
+    responses(
+        (status = 200, description = "The script", content_type = "application/javascript", body = String),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+    ),
+)]
 pub async fn bundle(headers: HeaderMap) -> Response {
     serve(&headers, BUNDLE, &BUNDLE_ETAG)
 }
 
+/// The SDK's session recorder.
+#[utoipa::path(
+    get,
+    path = "/sdk/spoor-record.js",
+    tag = access::PUBLIC,
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag this answered before")),
+    responses(
+        (status = 200, description = "The script", content_type = "application/javascript", body = String),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+    ),
+)]
 pub async fn recorder(headers: HeaderMap) -> Response {
     serve(&headers, RECORDER, &RECORDER_ETAG)
 }
 
+/// The SDK's web vitals (Google's web-vitals library), imported when vitals
+/// are captured.
+#[utoipa::path(
+    get,
+    path = "/sdk/spoor-vitals.js",
+    tag = access::PUBLIC,
+    params(("If-None-Match" = Option<String>, Header, description = "An ETag this answered before")),
+    responses(
+        (status = 200, description = "The script", content_type = "application/javascript", body = String),
+        (status = 304, description = "Not modified (If-None-Match matched the ETag)"),
+    ),
+)]
 pub async fn vitals(headers: HeaderMap) -> Response {
     serve(&headers, VITALS, &VITALS_ETAG)
 }
