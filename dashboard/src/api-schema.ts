@@ -1695,15 +1695,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Projects */
+                /** @description The projects */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            projects?: components["schemas"]["Project"][];
-                        };
+                        "application/json": components["schemas"]["Projects"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1723,10 +1721,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        name: string;
-                        org_id: number;
-                    };
+                    "application/json": components["schemas"]["NewProject"];
                 };
             };
             responses: {
@@ -1741,15 +1736,7 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description A viewer, or no CSRF token */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 /** @description The name is taken */
@@ -1797,13 +1784,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        name: string;
-                    };
+                    "application/json": components["schemas"]["ProjectRename"];
                 };
             };
             responses: {
-                /** @description Renamed */
+                /** @description The project */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1813,27 +1798,11 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or not one of the caller's organisations) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
-                /** @description Another project of the organisation has that name */
+                /** @description The name is taken */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5160,36 +5129,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Keys */
+                /** @description The keys */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            keys?: components["schemas"]["Key"][];
-                        };
+                        "application/json": components["schemas"]["Keys"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project (or not one of the caller's organisations) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -5207,15 +5158,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Hosts it may send from, with their subdomains (pasted addresses are cut to their host); empty: any */
-                        domains?: string[];
-                        name: string;
-                        /** @default 1200 */
-                        per_address_rate_limit_per_minute?: number;
-                        /** @default 100000 */
-                        rate_limit_per_minute?: number;
-                    };
+                    "application/json": components["schemas"]["NewKey"];
                 };
             };
             responses: {
@@ -5225,32 +5168,13 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            key?: string;
-                            record?: components["schemas"]["Key"];
-                        };
+                        "application/json": components["schemas"]["CreatedKey"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or not one of the caller's organisations) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -5280,6 +5204,7 @@ export interface paths {
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description Key id */
                     key: number;
                 };
                 cookie?: never;
@@ -5294,17 +5219,9 @@ export interface paths {
                     content?: never;
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or not one of the caller's organisations) */
+                /** @description No such project or key */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5328,24 +5245,18 @@ export interface paths {
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description Key id */
                     key: number;
                 };
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        active?: boolean;
-                        /** @description Replaces the key's domains; empty: any */
-                        domains?: string[];
-                        name?: string;
-                        per_address_rate_limit_per_minute?: number;
-                        rate_limit_per_minute?: number;
-                    };
+                    "application/json": components["schemas"]["KeyChange"];
                 };
             };
             responses: {
-                /** @description Changed */
+                /** @description The key */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -5355,17 +5266,9 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or not one of the caller's organisations) */
+                /** @description No such project or key */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5992,31 +5895,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Days raw events and sessions are kept (0: for ever); people's summaries and the overview's rollups are kept */
-                            days: number;
-                        };
+                        "application/json": components["schemas"]["Retention"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -6033,61 +5917,23 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Days raw events and sessions are kept (0: for ever); people's summaries and the overview's rollups are kept */
-                        days: number;
-                    };
+                    "application/json": components["schemas"]["Retention"];
                 };
             };
             responses: {
-                /** @description The retention now */
+                /** @description The retention */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Days raw events and sessions are kept (0: for ever); people's summaries and the overview's rollups are kept */
-                            days: number;
-                        };
+                        "application/json": components["schemas"]["Retention"];
                     };
                 };
-                /** @description Not a number of days from 0 to 36500 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description A viewer cannot change it */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -10405,6 +10251,11 @@ export interface components {
             sessions?: number;
             visitors?: number;
         };
+        CreatedKey: {
+            /** @description The key itself: shown here only. */
+            key: string;
+            record: components["schemas"]["Key"];
+        };
         /** @description A project's CRM configuration. */
         CrmConfig: {
             abandonment?: components["schemas"]["Abandonment"];
@@ -10596,21 +10447,52 @@ export interface components {
             /** @enum {unknown} */
             role?: "owner" | "admin" | "viewer";
         };
+        /**
+         * @description A write key as the API shows it: never the key itself, which only its
+         *     creation answers.
+         */
         Key: {
-            active?: boolean;
-            created_at?: number;
-            domains?: string[];
-            id?: number;
+            active: boolean;
+            /** Format: int64 */
+            created_at: number;
+            /** @description Sites allowed to send with it (none: any). */
+            domains: string[];
+            /** Format: int64 */
+            id: number;
+            keep_full_ip: boolean;
+            /** Format: int64 */
             last_used_at?: number | null;
-            name?: string;
-            /** @description Requests a minute from one client address (an IPv6 /64; loopback and private addresses are not limited); 0: no such limit */
-            per_address_rate_limit_per_minute?: number;
-            /** @description The first 10 characters; the key itself is shown only when created */
-            prefix?: string;
-            project?: string;
-            project_id?: number;
-            /** @description Requests a minute from every sender together */
-            rate_limit_per_minute?: number;
+            name: string;
+            /**
+             * Format: int32
+             * @description Requests a minute from one client address (an IPv6 /64; loopback and
+             *     private addresses are not limited); 0: no such limit.
+             */
+            per_address_rate_limit_per_minute: number;
+            /** @description The first 10 characters. */
+            prefix: string;
+            /** @description The project's name. */
+            project: string;
+            /** Format: int64 */
+            project_id: number;
+            /**
+             * Format: int32
+             * @description Requests a minute from every sender together.
+             */
+            rate_limit_per_minute: number;
+        };
+        /** @description A change to a key: what is sent changes, what is left out stays. */
+        KeyChange: {
+            active?: boolean | null;
+            domains?: string[] | null;
+            name?: string | null;
+            /** Format: int64 */
+            per_address_rate_limit_per_minute?: number | null;
+            /** Format: int64 */
+            rate_limit_per_minute?: number | null;
+        };
+        Keys: {
+            keys: components["schemas"]["Key"][];
         };
         LeadConversion: {
             from: string;
@@ -10712,6 +10594,36 @@ export interface components {
          *     Segment's spelling of one event).
          */
         Names: string | string[];
+        /** @description A new write key. */
+        NewKey: {
+            /**
+             * @description Sites allowed to send with it (`example.com`, `*.example.com`); none:
+             *     any.
+             */
+            domains?: string[];
+            /** @description 1 to 100 characters. */
+            name: string;
+            /**
+             * Format: int64
+             * @description Requests a minute from one client address; 0: no such limit.
+             */
+            per_address_rate_limit_per_minute?: number | null;
+            /**
+             * Format: int64
+             * @description Requests a minute from every sender together, 1 or more.
+             */
+            rate_limit_per_minute?: number | null;
+        };
+        /** @description A new project. */
+        NewProject: {
+            /** @description 1 to 100 characters. */
+            name: string;
+            /**
+             * Format: int64
+             * @description The organisation it belongs to.
+             */
+            org_id: number;
+        };
         /** @description One entry of the notification log. */
         Notification: {
             /** Format: int64 */
@@ -10768,16 +10680,31 @@ export interface components {
         };
         /** @enum {string} */
         Priority: "urgent" | "high" | "normal" | "low";
+        /** @description A project, with its organisation and the caller's role there. */
         Project: {
-            /** @description ms since the epoch */
-            created_at?: number;
-            id?: number;
-            keep_full_ip?: boolean;
-            name?: string;
-            org?: string;
-            org_id?: number;
-            /** @enum {unknown} */
-            role?: "owner" | "admin" | "viewer";
+            /**
+             * Format: int64
+             * @description ms since the epoch.
+             */
+            created_at: number;
+            /** Format: int64 */
+            id: number;
+            /** @description Whether its events keep the sender's whole IP address. */
+            keep_full_ip: boolean;
+            name: string;
+            /** @description The organisation's name. */
+            org: string;
+            /** Format: int64 */
+            org_id: number;
+            role: components["schemas"]["Role"];
+        };
+        /** @description A project's new name. */
+        ProjectRename: {
+            /** @description 1 to 100 characters. */
+            name: string;
+        };
+        Projects: {
+            projects: components["schemas"]["Project"][];
         };
         Queued: {
             /** @description Notifications queued: one per channel the rule sends to. */
@@ -10818,6 +10745,16 @@ export interface components {
             /** @description The message's place in what was sent. */
             index: number;
         };
+        /** @description How many days raw events and sessions are kept (0: for ever). */
+        Retention: {
+            /** Format: int32 */
+            days: number;
+        };
+        /**
+         * @description What a member of an organisation may do there.
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "viewer";
         RrwebEvent: {
             data?: Record<string, never> | null;
             /**

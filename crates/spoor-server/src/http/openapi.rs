@@ -69,6 +69,15 @@ use utoipa::OpenApi;
         super::dashboard::index,
         super::dashboard::asset,
         serve,
+        super::projects::list,
+        super::projects::create,
+        super::projects::rename,
+        super::projects::keys,
+        super::projects::create_key,
+        super::projects::update_key,
+        super::projects::delete_key,
+        super::projects::retention,
+        super::projects::set_retention,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -85,6 +94,9 @@ pub mod access {
     /// Reads what a signed-in person (or an admin token) may, about no one
     /// project.
     pub const SIGNED_IN: &str = "signed in";
+    /// Changes what a signed-in person (or an admin token) may, about no one
+    /// project: their session's CSRF token with the cookie.
+    pub const SIGNED_IN_WRITE: &str = "signed in write";
     /// Reads one project, as any member or with an admin token.
     pub const PROJECT_READ: &str = "project read";
     /// Changes one project: an editor's session with its CSRF token, or an
@@ -222,7 +234,21 @@ struct Access {
     preflight: bool,
 }
 
-const ACCESS: [Access; 8] = [
+const ACCESS: [Access; 9] = [
+    Access {
+        tag: access::SIGNED_IN_WRITE,
+        security: || json!([{ "session": [], "csrf": [] }, { "adminToken": [] }]),
+        errors: &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("404", "NotFound"),
+            ("408", "Timeout"),
+            ("413", "TooLarge"),
+            ("503", "Unavailable"),
+        ],
+        preflight: false,
+    },
     Access {
         tag: access::PUBLIC,
         security: || json!([]),

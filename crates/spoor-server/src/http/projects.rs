@@ -8,30 +8,118 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use spoor_core::secret;
 use spoor_store::{
-    DEFAULT_KEY_RATE_LIMIT, DEFAULT_PER_ADDRESS_RATE_LIMIT, KeyChange, MAX_RATE_LIMIT, NewKey,
-    Project, Role,
+    DEFAULT_KEY_RATE_LIMIT, DEFAULT_PER_ADDRESS_RATE_LIMIT, KeyChange, KeyRecord, MAX_RATE_LIMIT,
+    NewKey, Project, Role,
 };
+use utoipa::ToSchema;
 
 use super::blocking;
 use super::body;
 use super::caller::{Caller, ProjectRead, ProjectWrite};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::openapi::access;
 use crate::app::App;
 
-fn project_json(p: &Project, org: &str, role: Role) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "org_id": p.org_id,
-        "org": org,
-        "role": role,
-        "keep_full_ip": p.keep_full_ip,
-        "created_at": p.created_at,
-    })
+/// A project, with its organisation and the caller's role there.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Project)]
+pub struct ProjectOut {
+    id: i64,
+    name: String,
+    org_id: i64,
+    /// The organisation's name.
+    org: String,
+    role: Role,
+    /// Whether its events keep the sender's whole IP address.
+    keep_full_ip: bool,
+    /// ms since the epoch.
+    created_at: i64,
+}
+
+impl ProjectOut {
+    fn new(p: Project, org: &str, role: Role) -> ProjectOut {
+        ProjectOut {
+            id: p.id,
+            name: p.name,
+            org_id: p.org_id,
+            org: org.to_string(),
+            role,
+            keep_full_ip: p.keep_full_ip,
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Projects {
+    projects: Vec<ProjectOut>,
+}
+
+/// A write key as the API shows it: never the key itself, which only its
+/// creation answers.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Key)]
+pub struct KeyOut {
+    id: i64,
+    project_id: i64,
+    /// The project's name.
+    project: String,
+    name: String,
+    /// The first 10 characters.
+    prefix: String,
+    /// Sites allowed to send with it (none: any).
+    domains: Vec<String>,
+    /// Requests a minute from every sender together.
+    rate_limit_per_minute: u32,
+    /// Requests a minute from one client address (an IPv6 /64; loopback and
+    /// private addresses are not limited); 0: no such limit.
+    per_address_rate_limit_per_minute: u32,
+    active: bool,
+    keep_full_ip: bool,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl From<KeyRecord> for KeyOut {
+    fn from(k: KeyRecord) -> KeyOut {
+        KeyOut {
+            id: k.id,
+            project_id: k.project_id,
+            project: k.project,
+            name: k.name,
+            prefix: k.prefix,
+            domains: k.domains,
+            rate_limit_per_minute: k.rate_limit_per_minute,
+            per_address_rate_limit_per_minute: k.per_address_rate_limit_per_minute,
+            active: k.active,
+            keep_full_ip: k.keep_full_ip,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Keys {
+    keys: Vec<KeyOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedKey {
+    /// The key itself: shown here only.
+    key: String,
+    record: KeyOut,
+}
+
+/// How many days raw events and sessions are kept (0: for ever).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    #[schema(maximum = 36_500)]
+    days: u32,
 }
 
 pub(super) fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
@@ -44,28 +132,49 @@ pub(super) fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-pub async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// Projects of the caller's organisations.
+#[utoipa::path(
+    get,
+    path = "/api/projects",
+    tag = access::SIGNED_IN,
+    responses((status = 200, description = "The projects", body = Projects)),
+)]
+pub async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Projects>, ApiError> {
     blocking(move || {
-        let projects: Vec<Value> = app
+        let projects = app
             .store
             .projects()?
-            .iter()
+            .into_iter()
             .filter_map(|p| {
                 let m = caller.memberships.iter().find(|m| m.org_id == p.org_id)?;
-                Some(project_json(p, &m.org, m.role))
+                Some(ProjectOut::new(p, &m.org, m.role))
             })
             .collect();
-        Ok(Json(json!({ "projects": projects })))
+        Ok(Json(Projects { projects }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// A new project.
+#[derive(Deserialize, ToSchema)]
 pub struct NewProject {
+    /// The organisation it belongs to.
     org_id: i64,
+    /// 1 to 100 characters.
     name: String,
 }
 
+/// Create a project (owner or admin).
+#[utoipa::path(
+    post,
+    path = "/api/projects",
+    tag = access::SIGNED_IN_WRITE,
+    request_body = NewProject,
+    responses(
+        (status = 201, description = "Created", body = ProjectOut),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -81,22 +190,37 @@ pub async fn create(
             .iter()
             .find(|m| m.org_id == p.org_id)
             .map_or("", |m| m.org.as_str());
-        Ok((StatusCode::CREATED, Json(project_json(&p, org, role))).into_response())
+        Ok((StatusCode::CREATED, Json(ProjectOut::new(p, org, role))).into_response())
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// A project's new name.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ProjectRename)]
 pub struct Rename {
+    /// 1 to 100 characters.
     name: String,
 }
 
+/// Rename a project.
+#[utoipa::path(
+    patch,
+    path = "/api/projects/{id}",
+    tag = access::PROJECT_WRITE,
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = Rename,
+    responses(
+        (status = 200, description = "The project", body = ProjectOut),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+    ),
+)]
 pub async fn rename(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<i64>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProjectOut>, ApiError> {
     let change: Rename = body::parse_json(&bytes)?;
     blocking(move || {
         let (_, role) = caller.project(&app.store, id, true)?;
@@ -107,27 +231,48 @@ pub async fn rename(
             .iter()
             .find(|m| m.org_id == p.org_id)
             .map_or("", |m| m.org.as_str());
-        Ok(Json(project_json(&p, org, role)))
+        Ok(Json(ProjectOut::new(p, org, role)))
     })
     .await
 }
 
+/// The project's write keys.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/keys",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The keys", body = Keys)),
+)]
 pub async fn keys(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Keys>, ApiError> {
     let id = access.project.id;
-    blocking(move || Ok(Json(json!({ "keys": app.store.keys_of_project(id)? })))).await
+    blocking(move || {
+        let keys = app.store.keys_of_project(id)?;
+        Ok(Json(Keys {
+            keys: keys.into_iter().map(KeyOut::from).collect(),
+        }))
+    })
+    .await
 }
 
-#[derive(Deserialize)]
+/// A new write key.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewKey)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRequest {
+    /// 1 to 100 characters.
     name: String,
+    /// Sites allowed to send with it (`example.com`, `*.example.com`); none:
+    /// any.
     #[serde(default)]
     domains: Vec<String>,
     // Read wide, so that a negative or huge limit is answered by name.
+    /// Requests a minute from every sender together, 1 or more.
     rate_limit_per_minute: Option<i64>,
+    /// Requests a minute from one client address; 0: no such limit.
     per_address_rate_limit_per_minute: Option<i64>,
 }
 
@@ -158,6 +303,15 @@ fn check_limits(
     ))
 }
 
+/// Create a write key; the key is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/keys",
+    tag = access::PROJECT_WRITE,
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = KeyRequest,
+    responses((status = 201, description = "Created", body = CreatedKey)),
+)]
 pub async fn create_key(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -186,15 +340,19 @@ pub async fn create_key(
         })?;
         Ok((
             StatusCode::CREATED,
-            Json(json!({ "key": key, "record": record })),
+            Json(CreatedKey {
+                key,
+                record: record.into(),
+            }),
         )
             .into_response())
     })
     .await
 }
 
-/// `PATCH .../keys/{key}`: what is sent changes, what is left out stays.
-#[derive(Deserialize)]
+/// A change to a key: what is sent changes, what is left out stays.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = KeyChange)]
 #[serde(deny_unknown_fields)]
 pub struct KeyPatch {
     name: Option<String>,
@@ -221,12 +379,28 @@ fn key_of(app: &App, caller: &Caller, project: i64, key: i64) -> Result<(), ApiE
     }
 }
 
+/// Change a key: its name, whether it is on, its allowed domains and its
+/// limits (what is left out stays).
+#[utoipa::path(
+    patch,
+    path = "/api/projects/{id}/keys/{key}",
+    tag = access::PROJECT_WRITE,
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("key" = i64, Path, description = "Key id"),
+    ),
+    request_body = KeyPatch,
+    responses(
+        (status = 200, description = "The key", body = KeyOut),
+        (status = 404, description = "No such project or key", body = ErrorBody),
+    ),
+)]
 pub async fn update_key(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path((project, key)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyOut>, ApiError> {
     let patch: KeyPatch = body::parse_json(&bytes)?;
     blocking(move || {
         key_of(&app, &caller, project, key)?;
@@ -250,11 +424,25 @@ pub async fn update_key(
             rate_limit_per_minute: limit,
             per_address_rate_limit_per_minute: per_address,
         };
-        Ok(Json(json!(app.store.update_key(key, &change)?)))
+        Ok(Json(app.store.update_key(key, &change)?.into()))
     })
     .await
 }
 
+/// Delete a key (it gets 401 at once; its events stay).
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/keys/{key}",
+    tag = access::PROJECT_WRITE,
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("key" = i64, Path, description = "Key id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or key", body = ErrorBody),
+    ),
+)]
 pub async fn delete_key(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -271,30 +459,42 @@ pub async fn delete_key(
 /// The longest retention that can be set: a hundred years.
 const MAX_RETENTION_DAYS: u32 = 36_500;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RetentionBody {
-    days: u32,
-}
-
-/// `GET /api/projects/{id}/retention`: how many days raw events and sessions
-/// are kept (0: for ever).
+/// How long the project keeps raw events and sessions (90 days unless set).
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/retention",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The retention", body = Retention)),
+)]
 pub async fn retention(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Retention>, ApiError> {
     let id = access.project.id;
-    blocking(move || Ok(Json(json!({ "days": app.store.project_retention(id)? })))).await
+    blocking(move || {
+        let days = app.store.project_retention(id)?;
+        Ok(Json(Retention { days }))
+    })
+    .await
 }
 
-/// `PUT /api/projects/{id}/retention` with `{"days": N}`: the daily
-/// `project-retention` job deletes what is older from then on.
+/// Sets the retention; the daily project-retention job applies it.
+// The daily `project-retention` job deletes what is older from then on.
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/retention",
+    tag = access::PROJECT_WRITE,
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = Retention,
+    responses((status = 200, description = "The retention", body = Retention)),
+)]
 pub async fn set_retention(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let body: RetentionBody = body::parse_json(&bytes)?;
+) -> Result<Json<Retention>, ApiError> {
+    let body: Retention = body::parse_json(&bytes)?;
     if body.days > MAX_RETENTION_DAYS {
         return Err(ApiError::BadRequest(format!(
             "days must be from 0 (keep for ever) to {MAX_RETENTION_DAYS}, not {}",
@@ -304,7 +504,7 @@ pub async fn set_retention(
     blocking(move || {
         app.store
             .set_project_retention(access.project.id, body.days)?;
-        Ok(Json(json!({ "days": body.days })))
+        Ok(Json(Retention { days: body.days }))
     })
     .await
 }
