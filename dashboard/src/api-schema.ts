@@ -1060,9 +1060,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            orgs?: components["schemas"]["Org"][];
-                        };
+                        "application/json": components["schemas"]["Orgs"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1085,9 +1083,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        name: string;
-                    };
+                    "application/json": components["schemas"]["NewOrg"];
                 };
             };
             responses: {
@@ -1105,7 +1101,15 @@ export interface paths {
                 403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
-                409: components["responses"]["Conflict"];
+                /** @description The name is taken */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
             };
@@ -1142,9 +1146,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            invites?: components["schemas"]["Invite"][];
-                        };
+                        "application/json": components["schemas"]["Invites"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1170,11 +1172,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        email?: string | null;
-                        /** @enum {unknown} */
-                        role: "owner" | "admin" | "viewer";
-                    };
+                    "application/json": components["schemas"]["InviteRequest"];
                 };
             };
             responses: {
@@ -1184,20 +1182,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Unix milliseconds */
-                            created_at?: number;
-                            created_by?: string | null;
-                            /** @description Only this address may accept, when set */
-                            email?: string | null;
-                            /** @description Unix milliseconds */
-                            expires_at?: number;
-                            id?: number;
-                            /** @enum {unknown} */
-                            role?: "owner" | "admin" | "viewer";
-                            /** @description Shown only now; the link is /#/invite?token=TOKEN */
-                            token?: string;
-                        };
+                        "application/json": components["schemas"]["InviteMade"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1287,9 +1272,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            members?: components["schemas"]["Member"][];
-                        };
+                        "application/json": components["schemas"]["Members"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1346,7 +1329,15 @@ export interface paths {
                 403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
-                409: components["responses"]["Conflict"];
+                /** @description It would leave the organisation without an owner */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
             };
@@ -1368,10 +1359,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @enum {unknown} */
-                        role: "owner" | "admin" | "viewer";
-                    };
+                    "application/json": components["schemas"]["RoleChange"];
                 };
             };
             responses: {
@@ -1389,7 +1377,15 @@ export interface paths {
                 403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
-                409: components["responses"]["Conflict"];
+                /** @description It would leave the organisation without an owner */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
             };
@@ -1426,11 +1422,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Unix milliseconds */
-                            expires_at?: number;
-                            token?: string;
-                        };
+                        "application/json": components["schemas"]["ResetMade"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1479,9 +1471,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            revoked?: number;
-                        };
+                        "application/json": components["schemas"]["Revoked"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1524,9 +1514,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            tokens?: components["schemas"]["AdminToken"][];
-                        };
+                        "application/json": components["schemas"]["AdminTokens"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1539,7 +1527,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Make an admin token for the organisation (owners and admins); it acts as an admin */
+        /** Make an admin token for the organisation (owners and admins); it acts as an admin, and is shown only now */
         post: {
             parameters: {
                 query?: never;
@@ -1552,9 +1540,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        name: string;
-                    };
+                    "application/json": components["schemas"]["NewAdminToken"];
                 };
             };
             responses: {
@@ -1564,17 +1550,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            /** @description Unix milliseconds */
-                            created_at?: number;
-                            id?: number;
-                            last_used_at?: number | null;
-                            name?: string;
-                            /** @description The token's first characters, to recognise it */
-                            prefix?: string;
-                            /** @description Shown only now */
-                            token?: string;
-                        };
+                        "application/json": components["schemas"]["AdminTokenMade"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -1610,7 +1586,7 @@ export interface paths {
                 path: {
                     /** @description Organisation id */
                     org: number;
-                    /** @description Token id */
+                    /** @description Admin token id */
                     token: number;
                 };
                 cookie?: never;
@@ -10041,14 +10017,24 @@ export interface components {
             ends: string[];
             started: string;
         };
+        /** @description An admin token, never the token itself. */
         AdminToken: {
-            /** @description Unix milliseconds */
-            created_at?: number;
-            id?: number;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
             last_used_at?: number | null;
-            name?: string;
-            /** @description The token's first characters, to recognise it */
-            prefix?: string;
+            name: string;
+            /** @description The token's first characters, to recognise it. */
+            prefix: string;
+        };
+        /** @description An admin token just made, with the token itself: shown only now. */
+        AdminTokenMade: components["schemas"]["AdminToken"] & {
+            token: string;
+        };
+        AdminTokens: {
+            tokens: components["schemas"]["AdminToken"][];
         };
         /**
          * @description What a rule watches.
@@ -10435,17 +10421,32 @@ export interface components {
         Integrations: {
             "Segment.io": components["schemas"]["SegmentIo"];
         };
+        /** @description A pending invitation. */
         Invite: {
-            /** @description Unix milliseconds */
-            created_at?: number;
+            /** Format: int64 */
+            created_at: number;
+            /** @description Who made it. */
             created_by?: string | null;
-            /** @description Only this address may accept, when set */
+            /** @description Only this address may accept, when set. */
             email?: string | null;
-            /** @description Unix milliseconds */
-            expires_at?: number;
-            id?: number;
-            /** @enum {unknown} */
-            role?: "owner" | "admin" | "viewer";
+            /** Format: int64 */
+            expires_at: number;
+            /** Format: int64 */
+            id: number;
+            role: components["schemas"]["Role"];
+        };
+        /** @description An invitation just made, with its link's token: shown only now. */
+        InviteMade: components["schemas"]["Invite"] & {
+            token: string;
+        };
+        /** @description An invitation to make. */
+        InviteRequest: {
+            /** @description Only this address may accept, when set. */
+            email?: string | null;
+            role: components["schemas"]["Role"];
+        };
+        Invites: {
+            invites: components["schemas"]["Invite"][];
         };
         /**
          * @description A write key as the API shows it: never the key itself, which only its
@@ -10525,16 +10526,21 @@ export interface components {
             integrations: components["schemas"]["Integrations"];
             metrics: components["schemas"]["LibraryMetrics"];
         };
+        /** @description A member of an organisation. */
         Member: {
-            /** @description Unix milliseconds */
-            created_at?: number;
-            email?: string;
+            /** Format: int64 */
+            created_at: number;
+            email: string;
+            /** Format: int64 */
             last_login_at?: number | null;
-            /** @enum {unknown} */
-            role?: "owner" | "admin" | "viewer";
-            user_id?: number;
-            /** @description Whether this is the caller */
-            you?: boolean;
+            role: components["schemas"]["Role"];
+            /** Format: int64 */
+            user_id: number;
+            /** @description Whether this is the caller. */
+            you: boolean;
+        };
+        Members: {
+            members: components["schemas"]["Member"][];
         };
         Membership: {
             id?: number;
@@ -10594,6 +10600,11 @@ export interface components {
          *     Segment's spelling of one event).
          */
         Names: string | string[];
+        /** @description An admin token to make. */
+        NewAdminToken: {
+            /** @description 1 to 100 characters. */
+            name: string;
+        };
         /** @description A new write key. */
         NewKey: {
             /**
@@ -10613,6 +10624,11 @@ export interface components {
              * @description Requests a minute from every sender together, 1 or more.
              */
             rate_limit_per_minute?: number | null;
+        };
+        /** @description A new organisation. */
+        NewOrg: {
+            /** @description 1 to 100 characters. */
+            name: string;
         };
         /** @description A new project. */
         NewProject: {
@@ -10652,13 +10668,20 @@ export interface components {
             /** @description Where it goes: redacted for viewers when it is a webhook's URL. */
             target: string;
         };
+        /**
+         * @description An organisation, with the caller's role there. Times are ms since the
+         *     epoch.
+         */
         Org: {
-            /** @description Unix milliseconds */
-            created_at?: number;
-            id?: number;
-            name?: string;
-            /** @enum {unknown} */
-            role?: "owner" | "admin" | "viewer";
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            role: components["schemas"]["Role"];
+        };
+        Orgs: {
+            orgs: components["schemas"]["Org"][];
         };
         Overview: {
             from?: number;
@@ -10745,16 +10768,33 @@ export interface components {
             /** @description The message's place in what was sent. */
             index: number;
         };
+        /** @description A password-reset link's token: shown only now. */
+        ResetMade: {
+            /** Format: int64 */
+            expires_at: number;
+            token: string;
+        };
         /** @description How many days raw events and sessions are kept (0: for ever). */
         Retention: {
             /** Format: int32 */
             days: number;
+        };
+        Revoked: {
+            /**
+             * Format: int64
+             * @description Sessions ended.
+             */
+            revoked: number;
         };
         /**
          * @description What a member of an organisation may do there.
          * @enum {string}
          */
         Role: "owner" | "admin" | "viewer";
+        /** @description A member's new role. */
+        RoleChange: {
+            role: components["schemas"]["Role"];
+        };
         RrwebEvent: {
             data?: Record<string, never> | null;
             /**

@@ -78,6 +78,19 @@ use utoipa::OpenApi;
         super::projects::delete_key,
         super::projects::retention,
         super::projects::set_retention,
+        super::people::list_orgs,
+        super::people::create_org,
+        super::people::members,
+        super::people::change_role,
+        super::people::remove_member,
+        super::people::password_reset,
+        super::people::end_member_sessions,
+        super::people::invites,
+        super::people::create_invite,
+        super::people::delete_invite,
+        super::people::tokens,
+        super::people::create_token,
+        super::people::delete_token,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -97,6 +110,13 @@ pub mod access {
     /// Changes what a signed-in person (or an admin token) may, about no one
     /// project: their session's CSRF token with the cookie.
     pub const SIGNED_IN_WRITE: &str = "signed in write";
+    /// Reads what an organisation's members (or its admin token) may.
+    pub const ORG_READ: &str = "org read";
+    /// Changes an organisation, as its owners (or admins) or its admin token.
+    pub const ORG_WRITE: &str = "org write";
+    /// Done by a signed-in person only (an admin token may not): the session
+    /// cookie and its CSRF token.
+    pub const PERSON_WRITE: &str = "person write";
     /// Reads one project, as any member or with an admin token.
     pub const PROJECT_READ: &str = "project read";
     /// Changes one project: an editor's session with its CSRF token, or an
@@ -222,6 +242,18 @@ fn preflight(parameters: Option<&Value>) -> Value {
     op
 }
 
+/// An organisation's routes check who the caller is there (403) and whether
+/// the caller is in it at all (404), reads and changes alike.
+const ORG_ERRORS: &[(&str, &str)] = &[
+    ("400", "BadRequest"),
+    ("401", "Unauthorized"),
+    ("403", "Forbidden"),
+    ("404", "NotFound"),
+    ("408", "Timeout"),
+    ("413", "TooLarge"),
+    ("503", "Unavailable"),
+];
+
 /// What every operation of one kind shares.
 struct Access {
     tag: &'static str,
@@ -234,7 +266,25 @@ struct Access {
     preflight: bool,
 }
 
-const ACCESS: [Access; 9] = [
+const ACCESS: [Access; 12] = [
+    Access {
+        tag: access::ORG_READ,
+        security: || json!([{ "session": [] }, { "adminToken": [] }]),
+        errors: ORG_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::ORG_WRITE,
+        security: || json!([{ "session": [], "csrf": [] }, { "adminToken": [] }]),
+        errors: ORG_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::PERSON_WRITE,
+        security: || json!([{ "session": [], "csrf": [] }]),
+        errors: ORG_ERRORS,
+        preflight: false,
+    },
     Access {
         tag: access::SIGNED_IN_WRITE,
         security: || json!([{ "session": [], "csrf": [] }, { "adminToken": [] }]),

@@ -19,8 +19,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use spoor_core::secret;
 use spoor_store::{
     Invite, Member, MemberChange, NewInvite, NewToken, Org, Role, SessionsToEnd, Store, TokenRecord,
@@ -30,9 +29,11 @@ use super::account::email_of;
 use super::blocking;
 use super::body;
 use super::caller::{Caller, Identity, session_cookie};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::openapi::access;
 use super::projects::check_name;
 use crate::app::App;
+use utoipa::ToSchema;
 
 /// How long an invitation link works.
 pub const INVITE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -80,41 +81,152 @@ impl Caller {
     }
 }
 
-fn org_json(org: &Org, role: Role) -> Value {
-    json!({ "id": org.id, "name": org.name, "role": role, "created_at": org.created_at })
+/// An organisation, with the caller's role there. Times are ms since the
+/// epoch.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Org)]
+pub struct OrgOut {
+    id: i64,
+    name: String,
+    role: Role,
+    created_at: i64,
 }
 
-fn member_json(m: &Member, caller: &Caller) -> Value {
-    let you = matches!(&caller.identity, Identity::Person { user, .. } if user.id == m.user_id);
-    json!({
-        "user_id": m.user_id,
-        "email": m.email,
-        "role": m.role,
-        "created_at": m.created_at,
-        "last_login_at": m.last_login_at,
-        "you": you,
-    })
+impl OrgOut {
+    fn new(org: &Org, role: Role) -> OrgOut {
+        OrgOut {
+            id: org.id,
+            name: org.name.clone(),
+            role,
+            created_at: org.created_at,
+        }
+    }
 }
 
-fn invite_json(i: &Invite) -> Value {
-    json!({
-        "id": i.id,
-        "role": i.role,
-        "email": i.email,
-        "created_by": i.created_by,
-        "created_at": i.created_at,
-        "expires_at": i.expires_at,
-    })
+#[derive(Serialize, ToSchema)]
+pub struct Orgs {
+    orgs: Vec<OrgOut>,
 }
 
-fn token_json(t: &TokenRecord) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "prefix": t.prefix,
-        "created_at": t.created_at,
-        "last_used_at": t.last_used_at,
-    })
+/// A member of an organisation.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Member)]
+pub struct MemberOut {
+    user_id: i64,
+    email: String,
+    role: Role,
+    created_at: i64,
+    last_login_at: Option<i64>,
+    /// Whether this is the caller.
+    you: bool,
+}
+
+impl MemberOut {
+    fn new(m: &Member, caller: &Caller) -> MemberOut {
+        MemberOut {
+            user_id: m.user_id,
+            email: m.email.clone(),
+            role: m.role,
+            created_at: m.created_at,
+            last_login_at: m.last_login_at,
+            you: matches!(&caller.identity, Identity::Person { user, .. } if user.id == m.user_id),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Members {
+    members: Vec<MemberOut>,
+}
+
+/// A pending invitation.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Invite)]
+pub struct InviteOut {
+    id: i64,
+    role: Role,
+    /// Only this address may accept, when set.
+    email: Option<String>,
+    /// Who made it.
+    created_by: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl From<&Invite> for InviteOut {
+    fn from(i: &Invite) -> InviteOut {
+        InviteOut {
+            id: i.id,
+            role: i.role,
+            email: i.email.clone(),
+            created_by: i.created_by.clone(),
+            created_at: i.created_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Invites {
+    invites: Vec<InviteOut>,
+}
+
+/// An invitation just made, with its link's token: shown only now.
+#[derive(Serialize, ToSchema)]
+pub struct InviteMade {
+    #[serde(flatten)]
+    invite: InviteOut,
+    token: String,
+}
+
+/// An admin token, never the token itself.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AdminToken)]
+pub struct TokenOut {
+    id: i64,
+    name: String,
+    /// The token's first characters, to recognise it.
+    prefix: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl From<&TokenRecord> for TokenOut {
+    fn from(t: &TokenRecord) -> TokenOut {
+        TokenOut {
+            id: t.id,
+            name: t.name.clone(),
+            prefix: t.prefix.clone(),
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminTokens {
+    tokens: Vec<TokenOut>,
+}
+
+/// An admin token just made, with the token itself: shown only now.
+#[derive(Serialize, ToSchema)]
+pub struct AdminTokenMade {
+    #[serde(flatten)]
+    record: TokenOut,
+    token: String,
+}
+
+/// A password-reset link's token: shown only now.
+#[derive(Serialize, ToSchema)]
+pub struct ResetMade {
+    token: String,
+    expires_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    /// Sessions ended.
+    revoked: u64,
 }
 
 /// A role as sent in a body.
@@ -126,28 +238,50 @@ fn role_of(sent: &str) -> Result<Role, ApiError> {
     })
 }
 
+/// The caller's organisations and roles.
+#[utoipa::path(
+    get,
+    path = "/api/orgs",
+    tag = access::ORG_READ,
+    responses((status = 200, description = "Organisations", body = Orgs)),
+)]
 pub async fn list_orgs(
     State(app): State<Arc<App>>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Orgs>, ApiError> {
     blocking(move || {
-        let orgs: Vec<Value> = app
+        let orgs = app
             .store
             .orgs()?
             .iter()
-            .filter_map(|o| Some(org_json(o, caller.role_in(o.id)?)))
+            .filter_map(|o| Some(OrgOut::new(o, caller.role_in(o.id)?)))
             .collect();
-        Ok(Json(json!({ "orgs": orgs })))
+        Ok(Json(Orgs { orgs }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// A new organisation.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
+    /// 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
 }
 
+/// Make an organisation, owned by the signed-in person (an admin token
+/// belongs to one organisation and cannot).
+#[utoipa::path(
+    post,
+    path = "/api/orgs",
+    tag = access::PERSON_WRITE,
+    request_body = NewOrg,
+    responses(
+        (status = 201, description = "Made", body = OrgOut),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+    ),
+)]
 pub async fn create_org(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -158,53 +292,84 @@ pub async fn create_org(
     let name = check_name(&new.name, "organisation")?;
     blocking(move || {
         let org = app.store.create_org_owned_by(&name, user_id, now())?;
-        Ok((StatusCode::CREATED, Json(org_json(&org, Role::Owner))).into_response())
+        Ok((StatusCode::CREATED, Json(OrgOut::new(&org, Role::Owner))).into_response())
     })
     .await
 }
 
+/// An organisation's members (any member reads them).
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/members",
+    tag = access::ORG_READ,
+    params(("org" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "Members", body = Members)),
+)]
 pub async fn members(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(org): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Members>, ApiError> {
     caller.member_of(org)?;
     blocking(move || {
-        let members: Vec<Value> = app
+        let members = app
             .store
             .org_members(org)?
             .iter()
-            .map(|m| member_json(m, &caller))
+            .map(|m| MemberOut::new(m, &caller))
             .collect();
-        Ok(Json(json!({ "members": members })))
+        Ok(Json(Members { members }))
     })
     .await
 }
 
 /// The member, read back after a change.
-fn member_of_org(store: &Store, org: i64, user: i64, caller: &Caller) -> Result<Value, ApiError> {
+fn member_of_org(
+    store: &Store,
+    org: i64,
+    user: i64,
+    caller: &Caller,
+) -> Result<MemberOut, ApiError> {
     store
         .org_members(org)?
         .iter()
         .find(|m| m.user_id == user)
-        .map(|m| member_json(m, caller))
+        .map(|m| MemberOut::new(m, caller))
         .ok_or_else(|| {
             ApiError::NotFound(format!("user {user} is not a member of this organisation"))
         })
 }
 
-#[derive(Deserialize)]
+/// A member's new role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
+    #[schema(value_type = Role)]
     role: String,
 }
 
+/// Change a member's role (owners only); never leaves the organisation
+/// without an owner.
+#[utoipa::path(
+    patch,
+    path = "/api/orgs/{org}/members/{user}",
+    tag = access::ORG_WRITE,
+    params(
+        ("org" = i64, Path, description = "Organisation id"),
+        ("user" = i64, Path, description = "The member's user id"),
+    ),
+    request_body = RoleChange,
+    responses(
+        (status = 200, description = "Changed", body = MemberOut),
+        (status = 409, description = "It would leave the organisation without an owner", body = ErrorBody),
+    ),
+)]
 pub async fn change_role(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path((org, user)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MemberOut>, ApiError> {
     // The organisation is checked before the body is read: another
     // organisation's is answered as one that does not exist, whatever is sent.
     caller.owner_of(org)?;
@@ -218,6 +383,20 @@ pub async fn change_role(
     .await
 }
 
+/// Remove a member (owners), or leave (anyone); never the last owner.
+#[utoipa::path(
+    delete,
+    path = "/api/orgs/{org}/members/{user}",
+    tag = access::ORG_WRITE,
+    params(
+        ("org" = i64, Path, description = "Organisation id"),
+        ("user" = i64, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 409, description = "It would leave the organisation without an owner", body = ErrorBody),
+    ),
+)]
 pub async fn remove_member(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -265,6 +444,19 @@ fn wholly_owned_member(
     Ok(())
 }
 
+/// A one-time password-reset link's token for a member, valid for an hour
+/// (a signed-in owner of every organisation the member is in); the link is
+/// /#/reset?token=TOKEN.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/members/{user}/password-reset",
+    tag = access::PERSON_WRITE,
+    params(
+        ("org" = i64, Path, description = "Organisation id"),
+        ("user" = i64, Path, description = "The member's user id"),
+    ),
+    responses((status = 201, description = "Made; shown only now", body = ResetMade)),
+)]
 pub async fn password_reset(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -277,21 +469,29 @@ pub async fn password_reset(
         let expires_at = now().saturating_add(ms(RESET_TTL));
         app.store
             .create_password_reset(user, &secret::hash(&token), Some(by), expires_at)?;
-        Ok((
-            StatusCode::CREATED,
-            Json(json!({ "token": token, "expires_at": expires_at })),
-        )
-            .into_response())
+        Ok((StatusCode::CREATED, Json(ResetMade { token, expires_at })).into_response())
     })
     .await
 }
 
+/// Sign a member out of every browser (an owner of every organisation the
+/// member is in; the caller's own session stays).
+#[utoipa::path(
+    delete,
+    path = "/api/orgs/{org}/members/{user}/sessions",
+    tag = access::ORG_WRITE,
+    params(
+        ("org" = i64, Path, description = "Organisation id"),
+        ("user" = i64, Path, description = "The member's user id"),
+    ),
+    responses((status = 200, description = "Signed out", body = Revoked)),
+)]
 pub async fn end_member_sessions(
     State(app): State<Arc<App>>,
     caller: Caller,
     headers: HeaderMap,
     Path((org, user)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     // An owner who picks themselves keeps the session they asked from, as
     // `DELETE /api/me/sessions` does.
     let own = match (&caller.identity, session_cookie(&headers)) {
@@ -306,37 +506,58 @@ pub async fn end_member_sessions(
             .as_deref()
             .map_or(SessionsToEnd::All, SessionsToEnd::AllBut);
         let revoked = app.store.end_web_sessions(user, which)?;
-        Ok(Json(json!({ "revoked": revoked })))
+        Ok(Json(Revoked { revoked }))
     })
     .await
 }
 
+/// An organisation's pending invitations (owners).
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/invites",
+    tag = access::ORG_READ,
+    params(("org" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "Invitations", body = Invites)),
+)]
 pub async fn invites(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(org): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Invites>, ApiError> {
     caller.owner_of(org)?;
     blocking(move || {
-        let invites: Vec<Value> = app
+        let invites = app
             .store
             .invites(org, now())?
             .iter()
-            .map(invite_json)
+            .map(InviteOut::from)
             .collect();
-        Ok(Json(json!({ "invites": invites })))
+        Ok(Json(Invites { invites }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// An invitation to make.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
+    #[schema(value_type = Role)]
     role: String,
+    /// Only this address may accept, when set.
     #[serde(default)]
     email: Option<String>,
 }
 
+/// Invite someone by link (owners): valid for 7 days, once; with an email,
+/// only that address may accept.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/invites",
+    tag = access::ORG_WRITE,
+    params(("org" = i64, Path, description = "Organisation id")),
+    request_body = InviteRequest,
+    responses((status = 201, description = "Made", body = InviteMade)),
+)]
 pub async fn create_invite(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -367,13 +588,26 @@ pub async fn create_invite(
             now,
             expires_at: now.saturating_add(ms(INVITE_TTL)),
         })?;
-        let mut answer = invite_json(&invite);
-        answer["token"] = json!(token);
+        let answer = InviteMade {
+            invite: (&invite).into(),
+            token,
+        };
         Ok((StatusCode::CREATED, Json(answer)).into_response())
     })
     .await
 }
 
+/// Revoke an invitation (owners).
+#[utoipa::path(
+    delete,
+    path = "/api/orgs/{org}/invites/{invite}",
+    tag = access::ORG_WRITE,
+    params(
+        ("org" = i64, Path, description = "Organisation id"),
+        ("invite" = i64, Path, description = "Invitation id"),
+    ),
+    responses((status = 204, description = "Revoked")),
+)]
 pub async fn delete_invite(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -387,30 +621,52 @@ pub async fn delete_invite(
     .await
 }
 
+/// An organisation's admin tokens (owners and admins).
+#[utoipa::path(
+    get,
+    path = "/api/orgs/{org}/tokens",
+    tag = access::ORG_READ,
+    params(("org" = i64, Path, description = "Organisation id")),
+    responses((status = 200, description = "Tokens", body = AdminTokens)),
+)]
 pub async fn tokens(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(org): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AdminTokens>, ApiError> {
     caller.org_to_change(org)?;
     blocking(move || {
-        let tokens: Vec<Value> = app
+        let tokens = app
             .store
             .tokens_of_org(org)?
             .iter()
-            .map(token_json)
+            .map(TokenOut::from)
             .collect();
-        Ok(Json(json!({ "tokens": tokens })))
+        Ok(Json(AdminTokens { tokens }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// An admin token to make.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = NewAdminToken)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    /// 1 to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
 }
 
+/// Make an admin token for the organisation (owners and admins); it acts as
+/// an admin, and is shown only now.
+#[utoipa::path(
+    post,
+    path = "/api/orgs/{org}/tokens",
+    tag = access::ORG_WRITE,
+    params(("org" = i64, Path, description = "Organisation id")),
+    request_body = TokenRequest,
+    responses((status = 201, description = "Made", body = AdminTokenMade)),
+)]
 pub async fn create_token(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -428,13 +684,26 @@ pub async fn create_token(
             hash: secret::hash(&token),
             prefix: secret::shown_prefix(&token),
         })?;
-        let mut answer = token_json(&record);
-        answer["token"] = json!(token);
+        let answer = AdminTokenMade {
+            record: (&record).into(),
+            token,
+        };
         Ok((StatusCode::CREATED, Json(answer)).into_response())
     })
     .await
 }
 
+/// Revoke an admin token (owners and admins): it is refused at once.
+#[utoipa::path(
+    delete,
+    path = "/api/orgs/{org}/tokens/{token}",
+    tag = access::ORG_WRITE,
+    params(
+        ("org" = i64, Path, description = "Organisation id"),
+        ("token" = i64, Path, description = "Admin token id"),
+    ),
+    responses((status = 204, description = "Revoked")),
+)]
 pub async fn delete_token(
     State(app): State<Arc<App>>,
     caller: Caller,
