@@ -254,10 +254,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        email: string;
-                        password: string;
-                    };
+                    "application/json": components["schemas"]["Credentials"];
                 };
             };
             responses: {
@@ -280,13 +277,13 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 /** @description Too many failed sign-ins; see Retry-After */
                 429: {
                     headers: {
-                        /** @description Seconds to wait before retrying */
-                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -362,11 +359,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description At least 12 characters */
-                        password: string;
-                        token: string;
-                    };
+                    "application/json": components["schemas"]["PasswordReset"];
                 };
             };
             responses: {
@@ -407,7 +400,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description The token from the link */
+                    /** @description The link's token */
                     token: string;
                 };
                 cookie?: never;
@@ -420,9 +413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            email?: string;
-                        };
+                        "application/json": components["schemas"]["ResetFor"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -461,12 +452,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        email: string;
-                        org: string;
-                        password: string;
-                        token: string;
-                    };
+                    "application/json": components["schemas"]["Setup"];
                 };
             };
             responses: {
@@ -480,6 +466,7 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
                 /** @description The link is not valid (anymore) */
                 403: {
                     headers: {
@@ -489,6 +476,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -666,7 +654,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Accept an invitation: as the signed-in person (with the session cookie and its CSRF token), or, without a session, as a new account made from the email and password, which is then signed in */
+        /** Accept an invitation: as the signed-in person (with the session cookie and its CSRF token), or with an email and a password as a new account, then signed in */
         post: {
             parameters: {
                 query?: never;
@@ -676,12 +664,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        email?: string;
-                        /** @description At least 12 characters */
-                        password?: string;
-                        token: string;
-                    };
+                    "application/json": components["schemas"]["Acceptance"];
                 };
             };
             responses: {
@@ -691,11 +674,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            csrf_token?: string;
-                            org?: components["schemas"]["Membership"];
-                            user?: components["schemas"]["User"];
-                        };
+                        "application/json": components["schemas"]["JoinedOrg"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -703,7 +682,15 @@ export interface paths {
                 403: components["responses"]["Forbidden"];
                 404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
-                409: components["responses"]["Conflict"];
+                /** @description The email has an account already: sign in first */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
             };
@@ -727,7 +714,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description The token from the link */
+                    /** @description The link's token */
                     token: string;
                 };
                 cookie?: never;
@@ -740,14 +727,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            email?: string | null;
-                            /** @description Unix milliseconds */
-                            expires_at?: number;
-                            org?: string;
-                            /** @enum {unknown} */
-                            role?: "owner" | "admin" | "viewer";
-                        };
+                        "application/json": components["schemas"]["InviteOffer"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -790,16 +770,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            csrf_token?: string;
-                            orgs?: {
-                                id?: number;
-                                name?: string;
-                                /** @enum {unknown} */
-                                role?: "owner" | "admin" | "viewer";
-                            }[];
-                            user?: components["schemas"]["User"];
-                        };
+                        "application/json": components["schemas"]["Me"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -843,11 +814,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        current_password: string;
-                        /** @description At least 12 characters */
-                        new_password: string;
-                    };
+                    "application/json": components["schemas"]["PasswordChange"];
                 };
             };
             responses: {
@@ -864,7 +831,15 @@ export interface paths {
                 404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
-                429: components["responses"]["RateLimited"];
+                /** @description Too many failed tries; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -897,17 +872,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            sessions?: {
-                                /** @description Unix milliseconds */
-                                created_at?: number;
-                                current?: boolean;
-                                /** @description Unix milliseconds */
-                                expires_at?: number;
-                                /** @description 16 hexadecimal characters */
-                                id?: string;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["WebSessions"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -937,9 +902,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            revoked?: number;
-                        };
+                        "application/json": components["schemas"]["Revoked"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -972,7 +935,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description A session id as listed */
+                    /** @description A session's id, as listed */
                     session: string;
                 };
                 cookie?: never;
@@ -10017,6 +9980,12 @@ export interface components {
             ends: string[];
             started: string;
         };
+        /** @description An invitation's token; with an email and a password, for a new account. */
+        Acceptance: {
+            email?: string | null;
+            password?: string | null;
+            token: string;
+        };
         /** @description An admin token, never the token itself. */
         AdminToken: {
             /** Format: int64 */
@@ -10242,6 +10211,11 @@ export interface components {
             key: string;
             record: components["schemas"]["Key"];
         };
+        /** @description An email and a password. */
+        Credentials: {
+            email: string;
+            password: string;
+        };
         /** @description A project's CRM configuration. */
         CrmConfig: {
             abandonment?: components["schemas"]["Abandonment"];
@@ -10439,6 +10413,16 @@ export interface components {
         InviteMade: components["schemas"]["Invite"] & {
             token: string;
         };
+        /** @description What an invitation link offers. */
+        InviteOffer: {
+            /** @description Only this address may accept, when set. */
+            email?: string | null;
+            /** Format: int64 */
+            expires_at: number;
+            /** @description The organisation's name. */
+            org: string;
+            role: components["schemas"]["Role"];
+        };
         /** @description An invitation to make. */
         InviteRequest: {
             /** @description Only this address may accept, when set. */
@@ -10447,6 +10431,12 @@ export interface components {
         };
         Invites: {
             invites: components["schemas"]["Invite"][];
+        };
+        /** @description Joined: the organisation, and for a new account its sign-in. */
+        JoinedOrg: {
+            csrf_token?: string | null;
+            org: components["schemas"]["Membership"];
+            user?: components["schemas"]["User"] | null;
         };
         /**
          * @description A write key as the API shows it: never the key itself, which only its
@@ -10526,6 +10516,14 @@ export interface components {
             integrations: components["schemas"]["Integrations"];
             metrics: components["schemas"]["LibraryMetrics"];
         };
+        /** @description Who calls: a signed-in person (with their CSRF token) or an admin token. */
+        Me: {
+            csrf_token?: string | null;
+            orgs: components["schemas"]["Membership"][];
+            /** @description An admin token's name. */
+            token?: string | null;
+            user?: components["schemas"]["User"] | null;
+        };
         /** @description A member of an organisation. */
         Member: {
             /** Format: int64 */
@@ -10542,11 +10540,12 @@ export interface components {
         Members: {
             members: components["schemas"]["Member"][];
         };
+        /** @description An organisation the caller is in, and their role there. */
         Membership: {
-            id?: number;
-            name?: string;
-            /** @enum {unknown} */
-            role?: "owner" | "admin" | "viewer";
+            /** Format: int64 */
+            id: number;
+            name: string;
+            role: components["schemas"]["Role"];
         };
         Merged: {
             contact: components["schemas"]["Contact"];
@@ -10701,6 +10700,16 @@ export interface components {
             };
             totals?: components["schemas"]["Counts"];
         };
+        /** @description The current password and the new one. */
+        PasswordChange: {
+            current_password: string;
+            new_password: string;
+        };
+        /** @description A reset link's token and the new password. */
+        PasswordReset: {
+            password: string;
+            token: string;
+        };
         /** @enum {string} */
         Priority: "urgent" | "high" | "normal" | "low";
         /** @description A project, with its organisation and the caller's role there. */
@@ -10767,6 +10776,10 @@ export interface components {
             error: string;
             /** @description The message's place in what was sent. */
             index: number;
+        };
+        /** @description Whose password a reset link sets. */
+        ResetFor: {
+            email: string;
         };
         /** @description A password-reset link's token: shown only now. */
         ResetMade: {
@@ -10970,9 +10983,21 @@ export interface components {
             session_id: components["schemas"]["Id"];
             writeKey?: string | null;
         };
+        /** @description The first owner, with the one-time link's token. */
+        Setup: {
+            email: string;
+            /** @description The organisation's name. */
+            org: string;
+            /** @description At least 12 characters. */
+            password: string;
+            token: string;
+        };
+        /** @description A browser signed in: the session cookie is set. */
         SignedIn: {
-            csrf_token?: string;
-            user?: components["schemas"]["User"];
+            /** @description Sent as X-CSRF-Token with every change made with the cookie. */
+            csrf_token: string;
+            org?: components["schemas"]["Membership"] | null;
+            user: components["schemas"]["User"];
         };
         /** @description An enabled source with no destinations. */
         Source: {
@@ -11073,9 +11098,11 @@ export interface components {
             kind: string;
             summary: string;
         };
+        /** @description A person, as the API shows them. */
         User: {
-            email?: string;
-            id?: number;
+            email: string;
+            /** Format: int64 */
+            id: number;
         };
         VideoStored: {
             /** @description Whether it was stored already. */
@@ -11120,6 +11147,20 @@ export interface components {
             rejected?: components["schemas"]["Rejected"][];
             /** @description Always true. */
             success: boolean;
+        };
+        /** @description A browser where the person is signed in. */
+        WebSessionOut: {
+            /** Format: int64 */
+            created_at: number;
+            /** @description Whether it is the one asking. */
+            current: boolean;
+            /** Format: int64 */
+            expires_at: number;
+            /** @description 16 hexadecimal characters. */
+            id: string;
+        };
+        WebSessions: {
+            sessions: components["schemas"]["WebSessionOut"][];
         };
         /**
          * @description Points for an event, when its properties meet every condition. All

@@ -17,16 +17,18 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use spoor_core::login_backoff::{self, Attempts, MAX_EMAIL_BYTES, Policy};
 use spoor_core::{password, secret};
-use spoor_store::{FirstOwner, SessionsToEnd, Store, StoreError, User};
+use spoor_store::{FirstOwner, Membership, Role, SessionsToEnd, Store, StoreError, User};
+use utoipa::ToSchema;
 
 use super::blocking;
 use super::body;
 use super::caller::{self, Caller, Identity, SESSION_COOKIE};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::openapi::access;
+use super::people::Revoked;
 use crate::app::App;
 
 /// How long a session lasts.
@@ -200,18 +202,98 @@ fn make_room(map: &mut HashMap<String, Attempts>, keys: &[(String, &'static Poli
     }
 }
 
-#[derive(Deserialize)]
+/// An email and a password.
+#[derive(Deserialize, ToSchema)]
 pub struct Credentials {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+/// The first owner, with the one-time link's token.
+#[derive(Deserialize, ToSchema)]
 pub struct Setup {
     token: String,
     email: String,
+    /// At least 12 characters.
     password: String,
+    /// The organisation's name.
     org: String,
+}
+
+/// A person, as the API shows them.
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
+pub struct UserOut {
+    id: i64,
+    email: String,
+}
+
+impl From<&User> for UserOut {
+    fn from(user: &User) -> UserOut {
+        UserOut {
+            id: user.id,
+            email: user.email.clone(),
+        }
+    }
+}
+
+/// An organisation the caller is in, and their role there.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Membership)]
+pub struct MembershipOut {
+    id: i64,
+    name: String,
+    role: Role,
+}
+
+impl From<&Membership> for MembershipOut {
+    fn from(m: &Membership) -> MembershipOut {
+        MembershipOut {
+            id: m.org_id,
+            name: m.org.clone(),
+            role: m.role,
+        }
+    }
+}
+
+/// A browser signed in: the session cookie is set.
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    user: UserOut,
+    /// Sent as X-CSRF-Token with every change made with the cookie.
+    csrf_token: String,
+    /// The organisation just joined, when an invitation made the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org: Option<MembershipOut>,
+}
+
+/// Who calls: a signed-in person (with their CSRF token) or an admin token.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<UserOut>,
+    /// An admin token's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    orgs: Vec<MembershipOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+}
+
+/// A browser where the person is signed in.
+#[derive(Serialize, ToSchema)]
+pub struct WebSessionOut {
+    /// 16 hexadecimal characters.
+    id: String,
+    created_at: i64,
+    expires_at: i64,
+    /// Whether it is the one asking.
+    current: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebSessions {
+    sessions: Vec<WebSessionOut>,
 }
 
 /// An email as typed, trimmed and lowercase, refused when longer than any
@@ -253,21 +335,17 @@ pub(super) async fn account_body<T: serde::de::DeserializeOwned>(
     body::parse_json(&bytes)
 }
 
-fn user_json(user: &User) -> Value {
-    json!({ "id": user.id, "email": user.email })
-}
-
 /// Starts a session for the user and answers with the cookie set.
 fn signed_in(store: &Store, user: &User, secure: bool) -> Result<Response, ApiError> {
     signed_in_with(store, user, secure, None)
 }
 
-/// [`signed_in`], with one more field in the answer.
+/// [`signed_in`], with the organisation an invitation joined.
 pub(super) fn signed_in_with(
     store: &Store,
     user: &User,
     secure: bool,
-    extra: Option<(&str, Value)>,
+    org: Option<MembershipOut>,
 ) -> Result<Response, ApiError> {
     let cookie = secret::generate("");
     let csrf_token = secret::generate("");
@@ -284,10 +362,11 @@ pub(super) fn signed_in_with(
         SESSION_TTL.as_secs(),
         if secure { "; Secure" } else { "" }
     );
-    let mut answer = json!({ "user": user_json(user), "csrf_token": csrf_token });
-    if let Some((name, value)) = extra {
-        answer[name] = value;
-    }
+    let answer = SignedIn {
+        user: user.into(),
+        csrf_token,
+        org,
+    };
     let mut response = Json(answer).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -311,6 +390,18 @@ fn client_ip(app: &App, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     spoor_core::ip::client_ip(peer.ip(), xff, app.config.proxy_hops)
 }
 
+/// Sign in.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = access::ANYONE,
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "Signed in; sets the session cookie", body = SignedIn),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = ErrorBody),
+    ),
+)]
 pub async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -369,6 +460,17 @@ pub async fn login(
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| password::hash(&secret::generate("")));
 
+/// Create the first owner with the one-time link printed by spoor serve.
+#[utoipa::path(
+    post,
+    path = "/api/auth/setup",
+    tag = access::ANYONE,
+    request_body = Setup,
+    responses(
+        (status = 200, description = "Signed in; sets the session cookie", body = SignedIn),
+        (status = 403, description = "The link is not valid (anymore)", body = ErrorBody),
+    ),
+)]
 pub async fn setup(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -418,9 +520,16 @@ pub async fn setup(
     .await
 }
 
-/// Ends the session the cookie names, and clears the cookie. A cookie whose
-/// session has ended already (signed out elsewhere, reset, expired) is cleared
-/// too, so the browser is not left holding it.
+/// Sign out.
+// Ends the session the cookie names, and clears the cookie. A cookie whose
+// session has ended already (signed out elsewhere, reset, expired) is
+// cleared too, so the browser is not left holding it.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = access::SIGNED_IN_WRITE,
+    responses((status = 204, description = "Signed out; the cookie is cleared")),
+)]
 pub async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(cookie) = caller::session_cookie(&headers) {
         let store = app.store.clone();
@@ -441,23 +550,32 @@ pub async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<R
     Ok(response)
 }
 
-pub async fn me(caller: Caller) -> Json<Value> {
-    let orgs: Vec<Value> = caller
-        .memberships
-        .iter()
-        .map(|m| json!({ "id": m.org_id, "name": m.org, "role": m.role }))
-        .collect();
-    match &caller.identity {
-        Identity::Person { user, csrf_token } => Json(json!({
-            "user": user_json(user),
-            "orgs": orgs,
-            "csrf_token": csrf_token,
-        })),
-        Identity::Token { name } => Json(json!({
-            "token": name,
-            "orgs": orgs,
-        })),
-    }
+/// The caller, their organisations and roles, and the CSRF token.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = access::SIGNED_IN,
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "Not signed in, or an unknown admin token", body = ErrorBody),
+    ),
+)]
+pub async fn me(caller: Caller) -> Json<Me> {
+    let orgs = caller.memberships.iter().map(MembershipOut::from).collect();
+    Json(match &caller.identity {
+        Identity::Person { user, csrf_token } => Me {
+            user: Some(user.into()),
+            token: None,
+            orgs,
+            csrf_token: Some(csrf_token.clone()),
+        },
+        Identity::Token { name } => Me {
+            user: None,
+            token: Some(name.clone()),
+            orgs,
+            csrf_token: None,
+        },
+    })
 }
 
 /// The id a session is shown by: the start of its hash, enough to tell a
@@ -476,15 +594,25 @@ fn person(caller: &Caller, headers: &HeaderMap) -> Result<(User, String), ApiErr
     }
 }
 
-#[derive(Deserialize)]
+/// The current password and the new one.
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordChange {
     current_password: String,
     new_password: String,
 }
 
-/// `POST /api/me/password`: the current password, checked like a sign-in
-/// (and counted against the same throttle), then the new one; every other
-/// session of the person ends.
+/// Change your password (the current one is checked, and counted like a
+/// sign-in); every other session of yours ends.
+#[utoipa::path(
+    post,
+    path = "/api/me/password",
+    tag = access::PERSON_WRITE,
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 429, description = "Too many failed tries; see Retry-After", body = ErrorBody),
+    ),
+)]
 pub async fn change_password(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -547,50 +675,66 @@ pub async fn change_password(
     .await
 }
 
-/// `GET /api/me/sessions`: where the person is signed in, newest first.
+/// Where you are signed in, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/me/sessions",
+    tag = access::PERSON_READ,
+    responses((status = 200, description = "Your sessions", body = WebSessions)),
+)]
 pub async fn sessions(
     State(app): State<Arc<App>>,
     caller: Caller,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebSessions>, ApiError> {
     let (user, current) = person(&caller, &headers)?;
     blocking(move || {
-        let sessions: Vec<Value> = app
+        let sessions = app
             .store
             .web_sessions_of(user.id, spoor_core::time::now_ms())?
             .iter()
-            .map(|s| {
-                json!({
-                    "id": &s.id_hash[..SESSION_ID_CHARS.min(s.id_hash.len())],
-                    "created_at": s.created_at,
-                    "expires_at": s.expires_at,
-                    "current": s.id_hash == current,
-                })
+            .map(|s| WebSessionOut {
+                id: s.id_hash[..SESSION_ID_CHARS.min(s.id_hash.len())].to_string(),
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                current: s.id_hash == current,
             })
             .collect();
-        Ok(Json(json!({ "sessions": sessions })))
+        Ok(Json(WebSessions { sessions }))
     })
     .await
 }
 
-/// `DELETE /api/me/sessions`: signs out every session but this one.
+/// Sign out every session of yours but this one.
+#[utoipa::path(
+    delete,
+    path = "/api/me/sessions",
+    tag = access::PERSON_WRITE,
+    responses((status = 200, description = "Signed out", body = Revoked)),
+)]
 pub async fn end_other_sessions(
     State(app): State<Arc<App>>,
     caller: Caller,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     let (user, current) = person(&caller, &headers)?;
     blocking(move || {
         let revoked = app
             .store
             .end_web_sessions(user.id, SessionsToEnd::AllBut(&current))?;
-        Ok(Json(json!({ "revoked": revoked })))
+        Ok(Json(Revoked { revoked }))
     })
     .await
 }
 
-/// `DELETE /api/me/sessions/{id}`: signs out one of the person's sessions
-/// (this one included).
+/// Sign out one of your sessions (this one included).
+#[utoipa::path(
+    delete,
+    path = "/api/me/sessions/{session}",
+    tag = access::PERSON_WRITE,
+    params(("session" = String, Path, description = "A session's id, as listed")),
+    responses((status = 204, description = "Signed out")),
+)]
 pub async fn end_session(
     State(app): State<Arc<App>>,
     caller: Caller,

@@ -13,15 +13,18 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use spoor_core::{password, secret};
-use spoor_store::{Joined, Joiner, Membership};
+use spoor_store::{Joined, Joiner, Membership, Role};
+use utoipa::ToSchema;
 
-use super::account::{account_body, new_account_email, over_https, signed_in_with};
+use super::account::{
+    MembershipOut, SignedIn, UserOut, account_body, new_account_email, over_https, signed_in_with,
+};
 use super::blocking;
 use super::caller::{self, Identity};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::openapi::access;
 use crate::app::App;
 
 fn now() -> i64 {
@@ -54,32 +57,65 @@ fn reset_not_valid() -> ApiError {
     )
 }
 
-fn org_json(m: &Membership) -> Value {
-    json!({ "id": m.org_id, "name": m.org, "role": m.role })
+/// What an invitation link offers.
+#[derive(Serialize, ToSchema)]
+pub struct InviteOffer {
+    /// The organisation's name.
+    org: String,
+    role: Role,
+    /// Only this address may accept, when set.
+    email: Option<String>,
+    expires_at: i64,
 }
 
-/// `GET /api/invites/{token}`: which organisation and role the link offers.
+/// Joined: the organisation, and for a new account its sign-in.
+// As `SignedIn` for a new account; for a person signed in already, only
+// `org`.
+#[derive(Serialize, ToSchema)]
+pub struct JoinedOrg {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<UserOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
+    org: MembershipOut,
+}
+
+/// Whose password a reset link sets.
+#[derive(Serialize, ToSchema)]
+pub struct ResetFor {
+    email: String,
+}
+
+/// What an invitation link offers.
+#[utoipa::path(
+    get,
+    path = "/api/invites/{token}",
+    tag = access::ANYONE,
+    params(("token" = String, Path, description = "The link's token")),
+    responses((status = 200, description = "The invitation", body = InviteOffer)),
+)]
 pub async fn invite(
     State(app): State<Arc<App>>,
     Path(token): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InviteOffer>, ApiError> {
     let hash = token_hash(&token)?;
     blocking(move || {
         let invite = app
             .store
             .invite(&hash, now())?
             .ok_or_else(invite_not_valid)?;
-        Ok(Json(json!({
-            "org": invite.org,
-            "role": invite.role,
-            "email": invite.email,
-            "expires_at": invite.expires_at,
-        })))
+        Ok(Json(InviteOffer {
+            org: invite.org,
+            role: invite.role,
+            email: invite.email,
+            expires_at: invite.expires_at,
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// An invitation's token; with an email and a password, for a new account.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acceptance {
     token: String,
@@ -87,9 +123,19 @@ pub struct Acceptance {
     password: Option<String>,
 }
 
-/// `POST /api/invites/accept`: joins as the signed-in person, or, with an
-/// email and a password and no session, as a new account that is then
+/// Accept an invitation: as the signed-in person (with the session cookie and
+/// its CSRF token), or with an email and a password as a new account, then
 /// signed in.
+#[utoipa::path(
+    post,
+    path = "/api/invites/accept",
+    tag = access::JOINING,
+    request_body = Acceptance,
+    responses(
+        (status = 200, description = "Joined; a new account is signed in (sets the session cookie)", body = JoinedOrg),
+        (status = 409, description = "The email has an account already: sign in first", body = ErrorBody),
+    ),
+)]
 pub async fn accept(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -121,7 +167,12 @@ pub async fn accept(
             blocking(move || Ok(store.accept_invite(&hash, Joiner::Existing(user.id), now())?))
                 .await?;
         let (_, membership) = refused(joined, &user.email)?;
-        return Ok(Json(json!({ "org": org_json(&membership) })).into_response());
+        let joined = JoinedOrg {
+            user: None,
+            csrf_token: None,
+            org: MembershipOut::from(&membership),
+        };
+        return Ok(Json(joined).into_response());
     }
     let (Some(email), Some(typed)) = (a.email, a.password) else {
         return Err(ApiError::BadRequest(
@@ -150,7 +201,12 @@ pub async fn accept(
         };
         let joined = store.accept_invite(&hash, joiner, now())?;
         let (user, membership) = refused(joined, &email)?;
-        signed_in_with(&store, &user, secure, Some(("org", org_json(&membership))))
+        signed_in_with(
+            &store,
+            &user,
+            secure,
+            Some(MembershipOut::from(&membership)),
+        )
     })
     .await
 }
@@ -172,31 +228,47 @@ fn refused(joined: Joined, email: &str) -> Result<(spoor_store::User, Membership
     }
 }
 
-/// `GET /api/auth/reset/{token}`: whose password the link sets.
+/// Whose password a reset link sets.
+#[utoipa::path(
+    get,
+    path = "/api/auth/reset/{token}",
+    tag = access::ANYONE,
+    params(("token" = String, Path, description = "The link's token")),
+    responses((status = 200, description = "The link's person", body = ResetFor)),
+)]
 pub async fn reset_link(
     State(app): State<Arc<App>>,
     Path(token): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResetFor>, ApiError> {
     let hash = token_hash(&token)?;
     blocking(move || {
         let user = app
             .store
             .password_reset_user(&hash, now())?
             .ok_or_else(reset_not_valid)?;
-        Ok(Json(json!({ "email": user.email })))
+        Ok(Json(ResetFor { email: user.email }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// A reset link's token and the new password.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PasswordReset)]
 #[serde(deny_unknown_fields)]
 pub struct Reset {
     token: String,
     password: String,
 }
 
-/// `POST /api/auth/reset`: the new password; every session the person had
-/// ends, and this browser is signed in.
+/// Set a new password through a reset link: every earlier session of the
+/// person ends, and this browser is signed in.
+#[utoipa::path(
+    post,
+    path = "/api/auth/reset",
+    tag = access::ANYONE,
+    request_body = Reset,
+    responses((status = 200, description = "Signed in; sets the session cookie", body = SignedIn)),
+)]
 pub async fn reset(
     State(app): State<Arc<App>>,
     headers: HeaderMap,

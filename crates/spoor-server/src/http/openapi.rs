@@ -91,6 +91,18 @@ use utoipa::OpenApi;
         super::people::tokens,
         super::people::create_token,
         super::people::delete_token,
+        super::account::setup,
+        super::account::login,
+        super::account::logout,
+        super::account::me,
+        super::account::change_password,
+        super::account::sessions,
+        super::account::end_other_sessions,
+        super::account::end_session,
+        super::joining::reset,
+        super::joining::reset_link,
+        super::joining::accept,
+        super::joining::invite,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -110,6 +122,14 @@ pub mod access {
     /// Changes what a signed-in person (or an admin token) may, about no one
     /// project: their session's CSRF token with the cookie.
     pub const SIGNED_IN_WRITE: &str = "signed in write";
+    /// Anyone, with no credentials: signing in, and what a link's holder
+    /// does with it.
+    pub const ANYONE: &str = "anyone";
+    /// Accepts an invitation: with no credentials (a new account), or as
+    /// the signed-in person.
+    pub const JOINING: &str = "joining";
+    /// Reads what only a signed-in person has (an admin token may not).
+    pub const PERSON_READ: &str = "person read";
     /// Reads what an organisation's members (or its admin token) may.
     pub const ORG_READ: &str = "org read";
     /// Changes an organisation, as its owners (or admins) or its admin token.
@@ -266,7 +286,25 @@ struct Access {
     preflight: bool,
 }
 
-const ACCESS: [Access; 12] = [
+const ACCESS: [Access; 15] = [
+    Access {
+        tag: access::ANYONE,
+        security: || json!([]),
+        errors: ORG_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::JOINING,
+        security: || json!([{}, { "session": [], "csrf": [] }]),
+        errors: ORG_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::PERSON_READ,
+        security: || json!([{ "session": [] }]),
+        errors: ORG_ERRORS,
+        preflight: false,
+    },
     Access {
         tag: access::ORG_READ,
         security: || json!([{ "session": [] }, { "adminToken": [] }]),

@@ -226,7 +226,7 @@ pub struct ResetMade {
 #[derive(Serialize, ToSchema)]
 pub struct Revoked {
     /// Sessions ended.
-    revoked: u64,
+    pub(super) revoked: u64,
 }
 
 /// A role as sent in a body.
