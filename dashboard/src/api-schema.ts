@@ -3140,27 +3140,24 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Message type */
+                    /** @description track, page, identify, screen, group or alias. */
                     type?: string;
-                    /** @description Event name */
+                    /** @description The event's name. */
                     name?: string;
-                    /** @description User id */
                     user_id?: string;
-                    /** @description Anonymous id */
                     anonymous_id?: string;
-                    /** @description context.sessionId */
                     session_id?: string;
-                    /** @description A part of the page URL, any case */
+                    /** @description Text in the page's URL. */
                     url?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description From (ISO 8601 or ms since the epoch). */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description Before. */
                     to?: string;
-                    /** @description Include bots (default true) */
+                    /** @description Whether bots' events are shown (default true). */
                     bots?: boolean;
-                    /** @description 1 to 1000 (default 50) */
+                    /** @description 1 to 1,000 (default 50). */
                     limit?: number;
-                    /** @description next_cursor of the previous page */
+                    /** @description A page's `next_cursor`. */
                     cursor?: string;
                 };
                 header?: never;
@@ -3178,31 +3175,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            events?: components["schemas"]["Event"][];
-                            next_cursor?: string | null;
-                        };
+                        "application/json": components["schemas"]["Events"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project (or not one of the caller's organisations) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -3229,6 +3207,7 @@ export interface paths {
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description Its place in the log */
                     seq: number;
                 };
                 cookie?: never;
@@ -3245,16 +3224,8 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project (or not one of the caller's organisations) */
+                401: components["responses"]["Unauthorized"];
+                /** @description No such project or event */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -6245,9 +6216,11 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description One person's sessions. */
                     user_id?: string;
-                    /** @description 1 to 1000 (default 50) */
+                    /** @description 1 to 1,000 (default 50). */
                     limit?: number;
+                    /** @description A page's `next_cursor`. */
                     cursor?: string;
                 };
                 header?: never;
@@ -6265,31 +6238,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            next_cursor?: string | null;
-                            sessions?: components["schemas"]["Session"][];
-                        };
+                        "application/json": components["schemas"]["Sessions"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -8926,13 +8880,17 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
+                    /** @description The project's name (`default` when absent). */
                     project?: string;
-                    /** @description ISO-8601 or ms since the epoch */
+                    /** @description Received from (ISO 8601 or ms since the epoch). */
                     since?: string;
+                    /** @description Received before. */
                     until?: string;
+                    /** @description 1 to 1,000 (default 100). */
                     limit?: number;
-                    order?: "asc" | "desc";
-                    /** @description next_cursor of the page before */
+                    /** @description asc (default) or desc. */
+                    order?: string;
+                    /** @description A page's `next_cursor`. */
                     cursor?: string;
                 };
                 header?: never;
@@ -8947,10 +8905,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            events: Record<string, never>[];
-                            next_cursor: string | null;
-                        };
+                        "application/json": components["schemas"]["Events"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -10326,15 +10281,24 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "timeout" | "conflict" | "too_large" | "unsupported_media_type" | "rate_limited" | "unavailable" | "refused" | "internal";
-        /** @description The stored Segment message with projectId, seq and enrichment */
+        /**
+         * @description A stored event: the Segment message as it was sent, with its projectId
+         *     and enrichment (and, in the dashboard's API, its place in the log).
+         */
         Event: {
-            enrichment?: Record<string, never>;
-            messageId?: string;
-            projectId?: string;
-            seq?: number;
-            type?: string;
+            /**
+             * Format: int64
+             * @description Its place in the project's log.
+             */
+            seq?: number | null;
         } & {
             [key: string]: unknown;
+        };
+        /** @description A page of events. */
+        Events: {
+            events: components["schemas"]["Event"][];
+            /** @description Where the next page starts (`cursor=`); null on the last page. */
+            next_cursor?: string | null;
         };
         FlushedEvent: {
             /** @description The event's name. */
@@ -10956,32 +10920,57 @@ export interface components {
             apiKey: string;
             protocol: string;
         };
+        /**
+         * @description A session: its start, last activity, end and the reason it ended (null
+         *     while active), duration, entry and exit page, counts, and the device,
+         *     place and address of its first event. Times are ms since the epoch.
+         */
         Session: {
-            active?: boolean;
+            /** @description Not ended yet. */
+            active: boolean;
             anonymous_id?: string | null;
             browser?: string | null;
+            browser_version?: string | null;
             city?: string | null;
             country?: string | null;
             device_type?: string | null;
+            /** Format: int64 */
             duration_ms?: number | null;
+            /** @description sign_out, user_switch, page_unload, timeout or explicit. */
             end_reason?: string | null;
+            /** Format: int64 */
             ended_at?: number | null;
             entry_url?: string | null;
-            events?: number;
+            /** Format: int64 */
+            events: number;
             exit_url?: string | null;
+            /** @description For sessions made by inactivity: the user or anonymous id they group. */
+            identity?: string | null;
             ip?: string | null;
-            last_seen_at?: number;
+            /** Format: int64 */
+            last_seen_at: number;
             os?: string | null;
-            pageviews?: number;
+            os_version?: string | null;
+            /** Format: int64 */
+            pageviews: number;
+            /** Format: int64 */
+            project_id: number;
             region?: string | null;
-            session_id?: string;
-            started_at?: number;
+            session_id: string;
+            /** Format: int64 */
+            started_at: number;
             user_id?: string | null;
         };
         /** @description The session to end. */
         SessionEnd: {
             session_id: components["schemas"]["Id"];
             writeKey?: string | null;
+        };
+        /** @description A page of sessions. */
+        Sessions: {
+            /** @description Where the next page starts (`cursor=`); null on the last page. */
+            next_cursor?: string | null;
+            sessions: components["schemas"]["Session"][];
         };
         /** @description The first owner, with the one-time link's token. */
         Setup: {

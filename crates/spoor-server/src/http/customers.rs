@@ -67,13 +67,6 @@ pub struct MetricsParams {
     offset: Option<i64>,
 }
 
-fn session_json(s: &spoor_store::sessions::Session) -> Value {
-    let mut v = json!(s);
-    v["active"] = json!(s.ended_at.is_none());
-    v["duration_ms"] = json!(s.duration_ms());
-    v
-}
-
 /// `GET /api/customers/metrics`: identified people with their summaries and
 /// latest sessions, sorted on the server, plus seed 004's monitoring figures.
 /// `interval` keeps the people whose latest session started within the last
@@ -139,7 +132,12 @@ pub async fn metrics(
             let sessions =
                 store.recent_sessions_of(project.id, &person.person, since, SESSIONS_PER_PERSON)?;
             let mut v = json!(person);
-            v["sessions"] = sessions.iter().map(session_json).collect();
+            v["sessions"] = json!(
+                sessions
+                    .iter()
+                    .map(super::query::SessionOut::from)
+                    .collect::<Vec<_>>()
+            );
             users.push(v);
         }
         let monitoring = store.session_monitoring(project.id, since, now - 7 * DAY)?;

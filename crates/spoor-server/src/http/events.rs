@@ -9,23 +9,73 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use spoor_store::{EventQuery, Store};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth;
 use super::error::ApiError;
+use super::openapi::access;
 use crate::app::App;
+
+/// A stored event: the Segment message as it was sent, with its projectId
+/// and enrichment (and, in the dashboard's API, its place in the log).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
+pub struct EventOut {
+    /// Its place in the project's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<i64>,
+    /// The message's fields: type, messageId, projectId, enrichment, and
+    /// whatever else it was sent with.
+    #[serde(flatten)]
+    message: Map<String, Value>,
+}
+
+impl EventOut {
+    pub(super) fn new(message: Value, seq: Option<i64>) -> EventOut {
+        let message = match message {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        EventOut { seq, message }
+    }
+}
+
+/// A page of events.
+#[derive(Serialize, ToSchema)]
+pub struct Events {
+    events: Vec<EventOut>,
+    /// Where the next page starts (`cursor=`); null on the last page.
+    next_cursor: Option<String>,
+}
+
+impl Events {
+    pub(super) fn new(events: Vec<EventOut>, next_cursor: Option<String>) -> Events {
+        Events {
+            events,
+            next_cursor,
+        }
+    }
+}
 
 const MAX_PAGE: u32 = 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsParams {
+    /// The project's name (`default` when absent).
     project: Option<String>,
+    /// Received from (ISO 8601 or ms since the epoch).
     since: Option<String>,
+    /// Received before.
     until: Option<String>,
+    /// 1 to 1,000 (default 100).
     limit: Option<u32>,
+    /// asc (default) or desc.
     order: Option<String>,
+    /// A page's `next_cursor`.
     cursor: Option<String>,
 }
 
@@ -46,11 +96,20 @@ pub fn parse_cursor(s: &str) -> Result<(i64, i64), ApiError> {
     ))
 }
 
+/// Read a project's events, oldest first (or newest with order=desc), a page
+/// at a time.
+#[utoipa::path(
+    get,
+    path = "/v1/events",
+    tag = access::ADMIN_TOKEN,
+    params(EventsParams),
+    responses((status = 200, description = "A page of events; next_cursor is null on the last page", body = Events)),
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Query(p): Query<EventsParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Events>, ApiError> {
     // Everything here touches the store (the token check records its use), so it
     // runs off the async workers.
     let store = app.store.clone();
@@ -59,7 +118,7 @@ pub async fn list(
         .map(Json)
 }
 
-fn page(store: &Store, headers: &HeaderMap, p: EventsParams) -> Result<Value, ApiError> {
+fn page(store: &Store, headers: &HeaderMap, p: EventsParams) -> Result<Events, ApiError> {
     let project = auth::admin_project(store, headers, p.project.as_deref())?;
     let limit = p.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
@@ -100,9 +159,9 @@ fn page(store: &Store, headers: &HeaderMap, p: EventsParams) -> Result<Value, Ap
                 .map(|r| format!("{}.{}", r.event.timestamp, r.seq))
         })
         .flatten();
-    let events: Vec<Value> = rows
+    let events = rows
         .iter()
-        .map(|r| r.event.to_json(&project.name))
+        .map(|r| EventOut::new(r.event.to_json(&project.name), None))
         .collect();
-    Ok(json!({ "events": events, "next_cursor": next_cursor }))
+    Ok(Events::new(events, next_cursor))
 }

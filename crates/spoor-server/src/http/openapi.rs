@@ -103,6 +103,10 @@ use utoipa::OpenApi;
         super::joining::reset_link,
         super::joining::accept,
         super::joining::invite,
+        super::events::list,
+        super::query::events,
+        super::query::event,
+        super::query::sessions,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
@@ -130,6 +134,8 @@ pub mod access {
     pub const JOINING: &str = "joining";
     /// Reads what only a signed-in person has (an admin token may not).
     pub const PERSON_READ: &str = "person read";
+    /// For scripts: an organisation's admin token alone.
+    pub const ADMIN_TOKEN: &str = "admin token";
     /// Reads what an organisation's members (or its admin token) may.
     pub const ORG_READ: &str = "org read";
     /// Changes an organisation, as its owners (or admins) or its admin token.
@@ -286,7 +292,18 @@ struct Access {
     preflight: bool,
 }
 
-const ACCESS: [Access; 15] = [
+const ACCESS: [Access; 16] = [
+    Access {
+        tag: access::ADMIN_TOKEN,
+        security: || json!([{ "adminToken": [] }]),
+        errors: &[
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("404", "NotFound"),
+            ("503", "Unavailable"),
+        ],
+        preflight: false,
+    },
     Access {
         tag: access::ANYONE,
         security: || json!([]),

@@ -6,19 +6,23 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, RawQuery, State};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
 use spoor_store::analytics::{OverviewQuery, RowOverview};
 use spoor_store::insights::overview::OverviewFilter;
 use spoor_store::{EventFilter, EventQuery, StoredEvent};
+use utoipa::{IntoParams, ToSchema};
 
 use super::asking::{Audience, fold, one, query_pairs, where_params};
 use super::blocking;
 use super::caller::ProjectRead;
 use super::error::ApiError;
-use super::events::{parse_cursor, parse_time};
+use super::error::ErrorBody;
+use super::events::{EventOut, Events, parse_cursor, parse_time};
+use super::openapi::access;
 use crate::app::App;
+use spoor_store::sessions::Session;
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
@@ -129,28 +133,33 @@ pub async fn overview(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsParams {
+    /// track, page, identify, screen, group or alias.
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// The event's name.
     name: Option<String>,
     user_id: Option<String>,
     anonymous_id: Option<String>,
     session_id: Option<String>,
+    /// Text in the page's URL.
     url: Option<String>,
+    /// From (ISO 8601 or ms since the epoch).
     from: Option<String>,
+    /// Before.
     to: Option<String>,
+    /// Whether bots' events are shown (default true).
     bots: Option<bool>,
+    /// 1 to 1,000 (default 50).
     limit: Option<u32>,
+    /// A page's `next_cursor`.
     cursor: Option<String>,
 }
 
-fn event_json(e: &StoredEvent, project: &str) -> Value {
-    let mut v = e.event.to_json(project);
-    if let Value::Object(map) = &mut v {
-        map.insert("seq".into(), json!(e.seq));
-    }
-    v
+fn event_out(e: &StoredEvent, project: &str) -> EventOut {
+    EventOut::new(e.event.to_json(project), Some(e.seq))
 }
 
 /// An empty filter field means no condition, as an HTML form sends it.
@@ -158,11 +167,19 @@ fn given(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+/// Events, newest first, paged.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/events",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id"), EventsParams),
+    responses((status = 200, description = "A page", body = Events)),
+)]
 pub async fn events(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Query(p): Query<EventsParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Events>, ApiError> {
     let id = access.project.id;
     let limit = p.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE {
@@ -196,19 +213,31 @@ pub async fn events(
                     .map(|r| format!("{}.{}", r.event.timestamp, r.seq))
             })
             .flatten();
-        let events: Vec<Value> = rows.iter().map(|r| event_json(r, &project.name)).collect();
-        Ok(Json(
-            json!({ "events": events, "next_cursor": next_cursor }),
-        ))
+        let events = rows.iter().map(|r| event_out(r, &project.name)).collect();
+        Ok(Json(Events::new(events, next_cursor)))
     })
     .await
 }
 
+/// One event, whole.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/events/{seq}",
+    tag = access::PROJECT_READ,
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("seq" = i64, Path, description = "Its place in the log"),
+    ),
+    responses(
+        (status = 200, description = "The event", body = EventOut),
+        (status = 404, description = "No such project or event", body = ErrorBody),
+    ),
+)]
 pub async fn event(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Path((_, seq)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventOut>, ApiError> {
     let id = access.project.id;
     blocking(move || {
         let project = access.project;
@@ -216,27 +245,110 @@ pub async fn event(
             .store
             .event_by_seq(id, seq)?
             .ok_or_else(|| ApiError::NotFound(format!("no event {seq} in project {id}")))?;
-        Ok(Json(event_json(&e, &project.name)))
+        Ok(Json(event_out(&e, &project.name)))
     })
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionsParams {
+    /// One person's sessions.
     user_id: Option<String>,
+    /// 1 to 1,000 (default 50).
     limit: Option<u32>,
+    /// A page's `next_cursor`.
     cursor: Option<String>,
 }
 
-/// A project's sessions, newest first: `GET /api/projects/{id}/sessions`
-/// (`user_id`, `limit`, `cursor`). Each has its start, last activity, end and
-/// the reason it ended (null while active), duration, entry and exit page,
-/// counts, and the device, place and address of its first event.
+/// A session: its start, last activity, end and the reason it ended (null
+/// while active), duration, entry and exit page, counts, and the device,
+/// place and address of its first event. Times are ms since the epoch.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Session)]
+pub struct SessionOut {
+    project_id: i64,
+    session_id: String,
+    /// For sessions made by inactivity: the user or anonymous id they group.
+    identity: Option<String>,
+    user_id: Option<String>,
+    anonymous_id: Option<String>,
+    started_at: i64,
+    last_seen_at: i64,
+    ended_at: Option<i64>,
+    /// sign_out, user_switch, page_unload, timeout or explicit.
+    end_reason: Option<String>,
+    entry_url: Option<String>,
+    exit_url: Option<String>,
+    pageviews: i64,
+    events: i64,
+    device_type: Option<String>,
+    browser: Option<String>,
+    browser_version: Option<String>,
+    os: Option<String>,
+    os_version: Option<String>,
+    country: Option<String>,
+    region: Option<String>,
+    city: Option<String>,
+    ip: Option<String>,
+    /// Not ended yet.
+    active: bool,
+    duration_ms: Option<i64>,
+}
+
+impl From<&Session> for SessionOut {
+    fn from(s: &Session) -> SessionOut {
+        SessionOut {
+            project_id: s.project_id,
+            session_id: s.session_id.clone(),
+            identity: s.identity.clone(),
+            user_id: s.user_id.clone(),
+            anonymous_id: s.anonymous_id.clone(),
+            started_at: s.started_at,
+            last_seen_at: s.last_seen_at,
+            ended_at: s.ended_at,
+            end_reason: s.end_reason.clone(),
+            entry_url: s.entry_url.clone(),
+            exit_url: s.exit_url.clone(),
+            pageviews: s.pageviews,
+            events: s.events,
+            device_type: s.device_type.clone(),
+            browser: s.browser.clone(),
+            browser_version: s.browser_version.clone(),
+            os: s.os.clone(),
+            os_version: s.os_version.clone(),
+            country: s.country.clone(),
+            region: s.region.clone(),
+            city: s.city.clone(),
+            ip: s.ip.clone(),
+            active: s.ended_at.is_none(),
+            duration_ms: s.duration_ms(),
+        }
+    }
+}
+
+/// A page of sessions.
+#[derive(Serialize, ToSchema)]
+pub struct Sessions {
+    sessions: Vec<SessionOut>,
+    /// Where the next page starts (`cursor=`); null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// Sessions, newest first, paged; end_reason is sign_out, user_switch,
+/// page_unload, timeout or explicit.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/sessions",
+    tag = access::PROJECT_READ,
+    params(("id" = i64, Path, description = "Project id"), SessionsParams),
+    responses((status = 200, description = "A page", body = Sessions)),
+)]
 pub async fn sessions(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Query(p): Query<SessionsParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Sessions>, ApiError> {
     let id = access.project.id;
     let limit = p.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE {
@@ -266,18 +378,10 @@ pub async fn sessions(
                     .map(|s| format!("{}.{}", s.started_at, s.session_id))
             })
             .flatten();
-        let sessions: Vec<Value> = rows
-            .iter()
-            .map(|s| {
-                let mut v = json!(s);
-                v["active"] = json!(s.ended_at.is_none());
-                v["duration_ms"] = json!(s.duration_ms());
-                v
-            })
-            .collect();
-        Ok(Json(
-            json!({ "sessions": sessions, "next_cursor": next_cursor }),
-        ))
+        Ok(Json(Sessions {
+            sessions: rows.iter().map(SessionOut::from).collect(),
+            next_cursor,
+        }))
     })
     .await
 }
