@@ -268,9 +268,19 @@ fn preflight(parameters: Option<&Value>) -> Value {
     op
 }
 
-/// An organisation's routes check who the caller is there (403) and whether
-/// the caller is in it at all (404), reads and changes alike.
-const ORG_ERRORS: &[(&str, &str)] = &[
+/// What a read may meet: a bad parameter, no credentials, a project (or
+/// anything else named) that is not there, a server at its bound.
+const READ_ERRORS: &[(&str, &str)] = &[
+    ("400", "BadRequest"),
+    ("401", "Unauthorized"),
+    ("404", "NotFound"),
+    ("503", "Unavailable"),
+];
+
+/// What a change may meet too: a role (or CSRF token) that does not allow
+/// it, a body too slow or too large. An organisation's routes check the
+/// caller's role there for reads as well.
+const CHANGE_ERRORS: &[(&str, &str)] = &[
     ("400", "BadRequest"),
     ("401", "Unauthorized"),
     ("403", "Forbidden"),
@@ -279,6 +289,16 @@ const ORG_ERRORS: &[(&str, &str)] = &[
     ("413", "TooLarge"),
     ("503", "Unavailable"),
 ];
+
+/// A member's session, or an admin token.
+fn member() -> Value {
+    json!([{ "session": [] }, { "adminToken": [] }])
+}
+
+/// A member's session with its CSRF token, or an admin token.
+fn member_changing() -> Value {
+    json!([{ "session": [], "csrf": [] }, { "adminToken": [] }])
+}
 
 /// What every operation of one kind shares.
 struct Access {
@@ -296,104 +316,73 @@ const ACCESS: [Access; 16] = [
     Access {
         tag: access::ADMIN_TOKEN,
         security: || json!([{ "adminToken": [] }]),
-        errors: &[
-            ("400", "BadRequest"),
-            ("401", "Unauthorized"),
-            ("404", "NotFound"),
-            ("503", "Unavailable"),
-        ],
+        errors: READ_ERRORS,
         preflight: false,
     },
     Access {
         tag: access::ANYONE,
         security: || json!([]),
-        errors: ORG_ERRORS,
+        errors: CHANGE_ERRORS,
         preflight: false,
     },
     Access {
         tag: access::JOINING,
         security: || json!([{}, { "session": [], "csrf": [] }]),
-        errors: ORG_ERRORS,
+        errors: CHANGE_ERRORS,
         preflight: false,
     },
     Access {
         tag: access::PERSON_READ,
         security: || json!([{ "session": [] }]),
-        errors: ORG_ERRORS,
-        preflight: false,
-    },
-    Access {
-        tag: access::ORG_READ,
-        security: || json!([{ "session": [] }, { "adminToken": [] }]),
-        errors: ORG_ERRORS,
-        preflight: false,
-    },
-    Access {
-        tag: access::ORG_WRITE,
-        security: || json!([{ "session": [], "csrf": [] }, { "adminToken": [] }]),
-        errors: ORG_ERRORS,
+        errors: CHANGE_ERRORS,
         preflight: false,
     },
     Access {
         tag: access::PERSON_WRITE,
         security: || json!([{ "session": [], "csrf": [] }]),
-        errors: ORG_ERRORS,
+        errors: CHANGE_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::ORG_READ,
+        security: member,
+        errors: CHANGE_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::ORG_WRITE,
+        security: member_changing,
+        errors: CHANGE_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::SIGNED_IN,
+        security: member,
+        errors: READ_ERRORS,
         preflight: false,
     },
     Access {
         tag: access::SIGNED_IN_WRITE,
-        security: || json!([{ "session": [], "csrf": [] }, { "adminToken": [] }]),
-        errors: &[
-            ("400", "BadRequest"),
-            ("401", "Unauthorized"),
-            ("403", "Forbidden"),
-            ("404", "NotFound"),
-            ("408", "Timeout"),
-            ("413", "TooLarge"),
-            ("503", "Unavailable"),
-        ],
+        security: member_changing,
+        errors: CHANGE_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::PROJECT_READ,
+        security: member,
+        errors: READ_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::PROJECT_WRITE,
+        security: member_changing,
+        errors: CHANGE_ERRORS,
         preflight: false,
     },
     Access {
         tag: access::PUBLIC,
         security: || json!([]),
         errors: &[("503", "Unavailable")],
-        preflight: false,
-    },
-    Access {
-        tag: access::SIGNED_IN,
-        security: || json!([{ "session": [] }, { "adminToken": [] }]),
-        errors: &[
-            ("400", "BadRequest"),
-            ("401", "Unauthorized"),
-            ("404", "NotFound"),
-            ("503", "Unavailable"),
-        ],
-        preflight: false,
-    },
-    Access {
-        tag: access::PROJECT_READ,
-        security: || json!([{ "session": [] }, { "adminToken": [] }]),
-        errors: &[
-            ("400", "BadRequest"),
-            ("401", "Unauthorized"),
-            ("404", "NotFound"),
-            ("503", "Unavailable"),
-        ],
-        preflight: false,
-    },
-    Access {
-        tag: access::PROJECT_WRITE,
-        security: || json!([{ "session": [], "csrf": [] }, { "adminToken": [] }]),
-        errors: &[
-            ("400", "BadRequest"),
-            ("401", "Unauthorized"),
-            ("403", "Forbidden"),
-            ("404", "NotFound"),
-            ("408", "Timeout"),
-            ("413", "TooLarge"),
-            ("503", "Unavailable"),
-        ],
         preflight: false,
     },
     Access {
