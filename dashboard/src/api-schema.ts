@@ -10756,11 +10756,9 @@ export interface components {
             /** Format: int32 */
             days: number;
         };
+        /** @description Sessions ended. */
         Revoked: {
-            /**
-             * Format: int64
-             * @description Sessions ended.
-             */
+            /** Format: int64 */
             revoked: number;
         };
         /**

@@ -23,12 +23,11 @@ use spoor_core::{password, secret};
 use spoor_store::{FirstOwner, Membership, Role, SessionsToEnd, Store, StoreError, User};
 use utoipa::ToSchema;
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::caller::{self, Caller, Identity, SESSION_COOKIE};
 use super::error::{ApiError, ErrorBody};
-use super::openapi::access;
-use super::people::Revoked;
 use crate::app::App;
 
 /// How long a session lasts.
@@ -289,6 +288,12 @@ pub struct WebSessionOut {
     expires_at: i64,
     /// Whether it is the one asking.
     current: bool,
+}
+
+/// Sessions ended.
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    pub(super) revoked: u64,
 }
 
 #[derive(Serialize, ToSchema)]

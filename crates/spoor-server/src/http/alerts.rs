@@ -13,11 +13,11 @@ use serde::Serialize;
 use spoor_store::alerts::{AlertKind, AlertRule, DEFAULT_WINDOW_MINUTES, Notification, RuleFields};
 use utoipa::ToSchema;
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
 use super::error::{ApiError, ErrorBody};
-use super::openapi::access;
 use crate::app::App;
 use crate::notify::{check_webhook_url, redacted_url};
 

@@ -28,12 +28,12 @@ use spoor_store::crm::{
 };
 use utoipa::{IntoParams, ToSchema};
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::caller::{Caller, Identity};
 use super::error::{ApiError, ErrorBody};
 use super::incoming::Incoming;
-use super::openapi::access;
 use crate::app::App;
 
 /// Contacts a list page holds at most.

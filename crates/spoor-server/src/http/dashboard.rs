@@ -134,7 +134,7 @@ fn security_headers(csp: &'static str) -> [(HeaderName, HeaderValue); 3] {
 #[utoipa::path(
     get,
     path = "/",
-    tag = super::openapi::access::PUBLIC,
+    tag = super::access::PUBLIC,
     responses((status = 200, description = "The page", content_type = "text/html", body = String)),
 )]
 pub async fn index() -> Response {
@@ -157,7 +157,7 @@ pub async fn index() -> Response {
 #[utoipa::path(
     get,
     path = "/assets/{file}",
-    tag = super::openapi::access::PUBLIC,
+    tag = super::access::PUBLIC,
     params(
         ("file" = String, Path, description = "The file's name"),
         ("v" = Option<String>, Query, description = "The build's hash of the file, as the page names it"),

@@ -14,9 +14,9 @@ use serde_json::{Map, Value};
 use spoor_store::{EventQuery, Store};
 use utoipa::{IntoParams, ToSchema};
 
+use super::access;
 use super::auth;
 use super::error::ApiError;
-use super::openapi::access;
 use crate::app::App;
 
 /// A stored event: the Segment message as it was sent, with its projectId

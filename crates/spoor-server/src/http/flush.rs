@@ -10,10 +10,10 @@ use serde_json::{Map, Value};
 use spoor_core::{ValidationContext, seed};
 use utoipa::ToSchema;
 
+use super::access;
 use super::body;
 use super::error::ApiError;
 use super::incoming::{IdShape, Incoming};
-use super::openapi::access;
 
 // What the route reads (field by field, for seed 000's own messages), for
 // the OpenAPI document.

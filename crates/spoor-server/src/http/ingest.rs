@@ -8,10 +8,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use spoor_core::{MessageType, ValidationContext};
 
+use super::access;
 use super::body;
 use super::error::ApiError;
 use super::incoming::{IdShape, Incoming, IngestResponse};
-use super::openapi::access;
 
 // Messages are read as JSON and checked field by field
 // (`spoor_core::validate`), so that each fault gets its own sentence; this

@@ -15,10 +15,10 @@ use spoor_core::seed::friction::{Envelope, translate};
 
 use utoipa::ToSchema;
 
+use super::access;
 use super::body;
 use super::error::ApiError;
 use super::incoming::{Incoming, RejectedItem};
-use super::openapi::access;
 
 // What the route reads (field by field: `Envelope::parse`, `translate`), for
 // the OpenAPI document.

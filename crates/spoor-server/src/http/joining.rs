@@ -18,13 +18,13 @@ use spoor_core::{password, secret};
 use spoor_store::{Joined, Joiner, Membership, Role};
 use utoipa::ToSchema;
 
+use super::access;
 use super::account::{
     MembershipOut, SignedIn, UserOut, account_body, new_account_email, over_https, signed_in_with,
 };
 use super::blocking;
 use super::caller::{self, Identity};
 use super::error::{ApiError, ErrorBody};
-use super::openapi::access;
 use crate::app::App;
 
 fn now() -> i64 {

@@ -26,10 +26,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use super::access;
 use super::auth;
 use super::error::ApiError;
 use super::incoming::{look_up_key, query_key};
-use super::openapi::access;
 use crate::app::App;
 
 /// RudderStack's source configuration.

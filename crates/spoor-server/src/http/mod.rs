@@ -1,5 +1,6 @@
 //! The HTTP API: the router, one module per area, one error type.
 
+mod access;
 mod access_log;
 pub mod account;
 mod alerts;

@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 
 use spoor_store::metering::{Group, Usage};
 
+use super::access;
 use super::caller::Caller;
 use super::error::ApiError;
-use super::openapi::access;
 
 const DAY_MS: i64 = 86_400_000;
 use crate::app::App;

@@ -25,12 +25,12 @@ use spoor_store::{
     Invite, Member, MemberChange, NewInvite, NewToken, Org, Role, SessionsToEnd, Store, TokenRecord,
 };
 
-use super::account::email_of;
+use super::access;
+use super::account::{Revoked, email_of};
 use super::blocking;
 use super::body;
 use super::caller::{Caller, Identity, session_cookie};
 use super::error::{ApiError, ErrorBody};
-use super::openapi::access;
 use super::projects::check_name;
 use crate::app::App;
 use utoipa::ToSchema;
@@ -221,12 +221,6 @@ pub struct AdminTokenMade {
 pub struct ResetMade {
     token: String,
     expires_at: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Revoked {
-    /// Sessions ended.
-    pub(super) revoked: u64,
 }
 
 /// A role as sent in a body.

@@ -16,11 +16,11 @@ use spoor_store::{
 };
 use utoipa::ToSchema;
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::caller::{Caller, ProjectRead, ProjectWrite};
 use super::error::{ApiError, ErrorBody};
-use super::openapi::access;
 use crate::app::App;
 
 /// A project, with its organisation and the caller's role there.

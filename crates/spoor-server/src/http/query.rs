@@ -14,13 +14,13 @@ use spoor_store::insights::overview::OverviewFilter;
 use spoor_store::{EventFilter, EventQuery, StoredEvent};
 use utoipa::{IntoParams, ToSchema};
 
+use super::access;
 use super::asking::{Audience, fold, one, query_pairs, where_params};
 use super::blocking;
 use super::caller::ProjectRead;
 use super::error::ApiError;
 use super::error::ErrorBody;
 use super::events::{EventOut, Events, parse_cursor, parse_time};
-use super::openapi::access;
 use crate::app::App;
 use spoor_store::sessions::Session;
 

@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::access;
 use super::caching;
-use super::openapi::access;
 
 /// The bundle, built by `npm run build --prefix sdk` and committed.
 pub const BUNDLE: &str = include_str!("../../../../sdk/dist/spoor.js");

@@ -12,11 +12,11 @@ use spoor_core::ValidationContext;
 use spoor_core::seed::session_end;
 use utoipa::ToSchema;
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::error::ApiError;
 use super::incoming::{IdShape, Incoming};
-use super::openapi::access;
 
 // What the route reads, for the OpenAPI document.
 /// The session to end.

@@ -26,10 +26,10 @@ use spoor_core::media;
 use spoor_store::files::{NewChunk, NewVideo, RecordingFilter, Screenshot, Stored, VIDEO};
 use utoipa::ToSchema;
 
+use super::access;
 use super::body;
 use super::error::ApiError;
 use super::incoming::authorize_parts;
-use super::openapi::access;
 use crate::app::App;
 use crate::files::{Staged, id_part};
 

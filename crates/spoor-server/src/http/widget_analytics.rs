@@ -25,11 +25,11 @@ use spoor_store::metering::Widget;
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
+use super::access;
 use super::auth::{domain_allowed, host_of, origin};
 use super::body;
 use super::error::ApiError;
 use super::incoming::{Destination, IdShape, Incoming};
-use super::openapi::access;
 use crate::app::App;
 use crate::metering::CLEANUP_JOB;
 use crate::ratelimit::Bucket;
