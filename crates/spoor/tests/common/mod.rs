@@ -455,7 +455,9 @@ pub fn serve_refused(store: &TestStore, args: &[&str], env: &[(&str, &str)]) -> 
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("spoor serve {args:?} started");
+            // Killed, its stderr ends: what it said shows where it waited.
+            let text = reader.join().unwrap_or_default();
+            panic!("spoor serve {args:?} did not stop within 60 s; it wrote: {text}");
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
