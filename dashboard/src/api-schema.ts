@@ -499,17 +499,23 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Project id or name (default: the default project) */
+                    /** @description Project id or name (default: the default project). */
                     project?: string;
-                    /** @description Keep people whose latest session started in the last day, 7 days or 30 days (default all) */
-                    interval?: "all" | "daily" | "weekly" | "monthly";
-                    /** @description Default sessions */
-                    sortBy?: "sessions" | "orders" | "bookings" | "last_login" | "registered";
-                    /** @description Default desc */
-                    sortOrder?: "asc" | "desc";
-                    /** @description 1 to 500 (default 50) */
+                    /**
+                     * @description all, daily, weekly or monthly: keep people whose latest session
+                     *     started in the last day, 7 days or 30 days (default all).
+                     */
+                    interval?: string;
+                    /**
+                     * @description sessions, orders, bookings, last_login or registered (default
+                     *     sessions).
+                     */
+                    sortBy?: string;
+                    /** @description asc or desc (default desc). */
+                    sortOrder?: string;
+                    /** @description 1 to 500 (default 50). */
                     limit?: number;
-                    /** @description Default 0 */
+                    /** @description Default 0. */
                     offset?: number;
                 };
                 header?: never;
@@ -524,54 +530,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            interval?: string;
-                            monitoring?: {
-                                active_sessions?: number;
-                                avg_duration_minutes?: number | null;
-                                end_rate_percent?: number | null;
-                                ended_sessions?: number;
-                                most_active_this_week?: unknown[];
-                                sessions?: number;
-                            };
-                            next_offset?: number | null;
-                            project?: Record<string, never>;
-                            sortBy?: string;
-                            sortOrder?: string;
-                            total?: number;
-                            users?: (components["schemas"]["Customer"] & {
-                                sessions?: components["schemas"]["Session"][];
-                            })[];
-                        };
+                        "application/json": components["schemas"]["Metrics"];
                     };
                 };
-                /** @description A parameter is not one of its values; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -594,7 +558,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Project id or name (default: the default project) */
+                    /** @description Project id or name (default: the default project). */
                     project?: string;
                 };
                 header?: never;
@@ -616,16 +580,8 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
+                401: components["responses"]["Unauthorized"];
+                /** @description No such project or customer */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2840,24 +2796,8 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2896,33 +2836,9 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Viewers cannot change it */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -3265,28 +3181,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {jobs} */
+                /** @description The latest 100 */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            jobs: unknown[];
-                        };
+                        "application/json": components["schemas"]["Jobs"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -3304,55 +3210,17 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        cohorts?: {
-                            a?: {
-                                filters?: {
-                                    browser?: string;
-                                    country?: string;
-                                    device?: string;
-                                    page?: string;
-                                };
-                                name?: string;
-                            };
-                            b?: {
-                                filters?: {
-                                    browser?: string;
-                                    country?: string;
-                                    device?: string;
-                                    page?: string;
-                                };
-                                name?: string;
-                            };
-                        };
-                        days?: number;
-                        filters?: {
-                            browser?: string;
-                            country?: string;
-                            device?: string;
-                            page?: string;
-                        };
-                        /** @enum {string} */
-                        format?: "pdf" | "csv" | "ndjson";
-                        /** @description A date (2026-11-01), ISO-8601 or ms */
-                        from?: string;
-                        /** @enum {string} */
-                        report: "friction" | "journeys" | "cohorts";
-                        /** @description The last day included */
-                        to?: string;
-                    };
+                    "application/json": components["schemas"]["ExportRequest"];
                 };
             };
             responses: {
-                /** @description {job}, queued */
+                /** @description Queued */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            job: Record<string, never>;
-                        };
+                        "application/json": components["schemas"]["JobQueued"];
                     };
                 };
                 /** @description The request is wrong; the error says how */
@@ -3374,15 +3242,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -3422,30 +3282,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            bytes: unknown;
-                            created_at: unknown;
-                            delivery: unknown;
-                            delivery_attempts: unknown;
-                            delivery_error: unknown;
-                            download_url: unknown;
-                            error: unknown;
-                            finished_at: unknown;
-                            format: unknown;
-                            id: unknown;
-                            params: unknown;
-                            progress: unknown;
-                            project_id: unknown;
-                            report: unknown;
-                            schedule_id: unknown;
-                            started_at: unknown;
-                            status: unknown;
-                        };
+                        "application/json": components["schemas"]["ExportJob"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or job */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3484,7 +3326,7 @@ export interface paths {
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or job */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3530,11 +3372,15 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/pdf": string;
+                        "application/x-ndjson": string;
+                        "text/csv": string;
+                    };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or job */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3743,25 +3589,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            goals: components["schemas"]["Goal"][];
-                        };
+                        "application/json": components["schemas"]["Goals"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                408: components["responses"]["Timeout"];
-                413: components["responses"]["TooLarge"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -3779,17 +3612,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description A track event's name, or $pageview */
-                        event: string;
-                        name: string;
-                        /** @description For $pageview: a path or pattern (/property/*) */
-                        page?: string;
-                        /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                        where?: {
-                            [key: string]: string | number | boolean;
-                        };
-                    };
+                    "application/json": components["schemas"]["DefinitionBody"];
                 };
             };
             responses: {
@@ -3799,7 +3622,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Goal"];
+                        "application/json": components["schemas"]["Definition"];
                     };
                 };
                 /** @description A field is wrong, or the project keeps 50 goals; the error says which */
@@ -3813,15 +3636,7 @@ export interface paths {
                 };
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -3844,17 +3659,25 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description ISO-8601, a date, or ms since the epoch (default 30 days ago) */
+                    /** @description ISO-8601, a date, or ms since the epoch (default 30 days ago). */
                     from?: string;
-                    /** @description ISO-8601, a date, or ms since the epoch (default now) */
+                    /** @description ISO-8601, a date, or ms since the epoch (default now). */
                     to?: string;
-                    /** @description A property, or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel */
+                    /**
+                     * @description A property, or $page, $browser, $os, $device_type, $country, $region,
+                     *     $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term,
+                     *     $utm_content, $channel.
+                     */
                     breakdown?: string;
-                    /** @description Values shown before the rest is folded into $other (default 10) */
+                    /** @description Values shown before the rest is folded into $other (default 10). */
                     limit?: number;
-                    /** @description A segment's id: read only its people's rows */
+                    /** @description A segment's id: read only its people's rows. */
                     segment?: number;
-                    /** @description A condition on people's properties (the traits their identify calls set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows of people who meet every one */
+                    /**
+                     * @description A condition on people's properties (the traits their identify calls
+                     *     set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows
+                     *     of people who meet every one.
+                     */
                     person?: string[];
                 };
                 header?: never;
@@ -3872,41 +3695,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            breakdown: {
-                                goals?: {
-                                    conversions?: number;
-                                    id?: number;
-                                    rate?: number;
-                                }[];
-                                value?: string;
-                                visitors?: number;
-                            }[] | null;
-                            goals: {
-                                conversions?: number;
-                                events?: number;
-                                id?: number;
-                                name?: string;
-                                rate?: number;
-                            }[];
-                            visitors: number;
-                        };
+                        "application/json": components["schemas"]["Conversions"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                408: components["responses"]["Timeout"];
-                413: components["responses"]["TooLarge"];
+                404: components["responses"]["NotFound"];
                 /** @description The URL is longer than the server reads (64 KiB): send fewer or shorter conditions */
                 414: {
                     headers: {
@@ -3948,17 +3742,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description A track event's name, or $pageview */
-                        event: string;
-                        name: string;
-                        /** @description For $pageview: a path or pattern (/property/*) */
-                        page?: string;
-                        /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                        where?: {
-                            [key: string]: string | number | boolean;
-                        };
-                    };
+                    "application/json": components["schemas"]["DefinitionBody"];
                 };
             };
             responses: {
@@ -3968,7 +3752,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Goal"];
+                        "application/json": components["schemas"]["Definition"];
                     };
                 };
                 /** @description A field is wrong; the error says which */
@@ -5289,31 +5073,34 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description User or anonymous id */
+                    /** @description User or anonymous id. */
                     user?: string;
-                    /** @description Part of the first page's URL */
+                    /** @description Part of the first page's URL. */
                     page?: string;
-                    /** @description Session id */
+                    /** @description Session id. */
                     session?: string;
-                    /** @description Shortest */
+                    /** @description Shortest. */
                     min_duration_ms?: number;
-                    /** @description Longest */
+                    /** @description Longest. */
                     max_duration_ms?: number;
-                    /** @description Only sessions with friction */
+                    /** @description Only sessions with friction. */
                     friction?: boolean;
-                    /** @description Only sessions with errors */
+                    /** @description Only sessions with errors. */
                     errors?: boolean;
-                    /** @description Only sessions in which this error issue happened (its fingerprint, from the errors report) */
+                    /**
+                     * @description Only sessions in which this error issue happened (its fingerprint,
+                     *     from the errors report).
+                     */
                     issue?: string;
-                    /** @description Started in the last N days (0: all) */
+                    /** @description Started in the last N days (0: all). */
                     days?: number;
-                    /** @description Started at or after: ISO-8601 or ms (instead of days) */
+                    /** @description Started at or after: ISO-8601 or ms (instead of days). */
                     from?: string;
-                    /** @description Started before: ISO-8601 or ms */
+                    /** @description Started before: ISO-8601 or ms. */
                     to?: string;
-                    /** @description 1 to 500, default 50 */
+                    /** @description 1 to 500, default 50. */
                     limit?: number;
-                    /** @description Rows to skip */
+                    /** @description Rows to skip. */
                     offset?: number;
                 };
                 header?: never;
@@ -5325,37 +5112,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {recordings, total} */
+                /** @description A page */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            recordings: unknown[];
-                            total: number;
-                        };
+                        "application/json": components["schemas"]["Recordings"];
                     };
                 };
-                /** @description A parameter is wrong; the error says which */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -5395,30 +5163,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            anonymous_id: unknown;
-                            bytes: unknown;
-                            chunks: unknown;
-                            created_at: unknown;
-                            duration_ms: unknown;
-                            ended_at: unknown;
-                            errors: unknown;
-                            friction: unknown;
-                            id: unknown;
-                            kind: unknown;
-                            marks: unknown;
-                            page: unknown;
-                            project_id: unknown;
-                            session_id: unknown;
-                            started_at: unknown;
-                            url: unknown;
-                            user_id: unknown;
-                        };
+                        "application/json": components["schemas"]["RecordingMarks"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or recording */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5456,16 +5206,8 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description Viewers cannot delete */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project (or recording, job, schedule) */
+                403: components["responses"]["Forbidden"];
+                /** @description No such project or recording */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5511,11 +5253,14 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": unknown[];
+                        "video/webm": string;
+                    };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or recording */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5555,28 +5300,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {schedules} */
+                /** @description The schedules */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            schedules: unknown[];
-                        };
+                        "application/json": components["schemas"]["Schedules"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -5594,51 +5329,18 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        cadence: "weekly" | "monthly";
-                        cohorts?: {
-                            a?: {
-                                filters?: {
-                                    browser?: string;
-                                    country?: string;
-                                    device?: string;
-                                    page?: string;
-                                };
-                                name?: string;
-                            };
-                            b?: {
-                                filters?: {
-                                    browser?: string;
-                                    country?: string;
-                                    device?: string;
-                                    page?: string;
-                                };
-                                name?: string;
-                            };
-                        };
-                        email?: string;
-                        filters?: {
-                            browser?: string;
-                            country?: string;
-                            device?: string;
-                            page?: string;
-                        };
-                        /** @enum {string} */
-                        format?: "pdf" | "csv" | "ndjson";
-                        /** @enum {string} */
-                        report: "friction" | "journeys" | "cohorts";
-                        webhook_url?: string;
-                    };
+                    "application/json": components["schemas"]["ScheduleRequest"];
                 };
             };
             responses: {
-                /** @description {schedule}, with its signing secret */
+                /** @description The schedule, with its signing secret */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ScheduleMade"];
+                    };
                 };
                 /** @description The request is wrong; the error says how */
                 400: {
@@ -5651,15 +5353,7 @@ export interface paths {
                 };
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -5706,7 +5400,7 @@ export interface paths {
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or schedule */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5749,17 +5443,19 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {job}, queued */
+                /** @description Queued */
                 202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["JobQueued"];
+                    };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or schedule */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5867,13 +5563,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Page as the friction tables name it */
+                    /** @description Page as the friction tables name it. */
                     page?: string;
-                    /** @description Session id */
+                    /** @description Session id. */
                     session?: string;
-                    /** @description Friction event id */
+                    /** @description Friction event id. */
                     event?: string;
-                    /** @description 1 to 500 */
+                    /** @description 1 to 500 (default 100). */
                     limit?: number;
                 };
                 header?: never;
@@ -5885,28 +5581,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {screenshots} */
+                /** @description The screenshots */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            screenshots: unknown[];
-                        };
+                        "application/json": components["schemas"]["Screenshots"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -5940,16 +5626,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description image/png */
+                /** @description The image */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "image/png": string;
+                    };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
+                /** @description No such project or screenshot */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -5995,25 +5683,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            segments: components["schemas"]["Segment"][];
-                        };
+                        "application/json": components["schemas"]["Segments"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                408: components["responses"]["Timeout"];
-                413: components["responses"]["TooLarge"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -6031,19 +5706,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Whether the segment's people did the step (default true) or did not */
-                        did?: boolean;
-                        /** @description A track event's name, or $pageview */
-                        event: string;
-                        name: string;
-                        /** @description For $pageview: a path or pattern (/property/*) */
-                        page?: string;
-                        /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                        where?: {
-                            [key: string]: string | number | boolean;
-                        };
-                    };
+                    "application/json": components["schemas"]["DefinitionBody"];
                 };
             };
             responses: {
@@ -6053,7 +5716,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Segment"];
+                        "application/json": components["schemas"]["Definition"];
                     };
                 };
                 /** @description A field is wrong, or the project keeps 100 segments; the error says which */
@@ -6067,15 +5730,7 @@ export interface paths {
                 };
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -6110,19 +5765,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Whether the segment's people did the step (default true) or did not */
-                        did?: boolean;
-                        /** @description A track event's name, or $pageview */
-                        event: string;
-                        name: string;
-                        /** @description For $pageview: a path or pattern (/property/*) */
-                        page?: string;
-                        /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                        where?: {
-                            [key: string]: string | number | boolean;
-                        };
-                    };
+                    "application/json": components["schemas"]["DefinitionBody"];
                 };
             };
             responses: {
@@ -6132,7 +5775,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Segment"];
+                        "application/json": components["schemas"]["Definition"];
                     };
                 };
                 /** @description A field is wrong; the error says which */
@@ -6275,32 +5918,18 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description {used_bytes, quota_bytes, recordings, screenshots, exports} */
+                /** @description Its use and quota */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            exports: number;
-                            quota_bytes: number;
-                            recordings: number;
-                            screenshots: number;
-                            used_bytes: number;
-                        };
+                        "application/json": components["schemas"]["StorageUse"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -6317,9 +5946,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        quota_bytes: number;
-                    };
+                    "application/json": components["schemas"]["QuotaBody"];
                 };
             };
             responses: {
@@ -6329,13 +5956,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            exports: number;
-                            quota_bytes: number;
-                            recordings: number;
-                            screenshots: number;
-                            used_bytes: number;
-                        };
+                        "application/json": components["schemas"]["StorageUse"];
                     };
                 };
                 /** @description quota_bytes is missing or negative */
@@ -6349,15 +5970,7 @@ export interface paths {
                 };
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project (or recording, job, schedule) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -6381,18 +5994,18 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description ISO-8601 or ms; whole UTC days */
+                    /** @description ISO-8601 or ms; whole UTC days. */
                     from?: string;
-                    /** @description ISO-8601 or ms, excluded */
+                    /** @description ISO-8601 or ms, excluded. */
                     to?: string;
-                    /** @description 2026-11, instead of from and to (default: this month) */
+                    /** @description 2026-11, instead of from and to (default: this month). */
                     month?: string;
-                    /** @description day (default) or month */
-                    group?: "day" | "month";
-                    /** @description Only this widget's id */
+                    /** @description day (default) or month. */
+                    group?: string;
+                    /** @description Only this widget's id. */
                     widget?: string;
-                    /** @description json (default) or csv */
-                    format?: "json" | "csv";
+                    /** @description json (default) or csv. */
+                    format?: string;
                 };
                 header?: never;
                 path: {
@@ -6409,58 +6022,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            from?: number;
-                            /** @enum {string} */
-                            group?: "day" | "month";
-                            /** @description delivery (stored, duplicates, demo, refused, rate), tracking (requests, mean_ms), cleanup (every_secs, completed_total, last_run) */
-                            monitoring?: Record<string, never>;
-                            project?: string;
-                            rows: {
-                                billed_minutes?: number;
-                                /** @description First call_start to last call_end (real, else inferred) per session */
-                                billed_seconds?: number;
-                                /** @description Widget sessions with a call_start */
-                                calls?: number;
-                                /** @description Calls with a real call_end */
-                                completed?: number;
-                                /** @description Calls with call_error and no end */
-                                errored?: number;
-                                /** @description calls - completed */
-                                incomplete?: number;
-                                /** @description Calls ended only by the cleanup job's inferred call_end */
-                                inferred?: number;
-                                /** @description The part of billed_seconds that runs to inferred ends */
-                                inferred_seconds?: number;
-                                loads?: number;
-                                opens?: number;
-                                /** @description 2026-11-05 (day) or 2026-11 (month) */
-                                period?: string;
-                                widget_id?: string;
-                                widget_name?: string;
-                            }[];
-                            to?: number;
-                            totals: {
-                                billed_minutes?: number;
-                                /** @description First call_start to last call_end (real, else inferred) per session */
-                                billed_seconds?: number;
-                                /** @description Widget sessions with a call_start */
-                                calls?: number;
-                                /** @description Calls with a real call_end */
-                                completed?: number;
-                                completion_rate?: number | null;
-                                /** @description Calls with call_error and no end */
-                                errored?: number;
-                                /** @description calls - completed */
-                                incomplete?: number;
-                                /** @description Calls ended only by the cleanup job's inferred call_end */
-                                inferred?: number;
-                                /** @description The part of billed_seconds that runs to inferred ends */
-                                inferred_seconds?: number;
-                                loads?: number;
-                                opens?: number;
-                            };
-                        };
+                        "application/json": components["schemas"]["ProjectUsage"];
                         "text/csv": string;
                     };
                 };
@@ -6473,24 +6035,8 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -6605,48 +6151,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            widgets?: {
-                                active: boolean;
-                                /** @description ms since the epoch */
-                                created_at: number;
-                                /** @description Its events are answered and not stored */
-                                demo: boolean;
-                                /** @description Hosts it may send from, with their subdomains; empty: any */
-                                domains: string[];
-                                /**
-                                 * Format: uuid
-                                 * @description The widget's public id, sent with each tracking request
-                                 */
-                                id: string;
-                                /** @description The project's setting: whether its events keep whole IP addresses */
-                                keep_full_ip?: boolean;
-                                name: string;
-                                project_id: number;
-                                rate_limit_per_minute: number;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["Widgets"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -6664,12 +6174,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        demo?: boolean;
-                        domains?: string[];
-                        name: string;
-                        rate_limit_per_minute?: number;
-                    };
+                    "application/json": components["schemas"]["NewWidget"];
                 };
             };
             responses: {
@@ -6679,25 +6184,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            active: boolean;
-                            /** @description ms since the epoch */
-                            created_at: number;
-                            /** @description Its events are answered and not stored */
-                            demo: boolean;
-                            /** @description Hosts it may send from, with their subdomains; empty: any */
-                            domains: string[];
-                            /**
-                             * Format: uuid
-                             * @description The widget's public id, sent with each tracking request
-                             */
-                            id: string;
-                            /** @description The project's setting: whether its events keep whole IP addresses */
-                            keep_full_ip?: boolean;
-                            name: string;
-                            project_id: number;
-                            rate_limit_per_minute: number;
-                        };
+                        "application/json": components["schemas"]["Widget"];
                     };
                 };
                 /** @description A bad name, domain or limit */
@@ -6709,33 +6196,9 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Viewers cannot change anything */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -6775,11 +6238,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        active?: boolean;
-                        domains?: string[];
-                        name?: string;
-                    };
+                    "application/json": components["schemas"]["WidgetUpdate"];
                 };
             };
             responses: {
@@ -6789,46 +6248,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            active: boolean;
-                            /** @description ms since the epoch */
-                            created_at: number;
-                            /** @description Its events are answered and not stored */
-                            demo: boolean;
-                            /** @description Hosts it may send from, with their subdomains; empty: any */
-                            domains: string[];
-                            /**
-                             * Format: uuid
-                             * @description The widget's public id, sent with each tracking request
-                             */
-                            id: string;
-                            /** @description The project's setting: whether its events keep whole IP addresses */
-                            keep_full_ip?: boolean;
-                            name: string;
-                            project_id: number;
-                            rate_limit_per_minute: number;
-                        };
+                        "application/json": components["schemas"]["Widget"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Viewers cannot change anything */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                403: components["responses"]["Forbidden"];
                 /** @description No such project or widget */
                 404: {
                     headers: {
@@ -7291,56 +6716,17 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        cohorts?: {
-                            a?: {
-                                filters?: {
-                                    browser?: string;
-                                    country?: string;
-                                    device?: string;
-                                    page?: string;
-                                };
-                                name?: string;
-                            };
-                            b?: {
-                                filters?: {
-                                    browser?: string;
-                                    country?: string;
-                                    device?: string;
-                                    page?: string;
-                                };
-                                name?: string;
-                            };
-                        };
-                        date_range?: {
-                            end?: string;
-                            start?: string;
-                        };
-                        filters?: {
-                            browser?: string;
-                            country?: string;
-                            device?: string;
-                            page?: string;
-                        };
-                        project_id?: number;
-                        /** @enum {string} */
-                        report_type: "friction_summary" | "journey_analysis" | "cohort_comparison";
-                    };
+                    "application/json": components["schemas"]["SeedExport"];
                 };
             };
             responses: {
-                /** @description {success, job_id, status} */
+                /** @description The job */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            job: Record<string, never>;
-                            job_id: number;
-                            status: string;
-                            success: boolean;
-                        };
+                        "application/json": components["schemas"]["SeedQueued"];
                     };
                 };
                 /** @description The request is wrong; the error says how */
@@ -9193,20 +8579,20 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Project name (default: default) */
+                    /** @description Project name (default: default). */
                     project?: string;
-                    /** @description ISO-8601 or ms; whole UTC days */
+                    /** @description ISO-8601 or ms; whole UTC days. */
                     from?: string;
-                    /** @description ISO-8601 or ms, excluded */
+                    /** @description ISO-8601 or ms, excluded. */
                     to?: string;
-                    /** @description 2026-11, instead of from and to (default: this month) */
+                    /** @description 2026-11, instead of from and to (default: this month). */
                     month?: string;
-                    /** @description day (default) or month */
-                    group?: "day" | "month";
-                    /** @description Only this widget's id */
+                    /** @description day (default) or month. */
+                    group?: string;
+                    /** @description Only this widget's id. */
                     widget?: string;
-                    /** @description json (default) or csv */
-                    format?: "json" | "csv";
+                    /** @description json (default) or csv. */
+                    format?: string;
                 };
                 header?: never;
                 path?: never;
@@ -9220,56 +8606,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            from?: number;
-                            /** @enum {string} */
-                            group?: "day" | "month";
-                            project?: string;
-                            rows: {
-                                billed_minutes?: number;
-                                /** @description First call_start to last call_end (real, else inferred) per session */
-                                billed_seconds?: number;
-                                /** @description Widget sessions with a call_start */
-                                calls?: number;
-                                /** @description Calls with a real call_end */
-                                completed?: number;
-                                /** @description Calls with call_error and no end */
-                                errored?: number;
-                                /** @description calls - completed */
-                                incomplete?: number;
-                                /** @description Calls ended only by the cleanup job's inferred call_end */
-                                inferred?: number;
-                                /** @description The part of billed_seconds that runs to inferred ends */
-                                inferred_seconds?: number;
-                                loads?: number;
-                                opens?: number;
-                                /** @description 2026-11-05 (day) or 2026-11 (month) */
-                                period?: string;
-                                widget_id?: string;
-                                widget_name?: string;
-                            }[];
-                            to?: number;
-                            totals: {
-                                billed_minutes?: number;
-                                /** @description First call_start to last call_end (real, else inferred) per session */
-                                billed_seconds?: number;
-                                /** @description Widget sessions with a call_start */
-                                calls?: number;
-                                /** @description Calls with a real call_end */
-                                completed?: number;
-                                completion_rate?: number | null;
-                                /** @description Calls with call_error and no end */
-                                errored?: number;
-                                /** @description calls - completed */
-                                incomplete?: number;
-                                /** @description Calls ended only by the cleanup job's inferred call_end */
-                                inferred?: number;
-                                /** @description The part of billed_seconds that runs to inferred ends */
-                                inferred_seconds?: number;
-                                loads?: number;
-                                opens?: number;
-                            };
-                        };
+                        "application/json": components["schemas"]["UsageReport"];
                         "text/csv": string;
                     };
                 };
@@ -9282,15 +8619,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description No admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
                 /** @description No such project in the token's organisation */
                 404: {
                     headers: {
@@ -9846,7 +9175,7 @@ export interface paths {
         delete: {
             parameters: {
                 query?: {
-                    /** @description Project id or name (default: the default project) */
+                    /** @description Project id or name (default: the default project). */
                     project?: string;
                 };
                 header?: never;
@@ -9864,31 +9193,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            erased?: {
-                                contacts?: number;
-                                customers?: number;
-                                events?: number;
-                                identities?: number;
-                                ids?: string[];
-                                sessions?: number;
-                            };
-                            project?: string;
-                            success?: boolean;
-                            user_id?: string;
-                        };
+                        "application/json": components["schemas"]["Erasure"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in / no admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
                 /** @description Viewers cannot erase */
                 403: {
                     headers: {
@@ -9898,15 +9207,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -9940,6 +9241,14 @@ export interface components {
             email?: string | null;
             password?: string | null;
             token: string;
+        };
+        ActiveUser: {
+            email?: string | null;
+            /** Format: int64 */
+            last_session: number;
+            /** Format: int64 */
+            session_count: number;
+            user_id: string;
         };
         /** @description An admin token, never the token itself. */
         AdminToken: {
@@ -10074,6 +9383,27 @@ export interface components {
             /** @description Always true. */
             success: boolean;
         };
+        /** @description The cleanup job that gives abandoned calls an inferred end. */
+        CleanupStatus: {
+            /**
+             * Format: int64
+             * @description Calls it completed since this server started.
+             */
+            completed_total: number;
+            /** Format: int64 */
+            every_secs: number;
+            last_run?: components["schemas"]["JobRun"] | null;
+        };
+        /** @description A cohort: a named segment. */
+        Cohort: {
+            filters?: components["schemas"]["TrafficFilter"];
+            name: string;
+        };
+        /** @description Two segments a cohort comparison sets side by side. */
+        Cohorts: {
+            a: components["schemas"]["Cohort"];
+            b: components["schemas"]["Cohort"];
+        };
         /** @description Conditions on one property; all given must hold. */
         Condition: {
             eq?: unknown;
@@ -10087,6 +9417,8 @@ export interface components {
             /** Format: double */
             lte?: number | null;
         };
+        /** @description A condition's value: a property equals it. */
+        ConditionValue: string | number | boolean;
         /**
          * @description A contact as the API shows it: its fields, its full name, its score now
          *     and its open tasks. Times are ms since the epoch.
@@ -10153,6 +9485,14 @@ export interface components {
              */
             total: number;
         };
+        /** @description Visitors and each goal's conversions over a range. */
+        Conversions: {
+            /** @description Per breakdown value, most visitors first; null without a breakdown. */
+            breakdown?: components["schemas"]["ValueRow"][] | null;
+            goals: components["schemas"]["GoalTotal"][];
+            /** Format: int64 */
+            visitors: number;
+        };
         /** @enum {string} */
         Counter: "total_bookings" | "website_visits";
         Counts: {
@@ -10189,33 +9529,54 @@ export interface components {
                 [key: string]: string[];
             };
         };
-        /** @description A person's activity summary (seed 004's user_activity_summary). Times are ms since the epoch. */
+        /** @description A person's activity summary. */
         Customer: {
             email?: string | null;
-            first_seen_at?: number;
+            /** Format: int64 */
+            first_seen_at: number;
+            /** Format: int64 */
             last_booking_at?: number | null;
             last_booking_service?: string | null;
+            /**
+             * Format: int64
+             * @description The latest session's start.
+             */
             last_login_at?: number | null;
+            /** Format: double */
             last_order_amount?: number | null;
+            /** Format: int64 */
             last_order_at?: number | null;
             last_order_currency?: string | null;
-            last_seen_at?: number;
+            /** Format: int64 */
+            last_seen_at: number;
             name?: string | null;
             primary_browser?: string | null;
             primary_device_type?: string | null;
             primary_os?: string | null;
-            /** @description The traits the person's identify calls set, each key's latest value (absent when none) */
-            properties?: {
-                [key: string]: string | number | boolean;
-            };
-            registered_at?: number;
-            total_bookings?: number;
-            total_events?: number;
-            total_orders?: number;
-            total_revenue?: number;
-            total_reviews?: number;
-            total_sessions?: number;
-            user_id?: string;
+            /**
+             * @description The traits `identify` calls set, each key's latest (insights filter
+             *     people by them); shown as an object of values when there are any.
+             */
+            properties?: Record<string, never> | null;
+            /**
+             * Format: int64
+             * @description The `createdAt` trait, or else first seen.
+             */
+            registered_at: number;
+            /** Format: int64 */
+            total_bookings: number;
+            /** Format: int64 */
+            total_events: number;
+            /** Format: int64 */
+            total_orders: number;
+            /** Format: double */
+            total_revenue: number;
+            /** Format: int64 */
+            total_reviews: number;
+            /** Format: int64 */
+            total_sessions: number;
+            /** @description The user id (or, for a visitor not yet identified, the anonymous id). */
+            user_id: string;
         };
         /** @description A customer's event. */
         CustomerEvent: {
@@ -10235,26 +9596,11 @@ export interface components {
             /** @description Always true. */
             success: boolean;
         };
-        /** @description Which track events count as orders, bookings and reviews; amount, currency and label list the properties read, the first present wins. */
+        /** @description Which track events count as orders, bookings and reviews, per project. */
         CustomerEvents: {
-            bookings: {
-                amount?: string[];
-                currency?: string[];
-                event: string;
-                label?: string[];
-            }[];
-            orders: {
-                amount?: string[];
-                currency?: string[];
-                event: string;
-                label?: string[];
-            }[];
-            reviews: {
-                amount?: string[];
-                currency?: string[];
-                event: string;
-                label?: string[];
-            }[];
+            bookings: components["schemas"]["EventRule"][];
+            orders: components["schemas"]["EventRule"][];
+            reviews: components["schemas"]["EventRule"][];
         };
         /** @description The customer: an id or an email is needed. */
         CustomerFields: {
@@ -10265,9 +9611,127 @@ export interface components {
             name?: string | null;
             phone?: string | null;
         };
+        /** @description A person's summary with their latest sessions. */
+        CustomerSessions: components["schemas"]["Customer"] & {
+            /** @description Their latest 10 sessions (within the interval), newest first. */
+            sessions: components["schemas"]["Session"][];
+        };
+        /**
+         * @description A goal or a segment: its step (and a segment's `did`) beside its name.
+         *     Times are ms since the epoch.
+         */
+        Definition: {
+            /** Format: int64 */
+            created_at: number;
+            /**
+             * @description Segments only: whether its people did the step (true) or did not
+             *     (false).
+             */
+            did?: boolean | null;
+            /** @description A track event's name, or $pageview. */
+            event: string;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** @description For $pageview: a path or pattern (/property/*). */
+            page?: string | null;
+            /** Format: int64 */
+            updated_at: number;
+            /**
+             * @description Property (or a field such as $page or $channel) equal to a string,
+             *     number or boolean.
+             */
+            where?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
+        };
+        /** @description A goal or segment as sent. */
+        DefinitionBody: {
+            /**
+             * @description Segments only: whether its people did the step (default true) or did
+             *     not; a goal refuses it.
+             */
+            did?: boolean | null;
+            /** @description A track event's name, or $pageview. */
+            event: string;
+            name: string;
+            /** @description For $pageview: a path or pattern (/property/*). */
+            page?: string | null;
+            /**
+             * @description Property (or $page, $browser, $os, $device_type, $country, $region,
+             *     $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term,
+             *     $utm_content, $channel) equal to a string, number or boolean.
+             */
+            where?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
+        };
+        /** @description How widget tracking requests ended, since this server started. */
+        Delivery: {
+            /** Format: int64 */
+            demo: number;
+            /** Format: int64 */
+            duplicates: number;
+            /**
+             * Format: double
+             * @description Delivered (stored, duplicate or demo) of all requests; null before any.
+             */
+            rate?: number | null;
+            /** Format: int64 */
+            refused: number;
+            /** Format: int64 */
+            stored: number;
+        };
         Ended: {
             /** @description Always true. */
             success: boolean;
+        };
+        /** @description What an erasure removed. */
+        Erased: {
+            /**
+             * Format: int64
+             * @description CRM contacts deleted with their timelines, tasks and scores (found by
+             *     the ids, and by the emails the person's summary and contacts carried).
+             */
+            contacts: number;
+            /** Format: int64 */
+            customers: number;
+            /** Format: int64 */
+            events: number;
+            /**
+             * Format: int64
+             * @description Rows of the friction and error day tables that named the person.
+             */
+            friction_rows: number;
+            /** Format: int64 */
+            identities: number;
+            /** @description The user and every id linked to them, now refused for ever. */
+            ids: string[];
+            /** Format: int64 */
+            sessions: number;
+        };
+        /** @description What an erasure removed. */
+        Erasure: {
+            erased: components["schemas"]["Erased"];
+            /**
+             * Format: int64
+             * @description Finished exports deleted because their range covered the person's events.
+             */
+            exports: number;
+            /** @description The project's name. */
+            project: string;
+            /**
+             * Format: int64
+             * @description Recordings deleted with their files.
+             */
+            recordings: number;
+            /**
+             * Format: int64
+             * @description Screenshots of the person's sessions deleted.
+             */
+            screenshots: number;
+            success: boolean;
+            user_id: string;
         };
         /** @description Every error's body. */
         Error: {
@@ -10294,11 +9758,84 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @description One event name, and the properties its figures are read from (the first one
+         *     present wins).
+         */
+        EventRule: {
+            /** @description The amount (orders: the order's value; bookings: added to revenue). */
+            amount?: string[];
+            currency?: string[];
+            event: string;
+            /** @description What was booked (bookings: the service's name). */
+            label?: string[];
+        };
         /** @description A page of events. */
         Events: {
             events: components["schemas"]["Event"][];
             /** @description Where the next page starts (`cursor=`); null on the last page. */
             next_cursor?: string | null;
+        };
+        /** @description An export job. Times are ISO-8601. */
+        ExportJob: {
+            /**
+             * Format: int64
+             * @description The file's size once completed.
+             */
+            bytes?: number | null;
+            created_at: string;
+            /** @description For a scheduled job: whether its report was delivered. */
+            delivery?: string | null;
+            /** Format: int64 */
+            delivery_attempts: number;
+            /** @description The last delivery failure. */
+            delivery_error?: string | null;
+            /** @description Where the file is downloaded, once completed. */
+            download_url?: string | null;
+            error?: string | null;
+            finished_at?: string | null;
+            /** @description pdf, csv or ndjson. */
+            format: string;
+            /** Format: int64 */
+            id: number;
+            /** @description What it covers: from and to (ms), filters, cohorts. */
+            params?: Record<string, never> | null;
+            /**
+             * Format: int64
+             * @description Percent done.
+             */
+            progress: number;
+            /** Format: int64 */
+            project_id: number;
+            /** @description friction, journeys or cohorts. */
+            report: string;
+            /**
+             * Format: int64
+             * @description The report schedule that queued it.
+             */
+            schedule_id?: number | null;
+            started_at?: string | null;
+            /** @description queued, running, completed or failed. */
+            status: string;
+        };
+        /** @description An export as asked for. */
+        ExportRequest: {
+            cohorts?: components["schemas"]["Cohorts"] | null;
+            /**
+             * Format: int64
+             * @description The last N days, today included (1 to 400, default 30), when neither
+             *     from nor to is given.
+             */
+            days?: number | null;
+            filters?: components["schemas"]["TrafficFilter"];
+            /** @description pdf (default), csv or ndjson. */
+            format?: string | null;
+            /** @description A date (2026-11-01), ISO-8601 or ms. */
+            from?: string | null;
+            /** @description friction, journeys or cohorts. */
+            report: string | null;
+            /** @description The last day included. */
+            to?: string | null;
         };
         FlushedEvent: {
             /** @description The event's name. */
@@ -10316,18 +9853,35 @@ export interface components {
             user_id: components["schemas"]["Id"];
             writeKey?: string | null;
         };
-        Goal: {
-            created_at: number;
-            event: string;
+        GoalTotal: {
+            /**
+             * Format: int64
+             * @description Visitors who reached the goal.
+             */
+            conversions: number;
+            /**
+             * Format: int64
+             * @description Matching events.
+             */
+            events: number;
+            /** Format: int64 */
             id: number;
             name: string;
-            page?: string;
-            updated_at: number;
-            /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-            where?: {
-                [key: string]: string | number | boolean;
-            };
+            /**
+             * Format: double
+             * @description Conversions over visitors (0 without visitors).
+             */
+            rate: number;
         };
+        /** @description A project's goals, oldest first. */
+        Goals: {
+            goals: components["schemas"]["Definition"][];
+        };
+        /**
+         * @description How a usage report groups days.
+         * @enum {string}
+         */
+        Group: "day" | "month";
         /** @description Liveness and the store's reachability, with the write queue's depth. */
         Health: {
             /** @description Events waiting for the writer. */
@@ -10395,6 +9949,34 @@ export interface components {
         };
         Invites: {
             invites: components["schemas"]["Invite"][];
+        };
+        /** @description A job just queued. */
+        JobQueued: {
+            job: components["schemas"]["ExportJob"];
+        };
+        /** @description The last run of a scheduled job, whichever node ran it. */
+        JobRun: {
+            /** @description What the run did, or why it failed. */
+            detail: string;
+            /**
+             * Format: int64
+             * @description None while it runs (or when its node died while running it).
+             */
+            finished_at?: number | null;
+            name: string;
+            node: string;
+            ok?: boolean | null;
+            /**
+             * Format: int64
+             * @description Finished runs so far.
+             */
+            runs: number;
+            /** Format: int64 */
+            started_at: number;
+        };
+        /** @description Export jobs, newest first. */
+        Jobs: {
+            jobs: components["schemas"]["ExportJob"][];
         };
         /** @description Joined: the organisation, and for a new account its sign-in. */
         JoinedOrg: {
@@ -10480,6 +10062,18 @@ export interface components {
             integrations: components["schemas"]["Integrations"];
             metrics: components["schemas"]["LibraryMetrics"];
         };
+        /** @description A moment a player's timeline marks. */
+        Mark: {
+            /** @description page, click, rage_click, dead_click, exception or form_error. */
+            kind: string;
+            /** @description The page, the element's selector, the exception or the form's field. */
+            label: string;
+            /**
+             * Format: int64
+             * @description When, ms since the epoch.
+             */
+            t: number;
+        };
         /** @description Who calls: a signed-in person (with their CSRF token) or an admin token. */
         Me: {
             csrf_token?: string | null;
@@ -10556,6 +10150,40 @@ export interface components {
             /** @description The write key, when it is not sent in a header or the URL. */
             writeKey?: string | null;
         };
+        /** @description A page of seed 004's customer metrics. */
+        Metrics: {
+            interval: string;
+            /** @description Session end rate, average duration and this week's most active users. */
+            monitoring: components["schemas"]["Monitoring"];
+            /**
+             * Format: int64
+             * @description Where the next page starts (`offset=`); null on the last page.
+             */
+            next_offset?: number | null;
+            project: components["schemas"]["ProjectName"];
+            sortBy: string;
+            sortOrder: string;
+            /**
+             * Format: int64
+             * @description People matching, on all pages.
+             */
+            total: number;
+            users: components["schemas"]["CustomerSessions"][];
+        };
+        /** @description Seed 004's monitoring queries, over a project's sessions. */
+        Monitoring: {
+            /** Format: int64 */
+            active_sessions: number;
+            /** Format: double */
+            avg_duration_minutes?: number | null;
+            /** Format: double */
+            end_rate_percent?: number | null;
+            /** Format: int64 */
+            ended_sessions: number;
+            most_active_this_week: components["schemas"]["ActiveUser"][];
+            /** Format: int64 */
+            sessions: number;
+        };
         /**
          * @description One name or a list of them: the properties a value is read from (the first
          *     present wins), or the event names a rule or a weight answers to (any of
@@ -10602,6 +10230,15 @@ export interface components {
              * @description The organisation it belongs to.
              */
             org_id: number;
+        };
+        NewWidget: {
+            /** @description Its events are answered and not stored. */
+            demo?: boolean;
+            /** @description Hosts it may send from, with their subdomains; empty or absent: any. */
+            domains?: string[];
+            name: string;
+            /** Format: int64 */
+            rate_limit_per_minute?: number | null;
         };
         /** @description One entry of the notification log. */
         Notification: {
@@ -10694,10 +10331,20 @@ export interface components {
             org_id: number;
             role: components["schemas"]["Role"];
         };
+        /** @description A project named in an answer. */
+        ProjectName: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
         /** @description A project's new name. */
         ProjectRename: {
             /** @description 1 to 100 characters. */
             name: string;
+        };
+        /** @description A usage report with this server's tracking and cleanup figures. */
+        ProjectUsage: components["schemas"]["UsageReport"] & {
+            monitoring: components["schemas"]["UsageMonitoring"];
         };
         Projects: {
             projects: components["schemas"]["Project"][];
@@ -10706,22 +10353,56 @@ export interface components {
             /** @description Notifications queued: one per channel the rule sends to. */
             queued: number;
         };
+        QuotaBody: {
+            /**
+             * Format: int64
+             * @description Bytes; 0 for no limit.
+             */
+            quota_bytes: number;
+        };
         Ranked: {
             count?: number;
             value?: string;
         }[];
-        /** @description A stored recording, as the upload answers it. */
+        /**
+         * @description A recording: a session's rrweb chunks, or its uploaded video. Times are
+         *     ISO-8601.
+         */
         Recording: {
+            anonymous_id?: string | null;
+            /** Format: int64 */
+            bytes: number;
+            /** Format: int64 */
+            chunks: number;
+            created_at: string;
             /** Format: int64 */
             duration_ms: number;
-            /** @description Where the dashboard API replays it. */
-            file_url: string;
+            /** @description Its last event's time. */
+            ended_at: string;
+            /**
+             * Format: int64
+             * @description Exceptions in the session.
+             */
+            errors: number;
+            /**
+             * Format: int64
+             * @description Rage and dead clicks and form errors in the session.
+             */
+            friction: number;
             /** Format: int64 */
             id: number;
+            /** @description rrweb or video. */
             kind: string;
-            session_id: string;
+            /** @description That page, named as the friction tables name it. */
+            page?: string | null;
             /** Format: int64 */
-            size: number;
+            project_id: number;
+            session_id: string;
+            /** @description Its first event's time. */
+            started_at: string;
+            /** @description The page the recording starts on. */
+            url?: string | null;
+            user_id?: string | null;
         };
         /** @description A chunk of a session recording. */
         RecordingChunk: {
@@ -10734,12 +10415,53 @@ export interface components {
             url?: string | null;
             userId?: string | null;
         };
+        /** @description A recording with its session's events as marks. */
+        RecordingMarks: components["schemas"]["Recording"] & {
+            /** @description In time order, at most 2,000. */
+            marks: components["schemas"]["Mark"][];
+        };
+        /** @description A page of recordings. */
+        Recordings: {
+            recordings: components["schemas"]["Recording"][];
+            /**
+             * Format: int64
+             * @description Recordings matching, on all pages.
+             */
+            total: number;
+        };
         /** @description A message refused, while the rest of what was sent is stored. */
         Rejected: {
             /** @description What is wrong with it. */
             error: string;
             /** @description The message's place in what was sent. */
             index: number;
+        };
+        /** @description A report schedule. Times are ISO-8601. */
+        ReportSchedule: {
+            /** @description weekly or monthly. */
+            cadence: string;
+            created_at: string;
+            email?: string | null;
+            format: string;
+            /** Format: int64 */
+            id: number;
+            last_run_at?: string | null;
+            next_run_at: string;
+            /** @description Filters and cohorts. */
+            params?: Record<string, never> | null;
+            /** Format: int64 */
+            project_id: number;
+            report: string;
+            /**
+             * @description What each webhook post is signed with; shown only to those who may
+             *     change schedules, since it lets its holder forge deliveries.
+             */
+            secret?: string | null;
+            /**
+             * @description Redacted for viewers: a webhook URL is often a secret of its
+             *     receiver's.
+             */
+            webhook_url?: string | null;
         };
         /** @description Whose password a reset link sets. */
         ResetFor: {
@@ -10837,6 +10559,28 @@ export interface components {
             query: string | Record<string, never>;
             updated_at: number;
         };
+        /** @description A schedule just made, with its signing secret. */
+        ScheduleMade: {
+            schedule: components["schemas"]["ReportSchedule"];
+        };
+        ScheduleRequest: {
+            /** @description weekly (Mondays) or monthly (the 1st). */
+            cadence: string | null;
+            cohorts?: components["schemas"]["Cohorts"] | null;
+            /** @description Where the report is mailed; this or webhook_url, or both. */
+            email?: string | null;
+            filters?: components["schemas"]["TrafficFilter"];
+            /** @description pdf (default), csv or ndjson. */
+            format?: string | null;
+            /** @description friction, journeys or cohorts. */
+            report: string | null;
+            /** @description Where the report is posted, signed with the schedule's secret. */
+            webhook_url?: string | null;
+        };
+        /** @description A project's report schedules. */
+        Schedules: {
+            schedules: components["schemas"]["ReportSchedule"][];
+        };
         /** @description A change of a contact's score. */
         ScoreChange: {
             /** Format: int64 */
@@ -10859,22 +10603,27 @@ export interface components {
             thresholds?: components["schemas"]["Threshold"][];
             weights?: components["schemas"]["Weight"][];
         };
-        /** @description A stored screenshot. */
+        /**
+         * @description A friction event's screenshot, as the upload and the dashboard's list
+         *     answer it.
+         */
         Screenshot: {
             /** Format: int64 */
             bytes: number;
             /** @description ISO 8601. */
             created_at: string;
+            /** @description The friction event's messageId. */
             friction_event_id: string;
             /** Format: int64 */
             height: number;
             /** Format: int64 */
             id: number;
             kind?: string | null;
+            /** @description The page, named as the friction tables name it. */
             page?: string | null;
             /** Format: int64 */
             project_id: number;
-            /** @description Where the dashboard API serves it. */
+            /** @description Where the dashboard API serves its PNG. */
             screenshot_url: string;
             session_id?: string | null;
             /** Format: int64 */
@@ -10898,25 +10647,48 @@ export interface components {
             page_url?: string | null;
             session_id?: string | null;
         };
-        Segment: {
-            created_at: number;
-            /** @description Whether the segment's people did the step (true) or did not (false) */
-            did?: boolean;
-            event: string;
-            id: number;
-            name: string;
-            page?: string;
-            updated_at: number;
-            /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-            where?: {
-                [key: string]: string | number | boolean;
-            };
+        /** @description Screenshots, newest first. */
+        Screenshots: {
+            screenshots: components["schemas"]["Screenshot"][];
+        };
+        /** @description Seed 002's body. */
+        SeedExport: {
+            cohorts?: components["schemas"]["Cohorts"] | null;
+            date_range?: components["schemas"]["SeedRange"] | null;
+            filters?: components["schemas"]["TrafficFilter"];
+            /** @description pdf (default), csv or ndjson. */
+            format?: string | null;
+            /**
+             * Format: int64
+             * @description Needed when the caller reaches more than one project.
+             */
+            project_id?: number | null;
+            /** @description friction_summary, journey_analysis or cohort_comparison. */
+            report_type: string | null;
+        };
+        /** @description Seed 002's answer: the job queued. */
+        SeedQueued: {
+            job: components["schemas"]["ExportJob"];
+            /** Format: int64 */
+            job_id: number;
+            /** @description queued. */
+            status: string;
+            success: boolean;
+        };
+        /** @description Seed 002's range: dates, ISO-8601 or ms; end is the last day included. */
+        SeedRange: {
+            end?: string | null;
+            start?: string | null;
         };
         SegmentIo: {
             /** @description This server's host and port, with /v1. */
             apiHost: string;
             apiKey: string;
             protocol: string;
+        };
+        /** @description A project's segments, oldest first. */
+        Segments: {
+            segments: components["schemas"]["Definition"][];
         };
         /**
          * @description A session: its start, last activity, end and the reason it ended (null
@@ -11006,6 +10778,19 @@ export interface components {
         Status: {
             status: string;
         };
+        /** @description A project's stored bytes by kind, and its quota. */
+        StorageUse: {
+            /** Format: int64 */
+            exports: number;
+            /** Format: int64 */
+            quota_bytes: number;
+            /** Format: int64 */
+            recordings: number;
+            /** Format: int64 */
+            screenshots: number;
+            /** Format: int64 */
+            used_bytes: number;
+        };
         /** @description A follow-up task, with its contact's name and email. */
         Task: {
             assignee?: string | null;
@@ -11085,16 +10870,145 @@ export interface components {
             kind: string;
             summary: string;
         };
+        /** @description Widget tracking requests since this server started. */
+        Tracking: {
+            /**
+             * Format: double
+             * @description Mean time to answer one; null before any.
+             */
+            mean_ms?: number | null;
+            /** Format: int64 */
+            requests: number;
+        };
+        /** @description A segment of traffic: every condition given must hold. */
+        TrafficFilter: {
+            browser?: string | null;
+            country?: string | null;
+            device?: string | null;
+            /** @description A path (`/pricing`) or a pattern with `*` (`/property/*`). */
+            page?: string | null;
+        };
+        /** @description A stored recording, as the upload answers it. */
+        UploadedRecording: {
+            /** Format: int64 */
+            duration_ms: number;
+            /** @description Where the dashboard API replays it. */
+            file_url: string;
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            session_id: string;
+            /** Format: int64 */
+            size: number;
+        };
+        /** @description This server's tracking and cleanup figures. */
+        UsageMonitoring: {
+            cleanup: components["schemas"]["CleanupStatus"];
+            delivery: components["schemas"]["Delivery"];
+            tracking: components["schemas"]["Tracking"];
+        };
+        /** @description A widget's figures over a period, as a report shows them. */
+        UsageOut: {
+            /** Format: double */
+            billed_minutes: number;
+            /**
+             * Format: int64
+             * @description First call_start to last call_end (real, else inferred) per session.
+             */
+            billed_seconds: number;
+            /**
+             * Format: int64
+             * @description Widget sessions with a call_start.
+             */
+            calls: number;
+            /**
+             * Format: int64
+             * @description Calls with a real call_end.
+             */
+            completed: number;
+            /**
+             * Format: int64
+             * @description Calls with call_error and no end.
+             */
+            errored: number;
+            /**
+             * Format: int64
+             * @description calls - completed.
+             */
+            incomplete: number;
+            /**
+             * Format: int64
+             * @description Calls ended only by the cleanup job's inferred call_end.
+             */
+            inferred: number;
+            /**
+             * Format: int64
+             * @description The part of billed_seconds that runs to inferred ends.
+             */
+            inferred_seconds: number;
+            /** Format: int64 */
+            loads: number;
+            /** Format: int64 */
+            opens: number;
+        };
+        /** @description A usage report: each widget's figures per period, and their totals. */
+        UsageReport: {
+            /**
+             * Format: int64
+             * @description ms since the epoch.
+             */
+            from: number;
+            group: components["schemas"]["Group"];
+            /** @description The project's name. */
+            project: string;
+            rows: components["schemas"]["UsageRowOut"][];
+            /**
+             * Format: int64
+             * @description ms since the epoch, excluded.
+             */
+            to: number;
+            totals: components["schemas"]["UsageTotals"];
+        };
+        /** @description One widget over one period. */
+        UsageRowOut: components["schemas"]["UsageOut"] & {
+            /** @description 2026-11-05 (day) or 2026-11 (month). */
+            period: string;
+            widget_id: string;
+            widget_name: string;
+        };
+        /** @description Every row summed. */
+        UsageTotals: components["schemas"]["UsageOut"] & {
+            /**
+             * Format: double
+             * @description completed / calls; null without calls.
+             */
+            completion_rate?: number | null;
+        };
         /** @description A person, as the API shows them. */
         User: {
             email: string;
             /** Format: int64 */
             id: number;
         };
+        ValueGoal: {
+            /** Format: int64 */
+            conversions: number;
+            /** Format: int64 */
+            id: number;
+            /** Format: double */
+            rate: number;
+        };
+        ValueRow: {
+            goals: components["schemas"]["ValueGoal"][];
+            /** @description The value; `""` for events without the field, [`OTHER`] for the rest. */
+            value: string;
+            /** Format: int64 */
+            visitors: number;
+        };
         VideoStored: {
             /** @description Whether it was stored already. */
             duplicate: boolean;
-            recording: components["schemas"]["Recording"];
+            recording: components["schemas"]["UploadedRecording"];
             /** @description Always true. */
             success: boolean;
         };
@@ -11162,6 +11076,34 @@ export interface components {
                 [key: string]: components["schemas"]["Condition"];
             };
         };
+        /**
+         * @description A widget embedded on customers' sites. Its id is public (it is in the
+         *     page); it can only send the widget events of its project.
+         */
+        Widget: {
+            active: boolean;
+            /**
+             * Format: int64
+             * @description ms since the epoch.
+             */
+            created_at: number;
+            /** @description A demo widget's events are answered and not stored. */
+            demo: boolean;
+            /** @description Hosts the widget may send from (and their subdomains); empty: any. */
+            domains: string[];
+            /** @description The widget's public id, sent with each tracking request. */
+            id: string;
+            /**
+             * @description The project's setting, read with the widget as a key carries it, so
+             *     that tracking needs one read.
+             */
+            keep_full_ip: boolean;
+            name: string;
+            /** Format: int64 */
+            project_id: number;
+            /** Format: int64 */
+            rate_limit_per_minute: number;
+        };
         /** @description One widget event. */
         WidgetEvent: {
             event_type: string;
@@ -11186,6 +11128,17 @@ export interface components {
             stored: boolean;
             /** @description Always true. */
             success: boolean;
+        };
+        /** @description What to change; what is absent stays. */
+        WidgetUpdate: {
+            active?: boolean | null;
+            domains?: string[] | null;
+            name?: string | null;
+        };
+        /** @description A project's widgets. */
+        Widgets: {
+            /** @description Oldest first. */
+            widgets: components["schemas"]["Widget"][];
         };
     };
     responses: {

@@ -19,12 +19,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::sessions::{DerivedReads, FastMap, FastSet, SessionEvent};
 use crate::traits::Traits;
 
 /// Which track events count as orders, bookings and reviews, per project.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerEvents {
     pub orders: Vec<EventRule>,
@@ -34,7 +35,7 @@ pub struct CustomerEvents {
 
 /// One event name, and the properties its figures are read from (the first one
 /// present wins).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventRule {
     pub event: String,
@@ -236,7 +237,7 @@ fn tally(t: &mut Tally, value: Option<&str>) {
 }
 
 /// A person's activity summary.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
 pub struct Customer {
     #[serde(skip)]
     pub project_id: i64,
@@ -278,6 +279,7 @@ pub struct Customer {
     /// The traits `identify` calls set, each key's latest (insights filter
     /// people by them); shown as an object of values when there are any.
     #[serde(skip_serializing_if = "Traits::is_empty")]
+    #[schema(value_type = Option<Object>)]
     pub properties: Traits,
 }
 
@@ -776,7 +778,7 @@ pub struct CustomerQuery {
 }
 
 /// Seed 004's monitoring queries, over a project's sessions.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct Monitoring {
     pub sessions: i64,
     pub ended_sessions: i64,
@@ -806,7 +808,7 @@ impl Monitoring {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ActiveUser {
     pub user_id: String,
     pub email: Option<String>,
@@ -815,7 +817,7 @@ pub struct ActiveUser {
 }
 
 /// What an erasure removed.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Erased {
     /// The erasure's mark (see [`People::erasure_mark`]).
     #[serde(skip)]

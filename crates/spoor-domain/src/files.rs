@@ -226,7 +226,7 @@ pub struct ReportSchedule {
 }
 
 /// A project's stored bytes by kind, and its quota.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct StorageUse {
     pub used_bytes: i64,
     pub quota_bytes: i64,

@@ -21,6 +21,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The metering processor's name: its cursor's and its lease's.
 pub const METERING_PROCESSOR: &str = "metering";
@@ -37,8 +38,9 @@ pub const DEFAULT_WIDGET_RATE_LIMIT: i64 = 6_000;
 
 /// A widget embedded on customers' sites. Its id is public (it is in the
 /// page); it can only send the widget events of its project.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Widget {
+    /// The widget's public id, sent with each tracking request.
     pub id: String,
     pub project_id: i64,
     pub name: String,
@@ -48,6 +50,7 @@ pub struct Widget {
     pub demo: bool,
     pub active: bool,
     pub rate_limit_per_minute: i64,
+    /// ms since the epoch.
     pub created_at: i64,
     /// The project's setting, read with the widget as a key carries it, so
     /// that tracking needs one read.
@@ -357,7 +360,7 @@ pub fn fold(events: &[WidgetEvent], stored: Vec<CallSession>) -> MeteringDelta {
 }
 
 /// How a usage report groups days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Group {
     Day,

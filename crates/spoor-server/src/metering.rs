@@ -7,12 +7,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use spoor_core::ValidationContext;
 use spoor_core::seed::message_id;
 use spoor_core::validate::validate;
 use spoor_store::metering::{CallSession, Group, Usage, UsageRow};
 use spoor_store::{Batch, Project, Store, StoreError};
+use utoipa::ToSchema;
 
 /// How the cleanup job runs.
 #[derive(Clone, Debug)]
@@ -181,19 +183,77 @@ fn minutes(ms: i64) -> f64 {
     (ms as f64 / 600.0).round() / 100.0
 }
 
-fn usage_json(u: &Usage) -> Value {
-    json!({
-        "calls": u.calls,
-        "completed": u.completed,
-        "incomplete": u.incomplete(),
-        "inferred": u.inferred,
-        "errored": u.errored,
-        "loads": u.loads,
-        "opens": u.opens,
-        "billed_seconds": seconds(u.billed_ms),
-        "billed_minutes": minutes(u.billed_ms),
-        "inferred_seconds": seconds(u.inferred_ms),
-    })
+/// A widget's figures over a period, as a report shows them.
+#[derive(Serialize, ToSchema)]
+pub struct UsageOut {
+    /// Widget sessions with a call_start.
+    calls: i64,
+    /// Calls with a real call_end.
+    completed: i64,
+    /// calls - completed.
+    incomplete: i64,
+    /// Calls ended only by the cleanup job's inferred call_end.
+    inferred: i64,
+    /// Calls with call_error and no end.
+    errored: i64,
+    loads: i64,
+    opens: i64,
+    /// First call_start to last call_end (real, else inferred) per session.
+    billed_seconds: i64,
+    billed_minutes: f64,
+    /// The part of billed_seconds that runs to inferred ends.
+    inferred_seconds: i64,
+}
+
+impl From<&Usage> for UsageOut {
+    fn from(u: &Usage) -> UsageOut {
+        UsageOut {
+            calls: u.calls,
+            completed: u.completed,
+            incomplete: u.incomplete(),
+            inferred: u.inferred,
+            errored: u.errored,
+            loads: u.loads,
+            opens: u.opens,
+            billed_seconds: seconds(u.billed_ms),
+            billed_minutes: minutes(u.billed_ms),
+            inferred_seconds: seconds(u.inferred_ms),
+        }
+    }
+}
+
+/// One widget over one period.
+#[derive(Serialize, ToSchema)]
+pub struct UsageRowOut {
+    #[serde(flatten)]
+    usage: UsageOut,
+    widget_id: String,
+    widget_name: String,
+    /// 2026-11-05 (day) or 2026-11 (month).
+    period: String,
+}
+
+/// Every row summed.
+#[derive(Serialize, ToSchema)]
+pub struct UsageTotals {
+    #[serde(flatten)]
+    usage: UsageOut,
+    /// completed / calls; null without calls.
+    completion_rate: Option<f64>,
+}
+
+/// A usage report: each widget's figures per period, and their totals.
+#[derive(Serialize, ToSchema)]
+pub struct UsageReport {
+    /// The project's name.
+    project: String,
+    /// ms since the epoch.
+    from: i64,
+    /// ms since the epoch, excluded.
+    to: i64,
+    group: Group,
+    rows: Vec<UsageRowOut>,
+    totals: UsageTotals,
 }
 
 impl Report {
@@ -201,28 +261,28 @@ impl Report {
         self.names.get(widget).map_or("", String::as_str)
     }
 
-    pub fn json(&self, project: &Project, from: i64, to: i64, group: Group) -> Value {
-        let rows: Vec<Value> = self
+    pub fn json(&self, project: &Project, from: i64, to: i64, group: Group) -> UsageReport {
+        let rows = self
             .rows
             .iter()
-            .map(|r| {
-                let mut v = usage_json(&r.usage);
-                v["widget_id"] = json!(r.widget_id);
-                v["widget_name"] = json!(self.name(&r.widget_id));
-                v["period"] = json!(r.period);
-                v
+            .map(|r| UsageRowOut {
+                usage: UsageOut::from(&r.usage),
+                widget_id: r.widget_id.clone(),
+                widget_name: self.name(&r.widget_id).to_string(),
+                period: r.period.clone(),
             })
             .collect();
-        let mut totals = usage_json(&self.totals);
-        totals["completion_rate"] = json!(self.totals.completion_rate());
-        json!({
-            "project": project.name,
-            "from": from,
-            "to": to,
-            "group": group,
-            "rows": rows,
-            "totals": totals,
-        })
+        UsageReport {
+            project: project.name.clone(),
+            from,
+            to,
+            group,
+            rows,
+            totals: UsageTotals {
+                usage: UsageOut::from(&self.totals),
+                completion_rate: self.totals.completion_rate(),
+            },
+        }
     }
 
     pub fn csv(&self) -> String {

@@ -216,7 +216,7 @@ pub struct Lease {
 }
 
 /// The last run of a scheduled job, whichever node ran it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct JobRun {
     pub name: String,
     pub node: String,

@@ -112,7 +112,10 @@ pub fn billing(
     let report = report(store, &project, from, to, Group::Month, widget)?;
     match format {
         BillingFormat::Csv => print!("{}", report.csv()),
-        BillingFormat::Json => println!("{}", report.json(&project, from, to, Group::Month)),
+        BillingFormat::Json => println!(
+            "{}",
+            serde_json::to_string(&report.json(&project, from, to, Group::Month))?
+        ),
         BillingFormat::Table => {
             println!(
                 "{:<24} {:>7} {:>9} {:>10} {:>8} {:>7} {:>7} {:>7} {:>13} {:>16}",

@@ -1,6 +1,7 @@
 //! House rules checked over the source tree: every Rust module starts with a `//!`
 //! comment saying what it is for, the server's modules gain no new import
-//! circles, and the declared minimum Rust version is the one Cargo.lock needs.
+//! circles, no two types give the OpenAPI document a schema of the same name,
+//! and the declared minimum Rust version is the one Cargo.lock needs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -45,6 +46,90 @@ fn every_module_starts_with_a_doc_comment() {
         .map(|f| f.strip_prefix(&root).unwrap_or(f).display().to_string())
         .collect();
     assert!(missing.is_empty(), "modules without a //! doc: {missing:?}");
+}
+
+/// Each type deriving `ToSchema` in `text`: the schema name it gives the
+/// document (its `#[schema(as = ...)]`, else its own name), with its name.
+fn schema_names(text: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if !(line.starts_with("#[derive(") && line.contains("ToSchema")) {
+            continue;
+        }
+        let mut alias = None;
+        for next in &lines[i + 1..] {
+            if let Some(rest) = next.strip_prefix("#[schema(as = ") {
+                let path = rest.trim_end_matches(")]");
+                alias = path.rsplit("::").next().map(str::to_string);
+            }
+            let item = next
+                .strip_prefix("pub ")
+                .unwrap_or(next)
+                .strip_prefix("struct ")
+                .or_else(|| {
+                    next.strip_prefix("pub ")
+                        .unwrap_or(next)
+                        .strip_prefix("enum ")
+                });
+            if let Some(item) = item {
+                let name: String = item
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                out.push((alias.unwrap_or_else(|| name.clone()), name));
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_two_types_give_the_api_document_one_schema_name() {
+    // utoipa keeps one schema per name, the last it meets: a second type of
+    // the same name would silently describe the first one's answers.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let shown = file
+            .strip_prefix(&root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        for (schema, ty) in schema_names(&text) {
+            seen.entry(schema)
+                .or_default()
+                .push(format!("{shown}: {ty}"));
+        }
+    }
+    assert!(
+        seen.len() > 100,
+        "found only {} schemas; has the derive's spelling changed?",
+        seen.len()
+    );
+    let twice: Vec<_> = seen.iter().filter(|(_, types)| types.len() > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "schemas given by more than one type (rename one with #[schema(as = ...)]): {twice:#?}"
+    );
+}
+
+#[test]
+fn a_schema_name_given_twice_is_found() {
+    let text = "#[derive(Serialize, ToSchema)]\n#[schema(as = Thing)]\npub struct ThingOut {}\n\
+                #[derive(Deserialize)]\npub struct Plain {}\n\
+                #[derive(ToSchema)]\n/// Doc.\n#[serde(rename_all = \"lowercase\")]\nenum Kind {}\n";
+    assert_eq!(
+        schema_names(text),
+        [
+            ("Thing".to_string(), "ThingOut".to_string()),
+            ("Kind".to_string(), "Kind".to_string())
+        ]
+    );
 }
 
 /// The server's modules, by path (`http::caller`), with the modules each one

@@ -13,6 +13,7 @@
 //! conversions; so the values' visitors add up to the whole.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{
     Bound, Breakdowns, Field, InsightError, InsightRow, Limits, Matcher, OTHER, People, RowQuery,
@@ -42,7 +43,7 @@ pub struct ConversionsQuery {
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct GoalTotal {
     pub id: i64,
     pub name: String,
@@ -54,14 +55,14 @@ pub struct GoalTotal {
     pub rate: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct ValueGoal {
     pub id: i64,
     pub conversions: u64,
     pub rate: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct ValueRow {
     /// The value; `""` for events without the field, [`OTHER`] for the rest.
     pub value: String,
@@ -69,7 +70,9 @@ pub struct ValueRow {
     pub goals: Vec<ValueGoal>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// Visitors and each goal's conversions over a range.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = Conversions)]
 pub struct ConversionsAnswer {
     pub visitors: u64,
     pub goals: Vec<GoalTotal>,

@@ -15,7 +15,8 @@ use spoor_store::{EventFilter, EventQuery, Store, StoreError};
 pub const KINDS: [&str; 3] = ["friction", "journeys", "cohorts"];
 
 /// A segment of traffic: every condition given must hold.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = TrafficFilter)]
 #[serde(deny_unknown_fields)]
 pub struct Segment {
     /// A path (`/pricing`) or a pattern with `*` (`/property/*`).
@@ -47,7 +48,9 @@ impl Segment {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// A cohort: a named segment.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = Cohort)]
 #[serde(deny_unknown_fields)]
 pub struct NamedSegment {
     pub name: String,
@@ -55,7 +58,8 @@ pub struct NamedSegment {
     pub filters: Segment,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// Two segments a cohort comparison sets side by side.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cohorts {
     pub a: NamedSegment,

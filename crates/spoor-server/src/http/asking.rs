@@ -14,6 +14,7 @@ use spoor_store::insights::{
     Condition, EventSpec, InsightError, InsightRow, Limits, MAX_CONDITIONS, Matcher, RowQuery,
     breakdown_limit,
 };
+use utoipa::{IntoParams, ToSchema};
 
 use super::body;
 use super::error::ApiError;
@@ -113,15 +114,62 @@ pub(super) fn one<'a>(
     Ok(first)
 }
 
+/// A condition's value: a property equals it.
+// For the OpenAPI document only: conditions are read as JSON and checked
+// by `Condition::from_object`, which says what is wrong with each.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub(super) enum ConditionValue {
+    Text(String),
+    Number(f64),
+    Flag(bool),
+}
+
 /// A series or step in a JSON body (and a goal's definition).
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
+#[schema(as = Step)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StepBody {
+    /// A track event's name, or $pageview.
     pub(super) event: String,
+    /// For $pageview: a path or pattern (/property/*).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) page: Option<String>,
+    /// Property (or $page, $browser, $os, $device_type, $country, $region,
+    /// $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term,
+    /// $utm_content, $channel) equal to a string, number or boolean.
     #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
     pub(super) conditions: Option<serde_json::Map<String, Value>>,
+}
+
+/// A question's range.
+// For the OpenAPI document only: routes read their query string as pairs
+// (`query_pairs`), so that a repeated parameter is refused by name.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct RangeShape {
+    /// ISO-8601, a date, or ms since the epoch (default 30 days ago).
+    from: Option<String>,
+    /// ISO-8601, a date, or ms since the epoch (default now).
+    to: Option<String>,
+}
+
+/// Whose rows a question reads.
+// For the OpenAPI document only, like `RangeShape`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(super) struct AudienceShape {
+    /// A segment's id: read only its people's rows.
+    segment: Option<i64>,
+    /// A condition on people's properties (the traits their identify calls
+    /// set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows
+    /// of people who meet every one.
+    #[param(max_items = 10, style = Form, explode, inline)]
+    person: Option<Vec<String>>,
 }
 
 impl StepBody {

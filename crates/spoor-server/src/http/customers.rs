@@ -11,14 +11,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use spoor_store::customers::{CustomerEvents, CustomerQuery, SortBy};
+use serde::{Deserialize, Serialize};
+use spoor_store::customers::{Customer, CustomerEvents, CustomerQuery, Erased, Monitoring, SortBy};
 use spoor_store::{Project, Store};
+use utoipa::{IntoParams, ToSchema};
 
+use super::access;
 use super::blocking;
-use super::caller::Caller;
-use super::error::ApiError;
+use super::caller::{Caller, ProjectRead, ProjectWrite};
+use super::error::{ApiError, ErrorBody};
+use super::query::SessionOut;
 use crate::app::App;
 
 const DAY: i64 = 24 * 60 * 60_000;
@@ -26,8 +28,10 @@ const MAX_PAGE: i64 = 500;
 /// Sessions listed with each person in the metrics.
 const SESSIONS_PER_PERSON: i64 = 10;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProjectParam {
+    /// Project id or name (default: the default project).
     project: Option<String>,
 }
 
@@ -55,27 +59,80 @@ fn project_of(
     Ok(caller.project(store, id, to_change)?.0)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MetricsParams {
+    /// Project id or name (default: the default project).
     project: Option<String>,
+    /// all, daily, weekly or monthly: keep people whose latest session
+    /// started in the last day, 7 days or 30 days (default all).
     interval: Option<String>,
+    /// sessions, orders, bookings, last_login or registered (default
+    /// sessions).
     #[serde(rename = "sortBy")]
+    #[param(rename = "sortBy")]
     sort_by: Option<String>,
+    /// asc or desc (default desc).
     #[serde(rename = "sortOrder")]
+    #[param(rename = "sortOrder")]
     sort_order: Option<String>,
+    /// 1 to 500 (default 50).
     limit: Option<i64>,
+    /// Default 0.
     offset: Option<i64>,
+}
+
+/// A project named in an answer.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectName {
+    id: i64,
+    name: String,
+}
+
+/// A person's summary with their latest sessions.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerSessions {
+    #[serde(flatten)]
+    customer: Customer,
+    /// Their latest 10 sessions (within the interval), newest first.
+    sessions: Vec<SessionOut>,
+}
+
+/// A page of seed 004's customer metrics.
+#[derive(Serialize, ToSchema)]
+pub struct Metrics {
+    project: ProjectName,
+    interval: String,
+    #[serde(rename = "sortBy")]
+    sort_by: String,
+    #[serde(rename = "sortOrder")]
+    sort_order: String,
+    /// People matching, on all pages.
+    total: i64,
+    /// Where the next page starts (`offset=`); null on the last page.
+    next_offset: Option<i64>,
+    users: Vec<CustomerSessions>,
+    /// Session end rate, average duration and this week's most active users.
+    monitoring: Monitoring,
 }
 
 /// `GET /api/customers/metrics`: identified people with their summaries and
 /// latest sessions, sorted on the server, plus seed 004's monitoring figures.
 /// `interval` keeps the people whose latest session started within the last
 /// day, week or 30 days, and the monitoring figures cover the same span.
+#[utoipa::path(
+    get,
+    path = "/api/customers/metrics",
+    tag = access::SIGNED_IN,
+    summary = "Seed 004's customer metrics: identified people with their summaries and latest 10 sessions, sorted on the server, and the monitoring figures (session end rate, average duration, most active users this week)",
+    params(MetricsParams),
+    responses((status = 200, description = "A page", body = Metrics)),
+)]
 pub async fn metrics(
     State(app): State<Arc<App>>,
     caller: Caller,
     Query(p): Query<MetricsParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Metrics>, ApiError> {
     let interval = p.interval.unwrap_or_else(|| "all".into());
     let span = match interval.as_str() {
         "all" => None,
@@ -131,38 +188,48 @@ pub async fn metrics(
         for person in &people {
             let sessions =
                 store.recent_sessions_of(project.id, &person.person, since, SESSIONS_PER_PERSON)?;
-            let mut v = json!(person);
-            v["sessions"] = json!(
-                sessions
-                    .iter()
-                    .map(super::query::SessionOut::from)
-                    .collect::<Vec<_>>()
-            );
-            users.push(v);
+            users.push(CustomerSessions {
+                customer: person.clone(),
+                sessions: sessions.iter().map(SessionOut::from).collect(),
+            });
         }
         let monitoring = store.session_monitoring(project.id, since, now - 7 * DAY)?;
         let next_offset = (offset + limit < total).then_some(offset + limit);
-        Ok(Json(json!({
-            "project": {"id": project.id, "name": project.name},
-            "interval": interval,
-            "sortBy": sort_name,
-            "sortOrder": order,
-            "total": total,
-            "next_offset": next_offset,
-            "users": users,
-            "monitoring": monitoring,
-        })))
+        Ok(Json(Metrics {
+            project: ProjectName {
+                id: project.id,
+                name: project.name,
+            },
+            interval,
+            sort_by: sort_name,
+            sort_order: order,
+            total,
+            next_offset,
+            users,
+            monitoring,
+        }))
     })
     .await
 }
 
 /// `GET /api/customers/{userId}`: one identified person's summary.
+#[utoipa::path(
+    get,
+    path = "/api/customers/{user_id}",
+    tag = access::SIGNED_IN,
+    summary = "One identified person's summary",
+    params(("user_id" = String, Path, description = "The user id"), ProjectParam),
+    responses(
+        (status = 200, description = "The summary", body = Customer),
+        (status = 404, description = "No such project or customer", body = ErrorBody),
+    ),
+)]
 pub async fn one(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(user_id): Path<String>,
     Query(p): Query<ProjectParam>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Customer>, ApiError> {
     blocking(move || {
         let project = project_of(&caller, &app.store, p.project.as_deref(), false)?;
         let person = app
@@ -174,42 +241,57 @@ pub async fn one(
                     project.name
                 ))
             })?;
-        Ok(Json(json!(person)))
+        Ok(Json(person))
     })
     .await
 }
 
 /// `GET /api/projects/{id}/customer-events`: which events count as orders,
 /// bookings and reviews.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/customer-events",
+    tag = access::PROJECT_READ,
+    summary = "The project's customer-event mapping (Segment's Order Completed, seed 003's booking.completed, ... by default)",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The mapping", body = CustomerEvents)),
+)]
 pub async fn mapping(
     State(app): State<Arc<App>>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
-        caller.project(&app.store, id, false)?;
-        Ok(Json(json!(app.store.customer_events(id)?)))
-    })
-    .await
+    access: ProjectRead,
+) -> Result<Json<CustomerEvents>, ApiError> {
+    let id = access.project.id;
+    blocking(move || Ok(Json(app.store.customer_events(id)?))).await
 }
 
 /// `PUT /api/projects/{id}/customer-events`: replaces the mapping; it applies
 /// to events read from then on (`spoor rebuild sessions` applies it to the
 /// past).
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/customer-events",
+    tag = access::PROJECT_WRITE,
+    summary = "Replaces the mapping; it applies to events processed from then on (spoor rebuild sessions applies it to the past)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = CustomerEvents,
+    responses(
+        (status = 200, description = "The mapping as stored", body = CustomerEvents),
+        (status = 400, description = "The mapping is malformed; the error says what to fix", body = ErrorBody),
+    ),
+)]
 pub async fn set_mapping(
     State(app): State<Arc<App>>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    access: ProjectWrite,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CustomerEvents>, ApiError> {
+    let id = access.project.id;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the body must be UTF-8 JSON".into()))?
         .to_string();
     let map = CustomerEvents::parse(&text).map_err(ApiError::BadRequest)?;
     blocking(move || {
-        caller.project(&app.store, id, true)?;
         app.store.set_customer_events(id, &map)?;
-        Ok(Json(json!(map)))
+        Ok(Json(map))
     })
     .await
 }
@@ -217,12 +299,23 @@ pub async fn set_mapping(
 /// `DELETE /v1/users/{userId}`: erases the user, every anonymous or former id
 /// linked to them, and all that was derived from them, and refuses their
 /// messages from then on. Answers what was erased.
+#[utoipa::path(
+    delete,
+    path = "/v1/users/{user_id}",
+    tag = access::SIGNED_IN_WRITE,
+    summary = "GDPR erasure: every event, session, summary and identity link of the user and of the anonymous ids linked to them; their messages are answered and not stored from then on",
+    params(("user_id" = String, Path, description = "The user id"), ProjectParam),
+    responses(
+        (status = 200, description = "What was erased", body = Erasure),
+        (status = 403, description = "Viewers cannot erase", body = ErrorBody),
+    ),
+)]
 pub async fn erase(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(user_id): Path<String>,
     Query(p): Query<ProjectParam>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Erasure>, ApiError> {
     if user_id.trim().is_empty() {
         return Err(ApiError::BadRequest("give the user id to erase".into()));
     }
@@ -250,18 +343,34 @@ pub async fn erase(
             events = erased.events,
             "erased a user"
         );
-        let answer = json!({
-            "success": true,
-            "project": project.name,
-            "user_id": user_id,
-            "erased": erased,
-            "recordings": freed.recordings,
-            "screenshots": freed.screenshots,
-            "exports": freed.exports,
-        });
+        let answer = Erasure {
+            success: true,
+            project: project.name,
+            user_id,
+            recordings: freed.recordings,
+            screenshots: freed.screenshots,
+            exports: freed.exports,
+            erased,
+        };
         Ok((answer, freed))
     })
     .await?;
     app.files.delete_all(&freed.file_keys).await;
     Ok(Json(answer))
+}
+
+/// What an erasure removed.
+#[derive(Serialize, ToSchema)]
+pub struct Erasure {
+    success: bool,
+    /// The project's name.
+    project: String,
+    user_id: String,
+    erased: Erased,
+    /// Recordings deleted with their files.
+    recordings: u64,
+    /// Screenshots of the person's sessions deleted.
+    screenshots: u64,
+    /// Finished exports deleted because their range covered the person's events.
+    exports: u64,
 }

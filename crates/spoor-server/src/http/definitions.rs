@@ -19,51 +19,97 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use spoor_store::insights::definitions::{Defined, Definition};
-use spoor_store::insights::goals::{Conversions, ConversionsQuery, GoalSpec};
+use spoor_store::insights::goals::{Conversions, ConversionsAnswer, ConversionsQuery, GoalSpec};
 use spoor_store::insights::{Field, Limits, boards};
+use utoipa::{IntoParams, ToSchema};
 
-use super::asking::{Audience, StepBody, Stored, fold, limit_param, one, query_pairs, range};
+use super::access;
+use super::asking::{
+    Audience, AudienceShape, ConditionValue, RangeShape, StepBody, Stored, fold, limit_param, one,
+    query_pairs, range,
+};
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::app::App;
 
-/// A goal or segment as the API shows it: its definition's fields beside its
-/// name.
-#[derive(Serialize)]
-struct Out {
+/// A goal or a segment: its step (and a segment's `did`) beside its name.
+/// Times are ms since the epoch.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Definition)]
+pub struct Out {
     id: i64,
     name: String,
-    #[serde(flatten)]
-    definition: Value,
+    /// A track event's name, or $pageview.
+    event: String,
+    /// For $pageview: a path or pattern (/property/*).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<String>,
+    /// Property (or a field such as $page or $channel) equal to a string,
+    /// number or boolean.
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
+    conditions: Option<serde_json::Map<String, Value>>,
+    /// Segments only: whether its people did the step (true) or did not
+    /// (false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    did: Option<bool>,
     created_at: i64,
     updated_at: i64,
 }
 
-impl From<&Definition> for Out {
-    fn from(d: &Definition) -> Out {
-        Out {
+impl TryFrom<&Definition> for Out {
+    type Error = ApiError;
+
+    fn try_from(d: &Definition) -> Result<Out, ApiError> {
+        // Stored by `DefinitionBody::checked` from a `Stored`.
+        let step = Stored::parse(d)?;
+        Ok(Out {
             id: d.id,
             name: d.name.clone(),
-            // Stored by `DefinitionBody::checked` from a `Stored`.
-            definition: serde_json::from_str(&d.definition).unwrap_or(Value::Null),
+            event: step.event,
+            page: step.page,
+            conditions: step.conditions,
+            did: step.did,
             created_at: d.created_at,
             updated_at: d.updated_at,
-        }
+        })
     }
 }
 
-#[derive(Deserialize)]
+/// A project's goals, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct Goals {
+    goals: Vec<Out>,
+}
+
+/// A project's segments, oldest first.
+#[derive(Serialize, ToSchema)]
+pub struct Segments {
+    segments: Vec<Out>,
+}
+
+/// A goal or segment as sent.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DefinitionBody {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// A track event's name, or $pageview.
     event: String,
+    /// For $pageview: a path or pattern (/property/*).
     page: Option<String>,
+    /// Property (or $page, $browser, $os, $device_type, $country, $region,
+    /// $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term,
+    /// $utm_content, $channel) equal to a string, number or boolean.
     #[serde(rename = "where")]
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
     conditions: Option<serde_json::Map<String, Value>>,
+    /// Segments only: whether its people did the step (default true) or did
+    /// not; a goal refuses it.
     did: Option<bool>,
 }
 
@@ -112,10 +158,9 @@ fn missing(of: Defined, id: i64) -> ApiError {
     ApiError::NotFound(format!("no {what} {id} in this project"))
 }
 
-async fn list(app: Arc<App>, of: Defined, project: i64) -> Result<Json<Value>, ApiError> {
+async fn list(app: Arc<App>, of: Defined, project: i64) -> Result<Vec<Out>, ApiError> {
     let all = blocking(move || Ok(app.store.definitions(of, project)?)).await?;
-    let out: Vec<Out> = all.iter().map(Out::from).collect();
-    Ok(Json(json!({ of.table(): out })))
+    all.iter().map(Out::try_from).collect()
 }
 
 async fn create(
@@ -123,13 +168,13 @@ async fn create(
     of: Defined,
     project: i64,
     bytes: &[u8],
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Out>), ApiError> {
     let b: DefinitionBody = body::parse_json(bytes)?;
     let d = b.checked(of, project, spoor_core::time::now_ms())?;
     let stored = blocking(move || Ok(app.store.create_definition(of, &d)?))
         .await?
         .ok_or_else(|| boards::full(of.max(), of.table()))?;
-    Ok((StatusCode::CREATED, Json(json!(Out::from(&stored)))))
+    Ok((StatusCode::CREATED, Json(Out::try_from(&stored)?)))
 }
 
 async fn update(
@@ -138,14 +183,14 @@ async fn update(
     project: i64,
     id: i64,
     bytes: &[u8],
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Out>, ApiError> {
     let b: DefinitionBody = body::parse_json(bytes)?;
     let mut d = b.checked(of, project, spoor_core::time::now_ms())?;
     d.id = id;
     let stored = blocking(move || Ok(app.store.update_definition(of, &d)?))
         .await?
         .ok_or_else(|| missing(of, id))?;
-    Ok(Json(json!(Out::from(&stored))))
+    Ok(Json(Out::try_from(&stored)?))
 }
 
 async fn delete(app: Arc<App>, of: Defined, project: i64, id: i64) -> Result<StatusCode, ApiError> {
@@ -156,34 +201,81 @@ async fn delete(app: Arc<App>, of: Defined, project: i64, id: i64) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/projects/{id}/goals`.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/goals",
+    tag = access::PROJECT_READ,
+    summary = "A project's goals, oldest first",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The goals", body = Goals)),
+)]
 pub async fn list_goals(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
-    list(app, Defined::Goals, access.project.id).await
+) -> Result<Json<Goals>, ApiError> {
+    let goals = list(app, Defined::Goals, access.project.id).await?;
+    Ok(Json(Goals { goals }))
 }
 
-/// `POST /api/projects/{id}/goals`.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/goals",
+    tag = access::PROJECT_WRITE,
+    summary = "Define a goal: an event with optional conditions, or page views of a page pattern (viewers may not)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = DefinitionBody,
+    responses(
+        (status = 201, description = "The goal", body = Out),
+        (status = 400, description = "A field is wrong, or the project keeps 50 goals; the error says which", body = ErrorBody),
+    ),
+)]
 pub async fn create_goal(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     bytes: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Out>), ApiError> {
     create(app, Defined::Goals, access.project.id, &bytes).await
 }
 
-/// `PUT /api/projects/{id}/goals/{gid}`.
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/goals/{gid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Change a goal",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("gid" = i64, Path, description = "Goal id"),
+    ),
+    request_body = DefinitionBody,
+    responses(
+        (status = 200, description = "The goal", body = Out),
+        (status = 400, description = "A field is wrong; the error says which", body = ErrorBody),
+        (status = 404, description = "No such project or goal", body = ErrorBody),
+    ),
+)]
 pub async fn update_goal(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     Path((_, gid)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Out>, ApiError> {
     update(app, Defined::Goals, access.project.id, gid, &bytes).await
 }
 
-/// `DELETE /api/projects/{id}/goals/{gid}`.
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/goals/{gid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Delete a goal",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("gid" = i64, Path, description = "Goal id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or goal", body = ErrorBody),
+    ),
+)]
 pub async fn delete_goal(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -192,34 +284,81 @@ pub async fn delete_goal(
     delete(app, Defined::Goals, access.project.id, gid).await
 }
 
-/// `GET /api/projects/{id}/segments`.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/segments",
+    tag = access::PROJECT_READ,
+    summary = "A project's segments, oldest first",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The segments", body = Segments)),
+)]
 pub async fn list_segments(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
-    list(app, Defined::Segments, access.project.id).await
+) -> Result<Json<Segments>, ApiError> {
+    let segments = list(app, Defined::Segments, access.project.id).await?;
+    Ok(Json(Segments { segments }))
 }
 
-/// `POST /api/projects/{id}/segments`.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/segments",
+    tag = access::PROJECT_WRITE,
+    summary = "Save a segment: the people who did (or did not) a step in the question's range; every insight takes segment=ID (viewers may not)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = DefinitionBody,
+    responses(
+        (status = 201, description = "The segment", body = Out),
+        (status = 400, description = "A field is wrong, or the project keeps 100 segments; the error says which", body = ErrorBody),
+    ),
+)]
 pub async fn create_segment(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     bytes: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Out>), ApiError> {
     create(app, Defined::Segments, access.project.id, &bytes).await
 }
 
-/// `PUT /api/projects/{id}/segments/{sid}`.
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/segments/{sid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Change a segment",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Segment id"),
+    ),
+    request_body = DefinitionBody,
+    responses(
+        (status = 200, description = "The segment", body = Out),
+        (status = 400, description = "A field is wrong; the error says which", body = ErrorBody),
+        (status = 404, description = "No such project or segment", body = ErrorBody),
+    ),
+)]
 pub async fn update_segment(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     Path((_, sid)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Out>, ApiError> {
     update(app, Defined::Segments, access.project.id, sid, &bytes).await
 }
 
-/// `DELETE /api/projects/{id}/segments/{sid}`.
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/segments/{sid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Delete a segment",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Segment id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or segment", body = ErrorBody),
+    ),
+)]
 pub async fn delete_segment(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -232,11 +371,22 @@ pub async fn delete_segment(
 /// 30 days), `breakdown` (any field: `$channel`, `$utm_source`, a property...),
 /// `limit` (values shown, 1 to 50, default 10), `segment`, `person`
 /// (repeated: KEY=VALUE or KEY!=VALUE on people's properties).
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/goals/conversions",
+    tag = access::PROJECT_READ,
+    summary = "Visitors and each goal's conversions and rate over a range; with breakdown, per value of a field by each visitor's first touch (channels, sources, campaigns)",
+    params(("id" = i64, Path, description = "Project id"), RangeShape, BreakdownShape, AudienceShape),
+    responses(
+        (status = 200, description = "The conversions", body = ConversionsAnswer),
+        (status = 414, description = "The URL is longer than the server reads (64 KiB): send fewer or shorter conditions"),
+    ),
+)]
 pub async fn conversions(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConversionsAnswer>, ApiError> {
     let params = query_pairs(&raw.unwrap_or_default())?;
     let range = range(one(&params, "from")?, one(&params, "to")?, 30)?;
     let breakdown = one(&params, "breakdown")?
@@ -272,9 +422,22 @@ pub async fn conversions(
         let mut conversions = Conversions::new(query, Limits::default())?;
         let rows = conversions.rows().clone();
         fold(&app.store, &rows, &members, |r| conversions.add(r))?;
-        Ok(Json(serde_json::to_value(conversions.finish()).map_err(
-            |e| ApiError::Internal(format!("conversions' answer: {e}")),
-        )?))
+        Ok(Json(conversions.finish()))
     })
     .await
+}
+
+/// A breakdown and how many of its values are shown.
+// For the OpenAPI document only: the route reads its query string as pairs.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct BreakdownShape {
+    /// A property, or $page, $browser, $os, $device_type, $country, $region,
+    /// $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term,
+    /// $utm_content, $channel.
+    breakdown: Option<String>,
+    /// Values shown before the rest is folded into $other (default 10).
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<i64>,
 }

@@ -11,16 +11,18 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use spoor_store::files::{COMPLETED, ExportJob, NewExportJob, ReportSchedule};
+use utoipa::ToSchema;
 
 use spoor_core::range::{self, TimeRange};
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::caller::{Caller, ProjectRead, ProjectWrite};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::app::App;
 use crate::exports::report::{self, Cohorts, Params, Segment};
 use crate::exports::{next_run, render, scheduled_params};
@@ -31,16 +33,24 @@ const MAX_DAYS: i64 = 400;
 const LIST_ROWS: i64 = 100;
 
 /// An export as asked for.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportRequest {
+    /// friction, journeys or cohorts.
+    #[schema(required = true)]
     report: Option<String>,
+    /// pdf (default), csv or ndjson.
     format: Option<String>,
+    /// The last N days, today included (1 to 400, default 30), when neither
+    /// from nor to is given.
     days: Option<i64>,
+    /// A date (2026-11-01), ISO-8601 or ms.
     from: Option<String>,
+    /// The last day included.
     to: Option<String>,
     #[serde(default)]
     filters: Segment,
+    /// Needed by the cohorts report.
     cohorts: Option<Cohorts>,
 }
 
@@ -116,32 +126,80 @@ fn checked(mut r: ExportRequest, now: i64) -> Result<(String, String, Params), A
     ))
 }
 
-pub fn shown(job: &ExportJob) -> Value {
-    let mut v = json!(job);
-    let o = v.as_object_mut().expect("an object");
-    o.insert(
-        "params".into(),
-        serde_json::from_str(&job.params).unwrap_or(Value::Null),
-    );
-    for (field, ms) in [
-        ("created_at", Some(job.created_at)),
-        ("started_at", job.started_at),
-        ("finished_at", job.finished_at),
-    ] {
-        o.insert(field.into(), ms.map(spoor_core::time::format_iso).into());
-    }
-    o.insert(
-        "download_url".into(),
-        (job.status == COMPLETED)
-            .then(|| {
+/// An export job. Times are ISO-8601.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ExportJob)]
+pub struct JobOut {
+    id: i64,
+    project_id: i64,
+    /// friction, journeys or cohorts.
+    report: String,
+    /// pdf, csv or ndjson.
+    format: String,
+    /// What it covers: from and to (ms), filters, cohorts.
+    #[schema(value_type = Option<Object>)]
+    params: Value,
+    /// queued, running, completed or failed.
+    status: String,
+    /// Percent done.
+    progress: i64,
+    error: Option<String>,
+    /// The file's size once completed.
+    bytes: Option<i64>,
+    /// The report schedule that queued it.
+    schedule_id: Option<i64>,
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    /// For a scheduled job: whether its report was delivered.
+    delivery: Option<String>,
+    delivery_attempts: i64,
+    /// The last delivery failure.
+    delivery_error: Option<String>,
+    /// Where the file is downloaded, once completed.
+    download_url: Option<String>,
+}
+
+impl From<&ExportJob> for JobOut {
+    fn from(job: &ExportJob) -> JobOut {
+        let iso = spoor_core::time::format_iso;
+        JobOut {
+            id: job.id,
+            project_id: job.project_id,
+            report: job.report.clone(),
+            format: job.format.clone(),
+            params: serde_json::from_str(&job.params).unwrap_or(Value::Null),
+            status: job.status.clone(),
+            progress: job.progress,
+            error: job.error.clone(),
+            bytes: job.bytes,
+            schedule_id: job.schedule_id,
+            created_at: iso(job.created_at),
+            started_at: job.started_at.map(iso),
+            finished_at: job.finished_at.map(iso),
+            delivery: job.delivery.clone(),
+            delivery_attempts: job.delivery_attempts,
+            delivery_error: job.delivery_error.clone(),
+            download_url: (job.status == COMPLETED).then(|| {
                 format!(
                     "/api/projects/{}/exports/{}/download",
                     job.project_id, job.id
                 )
-            })
-            .into(),
-    );
-    v
+            }),
+        }
+    }
+}
+
+/// A job just queued.
+#[derive(Serialize, ToSchema)]
+pub struct JobQueued {
+    job: JobOut,
+}
+
+/// Export jobs, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct Jobs {
+    jobs: Vec<JobOut>,
 }
 
 /// Asks the exports runner to look at the queue now; it runs on its own task
@@ -150,16 +208,11 @@ fn kick(app: &Arc<App>) {
     app.exports_wanted.notify_one();
 }
 
-async fn queue(
-    app: Arc<App>,
-    caller: Caller,
-    id: i64,
-    r: ExportRequest,
-) -> Result<ExportJob, ApiError> {
+/// Queues an export of a project the caller may change.
+async fn queue(app: Arc<App>, id: i64, r: ExportRequest) -> Result<ExportJob, ApiError> {
     let (report, format, params) = checked(r, spoor_core::time::now_ms())?;
     let app2 = app.clone();
     let job = blocking(move || {
-        caller.project(&app2.store, id, true)?;
         Ok(app2.store.create_export_job(&NewExportJob {
             project_id: id,
             report,
@@ -174,27 +227,48 @@ async fn queue(
     Ok(job)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/exports",
+    tag = access::PROJECT_WRITE,
+    summary = "Queue a report export (friction summary, journey analysis or cohort comparison) as PDF, CSV or NDJSON",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = ExportRequest,
+    responses(
+        (status = 202, description = "Queued", body = JobQueued),
+        (status = 400, description = "The request is wrong; the error says how", body = ErrorBody),
+        (status = 403, description = "Viewers cannot export", body = ErrorBody),
+    ),
+)]
 pub async fn create(
     State(app): State<Arc<App>>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    access: ProjectWrite,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let r: ExportRequest = body::parse_json(&bytes)?;
-    let job = queue(app, caller, id, r).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "job": shown(&job) }))).into_response())
+    let job = queue(app, access.project.id, r).await?;
+    let job = JobOut::from(&job);
+    Ok((StatusCode::ACCEPTED, Json(JobQueued { job })).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/exports",
+    tag = access::PROJECT_READ,
+    summary = "Export jobs, newest first",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The latest 100", body = Jobs)),
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Jobs>, ApiError> {
     let id = access.project.id;
     blocking(move || {
         let jobs = app.store.export_jobs(id, LIST_ROWS)?;
-        Ok(Json(
-            json!({ "jobs": jobs.iter().map(shown).collect::<Vec<_>>() }),
-        ))
+        Ok(Json(Jobs {
+            jobs: jobs.iter().map(JobOut::from).collect(),
+        }))
     })
     .await
 }
@@ -206,15 +280,52 @@ fn job_of(app: &App, project: i64, job: i64) -> Result<ExportJob, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no export job {job} in this project")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/exports/{job}",
+    tag = access::PROJECT_READ,
+    summary = "One export job: status, progress, download_url once completed",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("job" = i64, Path, description = "Export job id"),
+    ),
+    responses(
+        (status = 200, description = "The job", body = JobOut),
+        (status = 404, description = "No such project or job", body = ErrorBody),
+    ),
+)]
 pub async fn one(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Path((_, job)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobOut>, ApiError> {
     let id = access.project.id;
-    blocking(move || Ok(Json(shown(&job_of(&app, id, job)?)))).await
+    blocking(move || Ok(Json(JobOut::from(&job_of(&app, id, job)?)))).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/exports/{job}/download",
+    tag = access::PROJECT_READ,
+    summary = "A completed job's file",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("job" = i64, Path, description = "Export job id"),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The PDF, CSV or NDJSON",
+            content(
+                (String = "application/pdf"),
+                (String = "text/csv"),
+                (String = "application/x-ndjson"),
+            ),
+        ),
+        (status = 404, description = "No such project or job", body = ErrorBody),
+        (status = 409, description = "The job is not completed", body = ErrorBody),
+    ),
+)]
 pub async fn download(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -238,6 +349,20 @@ pub async fn download(
     super::file_answer::stream(&app, &key, render::content_type(&job.format), &name).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/exports/{job}",
+    tag = access::PROJECT_WRITE,
+    summary = "Delete an export job and its file",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("job" = i64, Path, description = "Export job id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or job", body = ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -250,64 +375,127 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRequest {
+    /// friction, journeys or cohorts.
+    #[schema(required = true)]
     report: Option<String>,
+    /// pdf (default), csv or ndjson.
     format: Option<String>,
+    /// weekly (Mondays) or monthly (the 1st).
+    #[schema(required = true)]
     cadence: Option<String>,
+    /// Where the report is mailed; this or webhook_url, or both.
     email: Option<String>,
+    /// Where the report is posted, signed with the schedule's secret.
     webhook_url: Option<String>,
     #[serde(default)]
     filters: Segment,
+    /// Needed by the cohorts report.
     cohorts: Option<Cohorts>,
 }
 
-fn shown_schedule(s: &ReportSchedule, may_change: bool) -> Value {
-    let mut v = json!(s);
-    let o = v.as_object_mut().expect("an object");
-    o.insert(
-        "params".into(),
-        serde_json::from_str(&s.params).unwrap_or(Value::Null),
-    );
-    o.insert(
-        "next_run_at".into(),
-        spoor_core::time::format_iso(s.next_run_at).into(),
-    );
-    o.insert(
-        "last_run_at".into(),
-        s.last_run_at.map(spoor_core::time::format_iso).into(),
-    );
-    o.insert(
-        "created_at".into(),
-        spoor_core::time::format_iso(s.created_at).into(),
-    );
-    // The secret lets its holder forge deliveries, and a webhook URL is
-    // often a secret of its receiver's.
-    let secret = o.remove("signing_secret");
-    if may_change {
-        o.insert("secret".into(), secret.unwrap_or(Value::Null));
-    } else if let Some(url) = &s.webhook_url {
-        o.insert("webhook_url".into(), redacted_url(url).into());
-    }
-    v
+/// A report schedule. Times are ISO-8601.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ReportSchedule)]
+pub struct ScheduleOut {
+    id: i64,
+    project_id: i64,
+    report: String,
+    format: String,
+    /// weekly or monthly.
+    cadence: String,
+    email: Option<String>,
+    /// Redacted for viewers: a webhook URL is often a secret of its
+    /// receiver's.
+    webhook_url: Option<String>,
+    /// Filters and cohorts.
+    #[schema(value_type = Option<Object>)]
+    params: Value,
+    next_run_at: String,
+    last_run_at: Option<String>,
+    created_at: String,
+    /// What each webhook post is signed with; shown only to those who may
+    /// change schedules, since it lets its holder forge deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
 }
 
+impl ScheduleOut {
+    fn new(s: &ReportSchedule, may_change: bool) -> ScheduleOut {
+        let iso = spoor_core::time::format_iso;
+        ScheduleOut {
+            id: s.id,
+            project_id: s.project_id,
+            report: s.report.clone(),
+            format: s.format.clone(),
+            cadence: s.cadence.clone(),
+            email: s.email.clone(),
+            webhook_url: if may_change {
+                s.webhook_url.clone()
+            } else {
+                s.webhook_url.as_deref().map(redacted_url)
+            },
+            params: serde_json::from_str(&s.params).unwrap_or(Value::Null),
+            next_run_at: iso(s.next_run_at),
+            last_run_at: s.last_run_at.map(iso),
+            created_at: iso(s.created_at),
+            secret: may_change.then(|| s.signing_secret.clone()),
+        }
+    }
+}
+
+/// A project's report schedules.
+#[derive(Serialize, ToSchema)]
+pub struct Schedules {
+    schedules: Vec<ScheduleOut>,
+}
+
+/// A schedule just made, with its signing secret.
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleMade {
+    schedule: ScheduleOut,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/report-schedules",
+    tag = access::PROJECT_READ,
+    summary = "Report schedules",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The schedules", body = Schedules)),
+)]
 pub async fn schedules(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Schedules>, ApiError> {
     let id = access.project.id;
     blocking(move || {
-        let role = access.role;
+        let may_change = access.role.may_change();
         let list = app.store.schedules(Some(id))?;
-        Ok(Json(json!({
-            "schedules": list.iter().map(|s| shown_schedule(s, role.may_change())).collect::<Vec<_>>()
-        })))
+        Ok(Json(Schedules {
+            schedules: list
+                .iter()
+                .map(|s| ScheduleOut::new(s, may_change))
+                .collect(),
+        }))
     })
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/report-schedules",
+    tag = access::PROJECT_WRITE,
+    summary = "Send a report every week (Mondays) or month (the 1st) by email or signed webhook",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = ScheduleRequest,
+    responses(
+        (status = 201, description = "The schedule, with its signing secret", body = ScheduleMade),
+        (status = 400, description = "The request is wrong; the error says how", body = ErrorBody),
+    ),
+)]
 pub async fn create_schedule(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -378,13 +566,29 @@ pub async fn create_schedule(
         })?;
         Ok((
             StatusCode::CREATED,
-            Json(json!({ "schedule": shown_schedule(&s, true) })),
+            Json(ScheduleMade {
+                schedule: ScheduleOut::new(&s, true),
+            }),
         )
             .into_response())
     })
     .await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/report-schedules/{sid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Delete a report schedule",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Report schedule id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or schedule", body = ErrorBody),
+    ),
+)]
 pub async fn delete_schedule(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -405,6 +609,20 @@ pub async fn delete_schedule(
 
 /// Makes and sends a schedule's report now, over the range its next run
 /// would cover; the schedule's own times do not move.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/report-schedules/{sid}/run",
+    tag = access::PROJECT_WRITE,
+    summary = "Make and send the schedule's report now",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Report schedule id"),
+    ),
+    responses(
+        (status = 202, description = "Queued", body = JobQueued),
+        (status = 404, description = "No such project or schedule", body = ErrorBody),
+    ),
+)]
 pub async fn run_schedule(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -433,33 +651,60 @@ pub async fn run_schedule(
     })
     .await?;
     kick(&app);
-    Ok((StatusCode::ACCEPTED, Json(json!({ "job": shown(&job) }))).into_response())
+    let job = JobOut::from(&job);
+    Ok((StatusCode::ACCEPTED, Json(JobQueued { job })).into_response())
 }
 
 /// Seed 002's body.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct SeedExport {
+    /// Needed when the caller reaches more than one project.
     project_id: Option<i64>,
+    /// friction_summary, journey_analysis or cohort_comparison.
+    #[schema(required = true)]
     report_type: Option<String>,
     date_range: Option<SeedRange>,
     #[serde(default)]
     filters: Segment,
     cohorts: Option<Cohorts>,
+    /// pdf (default), csv or ndjson.
     format: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// Seed 002's range: dates, ISO-8601 or ms; end is the last day included.
+#[derive(Deserialize, ToSchema)]
 pub struct SeedRange {
     start: Option<String>,
     end: Option<String>,
 }
 
+/// Seed 002's answer: the job queued.
+#[derive(Serialize, ToSchema)]
+pub struct SeedQueued {
+    success: bool,
+    job_id: i64,
+    /// queued.
+    status: String,
+    job: JobOut,
+}
+
 /// `POST /functions/v1/export-pdf`: queues a PDF export and answers with its job.
+#[utoipa::path(
+    post,
+    path = "/functions/v1/export-pdf",
+    tag = access::SIGNED_IN_WRITE,
+    summary = "Seed 002's export: queue a PDF report",
+    request_body = SeedExport,
+    responses(
+        (status = 200, description = "The job", body = SeedQueued),
+        (status = 400, description = "The request is wrong; the error says how", body = ErrorBody),
+    ),
+)]
 pub async fn seed_export_pdf(
     State(app): State<Arc<App>>,
     caller: Caller,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SeedQueued>, ApiError> {
     let r: SeedExport = body::parse_json(&bytes)?;
     let report = match r.report_type.as_deref() {
         Some("friction_summary") => "friction",
@@ -501,9 +746,10 @@ pub async fn seed_export_pdf(
         Some(d) => (d.start.clone(), d.end.clone()),
         None => (None, None),
     };
+    let store = app.store.clone();
+    blocking(move || caller.project(&store, project_id, true)).await?;
     let job = queue(
         app,
-        caller,
         project_id,
         ExportRequest {
             report: Some(report.into()),
@@ -516,10 +762,10 @@ pub async fn seed_export_pdf(
         },
     )
     .await?;
-    Ok(Json(json!({
-        "success": true,
-        "job_id": job.id,
-        "status": job.status,
-        "job": shown(&job),
-    })))
+    Ok(Json(SeedQueued {
+        success: true,
+        job_id: job.id,
+        status: job.status.clone(),
+        job: JobOut::from(&job),
+    }))
 }

@@ -8,13 +8,56 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use spoor_store::files::Screenshot;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use crate::app::App;
 
 /// Where the dashboard API serves a screenshot's image.
-pub fn screenshot_url(s: &spoor_store::files::Screenshot) -> String {
+pub fn screenshot_url(s: &Screenshot) -> String {
     format!("/api/projects/{}/screenshots/{}/image", s.project_id, s.id)
+}
+
+/// A friction event's screenshot, as the upload and the dashboard's list
+/// answer it.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Screenshot)]
+pub struct ScreenshotOut {
+    id: i64,
+    project_id: i64,
+    /// The friction event's messageId.
+    friction_event_id: String,
+    session_id: Option<String>,
+    /// The page, named as the friction tables name it.
+    page: Option<String>,
+    kind: Option<String>,
+    width: i64,
+    height: i64,
+    bytes: i64,
+    /// ISO 8601.
+    created_at: String,
+    /// Where the dashboard API serves its PNG.
+    screenshot_url: String,
+}
+
+impl From<&Screenshot> for ScreenshotOut {
+    fn from(s: &Screenshot) -> ScreenshotOut {
+        ScreenshotOut {
+            id: s.id,
+            project_id: s.project_id,
+            friction_event_id: s.friction_event_id.clone(),
+            session_id: s.session_id.clone(),
+            page: s.page.clone(),
+            kind: s.kind.clone(),
+            width: s.width,
+            height: s.height,
+            bytes: s.bytes,
+            created_at: spoor_core::time::format_iso(s.created_at),
+            screenshot_url: screenshot_url(s),
+        }
+    }
 }
 
 /// Nothing in a served file may load, run or frame anything.

@@ -17,70 +17,137 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use spoor_core::limits::BoundedRead;
 use spoor_core::replay::EventsScanner;
-use spoor_store::files::{Recording, RecordingFilter, ScreenshotFilter, VIDEO};
+use spoor_store::files::{Recording, RecordingFilter, ScreenshotFilter, StorageUse, VIDEO};
 use spoor_store::{EventFilter, EventQuery};
+use utoipa::{IntoParams, ToSchema};
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
-use super::error::ApiError;
-use super::file_answer::screenshot_url;
+use super::error::{ApiError, ErrorBody};
+use super::file_answer::{ScreenshotOut, screenshot_url};
 use crate::app::App;
 
 const DAY: i64 = spoor_store::friction::DAY_MS;
 /// Marks a player's timeline shows at most.
 const MARKS: u32 = 2_000;
 
-fn shown(r: &Recording) -> Value {
-    let mut v = json!(r);
-    let o = v.as_object_mut().expect("an object");
-    o.insert("duration_ms".into(), (r.ended_at - r.started_at).into());
-    o.insert(
-        "page".into(),
-        r.url.as_deref().map(spoor_store::friction::page_of).into(),
-    );
-    for (field, ms) in [
-        ("started_at", r.started_at),
-        ("ended_at", r.ended_at),
-        ("created_at", r.created_at),
-    ] {
-        o.insert(field.into(), spoor_core::time::format_iso(ms).into());
-    }
-    v
+/// A recording: a session's rrweb chunks, or its uploaded video. Times are
+/// ISO-8601.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Recording)]
+pub struct RecordingOut {
+    id: i64,
+    project_id: i64,
+    session_id: String,
+    /// rrweb or video.
+    kind: String,
+    user_id: Option<String>,
+    anonymous_id: Option<String>,
+    /// The page the recording starts on.
+    url: Option<String>,
+    /// That page, named as the friction tables name it.
+    page: Option<String>,
+    /// Its first event's time.
+    started_at: String,
+    /// Its last event's time.
+    ended_at: String,
+    duration_ms: i64,
+    chunks: i64,
+    bytes: i64,
+    created_at: String,
+    /// Rage and dead clicks and form errors in the session.
+    friction: i64,
+    /// Exceptions in the session.
+    errors: i64,
 }
 
-#[derive(Deserialize, Default)]
+impl From<&Recording> for RecordingOut {
+    fn from(r: &Recording) -> RecordingOut {
+        let iso = spoor_core::time::format_iso;
+        RecordingOut {
+            id: r.id,
+            project_id: r.project_id,
+            session_id: r.session_id.clone(),
+            kind: r.kind.clone(),
+            user_id: r.user_id.clone(),
+            anonymous_id: r.anonymous_id.clone(),
+            url: r.url.clone(),
+            page: r.url.as_deref().map(spoor_store::friction::page_of),
+            started_at: iso(r.started_at),
+            ended_at: iso(r.ended_at),
+            duration_ms: r.ended_at - r.started_at,
+            chunks: r.chunks,
+            bytes: r.bytes,
+            created_at: iso(r.created_at),
+            friction: r.friction,
+            errors: r.errors,
+        }
+    }
+}
+
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// User or anonymous id.
     user: Option<String>,
+    /// Part of the first page's URL.
     page: Option<String>,
+    /// Session id.
     session: Option<String>,
+    /// Shortest.
     min_duration_ms: Option<i64>,
+    /// Longest.
     max_duration_ms: Option<i64>,
+    /// Only sessions with friction.
     friction: Option<bool>,
+    /// Only sessions with errors.
     errors: Option<bool>,
-    /// An error issue's fingerprint: sessions in which it happened.
+    /// Only sessions in which this error issue happened (its fingerprint,
+    /// from the errors report).
     issue: Option<String>,
+    /// Started in the last N days (0: all).
     days: Option<i64>,
-    /// Started at or after / before: ISO-8601 or ms (instead of `days`).
+    /// Started at or after: ISO-8601 or ms (instead of days).
     from: Option<String>,
+    /// Started before: ISO-8601 or ms.
     to: Option<String>,
+    /// 1 to 500, default 50.
     limit: Option<i64>,
+    /// Rows to skip.
     offset: Option<i64>,
+}
+
+/// A page of recordings.
+#[derive(Serialize, ToSchema)]
+pub struct Recordings {
+    recordings: Vec<RecordingOut>,
+    /// Recordings matching, on all pages.
+    total: i64,
 }
 
 fn text(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/recordings",
+    tag = access::PROJECT_READ,
+    summary = "Session recordings, newest first, with each session's friction and error counts",
+    params(("id" = i64, Path, description = "Project id"), ListParams),
+    responses((status = 200, description = "A page", body = Recordings)),
+)]
 pub async fn list(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Query(p): Query<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Recordings>, ApiError> {
     let id = access.project.id;
     let limit = p.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) || p.offset.is_some_and(|o| o < 0) {
@@ -123,10 +190,10 @@ pub async fn list(
     };
     blocking(move || {
         let (rows, total) = app.store.recordings(&filter)?;
-        Ok(Json(json!({
-            "recordings": rows.iter().map(shown).collect::<Vec<_>>(),
-            "total": total,
-        })))
+        Ok(Json(Recordings {
+            recordings: rows.iter().map(RecordingOut::from).collect(),
+            total,
+        }))
     })
     .await
 }
@@ -137,9 +204,29 @@ fn recording_of(app: &App, project: i64, rid: i64) -> Result<Recording, ApiError
         .ok_or_else(|| ApiError::NotFound(format!("no recording {rid} in this project")))
 }
 
+/// A moment a player's timeline marks.
+#[derive(Serialize, ToSchema)]
+pub struct Mark {
+    /// When, ms since the epoch.
+    t: i64,
+    /// page, click, rage_click, dead_click, exception or form_error.
+    kind: &'static str,
+    /// The page, the element's selector, the exception or the form's field.
+    label: String,
+}
+
+/// A recording with its session's events as marks.
+#[derive(Serialize, ToSchema)]
+pub struct RecordingMarks {
+    #[serde(flatten)]
+    recording: RecordingOut,
+    /// In time order, at most 2,000.
+    marks: Vec<Mark>,
+}
+
 /// What a mark on the timeline is, from an event; `None` for events a player
 /// need not show.
-fn mark(e: &spoor_core::Event) -> Option<Value> {
+fn mark(e: &spoor_core::Event) -> Option<Mark> {
     let props: Value = serde_json::from_str(&e.body).ok()?;
     let props = props.get("properties").cloned().unwrap_or(Value::Null);
     let s = |k: &str| {
@@ -178,14 +265,32 @@ fn mark(e: &spoor_core::Event) -> Option<Value> {
         }),
         _ => return None,
     };
-    Some(json!({"t": e.timestamp, "kind": kind, "label": label}))
+    Some(Mark {
+        t: e.timestamp,
+        kind,
+        label,
+    })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/recordings/{rid}",
+    tag = access::PROJECT_READ,
+    summary = "One recording, with its session's events as marks for a player's timeline",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("rid" = i64, Path, description = "Recording id"),
+    ),
+    responses(
+        (status = 200, description = "The recording and marks", body = RecordingMarks),
+        (status = 404, description = "No such project or recording", body = ErrorBody),
+    ),
+)]
 pub async fn one(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Path((_, rid)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RecordingMarks>, ApiError> {
     let id = access.project.id;
     blocking(move || {
         let r = recording_of(&app, id, rid)?;
@@ -202,17 +307,32 @@ pub async fn one(
                 ..Default::default()
             },
         })?;
-        let mut v = shown(&r);
-        v["marks"] = events
-            .iter()
-            .filter_map(|e| mark(&e.event))
-            .collect::<Vec<_>>()
-            .into();
-        Ok(Json(v))
+        Ok(Json(RecordingMarks {
+            recording: RecordingOut::from(&r),
+            marks: events.iter().filter_map(|e| mark(&e.event)).collect(),
+        }))
     })
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/recordings/{rid}/replay",
+    tag = access::PROJECT_READ,
+    summary = "Every rrweb event of the recording in time order (JSON array), or the uploaded video (video/webm)",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("rid" = i64, Path, description = "Recording id"),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The events or the video",
+            content((Vec<Value> = "application/json"), (String = "video/webm")),
+        ),
+        (status = 404, description = "No such project or recording", body = ErrorBody),
+    ),
+)]
 pub async fn replay(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -429,6 +549,20 @@ async fn read_bounded(app: &App, key: &str, max: usize) -> Result<Bytes, ApiErro
     Ok(Bytes::from(out))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/recordings/{rid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Delete a recording, its files and its session's screenshots",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("rid" = i64, Path, description = "Recording id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or recording", body = ErrorBody),
+    ),
+)]
 pub async fn delete(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -445,19 +579,38 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ShotParams {
+    /// Page as the friction tables name it.
     page: Option<String>,
+    /// Session id.
     session: Option<String>,
+    /// Friction event id.
     event: Option<String>,
+    /// 1 to 500 (default 100).
     limit: Option<i64>,
 }
 
+/// Screenshots, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct Screenshots {
+    screenshots: Vec<ScreenshotOut>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/screenshots",
+    tag = access::PROJECT_READ,
+    summary = "Friction screenshots, newest first",
+    params(("id" = i64, Path, description = "Project id"), ShotParams),
+    responses((status = 200, description = "The screenshots", body = Screenshots)),
+)]
 pub async fn screenshots(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Query(p): Query<ShotParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Screenshots>, ApiError> {
     let id = access.project.id;
     let filter = ScreenshotFilter {
         project_id: id,
@@ -468,18 +621,27 @@ pub async fn screenshots(
     };
     blocking(move || {
         let shots = app.store.screenshots(&filter)?;
-        Ok(Json(json!({
-            "screenshots": shots.iter().map(|s| {
-                let mut v = json!(s);
-                v["screenshot_url"] = screenshot_url(s).into();
-                v["created_at"] = spoor_core::time::format_iso(s.created_at).into();
-                v
-            }).collect::<Vec<_>>()
-        })))
+        Ok(Json(Screenshots {
+            screenshots: shots.iter().map(ScreenshotOut::from).collect(),
+        }))
     })
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/screenshots/{sid}/image",
+    tag = access::PROJECT_READ,
+    summary = "A screenshot's PNG",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Screenshot id"),
+    ),
+    responses(
+        (status = 200, description = "The image", content_type = "image/png", body = String),
+        (status = 404, description = "No such project or screenshot", body = ErrorBody),
+    ),
+)]
 pub async fn screenshot_image(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -553,29 +715,51 @@ pub fn session_links(
         .collect())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/storage",
+    tag = access::PROJECT_READ,
+    summary = "Bytes the project stores in files, by kind, and its quota",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "Its use and quota", body = StorageUse)),
+)]
 pub async fn storage(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StorageUse>, ApiError> {
     let id = access.project.id;
     blocking(move || {
         let mut used = app.store.storage_use(id)?;
         used.quota_bytes = app.file_quota(id)?;
-        Ok(Json(json!(used)))
+        Ok(Json(used))
     })
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct QuotaBody {
+    /// Bytes; 0 for no limit.
+    #[schema(minimum = 0)]
     quota_bytes: i64,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/storage",
+    tag = access::PROJECT_WRITE,
+    summary = "Set the project's file quota in bytes (0: no limit)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = QuotaBody,
+    responses(
+        (status = 200, description = "The new use and quota", body = StorageUse),
+        (status = 400, description = "quota_bytes is missing or negative", body = ErrorBody),
+    ),
+)]
 pub async fn set_storage(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StorageUse>, ApiError> {
     let id = access.project.id;
     let b: QuotaBody = body::parse_json(&bytes)
         .map_err(|_| ApiError::BadRequest("send {\"quota_bytes\": N} (0 for no limit)".into()))?;
@@ -588,7 +772,7 @@ pub async fn set_storage(
         app.store.set_file_quota(id, b.quota_bytes)?;
         let mut used = app.store.storage_use(id)?;
         used.quota_bytes = b.quota_bytes;
-        Ok(Json(json!(used)))
+        Ok(Json(used))
     })
     .await
 }

@@ -29,6 +29,7 @@ use utoipa::ToSchema;
 use super::access;
 use super::body;
 use super::error::ApiError;
+use super::file_answer::ScreenshotOut;
 use super::incoming::authorize_parts;
 use crate::app::App;
 use crate::files::{Staged, id_part};
@@ -425,25 +426,6 @@ struct ScreenshotForm {
     kind: Option<String>,
 }
 
-/// A stored screenshot.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Screenshot)]
-pub struct ScreenshotOut {
-    id: i64,
-    project_id: i64,
-    friction_event_id: String,
-    session_id: Option<String>,
-    page: Option<String>,
-    kind: Option<String>,
-    width: i64,
-    height: i64,
-    bytes: i64,
-    /// ISO 8601.
-    created_at: String,
-    /// Where the dashboard API serves it.
-    screenshot_url: String,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct ScreenshotStored {
     /// Always true.
@@ -529,23 +511,10 @@ pub async fn screenshot(
             return Err(over_quota(used, quota));
         }
     };
-    let screenshot_url = super::file_answer::screenshot_url(&shot);
     Ok(Json(ScreenshotStored {
         success: true,
         duplicate,
-        screenshot: ScreenshotOut {
-            id: shot.id,
-            project_id: shot.project_id,
-            friction_event_id: shot.friction_event_id,
-            session_id: shot.session_id,
-            page: shot.page,
-            kind: shot.kind,
-            width: shot.width,
-            height: shot.height,
-            bytes: shot.bytes,
-            created_at: spoor_core::time::format_iso(shot.created_at),
-            screenshot_url,
-        },
+        screenshot: ScreenshotOut::from(&shot),
     }))
 }
 
@@ -568,7 +537,7 @@ struct VideoForm {
 
 /// A stored recording, as the upload answers it.
 #[derive(Serialize, ToSchema)]
-#[schema(as = Recording)]
+#[schema(as = UploadedRecording)]
 pub struct VideoOut {
     id: i64,
     session_id: String,

@@ -15,38 +15,74 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use spoor_core::range::TimeRange;
 use spoor_store::metering::{self, Group, Widget, WidgetChange};
-use spoor_store::{Project, Store};
+use spoor_store::{JobRun, Project, Store};
+use utoipa::{IntoParams, ToSchema};
 
+use super::access;
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::app::App;
-use crate::metering::{CLEANUP_JOB, report};
+use crate::metering::{CLEANUP_JOB, UsageReport, report};
 use crate::telemetry::OutcomeLabel;
 
+/// A project's widgets.
+#[derive(Serialize, ToSchema)]
+pub struct Widgets {
+    /// Oldest first.
+    widgets: Vec<Widget>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/widgets",
+    tag = access::PROJECT_READ,
+    summary = "The project's widgets",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "Widgets, oldest first", body = Widgets)),
+)]
 pub async fn widgets(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Widgets>, ApiError> {
     let id = access.project.id;
-    blocking(move || Ok(Json(json!({ "widgets": app.store.widgets(Some(id))? })))).await
+    blocking(move || {
+        Ok(Json(Widgets {
+            widgets: app.store.widgets(Some(id))?,
+        }))
+    })
+    .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewWidget {
     name: String,
+    /// Hosts it may send from, with their subdomains; empty or absent: any.
     #[serde(default)]
     domains: Vec<String>,
+    /// Its events are answered and not stored.
     #[serde(default)]
     demo: bool,
+    #[schema(minimum = 1)]
     rate_limit_per_minute: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/widgets",
+    tag = access::PROJECT_WRITE,
+    summary = "Creates a widget (owners and admins)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = NewWidget,
+    responses(
+        (status = 201, description = "The widget", body = Widget),
+        (status = 400, description = "A bad name, domain or limit", body = ErrorBody),
+    ),
+)]
 pub async fn create_widget(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -65,24 +101,40 @@ pub async fn create_widget(
         )
         .map_err(ApiError::BadRequest)?;
         let widget = app.store.create_widget(&widget)?;
-        Ok((StatusCode::CREATED, Json(json!(widget))).into_response())
+        Ok((StatusCode::CREATED, Json(widget)).into_response())
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// What to change; what is absent stays.
+#[derive(Deserialize, ToSchema)]
 pub struct WidgetUpdate {
     name: Option<String>,
     domains: Option<Vec<String>>,
     active: Option<bool>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/projects/{id}/widgets/{widget}",
+    tag = access::PROJECT_WRITE,
+    summary = "Renames a widget, changes its domains, activates or deactivates it",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("widget" = String, Path, description = "Widget id"),
+    ),
+    request_body = WidgetUpdate,
+    responses(
+        (status = 200, description = "The widget", body = Widget),
+        (status = 404, description = "No such project or widget", body = ErrorBody),
+    ),
+)]
 pub async fn update_widget(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     Path((_, widget_id)): Path<(i64, String)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Widget>, ApiError> {
     let id = access.project.id;
     let update: WidgetUpdate = body::parse_json(&bytes)?;
     blocking(move || {
@@ -109,20 +161,35 @@ pub async fn update_widget(
             domains,
             active: update.active,
         };
-        Ok(Json(json!(app.store.update_widget(&widget.id, &change)?)))
+        Ok(Json(app.store.update_widget(&widget.id, &change)?))
     })
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsageParams {
-    project: Option<String>,
+    /// ISO-8601 or ms; whole UTC days.
     from: Option<String>,
+    /// ISO-8601 or ms, excluded.
     to: Option<String>,
+    /// 2026-11, instead of from and to (default: this month).
     month: Option<String>,
+    /// day (default) or month.
     group: Option<String>,
+    /// Only this widget's id.
     widget: Option<String>,
+    /// json (default) or csv.
     format: Option<String>,
+}
+
+/// The project `/v1/metering/usage` reports on, within the admin token's
+/// organisation.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ByName {
+    /// Project name (default: default).
+    project: Option<String>,
 }
 
 /// A report's range and grouping, checked.
@@ -213,9 +280,54 @@ fn csv_response(body: String, project: &Project, q: &UsageQuery) -> Response {
         .into_response()
 }
 
+/// How widget tracking requests ended, since this server started.
+#[derive(Serialize, ToSchema)]
+pub struct Delivery {
+    stored: u64,
+    duplicates: u64,
+    demo: u64,
+    refused: u64,
+    /// Delivered (stored, duplicate or demo) of all requests; null before any.
+    rate: Option<f64>,
+}
+
+/// Widget tracking requests since this server started.
+#[derive(Serialize, ToSchema)]
+pub struct Tracking {
+    requests: u64,
+    /// Mean time to answer one; null before any.
+    mean_ms: Option<f64>,
+}
+
+/// The cleanup job that gives abandoned calls an inferred end.
+#[derive(Serialize, ToSchema)]
+pub struct CleanupStatus {
+    every_secs: u64,
+    /// Calls it completed since this server started.
+    completed_total: u64,
+    /// Its last run on any node; null before the first.
+    last_run: Option<JobRun>,
+}
+
+/// This server's tracking and cleanup figures.
+#[derive(Serialize, ToSchema)]
+pub struct UsageMonitoring {
+    delivery: Delivery,
+    tracking: Tracking,
+    cleanup: CleanupStatus,
+}
+
+/// A usage report with this server's tracking and cleanup figures.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectUsage {
+    #[serde(flatten)]
+    report: UsageReport,
+    monitoring: UsageMonitoring,
+}
+
 /// This server's tracking and cleanup figures since it started, and the
 /// cleanup job's last run.
-fn monitoring(app: &App, store: &Store) -> Result<Value, ApiError> {
+fn monitoring(app: &App, store: &Store) -> Result<UsageMonitoring, ApiError> {
     let m = &app.metrics;
     let count = |outcome| {
         m.widget_events
@@ -234,24 +346,42 @@ fn monitoring(app: &App, store: &Store) -> Result<Value, ApiError> {
         .job_runs()?
         .into_iter()
         .find(|r| r.name == CLEANUP_JOB);
-    Ok(json!({
-        "delivery": {
-            "stored": stored, "duplicates": duplicates, "demo": demo, "refused": refused,
-            "rate": (requests > 0).then(|| delivered as f64 / requests as f64),
+    Ok(UsageMonitoring {
+        delivery: Delivery {
+            stored,
+            duplicates,
+            demo,
+            refused,
+            rate: (requests > 0).then(|| delivered as f64 / requests as f64),
         },
-        "tracking": {
-            "requests": requests,
-            "mean_ms": (requests > 0)
+        tracking: Tracking {
+            requests,
+            mean_ms: (requests > 0)
                 .then(|| m.widget_track_seconds.get() * 1000.0 / requests as f64),
         },
-        "cleanup": {
-            "every_secs": app.config.scheduler.metering.cleanup_every.as_secs(),
-            "completed_total": m.calls_inferred.get(),
-            "last_run": last_run,
+        cleanup: CleanupStatus {
+            every_secs: app.config.scheduler.metering.cleanup_every.as_secs(),
+            completed_total: m.calls_inferred.get(),
+            last_run,
         },
-    }))
+    })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/usage",
+    tag = access::PROJECT_READ,
+    summary = "Usage per widget and period (seed 001's billing), with this server's tracking and cleanup figures",
+    params(("id" = i64, Path, description = "Project id"), UsageParams),
+    responses(
+        (
+            status = 200,
+            description = "The report (text/csv with format=csv)",
+            content((ProjectUsage = "application/json"), (String = "text/csv")),
+        ),
+        (status = 400, description = "A bad range, group or format", body = ErrorBody),
+    ),
+)]
 pub async fn project_usage(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -271,20 +401,39 @@ pub async fn project_usage(
         if q.csv {
             return Ok(csv_response(report.csv(), &project, &q));
         }
-        let mut body = report.json(&project, q.from, q.to, q.group);
-        body["monitoring"] = monitoring(&app, &app.store)?;
-        Ok(Json(body).into_response())
+        Ok(Json(ProjectUsage {
+            report: report.json(&project, q.from, q.to, q.group),
+            monitoring: monitoring(&app, &app.store)?,
+        })
+        .into_response())
     })
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/metering/usage",
+    tag = access::ADMIN_TOKEN,
+    summary = "Usage per widget and period, for billing scripts (admin token)",
+    params(ByName, UsageParams),
+    responses(
+        (
+            status = 200,
+            description = "The report (text/csv with format=csv)",
+            content((UsageReport = "application/json"), (String = "text/csv")),
+        ),
+        (status = 400, description = "A bad range, group or format", body = ErrorBody),
+        (status = 404, description = "No such project in the token's organisation", body = ErrorBody),
+    ),
+)]
 pub async fn metering_usage(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
+    Query(scope): Query<ByName>,
     Query(p): Query<UsageParams>,
 ) -> Result<Response, ApiError> {
     blocking(move || {
-        let project = super::auth::admin_project(&app.store, &headers, p.project.as_deref())?;
+        let project = super::auth::admin_project(&app.store, &headers, scope.project.as_deref())?;
         let q = p.query(spoor_core::time::now_ms())?;
         let report = report(
             &app.store,
