@@ -1970,25 +1970,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            boards: components["schemas"]["Board"][];
-                        };
+                        "application/json": components["schemas"]["Boards"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                408: components["responses"]["Timeout"];
-                413: components["responses"]["TooLarge"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2006,11 +1993,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Saved insights' ids in the order shown, each once */
-                        items?: number[];
-                        name: string;
-                    };
+                    "application/json": components["schemas"]["BoardBody"];
                 };
             };
             responses: {
@@ -2034,15 +2017,7 @@ export interface paths {
                 };
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -2087,7 +2062,6 @@ export interface paths {
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
                 /** @description No such project or board */
                 404: {
                     headers: {
@@ -2097,8 +2071,6 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                408: components["responses"]["Timeout"];
-                413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2117,11 +2089,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description Saved insights' ids in the order shown, each once */
-                        items?: number[];
-                        name: string;
-                    };
+                    "application/json": components["schemas"]["BoardBody"];
                 };
             };
             responses: {
@@ -2234,10 +2202,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            path: string;
-                            token: string;
-                        };
+                        "application/json": components["schemas"]["ShareLink"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -2862,16 +2827,16 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days */
-                    range?: "1h" | "24h" | "7d" | "30d" | "90d";
-                    /** @description ISO-8601 or ms, instead of range */
+                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days. */
+                    range?: string;
+                    /** @description ISO-8601 or ms, instead of range. */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description ISO-8601 or ms. */
                     to?: string;
-                    /** @description A path, or a pattern where * matches anything (/property/*) */
+                    /** @description A path, or a pattern where * matches anything (/property/*). */
                     page?: string;
                     /** @description open (default), resolved or all */
-                    status?: "open" | "resolved" | "all";
+                    status?: string;
                 };
                 header?: never;
                 path: {
@@ -2888,12 +2853,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            from: number;
-                            issues: unknown[];
-                            series: unknown[];
-                            to: number;
-                        };
+                        "application/json": components["schemas"]["Errors"];
                     };
                 };
                 /** @description A parameter is wrong; the error says which */
@@ -2906,15 +2866,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -2937,19 +2889,20 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days */
-                    range?: "1h" | "24h" | "7d" | "30d" | "90d";
-                    /** @description ISO-8601 or ms, instead of range */
+                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days. */
+                    range?: string;
+                    /** @description ISO-8601 or ms, instead of range. */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description ISO-8601 or ms. */
                     to?: string;
-                    /** @description A path, or a pattern where * matches anything (/property/*) */
+                    /** @description A path, or a pattern where * matches anything (/property/*). */
                     page?: string;
                 };
                 header?: never;
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description The issue's fingerprint */
                     fingerprint: string;
                 };
                 cookie?: never;
@@ -2961,7 +2914,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ErrorIssue"];
+                    };
                 };
                 /** @description A parameter is wrong; the error says which */
                 400: {
@@ -2973,7 +2928,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
+                /** @description No such project or issue */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2998,16 +2953,14 @@ export interface paths {
                 path: {
                     /** @description Project id */
                     id: number;
+                    /** @description The issue's fingerprint */
                     fingerprint: string;
                 };
                 cookie?: never;
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        status: "resolved" | "open";
-                    };
+                    "application/json": components["schemas"]["IssueChange"];
                 };
             };
             responses: {
@@ -3016,7 +2969,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ErrorIssue"];
+                    };
                 };
                 /** @description A parameter is wrong; the error says which */
                 400: {
@@ -3029,7 +2984,7 @@ export interface paths {
                 };
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project */
+                /** @description No such project or issue */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -3420,16 +3375,16 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days */
-                    range?: "1h" | "24h" | "7d" | "30d" | "90d";
-                    /** @description ISO-8601 or ms, instead of range */
+                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days. */
+                    range?: string;
+                    /** @description ISO-8601 or ms, instead of range. */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description ISO-8601 or ms. */
                     to?: string;
-                    /** @description A path, or a pattern where * matches anything (/property/*) */
+                    /** @description A path, or a pattern where * matches anything (/property/*). */
                     page?: string;
-                    /** @description One kind */
-                    kind?: "rage_click" | "dead_click" | "form_error";
+                    /** @description rage_click, dead_click or form_error */
+                    kind?: string;
                 };
                 header?: never;
                 path: {
@@ -3446,15 +3401,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            elements: unknown[];
-                            from: number;
-                            pages: unknown[];
-                            previous: Record<string, never>;
-                            series: unknown[];
-                            to: number;
-                            totals: Record<string, never>;
-                        };
+                        "application/json": components["schemas"]["FrictionReport"];
                     };
                 };
                 /** @description A parameter is wrong; the error says which */
@@ -3467,15 +3414,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -3498,19 +3437,19 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days */
-                    range?: "1h" | "24h" | "7d" | "30d" | "90d";
-                    /** @description ISO-8601 or ms, instead of range */
+                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days. */
+                    range?: string;
+                    /** @description ISO-8601 or ms, instead of range. */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description ISO-8601 or ms. */
                     to?: string;
-                    /** @description A path, or a pattern where * matches anything (/property/*) */
+                    /** @description A path, or a pattern where * matches anything (/property/*). */
                     page?: string;
-                    /** @description rage_click, dead_click or form_error */
-                    kind: "rage_click" | "dead_click" | "form_error";
-                    /** @description The element's selector (a form error's form.field) */
+                    /** @description rage_click, dead_click or form_error. */
+                    kind: string;
+                    /** @description The element's selector (a form error's form.field). */
                     selector?: string;
-                    /** @description The element's text (a form error's reason) */
+                    /** @description The element's text (a form error's reason). */
                     text?: string;
                 };
                 header?: never;
@@ -3528,9 +3467,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            sessions: unknown[];
-                        };
+                        "application/json": components["schemas"]["FrictionSessions"];
                     };
                 };
                 /** @description A parameter is wrong; the error says which */
@@ -3543,15 +3480,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -3836,16 +3765,16 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days */
-                    range?: "1h" | "24h" | "7d" | "30d" | "90d";
-                    /** @description ISO-8601 or ms, instead of range */
+                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days. */
+                    range?: string;
+                    /** @description ISO-8601 or ms, instead of range. */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description ISO-8601 or ms. */
                     to?: string;
-                    /** @description A path, or a pattern where * matches anything */
+                    /** @description A path, or a pattern where * matches anything. */
                     page: string;
-                    /** @description click (default), rage_click or dead_click */
-                    kind?: "click" | "rage_click" | "dead_click";
+                    /** @description click (default), rage_click or dead_click. */
+                    kind?: string;
                 };
                 header?: never;
                 path: {
@@ -3861,7 +3790,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Heatmap"];
+                    };
                 };
                 /** @description A parameter is wrong; the error says which */
                 400: {
@@ -3873,15 +3804,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -3904,11 +3827,11 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days */
-                    range?: "1h" | "24h" | "7d" | "30d" | "90d";
-                    /** @description ISO-8601 or ms, instead of range */
+                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days. */
+                    range?: string;
+                    /** @description ISO-8601 or ms, instead of range. */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description ISO-8601 or ms. */
                     to?: string;
                 };
                 header?: never;
@@ -3926,9 +3849,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            pages: unknown[];
-                        };
+                        "application/json": components["schemas"]["HeatmapPages"];
                     };
                 };
                 /** @description A parameter is wrong; the error says which */
@@ -3941,15 +3862,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -3983,34 +3896,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description A field of the entry event */
-                        breakdown?: string;
-                        /** @description List (up to 100) the people who reached this step (0-based) and not the next */
-                        dropped_after?: number;
-                        /** @description ISO-8601, a date, or ms since the epoch */
-                        from?: string | number;
-                        limit?: number;
-                        /** @description People's properties (the traits their identify calls set) and the values they must have: read only those people's rows */
-                        person?: {
-                            [key: string]: string | number | boolean;
-                        };
-                        /** @description A segment's id: read only its people's rows */
-                        segment?: number;
-                        steps: {
-                            /** @description A track event's name, or $pageview */
-                            event: string;
-                            /** @description For $pageview: a path or pattern (/property/*) */
-                            page?: string;
-                            /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                            where?: {
-                                [key: string]: string | number | boolean;
-                            };
-                        }[];
-                        /** @description ISO-8601, a date, or ms since the epoch */
-                        to?: string | number;
-                        window_seconds: number;
-                    };
+                    "application/json": components["schemas"]["FunnelQuestion"];
                 };
             };
             responses: {
@@ -4020,29 +3906,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            breakdowns?: {
-                                breakdown?: string;
-                                steps?: {
-                                    conversion_from_first?: number;
-                                    conversion_from_previous?: number;
-                                    event?: string;
-                                    median_seconds_from_previous?: number | null;
-                                    people?: number;
-                                }[];
-                            }[] | null;
-                            dropped?: {
-                                id?: string;
-                                identified?: boolean;
-                            }[] | null;
-                            steps?: {
-                                conversion_from_first?: number;
-                                conversion_from_previous?: number;
-                                event?: string;
-                                median_seconds_from_previous?: number | null;
-                                people?: number;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["FunnelAnswer"];
                     };
                 };
                 /** @description A parameter is wrong, or the question is too large; the error says what to change */
@@ -4055,15 +3919,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -4095,44 +3951,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /**
-                         * @description Default after
-                         * @enum {string}
-                         */
-                        direction?: "after" | "before";
-                        /** @description ISO-8601, a date, or ms since the epoch */
-                        from?: string | number;
-                        /**
-                         * @description Default pages for a $pageview start, events otherwise
-                         * @enum {string}
-                         */
-                        include?: "pages" | "events" | "both";
-                        /** @description Names shown per step (default 5) */
-                        limit?: number;
-                        /** @description People's properties (the traits their identify calls set) and the values they must have: read only those people's rows */
-                        person?: {
-                            [key: string]: string | number | boolean;
-                        };
-                        /** @description A segment's id: read only its people's rows */
-                        segment?: number;
-                        start: {
-                            /** @description A track event's name, or $pageview */
-                            event: string;
-                            /** @description For $pageview: a path or pattern (/property/*) */
-                            page?: string;
-                            /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                            where?: {
-                                [key: string]: string | number | boolean;
-                            };
-                        };
-                        /** @description Default 3 */
-                        steps?: number;
-                        /** @description ISO-8601, a date, or ms since the epoch */
-                        to?: string | number;
-                        /** @description How far from the start event a step may be (default 1800) */
-                        window_seconds?: number;
-                    };
+                    "application/json": components["schemas"]["PathsQuestion"];
                 };
             };
             responses: {
@@ -4142,23 +3961,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            people?: number;
-                            start?: string;
-                            steps?: {
-                                dropped?: number;
-                                links?: {
-                                    from?: string;
-                                    people?: number;
-                                    to?: string;
-                                }[];
-                                nodes?: {
-                                    name?: string;
-                                    people?: number;
-                                }[];
-                                step?: number;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["PathsAnswer"];
                     };
                 };
                 /** @description A parameter is wrong, or the question is too large; the error says what to change */
@@ -4171,15 +3974,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -4211,37 +4006,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description ISO-8601, a date, or ms since the epoch */
-                        from?: string | number;
-                        /**
-                         * @description Default week
-                         * @enum {string}
-                         */
-                        period?: "day" | "week" | "month";
-                        /** @description Default 8 */
-                        periods?: number;
-                        /** @description People's properties (the traits their identify calls set) and the values they must have: read only those people's rows */
-                        person?: {
-                            [key: string]: string | number | boolean;
-                        };
-                        return_event: string;
-                        return_page?: string;
-                        /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                        return_where?: {
-                            [key: string]: string | number | boolean;
-                        };
-                        /** @description A segment's id: read only its people's rows */
-                        segment?: number;
-                        start_event: string;
-                        start_page?: string;
-                        /** @description Property (or $page, $browser, $os, $device_type, $country, $region, $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content, $channel) equal to a string, number or boolean */
-                        start_where?: {
-                            [key: string]: string | number | boolean;
-                        };
-                        /** @description ISO-8601, a date, or ms since the epoch */
-                        to?: string | number;
-                    };
+                    "application/json": components["schemas"]["RetentionQuestion"];
                 };
             };
             responses: {
@@ -4251,14 +4016,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            cohorts?: {
-                                people?: number;
-                                /** @description Periods that have begun only */
-                                returned?: number[];
-                                start?: number;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["RetentionAnswer"];
                     };
                 };
                 /** @description A parameter is wrong, or the question is too large; the error says what to change */
@@ -4271,15 +4029,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -4300,29 +4050,51 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    /** @description ISO-8601 or ms (default: 7 days before to) */
-                    from?: string;
-                    /** @description ISO-8601 or ms, excluded (default: now); at most 400 days after from */
-                    to?: string;
-                    /** @description hour, day (default), week (from Monday) or month; at most 1,000 points */
-                    interval?: "hour" | "day" | "week" | "month";
-                    /** @description A property, $page, an enrichment field ($browser, $os, $device_type, $country, $region, $city, $referrer), a UTM part ($utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content) or $channel */
-                    breakdown?: string;
-                    /** @description Breakdown values shown before the rest is folded: 1 to 50 (default 10) */
-                    limit?: number;
-                    /** @description FIELD=VALUE or FIELD!=VALUE, on every series; repeat for several (at most 10) */
-                    where?: string;
-                    /** @description A revenue event's name; repeat for several (1 to 10) */
+                    /** @description A revenue event's name; repeat for several (1 to 10). */
                     event: string[];
-                    /** @description The property holding each event's amount (a number or a numeric string) */
+                    /**
+                     * @description The property holding each event's amount (a number or a numeric
+                     *     string).
+                     */
                     amount: string;
-                    /** @description The property holding the currency (default currency); events without one are kept apart under "" */
+                    /**
+                     * @description The property holding the currency (default currency); events
+                     *     without one are kept apart under "".
+                     */
                     currency?: string;
-                    /** @description Where a breakdown value is read: event (default) or first_touch, the payer's first event in the range */
-                    attribution?: "event" | "first_touch";
-                    /** @description A segment's id: read only its people's rows */
+                    /**
+                     * @description hour, day (default), week (from Monday) or month; at most 1,000
+                     *     points.
+                     */
+                    interval?: string;
+                    /** @description A property, $page, an enrichment field, a UTM part or $channel. */
+                    breakdown?: string;
+                    /**
+                     * @description Where a breakdown value is read: event (default) or first_touch,
+                     *     the payer's first event in the range.
+                     */
+                    attribution?: string;
+                    /**
+                     * @description Breakdown values shown before the rest is folded: 1 to 50 (default
+                     *     10).
+                     */
+                    limit?: number;
+                    /** @description ISO-8601, a date, or ms since the epoch (default 30 days ago). */
+                    from?: string;
+                    /** @description ISO-8601, a date, or ms since the epoch (default now). */
+                    to?: string;
+                    /**
+                     * @description FIELD=VALUE or FIELD!=VALUE, on every series; repeat for several (at
+                     *     most 10).
+                     */
+                    where?: string[];
+                    /** @description A segment's id: read only its people's rows. */
                     segment?: number;
-                    /** @description A condition on people's properties (the traits their identify calls set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows of people who meet every one */
+                    /**
+                     * @description A condition on people's properties (the traits their identify calls
+                     *     set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows
+                     *     of people who meet every one.
+                     */
                     person?: string[];
                 };
                 header?: never;
@@ -4340,23 +4112,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            currencies: {
-                                currency?: string;
-                                orders?: number;
-                                people?: number;
-                                series?: {
-                                    breakdown?: string | null;
-                                    orders?: number;
-                                    points?: {
-                                        t?: number;
-                                        value?: number | null;
-                                    }[];
-                                    total?: number | null;
-                                }[];
-                                total?: number | null;
-                            }[];
-                        };
+                        "application/json": components["schemas"]["RevenueAnswer"];
                     };
                 };
                 /** @description A parameter is wrong, or the question is too large; the error says what to change */
@@ -4369,15 +4125,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 /** @description The URL is longer than the server reads (64 KiB): send fewer or shorter conditions */
                 414: {
                     headers: {
@@ -4422,25 +4170,12 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            insights: components["schemas"]["SavedInsight"][];
-                        };
+                        "application/json": components["schemas"]["SavedInsights"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                408: components["responses"]["Timeout"];
-                413: components["responses"]["TooLarge"];
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -4458,15 +4193,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description The range shown: the last so many days (default: the kind's default range) */
-                        days?: number;
-                        /** @enum {string} */
-                        kind: "trends" | "funnel" | "retention" | "paths" | "revenue";
-                        name: string;
-                        /** @description For trends and revenue the query string of their GET endpoint (e.g. event=order&measure=sum:total_amount); for the others the JSON body their endpoint takes. from and to are dropped: a saved insight shows its last days */
-                        query: string | Record<string, never>;
-                    };
+                    "application/json": components["schemas"]["SavedBody"];
                 };
             };
             responses: {
@@ -4490,15 +4217,7 @@ export interface paths {
                 };
                 401: components["responses"]["Unauthorized"];
                 403: components["responses"]["Forbidden"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
@@ -4533,15 +4252,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": {
-                        /** @description The range shown: the last so many days (default: the kind's default range) */
-                        days?: number;
-                        /** @enum {string} */
-                        kind: "trends" | "funnel" | "retention" | "paths" | "revenue";
-                        name: string;
-                        /** @description For trends and revenue the query string of their GET endpoint (e.g. event=order&measure=sum:total_amount); for the others the JSON body their endpoint takes. from and to are dropped: a saved insight shows its last days */
-                        query: string | Record<string, never>;
-                    };
+                    "application/json": components["schemas"]["SavedBody"];
                 };
             };
             responses: {
@@ -4635,9 +4346,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description ISO-8601, a date, or ms since the epoch (default: the insight's last days) */
+                    /**
+                     * @description ISO-8601, a date, or ms since the epoch (default: the insight's last
+                     *     days).
+                     */
                     from?: string;
-                    /** @description ISO-8601, a date, or ms since the epoch (default now) */
+                    /** @description ISO-8601, a date, or ms since the epoch (default now). */
                     to?: string;
                 };
                 header?: never;
@@ -4657,16 +4371,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            insight: components["schemas"]["SavedInsight"];
-                            /** @description What the insight's own endpoint answers */
-                            result: Record<string, never>;
-                        };
+                        "application/json": components["schemas"]["SavedResult"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
                 401: components["responses"]["Unauthorized"];
-                403: components["responses"]["Forbidden"];
                 /** @description No such project or saved insight */
                 404: {
                     headers: {
@@ -4676,8 +4385,6 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                408: components["responses"]["Timeout"];
-                413: components["responses"]["TooLarge"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -4700,31 +4407,58 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    /** @description A track event's name, or $pageview; repeat for several series (at most 10) */
-                    event: string;
-                    /** @description A path or pattern (/property/*) narrowing the $pageview series; refused without one */
+                    /**
+                     * @description A track event's name, or $pageview; repeat for several series (at
+                     *     most 10).
+                     */
+                    event: string[];
+                    /**
+                     * @description A path or pattern (/property/*) narrowing the $pageview series;
+                     *     refused without one.
+                     */
                     page?: string;
-                    /** @description ISO-8601 or ms (default: 7 days before to) */
-                    from?: string;
-                    /** @description ISO-8601 or ms, excluded (default: now); at most 400 days after from */
-                    to?: string;
-                    /** @description hour, day (default), week (from Monday) or month; at most 1,000 points */
-                    interval?: "hour" | "day" | "week" | "month";
-                    /** @description events (default), people, sum:PROPERTY, avg:PROPERTY or median:PROPERTY */
+                    /**
+                     * @description hour, day (default), week (from Monday) or month; at most 1,000
+                     *     points.
+                     */
+                    interval?: string;
+                    /**
+                     * @description events (default), people, sum:PROPERTY, avg:PROPERTY or
+                     *     median:PROPERTY.
+                     */
                     measure?: string;
-                    /** @description A property, $page, an enrichment field ($browser, $os, $device_type, $country, $region, $city, $referrer), a UTM part ($utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content) or $channel */
+                    /**
+                     * @description A property, $page, an enrichment field ($browser, $os,
+                     *     $device_type, $country, $region, $city, $referrer), a UTM part
+                     *     ($utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content)
+                     *     or $channel.
+                     */
                     breakdown?: string;
-                    /** @description Breakdown values shown before the rest is folded: 1 to 50 (default 10) */
+                    /**
+                     * @description Breakdown values shown before the rest is folded: 1 to 50 (default
+                     *     10).
+                     */
                     limit?: number;
-                    /** @description FIELD=VALUE or FIELD!=VALUE, on every series; repeat for several (at most 10) */
-                    where?: string;
-                    /** @description true: also the period of the same length just before */
-                    compare?: "true" | "false";
-                    /** @description json (default) or csv */
-                    format?: "json" | "csv";
-                    /** @description A segment's id: read only its people's rows */
+                    /** @description true: also the period of the same length just before. */
+                    compare?: boolean;
+                    /** @description json (default) or csv. */
+                    format?: string;
+                    /** @description ISO-8601, a date, or ms since the epoch (default 30 days ago). */
+                    from?: string;
+                    /** @description ISO-8601, a date, or ms since the epoch (default now). */
+                    to?: string;
+                    /**
+                     * @description FIELD=VALUE or FIELD!=VALUE, on every series; repeat for several (at
+                     *     most 10).
+                     */
+                    where?: string[];
+                    /** @description A segment's id: read only its people's rows. */
                     segment?: number;
-                    /** @description A condition on people's properties (the traits their identify calls set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows of people who meet every one */
+                    /**
+                     * @description A condition on people's properties (the traits their identify calls
+                     *     set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows
+                     *     of people who meet every one.
+                     */
                     person?: string[];
                 };
                 header?: never;
@@ -4742,28 +4476,8 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            compare?: {
-                                /** @description null without a breakdown; "" for events without the field; $other for the values past the limit */
-                                breakdown?: string | null;
-                                label?: string;
-                                points?: {
-                                    /** @description The period's start, ms */
-                                    t?: number;
-                                    value?: number;
-                                }[];
-                            }[] | null;
-                            series?: {
-                                /** @description null without a breakdown; "" for events without the field; $other for the values past the limit */
-                                breakdown?: string | null;
-                                label?: string;
-                                points?: {
-                                    /** @description The period's start, ms */
-                                    t?: number;
-                                    value?: number;
-                                }[];
-                            }[];
-                        };
+                        "application/json": components["schemas"]["TrendsAnswer"];
+                        "text/csv": string;
                     };
                 };
                 /** @description A parameter is wrong, or the question is too large; the error says what to change */
@@ -4776,15 +4490,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 /** @description The URL is longer than the server reads (64 KiB): send fewer or shorter conditions */
                 414: {
                     headers: {
@@ -4992,19 +4698,27 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description 1h, 24h (default), 7d or 30d */
+                    /** @description 1h, 24h (default), 7d or 30d. */
                     range?: string;
-                    /** @description Start, ISO-8601 or ms (instead of range) */
+                    /** @description Start, ISO-8601 or ms (instead of range). */
                     from?: string;
-                    /** @description End, ISO-8601 or ms */
+                    /** @description End, ISO-8601 or ms. */
                     to?: string;
-                    /** @description Include bots (default false) */
+                    /** @description Include bots (default false). */
                     bots?: boolean;
-                    /** @description A condition on each event, FIELD=VALUE or FIELD!=VALUE (a property, $page, $browser, $country, $channel, $utm_source...), repeated for more (at most 10): count only the events that meet every one */
+                    /**
+                     * @description A condition on each event, FIELD=VALUE or FIELD!=VALUE (a property,
+                     *     $page, $browser, $country, $channel, $utm_source...), repeated for
+                     *     more (at most 10): count only the events that meet every one.
+                     */
                     where?: string[];
-                    /** @description A segment's id: read only its people's rows */
+                    /** @description A segment's id: read only its people's rows. */
                     segment?: number;
-                    /** @description A condition on people's properties (the traits their identify calls set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows of people who meet every one */
+                    /**
+                     * @description A condition on people's properties (the traits their identify calls
+                     *     set), KEY=VALUE or KEY!=VALUE, repeated for more: read only the rows
+                     *     of people who meet every one.
+                     */
                     person?: string[];
                 };
                 header?: never;
@@ -5026,24 +4740,8 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["BadRequest"];
-                /** @description Not signed in, or an unknown admin token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description No such project (or not one of the caller's organisations) */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                401: components["responses"]["Unauthorized"];
+                404: components["responses"]["NotFound"];
                 /** @description The URL is longer than the server reads (64 KiB): send fewer or shorter conditions */
                 414: {
                     headers: {
@@ -6059,13 +5757,13 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days */
-                    range?: "1h" | "24h" | "7d" | "30d" | "90d";
-                    /** @description ISO-8601 or ms, instead of range */
+                    /** @description Last 1h, 24h, 7d (default), 30d or 90d; whole UTC days. */
+                    range?: string;
+                    /** @description ISO-8601 or ms, instead of range. */
                     from?: string;
-                    /** @description ISO-8601 or ms */
+                    /** @description ISO-8601 or ms. */
                     to?: string;
-                    /** @description A path, or a pattern where * matches anything (/property/*) */
+                    /** @description A path, or a pattern where * matches anything (/property/*). */
                     page?: string;
                     /** @description desktop, mobile or tablet */
                     device?: string;
@@ -6085,14 +5783,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            devices: unknown[];
-                            from: number;
-                            metrics: unknown[];
-                            pages: unknown[];
-                            series: unknown[];
-                            to: number;
-                        };
+                        "application/json": components["schemas"]["VitalsReport"];
                     };
                 };
                 /** @description A parameter is wrong; the error says which */
@@ -6105,15 +5796,7 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
-                /** @description No such project */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
+                404: components["responses"]["NotFound"];
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -6296,12 +5979,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            board: components["schemas"]["Board"];
-                            project: {
-                                name?: string;
-                            };
-                        };
+                        "application/json": components["schemas"]["SharedBoard"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -6338,9 +6016,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description ISO-8601, a date, or ms since the epoch (default: the insight's last days) */
+                    /**
+                     * @description ISO-8601, a date, or ms since the epoch (default: the insight's last
+                     *     days).
+                     */
                     from?: string;
-                    /** @description ISO-8601, a date, or ms since the epoch (default now) */
+                    /** @description ISO-8601, a date, or ms since the epoch (default now). */
                     to?: string;
                 };
                 header?: never;
@@ -6360,11 +6041,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            insight: components["schemas"]["SavedInsight"];
-                            /** @description What the insight's own endpoint answers */
-                            result: Record<string, never>;
-                        };
+                        "application/json": components["schemas"]["SavedResult"];
                     };
                 };
                 400: components["responses"]["BadRequest"];
@@ -6379,7 +6056,15 @@ export interface paths {
                 };
                 408: components["responses"]["Timeout"];
                 413: components["responses"]["TooLarge"];
-                429: components["responses"]["RateLimited"];
+                /** @description Shared boards are answering other readers; retry after Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 503: components["responses"]["Unavailable"];
             };
         };
@@ -9269,6 +8954,20 @@ export interface components {
         AdminTokens: {
             tokens: components["schemas"]["AdminToken"][];
         };
+        /** @description Counts with the sessions and people they touched. */
+        Affected: {
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: int64
+             * @description The count in the period of the same length just before.
+             */
+            previous: number;
+            /** Format: int64 */
+            sessions: number;
+            /** Format: int64 */
+            users: number;
+        };
         /**
          * @description What a rule watches.
          * @enum {string}
@@ -9347,20 +9046,48 @@ export interface components {
             sentAt?: string | null;
             writeKey?: string | null;
         };
+        /**
+         * @description A board of saved insights; `insights` only where a board is read whole.
+         *     Times are ms since the epoch.
+         */
         Board: {
+            /** Format: int64 */
             created_at: number;
+            /** Format: int64 */
             id: number;
-            insights?: components["schemas"]["SavedInsight"][];
+            /** @description Its saved insights in order. */
+            insights?: components["schemas"]["SavedInsight"][] | null;
+            /** @description Its saved insights' ids in the order shown. */
             items: number[];
             name: string;
+            /** @description Whether a share link opens it. */
             shared: boolean;
+            /** Format: int64 */
             updated_at: number;
+        };
+        /** @description A board as sent. */
+        BoardBody: {
+            /** @description Saved insights' ids in the order shown, each once. */
+            items?: number[];
+            name: string;
+        };
+        /** @description A project's boards. */
+        Boards: {
+            /** @description Oldest first. */
+            boards: components["schemas"]["Board"][];
         };
         /** @description Events stored, by kind. */
         Breakdown: {
             friction: number;
             heatmap: number;
             performance: number;
+        };
+        Bucket: components["schemas"]["Counts"] & {
+            /**
+             * Format: int64
+             * @description Where the bucket starts, ms.
+             */
+            t: number;
         };
         /** @description What became of a recording's chunk. */
         ChunkStored: {
@@ -9393,6 +9120,13 @@ export interface components {
             /** Format: int64 */
             every_secs: number;
             last_run?: components["schemas"]["JobRun"] | null;
+        };
+        /** @description An element's clicks. */
+        ClickedElement: {
+            /** Format: int64 */
+            count: number;
+            selector: string;
+            text: string;
         };
         /** @description A cohort: a named segment. */
         Cohort: {
@@ -9495,11 +9229,16 @@ export interface components {
         };
         /** @enum {string} */
         Counter: "total_bookings" | "website_visits";
+        /** @description Events, distinct visitors, sessions and page views. */
         Counts: {
-            events?: number;
-            pageviews?: number;
-            sessions?: number;
-            visitors?: number;
+            /** Format: int64 */
+            events: number;
+            /** Format: int64 */
+            pageviews: number;
+            /** Format: int64 */
+            sessions: number;
+            /** Format: int64 */
+            visitors: number;
         };
         CreatedKey: {
             /** @description The key itself: shown here only. */
@@ -9528,6 +9267,30 @@ export interface components {
             transitions?: {
                 [key: string]: string[];
             };
+        };
+        CurrencyRevenue: {
+            /** @description "" for events without one. */
+            currency: string;
+            /**
+             * Format: int64
+             * @description Revenue events with an amount.
+             */
+            orders: number;
+            /**
+             * Format: int64
+             * @description Distinct payers.
+             */
+            people: number;
+            /**
+             * @description Per breakdown value by total, most first, the rest as [`OTHER`]; one
+             *     series without a breakdown.
+             */
+            series: components["schemas"]["RevenueSeries"][];
+            /**
+             * Format: double
+             * @description Null for a sum past what a number holds.
+             */
+            total?: number | null;
         };
         /** @description A person's activity summary. */
         Customer: {
@@ -9616,6 +9379,13 @@ export interface components {
             /** @description Their latest 10 sessions (within the interval), newest first. */
             sessions: components["schemas"]["Session"][];
         };
+        /** @description Whole UTC days, `from` included and `to` not, ms since the epoch. */
+        Days: {
+            /** Format: int64 */
+            from: number;
+            /** Format: int64 */
+            to: number;
+        };
         /**
          * @description A goal or a segment: its step (and a segment's `did`) beside its name.
          *     Times are ms since the epoch.
@@ -9682,6 +9452,15 @@ export interface components {
             /** Format: int64 */
             stored: number;
         };
+        /** @description Samples by rating. */
+        Distribution: {
+            /** Format: int64 */
+            good: number;
+            /** Format: int64 */
+            needs_improvement: number;
+            /** Format: int64 */
+            poor: number;
+        };
         Ended: {
             /** @description Always true. */
             success: boolean;
@@ -9745,6 +9524,48 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "timeout" | "conflict" | "too_large" | "unsupported_media_type" | "rate_limited" | "unavailable" | "refused" | "internal";
+        /** @description Errors grouped by fingerprint (type, normalised message, top frame). */
+        ErrorIssue: {
+            /** @description The browsers it happened in most: browser and count. */
+            browsers: Record<string, never>[];
+            /** Format: int64 */
+            count: number;
+            fingerprint: string;
+            /** Format: int64 */
+            first_seen: number;
+            /** Format: int64 */
+            last_seen: number;
+            message: string;
+            /** @description The pages it happened on most: page and count. */
+            pages: Record<string, never>[];
+            /** @description Resolved once and seen again since. */
+            reopened: boolean;
+            /** Format: int64 */
+            resolved_at?: number | null;
+            /** @description Its latest occurrence's details. */
+            sample: Record<string, never>;
+            /** @description One issue read alone: occurrences per day (t and count). */
+            series?: Record<string, never>[] | null;
+            /** Format: int64 */
+            sessions: number;
+            /** @description open or resolved. */
+            status: string;
+            top_frame: string;
+            type: string;
+            /** Format: int64 */
+            users: number;
+        };
+        /** @description Error issues and errors per day over whole UTC days. */
+        Errors: {
+            /** Format: int64 */
+            from: number;
+            /** @description Most occurrences first. */
+            issues: components["schemas"]["ErrorIssue"][];
+            /** @description Per day: t (the day's start) and count. */
+            series: Record<string, never>[];
+            /** Format: int64 */
+            to: number;
+        };
         /**
          * @description A stored event: the Segment message as it was sent, with its projectId
          *     and enrichment (and, in the dashboard's API, its place in the log).
@@ -9853,6 +9674,142 @@ export interface components {
             user_id: components["schemas"]["Id"];
             writeKey?: string | null;
         };
+        /** @description An element's friction of one kind. */
+        FrictionElement: components["schemas"]["Affected"] & {
+            /** @description rage_click, dead_click or form_error. */
+            kind: string;
+            page: string;
+            /** @description The element's selector (a form error's form.field). */
+            selector: string;
+            /** @description The element's text (a form error's reason). */
+            text: string;
+        };
+        /** @description A page's friction by kind. */
+        FrictionPage: components["schemas"]["Affected"] & {
+            /** Format: int64 */
+            dead_click: number;
+            /** Format: int64 */
+            form_error: number;
+            page: string;
+            /** Format: int64 */
+            rage_click: number;
+        };
+        /** @description Rage clicks, dead clicks and form errors over whole UTC days. */
+        FrictionReport: {
+            elements: components["schemas"]["FrictionElement"][];
+            /** Format: int64 */
+            from: number;
+            pages: components["schemas"]["FrictionPage"][];
+            /** @description The period of the same length just before. */
+            previous: components["schemas"]["Days"];
+            /** @description Per day: t (the day's start) and each kind's count. */
+            series: {
+                [key: string]: number;
+            }[];
+            /** Format: int64 */
+            to: number;
+            /** @description Per kind. */
+            totals: {
+                [key: string]: components["schemas"]["Affected"];
+            };
+        };
+        /** @description A session in a friction drill-down. */
+        FrictionSession: {
+            /** Format: int64 */
+            count: number;
+            /** Format: int64 */
+            first_at: number;
+            /** Format: int64 */
+            last_at: number;
+            session_id: string;
+            user: string;
+        };
+        /** @description A session of a drill-down, with its screenshot and recording. */
+        FrictionSessionOut: components["schemas"]["FrictionSession"] & {
+            /**
+             * Format: int64
+             * @description The session's recording.
+             */
+            recording_id?: number | null;
+            /** @description One of the session's screenshots, of this kind where there is one. */
+            screenshot_url?: string | null;
+        };
+        /** @description The sessions of a drill-down. */
+        FrictionSessions: {
+            /** @description Newest first, at most 100. */
+            sessions: components["schemas"]["FrictionSessionOut"][];
+        };
+        FunnelAnswer: {
+            /** @description Per breakdown value of the entry event, when one was asked for. */
+            breakdowns?: components["schemas"]["FunnelBreakdown"][] | null;
+            /**
+             * @description The people who dropped after `dropped_after`, when asked (at most
+             *     [`DROPPED_LIST`]).
+             */
+            dropped?: components["schemas"]["FunnelPerson"][] | null;
+            steps: components["schemas"]["FunnelStep"][];
+        };
+        /** @description The steps of the people with one value of the breakdown. */
+        FunnelBreakdown: {
+            /**
+             * @description "" for entries without the field; $other for the values past the
+             *     limit.
+             */
+            breakdown: string;
+            steps: components["schemas"]["FunnelStep"][];
+        };
+        /** @description A person who dropped out. */
+        FunnelPerson: {
+            id: string;
+            identified: boolean;
+        };
+        /** @description A funnel's question. */
+        FunnelQuestion: {
+            /** @description A field of the entry event. */
+            breakdown?: string | null;
+            /**
+             * @description List (up to 100) the people who reached this step (0-based) and not
+             *     the next.
+             */
+            dropped_after?: number | null;
+            from?: components["schemas"]["Instant"] | null;
+            /**
+             * Format: int64
+             * @description Breakdown values shown before the rest is folded (default 10).
+             */
+            limit?: number | null;
+            /**
+             * @description People's properties (the traits their identify calls set) and the
+             *     values they must have (at most 10): read only those people's rows.
+             */
+            person?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
+            /**
+             * Format: int64
+             * @description A segment's id: read only its people's rows.
+             */
+            segment?: number | null;
+            steps: components["schemas"]["Step"][];
+            to?: components["schemas"]["Instant"] | null;
+            /**
+             * Format: int64
+             * @description How long after their entry people may take the last step.
+             */
+            window_seconds: number;
+        };
+        /** @description How many people did a step, and how fast. */
+        FunnelStep: {
+            /** Format: double */
+            conversion_from_first: number;
+            /** Format: double */
+            conversion_from_previous: number;
+            event: string;
+            /** Format: double */
+            median_seconds_from_previous?: number | null;
+            /** Format: int64 */
+            people: number;
+        };
         GoalTotal: {
             /**
              * Format: int64
@@ -9888,6 +9845,57 @@ export interface components {
             queue_depth: number;
             status: string;
         };
+        /** @description A page's clicks as a grid, its most-clicked elements and scroll depths. */
+        Heatmap: {
+            /** @description The page's newest screenshot, to draw the grid over. */
+            background_url?: string | null;
+            /** @description [column, row, clicks] per cell with clicks. */
+            cells: number[][];
+            /** Format: int64 */
+            clicks: number;
+            /**
+             * Format: int64
+             * @description Cells across the width (each 1% of it).
+             */
+            columns: number;
+            /** @description At most 50, most clicks first. */
+            elements: components["schemas"]["ClickedElement"][];
+            /** Format: int64 */
+            from: number;
+            /** Format: int64 */
+            height: number;
+            /** @description click, rage_click or dead_click. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description The most clicks in one cell.
+             */
+            max: number;
+            page: string;
+            /**
+             * Format: int64
+             * @description A cell's height in px.
+             */
+            row_height: number;
+            /**
+             * @description Always null, for clients of the first version: background_url has
+             *     the page's screenshot.
+             */
+            screenshot?: string | null;
+            scroll: components["schemas"]["Scroll"];
+            /** Format: int64 */
+            to: number;
+            /**
+             * Format: int64
+             * @description The widest and tallest the page was seen, px.
+             */
+            width: number;
+        };
+        /** @description Pages by clicks. */
+        HeatmapPages: {
+            /** @description Most clicks first, at most 200. */
+            pages: components["schemas"]["PageClicks"][];
+        };
         /** @description An id as senders give it: text, or a number taken as its text. */
         Id: string | number;
         /** @description The answer to an accepted request, sent after its events are committed. */
@@ -9910,6 +9918,15 @@ export interface components {
             /** @description Always true. */
             success: boolean;
         };
+        /** @description The answer its kind's endpoint gives */
+        InsightAnswer: components["schemas"]["TrendsAnswer"] | components["schemas"]["FunnelAnswer"] | components["schemas"]["RetentionAnswer"] | components["schemas"]["PathsAnswer"] | components["schemas"]["RevenueAnswer"];
+        /**
+         * @description Which endpoint a saved question belongs to.
+         * @enum {string}
+         */
+        InsightKind: "trends" | "funnel" | "retention" | "paths" | "revenue";
+        /** @description A JSON `from`/`to`: a string as a query string gives it, or a number of ms. */
+        Instant: number | string;
         Integrations: {
             "Segment.io": components["schemas"]["SegmentIo"];
         };
@@ -9949,6 +9966,11 @@ export interface components {
         };
         Invites: {
             invites: components["schemas"]["Invite"][];
+        };
+        /** @description An issue's new status. */
+        IssueChange: {
+            /** @description resolved or open. */
+            status: string;
         };
         /** @description A job just queued. */
         JobQueued: {
@@ -10150,6 +10172,20 @@ export interface components {
             /** @description The write key, when it is not sent in a header or the URL. */
             writeKey?: string | null;
         };
+        /** @description A metric's percentiles over the range, and its rating by p75. */
+        MetricSummary: components["schemas"]["VitalMetric"] & {
+            distribution: components["schemas"]["Distribution"];
+            /** Format: double */
+            p50?: number | null;
+            /** Format: double */
+            p75?: number | null;
+            /** Format: double */
+            p95?: number | null;
+            /** @description good, needs_improvement or poor; null without samples. */
+            rating?: string | null;
+            /** Format: int64 */
+            samples: number;
+        };
         /** @description A page of seed 004's customer metrics. */
         Metrics: {
             interval: string;
@@ -10283,23 +10319,39 @@ export interface components {
         Orgs: {
             orgs: components["schemas"]["Org"][];
         };
+        /** @description A project's totals, series and top lists over a range. */
         Overview: {
-            from?: number;
-            interval_ms?: number;
-            series?: (components["schemas"]["Counts"] & {
-                /** @description Bucket start, ms */
-                t?: number;
-            })[];
-            to?: number;
-            top?: {
-                browsers?: components["schemas"]["Ranked"];
-                countries?: components["schemas"]["Ranked"];
-                devices?: components["schemas"]["Ranked"];
-                os?: components["schemas"]["Ranked"];
-                pages?: components["schemas"]["Ranked"];
-                referrers?: components["schemas"]["Ranked"];
-            };
-            totals?: components["schemas"]["Counts"];
+            /**
+             * Format: int64
+             * @description ms since the epoch.
+             */
+            from: number;
+            /**
+             * Format: int64
+             * @description The width of one point of the series.
+             */
+            interval_ms: number;
+            /** @description Every bucket of the range, empty ones included, oldest first. */
+            series: components["schemas"]["Bucket"][];
+            /**
+             * Format: int64
+             * @description ms since the epoch.
+             */
+            to: number;
+            top: components["schemas"]["TopLists"];
+            totals: components["schemas"]["Counts"];
+        };
+        /** @description A page's clicks and views. */
+        PageClicks: {
+            /** Format: int64 */
+            clicks: number;
+            /** Format: int64 */
+            dead_clicks: number;
+            page: string;
+            /** Format: int64 */
+            rage_clicks: number;
+            /** Format: int64 */
+            views: number;
         };
         /** @description The current password and the new one. */
         PasswordChange: {
@@ -10310,6 +10362,68 @@ export interface components {
         PasswordReset: {
             password: string;
             token: string;
+        };
+        /** @description People who went from a name at one step to a name at the next. */
+        PathLink: {
+            from: string;
+            /** Format: int64 */
+            people: number;
+            to: string;
+        };
+        /** @description A page or event at a step, with the people there. */
+        PathNode: {
+            name: string;
+            /** Format: int64 */
+            people: number;
+        };
+        PathStep: {
+            /**
+             * Format: int64
+             * @description People who reached the step before and did nothing more.
+             */
+            dropped: number;
+            /** @description From the step before's names (the start event's label for step 1). */
+            links: components["schemas"]["PathLink"][];
+            nodes: components["schemas"]["PathNode"][];
+            /** @description 1 for the event next to the start one. */
+            step: number;
+        };
+        PathsAnswer: {
+            /** Format: int64 */
+            people: number;
+            start: string;
+            steps: components["schemas"]["PathStep"][];
+        };
+        /** @description A paths question. */
+        PathsQuestion: {
+            /** @description after (default) or before. */
+            direction?: string | null;
+            from?: components["schemas"]["Instant"] | null;
+            /**
+             * @description pages, events or both (default pages for a $pageview start, events
+             *     otherwise).
+             */
+            include?: string | null;
+            /** @description Names shown per step (default 5). */
+            limit?: number | null;
+            /** @description People's properties and the values they must have (at most 10). */
+            person?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
+            /**
+             * Format: int64
+             * @description A segment's id: read only its people's rows.
+             */
+            segment?: number | null;
+            start: components["schemas"]["Step"];
+            /** @description Default 3. */
+            steps?: number | null;
+            to?: components["schemas"]["Instant"] | null;
+            /**
+             * Format: int64
+             * @description How far from the start event a step may be (default 1800).
+             */
+            window_seconds?: number | null;
         };
         /** @enum {string} */
         Priority: "urgent" | "high" | "normal" | "low";
@@ -10360,10 +10474,22 @@ export interface components {
              */
             quota_bytes: number;
         };
+        /** @description A value of a top list and its count. */
         Ranked: {
-            count?: number;
-            value?: string;
-        }[];
+            /** Format: int64 */
+            count: number;
+            value: string;
+        };
+        /** @description Views whose deepest scroll reached a depth. */
+        Reached: {
+            /**
+             * Format: int64
+             * @description Percent of the page, 10 to 100.
+             */
+            depth: number;
+            /** Format: int64 */
+            views: number;
+        };
         /**
          * @description A recording: a session's rrweb chunks, or its uploaded video. Times are
          *     ISO-8601.
@@ -10478,6 +10604,72 @@ export interface components {
             /** Format: int32 */
             days: number;
         };
+        RetentionAnswer: {
+            cohorts: components["schemas"]["RetentionCohort"][];
+        };
+        /** @description The people who started in one period. */
+        RetentionCohort: {
+            /** Format: int64 */
+            people: number;
+            /**
+             * @description How many of them returned in each period from their own; periods
+             *     that have begun only.
+             */
+            returned: number[];
+            /**
+             * Format: int64
+             * @description The period's start, ms since the epoch.
+             */
+            start: number;
+        };
+        /** @description A retention table's question. */
+        RetentionQuestion: {
+            from?: components["schemas"]["Instant"] | null;
+            /** @description day, week (default) or month. */
+            period?: string | null;
+            /** @description Periods after the cohort's own (default 8). */
+            periods?: number | null;
+            /** @description People's properties and the values they must have (at most 10). */
+            person?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
+            /** @description What counts as returning. */
+            return_event: string;
+            return_page?: string | null;
+            return_where?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
+            /**
+             * Format: int64
+             * @description A segment's id: read only its people's rows.
+             */
+            segment?: number | null;
+            /** @description What starts a cohort: a track event's name, or $pageview. */
+            start_event: string;
+            /** @description For $pageview: a path or pattern (/property/*). */
+            start_page?: string | null;
+            /** @description Conditions on the start event, as a step's `where`. */
+            start_where?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
+            to?: components["schemas"]["Instant"] | null;
+        };
+        RevenueAnswer: {
+            /** @description Most orders first. */
+            currencies: components["schemas"]["CurrencyRevenue"][];
+        };
+        RevenueSeries: {
+            /** @description The breakdown value; null without a breakdown. */
+            breakdown?: string | null;
+            /** Format: int64 */
+            orders: number;
+            points: components["schemas"]["TrendPoint"][];
+            /**
+             * Format: double
+             * @description Null for a sum past what a number holds.
+             */
+            total?: number | null;
+        };
         /** @description Sessions ended. */
         Revoked: {
             /** Format: int64 */
@@ -10548,16 +10740,54 @@ export interface components {
              */
             window_minutes?: number | null;
         };
-        SavedInsight: {
-            created_at: number;
-            days: number;
-            id: number;
-            /** @enum {string} */
-            kind: "trends" | "funnel" | "retention" | "paths" | "revenue";
+        /** @description An insight to save. */
+        SavedBody: {
+            /**
+             * Format: int64
+             * @description The range shown: the last so many days (default: the kind's default
+             *     range).
+             */
+            days?: number | null;
+            kind: components["schemas"]["InsightKind"];
             name: string;
-            /** @description A trend's query string, or the JSON body of the kind's endpoint, without from and to */
-            query: string | Record<string, never>;
+            /** @description from and to are dropped: a saved insight shows its last days. */
+            query: components["schemas"]["SavedQuery"];
+        };
+        /**
+         * @description A saved insight: a question under a name, shown over its last days.
+         *     Times are ms since the epoch.
+         */
+        SavedInsight: {
+            /** Format: int64 */
+            created_at: number;
+            /**
+             * Format: int64
+             * @description The range shown: the last so many days.
+             */
+            days: number;
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["InsightKind"];
+            name: string;
+            query: components["schemas"]["SavedQuery"];
+            /** Format: int64 */
             updated_at: number;
+        };
+        /** @description A project's saved insights. */
+        SavedInsights: {
+            /** @description Oldest first. */
+            insights: components["schemas"]["SavedInsight"][];
+        };
+        /**
+         * @description A saved question: for trends and revenue the query string of their GET
+         *     endpoint, for the others the JSON body their endpoint takes; without
+         *     from and to.
+         */
+        SavedQuery: string | Record<string, never>;
+        /** @description A saved insight and its answer. */
+        SavedResult: {
+            insight: components["schemas"]["SavedInsight"];
+            result: components["schemas"]["InsightAnswer"];
         };
         /** @description A schedule just made, with its signing secret. */
         ScheduleMade: {
@@ -10650,6 +10880,12 @@ export interface components {
         /** @description Screenshots, newest first. */
         Screenshots: {
             screenshots: components["schemas"]["Screenshot"][];
+        };
+        /** @description How far down the page's views scrolled. */
+        Scroll: {
+            reached: components["schemas"]["Reached"][];
+            /** Format: int64 */
+            views: number;
         };
         /** @description Seed 002's body. */
         SeedExport: {
@@ -10751,6 +10987,22 @@ export interface components {
             password: string;
             token: string;
         };
+        /** @description A board's new share link. */
+        ShareLink: {
+            /** @description The dashboard's path that opens it. */
+            path: string;
+            /** @description Shown once: only its hash is kept. */
+            token: string;
+        };
+        /** @description A shared board with its project's name. */
+        SharedBoard: {
+            board: components["schemas"]["Board"];
+            project: components["schemas"]["SharedProject"];
+        };
+        /** @description The project a shared board belongs to: its name, nothing more. */
+        SharedProject: {
+            name: string;
+        };
         /** @description A browser signed in: the session cookie is set. */
         SignedIn: {
             /** @description Sent as X-CSRF-Token with every change made with the cookie. */
@@ -10777,6 +11029,21 @@ export interface components {
         /** @description A status, said in one word. */
         Status: {
             status: string;
+        };
+        /** @description A series or step in a JSON body (and a goal's definition). */
+        Step: {
+            /** @description A track event's name, or $pageview. */
+            event: string;
+            /** @description For $pageview: a path or pattern (/property/*). */
+            page?: string | null;
+            /**
+             * @description Property (or $page, $browser, $os, $device_type, $country, $region,
+             *     $city, $referrer, $utm_source, $utm_medium, $utm_campaign, $utm_term,
+             *     $utm_content, $channel) equal to a string, number or boolean.
+             */
+            where?: {
+                [key: string]: components["schemas"]["ConditionValue"];
+            } | null;
         };
         /** @description A project's stored bytes by kind, and its quota. */
         StorageUse: {
@@ -10870,6 +11137,15 @@ export interface components {
             kind: string;
             summary: string;
         };
+        /** @description The most frequent values of each dimension. */
+        TopLists: {
+            browsers: components["schemas"]["Ranked"][];
+            countries: components["schemas"]["Ranked"][];
+            devices: components["schemas"]["Ranked"][];
+            os: components["schemas"]["Ranked"][];
+            pages: components["schemas"]["Ranked"][];
+            referrers: components["schemas"]["Ranked"][];
+        };
         /** @description Widget tracking requests since this server started. */
         Tracking: {
             /**
@@ -10887,6 +11163,37 @@ export interface components {
             device?: string | null;
             /** @description A path (`/pricing`) or a pattern with `*` (`/property/*`). */
             page?: string | null;
+        };
+        /** @description One point of a series. */
+        TrendPoint: {
+            /**
+             * Format: int64
+             * @description The period's start, ms since the epoch.
+             */
+            t: number;
+            /**
+             * Format: double
+             * @description Null for a sum past what a number holds.
+             */
+            value?: number | null;
+        };
+        /** @description One line of a trend. */
+        TrendSeries: {
+            /**
+             * @description Null without a breakdown; "" for events without the field; $other
+             *     for the values past the limit.
+             */
+            breakdown?: string | null;
+            label: string;
+            points: components["schemas"]["TrendPoint"][];
+        };
+        /**
+         * @description A trend's answer: the series of the range and, when asked, of the period
+         *     before it (its points at that period's own times).
+         */
+        TrendsAnswer: {
+            compare?: components["schemas"]["TrendSeries"][] | null;
+            series: components["schemas"]["TrendSeries"][];
         };
         /** @description A stored recording, as the upload answers it. */
         UploadedRecording: {
@@ -11048,6 +11355,34 @@ export interface components {
             rejected?: components["schemas"]["Rejected"][];
             /** @description Always true. */
             success: boolean;
+        };
+        /**
+         * @description A web vital and Google's thresholds: at most `good` is good, above `poor`
+         *     is poor, between needs improvement.
+         */
+        VitalMetric: {
+            /** Format: double */
+            good: number;
+            /** @description LCP, INP, CLS, FCP, TTFB, LOAD or TTI. */
+            name: string;
+            /** Format: double */
+            poor: number;
+            /** @description ms, or "" for CLS. */
+            unit: string;
+        };
+        /** @description Web vitals over whole UTC days. */
+        VitalsReport: {
+            /** @description Per device: device, samples and each metric's p75. */
+            devices: Record<string, never>[];
+            /** Format: int64 */
+            from: number;
+            metrics: components["schemas"]["MetricSummary"][];
+            /** @description Per page: page, samples and each metric's p75. */
+            pages: Record<string, never>[];
+            /** @description Per day, per page and per device: each metric's p75. */
+            series: Record<string, never>[];
+            /** Format: int64 */
+            to: number;
         };
         /** @description A browser where the person is signed in. */
         WebSessionOut: {

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use spoor_core::MessageType;
 use spoor_core::sketch::DistinctSketch;
+use utoipa::ToSchema;
 
 use crate::{Store, StoreResult};
 
@@ -52,7 +53,9 @@ pub struct OverviewQuery {
     pub include_bots: bool,
 }
 
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+/// Events, distinct visitors, sessions and page views.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, ToSchema)]
+#[schema(as = Counts)]
 pub struct Totals {
     pub events: i64,
     pub visitors: i64,
@@ -60,7 +63,7 @@ pub struct Totals {
     pub pageviews: i64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Bucket {
     /// Where the bucket starts, ms.
     pub t: i64,
@@ -68,13 +71,15 @@ pub struct Bucket {
     pub totals: Totals,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+/// A value of a top list and its count.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, ToSchema)]
 pub struct Ranked {
     pub value: String,
     pub count: i64,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+/// The most frequent values of each dimension.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct TopLists {
     pub pages: Vec<Ranked>,
     pub referrers: Vec<Ranked>,

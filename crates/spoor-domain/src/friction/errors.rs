@@ -67,14 +67,18 @@ pub struct Counted {
     pub count: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Errors grouped by fingerprint (type, normalised message, top frame).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = ErrorIssue)]
 pub struct Issue {
     pub fingerprint: String,
     #[serde(rename = "type")]
     pub error_type: String,
     pub message: String,
     pub top_frame: String,
+    /// open or resolved.
     pub status: &'static str,
+    /// Resolved once and seen again since.
     pub reopened: bool,
     pub resolved_at: Option<i64>,
     pub count: i64,
@@ -82,10 +86,18 @@ pub struct Issue {
     pub sessions: i64,
     pub first_seen: i64,
     pub last_seen: i64,
+    /// The pages it happened on most: page and count.
+    #[schema(value_type = Vec<Object>)]
     pub pages: Vec<serde_json::Map<String, Value>>,
+    /// The browsers it happened in most: browser and count.
+    #[schema(value_type = Vec<Object>)]
     pub browsers: Vec<serde_json::Map<String, Value>>,
+    /// Its latest occurrence's details.
+    #[schema(value_type = Object)]
     pub sample: serde_json::Map<String, Value>,
+    /// One issue read alone: occurrences per day (t and count).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub series: Option<Vec<serde_json::Map<String, Value>>>,
 }
 

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 /// The friction processor's name (its cursor and lease).
 pub const FRICTION_PROCESSOR: &str = "friction";

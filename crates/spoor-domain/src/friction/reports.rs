@@ -42,12 +42,24 @@ pub struct FrictionRow {
 }
 
 /// Counts with the sessions and people they touched.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, ToSchema)]
 pub struct Affected {
     pub count: i64,
     pub sessions: i64,
     pub users: i64,
+    /// The count in the period of the same length just before.
     pub previous: i64,
+}
+
+/// Whole UTC days, `from` included and `to` not, ms since the epoch.
+// For the OpenAPI document only: `Days` is spoor-core's, which knows no
+// schemas.
+#[derive(ToSchema)]
+#[schema(as = Days)]
+#[allow(dead_code)]
+pub struct DaysShape {
+    from: i64,
+    to: i64,
 }
 
 #[derive(Default)]
@@ -75,7 +87,8 @@ impl<'a> Tally<'a> {
     }
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// A page's friction by kind.
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
 pub struct FrictionPage {
     pub page: String,
     pub rage_click: i64,
@@ -85,22 +98,32 @@ pub struct FrictionPage {
     pub affected: Affected,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// An element's friction of one kind.
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
 pub struct FrictionElement {
+    /// rage_click, dead_click or form_error.
     pub kind: String,
     pub page: String,
+    /// The element's selector (a form error's form.field).
     pub selector: String,
+    /// The element's text (a form error's reason).
     pub text: String,
     #[serde(flatten)]
     pub affected: Affected,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Rage clicks, dead clicks and form errors over whole UTC days.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct FrictionReport {
     pub from: i64,
     pub to: i64,
+    /// The period of the same length just before.
+    #[schema(value_type = DaysShape)]
     pub previous: Days,
+    /// Per kind.
+    #[schema(value_type = BTreeMap<String, Affected>)]
     pub totals: BTreeMap<&'static str, Affected>,
+    /// Per day: t (the day's start) and each kind's count.
     pub series: Vec<BTreeMap<String, i64>>,
     pub pages: Vec<FrictionPage>,
     pub elements: Vec<FrictionElement>,
@@ -214,7 +237,7 @@ pub fn friction_report(
 }
 
 /// A session in a friction drill-down.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
 pub struct FrictionSession {
     pub session_id: String,
     pub user: String,
@@ -258,14 +281,16 @@ pub struct VitalRow {
     pub sketch: QuantileSketch,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+/// Samples by rating.
+#[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
 pub struct Distribution {
     pub good: u64,
     pub needs_improvement: u64,
     pub poor: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A metric's percentiles over the range, and its rating by p75.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct MetricSummary {
     #[serde(flatten)]
     pub metric: Metric,
@@ -273,6 +298,7 @@ pub struct MetricSummary {
     pub p50: Option<f64>,
     pub p75: Option<f64>,
     pub p95: Option<f64>,
+    /// good, needs_improvement or poor; null without samples.
     pub rating: Option<&'static str>,
     pub distribution: Distribution,
 }
@@ -306,14 +332,20 @@ pub fn summarise(metric: &Metric, s: &QuantileSketch) -> MetricSummary {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Web vitals over whole UTC days.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct VitalsReport {
     pub from: i64,
     pub to: i64,
     pub metrics: Vec<MetricSummary>,
     /// Per day, per page and per device: each metric's p75.
+    #[schema(value_type = Vec<Object>)]
     pub series: Vec<serde_json::Map<String, Value>>,
+    /// Per page: page, samples and each metric's p75.
+    #[schema(value_type = Vec<Object>)]
     pub pages: Vec<serde_json::Map<String, Value>>,
+    /// Per device: device, samples and each metric's p75.
+    #[schema(value_type = Vec<Object>)]
     pub devices: Vec<serde_json::Map<String, Value>>,
 }
 

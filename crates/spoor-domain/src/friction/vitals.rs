@@ -4,9 +4,12 @@ use super::*;
 
 /// A web vital and Google's thresholds: at most `good` is good, above `poor`
 /// is poor, between needs improvement.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[schema(as = VitalMetric)]
 pub struct Metric {
+    /// LCP, INP, CLS, FCP, TTFB, LOAD or TTI.
     pub name: &'static str,
+    /// ms, or "" for CLS.
     pub unit: &'static str,
     pub good: f64,
     pub poor: f64,

@@ -29,7 +29,8 @@ pub const MAX_BOARDS_PER_PROJECT: usize = 100;
 pub const MAX_BOARD_ITEMS: usize = 50;
 
 /// Which endpoint a saved question belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = InsightKind)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Trends,

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::{
     Bound, Breakdowns, Field, InsightError, InsightRow, Limits, Matcher, OTHER, People, RowQuery,
@@ -40,7 +41,9 @@ pub struct FunnelQuery {
     pub dropped_after: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// How many people did a step, and how fast.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = FunnelStep)]
 pub struct Step {
     pub event: String,
     pub people: u64,
@@ -49,19 +52,26 @@ pub struct Step {
     pub median_seconds_from_previous: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// The steps of the people with one value of the breakdown.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = FunnelBreakdown)]
 pub struct BreakdownSteps {
+    /// "" for entries without the field; $other for the values past the
+    /// limit.
+    #[schema(value_type = String)]
     pub breakdown: Value,
     pub steps: Vec<Step>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A person who dropped out.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = FunnelPerson)]
 pub struct Person {
     pub id: String,
     pub identified: bool,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct FunnelAnswer {
     pub steps: Vec<Step>,
     /// Per breakdown value of the entry event, when one was asked for.

@@ -9,6 +9,7 @@
 //! from each name of the step before, and the people who did nothing more.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{
     Bound, Breakdowns, Field, InsightError, InsightRow, Limits, Matcher, OTHER, People, RowQuery,
@@ -54,20 +55,24 @@ pub struct PathsQuery {
     pub window_ms: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A page or event at a step, with the people there.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = PathNode)]
 pub struct Node {
     pub name: String,
     pub people: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// People who went from a name at one step to a name at the next.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = PathLink)]
 pub struct Link {
     pub from: String,
     pub to: String,
     pub people: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct PathStep {
     /// 1 for the event next to the start one.
     pub step: usize,
@@ -78,7 +83,7 @@ pub struct PathStep {
     pub dropped: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct PathsAnswer {
     pub start: String,
     pub people: u64,

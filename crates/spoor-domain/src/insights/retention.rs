@@ -5,6 +5,7 @@
 //! same, period 0 is the whole cohort).
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Bound, InsightError, InsightRow, Interval, Limits, Matcher, People, RowQuery, refuse};
 
@@ -26,14 +27,19 @@ pub struct RetentionQuery {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// The people who started in one period.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = RetentionCohort)]
 pub struct Cohort {
+    /// The period's start, ms since the epoch.
     pub start: i64,
     pub people: u64,
+    /// How many of them returned in each period from their own; periods
+    /// that have begun only.
     pub returned: Vec<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct RetentionAnswer {
     pub cohorts: Vec<Cohort>,
 }

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::trends::{Point, number};
 use super::{
@@ -45,18 +46,24 @@ pub struct RevenueQuery {
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct RevenueSeries {
     /// The breakdown value; null without a breakdown.
+    #[schema(value_type = Option<String>)]
     pub breakdown: Value,
+    /// Null for a sum past what a number holds.
+    #[schema(value_type = Option<f64>)]
     pub total: Value,
     pub orders: u64,
     pub points: Vec<Point>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct CurrencyRevenue {
+    /// "" for events without one.
     pub currency: String,
+    /// Null for a sum past what a number holds.
+    #[schema(value_type = Option<f64>)]
     pub total: Value,
     /// Revenue events with an amount.
     pub orders: u64,
@@ -67,7 +74,7 @@ pub struct CurrencyRevenue {
     pub series: Vec<RevenueSeries>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct RevenueAnswer {
     /// Most orders first.
     pub currencies: Vec<CurrencyRevenue>,

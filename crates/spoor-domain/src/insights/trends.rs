@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::{
     Bound, Breakdowns, Field, Groups, InsightError, InsightRow, Interval, Limits, Matcher, OTHER,
@@ -76,24 +77,31 @@ pub struct TrendsQuery {
 }
 
 /// One point of a series.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = TrendPoint)]
 pub struct Point {
     /// The period's start, ms since the epoch.
     pub t: i64,
+    /// Null for a sum past what a number holds.
+    #[schema(value_type = Option<f64>)]
     pub value: Value,
 }
 
 /// One line of a trend.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = TrendSeries)]
 pub struct Series {
     pub label: String,
+    /// Null without a breakdown; "" for events without the field; $other
+    /// for the values past the limit.
+    #[schema(value_type = Option<String>)]
     pub breakdown: Value,
     pub points: Vec<Point>,
 }
 
 /// A trend's answer: the series of the range and, when asked, of the period
 /// before it (its points at that period's own times).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct TrendsAnswer {
     pub series: Vec<Series>,
     pub compare: Option<Vec<Series>>,

@@ -16,6 +16,9 @@ pub const SIGNED_IN_WRITE: &str = "signed in write";
 /// Anyone, with no credentials: signing in, and what a link's holder
 /// does with it.
 pub const ANYONE: &str = "anyone";
+/// Reads what a share link opens: its token in the path is the only
+/// credential.
+pub const SHARE_LINK: &str = "share link";
 /// Accepts an invitation: with no credentials (a new account), or as
 /// the signed-in person.
 pub const JOINING: &str = "joining";

@@ -19,20 +19,22 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use spoor_core::range::TimeRange;
 use spoor_core::secret;
 use spoor_store::insights::boards::{
     self, Board, Kind, MAX_BOARDS_PER_PROJECT, MAX_SAVED_PER_PROJECT, SavedInsight,
 };
 use tokio::sync::Semaphore;
+use utoipa::{IntoParams, ToSchema};
 
+use super::access;
 use super::asking::{one, query_pairs, range};
 use super::blocking;
 use super::body;
 use super::caller::{ProjectRead, ProjectWrite};
-use super::error::ApiError;
-use super::insights::Question;
+use super::error::{ApiError, ErrorBody};
+use super::insights::{Answer, Question};
 use crate::app::App;
 
 /// What a share link's token starts with.
@@ -43,14 +45,30 @@ const SHARE_PREFIX: &str = "sb_";
 /// is asked to retry.
 static SHARED_QUESTIONS: Semaphore = Semaphore::const_new(2);
 
-/// A saved insight as the API shows it: a trend's question is its query
-/// string, another kind's the JSON object its endpoint takes.
-#[derive(Serialize)]
-struct SavedOut {
+/// A saved question: for trends and revenue the query string of their GET
+/// endpoint, for the others the JSON body their endpoint takes; without
+/// from and to.
+// For the OpenAPI document only: `query` is kept as the JSON it is.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum SavedQuery {
+    QueryString(String),
+    #[schema(value_type = Object)]
+    Body(Value),
+}
+
+/// A saved insight: a question under a name, shown over its last days.
+/// Times are ms since the epoch.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SavedInsight)]
+pub struct SavedOut {
     id: i64,
     name: String,
     kind: Kind,
+    #[schema(value_type = SavedQuery)]
     query: Value,
+    /// The range shown: the last so many days.
     days: i64,
     created_at: i64,
     updated_at: i64,
@@ -74,15 +92,20 @@ impl From<&SavedInsight> for SavedOut {
     }
 }
 
-/// A board as the API shows it; `insights` only where a board is read whole.
-#[derive(Serialize)]
-struct BoardOut {
+/// A board of saved insights; `insights` only where a board is read whole.
+/// Times are ms since the epoch.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Board)]
+pub struct BoardOut {
     id: i64,
     name: String,
+    /// Its saved insights' ids in the order shown.
     items: Vec<i64>,
+    /// Whether a share link opens it.
     shared: bool,
     created_at: i64,
     updated_at: i64,
+    /// Its saved insights in order.
     #[serde(skip_serializing_if = "Option::is_none")]
     insights: Option<Vec<SavedOut>>,
 }
@@ -101,12 +124,19 @@ impl BoardOut {
     }
 }
 
-#[derive(Deserialize)]
+/// An insight to save.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SavedBody {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     kind: Kind,
+    /// from and to are dropped: a saved insight shows its last days.
+    #[schema(value_type = SavedQuery)]
     query: Value,
+    /// The range shown: the last so many days (default: the kind's default
+    /// range).
+    #[schema(minimum = 1, maximum = 400)]
     days: Option<i64>,
 }
 
@@ -139,23 +169,49 @@ fn no_board(bid: i64) -> ApiError {
     ApiError::NotFound(format!("no board {bid} in this project"))
 }
 
-/// `GET /api/projects/{id}/insights/saved`.
+/// A project's saved insights.
+#[derive(Serialize, ToSchema)]
+pub struct SavedInsights {
+    /// Oldest first.
+    insights: Vec<SavedOut>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/insights/saved",
+    tag = access::PROJECT_READ,
+    summary = "A project's saved insights, oldest first",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The saved insights", body = SavedInsights)),
+)]
 pub async fn list_saved(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SavedInsights>, ApiError> {
     let project = access.project.id;
     let saved = blocking(move || Ok(app.store.saved_insights(project)?)).await?;
-    let out: Vec<SavedOut> = saved.iter().map(SavedOut::from).collect();
-    Ok(Json(json!({ "insights": out })))
+    Ok(Json(SavedInsights {
+        insights: saved.iter().map(SavedOut::from).collect(),
+    }))
 }
 
-/// `POST /api/projects/{id}/insights/saved`.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/insights/saved",
+    tag = access::PROJECT_WRITE,
+    summary = "Save an insight: a question under a name, shown over its last days (viewers may not)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = SavedBody,
+    responses(
+        (status = 201, description = "The saved insight", body = SavedOut),
+        (status = 400, description = "A field or the question is wrong, or the project keeps 1,000 saved insights; the error says which", body = ErrorBody),
+    ),
+)]
 pub async fn create_saved(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     bytes: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SavedOut>), ApiError> {
     let b: SavedBody = body::parse_json(&bytes)?;
     let saved = b.checked(access.project.id, spoor_core::time::now_ms())?;
     let stored = blocking(move || {
@@ -165,27 +221,56 @@ pub async fn create_saved(
     })
     .await?;
     let stored = stored.ok_or_else(|| boards::full(MAX_SAVED_PER_PROJECT, "saved insights"))?;
-    Ok((StatusCode::CREATED, Json(json!(SavedOut::from(&stored)))))
+    Ok((StatusCode::CREATED, Json(SavedOut::from(&stored))))
 }
 
-/// `PUT /api/projects/{id}/insights/saved/{sid}`.
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/insights/saved/{sid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Change a saved insight's name, question and days",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Saved insight id"),
+    ),
+    request_body = SavedBody,
+    responses(
+        (status = 200, description = "The saved insight", body = SavedOut),
+        (status = 400, description = "A field or the question is wrong; the error says which", body = ErrorBody),
+        (status = 404, description = "No such project or saved insight", body = ErrorBody),
+    ),
+)]
 pub async fn update_saved(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     Path((_, sid)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SavedOut>, ApiError> {
     let b: SavedBody = body::parse_json(&bytes)?;
     let mut saved = b.checked(access.project.id, spoor_core::time::now_ms())?;
     saved.id = sid;
     let stored = blocking(move || Ok(app.store.update_saved_insight(&saved)?))
         .await?
         .ok_or_else(|| no_saved(sid))?;
-    Ok(Json(json!(SavedOut::from(&stored))))
+    Ok(Json(SavedOut::from(&stored)))
 }
 
 /// `DELETE /api/projects/{id}/insights/saved/{sid}`; boards it was pinned
 /// to show it no more.
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/insights/saved/{sid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Delete a saved insight; boards show it no more",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Saved insight id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or saved insight", body = ErrorBody),
+    ),
+)]
 pub async fn delete_saved(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -206,26 +291,63 @@ fn result_range(saved: &SavedInsight, raw: Option<&str>) -> Result<TimeRange, Ap
     range(one(&params, "from")?, one(&params, "to")?, saved.days)
 }
 
+/// A saved insight and its answer.
+#[derive(Serialize, ToSchema)]
+pub struct SavedResult {
+    insight: SavedOut,
+    result: Answer,
+}
+
 /// Asks a saved insight over `range` and answers it with its answer.
 async fn result_of(
     app: &Arc<App>,
     saved: SavedInsight,
     range: TimeRange,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SavedResult>, ApiError> {
     let question = Question::saved(saved.kind, &saved.query, saved.project_id, range)?;
     let result = question.answer(app.store.clone()).await?;
-    Ok(Json(
-        json!({ "insight": SavedOut::from(&saved), "result": result }),
-    ))
+    Ok(Json(SavedResult {
+        insight: SavedOut::from(&saved),
+        result,
+    }))
+}
+
+/// A saved insight's range, when not its last days.
+// For the OpenAPI document only: the routes read their query string as
+// pairs, so that a repeated parameter is refused by name.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ResultRange {
+    /// ISO-8601, a date, or ms since the epoch (default: the insight's last
+    /// days).
+    from: Option<String>,
+    /// ISO-8601, a date, or ms since the epoch (default now).
+    to: Option<String>,
 }
 
 /// `GET /api/projects/{id}/insights/saved/{sid}/result` (`from`, `to` optional).
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/insights/saved/{sid}/result",
+    tag = access::PROJECT_READ,
+    summary = "Ask a saved insight: over its last days, or from and to",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("sid" = i64, Path, description = "Saved insight id"),
+        ResultRange,
+    ),
+    responses(
+        (status = 200, description = "The insight and its answer", body = SavedResult),
+        (status = 404, description = "No such project or saved insight", body = ErrorBody),
+    ),
+)]
 pub async fn saved_result(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Path((_, sid)): Path<(i64, i64)>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SavedResult>, ApiError> {
     let project = access.project.id;
     let store = app.store.clone();
     let saved = blocking(move || Ok(store.saved_insight(project, sid)?))
@@ -235,11 +357,15 @@ pub async fn saved_result(
     result_of(&app, saved, range).await
 }
 
-#[derive(Deserialize)]
+/// A board as sent.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BoardBody {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    /// Saved insights' ids in the order shown, each once.
     #[serde(default)]
+    #[schema(max_items = 50)]
     items: Vec<i64>,
 }
 
@@ -265,23 +391,49 @@ impl BoardBody {
     }
 }
 
-/// `GET /api/projects/{id}/boards`.
+/// A project's boards.
+#[derive(Serialize, ToSchema)]
+pub struct Boards {
+    /// Oldest first.
+    boards: Vec<BoardOut>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/boards",
+    tag = access::PROJECT_READ,
+    summary = "A project's boards, oldest first",
+    params(("id" = i64, Path, description = "Project id")),
+    responses((status = 200, description = "The boards", body = Boards)),
+)]
 pub async fn list_boards(
     State(app): State<Arc<App>>,
     access: ProjectRead,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Boards>, ApiError> {
     let project = access.project.id;
     let all = blocking(move || Ok(app.store.boards(project)?)).await?;
-    let out: Vec<BoardOut> = all.iter().map(|b| BoardOut::new(b, None)).collect();
-    Ok(Json(json!({ "boards": out })))
+    Ok(Json(Boards {
+        boards: all.iter().map(|b| BoardOut::new(b, None)).collect(),
+    }))
 }
 
-/// `POST /api/projects/{id}/boards`.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/boards",
+    tag = access::PROJECT_WRITE,
+    summary = "Make a board of saved insights (viewers may not)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = BoardBody,
+    responses(
+        (status = 201, description = "The board", body = BoardOut),
+        (status = 400, description = "A field is wrong, an item is not a saved insight of the project, or the project keeps 100 boards", body = ErrorBody),
+    ),
+)]
 pub async fn create_board(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     bytes: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<BoardOut>), ApiError> {
     let b: BoardBody = body::parse_json(&bytes)?;
     let project = access.project.id;
     let stored = blocking(move || {
@@ -292,10 +444,7 @@ pub async fn create_board(
             .ok_or_else(|| boards::full(MAX_BOARDS_PER_PROJECT, "boards"))?)
     })
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!(BoardOut::new(&stored, None))),
-    ))
+    Ok((StatusCode::CREATED, Json(BoardOut::new(&stored, None))))
 }
 
 /// A board and its live insights in order.
@@ -306,11 +455,25 @@ fn board_whole(app: &App, project_id: i64, board: &Board) -> Result<BoardOut, Ap
 }
 
 /// `GET /api/projects/{id}/boards/{bid}`: the board with its insights in order.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/boards/{bid}",
+    tag = access::PROJECT_READ,
+    summary = "A board with its saved insights in order",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("bid" = i64, Path, description = "Board id"),
+    ),
+    responses(
+        (status = 200, description = "The board", body = BoardOut),
+        (status = 404, description = "No such project or board", body = ErrorBody),
+    ),
+)]
 pub async fn board(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     Path((_, bid)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BoardOut>, ApiError> {
     let project = access.project.id;
     let out = blocking(move || {
         let board = app
@@ -320,17 +483,33 @@ pub async fn board(
         board_whole(&app, project, &board)
     })
     .await?;
-    Ok(Json(json!(out)))
+    Ok(Json(out))
 }
 
 /// `PUT /api/projects/{id}/boards/{bid}`: a new name and items (arranging is
 /// sending the items in their new order).
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/boards/{bid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Rename a board or arrange its insights (the items in their new order)",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("bid" = i64, Path, description = "Board id"),
+    ),
+    request_body = BoardBody,
+    responses(
+        (status = 200, description = "The board with its insights", body = BoardOut),
+        (status = 400, description = "A field is wrong or an item is not a saved insight of the project", body = ErrorBody),
+        (status = 404, description = "No such project or board", body = ErrorBody),
+    ),
+)]
 pub async fn update_board(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     Path((_, bid)): Path<(i64, i64)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BoardOut>, ApiError> {
     let b: BoardBody = body::parse_json(&bytes)?;
     let project = access.project.id;
     let out = blocking(move || {
@@ -343,10 +522,24 @@ pub async fn update_board(
         board_whole(&app, project, &stored)
     })
     .await?;
-    Ok(Json(json!(out)))
+    Ok(Json(out))
 }
 
 /// `DELETE /api/projects/{id}/boards/{bid}`; its link stops working with it.
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/boards/{bid}",
+    tag = access::PROJECT_WRITE,
+    summary = "Delete a board; its share link stops working",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("bid" = i64, Path, description = "Board id"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such project or board", body = ErrorBody),
+    ),
+)]
 pub async fn delete_board(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -362,11 +555,25 @@ pub async fn delete_board(
 
 /// `POST /api/projects/{id}/boards/{bid}/share`: a new read-only link (the
 /// token is shown once; only its hash is kept), replacing any link before.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/boards/{bid}/share",
+    tag = access::PROJECT_WRITE,
+    summary = "Share a board as a read-only link that needs no account; a new link replaces the old one",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("bid" = i64, Path, description = "Board id"),
+    ),
+    responses(
+        (status = 200, description = "The link's token, shown once, and the dashboard path that opens it", body = ShareLink),
+        (status = 404, description = "No such project or board", body = ErrorBody),
+    ),
+)]
 pub async fn share_board(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
     Path((_, bid)): Path<(i64, i64)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ShareLink>, ApiError> {
     let project = access.project.id;
     let token = secret::generate(SHARE_PREFIX);
     let hash = secret::hash(&token);
@@ -379,12 +586,36 @@ pub async fn share_board(
     if !found {
         return Err(no_board(bid));
     }
-    Ok(Json(
-        json!({ "token": token, "path": format!("/#/shared/{token}") }),
-    ))
+    Ok(Json(ShareLink {
+        path: format!("/#/shared/{token}"),
+        token,
+    }))
+}
+
+/// A board's new share link.
+#[derive(Serialize, ToSchema)]
+pub struct ShareLink {
+    /// Shown once: only its hash is kept.
+    token: String,
+    /// The dashboard's path that opens it.
+    path: String,
 }
 
 /// `DELETE /api/projects/{id}/boards/{bid}/share`: the link stops working.
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/boards/{bid}/share",
+    tag = access::PROJECT_WRITE,
+    summary = "Revoke a board's share link",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("bid" = i64, Path, description = "Board id"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such project or board", body = ErrorBody),
+    ),
+)]
 pub async fn unshare_board(
     State(app): State<Arc<App>>,
     access: ProjectWrite,
@@ -421,17 +652,44 @@ fn shared(app: &App, token: &str) -> Result<Board, ApiError> {
         .ok_or_else(gone)
 }
 
+/// The project a shared board belongs to: its name, nothing more.
+#[derive(Serialize, ToSchema)]
+pub struct SharedProject {
+    name: String,
+}
+
+/// A shared board with its project's name.
+#[derive(Serialize, ToSchema)]
+pub struct SharedBoard {
+    project: SharedProject,
+    board: BoardOut,
+}
+
 /// `GET /api/shared/{token}`: the shared board, its insights in order, and
 /// its project's name.
+#[utoipa::path(
+    get,
+    path = "/api/shared/{token}",
+    tag = access::SHARE_LINK,
+    summary = "A shared board: its name, its insights in order and its project's name; no account needed",
+    params(("token" = String, Path, max_length = 64, description = "The share link's token")),
+    responses(
+        (status = 200, description = "The board", body = SharedBoard),
+        (status = 404, description = "No board is shared at this link", body = ErrorBody),
+    ),
+)]
 pub async fn shared_board(
     State(app): State<Arc<App>>,
     Path(token): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SharedBoard>, ApiError> {
     let out = blocking(move || {
         let board = shared(&app, &token)?;
         let project = app.store.project_by_id(board.project_id)?;
         let whole = board_whole(&app, board.project_id, &board)?;
-        Ok(json!({ "project": { "name": project.name }, "board": whole }))
+        Ok(SharedBoard {
+            project: SharedProject { name: project.name },
+            board: whole,
+        })
     })
     .await?;
     Ok(Json(out))
@@ -439,11 +697,27 @@ pub async fn shared_board(
 
 /// `GET /api/shared/{token}/insights/{sid}/result`: the answer of one of the
 /// shared board's insights (`from`, `to` optional); any other insight is 404.
+#[utoipa::path(
+    get,
+    path = "/api/shared/{token}/insights/{sid}/result",
+    tag = access::SHARE_LINK,
+    summary = "Ask one of a shared board's insights; no account needed",
+    params(
+        ("token" = String, Path, max_length = 64, description = "The share link's token"),
+        ("sid" = i64, Path, description = "Saved insight id"),
+        ResultRange,
+    ),
+    responses(
+        (status = 200, description = "The insight and its answer", body = SavedResult),
+        (status = 404, description = "No board is shared at this link, or the insight is not on it", body = ErrorBody),
+        (status = 429, description = "Shared boards are answering other readers; retry after Retry-After", body = ErrorBody),
+    ),
+)]
 pub async fn shared_result(
     State(app): State<Arc<App>>,
     Path((token, sid)): Path<(String, i64)>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SavedResult>, ApiError> {
     let store_app = app.clone();
     let saved = blocking(move || {
         let board = shared(&store_app, &token)?;

@@ -12,22 +12,29 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spoor_core::range::TimeRange;
 use spoor_store::Store;
 use spoor_store::insights::boards::Kind;
-use spoor_store::insights::funnel::{Funnel, FunnelQuery};
-use spoor_store::insights::paths::{Direction, Include, Paths, PathsQuery};
-use spoor_store::insights::retention::{Retention, RetentionQuery};
-use spoor_store::insights::revenue::{Attribution, Revenue, RevenueQuery};
+use spoor_store::insights::funnel::{Funnel, FunnelAnswer, FunnelQuery};
+use spoor_store::insights::paths::{Direction, Include, Paths, PathsAnswer, PathsQuery};
+use spoor_store::insights::retention::{Retention, RetentionAnswer, RetentionQuery};
+use spoor_store::insights::revenue::{Attribution, Revenue, RevenueAnswer, RevenueQuery};
 use spoor_store::insights::trends::{Measure, Trends, TrendsAnswer, TrendsQuery};
 use spoor_store::insights::{
     EventSpec, Field, InsightError, InsightRow, Interval, Limits, MAX_SERIES, Matcher, PAGEVIEW,
     RowQuery, breakdown_limit,
 };
+use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use super::asking::{Audience, StepBody, fold, limit_param, one, query_pairs, range, where_params};
+use super::access;
+use super::asking::{
+    Audience, AudienceShape, ConditionValue, RangeShape, StepBody, fold, limit_param, one,
+    query_pairs, range, where_params,
+};
 use super::blocking;
 use super::body;
 use super::caller::ProjectRead;
@@ -35,7 +42,7 @@ use super::error::ApiError;
 use crate::app::App;
 
 /// A JSON `from`/`to`: a string as a query string gives it, or a number of ms.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Instant {
     Ms(i64),
@@ -143,6 +150,22 @@ fn trends_query(
 /// FIELD!=VALUE, on every series), `segment` (a segment's id), `person`
 /// (repeated, KEY=VALUE or KEY!=VALUE on people's properties), `compare=true`,
 /// `format=csv`.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/insights/trends",
+    tag = access::PROJECT_READ,
+    summary = "Trends: events, distinct people, or the sum, mean or median of a numeric property per hour, day, week or month; several series, a breakdown with the rest folded into $other, the previous period; CSV with format=csv",
+    params(("id" = i64, Path, description = "Project id"), TrendsShape, RangeShape, WhereShape, AudienceShape),
+    responses(
+        (
+            status = 200,
+            description = "The series (text/csv with format=csv)",
+            content((TrendsAnswer = "application/json"), (String = "text/csv")),
+        ),
+        (status = 400, description = "A parameter is wrong, or the question is too large; the error says what to change", body = super::error::ErrorBody),
+        (status = 414, description = "The URL is longer than the server reads (64 KiB): send fewer or shorter conditions"),
+    ),
+)]
 pub async fn trends(
     State(app): State<Arc<App>>,
     access: ProjectRead,
@@ -229,11 +252,23 @@ fn revenue_query(
 /// `interval`, `breakdown`, `attribution` (event or first_touch), `limit`,
 /// `where` (repeated), `segment`, `person` (repeated), `from`, `to` (default
 /// the last 30 days).
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/insights/revenue",
+    tag = access::PROJECT_READ,
+    summary = "Revenue: the amounts of revenue events over time per currency (never added across currencies), optionally per value of a field, read from the event or from the payer's first touch",
+    params(("id" = i64, Path, description = "Project id"), RevenueShape, RangeShape, WhereShape, AudienceShape),
+    responses(
+        (status = 200, description = "Revenue per currency, most orders first", body = RevenueAnswer),
+        (status = 400, description = "A parameter is wrong, or the question is too large; the error says what to change", body = super::error::ErrorBody),
+        (status = 414, description = "The URL is longer than the server reads (64 KiB): send fewer or shorter conditions"),
+    ),
+)]
 pub async fn revenue(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let params = query_pairs(&raw.unwrap_or_default())?;
     let query = revenue_query(&params, access.project.id, None)?;
     let revenue = Revenue::new(query, Limits::default())?;
@@ -297,17 +332,34 @@ fn trends_csv(answer: &TrendsAnswer, project: &str) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
+/// A funnel's question.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = FunnelQuestion)]
 #[serde(deny_unknown_fields)]
 struct FunnelBody {
+    #[schema(min_items = 2, max_items = 10)]
     steps: Vec<StepBody>,
+    /// How long after their entry people may take the last step.
+    #[schema(minimum = 1, maximum = 7_776_000)]
     window_seconds: i64,
+    /// ISO-8601, a date, or ms since the epoch (default 30 days ago).
     from: Option<Instant>,
+    /// ISO-8601, a date, or ms since the epoch (default now).
     to: Option<Instant>,
+    /// A field of the entry event.
     breakdown: Option<String>,
+    /// Breakdown values shown before the rest is folded (default 10).
+    #[schema(minimum = 1, maximum = 50)]
     limit: Option<i64>,
+    /// List (up to 100) the people who reached this step (0-based) and not
+    /// the next.
+    #[schema(minimum = 0)]
     dropped_after: Option<usize>,
+    /// A segment's id: read only its people's rows.
     segment: Option<i64>,
+    /// People's properties (the traits their identify calls set) and the
+    /// values they must have (at most 10): read only those people's rows.
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
     person: Option<serde_json::Map<String, Value>>,
 }
 
@@ -341,20 +393,36 @@ impl FunnelBody {
     }
 }
 
-#[derive(Deserialize)]
+/// A retention table's question.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RetentionQuestion)]
 #[serde(deny_unknown_fields)]
 struct RetentionBody {
+    /// What starts a cohort: a track event's name, or $pageview.
     start_event: String,
+    /// For $pageview: a path or pattern (/property/*).
     start_page: Option<String>,
+    /// Conditions on the start event, as a step's `where`.
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
     start_where: Option<serde_json::Map<String, Value>>,
+    /// What counts as returning.
     return_event: String,
     return_page: Option<String>,
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
     return_where: Option<serde_json::Map<String, Value>>,
+    /// day, week (default) or month.
     period: Option<String>,
+    /// Periods after the cohort's own (default 8).
+    #[schema(minimum = 1, maximum = 64)]
     periods: Option<usize>,
+    /// ISO-8601, a date, or ms since the epoch.
     from: Option<Instant>,
+    /// ISO-8601, a date, or ms since the epoch.
     to: Option<Instant>,
+    /// A segment's id: read only its people's rows.
     segment: Option<i64>,
+    /// People's properties and the values they must have (at most 10).
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
     person: Option<serde_json::Map<String, Value>>,
 }
 
@@ -389,18 +457,34 @@ impl RetentionBody {
     }
 }
 
-#[derive(Deserialize)]
+/// A paths question.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PathsQuestion)]
 #[serde(deny_unknown_fields)]
 struct PathsBody {
     start: StepBody,
+    /// after (default) or before.
     direction: Option<String>,
+    /// pages, events or both (default pages for a $pageview start, events
+    /// otherwise).
     include: Option<String>,
+    /// Default 3.
+    #[schema(minimum = 1, maximum = 5)]
     steps: Option<usize>,
+    /// Names shown per step (default 5).
+    #[schema(minimum = 1, maximum = 20)]
     limit: Option<usize>,
+    /// How far from the start event a step may be (default 1800).
+    #[schema(minimum = 1, maximum = 7_776_000)]
     window_seconds: Option<i64>,
+    /// ISO-8601, a date, or ms since the epoch.
     from: Option<Instant>,
+    /// ISO-8601, a date, or ms since the epoch.
     to: Option<Instant>,
+    /// A segment's id: read only its people's rows.
     segment: Option<i64>,
+    /// People's properties and the values they must have (at most 10).
+    #[schema(value_type = Option<std::collections::HashMap<String, ConditionValue>>)]
     person: Option<serde_json::Map<String, Value>>,
 }
 
@@ -448,11 +532,58 @@ impl PathsBody {
 trait Ask: Send {
     fn rows(&self) -> &RowQuery;
     fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError>;
-    fn answer(self: Box<Self>) -> serde_json::Result<Value>;
+    fn answer(self: Box<Self>) -> Answer;
+}
+
+/// Any insight's answer, as its kind's own endpoint gives it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Trends(TrendsAnswer),
+    Funnel(FunnelAnswer),
+    Retention(RetentionAnswer),
+    Paths(PathsAnswer),
+    Revenue(RevenueAnswer),
+}
+
+// `anyOf`, not the `oneOf` a derive gives an untagged enum: an empty paths
+// answer has the shape of a funnel's too.
+impl PartialSchema for Answer {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(TrendsAnswer::name()))
+            .item(Ref::from_schema_name(FunnelAnswer::name()))
+            .item(Ref::from_schema_name(RetentionAnswer::name()))
+            .item(Ref::from_schema_name(PathsAnswer::name()))
+            .item(Ref::from_schema_name(RevenueAnswer::name()))
+            .description(Some("The answer its kind's endpoint gives"))
+            .into()
+    }
+}
+
+impl ToSchema for Answer {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "InsightAnswer".into()
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.extend([
+            (TrendsAnswer::name().into(), TrendsAnswer::schema()),
+            (FunnelAnswer::name().into(), FunnelAnswer::schema()),
+            (RetentionAnswer::name().into(), RetentionAnswer::schema()),
+            (PathsAnswer::name().into(), PathsAnswer::schema()),
+            (RevenueAnswer::name().into(), RevenueAnswer::schema()),
+        ]);
+        TrendsAnswer::schemas(schemas);
+        FunnelAnswer::schemas(schemas);
+        RetentionAnswer::schemas(schemas);
+        PathsAnswer::schemas(schemas);
+        RevenueAnswer::schemas(schemas);
+    }
 }
 
 macro_rules! ask {
-    ($($accumulator:ty),*) => {$(
+    ($($accumulator:ident),*) => {$(
         impl Ask for $accumulator {
             fn rows(&self) -> &RowQuery {
                 <$accumulator>::rows(self)
@@ -460,8 +591,8 @@ macro_rules! ask {
             fn add(&mut self, row: &InsightRow<'_>) -> Result<(), InsightError> {
                 <$accumulator>::add(self, row)
             }
-            fn answer(self: Box<Self>) -> serde_json::Result<Value> {
-                serde_json::to_value(self.finish())
+            fn answer(self: Box<Self>) -> Answer {
+                Answer::$accumulator(self.finish())
             }
         }
     )*};
@@ -611,7 +742,7 @@ impl Question {
 
     /// Streams the store's rows into the question (its audience's people's
     /// only), off the async workers, and answers what its own endpoint would.
-    pub(super) async fn answer(self, store: Store) -> Result<Value, ApiError> {
+    pub(super) async fn answer(self, store: Store) -> Result<Answer, ApiError> {
         blocking(move || {
             let Question {
                 ask,
@@ -622,8 +753,7 @@ impl Question {
             let members = audience.members(&store, project_id, rows.from, rows.to)?;
             let mut ask = ask;
             fold(&store, &rows, &members, |r| ask.add(r))?;
-            let answer = ask.answer();
-            answer.map_err(|e| ApiError::Internal(format!("an insight's answer: {e}")))
+            Ok(ask.answer())
         })
         .await
     }
@@ -642,34 +772,143 @@ fn body_range(
     )
 }
 
-/// `POST /api/projects/{id}/insights/funnel`.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/insights/funnel",
+    tag = access::PROJECT_READ,
+    summary = "A funnel: of the people who did the first step in the range, how many did each next step in order within the window from their entry; anonymous history counts as the user it was linked to",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = FunnelBody,
+    responses(
+        (status = 200, description = "The steps", body = FunnelAnswer),
+        (status = 400, description = "A parameter is wrong, or the question is too large; the error says what to change", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn funnel(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let question = from_body::<FunnelBody>(&bytes, access.project.id, None)?;
     Ok(Json(question.answer(app.store.clone()).await?))
 }
 
-/// `POST /api/projects/{id}/insights/retention`.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/insights/retention",
+    tag = access::PROJECT_READ,
+    summary = "Retention: people by the period of their first start event in the range, and how many of them did a return event in each period after (period 0 is the cohort's own)",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = RetentionBody,
+    responses(
+        (status = 200, description = "The cohorts", body = RetentionAnswer),
+        (status = 400, description = "A parameter is wrong, or the question is too large; the error says what to change", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn retention(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let question = from_body::<RetentionBody>(&bytes, access.project.id, None)?;
     Ok(Json(question.answer(app.store.clone()).await?))
 }
 
-/// `POST /api/projects/{id}/insights/paths`.
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/insights/paths",
+    tag = access::PROJECT_READ,
+    summary = "Paths: what people did after (or before) their first start event in the range, step by step: per step the most common pages or events (the rest as $other), the links from the step before, and who did nothing more",
+    params(("id" = i64, Path, description = "Project id")),
+    request_body = PathsBody,
+    responses(
+        (status = 200, description = "The steps", body = PathsAnswer),
+        (status = 400, description = "A parameter is wrong, or the question is too large; the error says what to change", body = super::error::ErrorBody),
+    ),
+)]
 pub async fn paths(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     let question = from_body::<PathsBody>(&bytes, access.project.id, None)?;
     Ok(Json(question.answer(app.store.clone()).await?))
+}
+
+/// A trend's own parameters.
+// For the OpenAPI document only: the route reads its query string as pairs
+// (`query_pairs`), so that a repeated parameter is refused by name.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct TrendsShape {
+    /// A track event's name, or $pageview; repeat for several series (at
+    /// most 10).
+    #[param(style = Form, explode, max_items = 10, min_items = 1)]
+    event: Vec<String>,
+    /// A path or pattern (/property/*) narrowing the $pageview series;
+    /// refused without one.
+    page: Option<String>,
+    /// hour, day (default), week (from Monday) or month; at most 1,000
+    /// points.
+    interval: Option<String>,
+    /// events (default), people, sum:PROPERTY, avg:PROPERTY or
+    /// median:PROPERTY.
+    measure: Option<String>,
+    /// A property, $page, an enrichment field ($browser, $os,
+    /// $device_type, $country, $region, $city, $referrer), a UTM part
+    /// ($utm_source, $utm_medium, $utm_campaign, $utm_term, $utm_content)
+    /// or $channel.
+    breakdown: Option<String>,
+    /// Breakdown values shown before the rest is folded: 1 to 50 (default
+    /// 10).
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<i64>,
+    /// true: also the period of the same length just before.
+    compare: Option<bool>,
+    /// json (default) or csv.
+    format: Option<String>,
+}
+
+/// A revenue question's own parameters.
+// For the OpenAPI document only, like `TrendsShape`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct RevenueShape {
+    /// A revenue event's name; repeat for several (1 to 10).
+    #[param(style = Form, explode, max_items = 10, min_items = 1)]
+    event: Vec<String>,
+    /// The property holding each event's amount (a number or a numeric
+    /// string).
+    amount: String,
+    /// The property holding the currency (default currency); events
+    /// without one are kept apart under "".
+    currency: Option<String>,
+    /// hour, day (default), week (from Monday) or month; at most 1,000
+    /// points.
+    interval: Option<String>,
+    /// A property, $page, an enrichment field, a UTM part or $channel.
+    breakdown: Option<String>,
+    /// Where a breakdown value is read: event (default) or first_touch,
+    /// the payer's first event in the range.
+    attribution: Option<String>,
+    /// Breakdown values shown before the rest is folded: 1 to 50 (default
+    /// 10).
+    #[param(minimum = 1, maximum = 50)]
+    limit: Option<i64>,
+}
+
+/// Conditions on every series' events.
+// For the OpenAPI document only, like `TrendsShape`.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct WhereShape {
+    /// FIELD=VALUE or FIELD!=VALUE, on every series; repeat for several (at
+    /// most 10).
+    #[param(rename = "where", style = Form, explode, max_items = 10)]
+    conditions: Option<Vec<String>>,
 }
 
 #[cfg(test)]

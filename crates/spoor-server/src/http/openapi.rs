@@ -3,13 +3,12 @@
 //!
 //! The document is generated from the handlers' `#[utoipa::path]` attributes
 //! and the request and response types they name ([`Typed`]), so what it says
-//! a route takes and answers is what the route's types serialise. Areas not
-//! described by their types yet keep their operations in `openapi.json`, the
-//! written part of the document, which this merges them into; an operation is
-//! in one of the two, never both. Tests check that every operation the
-//! document lists is routed and every route is listed, and `scripts/apifuzz`
-//! fuzzes the server from it, holding every answer to the status codes and
-//! schemas it gives.
+//! a route takes and answers is what the route's types serialise. Only its
+//! frame is written, in `openapi_frame.json`: the API's description, its
+//! credentials and the error answers operations share; it holds no operation
+//! and no schema. Tests check that every operation the document lists is
+//! routed and every route is listed, and `scripts/apifuzz` fuzzes the server
+//! from it, holding every answer to the status codes and schemas it gives.
 //!
 //! What every operation of a kind shares (its credentials, the errors any
 //! such request may meet) is said once, in [`Access`], and added to each
@@ -146,13 +145,41 @@ use super::access;
         super::definitions::create_segment,
         super::definitions::update_segment,
         super::definitions::delete_segment,
+        super::insights::trends,
+        super::insights::funnel,
+        super::insights::retention,
+        super::insights::paths,
+        super::insights::revenue,
+        super::boards::list_saved,
+        super::boards::create_saved,
+        super::boards::update_saved,
+        super::boards::delete_saved,
+        super::boards::saved_result,
+        super::boards::list_boards,
+        super::boards::create_board,
+        super::boards::board,
+        super::boards::update_board,
+        super::boards::delete_board,
+        super::boards::share_board,
+        super::boards::unshare_board,
+        super::boards::shared_board,
+        super::boards::shared_result,
+        super::friction::friction_report,
+        super::friction::friction_sessions,
+        super::friction::errors,
+        super::friction::error_issue,
+        super::friction::update_issue,
+        super::friction::heatmap,
+        super::friction::heatmap_pages,
+        super::friction::vitals,
+        super::query::overview,
     ),
     components(schemas(super::error::ErrorBody, super::error::ErrorCode))
 )]
 struct Typed;
 
-/// The written part of the document (see the module's comment).
-const WRITTEN: &str = include_str!("openapi.json");
+/// The written frame of the document (see the module's comment).
+const FRAME: &str = include_str!("openapi_frame.json");
 
 /// Other paths of a documented operation, and why they exist: the same
 /// handler under another client library's name.
@@ -304,7 +331,7 @@ struct Access {
     preflight: bool,
 }
 
-const ACCESS: [Access; 16] = [
+const ACCESS: [Access; 17] = [
     Access {
         tag: access::ADMIN_TOKEN,
         security: || json!([{ "adminToken": [] }]),
@@ -315,6 +342,18 @@ const ACCESS: [Access; 16] = [
         tag: access::ANYONE,
         security: || json!([]),
         errors: CHANGE_ERRORS,
+        preflight: false,
+    },
+    Access {
+        tag: access::SHARE_LINK,
+        security: || json!([]),
+        errors: &[
+            ("400", "BadRequest"),
+            ("404", "NotFound"),
+            ("408", "Timeout"),
+            ("413", "TooLarge"),
+            ("503", "Unavailable"),
+        ],
         preflight: false,
     },
     Access {
@@ -463,15 +502,28 @@ pub async fn serve() -> impl IntoResponse {
 }
 
 fn build() -> Result<Value, String> {
-    let written =
-        serde_json::from_str(WRITTEN).map_err(|e| format!("openapi.json is not JSON: {e}"))?;
+    let frame =
+        serde_json::from_str(FRAME).map_err(|e| format!("openapi_frame.json is not JSON: {e}"))?;
     let typed = serde_json::to_value(Typed::openapi()).map_err(|e| e.to_string())?;
-    merge(written, typed)
+    merge(frame, typed)
 }
 
-/// The written document with the generated operations and schemas added,
-/// each operation given its kind's credentials and errors.
+/// The frame with the generated operations and schemas added, each
+/// operation given its kind's credentials and errors. An operation or schema
+/// in the frame is refused: what the API takes and answers is said by types.
 fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
+    let written_paths = doc.get("paths").and_then(Value::as_object);
+    let written_schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    if written_paths.is_some_and(|p| !p.is_empty())
+        || written_schemas.is_some_and(|s| !s.is_empty())
+    {
+        return Err(
+            "openapi_frame.json holds operations or schemas; describe them by the handlers' types"
+                .into(),
+        );
+    }
     let mut generated: Vec<(String, String, Value)> = Vec::new();
     let mut preflights: Vec<String> = Vec::new();
     for (path, item) in object(typed["paths"].clone())? {
@@ -522,9 +574,7 @@ fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
             .as_object_mut()
             .ok_or_else(|| format!("{path} is not an object"))?;
         if slot.insert(method.clone(), operation).is_some() {
-            return Err(format!(
-                "{method} {path} is both written in openapi.json and generated"
-            ));
+            return Err(format!("{method} {path} is made twice"));
         }
     }
     if let Some(schemas) = typed.pointer("/components/schemas") {
@@ -534,13 +584,7 @@ fn merge(mut doc: Value, typed: Value) -> Result<Value, String> {
             .or_insert_with(|| Value::Object(Map::new()))
             .as_object_mut()
             .ok_or("components.schemas is not an object")?;
-        for (name, schema) in object(schemas.clone())? {
-            if into.insert(name.clone(), schema).is_some() {
-                return Err(format!(
-                    "the schema {name} is both written in openapi.json and generated"
-                ));
-            }
-        }
+        into.extend(object(schemas.clone())?);
     }
     Ok(doc)
 }
@@ -635,29 +679,35 @@ mod tests {
     }
 
     #[test]
-    fn an_operation_or_schema_both_written_and_generated_is_refused() {
+    fn the_frame_holds_no_operation_or_schema_and_nothing_is_made_twice() {
         let typed = json!({
             "paths": { "/a": { "get": { "tags": [access::PROJECT_READ], "responses": {} } } },
             "components": { "schemas": { "A": { "type": "object" } } },
         });
-        let written = |paths: Value, schemas: Value| json!({ "paths": paths, "components": { "schemas": schemas } });
-        let merged = merge(
-            written(json!({ "/a": { "post": {} } }), json!({ "B": {} })),
-            typed.clone(),
-        )
-        .unwrap();
-        assert!(merged["paths"]["/a"]["post"].is_object());
+        let frame = |paths: Value, schemas: Value| json!({ "info": {}, "paths": paths, "components": { "schemas": schemas, "responses": {} } });
+        let merged = merge(frame(json!({}), json!({})), typed.clone()).unwrap();
         assert_eq!(
             merged["paths"]["/a"]["get"]["security"][0]["session"],
             json!([])
         );
         assert!(merged["components"]["schemas"]["A"].is_object());
-        let both = merge(
-            written(json!({ "/a": { "get": {} } }), json!({})),
+        assert!(merged["components"]["responses"].is_object());
+        let written = merge(
+            frame(json!({ "/b": { "post": {} } }), json!({})),
             typed.clone(),
         );
-        assert!(both.unwrap_err().contains("get /a is both"));
-        let both = merge(written(json!({}), json!({ "A": {} })), typed);
-        assert!(both.unwrap_err().contains("schema A is both"));
+        assert!(written.unwrap_err().contains("holds operations"));
+        let written = merge(frame(json!({}), json!({ "B": {} })), typed);
+        assert!(written.unwrap_err().contains("holds operations or schemas"));
+        // /v1/b is made from /v1/batch (`ALIASES`): a handler of its own
+        // at that path would be a second operation there.
+        let ingest = json!({ "tags": [access::INGEST], "responses": {} });
+        let twice = json!({ "paths": {
+            "/v1/batch": { "post": ingest.clone() },
+            "/v1/b": { "post": ingest },
+        } });
+        let made = merge(frame(json!({}), json!({})), twice);
+        let err = made.unwrap_err();
+        assert!(err.contains("/v1/b is made twice"), "{err}");
     }
 }

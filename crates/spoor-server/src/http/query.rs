@@ -7,15 +7,14 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, Query, RawQuery, State};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use spoor_core::range::{MAX_REPORT_DAYS, TimeRange};
-use spoor_store::analytics::{OverviewQuery, RowOverview};
+use spoor_store::analytics::{Bucket, OverviewQuery, RowOverview, TopLists, Totals};
 use spoor_store::insights::overview::OverviewFilter;
 use spoor_store::{EventFilter, EventQuery, StoredEvent};
 use utoipa::{IntoParams, ToSchema};
 
 use super::access;
-use super::asking::{Audience, fold, one, query_pairs, where_params};
+use super::asking::{Audience, AudienceShape, fold, one, query_pairs, where_params};
 use super::blocking;
 use super::caller::ProjectRead;
 use super::error::ApiError;
@@ -74,11 +73,23 @@ fn range(p: &OverviewParams, now: i64) -> Result<(i64, i64, i64), ApiError> {
 /// (repeated, on people's properties). Without a filter it is answered from
 /// rollups; with one it is counted from the log's page views and track
 /// events of the range (bots left out), in the same shape.
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/overview",
+    tag = access::PROJECT_READ,
+    summary = "Totals, a time series and top lists",
+    description = "With a filter (where, segment or person) the overview is counted from the log's page views and track events of the range, bots left out, in the same shape.",
+    params(("id" = i64, Path, description = "Project id"), OverviewShape, AudienceShape),
+    responses(
+        (status = 200, description = "The overview", body = Overview),
+        (status = 414, description = "The URL is longer than the server reads (64 KiB): send fewer or shorter conditions"),
+    ),
+)]
 pub async fn overview(
     State(app): State<Arc<App>>,
     access: ProjectRead,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Overview>, ApiError> {
     let params = query_pairs(&raw.unwrap_or_default())?;
     let p = OverviewParams {
         range: one(&params, "range")?.map(str::to_string),
@@ -121,16 +132,53 @@ pub async fn overview(
             })?;
             overview.finish()
         };
-        Ok(Json(json!({
-            "from": from,
-            "to": to,
-            "interval_ms": bucket_ms,
-            "totals": o.totals,
-            "series": o.series,
-            "top": o.top,
-        })))
+        Ok(Json(Overview {
+            from,
+            to,
+            interval_ms: bucket_ms,
+            totals: o.totals,
+            series: o.series,
+            top: o.top,
+        }))
     })
     .await
+}
+
+/// The overview's own parameters.
+// For the OpenAPI document only: the route reads its query string as pairs
+// (`query_pairs`), so that a repeated parameter is refused by name.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct OverviewShape {
+    /// 1h, 24h (default), 7d or 30d.
+    range: Option<String>,
+    /// Start, ISO-8601 or ms (instead of range).
+    from: Option<String>,
+    /// End, ISO-8601 or ms.
+    to: Option<String>,
+    /// Include bots (default false).
+    bots: Option<bool>,
+    /// A condition on each event, FIELD=VALUE or FIELD!=VALUE (a property,
+    /// $page, $browser, $country, $channel, $utm_source...), repeated for
+    /// more (at most 10): count only the events that meet every one.
+    #[param(rename = "where", style = Form, explode, max_items = 10)]
+    conditions: Option<Vec<String>>,
+}
+
+/// A project's totals, series and top lists over a range.
+#[derive(Serialize, ToSchema)]
+pub struct Overview {
+    /// ms since the epoch.
+    from: i64,
+    /// ms since the epoch.
+    to: i64,
+    /// The width of one point of the series.
+    interval_ms: i64,
+    totals: Totals,
+    /// Every bucket of the range, empty ones included, oldest first.
+    series: Vec<Bucket>,
+    top: TopLists,
 }
 
 #[derive(Deserialize, IntoParams)]
