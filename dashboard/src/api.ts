@@ -15,131 +15,57 @@ export type Role = 'owner' | 'admin' | 'viewer';
 /** The API sends times as ISO-8601 text or ms since the epoch. */
 export type Time = string | number;
 
-export interface User {
-  id: Id;
-  email: string;
-}
-export interface Org {
-  id: Id;
-  name: string;
-  role: Role;
-}
-export interface Me {
-  user: User;
-  orgs: Org[];
-  csrf_token: string;
-}
-export interface SignedIn {
-  user: User;
-  csrf_token: string;
-}
+/**
+ * What the server sends: utoipa marks each `Option` field optional (`field?: T | null`),
+ * but the server sends it, as null when there is nothing, and so in every object
+ * within. Not for a field the server leaves out (api-schema.ts says so where one
+ * is): a type with one keeps that field optional.
+ */
+type Sent<T> = T extends ReadonlyArray<infer U>
+  ? Sent<U>[]
+  : T extends object
+    ? { [K in keyof T]-?: Sent<Exclude<T[K], undefined>> }
+    : T;
+
+// The API's bodies, from the OpenAPI document (`npm run api-types`), by the names
+// the pages use.
+export type User = Schema<'User'>;
+/** An organisation the caller is in, with their role there. */
+export type Org = Schema<'Membership'>;
+/**
+ * The dashboard asks with its session cookie: the caller is a person, so `user`
+ * and `csrf_token` are there (only an admin token's answer has neither).
+ */
+export type Me = Sent<Schema<'Me'>> & { user: User; csrf_token: string };
+export type SignedIn = Schema<'SignedIn'>;
 /** An organisation as `GET /api/orgs` lists it: with the caller's role in it. */
-export interface OrgRecord extends Org {
-  created_at: Time;
-}
+export type OrgRecord = Schema<'Org'>;
 /** A person in an organisation; `you` is the caller. */
-export interface Member {
-  user_id: Id;
-  email: string;
-  role: Role;
-  created_at: Time;
-  last_login_at: Time | null;
-  you: boolean;
-}
+export type Member = Sent<Schema<'Member'>>;
 /** A pending invitation; `email` null: anyone with the link may accept it. */
-export interface Invite {
-  id: Id;
-  role: Role;
-  email: string | null;
-  created_at: Time;
-  expires_at: Time;
-  /** Who made it; null once that person is gone. */
-  created_by: string | null;
-}
+export type Invite = Sent<Schema<'Invite'>>;
 /** A new invitation: its token is in the answer once, never again. */
-export interface NewInvite extends Invite {
-  token: string;
-}
+export type NewInvite = Sent<Schema<'InviteMade'>>;
 /** What an invitation's link offers, as anyone holding it may read. */
-export interface InvitePreview {
-  org: string;
-  role: Role;
-  email: string | null;
-  expires_at: Time;
-}
-export interface Joined {
-  org: Org;
-}
-/** A person made by accepting an invitation: signed in, and in the organisation. */
-export interface JoinedAsNew extends SignedIn, Joined {}
+export type InvitePreview = Sent<Schema<'InviteOffer'>>;
+export type Joined = Schema<'JoinedOrg'>;
+/** A person made by accepting an invitation: for a new account the answer carries its sign-in. */
+export type JoinedAsNew = Sent<Schema<'JoinedOrg'>> & { user: User; csrf_token: string };
 /** A one-time link's token for a member's new password. */
-export interface ResetToken {
-  token: string;
-  expires_at: Time;
-}
+export type ResetToken = Schema<'ResetMade'>;
 /** An admin token of an organisation; only its prefix is known after it is made. */
-export interface AdminToken {
-  id: Id;
-  name: string;
-  prefix: string;
-  created_at: Time;
-  last_used_at: Time | null;
-}
-export interface NewAdminToken extends AdminToken {
-  /** The whole token, in this answer only. */
-  token: string;
-}
+export type AdminToken = Sent<Schema<'AdminToken'>>;
+/** An admin token just made: the whole token is in this answer only. */
+export type NewAdminToken = Sent<Schema<'AdminTokenMade'>>;
 /** One of the caller's browser sessions; `current` is the one asking. */
-export interface WebSession {
-  id: string;
-  created_at: Time;
-  expires_at: Time;
-  current: boolean;
-}
-export interface Project {
-  id: Id;
-  name: string;
-  org_id: Id;
-  org: string;
-  role: Role;
-  created_at: Time;
-}
-export interface Key {
-  id: Id;
-  project_id: Id;
-  project: string;
-  name: string;
-  prefix: string;
-  domains: string[];
-  rate_limit_per_minute: number;
-  /** Requests a minute from one client address; 0: no such limit. */
-  per_address_rate_limit_per_minute: number;
-  active: boolean;
-  created_at: Time;
-  last_used_at: Time | null;
-}
-export interface Totals {
-  events: number;
-  visitors: number;
-  sessions: number;
-  pageviews: number;
-}
-export interface Bucket extends Totals {
-  t: number;
-}
-export interface Counted {
-  value: string;
-  count: number;
-}
-export type TopList = 'pages' | 'referrers' | 'countries' | 'browsers' | 'os' | 'devices';
-export interface Overview {
-  from: number;
-  to: number;
-  interval_ms: number;
-  totals: Totals;
-  series: Bucket[];
-  top: Record<TopList, Counted[]>;
-}
+export type WebSession = Schema<'WebSessionOut'>;
+export type Project = Schema<'Project'>;
+export type Key = Sent<Schema<'Key'>>;
+export type Totals = Schema<'Counts'>;
+export type Bucket = Schema<'Bucket'>;
+export type Counted = Schema<'Ranked'>;
+export type TopList = keyof Schema<'TopLists'>;
+export type Overview = Schema<'Overview'>;
 /** A stored Segment message; only what the explorer reads is named. */
 export interface StoredEvent {
   seq: number | string;
@@ -156,197 +82,45 @@ export interface StoredEvent {
   enrichment?: Record<string, unknown>;
   [field: string]: unknown;
 }
-export interface EventPage {
-  events: StoredEvent[];
-  next_cursor: string | null;
-}
+export type EventPage = Sent<Omit<Schema<'Events'>, 'events'>> & { events: StoredEvent[] };
 /** A session as the sessions processor derived it; times in ms since the epoch. */
-export interface Session {
-  session_id: string;
-  started_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-  active: boolean;
-  /** Null while the session is active. */
-  duration_ms: number | null;
-  device_type: string | null;
-  browser: string | null;
-  browser_version?: string | null;
-  os: string | null;
-  os_version?: string | null;
-  country: string | null;
-  region: string | null;
-  city: string | null;
-  ip: string | null;
-  entry_url: string | null;
-  exit_url: string | null;
-  pageviews: number;
-  events: number;
-}
-export interface SessionPage {
-  sessions: Session[];
-  next_cursor: string | null;
-}
+export type Session = Sent<Schema<'Session'>>;
+export type SessionPage = Sent<Schema<'Sessions'>>;
 export type CustomerSort = 'sessions' | 'orders' | 'bookings' | 'last_login' | 'registered';
 export type CustomerInterval = 'all' | 'daily' | 'weekly' | 'monthly';
 export type SortOrder = 'asc' | 'desc';
-/** One identified user's activity summary; times in ms since the epoch, amounts in major units. */
-export interface Customer {
-  user_id: string;
-  email: string | null;
-  name: string | null;
-  total_sessions: number;
-  total_orders: number;
-  total_bookings: number;
-  total_reviews: number;
-  total_revenue: number | null;
-  first_seen_at: number | null;
-  registered_at: number | null;
-  last_login_at: number | null;
-  last_seen_at: number | null;
-  last_order_at: number | null;
-  last_order_amount: number | null;
-  last_order_currency: string | null;
-  last_booking_at: number | null;
-  last_booking_service: string | null;
-  primary_device_type: string | null;
-  primary_browser: string | null;
-  primary_os: string | null;
-  /** The latest sessions (10 at most); only in the metrics list. */
-  sessions?: Session[];
-}
-export interface CustomerMonitoring {
-  sessions: number;
-  ended_sessions: number;
-  active_sessions: number;
-  end_rate_percent: number | null;
-  avg_duration_minutes: number | null;
-  most_active_this_week: Array<{ user_id: string; email: string | null; session_count: number; last_session: number | null }>;
-}
-export interface CustomerMetrics {
-  project: { id: Id; name: string };
-  interval: CustomerInterval;
-  sortBy: CustomerSort;
-  sortOrder: SortOrder;
-  total: number;
-  next_offset: number | null;
-  users: Customer[];
-  monitoring: CustomerMonitoring | null;
-}
+/** One person's activity summary, as `GET /api/customers/{id}` answers it. `properties` is left out when there are none. */
+type CustomerSummary = Sent<Omit<Schema<'Customer'>, 'properties'>> & Pick<Schema<'Customer'>, 'properties'>;
+/**
+ * One identified user's activity summary; times in ms since the epoch, amounts in
+ * major units. The latest sessions (10 at most) only in the metrics list.
+ */
+export type Customer = CustomerSummary & { sessions?: Session[] };
+export type CustomerMonitoring = Sent<Schema<'Monitoring'>>;
+export type CustomerMetrics = Sent<Omit<Schema<'Metrics'>, 'users'>> & { users: Array<CustomerSummary & { sessions: Session[] }> };
 
 /** An embeddable voice widget; its calls are metered for billing. */
-export interface Widget {
-  id: string;
-  project_id: Id;
-  name: string;
-  /** The sites that may load it; empty means any site. */
-  domains: string[];
-  demo: boolean;
-  active: boolean;
-  created_at: Time;
-}
-export type UsageGroup = 'day' | 'month';
+export type Widget = Schema<'Widget'>;
+export type UsageGroup = Schema<'Group'>;
 /** What widgets did: counts, and call time in seconds and (billed) minutes. */
-export interface UsageFigures {
-  calls: number;
-  /** Calls that got a real call_end. */
-  completed: number;
-  /** Calls less completed: of these, `inferred` were ended by the cleanup job and `errored` ended in call_error. */
-  incomplete: number;
-  inferred: number;
-  errored: number;
-  loads: number;
-  opens: number;
-  /** Real and inferred ends; `inferred_seconds` is the part from inferred ones. */
-  billed_seconds: number;
-  billed_minutes: number;
-  inferred_seconds: number;
-}
-export interface UsageRow extends UsageFigures {
-  widget_id: string;
-  widget_name: string;
-  /** "2026-11-05" by day, "2026-11" by month (UTC). */
-  period: string;
-}
-export interface CleanupRun {
-  name: string;
-  node: string;
-  started_at: Time;
-  finished_at: Time | null;
-  ok: boolean;
-  detail: string | null;
-}
+export type UsageFigures = Schema<'UsageOut'>;
+export type UsageRow = Schema<'UsageRowOut'>;
+export type CleanupRun = Sent<Schema<'JobRun'>>;
 /** How far the usage figures can be trusted. Delivery and tracking count since this server process started. */
-export interface UsageMonitoring {
-  delivery: { stored: number; duplicates: number; demo: number; refused: number; rate: number | null };
-  tracking: { requests: number; mean_ms: number | null };
-  cleanup: { every_secs: number; completed_total: number; last_run: CleanupRun | null };
-}
-export interface Usage {
-  project: string;
-  from: number;
-  to: number;
-  group: UsageGroup;
-  /** Sorted by period, then widget name. */
-  rows: UsageRow[];
-  /** Null completion rate: there were no calls. */
-  totals: UsageFigures & { completion_rate: number | null };
-  monitoring: UsageMonitoring;
-}
+export type UsageMonitoring = Sent<Schema<'UsageMonitoring'>>;
+export type Usage = Sent<Schema<'ProjectUsage'>>;
 
 /** Friction signals, as the SDK names them (`$rage_click`, `$dead_click`, `$form_error`). */
 export type FrictionKind = 'rage_click' | 'dead_click' | 'form_error';
 /** A count with its reach, and the count in the period of the same length just before. */
-export interface FrictionTotal {
-  count: number;
-  sessions: number;
-  users: number;
-  previous: number;
-}
-export interface FrictionDay extends Record<FrictionKind, number> {
-  /** The UTC day's midnight, ms. */
-  t: number;
-}
-export interface FrictionPageRow extends Record<FrictionKind, number> {
-  page: string;
-  count: number;
-  sessions: number;
-  users: number;
-  previous: number;
-}
-export interface FrictionElement {
-  kind: FrictionKind;
-  page: string;
-  /** A CSS selector; for form errors the field (`signup.email`). */
-  selector: string;
-  /** The element's text; for form errors the reason (`valueMissing`) or the message shown. */
-  text: string;
-  count: number;
-  sessions: number;
-  users: number;
-  previous: number;
-}
-export interface Friction {
-  /** Whole UTC days covered, ms. */
-  from: number;
-  to: number;
-  previous: { from: number; to: number };
-  totals: Record<FrictionKind, FrictionTotal>;
-  series: FrictionDay[];
-  pages: FrictionPageRow[];
-  elements: FrictionElement[];
-}
-export interface FrictionSession {
-  session_id: string;
-  /** The user id, or the anonymous id of someone never identified. */
-  user: string | null;
-  count: number;
-  first_at: number;
-  last_at: number;
-  /** A screenshot taken with one of this session's friction events, if any (`GET …/screenshots/{id}/image`). */
-  screenshot_url?: string | null;
-}
-
+export type FrictionTotal = Schema<'Affected'>;
+/** A UTC day (`t`, its midnight, ms) and each kind's count. */
+export type FrictionDay = Schema<'FrictionReport'>['series'][number];
+export type FrictionPageRow = Schema<'FrictionPage'>;
+/** `kind` is one of the three the schema lists (as text). */
+export type FrictionElement = Omit<Schema<'FrictionElement'>, 'kind'> & { kind: FrictionKind };
+export type Friction = Omit<Schema<'FrictionReport'>, 'elements'> & { elements: FrictionElement[] };
+export type FrictionSession = Sent<Schema<'FrictionSessionOut'>>;
 export type IssueStatus = 'open' | 'resolved';
 /** One error issue: errors grouped by their fingerprint. Counts are within the range; first and last seen all-time. */
 export interface Issue {
@@ -378,36 +152,9 @@ export interface ErrorsReport {
 }
 
 export type HeatmapKind = 'click' | 'rage_click' | 'dead_click';
-export interface HeatmapPage {
-  page: string;
-  clicks: number;
-  rage_clicks: number;
-  dead_clicks: number;
-  views: number;
-}
+export type HeatmapPage = Schema<'PageClicks'>;
 /** Clicks on one page, counted in cells: `[column, row, count]`. */
-export interface Heatmap {
-  page: string;
-  kind: HeatmapKind;
-  from: number;
-  to: number;
-  clicks: number;
-  /** The document's width is cut into this many columns. */
-  columns: number;
-  /** A row is this many document pixels tall. */
-  row_height: number;
-  /** The usual viewport width and the tallest document, px: the outline to draw. */
-  width: number;
-  height: number;
-  cells: Array<[number, number, number]>;
-  /** The largest count of a cell. */
-  max: number;
-  elements: Array<{ selector: string; text: string; count: number }>;
-  scroll: { views: number; reached: Array<{ depth: number; views: number }> };
-  screenshot: string | null;
-  /** The newest screenshot of the page, drawn beneath the clicks; null (or absent) when there is none. */
-  background_url?: string | null;
-}
+export type Heatmap = Sent<Omit<Schema<'Heatmap'>, 'cells'>> & { cells: Array<[number, number, number]> };
 
 export type VitalName = 'LCP' | 'INP' | 'CLS' | 'FCP' | 'TTFB' | 'LOAD';
 export type Rating = 'good' | 'needs_improvement' | 'poor';
@@ -438,7 +185,6 @@ export interface Vitals {
   devices: Array<VitalValues & { device: string; samples: number }>;
 }
 
-// Types generated from the OpenAPI document (`npm run api-types`).
 export type AlertKind = Schema<'AlertKind'>;
 export type AlertRule = Schema<'AlertRule'>;
 export type AlertNotification = Schema<'Notification'>;
@@ -471,54 +217,15 @@ export interface Contact {
   open_tasks: number;
 }
 /** The CRM's set-up; the pages read only the lead statuses, in funnel order. */
-export interface CrmConfig {
-  statuses: string[];
-  initial_status: string;
-  [field: string]: unknown;
-}
-export interface ContactList {
-  contacts: Contact[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-export interface ScoreChange {
-  at: number;
-  delta: number;
-  score: number;
-  reason: string;
-}
-export type TaskPriority = 'urgent' | 'high' | 'normal' | 'low';
+export type CrmConfig = Schema<'CrmConfig'>;
+export type ContactList = Sent<Omit<Schema<'Contacts'>, 'contacts'>> & { contacts: Contact[] };
+export type ScoreChange = Schema<'ScoreChange'>;
+export type TaskPriority = Schema<'Priority'>;
 export type TaskStatus = 'open' | 'done';
-export interface Task {
-  id: string;
-  contact_id: string;
-  contact_name: string | null;
-  contact_email: string | null;
-  title: string;
-  description: string | null;
-  priority: TaskPriority;
-  status: TaskStatus;
-  assignee: string | null;
-  due_at: number | null;
-  created_at: number;
-  completed_at: number | null;
-  overdue: boolean;
-  source_event: string;
-}
-export interface TaskChange {
-  status?: TaskStatus;
-  assignee?: string | null;
-  due_at?: number | null;
-  priority?: TaskPriority;
-  title?: string;
-}
-/** One contact; one that was merged away answers the contact it went into. Score history oldest first. */
-export interface ContactDetail {
-  contact: Contact;
-  score_history: ScoreChange[];
-  tasks: Task[];
-}
+export type Task = Sent<Schema<'Task'>>;
+export type TaskChange = Schema<'TaskChange'>;
+/** One contact; one that was merged away answers the contact it went into. */
+export type ContactDetail = Sent<Omit<Schema<'ContactDetail'>, 'contact'>> & { contact: Contact };
 export type TimelineKind = 'event' | 'status' | 'task' | 'score' | 'merge';
 export interface TimelineEntry {
   id: number;
@@ -529,80 +236,25 @@ export interface TimelineEntry {
   details: Record<string, unknown>;
 }
 /** Newest first; `next_before` is the id to ask below for the next page, null at the end. */
-export interface TimelinePage {
-  entries: TimelineEntry[];
-  next_before: number | null;
-}
-export interface FunnelStage {
-  status: string;
-  reached: number;
-  current: number;
-}
-export interface Funnel {
-  stages: FunnelStage[];
-  /** Null rate: nobody reached `from`. */
-  conversions: Array<{ from: string; to: string; rate: number | null }>;
-}
+export type TimelinePage = Sent<Omit<Schema<'Timeline'>, 'entries'>> & { entries: TimelineEntry[] };
+export type FunnelStage = Schema<'LeadStage'>;
+export type Funnel = Sent<Schema<'LeadFunnel'>>;
 
 export type RecordingKind = 'rrweb' | 'video';
 /** One session's recording: rrweb chunks joined in order, or one uploaded video. */
-export interface Recording {
-  id: Id;
-  session_id: string;
-  kind: RecordingKind;
-  user_id: string | null;
-  anonymous_id: string | null;
-  /** The first page's address, and its path. */
-  url: string | null;
-  page: string | null;
-  started_at: Time;
-  ended_at: Time | null;
-  duration_ms: number | null;
-  chunks: number;
-  bytes: number;
-  /** Rage and dead clicks and form errors in the session. */
-  friction: number;
-  /** Exceptions in the session. */
-  errors: number;
-}
+export type Recording = Sent<Schema<'Recording'>>;
 export type MarkKind = 'click' | 'rage_click' | 'dead_click' | 'exception' | 'form_error' | 'page';
 /** Something the session's events say happened at `t` (ms since the epoch): a point on the player's timeline. */
-export interface Mark {
-  t: number;
-  kind: MarkKind;
-  label: string;
-}
-export interface RecordingDetail extends Recording {
-  marks: Mark[];
-}
-export interface RecordingList {
-  /** Newest first. */
-  recordings: Recording[];
-  total: number;
-}
+export type Mark = Omit<Schema<'Mark'>, 'kind'> & { kind: MarkKind };
+export type RecordingDetail = Sent<Omit<Schema<'RecordingMarks'>, 'marks'>> & { marks: Mark[] };
+export type RecordingList = Sent<Schema<'Recordings'>>;
 export type ExportReport = 'friction' | 'journeys' | 'cohorts';
 export type ExportFormat = 'pdf' | 'csv' | 'ndjson';
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
-export interface ExportFilters {
-  page?: string;
-  device?: string;
-  browser?: string;
-  country?: string;
-}
-export interface Cohort {
-  name: string;
-  filters: ExportFilters;
-}
+export type ExportFilters = Schema<'TrafficFilter'>;
+export type Cohort = Schema<'Cohort'>;
 /** An export to run: a number of days back from today, or UTC dates (`2026-11-01`), both days included. */
-export interface NewExport {
-  report: ExportReport;
-  format: ExportFormat;
-  days?: number;
-  from?: string;
-  to?: string;
-  filters?: ExportFilters;
-  cohorts?: { a: Cohort; b: Cohort };
-}
+export type NewExport = Schema<'ExportRequest'>;
 export interface ExportParams {
   from?: number | string;
   to?: number | string;
@@ -610,26 +262,13 @@ export interface ExportParams {
   filters?: ExportFilters;
   cohorts?: { a: Cohort; b: Cohort } | null;
 }
-export interface ExportJob {
-  id: Id;
-  report: ExportReport;
-  format: ExportFormat;
-  status: JobStatus;
-  /** 0 to 100. */
-  progress: number;
-  /**
-   * What was asked for, as the server keeps it: the range as `from` and `to` (ms,
-   * whole UTC days, `to` not included), the filters, and any cohorts.
-   */
-  params: ExportParams | null;
-  error: string | null;
-  bytes: number | null;
-  created_at: Time;
-  started_at: Time | null;
-  finished_at: Time | null;
-  download_url: string | null;
-  schedule_id: Id | null;
-}
+/**
+ * An export job. Its `params` is what was asked for, as the server keeps it: the
+ * range as `from` and `to` (ms, whole UTC days, `to` not included), the filters,
+ * and any cohorts; the schema leaves it an untyped object. `status` is one of the
+ * four the schema lists (as text).
+ */
+export type ExportJob = Sent<Omit<Schema<'ExportJob'>, 'params' | 'status'>> & { params: ExportParams | null; status: JobStatus };
 export type Cadence = 'weekly' | 'monthly';
 export interface ReportSchedule {
   id: Id;
@@ -644,296 +283,79 @@ export interface ReportSchedule {
   /** Signs the webhook's deliveries. */
   secret: string;
 }
-export interface NewSchedule {
-  report: ExportReport;
-  format: ExportFormat;
-  cadence: Cadence;
-  email?: string;
-  webhook_url?: string;
-  filters?: ExportFilters;
-}
+export type NewSchedule = Schema<'ScheduleRequest'>;
 /** What the project's files take up, against its quota. */
-export interface StorageUse {
-  used_bytes: number;
-  quota_bytes: number;
-  recordings: number;
-  screenshots: number;
-  exports: number;
-}
+export type StorageUse = Schema<'StorageUse'>;
 
 /** How far the derived views are behind the raw event log (`GET /api/pipeline`). */
-export interface PipelineBacklog {
-  /** Events stored but not yet read by the slowest view. */
-  behind_events: number;
-  /** The receive-time gap between the newest event and the last one read. */
-  behind_ms: number;
-}
+export type PipelineBacklog = Schema<'Backlog'>;
 
 /** A period of insights: UTC, weeks from Monday. */
 export type InsightInterval = 'hour' | 'day' | 'week' | 'month';
-export interface TrendPoint {
-  /** The period's start, ms. */
-  t: number;
-  /** Null only for a mean or a sum too large to write as a number. */
-  value: number | null;
-}
-export interface TrendSeries {
-  /** The event, or `$pageview` and its page pattern. */
-  label: string;
-  /** Null without a breakdown; '' for events without the field; `$other` for the values past the limit. */
-  breakdown: string | null;
-  points: TrendPoint[];
-}
-export interface Trends {
-  series: TrendSeries[];
-  /** The period of the same length just before, at its own times; null unless asked for. */
-  compare: TrendSeries[] | null;
-}
+export type TrendPoint = Sent<Schema<'TrendPoint'>>;
+export type TrendSeries = Sent<Schema<'TrendSeries'>>;
+export type Trends = Sent<Schema<'TrendsAnswer'>>;
 /** Property (or `$browser`, `$page`, ...) equal to a value. */
-export type InsightWhere = Record<string, string | number | boolean>;
-export interface InsightStep {
-  /** A track event's name, or `$pageview`. */
-  event: string;
-  /** With `$pageview`: a path or a pattern (`/property/*`). */
-  page?: string;
-  where?: InsightWhere;
-}
-export interface FunnelQuestion {
-  /** 2 to 10. */
-  steps: InsightStep[];
-  window_seconds: number;
-  from?: number | string;
-  to?: number | string;
-  breakdown?: string;
-  limit?: number;
-  /** List the people who reached this step (0-based) and not the next. */
-  dropped_after?: number;
-  /** Only the people of this segment. */
-  segment?: number;
-  /** Only the people whose properties equal these (at most 10). */
-  person?: InsightWhere;
-}
-export interface FunnelStepAnswer {
-  event: string;
-  people: number;
-  conversion_from_first: number;
-  conversion_from_previous: number;
-  /** Null for the first step, and when nobody reached this one. */
-  median_seconds_from_previous: number | null;
-}
-export interface InsightPerson {
-  /** The user id, or the anonymous id of someone never identified. */
-  id: string;
-  identified: boolean;
-}
-export interface InsightFunnel {
-  steps: FunnelStepAnswer[];
-  /** Per value of the entry event's field; null without a breakdown. */
-  breakdowns: Array<{ breakdown: string; steps: FunnelStepAnswer[] }> | null;
-  /** Up to 100, by id; null unless `dropped_after` was given. */
-  dropped: InsightPerson[] | null;
-}
-export interface RetentionQuestion {
-  start_event: string;
-  return_event: string;
-  start_page?: string;
-  return_page?: string;
-  start_where?: InsightWhere;
-  return_where?: InsightWhere;
-  period?: Exclude<InsightInterval, 'hour'>;
-  /** 1 to 64; 8 when not given. */
-  periods?: number;
-  from?: number | string;
-  to?: number | string;
-  /** Only the people of this segment. */
-  segment?: number;
-  /** Only the people whose properties equal these (at most 10). */
-  person?: InsightWhere;
-}
-export interface RetentionCohort {
-  start: number;
-  people: number;
-  /** People of the cohort with a return event in each period since; only periods that have begun. */
-  returned: number[];
-}
-export interface Retention {
-  cohorts: RetentionCohort[];
-}
+export type InsightWhere = Record<string, Schema<'ConditionValue'>>;
+/** A step; `page` and `where` are left out when not given. */
+export type InsightStep = Schema<'Step'>;
+export type FunnelQuestion = Schema<'FunnelQuestion'>;
+export type FunnelStepAnswer = Sent<Schema<'FunnelStep'>>;
+export type InsightPerson = Schema<'FunnelPerson'>;
+export type InsightFunnel = Sent<Schema<'FunnelAnswer'>>;
+export type RetentionQuestion = Schema<'RetentionQuestion'>;
+export type RetentionCohort = Schema<'RetentionCohort'>;
+export type Retention = Schema<'RetentionAnswer'>;
 
 export type PathDirection = 'after' | 'before';
 export type PathInclude = 'pages' | 'events' | 'both';
-export interface PathsQuestion {
-  /** Each person is followed from their first one in the range. */
-  start: InsightStep;
-  direction?: PathDirection;
-  /** Pages for a `$pageview` start and events otherwise, when not given. */
-  include?: PathInclude;
-  /** 1 to 5; 3 when not given. */
-  steps?: number;
-  /** Names shown per step, 1 to 20; 5 when not given. */
-  limit?: number;
-  /** How far from the start event a step may be; 1,800 (a visit) when not given. */
-  window_seconds?: number;
-  from?: number | string;
-  to?: number | string;
-  /** Only the people of this segment. */
-  segment?: number;
-  /** Only the people whose properties equal these (at most 10). */
-  person?: InsightWhere;
-}
-export interface PathNode {
-  /** A page (`/property/*`), an event's name, or `$other` for the names past the limit. */
-  name: string;
-  people: number;
-}
-export interface PathLink {
-  /** A name of the step before (the start's label for step 1). */
-  from: string;
-  to: string;
-  people: number;
-}
-export interface PathStep {
-  /** 1 for the one next to the start event. */
-  step: number;
-  nodes: PathNode[];
-  links: PathLink[];
-  /** People who reached the step before and did nothing more. */
-  dropped: number;
-}
-export interface Paths {
-  /** The start event's label: `$pageview /pricing`, or an event's name. */
-  start: string;
-  /** People who did the start event in the range. */
-  people: number;
-  steps: PathStep[];
-}
+export type PathsQuestion = Schema<'PathsQuestion'>;
+export type PathNode = Schema<'PathNode'>;
+export type PathLink = Schema<'PathLink'>;
+export type PathStep = Schema<'PathStep'>;
+export type Paths = Schema<'PathsAnswer'>;
 
+/**
+ * A goal or a segment: a step under a name. The server leaves out `page` and
+ * `where` when the step has none (never sending them as null), and `did` for a goal.
+ */
+type Definition = Sent<Omit<Schema<'Definition'>, 'page' | 'where' | 'did'>> & {
+  [K in 'page' | 'where']?: NonNullable<Schema<'Definition'>[K]>;
+};
 /** A goal: an event with conditions, or page views of a page pattern, as a funnel step. */
-export interface Goal {
-  id: number;
-  name: string;
-  event: string;
-  page?: string;
-  where?: InsightWhere;
-  created_at: number;
-  updated_at: number;
-}
-export interface NewGoal {
-  name: string;
-  event: string;
-  page?: string;
-  where?: InsightWhere;
-}
-export interface GoalConversions {
-  id: number;
-  name: string;
-  /** Visitors with a matching event. */
-  conversions: number;
-  events: number;
-  /** Conversions over visitors. */
-  rate: number;
-}
-export interface ConversionsBreakdown {
-  /** The first touch's value; '' for none, `$other` for the values past the limit. */
-  value: string;
-  visitors: number;
-  goals: Array<{ id: number; conversions: number; rate: number }>;
-}
-export interface Conversions {
-  visitors: number;
-  goals: GoalConversions[];
-  /** Null without a breakdown. */
-  breakdown: ConversionsBreakdown[] | null;
-}
+export type Goal = Definition;
+export type NewGoal = Schema<'DefinitionBody'>;
+export type GoalConversions = Schema<'GoalTotal'>;
+export type ConversionsBreakdown = Schema<'ValueRow'>;
+export type Conversions = Sent<Schema<'Conversions'>>;
 
 /** A saved cohort: the people who did (or, `did: false`, did not) a step in the question's range. */
-export interface Segment {
-  id: number;
-  name: string;
-  event: string;
-  page?: string;
-  where?: InsightWhere;
-  did: boolean;
-  created_at: number;
-  updated_at: number;
-}
-export interface NewSegment {
-  name: string;
-  event: string;
-  page?: string;
-  where?: InsightWhere;
-  did: boolean;
-}
+export type Segment = Definition & { did?: NonNullable<Schema<'Definition'>['did']> };
+export type NewSegment = Schema<'DefinitionBody'>;
 
-export interface RevenueSeries {
-  /** Null without a breakdown; '' for no value, `$other` for the values past the limit. */
-  breakdown: string | null;
-  total: number;
-  orders: number;
-  points: TrendPoint[];
-}
-export interface RevenueCurrency {
-  /** '' for revenue events without a currency. */
-  currency: string;
-  total: number;
-  orders: number;
-  people: number;
-  series: RevenueSeries[];
-}
-export interface Revenue {
-  /** Most orders first; amounts in two currencies are never added. */
-  currencies: RevenueCurrency[];
-}
+export type RevenueSeries = Sent<Schema<'RevenueSeries'>>;
+export type RevenueCurrency = Sent<Schema<'CurrencyRevenue'>>;
+export type Revenue = Sent<Schema<'RevenueAnswer'>>;
 
 /** The questions an insight may be saved as: its endpoint's name. */
-export type InsightKind = 'trends' | 'funnel' | 'retention' | 'paths' | 'revenue';
-/** A question kept under a name; a kind this dashboard does not know is shown by name only. */
-export interface SavedInsight {
-  id: number;
-  name: string;
-  kind: InsightKind | (string & {});
-  /** A trend's query string (without `from` and `to`), or another kind's JSON body (without them). */
-  query: string | Record<string, unknown>;
-  /** It shows the last so many days. */
-  days: number;
-  created_at: number;
-  updated_at: number;
-}
-export interface NewSavedInsight {
-  name: string;
-  kind: InsightKind;
-  query: string | Record<string, unknown>;
-  days?: number;
-}
-export interface SavedResult {
-  insight: SavedInsight;
-  /** What the kind's own endpoint answers. */
-  result: unknown;
-}
-export interface Board {
-  id: number;
-  name: string;
-  /** Its saved insights' ids, in the order shown. */
-  items: number[];
-  /** Whether a share link works now. */
-  shared: boolean;
-  created_at: number;
-  updated_at: number;
-}
-/** A board read whole: its insights in its order (one deleted since it was pinned is left out). */
-export interface BoardWhole extends Board {
-  insights: SavedInsight[];
-}
+export type InsightKind = Schema<'InsightKind'>;
+/**
+ * A trend's query string (without `from` and `to`), or another kind's JSON body
+ * (without them): the schema's `SavedQuery` leaves the body an untyped object.
+ */
+type SavedQuery = string | Record<string, unknown>;
+/** A question kept under a name. It shows the last `days` days. */
+export type SavedInsight = Omit<Schema<'SavedInsight'>, 'query'> & { query: SavedQuery };
+export type NewSavedInsight = Omit<Schema<'SavedBody'>, 'query'> & { query: SavedQuery };
+/** A saved insight and what its kind's own endpoint answers. */
+export type SavedResult = Omit<Schema<'SavedResult'>, 'insight'> & { insight: SavedInsight };
+/** A board; `insights` only where it is read whole. */
+export type Board = Sent<Omit<Schema<'Board'>, 'insights'>>;
+/** A board read whole (`GET`, `PUT`, a shared one): its insights in its order (one deleted since it was pinned is left out). */
+export type BoardWhole = Board & { insights: SavedInsight[] };
 /** A new share link: the token is in this answer only. */
-export interface ShareLink {
-  token: string;
-  /** `/#/shared/TOKEN`, from the server's root. */
-  path: string;
-}
-export interface SharedBoard {
-  project: { name: string };
-  board: BoardWhole;
-}
+export type ShareLink = Schema<'ShareLink'>;
+export type SharedBoard = Omit<Schema<'SharedBoard'>, 'board'> & { board: BoardWhole };
 
 export class ApiError extends Error {
   constructor(
