@@ -185,11 +185,11 @@ pub async fn metrics(
             offset,
         })?;
         let mut users = Vec::with_capacity(people.len());
-        for person in &people {
+        for person in people {
             let sessions =
                 store.recent_sessions_of(project.id, &person.person, since, SESSIONS_PER_PERSON)?;
             users.push(CustomerSessions {
-                customer: person.clone(),
+                customer: person,
                 sessions: sessions.iter().map(SessionOut::from).collect(),
             });
         }
