@@ -9548,8 +9548,8 @@ export interface components {
             series?: Record<string, never>[] | null;
             /** Format: int64 */
             sessions: number;
-            /** @description open or resolved. */
-            status: string;
+            /** @enum {string} */
+            status: "open" | "resolved";
             top_frame: string;
             type: string;
             /** Format: int64 */
@@ -9605,8 +9605,8 @@ export interface components {
              */
             bytes?: number | null;
             created_at: string;
-            /** @description For a scheduled job: whether its report was delivered. */
-            delivery?: string | null;
+            /** @enum {string|null} */
+            delivery?: "pending" | "sent" | "failed" | null;
             /** Format: int64 */
             delivery_attempts: number;
             /** @description The last delivery failure. */
@@ -9615,8 +9615,8 @@ export interface components {
             download_url?: string | null;
             error?: string | null;
             finished_at?: string | null;
-            /** @description pdf, csv or ndjson. */
-            format: string;
+            /** @enum {string} */
+            format: "pdf" | "csv" | "ndjson";
             /** Format: int64 */
             id: number;
             /** @description What it covers: from and to (ms), filters, cohorts. */
@@ -9628,16 +9628,16 @@ export interface components {
             progress: number;
             /** Format: int64 */
             project_id: number;
-            /** @description friction, journeys or cohorts. */
-            report: string;
+            /** @enum {string} */
+            report: "friction" | "journeys" | "cohorts";
             /**
              * Format: int64
              * @description The report schedule that queued it.
              */
             schedule_id?: number | null;
             started_at?: string | null;
-            /** @description queued, running, completed or failed. */
-            status: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "completed" | "failed";
         };
         /** @description An export as asked for. */
         ExportRequest: {
@@ -9676,8 +9676,8 @@ export interface components {
         };
         /** @description An element's friction of one kind. */
         FrictionElement: components["schemas"]["Affected"] & {
-            /** @description rage_click, dead_click or form_error. */
-            kind: string;
+            /** @enum {string} */
+            kind: "rage_click" | "dead_click" | "form_error";
             page: string;
             /** @description The element's selector (a form error's form.field). */
             selector: string;
@@ -9864,8 +9864,8 @@ export interface components {
             from: number;
             /** Format: int64 */
             height: number;
-            /** @description click, rage_click or dead_click. */
-            kind: string;
+            /** @enum {string} */
+            kind: "click" | "rage_click" | "dead_click";
             /**
              * Format: int64
              * @description The most clicks in one cell.
@@ -10181,8 +10181,8 @@ export interface components {
             p75?: number | null;
             /** Format: double */
             p95?: number | null;
-            /** @description good, needs_improvement or poor; null without samples. */
-            rating?: string | null;
+            /** @enum {string|null} */
+            rating?: "good" | "needs_improvement" | "poor" | null;
             /** Format: int64 */
             samples: number;
         };
@@ -10517,8 +10517,8 @@ export interface components {
             friction: number;
             /** Format: int64 */
             id: number;
-            /** @description rrweb or video. */
-            kind: string;
+            /** @enum {string} */
+            kind: "rrweb" | "video";
             /** @description That page, named as the friction tables name it. */
             page?: string | null;
             /** Format: int64 */
@@ -10564,11 +10564,12 @@ export interface components {
         };
         /** @description A report schedule. Times are ISO-8601. */
         ReportSchedule: {
-            /** @description weekly or monthly. */
-            cadence: string;
+            /** @enum {string} */
+            cadence: "weekly" | "monthly";
             created_at: string;
             email?: string | null;
-            format: string;
+            /** @enum {string} */
+            format: "pdf" | "csv" | "ndjson";
             /** Format: int64 */
             id: number;
             last_run_at?: string | null;
@@ -10577,7 +10578,8 @@ export interface components {
             params?: Record<string, never> | null;
             /** Format: int64 */
             project_id: number;
-            report: string;
+            /** @enum {string} */
+            report: "friction" | "journeys" | "cohorts";
             /**
              * @description What each webhook post is signed with; shown only to those who may
              *     change schedules, since it lets its holder forge deliveries.
@@ -11363,12 +11365,12 @@ export interface components {
         VitalMetric: {
             /** Format: double */
             good: number;
-            /** @description LCP, INP, CLS, FCP, TTFB, LOAD or TTI. */
-            name: string;
+            /** @enum {string} */
+            name: "LCP" | "INP" | "CLS" | "FCP" | "TTFB" | "LOAD" | "TTI";
             /** Format: double */
             poor: number;
-            /** @description ms, or "" for CLS. */
-            unit: string;
+            /** @enum {string} */
+            unit: "" | "ms";
         };
         /** @description Web vitals over whole UTC days. */
         VitalsReport: {

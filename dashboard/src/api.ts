@@ -111,17 +111,16 @@ export type UsageMonitoring = Sent<Schema<'UsageMonitoring'>>;
 export type Usage = Sent<Schema<'ProjectUsage'>>;
 
 /** Friction signals, as the SDK names them (`$rage_click`, `$dead_click`, `$form_error`). */
-export type FrictionKind = 'rage_click' | 'dead_click' | 'form_error';
+export type FrictionKind = Schema<'FrictionElement'>['kind'];
 /** A count with its reach, and the count in the period of the same length just before. */
 export type FrictionTotal = Schema<'Affected'>;
 /** A UTC day (`t`, its midnight, ms) and each kind's count. */
 export type FrictionDay = Schema<'FrictionReport'>['series'][number];
 export type FrictionPageRow = Schema<'FrictionPage'>;
-/** `kind` is one of the three the schema lists (as text). */
-export type FrictionElement = Omit<Schema<'FrictionElement'>, 'kind'> & { kind: FrictionKind };
+export type FrictionElement = Schema<'FrictionElement'>;
 export type Friction = Omit<Schema<'FrictionReport'>, 'elements'> & { elements: FrictionElement[] };
 export type FrictionSession = Sent<Schema<'FrictionSessionOut'>>;
-export type IssueStatus = 'open' | 'resolved';
+export type IssueStatus = Schema<'ErrorIssue'>['status'];
 /** One error issue: errors grouped by their fingerprint. Counts are within the range; first and last seen all-time. */
 export interface Issue {
   fingerprint: string;
@@ -151,13 +150,13 @@ export interface ErrorsReport {
   issues: Issue[];
 }
 
-export type HeatmapKind = 'click' | 'rage_click' | 'dead_click';
+export type HeatmapKind = Schema<'Heatmap'>['kind'];
 export type HeatmapPage = Schema<'PageClicks'>;
 /** Clicks on one page, counted in cells: `[column, row, count]`. */
 export type Heatmap = Sent<Omit<Schema<'Heatmap'>, 'cells'>> & { cells: Array<[number, number, number]> };
 
 export type VitalName = 'LCP' | 'INP' | 'CLS' | 'FCP' | 'TTFB' | 'LOAD';
-export type Rating = 'good' | 'needs_improvement' | 'poor';
+export type Rating = NonNullable<Schema<'MetricSummary'>['rating']>;
 export type DeviceType = 'desktop' | 'mobile' | 'tablet';
 export interface VitalMetric {
   name: VitalName;
@@ -240,7 +239,7 @@ export type TimelinePage = Sent<Omit<Schema<'Timeline'>, 'entries'>> & { entries
 export type FunnelStage = Schema<'LeadStage'>;
 export type Funnel = Sent<Schema<'LeadFunnel'>>;
 
-export type RecordingKind = 'rrweb' | 'video';
+export type RecordingKind = Schema<'Recording'>['kind'];
 /** One session's recording: rrweb chunks joined in order, or one uploaded video. */
 export type Recording = Sent<Schema<'Recording'>>;
 export type MarkKind = 'click' | 'rage_click' | 'dead_click' | 'exception' | 'form_error' | 'page';
@@ -248,9 +247,9 @@ export type MarkKind = 'click' | 'rage_click' | 'dead_click' | 'exception' | 'fo
 export type Mark = Omit<Schema<'Mark'>, 'kind'> & { kind: MarkKind };
 export type RecordingDetail = Sent<Omit<Schema<'RecordingMarks'>, 'marks'>> & { marks: Mark[] };
 export type RecordingList = Sent<Schema<'Recordings'>>;
-export type ExportReport = 'friction' | 'journeys' | 'cohorts';
-export type ExportFormat = 'pdf' | 'csv' | 'ndjson';
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type ExportReport = Schema<'ExportJob'>['report'];
+export type ExportFormat = Schema<'ExportJob'>['format'];
+export type JobStatus = Schema<'ExportJob'>['status'];
 export type ExportFilters = Schema<'TrafficFilter'>;
 export type Cohort = Schema<'Cohort'>;
 /** An export to run: a number of days back from today, or UTC dates (`2026-11-01`), both days included. */
@@ -265,11 +264,10 @@ export interface ExportParams {
 /**
  * An export job. Its `params` is what was asked for, as the server keeps it: the
  * range as `from` and `to` (ms, whole UTC days, `to` not included), the filters,
- * and any cohorts; the schema leaves it an untyped object. `status` is one of the
- * four the schema lists (as text).
+ * and any cohorts; the schema leaves it an untyped object.
  */
-export type ExportJob = Sent<Omit<Schema<'ExportJob'>, 'params' | 'status'>> & { params: ExportParams | null; status: JobStatus };
-export type Cadence = 'weekly' | 'monthly';
+export type ExportJob = Sent<Omit<Schema<'ExportJob'>, 'params'>> & { params: ExportParams | null };
+export type Cadence = Schema<'ReportSchedule'>['cadence'];
 export interface ReportSchedule {
   id: Id;
   report: ExportReport;

@@ -11,6 +11,7 @@
 //! a new widget's id comes from the system's randomness.
 
 pub mod alerts;
+pub mod closed;
 pub mod crm;
 pub mod customers;
 pub mod files;

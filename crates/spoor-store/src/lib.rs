@@ -10,7 +10,7 @@ pub mod analytics;
 pub mod backend;
 // The rules live in `spoor-domain`; they stay reachable here under the paths
 // the store's callers use.
-pub use spoor_domain::{alerts, crm, files, friction, insights, metering, traits};
+pub use spoor_domain::{alerts, closed, crm, files, friction, insights, metering, traits};
 pub mod budget;
 pub mod crm_world;
 pub mod customers;

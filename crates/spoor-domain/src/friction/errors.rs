@@ -67,6 +67,14 @@ pub struct Counted {
     pub count: i64,
 }
 
+/// An issue's status as its answer shows it.
+pub const OPEN: &str = "open";
+pub const RESOLVED: &str = "resolved";
+
+fn issue_statuses() -> utoipa::openapi::Object {
+    crate::closed::one_of(&[OPEN, RESOLVED])
+}
+
 /// Errors grouped by fingerprint (type, normalised message, top frame).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[schema(as = ErrorIssue)]
@@ -76,7 +84,7 @@ pub struct Issue {
     pub error_type: String,
     pub message: String,
     pub top_frame: String,
-    /// open or resolved.
+    #[schema(schema_with = issue_statuses)]
     pub status: &'static str,
     /// Resolved once and seen again since.
     pub reopened: bool,
@@ -178,7 +186,7 @@ pub fn errors_report(
             sample.insert("message".into(), i.sample_message.clone().into());
             sample.insert("stack".into(), i.sample_stack.clone().into());
             Issue {
-                status: if i.is_resolved() { "resolved" } else { "open" },
+                status: if i.is_resolved() { RESOLVED } else { OPEN },
                 reopened: i.reopened(),
                 resolved_at: i.resolved_at,
                 count,

@@ -98,10 +98,18 @@ pub struct FrictionPage {
     pub affected: Affected,
 }
 
+fn friction_kinds() -> utoipa::openapi::Object {
+    crate::closed::one_of(&KINDS)
+}
+
+fn ratings() -> utoipa::openapi::Object {
+    crate::closed::one_of_or_null(&RATINGS)
+}
+
 /// An element's friction of one kind.
 #[derive(Clone, Debug, Serialize, PartialEq, ToSchema)]
 pub struct FrictionElement {
-    /// rage_click, dead_click or form_error.
+    #[schema(schema_with = friction_kinds)]
     pub kind: String,
     pub page: String,
     /// The element's selector (a form error's form.field).
@@ -298,7 +306,8 @@ pub struct MetricSummary {
     pub p50: Option<f64>,
     pub p75: Option<f64>,
     pub p95: Option<f64>,
-    /// good, needs_improvement or poor; null without samples.
+    /// By p75; null without samples.
+    #[schema(schema_with = ratings)]
     pub rating: Option<&'static str>,
     pub distribution: Distribution,
 }

@@ -7,12 +7,27 @@ use super::*;
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 #[schema(as = VitalMetric)]
 pub struct Metric {
-    /// LCP, INP, CLS, FCP, TTFB, LOAD or TTI.
+    #[schema(schema_with = metric_names)]
     pub name: &'static str,
     /// ms, or "" for CLS.
+    #[schema(schema_with = units)]
     pub unit: &'static str,
     pub good: f64,
     pub poor: f64,
+}
+
+/// A metric's ratings, best first.
+pub const RATINGS: [&str; 3] = ["good", "needs_improvement", "poor"];
+
+fn metric_names() -> utoipa::openapi::Object {
+    crate::closed::one_of(&METRICS.map(|m| m.name))
+}
+
+fn units() -> utoipa::openapi::Object {
+    let mut units: Vec<&str> = METRICS.iter().map(|m| m.unit).collect();
+    units.sort_unstable();
+    units.dedup();
+    crate::closed::one_of(&units)
 }
 
 /// The metrics reported, in order. LOAD (the page's load event) has no
@@ -70,11 +85,11 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
 impl Metric {
     pub fn rating(&self, value: f64) -> &'static str {
         if value <= self.good {
-            "good"
+            RATINGS[0]
         } else if value <= self.poor {
-            "needs_improvement"
+            RATINGS[1]
         } else {
-            "poor"
+            RATINGS[2]
         }
     }
 }

@@ -13,7 +13,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use spoor_store::files::{COMPLETED, ExportJob, NewExportJob, ReportSchedule};
+use spoor_store::closed::{one_of, one_of_or_null};
+use spoor_store::files::{
+    COMPLETED, DELIVERY_FAILED, DELIVERY_PENDING, DELIVERY_SENT, ExportJob, FAILED, NewExportJob,
+    QUEUED, RUNNING, ReportSchedule,
+};
 use utoipa::ToSchema;
 
 use spoor_core::range::{self, TimeRange};
@@ -31,6 +35,25 @@ use crate::notify::{check_webhook_url, redacted_url};
 const DAY: i64 = spoor_store::friction::DAY_MS;
 const MAX_DAYS: i64 = 400;
 const LIST_ROWS: i64 = 100;
+/// How often a schedule sends its report.
+const CADENCES: [&str; 2] = ["weekly", "monthly"];
+
+// The closed sets of strings answers hold, for the OpenAPI document.
+fn reports() -> utoipa::openapi::Object {
+    one_of(&report::KINDS)
+}
+fn formats() -> utoipa::openapi::Object {
+    one_of(&render::FORMATS)
+}
+fn statuses() -> utoipa::openapi::Object {
+    one_of(&[QUEUED, RUNNING, COMPLETED, FAILED])
+}
+fn deliveries() -> utoipa::openapi::Object {
+    one_of_or_null(&[DELIVERY_PENDING, DELIVERY_SENT, DELIVERY_FAILED])
+}
+fn cadences() -> utoipa::openapi::Object {
+    one_of(&CADENCES)
+}
 
 /// An export as asked for.
 #[derive(Deserialize, ToSchema)]
@@ -132,14 +155,14 @@ fn checked(mut r: ExportRequest, now: i64) -> Result<(String, String, Params), A
 pub struct JobOut {
     id: i64,
     project_id: i64,
-    /// friction, journeys or cohorts.
+    #[schema(schema_with = reports)]
     report: String,
-    /// pdf, csv or ndjson.
+    #[schema(schema_with = formats)]
     format: String,
     /// What it covers: from and to (ms), filters, cohorts.
     #[schema(value_type = Option<Object>)]
     params: Value,
-    /// queued, running, completed or failed.
+    #[schema(schema_with = statuses)]
     status: String,
     /// Percent done.
     progress: i64,
@@ -152,6 +175,7 @@ pub struct JobOut {
     started_at: Option<String>,
     finished_at: Option<String>,
     /// For a scheduled job: whether its report was delivered.
+    #[schema(schema_with = deliveries)]
     delivery: Option<String>,
     delivery_attempts: i64,
     /// The last delivery failure.
@@ -402,9 +426,11 @@ pub struct ScheduleRequest {
 pub struct ScheduleOut {
     id: i64,
     project_id: i64,
+    #[schema(schema_with = reports)]
     report: String,
+    #[schema(schema_with = formats)]
     format: String,
-    /// weekly or monthly.
+    #[schema(schema_with = cadences)]
     cadence: String,
     email: Option<String>,
     /// Redacted for viewers: a webhook URL is often a secret of its
@@ -504,7 +530,7 @@ pub async fn create_schedule(
     let id = access.project.id;
     let r: ScheduleRequest = body::parse_json(&bytes)?;
     let cadence = r.cadence.clone().unwrap_or_default();
-    if cadence != "weekly" && cadence != "monthly" {
+    if !CADENCES.contains(&cadence.as_str()) {
         return Err(ApiError::BadRequest(format!(
             "`cadence` must be weekly or monthly, not {cadence:?}"
         )));

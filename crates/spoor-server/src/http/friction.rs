@@ -30,6 +30,12 @@ use super::error::{ApiError, ErrorBody};
 use crate::app::App;
 
 const DAY: i64 = friction::DAY_MS;
+/// What a heatmap counts.
+const HEATMAP_KINDS: [&str; 3] = ["click", "rage_click", "dead_click"];
+
+fn heatmap_kinds() -> utoipa::openapi::Object {
+    spoor_store::closed::one_of(&HEATMAP_KINDS)
+}
 
 #[derive(Deserialize, Default)]
 pub struct ReportParams {
@@ -485,7 +491,7 @@ pub struct Scroll {
 #[derive(Serialize, ToSchema)]
 pub struct Heatmap {
     page: String,
-    /// click, rage_click or dead_click.
+    #[schema(schema_with = heatmap_kinds)]
     kind: String,
     from: i64,
     to: i64,
@@ -535,7 +541,7 @@ pub async fn heatmap(
         ));
     };
     let kind = p.kind.take().unwrap_or_else(|| "click".into());
-    if !["click", "rage_click", "dead_click"].contains(&kind.as_str()) {
+    if !HEATMAP_KINDS.contains(&kind.as_str()) {
         return Err(ApiError::BadRequest(format!(
             "`kind` must be click, rage_click or dead_click, not {kind:?}"
         )));

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spoor_core::limits::BoundedRead;
 use spoor_core::replay::EventsScanner;
-use spoor_store::files::{Recording, RecordingFilter, ScreenshotFilter, StorageUse, VIDEO};
+use spoor_store::files::{RRWEB, Recording, RecordingFilter, ScreenshotFilter, StorageUse, VIDEO};
 use spoor_store::{EventFilter, EventQuery};
 use utoipa::{IntoParams, ToSchema};
 
@@ -45,7 +45,7 @@ pub struct RecordingOut {
     id: i64,
     project_id: i64,
     session_id: String,
-    /// rrweb or video.
+    #[schema(schema_with = recording_kinds)]
     kind: String,
     user_id: Option<String>,
     anonymous_id: Option<String>,
@@ -65,6 +65,10 @@ pub struct RecordingOut {
     friction: i64,
     /// Exceptions in the session.
     errors: i64,
+}
+
+fn recording_kinds() -> utoipa::openapi::Object {
+    spoor_store::closed::one_of(&[RRWEB, VIDEO])
 }
 
 impl From<&Recording> for RecordingOut {
