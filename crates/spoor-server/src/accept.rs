@@ -1,6 +1,6 @@
 //! The accept loop: HTTP/1.1 connections, bounded in number and per client,
-//! with a deadline for each request's headers, one for writes that make no
-//! progress, and a graceful stop.
+//! with a deadline for each request's headers and a bound on their size, one
+//! for writes that make no progress, and a graceful stop.
 //!
 //! `axum::serve` has neither bound, and a client that opens connections and then
 //! sends its headers a byte at a time (slowloris) would hold them for ever; one
@@ -26,6 +26,15 @@ use tower::ServiceExt;
 
 use crate::per_client::PerClient;
 
+/// The most bytes a request's line and headers may take (431 beyond). hyper's
+/// own bound is about 400 KB a connection, which 1,024 connections would
+/// turn into 400 MB held for headers alone; browsers send a few KB, and
+/// 32 KB leaves room for large cookies.
+pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// The most a connection reads ahead of its handler (hyper's default is the
+/// same 400 KB): room for a whole head and the start of its body.
+const MAX_READ_AHEAD: usize = 2 * MAX_HEAD_BYTES;
+
 pub struct AcceptConfig {
     pub max_connections: usize,
     pub header_timeout: Duration,
@@ -49,6 +58,17 @@ pub async fn serve(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(config.header_timeout)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_buf_size(MAX_READ_AHEAD)
+        // A request whose body has arrived is answered even when the client
+        // shuts its side down after sending (as `curl -T -` and some proxies
+        // do). It also keeps hyper from reading ahead while a handler runs,
+        // to notice such a shutdown: that read took a second buffer per
+        // connection while the first still held the body, about 15 MB of
+        // the server's peak with 1,024 connections under overload
+        // (docs/performance.md). A client that goes away mid-request is
+        // then noticed when its answer is written.
+        .half_close(true)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {

@@ -27,6 +27,7 @@ mod tombstones;
 
 use std::future::Future;
 
+pub use accept::MAX_HEAD_BYTES;
 pub use config::ServerConfig;
 pub use enrich::GeoError;
 /// The tracing target of the access log's lines.

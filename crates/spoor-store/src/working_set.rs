@@ -71,10 +71,12 @@ pub type PersonKey = (i64, bool, String);
 /// links and index entries, about 5 KB each as measured (RSS), so 50 MB.
 pub const DEFAULT_PEOPLE: usize = 10_000;
 
+/// Rows are boxed: a map keeps the slots it grew to (up to twice its
+/// entries), and an empty slot then costs a pointer, not a row's 450 bytes.
 #[derive(Default)]
 struct Held {
     /// Sessions as the processor last left them (None: known not to exist).
-    sessions: FastMap<SessionKey, Option<Session>>,
+    sessions: FastMap<SessionKey, Option<Box<Session>>>,
     /// The latest derived session of each (project, identity), by session id.
     latest_derived: FastMap<SessionKey, Option<String>>,
     /// Held sessions by their anonymous id and by their user id, for links.
@@ -82,7 +84,7 @@ struct Held {
     links: FastMap<SessionKey, Option<String>>,
     /// The users some held link leads to.
     linked_to: FastSet<SessionKey>,
-    people: FastMap<PersonKey, Option<Customer>>,
+    people: FastMap<PersonKey, Option<Box<Customer>>>,
 }
 
 /// The stored rows a pass will look up, to read them all at once
@@ -194,19 +196,22 @@ impl WorkingSet {
             links.insert(key, Some(user));
         }
         held.links.extend(links);
-        let mut people: FastMap<PersonKey, Option<Customer>> =
+        let mut people: FastMap<PersonKey, Option<Box<Customer>>> =
             keys.people.into_iter().map(|k| (k, None)).collect();
         for c in rows.people {
-            people.insert((c.project_id, c.identified, c.person.clone()), Some(c));
+            people.insert(
+                (c.project_id, c.identified, c.person.clone()),
+                Some(Box::new(c)),
+            );
         }
         held.people.extend(people);
-        let mut sessions: FastMap<SessionKey, Option<Session>> =
+        let mut sessions: FastMap<SessionKey, Option<Box<Session>>> =
             keys.sessions.into_iter().map(|k| (k, None)).collect();
         for mut s in rows.sessions {
             // As a session read one at a time is (see `Reads::session`).
             follow_links(&held.links, &mut s);
             index_ids(&mut held.by_id, &s);
-            sessions.insert((s.project_id, s.session_id.clone()), Some(s));
+            sessions.insert((s.project_id, s.session_id.clone()), Some(Box::new(s)));
         }
         held.sessions.extend(sessions);
         Ok(mark)
@@ -291,12 +296,12 @@ impl WorkingSet {
             if whole {
                 index_ids(&mut held.by_id, &s);
             }
-            held.sessions.insert(key, Some(s));
+            held.sessions.insert(key, Some(Box::new(s)));
         }
         for c in people.customers {
             let key = (c.project_id, c.identified, c.person.clone());
             pending.people.insert(key.clone());
-            held.people.insert(key, Some(c));
+            held.people.insert(key, Some(Box::new(c)));
         }
         for key in people.merged_away {
             pending.people.remove(&key);
@@ -341,13 +346,13 @@ impl WorkingSet {
         for (key, whole) in pending.sessions {
             if let Some(Some(mut s)) = held.sessions.remove(&key) {
                 s.write = if whole { Write::Whole } else { Write::Activity };
-                sessions.push(s);
+                sessions.push(*s);
             }
         }
         let customers: Vec<Customer> = pending
             .people
             .iter()
-            .filter_map(|key| held.people.remove(key).flatten())
+            .filter_map(|key| held.people.remove(key).flatten().map(|c| *c))
             .collect();
         let kept: FastSet<(i64, bool, &str)> = customers
             .iter()
@@ -370,11 +375,13 @@ impl WorkingSet {
         let written = write(Some((&sessions, &people)));
         for s in sessions {
             held.sessions
-                .insert((s.project_id, s.session_id.clone()), Some(s));
+                .insert((s.project_id, s.session_id.clone()), Some(Box::new(s)));
         }
         for c in people.customers {
-            held.people
-                .insert((c.project_id, c.identified, c.person.clone()), Some(c));
+            held.people.insert(
+                (c.project_id, c.identified, c.person.clone()),
+                Some(Box::new(c)),
+            );
         }
         let written = written?;
         // Everything held is now in the store: the set can forget what does not
@@ -497,7 +504,7 @@ impl DerivedReads for Reads<'_> {
     fn session(&self, project_id: i64, session_id: &str) -> StoreResult<Option<Session>> {
         let key = (project_id, session_id.to_string());
         if let Some(s) = self.set.held.borrow_mut().sessions.remove(&key) {
-            return Ok(s);
+            return Ok(s.map(|s| *s));
         }
         let mut s = self.store.session(project_id, session_id)?;
         let mut held = self.set.held.borrow_mut();
@@ -520,7 +527,7 @@ impl DerivedReads for Reads<'_> {
             Some(Some(id)) => {
                 let held = self.set.held.borrow();
                 match held.sessions.get(&(project_id, id.clone())) {
-                    Some(s) => Ok(s.clone()),
+                    Some(s) => Ok(s.as_deref().cloned()),
                     None => {
                         drop(held);
                         self.session(project_id, &id).inspect(|s| {
@@ -531,7 +538,7 @@ impl DerivedReads for Reads<'_> {
                                     .held
                                     .borrow_mut()
                                     .sessions
-                                    .insert((project_id, id.clone()), Some(s.clone()));
+                                    .insert((project_id, id.clone()), Some(Box::new(s.clone())));
                             }
                         })
                     }
@@ -549,10 +556,10 @@ impl DerivedReads for Reads<'_> {
                 let session_key = (project_id, s.session_id.clone());
                 match held.sessions.get(&session_key) {
                     // Held already: what is held is newer than the store's.
-                    Some(found) => Ok(found.clone()),
+                    Some(found) => Ok(found.as_deref().cloned()),
                     None => {
                         index_ids(&mut held.by_id, &s);
-                        held.sessions.insert(session_key, Some(s.clone()));
+                        held.sessions.insert(session_key, Some(Box::new(s.clone())));
                         Ok(Some(s))
                     }
                 }
@@ -579,7 +586,7 @@ impl DerivedReads for Reads<'_> {
         // Moved out, as sessions are (see `session`).
         let key = (project_id, identified, person.to_string());
         if let Some(c) = self.set.held.borrow_mut().people.remove(&key) {
-            return Ok(c);
+            return Ok(c.map(|c| *c));
         }
         self.store.customer(project_id, identified, person)
     }

@@ -84,3 +84,48 @@ async fn connections_beyond_the_bound_wait_instead_of_failing() {
         "served once a slot frees"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_shuts_its_side_after_sending_gets_its_answer() {
+    let s = Spoor::start().await;
+    let body = serde_json::json!({ "batch": [common::track("half-closed", "u")] }).to_string();
+    let mut c = TcpStream::connect(addr(&s)).await.unwrap();
+    let request = format!(
+        "POST /v1/batch HTTP/1.1\r\nHost: x\r\nx-api-key: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        s.key,
+        body.len()
+    );
+    c.write_all(request.as_bytes()).await.unwrap();
+    // Nothing more will come from this side; the answer may still.
+    c.shutdown().await.unwrap();
+    let answer = read_to_close(&mut c).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"accepted\":1"), "{answer}");
+    let stored = s.events("default").await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["messageId"], "half-closed");
+}
+
+/// A request whose line and headers take `bytes` bytes, on its own connection.
+async fn head_of(s: &Spoor, bytes: usize) -> String {
+    let start = "GET /livez HTTP/1.1\r\nHost: x\r\nx-padding: ";
+    let end = "\r\nconnection: close\r\n\r\n";
+    let padding = "a".repeat(bytes - start.len() - end.len());
+    let head = format!("{start}{padding}{end}");
+    assert_eq!(head.len(), bytes);
+    let mut c = TcpStream::connect(addr(s)).await.unwrap();
+    c.write_all(head.as_bytes()).await.unwrap();
+    read_to_close(&mut c).await
+}
+
+#[tokio::test]
+async fn request_heads_are_bounded_in_bytes() {
+    let s = Spoor::start().await;
+    let bound = spoor_server::MAX_HEAD_BYTES;
+    let at = head_of(&s, bound).await;
+    assert!(at.starts_with("HTTP/1.1 200"), "{at}");
+    let over = head_of(&s, bound + 1).await;
+    assert!(over.starts_with("HTTP/1.1 431"), "{over}");
+    // The server goes on serving.
+    assert_eq!(head_of(&s, 1024).await.get(..12), Some("HTTP/1.1 200"));
+}
