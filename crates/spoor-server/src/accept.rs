@@ -61,8 +61,8 @@ pub async fn serve(
         .max_header_size(MAX_HEAD_BYTES)
         .max_buf_size(MAX_READ_AHEAD)
         // A request whose body has arrived is answered even when the client
-        // shuts its side down after sending (as `curl -T -` and some proxies
-        // do). It also keeps hyper from reading ahead while a handler runs,
+        // shuts its side down once it has sent it. It also keeps hyper from
+        // reading ahead while a handler runs,
         // to notice such a shutdown: that read took a second buffer per
         // connection while the first still held the body, about 15 MB of
         // the server's peak with 1,024 connections under overload
