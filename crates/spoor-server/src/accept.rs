@@ -28,9 +28,10 @@ use crate::per_client::PerClient;
 
 /// The most bytes a request's line and headers may take (431 beyond). hyper's
 /// own bound is about 400 KB a connection, which 1,024 connections would
-/// turn into 400 MB held for headers alone; browsers send a few KB, and
-/// 32 KB leaves room for large cookies.
-pub const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// turn into 400 MB held for headers alone. This leaves room for the longest
+/// URL hyper takes (64 KiB, 414 past it, which insights' links may reach) and
+/// 16 KiB of headers; browsers send a few KB.
+pub const MAX_HEAD_BYTES: usize = 80 * 1024;
 /// The most a connection reads ahead of its handler (hyper's default is the
 /// same 400 KB): room for a whole head and the start of its body.
 const MAX_READ_AHEAD: usize = 2 * MAX_HEAD_BYTES;
