@@ -2489,3 +2489,74 @@ fn check_alerts(store: &Store) {
     assert!(store.alert_rule(a.id).unwrap().is_none());
     assert_eq!(names(None), ["elsewhere"]);
 }
+
+/// Every event updates its session's last time seen. On PostgreSQL that update
+/// stays on the row's page (a heap-only tuple update), with no new entry in any
+/// of the table's indexes: no index holds a column it changes. The timeout
+/// still finds the session through its index on open sessions.
+#[test]
+fn postgres_updates_a_sessions_activity_in_place() {
+    let db = ScratchDatabase::create().unwrap();
+    let store = Store::open(&pg_config(&db.url, "spoor")).unwrap();
+    let p = store.create_project(1, "in-place").unwrap();
+    let base = 1_700_200_000_000;
+    let s = 1_000;
+    let updates = 30;
+    for i in 0..=updates {
+        let mut e = person_message(
+            &format!("hot-{i}"),
+            base + i * s,
+            MessageType::Page,
+            None,
+            Some("u-hot"),
+            Some("anon-hot"),
+            Some("tab-hot"),
+            "{}",
+        );
+        e.url = Some(format!("https://a.example/page-{i}"));
+        append(&store, p.id, &[e], base + i * s);
+        // One pass an event: the first inserts the session, each after
+        // updates its activity.
+        process(&store, 1);
+    }
+    let held = store.session(p.id, "tab-hot").unwrap().unwrap();
+    assert_eq!(
+        (held.events, held.last_seen_at, held.ended_at),
+        (updates + 1, base + updates * s, None)
+    );
+
+    // A backend reports its table statistics within about ten seconds of
+    // going idle.
+    let url = db.url.clone();
+    let (updated, in_place) = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let row = client
+                .query_one(
+                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+                     WHERE schemaname = 'spoor' AND relname = 'sessions'",
+                    &[],
+                )
+                .unwrap();
+            let counts: (i64, i64) = (row.get(0), row.get(1));
+            if counts.0 >= updates || std::time::Instant::now() > deadline {
+                return counts;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    })
+    .join()
+    .unwrap();
+    assert!(updated >= updates, "{updated} updates reported");
+    assert_eq!(in_place, updated, "every activity update stays in place");
+
+    // Idle: ended by the timeout at its last message.
+    assert_eq!(store.end_idle_sessions(base + updates * s).unwrap(), 0);
+    assert_eq!(store.end_idle_sessions(base + updates * s + 1).unwrap(), 1);
+    let ended = store.session(p.id, "tab-hot").unwrap().unwrap();
+    assert_eq!(
+        (ended.ended_at, ended.end_reason.as_deref()),
+        (Some(base + updates * s), Some("timeout"))
+    );
+}

@@ -157,6 +157,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0024_insight_fact_keys",
         include_str!("migrations/0024_insight_fact_keys.sql"),
     ),
+    (
+        25,
+        "0025_sessions_hot",
+        include_str!("migrations/0025_sessions_hot.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.

@@ -161,9 +161,11 @@ impl crate::backend::SessionStore for PgStore {
     }
 
     fn end_idle_sessions(&self, last_seen_before: i64) -> StoreResult<u64> {
+        // `started_at` bounds the scan of `sessions_open`: a session last seen
+        // before the cutoff started before it too.
         Ok(self.conn()?.execute(
             "UPDATE sessions SET ended_at = last_seen_at, end_reason = 'timeout'
-             WHERE ended_at IS NULL AND last_seen_at < $1",
+             WHERE ended_at IS NULL AND started_at < $1 AND last_seen_at < $1",
             &[&last_seen_before],
         )?)
     }
