@@ -22,7 +22,7 @@
 # build reads with its own schema (a store a newer build migrated stays so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ $# -ge 1 ] || { echo "usage: bash bench/catch_up.sh SPOOR_BINARY..." >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: bash bench/catch_up.sh OLDEST_SPOOR NEWER_SPOOR..." >&2; exit 2; }
 EVENTS=${BENCH_CATCH_UP_EVENTS:-300000}
 ROUNDS=${BENCH_ROUNDS:-2}
 TIMEOUT=${BENCH_CATCH_UP_TIMEOUT:-1800}

@@ -2527,27 +2527,22 @@ fn postgres_updates_a_sessions_activity_in_place() {
 
     // A backend reports its table statistics within about ten seconds of
     // going idle.
-    let url = db.url.clone();
-    let (updated, in_place) = std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let row = client
-                .query_one(
-                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
-                     WHERE schemaname = 'spoor' AND relname = 'sessions'",
-                    &[],
-                )
-                .unwrap();
-            let counts: (i64, i64) = (row.get(0), row.get(1));
-            if counts.0 >= updates || std::time::Instant::now() > deadline {
-                return counts;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (updated, in_place) = loop {
+        let row = client
+            .query_one(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+                 WHERE schemaname = 'spoor' AND relname = 'sessions'",
+                &[],
+            )
+            .unwrap();
+        let counts: (i64, i64) = (row.get(0), row.get(1));
+        if counts.0 >= updates || std::time::Instant::now() > deadline {
+            break counts;
         }
-    })
-    .join()
-    .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     assert!(updated >= updates, "{updated} updates reported");
     assert_eq!(in_place, updated, "every activity update stays in place");
 
