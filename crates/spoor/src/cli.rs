@@ -90,7 +90,7 @@ pub struct Cli {
     /// keep up with more people active at once; less costs it reads, not
     /// correctness
     #[arg(long, global = true, env = "SPOOR_MEMORY_BUDGET", value_name = "SIZE",
-          default_value = "64MiB", value_parser = spoor_store::budget::parse_bytes)]
+          default_value = "32MiB", value_parser = spoor_store::budget::parse_bytes)]
     pub memory_budget: u64,
 
     /// Minutes between runs of the metering cleanup job, which gives calls whose

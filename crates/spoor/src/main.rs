@@ -238,6 +238,20 @@ fn files_config(cli: &Cli) -> anyhow::Result<spoor_server::files::FilesConfig> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
+    /// The default the command line shows is the store's default.
+    #[test]
+    fn the_memory_budget_defaults_to_the_stores_default() {
+        let cli = super::Cli::parse_from(["spoor", "serve"]);
+        assert_eq!(
+            cli.memory_budget,
+            spoor_store::budget::DEFAULT_MEMORY_BUDGET
+        );
+        let cli = super::Cli::parse_from(["spoor", "--memory-budget", "64MiB", "serve"]);
+        assert_eq!(cli.memory_budget, 64 << 20);
+    }
+
     /// The constructor ran before the test harness allocated: both options
     /// read back as set (mimalloc's defaults are 2 and 10).
     #[test]
