@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The default. The caches it sizes are a part of the server's RSS, not all of
 /// it: under the ingestion benchmark's overload the whole server peaked at
 /// 131 MB on a slow day, at 1,000 events/s at 69 MB (docs/performance.md). 64
-/// MiB, the default before, peaked 10 to 30 MB higher (up to 159 MB under
+/// MiB, the default before, peaked 6 to 35 MB higher (up to 159 MB under
 /// overload on a fast day) and caught up on a backlog no faster: the
 /// pipeline's time is in the rows it writes, not in pages missed.
 pub const DEFAULT_MEMORY_BUDGET: u64 = 32 * 1024 * 1024;
