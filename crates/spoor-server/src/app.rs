@@ -140,13 +140,18 @@ impl App {
             .unwrap_or(self.config.uploads.default_quota_bytes))
     }
 
-    /// Runs a call that waits on the network (the store on PostgreSQL, Redis) on
-    /// this worker, telling the runtime that it blocks: other tasks move to
-    /// another worker meanwhile, and a client that drives a runtime of its own may
-    /// do so here. As many run at once as the store has connections; the rest
-    /// wait here, as tasks, rather than each on a thread of its own.
-    pub async fn network_call<T>(&self, f: impl FnOnce() -> T) -> Result<T, ApiError> {
-        use tokio::runtime::{Handle, RuntimeFlavor};
+    /// Runs a call that waits on the network (the store on PostgreSQL, Redis)
+    /// on a thread of the blocking pool, as many at once as the store has
+    /// connections; the rest wait here, as tasks, rather than each on a thread
+    /// of its own. The workers stay where they are: handing a worker's place to
+    /// another thread for each call (`block_in_place`) spread the connections'
+    /// buffers over every thread that had been a worker, each with allocator
+    /// pages of its own, and under overload on PostgreSQL that cost about 40 MB
+    /// of resident memory (docs/performance.md).
+    pub async fn network_call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
         let _turn = self
             .network_calls
             .acquire()
@@ -155,9 +160,8 @@ impl App {
                 retry_after_secs: 5,
                 message: "the server is shutting down".into(),
             })?;
-        Ok(match Handle::try_current().map(|h| h.runtime_flavor()) {
-            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-            _ => f(),
-        })
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))
     }
 }

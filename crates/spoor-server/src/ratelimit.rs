@@ -78,7 +78,7 @@ enum Counter {
     Local,
     /// In the shared store.
     Store,
-    Redis(Box<RedisCounter>),
+    Redis(Arc<RedisCounter>),
 }
 
 /// One key's current window, as this node sees it.
@@ -123,7 +123,7 @@ impl RateLimits {
             ));
         }
         let counter = match redis_url {
-            Some(url) => Counter::Redis(Box::new(RedisCounter::new(url, redis_ca_file)?)),
+            Some(url) => Counter::Redis(Arc::new(RedisCounter::new(url, redis_ca_file)?)),
             None if shared_store => Counter::Store,
             None => Counter::Local,
         };
@@ -232,22 +232,24 @@ impl RateLimits {
             let used = match &self.counter {
                 Counter::Local => window.claimed + take,
                 Counter::Store => {
-                    app.network_call(|| app.store.take_rate_tokens(bucket.id, start, take))
+                    let (store, id) = (app.store.clone(), bucket.id);
+                    app.network_call(move || store.take_rate_tokens(id, start, take))
                         .await??
                 }
-                Counter::Redis(redis) => app
-                    .network_call(|| redis.take(bucket, start, take))
-                    .await?
-                    .map_err(|e| {
-                        // The cause is for the operator; the sender is
-                        // told only to come back, as for a store outage.
-                        tracing::error!(error = %e, "rate limit not checked");
-                        ApiError::Unavailable {
-                            retry_after_secs: 5,
-                            message: "the rate limit cannot be checked just now; retry shortly"
-                                .into(),
-                        }
-                    })?,
+                Counter::Redis(redis) => {
+                    let redis = redis.clone();
+                    let name = redis_name(bucket, start);
+                    app.network_call(move || redis.take(&name, take)).await?
+                }
+                .map_err(|e| {
+                    // The cause is for the operator; the sender is
+                    // told only to come back, as for a store outage.
+                    tracing::error!(error = %e, "rate limit not checked");
+                    ApiError::Unavailable {
+                        retry_after_secs: 5,
+                        message: "the rate limit cannot be checked just now; retry shortly".into(),
+                    }
+                })?,
             };
             window.claimed = used;
             let granted = (limit - (used - take)).clamp(0, take);
@@ -361,8 +363,7 @@ impl RedisCounter {
         ))
     }
 
-    fn take(&self, bucket: &Bucket, start: i64, take: i64) -> Result<i64, RedisFailure> {
-        let name = format!("spoor:rate:{}:{}:{start}", bucket.tag, bucket.id);
+    fn take(&self, name: &str, take: i64) -> Result<i64, RedisFailure> {
         let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         // A connection that broke since its last use is replaced once.
         for attempt in 0..2 {
@@ -383,8 +384,8 @@ impl RedisCounter {
             };
             let counted: redis::RedisResult<(i64,)> = redis::pipe()
                 .atomic()
-                .incr(&name, take)
-                .pexpire(&name, 2 * WINDOW_MS)
+                .incr(name, take)
+                .pexpire(name, 2 * WINDOW_MS)
                 .ignore()
                 .query(conn);
             match counted {
@@ -401,6 +402,11 @@ impl RedisCounter {
         }
         Err(RedisFailure("Redis: no connection".into()))
     }
+}
+
+/// A bucket's window as Redis names it.
+fn redis_name(bucket: &Bucket, start: i64) -> String {
+    format!("spoor:rate:{}:{}:{start}", bucket.tag, bucket.id)
 }
 
 /// Why Redis did not count a request: the Redis counter's one error type,

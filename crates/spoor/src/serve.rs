@@ -83,11 +83,12 @@ pub fn run(
     // drives a runtime of its own, which may be neither made nor dropped inside one.
     let server = spoor_server::Server::start(store.clone(), config)?;
     let setup_token = server.setup_token()?;
-    // Each store call made in place on a worker (PostgreSQL) hands that worker's
-    // place to a thread from the blocking pool. Unbounded, the pool grew to over
-    // 200 threads under overload, each with an allocator heap of its own (RSS
-    // over 700 MB); the calls themselves are bounded by the store's connections,
-    // so a small pool does the same work.
+    // Store calls that wait on the network (PostgreSQL) run on the blocking
+    // pool, as many at once as the store has connections (`App::network_call`),
+    // beside the dashboard's store work. Unbounded, the pool grew to over 200
+    // threads under overload, each with an allocator heap of its own (RSS over
+    // 700 MB); the calls themselves are bounded by the store's connections, so
+    // a small pool does the same work.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(store.max_connections() * 2 + 8)

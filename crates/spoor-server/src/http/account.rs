@@ -64,6 +64,7 @@ pub struct LoginThrottle {
 }
 
 /// How an attempt ended, for what is given back.
+#[derive(Clone, Copy)]
 enum Outcome {
     /// The password was right: the account starts again, the network gets
     /// its reservation back.
@@ -99,10 +100,11 @@ impl LoginThrottle {
         keys: &[(String, &'static Policy); 2],
     ) -> Result<(), ApiError> {
         let now = spoor_core::time::now_ms();
-        let decide = |attempts: &mut [Attempts]| -> Result<(), i64> {
+        let policies = keys.each_ref().map(|(_, policy)| *policy);
+        let decide = move |attempts: &mut [Attempts]| -> Result<(), i64> {
             let before: Vec<Attempts> = attempts.to_vec();
             let mut wait = 0;
-            for (a, (_, policy)) in attempts.iter_mut().zip(keys) {
+            for (a, policy) in attempts.iter_mut().zip(policies) {
                 if let Err(w) = a.reserve(now, policy) {
                     wait = wait.max(w);
                 }
@@ -129,13 +131,14 @@ impl LoginThrottle {
             }
             None => {
                 let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
-                let mut decided = Ok(());
-                app.network_call(|| {
-                    app.store
+                let store = app.store.clone();
+                app.network_call(move || {
+                    let mut decided = Ok(());
+                    store
                         .login_attempts(&names, &mut |a| decided = decide(a))
+                        .map(|()| decided)
                 })
-                .await??;
-                decided
+                .await??
             }
         };
         decided.map_err(|wait_ms| ApiError::RateLimited {
@@ -148,7 +151,7 @@ impl LoginThrottle {
 
     /// Gives back what an attempt that did not fail reserved.
     async fn settle(&self, app: &App, keys: &[(String, &'static Policy); 2], outcome: Outcome) {
-        let give_back = |attempts: &mut [Attempts]| {
+        let give_back = move |attempts: &mut [Attempts]| {
             for (i, a) in attempts.iter_mut().enumerate() {
                 match (&outcome, i) {
                     (Outcome::SignedIn, 0) => a.succeeded(),
@@ -170,8 +173,9 @@ impl LoginThrottle {
             }
             None => {
                 let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+                let store = app.store.clone();
                 let settled = app
-                    .network_call(|| app.store.login_attempts(&names, &mut |a| give_back(a)))
+                    .network_call(move || store.login_attempts(&names, &mut |a| give_back(a)))
                     .await;
                 if !matches!(settled, Ok(Ok(()))) {
                     tracing::warn!("a sign-in's reserved attempt could not be given back");

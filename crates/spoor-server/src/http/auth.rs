@@ -60,11 +60,21 @@ pub fn write_key(
     headers: &HeaderMap,
 ) -> Result<KeyRecord, ApiError> {
     let key = key.ok_or_else(|| ApiError::Unauthorized(NO_KEY.into()))?;
-    let record = store.key_by_hash(&secret::hash(key))?.ok_or_else(|| {
+    let record = known_key(store, &secret::hash(key))?;
+    may_write(record, headers)
+}
+
+/// The key whose hash is `hash`, if the store knows it.
+pub fn known_key(store: &Store, hash: &str) -> Result<KeyRecord, ApiError> {
+    store.key_by_hash(hash)?.ok_or_else(|| {
         ApiError::Unauthorized(
             "unknown write key: check the key, or create one with `spoor keys create`".into(),
         )
-    })?;
+    })
+}
+
+/// Checks that a known key is on and may write from the request's origin.
+pub fn may_write(record: KeyRecord, headers: &HeaderMap) -> Result<KeyRecord, ApiError> {
     if !record.active {
         return Err(ApiError::Unauthorized(format!(
             "write key {}… is disabled; enable it with `spoor keys enable {}`",

@@ -163,10 +163,16 @@ pub async fn look_up_key(
     key: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<KeyRecord, ApiError> {
-    let lookup = || auth::write_key(&app.store, key, headers);
     Ok(if app.store.waits_on_network() {
-        app.network_call(lookup).await??
+        let key = key.ok_or_else(|| ApiError::Unauthorized(auth::NO_KEY.into()))?;
+        let hash = spoor_core::secret::hash(key);
+        let store = app.store.clone();
+        let record = app
+            .network_call(move || auth::known_key(&store, &hash))
+            .await??;
+        auth::may_write(record, headers)?
     } else {
+        let lookup = || auth::write_key(&app.store, key, headers);
         // An embedded store's microsecond reads run as they are: handing the
         // worker over cost SQLite a quarter of its single-event throughput.
         lookup()?
