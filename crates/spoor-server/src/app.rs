@@ -32,7 +32,7 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Turns for store calls made from request handlers when the store waits on
     /// the network, as many as it has connections.
-    pub network_calls: tokio::sync::Semaphore,
+    pub network_calls: Arc<tokio::sync::Semaphore>,
     /// Erased people's ids, refused on ingestion.
     pub tombstones: Arc<crate::tombstones::Tombstones>,
     /// Where recordings, screenshots and exports keep their bytes.
@@ -72,7 +72,7 @@ impl App {
             config.write_batch_events,
             metrics.clone(),
         )?;
-        let network_calls = tokio::sync::Semaphore::new(store.max_connections());
+        let network_calls = Arc::new(tokio::sync::Semaphore::new(store.max_connections()));
         let limits = RateLimits::new(
             store.is_shared(),
             config.redis_url.as_deref(),
@@ -152,16 +152,81 @@ impl App {
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _turn = self
-            .network_calls
-            .acquire()
+        on_the_pool(&self.network_calls, f).await
+    }
+}
+
+/// Runs `f` on the blocking pool once it has one of `turns`. The turn ends
+/// with the call, not with the caller: a call whose request was dropped (its
+/// client went away) runs to its end, and counts until then, so no more
+/// calls run at once than there are turns.
+async fn on_the_pool<T: Send + 'static>(
+    turns: &Arc<tokio::sync::Semaphore>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let turn = turns
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable {
+            retry_after_secs: 5,
+            message: "the server is shutting down".into(),
+        })?;
+    tokio::task::spawn_blocking(move || {
+        let done = f();
+        drop(turn);
+        done
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_keeps_its_turn_until_it_ends_though_its_caller_went_away() {
+        let turns = Arc::new(tokio::sync::Semaphore::new(1));
+        let (release, wait) = mpsc::channel::<()>();
+        let (started, has_started) = mpsc::channel::<()>();
+        let first = {
+            let turns = turns.clone();
+            tokio::spawn(async move {
+                on_the_pool(&turns, move || {
+                    started.send(()).unwrap();
+                    wait.recv().unwrap();
+                    1
+                })
+                .await
+            })
+        };
+        tokio::task::spawn_blocking(move || has_started.recv().unwrap())
             .await
-            .map_err(|_| ApiError::Unavailable {
-                retry_after_secs: 5,
-                message: "the server is shutting down".into(),
-            })?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))
+            .unwrap();
+        // The caller goes away; its call still runs, and holds the one turn.
+        first.abort();
+        assert!(first.await.unwrap_err().is_cancelled());
+        assert_eq!(turns.available_permits(), 0);
+        let second = {
+            let turns = turns.clone();
+            tokio::spawn(async move { on_the_pool(&turns, || 2).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "a second call waits for the turn");
+        // Once the first call ends, the turn passes to the second.
+        release.send(()).unwrap();
+        assert_eq!(second.await.unwrap().unwrap(), 2);
+        assert_eq!(turns.available_permits(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_after_shutdown_are_refused() {
+        let turns = Arc::new(tokio::sync::Semaphore::new(1));
+        turns.close();
+        let refused = on_the_pool(&turns, || 1).await;
+        assert!(matches!(refused, Err(ApiError::Unavailable { .. })));
     }
 }

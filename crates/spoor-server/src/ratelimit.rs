@@ -237,19 +237,20 @@ impl RateLimits {
                         .await??
                 }
                 Counter::Redis(redis) => {
-                    let redis = redis.clone();
-                    let name = redis_name(bucket, start);
-                    app.network_call(move || redis.take(&name, take)).await?
+                    let (redis, name) = (redis.clone(), redis_name(bucket, start));
+                    app.network_call(move || redis.take(&name, take))
+                        .await?
+                        .map_err(|e| {
+                            // The cause is for the operator; the sender is
+                            // told only to come back, as for a store outage.
+                            tracing::error!(error = %e, "rate limit not checked");
+                            ApiError::Unavailable {
+                                retry_after_secs: 5,
+                                message: "the rate limit cannot be checked just now; retry shortly"
+                                    .into(),
+                            }
+                        })?
                 }
-                .map_err(|e| {
-                    // The cause is for the operator; the sender is
-                    // told only to come back, as for a store outage.
-                    tracing::error!(error = %e, "rate limit not checked");
-                    ApiError::Unavailable {
-                        retry_after_secs: 5,
-                        message: "the rate limit cannot be checked just now; retry shortly".into(),
-                    }
-                })?,
             };
             window.claimed = used;
             let granted = (limit - (used - take)).clamp(0, take);
