@@ -172,13 +172,12 @@ async fn on_the_pool<T: Send + 'static>(
             retry_after_secs: 5,
             message: "the server is shutting down".into(),
         })?;
-    tokio::task::spawn_blocking(move || {
+    crate::http::blocking(move || {
         let done = f();
         drop(turn);
-        done
+        Ok(done)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))
 }
 
 #[cfg(test)]

@@ -53,17 +53,6 @@ pub fn key_from_request(headers: &HeaderMap, query_key: Option<&str>) -> Option<
 pub const NO_KEY: &str = "no write key: send it as the HTTP Basic user name, an x-api-key header, \
     Authorization: Bearer, writeKey in the body, or ?api_key= in the URL";
 
-/// Looks the key up and checks that it may write from this origin.
-pub fn write_key(
-    store: &Store,
-    key: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<KeyRecord, ApiError> {
-    let key = key.ok_or_else(|| ApiError::Unauthorized(NO_KEY.into()))?;
-    let record = known_key(store, &secret::hash(key))?;
-    may_write(record, headers)
-}
-
 /// The key whose hash is `hash`, if the store knows it.
 pub fn known_key(store: &Store, hash: &str) -> Result<KeyRecord, ApiError> {
     store.key_by_hash(hash)?.ok_or_else(|| {

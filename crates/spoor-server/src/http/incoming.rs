@@ -163,20 +163,18 @@ pub async fn look_up_key(
     key: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<KeyRecord, ApiError> {
-    Ok(if app.store.waits_on_network() {
-        let key = key.ok_or_else(|| ApiError::Unauthorized(auth::NO_KEY.into()))?;
-        let hash = spoor_core::secret::hash(key);
+    let key = key.ok_or_else(|| ApiError::Unauthorized(auth::NO_KEY.into()))?;
+    let hash = spoor_core::secret::hash(key);
+    let record = if app.store.waits_on_network() {
         let store = app.store.clone();
-        let record = app
-            .network_call(move || auth::known_key(&store, &hash))
-            .await??;
-        auth::may_write(record, headers)?
+        app.network_call(move || auth::known_key(&store, &hash))
+            .await??
     } else {
-        let lookup = || auth::write_key(&app.store, key, headers);
         // An embedded store's microsecond reads run as they are: handing the
         // worker over cost SQLite a quarter of its single-event throughput.
-        lookup()?
-    })
+        auth::known_key(&app.store, &hash)?
+    };
+    auth::may_write(record, headers)
 }
 
 /// The sender's write key, from a header, the URL's `api_key` or else
