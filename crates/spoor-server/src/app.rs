@@ -172,12 +172,14 @@ async fn on_the_pool<T: Send + 'static>(
             retry_after_secs: 5,
             message: "the server is shutting down".into(),
         })?;
-    crate::http::blocking(move || {
+    // Not `http::blocking`: the app is below the HTTP layer, which imports it.
+    tokio::task::spawn_blocking(move || {
         let done = f();
         drop(turn);
-        Ok(done)
+        done
     })
     .await
+    .map_err(|e| ApiError::Internal(format!("a store task failed: {e}")))
 }
 
 #[cfg(test)]
