@@ -432,35 +432,27 @@ impl WorkingSet {
 }
 
 /// The stored people folding `e` reads, given its ids' links as far as they
-/// are known: the person it counts for (its user, or the user its user id or
-/// anonymous id is linked to, or else its anonymous visitor) and, when the
-/// event links an anonymous id not linked before, the visitor it merges into
-/// the user (see `customers::resolve`). A link this pass makes before `e` can
-/// only add a merge already asked for by the event that makes it.
+/// are known: the person it counts for and, when the event links an
+/// anonymous id, the visitor it merges into the user (the rule is
+/// `customers::counts_for`, which the fold follows). A link this pass makes
+/// before `e` can only add a merge already asked for by the event that makes
+/// it.
 fn people_wanted(
     links: &FastMap<SessionKey, Option<String>>,
     e: &crate::sessions::SessionEvent,
 ) -> [Option<PersonKey>; 2] {
     let p = e.project_id;
-    let linked = |id: &String| links.get(&(p, id.clone())).cloned().flatten();
-    match (&e.user_id, &e.anonymous_id) {
-        (Some(user), anon) => {
-            let person = linked(user).unwrap_or_else(|| user.clone());
-            let merged = anon
-                .as_ref()
-                .filter(|a| **a != person && linked(a).is_none())
-                .map(|a| (p, false, a.clone()));
-            [Some((p, true, person)), merged]
-        }
-        (None, Some(anon)) => [
-            Some(match linked(anon) {
-                Some(user) => (p, true, user),
-                None => (p, false, anon.clone()),
-            }),
-            None,
-        ],
-        (None, None) => [None, None],
-    }
+    let Ok((person, merged)) = crate::customers::counts_for::<std::convert::Infallible>(
+        e.user_id.as_deref(),
+        e.anonymous_id.as_deref(),
+        |id| Ok(links.get(&(p, id.to_string())).cloned().flatten()),
+    );
+    let counted = match (person, &e.anonymous_id) {
+        (Some(user), _) => Some((p, true, user)),
+        (None, Some(anon)) => Some((p, false, anon.clone())),
+        (None, None) => None,
+    };
+    [counted, merged.map(|a| (p, false, a))]
 }
 
 /// Drops entries (whichever come first in the map's order, which its random
