@@ -660,22 +660,25 @@ pub fn resolve<'a, E>(
         }
         // Links this event makes, applied (in `fold_people`) before it counts.
         let mut makes = Vec::new();
-        let (person, links) = counts_for(e.user_id.as_deref(), e.anonymous_id.as_deref(), |id| {
-            f.linked(p, id)
-        })?;
-        if let (Some(user), Some(anon)) = (&person, links) {
-            f.note_link(p, &anon, user);
-            makes.push((anon, user.clone()));
+        if let Some(user) = e.user_id.clone() {
+            let user = f.linked(p, &user)?.unwrap_or(user);
+            if let Some(anon) = e.anonymous_id.as_deref()
+                && anon != user
+                && f.linked(p, anon)?.is_none()
+            {
+                f.note_link(p, anon, &user);
+                makes.push((anon.to_string(), user.clone()));
+            }
+            if let Some(prev) = previous
+                && prev != user
+            {
+                f.note_link(p, &prev, &user);
+                makes.push((prev, user.clone()));
+            }
+            e.person = Some(user);
+        } else if let Some(anon) = e.anonymous_id.as_deref() {
+            e.person = f.linked(p, anon)?;
         }
-        // A former id (`alias`) is linked only by an event with a user id.
-        if e.user_id.is_some()
-            && let (Some(user), Some(prev)) = (&person, previous)
-            && prev != *user
-        {
-            f.note_link(p, &prev, user);
-            makes.push((prev, user.clone()));
-        }
-        e.person = person;
         link_at.push(makes);
         kept.push(e);
     }
@@ -683,31 +686,6 @@ pub fn resolve<'a, E>(
     // The links were only noted while resolving; `fold_people` makes them, in
     // event order.
     Ok(Resolved { f, link_at })
-}
-
-/// Who an event with these ids counts for, given how ids are linked
-/// (`linked`: the user an id is linked to): with a user id, that user, or the
-/// one it is linked to (after `alias`), and the anonymous id the event links
-/// to them, when it is not linked yet; with only an anonymous id, the user it
-/// is linked to (None: its anonymous visitor). The one statement of the rule,
-/// for [`resolve`] and for the rows a pass reads ahead.
-pub fn counts_for<E>(
-    user: Option<&str>,
-    anon: Option<&str>,
-    mut linked: impl FnMut(&str) -> Result<Option<String>, E>,
-) -> Result<(Option<String>, Option<String>), E> {
-    match (user, anon) {
-        (Some(user), anon) => {
-            let user = linked(user)?.unwrap_or_else(|| user.to_string());
-            let links = match anon {
-                Some(anon) if anon != user && linked(anon)?.is_none() => Some(anon.to_string()),
-                _ => None,
-            };
-            Ok((Some(user), links))
-        }
-        (None, Some(anon)) => Ok((linked(anon)?, None)),
-        (None, None) => Ok((None, None)),
-    }
 }
 
 /// What [`resolve`] found, to be folded once the sessions are known.

@@ -148,11 +148,6 @@ impl WorkingSet {
     /// per table instead of one per row. Returns the erasure mark read before
     /// the rows: a pass whose fold saw another mark must not be kept (an
     /// erasure may have come between the read and the fold).
-    ///
-    /// Links are read first, sessions with them, and people after: which
-    /// person an event counts for depends on its ids' links (see
-    /// [`people_wanted`]), so the people read are the ones the fold takes,
-    /// not every id's row.
     pub fn prefetch(
         &mut self,
         store: &Store,
@@ -164,6 +159,7 @@ impl WorkingSet {
             let held = self.held.get_mut();
             let mut seen_links: FastSet<SessionKey> = FastSet::default();
             let mut seen_sessions: FastSet<SessionKey> = FastSet::default();
+            let mut seen_people: FastSet<PersonKey> = FastSet::default();
             for e in events {
                 let p = e.project_id;
                 for id in [&e.anonymous_id, &e.user_id].into_iter().flatten() {
@@ -178,48 +174,28 @@ impl WorkingSet {
                         keys.sessions.push(key);
                     }
                 }
-            }
-        }
-        if !keys.sessions.is_empty() || !keys.links.is_empty() {
-            let rows = store.derived_rows(&keys)?;
-            let held = self.held.get_mut();
-            let mut links: FastMap<SessionKey, Option<String>> =
-                keys.links.into_iter().map(|k| (k, None)).collect();
-            for (key, user) in rows.links {
-                links.insert(key, Some(user));
-            }
-            held.links.extend(links);
-            let mut sessions: FastMap<SessionKey, Option<Box<Session>>> =
-                keys.sessions.into_iter().map(|k| (k, None)).collect();
-            for mut s in rows.sessions {
-                // As a session read one at a time is (see `Reads::session`).
-                follow_links(&held.links, &mut s);
-                index_ids(&mut held.by_id, &s);
-                sessions.insert((s.project_id, s.session_id.clone()), Some(Box::new(s)));
-            }
-            held.sessions.extend(sessions);
-        }
-        let people = {
-            let held = self.held.get_mut();
-            let mut seen: FastSet<PersonKey> = FastSet::default();
-            let mut people = Vec::new();
-            for e in events {
-                for key in people_wanted(&held.links, e).into_iter().flatten() {
-                    if !held.people.contains_key(&key) && seen.insert(key.clone()) {
-                        people.push(key);
+                let people = [
+                    e.user_id.as_ref().map(|u| (p, true, u.clone())),
+                    e.anonymous_id.as_ref().map(|a| (p, false, a.clone())),
+                ];
+                for key in people.into_iter().flatten() {
+                    if !held.people.contains_key(&key) && seen_people.insert(key.clone()) {
+                        keys.people.push(key);
                     }
                 }
             }
-            people
-        };
-        if people.is_empty() {
+        }
+        if keys.sessions.is_empty() && keys.links.is_empty() && keys.people.is_empty() {
             return Ok(mark);
         }
-        let keys = Keys {
-            people,
-            ..Keys::default()
-        };
         let rows = store.derived_rows(&keys)?;
+        let held = self.held.get_mut();
+        let mut links: FastMap<SessionKey, Option<String>> =
+            keys.links.into_iter().map(|k| (k, None)).collect();
+        for (key, user) in rows.links {
+            links.insert(key, Some(user));
+        }
+        held.links.extend(links);
         let mut people: FastMap<PersonKey, Option<Box<Customer>>> =
             keys.people.into_iter().map(|k| (k, None)).collect();
         for c in rows.people {
@@ -228,7 +204,16 @@ impl WorkingSet {
                 Some(Box::new(c)),
             );
         }
-        self.held.get_mut().people.extend(people);
+        held.people.extend(people);
+        let mut sessions: FastMap<SessionKey, Option<Box<Session>>> =
+            keys.sessions.into_iter().map(|k| (k, None)).collect();
+        for mut s in rows.sessions {
+            // As a session read one at a time is (see `Reads::session`).
+            follow_links(&held.links, &mut s);
+            index_ids(&mut held.by_id, &s);
+            sessions.insert((s.project_id, s.session_id.clone()), Some(Box::new(s)));
+        }
+        held.sessions.extend(sessions);
         Ok(mark)
     }
 
@@ -431,30 +416,6 @@ impl WorkingSet {
     }
 }
 
-/// The stored people folding `e` reads, given its ids' links as far as they
-/// are known: the person it counts for and, when the event links an
-/// anonymous id, the visitor it merges into the user (the rule is
-/// `customers::counts_for`, which the fold follows). A link this pass makes
-/// before `e` can only add a merge already asked for by the event that makes
-/// it.
-fn people_wanted(
-    links: &FastMap<SessionKey, Option<String>>,
-    e: &crate::sessions::SessionEvent,
-) -> [Option<PersonKey>; 2] {
-    let p = e.project_id;
-    let Ok((person, merged)) = crate::customers::counts_for::<std::convert::Infallible>(
-        e.user_id.as_deref(),
-        e.anonymous_id.as_deref(),
-        |id| Ok(links.get(&(p, id.to_string())).cloned().flatten()),
-    );
-    let counted = match (person, &e.anonymous_id) {
-        (Some(user), _) => Some((p, true, user)),
-        (None, Some(anon)) => Some((p, false, anon.clone())),
-        (None, None) => None,
-    };
-    [counted, merged.map(|a| (p, false, a))]
-}
-
 /// Drops entries (whichever come first in the map's order, which its random
 /// hasher makes arbitrary) until at most `cap` are left.
 fn shrink<K, V>(map: &mut FastMap<K, V>, cap: usize) {
@@ -636,61 +597,5 @@ impl DerivedReads for Reads<'_> {
 
     fn erasure_mark(&self) -> StoreResult<i64> {
         self.store.erasure_mark()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sessions::SessionEvent;
-
-    fn event(user: Option<&str>, anon: Option<&str>) -> SessionEvent {
-        SessionEvent {
-            project_id: 7,
-            user_id: user.map(str::to_string),
-            anonymous_id: anon.map(str::to_string),
-            ..SessionEvent::default()
-        }
-    }
-
-    fn person(identified: bool, id: &str) -> Option<PersonKey> {
-        Some((7, identified, id.to_string()))
-    }
-
-    #[test]
-    fn the_people_read_are_those_the_fold_takes() {
-        let mut links: FastMap<SessionKey, Option<String>> = FastMap::default();
-        // Nothing linked yet: the user, and the visitor it will merge.
-        let both = event(Some("u1"), Some("a1"));
-        assert_eq!(
-            people_wanted(&links, &both),
-            [person(true, "u1"), person(false, "a1")]
-        );
-        assert_eq!(
-            people_wanted(&links, &event(None, Some("a1"))),
-            [person(false, "a1"), None]
-        );
-        // Once the visitor is linked, it is merged already: only the user.
-        links.insert((7, "a1".into()), Some("u1".into()));
-        assert_eq!(people_wanted(&links, &both), [person(true, "u1"), None]);
-        // An anonymous event of a linked visitor counts for its user.
-        assert_eq!(
-            people_wanted(&links, &event(None, Some("a1"))),
-            [person(true, "u1"), None]
-        );
-        // A user id linked to another (after `alias`) counts for that one; an
-        // anonymous id equal to the user is no visitor to merge.
-        links.insert((7, "old".into()), Some("u1".into()));
-        assert_eq!(
-            people_wanted(&links, &event(Some("old"), Some("u1"))),
-            [person(true, "u1"), None]
-        );
-        // Known not linked (held as None) is the same as not linked.
-        links.insert((7, "a2".into()), None);
-        assert_eq!(
-            people_wanted(&links, &event(Some("u2"), Some("a2"))),
-            [person(true, "u2"), person(false, "a2")]
-        );
-        assert_eq!(people_wanted(&links, &event(None, None)), [None, None]);
     }
 }
