@@ -23,6 +23,7 @@ use spoor_core::MessageType;
 use spoor_core::sketch::DistinctSketch;
 use utoipa::ToSchema;
 
+use crate::sessions::FastMap;
 use crate::{Store, StoreResult};
 
 /// Rows in each top list.
@@ -142,9 +143,9 @@ pub type HourKey = (i64, i64, bool);
 /// What a pass of the processor adds to the rollups.
 #[derive(Default)]
 pub struct RollupDelta {
-    pub hours: HashMap<HourKey, HourRollup>,
+    pub hours: FastMap<HourKey, HourRollup>,
     /// (hour key, dimension, value) to events.
-    pub dims: HashMap<(HourKey, &'static str, String), i64>,
+    pub dims: FastMap<(HourKey, &'static str, String), i64>,
 }
 
 /// The fields of an event the overview needs.

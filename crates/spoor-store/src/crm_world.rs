@@ -11,26 +11,25 @@
 //! rescales, which bump the store's change count; the cache is emptied when
 //! that count moves, when a pass fails, and it is told each pass's writes.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::StoreResult;
 use crate::crm::{Configs, Contact, CrmDelta, CrmEvent, CrmWorld, IdKey, IdKind, new_contact_id};
+use crate::sessions::{FastMap, FastSet};
 
 /// The lookups a pass's world is made of.
 pub trait CrmReads {
     /// The count of merges, erasures and rescales so far.
     fn crm_changes(&self) -> StoreResult<i64>;
     /// Which of these (project, message id) were applied already.
-    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>>;
+    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<FastSet<(i64, String)>>;
     /// The contact each identity found belongs to.
-    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>>;
+    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<FastMap<IdKey, String>>;
     /// The stored scores of the anonymous visitors found.
     fn crm_visitor_scores(
         &self,
         keys: &[(i64, String)],
-    ) -> StoreResult<HashMap<(i64, String), f64>>;
+    ) -> StoreResult<FastMap<(i64, String), f64>>;
     /// The contacts these ids were merged into, for those merged.
-    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>>;
+    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<FastMap<String, String>>;
     /// The contacts found with these ids.
     fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>>;
 }
@@ -65,10 +64,10 @@ impl Default for CrmCache {
 struct Generation {
     /// Boxed: a map's empty slots (up to half of them after it grows) cost
     /// a pointer each instead of a contact's 350 bytes.
-    contacts: HashMap<String, Option<Box<Contact>>>,
-    identities: HashMap<IdKey, Option<String>>,
-    visitors: HashMap<(i64, String), Option<f64>>,
-    merged: HashMap<String, Option<String>>,
+    contacts: FastMap<String, Option<Box<Contact>>>,
+    identities: FastMap<IdKey, Option<String>>,
+    visitors: FastMap<(i64, String), Option<f64>>,
+    merged: FastMap<String, Option<String>>,
 }
 
 impl Generation {
@@ -282,7 +281,7 @@ pub fn read_world(
             None => want.push(id),
         }
     }
-    let mut found: HashMap<String, Contact> = db
+    let mut found: FastMap<String, Contact> = db
         .crm_contacts_by_id(&want)?
         .into_iter()
         .map(|c| (c.id.clone(), c))
@@ -309,8 +308,8 @@ mod tests {
     #[derive(Default)]
     struct Fake {
         changes: Cell<i64>,
-        contacts: RefCell<HashMap<String, Contact>>,
-        identities: RefCell<HashMap<IdKey, String>>,
+        contacts: RefCell<FastMap<String, Contact>>,
+        identities: RefCell<FastMap<IdKey, String>>,
         asked: Cell<usize>,
     }
 
@@ -333,10 +332,10 @@ mod tests {
         fn crm_changes(&self) -> StoreResult<i64> {
             Ok(self.changes.get())
         }
-        fn crm_seen(&self, _: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
-            Ok(HashSet::new())
+        fn crm_seen(&self, _: &[(i64, String)]) -> StoreResult<FastSet<(i64, String)>> {
+            Ok(FastSet::default())
         }
-        fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
+        fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<FastMap<IdKey, String>> {
             self.ask(keys.len());
             let stored = self.identities.borrow();
             Ok(keys
@@ -347,13 +346,13 @@ mod tests {
         fn crm_visitor_scores(
             &self,
             keys: &[(i64, String)],
-        ) -> StoreResult<HashMap<(i64, String), f64>> {
+        ) -> StoreResult<FastMap<(i64, String), f64>> {
             self.ask(keys.len());
-            Ok(HashMap::new())
+            Ok(FastMap::default())
         }
-        fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+        fn crm_merged_into(&self, ids: &[String]) -> StoreResult<FastMap<String, String>> {
             self.ask(ids.len());
-            Ok(HashMap::new())
+            Ok(FastMap::default())
         }
         fn crm_contacts_by_id(&self, ids: &[String]) -> StoreResult<Vec<Contact>> {
             self.ask(ids.len());

@@ -6,19 +6,19 @@ use super::*;
 /// What a pass starts from: the stored state of everything its events touch.
 #[derive(Clone, Debug, Default)]
 pub struct CrmWorld {
-    pub contacts: HashMap<String, Contact>,
-    pub identities: HashMap<IdKey, String>,
+    pub contacts: FastMap<String, Contact>,
+    pub identities: FastMap<IdKey, String>,
     /// Anonymous visitors' stored scores.
-    pub visitors: HashMap<(i64, String), f64>,
+    pub visitors: FastMap<(i64, String), f64>,
     /// Bookings opened in this pass.
-    pub bookings: HashMap<String, OpenBooking>,
+    pub bookings: FastMap<String, OpenBooking>,
     /// Events already applied (project, message id).
-    pub seen: HashSet<(i64, String)>,
+    pub seen: FastSet<(i64, String)>,
     /// Statuses contacts reached in this pass (the store ignores one
     /// recorded twice, so earlier ones are not read).
-    pub reached: HashSet<(String, String)>,
+    pub reached: FastSet<(String, String)>,
     /// Merged contacts and the contacts they were merged into.
-    pub merged: HashMap<String, String>,
+    pub merged: FastMap<String, String>,
     /// The store's count of merges and erasures when this was read: a pass
     /// that finds it changed is read again (rows moved or went under it).
     pub merges: i64,
@@ -70,9 +70,9 @@ pub fn fold(events: &[CrmEvent], configs: &Configs, world: &mut CrmWorld, now: i
         configs,
         now,
         touched: Vec::new(),
-        touched_set: HashSet::new(),
-        stored: HashMap::new(),
-        created: HashSet::new(),
+        touched_set: FastSet::default(),
+        stored: FastMap::default(),
+        created: FastSet::default(),
         delta: CrmDelta::default(),
     };
     for e in events {
@@ -87,10 +87,10 @@ struct Folder<'a> {
     now: i64,
     /// Contacts the pass changed, in the order first touched.
     touched: Vec<String>,
-    touched_set: HashSet<String>,
+    touched_set: FastSet<String>,
     /// The stored rows of the contacts touched, as they were.
-    stored: HashMap<String, Contact>,
-    created: HashSet<String>,
+    stored: FastMap<String, Contact>,
+    created: FastSet<String>,
     delta: CrmDelta,
 }
 

@@ -19,6 +19,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+// The fold's maps hash with foldhash, as the sessions fold's do: SipHash
+// was a twentieth of the pipeline's instructions.
+use crate::sessions::{FastMap, FastSet};
+
 /// The CRM processor's name: its cursor's and its lease's.
 pub const CRM_PROCESSOR: &str = "crm";
 

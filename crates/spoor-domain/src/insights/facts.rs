@@ -28,8 +28,6 @@
 //! it was given and refuses a chunk that does not hold together
 //! ([`Chunk::open`]); a string id out of range reads as no value.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 use super::{Column, Field, Utm, json_value_text};
@@ -294,7 +292,7 @@ fn put_column(out: &mut Vec<u8>, values: &[u64]) -> u8 {
 /// number of times it is used.
 #[derive(Default)]
 struct Dictionary<'a> {
-    ids: HashMap<&'a str, u64>,
+    ids: FastMap<&'a str, u64>,
     strings: Vec<&'a str>,
     uses: Vec<u32>,
 }
@@ -442,7 +440,7 @@ fn encode_refs(mut rows: Vec<RowRef<'_>>) -> Vec<u8> {
     let n = rows.len();
     let mut texts: Vec<Vec<u64>> = (0..TEXTS).map(|_| Vec::with_capacity(n)).collect();
     // Each key's pairs (row, value), rows in order.
-    let mut key_index: HashMap<&str, usize> = HashMap::new();
+    let mut key_index: FastMap<&str, usize> = FastMap::default();
     let mut by_key: Vec<(&str, Vec<(u64, Pending)>)> = Vec::new();
     for (row, r) in rows.iter().enumerate() {
         for (t, column) in texts.iter_mut().enumerate() {

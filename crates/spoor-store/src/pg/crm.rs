@@ -4,7 +4,7 @@
 //! statements over arrays (`unnest`), not a round trip per row.
 
 use postgres::Transaction;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use postgres::types::ToSql;
 use postgres::{GenericClient, Row};
@@ -14,6 +14,7 @@ use crate::crm::{
     Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
     ScoreChange, ScoreCrossing, Task, TaskQuery, sort_name,
 };
+use crate::sessions::{FastMap, FastSet};
 use crate::{StoreError, StoreResult};
 
 const CONTACT_COLUMNS: &str = "id, project_id, user_id, email, first_name, last_name, phone,
@@ -730,7 +731,7 @@ impl crate::crm_world::CrmReads for PgStore {
     }
 
     /// Which of these (project, message id) the timeline has.
-    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
+    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<FastSet<(i64, String)>> {
         let (p, m): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, m)| (*p, m.as_str())).unzip();
         Ok(self
             .conn()?
@@ -748,11 +749,11 @@ impl crate::crm_world::CrmReads for PgStore {
             .collect())
     }
 
-    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
+    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<FastMap<IdKey, String>> {
         let p: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let kind: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
         let value: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
-        let mut out = HashMap::new();
+        let mut out = FastMap::default();
         for r in self.conn()?.query(
             // Probes, not a join (see the module `pg`).
             "SELECT k.p, k.kd, k.v, i.contact_id
@@ -771,7 +772,7 @@ impl crate::crm_world::CrmReads for PgStore {
     fn crm_visitor_scores(
         &self,
         keys: &[(i64, String)],
-    ) -> StoreResult<HashMap<(i64, String), f64>> {
+    ) -> StoreResult<FastMap<(i64, String), f64>> {
         let (p, a): (Vec<i64>, Vec<&str>) = keys.iter().map(|(p, a)| (*p, a.as_str())).unzip();
         Ok(self
             .conn()?
@@ -787,7 +788,7 @@ impl crate::crm_world::CrmReads for PgStore {
             .collect())
     }
 
-    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<FastMap<String, String>> {
         Ok(self
             .conn()?
             .query(

@@ -48,6 +48,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 pub use writer::PgWriter;
 
 use crate::pool::{Pool, Pooled};
+use crate::records::EVENT_COLUMNS;
 use crate::{
     EventQuery, KeyRecord, Project, SqlArg, StoreError, StoreResult, StoredEvent, TokenRecord,
 };
@@ -326,41 +327,37 @@ fn token_from_row(row: &Row) -> TokenRecord {
     }
 }
 
-const EVENT_COLUMNS: &str =
-    "seq, project_id, message_id, dedup_ts, type, name, user_id, anonymous_id,
-    session_id, ts, received_at, url, referrer, ip, country, region, city, browser, browser_version,
-    os, os_version, device_type, is_bot, body";
-
 fn event_from_row(row: &Row) -> StoredEvent {
-    let kind: String = row.get("type");
+    use crate::records::event_column as at;
+    let kind: String = row.get(at::KIND);
     StoredEvent {
-        seq: row.get("seq"),
-        project_id: row.get("project_id"),
+        seq: row.get(at::SEQ),
+        project_id: row.get(at::PROJECT_ID),
         event: Event {
-            message_id: row.get("message_id"),
-            dedup_ts: row.get("dedup_ts"),
+            message_id: row.get(at::MESSAGE_ID),
+            dedup_ts: row.get(at::DEDUP_TS),
             kind: MessageType::parse(&kind).unwrap_or(MessageType::Track),
-            name: row.get("name"),
-            user_id: row.get("user_id"),
-            anonymous_id: row.get("anonymous_id"),
-            session_id: row.get("session_id"),
-            timestamp: row.get("ts"),
-            received_at: row.get("received_at"),
-            url: row.get("url"),
-            referrer: row.get("referrer"),
+            name: row.get(at::NAME),
+            user_id: row.get(at::USER_ID),
+            anonymous_id: row.get(at::ANONYMOUS_ID),
+            session_id: row.get(at::SESSION_ID),
+            timestamp: row.get(at::TIMESTAMP),
+            received_at: row.get(at::RECEIVED_AT),
+            url: row.get(at::URL),
+            referrer: row.get(at::REFERRER),
             enrichment: Enrichment {
-                ip: row.get("ip"),
-                country: row.get("country"),
-                region: row.get("region"),
-                city: row.get("city"),
-                browser: row.get("browser"),
-                browser_version: row.get("browser_version"),
-                os: row.get("os"),
-                os_version: row.get("os_version"),
-                device_type: row.get("device_type"),
-                is_bot: row.get("is_bot"),
+                ip: row.get(at::IP),
+                country: row.get(at::COUNTRY),
+                region: row.get(at::REGION),
+                city: row.get(at::CITY),
+                browser: row.get(at::BROWSER),
+                browser_version: row.get(at::BROWSER_VERSION),
+                os: row.get(at::OS),
+                os_version: row.get(at::OS_VERSION),
+                device_type: row.get(at::DEVICE_TYPE),
+                is_bot: row.get(at::IS_BOT),
             },
-            body: row.get("body"),
+            body: row.get(at::BODY),
         },
     }
 }

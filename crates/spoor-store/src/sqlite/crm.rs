@@ -2,7 +2,7 @@
 //! contacts, timelines, tasks and scores (in the derived file), and the API's
 //! reads and changes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::types::Value as V;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -12,6 +12,7 @@ use crate::crm::{
     Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
     ScoreChange, ScoreCrossing, Task, TaskQuery,
 };
+use crate::sessions::{FastMap, FastSet};
 use crate::{StoreError, StoreResult};
 
 const CONTACT_COLUMNS: &str = "id, project_id, user_id, email, first_name, last_name, phone,
@@ -742,7 +743,7 @@ impl crate::crm_world::CrmReads for SqliteStore {
     }
 
     /// Which of these (project, message id) the timeline has.
-    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<HashSet<(i64, String)>> {
+    fn crm_seen(&self, keys: &[(i64, String)]) -> StoreResult<FastSet<(i64, String)>> {
         read_batch(&*self.pipeline_conn()?, |conn| {
             let mut seen = conn.prepare_cached(
                 "SELECT 1 FROM crm_activities WHERE project_id = ?1 AND message_id = ?2",
@@ -750,7 +751,7 @@ impl crate::crm_world::CrmReads for SqliteStore {
             let mut applied = conn.prepare_cached(
                 "SELECT 1 FROM crm_applied WHERE project_id = ?1 AND message_id = ?2",
             )?;
-            let mut out = HashSet::new();
+            let mut out = FastSet::default();
             for (p, m) in keys {
                 if seen.exists(params![p, m])? || applied.exists(params![p, m])? {
                     out.insert((*p, m.clone()));
@@ -760,12 +761,12 @@ impl crate::crm_world::CrmReads for SqliteStore {
         })
     }
 
-    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<HashMap<IdKey, String>> {
+    fn crm_identities(&self, keys: &[IdKey]) -> StoreResult<FastMap<IdKey, String>> {
         read_batch(&*self.pipeline_conn()?, |conn| {
             let mut identity = conn.prepare_cached(
                 "SELECT contact_id FROM crm_identities WHERE project_id = ?1 AND kind = ?2 AND value = ?3",
             )?;
-            let mut out = HashMap::new();
+            let mut out = FastMap::default();
             for key in keys {
                 if let Some(id) = identity
                     .query_row(params![key.0, key.1.as_str(), key.2], |r| r.get(0))
@@ -781,12 +782,12 @@ impl crate::crm_world::CrmReads for SqliteStore {
     fn crm_visitor_scores(
         &self,
         keys: &[(i64, String)],
-    ) -> StoreResult<HashMap<(i64, String), f64>> {
+    ) -> StoreResult<FastMap<(i64, String), f64>> {
         read_batch(&*self.pipeline_conn()?, |conn| {
             let mut visitor = conn.prepare_cached(
                 "SELECT score_norm FROM crm_visitors WHERE project_id = ?1 AND anonymous_id = ?2",
             )?;
-            let mut out = HashMap::new();
+            let mut out = FastMap::default();
             for (p, anon) in keys {
                 if let Some(norm) = visitor
                     .query_row(params![p, anon], |r| r.get(0))
@@ -799,11 +800,11 @@ impl crate::crm_world::CrmReads for SqliteStore {
         })
     }
 
-    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<HashMap<String, String>> {
+    fn crm_merged_into(&self, ids: &[String]) -> StoreResult<FastMap<String, String>> {
         read_batch(&*self.pipeline_conn()?, |conn| {
             let mut merged =
                 conn.prepare_cached("SELECT into_id FROM crm_merged WHERE from_id = ?1")?;
-            let mut out = HashMap::new();
+            let mut out = FastMap::default();
             for id in ids {
                 if let Some(into) = merged.query_row([id], |r| r.get(0)).optional()? {
                     out.insert(id.clone(), into);

@@ -351,7 +351,9 @@ pub fn check_crm(store: &Store) {
     assert_eq!(
         store
             .crm_visitor_scores(std::slice::from_ref(&carol_visitor))
-            .unwrap(),
+            .unwrap()
+            .into_iter()
+            .collect::<HashMap<_, _>>(),
         HashMap::from([(carol_visitor.clone(), 15.0 * 1024.0)])
     );
 
