@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The pipeline's instructions per event, build against build, counted by
+# valgrind's callgrind: a count, not a time, so it comes out the same however
+# busy the machine is, and a change of a few percent shows where a timed run's
+# spread hides it.
+#
+#   bash bench/instructions.sh OLDEST_BUILD NEWER_BUILD...        SQLite
+#
+# Fills a store once through an ingest-only node (`spoor serve --role ingest`,
+# BENCH_INSTR_EVENTS events of the benchmark's load, default 100,000), then for
+# each BUILD (paths of `spoor` binaries, in the order given) copies the filled
+# store and runs a derive-only node (`--role derive`) under callgrind until
+# its backlog is drained: the same events from the same state, as
+# `bench/catch_up.sh` reads them. Prints one JSON line per build: the
+# instructions per event (the node's start, about a hundredth, included) and
+# the callgrind file (kept in BENCH_INSTR_KEEP, default a temporary directory
+# removed at the end), which `callgrind_annotate` breaks down by function.
+#
+# Build with debug information (the release profile has it) so that the
+# breakdown names functions. Counting runs the pipeline about 50 times slower:
+# the default takes four to five minutes a build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: bash bench/instructions.sh OLDEST_SPOOR NEWER_SPOOR..." >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "valgrind is needed (Debian package valgrind)" >&2; exit 2; }
+EVENTS=${BENCH_INSTR_EVENTS:-100000}
+cargo build --release --locked -p spoor-bench >&2
+LOAD=target/release/spoor-bench
+WORK=$(mktemp -d)
+KEEP=${BENCH_INSTR_KEEP:-$WORK}
+mkdir -p "$KEEP"
+PID=
+trap '[ -n "$PID" ] && { kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; }; rm -rf "$WORK"' EXIT
+
+start() { # ARGS...: starts a node, sets PID and URL
+  coproc NODE { exec "$@" 2>/dev/null; }
+  PID=$NODE_PID
+  read -r -t 600 line <&"${NODE[0]}" || { echo "$* did not start" >&2; exit 1; }
+  URL=${line#spoor listening on }
+}
+stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
+behind() { # the pipeline's backlog, from /metrics
+  curl -s "$URL/metrics" | awk '/^spoor_pipeline_behind_events /{print $2}'
+}
+
+FIRST=$1
+mkdir -p "$WORK/fill"
+KEY=$("$FIRST" --data-dir "$WORK/fill" keys create --name bench \
+  --rate-limit 100000000 --per-address-limit 0 2>/dev/null)
+start "$FIRST" --data-dir "$WORK/fill" serve --listen 127.0.0.1:0 --role ingest
+"$LOAD" --url "$URL" --key "$KEY" --json --events "$EVENTS" --duration 100000 > "$WORK/fill.json"
+stop
+echo "{\"fill\":$(cat "$WORK/fill.json")}"
+
+n=0
+for spoor in "$@"; do
+  n=$((n + 1))
+  rm -rf "$WORK/run"
+  cp -a "$WORK/fill" "$WORK/run"
+  out="$KEEP/callgrind.$n.out"
+  start valgrind --tool=callgrind --callgrind-out-file="$out" \
+    "$spoor" --data-dir "$WORK/run" serve --listen 127.0.0.1:0 --role derive
+  # The backlog reads 0 until the first pass has ended.
+  until [ "$(behind)" -gt 0 ] 2>/dev/null; do sleep 1; done
+  until [ "$(behind)" = 0 ]; do sleep 1; done
+  stop
+  python3 - "$out" "$spoor" "$EVENTS" <<'PY'
+import json, sys
+out, build, counted = sys.argv[1], sys.argv[2], int(sys.argv[3])
+total = 0
+for line in open(out):
+    if line.startswith("totals:") or line.startswith("summary:"):
+        total = int(line.split()[1])
+print(json.dumps({
+    "build": build,
+    "events": counted,
+    "instructions_per_event": round(total / counted),
+    "callgrind_file": out,
+}))
+PY
+done
