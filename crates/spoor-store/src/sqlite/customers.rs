@@ -102,23 +102,53 @@ pub(super) fn put_people(tx: &Connection, people: &People) -> StoreResult<()> {
         .execute(params![project_id, alias_id, user_id, linked_at])?;
         // Named: without it SQLite walks the project's whole primary key here
         // (the statement changes the index's column), 0.7 ms a link at 20,000 ids.
-        tx.prepare_cached(
+        update_if_found(
+            tx,
+            "SELECT 1 FROM identities INDEXED BY identities_user
+             WHERE project_id = ?1 AND user_id = ?2",
             "UPDATE identities INDEXED BY identities_user SET user_id = ?3
              WHERE project_id = ?1 AND user_id = ?2",
-        )?
-        .execute(params![project_id, alias_id, user_id])?;
+            (*project_id, alias_id, user_id),
+        )?;
         // The alias's sessions are the user's: as an anonymous visitor, and (after
         // `alias`) as a former user id.
-        tx.prepare_cached(
+        update_if_found(
+            tx,
+            "SELECT 1 FROM sessions WHERE project_id = ?1 AND anonymous_id = ?2
+             AND user_id IS NULL",
             "UPDATE sessions SET user_id = ?3 WHERE project_id = ?1 AND anonymous_id = ?2
              AND user_id IS NULL",
-        )?
-        .execute(params![project_id, alias_id, user_id])?;
+            (*project_id, alias_id, user_id),
+        )?;
         // Two statements, not one with OR: each uses its own index.
-        tx.prepare_cached(
+        update_if_found(
+            tx,
+            "SELECT 1 FROM sessions WHERE project_id = ?1 AND user_id = ?2",
             "UPDATE sessions SET user_id = ?3 WHERE project_id = ?1 AND user_id = ?2",
-        )?
-        .execute(params![project_id, alias_id, user_id])?;
+            (*project_id, alias_id, user_id),
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs `update` with (project, alias, user) as `?1`, `?2`, `?3` when `find`
+/// finds a row for the first two. An update that changes a column of the
+/// index it searches first gathers the rows in a temporary B-tree, which
+/// SQLite opens even when none match; most of these searches find none, and
+/// the three updates of a link cost a catch-up 7.5% of its instructions. The
+/// search finds the rows the update would, in the same transaction.
+fn update_if_found(
+    tx: &Connection,
+    find: &str,
+    update: &str,
+    (project_id, alias_id, user_id): (i64, &str, &str),
+) -> rusqlite::Result<()> {
+    if tx
+        .prepare_cached(find)?
+        .exists(params![project_id, alias_id])?
+    {
+        tx.prepare_cached(update)?
+            .execute(params![project_id, alias_id, user_id])?;
     }
     Ok(())
 }
