@@ -194,7 +194,7 @@ impl EventQuery {
 
 /// The event log's columns, in the order both backends select them. An event
 /// is read back by position ([`event_column`]): a read by name compares the
-/// name with every column's, which was a tenth of the pipeline's CPU on
+/// name with every column's, which was 8% of the pipeline's instructions on
 /// SQLite.
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, project_id, message_id, dedup_ts, type, name, user_id, anonymous_id,
