@@ -24,6 +24,28 @@ pub struct CrmWorld {
     pub merges: i64,
 }
 
+impl CrmWorld {
+    /// The contact this world holds for an event: the one it names, or else
+    /// the one its user id, its email or its anonymous id (the first of them
+    /// known) leads to, after merges. None when that contact is not held: the
+    /// fold then makes the person's contact, under [`new_contact_id`].
+    pub fn existing_contact(&self, e: &CrmEvent, email: Option<&str>) -> Option<String> {
+        let p = e.project_id;
+        let lookup = |kind, v: &str| self.identities.get(&(p, kind, v.to_string())).cloned();
+        e.contact_id
+            .clone()
+            .or_else(|| e.user_id.as_deref().and_then(|u| lookup(IdKind::User, u)))
+            .or_else(|| email.and_then(|m| lookup(IdKind::Email, m)))
+            .or_else(|| {
+                e.anonymous_id
+                    .as_deref()
+                    .and_then(|a| lookup(IdKind::Anon, a))
+            })
+            .map(|id| self.merged.get(&id).cloned().unwrap_or(id))
+            .filter(|id| self.contacts.contains_key(id))
+    }
+}
+
 /// What a pass writes.
 #[derive(Clone, Debug, Default)]
 pub struct CrmDelta {
@@ -260,28 +282,7 @@ impl Folder<'_> {
     fn contact_for(&mut self, e: &CrmEvent, config: &CrmConfig) -> Option<String> {
         let p = e.project_id;
         let email = e.email();
-        let lookup =
-            |w: &CrmWorld, kind, v: &str| w.identities.get(&(p, kind, v.to_string())).cloned();
-        let found = e
-            .contact_id
-            .clone()
-            .or_else(|| {
-                e.user_id
-                    .as_deref()
-                    .and_then(|u| lookup(self.world, IdKind::User, u))
-            })
-            .or_else(|| {
-                email
-                    .as_deref()
-                    .and_then(|m| lookup(self.world, IdKind::Email, m))
-            })
-            .or_else(|| {
-                e.anonymous_id
-                    .as_deref()
-                    .and_then(|a| lookup(self.world, IdKind::Anon, a))
-            })
-            .map(|id| self.world.merged.get(&id).cloned().unwrap_or(id))
-            .filter(|id| self.world.contacts.contains_key(id));
+        let found = self.world.existing_contact(e, email.as_deref());
         let id = match found {
             Some(id) => id,
             None if e.user_id.is_some() || email.is_some() => {
