@@ -443,7 +443,7 @@ mod tests {
         assert!(cache.is_empty());
     }
 
-    /// A contact stored under the id a person's would get, though no identity
+    /// A contact stored under the id a new person would get, though no identity
     /// leads to it, is read for the person's event; the id is not read for an
     /// event whose identity finds its contact.
     #[test]
