@@ -149,8 +149,8 @@ impl WorkingSet {
     /// the rows: a pass whose fold saw another mark must not be kept (an
     /// erasure may have come between the read and the fold).
     ///
-    /// Two reads: the ids' links, the sessions and the users first, then the
-    /// people the links say the fold takes. A visitor already linked to a user
+    /// Two reads: the ids' links and the sessions first, then the people the
+    /// links say the fold takes. A visitor already linked to a user
     /// has no row of their own (the link merged it away), and a returning
     /// event's visitor is linked: looking their row up for every event was a
     /// B-tree search in five that found nothing.
@@ -165,7 +165,6 @@ impl WorkingSet {
             let held = self.held.get_mut();
             let mut seen_links: FastSet<SessionKey> = FastSet::default();
             let mut seen_sessions: FastSet<SessionKey> = FastSet::default();
-            let mut seen_people: FastSet<PersonKey> = FastSet::default();
             for e in events {
                 let p = e.project_id;
                 for id in [&e.anonymous_id, &e.user_id].into_iter().flatten() {
@@ -179,9 +178,6 @@ impl WorkingSet {
                     if !held.sessions.contains_key(&key) && seen_sessions.insert(key.clone()) {
                         keys.sessions.push(key);
                     }
-                }
-                if let Some(user) = &e.user_id {
-                    want_person(held, &mut seen_people, &mut keys, (p, true, user.clone()));
                 }
             }
         }
@@ -199,26 +195,27 @@ impl WorkingSet {
                 let linked = |id: &String| -> Option<String> {
                     held.links.get(&(p, id.clone())).cloned().flatten()
                 };
-                let mut want: Vec<PersonKey> = Vec::new();
+                let mut want = |key: PersonKey| {
+                    if !held.people.contains_key(&key) && seen_people.insert(key.clone()) {
+                        keys.people.push(key);
+                    }
+                };
                 match (&e.user_id, &e.anonymous_id) {
                     (Some(user), anon) => {
                         let user = linked(user).unwrap_or_else(|| user.clone());
                         if let Some(anon) = anon.as_ref().filter(|a| **a != user)
                             && linked(anon).is_none()
                         {
-                            want.push((p, false, anon.clone()));
-                            want.push((p, true, anon.clone()));
+                            want((p, false, anon.clone()));
+                            want((p, true, anon.clone()));
                         }
-                        want.push((p, true, user));
+                        want((p, true, user));
                     }
                     (None, Some(anon)) => match linked(anon) {
-                        Some(user) => want.push((p, true, user)),
-                        None => want.push((p, false, anon.clone())),
+                        Some(user) => want((p, true, user)),
+                        None => want((p, false, anon.clone())),
                     },
                     (None, None) => {}
-                }
-                for key in want {
-                    want_person(held, &mut seen_people, &mut keys, key);
                 }
             }
         }
@@ -457,13 +454,6 @@ impl WorkingSet {
                 s.end_reason = Some("timeout".into());
             }
         }
-    }
-}
-
-/// Adds a person to look up, unless held or asked for already.
-fn want_person(held: &Held, seen: &mut FastSet<PersonKey>, keys: &mut Keys, key: PersonKey) {
-    if !held.people.contains_key(&key) && seen.insert(key.clone()) {
-        keys.people.push(key);
     }
 }
 
