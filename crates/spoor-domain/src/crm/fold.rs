@@ -67,6 +67,52 @@ pub struct CrmDelta {
     pub merges: i64,
 }
 
+impl CrmDelta {
+    /// Each booking the pass changed, as its last change left it: those open
+    /// and those closed. The changes replace a whole row or remove it, so the
+    /// last one per contact is the pass's effect, and a backend may write each
+    /// kind in one statement instead of one statement per change in order.
+    pub fn bookings_after(&self) -> (Vec<&OpenBooking>, Vec<(i64, &str)>) {
+        let mut done: FastSet<(i64, &str)> = FastSet::default();
+        let (mut open, mut closed) = (Vec::new(), Vec::new());
+        for change in self.bookings.iter().rev() {
+            match change {
+                BookingChange::Open(b) => {
+                    if done.insert((b.project_id, b.contact_id.as_str())) {
+                        open.push(b);
+                    }
+                }
+                BookingChange::Close(p, id) => {
+                    if done.insert((*p, id.as_str())) {
+                        closed.push((*p, id.as_str()));
+                    }
+                }
+            }
+        }
+        (open, closed)
+    }
+
+    /// Each visitor's stored score as the pass's last change left it: scores
+    /// to write (with their time), and visitors whose score goes (they became
+    /// contacts). As with [`CrmDelta::bookings_after`], the last change per
+    /// visitor is the pass's effect.
+    #[allow(clippy::type_complexity)]
+    pub fn visitors_after(&self) -> (Vec<(&(i64, String), f64, i64)>, Vec<&(i64, String)>) {
+        let mut done: FastSet<&(i64, String)> = FastSet::default();
+        let (mut scored, mut gone) = (Vec::new(), Vec::new());
+        for (key, norm, at) in self.visitors.iter().rev() {
+            if !done.insert(key) {
+                continue;
+            }
+            match norm {
+                Some(n) => scored.push((key, *n, *at)),
+                None => gone.push(key),
+            }
+        }
+        (scored, gone)
+    }
+}
+
 /// Whether a pass looks up if this event was applied before, and remembers
 /// it once applied: a message id can come again at any distance in the log
 /// (resent with another timestamp), in a later pass than the first, and an

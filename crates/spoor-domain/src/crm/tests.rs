@@ -322,3 +322,65 @@ fn contact_ids_are_the_same_wherever_they_are_computed() {
         new_contact_id(1, Some("u"), None)
     );
 }
+
+#[test]
+fn a_pass_writes_each_booking_and_visitor_as_its_last_change_left_it() {
+    let open = |contact: &str, at: i64| {
+        BookingChange::Open(OpenBooking {
+            project_id: 1,
+            contact_id: contact.into(),
+            started_at: at,
+            message_id: format!("m{at}"),
+            properties: "{}".into(),
+        })
+    };
+    let d = CrmDelta {
+        bookings: vec![
+            open("a", 1),
+            BookingChange::Close(1, "a".into()),
+            open("b", 2),
+            open("a", 3),
+            BookingChange::Close(1, "c".into()),
+            open("b", 4),
+            open("c", 5),
+            BookingChange::Close(1, "b".into()),
+            // Another project's contact of the same id is another booking.
+            BookingChange::Close(2, "a".into()),
+        ],
+        visitors: vec![
+            ((1, "v1".into()), Some(3.0), 10),
+            ((1, "v2".into()), Some(1.0), 11),
+            ((1, "v1".into()), None, 12),
+            ((1, "v2".into()), Some(2.0), 13),
+            ((1, "v3".into()), None, 14),
+            ((1, "v3".into()), Some(5.0), 15),
+        ],
+        ..CrmDelta::default()
+    };
+    let (open_after, closed_after) = d.bookings_after();
+    let mut opened: Vec<_> = open_after
+        .iter()
+        .map(|b| (b.contact_id.as_str(), b.started_at))
+        .collect();
+    opened.sort();
+    assert_eq!(opened, vec![("a", 3), ("c", 5)]);
+    let mut closed = closed_after;
+    closed.sort();
+    assert_eq!(closed, vec![(1, "b"), (2, "a")]);
+
+    let (scored, gone) = d.visitors_after();
+    let mut scored: Vec<_> = scored
+        .iter()
+        .map(|(k, n, at)| (k.1.as_str(), *n, *at))
+        .collect();
+    scored.sort_by(|a, b| a.0.cmp(b.0));
+    assert_eq!(scored, vec![("v2", 2.0, 13), ("v3", 5.0, 15)]);
+    assert_eq!(
+        gone.iter().map(|k| k.1.as_str()).collect::<Vec<_>>(),
+        vec!["v1"]
+    );
+    // Nothing changed, nothing written.
+    let empty = CrmDelta::default();
+    assert!(empty.bookings_after().0.is_empty() && empty.bookings_after().1.is_empty());
+    assert!(empty.visitors_after().0.is_empty() && empty.visitors_after().1.is_empty());
+}
