@@ -29,6 +29,7 @@
 #
 #   bash bench/crm.sh
 #   BENCH_DATABASE_URL=postgres://... bash bench/crm.sh   (an empty database)
+#   SPOOR_MEMORY_BUDGET=256MiB bash bench/crm.sh           (the server's budget)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${BENCH_RATE:-10000}
@@ -38,9 +39,16 @@ ACTIVE=${BENCH_ACTIVE:-20000}
 UNIFORM=${BENCH_UNIFORM:-500000}
 DRAIN=${BENCH_DRAIN_TIMEOUT:-600}
 KEEP_UP=${BENCH_KEEP_UP_SECONDS:-5}
-cargo build --release --locked -p spoor -p spoor-bench >&2
+# BENCH_SPOOR=PATH measures another build of spoor (the version before a
+# change, side by side in one sitting) with this tree's load generator.
+cargo build --release --locked -p spoor-bench >&2
 cargo build --release --locked -p spoor-store --example crm_contacts >&2
-SPOOR=target/release/spoor
+if [ -n "${BENCH_SPOOR:-}" ]; then
+  SPOOR=$BENCH_SPOOR
+else
+  cargo build --release --locked -p spoor >&2
+  SPOOR=target/release/spoor
+fi
 DATA=${BENCH_DATA:-$(mktemp -d)}
 PID=
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; [ -z "${BENCH_DATA:-}" ] && rm -rf "$DATA"' EXIT
