@@ -22,6 +22,12 @@
 # then fills and counts BENCH_INSTR_EVENTS more: with N=300000 nearly every
 # counted event is a returning person's, as in a long run.
 #
+# BENCH_INSTR_LOAD holds more of the load generator's options, to count
+# another load: BENCH_INSTR_LOAD="--crm-customers 20000 --batch-size 50" is
+# seed 003's business events from 20,000 customers, the CRM benchmark's
+# active set (`bench/crm.sh`), each customer's contact written by most of
+# their events.
+#
 # Build with debug information (the release profile has it) so that the
 # breakdown names functions. Counting runs the pipeline about 50 times slower:
 # the default takes four to five minutes a build.
@@ -31,6 +37,7 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "valgrind is needed (Debian package valgrind)" >&2; exit 2; }
 EVENTS=${BENCH_INSTR_EVENTS:-100000}
 WARM=${BENCH_INSTR_WARM:-0}
+read -r -a MORE <<< "${BENCH_INSTR_LOAD:-}"
 cargo build --release --locked -p spoor-bench >&2
 LOAD=target/release/spoor-bench
 WORK=$(mktemp -d)
@@ -56,7 +63,7 @@ KEY=$("$FIRST" --data-dir "$WORK/fill" keys create --name bench \
   --rate-limit 100000000 --per-address-limit 0 2>/dev/null)
 fill() { # N: sends N events of the load through an ingest-only node
   start "$FIRST" --data-dir "$WORK/fill" serve --listen 127.0.0.1:0 --role ingest
-  "$LOAD" --url "$URL" --key "$KEY" --json --events "$1" --duration 100000 > "$WORK/fill.json"
+  "$LOAD" --url "$URL" --key "$KEY" --json --events "$1" --duration 100000 ${MORE[@]+"${MORE[@]}"} > "$WORK/fill.json"
   stop
   echo "{\"fill\":$(cat "$WORK/fill.json")}"
 }
@@ -83,9 +90,12 @@ for spoor in "$@"; do
   until [ "$(behind)" -gt 0 ] 2>/dev/null; do sleep 1; done
   until [ "$(behind)" = 0 ]; do sleep 1; done
   stop
-  python3 - "$out" "$spoor" "$EVENTS" <<'PY'
+  python3 - "$out" "$spoor" "$WORK/fill.json" <<'PY'
 import json, sys
-out, build, counted = sys.argv[1], sys.argv[2], int(sys.argv[3])
+out, build, fill = sys.argv[1], sys.argv[2], sys.argv[3]
+# The events the fill sent: the asked-for count rounded up to whole batches
+# on every connection (101,260 for 100,000 at 20 an event on 64).
+counted = json.load(open(fill))["events"]
 total = 0
 for line in open(out):
     if line.startswith("totals:") or line.startswith("summary:"):

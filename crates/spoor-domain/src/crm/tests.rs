@@ -384,3 +384,50 @@ fn a_pass_writes_each_booking_and_visitor_as_its_last_change_left_it() {
     assert!(empty.bookings_after().0.is_empty() && empty.bookings_after().1.is_empty());
     assert!(empty.visitors_after().0.is_empty() && empty.visitors_after().1.is_empty());
 }
+
+#[test]
+fn a_contact_change_names_the_columns_it_moved_and_the_derived_ones_they_move() {
+    let config = CrmConfig::default();
+    let mut stored = Contact::new("c".into(), 1, &config, 10);
+    stored.first_name = Some("Ada".into());
+    stored.email = Some("ada@example.com".into());
+    let changed = |f: &dyn Fn(&mut Contact)| {
+        let mut c = stored.clone();
+        f(&mut c);
+        changed_columns(&stored, &c)
+    };
+    assert!(changed(&|_| {}).is_empty());
+    assert_eq!(changed(&|c| c.last_activity = Some(20)), ["last_activity"]);
+    // The name is what the list sorts by and what a search finds.
+    assert_eq!(
+        changed(&|c| c.last_name = Some("Lovelace".into())),
+        ["last_name", "sort_name", "search"]
+    );
+    // The email is found by a search; the name, not the email, is sorted by.
+    assert_eq!(
+        changed(&|c| c.email = Some("ada@lovelace.org".into())),
+        ["email", "search"]
+    );
+    assert_eq!(
+        changed(&|c| c.phone = Some("555".into())),
+        ["phone", "search"]
+    );
+    assert_eq!(
+        changed(&|c| c.user_id = Some("u1".into())),
+        ["user_id", "search"]
+    );
+    // Without a name the email is sorted by.
+    let mut nameless = stored.clone();
+    nameless.first_name = None;
+    let mut moved = nameless.clone();
+    moved.email = Some("bea@example.com".into());
+    assert_eq!(
+        changed_columns(&nameless, &moved),
+        ["email", "sort_name", "search"]
+    );
+    // A change of case moves the column but neither lowercase one.
+    assert_eq!(
+        changed(&|c| c.first_name = Some("ADA".into())),
+        ["first_name"]
+    );
+}

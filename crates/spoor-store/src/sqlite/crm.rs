@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use rusqlite::types::Value as V;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, Statement, params};
 
 use super::{SqliteStore, derived_transaction, read_batch};
 use crate::crm::{
@@ -74,7 +74,12 @@ const PUT_CONTACT: &str = "INSERT OR REPLACE INTO crm_contacts (id, project_id, 
         ?19, ?20, ?21, ?22)";
 
 fn put_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
-    conn.prepare_cached(PUT_CONTACT)?.execute(params![
+    add_contact(&mut *conn.prepare_cached(PUT_CONTACT)?, c)
+}
+
+/// Runs [`PUT_CONTACT`], prepared by the caller (a pass prepares it once).
+fn add_contact(put: &mut Statement<'_>, c: &Contact) -> rusqlite::Result<()> {
+    put.execute(params![
         c.id,
         c.project_id,
         c.user_id,
@@ -101,13 +106,17 @@ fn put_contact(conn: &Connection, c: &Contact) -> rusqlite::Result<()> {
     Ok(())
 }
 
+const INSERT_ACTIVITY: &str = "INSERT OR IGNORE INTO crm_activities (project_id, contact_id,
+        at, kind, event, summary, details, message_id)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
 fn insert_activity(conn: &Connection, a: &Activity) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT OR IGNORE INTO crm_activities (project_id, contact_id, at, kind, event, summary,
-             details, message_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
+    add_activity(&mut *conn.prepare_cached(INSERT_ACTIVITY)?, a)
+}
+
+/// Runs [`INSERT_ACTIVITY`], prepared by the caller (a pass prepares it once).
+fn add_activity(insert: &mut Statement<'_>, a: &Activity) -> rusqlite::Result<()> {
+    insert.execute(params![
         a.project_id,
         a.contact_id,
         a.at,
@@ -162,10 +171,21 @@ fn booking_from_row(r: &Row) -> rusqlite::Result<OpenBooking> {
     })
 }
 
+/// The UPDATE statements of one pass, by the columns they set: a pass's
+/// contacts change one of a few sets of columns, so each set's statement is
+/// written and looked up in the connection's cache once a pass, not once a
+/// contact.
+type Updates<'c> = FastMap<Vec<&'static str>, CachedStatement<'c>>;
+
 /// Updates a stored contact's changed columns only: SQLite rewrites an
 /// index's entry when a column it holds is set, changed or not, and most
 /// events change one or two of the columns the list sorts by.
-fn update_contact(conn: &Connection, c: &Contact, stored: &Contact) -> rusqlite::Result<()> {
+fn update_contact<'c>(
+    conn: &'c Connection,
+    updates: &mut Updates<'c>,
+    c: &Contact,
+    stored: &Contact,
+) -> rusqlite::Result<()> {
     let cols = crate::crm::changed_columns(stored, c);
     if cols.is_empty() {
         return Ok(());
@@ -196,16 +216,20 @@ fn update_contact(conn: &Connection, c: &Contact, stored: &Contact) -> rusqlite:
             _ => V::Text(c.search_text()),
         });
     }
-    let set: Vec<String> = cols
-        .iter()
-        .enumerate()
-        .map(|(i, col)| format!("{col} = ?{}", i + 2))
-        .collect();
-    conn.prepare_cached(&format!(
-        "UPDATE crm_contacts SET {} WHERE id = ?1",
-        set.join(", ")
-    ))?
-    .execute(rusqlite::params_from_iter(values))?;
+    let update = match updates.entry(cols) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            let set: Vec<String> = e
+                .key()
+                .iter()
+                .enumerate()
+                .map(|(i, col)| format!("{col} = ?{}", i + 2))
+                .collect();
+            let sql = format!("UPDATE crm_contacts SET {} WHERE id = ?1", set.join(", "));
+            e.insert(conn.prepare_cached(&sql)?)
+        }
+    };
+    update.execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
 
@@ -222,10 +246,14 @@ pub(super) fn write_crm(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
 }
 
 fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
-    for (c, stored) in &d.contacts {
-        match stored {
-            Some(stored) => update_contact(tx, c, stored)?,
-            None => put_contact(tx, c)?,
+    {
+        let mut updates = Updates::default();
+        let mut put = tx.prepare_cached(PUT_CONTACT)?;
+        for (c, stored) in &d.contacts {
+            match stored {
+                Some(stored) => update_contact(tx, &mut updates, c, stored)?,
+                None => add_contact(&mut put, c)?,
+            }
         }
     }
     {
@@ -237,8 +265,11 @@ fn write_delta(tx: &Connection, d: &CrmDelta) -> StoreResult<()> {
             put.execute(params![p, kind.as_str(), value, id])?;
         }
     }
-    for a in &d.activities {
-        insert_activity(tx, a)?;
+    {
+        let mut insert = tx.prepare_cached(INSERT_ACTIVITY)?;
+        for a in &d.activities {
+            add_activity(&mut insert, a)?;
+        }
     }
     {
         let mut put = tx.prepare_cached(
