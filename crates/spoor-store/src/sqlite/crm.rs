@@ -177,6 +177,12 @@ fn booking_from_row(r: &Row) -> rusqlite::Result<OpenBooking> {
 /// contact.
 type Updates<'c> = FastMap<Vec<&'static str>, CachedStatement<'c>>;
 
+/// Sets of columns whose statements a pass keeps at most: a held statement
+/// is out of the connection's cache until the pass ends, and events can
+/// change many sets of columns (traits, bookings, payments), so past this a
+/// set's statement goes back to the cache after its contact.
+const HELD_UPDATES: usize = 16;
+
 /// Updates a stored contact's changed columns only: SQLite rewrites an
 /// index's entry when a column it holds is set, changed or not, and most
 /// events change one or two of the columns the list sorts by.
@@ -216,20 +222,24 @@ fn update_contact<'c>(
             _ => V::Text(c.search_text()),
         });
     }
-    let update = match updates.entry(cols) {
-        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            let set: Vec<String> = e
-                .key()
-                .iter()
-                .enumerate()
-                .map(|(i, col)| format!("{col} = ?{}", i + 2))
-                .collect();
-            let sql = format!("UPDATE crm_contacts SET {} WHERE id = ?1", set.join(", "));
-            e.insert(conn.prepare_cached(&sql)?)
-        }
-    };
-    update.execute(rusqlite::params_from_iter(values))?;
+    let values = rusqlite::params_from_iter(values);
+    if let Some(update) = updates.get_mut(&cols) {
+        update.execute(values)?;
+        return Ok(());
+    }
+    let set: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, col)| format!("{col} = ?{}", i + 2))
+        .collect();
+    let mut update = conn.prepare_cached(&format!(
+        "UPDATE crm_contacts SET {} WHERE id = ?1",
+        set.join(", ")
+    ))?;
+    update.execute(values)?;
+    if updates.len() < HELD_UPDATES {
+        updates.insert(cols, update);
+    }
     Ok(())
 }
 

@@ -303,6 +303,105 @@ mod tests {
         assert_eq!(committed(&s), Some(60));
     }
 
+    /// A contact as the CRM's fold makes one, numbered.
+    fn contact(n: usize) -> crate::crm::Contact {
+        crate::crm::Contact {
+            id: format!("contact-{n}"),
+            project_id: 1,
+            user_id: Some(format!("user-{n}")),
+            email: Some(format!("user-{n}@example.com")),
+            first_name: Some("Ada".into()),
+            last_name: None,
+            phone: None,
+            lead_source: "website".into(),
+            lead_status: "new".into(),
+            last_activity: Some(1_000),
+            last_action: None,
+            last_vehicle_viewed: None,
+            last_search_location: None,
+            estimated_deal_value: None,
+            total_bookings: 0,
+            total_revenue: 0.0,
+            website_visits: 1,
+            score_norm: 1.0,
+            created_at: 1_000,
+            updated_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn a_pass_updates_contacts_whatever_sets_of_columns_they_change() {
+        use crate::crm_world::CrmReads;
+        let (_dir, _store, s) = store();
+        let crm = |seq, d: &CrmDelta| {
+            s.apply_pass(
+                &["crm"],
+                at(seq),
+                &PassWrites {
+                    crm: Some(d),
+                    ..PassWrites::default()
+                },
+            )
+        };
+        let stored: Vec<_> = (0..50).map(contact).collect();
+        crm(
+            10,
+            &CrmDelta {
+                contacts: stored.iter().map(|c| (c.clone(), None)).collect(),
+                ..CrmDelta::default()
+            },
+        )
+        .unwrap();
+        // Contact i changes the set (i mod 31) + 1 of five columns: all 31
+        // sets, more than a pass keeps statements for (HELD_UPDATES), then
+        // sets 1 to 19 again, kept (1 to 16) and not (17 to 19).
+        let changed: Vec<_> = stored
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut new = c.clone();
+                let set = i % 31 + 1;
+                let n = i as i64;
+                if set & 1 != 0 {
+                    new.last_activity = Some(2_000 + n);
+                }
+                if set & 2 != 0 {
+                    new.website_visits = 2 + n;
+                }
+                if set & 4 != 0 {
+                    new.total_bookings = 1 + n;
+                }
+                if set & 8 != 0 {
+                    new.last_action = Some(format!("action {i}"));
+                }
+                if set & 16 != 0 {
+                    new.phone = Some(format!("555-{i}"));
+                }
+                new
+            })
+            .collect();
+        crm(
+            20,
+            &CrmDelta {
+                contacts: changed
+                    .iter()
+                    .zip(&stored)
+                    .map(|(new, old)| (new.clone(), Some(old.clone())))
+                    .collect(),
+                ..CrmDelta::default()
+            },
+        )
+        .unwrap();
+        let ids: Vec<String> = stored.iter().map(|c| c.id.clone()).collect();
+        let mut read = s.crm_contacts_by_id(&ids).unwrap();
+        read.sort_by_key(|c| {
+            c.id.trim_start_matches("contact-")
+                .parse::<usize>()
+                .unwrap()
+        });
+        assert_eq!(read, changed);
+    }
+
     #[test]
     fn a_hold_ends_once_it_has_lasted_its_time() {
         let (_dir, _store, s) = store();
