@@ -78,7 +78,8 @@ pub struct Contact {
 }
 
 impl Contact {
-    pub(super) fn new(id: String, project_id: i64, config: &CrmConfig, at: i64) -> Contact {
+    /// A new contact under `config`'s lead source and first status, made at `at`.
+    pub fn new(id: String, project_id: i64, config: &CrmConfig, at: i64) -> Contact {
         Contact {
             id,
             project_id,

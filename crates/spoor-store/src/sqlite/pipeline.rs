@@ -305,28 +305,15 @@ mod tests {
 
     /// A contact as the CRM's fold makes one, numbered.
     fn contact(n: usize) -> crate::crm::Contact {
-        crate::crm::Contact {
-            id: format!("contact-{n}"),
-            project_id: 1,
-            user_id: Some(format!("user-{n}")),
-            email: Some(format!("user-{n}@example.com")),
-            first_name: Some("Ada".into()),
-            last_name: None,
-            phone: None,
-            lead_source: "website".into(),
-            lead_status: "new".into(),
-            last_activity: Some(1_000),
-            last_action: None,
-            last_vehicle_viewed: None,
-            last_search_location: None,
-            estimated_deal_value: None,
-            total_bookings: 0,
-            total_revenue: 0.0,
-            website_visits: 1,
-            score_norm: 1.0,
-            created_at: 1_000,
-            updated_at: 1_000,
-        }
+        let config = crate::crm::CrmConfig::default();
+        let mut c = crate::crm::Contact::new(format!("contact-{n}"), 1, &config, 1_000);
+        c.user_id = Some(format!("user-{n}"));
+        c.email = Some(format!("user-{n}@example.com"));
+        c.first_name = Some("Ada".into());
+        c.last_activity = Some(1_000);
+        c.website_visits = 1;
+        c.score_norm = 1.0;
+        c
     }
 
     #[test]
