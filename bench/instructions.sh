@@ -94,7 +94,7 @@ for spoor in "$@"; do
 import json, sys
 out, build, fill = sys.argv[1], sys.argv[2], sys.argv[3]
 # The events the fill sent: the asked-for count rounded up to whole batches
-# on every connection (101,260 for 100,000 at 20 an event on 64).
+# on every connection (101,260 for 100,000 in batches of 20 on 64).
 counted = json.load(open(fill))["events"]
 total = 0
 for line in open(out):
