@@ -40,6 +40,8 @@ impl ContactSort {
 }
 
 /// What the contacts list sorts by name: the name, else the email, lowercase.
+/// `changed_columns` works it out only when the first or last name or the
+/// email changed: a field added here goes into its check too.
 pub fn sort_name(c: &Contact) -> String {
     c.name()
         .or_else(|| c.email.clone())

@@ -119,7 +119,9 @@ impl Contact {
         self.score_norm / config.scale(now)
     }
 
-    /// What contacts are searched by: name, email and phone, lowercase.
+    /// What contacts are searched by: name, email, phone and user id,
+    /// lowercase. `changed_columns` works it out only when one of those
+    /// changed: a field added here goes into its check too.
     pub fn search_text(&self) -> String {
         [
             self.name().unwrap_or_default(),
