@@ -33,6 +33,9 @@ pub struct App {
     /// Turns for store calls made from request handlers when the store waits on
     /// the network, as many as it has connections.
     pub network_calls: Arc<tokio::sync::Semaphore>,
+    /// Write keys being looked up on such a store, one lookup shared by the
+    /// requests waiting for it.
+    pub key_lookups: crate::key_lookups::KeyLookups,
     /// Erased people's ids, refused on ingestion.
     pub tombstones: Arc<crate::tombstones::Tombstones>,
     /// Where recordings, screenshots and exports keep their bytes.
@@ -102,6 +105,7 @@ impl App {
             enricher,
             metrics,
             network_calls,
+            key_lookups: Default::default(),
             tombstones,
             files,
             replay_memory,

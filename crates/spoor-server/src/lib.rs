@@ -14,6 +14,7 @@ pub mod exports;
 pub mod files;
 mod http;
 mod ingest;
+mod key_lookups;
 pub mod metering;
 pub mod notify;
 mod password_pool;

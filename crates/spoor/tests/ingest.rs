@@ -306,6 +306,64 @@ async fn a_disabled_key_is_refused_until_enabled_again() {
     );
 }
 
+/// Requests carrying one key at once share its lookup on PostgreSQL; still,
+/// each one sent after the key was disabled is refused, however many were in
+/// flight when it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_sent_after_its_key_was_disabled_is_refused_under_load() {
+    use std::sync::{Arc, OnceLock};
+    use std::time::{Duration, Instant};
+    let s = Arc::new(Spoor::start().await);
+    let disabled_at = Arc::new(OnceLock::<Instant>::new());
+    let senders: Vec<_> = (0..16)
+        .map(|i| {
+            let (s, disabled_at) = (s.clone(), disabled_at.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut after = 0;
+                // Bounded: the disable below comes within seconds.
+                for n in 0..20_000 {
+                    let sent = Instant::now();
+                    let message =
+                        json!({"type": "track", "event": "E", "userId": format!("u{i}-{n}")});
+                    let (status, _) = s.batch(vec![message]).await;
+                    seen.push((sent, status));
+                    if disabled_at.get().is_some_and(|at| sent > *at) {
+                        after += 1;
+                        if after == 20 {
+                            break;
+                        }
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let cli = s.clone();
+    tokio::task::spawn_blocking(move || cli.cli(&["keys", "disable", &cli.key]))
+        .await
+        .unwrap();
+    disabled_at.set(Instant::now()).unwrap();
+    let at = *disabled_at.get().unwrap();
+    let (mut before, mut after) = (0, 0);
+    for sender in senders {
+        for (sent, status) in sender.await.unwrap() {
+            if sent > at {
+                assert_eq!(status, 401, "a request sent after the disable was taken");
+                after += 1;
+            } else if status == 200 {
+                before += 1;
+            }
+        }
+    }
+    assert_eq!(after, 16 * 20);
+    assert!(
+        before >= 16,
+        "the key was in use when it was disabled: {before}"
+    );
+}
+
 #[tokio::test]
 async fn domains_admit_themselves_and_their_subdomains() {
     let s = Spoor::start().await;

@@ -55,7 +55,12 @@ pub const NO_KEY: &str = "no write key: send it as the HTTP Basic user name, an 
 
 /// The key whose hash is `hash`, if the store knows it.
 pub fn known_key(store: &Store, hash: &str) -> Result<KeyRecord, ApiError> {
-    store.key_by_hash(hash)?.ok_or_else(|| {
+    found_key(store.key_by_hash(hash)?)
+}
+
+/// The key a lookup found, or the answer to a key the store does not know.
+pub fn found_key(found: Option<KeyRecord>) -> Result<KeyRecord, ApiError> {
+    found.ok_or_else(|| {
         ApiError::Unauthorized(
             "unknown write key: check the key, or create one with `spoor keys create`".into(),
         )

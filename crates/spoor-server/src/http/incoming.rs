@@ -166,9 +166,14 @@ pub async fn look_up_key(
     let key = key.ok_or_else(|| ApiError::Unauthorized(auth::NO_KEY.into()))?;
     let hash = spoor_core::secret::hash(key);
     let record = if app.store.waits_on_network() {
-        let store = app.store.clone();
-        app.network_call(move || auth::known_key(&store, &hash))
-            .await??
+        let found = app
+            .key_lookups
+            .look_up(&hash, || {
+                let (store, hash) = (app.store.clone(), hash.clone());
+                async move { Ok(app.network_call(move || store.key_by_hash(&hash)).await??) }
+            })
+            .await?;
+        auth::found_key(found)?
     } else {
         // An embedded store's microsecond reads run as they are: handing the
         // worker over cost SQLite a quarter of its single-event throughput.
