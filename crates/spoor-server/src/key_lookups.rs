@@ -52,14 +52,12 @@ impl KeyLookups {
         Fut: Future<Output = Result<Option<KeyRecord>, ApiError>>,
     {
         let slot = self.lock().entry(hash.to_string()).or_default().clone();
-        let found = Self::shared(&slot, read).await;
-        // The slot goes once no other request holds it: every clone is made
-        // under this lock, so the count read under it is exact.
-        let mut slots = self.lock();
-        if Arc::strong_count(&slot) == 2 {
-            slots.remove(hash);
-        }
-        found
+        let held = Held {
+            lookups: self,
+            hash,
+            slot,
+        };
+        Self::shared(&held.slot, read).await
     }
 
     async fn shared<F, Fut>(slot: &Slot, read: F) -> Result<Option<KeyRecord>, ApiError>
@@ -89,6 +87,26 @@ impl KeyLookups {
     #[cfg(test)]
     fn held(&self) -> usize {
         self.lock().len()
+    }
+}
+
+/// A request's hold on its key's slot. Let go when the request is done or
+/// dropped (its client went away mid-lookup): the slot goes once no other
+/// request holds it, so no key's slot outlives its requests.
+struct Held<'a> {
+    lookups: &'a KeyLookups,
+    hash: &'a str,
+    slot: Arc<Slot>,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        // Every clone is made under this lock, so the count read under it is
+        // exact: the map's and this one.
+        let mut slots = self.lookups.lock();
+        if Arc::strong_count(&self.slot) == 2 {
+            slots.remove(self.hash);
+        }
     }
 }
 
@@ -194,6 +212,22 @@ mod tests {
             let hash = format!("u{i}");
             let unknown = lookups.look_up(&hash, || async { Ok(None) }).await;
             assert!(unknown.unwrap().is_none());
+        }
+        assert_eq!(lookups.held(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_mid_lookup_holds_nothing() {
+        let lookups = KeyLookups::default();
+        let fake = Fake::new(Duration::from_secs(10));
+        for i in 0..20 {
+            let hash = format!("k{i}");
+            let gone = tokio::time::timeout(
+                Duration::from_millis(5),
+                lookups.look_up(&hash, || fake.read()),
+            )
+            .await;
+            assert!(gone.is_err(), "the lookup was still running");
         }
         assert_eq!(lookups.held(), 0);
     }
