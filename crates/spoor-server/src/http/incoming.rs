@@ -166,13 +166,13 @@ pub async fn look_up_key(
     let key = key.ok_or_else(|| ApiError::Unauthorized(auth::NO_KEY.into()))?;
     let hash = spoor_core::secret::hash(key);
     let record = if app.store.waits_on_network() {
-        let found = app
-            .key_lookups
-            .look_up(&hash, || {
-                let (store, hash) = (app.store.clone(), hash.clone());
-                async move { Ok(app.network_call(move || store.key_by_hash(&hash)).await??) }
-            })
-            .await?;
+        // Boxed: the shared lookup's state would otherwise widen every
+        // request's future, SQLite's too.
+        let found = Box::pin(app.key_lookups.look_up(&hash, || {
+            let (store, hash) = (app.store.clone(), hash.clone());
+            async move { Ok(app.network_call(move || store.key_by_hash(&hash)).await??) }
+        }))
+        .await?;
         auth::found_key(found)?
     } else {
         // An embedded store's microsecond reads run as they are: handing the
