@@ -34,23 +34,32 @@ impl Default for Limits {
 
 /// The deepest nesting of objects and arrays in a JSON text, counted without parsing
 /// it, so that a hostile body is refused before any allocation proportional to its
-/// depth. Brackets inside strings do not count.
+/// depth. Brackets inside strings do not count; text after a string that never
+/// closes is all inside it.
+///
+/// Most of an event's bytes are inside strings, so a string is skipped to its next
+/// quote or backslash with `memchr` rather than a byte at a time: a byte-at-a-time
+/// scan took about 4% of ingestion's CPU.
 pub fn json_depth(bytes: &[u8]) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        at += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => loop {
+                let Some(rest) = bytes.get(at..) else {
+                    return max;
+                };
+                let Some(found) = memchr::memchr2(b'"', b'\\', rest) else {
+                    return max;
+                };
+                // A quote ends the string; a backslash escapes the byte after it.
+                let closes = rest[found] == b'"';
+                at += found + if closes { 1 } else { 2 };
+                if closes {
+                    break;
+                }
+            },
             b'{' | b'[' => {
                 depth += 1;
                 max = max.max(depth);
@@ -149,6 +158,14 @@ mod tests {
         assert_eq!(json_depth(br#"{"a":"[[[[{{{{"}"#), 1);
         assert_eq!(json_depth(br#"{"a":"\"[[["}"#), 1);
         assert_eq!(json_depth("[".repeat(10_000).as_bytes()), 10_000);
+        // Escaped backslashes before a quote, and escapes at the text's end.
+        assert_eq!(json_depth(br#"{"a":"\\\\"}"#), 1);
+        assert_eq!(json_depth(br#"[{"a":"\\\\","b":[1]}]"#), 3);
+        assert_eq!(json_depth(br#"[{"a":"\"#), 2);
+        assert_eq!(json_depth(br#"[{"a":"\\"#), 2);
+        // A string that never closes takes the rest of the text with it.
+        assert_eq!(json_depth(br#"[["unclosed [[[[[["#), 2);
+        assert_eq!(json_depth(b"\""), 0);
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {

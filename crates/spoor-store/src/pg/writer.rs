@@ -2,12 +2,11 @@
 //! requests, and one statement for all of a group's events (arrays unnested into
 //! rows), so a group costs the same few round trips however many requests it holds.
 
-use std::collections::HashSet;
-
 use postgres::error::SqlState;
 use postgres::{Client, Statement};
 
 use crate::key_touches::KeyTouches;
+use crate::sessions::FastSet;
 use crate::{Appended, Batch, StoreResult};
 
 const INSERT: &str = "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
@@ -184,18 +183,30 @@ impl crate::backend::LogWriter for PgWriter {
             Err(e) => return Err(e.into()),
         };
         self.touches.written(&touch, now);
+        let events: usize = batches.iter().map(|b| b.events.len()).sum();
+        // Every row stored: nothing was a duplicate (two messages with one key
+        // in the group store one row), so nothing needs matching.
+        if inserted.len() == events {
+            return Ok(batches
+                .iter()
+                .map(|batch| Appended {
+                    accepted: batch.events.len(),
+                    duplicates: 0,
+                })
+                .collect());
+        }
         // Credit each stored row to the first message that carried its key; any
         // other message with that key, in this group or before it, is a duplicate.
-        let mut new: HashSet<(i64, i64, String)> = inserted
+        let mut new: FastSet<(i64, i64, &str)> = inserted
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get::<_, String>(2)))
+            .map(|r| (r.get(0), r.get(1), r.get::<_, &str>(2)))
             .collect();
         let out = batches
             .iter()
             .map(|batch| {
                 let mut done = Appended::default();
                 for e in batch.events {
-                    if new.remove(&(batch.project_id, e.dedup_ts, e.message_id.clone())) {
+                    if new.remove(&(batch.project_id, e.dedup_ts, e.message_id.as_str())) {
                         done.accepted += 1;
                     } else {
                         done.duplicates += 1;
