@@ -33,16 +33,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// until the kernel needs them), and then only 10 ms (arenas: 100 ms) after
 /// the free. The pipeline frees a pass's worth of memory every pass, so
 /// under load the server's RSS sat 60 MB above what it held (measured:
-/// 180 MB against 118 MB with arenas committed lazily and purged at once,
-/// the same events per second).
-///
-/// Purged at once, though, the pages a pass freed were faulted in and zeroed
-/// by the kernel again for the next pass, which starts within milliseconds:
-/// 16% of the pipeline's CPU was page faults. A purge [`PURGE_AFTER_MS`]
-/// after the free lets the next pass reuse them while freed memory still
-/// goes back within a fraction of a second (measured in docs/performance.md,
-/// "Freed memory kept for the next pass").
-///
+/// 180 MB against 118 MB with these two set, the same events per second).
 /// Set before the first allocation (a constructor: the runtime allocates
 /// before `main`), so that the first arena is not committed eagerly either;
 /// the option numbers are mimalloc v3's `mi_option_e` (the lock file pins
@@ -55,8 +46,6 @@ static RETURN_FREED_MEMORY: extern "C" fn() = return_freed_memory;
 
 const ARENA_EAGER_COMMIT: std::ffi::c_int = 4;
 const PURGE_DELAY: std::ffi::c_int = 15;
-/// Milliseconds between a free and the purge of its pages.
-const PURGE_AFTER_MS: std::ffi::c_long = 100;
 
 // SAFETY: the declarations match mimalloc.h's
 // `void mi_option_set(mi_option_t option, long value)` and
@@ -74,7 +63,7 @@ extern "C" fn return_freed_memory() {
     #[allow(unsafe_code)]
     unsafe {
         mi_option_set(ARENA_EAGER_COMMIT, 0);
-        mi_option_set(PURGE_DELAY, PURGE_AFTER_MS);
+        mi_option_set(PURGE_DELAY, 0);
     }
 }
 
@@ -266,7 +255,7 @@ mod tests {
     /// The constructor ran before the test harness allocated: both options
     /// read back as set (mimalloc's defaults are 2 and 10).
     #[test]
-    fn the_allocator_gives_freed_memory_back_soon() {
+    fn the_allocator_gives_freed_memory_back_at_once() {
         // SAFETY: mi_option_get reads mimalloc's option table.
         #[allow(unsafe_code)]
         let (eager, delay) = unsafe {
@@ -275,6 +264,6 @@ mod tests {
                 super::mi_option_get(super::PURGE_DELAY),
             )
         };
-        assert_eq!((eager, delay), (0, super::PURGE_AFTER_MS));
+        assert_eq!((eager, delay), (0, 0));
     }
 }
