@@ -3,9 +3,11 @@
 //! Every cache that grows with load takes its size from here: SQLite's page
 //! caches (bounded all together by SQLite's soft heap limit too), the
 //! sessions fold's working set of people, and the CRM fold's cache of stored
-//! contacts. Nothing else the pipeline keeps grows with the traffic: a pass
-//! holds a bounded number of events. The budget is per process because
-//! SQLite's heap limit is, and it is set once, before a store opens.
+//! contacts. The pipeline's pass takes its size from here too: it reads at
+//! most [`MemoryBudget::pass_events`] events, and what it holds for them comes
+//! on top of the caches. Nothing else the pipeline keeps grows with the
+//! traffic. The budget is per process because SQLite's heap limit is, and it
+//! is set once, before a store opens.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,6 +28,18 @@ static BUDGET: AtomicU64 = AtomicU64::new(DEFAULT_MEMORY_BUDGET);
 const BYTES_PER_PERSON: u64 = 5_000;
 /// Bytes a cached CRM entry (contact, identity, visitor) costs.
 const BYTES_PER_CRM_ENTRY: u64 = 200;
+/// Budget bytes per event a pass reads. A pass holds, at its peak, what its
+/// folds derived for the people its events touch and what they kept of the
+/// events: about 9 KB an event of the benchmark's load (a heap profile of a
+/// catch-up in passes of 20,000), on top of the caches. At this rate a pass
+/// adds a little over half the budget, and the default gives passes of 2,048.
+const BUDGET_BYTES_PER_PASS_EVENT: u64 = 16 * 1024;
+/// The fewest events a pass reads, whatever the budget: below it, a pass's
+/// commit is paid for too few events.
+pub const MIN_PASS_EVENTS: i64 = 500;
+/// The most: a pass also holds the pipeline's write lock on the derived
+/// tables, and its events' effects show only once it commits.
+pub const MAX_PASS_EVENTS: i64 = 100_000;
 
 /// A size as people write it for `--memory-budget`: a whole number of bytes,
 /// or one with a unit, `KB`/`MB`/`GB` (powers of 1,000) or `KiB`/`MiB`/`GiB`
@@ -107,6 +121,19 @@ impl MemoryBudget {
             .max(100)
     }
 
+    /// Events one pipeline pass reads at most: one per 16 KiB of the budget,
+    /// within [`MIN_PASS_EVENTS`] and [`MAX_PASS_EVENTS`]. Larger passes write
+    /// a row that several of their events changed once, and a page that
+    /// several rows share once: on a 300,000-event backlog, with the caches of
+    /// a 128 MiB budget passes of 8,000 caught up 12% faster than passes of
+    /// 2,000, and with a 256 MiB budget's passes of 16,384 19% faster
+    /// (docs/performance.md, "Passes sized by the memory budget").
+    pub fn pass_events(self) -> i64 {
+        i64::try_from(self.0 / BUDGET_BYTES_PER_PASS_EVENT)
+            .unwrap_or(i64::MAX)
+            .clamp(MIN_PASS_EVENTS, MAX_PASS_EVENTS)
+    }
+
     /// Entries of one generation of the CRM fold's cache (two are kept): an
     /// eighth, over both.
     pub fn crm_cache_generation(self) -> usize {
@@ -160,6 +187,29 @@ mod tests {
                 + b.crm_cache_generation() as u64 * 2 * BYTES_PER_CRM_ENTRY;
             assert!(sqlite + rest <= total, "{total}: {}", sqlite + rest);
         }
+    }
+
+    #[test]
+    fn passes_grow_with_the_budget_within_their_bounds() {
+        assert_eq!(MemoryBudget(DEFAULT_MEMORY_BUDGET).pass_events(), 2_048);
+        assert_eq!(MemoryBudget(256 << 20).pass_events(), 16_384);
+        // The floor, and just above it.
+        assert_eq!(MemoryBudget(MIN_MEMORY_BUDGET).pass_events(), 512);
+        assert_eq!(MemoryBudget(0).pass_events(), MIN_PASS_EVENTS);
+        let floor = MIN_PASS_EVENTS as u64 * BUDGET_BYTES_PER_PASS_EVENT;
+        assert_eq!(MemoryBudget(floor - 1).pass_events(), MIN_PASS_EVENTS);
+        assert_eq!(
+            MemoryBudget(floor + BUDGET_BYTES_PER_PASS_EVENT).pass_events(),
+            MIN_PASS_EVENTS + 1
+        );
+        // The ceiling, just below it, and the largest budget there is.
+        let ceiling = MAX_PASS_EVENTS as u64 * BUDGET_BYTES_PER_PASS_EVENT;
+        assert_eq!(
+            MemoryBudget(ceiling - BUDGET_BYTES_PER_PASS_EVENT).pass_events(),
+            MAX_PASS_EVENTS - 1
+        );
+        assert_eq!(MemoryBudget(ceiling).pass_events(), MAX_PASS_EVENTS);
+        assert_eq!(MemoryBudget(u64::MAX).pass_events(), MAX_PASS_EVENTS);
     }
 
     #[test]

@@ -86,9 +86,11 @@ pub struct Cli {
 
     /// Memory this process may use for caches (bytes, or e.g. 64MiB, 512MB,
     /// 1GiB): SQLite's page caches, the sessions fold's people in memory, the
-    /// CRM's contacts. Nothing else grows with load. More lets the pipeline
-    /// keep up with more people active at once; less costs it reads, not
-    /// correctness
+    /// CRM's contacts; it also sizes the pipeline's passes (one event per 16
+    /// KiB), which hold about 9 KB an event beyond it. Nothing else grows with
+    /// load. More lets the pipeline keep up with more people active at once
+    /// and write each row once for more of their events; less costs it reads,
+    /// not correctness
     #[arg(long, global = true, env = "SPOOR_MEMORY_BUDGET", value_name = "SIZE",
           default_value = "32MiB", value_parser = spoor_store::budget::parse_bytes)]
     pub memory_budget: u64,

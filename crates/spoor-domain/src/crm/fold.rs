@@ -466,6 +466,9 @@ impl Folder<'_> {
     }
 
     fn finish(mut self) -> CrmDelta {
+        // Sized once: a contact and its stored row are the largest part of a
+        // pass's memory, and a vector grown by doubling holds up to twice them.
+        self.delta.contacts.reserve_exact(self.touched.len());
         for id in &self.touched {
             if let Some(c) = self.world.contacts.get_mut(id) {
                 c.updated_at = self.now;

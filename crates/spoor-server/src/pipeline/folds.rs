@@ -95,6 +95,9 @@ impl Friction {
 pub struct Facts {
     on: bool,
     pub delta: FactsDelta,
+    /// Events left in the pass: a day's rows are given room for all of them
+    /// when its first comes (most passes fall in one day).
+    left: usize,
 }
 
 impl Facts {
@@ -102,16 +105,23 @@ impl Facts {
         Facts {
             on,
             delta: FactsDelta::new(),
+            left: 0,
         }
     }
+    /// Room for a pass of `events`, given to each day as it first comes.
+    pub fn make_room(&mut self, events: usize) {
+        self.left = events;
+    }
     pub fn take(&mut self, e: &LogEvent, body: &Body) {
+        let left = self.left;
+        self.left = left.saturating_sub(1);
         if !self.on {
             return;
         }
         if let Some(row) = pipeline::fact_row(e, body) {
             self.delta
                 .entry((e.project_id, row.day()))
-                .or_default()
+                .or_insert_with(|| Vec::with_capacity(left))
                 .push(row);
         }
     }
@@ -167,6 +177,11 @@ impl Sessions {
         self.maps = maps;
         self.maps_read = Some(Instant::now());
         Ok(())
+    }
+
+    /// Room for a pass of `events`, each of which this fold keeps.
+    pub fn make_room(&mut self, events: usize) {
+        self.events.reserve_exact(events);
     }
 
     pub fn take(&mut self, e: &LogEvent, body: &Body) {
@@ -262,6 +277,12 @@ impl Crm {
             delta: None,
             checked_at: None,
         }
+    }
+
+    /// Room for a pass of `events`: this fold keeps every track, page and
+    /// identify, most of a pass.
+    pub fn make_room(&mut self, events: usize) {
+        self.events.reserve_exact(events);
     }
 
     pub fn take(&mut self, e: &LogEvent, body: &Body) {

@@ -19,8 +19,9 @@
 //!   ([`priority`]), so on a saturated machine the pipeline falls behind
 //!   (`spoor_pipeline_behind_*`, and the dashboard says so) and catches up once
 //!   the load eases; past a bound it takes a small share back.
-//! - Its memory is bounded: a pass holds at most [`PASS_EVENTS`] events, and
-//!   the folds' caches are sized from the memory budget.
+//! - Its memory is bounded: a pass reads at most
+//!   [`MemoryBudget::pass_events`] events, and the folds' caches are sized
+//!   from the same memory budget.
 
 pub mod folds;
 pub mod priority;
@@ -39,11 +40,6 @@ use priority::Priority;
 
 pub use folds::{Crm, Facts, Friction, Metering, Rollups, Sessions};
 
-/// Events one pass reads at most. A pass holds what its folds took of them,
-/// and the working set holds a pass's people until it shrinks back after the
-/// commit: measured at 5,000 events a second, passes of 2,000 peaked 35 MB
-/// lower than passes of 5,000, for about a quarter more commit time per event.
-pub const PASS_EVENTS: i64 = 2_000;
 /// After a pass that found the log's end, the pipeline waits this long for
 /// more to gather: fewer, larger passes write each changed row once for more
 /// events, and derived views stay within about this of the log.
@@ -71,6 +67,10 @@ pub struct Folds {
     /// Where the next pass reads from: the slowest fold's cursor.
     cursor: Cursor,
     loaded: bool,
+    /// Events a pass reads at most ([`MemoryBudget::pass_events`]). A pass
+    /// holds what its folds took of them, and the working set holds the
+    /// pass's people until it shrinks back after the commit.
+    pass_events: i64,
 }
 
 /// The thread's CPU clock, to tell what each stage of a pass costs.
@@ -142,6 +142,7 @@ impl Folds {
             starts: [Cursor::default(); FOLDS.len()],
             cursor: Cursor::default(),
             loaded: false,
+            pass_events: budget.pass_events(),
         }
     }
 
@@ -199,7 +200,7 @@ impl Folds {
             clock: CpuClock::now(),
             metrics,
         };
-        let events = store.log_events_after(self.cursor, PASS_EVENTS)?;
+        let events = store.log_events_after(self.cursor, self.pass_events)?;
         stages.mark("read");
         let Some(last) = events.last() else {
             // A full pass before this one may be held uncommitted.
@@ -214,6 +215,12 @@ impl Folds {
             .iter()
             .map(|e| e.event.received_at)
             .fold(self.cursor.received_at, i64::max);
+        // The folds that keep an event for most events read make room for
+        // the pass at once: grown by doubling, their vectors peaked at up to
+        // twice what they held, and were copied on the way.
+        self.sessions.make_room(events.len());
+        self.crm.make_room(events.len());
+        self.facts.make_room(events.len());
         // Each event goes to every fold in turn, its body decoded on the first
         // fold's ask and shared by the folds after it, then dropped: a pass
         // holds what the folds took, never every event decoded at once. Taking
@@ -304,7 +311,7 @@ impl Folds {
                     friction: Some(friction),
                     crm,
                     facts: (!facts.is_empty()).then_some(facts),
-                    more_follow: (read as i64) >= PASS_EVENTS,
+                    more_follow: (read as i64) >= self.pass_events,
                 },
             )
         })?;
@@ -320,7 +327,7 @@ impl Folds {
         metrics.pipeline_events.inc_by(read as u64);
         Ok(PassOutcome {
             read,
-            caught_up: (read as i64) < PASS_EVENTS,
+            caught_up: (read as i64) < self.pass_events,
         })
     }
 
