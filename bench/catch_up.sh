@@ -26,17 +26,9 @@ cd "$(dirname "$0")/.."
 EVENTS=${BENCH_CATCH_UP_EVENTS:-300000}
 ROUNDS=${BENCH_ROUNDS:-2}
 TIMEOUT=${BENCH_CATCH_UP_TIMEOUT:-1800}
-cargo build --release --locked -p spoor-bench >&2
-LOAD=target/release/spoor-bench
-WORK=$(mktemp -d)
-PID=
-trap '[ -n "$PID" ] && { kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; }; rm -rf "$WORK"' EXIT
-
-PG=${BENCH_DATABASE_URL:-}
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
 if [ -n "$PG" ]; then
-  SERVER=${PG%/*}
-  NAME=${PG##*/}
-  admin() { psql -X -q "$SERVER/postgres" -c "$1"; }
   admin "DROP DATABASE IF EXISTS ${NAME}_run"
   admin "DROP DATABASE IF EXISTS ${NAME}_fill"
   admin "CREATE DATABASE ${NAME}_fill"

@@ -23,18 +23,8 @@ cd "$(dirname "$0")/.."
 ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECONDS:-10}
 read -r -a LOAD_ARGS <<< "${BENCH_LOAD:---mode batch --batch-size 20}"
-cargo build --release --locked -p spoor-bench >&2
-LOAD=target/release/spoor-bench
-WORK=$(mktemp -d)
-PID=
-trap '[ -n "$PID" ] && { kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; }; rm -rf "$WORK"' EXIT
-
-PG=${BENCH_DATABASE_URL:-}
-if [ -n "$PG" ]; then
-  SERVER=${PG%/*}
-  NAME=${PG##*/}
-  admin() { psql -X -q "$SERVER/postgres" -c "$1"; }
-fi
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
 store_args() { # DIR
   if [ -n "$PG" ]; then echo "--data-dir $1 --database-url $SERVER/${NAME}_run"; else echo "--data-dir $1"; fi
 }

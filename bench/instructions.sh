@@ -38,13 +38,10 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (Debian package val
 EVENTS=${BENCH_INSTR_EVENTS:-100000}
 WARM=${BENCH_INSTR_WARM:-0}
 read -r -a MORE <<< "${BENCH_INSTR_LOAD:-}"
-cargo build --release --locked -p spoor-bench >&2
-LOAD=target/release/spoor-bench
-WORK=$(mktemp -d)
+# shellcheck source=bench/setup.sh
+. bench/setup.sh
 KEEP=${BENCH_INSTR_KEEP:-$WORK}
 mkdir -p "$KEEP"
-PID=
-trap '[ -n "$PID" ] && { kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; }; rm -rf "$WORK"' EXIT
 
 start() { # ARGS...: starts a node, sets PID and URL
   coproc NODE { exec "$@" 2>/dev/null; }
