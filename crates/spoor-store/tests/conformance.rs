@@ -1431,7 +1431,7 @@ mod friction_checks;
 use friction_checks::check_friction;
 #[path = "conformance/crm.rs"]
 mod crm_checks;
-use crm_checks::check_crm;
+use crm_checks::{check_contacts_by_activity, check_crm};
 #[path = "conformance/insights.rs"]
 mod insights_checks;
 use insights_checks::{check_boards, check_definitions, check_insights};
@@ -1452,6 +1452,7 @@ conformance!(
     check_alerts,
     check_friction,
     check_crm,
+    check_contacts_by_activity,
     check_insights,
     check_facts,
     check_boards,

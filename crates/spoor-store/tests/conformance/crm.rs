@@ -1164,3 +1164,88 @@ pub fn check_crm(store: &Store) {
         funnel([(3, 1), (2, 0), (1, 0), (2, 2)])
     );
 }
+
+/// The contacts list by last activity, in the order of the exact times, both
+/// ways and a page at a time: contacts active within one minute, at its edges
+/// and either side, and again after updates move some of them within the
+/// minute and one out of it (the update writes only the columns that
+/// changed, and with the time the indexes that hold it).
+pub fn check_contacts_by_activity(store: &Store) {
+    let p = store.create_project(1, "activity").unwrap().id;
+    let config = CrmConfig::default();
+    // The start of a minute.
+    let m0 = 29_000_000 * MIN;
+    let contact = |name: &str, at: i64| Contact {
+        first_name: Some(name.into()),
+        last_activity: Some(at),
+        ..Contact::new(new_contact_id(p, Some(name), None), p, &config, m0 - HOUR)
+    };
+    let first = [
+        contact("a", m0 + MIN - 1),
+        contact("b", m0 + 1),
+        contact("c", m0 + MIN),
+        contact("d", m0 - 1),
+        contact("f", m0),
+    ];
+    store
+        .apply_crm(
+            None,
+            &CrmDelta {
+                contacts: first.iter().map(|c| (c.clone(), None)).collect(),
+                ..CrmDelta::default()
+            },
+        )
+        .unwrap();
+    let page = |descending: bool, limit: i64, offset: i64| -> Vec<String> {
+        let q = ContactQuery {
+            project_id: p,
+            search: None,
+            status: None,
+            min_norm: None,
+            max_norm: None,
+            sort: ContactSort::LastActivity,
+            descending,
+            limit,
+            offset,
+        };
+        let (rows, total) = store.crm_contacts(&q).unwrap();
+        assert_eq!(total, 5);
+        rows.into_iter()
+            .map(|(c, _)| c.first_name.unwrap())
+            .collect()
+    };
+    assert_eq!(page(true, 10, 0), ["c", "a", "b", "f", "d"]);
+    assert_eq!(page(false, 10, 0), ["d", "f", "b", "a", "c"]);
+    // Pages split the minute where the times say.
+    assert_eq!(page(true, 2, 1), ["a", "b"]);
+    assert_eq!(page(false, 2, 2), ["b", "a"]);
+
+    // Updates: b later within its minute, d into the next minute but one, f
+    // earlier within its minute.
+    let update = |name: &str, at: i64| {
+        let old = first.iter().find(|c| c.first_name.as_deref() == Some(name));
+        let old = old.unwrap().clone();
+        let new = Contact {
+            last_activity: Some(at),
+            ..old.clone()
+        };
+        (new, Some(old))
+    };
+    store
+        .apply_crm(
+            None,
+            &CrmDelta {
+                contacts: vec![
+                    update("b", m0 + MIN - 2),
+                    update("d", m0 + 2 * MIN),
+                    update("f", m0 + 1),
+                ],
+                ..CrmDelta::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(page(true, 10, 0), ["d", "c", "a", "b", "f"]);
+    assert_eq!(page(false, 10, 0), ["f", "b", "a", "c", "d"]);
+    let b = store.crm_contact(p, &new_contact_id(p, Some("b"), None));
+    assert_eq!(b.unwrap().unwrap().last_activity, Some(m0 + MIN - 2));
+}
