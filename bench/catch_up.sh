@@ -11,7 +11,10 @@
 # derive-only node (`--role derive`) reading the whole backlog. Every build
 # reads the same events from the same state, so the spread between runs is
 # the machine's alone. Prints one JSON line per run: the catch-up rate and the
-# pipeline's CPU per event by stage.
+# pipeline's CPU per event by stage; on PostgreSQL also each table's row
+# updates and how many were made in place (`pg_updates`): an update in place
+# writes no index entry, so the tables whose updates are not are where
+# PostgreSQL's index work goes.
 #
 # On PostgreSQL, BENCH_DATABASE_URL names a server and a scratch database
 # name; the fill goes to NAME_fill, each run to a copy, NAME_run (CREATE
@@ -68,11 +71,21 @@ for round in $(seq 1 "$ROUNDS"); do
     "$LOAD" --url "$URL" --key "$KEY" --server-pid "$PID" --json --watch-pipeline \
       --drain-timeout "$TIMEOUT" --duration 0 --connections 1 --catch-up > "$WORK/run.json"
     stop
-    python3 - "$WORK/run.json" "$spoor" "$round" <<'PY'
+    # On PostgreSQL, each table's row updates and how many of them were made
+    # in place (heap-only: no index entry written), from the statistics the
+    # node's connections left when they closed.
+    UPDATES='{}'
+    if [ -n "$PG" ]; then
+      sleep 1
+      UPDATES=$(psql -X -q -At "$SERVER/${NAME}_run" -c "SELECT coalesce(json_object_agg(
+          relname, json_build_object('updates', n_tup_upd, 'in_place', n_tup_hot_upd)), '{}')
+        FROM pg_stat_user_tables WHERE n_tup_upd > 0")
+    fi
+    python3 - "$WORK/run.json" "$spoor" "$round" "$UPDATES" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 cpu = r.get("pipeline_cpu_us_per_event") or {}
-print(json.dumps({
+line = {
     "build": sys.argv[2],
     "round": int(sys.argv[3]),
     "events_per_sec": r.get("pipeline_events_per_sec_catch_up"),
@@ -80,7 +93,11 @@ print(json.dumps({
     "cpu_us_per_event": round(sum(cpu.values()), 1),
     "cpu_by_stage": cpu,
     "peak_rss_mib": r.get("server_peak_rss_mib_with_drain"),
-}))
+}
+updates = json.loads(sys.argv[4])
+if updates:
+    line["pg_updates"] = updates
+print(json.dumps(line))
 PY
   done
 done

@@ -57,13 +57,20 @@ async fn track(s: &Spoor, origin: Option<&str>, body: &Value) -> (u16, Value) {
     status_json(req.send().await.unwrap()).await
 }
 
-/// The month's usage through the admin API.
-async fn usage(s: &Spoor, month: &str, group: &str) -> Value {
+/// A period of the usage report: one month.
+fn in_month(month: &str) -> Vec<(&'static str, String)> {
+    vec![("month", month.to_string())]
+}
+
+/// The usage of `period` (a month, or `from` and `to`) through the admin API,
+/// by month.
+async fn usage(s: &Spoor, period: &[(&str, String)]) -> Value {
     let r = s
         .http
         .get(format!("{}/v1/metering/usage", s.url))
         .bearer_auth(&s.token)
-        .query(&[("project", "default"), ("month", month), ("group", group)])
+        .query(&[("project", "default"), ("group", "month")])
+        .query(period)
         .send()
         .await
         .unwrap();
@@ -83,10 +90,10 @@ async fn start(args: &[&str]) -> Spoor {
 
 /// Polls the month's totals until `done` holds (the metering processor runs
 /// beside ingestion), failing with the last totals after 60 s.
-async fn totals_when(s: &Spoor, month: &str, done: impl Fn(&Value) -> bool) -> Value {
+async fn totals_when(s: &Spoor, period: &[(&str, String)], done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let report = usage(s, month, "month").await;
+        let report = usage(s, period).await;
         if done(&report["totals"]) {
             return report;
         }
@@ -152,7 +159,7 @@ async fn the_seeds_tracking_procedure_is_stored_and_billed() {
     assert_eq!(ms_of(&start_event["timestamp"]), start);
 
     let month = month_of(start - MIN);
-    let report = totals_when(&s, &month, |t| t["completed"] == 1).await;
+    let report = totals_when(&s, &in_month(&month), |t| t["completed"] == 1).await;
     let t = &report["totals"];
     assert_eq!(t["calls"], 1);
     assert_eq!(t["billed_seconds"], 270);
@@ -208,7 +215,7 @@ async fn a_call_end_sent_by_beacon_on_browser_close_is_kept() {
     let (status, answer) = status_json(beacon).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["stored"], true);
-    let report = totals_when(&s, &month_of(start), |t| t["completed"] == 1).await;
+    let report = totals_when(&s, &in_month(&month_of(start)), |t| t["completed"] == 1).await;
     assert_eq!(report["totals"]["billed_seconds"], 120);
 }
 
@@ -217,19 +224,24 @@ async fn cleanup_completes_a_call_started_an_hour_ago_once_and_a_late_real_end_w
     let s = start(&[]).await;
     let w = widget(&s, &[]);
     let start = now_ms() - 60 * MIN;
+    let recent = now_ms() - 10 * MIN;
     let month = month_of(start);
+    // A call is billed in the month it started. In a month's first hour the
+    // recent call started in it and the others in the month before: the
+    // totals are asked of the days from the first start to today's end, and
+    // the older month's bill holds the calls that started in it.
+    let split = month_of(recent) != month;
+    let days = [
+        ("from", start.to_string()),
+        ("to", (now_ms() + 1_440 * MIN).to_string()),
+    ];
     // A call an hour old with no end, one 10 minutes old (not yet due), and
     // one that ended in an error (not the cleanup's).
     track(&s, None, &body(&w, "call_start", "old", start)).await;
-    track(
-        &s,
-        None,
-        &body(&w, "call_start", "recent", now_ms() - 10 * MIN),
-    )
-    .await;
+    track(&s, None, &body(&w, "call_start", "recent", recent)).await;
     track(&s, None, &body(&w, "call_start", "failed", start)).await;
     track(&s, None, &body(&w, "call_error", "failed", start + MIN)).await;
-    totals_when(&s, &month, |t| t["calls"] == 3).await;
+    totals_when(&s, &days, |t| t["calls"] == 3).await;
     // The three starts may be counted before the error is: the cleanup
     // leaves a failed call alone only once the error has been read.
     s.when("/api/pipeline", |b| b["behind_events"] == 0).await;
@@ -258,7 +270,7 @@ async fn cleanup_completes_a_call_started_an_hour_ago_once_and_a_late_real_end_w
     // Nothing was deleted: every original event is still there.
     assert_eq!(s.events("default").await.len(), 5);
 
-    let report = totals_when(&s, &month, |t| t["inferred"] == 1).await;
+    let report = totals_when(&s, &days, |t| t["inferred"] == 1).await;
     let t = &report["totals"];
     assert_eq!(
         (t["billed_seconds"].clone(), t["inferred_seconds"].clone()),
@@ -295,7 +307,7 @@ async fn cleanup_completes_a_call_started_an_hour_ago_once_and_a_late_real_end_w
 
     // The real end arrives late: it replaces the inferred one on the bill.
     track(&s, None, &body(&w, "call_end", "old", start + 45 * MIN)).await;
-    let report = totals_when(&s, &month, |t| t["completed"] == 1).await;
+    let report = totals_when(&s, &days, |t| t["completed"] == 1).await;
     let t = &report["totals"];
     assert_eq!(t["inferred"], 0);
     assert_eq!(
@@ -310,7 +322,11 @@ async fn cleanup_completes_a_call_started_an_hour_ago_once_and_a_late_real_end_w
     assert!(lines[0].starts_with("widget_id,widget_name,period,calls,completed,incomplete"));
     assert_eq!(
         lines[1],
-        format!("{w},Support widget,{month},3,1,2,0,1,0,0,2700,45.00,0")
+        if split {
+            format!("{w},Support widget,{month},2,1,1,0,1,0,0,2700,45.00,0")
+        } else {
+            format!("{w},Support widget,{month},3,1,2,0,1,0,0,2700,45.00,0")
+        }
     );
     let metrics = s.metrics().await;
     assert!(metrics.contains("spoor_job_runs_total{job=\"metering-cleanup\",outcome=\"ok\"}"));
