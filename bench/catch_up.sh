@@ -76,7 +76,13 @@ for round in $(seq 1 "$ROUNDS"); do
     # node's connections left when they closed.
     UPDATES='{}'
     if [ -n "$PG" ]; then
-      sleep 1
+      # A connection's counts reach the statistics when it ends: wait (at most
+      # 10 s) until the node's have.
+      for _ in $(seq 1 20); do
+        [ "$(psql -X -q -At "$SERVER/${NAME}_run" -c "SELECT count(*) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()")" = 0 ] && break
+        sleep 0.5
+      done
       UPDATES=$(psql -X -q -At "$SERVER/${NAME}_run" -c "SELECT coalesce(json_object_agg(
           relname, json_build_object('updates', n_tup_upd, 'in_place', n_tup_hot_upd)), '{}')
         FROM pg_stat_user_tables WHERE n_tup_upd > 0")
