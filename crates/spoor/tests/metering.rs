@@ -88,7 +88,7 @@ async fn start(args: &[&str]) -> Spoor {
     Spoor::start_with(&all).await
 }
 
-/// Polls the month's totals until `done` holds (the metering processor runs
+/// Polls the period's totals until `done` holds (the metering processor runs
 /// beside ingestion), failing with the last totals after 60 s.
 async fn totals_when(s: &Spoor, period: &[(&str, String)], done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
