@@ -125,9 +125,10 @@ pub trait PipelineStore {
     /// Rolls back what passes the backend holds uncommitted, after a pass
     /// failed: the pipeline then reads from its stored cursors again.
     fn abandon_passes(&self) -> StoreResult<()>;
-    /// The newest event's seq (0 for an empty log), and the receive time of
-    /// the first event after seq `after`, if there is one.
-    fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)>;
+    /// How many events the log holds past the cursor `after`, in the order
+    /// the pipeline reads them (zero exactly when none is left), and the
+    /// receive time of the next one, if there is one.
+    fn log_backlog(&self, after: Cursor) -> StoreResult<(i64, Option<i64>)>;
     /// The highest seq in the log (0 when empty).
     fn max_seq(&self) -> StoreResult<i64>;
     fn processor_cursor(&self, name: &str) -> StoreResult<Option<Cursor>>;

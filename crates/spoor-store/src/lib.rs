@@ -210,10 +210,9 @@ impl Store {
     /// How far the log goes past `cursor` (the pipeline's own, which it holds
     /// in memory).
     pub fn backlog_after(&self, cursor: analytics::Cursor) -> StoreResult<pipeline::Backlog> {
-        let after = cursor.seq;
-        let (newest, first_unread) = self.backend.log_backlog(after)?;
+        let (events, first_unread) = self.backend.log_backlog(cursor)?;
         Ok(pipeline::Backlog {
-            events: newest.saturating_sub(after).max(0),
+            events,
             ms: first_unread.map_or(0, |at| spoor_core::time::now_ms().saturating_sub(at).max(0)),
         })
     }

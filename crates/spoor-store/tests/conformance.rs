@@ -2305,6 +2305,71 @@ fn postgres_horizon_never_skips_an_event_committed_late() {
     assert!(late_seq < after_seq, "the late event had the lower seq");
 }
 
+/// The pipeline's backlog on PostgreSQL, where the log is read in (xid, seq)
+/// order: a transaction that began first but wrote its event after another's
+/// holds the newest seq and is read first. With only its event read, the
+/// cursor holds the newest seq and one event is still to read: the backlog
+/// says one, not none (a benchmark that waited for none stopped the pipeline
+/// early), and none once both are read.
+#[test]
+fn postgres_backlog_counts_events_read_before_lower_seqs() {
+    let db = ScratchDatabase::create().unwrap();
+    let store = Store::open(&pg_config(&db.url, "spoor")).unwrap();
+    let p = store.create_project(1, "order").unwrap();
+    let t = 1_763_000_000_000;
+    let mut early = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    early.batch_execute("SET search_path TO spoor").unwrap();
+    let mut held = early.transaction().unwrap();
+    // The first writer's transaction takes its id now, before the second's.
+    held.execute("SELECT pg_current_xact_id()", &[]).unwrap();
+    append(&store, p.id, &[event("second", t, t)], t);
+    held.execute(
+        "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
+             anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region,
+             city, browser, browser_version, os, os_version, device_type, is_bot, body)
+         SELECT project_id, 'first', dedup_ts, type, name, user_id, anonymous_id, session_id,
+             ts, received_at + 1, url, referrer, ip, country, region, city, browser,
+             browser_version, os, os_version, device_type, is_bot, body
+         FROM events WHERE message_id = 'second'",
+        &[],
+    )
+    .unwrap();
+    held.commit().unwrap();
+
+    let none = store.backlog_after(Cursor::default()).unwrap();
+    assert_eq!(none.events, 2);
+    let one = store.log_events_after(Cursor::default(), 1).unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        one[0].event.message_id, "first",
+        "read in transaction order"
+    );
+    let newest = store.max_seq().unwrap();
+    assert_eq!(one[0].seq, newest, "the first read holds the newest seq");
+    let after_one = store.backlog_after(one[0].cursor()).unwrap();
+    assert_eq!(after_one.events, 1, "one event is still to read");
+    let rest = store.log_events_after(one[0].cursor(), 10).unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].event.message_id, "second");
+    let done = store.backlog_after(rest[0].cursor()).unwrap();
+    assert_eq!((done.events, done.ms), (0, 0));
+
+    // A backlog is counted exactly up to 10,000 events; from there the seqs
+    // past the cursor estimate it, which counts "first" again (its seq lies
+    // past "second"'s, and it was read).
+    let more: Vec<Event> = (0..10_000)
+        .map(|i| event(&format!("more-{i}"), t + 2 + i, t + 2 + i))
+        .collect();
+    for chunk in more[..9_999].chunks(1_000) {
+        append(&store, p.id, chunk, t);
+    }
+    let counted = store.backlog_after(rest[0].cursor()).unwrap();
+    assert_eq!(counted.events, 9_999, "counted one by one");
+    append(&store, p.id, &more[9_999..], t);
+    let estimated = store.backlog_after(rest[0].cursor()).unwrap();
+    assert_eq!(estimated.events, 10_001, "the seqs past the cursor's");
+}
+
 /// Alert rules and the notification log: rules kept per project and changed
 /// whole, an evaluation's state and what it queued written together, and
 /// deliveries retried until sent or given up.

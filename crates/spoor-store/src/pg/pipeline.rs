@@ -8,6 +8,10 @@ use crate::StoreResult;
 use crate::analytics::Cursor;
 use crate::pipeline::{LogEvent, PassWrites};
 
+/// Events past a cursor that the backlog counts one by one; past it, the
+/// seqs after the cursor's say how many (see `log_backlog`).
+const COUNTED_BACKLOG: i64 = 10_000;
+
 impl crate::backend::PipelineStore for PgStore {
     fn keeps_facts(&self) -> bool {
         true
@@ -115,18 +119,37 @@ impl crate::backend::PipelineStore for PgStore {
 
     /// The newest event's seq (0 for an empty log), and the receive time of
     /// the first event after seq `after`, if there is one.
-    fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
+    /// Writers commit out of seq order, and the log is read in (xid, seq)
+    /// order: a cursor can hold the newest seq while events with lower seqs
+    /// and later transactions are still to read, or a lower seq than events
+    /// already read. So a backlog is counted up to [`COUNTED_BACKLOG`] events
+    /// (a short index scan), exactly, and zero only when nothing is left to
+    /// read; past that, the seqs after the cursor's estimate it.
+    fn log_backlog(&self, after: Cursor) -> StoreResult<(i64, Option<i64>)> {
         let mut conn = self.conn()?;
         let newest: i64 = conn
             .query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?
             .get(0);
+        let counted: i64 = conn
+            .query_one(
+                "SELECT count(*) FROM (SELECT 1 FROM events WHERE (xid, seq) > ($1, $2)
+                     LIMIT $3) AS unread",
+                &[&after.xid, &after.seq, &COUNTED_BACKLOG],
+            )?
+            .get(0);
         let first = conn
             .query_opt(
-                "SELECT received_at FROM events WHERE seq > $1 ORDER BY seq LIMIT 1",
-                &[&after],
+                "SELECT received_at FROM events WHERE (xid, seq) > ($1, $2)
+                 ORDER BY xid, seq LIMIT 1",
+                &[&after.xid, &after.seq],
             )?
             .map(|r| r.get(0));
-        Ok((newest, first))
+        let events = if counted < COUNTED_BACKLOG {
+            counted
+        } else {
+            newest.saturating_sub(after.seq).max(counted)
+        };
+        Ok((events, first))
     }
 
     fn max_seq(&self) -> StoreResult<i64> {

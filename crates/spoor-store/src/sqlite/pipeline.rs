@@ -156,20 +156,20 @@ impl crate::backend::PipelineStore for SqliteStore {
         self.end_passes("ROLLBACK")
     }
 
-    /// The newest event's seq (0 for an empty log), and the receive time of
-    /// the first event after seq `after`, if there is one.
-    fn log_backlog(&self, after: i64) -> StoreResult<(i64, Option<i64>)> {
+    /// One writer: the log is read in seq order, so the events past the
+    /// cursor are the seqs after its own.
+    fn log_backlog(&self, after: Cursor) -> StoreResult<(i64, Option<i64>)> {
         let conn = self.conn()?;
-        let newest =
+        let newest: i64 =
             conn.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?;
         let first = conn
             .query_row(
                 "SELECT received_at FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1",
-                [after],
+                [after.seq],
                 |r| r.get(0),
             )
             .optional()?;
-        Ok((newest, first))
+        Ok((newest.saturating_sub(after.seq).max(0), first))
     }
 
     fn max_seq(&self) -> StoreResult<i64> {
