@@ -117,8 +117,6 @@ impl crate::backend::PipelineStore for PgStore {
         Ok(())
     }
 
-    /// The newest event's seq (0 for an empty log), and the receive time of
-    /// the first event after seq `after`, if there is one.
     /// Writers commit out of seq order, and the log is read in (xid, seq)
     /// order: a cursor can hold the newest seq while events with lower seqs
     /// and later transactions are still to read, or a lower seq than events
