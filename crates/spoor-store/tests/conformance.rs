@@ -2247,6 +2247,22 @@ fn check_files(store: &Store) {
     assert!(store.delete_schedule(1, s.id).unwrap());
 }
 
+/// Writes, in `tx` (a second writer's transaction, outside the store), a copy
+/// of the event `from` as `to`, received `later_ms` after it.
+fn copy_event(tx: &mut postgres::Transaction<'_>, from: &str, to: &str, later_ms: i64) {
+    tx.execute(
+        "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
+             anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region,
+             city, browser, browser_version, os, os_version, device_type, is_bot, body)
+         SELECT project_id, $2, dedup_ts, type, name, user_id, anonymous_id, session_id,
+             ts, received_at + $3, url, referrer, ip, country, region, city, browser,
+             browser_version, os, os_version, device_type, is_bot, body
+         FROM events WHERE message_id = $1",
+        &[&from, &to, &later_ms],
+    )
+    .unwrap();
+}
+
 /// The pipeline's horizon on PostgreSQL: an event whose transaction is still
 /// open holds back every event of later transactions, even ones with higher
 /// seqs that committed first; once it commits, both are read, none skipped.
@@ -2261,17 +2277,7 @@ fn postgres_horizon_never_skips_an_event_committed_late() {
     late.batch_execute("SET search_path TO spoor").unwrap();
     let mut held = late.transaction().unwrap();
     // A second writer takes a seq and keeps its transaction open.
-    held.execute(
-        "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
-             anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region,
-             city, browser, browser_version, os, os_version, device_type, is_bot, body)
-         SELECT project_id, 'late', dedup_ts, type, name, user_id, anonymous_id, session_id,
-             ts, received_at, url, referrer, ip, country, region, city, browser,
-             browser_version, os, os_version, device_type, is_bot, body
-         FROM events WHERE message_id = 'first'",
-        &[],
-    )
-    .unwrap();
+    copy_event(&mut held, "first", "late", 0);
     // The first writer commits an event with a higher seq meanwhile.
     append(&store, p.id, &[event("after", t + 1, t + 1)], t);
     let ids = |read: &[LogEvent]| -> Vec<String> {
@@ -2323,17 +2329,7 @@ fn postgres_backlog_counts_events_read_before_lower_seqs() {
     // The first writer's transaction takes its id now, before the second's.
     held.execute("SELECT pg_current_xact_id()", &[]).unwrap();
     append(&store, p.id, &[event("second", t, t)], t);
-    held.execute(
-        "INSERT INTO events (project_id, message_id, dedup_ts, type, name, user_id,
-             anonymous_id, session_id, ts, received_at, url, referrer, ip, country, region,
-             city, browser, browser_version, os, os_version, device_type, is_bot, body)
-         SELECT project_id, 'first', dedup_ts, type, name, user_id, anonymous_id, session_id,
-             ts, received_at + 1, url, referrer, ip, country, region, city, browser,
-             browser_version, os, os_version, device_type, is_bot, body
-         FROM events WHERE message_id = 'second'",
-        &[],
-    )
-    .unwrap();
+    copy_event(&mut held, "second", "first", 1);
     held.commit().unwrap();
 
     let none = store.backlog_after(Cursor::default()).unwrap();
