@@ -2587,24 +2587,7 @@ fn postgres_updates_a_sessions_activity_in_place() {
         (updates + 1, base + updates * s, None)
     );
 
-    // A backend reports its table statistics within about ten seconds of
-    // going idle.
-    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let (updated, in_place) = loop {
-        let row = client
-            .query_one(
-                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
-                 WHERE schemaname = 'spoor' AND relname = 'sessions'",
-                &[],
-            )
-            .unwrap();
-        let counts: (i64, i64) = (row.get(0), row.get(1));
-        if counts.0 >= updates || std::time::Instant::now() > deadline {
-            break counts;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
+    let (updated, in_place) = table_updates(&db.url, "sessions", updates);
     assert!(updated >= updates, "{updated} updates reported");
     assert_eq!(in_place, updated, "every activity update stays in place");
 
@@ -2616,4 +2599,72 @@ fn postgres_updates_a_sessions_activity_in_place() {
         (ended.ended_at, ended.end_reason.as_deref()),
         (Some(base + updates * s), Some("timeout"))
     );
+}
+
+/// A table's row updates in `spoor`, and how many of them were made in place,
+/// once at least `at_least` are reported (a backend reports its table
+/// statistics within about ten seconds of going idle; at most 30 s).
+fn table_updates(url: &str, table: &str, at_least: i64) -> (i64, i64) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let row = client
+            .query_one(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+                 WHERE schemaname = 'spoor' AND relname = $1",
+                &[&table],
+            )
+            .unwrap();
+        let counts: (i64, i64) = (row.get(0), row.get(1));
+        if counts.0 >= at_least || std::time::Instant::now() > deadline {
+            return counts;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Every event of a known person rewrites their summary. The table has no
+/// secondary index, so on PostgreSQL the update stays on the row's page when
+/// the page has room for the new version: its pages keep a fifth free. People
+/// inserted together fill their pages; each pass after updates a few rows of
+/// each page, as a busy site's passes do.
+#[test]
+fn postgres_updates_peoples_summaries_in_place() {
+    let db = ScratchDatabase::create().unwrap();
+    let store = Store::open(&pg_config(&db.url, "spoor")).unwrap();
+    let p = store.create_project(1, "people-in-place").unwrap();
+    let base = 1_700_300_000_000;
+    let people = 400;
+    let passes = 10;
+    let message = |i: i64, pass: i64| {
+        person_message(
+            &format!("p{i}-{pass}"),
+            base + pass * 60_000 + i,
+            MessageType::Page,
+            None,
+            Some(&format!("user-{i}")),
+            None,
+            Some(&format!("tab-{i}")),
+            "{}",
+        )
+    };
+    let everyone: Vec<Event> = (0..people).map(|i| message(i, 0)).collect();
+    append(&store, p.id, &everyone, base + people);
+    process(&store, people);
+    // Then a tenth of them a pass, each once: a few rows of every page.
+    for pass in 1..=passes {
+        let some: Vec<Event> = (0..people)
+            .filter(|i| i % passes == pass - 1)
+            .map(|i| message(i, pass))
+            .collect();
+        let n = some.len() as i64;
+        append(&store, p.id, &some, base + pass * 60_000 + people);
+        process(&store, n);
+    }
+    let held = store.customer(p.id, true, "user-7").unwrap().unwrap();
+    assert_eq!(held.total_events, 2);
+
+    let (updated, in_place) = table_updates(&db.url, "customers", people);
+    assert!(updated >= people, "{updated} updates reported");
+    assert_eq!(in_place, updated, "every summary's update stays in place");
 }

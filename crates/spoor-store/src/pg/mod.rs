@@ -163,6 +163,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0025_sessions_hot",
         include_str!("migrations/0025_sessions_hot.sql"),
     ),
+    (
+        26,
+        "0026_customers_hot",
+        include_str!("migrations/0026_customers_hot.sql"),
+    ),
 ];
 
 /// Where and how to reach PostgreSQL.
