@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The default. The caches it sizes are a part of the server's RSS, not all of
 /// it: under the ingestion benchmark's overload the whole server peaked at
-/// 131 MB on a slow day, at 1,000 events/s at 69 MB (docs/performance.md). 64
+/// 139 to 142 MB with the default's passes of 4,096 events, at 1,000 events/s
+/// at 69 MB (docs/performance.md). 64
 /// MiB, the default before, peaked 6 to 35 MB higher (up to 159 MB under
 /// overload on a fast day) and caught up on a backlog no faster: the
 /// pipeline's time is in the rows it writes, not in pages missed.
@@ -30,10 +31,14 @@ const BYTES_PER_PERSON: u64 = 5_000;
 const BYTES_PER_CRM_ENTRY: u64 = 200;
 /// Budget bytes per event a pass reads. A pass holds, at its peak, what its
 /// folds derived for the people its events touch and what they kept of the
-/// events: about 9 KB an event of the benchmark's load (a heap profile of a
-/// catch-up in passes of 20,000), on top of the caches. At this rate a pass
-/// adds a little over half the budget, and the default gives passes of 2,048.
-const BUDGET_BYTES_PER_PASS_EVENT: u64 = 16 * 1024;
+/// events: about 8.5 KB an event of the benchmark's load (heap profiles of
+/// catch-ups at the default budget in passes of 2,048 and 4,096), on top of
+/// the caches. The default gives passes of 4,096, which hold about as much as
+/// the budget again: under the ingestion benchmark's overload the server
+/// peaked about 11 MB higher than with passes of 2,048 (139 to 142 MB, within
+/// the 150 MB bound), for 10 to 15% less pipeline CPU an event
+/// (docs/performance.md, "Passes of 4,096 events").
+const BUDGET_BYTES_PER_PASS_EVENT: u64 = 8 * 1024;
 /// The fewest events a pass reads, whatever the budget: below it, a pass's
 /// commit is paid for too few events.
 pub const MIN_PASS_EVENTS: i64 = 500;
@@ -121,7 +126,7 @@ impl MemoryBudget {
             .max(100)
     }
 
-    /// Events one pipeline pass reads at most: one per 16 KiB of the budget,
+    /// Events one pipeline pass reads at most: one per 8 KiB of the budget,
     /// within [`MIN_PASS_EVENTS`] and [`MAX_PASS_EVENTS`]. Larger passes write
     /// a row that several of their events changed once, and a page that
     /// several rows share once: on a 300,000-event backlog, with the caches of
@@ -191,10 +196,10 @@ mod tests {
 
     #[test]
     fn passes_grow_with_the_budget_within_their_bounds() {
-        assert_eq!(MemoryBudget(DEFAULT_MEMORY_BUDGET).pass_events(), 2_048);
-        assert_eq!(MemoryBudget(256 << 20).pass_events(), 16_384);
+        assert_eq!(MemoryBudget(DEFAULT_MEMORY_BUDGET).pass_events(), 4_096);
+        assert_eq!(MemoryBudget(256 << 20).pass_events(), 32_768);
         // The floor, and just above it.
-        assert_eq!(MemoryBudget(MIN_MEMORY_BUDGET).pass_events(), 512);
+        assert_eq!(MemoryBudget(MIN_MEMORY_BUDGET).pass_events(), 1_024);
         assert_eq!(MemoryBudget(0).pass_events(), MIN_PASS_EVENTS);
         let floor = MIN_PASS_EVENTS as u64 * BUDGET_BYTES_PER_PASS_EVENT;
         assert_eq!(MemoryBudget(floor - 1).pass_events(), MIN_PASS_EVENTS);

@@ -131,7 +131,9 @@ pub fn remembered(config: &CrmConfig, e: &CrmEvent) -> bool {
 pub type Configs = HashMap<i64, CrmConfig>;
 
 /// Folds a pass's events, in seq order, into the world, and returns what to
-/// write. `now` stamps tasks' and contacts' update times.
+/// write. `now` stamps tasks' and contacts' update times. The contacts the
+/// pass changed move from the world into the delta: the world is the pass's
+/// (`crm_world` reads it for each), and the delta then holds them once.
 pub fn fold(events: &[CrmEvent], configs: &Configs, world: &mut CrmWorld, now: i64) -> CrmDelta {
     let mut f = Folder {
         world,
@@ -469,12 +471,12 @@ impl Folder<'_> {
         // Sized once: a contact and its stored row are the largest part of a
         // pass's memory, and a vector grown by doubling holds up to twice them.
         self.delta.contacts.reserve_exact(self.touched.len());
+        // Moved out of the world, which goes with the fold: a copy held a
+        // third contact for each one the pass changed until the write.
         for id in &self.touched {
-            if let Some(c) = self.world.contacts.get_mut(id) {
+            if let Some(mut c) = self.world.contacts.remove(id) {
                 c.updated_at = self.now;
-                self.delta
-                    .contacts
-                    .push((c.clone(), self.stored.remove(id)));
+                self.delta.contacts.push((c, self.stored.remove(id)));
             }
         }
         self.delta.merges = self.world.merges;
