@@ -9,8 +9,8 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, Statement, p
 
 use super::{SqliteStore, derived_transaction, read_batch};
 use crate::crm::{
-    Activity, BookingChange, Cond, Contact, ContactQuery, CrmDelta, IdKey, IdKind, OpenBooking,
-    ScoreChange, ScoreCrossing, Task, TaskQuery,
+    Activity, BookingChange, Cond, Contact, ContactQuery, ContactSort, CrmDelta, IdKey, IdKind,
+    OpenBooking, ScoreChange, ScoreCrossing, Task, TaskQuery,
 };
 use crate::sessions::{FastMap, FastSet};
 use crate::{StoreError, StoreResult};
@@ -19,6 +19,95 @@ const CONTACT_COLUMNS: &str = "id, project_id, user_id, email, first_name, last_
     lead_source, lead_status, last_activity, last_action, last_vehicle_viewed,
     last_search_location, estimated_deal_value, total_bookings, total_revenue, website_visits,
     score_norm, created_at, updated_at";
+
+/// Statuses the contacts list reads one by one at most: past this many in a
+/// project, it reads the project's contacts as one (and sorts them by score
+/// or last activity itself, having no index for that over every status).
+const MERGED_STATUSES: usize = 32;
+
+/// A project's lead statuses in order, one seek of the status index each;
+/// `None` past [`MERGED_STATUSES`].
+fn statuses(conn: &Connection, project_id: i64) -> StoreResult<Option<Vec<String>>> {
+    let mut next = conn.prepare_cached(
+        "SELECT lead_status FROM crm_contacts WHERE project_id = ?1 AND lead_status > ?2
+         ORDER BY lead_status LIMIT 1",
+    )?;
+    let mut found: Vec<String> = Vec::new();
+    // The first has no lower bound: it may be the empty text.
+    let mut at = conn
+        .prepare_cached(
+            "SELECT lead_status FROM crm_contacts WHERE project_id = ?1
+             ORDER BY lead_status LIMIT 1",
+        )?
+        .query_row([project_id], |r| r.get::<_, String>(0))
+        .optional()?;
+    while let Some(status) = at {
+        if found.len() == MERGED_STATUSES {
+            return Ok(None);
+        }
+        at = next
+            .query_row(params![project_id, status], |r| r.get(0))
+            .optional()?;
+        found.push(status);
+    }
+    Ok(Some(found))
+}
+
+/// Whether the list reads a sort status by status when no status is given:
+/// the score and the last activity are indexed within a status only.
+fn read_by_status(sort: ContactSort) -> bool {
+    matches!(sort, ContactSort::Score | ContactSort::LastActivity)
+}
+
+/// One status's part of a list query: `what` of the contacts `filter`
+/// matches with the status bound at `?{at}`.
+fn by_status(filter: &str, at: usize, what: &str) -> String {
+    format!("SELECT {what} FROM crm_contacts WHERE {filter} AND lead_status = ?{at}")
+}
+
+/// A contacts page's statement, for the filter's `n` values and then, when
+/// `merged` counts statuses, one value a status; the limit and the offset
+/// follow. The id breaks ties, so pages never overlap; each sort's index
+/// holds it after the sorted column, so the page is read in index order.
+/// Merged, each status's part is read from its index in order and SQLite's
+/// compound ORDER BY merges the parts as it reads them, so a page reads about
+/// as many entries as its offset and limit.
+fn contacts_page(
+    filter: &str,
+    n: usize,
+    sort: ContactSort,
+    descending: bool,
+    merged: Option<usize>,
+) -> String {
+    let order = if descending { "DESC" } else { "ASC" };
+    let col = sort.column();
+    let page = match merged {
+        Some(statuses) => {
+            let parts: Vec<String> = (0..statuses)
+                .map(|i| by_status(filter, n + 1 + i, &format!("id AS pid, {col} AS pk")))
+                .collect();
+            format!(
+                "({} ORDER BY pk {order}, pid {order} LIMIT ?{} OFFSET ?{}) page
+                 JOIN crm_contacts c ON c.id = page.pid
+                 ORDER BY page.pk {order}, page.pid {order}",
+                parts.join(" UNION ALL "),
+                n + statuses + 1,
+                n + statuses + 2
+            )
+        }
+        None => format!(
+            "crm_contacts c WHERE {filter}
+             ORDER BY {col} {order}, id {order} LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ),
+    };
+    format!(
+        "SELECT {CONTACT_COLUMNS},
+             (SELECT count(*) FROM crm_tasks t WHERE t.contact_id = c.id AND t.status = 'open')
+         FROM {page}"
+    )
+}
 
 fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
     Ok(Contact {
@@ -458,27 +547,46 @@ impl crate::backend::CrmStore for SqliteStore {
     }
 
     /// A page of contacts with their open tasks, and how many match.
+    ///
+    /// Without a status, each status's contacts are counted from its own
+    /// index, and sorted by score or last activity they are read from it
+    /// too: those two sorts have indexes within a status only, because an
+    /// event moves a contact in them (`derived/0014_crm_contacts_sorts.sql`).
     fn crm_contacts(&self, q: &ContactQuery) -> StoreResult<(Vec<(Contact, i64)>, i64)> {
         let conn = self.conn()?;
         let (filter, mut values) = filter("", q.project_id, &q.conditions());
-        let total: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) FROM crm_contacts WHERE {filter}"))?
-            .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?;
-        let order = if q.descending { "DESC" } else { "ASC" };
-        // The id breaks ties, so pages never overlap; each sort's index holds
-        // it after the sorted column, so the page is read in index order.
-        let col = q.sort.column();
         let n = values.len();
+        let statuses = match q.status {
+            None => statuses(&conn, q.project_id)?,
+            Some(_) => None,
+        };
+        let total: i64 = match &statuses {
+            None => conn
+                .prepare_cached(&format!("SELECT count(*) FROM crm_contacts WHERE {filter}"))?
+                .query_row(rusqlite::params_from_iter(&values), |r| r.get(0))?,
+            Some(statuses) if statuses.is_empty() => return Ok((Vec::new(), 0)),
+            Some(statuses) => {
+                let counts: Vec<String> = (0..statuses.len())
+                    .map(|i| format!("({})", by_status(&filter, n + 1 + i, "count(*)")))
+                    .collect();
+                let mut counted = values.clone();
+                counted.extend(statuses.iter().map(|s| V::Text(s.clone())));
+                conn.prepare_cached(&format!("SELECT {}", counts.join(" + ")))?
+                    .query_row(rusqlite::params_from_iter(&counted), |r| r.get(0))?
+            }
+        };
+        let merged = statuses.filter(|_| read_by_status(q.sort));
+        let sql = contacts_page(
+            &filter,
+            n,
+            q.sort,
+            q.descending,
+            merged.as_ref().map(Vec::len),
+        );
+        values.extend(merged.into_iter().flatten().map(V::Text));
         values.push(V::Integer(q.limit));
         values.push(V::Integer(q.offset));
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS}, (SELECT count(*) FROM crm_tasks t
-                 WHERE t.contact_id = c.id AND t.status = 'open')
-             FROM crm_contacts c WHERE {filter}
-             ORDER BY {col} {order}, id {order} LIMIT ?{} OFFSET ?{}",
-            n + 1,
-            n + 2
-        ))?;
+        let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(&values), |r| {
             Ok((contact_from_row(r)?, r.get(20)?))
         })?;
@@ -866,5 +974,199 @@ impl crate::crm_world::CrmReads for SqliteStore {
             }
             Ok(out)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::CrmStore;
+    use crate::crm::CrmConfig;
+
+    /// A store with `statuses` lead statuses (the empty one among them), four
+    /// contacts each, whose scores and activities tie across statuses and
+    /// within them, some with no activity.
+    fn stored(statuses: usize) -> (tempfile::TempDir, SqliteStore) {
+        let (dir, s) = migrated();
+        let config = CrmConfig::default();
+        let contacts = (0..statuses * 4)
+            .map(|n| {
+                let mut c = Contact::new(format!("contact-{n:03}"), 1, &config, 1_000);
+                c.lead_status = if n % statuses == 0 {
+                    String::new()
+                } else {
+                    format!("Status {}", n % statuses)
+                };
+                c.first_name = Some(format!("Name {}", n % 7));
+                c.last_activity = (n % 5 != 0).then_some(2_000 + (n % 6) as i64);
+                c.score_norm = (n % 4) as f64;
+                c.total_revenue = (n % 3) as f64;
+                (c, None)
+            })
+            .collect();
+        let delta = CrmDelta {
+            contacts,
+            ..CrmDelta::default()
+        };
+        s.apply_crm(None, &delta).unwrap();
+        // Another project's contacts are never listed.
+        let mut other = Contact::new("elsewhere".into(), 2, &config, 1_000);
+        other.last_activity = Some(2_003);
+        s.apply_crm(
+            None,
+            &CrmDelta {
+                contacts: vec![(other, None)],
+                ..CrmDelta::default()
+            },
+        )
+        .unwrap();
+        (dir, s)
+    }
+
+    fn migrated() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        crate::Store::open(&crate::StoreConfig::sqlite(dir.path())).unwrap();
+        let s = SqliteStore::open(dir.path()).unwrap();
+        (dir, s)
+    }
+
+    /// Every contact a query matches, in the order one sort of them all
+    /// gives: what the list's pages, read by status or not, must add up to.
+    fn sorted_at_once(s: &SqliteStore, q: &ContactQuery) -> Vec<String> {
+        let (filter, values) = filter("", q.project_id, &q.conditions());
+        let order = if q.descending { "DESC" } else { "ASC" };
+        let conn = s.conn().unwrap();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT id FROM crm_contacts NOT INDEXED WHERE {filter}
+                 ORDER BY {} {order}, id {order}",
+                q.sort.column()
+            ))
+            .unwrap();
+        stmt.query_map(rusqlite::params_from_iter(&values), |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_status_pages_in_the_order_of_one_sort_of_all_the_contacts() {
+        // Read by status (5 and the most merged), and as one past them.
+        for statuses in [5, MERGED_STATUSES, MERGED_STATUSES + 1] {
+            let (_dir, s) = stored(statuses);
+            let found = super::statuses(&s.conn().unwrap(), 1).unwrap();
+            if statuses <= MERGED_STATUSES {
+                let found = found.unwrap();
+                assert_eq!(found.len(), statuses);
+                assert_eq!(found[0], "");
+                assert!(found.windows(2).all(|w| w[0] < w[1]), "{found:?}");
+            } else {
+                assert_eq!(found, None);
+            }
+            let sorts = [
+                ContactSort::Score,
+                ContactSort::LastActivity,
+                ContactSort::Created,
+                ContactSort::Name,
+                ContactSort::Revenue,
+            ];
+            let filters: [(Option<&str>, Option<f64>, Option<f64>); 4] = [
+                (None, None, None),
+                (Some("name 3"), None, None),
+                (None, Some(1.0), Some(2.0)),
+                (Some("name"), Some(2.0), None),
+            ];
+            for sort in sorts {
+                for descending in [false, true] {
+                    for (search, min_norm, max_norm) in filters {
+                        let mut q = ContactQuery {
+                            project_id: 1,
+                            search: search.map(str::to_string),
+                            status: None,
+                            min_norm,
+                            max_norm,
+                            sort,
+                            descending,
+                            limit: 7,
+                            offset: 0,
+                        };
+                        let all = sorted_at_once(&s, &q);
+                        assert!(!all.is_empty());
+                        let mut paged = Vec::new();
+                        loop {
+                            let (rows, total) = s.crm_contacts(&q).unwrap();
+                            assert_eq!(total as usize, all.len(), "{q:?}");
+                            if rows.is_empty() {
+                                break;
+                            }
+                            paged.extend(rows.into_iter().map(|(c, _)| c.id));
+                            q.offset += q.limit;
+                        }
+                        assert_eq!(paged, all, "{q:?}");
+                    }
+                }
+            }
+            // A status given reads that status only.
+            let q = ContactQuery {
+                project_id: 1,
+                search: None,
+                status: Some("Status 1".into()),
+                min_norm: None,
+                max_norm: None,
+                sort: ContactSort::LastActivity,
+                descending: true,
+                limit: 100,
+                offset: 0,
+            };
+            let (rows, total) = s.crm_contacts(&q).unwrap();
+            assert_eq!((rows.len(), total), (4, 4));
+            assert_eq!(
+                rows.iter().map(|(c, _)| c.id.clone()).collect::<Vec<_>>(),
+                sorted_at_once(&s, &q)
+            );
+        }
+        // No contacts: nothing, counted as nothing.
+        let (_dir, s) = migrated();
+        let q = ContactQuery {
+            project_id: 1,
+            search: None,
+            status: None,
+            min_norm: None,
+            max_norm: None,
+            sort: ContactSort::Score,
+            descending: true,
+            limit: 10,
+            offset: 0,
+        };
+        assert_eq!(s.crm_contacts(&q).unwrap(), (Vec::new(), 0));
+    }
+
+    /// Read by status, each part is read from its status's index in the
+    /// order asked for, merged as read, and nothing is sorted: not the parts,
+    /// not the page they make.
+    #[test]
+    fn every_status_reads_each_status_index_in_order() {
+        let (_dir, s) = stored(3);
+        let conn = s.conn().unwrap();
+        for (sort, index) in [
+            (ContactSort::Score, "crm_contacts_status_score"),
+            (ContactSort::LastActivity, "crm_contacts_status_activity"),
+        ] {
+            for descending in [false, true] {
+                let (filter, _) = filter("", 1, &[]);
+                let sql = contacts_page(&filter, 1, sort, descending, Some(3));
+                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                let plan: Vec<String> = stmt
+                    .query_map(params![1, "", "Status 1", "Status 2", 10, 0], |r| r.get(3))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                let reads = plan.iter().filter(|l| l.contains(index)).count();
+                assert_eq!(reads, 3, "{plan:#?}");
+                let sorts = plan.iter().filter(|l| l.contains("TEMP B-TREE")).count();
+                assert_eq!(sorts, 0, "{plan:#?}");
+                assert!(plan.iter().any(|l| l.contains("MERGE")), "{plan:#?}");
+            }
+        }
     }
 }

@@ -171,6 +171,11 @@ const DERIVED_MIGRATIONS: &[(i64, &str, &str)] = &[
         "0013_insight_fact_keys",
         include_str!("derived/0013_insight_fact_keys.sql"),
     ),
+    (
+        14,
+        "0014_crm_contacts_sorts",
+        include_str!("derived/0014_crm_contacts_sorts.sql"),
+    ),
 ];
 /// The event log's file (and everything not derived from it) in the data
 /// directory.
